@@ -1,0 +1,180 @@
+// The CPU state block and the fixed memory map of the core's linear memory.
+//
+// Everything the host may read or write lives at a fixed offset, so the
+// inspector reads registers with a typed view while the guest runs and no
+// state is hidden in wasm globals. The offsets are exported (see asm/index.ts)
+// so the host never hard-codes them.
+
+// Memory map of the wasm linear memory.
+export const STATE_BASE: u32 = 0x1000; // CPU state block (4 KiB)
+export const TLB_BASE: u32 = 0x10000; // one u32 per linear page: 1 Mi entries, 4 MiB
+export const TLB_LIST_BASE: u32 = 0x410000; // indices of filled TLB entries, for cheap flushes
+export const TLB_LIST_CAP: u32 = 0x8000;
+export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical page below 4 GiB: 128 KiB
+export const RAM_BASE: u32 = 0x1000000; // guest physical address 0 (16 MiB, above AssemblyScript's data)
+
+// General registers, in x86 encoding order (EAX ECX EDX EBX ESP EBP ESI EDI).
+export const OFF_REGS: u32 = STATE_BASE + 0x00; // 8 x u32
+export const OFF_EIP: u32 = STATE_BASE + 0x20;
+// EFLAGS as the guest would read it with PUSHF. Exact whenever run() is not executing.
+export const OFF_EFLAGS: u32 = STATE_BASE + 0x24;
+
+// Segment registers, in encoding order (ES CS SS DS FS GS), each with its hidden descriptor cache.
+export const SEG_ES: i32 = 0;
+export const SEG_CS: i32 = 1;
+export const SEG_SS: i32 = 2;
+export const SEG_DS: i32 = 3;
+export const SEG_FS: i32 = 4;
+export const SEG_GS: i32 = 5;
+export const OFF_SEG_SEL: u32 = STATE_BASE + 0x40; // 6 x u32 selector
+export const OFF_SEG_BASE: u32 = STATE_BASE + 0x58; // 6 x u32 base
+export const OFF_SEG_LIMIT: u32 = STATE_BASE + 0x70; // 6 x u32 limit, in bytes (granularity applied)
+// 6 x u32 attributes: bits 0-7 the descriptor access byte (type, S, DPL, P),
+// bits 12-15 the flags nibble (AVL, L, D/B, G). Bit 16 marks an unusable (null) segment.
+export const OFF_SEG_ATTR: u32 = STATE_BASE + 0x88;
+
+// Control, debug and descriptor-table registers.
+export const OFF_CR0: u32 = STATE_BASE + 0xa0;
+export const OFF_CR2: u32 = STATE_BASE + 0xa4;
+export const OFF_CR3: u32 = STATE_BASE + 0xa8;
+export const OFF_CR4: u32 = STATE_BASE + 0xac;
+export const OFF_DR: u32 = STATE_BASE + 0xb0; // DR0-DR7, 8 x u32
+export const OFF_GDTR_BASE: u32 = STATE_BASE + 0xd0;
+export const OFF_GDTR_LIMIT: u32 = STATE_BASE + 0xd4;
+export const OFF_IDTR_BASE: u32 = STATE_BASE + 0xd8;
+export const OFF_IDTR_LIMIT: u32 = STATE_BASE + 0xdc;
+export const OFF_LDTR_SEL: u32 = STATE_BASE + 0xe0;
+export const OFF_LDTR_BASE: u32 = STATE_BASE + 0xe4;
+export const OFF_LDTR_LIMIT: u32 = STATE_BASE + 0xe8;
+export const OFF_TR_SEL: u32 = STATE_BASE + 0xf0;
+export const OFF_TR_BASE: u32 = STATE_BASE + 0xf4;
+export const OFF_TR_LIMIT: u32 = STATE_BASE + 0xf8;
+export const OFF_TR_ATTR: u32 = STATE_BASE + 0xfc;
+export const OFF_CPL: u32 = STATE_BASE + 0x100;
+
+// Run bookkeeping.
+export const OFF_INSTR_COUNT: u32 = STATE_BASE + 0x108; // u64: instructions retired (the virtual clock)
+export const OFF_EXIT_REASON: u32 = STATE_BASE + 0x110;
+export const OFF_EXC_VECTOR: u32 = STATE_BASE + 0x114; // last exception raised (for ExitReason.Exception)
+export const OFF_EXC_CODE: u32 = STATE_BASE + 0x118;
+export const OFF_EXC_HAS_CODE: u32 = STATE_BASE + 0x11c;
+// Bit n set: exception vector n stops run() with the faulting state instead of being delivered.
+export const OFF_EXC_EXIT_MASK: u32 = STATE_BASE + 0x120;
+export const OFF_RAM_SIZE: u32 = STATE_BASE + 0x124;
+export const OFF_A20_MASK: u32 = STATE_BASE + 0x128;
+export const OFF_HALTED: u32 = STATE_BASE + 0x12c;
+export const OFF_TSC_OFFSET: u32 = STATE_BASE + 0x130; // u64 added to the instruction count for RDTSC
+
+// Counters for the inspector, u64 each.
+export const OFF_CNT_TLB_HIT: u32 = STATE_BASE + 0x200;
+export const OFF_CNT_TLB_MISS: u32 = STATE_BASE + 0x208;
+export const OFF_CNT_TLB_FLUSH: u32 = STATE_BASE + 0x210;
+export const OFF_CNT_EXCEPTIONS: u32 = STATE_BASE + 0x218;
+export const OFF_CNT_BY_VECTOR: u32 = STATE_BASE + 0x300; // 32 x u64
+
+// Why run() returned.
+export const EXIT_BUDGET: u32 = 0;
+export const EXIT_HLT: u32 = 1;
+export const EXIT_EXCEPTION: u32 = 2;
+export const EXIT_TRIPLE_FAULT: u32 = 3;
+export const EXIT_HOST_REQUEST: u32 = 4;
+
+// EFLAGS bits.
+export const CF: u32 = 1 << 0;
+export const PF: u32 = 1 << 2;
+export const AF: u32 = 1 << 4;
+export const ZF: u32 = 1 << 6;
+export const SF: u32 = 1 << 7;
+export const TF: u32 = 1 << 8;
+export const IF: u32 = 1 << 9;
+export const DF: u32 = 1 << 10;
+export const OF: u32 = 1 << 11;
+export const IOPL: u32 = 3 << 12;
+export const NT: u32 = 1 << 14;
+export const RF: u32 = 1 << 16;
+export const VM: u32 = 1 << 17;
+export const AC: u32 = 1 << 18;
+export const VIF: u32 = 1 << 19;
+export const VIP: u32 = 1 << 20;
+export const ID: u32 = 1 << 21;
+export const ARITH_FLAGS: u32 = CF | PF | AF | ZF | SF | OF;
+export const EFLAGS_FIXED1: u32 = 1 << 1;
+
+// CR0 bits.
+export const CR0_PE: u32 = 1 << 0;
+export const CR0_MP: u32 = 1 << 1;
+export const CR0_EM: u32 = 1 << 2;
+export const CR0_TS: u32 = 1 << 3;
+export const CR0_ET: u32 = 1 << 4;
+export const CR0_NE: u32 = 1 << 5;
+export const CR0_WP: u32 = 1 << 16;
+export const CR0_AM: u32 = 1 << 18;
+export const CR0_PG: u32 = 1 << 31;
+// CR4 bits.
+export const CR4_PSE: u32 = 1 << 4;
+export const CR4_PGE: u32 = 1 << 7;
+
+// Segment attribute bits (see OFF_SEG_ATTR).
+export const ATTR_UNUSABLE: u32 = 1 << 16;
+export const ATTR_DB: u32 = 1 << 14;
+
+// Register file accessors. The 8-bit registers AL CL DL BL AH CH DH BH alias
+// bytes 0 and 1 of the first four registers.
+@inline export function reg32(r: u32): u32 {
+  return load<u32>(OFF_REGS + (r << 2));
+}
+@inline export function setReg32(r: u32, v: u32): void {
+  store<u32>(OFF_REGS + (r << 2), v);
+}
+@inline export function reg16(r: u32): u32 {
+  return load<u16>(OFF_REGS + (r << 2));
+}
+@inline export function setReg16(r: u32, v: u32): void {
+  store<u16>(OFF_REGS + (r << 2), <u16>v);
+}
+@inline function reg8Addr(r: u32): u32 {
+  return OFF_REGS + ((r & 3) << 2) + (r >> 2);
+}
+@inline export function reg8(r: u32): u32 {
+  return load<u8>(reg8Addr(r));
+}
+@inline export function setReg8(r: u32, v: u32): void {
+  store<u8>(reg8Addr(r), <u8>v);
+}
+
+export const EAX: u32 = 0;
+export const ECX: u32 = 1;
+export const EDX: u32 = 2;
+export const EBX: u32 = 3;
+export const ESP: u32 = 4;
+export const EBP: u32 = 5;
+export const ESI: u32 = 6;
+export const EDI: u32 = 7;
+
+@inline export function eip(): u32 {
+  return load<u32>(OFF_EIP);
+}
+@inline export function setEip(v: u32): void {
+  store<u32>(OFF_EIP, v);
+}
+@inline export function segSel(s: i32): u32 {
+  return load<u32>(OFF_SEG_SEL + (<u32>s << 2));
+}
+@inline export function segBase(s: i32): u32 {
+  return load<u32>(OFF_SEG_BASE + (<u32>s << 2));
+}
+@inline export function segLimit(s: i32): u32 {
+  return load<u32>(OFF_SEG_LIMIT + (<u32>s << 2));
+}
+@inline export function segAttr(s: i32): u32 {
+  return load<u32>(OFF_SEG_ATTR + (<u32>s << 2));
+}
+@inline export function cr0(): u32 {
+  return load<u32>(OFF_CR0);
+}
+@inline export function cpl(): u32 {
+  return load<u32>(OFF_CPL);
+}
+@inline export function add64(off: u32, n: u64): void {
+  store<u64>(off, load<u64>(off) + n);
+}
