@@ -64,6 +64,11 @@ export const OFF_RAM_SIZE: u32 = STATE_BASE + 0x124;
 export const OFF_A20_MASK: u32 = STATE_BASE + 0x128;
 export const OFF_HALTED: u32 = STATE_BASE + 0x12c;
 export const OFF_TSC_OFFSET: u32 = STATE_BASE + 0x130; // u64 added to the instruction count for RDTSC
+export const OFF_SYSENTER_CS: u32 = STATE_BASE + 0x140; // MSR 0x174
+export const OFF_SYSENTER_ESP: u32 = STATE_BASE + 0x144; // MSR 0x175
+export const OFF_SYSENTER_EIP: u32 = STATE_BASE + 0x148; // MSR 0x176
+export const OFF_IRQ_PENDING: u32 = STATE_BASE + 0x150; // host sets non-zero while the INTR line is raised
+export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
 
 // Counters for the inspector, u64 each.
 export const OFF_CNT_TLB_HIT: u32 = STATE_BASE + 0x200;
@@ -111,8 +116,11 @@ export const CR0_WP: u32 = 1 << 16;
 export const CR0_AM: u32 = 1 << 18;
 export const CR0_PG: u32 = 1 << 31;
 // CR4 bits.
+export const CR4_TSD: u32 = 1 << 2;
+export const CR4_DE: u32 = 1 << 3;
 export const CR4_PSE: u32 = 1 << 4;
 export const CR4_PGE: u32 = 1 << 7;
+export const CR4_PCE: u32 = 1 << 8;
 
 // Segment attribute bits (see OFF_SEG_ATTR).
 export const ATTR_UNUSABLE: u32 = 1 << 16;

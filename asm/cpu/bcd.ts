@@ -1,0 +1,99 @@
+// Decimal adjust instructions: DAA DAS AAA AAS AAM AAD, after the SDM pseudocode.
+
+import { EAX, CF, AF, PF, ZF, SF, OF, reg8, setReg8, reg16, setReg16 } from './state';
+import { K_LOGIC, setLazy, setFlagBits, getCF, getAF } from './flags';
+import { raise, DE } from './fault';
+
+const AL: u32 = 0;
+const AH: u32 = 4;
+
+function resultFlags(al: u32): void {
+  setLazy(K_LOGIC, 0, 0, 0, al & 0xff, PF | ZF | SF);
+}
+
+export function daa(): void {
+  const oldAl = reg8(AL);
+  const oldCf = getCF();
+  let al = oldAl;
+  let cf: u32 = 0;
+  let af: u32 = 0;
+  if ((al & 0xf) > 9 || getAF()) {
+    cf = oldCf | <u32>(al + 6 > 0xff);
+    al = (al + 6) & 0xff;
+    af = AF;
+  }
+  if (oldAl > 0x99 || oldCf != 0) {
+    al = (al + 0x60) & 0xff;
+    cf = 1;
+  } else {
+    cf = 0;
+  }
+  setReg8(AL, al);
+  resultFlags(al);
+  setFlagBits(CF | AF | OF, cf | af);
+}
+
+export function das(): void {
+  const oldAl = reg8(AL);
+  const oldCf = getCF();
+  let al = oldAl;
+  let cf: u32 = 0;
+  let af: u32 = 0;
+  if ((al & 0xf) > 9 || getAF()) {
+    cf = oldCf | <u32>(al < 6);
+    al = (al - 6) & 0xff;
+    af = AF;
+  }
+  if (oldAl > 0x99 || oldCf != 0) {
+    al = (al - 0x60) & 0xff;
+    cf = 1;
+  }
+  setReg8(AL, al);
+  resultFlags(al);
+  setFlagBits(CF | AF | OF, cf | af);
+}
+
+export function aaa(): void {
+  let ax = reg16(EAX);
+  let f: u32 = 0;
+  if ((ax & 0xf) > 9 || getAF()) {
+    ax = (ax + 0x106) & 0xffff;
+    f = AF | CF;
+  }
+  setReg16(EAX, ax & 0xff0f);
+  resultFlags(ax & 0x0f);
+  setFlagBits(CF | AF | OF, f);
+}
+
+export function aas(): void {
+  let ax = reg16(EAX);
+  let f: u32 = 0;
+  if ((ax & 0xf) > 9 || getAF()) {
+    ax = (ax - 6) & 0xffff;
+    ax = (ax - 0x100) & 0xffff;
+    f = AF | CF;
+  }
+  setReg16(EAX, ax & 0xff0f);
+  resultFlags(ax & 0x0f);
+  setFlagBits(CF | AF | OF, f);
+}
+
+export function aam(base: u32): void {
+  if (base == 0) {
+    raise(DE, 0, false);
+    return;
+  }
+  const al = reg8(AL);
+  const r = al % base;
+  setReg8(AH, al / base);
+  setReg8(AL, r);
+  resultFlags(r);
+  setFlagBits(CF | AF | OF, 0);
+}
+
+export function aad(base: u32): void {
+  const al = (reg8(AL) + reg8(AH) * base) & 0xff;
+  setReg16(EAX, al);
+  resultFlags(al);
+  setFlagBits(CF | AF | OF, 0);
+}

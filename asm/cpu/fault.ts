@@ -1,0 +1,68 @@
+// Raising exceptions from inside an instruction.
+//
+// WebAssembly has no cheap non-local exit, so a fault is a flag: the code that
+// detects it records the vector and returns a dummy value, and every
+// instruction checks `faulted` after each step that can fault, before it
+// changes any architectural state. The run loop then rolls EIP and ESP back
+// to the start of the instruction and delivers the exception.
+
+export const DE: u32 = 0;
+export const DB: u32 = 1;
+export const NMI_VECTOR: u32 = 2;
+export const BP: u32 = 3;
+export const OF_VECTOR: u32 = 4;
+export const BR: u32 = 5;
+export const UD: u32 = 6;
+export const NM: u32 = 7;
+export const DF_VECTOR: u32 = 8;
+export const TS: u32 = 10;
+export const NP: u32 = 11;
+export const SS_VECTOR: u32 = 12;
+export const GP: u32 = 13;
+export const PF_VECTOR: u32 = 14;
+export const MF: u32 = 16;
+export const AC_VECTOR: u32 = 17;
+
+export let faulted: bool = false;
+export let faultVector: u32 = 0;
+export let faultCode: u32 = 0;
+export let faultHasCode: bool = false;
+// Traps (INT3, INTO) complete the instruction: EIP points after it.
+export let faultIsTrap: bool = false;
+// Raised by an INT instruction: delivered with the gate DPL check and EXT clear.
+export let faultIsSoftware: bool = false;
+
+/** Raises a fault; the first one raised during an instruction wins. */
+export function raise(vector: u32, code: u32, hasCode: bool): void {
+  if (faulted) return;
+  faulted = true;
+  faultVector = vector;
+  faultCode = code;
+  faultHasCode = hasCode;
+  faultIsTrap = false;
+  faultIsSoftware = false;
+}
+
+export function raiseTrap(vector: u32): void {
+  raise(vector, 0, false);
+  faultIsTrap = true;
+}
+
+/** INT n, INT3, INTO: a trap delivered as a software interrupt. */
+export function raiseSoftware(vector: u32): void {
+  raiseTrap(vector);
+  faultIsSoftware = true;
+}
+
+@inline export function gp(code: u32): void {
+  raise(GP, code, true);
+}
+@inline export function ud(): void {
+  raise(UD, 0, false);
+}
+
+export function clearFault(): void {
+  faulted = false;
+  faultIsTrap = false;
+  faultIsSoftware = false;
+}

@@ -1,0 +1,388 @@
+// Linear and physical memory: the paging MMU, the TLB in front of it, and
+// guest accesses by linear address.
+//
+// The TLB is direct-mapped by linear page number (one u32 per page of the
+// 4 GiB space). An entry holds the host address of the page's first byte in
+// wasm memory (RAM_BASE + physical page) or, for non-RAM pages, the physical
+// page with T_MMIO, plus permission bits. A guest access is one load, one
+// compare and the access itself when the entry allows it; anything else (a
+// miss, a permission the entry lacks, a page-crossing access, MMIO) takes the
+// slow path, which walks the page tables and refills the entry. With paging
+// off, entries are identity mappings, so the fast path is the same.
+//
+// Write permission is only granted in an entry once the page's dirty bit is
+// set, so the first write to a clean page walks the tables and sets D.
+
+import {
+  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE,
+  OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
+  OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
+  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, add64,
+} from './state';
+import { mmioRead, mmioWrite } from './host';
+import { raise, faulted, PF_VECTOR } from './fault';
+
+export const T_VALID: u32 = 1; // readable by the supervisor
+export const T_USER: u32 = 2; // readable at CPL 3
+export const T_WSUP: u32 = 4; // writable by the supervisor (dirty already set)
+export const T_WUSER: u32 = 8; // writable at CPL 3 (dirty already set)
+export const T_GLOBAL: u32 = 16;
+export const T_MMIO: u32 = 32; // not RAM: the high bits are the physical page
+
+// What the current privilege level needs from an entry (see setUserMode).
+let readMask: u32 = T_VALID | T_MMIO;
+let readNeed: u32 = T_VALID;
+let writeMask: u32 = T_WSUP | T_MMIO;
+let writeNeed: u32 = T_WSUP;
+export let userMode: bool = false;
+
+let tlbListLen: u32 = 0;
+let tlbListOverflow: bool = false;
+
+// Bumped whenever cached translations may have changed, so the instruction
+// fetcher knows to drop its cached code page.
+export let tlbGeneration: u32 = 0;
+
+export function setUserMode(user: bool): void {
+  userMode = user;
+  readMask = user ? T_VALID | T_USER | T_MMIO : T_VALID | T_MMIO;
+  readNeed = user ? T_VALID | T_USER : T_VALID;
+  writeMask = user ? T_WUSER | T_MMIO : T_WSUP | T_MMIO;
+  writeNeed = user ? T_WUSER : T_WSUP;
+  tlbGeneration++;
+}
+
+// ---------------------------------------------------------------- physical
+
+@inline function ramSize(): u32 {
+  return load<u32>(OFF_RAM_SIZE);
+}
+
+export function isRamPage(phys: u32): bool {
+  if (phys >= ramSize()) return false;
+  const page = phys >>> 12;
+  return (load<u8>(MMIO_BITMAP_BASE + (page >>> 3)) & (1 << (page & 7))) == 0;
+}
+
+export function markMmio(startPage: u32, endPage: u32): void {
+  for (let p = startPage; p < endPage; p++) {
+    const a = MMIO_BITMAP_BASE + (p >>> 3);
+    store<u8>(a, <u8>(<u32>load<u8>(a) | (<u32>1 << (p & 7))));
+  }
+  flushTlb(false);
+}
+
+export function physRead(phys: u32, sz: u32): u32 {
+  if (isRamPage(phys) && (phys & 0xfff) + (1 << sz) <= 0x1000) {
+    const h = RAM_BASE + phys;
+    return sz == 0 ? <u32>load<u8>(h) : sz == 1 ? <u32>load<u16>(h) : load<u32>(h);
+  }
+  if ((phys & 0xfff) + (1 << sz) > 0x1000) {
+    let v: u32 = 0;
+    for (let i: u32 = 0; i < (1 << sz); i++) v |= physRead(phys + i, 0) << (i << 3);
+    return v;
+  }
+  return mmioRead(phys, 1 << sz);
+}
+
+export function physWrite(phys: u32, sz: u32, v: u32): void {
+  if ((phys & 0xfff) + (1 << sz) > 0x1000) {
+    for (let i: u32 = 0; i < (1 << sz); i++) physWrite(phys + i, 0, v >>> (i << 3));
+    return;
+  }
+  if (isRamPage(phys)) {
+    const h = RAM_BASE + phys;
+    if (sz == 0) store<u8>(h, <u8>v);
+    else if (sz == 1) store<u16>(h, <u16>v);
+    else store<u32>(h, v);
+    return;
+  }
+  mmioWrite(phys, 1 << sz, v);
+}
+
+// ---------------------------------------------------------------- TLB
+
+export function flushTlb(keepGlobal: bool): void {
+  add64(OFF_CNT_TLB_FLUSH, 1);
+  tlbGeneration++;
+  if (tlbListOverflow) {
+    memory.fill(TLB_BASE, 0, 0x400000);
+    tlbListLen = 0;
+    tlbListOverflow = false;
+    return;
+  }
+  let kept: u32 = 0;
+  for (let i: u32 = 0; i < tlbListLen; i++) {
+    const idx = load<u32>(TLB_LIST_BASE + (i << 2));
+    const a = TLB_BASE + (idx << 2);
+    if (keepGlobal && (load<u32>(a) & T_GLOBAL)) {
+      store<u32>(TLB_LIST_BASE + (kept << 2), idx);
+      kept++;
+    } else {
+      store<u32>(a, 0);
+    }
+  }
+  tlbListLen = kept;
+}
+
+export function invalidatePage(lin: u32): void {
+  store<u32>(TLB_BASE + ((lin >>> 12) << 2), 0);
+  tlbGeneration++;
+}
+
+function remember(idx: u32, e: u32): void {
+  const a = TLB_BASE + (idx << 2);
+  if (load<u32>(a) == 0) {
+    if (tlbListLen < TLB_LIST_CAP) {
+      store<u32>(TLB_LIST_BASE + (tlbListLen << 2), idx);
+      tlbListLen++;
+    } else {
+      tlbListOverflow = true;
+    }
+  }
+  store<u32>(a, e);
+}
+
+function pageFault(lin: u32, code: u32): u32 {
+  store<u32>(OFF_CR2, lin);
+  raise(PF_VECTOR, code, true);
+  return 0;
+}
+
+@inline function allowed(u: bool, w: bool, write: bool, user: bool): bool {
+  if (user && !u) return false;
+  return !write || w || (!user && (load<u32>(OFF_CR0) & CR0_WP) == 0);
+}
+
+/**
+ * Translates `lin` for an access (walking the page tables, setting accessed
+ * and dirty bits as the CPU does) and fills its TLB entry. Returns the entry,
+ * or 0 after raising #PF.
+ */
+function walk(lin: u32, write: bool, user: bool): u32 {
+  add64(OFF_CNT_TLB_MISS, 1);
+  const c0 = load<u32>(OFF_CR0);
+  const a20 = load<u32>(OFF_A20_MASK);
+  let phys: u32;
+  let flags: u32;
+  if ((c0 & CR0_PG) == 0) {
+    phys = lin & 0xfffff000 & a20;
+    flags = T_VALID | T_USER | T_WSUP | T_WUSER;
+  } else {
+    const cr4 = load<u32>(OFF_CR4);
+    const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
+    const pdeAddr = (load<u32>(OFF_CR3) & 0xfffff000) | ((lin >>> 20) & 0xffc);
+    const pde = physRead(pdeAddr, 2);
+    if ((pde & 1) == 0) return pageFault(lin, code);
+    let u: bool;
+    let w: bool;
+    let entry: u32;
+    let entryAddr: u32;
+    if ((pde & 0x80) != 0 && (cr4 & CR4_PSE) != 0) {
+      u = (pde & 4) != 0;
+      w = (pde & 2) != 0;
+      entry = pde;
+      entryAddr = pdeAddr;
+      phys = (pde & 0xffc00000) | (lin & 0x3ff000);
+    } else {
+      if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
+      const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
+      const pte = physRead(pteAddr, 2);
+      if ((pte & 1) == 0) return pageFault(lin, code);
+      u = (pde & pte & 4) != 0;
+      w = (pde & pte & 2) != 0;
+      entry = pte;
+      entryAddr = pteAddr;
+      phys = pte & 0xfffff000;
+    }
+    if (!allowed(u, w, write, user)) return pageFault(lin, code | 1);
+    const updated = entry | 0x20 | (write ? 0x40 : 0);
+    if (updated != entry) physWrite(entryAddr, 2, updated);
+    flags = T_VALID;
+    if (u) flags |= T_USER;
+    if (updated & 0x40) {
+      if (w || (c0 & CR0_WP) == 0) flags |= T_WSUP;
+      if (w && u) flags |= T_WUSER;
+    }
+    if ((entry & 0x100) != 0 && (cr4 & CR4_PGE) != 0) flags |= T_GLOBAL;
+    phys &= a20;
+  }
+  const e = isRamPage(phys) ? (RAM_BASE + phys) | flags : phys | flags | T_MMIO;
+  remember(lin >>> 12, e);
+  return e;
+}
+
+/** The TLB entry for an access, walking on a miss. 0 after a #PF. */
+export function lookup(lin: u32, write: bool, user: bool): u32 {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  const need: u32 = write ? (user ? T_WUSER : T_WSUP) : (user ? T_VALID | T_USER : T_VALID);
+  if ((e & need) == need) return e;
+  return walk(lin, write, user);
+}
+
+/** Physical address of `lin` for an access, or raises #PF (used by the inspector and by walks that must not fill). */
+export function translate(lin: u32, write: bool, user: bool): u32 {
+  const e = lookup(lin, write, user);
+  if (faulted) return 0;
+  const page = (e & T_MMIO) ? e & 0xfffff000 : (e & 0xfffff000) - RAM_BASE;
+  return page | (lin & 0xfff);
+}
+
+// ---------------------------------------------------------------- linear accesses
+
+@inline function entryRead(e: u32, lin: u32, sz: u32): u32 {
+  if (e & T_MMIO) return mmioRead((e & 0xfffff000) | (lin & 0xfff), 1 << sz);
+  const h = (e & 0xfffff000) + (lin & 0xfff);
+  return sz == 0 ? <u32>load<u8>(h) : sz == 1 ? <u32>load<u16>(h) : load<u32>(h);
+}
+
+@inline function entryWrite(e: u32, lin: u32, sz: u32, v: u32): void {
+  if (e & T_MMIO) {
+    mmioWrite((e & 0xfffff000) | (lin & 0xfff), 1 << sz, v);
+    return;
+  }
+  const h = (e & 0xfffff000) + (lin & 0xfff);
+  if (sz == 0) store<u8>(h, <u8>v);
+  else if (sz == 1) store<u16>(h, <u16>v);
+  else store<u32>(h, v);
+}
+
+/** Reads 1 << sz bytes at `lin` with the given privilege; 0 after a fault. */
+export function readAs(lin: u32, sz: u32, user: bool): u32 {
+  const n: u32 = 1 << sz;
+  if ((lin & 0xfff) + n <= 0x1000) {
+    const e = lookup(lin, false, user);
+    if (faulted) return 0;
+    return entryRead(e, lin, sz);
+  }
+  // Page-crossing: translate both pages before touching either.
+  const second = (lin | 0xfff) + 1;
+  const e1 = lookup(lin, false, user);
+  if (faulted) return 0;
+  const e2 = lookup(second, false, user);
+  if (faulted) return 0;
+  let v: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = lin + i;
+    v |= entryRead(a < second ? e1 : e2, a, 0) << (i << 3);
+  }
+  return v;
+}
+
+/** Writes 1 << sz bytes at `lin`; both pages are checked before any byte is written. */
+export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
+  const n: u32 = 1 << sz;
+  if ((lin & 0xfff) + n <= 0x1000) {
+    const e = lookup(lin, true, user);
+    if (faulted) return;
+    entryWrite(e, lin, sz, v);
+    return;
+  }
+  const second = (lin | 0xfff) + 1;
+  const e1 = lookup(lin, true, user);
+  if (faulted) return;
+  const e2 = lookup(second, true, user);
+  if (faulted) return;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = lin + i;
+    entryWrite(a < second ? e1 : e2, a, 0, v >>> (i << 3));
+  }
+}
+
+@inline function hit(): void {
+  add64(OFF_CNT_TLB_HIT, 1);
+}
+
+@inline export function readLin8(lin: u32): u32 {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & readMask) == readNeed) {
+    hit();
+    return load<u8>((e & 0xfffff000) + (lin & 0xfff));
+  }
+  return readAs(lin, 0, userMode);
+}
+@inline export function readLin16(lin: u32): u32 {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & readMask) == readNeed && (lin & 0xfff) <= 0xffe) {
+    hit();
+    return load<u16>((e & 0xfffff000) + (lin & 0xfff));
+  }
+  return readAs(lin, 1, userMode);
+}
+@inline export function readLin32(lin: u32): u32 {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & readMask) == readNeed && (lin & 0xfff) <= 0xffc) {
+    hit();
+    return load<u32>((e & 0xfffff000) + (lin & 0xfff));
+  }
+  return readAs(lin, 2, userMode);
+}
+@inline export function readLin(lin: u32, sz: u32): u32 {
+  return sz == 2 ? readLin32(lin) : sz == 1 ? readLin16(lin) : readLin8(lin);
+}
+
+@inline export function writeLin8(lin: u32, v: u32): void {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & writeMask) == writeNeed) {
+    hit();
+    store<u8>((e & 0xfffff000) + (lin & 0xfff), <u8>v);
+    return;
+  }
+  writeAs(lin, 0, v, userMode);
+}
+@inline export function writeLin16(lin: u32, v: u32): void {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & writeMask) == writeNeed && (lin & 0xfff) <= 0xffe) {
+    hit();
+    store<u16>((e & 0xfffff000) + (lin & 0xfff), <u16>v);
+    return;
+  }
+  writeAs(lin, 1, v, userMode);
+}
+@inline export function writeLin32(lin: u32, v: u32): void {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & writeMask) == writeNeed && (lin & 0xfff) <= 0xffc) {
+    hit();
+    store<u32>((e & 0xfffff000) + (lin & 0xfff), v);
+    return;
+  }
+  writeAs(lin, 2, v, userMode);
+}
+@inline export function writeLin(lin: u32, sz: u32, v: u32): void {
+  if (sz == 2) writeLin32(lin, v);
+  else if (sz == 1) writeLin16(lin, v);
+  else writeLin8(lin, v);
+}
+
+/**
+ * Checks that `lin` can be written (both pages when it crosses one) and
+ * returns the host address when the access is plain RAM in one page, or 0
+ * when the caller must go through writeLin. Read-modify-write instructions
+ * call this first so a read-only page faults before anything changes.
+ */
+export function prepareWrite(lin: u32, sz: u32): u32 {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & writeMask) == writeNeed && (lin & 0xfff) + (1 << sz) <= 0x1000) {
+    hit();
+    return (e & 0xfffff000) + (lin & 0xfff);
+  }
+  const e1 = lookup(lin, true, userMode);
+  if (faulted) return 0;
+  if ((lin & 0xfff) + (1 << sz) > 0x1000) {
+    lookup((lin | 0xfff) + 1, true, userMode);
+    return 0;
+  }
+  return (e1 & T_MMIO) ? 0 : (e1 & 0xfffff000) + (lin & 0xfff);
+}
+
+/** TLB entry for fetching code at `lin`; 0 after a #PF. */
+@inline export function fetchEntry(lin: u32): u32 {
+  return lookup(lin, false, userMode);
+}
+
+/** Host address of `lin` for reading when it is RAM in a present page (filling the TLB), 0 otherwise or after a fault. */
+export function hostForRead(lin: u32): u32 {
+  const e = lookup(lin, false, userMode);
+  if (faulted || (e & T_MMIO) != 0) return 0;
+  return (e & 0xfffff000) + (lin & 0xfff);
+}

@@ -1,0 +1,48 @@
+// Power-on / RESET state of the processor (SDM vol. 3, "Processor State After Reset").
+
+import {
+  STATE_BASE, OFF_EFLAGS, OFF_CR0, OFF_DR, OFF_GDTR_LIMIT, OFF_IDTR_LIMIT, OFF_LDTR_LIMIT,
+  OFF_TR_LIMIT, OFF_TR_ATTR, OFF_HALTED, OFF_EXC_EXIT_MASK, OFF_RAM_SIZE, OFF_A20_MASK,
+  OFF_INSTR_COUNT, OFF_TSC_OFFSET, EDX, SEG_CS, EFLAGS_FIXED1, setReg32,
+} from './state';
+import { setSegmentCache } from './segments';
+import { setFlags } from './flags';
+import { flushTlb } from './memory';
+import { setCpl } from './control';
+import { clearFault } from './fault';
+
+export function resetCpu(): void {
+  // Keep what describes the machine rather than the CPU: RAM size, A20,
+  // the host's exception exit mask, and the clock (time does not go back).
+  const ram = load<u32>(OFF_RAM_SIZE);
+  const a20 = load<u32>(OFF_A20_MASK);
+  const mask = load<u32>(OFF_EXC_EXIT_MASK);
+  const count = load<u64>(OFF_INSTR_COUNT);
+  const tscOffset = load<u64>(OFF_TSC_OFFSET);
+  memory.fill(STATE_BASE, 0, 0x200);
+  store<u32>(OFF_RAM_SIZE, ram);
+  store<u32>(OFF_A20_MASK, a20);
+  store<u32>(OFF_EXC_EXIT_MASK, mask);
+  store<u64>(OFF_INSTR_COUNT, count);
+  store<u64>(OFF_TSC_OFFSET, tscOffset);
+
+  setFlags(EFLAGS_FIXED1);
+  store<u32>(OFF_CR0, 0x60000010);
+  store<u32>(OFF_DR + 24, 0xffff0ff0);
+  store<u32>(OFF_DR + 28, 0x400);
+  store<u32>(OFF_GDTR_LIMIT, 0xffff);
+  store<u32>(OFF_IDTR_LIMIT, 0xffff);
+  store<u32>(OFF_LDTR_LIMIT, 0xffff);
+  store<u32>(OFF_TR_LIMIT, 0xffff);
+  store<u32>(OFF_TR_ATTR, 0x8b);
+  setReg32(EDX, 0x619); // processor signature, as CPUID leaf 1 reports it
+  for (let s = 0; s < 6; s++) {
+    if (s == SEG_CS) setSegmentCache(s, 0xf000, 0xffff0000, 0xffff, 0x9b);
+    else setSegmentCache(s, 0, 0, 0xffff, 0x93);
+  }
+  store<u32>(STATE_BASE + 0x20, 0xfff0); // EIP
+  store<u32>(OFF_HALTED, 0);
+  setCpl(0);
+  clearFault();
+  flushTlb(false);
+}

@@ -1,0 +1,182 @@
+// The run loop: executes instructions until the budget is spent or something
+// needs the host, and turns faults into delivered exceptions (with the
+// double- and triple-fault rules) or into an exit for the host.
+
+import {
+  OFF_EFLAGS, OFF_HALTED, OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_EXIT_REASON, OFF_EXC_VECTOR,
+  OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
+  OFF_DR, OFF_CPL, ESP, IF, TF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
+  EXIT_HOST_REQUEST, reg32, setReg32, eip, setEip, add64,
+} from './state';
+import {
+  faulted, faultVector, faultCode, faultHasCode, faultIsTrap, faultIsSoftware, clearFault,
+  DF_VECTOR, PF_VECTOR, DB, NMI_VECTOR,
+} from './fault';
+import { beginInstruction, ip, instrStart, invalidateFetch } from './decode';
+import { execute } from './execute';
+import { deliver } from './interrupts';
+import { materializeFlags } from './flags';
+import { setUserMode } from './memory';
+import { refreshAllFast } from './segments';
+import { inShadow } from './system';
+import { tick, commitSlice } from './clock';
+import { acknowledgeInterrupt } from './host';
+
+let stopRequested: bool = false;
+
+/** Asks run() to return at the next instruction boundary (callable from a host import). */
+export function requestStop(): void {
+  stopRequested = true;
+}
+
+@inline function isContributory(v: u32): bool {
+  return v == 0 || (v >= 10 && v <= 13);
+}
+
+/**
+ * Delivers an event; a fault raised while delivering it either becomes a
+ * double fault or is delivered in its place, per the SDM's table. Returns
+ * false on a triple fault.
+ */
+function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32): bool {
+  let v = vector;
+  let hc = hasCode;
+  let c = code;
+  let sw = software;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const esp = reg32(ESP);
+    deliver(v, hc, c, sw, retEip);
+    if (!faulted) return true;
+    setReg32(ESP, esp);
+    const second = faultVector;
+    const secondCode = faultCode;
+    const secondHasCode = faultHasCode;
+    clearFault();
+    countException(second);
+    if (v == DF_VECTOR) return false;
+    const first = v;
+    if ((isContributory(first) && isContributory(second)) || (first == PF_VECTOR && (isContributory(second) || second == PF_VECTOR))) {
+      v = DF_VECTOR;
+      hc = true;
+      c = 0;
+    } else {
+      v = second;
+      hc = secondHasCode;
+      c = secondCode;
+    }
+    sw = false;
+  }
+  return false;
+}
+
+function countException(v: u32): void {
+  add64(OFF_CNT_EXCEPTIONS, 1);
+  if (v < 32) add64(OFF_CNT_BY_VECTOR + (v << 3), 1);
+}
+
+/**
+ * Handles the fault the last instruction raised. Returns an exit reason, or
+ * EXIT_BUDGET to keep running.
+ */
+function handleFault(espBefore: u32): u32 {
+  const vector = faultVector;
+  const trap = faultIsTrap;
+  const retEip = trap ? ip : instrStart;
+  if (!trap) setReg32(ESP, espBefore);
+  countException(vector);
+  if (vector < 32 && ((load<u32>(OFF_EXC_EXIT_MASK) >> vector) & 1) != 0) {
+    store<u32>(OFF_EXC_VECTOR, vector);
+    store<u32>(OFF_EXC_CODE, faultCode);
+    store<u32>(OFF_EXC_HAS_CODE, faultHasCode ? 1 : 0);
+    setEip(retEip);
+    clearFault();
+    return EXIT_EXCEPTION;
+  }
+  const hasCode = faultHasCode;
+  const code = faultCode;
+  const software = faultIsSoftware;
+  clearFault();
+  if (!deliverEvent(vector, hasCode, code, software, retEip)) return EXIT_TRIPLE_FAULT;
+  setEip(ip);
+  return EXIT_BUDGET;
+}
+
+/** An external interrupt or NMI, if one is due and allowed. Returns true when one was delivered. */
+function serviceInterrupts(): bool {
+  if (load<u32>(OFF_NMI_PENDING) != 0) {
+    store<u32>(OFF_NMI_PENDING, 0);
+    store<u32>(OFF_HALTED, 0);
+    beginInstruction(eip());
+    return deliverEvent(NMI_VECTOR, false, 0, false, eip());
+  }
+  if ((load<u32>(OFF_EFLAGS) & IF) == 0 || inShadow()) return false;
+  const vector = acknowledgeInterrupt();
+  if (vector < 0) return false; // the controller withdrew the request
+  store<u32>(OFF_HALTED, 0);
+  beginInstruction(eip());
+  return deliverEvent(<u32>vector, false, 0, false, eip());
+}
+
+/** Re-derives cached state from the state block, which the host may have changed. */
+function enterRun(): void {
+  materializeFlags();
+  setUserMode(load<u32>(OFF_CPL) == 3);
+  refreshAllFast();
+  invalidateFetch();
+  stopRequested = false;
+}
+
+export function run(budget: u32): u32 {
+  enterRun();
+  let reason = EXIT_BUDGET;
+  let done: u32 = 0;
+  while (done < budget) {
+    if (load<u32>(OFF_IRQ_PENDING) != 0 || load<u32>(OFF_NMI_PENDING) != 0) {
+      if (serviceInterrupts()) {
+        if (faulted) {
+          reason = EXIT_TRIPLE_FAULT;
+          break;
+        }
+        setEip(ip);
+      } else if (faulted) {
+        clearFault();
+        reason = EXIT_TRIPLE_FAULT;
+        break;
+      }
+    }
+    if (load<u32>(OFF_HALTED) != 0) {
+      reason = EXIT_HLT;
+      break;
+    }
+    if (stopRequested) {
+      reason = EXIT_HOST_REQUEST;
+      break;
+    }
+    const start = eip();
+    const esp = reg32(ESP);
+    const singleStep = (load<u32>(OFF_EFLAGS) & TF) != 0;
+    beginInstruction(start);
+    execute();
+    tick();
+    done++;
+    if (faulted) {
+      reason = handleFault(esp);
+      if (reason != EXIT_BUDGET) break;
+      continue;
+    }
+    setEip(ip);
+    if (singleStep) {
+      // Single-step trap after the instruction, with DR6.BS.
+      store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
+      if (!deliverEvent(DB, false, 0, false, ip)) {
+        reason = EXIT_TRIPLE_FAULT;
+        break;
+      }
+      setEip(ip);
+    }
+  }
+  commitSlice();
+  materializeFlags();
+  store<u32>(OFF_EXIT_REASON, reason);
+  return reason;
+}

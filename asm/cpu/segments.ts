@@ -1,0 +1,237 @@
+// Segmentation: turning segment:offset into a linear address with the limit
+// and type checks, and loading data/stack segment registers with the
+// protected-mode checks.
+//
+// Each segment register has two precomputed "fast" bits: reads (or writes)
+// through it need no check at all because it is a flat, usable, expand-up
+// 4 GiB segment of the right type. That is every access in a Linux guest, so
+// the checks cost one byte test there.
+
+import {
+  STATE_BASE, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT, OFF_SEG_ATTR, OFF_CR0, OFF_EFLAGS,
+  OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_LDTR_SEL,
+  SEG_SS, SEG_CS, CR0_PE, VM, ATTR_UNUSABLE, cpl, segBase, segLimit, segAttr,
+} from './state';
+import { raise, faulted, GP, SS_VECTOR, NP } from './fault';
+import { readAs, writeAs } from './memory';
+
+const OFF_SEG_FAST: u32 = STATE_BASE + 0x800; // 6 bytes, internal
+const FAST_READ: u32 = 1;
+const FAST_WRITE: u32 = 2;
+
+@inline export function protectedMode(): bool {
+  return (load<u32>(OFF_CR0) & CR0_PE) != 0 && (load<u32>(OFF_EFLAGS) & VM) == 0;
+}
+
+// Descriptor access-byte helpers.
+@inline export function isCodeType(access: u32): bool {
+  return (access & 0x18) == 0x18;
+}
+@inline function isDataType(access: u32): bool {
+  return (access & 0x18) == 0x10;
+}
+
+export function refreshFast(s: i32): void {
+  const attr = segAttr(s);
+  let f: u32 = 0;
+  const flat = segLimit(s) == 0xffffffff && (attr & ATTR_UNUSABLE) == 0;
+  if (flat) {
+    if (!protectedMode()) {
+      f = FAST_READ | FAST_WRITE;
+    } else if (isDataType(attr)) {
+      if ((attr & 4) == 0) f = FAST_READ | ((attr & 2) != 0 ? FAST_WRITE : 0); // expand-up
+    } else if (isCodeType(attr) && (attr & 2) != 0) {
+      f = FAST_READ;
+    }
+  }
+  store<u8>(OFF_SEG_FAST + <u32>s, <u8>f);
+}
+
+export function refreshAllFast(): void {
+  for (let s = 0; s < 6; s++) refreshFast(s);
+}
+
+function limitFault(s: i32): u32 {
+  raise(s == SEG_SS ? SS_VECTOR : GP, 0, true);
+  return 0;
+}
+
+function checkedLinear(s: i32, off: u32, size: u32, write: bool): u32 {
+  const attr = segAttr(s);
+  if (protectedMode()) {
+    if (attr & ATTR_UNUSABLE) return limitFault(s);
+    if (write) {
+      if (!isDataType(attr) || (attr & 2) == 0) return limitFault(s);
+    } else if (isCodeType(attr) && (attr & 2) == 0) {
+      return limitFault(s);
+    }
+  }
+  const limit = segLimit(s);
+  const last = off + size - 1;
+  if (isDataType(attr) && (attr & 4) != 0) {
+    // Expand-down: valid offsets lie above the limit, up to 64 KiB or 4 GiB.
+    const upper: u32 = (attr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+    if (off <= limit || last > upper || last < off) return limitFault(s);
+  } else if (off > limit || last > limit || last < off) {
+    return limitFault(s);
+  }
+  return segBase(s) + off;
+}
+
+/** Linear address for reading `size` bytes at s:off; raises #GP/#SS on a violation. */
+@inline export function linRead(s: i32, off: u32, size: u32): u32 {
+  if (load<u8>(OFF_SEG_FAST + <u32>s) & FAST_READ) return segBase(s) + off;
+  return checkedLinear(s, off, size, false);
+}
+
+@inline export function linWrite(s: i32, off: u32, size: u32): u32 {
+  if (load<u8>(OFF_SEG_FAST + <u32>s) & FAST_WRITE) return segBase(s) + off;
+  return checkedLinear(s, off, size, true);
+}
+
+export function setSegmentCache(s: i32, sel: u32, base: u32, limit: u32, attr: u32): void {
+  const o: u32 = <u32>s << 2;
+  store<u32>(OFF_SEG_SEL + o, sel & 0xffff);
+  store<u32>(OFF_SEG_BASE + o, base);
+  store<u32>(OFF_SEG_LIMIT + o, limit);
+  store<u32>(OFF_SEG_ATTR + o, attr);
+  refreshFast(s);
+}
+
+// ---------------------------------------------------------------- descriptors
+
+// The descriptor most recently read by readDescriptor.
+export let descLow: u32 = 0;
+export let descHigh: u32 = 0;
+let descAddr: u32 = 0;
+
+/**
+ * Reads the 8-byte descriptor for `sel` from the GDT or LDT (supervisor
+ * accesses). Returns false after raising #GP(sel) when the selector is
+ * outside its table, or a fault from the read itself.
+ */
+export function readDescriptor(sel: u32, faultVector: u32): bool {
+  let base: u32;
+  let limit: u32;
+  if (sel & 4) {
+    if ((load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) {
+      raise(faultVector, sel & 0xfffc, true);
+      return false;
+    }
+    base = load<u32>(OFF_LDTR_BASE);
+    limit = load<u32>(OFF_LDTR_LIMIT);
+  } else {
+    base = load<u32>(OFF_GDTR_BASE);
+    limit = load<u32>(OFF_GDTR_LIMIT);
+  }
+  const idx = sel & 0xfff8;
+  if (idx + 7 > limit) {
+    raise(faultVector, sel & 0xfffc, true);
+    return false;
+  }
+  descAddr = base + idx;
+  descLow = readAs(descAddr, 2, false);
+  descHigh = readAs(descAddr + 4, 2, false);
+  return !faulted;
+}
+
+@inline export function descBase(): u32 {
+  return (descLow >>> 16) | ((descHigh & 0xff) << 16) | (descHigh & 0xff000000);
+}
+@inline export function descLimit(): u32 {
+  const raw = (descLow & 0xffff) | (descHigh & 0xf0000);
+  return (descHigh & 0x800000) != 0 ? (raw << 12) | 0xfff : raw;
+}
+/** Access byte in bits 0-7 and the flags nibble in bits 12-15, as in OFF_SEG_ATTR. */
+@inline export function descAttr(): u32 {
+  return ((descHigh >>> 8) & 0xff) | ((descHigh >>> 8) & 0xf000);
+}
+
+/** Sets the accessed bit of the descriptor last read, as the CPU does on a load. */
+export function markAccessed(): void {
+  if ((descHigh & 0x100) == 0) {
+    descHigh |= 0x100;
+    writeAs(descAddr + 4, 2, descHigh, false);
+  }
+}
+
+/** Loads the cache of segment s from the descriptor last read. */
+export function loadFromDescriptor(s: i32, sel: u32): void {
+  setSegmentCache(s, sel, descBase(), descLimit(), descAttr());
+}
+
+/**
+ * MOV/POP/LxS to a data or stack segment register, with every check of the
+ * SDM's segment-load pseudocode. CS is never loaded here.
+ */
+export function loadDataSegment(s: i32, sel: u32): void {
+  sel &= 0xffff;
+  if (!protectedMode()) {
+    // Real and virtual-8086 mode: the base follows the selector; in real mode
+    // the limit and attributes keep their cached values ("unreal mode").
+    const o: u32 = <u32>s << 2;
+    store<u32>(OFF_SEG_SEL + o, sel);
+    store<u32>(OFF_SEG_BASE + o, sel << 4);
+    if (load<u32>(OFF_EFLAGS) & VM) {
+      store<u32>(OFF_SEG_LIMIT + o, 0xffff);
+      store<u32>(OFF_SEG_ATTR + o, 0xf3);
+    }
+    refreshFast(s);
+    return;
+  }
+  const rpl = sel & 3;
+  const c = cpl();
+  if ((sel & 0xfffc) == 0) {
+    if (s == SEG_SS) {
+      raise(GP, 0, true);
+      return;
+    }
+    setSegmentCache(s, sel, 0, 0, ATTR_UNUSABLE);
+    return;
+  }
+  if (!readDescriptor(sel, GP)) return;
+  const access = (descHigh >>> 8) & 0xff;
+  const dpl = (access >> 5) & 3;
+  if (s == SEG_SS) {
+    if (rpl != c || dpl != c || !isDataType(access) || (access & 2) == 0) {
+      raise(GP, sel & 0xfffc, true);
+      return;
+    }
+    if ((access & 0x80) == 0) {
+      raise(SS_VECTOR, sel & 0xfffc, true);
+      return;
+    }
+  } else {
+    const readableCode = isCodeType(access) && (access & 2) != 0;
+    if (!isDataType(access) && !readableCode) {
+      raise(GP, sel & 0xfffc, true);
+      return;
+    }
+    const conforming = isCodeType(access) && (access & 4) != 0;
+    if (!conforming && (rpl > dpl || c > dpl)) {
+      raise(GP, sel & 0xfffc, true);
+      return;
+    }
+    if ((access & 0x80) == 0) {
+      raise(NP, sel & 0xfffc, true);
+      return;
+    }
+  }
+  markAccessed();
+  if (faulted) return;
+  loadFromDescriptor(s, sel);
+}
+
+/** True when CS says 32-bit default operand and address size. */
+@inline export function codeIs32(): bool {
+  return (segAttr(SEG_CS) & 0x4000) != 0;
+}
+/** True when SS says a 32-bit stack pointer (ESP rather than SP). */
+@inline export function stackIs32(): bool {
+  return (segAttr(SEG_SS) & 0x4000) != 0;
+}
+
+/** True when reads (or writes) through s need no limit or type check. */
+@inline export function isFlat(s: i32, write: bool): bool {
+  return (load<u8>(OFF_SEG_FAST + <u32>s) & (write ? FAST_WRITE : FAST_READ)) != 0;
+}

@@ -1,0 +1,70 @@
+// The core's exports: the whole ABI the TypeScript host sees.
+//
+// Memory layout and state-block offsets are exported as constants so the host
+// reads them from the module instead of repeating them.
+
+import {
+  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK,
+} from './cpu/state';
+import { resetCpu } from './cpu/reset';
+import { run as runLoop, requestStop as stop } from './cpu/run';
+import { flushTlb as flush, markMmio } from './cpu/memory';
+
+export {
+  RAM_BASE, STATE_BASE, OFF_REGS, OFF_EIP, OFF_EFLAGS, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT,
+  OFF_SEG_ATTR, OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_DR, OFF_GDTR_BASE, OFF_GDTR_LIMIT,
+  OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_TR_SEL,
+  OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CPL, OFF_INSTR_COUNT, OFF_EXIT_REASON,
+  OFF_EXC_VECTOR, OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_RAM_SIZE, OFF_A20_MASK,
+  OFF_HALTED, OFF_TSC_OFFSET, OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
+  OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
+  OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
+  EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT, EXIT_HOST_REQUEST,
+} from './cpu/state';
+
+const PAGE: u32 = 65536;
+
+/**
+ * Sizes guest RAM (bytes, a multiple of 4 KiB) and resets the CPU. Returns
+ * false if the memory could not be grown.
+ */
+export function init(ramBytes: u32): bool {
+  const need = (RAM_BASE + ramBytes + PAGE - 1) / PAGE;
+  const have = <u32>memory.size();
+  if (need > have && memory.grow(<i32>(need - have)) < 0) return false;
+  store<u32>(OFF_RAM_SIZE, ramBytes);
+  store<u32>(OFF_A20_MASK, 0xffffffff);
+  resetCpu();
+  return true;
+}
+
+export function reset(): void {
+  resetCpu();
+}
+
+/** Runs up to `budget` instructions; returns the exit reason (EXIT_*). */
+export function run(budget: u32): u32 {
+  return runLoop(budget);
+}
+
+/** From inside a host import: return from run() at the next instruction boundary. */
+export function requestStop(): void {
+  stop();
+}
+
+/** Drops every cached translation (after the host edits page tables or the state block). */
+export function flushTlb(): void {
+  flush(false);
+}
+
+/** Marks physical pages [start, end) as device memory: accesses go to mmioRead/mmioWrite. */
+export function setMmioPages(startPage: u32, endPage: u32): void {
+  markMmio(startPage, endPage);
+}
+
+/** Sets the A20 gate (port 0x92 / the keyboard controller drive it). */
+export function setA20(enabled: bool): void {
+  store<u32>(OFF_A20_MASK, enabled ? 0xffffffff : 0xffefffff);
+  flush(false);
+}
+

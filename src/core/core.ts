@@ -1,0 +1,202 @@
+// The TypeScript face of the WebAssembly core: instantiation, the host
+// imports, and typed views of guest RAM and the CPU state block.
+//
+// Offsets come from the module's own exports, so the layout is defined once,
+// in asm/cpu/state.ts.
+
+/** What the core asks of the machine around it. */
+export interface CoreHost {
+  portIn(port: number, size: number): number;
+  portOut(port: number, size: number, value: number): void;
+  mmioRead(addr: number, size: number): number;
+  mmioWrite(addr: number, size: number, value: number): void;
+  /** The vector of the interrupt the CPU is accepting, or -1 if the request went away. */
+  acknowledgeInterrupt(): number;
+}
+
+export const enum ExitReason {
+  Budget = 0,
+  Halt = 1,
+  Exception = 2,
+  TripleFault = 3,
+  HostRequest = 4,
+}
+
+export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
+export const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(ramBytes: number): number;
+  reset(): void;
+  run(budget: number): number;
+  requestStop(): void;
+  flushTlb(): void;
+  setMmioPages(start: number, end: number): void;
+  setA20(enabled: number): void;
+  [name: string]: unknown;
+}
+
+const noDevices: CoreHost = {
+  portIn: () => 0xffffffff,
+  portOut: () => {},
+  mmioRead: () => 0xffffffff,
+  mmioWrite: () => {},
+  acknowledgeInterrupt: () => -1,
+};
+
+export class Core {
+  private readonly x: CoreExports;
+  private readonly offsets = new Map<string, number>();
+  /** Guest physical memory, zero-copy. */
+  readonly ram: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly dv: DataView;
+
+  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number) {
+    this.x = instance.exports as unknown as CoreExports;
+    for (const [name, value] of Object.entries(instance.exports)) {
+      if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
+    }
+    if (!this.x.init(ramBytes)) throw new Error(`cannot allocate ${ramBytes / 1048576} MiB of guest RAM`);
+    const buf = this.x.memory.buffer;
+    this.ram = new Uint8Array(buf, this.off('RAM_BASE'), ramBytes);
+    this.u32 = new Uint32Array(buf);
+    this.dv = new DataView(buf);
+  }
+
+  /** Instantiates the core from its compiled module with `ramBytes` of guest RAM. */
+  static create(module: WebAssembly.Module, ramBytes: number, host: Partial<CoreHost> = {}): Core {
+    if (ramBytes <= 0 || ramBytes % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${ramBytes}`);
+    const h = { ...noDevices, ...host };
+    const env = {
+      portIn: (port: number, size: number) => h.portIn(port, size) >>> 0,
+      portOut: (port: number, size: number, value: number) => h.portOut(port, size, value >>> 0),
+      mmioRead: (addr: number, size: number) => h.mmioRead(addr >>> 0, size) >>> 0,
+      mmioWrite: (addr: number, size: number, value: number) => h.mmioWrite(addr >>> 0, size, value >>> 0),
+      acknowledgeInterrupt: () => h.acknowledgeInterrupt() | 0,
+      abort: (_msg: number, _file: number, line: number, col: number) => {
+        throw new Error(`glassbox core aborted at ${line}:${col}`);
+      },
+    };
+    return new Core(new WebAssembly.Instance(module, { env }), ramBytes);
+  }
+
+  /** A state-block offset exported by the core. */
+  off(name: string): number {
+    const v = this.offsets.get(name);
+    if (v === undefined) throw new Error(`core exports no ${name}`);
+    return v;
+  }
+
+  private word(name: string, index = 0): number {
+    return this.u32[(this.off(name) >>> 2) + index];
+  }
+  private setWord(name: string, value: number, index = 0): void {
+    this.u32[(this.off(name) >>> 2) + index] = value >>> 0;
+  }
+
+  run(budget: number): ExitReason {
+    return this.x.run(budget) as ExitReason;
+  }
+  reset(): void {
+    this.x.reset();
+  }
+  requestStop(): void {
+    this.x.requestStop();
+  }
+  flushTlb(): void {
+    this.x.flushTlb();
+  }
+  setMmioPages(startPage: number, endPage: number): void {
+    this.x.setMmioPages(startPage, endPage);
+  }
+  setA20(enabled: boolean): void {
+    this.x.setA20(enabled ? 1 : 0);
+  }
+
+  reg(i: number): number {
+    return this.word('OFF_REGS', i);
+  }
+  setReg(i: number, v: number): void {
+    this.setWord('OFF_REGS', v, i);
+  }
+  get eip(): number {
+    return this.word('OFF_EIP');
+  }
+  set eip(v: number) {
+    this.setWord('OFF_EIP', v);
+  }
+  get eflags(): number {
+    return this.word('OFF_EFLAGS');
+  }
+  set eflags(v: number) {
+    this.setWord('OFF_EFLAGS', v);
+  }
+  get cpl(): number {
+    return this.word('OFF_CPL');
+  }
+  set cpl(v: number) {
+    this.setWord('OFF_CPL', v);
+  }
+
+  segment(i: number): { selector: number; base: number; limit: number; attr: number } {
+    return {
+      selector: this.word('OFF_SEG_SEL', i),
+      base: this.word('OFF_SEG_BASE', i),
+      limit: this.word('OFF_SEG_LIMIT', i),
+      attr: this.word('OFF_SEG_ATTR', i),
+    };
+  }
+  setSegment(i: number, s: { selector: number; base: number; limit: number; attr: number }): void {
+    this.setWord('OFF_SEG_SEL', s.selector, i);
+    this.setWord('OFF_SEG_BASE', s.base, i);
+    this.setWord('OFF_SEG_LIMIT', s.limit, i);
+    this.setWord('OFF_SEG_ATTR', s.attr, i);
+  }
+
+  cr(n: 0 | 2 | 3 | 4): number {
+    return this.word(`OFF_CR${n}`);
+  }
+  setCr(n: 0 | 2 | 3 | 4, v: number): void {
+    this.setWord(`OFF_CR${n}`, v);
+  }
+  setTable(which: 'GDTR' | 'IDTR', base: number, limit: number): void {
+    this.setWord(`OFF_${which}_BASE`, base);
+    this.setWord(`OFF_${which}_LIMIT`, limit);
+  }
+
+  /** Exception vectors whose bit is set stop run() with ExitReason.Exception instead of being delivered. */
+  set exceptionExitMask(mask: number) {
+    this.setWord('OFF_EXC_EXIT_MASK', mask);
+  }
+  get lastException(): { vector: number; errorCode: number; hasErrorCode: boolean } {
+    return {
+      vector: this.word('OFF_EXC_VECTOR'),
+      errorCode: this.word('OFF_EXC_CODE'),
+      hasErrorCode: this.word('OFF_EXC_HAS_CODE') !== 0,
+    };
+  }
+
+  get halted(): boolean {
+    return this.word('OFF_HALTED') !== 0;
+  }
+  set irqPending(v: boolean) {
+    this.setWord('OFF_IRQ_PENDING', v ? 1 : 0);
+  }
+  raiseNmi(): void {
+    this.setWord('OFF_NMI_PENDING', 1);
+  }
+
+  /** Instructions retired since power-on: the virtual clock. */
+  get instructions(): bigint {
+    return this.dv.getBigUint64(this.off('OFF_INSTR_COUNT'), true);
+  }
+  counter(name: 'TLB_HIT' | 'TLB_MISS' | 'TLB_FLUSH' | 'EXCEPTIONS'): bigint {
+    return this.dv.getBigUint64(this.off(`OFF_CNT_${name}`), true);
+  }
+  exceptionsByVector(): bigint[] {
+    const base = this.off('OFF_CNT_BY_VECTOR');
+    return Array.from({ length: 32 }, (_, v) => this.dv.getBigUint64(base + v * 8, true));
+  }
+}
