@@ -141,6 +141,9 @@ export function setEaOff(v: u32): void {
   eaOff = adSize32 ? v : v & 0xffff;
 }
 
+// True when the last instruction had prefixes, so their state must be cleared.
+let prefixesSeen: bool = false;
+
 /** Starts decoding an instruction at EIP. */
 export function beginInstruction(eip: u32): void {
   instrStart = eip;
@@ -148,12 +151,15 @@ export function beginInstruction(eip: u32): void {
   const is32 = codeIs32();
   opSize32 = is32;
   adSize32 = is32;
-  segOverride = -1;
-  repPrefix = 0;
-  lockPrefix = false;
-  if (strictLength) {
-    strictLength = false;
-    fetchSpan = 0;
+  if (prefixesSeen) {
+    prefixesSeen = false;
+    segOverride = -1;
+    repPrefix = 0;
+    lockPrefix = false;
+    if (strictLength) {
+      strictLength = false;
+      fetchSpan = 0;
+    }
   }
   if (fetchGen != tlbGeneration) fetchSpan = 0;
 }
@@ -188,6 +194,7 @@ export function fetchOpcode(): u32 {
       case 0xf3: repPrefix = b; break;
       default: return b;
     }
+    prefixesSeen = true;
     n++;
     if (n == 3) enterStrictLength();
   }

@@ -9,7 +9,7 @@ import {
 import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, NM, BP } from './fault';
 import {
   fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, peekByte,
-  opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setEaOff,
+  opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setIp, setEaOff,
   readE, writeE, readG, writeG, readReg, writeReg, readMem, writeMem, rmwRead, rmwWrite, vSize,
   dataSeg,
 } from './decode';
@@ -19,7 +19,7 @@ import { shift } from './shift';
 import { daa, das, aaa, aas, aam, aad } from './bcd';
 import { condition, getFlags, setFlagBits, getCF, getOF } from './flags';
 import { stringOp, MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS } from './string';
-import { push, pop, peekStack, popCommit, pushSelector, writeBelow } from './stack';
+import { push, pop, peekStack, popCommit, writeBelow } from './stack';
 import { jumpRelative, jumpNear, callNear, retNear, farTransfer, retFar } from './control';
 import { softwareGateAllowed, iret, loadFlags } from './interrupts';
 import { loadDataSegment, protectedMode, stackIs32 } from './segments';
@@ -60,6 +60,20 @@ function aluRow(op: u32): void {
   const kind = (op >> 3) & 7;
   const form = op & 7;
   const sz: u32 = (form & 1) == 0 ? 0 : vSize();
+  if (form < 4 && sz == 2) {
+    // Register-to-register dword forms are most of the ALU work: no ModRM decode.
+    const modrm = peekByte(0);
+    if (modrm >= 0xc0 && !faulted) {
+      setIp(ip + 1);
+      const e = modrm & 7;
+      const g = (modrm >> 3) & 7;
+      const dst = form == 1 ? e : g;
+      const src = form == 1 ? g : e;
+      const r = alu(kind, reg32(dst), reg32(src), 2);
+      if (kind != ALU_CMP) setReg32(dst, r);
+      return;
+    }
+  }
   if (form >= 4) {
     const imm = fetchImm(sz);
     if (faulted) return;
@@ -221,6 +235,15 @@ export function loadFarPointer(s: i32): void {
   if (faulted) return;
   if (s == SEG_SS) setShadow();
   writeG(sz, off);
+}
+
+/**
+ * PUSH of a segment register. With a 32-bit operand size the SDM allows
+ * either a zero-extended dword or a 16-bit write; we zero-extend, as the
+ * host CPU we test against does.
+ */
+export function pushSegment(sel: u32): void {
+  push(vSize(), sel);
 }
 
 /** POP into a data or stack segment register (the pop commits only after the load succeeds). */
@@ -392,13 +415,13 @@ export function execute(): void {
       return;
     }
     switch (op) {
-      case 0x06: pushSelector(vSize(), segSel(SEG_ES)); return;
+      case 0x06: pushSegment(segSel(SEG_ES)); return;
       case 0x07: popSegment(SEG_ES); return;
-      case 0x0e: pushSelector(vSize(), segSel(SEG_CS)); return;
+      case 0x0e: pushSegment(segSel(SEG_CS)); return;
       case 0x0f: execute0f(); return;
-      case 0x16: pushSelector(vSize(), segSel(SEG_SS)); return;
+      case 0x16: pushSegment(segSel(SEG_SS)); return;
       case 0x17: popSegment(SEG_SS); return;
-      case 0x1e: pushSelector(vSize(), segSel(SEG_DS)); return;
+      case 0x1e: pushSegment(segSel(SEG_DS)); return;
       case 0x1f: popSegment(SEG_DS); return;
       case 0x27: daa(); return;
       case 0x2f: das(); return;

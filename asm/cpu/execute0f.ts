@@ -18,7 +18,7 @@ import { imulTrunc } from './muldiv';
 import { shiftDouble } from './shift';
 import { bitOp, bitScan, BT } from './bits';
 import { condition, setFlagBits } from './flags';
-import { pushSelector } from './stack';
+import { loadFarPointer, popSegment, pushSegment } from './execute';
 import { jumpRelative } from './control';
 import { protectedMode } from './segments';
 import {
@@ -26,7 +26,6 @@ import {
   invlpg, loadTableRegister, lldt, ltr, examine, examined, requireCpl0,
   EXAMINE_LAR, EXAMINE_LSL, EXAMINE_VERR, EXAMINE_VERW,
 } from './system';
-import { loadFarPointer, popSegment } from './execute';
 
 /** Group 6 (0F 00): SLDT STR LLDT LTR VERR VERW. Protected mode only. */
 function group6(): void {
@@ -281,7 +280,7 @@ export function execute0f(): void {
     }
     case 0x34: sysenter(); return;
     case 0x35: sysexit(); return;
-    case 0xa0: pushSelector(vSize(), segSel(SEG_FS)); return;
+    case 0xa0: pushSegment(segSel(SEG_FS)); return;
     case 0xa1: popSegment(SEG_FS); return;
     case 0xa2: cpuid(); return;
     case 0xa3: bitTestReg(BT); return;
@@ -296,7 +295,7 @@ export function execute0f(): void {
       rmwWrite(sz, shiftDouble(op < 0xa8, v, readG(sz), count, sz));
       return;
     }
-    case 0xa8: pushSelector(vSize(), segSel(SEG_GS)); return;
+    case 0xa8: pushSegment(segSel(SEG_GS)); return;
     case 0xa9: popSegment(SEG_GS); return;
     case 0xab: bitTestReg(1); return; // BTS
     case 0xaf: {

@@ -84,7 +84,7 @@ function framePush(sz: u32, v: u32): void {
  * INT instruction (it goes into error codes of faults raised on the way);
  * `software` enables the gate DPL check of INT n, INT3 and INTO.
  */
-function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32): void {
+function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32, fault: bool): void {
   const ext: u32 = software ? 0 : 1;
   const idtCode = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > load<u32>(OFF_IDTR_LIMIT)) {
@@ -105,6 +105,8 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     return;
   }
   const oldFlags = getFlags();
+  // The EFLAGS image of a fault carries RF, so the faulting instruction can be restarted past a breakpoint.
+  const frameFlags = fault && vector != 1 ? oldFlags | RF : oldFlags;
   const vm86 = (oldFlags & VM) != 0;
   const curPl: u32 = vm86 ? 3 : cpl();
   if (software && gateDpl < curPl) {
@@ -186,7 +188,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     }
     framePush(sz, oldSs);
     framePush(sz, oldEsp);
-    framePush(sz, oldFlags);
+    framePush(sz, frameFlags);
     framePush(sz, oldCs);
     framePush(sz, retEip);
     if (hasCode) framePush(sz, code);
@@ -208,7 +210,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
       raise(GP, (sel & 0xfffc) + ext, true);
       return;
     }
-    push(sz, oldFlags);
+    push(sz, frameFlags);
     if (faulted) return;
     push(sz, oldCs);
     if (faulted) return;
@@ -227,9 +229,9 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
 }
 
 /** Delivers an interrupt or exception; faults raised on the way are left for the caller (double fault logic). */
-export function deliver(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32): void {
+export function deliver(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32, fault: bool): void {
   if (realMode()) deliverReal(vector, retEip);
-  else deliverProtected(vector, hasCode, code, software, retEip);
+  else deliverProtected(vector, hasCode, code, software, retEip, fault);
 }
 
 /**

@@ -38,14 +38,14 @@ export function requestStop(): void {
  * double fault or is delivered in its place, per the SDM's table. Returns
  * false on a triple fault.
  */
-function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32): bool {
+function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32, fault: bool): bool {
   let v = vector;
   let hc = hasCode;
   let c = code;
   let sw = software;
   for (let attempt = 0; attempt < 3; attempt++) {
     const esp = reg32(ESP);
-    deliver(v, hc, c, sw, retEip);
+    deliver(v, hc, c, sw, retEip, fault);
     if (!faulted) return true;
     setReg32(ESP, esp);
     const second = faultVector;
@@ -65,6 +65,7 @@ function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, ret
       c = secondCode;
     }
     sw = false;
+    fault = true;
   }
   return false;
 }
@@ -96,7 +97,7 @@ function handleFault(espBefore: u32): u32 {
   const code = faultCode;
   const software = faultIsSoftware;
   clearFault();
-  if (!deliverEvent(vector, hasCode, code, software, retEip)) return EXIT_TRIPLE_FAULT;
+  if (!deliverEvent(vector, hasCode, code, software, retEip, !trap)) return EXIT_TRIPLE_FAULT;
   setEip(ip);
   return EXIT_BUDGET;
 }
@@ -107,14 +108,14 @@ function serviceInterrupts(): bool {
     store<u32>(OFF_NMI_PENDING, 0);
     store<u32>(OFF_HALTED, 0);
     beginInstruction(eip());
-    return deliverEvent(NMI_VECTOR, false, 0, false, eip());
+    return deliverEvent(NMI_VECTOR, false, 0, false, eip(), false);
   }
   if ((load<u32>(OFF_EFLAGS) & IF) == 0 || inShadow()) return false;
   const vector = acknowledgeInterrupt();
   if (vector < 0) return false; // the controller withdrew the request
   store<u32>(OFF_HALTED, 0);
   beginInstruction(eip());
-  return deliverEvent(<u32>vector, false, 0, false, eip());
+  return deliverEvent(<u32>vector, false, 0, false, eip(), false);
 }
 
 /** Re-derives cached state from the state block, which the host may have changed. */
@@ -168,7 +169,7 @@ export function run(budget: u32): u32 {
     if (singleStep) {
       // Single-step trap after the instruction, with DR6.BS.
       store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
-      if (!deliverEvent(DB, false, 0, false, ip)) {
+      if (!deliverEvent(DB, false, 0, false, ip, false)) {
         reason = EXIT_TRIPLE_FAULT;
         break;
       }

@@ -51,18 +51,6 @@ export function writeBelow(sz: u32, depth: u32, v: u32): void {
   writeMem(SEG_SS, at, sz, v);
 }
 
-/**
- * PUSH of a segment register: with a 32-bit operand size the stack pointer
- * moves by 4 but only the 16-bit selector is written, as P6 and later do.
- */
-export function pushSelector(sz: u32, sel: u32): void {
-  const n: u32 = 1 << sz;
-  const newSp = stackIs32() ? reg32(ESP) - n : (reg32(ESP) - n) & 0xffff;
-  writeMem(SEG_SS, newSp, 1, sel);
-  if (faulted) return;
-  setSp(newSp);
-}
-
 export function setStackPointer(v: u32): void {
   setSp(v);
 }

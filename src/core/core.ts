@@ -181,6 +181,9 @@ export class Core {
   get halted(): boolean {
     return this.word('OFF_HALTED') !== 0;
   }
+  set halted(v: boolean) {
+    this.setWord('OFF_HALTED', v ? 1 : 0);
+  }
   set irqPending(v: boolean) {
     this.setWord('OFF_IRQ_PENDING', v ? 1 : 0);
   }

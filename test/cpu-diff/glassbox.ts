@@ -111,10 +111,13 @@ export class GlassboxRunner {
     const exc = c.lastException;
     const vector = exit === 2 ? exc.vector : 0xfffffffe; // 0xfffffffe: did not finish (an endless loop)
     const regs = Array.from({ length: 8 }, (_, i) => c.reg(i));
+    // Linux reports the EFLAGS image the CPU pushed for the exception; for a
+    // fault (not the traps #DB, #BP, #OF) that image has RF set.
+    const fault = exit === 2 && ![1, 3, 4].includes(exc.vector);
     return {
       regs,
       eip: c.eip,
-      eflags: c.eflags,
+      eflags: (fault ? c.eflags | 0x10000 : c.eflags) >>> 0,
       vector,
       errorCode: exit === 2 ? exc.errorCode : 0,
       faultAddr: exit === 2 && exc.vector === 14 ? c.cr(2) : 0,
