@@ -183,6 +183,13 @@ function cmpxchg8b(): void {
 function movCrDr(op: u32): void {
   decodeModrm(); // the operand is always a register, whatever mod says
   if (faulted) return;
+  // A control register that does not exist is #UD before any privilege check.
+  if (op == 0x20 || op == 0x22) {
+    if (mrReg == 1 || mrReg > 4) {
+      ud();
+      return;
+    }
+  }
   if (protectedMode() && cpl() != 0) {
     gp(0);
     return;

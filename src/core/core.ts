@@ -166,6 +166,14 @@ export class Core {
     this.setWord(`OFF_${which}_LIMIT`, limit);
   }
 
+  /** Loads TR's selector and hidden cache (attr: the descriptor access byte). */
+  setTaskRegister(selector: number, base: number, limit: number, attr: number): void {
+    this.setWord('OFF_TR_SEL', selector);
+    this.setWord('OFF_TR_BASE', base);
+    this.setWord('OFF_TR_LIMIT', limit);
+    this.setWord('OFF_TR_ATTR', attr);
+  }
+
   /** Exception vectors whose bit is set stop run() with ExitReason.Exception instead of being delivered. */
   set exceptionExitMask(mask: number) {
     this.setWord('OFF_EXC_EXIT_MASK', mask);

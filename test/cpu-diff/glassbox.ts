@@ -23,6 +23,7 @@ const IDT = 0x1000;
 const PAGE_DIR = 0x2000;
 const PAGE_TABLE = 0x3000;
 const PAGE_TABLE_HIGH = 0x4000;
+const TSS = 0x4800;
 
 const CR0_PE = 1, CR0_MP = 2, CR0_ET = 0x10, CR0_NE = 0x20, CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_PG = 0x80000000;
 
@@ -73,6 +74,9 @@ export class GlassboxRunner {
     this.w32(pd + (SYS_LINEAR >>> 22) * 4, SYS_PHYS + PAGE_TABLE_HIGH + 0x3);
     const user = [DATA_ADDR, DATA_ADDR + 0x1000, STACK_ADDR, CODE_ADDR];
     for (const page of user) this.w32(SYS_PHYS + PAGE_TABLE + (page >>> 12) * 4, page | 0x7);
+    // A TSS whose I/O map base lies past its limit: no port is allowed at CPL 3 (#GP), as under Linux.
+    const tss = SYS_PHYS + TSS;
+    this.mem.setUint16(tss + 0x66, 0x68, true);
     for (let i = 0; i < 5; i++) {
       const lin = SYS_LINEAR + i * 0x1000;
       this.w32(SYS_PHYS + PAGE_TABLE_HIGH + ((lin >>> 12) & 0x3ff) * 4, (SYS_PHYS + i * 0x1000) | 0x3);
@@ -80,6 +84,7 @@ export class GlassboxRunner {
     const c = this.core;
     c.setTable('GDTR', SYS_LINEAR + GDT, 16 * 8 - 1);
     c.setTable('IDTR', SYS_LINEAR + IDT, 256 * 8 - 1);
+    c.setTaskRegister(0x40, SYS_LINEAR + TSS, 0x67, 0x8b);
     c.setCr(3, SYS_PHYS + PAGE_DIR);
     c.setCr(0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG);
     c.exceptionExitMask = 0xffffffff;
