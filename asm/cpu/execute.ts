@@ -311,14 +311,15 @@ function arpl(): void {
   }
   decodeModrm();
   if (faulted) return;
-  const dst = rmwRead(1);
+  // The destination is only written when its RPL changes (SDM pseudocode), so a read comes first.
+  const dst = readE(1);
   if (faulted) return;
   const src = readG(1);
   if ((dst & 3) < (src & 3)) {
-    rmwWrite(1, (dst & ~3) | (src & 3));
+    writeE(1, (dst & ~3) | (src & 3));
+    if (faulted) return;
     setFlagBits(ZF, ZF);
   } else {
-    rmwWrite(1, dst);
     setFlagBits(ZF, 0);
   }
 }
