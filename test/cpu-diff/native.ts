@@ -1,43 +1,173 @@
-// The native oracle from TypeScript: builds harness.c with gcc -m32 when
-// needed and runs batches of cases through it.
+// The native oracle from TypeScript: builds native/harness.c with gcc -m32
+// when needed, keeps one harness process running, and streams cases through
+// it. Writing and reading run concurrently (the harness flushes its results
+// before every read), so a batch of any size cannot deadlock the pipe.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type Case, type Result, CASE_BYTES, RESULT_BYTES, encodeCase, decodeResult } from './case.ts';
 
+/** Vectors the harness reports for a case that did not end in a CPU exception. */
+export const VECTOR_REFUSED = 0xffffffff; // a system call (refused before the run, or stopped by seccomp)
+export const VECTOR_TIMEOUT = 0xfffffffe; // still running after ~20 ms of CPU time
+export const VECTOR_BAD_CASE = 0xfffffffd; // a preset outside the case's pages
+
+// Bytes 72..79 of a native result (spare in case.ts): the case's index in the
+// process's input stream and a magic word, to catch a stream out of step.
+const RESULT_MAGIC = 0x6e617476;
+const CHUNK_CASES = 4096;
+
 const SOURCE = fileURLToPath(new URL('./native/harness.c', import.meta.url));
-const BINARY = fileURLToPath(new URL('../../build/cpu-diff/harness', import.meta.url));
+export const HARNESS_PATH = fileURLToPath(new URL('../../build/cpu-diff/harness', import.meta.url));
+const GCC_FLAGS = [
+  '-m32', '-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector',
+  '-fno-tree-loop-distribute-patterns', '-fno-asynchronous-unwind-tables', '-Wall',
+];
 
 /** Builds the harness if it is missing or older than its source; returns its path. */
 export function buildHarness(): string {
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return BINARY;
-  mkdirSync(fileURLToPath(new URL('../../build/cpu-diff/', import.meta.url)), { recursive: true });
-  try {
-    execFileSync('gcc', ['-m32', '-O2', '-no-pie', '-fno-pie', '-fno-stack-protector', '-o', BINARY, SOURCE], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-  } catch (e) {
-    const err = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-    throw new Error(`cannot build the native oracle with gcc -m32 (install gcc-multilib):\n${err}`);
+  if (existsSync(HARNESS_PATH) && statSync(HARNESS_PATH).mtimeMs >= statSync(SOURCE).mtimeMs) return HARNESS_PATH;
+  mkdirSync(dirname(HARNESS_PATH), { recursive: true });
+  // Parallel test workers may build at once: each writes its own file, the rename is atomic.
+  const tmp = `${HARNESS_PATH}.${process.pid}.tmp`;
+  const r = spawnSync('gcc', [...GCC_FLAGS, '-o', tmp, SOURCE], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    const why = r.error ? String(r.error) : r.stderr;
+    throw new Error(`cannot build the native oracle with gcc -m32 (install gcc-multilib: apt-get install -y gcc-multilib):\n${why}`);
   }
-  return BINARY;
+  renameSync(tmp, HARNESS_PATH);
+  return HARNESS_PATH;
 }
 
-/** Runs cases on the host CPU. `dump` prints the changed memory words of each case on stderr. */
-export function runNative(cases: Case[], dump = false): Result[] {
-  const bin = buildHarness();
-  const input = new Uint8Array(cases.length * CASE_BYTES);
-  const view = new DataView(input.buffer);
-  cases.forEach((c, i) => encodeCase(c, view, i * CASE_BYTES));
-  const out = execFileSync(bin, dump ? ['--dump'] : [], {
-    input,
-    maxBuffer: cases.length * RESULT_BYTES + 1024,
-    stdio: ['pipe', 'pipe', dump ? 'inherit' : 'pipe'],
-  });
-  if (out.length !== cases.length * RESULT_BYTES) {
-    throw new Error(`native oracle returned ${out.length / RESULT_BYTES} results for ${cases.length} cases`);
+type Proc = ChildProcessByStdio<Writable, Readable, Readable>;
+
+interface Pending {
+  out: Uint8Array;
+  got: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class NativeOracle {
+  private pending: Pending | undefined;
+  private failure: Error | undefined;
+  private stderrTail = '';
+  private sent = 0; // cases written to the process so far: the index of the next one
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly proc: Proc) {
+    proc.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (s: string) => (this.stderrTail = (this.stderrTail + s).slice(-4000)));
+    proc.stdin.on('error', () => {}); // EPIPE after a crash: reported through 'exit'
+    this.exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => {
+        // Let the last stderr bytes arrive before describing the exit.
+        setImmediate(() => {
+          if (!this.failure && (this.pending || code !== 0)) {
+            const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+            this.fail(new Error(`the native harness ${how}${this.stderrTail ? `:\n${this.stderrTail}` : ''}`));
+          }
+          resolve();
+        });
+      });
+    });
+    proc.on('error', (e) => this.fail(e));
   }
-  const rv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  return cases.map((_, i) => decodeResult(rv, i * RESULT_BYTES));
+
+  static async start(): Promise<NativeOracle> {
+    const bin = buildHarness();
+    const proc = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      proc.once('spawn', resolve);
+      proc.once('error', reject);
+    });
+    return new NativeOracle(proc);
+  }
+
+  /** Runs the cases on the host CPU; calls are served one after another. */
+  run(cases: Case[]): Promise<Result[]> {
+    const next = this.queue.then(() => this.runNow(cases));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.proc.stdin.end();
+    await this.exited;
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(this.failure);
+  }
+
+  private receive(chunk: Buffer): void {
+    const p = this.pending;
+    if (!p || p.got + chunk.length > p.out.length) {
+      this.fail(new Error('the native harness sent more results than it was given cases'));
+      this.proc.kill();
+      return;
+    }
+    p.out.set(chunk, p.got);
+    p.got += chunk.length;
+    if (p.got === p.out.length) {
+      this.pending = undefined;
+      p.resolve();
+    }
+  }
+
+  private async runNow(cases: Case[]): Promise<Result[]> {
+    if (this.failure) throw this.failure;
+    if (cases.length === 0) return [];
+    const first = this.sent;
+    const out = new Uint8Array(cases.length * RESULT_BYTES);
+    const done = new Promise<void>((resolve, reject) => (this.pending = { out, got: 0, resolve, reject }));
+    const failed = done.then(() => new Promise<never>(() => {})); // settles only by rejecting, with `done`
+    done.catch(() => {});
+    failed.catch(() => {}); // both are still awaited below; these only keep Node from calling them unhandled
+    for (let at = 0; at < cases.length; at += CHUNK_CASES) {
+      const n = Math.min(CHUNK_CASES, cases.length - at);
+      const buf = Buffer.alloc(n * CASE_BYTES);
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      for (let i = 0; i < n; i++) encodeCase(cases[at + i], view, i * CASE_BYTES);
+      this.sent += n;
+      if (!this.proc.stdin.write(buf)) {
+        await Promise.race([new Promise((resolve) => this.proc.stdin.once('drain', resolve)), failed]);
+      }
+    }
+    await done;
+    const view = new DataView(out.buffer);
+    return cases.map((_, i) => {
+      const at = i * RESULT_BYTES;
+      if (view.getUint32(at + 76, true) !== RESULT_MAGIC || view.getUint32(at + 72, true) !== ((first + i) >>> 0)) {
+        throw new Error(`the native harness's result stream is out of step at case ${i} of this batch`);
+      }
+      return decodeResult(view, at);
+    });
+  }
+}
+
+/**
+ * Runs one case with --dump: the u32 words of the data and stack pages it
+ * changed on the host, one "address: before -> after" line each.
+ */
+export function nativeMemoryChanges(c: Case): string[] {
+  const input = new Uint8Array(CASE_BYTES);
+  encodeCase(c, new DataView(input.buffer), 0);
+  const r = spawnSync(buildHarness(), ['--dump'], { input, encoding: 'buffer' });
+  if (r.error || r.status !== 0) throw new Error(`the native harness failed in --dump mode: ${r.error ?? r.stderr.toString()}`);
+  return r.stderr
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('  '))
+    .map((l) => l.trim());
 }
