@@ -7,7 +7,7 @@ import {
   RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK,
 } from './cpu/state';
 import { resetCpu } from './cpu/reset';
-import { run as runLoop, requestStop as stop } from './cpu/run';
+import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
 import { flushTlb as flush, markMmio } from './cpu/memory';
 
 export {
@@ -50,6 +50,11 @@ export function run(budget: u32): u32 {
 /** From inside a host import: return from run() at the next instruction boundary. */
 export function requestStop(): void {
   stop();
+}
+
+/** Sets the INTR line (the interrupt controller's output) and/or raises NMI. */
+export function setInterruptLines(intr: bool, nmi: bool): void {
+  interruptRequest(intr, nmi);
 }
 
 /** Drops every cached translation (after the host edits page tables or the state block). */

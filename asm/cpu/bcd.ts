@@ -29,8 +29,8 @@ export function daa(): void {
     cf = 0;
   }
   setReg8(AL, al);
-  resultFlags(al);
   setFlagBits(CF | AF | OF, cf | af);
+  resultFlags(al);
 }
 
 export function das(): void {
@@ -49,8 +49,8 @@ export function das(): void {
     cf = 1;
   }
   setReg8(AL, al);
-  resultFlags(al);
   setFlagBits(CF | AF | OF, cf | af);
+  resultFlags(al);
 }
 
 export function aaa(): void {
@@ -61,8 +61,8 @@ export function aaa(): void {
     f = AF | CF;
   }
   setReg16(EAX, ax & 0xff0f);
-  resultFlags(ax & 0x0f);
   setFlagBits(CF | AF | OF, f);
+  resultFlags(ax & 0x0f);
 }
 
 export function aas(): void {
@@ -74,8 +74,8 @@ export function aas(): void {
     f = AF | CF;
   }
   setReg16(EAX, ax & 0xff0f);
-  resultFlags(ax & 0x0f);
   setFlagBits(CF | AF | OF, f);
+  resultFlags(ax & 0x0f);
 }
 
 export function aam(base: u32): void {
@@ -87,13 +87,13 @@ export function aam(base: u32): void {
   const r = al % base;
   setReg8(AH, al / base);
   setReg8(AL, r);
-  resultFlags(r);
   setFlagBits(CF | AF | OF, 0);
+  resultFlags(r);
 }
 
 export function aad(base: u32): void {
   const al = (reg8(AL) + reg8(AH) * base) & 0xff;
   setReg16(EAX, al);
-  resultFlags(al);
   setFlagBits(CF | AF | OF, 0);
+  resultFlags(al);
 }

@@ -9,8 +9,8 @@ import { K_LOGIC, setLazy, setFlagBits, sizeMask } from './flags';
 import { raise, DE } from './fault';
 
 function mulFlags(sz: u32, low: u32, significantHigh: bool): void {
-  setLazy(K_LOGIC, sz, 0, 0, low & sizeMask(sz), PF | ZF | SF | AF);
   setFlagBits(CF | OF | AF, significantHigh ? CF | OF : 0);
+  setLazy(K_LOGIC, sz, 0, 0, low & sizeMask(sz), PF | ZF | SF);
 }
 
 /** MUL: unsigned accumulator times src. */

@@ -20,13 +20,24 @@ import { setUserMode } from './memory';
 import { refreshAllFast } from './segments';
 import { inShadow } from './system';
 import { tick, commitSlice } from './clock';
+import { attention, raiseAttention, clearAttention } from './signals';
 import { acknowledgeInterrupt } from './host';
 
 let stopRequested: bool = false;
+// TF was set when the current instruction started: a #DB trap follows it.
+let stepping: bool = false;
 
 /** Asks run() to return at the next instruction boundary (callable from a host import). */
 export function requestStop(): void {
   stopRequested = true;
+  raiseAttention();
+}
+
+/** The host raised or lowered the INTR line, or raised NMI. */
+export function interruptRequest(intr: bool, nmi: bool): void {
+  store<u32>(OFF_IRQ_PENDING, intr ? 1 : 0);
+  if (nmi) store<u32>(OFF_NMI_PENDING, 1);
+  raiseAttention();
 }
 
 @inline function isContributory(v: u32): bool {
@@ -125,6 +136,41 @@ function enterRun(): void {
   refreshAllFast();
   invalidateFetch();
   stopRequested = false;
+  raiseAttention();
+}
+
+const CONTINUE: u32 = 0xffffffff;
+
+/**
+ * The slow path at an instruction boundary: interrupts, HLT, host requests,
+ * single-step. Leaves `attention` raised while something still needs a look
+ * before the next instruction.
+ */
+function attend(): u32 {
+  clearAttention();
+  if (load<u32>(OFF_IRQ_PENDING) != 0 || load<u32>(OFF_NMI_PENDING) != 0) {
+    const delivered = serviceInterrupts();
+    if (faulted) {
+      clearFault();
+      return EXIT_TRIPLE_FAULT;
+    }
+    if (delivered) setEip(ip);
+    // Still pending (IF clear, in a shadow, or more to come): look again next time.
+    else if ((load<u32>(OFF_EFLAGS) & IF) != 0) raiseAttention();
+    if (!delivered && load<u32>(OFF_NMI_PENDING) != 0) raiseAttention();
+    if (delivered) raiseAttention();
+  }
+  if (load<u32>(OFF_HALTED) != 0) {
+    raiseAttention();
+    return EXIT_HLT;
+  }
+  if (stopRequested) {
+    stopRequested = false;
+    return EXIT_HOST_REQUEST;
+  }
+  stepping = (load<u32>(OFF_EFLAGS) & TF) != 0;
+  if (stepping) raiseAttention();
+  return CONTINUE;
 }
 
 export function run(budget: u32): u32 {
@@ -132,30 +178,17 @@ export function run(budget: u32): u32 {
   let reason = EXIT_BUDGET;
   let done: u32 = 0;
   while (done < budget) {
-    if (load<u32>(OFF_IRQ_PENDING) != 0 || load<u32>(OFF_NMI_PENDING) != 0) {
-      if (serviceInterrupts()) {
-        if (faulted) {
-          reason = EXIT_TRIPLE_FAULT;
-          break;
-        }
-        setEip(ip);
-      } else if (faulted) {
-        clearFault();
-        reason = EXIT_TRIPLE_FAULT;
+    if (attention) {
+      const r = attend();
+      if (r != CONTINUE) {
+        reason = r;
         break;
       }
     }
-    if (load<u32>(OFF_HALTED) != 0) {
-      reason = EXIT_HLT;
-      break;
-    }
-    if (stopRequested) {
-      reason = EXIT_HOST_REQUEST;
-      break;
-    }
     const start = eip();
     const esp = reg32(ESP);
-    const singleStep = (load<u32>(OFF_EFLAGS) & TF) != 0;
+    const singleStep = stepping;
+    stepping = false;
     beginInstruction(start);
     execute();
     tick();

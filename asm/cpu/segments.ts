@@ -31,8 +31,12 @@ const FAST_WRITE: u32 = 2;
   return (access & 0x18) == 0x10;
 }
 
+// CS.D, cached: the decoder reads it for every instruction.
+export let csIs32: bool = false;
+
 export function refreshFast(s: i32): void {
   const attr = segAttr(s);
+  if (s == SEG_CS) csIs32 = (attr & 0x4000) != 0;
   let f: u32 = 0;
   const flat = segLimit(s) == 0xffffffff && (attr & ATTR_UNUSABLE) == 0;
   if (flat) {
@@ -78,14 +82,18 @@ function checkedLinear(s: i32, off: u32, size: u32, write: bool): u32 {
   return segBase(s) + off;
 }
 
-/** Linear address for reading `size` bytes at s:off; raises #GP/#SS on a violation. */
+/**
+ * Linear address for reading `size` bytes at s:off; raises #GP/#SS on a
+ * violation. A flat segment still faults when the access runs past offset
+ * 0xFFFFFFFF (the last byte is beyond the 4 GiB limit).
+ */
 @inline export function linRead(s: i32, off: u32, size: u32): u32 {
-  if (load<u8>(OFF_SEG_FAST + <u32>s) & FAST_READ) return segBase(s) + off;
+  if ((load<u8>(OFF_SEG_FAST + <u32>s) & FAST_READ) != 0 && off <= 0xffffffff - (size - 1)) return segBase(s) + off;
   return checkedLinear(s, off, size, false);
 }
 
 @inline export function linWrite(s: i32, off: u32, size: u32): u32 {
-  if (load<u8>(OFF_SEG_FAST + <u32>s) & FAST_WRITE) return segBase(s) + off;
+  if ((load<u8>(OFF_SEG_FAST + <u32>s) & FAST_WRITE) != 0 && off <= 0xffffffff - (size - 1)) return segBase(s) + off;
   return checkedLinear(s, off, size, true);
 }
 
@@ -224,7 +232,7 @@ export function loadDataSegment(s: i32, sel: u32): void {
 
 /** True when CS says 32-bit default operand and address size. */
 @inline export function codeIs32(): bool {
-  return (segAttr(SEG_CS) & 0x4000) != 0;
+  return csIs32;
 }
 /** True when SS says a 32-bit stack pointer (ESP rather than SP). */
 @inline export function stackIs32(): bool {

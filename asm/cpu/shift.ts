@@ -18,8 +18,10 @@ export const SAL: u32 = 6;
 export const SAR: u32 = 7;
 
 @inline function resultFlags(sz: u32, r: u32, cf: u32, ovf: bool): void {
-  setLazy(K_LOGIC, sz, 0, 0, r, PF | ZF | SF);
+  // Direct bits first: they leave the lazy record, so recording the result
+  // below has nothing stale to resolve.
   setFlagBits(CF | OF | AF, cf | (ovf ? OF : 0));
+  setLazy(K_LOGIC, sz, 0, 0, r, PF | ZF | SF);
 }
 
 @inline function rotateFlags(cf: u32, ovf: bool): void {

@@ -20,6 +20,7 @@ import { setFlagBits, getFlags, setFlags } from './flags';
 import { setCodeSegment } from './control';
 import { setIp } from './decode';
 import { retired } from './clock';
+import { raiseAttention } from './signals';
 
 // CPUID leaf 1 EDX: PSE, TSC, MSR, CX8, SEP, PGE, CMOV. The x87 bit is added
 // by the FPU when it exists; nothing is claimed that the core lacks.
@@ -149,6 +150,7 @@ export function sysexit(): void {
 export function hlt(): bool {
   if (!requireCpl0()) return false;
   store<u32>(OFF_HALTED, 1);
+  raiseAttention();
   return true;
 }
 
@@ -161,7 +163,10 @@ export function setInterruptFlag(set: bool): void {
     gp(0);
     return;
   }
-  if (set && (f & IF) == 0) setShadow();
+  if (set && (f & IF) == 0) {
+    setShadow();
+    raiseAttention(); // a pending interrupt can be taken after the next instruction
+  }
   store<u32>(OFF_EFLAGS, set ? f | IF : f & ~IF);
 }
 

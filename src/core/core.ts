@@ -34,6 +34,7 @@ interface CoreExports {
   flushTlb(): void;
   setMmioPages(start: number, end: number): void;
   setA20(enabled: number): void;
+  setInterruptLines(intr: number, nmi: number): void;
   [name: string]: unknown;
 }
 
@@ -192,11 +193,12 @@ export class Core {
   set halted(v: boolean) {
     this.setWord('OFF_HALTED', v ? 1 : 0);
   }
+  /** The INTR line from the interrupt controller; safe to call from inside a port or MMIO callback. */
   set irqPending(v: boolean) {
-    this.setWord('OFF_IRQ_PENDING', v ? 1 : 0);
+    this.x.setInterruptLines(v ? 1 : 0, 0);
   }
   raiseNmi(): void {
-    this.setWord('OFF_NMI_PENDING', 1);
+    this.x.setInterruptLines(this.word('OFF_IRQ_PENDING'), 1);
   }
 
   /** Instructions retired since power-on: the virtual clock. */

@@ -187,6 +187,15 @@ function landing(codeLen: number, r: Rng): number {
   return CODE_ADDR + codeLen + r.below(12);
 }
 
+/**
+ * A control-transfer target that is mapped on neither side (below 64 KiB, so
+ * 16-bit transfers reach it too): the fetch faults. Random targets would run
+ * random data, or land in the native harness's own pages.
+ */
+function strayTarget(r: Rng): number {
+  return 0x9000 + r.below(0x6000);
+}
+
 function generateOne(form: Form, r: Rng): Generated {
   const b = new Builder(r);
   const prefixes: number[] = [];
@@ -204,7 +213,8 @@ function generateOne(form: Form, r: Rng): Generated {
   }
   if ((memory || form.string || form.operands === 'moffs') && r.chance(0.2)) prefixes.push(r.pick(SEG_OVERRIDES));
   if (form.lockable && memory && r.chance(0.3)) prefixes.push(0xf0);
-  else if (r.chance(0.01)) prefixes.push(0xf0); // LOCK where it is illegal: #UD
+  // LOCK where it is illegal: #UD. Not on MOV CRn: AMD reads LOCK MOV CR0 as MOV CR8.
+  else if (form.operands !== 'C,R' && form.operands !== 'R,C' && r.chance(0.01)) prefixes.push(0xf0);
   if (form.string && r.chance(0.6)) prefixes.push(r.chance(0.5) ? 0xf3 : 0xf2);
   for (let i = prefixes.length - 1; i > 0; i--) {
     const j = r.below(i + 1);
@@ -297,7 +307,7 @@ function generateOne(form: Form, r: Rng): Generated {
     }
     case 'far': {
       const len = b.bytes.length + (b.op16 ? 2 : 4) + 2;
-      const off = r.chance(0.9) ? landing(len, r) : value(r);
+      const off = r.chance(0.9) ? landing(len, r) : strayTarget(r);
       for (let i = 0; i < (b.op16 ? 2 : 4); i++) b.bytes.push((off >> (i * 8)) & 0xff);
       const sel = r.chance(0.9) ? 0x23 : r.pick([0x2b, 0, 0x20]);
       b.bytes.push(sel & 0xff, sel >> 8);
@@ -311,7 +321,12 @@ function generateOne(form: Form, r: Rng): Generated {
       }
       break;
     }
-    case 'I16': b.imm(name === 'PUSH' && !b.op16 ? 4 : 2); break;
+    case 'I16':
+      // RETF's release stays small: with a bad selector, the order in which vendors
+      // check the selector and read the outer stack pointer beyond the release differs.
+      if (name === 'RETF') b.bytes.push(r.below(0x40) & ~1, 0);
+      else b.imm(name === 'PUSH' && !b.op16 ? 4 : 2);
+      break;
     case 'I16,I8': b.bytes.push(r.below(64), 0, r.pick([0, 0, 1, 2, 3, 33])); break;
     default: throw new Error(`generator cannot fill operands ${form.operands}`);
   }
@@ -321,7 +336,8 @@ function generateOne(form: Form, r: Rng): Generated {
   const sp = b.regs[ESP_REG];
   const opW = b.op16 ? 2 : 4;
   if (name === 'RET' || (name === 'RETF')) {
-    if (r.chance(0.85)) b.preset(sp, b.op16 ? (0x23 << 16) | landing(len, r) : landing(len, r));
+    const eip = r.chance(0.85) ? landing(len, r) : strayTarget(r);
+    b.preset(sp, b.op16 ? (0x23 << 16) | eip : eip);
     if (name === 'RETF' && !b.op16 && r.chance(0.9)) b.preset(sp + 4, r.chance(0.9) ? 0x23 : value(r));
   } else if (name === 'POPF') {
     b.preset(sp, value(r) & ~0x40100);
@@ -335,10 +351,11 @@ function generateOne(form: Form, r: Rng): Generated {
       b.preset(b.memAddr, landing(len, r));
       b.preset(b.memAddr + 4, r.chance(0.9) ? 0x23 : 0x2b);
     }
-  } else if ((form.id === 'CALL Ev' || form.id === 'JMP Ev') && r.chance(0.85)) {
+  } else if (form.id === 'CALL Ev' || form.id === 'JMP Ev') {
     const modrm = b.bytes[prefixes.length + opcode.length];
-    if (modrm >> 6 === 3) b.regs[modrm & 7] = landing(len, r);
-    else if (b.memAddr >= 0) b.preset(b.memAddr, landing(len, r));
+    const eip = r.chance(0.85) ? landing(len, r) : strayTarget(r);
+    if (modrm >> 6 === 3) b.regs[modrm & 7] = modrm & 7 ? eip : b.regs[4];
+    else if (b.memAddr >= 0) b.preset(b.memAddr & ~3, b.memAddr & 3 ? r.next() : eip);
   } else if (name === 'LEAVE' || name === 'ENTER') {
     b.regs[5] = STACK_ADDR + 0x100 + r.below(STACK_SIZE - 0x200);
   } else if (name === 'XLAT') {
@@ -348,6 +365,10 @@ function generateOne(form: Form, r: Rng): Generated {
     b.regs[7] = DATA_ADDR + DATA_SIZE / 2 + r.below(DATA_SIZE / 2 - 0x100);
     if (r.chance(0.3)) [b.regs[6], b.regs[7]] = [b.regs[7], b.regs[6]];
     b.regs[1] = r.pick([0, 1, 2, 3, 5, 16, 33, r.below(300)]);
+  } else if (form.category === 'bit' && form.operands === 'E,G' && memory) {
+    // A register bit offset moves the address by offset/8 bytes: keep it near the data pages.
+    const g = (b.bytes[prefixes.length + opcode.length] >> 3) & 7;
+    if (g !== ESP_REG) b.regs[g] = (r.below(1024) - 512) >>> 0;
   } else if (name === 'DIV' || name === 'IDIV') {
     if (r.chance(0.5)) b.regs[2] = r.pick([0, 1, 0xffffffff]);
   }

@@ -17,7 +17,9 @@ const USER_TLS = 0x63; // GDT entry 12, where Linux puts the first TLS slot
 
 // Physical layout of the harness's system structures, and where they are mapped.
 const SYS_PHYS = 0x100000; // GDT, IDT, page directory, page table
-const SYS_LINEAR = 0xffff0000; // mapped supervisor-only, far from anything a case touches
+// Mapped supervisor-only at an address no edge value or case page is near:
+// natively nothing is mapped there, so a stray user access must not find it either.
+const SYS_LINEAR = 0x9d3c0000;
 const GDT = 0;
 const IDT = 0x1000;
 const PAGE_DIR = 0x2000;
