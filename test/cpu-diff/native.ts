@@ -12,7 +12,7 @@ import { type Case, type Result, CASE_BYTES, RESULT_BYTES, encodeCase, decodeRes
 
 /** Vectors the harness reports for a case that did not end in a CPU exception. */
 export const VECTOR_REFUSED = 0xffffffff; // a system call (refused before the run, or stopped by seccomp)
-export const VECTOR_TIMEOUT = 0xfffffffe; // still running after ~20 ms of CPU time
+export const VECTOR_TIMEOUT = 0xfffffffe; // still running after one scheduler tick (4 ms or more) of CPU time
 export const VECTOR_BAD_CASE = 0xfffffffd; // a preset outside the case's pages
 
 // Bytes 72..79 of a native result (spare in case.ts): the case's index in the
@@ -25,6 +25,12 @@ export const HARNESS_PATH = fileURLToPath(new URL('../../build/cpu-diff/harness'
 const GCC_FLAGS = [
   '-m32', '-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector',
   '-fno-tree-loop-distribute-patterns', '-fno-asynchronous-unwind-tables', '-Wall',
+  // Far from the case pages and from the edge values the generator likes
+  // (0x7fffffff, 0x80000000...), so stray accesses rarely reach the harness.
+  '-Wl,-Ttext-segment=0x36d00000',
+  // Without a GNU-stack note the kernel gives a 32-bit process READ_IMPLIES_EXEC,
+  // and the data pages would run as code instead of faulting.
+  '-Wl,-z,noexecstack',
 ];
 
 /** Builds the harness if it is missing or older than its source; returns its path. */

@@ -1,9 +1,12 @@
-// One differential run: generate, execute on both sides, compare. Shared by the CLI and the test suite.
+// One differential run: generate, run on the host and in glassbox, compare,
+// and describe the mismatches. The CLI and the test suite both call this, so
+// what the test reports is what the CLI would print.
 
 import { generateCases, type Generated } from './generator.ts';
-import { runNative } from './native.ts';
+import { NativeOracle, nativeMemoryChanges } from './native.ts';
 import { GlassboxRunner } from './glassbox.ts';
-import { differences } from './compare.ts';
+import { differences, describeCase, flagNames, memoryDifferences, parseChanges, type MemoryChanges } from './compare.ts';
+import { type Case, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, fillPages } from './case.ts';
 
 export interface Mismatch {
   index: number;
@@ -11,30 +14,110 @@ export interface Mismatch {
   lines: string[];
 }
 
-export interface DiffReport {
-  cases: number;
-  mismatches: Mismatch[];
-  byForm: Map<string, number>;
+export interface DiffOptions {
+  form?: string;
+  batch?: number;
+  only?: number; // run just this case index
+  keep?: number; // mismatches kept in full (the rest are only counted)
 }
 
-export function runDiff(seed: number, count: number, opts: { form?: string; batch?: number; only?: number } = {}): DiffReport {
-  const batch = opts.batch ?? 20_000;
-  const runner = new GlassboxRunner();
-  const mismatches: Mismatch[] = [];
-  const byForm = new Map<string, number>();
-  let done = 0;
-  const start = opts.only ?? 0;
+export interface DiffReport {
+  seed: number;
+  count: number; // --cases as given (for replay commands)
+  cases: number; // cases run
+  mismatches: number;
+  kept: Mismatch[];
+  byForm: Map<string, number>; // mismatches per form
+  form?: string;
+}
+
+export async function runDiff(seed: number, count: number, opts: DiffOptions = {}): Promise<DiffReport> {
+  const batch = Math.max(1, opts.batch ?? 10_000);
+  const keep = opts.keep ?? 20;
+  const first = opts.only ?? 0;
   const total = opts.only !== undefined ? 1 : count;
-  while (done < total) {
-    const n = Math.min(batch, total - done);
-    const gen = generateCases(seed, n, { form: opts.form, first: start + done });
-    const native = runNative(gen.map((g) => g.case));
-    gen.forEach((g, i) => {
-      byForm.set(g.form, (byForm.get(g.form) ?? 0) + 1);
-      const lines = differences(runner.run(g.case), native[i], g.ignoreFlags);
-      if (lines.length) mismatches.push({ index: start + done + i, generated: g, lines });
-    });
-    done += n;
+  const report: DiffReport = { seed, count, cases: total, mismatches: 0, kept: [], byForm: new Map(), form: opts.form };
+  const runner = new GlassboxRunner();
+  const native = await NativeOracle.start();
+  try {
+    for (let done = 0; done < total; ) {
+      const n = Math.min(batch, total - done);
+      const gen = generateCases(seed, n, { form: opts.form, first: first + done });
+      const host = await native.run(gen.map((g) => g.case));
+      gen.forEach((g, i) => {
+        const lines = differences(runner.run(g.case), host[i], g.ignoreFlags);
+        if (!lines.length) return;
+        report.mismatches++;
+        report.byForm.set(g.form, (report.byForm.get(g.form) ?? 0) + 1);
+        if (report.kept.length < keep) report.kept.push({ index: first + done + i, generated: g, lines });
+      });
+      done += n;
+    }
+  } finally {
+    await native.close();
   }
-  return { cases: total, mismatches, byForm };
+  return report;
+}
+
+/** The u32 words of the case pages that glassbox changed running `c`. */
+function glassboxMemoryChanges(runner: GlassboxRunner, c: Case): MemoryChanges {
+  const data = new Uint32Array(DATA_SIZE / 4), stack = new Uint32Array(STACK_SIZE / 4);
+  fillPages(c.seed, data, stack);
+  const bytes = new Uint8Array(DATA_SIZE + STACK_SIZE);
+  bytes.set(new Uint8Array(data.buffer), 0);
+  bytes.set(new Uint8Array(stack.buffer), DATA_SIZE);
+  const pristine = new DataView(bytes.buffer);
+  const offset = (addr: number) => (addr < STACK_ADDR ? addr - DATA_ADDR : addr - STACK_ADDR + DATA_SIZE);
+  for (const p of c.presets) pristine.setUint32(offset(p.addr), p.value >>> 0, true);
+  runner.run(c);
+  const ram = runner.core.ram;
+  const live = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
+  const out: MemoryChanges = new Map();
+  const scan = (base: number, size: number) => {
+    for (let a = base; a < base + size; a += 4) {
+      const before = pristine.getUint32(offset(a), true), after = live.getUint32(a, true);
+      if (before !== after) out.set(a, { before, after });
+    }
+  };
+  scan(DATA_ADDR, DATA_SIZE);
+  scan(STACK_ADDR, STACK_SIZE);
+  return out;
+}
+
+/** A mismatch in full: the case, what differs, the memory words that differ, and how to replay it. */
+export async function formatMismatch(m: Mismatch, report: DiffReport, runner?: GlassboxRunner): Promise<string[]> {
+  const g = m.generated;
+  const note = (g as { note?: string }).note;
+  const out = [`case ${m.index} (${g.form})${note ? ` ${note}` : ''}`];
+  for (const l of await describeCase(g.case)) out.push(`  ${l}`);
+  if (g.ignoreFlags) out.push(`  flags left undefined (ignored): ${flagNames(g.ignoreFlags)}`);
+  for (const l of m.lines) out.push(`  ${l}`);
+  if (m.lines.some((l) => l.startsWith('memory'))) {
+    try {
+      const gb = glassboxMemoryChanges(runner ?? new GlassboxRunner(), g.case);
+      const host = parseChanges(nativeMemoryChanges(g.case));
+      for (const l of memoryDifferences(gb, host)) out.push(`    ${l}`);
+    } catch (e) {
+      out.push(`    (could not list the memory differences: ${(e as Error).message})`);
+    }
+  }
+  const form = report.form !== undefined ? ` --form '${report.form.replace(/'/g, `'\\''`)}'` : '';
+  out.push(`  replay: npm run cpu:diff -- --seed ${report.seed} --cases ${report.count}${form} --only ${m.index}`);
+  return out;
+}
+
+/** The whole report; its last line is always "cpu-diff: N cases, M mismatches". */
+export async function formatReport(report: DiffReport): Promise<string> {
+  const out: string[] = [];
+  const runner = report.kept.length ? new GlassboxRunner() : undefined;
+  for (const m of report.kept) {
+    out.push(...(await formatMismatch(m, report, runner)), '');
+  }
+  if (report.mismatches > report.kept.length) out.push(`... and ${report.mismatches - report.kept.length} more`, '');
+  if (report.byForm.size) {
+    const forms = [...report.byForm].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n}`);
+    out.push(`mismatches by form: ${forms.join(', ')}`);
+  }
+  out.push(`cpu-diff: ${report.cases} cases, ${report.mismatches} mismatches`);
+  return out.join('\n');
 }

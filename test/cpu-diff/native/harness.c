@@ -5,11 +5,12 @@
  *   harness [--dump] < cases > results      (--dump: changed memory words on stderr)
  *   build:  gcc -m32 -O2 -static -nostdlib -ffreestanding -fno-pie -no-pie
  *           -fno-stack-protector -fno-tree-loop-distribute-patterns
+ *           -Wl,-Ttext-segment=0x36d00000 -Wl,-z,noexecstack   (native.ts has the exact list)
  *
  * Why freestanding (no libc): a case may jump to, load from or store to any
  * address. Every mapping the process has besides the case pages is a place
  * where a stray jump runs real code or a stray store corrupts state. Without
- * libc the process holds only this small binary, its stack and the vDSO, and
+ * libc the process can hold only this small binary (see unmap_the_rest), and
  * GS can carry a flat TLS descriptor (base 0, selector 0x63 as glibc gets),
  * which is what glassbox models; with glibc, GS-prefixed accesses would land
  * at glibc's TLS block instead.
@@ -77,15 +78,18 @@
 #define EFLAGS_FROM_CASE 0x200cd5u
 #define EFLAGS_FIXED 0x202u
 
-/* Endless loops: a 10 ms tick of the process's user CPU time; a case that
- * sees this many ticks while it runs has used at least 20 ms. */
-#define TICK_USEC 10000
-#define TIMEOUT_TICKS 3
+/* Endless loops: a timer on the process's user CPU time, which the kernel
+ * advances a scheduler tick (4 ms at HZ=250) at a time, so it fires at most
+ * once per tick whatever the interval. A case that sees two of its signals
+ * has run for at least one whole tick, thousands of times longer than any
+ * case that ends; scheduling delays do not count, unlike with wall time. */
+#define TICK_USEC 1000
+#define TIMEOUT_TICKS 2
 
 enum {
     NR_exit_group = 252, NR_read = 3, NR_write = 4, NR_mmap2 = 192, NR_rt_sigaction = 174,
     NR_rt_sigreturn = 173, NR_sigaltstack = 186, NR_setitimer = 104, NR_prctl = 172,
-    NR_set_thread_area = 243,
+    NR_set_thread_area = 243, NR_open = 5, NR_close = 6, NR_munmap = 91,
 };
 enum { SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11, SIGVTALRM = 26, SIGSYS = 31 };
 enum { EINTR = 4, EAGAIN = 11 };
@@ -500,6 +504,37 @@ static void install_seccomp(void) {
     if (r < 0) fail("cannot install the seccomp filter that keeps cases from making system calls", r);
 }
 
+/* Unmaps the kernel's stack and the vDSO: after this the process holds only
+ * this binary (linked far from the case pages) and the case pages, so a
+ * store through a random or wrapped-around address (BT with a negative bit
+ * offset reaches up to 256 MiB below its base, into the top of the address
+ * space where the stack lives) faults as it does in glassbox instead of
+ * landing in the harness. Needs the argument strings no more. */
+static void unmap_the_rest(void) {
+    static char maps[16384];
+    long fd = sys(NR_open, (long)"/proc/self/maps", 0, 0, 0, 0, 0);
+    if (fd < 0) fail("cannot read /proc/self/maps", fd);
+    long len = 0, n;
+    while ((n = sys(NR_read, fd, (long)(maps + len), (long)(sizeof maps - 1 - len), 0, 0, 0)) > 0) len += n;
+    sys(NR_close, fd, 0, 0, 0, 0, 0);
+    maps[len] = 0;
+    for (char *line = maps; *line;) {
+        char *end = line;
+        while (*end && *end != '\n') end++;
+        uint32_t lo = 0, hi = 0;
+        char *p = line;
+        for (; *p != '-'; p++) lo = lo * 16 + (uint32_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+        for (p++; *p != ' '; p++) hi = hi * 16 + (uint32_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+        char *name = end;
+        while (name > line && name[-1] != ' ') name--;
+        if (*name == '[') {
+            long r = sys(NR_munmap, (long)lo, (long)(hi - lo), 0, 0, 0, 0);
+            if (r < 0) fail("cannot unmap the kernel's stack or vDSO", r);
+        }
+        line = *end ? end + 1 : end;
+    }
+}
+
 /* ---------------------------------------------------------------- the loop */
 
 #define IN_CAP (CASE_BYTES * 512)
@@ -562,8 +597,10 @@ static int harness_main(int argc, char **argv) {
     }
     __asm__ volatile("movw %%cs, %0" : "=r"(user_cs));
     __asm__ volatile("movw %%ds, %0" : "=r"(user_ds));
-    map_fixed(DATA_ADDR, DATA_SIZE, 3);
-    map_fixed(STACK_ADDR, STACK_SIZE, 3);
+    unmap_the_rest();
+    /* Executable too (7 = read, write, exec): a P6 has no NX, so glassbox runs code from any mapped page. */
+    map_fixed(DATA_ADDR, DATA_SIZE, 7);
+    map_fixed(STACK_ADDR, STACK_SIZE, 7);
     map_fixed(CODE_ADDR, CODE_PAGE, 7);
     install_tls();
     install_handlers();
@@ -592,13 +629,16 @@ static int harness_main(int argc, char **argv) {
 
 void start_c(uint32_t *sp) { sys_exit(harness_main((int)sp[0], (char **)(sp + 1))); }
 
+/* The harness runs on this stack so that the kernel's can be unmapped. */
+uint8_t main_stack[65536] __attribute__((aligned(16)));
+
 __asm__(
     ".text\n"
     ".globl _start\n"
     "_start:\n"
     "  xorl %ebp, %ebp\n"
     "  movl %esp, %eax\n"
-    "  andl $-16, %esp\n"
+    "  movl $main_stack+65536-16, %esp\n"
     "  subl $12, %esp\n"
     "  pushl %eax\n"
     "  call start_c\n"
