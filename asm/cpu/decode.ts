@@ -203,7 +203,11 @@ export function fetchOpcode(): u32 {
 // ---------------------------------------------------------------- ModRM
 
 export function decodeModrm(): void {
-  const m = fetch8();
+  decodeModrmByte(fetch8());
+}
+
+/** Decodes the operand of a ModRM byte the caller has already fetched. */
+export function decodeModrmByte(m: u32): void {
   mrMod = m >> 6;
   mrReg = (m >> 3) & 7;
   mrRm = m & 7;

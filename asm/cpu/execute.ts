@@ -8,7 +8,7 @@ import {
 } from './state';
 import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, NM, BP } from './fault';
 import {
-  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, peekByte,
+  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, peekByte,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setIp, setEaOff,
   readE, writeE, readG, writeG, readReg, writeReg, readMem, writeMem, rmwRead, rmwWrite, vSize,
   dataSeg,
@@ -60,20 +60,6 @@ function aluRow(op: u32): void {
   const kind = (op >> 3) & 7;
   const form = op & 7;
   const sz: u32 = (form & 1) == 0 ? 0 : vSize();
-  if (form < 4 && sz == 2) {
-    // Register-to-register dword forms are most of the ALU work: no ModRM decode.
-    const modrm = peekByte(0);
-    if (modrm >= 0xc0 && !faulted) {
-      setIp(ip + 1);
-      const e = modrm & 7;
-      const g = (modrm >> 3) & 7;
-      const dst = form == 1 ? e : g;
-      const src = form == 1 ? g : e;
-      const r = alu(kind, reg32(dst), reg32(src), 2);
-      if (kind != ALU_CMP) setReg32(dst, r);
-      return;
-    }
-  }
   if (form >= 4) {
     const imm = fetchImm(sz);
     if (faulted) return;
@@ -81,7 +67,19 @@ function aluRow(op: u32): void {
     if (kind != ALU_CMP) writeReg(sz, EAX, r);
     return;
   }
-  decodeModrm();
+  const modrm = fetch8();
+  if (faulted) return;
+  if (modrm >= 0xc0 && sz == 2) {
+    // Register-to-register dword forms are most of the ALU work: no operand decode.
+    const e = modrm & 7;
+    const g = (modrm >> 3) & 7;
+    const dst = form == 1 ? e : g;
+    const src = form == 1 ? g : e;
+    const r = alu(kind, reg32(dst), reg32(src), 2);
+    if (kind != ALU_CMP) setReg32(dst, r);
+    return;
+  }
+  decodeModrmByte(modrm);
   if (faulted) return;
   if (form >= 2) {
     const b = readE(sz);

@@ -153,6 +153,8 @@ export function setFlags(v: u32): void {
  * from the operands without building any flag.
  */
 export function condition(cc: u32): bool {
+  // JZ/JNZ after anything that left ZF lazy (INC/DEC, logic, shifts): no other flag is needed.
+  if ((cc >> 1) == 2 && (lazyMask & ZF) != 0) return (lfRes == 0) != ((cc & 1) != 0);
   if (lazyMask == ARITH_FLAGS && lfKind == K_SUB) {
     const m = sizeMask(lfSize);
     const a = lfA & m;
