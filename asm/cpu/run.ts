@@ -70,6 +70,7 @@ function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, ret
       v = DF_VECTOR;
       hc = true;
       c = 0;
+      countException(DF_VECTOR);
     } else {
       v = second;
       hc = secondHasCode;
