@@ -99,6 +99,44 @@ describe('real mode', () => {
   });
 });
 
+describe('identification and time', () => {
+  function flat(c: ReturnType<typeof createCore>): void {
+    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
+    c.setCr(0, 0x11);
+    c.setReg(4, 0x8000);
+  }
+
+  it('CPUID reports a GenuineIntel family-6 part and only features the core has', () => {
+    const c = createCore(MiB);
+    flat(c);
+    // xor eax,eax; cpuid; mov [0x100],ebx; mov [0x104],edx; mov [0x108],ecx; mov eax,1; cpuid; hlt
+    c.ram.set([0x31, 0xc0, 0x0f, 0xa2, 0x89, 0x1d, 0, 1, 0, 0, 0x89, 0x15, 4, 1, 0, 0, 0x89, 0x0d, 8, 1, 0, 0,
+      0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0xf4], 0x1000);
+    c.eip = 0x1000;
+    expect(c.run(100)).toBe(ExitReason.Halt);
+    expect(Buffer.from(c.ram.subarray(0x100, 0x10c)).toString('latin1')).toBe('GenuineIntel');
+    expect((c.reg(0) >> 8) & 0xf).toBe(6);
+    const edx = c.reg(2);
+    expect(edx & 1).toBe(0); // no x87 unit yet, so no FPU bit
+    for (const bit of [4, 8, 15]) expect((edx >>> bit) & 1).toBe(1); // TSC, CMPXCHG8B, CMOV: all implemented
+    for (const bit of [6, 23, 24, 25, 26]) expect((edx >>> bit) & 1).toBe(0); // no PAE, MMX, FXSR, SSE, SSE2
+  });
+
+  it('RDTSC counts retired instructions, so it is the same on every run', () => {
+    const runOnce = () => {
+      const c = createCore(MiB);
+      flat(c);
+      // rdtsc; mov ebx,eax; nop x3; rdtsc; sub eax,ebx; hlt
+      c.ram.set([0x0f, 0x31, 0x89, 0xc3, 0x90, 0x90, 0x90, 0x0f, 0x31, 0x29, 0xd8, 0xf4], 0x1000);
+      c.eip = 0x1000;
+      expect(c.run(100)).toBe(ExitReason.Halt);
+      return c.reg(0);
+    };
+    expect(runOnce()).toBe(5); // mov and three nops retire between the two reads
+    expect(runOnce()).toBe(runOnce());
+  });
+});
+
 describe('faults', () => {
   it('turns a fault with no usable IDT into a triple fault, reported to the host', () => {
     const c = createCore(MiB);
