@@ -1,0 +1,34 @@
+// The I/O port space: devices claim port ranges; an access to a port nobody
+// claims reads as all ones (an open bus) and writes go nowhere.
+
+export interface PortDevice {
+  /** Reads `size` bytes (1, 2 or 4) at `port`. */
+  read(port: number, size: number): number;
+  write(port: number, size: number, value: number): void;
+}
+
+export class PortBus {
+  private readonly owners = new Array<PortDevice | undefined>(0x10000);
+  /** Accesses to ports nobody claims, by port: the inspector shows them. */
+  readonly unclaimed = new Map<number, number>();
+
+  claim(first: number, count: number, device: PortDevice): void {
+    for (let p = first; p < first + count; p++) {
+      if (this.owners[p]) throw new Error(`port 0x${p.toString(16)} is claimed twice`);
+      this.owners[p] = device;
+    }
+  }
+
+  read(port: number, size: number): number {
+    const d = this.owners[port & 0xffff];
+    if (d) return d.read(port & 0xffff, size) >>> 0;
+    this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
+    return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+  }
+
+  write(port: number, size: number, value: number): void {
+    const d = this.owners[port & 0xffff];
+    if (d) d.write(port & 0xffff, size, value);
+    else this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
+  }
+}
