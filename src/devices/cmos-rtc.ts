@@ -38,7 +38,6 @@ export class CmosRtc implements PortDevice {
     this.nvram[0x18] = this.nvram[0x31] = extKiB >> 8;
     this.nvram[0x34] = over16 & 0xff;
     this.nvram[0x35] = over16 >> 8;
-    this.nvram[0x14] = 0x06; // equipment: FPU present is decided elsewhere; video and no floppy
   }
 
   private encode(v: number): number {
