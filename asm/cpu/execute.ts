@@ -384,12 +384,13 @@ function loop(op: u32): void {
 }
 
 function fpuEscape(): void {
-  // No x87 unit yet: with CR0.EM or CR0.TS the kernel gets #NM and may
-  // emulate; otherwise the instruction does not exist.
+  // No x87 unit is attached yet. With CR0.EM or CR0.TS the kernel gets #NM
+  // (and may emulate); otherwise the instruction goes to a coprocessor that
+  // is not there, as on a 486SX: nothing is written, so a probe such as
+  // FNINIT; FNSTSW reads back its own initial value and finds no FPU.
   decodeModrm();
   if (faulted) return;
   if ((load<u32>(OFF_CR0) & (CR0_EM | CR0_TS)) != 0) raise(NM, 0, false);
-  else ud();
 }
 
 function vm86IoplTrap(): bool {
