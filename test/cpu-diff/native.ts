@@ -15,9 +15,17 @@ export const VECTOR_REFUSED = 0xffffffff; // a system call (refused before the r
 export const VECTOR_TIMEOUT = 0xfffffffe; // still running after one scheduler tick (4 ms or more) of CPU time
 export const VECTOR_BAD_CASE = 0xfffffffd; // a preset outside the case's pages
 
-// Bytes 72..79 of a native result (spare in case.ts): the case's index in the
-// process's input stream and a magic word, to catch a stream out of step.
+// Bytes 72..79 of a native result (spare in case.ts): FNV-1a of the case
+// record as the harness ran it, xor its index in the stream; FNV-1a of the
+// result's bytes 0..75, xor a magic word. A stream out of step, or a record a
+// case's stray store changed inside the harness, fails loudly.
 const RESULT_MAGIC = 0x6e617476;
+
+function fnv1a(bytes: Uint8Array, from: number, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < from + length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
 const CHUNK_CASES = 4096;
 
 const SOURCE = fileURLToPath(new URL('./native/harness.c', import.meta.url));
@@ -77,7 +85,8 @@ export class NativeOracle {
         setImmediate(() => {
           if (!this.failure && (this.pending || code !== 0)) {
             const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-            this.fail(new Error(`the native harness ${how}${this.stderrTail ? `:\n${this.stderrTail}` : ''}`));
+            const at = this.pending ? ` while running case ${this.pending.got / RESULT_BYTES | 0} of the batch` : '';
+            this.fail(new Error(`the native harness ${how}${at}${this.stderrTail ? `:\n${this.stderrTail}` : ''}`));
           }
           resolve();
         });
@@ -136,6 +145,7 @@ export class NativeOracle {
     if (cases.length === 0) return [];
     const first = this.sent;
     const out = new Uint8Array(cases.length * RESULT_BYTES);
+    const expected = new Uint32Array(cases.length); // what bytes 72..75 of each result must hold
     const done = new Promise<void>((resolve, reject) => (this.pending = { out, got: 0, resolve, reject }));
     const failed = done.then(() => new Promise<never>(() => {})); // settles only by rejecting, with `done`
     done.catch(() => {});
@@ -144,7 +154,10 @@ export class NativeOracle {
       const n = Math.min(CHUNK_CASES, cases.length - at);
       const buf = Buffer.alloc(n * CASE_BYTES);
       const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      for (let i = 0; i < n; i++) encodeCase(cases[at + i], view, i * CASE_BYTES);
+      for (let i = 0; i < n; i++) {
+        encodeCase(cases[at + i], view, i * CASE_BYTES);
+        expected[at + i] = (fnv1a(buf, i * CASE_BYTES, CASE_BYTES) ^ (first + at + i)) >>> 0;
+      }
       this.sent += n;
       if (!this.proc.stdin.write(buf)) {
         await Promise.race([new Promise((resolve) => this.proc.stdin.once('drain', resolve)), failed]);
@@ -154,8 +167,11 @@ export class NativeOracle {
     const view = new DataView(out.buffer);
     return cases.map((_, i) => {
       const at = i * RESULT_BYTES;
-      if (view.getUint32(at + 76, true) !== RESULT_MAGIC || view.getUint32(at + 72, true) !== ((first + i) >>> 0)) {
-        throw new Error(`the native harness's result stream is out of step at case ${i} of this batch`);
+      if (view.getUint32(at + 72, true) !== expected[i]) {
+        throw new Error(`native result ${i} of this batch is not for the case sent (the stream is out of step, or the case record was overwritten in the harness)`);
+      }
+      if (view.getUint32(at + 76, true) !== ((fnv1a(out, at, 76) ^ RESULT_MAGIC) >>> 0)) {
+        throw new Error(`native result ${i} of this batch was overwritten inside the harness`);
       }
       return decodeResult(view, at);
     });

@@ -43,7 +43,9 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
     for (let done = 0; done < total; ) {
       const n = Math.min(batch, total - done);
       const gen = generateCases(seed, n, { form: opts.form, first: first + done });
-      const host = await native.run(gen.map((g) => g.case));
+      const host = await native.run(gen.map((g) => g.case)).catch((e: Error) => {
+        throw new Error(`${e.message}\n(batch of cases ${first + done}..${first + done + n - 1}, seed ${seed}; replay one with --only)`);
+      });
       gen.forEach((g, i) => {
         const lines = differences(runner.run(g.case), host[i], g.ignoreFlags);
         if (!lines.length) return;
