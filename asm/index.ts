@@ -4,11 +4,12 @@
 // reads them from the module instead of repeating them.
 
 import {
-  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK,
+  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET,
 } from './cpu/state';
 import { resetCpu } from './cpu/reset';
 import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
 import { flushTlb as flush, markMmio } from './cpu/memory';
+import { retired } from './cpu/clock';
 
 export {
   RAM_BASE, STATE_BASE, OFF_REGS, OFF_EIP, OFF_EFLAGS, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT,
@@ -45,6 +46,19 @@ export function reset(): void {
 /** Runs up to `budget` instructions; returns the exit reason (EXIT_*). */
 export function run(budget: u32): u32 {
   return runLoop(budget);
+}
+
+/**
+ * Instructions retired so far, exact even from inside a host import in the
+ * middle of run() (the state block holds the count as of the last return).
+ */
+export function instructionCount(): u64 {
+  return retired();
+}
+
+/** Advances the TSC by `ticks` without retiring instructions (time the machine skipped while halted). */
+export function advanceTsc(ticks: u64): void {
+  store<u64>(OFF_TSC_OFFSET, load<u64>(OFF_TSC_OFFSET) + ticks);
 }
 
 /** From inside a host import: return from run() at the next instruction boundary. */

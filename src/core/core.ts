@@ -35,6 +35,8 @@ interface CoreExports {
   setMmioPages(start: number, end: number): void;
   setA20(enabled: number): void;
   setInterruptLines(intr: number, nmi: number): void;
+  instructionCount(): bigint;
+  advanceTsc(ticks: bigint): void;
   [name: string]: unknown;
 }
 
@@ -201,9 +203,14 @@ export class Core {
     this.x.setInterruptLines(this.word('OFF_IRQ_PENDING'), 1);
   }
 
-  /** Instructions retired since power-on: the virtual clock. */
+  /** Instructions retired since power-on: the virtual clock. Exact even inside a device callback. */
   get instructions(): bigint {
-    return this.dv.getBigUint64(this.off('OFF_INSTR_COUNT'), true);
+    return this.x.instructionCount();
+  }
+
+  /** Moves the TSC on by `ticks` (the machine skipped idle time). */
+  advanceTsc(ticks: bigint): void {
+    this.x.advanceTsc(ticks);
   }
   counter(name: 'TLB_HIT' | 'TLB_MISS' | 'TLB_FLUSH' | 'EXCEPTIONS'): bigint {
     return this.dv.getBigUint64(this.off(`OFF_CNT_${name}`), true);

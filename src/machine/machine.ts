@@ -1,0 +1,136 @@
+// A PC: the core, the port bus and the chips, and the run loop that ties
+// them to a clock.
+//
+// Time is virtual by default: each retired instruction is NS_PER_INSTRUCTION
+// of guest time, and when the CPU halts with interrupts enabled the clock
+// jumps to the next timer event instead of spinning. Nothing reads the host
+// clock, so the same image and inputs give the same execution.
+
+import { type Core, type CoreHost, ExitReason } from '../core/core.ts';
+import { PortBus, type PortDevice } from './port-bus.ts';
+import { I8259Pic } from '../devices/i8259-pic.ts';
+import { I8254Pit, PIT_HZ } from '../devices/i8254-pit.ts';
+import { Uart16550 } from '../devices/uart-16550.ts';
+import { CmosRtc } from '../devices/cmos-rtc.ts';
+import { SystemPorts } from '../devices/system-ports.ts';
+
+/** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
+export const NS_PER_INSTRUCTION = 10;
+/** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
+export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1) / 1000;
+
+export type PowerState = 'running' | 'halted' | 'off' | 'reset';
+
+export interface MachineHooks {
+  /** A byte the guest wrote to a serial port (0: COM1, 1: COM2). */
+  serial?(port: number, byte: number): void;
+}
+
+export class PcMachine {
+  readonly core: Core;
+  readonly bus = new PortBus();
+  readonly pic: I8259Pic;
+  readonly pit: I8254Pit;
+  readonly com: [Uart16550, Uart16550];
+  readonly cmos: CmosRtc;
+  readonly system: SystemPorts;
+  /** Guest nanoseconds spent halted (skipped), on top of the instructions' time. */
+  private idleNs = 0;
+  power: PowerState = 'running';
+  resets = 0;
+
+  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, hooks: MachineHooks = {}) {
+    this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
+    this.core = create({
+      portIn: (port: number, size: number) => this.bus.read(port, size),
+      portOut: (port: number, size: number, value: number) => this.bus.write(port, size, value),
+      acknowledgeInterrupt: () => this.pic.acknowledge(),
+    });
+    // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
+    this.core.setMmioPages(0xa0, 0x100);
+    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(0));
+    this.com = [
+      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(4, h)),
+      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(3, h)),
+    ];
+    this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
+    this.system = new SystemPorts(this.core, () => this.requestReset());
+    this.claim(0x20, 2, this.pic);
+    this.claim(0xa0, 2, this.pic);
+    this.claim(0x4d0, 2, this.pic);
+    this.claim(0x40, 4, this.pit);
+    this.claim(0x61, 1, this.pit);
+    this.claim(0x3f8, 8, this.com[0]);
+    this.claim(0x2f8, 8, this.com[1]);
+    this.claim(0x70, 2, this.cmos);
+    this.system.attach(this.bus);
+  }
+
+  private claim(first: number, count: number, d: PortDevice): void {
+    this.bus.claim(first, count, d);
+  }
+
+  /** Guest time since power-on, in nanoseconds. */
+  nowNs(): number {
+    return Number(this.core.instructions) * NS_PER_INSTRUCTION + this.idleNs;
+  }
+
+  private pitTicks(): number {
+    return Math.floor((this.nowNs() * PIT_HZ) / 1e9);
+  }
+
+  private requestReset(): void {
+    this.power = 'reset';
+    this.core.requestStop();
+  }
+
+  /**
+   * Runs up to `instructions` instructions (fewer if the machine stops).
+   * Returns the power state afterwards.
+   */
+  run(instructions: number): PowerState {
+    let left = instructions;
+    while (left > 0 && this.power === 'running') {
+      this.pit.tick();
+      // Run until the next timer event at most, so interrupts arrive on time.
+      let slice = Math.min(left, 1_000_000);
+      const next = this.pit.nextEvent();
+      if (next !== undefined) {
+        const ns = (next * 1e9) / PIT_HZ - this.nowNs();
+        slice = Math.max(1, Math.min(slice, Math.ceil(ns / NS_PER_INSTRUCTION)));
+      }
+      const before = this.core.instructions;
+      const exit = this.core.run(slice);
+      left -= Number(this.core.instructions - before);
+      if (exit === ExitReason.Halt) {
+        if ((this.core.eflags & 0x200) === 0) {
+          // HLT with interrupts disabled: nothing can wake the CPU. That is how a
+          // kernel without ACPI powers off.
+          this.power = 'off';
+          break;
+        }
+        if (next === undefined) {
+          this.power = 'halted';
+          break;
+        }
+        // Skip the idle time to the next timer event.
+        // The TSC keeps counting through the idle time, at the virtual CPU's rate.
+        const ns = Math.ceil((next * 1e9) / PIT_HZ - this.nowNs());
+        if (ns > 0) {
+          const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
+          this.idleNs += ticks * NS_PER_INSTRUCTION;
+          this.core.advanceTsc(BigInt(ticks));
+        }
+        left -= 1;
+      } else if (exit === ExitReason.TripleFault) {
+        this.requestReset();
+      }
+    }
+    if (this.power === 'reset') {
+      this.resets++;
+      this.core.reset();
+      this.power = 'running';
+    }
+    return this.power;
+  }
+}
