@@ -2,7 +2,7 @@
 // terms a person debugging the core can act on: registers by name, EFLAGS
 // bits by name, exceptions by mnemonic.
 
-import type { Case, Result } from './case.ts';
+import { type Case, type Result, CODE_ADDR } from './case.ts';
 
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const SEGS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
@@ -60,7 +60,8 @@ export function differences(glassbox: Result, native: Result, ignoreFlags: numbe
   return d;
 }
 
-type Disassemble = (code: Uint8Array) => unknown;
+// src/isa/disasm.ts: disassemble(bytes, offset, { bits, address }) -> { text, length }.
+type Disassemble = (code: Uint8Array, offset: number, opts: { bits: 16 | 32; address?: number }) => unknown;
 let disassembler: Promise<Disassemble | null> | undefined;
 
 /**
@@ -97,7 +98,7 @@ export async function describeCase(c: Case): Promise<string[]> {
   let text = '';
   if (dis) {
     try {
-      text = `   ${asText(dis(c.code))}`;
+      text = `   ${asText(dis(c.code, 0, { bits: 32, address: CODE_ADDR }))}`;
     } catch (e) {
       text = `   (disassembler failed: ${(e as Error).message})`;
     }

@@ -442,8 +442,9 @@ struct kernel_sigaction {
 #define SA_RESTORER 0x04000000u
 #define SS_AUTODISARM 0x80000000u
 
-/* Large enough for an AVX-512 signal frame. */
-static uint8_t altstack[65536] __attribute__((aligned(64)));
+/* Room for the largest signal frame (AVX-512 or AMX state); kept small like
+ * every writable buffer here, since each is a target for a case's stray store. */
+static uint8_t altstack[32768] __attribute__((aligned(64)));
 
 static void install_handlers(void) {
     /* SS_AUTODISARM: the kernel always builds the frame at the top of the
@@ -525,6 +526,12 @@ static void install_seccomp(void) {
     if (r < 0) fail("cannot install the seccomp filter that keeps cases from making system calls", r);
 }
 
+#define IN_CAP (CASE_BYTES * 128)
+#define OUT_CAP (RESULT_BYTES * 128)
+static uint8_t in_buf[IN_CAP];
+static uint8_t out_buf[OUT_CAP];
+static uint32_t out_len;
+
 /* Unmaps the kernel's stack and the vDSO: after this the process holds only
  * this binary (linked far from the case pages) and the case pages, so a
  * store through a random or wrapped-around address (BT with a negative bit
@@ -532,11 +539,12 @@ static void install_seccomp(void) {
  * space where the stack lives) faults as it does in glassbox instead of
  * landing in the harness. Needs the argument strings no more. */
 static void unmap_the_rest(void) {
-    static char maps[16384];
+    char *maps = (char *)in_buf; /* free until the first case is read */
+    const long cap = IN_CAP;
     long fd = sys(NR_open, (long)"/proc/self/maps", 0, 0, 0, 0, 0);
     if (fd < 0) fail("cannot read /proc/self/maps", fd);
     long len = 0, n;
-    while ((n = sys(NR_read, fd, (long)(maps + len), (long)(sizeof maps - 1 - len), 0, 0, 0)) > 0) len += n;
+    while ((n = sys(NR_read, fd, (long)(maps + len), (cap - 1 - len), 0, 0, 0)) > 0) len += n;
     sys(NR_close, fd, 0, 0, 0, 0, 0);
     maps[len] = 0;
     for (char *line = maps; *line;) {
@@ -563,11 +571,6 @@ void stack_moved(void) {
 
 /* ---------------------------------------------------------------- the loop */
 
-#define IN_CAP (CASE_BYTES * 512)
-#define OUT_CAP (RESULT_BYTES * 512)
-static uint8_t in_buf[IN_CAP];
-static uint8_t out_buf[OUT_CAP];
-static uint32_t out_len;
 
 static void flush_out(void) {
     write_all(1, out_buf, out_len);
@@ -675,7 +678,7 @@ static int harness_main(int argc, char **argv) {
 void start_c(uint32_t *sp) { sys_exit(harness_main((int)sp[0], (char **)(sp + 1))); }
 
 /* The harness runs on this stack so that the kernel's can be unmapped. */
-uint8_t main_stack[65536] __attribute__((aligned(16)));
+uint8_t main_stack[16384] __attribute__((aligned(16)));
 
 __asm__(
     ".text\n"
@@ -683,7 +686,7 @@ __asm__(
     "_start:\n"
     "  xorl %ebp, %ebp\n"
     "  movl %esp, %eax\n"
-    "  movl $main_stack+65536-16, %esp\n"
+    "  movl $main_stack+16384-16, %esp\n"
     "  subl $12, %esp\n"
     "  pushl %eax\n"
     "  call start_c\n"
