@@ -93,7 +93,6 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     else break;
     d.prefixes.push(b);
     p++;
-    if (p - offset >= MAX_LENGTH) return fail('length');
   }
   let op = bytes[p++];
   if (op === 0x0f) {
