@@ -6,7 +6,7 @@
 // arithmetic flags currently live in the record; every other bit of EFLAGS is
 // in the state block at OFF_EFLAGS.
 
-import { OFF_EFLAGS, CF, PF, AF, ZF, SF, OF, TF, IF, ARITH_FLAGS } from './state';
+import { OFF_EFLAGS, CF, PF, AF, ZF, SF, OF, TF, IF, RF, ARITH_FLAGS } from './state';
 import { raiseAttention } from './signals';
 
 export const K_ADD: u32 = 0;
@@ -124,8 +124,9 @@ function resolve(which: u32): void {
 export function setFlags(v: u32): void {
   lazyMask = 0;
   store<u32>(OFF_EFLAGS, v);
-  // Single-step starts, or an interrupt waiting for IF may now be taken.
-  if (v & (TF | IF)) raiseAttention();
+  // Single-step starts, an interrupt waiting for IF may now be taken, or RF
+  // (set by IRET) must be cleared once the next instruction completes.
+  if (v & (TF | IF | RF)) raiseAttention();
 }
 
 @inline export function getCF(): u32 {

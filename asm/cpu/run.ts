@@ -5,7 +5,7 @@
 import {
   OFF_EFLAGS, OFF_HALTED, OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_EXIT_REASON, OFF_EXC_VECTOR,
   OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
-  OFF_DR, OFF_CPL, ESP, IF, TF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
+  OFF_DR, OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
   EXIT_HOST_REQUEST, reg32, setReg32, eip, setEip, add64,
 } from './state';
 import {
@@ -26,6 +26,9 @@ import { acknowledgeInterrupt } from './host';
 let stopRequested: bool = false;
 // TF was set when the current instruction started: a #DB trap follows it.
 let stepping: bool = false;
+// RF was set when the current instruction started: it is cleared once the
+// instruction completes (SDM 17.3.1.1), so the flag never outlives one instruction.
+let resumeFlag: bool = false;
 
 /** Asks run() to return at the next instruction boundary (callable from a host import). */
 export function requestStop(): void {
@@ -169,7 +172,9 @@ function attend(): u32 {
     stopRequested = false;
     return EXIT_HOST_REQUEST;
   }
-  stepping = (load<u32>(OFF_EFLAGS) & TF) != 0;
+  const flags = load<u32>(OFF_EFLAGS);
+  stepping = (flags & TF) != 0;
+  resumeFlag = (flags & RF) != 0;
   if (stepping) raiseAttention();
   return CONTINUE;
 }
@@ -194,6 +199,11 @@ export function run(budget: u32): u32 {
     execute();
     tick();
     done++;
+    if (resumeFlag && (!faulted || faultIsTrap)) {
+      // The instruction completed (a trap completes it too): RF goes.
+      resumeFlag = false;
+      store<u32>(OFF_EFLAGS, load<u32>(OFF_EFLAGS) & ~RF);
+    }
     if (faulted) {
       reason = handleFault(esp);
       if (reason != EXIT_BUDGET) break;
