@@ -1,0 +1,222 @@
+// Reference host-side codec for the glassbox guest agent protocol
+// (PROTOCOL.md in this directory is the specification). Dependency-free so the
+// host library (src/containers) can adopt it as is; the guest-images tests use
+// it against the real agent, natively and inside QEMU.
+
+export const MAGIC = Uint8Array.of(0xf7, 0x47, 0x42, 0x41);
+export const HEADER_SIZE = 14;
+export const TRAILER_SIZE = 4;
+export const MAX_PAYLOAD = 65536;
+export const PROTOCOL_VERSION = 1;
+
+export const FrameType = {
+  HELLO: 0x01,
+  EXEC: 0x10,
+  SIGNAL: 0x11,
+  HELLO_REPLY: 0x80,
+  STDOUT: 0x81,
+  STDERR: 0x82,
+  EXIT: 0x83,
+  ERROR: 0x8f,
+} as const;
+
+export const ErrorCode = {
+  BAD_CRC: 1,
+  BAD_LENGTH: 2,
+  UNKNOWN_TYPE: 3,
+  MALFORMED: 4,
+  DUPLICATE_ID: 5,
+  BUSY: 6,
+  SPAWN_FAILED: 7,
+  UNKNOWN_ID: 8,
+} as const;
+
+export interface Frame {
+  type: number;
+  flags: number;
+  id: number;
+  payload: Uint8Array;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE, as zlib's crc32). */
+export function crc32(data: Uint8Array, crc = 0): number {
+  crc = ~crc >>> 0;
+  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+export function encodeFrame(type: number, id: number, payload: Uint8Array = new Uint8Array(0), flags = 0): Uint8Array {
+  if (payload.length > MAX_PAYLOAD) throw new RangeError(`payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`);
+  const out = new Uint8Array(HEADER_SIZE + payload.length + TRAILER_SIZE);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[4] = type;
+  out[5] = flags;
+  dv.setUint32(6, id >>> 0, true);
+  dv.setUint32(10, payload.length, true);
+  out.set(payload, HEADER_SIZE);
+  dv.setUint32(HEADER_SIZE + payload.length, crc32(out.subarray(4, HEADER_SIZE + payload.length)), true);
+  return out;
+}
+
+export function encodeExec(id: number, command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Uint8Array {
+  const cmd = new TextEncoder().encode(command);
+  const stdin = typeof opts.stdin === 'string' ? new TextEncoder().encode(opts.stdin) : (opts.stdin ?? new Uint8Array(0));
+  const p = new Uint8Array(12 + cmd.length + stdin.length);
+  const dv = new DataView(p.buffer);
+  dv.setUint32(0, opts.timeoutMs ?? 0, true);
+  dv.setUint32(4, 0, true);
+  dv.setUint32(8, cmd.length, true);
+  p.set(cmd, 12);
+  p.set(stdin, 12 + cmd.length);
+  return encodeFrame(FrameType.EXEC, id, p);
+}
+
+export function encodeSignal(id: number, signal: number): Uint8Array {
+  const p = new Uint8Array(4);
+  new DataView(p.buffer).setUint32(0, signal, true);
+  return encodeFrame(FrameType.SIGNAL, id, p);
+}
+
+export interface Hello { version: number; maxPayload: number; maxJobs: number; name: string }
+export function decodeHello(p: Uint8Array): Hello {
+  const dv = new DataView(p.buffer, p.byteOffset, p.length);
+  return { version: dv.getUint16(0, true), maxPayload: dv.getUint32(4, true), maxJobs: dv.getUint32(8, true), name: new TextDecoder().decode(p.subarray(12)) };
+}
+
+export interface Exit { exitCode: number; signal: number; timedOut: boolean; coreDumped: boolean; elapsedMs: number }
+export function decodeExit(p: Uint8Array): Exit {
+  const dv = new DataView(p.buffer, p.byteOffset, p.length);
+  const flags = dv.getUint32(8, true);
+  return { exitCode: dv.getInt32(0, true), signal: dv.getUint32(4, true), timedOut: (flags & 1) !== 0, coreDumped: (flags & 2) !== 0, elapsedMs: dv.getUint32(12, true) };
+}
+
+export interface AgentError { code: number; message: string }
+export function decodeError(p: Uint8Array): AgentError {
+  return { code: p[0] | (p[1] << 8), message: new TextDecoder().decode(p.subarray(4)) };
+}
+
+/** Incremental decoder: push bytes as they arrive, get whole frames back. Resynchronises on bad frames. */
+export class FrameDecoder {
+  private buf = new Uint8Array(0);
+  /** Frames dropped for a bad CRC or length (for diagnostics). */
+  badFrames = 0;
+  /** Bytes skipped outside frames (e.g. stray console output). */
+  skippedBytes = 0;
+
+  push(chunk: Uint8Array): Frame[] {
+    const merged = new Uint8Array(this.buf.length + chunk.length);
+    merged.set(this.buf, 0);
+    merged.set(chunk, this.buf.length);
+    const frames: Frame[] = [];
+    let pos = 0;
+    const dv = new DataView(merged.buffer);
+    for (;;) {
+      while (pos < merged.length) {
+        const n = Math.min(4, merged.length - pos);
+        let ok = true;
+        for (let i = 0; i < n; i++) if (merged[pos + i] !== MAGIC[i]) ok = false;
+        if (ok) break;
+        pos++;
+        this.skippedBytes++;
+      }
+      if (merged.length - pos < HEADER_SIZE) break;
+      const len = dv.getUint32(pos + 10, true);
+      if (len > MAX_PAYLOAD) { this.badFrames++; pos++; continue; }
+      if (merged.length - pos < HEADER_SIZE + len + TRAILER_SIZE) break;
+      const want = dv.getUint32(pos + HEADER_SIZE + len, true);
+      if (crc32(merged.subarray(pos + 4, pos + HEADER_SIZE + len)) !== want) { this.badFrames++; pos++; continue; }
+      frames.push({ type: merged[pos + 4], flags: merged[pos + 5], id: dv.getUint32(pos + 6, true), payload: merged.slice(pos + HEADER_SIZE, pos + HEADER_SIZE + len) });
+      pos += HEADER_SIZE + len + TRAILER_SIZE;
+    }
+    this.buf = merged.slice(pos);
+    return frames;
+  }
+}
+
+export interface ExecResult { exitCode: number; signal: number; timedOut: boolean; elapsedMs: number; stdout: Uint8Array; stderr: Uint8Array }
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/**
+ * A minimal client: give it a byte sink, feed it the bytes coming from the
+ * agent, and call exec(). `exitCode` follows the shell's convention (128 +
+ * signal when killed).
+ */
+export class AgentClient {
+  private decoder = new FrameDecoder();
+  private nextId = 1;
+  private pending = new Map<number, { out: Uint8Array[]; err: Uint8Array[]; resolve: (r: ExecResult) => void; reject: (e: Error) => void }>();
+  private helloWaiters: ((h: Hello) => void)[] = [];
+  hello?: Hello;
+  errors: AgentError[] = [];
+
+  constructor(private write: (bytes: Uint8Array) => void) {}
+
+  feed(chunk: Uint8Array): void {
+    for (const f of this.decoder.push(chunk)) this.onFrame(f);
+  }
+
+  private onFrame(f: Frame): void {
+    const p = this.pending.get(f.id);
+    switch (f.type) {
+      case FrameType.HELLO_REPLY: {
+        const h = decodeHello(f.payload);
+        if (h.version !== PROTOCOL_VERSION) throw new Error(`agent speaks protocol ${h.version}, expected ${PROTOCOL_VERSION}`);
+        this.hello = h;
+        for (const w of this.helloWaiters.splice(0)) w(h);
+        break;
+      }
+      case FrameType.STDOUT: p?.out.push(f.payload); break;
+      case FrameType.STDERR: p?.err.push(f.payload); break;
+      case FrameType.EXIT: {
+        if (!p) break;
+        this.pending.delete(f.id);
+        const e = decodeExit(f.payload);
+        p.resolve({ exitCode: e.signal ? 128 + e.signal : e.exitCode, signal: e.signal, timedOut: e.timedOut, elapsedMs: e.elapsedMs, stdout: concat(p.out), stderr: concat(p.err) });
+        break;
+      }
+      case FrameType.ERROR: {
+        const e = decodeError(f.payload);
+        this.errors.push(e);
+        if (p) { this.pending.delete(f.id); p.reject(new Error(`agent error ${e.code}: ${e.message}`)); }
+        break;
+      }
+    }
+  }
+
+  /** Resolves on the next HELLO_REPLY (the start-up one or the answer to a ping). */
+  ready(ping = true): Promise<Hello> {
+    return new Promise((resolve) => {
+      this.helloWaiters.push(resolve);
+      if (ping) this.write(encodeFrame(FrameType.HELLO, 0));
+    });
+  }
+
+  exec(command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const id = this.nextId++ >>> 0 || this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { out: [], err: [], resolve, reject });
+      this.write(encodeExec(id, command, opts));
+    });
+  }
+
+  signal(id: number, sig: number): void {
+    this.write(encodeSignal(id, sig));
+  }
+}

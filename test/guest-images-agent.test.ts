@@ -1,0 +1,224 @@
+// The guest agent's protocol, exercised on the build host: the static i386
+// agent binary taken from the committed initramfs runs natively in "-" mode
+// (frames on stdin/stdout), driven by the reference codec in
+// guest-images/agent/protocol.ts. QEMU is not needed for this part.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AgentClient,
+  ErrorCode,
+  FrameDecoder,
+  FrameType,
+  crc32,
+  decodeError,
+  decodeExit,
+  decodeHello,
+  encodeExec,
+  encodeFrame,
+  type Frame,
+} from '../guest-images/agent/protocol.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+/** Files of a newc cpio archive (regular files only). */
+function readCpio(data: Uint8Array): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const text = new TextDecoder('latin1');
+  let pos = 0;
+  const pad4 = (n: number) => (n + 3) & ~3;
+  while (pos + 110 <= data.length) {
+    const h = text.decode(data.subarray(pos, pos + 110));
+    if (!h.startsWith('070701')) throw new Error(`bad cpio header at ${pos}`);
+    const field = (i: number) => parseInt(h.slice(6 + i * 8, 14 + i * 8), 16);
+    const mode = field(1), size = field(6), nameSize = field(11);
+    const name = text.decode(data.subarray(pos + 110, pos + 110 + nameSize - 1));
+    const dataStart = pad4(pos + 110 + nameSize);
+    if (name === 'TRAILER!!!') break;
+    if ((mode & 0o170000) === 0o100000) files.set(name, data.subarray(dataStart, dataStart + size));
+    pos = pad4(dataStart + size);
+  }
+  return files;
+}
+
+class NativeAgent {
+  proc: ChildProcessWithoutNullStreams;
+  frames: Frame[] = [];
+  private decoder = new FrameDecoder();
+  private waiters: (() => void)[] = [];
+  client: AgentClient;
+
+  constructor(bin: string) {
+    this.proc = spawn(bin, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.client = new AgentClient((b) => this.proc.stdin.write(b));
+    this.proc.stdout.on('data', (d: Buffer) => {
+      const bytes = new Uint8Array(d);
+      this.client.feed(bytes);
+      this.frames.push(...this.decoder.push(bytes));
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  write(b: Uint8Array): void {
+    this.proc.stdin.write(b);
+  }
+
+  async waitFor(pred: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.frames.find(pred);
+      if (f) return f;
+      if (Date.now() > deadline) throw new Error('timed out waiting for a frame');
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+    this.proc.kill();
+  }
+}
+
+let dir: string;
+let bin: string;
+let agent: NativeAgent;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gb-agent-'));
+  const files = readCpio(gunzipSync(readFileSync(join(ROOT, 'guest-images/dist/initramfs.cpio.gz'))));
+  const agentBin = files.get('usr/sbin/glassbox-agent');
+  if (!agentBin) throw new Error('usr/sbin/glassbox-agent missing from the initramfs');
+  bin = join(dir, 'glassbox-agent');
+  writeFileSync(bin, agentBin);
+  chmodSync(bin, 0o755);
+  agent = new NativeAgent(bin);
+});
+
+afterAll(() => {
+  agent?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe('guest agent protocol (native i386 agent in stdio mode)', () => {
+  it('CRC-32 matches the standard check value', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('announces itself with HELLO_REPLY, protocol version 1', async () => {
+    const f = await agent.waitFor((f) => f.type === FrameType.HELLO_REPLY && f.id === 0);
+    const h = decodeHello(f.payload);
+    expect(h).toEqual({ version: 1, maxPayload: 65536, maxJobs: 16, name: 'glassbox-agent' });
+  });
+
+  it('answers a HELLO ping with the same id', async () => {
+    agent.write(encodeFrame(FrameType.HELLO, 4242));
+    const f = await agent.waitFor((f) => f.type === FrameType.HELLO_REPLY && f.id === 4242);
+    expect(decodeHello(f.payload).version).toBe(1);
+  });
+
+  it('runs a command with /bin/sh -c and returns stdout, stderr and the exit code', async () => {
+    const r = await agent.client.exec('echo out; echo err >&2; exit 3');
+    expect(text(r.stdout)).toBe('out\n');
+    expect(text(r.stderr)).toBe('err\n');
+    expect(r.exitCode).toBe(3);
+    expect(r.signal).toBe(0);
+  });
+
+  it('feeds stdin bytes (8-bit clean) and closes it', async () => {
+    const input = new Uint8Array(60000);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 7 + (i >> 8)) & 0xff;
+    const r = await agent.client.exec('cat', { stdin: input });
+    expect(r.exitCode).toBe(0);
+    expect(Buffer.from(r.stdout).equals(Buffer.from(input))).toBe(true);
+  });
+
+  it('copes with a command that never reads its stdin', async () => {
+    const r = await agent.client.exec('sleep 0.2; echo ignored', { stdin: new Uint8Array(65000).fill(0x41) });
+    expect(text(r.stdout)).toBe('ignored\n');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('streams lots of output in chunks of at most 4096 bytes', async () => {
+    const before = agent.frames.length;
+    const r = await agent.client.exec("head -c 3000000 /dev/zero | tr '\\0' x");
+    expect(r.stdout.length).toBe(3_000_000);
+    expect(r.stdout.every((b) => b === 0x78)).toBe(true);
+    const chunks = agent.frames.slice(before).filter((f) => f.type === FrameType.STDOUT);
+    expect(Math.max(...chunks.map((f) => f.payload.length))).toBeLessThanOrEqual(4096);
+  });
+
+  it('kills a command at its timeout and says so', async () => {
+    const r = await agent.client.exec('sleep 30', { timeoutMs: 300 });
+    expect(r.timedOut).toBe(true);
+    expect(r.signal).toBe(9);
+    expect(r.exitCode).toBe(128 + 9);
+    expect(r.elapsedMs).toBeLessThan(5000);
+  });
+
+  it('delivers SIGNAL to a running command', async () => {
+    const id = 900;
+    agent.write(encodeExec(id, 'echo started; sleep 30'));
+    await agent.waitFor((f) => f.type === FrameType.STDOUT && f.id === id);
+    agent.write(encodeFrame(FrameType.SIGNAL, id, Uint8Array.of(15, 0, 0, 0)));
+    const f = await agent.waitFor((f) => f.type === FrameType.EXIT && f.id === id);
+    expect(decodeExit(f.payload)).toMatchObject({ exitCode: -1, signal: 15, timedOut: false });
+  });
+
+  it('does not wait for background processes that keep stdout open', async () => {
+    const t0 = Date.now();
+    const r = await agent.client.exec('sleep 5 & echo done');
+    expect(text(r.stdout)).toBe('done\n');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('runs several commands concurrently', async () => {
+    const rs = await Promise.all([1, 2, 3, 4, 5].map((n) => agent.client.exec(`sleep 0.${n}; echo ${n}`)));
+    expect(rs.map((r) => text(r.stdout))).toEqual(['1\n', '2\n', '3\n', '4\n', '5\n']);
+  });
+
+  it('rejects a corrupted frame with BAD_CRC and resynchronises on the next magic', async () => {
+    const bad = encodeExec(501, 'echo never');
+    bad[bad.length - 1] ^= 0xff;
+    agent.write(Uint8Array.of(0x00, 0xf7, 0x47, 0x13, 0x37)); // noise, including a false magic start
+    agent.write(bad);
+    const e = await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === 501);
+    expect(decodeError(e.payload).code).toBe(ErrorCode.BAD_CRC);
+    const r = await agent.client.exec('echo after');
+    expect(text(r.stdout)).toBe('after\n');
+    expect(agent.frames.some((f) => f.id === 501 && f.type === FrameType.STDOUT)).toBe(false);
+  });
+
+  it('rejects an oversized length with BAD_LENGTH and recovers', async () => {
+    const hdr = encodeFrame(FrameType.EXEC, 502, new Uint8Array(12)).slice(0, 14);
+    new DataView(hdr.buffer).setUint32(10, 0x7fffffff, true);
+    agent.write(hdr);
+    const e = await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === 502);
+    expect(decodeError(e.payload).code).toBe(ErrorCode.BAD_LENGTH);
+    expect(text((await agent.client.exec('echo ok')).stdout)).toBe('ok\n');
+  });
+
+  it('answers malformed requests and unknown types with ERROR', async () => {
+    agent.write(encodeFrame(FrameType.EXEC, 503, Uint8Array.of(1, 2, 3)));
+    agent.write(encodeFrame(0x55, 504));
+    agent.write(encodeFrame(FrameType.SIGNAL, 505, Uint8Array.of(9, 0, 0, 0)));
+    const codes = await Promise.all([503, 504, 505].map(async (id) => decodeError((await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === id)).payload).code));
+    expect(codes).toEqual([ErrorCode.MALFORMED, ErrorCode.UNKNOWN_TYPE, ErrorCode.UNKNOWN_ID]);
+  });
+
+  it('rejects a duplicate id while the first command runs', async () => {
+    agent.write(encodeExec(600, 'sleep 0.5'));
+    agent.write(encodeExec(600, 'echo dup'));
+    const e = await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === 600);
+    expect(decodeError(e.payload).code).toBe(ErrorCode.DUPLICATE_ID);
+    await agent.waitFor((f) => f.type === FrameType.EXIT && f.id === 600);
+  });
+});

@@ -1,0 +1,253 @@
+// Boots the committed guest kernel and initramfs in qemu-system-i386 (TCG, no
+// KVM) and checks, from what the guest really prints: the shell on ttyS0, the
+// guest agent on ttyS1, and crun running a container from the base OCI image
+// in its own namespaces with cgroup v2 limits that bite (memory.max -> OOM
+// kill in memory.events, pids.max -> fork bomb contained). This validates the
+// images independently of glassbox's own CPU emulator.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../guest-images/agent/protocol.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const DIST = join(ROOT, 'guest-images/dist');
+const QEMU = 'qemu-system-i386';
+const haveQemu = spawnSync(QEMU, ['--version']).status === 0;
+if (!haveQemu) console.warn(`guest-images QEMU test skipped: ${QEMU} is not installed (Debian package qemu-system-x86)`);
+
+/** The default command line documented in guest-images/README.md. */
+const CMDLINE = 'console=ttyS0 panic=-1';
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+class Guest {
+  qemu!: ChildProcess;
+  console = '';
+  agent!: AgentClient;
+  sock!: Socket;
+  bootMs = 0;
+  private dir = mkdtempSync(join(tmpdir(), 'gb-qemu-'));
+  private listeners: (() => void)[] = [];
+
+  async start(): Promise<void> {
+    const agentSock = join(this.dir, 'agent.sock');
+    const t0 = Date.now();
+    this.qemu = spawn(QEMU, [
+      '-accel', 'tcg', '-cpu', 'pentium2', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
+      '-kernel', join(DIST, 'bzImage'), '-initrd', join(DIST, 'initramfs.cpio.gz'), '-append', CMDLINE,
+      '-serial', 'stdio',
+      '-chardev', `socket,id=agent,path=${agentSock},server=on,wait=off`, '-serial', 'chardev:agent',
+    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.qemu.stdout!.on('data', (d: Buffer) => {
+      this.console += d.toString('latin1');
+      for (const l of this.listeners.splice(0)) l();
+    });
+    this.qemu.stderr!.on('data', (d: Buffer) => { this.console += `[qemu stderr] ${d}`; });
+    this.qemu.on('exit', (code) => { this.console += `\n[qemu exited ${code}]\n`; for (const l of this.listeners.splice(0)) l(); });
+    await this.waitConsole(/glassbox: init done/, 120_000);
+    this.bootMs = Date.now() - t0;
+    while (!existsSync(agentSock)) await new Promise((r) => setTimeout(r, 50));
+    this.sock = connect(agentSock);
+    this.agent = new AgentClient((b) => this.sock.write(b));
+    this.sock.on('data', (d: Buffer) => this.agent.feed(new Uint8Array(d)));
+    await new Promise<void>((r) => this.sock.once('connect', () => r()));
+  }
+
+  /** Waits until the console output (from `from` on) matches; returns the match. */
+  async waitConsole(re: RegExp, timeoutMs = 30_000, from = 0): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.console.slice(from).match(re);
+      if (m) return m;
+      if (Date.now() > deadline || this.qemu.exitCode !== null) {
+        throw new Error(`console never matched ${re}; console so far:\n${this.console.slice(-4000)}`);
+      }
+      await new Promise<void>((r) => { this.listeners.push(r); setTimeout(r, 200); });
+    }
+  }
+
+  typeLine(line: string): number {
+    const from = this.console.length;
+    this.qemu.stdin!.write(`${line}\n`);
+    return from;
+  }
+
+  async sh(command: string, opts: { stdin?: string; timeoutMs?: number } = {}) {
+    const r = await this.agent.exec(command, { timeoutMs: opts.timeoutMs ?? 60_000, stdin: opts.stdin });
+    return { code: r.exitCode, out: text(r.stdout), err: text(r.stderr) };
+  }
+
+  stop(): void {
+    this.sock?.destroy();
+    if (this.qemu && this.qemu.exitCode === null) this.qemu.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The container's init: reports its view, then triggers both cgroup limits. */
+const CONTAINER_SCRIPT = `
+echo "pid=$$"
+echo "hostname=$(hostname)"
+echo "links=$(ip -o link show | cut -d: -f2 | tr -d ' ' | tr '\\n' ',')"
+for n in pid mnt uts ipc net cgroup; do echo "ns.$n=$(readlink /proc/self/ns/$n)"; done
+echo "cgroup=$(cat /proc/self/cgroup)"
+echo "memory.max=$(cat /sys/fs/cgroup/memory.max)"
+echo "pids.max=$(cat /sys/fs/cgroup/pids.max)"
+awk 'BEGIN { s = "0123456789abcdef"; while (1) s = s s }'
+echo "hog.status=$?"
+echo "memory.events.oom_kill=$(grep '^oom_kill ' /sys/fs/cgroup/memory.events | cut -d' ' -f2)"
+(sleep 3; kill -9 -1; sleep 0.2; kill -9 -1; kill -9 -1) &
+bomb() { bomb | bomb & }
+bomb 2>/dev/null
+wait 2>/dev/null
+echo "pids.events.max=$(grep '^max ' /sys/fs/cgroup/pids.events | cut -d' ' -f2)"
+touch /tmp/ready
+while [ ! -e /tmp/release ]; do sleep 0.1; done
+echo "container done"
+`;
+
+function bundleConfig(script: string): string {
+  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT'];
+  return JSON.stringify({
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['/bin/sh', '-c', script],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: false },
+    hostname: 'box1',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    ],
+    linux: {
+      cgroupsPath: '/gb-c1',
+      resources: {
+        memory: { limit: 24 * 1024 * 1024 },
+        pids: { limit: 24 },
+        cpu: { quota: 50000, period: 100000 },
+      },
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }, { type: 'cgroup' }],
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list'],
+      readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],
+    },
+  });
+}
+
+function fields(out: string): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) r[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return r;
+}
+
+describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => {
+  const g = new Guest();
+
+  beforeAll(async () => {
+    await g.start();
+  }, 180_000);
+
+  afterAll(() => g.stop());
+
+  it('boots to the init marker and a shell prompt on ttyS0', async () => {
+    console.log(`guest-images: QEMU TCG boot to "glassbox: init done" took ${g.bootMs} ms`);
+    expect(g.console).toMatch(/Linux version 6\.1\.\d+/);
+    await g.waitConsole(/\n\/ # /, 30_000);
+    const from = g.typeLine('echo "answer=$((6*7))"; hostname');
+    await g.waitConsole(/answer=42\r?\nglassbox\r?\n/, 30_000, from);
+  });
+
+  it('the guest agent answers on ttyS1', async () => {
+    const hello = await g.agent.ready();
+    expect(hello).toMatchObject({ version: 1, name: 'glassbox-agent' });
+    const r = await g.sh('uname -m; hostname; cat /sys/fs/cgroup/cgroup.subtree_control; echo oops >&2; exit 7');
+    expect(r.code).toBe(7);
+    expect(r.err).toBe('oops\n');
+    const [arch, host, controllers] = r.out.split('\n');
+    expect(arch).toMatch(/^i[3-6]86$/);
+    expect(host).toBe('glassbox');
+    for (const c of ['cpu', 'io', 'memory', 'pids']) expect(controllers.split(' ')).toContain(c);
+  });
+
+  it('crun runs the base OCI image in new namespaces with cgroup v2 limits enforced', async () => {
+    // a veth pair on the host side, so "only lo" inside the container means something
+    const setup = await g.sh([
+      'set -e',
+      'ip link add gbv0 type veth peer name gbv1',
+      'gb-oci-unpack /usr/share/glassbox/images/busybox /var/lib/busybox-rootfs',
+      'mkdir -p /run/c1/rootfs /run/c1/upper /run/c1/work',
+      'mount -t overlay overlay -o lowerdir=/var/lib/busybox-rootfs,upperdir=/run/c1/upper,workdir=/run/c1/work /run/c1/rootfs',
+      'cat > /run/c1/config.json',
+      'for n in pid mnt uts ipc net cgroup; do echo "ns.$n=$(readlink /proc/self/ns/$n)"; done',
+      'echo "links=$(ip -o link show | cut -d: -f2 | tr -d \' \' | tr \'\\n\' \',\')"',
+      'crun --version | head -n 1',
+    ].join('\n'), { stdin: bundleConfig(CONTAINER_SCRIPT) });
+    expect(setup.err).toBe('');
+    expect(setup.code).toBe(0);
+    const host = fields(setup.out);
+    expect(host.links).toContain('gbv0');
+    expect(setup.out).toMatch(/crun version 1\.8/);
+
+    const run = g.sh('crun run --bundle /run/c1 c1', { timeoutMs: 120_000 });
+    // while the container waits, look at its cgroup from the host side
+    const outside = await g.sh(
+      'until [ -e /run/c1/rootfs/tmp/ready ]; do sleep 0.1; done; cd /sys/fs/cgroup/gb-c1 && ' +
+        'echo "memory.max=$(cat memory.max)"; echo "pids.max=$(cat pids.max)"; echo "cpu.max=$(cat cpu.max)"; ' +
+        'echo "oom_kill=$(grep "^oom_kill " memory.events | cut -d" " -f2)"; echo "state=$(crun state c1 | grep -o \'"status": *"[a-z]*"\')"; ' +
+        'touch /run/c1/rootfs/tmp/release',
+      { timeoutMs: 120_000 },
+    );
+    const r = await run;
+    const inside = fields(r.out);
+    expect(r.code, `crun failed:\n${r.out}\n${r.err}`).toBe(0);
+    expect(r.out).toContain('container done');
+
+    // pid 1, own hostname, only lo
+    expect(inside.pid).toBe('1');
+    expect(inside.hostname).toBe('box1');
+    expect(inside.links).toBe('lo,');
+    // every namespace differs from the host's
+    for (const n of ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup']) {
+      expect(inside[`ns.${n}`], n).toMatch(new RegExp(`^${n}:\\[\\d+\\]$`));
+      expect(inside[`ns.${n}`], n).not.toBe(host[`ns.${n}`]);
+    }
+    expect(inside.cgroup).toBe('0::/');
+    // limits applied and enforced
+    expect(inside['memory.max']).toBe(String(24 * 1024 * 1024));
+    expect(inside['pids.max']).toBe('24');
+    expect(inside['hog.status']).toBe('137'); // SIGKILL from the OOM killer
+    expect(Number(inside['memory.events.oom_kill'])).toBeGreaterThanOrEqual(1);
+    expect(Number(inside['pids.events.max'])).toBeGreaterThanOrEqual(1);
+    // and the same seen from outside the container
+    const o = fields(outside.out);
+    expect(o['memory.max']).toBe(String(24 * 1024 * 1024));
+    expect(o['pids.max']).toBe('24');
+    expect(o['cpu.max']).toBe('50000 100000');
+    expect(Number(o.oom_kill)).toBeGreaterThanOrEqual(1);
+    expect(o.state).toMatch(/running/);
+    // crun removed the container's cgroup when it ended
+    expect((await g.sh('test -e /sys/fs/cgroup/gb-c1')).code).toBe(1);
+  }, 240_000);
+
+  it('poweroff -f halts the CPU ("reboot: System halted")', async () => {
+    const from = g.typeLine('poweroff -f');
+    await g.waitConsole(/reboot: System halted/, 30_000, from);
+  });
+});
