@@ -43,7 +43,9 @@ export const INVALID_0F: readonly InvalidRange[] = [
  * (0F 01 mod 3: MONITOR, RDTSCP, CLZERO...; 0F C7 /6 /7 mod 3: RDRAND, RDSEED).
  */
 export const GROUP_HOLES: readonly { opcode: number[]; regs: number[]; memoryOnly: boolean; why: string }[] = [
-  { opcode: [0x8f], regs: [1, 2, 3, 4, 5, 6, 7], memoryOnly: true, why: 'group 1A has only POP; mod 3 with /1+ is XOP on AMD Bulldozer' },
+  // 8F whose ModRM bits 4:0 are 8 or more is AMD's XOP escape: the host then decodes (and
+  // length-checks) a VEX-like instruction before faulting, so only /4 (bits 4:3 = 0) is a clean probe.
+  { opcode: [0x8f], regs: [4], memoryOnly: true, why: 'group 1A has only POP (/1-/7 are #UD; most encodings are XOP escapes on AMD)' },
   { opcode: [0xc6], regs: [1, 2, 3, 4, 5, 6], memoryOnly: false, why: 'group 11 has only MOV (/7 is XABORT with TSX)' },
   { opcode: [0xc7], regs: [1, 2, 3, 4, 5, 6], memoryOnly: false, why: 'group 11 has only MOV (/7 is XBEGIN with TSX)' },
   { opcode: [0xfe], regs: [2, 3, 4, 5, 6, 7], memoryOnly: false, why: 'group 4 has only INC and DEC' },

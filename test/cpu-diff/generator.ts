@@ -574,7 +574,8 @@ function generateProbe(p: (typeof UD_PROBES)[number], r: Rng): Generated {
   const reg = p.regs ? r.pick(p.regs) : r.below(8);
   b.modrm(reg, p.memoryOnly || r.chance(0.5), 4, false);
   for (let i = 0; i < 4; i++) b.bytes.push(r.below(256)); // an immediate it might have had
-  return finish(b, p.id, 0, r, 'no instruction on this CPU: #UD');
+  // No length padding: the bytes after the opcode are not an instruction's, so "15 bytes" would mean nothing.
+  return finish(b, p.id, 0, r, 'no instruction on this CPU: #UD', false);
 }
 
 /** Sometimes pads the instruction with redundant prefixes up to (or past) the 15-byte limit. */
