@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # gcc-multilib: the native oracle and benchmark runner are 32-bit programs.
-# nasm: benchmark kernels.
-packages=(gcc-multilib nasm)
+# nasm: benchmark kernels. binutils: objdump, the disassembler's oracle.
+# qemu-system-x86: the guest image is validated in qemu-system-i386.
+# cpio, xz-utils: unpacking and packing guest images.
+packages=(gcc-multilib nasm binutils qemu-system-x86 cpio xz-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -22,3 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm ci --no-fund --no-audit
+
+# An unmodified Debian kernel, which the test suite boots on the emulated PC.
+scripts/fetch-debian-kernel.sh >/dev/null

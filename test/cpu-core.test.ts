@@ -137,6 +137,19 @@ describe('identification and time', () => {
   });
 });
 
+describe('ring 0', () => {
+  it('reads a control register with any ModRM mod as a register form: no displacement follows', () => {
+    const c = createCore(MiB);
+    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
+    c.setCr(0, 0x11);
+    c.ram.set([0x0f, 0x20, 0x40, 0xf4], 0x1000); // mov eax, cr0 (mod=1 in the ModRM); hlt
+    c.eip = 0x1000;
+    expect(c.run(10)).toBe(ExitReason.Halt);
+    expect(c.eip).toBe(0x1004);
+    expect(c.reg(0)).toBe(0x11);
+  });
+});
+
 describe('faults', () => {
   it('turns a fault with no usable IDT into a triple fault, reported to the host', () => {
     const c = createCore(MiB);

@@ -181,8 +181,11 @@ function cmpxchg8b(): void {
 }
 
 function movCrDr(op: u32): void {
-  decodeModrm(); // the operand is always a register, whatever mod says
+  // The operand is always a register, whatever mod says: no displacement follows.
+  const m = fetch8();
   if (faulted) return;
+  const mrReg = (m >> 3) & 7;
+  const mrRm = m & 7;
   // A control register that does not exist is #UD before any privilege check.
   if (op == 0x20 || op == 0x22) {
     if (mrReg == 1 || mrReg > 4) {

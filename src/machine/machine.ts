@@ -89,6 +89,8 @@ export class PcMachine {
    * Returns the power state afterwards.
    */
   run(instructions: number): PowerState {
+    // Halted waiting for something other than the timer (a serial byte, say): look again.
+    if (this.power === 'halted') this.power = 'running';
     let left = instructions;
     while (left > 0 && this.power === 'running') {
       this.pit.tick();
