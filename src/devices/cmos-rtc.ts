@@ -64,7 +64,7 @@ export class CmosRtc implements PortDevice {
     }
   }
 
-  read(port: number): number {
+  read(port: number, _size = 1): number {
     if (port === 0x70) return 0xff; // the index port is write-only
     const reg = this.index;
     if (reg === REG_A) {

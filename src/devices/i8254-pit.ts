@@ -138,7 +138,7 @@ export class I8254Pit implements PortDevice {
     if (i === 0) this.lastIrqTick = this.now();
   }
 
-  read(port: number): number {
+  read(port: number, _size = 1): number {
     if (port === 0x61) {
       const out2 = this.counters[2].output(this.now());
       // Bit 4 toggles with DRAM refresh (every 15 us); software polls it to wait.

@@ -207,7 +207,7 @@ export class I8259Pic implements PortDevice {
     return vector;
   }
 
-  read(port: number): number {
+  read(port: number, _size = 1): number {
     switch (port) {
       case 0x20: return this.master.readCommand();
       case 0x21: return this.master.imr;

@@ -23,7 +23,7 @@ export class SystemPorts implements PortDevice {
     bus.claim(0x60, 1, this);
   }
 
-  read(port: number): number {
+  read(port: number, _size = 1): number {
     if (port === 0x92) return this.a20 ? 0x02 : 0x00;
     if (port === 0x80) return this.postCode;
     return 0xff; // i8042: no controller

@@ -115,7 +115,7 @@ export class Uart16550 implements PortDevice {
     return this.msr | this.msrDelta;
   }
 
-  read(port: number): number {
+  read(port: number, _size = 1): number {
     const reg = port - this.base;
     let v = 0;
     switch (reg) {

@@ -3,6 +3,9 @@
 // against the PIT, and run on timer interrupts until its FPU check, which
 // gives up because the core has no x87 unit yet (Debian's kernel has no math
 // emulation; the guest image's kernel does). Two boots must be identical.
+// The TSC calibration is the interesting part: the kernel measures the TSC
+// against PIT channel 2 through port 0x61, exercising the PIT, the virtual
+// clock and RDTSC together.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,6 +56,9 @@ describe('Debian kernel boot', () => {
     // The virtual CPU retires 100 million instructions per virtual second.
     expect(out).toMatch(/tsc: Detected 100\.0\d\d MHz processor/);
     expect(out).toContain('x86/fpu: Giving up, no FPU found and no math emulation present');
-    expect(a.m.pic.delivered[0]).toBeGreaterThan(0); // the timer interrupt was running
+    // The check runs in early CPU setup and the kernel goes no further: nothing more is printed.
+    const final = a.output();
+    a.m.run(20_000_000);
+    expect(a.output()).toBe(final);
   }, 900_000);
 });

@@ -20,7 +20,7 @@ function bootGuest() {
       if (port === 0) out += String.fromCharCode(byte);
     },
   });
-  loadLinux(m.core, parseBzImage(dist('bzImage')), { cmdline: 'console=ttyS0', initrd: dist('initramfs.cpio.gz') });
+  loadLinux(m.core, parseBzImage(dist('bzImage')), { cmdline: 'console=ttyS0 tsc=reliable', initrd: dist('initramfs.cpio.gz') });
   /** Runs until the console output (from `from` on) matches, or the budget is spent. */
   const waitFor = (pattern: RegExp, from = 0, budget = 3_000_000_000): string => {
     let spent = 0;
@@ -35,7 +35,8 @@ function bootGuest() {
   const type = (text: string): void => {
     const bytes = Buffer.from(text);
     let at = 0;
-    while (at < bytes.length) {
+    for (let tries = 0; at < bytes.length; tries++) {
+      if (tries > 100) throw new Error(`the guest stopped reading COM1 after ${at} of ${bytes.length} bytes`);
       at += m.com[0].receive(bytes.subarray(at));
       m.run(2_000_000); // let the guest drain the FIFO
     }
