@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { disassemble } from '../src/isa/disasm.ts';
 import { FORMS } from '../src/isa/table.ts';
 import type { Form } from '../src/isa/types.ts';
+import { Rng } from './support/rng.ts';
 
 const SLOT = 32;
 
@@ -100,19 +101,6 @@ function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length'
   // 3E before an indirect CALL/JMP is CET's NOTRACK to objdump, which then drops the segment it names.
   if ((form.id === 'CALL Ev' || form.id === 'JMP Ev') && prefixes.includes(0x3e)) return 'mnemonic';
   return null;
-}
-
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  below(n: number): number {
-    return this.next() % n;
-  }
 }
 
 /** A random encoding of `form`: legal prefixes, the opcode, a ModRM fit for the form, then random bytes. */

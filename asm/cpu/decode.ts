@@ -5,7 +5,7 @@ import {
   SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, segBase, segLimit, reg32, setReg32, reg16, setReg16,
   reg8, setReg8, EBP, ESP,
 } from './state';
-import { faulted, gp } from './fault';
+import { faulted, gp, ud } from './fault';
 import { fetchEntry, readLin, writeLin, prepareWrite, tlbGeneration, T_MMIO } from './memory';
 import { linRead, linWrite, codeIs32 } from './segments';
 
@@ -204,6 +204,17 @@ export function fetchOpcode(): u32 {
 
 export function decodeModrm(): void {
   decodeModrmByte(fetch8());
+}
+
+/** Decodes a ModRM whose operand must be memory; #UD (returns false) for a register. */
+export function decodeMemoryModrm(): bool {
+  decodeModrm();
+  if (faulted) return false;
+  if (mrMod == 3) {
+    ud();
+    return false;
+  }
+  return true;
 }
 
 /** Decodes the operand of a ModRM byte the caller has already fetched. */

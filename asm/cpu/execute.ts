@@ -8,7 +8,7 @@ import {
 } from './state';
 import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, NM, BP } from './fault';
 import {
-  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, peekByte,
+  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm, peekByte,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setIp, setEaOff,
   readE, writeE, readG, writeG, readReg, writeReg, readMem, writeMem, rmwRead, rmwWrite, vSize,
   dataSeg,
@@ -226,12 +226,7 @@ function group5(op: u32): void {
 
 /** LES, LDS, LSS, LFS, LGS: a far pointer from memory into seg:reg. */
 export function loadFarPointer(s: i32): void {
-  decodeModrm();
-  if (faulted) return;
-  if (mrMod == 3) {
-    ud();
-    return;
-  }
+  if (!decodeMemoryModrm()) return;
   const sz = vSize();
   const off = readMem(eaSeg, eaOff, sz);
   if (faulted) return;
@@ -292,12 +287,7 @@ function popa(): void {
 const POPA_TEMP = new StaticArray<u32>(8);
 
 function bound(): void {
-  decodeModrm();
-  if (faulted) return;
-  if (mrMod == 3) {
-    ud();
-    return;
-  }
+  if (!decodeMemoryModrm()) return;
   const sz = vSize();
   const lo = readMem(eaSeg, eaOff, sz);
   if (faulted) return;

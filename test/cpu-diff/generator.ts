@@ -15,6 +15,7 @@ import { FORMS, formById, type Form, type Operand, CF, AF, OF, TF, AC, NT } from
 import { INVALID_0F, GROUP_HOLES } from '../../src/isa/invalid.ts';
 import { SHIFT_NAMES } from '../../src/isa/map-groups.ts';
 import { type Case, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, CODE_ADDR, CODE_MAX } from './case.ts';
+import { Rng } from '../support/rng.ts';
 
 export interface Generated {
   case: Case;
@@ -55,30 +56,6 @@ export const GENERATED_FORMS: readonly Form[] = FORMS.filter((f) => !EXCLUDED_ID
 
 /** Everything a case can be classified as: the generated forms, then the #UD probes. */
 export const GENERATED_IDS: readonly string[] = [...GENERATED_FORMS.map((f) => f.id), ...UD_PROBES.map((p) => p.id)];
-
-class Rng {
-  private s: number;
-  constructor(seed: number, index: number) {
-    this.s = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0 || 1;
-    for (let i = 0; i < 4; i++) this.next();
-  }
-  next(): number {
-    // mulberry32
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  below(n: number): number {
-    return this.next() % n;
-  }
-  chance(p: number): boolean {
-    return this.next() / 0x100000000 < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.below(xs.length)];
-  }
-}
 
 const EDGES = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 const COUNTS = [0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 255];
@@ -624,7 +601,7 @@ export function generateCases(seed: number, count: number, opts: { form?: string
   const out: Generated[] = [];
   const first = opts.first ?? 0;
   for (let i = first; i < first + count; i++) {
-    const r = new Rng(seed, i);
+    const r = Rng.forCase(seed, i);
     const probe = probes.length > 0 && (forms.length === 0 || r.chance(PROBE_SHARE));
     const make = () => (probe ? generateProbe(r.pick(probes), r) : generateForm(forms[r.below(forms.length)], r));
     let g = make();
