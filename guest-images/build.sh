@@ -12,7 +12,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${GLASSBOX_IMAGES_BUILD:-$HERE/build}
-DIST=$HERE/dist
+DIST=${GLASSBOX_IMAGES_DIST:-$HERE/dist}
 LOCK=$HERE/packages.lock
 JOBS=${JOBS:-$(nproc)}
 
@@ -116,12 +116,16 @@ step_kernel() {
 	make -C "$kdir" -s ARCH=i386 olddefconfig >/dev/null
 	check_config "$kdir/.config"
 	log "build bzImage (-j$JOBS)"
-	make -C "$kdir" ARCH=i386 -j"$JOBS" bzImage usr/gen_init_cpio >"$BUILD/kernel.log" 2>&1 ||
+	make -C "$kdir" ARCH=i386 -j"$JOBS" bzImage >"$BUILD/kernel.log" 2>&1 ||
 		{ tail -30 "$BUILD/kernel.log" >&2; die "kernel build failed (log: $BUILD/kernel.log)"; }
+	# the kernel's own cpio writer, built with usr/ (initramfs support)
+	[ -x "$kdir/usr/gen_init_cpio" ] || die "usr/gen_init_cpio was not built"
 	mkdir -p "$DIST"
 	cp "$kdir/arch/x86/boot/bzImage" "$DIST/bzImage"
 	cp "$kdir/System.map" "$DIST/System.map"
-	cp "$kdir/.config" "$HERE/kernel/config"
+	# the resolved config is committed next to the fragment (a build into
+	# another GLASSBOX_IMAGES_DIST leaves the committed one alone)
+	if [ -n "${GLASSBOX_IMAGES_DIST:-}" ]; then cp "$kdir/.config" "$BUILD/kernel.config"; else cp "$kdir/.config" "$HERE/kernel/config"; fi
 }
 
 # Every line of the fragment must hold in the resolved config.
@@ -241,6 +245,8 @@ step_initramfs() {
 	cp -L "$BUILD/pkgroot/lib/i386-linux-gnu/ld-linux.so.2" "$r/lib/i386-linux-gnu/ld-linux.so.2"
 	ln -s i386-linux-gnu/ld-linux.so.2 "$r/lib/ld-linux.so.2"
 	copy_needed "$r" "$r/usr/bin/crun"
+	# glibc dlopen()s libgcc_s for pthread cancellation and backtraces
+	cp -L "$BUILD/pkgroot/lib/i386-linux-gnu/libgcc_s.so.1" "$r/lib/i386-linux-gnu/libgcc_s.so.1"
 	cp -a "$DIST/oci/busybox" "$r/usr/share/glassbox/images/busybox"
 	# licences travel with the binaries
 	mkdir -p "$r/usr/share/doc"
@@ -250,6 +256,8 @@ step_initramfs() {
 			mkdir -p "$r/usr/share/doc/$name" && cp "$BUILD/pkgroot/usr/share/doc/$name/copyright" "$r/usr/share/doc/$name/"
 	done < <(pins guest)
 	log "initramfs.cpio.gz (gen_init_cpio, sorted, mtime $SOURCE_DATE_EPOCH)"
+	# gen_init_cpio takes regular files' mtimes from the files themselves
+	find "$r" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 	local list=$BUILD/initramfs.list path mode
 	{
 		echo "nod /dev/console 0600 0 0 c 5 1"
