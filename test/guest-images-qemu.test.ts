@@ -186,11 +186,34 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
     for (const c of ['cpu', 'io', 'memory', 'pids']) expect(controllers.split(' ')).toContain(c);
   });
 
+  it('the agent link over the real UART is 8-bit clean both ways and carries bulk output', async () => {
+    const input = new Uint8Array(40000);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 131 + (i >> 8)) & 0xff; // every byte value, CR/LF/^C/^D/XON/XOFF included
+    const r = await g.agent.exec('cat', { stdin: input, timeoutMs: 60_000 });
+    expect(r.exitCode).toBe(0);
+    expect(Buffer.from(r.stdout).equals(Buffer.from(input))).toBe(true);
+    const big = await g.agent.exec("head -c 300000 /dev/zero | tr '\\0' z", { timeoutMs: 60_000 });
+    expect(big.stdout.length).toBe(300000);
+    expect(big.stdout.every((b) => b === 0x7a)).toBe(true);
+  });
+
+  it('user namespaces work too (unshare -U -r)', async () => {
+    const r = await g.sh('readlink /proc/self/ns/user; unshare -U -r sh -c "id -u; readlink /proc/self/ns/user"');
+    const [outer, uid, inner] = r.out.trim().split('\n');
+    expect(uid).toBe('0');
+    expect(inner).toMatch(/^user:\[\d+\]$/);
+    expect(inner).not.toBe(outer);
+  });
+
   it('crun runs the base OCI image in new namespaces with cgroup v2 limits enforced', async () => {
     // a veth pair on the host side, so "only lo" inside the container means something
     const setup = await g.sh([
       'set -e',
-      'ip link add gbv0 type veth peer name gbv1',
+      // busybox ip cannot name a veth peer: the kernel calls it veth0
+      'ip link add gbv0 type veth',
+      'ip link add gbbr0 type bridge',
+      'brctl addif gbbr0 veth0',
+      'echo "bridge.ports=$(ls /sys/class/net/gbbr0/brif)"',
       'gb-oci-unpack /usr/share/glassbox/images/busybox /var/lib/busybox-rootfs',
       'mkdir -p /run/c1/rootfs /run/c1/upper /run/c1/work',
       'mount -t overlay overlay -o lowerdir=/var/lib/busybox-rootfs,upperdir=/run/c1/upper,workdir=/run/c1/work /run/c1/rootfs',
@@ -203,6 +226,7 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
     expect(setup.code).toBe(0);
     const host = fields(setup.out);
     expect(host.links).toContain('gbv0');
+    expect(host['bridge.ports']).toBe('veth0');
     expect(setup.out).toMatch(/crun version 1\.8/);
 
     const run = g.sh('crun run --bundle /run/c1 c1', { timeoutMs: 120_000 });
