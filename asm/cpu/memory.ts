@@ -220,14 +220,6 @@ export function lookup(lin: u32, write: bool, user: bool): u32 {
   return walk(lin, write, user);
 }
 
-/** Physical address of `lin` for an access, or raises #PF (used by the inspector and by walks that must not fill). */
-export function translate(lin: u32, write: bool, user: bool): u32 {
-  const e = lookup(lin, write, user);
-  if (faulted) return 0;
-  const page = (e & T_MMIO) ? e & 0xfffff000 : (e & 0xfffff000) - RAM_BASE;
-  return page | (lin & 0xfff);
-}
-
 // ---------------------------------------------------------------- linear accesses
 
 @inline function entryRead(e: u32, lin: u32, sz: u32): u32 {

@@ -177,9 +177,6 @@ export const EDI: u32 = 7;
 @inline export function segAttr(s: i32): u32 {
   return load<u32>(OFF_SEG_ATTR + (<u32>s << 2));
 }
-@inline export function cr0(): u32 {
-  return load<u32>(OFF_CR0);
-}
 @inline export function cpl(): u32 {
   return load<u32>(OFF_CPL);
 }
