@@ -177,10 +177,11 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
   it('the guest agent answers on ttyS1', async () => {
     const hello = await g.agent.ready();
     expect(hello).toMatchObject({ version: 1, name: 'glassbox-agent' });
-    const r = await g.sh('uname -m; hostname; cat /sys/fs/cgroup/cgroup.subtree_control; echo oops >&2; exit 7');
+    const r = await g.sh('uname -m; hostname; cat /sys/fs/cgroup/cgroup.subtree_control; echo "$PATH $HOME $(pwd)"; echo oops >&2; exit 7');
     expect(r.code).toBe(7);
     expect(r.err).toBe('oops\n');
-    const [arch, host, controllers] = r.out.split('\n');
+    const [arch, host, controllers, env] = r.out.split('\n');
+    expect(env).toBe('/usr/sbin:/usr/bin:/sbin:/bin /root /');
     expect(arch).toMatch(/^i[3-6]86$/);
     expect(host).toBe('glassbox');
     for (const c of ['cpu', 'io', 'memory', 'pids']) expect(controllers.split(' ')).toContain(c);

@@ -380,6 +380,10 @@ int main(int argc, char **argv)
     const char *dev = argc > 1 ? argv[1] : "/dev/ttyS1";
     crc_init();
     open_tty(dev);
+    /* commands get a known environment whatever started the agent */
+    setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    setenv("HOME", "/root", 1);
+    if (chdir("/") < 0) perror("glassbox-agent: chdir /");
     signal(SIGPIPE, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
