@@ -52,15 +52,25 @@ class NativeAgent {
   private waiters: (() => void)[] = [];
   client: AgentClient;
 
-  constructor(bin: string) {
+  private timer?: ReturnType<typeof setInterval>;
+
+  /** slow: read at most 4 KiB every 20 ms, like a slow serial line. */
+  constructor(bin: string, slow = false) {
     this.proc = spawn(bin, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.client = new AgentClient((b) => this.proc.stdin.write(b));
-    this.proc.stdout.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       const bytes = new Uint8Array(d);
       this.client.feed(bytes);
       this.frames.push(...this.decoder.push(bytes));
       for (const w of this.waiters.splice(0)) w();
-    });
+    };
+    if (!slow) this.proc.stdout.on('data', onData);
+    else {
+      this.timer = setInterval(() => {
+        const c: Buffer | null = this.proc.stdout.read(4096) ?? this.proc.stdout.read();
+        if (c) onData(c);
+      }, 20);
+    }
   }
 
   write(b: Uint8Array): void {
@@ -81,6 +91,7 @@ class NativeAgent {
   }
 
   close(): void {
+    if (this.timer) clearInterval(this.timer);
     this.proc.stdin.end();
     this.proc.kill();
   }
@@ -155,6 +166,17 @@ describe('guest agent protocol (native i386 agent in stdio mode)', () => {
     const chunks = agent.frames.slice(before).filter((f) => f.type === FrameType.STDOUT);
     expect(Math.max(...chunks.map((f) => f.payload.length))).toBeLessThanOrEqual(4096);
   });
+
+  it('forwards all output buffered at exit even when the line is slow', async () => {
+    const slow = new NativeAgent(bin, true);
+    try {
+      const r = await slow.client.exec("head -c 300000 /dev/zero | tr '\\0' y");
+      expect(r.stdout.length).toBe(300_000);
+      expect(r.exitCode).toBe(0);
+    } finally {
+      slow.close();
+    }
+  }, 30_000);
 
   it('kills a command at its timeout and says so', async () => {
     const r = await agent.client.exec('sleep 30', { timeoutMs: 300 });

@@ -32,7 +32,8 @@
 #define MAX_PAYLOAD 65536
 #define CHUNK 4096         /* largest STDOUT/STDERR payload the agent sends */
 #define MAX_JOBS 16
-#define DRAIN_GRACE_MS 200 /* after the command exits, wait this long for EOF */
+#define DRAIN_GRACE_MS 200 /* after the command exits: EXIT once output was quiet this long */
+#define DRAIN_MAX_MS 30000 /* ... or at the latest this long after the exit */
 #define STALL_MS 30000     /* an incomplete frame with no new byte for this long is dropped */
 
 static const uint8_t MAGIC[4] = {0xF7, 'G', 'B', 'A'};
@@ -54,6 +55,7 @@ struct job {
     uint8_t *in_buf;           /* stdin bytes still to write */
     uint32_t in_len, in_off;
     int64_t start_ms, deadline_ms, exit_ms; /* deadline 0 = none; exit_ms 0 = running */
+    int64_t last_out_ms;                    /* when output was last forwarded */
     int status, timed_out;
 };
 
@@ -293,7 +295,11 @@ static void pump_output(struct job *j, int *fd, uint8_t type)
     uint8_t buf[CHUNK];
     for (int rounds = 0; rounds < 16 && *fd >= 0; rounds++) {
         ssize_t r = read(*fd, buf, sizeof buf);
-        if (r > 0) { send_frame(type, j->id, buf, r); continue; }
+        if (r > 0) {
+            send_frame(type, j->id, buf, r);
+            j->last_out_ms = now_ms(); /* after the (possibly slow) write */
+            continue;
+        }
         if (r < 0 && (errno == EINTR)) continue;
         if (r < 0 && errno == EAGAIN) return;
         close_fd(fd); /* EOF or error */
@@ -344,6 +350,7 @@ static void reap(void)
                 j->status = st;
                 j->exit_ms = now_ms();
                 if (j->exit_ms == 0) j->exit_ms = 1;
+                if (j->last_out_ms < j->exit_ms) j->last_out_ms = j->exit_ms;
             }
         }
     }
@@ -409,9 +416,14 @@ int main(int argc, char **argv)
             struct job *j = &jobs[i];
             if (!j->used) continue;
             if (j->exit_ms) {
+                /* Output still buffered in the pipes is forwarded however slow
+                 * the line is; only a background process holding them open
+                 * without writing (or writing forever) is cut off. */
+                int64_t quiet = j->last_out_ms + DRAIN_GRACE_MS, cap = j->exit_ms + DRAIN_MAX_MS;
+                int64_t until = quiet < cap ? quiet : cap;
                 if (j->out_fd < 0 && j->err_fd < 0) { finish_job(j); continue; }
-                if (now >= j->exit_ms + DRAIN_GRACE_MS) { finish_job(j); continue; }
-                if (wake < 0 || j->exit_ms + DRAIN_GRACE_MS < wake) wake = j->exit_ms + DRAIN_GRACE_MS;
+                if (now >= until) { finish_job(j); continue; }
+                if (wake < 0 || until < wake) wake = until;
             } else if (j->deadline_ms) {
                 if (now >= j->deadline_ms) {
                     j->timed_out = 1;
