@@ -1,10 +1,10 @@
 // Loading the compiled core in Node.
 
 import { readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Core, type CoreHost } from './core.ts';
+import { projectPath } from '../paths.ts';
 
-const WASM = fileURLToPath(new URL('../../build/core.wasm', import.meta.url));
+const WASM = projectPath('build', 'core.wasm');
 
 let cached: WebAssembly.Module | undefined;
 

@@ -63,6 +63,14 @@ export class Uart16550 implements PortDevice {
     return n;
   }
 
+  /**
+   * The guest has enabled the receive interrupt: a driver has the port open.
+   * Bytes sent before that would be thrown away when the driver resets the FIFO.
+   */
+  get listening(): boolean {
+    return (this.ier & 0x01) !== 0;
+  }
+
   /** Room left in the receive FIFO: the host pushes more when the guest has read. */
   get receiveSpace(): number {
     return (this.fifoEnabled ? FIFO_SIZE : 1) - this.rx.length;

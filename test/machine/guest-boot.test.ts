@@ -3,15 +3,15 @@
 // output. Everything here is the real kernel and userland; nothing is mocked.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
 import { loadLinux } from '../../src/boot/load-linux.ts';
 import { createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
+import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
 
-const MEMORY = 256 << 20;
-const dist = (f: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../guest-images/dist/${f}`, import.meta.url))));
+const MEMORY = DEFAULT_MEMORY_MIB << 20;
+const read = (path: string) => new Uint8Array(readFileSync(path));
 
 function bootGuest() {
   let out = '';
@@ -20,7 +20,7 @@ function bootGuest() {
       if (port === 0) out += String.fromCharCode(byte);
     },
   });
-  loadLinux(m.core, parseBzImage(dist('bzImage')), { cmdline: 'console=ttyS0 tsc=reliable', initrd: dist('initramfs.cpio.gz') });
+  loadLinux(m.core, parseBzImage(read(DEFAULT_KERNEL)), { cmdline: DEFAULT_CMDLINE, initrd: read(DEFAULT_INITRD) });
   /** Runs until the console output (from `from` on) matches, or the budget is spent. */
   const waitFor = (pattern: RegExp, from = 0, budget = 3_000_000_000): string => {
     let spent = 0;

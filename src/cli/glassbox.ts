@@ -1,0 +1,125 @@
+// glassbox boot: boots a guest and attaches this terminal to its serial
+// console (COM1). On a terminal, keys go to the guest raw and Ctrl-A X quits
+// (Ctrl-A Ctrl-A sends a Ctrl-A), as in QEMU; with stdin not a terminal, its
+// bytes are typed into the console and glassbox exits when the guest powers
+// off, with status 0.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseBzImage, KernelImageError } from '../boot/bzimage.ts';
+import { loadLinux } from '../boot/load-linux.ts';
+import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { createCore } from '../core/load-node.ts';
+import { PcMachine } from '../machine/machine.ts';
+
+const CTRL_A = 0x01;
+
+interface BootOptions {
+  kernel: string;
+  initrd?: string;
+  append: string;
+  memory: number;
+  clock: 'virtual' | 'realtime';
+}
+
+function readFile(path: string, what: string): Uint8Array {
+  if (!existsSync(path)) throw new KernelImageError(`${what} ${path} does not exist`);
+  return new Uint8Array(readFileSync(path));
+}
+
+function memoryMiB(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 16 || n > 2048) throw new InvalidArgumentError('give the guest RAM in MiB, from 16 to 2048');
+  return n;
+}
+
+function clockMode(v: string): 'virtual' | 'realtime' {
+  if (v !== 'virtual' && v !== 'realtime') throw new InvalidArgumentError('use "virtual" or "realtime"');
+  return v;
+}
+
+async function boot(opts: BootOptions): Promise<number> {
+  const kernel = parseBzImage(readFile(opts.kernel, 'kernel'), opts.kernel);
+  const initrd = opts.initrd ? readFile(opts.initrd, 'initrd') : undefined;
+  const bytes = opts.memory << 20;
+  const out: number[] = [];
+  const m = new PcMachine((h) => createCore(bytes, h), bytes, {
+    serial: (port, byte) => {
+      if (port === 0) out.push(byte);
+    },
+  });
+  loadLinux(m.core, kernel, { cmdline: opts.append, initrd });
+
+  const input: number[] = [];
+  const tty = process.stdin.isTTY === true;
+  let quit = false;
+  let escape = false;
+  if (tty) {
+    process.stdin.setRawMode(true);
+    process.stderr.write('glassbox: booting; press Ctrl-A X to quit\r\n');
+  }
+  process.stdin.on('data', (chunk: Buffer) => {
+    for (const b of chunk) {
+      if (tty && escape) {
+        escape = false;
+        if (b === 0x78 || b === 0x58) quit = true; // x
+        else if (b === CTRL_A) input.push(CTRL_A);
+        continue;
+      }
+      if (tty && b === CTRL_A) escape = true;
+      else input.push(b);
+    }
+  });
+  process.stdin.on('end', () => process.stdin.pause());
+
+  const start = performance.now();
+  const flush = () => {
+    if (out.length) process.stdout.write(Buffer.from(out.splice(0)));
+  };
+  try {
+    while (!quit) {
+      if (input.length && m.com[0].listening) input.splice(0, m.com[0].receive(input.slice(0, 16)));
+      const power = m.run(2_000_000);
+      flush();
+      if (power === 'off') return 0;
+      if (opts.clock === 'realtime') {
+        // Keep guest time from running ahead of the wall clock.
+        const ahead = m.nowNs() / 1e6 - (performance.now() - start);
+        if (ahead > 1) await new Promise((r) => setTimeout(r, Math.min(ahead, 50)));
+      }
+      // Let terminal input arrive; wait a little when the guest has nothing to do.
+      await new Promise((r) => setTimeout(r, power === 'halted' && !input.length ? 5 : 0));
+    }
+    return 0;
+  } finally {
+    flush();
+    if (tty) process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
+}
+
+const program = new Command('glassbox').description('a PC and container host emulated in software, that anyone can look inside');
+
+program
+  .command('boot')
+  .description('boot a guest and attach this terminal to its serial console (Ctrl-A X quits)')
+  .option('--kernel <file>', 'bzImage to boot', DEFAULT_KERNEL)
+  .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
+  .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
+  .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
+  .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
+  .action(async (o: BootOptions) => {
+    if (o.initrd === undefined && o.kernel === DEFAULT_KERNEL) o.initrd = DEFAULT_INITRD;
+    try {
+      process.exitCode = await boot(o);
+    } catch (e) {
+      if (e instanceof KernelImageError) {
+        process.stderr.write(`glassbox: ${e.message}\n`);
+        process.exitCode = 2;
+      } else {
+        throw e;
+      }
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,31 @@
+// The glassbox command as a user runs it: the bundled CLI in a child
+// process, the default guest, commands piped on stdin.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/glassbox.mjs', import.meta.url));
+const glassbox = (args: string[], input = '') =>
+  spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 600_000 });
+
+describe('glassbox boot', () => {
+  it('types piped stdin into the guest console and exits 0 when the guest powers off', () => {
+    const r = glassbox(['boot', '--clock', 'virtual'], 'echo "glass$((6*7))box"\npoweroff -f\n');
+    expect(r.stdout).toContain('glass42box'); // computed by the guest's shell, not echoed input
+    expect(r.stdout).toContain('reboot: System halted');
+    expect(r.status).toBe(0);
+  }, 600_000);
+
+  it('refuses a file that is not a kernel, naming it', () => {
+    const r = glassbox(['boot', '--kernel', BIN]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/glassbox: .*glassbox\.mjs: .*(too small|not a Linux bzImage)/);
+  });
+
+  it('refuses a wrong option value with the reason', () => {
+    const r = glassbox(['boot', '--clock', 'sometimes']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('use "virtual" or "realtime"');
+  });
+});
