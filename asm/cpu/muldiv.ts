@@ -65,6 +65,18 @@ export function imulTrunc(a: u32, b: u32, sz: u32): u32 {
   return low;
 }
 
+/** Quotient and remainder into AL/AH, AX/DX or EAX/EDX. */
+function storeDivision(sz: u32, q: u32, r: u32): void {
+  if (sz == 0) setReg16(EAX, ((r & 0xff) << 8) | (q & 0xff));
+  else if (sz == 1) {
+    setReg16(EAX, q);
+    setReg16(EDX, r);
+  } else {
+    setReg32(EAX, q);
+    setReg32(EDX, r);
+  }
+}
+
 /** DIV: unsigned double-width accumulator by src. #DE on zero or quotient overflow. */
 export function div(src: u32, sz: u32): void {
   const m = sizeMask(sz);
@@ -82,15 +94,7 @@ export function div(src: u32, sz: u32): void {
     raise(DE, 0, false);
     return;
   }
-  const r = <u32>(n % d);
-  if (sz == 0) setReg16(EAX, (r << 8) | <u32>q);
-  else if (sz == 1) {
-    setReg16(EAX, <u32>q);
-    setReg16(EDX, r);
-  } else {
-    setReg32(EAX, <u32>q);
-    setReg32(EDX, r);
-  }
+  storeDivision(sz, <u32>q, <u32>(n % d));
 }
 
 /** IDIV: signed division, truncating toward zero. */
@@ -116,13 +120,5 @@ export function idiv(src: u32, sz: u32): void {
     raise(DE, 0, false);
     return;
   }
-  const r = <u32>(n % d);
-  if (sz == 0) setReg16(EAX, ((r & 0xff) << 8) | (<u32>q & 0xff));
-  else if (sz == 1) {
-    setReg16(EAX, <u32>q);
-    setReg16(EDX, r);
-  } else {
-    setReg32(EAX, <u32>q);
-    setReg32(EDX, r);
-  }
+  storeDivision(sz, <u32>q, <u32>(n % d));
 }
