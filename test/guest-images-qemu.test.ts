@@ -33,11 +33,13 @@ class Guest {
   private dir = mkdtempSync(join(tmpdir(), 'gb-qemu-'));
   private listeners: (() => void)[] = [];
 
+  constructor(private cpu = 'pentium2') {}
+
   async start(): Promise<void> {
     const agentSock = join(this.dir, 'agent.sock');
     const t0 = Date.now();
     this.qemu = spawn(QEMU, [
-      '-accel', 'tcg', '-cpu', 'pentium2', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
+      '-accel', 'tcg', '-cpu', this.cpu, '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
       '-kernel', join(DIST, 'bzImage'), '-initrd', join(DIST, 'initramfs.cpio.gz'), '-append', CMDLINE,
       '-serial', 'stdio',
       '-chardev', `socket,id=agent,path=${agentSock},server=on,wait=off`, '-serial', 'chardev:agent',
@@ -274,5 +276,26 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
   it('poweroff -f halts the CPU ("reboot: System halted")', async () => {
     const from = g.typeLine('poweroff -f');
     await g.waitConsole(/reboot: System halted/, 30_000, from);
+  });
+});
+
+describe.skipIf(!haveQemu)('guest kernel on a CPU without an FPU (math emulation)', () => {
+  // CPUID without FPU, FXSR and MMX: the kernel finds no FPU, sets CR0.EM and
+  // emulates the x87 instructions of the (i686, non-SSE) userland itself.
+  const g = new Guest('pentium2,-fpu,-fxsr,-mmx');
+
+  beforeAll(async () => {
+    await g.start();
+  }, 180_000);
+
+  afterAll(() => g.stop());
+
+  it('boots, and floating point in user space gives the right answers', async () => {
+    expect(g.console).toContain('x86/fpu: No FPU detected');
+    await g.waitConsole(/\n\/ # /, 30_000);
+    const from = g.typeLine(`awk 'BEGIN { x = 1; for (i = 1; i <= 20; i++) x = x / 3 + 0.5; printf "fp=%.9f %d\\n", x, 7 / 2 * 1000 }'`);
+    await g.waitConsole(/fp=0\.750000000 3500/, 30_000, from);
+    const r = await g.sh("grep '^fpu[[:space:]]' /proc/cpuinfo");
+    expect(r.out).toMatch(/^fpu\s+: no$/m);
   });
 });
