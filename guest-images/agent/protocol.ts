@@ -8,6 +8,8 @@ export const HEADER_SIZE = 14;
 export const TRAILER_SIZE = 4;
 export const MAX_PAYLOAD = 65536;
 export const PROTOCOL_VERSION = 1;
+/** Id the client uses for HELLO pings (0 is the agent's start-up announcement). */
+export const PING_ID = 0xffffffff;
 
 export const FrameType = {
   HELLO: 0x01,
@@ -179,6 +181,11 @@ export class AgentClient {
         const h = decodeHello(f.payload);
         if (h.version !== PROTOCOL_VERSION) throw new Error(`agent speaks protocol ${h.version}, expected ${PROTOCOL_VERSION}`);
         this.hello = h;
+        if (f.id === 0) {
+          // unsolicited: the agent (re)started, so nothing pending will finish
+          for (const [id, p] of this.pending) p.reject(new Error(`agent restarted; request ${id} lost`));
+          this.pending.clear();
+        }
         for (const w of this.helloWaiters.splice(0)) w(h);
         break;
       }
@@ -204,12 +211,13 @@ export class AgentClient {
   ready(ping = true): Promise<Hello> {
     return new Promise((resolve) => {
       this.helloWaiters.push(resolve);
-      if (ping) this.write(encodeFrame(FrameType.HELLO, 0));
+      if (ping) this.write(encodeFrame(FrameType.HELLO, PING_ID));
     });
   }
 
   exec(command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    const id = this.nextId++ >>> 0 || this.nextId++;
+    if (this.nextId >= PING_ID) this.nextId = 1;
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { out: [], err: [], resolve, reject });
       this.write(encodeExec(id, command, opts));
