@@ -11,6 +11,7 @@ import { loadLinux } from '../boot/load-linux.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { createCore } from '../core/load-node.ts';
 import { PcMachine } from '../machine/machine.ts';
+import { SerialLink } from '../machine/serial-link.ts';
 
 const CTRL_A = 0x01;
 
@@ -50,7 +51,7 @@ async function boot(opts: BootOptions): Promise<number> {
   });
   loadLinux(m.core, kernel, { cmdline: opts.append, initrd });
 
-  const input: number[] = [];
+  const input = new SerialLink(m.com[0]);
   const tty = process.stdin.isTTY === true;
   let quit = false;
   let escape = false;
@@ -63,11 +64,11 @@ async function boot(opts: BootOptions): Promise<number> {
       if (tty && escape) {
         escape = false;
         if (b === 0x78 || b === 0x58) quit = true; // x
-        else if (b === CTRL_A) input.push(CTRL_A);
+        else if (b === CTRL_A) input.send([CTRL_A]);
         continue;
       }
       if (tty && b === CTRL_A) escape = true;
-      else input.push(b);
+      else input.send([b]);
     }
   });
   process.stdin.on('end', () => process.stdin.pause());
@@ -78,7 +79,7 @@ async function boot(opts: BootOptions): Promise<number> {
   };
   try {
     while (!quit) {
-      if (input.length && m.com[0].listening) input.splice(0, m.com[0].receive(input.slice(0, 16)));
+      input.pump();
       const power = m.run(2_000_000);
       flush();
       if (power === 'off') return 0;
@@ -88,7 +89,7 @@ async function boot(opts: BootOptions): Promise<number> {
         if (ahead > 1) await new Promise((r) => setTimeout(r, Math.min(ahead, 50)));
       }
       // Let terminal input arrive; wait a little when the guest has nothing to do.
-      await new Promise((r) => setTimeout(r, power === 'halted' && !input.length ? 5 : 0));
+      await new Promise((r) => setTimeout(r, power === 'halted' && !input.pending ? 5 : 0));
     }
     return 0;
   } finally {

@@ -1,0 +1,24 @@
+// Host-to-guest bytes for one UART: queued by the host at any time, moved
+// into the receive FIFO as the guest makes room, and only once the guest
+// has the port open (before that, the driver's FIFO reset would drop them).
+
+import type { Uart16550 } from '../devices/uart-16550.ts';
+
+export class SerialLink {
+  private queue: number[] = [];
+
+  constructor(private readonly uart: Uart16550) {}
+
+  send(bytes: Uint8Array | number[]): void {
+    for (const b of bytes) this.queue.push(b);
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Moves what fits into the UART; call between run slices. */
+  pump(): void {
+    if (this.queue.length && this.uart.listening) this.queue.splice(0, this.uart.receive(this.queue.slice(0, 16)));
+  }
+}
