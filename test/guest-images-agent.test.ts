@@ -101,7 +101,7 @@ let dir: string;
 let bin: string;
 let agent: NativeAgent;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gb-agent-'));
   const files = readCpio(gunzipSync(readFileSync(join(ROOT, 'guest-images/dist/initramfs.cpio.gz'))));
   const agentBin = files.get('usr/sbin/glassbox-agent');
@@ -110,6 +110,7 @@ beforeAll(() => {
   writeFileSync(bin, agentBin);
   chmodSync(bin, 0o755);
   agent = new NativeAgent(bin);
+  await agent.client.ready(false);
 });
 
 afterAll(() => {
@@ -170,6 +171,7 @@ describe('guest agent protocol (native i386 agent in stdio mode)', () => {
   it('forwards all output buffered at exit even when the line is slow', async () => {
     const slow = new NativeAgent(bin, true);
     try {
+      await slow.client.ready(false);
       const r = await slow.client.exec("head -c 300000 /dev/zero | tr '\\0' y");
       expect(r.stdout.length).toBe(300_000);
       expect(r.exitCode).toBe(0);

@@ -207,8 +207,13 @@ export class AgentClient {
     }
   }
 
-  /** Resolves on the next HELLO_REPLY (the start-up one or the answer to a ping). */
+  /**
+   * ping: send a HELLO and resolve on the reply. Without ping: resolve on the
+   * agent's start-up HELLO_REPLY (at once if one was seen already). Send
+   * nothing before the agent is ready: it discards input from before its start.
+   */
   ready(ping = true): Promise<Hello> {
+    if (!ping && this.hello) return Promise.resolve(this.hello);
     return new Promise((resolve) => {
       this.helloWaiters.push(resolve);
       if (ping) this.write(encodeFrame(FrameType.HELLO, PING_ID));
