@@ -19,7 +19,7 @@ const QEMU = 'qemu-system-i386';
 const haveQemu = spawnSync(QEMU, ['--version']).status === 0;
 if (!haveQemu) console.warn(`guest-images QEMU test skipped: ${QEMU} is not installed (Debian package qemu-system-x86)`);
 
-/** The default command line documented in guest-images/README.md. */
+/** The console on COM1 and, for a harness, reboot (= QEMU exits, -no-reboot) on a panic (guest-images/README.md). */
 const CMDLINE = 'console=ttyS0 panic=-1';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
