@@ -17,6 +17,13 @@ describe('glassbox boot', () => {
     expect(r.status).toBe(0);
   }, 600_000);
 
+  it('runs one command through the guest agent and exits with its status', () => {
+    const r = glassbox(['exec', '--', 'echo from-$(uname -n); echo to-stderr >&2; exit 7']);
+    expect(r.stdout).toBe('from-glassbox\n');
+    expect(r.stderr).toBe('to-stderr\n');
+    expect(r.status).toBe(7);
+  }, 600_000);
+
   it('refuses a file that is not a kernel, naming it', () => {
     const r = glassbox(['boot', '--kernel', BIN]);
     expect(r.status).toBe(2);

@@ -12,6 +12,7 @@ import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } f
 import { createCore } from '../core/load-node.ts';
 import { PcMachine } from '../machine/machine.ts';
 import { SerialLink } from '../machine/serial-link.ts';
+import { GuestSession } from '../machine/guest-session.ts';
 
 const CTRL_A = 0x01;
 
@@ -99,6 +100,30 @@ async function boot(opts: BootOptions): Promise<number> {
   }
 }
 
+interface ExecOptions {
+  kernel: string;
+  initrd?: string;
+  append: string;
+  memory: number;
+  timeout: number;
+}
+
+/** Boots the guest in virtual-clock mode and runs one command through the agent on COM2. */
+async function exec(command: string[], opts: ExecOptions): Promise<number> {
+  const session = new GuestSession({
+    kernel: parseBzImage(readFile(opts.kernel, 'kernel'), opts.kernel),
+    initrd: opts.initrd ? readFile(opts.initrd, 'initrd') : undefined,
+    cmdline: opts.append,
+    memoryMiB: opts.memory,
+  });
+  await session.drive(session.agent.ready(), 'waiting for the guest agent');
+  const r = await session.drive(session.agent.exec(command.join(' '), { timeoutMs: opts.timeout * 1000 }), command.join(' '));
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  if (r.timedOut) process.stderr.write(`glassbox: the command timed out after ${opts.timeout} s of guest time\n`);
+  return r.signal ? 128 + r.signal : r.exitCode;
+}
+
 const program = new Command('glassbox').description('a PC and container host emulated in software, that anyone can look inside');
 
 program
@@ -120,6 +145,26 @@ program
       } else {
         throw e;
       }
+    }
+  });
+
+program
+  .command('exec')
+  .description('boot a guest and run one command in it through the guest agent; exits with its status')
+  .argument('<command...>', 'the command line, after --')
+  .option('--kernel <file>', 'bzImage to boot', DEFAULT_KERNEL)
+  .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
+  .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
+  .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
+  .option('--timeout <seconds>', 'guest time the command may take', (v) => Number(v), 60)
+  .action(async (command: string[], o: ExecOptions) => {
+    if (o.initrd === undefined && o.kernel === DEFAULT_KERNEL) o.initrd = DEFAULT_INITRD;
+    try {
+      process.exitCode = await exec(command, o);
+    } catch (e) {
+      // A bad image, or an agent that never answered: say so plainly.
+      process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+      process.exitCode = 2;
     }
   });
 

@@ -3,42 +3,19 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AgentClient } from '../../guest-images/agent/protocol.ts';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
-import { loadLinux } from '../../src/boot/load-linux.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
-import { createCore } from '../../src/core/load-node.ts';
-import { PcMachine } from '../../src/machine/machine.ts';
-import { SerialLink } from '../../src/machine/serial-link.ts';
-
-const MEMORY = DEFAULT_MEMORY_MIB << 20;
+import { GuestSession } from '../../src/machine/guest-session.ts';
 
 function bootWithAgent() {
-  let client!: AgentClient;
-  const m = new PcMachine((h) => createCore(MEMORY, h), MEMORY, {
-    serial: (port, byte) => {
-      if (port === 1) client.feed(Uint8Array.of(byte));
-    },
-  });
-  const link = new SerialLink(m.com[1]);
-  client = new AgentClient((bytes) => link.send(bytes));
   const read = (p: string) => new Uint8Array(readFileSync(p));
-  loadLinux(m.core, parseBzImage(read(DEFAULT_KERNEL)), { cmdline: DEFAULT_CMDLINE, initrd: read(DEFAULT_INITRD) });
-  /** Runs the machine until `p` settles; fails if the guest has not answered within the budget. */
-  const drive = async <T>(p: Promise<T>, what: string, budget = 2_000_000_000): Promise<T> => {
-    let settled = false;
-    p.then(() => (settled = true), () => (settled = true));
-    for (let spent = 0; !settled; ) {
-      if (spent > budget) throw new Error(`${what}: no answer from the guest agent in ${budget} instructions`);
-      link.pump();
-      const before = m.core.instructions;
-      m.run(2_000_000);
-      spent += Number(m.core.instructions - before) + 1;
-      await new Promise((r) => setImmediate(r));
-    }
-    return p;
-  };
-  return { client, drive };
+  const session = new GuestSession({
+    kernel: parseBzImage(read(DEFAULT_KERNEL)),
+    initrd: read(DEFAULT_INITRD),
+    cmdline: DEFAULT_CMDLINE,
+    memoryMiB: DEFAULT_MEMORY_MIB,
+  });
+  return { client: session.agent, drive: session.drive.bind(session) };
 }
 
 describe('the guest agent on COM2', () => {
