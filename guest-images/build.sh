@@ -26,7 +26,7 @@ umask 022
 log() { printf '\033[1mimages:\033[0m %s\n' "$*" >&2; }
 die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
 
-HOST_PACKAGES=(bc bison flex make gcc libc6-dev libelf-dev cpio gzip xz-utils gcc-multilib dpkg-dev)
+HOST_PACKAGES=(bc bison flex make gcc binutils libc6-dev libelf-dev gzip xz-utils gcc-multilib)
 
 pins() { grep -E "^$1 " "$LOCK" | awk '{print $2" "$3}'; }
 
