@@ -474,8 +474,9 @@ int main(int argc, char **argv)
             } else if (got == 0 && tty_in == 0) {
                 return 0; /* stdin mode: host closed the stream */
             }
-        } else if (pf[0].revents & (POLLHUP | POLLERR)) {
+        } else if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
             if (tty_in == 0) return 0;
+            sleep(1); /* a hung-up line: do not spin (CLOCAL should prevent it) */
         }
         if (inlen && now_ms() >= last_input_ms + STALL_MS) {
             /* an incomplete frame that never completed: skip its magic and rescan */
