@@ -138,6 +138,35 @@ describe('identification and time', () => {
 });
 
 describe('ring 0', () => {
+  it('INS reads the port only for a destination it can write, and writes it once', () => {
+    let reads = 0;
+    const writes: number[] = [];
+    const c = createCore(MiB, {
+      portIn: () => 0x40 + reads++,
+      mmioWrite: (addr) => void writes.push(addr),
+    });
+    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
+    c.setCr(0, 0x11);
+    c.setMmioPages(0x80, 0x81); // device memory at 0x80000
+    // mov edi, 0x3000; mov ecx, 3; rep insb; mov edi, 0x80000; insb; hlt
+    c.ram.set([0xbf, 0, 0x30, 0, 0, 0xb9, 3, 0, 0, 0, 0xf3, 0x6c, 0xbf, 0, 0, 8, 0, 0x6c, 0xf4], 0x1000);
+    c.eip = 0x1000;
+    c.exceptionExitMask = 1 << 13;
+    expect(c.run(100)).toBe(ExitReason.Halt);
+    expect([...c.ram.subarray(0x3000, 0x3003)]).toEqual([0x40, 0x41, 0x42]);
+    expect(writes).toEqual([0x80000]); // one store to the device, not a probe and then the value
+    expect(reads).toBe(4);
+    // A destination beyond the segment limit faults before the port is read.
+    c.setSegment(0, { selector: 16, base: 0, limit: 0xfff, attr: 0x4093 });
+    c.ram.set([0xbf, 0, 0x30, 0, 0, 0x6c, 0xf4], 0x1100);
+    c.eip = 0x1100;
+    c.halted = false;
+    expect(c.run(100)).toBe(ExitReason.Exception);
+    expect(c.lastException.vector).toBe(13);
+    expect(reads).toBe(4);
+  });
+
+
   it('reads a control register with any ModRM mod as a register form: no displacement follows', () => {
     const c = createCore(MiB);
     for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });

@@ -13,8 +13,8 @@ import {
 } from './decode';
 import { alu, ALU_CMP } from './alu';
 import { getZF } from './flags';
-import { isFlat } from './segments';
-import { prepareWrite, hostForRead } from './memory';
+import { isFlat, linWrite } from './segments';
+import { prepareWrite, hostForRead, writeLin } from './memory';
 import { ioIn, ioOut, ioAllowed } from './io';
 
 export const MOVS: u32 = 0;
@@ -80,12 +80,15 @@ function once(op: u32, sz: u32, d: u32): bool {
       return true;
     }
     case INS: {
-      // The destination is checked before the port is read: a port read can have side effects.
-      writeMem(SEG_ES, index(EDI), sz, 0);
+      // The destination is checked for writing before the port is read: a port
+      // read can have side effects, so it must not happen for a store that faults.
+      const lin = linWrite(SEG_ES, index(EDI), 1 << sz);
+      if (faulted) return false;
+      prepareWrite(lin, sz);
       if (faulted) return false;
       const v = ioIn(reg16(EDX), sz);
       if (faulted) return false;
-      writeMem(SEG_ES, index(EDI), sz, v);
+      writeLin(lin, sz, v);
       setIndex(EDI, index(EDI) + d);
       return true;
     }
