@@ -158,11 +158,12 @@ function attend(): u32 {
       clearFault();
       return EXIT_TRIPLE_FAULT;
     }
-    if (delivered) setEip(ip);
-    // Still pending (IF clear, in a shadow, or more to come): look again next time.
-    else if ((load<u32>(OFF_EFLAGS) & IF) != 0) raiseAttention();
-    if (!delivered && load<u32>(OFF_NMI_PENDING) != 0) raiseAttention();
-    if (delivered) raiseAttention();
+    if (delivered) {
+      setEip(ip);
+      raiseAttention(); // more may be waiting behind it
+    } else if ((load<u32>(OFF_EFLAGS) & IF) != 0 || load<u32>(OFF_NMI_PENDING) != 0) {
+      raiseAttention(); // held off by a shadow: look again at the next boundary
+    }
   }
   if (load<u32>(OFF_HALTED) != 0) {
     raiseAttention();
