@@ -6,11 +6,8 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseBzImage, KernelImageError } from '../boot/bzimage.ts';
-import { loadLinux } from '../boot/load-linux.ts';
+import { parseBzImage, KernelImageError, type BzImage } from '../boot/bzimage.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
-import { createCore } from '../core/load-node.ts';
-import { PcMachine } from '../machine/machine.ts';
 import { SerialLink } from '../machine/serial-link.ts';
 import { GuestSession } from '../machine/guest-session.ts';
 
@@ -29,6 +26,14 @@ function readFile(path: string, what: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
+/** The kernel and initrd a command names, read and checked. */
+function guestFiles(opts: { kernel: string; initrd?: string }): { kernel: BzImage; initrd?: Uint8Array } {
+  return {
+    kernel: parseBzImage(readFile(opts.kernel, 'kernel'), opts.kernel),
+    initrd: opts.initrd ? readFile(opts.initrd, 'initrd') : undefined,
+  };
+}
+
 function memoryMiB(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 16 || n > 2048) throw new InvalidArgumentError('give the guest RAM in MiB, from 16 to 2048');
@@ -41,16 +46,13 @@ function clockMode(v: string): 'virtual' | 'realtime' {
 }
 
 async function boot(opts: BootOptions): Promise<number> {
-  const kernel = parseBzImage(readFile(opts.kernel, 'kernel'), opts.kernel);
-  const initrd = opts.initrd ? readFile(opts.initrd, 'initrd') : undefined;
-  const bytes = opts.memory << 20;
   const out: number[] = [];
-  const m = new PcMachine((h) => createCore(bytes, h), bytes, {
-    serial: (port, byte) => {
-      if (port === 0) out.push(byte);
-    },
-  });
-  loadLinux(m.core, kernel, { cmdline: opts.append, initrd });
+  const m = new GuestSession({
+    ...guestFiles(opts),
+    cmdline: opts.append,
+    memoryMiB: opts.memory,
+    console: (byte) => out.push(byte),
+  }).machine;
 
   const input = new SerialLink(m.com[0]);
   const tty = process.stdin.isTTY === true;
@@ -111,8 +113,7 @@ interface ExecOptions {
 /** Boots the guest in virtual-clock mode and runs one command through the agent on COM2. */
 async function exec(command: string[], opts: ExecOptions): Promise<number> {
   const session = new GuestSession({
-    kernel: parseBzImage(readFile(opts.kernel, 'kernel'), opts.kernel),
-    initrd: opts.initrd ? readFile(opts.initrd, 'initrd') : undefined,
+    ...guestFiles(opts),
     cmdline: opts.append,
     memoryMiB: opts.memory,
   });

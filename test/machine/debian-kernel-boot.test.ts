@@ -12,11 +12,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
-import { loadLinux } from '../../src/boot/load-linux.ts';
-import { createCore } from '../../src/core/load-node.ts';
-import { PcMachine } from '../../src/machine/machine.ts';
+import { GuestSession } from '../../src/machine/guest-session.ts';
 
-const MEMORY = 128 << 20;
+const MEMORY_MIB = 128;
 const CMDLINE = 'console=ttyS0 earlyprintk=serial,ttyS0,115200';
 
 function debianKernel(): Uint8Array {
@@ -27,13 +25,13 @@ function debianKernel(): Uint8Array {
 
 function boot(kernel: Uint8Array) {
   let serial = '';
-  const m = new PcMachine((h) => createCore(MEMORY, h), MEMORY, {
-    serial: (port, byte) => {
-      if (port === 0) serial += String.fromCharCode(byte);
-    },
+  const { machine } = new GuestSession({
+    kernel: parseBzImage(kernel, 'Debian kernel'),
+    cmdline: CMDLINE,
+    memoryMiB: MEMORY_MIB,
+    console: (byte) => (serial += String.fromCharCode(byte)),
   });
-  loadLinux(m.core, parseBzImage(kernel, 'Debian kernel'), { cmdline: CMDLINE });
-  return { m, output: () => serial };
+  return { m: machine, output: () => serial };
 }
 
 describe('Debian kernel boot', () => {

@@ -5,22 +5,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
-import { loadLinux } from '../../src/boot/load-linux.ts';
-import { createCore } from '../../src/core/load-node.ts';
-import { PcMachine } from '../../src/machine/machine.ts';
+import { GuestSession } from '../../src/machine/guest-session.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
 
-const MEMORY = DEFAULT_MEMORY_MIB << 20;
 const read = (path: string) => new Uint8Array(readFileSync(path));
 
 function bootGuest() {
   let out = '';
-  const m = new PcMachine((h) => createCore(MEMORY, h), MEMORY, {
-    serial: (port, byte) => {
-      if (port === 0) out += String.fromCharCode(byte);
-    },
+  const { machine: m } = new GuestSession({
+    kernel: parseBzImage(read(DEFAULT_KERNEL)),
+    initrd: read(DEFAULT_INITRD),
+    cmdline: DEFAULT_CMDLINE,
+    memoryMiB: DEFAULT_MEMORY_MIB,
+    console: (byte) => (out += String.fromCharCode(byte)),
   });
-  loadLinux(m.core, parseBzImage(read(DEFAULT_KERNEL)), { cmdline: DEFAULT_CMDLINE, initrd: read(DEFAULT_INITRD) });
   /** Runs until the console output (from `from` on) matches, or the budget is spent. */
   const waitFor = (pattern: RegExp, from = 0, budget = 3_000_000_000): string => {
     let spent = 0;
