@@ -10,6 +10,13 @@ import { ExitReason } from '../src/core/core.ts';
 
 const MiB = 1024 * 1024;
 
+/** Flat 32-bit protected mode at CPL 0, paging off, a stack at 0x8000. */
+function flat(c: ReturnType<typeof createCore>): void {
+  for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
+  c.setCr(0, 0x11);
+  c.setReg(4, 0x8000);
+}
+
 describe('core ABI', () => {
   it('refuses a RAM size that is not a positive multiple of 4 KiB, naming it', () => {
     expect(() => createCore(1000)).toThrow(/multiple of 4 KiB, got 1000/);
@@ -100,12 +107,6 @@ describe('real mode', () => {
 });
 
 describe('identification and time', () => {
-  function flat(c: ReturnType<typeof createCore>): void {
-    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-    c.setCr(0, 0x11);
-    c.setReg(4, 0x8000);
-  }
-
   it('CPUID reports a GenuineIntel family-6 part and only features the core has', () => {
     const c = createCore(MiB);
     flat(c);
@@ -145,8 +146,7 @@ describe('ring 0', () => {
       portIn: () => 0x40 + reads++,
       mmioWrite: (addr) => void writes.push(addr),
     });
-    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-    c.setCr(0, 0x11);
+    flat(c);
     c.setMmioPages(0x80, 0x81); // device memory at 0x80000
     // mov edi, 0x3000; mov ecx, 3; rep insb; mov edi, 0x80000; insb; hlt
     c.ram.set([0xbf, 0, 0x30, 0, 0, 0xb9, 3, 0, 0, 0, 0xf3, 0x6c, 0xbf, 0, 0, 8, 0, 0x6c, 0xf4], 0x1000);
@@ -169,8 +169,7 @@ describe('ring 0', () => {
 
   it('reads a control register with any ModRM mod as a register form: no displacement follows', () => {
     const c = createCore(MiB);
-    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-    c.setCr(0, 0x11);
+    flat(c);
     c.ram.set([0x0f, 0x20, 0x40, 0xf4], 0x1000); // mov eax, cr0 (mod=1 in the ModRM); hlt
     c.eip = 0x1000;
     expect(c.run(10)).toBe(ExitReason.Halt);
@@ -183,12 +182,10 @@ describe('faults', () => {
   it('turns a fault with no usable IDT into a triple fault, reported to the host', () => {
     const c = createCore(MiB);
     // Protected mode, flat segments, an IDT with limit 0: #UD -> #GP (no gate) -> #DF -> shutdown.
-    for (let s = 0; s < 6; s++) c.setSegment(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-    c.setCr(0, 0x11);
+    flat(c);
     c.setTable('IDTR', 0, 0);
     c.ram.set([0x0f, 0x0b], 0x1000); // ud2
     c.eip = 0x1000;
-    c.setReg(4, 0x8000);
     expect(c.run(100)).toBe(ExitReason.TripleFault);
     // #UD is benign, so the #GP its delivery raises is delivered on its own; that
     // delivery raises a second #GP (contributory on contributory: #DF), and
