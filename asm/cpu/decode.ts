@@ -6,7 +6,7 @@ import {
   reg8, setReg8, EBP, ESP,
 } from './state';
 import { faulted, gp, ud } from './fault';
-import { fetchEntry, readLin, writeLin, prepareWrite, tlbGeneration, T_MMIO } from './memory';
+import { fetchEntry, readLin, writeLin, prepareWrite, T_MMIO } from './memory';
 import { linRead, linWrite, codeIs32 } from './segments';
 
 // --- per-instruction decode state
@@ -31,13 +31,18 @@ export let eaBaseIsEsp: bool = false; // POP Ev adjusts an ESP-based address
 let fetchLo: u32 = 0;
 let fetchSpan: u32 = 0;
 let fetchBias: u32 = 0;
-let fetchGen: u32 = 0xffffffff;
 // Set while an instruction has so many prefixes that it could pass the
 // 15-byte limit: fetches then take the checked path.
 let strictLength: bool = false;
 
+// Set when the next instruction cannot reuse the last one's decode defaults:
+// it had prefixes, or CS (and with it the default sizes) changed.
+let decodeReset: bool = true;
+
+/** CS, its mapping or the paging mode changed: drop the cached code page and re-derive the default sizes. */
 export function invalidateFetch(): void {
   fetchSpan = 0;
+  decodeReset = true;
 }
 
 function refillFetch(): bool {
@@ -53,7 +58,6 @@ function refillFetch(): bool {
   const lin = segBase(SEG_CS) + ip;
   const e = fetchEntry(lin);
   if (faulted) return false;
-  fetchGen = tlbGeneration;
   if (e & T_MMIO) {
     fetchSpan = 0;
     return true;
@@ -141,27 +145,25 @@ export function setEaOff(v: u32): void {
   eaOff = adSize32 ? v : v & 0xffff;
 }
 
-// True when the last instruction had prefixes, so their state must be cleared.
-let prefixesSeen: bool = false;
-
 /** Starts decoding an instruction at EIP. */
-export function beginInstruction(eip: u32): void {
+@inline export function beginInstruction(eip: u32): void {
   instrStart = eip;
   ip = eip;
+  if (decodeReset) resetDecode();
+}
+
+function resetDecode(): void {
+  decodeReset = false;
   const is32 = codeIs32();
   opSize32 = is32;
   adSize32 = is32;
-  if (prefixesSeen) {
-    prefixesSeen = false;
-    segOverride = -1;
-    repPrefix = 0;
-    lockPrefix = false;
-    if (strictLength) {
-      strictLength = false;
-      fetchSpan = 0;
-    }
+  segOverride = -1;
+  repPrefix = 0;
+  lockPrefix = false;
+  if (strictLength) {
+    strictLength = false;
+    fetchSpan = 0;
   }
-  if (fetchGen != tlbGeneration) fetchSpan = 0;
 }
 
 /** After the third prefix byte, the 15-byte limit may matter: fetch bytes one by one with the check. */
@@ -174,12 +176,24 @@ export function setIp(v: u32): void {
   ip = v;
 }
 
+// The prefix bytes: 26 2E 36 3E (segment), 64 65 (segment) 66 67 (sizes), F0 F2 F3.
+// Most instructions have none; three masked compares beat a chain of eleven.
+@inline function isPrefix(b: u32): bool {
+  return (b & 0xe7) == 0x26 || (b & 0xfc) == 0x64 || ((b & 0xfc) == 0xf0 && b != 0xf1);
+}
+
 /** Reads the prefixes of an instruction and returns its first opcode byte (0 after a fault). */
-export function fetchOpcode(): u32 {
+@inline export function fetchOpcode(): u32 {
+  const b = fetch8();
+  if (faulted) return 0;
+  if (!isPrefix(b)) return b;
+  return fetchPrefixed(b);
+}
+
+function fetchPrefixed(first: u32): u32 {
+  let b = first;
   let n: u32 = 0;
   while (true) {
-    const b = fetch8();
-    if (faulted) return 0;
     switch (b) {
       case 0x26: segOverride = SEG_ES; break;
       case 0x2e: segOverride = SEG_CS; break;
@@ -194,9 +208,11 @@ export function fetchOpcode(): u32 {
       case 0xf3: repPrefix = b; break;
       default: return b;
     }
-    prefixesSeen = true;
+    decodeReset = true;
     n++;
     if (n == 3) enterStrictLength();
+    b = fetch8();
+    if (faulted) return 0;
   }
 }
 

@@ -21,6 +21,7 @@ import {
 } from './state';
 import { mmioRead, mmioWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
+import { invalidateFetch } from './decode';
 
 export const T_VALID: u32 = 1; // readable by the supervisor
 export const T_USER: u32 = 2; // readable at CPL 3
@@ -39,9 +40,6 @@ export let userMode: bool = false;
 let tlbListLen: u32 = 0;
 let tlbListOverflow: bool = false;
 
-// Bumped whenever cached translations may have changed, so the instruction
-// fetcher knows to drop its cached code page.
-export let tlbGeneration: u32 = 0;
 
 export function setUserMode(user: bool): void {
   userMode = user;
@@ -49,7 +47,7 @@ export function setUserMode(user: bool): void {
   readNeed = user ? T_VALID | T_USER : T_VALID;
   writeMask = user ? T_WUSER | T_MMIO : T_WSUP | T_MMIO;
   writeNeed = user ? T_WUSER : T_WSUP;
-  tlbGeneration++;
+  invalidateFetch(); // the fetcher's cached code page may be stale
 }
 
 // ---------------------------------------------------------------- physical
@@ -104,7 +102,7 @@ export function physWrite(phys: u32, sz: u32, v: u32): void {
 
 export function flushTlb(keepGlobal: bool): void {
   add64(OFF_CNT_TLB_FLUSH, 1);
-  tlbGeneration++;
+  invalidateFetch(); // the fetcher's cached code page may be stale
   if (tlbListOverflow) {
     memory.fill(TLB_BASE, 0, 0x400000);
     tlbListLen = 0;
@@ -127,7 +125,7 @@ export function flushTlb(keepGlobal: bool): void {
 
 export function invalidatePage(lin: u32): void {
   store<u32>(TLB_BASE + ((lin >>> 12) << 2), 0);
-  tlbGeneration++;
+  invalidateFetch(); // the fetcher's cached code page may be stale
 }
 
 function remember(idx: u32, e: u32): void {
