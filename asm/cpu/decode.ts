@@ -218,7 +218,7 @@ function fetchPrefixed(first: u32): u32 {
 
 // ---------------------------------------------------------------- ModRM
 
-export function decodeModrm(): void {
+@inline export function decodeModrm(): void {
   decodeModrmByte(fetch8());
 }
 
@@ -234,11 +234,14 @@ export function decodeMemoryModrm(): bool {
 }
 
 /** Decodes the operand of a ModRM byte the caller has already fetched. */
-export function decodeModrmByte(m: u32): void {
+@inline export function decodeModrmByte(m: u32): void {
   mrMod = m >> 6;
   mrReg = (m >> 3) & 7;
   mrRm = m & 7;
-  if (mrMod == 3) return;
+  if (mrMod != 3) decodeAddress();
+}
+
+function decodeAddress(): void {
   if (adSize32) ea32();
   else ea16();
   if (segOverride >= 0) eaSeg = segOverride;
@@ -346,8 +349,16 @@ export function writeMem(seg: i32, off: u32, sz: u32, v: u32): void {
 let rmwHost: u32 = 0;
 let rmwLin: u32 = 0;
 
-export function rmwRead(sz: u32): u32 {
-  if (mrMod == 3) return readReg(sz, mrRm);
+@inline export function rmwRead(sz: u32): u32 {
+  return mrMod == 3 ? readReg(sz, mrRm) : rmwReadMem(sz);
+}
+
+@inline export function rmwWrite(sz: u32, v: u32): void {
+  if (mrMod == 3) writeReg(sz, mrRm, v);
+  else rmwWriteMem(sz, v);
+}
+
+function rmwReadMem(sz: u32): u32 {
   const lin = linWrite(eaSeg, eaOff, 1 << sz);
   if (faulted) return 0;
   const h = prepareWrite(lin, sz);
@@ -358,11 +369,7 @@ export function rmwRead(sz: u32): u32 {
   return readLin(lin, sz);
 }
 
-export function rmwWrite(sz: u32, v: u32): void {
-  if (mrMod == 3) {
-    writeReg(sz, mrRm, v);
-    return;
-  }
+function rmwWriteMem(sz: u32, v: u32): void {
   const h = rmwHost;
   if (h != 0) {
     if (sz == 2) store<u32>(h, v);
@@ -373,7 +380,6 @@ export function rmwWrite(sz: u32, v: u32): void {
   }
 }
 
-/** Operand size of a "v" operand as a size index. */
 @inline export function vSize(): u32 {
   return opSize32 ? 2 : 1;
 }
