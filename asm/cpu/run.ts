@@ -181,18 +181,12 @@ function attend(): u32 {
 }
 
 /**
- * One instruction with the rarely needed extras: the single-step trap after
- * it (TF) and clearing RF once it completes. Leaves attention raised so the
- * next boundary looks at EFLAGS again.
+ * After an instruction run with the rarely needed extras: clears RF once it
+ * completed, and raises the single-step trap (TF). Leaves attention raised so
+ * the next boundary looks at EFLAGS again.
  */
-function stepCarefully(): u32 {
+function finishCarefully(esp: u32, singleStep: bool): u32 {
   raiseAttention();
-  const esp = reg32(ESP);
-  const singleStep = stepping;
-  stepping = false;
-  beginInstruction(ip);
-  execute();
-  tick();
   if (resumeFlag && (!faulted || faultIsTrap)) {
     // The instruction completed (a trap completes it too): RF goes.
     resumeFlag = false;
@@ -210,27 +204,31 @@ function stepCarefully(): u32 {
 /**
  * Executes up to `budget` instructions. During a run EIP lives in the
  * decoder's `ip` (the next instruction's offset at every boundary); the state
- * block gets it back when run() returns.
+ * block gets it back when run() returns. execute() is inlined into this one
+ * loop: a call per instruction costs more than the instruction itself.
  */
 export function run(budget: u32): u32 {
   enterRun();
   let reason = EXIT_BUDGET;
   while (sliceCount() < budget) {
+    let careful = false;
+    let singleStep = false;
     if (attention) {
       reason = attend();
       if (reason != CONTINUE) break;
       reason = EXIT_BUDGET;
-      if (stepping || resumeFlag) {
-        reason = stepCarefully();
-        if (reason != EXIT_BUDGET) break;
-        continue;
-      }
+      careful = stepping || resumeFlag;
+      singleStep = stepping;
+      stepping = false;
     }
     const esp = reg32(ESP);
     beginInstruction(ip);
     execute();
     tick();
-    if (faulted) {
+    if (careful) {
+      reason = finishCarefully(esp, singleStep);
+      if (reason != EXIT_BUDGET) break;
+    } else if (faulted) {
       reason = handleFault(esp);
       if (reason != EXIT_BUDGET) break;
     }
