@@ -167,6 +167,19 @@ describe('ring 0', () => {
   });
 
 
+  it('has the P6 microcode signature MSR that Linux clears and reads back around CPUID', () => {
+    const c = createCore(MiB);
+    flat(c);
+    // mov ecx, 0x8b; xor eax, eax; xor edx, edx; wrmsr; mov eax, 1; cpuid; mov ecx, 0x8b; rdmsr; hlt
+    c.ram.set([0xb9, 0x8b, 0, 0, 0, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x30, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2,
+      0xb9, 0x8b, 0, 0, 0, 0x0f, 0x32, 0xf4], 0x1000);
+    c.eip = 0x1000;
+    c.setReg(2, 0xdead);
+    c.exceptionExitMask = 1 << 13;
+    expect(c.run(100)).toBe(ExitReason.Halt); // neither access raises #GP
+    expect(c.reg(2)).toBe(0); // revision 0 in EDX: no microcode update was loaded
+  });
+
   it('reads a control register with any ModRM mod as a register form: no displacement follows', () => {
     const c = createCore(MiB);
     flat(c);

@@ -97,6 +97,7 @@ export function rdmsr(): void {
   let v: u64 = 0;
   switch (msr) {
     case 0x10: v = tsc(); break;
+    case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
     case 0x175: v = load<u32>(OFF_SYSENTER_ESP); break;
     case 0x176: v = load<u32>(OFF_SYSENTER_EIP); break;
@@ -116,6 +117,7 @@ export function wrmsr(): void {
       store<u64>(OFF_TSC_OFFSET, want - retired());
       break;
     }
+    case 0x8b: break; // software clears the signature before CPUID(1) refreshes it
     case 0x174: store<u32>(OFF_SYSENTER_CS, v & 0xffff); break;
     case 0x175: store<u32>(OFF_SYSENTER_ESP, v); break;
     case 0x176: store<u32>(OFF_SYSENTER_EIP, v); break;
