@@ -24,6 +24,12 @@ export type PowerState = 'running' | 'halted' | 'off' | 'reset';
 export interface MachineHooks {
   /** A byte the guest wrote to a serial port (0: COM1, 1: COM2). */
   serial?(port: number, byte: number): void;
+  /**
+   * Moves host input waiting for the devices into them; true if any moved.
+   * Called as the run loop goes, so a guest idling between bytes of input
+   * gets the next ones instead of sleeping to its next timer.
+   */
+  pumpInput?(): boolean;
 }
 
 export class PcMachine {
@@ -39,7 +45,7 @@ export class PcMachine {
   power: PowerState = 'running';
   resets = 0;
 
-  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, hooks: MachineHooks = {}) {
+  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}) {
     this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
     this.core = create({
       portIn: (port: number, size: number) => this.bus.read(port, size),
@@ -75,6 +81,17 @@ export class PcMachine {
     return Number(this.core.instructions) * NS_PER_INSTRUCTION + this.idleNs;
   }
 
+  /**
+   * Lets `ns` of guest time pass with the CPU idle (halted). The TSC keeps
+   * counting through it, at the virtual CPU's rate.
+   */
+  skipIdle(ns: number): void {
+    if (!(ns > 0)) return;
+    const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
+    this.idleNs += ticks * NS_PER_INSTRUCTION;
+    this.core.advanceTsc(BigInt(ticks));
+  }
+
   private pitTicks(): number {
     return Math.floor((this.nowNs() * PIT_HZ) / 1e9);
   }
@@ -93,6 +110,7 @@ export class PcMachine {
     if (this.power === 'halted') this.power = 'running';
     let left = instructions;
     while (left > 0 && this.power === 'running') {
+      this.hooks.pumpInput?.();
       this.pit.tick();
       // Run until the next timer event at most, so interrupts arrive on time.
       let slice = Math.min(left, 1_000_000);
@@ -111,18 +129,16 @@ export class PcMachine {
           this.power = 'off';
           break;
         }
-        if (next === undefined) {
+        // Input the guest can take now wakes it sooner than any timer.
+        if (this.hooks.pumpInput?.()) continue;
+        // The guest may have armed the timer during the slice, just before halting.
+        const due = this.pit.nextEvent();
+        if (due === undefined) {
           this.power = 'halted';
           break;
         }
         // Skip the idle time to the next timer event.
-        // The TSC keeps counting through the idle time, at the virtual CPU's rate.
-        const ns = Math.ceil((next * 1e9) / PIT_HZ - this.nowNs());
-        if (ns > 0) {
-          const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
-          this.idleNs += ticks * NS_PER_INSTRUCTION;
-          this.core.advanceTsc(BigInt(ticks));
-        }
+        this.skipIdle((due * 1e9) / PIT_HZ - this.nowNs());
         left -= 1;
       } else if (exit === ExitReason.TripleFault) {
         this.requestReset();

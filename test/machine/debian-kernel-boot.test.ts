@@ -11,8 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseBzImage } from '../../src/boot/bzimage.ts';
-import { GuestSession } from '../../src/machine/guest-session.ts';
+import { Machine } from '../../src/api/index.ts';
 
 const MEMORY_MIB = 128;
 const CMDLINE = 'console=ttyS0 earlyprintk=serial,ttyS0,115200';
@@ -23,31 +22,28 @@ function debianKernel(): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-function boot(kernel: Uint8Array) {
+/** A machine on the Debian kernel, stepped by hand (it is never started), and its console so far. */
+async function boot(kernel: Uint8Array) {
   let serial = '';
-  const { machine } = new GuestSession({
-    kernel: parseBzImage(kernel, 'Debian kernel'),
-    cmdline: CMDLINE,
-    memoryMiB: MEMORY_MIB,
-    console: (byte) => (serial += String.fromCharCode(byte)),
-  });
-  return { m: machine, output: () => serial };
+  const m = await Machine.create({ kernel, cmdline: CMDLINE, memoryMiB: MEMORY_MIB });
+  m.serial.on('data', (bytes) => (serial += Buffer.from(bytes).toString('latin1')));
+  return { m, output: () => serial };
 }
 
 describe('Debian kernel boot', () => {
-  it('boots an unmodified Debian kernel to its FPU check, the same way twice', () => {
+  it('boots an unmodified Debian kernel to its FPU check, the same way twice', async () => {
     const kernel = debianKernel();
-    const a = boot(kernel);
-    const b = boot(kernel);
+    const a = await boot(kernel);
+    const b = await boot(kernel);
     // Determinism: identical runs for the first billion instructions.
     for (let i = 0; i < 20; i++) {
-      a.m.run(50_000_000);
-      b.m.run(50_000_000);
+      a.m.step(50_000_000);
+      b.m.step(50_000_000);
     }
-    expect(b.m.core.instructions).toBe(a.m.core.instructions);
-    expect(b.m.core.eip).toBe(a.m.core.eip);
+    expect(b.m.instructions).toBe(a.m.instructions);
+    expect(b.m.pc.core.eip).toBe(a.m.pc.core.eip);
     expect(b.output()).toBe(a.output());
-    for (let i = 0; i < 80 && !a.output().includes('x86/fpu: Giving up'); i++) a.m.run(50_000_000);
+    for (let i = 0; i < 80 && !a.output().includes('x86/fpu: Giving up'); i++) a.m.step(50_000_000);
     const out = a.output();
     expect(out).toMatch(/Linux version 6\.1\.0-\d+-686 .*Debian/);
     expect(out).toContain('tsc: Fast TSC calibration using PIT');
@@ -56,7 +52,7 @@ describe('Debian kernel boot', () => {
     expect(out).toContain('x86/fpu: Giving up, no FPU found and no math emulation present');
     // The check runs in early CPU setup and the kernel goes no further: nothing more is printed.
     const final = a.output();
-    a.m.run(20_000_000);
+    a.m.step(20_000_000);
     expect(a.output()).toBe(final);
   }, 900_000);
 });
