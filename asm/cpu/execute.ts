@@ -400,7 +400,7 @@ function vm86IoplTrap(): bool {
   return false;
 }
 
-export function execute(): void {
+@inline export function execute(): void {
   const op = fetchOpcode();
   if (faulted) return;
   if (lockPrefix && !lockAllowed(op)) {

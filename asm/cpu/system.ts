@@ -7,11 +7,11 @@ import {
   OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, OFF_TSC_OFFSET, OFF_HALTED,
   OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
   SEG_SS, EAX, ECX, EDX, EBX, ESP,
-  CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PGE, CR4_PCE,
+  CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE,
   IF, VM, RF, ZF, reg32, setReg32, cpl,
 } from './state';
 import { faulted, gp, ud, raise, GP, NP } from './fault';
-import { flushTlb, invalidatePage, writeAs } from './memory';
+import { flushTlb, invalidatePage, writeAs, loadPdptes } from './memory';
 import {
   protectedMode, readDescriptor, descHigh, descLow, descBase, descLimit, descAttr,
   setSegmentCache, refreshAllFast, isCodeType,
@@ -22,13 +22,20 @@ import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
 
-// CPUID leaf 1 EDX: PSE, TSC, MSR, CX8, SEP, PGE, CMOV. The x87 bit is added
-// by the FPU when it exists; nothing is claimed that the core lacks.
-const FEATURES_EDX: u32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
+// CPUID leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. The x87 bit is
+// added by the FPU when it exists; nothing is claimed that the core lacks.
+const FEATURES_EDX: u32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
 // Family 6, model 1, stepping 9: a Pentium Pro class part whose SYSENTER Linux trusts.
 const SIGNATURE: u32 = 0x619;
 
 export let featuresEdx: u32 = FEATURES_EDX;
+
+@inline function paeOn(): bool {
+  return (load<u32>(OFF_CR4) & CR4_PAE) != 0;
+}
+@inline function pagingOn(): bool {
+  return (load<u32>(OFF_CR0) & CR0_PG) != 0;
+}
 
 // Interrupt shadow: STI (when IF was clear) and loads of SS hold off
 // interrupts until one more instruction has run. Kept as the retired count at
@@ -90,6 +97,7 @@ export function rdmsr(): void {
   let v: u64 = 0;
   switch (msr) {
     case 0x10: v = tsc(); break;
+    case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
     case 0x175: v = load<u32>(OFF_SYSENTER_ESP); break;
     case 0x176: v = load<u32>(OFF_SYSENTER_EIP); break;
@@ -109,6 +117,7 @@ export function wrmsr(): void {
       store<u64>(OFF_TSC_OFFSET, want - retired());
       break;
     }
+    case 0x8b: break; // software clears the signature before CPUID(1) refreshes it
     case 0x174: store<u32>(OFF_SYSENTER_CS, v & 0xffff); break;
     case 0x175: store<u32>(OFF_SYSENTER_ESP, v); break;
     case 0x176: store<u32>(OFF_SYSENTER_EIP, v); break;
@@ -192,6 +201,10 @@ export function writeCr(n: u32, v: u32): void {
       }
       const old = load<u32>(OFF_CR0);
       v |= CR0_ET;
+      if ((v & ~old & CR0_PG) != 0 && paeOn() && !loadPdptes(load<u32>(OFF_CR3))) {
+        gp(0);
+        return;
+      }
       store<u32>(OFF_CR0, v);
       if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) flushTlb(false);
       if (((old ^ v) & CR0_PE) != 0) refreshAllFast();
@@ -199,17 +212,25 @@ export function writeCr(n: u32, v: u32): void {
     }
     case 2: store<u32>(OFF_CR2, v); return;
     case 3:
+      if (paeOn() && pagingOn() && !loadPdptes(v)) {
+        gp(0);
+        return;
+      }
       store<u32>(OFF_CR3, v);
       flushTlb(true);
       return;
     case 4: {
-      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE)) != 0) {
+      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)) != 0) {
         gp(0);
         return;
       }
       const old = load<u32>(OFF_CR4);
+      if ((v & ~old & CR4_PAE) != 0 && pagingOn() && !loadPdptes(load<u32>(OFF_CR3))) {
+        gp(0);
+        return;
+      }
       store<u32>(OFF_CR4, v);
-      if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) flushTlb(false);
+      if (((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) != 0) flushTlb(false);
       return;
     }
     default: ud();

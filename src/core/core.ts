@@ -31,7 +31,7 @@ interface CoreExports {
   reset(): void;
   run(budget: number): number;
   requestStop(): void;
-  flushTlb(): void;
+  flushTlb(): number;
   setMmioPages(start: number, end: number): void;
   setA20(enabled: number): void;
   setInterruptLines(intr: number, nmi: number): void;
@@ -108,8 +108,9 @@ export class Core {
   requestStop(): void {
     this.x.requestStop();
   }
+  /** Drops cached translations after the host changed paging state; in PAE mode reloads the PDPTEs from CR3. */
   flushTlb(): void {
-    this.x.flushTlb();
+    if (!this.x.flushTlb()) throw new Error(`PAE: the page-directory-pointer table at CR3 0x${this.cr(3).toString(16)} has an entry with reserved bits set`);
   }
   setMmioPages(startPage: number, endPage: number): void {
     this.x.setMmioPages(startPage, endPage);
