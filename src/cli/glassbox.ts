@@ -10,6 +10,7 @@ import { parseBzImage, KernelImageError, type BzImage } from '../boot/bzimage.ts
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { SerialLink } from '../machine/serial-link.ts';
 import { GuestSession } from '../machine/guest-session.ts';
+import { registerImageCommands } from './images.ts';
 
 const CTRL_A = 0x01;
 
@@ -168,5 +169,7 @@ program
       process.exitCode = 2;
     }
   });
+
+registerImageCommands(program);
 
 await program.parseAsync(process.argv);
