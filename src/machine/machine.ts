@@ -79,6 +79,11 @@ export class PcMachine {
     this.core.requestStop();
   }
 
+  /** Guest nanoseconds the CPU spent halted, waiting for an interrupt. */
+  get haltedNs(): number {
+    return this.idleNs;
+  }
+
   private claim(first: number, count: number, d: PortDevice): void {
     this.bus.claim(first, count, d);
   }
