@@ -29,7 +29,7 @@ const FEATURES_EDX: u32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) |
 // Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
 // so, but Linux believes the SEP bit only from signature 0x633 on (early
 // Pentium Pros claimed it without having it), so the guest makes its system
-// calls with INT 0x80; SYSENTER is exercised by the tests instead.
+// calls with INT 0x80.
 const SIGNATURE: u32 = 0x619;
 
 export let featuresEdx: u32 = FEATURES_EDX;
