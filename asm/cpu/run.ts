@@ -22,6 +22,7 @@ import { inShadow } from './system';
 import { tick, commitSlice, sliceCount } from './clock';
 import { attention, raiseAttention, clearAttention } from './signals';
 import { acknowledgeInterrupt } from './host';
+import { noteInterrupt } from './counters';
 
 let stopRequested: bool = false;
 // TF was set when the current instruction started: a #DB trap follows it.
@@ -128,6 +129,7 @@ function serviceInterrupts(): bool {
   if ((load<u32>(OFF_EFLAGS) & IF) == 0 || inShadow()) return false;
   const vector = acknowledgeInterrupt();
   if (vector < 0) return false; // the controller withdrew the request
+  noteInterrupt(<u32>vector);
   store<u32>(OFF_HALTED, 0);
   const at = ip;
   beginInstruction(at);

@@ -21,6 +21,7 @@ import { setCodeSegment } from './control';
 import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
+import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 
 // CPUID leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. The x87 bit is
 // added by the FPU when it exists; nothing is claimed that the core lacks.
@@ -140,6 +141,7 @@ export function sysenter(): void {
   setFlags(getFlags() & ~(VM | IF | RF));
   setCodeSegment(cs & 0xfffc, 0, 0xffffffff, FLAT_CODE0, 0);
   setSegmentCache(SEG_SS, (cs + 8) & 0xfffc, 0, 0xffffffff, FLAT_DATA0);
+  noteSysenter();
   setReg32(ESP, load<u32>(OFF_SYSENTER_ESP));
   setIp(load<u32>(OFF_SYSENTER_EIP));
 }
@@ -159,6 +161,7 @@ export function sysexit(): void {
 export function hlt(): bool {
   if (!requireCpl0()) return false;
   store<u32>(OFF_HALTED, 1);
+  noteHlt();
   raiseAttention();
   return true;
 }
@@ -216,6 +219,7 @@ export function writeCr(n: u32, v: u32): void {
         gp(0);
         return;
       }
+      noteCr3Load(load<u32>(OFF_CR3), v);
       store<u32>(OFF_CR3, v);
       flushTlb(true);
       return;
