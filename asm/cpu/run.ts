@@ -18,7 +18,7 @@ import { deliver } from './interrupts';
 import { materializeFlags } from './flags';
 import { setUserMode } from './memory';
 import { refreshAllFast } from './segments';
-import { inShadow } from './system';
+import { inShadow, inDebugShadow } from './system';
 import { tick, commitSlice, sliceCount } from './clock';
 import { attention, raiseAttention, clearAttention } from './signals';
 import { acknowledgeInterrupt } from './host';
@@ -200,7 +200,7 @@ function finishCarefully(esp: u32, singleStep: bool): u32 {
     store<u32>(OFF_EFLAGS, load<u32>(OFF_EFLAGS) & ~RF);
   }
   if (faulted) return handleFault(esp);
-  if (singleStep) {
+  if (singleStep && !inDebugShadow()) {
     // Single-step trap after the instruction, with DR6.BS.
     store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
     if (!deliverEvent(DB, false, 0, false, ip, false)) return EXIT_TRIPLE_FAULT;

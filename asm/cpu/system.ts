@@ -48,6 +48,16 @@ export function setShadow(): void {
 export function inShadow(): bool {
   return retired() < shadowEnd;
 }
+// MOV SS and POP SS (not STI, not LSS) also hold off debug exceptions,
+// the single-step trap included, for the instruction that follows.
+let debugShadowEnd: u64 = 0;
+export function setStackShadow(): void {
+  setShadow();
+  debugShadowEnd = shadowEnd;
+}
+export function inDebugShadow(): bool {
+  return retired() < debugShadowEnd;
+}
 
 /** Privileged instructions need CPL 0 (and are #GP in virtual-8086 mode). */
 export function requireCpl0(): bool {
