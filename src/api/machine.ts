@@ -80,9 +80,13 @@ export class Machine extends Emitter<MachineEvents> {
     const bytes = checkMemoryMiB(opts.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1048576;
     this.clock = opts.clock ?? 'virtual';
     if (this.clock !== 'virtual' && this.clock !== 'realtime') throw new MachineError(`clock must be "virtual" or "realtime", not "${this.clock}"`);
-    // The hooks run inside the core's run loop: only collect bytes there, act on them between slices.
+    // The hooks run inside the core's run loop: only collect bytes there, and hand them on
+    // after the run (at the end of a slice, or in a microtask when the inspector drives `pc` itself).
     this.pc = new PcMachine((h) => Core.create(core, bytes, h), bytes, {
-      serial: (port, byte) => (port === 0 ? this.consoleOut : this.agentIn).push(byte),
+      serial: (port, byte) => {
+        if (!this.consoleOut.length && !this.agentIn.length) queueMicrotask(() => this.deliver());
+        (port === 0 ? this.consoleOut : this.agentIn).push(byte);
+      },
       pumpInput: () => this.consoleLink.pump() + this.agentLink.pump() > 0,
     });
     this.consoleLink = new SerialLink(this.pc.com[0]);
@@ -177,7 +181,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (stdin && stdin.length > room) throw new MachineError(`${what}: ${stdin.length} bytes of stdin do not fit in one agent request (at most ${room} with this command)`);
     await this.hello(what, AGENT_HELLO_TIMEOUT_MS);
     const timeoutMs = opts.timeoutMs ?? EXEC_TIMEOUT_MS;
-    const limit = timeoutMs + EXEC_GRACE_MS;
+    const limit = timeoutMs === 0 ? Infinity : timeoutMs + EXEC_GRACE_MS;
     const r = await this.within(this.agent.exec(command, { stdin, timeoutMs }), limit, what,
       () => `the guest agent did not answer within ${limit / 1000} s of guest time`);
     const text = new TextDecoder();
@@ -254,6 +258,14 @@ export class Machine extends Emitter<MachineEvents> {
     this.expire();
     const resets = this.pc.resets;
     this.pc.run(count);
+    this.deliver();
+    if (this.pc.resets !== resets) this.setPower('reset');
+    this.setPower(this.pc.power);
+    if (this.power === 'off') this.failAll('the machine powered off');
+  }
+
+  /** Hands what the guest wrote on COM1 to the console, and on COM2 to the agent client. */
+  private deliver(): void {
     if (this.consoleOut.length) {
       this.serial.deliver(Uint8Array.from(this.consoleOut));
       this.consoleOut = [];
@@ -268,9 +280,6 @@ export class Machine extends Emitter<MachineEvents> {
         this.agent.fail(new Error(`protocol error from the guest agent: ${(e as Error).message}`));
       }
     }
-    if (this.pc.resets !== resets) this.setPower('reset');
-    this.setPower(this.pc.power);
-    if (this.power === 'off') this.failAll('the machine powered off');
   }
 
   /** Fails what waited past its deadline; run before a slice, once what the last one answered has settled. */

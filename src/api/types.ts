@@ -38,7 +38,7 @@ export interface WaitOptions {
 export interface ExecOptions {
   /** Bytes given to the command on its standard input (at most 64 KiB less the command). */
   stdin?: string | Uint8Array;
-  /** Guest time the command may take before the agent kills it (default 60 s). */
+  /** Guest time the command may take before the agent kills it (default 60 s; 0: no limit). */
   timeoutMs?: number;
 }
 

@@ -7,6 +7,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { Machine, checkMemoryMiB, type ClockMode } from '../api/index.ts';
+import { registerImageCommands } from './images.ts';
+import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
 
@@ -123,5 +125,8 @@ program
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--timeout <seconds>', 'guest time the command may take', (v) => Number(v), 60)
   .action(reporting(exec));
+
+registerImageCommands(program);
+registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,11 @@
+// The default guest booted and its agent ready: the machine the container engine runs in.
+
+import { Machine } from '../../api/index.ts';
+import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
+
+export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB): Promise<Machine> {
+  const machine = await Machine.create({ memoryMiB });
+  machine.start();
+  await machine.agentReady();
+  return machine;
+}

@@ -1,0 +1,37 @@
+// The one thing the container layer needs from a machine: run a shell
+// command in the guest with some stdin and get its status and output.
+
+import type { Machine } from '../../api/machine.ts';
+
+export interface ShellResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GuestShell {
+  run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number }): Promise<ShellResult>;
+}
+
+/** A running Machine as a GuestShell (no time limit unless the caller gives one). */
+export function machineShell(machine: Machine): GuestShell {
+  return {
+    run: (command, opts = {}) => machine.exec(command, { ...opts, timeoutMs: opts.timeoutMs ?? 0 }),
+  };
+}
+
+/** Quotes a string for /bin/sh. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Under the agent's 64 KiB payload, leaving room for the command. */
+const CHUNK = 60 * 1024;
+
+/** Writes a file in the guest through stdin, in chunks the agent accepts. */
+export async function writeGuestFile(shell: GuestShell, path: string, data: Uint8Array): Promise<void> {
+  for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
+    const r = await shell.run(`cat ${off === 0 ? '>' : '>>'} ${shq(path)}`, { stdin: data.subarray(off, off + CHUNK) });
+    if (r.exitCode !== 0) throw new Error(`writing ${path} in the guest: ${r.stderr.trim()}`);
+  }
+}
