@@ -20,6 +20,7 @@ export const enum ExitReason {
   Exception = 2,
   TripleFault = 3,
   HostRequest = 4,
+  Breakpoint = 5,
 }
 
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
@@ -37,6 +38,7 @@ interface CoreExports {
   setInterruptLines(intr: number, nmi: number): void;
   instructionCount(): bigint;
   advanceTsc(ticks: bigint): void;
+  traceHost(kind: number, a: number, b: number, c: number): void;
   [name: string]: unknown;
 }
 
@@ -215,6 +217,14 @@ export class Core {
   }
   counter(name: 'TLB_HIT' | 'TLB_MISS' | 'TLB_FLUSH' | 'EXCEPTIONS'): bigint {
     return this.dv.getBigUint64(this.off(`OFF_CNT_${name}`), true);
+  }
+  /** The core's linear memory, for the inspector's reads of its counter and trace blocks. */
+  get memory(): DataView {
+    return this.dv;
+  }
+  /** Appends a host-side event (port I/O) to the trace ring, if its kind is enabled. */
+  traceHost(kind: number, a: number, b: number, c: number): void {
+    this.x.traceHost(kind, a >>> 0, b >>> 0, c >>> 0);
   }
   exceptionsByVector(): bigint[] {
     const base = this.off('OFF_CNT_BY_VECTOR');

@@ -13,6 +13,7 @@ import { I8254Pit, PIT_HZ } from '../devices/i8254-pit.ts';
 import { Uart16550 } from '../devices/uart-16550.ts';
 import { CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
+import { DebugExit } from '../devices/debug-exit.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
 export const NS_PER_INSTRUCTION = 10;
@@ -24,6 +25,8 @@ export type PowerState = 'running' | 'halted' | 'off' | 'reset';
 export interface MachineHooks {
   /** A byte the guest wrote to a serial port (0: COM1, 1: COM2). */
   serial?(port: number, byte: number): void;
+  /** Given, the machine has QEMU's debug console and exit ports (test programs use them); a byte written to port 0xE9. */
+  debugcon?(byte: number): void;
 }
 
 export class PcMachine {
@@ -38,6 +41,8 @@ export class PcMachine {
   private idleNs = 0;
   power: PowerState = 'running';
   resets = 0;
+  /** The status the guest asked to exit with through the isa-debug-exit port. */
+  exitStatus?: number;
 
   constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, hooks: MachineHooks = {}) {
     this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
@@ -64,6 +69,19 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1]);
     this.claim(0x70, 2, this.cmos);
     this.system.attach(this.bus);
+    const debugcon = hooks.debugcon;
+    if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
+  }
+
+  private powerOff(status: number): void {
+    this.exitStatus = status;
+    this.power = 'off';
+    this.core.requestStop();
+  }
+
+  /** Guest nanoseconds the CPU spent halted, waiting for an interrupt. */
+  get haltedNs(): number {
+    return this.idleNs;
   }
 
   private claim(first: number, count: number, d: PortDevice): void {
@@ -124,6 +142,8 @@ export class PcMachine {
           this.core.advanceTsc(BigInt(ticks));
         }
         left -= 1;
+      } else if (exit === ExitReason.Breakpoint) {
+        break;
       } else if (exit === ExitReason.TripleFault) {
         this.requestReset();
       }

@@ -33,9 +33,10 @@ const CR0_PG = 0x80000000;
 const CR4_PSE = 0x10;
 const CR4_PAE = 0x20;
 
-export function walkPageTables(core: Core, linear: number): PageWalk {
+/** Walks `linear` under `cr3` (the current address space unless given). */
+export function walkPageTables(core: Core, linear: number, cr3 = core.cr(3) >>> 0): PageWalk {
   linear >>>= 0;
-  const cr3 = core.cr(3) >>> 0;
+  cr3 >>>= 0;
   if (!(core.cr(0) & CR0_PG)) return { linear, mode: 'no paging', cr3, steps: [], physical: linear, pageSize: 4096 };
   const dv = new DataView(core.ram.buffer, core.ram.byteOffset, core.ram.byteLength);
   const read = (addr: number, wide: boolean): bigint => {
