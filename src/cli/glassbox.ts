@@ -11,6 +11,7 @@ import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } f
 import { SerialLink } from '../machine/serial-link.ts';
 import { GuestSession } from '../machine/guest-session.ts';
 import { registerImageCommands } from './images.ts';
+import { registerContainerCommands } from './containers.ts';
 
 const CTRL_A = 0x01;
 
@@ -171,5 +172,6 @@ program
   });
 
 registerImageCommands(program);
+registerContainerCommands(program);
 
 await program.parseAsync(process.argv);
