@@ -24,7 +24,7 @@ import { jumpRelative, jumpNear, callNear, retNear, farTransfer, retFar } from '
 import { softwareGateAllowed, iret, loadFlags } from './interrupts';
 import { loadDataSegment, protectedMode, stackIs32 } from './segments';
 import { ioIn, ioOut } from './io';
-import { hlt, setInterruptFlag, setShadow } from './system';
+import { hlt, setInterruptFlag, setStackShadow } from './system';
 import { execute0f } from './execute0f';
 import { skipRest } from './skip';
 
@@ -234,7 +234,6 @@ export function loadFarPointer(s: i32): void {
   if (faulted) return;
   loadDataSegment(s, sel);
   if (faulted) return;
-  if (s == SEG_SS) setShadow();
   writeG(sz, off);
 }
 
@@ -255,7 +254,7 @@ export function popSegment(s: i32): void {
   loadDataSegment(s, v);
   if (faulted) return;
   popCommit(1 << sz);
-  if (s == SEG_SS) setShadow();
+  if (s == SEG_SS) setStackShadow();
 }
 
 function pusha(): void {
@@ -561,7 +560,7 @@ function vm86IoplTrap(): bool {
       const v = readE(1);
       if (faulted) return;
       loadDataSegment(<i32>mrReg, v);
-      if (!faulted && mrReg == 2) setShadow();
+      if (!faulted && mrReg == 2) setStackShadow();
       return;
     }
     case 0x8f: {

@@ -6,7 +6,7 @@ import {
   OFF_EFLAGS, OFF_HALTED, OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_EXIT_REASON, OFF_EXC_VECTOR,
   OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
   OFF_DR, OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
-  EXIT_HOST_REQUEST, reg32, setReg32, eip, setEip, add64,
+  EXIT_HOST_REQUEST, EXIT_BREAKPOINT, reg32, setReg32, eip, setEip, add64,
 } from './state';
 import {
   faulted, faultVector, faultCode, faultHasCode, faultIsTrap, faultIsSoftware, clearFault,
@@ -18,11 +18,12 @@ import { deliver } from './interrupts';
 import { materializeFlags } from './flags';
 import { setUserMode } from './memory';
 import { refreshAllFast } from './segments';
-import { inShadow } from './system';
+import { inShadow, inDebugShadow } from './system';
 import { tick, commitSlice, sliceCount } from './clock';
 import { attention, raiseAttention, clearAttention } from './signals';
 import { acknowledgeInterrupt } from './host';
 import { noteInterrupt } from './counters';
+import { breakpointArmed, atBreakpoint } from './breakpoint';
 
 let stopRequested: bool = false;
 // TF was set when the current instruction started: a #DB trap follows it.
@@ -176,6 +177,10 @@ function attend(): u32 {
     stopRequested = false;
     return EXIT_HOST_REQUEST;
   }
+  if (breakpointArmed()) {
+    raiseAttention();
+    if (atBreakpoint()) return EXIT_BREAKPOINT;
+  }
   const flags = load<u32>(OFF_EFLAGS);
   stepping = (flags & TF) != 0;
   resumeFlag = (flags & RF) != 0;
@@ -195,7 +200,7 @@ function finishCarefully(esp: u32, singleStep: bool): u32 {
     store<u32>(OFF_EFLAGS, load<u32>(OFF_EFLAGS) & ~RF);
   }
   if (faulted) return handleFault(esp);
-  if (singleStep) {
+  if (singleStep && !inDebugShadow()) {
     // Single-step trap after the instruction, with DR6.BS.
     store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
     if (!deliverEvent(DB, false, 0, false, ip, false)) return EXIT_TRIPLE_FAULT;

@@ -86,6 +86,7 @@ export const EXIT_HLT: u32 = 1;
 export const EXIT_EXCEPTION: u32 = 2;
 export const EXIT_TRIPLE_FAULT: u32 = 3;
 export const EXIT_HOST_REQUEST: u32 = 4;
+export const EXIT_BREAKPOINT: u32 = 5;
 
 // EFLAGS bits.
 export const CF: u32 = 1 << 0;

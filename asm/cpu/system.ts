@@ -26,7 +26,10 @@ import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 // CPUID leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. The x87 bit is
 // added by the FPU when it exists; nothing is claimed that the core lacks.
 const FEATURES_EDX: u32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
-// Family 6, model 1, stepping 9: a Pentium Pro class part whose SYSENTER Linux trusts.
+// Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
+// so, but Linux believes the SEP bit only from signature 0x633 on (early
+// Pentium Pros claimed it without having it), so the guest makes its system
+// calls with INT 0x80.
 const SIGNATURE: u32 = 0x619;
 
 export let featuresEdx: u32 = FEATURES_EDX;
@@ -47,6 +50,16 @@ export function setShadow(): void {
 }
 export function inShadow(): bool {
   return retired() < shadowEnd;
+}
+// MOV SS and POP SS (not STI, not LSS) also hold off debug exceptions,
+// the single-step trap included, for the instruction that follows.
+let debugShadowEnd: u64 = 0;
+export function setStackShadow(): void {
+  setShadow();
+  debugShadowEnd = shadowEnd;
+}
+export function inDebugShadow(): bool {
+  return retired() < debugShadowEnd;
 }
 
 /** Privileged instructions need CPL 0 (and are #GP in virtual-8086 mode). */

@@ -1,6 +1,6 @@
-// glassbox run | ps | logs | stats | stop | kill | rm | inspect, the same
-// under `glassbox container` with exec added, and glassbox engine status |
-// stop: thin clients of the engine process.
+// glassbox run | ps | logs | stats | stop | kill | rm, the same under
+// `glassbox container` with exec and inspect added, and glassbox engine
+// status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { serveEngine } from '../containers/daemon/server.ts';
 import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
 import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
+import { table } from './table.ts';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
 
@@ -61,8 +62,12 @@ interface RunFlags {
   pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; rm?: boolean; interactive?: boolean;
 }
 
-/** The container commands on `parent`; `glassbox exec` already boots a fresh guest, so at top level exec is left out. */
-function defineContainerCommands(program: Command, withExec: boolean): void {
+/**
+ * The container commands on `program`. At top level, `exec` (which boots a
+ * fresh guest) and `inspect` (the machine inspector) are taken, so those two
+ * live under `glassbox container` only.
+ */
+function defineContainerCommands(program: Command, topLevel: boolean): void {
   program
     .command('run')
     .description('run a command in a new container in the guest (the engine starts on first use)')
@@ -96,15 +101,13 @@ function defineContainerCommands(program: Command, withExec: boolean): void {
     .action(async (o: { all?: boolean }) => {
       const list = await call<(ContainerRecord & { state: ContainerState })[]>({ op: 'ps', all: o.all === true });
       if (!list) return;
-      const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
+      process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
         c.id.slice(0, 12), c.image, JSON.stringify(c.args.join(' ')),
         c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
-      ])];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd() + '\n');
+      ])]));
     });
 
-  if (withExec) program
+  if (!topLevel) program
     .command('exec')
     .description('run a command in a running container')
     .option('-i, --interactive', 'pass this command\'s stdin')
@@ -125,7 +128,7 @@ function defineContainerCommands(program: Command, withExec: boolean): void {
       if (r) printResult({ ...r, exitCode: 0 });
     });
 
-  for (const op of ['stats', 'inspect'] as const) {
+  for (const op of topLevel ? (['stats'] as const) : (['stats', 'inspect'] as const)) {
     program
       .command(op)
       .description(op === 'stats' ? 'memory, pids and CPU figures from the container\'s cgroup v2 files' : 'configuration, state and isolation facts, as JSON')
@@ -169,9 +172,9 @@ function defineContainerCommands(program: Command, withExec: boolean): void {
 export function registerContainerCommands(program: Command): void {
   // Options after the image (or container) belong to the command run in it.
   program.enablePositionalOptions();
-  defineContainerCommands(program, false);
-  const container = new Command('container').description('container commands, including exec in a running container').enablePositionalOptions();
-  defineContainerCommands(container, true);
+  defineContainerCommands(program, true);
+  const container = new Command('container').description('container commands, with exec and inspect').enablePositionalOptions();
+  defineContainerCommands(container, false);
   program.addCommand(container);
 
   const engine = new Command('engine').description('the background process that owns the guest and its containers');

@@ -12,6 +12,7 @@ import { SerialLink } from '../machine/serial-link.ts';
 import { GuestSession } from '../machine/guest-session.ts';
 import { registerImageCommands } from './images.ts';
 import { registerContainerCommands } from './containers.ts';
+import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
 
@@ -173,5 +174,6 @@ program
 
 registerImageCommands(program);
 registerContainerCommands(program);
+registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ImageStore, ImageNotFoundError } from '../containers/store/image-store.ts';
 import { ImageArchiveError } from '../containers/store/archive.ts';
 import { digestHex } from '../containers/store/digest.ts';
+import { table } from './table.ts';
 
 /** Runs a command, turning a store error into one line on stderr and exit status 1. */
 async function reporting(action: () => Promise<void> | void): Promise<void> {
@@ -24,10 +25,6 @@ function formatSize(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)}MB` : `${(bytes / 1e3).toFixed(1)}kB`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]! + 3)).join('').trimEnd() + '\n').join('');
-}
 
 export function registerImageCommands(program: Command): void {
   program

@@ -20,6 +20,7 @@ export const enum ExitReason {
   Exception = 2,
   TripleFault = 3,
   HostRequest = 4,
+  Breakpoint = 5,
 }
 
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;

@@ -56,8 +56,14 @@ export function readCounters(m: PcMachine): CountersView {
   };
 }
 
-/** Events per second of guest time between two samples, for the scalar counters. */
-export function counterRates(before: CountersView, after: CountersView): Record<string, number> {
+const POWER_ON: CountersView = {
+  guestNs: 0, instructions: 0, haltedNs: 0, hltInstructions: 0, exceptions: 0, exceptionsByVector: {}, pageFaults: 0,
+  interruptsByVector: {}, portAccesses: {}, tlb: { hits: 0, misses: 0, flushes: 0 }, syscalls: { int80: 0, sysenter: 0 },
+  transitions: { userToKernel: 0, kernelToUser: 0 }, cr3Loads: 0,
+};
+
+/** Events per second of guest time between two samples (by default, since power-on), for the scalar counters. */
+export function counterRates(after: CountersView, before = POWER_ON): Record<string, number> {
   const s = (after.guestNs - before.guestNs) / 1e9;
   if (s <= 0) return {};
   const rate = (a: number, b: number) => (a - b) / s;

@@ -45,6 +45,11 @@ export function traceCursor(m: PcMachine): number {
   return Number(m.core.memory.getBigUint64(m.core.off('OFF_TRACE_HEAD'), true));
 }
 
+/** How many records after `since` the ring has already overwritten. */
+export function traceLost(m: PcMachine, since: number): number {
+  return Math.max(0, traceCursor(m) - m.core.off('TRACE_CAP') - since);
+}
+
 /** Records from `since` on (those the ring still holds), oldest first, optionally only of some kinds. */
 export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[]): TraceEvent[] {
   const core = m.core;

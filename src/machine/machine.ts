@@ -142,6 +142,8 @@ export class PcMachine {
           this.core.advanceTsc(BigInt(ticks));
         }
         left -= 1;
+      } else if (exit === ExitReason.Breakpoint) {
+        break;
       } else if (exit === ExitReason.TripleFault) {
         this.requestReset();
       }

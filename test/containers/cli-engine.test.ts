@@ -29,7 +29,7 @@ describe('glassbox container commands and the engine', () => {
     expect(existsSync(join(home, 'engine.sock'))).toBe(true);
   }, 300_000);
 
-  it('runs detached containers that ps, exec -i, logs, stats, inspect, stop and rm see', () => {
+  it('runs detached containers that ps, container exec -i, logs, stats, container inspect, kill and rm see', () => {
     const id = glassbox(['run', '-d', '--name', 'web', '--pids-limit', '7', 'busybox', 'sh', '-c', 'echo started; exec sleep 1000']).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(glassbox(['ps']).stdout).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+busybox:latest\\s+"sh -c echo started; exec sleep 1000"\\s+running\\s+web$`, 'm'));
@@ -37,7 +37,7 @@ describe('glassbox container commands and the engine', () => {
     expect(echo.stdout).toMatch(/^PIPED IN\n\d+\n$/);
     expect(glassbox(['logs', 'web']).stdout).toBe('started\n');
     expect(glassbox(['stats', 'web']).stdout).toMatch(/^pids\.max: 7$/m);
-    const inspect = JSON.parse(glassbox(['inspect', 'web']).stdout);
+    const inspect = JSON.parse(glassbox(['container', 'inspect', 'web']).stdout);
     expect(inspect.isolation.pidInside).toBe(1);
     expect(inspect.isolation.namespaces.pid.container).not.toBe(inspect.isolation.namespaces.pid.guest);
     const rm = glassbox(['rm', 'web']);

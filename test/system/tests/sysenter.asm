@@ -13,7 +13,7 @@ test_main:
     mov eax, entry
     wrmsr
     CATCH .back
-    TO_RING3 .user, 0x200
+    TO_RING3 .user, 0
 .user:
     mov ecx, 0x60000
     mov edx, .returned
@@ -21,15 +21,12 @@ test_main:
 .returned:
     mov esi, cs
     mov edi, ss
-    pushfd
-    pop ebp
+    mov ebp, esp
     int USER_EXIT_VECTOR
 .back:
     REPORT "cs-after-sysexit", esi
     REPORT "ss-after-sysexit", edi
-    REPORT "esp-after-sysexit", esp
-    and ebp, 0x200
-    REPORT "if-after-sysexit", ebp
+    REPORT "esp-after-sysexit", ebp
     REPORT "cs-inside", [seen_cs]
     REPORT "ss-inside", [seen_ss]
     REPORT "esp-inside", [seen_esp]
