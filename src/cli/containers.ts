@@ -1,9 +1,10 @@
 // glassbox run | ps | logs | stats | stop | kill | rm, the same under
-// `glassbox container` with exec and inspect added, and glassbox engine
-// status | stop: thin clients of the engine process.
+// `glassbox container` with exec and inspect added, glassbox build, and
+// glassbox engine status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
 import { serveEngine } from '../containers/daemon/server.ts';
@@ -41,9 +42,9 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 const stdinBase64 = (interactive: boolean | undefined) => (interactive ? readFileSync(0).toString('base64') : undefined);
 
 /** Sends a request and prints the error plainly when the engine refuses it. */
-async function call<T>(req: EngineRequest): Promise<T | undefined> {
+async function call<T>(req: EngineRequest, onProgress?: (line: string) => void): Promise<T | undefined> {
   try {
-    return (await callEngine(glassboxHome(), req)) as T;
+    return (await callEngine(glassboxHome(), req, { onProgress })) as T;
   } catch (e) {
     process.stderr.write(`glassbox: ${(e as Error).message}\n`);
     process.exitCode = 125;
@@ -176,6 +177,23 @@ export function registerContainerCommands(program: Command): void {
   const container = new Command('container').description('container commands, with exec and inspect').enablePositionalOptions();
   defineContainerCommands(container, false);
   program.addCommand(container);
+
+  program
+    .command('build')
+    .description('build an image from a Dockerfile (FROM, RUN, COPY, WORKDIR, ENV, ENTRYPOINT, CMD), each RUN in a container')
+    .requiredOption('-t, --tag <name>', 'NAME[:TAG] for the image')
+    .option('-f, --file <Dockerfile>', 'the Dockerfile (default: CONTEXT/Dockerfile)')
+    .argument('<context>', 'directory COPY sources are taken from')
+    .action(async (context: string, o: { tag: string; file?: string }) => {
+      const file = o.file ?? join(context, 'Dockerfile');
+      if (!existsSync(file)) {
+        process.stderr.write(`glassbox: no Dockerfile at ${file}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const req: EngineRequest = { op: 'build', tag: o.tag, context: resolve(context), dockerfile: readFileSync(file, 'utf8') };
+      await call(req, (line) => process.stdout.write(line + '\n'));
+    });
 
   const engine = new Command('engine').description('the background process that owns the guest and its containers');
   engine.command('status').description('whether the engine runs, its PID and container count').action(async () => {

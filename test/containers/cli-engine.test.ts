@@ -3,7 +3,7 @@
 // boot for this file), with a fresh $GLASSBOX_HOME.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,21 @@ describe('glassbox container commands and the engine', () => {
     const badSize = glassbox(['run', '--memory', '8x', 'busybox']);
     expect(badSize.status).not.toBe(0);
     expect(badSize.stderr).toMatch(/--memory <size>.*8x.*give a size such as 8m/);
+  }, 300_000);
+
+  it('builds an image with progress step by step, runs it, and names a bad line', () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'glassbox-cli-ctx-'));
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo made > /f\nCMD ["cat", "/f"]\n');
+    const b = glassbox(['build', '-t', 'made:1', ctx]);
+    expect(b.status).toBe(0);
+    expect(b.stdout).toMatch(/^Step 1\/3 : FROM busybox\n[^]*^Step 2\/3 : RUN echo made > \/f\n[^]*^Successfully tagged made:1$/m);
+    expect(glassbox(['images']).stdout).toMatch(/^made\s+1\s+[0-9a-f]{12}/m);
+    expect(glassbox(['run', '--rm', 'made:1']).stdout).toBe('made\n');
+    writeFileSync(join(ctx, 'bad.Dockerfile'), 'FROM busybox\nEXPOSE 80\n');
+    const bad = glassbox(['build', '-t', 'bad:1', '-f', join(ctx, 'bad.Dockerfile'), ctx]);
+    expect(bad.status).toBe(125);
+    expect(bad.stderr).toMatch(/^glassbox: Dockerfile line 2: unsupported instruction EXPOSE/);
+    expect(glassbox(['images']).stdout).not.toMatch(/^bad/m);
   }, 300_000);
 
   it('engine stop ends the engine', () => {

@@ -9,6 +9,7 @@ import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine } from '../engine/containers.ts';
 import { ImageStore } from '../store/image-store.ts';
 import { MachineLoop } from './machine-loop.ts';
+import { build } from '../build/builder.ts';
 import { SOCKET_NAME, type EngineReply, type EngineRequest } from './protocol.ts';
 
 const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined);
@@ -22,7 +23,7 @@ export async function serveEngine(home: string): Promise<void> {
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
 
-  const handle = async (req: EngineRequest): Promise<unknown> => {
+  const handle = async (req: EngineRequest, progress: (line: string) => void): Promise<unknown> => {
     switch (req.op) {
       case 'run': {
         const { stdinBase64, ...options } = req.options;
@@ -36,6 +37,7 @@ export async function serveEngine(home: string): Promise<void> {
       case 'stop': return engine.stop(req.container);
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
+      case 'build': return build(engine, store, join(home, 'build-cache.json'), { ...req, progress });
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length };
       case 'shutdown': return null;
     }
@@ -58,7 +60,8 @@ export async function serveEngine(home: string): Promise<void> {
       queue = queue.then(async () => {
         let reply: EngineReply;
         try {
-          reply = { ok: true, result: (await handle(req)) ?? null };
+          const progress = (line: string) => sock.write(JSON.stringify({ progress: line }) + '\n');
+          reply = { ok: true, result: (await handle(req, progress)) ?? null };
         } catch (e) {
           reply = { ok: false, error: (e as Error).message };
         }
