@@ -10,7 +10,7 @@ import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { sessionShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
-import { build } from '../../src/containers/build/builder.ts';
+import { build } from '../../src/containers/builder/builder.ts';
 
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup'];
 

@@ -9,7 +9,7 @@ import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine } from '../engine/containers.ts';
 import { ImageStore } from '../store/image-store.ts';
 import { MachineLoop } from './machine-loop.ts';
-import { build } from '../build/builder.ts';
+import { build } from '../builder/builder.ts';
 import { SOCKET_NAME, type EngineReply, type EngineRequest } from './protocol.ts';
 
 const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined);
