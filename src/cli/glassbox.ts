@@ -13,6 +13,7 @@ import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
 import { GuestSession } from '../machine/guest-session.ts';
 import { registerImageCommands } from './images.ts';
+import { registerContainerCommands } from './containers.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
@@ -212,6 +213,7 @@ program
   });
 
 registerImageCommands(program);
+registerContainerCommands(program);
 registerInspectCommands(program);
 
 await program.parseAsync(process.argv);
