@@ -12,6 +12,7 @@ import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
 import { registerImageCommands } from './images.ts';
+import { registerContainerCommands } from './containers.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
@@ -171,6 +172,7 @@ program
   .action(reporting(exec));
 
 registerImageCommands(program);
+registerContainerCommands(program);
 registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

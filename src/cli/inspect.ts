@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Machine } from '../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import type { GuestShell } from '../containers/engine/guest-shell.ts';
 import { readCpu } from '../inspect/cpu.ts';
 import { readCounters, counterRates } from '../inspect/counters.ts';
 import { walkAddress, addressSpaces, listMappings } from '../inspect/mmu.ts';
@@ -32,17 +33,22 @@ async function bootGuest(o: InspectOptions) {
   machine.start();
   await machine.agentReady();
   machine.pause();
-  const sh = async (command: string) => {
-    machine.resume();
-    try {
-      const r = await machine.exec(command);
-      if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${r.stderr.trim()}`);
-      return r.stdout;
-    } finally {
-      machine.pause();
-    }
+  const shell: GuestShell = {
+    async run(command, opts) {
+      machine.resume();
+      try {
+        return await machine.exec(command, opts);
+      } finally {
+        machine.pause();
+      }
+    },
   };
-  return { machine, m: machine.pc, sh };
+  const sh = async (command: string) => {
+    const r = await shell.run(command);
+    if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+  return { machine, m: machine.pc, sh, shell };
 }
 
 type Guest = Awaited<ReturnType<typeof bootGuest>>;
@@ -160,16 +166,16 @@ export function registerInspectCommands(program: Command): void {
       return { data: spaces, text };
     }));
   view('ps', 'guest processes with namespace inodes, cgroup and resident memory (through the agent)')
-    .action(viewCommand(async ({ sh }) => {
-      const procs = await processTree(sh);
+    .action(viewCommand(async ({ shell }) => {
+      const procs = await processTree(shell);
       const text = table([['PID', 'PPID', 'NAME', 'RSS KiB', 'PID NS', 'UTS NS', 'MNT NS', 'NET NS', 'CGROUP'], ...procs.map((p) => [
         String(p.pid), String(p.ppid), p.name, String(p.rssKiB), String(p.ns.pid ?? ''), String(p.ns.uts ?? ''), String(p.ns.mnt ?? ''), String(p.ns.net ?? ''), p.cgroup,
       ])]);
       return { data: procs, text };
     }));
   view('cgroups', 'the guest\'s cgroup v2 tree with limits and usage (through the agent)')
-    .action(viewCommand(async ({ sh }) => {
-      const nodes = await cgroupTree(sh);
+    .action(viewCommand(async ({ shell }) => {
+      const nodes = await cgroupTree(shell);
       const text = table([['CGROUP', 'PROCS', 'MEMORY', 'MEMORY.MAX', 'PIDS', 'PIDS.MAX', 'CPU.MAX'], ...nodes.map((n) => [
         n.path, String(n.procs), String(n.memoryCurrent ?? '-'), n.memoryMax ?? '-', String(n.pidsCurrent ?? '-'), n.pidsMax ?? '-', n.cpuMax ?? '-',
       ])]);
@@ -177,7 +183,7 @@ export function registerInspectCommands(program: Command): void {
     }));
   view('containers', 'containers with their namespaces, cgroups and processes')
     .action(viewCommand(async () => {
-      throw new Error('the containers view needs the container engine, which is not on this branch yet; use "inspect ps" for namespaces');
+      throw new Error('there is no container engine process to attach to yet, and a guest booted for this command has no containers; the view exists as a library call (src/inspect/containers.ts); use "inspect ps" for namespaces');
     }));
   view('trace', 'events recorded while --run runs (or while the guest idles), filtered by kind')
     .option('--kind <kinds>', `comma-separated kinds: ${TRACE_KINDS.join(', ')}`, parseKinds, [...TRACE_KINDS])

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/api/index.ts';
+import { machineShell } from '../../src/containers/engine/guest-shell.ts';
 import { readCounters } from '../../src/inspect/counters.ts';
 import { addressSpaces, walkAddress } from '../../src/inspect/mmu.ts';
 import { processTree } from '../../src/inspect/kernel.ts';
@@ -95,7 +96,7 @@ describe('inspection of the real guest', () => {
 
     // Namespaces: two unshared "containers" and the guest itself.
     await sh('for h in c1 c2; do unshare --pid --uts --mount --fork sh -c "hostname $h; exec sleep 1000" </dev/null >/dev/null 2>&1 & done; sleep 1');
-    const procs = await processTree(sh);
+    const procs = await processTree(machineShell(machine));
     const init = procs.find((p) => p.pid === 1)!;
     const sleepers = procs.filter((p) => p.name === 'sleep');
     expect(sleepers.length).toBe(2);
