@@ -22,9 +22,9 @@ import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
 
-// CPUID leaf 1 EDX: PSE, TSC, MSR, CX8, SEP, PGE, CMOV. The x87 bit is added
-// by the FPU when it exists; nothing is claimed that the core lacks.
-const FEATURES_EDX: u32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
+// CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, CX8, SEP, PGE, CMOV. Nothing is
+// claimed that the core lacks (no FXSR, MMX or SSE).
+const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
 // Family 6, model 1, stepping 9: a Pentium Pro class part whose SYSENTER Linux trusts.
 const SIGNATURE: u32 = 0x619;
 

@@ -1,11 +1,8 @@
 // An unmodified Debian 6.1 686 kernel on the glassbox PC, in virtual-clock
-// mode. It must decompress itself, identify the CPU, calibrate the TSC
-// against the PIT, and run on timer interrupts until its FPU check, which
-// gives up because the core has no x87 unit yet (Debian's kernel has no math
-// emulation; the guest image's kernel does). Two boots must be identical.
-// The TSC calibration is the interesting part: the kernel measures the TSC
-// against PIT channel 2 through port 0x61, exercising the PIT, the virtual
-// clock and RDTSC together.
+// mode, with the project's initramfs: it must decompress itself, calibrate the
+// TSC against the PIT, find the x87 FPU (Debian's kernel has no math
+// emulation), run init and reach the BusyBox shell, where a command typed on
+// COM1 computes with the FPU in user space. Two boots must be identical.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,9 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
 import { GuestSession } from '../../src/machine/guest-session.ts';
-
-const MEMORY_MIB = 128;
-const CMDLINE = 'console=ttyS0 earlyprintk=serial,ttyS0,115200';
+import { DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
 
 function debianKernel(): Uint8Array {
   const script = fileURLToPath(new URL('../../scripts/fetch-debian-kernel.sh', import.meta.url));
@@ -23,23 +18,31 @@ function debianKernel(): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-function boot(kernel: Uint8Array) {
+function boot(kernel: Uint8Array, initrd: Uint8Array) {
   let serial = '';
   const { machine } = new GuestSession({
     kernel: parseBzImage(kernel, 'Debian kernel'),
-    cmdline: CMDLINE,
-    memoryMiB: MEMORY_MIB,
+    initrd,
+    cmdline: DEFAULT_CMDLINE,
+    memoryMiB: DEFAULT_MEMORY_MIB,
     console: (byte) => (serial += String.fromCharCode(byte)),
   });
-  return { m: machine, output: () => serial };
+  const waitFor = (pattern: RegExp, from: number, budget: number): string => {
+    for (let spent = 0; !pattern.test(serial.slice(from)) && spent < budget; spent += 50_000_000) {
+      machine.run(50_000_000);
+    }
+    return serial.slice(from);
+  };
+  return { m: machine, output: () => serial, waitFor };
 }
 
 describe('Debian kernel boot', () => {
-  it('boots an unmodified Debian kernel to its FPU check, the same way twice', () => {
+  it('boots an unmodified Debian kernel to the shell and computes with the FPU, the same way twice', () => {
     const kernel = debianKernel();
-    const a = boot(kernel);
-    const b = boot(kernel);
-    // Determinism: identical runs for the first billion instructions.
+    const initrd = new Uint8Array(readFileSync(DEFAULT_INITRD));
+    const a = boot(kernel, initrd);
+    const b = boot(kernel, initrd);
+    // Determinism: identical runs for the first billion instructions (through the FPU setup).
     for (let i = 0; i < 20; i++) {
       a.m.run(50_000_000);
       b.m.run(50_000_000);
@@ -47,16 +50,23 @@ describe('Debian kernel boot', () => {
     expect(b.m.core.instructions).toBe(a.m.core.instructions);
     expect(b.m.core.eip).toBe(a.m.core.eip);
     expect(b.output()).toBe(a.output());
-    for (let i = 0; i < 80 && !a.output().includes('x86/fpu: Giving up'); i++) a.m.run(50_000_000);
-    const out = a.output();
+    const out = a.waitFor(/\/ # /, 0, 10_000_000_000);
     expect(out).toMatch(/Linux version 6\.1\.0-\d+-686 .*Debian/);
     expect(out).toContain('tsc: Fast TSC calibration using PIT');
     // The virtual CPU retires 100 million instructions per virtual second.
     expect(out).toMatch(/tsc: Detected 100\.0\d\d MHz processor/);
-    expect(out).toContain('x86/fpu: Giving up, no FPU found and no math emulation present');
-    // The check runs in early CPU setup and the kernel goes no further: nothing more is printed.
-    const final = a.output();
-    a.m.run(20_000_000);
-    expect(a.output()).toBe(final);
-  }, 900_000);
+    expect(out).not.toContain('no FPU found');
+    expect(out).toContain("x86/fpu: x87 FPU will use FSAVE");
+    expect(out).toMatch(/glassbox: init done .*kernel 6\.1\.0-\d+-686/);
+    // User space floating point through the x87: BusyBox awk computes in double.
+    const mark = a.output().length;
+    const typed = "awk 'BEGIN { printf \"%.12f %.6f %d\\n\", atan2(1, 1) * 4, sqrt(2) * exp(1), int(1e9 / 7) }'; grep ^fpu /proc/cpuinfo\n";
+    for (let at = 0; at < typed.length; ) {
+      at += a.m.com[0].receive(Buffer.from(typed.slice(at)));
+      a.m.run(2_000_000);
+    }
+    const reply = a.waitFor(/fpu_exception\s*: yes/, mark, 1_000_000_000);
+    expect(reply).toContain('3.141592653590 3.844231 142857142');
+    expect(reply).toMatch(/^fpu\s*: yes/m);
+  }, 1_800_000);
 });
