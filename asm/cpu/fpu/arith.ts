@@ -5,7 +5,7 @@
 import {
   signal, sw, setSw, IE, ZE, OE, PE, C0, C1, C2, C3, INDEFINITE,
 } from './stack';
-import { isNan, isSignalingNan, quiet, roundRc } from './formats';
+import { isNan, isSignalingNan, quiet, roundRc, roundedInexact } from './formats';
 
 export const OP_ADD: u32 = 0;
 export const OP_MUL: u32 = 1;
@@ -39,17 +39,66 @@ function finish(r: f64, a: f64, b: f64): f64 {
   return r;
 }
 
+// Precision: `err` is the exact result minus the rounded result r (error-free
+// transformations below). Non-zero means PE, and C1 says whether r was
+// rounded away from zero.
+function inexact(r: f64, err: f64): void {
+  if (err == 0 || !isFinite(r) || !isFinite(err)) return;
+  signal(PE);
+  if (r > 0 ? err < 0 : err > 0) setSw(sw() | C1);
+}
+
+// Dekker's split: hi + lo == x with hi holding the top 26 bits.
+const SPLITTER: f64 = 134217729.0; // 2^27 + 1
+let productErr: f64 = 0;
+
+/** a * b rounded, with the exact error in productErr (no overflow or underflow assumed). */
+function twoProduct(a: f64, b: f64): f64 {
+  const p = a * b;
+  const ta = SPLITTER * a;
+  const ah = ta - (ta - a);
+  const al = a - ah;
+  const tb = SPLITTER * b;
+  const bh = tb - (tb - b);
+  const bl = b - bh;
+  productErr = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  return p;
+}
+
+function sumError(s: f64, a: f64, b: f64): f64 {
+  const bb = s - a;
+  return (a - (s - bb)) + (b - bb);
+}
+
+// The residual n - q*d, exactly: its sign tells the direction q was rounded.
+function quotientError(q: f64, n: f64, d: f64): f64 {
+  const p = twoProduct(q, d);
+  const rem = (n - p) - productErr;
+  if (rem == 0) return 0;
+  return (rem > 0) == (d > 0) ? 1 : -1; // only the sign of rem / d matters
+}
+
 export function arith(op: u32, a: f64, b: f64): f64 {
   blocked = false;
   if (isNan(a) || isNan(b)) return nanResult(a, b);
   switch (op) {
-    case OP_ADD: return finish(a + b, a, b);
-    case OP_MUL: return finish(a * b, a, b);
-    case OP_SUB: return finish(a - b, a, b);
-    case OP_SUBR: return finish(b - a, a, b);
+    case OP_ADD: return sum(a, b);
+    case OP_MUL: {
+      const p = twoProduct(a, b);
+      inexact(p, productErr);
+      return finish(p, a, b);
+    }
+    case OP_SUB: return sum(a, -b);
+    case OP_SUBR: return sum(b, -a);
     case OP_DIV: return divide(a, b);
     default: return divide(b, a);
   }
+}
+
+function sum(a: f64, b: f64): f64 {
+  const s = a + b;
+  inexact(s, sumError(s, a, b));
+  return finish(s, a, b);
 }
 
 function divide(n: f64, d: f64): f64 {
@@ -57,7 +106,9 @@ function divide(n: f64, d: f64): f64 {
     blocked = signal(ZE);
     return n / d;
   }
-  return finish(n / d, n, d);
+  const q = n / d;
+  if (isFinite(q) && q != 0 && isFinite(d)) inexact(q, quotientError(q, n, d));
+  return finish(q, n, d);
 }
 
 /**
@@ -102,7 +153,10 @@ export function sqrt(x: f64): f64 {
     return INDEFINITE;
   }
   const r = Math.sqrt(x);
-  if (r * r != x) signal(PE);
+  if (isFinite(r) && r != 0) {
+    const p = twoProduct(r, r);
+    inexact(r, ((x - p) - productErr) / (2 * r));
+  }
   return r;
 }
 
@@ -110,7 +164,7 @@ export function rndint(x: f64): f64 {
   blocked = false;
   if (isNan(x)) return nanResult(x, x);
   const r = roundRc(x);
-  if (r != x) signal(PE);
+  roundedInexact(r, x);
   return r;
 }
 

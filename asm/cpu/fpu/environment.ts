@@ -72,7 +72,9 @@ export function storeEnv(seg: i32, off: u32, op32: bool): bool {
 
 /** FNSTENV also masks every exception (so a handler can run FPU code). */
 export function fnstenv(seg: i32, off: u32, op32: bool): void {
-  if (storeEnv(seg, off, op32)) store<u32>(OFF_FPU_CW, cw() | 0x3f);
+  if (!storeEnv(seg, off, op32)) return;
+  store<u32>(OFF_FPU_CW, cw() | 0x3f);
+  recomputeSummary();
 }
 
 /** Reads the environment; nothing changes unless all of it could be read. */

@@ -13,7 +13,7 @@ import {
   finit, ES, BUSY, IE, C1, C2, CC_ALL, INDEFINITE,
 } from './stack';
 import {
-  fromF32, fromF64, toF32, toF64, narrowBlocked, fromF80, toF80, f80Mant, f80Se, toInt, intInvalid, fromBcd, toBcd,
+  fromF32, fromF64, loadBlocked, loadInvalid, clearLoadBlocked, toF32, toF64, narrowBlocked, fromF80, toF80, f80Mant, f80Se, toInt, intInvalid, fromBcd, toBcd,
   bcdLo, bcdHi,
 } from './formats';
 import {
@@ -112,16 +112,17 @@ function registerControlDb(rm: u32): void {
 function readArithSource(op: u32): f64 {
   switch (op) {
     case 0xd8: return fromF32(readMem(eaSeg, eaOff, 2));
-    case 0xda: return <f64>(<i32>readMem(eaSeg, eaOff, 2));
     case 0xdc: return fromF64(read64(eaSeg, eaOff));
-    default: return <f64>(<i16>readMem(eaSeg, eaOff, 1));
   }
+  clearLoadBlocked();
+  if (op == 0xda) return <f64>(<i32>readMem(eaSeg, eaOff, 2));
+  return <f64>(<i16>readMem(eaSeg, eaOff, 1));
 }
 
 function memoryOp(op: u32, reg: u32): void {
   if ((op & 1) == 0) {
     const v = readArithSource(op);
-    if (faulted) return;
+    if (faulted || loadBlocked) return;
     arithOp(reg, 0, v, false);
     return;
   }
@@ -143,6 +144,7 @@ function arithOp(reg: u32, dest: u32, src: f64, reversed: bool): bool {
       return false;
     }
     setCc(compare(st(0), src, false));
+    if (compareBlocked) return false;
     if (reg == 3) pop();
     return true;
   }
@@ -224,7 +226,7 @@ function memoryD9(reg: u32): void {
   switch (reg) {
     case 0: {
       const v = fromF32(readMem(eaSeg, eaOff, 2));
-      if (!faulted) fld(v);
+      if (!faulted && !loadInvalid) fld(v);
       return;
     }
     case 1: ud(); return;
@@ -265,7 +267,7 @@ function memoryDd(reg: u32): void {
   switch (reg) {
     case 0: {
       const v = fromF64(read64(eaSeg, eaOff));
-      if (!faulted) fld(v);
+      if (!faulted && !loadInvalid) fld(v);
       return;
     }
     case 2: storeTop(1, false); return;
@@ -321,8 +323,7 @@ function registerOp(op: u32, reg: u32, rm: u32): void {
 
 function registerArith(reg: u32, dest: u32, src: u32, reversed: bool, popAfter: bool): void {
   if (reg == 2 || reg == 3) { // FCOM/FCOMP (and the DC/DE aliases, FCOMPP)
-    const other = reversed ? dest : src;
-    compareRegisters(other, false);
+    if (!compareRegisters(reversed ? dest : src, false)) return;
     if (reg == 3 || popAfter) pop();
     if (popAfter && reg == 3) pop(); // FCOMPP
     return;
@@ -337,13 +338,18 @@ function registerArith(reg: u32, dest: u32, src: u32, reversed: bool, popAfter: 
   if (arithOp(reg, dest, st(src), reversed) && popAfter) pop();
 }
 
-// C0/C2/C3 from ST(0) against ST(i); an empty operand is an underflow (unordered when masked).
-function compareRegisters(i: u32, quietNans: bool): u32 {
+// C0/C2/C3 from ST(0) against ST(i); an empty operand is an underflow
+// (unordered). Returns false when an unmasked invalid operation cancels the pops.
+function compareRegisters(i: u32, quietNans: bool): bool {
   let cc: u32 = UNORDERED;
-  if (isEmpty(0) || isEmpty(i)) underflow();
-  else cc = compare(st(0), st(i), quietNans);
+  let ok = true;
+  if (isEmpty(0) || isEmpty(i)) ok = !underflow();
+  else {
+    cc = compare(st(0), st(i), quietNans);
+    ok = !compareBlocked;
+  }
   setCc(cc);
-  return cc;
+  return ok;
 }
 
 function registerD9(reg: u32, rm: u32): void {
@@ -577,19 +583,19 @@ function functions2(rm: u32): void {
 const FCMOV_CC: StaticArray<u32> = [2, 4, 6, 10];
 
 function fcmov(reg: u32, rm: u32, negate: bool): void {
-  if (isEmpty(0) || isEmpty(rm)) {
-    if (underflow()) return;
-    if (isEmpty(0)) setSt(0, INDEFINITE);
-    if (isEmpty(rm)) return;
-  }
   setSw(sw() & ~C1);
+  if (isEmpty(0) || isEmpty(rm)) {
+    // The masked response replaces ST(0) whatever the condition.
+    if (!underflow()) setSt(0, INDEFINITE);
+    return;
+  }
   if (condition(FCMOV_CC[reg] + (negate ? 1 : 0))) setSt(0, st(rm));
 }
 
 function registerDa(reg: u32, rm: u32): void {
   if (reg < 4) fcmov(reg, rm, false);
   else if (reg == 5 && rm == 1) { // FUCOMPP
-    compareRegisters(1, true);
+    if (!compareRegisters(1, true)) return;
     pop();
     pop();
   } else ud();
@@ -604,15 +610,16 @@ function registerDb(reg: u32, rm: u32): void {
 // FUCOMI/FCOMI (and the popping DF forms): ZF PF CF from the compare, OF SF AF clear.
 function compareToEflags(i: u32, quietNans: bool, popAfter: bool): void {
   let cc: u32 = UNORDERED;
+  let ok = true;
   setSw(sw() & ~C1);
-  if (isEmpty(0) || isEmpty(i)) {
-    if (underflow()) return;
-  } else {
+  if (isEmpty(0) || isEmpty(i)) ok = !underflow();
+  else {
     cc = compare(st(0), st(i), quietNans);
-    if (compareBlocked) return;
+    ok = !compareBlocked;
   }
+  // EFLAGS are written even when an unmasked invalid operation cancels the pop.
   setFlagBits(0x8d5, ccToEflags(cc));
-  if (popAfter) pop();
+  if (ok && popAfter) pop();
 }
 
 function registerDd(reg: u32, rm: u32): void {
@@ -622,7 +629,7 @@ function registerDd(reg: u32, rm: u32): void {
     case 2: fstRegister(rm); return;
     case 3: fstpRegister(rm); return;
     case 4: compareRegisters(rm, true); return; // FUCOM
-    case 5: compareRegisters(rm, true); pop(); return; // FUCOMP
+    case 5: if (compareRegisters(rm, true)) pop(); return; // FUCOMP
     default: ud(); return;
   }
 }

@@ -3,7 +3,7 @@
 // Loads and stores of f32, f64 and the 80-bit format are done on the bits, so
 // NaN payloads and signs survive (wasm's float conversions may change a NaN).
 
-import { signal, IE, DE, PE, OE, UE, cw } from './stack';
+import { signal, IE, DE, PE, OE, UE, C1, cw, sw, setSw } from './stack';
 
 export const QUIET64: u64 = 0x0008000000000000;
 
@@ -17,20 +17,39 @@ export function quiet(x: f64): f64 {
   return reinterpret<f64>(reinterpret<u64>(x) | QUIET64);
 }
 
+// Set by fromF32/fromF64 when the load raised an unmasked exception (IE for a
+// signaling NaN, DE for a denormal): an arithmetic instruction computes
+// nothing. FLD still loads a denormal; only an unmasked IE stops it.
+export let loadBlocked: bool = false;
+export let loadInvalid: bool = false;
+
+export function clearLoadBlocked(): void {
+  loadBlocked = false;
+  loadInvalid = false;
+}
+
 /** f32 bits -> f64, exact; DE for a denormal source. */
 export function fromF32(bits: u32): f64 {
+  clearLoadBlocked();
   const exp = (bits >> 23) & 0xff;
   const frac = bits & 0x7fffff;
   if (exp == 0xff && frac != 0) {
-    return reinterpret<f64>((<u64>(bits >> 31) << 63) | (<u64>0x7ff << 52) | (<u64>frac << 29));
+    if ((frac & 0x400000) == 0) loadInvalid = loadBlocked = signal(IE); // a signaling NaN loads quieted
+    return reinterpret<f64>((<u64>0x400000 << 29) | (<u64>(bits >> 31) << 63) | (<u64>0x7ff << 52) | (<u64>frac << 29));
   }
-  if (exp == 0 && frac != 0) signal(DE);
+  if (exp == 0 && frac != 0) loadBlocked = signal(DE);
   return <f64>reinterpret<f32>(bits);
 }
 
 /** f64 bits -> f64; DE for a denormal source. */
 export function fromF64(bits: u64): f64 {
-  if (((bits >> 52) & 0x7ff) == 0 && (bits & 0xfffffffffffff) != 0) signal(DE);
+  clearLoadBlocked();
+  const x = reinterpret<f64>(bits);
+  if (isSignalingNan(x)) {
+    loadInvalid = loadBlocked = signal(IE);
+    return quiet(x);
+  }
+  if (((bits >> 52) & 0x7ff) == 0 && (bits & 0xfffffffffffff) != 0) loadBlocked = signal(DE);
   return reinterpret<f64>(bits);
 }
 
@@ -49,11 +68,17 @@ export function toF32(x: f64): u32 {
     return (<u32>(b >> 63) << 31) | 0x7fc00000 | (<u32>(b >> 29) & 0x3fffff);
   }
   const f = <f32>x;
+  const tiny = f != 0 ? Math.abs(<f64>f) < 1.1754943508222875e-38 : x != 0;
+  if (tiny && (cw() & UE) == 0) {
+    // Unmasked underflow is reported for any tiny result, exact or not.
+    narrowBlocked = signal(UE);
+    return 0;
+  }
   if (<f64>f != x) {
     let flags = PE;
     if (isFinite(x) && !isFinite(f)) flags |= OE;
-    else if (f == 0 || Math.abs(<f64>f) < 1.1754943508222875e-38) flags |= UE;
-    narrowBlocked = signal(flags) && (flags & ~cw() & (OE | UE)) != 0;
+    else if (tiny) flags |= UE;
+    narrowBlocked = signal(flags) && (flags & ~cw() & OE) != 0;
   }
   return reinterpret<u32>(f);
 }
@@ -65,6 +90,8 @@ export function toF64(x: f64): u64 {
     narrowBlocked = signal(IE);
     return reinterpret<u64>(quiet(x));
   }
+  // Subnormal doubles are normal in the registers: storing one underflows.
+  if (x != 0 && Math.abs(x) < 2.2250738585072014e-308 && (cw() & UE) == 0) narrowBlocked = signal(UE);
   return reinterpret<u64>(x);
 }
 
@@ -134,6 +161,13 @@ export function toF80(x: f64): void {
   }
 }
 
+/** PE when rounding changed x, and C1 when it went away from zero. */
+export function roundedInexact(r: f64, x: f64): void {
+  if (r == x) return;
+  signal(PE);
+  if (Math.abs(r) > Math.abs(x)) setSw(sw() | C1);
+}
+
 /** Rounds to an integer under the control word's rounding mode. */
 export function roundRc(x: f64): f64 {
   switch ((cw() >> 10) & 3) {
@@ -159,7 +193,7 @@ export function toInt(x: f64, lo: f64, hiExclusive: f64): i64 {
     intInvalid = true;
     return 0;
   }
-  if (r != x) signal(PE);
+  roundedInexact(r, x);
   return <i64>r;
 }
 
