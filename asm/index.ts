@@ -4,12 +4,19 @@
 // reads them from the module instead of repeating them.
 
 import {
-  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET,
+  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET, OFF_CR0, OFF_CR3, OFF_CR4, CR0_PG, CR4_PAE,
 } from './cpu/state';
 import { resetCpu } from './cpu/reset';
 import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
-import { flushTlb as flush, markMmio } from './cpu/memory';
+import { flushTlb as flush, markMmio, loadPdptes } from './cpu/memory';
 import { retired } from './cpu/clock';
+
+export {
+  INSPECT_BASE, OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_INT80, OFF_CNT_SYSENTER, OFF_CNT_TO_KERNEL,
+  OFF_CNT_TO_USER, OFF_CNT_HLT, OFF_CNT_CR3_LOADS, OFF_TRACE_MASK, OFF_TRACE_HEAD, OFF_CR3_TABLE,
+  CR3_SLOTS, TRACE_BASE, TRACE_CAP, TRACE_RECORD, traceHost,
+} from './cpu/counters';
+export { OFF_BP_ARMED, OFF_BP_LINEAR } from './cpu/breakpoint';
 
 export {
   RAM_BASE, STATE_BASE, OFF_REGS, OFF_EIP, OFF_EFLAGS, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT,
@@ -19,9 +26,9 @@ export {
   OFF_EXC_VECTOR, OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_HALTED, OFF_TSC_OFFSET, OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
   OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
-  OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR, OFF_FPU_ST, OFF_FPU_CW, OFF_FPU_SW, OFF_FPU_EMPTY, OFF_FPU_FIP,
-  OFF_FPU_FCS, OFF_FPU_FOP, OFF_FPU_FDP, OFF_FPU_FDS, OFF_FPU_FERR,
-  EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT, EXIT_HOST_REQUEST,
+  OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR, OFF_PDPTE, OFF_FPU_ST, OFF_FPU_CW, OFF_FPU_SW, OFF_FPU_EMPTY,
+  OFF_FPU_FIP, OFF_FPU_FCS, OFF_FPU_FOP, OFF_FPU_FDP, OFF_FPU_FDS, OFF_FPU_FERR,
+  EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT, EXIT_HOST_REQUEST, EXIT_BREAKPOINT,
 } from './cpu/state';
 
 const PAGE: u32 = 65536;
@@ -72,9 +79,15 @@ export function setInterruptLines(intr: bool, nmi: bool): void {
   interruptRequest(intr, nmi);
 }
 
-/** Drops every cached translation (after the host edits page tables or the state block). */
-export function flushTlb(): void {
+/**
+ * Drops every cached translation (after the host edits page tables or the
+ * state block). In PAE mode the PDPTE registers are reloaded from CR3 too, as
+ * a MOV CR3 would; returns false if an entry there has a reserved bit set.
+ */
+export function flushTlb(): bool {
   flush(false);
+  const pae = (load<u32>(OFF_CR4) & CR4_PAE) != 0 && (load<u32>(OFF_CR0) & CR0_PG) != 0;
+  return !pae || loadPdptes(load<u32>(OFF_CR3));
 }
 
 /** Marks physical pages [start, end) as device memory: accesses go to mmioRead/mmioWrite. */

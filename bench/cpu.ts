@@ -105,7 +105,9 @@ function main(): void {
   console.log('kernel                   glassbox MIPS   native MIPS   native/glassbox   glassbox MB/s   native MB/s');
   for (const k of KERNELS) {
     runGlassbox(core, bin, { ...k, iterations: Math.max(1, Math.floor(k.iterations / 20)) }); // warm up the JIT
-    const g = runGlassbox(core, bin, k);
+    // Best of three on both sides, so a busy machine skews the ratio less.
+    const runs = [runGlassbox(core, bin, k), runGlassbox(core, bin, k), runGlassbox(core, bin, k)];
+    const g = runs.reduce((best, r) => (r.seconds < best.seconds ? r : best));
     const nativeSeconds = Math.min(runNative(k), runNative(k), runNative(k));
     const gm = g.instructions / g.seconds / 1e6;
     const nm = g.instructions / nativeSeconds / 1e6;

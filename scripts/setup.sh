@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 # nasm: benchmark kernels. binutils: objdump, the disassembler's oracle.
 # qemu-system-x86: the guest image is validated in qemu-system-i386.
 # cpio, xz-utils: unpacking and packing guest images.
-packages=(gcc-multilib nasm binutils qemu-system-x86 cpio xz-utils)
+# strace: the oracle for the inspector's system-call counter.
+# chromium: the browser page's test (test/web/page.test.ts) drives it headless.
+packages=(gcc-multilib nasm binutils qemu-system-x86 cpio xz-utils strace chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -118,8 +118,8 @@ describe('identification and time', () => {
     expect(Buffer.from(c.ram.subarray(0x100, 0x10c)).toString('latin1')).toBe('GenuineIntel');
     expect((c.reg(0) >> 8) & 0xf).toBe(6);
     const edx = c.reg(2);
-    for (const bit of [0, 4, 8, 15]) expect((edx >>> bit) & 1).toBe(1); // FPU, TSC, CMPXCHG8B, CMOV: all implemented
-    for (const bit of [6, 23, 24, 25, 26]) expect((edx >>> bit) & 1).toBe(0); // no PAE, MMX, FXSR, SSE, SSE2
+    for (const bit of [0, 4, 6, 8, 15]) expect((edx >>> bit) & 1).toBe(1); // FPU, TSC, PAE, CMPXCHG8B, CMOV: all implemented
+    for (const bit of [23, 24, 25, 26]) expect((edx >>> bit) & 1).toBe(0); // no MMX, FXSR, SSE, SSE2
   });
 
   it('RDTSC counts retired instructions, so it is the same on every run', () => {
@@ -165,6 +165,19 @@ describe('ring 0', () => {
     expect(reads).toBe(4);
   });
 
+
+  it('has the P6 microcode signature MSR that Linux clears and reads back around CPUID', () => {
+    const c = createCore(MiB);
+    flat(c);
+    // mov ecx, 0x8b; xor eax, eax; xor edx, edx; wrmsr; mov eax, 1; cpuid; mov ecx, 0x8b; rdmsr; hlt
+    c.ram.set([0xb9, 0x8b, 0, 0, 0, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x30, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2,
+      0xb9, 0x8b, 0, 0, 0, 0x0f, 0x32, 0xf4], 0x1000);
+    c.eip = 0x1000;
+    c.setReg(2, 0xdead);
+    c.exceptionExitMask = 1 << 13;
+    expect(c.run(100)).toBe(ExitReason.Halt); // neither access raises #GP
+    expect(c.reg(2)).toBe(0); // revision 0 in EDX: no microcode update was loaded
+  });
 
   it('reads a control register with any ModRM mod as a register form: no displacement follows', () => {
     const c = createCore(MiB);

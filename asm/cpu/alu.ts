@@ -14,7 +14,7 @@ export const ALU_XOR: u32 = 6;
 export const ALU_CMP: u32 = 7;
 
 /** Computes `a op b` at size sz and records the flags. CMP returns the difference like SUB; the caller discards it. */
-export function alu(op: u32, a: u32, b: u32, sz: u32): u32 {
+@inline export function alu(op: u32, a: u32, b: u32, sz: u32): u32 {
   const m = sizeMask(sz);
   a &= m;
   b &= m;
@@ -56,14 +56,14 @@ export function alu(op: u32, a: u32, b: u32, sz: u32): u32 {
 }
 
 // INC and DEC leave CF alone.
-export function inc(v: u32, sz: u32): u32 {
+@inline export function inc(v: u32, sz: u32): u32 {
   const m = sizeMask(sz);
   const r = (v + 1) & m;
   setLazy(K_ADD, sz, v & m, 1, r, ARITH_FLAGS & ~CF);
   return r;
 }
 
-export function dec(v: u32, sz: u32): u32 {
+@inline export function dec(v: u32, sz: u32): u32 {
   const m = sizeMask(sz);
   const r = (v - 1) & m;
   setLazy(K_SUB, sz, v & m, 1, r, ARITH_FLAGS & ~CF);

@@ -10,6 +10,11 @@ let slice: u32 = 0;
   slice++;
 }
 
+/** Instructions retired in the current run() slice. */
+@inline export function sliceCount(): u32 {
+  return slice;
+}
+
 export function retired(): u64 {
   return load<u64>(OFF_INSTR_COUNT) + <u64>slice;
 }

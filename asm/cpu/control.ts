@@ -10,10 +10,12 @@ import {
   setSegmentCache, refreshFast, isCodeType,
 } from './segments';
 import { setUserMode } from './memory';
+import { noteCplChange } from './counters';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 
 /** Sets the privilege level (CPL) and everything derived from it. */
 export function setCpl(c: u32): void {
+  noteCplChange(load<u32>(OFF_CPL), c);
   store<u32>(OFF_CPL, c);
   setUserMode(c == 3);
 }

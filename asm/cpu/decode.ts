@@ -6,7 +6,7 @@ import {
   reg8, setReg8, EBP, ESP,
 } from './state';
 import { faulted, gp, ud } from './fault';
-import { fetchEntry, readLin, writeLin, prepareWrite, tlbGeneration, T_MMIO } from './memory';
+import { fetchEntry, readLin, writeLin, prepareWrite, T_MMIO } from './memory';
 import { linRead, linWrite, codeIs32 } from './segments';
 
 // --- per-instruction decode state
@@ -31,13 +31,18 @@ export let eaBaseIsEsp: bool = false; // POP Ev adjusts an ESP-based address
 let fetchLo: u32 = 0;
 let fetchSpan: u32 = 0;
 let fetchBias: u32 = 0;
-let fetchGen: u32 = 0xffffffff;
 // Set while an instruction has so many prefixes that it could pass the
 // 15-byte limit: fetches then take the checked path.
 let strictLength: bool = false;
 
+// Set when the next instruction cannot reuse the last one's decode defaults:
+// it had prefixes, or CS (and with it the default sizes) changed.
+let decodeReset: bool = true;
+
+/** CS, its mapping or the paging mode changed: drop the cached code page and re-derive the default sizes. */
 export function invalidateFetch(): void {
   fetchSpan = 0;
+  decodeReset = true;
 }
 
 function refillFetch(): bool {
@@ -53,7 +58,6 @@ function refillFetch(): bool {
   const lin = segBase(SEG_CS) + ip;
   const e = fetchEntry(lin);
   if (faulted) return false;
-  fetchGen = tlbGeneration;
   if (e & T_MMIO) {
     fetchSpan = 0;
     return true;
@@ -141,27 +145,25 @@ export function setEaOff(v: u32): void {
   eaOff = adSize32 ? v : v & 0xffff;
 }
 
-// True when the last instruction had prefixes, so their state must be cleared.
-let prefixesSeen: bool = false;
-
 /** Starts decoding an instruction at EIP. */
-export function beginInstruction(eip: u32): void {
+@inline export function beginInstruction(eip: u32): void {
   instrStart = eip;
   ip = eip;
+  if (decodeReset) resetDecode();
+}
+
+function resetDecode(): void {
+  decodeReset = false;
   const is32 = codeIs32();
   opSize32 = is32;
   adSize32 = is32;
-  if (prefixesSeen) {
-    prefixesSeen = false;
-    segOverride = -1;
-    repPrefix = 0;
-    lockPrefix = false;
-    if (strictLength) {
-      strictLength = false;
-      fetchSpan = 0;
-    }
+  segOverride = -1;
+  repPrefix = 0;
+  lockPrefix = false;
+  if (strictLength) {
+    strictLength = false;
+    fetchSpan = 0;
   }
-  if (fetchGen != tlbGeneration) fetchSpan = 0;
 }
 
 /** After the third prefix byte, the 15-byte limit may matter: fetch bytes one by one with the check. */
@@ -174,12 +176,24 @@ export function setIp(v: u32): void {
   ip = v;
 }
 
+// The prefix bytes: 26 2E 36 3E (segment), 64 65 (segment) 66 67 (sizes), F0 F2 F3.
+// Most instructions have none; three masked compares beat a chain of eleven.
+@inline function isPrefix(b: u32): bool {
+  return (b & 0xe7) == 0x26 || (b & 0xfc) == 0x64 || ((b & 0xfc) == 0xf0 && b != 0xf1);
+}
+
 /** Reads the prefixes of an instruction and returns its first opcode byte (0 after a fault). */
-export function fetchOpcode(): u32 {
+@inline export function fetchOpcode(): u32 {
+  const b = fetch8();
+  if (faulted) return 0;
+  if (!isPrefix(b)) return b;
+  return fetchPrefixed(b);
+}
+
+function fetchPrefixed(first: u32): u32 {
+  let b = first;
   let n: u32 = 0;
   while (true) {
-    const b = fetch8();
-    if (faulted) return 0;
     switch (b) {
       case 0x26: segOverride = SEG_ES; break;
       case 0x2e: segOverride = SEG_CS; break;
@@ -194,15 +208,17 @@ export function fetchOpcode(): u32 {
       case 0xf3: repPrefix = b; break;
       default: return b;
     }
-    prefixesSeen = true;
+    decodeReset = true;
     n++;
     if (n == 3) enterStrictLength();
+    b = fetch8();
+    if (faulted) return 0;
   }
 }
 
 // ---------------------------------------------------------------- ModRM
 
-export function decodeModrm(): void {
+@inline export function decodeModrm(): void {
   decodeModrmByte(fetch8());
 }
 
@@ -218,11 +234,14 @@ export function decodeMemoryModrm(): bool {
 }
 
 /** Decodes the operand of a ModRM byte the caller has already fetched. */
-export function decodeModrmByte(m: u32): void {
+@inline export function decodeModrmByte(m: u32): void {
   mrMod = m >> 6;
   mrReg = (m >> 3) & 7;
   mrRm = m & 7;
-  if (mrMod == 3) return;
+  if (mrMod != 3) decodeAddress();
+}
+
+function decodeAddress(): void {
   if (adSize32) ea32();
   else ea16();
   if (segOverride >= 0) eaSeg = segOverride;
@@ -330,8 +349,16 @@ export function writeMem(seg: i32, off: u32, sz: u32, v: u32): void {
 let rmwHost: u32 = 0;
 let rmwLin: u32 = 0;
 
-export function rmwRead(sz: u32): u32 {
-  if (mrMod == 3) return readReg(sz, mrRm);
+@inline export function rmwRead(sz: u32): u32 {
+  return mrMod == 3 ? readReg(sz, mrRm) : rmwReadMem(sz);
+}
+
+@inline export function rmwWrite(sz: u32, v: u32): void {
+  if (mrMod == 3) writeReg(sz, mrRm, v);
+  else rmwWriteMem(sz, v);
+}
+
+function rmwReadMem(sz: u32): u32 {
   const lin = linWrite(eaSeg, eaOff, 1 << sz);
   if (faulted) return 0;
   const h = prepareWrite(lin, sz);
@@ -342,11 +369,7 @@ export function rmwRead(sz: u32): u32 {
   return readLin(lin, sz);
 }
 
-export function rmwWrite(sz: u32, v: u32): void {
-  if (mrMod == 3) {
-    writeReg(sz, mrRm, v);
-    return;
-  }
+function rmwWriteMem(sz: u32, v: u32): void {
   const h = rmwHost;
   if (h != 0) {
     if (sz == 2) store<u32>(h, v);
@@ -357,7 +380,6 @@ export function rmwWrite(sz: u32, v: u32): void {
   }
 }
 
-/** Operand size of a "v" operand as a size index. */
 @inline export function vSize(): u32 {
   return opSize32 ? 2 : 1;
 }

@@ -24,7 +24,7 @@ import { jumpRelative, jumpNear, callNear, retNear, farTransfer, retFar } from '
 import { softwareGateAllowed, iret, loadFlags } from './interrupts';
 import { loadDataSegment, protectedMode, stackIs32 } from './segments';
 import { ioIn, ioOut } from './io';
-import { hlt, setInterruptFlag, setShadow } from './system';
+import { hlt, setInterruptFlag, setStackShadow } from './system';
 import { execute0f } from './execute0f';
 import { skipRest } from './skip';
 import { fpuEscape, fwait } from './fpu/escape';
@@ -235,7 +235,6 @@ export function loadFarPointer(s: i32): void {
   if (faulted) return;
   loadDataSegment(s, sel);
   if (faulted) return;
-  if (s == SEG_SS) setShadow();
   writeG(sz, off);
 }
 
@@ -256,7 +255,7 @@ export function popSegment(s: i32): void {
   loadDataSegment(s, v);
   if (faulted) return;
   popCommit(1 << sz);
-  if (s == SEG_SS) setShadow();
+  if (s == SEG_SS) setStackShadow();
 }
 
 function pusha(): void {
@@ -391,7 +390,7 @@ function vm86IoplTrap(): bool {
   return false;
 }
 
-export function execute(): void {
+@inline export function execute(): void {
   const op = fetchOpcode();
   if (faulted) return;
   if (lockPrefix && !lockAllowed(op)) {
@@ -552,7 +551,7 @@ export function execute(): void {
       const v = readE(1);
       if (faulted) return;
       loadDataSegment(<i32>mrReg, v);
-      if (!faulted && mrReg == 2) setShadow();
+      if (!faulted && mrReg == 2) setStackShadow();
       return;
     }
     case 0x8f: {

@@ -148,14 +148,16 @@ export function setFlags(v: u32): void {
   return (lazyMask & AF) ? lazyAF() != 0 : (storedFlags() & AF) != 0;
 }
 
-/**
- * Evaluates condition code cc (0-15, the low nibble of Jcc/SETcc/CMOVcc).
- * After a CMP/SUB (the common case before a branch) the answer comes straight
- * from the operands without building any flag.
- */
-export function condition(cc: u32): bool {
+/** Evaluates condition code cc (0-15, the low nibble of Jcc/SETcc/CMOVcc). */
+@inline export function condition(cc: u32): bool {
   // JZ/JNZ after anything that left ZF lazy (INC/DEC, logic, shifts): no other flag is needed.
   if ((cc >> 1) == 2 && (lazyMask & ZF) != 0) return (lfRes == 0) != ((cc & 1) != 0);
+  return lazyCondition(cc);
+}
+
+// After a CMP/SUB (the common case before a branch) the answer comes straight
+// from the operands without building any flag.
+function lazyCondition(cc: u32): bool {
   if (lazyMask == ARITH_FLAGS && lfKind == K_SUB) {
     const m = sizeMask(lfSize);
     const a = lfA & m;

@@ -20,6 +20,7 @@ import {
   setCodeSegment, setRealCodeSegment, loadStackForPrivilege, invalidateOuterSegments,
 } from './control';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
+import { noteDelivery } from './counters';
 
 @inline function realMode(): bool {
   return (load<u32>(OFF_CR0) & CR0_PE) == 0;
@@ -232,6 +233,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
 export function deliver(vector: u32, hasCode: bool, code: u32, software: bool, retEip: u32, fault: bool): void {
   if (realMode()) deliverReal(vector, retEip);
   else deliverProtected(vector, hasCode, code, software, retEip, fault);
+  if (!faulted) noteDelivery(vector, software, code, retEip);
 }
 
 /**

@@ -17,10 +17,11 @@ import {
   TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
-  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, add64,
+  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64,
 } from './state';
 import { mmioRead, mmioWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
+import { invalidateFetch } from './decode';
 
 export const T_VALID: u32 = 1; // readable by the supervisor
 export const T_USER: u32 = 2; // readable at CPL 3
@@ -39,9 +40,6 @@ export let userMode: bool = false;
 let tlbListLen: u32 = 0;
 let tlbListOverflow: bool = false;
 
-// Bumped whenever cached translations may have changed, so the instruction
-// fetcher knows to drop its cached code page.
-export let tlbGeneration: u32 = 0;
 
 export function setUserMode(user: bool): void {
   userMode = user;
@@ -49,7 +47,7 @@ export function setUserMode(user: bool): void {
   readNeed = user ? T_VALID | T_USER : T_VALID;
   writeMask = user ? T_WUSER | T_MMIO : T_WSUP | T_MMIO;
   writeNeed = user ? T_WUSER : T_WSUP;
-  tlbGeneration++;
+  invalidateFetch(); // the fetcher's cached code page may be stale
 }
 
 // ---------------------------------------------------------------- physical
@@ -104,7 +102,7 @@ export function physWrite(phys: u32, sz: u32, v: u32): void {
 
 export function flushTlb(keepGlobal: bool): void {
   add64(OFF_CNT_TLB_FLUSH, 1);
-  tlbGeneration++;
+  invalidateFetch(); // the fetcher's cached code page may be stale
   if (tlbListOverflow) {
     memory.fill(TLB_BASE, 0, 0x400000);
     tlbListLen = 0;
@@ -127,7 +125,7 @@ export function flushTlb(keepGlobal: bool): void {
 
 export function invalidatePage(lin: u32): void {
   store<u32>(TLB_BASE + ((lin >>> 12) << 2), 0);
-  tlbGeneration++;
+  invalidateFetch(); // the fetcher's cached code page may be stale
 }
 
 function remember(idx: u32, e: u32): void {
@@ -162,54 +160,122 @@ function pageFault(lin: u32, code: u32): u32 {
 function walk(lin: u32, write: bool, user: bool): u32 {
   add64(OFF_CNT_TLB_MISS, 1);
   const c0 = load<u32>(OFF_CR0);
-  const a20 = load<u32>(OFF_A20_MASK);
-  let phys: u32;
-  let flags: u32;
   if ((c0 & CR0_PG) == 0) {
-    phys = lin & 0xfffff000 & a20;
-    flags = T_VALID | T_USER | T_WSUP | T_WUSER;
-  } else {
-    const cr4 = load<u32>(OFF_CR4);
-    const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
-    const pdeAddr = (load<u32>(OFF_CR3) & 0xfffff000) | ((lin >>> 20) & 0xffc);
-    const pde = physRead(pdeAddr, 2);
-    if ((pde & 1) == 0) return pageFault(lin, code);
-    let u: bool;
-    let w: bool;
-    let entry: u32;
-    let entryAddr: u32;
-    if ((pde & 0x80) != 0 && (cr4 & CR4_PSE) != 0) {
-      u = (pde & 4) != 0;
-      w = (pde & 2) != 0;
-      entry = pde;
-      entryAddr = pdeAddr;
-      phys = (pde & 0xffc00000) | (lin & 0x3ff000);
-    } else {
-      if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
-      const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
-      const pte = physRead(pteAddr, 2);
-      if ((pte & 1) == 0) return pageFault(lin, code);
-      u = (pde & pte & 4) != 0;
-      w = (pde & pte & 2) != 0;
-      entry = pte;
-      entryAddr = pteAddr;
-      phys = pte & 0xfffff000;
-    }
-    if (!allowed(u, w, write, user)) return pageFault(lin, code | 1);
-    const updated = entry | 0x20 | (write ? 0x40 : 0);
-    if (updated != entry) physWrite(entryAddr, 2, updated);
-    flags = T_VALID;
-    if (u) flags |= T_USER;
-    if (updated & 0x40) {
-      if (w || (c0 & CR0_WP) == 0) flags |= T_WSUP;
-      if (w && u) flags |= T_WUSER;
-    }
-    if ((entry & 0x100) != 0 && (cr4 & CR4_PGE) != 0) flags |= T_GLOBAL;
-    phys &= a20;
+    const phys = lin & 0xfffff000 & load<u32>(OFF_A20_MASK);
+    return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER);
   }
-  const e = isRamPage(phys) ? (RAM_BASE + phys) | flags : phys | flags | T_MMIO;
+  const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
+  return (load<u32>(OFF_CR4) & CR4_PAE) != 0 ? walkPae(lin, write, user, code) : walk32(lin, write, user, code);
+}
+
+/** Two-level 32-bit paging: 4 KiB pages, and 4 MiB pages with CR4.PSE. */
+function walk32(lin: u32, write: bool, user: bool, code: u32): u32 {
+  const pdeAddr = (load<u32>(OFF_CR3) & 0xfffff000) | ((lin >>> 20) & 0xffc);
+  const pde = physRead(pdeAddr, 2);
+  if ((pde & 1) == 0) return pageFault(lin, code);
+  if ((pde & 0x80) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
+    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0);
+  }
+  if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
+  const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
+  const pte = physRead(pteAddr, 2);
+  if ((pte & 1) == 0) return pageFault(lin, code);
+  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0);
+}
+
+// PAE entries are 64 bits; this CPU has 36 physical address bits and no NX,
+// so bits 63:36 of every entry are reserved (bits 4-31 of the high half).
+const PAE_HIGH_RESERVED: u32 = 0xfffffff0;
+const RSVD: u32 = 8; // #PF error code: a reserved bit was set
+
+// The upper half of the last 64-bit entry readEntry64 read.
+let entryHigh: u32 = 0;
+
+/** Reads a 64-bit paging entry; one in a table above 4 GiB reads as all ones (nothing is there). */
+function readEntry64(addr: u32, addrHigh: u32): u32 {
+  if (addrHigh != 0) {
+    entryHigh = 0xffffffff;
+    return 0xffffffff;
+  }
+  entryHigh = physRead(addr + 4, 2);
+  return physRead(addr, 2);
+}
+
+/** PAE paging: the PDPTE registers, then 64-bit directory and table entries; 2 MiB pages when PS is set. */
+function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
+  const pdpte = load<u64>(OFF_PDPTE + ((lin >>> 30) << 3));
+  if ((pdpte & 1) == 0) return pageFault(lin, code);
+  const pdeAddr = (<u32>pdpte & 0xfffff000) + (((lin >>> 21) & 0x1ff) << 3);
+  const pde = readEntry64(pdeAddr, <u32>(pdpte >>> 32));
+  const pdeHigh = entryHigh;
+  if ((pde & 1) == 0) return pageFault(lin, code);
+  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
+  if ((pde & 0x80) != 0) {
+    if ((pde & 0x1fe000) != 0) return pageFault(lin, code | 1 | RSVD);
+    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh);
+  }
+  if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
+  const pteAddr = (pde & 0xfffff000) + (((lin >>> 12) & 0x1ff) << 3);
+  const pte = readEntry64(pteAddr, pdeHigh);
+  const pteHigh = entryHigh;
+  if ((pte & 1) == 0) return pageFault(lin, code);
+  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
+  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh);
+}
+
+/**
+ * The last level of a walk: the permission check (U/S and R/W of every level
+ * combined in `perms`), the accessed and dirty bits, and the TLB entry.
+ * `physHigh` is non-zero when the page lies above 4 GiB.
+ */
+function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32): u32 {
+  const u = (perms & 4) != 0;
+  const w = (perms & 2) != 0;
+  if (!allowed(u, w, write, user)) return pageFault(lin, code | 1);
+  const updated = entry | 0x20 | (write ? 0x40 : 0);
+  if (updated != entry) physWrite(entryAddr, 2, updated);
+  let flags = T_VALID;
+  if (u) flags |= T_USER;
+  if (updated & 0x40) {
+    if (w || (load<u32>(OFF_CR0) & CR0_WP) == 0) flags |= T_WSUP;
+    if (w && u) flags |= T_WUSER;
+  }
+  if ((entry & 0x100) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
+  return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags);
+}
+
+// Where a page above 4 GiB goes: no RAM or device is there, so it reads as
+// all ones and ignores writes, like the top page of the 32-bit space, which
+// nothing claims.
+const NOWHERE_PAGE: u32 = 0xfffff000;
+
+function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
+  let e: u32;
+  if (physHigh != 0) e = NOWHERE_PAGE | flags | T_MMIO;
+  else e = isRamPage(phys) ? (RAM_BASE + phys) | flags : phys | flags | T_MMIO;
   remember(lin >>> 12, e);
   return e;
+}
+
+/**
+ * Loads the four PDPTE registers from the table CR3 points at, as MOV CR3,
+ * and enabling paging or PAE, do in PAE mode. Returns false when an entry has
+ * a reserved bit set: the instruction then raises #GP(0) and changes nothing.
+ */
+export function loadPdptes(cr3: u32): bool {
+  const base = cr3 & 0xffffffe0;
+  for (let i: u32 = 0; i < 4; i++) {
+    const low = physRead(base + (i << 3), 2);
+    const high = physRead(base + (i << 3) + 4, 2);
+    // Present entries: bits 1-2 and 5-8 and 63:36 are reserved.
+    if ((low & 1) != 0 && ((low & 0x1e6) != 0 || (high & PAE_HIGH_RESERVED) != 0)) return false;
+  }
+  for (let i: u32 = 0; i < 4; i++) {
+    const low = physRead(base + (i << 3), 2);
+    const high = physRead(base + (i << 3) + 4, 2);
+    store<u64>(OFF_PDPTE + (i << 3), (<u64>high << 32) | <u64>low);
+  }
+  return true;
 }
 
 /** The TLB entry for an access, walking on a miss. 0 after a #PF. */

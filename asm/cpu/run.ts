@@ -6,22 +6,24 @@ import {
   OFF_EFLAGS, OFF_HALTED, OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_EXIT_REASON, OFF_EXC_VECTOR,
   OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
   OFF_DR, OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
-  EXIT_HOST_REQUEST, reg32, setReg32, eip, setEip, add64,
+  EXIT_HOST_REQUEST, EXIT_BREAKPOINT, reg32, setReg32, eip, setEip, add64,
 } from './state';
 import {
   faulted, faultVector, faultCode, faultHasCode, faultIsTrap, faultIsSoftware, clearFault,
   DF_VECTOR, PF_VECTOR, DB, NMI_VECTOR,
 } from './fault';
-import { beginInstruction, ip, instrStart, invalidateFetch } from './decode';
+import { beginInstruction, ip, instrStart, invalidateFetch, setIp } from './decode';
 import { execute } from './execute';
 import { deliver } from './interrupts';
 import { materializeFlags } from './flags';
 import { setUserMode } from './memory';
 import { refreshAllFast } from './segments';
-import { inShadow } from './system';
-import { tick, commitSlice } from './clock';
+import { inShadow, inDebugShadow } from './system';
+import { tick, commitSlice, sliceCount } from './clock';
 import { attention, raiseAttention, clearAttention } from './signals';
 import { acknowledgeInterrupt } from './host';
+import { noteInterrupt } from './counters';
+import { breakpointArmed, atBreakpoint } from './breakpoint';
 
 let stopRequested: bool = false;
 // TF was set when the current instruction started: a #DB trap follows it.
@@ -104,7 +106,7 @@ function handleFault(espBefore: u32): u32 {
     store<u32>(OFF_EXC_VECTOR, vector);
     store<u32>(OFF_EXC_CODE, faultCode);
     store<u32>(OFF_EXC_HAS_CODE, faultHasCode ? 1 : 0);
-    setEip(retEip);
+    setIp(retEip);
     clearFault();
     return EXIT_EXCEPTION;
   }
@@ -113,7 +115,6 @@ function handleFault(espBefore: u32): u32 {
   const software = faultIsSoftware;
   clearFault();
   if (!deliverEvent(vector, hasCode, code, software, retEip, !trap)) return EXIT_TRIPLE_FAULT;
-  setEip(ip);
   return EXIT_BUDGET;
 }
 
@@ -122,15 +123,18 @@ function serviceInterrupts(): bool {
   if (load<u32>(OFF_NMI_PENDING) != 0) {
     store<u32>(OFF_NMI_PENDING, 0);
     store<u32>(OFF_HALTED, 0);
-    beginInstruction(eip());
-    return deliverEvent(NMI_VECTOR, false, 0, false, eip(), false);
+    const at = ip;
+    beginInstruction(at);
+    return deliverEvent(NMI_VECTOR, false, 0, false, at, false);
   }
   if ((load<u32>(OFF_EFLAGS) & IF) == 0 || inShadow()) return false;
   const vector = acknowledgeInterrupt();
   if (vector < 0) return false; // the controller withdrew the request
+  noteInterrupt(<u32>vector);
   store<u32>(OFF_HALTED, 0);
-  beginInstruction(eip());
-  return deliverEvent(<u32>vector, false, 0, false, eip(), false);
+  const at = ip;
+  beginInstruction(at);
+  return deliverEvent(<u32>vector, false, 0, false, at, false);
 }
 
 /** Re-derives cached state from the state block, which the host may have changed. */
@@ -139,6 +143,7 @@ function enterRun(): void {
   setUserMode(load<u32>(OFF_CPL) == 3);
   refreshAllFast();
   invalidateFetch();
+  setIp(eip());
   stopRequested = false;
   raiseAttention();
 }
@@ -159,7 +164,6 @@ function attend(): u32 {
       return EXIT_TRIPLE_FAULT;
     }
     if (delivered) {
-      setEip(ip);
       raiseAttention(); // more may be waiting behind it
     } else if ((load<u32>(OFF_EFLAGS) & IF) != 0 || load<u32>(OFF_NMI_PENDING) != 0) {
       raiseAttention(); // held off by a shadow: look again at the next boundary
@@ -173,54 +177,70 @@ function attend(): u32 {
     stopRequested = false;
     return EXIT_HOST_REQUEST;
   }
+  if (breakpointArmed()) {
+    raiseAttention();
+    if (atBreakpoint()) return EXIT_BREAKPOINT;
+  }
   const flags = load<u32>(OFF_EFLAGS);
   stepping = (flags & TF) != 0;
   resumeFlag = (flags & RF) != 0;
-  if (stepping) raiseAttention();
   return CONTINUE;
 }
 
+/**
+ * After an instruction run with the rarely needed extras: clears RF once it
+ * completed, and raises the single-step trap (TF). Leaves attention raised so
+ * the next boundary looks at EFLAGS again.
+ */
+function finishCarefully(esp: u32, singleStep: bool): u32 {
+  raiseAttention();
+  if (resumeFlag && (!faulted || faultIsTrap)) {
+    // The instruction completed (a trap completes it too): RF goes.
+    resumeFlag = false;
+    store<u32>(OFF_EFLAGS, load<u32>(OFF_EFLAGS) & ~RF);
+  }
+  if (faulted) return handleFault(esp);
+  if (singleStep && !inDebugShadow()) {
+    // Single-step trap after the instruction, with DR6.BS.
+    store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
+    if (!deliverEvent(DB, false, 0, false, ip, false)) return EXIT_TRIPLE_FAULT;
+  }
+  return EXIT_BUDGET;
+}
+
+/**
+ * Executes up to `budget` instructions. During a run EIP lives in the
+ * decoder's `ip` (the next instruction's offset at every boundary); the state
+ * block gets it back when run() returns. execute() is inlined into this one
+ * loop: a call per instruction costs more than the instruction itself.
+ */
 export function run(budget: u32): u32 {
   enterRun();
   let reason = EXIT_BUDGET;
-  let done: u32 = 0;
-  while (done < budget) {
+  while (sliceCount() < budget) {
+    let careful = false;
+    let singleStep = false;
     if (attention) {
-      const r = attend();
-      if (r != CONTINUE) {
-        reason = r;
-        break;
-      }
+      reason = attend();
+      if (reason != CONTINUE) break;
+      reason = EXIT_BUDGET;
+      careful = stepping || resumeFlag;
+      singleStep = stepping;
+      stepping = false;
     }
-    const start = eip();
     const esp = reg32(ESP);
-    const singleStep = stepping;
-    stepping = false;
-    beginInstruction(start);
+    beginInstruction(ip);
     execute();
     tick();
-    done++;
-    if (resumeFlag && (!faulted || faultIsTrap)) {
-      // The instruction completed (a trap completes it too): RF goes.
-      resumeFlag = false;
-      store<u32>(OFF_EFLAGS, load<u32>(OFF_EFLAGS) & ~RF);
-    }
-    if (faulted) {
+    if (careful) {
+      reason = finishCarefully(esp, singleStep);
+      if (reason != EXIT_BUDGET) break;
+    } else if (faulted) {
       reason = handleFault(esp);
       if (reason != EXIT_BUDGET) break;
-      continue;
-    }
-    setEip(ip);
-    if (singleStep) {
-      // Single-step trap after the instruction, with DR6.BS.
-      store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
-      if (!deliverEvent(DB, false, 0, false, ip, false)) {
-        reason = EXIT_TRIPLE_FAULT;
-        break;
-      }
-      setEip(ip);
     }
   }
+  setEip(ip);
   commitSlice();
   materializeFlags();
   store<u32>(OFF_EXIT_REASON, reason);

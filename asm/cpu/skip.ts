@@ -47,7 +47,10 @@ export function skipRest(op: u32): void {
     const noModrm = (op2 >= 0x05 && op2 <= 0x09) || op2 == 0x0b || (op2 >= 0x30 && op2 <= 0x37) ||
       op2 == 0x77 || (op2 >= 0x80 && op2 <= 0x8f) || op2 == 0xa0 || op2 == 0xa1 || op2 == 0xa2 ||
       op2 == 0xa8 || op2 == 0xa9 || op2 == 0xaa || (op2 >= 0xc8 && op2 <= 0xcf);
-    if (!noModrm) decodeModrm();
+    // MOV to and from CRn/DRn (0F 20-23) read their ModRM as a register
+    // whatever the mod bits say: no displacement follows.
+    if (op2 >= 0x20 && op2 <= 0x23) fetch8();
+    else if (!noModrm) decodeModrm();
     if (faulted) return;
     if (op2 >= 0x80 && op2 <= 0x8f) skipBytes(vSize() == 2 ? 4 : 2);
     else if ((op2 >= 0x70 && op2 <= 0x73) || op2 == 0xa4 || op2 == 0xac || op2 == 0xba || op2 == 0xc2 || (op2 >= 0xc4 && op2 <= 0xc6)) skipBytes(1);

@@ -69,6 +69,9 @@ export const OFF_SYSENTER_ESP: u32 = STATE_BASE + 0x144; // MSR 0x175
 export const OFF_SYSENTER_EIP: u32 = STATE_BASE + 0x148; // MSR 0x176
 export const OFF_IRQ_PENDING: u32 = STATE_BASE + 0x150; // host sets non-zero while the INTR line is raised
 export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
+// The four PAE page-directory-pointer registers (u64 each), loaded from the
+// table at CR3 by MOV CR3 and by turning on paging or PAE.
+export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;
 
 // x87 FPU (see asm/cpu/fpu/README.md). Registers are held as f64, indexed by
 // physical register number; TOP lives in the status word as the guest sees it.
@@ -96,6 +99,7 @@ export const EXIT_HLT: u32 = 1;
 export const EXIT_EXCEPTION: u32 = 2;
 export const EXIT_TRIPLE_FAULT: u32 = 3;
 export const EXIT_HOST_REQUEST: u32 = 4;
+export const EXIT_BREAKPOINT: u32 = 5;
 
 // EFLAGS bits.
 export const CF: u32 = 1 << 0;
@@ -132,6 +136,7 @@ export const CR0_PG: u32 = 1 << 31;
 export const CR4_TSD: u32 = 1 << 2;
 export const CR4_DE: u32 = 1 << 3;
 export const CR4_PSE: u32 = 1 << 4;
+export const CR4_PAE: u32 = 1 << 5;
 export const CR4_PGE: u32 = 1 << 7;
 export const CR4_PCE: u32 = 1 << 8;
 

@@ -51,9 +51,11 @@ function once(op: u32, sz: u32, d: u32): bool {
       return true;
     }
     case CMPS: {
-      const a = readMem(dataSeg(), index(ESI), sz);
-      if (faulted) return false;
+      // The CPU reads ES:EDI before DS:ESI: when both would fault, the
+      // EDI operand's fault is the one reported (measured on the host).
       const b = readMem(SEG_ES, index(EDI), sz);
+      if (faulted) return false;
+      const a = readMem(dataSeg(), index(ESI), sz);
       if (faulted) return false;
       alu(ALU_CMP, a, b, sz);
       setIndex(ESI, index(ESI) + d);

@@ -7,11 +7,11 @@ import {
   OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, OFF_TSC_OFFSET, OFF_HALTED,
   OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
   SEG_SS, EAX, ECX, EDX, EBX, ESP,
-  CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PGE, CR4_PCE,
+  CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE,
   IF, VM, RF, ZF, reg32, setReg32, cpl,
 } from './state';
 import { faulted, gp, ud, raise, GP, NP } from './fault';
-import { flushTlb, invalidatePage, writeAs } from './memory';
+import { flushTlb, invalidatePage, writeAs, loadPdptes } from './memory';
 import {
   protectedMode, readDescriptor, descHigh, descLow, descBase, descLimit, descAttr,
   setSegmentCache, refreshAllFast, isCodeType,
@@ -21,14 +21,25 @@ import { setCodeSegment } from './control';
 import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
+import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 
-// CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, CX8, SEP, PGE, CMOV. Nothing is
+// CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. Nothing is
 // claimed that the core lacks (no FXSR, MMX or SSE).
-const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
-// Family 6, model 1, stepping 9: a Pentium Pro class part whose SYSENTER Linux trusts.
+const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
+// Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
+// so, but Linux believes the SEP bit only from signature 0x633 on (early
+// Pentium Pros claimed it without having it), so the guest makes its system
+// calls with INT 0x80.
 const SIGNATURE: u32 = 0x619;
 
 export let featuresEdx: u32 = FEATURES_EDX;
+
+@inline function paeOn(): bool {
+  return (load<u32>(OFF_CR4) & CR4_PAE) != 0;
+}
+@inline function pagingOn(): bool {
+  return (load<u32>(OFF_CR0) & CR0_PG) != 0;
+}
 
 // Interrupt shadow: STI (when IF was clear) and loads of SS hold off
 // interrupts until one more instruction has run. Kept as the retired count at
@@ -39,6 +50,16 @@ export function setShadow(): void {
 }
 export function inShadow(): bool {
   return retired() < shadowEnd;
+}
+// MOV SS and POP SS (not STI, not LSS) also hold off debug exceptions,
+// the single-step trap included, for the instruction that follows.
+let debugShadowEnd: u64 = 0;
+export function setStackShadow(): void {
+  setShadow();
+  debugShadowEnd = shadowEnd;
+}
+export function inDebugShadow(): bool {
+  return retired() < debugShadowEnd;
 }
 
 /** Privileged instructions need CPL 0 (and are #GP in virtual-8086 mode). */
@@ -90,6 +111,7 @@ export function rdmsr(): void {
   let v: u64 = 0;
   switch (msr) {
     case 0x10: v = tsc(); break;
+    case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
     case 0x175: v = load<u32>(OFF_SYSENTER_ESP); break;
     case 0x176: v = load<u32>(OFF_SYSENTER_EIP); break;
@@ -109,6 +131,7 @@ export function wrmsr(): void {
       store<u64>(OFF_TSC_OFFSET, want - retired());
       break;
     }
+    case 0x8b: break; // software clears the signature before CPUID(1) refreshes it
     case 0x174: store<u32>(OFF_SYSENTER_CS, v & 0xffff); break;
     case 0x175: store<u32>(OFF_SYSENTER_ESP, v); break;
     case 0x176: store<u32>(OFF_SYSENTER_EIP, v); break;
@@ -131,6 +154,7 @@ export function sysenter(): void {
   setFlags(getFlags() & ~(VM | IF | RF));
   setCodeSegment(cs & 0xfffc, 0, 0xffffffff, FLAT_CODE0, 0);
   setSegmentCache(SEG_SS, (cs + 8) & 0xfffc, 0, 0xffffffff, FLAT_DATA0);
+  noteSysenter();
   setReg32(ESP, load<u32>(OFF_SYSENTER_ESP));
   setIp(load<u32>(OFF_SYSENTER_EIP));
 }
@@ -150,6 +174,7 @@ export function sysexit(): void {
 export function hlt(): bool {
   if (!requireCpl0()) return false;
   store<u32>(OFF_HALTED, 1);
+  noteHlt();
   raiseAttention();
   return true;
 }
@@ -192,6 +217,10 @@ export function writeCr(n: u32, v: u32): void {
       }
       const old = load<u32>(OFF_CR0);
       v |= CR0_ET;
+      if ((v & ~old & CR0_PG) != 0 && paeOn() && !loadPdptes(load<u32>(OFF_CR3))) {
+        gp(0);
+        return;
+      }
       store<u32>(OFF_CR0, v);
       if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) flushTlb(false);
       if (((old ^ v) & CR0_PE) != 0) refreshAllFast();
@@ -199,17 +228,26 @@ export function writeCr(n: u32, v: u32): void {
     }
     case 2: store<u32>(OFF_CR2, v); return;
     case 3:
+      if (paeOn() && pagingOn() && !loadPdptes(v)) {
+        gp(0);
+        return;
+      }
+      noteCr3Load(load<u32>(OFF_CR3), v);
       store<u32>(OFF_CR3, v);
       flushTlb(true);
       return;
     case 4: {
-      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE)) != 0) {
+      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)) != 0) {
         gp(0);
         return;
       }
       const old = load<u32>(OFF_CR4);
+      if ((v & ~old & CR4_PAE) != 0 && pagingOn() && !loadPdptes(load<u32>(OFF_CR3))) {
+        gp(0);
+        return;
+      }
       store<u32>(OFF_CR4, v);
-      if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) flushTlb(false);
+      if (((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) != 0) flushTlb(false);
       return;
     }
     default: ud();

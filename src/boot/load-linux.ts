@@ -6,6 +6,7 @@
 
 import type { Core } from '../core/core.ts';
 import { type BzImage, KernelImageError, CAN_USE_HEAP } from './bzimage.ts';
+import { enterFlatProtectedMode } from './flat-protected-mode.ts';
 
 // Where the loader puts its own structures (all below the 640 KiB hole).
 const GDT_ADDR = 0x1000;
@@ -93,27 +94,10 @@ export function loadLinux(core: Core, kernel: BzImage, opts: LinuxBootOptions): 
   ram.set(cmd, CMDLINE);
   ram[CMDLINE + cmd.length] = 0;
 
-  // A GDT with the flat __BOOT_CS (0x10) and __BOOT_DS (0x18) the protocol requires.
-  const gdt = new DataView(ram.buffer, ram.byteOffset + GDT_ADDR, 32);
-  gdt.setUint32(0x10, 0x0000ffff, true);
-  gdt.setUint32(0x14, 0x00cf9b00, true);
-  gdt.setUint32(0x18, 0x0000ffff, true);
-  gdt.setUint32(0x1c, 0x00cf9300, true);
-  core.setTable('GDTR', GDT_ADDR, 0x1f);
-  core.setTable('IDTR', 0, 0);
-  for (let s = 0; s < 6; s++) {
-    core.setSegment(s, s === 1
-      ? { selector: 0x10, base: 0, limit: 0xffffffff, attr: 0xc09b }
-      : { selector: 0x18, base: 0, limit: 0xffffffff, attr: 0xc093 });
-  }
-  core.setCr(0, 0x11); // PE, ET: protected mode, paging off
-  core.cpl = 0;
-  core.eflags = 0x2; // interrupts disabled
-  for (let r = 0; r < 8; r++) core.setReg(r, 0);
+  // The protocol requires flat __BOOT_CS (0x10) and __BOOT_DS (0x18).
+  enterFlatProtectedMode(core, GDT_ADDR);
   core.setReg(6, BOOT_PARAMS); // ESI: boot_params
   core.eip = kernel.code32Start || KERNEL_ADDR;
-  core.halted = false;
-  core.flushTlb();
   return { kernelAt: KERNEL_ADDR, kernelEnd, initrdAt, bootParams: BOOT_PARAMS };
 }
 

@@ -10,6 +10,8 @@ import { parseBzImage, KernelImageError, type BzImage } from '../boot/bzimage.ts
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { SerialLink } from '../machine/serial-link.ts';
 import { GuestSession } from '../machine/guest-session.ts';
+import { registerImageCommands } from './images.ts';
+import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
 
@@ -168,5 +170,8 @@ program
       process.exitCode = 2;
     }
   });
+
+registerImageCommands(program);
+registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

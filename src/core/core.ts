@@ -20,6 +20,7 @@ export const enum ExitReason {
   Exception = 2,
   TripleFault = 3,
   HostRequest = 4,
+  Breakpoint = 5,
 }
 
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
@@ -31,12 +32,13 @@ interface CoreExports {
   reset(): void;
   run(budget: number): number;
   requestStop(): void;
-  flushTlb(): void;
+  flushTlb(): number;
   setMmioPages(start: number, end: number): void;
   setA20(enabled: number): void;
   setInterruptLines(intr: number, nmi: number): void;
   instructionCount(): bigint;
   advanceTsc(ticks: bigint): void;
+  traceHost(kind: number, a: number, b: number, c: number): void;
   [name: string]: unknown;
 }
 
@@ -108,8 +110,9 @@ export class Core {
   requestStop(): void {
     this.x.requestStop();
   }
+  /** Drops cached translations after the host changed paging state; in PAE mode reloads the PDPTEs from CR3. */
   flushTlb(): void {
-    this.x.flushTlb();
+    if (!this.x.flushTlb()) throw new Error(`PAE: the page-directory-pointer table at CR3 0x${this.cr(3).toString(16)} has an entry with reserved bits set`);
   }
   setMmioPages(startPage: number, endPage: number): void {
     this.x.setMmioPages(startPage, endPage);
@@ -231,6 +234,14 @@ export class Core {
   }
   counter(name: 'TLB_HIT' | 'TLB_MISS' | 'TLB_FLUSH' | 'EXCEPTIONS'): bigint {
     return this.dv.getBigUint64(this.off(`OFF_CNT_${name}`), true);
+  }
+  /** The core's linear memory, for the inspector's reads of its counter and trace blocks. */
+  get memory(): DataView {
+    return this.dv;
+  }
+  /** Appends a host-side event (port I/O) to the trace ring, if its kind is enabled. */
+  traceHost(kind: number, a: number, b: number, c: number): void {
+    this.x.traceHost(kind, a >>> 0, b >>> 0, c >>> 0);
   }
   exceptionsByVector(): bigint[] {
     const base = this.off('OFF_CNT_BY_VECTOR');

@@ -14,6 +14,7 @@ import { Uart16550 } from '../devices/uart-16550.ts';
 import { CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
 import { FpuErrorLatch } from '../devices/fpu-error.ts';
+import { DebugExit } from '../devices/debug-exit.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
 export const NS_PER_INSTRUCTION = 10;
@@ -25,6 +26,8 @@ export type PowerState = 'running' | 'halted' | 'off' | 'reset';
 export interface MachineHooks {
   /** A byte the guest wrote to a serial port (0: COM1, 1: COM2). */
   serial?(port: number, byte: number): void;
+  /** Given, the machine has QEMU's debug console and exit ports (test programs use them); a byte written to port 0xE9. */
+  debugcon?(byte: number): void;
 }
 
 export class PcMachine {
@@ -40,6 +43,8 @@ export class PcMachine {
   private idleNs = 0;
   power: PowerState = 'running';
   resets = 0;
+  /** The status the guest asked to exit with through the isa-debug-exit port. */
+  exitStatus?: number;
 
   constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, hooks: MachineHooks = {}) {
     this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
@@ -68,6 +73,19 @@ export class PcMachine {
     this.system.attach(this.bus);
     this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(13, h));
     this.claim(0xf0, 1, this.fpuError);
+    const debugcon = hooks.debugcon;
+    if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
+  }
+
+  private powerOff(status: number): void {
+    this.exitStatus = status;
+    this.power = 'off';
+    this.core.requestStop();
+  }
+
+  /** Guest nanoseconds the CPU spent halted, waiting for an interrupt. */
+  get haltedNs(): number {
+    return this.idleNs;
   }
 
   private claim(first: number, count: number, d: PortDevice): void {
@@ -129,6 +147,8 @@ export class PcMachine {
           this.core.advanceTsc(BigInt(ticks));
         }
         left -= 1;
+      } else if (exit === ExitReason.Breakpoint) {
+        break;
       } else if (exit === ExitReason.TripleFault) {
         this.requestReset();
       }

@@ -11,6 +11,10 @@ export class PortBus {
   private readonly owners = new Array<PortDevice | undefined>(0x10000);
   /** Accesses to ports nobody claims, by port: the inspector shows them. */
   readonly unclaimed = new Map<number, number>();
+  /** Accesses by port (reads and writes), for the inspector's counters. */
+  readonly accesses = new Float64Array(0x10000);
+  /** Called for every access while the inspector traces port I/O. */
+  observer?: (port: number, size: number, value: number, write: boolean) => void;
 
   claim(first: number, count: number, device: PortDevice): void {
     for (let p = first; p < first + count; p++) {
@@ -20,6 +24,13 @@ export class PortBus {
   }
 
   read(port: number, size: number): number {
+    const v = this.readDevice(port, size);
+    this.accesses[port & 0xffff]++;
+    this.observer?.(port & 0xffff, size, v, false);
+    return v;
+  }
+
+  private readDevice(port: number, size: number): number {
     const d = this.owners[port & 0xffff];
     if (d) return d.read(port & 0xffff, size) >>> 0;
     this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
@@ -27,6 +38,8 @@ export class PortBus {
   }
 
   write(port: number, size: number, value: number): void {
+    this.accesses[port & 0xffff]++;
+    this.observer?.(port & 0xffff, size, value, true);
     const d = this.owners[port & 0xffff];
     if (d) d.write(port & 0xffff, size, value);
     else this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);

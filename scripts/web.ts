@@ -1,0 +1,73 @@
+// `npm run web`: builds the page into build/web/ and serves it on localhost.
+// `npm run build:web`: only builds. The output is plain static files (the
+// page, its worker, the core and the default guest), so any static host can
+// serve it; the server here only maps paths to files.
+
+import { copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { build } from 'esbuild';
+import { projectPath } from '../src/paths.ts';
+
+export const WEB_DIR = projectPath('build', 'web');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
+  '.map': 'application/json', '.gz': 'application/octet-stream', '': 'application/octet-stream',
+};
+
+export async function buildWeb(): Promise<string> {
+  const need = (p: string, how: string) => {
+    if (!existsSync(p)) throw new Error(`${p} is missing: ${how}`);
+    return p;
+  };
+  mkdirSync(join(WEB_DIR, 'guest'), { recursive: true });
+  await build({
+    entryPoints: { main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') },
+    bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, logLevel: 'warning',
+  });
+  copyFileSync(projectPath('src/web/page/index.html'), join(WEB_DIR, 'index.html'));
+  copyFileSync(projectPath('src/web/page/styles.css'), join(WEB_DIR, 'styles.css'));
+  copyFileSync(projectPath('node_modules/@xterm/xterm/css/xterm.css'), join(WEB_DIR, 'xterm.css'));
+  copyFileSync(need(projectPath('build/core.wasm'), 'run "npm run build:asm"'), join(WEB_DIR, 'core.wasm'));
+  for (const f of ['bzImage', 'initramfs.cpio.gz']) {
+    copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
+  }
+  return WEB_DIR;
+}
+
+/** Serves `root` on localhost; resolves with the URL once listening. */
+export function serveStatic(root: string, port: number): Promise<{ url: string; close: () => void }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(root, path);
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!file.startsWith(root) || !existsSync(file)) {
+      res.writeHead(404).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? TYPES[''], 'content-length': statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const a = server.address();
+      resolve({ url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/`, close: () => server.close() });
+    });
+  });
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const serve = !process.argv.includes('--build-only');
+  const port = Number(process.env.PORT ?? 8086);
+  buildWeb()
+    .then(async (dir) => {
+      console.log(`built ${dir}`);
+      if (serve) console.log(`glassbox is at ${(await serveStatic(dir, port)).url}`);
+    })
+    .catch((e) => {
+      console.error(`web: ${(e as Error).message}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,15 @@
+// How the default guest is booted, apart from where its files are: shared by
+// Node (default-guest.ts adds the file paths) and the browser page, which
+// fetches the same files over HTTP.
+
+/**
+ * The console on COM1, and tsc=reliable. Without it, Linux's clocksource
+ * watchdog judges the TSC against the jiffies-based PIT clocksource, which
+ * is not a good watchdog once the PIT runs in one-shot mode, and there is
+ * no HPET or ACPI PM timer in this guest. It then marks the TSC unstable
+ * (a ~1% "skew") and falls back to the PIT. QEMU shows the same with this
+ * kernel, so this is the guest's configuration, not the emulated PIT.
+ * Glassbox's TSC is exact by construction.
+ */
+export const DEFAULT_CMDLINE = 'console=ttyS0 tsc=reliable';
+export const DEFAULT_MEMORY_MIB = 256;

@@ -1,0 +1,102 @@
+// The OCI runtime config.json for a container: the image config's
+// Entrypoint, Cmd, Env, WorkingDir and User, overridden by the run options.
+// (runtime-spec v1.0 config.md and config-linux.md)
+
+import type { ImageConfig } from '../store/oci.ts';
+
+export interface RunOptions {
+  name?: string;
+  hostname?: string;
+  env?: string[];
+  workdir?: string;
+  /** Bytes. */
+  memory?: number;
+  pidsLimit?: number;
+  /** CPUs, e.g. 0.5: a CFS quota of that share of each 100 ms period. */
+  cpus?: number;
+  network?: 'none' | 'default';
+  /** Command; replaces the image's Cmd (the Entrypoint stays). */
+  cmd?: string[];
+  stdin?: Uint8Array;
+  detach?: boolean;
+  rm?: boolean;
+}
+
+export class RunOptionError extends Error {
+  override name = 'RunOptionError';
+}
+
+const CPU_PERIOD_US = 100_000;
+
+// The default capability set Docker grants, so containers behave as users expect.
+const CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/** The kernel filesystems every container gets, as runc and crun's own examples mount them. */
+export const CONTAINER_MOUNTS = [
+  { destination: '/proc', type: 'proc', source: 'proc' },
+  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+];
+
+/** uid[:gid] as numbers; names would need the image's /etc/passwd, which lives in the guest. */
+function user(spec: string | undefined): { uid: number; gid: number } {
+  if (!spec) return { uid: 0, gid: 0 };
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new RunOptionError(`user "${spec}": only numeric uid[:gid] is supported`);
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}
+
+/** Env lists merged by variable name, later entries winning. */
+function mergeEnv(...lists: string[][]): string[] {
+  const byName = new Map<string, string>();
+  for (const list of lists) for (const e of list) byName.set(e.split('=')[0]!, e);
+  return [...byName.values()];
+}
+
+export function processArgs(image: ImageConfig, cmd: string[] | undefined): string[] {
+  const c = image.config ?? {};
+  const args = [...(c.Entrypoint ?? []), ...(cmd && cmd.length ? cmd : c.Cmd ?? [])];
+  if (args.length === 0) throw new RunOptionError('no command: the image has no Entrypoint or Cmd and none was given');
+  return args;
+}
+
+export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions): object {
+  const c = image.config ?? {};
+  const caps = CAPABILITIES;
+  const resources: Record<string, unknown> = {};
+  if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
+  if (o.pidsLimit !== undefined) resources.pids = { limit: o.pidsLimit };
+  if (o.cpus !== undefined) resources.cpu = { quota: Math.round(o.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };
+  const namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'cgroup' }];
+  // --network none: a namespace of its own with only lo; otherwise the guest's network.
+  if (o.network === 'none') namespaces.push({ type: 'network' });
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: user(c.User),
+      args: processArgs(image, o.cmd),
+      env: mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'], c.Env ?? [], o.env ?? []),
+      cwd: o.workdir ?? (c.WorkingDir || '/'),
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: false },
+    hostname: o.hostname ?? id.slice(0, 12),
+    mounts: CONTAINER_MOUNTS,
+    linux: {
+      cgroupsPath,
+      resources,
+      namespaces,
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list'],
+      readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

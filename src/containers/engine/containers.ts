@@ -1,0 +1,182 @@
+// Containers in the guest, as an in-process library: run, ps, exec, logs,
+// stats, stop, kill, rm, inspect. The guest is the truth for state (crun's
+// state and the exit file in each bundle); the engine remembers only what
+// was asked for (name, image, options).
+
+import { randomBytes } from 'node:crypto';
+import type { ImageStore } from '../store/image-store.ts';
+import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
+import { ensureLayers } from './layers.ts';
+import { shq, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import {
+  bundleDir, createScript, crunCgroupsPath, fields, isolationScript, removeScript, runScript, startDetachedScript,
+  stateScript, statsScript,
+} from './guest-scripts.ts';
+
+export class ContainerError extends Error {
+  override name = 'ContainerError';
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  args: string[];
+  created: string;
+  options: Omit<RunOptions, 'stdin'>;
+}
+
+export interface ContainerState {
+  status: 'created' | 'running' | 'exited';
+  exitCode: number | undefined;
+  /** The container's init as the guest sees it. */
+  pid: number | undefined;
+  oomKilled: boolean;
+}
+
+export interface RunResult extends ShellResult {
+  id: string;
+}
+
+export class ContainerEngine {
+  private readonly containers = new Map<string, ContainerRecord>();
+
+  constructor(private readonly shell: GuestShell, private readonly store: ImageStore) {}
+
+  private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number }): Promise<string> {
+    const r = await this.shell.run(command, opts);
+    if (r.exitCode !== 0) throw new ContainerError(`${what}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    return r.stdout;
+  }
+
+  /** A container by name or by a prefix of its ID. */
+  find(ref: string): ContainerRecord {
+    for (const c of this.containers.values()) if (c.name === ref) return c;
+    const hits = [...this.containers.values()].filter((c) => ref.length >= 3 && c.id.startsWith(ref));
+    if (hits.length === 1) return hits[0]!;
+    throw new ContainerError(hits.length ? `container ID prefix ${ref} is ambiguous` : `no container ${ref}`);
+  }
+
+  /** Creates and starts a container; in the foreground, waits for it and returns its output and status. */
+  async run(imageRef: string, o: RunOptions = {}): Promise<RunResult> {
+    const image = this.store.resolve(imageRef);
+    const config = this.store.configOf(image.manifest);
+    const id = randomBytes(32).toString('hex');
+    const name = o.name ?? `gb_${id.slice(0, 8)}`;
+    if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
+    const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o));
+    const layers = await ensureLayers(this.shell, this.store, image.manifest);
+    const { stdin, ...options } = o;
+    const record: ContainerRecord = {
+      id, name, image: image.name ?? image.id, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
+    };
+    this.containers.set(id, record);
+    try {
+      await this.must(createScript(id, layers), `creating container ${name}`);
+      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, Buffer.from(bundle));
+      await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
+    } catch (e) {
+      await this.remove(record);
+      throw e;
+    }
+    if (o.detach) {
+      await this.must(startDetachedScript(id), `starting container ${name}`);
+      return { id, exitCode: 0, stdout: '', stderr: '' };
+    }
+    await this.must(runScript(id), `running container ${name}`);
+    const [logs, state] = [await this.logs(id), await this.state(record)];
+    if (o.rm) await this.rm(id);
+    return { id, exitCode: state.exitCode ?? -1, ...logs };
+  }
+
+  async state(c: ContainerRecord): Promise<ContainerState> {
+    const f = fields((await this.shell.run(stateScript(c.id))).stdout);
+    const exit = f.exit ? Number(f.exit) : undefined;
+    const status = exit !== undefined ? 'exited' : f.status === 'running' ? 'running' : f.status === 'stopped' ? 'exited' : 'created';
+    return { status, exitCode: exit, pid: f.pid ? Number(f.pid) : undefined, oomKilled: Number(f.oom_kill || 0) > 0 };
+  }
+
+  async ps(all = false): Promise<(ContainerRecord & { state: ContainerState })[]> {
+    const out = [];
+    for (const c of this.containers.values()) {
+      const state = await this.state(c);
+      if (all || state.status === 'running') out.push({ ...c, state });
+    }
+    return out;
+  }
+
+  async logs(ref: string): Promise<{ stdout: string; stderr: string }> {
+    const dir = bundleDir(this.find(ref).id);
+    return {
+      stdout: (await this.shell.run(`cat ${dir}/stdout`)).stdout,
+      stderr: (await this.shell.run(`cat ${dir}/stderr`)).stdout,
+    };
+  }
+
+  /** Runs a command in a running container's namespaces and cgroup. */
+  async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
+    const c = this.find(ref);
+    if ((await this.state(c)).status !== 'running') throw new ContainerError(`container ${c.name} is not running`);
+    return this.shell.run(`crun exec ${c.id} ${cmd.map(shq).join(' ')}`, opts);
+  }
+
+  async kill(ref: string, signal = 'KILL'): Promise<void> {
+    const c = this.find(ref);
+    if (!/^[A-Z0-9]+$/.test(signal)) throw new ContainerError(`signal "${signal}" is not a signal name or number`);
+    await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
+    await this.waitExit(c, 10_000);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceSeconds` of guest time. */
+  async stop(ref: string, graceSeconds = 10): Promise<void> {
+    const c = this.find(ref);
+    if ((await this.state(c)).status !== 'running') return;
+    await this.shell.run(`crun kill ${c.id} TERM`);
+    if (!(await this.waitExit(c, graceSeconds * 1000))) {
+      await this.shell.run(`crun kill ${c.id} KILL`);
+      await this.waitExit(c, 10_000);
+    }
+  }
+
+  private async waitExit(c: ContainerRecord, ms: number): Promise<boolean> {
+    const r = await this.shell.run(`i=0; until [ -e ${bundleDir(c.id)}/exit ]; do [ $i -ge ${Math.ceil(ms / 50)} ] && exit 1; i=$((i+1)); sleep 0.05; done`);
+    return r.exitCode === 0;
+  }
+
+  async rm(ref: string, force = false): Promise<void> {
+    const c = this.find(ref);
+    if ((await this.state(c)).status === 'running') {
+      if (!force) throw new ContainerError(`container ${c.name} is running: stop it first or use force`);
+      await this.kill(c.id);
+    }
+    await this.remove(c);
+  }
+
+  private async remove(c: ContainerRecord): Promise<void> {
+    await this.shell.run(removeScript(c.id));
+    this.containers.delete(c.id);
+  }
+
+  async stats(ref: string): Promise<Record<string, string>> {
+    return fields(await this.must(statsScript(this.find(ref).id), 'reading cgroup files'));
+  }
+
+  /** Config, state, and the isolation facts: namespaces next to the guest's, cgroup, PID inside and in the guest. */
+  async inspect(ref: string) {
+    const c = this.find(ref);
+    const state = await this.state(c);
+    let isolation: Record<string, unknown> | undefined;
+    if (state.status === 'running' && state.pid) {
+      const f = fields(await this.must(isolationScript(state.pid), 'reading /proc'));
+      const namespaces: Record<string, { container: string; guest: string }> = {};
+      for (const n of ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup']) {
+        const [container, guest] = (f[`ns.${n}`] ?? '').split(' ');
+        namespaces[n] = { container: container ?? '', guest: guest ?? '' };
+      }
+      const nspid = (f.nspid ?? '').split(/\s+/).map(Number);
+      isolation = { namespaces, pidInGuest: nspid[0], pidInside: nspid[nspid.length - 1], cgroup: f.cgroup };
+    }
+    return { ...c, state, isolation, limits: await this.stats(c.id) };
+  }
+}

@@ -1,0 +1,108 @@
+// The shell the guest runs for each container operation, generated from
+// typed values. Every container lives in CONTAINER_ROOT/ID (bundle, overlay
+// dirs, stdio files, exit status) and in cgroup /glassbox/ID, a parent the
+// engine owns so that counters such as memory.events outlive crun's own leaf
+// cgroup /glassbox/ID/ctr, which carries the limits.
+
+import { shq } from './guest-shell.ts';
+
+export const CONTAINER_ROOT = '/run/glassbox/containers';
+const CGROUP_ROOT = '/sys/fs/cgroup/glassbox';
+const CONTROLLERS = '+cpu +memory +pids';
+
+export const bundleDir = (id: string) => `${CONTAINER_ROOT}/${id}`;
+export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
+export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
+
+/** Creates the container's cgroup and bundle directory with its overlay root over the layers. */
+export function createScript(id: string, layerDirs: string[]): string {
+  const dir = bundleDir(id);
+  // overlayfs lists lowerdir top layer first
+  const lower = [...layerDirs].reverse().join(':');
+  return [
+    'set -e',
+    `[ -d ${CGROUP_ROOT} ] || { mkdir ${CGROUP_ROOT}; echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control; }`,
+    `mkdir ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
+    `mkdir -p ${dir}/rootfs ${dir}/upper ${dir}/work`,
+    `mount -t overlay overlay -o lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work ${dir}/rootfs`,
+  ].join('\n');
+}
+
+/** Runs the container to its end, recording stdout, stderr and the exit status in the bundle. */
+export function runScript(id: string): string {
+  const dir = bundleDir(id);
+  return [
+    `cd ${dir}`,
+    `crun run --bundle ${dir} ${id} <stdin >stdout 2>stderr`,
+    'echo $? > exit.tmp && mv exit.tmp exit',
+  ].join('\n');
+}
+
+/** Starts runScript in the background and waits until crun knows the container or it already ended. */
+export function startDetachedScript(id: string): string {
+  const dir = bundleDir(id);
+  return [
+    `( ${runScript(id).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
+    `until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do sleep 0.05; done`,
+  ].join('\n');
+}
+
+/** Prints key=value facts about a container: status from crun and the exit file, its guest PID, counters from its cgroup. */
+export function stateScript(id: string): string {
+  const dir = bundleDir(id);
+  const cg = cgroupDir(id);
+  return [
+    `echo "exit=$(cat ${dir}/exit 2>/dev/null)"`,
+    `s=$(crun state ${id} 2>/dev/null | tr -d ' \\n')`,
+    `echo "status=$(echo "$s" | grep -o '"status":"[a-z]*"' | cut -d'"' -f4)"`,
+    `echo "pid=$(echo "$s" | grep -o '"pid":[0-9]*' | cut -d: -f2)"`,
+    `echo "oom_kill=$(grep '^oom_kill ' ${cg}/memory.events 2>/dev/null | cut -d' ' -f2)"`,
+  ].join('\n');
+}
+
+/** Prints the cgroup v2 figures stats reports: the leaf's while it exists (limits live there), else the parent's. */
+export function statsScript(id: string): string {
+  const cg = cgroupDir(id);
+  return [
+    `d=${cg}/ctr; [ -d $d ] || d=${cg}`,
+    'echo "cgroup=${d#/sys/fs/cgroup}"',
+    'for f in memory.current memory.max memory.peak pids.current pids.max cpu.max; do echo "$f=$(cat $d/$f 2>/dev/null)"; done',
+    `echo "memory.events.oom_kill=$(grep '^oom_kill ' $d/memory.events | cut -d' ' -f2)"`,
+    `echo "pids.events.max=$(grep '^max ' $d/pids.events | cut -d' ' -f2)"`,
+    'while read -r k v; do echo "cpu.stat.$k=$v"; done < $d/cpu.stat',
+  ].join('\n');
+}
+
+/** Prints the namespaces of PID and of the guest's init, and PID's pids as seen from each PID namespace. */
+export function isolationScript(pid: number): string {
+  return [
+    'for n in pid mnt uts ipc net cgroup; do',
+    `  echo "ns.$n=$(readlink /proc/${pid}/ns/$n) $(readlink /proc/1/ns/$n)"`,
+    'done',
+    `echo "nspid=$(grep '^NSpid:' /proc/${pid}/status | cut -f2-)"`,
+    `echo "cgroup=$(cut -d: -f3 /proc/${pid}/cgroup)"`,
+  ].join('\n');
+}
+
+/** Removes every trace of a container in the guest; safe to run on a half-created one. */
+export function removeScript(id: string): string {
+  const dir = bundleDir(id);
+  const cg = cgroupDir(id);
+  return [
+    `crun delete -f ${id} >/dev/null 2>&1`,
+    `umount ${dir}/rootfs 2>/dev/null`,
+    `rm -rf ${dir}`,
+    `rmdir ${cg}/ctr 2>/dev/null; rmdir ${cg} 2>/dev/null`,
+    'true',
+  ].join('\n');
+}
+
+/** Parses key=value lines. */
+export function fields(out: string): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) r[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return r;
+}

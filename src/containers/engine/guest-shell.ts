@@ -1,0 +1,41 @@
+// The one thing the container layer needs from a machine: run a shell
+// command in the guest with some stdin and get its status and output.
+
+import type { GuestSession } from '../../machine/guest-session.ts';
+
+export interface ShellResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GuestShell {
+  run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number }): Promise<ShellResult>;
+}
+
+/** A booted GuestSession as a GuestShell, driving the machine while each command runs. */
+export function sessionShell(session: GuestSession): GuestShell {
+  const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+  return {
+    async run(command, opts = {}) {
+      const r = await session.drive(session.agent.exec(command, opts), command.split('\n')[0]!, Number.MAX_SAFE_INTEGER);
+      return { exitCode: r.exitCode, stdout: text(r.stdout), stderr: text(r.stderr) };
+    },
+  };
+}
+
+/** Quotes a string for /bin/sh. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Under the agent's 64 KiB payload, leaving room for the command. */
+const CHUNK = 60 * 1024;
+
+/** Writes a file in the guest through stdin, in chunks the agent accepts. */
+export async function writeGuestFile(shell: GuestShell, path: string, data: Uint8Array): Promise<void> {
+  for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
+    const r = await shell.run(`cat ${off === 0 ? '>' : '>>'} ${shq(path)}`, { stdin: data.subarray(off, off + CHUNK) });
+    if (r.exitCode !== 0) throw new Error(`writing ${path} in the guest: ${r.stderr.trim()}`);
+  }
+}

@@ -1,0 +1,214 @@
+// The host image store: one OCI image layout under $GLASSBOX_HOME/images,
+// blobs named by their sha256, index.json naming each image by an
+// org.opencontainers.image.ref.name annotation holding NAME:TAG.
+// Archives are verified whole in memory before the store changes; blobs are
+// written to tmp/ and renamed into place, and index.json is replaced by rename,
+// so a refused or interrupted import leaves the previous index intact.
+
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readTar, writeTar } from './archive.ts';
+import { digestHex } from './digest.ts';
+import { importArchive, type ImportSet, type ImportedImage } from './import.ts';
+import { MEDIA_INDEX, OCI_LAYOUT_FILE, REF_NAME, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.ts';
+import { ImageNameError, normalizeName } from './refs.ts';
+import { glassboxHome } from '../home.ts';
+import { projectPath } from '../../paths.ts';
+
+/** The image every store starts with: the busybox OCI layout built in guest-images/. */
+export const BASE_IMAGE_DIR = projectPath('guest-images', 'dist', 'oci', 'busybox');
+export const BASE_IMAGE_NAME = 'busybox:latest';
+
+export interface ImageSummary {
+  /** NAME:TAG, or undefined for an unnamed image. */
+  name: string | undefined;
+  /** The config digest, which Docker shows as the image ID. */
+  id: string;
+  manifest: Descriptor;
+  /** Bytes of config and layer blobs as stored (layers compressed when they were imported so). */
+  size: number;
+  created: string | undefined;
+}
+
+export class ImageNotFoundError extends Error {
+  override name = 'ImageNotFoundError';
+}
+
+/** Every file under a directory, by path relative to it. */
+function readDirFiles(dir: string, prefix = ''): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) for (const [k, v] of readDirFiles(dir, rel)) files.set(k, v);
+    else if (e.isFile()) files.set(rel, readFileSync(join(dir, rel)));
+  }
+  return files;
+}
+
+function nameOrUndefined(ref: string): string | undefined {
+  try {
+    return normalizeName(ref);
+  } catch (e) {
+    if (e instanceof ImageNameError) return undefined;
+    throw e;
+  }
+}
+
+export class ImageStore {
+  readonly root: string;
+
+  private constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Opens (creating on first use, with the base image) the store under a glassbox home. */
+  static open(home: string = glassboxHome()): ImageStore {
+    const store = new ImageStore(join(home, 'images'));
+    mkdirSync(join(store.root, 'blobs', 'sha256'), { recursive: true });
+    mkdirSync(join(store.root, 'tmp'), { recursive: true });
+    if (!existsSync(join(store.root, 'index.json'))) {
+      writeFileSync(join(store.root, 'oci-layout'), OCI_LAYOUT_FILE);
+      const base = importArchive(readDirFiles(BASE_IMAGE_DIR));
+      store.add({ blobs: base.blobs, images: base.images.map((i) => ({ ...i, name: i.name ?? BASE_IMAGE_NAME })) });
+    }
+    return store;
+  }
+
+  private index(): ImageIndex {
+    const path = join(this.root, 'index.json');
+    if (!existsSync(path)) return { schemaVersion: 2, mediaType: MEDIA_INDEX, manifests: [] };
+    return JSON.parse(readFileSync(path, 'utf8')) as ImageIndex;
+  }
+
+  private writeAtomically(path: string, data: Uint8Array | string): void {
+    const tmp = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  }
+
+  private blobPath(digest: string): string {
+    return join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  blob(digest: string): Uint8Array {
+    return readFileSync(this.blobPath(digest));
+  }
+
+  private json<T>(d: Descriptor): T {
+    return JSON.parse(Buffer.from(this.blob(d.digest)).toString('utf8')) as T;
+  }
+
+  manifestOf(d: Descriptor): ImageManifest {
+    return this.json<ImageManifest>(d);
+  }
+
+  configOf(d: Descriptor): ImageConfig {
+    return this.json<ImageConfig>(this.manifestOf(d).config);
+  }
+
+  /** Adds verified blobs and points each named image at its manifest, replacing an older image of the same name. */
+  add(set: ImportSet): ImportedImage[] {
+    for (const [digest, data] of set.blobs) {
+      if (!existsSync(this.blobPath(digest))) this.writeAtomically(this.blobPath(digest), data);
+    }
+    const index = this.index();
+    for (const img of set.images) {
+      index.manifests = index.manifests.filter((m) =>
+        img.name ? m.annotations?.[REF_NAME] !== img.name : m.digest !== img.manifest.digest,
+      );
+      const { mediaType, digest, size } = img.manifest;
+      index.manifests.push({ mediaType, digest, size, ...(img.name ? { annotations: { [REF_NAME]: img.name } } : {}) });
+    }
+    this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
+    return set.images;
+  }
+
+  /** Imports an OCI layout tarball or a `docker save` tarball (either possibly gzip'd). */
+  async load(archive: Uint8Array): Promise<ImportedImage[]> {
+    return this.add(importArchive(await readTar(archive, 'archive')));
+  }
+
+  list(): ImageSummary[] {
+    return this.index().manifests.map((d) => {
+      const manifest = this.manifestOf(d);
+      const config = this.json<ImageConfig>(manifest.config);
+      return {
+        name: d.annotations?.[REF_NAME],
+        id: manifest.config.digest,
+        manifest: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+        size: manifest.config.size + manifest.layers.reduce((s, l) => s + l.size, 0),
+        created: config.created,
+      };
+    });
+  }
+
+  /** The image a reference names: NAME[:TAG], or a prefix (4+ hex digits) of its ID or manifest digest. */
+  resolve(ref: string): ImageSummary {
+    const images = this.list();
+    const name = nameOrUndefined(ref);
+    const named = images.find((i) => i.name === name);
+    if (named) return named;
+    const hex = ref.replace(/^sha256:/, '');
+    if (/^[0-9a-f]{4,64}$/.test(hex)) {
+      const hits = images.filter((i) => digestHex(i.id).startsWith(hex) || digestHex(i.manifest.digest).startsWith(hex));
+      const digests = new Set(hits.map((i) => i.manifest.digest));
+      if (digests.size === 1) return hits[0]!;
+      if (digests.size > 1) throw new ImageNotFoundError(`image ID prefix ${hex} is ambiguous`);
+    }
+    throw new ImageNotFoundError(name ? `no image ${name} in the store` : `"${ref}" is neither an image name nor an image ID`);
+  }
+
+  /** An OCI layout tarball of the named images, with a docker-style manifest.json beside it. */
+  async save(refs: string[]): Promise<Uint8Array> {
+    const images = refs.map((r) => this.resolve(r));
+    const blobs = new Map<string, Uint8Array>();
+    const keep = (d: Descriptor) => blobs.set(`blobs/sha256/${digestHex(d.digest)}`, this.blob(d.digest));
+    const dockerManifest = images.map((img) => {
+      const m = this.manifestOf(img.manifest);
+      [img.manifest, m.config, ...m.layers].forEach(keep);
+      return {
+        Config: `blobs/sha256/${digestHex(m.config.digest)}`,
+        RepoTags: img.name ? [img.name] : [],
+        Layers: m.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+      };
+    });
+    const index: ImageIndex = {
+      schemaVersion: 2,
+      mediaType: MEDIA_INDEX,
+      manifests: images.map((i) => ({ ...i.manifest, ...(i.name ? { annotations: { [REF_NAME]: i.name } } : {}) })),
+    };
+    return writeTar([
+      ['oci-layout', Buffer.from(OCI_LAYOUT_FILE)],
+      ['index.json', Buffer.from(JSON.stringify(index))],
+      ['manifest.json', Buffer.from(JSON.stringify(dockerManifest))],
+      ...blobs,
+    ]);
+  }
+
+  /** Removes an image by name (that name only) or by ID (every name of it), then the blobs nothing refers to. */
+  rmi(ref: string): ImageSummary[] {
+    const target = this.resolve(ref);
+    const byName = target.name !== undefined && target.name === nameOrUndefined(ref);
+    const removed = this.list().filter((i) => (byName ? i.name === target.name : i.manifest.digest === target.manifest.digest));
+    const index = this.index();
+    index.manifests = index.manifests.filter((m) =>
+      byName ? m.annotations?.[REF_NAME] !== target.name : m.digest !== target.manifest.digest,
+    );
+    this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
+    this.collectGarbage();
+    return removed;
+  }
+
+  /** Deletes blobs that no manifest in the index reaches. */
+  private collectGarbage(): void {
+    const live = new Set<string>();
+    for (const d of this.index().manifests) {
+      const m = this.manifestOf(d);
+      [d, m.config, ...m.layers].forEach((x) => live.add(digestHex(x.digest)));
+    }
+    for (const hex of readdirSync(join(this.root, 'blobs', 'sha256'))) {
+      if (!live.has(hex)) rmSync(join(this.root, 'blobs', 'sha256', hex));
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// Two ports QEMU offers test programs, so the same program runs on both:
+// the debug console (port 0xE9, "-debugcon"), where each byte written is
+// output, and isa-debug-exit (port 0xF4, "-device isa-debug-exit"), where
+// writing a value V ends the emulator with status (V << 1) | 1.
+
+import type { PortBus, PortDevice } from '../machine/port-bus.ts';
+
+export const DEBUGCON_PORT = 0xe9;
+export const DEBUG_EXIT_PORT = 0xf4;
+
+export class DebugExit implements PortDevice {
+  constructor(
+    private readonly output: (byte: number) => void,
+    private readonly exit: (status: number) => void,
+  ) {}
+
+  attach(bus: PortBus): void {
+    bus.claim(DEBUGCON_PORT, 1, this);
+    bus.claim(DEBUG_EXIT_PORT, 4, this);
+  }
+
+  read(port: number, _size: number): number {
+    // QEMU's debugcon reads back 0xE9 so a program can detect it.
+    return port === DEBUGCON_PORT ? DEBUGCON_PORT : 0;
+  }
+
+  write(port: number, size: number, value: number): void {
+    if (port === DEBUGCON_PORT) this.output(value & 0xff);
+    else this.exit((((value & (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1)) << 1) | 1) >>> 0);
+  }
+}

@@ -1,0 +1,91 @@
+// The guest-kernel views, read through the guest agent: the process tree with
+// each process's namespace inodes, cgroup and resident memory, and the
+// cgroup v2 tree with limits and usage. One agent command per view, using
+// only shell builtins per process and one `ls` for all the namespace links,
+// so a view costs a couple of guest process creations, not one per process.
+
+/** Runs a shell command in the guest and returns its stdout. */
+export type GuestShell = (command: string) => Promise<string>;
+
+export const NAMESPACES = ['pid', 'uts', 'mnt', 'net', 'ipc', 'user', 'cgroup'] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+export interface GuestProcess {
+  pid: number;
+  ppid: number;
+  name: string;
+  /** Resident memory in KiB (0 for kernel threads). */
+  rssKiB: number;
+  /** Namespace inode numbers, from readlink /proc/PID/ns/*. */
+  ns: Partial<Record<Namespace, number>>;
+  cgroup: string;
+}
+
+const PS_SCRIPT = `
+for d in /proc/[0-9]*; do
+  n= pp= r=0
+  while IFS=: read -r k v; do
+    case $k in Name) n=$v;; PPid) pp=$v;; VmRSS) r=\${v% kB};; esac
+  done < $d/status 2>/dev/null || continue
+  read -r cg < $d/cgroup 2>/dev/null
+  echo "P \${d#/proc/} $pp $r \${cg#0::} $n"
+done
+ls -l /proc/[0-9]*/ns/ 2>/dev/null
+`;
+
+export async function processTree(sh: GuestShell): Promise<GuestProcess[]> {
+  const out = await sh(PS_SCRIPT);
+  const procs = new Map<number, GuestProcess>();
+  let current: GuestProcess | undefined;
+  for (const line of out.split('\n')) {
+    const p = /^P (\d+)\s+(\d+)\s+(\d+)\s+(\S*) (.*)$/.exec(line);
+    if (p) {
+      procs.set(+p[1], { pid: +p[1], ppid: +p[2], rssKiB: +p[3], cgroup: p[4], name: p[5].trim(), ns: {} });
+      continue;
+    }
+    const dir = /^\/proc\/(\d+)\/ns\/?:$/.exec(line);
+    if (dir) {
+      current = procs.get(+dir[1]);
+      continue;
+    }
+    const link = / (\w+) -> \w+:\[(\d+)\]$/.exec(line);
+    if (link && current && (NAMESPACES as readonly string[]).includes(link[1])) current.ns[link[1] as Namespace] = +link[2];
+  }
+  return [...procs.values()].sort((a, b) => a.pid - b.pid);
+}
+
+export interface CgroupNode {
+  path: string;
+  procs: number;
+  memoryCurrent: number | null;
+  memoryMax: string | null;
+  pidsCurrent: number | null;
+  pidsMax: string | null;
+  cpuMax: string | null;
+}
+
+const CGROUP_SCRIPT = `
+cd /sys/fs/cgroup || exit 1
+find . -type d | while read -r d; do
+  set -- 0
+  while read -r _; do set -- $(($1 + 1)); done < $d/cgroup.procs
+  v() { if [ -r $d/$1 ]; then read -r x < $d/$1; echo -n "$x"; else echo -n -; fi; }
+  echo "C \${d#.} $1 $(v memory.current) $(v memory.max) $(v pids.current) $(v pids.max) $(v cpu.max | tr ' ' /)"
+done
+`;
+
+export async function cgroupTree(sh: GuestShell): Promise<CgroupNode[]> {
+  const out = await sh(CGROUP_SCRIPT);
+  const num = (s: string) => (s === '-' ? null : Number(s));
+  const str = (s: string) => (s === '-' ? null : s);
+  const nodes: CgroupNode[] = [];
+  for (const line of out.split('\n')) {
+    const f = line.split(' ');
+    if (f[0] !== 'C' || f.length < 8) continue;
+    nodes.push({
+      path: f[1] || '/', procs: Number(f[2]),
+      memoryCurrent: num(f[3]), memoryMax: str(f[4]), pidsCurrent: num(f[5]), pidsMax: str(f[6]), cpuMax: str(f[7]),
+    });
+  }
+  return nodes.sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,104 @@
+// The MMU view: a page walk under any CR3 with the #PF it would raise for a
+// given access, the mappings of a 32-bit address space, and the address
+// spaces the CPU has loaded recently. Everything is read from guest RAM and
+// the core's counter block; nothing in the guest or the TLB changes.
+
+import type { Core } from '../core/core.ts';
+import { walkPageTables, type PageWalk } from '../machine/page-walk.ts';
+
+export interface Access {
+  write: boolean;
+  user: boolean;
+}
+
+export interface MmuWalk extends PageWalk {
+  access: Access;
+  /** The page fault this access would raise, or null when it would succeed. */
+  fault: { vector: 14; errorCode: number; reason: string } | null;
+}
+
+const CR0_WP = 1 << 16;
+
+export function walkAddress(core: Core, linear: number, access: Access = { write: false, user: true }, cr3?: number): MmuWalk {
+  const walk = walkPageTables(core, linear, cr3);
+  const code = (present: boolean) => (present ? 1 : 0) | (access.write ? 2 : 0) | (access.user ? 4 : 0);
+  const result = (reason: string | null, present: boolean): MmuWalk => ({
+    ...walk, access, fault: reason === null ? null : { vector: 14, errorCode: code(present), reason },
+  });
+  if (walk.mode === 'no paging') return result(null, false);
+  const missing = walk.steps.find((s) => !s.present);
+  if (missing) return result(`${missing.level} entry ${missing.index} is not present`, false);
+  if (access.user && walk.steps.some((s) => !s.user)) return result('a supervisor-only page, accessed from user mode', true);
+  const readOnly = walk.steps.some((s) => !s.writable);
+  if (access.write && readOnly && (access.user || (core.cr(0) & CR0_WP) !== 0)) return result('a read-only page, written', true);
+  return result(null, true);
+}
+
+export interface Mapping {
+  linear: number;
+  physical: number;
+  bytes: number;
+  writable: boolean;
+  user: boolean;
+}
+
+/**
+ * The present mappings of a 32-bit (non-PAE) address space, adjacent pages
+ * with contiguous frames and equal rights merged into one range.
+ */
+export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
+  if (core.cr(4) & 0x20) throw new Error('listing mappings of a PAE address space is not supported; walk single addresses instead');
+  const dv = new DataView(core.ram.buffer, core.ram.byteOffset, core.ram.byteLength);
+  const entry = (addr: number) => (addr + 4 <= core.ram.byteLength ? dv.getUint32(addr, true) : 0);
+  const pse = (core.cr(4) & 0x10) !== 0;
+  const out: Mapping[] = [];
+  const add = (linear: number, physical: number, bytes: number, flags: number) => {
+    const writable = (flags & 2) !== 0;
+    const user = (flags & 4) !== 0;
+    const last = out[out.length - 1];
+    if (last && last.linear + last.bytes === linear && last.physical + last.bytes === physical && last.writable === writable && last.user === user) {
+      last.bytes += bytes;
+    } else {
+      out.push({ linear, physical, bytes, writable, user });
+    }
+  };
+  const pd = (cr3 & ~0xfff) >>> 0;
+  for (let i = 0; i < 1024; i++) {
+    const pde = entry(pd + i * 4);
+    if (!(pde & 1)) continue;
+    if (pse && pde & 0x80) {
+      add(i * 0x400000, (pde & 0xffc00000) >>> 0, 0x400000, pde);
+      continue;
+    }
+    const pt = (pde & 0xfffff000) >>> 0;
+    for (let j = 0; j < 1024; j++) {
+      const pte = entry(pt + j * 4);
+      // Rights are the AND of both levels.
+      if (pte & 1) add(i * 0x400000 + j * 4096, (pte & 0xfffff000) >>> 0, 4096, pte & pde);
+    }
+  }
+  return out;
+}
+
+export interface AddressSpace {
+  cr3: number;
+  loads: number;
+  current: boolean;
+}
+
+/** The address spaces (CR3 values) loaded recently, most used first. */
+export function addressSpaces(core: Core): AddressSpace[] {
+  const dv = core.memory;
+  const base = core.off('OFF_CR3_TABLE');
+  const slots = core.off('CR3_SLOTS');
+  const current = (core.cr(3) & ~0xfff) >>> 0;
+  const out: AddressSpace[] = [];
+  for (let i = 0; i < slots; i++) {
+    const loads = Number(dv.getBigUint64(base + i * 16 + 8, true));
+    if (loads) {
+      const cr3 = dv.getUint32(base + i * 16, true);
+      out.push({ cr3, loads, current: cr3 === current });
+    }
+  }
+  return out.sort((a, b) => b.loads - a.loads);
+}

@@ -1,0 +1,91 @@
+// The trace view: the core's event ring (syscalls, exceptions, IRQs, CR3
+// loads, mode switches, and the port I/O the host adds), decoded, filtered
+// by kind, and read from a cursor so a caller can follow it.
+
+import type { PcMachine } from '../machine/machine.ts';
+
+export const TRACE_KINDS = ['syscall', 'exception', 'irq', 'port', 'cr3', 'mode'] as const;
+export type TraceKind = (typeof TRACE_KINDS)[number];
+const PORT = TRACE_KINDS.indexOf('port');
+
+export interface TraceEvent {
+  /** Position in the stream of all records ever written: the cursor for follow. */
+  seq: number;
+  kind: TraceKind;
+  instructions: number;
+  eip: number;
+  cr3: number;
+  /** Kind-specific: see describe(). */
+  a: number;
+  b: number;
+  c: number;
+}
+
+export function parseKinds(list: string): TraceKind[] {
+  return list.split(',').map((k) => {
+    if (!(TRACE_KINDS as readonly string[]).includes(k)) throw new Error(`unknown trace kind "${k}"; kinds are ${TRACE_KINDS.join(', ')}`);
+    return k as TraceKind;
+  });
+}
+
+/**
+ * Turns tracing of `kinds` on (all others off). Port I/O is recorded by the
+ * host, so its observer is attached only while that kind is on.
+ */
+export function enableTrace(m: PcMachine, kinds: readonly TraceKind[]): void {
+  const mask = kinds.reduce((acc, k) => acc | (1 << TRACE_KINDS.indexOf(k)), 0);
+  m.core.memory.setUint32(m.core.off('OFF_TRACE_MASK'), mask, true);
+  m.bus.observer = kinds.includes('port')
+    ? (port, size, value, write) => m.core.traceHost(PORT, port, value, size | (write ? 0x100 : 0))
+    : undefined;
+}
+
+/** The next record to be written: pass it to readTrace to see only newer ones. */
+export function traceCursor(m: PcMachine): number {
+  return Number(m.core.memory.getBigUint64(m.core.off('OFF_TRACE_HEAD'), true));
+}
+
+/** How many records after `since` the ring has already overwritten. */
+export function traceLost(m: PcMachine, since: number): number {
+  return Math.max(0, traceCursor(m) - m.core.off('TRACE_CAP') - since);
+}
+
+/** Records from `since` on (those the ring still holds), oldest first, optionally only of some kinds. */
+export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[]): TraceEvent[] {
+  const core = m.core;
+  const dv = core.memory;
+  const cap = core.off('TRACE_CAP');
+  const size = core.off('TRACE_RECORD');
+  const base = core.off('TRACE_BASE');
+  const head = traceCursor(m);
+  const out: TraceEvent[] = [];
+  for (let seq = Math.max(since, head - cap); seq < head; seq++) {
+    const p = base + (seq % cap) * size;
+    const kind = TRACE_KINDS[dv.getUint32(p, true)];
+    if (kind === undefined || (kinds && !kinds.includes(kind))) continue;
+    out.push({
+      seq, kind,
+      a: dv.getUint32(p + 4, true),
+      b: dv.getUint32(p + 8, true),
+      c: dv.getUint32(p + 12, true),
+      instructions: Number(dv.getBigUint64(p + 16, true)),
+      eip: dv.getUint32(p + 24, true),
+      cr3: dv.getUint32(p + 28, true),
+    });
+  }
+  return out;
+}
+
+const hex = (v: number) => '0x' + v.toString(16);
+
+/** One line for a record, in words. */
+export function describe(e: TraceEvent): string {
+  switch (e.kind) {
+    case 'syscall': return `system call ${e.a} by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}`;
+    case 'exception': return `exception ${e.a} error code ${hex(e.b)}`;
+    case 'irq': return `interrupt vector ${hex(e.a)}`;
+    case 'port': return `${e.c & 0x100 ? 'out' : 'in'} port ${hex(e.a)} ${e.c & 0x100 ? '<-' : '->'} ${hex(e.b)} (${e.c & 0xff} byte)`;
+    case 'cr3': return `cr3 ${hex(e.a)} -> ${hex(e.b)}`;
+    case 'mode': return `cpl ${e.a} -> ${e.b}`;
+  }
+}

@@ -1,0 +1,195 @@
+// The machine as a worker offers it: the default guest booted from bytes the
+// caller supplies, run continuously in slices between which messages (input,
+// pause, exec) are handled, with the console streamed out in batches. The
+// browser page and Node (worker_threads) reach it through a comlink proxy.
+
+import { parseBzImage } from '../../boot/bzimage.ts';
+import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../boot/guest-defaults.ts';
+import { REGISTER_NAMES, SEGMENT_NAMES } from '../../core/core.ts';
+import { disassemble } from '../../isa/disasm.ts';
+import { Guest } from '../../machine/guest.ts';
+import type { PowerState } from '../../machine/machine.ts';
+import { walkPageTables, type PageWalk } from '../../machine/page-walk.ts';
+import { yieldToEvents, sleep } from './yield.ts';
+
+export interface BootRequest {
+  core: WebAssembly.Module;
+  kernel: Uint8Array;
+  initrd: Uint8Array;
+  cmdline?: string;
+  memoryMiB?: number;
+}
+
+/** Everything the CPU and counter panels show, as plain data. */
+export interface MachineSnapshot {
+  power: PowerState;
+  paused: boolean;
+  instructions: number;
+  guestNs: number;
+  tlbHits: number;
+  tlbMisses: number;
+  tlbFlushes: number;
+  exceptions: number;
+  serialBytes: number;
+  registers: Record<string, number>;
+  segments: Record<string, number>;
+  eip: number;
+  eflags: number;
+  cpl: number;
+  cr: { cr0: number; cr2: number; cr3: number; cr4: number };
+}
+
+export interface DisassemblyLine {
+  address: number;
+  bytes: string;
+  text: string;
+}
+
+export interface ExecOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Instructions per run slice: ~10-40 ms of host time, so input and pauses are handled promptly. */
+const SLICE = 2_000_000;
+
+export class MachineService {
+  private guest?: Guest;
+  private paused = false;
+  private running = false;
+  private serialBytes = 0;
+  private outbox: number[] = [];
+  private onConsole: (bytes: Uint8Array) => void = () => {};
+  private readonly decoder = new TextDecoder();
+
+  /** Boots the guest and starts running it; console bytes go to `onConsole` in batches. */
+  boot(req: BootRequest, onConsole: (bytes: Uint8Array) => void): void {
+    if (this.guest) throw new Error('this worker already runs a guest');
+    this.onConsole = onConsole;
+    this.guest = new Guest(req.core, {
+      kernel: parseBzImage(req.kernel, 'kernel'),
+      initrd: req.initrd,
+      cmdline: req.cmdline ?? DEFAULT_CMDLINE,
+      memoryMiB: req.memoryMiB ?? DEFAULT_MEMORY_MIB,
+      console: (b) => this.outbox.push(b),
+    });
+    void this.loop();
+  }
+
+  private get g(): Guest {
+    if (!this.guest) throw new Error('no guest booted yet: call boot() first');
+    return this.guest;
+  }
+
+  private flushConsole(): void {
+    if (!this.outbox.length) return;
+    this.serialBytes += this.outbox.length;
+    this.onConsole(Uint8Array.from(this.outbox.splice(0)));
+  }
+
+  private async loop(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!this.paused) {
+        this.g.pumpInput();
+        const power = this.g.machine.run(SLICE);
+        this.flushConsole();
+        if (power === 'off') break;
+        // Halted with no timer armed: only input can wake it, so do not spin.
+        if (power === 'halted') await sleep(5);
+        else await yieldToEvents();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Keys typed on the console. */
+  write(data: string | Uint8Array): void {
+    this.g.consoleInput.send(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    void this.loop();
+  }
+
+  /** Runs `count` instructions while paused (the single-step control). */
+  step(count = 1): MachineSnapshot {
+    if (!this.paused) throw new Error('pause the machine before stepping it');
+    this.g.pumpInput();
+    this.g.machine.run(count);
+    this.flushConsole();
+    return this.snapshot();
+  }
+
+  snapshot(): MachineSnapshot {
+    const m = this.g.machine;
+    const c = m.core;
+    return {
+      power: m.power,
+      paused: this.paused,
+      instructions: Number(c.instructions),
+      guestNs: m.nowNs(),
+      tlbHits: Number(c.counter('TLB_HIT')),
+      tlbMisses: Number(c.counter('TLB_MISS')),
+      tlbFlushes: Number(c.counter('TLB_FLUSH')),
+      exceptions: Number(c.counter('EXCEPTIONS')),
+      serialBytes: this.serialBytes,
+      registers: Object.fromEntries(REGISTER_NAMES.map((n, i) => [n, c.reg(i) >>> 0])),
+      segments: Object.fromEntries(SEGMENT_NAMES.map((n, i) => [n, c.segment(i).selector])),
+      eip: c.eip >>> 0,
+      eflags: c.eflags >>> 0,
+      cpl: c.cpl,
+      cr: { cr0: c.cr(0) >>> 0, cr2: c.cr(2) >>> 0, cr3: c.cr(3) >>> 0, cr4: c.cr(4) >>> 0 },
+    };
+  }
+
+  /** The page-table walk of a linear address under the current CR3. */
+  walk(linear: number): PageWalk {
+    return walkPageTables(this.g.machine.core, linear);
+  }
+
+  /** `count` instructions from CS:EIP, read through the current page tables. */
+  disassemble(count = 12): DisassemblyLine[] {
+    const core = this.g.machine.core;
+    const start = (core.segment(1).base + core.eip) >>> 0;
+    const bytes = new Uint8Array(count * 15);
+    for (let i = 0; i < bytes.length; i++) {
+      const phys = walkPageTables(core, start + i).physical;
+      if (phys === null || phys >= core.ram.length) return this.decodeLines(bytes.subarray(0, i), start, count);
+      bytes[i] = core.ram[phys];
+    }
+    return this.decodeLines(bytes, start, count);
+  }
+
+  private decodeLines(bytes: Uint8Array, start: number, count: number): DisassemblyLine[] {
+    const out: DisassemblyLine[] = [];
+    const bits = this.g.machine.core.segment(1).attr & 0x4000 ? 32 : 16;
+    for (let at = 0; at < bytes.length && out.length < count; ) {
+      const d = disassemble(bytes, at, { bits, address: start + at });
+      if (at + d.length > bytes.length) break;
+      const hex = Array.from(bytes.subarray(at, at + d.length), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      out.push({ address: (start + at) >>> 0, bytes: hex, text: d.text });
+      at += d.length;
+    }
+    return out;
+  }
+
+  /** Waits for the guest agent on COM2 to be up. */
+  async agentReady(): Promise<void> {
+    await this.g.agent.ready(false);
+  }
+
+  /** Runs a shell command in the guest through its agent. */
+  async exec(command: string, timeoutMs = 30_000): Promise<ExecOutput> {
+    const r = await this.g.agent.exec(command, { timeoutMs });
+    return { exitCode: r.exitCode, stdout: this.decoder.decode(r.stdout), stderr: this.decoder.decode(r.stderr) };
+  }
+}

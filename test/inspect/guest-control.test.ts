@@ -1,0 +1,66 @@
+// Run-to-breakpoint and single-step on the real guest. The breakpoint is the
+// kernel's getpid handler, its address taken from the guest kernel's own
+// System.map; a probe program whose getpid calls are counted by strace on
+// the host (see guest-inspect.test.ts) must stop there once per call.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBzImage } from '../../src/boot/bzimage.ts';
+import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
+import { GuestSession } from '../../src/machine/guest-session.ts';
+import { setBreakpoint, runToBreakpoint, step, linearEip } from '../../src/inspect/control.ts';
+import { readCpu } from '../../src/inspect/cpu.ts';
+
+const systemMap = readFileSync(join(import.meta.dirname, '../../guest-images/dist/System.map'), 'utf8');
+const GETPID = parseInt(/^([0-9a-f]{8}) T __ia32_sys_getpid$/m.exec(systemMap)![1], 16);
+
+describe('execution control on the real guest', () => {
+  it('stops at a kernel breakpoint once per system call, single-steps one instruction, and resumes', async () => {
+    const read = (p: string) => new Uint8Array(readFileSync(p));
+    const session = new GuestSession({
+      kernel: parseBzImage(read(DEFAULT_KERNEL)), initrd: read(DEFAULT_INITRD), cmdline: DEFAULT_CMDLINE, memoryMiB: DEFAULT_MEMORY_MIB,
+    });
+    const m = session.machine;
+    await session.drive(session.agent.ready(), 'agent');
+    const dir = mkdtempSync(join(tmpdir(), 'glassbox-probe-'));
+    for (const calls of [0, 1000]) {
+      execFileSync('gcc', ['-m32', '-static', '-nostdlib', '-O1', '-fno-pie', '-no-pie', `-DCALLS=${calls}`, '-o', join(dir, `p${calls}`), join(import.meta.dirname, 'probe.c')]);
+      await session.drive(session.agent.exec(`cat > /tmp/p${calls} && chmod +x /tmp/p${calls}`, { stdin: read(join(dir, `p${calls}`)) }), 'upload');
+    }
+
+    let stepped = false;
+    const hitsRunning = async (command: string) => {
+      let settled = false;
+      session.agent.exec(command).then(() => (settled = true));
+      setBreakpoint(m, GETPID);
+      let hits = 0;
+      while (!settled) {
+        session.pumpInput();
+        if (runToBreakpoint(m, 2_000_000)) {
+          hits++;
+          expect(linearEip(m)).toBe(GETPID);
+          expect(m.core.cpl).toBe(0);
+          if (!stepped) {
+            const first = readCpu(m.core, 1).code[0];
+            const before = m.core.instructions;
+            step(m);
+            expect(m.core.instructions - before).toBe(1n);
+            expect(linearEip(m)).not.toBe(GETPID);
+            if (!/^(j|call|ret)/.test(first.text)) expect(linearEip(m)).toBe(first.address + first.bytes.length / 2);
+            stepped = true;
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      setBreakpoint(m, null);
+      return hits;
+    };
+    const base = await hitsRunning('/tmp/p0');
+    const more = await hitsRunning('/tmp/p1000');
+    expect(stepped).toBe(true);
+    expect(more - base).toBe(1000);
+  }, 600_000);
+});
