@@ -6,7 +6,7 @@
 import { SEG_CS, segBase } from './state';
 import { ip } from './decode';
 import { retired } from './clock';
-import { INSPECT_BASE } from './counters';
+import { INSPECT, INSPECT_BASE } from './counters';
 
 export const OFF_BP_ARMED: u32 = INSPECT_BASE + 0x840; // u32, set by the host
 export const OFF_BP_LINEAR: u32 = INSPECT_BASE + 0x844; // u32
@@ -15,7 +15,7 @@ export const OFF_BP_LINEAR: u32 = INSPECT_BASE + 0x844; // u32
 let stoppedAt: u64 = 0xffffffffffffffff;
 
 @inline export function breakpointArmed(): bool {
-  return load<u32>(OFF_BP_ARMED) != 0;
+  return INSPECT && load<u32>(OFF_BP_ARMED) != 0;
 }
 
 /** True when the next instruction starts at the breakpoint (and we did not just stop there). */

@@ -12,6 +12,7 @@ import {
 import { setUserMode } from './memory';
 import { noteCplChange } from './counters';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
+import { farThroughGate } from './call-gate';
 
 /** Sets the privilege level (CPL) and everything derived from it. */
 export function setCpl(c: u32): void {
@@ -124,8 +125,7 @@ export function farTransfer(sel: u32, off: u32, isCall: bool): void {
   }
   if (!readDescriptor(sel, GP)) return;
   if (((descHigh >> 8) & 0x10) == 0) {
-    // Call gates, task gates and TSS descriptors as far targets.
-    raise(GP, sel & 0xfffc, true);
+    farThroughGate(sel, isCall);
     return;
   }
   if (!checkCodeTarget(sel, false)) return;
@@ -190,7 +190,8 @@ export function retFar(release: u32): void {
     const attr = descAttr();
     if (!loadStackForPrivilege(newSs, rpl)) return;
     setCodeSegment(sel, base, limit, attr, rpl);
-    setStackPointer(opSize32 ? newSp + release : (newSp + release) & 0xffff);
+    // The popped SP is zero-extended; the release applies with the new stack's address size.
+    setStackPointer(newSp + release);
     invalidateOuterSegments();
     setIp(target);
     return;

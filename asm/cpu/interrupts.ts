@@ -21,6 +21,7 @@ import {
 } from './control';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { noteDelivery } from './counters';
+import { readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerSs, innerSsBase, innerSsLimit, innerSsAttr } from './inner-stack';
 
 @inline function realMode(): bool {
   return (load<u32>(OFF_CR0) & CR0_PE) == 0;
@@ -68,16 +69,6 @@ function deliverReal(vector: u32, retEip: u32): void {
   setFlags(flags & ~(IF | TF | AC | RF));
   setRealCodeSegment(sel);
   setIp(off);
-}
-
-// A little stack writer for frames built on a stack that is not (yet) the current one.
-let frameBase: u32 = 0;
-let frameSp: u32 = 0;
-let frameMask: u32 = 0;
-
-function framePush(sz: u32, v: u32): void {
-  frameSp = (frameSp - (1 << sz)) & frameMask;
-  writeAs(frameBase + frameSp, sz, v, false);
 }
 
 /**
@@ -148,37 +139,8 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const oldCs = segSel(SEG_CS);
   if (!conforming && dpl < c) {
     // Inner privilege: the new stack comes from the TSS.
-    const trBase = load<u32>(OFF_TR_BASE);
-    const tss32 = (load<u32>(OFF_TR_ATTR) & 8) != 0;
-    const slot = tss32 ? dpl * 8 + 4 : dpl * 4 + 2;
-    if (slot + (tss32 ? 7 : 3) > load<u32>(OFF_TR_LIMIT)) {
-      raise(TS, (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
-      return;
-    }
-    const newSp = tss32 ? readAs(trBase + slot, 2, false) : readAs(trBase + slot, 1, false);
-    if (faulted) return;
-    const newSs = readAs(trBase + slot + (tss32 ? 4 : 2), 1, false);
-    if (faulted) return;
-    if ((newSs & 0xfffc) == 0) {
-      raise(TS, ext, true);
-      return;
-    }
-    if (!readDescriptor(newSs, TS)) return;
-    const ssAccess = (descHigh >> 8) & 0xff;
-    if ((newSs & 3) != dpl || ((ssAccess >> 5) & 3) != dpl || (ssAccess & 0x1a) != 0x12) {
-      raise(TS, (newSs & 0xfffc) + ext, true);
-      return;
-    }
-    if ((ssAccess & 0x80) == 0) {
-      raise(SS_VECTOR, (newSs & 0xfffc) + ext, true);
-      return;
-    }
-    const ssBase = descBase();
-    const ssLimit = descLimit();
-    const ssAttr = descAttr();
-    frameBase = ssBase;
-    frameMask = (ssAttr & 0x4000) != 0 ? 0xffffffff : 0xffff;
-    frameSp = newSp & frameMask;
+    if (!readInnerStack(dpl, ext)) return;
+    beginInnerFrame();
     const oldSs = segSel(SEG_SS);
     const oldEsp = reg32(ESP);
     if (vm86) {
@@ -196,15 +158,15 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     if (faulted) return;
     // Commit: nothing below can fault.
     markAccessed();
-    setSegmentCache(SEG_SS, newSs, ssBase, ssLimit, ssAttr);
+    setSegmentCache(SEG_SS, innerSs, innerSsBase, innerSsLimit, innerSsAttr);
     if (vm86) {
       setSegmentCache(SEG_GS, 0, 0, 0, ATTR_UNUSABLE);
       setSegmentCache(SEG_FS, 0, 0, 0, ATTR_UNUSABLE);
       setSegmentCache(SEG_DS, 0, 0, 0, ATTR_UNUSABLE);
       setSegmentCache(SEG_ES, 0, 0, 0, ATTR_UNUSABLE);
     }
-    setStackPointer(frameSp);
-    if (frameMask == 0xffffffff) setReg32(ESP, frameSp);
+    setStackPointer(frameTop());
+    if (innerStackIs32()) setReg32(ESP, frameTop());
     setCodeSegment((sel & 0xfffc) | dpl, csBase, csLimit, csAttr, dpl);
   } else {
     if (vm86) {

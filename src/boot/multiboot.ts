@@ -26,6 +26,8 @@ const INFO_ADDR = GDT_ADDR + FLAT_GDT_BYTES;
 const INFO_BYTES = 8 * 4;
 const LOADER_END = INFO_ADDR + INFO_BYTES;
 const LOW_RAM_END = 0xa0000;
+/** Conventional memory as the PC's firmware reports it: the top KiB is its extended data area. */
+const LOW_RAM_BYTES = 0x9fc00;
 const HIGH_RAM = 0x100000;
 
 export interface MultibootSegment {
@@ -140,7 +142,7 @@ export function loadMultiboot(core: Core, image: MultibootImage, name: string): 
   }
   const info = new DataView(ram.buffer, ram.byteOffset + INFO_ADDR, INFO_BYTES);
   info.setUint32(0, INFO_MEMORY, true);
-  info.setUint32(4, LOW_RAM_END / 1024, true); // mem_lower, KiB from 0
+  info.setUint32(4, LOW_RAM_BYTES / 1024, true); // mem_lower, KiB from 0
   info.setUint32(8, (ram.length - HIGH_RAM) / 1024, true); // mem_upper, KiB from 1 MiB
   enterFlatProtectedMode(core, GDT_ADDR);
   core.setReg(0, MULTIBOOT_BOOTLOADER_MAGIC);

@@ -5,15 +5,20 @@
 // off, with status 0.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { parseBzImage, KernelImageError, type BzImage } from '../boot/bzimage.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { SerialLink } from '../machine/serial-link.ts';
+import { isMultiboot } from '../boot/multiboot.ts';
+import { runBareMetal } from '../machine/bare-metal.ts';
 import { GuestSession } from '../machine/guest-session.ts';
 import { registerImageCommands } from './images.ts';
+import { registerContainerCommands } from './containers.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
+/** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
+const MULTIBOOT_BUDGET = 10_000_000_000;
 
 interface BootOptions {
   kernel: string;
@@ -47,7 +52,43 @@ function clockMode(v: string): 'virtual' | 'realtime' {
   return v;
 }
 
+/** Runs a bare-metal Multiboot program: its debug console (port 0xE9) and COM1 go to stdout. */
+function bootMultiboot(image: Uint8Array, opts: BootOptions): number {
+  if (opts.initrd) throw new KernelImageError(`${opts.kernel} is a Multiboot kernel; glassbox loads no Multiboot modules, so --initrd cannot be used with it`);
+  // The program runs synchronously: write each line as it completes.
+  const line: number[] = [];
+  let closed = false;
+  const flush = () => {
+    if (closed || line.length === 0) return;
+    try {
+      writeSync(1, Uint8Array.from(line.splice(0)));
+    } catch {
+      closed = true; // the reader went away (a pipe into head, say): keep running, stop writing
+    }
+  };
+  const write = (b: number) => {
+    line.push(b);
+    if (b === 10) flush();
+  };
+  const end = runBareMetal(image, opts.kernel, { memoryMiB: opts.memory, budget: MULTIBOOT_BUDGET, debugcon: write, serial: write });
+  flush();
+  switch (end.how) {
+    case 'exit':
+      return end.status & 0xff; // as QEMU's isa-debug-exit: (value << 1) | 1
+    case 'reset':
+      process.stderr.write('glassbox: the CPU reset (a triple fault)\n');
+      return 1;
+    case 'halted':
+      return 0;
+    case 'budget':
+      process.stderr.write(`glassbox: still running after ${MULTIBOOT_BUDGET} instructions; stopped\n`);
+      return 3;
+  }
+}
+
 async function boot(opts: BootOptions): Promise<number> {
+  const image = readFile(opts.kernel, 'kernel');
+  if (isMultiboot(image)) return bootMultiboot(image, opts);
   const out: number[] = [];
   const m = new GuestSession({
     ...guestFiles(opts),
@@ -132,7 +173,7 @@ const program = new Command('glassbox').description('a PC and container host emu
 program
   .command('boot')
   .description('boot a guest and attach this terminal to its serial console (Ctrl-A X quits)')
-  .option('--kernel <file>', 'bzImage to boot', DEFAULT_KERNEL)
+  .option('--kernel <file>', 'bzImage, or a Multiboot kernel run bare-metal with QEMU\'s debugcon and exit ports', DEFAULT_KERNEL)
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
@@ -172,6 +213,7 @@ program
   });
 
 registerImageCommands(program);
+registerContainerCommands(program);
 registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

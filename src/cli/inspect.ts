@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseBzImage } from '../boot/bzimage.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { GuestSession } from '../machine/guest-session.ts';
+import { sessionShell } from '../containers/engine/guest-shell.ts';
 import { readCpu } from '../inspect/cpu.ts';
 import { readCounters, counterRates } from '../inspect/counters.ts';
 import { walkAddress, addressSpaces, listMappings } from '../inspect/mmu.ts';
@@ -42,7 +43,7 @@ async function bootGuest(o: InspectOptions) {
     if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${new TextDecoder().decode(r.stderr).trim()}`);
     return new TextDecoder().decode(r.stdout);
   };
-  return { session, m: session.machine, sh };
+  return { session, m: session.machine, sh, shell: sessionShell(session) };
 }
 
 type Guest = Awaited<ReturnType<typeof bootGuest>>;
@@ -161,16 +162,16 @@ export function registerInspectCommands(program: Command): void {
       return { data: spaces, text };
     }));
   view('ps', 'guest processes with namespace inodes, cgroup and resident memory (through the agent)')
-    .action(viewCommand(async ({ sh }) => {
-      const procs = await processTree(sh);
+    .action(viewCommand(async ({ shell }) => {
+      const procs = await processTree(shell);
       const text = table([['PID', 'PPID', 'NAME', 'RSS KiB', 'PID NS', 'UTS NS', 'MNT NS', 'NET NS', 'CGROUP'], ...procs.map((p) => [
         String(p.pid), String(p.ppid), p.name, String(p.rssKiB), String(p.ns.pid ?? ''), String(p.ns.uts ?? ''), String(p.ns.mnt ?? ''), String(p.ns.net ?? ''), p.cgroup,
       ])]);
       return { data: procs, text };
     }));
   view('cgroups', 'the guest\'s cgroup v2 tree with limits and usage (through the agent)')
-    .action(viewCommand(async ({ sh }) => {
-      const nodes = await cgroupTree(sh);
+    .action(viewCommand(async ({ shell }) => {
+      const nodes = await cgroupTree(shell);
       const text = table([['CGROUP', 'PROCS', 'MEMORY', 'MEMORY.MAX', 'PIDS', 'PIDS.MAX', 'CPU.MAX'], ...nodes.map((n) => [
         n.path, String(n.procs), String(n.memoryCurrent ?? '-'), n.memoryMax ?? '-', String(n.pidsCurrent ?? '-'), n.pidsMax ?? '-', n.cpuMax ?? '-',
       ])]);
@@ -178,7 +179,7 @@ export function registerInspectCommands(program: Command): void {
     }));
   view('containers', 'containers with their namespaces, cgroups and processes')
     .action(viewCommand(async () => {
-      throw new Error('the containers view needs the container engine, which is not on this branch yet; use "inspect ps" for namespaces');
+      throw new Error('there is no container engine process to attach to yet, and a guest booted for this command has no containers; the view exists as a library call (src/inspect/containers.ts); use "inspect ps" for namespaces');
     }));
   view('trace', 'events recorded while --run runs (or while the guest idles), filtered by kind')
     .option('--kind <kinds>', `comma-separated kinds: ${TRACE_KINDS.join(', ')}`, parseKinds, [...TRACE_KINDS])

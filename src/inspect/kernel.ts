@@ -4,8 +4,14 @@
 // only shell builtins per process and one `ls` for all the namespace links,
 // so a view costs a couple of guest process creations, not one per process.
 
-/** Runs a shell command in the guest and returns its stdout. */
-export type GuestShell = (command: string) => Promise<string>;
+import type { GuestShell } from '../containers/engine/guest-shell.ts';
+
+/** Runs a view's script in the guest; a failure is an error naming the view. */
+async function stdout(sh: GuestShell, script: string, view: string): Promise<string> {
+  const r = await sh.run(script);
+  if (r.exitCode !== 0) throw new Error(`reading the ${view} in the guest failed (status ${r.exitCode}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
 
 export const NAMESPACES = ['pid', 'uts', 'mnt', 'net', 'ipc', 'user', 'cgroup'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
@@ -14,6 +20,8 @@ export interface GuestProcess {
   pid: number;
   ppid: number;
   name: string;
+  /** The PID in the process's own (innermost) PID namespace. */
+  pidInNamespace: number;
   /** Resident memory in KiB (0 for kernel threads). */
   rssKiB: number;
   /** Namespace inode numbers, from readlink /proc/PID/ns/*. */
@@ -23,24 +31,24 @@ export interface GuestProcess {
 
 const PS_SCRIPT = `
 for d in /proc/[0-9]*; do
-  n= pp= r=0
+  n= pp= r=0 np=
   while IFS=: read -r k v; do
-    case $k in Name) n=$v;; PPid) pp=$v;; VmRSS) r=\${v% kB};; esac
+    case $k in Name) n=$v;; PPid) pp=$v;; VmRSS) r=\${v% kB};; NSpid) np=\${v##*\t};; esac
   done < $d/status 2>/dev/null || continue
   read -r cg < $d/cgroup 2>/dev/null
-  echo "P \${d#/proc/} $pp $r \${cg#0::} $n"
+  echo "P \${d#/proc/} $pp $r $np \${cg#0::} $n"
 done
 ls -l /proc/[0-9]*/ns/ 2>/dev/null
 `;
 
 export async function processTree(sh: GuestShell): Promise<GuestProcess[]> {
-  const out = await sh(PS_SCRIPT);
+  const out = await stdout(sh, PS_SCRIPT, 'process tree');
   const procs = new Map<number, GuestProcess>();
   let current: GuestProcess | undefined;
   for (const line of out.split('\n')) {
-    const p = /^P (\d+)\s+(\d+)\s+(\d+)\s+(\S*) (.*)$/.exec(line);
+    const p = /^P (\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S*) (.*)$/.exec(line);
     if (p) {
-      procs.set(+p[1], { pid: +p[1], ppid: +p[2], rssKiB: +p[3], cgroup: p[4], name: p[5].trim(), ns: {} });
+      procs.set(+p[1], { pid: +p[1], ppid: +p[2], rssKiB: +p[3], pidInNamespace: +p[4], cgroup: p[5], name: p[6].trim(), ns: {} });
       continue;
     }
     const dir = /^\/proc\/(\d+)\/ns\/?:$/.exec(line);
@@ -75,7 +83,7 @@ done
 `;
 
 export async function cgroupTree(sh: GuestShell): Promise<CgroupNode[]> {
-  const out = await sh(CGROUP_SCRIPT);
+  const out = await stdout(sh, CGROUP_SCRIPT, 'cgroup tree');
   const num = (s: string) => (s === '-' ? null : Number(s));
   const str = (s: string) => (s === '-' ? null : s);
   const nodes: CgroupNode[] = [];

@@ -3,23 +3,28 @@
 // the guest around it.
 
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { sessionShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
+import { build } from '../../src/containers/builder/builder.ts';
 
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup'];
 
 describe('containers in the guest', () => {
   let guest: GuestShell;
   let engine: ContainerEngine;
+  let store: ImageStore;
+  let home: string;
 
   beforeAll(async () => {
     guest = sessionShell(await bootDefaultGuest());
-    engine = new ContainerEngine(guest, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-home-'))));
+    home = mkdtempSync(join(tmpdir(), 'glassbox-home-'));
+    store = ImageStore.open(home);
+    engine = new ContainerEngine(guest, store);
   }, 120_000);
 
   it('runs a command with its stdout, stderr and exit status; it is PID 1 under the hostname given', async () => {
@@ -109,4 +114,72 @@ describe('containers in the guest', () => {
     const left = await guest.run('ls /run/glassbox/containers; ls -d /sys/fs/cgroup/glassbox/*/ 2>/dev/null; mount | grep -c overlay');
     expect(left.stdout.trim()).toBe('0');
   }, 120_000);
+
+  describe('build', () => {
+    const DOCKERFILE = [
+      '# every instruction glassbox builds',
+      'FROM busybox',
+      'ENV GREETING="hello there" WHO=builder',
+      'WORKDIR /app',
+      'COPY hello.sh ./',
+      'RUN echo "built by $WHO in $(pwd)" > built.txt && \\',
+      '    rm /bin/vi',
+      'ENTRYPOINT ["/bin/sh"]',
+      'CMD ["/app/hello.sh"]',
+    ].join('\n');
+    let context: string;
+
+    const doBuild = async (dockerfile: string, tag = 'hello:1') => {
+      const lines: string[] = [];
+      const result = await build(engine, store, join(home, 'build-cache.json'), { tag, context, dockerfile, progress: (l) => lines.push(l) });
+      return { result, log: lines.join('\n') };
+    };
+
+    beforeAll(() => {
+      context = mkdtempSync(join(tmpdir(), 'glassbox-context-'));
+      writeFileSync(join(context, 'hello.sh'), 'echo "$GREETING from $(pwd): $(cat built.txt)"\n', { mode: 0o755 });
+    });
+
+    it('builds an image from every supported instruction, and it runs', async () => {
+      const { result, log } = await doBuild(DOCKERFILE);
+      expect(log).toMatch(/^Step 1\/7 : FROM busybox$/m);
+      expect(log).toMatch(/^Step 5\/7 : RUN echo/m);
+      expect(log).not.toMatch(/Using cache/);
+      expect(result.name).toBe('hello:1');
+      const r = await engine.run('hello:1', { rm: true });
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'hello there from /app: built by builder in /app\n', stderr: '' });
+      // The RUN's deletion is a whiteout in its layer: vi is gone from the built image, still in the base.
+      expect((await engine.run('hello:1', { cmd: ['-c', 'test -e /bin/vi'], rm: true })).exitCode).toBe(1);
+      expect((await engine.run('busybox', { cmd: ['test', '-e', '/bin/vi'], rm: true })).exitCode).toBe(0);
+      expect(store.manifestOf(store.resolve('hello:1').manifest).layers).toHaveLength(4);
+    }, 300_000);
+
+    it('a second build hits the cache at every step and gives the same image', async () => {
+      const first = store.resolve('hello:1').manifest.digest;
+      const { result, log } = await doBuild(DOCKERFILE);
+      expect(log.match(/Using cache/g)).toHaveLength(3);
+      expect(result.manifest.digest).toBe(first);
+      // a changed COPY source misses the cache from that step on
+      writeFileSync(join(context, 'hello.sh'), 'echo changed\n', { mode: 0o755 });
+      const changed = await doBuild(DOCKERFILE, 'hello:2');
+      expect(changed.log.match(/Using cache/g)).toHaveLength(1);
+      expect((await engine.run('hello:2', { rm: true })).stdout).toBe('changed\n');
+    }, 300_000);
+
+    it('stops at a failing RUN or a bad instruction with its line, leaving no image', async () => {
+      const before = store.list();
+      await expect(doBuild('FROM busybox\nRUN echo partial > /x\nRUN exit 3\n', 'broken:1')).rejects.toThrow(/^Dockerfile line 3: RUN exited with status 3$/);
+      await expect(doBuild('FROM busybox\n\nHEALTHCHECK CMD true\n', 'broken:1')).rejects.toThrow(/^Dockerfile line 3: unsupported instruction HEALTHCHECK/);
+      await expect(doBuild('FROM busybox\nCMD ["unterminated"\n', 'broken:1')).rejects.toThrow(/^Dockerfile line 2: malformed JSON array/);
+      expect(store.list()).toEqual(before);
+      expect(await engine.ps(true)).toEqual([]);
+    }, 300_000);
+
+    it('save then load round-trips the built image to identical digests', async () => {
+      const archive = await store.save(['hello:1']);
+      const other = ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-home-')));
+      await other.load(archive);
+      expect(other.resolve('hello:1')).toEqual(store.resolve('hello:1'));
+    });
+  });
 });

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
 import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
 import { GuestSession } from '../../src/machine/guest-session.ts';
+import { sessionShell } from '../../src/containers/engine/guest-shell.ts';
 import { readCounters } from '../../src/inspect/counters.ts';
 import { addressSpaces, walkAddress } from '../../src/inspect/mmu.ts';
 import { processTree } from '../../src/inspect/kernel.ts';
@@ -100,7 +101,7 @@ describe('inspection of the real guest', () => {
 
     // Namespaces: two unshared "containers" and the guest itself.
     await sh('for h in c1 c2; do unshare --pid --uts --mount --fork sh -c "hostname $h; exec sleep 1000" </dev/null >/dev/null 2>&1 & done; sleep 1');
-    const procs = await processTree(sh);
+    const procs = await processTree(sessionShell(session));
     const init = procs.find((p) => p.pid === 1)!;
     const sleepers = procs.filter((p) => p.name === 'sleep');
     expect(sleepers.length).toBe(2);

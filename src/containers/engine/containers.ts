@@ -4,12 +4,15 @@
 // was asked for (name, image, options).
 
 import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { sha256 } from '../store/digest.ts';
 import type { ImageStore } from '../store/image-store.ts';
+import type { Descriptor, ImageConfig } from '../store/oci.ts';
 import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
 import { shq, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import {
-  bundleDir, createScript, crunCgroupsPath, fields, isolationScript, removeScript, runScript, startDetachedScript,
+  bundleDir, createScript, diffScript, crunCgroupsPath, fields, isolationScript, removeScript, runScript, startDetachedScript,
   stateScript, statsScript,
 } from './guest-scripts.ts';
 
@@ -39,6 +42,15 @@ export interface RunResult extends ShellResult {
   id: string;
 }
 
+/** What a container is made from: layers in the host store and an image config. */
+export interface RunnableImage {
+  name: string;
+  id: string;
+  layers: Descriptor[];
+  diffIds: string[];
+  config: ImageConfig;
+}
+
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
 
@@ -59,17 +71,24 @@ export class ContainerEngine {
   }
 
   /** Creates and starts a container; in the foreground, waits for it and returns its output and status. */
-  async run(imageRef: string, o: RunOptions = {}): Promise<RunResult> {
-    const image = this.store.resolve(imageRef);
-    const config = this.store.configOf(image.manifest);
+  /** An image in the store, by name or ID, in the form run takes. */
+  image(ref: string): RunnableImage {
+    const found = this.store.resolve(ref);
+    const config = this.store.configOf(found.manifest);
+    return { name: found.name ?? found.id, id: found.id, layers: this.store.manifestOf(found.manifest).layers, diffIds: config.rootfs.diff_ids, config };
+  }
+
+  async run(imageRef: string | RunnableImage, o: RunOptions = {}): Promise<RunResult> {
+    const image = typeof imageRef === 'string' ? this.image(imageRef) : imageRef;
+    const config = image.config;
     const id = randomBytes(32).toString('hex');
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
     const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o));
-    const layers = await ensureLayers(this.shell, this.store, image.manifest);
+    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds);
     const { stdin, ...options } = o;
     const record: ContainerRecord = {
-      id, name, image: image.name ?? image.id, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
+      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
     };
     this.containers.set(id, record);
     try {
@@ -156,6 +175,17 @@ export class ContainerEngine {
   private async remove(c: ContainerRecord): Promise<void> {
     await this.shell.run(removeScript(c.id));
     this.containers.delete(c.id);
+  }
+
+  /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
+  async diff(ref: string): Promise<{ blob: Uint8Array; diffId: string }> {
+    const c = this.find(ref);
+    const r = await this.shell.run(diffScript(c.id));
+    if (r.exitCode !== 0) throw new ContainerError(`exporting the changes of ${c.name}: ${r.stderr.trim()}`);
+    const blob = new Uint8Array(Buffer.from(r.stdout, 'base64'));
+    const diffId = sha256(gunzipSync(blob));
+    if (diffId !== `sha256:${r.stderr.trim()}`) throw new ContainerError(`the layer of ${c.name} arrived damaged (${diffId}, guest says sha256:${r.stderr.trim()})`);
+    return { blob, diffId };
   }
 
   async stats(ref: string): Promise<Record<string, string>> {

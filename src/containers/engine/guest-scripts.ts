@@ -106,3 +106,23 @@ export function fields(out: string): Record<string, string> {
   }
   return r;
 }
+
+/**
+ * Prints the container's filesystem change as a gzip'd layer tar in base64,
+ * and the uncompressed tar's sha256 on stderr. Overlayfs whiteouts (0/0
+ * character devices) become OCI whiteout files (.wh.NAME); opaque
+ * directories are not detected.
+ */
+export function diffScript(id: string): string {
+  const dir = bundleDir(id);
+  return [
+    'set -e',
+    `s=${dir}/layer-stage`,
+    `rm -rf $s && cp -a ${dir}/upper $s`,
+    'find $s -type c | while read -r f; do rm "$f"; : > "${f%/*}/.wh.${f##*/}"; done',
+    `cd $s && tar -cf ${dir}/layer.tar . && cd / && rm -rf $s`,
+    `sha256sum ${dir}/layer.tar | cut -d' ' -f1 >&2`,
+    `gzip -n -c ${dir}/layer.tar | base64`,
+    `rm ${dir}/layer.tar`,
+  ].join('\n');
+}

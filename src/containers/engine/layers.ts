@@ -37,12 +37,15 @@ async function blobInGuest(shell: GuestShell, store: ImageStore, layer: Descript
   return part;
 }
 
-/** Unpacks a manifest's layers in the guest; returns their directories, lowest layer first. */
-export async function ensureLayers(shell: GuestShell, store: ImageStore, image: Descriptor): Promise<string[]> {
-  const manifest = store.manifestOf(image);
-  const diffIds = store.configOf(image).rootfs.diff_ids;
+/**
+ * Unpacks layers (blobs in the host store, with their diff_ids) in the guest;
+ * returns their directories, lowest layer first. OCI whiteout files
+ * (.wh.NAME) become overlayfs whiteouts (a 0/0 character device NAME), so a
+ * deletion in an upper layer hides the file in the layers below.
+ */
+export async function ensureLayers(shell: GuestShell, store: ImageStore, layers: Descriptor[], diffIds: string[]): Promise<string[]> {
   const dirs: string[] = [];
-  for (const [i, layer] of manifest.layers.entries()) {
+  for (const [i, layer] of layers.entries()) {
     const dir = `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`;
     dirs.push(dir);
     if ((await shell.run(`test -d ${dir}`)).exitCode === 0) continue;
@@ -53,6 +56,7 @@ export async function ensureLayers(shell: GuestShell, store: ImageStore, image: 
       `[ "$(sha256sum ${shq(blob)} | cut -d' ' -f1)" = ${digestHex(layer.digest)} ] || { echo "layer ${layer.digest}: digest mismatch in the guest" >&2; exit 1; }`,
       `rm -rf ${dir}.tmp && mkdir -p ${dir}.tmp`,
       `tar -x${z}f ${shq(blob)} -C ${dir}.tmp`,
+      `find ${dir}.tmp -name '.wh.*' ! -name '.wh..wh..opq' | while read -r w; do rm "$w"; mknod "\${w%/*}/\${w##*/.wh.}" c 0 0; done`,
       `mv ${dir}.tmp ${dir}`,
       `case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`,
     ].join('\n'), `unpacking layer ${layer.digest}`);

@@ -63,17 +63,22 @@ export async function readTar(data: Uint8Array, what: string): Promise<Map<strin
   return files;
 }
 
-/** A tar archive holding the given files, in the order given, with fixed metadata so equal input gives equal bytes. */
-export async function writeTar(files: Iterable<[string, Uint8Array]>): Promise<Uint8Array> {
+/** A file for writeTar: data, or a directory when data is undefined. */
+export type TarEntry = [name: string, data: Uint8Array | undefined, mode?: number];
+
+/** A tar archive holding the given entries, in the order given, with fixed times and owners so equal input gives equal bytes. */
+export async function writeTar(files: Iterable<TarEntry>): Promise<Uint8Array> {
   const p = pack();
   const chunks: Buffer[] = [];
   const collected = (async () => {
     for await (const c of p) chunks.push(c as Buffer);
   })();
-  for (const [name, data] of files) {
-    await new Promise<void>((res, rej) =>
-      p.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (err) => (err ? rej(err) : res())),
-    );
+  for (const [name, data, mode] of files) {
+    await new Promise<void>((res, rej) => {
+      const done = (err?: Error | null) => (err ? rej(err) : res());
+      if (data === undefined) p.entry({ name, type: 'directory', mode: mode ?? 0o755, mtime: new Date(0) }, done);
+      else p.entry({ name, size: data.length, mode: mode ?? 0o644, mtime: new Date(0) }, data, done);
+    });
   }
   p.finalize();
   await collected;

@@ -1,0 +1,216 @@
+// glassbox run | ps | logs | stats | stop | kill | rm, the same under
+// `glassbox container` with exec and inspect added, glassbox build, and
+// glassbox engine status | stop: thin clients of the engine process.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { glassboxHome } from '../containers/home.ts';
+import { callEngine, engineRunning } from '../containers/daemon/client.ts';
+import { serveEngine } from '../containers/daemon/server.ts';
+import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
+import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
+import type { ShellResult } from '../containers/engine/guest-shell.ts';
+import { table } from './table.ts';
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
+
+function bytesOption(v: string): number {
+  const m = /^(\d+)([bkmg]?)$/i.exec(v);
+  if (!m) throw new InvalidArgumentError('give a size such as 8m, 512k or 1g');
+  return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of 1 or more');
+  return n;
+}
+
+function cpusOption(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0.01 && n <= 64)) throw new InvalidArgumentError('give a number of CPUs from 0.01 to 64, e.g. 0.5');
+  return n;
+}
+
+function networkOption(v: string): 'none' | 'default' {
+  if (v !== 'none' && v !== 'default') throw new InvalidArgumentError('use "none" (only lo) or "default" (the guest\'s network)');
+  return v;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const stdinBase64 = (interactive: boolean | undefined) => (interactive ? readFileSync(0).toString('base64') : undefined);
+
+/** Sends a request and prints the error plainly when the engine refuses it. */
+async function call<T>(req: EngineRequest, onProgress?: (line: string) => void): Promise<T | undefined> {
+  try {
+    return (await callEngine(glassboxHome(), req, { onProgress })) as T;
+  } catch (e) {
+    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+    process.exitCode = 125;
+    return undefined;
+  }
+}
+
+function printResult(r: ShellResult): void {
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  process.exitCode = r.exitCode;
+}
+
+interface RunFlags {
+  detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
+  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; rm?: boolean; interactive?: boolean;
+}
+
+/**
+ * The container commands on `program`. At top level, `exec` (which boots a
+ * fresh guest) and `inspect` (the machine inspector) are taken, so those two
+ * live under `glassbox container` only.
+ */
+function defineContainerCommands(program: Command, topLevel: boolean): void {
+  program
+    .command('run')
+    .description('run a command in a new container in the guest (the engine starts on first use)')
+    .argument('<image>', 'NAME[:TAG] or image ID')
+    .argument('[command...]', 'command and arguments, replacing the image\'s Cmd')
+    .option('-d, --detach', 'run in the background and print the container ID')
+    .option('--name <name>', 'name the container')
+    .option('--hostname <name>', 'the container\'s hostname')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--memory <size>', 'memory limit, e.g. 8m', bytesOption)
+    .option('--pids-limit <n>', 'most processes at once', positiveInt)
+    .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
+    .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
+    .option('--rm', 'remove the container when it exits')
+    .option('-i, --interactive', 'pass this command\'s stdin to the container')
+    .passThroughOptions()
+    .action(async (image: string, command: string[], o: RunFlags) => {
+      const { interactive, ...rest } = o;
+      const options: RunRequestOptions = { ...rest, cmd: command.length ? command : undefined, stdinBase64: stdinBase64(interactive) };
+      const r = await call<RunResult>({ op: 'run', image, options });
+      if (!r) return;
+      if (o.detach) process.stdout.write(r.id + '\n');
+      else printResult(r);
+    });
+
+  program
+    .command('ps')
+    .description('list running containers')
+    .option('-a, --all', 'list stopped containers too')
+    .action(async (o: { all?: boolean }) => {
+      const list = await call<(ContainerRecord & { state: ContainerState })[]>({ op: 'ps', all: o.all === true });
+      if (!list) return;
+      process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
+        c.id.slice(0, 12), c.image, JSON.stringify(c.args.join(' ')),
+        c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
+      ])]));
+    });
+
+  if (!topLevel) program
+    .command('exec')
+    .description('run a command in a running container')
+    .option('-i, --interactive', 'pass this command\'s stdin')
+    .argument('<container>', 'name or ID prefix')
+    .argument('<command...>', 'command and arguments')
+    .passThroughOptions()
+    .action(async (container: string, cmd: string[], o: { interactive?: boolean }) => {
+      const r = await call<ShellResult>({ op: 'exec', container, cmd, stdinBase64: stdinBase64(o.interactive) });
+      if (r) printResult(r);
+    });
+
+  program
+    .command('logs')
+    .description('print a container\'s stdout and stderr')
+    .argument('<container>', 'name or ID prefix')
+    .action(async (container: string) => {
+      const r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+      if (r) printResult({ ...r, exitCode: 0 });
+    });
+
+  for (const op of topLevel ? (['stats'] as const) : (['stats', 'inspect'] as const)) {
+    program
+      .command(op)
+      .description(op === 'stats' ? 'memory, pids and CPU figures from the container\'s cgroup v2 files' : 'configuration, state and isolation facts, as JSON')
+      .argument('<container>', 'name or ID prefix')
+      .action(async (container: string) => {
+        const r = await call<Record<string, unknown>>({ op, container });
+        if (!r) return;
+        if (op === 'inspect') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${String(v)}\n`);
+      });
+  }
+
+  program
+    .command('stop')
+    .description('SIGTERM, then SIGKILL after 10 s')
+    .argument('<container...>', 'names or ID prefixes')
+    .action(async (containers: string[]) => {
+      for (const container of containers) if ((await call({ op: 'stop', container })) !== undefined) process.stdout.write(container + '\n');
+    });
+
+  program
+    .command('kill')
+    .description('send a signal (default KILL) to a container\'s init')
+    .option('-s, --signal <name>', 'signal name or number', 'KILL')
+    .argument('<container...>', 'names or ID prefixes')
+    .action(async (containers: string[], o: { signal: string }) => {
+      for (const container of containers) if ((await call({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })) !== undefined) process.stdout.write(container + '\n');
+    });
+
+  program
+    .command('rm')
+    .description('remove containers and their writable layers')
+    .option('-f, --force', 'kill a running container first')
+    .argument('<container...>', 'names or ID prefixes')
+    .action(async (containers: string[], o: { force?: boolean }) => {
+      for (const container of containers) if ((await call({ op: 'rm', container, force: o.force === true })) !== undefined) process.stdout.write(container + '\n');
+    });
+
+}
+
+export function registerContainerCommands(program: Command): void {
+  // Options after the image (or container) belong to the command run in it.
+  program.enablePositionalOptions();
+  defineContainerCommands(program, true);
+  const container = new Command('container').description('container commands, with exec and inspect').enablePositionalOptions();
+  defineContainerCommands(container, false);
+  program.addCommand(container);
+
+  program
+    .command('build')
+    .description('build an image from a Dockerfile (FROM, RUN, COPY, WORKDIR, ENV, ENTRYPOINT, CMD), each RUN in a container')
+    .requiredOption('-t, --tag <name>', 'NAME[:TAG] for the image')
+    .option('-f, --file <Dockerfile>', 'the Dockerfile (default: CONTEXT/Dockerfile)')
+    .argument('<context>', 'directory COPY sources are taken from')
+    .action(async (context: string, o: { tag: string; file?: string }) => {
+      const file = o.file ?? join(context, 'Dockerfile');
+      if (!existsSync(file)) {
+        process.stderr.write(`glassbox: no Dockerfile at ${file}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const req: EngineRequest = { op: 'build', tag: o.tag, context: resolve(context), dockerfile: readFileSync(file, 'utf8') };
+      await call(req, (line) => process.stdout.write(line + '\n'));
+    });
+
+  const engine = new Command('engine').description('the background process that owns the guest and its containers');
+  engine.command('status').description('whether the engine runs, its PID and container count').action(async () => {
+    if (!(await engineRunning(glassboxHome()))) {
+      process.stdout.write('engine: not running\n');
+      return;
+    }
+    const s = await call<{ pid: number; started: string; containers: number }>({ op: 'status' });
+    if (s) process.stdout.write(`engine: running, pid ${s.pid}, since ${s.started}, ${s.containers} containers\n`);
+  });
+  engine.command('stop').description('stop the engine (and its guest, with every container)').action(async () => {
+    if (!(await engineRunning(glassboxHome()))) {
+      process.stdout.write('engine: not running\n');
+      return;
+    }
+    if ((await call({ op: 'shutdown' })) !== undefined) process.stdout.write('engine: stopped\n');
+  });
+  engine.command('serve', { hidden: true }).action(() => serveEngine(glassboxHome()));
+  program.addCommand(engine);
+}

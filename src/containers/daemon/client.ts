@@ -1,0 +1,85 @@
+// Talks to the engine process, starting it on first use.
+
+import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOG_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest } from './protocol.ts';
+
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
+
+/** Sends one request; rejects with ENOENT/ECONNREFUSED when no engine listens. */
+function request(home: string, req: EngineRequest, onProgress?: (line: string) => void): Promise<EngineReply> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(join(home, SOCKET_NAME));
+    let buf = '';
+    let reply: EngineReply | undefined;
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('data', (c) => {
+      buf += c.toString('utf8');
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const msg = JSON.parse(buf.slice(0, nl)) as EngineReply | EngineProgress;
+        buf = buf.slice(nl + 1);
+        if ('progress' in msg) onProgress?.(msg.progress);
+        else reply = msg;
+      }
+    });
+    sock.on('end', () => {
+      if (reply) resolve(reply);
+      else reject(new EngineError(`the engine closed the connection without a reply (see ${join(home, LOG_NAME)})`));
+    });
+    sock.on('error', reject);
+  });
+}
+
+const notListening = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/** Starts `glassbox engine serve` in the background, logging to $GLASSBOX_HOME/engine.log. */
+function spawnEngine(home: string): void {
+  mkdirSync(home, { recursive: true });
+  const log = openSync(join(home, LOG_NAME), 'a');
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'engine', 'serve'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, GLASSBOX_HOME: home },
+  });
+  child.unref();
+}
+
+/** The engine's answer to a request, starting the engine (and waiting for its guest to boot) if it is not running. */
+export async function callEngine(home: string, req: EngineRequest, opts: { start?: boolean; onProgress?: (line: string) => void } = {}): Promise<unknown> {
+  let reply: EngineReply;
+  try {
+    reply = await request(home, req, opts.onProgress);
+  } catch (e) {
+    if (!notListening(e) || opts.start === false) throw e;
+    spawnEngine(home);
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      try {
+        reply = await request(home, req, opts.onProgress);
+        break;
+      } catch (err) {
+        if (!notListening(err) || Date.now() > deadline) {
+          throw new EngineError(`the engine did not start within 180 s (see ${join(home, LOG_NAME)})`);
+        }
+      }
+    }
+  }
+  if (!reply.ok) throw new EngineError(reply.error);
+  return reply.result;
+}
+
+/** Whether an engine answers; does not start one. */
+export async function engineRunning(home: string): Promise<boolean> {
+  try {
+    await request(home, { op: 'status' });
+    return true;
+  } catch (e) {
+    if (notListening(e)) return false;
+    throw e;
+  }
+}

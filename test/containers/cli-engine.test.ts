@@ -1,0 +1,80 @@
+// The container commands as a user runs them: the bundled CLI in child
+// processes, talking to the engine process it starts on first use (one guest
+// boot for this file), with a fresh $GLASSBOX_HOME.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
+const home = mkdtempSync(join(tmpdir(), 'glassbox-cli-home-'));
+const glassbox = (args: string[], input = '') =>
+  spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 300_000, env: { ...process.env, GLASSBOX_HOME: home } });
+
+describe('glassbox container commands and the engine', () => {
+  afterAll(() => {
+    glassbox(['engine', 'stop']);
+  });
+
+  it('starts the engine on first use and propagates the exit status, stdout and stderr', () => {
+    expect(glassbox(['engine', 'status']).stdout).toBe('engine: not running\n');
+    const r = glassbox(['run', '--hostname', 'h1', '-e', 'X=42', 'busybox', 'sh', '-c', 'echo "$(hostname) $X $$"; echo warn >&2; exit 4']);
+    expect(r.stderr).toBe('warn\n');
+    expect(r.stdout).toBe('h1 42 1\n');
+    expect(r.status).toBe(4);
+    expect(glassbox(['engine', 'status']).stdout).toMatch(/^engine: running, pid \d+, since .*, 1 containers\n$/);
+    expect(existsSync(join(home, 'engine.sock'))).toBe(true);
+  }, 300_000);
+
+  it('runs detached containers that ps, container exec -i, logs, stats, container inspect, kill and rm see', () => {
+    const id = glassbox(['run', '-d', '--name', 'web', '--pids-limit', '7', 'busybox', 'sh', '-c', 'echo started; exec sleep 1000']).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(glassbox(['ps']).stdout).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+busybox:latest\\s+"sh -c echo started; exec sleep 1000"\\s+running\\s+web$`, 'm'));
+    const echo = glassbox(['container', 'exec', '-i', 'web', 'sh', '-c', 'tr a-z A-Z; echo $$'], 'piped in\n');
+    expect(echo.stdout).toMatch(/^PIPED IN\n\d+\n$/);
+    expect(glassbox(['logs', 'web']).stdout).toBe('started\n');
+    expect(glassbox(['stats', 'web']).stdout).toMatch(/^pids\.max: 7$/m);
+    const inspect = JSON.parse(glassbox(['container', 'inspect', 'web']).stdout);
+    expect(inspect.isolation.pidInside).toBe(1);
+    expect(inspect.isolation.namespaces.pid.container).not.toBe(inspect.isolation.namespaces.pid.guest);
+    const rm = glassbox(['rm', 'web']);
+    expect(rm.status).toBe(125);
+    expect(rm.stderr).toBe('glassbox: container web is running: stop it first or use force\n');
+    expect(glassbox(['kill', 'web']).status).toBe(0);
+    expect(glassbox(['ps', '-a']).stdout).toMatch(/Exited \(137\)\s+web$/m);
+    expect(glassbox(['rm', 'web']).status).toBe(0);
+    expect(glassbox(['ps', '-a']).stdout).not.toMatch(/web/);
+  }, 300_000);
+
+  it('names what is wrong with bad input', () => {
+    const noImage = glassbox(['run', 'nosuch']);
+    expect(noImage.status).toBe(125);
+    expect(noImage.stderr).toBe('glassbox: no image nosuch:latest in the store\n');
+    const badSize = glassbox(['run', '--memory', '8x', 'busybox']);
+    expect(badSize.status).not.toBe(0);
+    expect(badSize.stderr).toMatch(/--memory <size>.*8x.*give a size such as 8m/);
+  }, 300_000);
+
+  it('builds an image with progress step by step, runs it, and names a bad line', () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'glassbox-cli-ctx-'));
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo made > /f\nCMD ["cat", "/f"]\n');
+    const b = glassbox(['build', '-t', 'made:1', ctx]);
+    expect(b.status).toBe(0);
+    expect(b.stdout).toMatch(/^Step 1\/3 : FROM busybox\n[^]*^Step 2\/3 : RUN echo made > \/f\n[^]*^Successfully tagged made:1$/m);
+    expect(glassbox(['images']).stdout).toMatch(/^made\s+1\s+[0-9a-f]{12}/m);
+    expect(glassbox(['run', '--rm', 'made:1']).stdout).toBe('made\n');
+    writeFileSync(join(ctx, 'bad.Dockerfile'), 'FROM busybox\nEXPOSE 80\n');
+    const bad = glassbox(['build', '-t', 'bad:1', '-f', join(ctx, 'bad.Dockerfile'), ctx]);
+    expect(bad.status).toBe(125);
+    expect(bad.stderr).toMatch(/^glassbox: Dockerfile line 2: unsupported instruction EXPOSE/);
+    expect(glassbox(['images']).stdout).not.toMatch(/^bad/m);
+  }, 300_000);
+
+  it('engine stop ends the engine', () => {
+    expect(glassbox(['engine', 'stop']).stdout).toBe('engine: stopped\n');
+    expect(glassbox(['engine', 'status']).stdout).toBe('engine: not running\n');
+  }, 60_000);
+});
