@@ -6,7 +6,7 @@
 
 import { OFF_CR3, EAX, reg32, add64 } from './state';
 import { retired } from './clock';
-import { ip } from './decode';
+import { ip, instrStart } from './decode';
 
 // Built with `--use GLASSBOX_NO_INSPECT=1`, every hook compiles to nothing:
 // the core bench:inspect compares against.
@@ -30,6 +30,8 @@ let cr3Clock: u32 = 0;
 
 // The trace ring: TRACE_CAP records of 32 bytes
 // { u32 kind, u32 a, u32 b, u32 c, u64 instructions, u32 eip, u32 cr3 }.
+// EIP is the instruction that caused the event (for INT 0x80 and exceptions,
+// the EIP delivered to the handler; for an IRQ, the instruction it interrupted).
 export const TRACE_BASE: u32 = 0x8000;
 export const TRACE_CAP: u32 = 1024;
 export const TRACE_RECORD: u32 = 32;
@@ -79,14 +81,14 @@ export function noteDelivery(vector: u32, software: bool, code: u32, retEip: u32
 export function noteSysenter(): void {
   if (!INSPECT) return;
   add64(OFF_CNT_SYSENTER, 1);
-  if (tracing(TRACE_SYSCALL)) traceRecord(TRACE_SYSCALL, reg32(EAX), 0x34, 0, ip);
+  if (tracing(TRACE_SYSCALL)) traceRecord(TRACE_SYSCALL, reg32(EAX), 0x34, 0, instrStart);
 }
 
 export function noteCplChange(from: u32, to: u32): void {
   if (!INSPECT) return;
   if (from == 3 && to == 0) add64(OFF_CNT_TO_KERNEL, 1);
   else if (from == 0 && to == 3) add64(OFF_CNT_TO_USER, 1);
-  if (tracing(TRACE_MODE)) traceRecord(TRACE_MODE, from, to, 0, ip);
+  if (tracing(TRACE_MODE)) traceRecord(TRACE_MODE, from, to, 0, instrStart);
 }
 
 export function noteHlt(): void {
@@ -98,7 +100,7 @@ export function noteHlt(): void {
 export function noteCr3Load(old: u32, v: u32): void {
   if (!INSPECT) return;
   add64(OFF_CNT_CR3_LOADS, 1);
-  if (tracing(TRACE_CR3)) traceRecord(TRACE_CR3, old, v, 0, ip);
+  if (tracing(TRACE_CR3)) traceRecord(TRACE_CR3, old, v, 0, instrStart);
   const key = v & 0xfffff000;
   cr3Clock++;
   let victim = OFF_CR3_TABLE;
@@ -120,5 +122,5 @@ export function noteCr3Load(old: u32, v: u32): void {
 
 /** A record from the host (port I/O happens in TypeScript), kept only when its kind is enabled. */
 export function traceHost(kind: u32, a: u32, b: u32, c: u32): void {
-  if (tracing(kind)) traceRecord(kind, a, b, c, ip);
+  if (tracing(kind)) traceRecord(kind, a, b, c, instrStart);
 }
