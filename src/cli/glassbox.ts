@@ -14,6 +14,7 @@ import { runBareMetal } from '../machine/bare-metal.ts';
 import { GuestSession } from '../machine/guest-session.ts';
 import { registerImageCommands } from './images.ts';
 import { registerContainerCommands } from './containers.ts';
+import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
@@ -214,6 +215,7 @@ program
 
 registerImageCommands(program);
 registerContainerCommands(program);
+registerBenchCommands(program);
 registerInspectCommands(program);
 
 await program.parseAsync(process.argv);
