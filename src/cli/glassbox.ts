@@ -13,6 +13,7 @@ import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
 import { registerImageCommands } from './images.ts';
 import { registerContainerCommands } from './containers.ts';
+import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
@@ -173,6 +174,7 @@ program
 
 registerImageCommands(program);
 registerContainerCommands(program);
+registerBenchCommands(program);
 registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { I8254Pit, PIT_HZ } from '../devices/i8254-pit.ts';
 import { Uart16550 } from '../devices/uart-16550.ts';
 import { CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
+import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
@@ -43,6 +44,7 @@ export class PcMachine {
   readonly com: [Uart16550, Uart16550];
   readonly cmos: CmosRtc;
   readonly system: SystemPorts;
+  readonly fpuError: FpuErrorLatch;
   /** Guest nanoseconds spent halted (skipped), on top of the instructions' time. */
   private idleNs = 0;
   power: PowerState = 'running';
@@ -75,6 +77,8 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1]);
     this.claim(0x70, 2, this.cmos);
     this.system.attach(this.bus);
+    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(13, h));
+    this.claim(0xf0, 1, this.fpuError);
     const debugcon = hooks.debugcon;
     if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
   }
@@ -140,6 +144,7 @@ export class PcMachine {
       const before = this.core.instructions;
       const exit = this.core.run(slice);
       left -= Number(this.core.instructions - before);
+      this.fpuError.poll();
       if (exit === ExitReason.Halt) {
         if ((this.core.eflags & 0x200) === 0) {
           // HLT with interrupts disabled: nothing can wake the CPU. That is how a

@@ -8,6 +8,7 @@ import { REGISTER_NAMES, SEGMENT_NAMES } from '../../core/core.ts';
 import { disassemble } from '../../isa/disasm.ts';
 import type { PowerState } from '../../machine/machine.ts';
 import { walkPageTables, type PageWalk } from '../../machine/page-walk.ts';
+import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKind } from '../../inspect/trace.ts';
 
 export interface BootRequest {
   core: WebAssembly.Module;
@@ -40,6 +41,14 @@ export interface DisassemblyLine {
   address: number;
   bytes: string;
   text: string;
+}
+
+export interface TraceBatch {
+  /** Pass back as `since` to get only newer events. */
+  cursor: number;
+  /** Events the ring overwrote before they were read. */
+  lost: number;
+  events: { seq: number; kind: TraceKind; instructions: number; eip: number; text: string }[];
 }
 
 export interface ExecOutput {
@@ -138,6 +147,22 @@ export class MachineService {
       at += d.length;
     }
     return out;
+  }
+
+  /** Chooses which events the core records (none: tracing off). */
+  traceKinds(kinds: TraceKind[]): void {
+    enableTrace(this.m.pc, kinds);
+  }
+
+  /** Trace events recorded since `since` (at most the newest `max`). */
+  trace(since: number, max = 200): TraceBatch {
+    const m = this.m.pc;
+    const events = readTrace(m, since).slice(-max);
+    return {
+      cursor: traceCursor(m),
+      lost: traceLost(m, since),
+      events: events.map((e) => ({ seq: e.seq, kind: e.kind, instructions: e.instructions, eip: e.eip, text: describe(e) })),
+    };
   }
 
   /** Waits for the guest agent on COM2 to be up. */
