@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 # gcc-multilib: the native oracle and benchmark runner are 32-bit programs.
 # nasm: benchmark kernels. binutils: objdump, the disassembler's oracle.
 # qemu-system-x86: the guest image is validated in qemu-system-i386.
+# seabios: BIOS files v86 boots with in npm run bench:boot.
 # cpio, xz-utils: unpacking and packing guest images.
 # strace: the oracle for the inspector's system-call counter.
 # chromium: the browser page's test (test/web/page.test.ts) drives it headless.
-packages=(gcc-multilib nasm binutils qemu-system-x86 cpio xz-utils strace chromium)
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils strace chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,112 @@
+// npm run bench:boot — boot the project's guest to its shell prompt and run a
+// fixed workload (bench/boot/console-script.ts) typed on the serial console,
+// in glassbox, in v86 (npm package, Debian's SeaBIOS) and in QEMU's TCG, one
+// after another in this one run, on the same kernel, initramfs and command
+// line. Prints wall time per phase and each peer's time over glassbox's.
+//
+// glassbox runs with the realtime clock, as the peers do: guest timers fire
+// at wall-clock times everywhere, so idle waits in the boot cost the same.
+// A second glassbox row with the virtual clock (idle time skipped) is shown
+// for reference only.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Machine, type ClockMode } from '../src/api/index.ts';
+import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
+import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, type PhaseTimes } from './boot/console-script.ts';
+
+const PHASE_TIMEOUT_MS = 600_000;
+const SEABIOS = '/usr/share/seabios/bios.bin';
+const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
+
+async function glassbox(clock: ClockMode): Promise<PhaseTimes> {
+  const m = await Machine.create({ cmdline: CMDLINE, memoryMiB: MEMORY_MIB, clock });
+  const con = new StreamConsole((t) => m.serial.write(t));
+  m.serial.on('data', (b) => con.feed(b));
+  const t0 = performance.now();
+  m.start();
+  try {
+    return await runPhases(con, t0, PHASE_TIMEOUT_MS);
+  } finally {
+    m.stop();
+  }
+}
+
+async function v86(): Promise<PhaseTimes> {
+  for (const f of [SEABIOS, VGABIOS]) if (!existsSync(f)) throw new Error(`${f} is missing: apt-get install seabios`);
+  const { V86 } = await import('v86');
+  const buffer = (path: string) => {
+    const b = readFileSync(path);
+    return { buffer: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer };
+  };
+  const emulator = new V86({
+    wasm_path: createRequire(import.meta.url).resolve('v86/build/v86.wasm'),
+    memory_size: MEMORY_MIB << 20,
+    bios: buffer(SEABIOS),
+    vga_bios: buffer(VGABIOS),
+    bzimage: buffer(DEFAULT_KERNEL),
+    initrd: buffer(DEFAULT_INITRD),
+    cmdline: CMDLINE,
+    autostart: false,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  });
+  const con = new StreamConsole((t) => emulator.serial0_send(t));
+  emulator.add_listener('serial0-output-byte', (b: number) => con.feed([b]));
+  await new Promise<void>((r) => emulator.add_listener('emulator-loaded', () => r()));
+  const t0 = performance.now();
+  await emulator.run();
+  try {
+    return await runPhases(con, t0, PHASE_TIMEOUT_MS);
+  } finally {
+    await emulator.destroy();
+  }
+}
+
+async function qemu(): Promise<PhaseTimes> {
+  const args = ['-accel', 'tcg', '-m', String(MEMORY_MIB), '-kernel', DEFAULT_KERNEL, '-initrd', DEFAULT_INITRD, '-append', CMDLINE,
+    '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-serial', 'null', '-no-reboot'];
+  const t0 = performance.now();
+  const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => q.on('exit', (code) => reject(new Error(`qemu-system-i386 exited (${code}) before the workload finished`))));
+  exited.catch(() => {});
+  const con = new StreamConsole((t) => q.stdin.write(t));
+  q.stdout.on('data', (b: Buffer) => con.feed(b));
+  try {
+    return await Promise.race([runPhases(con, t0, PHASE_TIMEOUT_MS), exited]);
+  } finally {
+    q.kill();
+  }
+}
+
+const runs: [string, () => Promise<PhaseTimes>][] = [
+  ['glassbox (realtime clock)', () => glassbox('realtime')],
+  ['glassbox (virtual clock)', () => glassbox('virtual')],
+  ['v86 (JIT)', v86],
+  ['qemu-system-i386 (TCG)', qemu],
+];
+
+const results: [string, PhaseTimes][] = [];
+for (const [name, run] of runs) {
+  process.stderr.write(`bench:boot: ${name}...\n`);
+  results.push([name, await run()]);
+}
+
+const base = results[0][1];
+const col = (s: string, w: number) => s.padStart(w);
+console.log(`${'phase'.padEnd(22)}${results.map(([n]) => col(n, 28)).join('')}`);
+PHASES.forEach((p, i) => {
+  const cells = results.map(([, r], k) => col(`${(r.ms[i] / 1000).toFixed(2)} s` + (k ? ` (${(r.ms[i] / base.ms[i]).toFixed(2)}x)` : ''), 28));
+  console.log(`${p.name.padEnd(22)}${cells.join('')}`);
+});
+const total = (r: PhaseTimes) => r.ms.reduce((a, b) => a + b, 0);
+console.log(`${'total'.padEnd(22)}${results.map(([, r], k) => col(`${(total(r) / 1000).toFixed(2)} s` + (k ? ` (${(total(r) / total(base)).toFixed(2)}x)` : ''), 28)).join('')}`);
+console.log('ratios are time / glassbox (realtime clock) time: below 1 means faster than glassbox');
+console.log(`workload output (md5sum, gzip bytes): ${results.map(([n, r]) => `${n}: ${r.check}`).join('; ')}`);
+if (new Set(results.map(([, r]) => r.check)).size !== 1) {
+  console.error('bench:boot: the emulators disagree on the workload output');
+  process.exitCode = 1;
+}
+process.exit();
