@@ -9,10 +9,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { parseBzImage } from '../src/boot/bzimage.ts';
-import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../src/boot/default-guest.ts';
+import { Machine } from '../src/api/machine.ts';
+import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_MEMORY_MIB } from '../src/boot/default-guest.ts';
 import { coreModule } from '../src/core/load-node.ts';
-import { Guest } from '../src/machine/guest.ts';
 import { projectPath } from '../src/paths.ts';
 
 const INSTRUCTIONS = Number(process.env.BENCH_INSTRUCTIONS ?? 50_000_000);
@@ -25,17 +24,17 @@ function bareCore(): WebAssembly.Module {
   return new WebAssembly.Module(readFileSync(out));
 }
 
-const kernel = parseBzImage(new Uint8Array(readFileSync(DEFAULT_KERNEL)));
+const kernel = new Uint8Array(readFileSync(DEFAULT_KERNEL));
 const initrd = new Uint8Array(readFileSync(DEFAULT_INITRD));
 
 /** CPU seconds this process spends booting the guest for INSTRUCTIONS instructions on `module`. */
 function boot(module: WebAssembly.Module): number {
-  const g = new Guest(module, { kernel, initrd, cmdline: DEFAULT_CMDLINE, memoryMiB: DEFAULT_MEMORY_MIB });
+  const m = new Machine(module, { kernel, initrd, memoryMiB: DEFAULT_MEMORY_MIB });
   const start = process.cpuUsage();
-  for (let left = INSTRUCTIONS; left > 0 && g.machine.power !== 'off'; ) {
-    const before = g.machine.core.instructions;
-    g.machine.run(Math.min(left, 2_000_000));
-    left -= Number(g.machine.core.instructions - before) + 1;
+  for (let left = INSTRUCTIONS; left > 0 && m.pc.power !== 'off'; ) {
+    const before = m.instructions;
+    m.step(Math.min(left, 2_000_000));
+    left -= Number(m.instructions - before) + 1;
   }
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;

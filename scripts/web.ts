@@ -12,7 +12,7 @@ import { projectPath } from '../src/paths.ts';
 export const WEB_DIR = projectPath('build', 'web');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
   '.map': 'application/json', '.gz': 'application/octet-stream', '': 'application/octet-stream',
 };
 

@@ -118,8 +118,7 @@ describe('identification and time', () => {
     expect(Buffer.from(c.ram.subarray(0x100, 0x10c)).toString('latin1')).toBe('GenuineIntel');
     expect((c.reg(0) >> 8) & 0xf).toBe(6);
     const edx = c.reg(2);
-    expect(edx & 1).toBe(0); // no x87 unit yet, so no FPU bit
-    for (const bit of [4, 6, 8, 15]) expect((edx >>> bit) & 1).toBe(1); // TSC, PAE, CMPXCHG8B, CMOV: all implemented
+    for (const bit of [0, 4, 6, 8, 15]) expect((edx >>> bit) & 1).toBe(1); // FPU, TSC, PAE, CMPXCHG8B, CMOV: all implemented
     for (const bit of [23, 24, 25, 26]) expect((edx >>> bit) & 1).toBe(0); // no MMX, FXSR, SSE, SSE2
   });
 

@@ -1,7 +1,7 @@
 // The guest agent's protocol, exercised on the build host: the static i386
 // agent binary taken from the committed initramfs runs natively in "-" mode
 // (frames on stdin/stdout), driven by the reference codec in
-// guest-images/agent/protocol.ts. QEMU is not needed for this part.
+// src/agent/protocol.ts. QEMU is not needed for this part.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import {
   encodeExec,
   encodeFrame,
   type Frame,
-} from '../guest-images/agent/protocol.ts';
+} from '../src/agent/protocol.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 

@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient } from '../guest-images/agent/protocol.ts';
+import { AgentClient } from '../src/agent/protocol.ts';
 import { CONTAINER_MOUNTS } from '../src/containers/engine/bundle.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;

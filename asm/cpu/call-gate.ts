@@ -2,8 +2,8 @@
 // call-gate paths; vol. 3, 5.8). The gate names the target code segment and
 // entry point; a CALL to a more privileged non-conforming segment switches to
 // the TSS stack of the new CPL and copies the gate's parameter count of words
-// or dwords from the caller's stack. Task gates and TSS descriptors (a
-// hardware task switch) are not implemented and raise #GP(selector).
+// or dwords from the caller's stack. A task gate or TSS descriptor as the
+// target is a task switch (task-switch.ts).
 
 import { SEG_CS, SEG_SS, ESP, reg32, setReg32, segSel, cpl } from './state';
 import { faulted, raise, gp, GP, NP, SS_VECTOR } from './fault';
@@ -13,6 +13,7 @@ import {
   setSegmentCache,
 } from './segments';
 import { setCodeSegment } from './control';
+import { switchTask, SWITCH_CALL, SWITCH_JMP } from './task-switch';
 import { push, peekStack, setStackPointer } from './stack';
 import {
   readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerFrameFits,
@@ -21,11 +22,15 @@ import {
 
 const CALL_GATE_16: u32 = 0x04;
 const CALL_GATE_32: u32 = 0x0c;
+const TASK_GATE: u32 = 0x05;
+const TSS32_AVAILABLE: u32 = 0x09;
+const TSS32_BUSY: u32 = 0x0b;
 
 /** A far CALL or JMP whose selector named a system descriptor, already read. */
 export function farThroughGate(gateSel: u32, isCall: bool): void {
   const type = (descHigh >> 8) & 0x1f;
-  if (type != CALL_GATE_16 && type != CALL_GATE_32) {
+  const taskTarget = type == TASK_GATE || type == TSS32_AVAILABLE || type == TSS32_BUSY;
+  if (type != CALL_GATE_16 && type != CALL_GATE_32 && !taskTarget) {
     raise(GP, gateSel & 0xfffc, true);
     return;
   }
@@ -37,6 +42,11 @@ export function farThroughGate(gateSel: u32, isCall: bool): void {
   }
   if ((descHigh & 0x8000) == 0) {
     raise(NP, gateSel & 0xfffc, true);
+    return;
+  }
+  if (taskTarget) {
+    // A task gate names the TSS; a TSS descriptor is the TSS.
+    switchTask(type == TASK_GATE ? descLow >>> 16 : gateSel, isCall ? SWITCH_CALL : SWITCH_JMP, ip, 0);
     return;
   }
   const gate32 = type == CALL_GATE_32;

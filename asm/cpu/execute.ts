@@ -2,11 +2,11 @@
 // Handlers live with their instruction family; this file only routes.
 
 import {
-  SEG_ES, SEG_CS, SEG_SS, SEG_DS, EAX, ECX, EDX, EBX, ESP, EBP, OFF_EFLAGS, OFF_CR0,
-  CR0_EM, CR0_MP, CR0_TS, VM, RF, CF, PF, AF, ZF, SF, DF, EFLAGS_FIXED1,
+  SEG_ES, SEG_CS, SEG_SS, SEG_DS, EAX, ECX, EDX, EBX, ESP, EBP, OFF_EFLAGS,
+  VM, RF, CF, PF, AF, ZF, SF, DF, EFLAGS_FIXED1,
   reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel,
 } from './state';
-import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, NM, BP } from './fault';
+import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, BP } from './fault';
 import {
   fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm, peekByte,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setIp, setEaOff,
@@ -27,6 +27,7 @@ import { ioIn, ioOut } from './io';
 import { hlt, setInterruptFlag, setStackShadow } from './system';
 import { execute0f } from './execute0f';
 import { skipRest } from './skip';
+import { fpuEscape, fwait } from './fpu/escape';
 
 // Opcodes LOCK may prefix (with a memory destination): the ALU rows' E,G
 // forms, group 1, XCHG, group 3 NOT/NEG and group 4/5 INC/DEC.
@@ -380,16 +381,6 @@ function loop(op: u32): void {
   else setReg16(ECX, count);
 }
 
-function fpuEscape(): void {
-  // No x87 unit is attached yet. With CR0.EM or CR0.TS the kernel gets #NM
-  // (and may emulate); otherwise the instruction goes to a coprocessor that
-  // is not there, as on a 486SX: nothing is written, so a probe such as
-  // FNINIT; FNSTSW reads back its own initial value and finds no FPU.
-  decodeModrm();
-  if (faulted) return;
-  if ((load<u32>(OFF_CR0) & (CR0_EM | CR0_TS)) != 0) raise(NM, 0, false);
-}
-
 function vm86IoplTrap(): bool {
   const f = load<u32>(OFF_EFLAGS);
   if ((f & VM) != 0 && ((f >> 12) & 3) < 3) {
@@ -604,9 +595,7 @@ function vm86IoplTrap(): bool {
       farTransfer(sel, off, true);
       return;
     }
-    case 0x9b:
-      if ((load<u32>(OFF_CR0) & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) raise(NM, 0, false);
-      return;
+    case 0x9b: fwait(); return;
     case 0x9c:
       if (vm86IoplTrap()) return;
       push(vSize(), getFlags() & ~(VM | RF));
@@ -731,7 +720,7 @@ function vm86IoplTrap(): bool {
       return;
     }
     case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
-      fpuEscape();
+      fpuEscape(op);
       return;
     case 0xe0: case 0xe1: case 0xe2: case 0xe3: loop(op); return;
     case 0xe4: case 0xe5: case 0xe6: case 0xe7: {

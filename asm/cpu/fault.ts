@@ -48,6 +48,15 @@ export function raiseTrap(vector: u32): void {
   faultIsTrap = true;
 }
 
+/**
+ * A fault raised after a task switch committed: it belongs to the new task,
+ * so like a trap it keeps the new EIP and ESP instead of rolling back.
+ */
+export function raiseAfterSwitch(vector: u32, code: u32, hasCode: bool): void {
+  raise(vector, code, hasCode);
+  faultIsTrap = true;
+}
+
 /** INT n, INT3, INTO: a trap delivered as a software interrupt. */
 export function raiseSoftware(vector: u32): void {
   raiseTrap(vector);

@@ -15,7 +15,8 @@ import {
   setSegmentCache, stackIs32,
 } from './segments';
 import { getFlags, setFlags } from './flags';
-import { setIp, opSize32 } from './decode';
+import { setIp, opSize32, ip } from './decode';
+import { switchTask, SWITCH_INT, SWITCH_IRET } from './task-switch';
 import {
   setCodeSegment, setRealCodeSegment, loadStackForPrivilege, invalidateOuterSegments,
 } from './control';
@@ -91,8 +92,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const type = (hi >> 8) & 0x1f;
   const gateDpl = (hi >> 13) & 3;
   const is32 = type == 0x0e || type == 0x0f;
-  if (!(is32 || type == 0x06 || type == 0x07)) {
-    // Task gates (type 5) are handled by the task switch, not here.
+  if (!(is32 || type == 0x06 || type == 0x07 || type == 0x05)) {
     raise(GP, idtCode, true);
     return;
   }
@@ -107,6 +107,12 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   }
   if ((hi & 0x8000) == 0) {
     raise(NP, idtCode, true);
+    return;
+  }
+  if (type == 0x05) {
+    // A task gate: the handler is a task of its own; an error code goes on its stack.
+    if (!switchTask(lo >>> 16, SWITCH_INT, retEip, ext)) return;
+    if (hasCode && !faulted) push(2, code);
     return;
   }
   const sel = lo >>> 16;
@@ -252,8 +258,10 @@ export function iret(): void {
     }
   }
   if (old & NT) {
-    // Return from a nested task needs a task switch, which this core does not do yet.
-    gp(0);
+    // Return from a nested task: back to the task in the current TSS's back link.
+    const link = readAs(load<u32>(OFF_TR_BASE), 1, false);
+    if (faulted) return;
+    switchTask(link, SWITCH_IRET, ip, 0);
     return;
   }
   const off = peekStack(sz, 0);

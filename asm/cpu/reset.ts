@@ -10,6 +10,7 @@ import { setFlags } from './flags';
 import { flushTlb } from './memory';
 import { setCpl } from './control';
 import { clearFault } from './fault';
+import { resetFpu } from './fpu/stack';
 
 export function resetCpu(): void {
   // Keep what describes the machine rather than the CPU: RAM size, A20,
@@ -44,5 +45,6 @@ export function resetCpu(): void {
   store<u32>(OFF_HALTED, 0);
   setCpl(0);
   clearFault();
+  resetFpu();
   flushTlb(false);
 }

@@ -81,6 +81,8 @@ function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, ret
       hc = secondHasCode;
       c = secondCode;
     }
+    // A software interrupt whose delivery faulted did not complete: the fault points at it.
+    if (sw) retEip = instrStart;
     sw = false;
     fault = true;
   }

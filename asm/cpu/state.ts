@@ -73,6 +73,19 @@ export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
 // table at CR3 by MOV CR3 and by turning on paging or PAE.
 export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;
 
+// x87 FPU (see asm/cpu/fpu/README.md). Registers are held as f64, indexed by
+// physical register number; TOP lives in the status word as the guest sees it.
+export const OFF_FPU_ST: u32 = STATE_BASE + 0x400; // 8 x f64, physical R0-R7
+export const OFF_FPU_CW: u32 = STATE_BASE + 0x440; // u32: control word
+export const OFF_FPU_SW: u32 = STATE_BASE + 0x444; // u32: status word, TOP in bits 11-13
+export const OFF_FPU_EMPTY: u32 = STATE_BASE + 0x448; // u32: bit n set = physical register n is empty
+export const OFF_FPU_FIP: u32 = STATE_BASE + 0x44c; // last non-control instruction: offset
+export const OFF_FPU_FCS: u32 = STATE_BASE + 0x450; // ... its CS selector
+export const OFF_FPU_FOP: u32 = STATE_BASE + 0x454; // ... its 11-bit opcode
+export const OFF_FPU_FDP: u32 = STATE_BASE + 0x458; // ... its memory operand offset
+export const OFF_FPU_FDS: u32 = STATE_BASE + 0x45c; // ... its memory operand selector
+export const OFF_FPU_FERR: u32 = STATE_BASE + 0x460; // non-zero while FERR# is asserted (CR0.NE=0: IRQ 13)
+
 // Counters for the inspector, u64 each.
 export const OFF_CNT_TLB_HIT: u32 = STATE_BASE + 0x200;
 export const OFF_CNT_TLB_MISS: u32 = STATE_BASE + 0x208;

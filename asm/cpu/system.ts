@@ -23,9 +23,9 @@ import { retired } from './clock';
 import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 
-// CPUID leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. The x87 bit is
-// added by the FPU when it exists; nothing is claimed that the core lacks.
-const FEATURES_EDX: u32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
+// CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. Nothing is
+// claimed that the core lacks (no FXSR, MMX or SSE).
+const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
 // Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
 // so, but Linux believes the SEP bit only from signature 0x633 on (early
 // Pentium Pros claimed it without having it), so the guest makes its system

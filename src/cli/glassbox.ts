@@ -5,55 +5,54 @@
 // off, with status 0.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readFileSync, writeSync } from 'node:fs';
-import { parseBzImage, KernelImageError, type BzImage } from '../boot/bzimage.ts';
-import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
-import { SerialLink } from '../machine/serial-link.ts';
+import { writeSync } from 'node:fs';
+import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { Machine, checkMemoryMiB, nodePlatform, type ClockMode } from '../api/index.ts';
+import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
-import { GuestSession } from '../machine/guest-session.ts';
 import { registerImageCommands } from './images.ts';
 import { registerContainerCommands } from './containers.ts';
+import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const CTRL_A = 0x01;
 /** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
 const MULTIBOOT_BUDGET = 10_000_000_000;
 
-interface BootOptions {
-  kernel: string;
+interface GuestOptions {
+  kernel?: string;
   initrd?: string;
   append: string;
   memory: number;
-  clock: 'virtual' | 'realtime';
 }
 
-function readFile(path: string, what: string): Uint8Array {
-  if (!existsSync(path)) throw new KernelImageError(`${what} ${path} does not exist`);
-  return new Uint8Array(readFileSync(path));
+interface BootOptions extends GuestOptions {
+  clock: ClockMode;
 }
 
-/** The kernel and initrd a command names, read and checked. */
-function guestFiles(opts: { kernel: string; initrd?: string }): { kernel: BzImage; initrd?: Uint8Array } {
-  return {
-    kernel: parseBzImage(readFile(opts.kernel, 'kernel'), opts.kernel),
-    initrd: opts.initrd ? readFile(opts.initrd, 'initrd') : undefined,
-  };
+interface ExecOptions extends GuestOptions {
+  timeout: number;
 }
 
 function memoryMiB(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 16 || n > 2048) throw new InvalidArgumentError('give the guest RAM in MiB, from 16 to 2048');
-  return n;
+  try {
+    return checkMemoryMiB(Number(v));
+  } catch {
+    throw new InvalidArgumentError('give the guest RAM in MiB, from 16 to 2048');
+  }
 }
 
-function clockMode(v: string): 'virtual' | 'realtime' {
+function clockMode(v: string): ClockMode {
   if (v !== 'virtual' && v !== 'realtime') throw new InvalidArgumentError('use "virtual" or "realtime"');
   return v;
 }
 
+const createMachine = (o: GuestOptions, clock: ClockMode) =>
+  Machine.create({ kernel: o.kernel, initrd: o.initrd, cmdline: o.append, memoryMiB: o.memory, clock });
+
 /** Runs a bare-metal Multiboot program: its debug console (port 0xE9) and COM1 go to stdout. */
-function bootMultiboot(image: Uint8Array, opts: BootOptions): number {
+function bootMultiboot(image: Uint8Array, opts: BootOptions & { kernel: string }): number {
   if (opts.initrd) throw new KernelImageError(`${opts.kernel} is a Multiboot kernel; glassbox loads no Multiboot modules, so --initrd cannot be used with it`);
   // The program runs synchronously: write each line as it completes.
   const line: number[] = [];
@@ -86,134 +85,96 @@ function bootMultiboot(image: Uint8Array, opts: BootOptions): number {
   }
 }
 
-async function boot(opts: BootOptions): Promise<number> {
-  const image = readFile(opts.kernel, 'kernel');
-  if (isMultiboot(image)) return bootMultiboot(image, opts);
-  const out: number[] = [];
-  const m = new GuestSession({
-    ...guestFiles(opts),
-    cmdline: opts.append,
-    memoryMiB: opts.memory,
-    console: (byte) => out.push(byte),
-  }).machine;
 
-  const input = new SerialLink(m.com[0]);
+async function boot(opts: BootOptions): Promise<number> {
+  const image = opts.kernel === undefined ? undefined : await nodePlatform.read(opts.kernel, 'kernel');
+  if (image && isMultiboot(image)) return bootMultiboot(image, { ...opts, kernel: opts.kernel! });
+  const m = await createMachine(opts, opts.clock);
   const tty = process.stdin.isTTY === true;
-  let quit = false;
   let escape = false;
+  const finished = new Promise<number>((resolve) => {
+    m.on('power', (state) => state === 'off' && resolve(0));
+    process.stdin.on('data', (chunk: Buffer) => {
+      for (const b of chunk) {
+        if (tty && escape) {
+          escape = false;
+          if (b === 0x78 || b === 0x58) resolve(0); // x
+          else if (b === CTRL_A) m.serial.write(Uint8Array.of(CTRL_A));
+          continue;
+        }
+        if (tty && b === CTRL_A) escape = true;
+        else m.serial.write(Uint8Array.of(b));
+      }
+    });
+  });
+  m.serial.on('data', (bytes) => process.stdout.write(bytes));
+  process.stdin.on('end', () => process.stdin.pause());
   if (tty) {
     process.stdin.setRawMode(true);
     process.stderr.write('glassbox: booting; press Ctrl-A X to quit\r\n');
   }
-  process.stdin.on('data', (chunk: Buffer) => {
-    for (const b of chunk) {
-      if (tty && escape) {
-        escape = false;
-        if (b === 0x78 || b === 0x58) quit = true; // x
-        else if (b === CTRL_A) input.send([CTRL_A]);
-        continue;
-      }
-      if (tty && b === CTRL_A) escape = true;
-      else input.send([b]);
-    }
-  });
-  process.stdin.on('end', () => process.stdin.pause());
-
-  const start = performance.now();
-  const flush = () => {
-    if (out.length) process.stdout.write(Buffer.from(out.splice(0)));
-  };
   try {
-    while (!quit) {
-      input.pump();
-      const power = m.run(2_000_000);
-      flush();
-      if (power === 'off') return 0;
-      if (opts.clock === 'realtime') {
-        // Keep guest time from running ahead of the wall clock.
-        const ahead = m.nowNs() / 1e6 - (performance.now() - start);
-        if (ahead > 1) await new Promise((r) => setTimeout(r, Math.min(ahead, 50)));
-      }
-      // Let terminal input arrive; wait a little when the guest has nothing to do.
-      await new Promise((r) => setTimeout(r, power === 'halted' && !input.pending ? 5 : 0));
-    }
-    return 0;
+    m.start();
+    return await finished;
   } finally {
-    flush();
+    m.stop();
     if (tty) process.stdin.setRawMode(false);
     process.stdin.pause();
   }
 }
 
-interface ExecOptions {
-  kernel: string;
-  initrd?: string;
-  append: string;
-  memory: number;
-  timeout: number;
-}
-
 /** Boots the guest in virtual-clock mode and runs one command through the agent on COM2. */
 async function exec(command: string[], opts: ExecOptions): Promise<number> {
-  const session = new GuestSession({
-    ...guestFiles(opts),
-    cmdline: opts.append,
-    memoryMiB: opts.memory,
-  });
-  await session.drive(session.agent.ready(), 'waiting for the guest agent');
-  const r = await session.drive(session.agent.exec(command.join(' '), { timeoutMs: opts.timeout * 1000 }), command.join(' '));
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  if (r.timedOut) process.stderr.write(`glassbox: the command timed out after ${opts.timeout} s of guest time\n`);
-  return r.signal ? 128 + r.signal : r.exitCode;
+  const m = await createMachine(opts, 'virtual');
+  m.start();
+  try {
+    const r = await m.exec(command.join(' '), { timeoutMs: opts.timeout * 1000 });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    if (r.timedOut) process.stderr.write(`glassbox: the command timed out after ${opts.timeout} s of guest time\n`);
+    return r.exitCode;
+  } finally {
+    m.stop();
+  }
 }
+
+/** Runs a command's action; a bad image, bad options or an agent that never answered end it with a plain message and status 2. */
+const reporting = <A extends unknown[]>(action: (...args: A) => Promise<number>) => async (...args: A) => {
+  try {
+    process.exitCode = await action(...args);
+  } catch (e) {
+    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
+};
 
 const program = new Command('glassbox').description('a PC and container host emulated in software, that anyone can look inside');
 
 program
   .command('boot')
   .description('boot a guest and attach this terminal to its serial console (Ctrl-A X quits)')
-  .option('--kernel <file>', 'bzImage, or a Multiboot kernel run bare-metal with QEMU\'s debugcon and exit ports', DEFAULT_KERNEL)
+  .option('--kernel <file>', `bzImage (default ${DEFAULT_KERNEL}), or a Multiboot kernel run bare-metal with QEMU's debugcon and exit ports`)
+
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
-  .action(async (o: BootOptions) => {
-    if (o.initrd === undefined && o.kernel === DEFAULT_KERNEL) o.initrd = DEFAULT_INITRD;
-    try {
-      process.exitCode = await boot(o);
-    } catch (e) {
-      if (e instanceof KernelImageError) {
-        process.stderr.write(`glassbox: ${e.message}\n`);
-        process.exitCode = 2;
-      } else {
-        throw e;
-      }
-    }
-  });
+  .action(reporting(boot));
 
 program
   .command('exec')
   .description('boot a guest and run one command in it through the guest agent; exits with its status')
   .argument('<command...>', 'the command line, after --')
-  .option('--kernel <file>', 'bzImage to boot', DEFAULT_KERNEL)
+  .option('--kernel <file>', `bzImage to boot (default ${DEFAULT_KERNEL})`)
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--timeout <seconds>', 'guest time the command may take', (v) => Number(v), 60)
-  .action(async (command: string[], o: ExecOptions) => {
-    if (o.initrd === undefined && o.kernel === DEFAULT_KERNEL) o.initrd = DEFAULT_INITRD;
-    try {
-      process.exitCode = await exec(command, o);
-    } catch (e) {
-      // A bad image, or an agent that never answered: say so plainly.
-      process.stderr.write(`glassbox: ${(e as Error).message}\n`);
-      process.exitCode = 2;
-    }
-  });
+  .action(reporting(exec));
 
 registerImageCommands(program);
 registerContainerCommands(program);
+registerBenchCommands(program);
 registerInspectCommands(program);
 
 await program.parseAsync(process.argv);

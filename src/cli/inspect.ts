@@ -3,11 +3,9 @@
 // inspection layer as a table, or as JSON with --json.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { parseBzImage } from '../boot/bzimage.ts';
-import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
-import { GuestSession } from '../machine/guest-session.ts';
-import { sessionShell } from '../containers/engine/guest-shell.ts';
+import { Machine } from '../api/index.ts';
+import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import type { GuestShell } from '../containers/engine/guest-shell.ts';
 import { readCpu } from '../inspect/cpu.ts';
 import { readCounters, counterRates } from '../inspect/counters.ts';
 import { walkAddress, addressSpaces, listMappings } from '../inspect/mmu.ts';
@@ -29,21 +27,28 @@ function address(v: string): number {
   return n;
 }
 
+/** The default guest booted with its agent up, then paused: views read it still; sh runs it while a command runs. */
 async function bootGuest(o: InspectOptions) {
-  const read = (p: string) => new Uint8Array(readFileSync(p));
-  const session = new GuestSession({
-    kernel: parseBzImage(read(DEFAULT_KERNEL), DEFAULT_KERNEL),
-    initrd: read(DEFAULT_INITRD),
-    cmdline: DEFAULT_CMDLINE,
-    memoryMiB: o.memory,
-  });
-  await session.drive(session.agent.ready(), 'waiting for the guest agent');
-  const sh = async (command: string) => {
-    const r = await session.drive(session.agent.exec(command), command);
-    if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${new TextDecoder().decode(r.stderr).trim()}`);
-    return new TextDecoder().decode(r.stdout);
+  const machine = await Machine.create({ memoryMiB: o.memory });
+  machine.start();
+  await machine.agentReady();
+  machine.pause();
+  const shell: GuestShell = {
+    async run(command, opts) {
+      machine.resume();
+      try {
+        return await machine.exec(command, opts);
+      } finally {
+        machine.pause();
+      }
+    },
   };
-  return { session, m: session.machine, sh, shell: sessionShell(session) };
+  const sh = async (command: string) => {
+    const r = await shell.run(command);
+    if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+  return { machine, m: machine.pc, sh, shell };
 }
 
 type Guest = Awaited<ReturnType<typeof bootGuest>>;
@@ -108,8 +113,7 @@ function traceText(events: ReturnType<typeof readTrace>): string {
 async function followTrace(g: Guest, kinds: TraceKind[], json: boolean): Promise<never> {
   let cursor = traceCursor(g.m);
   for (;;) {
-    g.session.pumpInput();
-    g.m.run(2_000_000);
+    g.machine.step(2_000_000);
     const events = readTrace(g.m, cursor, kinds);
     cursor = traceCursor(g.m);
     process.stdout.write(json ? events.map((e) => JSON.stringify(e) + '\n').join('') : traceText(events));
@@ -191,7 +195,7 @@ export function registerInspectCommands(program: Command): void {
         const since = traceCursor(g.m);
         if (o.follow) await followTrace(g, o.kind, o.json === true);
         if (o.run) await g.sh(o.run);
-        else g.m.run(10_000_000);
+        else g.machine.step(10_000_000);
         const events = readTrace(g.m, since, o.kind);
         const n = traceLost(g.m, since);
         const lost = n ? `(${n} older events were overwritten in the ring)\n` : '';

@@ -206,6 +206,23 @@ export class Core {
     this.x.setInterruptLines(this.word('OFF_IRQ_PENDING'), 1);
   }
 
+  /** The x87 state: control, status (TOP included) and tag words, and ST(0)-ST(7) as held (f64). */
+  get fpu(): { control: number; status: number; empty: number; st: number[] } {
+    const status = this.word('OFF_FPU_SW');
+    const top = (status >> 11) & 7;
+    const base = this.off('OFF_FPU_ST');
+    const st: number[] = [];
+    for (let i = 0; i < 8; i++) st.push(this.dv.getFloat64(base + ((top + i) & 7) * 8, true));
+    return { control: this.word('OFF_FPU_CW'), status, empty: this.word('OFF_FPU_EMPTY'), st };
+  }
+  /** FERR#: an unmasked x87 exception met a waiting instruction with CR0.NE=0. */
+  get fpuError(): boolean {
+    return this.word('OFF_FPU_FERR') !== 0;
+  }
+  clearFpuError(): void {
+    this.setWord('OFF_FPU_FERR', 0);
+  }
+
   /** Instructions retired since power-on: the virtual clock. Exact even inside a device callback. */
   get instructions(): bigint {
     return this.x.instructionCount();

@@ -13,6 +13,7 @@ import { I8254Pit, PIT_HZ } from '../devices/i8254-pit.ts';
 import { Uart16550 } from '../devices/uart-16550.ts';
 import { CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
+import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
@@ -25,6 +26,12 @@ export type PowerState = 'running' | 'halted' | 'off' | 'reset';
 export interface MachineHooks {
   /** A byte the guest wrote to a serial port (0: COM1, 1: COM2). */
   serial?(port: number, byte: number): void;
+  /**
+   * Moves host input waiting for the devices into them; true if any moved.
+   * Called as the run loop goes, so a guest idling between bytes of input
+   * gets the next ones instead of sleeping to its next timer.
+   */
+  pumpInput?(): boolean;
   /** Given, the machine has QEMU's debug console and exit ports (test programs use them); a byte written to port 0xE9. */
   debugcon?(byte: number): void;
 }
@@ -37,6 +44,7 @@ export class PcMachine {
   readonly com: [Uart16550, Uart16550];
   readonly cmos: CmosRtc;
   readonly system: SystemPorts;
+  readonly fpuError: FpuErrorLatch;
   /** Guest nanoseconds spent halted (skipped), on top of the instructions' time. */
   private idleNs = 0;
   power: PowerState = 'running';
@@ -44,7 +52,7 @@ export class PcMachine {
   /** The status the guest asked to exit with through the isa-debug-exit port. */
   exitStatus?: number;
 
-  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, hooks: MachineHooks = {}) {
+  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}) {
     this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
     this.core = create({
       portIn: (port: number, size: number) => this.bus.read(port, size),
@@ -69,6 +77,8 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1]);
     this.claim(0x70, 2, this.cmos);
     this.system.attach(this.bus);
+    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(13, h));
+    this.claim(0xf0, 1, this.fpuError);
     const debugcon = hooks.debugcon;
     if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
   }
@@ -93,6 +103,17 @@ export class PcMachine {
     return Number(this.core.instructions) * NS_PER_INSTRUCTION + this.idleNs;
   }
 
+  /**
+   * Lets `ns` of guest time pass with the CPU idle (halted). The TSC keeps
+   * counting through it, at the virtual CPU's rate.
+   */
+  skipIdle(ns: number): void {
+    if (!(ns > 0)) return;
+    const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
+    this.idleNs += ticks * NS_PER_INSTRUCTION;
+    this.core.advanceTsc(BigInt(ticks));
+  }
+
   private pitTicks(): number {
     return Math.floor((this.nowNs() * PIT_HZ) / 1e9);
   }
@@ -111,6 +132,7 @@ export class PcMachine {
     if (this.power === 'halted') this.power = 'running';
     let left = instructions;
     while (left > 0 && this.power === 'running') {
+      this.hooks.pumpInput?.();
       this.pit.tick();
       // Run until the next timer event at most, so interrupts arrive on time.
       let slice = Math.min(left, 1_000_000);
@@ -122,6 +144,7 @@ export class PcMachine {
       const before = this.core.instructions;
       const exit = this.core.run(slice);
       left -= Number(this.core.instructions - before);
+      this.fpuError.poll();
       if (exit === ExitReason.Halt) {
         if ((this.core.eflags & 0x200) === 0) {
           // HLT with interrupts disabled: nothing can wake the CPU. That is how a
@@ -129,18 +152,16 @@ export class PcMachine {
           this.power = 'off';
           break;
         }
-        if (next === undefined) {
+        // Input the guest can take now wakes it sooner than any timer.
+        if (this.hooks.pumpInput?.()) continue;
+        // The guest may have armed the timer during the slice, just before halting.
+        const due = this.pit.nextEvent();
+        if (due === undefined) {
           this.power = 'halted';
           break;
         }
         // Skip the idle time to the next timer event.
-        // The TSC keeps counting through the idle time, at the virtual CPU's rate.
-        const ns = Math.ceil((next * 1e9) / PIT_HZ - this.nowNs());
-        if (ns > 0) {
-          const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
-          this.idleNs += ticks * NS_PER_INSTRUCTION;
-          this.core.advanceTsc(BigInt(ticks));
-        }
+        this.skipIdle((due * 1e9) / PIT_HZ - this.nowNs());
         left -= 1;
       } else if (exit === ExitReason.Breakpoint) {
         break;

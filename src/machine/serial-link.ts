@@ -17,8 +17,11 @@ export class SerialLink {
     return this.queue.length;
   }
 
-  /** Moves what fits into the UART; call between run slices. */
-  pump(): void {
-    if (this.queue.length && this.uart.listening) this.queue.splice(0, this.uart.receive(this.queue.slice(0, 16)));
+  /** Moves what fits into the UART; returns how many bytes moved. */
+  pump(): number {
+    if (!this.queue.length || !this.uart.listening) return 0;
+    const moved = this.uart.receive(this.queue.slice(0, 16));
+    this.queue.splice(0, moved);
+    return moved;
   }
 }

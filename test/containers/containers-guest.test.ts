@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
-import { sessionShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
+import { machineShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { build } from '../../src/containers/builder/builder.ts';
@@ -21,7 +21,7 @@ describe('containers in the guest', () => {
   let home: string;
 
   beforeAll(async () => {
-    guest = sessionShell(await bootDefaultGuest());
+    guest = machineShell(await bootDefaultGuest());
     home = mkdtempSync(join(tmpdir(), 'glassbox-home-'));
     store = ImageStore.open(home);
     engine = new ContainerEngine(guest, store);

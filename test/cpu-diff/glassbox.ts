@@ -102,6 +102,9 @@ export class GlassboxRunner {
       else c.setSegment(s, { selector: USER_DS, ...flat, attr: 0xc0f3 });
     }
     c.cpl = 3;
+    // As the native harness: x87 registers zero and empty, the rest as FNINIT leaves it.
+    new Float64Array(c.ram.buffer, c.off('OFF_FPU_ST'), 8).fill(0);
+    new Uint32Array(c.ram.buffer, c.off('OFF_FPU_CW'), 3).set([0x37f, 0, 0xff]);
   }
 
   run(k: Case): Result {

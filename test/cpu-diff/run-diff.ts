@@ -3,6 +3,7 @@
 // what the test reports is what the CLI would print.
 
 import { generateCases, type Generated } from './generator.ts';
+import { generateX87, EXACT_X87 } from './x87.ts';
 import { NativeOracle, nativeMemoryChanges } from './native.ts';
 import { GlassboxRunner } from './glassbox.ts';
 import { differences, describeCase, flagNames, memoryDifferences, parseChanges, type MemoryChanges } from './compare.ts';
@@ -19,6 +20,7 @@ export interface DiffOptions {
   batch?: number;
   only?: number; // run just this case index
   keep?: number; // mismatches kept in full (the rest are only counted)
+  x87?: boolean; // x87 cases (x87.ts) instead of the integer forms
 }
 
 export interface DiffReport {
@@ -28,7 +30,9 @@ export interface DiffReport {
   mismatches: number;
   kept: Mismatch[];
   byForm: Map<string, number>; // mismatches per form
+  casesByForm: Map<string, number>;
   form?: string;
+  x87?: boolean;
 }
 
 export async function runDiff(seed: number, count: number, opts: DiffOptions = {}): Promise<DiffReport> {
@@ -36,17 +40,20 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
   const keep = opts.keep ?? 20;
   const first = opts.only ?? 0;
   const total = opts.only !== undefined ? 1 : count;
-  const report: DiffReport = { seed, count, cases: total, mismatches: 0, kept: [], byForm: new Map(), form: opts.form };
+  const report: DiffReport = { seed, count, cases: total, mismatches: 0, kept: [], byForm: new Map(), casesByForm: new Map(), form: opts.form, x87: opts.x87 };
   const runner = new GlassboxRunner();
   const native = await NativeOracle.start();
   try {
     for (let done = 0; done < total; ) {
       const n = Math.min(batch, total - done);
-      const gen = generateCases(seed, n, { form: opts.form, first: first + done });
+      const gen = opts.x87
+        ? Array.from({ length: n }, (_, i) => generateX87(seed, first + done + i, opts.form))
+        : generateCases(seed, n, { form: opts.form, first: first + done });
       const host = await native.run(gen.map((g) => g.case)).catch((e: Error) => {
         throw new Error(`${e.message}\n(batch of cases ${first + done}..${first + done + n - 1}, seed ${seed}; replay one with --only)`);
       });
       gen.forEach((g, i) => {
+        report.casesByForm.set(g.form, (report.casesByForm.get(g.form) ?? 0) + 1);
         const lines = differences(runner.run(g.case), host[i], g.ignoreFlags);
         if (!lines.length) return;
         report.mismatches++;
@@ -103,8 +110,9 @@ export async function formatMismatch(m: Mismatch, report: DiffReport, runner?: G
       out.push(`    (could not list the memory differences: ${(e as Error).message})`);
     }
   }
+  const x87 = report.x87 ? ' --x87' : '';
   const form = report.form !== undefined ? ` --form '${report.form.replace(/'/g, `'\\''`)}'` : '';
-  out.push(`  replay: npm run cpu:diff -- --seed ${report.seed} --cases ${report.count}${form} --only ${m.index}`);
+  out.push(`  replay: npm run cpu:diff -- --seed ${report.seed} --cases ${report.count}${x87}${form} --only ${m.index}`);
   return out;
 }
 
@@ -120,6 +128,26 @@ export async function formatReport(report: DiffReport): Promise<string> {
     const forms = [...report.byForm].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n}`);
     out.push(`mismatches by form: ${forms.join(', ')}`);
   }
+  if (report.x87) out.push(...x87Rates(report));
   out.push(`cpu-diff: ${report.cases} cases, ${report.mismatches} mismatches`);
   return out.join('\n');
+}
+
+/** Mismatches required to be zero: those of the x87 forms claimed exact, or any integer form. */
+export function requiredMismatches(report: DiffReport): number {
+  if (!report.x87) return report.mismatches;
+  let n = 0;
+  for (const [form, count] of report.byForm) if (EXACT_X87.has(form.replace(/^x87 /, ''))) n += count;
+  return n;
+}
+
+// One line per x87 form: cases, mismatches and the rate, marked when the form is claimed exact.
+function x87Rates(report: DiffReport): string[] {
+  const out = ['x87 mismatch rate per form (* = required exact):'];
+  for (const [form, cases] of [...report.casesByForm].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const bad = report.byForm.get(form) ?? 0;
+    const id = form.replace(/^x87 /, '');
+    out.push(`  ${EXACT_X87.has(id) ? '*' : ' '} ${id}: ${bad}/${cases} (${((100 * bad) / cases).toFixed(1)}%)`);
+  }
+  return out;
 }

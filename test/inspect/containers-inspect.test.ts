@@ -6,14 +6,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
-import { sessionShell } from '../../src/containers/engine/guest-shell.ts';
+import { machineShell } from '../../src/containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { containersView } from '../../src/inspect/containers.ts';
 
 describe('the containers view', () => {
   it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out', async () => {
-    const shell = sessionShell(await bootDefaultGuest());
+    const shell = machineShell(await bootDefaultGuest());
     const engine = new ContainerEngine(shell, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-home-'))));
     await engine.run('busybox', { cmd: ['sleep', '1000'], detach: true, name: 'a' });
     await engine.run('busybox', { cmd: ['sleep', '1000'], detach: true, name: 'b', memory: 16 << 20 });

@@ -8,9 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBzImage } from '../../src/boot/bzimage.ts';
-import { DEFAULT_KERNEL, DEFAULT_INITRD, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
-import { GuestSession } from '../../src/machine/guest-session.ts';
+import { Machine } from '../../src/api/index.ts';
 import { setBreakpoint, runToBreakpoint, step, linearEip } from '../../src/inspect/control.ts';
 import { readCpu } from '../../src/inspect/cpu.ts';
 
@@ -20,25 +18,25 @@ const GETPID = parseInt(/^([0-9a-f]{8}) T __ia32_sys_getpid$/m.exec(systemMap)![
 describe('execution control on the real guest', () => {
   it('stops at a kernel breakpoint once per system call, single-steps one instruction, and resumes', async () => {
     const read = (p: string) => new Uint8Array(readFileSync(p));
-    const session = new GuestSession({
-      kernel: parseBzImage(read(DEFAULT_KERNEL)), initrd: read(DEFAULT_INITRD), cmdline: DEFAULT_CMDLINE, memoryMiB: DEFAULT_MEMORY_MIB,
-    });
-    const m = session.machine;
-    await session.drive(session.agent.ready(), 'agent');
+    const machine = await Machine.create();
+    const m = machine.pc;
+    machine.start();
+    await machine.agentReady();
     const dir = mkdtempSync(join(tmpdir(), 'glassbox-probe-'));
     for (const calls of [0, 1000]) {
       execFileSync('gcc', ['-m32', '-static', '-nostdlib', '-O1', '-fno-pie', '-no-pie', `-DCALLS=${calls}`, '-o', join(dir, `p${calls}`), join(import.meta.dirname, 'probe.c')]);
-      await session.drive(session.agent.exec(`cat > /tmp/p${calls} && chmod +x /tmp/p${calls}`, { stdin: read(join(dir, `p${calls}`)) }), 'upload');
+      await machine.exec(`cat > /tmp/p${calls} && chmod +x /tmp/p${calls}`, { stdin: read(join(dir, `p${calls}`)) });
     }
+    // From here the test drives the PC itself; the paused Machine still carries the agent's answers.
+    machine.pause();
 
     let stepped = false;
     const hitsRunning = async (command: string) => {
       let settled = false;
-      session.agent.exec(command).then(() => (settled = true));
+      void machine.exec(command).then(() => (settled = true));
       setBreakpoint(m, GETPID);
       let hits = 0;
       while (!settled) {
-        session.pumpInput();
         if (runToBreakpoint(m, 2_000_000)) {
           hits++;
           expect(linearEip(m)).toBe(GETPID);

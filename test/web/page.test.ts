@@ -44,6 +44,12 @@ test('counters move and the MMU panel walks an address', async () => {
   await page.fill('#mmu-address', 'c0123456');
   await page.click('#mmu-walk-button');
   await page.waitForSelector('#mmu-walk .result[data-physical="1193046"]', { timeout: 10_000 });
+
+  // The shell's own system calls appear in the trace once it is recording them.
+  await page.check('#trace input[data-kind="syscall"]');
+  await page.click('#terminal');
+  await page.keyboard.type('echo traced\n');
+  await expect.poll(() => page.locator('#trace-list').innerText(), { timeout: 20_000 }).toMatch(/syscall\s+system call \d+ by (int 0x80|sysenter)/);
 }, 200_000);
 
 test('the tour starts a container in its own namespaces and a cgroup that gets OOM-killed', async () => {

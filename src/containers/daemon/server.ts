@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine } from '../engine/containers.ts';
 import { ImageStore } from '../store/image-store.ts';
-import { MachineLoop } from './machine-loop.ts';
+import { machineShell } from '../engine/guest-shell.ts';
+import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
 import { SOCKET_NAME, type EngineReply, type EngineRequest } from './protocol.ts';
 
@@ -16,10 +17,9 @@ const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64
 
 export async function serveEngine(home: string): Promise<void> {
   const store = ImageStore.open(home);
-  const session = await bootDefaultGuest();
-  const loop = new MachineLoop(session);
-  loop.start();
-  const engine = new ContainerEngine(loop.shell(), store);
+  // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
+  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime');
+  const engine = new ContainerEngine(machineShell(machine), store);
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
 
@@ -68,7 +68,7 @@ export async function serveEngine(home: string): Promise<void> {
         sock.end(JSON.stringify(reply) + '\n');
         if (req.op === 'shutdown') {
           server.close();
-          await loop.stop();
+          machine.stop();
           rmSync(socketPath, { force: true });
           process.exit(0);
         }

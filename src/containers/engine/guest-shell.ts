@@ -1,7 +1,7 @@
 // The one thing the container layer needs from a machine: run a shell
 // command in the guest with some stdin and get its status and output.
 
-import type { GuestSession } from '../../machine/guest-session.ts';
+import type { Machine } from '../../api/machine.ts';
 
 export interface ShellResult {
   exitCode: number;
@@ -13,14 +13,10 @@ export interface GuestShell {
   run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number }): Promise<ShellResult>;
 }
 
-/** A booted GuestSession as a GuestShell, driving the machine while each command runs. */
-export function sessionShell(session: GuestSession): GuestShell {
-  const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+/** A running Machine as a GuestShell (no time limit unless the caller gives one). */
+export function machineShell(machine: Machine): GuestShell {
   return {
-    async run(command, opts = {}) {
-      const r = await session.drive(session.agent.exec(command, opts), command.split('\n')[0]!, Number.MAX_SAFE_INTEGER);
-      return { exitCode: r.exitCode, stdout: text(r.stdout), stderr: text(r.stderr) };
-    },
+    run: (command, opts = {}) => machine.exec(command, { ...opts, timeoutMs: opts.timeoutMs ?? 0 }),
   };
 }
 

@@ -14,6 +14,7 @@ import { MmuPanel } from './panels/mmu.ts';
 import { ProcessesPanel } from './panels/processes.ts';
 import { CgroupsPanel } from './panels/cgroups.ts';
 import { TourPanel } from './panels/tour.ts';
+import { TracePanel } from './panels/trace.ts';
 
 async function main(): Promise<void> {
   const progress = new BootProgress(document.getElementById('boot-stages')!);
@@ -52,14 +53,16 @@ async function main(): Promise<void> {
   const mmu = new MmuPanel(machine);
   const processes = new ProcessesPanel(machine);
   const cgroups = new CgroupsPanel(machine);
+  const trace = new TracePanel(machine);
   const refreshers: Record<string, () => Promise<void>> = { processes: () => processes.refresh(), cgroups: () => cgroups.refresh() };
   const tour = new TourPanel(machine, async (id) => refreshers[id]?.());
-  document.getElementById('panels')!.append(tour.root, cpu.root, counters.root, mmu.root, processes.root, cgroups.root);
+  document.getElementById('panels')!.append(tour.root, cpu.root, counters.root, mmu.root, processes.root, cgroups.root, trace.root);
 
   async function poll(): Promise<void> {
     const s = await machine.snapshot();
     counters.update(s);
     await cpu.update(s);
+    await trace.refresh();
   }
   setInterval(() => void poll(), 1000);
   void poll();

@@ -3,14 +3,12 @@
 // pause, exec) are handled, with the console streamed out in batches. The
 // browser page and Node (worker_threads) reach it through a comlink proxy.
 
-import { parseBzImage } from '../../boot/bzimage.ts';
-import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../../boot/guest-defaults.ts';
+import { Machine } from '../../api/machine.ts';
 import { REGISTER_NAMES, SEGMENT_NAMES } from '../../core/core.ts';
 import { disassemble } from '../../isa/disasm.ts';
-import { Guest } from '../../machine/guest.ts';
 import type { PowerState } from '../../machine/machine.ts';
 import { walkPageTables, type PageWalk } from '../../machine/page-walk.ts';
-import { yieldToEvents, sleep } from './yield.ts';
+import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKind } from '../../inspect/trace.ts';
 
 export interface BootRequest {
   core: WebAssembly.Module;
@@ -45,96 +43,65 @@ export interface DisassemblyLine {
   text: string;
 }
 
+export interface TraceBatch {
+  /** Pass back as `since` to get only newer events. */
+  cursor: number;
+  /** Events the ring overwrote before they were read. */
+  lost: number;
+  events: { seq: number; kind: TraceKind; instructions: number; eip: number; text: string }[];
+}
+
 export interface ExecOutput {
   exitCode: number;
   stdout: string;
   stderr: string;
 }
 
-/** Instructions per run slice: ~10-40 ms of host time, so input and pauses are handled promptly. */
-const SLICE = 2_000_000;
-
 export class MachineService {
-  private guest?: Guest;
-  private paused = false;
-  private running = false;
+  private machine?: Machine;
   private serialBytes = 0;
-  private outbox: number[] = [];
-  private onConsole: (bytes: Uint8Array) => void = () => {};
-  private readonly decoder = new TextDecoder();
 
   /** Boots the guest and starts running it; console bytes go to `onConsole` in batches. */
   boot(req: BootRequest, onConsole: (bytes: Uint8Array) => void): void {
-    if (this.guest) throw new Error('this worker already runs a guest');
-    this.onConsole = onConsole;
-    this.guest = new Guest(req.core, {
-      kernel: parseBzImage(req.kernel, 'kernel'),
-      initrd: req.initrd,
-      cmdline: req.cmdline ?? DEFAULT_CMDLINE,
-      memoryMiB: req.memoryMiB ?? DEFAULT_MEMORY_MIB,
-      console: (b) => this.outbox.push(b),
+    if (this.machine) throw new Error('this worker already runs a guest');
+    const m = (this.machine = new Machine(req.core, req));
+    m.serial.on('data', (bytes) => {
+      this.serialBytes += bytes.length;
+      onConsole(bytes);
     });
-    void this.loop();
+    m.start();
   }
 
-  private get g(): Guest {
-    if (!this.guest) throw new Error('no guest booted yet: call boot() first');
-    return this.guest;
-  }
-
-  private flushConsole(): void {
-    if (!this.outbox.length) return;
-    this.serialBytes += this.outbox.length;
-    this.onConsole(Uint8Array.from(this.outbox.splice(0)));
-  }
-
-  private async loop(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (!this.paused) {
-        this.g.pumpInput();
-        const power = this.g.machine.run(SLICE);
-        this.flushConsole();
-        if (power === 'off') break;
-        // Halted with no timer armed: only input can wake it, so do not spin.
-        if (power === 'halted') await sleep(5);
-        else await yieldToEvents();
-      }
-    } finally {
-      this.running = false;
-    }
+  private get m(): Machine {
+    if (!this.machine) throw new Error('no guest booted yet: call boot() first');
+    return this.machine;
   }
 
   /** Keys typed on the console. */
   write(data: string | Uint8Array): void {
-    this.g.consoleInput.send(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+    this.m.serial.write(data);
   }
 
   pause(): void {
-    this.paused = true;
+    this.m.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    void this.loop();
+    this.m.resume();
   }
 
   /** Runs `count` instructions while paused (the single-step control). */
   step(count = 1): MachineSnapshot {
-    if (!this.paused) throw new Error('pause the machine before stepping it');
-    this.g.pumpInput();
-    this.g.machine.run(count);
-    this.flushConsole();
+    this.m.step(count);
     return this.snapshot();
   }
 
   snapshot(): MachineSnapshot {
-    const m = this.g.machine;
+    const m = this.m.pc;
     const c = m.core;
     return {
       power: m.power,
-      paused: this.paused,
+      paused: this.m.state === 'paused',
       instructions: Number(c.instructions),
       guestNs: m.nowNs(),
       tlbHits: Number(c.counter('TLB_HIT')),
@@ -153,12 +120,12 @@ export class MachineService {
 
   /** The page-table walk of a linear address under the current CR3. */
   walk(linear: number): PageWalk {
-    return walkPageTables(this.g.machine.core, linear);
+    return walkPageTables(this.m.pc.core, linear);
   }
 
   /** `count` instructions from CS:EIP, read through the current page tables. */
   disassemble(count = 12): DisassemblyLine[] {
-    const core = this.g.machine.core;
+    const core = this.m.pc.core;
     const start = (core.segment(1).base + core.eip) >>> 0;
     const bytes = new Uint8Array(count * 15);
     for (let i = 0; i < bytes.length; i++) {
@@ -171,7 +138,7 @@ export class MachineService {
 
   private decodeLines(bytes: Uint8Array, start: number, count: number): DisassemblyLine[] {
     const out: DisassemblyLine[] = [];
-    const bits = this.g.machine.core.segment(1).attr & 0x4000 ? 32 : 16;
+    const bits = this.m.pc.core.segment(1).attr & 0x4000 ? 32 : 16;
     for (let at = 0; at < bytes.length && out.length < count; ) {
       const d = disassemble(bytes, at, { bits, address: start + at });
       if (at + d.length > bytes.length) break;
@@ -182,14 +149,30 @@ export class MachineService {
     return out;
   }
 
+  /** Chooses which events the core records (none: tracing off). */
+  traceKinds(kinds: TraceKind[]): void {
+    enableTrace(this.m.pc, kinds);
+  }
+
+  /** Trace events recorded since `since` (at most the newest `max`). */
+  trace(since: number, max = 200): TraceBatch {
+    const m = this.m.pc;
+    const events = readTrace(m, since).slice(-max);
+    return {
+      cursor: traceCursor(m),
+      lost: traceLost(m, since),
+      events: events.map((e) => ({ seq: e.seq, kind: e.kind, instructions: e.instructions, eip: e.eip, text: describe(e) })),
+    };
+  }
+
   /** Waits for the guest agent on COM2 to be up. */
   async agentReady(): Promise<void> {
-    await this.g.agent.ready(false);
+    await this.m.agentReady();
   }
 
   /** Runs a shell command in the guest through its agent. */
   async exec(command: string, timeoutMs = 30_000): Promise<ExecOutput> {
-    const r = await this.g.agent.exec(command, { timeoutMs });
-    return { exitCode: r.exitCode, stdout: this.decoder.decode(r.stdout), stderr: this.decoder.decode(r.stderr) };
+    const r = await this.m.exec(command, { timeoutMs });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   }
 }

@@ -233,6 +233,9 @@ __asm__(
     "1:\n"
     "  cmpl %esp, fixed_page\n"
     "  jne stack_moved\n"
+    /* Every case starts with the x87 registers zero and empty: FNSAVE in an
+     * x87 case stores empty registers too, so nothing may carry over. */
+    "  fninit\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fninit\n"
     "  movw fixed_page+10, %ax\n"
     "  movw %ax, %ds\n  movw %ax, %es\n  movw %ax, %fs\n  movw %ax, %ss\n"
     "  pushl guest+32\n"

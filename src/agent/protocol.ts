@@ -1,7 +1,8 @@
-// Reference host-side codec for the glassbox guest agent protocol
-// (PROTOCOL.md in this directory is the specification). Dependency-free so the
-// host library (src/containers) can adopt it as is; the guest-images tests use
-// it against the real agent, natively and inside QEMU.
+// The host side of the glassbox guest agent protocol
+// (guest-images/agent/PROTOCOL.md is the specification): the frame codec and
+// a client. The Machine (src/api) talks to the agent through it on COM2; the
+// guest-images tests use it against the real agent, natively and inside QEMU.
+// Dependency-free, so it runs in Node and in a browser worker alike.
 
 export const MAGIC = Uint8Array.of(0xf7, 0x47, 0x42, 0x41);
 export const HEADER_SIZE = 14;
@@ -164,7 +165,7 @@ export class AgentClient {
   private decoder = new FrameDecoder();
   private nextId = 1;
   private pending = new Map<number, { out: Uint8Array[]; err: Uint8Array[]; resolve: (r: ExecResult) => void; reject: (e: Error) => void }>();
-  private helloWaiters: ((h: Hello) => void)[] = [];
+  private helloWaiters: { resolve: (h: Hello) => void; reject: (e: Error) => void }[] = [];
   hello?: Hello;
   errors: AgentError[] = [];
 
@@ -179,14 +180,17 @@ export class AgentClient {
     switch (f.type) {
       case FrameType.HELLO_REPLY: {
         const h = decodeHello(f.payload);
-        if (h.version !== PROTOCOL_VERSION) throw new Error(`agent speaks protocol ${h.version}, expected ${PROTOCOL_VERSION}`);
+        if (h.version !== PROTOCOL_VERSION) {
+          this.fail(new Error(`the guest agent speaks protocol version ${h.version}; this host speaks ${PROTOCOL_VERSION}`));
+          break;
+        }
         this.hello = h;
         if (f.id === 0) {
           // unsolicited: the agent (re)started, so nothing pending will finish
           for (const [id, p] of this.pending) p.reject(new Error(`agent restarted; request ${id} lost`));
           this.pending.clear();
         }
-        for (const w of this.helloWaiters.splice(0)) w(h);
+        for (const w of this.helloWaiters.splice(0)) w.resolve(h);
         break;
       }
       case FrameType.STDOUT: p?.out.push(f.payload); break;
@@ -214,8 +218,8 @@ export class AgentClient {
    */
   ready(ping = true): Promise<Hello> {
     if (!ping && this.hello) return Promise.resolve(this.hello);
-    return new Promise((resolve) => {
-      this.helloWaiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      this.helloWaiters.push({ resolve, reject });
       if (ping) this.write(encodeFrame(FrameType.HELLO, PING_ID));
     });
   }
@@ -227,6 +231,13 @@ export class AgentClient {
       this.pending.set(id, { out: [], err: [], resolve, reject });
       this.write(encodeExec(id, command, opts));
     });
+  }
+
+  /** Fails every request still waiting (the line or the guest went away). */
+  fail(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+    for (const w of this.helloWaiters.splice(0)) w.reject(error);
   }
 
   signal(id: number, sig: number): void {

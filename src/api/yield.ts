@@ -1,4 +1,4 @@
-// Letting the worker's event loop handle messages between run slices.
+// Letting the event loop (a worker's messages, Node's I/O) run between run slices.
 // setTimeout(0) is clamped to 4 ms once nested, which would cost a run loop
 // of ~20 ms slices a sixth of its speed; a message to ourselves is not.
 

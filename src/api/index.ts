@@ -1,0 +1,33 @@
+// The Machine API in Node: the Machine with the core and the guest files read
+// from disk. `Machine.create()` with no options boots the project's guest.
+
+import { readFile } from 'node:fs/promises';
+import { KernelImageError } from '../boot/bzimage.ts';
+import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
+import { coreModule } from '../core/load-node.ts';
+import { Machine as PlatformMachine } from './machine.ts';
+import type { MachineOptions, Platform } from './types.ts';
+
+export const nodePlatform: Platform = {
+  coreModule: async () => coreModule(),
+  async read(path, what) {
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (e) {
+      throw new KernelImageError(`${what} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+  },
+  defaultKernel: DEFAULT_KERNEL,
+  defaultInitrd: DEFAULT_INITRD,
+};
+
+export class Machine extends PlatformMachine {
+  /** A machine from `opts` (file paths or bytes; the project's guest when nothing is given). Call start() to run it. */
+  static override create(opts: MachineOptions = {}, platform: Platform = nodePlatform): Promise<Machine> {
+    return super.create(opts, platform);
+  }
+}
+
+export { checkMemoryMiB, type RunState } from './machine.ts';
+export { KernelImageError } from '../boot/bzimage.ts';
+export * from './types.ts';

@@ -1,0 +1,72 @@
+// The public types of the Machine API: what a caller passes and gets back.
+
+import type { PowerState } from '../machine/machine.ts';
+
+export type { PowerState };
+export type ClockMode = 'virtual' | 'realtime';
+
+export interface MachineOptions {
+  /** The bzImage: its bytes, or where the platform finds it (a path in Node). Default: the project's guest. */
+  kernel?: Uint8Array | string;
+  /** The initramfs. Default: the project's, when `kernel` is not given either; none otherwise. */
+  initrd?: Uint8Array | string;
+  /** The kernel command line. Default: the console on COM1 (see src/boot/guest-defaults.ts). */
+  cmdline?: string;
+  /** Guest RAM in MiB, 16 to 2048. Default 256. */
+  memoryMiB?: number;
+  /**
+   * 'virtual' (default): guest time comes from the instruction count and the
+   * run is deterministic. 'realtime': guest time is paced to the wall clock.
+   */
+  clock?: ClockMode;
+}
+
+/** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */
+export interface Platform {
+  coreModule(): Promise<WebAssembly.Module>;
+  /** The bytes of a kernel or initrd named by `ref`; `what` names it in errors. */
+  read(ref: string, what: string): Promise<Uint8Array>;
+  defaultKernel: string;
+  defaultInitrd: string;
+}
+
+/** Timeouts count guest time: deterministic under the virtual clock, frozen while paused. */
+export interface WaitOptions {
+  timeoutMs?: number;
+}
+
+export interface ExecOptions {
+  /** Bytes given to the command on its standard input (at most 64 KiB less the command). */
+  stdin?: string | Uint8Array;
+  /** Guest time the command may take before the agent kills it (default 60 s; 0: no limit). */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  /** The exit status; 128 + the signal's number when a signal killed it, as a shell reports. */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** The signal that killed the command, if one did. */
+  signal?: number;
+  /** The agent killed the command when its timeout ran out. */
+  timedOut: boolean;
+}
+
+export interface MachineEvents extends Record<string, unknown[]> {
+  /** The machine's power state changed; 'reset' is reported as it happens, then 'running'. */
+  power: [PowerState];
+}
+
+export interface SerialEvents extends Record<string, unknown[]> {
+  /** Bytes the guest wrote to its console (COM1), in order, batched per run slice. */
+  data: [Uint8Array];
+}
+
+/** A request the machine cannot carry out; the message says why. */
+export class MachineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MachineError';
+  }
+}

@@ -1,0 +1,50 @@
+// glassbox bench overhead | sequence: container benchmarks on a guest booted
+// in this process (not the engine's), so they measure a quiet machine.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootDefaultGuest } from '../containers/engine/boot.ts';
+import { machineShell } from '../containers/engine/guest-shell.ts';
+import { ContainerEngine } from '../containers/engine/containers.ts';
+import { ImageStore } from '../containers/store/image-store.ts';
+import { benchOverhead, benchSequence } from '../containers/bench.ts';
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of 1 or more');
+  return n;
+}
+
+async function setup() {
+  const shell = machineShell(await bootDefaultGuest());
+  // A store of its own: the benchmark needs only the base image and leaves the user's store alone.
+  return { shell, engine: new ContainerEngine(shell, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-bench-')))) };
+}
+
+export function registerBenchCommands(program: Command): void {
+  const bench = new Command('bench').description('container benchmarks on a freshly booted guest (virtual clock)');
+  bench
+    .command('overhead')
+    .description('one workload directly in the guest and in a container, timed by the guest clock; prints the ratio')
+    .option('--rounds <n>', 'runs on each side (the median is compared)', count, 3)
+    .action(async (o: { rounds: number }) => {
+      const { shell, engine } = await setup();
+      const r = await benchOverhead(shell, engine, o.rounds);
+      process.stdout.write(`direct in the guest: ${r.direct.join(' ')} s\ninside a container:  ${r.container.join(' ')} s\n`);
+      process.stdout.write(`container/direct (medians): ${r.ratio.toFixed(3)}\n`);
+    });
+  bench
+    .command('sequence')
+    .description('run and remove many containers one after another; prints guest and host memory before and after')
+    .option('--count <n>', 'containers', count, 200)
+    .action(async (o: { count: number }) => {
+      const { shell, engine } = await setup();
+      const r = await benchSequence(shell, engine, o.count, (l) => process.stdout.write(l + '\n'));
+      process.stdout.write(`guest MemAvailable: ${r.guestBefore} kB before, ${r.guestAfter} kB after (${r.guestAfter - r.guestBefore} kB)\n`);
+      const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+      process.stdout.write(`host RSS: ${mb(r.hostBefore)} MiB before, ${mb(r.hostAfter)} MiB after (${mb(r.hostAfter - r.hostBefore)} MiB)\n`);
+    });
+  program.addCommand(bench);
+}

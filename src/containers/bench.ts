@@ -1,0 +1,56 @@
+// Container benchmarks on a booted guest, measured as ratios and
+// differences against a peer in the same run:
+// - overhead: one fixed shell workload timed by the guest's own clock
+//   (/proc/uptime) directly in the guest and inside a container, alternately;
+// - sequence: many containers run and removed one after another, with the
+//   guest's MemAvailable and the host process's RSS before and after.
+
+import { ContainerEngine } from './engine/containers.ts';
+import type { GuestShell } from './engine/guest-shell.ts';
+
+/** Prints its own elapsed guest time in seconds: a busy shell loop between two reads of /proc/uptime. */
+const WORKLOAD = [
+  'a=$(cut -d" " -f1 /proc/uptime)',
+  'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done',
+  'b=$(cut -d" " -f1 /proc/uptime)',
+  'echo "$a $b" | awk \'{ printf "%.2f\\n", $2 - $1 }\'',
+].join('\n');
+
+function seconds(out: string, where: string): number {
+  const s = Number(out.trim());
+  if (!(s > 0)) throw new Error(`the workload ${where} printed "${out.trim()}" instead of its elapsed time`);
+  return s;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+export async function benchOverhead(shell: GuestShell, engine: ContainerEngine, rounds: number) {
+  const direct: number[] = [];
+  const container: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    direct.push(seconds((await shell.run(WORKLOAD)).stdout, 'in the guest'));
+    container.push(seconds((await engine.run('busybox', { cmd: ['sh', '-c', WORKLOAD], rm: true })).stdout, 'in a container'));
+  }
+  return { direct, container, ratio: median(container) / median(direct) };
+}
+
+async function guestMemAvailableKiB(shell: GuestShell): Promise<number> {
+  return Number((await shell.run("grep '^MemAvailable:' /proc/meminfo | tr -s ' ' | cut -d' ' -f2")).stdout.trim());
+}
+
+export async function benchSequence(shell: GuestShell, engine: ContainerEngine, count: number, report: (line: string) => void) {
+  // One container first, so that layer unpacking and first-use allocations are not counted as growth.
+  await engine.run('busybox', { cmd: ['true'], rm: true });
+  await shell.run('sync; echo 3 > /proc/sys/vm/drop_caches');
+  const guestBefore = await guestMemAvailableKiB(shell);
+  const hostBefore = process.memoryUsage().rss;
+  for (let i = 1; i <= count; i++) {
+    const r = await engine.run('busybox', { cmd: ['sh', '-c', 'echo $$'], rm: true });
+    if (r.exitCode !== 0 || r.stdout !== '1\n') throw new Error(`container ${i} of ${count} failed: ${r.exitCode} ${r.stderr}`);
+    if (i % 50 === 0) report(`${i} containers run and removed`);
+  }
+  await shell.run('sync; echo 3 > /proc/sys/vm/drop_caches');
+  const guestAfter = await guestMemAvailableKiB(shell);
+  const hostAfter = process.memoryUsage().rss;
+  return { guestBefore, guestAfter, hostBefore, hostAfter };
+}
