@@ -183,7 +183,7 @@ export function registerInspectCommands(program: Command): void {
     }));
   view('containers', 'containers with their namespaces, cgroups and processes')
     .action(viewCommand(async () => {
-      throw new Error('there is no container engine process to attach to yet, and a guest booted for this command has no containers; the view exists as a library call (src/inspect/containers.ts); use "inspect ps" for namespaces');
+      throw new Error('inspect does not attach to the engine process yet, and a guest booted for this command has no containers; the view exists as a library call (src/inspect/containers.ts); use "inspect ps" for namespaces');
     }));
   view('trace', 'events recorded while --run runs (or while the guest idles), filtered by kind')
     .option('--kind <kinds>', `comma-separated kinds: ${TRACE_KINDS.join(', ')}`, parseKinds, [...TRACE_KINDS])
