@@ -15,11 +15,11 @@ const QEMU_TIMEOUT_MS = 20_000;
 /** Enough for every test by a wide margin; a runaway program stops here. */
 const GLASSBOX_BUDGET = 50_000_000;
 
-/** Assembles tests/NAME.asm into build/system/NAME.elf and returns that path. */
-export function assemble(name: string): string {
+/** Assembles DIR/NAME.asm (DIR: tests/ by default) into build/system/NAME.elf and returns that path. */
+export function assemble(name: string, dir = TESTS_DIR): string {
   mkdirSync(OUT_DIR, { recursive: true });
   const out = join(OUT_DIR, `${name}.elf`);
-  execFileSync('nasm', ['-f', 'bin', '-I', `${LIB_DIR}/`, '-o', out, join(TESTS_DIR, `${name}.asm`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('nasm', ['-f', 'bin', '-I', `${LIB_DIR}/`, '-o', out, join(dir, `${name}.asm`)], { stdio: ['ignore', 'ignore', 'pipe'] });
   return out;
 }
 
