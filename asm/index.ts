@@ -4,11 +4,11 @@
 // reads them from the module instead of repeating them.
 
 import {
-  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET, OFF_CR0, OFF_CR3, OFF_CR4, CR0_PG, CR4_PAE,
+  RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET,
 } from './cpu/state';
 import { resetCpu } from './cpu/reset';
 import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
-import { flushTlb as flush, markMmio, loadPdptes } from './cpu/memory';
+import { flushTlb as flush, markMmio, resyncPaging } from './cpu/memory';
 import { retired } from './cpu/clock';
 
 export {
@@ -85,9 +85,7 @@ export function setInterruptLines(intr: bool, nmi: bool): void {
  * a MOV CR3 would; returns false if an entry there has a reserved bit set.
  */
 export function flushTlb(): bool {
-  flush(false);
-  const pae = (load<u32>(OFF_CR4) & CR4_PAE) != 0 && (load<u32>(OFF_CR0) & CR0_PG) != 0;
-  return !pae || loadPdptes(load<u32>(OFF_CR3));
+  return resyncPaging();
 }
 
 /** Marks physical pages [start, end) as device memory: accesses go to mmioRead/mmioWrite. */

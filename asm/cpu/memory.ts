@@ -258,6 +258,17 @@ function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
 }
 
 /**
+ * After the host changed paging state behind the CPU's back: drops every
+ * translation and, in PAE mode, reloads the PDPTE registers from CR3 as a
+ * MOV CR3 would. Returns false if an entry there has a reserved bit set.
+ */
+export function resyncPaging(): bool {
+  flushTlb(false);
+  if ((load<u32>(OFF_CR4) & CR4_PAE) == 0 || (load<u32>(OFF_CR0) & CR0_PG) == 0) return true;
+  return loadPdptes(load<u32>(OFF_CR3));
+}
+
+/**
  * Loads the four PDPTE registers from the table CR3 points at, as MOV CR3,
  * and enabling paging or PAE, do in PAE mode. Returns false when an entry has
  * a reserved bit set: the instruction then raises #GP(0) and changes nothing.
