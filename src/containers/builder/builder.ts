@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join, posix, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from '../store/archive.ts';
-import { sha256 } from '../store/digest.ts';
+import { sha256 } from '../store/sha256.ts';
 import { MEDIA_CONFIG, MEDIA_LAYER_GZIP, MEDIA_MANIFEST, type Descriptor, type ImageConfig } from '../store/oci.ts';
 import { normalizeName } from '../store/refs.ts';
 import type { ImageStore } from '../store/image-store.ts';
@@ -81,7 +81,7 @@ export async function build(
   const from = steps[0] as Extract<Instruction, { op: 'FROM' }>;
   let image: RunnableImage;
   try {
-    image = engine.image(from.image);
+    image = await engine.image(from.image);
   } catch (e) {
     throw new DockerfileError(from.line, (e as Error).message);
   }

@@ -3,11 +3,8 @@
 // state and the exit file in each bundle); the engine remembers only what
 // was asked for (name, image, options).
 
-import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
-import { sha256 } from '../store/digest.ts';
-import type { ImageStore } from '../store/image-store.ts';
-import type { Descriptor, ImageConfig } from '../store/oci.ts';
+import { digestOf } from '../store/digest.ts';
+import type { ImageSource, RunnableImage } from './image-source.ts';
 import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
 import { shq, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
@@ -42,19 +39,20 @@ export interface RunResult extends ShellResult {
   id: string;
 }
 
-/** What a container is made from: layers in the host store and an image config. */
-export interface RunnableImage {
-  name: string;
-  id: string;
-  layers: Descriptor[];
-  diffIds: string[];
-  config: ImageConfig;
+export type { RunnableImage } from './image-source.ts';
+
+/** 32 random bytes in hex, from Web Crypto (Node and browsers alike). */
+const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The bytes of a gzip stream, through the Compression Streams API (Node and browsers alike). */
+async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(new Blob([data]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
 }
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
 
-  constructor(private readonly shell: GuestShell, private readonly store: ImageStore) {}
+  constructor(private readonly shell: GuestShell, private readonly store: ImageSource) {}
 
   private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number }): Promise<string> {
     const r = await this.shell.run(command, opts);
@@ -72,16 +70,14 @@ export class ContainerEngine {
 
   /** Creates and starts a container; in the foreground, waits for it and returns its output and status. */
   /** An image in the store, by name or ID, in the form run takes. */
-  image(ref: string): RunnableImage {
-    const found = this.store.resolve(ref);
-    const config = this.store.configOf(found.manifest);
-    return { name: found.name ?? found.id, id: found.id, layers: this.store.manifestOf(found.manifest).layers, diffIds: config.rootfs.diff_ids, config };
+  async image(ref: string): Promise<RunnableImage> {
+    return this.store.image(ref);
   }
 
   async run(imageRef: string | RunnableImage, o: RunOptions = {}): Promise<RunResult> {
-    const image = typeof imageRef === 'string' ? this.image(imageRef) : imageRef;
+    const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const config = image.config;
-    const id = randomBytes(32).toString('hex');
+    const id = randomId();
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
     const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o));
@@ -93,7 +89,7 @@ export class ContainerEngine {
     this.containers.set(id, record);
     try {
       await this.must(createScript(id, layers), `creating container ${name}`);
-      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, Buffer.from(bundle));
+      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
     } catch (e) {
       await this.remove(record);
@@ -182,8 +178,8 @@ export class ContainerEngine {
     const c = this.find(ref);
     const r = await this.shell.run(diffScript(c.id));
     if (r.exitCode !== 0) throw new ContainerError(`exporting the changes of ${c.name}: ${r.stderr.trim()}`);
-    const blob = new Uint8Array(Buffer.from(r.stdout, 'base64'));
-    const diffId = sha256(gunzipSync(blob));
+    const blob = Uint8Array.from(atob(r.stdout.replace(/\s/g, '')), (c) => c.charCodeAt(0));
+    const diffId = await digestOf(await gunzip(blob));
     if (diffId !== `sha256:${r.stderr.trim()}`) throw new ContainerError(`the layer of ${c.name} arrived damaged (${diffId}, guest says sha256:${r.stderr.trim()})`);
     return { blob, diffId };
   }

@@ -1,14 +1,14 @@
 // Image layers in the guest: each layer is unpacked once into a read-only
 // directory named by its diff_id, found either in the guest's own copy of an
 // image (the base image ships in the initramfs) or copied from the host store
-// through the agent in stdin-sized chunks. The guest checks every blob's
+// through the agent in stdin-sized chunks (read from the image source only then). The guest checks every blob's
 // sha256 before unpacking it.
 
 import { digestHex } from '../store/digest.ts';
-import type { ImageStore } from '../store/image-store.ts';
 import type { Descriptor } from '../store/oci.ts';
 import { MEDIA_LAYER_GZIP } from '../store/oci.ts';
 import { shq, writeGuestFile, type GuestShell } from './guest-shell.ts';
+import type { ImageSource } from './image-source.ts';
 
 export const LAYER_ROOT = '/var/lib/glassbox/layers';
 const INCOMING = '/var/lib/glassbox/incoming';
@@ -26,11 +26,11 @@ async function must(shell: GuestShell, command: string, what: string): Promise<s
 }
 
 /** Puts one layer blob into the guest (unless a guest image already has it) and returns its path there. */
-async function blobInGuest(shell: GuestShell, store: ImageStore, layer: Descriptor): Promise<string> {
+async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descriptor): Promise<string> {
   const hex = digestHex(layer.digest);
   const local = (await shell.run(`ls ${GUEST_IMAGES}/*/blobs/sha256/${hex} 2>/dev/null | head -n 1`)).stdout.trim();
   if (local) return local;
-  const data = store.blob(layer.digest);
+  const data = await store.blob(layer.digest);
   const part = `${INCOMING}/${hex}`;
   await must(shell, `mkdir -p ${INCOMING}`, `copying ${layer.digest}`);
   await writeGuestFile(shell, part, data);
@@ -43,7 +43,7 @@ async function blobInGuest(shell: GuestShell, store: ImageStore, layer: Descript
  * (.wh.NAME) become overlayfs whiteouts (a 0/0 character device NAME), so a
  * deletion in an upper layer hides the file in the layers below.
  */
-export async function ensureLayers(shell: GuestShell, store: ImageStore, layers: Descriptor[], diffIds: string[]): Promise<string[]> {
+export async function ensureLayers(shell: GuestShell, store: ImageSource, layers: Descriptor[], diffIds: string[]): Promise<string[]> {
   const dirs: string[] = [];
   for (const [i, layer] of layers.entries()) {
     const dir = `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`;
