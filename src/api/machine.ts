@@ -96,6 +96,9 @@ export class Machine extends Emitter<MachineEvents> {
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);
       },
       pumpInput: () => this.consoleLink.pump() + this.agentLink.pump() > 0,
+      // A guest reboot (reboot(2), a keyboard-controller or port 0x92 reset, a triple fault)
+      // boots the same kernel and initrd again, as QEMU's firmware does with -kernel.
+      reset: () => bootLinux(),
     });
     this.consoleLink = new SerialLink(this.pc.com[0]);
     this.agentLink = new SerialLink(this.pc.com[1]);
@@ -104,7 +107,8 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
-    loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    bootLinux();
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
@@ -286,7 +290,10 @@ export class Machine extends Emitter<MachineEvents> {
     const resets = this.pc.resets;
     this.pc.run(count);
     this.deliver();
-    if (this.pc.resets !== resets) this.setPower('reset');
+    if (this.pc.resets !== resets) {
+      this.agent.rebooted(new Error('the guest rebooted'));
+      this.setPower('reset');
+    }
     this.setPower(this.pc.power);
     if (this.power === 'off') this.failAll('the machine powered off');
   }
