@@ -43,6 +43,36 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+/** A terminal's size in character cells. */
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
+
+export interface SpawnOptions {
+  /** Guest time the command may take before the agent kills it (default: no limit). */
+  timeoutMs?: number;
+  /** Run it on a pty of this size, its controlling terminal (stdout and stderr arrive together as 'stdout'). */
+  tty?: WindowSize;
+  /**
+   * With tty: the command passes the pty master to relay through the socket
+   * in $GLASSBOX_CONSOLE_SOCKET, as an OCI runtime's --console-socket does.
+   */
+  consoleSocket?: boolean;
+}
+
+export interface SessionExit {
+  /** The exit status; 128 + the signal's number when a signal killed it. */
+  exitCode: number;
+  signal?: number;
+  timedOut: boolean;
+}
+
+export interface ExecSessionEvents extends Record<string, unknown[]> {
+  stdout: [Uint8Array];
+  stderr: [Uint8Array];
+}
+
 export interface ExecResult {
   /** The exit status; 128 + the signal's number when a signal killed it, as a shell reports. */
   exitCode: number;

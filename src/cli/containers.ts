@@ -1,5 +1,5 @@
-// glassbox run | ps | logs | stats | stop | kill | rm, the same under
-// `glassbox container` with exec and inspect added, glassbox build, and
+// glassbox run | ps | exec | logs | stats | stop | kill | rm, the same under
+// `glassbox container` with inspect added, glassbox build, and
 // glassbox engine status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
@@ -64,9 +64,8 @@ interface RunFlags {
 }
 
 /**
- * The container commands on `program`. At top level, `exec` (which boots a
- * fresh guest) and `inspect` (the machine inspector) are taken, so those two
- * live under `glassbox container` only.
+ * The container commands on `program`. At top level, `inspect` is the machine
+ * inspector, so the container's inspect lives under `glassbox container` only.
  */
 function defineContainerCommands(program: Command, topLevel: boolean): void {
   program
@@ -108,7 +107,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       ])]));
     });
 
-  if (!topLevel) program
+  program
     .command('exec')
     .description('run a command in a running container')
     .option('-i, --interactive', 'pass this command\'s stdin')
@@ -174,7 +173,7 @@ export function registerContainerCommands(program: Command): void {
   // Options after the image (or container) belong to the command run in it.
   program.enablePositionalOptions();
   defineContainerCommands(program, true);
-  const container = new Command('container').description('container commands, with exec and inspect').enablePositionalOptions();
+  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
   defineContainerCommands(container, false);
   program.addCommand(container);
 

@@ -32,6 +32,12 @@ export interface MachineHooks {
    * gets the next ones instead of sleeping to its next timer.
    */
   pumpInput?(): boolean;
+  /**
+   * The firmware's part of a CPU reset, after the core is back at its reset
+   * state: with no BIOS in the machine, whoever loaded the guest loads it again.
+   * Without it, the CPU resets into empty memory.
+   */
+  reset?(): void;
   /** Given, the machine has QEMU's debug console and exit ports (test programs use them); a byte written to port 0xE9. */
   debugcon?(byte: number): void;
 }
@@ -180,6 +186,7 @@ export class PcMachine {
     if (this.power === 'reset') {
       this.resets++;
       this.core.reset();
+      this.hooks.reset?.();
       this.power = 'running';
     }
     return this.power;

@@ -2,6 +2,7 @@
 // Entrypoint, Cmd, Env, WorkingDir and User, overridden by the run options.
 // (runtime-spec v1.0 config.md and config-linux.md)
 
+import type { WindowSize } from '../../api/types.ts';
 import type { ImageConfig } from '../store/oci.ts';
 
 export interface RunOptions {
@@ -18,6 +19,8 @@ export interface RunOptions {
   /** Command; replaces the image's Cmd (the Entrypoint stays). */
   cmd?: string[];
   stdin?: Uint8Array;
+  /** A terminal of this size as the container's stdio and controlling terminal (crun's process.terminal). */
+  tty?: WindowSize;
   detach?: boolean;
   rm?: boolean;
 }
@@ -80,10 +83,11 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: o.tty !== undefined,
+      ...(o.tty ? { consoleSize: { height: o.tty.rows, width: o.tty.cols } } : {}),
       user: user(c.User),
       args: processArgs(image, o.cmd),
-      env: mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'], c.Env ?? [], o.env ?? []),
+      env: mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', ...(o.tty ? ['TERM=xterm'] : [])], c.Env ?? [], o.env ?? []),
       cwd: o.workdir ?? (c.WorkingDir || '/'),
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: true,

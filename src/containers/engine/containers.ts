@@ -7,10 +7,12 @@ import { digestOf } from '../store/digest.ts';
 import type { ImageSource, RunnableImage } from './image-source.ts';
 import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
-import { shq, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import type { ExecSession } from '../../api/exec-session.ts';
+import type { WindowSize } from '../../api/types.ts';
 import {
-  bundleDir, createScript, diffScript, crunCgroupsPath, fields, isolationScript, removeScript, runScript, startDetachedScript,
-  stateScript, statsScript,
+  attachedRunScript, bundleDir, createScript, diffScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  startDetachedScript, stateScript, statsScript,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -37,6 +39,13 @@ export interface ContainerState {
 
 export interface RunResult extends ShellResult {
   id: string;
+}
+
+/** A container process the caller is attached to: its session, and its exit status once it has ended. */
+export interface Attached {
+  id: string;
+  session: ExecSession;
+  exitCode: Promise<number>;
 }
 
 export type { RunnableImage } from './image-source.ts';
@@ -75,6 +84,47 @@ export class ContainerEngine {
   }
 
   async run(imageRef: string | RunnableImage, o: RunOptions = {}): Promise<RunResult> {
+    const record = await this.create(imageRef, o);
+    const { id, name } = record;
+    if (o.detach) {
+      await this.must(startDetachedScript(id), `starting container ${name}`);
+      return { id, exitCode: 0, stdout: '', stderr: '' };
+    }
+    await this.must(runScript(id), `running container ${name}`);
+    const [logs, state] = [await this.logs(id), await this.state(record)];
+    if (o.rm) await this.rm(id);
+    return { id, exitCode: state.exitCode ?? -1, ...logs };
+  }
+
+  /**
+   * Creates and starts a container attached to a session: stdin streamed to
+   * it, output as it comes, on a terminal with `o.tty`. `exitCode` settles
+   * when it has ended (and, with `o.rm`, been removed).
+   */
+  async runAttached(imageRef: string | RunnableImage, o: RunOptions = {}): Promise<Attached> {
+    const spawn = this.spawner();
+    const record = await this.create(imageRef, o);
+    let session: ExecSession;
+    try {
+      session = await spawn(attachedRunScript(record.id, o.tty !== undefined), { tty: o.tty, consoleSocket: o.tty !== undefined });
+    } catch (e) {
+      await this.remove(record);
+      throw e;
+    }
+    const exitCode = session.exit.then(async (end) => {
+      if (o.rm) await this.rm(record.id);
+      return end.exitCode;
+    });
+    return { id: record.id, session, exitCode };
+  }
+
+  private spawner(): NonNullable<GuestShell['spawn']> {
+    if (!this.shell.spawn) throw new ContainerError('this engine\'s guest shell cannot attach to a container (no spawn)');
+    return this.shell.spawn.bind(this.shell);
+  }
+
+  /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
+  private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const config = image.config;
     const id = randomId();
@@ -95,14 +145,7 @@ export class ContainerEngine {
       await this.remove(record);
       throw e;
     }
-    if (o.detach) {
-      await this.must(startDetachedScript(id), `starting container ${name}`);
-      return { id, exitCode: 0, stdout: '', stderr: '' };
-    }
-    await this.must(runScript(id), `running container ${name}`);
-    const [logs, state] = [await this.logs(id), await this.state(record)];
-    if (o.rm) await this.rm(id);
-    return { id, exitCode: state.exitCode ?? -1, ...logs };
+    return record;
   }
 
   async state(c: ContainerRecord): Promise<ContainerState> {
@@ -131,9 +174,21 @@ export class ContainerEngine {
 
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
+    return this.shell.run(execScript((await this.running(ref)).id, cmd, false), opts);
+  }
+
+  /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
+  async execAttached(ref: string, cmd: string[], tty?: WindowSize): Promise<Attached> {
+    const spawn = this.spawner();
+    const c = await this.running(ref);
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined), { tty, consoleSocket: tty !== undefined });
+    return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
+  }
+
+  private async running(ref: string): Promise<ContainerRecord> {
     const c = this.find(ref);
     if ((await this.state(c)).status !== 'running') throw new ContainerError(`container ${c.name} is not running`);
-    return this.shell.run(`crun exec ${c.id} ${cmd.map(shq).join(' ')}`, opts);
+    return c;
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {

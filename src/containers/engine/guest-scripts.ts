@@ -38,6 +38,34 @@ export function runScript(id: string): string {
   ].join('\n');
 }
 
+/**
+ * Runs the container attached to an agent session: with a tty, crun passes
+ * the container's terminal to the agent's console socket; without, stdin
+ * comes through and stdout and stderr go out live and to the log files.
+ */
+export function attachedRunScript(id: string, tty: boolean): string {
+  const dir = bundleDir(id);
+  const crun = `crun run${tty ? ' --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : ''} --bundle ${dir} ${id}`;
+  return [
+    `cd ${dir}`,
+    ...(tty
+      ? [`${crun}; s=$?`]
+      : ['mkfifo out.pipe err.pipe', 'tee stdout <out.pipe & tee stderr <err.pipe >&2 &', `${crun} >out.pipe 2>err.pipe; s=$?`, 'wait; rm -f out.pipe err.pipe']),
+    'echo $s > exit.tmp && mv exit.tmp exit',
+    'exit $s',
+  ].join('\n');
+}
+
+/**
+ * A command in a running container, with the container's environment
+ * (crun's --env would replace it), on its own pty handed to the agent's
+ * console socket when `tty`.
+ */
+export function execScript(id: string, cmd: string[], tty: boolean): string {
+  const terminal = tty ? ' -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : '';
+  return `crun exec${terminal} ${id} ${cmd.map(shq).join(' ')}`;
+}
+
 /** Starts runScript in the background and waits until crun knows the container or it already ended. */
 export function startDetachedScript(id: string): string {
   const dir = bundleDir(id);
