@@ -288,6 +288,7 @@ export class Machine extends Emitter<MachineEvents> {
   private runSlice(count: number): void {
     this.expire();
     const resets = this.pc.resets;
+    if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
     this.pc.run(count);
     this.deliver();
     if (this.pc.resets !== resets) {
@@ -342,13 +343,17 @@ export class Machine extends Emitter<MachineEvents> {
     this.textWaiters = this.textWaiters.filter((w) => !w.done);
   }
 
-  /** The CPU halted and no timer is armed: only the host can wake it (input, a timeout, a request). */
+  /**
+   * The CPU halted. Under the virtual clock no timer is armed, so only the host
+   * can wake it (input, a timeout, a request); under the realtime clock guest
+   * time has caught up with the wall, and follows it until a timer is due or
+   * the host wakes the guest.
+   */
   private async idle(): Promise<void> {
     const woken = new Promise<void>((r) => (this.wakeUp = r));
     if (this.clock === 'realtime') {
-      const t = performance.now();
       await Promise.race([woken, sleep(10)]);
-      this.pc.skipIdle((performance.now() - t) * 1e6);
+      this.pc.skipIdle(this.wallNs() - this.pc.nowNs());
     } else {
       // Virtual time: nothing happens until the next deadline, so go there at once.
       const next = Math.min(...[...this.waiters].map((w) => w.deadlineNs));
@@ -356,6 +361,11 @@ export class Machine extends Emitter<MachineEvents> {
       else await woken;
     }
     this.wakeUp = undefined;
+  }
+
+  /** The wall clock's reading in guest nanoseconds (realtime clock). */
+  private wallNs(): number {
+    return (performance.now() - this.wallBase) * 1e6;
   }
 
   /** Between slices: let the event loop turn, and in realtime mode keep guest time from running ahead of the wall. */
