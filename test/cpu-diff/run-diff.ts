@@ -76,7 +76,8 @@ function keepMismatch(report: DiffReport, m: Mismatch, keep: number): void {
   const kept = report.kept;
   if (kept.length < keep) kept.push(m);
   else if (required(report, m.generated.form)) {
-    const i = kept.findLastIndex((k) => !required(report, k.generated.form));
+    let i = kept.length - 1;
+    while (i >= 0 && required(report, kept[i].generated.form)) i--;
     if (i < 0) return;
     kept.splice(i, 1);
     kept.push(m);
