@@ -312,6 +312,16 @@ export class AgentClient {
     });
   }
 
+  /**
+   * The guest rebooted: requests in flight are lost, and the agent is not
+   * ready again until it says HELLO from the new boot.
+   */
+  rebooted(error: Error): void {
+    for (const p of this.pending.values()) p.fail(error);
+    this.pending.clear();
+    this.hello = undefined;
+  }
+
   /** Fails every request still waiting (the line or the guest went away). */
   fail(error: Error): void {
     for (const p of this.pending.values()) p.fail(error);

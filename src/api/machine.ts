@@ -96,6 +96,9 @@ export class Machine extends Emitter<MachineEvents> {
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);
       },
       pumpInput: () => this.consoleLink.pump() + this.agentLink.pump() > 0,
+      // A guest reboot (reboot(2), a keyboard-controller or port 0x92 reset, a triple fault)
+      // boots the same kernel and initrd again, as QEMU's firmware does with -kernel.
+      reset: () => bootLinux(),
     });
     this.consoleLink = new SerialLink(this.pc.com[0]);
     this.agentLink = new SerialLink(this.pc.com[1]);
@@ -104,7 +107,8 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
-    loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    bootLinux();
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
@@ -284,9 +288,13 @@ export class Machine extends Emitter<MachineEvents> {
   private runSlice(count: number): void {
     this.expire();
     const resets = this.pc.resets;
+    if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
     this.pc.run(count);
     this.deliver();
-    if (this.pc.resets !== resets) this.setPower('reset');
+    if (this.pc.resets !== resets) {
+      this.agent.rebooted(new Error('the guest rebooted'));
+      this.setPower('reset');
+    }
     this.setPower(this.pc.power);
     if (this.power === 'off') this.failAll('the machine powered off');
   }
@@ -335,13 +343,17 @@ export class Machine extends Emitter<MachineEvents> {
     this.textWaiters = this.textWaiters.filter((w) => !w.done);
   }
 
-  /** The CPU halted and no timer is armed: only the host can wake it (input, a timeout, a request). */
+  /**
+   * The CPU halted. Under the virtual clock no timer is armed, so only the host
+   * can wake it (input, a timeout, a request); under the realtime clock guest
+   * time has caught up with the wall, and follows it until a timer is due or
+   * the host wakes the guest.
+   */
   private async idle(): Promise<void> {
     const woken = new Promise<void>((r) => (this.wakeUp = r));
     if (this.clock === 'realtime') {
-      const t = performance.now();
       await Promise.race([woken, sleep(10)]);
-      this.pc.skipIdle((performance.now() - t) * 1e6);
+      this.pc.skipIdle(this.wallNs() - this.pc.nowNs());
     } else {
       // Virtual time: nothing happens until the next deadline, so go there at once.
       const next = Math.min(...[...this.waiters].map((w) => w.deadlineNs));
@@ -349,6 +361,11 @@ export class Machine extends Emitter<MachineEvents> {
       else await woken;
     }
     this.wakeUp = undefined;
+  }
+
+  /** The wall clock's reading in guest nanoseconds (realtime clock). */
+  private wallNs(): number {
+    return (performance.now() - this.wallBase) * 1e6;
   }
 
   /** Between slices: let the event loop turn, and in realtime mode keep guest time from running ahead of the wall. */

@@ -16,7 +16,8 @@ export interface MachineOptions {
   memoryMiB?: number;
   /**
    * 'virtual' (default): guest time comes from the instruction count and the
-   * run is deterministic. 'realtime': guest time is paced to the wall clock.
+   * run is deterministic. 'realtime': guest time follows the wall clock (behind it
+   * while the guest computes, catching up when it idles, never ahead of it).
    */
   clock?: ClockMode;
 }

@@ -1,5 +1,5 @@
-// glassbox run | ps | logs | stats | stop | kill | rm, the same under
-// `glassbox container` with exec and inspect added, glassbox build, and
+// glassbox run | ps | exec | logs | stats | stop | kill | rm, the same under
+// `glassbox container` with inspect added, glassbox build, and
 // glassbox engine status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
@@ -60,7 +60,7 @@ function printResult(r: ShellResult): void {
 
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
-  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; rm?: boolean; interactive?: boolean; tty?: boolean;
+  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
 }
 
 /** An attached run or exec (-i streams stdin, -t gives a terminal): its exit status, or 125 with the reason when it cannot start. */
@@ -75,9 +75,8 @@ async function attached(req: EngineRequest, o: { interactive?: boolean; tty?: bo
 }
 
 /**
- * The container commands on `program`. At top level, `exec` (which boots a
- * fresh guest) and `inspect` (the machine inspector) are taken, so those two
- * live under `glassbox container` only.
+ * The container commands on `program`. At top level, `inspect` is the machine
+ * inspector, so the container's inspect lives under `glassbox container` only.
  */
 function defineContainerCommands(program: Command, topLevel: boolean): void {
   program
@@ -94,6 +93,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
     .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
+    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
     .option('-i, --interactive', 'stream this command\'s stdin to the container')
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
@@ -129,7 +129,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       ])]));
     });
 
-  if (!topLevel) program
+  program
     .command('exec')
     .description('run a command in a running container')
     .option('-i, --interactive', 'stream this command\'s stdin')
@@ -197,7 +197,7 @@ export function registerContainerCommands(program: Command): void {
   // Options after the image (or container) belong to the command run in it.
   program.enablePositionalOptions();
   defineContainerCommands(program, true);
-  const container = new Command('container').description('container commands, with exec and inspect').enablePositionalOptions();
+  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
   defineContainerCommands(container, false);
   program.addCommand(container);
 

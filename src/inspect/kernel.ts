@@ -68,6 +68,8 @@ export interface CgroupNode {
   path: string;
   procs: number;
   memoryCurrent: number | null;
+  /** The highest memory.current since the cgroup was made (memory.peak). */
+  memoryPeak: number | null;
   memoryMax: string | null;
   pidsCurrent: number | null;
   pidsMax: string | null;
@@ -85,7 +87,7 @@ find . -type d | while read -r d; do
   while read -r _; do set -- $(($1 + 1)); done < $d/cgroup.procs
   v() { if [ -r $d/$1 ]; then read -r x < $d/$1; echo -n "$x"; else echo -n -; fi; }
   k() { while read -r a b; do [ "$a" = $2 ] && { echo -n "$b"; return; }; done < $d/$1 2>/dev/null; echo -n -; }
-  echo "C \${d#.} $1 $(v memory.current) $(v memory.max) $(v pids.current) $(v pids.max) $(v cpu.max | tr ' ' /) $(k memory.events oom_kill) $(k cpu.stat usage_usec)"
+  echo "C \${d#.} $1 $(v memory.current) $(v memory.max) $(v pids.current) $(v pids.max) $(v cpu.max | tr ' ' /) $(k memory.events oom_kill) $(k cpu.stat usage_usec) $(v memory.peak)"
 done
 `;
 
@@ -96,11 +98,11 @@ export async function cgroupTree(sh: GuestShell): Promise<CgroupNode[]> {
   const nodes: CgroupNode[] = [];
   for (const line of out.split('\n')) {
     const f = line.split(' ');
-    if (f[0] !== 'C' || f.length < 10) continue;
+    if (f[0] !== 'C' || f.length < 11) continue;
     nodes.push({
       path: f[1] || '/', procs: Number(f[2]),
       memoryCurrent: num(f[3]), memoryMax: str(f[4]), pidsCurrent: num(f[5]), pidsMax: str(f[6]), cpuMax: str(f[7]),
-      oomKills: num(f[8]), cpuUsageUsec: num(f[9]),
+      oomKills: num(f[8]), cpuUsageUsec: num(f[9]), memoryPeak: num(f[10]),
     });
   }
   return nodes.sort((a, b) => a.path.localeCompare(b.path));

@@ -1,17 +1,18 @@
 // The engine socket: one request per connection, one JSON line each way
 // (a build sends progress lines before its reply).
-// Byte payloads (stdin) travel base64-encoded.
+// An attached session (attach.ts) goes on with input and output lines, its
+// bytes base64-encoded.
 
 import type { RunOptions } from '../engine/bundle.ts';
 import type { WindowSize } from '../../api/types.ts';
 
-export type RunRequestOptions = Omit<RunOptions, 'stdin'> & { stdinBase64?: string };
+export type RunRequestOptions = Omit<RunOptions, 'stdin'>;
 
 export type EngineRequest =
   /** attach: a live session (attach.ts), on a terminal when options.tty is given. */
   | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
-  | { op: 'exec'; container: string; cmd: string[]; stdinBase64?: string; attach?: boolean; tty?: WindowSize }
+  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize }
   | { op: 'logs' | 'stats' | 'inspect' | 'stop'; container: string }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }

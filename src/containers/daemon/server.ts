@@ -16,8 +16,6 @@ import { SOCKET_NAME, type AttachInput, type EngineReply, type EngineRequest } f
 import { relayAttached, type AttachRelay } from './attach.ts';
 import { forEachLine } from './lines.ts';
 
-const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined);
-
 export async function serveEngine(home: string): Promise<void> {
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
@@ -29,11 +27,10 @@ export async function serveEngine(home: string): Promise<void> {
   const handle = async (req: EngineRequest, progress: (line: string) => void): Promise<unknown> => {
     switch (req.op) {
       case 'run': {
-        const { stdinBase64, ...options } = req.options;
-        return engine.run(req.image, { ...options, stdin: bytes(stdinBase64) });
+        return engine.run(req.image, req.options);
       }
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd, { stdin: bytes(req.stdinBase64) });
+      case 'exec': return engine.exec(req.container, req.cmd);
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
@@ -49,8 +46,7 @@ export async function serveEngine(home: string): Promise<void> {
   /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
   const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
     if (req.op === 'run' && req.attach) {
-      const { stdinBase64: _, ...options } = req.options;
-      return engine.runAttached(req.image, options);
+      return engine.runAttached(req.image, req.options);
     }
     if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty);
     return undefined;

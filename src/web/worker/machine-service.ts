@@ -14,7 +14,7 @@ import type { ImageSource } from '../../containers/engine/image-source.ts';
 import { containersView, type ContainerView } from '../../inspect/containers.ts';
 import { readCounters, type CountersView } from '../../inspect/counters.ts';
 import { readCpu, type CpuView } from '../../inspect/cpu.ts';
-import { cgroupTree, processTree, type CgroupNode, type GuestProcess } from '../../inspect/kernel.ts';
+import { processTree, type GuestProcess } from '../../inspect/kernel.ts';
 import { walkAddress, type Access, type MmuWalk } from '../../inspect/mmu.ts';
 import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKind } from '../../inspect/trace.ts';
 
@@ -135,12 +135,9 @@ export class MachineService {
     return this.m.exec(command, { timeoutMs });
   }
 
+  /** The guest's process tree with namespaces and cgroups (the kernel view). */
   processes(): Promise<GuestProcess[]> {
     return processTree(this.g.shell);
-  }
-
-  cgroups(): Promise<CgroupNode[]> {
-    return cgroupTree(this.g.shell);
   }
 
   /** Every container the engine knows, with namespaces, cgroup and processes read back from the guest. */

@@ -100,7 +100,8 @@ export class ContainersPanel {
       if (card.lastCpu && now > card.lastCpu.at) card.cpu.push(Math.max(0, g.cpuUsageUsec - card.lastCpu.usec) / 1000 / ((now - card.lastCpu.at) / 1000));
       card.lastCpu = { usec: g.cpuUsageUsec, at: now };
     }
-    card.values.textContent = `memory ${mib(g?.memoryCurrent ?? 0)} · ${g?.pidsCurrent ?? 0} processes · CPU ${card.cpu.last?.toFixed(0) ?? '–'} ms/s`;
+    const procs = v.processes.map((p) => `${p.name} (PID ${p.pidInContainer} inside, ${p.pidInGuest} in the guest)`).join(', ');
+    card.values.textContent = `memory ${mib(g?.memoryCurrent ?? 0)} (peak ${g?.memoryPeak == null ? '–' : mib(g.memoryPeak)}) · ${g?.pidsCurrent ?? 0} processes · CPU ${card.cpu.last?.toFixed(0) ?? '–'} ms/s${procs ? ` · ${procs}` : ''}`;
 
     const rows = NAMESPACES.filter((n) => v.namespaces[n]?.container !== undefined).map((n) => {
       const { container, guest } = v.namespaces[n]!;

@@ -64,8 +64,8 @@ const STEPS: Step[] = [
   {
     id: 'oom',
     title: `4. What a cgroup limits: OOM kill at ${OOM_LIMIT_MIB} MiB`,
-    explain: `A container with --memory ${OOM_LIMIT_MIB}m runs a shell that doubles a 256 KiB string every second until the kernel's OOM killer ends it: watch its memory climb to the dashed limit, then the container exit and its OOM-kill count rise.`,
-    run: (m) => start(m, HOG, { memory: OOM_LIMIT_MIB << 20, cmd: ['sh', '-c', 'x=$(head -c 262144 /dev/zero | tr "\\0" a); while :; do sleep 1; x=$x$x; done'] }),
+    explain: `A container with --memory ${OOM_LIMIT_MIB}m runs a shell that grows a string by 512 KiB every second until the kernel's OOM killer ends it: watch its memory climb to the dashed limit, then the container exit, its OOM-kill count rise and its peak stop at the limit.`,
+    run: (m) => start(m, HOG, { memory: OOM_LIMIT_MIB << 20, cmd: ['sh', '-c', 'x=; while :; do x=$x$(head -c 524288 /dev/zero | tr "\\0" a); sleep 1; done'] }),
     panel: 'containers',
   },
 ];
