@@ -57,6 +57,8 @@ export async function serveEngine(home: string): Promise<void> {
     const send = (msg: unknown) => sock.writable && sock.write(JSON.stringify(msg) + '\n');
     let first = true;
     let relay: AttachRelay | undefined;
+    // Input a client sends before its session has started waits for it.
+    const early: AttachInput[] = [];
     forEachLine(sock, (line) => {
       let msg: unknown;
       try {
@@ -66,7 +68,8 @@ export async function serveEngine(home: string): Promise<void> {
         return;
       }
       if (!first) {
-        relay?.input(msg as AttachInput);
+        if (relay) relay.input(msg as AttachInput);
+        else if (early.push(msg as AttachInput) > 4) sock.pause(); // the relay resumes it as it catches up
         return;
       }
       first = false;
@@ -79,6 +82,7 @@ export async function serveEngine(home: string): Promise<void> {
             // Only the start holds the queue: the session goes on alongside later requests.
             const a = await attached;
             relay = relayAttached(sock, a, send);
+            for (const m of early.splice(0)) relay.input(m);
             void relay.exitCode.then(
               (exitCode) => sock.end(JSON.stringify({ ok: true, result: { id: a.id, exitCode } }) + '\n'),
               (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),
