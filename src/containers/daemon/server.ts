@@ -11,9 +11,10 @@ import { ImageStore } from '../store/image-store.ts';
 import { machineShell } from '../engine/guest-shell.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
-import { SOCKET_NAME, type EngineReply, type EngineRequest } from './protocol.ts';
-
-const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined);
+import type { Attached } from '../engine/containers.ts';
+import { SOCKET_NAME, type AttachInput, type EngineReply, type EngineRequest } from './protocol.ts';
+import { relayAttached, type AttachRelay } from './attach.ts';
+import { forEachLine } from './lines.ts';
 
 export async function serveEngine(home: string): Promise<void> {
   const store = ImageStore.open(home);
@@ -26,11 +27,10 @@ export async function serveEngine(home: string): Promise<void> {
   const handle = async (req: EngineRequest, progress: (line: string) => void): Promise<unknown> => {
     switch (req.op) {
       case 'run': {
-        const { stdinBase64, ...options } = req.options;
-        return engine.run(req.image, { ...options, stdin: bytes(stdinBase64) });
+        return engine.run(req.image, req.options);
       }
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd, { stdin: bytes(req.stdinBase64) });
+      case 'exec': return engine.exec(req.container, req.cmd);
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
@@ -43,24 +43,53 @@ export async function serveEngine(home: string): Promise<void> {
     }
   };
 
+  /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
+  const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
+    if (req.op === 'run' && req.attach) {
+      return engine.runAttached(req.image, req.options);
+    }
+    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty);
+    return undefined;
+  };
+
   let queue: Promise<unknown> = Promise.resolve();
   const server = createServer((sock: Socket) => {
-    let buf = '';
-    sock.on('data', (chunk) => {
-      buf += chunk.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      let req: EngineRequest;
+    const send = (msg: unknown) => sock.writable && sock.write(JSON.stringify(msg) + '\n');
+    let first = true;
+    let relay: AttachRelay | undefined;
+    // Input a client sends before its session has started waits for it.
+    const early: AttachInput[] = [];
+    forEachLine(sock, (line) => {
+      let msg: unknown;
       try {
-        req = JSON.parse(buf.slice(0, nl)) as EngineRequest;
+        msg = JSON.parse(line);
       } catch {
         sock.end(JSON.stringify({ ok: false, error: 'request is not valid JSON' }) + '\n');
         return;
       }
+      if (!first) {
+        if (relay) relay.input(msg as AttachInput);
+        else if (early.push(msg as AttachInput) > 4) sock.pause(); // the relay resumes it as it catches up
+        return;
+      }
+      first = false;
+      const req = msg as EngineRequest;
       queue = queue.then(async () => {
         let reply: EngineReply;
         try {
-          const progress = (line: string) => sock.write(JSON.stringify({ progress: line }) + '\n');
+          const attached = startAttached(req);
+          if (attached) {
+            // Only the start holds the queue: the session goes on alongside later requests.
+            const a = await attached;
+            relay = relayAttached(sock, a, send);
+            for (const m of early.splice(0)) relay.input(m);
+            void relay.exitCode.then(
+              (exitCode) => sock.end(JSON.stringify({ ok: true, result: { id: a.id, exitCode } }) + '\n'),
+              (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),
+            );
+            return;
+          }
+          const progress = (line: string) => send({ progress: line });
           reply = { ok: true, result: (await handle(req, progress)) ?? null };
         } catch (e) {
           reply = { ok: false, error: (e as Error).message };
