@@ -4,7 +4,7 @@
 // delivery, privilege change, CR3 load, SYSENTER, HLT); the instruction loop
 // itself pays nothing. Tracing costs one load and branch when its mask is 0.
 
-import { OFF_CR3, EAX, reg32, add64 } from './state';
+import { OFF_CR3, EAX, EBX, reg32, add64 } from './state';
 import { retired } from './clock';
 import { ip, instrStart } from './decode';
 
@@ -36,7 +36,7 @@ export const TRACE_BASE: u32 = 0x8000;
 export const TRACE_CAP: u32 = 1024;
 export const TRACE_RECORD: u32 = 32;
 
-export const TRACE_SYSCALL: u32 = 0; // a = EAX (system call number), b = 0x80 or 0x34 (SYSENTER)
+export const TRACE_SYSCALL: u32 = 0; // a = EAX (system call number), b = 0x80 or 0x34 (SYSENTER), c = EBX (first argument)
 export const TRACE_EXCEPTION: u32 = 1; // a = vector, b = error code
 export const TRACE_IRQ: u32 = 2; // a = vector
 export const TRACE_PORT: u32 = 3; // written by the host: a = port, b = value, c = size | write << 8
@@ -72,7 +72,7 @@ export function noteDelivery(vector: u32, software: bool, code: u32, retEip: u32
   if (!INSPECT) return;
   if (software && vector == 0x80) {
     add64(OFF_CNT_INT80, 1);
-    if (tracing(TRACE_SYSCALL)) traceRecord(TRACE_SYSCALL, reg32(EAX), 0x80, 0, retEip);
+    if (tracing(TRACE_SYSCALL)) traceRecord(TRACE_SYSCALL, reg32(EAX), 0x80, reg32(EBX), retEip);
   } else if (vector < 32 && tracing(TRACE_EXCEPTION)) {
     traceRecord(TRACE_EXCEPTION, vector, code, 0, retEip);
   }
@@ -81,7 +81,7 @@ export function noteDelivery(vector: u32, software: bool, code: u32, retEip: u32
 export function noteSysenter(): void {
   if (!INSPECT) return;
   add64(OFF_CNT_SYSENTER, 1);
-  if (tracing(TRACE_SYSCALL)) traceRecord(TRACE_SYSCALL, reg32(EAX), 0x34, 0, instrStart);
+  if (tracing(TRACE_SYSCALL)) traceRecord(TRACE_SYSCALL, reg32(EAX), 0x34, reg32(EBX), instrStart);
 }
 
 export function noteCplChange(from: u32, to: u32): void {

@@ -81,7 +81,7 @@ const hex = (v: number) => '0x' + v.toString(16);
 /** One line for a record, in words. */
 export function describe(e: TraceEvent): string {
   switch (e.kind) {
-    case 'syscall': return `system call ${e.a} by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}`;
+    case 'syscall': return `system call ${e.a} by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}, first argument ${hex(e.c)}`;
     case 'exception': return `exception ${e.a} error code ${hex(e.b)}`;
     case 'irq': return `interrupt vector ${hex(e.a)}`;
     case 'port': return `${e.c & 0x100 ? 'out' : 'in'} port ${hex(e.a)} ${e.c & 0x100 ? '<-' : '->'} ${hex(e.b)} (${e.c & 0xff} byte)`;
