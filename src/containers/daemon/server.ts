@@ -1,6 +1,7 @@
 // The engine process: owns one booted guest and its ContainerEngine, and
-// answers requests on $GLASSBOX_HOME/engine.sock. Requests run one at a time
-// (the guest keeps running between and during them).
+// answers requests on $GLASSBOX_HOME/engine.sock, each as it comes, so a long
+// run does not hold up ps or the inspector (the guest keeps running between
+// and during them). It also serves the inspection views of its guest.
 
 import { createServer, type Socket } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,10 @@ import { ImageStore } from '../store/image-store.ts';
 import { machineShell } from '../engine/guest-shell.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
-import { SOCKET_NAME, type EngineReply, type EngineRequest } from './protocol.ts';
+import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
+import { ControlSession, type ControlCommand } from '../../inspect/control-session.ts';
+import { PID_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
+import { forEachLine } from './lines.ts';
 
 const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined);
 
@@ -19,11 +23,15 @@ export async function serveEngine(home: string): Promise<void> {
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime');
-  const engine = new ContainerEngine(machineShell(machine), store);
+  const shell = machineShell(machine);
+  const engine = new ContainerEngine(shell, store);
+  const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
 
-  const handle = async (req: EngineRequest, progress: (line: string) => void): Promise<unknown> => {
+  /** Answers a request; `send` carries messages before the reply, `closed` resolves when the client goes away. */
+  const handle = async (req: Exclude<EngineRequest, { op: 'control' }>, send: (msg: EngineProgress | TraceMessage) => void, closed: Promise<void>): Promise<unknown> => {
+    const progress = (line: string) => send({ progress: line });
     switch (req.op) {
       case 'run': {
         const { stdinBase64, ...options } = req.options;
@@ -40,43 +48,68 @@ export async function serveEngine(home: string): Promise<void> {
       case 'build': return build(engine, store, join(home, 'build-cache.json'), { ...req, progress });
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length };
       case 'shutdown': return null;
+      case 'view':
+        if (req.run) await runInGuest(target.shell, req.run);
+        return answerView(target, req.request);
+      case 'trace':
+        return recordTrace(target, req.request, (events, lost) => send({ events, lost }), closed);
     }
   };
 
-  let queue: Promise<unknown> = Promise.resolve();
+  const shutdown = () => {
+    server.close();
+    machine.stop();
+    rmSync(socketPath, { force: true });
+    process.exit(0);
+  };
   const server = createServer((sock: Socket) => {
-    let buf = '';
-    sock.on('data', (chunk) => {
-      buf += chunk.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      let req: EngineRequest;
+    const send = (msg: unknown) => sock.writable && sock.write(JSON.stringify(msg) + '\n');
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    let first = true;
+    let session: ControlSession | undefined;
+    // A control session's commands run one after another, in the order sent.
+    let commands: Promise<unknown> = Promise.resolve();
+    sock.on('close', () => session?.close());
+    forEachLine(sock, (line) => {
+      let msg: unknown;
       try {
-        req = JSON.parse(buf.slice(0, nl)) as EngineRequest;
+        msg = JSON.parse(line);
       } catch {
         sock.end(JSON.stringify({ ok: false, error: 'request is not valid JSON' }) + '\n');
         return;
       }
-      queue = queue.then(async () => {
-        let reply: EngineReply;
-        try {
-          const progress = (line: string) => sock.write(JSON.stringify({ progress: line }) + '\n');
-          reply = { ok: true, result: (await handle(req, progress)) ?? null };
-        } catch (e) {
-          reply = { ok: false, error: (e as Error).message };
-        }
-        sock.end(JSON.stringify(reply) + '\n');
-        if (req.op === 'shutdown') {
-          server.close();
-          machine.stop();
-          rmSync(socketPath, { force: true });
-          process.exit(0);
-        }
+      if (!first) {
+        if (session) commands = commands.then(() => reply(send, () => session!.do(msg as ControlCommand)));
+        return;
+      }
+      first = false;
+      const req = msg as EngineRequest;
+      if (req.op === 'control') {
+        void reply(send, async () => {
+          session = new ControlSession(machine);
+          return session.do({ cmd: 'cpu' });
+        }).then((ok) => ok || sock.end());
+        return;
+      }
+      void reply(send, () => handle(req, send, closed)).then(() => {
+        sock.end();
+        if (req.op === 'shutdown') shutdown();
       });
     });
     sock.on('error', () => {});
   });
   rmSync(socketPath, { force: true });
   server.listen(socketPath);
-  writeFileSync(join(home, 'engine.pid'), String(process.pid));
+  writeFileSync(join(home, PID_NAME), String(process.pid));
+}
+
+/** Sends the outcome of `work` as a reply line; true when it succeeded. */
+async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>): Promise<boolean> {
+  try {
+    send({ ok: true, result: (await work()) ?? null });
+    return true;
+  } catch (e) {
+    send({ ok: false, error: (e as Error).message });
+    return false;
+  }
 }
