@@ -1,9 +1,9 @@
 // `npm run web`: builds the page into build/web/ and serves it on localhost.
 // `npm run build:web`: only builds. The output is plain static files (the
-// page, its worker, the core and the default guest), so any static host can
+// page, its worker, the core, the default guest and its busybox image), so any static host can
 // serve it; the server here only maps paths to files.
 
-import { copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
@@ -33,6 +33,8 @@ export async function buildWeb(): Promise<string> {
   for (const f of ['bzImage', 'initramfs.cpio.gz']) {
     copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
   }
+  // The engine in the worker reads the image's JSON from here, and its layer only if the guest has no copy.
+  cpSync(need(projectPath('guest-images/dist/oci/busybox'), 'run "npm run images"'), join(WEB_DIR, 'guest', 'oci', 'busybox'), { recursive: true });
   return WEB_DIR;
 }
 

@@ -17,8 +17,8 @@ describe('glassbox boot', () => {
     expect(r.status).toBe(0);
   }, 600_000);
 
-  it('runs one command through the guest agent and exits with its status', () => {
-    const r = glassbox(['exec', '--', 'echo from-$(uname -n); echo to-stderr >&2; exit 7']);
+  it('guest exec runs one command through the guest agent of a fresh guest and exits with its status', () => {
+    const r = glassbox(['guest', 'exec', '--', 'echo from-$(uname -n); echo to-stderr >&2; exit 7']);
     expect(r.stdout).toBe('from-glassbox\n');
     expect(r.stderr).toBe('to-stderr\n');
     expect(r.status).toBe(7);

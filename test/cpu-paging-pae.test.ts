@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../src/core/load-node.ts';
 import { ExitReason } from '../src/core/core.ts';
+import { listMappings } from '../src/inspect/mmu.ts';
 
 const PDPT = 0x10000;
 const PD0 = 0x11000; // PDPTE 0: linear 0 - 1 GiB
@@ -74,6 +75,21 @@ describe('PAE paging', () => {
     dv.setUint32(0x200000 + 0x45678, 0xcafef00d, true);
     expect(run(c, [0xa1, ...le(0x40045678)])).toBe(ExitReason.Halt); // mov eax, [0x40045678]
     expect(c.reg(0)).toBe(0xcafef00d);
+  });
+
+  it('lists the mappings the CPU uses: each page read through the CPU is the listed frame, and entries that fault are left out', () => {
+    const listed = machine();
+    expect(run(listed.c, [])).toBe(ExitReason.Halt);
+    const mappings = listMappings(listed.c);
+    expect(mappings.map((m) => [m.linear, m.bytes])).toEqual([[0, 0x200000], [0x400000, 0x1000], [0x40000000, 0x200000]]);
+    for (const m of mappings) {
+      for (const offset of [0x800, m.bytes - 4]) {
+        const { c, dv } = machine();
+        dv.setUint32(m.physical + offset, 0x5a000000 + m.linear / 4096 + offset, true);
+        expect(run(c, [0xa1, ...le(m.linear + offset)])).toBe(ExitReason.Halt); // mov eax, [linear]
+        expect(c.reg(0)).toBe(dv.getUint32(m.physical + offset, true));
+      }
+    }
   });
 
   it('raises #PF with P and RSVD for a reserved bit in a table entry or a 2 MiB directory entry', () => {

@@ -20,8 +20,11 @@ import {
   decodeHello,
   encodeExec,
   encodeFrame,
+  ExecFlag,
+  Feature,
   type Frame,
 } from '../src/agent/protocol.ts';
+import { AgentSession } from '../src/agent/session.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -128,7 +131,7 @@ describe('guest agent protocol (native i386 agent in stdio mode)', () => {
   it('announces itself with HELLO_REPLY, protocol version 1', async () => {
     const f = await agent.waitFor((f) => f.type === FrameType.HELLO_REPLY && f.id === 0);
     const h = decodeHello(f.payload);
-    expect(h).toEqual({ version: 1, maxPayload: 65536, maxJobs: 16, name: 'glassbox-agent' });
+    expect(h).toEqual({ version: 1, features: Feature.STREAM_STDIN | Feature.PTY, maxPayload: 65536, maxJobs: 16, name: 'glassbox-agent' });
   });
 
   it('answers a HELLO ping with the same id', async () => {
@@ -244,5 +247,96 @@ describe('guest agent protocol (native i386 agent in stdio mode)', () => {
     const e = await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === 600);
     expect(decodeError(e.payload).code).toBe(ErrorCode.DUPLICATE_ID);
     await agent.waitFor((f) => f.type === FrameType.EXIT && f.id === 600);
+  });
+});
+
+/** A session on the native agent whose output accumulates as text; `seen` waits for a pattern in it. */
+function session(command: string, opts: ConstructorParameters<typeof AgentSession>[2] = {}) {
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  const s = new AgentSession(agent.client, command, opts, {
+    stdout: (b) => {
+      out += text(b);
+      for (const w of waiters.splice(0)) w();
+    },
+    stderr: (b) => (err += text(b)),
+  });
+  const seen = async (re: RegExp, timeoutMs = 10_000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!re.test(out)) {
+      if (Date.now() > deadline) throw new Error(`${re} not seen; output so far: ${JSON.stringify(out)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+    return out;
+  };
+  return { s, seen, out: () => out, err: () => err };
+}
+
+describe('guest agent protocol extension: streamed stdin and ptys', () => {
+  it('streams 5 MB of stdin to a slow reader within the 64 KiB window', async () => {
+    const acks: number[] = [];
+    const before = agent.frames.length;
+    const { s, out } = session("sleep 0.5; wc -c; echo done >&2");
+    for (let i = 0; i < 100; i++) await s.write(new Uint8Array(50_000).fill(i));
+    s.end();
+    const end = await s.exit;
+    expect(end.exitCode).toBe(0);
+    expect(out().trim()).toBe('5000000');
+    for (const f of agent.frames.slice(before)) if (f.type === FrameType.STDIN_ACK) acks.push(new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0, true));
+    expect(acks.reduce((a, b) => a + b, 0)).toBe(5_000_000);
+    expect(agent.client.errors.filter((e) => e.code === ErrorCode.STREAM_REFUSED)).toEqual([]);
+  });
+
+  it('acknowledges stdin a command closed without reading, so the writer never stalls', async () => {
+    const { s, out } = session('head -c 3');
+    for (let i = 0; i < 10; i++) await s.write(new Uint8Array(40_000).fill(0x61));
+    s.end();
+    expect((await s.exit).exitCode).toBe(0);
+    expect(out()).toBe('aaa');
+  });
+
+  it('gives a pty: tty names it, stty size shows the size asked for, RESIZE is seen with SIGWINCH', async () => {
+    const { s, seen } = session('tty; stty size; trap "stty size" WINCH; echo ready; until read line; do :; done; echo "read $line"; exit 7', { tty: { rows: 33, cols: 101 } });
+    expect(await seen(/ready/)).toMatch(/^\/dev\/pts\/\d+\r\n33 101\r\n/);
+    s.resize({ rows: 40, cols: 132 });
+    await seen(/40 132/);
+    await s.write(new TextEncoder().encode('hello\r'));
+    expect(await seen(/read hello/)).toContain('hello\r\n'); // the line discipline echoes and maps CR to NL
+    expect((await s.exit).exitCode).toBe(7);
+  });
+
+  it('turns a ^C byte into SIGINT for the foreground job, not for the shell', async () => {
+    const { s, seen } = session('exec sh -i', { tty: { rows: 24, cols: 80 } });
+    await s.write(new TextEncoder().encode('sleep 100\r'));
+    await seen(/sleep 100\r\n/);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.write(Uint8Array.of(0x03));
+    await seen(/\^C/);
+    // the shell is still there to report how its child ended
+    await s.write(new TextEncoder().encode('echo "sleep ended $?"\r'));
+    await seen(/sleep ended 130/);
+    await s.write(new TextEncoder().encode('exit 5\r'));
+    expect((await s.exit).exitCode).toBe(5);
+  });
+
+  it('refuses stream frames a command cannot take without ending it, and unknown EXEC flags', async () => {
+    const id = 700;
+    agent.write(encodeExec(id, 'sleep 0.3; echo fine'));
+    agent.write(encodeFrame(FrameType.STDIN, id, Uint8Array.of(1)));
+    agent.write(encodeFrame(FrameType.RESIZE, id, Uint8Array.of(1, 0, 1, 0)));
+    const exit = await agent.waitFor((f) => f.type === FrameType.EXIT && f.id === id);
+    expect(decodeExit(exit.payload).exitCode).toBe(0);
+    const errors = agent.frames.filter((f) => f.type === FrameType.ERROR && f.id === id).map((f) => decodeError(f.payload).code);
+    expect(errors).toEqual([ErrorCode.STREAM_REFUSED, ErrorCode.STREAM_REFUSED]);
+    agent.write(encodeExec(701, 'true', { flags: 0x80 }));
+    agent.write(encodeExec(702, 'true', { flags: ExecFlag.CONSOLE_SOCKET }));
+    for (const bad of [701, 702]) {
+      const e = await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === bad);
+      expect(decodeError(e.payload).code).toBe(ErrorCode.MALFORMED);
+    }
   });
 });

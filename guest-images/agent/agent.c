@@ -8,8 +8,9 @@
  * which the host-side tests use to exercise the protocol without a VM).
  *
  * One process, one poll loop: the serial line, every running command's
- * stdin/stdout/stderr pipes and a signalfd for SIGCHLD. It sleeps in poll()
- * when nothing happens, so an idle guest stays idle.
+ * stdin/stdout/stderr pipes (or its pty master, and a console socket an OCI
+ * runtime hands a container's pty master to) and a signalfd for SIGCHLD. It
+ * sleeps in poll() when nothing happens, so an idle guest stays idle.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -35,28 +39,36 @@
 #define DRAIN_GRACE_MS 200 /* after the command exits: EXIT once output was quiet this long */
 #define DRAIN_MAX_MS 30000 /* ... or at the latest this long after the exit */
 #define STALL_MS 30000     /* an incomplete frame with no new byte for this long is dropped */
+#define STDIN_WINDOW 65536 /* streamed stdin the host may have sent and not seen acknowledged */
+#define FEATURES 3         /* HELLO_REPLY feature bits: 1 streamed stdin, 2 pty and console socket */
 
 static const uint8_t MAGIC[4] = {0xF7, 'G', 'B', 'A'};
 
 enum {
-    T_HELLO = 0x01, T_EXEC = 0x10, T_SIGNAL = 0x11,
-    T_HELLO_REPLY = 0x80, T_STDOUT = 0x81, T_STDERR = 0x82, T_EXIT = 0x83, T_ERROR = 0x8F,
+    T_HELLO = 0x01, T_EXEC = 0x10, T_SIGNAL = 0x11, T_STDIN = 0x12, T_RESIZE = 0x13,
+    T_HELLO_REPLY = 0x80, T_STDOUT = 0x81, T_STDERR = 0x82, T_EXIT = 0x83, T_STDIN_ACK = 0x84, T_ERROR = 0x8F,
 };
 enum {
     E_BAD_CRC = 1, E_BAD_LENGTH = 2, E_UNKNOWN_TYPE = 3, E_MALFORMED = 4,
-    E_DUPLICATE_ID = 5, E_BUSY = 6, E_SPAWN_FAILED = 7, E_UNKNOWN_ID = 8,
+    E_DUPLICATE_ID = 5, E_BUSY = 6, E_SPAWN_FAILED = 7, E_UNKNOWN_ID = 8, E_STREAM_REFUSED = 9,
 };
+enum { X_STREAM = 1, X_PTY = 2, X_CONSOLE = 4 }; /* EXEC flags */
 
 struct job {
     int used;
-    uint32_t id;
+    uint32_t id, flags;
     pid_t pid;
-    int in_fd, out_fd, err_fd; /* -1 when closed */
+    int in_fd, out_fd, err_fd; /* -1 when closed; with a pty: copies of its master, err_fd the console's */
+    int pty_fd;                /* the pty master the agent made (X_PTY) */
+    int con_fd, listen_fd;     /* the master a runtime handed over, and the console socket it came on */
     uint8_t *in_buf;           /* stdin bytes still to write */
-    uint32_t in_len, in_off;
+    uint32_t in_len, in_off, in_cap;
+    int in_eof;                /* no more stdin will come (always, unless streamed) */
+    int in_dead;               /* the command closed its stdin */
     int64_t start_ms, deadline_ms, exit_ms; /* deadline 0 = none; exit_ms 0 = running */
     int64_t last_out_ms;                    /* when output was last forwarded */
     int status, timed_out;
+    char sock_path[64];
 };
 
 static int tty_in = 0, tty_out = 1;
@@ -144,7 +156,7 @@ static void send_hello(uint32_t id)
 {
     static const char name[] = "glassbox-agent";
     uint8_t p[12 + sizeof name - 1];
-    p[0] = PROTO_VERSION; p[1] = 0; p[2] = 0; p[3] = 0;
+    p[0] = PROTO_VERSION; p[1] = 0; p[2] = FEATURES; p[3] = 0;
     put32(p + 4, MAX_PAYLOAD);
     put32(p + 8, MAX_JOBS);
     memcpy(p + 12, name, sizeof name - 1);
@@ -164,15 +176,84 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* A pty master with the given window size; its slave's path in `slave`. */
+static int open_pty(uint16_t rows, uint16_t cols, char *slave, size_t n)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -1;
+    struct winsize ws = {.ws_row = rows, .ws_col = cols};
+    if (grantpt(m) || unlockpt(m) || ptsname_r(m, slave, n) || ioctl(m, TIOCSWINSZ, &ws)) {
+        close(m);
+        return -1;
+    }
+    fcntl(m, F_SETFL, O_NONBLOCK);
+    return m;
+}
+
+/* A listening socket at `path` for an OCI runtime's --console-socket. */
+static int console_socket(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_ack(struct job *j, uint32_t n)
+{
+    uint8_t p[4];
+    if (!n || !(j->flags & X_STREAM)) return;
+    put32(p, n);
+    send_frame(T_STDIN_ACK, j->id, p, sizeof p);
+}
+
+/* Writes what the command can take; streamed stdin is acknowledged as it goes. */
+static void pump_input(struct job *j)
+{
+    uint32_t done = 0;
+    while (j->in_fd >= 0 && j->in_off < j->in_len) {
+        ssize_t w = write(j->in_fd, j->in_buf + j->in_off, j->in_len - j->in_off);
+        if (w > 0) { j->in_off += w; done += w; continue; }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EAGAIN) break;
+        /* EPIPE/EIO: the command closed stdin; what it will never read counts as taken */
+        done += j->in_len - j->in_off;
+        j->in_off = j->in_len;
+        j->in_dead = 1;
+        close_fd(&j->in_fd);
+    }
+    send_ack(j, done);
+    if (j->in_off == j->in_len) {
+        j->in_off = j->in_len = 0;
+        if (j->in_eof) close_fd(&j->in_fd);
+    }
+}
+
 static void start_exec(uint32_t id, const uint8_t *p, uint32_t len)
 {
     if (len < 12) { send_error(id, E_MALFORMED, "EXEC payload shorter than 12 bytes"); return; }
     uint32_t timeout = get32(p), flags = get32(p + 4), cmd_len = get32(p + 8);
-    (void)flags;
+    if (flags & ~(uint32_t)(X_STREAM | X_PTY | X_CONSOLE)) { send_error(id, E_MALFORMED, "EXEC flags has unknown bits"); return; }
+    if ((flags & X_CONSOLE) && !(flags & X_PTY)) { send_error(id, E_MALFORMED, "EXEC console socket without a pty"); return; }
+    if (flags & X_PTY) flags |= X_STREAM;
     if (cmd_len > len - 12) { send_error(id, E_MALFORMED, "EXEC command length exceeds payload"); return; }
     if (cmd_len == 0 || memchr(p + 12, 0, cmd_len)) {
         send_error(id, E_MALFORMED, "EXEC command empty or contains NUL");
         return;
+    }
+    uint32_t in_at = 12 + cmd_len;
+    uint16_t rows = 0, cols = 0;
+    if (flags & X_PTY) {
+        if (len - in_at < 4) { send_error(id, E_MALFORMED, "EXEC with a pty lacks the window size"); return; }
+        rows = p[in_at] | p[in_at + 1] << 8;
+        cols = p[in_at + 2] | p[in_at + 3] << 8;
+        in_at += 4;
     }
     if (find_job(id)) { send_error(id, E_DUPLICATE_ID, "request id already running"); return; }
     struct job *j = NULL;
@@ -180,58 +261,145 @@ static void start_exec(uint32_t id, const uint8_t *p, uint32_t len)
         if (!jobs[i].used) j = &jobs[i];
     if (!j) { send_error(id, E_BUSY, "too many running commands"); return; }
 
+    struct job n = {.used = 1, .id = id, .flags = flags, .in_fd = -1, .out_fd = -1, .err_fd = -1,
+                    .pty_fd = -1, .con_fd = -1, .listen_fd = -1, .in_eof = !(flags & X_STREAM)};
     char *cmd = malloc(cmd_len + 1);
-    uint32_t in_len = len - 12 - cmd_len;
-    uint8_t *in_buf = in_len ? malloc(in_len) : NULL;
+    n.in_len = n.in_cap = len - in_at;
+    n.in_buf = n.in_len ? malloc(n.in_len) : NULL;
+    char slave[64];
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    if (!cmd || (in_len && !in_buf) || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-        send_error(id, E_SPAWN_FAILED, strerror(errno));
-        goto fail;
+    if (!cmd || (n.in_len && !n.in_buf)) goto spawn_failed;
+    if (flags & X_PTY) {
+        if ((n.pty_fd = open_pty(rows, cols, slave, sizeof slave)) < 0) goto spawn_failed;
+        if (flags & X_CONSOLE) {
+            snprintf(n.sock_path, sizeof n.sock_path, "/tmp/glassbox-console-%d-%u.sock", (int)getpid(), id);
+            if ((n.listen_fd = console_socket(n.sock_path)) < 0) goto spawn_failed;
+        }
+    } else if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+        goto spawn_failed;
     }
     memcpy(cmd, p + 12, cmd_len);
     cmd[cmd_len] = 0;
-    if (in_len) memcpy(in_buf, p + 12 + cmd_len, in_len);
+    if (n.in_len) memcpy(n.in_buf, p + in_at, n.in_len);
 
     pid_t pid = fork();
-    if (pid < 0) { send_error(id, E_SPAWN_FAILED, strerror(errno)); goto fail; }
+    if (pid < 0) goto spawn_failed;
     if (pid == 0) {
         sigset_t all;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         signal(SIGPIPE, SIG_DFL);
         setsid();
+        if (flags & X_PTY) {
+            /* the session leader opening a tty makes it its controlling terminal */
+            int t = open(slave, O_RDWR);
+            if (t < 0 || ioctl(t, TIOCSCTTY, 0) < 0) _exit(127);
+            in[0] = out[1] = err[1] = t;
+            if (flags & X_CONSOLE) setenv("GLASSBOX_CONSOLE_SOCKET", n.sock_path, 1);
+        }
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
+        if (in[0] > 2) close(in[0]);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
-    close(in[0]); close(out[1]); close(err[1]);
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
     free(cmd);
-    memset(j, 0, sizeof *j);
-    j->used = 1;
-    j->id = id;
-    j->pid = pid;
-    j->in_fd = in[1];
-    j->out_fd = out[0];
-    j->err_fd = err[0];
-    j->in_buf = in_buf;
-    j->in_len = in_len;
-    j->start_ms = now_ms();
-    j->deadline_ms = timeout ? j->start_ms + timeout : 0;
-    if (!in_len) close_fd(&j->in_fd);
+    if (flags & X_PTY) {
+        n.out_fd = fcntl(n.pty_fd, F_DUPFD_CLOEXEC, 3);
+        /* with a console socket, input waits for the terminal the runtime hands over */
+        if (!(flags & X_CONSOLE)) n.in_fd = fcntl(n.pty_fd, F_DUPFD_CLOEXEC, 3);
+    } else {
+        close(in[0]); close(out[1]); close(err[1]);
+        n.in_fd = in[1];
+        n.out_fd = out[0];
+        n.err_fd = err[0];
+        fcntl(in[1], F_SETFL, O_NONBLOCK);
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        fcntl(err[0], F_SETFL, O_NONBLOCK);
+    }
+    n.pid = pid;
+    n.start_ms = now_ms();
+    n.deadline_ms = timeout ? n.start_ms + timeout : 0;
+    *j = n;
+    pump_input(j);
     return;
-fail:
+spawn_failed:
+    send_error(id, E_SPAWN_FAILED, strerror(errno));
     free(cmd);
-    free(in_buf);
+    free(n.in_buf);
     for (int k = 0; k < 2; k++) {
         if (in[k] >= 0) close(in[k]);
         if (out[k] >= 0) close(out[k]);
         if (err[k] >= 0) close(err[k]);
     }
+    if (n.pty_fd >= 0) close(n.pty_fd);
+    if (n.listen_fd >= 0) { close(n.listen_fd); unlink(n.sock_path); }
+}
+
+static void stdin_frame(uint32_t id, const uint8_t *p, uint32_t len)
+{
+    struct job *j = find_job(id);
+    if (!j) { send_error(id, E_UNKNOWN_ID, "no running command with this id"); return; }
+    if (!(j->flags & X_STREAM)) { send_error(id, E_STREAM_REFUSED, "command was not started with streamed stdin"); return; }
+    if (j->in_eof) { send_error(id, E_STREAM_REFUSED, "stdin already ended"); return; }
+    if (j->in_dead || j->exit_ms) { send_ack(j, len); return; } /* nobody will read it */
+    if (!len) { j->in_eof = 1; pump_input(j); return; }
+    uint32_t pending = j->in_len - j->in_off;
+    if (pending + len > STDIN_WINDOW) { send_error(id, E_STREAM_REFUSED, "more than 65536 bytes of stdin unacknowledged"); return; }
+    if (j->in_off) {
+        memmove(j->in_buf, j->in_buf + j->in_off, pending);
+        j->in_off = 0;
+        j->in_len = pending;
+    }
+    if (j->in_len + len > j->in_cap) {
+        uint8_t *b = realloc(j->in_buf, STDIN_WINDOW);
+        if (!b) { send_error(id, E_STREAM_REFUSED, "out of memory"); return; }
+        j->in_buf = b;
+        j->in_cap = STDIN_WINDOW;
+    }
+    memcpy(j->in_buf + j->in_len, p, len);
+    j->in_len += len;
+    pump_input(j);
+}
+
+static void resize_frame(uint32_t id, const uint8_t *p, uint32_t len)
+{
+    struct job *j = find_job(id);
+    if (!j) { send_error(id, E_UNKNOWN_ID, "no running command with this id"); return; }
+    if (!(j->flags & X_PTY) || len != 4) { send_error(id, E_STREAM_REFUSED, "RESIZE needs a command with a pty and 4 bytes"); return; }
+    /* the kernel sends SIGWINCH to the terminal's foreground process group */
+    struct winsize ws = {.ws_row = p[0] | p[1] << 8, .ws_col = p[2] | p[3] << 8};
+    ioctl(j->pty_fd, TIOCSWINSZ, &ws);
+    if (j->con_fd >= 0) ioctl(j->con_fd, TIOCSWINSZ, &ws);
+}
+
+/* The runtime connected to the console socket: take the pty master it passes (SCM_RIGHTS) as the command's terminal. */
+static void accept_console(struct job *j)
+{
+    int c = accept4(j->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) return;
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char byte, ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    ssize_t r = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
+    close(c);
+    struct cmsghdr *h = r < 0 ? NULL : CMSG_FIRSTHDR(&m);
+    if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) return;
+    int fd;
+    memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    j->con_fd = fd;
+    close_fd(&j->listen_fd);
+    unlink(j->sock_path);
+    /* the size the host asked for so far, in case the runtime set none */
+    struct winsize ws;
+    if (ioctl(j->pty_fd, TIOCGWINSZ, &ws) == 0) ioctl(fd, TIOCSWINSZ, &ws);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    j->err_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (!j->in_eof || j->in_len) j->in_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    pump_input(j);
 }
 
 static void handle_frame(uint8_t type, uint32_t id, const uint8_t *p, uint32_t len)
@@ -242,6 +410,12 @@ static void handle_frame(uint8_t type, uint32_t id, const uint8_t *p, uint32_t l
         break;
     case T_EXEC:
         start_exec(id, p, len);
+        break;
+    case T_STDIN:
+        stdin_frame(id, p, len);
+        break;
+    case T_RESIZE:
+        resize_frame(id, p, len);
         break;
     case T_SIGNAL: {
         struct job *j = find_job(id);
@@ -306,20 +480,6 @@ static void pump_output(struct job *j, int *fd, uint8_t type)
     }
 }
 
-static void pump_input(struct job *j)
-{
-    while (j->in_fd >= 0 && j->in_off < j->in_len) {
-        ssize_t w = write(j->in_fd, j->in_buf + j->in_off, j->in_len - j->in_off);
-        if (w > 0) { j->in_off += w; continue; }
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && errno == EAGAIN) return;
-        break; /* EPIPE: the command closed stdin without reading it all */
-    }
-    close_fd(&j->in_fd);
-    free(j->in_buf);
-    j->in_buf = NULL;
-}
-
 static void finish_job(struct job *j)
 {
     uint8_t p[16];
@@ -334,6 +494,12 @@ static void finish_job(struct job *j)
     close_fd(&j->in_fd);
     close_fd(&j->out_fd);
     close_fd(&j->err_fd);
+    close_fd(&j->pty_fd);
+    close_fd(&j->con_fd);
+    if (j->listen_fd >= 0) {
+        close_fd(&j->listen_fd);
+        unlink(j->sock_path);
+    }
     free(j->in_buf);
     send_frame(T_EXIT, j->id, p, sizeof p);
     memset(j, 0, sizeof *j);
@@ -403,9 +569,9 @@ int main(int argc, char **argv)
 
     send_hello(0);
 
-    struct pollfd pf[2 + 3 * MAX_JOBS];
-    struct job *owner[2 + 3 * MAX_JOBS];
-    int which[2 + 3 * MAX_JOBS];
+    struct pollfd pf[2 + 4 * MAX_JOBS];
+    struct job *owner[2 + 4 * MAX_JOBS];
+    int which[2 + 4 * MAX_JOBS];
     for (;;) {
         int64_t now = now_ms(), wake = -1;
         int n = 0;
@@ -434,8 +600,8 @@ int main(int argc, char **argv)
                     wake = j->deadline_ms;
                 }
             }
-            int fds[3] = {j->in_fd, j->out_fd, j->err_fd};
-            for (int k = 0; k < 3; k++) {
+            int fds[4] = {j->in_off < j->in_len ? j->in_fd : -1, j->out_fd, j->err_fd, j->listen_fd};
+            for (int k = 0; k < 4; k++) {
                 if (fds[k] < 0) continue;
                 pf[n].fd = fds[k];
                 pf[n].events = k == 0 ? POLLOUT : POLLIN;
@@ -462,7 +628,8 @@ int main(int argc, char **argv)
             if (!j->used) continue;
             if (which[i] == 0) pump_input(j);
             else if (which[i] == 1) pump_output(j, &j->out_fd, T_STDOUT);
-            else pump_output(j, &j->err_fd, T_STDERR);
+            else if (which[i] == 2) pump_output(j, &j->err_fd, j->flags & X_PTY ? T_STDOUT : T_STDERR);
+            else if (j->listen_fd >= 0) accept_console(j);
         }
         reap(); /* a job may have exited between signalfd reads */
         if (pf[0].revents & POLLIN) {

@@ -16,12 +16,31 @@ export const FrameType = {
   HELLO: 0x01,
   EXEC: 0x10,
   SIGNAL: 0x11,
+  STDIN: 0x12,
+  RESIZE: 0x13,
   HELLO_REPLY: 0x80,
   STDOUT: 0x81,
   STDERR: 0x82,
   EXIT: 0x83,
+  STDIN_ACK: 0x84,
   ERROR: 0x8f,
 } as const;
+
+/** EXEC flag bits. */
+export const ExecFlag = {
+  /** More stdin follows in STDIN frames; an empty one ends it. */
+  STREAM_STDIN: 1,
+  /** A pty in the guest is the command's controlling terminal (implies STREAM_STDIN). */
+  PTY: 2,
+  /** The command hands the agent a pty master through $GLASSBOX_CONSOLE_SOCKET (needs PTY). */
+  CONSOLE_SOCKET: 4,
+} as const;
+
+/** HELLO_REPLY feature bits: what this agent understands beyond protocol version 1's first form. */
+export const Feature = { STREAM_STDIN: 1, PTY: 2 } as const;
+
+/** Streamed stdin the host may have sent and not yet seen acknowledged, per command. */
+export const STDIN_WINDOW = 65536;
 
 export const ErrorCode = {
   BAD_CRC: 1,
@@ -32,6 +51,8 @@ export const ErrorCode = {
   BUSY: 6,
   SPAWN_FAILED: 7,
   UNKNOWN_ID: 8,
+  /** A STDIN or RESIZE frame that cannot be applied; unlike the others, it does not end the request. */
+  STREAM_REFUSED: 9,
 } as const;
 
 export interface Frame {
@@ -72,17 +93,44 @@ export function encodeFrame(type: number, id: number, payload: Uint8Array = new 
   return out;
 }
 
-export function encodeExec(id: number, command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Uint8Array {
+/** A terminal's size in character cells. */
+export interface WindowSize { rows: number; cols: number }
+
+export interface ExecRequest {
+  stdin?: Uint8Array | string;
+  timeoutMs?: number;
+  /** ExecFlag bits. */
+  flags?: number;
+  /** The pty's initial size; required with ExecFlag.PTY. */
+  size?: WindowSize;
+}
+
+function sizeBytes(size: WindowSize): Uint8Array {
+  const p = new Uint8Array(4);
+  const dv = new DataView(p.buffer);
+  dv.setUint16(0, size.rows, true);
+  dv.setUint16(2, size.cols, true);
+  return p;
+}
+
+export function encodeExec(id: number, command: string, opts: ExecRequest = {}): Uint8Array {
   const cmd = new TextEncoder().encode(command);
   const stdin = typeof opts.stdin === 'string' ? new TextEncoder().encode(opts.stdin) : (opts.stdin ?? new Uint8Array(0));
-  const p = new Uint8Array(12 + cmd.length + stdin.length);
+  const flags = opts.flags ?? 0;
+  const size = flags & ExecFlag.PTY ? sizeBytes(opts.size ?? { rows: 24, cols: 80 }) : new Uint8Array(0);
+  const p = new Uint8Array(12 + cmd.length + size.length + stdin.length);
   const dv = new DataView(p.buffer);
   dv.setUint32(0, opts.timeoutMs ?? 0, true);
-  dv.setUint32(4, 0, true);
+  dv.setUint32(4, flags, true);
   dv.setUint32(8, cmd.length, true);
   p.set(cmd, 12);
-  p.set(stdin, 12 + cmd.length);
+  p.set(size, 12 + cmd.length);
+  p.set(stdin, 12 + cmd.length + size.length);
   return encodeFrame(FrameType.EXEC, id, p);
+}
+
+export function encodeResize(id: number, size: WindowSize): Uint8Array {
+  return encodeFrame(FrameType.RESIZE, id, sizeBytes(size));
 }
 
 export function encodeSignal(id: number, signal: number): Uint8Array {
@@ -91,10 +139,13 @@ export function encodeSignal(id: number, signal: number): Uint8Array {
   return encodeFrame(FrameType.SIGNAL, id, p);
 }
 
-export interface Hello { version: number; maxPayload: number; maxJobs: number; name: string }
+export interface Hello { version: number; features: number; maxPayload: number; maxJobs: number; name: string }
 export function decodeHello(p: Uint8Array): Hello {
   const dv = new DataView(p.buffer, p.byteOffset, p.length);
-  return { version: dv.getUint16(0, true), maxPayload: dv.getUint32(4, true), maxJobs: dv.getUint32(8, true), name: new TextDecoder().decode(p.subarray(12)) };
+  return {
+    version: dv.getUint16(0, true), features: dv.getUint16(2, true), maxPayload: dv.getUint32(4, true), maxJobs: dv.getUint32(8, true),
+    name: new TextDecoder().decode(p.subarray(12)),
+  };
 }
 
 export interface Exit { exitCode: number; signal: number; timedOut: boolean; coreDumped: boolean; elapsedMs: number }
@@ -149,6 +200,19 @@ export class FrameDecoder {
 
 export interface ExecResult { exitCode: number; signal: number; timedOut: boolean; elapsedMs: number; stdout: Uint8Array; stderr: Uint8Array }
 
+/** How a command ended: `exitCode` follows the shell's convention (128 + signal when killed). */
+export type ExecEnd = Omit<ExecResult, 'stdout' | 'stderr'>;
+
+/** What the client tells the owner of one running command. */
+export interface ExecListener {
+  stdout(bytes: Uint8Array): void;
+  stderr(bytes: Uint8Array): void;
+  /** The agent passed this many more streamed stdin bytes to the command. */
+  ack(bytes: number): void;
+  exit(end: ExecEnd): void;
+  fail(error: Error): void;
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -158,18 +222,18 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /**
  * A minimal client: give it a byte sink, feed it the bytes coming from the
- * agent, and call exec(). `exitCode` follows the shell's convention (128 +
- * signal when killed).
+ * agent, and call exec() (whole output at the end) or start() (output as it
+ * comes, for a session with streamed stdin or a pty; see session.ts).
  */
 export class AgentClient {
   private decoder = new FrameDecoder();
   private nextId = 1;
-  private pending = new Map<number, { out: Uint8Array[]; err: Uint8Array[]; resolve: (r: ExecResult) => void; reject: (e: Error) => void }>();
+  private pending = new Map<number, ExecListener>();
   private helloWaiters: { resolve: (h: Hello) => void; reject: (e: Error) => void }[] = [];
   hello?: Hello;
   errors: AgentError[] = [];
 
-  constructor(private write: (bytes: Uint8Array) => void) {}
+  constructor(readonly write: (bytes: Uint8Array) => void) {}
 
   feed(chunk: Uint8Array): void {
     for (const f of this.decoder.push(chunk)) this.onFrame(f);
@@ -187,25 +251,26 @@ export class AgentClient {
         this.hello = h;
         if (f.id === 0) {
           // unsolicited: the agent (re)started, so nothing pending will finish
-          for (const [id, p] of this.pending) p.reject(new Error(`agent restarted; request ${id} lost`));
+          for (const [id, p] of this.pending) p.fail(new Error(`agent restarted; request ${id} lost`));
           this.pending.clear();
         }
         for (const w of this.helloWaiters.splice(0)) w.resolve(h);
         break;
       }
-      case FrameType.STDOUT: p?.out.push(f.payload); break;
-      case FrameType.STDERR: p?.err.push(f.payload); break;
+      case FrameType.STDOUT: p?.stdout(f.payload); break;
+      case FrameType.STDERR: p?.stderr(f.payload); break;
+      case FrameType.STDIN_ACK: p?.ack(new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true)); break;
       case FrameType.EXIT: {
         if (!p) break;
         this.pending.delete(f.id);
         const e = decodeExit(f.payload);
-        p.resolve({ exitCode: e.signal ? 128 + e.signal : e.exitCode, signal: e.signal, timedOut: e.timedOut, elapsedMs: e.elapsedMs, stdout: concat(p.out), stderr: concat(p.err) });
+        p.exit({ exitCode: e.signal ? 128 + e.signal : e.exitCode, signal: e.signal, timedOut: e.timedOut, elapsedMs: e.elapsedMs });
         break;
       }
       case FrameType.ERROR: {
         const e = decodeError(f.payload);
         this.errors.push(e);
-        if (p) { this.pending.delete(f.id); p.reject(new Error(`agent error ${e.code}: ${e.message}`)); }
+        if (p && e.code !== ErrorCode.STREAM_REFUSED) { this.pending.delete(f.id); p.fail(new Error(`agent error ${e.code}: ${e.message}`)); }
         break;
       }
     }
@@ -224,18 +289,42 @@ export class AgentClient {
     });
   }
 
-  exec(command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  /** Starts a command whose frames go to `listener`; returns its request id. */
+  start(command: string, opts: ExecRequest, listener: ExecListener): number {
     if (this.nextId >= PING_ID) this.nextId = 1;
     const id = this.nextId++;
+    this.pending.set(id, listener);
+    this.write(encodeExec(id, command, opts));
+    return id;
+  }
+
+  exec(command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { out: [], err: [], resolve, reject });
-      this.write(encodeExec(id, command, opts));
+      const out: Uint8Array[] = [];
+      const err: Uint8Array[] = [];
+      this.start(command, opts, {
+        stdout: (b) => out.push(b),
+        stderr: (b) => err.push(b),
+        ack: () => {},
+        exit: (end) => resolve({ ...end, stdout: concat(out), stderr: concat(err) }),
+        fail: reject,
+      });
     });
+  }
+
+  /**
+   * The guest rebooted: requests in flight are lost, and the agent is not
+   * ready again until it says HELLO from the new boot.
+   */
+  rebooted(error: Error): void {
+    for (const p of this.pending.values()) p.fail(error);
+    this.pending.clear();
+    this.hello = undefined;
   }
 
   /** Fails every request still waiting (the line or the guest went away). */
   fail(error: Error): void {
-    for (const p of this.pending.values()) p.reject(error);
+    for (const p of this.pending.values()) p.fail(error);
     this.pending.clear();
     for (const w of this.helloWaiters.splice(0)) w.reject(error);
   }

@@ -29,5 +29,6 @@ export class Machine extends PlatformMachine {
 }
 
 export { checkMemoryMiB, type RunState } from './machine.ts';
+export type { ExecSession } from './exec-session.ts';
 export { KernelImageError } from '../boot/bzimage.ts';
 export * from './types.ts';

@@ -4,7 +4,8 @@
 // browser worker alike; where the core and the guest files come from is a
 // Platform's business (index.ts for Node).
 
-import { AgentClient, MAX_PAYLOAD, type Hello } from '../agent/protocol.ts';
+import { AgentClient, Feature, MAX_PAYLOAD, type Hello } from '../agent/protocol.ts';
+import { AgentSession } from '../agent/session.ts';
 import { parseBzImage } from '../boot/bzimage.ts';
 import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/guest-defaults.ts';
 import { loadLinux } from '../boot/load-linux.ts';
@@ -12,10 +13,11 @@ import { Core } from '../core/core.ts';
 import { PcMachine, type PowerState } from '../machine/machine.ts';
 import { SerialLink } from '../machine/serial-link.ts';
 import { Emitter } from './emitter.ts';
+import { ExecSession } from './exec-session.ts';
 import { SerialConsole } from './serial-console.ts';
 import {
   MachineError, type ClockMode, type ExecOptions, type ExecResult, type MachineEvents, type MachineOptions,
-  type Platform, type WaitOptions,
+  type Platform, type SpawnOptions, type WaitOptions,
 } from './types.ts';
 import { sleep, yieldToEvents } from './yield.ts';
 
@@ -48,6 +50,12 @@ interface TextWaiter {
 export function checkMemoryMiB(n: number): number {
   if (!Number.isInteger(n) || n < 16 || n > 2048) throw new MachineError(`memoryMiB must be an integer from 16 to 2048, not ${n}`);
   return n;
+}
+
+function checkWindowSize(size: { rows: number; cols: number }, what: string): void {
+  for (const n of [size.rows, size.cols]) {
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new MachineError(`${what}: a window size is whole rows and columns from 1 to 65535, not ${size.rows}x${size.cols}`);
+  }
 }
 
 export class Machine extends Emitter<MachineEvents> {
@@ -88,6 +96,9 @@ export class Machine extends Emitter<MachineEvents> {
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);
       },
       pumpInput: () => this.consoleLink.pump() + this.agentLink.pump() > 0,
+      // A guest reboot (reboot(2), a keyboard-controller or port 0x92 reset, a triple fault)
+      // boots the same kernel and initrd again, as QEMU's firmware does with -kernel.
+      reset: () => bootLinux(),
     });
     this.consoleLink = new SerialLink(this.pc.com[0]);
     this.agentLink = new SerialLink(this.pc.com[1]);
@@ -96,7 +107,8 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
-    loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    bootLinux();
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
@@ -188,6 +200,25 @@ export class Machine extends Emitter<MachineEvents> {
     return { exitCode: r.exitCode, stdout: text.decode(r.stdout), stderr: text.decode(r.stderr), timedOut: r.timedOut, ...(r.signal ? { signal: r.signal } : {}) };
   }
 
+  /**
+   * Starts a command in the guest that the host talks to while it runs:
+   * output as it comes, stdin streamed, optionally a pty (see ExecSession).
+   */
+  async spawn(command: string, opts: SpawnOptions = {}): Promise<ExecSession> {
+    const what = `spawn ${JSON.stringify(command.length > 60 ? command.slice(0, 57) + '...' : command)}`;
+    this.mustRun(what);
+    const hello = await this.hello(what, AGENT_HELLO_TIMEOUT_MS);
+    const need = opts.tty ? Feature.PTY : Feature.STREAM_STDIN;
+    if ((hello.features & need) === 0) throw new MachineError(`${what}: this guest's agent cannot ${opts.tty ? 'give a command a terminal' : 'stream stdin'} (it predates that; rebuild the guest image)`);
+    if (opts.tty) checkWindowSize(opts.tty, what);
+    const timeoutMs = opts.timeoutMs ?? 0;
+    const limit = timeoutMs === 0 ? Infinity : timeoutMs + EXEC_GRACE_MS;
+    return new ExecSession(
+      (output) => new AgentSession(this.agent, command, { ...opts, timeoutMs }, output),
+      (end) => this.within(end, limit, what, () => `the guest agent did not report the end within ${limit / 1000} s of guest time`),
+    );
+  }
+
   private hello(what: string, ms: number): Promise<Hello> {
     return this.within(this.agent.ready(false), ms, what,
       () => `the guest agent never said HELLO on COM2 within ${ms / 1000} s of guest time (does this guest start glassbox-agent?)`);
@@ -257,9 +288,13 @@ export class Machine extends Emitter<MachineEvents> {
   private runSlice(count: number): void {
     this.expire();
     const resets = this.pc.resets;
+    if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
     this.pc.run(count);
     this.deliver();
-    if (this.pc.resets !== resets) this.setPower('reset');
+    if (this.pc.resets !== resets) {
+      this.agent.rebooted(new Error('the guest rebooted'));
+      this.setPower('reset');
+    }
     this.setPower(this.pc.power);
     if (this.power === 'off') this.failAll('the machine powered off');
   }
@@ -308,13 +343,17 @@ export class Machine extends Emitter<MachineEvents> {
     this.textWaiters = this.textWaiters.filter((w) => !w.done);
   }
 
-  /** The CPU halted and no timer is armed: only the host can wake it (input, a timeout, a request). */
+  /**
+   * The CPU halted. Under the virtual clock no timer is armed, so only the host
+   * can wake it (input, a timeout, a request); under the realtime clock guest
+   * time has caught up with the wall, and follows it until a timer is due or
+   * the host wakes the guest.
+   */
   private async idle(): Promise<void> {
     const woken = new Promise<void>((r) => (this.wakeUp = r));
     if (this.clock === 'realtime') {
-      const t = performance.now();
       await Promise.race([woken, sleep(10)]);
-      this.pc.skipIdle((performance.now() - t) * 1e6);
+      this.pc.skipIdle(this.wallNs() - this.pc.nowNs());
     } else {
       // Virtual time: nothing happens until the next deadline, so go there at once.
       const next = Math.min(...[...this.waiters].map((w) => w.deadlineNs));
@@ -322,6 +361,11 @@ export class Machine extends Emitter<MachineEvents> {
       else await woken;
     }
     this.wakeUp = undefined;
+  }
+
+  /** The wall clock's reading in guest nanoseconds (realtime clock). */
+  private wallNs(): number {
+    return (performance.now() - this.wallBase) * 1e6;
   }
 
   /** Between slices: let the event loop turn, and in realtime mode keep guest time from running ahead of the wall. */

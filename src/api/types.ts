@@ -16,7 +16,8 @@ export interface MachineOptions {
   memoryMiB?: number;
   /**
    * 'virtual' (default): guest time comes from the instruction count and the
-   * run is deterministic. 'realtime': guest time is paced to the wall clock.
+   * run is deterministic. 'realtime': guest time follows the wall clock (behind it
+   * while the guest computes, catching up when it idles, never ahead of it).
    */
   clock?: ClockMode;
 }
@@ -40,6 +41,36 @@ export interface ExecOptions {
   stdin?: string | Uint8Array;
   /** Guest time the command may take before the agent kills it (default 60 s; 0: no limit). */
   timeoutMs?: number;
+}
+
+/** A terminal's size in character cells. */
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
+
+export interface SpawnOptions {
+  /** Guest time the command may take before the agent kills it (default: no limit). */
+  timeoutMs?: number;
+  /** Run it on a pty of this size, its controlling terminal (stdout and stderr arrive together as 'stdout'). */
+  tty?: WindowSize;
+  /**
+   * With tty: the command passes the pty master to relay through the socket
+   * in $GLASSBOX_CONSOLE_SOCKET, as an OCI runtime's --console-socket does.
+   */
+  consoleSocket?: boolean;
+}
+
+export interface SessionExit {
+  /** The exit status; 128 + the signal's number when a signal killed it. */
+  exitCode: number;
+  signal?: number;
+  timedOut: boolean;
+}
+
+export interface ExecSessionEvents extends Record<string, unknown[]> {
+  stdout: [Uint8Array];
+  stderr: [Uint8Array];
 }
 
 export interface ExecResult {

@@ -1,5 +1,5 @@
-// glassbox run | ps | logs | stats | stop | kill | rm, the same under
-// `glassbox container` with exec and inspect added, glassbox build, and
+// glassbox run | ps | exec | logs | stats | stop | kill | rm, the same under
+// `glassbox container` with inspect added, glassbox build, and
 // glassbox engine status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
@@ -12,6 +12,7 @@ import type { EngineRequest, RunRequestOptions } from '../containers/daemon/prot
 import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
 import { table } from './table.ts';
+import { attach, checkTerminal, windowSize } from './attach.ts';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
 
@@ -39,7 +40,6 @@ function networkOption(v: string): 'none' | 'default' {
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
-const stdinBase64 = (interactive: boolean | undefined) => (interactive ? readFileSync(0).toString('base64') : undefined);
 
 /** Sends a request and prints the error plainly when the engine refuses it. */
 async function call<T>(req: EngineRequest, onProgress?: (line: string) => void): Promise<T | undefined> {
@@ -60,13 +60,23 @@ function printResult(r: ShellResult): void {
 
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
-  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; rm?: boolean; interactive?: boolean;
+  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
+}
+
+/** An attached run or exec (-i streams stdin, -t gives a terminal): its exit status, or 125 with the reason when it cannot start. */
+async function attached(req: EngineRequest, o: { interactive?: boolean; tty?: boolean }): Promise<void> {
+  try {
+    checkTerminal(o);
+    process.exitCode = await attach(req, o);
+  } catch (e) {
+    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+    process.exitCode = 125;
+  }
 }
 
 /**
- * The container commands on `program`. At top level, `exec` (which boots a
- * fresh guest) and `inspect` (the machine inspector) are taken, so those two
- * live under `glassbox container` only.
+ * The container commands on `program`. At top level, `inspect` is the machine
+ * inspector, so the container's inspect lives under `glassbox container` only.
  */
 function defineContainerCommands(program: Command, topLevel: boolean): void {
   program
@@ -83,12 +93,23 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
     .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
+    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
-    .option('-i, --interactive', 'pass this command\'s stdin to the container')
+    .option('-i, --interactive', 'stream this command\'s stdin to the container')
+    .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
-      const { interactive, ...rest } = o;
-      const options: RunRequestOptions = { ...rest, cmd: command.length ? command : undefined, stdinBase64: stdinBase64(interactive) };
+      const { interactive, tty, ...rest } = o;
+      if (tty && o.detach) {
+        process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
+        process.exitCode = 125;
+        return;
+      }
+      if (interactive || tty) {
+        const options: RunRequestOptions = { ...rest, cmd: command.length ? command : undefined, ...(tty ? { tty: windowSize() } : {}) };
+        return attached({ op: 'run', image, options, attach: true }, o);
+      }
+      const options: RunRequestOptions = { ...rest, cmd: command.length ? command : undefined };
       const r = await call<RunResult>({ op: 'run', image, options });
       if (!r) return;
       if (o.detach) process.stdout.write(r.id + '\n');
@@ -108,15 +129,17 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       ])]));
     });
 
-  if (!topLevel) program
+  program
     .command('exec')
     .description('run a command in a running container')
-    .option('-i, --interactive', 'pass this command\'s stdin')
+    .option('-i, --interactive', 'stream this command\'s stdin')
+    .option('-t, --tty', 'give the command a terminal (with -i: this one, in raw mode)')
     .argument('<container>', 'name or ID prefix')
     .argument('<command...>', 'command and arguments')
     .passThroughOptions()
-    .action(async (container: string, cmd: string[], o: { interactive?: boolean }) => {
-      const r = await call<ShellResult>({ op: 'exec', container, cmd, stdinBase64: stdinBase64(o.interactive) });
+    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean }) => {
+      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, ...(o.tty ? { tty: windowSize() } : {}) }, o);
+      const r = await call<ShellResult>({ op: 'exec', container, cmd });
       if (r) printResult(r);
     });
 
@@ -174,7 +197,7 @@ export function registerContainerCommands(program: Command): void {
   // Options after the image (or container) belong to the command run in it.
   program.enablePositionalOptions();
   defineContainerCommands(program, true);
-  const container = new Command('container').description('container commands, with exec and inspect').enablePositionalOptions();
+  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
   defineContainerCommands(container, false);
   program.addCommand(container);
 

@@ -161,9 +161,12 @@ program
   .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
   .action(reporting(boot));
 
+// `glassbox exec NAME` is the container command (as in docker); a fresh guest's one-shot command is `glassbox guest exec`.
 program
+  .command('guest')
+  .description('the default guest without the engine')
   .command('exec')
-  .description('boot a guest and run one command in it through the guest agent; exits with its status')
+  .description('boot a fresh guest and run one command in it through the guest agent; exits with its status')
   .argument('<command...>', 'the command line, after --')
   .option('--kernel <file>', `bzImage to boot (default ${DEFAULT_KERNEL})`)
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')

@@ -6,6 +6,7 @@
 
 import type { ContainerEngine } from '../containers/engine/containers.ts';
 import type { GuestShell } from '../containers/engine/guest-shell.ts';
+import { cgroupDir, crunCgroupsPath } from '../containers/engine/guest-scripts.ts';
 import { processTree, cgroupTree, NAMESPACES, type Namespace, type CgroupNode } from './kernel.ts';
 
 export interface ContainerView {
@@ -13,8 +14,12 @@ export interface ContainerView {
   name: string;
   image: string;
   status: string;
+  exitCode: number | undefined;
+  /** Processes of the container the OOM killer killed (its cgroup's memory.events, which outlive the container). */
+  oomKills: number;
   /** Namespace inodes of the container's init and of the guest's init. */
   namespaces: Partial<Record<Namespace, { container: number | undefined; guest: number | undefined }>>;
+  /** The container's cgroup (where its limits are) while it exists, then the engine's parent cgroup of it. */
   cgroup: CgroupNode | undefined;
   processes: { pidInGuest: number; pidInContainer: number; name: string; rssKiB: number }[];
 }
@@ -27,9 +32,10 @@ export async function containersView(engine: ContainerEngine, sh: GuestShell): P
     const namespaces: ContainerView['namespaces'] = {};
     for (const n of NAMESPACES) namespaces[n] = { container: init?.ns[n], guest: guest?.ns[n] };
     const cgroupPath = init?.cgroup;
+    const parent = cgroups.find((g) => g.path === cgroupDir(c.id).replace(/^\/sys\/fs\/cgroup/, ''));
     return {
-      id: c.id, name: c.name, image: c.image, status: c.state.status, namespaces,
-      cgroup: cgroups.find((g) => g.path === cgroupPath),
+      id: c.id, name: c.name, image: c.image, status: c.state.status, exitCode: c.state.exitCode, oomKills: parent?.oomKills ?? 0, namespaces,
+      cgroup: cgroups.find((g) => g.path === crunCgroupsPath(c.id)) ?? parent,
       processes: procs.filter((p) => cgroupPath !== undefined && p.cgroup === cgroupPath)
         .map((p) => ({ pidInGuest: p.pid, pidInContainer: p.pidInNamespace, name: p.name, rssKiB: p.rssKiB })),
     };

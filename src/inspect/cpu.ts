@@ -40,6 +40,9 @@ export interface CpuView {
 
 const word = (core: Core, name: string, i = 0) => core.memory.getUint32(core.off(name) + i * 4, true);
 
+/** Bytes as hex digits (no Buffer: the view runs in the browser's worker too). */
+const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
 /** Reads `n` bytes at a linear address through the page tables; stops at the first unmapped byte. */
 function readLinear(core: Core, linear: number, n: number): Uint8Array {
   const out: number[] = [];
@@ -67,7 +70,7 @@ export function readCpu(core: Core, instructions = 8): CpuView {
   for (let off = 0; code.length < instructions && off < bytes.length; ) {
     const d = disassemble(bytes, off, { bits, address: (core.eip + off) >>> 0 });
     if (off + d.length > bytes.length) break;
-    code.push({ address: (start + off) >>> 0, bytes: Buffer.from(bytes.subarray(off, off + d.length)).toString('hex'), text: d.text });
+    code.push({ address: (start + off) >>> 0, bytes: hexBytes(bytes.subarray(off, off + d.length)), text: d.text });
     off += d.length;
   }
   return {

@@ -34,11 +34,13 @@ for d in /proc/[0-9]*; do
   n= pp= r=0 np=
   while IFS=: read -r k v; do
     case $k in Name) n=$v;; PPid) pp=$v;; VmRSS) r=\${v% kB};; NSpid) np=\${v##*\t};; esac
-  done < $d/status 2>/dev/null || continue
-  read -r cg < $d/cgroup 2>/dev/null
+  done 2>/dev/null < $d/status || continue
+  read -r cg 2>/dev/null < $d/cgroup
   echo "P \${d#/proc/} $pp $r $np \${cg#0::} $n"
 done
 ls -l /proc/[0-9]*/ns/ 2>/dev/null
+# ls fails for a process that ended during the scan; the ones it could read are the tree.
+exit 0
 `;
 
 export async function processTree(sh: GuestShell): Promise<GuestProcess[]> {
@@ -66,10 +68,16 @@ export interface CgroupNode {
   path: string;
   procs: number;
   memoryCurrent: number | null;
+  /** The highest memory.current since the cgroup was made (memory.peak). */
+  memoryPeak: number | null;
   memoryMax: string | null;
   pidsCurrent: number | null;
   pidsMax: string | null;
   cpuMax: string | null;
+  /** Processes the OOM killer killed in this cgroup and below (memory.events oom_kill). */
+  oomKills: number | null;
+  /** CPU time used by this cgroup and below, in microseconds (cpu.stat usage_usec). */
+  cpuUsageUsec: number | null;
 }
 
 const CGROUP_SCRIPT = `
@@ -78,7 +86,8 @@ find . -type d | while read -r d; do
   set -- 0
   while read -r _; do set -- $(($1 + 1)); done < $d/cgroup.procs
   v() { if [ -r $d/$1 ]; then read -r x < $d/$1; echo -n "$x"; else echo -n -; fi; }
-  echo "C \${d#.} $1 $(v memory.current) $(v memory.max) $(v pids.current) $(v pids.max) $(v cpu.max | tr ' ' /)"
+  k() { while read -r a b; do [ "$a" = $2 ] && { echo -n "$b"; return; }; done < $d/$1 2>/dev/null; echo -n -; }
+  echo "C \${d#.} $1 $(v memory.current) $(v memory.max) $(v pids.current) $(v pids.max) $(v cpu.max | tr ' ' /) $(k memory.events oom_kill) $(k cpu.stat usage_usec) $(v memory.peak)"
 done
 `;
 
@@ -89,10 +98,11 @@ export async function cgroupTree(sh: GuestShell): Promise<CgroupNode[]> {
   const nodes: CgroupNode[] = [];
   for (const line of out.split('\n')) {
     const f = line.split(' ');
-    if (f[0] !== 'C' || f.length < 8) continue;
+    if (f[0] !== 'C' || f.length < 11) continue;
     nodes.push({
       path: f[1] || '/', procs: Number(f[2]),
       memoryCurrent: num(f[3]), memoryMax: str(f[4]), pidsCurrent: num(f[5]), pidsMax: str(f[6]), cpuMax: str(f[7]),
+      oomKills: num(f[8]), cpuUsageUsec: num(f[9]), memoryPeak: num(f[10]),
     });
   }
   return nodes.sort((a, b) => a.path.localeCompare(b.path));

@@ -1,5 +1,5 @@
 // The MMU view: a page walk under any CR3 with the #PF it would raise for a
-// given access, the mappings of a 32-bit address space, and the address
+// given access, the mappings of an address space (32-bit or PAE), and the address
 // spaces the CPU has loaded recently. Everything is read from guest RAM and
 // the core's counter block; nothing in the guest or the TLB changes.
 
@@ -43,14 +43,15 @@ export interface Mapping {
 }
 
 /**
- * The present mappings of a 32-bit (non-PAE) address space, adjacent pages
- * with contiguous frames and equal rights merged into one range.
+ * The present mappings of an address space, 32-bit or PAE (whichever CR4
+ * selects now), adjacent pages with contiguous frames and equal rights
+ * merged into one range.
  */
 export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
-  if (core.cr(4) & 0x20) throw new Error('listing mappings of a PAE address space is not supported; walk single addresses instead');
   const dv = new DataView(core.ram.buffer, core.ram.byteOffset, core.ram.byteLength);
-  const entry = (addr: number) => (addr + 4 <= core.ram.byteLength ? dv.getUint32(addr, true) : 0);
-  const pse = (core.cr(4) & 0x10) !== 0;
+  // An entry beyond RAM reads as not present, as a walk of garbage tables would find it.
+  const entry32 = (addr: number) => (addr + 4 <= core.ram.byteLength ? dv.getUint32(addr, true) : 0);
+  const entry64 = (addr: number) => (addr + 8 <= core.ram.byteLength ? dv.getBigUint64(addr, true) : 0n);
   const out: Mapping[] = [];
   const add = (linear: number, physical: number, bytes: number, flags: number) => {
     const writable = (flags & 2) !== 0;
@@ -62,9 +63,38 @@ export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
       out.push({ linear, physical, bytes, writable, user });
     }
   };
+  if (core.cr(4) & 0x20) {
+    // PAE (SDM vol. 3, 4.4): four PDPTEs at CR3, then 512 eight-byte entries
+    // per directory and table; a PS directory entry maps 2 MiB. The PDPTEs
+    // carry no rights, so a page's rights are the AND of its PDE and PTE.
+    const frame = (e: bigint) => Number(e & 0xffffff000n);
+    // Bits the core's 36-bit physical addresses leave reserved (and XD, as
+    // EFER.NXE is off on this CPU): such an entry faults instead of mapping.
+    const reserved = (e: bigint, big: boolean) => (e >> 36n) !== 0n || (big && (e & 0x1fe000n) !== 0n);
+    const pdpt = (cr3 & ~0x1f) >>> 0;
+    for (let i = 0; i < 4; i++) {
+      const pdpte = entry64(pdpt + i * 8);
+      if (!(pdpte & 1n)) continue;
+      for (let j = 0; j < 512; j++) {
+        const pde = entry64(frame(pdpte) + j * 8);
+        if (!(pde & 1n) || reserved(pde, (pde & 0x80n) !== 0n)) continue;
+        const linear = i * 0x40000000 + j * 0x200000;
+        if (pde & 0x80n) {
+          add(linear, Number(pde & 0xfffe00000n), 0x200000, Number(pde & 7n));
+          continue;
+        }
+        for (let k = 0; k < 512; k++) {
+          const pte = entry64(frame(pde) + k * 8);
+          if (pte & 1n && !reserved(pte, false)) add(linear + k * 4096, frame(pte), 4096, Number(pte & pde & 7n));
+        }
+      }
+    }
+    return out;
+  }
+  const pse = (core.cr(4) & 0x10) !== 0;
   const pd = (cr3 & ~0xfff) >>> 0;
   for (let i = 0; i < 1024; i++) {
-    const pde = entry(pd + i * 4);
+    const pde = entry32(pd + i * 4);
     if (!(pde & 1)) continue;
     if (pse && pde & 0x80) {
       add(i * 0x400000, (pde & 0xffc00000) >>> 0, 0x400000, pde);
@@ -72,7 +102,7 @@ export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
     }
     const pt = (pde & 0xfffff000) >>> 0;
     for (let j = 0; j < 1024; j++) {
-      const pte = entry(pt + j * 4);
+      const pte = entry32(pt + j * 4);
       // Rights are the AND of both levels.
       if (pte & 1) add(i * 0x400000 + j * 4096, (pte & 0xfffff000) >>> 0, 4096, pte & pde);
     }

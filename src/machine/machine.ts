@@ -32,6 +32,12 @@ export interface MachineHooks {
    * gets the next ones instead of sleeping to its next timer.
    */
   pumpInput?(): boolean;
+  /**
+   * The firmware's part of a CPU reset, after the core is back at its reset
+   * state: with no BIOS in the machine, whoever loaded the guest loads it again.
+   * Without it, the CPU resets into empty memory.
+   */
+  reset?(): void;
   /** Given, the machine has QEMU's debug console and exit ports (test programs use them); a byte written to port 0xE9. */
   debugcon?(byte: number): void;
 }
@@ -48,6 +54,13 @@ export class PcMachine {
   /** Guest nanoseconds spent halted (skipped), on top of the instructions' time. */
   private idleNs = 0;
   power: PowerState = 'running';
+  /**
+   * How far a HLT may jump guest time to the next timer event: no limit under
+   * the virtual clock; under the realtime clock, the wall clock's reading, so
+   * guest time catches up with the wall but never passes it (past it, run()
+   * stops 'halted' and the host lets wall time pass).
+   */
+  idleSkipLimitNs = Infinity;
   resets = 0;
   /** The status the guest asked to exit with through the isa-debug-exit port. */
   exitStatus?: number;
@@ -128,7 +141,7 @@ export class PcMachine {
    * Returns the power state afterwards.
    */
   run(instructions: number): PowerState {
-    // Halted waiting for something other than the timer (a serial byte, say): look again.
+    // Halted waiting for input (a serial byte, say) or, under the realtime clock, for a timer: look again.
     if (this.power === 'halted') this.power = 'running';
     let left = instructions;
     while (left > 0 && this.power === 'running') {
@@ -156,12 +169,13 @@ export class PcMachine {
         if (this.hooks.pumpInput?.()) continue;
         // The guest may have armed the timer during the slice, just before halting.
         const due = this.pit.nextEvent();
-        if (due === undefined) {
+        const dueNs = due === undefined ? Infinity : (due * 1e9) / PIT_HZ;
+        if (dueNs > this.idleSkipLimitNs || due === undefined) {
           this.power = 'halted';
           break;
         }
         // Skip the idle time to the next timer event.
-        this.skipIdle((due * 1e9) / PIT_HZ - this.nowNs());
+        this.skipIdle(dueNs - this.nowNs());
         left -= 1;
       } else if (exit === ExitReason.Breakpoint) {
         break;
@@ -172,6 +186,7 @@ export class PcMachine {
     if (this.power === 'reset') {
       this.resets++;
       this.core.reset();
+      this.hooks.reset?.();
       this.power = 'running';
     }
     return this.power;

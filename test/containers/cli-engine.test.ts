@@ -2,7 +2,7 @@
 // processes, talking to the engine process it starts on first use (one guest
 // boot for this file), with a fresh $GLASSBOX_HOME.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,12 +29,14 @@ describe('glassbox container commands and the engine', () => {
     expect(existsSync(join(home, 'engine.sock'))).toBe(true);
   }, 300_000);
 
-  it('runs detached containers that ps, container exec -i, logs, stats, container inspect, kill and rm see', () => {
+  it('runs detached containers that ps, exec -i, logs, stats, container inspect, kill and rm see', () => {
     const id = glassbox(['run', '-d', '--name', 'web', '--pids-limit', '7', 'busybox', 'sh', '-c', 'echo started; exec sleep 1000']).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(glassbox(['ps']).stdout).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+busybox:latest\\s+"sh -c echo started; exec sleep 1000"\\s+running\\s+web$`, 'm'));
-    const echo = glassbox(['container', 'exec', '-i', 'web', 'sh', '-c', 'tr a-z A-Z; echo $$'], 'piped in\n');
+    const echo = glassbox(['exec', '-i', 'web', 'sh', '-c', 'tr a-z A-Z; echo $$'], 'piped in\n');
     expect(echo.stdout).toMatch(/^PIPED IN\n\d+\n$/);
+    // `container exec` is the same command under its longer name
+    expect(glassbox(['container', 'exec', 'web', 'hostname']).stdout).toBe(glassbox(['exec', 'web', 'hostname']).stdout);
     expect(glassbox(['logs', 'web']).stdout).toBe('started\n');
     expect(glassbox(['stats', 'web']).stdout).toMatch(/^pids\.max: 7$/m);
     const inspect = JSON.parse(glassbox(['container', 'inspect', 'web']).stdout);
@@ -47,6 +49,45 @@ describe('glassbox container commands and the engine', () => {
     expect(glassbox(['ps', '-a']).stdout).toMatch(/Exited \(137\)\s+web$/m);
     expect(glassbox(['rm', 'web']).status).toBe(0);
     expect(glassbox(['ps', '-a']).stdout).not.toMatch(/web/);
+  }, 300_000);
+
+  it('run -i streams a large stdin to the container; -it without a terminal is refused', () => {
+    const big = 'x'.repeat(1_000_000);
+    const wc = glassbox(['run', '-i', '--rm', 'busybox', 'wc', '-c'], big);
+    expect(wc.stdout.trim()).toBe('1000000');
+    expect(wc.status).toBe(0);
+    const notTty = glassbox(['run', '-it', 'busybox', 'sh']);
+    expect(notTty.status).toBe(125);
+    expect(notTty.stderr).toBe('glassbox: the input device is not a TTY; use -i without -t to pipe input\n');
+  }, 300_000);
+
+  it('run -it on a real terminal (script\'s pty): raw keys reach the container\'s shell, ^C its job, the exit code and the terminal come back', async () => {
+    // script gives glassbox a pty of 30x90; afterwards stty reports whether glassbox restored canonical mode.
+    const inner = `stty rows 30 cols 90; ${process.execPath} ${BIN} run -it --rm busybox sh; s=$?; stty -a | grep -o -- '-\\?icanon'; exit $s`;
+    const child = spawn('script', ['-qefc', inner, '/dev/null'], { env: { ...process.env, GLASSBOX_HOME: home } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    const seen = async (re: RegExp) => {
+      for (const deadline = Date.now() + 120_000; !re.test(out); await new Promise((r) => setTimeout(r, 100))) {
+        if (Date.now() > deadline) throw new Error(`${re} not seen in ${JSON.stringify(out.slice(-400))}`);
+      }
+    };
+    const type = (s: string) => child.stdin.write(s);
+    // Busybox's shell asks the terminal where its cursor is after the prompt (ESC [6n); a pty with no terminal behind it leaves that unanswered.
+    await seen(/# (\x1b\[6n)?$/);
+    type('tty; stty size\r');
+    // Node's raw mode leaves the outer terminal's output processing on (ONLCR), so
+    // the container terminal's \r\n arrives as \r\r\n, which a terminal shows alike.
+    await seen(/\/dev\/pts\/\d+\r+\n30 90\r+\n/);
+    type('sleep 100000\r');
+    await seen(/sleep 100000\r+\n/);
+    type('\x03');
+    type('echo "after ^C: $?"\r');
+    await seen(/after \^C: 130\r+\n/);
+    type('exit 6\r');
+    expect(await exited).toBe(6);
+    expect(out).toMatch(/\r\nicanon\r\n$/);
   }, 300_000);
 
   it('names what is wrong with bad input', () => {

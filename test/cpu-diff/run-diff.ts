@@ -58,7 +58,7 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
         if (!lines.length) return;
         report.mismatches++;
         report.byForm.set(g.form, (report.byForm.get(g.form) ?? 0) + 1);
-        if (report.kept.length < keep) report.kept.push({ index: first + done + i, generated: g, lines });
+        keepMismatch(report, { index: first + done + i, generated: g, lines }, keep);
       });
       done += n;
     }
@@ -66,6 +66,23 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
     await native.close();
   }
   return report;
+}
+
+const required = (report: DiffReport, form: string) => !report.x87 || EXACT_X87.has(form.replace(/^x87 /, ''));
+
+// The mismatches shown in full: those of required forms before any of the
+// x87 forms only measured, so a failing run shows why it failed.
+function keepMismatch(report: DiffReport, m: Mismatch, keep: number): void {
+  const kept = report.kept;
+  if (kept.length < keep) kept.push(m);
+  else if (required(report, m.generated.form)) {
+    let i = kept.length - 1;
+    while (i >= 0 && required(report, kept[i].generated.form)) i--;
+    if (i < 0) return;
+    kept.splice(i, 1);
+    kept.push(m);
+  } else return;
+  kept.sort((a, b) => Number(required(report, b.generated.form)) - Number(required(report, a.generated.form)) || a.index - b.index);
 }
 
 /** The u32 words of the case pages that glassbox changed running `c`. */
@@ -137,7 +154,7 @@ export async function formatReport(report: DiffReport): Promise<string> {
 export function requiredMismatches(report: DiffReport): number {
   if (!report.x87) return report.mismatches;
   let n = 0;
-  for (const [form, count] of report.byForm) if (EXACT_X87.has(form.replace(/^x87 /, ''))) n += count;
+  for (const [form, count] of report.byForm) if (required(report, form)) n += count;
   return n;
 }
 

@@ -1,7 +1,8 @@
 // The page in a real browser (Debian's chromium, headless, through
 // playwright-core): it boots the default guest in its worker, the terminal
 // runs what is typed, the counters move, the MMU panel walks an address, and
-// the tour's container and OOM demo show up in their panels.
+// the tour's engine containers show up in the containers panel: their own
+// namespaces next to the guest's, and the OOM demo's kill at its memory limit.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -52,11 +53,41 @@ test('counters move and the MMU panel walks an address', async () => {
   await expect.poll(() => page.locator('#trace-list').innerText(), { timeout: 20_000 }).toMatch(/syscall\s+system call \d+ by (int 0x80|sysenter)/);
 }, 200_000);
 
-test('the tour starts a container in its own namespaces and a cgroup that gets OOM-killed', async () => {
+test('the tour runs engine containers: own namespaces in the containers panel, and an OOM kill at the memory limit', async () => {
   await page.click('[data-step="container"]');
-  await page.waitForSelector('#process-table tr.isolated[data-comm="sleep"]', { timeout: 60_000 });
+  const box = page.locator('#containers [data-container="tour-box"]');
+  await expect.poll(() => box.getAttribute('data-status'), { timeout: 90_000 }).toBe('running');
+  for (const ns of ['pid', 'uts']) {
+    const row = box.locator(`tr[data-ns="${ns}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    const [inside, guest] = [Number(await row.locator('td.ctr').innerText()), Number(await row.locator('td.guest').innerText())];
+    // Namespace inodes come from procfs's inode range (the initial namespaces' from just below 0xF0000000).
+    expect(inside).toBeGreaterThan(0xe0000000);
+    expect(guest).toBeGreaterThan(0xe0000000);
+    expect(inside).not.toBe(guest);
+  }
+  // Its sleep is PID 1 in its own PID namespace and has another PID in the guest's.
+  await expect.poll(() => box.locator('.ctr-values').innerText(), { timeout: 30_000 }).toMatch(/sleep \(PID 1 inside, (?!1\b)\d+ in the guest\)/);
+
+  // Inside the container, its sleep is PID 1 and the hostname is its own.
+  await page.click('[data-step="namespace"]');
+  await expect.poll(() => page.locator('#tour-output').innerText(), { timeout: 60_000 }).toMatch(/inside tour-box: hostname tour-box, \d+ processes:[\s\S]*\n\s*1 \S+\s+\d*:?\d*\s*sleep 3600/);
+
+  // The memory hog: usage climbs towards the 8 MiB limit, then the OOM killer ends it.
   await page.click('[data-step="oom"]');
-  await page.waitForSelector('[data-cgroup="tour-oom"]', { timeout: 60_000 });
-  await expect.poll(() => page.locator('[data-cgroup="tour-oom"]').getAttribute('data-oom-kills'), { timeout: 120_000 }).not.toBe('0');
+  const hog = page.locator('#containers [data-container="tour-oom"]');
+  await hog.waitFor({ timeout: 90_000 });
+  await expect.poll(() => hog.locator('.ctr-limits').innerText(), { timeout: 30_000 }).toMatch(/memory\.max 8\.0 MiB/);
+  let sampled = 0;
+  await expect.poll(async () => {
+    const mib = /memory ([\d.]+) MiB/.exec(await hog.locator('.ctr-values').innerText());
+    sampled = Math.max(sampled, Number(mib?.[1] ?? 0));
+    return hog.getAttribute('data-oom-kills');
+  }, { timeout: 150_000, interval: 250 }).not.toBe('0');
+  // The panel charted the climb, and the kernel's own record of the highest usage (memory.peak) is at the limit.
+  expect(sampled).toBeGreaterThan(1);
+  await expect.poll(async () => Number(/\(peak ([\d.]+) MiB\)/.exec(await hog.locator('.ctr-values').innerText())?.[1]), { timeout: 30_000 }).toBeGreaterThan(7);
+  await expect.poll(() => hog.getAttribute('data-status'), { timeout: 30_000 }).toBe('exited');
+  await expect(hog.locator('.ctr-head').innerText()).resolves.toMatch(/exited \(exit 137\) · OOM kills: [1-9]/);
   await page.screenshot({ path: projectPath('build', 'web-page.png'), fullPage: true });
-}, 200_000);
+}, 300_000);

@@ -19,10 +19,13 @@ export let blocked: bool = false;
 
 /** The x87 result of an operation with at least one NaN operand. */
 function nanResult(a: f64, b: f64): f64 {
-  if (isSignalingNan(a) || isSignalingNan(b)) blocked = signal(IE);
+  const sa = isSignalingNan(a), sb = isSignalingNan(b);
+  if (sa || sb) blocked = signal(IE);
   if (!isNan(a)) return quiet(b);
   if (!isNan(b)) return quiet(a);
-  // Two NaNs: the larger significand wins, ties to the positive one... as the SDM's table says.
+  // A quiet NaN beats a signaling one; between two of a kind the larger
+  // significand wins, ties to the positive one (SDM vol. 1, table 4-7).
+  if (sa != sb) return sa ? b : a;
   const ma = reinterpret<u64>(a) & 0xfffffffffffff;
   const mb = reinterpret<u64>(b) & 0xfffffffffffff;
   if (ma != mb) return quiet(ma > mb ? a : b);

@@ -10,14 +10,14 @@ import { decodeModrm, mrMod, mrReg, mrRm, eaOff, eaSeg, instrStart, readMem, wri
 import { setFlagBits, condition } from '../flags';
 import {
   sw, setSw, cw, st, setSt, isEmpty, markEmpty, push, pop, incTop, decTop, underflow, signal, setCc,
-  finit, ES, BUSY, IE, C1, C2, CC_ALL, INDEFINITE,
+  finit, ES, BUSY, IE, DE, C1, C2, CC_ALL, INDEFINITE,
 } from './stack';
 import {
-  fromF32, fromF64, loadBlocked, loadInvalid, clearLoadBlocked, toF32, toF64, narrowBlocked, fromF80, toF80, f80Mant, f80Se, toInt, intInvalid, fromBcd, toBcd,
-  bcdLo, bcdHi,
+  fromF32, fromF64, decodeF32, decodeF64, loadedDenormal, clearLoaded, loadInvalid, toF32, toF64, narrowBlocked, fromF80, toF80, f80Mant, f80Se, toInt, intInvalid, fromBcd, toBcd,
+  bcdLo, bcdHi, isNan,
 } from './formats';
 import {
-  arith, blocked, compare, compareBlocked, UNORDERED, ccToEflags, examine, sqrt, rndint, scale, extract, significand, partialRemainder, OP_SUB,
+  arith, blocked, compare, compareBlocked, UNORDERED, ccToEflags, examine, sqrt, rndint, scale, extract, significand, partialRemainder, OP_SUB, OP_DIVR,
 } from './arith';
 import { trig, atan2, f2xm1, ylog2, blockedT, TRIG_LIMIT } from './transcendental';
 import { fnstenv, loadEnv, fnsave, frstor, recomputeSummary } from './environment';
@@ -109,12 +109,13 @@ function registerControlDb(rm: u32): void {
 // ---------------------------------------------------------------- memory forms
 
 // The memory source of the arithmetic rows: m32fp, m32int, m64fp, m16int.
+// A denormal is left in loadedDenormal for arithOp to signal.
 function readArithSource(op: u32): f64 {
   switch (op) {
-    case 0xd8: return fromF32(readMem(eaSeg, eaOff, 2));
-    case 0xdc: return fromF64(read64(eaSeg, eaOff));
+    case 0xd8: return decodeF32(readMem(eaSeg, eaOff, 2));
+    case 0xdc: return decodeF64(read64(eaSeg, eaOff));
   }
-  clearLoadBlocked();
+  clearLoaded();
   if (op == 0xda) return <f64>(<i32>readMem(eaSeg, eaOff, 2));
   return <f64>(<i16>readMem(eaSeg, eaOff, 1));
 }
@@ -122,8 +123,8 @@ function readArithSource(op: u32): f64 {
 function memoryOp(op: u32, reg: u32): void {
   if ((op & 1) == 0) {
     const v = readArithSource(op);
-    if (faulted || loadBlocked) return;
-    arithOp(reg, 0, v, false);
+    if (faulted) return;
+    arithOp(reg, 0, v, false, true);
     return;
   }
   switch (op) {
@@ -136,15 +137,18 @@ function memoryOp(op: u32, reg: u32): void {
 
 // ST(dest) = ST(dest) op src for the D8/DC rows (ST(0) op src for memory).
 // Register forms with the destination in ST(i) reverse SUB/SUBR and DIV/DIVR.
-function arithOp(reg: u32, dest: u32, src: f64, reversed: bool): bool {
+// A memory source signals its own exceptions once the stack is known good.
+function arithOp(reg: u32, dest: u32, src: f64, reversed: bool, memory: bool = false): bool {
   if (reg == 2 || reg == 3) {
     if (isEmpty(0)) {
       if (!underflow()) setCc(UNORDERED);
       if (reg == 3) popChecked();
       return false;
     }
+    // An unmasked DE still sets the condition codes; only the pop waits.
+    const denormalBlocked = memory && sourceBlocked(reg, st(0));
     setCc(compare(st(0), src, false));
-    if (compareBlocked) return false;
+    if (compareBlocked || denormalBlocked) return false;
     if (reg == 3) pop();
     return true;
   }
@@ -154,9 +158,18 @@ function arithOp(reg: u32, dest: u32, src: f64, reversed: bool): bool {
   }
   setSw(sw() & ~C1);
   const o = reversed && reg >= OP_SUB ? reg ^ 1 : reg;
+  if (memory && sourceBlocked(o, st(dest))) return false;
   const r = arith(o, st(dest), src);
   if (!blocked) setSt(dest, r);
   return !blocked;
+}
+
+// DE for a denormal source, unless an exception that outranks it comes
+// instead: a NaN other operand, or a division by a zero ST. True when the DE
+// is unmasked.
+function sourceBlocked(op: u32, other: f64): bool {
+  if (!loadedDenormal || isNan(other) || (op == OP_DIVR && other == 0)) return false;
+  return signal(DE);
 }
 
 // A pop after an unmasked underflow still happens only when the masked response would.

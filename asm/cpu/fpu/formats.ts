@@ -17,40 +17,56 @@ export function quiet(x: f64): f64 {
   return reinterpret<f64>(reinterpret<u64>(x) | QUIET64);
 }
 
-// Set by fromF32/fromF64 when the load raised an unmasked exception (IE for a
-// signaling NaN, DE for a denormal): an arithmetic instruction computes
-// nothing. FLD still loads a denormal; only an unmasked IE stops it.
-export let loadBlocked: bool = false;
+// Set by fromF32/fromF64 when the load raised an unmasked IE (a signaling
+// NaN): FLD then loads nothing. A denormal still loads, even with DE unmasked.
 export let loadInvalid: bool = false;
 
-export function clearLoadBlocked(): void {
-  loadBlocked = false;
-  loadInvalid = false;
-}
+// Whether decodeF32/decodeF64 found a denormal in a memory operand. The arithmetic forms
+// take a signaling NaN as it is (the NaN rules tell it from a quiet one) and
+// signal a denormal themselves, after the checks that outrank it (SDM vol. 1,
+// 8.7: stack underflow first, a NaN operand before a denormal one).
+export let loadedDenormal: bool = false;
 
-/** f32 bits -> f64, exact; DE for a denormal source. */
-export function fromF32(bits: u32): f64 {
-  clearLoadBlocked();
+/** f32 bits -> f64, exact, NaNs keeping their payload and kind. */
+export function decodeF32(bits: u32): f64 {
   const exp = (bits >> 23) & 0xff;
   const frac = bits & 0x7fffff;
-  if (exp == 0xff && frac != 0) {
-    if ((frac & 0x400000) == 0) loadInvalid = loadBlocked = signal(IE); // a signaling NaN loads quieted
-    return reinterpret<f64>((<u64>0x400000 << 29) | (<u64>(bits >> 31) << 63) | (<u64>0x7ff << 52) | (<u64>frac << 29));
-  }
-  if (exp == 0 && frac != 0) loadBlocked = signal(DE);
+  loadedDenormal = exp == 0 && frac != 0;
+  if (exp == 0xff && frac != 0) return reinterpret<f64>((<u64>(bits >> 31) << 63) | (<u64>0x7ff << 52) | (<u64>frac << 29));
   return <f64>reinterpret<f32>(bits);
 }
 
-/** f64 bits -> f64; DE for a denormal source. */
-export function fromF64(bits: u64): f64 {
-  clearLoadBlocked();
+/** f64 bits -> f64. */
+export function decodeF64(bits: u64): f64 {
   const x = reinterpret<f64>(bits);
-  if (isSignalingNan(x)) {
-    loadInvalid = loadBlocked = signal(IE);
-    return quiet(x);
+  loadedDenormal = ((bits >> 52) & 0x7ff) == 0 && (bits & 0xfffffffffffff) != 0;
+  return x;
+}
+
+/** An integer source: never a denormal. */
+export function clearLoaded(): void {
+  loadedDenormal = false;
+}
+
+// FLD's own signals: IE for a signaling NaN, which loads quieted, DE for a denormal.
+function loaded(v: f64): f64 {
+  loadInvalid = false;
+  if (isSignalingNan(v)) {
+    loadInvalid = signal(IE);
+    return quiet(v);
   }
-  if (((bits >> 52) & 0x7ff) == 0 && (bits & 0xfffffffffffff) != 0) loadBlocked = signal(DE);
-  return reinterpret<f64>(bits);
+  if (loadedDenormal) signal(DE);
+  return v;
+}
+
+/** f32 bits -> f64 for FLD, signaling as it loads. */
+export function fromF32(bits: u32): f64 {
+  return loaded(decodeF32(bits));
+}
+
+/** f64 bits -> f64 for FLD, signaling as it loads. */
+export function fromF64(bits: u64): f64 {
+  return loaded(decodeF64(bits));
 }
 
 /**

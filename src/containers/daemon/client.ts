@@ -1,10 +1,13 @@
 // Talks to the engine process, starting it on first use.
 
 import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOG_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
+import {
+  LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage,
+} from './protocol.ts';
 import { forEachLine } from './lines.ts';
 import type { ControlCommand, ControlStop } from '../../inspect/control-session.ts';
 
@@ -128,4 +131,41 @@ export class EngineControl {
   close(): void {
     this.sock.end();
   }
+}
+
+export interface AttachedClient {
+  /** Sends an input line; resolves when the socket can take more, which paces a fast producer. */
+  send(msg: AttachInput): Promise<void>;
+  /** The engine's reply once the process has ended: { id, exitCode }. */
+  done: Promise<{ id: string; exitCode: number }>;
+}
+
+/** An attached session (daemon/attach.ts) for `req`, starting the engine first if it is not running. */
+export async function attachEngine(home: string, req: EngineRequest, output: { stdout(b: Uint8Array): void; stderr(b: Uint8Array): void }): Promise<AttachedClient> {
+  await callEngine(home, { op: 'status' });
+  const sock = connect(join(home, SOCKET_NAME));
+  await once(sock, 'connect');
+  sock.write(JSON.stringify(req) + '\n');
+  let reply: EngineReply | undefined;
+  const done = new Promise<{ id: string; exitCode: number }>((resolve, reject) => {
+    forEachLine(sock, (line) => {
+      const msg = JSON.parse(line) as EngineReply | AttachOutput;
+      if ('ok' in msg) reply = msg;
+      else if ('stdout' in msg) output.stdout(Buffer.from(msg.stdout, 'base64'));
+      else if ('stderr' in msg) output.stderr(Buffer.from(msg.stderr, 'base64'));
+    });
+    sock.on('close', () => {
+      if (!reply) reject(new EngineError(`the engine closed the connection without a reply (see ${join(home, LOG_NAME)})`));
+      else if (reply.ok) resolve(reply.result as { id: string; exitCode: number });
+      else reject(new EngineError(reply.error));
+    });
+    sock.on('error', reject);
+  });
+  return {
+    send: async (msg) => {
+      if (!sock.writable) return;
+      if (!sock.write(JSON.stringify(msg) + '\n')) await Promise.race([once(sock, 'drain'), once(sock, 'close')]);
+    },
+    done,
+  };
 }

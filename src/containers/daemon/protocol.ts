@@ -1,19 +1,21 @@
 // The engine socket: one request per connection, one JSON line each way
 // (a build sends progress lines before its reply, a trace its events; a
-// control session is a conversation of lines). Requests are served
-// concurrently.
-// Byte payloads (stdin) travel base64-encoded.
+// control session is a conversation of lines; an attached session (attach.ts)
+// goes on with input and output lines, its bytes base64-encoded). Requests
+// are served concurrently.
 
 import type { RunOptions } from '../engine/bundle.ts';
+import type { WindowSize } from '../../api/types.ts';
 import type { TraceRequest, ViewRequest } from '../../inspect/views.ts';
 import type { TraceEvent } from '../../inspect/trace.ts';
 
-export type RunRequestOptions = Omit<RunOptions, 'stdin'> & { stdinBase64?: string };
+export type RunRequestOptions = Omit<RunOptions, 'stdin'>;
 
 export type EngineRequest =
-  | { op: 'run'; image: string; options: RunRequestOptions }
+  /** attach: a live session (attach.ts), on a terminal when options.tty is given. */
+  | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
-  | { op: 'exec'; container: string; cmd: string[]; stdinBase64?: string }
+  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize }
   | { op: 'logs' | 'stats' | 'inspect' | 'stop'; container: string }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }
@@ -29,6 +31,12 @@ export type EngineRequest =
    * when the connection closes.
    */
   | { op: 'control' };
+
+/** What an attached session's client sends after its request: stdin bytes (base64), the end of stdin, a window size. */
+export type AttachInput = { stdin: string } | { eof: true } | { resize: WindowSize };
+
+/** What the engine sends an attached client before the reply: the container's ID first, then output (base64). */
+export type AttachOutput = { attached: string } | { stdout: string } | { stderr: string };
 
 export type EngineReply = { ok: true; result: unknown } | { ok: false; error: string };
 

@@ -7,17 +7,19 @@ import { createServer, type Socket } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../engine/boot.ts';
-import { ContainerEngine } from '../engine/containers.ts';
+import { ContainerEngine, type Attached } from '../engine/containers.ts';
 import { ImageStore } from '../store/image-store.ts';
 import { machineShell } from '../engine/guest-shell.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
 import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
 import { ControlSession, type ControlCommand } from '../../inspect/control-session.ts';
-import { PID_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
+import { PID_NAME, SOCKET_NAME, type AttachInput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
+import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 
-const bytes = (b64: string | undefined) => (b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined);
+/** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
+const EARLY_LINES = 4;
 
 export async function serveEngine(home: string): Promise<void> {
   const store = ImageStore.open(home);
@@ -29,16 +31,13 @@ export async function serveEngine(home: string): Promise<void> {
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
 
-  /** Answers a request; `send` carries messages before the reply, `closed` resolves when the client goes away. */
+  /** Answers a one-reply request; `send` carries messages before the reply, `closed` resolves when the client goes away. */
   const handle = async (req: Exclude<EngineRequest, { op: 'control' }>, send: (msg: EngineProgress | TraceMessage) => void, closed: Promise<void>): Promise<unknown> => {
     const progress = (line: string) => send({ progress: line });
     switch (req.op) {
-      case 'run': {
-        const { stdinBase64, ...options } = req.options;
-        return engine.run(req.image, { ...options, stdin: bytes(stdinBase64) });
-      }
+      case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd, { stdin: bytes(req.stdinBase64) });
+      case 'exec': return engine.exec(req.container, req.cmd);
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
@@ -56,20 +55,33 @@ export async function serveEngine(home: string): Promise<void> {
     }
   };
 
+  /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
+  const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
+    if (req.op === 'run' && req.attach) return engine.runAttached(req.image, req.options);
+    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty);
+    return undefined;
+  };
+
   const shutdown = () => {
     server.close();
     machine.stop();
     rmSync(socketPath, { force: true });
     process.exit(0);
   };
+
   const server = createServer((sock: Socket) => {
     const send = (msg: unknown) => sock.writable && sock.write(JSON.stringify(msg) + '\n');
     const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    // The lines after the request belong to a conversation (a control
+    // session's commands, an attached process's input); any that arrive
+    // before it has started wait for it.
     let first = true;
-    let session: ControlSession | undefined;
-    // A control session's commands run one after another, in the order sent.
-    let commands: Promise<unknown> = Promise.resolve();
-    sock.on('close', () => session?.close());
+    let further: ((msg: unknown) => void) | undefined;
+    const early: unknown[] = [];
+    const converse = (take: (msg: unknown) => void) => {
+      further = take;
+      for (const m of early.splice(0)) take(m);
+    };
     forEachLine(sock, (line) => {
       let msg: unknown;
       try {
@@ -79,18 +91,42 @@ export async function serveEngine(home: string): Promise<void> {
         return;
       }
       if (!first) {
-        if (session) commands = commands.then(() => reply(send, () => session!.do(msg as ControlCommand)));
+        if (further) further(msg);
+        else if (early.push(msg) > EARLY_LINES) sock.pause();
         return;
       }
       first = false;
       const req = msg as EngineRequest;
+
       if (req.op === 'control') {
+        // The guest stays paused until the connection closes, however the client ends.
+        let session: ControlSession | undefined;
+        sock.on('close', () => session?.close());
         void reply(send, async () => {
           session = new ControlSession(machine);
           return session.do({ cmd: 'cpu' });
-        }).then((ok) => ok || sock.end());
+        }).then((ok) => {
+          if (!ok) return void sock.end();
+          // Commands run one after another, in the order sent.
+          let commands: Promise<unknown> = Promise.resolve();
+          converse((m) => (commands = commands.then(() => reply(send, () => session!.do(m as ControlCommand)))));
+          sock.resume();
+        });
         return;
       }
+
+      const attached = startAttached(req);
+      if (attached) {
+        // The relay resumes a socket paused for early input as the guest takes it.
+        void reply(send, async () => {
+          const a = await attached;
+          const relay = relayAttached(sock, a, send);
+          converse((m) => relay.input(m as AttachInput));
+          return { id: a.id, exitCode: await relay.exitCode };
+        }).then(() => sock.end());
+        return;
+      }
+
       void reply(send, () => handle(req, send, closed)).then(() => {
         sock.end();
         if (req.op === 'shutdown') shutdown();

@@ -3,17 +3,18 @@
 // state and the exit file in each bundle); the engine remembers only what
 // was asked for (name, image, options).
 
-import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
-import { sha256 } from '../store/digest.ts';
-import type { ImageStore } from '../store/image-store.ts';
-import type { Descriptor, ImageConfig } from '../store/oci.ts';
+import { digestOf } from '../store/digest.ts';
+import type { ImageSource, RunnableImage } from './image-source.ts';
 import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
-import { shq, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
+import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
+import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import type { ExecSession } from '../../api/exec-session.ts';
+import type { WindowSize } from '../../api/types.ts';
 import {
-  bundleDir, createScript, diffScript, crunCgroupsPath, fields, isolationScript, removeScript, runScript, startDetachedScript,
-  stateScript, statsScript,
+  attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  startDetachedScript, stateScript, statsScript,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -42,19 +43,38 @@ export interface RunResult extends ShellResult {
   id: string;
 }
 
-/** What a container is made from: layers in the host store and an image config. */
-export interface RunnableImage {
-  name: string;
+/** A container process the caller is attached to: its session, and its exit status once it has ended. */
+export interface Attached {
   id: string;
-  layers: Descriptor[];
-  diffIds: string[];
-  config: ImageConfig;
+  session: ExecSession;
+  exitCode: Promise<number>;
+}
+
+export type { RunnableImage } from './image-source.ts';
+
+/** A gzip'd layer made in the guest, with the digest of its uncompressed tar. */
+export interface PackedLayer {
+  blob: Uint8Array;
+  diffId: string;
+}
+
+/** Scratch space for COPY --from, one directory per copy. */
+const COPY_ROOT = '/run/glassbox/copy';
+
+/** 32 random bytes in hex, from Web Crypto (Node and browsers alike). */
+const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The bytes of a gzip stream, through the Compression Streams API (Node and browsers alike). */
+async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(new Blob([data]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
 }
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
+  /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
+  private readonly unpacking = new Map<string, Promise<void>>();
 
-  constructor(private readonly shell: GuestShell, private readonly store: ImageStore) {}
+  constructor(private readonly shell: GuestShell, private readonly store: ImageSource) {}
 
   private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number }): Promise<string> {
     const r = await this.shell.run(command, opts);
@@ -72,33 +92,13 @@ export class ContainerEngine {
 
   /** Creates and starts a container; in the foreground, waits for it and returns its output and status. */
   /** An image in the store, by name or ID, in the form run takes. */
-  image(ref: string): RunnableImage {
-    const found = this.store.resolve(ref);
-    const config = this.store.configOf(found.manifest);
-    return { name: found.name ?? found.id, id: found.id, layers: this.store.manifestOf(found.manifest).layers, diffIds: config.rootfs.diff_ids, config };
+  async image(ref: string): Promise<RunnableImage> {
+    return this.store.image(ref);
   }
 
   async run(imageRef: string | RunnableImage, o: RunOptions = {}): Promise<RunResult> {
-    const image = typeof imageRef === 'string' ? this.image(imageRef) : imageRef;
-    const config = image.config;
-    const id = randomBytes(32).toString('hex');
-    const name = o.name ?? `gb_${id.slice(0, 8)}`;
-    if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
-    const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o));
-    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds);
-    const { stdin, ...options } = o;
-    const record: ContainerRecord = {
-      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
-    };
-    this.containers.set(id, record);
-    try {
-      await this.must(createScript(id, layers), `creating container ${name}`);
-      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, Buffer.from(bundle));
-      await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
-    } catch (e) {
-      await this.remove(record);
-      throw e;
-    }
+    const record = await this.create(imageRef, o);
+    const { id, name } = record;
     if (o.detach) {
       await this.must(startDetachedScript(id), `starting container ${name}`);
       return { id, exitCode: 0, stdout: '', stderr: '' };
@@ -107,6 +107,71 @@ export class ContainerEngine {
     const [logs, state] = [await this.logs(id), await this.state(record)];
     if (o.rm) await this.rm(id);
     return { id, exitCode: state.exitCode ?? -1, ...logs };
+  }
+
+  /**
+   * Creates and starts a container attached to a session: stdin streamed to
+   * it, output as it comes, on a terminal with `o.tty`. `exitCode` settles
+   * when it has ended (and, with `o.rm`, been removed).
+   */
+  async runAttached(imageRef: string | RunnableImage, o: RunOptions = {}): Promise<Attached> {
+    const spawn = this.spawner();
+    const record = await this.create(imageRef, o);
+    let session: ExecSession;
+    try {
+      session = await spawn(attachedRunScript(record.id, o.tty !== undefined), { tty: o.tty, consoleSocket: o.tty !== undefined });
+    } catch (e) {
+      await this.remove(record);
+      throw e;
+    }
+    const exitCode = session.exit.then(async (end) => {
+      if (o.rm) await this.rm(record.id);
+      return end.exitCode;
+    });
+    return { id: record.id, session, exitCode };
+  }
+
+  private spawner(): NonNullable<GuestShell['spawn']> {
+    if (!this.shell.spawn) throw new ContainerError('this engine\'s guest shell cannot attach to a container (no spawn)');
+    return this.shell.spawn.bind(this.shell);
+  }
+
+  /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
+  private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
+    const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
+    const config = image.config;
+    const id = randomId();
+    const name = o.name ?? `gb_${id.slice(0, 8)}`;
+    const { stdin, ...options } = o;
+    const record: ContainerRecord = {
+      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
+    };
+    // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
+    if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
+    this.containers.set(id, record);
+    try {
+      const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
+      await this.must(createScript(id, layers), `creating container ${name}`);
+      const user = await this.processUser(id, o.user ?? config.config?.User);
+      const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user));
+      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
+      await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
+    } catch (e) {
+      await this.remove(record);
+      throw e;
+    }
+    return record;
+  }
+
+  /** The process user for a User spec, names looked up in the container's own root (mounted by createScript). */
+  private async processUser(id: string, spec: string | undefined): Promise<ProcessUser> {
+    if (!needsAccountFiles(spec)) return resolveUser(spec, '', '');
+    const read = async (file: string) => (await this.shell.run(`cat ${bundleDir(id)}/rootfs/etc/${file}`)).stdout;
+    try {
+      return resolveUser(spec, await read('passwd'), await read('group'));
+    } catch (e) {
+      throw new ContainerError((e as Error).message);
+    }
   }
 
   async state(c: ContainerRecord): Promise<ContainerState> {
@@ -135,9 +200,21 @@ export class ContainerEngine {
 
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
+    return this.shell.run(execScript((await this.running(ref)).id, cmd, false), opts);
+  }
+
+  /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
+  async execAttached(ref: string, cmd: string[], tty?: WindowSize): Promise<Attached> {
+    const spawn = this.spawner();
+    const c = await this.running(ref);
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined), { tty, consoleSocket: tty !== undefined });
+    return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
+  }
+
+  private async running(ref: string): Promise<ContainerRecord> {
     const c = this.find(ref);
     if ((await this.state(c)).status !== 'running') throw new ContainerError(`container ${c.name} is not running`);
-    return this.shell.run(`crun exec ${c.id} ${cmd.map(shq).join(' ')}`, opts);
+    return c;
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
@@ -178,13 +255,24 @@ export class ContainerEngine {
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
-  async diff(ref: string): Promise<{ blob: Uint8Array; diffId: string }> {
+  async diff(ref: string): Promise<PackedLayer> {
     const c = this.find(ref);
-    const r = await this.shell.run(diffScript(c.id));
-    if (r.exitCode !== 0) throw new ContainerError(`exporting the changes of ${c.name}: ${r.stderr.trim()}`);
-    const blob = new Uint8Array(Buffer.from(r.stdout, 'base64'));
-    const diffId = sha256(gunzipSync(blob));
-    if (diffId !== `sha256:${r.stderr.trim()}`) throw new ContainerError(`the layer of ${c.name} arrived damaged (${diffId}, guest says sha256:${r.stderr.trim()})`);
+    return this.packed(await this.shell.run(diffScript(`${bundleDir(c.id)}/upper`, bundleDir(c.id))), `the changes of ${c.name}`);
+  }
+
+  /** Files of an image (a build stage) as a new layer, as COPY --from makes it; `copies` hold absolute paths. */
+  async copyFrom(image: RunnableImage, copies: StageCopy[]): Promise<PackedLayer> {
+    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
+    const work = `${COPY_ROOT}/${randomId().slice(0, 16)}`;
+    return this.packed(await this.shell.run(copyLayerScript(layers, copies, work)), `files of ${image.name}`);
+  }
+
+  /** A layer a guest script packed: base64 gzip on stdout, the tar's sha256 on stderr. */
+  private async packed(r: ShellResult, what: string): Promise<PackedLayer> {
+    if (r.exitCode !== 0) throw new ContainerError(`exporting ${what}: ${r.stderr.trim()}`);
+    const blob = Uint8Array.from(atob(r.stdout.replace(/\s/g, '')), (c) => c.charCodeAt(0));
+    const diffId = await digestOf(await gunzip(blob));
+    if (diffId !== `sha256:${r.stderr.trim()}`) throw new ContainerError(`the layer of ${what} arrived damaged (${diffId}, guest says sha256:${r.stderr.trim()})`);
     return { blob, diffId };
   }
 

@@ -21,7 +21,8 @@ export function createScript(id: string, layerDirs: string[]): string {
   const lower = [...layerDirs].reverse().join(':');
   return [
     'set -e',
-    `[ -d ${CGROUP_ROOT} ] || { mkdir ${CGROUP_ROOT}; echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control; }`,
+    // idempotent, as containers may be created concurrently
+    `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
     `mkdir ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
     `mkdir -p ${dir}/rootfs ${dir}/upper ${dir}/work`,
     `mount -t overlay overlay -o lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work ${dir}/rootfs`,
@@ -36,6 +37,34 @@ export function runScript(id: string): string {
     `crun run --bundle ${dir} ${id} <stdin >stdout 2>stderr`,
     'echo $? > exit.tmp && mv exit.tmp exit',
   ].join('\n');
+}
+
+/**
+ * Runs the container attached to an agent session: with a tty, crun passes
+ * the container's terminal to the agent's console socket; without, stdin
+ * comes through and stdout and stderr go out live and to the log files.
+ */
+export function attachedRunScript(id: string, tty: boolean): string {
+  const dir = bundleDir(id);
+  const crun = `crun run${tty ? ' --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : ''} --bundle ${dir} ${id}`;
+  return [
+    `cd ${dir}`,
+    ...(tty
+      ? [`${crun}; s=$?`]
+      : ['mkfifo out.pipe err.pipe', 'tee stdout <out.pipe & tee stderr <err.pipe >&2 &', `${crun} >out.pipe 2>err.pipe; s=$?`, 'wait; rm -f out.pipe err.pipe']),
+    'echo $s > exit.tmp && mv exit.tmp exit',
+    'exit $s',
+  ].join('\n');
+}
+
+/**
+ * A command in a running container, with the container's environment
+ * (crun's --env would replace it), on its own pty handed to the agent's
+ * console socket when `tty`.
+ */
+export function execScript(id: string, cmd: string[], tty: boolean): string {
+  const terminal = tty ? ' -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : '';
+  return `crun exec${terminal} ${id} ${cmd.map(shq).join(' ')}`;
 }
 
 /** Starts runScript in the background and waits until crun knows the container or it already ended. */
@@ -105,24 +134,4 @@ export function fields(out: string): Record<string, string> {
     if (i > 0) r[line.slice(0, i)] = line.slice(i + 1);
   }
   return r;
-}
-
-/**
- * Prints the container's filesystem change as a gzip'd layer tar in base64,
- * and the uncompressed tar's sha256 on stderr. Overlayfs whiteouts (0/0
- * character devices) become OCI whiteout files (.wh.NAME); opaque
- * directories are not detected.
- */
-export function diffScript(id: string): string {
-  const dir = bundleDir(id);
-  return [
-    'set -e',
-    `s=${dir}/layer-stage`,
-    `rm -rf $s && cp -a ${dir}/upper $s`,
-    'find $s -type c | while read -r f; do rm "$f"; : > "${f%/*}/.wh.${f##*/}"; done',
-    `cd $s && tar -cf ${dir}/layer.tar . && cd / && rm -rf $s`,
-    `sha256sum ${dir}/layer.tar | cut -d' ' -f1 >&2`,
-    `gzip -n -c ${dir}/layer.tar | base64`,
-    `rm ${dir}/layer.tar`,
-  ].join('\n');
 }

@@ -1,7 +1,9 @@
 // The one thing the container layer needs from a machine: run a shell
 // command in the guest with some stdin and get its status and output.
 
+import type { ExecSession } from '../../api/exec-session.ts';
 import type { Machine } from '../../api/machine.ts';
+import type { SpawnOptions } from '../../api/types.ts';
 
 export interface ShellResult {
   exitCode: number;
@@ -11,12 +13,15 @@ export interface ShellResult {
 
 export interface GuestShell {
   run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number }): Promise<ShellResult>;
+  /** A command the caller talks to while it runs (attached containers need it). */
+  spawn?(command: string, opts?: SpawnOptions): Promise<ExecSession>;
 }
 
 /** A running Machine as a GuestShell (no time limit unless the caller gives one). */
 export function machineShell(machine: Machine): GuestShell {
   return {
     run: (command, opts = {}) => machine.exec(command, { ...opts, timeoutMs: opts.timeoutMs ?? 0 }),
+    spawn: (command, opts) => machine.spawn(command, opts),
   };
 }
 

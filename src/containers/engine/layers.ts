@@ -1,14 +1,15 @@
 // Image layers in the guest: each layer is unpacked once into a read-only
 // directory named by its diff_id, found either in the guest's own copy of an
 // image (the base image ships in the initramfs) or copied from the host store
-// through the agent in stdin-sized chunks. The guest checks every blob's
+// through the agent in stdin-sized chunks (read from the image source only then). The guest checks every blob's
 // sha256 before unpacking it.
 
 import { digestHex } from '../store/digest.ts';
-import type { ImageStore } from '../store/image-store.ts';
 import type { Descriptor } from '../store/oci.ts';
 import { MEDIA_LAYER_GZIP } from '../store/oci.ts';
 import { shq, writeGuestFile, type GuestShell } from './guest-shell.ts';
+import type { ImageSource } from './image-source.ts';
+import { unpackLayerScript } from './layer-scripts.ts';
 
 export const LAYER_ROOT = '/var/lib/glassbox/layers';
 const INCOMING = '/var/lib/glassbox/incoming';
@@ -26,11 +27,11 @@ async function must(shell: GuestShell, command: string, what: string): Promise<s
 }
 
 /** Puts one layer blob into the guest (unless a guest image already has it) and returns its path there. */
-async function blobInGuest(shell: GuestShell, store: ImageStore, layer: Descriptor): Promise<string> {
+async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descriptor): Promise<string> {
   const hex = digestHex(layer.digest);
   const local = (await shell.run(`ls ${GUEST_IMAGES}/*/blobs/sha256/${hex} 2>/dev/null | head -n 1`)).stdout.trim();
   if (local) return local;
-  const data = store.blob(layer.digest);
+  const data = await store.blob(layer.digest);
   const part = `${INCOMING}/${hex}`;
   await must(shell, `mkdir -p ${INCOMING}`, `copying ${layer.digest}`);
   await writeGuestFile(shell, part, data);
@@ -38,28 +39,34 @@ async function blobInGuest(shell: GuestShell, store: ImageStore, layer: Descript
 }
 
 /**
- * Unpacks layers (blobs in the host store, with their diff_ids) in the guest;
- * returns their directories, lowest layer first. OCI whiteout files
- * (.wh.NAME) become overlayfs whiteouts (a 0/0 character device NAME), so a
- * deletion in an upper layer hides the file in the layers below.
+ * Unpacks layers (blobs in the image source, with their diff_ids) in the
+ * guest, each once even when calls overlap: `unpacking` holds the layers
+ * being unpacked, so a second caller waits for the first instead of racing it
+ * on the same directory. Returns their directories, lowest layer first.
  */
-export async function ensureLayers(shell: GuestShell, store: ImageStore, layers: Descriptor[], diffIds: string[]): Promise<string[]> {
-  const dirs: string[] = [];
+export async function ensureLayers(
+  shell: GuestShell, store: ImageSource, layers: Descriptor[], diffIds: string[], unpacking: Map<string, Promise<void>>,
+): Promise<string[]> {
+  const dirs = layers.map((_, i) => `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`);
   for (const [i, layer] of layers.entries()) {
-    const dir = `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`;
-    dirs.push(dir);
-    if ((await shell.run(`test -d ${dir}`)).exitCode === 0) continue;
-    const blob = await blobInGuest(shell, store, layer);
-    const z = layer.mediaType === MEDIA_LAYER_GZIP ? 'z' : '';
-    await must(shell, [
-      'set -e',
-      `[ "$(sha256sum ${shq(blob)} | cut -d' ' -f1)" = ${digestHex(layer.digest)} ] || { echo "layer ${layer.digest}: digest mismatch in the guest" >&2; exit 1; }`,
-      `rm -rf ${dir}.tmp && mkdir -p ${dir}.tmp`,
-      `tar -x${z}f ${shq(blob)} -C ${dir}.tmp`,
-      `find ${dir}.tmp -name '.wh.*' ! -name '.wh..wh..opq' | while read -r w; do rm "$w"; mknod "\${w%/*}/\${w##*/.wh.}" c 0 0; done`,
-      `mv ${dir}.tmp ${dir}`,
-      `case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`,
-    ].join('\n'), `unpacking layer ${layer.digest}`);
+    const dir = dirs[i]!;
+    let done = unpacking.get(dir);
+    if (!done) {
+      done = unpackOnce(shell, store, layer, dir);
+      unpacking.set(dir, done);
+      // A failed unpack may be retried by a later call.
+      done.catch(() => unpacking.delete(dir));
+    }
+    await done;
   }
   return dirs;
+}
+
+async function unpackOnce(shell: GuestShell, store: ImageSource, layer: Descriptor, dir: string): Promise<void> {
+  if ((await shell.run(`test -d ${dir}`)).exitCode === 0) return;
+  const blob = await blobInGuest(shell, store, layer);
+  await must(shell, [
+    unpackLayerScript(blob, digestHex(layer.digest), layer.mediaType === MEDIA_LAYER_GZIP, dir),
+    `case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`,
+  ].join('\n'), `unpacking layer ${layer.digest}`);
 }

@@ -12,13 +12,14 @@ import { readTar, writeTar } from './archive.ts';
 import { digestHex } from './digest.ts';
 import { importArchive, type ImportSet, type ImportedImage } from './import.ts';
 import { MEDIA_INDEX, OCI_LAYOUT_FILE, REF_NAME, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.ts';
-import { ImageNameError, normalizeName } from './refs.ts';
+import { BASE_IMAGE_NAME, ImageNameError, normalizeName } from './refs.ts';
+import type { ImageSource, RunnableImage } from '../engine/image-source.ts';
 import { glassboxHome } from '../home.ts';
 import { projectPath } from '../../paths.ts';
 
 /** The image every store starts with: the busybox OCI layout built in guest-images/. */
 export const BASE_IMAGE_DIR = projectPath('guest-images', 'dist', 'oci', 'busybox');
-export const BASE_IMAGE_NAME = 'busybox:latest';
+export { BASE_IMAGE_NAME };
 
 export interface ImageSummary {
   /** NAME:TAG, or undefined for an unnamed image. */
@@ -55,7 +56,7 @@ function nameOrUndefined(ref: string): string | undefined {
   }
 }
 
-export class ImageStore {
+export class ImageStore implements ImageSource {
   readonly root: string;
 
   private constructor(root: string) {
@@ -105,6 +106,13 @@ export class ImageStore {
 
   configOf(d: Descriptor): ImageConfig {
     return this.json<ImageConfig>(this.manifestOf(d).config);
+  }
+
+  /** An image by name or ID, in the form the engine runs it. */
+  image(ref: string): RunnableImage {
+    const found = this.resolve(ref);
+    const config = this.configOf(found.manifest);
+    return { name: found.name ?? found.id, id: found.id, layers: this.manifestOf(found.manifest).layers, diffIds: config.rootfs.diff_ids, config };
   }
 
   /** Adds verified blobs and points each named image at its manifest, replacing an older image of the same name. */

@@ -3,7 +3,8 @@
 // and layer diff_id is checked here, before anything is written to the store.
 
 import { ImageArchiveError, gunzip, isGzip } from './archive.ts';
-import { digestHex, isDigest, sha256 } from './digest.ts';
+import { digestHex, isDigest } from './digest.ts';
+import { sha256 } from './sha256.ts';
 import {
   MEDIA_CONFIG, MEDIA_DOCKER_MANIFEST, MEDIA_INDEX, MEDIA_LAYER_GZIP, MEDIA_LAYER_TAR, MEDIA_MANIFEST, REF_NAME,
   type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest,

@@ -15,3 +15,6 @@ export function normalizeName(ref: string): string {
   const lastSlash = short.lastIndexOf('/');
   return short.indexOf(':', lastSlash + 1) < 0 ? short + ':latest' : short;
 }
+
+/** The name the base image (guest-images/dist/oci/busybox, whose index names no repository) goes by. */
+export const BASE_IMAGE_NAME = 'busybox:latest';

@@ -50,7 +50,9 @@ export class BootProgress {
     }
   }
 
+  /** Moves on to stage `i` (never back: the console may already have shown a later one). */
   enter(i: number): void {
+    if (i <= this.stage) return;
     this.stage = i;
     if (i === STAGES.length - 1) {
       this.shellAfterMs = performance.now() - this.started;

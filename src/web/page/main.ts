@@ -1,18 +1,16 @@
-// The page: downloads the core and the default guest (showing progress),
-// boots it in a Web Worker, puts its console in a terminal and lays out the
-// panels, which poll the worker's machine service.
+// The page: starts the machine service in a Web Worker (which fetches the
+// core and the default guest, showing progress here), puts the console in a
+// terminal and lays out the panels, which poll the service's inspection views.
 
-import { proxy, transfer, wrap } from 'comlink';
-import { loadCoreModule } from '../../core/load-browser.ts';
-import type { MachineService } from '../worker/machine-service.ts';
+import { proxy, wrap } from 'comlink';
+import type { MachineService, MachineSnapshot } from '../worker/machine-service.ts';
 import { BootProgress } from './boot-progress.ts';
-import { fetchWithProgress } from './fetch-progress.ts';
 import { openTerminal } from './terminal.ts';
 import { CpuPanel } from './panels/cpu.ts';
 import { CountersPanel } from './panels/counters.ts';
 import { MmuPanel } from './panels/mmu.ts';
 import { ProcessesPanel } from './panels/processes.ts';
-import { CgroupsPanel } from './panels/cgroups.ts';
+import { ContainersPanel } from './panels/containers.ts';
 import { TourPanel } from './panels/tour.ts';
 import { TracePanel } from './panels/trace.ts';
 
@@ -21,17 +19,11 @@ async function main(): Promise<void> {
   const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 
   const sizes = new Map<string, [number, number]>();
-  const track = (name: string) => (loaded: number, total: number) => {
-    sizes.set(name, [loaded, total]);
+  const track = (file: string, loaded: number, total: number) => {
+    sizes.set(file, [loaded, total]);
     const sum = [...sizes.values()].reduce((a, [l, t]) => [a[0] + l, a[1] + t], [0, 0]);
     progress.download(sum[0], sum[1]);
   };
-  const [core, kernel, initrd] = await Promise.all([
-    loadCoreModule(new URL('./core.wasm', import.meta.url)),
-    fetchWithProgress('guest/bzImage', track('kernel')),
-    fetchWithProgress('guest/initramfs.cpio.gz', track('initrd')),
-  ]);
-  progress.enter(1);
 
   let agentUp = false;
   const term = openTerminal(
@@ -40,30 +32,35 @@ async function main(): Promise<void> {
     (cols, rows) => agentUp && void machine.exec(`stty -F /dev/ttyS0 cols ${cols} rows ${rows}`),
   );
   const decoder = new TextDecoder();
+  // The realtime clock: an interactive guest keeps wall time, so a container's `sleep 3600` lasts an hour.
   await machine.boot(
-    transfer({ core, kernel, initrd }, [kernel.buffer, initrd.buffer]),
+    { clock: 'realtime' },
     proxy((bytes: Uint8Array) => {
       term.write(bytes);
       progress.console(decoder.decode(bytes, { stream: true }));
     }),
+    proxy(track),
   );
+  progress.enter(1);
 
-  const cpu = new CpuPanel(machine, () => void poll());
   const counters = new CountersPanel();
+  const show = (s: MachineSnapshot) => {
+    cpu.update(s);
+    counters.update(s.counters, s.power, s.paused);
+  };
+  const cpu = new CpuPanel(machine, show);
   const mmu = new MmuPanel(machine);
   const processes = new ProcessesPanel(machine);
-  const cgroups = new CgroupsPanel(machine);
+  const containers = new ContainersPanel(machine);
   const trace = new TracePanel(machine);
-  const refreshers: Record<string, () => Promise<void>> = { processes: () => processes.refresh(), cgroups: () => cgroups.refresh() };
+  const refreshers: Record<string, () => Promise<void>> = { processes: () => processes.refresh(), containers: () => containers.refresh() };
   const tour = new TourPanel(machine, async (id) => refreshers[id]?.());
-  document.getElementById('panels')!.append(tour.root, cpu.root, counters.root, mmu.root, processes.root, cgroups.root, trace.root);
+  document.getElementById('panels')!.append(tour.root, containers.root, cpu.root, counters.root, mmu.root, processes.root, trace.root);
 
-  async function poll(): Promise<void> {
-    const s = await machine.snapshot();
-    counters.update(s);
-    await cpu.update(s);
+  const poll = async () => {
+    show(await machine.snapshot());
     await trace.refresh();
-  }
+  };
   setInterval(() => void poll(), 1000);
   void poll();
 
@@ -73,8 +70,12 @@ async function main(): Promise<void> {
   await machine.exec(`stty -F /dev/ttyS0 cols ${term.term.cols} rows ${term.term.rows}`);
   void mmu.walk();
   await processes.refresh();
-  // Cgroup usage is charted over time; the list is cheap to read (one exec a second).
-  setInterval(() => void cgroups.refresh(), 1000);
+  // Container usage is charted over time: one view a second (a few agent commands).
+  const watch = async () => {
+    await containers.refresh();
+    setTimeout(() => void watch(), 1000);
+  };
+  void watch();
 }
 
 main().catch((e) => {

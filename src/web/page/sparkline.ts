@@ -15,6 +15,11 @@ export class Sparkline {
     this.draw();
   }
 
+  /** Whether the chart's scale is a fixed limit (drawn dashed) rather than its largest value. */
+  get hasFixedMax(): boolean {
+    return this.fixedMax !== undefined;
+  }
+
   get last(): number | undefined {
     return this.values[this.values.length - 1];
   }

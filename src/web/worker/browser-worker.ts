@@ -1,6 +1,15 @@
-// Entry point of the page's Web Worker: the machine service, exposed to the page.
+// Entry point of the page's Web Worker: the machine service, with the guest
+// files and the busybox image fetched from where the page is served.
 
 import { expose } from 'comlink';
+import { browserPlatform } from '../../api/browser-platform.ts';
+import { fetchWithProgress } from '../../api/fetch-progress.ts';
+import { LayoutSource } from '../../containers/store/layout-source.ts';
 import { MachineService } from './machine-service.ts';
 
-expose(new MachineService());
+/** The page's directory: the worker script sits next to index.html. */
+const base = new URL('./', self.location.href);
+const IMAGE_DIR = 'guest/oci/busybox/';
+const images = new LayoutSource((path) => fetchWithProgress(new URL(IMAGE_DIR + path, base).href, () => {}), `the page's ${IMAGE_DIR}`);
+
+expose(new MachineService({ platform: (onProgress) => browserPlatform(base, onProgress), images }));

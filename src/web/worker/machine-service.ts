@@ -1,46 +1,35 @@
-// The machine as a worker offers it: the default guest booted from bytes the
-// caller supplies, run continuously in slices between which messages (input,
-// pause, exec) are handled, with the console streamed out in batches. The
-// browser page and Node (worker_threads) reach it through a comlink proxy.
+// The machine as a worker offers it: a Machine made by Machine.create on the
+// host's Platform, the container engine on it, and the inspection views
+// (src/inspect) the CLI prints, as plain data. The browser page and Node
+// (worker_threads) reach it through a comlink proxy; this file is only that
+// surface.
 
 import { Machine } from '../../api/machine.ts';
-import { REGISTER_NAMES, SEGMENT_NAMES } from '../../core/core.ts';
-import { disassemble } from '../../isa/disasm.ts';
-import type { PowerState } from '../../machine/machine.ts';
-import { walkPageTables, type PageWalk } from '../../machine/page-walk.ts';
+import type { ExecResult, MachineOptions, Platform, PowerState } from '../../api/types.ts';
+import type { FetchProgress } from '../../api/browser-platform.ts';
+import { ContainerEngine, type RunResult } from '../../containers/engine/containers.ts';
+import type { RunOptions } from '../../containers/engine/bundle.ts';
+import { machineShell, type GuestShell, type ShellResult } from '../../containers/engine/guest-shell.ts';
+import type { ImageSource } from '../../containers/engine/image-source.ts';
+import { containersView, type ContainerView } from '../../inspect/containers.ts';
+import { readCounters, type CountersView } from '../../inspect/counters.ts';
+import { readCpu, type CpuView } from '../../inspect/cpu.ts';
+import { processTree, type GuestProcess } from '../../inspect/kernel.ts';
+import { walkAddress, type Access, type MmuWalk } from '../../inspect/mmu.ts';
 import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKind } from '../../inspect/trace.ts';
 
-export interface BootRequest {
-  core: WebAssembly.Module;
-  kernel: Uint8Array;
-  initrd: Uint8Array;
-  cmdline?: string;
-  memoryMiB?: number;
+/** Where a worker's machine gets its files and images: the browser's fetch, or Node's file system. */
+export interface ServiceHost {
+  platform(onProgress: FetchProgress): Platform;
+  images: ImageSource;
 }
 
-/** Everything the CPU and counter panels show, as plain data. */
+/** What the CPU and counter panels show, read in one round trip. */
 export interface MachineSnapshot {
   power: PowerState;
   paused: boolean;
-  instructions: number;
-  guestNs: number;
-  tlbHits: number;
-  tlbMisses: number;
-  tlbFlushes: number;
-  exceptions: number;
-  serialBytes: number;
-  registers: Record<string, number>;
-  segments: Record<string, number>;
-  eip: number;
-  eflags: number;
-  cpl: number;
-  cr: { cr0: number; cr2: number; cr3: number; cr4: number };
-}
-
-export interface DisassemblyLine {
-  address: number;
-  bytes: string;
-  text: string;
+  cpu: CpuView;
+  counters: CountersView;
 }
 
 export interface TraceBatch {
@@ -51,30 +40,44 @@ export interface TraceBatch {
   events: { seq: number; kind: TraceKind; instructions: number; eip: number; text: string }[];
 }
 
-export interface ExecOutput {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
+/** Instructions of disassembly the CPU view carries. */
+const CODE_LINES = 10;
+
+/** A booted guest, the shell its agent gives, and the container engine on it. */
+interface Guest {
+  machine: Machine;
+  shell: GuestShell;
+  engine: ContainerEngine;
 }
 
 export class MachineService {
-  private machine?: Machine;
-  private serialBytes = 0;
+  private guest?: Guest;
+  private booting = false;
 
-  /** Boots the guest and starts running it; console bytes go to `onConsole` in batches. */
-  boot(req: BootRequest, onConsole: (bytes: Uint8Array) => void): void {
-    if (this.machine) throw new Error('this worker already runs a guest');
-    const m = (this.machine = new Machine(req.core, req));
-    m.serial.on('data', (bytes) => {
-      this.serialBytes += bytes.length;
-      onConsole(bytes);
-    });
-    m.start();
+  constructor(private readonly host: ServiceHost) {}
+
+  /** Boots the guest (the default one unless `opts` names files) and runs it; console bytes go to `onConsole`. */
+  async boot(opts: MachineOptions, onConsole: (bytes: Uint8Array) => void, onProgress: FetchProgress = () => {}): Promise<void> {
+    if (this.guest || this.booting) throw new Error('this worker already runs a guest');
+    this.booting = true;
+    try {
+      const machine = await Machine.create(opts, this.host.platform(onProgress));
+      machine.serial.on('data', onConsole);
+      const shell = machineShell(machine);
+      this.guest = { machine, shell, engine: new ContainerEngine(shell, this.host.images) };
+      machine.start();
+    } finally {
+      this.booting = false;
+    }
+  }
+
+  private get g(): Guest {
+    if (!this.guest) throw new Error('no guest booted yet: call boot() first');
+    return this.guest;
   }
 
   private get m(): Machine {
-    if (!this.machine) throw new Error('no guest booted yet: call boot() first');
-    return this.machine;
+    return this.g.machine;
   }
 
   /** Keys typed on the console. */
@@ -97,56 +100,13 @@ export class MachineService {
   }
 
   snapshot(): MachineSnapshot {
-    const m = this.m.pc;
-    const c = m.core;
-    return {
-      power: m.power,
-      paused: this.m.state === 'paused',
-      instructions: Number(c.instructions),
-      guestNs: m.nowNs(),
-      tlbHits: Number(c.counter('TLB_HIT')),
-      tlbMisses: Number(c.counter('TLB_MISS')),
-      tlbFlushes: Number(c.counter('TLB_FLUSH')),
-      exceptions: Number(c.counter('EXCEPTIONS')),
-      serialBytes: this.serialBytes,
-      registers: Object.fromEntries(REGISTER_NAMES.map((n, i) => [n, c.reg(i) >>> 0])),
-      segments: Object.fromEntries(SEGMENT_NAMES.map((n, i) => [n, c.segment(i).selector])),
-      eip: c.eip >>> 0,
-      eflags: c.eflags >>> 0,
-      cpl: c.cpl,
-      cr: { cr0: c.cr(0) >>> 0, cr2: c.cr(2) >>> 0, cr3: c.cr(3) >>> 0, cr4: c.cr(4) >>> 0 },
-    };
+    const pc = this.m.pc;
+    return { power: pc.power, paused: this.m.state === 'paused', cpu: readCpu(pc.core, CODE_LINES), counters: readCounters(pc) };
   }
 
-  /** The page-table walk of a linear address under the current CR3. */
-  walk(linear: number): PageWalk {
-    return walkPageTables(this.m.pc.core, linear);
-  }
-
-  /** `count` instructions from CS:EIP, read through the current page tables. */
-  disassemble(count = 12): DisassemblyLine[] {
-    const core = this.m.pc.core;
-    const start = (core.segment(1).base + core.eip) >>> 0;
-    const bytes = new Uint8Array(count * 15);
-    for (let i = 0; i < bytes.length; i++) {
-      const phys = walkPageTables(core, start + i).physical;
-      if (phys === null || phys >= core.ram.length) return this.decodeLines(bytes.subarray(0, i), start, count);
-      bytes[i] = core.ram[phys];
-    }
-    return this.decodeLines(bytes, start, count);
-  }
-
-  private decodeLines(bytes: Uint8Array, start: number, count: number): DisassemblyLine[] {
-    const out: DisassemblyLine[] = [];
-    const bits = this.m.pc.core.segment(1).attr & 0x4000 ? 32 : 16;
-    for (let at = 0; at < bytes.length && out.length < count; ) {
-      const d = disassemble(bytes, at, { bits, address: start + at });
-      if (at + d.length > bytes.length) break;
-      const hex = Array.from(bytes.subarray(at, at + d.length), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      out.push({ address: (start + at) >>> 0, bytes: hex, text: d.text });
-      at += d.length;
-    }
-    return out;
+  /** The page-table walk of a linear address (under the current CR3 unless one is given), with the #PF the access would raise. */
+  walk(linear: number, access?: Access, cr3?: number): MmuWalk {
+    return walkAddress(this.m.pc.core, linear, access, cr3);
   }
 
   /** Chooses which events the core records (none: tracing off). */
@@ -156,11 +116,11 @@ export class MachineService {
 
   /** Trace events recorded since `since` (at most the newest `max`). */
   trace(since: number, max = 200): TraceBatch {
-    const m = this.m.pc;
-    const events = readTrace(m, since).slice(-max);
+    const pc = this.m.pc;
+    const events = readTrace(pc, since).slice(-max);
     return {
-      cursor: traceCursor(m),
-      lost: traceLost(m, since),
+      cursor: traceCursor(pc),
+      lost: traceLost(pc, since),
       events: events.map((e) => ({ seq: e.seq, kind: e.kind, instructions: e.instructions, eip: e.eip, text: describe(e) })),
     };
   }
@@ -171,8 +131,32 @@ export class MachineService {
   }
 
   /** Runs a shell command in the guest through its agent. */
-  async exec(command: string, timeoutMs = 30_000): Promise<ExecOutput> {
-    const r = await this.m.exec(command, { timeoutMs });
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  exec(command: string, timeoutMs = 30_000): Promise<ExecResult> {
+    return this.m.exec(command, { timeoutMs });
+  }
+
+  /** The guest's process tree with namespaces and cgroups (the kernel view). */
+  processes(): Promise<GuestProcess[]> {
+    return processTree(this.g.shell);
+  }
+
+  /** Every container the engine knows, with namespaces, cgroup and processes read back from the guest. */
+  containers(): Promise<ContainerView[]> {
+    return containersView(this.g.engine, this.g.shell);
+  }
+
+  /** Runs a container from the worker's image source (detached or to its end), as `glassbox run` does. */
+  runContainer(image: string, options: RunOptions = {}): Promise<RunResult> {
+    return this.g.engine.run(image, options);
+  }
+
+  /** Runs a command in a running container's namespaces and cgroup. */
+  execInContainer(container: string, cmd: string[]): Promise<ShellResult> {
+    return this.g.engine.exec(container, cmd);
+  }
+
+  /** Removes a container, killing it first when `force` is given and it runs. */
+  removeContainer(container: string, force = false): Promise<void> {
+    return this.g.engine.rm(container, force);
   }
 }

@@ -1,22 +1,24 @@
-// Counters panel: rates computed from successive snapshots (instructions,
-// TLB misses and flushes, exceptions per wall-clock second) with a chart each.
+// Counters panel: the counters view (src/inspect/counters.ts), as rates per
+// second of guest time between successive samples (counterRates, as the CLI
+// computes them), each with a chart.
 
-import type { MachineSnapshot } from '../../worker/machine-service.ts';
+import { counterRates, type CountersView } from '../../../inspect/counters.ts';
 import { el, panel } from '../dom.ts';
 import { Sparkline } from '../sparkline.ts';
 
 const SERIES = [
   { key: 'instructions', label: 'MIPS', scale: 1e-6, color: '#88c0d0' },
+  { key: 'syscalls', label: 'syscalls/s', scale: 1, color: '#b48ead' },
+  { key: 'pageFaults', label: 'page faults/s', scale: 1, color: '#d08770' },
   { key: 'tlbMisses', label: 'TLB misses/s', scale: 1, color: '#a3be8c' },
-  { key: 'tlbFlushes', label: 'TLB flushes/s', scale: 1, color: '#ebcb8b' },
-  { key: 'exceptions', label: 'exceptions/s', scale: 1, color: '#d08770' },
+  { key: 'cr3Loads', label: 'CR3 loads/s', scale: 1, color: '#ebcb8b' },
 ] as const;
 
 export class CountersPanel {
   readonly root: HTMLElement;
   private readonly charts: { spark: Sparkline; value: HTMLElement }[];
   private readonly totals = el('div', { class: 'totals' });
-  private prev?: { s: MachineSnapshot; at: number };
+  private prev?: CountersView;
 
   constructor() {
     const rows = SERIES.map((s) => {
@@ -25,20 +27,19 @@ export class CountersPanel {
       return { row: el('div', { class: 'counter' }, el('span', { class: 'label' }, s.label), value, canvas), spark: new Sparkline(canvas, s.color), value };
     });
     this.charts = rows;
-    this.root = panel('counters', 'Counters', ...rows.map((r) => r.row), this.totals);
+    this.root = panel('counters', 'Counters (per guest second)', ...rows.map((r) => r.row), this.totals);
   }
 
-  update(s: MachineSnapshot): void {
-    const now = performance.now();
-    if (this.prev) {
-      const dt = (now - this.prev.at) / 1000;
-      SERIES.forEach((series, i) => {
-        const rate = ((s[series.key] - this.prev!.s[series.key]) / dt) * series.scale;
-        this.charts[i].spark.push(rate);
-        this.charts[i].value.textContent = rate >= 100 ? Math.round(rate).toLocaleString('en') : rate.toFixed(1);
-      });
-    }
-    this.prev = { s, at: now };
-    this.totals.textContent = `${s.instructions.toLocaleString('en')} instructions · guest time ${(s.guestNs / 1e9).toFixed(2)} s · ${s.power}${s.paused ? ' (paused)' : ''}`;
+  update(c: CountersView, power: string, paused: boolean): void {
+    const rates = this.prev ? counterRates(c, this.prev) : {};
+    SERIES.forEach((series, i) => {
+      const rate = rates[series.key];
+      if (rate === undefined) return;
+      this.charts[i].spark.push(rate * series.scale);
+      this.charts[i].value.textContent = rate * series.scale >= 100 ? Math.round(rate * series.scale).toLocaleString('en') : (rate * series.scale).toFixed(1);
+    });
+    if (rates.instructions !== undefined || !this.prev) this.prev = c;
+    const syscalls = c.syscalls.int80 + c.syscalls.sysenter;
+    this.totals.textContent = `${c.instructions.toLocaleString('en')} instructions · ${syscalls.toLocaleString('en')} system calls · ${c.pageFaults.toLocaleString('en')} page faults · guest time ${(c.guestNs / 1e9).toFixed(2)} s · ${power}${paused ? ' (paused)' : ''}`;
   }
 }

@@ -1,11 +1,10 @@
-// CPU panel: registers, control registers and flags, the disassembly at
-// CS:EIP, and the pause/step/resume controls.
+// CPU panel: the CPU view (src/inspect/cpu.ts) the CLI prints: registers,
+// mode, control registers, flags, the disassembly from CS:EIP, and the
+// pause/step/resume controls.
 
 import type { MachineSnapshot } from '../../worker/machine-service.ts';
 import { el, hex, panel } from '../dom.ts';
 import type { MachineProxy } from '../machine-proxy.ts';
-
-const FLAGS: [number, string][] = [[0, 'CF'], [2, 'PF'], [4, 'AF'], [6, 'ZF'], [7, 'SF'], [8, 'TF'], [9, 'IF'], [10, 'DF'], [11, 'OF']];
 
 export class CpuPanel {
   readonly root: HTMLElement;
@@ -13,32 +12,32 @@ export class CpuPanel {
   private readonly disasm = el('pre', { class: 'disasm' });
   private readonly pauseButton = el('button', { id: 'pause' }, 'Pause');
   private readonly stepButton = el('button', { id: 'step', disabled: '' }, 'Step');
+  private paused = false;
 
-  constructor(private readonly machine: MachineProxy, private readonly onChange: () => void) {
+  constructor(private readonly machine: MachineProxy, private readonly show: (s: MachineSnapshot) => void) {
     this.root = panel('cpu', 'CPU', el('div', { class: 'controls' }, this.pauseButton, this.stepButton), this.regs, this.disasm);
     this.pauseButton.onclick = () => void this.togglePause();
-    this.stepButton.onclick = () => void this.machine.step(1).then(() => this.onChange());
+    this.stepButton.onclick = () => void this.machine.step(1).then(this.show);
   }
 
   private async togglePause(): Promise<void> {
-    const paused = (await this.machine.snapshot()).paused;
-    await (paused ? this.machine.resume() : this.machine.pause());
-    this.onChange();
+    await (this.paused ? this.machine.resume() : this.machine.pause());
+    this.show(await this.machine.snapshot());
   }
 
-  async update(s: MachineSnapshot): Promise<void> {
+  update(s: MachineSnapshot): void {
+    this.paused = s.paused;
     this.pauseButton.textContent = s.paused ? 'Resume' : 'Pause';
     this.stepButton.toggleAttribute('disabled', !s.paused);
-    const r = s.registers;
-    const flags = FLAGS.filter(([bit]) => s.eflags & (1 << bit)).map(([, n]) => n).join(' ');
+    const { registers: r, segments, cr, eflags } = s.cpu;
+    const seg = (name: string) => hex(segments.find((x) => x.name === name)?.selector ?? 0, 4);
     this.regs.textContent = [
       `eax ${hex(r.eax)}  ebx ${hex(r.ebx)}  ecx ${hex(r.ecx)}  edx ${hex(r.edx)}`,
       `esi ${hex(r.esi)}  edi ${hex(r.edi)}  ebp ${hex(r.ebp)}  esp ${hex(r.esp)}`,
-      `eip ${hex(s.eip)}  cpl ${s.cpl}  cs ${hex(s.segments.cs, 4)}  ss ${hex(s.segments.ss, 4)}`,
-      `cr0 ${hex(s.cr.cr0)}  cr3 ${hex(s.cr.cr3)}  cr4 ${hex(s.cr.cr4)}  cr2 ${hex(s.cr.cr2)}`,
-      `eflags ${hex(s.eflags)}  ${flags}`,
+      `eip ${hex(s.cpu.eip)}  cpl ${s.cpu.cpl}  cs ${seg('cs')}  ss ${seg('ss')}  ${s.cpu.mode}${s.cpu.paging ? ', paging' : ''}${s.cpu.halted ? ', halted' : ''}`,
+      `cr0 ${hex(cr.cr0)}  cr3 ${hex(cr.cr3)}  cr4 ${hex(cr.cr4)}  cr2 ${hex(cr.cr2)}`,
+      `eflags ${hex(eflags.value)}  ${eflags.set.join(' ')}  iopl ${eflags.iopl}`,
     ].join('\n');
-    const lines = await this.machine.disassemble(10);
-    this.disasm.textContent = lines.map((l, i) => `${i === 0 ? '▶' : ' '} ${hex(l.address)}  ${l.bytes.padEnd(24)} ${l.text}`).join('\n');
+    this.disasm.textContent = s.cpu.code.map((l, i) => `${i === 0 ? '▶' : ' '} ${hex(l.address)}  ${l.bytes.replace(/(..)(?!$)/g, '$1 ').padEnd(24)} ${l.text}`).join('\n');
   }
 }

@@ -1,8 +1,9 @@
-// MMU panel: type a linear address, see the page-table walk under the
-// current CR3 drawn level by level, each entry with its flags, down to the
-// physical address (or the not-present entry where the walk stops).
+// MMU panel: type a linear address, see the MMU view's page-table walk
+// (src/inspect/mmu.ts) under the current CR3 drawn level by level, each entry
+// with its flags, down to the physical address, and the #PF the chosen access
+// (read or write, kernel or user) would raise.
 
-import type { PageWalk } from '../../../machine/page-walk.ts';
+import type { MmuWalk } from '../../../inspect/mmu.ts';
 import { el, hex, panel } from '../dom.ts';
 import type { MachineProxy } from '../machine-proxy.ts';
 
@@ -10,10 +11,13 @@ export class MmuPanel {
   readonly root: HTMLElement;
   private readonly input = el('input', { id: 'mmu-address', value: 'eip', spellcheck: 'false', title: 'a hex address, or eip / esp' });
   private readonly steps = el('div', { class: 'walk', id: 'mmu-walk' });
+  private readonly write = el('input', { type: 'checkbox', id: 'mmu-write' });
+  private readonly user = el('input', { type: 'checkbox', id: 'mmu-user' });
 
   constructor(private readonly machine: MachineProxy) {
     const button = el('button', { id: 'mmu-walk-button' }, 'Walk');
-    const form = el('form', { class: 'controls' }, el('label', {}, 'linear address '), this.input, button);
+    const form = el('form', { class: 'controls' }, el('label', {}, 'linear address '), this.input,
+      el('label', {}, this.write, ' write'), el('label', {}, this.user, ' from user mode'), button);
     form.onsubmit = (e) => {
       e.preventDefault();
       void this.walk();
@@ -24,8 +28,9 @@ export class MmuPanel {
   private async address(): Promise<number> {
     const text = this.input.value.trim().toLowerCase();
     if (text === 'eip' || text === 'esp') {
-      const s = await this.machine.snapshot();
-      return text === 'eip' ? s.eip : s.registers.esp;
+      const { cpu } = await this.machine.snapshot();
+      const cs = cpu.segments.find((x) => x.name === 'cs')!;
+      return text === 'eip' ? (cs.base + cpu.eip) >>> 0 : cpu.registers.esp;
     }
     const n = Number(text.startsWith('0x') ? text : '0x' + text);
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`"${this.input.value}" is not a 32-bit hex address`);
@@ -34,9 +39,9 @@ export class MmuPanel {
 
   async walk(): Promise<void> {
     this.steps.replaceChildren();
-    let w: PageWalk;
+    let w: MmuWalk;
     try {
-      w = await this.machine.walk(await this.address());
+      w = await this.machine.walk(await this.address(), { write: this.write.checked, user: this.user.checked });
     } catch (e) {
       this.steps.append(el('div', { class: 'error' }, String((e as Error).message)));
       return;
@@ -46,11 +51,10 @@ export class MmuPanel {
       const flags = [s.present ? 'P' : 'not present', s.writable ? 'W' : 'R/O', s.user ? 'U' : 'S', s.large ? 'large page' : ''].filter(Boolean).join(' ');
       boxes.push(el('div', { class: 'level' + (s.present ? '' : ' missing') }, el('b', {}, `${s.level}[${s.index}]`), ` at ${hex(s.entryAddress)} = ${s.entry}`, el('span', { class: 'flags' }, flags)));
     }
-    boxes.push(
-      w.physical === null
-        ? el('div', { class: 'level missing result' }, 'page fault: no mapping')
-        : el('div', { class: 'level result', 'data-physical': String(w.physical) }, el('b', {}, `physical ${hex(w.physical)}`), ` (${w.pageSize / 1024} KiB page)`),
-    );
+    if (w.physical !== null) {
+      boxes.push(el('div', { class: 'level result', 'data-physical': String(w.physical) }, el('b', {}, `physical ${hex(w.physical)}`), ` (${w.pageSize / 1024} KiB page)`));
+    }
+    if (w.fault) boxes.push(el('div', { class: 'level missing', 'data-fault': String(w.fault.errorCode) }, el('b', {}, `#PF error code ${w.fault.errorCode}`), `: ${w.fault.reason}`));
     // One level at a time, as the MMU reads them.
     for (const b of boxes) {
       this.steps.append(b);

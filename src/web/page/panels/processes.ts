@@ -1,12 +1,15 @@
-// Processes panel: the guest's user processes with their namespaces, read
-// from /proc through the agent. Namespaces that differ from PID 1's are
+// Processes panel: the kernel view's process tree (src/inspect/kernel.ts):
+// the guest's user processes with their PID inside their own PID namespace,
+// their namespaces and cgroup. Namespaces that differ from PID 1's are
 // marked: that is what a container is made of.
 
+import type { GuestProcess, Namespace } from '../../../inspect/kernel.ts';
 import { el, panel } from '../dom.ts';
-import { LIST_PROCESSES } from '../guest-scripts.ts';
 import type { MachineProxy } from '../machine-proxy.ts';
 
-const NS = ['pid', 'uts', 'mnt', 'net'];
+const NS: Namespace[] = ['pid', 'uts', 'mnt', 'net'];
+/** kthreadd: PID 2 and its children are kernel threads, which have no userland to isolate. */
+const KTHREADD = 2;
 
 export class ProcessesPanel {
   readonly root: HTMLElement;
@@ -19,17 +22,18 @@ export class ProcessesPanel {
   }
 
   async refresh(): Promise<void> {
-    const r = await this.machine.exec(LIST_PROCESSES);
-    const rows = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
-    const init = rows.find((row) => row[0] === '1');
-    const head = el('tr', {}, el('th', {}, 'pid'), el('th', {}, 'command'), ...NS.map((n) => el('th', {}, n + ' ns')));
+    const procs = (await this.machine.processes()).filter((p: GuestProcess) => p.pid !== KTHREADD && p.ppid !== KTHREADD);
+    const init = procs.find((p) => p.pid === 1);
+    const head = el('tr', {}, el('th', {}, 'pid'), el('th', {}, 'inside'), el('th', {}, 'command'), ...NS.map((n) => el('th', {}, n + ' ns')), el('th', {}, 'cgroup'));
     this.table.replaceChildren(
       head,
-      ...rows.map((row) => {
-        const own = row.slice(2).some((ns, i) => init && ns !== init[i + 2]);
-        return el('tr', own ? { class: 'isolated', 'data-comm': row[1] } : { 'data-comm': row[1] },
-          el('td', {}, row[0]), el('td', {}, row[1]),
-          ...row.slice(2).map((ns, i) => el('td', init && ns !== init[i + 2] ? { class: 'differs' } : {}, (ns.match(/\d+/) ?? [''])[0])));
+      ...procs.map((p) => {
+        const differs = (n: Namespace) => init !== undefined && p.ns[n] !== init.ns[n];
+        const own = NS.some(differs);
+        return el('tr', own ? { class: 'isolated', 'data-comm': p.name } : { 'data-comm': p.name },
+          el('td', {}, String(p.pid)), el('td', {}, String(p.pidInNamespace)), el('td', {}, p.name),
+          ...NS.map((n) => el('td', differs(n) ? { class: 'differs' } : {}, String(p.ns[n] ?? ''))),
+          el('td', {}, p.cgroup));
       }),
     );
   }

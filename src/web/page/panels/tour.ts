@@ -1,48 +1,72 @@
-// The guided tour: each step runs the real thing in the guest through the
-// agent, shows what it printed, and points at the panel that shows the effect.
+// The guided tour: each step runs the real thing in the guest (a shell
+// command through the agent, or a container from the engine in the worker),
+// shows what it printed, and points at the panel that shows the effect.
 
 import { el, panel } from '../dom.ts';
-import { detached } from '../guest-scripts.ts';
 import type { MachineProxy } from '../machine-proxy.ts';
 
 interface Step {
   id: string;
   title: string;
   explain: string;
-  command: string;
+  /** Does the step in the guest and returns what to print. */
+  run(machine: MachineProxy): Promise<string>;
   panel: string;
 }
 
-const OOM_LIMIT = '24M';
+const OOM_LIMIT_MIB = 8;
+const BOX = 'tour-box';
+const HOG = 'tour-oom';
+
+/** Output of a shell command, with its status when it failed. */
+const shell = async (machine: MachineProxy, command: string) => {
+  const r = await machine.exec(command, 60_000);
+  return r.stdout + r.stderr + (r.exitCode ? `(exit ${r.exitCode})\n` : '');
+};
+
+/** Starts a detached busybox container named `name`, replacing one the tour started before. */
+async function start(machine: MachineProxy, name: string, options: { hostname?: string; memory?: number; cmd: string[] }): Promise<string> {
+  if ((await machine.containers()).some((c) => c.name === name)) await machine.removeContainer(name, true);
+  const { id } = await machine.runContainer('busybox', { ...options, name, detach: true });
+  return `$ glassbox run -d --name ${name}${options.hostname ? ` --hostname ${options.hostname}` : ''}${options.memory ? ` --memory ${options.memory >> 20}m` : ''} busybox ${options.cmd.join(' ')}\n${id}\n`;
+}
 
 const STEPS: Step[] = [
   {
     id: 'vm',
     title: '1. A VM has its own kernel',
     explain: 'This Linux runs on an emulated i686: its kernel, its page tables (CR3 in the CPU panel), its devices. Nothing is shared with the host.',
-    command: 'uname -a; cat /proc/cmdline; grep MemTotal /proc/meminfo',
+    run: (m) => shell(m, 'uname -a; cat /proc/cmdline; grep MemTotal /proc/meminfo'),
     panel: 'cpu',
   },
   {
     id: 'container',
     title: '2. A container shares it',
-    explain: 'A container is a process with its own namespaces, on the same kernel. This starts one (own pid, uts and mount namespaces, hostname tour-box); the processes panel marks its namespaces.',
-    command: `${detached('exec unshare --pid --uts --mount --fork --mount-proc sh -c "hostname tour-box; exec sleep 3600"')} sleep 1; echo kernel inside: $(unshare --uts uname -r), outside: $(uname -r)`,
-    panel: 'processes',
+    explain: `A container is processes with their own namespaces and cgroup, on the same kernel. This runs the busybox image with crun, as glassbox run does; the containers panel shows its namespaces next to the guest's.`,
+    run: async (m) => {
+      const started = await start(m, BOX, { hostname: BOX, cmd: ['sleep', '3600'] });
+      const inside = await m.execInContainer(BOX, ['uname', '-r']);
+      return `${started}kernel inside: ${inside.stdout.trim()}, outside: ${(await shell(m, 'uname -r')).trim()}\n`;
+    },
+    panel: 'containers',
   },
   {
     id: 'namespace',
     title: '3. What a namespace hides',
-    explain: 'In a new pid namespace with its own /proc, the shell is PID 1 and sees only its own processes.',
-    command: `echo "outside: $(ls -d /proc/[0-9]* | wc -l) processes"; unshare --pid --fork --mount-proc sh -c 'echo "inside: $(ls -d /proc/[0-9]* | wc -l) processes, I am pid $$"; ps'`,
-    panel: 'processes',
+    explain: `Inside ${BOX}, its own pid namespace makes sleep PID 1 and hides every other process; its uts namespace gives it its own hostname.`,
+    run: async (m) => {
+      if (!(await m.containers()).some((c) => c.name === BOX && c.status === 'running')) await start(m, BOX, { hostname: BOX, cmd: ['sleep', '3600'] });
+      const inside = await m.execInContainer(BOX, ['sh', '-c', 'echo "hostname $(hostname), $(ls -d /proc/[0-9]* | wc -l) processes:"; ps']);
+      return `outside: ${(await shell(m, 'echo "hostname $(hostname), $(ls -d /proc/[0-9]* | wc -l) processes"')).trim()}\ninside ${BOX}: ${inside.stdout}`;
+    },
+    panel: 'containers',
   },
   {
     id: 'oom',
-    title: `4. What a cgroup limits: OOM kill at ${OOM_LIMIT}`,
-    explain: `A cgroup made directly in the guest (memory.max ${OOM_LIMIT}) runs a shell that doubles a 256 KiB string every second until the kernel kills it; watch memory climb to the dashed limit and the OOM kill count rise.`,
-    command: `mkdir -p /sys/fs/cgroup/tour-oom && echo ${OOM_LIMIT} > /sys/fs/cgroup/tour-oom/memory.max && ${detached('echo $$ > /sys/fs/cgroup/tour-oom/cgroup.procs; x=$(head -c 262144 /dev/zero | tr "\\0" a); while :; do sleep 1; x=$x$x; done')} echo started a memory hog in cgroup tour-oom`,
-    panel: 'cgroups',
+    title: `4. What a cgroup limits: OOM kill at ${OOM_LIMIT_MIB} MiB`,
+    explain: `A container with --memory ${OOM_LIMIT_MIB}m runs a shell that grows a string by 512 KiB every second until the kernel's OOM killer ends it: watch its memory climb to the dashed limit, then the container exit, its OOM-kill count rise and its peak stop at the limit.`,
+    run: (m) => start(m, HOG, { memory: OOM_LIMIT_MIB << 20, cmd: ['sh', '-c', 'x=; while :; do x=$x$(head -c 524288 /dev/zero | tr "\\0" a); sleep 1; done'] }),
+    panel: 'containers',
   },
 ];
 
@@ -63,8 +87,7 @@ export class TourPanel {
     button.disabled = true;
     this.output.textContent = `$ ${step.id}: running in the guest…`;
     try {
-      const r = await this.machine.exec(step.command, 60_000);
-      this.output.textContent = r.stdout + r.stderr + (r.exitCode ? `(exit ${r.exitCode})` : '');
+      this.output.textContent = await step.run(this.machine);
       await this.after(step.panel);
       const target = document.getElementById(step.panel);
       target?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });

@@ -1,7 +1,7 @@
-// Downloading a file while reporting the bytes received, for the boot
-// progress bar (the images are several MiB; the page should not sit blank).
+// Downloading a file while reporting the bytes received (the boot progress
+// bar: the guest images are several MiB, and the page should not sit blank).
 
-export async function fetchWithProgress(url: string, onProgress: (loaded: number, total: number) => void): Promise<Uint8Array> {
+export async function fetchWithProgress(url: string, onProgress: (loaded: number, total: number) => void): Promise<Uint8Array<ArrayBuffer>> {
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
   const total = Number(response.headers.get('content-length')) || 0;

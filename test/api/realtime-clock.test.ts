@@ -1,0 +1,33 @@
+// The realtime clock: guest time follows the wall clock. A busy guest falls
+// behind (emulation is slower than the CPU it models) and catches up when it
+// idles, but an idle guest's timers never jump it past the wall, so a `sleep`
+// in the guest lasts as long as it says.
+
+import { afterAll, expect, test } from 'vitest';
+import { Machine } from '../../src/api/index.ts';
+
+const m = await Machine.create({ clock: 'realtime' });
+afterAll(() => m.stop());
+
+test('an idle guest keeps wall time, and sleep 1 takes a second', async () => {
+  m.start();
+  await m.agentReady();
+  await m.exec('true');
+  const wall = () => performance.now() / 1000;
+  const guest = () => m.pc.nowNs() / 1e9;
+
+  // The first idle moment lets guest time catch up with the wall; from then on it follows it.
+  await new Promise((r) => setTimeout(r, 1000));
+  const [w0, g0] = [wall(), guest()];
+  await new Promise((r) => setTimeout(r, 2000));
+  const [idleWall, idleGuest] = [wall() - w0, guest() - g0];
+  expect(idleGuest).toBeGreaterThan(idleWall * 0.8);
+  expect(idleGuest).toBeLessThan(idleWall * 1.2 + 0.05);
+
+  // A timer the guest waits on is not skipped to: sleep 1 takes a second of wall time.
+  const [w1, g1] = [wall(), guest()];
+  const r = await m.exec('sleep 1');
+  expect(r.exitCode).toBe(0);
+  expect(wall() - w1).toBeGreaterThanOrEqual(0.95);
+  expect(guest() - g1).toBeLessThan(wall() - w1 + 0.1);
+}, 120_000);
