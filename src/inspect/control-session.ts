@@ -24,6 +24,8 @@ export interface ControlStop {
 
 /** Instructions per run between turns of the event loop while running to a breakpoint. */
 const BREAK_SLICE = 200_000;
+/** How long a step waits for a halted CPU to wake. */
+const STEP_WAIT_MS = 5_000;
 const open = new WeakSet<Machine>();
 
 export class ControlSession {
@@ -45,10 +47,25 @@ export class ControlSession {
     if (this.closed) throw new Error('the control session is closed');
     switch (c.cmd) {
       case 'cpu': return this.stop('paused');
-      case 'step':
-        this.machine.step(c.count);
-        return this.stop('stepped');
+      case 'step': return this.step(c.count);
       case 'break': return this.runToBreakpoint(c.address, c.timeoutMs);
+    }
+  }
+
+  /**
+   * Retires `count` instructions. A halted CPU retires none until an
+   * interrupt wakes it, which under the realtime clock is a timer due on the
+   * wall clock: wait for it, up to STEP_WAIT_MS.
+   */
+  private async step(count: number): Promise<ControlStop> {
+    const core = this.machine.pc.core;
+    const target = core.instructions + BigInt(count);
+    const deadline = Date.now() + STEP_WAIT_MS;
+    for (;;) {
+      this.machine.step(Number(target - core.instructions));
+      if (core.instructions >= target) return this.stop('stepped');
+      if (this.closed || this.machine.pc.power === 'off' || Date.now() > deadline) return this.stop('timeout');
+      await new Promise((r) => setTimeout(r, 1));
     }
   }
 
