@@ -1,18 +1,24 @@
-// glassbox inspect as a user runs it: the bundled CLI booting the default
-// guest, checked against facts the guest kernel defines (its 3G/1G split
-// maps physical 0 at PAGE_OFFSET 0xC0000000; init is PID 1).
+// glassbox inspect as a user runs it with no engine running: the bundled CLI
+// booting the default guest, checked against facts the guest kernel defines
+// (its 3G/1G split maps physical 0 at PAGE_OFFSET 0xC0000000; init is PID 1).
+// test/inspect/cli-engine-inspect.test.ts inspects the engine's guest.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/glassbox.mjs', import.meta.url));
-const glassbox = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
+const home = mkdtempSync(join(tmpdir(), 'glassbox-no-engine-'));
+const glassbox = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, GLASSBOX_HOME: home } });
 
 describe('glassbox inspect', () => {
   it('walks the kernel\'s direct map: PAGE_OFFSET + 0x123 is physical 0x123', () => {
     const r = glassbox(['inspect', 'mmu', '0xc0000123', '--supervisor', '--json']);
     expect(r.status).toBe(0);
+    expect(r.stderr).toContain('glassbox: inspecting a guest booted for this command');
     const w = JSON.parse(r.stdout);
     expect(w.mode).toBe('32-bit');
     expect(w.physical).toBe(0x123);

@@ -1,25 +1,25 @@
-// glassbox inspect VIEW: boots the default guest (virtual clock), waits for
-// its agent, optionally runs a command in it, and prints one view of the
-// inspection layer as a table, or as JSON with --json.
+// glassbox inspect VIEW: one view of the inspection layer, of the running
+// engine's guest or of a guest booted for the command (inspect-target.ts),
+// as text or as JSON with --json; the trace, streamed with --follow; and
+// execution control (pause, step, break) that never outlives the command.
+// glassbox inspect NAME, for a word that is not a view, is a container's
+// details, as `glassbox container inspect NAME`.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { Machine } from '../api/index.ts';
+import { createInterface } from 'node:readline';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
-import type { GuestShell } from '../containers/engine/guest-shell.ts';
-import { readCpu } from '../inspect/cpu.ts';
-import { readCounters, counterRates } from '../inspect/counters.ts';
-import { walkAddress, addressSpaces, listMappings } from '../inspect/mmu.ts';
-import { processTree, cgroupTree } from '../inspect/kernel.ts';
-import { enableTrace, readTrace, traceCursor, traceLost, parseKinds, describe, TRACE_KINDS, type TraceKind } from '../inspect/trace.ts';
-import { table } from './table.ts';
+import { parseKinds, TRACE_KINDS, type TraceEvent, type TraceKind } from '../inspect/trace.ts';
+import { VIEW_NAMES, type ViewRequest } from '../inspect/views.ts';
+import { glassboxHome } from '../containers/home.ts';
+import { engineRunning } from '../containers/daemon/client.ts';
+import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
+import { openInspectee, type Inspectee, type TargetOptions } from './inspect-target.ts';
+import * as text from './inspect-text.ts';
 
-interface InspectOptions {
+interface Options extends TargetOptions {
   json?: boolean;
   run?: string;
-  memory: number;
 }
-
-const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 function address(v: string): number {
   const n = Number(v);
@@ -27,182 +27,159 @@ function address(v: string): number {
   return n;
 }
 
-/** The default guest booted with its agent up, then paused: views read it still; sh runs it while a command runs. */
-async function bootGuest(o: InspectOptions) {
-  const machine = await Machine.create({ memoryMiB: o.memory });
-  machine.start();
-  await machine.agentReady();
-  machine.pause();
-  const shell: GuestShell = {
-    async run(command, opts) {
-      machine.resume();
+function positive(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`give ${what}, a number above 0`);
+    return n;
+  };
+}
+
+/** Runs `body` against the inspected machine, printing a plain error with status 2 when it fails. */
+async function withTarget(o: Options, body: (t: Inspectee) => Promise<void>): Promise<void> {
+  let t: Inspectee | undefined;
+  try {
+    t = await openInspectee(o);
+    await body(t);
+  } catch (e) {
+    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  } finally {
+    t?.close();
+  }
+}
+
+function print(o: Options, data: unknown, asText: (d: never) => string): void {
+  process.stdout.write(o.json ? JSON.stringify(data, null, 2) + '\n' : asText(data as never));
+}
+
+/** Prints where a control command left the CPU; a run to a breakpoint that timed out is status 1. */
+function printStop(o: Options, s: ControlStop): void {
+  print(o, s, text.stopText);
+  if (s.reason === 'timeout') process.exitCode = 1;
+}
+
+function controlCommand(line: string): ControlCommand | 'resume' {
+  const [word, arg, arg2] = line.trim().split(/\s+/);
+  switch (word) {
+    case 'cpu': return { cmd: 'cpu' };
+    case 'step': return { cmd: 'step', count: arg ? positive('a count of instructions')(arg) : 1 };
+    case 'break': return { cmd: 'break', address: address(arg ?? ''), timeoutMs: (arg2 ? positive('seconds')(arg2) : 30) * 1000 };
+    case 'resume': case 'continue': case 'quit': return 'resume';
+    default: throw new InvalidArgumentError(`unknown command "${line.trim()}": use step [N], break ADDR [SECONDS], cpu, or resume`);
+  }
+}
+
+/** The guest paused while commands are read from stdin; it runs on at "resume", end of input, or exit. */
+async function pauseSession(t: Inspectee, o: Options): Promise<void> {
+  const { control, stop } = await t.control();
+  try {
+    print(o, stop, text.stopText);
+    const tty = process.stdin.isTTY === true;
+    const rl = createInterface({ input: process.stdin, output: tty ? process.stderr : undefined, prompt: '(paused) ' });
+    if (tty) rl.prompt();
+    for await (const line of rl) {
+      if (!line.trim()) continue;
+      let cmd: ControlCommand | 'resume';
       try {
-        return await machine.exec(command, opts);
-      } finally {
-        machine.pause();
+        cmd = controlCommand(line);
+      } catch (e) {
+        process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+        if (tty) rl.prompt();
+        continue;
       }
-    },
-  };
-  const sh = async (command: string) => {
-    const r = await shell.run(command);
-    if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${r.stderr.trim()}`);
-    return r.stdout;
-  };
-  return { machine, m: machine.pc, sh, shell };
-}
-
-type Guest = Awaited<ReturnType<typeof bootGuest>>;
-
-/** Boots, runs --run if given, and prints what `view` returns (JSON, or its own text). */
-function viewCommand(view: (g: Guest, o: InspectOptions) => Promise<{ data: unknown; text: string }>) {
-  return async (o: InspectOptions) => {
-    try {
-      const g = await bootGuest(o);
-      if (o.run) await g.sh(o.run);
-      const { data, text } = await view(g, o);
-      process.stdout.write(o.json ? JSON.stringify(data, null, 2) + '\n' : text);
-    } catch (e) {
-      process.stderr.write(`glassbox: ${(e as Error).message}\n`);
-      process.exitCode = 2;
+      if (cmd === 'resume') break;
+      printStop(o, await control.do(cmd));
+      if (tty) rl.prompt();
     }
-  };
+    rl.close();
+  } finally {
+    control.close();
+  }
 }
 
-function cpuText(c: ReturnType<typeof readCpu>): string {
-  const regs = Object.entries(c.registers).map(([n, v]) => `${n}=${hex(v)}`).join(' ');
-  return [
-    `mode ${c.mode}${c.paging ? ', paging' : ''}, cpl ${c.cpl}${c.halted ? ', halted' : ''}`,
-    regs,
-    `eip=${hex(c.eip)} eflags=${hex(c.eflags.value)} [${c.eflags.set.join(' ')}] iopl=${c.eflags.iopl}`,
-    `cr0=${hex(c.cr.cr0)} cr2=${hex(c.cr.cr2)} cr3=${hex(c.cr.cr3)} cr4=${hex(c.cr.cr4)}`,
-    `gdtr=${hex(c.gdtr.base)}/${c.gdtr.limit} idtr=${hex(c.idtr.base)}/${c.idtr.limit} dr7=${hex(c.dr[7])}`,
-    '',
-    table([['SEG', 'SELECTOR', 'BASE', 'LIMIT', 'ATTR', 'DPL'], ...c.segments.map((s) => [s.name, hex(s.selector).slice(6), hex(s.base), hex(s.limit), hex(s.attr).slice(4), String(s.dpl)])]),
-    ...c.code.map((l) => `${hex(l.address)}  ${l.bytes.padEnd(16)} ${l.text}`),
-    '',
-  ].join('\n');
-}
-
-function countersText(c: ReturnType<typeof readCounters>): string {
-  const rates = counterRates(c);
-  const rate = (k: string) => (rates[k] === undefined ? '' : `${rates[k].toFixed(0)}/s`);
-  const byKey = (r: Record<number, number>, fmt: (k: number) => string) => Object.entries(r).map(([k, v]) => `${fmt(+k)}:${v}`).join(' ');
-  return table([
-    ['COUNTER', 'VALUE', 'RATE (guest time)'],
-    ['guest time', `${(c.guestNs / 1e9).toFixed(3)} s`, ''],
-    ['halted', `${(c.haltedNs / 1e9).toFixed(3)} s`, ''],
-    ['instructions', String(c.instructions), rate('instructions')],
-    ['system calls (int 0x80)', String(c.syscalls.int80), rate('syscalls')],
-    ['system calls (sysenter)', String(c.syscalls.sysenter), ''],
-    ['user -> kernel', String(c.transitions.userToKernel), rate('userToKernel')],
-    ['kernel -> user', String(c.transitions.kernelToUser), ''],
-    ['exceptions', String(c.exceptions), rate('exceptions')],
-    ['page faults', String(c.pageFaults), rate('pageFaults')],
-    ['CR3 loads', String(c.cr3Loads), rate('cr3Loads')],
-    ['TLB hits / misses / flushes', `${c.tlb.hits} / ${c.tlb.misses} / ${c.tlb.flushes}`, rate('tlbMisses')],
-    ['HLT executed', String(c.hltInstructions), ''],
-  ]) + `\nexceptions by vector: ${byKey(c.exceptionsByVector, String)}\n`
-    + `interrupts by vector: ${byKey(c.interruptsByVector, (v) => '0x' + v.toString(16))}\n`
-    + `port accesses: ${byKey(c.portAccesses, (p) => '0x' + p.toString(16))}\n`;
-}
-
-function traceText(events: ReturnType<typeof readTrace>): string {
-  return events.map((e) => `${String(e.instructions).padStart(12)}  ${e.kind.padEnd(9)} eip=${hex(e.eip)} cr3=${hex(e.cr3)}  ${describe(e)}\n`).join('');
-}
-
-async function followTrace(g: Guest, kinds: TraceKind[], json: boolean): Promise<never> {
-  let cursor = traceCursor(g.m);
-  for (;;) {
-    g.machine.step(2_000_000);
-    const events = readTrace(g.m, cursor, kinds);
-    cursor = traceCursor(g.m);
-    process.stdout.write(json ? events.map((e) => JSON.stringify(e) + '\n').join('') : traceText(events));
-    await new Promise((r) => setImmediate(r));
+async function once(t: Inspectee, o: Options, cmd: ControlCommand): Promise<void> {
+  const { control } = await t.control();
+  try {
+    printStop(o, await control.do(cmd));
+  } finally {
+    control.close();
   }
 }
 
 export function registerInspectCommands(program: Command): void {
   const inspect = program
     .command('inspect')
-    .description('boot the default guest (virtual clock) and print one view of the inspection layer');
-  const view = (name: string, description: string) =>
+    .description('inspect the running engine\'s guest (or a guest booted for the command): a view, the trace, execution control, or a container by NAME');
+  const command = (name: string, description: string) =>
     inspect
       .command(name)
       .description(description)
-      .option('--json', 'print JSON instead of a table')
+      .option('--json', 'print JSON instead of text')
+      .option('--fresh', 'boot a guest for this command even if an engine runs')
+      .option('--engine', 'inspect only the engine\'s guest: fail if no engine runs')
+      .option('--memory <MiB>', 'guest RAM in MiB, for a guest booted for this command', (v) => Number(v), DEFAULT_MEMORY_MIB);
+  const view = (name: string, description: string, asText: (d: never) => string, request: (o: never) => ViewRequest) =>
+    command(name, description)
       .option('--run <command>', 'run this command in the guest (through the agent) before reading the view')
-      .option('--memory <MiB>', 'guest RAM in MiB', (v) => Number(v), DEFAULT_MEMORY_MIB);
+      .action((o: Options) => withTarget(o, async (t) => print(o, await t.view(request(o as never), o.run), asText)));
 
-  view('cpu', 'registers, flags, mode, segment caches, control registers, disassembly at EIP')
-    .action(viewCommand(async ({ m }) => {
-      const c = readCpu(m.core);
-      return { data: c, text: cpuText(c) };
-    }));
-  view('counters', 'event counters since power-on, with rates per second of guest time')
-    .action(viewCommand(async ({ m }) => {
-      const c = readCounters(m);
-      return { data: { ...c, rates: counterRates(c) }, text: countersText(c) };
-    }));
-  view('mmu', 'walk a linear address through the page tables (as a user read unless told otherwise)')
+  view('cpu', 'registers, flags, mode, segment caches, control registers, disassembly at EIP', text.cpuText, () => ({ view: 'cpu' }));
+  view('fpu', 'x87 control, status and tag words, the register stack ST0-ST7, last instruction and operand', text.fpuText, () => ({ view: 'fpu' }));
+  view('counters', 'event counters since power-on, with rates between two samples', text.countersText,
+    (o: { interval: number }) => ({ view: 'counters', intervalMs: o.interval }))
+    .option('--interval <ms>', 'wall time between the two samples the rates come from', positive('milliseconds'), 1000);
+  view('spaces', 'address spaces (CR3 values) loaded recently, with use counts and their user mappings', text.spacesText, () => ({ view: 'spaces' }));
+  view('ps', 'guest processes with namespace inodes, cgroup and resident memory (through the agent)', text.psText, () => ({ view: 'ps' }));
+  view('cgroups', 'the guest\'s cgroup v2 tree with limits and usage (through the agent)', text.cgroupsText, () => ({ view: 'cgroups' }));
+  view('containers', 'the engine\'s containers with their namespaces, cgroups and processes', text.containersText, () => ({ view: 'containers' }));
+  command('mmu', 'walk a linear address through the page tables (as a user read unless told otherwise)')
     .argument('<address>', 'linear address', address)
     .option('--cr3 <value>', 'address space to walk (default: the current CR3)', address)
     .option('--write', 'walk as a write access')
     .option('--supervisor', 'walk as a kernel-mode access')
-    .action((addr: number, o: InspectOptions & { cr3?: number; write?: boolean; supervisor?: boolean }) =>
-      viewCommand(async ({ m }) => {
-        const w = walkAddress(m.core, addr, { write: o.write === true, user: o.supervisor !== true }, o.cr3);
-        const steps = table([['LEVEL', 'INDEX', 'ENTRY AT', 'ENTRY', 'FLAGS'], ...w.steps.map((s) => [
-          s.level, String(s.index), hex(s.entryAddress), s.entry,
-          [s.present ? 'P' : '-', s.writable ? 'W' : 'R', s.user ? 'U' : 'S', s.large ? 'large' : ''].join(' ').trim(),
-        ])]);
-        const end = w.fault ? `#PF error code ${hex(w.fault.errorCode).slice(8)}: ${w.fault.reason}` : `physical ${hex(w.physical!)} (${w.pageSize / 1024} KiB page)`;
-        return { data: w, text: `${hex(w.linear)} under cr3 ${hex(w.cr3)} (${w.mode})\n${steps}${end}\n` };
-      })(o));
-  view('spaces', 'address spaces (CR3 values) loaded recently, with use counts and their user mappings')
-    .action(viewCommand(async ({ m }) => {
-      const spaces = addressSpaces(m.core).map((s) => ({ ...s, userMappings: listMappings(m.core, s.cr3).filter((x) => x.user) }));
-      const kib = (s: (typeof spaces)[number]) => s.userMappings.reduce((a, x) => a + x.bytes, 0) / 1024;
-      const text = table([['CR3', 'LOADS', 'CURRENT', 'USER MAPPED'], ...spaces.map((s) => [hex(s.cr3), String(s.loads), s.current ? '*' : '', `${kib(s)} KiB`])]);
-      return { data: spaces, text };
-    }));
-  view('ps', 'guest processes with namespace inodes, cgroup and resident memory (through the agent)')
-    .action(viewCommand(async ({ shell }) => {
-      const procs = await processTree(shell);
-      const text = table([['PID', 'PPID', 'NAME', 'RSS KiB', 'PID NS', 'UTS NS', 'MNT NS', 'NET NS', 'CGROUP'], ...procs.map((p) => [
-        String(p.pid), String(p.ppid), p.name, String(p.rssKiB), String(p.ns.pid ?? ''), String(p.ns.uts ?? ''), String(p.ns.mnt ?? ''), String(p.ns.net ?? ''), p.cgroup,
-      ])]);
-      return { data: procs, text };
-    }));
-  view('cgroups', 'the guest\'s cgroup v2 tree with limits and usage (through the agent)')
-    .action(viewCommand(async ({ shell }) => {
-      const nodes = await cgroupTree(shell);
-      const text = table([['CGROUP', 'PROCS', 'MEMORY', 'MEMORY.MAX', 'PIDS', 'PIDS.MAX', 'CPU.MAX'], ...nodes.map((n) => [
-        n.path, String(n.procs), String(n.memoryCurrent ?? '-'), n.memoryMax ?? '-', String(n.pidsCurrent ?? '-'), n.pidsMax ?? '-', n.cpuMax ?? '-',
-      ])]);
-      return { data: nodes, text };
-    }));
-  view('containers', 'containers with their namespaces, cgroups and processes')
-    .action(viewCommand(async () => {
-      throw new Error('inspect does not attach to the engine process yet, and a guest booted for this command has no containers; the view exists as a library call (src/inspect/containers.ts); use "inspect ps" for namespaces');
-    }));
-  view('trace', 'events recorded while --run runs (or while the guest idles), filtered by kind')
+    .option('--run <command>', 'run this command in the guest (through the agent) before the walk')
+    .action((addr: number, o: Options & { cr3?: number; write?: boolean; supervisor?: boolean }) =>
+      withTarget(o, async (t) => print(o, await t.view({ view: 'mmu', address: addr, cr3: o.cr3, write: o.write, supervisor: o.supervisor }, o.run), text.mmuText)));
+
+  command('trace', 'system calls, exceptions, IRQs, port I/O, CR3 loads and mode switches as they happen')
     .option('--kind <kinds>', `comma-separated kinds: ${TRACE_KINDS.join(', ')}`, parseKinds, [...TRACE_KINDS])
-    .option('--follow', 'keep the guest running and print events as they happen (Ctrl-C stops)')
-    .action(async (o: InspectOptions & { kind: TraceKind[]; follow?: boolean }) => {
-      try {
-        const g = await bootGuest(o);
-        enableTrace(g.m, o.kind);
-        const since = traceCursor(g.m);
-        if (o.follow) await followTrace(g, o.kind, o.json === true);
-        if (o.run) await g.sh(o.run);
-        else g.machine.step(10_000_000);
-        const events = readTrace(g.m, since, o.kind);
-        const n = traceLost(g.m, since);
-        const lost = n ? `(${n} older events were overwritten in the ring)\n` : '';
-        process.stdout.write(o.json ? JSON.stringify(events, null, 2) + '\n' : lost + traceText(events));
-      } catch (e) {
-        process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+    .option('--run <command>', 'record while this guest command runs')
+    .option('--seconds <n>', 'without --run: record this long', positive('seconds'), 1)
+    .option('--follow', 'print events as they happen until Ctrl-C')
+    .action((o: Options & { kind: TraceKind[]; seconds: number; follow?: boolean }) => withTarget(o, async (t) => {
+      const events: TraceEvent[] = [];
+      let lost = 0;
+      const listener = o.follow
+        ? (e: TraceEvent[], n: number) => process.stdout.write(o.json ? e.map((x) => JSON.stringify(x) + '\n').join('') : text.traceText(e, n))
+        : (e: TraceEvent[], n: number) => ((lost += n), events.push(...e));
+      // Following ends with Ctrl-C, which ends this process: the engine sees the connection close.
+      await t.trace({ kinds: o.kind, run: o.run, seconds: o.seconds, follow: o.follow === true }, listener);
+      if (!o.follow) process.stdout.write(o.json ? JSON.stringify({ events, lost }, null, 2) + '\n' : text.traceText(events, lost));
+    }));
+
+  command('pause', 'pause the guest and read commands from stdin (step [N], break ADDR [SECONDS], cpu, resume); it runs on when this command ends')
+    .action((o: Options) => withTarget(o, (t) => pauseSession(t, o)));
+  command('step', 'execute N instructions with the guest paused, show where the CPU is, and let it run on')
+    .argument('[count]', 'instructions', positive('a count of instructions'), 1)
+    .action((count: number, o: Options) => withTarget(o, (t) => once(t, o, { cmd: 'step', count })));
+  command('break', 'run the guest to a linear-address breakpoint, show the CPU there, and let it run on (status 1 if not reached in time)')
+    .argument('<address>', 'linear address', address)
+    .option('--timeout <seconds>', 'wall time to wait for the breakpoint', positive('seconds'), 30)
+    .action((addr: number, o: Options & { timeout: number }) => withTarget(o, (t) => once(t, o, { cmd: 'break', address: addr, timeoutMs: o.timeout * 1000 })));
+
+  inspect
+    .command('container', { isDefault: true, hidden: true })
+    .argument('[name]', 'a container of the engine, by name or ID prefix')
+    .action(async (name: string | undefined) => {
+      if (name === undefined) return inspect.help();
+      if (!(await engineRunning(glassboxHome()))) {
+        process.stderr.write(`glassbox: "${name}" is not a view (${[...VIEW_NAMES, 'trace', 'pause', 'step', 'break'].join(', ')}), and no engine is running in ${glassboxHome()} to have a container of that name\n`);
         process.exitCode = 2;
+        return;
       }
+      await withTarget({ engine: true, memory: DEFAULT_MEMORY_MIB }, async (t) => {
+        process.stdout.write(JSON.stringify(await t.container(name), null, 2) + '\n');
+      });
     });
 }

@@ -23,12 +23,13 @@ export function step(m: PcMachine): void {
 
 /**
  * Runs until the armed breakpoint is reached or `budget` instructions pass.
- * Returns true when the CPU stopped at the breakpoint.
+ * Returns true when the CPU stopped at the breakpoint. `run` runs the
+ * instructions (a paused Machine's step, so its devices' output is delivered).
  */
-export function runToBreakpoint(m: PcMachine, budget: number): boolean {
+export function runToBreakpoint(m: PcMachine, budget: number, run: (n: number) => void = (n) => m.run(n)): boolean {
   const dv = m.core.memory;
   if (!dv.getUint32(m.core.off('OFF_BP_ARMED'), true)) throw new Error('no breakpoint is armed');
   const before = m.core.instructions;
-  m.run(budget);
+  run(budget);
   return Number(m.core.instructions - before) < budget && linearEip(m) === dv.getUint32(m.core.off('OFF_BP_LINEAR'), true);
 }

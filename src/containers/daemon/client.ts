@@ -1,32 +1,30 @@
 // Talks to the engine process, starting it on first use.
 
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest } from './protocol.ts';
+import {
+  LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage,
+} from './protocol.ts';
 import { forEachLine } from './lines.ts';
+import type { ControlCommand, ControlStop } from '../../inspect/control-session.ts';
 
 export class EngineError extends Error {
   override name = 'EngineError';
 }
 
 /** Sends one request; rejects with ENOENT/ECONNREFUSED when no engine listens. */
-function request(home: string, req: EngineRequest, onProgress?: (line: string) => void): Promise<EngineReply> {
+function request(home: string, req: EngineRequest, onMessage?: (msg: EngineProgress | TraceMessage) => void): Promise<EngineReply> {
   return new Promise((resolve, reject) => {
     const sock = connect(join(home, SOCKET_NAME));
-    let buf = '';
     let reply: EngineReply | undefined;
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
-    sock.on('data', (c) => {
-      buf += c.toString('utf8');
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const msg = JSON.parse(buf.slice(0, nl)) as EngineReply | EngineProgress;
-        buf = buf.slice(nl + 1);
-        if ('progress' in msg) onProgress?.(msg.progress);
-        else reply = msg;
-      }
+    forEachLine(sock, (line) => {
+      const msg = JSON.parse(line) as EngineReply | EngineProgress | TraceMessage;
+      if ('ok' in msg) reply = msg;
+      else onMessage?.(msg);
     });
     sock.on('end', () => {
       if (reply) resolve(reply);
@@ -51,10 +49,14 @@ function spawnEngine(home: string): void {
 }
 
 /** The engine's answer to a request, starting the engine (and waiting for its guest to boot) if it is not running. */
-export async function callEngine(home: string, req: EngineRequest, opts: { start?: boolean; onProgress?: (line: string) => void } = {}): Promise<unknown> {
+export async function callEngine(
+  home: string, req: EngineRequest,
+  opts: { start?: boolean; onProgress?: (line: string) => void; onTrace?: (msg: TraceMessage) => void } = {},
+): Promise<unknown> {
+  const onMessage = (msg: EngineProgress | TraceMessage) => ('progress' in msg ? opts.onProgress?.(msg.progress) : opts.onTrace?.(msg));
   let reply: EngineReply;
   try {
-    reply = await request(home, req, opts.onProgress);
+    reply = await request(home, req, onMessage);
   } catch (e) {
     if (!notListening(e) || opts.start === false) throw e;
     spawnEngine(home);
@@ -62,7 +64,7 @@ export async function callEngine(home: string, req: EngineRequest, opts: { start
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
       try {
-        reply = await request(home, req, opts.onProgress);
+        reply = await request(home, req, onMessage);
         break;
       } catch (err) {
         if (!notListening(err) || Date.now() > deadline) {
@@ -75,14 +77,59 @@ export async function callEngine(home: string, req: EngineRequest, opts: { start
   return reply.result;
 }
 
-/** Whether an engine answers; does not start one. */
+/** Whether an engine listens on the socket (without asking it anything, so a busy engine answers at once); does not start one. */
 export async function engineRunning(home: string): Promise<boolean> {
   try {
-    await request(home, { op: 'status' });
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect(join(home, SOCKET_NAME));
+      sock.once('connect', () => (sock.end(), resolve())).once('error', reject);
+    });
     return true;
   } catch (e) {
     if (notListening(e)) return false;
     throw e;
+  }
+}
+
+/**
+ * A control session with a running engine: the guest is paused from the
+ * first answer until close() (or until this process exits, which closes the
+ * connection too).
+ */
+export class EngineControl {
+  private readonly waiting: { resolve: (r: EngineReply) => void; reject: (e: Error) => void }[] = [];
+
+  private constructor(private readonly sock: Socket) {
+    forEachLine(sock, (line) => this.waiting.shift()?.resolve(JSON.parse(line) as EngineReply));
+    sock.on('close', () => {
+      for (const w of this.waiting.splice(0)) w.reject(new EngineError('the engine closed the control session'));
+    });
+  }
+
+  /** Opens a session (no engine is started for it) and returns it with where the guest paused. */
+  static async open(home: string): Promise<{ control: EngineControl; stop: ControlStop }> {
+    const sock = connect(join(home, SOCKET_NAME));
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    sock.on('error', () => {});
+    const control = new EngineControl(sock);
+    const stop = await control.send({ op: 'control' });
+    return { control, stop };
+  }
+
+  private async send(msg: EngineRequest | ControlCommand): Promise<ControlStop> {
+    const reply = new Promise<EngineReply>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.sock.write(JSON.stringify(msg) + '\n');
+    const r = await reply;
+    if (!r.ok) throw new EngineError(r.error);
+    return r.result as ControlStop;
+  }
+
+  do(cmd: ControlCommand): Promise<ControlStop> {
+    return this.send(cmd);
+  }
+
+  close(): void {
+    this.sock.end();
   }
 }
 

@@ -1,10 +1,13 @@
 // The engine socket: one request per connection, one JSON line each way
-// (a build sends progress lines before its reply).
-// An attached session (attach.ts) goes on with input and output lines, its
-// bytes base64-encoded.
+// (a build sends progress lines before its reply, a trace its events; a
+// control session is a conversation of lines; an attached session (attach.ts)
+// goes on with input and output lines, its bytes base64-encoded). Requests
+// are served concurrently.
 
 import type { RunOptions } from '../engine/bundle.ts';
 import type { WindowSize } from '../../api/types.ts';
+import type { TraceRequest, ViewRequest } from '../../inspect/views.ts';
+import type { TraceEvent } from '../../inspect/trace.ts';
 
 export type RunRequestOptions = Omit<RunOptions, 'stdin'>;
 
@@ -17,7 +20,17 @@ export type EngineRequest =
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }
-  | { op: 'status' | 'shutdown' };
+  | { op: 'status' | 'shutdown' }
+  /** One inspection view of the engine's guest, after running `run` in it if given. */
+  | { op: 'view'; request: ViewRequest; run?: string }
+  /** Streams TraceMessages, then replies (follow: until the client closes the connection). */
+  | { op: 'trace'; request: TraceRequest }
+  /**
+   * Pauses the guest and replies with where it stopped; then each further
+   * line is a ControlCommand, answered with a reply line. The guest runs on
+   * when the connection closes.
+   */
+  | { op: 'control' };
 
 /** What an attached session's client sends after its request: stdin bytes (base64), the end of stdin, a window size. */
 export type AttachInput = { stdin: string } | { eof: true } | { resize: WindowSize };
@@ -27,6 +40,12 @@ export type AttachOutput = { attached: string } | { stdout: string } | { stderr:
 
 export type EngineReply = { ok: true; result: unknown } | { ok: false; error: string };
 
+/** Trace events, sent as they happen before a trace request's reply; `lost` counts those the ring overwrote unread. */
+export interface TraceMessage {
+  events: TraceEvent[];
+  lost: number;
+}
+
 /** Sent before the reply by long requests (build), one line each. */
 export interface EngineProgress {
   progress: string;
@@ -34,3 +53,4 @@ export interface EngineProgress {
 
 export const SOCKET_NAME = 'engine.sock';
 export const LOG_NAME = 'engine.log';
+export const PID_NAME = 'engine.pid';
