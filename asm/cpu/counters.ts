@@ -32,8 +32,10 @@ let cr3Clock: u32 = 0;
 // { u32 kind, u32 a, u32 b, u32 c, u64 instructions, u32 eip, u32 cr3 }.
 // EIP is the instruction that caused the event (for INT 0x80 and exceptions,
 // the EIP delivered to the handler; for an IRQ, the instruction it interrupted).
-export const TRACE_BASE: u32 = 0x8000;
-export const TRACE_CAP: u32 = 1024;
+// 16 Ki records (512 KiB) hold what one run slice of a busy guest writes
+// with every kind traced, so a follower draining after each slice loses none.
+export const TRACE_BASE: u32 = 0x450000; // after the MMIO bitmap (state.ts's memory map)
+export const TRACE_CAP: u32 = 16384;
 export const TRACE_RECORD: u32 = 32;
 
 export const TRACE_SYSCALL: u32 = 0; // a = EAX (system call number), b = 0x80 or 0x34 (SYSENTER), c = EBX (first argument)

@@ -6,11 +6,12 @@
 // so the host never hard-codes them.
 
 // Memory map of the wasm linear memory.
-export const STATE_BASE: u32 = 0x1000; // CPU state block (4 KiB)
+export const STATE_BASE: u32 = 0x1000; // CPU state block (4 KiB); the inspector's counters at 0x4000 (counters.ts)
 export const TLB_BASE: u32 = 0x10000; // one u32 per linear page: 1 Mi entries, 4 MiB
 export const TLB_LIST_BASE: u32 = 0x410000; // indices of filled TLB entries, for cheap flushes
 export const TLB_LIST_CAP: u32 = 0x8000;
 export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical page below 4 GiB: 128 KiB
+// 0x450000: the inspector's trace ring, 512 KiB (counters.ts).
 export const RAM_BASE: u32 = 0x1000000; // guest physical address 0 (16 MiB, above AssemblyScript's data)
 
 // General registers, in x86 encoding order (EAX ECX EDX EBX ESP EBP ESI EDI).

@@ -1,5 +1,6 @@
 // The containers view on the real guest: two containers made by the engine,
-// their namespaces, cgroup and processes read back from the guest kernel.
+// their namespaces, cgroup and processes read back from the guest kernel;
+// and one container's output followed through the trace across the layers.
 
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -10,10 +11,13 @@ import { machineShell } from '../../src/containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { containersView } from '../../src/inspect/containers.ts';
+import { traceFollower } from '../../src/inspect/trace-follow.ts';
+import type { TraceEvent } from '../../src/inspect/trace.ts';
 
 describe('the containers view', () => {
-  it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out', async () => {
-    const shell = machineShell(await bootDefaultGuest());
+  it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out; traces echo hi from a container to the host', async () => {
+    const machine = await bootDefaultGuest();
+    const shell = machineShell(machine);
     const engine = new ContainerEngine(shell, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-home-'))));
     await engine.run('busybox', { cmd: ['sleep', '1000'], detach: true, name: 'a' });
     await engine.run('busybox', { cmd: ['sleep', '1000'], detach: true, name: 'b', memory: 16 << 20 });
@@ -34,5 +38,26 @@ describe('the containers view', () => {
     }
     expect(b.cgroup!.memoryMax).toBe(String(16 << 20));
     expect(a.cgroup!.memoryMax).toBe('max');
+
+    // echo hi in container a, followed across the layers: the echo's write(1)
+    // system call, then the agent's frame carrying "hi\n" written to COM2's
+    // transmit register (the agent's channel; COM1 is the console), then the
+    // bytes on the host.
+    const events: TraceEvent[] = [];
+    let lost = 0;
+    const stop = traceFollower(machine).add(['syscall', 'port'], (e, l) => (events.push(...e), (lost += l)));
+    const r = await engine.exec('a', ['echo', 'hi']);
+    stop();
+    expect(lost).toBe(0);
+    expect(r.stdout).toBe('hi\n');
+    const thr = events.filter((e) => e.kind === 'port' && e.a === 0x2f8 && e.c & 0x100);
+    const at = thr.findIndex((e, i) => e.b === 0x68 && thr[i + 1]?.b === 0x69 && thr[i + 2]?.b === 0x0a);
+    expect(at).toBeGreaterThanOrEqual(0);
+    // The echo process: a write to fd 1 followed, in the same address space, by exit_group.
+    const syscalls = events.filter((e) => e.kind === 'syscall');
+    const echo = syscalls.find((w, i) => w.a === 4 && w.c === 1 && syscalls.slice(i + 1).find((e) => e.cr3 === w.cr3)?.a === 252);
+    expect(echo).toBeDefined();
+    expect(echo!.seq).toBeLessThan(thr[at].seq);
+    expect(echo!.instructions).toBeLessThanOrEqual(thr[at].instructions);
   }, 600_000);
 });
