@@ -60,7 +60,7 @@ function printResult(r: ShellResult): void {
 
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
-  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; rm?: boolean; interactive?: boolean;
+  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean;
 }
 
 /**
@@ -82,6 +82,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
     .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
+    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
     .option('-i, --interactive', 'pass this command\'s stdin to the container')
     .passThroughOptions()

@@ -1,6 +1,8 @@
 // glassbox build: each RUN runs in a container whose filesystem change
-// becomes a layer; COPY and WORKDIR make layers on the host; ENV, ENTRYPOINT
-// and CMD change the config. A step cache, keyed on the parent's key and the
+// becomes a layer; COPY and WORKDIR make layers on the host, COPY --from in
+// the guest from an earlier stage's (or an image's) layers; ENV, ENTRYPOINT
+// CMD and USER change the config (later RUN steps run as that USER, as in
+// Docker). Only the last stage becomes the image. A step cache, keyed on the parent's key and the
 // instruction (and, for COPY, the content's digest), skips unchanged steps.
 // Layer blobs enter the store as they are made, but the image is named only
 // when every step has worked, so a failed build leaves no image behind.
@@ -44,7 +46,9 @@ class StepCache {
       return undefined;
     }
   }
+  /** Merged into the file as it is now, so builds running side by side keep each other's steps. */
   set(key: string, value: CachedLayer): void {
+    if (existsSync(this.path)) this.entries = { ...(JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, CachedLayer>), ...this.entries };
     this.entries[key] = value;
     writeFileSync(this.path, JSON.stringify(this.entries));
   }
@@ -71,6 +75,30 @@ function mergeEnv(env: string[], vars: [string, string][]): string[] {
   return [...byName.values()];
 }
 
+/** A build stage: its cache key (the chain of its steps) and the image it is so far. */
+interface Stage {
+  name?: string;
+  key: string;
+  image: RunnableImage;
+}
+
+/** An image from the store for FROM or COPY --from, or the error on that line. */
+async function storeImage(engine: ContainerEngine, ref: string, line: number): Promise<RunnableImage> {
+  try {
+    return await engine.image(ref);
+  } catch (e) {
+    throw new DockerfileError(line, (e as Error).message);
+  }
+}
+
+/** An earlier stage by name or index, else an image in the store, as Docker resolves FROM and COPY --from. */
+async function stageOrImage(engine: ContainerEngine, stages: Stage[], ref: string, line: number): Promise<Stage> {
+  const stage = stages.find((s) => s.name === ref.toLowerCase()) ?? (/^\d+$/.test(ref) ? stages[Number(ref)] : undefined);
+  if (stage) return stage;
+  const image = await storeImage(engine, ref, line);
+  return { key: image.id, image };
+}
+
 export async function build(
   engine: ContainerEngine, store: ImageStore, cachePath: string,
   opts: { tag: string; context: string; dockerfile: string; progress: (line: string) => void },
@@ -78,56 +106,61 @@ export async function build(
   const name = normalizeName(opts.tag);
   const steps = parseDockerfile(opts.dockerfile);
   const cache = new StepCache(cachePath, store);
-  const from = steps[0] as Extract<Instruction, { op: 'FROM' }>;
-  let image: RunnableImage;
-  try {
-    image = await engine.image(from.image);
-  } catch (e) {
-    throw new DockerfileError(from.line, (e as Error).message);
-  }
-  let key = image.id;
-  const config: ImageConfig = JSON.parse(JSON.stringify(image.config)) as ImageConfig;
-  config.config ??= {};
-  config.history ??= [];
-  const layers = [...image.layers];
-  const diffIds = [...image.diffIds];
+  const stages: Stage[] = [];
+  let key = '';
+  let stageName: string | undefined;
+  let config!: ImageConfig;
+  let layers: Descriptor[] = [];
+  let diffIds: string[] = [];
+  const current = (): RunnableImage => ({ name, id: key, layers: [...layers], diffIds: [...diffIds], config: { ...config, rootfs: { type: 'layers', diff_ids: [...diffIds] } } });
 
   const addLayer = (made: CachedLayer, text: string) => {
     layers.push(made.layer);
     diffIds.push(made.diffId);
     config.history!.push({ created_by: text });
   };
-  const hostLayer = async (entries: TarEntry[]): Promise<CachedLayer> => {
-    const tar = await writeTar(entries);
-    const blob = gzipSync(tar);
+  const storeLayer = (blob: Uint8Array, diffId: string): CachedLayer => {
     const layer = { mediaType: MEDIA_LAYER_GZIP, digest: sha256(blob), size: blob.length };
     store.add({ blobs: new Map([[layer.digest, blob]]), images: [] });
-    return { layer, diffId: sha256(tar) };
+    return { layer, diffId };
   };
 
   for (const [i, step] of steps.entries()) {
     opts.progress(`Step ${i + 1}/${steps.length} : ${step.text}`);
     if (step.op === 'FROM') {
-      opts.progress(` ---> ${image.id.slice(7, 19)}`);
+      if (i > 0) stages.push({ name: stageName, key, image: current() });
+      stageName = step.stage;
+      const base = await stageOrImage(engine, stages, step.image, step.line);
+      key = base.key;
+      config = JSON.parse(JSON.stringify(base.image.config)) as ImageConfig;
+      config.config ??= {};
+      config.history ??= [];
+      layers = [...base.image.layers];
+      diffIds = [...base.image.diffIds];
+      opts.progress(` ---> ${base.image.id.slice(7, 19)}`);
       continue;
     }
-    const c = config.config;
-    if (step.op === 'ENV' || step.op === 'ENTRYPOINT' || step.op === 'CMD') {
+    const c = config.config!;
+    if (step.op === 'ENV' || step.op === 'ENTRYPOINT' || step.op === 'CMD' || step.op === 'USER') {
       if (step.op === 'ENV') c.Env = mergeEnv(c.Env ?? [], step.vars);
+      else if (step.op === 'USER') c.User = step.user;
       else c[step.op === 'CMD' ? 'Cmd' : 'Entrypoint'] = step.args;
-      config.history.push({ created_by: step.text, empty_layer: true });
+      config.history!.push({ created_by: step.text, empty_layer: true });
       key = sha256(Buffer.from(`${key}\n${step.text}`));
       continue;
     }
     let entries: TarEntry[] | undefined;
+    let source: Stage | undefined;
     if (step.op === 'WORKDIR') {
       c.WorkingDir = posix.resolve(c.WorkingDir || '/', step.dir);
       entries = [[c.WorkingDir.replace(/^\/+/, ''), undefined]];
+    } else if (step.op === 'COPY' && step.from !== undefined) {
+      source = await stageOrImage(engine, stages, step.from, step.line);
     } else if (step.op === 'COPY') {
       const dest = posix.resolve(c.WorkingDir || '/', step.dest) + (step.dest.endsWith('/') || step.sources.length > 1 ? '/' : '');
       entries = step.sources.flatMap((s) => copyEntries(opts.context, s, dest, step.line));
     }
-    const content = entries ? sha256(await writeTar(entries)) : '';
+    const content = entries ? sha256(await writeTar(entries)) : source?.key ?? '';
     key = sha256(Buffer.from(`${key}\n${step.text}\n${content}`));
     const cached = cache.get(key);
     if (cached) {
@@ -137,18 +170,26 @@ export async function build(
     }
     let made: CachedLayer;
     if (entries) {
-      made = await hostLayer(entries);
+      const tar = await writeTar(entries);
+      made = storeLayer(gzipSync(tar), sha256(tar));
+    } else if (step.op === 'COPY') {
+      const dest = posix.resolve(c.WorkingDir || '/', step.dest);
+      const intoDir = step.dest.endsWith('/') || step.sources.length > 1;
+      try {
+        const packed = await engine.copyFrom(source!.image, step.sources.map((s) => ({ source: posix.resolve('/', s), dest, intoDir })));
+        made = storeLayer(packed.blob, packed.diffId);
+      } catch (e) {
+        throw new DockerfileError(step.line, (e as Error).message);
+      }
     } else {
       // RUN: the command as given, without the image's Entrypoint.
       const runConfig = { ...config, config: { ...c, Entrypoint: null } };
-      const r = await engine.run({ name, id: key, layers, diffIds, config: runConfig }, { cmd: (step as Extract<Instruction, { op: 'RUN' }>).args });
+      const r = await engine.run({ ...current(), config: runConfig }, { cmd: (step as Extract<Instruction, { op: 'RUN' }>).args });
       for (const l of (r.stdout + r.stderr).split('\n').filter(Boolean)) opts.progress(`     ${l}`);
       try {
         if (r.exitCode !== 0) throw new DockerfileError(step.line, `RUN exited with status ${r.exitCode}`);
-        const { blob, diffId } = await engine.diff(r.id);
-        const layer = { mediaType: MEDIA_LAYER_GZIP, digest: sha256(blob), size: blob.length };
-        store.add({ blobs: new Map([[layer.digest, blob]]), images: [] });
-        made = { layer, diffId };
+        const packed = await engine.diff(r.id);
+        made = storeLayer(packed.blob, packed.diffId);
       } finally {
         await engine.rm(r.id);
       }

@@ -1,6 +1,7 @@
-// Dockerfile parsing for the instructions glassbox builds: FROM, RUN, COPY,
-// WORKDIR, ENV, ENTRYPOINT, CMD. Lines continue with a trailing backslash;
-// "#" starts a comment line. Anything else stops with its line number.
+// Dockerfile parsing for the instructions glassbox builds: FROM (with AS for
+// multi-stage builds), RUN, COPY (with --from), WORKDIR, USER, ENV,
+// ENTRYPOINT, CMD. Lines continue with a trailing backslash; "#" starts a comment line.
+// Anything else stops with its line number.
 
 export class DockerfileError extends Error {
   override name = 'DockerfileError';
@@ -10,10 +11,11 @@ export class DockerfileError extends Error {
 }
 
 export type Instruction =
-  | { op: 'FROM'; line: number; text: string; image: string }
+  | { op: 'FROM'; line: number; text: string; image: string; stage?: string }
   | { op: 'RUN'; line: number; text: string; args: string[] }
-  | { op: 'COPY'; line: number; text: string; sources: string[]; dest: string }
+  | { op: 'COPY'; line: number; text: string; sources: string[]; dest: string; from?: string }
   | { op: 'WORKDIR'; line: number; text: string; dir: string }
+  | { op: 'USER'; line: number; text: string; user: string }
   | { op: 'ENV'; line: number; text: string; vars: [string, string][] }
   | { op: 'ENTRYPOINT' | 'CMD'; line: number; text: string; args: string[] };
 
@@ -49,6 +51,25 @@ function envVars(arg: string, line: number): [string, string][] {
   return vars;
 }
 
+const STAGE_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+/** Stage names are unique, and COPY --from names an earlier stage (by name or index) when it names a stage at all. */
+function checkStages(steps: Instruction[]): void {
+  const stages: string[] = [];
+  for (const s of steps) {
+    if (s.op === 'FROM') {
+      if (s.stage && stages.includes(s.stage)) throw new DockerfileError(s.line, `stage name ${s.stage} is already used by an earlier FROM`);
+      stages.push(s.stage ?? '');
+    } else if (s.op === 'COPY' && s.from !== undefined) {
+      const current = stages.length - 1;
+      if (s.from === stages[current] || s.from === String(current)) throw new DockerfileError(s.line, `COPY --from=${s.from} names the stage it is in`);
+      if (/^\d+$/.test(s.from) && Number(s.from) > current) throw new DockerfileError(s.line, `COPY --from=${s.from}: there is no earlier stage ${s.from}`);
+      const later = steps.find((x) => x.op === 'FROM' && x.line > s.line && x.stage === s.from);
+      if (later) throw new DockerfileError(s.line, `COPY --from=${s.from} names a stage defined later, at line ${later.line}`);
+    }
+  }
+}
+
 export function parseDockerfile(text: string): Instruction[] {
   const out: Instruction[] = [];
   const lines = text.split('\n');
@@ -63,34 +84,43 @@ export function parseDockerfile(text: string): Instruction[] {
     if (arg === '') throw new DockerfileError(line, `${op} needs an argument`);
     const base = { line, text: s };
     switch (op) {
-      case 'FROM':
-        if (/\s/.test(arg)) throw new DockerfileError(line, 'FROM takes one image (no AS or --platform)');
-        out.push({ op, ...base, image: arg });
+      case 'FROM': {
+        const f = /^(\S+)(?:\s+[Aa][Ss]\s+(\S+))?$/.exec(arg);
+        if (!f || f[1]!.startsWith('--')) throw new DockerfileError(line, 'FROM takes an image and optionally AS NAME (no --platform)');
+        if (f[2] !== undefined && !STAGE_NAME.test(f[2])) throw new DockerfileError(line, `stage name "${f[2]}" must start with a letter and hold only letters, digits, "-", "_" and "."`);
+        out.push({ op, ...base, image: f[1]!, stage: f[2]?.toLowerCase() });
         break;
+      }
       case 'RUN':
       case 'ENTRYPOINT':
       case 'CMD':
         out.push({ op, ...base, args: execOrShell(arg, line) });
         break;
       case 'COPY': {
-        const parts = arg.startsWith('[') ? execOrShell(arg, line) : arg.split(/\s+/);
-        if (parts.some((p) => p.startsWith('--'))) throw new DockerfileError(line, 'COPY options (--from, --chown, ...) are not supported');
+        const from = /^--from=(\S+)\s+/.exec(arg);
+        const rest = from ? arg.slice(from[0].length) : arg;
+        const parts = rest.startsWith('[') ? execOrShell(rest, line) : rest.split(/\s+/);
+        if (parts.some((p) => p.startsWith('--'))) throw new DockerfileError(line, 'COPY options other than --from (--chown, ...) are not supported');
         if (parts.length < 2) throw new DockerfileError(line, 'COPY needs at least one source and a destination');
-        out.push({ op, ...base, sources: parts.slice(0, -1), dest: parts[parts.length - 1]! });
+        out.push({ op, ...base, sources: parts.slice(0, -1), dest: parts[parts.length - 1]!, from: from?.[1]!.toLowerCase() });
         break;
       }
       case 'WORKDIR':
         out.push({ op, ...base, dir: arg });
         break;
+      case 'USER':
+        if (!/^[^\s:]+(:[^\s:]+)?$/.test(arg)) throw new DockerfileError(line, 'USER takes one user[:group]');
+        out.push({ op, ...base, user: arg });
+        break;
       case 'ENV':
         out.push({ op, ...base, vars: envVars(arg, line) });
         break;
       default:
-        throw new DockerfileError(line, `unsupported instruction ${op} (glassbox builds FROM, RUN, COPY, WORKDIR, ENV, ENTRYPOINT, CMD)`);
+        throw new DockerfileError(line, `unsupported instruction ${op} (glassbox builds FROM, RUN, COPY, WORKDIR, USER, ENV, ENTRYPOINT, CMD)`);
     }
   }
   if (out.length === 0) throw new DockerfileError(1, 'the Dockerfile has no instructions');
   if (out[0]!.op !== 'FROM') throw new DockerfileError(out[0]!.line, 'the first instruction must be FROM');
-  if (out.some((x, i) => i > 0 && x.op === 'FROM')) throw new DockerfileError(out.find((x, i) => i > 0 && x.op === 'FROM')!.line, 'multi-stage builds (a second FROM) are not supported');
+  checkStages(out);
   return out;
 }

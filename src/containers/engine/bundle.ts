@@ -4,6 +4,7 @@
 
 import type { WindowSize } from '../../api/types.ts';
 import type { ImageConfig } from '../store/oci.ts';
+import type { ProcessUser } from './users.ts';
 
 export interface RunOptions {
   name?: string;
@@ -16,6 +17,8 @@ export interface RunOptions {
   /** CPUs, e.g. 0.5: a CFS quota of that share of each 100 ms period. */
   cpus?: number;
   network?: 'none' | 'default';
+  /** name, name:group, uid or uid:gid; replaces the image's User. */
+  user?: string;
   /** Command; replaces the image's Cmd (the Entrypoint stays). */
   cmd?: string[];
   stdin?: Uint8Array;
@@ -48,14 +51,6 @@ export const CONTAINER_MOUNTS = [
   { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
 ];
 
-/** uid[:gid] as numbers; names would need the image's /etc/passwd, which lives in the guest. */
-function user(spec: string | undefined): { uid: number; gid: number } {
-  if (!spec) return { uid: 0, gid: 0 };
-  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
-  if (!m) throw new RunOptionError(`user "${spec}": only numeric uid[:gid] is supported`);
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-}
-
 /** Env lists merged by variable name, later entries winning. */
 function mergeEnv(...lists: string[][]): string[] {
   const byName = new Map<string, string>();
@@ -70,7 +65,8 @@ export function processArgs(image: ImageConfig, cmd: string[] | undefined): stri
   return args;
 }
 
-export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions): object {
+/** The bundle config; `user` is the process user already resolved against the container's account files. */
+export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser): object {
   const c = image.config ?? {};
   const caps = CAPABILITIES;
   const resources: Record<string, unknown> = {};
@@ -85,7 +81,7 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
     process: {
       terminal: o.tty !== undefined,
       ...(o.tty ? { consoleSize: { height: o.tty.rows, width: o.tty.cols } } : {}),
-      user: user(c.User),
+      user,
       args: processArgs(image, o.cmd),
       env: mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', ...(o.tty ? ['TERM=xterm'] : [])], c.Env ?? [], o.env ?? []),
       cwd: o.workdir ?? (c.WorkingDir || '/'),

@@ -7,11 +7,13 @@ import { digestOf } from '../store/digest.ts';
 import type { ImageSource, RunnableImage } from './image-source.ts';
 import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
+import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
+import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
 import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  attachedRunScript, bundleDir, createScript, diffScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
   startDetachedScript, stateScript, statsScript,
 } from './guest-scripts.ts';
 
@@ -50,6 +52,15 @@ export interface Attached {
 
 export type { RunnableImage } from './image-source.ts';
 
+/** A gzip'd layer made in the guest, with the digest of its uncompressed tar. */
+export interface PackedLayer {
+  blob: Uint8Array;
+  diffId: string;
+}
+
+/** Scratch space for COPY --from, one directory per copy. */
+const COPY_ROOT = '/run/glassbox/copy';
+
 /** 32 random bytes in hex, from Web Crypto (Node and browsers alike). */
 const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -60,6 +71,8 @@ async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBu
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
+  /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
+  private readonly unpacking = new Map<string, Promise<void>>();
 
   constructor(private readonly shell: GuestShell, private readonly store: ImageSource) {}
 
@@ -129,16 +142,18 @@ export class ContainerEngine {
     const config = image.config;
     const id = randomId();
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
-    if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
-    const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o));
-    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds);
     const { stdin, ...options } = o;
     const record: ContainerRecord = {
       id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
     };
+    // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
+    if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
     this.containers.set(id, record);
     try {
+      const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
+      const user = await this.processUser(id, o.user ?? config.config?.User);
+      const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
     } catch (e) {
@@ -146,6 +161,17 @@ export class ContainerEngine {
       throw e;
     }
     return record;
+  }
+
+  /** The process user for a User spec, names looked up in the container's own root (mounted by createScript). */
+  private async processUser(id: string, spec: string | undefined): Promise<ProcessUser> {
+    if (!needsAccountFiles(spec)) return resolveUser(spec, '', '');
+    const read = async (file: string) => (await this.shell.run(`cat ${bundleDir(id)}/rootfs/etc/${file}`)).stdout;
+    try {
+      return resolveUser(spec, await read('passwd'), await read('group'));
+    } catch (e) {
+      throw new ContainerError((e as Error).message);
+    }
   }
 
   async state(c: ContainerRecord): Promise<ContainerState> {
@@ -229,13 +255,24 @@ export class ContainerEngine {
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
-  async diff(ref: string): Promise<{ blob: Uint8Array; diffId: string }> {
+  async diff(ref: string): Promise<PackedLayer> {
     const c = this.find(ref);
-    const r = await this.shell.run(diffScript(c.id));
-    if (r.exitCode !== 0) throw new ContainerError(`exporting the changes of ${c.name}: ${r.stderr.trim()}`);
+    return this.packed(await this.shell.run(diffScript(`${bundleDir(c.id)}/upper`, bundleDir(c.id))), `the changes of ${c.name}`);
+  }
+
+  /** Files of an image (a build stage) as a new layer, as COPY --from makes it; `copies` hold absolute paths. */
+  async copyFrom(image: RunnableImage, copies: StageCopy[]): Promise<PackedLayer> {
+    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
+    const work = `${COPY_ROOT}/${randomId().slice(0, 16)}`;
+    return this.packed(await this.shell.run(copyLayerScript(layers, copies, work)), `files of ${image.name}`);
+  }
+
+  /** A layer a guest script packed: base64 gzip on stdout, the tar's sha256 on stderr. */
+  private async packed(r: ShellResult, what: string): Promise<PackedLayer> {
+    if (r.exitCode !== 0) throw new ContainerError(`exporting ${what}: ${r.stderr.trim()}`);
     const blob = Uint8Array.from(atob(r.stdout.replace(/\s/g, '')), (c) => c.charCodeAt(0));
     const diffId = await digestOf(await gunzip(blob));
-    if (diffId !== `sha256:${r.stderr.trim()}`) throw new ContainerError(`the layer of ${c.name} arrived damaged (${diffId}, guest says sha256:${r.stderr.trim()})`);
+    if (diffId !== `sha256:${r.stderr.trim()}`) throw new ContainerError(`the layer of ${what} arrived damaged (${diffId}, guest says sha256:${r.stderr.trim()})`);
     return { blob, diffId };
   }
 

@@ -21,7 +21,8 @@ export function createScript(id: string, layerDirs: string[]): string {
   const lower = [...layerDirs].reverse().join(':');
   return [
     'set -e',
-    `[ -d ${CGROUP_ROOT} ] || { mkdir ${CGROUP_ROOT}; echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control; }`,
+    // idempotent, as containers may be created concurrently
+    `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
     `mkdir ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
     `mkdir -p ${dir}/rootfs ${dir}/upper ${dir}/work`,
     `mount -t overlay overlay -o lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work ${dir}/rootfs`,
@@ -133,24 +134,4 @@ export function fields(out: string): Record<string, string> {
     if (i > 0) r[line.slice(0, i)] = line.slice(i + 1);
   }
   return r;
-}
-
-/**
- * Prints the container's filesystem change as a gzip'd layer tar in base64,
- * and the uncompressed tar's sha256 on stderr. Overlayfs whiteouts (0/0
- * character devices) become OCI whiteout files (.wh.NAME); opaque
- * directories are not detected.
- */
-export function diffScript(id: string): string {
-  const dir = bundleDir(id);
-  return [
-    'set -e',
-    `s=${dir}/layer-stage`,
-    `rm -rf $s && cp -a ${dir}/upper $s`,
-    'find $s -type c | while read -r f; do rm "$f"; : > "${f%/*}/.wh.${f##*/}"; done',
-    `cd $s && tar -cf ${dir}/layer.tar . && cd / && rm -rf $s`,
-    `sha256sum ${dir}/layer.tar | cut -d' ' -f1 >&2`,
-    `gzip -n -c ${dir}/layer.tar | base64`,
-    `rm ${dir}/layer.tar`,
-  ].join('\n');
 }

@@ -9,6 +9,7 @@ import type { Descriptor } from '../store/oci.ts';
 import { MEDIA_LAYER_GZIP } from '../store/oci.ts';
 import { shq, writeGuestFile, type GuestShell } from './guest-shell.ts';
 import type { ImageSource } from './image-source.ts';
+import { unpackLayerScript } from './layer-scripts.ts';
 
 export const LAYER_ROOT = '/var/lib/glassbox/layers';
 const INCOMING = '/var/lib/glassbox/incoming';
@@ -38,28 +39,34 @@ async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descrip
 }
 
 /**
- * Unpacks layers (blobs in the host store, with their diff_ids) in the guest;
- * returns their directories, lowest layer first. OCI whiteout files
- * (.wh.NAME) become overlayfs whiteouts (a 0/0 character device NAME), so a
- * deletion in an upper layer hides the file in the layers below.
+ * Unpacks layers (blobs in the image source, with their diff_ids) in the
+ * guest, each once even when calls overlap: `unpacking` holds the layers
+ * being unpacked, so a second caller waits for the first instead of racing it
+ * on the same directory. Returns their directories, lowest layer first.
  */
-export async function ensureLayers(shell: GuestShell, store: ImageSource, layers: Descriptor[], diffIds: string[]): Promise<string[]> {
-  const dirs: string[] = [];
+export async function ensureLayers(
+  shell: GuestShell, store: ImageSource, layers: Descriptor[], diffIds: string[], unpacking: Map<string, Promise<void>>,
+): Promise<string[]> {
+  const dirs = layers.map((_, i) => `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`);
   for (const [i, layer] of layers.entries()) {
-    const dir = `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`;
-    dirs.push(dir);
-    if ((await shell.run(`test -d ${dir}`)).exitCode === 0) continue;
-    const blob = await blobInGuest(shell, store, layer);
-    const z = layer.mediaType === MEDIA_LAYER_GZIP ? 'z' : '';
-    await must(shell, [
-      'set -e',
-      `[ "$(sha256sum ${shq(blob)} | cut -d' ' -f1)" = ${digestHex(layer.digest)} ] || { echo "layer ${layer.digest}: digest mismatch in the guest" >&2; exit 1; }`,
-      `rm -rf ${dir}.tmp && mkdir -p ${dir}.tmp`,
-      `tar -x${z}f ${shq(blob)} -C ${dir}.tmp`,
-      `find ${dir}.tmp -name '.wh.*' ! -name '.wh..wh..opq' | while read -r w; do rm "$w"; mknod "\${w%/*}/\${w##*/.wh.}" c 0 0; done`,
-      `mv ${dir}.tmp ${dir}`,
-      `case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`,
-    ].join('\n'), `unpacking layer ${layer.digest}`);
+    const dir = dirs[i]!;
+    let done = unpacking.get(dir);
+    if (!done) {
+      done = unpackOnce(shell, store, layer, dir);
+      unpacking.set(dir, done);
+      // A failed unpack may be retried by a later call.
+      done.catch(() => unpacking.delete(dir));
+    }
+    await done;
   }
   return dirs;
+}
+
+async function unpackOnce(shell: GuestShell, store: ImageSource, layer: Descriptor, dir: string): Promise<void> {
+  if ((await shell.run(`test -d ${dir}`)).exitCode === 0) return;
+  const blob = await blobInGuest(shell, store, layer);
+  await must(shell, [
+    unpackLayerScript(blob, digestHex(layer.digest), layer.mediaType === MEDIA_LAYER_GZIP, dir),
+    `case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`,
+  ].join('\n'), `unpacking layer ${layer.digest}`);
 }

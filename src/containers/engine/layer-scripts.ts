@@ -1,0 +1,129 @@
+// The guest shell that translates between OCI layer tars and overlayfs, both
+// ways. OCI marks a deleted path with an empty file .wh.NAME and a directory
+// whose lower contents are hidden with .wh..wh..opq inside it (image-spec
+// layer.md); overlayfs marks them with a 0/0 character device NAME and the
+// trusted.overlay.opaque xattr. The guest's busybox has no getfattr or
+// setfattr, so both directions let overlayfs itself read and write that xattr.
+
+import { shq } from './guest-shell.ts';
+
+const OPAQUE = '.wh..wh..opq';
+
+/**
+ * Makes the directory $1 opaque: moves its contents aside, mounts an overlay
+ * with $1's parent as the upper dir over a lower dir holding an entry of the
+ * same name, removes and recreates $1 through it (overlayfs marks a directory
+ * made over a whiteout opaque), then puts the contents, owner, mode and mtime back.
+ */
+const MAKE_OPAQUE = [
+  'gb_make_opaque() {',
+  '  d=$1; s=$(mktemp -d /var/lib/glassbox/opaque.XXXXXX)',
+  '  mkdir "$s/lower" "$s/work" "$s/mnt" "$s/lower/${d##*/}"',
+  '  mv "$d" "$s/aside"',
+  '  mount -t overlay gb-opaque -o "lowerdir=$s/lower,upperdir=${d%/*},workdir=$s/work" "$s/mnt"',
+  '  rmdir "$s/mnt/${d##*/}" && mkdir "$s/mnt/${d##*/}"',
+  '  umount "$s/mnt"',
+  '  chown "$(stat -c %u:%g "$s/aside")" "$d" && chmod "$(stat -c %a "$s/aside")" "$d"',
+  '  find "$s/aside" -mindepth 1 -maxdepth 1 -exec mv {} "$d"/ \\;',
+  '  touch -r "$s/aside" "$d" && rm -rf "$s"',
+  '}',
+].join('\n');
+
+/**
+ * Checks a layer blob's sha256, unpacks it into `dir` (through `dir`.tmp, so
+ * a half-unpacked layer is never used) and turns OCI whiteouts into
+ * overlayfs ones. Opaque markers are handled deepest first, so moving a
+ * directory aside carries already-opaque subdirectories with it.
+ */
+export function unpackLayerScript(blob: string, digestHex: string, gzip: boolean, dir: string): string {
+  const tmp = `${dir}.tmp`;
+  return [
+    'set -e',
+    MAKE_OPAQUE,
+    `[ "$(sha256sum ${shq(blob)} | cut -d' ' -f1)" = ${digestHex} ] || { echo "layer sha256:${digestHex}: digest mismatch in the guest" >&2; exit 1; }`,
+    `rm -rf ${tmp} && mkdir -p ${tmp}`,
+    `tar -x${gzip ? 'z' : ''}f ${shq(blob)} -C ${tmp}`,
+    `[ ! -e ${tmp}/${OPAQUE} ] || { echo "layer sha256:${digestHex}: an opaque marker at the layer's root is not supported" >&2; exit 1; }`,
+    `find ${tmp} -name '.wh.*' ! -name '${OPAQUE}' | while read -r w; do rm "$w"; mknod "\${w%/*}/\${w##*/.wh.}" c 0 0; done`,
+    `find ${tmp} -name '${OPAQUE}' | sort -r | while read -r m; do rm "$m"; gb_make_opaque "\${m%/*}"; done`,
+    `mv ${tmp} ${dir}`,
+  ].join('\n');
+}
+
+/**
+ * Prints the change in an overlay upper dir as a gzip'd layer tar in base64,
+ * and the uncompressed tar's sha256 on stderr. Whiteouts become .wh.NAME
+ * files. An opaque directory is found by mounting the upper dir over a probe
+ * layer with a file in every directory: overlayfs hides the probe file below
+ * exactly the opaque ones. Only the outermost of nested opaque directories
+ * gets a marker, since it already hides everything below.
+ */
+export function diffScript(upper: string, work: string): string {
+  const s = `${work}/layer-stage`;
+  const p = `${work}/opaque-probe`;
+  return [
+    'set -e',
+    `rm -rf ${s} ${p} && cp -a ${upper} ${s} && mkdir -p ${p}/lower ${p}/mnt && : > ${p}/opaque`,
+    `(cd ${upper} && find . -mindepth 1 -type d) > ${p}/dirs`,
+    `while read -r d; do mkdir -p "${p}/lower/$d" && : > "${p}/lower/$d/.gb-probe"; done < ${p}/dirs`,
+    `mount -t overlay gb-probe -o ro,lowerdir=${upper}:${p}/lower ${p}/mnt`,
+    'while read -r d; do',
+    `  [ -e "${p}/mnt/$d/.gb-probe" ] && continue`,
+    '  inside=',
+    `  while read -r o; do case "$d/" in "$o"/*) inside=1;; esac; done < ${p}/opaque`,
+    `  [ -n "$inside" ] || { echo "$d" >> ${p}/opaque; : > "${s}/$d/${OPAQUE}"; }`,
+    `done < ${p}/dirs`,
+    `umount ${p}/mnt && rm -rf ${p}`,
+    `find ${s} -type c | while read -r f; do rm "$f"; : > "\${f%/*}/.wh.\${f##*/}"; done`,
+    packScript(s, work),
+  ].join('\n');
+}
+
+/** Packs a staged directory as a layer: the gzip'd tar in base64 on stdout, the tar's sha256 on stderr; removes the stage. */
+function packScript(stage: string, work: string): string {
+  return [
+    `cd ${stage} && tar -cf ${work}/layer.tar . && cd / && rm -rf ${stage}`,
+    `sha256sum ${work}/layer.tar | cut -d' ' -f1 >&2`,
+    `gzip -n -c ${work}/layer.tar | base64`,
+    `rm ${work}/layer.tar`,
+  ].join('\n');
+}
+
+/** One COPY --from source: an absolute path in the stage and where it goes in the new layer. */
+export interface StageCopy {
+  source: string;
+  dest: string;
+  /** The destination is a directory the source goes into (dest ends in "/", or several sources). */
+  intoDir: boolean;
+}
+
+/**
+ * Packs files of another image (a build stage) as a layer, as COPY --from
+ * does: the image's layers are mounted read-only in `work`, each source is
+ * copied with `cp -a` into a stage directory at its destination (a
+ * directory's contents, not the directory itself), and the stage is packed.
+ */
+export function copyLayerScript(layerDirs: string[], copies: StageCopy[], work: string): string {
+  const root = `${work}/root`;
+  const stage = `${work}/stage`;
+  // An empty bottom layer: overlayfs needs two lower dirs when it has no upper one.
+  const lower = [...layerDirs].reverse().concat(`${work}/empty`).join(':');
+  const lines = [
+    'set -e',
+    `trap 'umount ${root} 2>/dev/null; rm -rf ${work}' EXIT`,
+    `rm -rf ${work} && mkdir -p ${work}/empty ${root} ${stage}`,
+    `mount -t overlay gb-copy -o ro,lowerdir=${lower} ${root}`,
+  ];
+  for (const c of copies) {
+    const from = shq(`${root}${c.source}`);
+    const to = shq(`${stage}${c.dest}`);
+    lines.push(
+      `[ -e ${from} ] || [ -L ${from} ] || { echo ${shq(`${c.source} does not exist in that stage`)} >&2; exit 3; }`,
+      c.intoDir
+        ? `mkdir -p ${to} && if [ -d ${from} ] && [ ! -L ${from} ]; then cp -a ${from}/. ${to}/; else cp -a ${from} ${to}/; fi`
+        : `if [ -d ${from} ] && [ ! -L ${from} ]; then mkdir -p ${to} && cp -a ${from}/. ${to}/; else mkdir -p "$(dirname ${to})" && cp -a ${from} ${to}; fi`,
+    );
+  }
+  lines.push(packScript(stage, work));
+  return lines.join('\n');
+}
