@@ -45,6 +45,12 @@ test('counters move and the MMU panel walks an address', async () => {
   await page.fill('#mmu-address', 'c0123456');
   await page.click('#mmu-walk-button');
   await page.waitForSelector('#mmu-walk .result[data-physical="1193046"]', { timeout: 10_000 });
+  // Every process's page directory maps the kernel the same way: the walk under another address space lands on the same frame.
+  await page.click('#mmu-spaces-button');
+  const cr3 = Number(await page.locator('#mmu-spaces button[data-cr3]:not(:has-text("(now)"))').first().getAttribute('data-cr3'));
+  await page.click(`#mmu-spaces button[data-cr3="${cr3}"]`);
+  await expect.poll(() => page.locator('#mmu-walk .level').first().innerText(), { timeout: 10_000 }).toContain(`CR3 0x${cr3.toString(16).padStart(8, '0')}`);
+  await page.waitForSelector('#mmu-walk .result[data-physical="1193046"]', { timeout: 10_000 });
 
   // The shell's own system calls appear in the trace once it is recording them.
   await page.check('#trace input[data-kind="syscall"]');

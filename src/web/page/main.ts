@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   document.body.dataset.agent = 'ready';
   await machine.exec(`stty -F /dev/ttyS0 cols ${term.term.cols} rows ${term.term.rows}`);
   void mmu.walk();
+  void mmu.listSpaces();
   await processes.refresh();
   // Container usage is charted over time: one view a second (a few agent commands).
   const watch = async () => {

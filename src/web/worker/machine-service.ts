@@ -15,7 +15,7 @@ import { containersView, type ContainerView } from '../../inspect/containers.ts'
 import { readCounters, type CountersView } from '../../inspect/counters.ts';
 import { readCpu, type CpuView } from '../../inspect/cpu.ts';
 import { processTree, type GuestProcess } from '../../inspect/kernel.ts';
-import { walkAddress, type Access, type MmuWalk } from '../../inspect/mmu.ts';
+import { addressSpaces, walkAddress, type Access, type AddressSpace, type MmuWalk } from '../../inspect/mmu.ts';
 import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKind } from '../../inspect/trace.ts';
 
 /** Where a worker's machine gets its files and images: the browser's fetch, or Node's file system. */
@@ -107,6 +107,11 @@ export class MachineService {
   /** The page-table walk of a linear address (under the current CR3 unless one is given), with the #PF the access would raise. */
   walk(linear: number, access?: Access, cr3?: number): MmuWalk {
     return walkAddress(this.m.pc.core, linear, access, cr3);
+  }
+
+  /** The address spaces (CR3 values) the CPU loaded recently, most used first. */
+  addressSpaces(): AddressSpace[] {
+    return addressSpaces(this.m.pc.core);
   }
 
   /** Chooses which events the core records (none: tracing off). */

@@ -1,7 +1,8 @@
 // MMU panel: type a linear address, see the MMU view's page-table walk
 // (src/inspect/mmu.ts) under the current CR3 drawn level by level, each entry
 // with its flags, down to the physical address, and the #PF the chosen access
-// (read or write, kernel or user) would raise.
+// (read or write, kernel or user) would raise; under the current CR3 or any
+// address space the CPU loaded recently (the MMU view's CR3 table).
 
 import type { MmuWalk } from '../../../inspect/mmu.ts';
 import { el, hex, panel } from '../dom.ts';
@@ -13,6 +14,9 @@ export class MmuPanel {
   private readonly steps = el('div', { class: 'walk', id: 'mmu-walk' });
   private readonly write = el('input', { type: 'checkbox', id: 'mmu-write' });
   private readonly user = el('input', { type: 'checkbox', id: 'mmu-user' });
+  /** The address space to walk in: a CR3 value, or none for the current one. */
+  private cr3: number | undefined;
+  private readonly spaces = el('div', { class: 'spaces', id: 'mmu-spaces' });
 
   constructor(private readonly machine: MachineProxy) {
     const button = el('button', { id: 'mmu-walk-button' }, 'Walk');
@@ -22,7 +26,25 @@ export class MmuPanel {
       e.preventDefault();
       void this.walk();
     };
-    this.root = panel('mmu', 'MMU walk', form, this.steps);
+    const list = el('button', { id: 'mmu-spaces-button', type: 'button' }, 'Address spaces');
+    list.onclick = () => void this.listSpaces();
+    this.root = panel('mmu', 'MMU walk', form, el('div', { class: 'controls' }, list, this.spaces), this.steps);
+  }
+
+  /** The address spaces loaded recently, most used first; choosing one walks the address in it. */
+  async listSpaces(): Promise<void> {
+    const spaces = (await this.machine.addressSpaces()).slice(0, 8);
+    const choose = (cr3: number | undefined) => {
+      this.cr3 = cr3;
+      void this.listSpaces().then(() => this.walk());
+    };
+    const current = el('button', { type: 'button', class: this.cr3 === undefined ? 'chosen' : '' }, 'current');
+    current.onclick = () => choose(undefined);
+    this.spaces.replaceChildren(current, ...spaces.map((s) => {
+      const b = el('button', { type: 'button', 'data-cr3': String(s.cr3), class: s.cr3 === this.cr3 ? 'chosen' : '', title: `${s.loads} loads` }, hex(s.cr3) + (s.current ? ' (now)' : ''));
+      b.onclick = () => choose(s.cr3);
+      return b;
+    }));
   }
 
   private async address(): Promise<number> {
@@ -41,7 +63,7 @@ export class MmuPanel {
     this.steps.replaceChildren();
     let w: MmuWalk;
     try {
-      w = await this.machine.walk(await this.address(), { write: this.write.checked, user: this.user.checked });
+      w = await this.machine.walk(await this.address(), { write: this.write.checked, user: this.user.checked }, this.cr3);
     } catch (e) {
       this.steps.append(el('div', { class: 'error' }, String((e as Error).message)));
       return;
