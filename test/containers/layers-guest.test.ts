@@ -93,6 +93,10 @@ describe('layers, users and overlapping calls on the guest', () => {
       expect((await sh('busybox', 'id -u; id -g', 'nobody')).stdout).toBe('65534\n65534\n');
       await expect(sh('layered:1', 'true', 'bob')).rejects.toThrow(/^unable to find user bob: no matching entries in the container's \/etc\/passwd$/);
       await expect(sh('layered:1', 'true', 'alice:wheel')).rejects.toThrow(/^unable to find group wheel/);
+      // exec runs as the container's user, as in Docker (crun exec alone would run as root)
+      await engine.run('layered:1', { cmd: ['sleep', '1000'], detach: true, name: 'as-alice', user: 'alice:staff' });
+      expect((await engine.exec('as-alice', ['sh', '-c', 'id -u; id -g'])).stdout).toBe('1234\n2345\n');
+      await engine.rm('as-alice', true);
       expect(await engine.ps(true)).toEqual([]);
     }, 120_000);
 

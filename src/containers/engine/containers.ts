@@ -29,6 +29,8 @@ export interface ContainerRecord {
   args: string[];
   created: string;
   options: Omit<RunOptions, 'stdin'>;
+  /** The process user, once resolved against the container's account files; exec runs as it too. */
+  user?: ProcessUser;
 }
 
 export interface ContainerState {
@@ -153,6 +155,7 @@ export class ContainerEngine {
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
+      record.user = user;
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
@@ -200,14 +203,15 @@ export class ContainerEngine {
 
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
-    return this.shell.run(execScript((await this.running(ref)).id, cmd, false), opts);
+    const c = await this.running(ref);
+    return this.shell.run(execScript(c.id, cmd, false, c.user), opts);
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
   async execAttached(ref: string, cmd: string[], tty?: WindowSize): Promise<Attached> {
     const spawn = this.spawner();
     const c = await this.running(ref);
-    const session = await spawn(execScript(c.id, cmd, tty !== undefined), { tty, consoleSocket: tty !== undefined });
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined, c.user), { tty, consoleSocket: tty !== undefined });
     return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
   }
 

@@ -62,9 +62,11 @@ export function attachedRunScript(id: string, tty: boolean): string {
  * (crun's --env would replace it), on its own pty handed to the agent's
  * console socket when `tty`.
  */
-export function execScript(id: string, cmd: string[], tty: boolean): string {
+export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }): string {
   const terminal = tty ? ' -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : '';
-  return `crun exec${terminal} ${id} ${cmd.map(shq).join(' ')}`;
+  // crun exec runs as root unless told; Docker's exec runs as the container's user
+  const as = user ? ` --user ${user.uid}:${user.gid}` : '';
+  return `crun exec${terminal}${as} ${id} ${cmd.map(shq).join(' ')}`;
 }
 
 /** Starts runScript in the background and waits until crun knows the container or it already ended. */
