@@ -1,6 +1,7 @@
 // The containers view on the real guest: two containers made by the engine,
 // their namespaces, cgroup and processes read back from the guest kernel;
-// and one container's output followed through the trace across the layers.
+// and one container's output followed through the trace across the layers,
+// once through the agent (COM2) and once through the guest's console (COM1).
 
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { traceFollower } from '../../src/inspect/trace-follow.ts';
 import type { TraceEvent } from '../../src/inspect/trace.ts';
 
 describe('the containers view', () => {
-  it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out; traces echo hi from a container to the host', async () => {
+  it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out; traces echo hi from a container to the host, through the agent on COM2 and through the console on COM1', async () => {
     const machine = await bootDefaultGuest();
     const shell = machineShell(machine);
     const engine = new ContainerEngine(shell, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-home-'))));
@@ -59,5 +60,23 @@ describe('the containers view', () => {
     expect(echo).toBeDefined();
     expect(echo!.seq).toBeLessThan(thr[at].seq);
     expect(echo!.instructions).toBeLessThanOrEqual(thr[at].instructions);
+
+    // The same echo run in container a from the guest's console shell: its
+    // output takes the classic way out, through the tty driver to COM1's
+    // transmit register (0x3f8), and reaches the host as console text.
+    const consoleEvents: TraceEvent[] = [];
+    const stopConsole = traceFollower(machine).add(['syscall', 'port'], (e, l) => (consoleEvents.push(...e), (lost += l)));
+    machine.serial.write(`crun exec ${a.id} echo hi\n`);
+    const seen = await machine.waitFor(/\r\nhi\r\n/);
+    stopConsole();
+    expect(lost).toBe(0);
+    expect(seen).toContain(`crun exec ${a.id} echo hi`);
+    const calls = consoleEvents.filter((e) => e.kind === 'syscall');
+    const echoed = calls.find((w, i) => w.a === 4 && w.c === 1 && calls.slice(i + 1).find((e) => e.cr3 === w.cr3)?.a === 252);
+    expect(echoed).toBeDefined();
+    // The typed line is echoed to COM1 too (ending in "hi\r\n"), but before the container's write; its output comes after.
+    const com1 = consoleEvents.filter((e) => e.kind === 'port' && e.a === 0x3f8 && e.c & 0x100 && e.seq > echoed!.seq);
+    const out = com1.findIndex((e, i) => [0x68, 0x69, 0x0d, 0x0a].every((byte, k) => com1[i + k]?.b === byte));
+    expect(out).toBeGreaterThanOrEqual(0);
   }, 600_000);
 });
