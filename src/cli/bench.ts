@@ -9,7 +9,7 @@ import { bootDefaultGuest } from '../containers/engine/boot.ts';
 import { machineShell } from '../containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../containers/engine/containers.ts';
 import { ImageStore } from '../containers/store/image-store.ts';
-import { benchOverhead, benchSequence } from '../containers/bench.ts';
+import { benchOverhead, benchSequence, mib } from '../containers/bench.ts';
 
 function count(v: string): number {
   const n = Number(v);
@@ -43,8 +43,7 @@ export function registerBenchCommands(program: Command): void {
       const { shell, engine } = await setup();
       const r = await benchSequence(shell, engine, o.count, (l) => process.stdout.write(l + '\n'));
       process.stdout.write(`guest MemAvailable: ${r.guestBefore} kB before, ${r.guestAfter} kB after (${r.guestAfter - r.guestBefore} kB)\n`);
-      const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-      process.stdout.write(`host RSS: ${mb(r.hostBefore)} MiB before, ${mb(r.hostAfter)} MiB after (${mb(r.hostAfter - r.hostBefore)} MiB)\n`);
+      process.stdout.write(`host RSS: ${mib(r.hostBefore)} MiB before, ${mib(r.hostAfter)} MiB after (${mib(r.hostAfter - r.hostBefore)} MiB)\n`);
     });
   program.addCommand(bench);
 }

@@ -22,6 +22,8 @@ function seconds(out: string, where: string): number {
   return s;
 }
 
+export const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export async function benchOverhead(shell: GuestShell, engine: ContainerEngine, rounds: number) {
@@ -47,7 +49,11 @@ export async function benchSequence(shell: GuestShell, engine: ContainerEngine, 
   for (let i = 1; i <= count; i++) {
     const r = await engine.run('busybox', { cmd: ['sh', '-c', 'echo $$'], rm: true });
     if (r.exitCode !== 0 || r.stdout !== '1\n') throw new Error(`container ${i} of ${count} failed: ${r.exitCode} ${r.stderr}`);
-    if (i % 50 === 0) report(`${i} containers run and removed`);
+    // The host's figures along the way tell a leak (steady growth) from the heap settling (growth that stops).
+    if (i % 50 === 0) {
+      const { rss, heapUsed } = process.memoryUsage();
+      report(`${i} containers run and removed (host RSS ${mib(rss)} MiB, JS heap ${mib(heapUsed)} MiB)`);
+    }
   }
   await shell.run('sync; echo 3 > /proc/sys/vm/drop_caches');
   const guestAfter = await guestMemAvailableKiB(shell);

@@ -10,6 +10,9 @@
 
 import type { PortDevice } from '../machine/port-bus.ts';
 
+/** Ports 0x70 (the register index, bit 7 masking NMI) and 0x71, for the inspector. */
+export const CMOS_REGISTERS = ['index', 'data'] as const;
+
 const REG_A = 0x0a;
 const REG_B = 0x0b;
 const REG_C = 0x0c;

@@ -15,8 +15,8 @@ export class DebugExit implements PortDevice {
   ) {}
 
   attach(bus: PortBus): void {
-    bus.claim(DEBUGCON_PORT, 1, this);
-    bus.claim(DEBUG_EXIT_PORT, 4, this);
+    bus.claim(DEBUGCON_PORT, 1, this, 'debug console');
+    bus.claim(DEBUG_EXIT_PORT, 4, this, 'isa-debug-exit');
   }
 
   read(port: number, _size: number): number {

@@ -15,6 +15,8 @@
 import type { PortDevice } from '../machine/port-bus.ts';
 
 export const PIT_HZ = 1_193_182;
+/** The four ports of the 8254, for the inspector. */
+export const PIT_REGISTERS = ['counter 0', 'counter 1', 'counter 2', 'mode/command'] as const;
 
 class Counter {
   mode = 0;

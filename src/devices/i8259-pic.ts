@@ -10,6 +10,9 @@
 
 import type { PortDevice } from '../machine/port-bus.ts';
 
+/** The two ports of each 8259A, for the inspector: ICW1/OCW2/OCW3 and IRR/ISR reads; ICW2-4, OCW1 (the mask). */
+export const PIC_REGISTERS = ['command', 'data/mask'] as const;
+
 class Chip {
   irr = 0; // requests latched
   isr = 0; // in service

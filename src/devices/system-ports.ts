@@ -17,10 +17,10 @@ export class SystemPorts implements PortDevice {
   }
 
   attach(bus: PortBus): void {
-    bus.claim(0x92, 1, this);
-    bus.claim(0x80, 1, this);
-    bus.claim(0x64, 1, this);
-    bus.claim(0x60, 1, this);
+    bus.claim(0x92, 1, this, 'system control port A');
+    bus.claim(0x80, 1, this, 'POST code');
+    bus.claim(0x64, 1, this, 'i8042 command/status');
+    bus.claim(0x60, 1, this, 'i8042 data');
   }
 
   read(port: number, _size = 1): number {

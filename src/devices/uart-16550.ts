@@ -11,6 +11,12 @@
 
 import type { PortDevice } from '../machine/port-bus.ts';
 
+/**
+ * The registers by offset from the base port, for the inspector. With
+ * LCR.DLAB set, offsets 0 and 1 are the divisor latch (DLL, DLM) instead.
+ */
+export const UART_REGISTERS = ['THR/RBR', 'IER', 'IIR/FCR', 'LCR', 'MCR', 'LSR', 'MSR', 'SCR'] as const;
+
 const LSR_DR = 0x01;
 const LSR_OE = 0x02;
 const LSR_THRE = 0x20;

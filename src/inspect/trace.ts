@@ -3,6 +3,7 @@
 // by kind, and read from a cursor so a caller can follow it.
 
 import type { PcMachine } from '../machine/machine.ts';
+import { EXCEPTION_MNEMONICS, syscallName } from './names.ts';
 
 export const TRACE_KINDS = ['syscall', 'exception', 'irq', 'port', 'cr3', 'mode'] as const;
 export type TraceKind = (typeof TRACE_KINDS)[number];
@@ -15,6 +16,8 @@ export interface TraceEvent {
   instructions: number;
   eip: number;
   cr3: number;
+  /** For port I/O: the device and register ("COM1 THR/RBR"). */
+  port?: string;
   /** Kind-specific: see describe(). */
   a: number;
   b: number;
@@ -63,14 +66,15 @@ export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[])
     const p = base + (seq % cap) * size;
     const kind = TRACE_KINDS[dv.getUint32(p, true)];
     if (kind === undefined || (kinds && !kinds.includes(kind))) continue;
+    const a = dv.getUint32(p + 4, true);
     out.push({
-      seq, kind,
-      a: dv.getUint32(p + 4, true),
+      seq, kind, a,
       b: dv.getUint32(p + 8, true),
       c: dv.getUint32(p + 12, true),
       instructions: Number(dv.getBigUint64(p + 16, true)),
       eip: dv.getUint32(p + 24, true),
       cr3: dv.getUint32(p + 28, true),
+      ...(kind === 'port' ? { port: m.bus.portName(a) } : {}),
     });
   }
   return out;
@@ -78,13 +82,29 @@ export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[])
 
 const hex = (v: number) => '0x' + v.toString(16);
 
+const ESCAPES: Record<number, string> = { 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x1b: '\\e', 0x27: "\\'" };
+
+/** The registers whose bytes are text on their way to or from a terminal. */
+const TEXT_REGISTERS = /( THR\/RBR|^debug console)$/;
+
+/** A byte a UART carries, as the character it is (when it is one). */
+function character(byte: number, size: number, port = ''): string {
+  if (size !== 1 || !TEXT_REGISTERS.test(port)) return '';
+  if (ESCAPES[byte]) return ` '${ESCAPES[byte]}'`;
+  return byte >= 0x20 && byte < 0x7f ? ` '${String.fromCharCode(byte)}'` : '';
+}
+
 /** One line for a record, in words. */
 export function describe(e: TraceEvent): string {
   switch (e.kind) {
-    case 'syscall': return `system call ${e.a} by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}, first argument ${hex(e.c)}`;
-    case 'exception': return `exception ${e.a} error code ${hex(e.b)}`;
+    case 'syscall': return `${syscallName(e.a)} (${e.a}) by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}, first argument ${hex(e.c)}`;
+    case 'exception': return `exception ${e.a}${EXCEPTION_MNEMONICS[e.a] ? ` ${EXCEPTION_MNEMONICS[e.a]}` : ''} error code ${hex(e.b)}`;
     case 'irq': return `interrupt vector ${hex(e.a)}`;
-    case 'port': return `${e.c & 0x100 ? 'out' : 'in'} port ${hex(e.a)} ${e.c & 0x100 ? '<-' : '->'} ${hex(e.b)} (${e.c & 0xff} byte)`;
+    case 'port': {
+      const size = e.c & 0xff;
+      const write = (e.c & 0x100) !== 0;
+      return `${write ? 'out' : 'in'} ${hex(e.a)}${e.port ? ` ${e.port}` : ''} ${write ? '<-' : '->'} ${hex(e.b)}${character(e.b, size, e.port)} (${size} byte)`;
+    }
     case 'cr3': return `cr3 ${hex(e.a)} -> ${hex(e.b)}`;
     case 'mode': return `cpl ${e.a} -> ${e.b}`;
   }

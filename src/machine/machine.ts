@@ -8,10 +8,10 @@
 
 import { type Core, type CoreHost, ExitReason } from '../core/core.ts';
 import { PortBus, type PortDevice } from './port-bus.ts';
-import { I8259Pic } from '../devices/i8259-pic.ts';
-import { I8254Pit, PIT_HZ } from '../devices/i8254-pit.ts';
-import { Uart16550 } from '../devices/uart-16550.ts';
-import { CmosRtc } from '../devices/cmos-rtc.ts';
+import { I8259Pic, PIC_REGISTERS } from '../devices/i8259-pic.ts';
+import { I8254Pit, PIT_HZ, PIT_REGISTERS } from '../devices/i8254-pit.ts';
+import { UART_REGISTERS, Uart16550 } from '../devices/uart-16550.ts';
+import { CMOS_REGISTERS, CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
 import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
@@ -81,17 +81,17 @@ export class PcMachine {
     ];
     this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
     this.system = new SystemPorts(this.core, () => this.requestReset());
-    this.claim(0x20, 2, this.pic);
-    this.claim(0xa0, 2, this.pic);
-    this.claim(0x4d0, 2, this.pic);
-    this.claim(0x40, 4, this.pit);
-    this.claim(0x61, 1, this.pit);
-    this.claim(0x3f8, 8, this.com[0]);
-    this.claim(0x2f8, 8, this.com[1]);
-    this.claim(0x70, 2, this.cmos);
+    this.claim(0x20, 2, this.pic, 'PIC master', PIC_REGISTERS);
+    this.claim(0xa0, 2, this.pic, 'PIC slave', PIC_REGISTERS);
+    this.claim(0x4d0, 2, this.pic, 'PIC ELCR', ['master', 'slave']);
+    this.claim(0x40, 4, this.pit, 'PIT', PIT_REGISTERS);
+    this.claim(0x61, 1, this.pit, 'port 0x61 (PIT gate 2, speaker)');
+    this.claim(0x3f8, 8, this.com[0], 'COM1', UART_REGISTERS);
+    this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
+    this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
     this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(13, h));
-    this.claim(0xf0, 1, this.fpuError);
+    this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
     const debugcon = hooks.debugcon;
     if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
   }
@@ -107,8 +107,8 @@ export class PcMachine {
     return this.idleNs;
   }
 
-  private claim(first: number, count: number, d: PortDevice): void {
-    this.bus.claim(first, count, d);
+  private claim(first: number, count: number, d: PortDevice, name: string, registers?: readonly string[]): void {
+    this.bus.claim(first, count, d, name, registers);
   }
 
   /** Guest time since power-on, in nanoseconds. */

@@ -7,8 +7,17 @@ export interface PortDevice {
   write(port: number, size: number, value: number): void;
 }
 
+/** What a claimed port range is called, for the inspector: the device, and its registers by offset. */
+interface PortRange {
+  first: number;
+  count: number;
+  name: string;
+  registers?: readonly string[];
+}
+
 export class PortBus {
   private readonly owners = new Array<PortDevice | undefined>(0x10000);
+  private readonly ranges = new Array<PortRange | undefined>(0x10000);
   /** Accesses to ports nobody claims, by port: the inspector shows them. */
   readonly unclaimed = new Map<number, number>();
   /** Accesses by port (reads and writes), for the inspector's counters. */
@@ -16,11 +25,24 @@ export class PortBus {
   /** Called for every access while the inspector traces port I/O. */
   observer?: (port: number, size: number, value: number, write: boolean) => void;
 
-  claim(first: number, count: number, device: PortDevice): void {
+  /** Gives ports first..first+count-1 to `device`, called `name` (its registers named by offset, if given). */
+  claim(first: number, count: number, device: PortDevice, name: string, registers?: readonly string[]): void {
+    const range = { first, count, name, registers };
     for (let p = first; p < first + count; p++) {
       if (this.owners[p]) throw new Error(`port 0x${p.toString(16)} is claimed twice`);
       this.owners[p] = device;
+      this.ranges[p] = range;
     }
+  }
+
+  /** A port's device and register, as a person would say it: "COM1 THR/RBR", "PIT counter 0". */
+  portName(port: number): string {
+    const r = this.ranges[port & 0xffff];
+    if (!r) return `unclaimed port 0x${port.toString(16)}`;
+    const offset = port - r.first;
+    const register = r.registers?.[offset];
+    if (register) return `${r.name} ${register}`;
+    return r.count > 1 ? `${r.name}+${offset}` : r.name;
   }
 
   read(port: number, size: number): number {

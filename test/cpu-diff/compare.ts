@@ -2,6 +2,7 @@
 // terms a person debugging the core can act on: registers by name, EFLAGS
 // bits by name, exceptions by mnemonic.
 
+import { EXCEPTION_MNEMONICS } from '../../src/inspect/names.ts';
 import { type Case, type Result, CODE_ADDR } from './case.ts';
 
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
@@ -21,10 +22,7 @@ export function flagNames(bits: number): string {
   return FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(' ') || '-';
 }
 
-const VECTORS: Record<number, string> = {
-  0: '#DE', 1: '#DB', 3: '#BP (the INT3 after the instruction)', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 10: '#TS',
-  11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC',
-};
+const VECTORS: Record<number, string> = { ...EXCEPTION_MNEMONICS, 3: '#BP (the INT3 after the instruction)' };
 
 export function vectorName(v: number): string {
   if (v === TIMEOUT) return 'no end (endless loop)';

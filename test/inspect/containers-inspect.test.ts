@@ -13,7 +13,7 @@ import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { containersView } from '../../src/inspect/containers.ts';
 import { traceFollower } from '../../src/inspect/trace-follow.ts';
-import type { TraceEvent } from '../../src/inspect/trace.ts';
+import { describe as describeEvent, type TraceEvent } from '../../src/inspect/trace.ts';
 
 describe('the containers view', () => {
   it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out; traces echo hi from a container to the host, through the agent on COM2 and through the console on COM1', async () => {
@@ -78,5 +78,8 @@ describe('the containers view', () => {
     const com1 = consoleEvents.filter((e) => e.kind === 'port' && e.a === 0x3f8 && e.c & 0x100 && e.seq > echoed!.seq);
     const out = com1.findIndex((e, i) => [0x68, 0x69, 0x0d, 0x0a].every((byte, k) => com1[i + k]?.b === byte));
     expect(out).toBeGreaterThanOrEqual(0);
+    // and in words, as `glassbox inspect trace` prints them
+    expect(describeEvent(echoed!)).toMatch(/^write \(4\) by int 0x80, first argument 0x1$/);
+    expect(describeEvent(com1[out]!)).toBe("out 0x3f8 COM1 THR/RBR <- 0x68 'h' (1 byte)");
   }, 600_000);
 });

@@ -56,7 +56,7 @@ test('counters move and the MMU panel walks an address', async () => {
   await page.check('#trace input[data-kind="syscall"]');
   await page.click('#terminal');
   await page.keyboard.type('echo traced\n');
-  await expect.poll(() => page.locator('#trace-list').innerText(), { timeout: 20_000 }).toMatch(/syscall\s+system call \d+ by (int 0x80|sysenter)/);
+  await expect.poll(() => page.locator('#trace-list').innerText(), { timeout: 20_000 }).toMatch(/syscall\s+\w+ \(\d+\) by (int 0x80|sysenter)/);
 }, 200_000);
 
 test('the tour runs engine containers: own namespaces in the containers panel, and an OOM kill at the memory limit', async () => {

@@ -1,0 +1,40 @@
+// The trace's names for numbers, checked against references outside our code:
+// the system call numbers against the host's kernel headers (the i386 ABI),
+// the port names against the chips the machine actually wires up.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PcMachine } from '../../src/machine/machine.ts';
+import { createCore } from '../../src/core/load-node.ts';
+import { SYSCALL_NAMES, syscallName } from '../../src/inspect/names.ts';
+import { describe as describeEvent, type TraceEvent } from '../../src/inspect/trace.ts';
+
+// linux-libc-dev's i386 system call numbers (installed with gcc-multilib by scripts/setup.sh)
+const UNISTD_32 = '/usr/include/x86_64-linux-gnu/asm/unistd_32.h';
+
+describe('names in the trace', () => {
+  it('names each system call by the number the i386 ABI gives it', () => {
+    const abi = new Map<string, number>();
+    for (const m of readFileSync(UNISTD_32, 'utf8').matchAll(/^#define __NR_(\w+) (\d+)$/gm)) abi.set(m[1]!, Number(m[2]));
+    expect(SYSCALL_NAMES.size).toBeGreaterThan(200);
+    for (const [n, name] of SYSCALL_NAMES) expect([name, abi.get(name)]).toEqual([name, n]);
+    expect(syscallName(4)).toBe('write');
+    expect(syscallName(100000)).toBe('system call 100000');
+  });
+
+  it('names a port by the device wired there and its register, and shows a byte as the character it is', () => {
+    const pc = new PcMachine((h) => createCore(16 << 20, h), 16 << 20);
+    expect(pc.bus.portName(0x3f8)).toBe('COM1 THR/RBR');
+    expect(pc.bus.portName(0x2fd)).toBe('COM2 LSR');
+    expect(pc.bus.portName(0x43)).toBe('PIT mode/command');
+    expect(pc.bus.portName(0xa1)).toBe('PIC slave data/mask');
+    expect(pc.bus.portName(0x80)).toBe('POST code');
+    expect(pc.bus.portName(0x378)).toBe('unclaimed port 0x378');
+    const event = (b: number, c: number): TraceEvent => ({ seq: 0, kind: 'port', instructions: 0, eip: 0, cr3: 0, a: 0x3f8, b, c, port: pc.bus.portName(0x3f8) });
+    expect(describeEvent(event(0x68, 0x101))).toBe("out 0x3f8 COM1 THR/RBR <- 0x68 'h' (1 byte)");
+    expect(describeEvent(event(0x0a, 0x101))).toBe("out 0x3f8 COM1 THR/RBR <- 0xa '\\n' (1 byte)");
+    expect(describeEvent(event(0x1ff, 0x002))).toBe('in 0x3f8 COM1 THR/RBR -> 0x1ff (2 byte)');
+    // a status register's bits are no text
+    expect(describeEvent({ ...event(0x60, 0x001), a: 0x3fd, port: pc.bus.portName(0x3fd) })).toBe('in 0x3fd COM1 LSR -> 0x60 (1 byte)');
+  });
+});
