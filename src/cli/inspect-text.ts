@@ -7,6 +7,7 @@ import { counterRates, type CountersView } from '../inspect/counters.ts';
 import type { MmuWalk, Mapping, AddressSpace } from '../inspect/mmu.ts';
 import type { GuestProcess, CgroupNode } from '../inspect/kernel.ts';
 import type { ContainerView } from '../inspect/containers.ts';
+import { EXCEPTION_MNEMONICS } from '../inspect/names.ts';
 import { describe, type TraceEvent } from '../inspect/trace.ts';
 import type { ControlStop } from '../inspect/control-session.ts';
 import { table } from './table.ts';
@@ -59,9 +60,10 @@ export function countersText(c: CountersView & { rates: ReturnType<typeof counte
     ['CR3 loads', String(c.cr3Loads), rate('cr3Loads')],
     ['TLB hits / misses / flushes', `${c.tlb.hits} / ${c.tlb.misses} / ${c.tlb.flushes}`, rate('tlbMisses')],
     ['HLT executed', String(c.hltInstructions), ''],
-  ]) + `\nexceptions by vector: ${byKey(c.exceptionsByVector, String)}\n`
-    + `interrupts by vector: ${byKey(c.interruptsByVector, (v) => '0x' + v.toString(16))}\n`
-    + `port accesses: ${byKey(c.portAccesses, (p) => '0x' + p.toString(16))}\n`;
+  ]) + `\nexceptions by vector: ${byKey(c.exceptionsByVector, (v) => `${v}${EXCEPTION_MNEMONICS[v] ? ` ${EXCEPTION_MNEMONICS[v]}` : ''}`)}\n`
+    + `interrupts by vector: ${byKey(c.interruptsByVector, (v) => '0x' + v.toString(16))}\n\n`
+    + table([['PORT', 'DEVICE AND REGISTER', 'ACCESSES'],
+      ...Object.entries(c.portAccesses).map(([p, n]) => ['0x' + (+p).toString(16), c.portNames[+p] ?? '', String(n)])]) + '\n';
 }
 
 export function mmuText(w: MmuWalk): string {

@@ -17,6 +17,8 @@ export interface CountersView {
   interruptsByVector: Record<number, number>;
   /** Port accesses (reads and writes), by port (only ports seen). */
   portAccesses: Record<number, number>;
+  /** What each port in portAccesses is: "COM1 THR/RBR". */
+  portNames: Record<number, string>;
   tlb: { hits: number; misses: number; flushes: number };
   syscalls: { int80: number; sysenter: number };
   transitions: { userToKernel: number; kernelToUser: number };
@@ -39,6 +41,7 @@ export function readCounters(m: PcMachine): CountersView {
   const excBase = core.off('OFF_CNT_BY_VECTOR');
   const byVector = (base: number, n: number) => Array.from({ length: n }, (_, v) => u64(dv, base + v * 8));
   const exceptions = byVector(excBase, 32);
+  const portAccesses = nonZero(m.bus.accesses);
   return {
     guestNs: m.nowNs(),
     instructions: Number(core.instructions),
@@ -48,7 +51,8 @@ export function readCounters(m: PcMachine): CountersView {
     exceptionsByVector: nonZero(exceptions),
     pageFaults: exceptions[14],
     interruptsByVector: nonZero(byVector(irqBase, 256)),
-    portAccesses: nonZero(m.bus.accesses),
+    portAccesses,
+    portNames: Object.fromEntries(Object.keys(portAccesses).map((p) => [p, m.bus.portName(+p)])),
     tlb: { hits: at('OFF_CNT_TLB_HIT'), misses: at('OFF_CNT_TLB_MISS'), flushes: at('OFF_CNT_TLB_FLUSH') },
     syscalls: { int80: at('OFF_CNT_INT80'), sysenter: at('OFF_CNT_SYSENTER') },
     transitions: { userToKernel: at('OFF_CNT_TO_KERNEL'), kernelToUser: at('OFF_CNT_TO_USER') },
@@ -58,7 +62,7 @@ export function readCounters(m: PcMachine): CountersView {
 
 const POWER_ON: CountersView = {
   guestNs: 0, instructions: 0, haltedNs: 0, hltInstructions: 0, exceptions: 0, exceptionsByVector: {}, pageFaults: 0,
-  interruptsByVector: {}, portAccesses: {}, tlb: { hits: 0, misses: 0, flushes: 0 }, syscalls: { int80: 0, sysenter: 0 },
+  interruptsByVector: {}, portAccesses: {}, portNames: {}, tlb: { hits: 0, misses: 0, flushes: 0 }, syscalls: { int80: 0, sysenter: 0 },
   transitions: { userToKernel: 0, kernelToUser: 0 }, cr3Loads: 0,
 };
 

@@ -72,6 +72,7 @@ describe('inspection of the real guest', () => {
     expect(c2.transitions.userToKernel).toBeGreaterThan(c1.transitions.userToKernel + 1000);
     expect(c2.pageFaults).toBeGreaterThan(0);
     expect(c2.portAccesses[0x2f8]).toBeGreaterThan(0); // the agent's COM2
+    expect(c2.portNames[0x2f8]).toBe('COM2 THR/RBR');
 
     // MMU: the marker page of a paused process, walked under its CR3 from the host.
     const pid = Number((await sh('/tmp/pp </dev/null >/dev/null 2>&1 & echo $!')).trim());
