@@ -24,6 +24,14 @@ describe('glassbox boot', () => {
     expect(r.status).toBe(7);
   }, 600_000);
 
+  it('says so when the guest command can never finish, instead of ending silently', () => {
+    // cat blocks for good on a FIFO nobody opens for writing; the idle guest then
+    // arms no timer, and with no timeout the host has nothing left to wait for.
+    const r = glassbox(['guest', 'exec', '--timeout', '0', '--', 'mkfifo /run/never && cat /run/never']);
+    expect(r.stderr).toMatch(/^glassbox: the guest is idle with no timer armed and nothing more coming from the host, so what this command waits for can never happen/);
+    expect(r.status).toBe(2);
+  }, 600_000);
+
   it('refuses a file that is not a kernel, naming it', () => {
     const r = glassbox(['boot', '--kernel', BIN]);
     expect(r.status).toBe(2);

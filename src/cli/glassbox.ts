@@ -180,4 +180,15 @@ registerContainerCommands(program);
 registerBenchCommands(program);
 registerInspectCommands(program);
 
+// The event loop running empty before the command is done means nothing can
+// ever finish it: the guest halted with no timer armed while the command
+// waited on it without a deadline. Node would end with status 13 and not a word.
+let done = false;
+process.on('beforeExit', () => {
+  if (done) return;
+  process.stderr.write('glassbox: the guest is idle with no timer armed and nothing more coming from the host, so what this command waits for can never happen (a guest program blocked for good, or a glassbox bug)\n');
+  process.exit(2);
+});
+
 await program.parseAsync(process.argv);
+done = true;
