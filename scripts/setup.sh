@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # cpio, xz-utils: unpacking and packing guest images.
 # strace: the oracle for the inspector's system-call counter.
 # chromium: the browser page's test (test/web/page.test.ts) drives it headless.
-packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils strace chromium)
+# skopeo: a real reader and writer of OCI and docker-archive images, the image store's oracle.
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils strace chromium skopeo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
