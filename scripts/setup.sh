@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # cpio, xz-utils: unpacking and packing guest images.
 # strace: the oracle for the inspector's system-call counter.
 # chromium: the browser page's test (test/web/page.test.ts) drives it headless.
-# skopeo: a real reader and writer of OCI and docker-archive images, the image store's oracle.
-packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils strace chromium skopeo)
+# skopeo, umoci: real readers and writers of OCI and docker-archive images and
+# their layers (whiteouts included), the image store's and the builder's oracles.
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils strace chromium skopeo umoci)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

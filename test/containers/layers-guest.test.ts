@@ -84,6 +84,16 @@ describe('layers, users and overlapping calls on the guest', () => {
       expect(await layerNames(blob(4))).toEqual(['usr/local/bin/artifact']);
     });
 
+    it('skopeo and umoci, reading the saved image, apply its layers to the same root the container sees', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'glassbox-umoci-'));
+      writeFileSync(join(dir, 'saved.tar'), await store.save(['layered:1']));
+      const tool = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8' });
+      tool('skopeo', '--insecure-policy', 'copy', 'oci-archive:saved.tar', 'oci:layout:layered');
+      tool('umoci', 'unpack', '--rootless', '--image', 'layout:layered', 'bundle');
+      const listing = tool('sh', '-c', 'cd bundle/rootfs && ls etc/x; cat etc/x/c etc/keep; test -e etc/gone || echo no-gone; cat opt/artifact opt/sub/file usr/local/bin/artifact');
+      expect(listing).toBe('c\nnew\nkeep\nno-gone\nbuilt\ndeep\nbuilt\n');
+    });
+
     // busybox's id lists the supplementary groups only: the primary group is in gid=
     it('runs as the image\'s USER by name, with its groups; --user takes name:group, uid and uid:gid; an unknown user is refused', async () => {
       expect((await engine.run('layered:1', { rm: true })).stdout).toBe('uid=1234(alice) gid=1234(alice) groups=2345(staff)\n');
