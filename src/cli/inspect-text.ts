@@ -24,7 +24,9 @@ export function cpuText(c: CpuView): string {
     `gdtr=${hex(c.gdtr.base)}/${c.gdtr.limit} idtr=${hex(c.idtr.base)}/${c.idtr.limit} dr7=${hex(c.dr[7])}`,
     '',
     table([['SEG', 'SELECTOR', 'BASE', 'LIMIT', 'ATTR', 'DPL'], ...c.segments.map((s) => [s.name, hex(s.selector).slice(6), hex(s.base), hex(s.limit), hex(s.attr).slice(4), String(s.dpl)])]),
-    ...c.code.map((l) => `${hex(l.address)}  ${l.bytes.padEnd(16)} ${l.text}`),
+    // before EIP: reconstructed by decoding forward from earlier bytes (src/inspect/cpu.ts)
+    ...c.codeBefore.map((l) => `  ${hex(l.address)}  ${l.bytes.padEnd(16)} ${l.text}`),
+    ...c.code.map((l, i) => `${i === 0 ? '>' : ' '} ${hex(l.address)}  ${l.bytes.padEnd(16)} ${l.text}`),
     '',
   ].join('\n');
 }

@@ -34,9 +34,23 @@ export interface CpuView {
   dr: number[];
   gdtr: { base: number; limit: number };
   idtr: { base: number; limit: number };
-  /** Instructions from EIP on (the core keeps no history, so "around" starts at EIP). */
-  code: { address: number; bytes: string; text: string }[];
+  /** Instructions from EIP on, the one at EIP first. */
+  code: CodeLine[];
+  /**
+   * The instructions just before EIP, ending where EIP starts: reconstructed
+   * (see instructionsBefore), since the core keeps no history of what ran.
+   */
+  codeBefore: CodeLine[];
 }
+
+export interface CodeLine {
+  address: number;
+  bytes: string;
+  text: string;
+}
+
+/** How many bytes before EIP may start the instructions shown before it. */
+const BEFORE_WINDOW = 64;
 
 const word = (core: Core, name: string, i = 0) => core.memory.getUint32(core.off(name) + i * 4, true);
 
@@ -54,7 +68,60 @@ function readLinear(core: Core, linear: number, n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-export function readCpu(core: Core, instructions = 8): CpuView {
+/**
+ * Instructions decoded from byte `off` on, until byte `end` or `count` lines.
+ * `strict` stops at the first bad instruction and says so; otherwise bad
+ * ones are shown as such.
+ */
+function decodeLines(bytes: Uint8Array, off: number, at: { linear: number; ip: number; bits: 16 | 32 }, end: number, count: number, strict: boolean) {
+  const lines: CodeLine[] = [];
+  while (off < end && lines.length < count) {
+    const d = disassemble(bytes, off, { bits: at.bits, address: (at.ip + off) >>> 0 });
+    if (off + d.length > bytes.length || (strict && d.invalid)) return { lines, end: off, bad: true };
+    lines.push({ address: (at.linear + off) >>> 0, bytes: hexBytes(bytes.subarray(off, off + d.length)), text: d.text });
+    off += d.length;
+  }
+  return { lines, end: off, bad: false };
+}
+
+/**
+ * Lines that start with opcode 00 (add r/m8, r8): how zero bytes, the
+ * padding between functions and the tail of an immediate, decode, and rare
+ * in code that runs.
+ */
+const fromZeroBytes = (lines: CodeLine[]) => lines.filter((l) => l.bytes.startsWith('00')).length;
+
+/**
+ * x86 code cannot be decoded backwards, but decoding forward from a little
+ * earlier soon falls into step with the real instruction stream (debuggers
+ * rely on this). Every start byte whose decoding runs without a bad
+ * instruction and ends exactly at EIP is a candidate. The one taken reads
+ * the fewest zero bytes as instructions (a misreading shows as an "add"
+ * from padding or from an immediate's zero tail), and of those the earliest,
+ * as it agrees with the stream over the most bytes. Only bytes the CPU could
+ * fetch are tried.
+ */
+function instructionsBefore(core: Core, linearEip: number, ip: number, bits: 16 | 32, count: number): CodeLine[] {
+  let window = bits === 16 ? Math.min(BEFORE_WINDOW, ip & 0xffff) : BEFORE_WINDOW;
+  let bytes = readLinear(core, (linearEip - window) >>> 0, window);
+  if (bytes.length < window) {
+    // the page before EIP's is not mapped: look within EIP's own page only
+    window = Math.min(window, linearEip & 0xfff);
+    bytes = readLinear(core, (linearEip - window) >>> 0, window);
+  }
+  const at = { linear: (linearEip - bytes.length) >>> 0, ip: (ip - bytes.length) >>> 0, bits };
+  let best: { lines: CodeLine[]; zeros: number } | undefined;
+  for (let start = 0; start < bytes.length && best?.zeros !== 0; start++) {
+    const r = decodeLines(bytes, start, at, bytes.length, Infinity, true);
+    if (r.bad || r.end !== bytes.length) continue;
+    const lines = r.lines.slice(-count);
+    const zeros = fromZeroBytes(lines);
+    if (!best || zeros < best.zeros) best = { lines, zeros };
+  }
+  return best?.lines ?? [];
+}
+
+export function readCpu(core: Core, instructions = 8, before = 4): CpuView {
   const eflags = core.eflags >>> 0;
   const cr0 = core.cr(0) >>> 0;
   const mode = !(cr0 & 1) ? 'real' : eflags & (1 << 17) ? 'virtual-8086' : 'protected';
@@ -66,13 +133,7 @@ export function readCpu(core: Core, instructions = 8): CpuView {
   const bits = mode === 'protected' && cs.big ? 32 : 16;
   const start = (cs.base + core.eip) >>> 0;
   const bytes = readLinear(core, start, instructions * 15);
-  const code: CpuView['code'] = [];
-  for (let off = 0; code.length < instructions && off < bytes.length; ) {
-    const d = disassemble(bytes, off, { bits, address: (core.eip + off) >>> 0 });
-    if (off + d.length > bytes.length) break;
-    code.push({ address: (start + off) >>> 0, bytes: hexBytes(bytes.subarray(off, off + d.length)), text: d.text });
-    off += d.length;
-  }
+  const code = decodeLines(bytes, 0, { linear: start, ip: core.eip >>> 0, bits }, bytes.length, instructions, false).lines;
   return {
     registers: Object.fromEntries(REGISTER_NAMES.map((n, i) => [n, core.reg(i) >>> 0])),
     eip: core.eip >>> 0,
@@ -87,5 +148,6 @@ export function readCpu(core: Core, instructions = 8): CpuView {
     gdtr: { base: word(core, 'OFF_GDTR_BASE'), limit: word(core, 'OFF_GDTR_LIMIT') },
     idtr: { base: word(core, 'OFF_IDTR_BASE'), limit: word(core, 'OFF_IDTR_LIMIT') },
     code,
+    codeBefore: before > 0 ? instructionsBefore(core, start, core.eip >>> 0, bits, before) : [],
   };
 }

@@ -2,6 +2,7 @@
 // mode, control registers, flags, the disassembly from CS:EIP, and the
 // pause/step/resume controls.
 
+import type { CodeLine } from '../../../inspect/cpu.ts';
 import type { MachineSnapshot } from '../../worker/machine-service.ts';
 import { el, hex, panel } from '../dom.ts';
 import type { MachineProxy } from '../machine-proxy.ts';
@@ -38,6 +39,11 @@ export class CpuPanel {
       `cr0 ${hex(cr.cr0)}  cr3 ${hex(cr.cr3)}  cr4 ${hex(cr.cr4)}  cr2 ${hex(cr.cr2)}`,
       `eflags ${hex(eflags.value)}  ${eflags.set.join(' ')}  iopl ${eflags.iopl}`,
     ].join('\n');
-    this.disasm.textContent = s.cpu.code.map((l, i) => `${i === 0 ? '▶' : ' '} ${hex(l.address)}  ${l.bytes.replace(/(..)(?!$)/g, '$1 ').padEnd(24)} ${l.text}`).join('\n');
+    // the lines before EIP are reconstructed (src/inspect/cpu.ts), so they are marked apart
+    const line = (mark: string, l: CodeLine) => `${mark} ${hex(l.address)}  ${l.bytes.replace(/(..)(?!$)/g, '$1 ').padEnd(24)} ${l.text}`;
+    this.disasm.textContent = [
+      ...s.cpu.codeBefore.map((l) => line('·', l)),
+      ...s.cpu.code.map((l, i) => line(i === 0 ? '▶' : ' ', l)),
+    ].join('\n');
   }
 }
