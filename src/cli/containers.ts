@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
+import { buildId } from '../containers/daemon/build-id.ts';
 import { serveEngine } from '../containers/daemon/server.ts';
 import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
 import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
@@ -224,8 +225,9 @@ export function registerContainerCommands(program: Command): void {
       process.stdout.write('engine: not running\n');
       return;
     }
-    const s = await call<{ pid: number; started: string; containers: number }>({ op: 'status' });
-    if (s) process.stdout.write(`engine: running, pid ${s.pid}, since ${s.started}, ${s.containers} containers\n`);
+    const s = await call<{ pid: number; started: string; containers: number; build?: string }>({ op: 'status' });
+    const build = s?.build === buildId() ? '' : `, ${s?.build ? `build ${s.build}` : 'an older build'}, not this command's ${buildId()}: "glassbox engine stop" ends it`;
+    if (s) process.stdout.write(`engine: running, pid ${s.pid}, since ${s.started}, ${s.containers} containers${build}\n`);
   });
   engine.command('stop').description('stop the engine (and its guest, with every container)').action(async () => {
     if (!(await engineRunning(glassboxHome()))) {

@@ -9,6 +9,7 @@ import {
   LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage,
 } from './protocol.ts';
 import { forEachLine } from './lines.ts';
+import { buildId } from './build-id.ts';
 import type { ControlCommand, ControlStop } from '../../inspect/control-session.ts';
 
 export class EngineError extends Error {
@@ -53,6 +54,7 @@ export async function callEngine(
   home: string, req: EngineRequest,
   opts: { start?: boolean; onProgress?: (line: string) => void; onTrace?: (msg: TraceMessage) => void } = {},
 ): Promise<unknown> {
+  if (req.op !== 'status' && req.op !== 'shutdown') await sameBuild(home, opts.start);
   const onMessage = (msg: EngineProgress | TraceMessage) => ('progress' in msg ? opts.onProgress?.(msg.progress) : opts.onTrace?.(msg));
   let reply: EngineReply;
   try {
@@ -75,6 +77,22 @@ export async function callEngine(
   }
   if (!reply.ok) throw new EngineError(reply.error);
   return reply.result;
+}
+
+const checked = new Set<string>();
+
+/**
+ * Makes sure the engine runs this build of glassbox (starting it if allowed
+ * and needed). One started before an upgrade runs the old code, whose
+ * protocol and views may differ: it is refused with what to do about it.
+ */
+async function sameBuild(home: string, start?: boolean): Promise<void> {
+  if (checked.has(home)) return;
+  const status = (await callEngine(home, { op: 'status' }, { start })) as { pid: number; build?: string };
+  if (status.build !== buildId()) {
+    throw new EngineError(`the running engine (pid ${status.pid}) is ${status.build ? `another build of glassbox (${status.build})` : 'an older glassbox'} than this command (${buildId()}): stop it with "glassbox engine stop" (its containers end with it), then run the command again`);
+  }
+  checked.add(home);
 }
 
 /** Whether an engine listens on the socket (without asking it anything, so a busy engine answers at once); does not start one. */
@@ -108,6 +126,7 @@ export class EngineControl {
 
   /** Opens a session (no engine is started for it) and returns it with where the guest paused. */
   static async open(home: string): Promise<{ control: EngineControl; stop: ControlStop }> {
+    await sameBuild(home, false);
     const sock = connect(join(home, SOCKET_NAME));
     await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
     sock.on('error', () => {});
@@ -142,7 +161,7 @@ export interface AttachedClient {
 
 /** An attached session (daemon/attach.ts) for `req`, starting the engine first if it is not running. */
 export async function attachEngine(home: string, req: EngineRequest, output: { stdout(b: Uint8Array): void; stderr(b: Uint8Array): void }): Promise<AttachedClient> {
-  await callEngine(home, { op: 'status' });
+  await sameBuild(home);
   const sock = connect(join(home, SOCKET_NAME));
   await once(sock, 'connect');
   sock.write(JSON.stringify(req) + '\n');

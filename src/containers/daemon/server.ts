@@ -17,6 +17,7 @@ import { ControlSession, type ControlCommand } from '../../inspect/control-sessi
 import { PID_NAME, SOCKET_NAME, type AttachInput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
+import { buildId } from './build-id.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
@@ -45,7 +46,7 @@ export async function serveEngine(home: string): Promise<void> {
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
       case 'build': return build(engine, store, join(home, 'build-cache.json'), { ...req, progress });
-      case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length };
+      case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
       case 'shutdown': return null;
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);
