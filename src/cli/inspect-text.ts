@@ -63,7 +63,7 @@ export function countersText(c: CountersView & { rates: ReturnType<typeof counte
     ['TLB hits / misses / flushes', `${c.tlb.hits} / ${c.tlb.misses} / ${c.tlb.flushes}`, rate('tlbMisses')],
     ['HLT executed', String(c.hltInstructions), ''],
   ]) + `\nexceptions by vector: ${byKey(c.exceptionsByVector, (v) => `${v}${EXCEPTION_MNEMONICS[v] ? ` ${EXCEPTION_MNEMONICS[v]}` : ''}`)}\n`
-    + `interrupts by vector: ${byKey(c.interruptsByVector, (v) => '0x' + v.toString(16))}\n\n`
+    + `interrupts by vector: ${byKey(c.interruptsByVector, (v) => `0x${v.toString(16)}${c.interruptNames[v] ? ` ${c.interruptNames[v]}` : ''}`)}\n\n`
     + table([['PORT', 'DEVICE AND REGISTER', 'ACCESSES'],
       ...Object.entries(c.portAccesses).map(([p, n]) => ['0x' + (+p).toString(16), c.portNames[+p] ?? '', String(n)])]) + '\n';
 }

@@ -15,6 +15,8 @@ export interface CountersView {
   pageFaults: number;
   /** External interrupts accepted, by vector (only vectors seen). */
   interruptsByVector: Record<number, number>;
+  /** The IRQ line and device each vector in interruptsByVector stands for, where a PIC delivers it. */
+  interruptNames: Record<number, string>;
   /** Port accesses (reads and writes), by port (only ports seen). */
   portAccesses: Record<number, number>;
   /** What each port in portAccesses is: "COM1 THR/RBR". */
@@ -42,6 +44,7 @@ export function readCounters(m: PcMachine): CountersView {
   const byVector = (base: number, n: number) => Array.from({ length: n }, (_, v) => u64(dv, base + v * 8));
   const exceptions = byVector(excBase, 32);
   const portAccesses = nonZero(m.bus.accesses);
+  const interruptsByVector = nonZero(byVector(irqBase, 256));
   return {
     guestNs: m.nowNs(),
     instructions: Number(core.instructions),
@@ -50,7 +53,11 @@ export function readCounters(m: PcMachine): CountersView {
     exceptions: exceptions.reduce((a, b) => a + b, 0),
     exceptionsByVector: nonZero(exceptions),
     pageFaults: exceptions[14],
-    interruptsByVector: nonZero(byVector(irqBase, 256)),
+    interruptsByVector,
+    interruptNames: Object.fromEntries(Object.keys(interruptsByVector).flatMap((v) => {
+      const name = m.irqName(+v);
+      return name ? [[v, name]] : [];
+    })),
     portAccesses,
     portNames: Object.fromEntries(Object.keys(portAccesses).map((p) => [p, m.bus.portName(+p)])),
     tlb: { hits: at('OFF_CNT_TLB_HIT'), misses: at('OFF_CNT_TLB_MISS'), flushes: at('OFF_CNT_TLB_FLUSH') },
@@ -62,7 +69,7 @@ export function readCounters(m: PcMachine): CountersView {
 
 const POWER_ON: CountersView = {
   guestNs: 0, instructions: 0, haltedNs: 0, hltInstructions: 0, exceptions: 0, exceptionsByVector: {}, pageFaults: 0,
-  interruptsByVector: {}, portAccesses: {}, portNames: {}, tlb: { hits: 0, misses: 0, flushes: 0 }, syscalls: { int80: 0, sysenter: 0 },
+  interruptsByVector: {}, interruptNames: {}, portAccesses: {}, portNames: {}, tlb: { hits: 0, misses: 0, flushes: 0 }, syscalls: { int80: 0, sysenter: 0 },
   transitions: { userToKernel: 0, kernelToUser: 0 }, cr3Loads: 0,
 };
 

@@ -18,6 +18,8 @@ export interface TraceEvent {
   cr3: number;
   /** For port I/O: the device and register ("COM1 THR/RBR"). */
   port?: string;
+  /** For an interrupt: the IRQ line and device its vector stands for ("IRQ 4 (COM1)"). */
+  irq?: string;
   /** Kind-specific: see describe(). */
   a: number;
   b: number;
@@ -75,6 +77,7 @@ export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[])
       eip: dv.getUint32(p + 24, true),
       cr3: dv.getUint32(p + 28, true),
       ...(kind === 'port' ? { port: m.bus.portName(a) } : {}),
+      ...(kind === 'irq' && m.irqName(a) ? { irq: m.irqName(a) } : {}),
     });
   }
   return out;
@@ -99,7 +102,7 @@ export function describe(e: TraceEvent): string {
   switch (e.kind) {
     case 'syscall': return `${syscallName(e.a)} (${e.a}) by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}, first argument ${hex(e.c)}`;
     case 'exception': return `exception ${e.a}${EXCEPTION_MNEMONICS[e.a] ? ` ${EXCEPTION_MNEMONICS[e.a]}` : ''} error code ${hex(e.b)}`;
-    case 'irq': return `interrupt vector ${hex(e.a)}`;
+    case 'irq': return `interrupt vector ${hex(e.a)}${e.irq ? ` from ${e.irq}` : ''}`;
     case 'port': {
       const size = e.c & 0xff;
       const write = (e.c & 0x100) !== 0;

@@ -18,6 +18,10 @@ import { DebugExit } from '../devices/debug-exit.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
 export const NS_PER_INSTRUCTION = 10;
+
+/** The IRQ line each device is wired to, as on a PC. */
+const IRQ = { PIT: 0, COM2: 3, COM1: 4, FPU_ERROR: 13 } as const;
+const IRQ_DEVICES = new Map<number, string>([[IRQ.PIT, 'PIT'], [IRQ.COM2, 'COM2'], [IRQ.COM1, 'COM1'], [IRQ.FPU_ERROR, 'FPU error']]);
 /** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
 export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
@@ -74,10 +78,10 @@ export class PcMachine {
     });
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
     this.core.setMmioPages(0xa0, 0x100);
-    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(0));
+    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT));
     this.com = [
-      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(4, h)),
-      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(3, h)),
+      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(IRQ.COM1, h)),
+      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(IRQ.COM2, h)),
     ];
     this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
     this.system = new SystemPorts(this.core, () => this.requestReset());
@@ -90,7 +94,7 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
     this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
-    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(13, h));
+    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(IRQ.FPU_ERROR, h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
     const debugcon = hooks.debugcon;
     if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
@@ -100,6 +104,21 @@ export class PcMachine {
     this.exitStatus = status;
     this.power = 'off';
     this.core.requestStop();
+  }
+
+  /**
+   * The IRQ line (and the device on it) that an interrupt vector stands for,
+   * by the vector bases the guest gave the PICs: "IRQ 4 (COM1)"; undefined
+   * for a vector no initialized PIC delivers.
+   */
+  irqName(vector: number): string | undefined {
+    for (const [chip, first] of [[this.pic.master, 0], [this.pic.slave, 8]] as const) {
+      const line = vector - chip.vectorBase;
+      if (chip.vectorBase === 0 || line < 0 || line > 7) continue;
+      const device = IRQ_DEVICES.get(first + line);
+      return `IRQ ${first + line}${device ? ` (${device})` : ''}`;
+    }
+    return undefined;
   }
 
   /** Guest nanoseconds the CPU spent halted, waiting for an interrupt. */

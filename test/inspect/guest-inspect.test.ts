@@ -73,6 +73,10 @@ describe('inspection of the real guest', () => {
     expect(c2.pageFaults).toBeGreaterThan(0);
     expect(c2.portAccesses[0x2f8]).toBeGreaterThan(0); // the agent's COM2
     expect(c2.portNames[0x2f8]).toBe('COM2 THR/RBR');
+    // Linux maps the PICs' IRQs from vector 0x30 on: the timer and the agent's UART interrupted
+    expect(c2.interruptNames[0x30]).toBe('IRQ 0 (PIT)');
+    expect(c2.interruptNames[0x33]).toBe('IRQ 3 (COM2)');
+    expect(c2.interruptsByVector[0x33]).toBeGreaterThan(0);
 
     // MMU: the marker page of a paused process, walked under its CR3 from the host.
     const pid = Number((await sh('/tmp/pp </dev/null >/dev/null 2>&1 & echo $!')).trim());

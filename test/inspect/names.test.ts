@@ -22,6 +22,23 @@ describe('names in the trace', () => {
     expect(syscallName(100000)).toBe('system call 100000');
   });
 
+  it('names an interrupt vector by the IRQ line the guest mapped it to and the device on that line', () => {
+    const pc = new PcMachine((h) => createCore(16 << 20, h), 16 << 20);
+    expect(pc.irqName(0x30)).toBeUndefined(); // no PIC initialized yet
+    // the PICs initialized as Linux does: ICW1-4, master at 0x30, slave at 0x38
+    for (const [port, value] of [[0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, 0x01], [0xa0, 0x11], [0xa1, 0x38], [0xa1, 0x02], [0xa1, 0x01]]) {
+      pc.bus.write(port!, 1, value!);
+    }
+    expect(pc.irqName(0x30)).toBe('IRQ 0 (PIT)');
+    expect(pc.irqName(0x33)).toBe('IRQ 3 (COM2)');
+    expect(pc.irqName(0x34)).toBe('IRQ 4 (COM1)');
+    expect(pc.irqName(0x37)).toBe('IRQ 7');
+    expect(pc.irqName(0x3d)).toBe('IRQ 13 (FPU error)');
+    expect(pc.irqName(0x80)).toBeUndefined();
+    const e: TraceEvent = { seq: 0, kind: 'irq', instructions: 0, eip: 0, cr3: 0, a: 0x34, b: 0, c: 0, irq: pc.irqName(0x34) };
+    expect(describeEvent(e)).toBe('interrupt vector 0x34 from IRQ 4 (COM1)');
+  });
+
   it('names a port by the device wired there and its register, and shows a byte as the character it is', () => {
     const pc = new PcMachine((h) => createCore(16 << 20, h), 16 << 20);
     expect(pc.bus.portName(0x3f8)).toBe('COM1 THR/RBR');
