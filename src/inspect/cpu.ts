@@ -68,20 +68,30 @@ function readLinear(core: Core, linear: number, n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/**
- * Instructions decoded from byte `off` on, until byte `end` or `count` lines.
- * `strict` stops at the first bad instruction and says so; otherwise bad
- * ones are shown as such.
- */
-function decodeLines(bytes: Uint8Array, off: number, at: { linear: number; ip: number; bits: 16 | 32 }, end: number, count: number, strict: boolean) {
+interface CodeAt {
+  /** Linear address and EIP of the first byte. */
+  linear: number;
+  ip: number;
+  bits: 16 | 32;
+}
+
+/** The instruction at byte `off`, or null if it runs past the bytes given. */
+function lineAt(bytes: Uint8Array, off: number, at: CodeAt): (CodeLine & { length: number; invalid: boolean }) | null {
+  const d = disassemble(bytes, off, { bits: at.bits, address: (at.ip + off) >>> 0 });
+  if (off + d.length > bytes.length) return null;
+  return { address: (at.linear + off) >>> 0, bytes: hexBytes(bytes.subarray(off, off + d.length)), text: d.text, length: d.length, invalid: !!d.invalid };
+}
+
+/** Up to `count` instructions from the start of `bytes`, bad ones shown as such. */
+function decodeLines(bytes: Uint8Array, at: CodeAt, count: number): CodeLine[] {
   const lines: CodeLine[] = [];
-  while (off < end && lines.length < count) {
-    const d = disassemble(bytes, off, { bits: at.bits, address: (at.ip + off) >>> 0 });
-    if (off + d.length > bytes.length || (strict && d.invalid)) return { lines, end: off, bad: true };
-    lines.push({ address: (at.linear + off) >>> 0, bytes: hexBytes(bytes.subarray(off, off + d.length)), text: d.text });
-    off += d.length;
+  for (let off = 0; off < bytes.length && lines.length < count; ) {
+    const l = lineAt(bytes, off, at);
+    if (!l) break;
+    lines.push({ address: l.address, bytes: l.bytes, text: l.text });
+    off += l.length;
   }
-  return { lines, end: off, bad: false };
+  return lines;
 }
 
 /**
@@ -109,14 +119,28 @@ function instructionsBefore(core: Core, linearEip: number, ip: number, bits: 16 
     window = Math.min(window, linearEip & 0xfff);
     bytes = readLinear(core, (linearEip - window) >>> 0, window);
   }
-  const at = { linear: (linearEip - bytes.length) >>> 0, ip: (ip - bytes.length) >>> 0, bits };
+  const n = bytes.length;
+  const at = { linear: (linearEip - n) >>> 0, ip: (ip - n) >>> 0, bits };
+  // Decodings from different starts merge into the same tail, so each byte is
+  // decoded once, from EIP backwards: for each start, whether its decoding
+  // reaches EIP cleanly, its last `count` lines and how many lines it has.
+  const tail: (CodeLine[] | null)[] = new Array(n + 1).fill(null);
+  const lines = new Array<number>(n + 1).fill(0);
+  tail[n] = [];
+  for (let off = n - 1; off >= 0; off--) {
+    const l = lineAt(bytes, off, at);
+    const next = l && !l.invalid ? off + l.length : -1;
+    if (next < 0 || !tail[next]) continue;
+    const line = { address: l!.address, bytes: l!.bytes, text: l!.text };
+    tail[off] = lines[next] >= count ? tail[next] : [line, ...tail[next]!];
+    lines[off] = lines[next] + 1;
+  }
   let best: { lines: CodeLine[]; zeros: number } | undefined;
-  for (let start = 0; start < bytes.length && best?.zeros !== 0; start++) {
-    const r = decodeLines(bytes, start, at, bytes.length, Infinity, true);
-    if (r.bad || r.end !== bytes.length) continue;
-    const lines = r.lines.slice(-count);
-    const zeros = fromZeroBytes(lines);
-    if (!best || zeros < best.zeros) best = { lines, zeros };
+  for (let start = 0; start < n && best?.zeros !== 0; start++) {
+    const t = tail[start];
+    if (!t) continue;
+    const zeros = fromZeroBytes(t);
+    if (!best || zeros < best.zeros) best = { lines: t, zeros };
   }
   return best?.lines ?? [];
 }
@@ -133,7 +157,7 @@ export function readCpu(core: Core, instructions = 8, before = 4): CpuView {
   const bits = mode === 'protected' && cs.big ? 32 : 16;
   const start = (cs.base + core.eip) >>> 0;
   const bytes = readLinear(core, start, instructions * 15);
-  const code = decodeLines(bytes, 0, { linear: start, ip: core.eip >>> 0, bits }, bytes.length, instructions, false).lines;
+  const code = decodeLines(bytes, { linear: start, ip: core.eip >>> 0, bits }, instructions);
   return {
     registers: Object.fromEntries(REGISTER_NAMES.map((n, i) => [n, core.reg(i) >>> 0])),
     eip: core.eip >>> 0,

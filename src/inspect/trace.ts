@@ -77,7 +77,7 @@ export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[])
       eip: dv.getUint32(p + 24, true),
       cr3: dv.getUint32(p + 28, true),
       ...(kind === 'port' ? { port: m.bus.portName(a) } : {}),
-      ...(kind === 'irq' && m.irqName(a) ? { irq: m.irqName(a) } : {}),
+      ...(kind === 'irq' ? { irq: m.irqName(a) } : {}),
     });
   }
   return out;

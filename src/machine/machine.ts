@@ -20,8 +20,9 @@ import { DebugExit } from '../devices/debug-exit.ts';
 export const NS_PER_INSTRUCTION = 10;
 
 /** The IRQ line each device is wired to, as on a PC. */
-const IRQ = { PIT: 0, COM2: 3, COM1: 4, FPU_ERROR: 13 } as const;
-const IRQ_DEVICES = new Map<number, string>([[IRQ.PIT, 'PIT'], [IRQ.COM2, 'COM2'], [IRQ.COM1, 'COM1'], [IRQ.FPU_ERROR, 'FPU error']]);
+const IRQ = { PIT: 0, COM2: 3, COM1: 4, 'FPU error': 13 } as const;
+/** The device on each line, by name, for the inspector. */
+const IRQ_DEVICES = new Map(Object.entries(IRQ).map(([device, line]) => [line as number, device]));
 /** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
 export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
@@ -94,7 +95,7 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
     this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
-    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(IRQ.FPU_ERROR, h));
+    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(IRQ['FPU error'], h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
     const debugcon = hooks.debugcon;
     if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
