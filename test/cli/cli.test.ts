@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const BIN = fileURLToPath(new URL('../bin/glassbox.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const glassbox = (args: string[], input = '') =>
   spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 600_000 });
 

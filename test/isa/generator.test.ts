@@ -3,10 +3,10 @@
 // could not survive (system calls, GS loads, TF/AC, too many presets).
 
 import { describe, expect, it } from 'vitest';
-import { generateCases, GENERATED_IDS, filledWord } from './cpu-diff/generator.ts';
-import { disassemble } from '../src/isa/disasm.ts';
-import { formById, TF, AC } from '../src/isa/table.ts';
-import { CODE_MAX, CODE_ADDR, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, PRESETS_MAX, fillPages } from './cpu-diff/case.ts';
+import { generateCases, GENERATED_IDS, filledWord } from '../cpu-diff/generator.ts';
+import { disassemble } from '../../src/isa/disasm.ts';
+import { formById, TF, AC } from '../../src/isa/table.ts';
+import { CODE_MAX, CODE_ADDR, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, PRESETS_MAX, fillPages } from '../cpu-diff/case.ts';
 
 describe('differential case generator', () => {
   const cases = generateCases(5, 60_000);

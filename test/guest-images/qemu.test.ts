@@ -11,10 +11,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient } from '../src/agent/protocol.ts';
-import { CONTAINER_MOUNTS } from '../src/containers/engine/bundle.ts';
+import { AgentClient } from '../../src/agent/protocol.ts';
+import { CONTAINER_MOUNTS } from '../../src/containers/engine/bundle.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = new URL('../..', import.meta.url).pathname;
 const DIST = join(ROOT, 'guest-images/dist');
 const QEMU = 'qemu-system-i386';
 const haveQemu = spawnSync(QEMU, ['--version']).status === 0;

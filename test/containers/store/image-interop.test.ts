@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageStore, BASE_IMAGE_DIR } from '../../src/containers/store/image-store.ts';
+import { ImageStore, BASE_IMAGE_DIR } from '../../../src/containers/store/image-store.ts';
 
 const skopeo = (...args: string[]) => execFileSync('skopeo', ['--insecure-policy', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
 const work = () => mkdtempSync(join(tmpdir(), 'glassbox-interop-'));

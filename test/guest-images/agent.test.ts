@@ -23,10 +23,10 @@ import {
   ExecFlag,
   Feature,
   type Frame,
-} from '../src/agent/protocol.ts';
-import { AgentSession } from '../src/agent/session.ts';
+} from '../../src/agent/protocol.ts';
+import { AgentSession } from '../../src/agent/session.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Files of a newc cpio archive (regular files only). */
 function readCpio(data: Uint8Array): Map<string, Uint8Array> {

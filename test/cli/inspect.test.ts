@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const BIN = fileURLToPath(new URL('../bin/glassbox.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'glassbox-no-engine-'));
 const glassbox = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, GLASSBOX_HOME: home } });
 

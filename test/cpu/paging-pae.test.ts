@@ -6,9 +6,9 @@
 // values are the SDM's rules applied to the tables each test builds.
 
 import { describe, expect, it } from 'vitest';
-import { createCore } from '../src/core/load-node.ts';
-import { ExitReason } from '../src/core/core.ts';
-import { listMappings } from '../src/inspect/mmu.ts';
+import { createCore } from '../../src/core/load-node.ts';
+import { ExitReason } from '../../src/core/core.ts';
+import { listMappings } from '../../src/inspect/mmu.ts';
 
 const PDPT = 0x10000;
 const PD0 = 0x11000; // PDPTE 0: linear 0 - 1 GiB

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
-const GI = new URL('../guest-images/', import.meta.url).pathname;
+const GI = new URL('../../guest-images/', import.meta.url).pathname;
 const DIST = join(GI, 'dist');
 
 function walk(dir: string): string[] {

@@ -5,8 +5,8 @@
 // seed to replay it.
 
 import { describe, expect, it } from 'vitest';
-import { createCore } from '../src/core/load-node.ts';
-import type { Core } from '../src/core/core.ts';
+import { createCore } from '../../src/core/load-node.ts';
+import type { Core } from '../../src/core/core.ts';
 
 const RAM = 2 * 1024 * 1024;
 

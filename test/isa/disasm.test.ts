@@ -13,10 +13,10 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { disassemble } from '../src/isa/disasm.ts';
-import { FORMS } from '../src/isa/table.ts';
-import type { Form } from '../src/isa/types.ts';
-import { Rng } from './support/rng.ts';
+import { disassemble } from '../../src/isa/disasm.ts';
+import { FORMS } from '../../src/isa/table.ts';
+import type { Form } from '../../src/isa/types.ts';
+import { Rng } from '../support/rng.ts';
 
 const SLOT = 32;
 

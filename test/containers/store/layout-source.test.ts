@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { BASE_IMAGE_DIR, ImageStore } from '../../src/containers/store/image-store.ts';
-import { LayoutSource, type ReadFile } from '../../src/containers/store/layout-source.ts';
-import { sha256 } from '../../src/containers/store/sha256.ts';
+import { BASE_IMAGE_DIR, ImageStore } from '../../../src/containers/store/image-store.ts';
+import { LayoutSource, type ReadFile } from '../../../src/containers/store/layout-source.ts';
+import { sha256 } from '../../../src/containers/store/sha256.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'glassbox-layout-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));

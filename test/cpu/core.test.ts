@@ -5,8 +5,8 @@
 // IVT layout and the double-fault rules), not from this core.
 
 import { describe, expect, it } from 'vitest';
-import { createCore } from '../src/core/load-node.ts';
-import { ExitReason } from '../src/core/core.ts';
+import { createCore } from '../../src/core/load-node.ts';
+import { ExitReason } from '../../src/core/core.ts';
 
 const MiB = 1024 * 1024;
 

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageStore, BASE_IMAGE_DIR } from '../../src/containers/store/image-store.ts';
-import { ImageArchiveError } from '../../src/containers/store/archive.ts';
+import { ImageStore, BASE_IMAGE_DIR } from '../../../src/containers/store/image-store.ts';
+import { ImageArchiveError } from '../../../src/containers/store/archive.ts';
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `glassbox-${prefix}-`));
 const sh = (cmd: string, args: string[], cwd?: string) => execFileSync(cmd, args, { cwd, maxBuffer: 1 << 26 });
