@@ -1,13 +1,10 @@
 // The glassbox command as a user runs it: the bundled CLI in a child
 // process, the default guest, commands piped on stdin.
 
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { GLASSBOX_BIN as BIN, glassboxSync } from '../support/glassbox-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
-const glassbox = (args: string[], input = '') =>
-  spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 600_000 });
+const glassbox = (args: string[], input = '') => glassboxSync(args, { input, timeoutMs: 600_000 });
 
 describe('glassbox boot', () => {
   it('types piped stdin into the guest console and exits 0 when the guest powers off', () => {

@@ -3,16 +3,14 @@
 // (its 3G/1G split maps physical 0 at PAGE_OFFSET 0xC0000000; init is PID 1).
 // test/inspect/cli-engine-inspect.test.ts inspects the engine's guest.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { glassboxSync } from '../support/glassbox-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'glassbox-no-engine-'));
-const glassbox = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, GLASSBOX_HOME: home } });
+const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 600_000, env: { ...process.env, GLASSBOX_HOME: home } });
 
 describe('glassbox inspect', () => {
   it('walks the kernel\'s direct map: PAGE_OFFSET + 0x123 is physical 0x123', () => {

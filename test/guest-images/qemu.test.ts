@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/protocol.ts';
 import { CONTAINER_MOUNTS } from '../../src/containers/engine/bundle.ts';
+import { until, within } from '../support/deadline.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DIST = join(ROOT, 'guest-images/dist');
@@ -53,11 +54,11 @@ class Guest {
     this.qemu.on('exit', (code) => { this.console += `\n[qemu exited ${code}]\n`; for (const l of this.listeners.splice(0)) l(); });
     await this.waitConsole(/glassbox: init done/, 120_000);
     this.bootMs = Date.now() - t0;
-    while (!existsSync(agentSock)) await new Promise((r) => setTimeout(r, 50));
+    await until(`QEMU's socket for the guest agent's ttyS1 (${agentSock})`, () => existsSync(agentSock), 10_000, 50);
     this.sock = connect(agentSock);
     this.agent = new AgentClient((b) => this.sock.write(b));
     this.sock.on('data', (d: Buffer) => this.agent.feed(new Uint8Array(d)));
-    await new Promise<void>((r) => this.sock.once('connect', () => r()));
+    await within(new Promise<void>((r) => this.sock.once('connect', () => r())), 10_000, `a connection to QEMU's agent socket ${agentSock}`);
   }
 
   /** Waits until the console output (from `from` on) matches; returns the match. */
@@ -80,7 +81,9 @@ class Guest {
   }
 
   async sh(command: string, opts: { stdin?: string; timeoutMs?: number } = {}) {
-    const r = await this.agent.exec(command, { timeoutMs: opts.timeoutMs ?? 60_000, stdin: opts.stdin });
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    // The agent kills the command at timeoutMs; its EXIT may take a little longer over the UART.
+    const r = await within(this.agent.exec(command, { timeoutMs, stdin: opts.stdin }), timeoutMs + 30_000, `the EXIT of ${JSON.stringify(command.slice(0, 60))} from the agent in QEMU`);
     return { code: r.exitCode, out: text(r.stdout), err: text(r.stderr) };
   }
 
@@ -170,7 +173,7 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
   });
 
   it('the guest agent answers on ttyS1', async () => {
-    const hello = await g.agent.ready();
+    const hello = await within(g.agent.ready(), 30_000, 'the HELLO_REPLY of the agent in QEMU');
     expect(hello).toMatchObject({ version: 1, name: 'glassbox-agent' });
     const r = await g.sh('uname -m; hostname; cat /sys/fs/cgroup/cgroup.subtree_control; echo "$PATH $HOME $(pwd)"; echo oops >&2; exit 7');
     expect(r.code).toBe(7);
