@@ -224,6 +224,9 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * A minimal client: give it a byte sink, feed it the bytes coming from the
  * agent, and call exec() (whole output at the end) or start() (output as it
  * comes, for a session with streamed stdin or a pty; see session.ts).
+ * It keeps no clock, as its line may run on guest time or the host's: the
+ * owner of the line puts a deadline on every wait (Machine does, in guest
+ * time) and calls fail() when the line is gone.
  */
 export class AgentClient {
   private decoder = new FrameDecoder();

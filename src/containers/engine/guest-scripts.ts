@@ -69,12 +69,18 @@ export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid
   return `crun exec${terminal}${as} ${id} ${cmd.map(shq).join(' ')}`;
 }
 
-/** Starts runScript in the background and waits until crun knows the container or it already ended. */
+/** Polls of the detached start, 50 ms apart: 30 s of guest time. */
+const START_POLLS = 600;
+
+/** Starts runScript in the background and waits (30 s at most) until crun knows the container or it already ended. */
 export function startDetachedScript(id: string): string {
   const dir = bundleDir(id);
   return [
     `( ${runScript(id).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
-    `until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do sleep 0.05; done`,
+    `i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
+    `  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
+    '  i=$((i+1)); sleep 0.05',
+    'done',
   ].join('\n');
 }
 
