@@ -5,11 +5,13 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { checkMemoryMiB } from '../api/index.ts';
 import { DEFAULT_KERNEL, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { projectPath } from '../paths.ts';
 import { checkConfig, missingFromConsole } from '../testing/kernel-config.ts';
-import { runKernel, type CrashReport, type KernelRunResult } from '../testing/kernel-run.ts';
+import { runKernel, type CrashReport, type KernelRunOptions, type KernelRunResult } from '../testing/kernel-run.ts';
+import { runKernelPool } from '../testing/pool.ts';
 import { parseKtap, summarize, toJUnit, type KtapReport } from '../testing/ktap.ts';
 import { SystemMap } from '../testing/system-map.ts';
 
@@ -31,6 +33,8 @@ interface RunOptions {
   trace?: boolean;
   console?: boolean;
   systemMap?: string;
+  jobs: number;
+  each?: string;
 }
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -58,44 +62,53 @@ function ktapOf(result: KernelRunResult): KtapReport {
   return { tests: [...fromConsole.tests, ...fromCommand.tests], problems: [...fromConsole.problems, ...fromCommand.problems] };
 }
 
-async function run(command: string[], o: RunOptions): Promise<number> {
-  const kernel = o.kernel ?? DEFAULT_KERNEL;
-  const mapFile = o.systemMap ?? (o.kernel === undefined ? projectPath('guest-images', 'dist', 'System.map') : undefined);
-  const map = mapFile && existsSync(mapFile) ? new SystemMap(readFileSync(mapFile, 'utf8')) : undefined;
-  if (!command.length && !o.ktap) throw new InvalidArgumentError('give a command after --, or --ktap to read the tests the kernel runs at boot');
-  const result = await runKernel({
-    kernel, initrd: o.initrd, append: o.append, memoryMiB: o.memory, timeoutMs: o.timeout * 1000,
-    command: command.length ? command.join(' ') : undefined, trace: o.trace,
-    onConsole: o.console ? (b) => process.stderr.write(b) : undefined,
-  });
+/** What a run came to: its exit status, what the command printed, and glassbox's account of anything else. */
+function explain(result: KernelRunResult, o: RunOptions, map?: SystemMap): { status: number; stdout: string; stderr: string; why?: string } {
   const out = result.outcome;
-  let status: number;
   switch (out.how) {
     case 'exited':
-      process.stdout.write(out.stdout);
-      process.stderr.write(out.stderr);
-      status = out.exitCode;
-      break;
-    case 'crashed':
-      process.stderr.write(crashText(out.report, map));
-      status = EXIT_CRASH;
-      if (missingFromConsole(result.console).length) {
-        process.stderr.write(`  if this kernel should have run glassbox's userland, check it has ${missingFromConsole(result.console).map((m) => `CONFIG_${m}`).join(', ')} (glassbox kernel check-config .config)\n`);
-      }
-      break;
+      return { status: out.exitCode, stdout: out.stdout, stderr: out.stderr };
+    case 'crashed': {
+      const missing = missingFromConsole(result.console);
+      const hint = missing.length ? `  if this kernel should have run glassbox's userland, check it has ${missing.map((m) => `CONFIG_${m}`).join(', ')} (glassbox kernel check-config .config)\n` : '';
+      const where = out.report.crash.function ? ` in ${out.report.crash.function}` : '';
+      return { status: EXIT_CRASH, stdout: '', stderr: crashText(out.report, map) + hint, why: `kernel ${out.report.crash.kind}${where}` };
+    }
     case 'reset':
-      process.stderr.write('glassbox: the machine reset (a triple fault, or the kernel rebooted: panic=N reboots after a panic)\n');
-      status = EXIT_CRASH;
-      break;
+      return { status: EXIT_CRASH, stdout: '', stderr: 'glassbox: the machine reset (a triple fault, or the kernel rebooted: panic=N reboots after a panic)\n', why: 'machine reset' };
     case 'timeout':
-      process.stderr.write(`glassbox: no result within ${o.timeout} s of guest time (${out.during === 'boot' ? 'the guest agent never came up' : 'the command was still running'}); the console's last lines:\n${result.console.split('\n').slice(-10).join('\n')}\n`);
-      status = EXIT_TIMEOUT;
-      break;
+      return {
+        status: EXIT_TIMEOUT, stdout: '', why: `timeout during ${out.during}`,
+        stderr: `glassbox: no result within ${o.timeout} s of guest time (${out.during === 'boot' ? 'the guest agent never came up' : 'the command was still running'}); the console's last lines:\n${result.console.split('\n').slice(-10).join('\n')}\n`,
+      };
     case 'no-userland':
-      process.stderr.write(`glassbox: this kernel cannot run glassbox's userland: ${out.detail}${out.missing.length ? `\n  it looks like it lacks ${out.missing.map((m) => `CONFIG_${m}`).join(', ')} (check a .config with: glassbox kernel check-config .config)` : ''}\n`);
-      status = EXIT_NO_USERLAND;
-      break;
+      return {
+        status: EXIT_NO_USERLAND, stdout: '', why: 'no userland',
+        stderr: `glassbox: this kernel cannot run glassbox's userland: ${out.detail}${out.missing.length ? `\n  it looks like it lacks ${out.missing.map((m) => `CONFIG_${m}`).join(', ')} (check a .config with: glassbox kernel check-config .config)` : ''}\n`,
+      };
   }
+}
+
+function systemMapFor(o: RunOptions): SystemMap | undefined {
+  const file = o.systemMap ?? (o.kernel === undefined ? projectPath('guest-images', 'dist', 'System.map') : undefined);
+  return file && existsSync(file) ? new SystemMap(readFileSync(file, 'utf8')) : undefined;
+}
+
+function runOptions(o: RunOptions, command: string | undefined): KernelRunOptions {
+  return {
+    kernel: o.kernel ?? DEFAULT_KERNEL, initrd: o.initrd, append: o.append, memoryMiB: o.memory, timeoutMs: o.timeout * 1000,
+    command, trace: o.trace, onConsole: o.console ? (b) => process.stderr.write(b) : undefined,
+  };
+}
+
+async function run(command: string[], o: RunOptions): Promise<number> {
+  if (o.each) return runEach(o.each, o);
+  if (!command.length && !o.ktap) throw new InvalidArgumentError('give a command after --, or --ktap to read the tests the kernel runs at boot');
+  const result = await runKernel(runOptions(o, command.length ? command.join(' ') : undefined));
+  const e = explain(result, o, systemMapFor(o));
+  process.stdout.write(e.stdout);
+  process.stderr.write(e.stderr);
+  let status = e.status;
   if (o.ktap || o.junit) {
     const report = ktapOf(result);
     const s = summarize(report);
@@ -105,6 +118,35 @@ async function run(command: string[], o: RunOptions): Promise<number> {
     if (status === 0 && (s.failed > 0 || s.passed + s.skipped + s.todo === 0)) status = EXIT_KTAP_FAILED;
   }
   return status;
+}
+
+/**
+ * Each command in `file` (one a line; blank lines and # comments skipped) on
+ * a fresh boot of the kernel, `--jobs` at a time, reported as TAP: `ok` for
+ * status 0, `not ok` with the status or the kernel's failure otherwise.
+ */
+async function runEach(file: string, o: RunOptions): Promise<number> {
+  const commands = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (!commands.length) throw new InvalidArgumentError(`${file} lists no commands`);
+  const map = systemMapFor(o);
+  const lines: string[] = [];
+  process.stdout.write(`TAP version 13\n1..${commands.length}\n`);
+  let failed = 0;
+  let printed = 0;
+  const results = await runKernelPool(commands.map((c) => ({ ...runOptions(o, c), onConsole: undefined })), o.jobs, (i, r) => {
+    const title = `${i + 1} - ${commands[i]}`;
+    if (r instanceof Error) lines[i] = `not ok ${title} # ${r.message}\n`;
+    else {
+      const e = explain(r, o, map);
+      const guest = `${(r.guestMs / 1000).toFixed(1)} s guest`;
+      lines[i] = e.status === 0 ? `ok ${title} # ${guest}\n` : `not ok ${title} # ${e.why ?? `status ${e.status}`}, ${guest}\n${(e.stdout + e.stderr).split('\n').filter(Boolean).map((l) => `#   ${l}\n`).join('')}`;
+    }
+    // TAP wants results in order: print each as soon as all before it are known.
+    while (lines[printed] !== undefined) process.stdout.write(lines[printed++]);
+  });
+  for (const r of results) if (r instanceof Error || explain(r, o).status !== 0) failed++;
+  process.stderr.write(`${commands.length - failed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
 }
 
 function checkConfigCommand(file: string): number {
@@ -140,6 +182,12 @@ export function registerKernelCommands(program: Command, reporting: <A extends u
     .option('--junit <file>', 'write the KTAP results as JUnit XML')
     .option('--trace', 'record system calls, exceptions and interrupts, and show the last of them in a crash report')
     .option('--console', 'copy the kernel console to stderr as it comes')
+    .option('--each <file>', 'run each command listed in FILE (one a line) on a fresh boot, and report them as TAP')
+    .option('--jobs <n>', 'with --each: how many machines run at once (one per core by default)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--jobs must be a whole number from 1 up');
+      return n;
+    }, cpus().length)
     .option('--system-map <file>', 'System.map for naming addresses in a crash report (default: the project kernel\'s, with the project kernel)')
     .action(reporting(run));
   kernel

@@ -47,4 +47,19 @@ describe('glassbox kernel run', () => {
     expect(r.status).toBe(1);
     expect(readFileSync(junit, 'utf8')).toContain('<testcase name="writes_sys" classname="glassbox kernel run">');
   }, 300_000);
+
+  it('runs each command of a list on its own fresh kernel, two at a time, and reports them as TAP in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kernel-run-'));
+    const list = join(dir, 'commands');
+    // The first would leave a mark for the second if they shared a machine.
+    writeFileSync(list, '# two runs\ntouch /tmp/mark && uname -r\ntest ! -e /tmp/mark\nexit 4\n');
+    const r = glassbox(['kernel', 'run', '--each', list, '--jobs', '2']);
+    const tap = r.stdout.split('\n');
+    expect(tap.slice(0, 2)).toEqual(['TAP version 13', '1..3']);
+    expect(tap[2]).toMatch(/^ok 1 - touch \/tmp\/mark && uname -r # [\d.]+ s guest$/);
+    expect(tap[3]).toMatch(/^ok 2 - test ! -e \/tmp\/mark # /);
+    expect(tap[4]).toMatch(/^not ok 3 - exit 4 # status 4, /);
+    expect(r.stderr).toContain('2 passed, 1 failed');
+    expect(r.status).toBe(1);
+  }, 300_000);
 });
