@@ -24,7 +24,8 @@ interface Sign {
 // Order matters only for a line that matches two signs: the more specific first.
 const SIGNS: readonly Sign[] = [
   { kind: 'soft-lockup', pattern: /\bBUG: soft lockup\b/ },
-  { kind: 'rcu-stall', pattern: /\brcu: INFO: \S+ (?:self-)?detected stalls? on CPU|\brcu_\w+ kthread (?:timer wakeup didn't happen|starved)/ },
+  // The stall's later lines (kthread starved, timer wakeup didn't happen) belong to this report.
+  { kind: 'rcu-stall', pattern: /\brcu: INFO: \S+ (?:self-)?detected stalls? on CPUs?/ },
   { kind: 'hung-task', pattern: /\bINFO: task \S+ blocked for more than \d+ seconds/ },
   { kind: 'oops', pattern: /\bBUG: (?:unable to handle|kernel NULL pointer dereference)|\bOops: |\bgeneral protection fault\b/ },
   { kind: 'bug', pattern: /\bkernel BUG at |\bBUG: / },
