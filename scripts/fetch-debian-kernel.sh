@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fetches Debian's unmodified linux-image-6.1.0-*-686-unsigned (i386) and
-# unpacks its bzImage into build/debian-kernel/. Needs root and Debian's
-# package archive (apt-get), as on the project's machines.
+# unpacks its bzImage and its .config (config-*) into build/debian-kernel/.
+# Needs root and Debian's package archive (apt-get), as on the project's
+# machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/debian-kernel
-if ls "$out"/vmlinuz-* >/dev/null 2>&1; then ls "$out"/vmlinuz-* | head -1; exit 0; fi
+if ls "$out"/vmlinuz-* "$out"/config-* >/dev/null 2>&1; then ls "$out"/vmlinuz-* | head -1; exit 0; fi
 mkdir -p "$out/deb"
 export DEBIAN_FRONTEND=noninteractive
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
@@ -16,6 +17,6 @@ pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-686-unsigned$' 
 if [ -z "$pkg" ]; then echo "fetch-debian-kernel: no linux-image-6.1.0-*-686-unsigned package in the archive" >&2; exit 1; fi
 (cd "$out/deb" && apt-get download -qq "$pkg:i386" 2>/dev/null)
 dpkg-deb -x "$out"/deb/*.deb "$out/root"
-cp "$out"/root/boot/vmlinuz-* "$out/"
+cp "$out"/root/boot/vmlinuz-* "$out"/root/boot/config-* "$out/"
 rm -rf "$out/deb" "$out/root"
 ls "$out"/vmlinuz-* | head -1

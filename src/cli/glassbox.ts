@@ -15,6 +15,7 @@ import { registerImageCommands } from './images.ts';
 import { registerContainerCommands } from './containers.ts';
 import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
+import { registerKernelCommands } from './kernel.ts';
 
 const CTRL_A = 0x01;
 /** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
@@ -179,6 +180,7 @@ registerImageCommands(program);
 registerContainerCommands(program);
 registerBenchCommands(program);
 registerInspectCommands(program);
+registerKernelCommands(program, reporting);
 
 // The event loop running empty before the command is done means nothing can
 // ever finish it: the guest halted with no timer armed while the command

@@ -1,0 +1,139 @@
+// One kernel test run, as `glassbox kernel run` and the testing library do
+// it: boot a kernel (the user's) with glassbox's userland unless another
+// initrd is given, run one command through the guest agent, and end with the
+// command's status, or with the reason the kernel never got that far: it
+// crashed (a panic, oops, BUG, WARN, soft lockup, RCU stall, or a triple
+// fault), it hung past the deadline, or it lacks what the userland needs.
+
+import { Machine, type MachineOptions } from '../api/index.ts';
+import { DEFAULT_CMDLINE, DEFAULT_INITRD } from '../boot/default-guest.ts';
+import { readCpu, type CpuView } from '../inspect/cpu.ts';
+import { enableTrace, readTrace, type TraceEvent } from '../inspect/trace.ts';
+import { missingFromConsole } from './kernel-config.ts';
+import { KernelLogWatch, type KernelCrash } from './kernel-log.ts';
+import { decodeOops, type OopsDecoded } from './oops-decode.ts';
+
+export interface KernelRunOptions {
+  /** The bzImage: a path or its bytes (default: the project's kernel). */
+  kernel?: string | Uint8Array;
+  /** The initramfs (default: glassbox's, with its agent, whatever the kernel). */
+  initrd?: string | Uint8Array;
+  /** Appended to glassbox's console arguments (`console=ttyS0 tsc=reliable`). */
+  append?: string;
+  memoryMiB?: number;
+  /** The shell command to run through the agent; none: boot until the agent is up (KUnit runs at boot). */
+  command?: string;
+  /** Guest time for the boot and the command together. */
+  timeoutMs: number;
+  /** Record system calls, exceptions and interrupts, so a crash report shows the last of them. */
+  trace?: boolean;
+  /** Console bytes as they come. */
+  onConsole?(bytes: Uint8Array): void;
+}
+
+/** How much guest time a crash report gets to finish printing once it started. */
+const REPORT_GRACE_MS = 3_000;
+/** Trace records kept in a crash report. */
+const TRACE_TAIL = 24;
+
+export interface CrashReport {
+  crash: KernelCrash;
+  /** The registers and faulting instruction the oops printed, decoded. */
+  oops: OopsDecoded;
+  /** The CPU as the inspector saw it when the run was stopped. */
+  cpu: CpuView;
+  /** The last trace records before the stop, when tracing was on. */
+  trace: TraceEvent[];
+}
+
+export type KernelRunOutcome =
+  | { how: 'exited'; exitCode: number; stdout: string; stderr: string; signal?: number }
+  | { how: 'crashed'; report: CrashReport }
+  | { how: 'reset' }
+  | { how: 'timeout'; during: 'boot' | 'command' }
+  | { how: 'no-userland'; missing: string[]; detail: string };
+
+export interface KernelRunResult {
+  outcome: KernelRunOutcome;
+  /** Everything the kernel printed on its console. */
+  console: string;
+  /** Guest instructions retired, and guest time taken. */
+  instructions: bigint;
+  guestMs: number;
+}
+
+/** The machine options a kernel run boots with. */
+export function kernelMachineOptions(o: KernelRunOptions): MachineOptions {
+  return {
+    kernel: o.kernel,
+    initrd: o.initrd ?? DEFAULT_INITRD,
+    cmdline: o.append ? `${DEFAULT_CMDLINE} ${o.append}` : DEFAULT_CMDLINE,
+    memoryMiB: o.memoryMiB,
+    clock: 'virtual',
+  };
+}
+
+export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
+  const m = await Machine.create(kernelMachineOptions(o));
+  if (o.trace) enableTrace(m.pc, ['syscall', 'exception', 'irq']);
+  const watch = new KernelLogWatch();
+  const decoder = new TextDecoder();
+  let consoleText = '';
+  let settle!: (outcome: KernelRunOutcome) => void;
+  const ended = new Promise<KernelRunOutcome>((resolve) => (settle = resolve));
+  let crashSeen = false;
+
+  const reportCrash = async (crash: KernelCrash) => {
+    // Let the kernel finish its report (registers, Code:, the stack), bounded in guest time.
+    if (!watch.complete) await m.waitFor(/---\[ end (?:trace|Kernel panic)/, { timeoutMs: REPORT_GRACE_MS }).catch(() => undefined);
+    const full = watch.crash() ?? crash;
+    const trace = o.trace ? readTrace(m.pc).slice(-TRACE_TAIL) : [];
+    settle({ how: 'crashed', report: { crash: full, oops: decodeOops(full.message), cpu: readCpu(m.pc.core), trace } });
+  };
+  m.serial.on('data', (bytes) => {
+    o.onConsole?.(bytes);
+    const text = decoder.decode(bytes, { stream: true });
+    consoleText += text;
+    const crash = watch.feed(text);
+    if (crash && !crashSeen) {
+      crashSeen = true;
+      void reportCrash(crash);
+    }
+  });
+  m.on('power', (state) => {
+    if (state === 'reset' && !crashSeen) settle({ how: 'reset' });
+    if (state === 'off' && !crashSeen) settle({ how: 'no-userland', missing: [], detail: 'the kernel powered the machine off before the command ended' });
+  });
+
+  const started = m.instructions;
+  m.start();
+  const t0 = m.pc.nowNs();
+  const work = (async (): Promise<KernelRunOutcome> => {
+    try {
+      await m.agentReady({ timeoutMs: o.timeoutMs });
+    } catch (e) {
+      const missing = missingFromConsole(consoleText);
+      if (missing.length) return { how: 'no-userland', missing, detail: (e as Error).message };
+      return { how: 'timeout', during: 'boot' };
+    }
+    if (o.command === undefined) return { how: 'exited', exitCode: 0, stdout: '', stderr: '' };
+    const left = Math.max(1, o.timeoutMs - (m.pc.nowNs() - t0) / 1e6);
+    try {
+      const r = await m.exec(o.command, { timeoutMs: left });
+      if (r.timedOut) return { how: 'timeout', during: 'command' };
+      return { how: 'exited', exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ...(r.signal ? { signal: r.signal } : {}) };
+    } catch {
+      return { how: 'timeout', during: 'command' };
+    }
+  })();
+  // A crash or a reset wins over whatever the command was doing; so does the end of the command.
+  const outcome = await Promise.race([ended, work.then((w) => (crashSeen ? ended : w))]);
+  const result: KernelRunResult = {
+    outcome,
+    console: consoleText,
+    instructions: m.instructions - started,
+    guestMs: (m.pc.nowNs() - t0) / 1e6,
+  };
+  m.stop();
+  return result;
+}

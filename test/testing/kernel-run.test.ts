@@ -1,0 +1,65 @@
+// glassbox kernel run as a kernel tester uses it: the command's output and
+// status come back; a deadline, a kernel that cannot mount its userland, and
+// KTAP results each end the run with their own status and a report.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
+const glassbox = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+
+describe('glassbox kernel run', () => {
+  it('runs a command on the kernel and exits with its status, printing its output', () => {
+    const r = glassbox(['kernel', 'run', '--', 'uname -r; echo err >&2; exit 5']);
+    expect(r.stdout).toMatch(/^6\.1\.\d+\n$/);
+    expect(r.stderr).toBe('err\n');
+    expect(r.status).toBe(5);
+  }, 300_000);
+
+  it('ends a command that outlives the deadline with status 124, saying so', () => {
+    const r = glassbox(['kernel', 'run', '--timeout', '40', '--', 'sleep 1000']);
+    expect(r.stderr).toMatch(/no result within 40 s of guest time \(the command was still running\)/);
+    expect(r.status).toBe(124);
+  }, 300_000);
+
+  it('reports a kernel that panics for want of a root, with the panic and the options to check', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kernel-run-'));
+    const junk = join(dir, 'not-an-initramfs');
+    writeFileSync(junk, 'this is not a cpio archive\n'.repeat(100));
+    const r = glassbox(['kernel', 'run', '--initrd', junk, '--timeout', '60', '--', 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/the kernel crashed: panic/);
+    expect(r.stderr).toMatch(/Kernel panic - not syncing: VFS: Unable to mount root fs/);
+    expect(r.stderr).toMatch(/CONFIG_BLK_DEV_INITRD/);
+  }, 300_000);
+
+  it('reads KTAP from the command, fails the run on a failing test and writes JUnit XML', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kernel-run-'));
+    const junit = join(dir, 'results.xml');
+    const script = "printf 'KTAP version 1\\n1..2\\nok 1 reads_proc\\nnot ok 2 writes_sys\\n'";
+    const r = glassbox(['kernel', 'run', '--ktap', '--junit', junit, '--', script]);
+    expect(r.stderr).toContain('ktap: 1 passed, 1 failed, 0 skipped');
+    expect(r.stderr).toContain('not ok: writes_sys');
+    expect(r.status).toBe(1);
+    expect(readFileSync(junit, 'utf8')).toContain('<testcase name="writes_sys" classname="glassbox kernel run">');
+  }, 300_000);
+
+  it('runs each command of a list on its own fresh kernel, two at a time, and reports them as TAP in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kernel-run-'));
+    const list = join(dir, 'commands');
+    // The first would leave a mark for the second if they shared a machine.
+    writeFileSync(list, '# two runs\ntouch /tmp/mark && uname -r\ntest ! -e /tmp/mark\nexit 4\n');
+    const r = glassbox(['kernel', 'run', '--each', list, '--jobs', '2']);
+    const tap = r.stdout.split('\n');
+    expect(tap.slice(0, 2)).toEqual(['TAP version 13', '1..3']);
+    expect(tap[2]).toMatch(/^ok 1 - touch \/tmp\/mark && uname -r # [\d.]+ s guest$/);
+    expect(tap[3]).toMatch(/^ok 2 - test ! -e \/tmp\/mark # /);
+    expect(tap[4]).toMatch(/^not ok 3 - exit 4 # status 4, /);
+    expect(r.stderr).toContain('2 passed, 1 failed');
+    expect(r.status).toBe(1);
+  }, 300_000);
+});
