@@ -17,6 +17,9 @@ const UNIT = [
   'test/inspect/names.test.ts',
   'test/inspect/fpu-view.test.ts',
   'test/guest-images/artifacts.test.ts',
+  'test/testing/kernel-config.test.ts',
+  'test/testing/kernel-log.test.ts',
+  'test/testing/ktap.test.ts',
 ];
 const SYSTEM = ['test/system/**/*.test.ts', 'test/boot/multiboot.test.ts', 'test/guest-images/qemu.test.ts'];
 const WEB = ['test/web/**/*.test.ts'];
