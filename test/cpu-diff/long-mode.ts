@@ -92,6 +92,8 @@ export function planLongMode(c: Case): Planned {
   if (!d.form) return isUdProbe(c.code, d) ? same() : ex('no instruction, and not one of the #UD probes');
   const why = formNotIn64(d.form);
   if (why) return ex(why);
+  // Only the first instruction is re-encoded; what follows it must be the INT3 sled.
+  if (!d.invalid && d.length < c.code.length) return ex('more than one instruction (only x87 programs may be)');
   const memory = d.modrm !== null && d.modrm.mod !== 3;
   const addressed = adSizeMatters(d.form, memory);
   if (d.form.mode64 === 'f64' && d.op16) return ex('0x66 on a near branch: Intel ignores it in 64-bit mode');

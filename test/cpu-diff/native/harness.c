@@ -129,7 +129,7 @@ struct kucontext {
     struct sigctx mc;
 };
 
-static void on_signal(int sig, void *info, void *ctx) {
+void on_signal(int sig, void *info, void *ctx) {
     struct sigctx *g = &((struct kucontext *)ctx)->mc;
     (void)info;
     if (!in_guest) {
