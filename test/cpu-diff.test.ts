@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { type Case, type Result, CODE_ADDR, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, fillPages, hashMemory } from './cpu-diff/case.ts';
-import { NativeOracle, VECTOR_REFUSED, VECTOR_TIMEOUT, VECTOR_WIDE, nativeMemoryChanges } from './cpu-diff/native.ts';
+import { NativeOracle, VECTOR_REFUSED, VECTOR_TIMEOUT, VECTOR_WIDE, nativeMemoryChanges, type HarnessKind } from './cpu-diff/native.ts';
 import { formatReport, requiredMismatches, runDiff } from './cpu-diff/run-diff.ts';
 import { replayCorpus, formatCorpusReport, sampleOnHost, otherVendor } from './cpu-diff/corpus-check.ts';
 import { readMeta, loadCorpus, corpusCoverage } from './cpu-diff/corpus.ts';
@@ -31,6 +31,19 @@ const ARITH = CF | PF | AF | ZF | SF | OF;
 /** Skips the running test, with the reason, when this host lacks the feature. */
 function needs(ctx: TestContext, what: string, f: HostFeature): void {
   if (!f.ok) ctx.skip(`needs ${what}: ${f.reason}`);
+}
+
+/** Runs the harness of `kind` for the enclosing describe block, where the host has it. */
+function harnessFor(kind: HarnessKind, feature: HostFeature) {
+  let oracle: NativeOracle | undefined;
+  beforeAll(async () => {
+    if (feature.ok) oracle = await NativeOracle.start(kind);
+  });
+  afterAll(async () => {
+    await oracle?.close();
+  });
+  const run = (cases: Case[]): Promise<Result[]> => oracle!.run(cases);
+  return { run, run1: async (c: Case): Promise<Result> => (await run([c]))[0] };
 }
 
 function kase(code: number[], regs: Partial<Record<'eax' | 'ecx' | 'edx' | 'ebx' | 'esp', number>> = {}, more: Partial<Case> = {}): Case {
@@ -108,15 +121,7 @@ describe('recorded corpus (npm run cpu:diff -- --corpus)', () => {
 });
 
 describe('native oracle (a 32-bit process)', () => {
-  let oracle: NativeOracle | undefined;
-  const run1 = async (c: Case): Promise<Result> => (await oracle!.run([c]))[0];
-
-  beforeAll(async () => {
-    if (native32().ok) oracle = await NativeOracle.start('i386');
-  });
-  afterAll(async () => {
-    await oracle?.close();
-  });
+  const { run, run1 } = harnessFor('i386', native32());
 
   it('runs add eax, ebx and stops at the INT3 after it, with the flags the sum implies', async (ctx) => {
     needs(ctx, 'native 32-bit x86 execution', native32());
@@ -208,7 +213,7 @@ describe('native oracle (a 32-bit process)', () => {
     const wild = wildCases(5000);
     // A wild jump, a wild stack, a division by zero, and a stack that reaches the page below.
     wild.push(kase([0xff, 0xe0], { eax: 0xdeadbeef }), kase([0x50], { esp: 0x12345678 }), kase([0xf7, 0xf1]), kase([0x50], { esp: STACK_ADDR }));
-    const results = await oracle!.run([...wild, known]);
+    const results = await run([...wild, known]);
     expect(results.at(-1)).toEqual(before);
     expect(results.at(-5)!.faultAddr).toBe(0xdeadbeef);
     expect(results.at(-2)!.faultAddr).toBe(STACK_ADDR - 4);
@@ -238,16 +243,8 @@ describe('x87 differential run (npm run cpu:diff -- --x87)', () => {
 });
 
 describe('native oracle in 64-bit mode (harness64.c, raw 64-bit bytes)', () => {
-  let oracle: NativeOracle | undefined;
-  const run1 = async (c: Case): Promise<Result> => (await oracle!.run([c]))[0];
+  const { run, run1 } = harnessFor('x86_64', host64());
   const SEGS64 = [0x2b, 0x33, 0x2b, 0x2b, 0x2b, 0x2b];
-
-  beforeAll(async () => {
-    if (host64().ok) oracle = await NativeOracle.start('x86_64');
-  });
-  afterAll(async () => {
-    await oracle?.close();
-  });
 
   it('runs add eax, ebx and stops at the INT3 after it, with flags, selectors and memory as expected', async (ctx) => {
     needs(ctx, 'the 64-bit runner', host64());
@@ -291,7 +288,7 @@ describe('native oracle in 64-bit mode (harness64.c, raw 64-bit bytes)', () => {
     needs(ctx, 'the 64-bit runner', host64());
     const known = kase([0x01, 0xd8], { eax: 2, ebx: 3 });
     const before = await run1(known);
-    const results = await oracle!.run([...wildCases(5000), kase([0xff, 0xe0], { eax: 0xdeadbeef }), known]);
+    const results = await run([...wildCases(5000), kase([0xff, 0xe0], { eax: 0xdeadbeef }), known]);
     expect(results.at(-1)).toEqual(before);
     expect(results.at(-2)!.faultAddr).toBe(0xdeadbeef);
   });

@@ -61,6 +61,7 @@ export async function formatCorpusReport(r: CorpusReport): Promise<string> {
     out.push(
       `not in this corpus: ${c.native32Only.length} forms only a host that runs 32-bit x86 code can record (${NATIVE32_ONLY.length} forms differ in 64-bit mode); ` +
         `record them there with: ${recordCommand({ seed: Number(seed), cases: 40_000, x87Cases: 12_000 })}`,
+      `  ${c.native32Only.join(', ')}`,
     );
   }
   if (c.missing.length) out.push(`forms the corpus should hold but does not: ${c.missing.join(', ')}`);
