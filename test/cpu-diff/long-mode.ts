@@ -6,7 +6,7 @@
 //
 // Per form, in one place (formNotIn64): the same instruction unless the table
 // says otherwise (Form.mode64, the SDM's i64/d64/f64 superscripts and far
-// transfers) or it names a segment register. Per case (planLongMode):
+// transfers) or it loads, pushes or pops a segment register. Per case (planLongMode):
 //   - 0x67 goes in front of whatever addresses memory or uses ESI/EDI/ECX
 //     implicitly (strings, XLAT, moffs, LOOP, JECXZ), so addressing is 32-bit
 //     with 32-bit wrap-around, as in a 32-bit process; a case that already
@@ -18,7 +18,8 @@
 //   - left out: a near branch with 0x66 (Intel ignores the prefix in 64-bit
 //     mode), a CS override on a memory access (a 32-bit process cannot write
 //     through CS), an instruction pushed past 15 bytes by the re-encoding, a
-//     branch whose target is one of the inserted bytes.
+//     branch whose target is one of the inserted bytes, MOV from CS or GS
+//     (whose selectors differ between the two processes).
 // An x87 program (x87.ts, the FNSAVE cases) runs as it is: its operands are
 // [ebx+disp8], the same address in both modes; only the code selector that
 // FNSAVE/FNSTENV store differs (case.ts fcsFields).
@@ -38,7 +39,11 @@ export interface LongModePlan {
 }
 export type Planned = LongModePlan | { excluded: string };
 
-const SEGMENT_OPERANDS = new Set(['Sw', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'Mp']);
+// Segment registers as operands of their own (pushes and pops, all d64 or
+// i64) and far pointers; MOV from a segment register (Ev,Sw) stays, per case
+// below.
+const SEGMENT_OPERANDS = new Set(['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'Mp']);
+const SREG_CS = 1, SREG_GS = 5;
 
 /** Why a form is not the same instruction in 64-bit mode, or null when it is. */
 export function formNotIn64(f: Form): string | null {
@@ -57,7 +62,9 @@ export function formNotIn64(f: Form): string | null {
     default:
       break;
   }
-  if (f.operands.some((o) => SEGMENT_OPERANDS.has(o))) return 'names a segment register: the selectors differ (CS is 0x33 in 64-bit mode)';
+  if (f.operands.some((o) => SEGMENT_OPERANDS.has(o))) return 'a segment push, pop or far pointer load';
+  // Measured here: a null selector with RPL 3 reads back as 0, and the 32-bit code selector 0x23 does not load.
+  if (f.operands[0] === 'Sw') return 'a segment register load: null and 32-bit code selectors load differently in 64-bit mode';
   return null;
 }
 
@@ -97,6 +104,10 @@ export function planLongMode(c: Case): Planned {
   const memory = d.modrm !== null && d.modrm.mod !== 3;
   const addressed = adSizeMatters(d.form, memory);
   if (d.form.mode64 === 'f64' && d.op16) return ex('0x66 on a near branch: Intel ignores it in 64-bit mode');
+  // ES DS FS SS hold the same GDT selectors in both processes; CS and GS do not.
+  if (d.form.operands.includes('Sw') && (d.modrm!.reg === SREG_CS || d.modrm!.reg === SREG_GS)) {
+    return ex('MOV from CS or GS: their selectors differ between the two processes');
+  }
   if (d.form.id === 'INT Ib' && d.imms[0] >= 0x15 && d.imms[0] <= 0x1f) {
     return ex('INT to a reserved exception vector: paravirtualised 64-bit kernels claim some (PVM: 0x17, 0x19-0x1B)');
   }
@@ -152,15 +163,15 @@ function planX87Program(c: Case): Planned {
   return { case: fcsFields.length ? { ...c, fcsFields } : c, shift: 0, end: CODE_ADDR + c.code.length };
 }
 
-// The selectors each harness's cases run with: ES CS SS DS FS GS.
-const SEGS64 = [0x2b, 0x33, 0x2b, 0x2b, 0x2b, 0x2b];
-const SEGS32 = [0x2b, 0x23, 0x2b, 0x2b, 0x2b, 0x63];
+// The code and TLS selectors the cases run with, in each process (ES SS DS FS
+// are the same: Linux's user data selector 0x2b, or what a MOV loaded).
+const CS64 = 0x33, CS32 = 0x23, GS64 = 0x2b, GS32 = 0x63;
 
 /** The 32-bit outcome a 64-bit run stands for, or why it stands for none. */
 export function resultFrom64(r: Result, p: LongModePlan): Result | { excluded: string } {
   if (r.vector === VECTOR_WIDE) return ex('the 64-bit run left a register upper half set: not a 32-bit outcome');
-  if (r.segs.some((s, i) => s !== SEGS64[i])) return ex(`the 64-bit run changed a segment register (${r.segs.map((s) => s.toString(16)).join(' ')})`);
+  if (r.segs[1] !== CS64 || r.segs[5] !== GS64) return ex(`the 64-bit run ended with CS ${r.segs[1].toString(16)}, GS ${r.segs[5].toString(16)}`);
   // After the instruction (the INT3 there, or a trap past it): back over the inserted bytes.
   const past = p.shift > 0 && (r.eip === p.end + p.shift || r.eip === p.end + p.shift + 1);
-  return { ...r, eip: past ? r.eip - p.shift : r.eip, segs: [...SEGS32] };
+  return { ...r, eip: past ? r.eip - p.shift : r.eip, segs: r.segs.map((s, i) => (i === 1 ? CS32 : i === 5 ? GS32 : s)) };
 }
