@@ -7,7 +7,7 @@ import { GlassboxRunner } from './glassbox.ts';
 import { differences, describeCase, flagNames } from './compare.ts';
 import { loadCorpus, corpusCoverage, recordCommand, hostCpu, type CorpusMeta, type Entry } from './corpus.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
-import { NATIVE32_ONLY } from './long-mode.ts';
+import { NATIVE32_ONLY, ONLY_16_BIT_IN_64 } from './long-mode.ts';
 
 export interface CorpusReport {
   meta: CorpusMeta;
@@ -62,6 +62,7 @@ export async function formatCorpusReport(r: CorpusReport): Promise<string> {
       `not in this corpus: ${c.native32Only.length} forms only a host that runs 32-bit x86 code can record (${NATIVE32_ONLY.length} forms differ in 64-bit mode); ` +
         `record them there with: ${recordCommand({ seed: Number(seed), cases: 40_000, x87Cases: 12_000 })}`,
       `  ${c.native32Only.join(', ')}`,
+      `and ${ONLY_16_BIT_IN_64.length} stack forms only with a 16-bit operand size (0x66): ${ONLY_16_BIT_IN_64.join(', ')}`,
     );
   }
   if (c.missing.length) out.push(`forms the corpus should hold but does not: ${c.missing.join(', ')}`);

@@ -7,6 +7,8 @@
 // Per form, in one place (formNotIn64): the same instruction unless the table
 // says otherwise (Form.mode64, the SDM's i64/d64/f64 superscripts and far
 // transfers) or it loads, pushes or pops a segment register. Per case (planLongMode):
+//   - a stack operation (d64) runs only with 0x66, which makes it push and
+//     pop 16 bits in both modes;
 //   - 0x67 goes in front of whatever addresses memory or uses ESI/EDI/ECX
 //     implicitly (strings, XLAT, moffs, LOOP, JECXZ), so addressing is 32-bit
 //     with 32-bit wrap-around, as in a 32-bit process; a case that already
@@ -50,13 +52,13 @@ export function formNotIn64(f: Form): string | null {
   switch (f.mode64) {
     case 'i64':
       return 'invalid in 64-bit mode, or another instruction there';
-    case 'd64':
-      return 'its stack accesses are 64 bits wide in 64-bit mode';
+    case 'd64': // with 0x66 they push and pop 16 bits in both modes (planLongMode)
+      break;
     case 'far':
       return 'a far transfer: its selectors name 64-bit segments there';
-    case 'f64':
-      if (f.mnemonic === 'call' || !f.operands.some((o) => o === 'Jb' || o === 'Jz')) {
-        return 'a near call, return or indirect jump: 64-bit return addresses and targets there';
+    case 'f64': // relative jumps, and JMP through a register (planLongMode), are the same
+      if (f.mnemonic === 'call' || !(f.operands.some((o) => o === 'Jb' || o === 'Jz') || f.id === 'JMP Ev')) {
+        return 'a near call or return: 64-bit return addresses there';
       }
       break;
     default:
@@ -67,6 +69,9 @@ export function formNotIn64(f: Form): string | null {
   if (f.operands[0] === 'Sw') return 'a segment register load: null and 32-bit code selectors load differently in 64-bit mode';
   return null;
 }
+
+/** The stack forms the 64-bit runner checks only with a 16-bit operand size (0x66). */
+export const ONLY_16_BIT_IN_64: readonly string[] = GENERATED_FORMS.filter((f) => f.mode64 === 'd64' && formNotIn64(f) === null).map((f) => f.id);
 
 /** The generated forms only a host that runs 32-bit code can check, with the reason. */
 export const NATIVE32_ONLY: readonly { id: string; why: string }[] = GENERATED_FORMS.flatMap((f) => {
@@ -104,6 +109,8 @@ export function planLongMode(c: Case): Planned {
   const memory = d.modrm !== null && d.modrm.mod !== 3;
   const addressed = adSizeMatters(d.form, memory);
   if (d.form.mode64 === 'f64' && d.op16) return ex('0x66 on a near branch: Intel ignores it in 64-bit mode');
+  if (d.form.mode64 === 'd64' && !d.op16) return ex('a stack operation without 0x66: 64 bits wide in 64-bit mode');
+  if (d.form.id === 'JMP Ev' && memory) return ex('JMP through memory: a 64-bit target in 64-bit mode');
   // ES DS FS SS hold the same GDT selectors in both processes; CS and GS do not.
   if (d.form.operands.includes('Sw') && (d.modrm!.reg === SREG_CS || d.modrm!.reg === SREG_GS)) {
     return ex('MOV from CS or GS: their selectors differ between the two processes');
