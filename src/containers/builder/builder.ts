@@ -7,8 +7,8 @@
 // Layer blobs enter the store as they are made, but the image is named only
 // when every step has worked, so a failed build leaves no image behind.
 
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, posix, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from '../store/archive.ts';
 import { sha256 } from '../store/sha256.ts';
@@ -17,6 +17,7 @@ import { normalizeName } from '../store/refs.ts';
 import type { ImageStore } from '../store/image-store.ts';
 import type { ContainerEngine, RunnableImage } from '../engine/containers.ts';
 import { DockerfileError, parseDockerfile, type Instruction } from './dockerfile.ts';
+import { contextEntries } from './context.ts';
 
 interface CachedLayer {
   layer: Descriptor;
@@ -52,21 +53,6 @@ class StepCache {
     this.entries[key] = value;
     writeFileSync(this.path, JSON.stringify(this.entries));
   }
-}
-
-/** Files under a context path, as tar entries placed under `dest` in the image. */
-function copyEntries(context: string, source: string, dest: string, line: number): TarEntry[] {
-  const from = resolve(context, source);
-  if (relative(context, from).startsWith('..')) throw new DockerfileError(line, `COPY source ${source} is outside the build context`);
-  if (!existsSync(from)) throw new DockerfileError(line, `COPY source ${source} does not exist in the build context`);
-  const strip = (p: string) => p.replace(/^\/+/, '');
-  if (!statSync(from).isDirectory()) {
-    const target = dest.endsWith('/') ? posix.join(dest, posix.basename(source)) : dest;
-    return [[strip(target), readFileSync(from), statSync(from).mode & 0o777]];
-  }
-  const out: TarEntry[] = [[strip(dest), undefined]];
-  for (const name of readdirSync(from).sort()) out.push(...copyEntries(context, join(source, name), posix.join(dest, name), line));
-  return out;
 }
 
 function mergeEnv(env: string[], vars: [string, string][]): string[] {
@@ -158,7 +144,7 @@ export async function build(
       source = await stageOrImage(engine, stages, step.from, step.line);
     } else if (step.op === 'COPY') {
       const dest = posix.resolve(c.WorkingDir || '/', step.dest) + (step.dest.endsWith('/') || step.sources.length > 1 ? '/' : '');
-      entries = step.sources.flatMap((s) => copyEntries(opts.context, s, dest, step.line));
+      entries = step.sources.flatMap((s) => contextEntries(opts.context, s, dest, step.line));
     }
     const content = entries ? sha256(await writeTar(entries)) : source?.key ?? '';
     key = sha256(Buffer.from(`${key}\n${step.text}\n${content}`));

@@ -63,8 +63,8 @@ export async function readTar(data: Uint8Array, what: string): Promise<Map<strin
   return files;
 }
 
-/** A file for writeTar: data, or a directory when data is undefined. */
-export type TarEntry = [name: string, data: Uint8Array | undefined, mode?: number];
+/** A file for writeTar: data, a directory when data is undefined, or a symbolic link to `linkname`. */
+export type TarEntry = [name: string, data: Uint8Array | undefined | { linkname: string }, mode?: number];
 
 /** A tar archive holding the given entries, in the order given, with fixed times and owners so equal input gives equal bytes. */
 export async function writeTar(files: Iterable<TarEntry>): Promise<Uint8Array> {
@@ -77,6 +77,7 @@ export async function writeTar(files: Iterable<TarEntry>): Promise<Uint8Array> {
     await new Promise<void>((res, rej) => {
       const done = (err?: Error | null) => (err ? rej(err) : res());
       if (data === undefined) p.entry({ name, type: 'directory', mode: mode ?? 0o755, mtime: new Date(0) }, done);
+      else if ('linkname' in data) p.entry({ name, type: 'symlink', linkname: data.linkname, mode: 0o777, mtime: new Date(0) }, done);
       else p.entry({ name, size: data.length, mode: mode ?? 0o644, mtime: new Date(0) }, data, done);
     });
   }
