@@ -126,7 +126,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       if (!list) return;
       process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
         c.id.slice(0, 12), c.image, JSON.stringify(c.args.join(' ')),
-        c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
+        c.state.lost ? 'Lost (its engine ended)' : c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
       ])]));
     });
 
@@ -236,6 +236,13 @@ export function registerContainerCommands(program: Command): void {
     }
     if ((await call({ op: 'shutdown' })) !== undefined) process.stdout.write('engine: stopped\n');
   });
-  engine.command('serve', { hidden: true }).action(() => serveEngine(glassboxHome()));
+  engine.command('serve', { hidden: true }).action(async () => {
+    try {
+      await serveEngine(glassboxHome());
+    } catch (e) {
+      process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  });
   program.addCommand(engine);
 }

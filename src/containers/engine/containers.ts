@@ -31,6 +31,14 @@ export interface ContainerRecord {
   options: Omit<RunOptions, 'stdin'>;
   /** The process user, once resolved against the container's account files; exec runs as it too. */
   user?: ProcessUser;
+  /** Set for a container of an engine that ended (crashed, killed): its guest, and the container with it, are gone. */
+  lost?: boolean;
+}
+
+/** Where the engine keeps its container records, so that the next engine can tell what an ended one lost. */
+export interface ContainerJournal {
+  load(): ContainerRecord[];
+  save(records: ContainerRecord[]): void;
 }
 
 export interface ContainerState {
@@ -39,6 +47,8 @@ export interface ContainerState {
   /** The container's init as the guest sees it. */
   pid: number | undefined;
   oomKilled: boolean;
+  /** The container ended with an engine before this one (record.lost). */
+  lost?: boolean;
 }
 
 export interface RunResult extends ShellResult {
@@ -76,7 +86,15 @@ export class ContainerEngine {
   /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
   private readonly unpacking = new Map<string, Promise<void>>();
 
-  constructor(private readonly shell: GuestShell, private readonly store: ImageSource) {}
+  /** With a journal, the records of a previous engine's containers are kept, as lost, until removed. */
+  constructor(private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal) {
+    for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
+    this.remember();
+  }
+
+  private remember(): void {
+    this.journal?.save([...this.containers.values()]);
+  }
 
   private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number }): Promise<string> {
     const r = await this.shell.run(command, opts);
@@ -151,11 +169,13 @@ export class ContainerEngine {
     // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
     this.containers.set(id, record);
+    this.remember();
     try {
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
+      this.remember();
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
@@ -178,6 +198,7 @@ export class ContainerEngine {
   }
 
   async state(c: ContainerRecord): Promise<ContainerState> {
+    if (c.lost) return { status: 'exited', exitCode: undefined, pid: undefined, oomKilled: false, lost: true };
     const f = fields((await this.shell.run(stateScript(c.id))).stdout);
     const exit = f.exit ? Number(f.exit) : undefined;
     const status = exit !== undefined ? 'exited' : f.status === 'running' ? 'running' : f.status === 'stopped' ? 'exited' : 'created';
@@ -254,8 +275,9 @@ export class ContainerEngine {
   }
 
   private async remove(c: ContainerRecord): Promise<void> {
-    await this.shell.run(removeScript(c.id));
+    if (!c.lost) await this.shell.run(removeScript(c.id));
     this.containers.delete(c.id);
+    this.remember();
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
