@@ -74,15 +74,17 @@ const controlCommand: z.ZodType<ControlCommand> = z.discriminatedUnion('cmd', [
 ]);
 
 /** The message parsed by `schema`, or a RequestError naming the first thing wrong with it. */
-function check<T>(schema: z.ZodType<T>, msg: unknown, what: string): T {
+function check<T>(schema: z.ZodType<T>, msg: unknown, what: string, forms = 'the forms it may take'): T {
   const r = schema.safeParse(msg);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const at = issue.path.length ? ` at ${issue.path.join('.')}` : '';
-  throw new RequestError(`${what} is malformed${at}: ${issue.message}`);
+  // zod says only "Invalid input" for a value that fits no form of a union.
+  const message = issue.code === 'invalid_union' ? `it is none of ${forms}` : issue.message;
+  throw new RequestError(`${what} is malformed${at}: ${message}`);
 }
 
 export const parseRequest = (msg: unknown) => check(request, msg, 'the request');
-export const parseAttachInput = (msg: unknown) => check(attachInput, msg, 'the input line');
+export const parseAttachInput = (msg: unknown) => check(attachInput, msg, 'the input line', '{ stdin: BASE64 }, { eof: true }, { resize: { rows, cols } }');
 export const parseControlCommand = (msg: unknown) => check(controlCommand, msg, 'the control command');
 

@@ -28,6 +28,8 @@ const EARLY_LINES = 4;
 const MAX_LINE = 4 << 20;
 
 export async function serveEngine(home: string): Promise<void> {
+  // Whatever umask the first command ran under, the engine's files (socket, journal, cache, store) are its user's alone.
+  process.umask(0o077);
   checkHome(home);
   // One engine per home: a second one (several first-use commands at once) leaves it to the first.
   const lock = tryLock(join(home, LOCK_NAME));
@@ -171,13 +173,8 @@ export async function serveEngine(home: string): Promise<void> {
     sock.on('error', () => {});
   });
   rmSync(socketPath, { force: true });
-  // Only this user may connect, whatever the umask: whoever drives the engine runs containers and builds from any directory it can read.
-  const umask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
-  } finally {
-    process.umask(umask);
-  }
+  // Only this user may connect (the umask set above makes it so from the start): whoever drives the engine runs containers and builds from any directory it can read.
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
   chmodSync(socketPath, 0o600);
   writeFileSync(join(home, PID_NAME), String(process.pid));
 }

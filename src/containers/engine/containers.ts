@@ -96,7 +96,7 @@ export class ContainerEngine {
     this.journal?.save([...this.containers.values()]);
   }
 
-  private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number }): Promise<string> {
+  private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
     const r = await this.shell.run(command, opts);
     if (r.exitCode !== 0) throw new ContainerError(`${what}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     return r.stdout;
@@ -123,7 +123,7 @@ export class ContainerEngine {
       await this.must(startDetachedScript(id), `starting container ${name}`);
       return { id, exitCode: 0, stdout: '', stderr: '' };
     }
-    await this.must(runScript(id), `running container ${name}`);
+    await this.must(runScript(id), `running container ${name}`, { long: true });
     const [logs, state] = [await this.logs(id), await this.state(record)];
     if (o.rm) await this.rm(id);
     return { id, exitCode: state.exitCode ?? -1, ...logs };
@@ -225,7 +225,7 @@ export class ContainerEngine {
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
     const c = await this.running(ref);
-    return this.shell.run(execScript(c.id, cmd, false, c.user), opts);
+    return this.shell.run(execScript(c.id, cmd, false, c.user), { ...opts, long: true });
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
