@@ -13,8 +13,8 @@ import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
-  startDetachedScript, stateScript, statsScript,
+  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  startDetachedScript, stateScript, statsScript, storageScript, writableDir,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -70,6 +70,9 @@ export interface PackedLayer {
   diffId: string;
 }
 
+/** Guest time allowed for reading an image's account file. */
+const ACCOUNT_READ_MS = 10_000;
+
 /** Scratch space for COPY --from, one directory per copy. */
 const COPY_ROOT = '/run/glassbox/copy';
 
@@ -83,6 +86,8 @@ async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBu
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
+  /** The containers' writable tmpfs being mounted (once). */
+  private storage: Promise<void> | undefined;
   /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
   private readonly unpacking = new Map<string, Promise<void>>();
 
@@ -123,10 +128,14 @@ export class ContainerEngine {
       await this.must(startDetachedScript(id), `starting container ${name}`);
       return { id, exitCode: 0, stdout: '', stderr: '' };
     }
-    await this.must(runScript(id), `running container ${name}`, { long: true });
-    const [logs, state] = [await this.logs(id), await this.state(record)];
-    if (o.rm) await this.rm(id);
-    return { id, exitCode: state.exitCode ?? -1, ...logs };
+    try {
+      await this.must(runScript(id), `running container ${name}`, { long: true });
+      const [logs, state] = [await this.logs(id), await this.state(record)];
+      return { id, exitCode: state.exitCode ?? -1, ...logs };
+    } finally {
+      // --rm holds however the run ended, a failure of the runtime included.
+      if (o.rm) await this.rm(id, true);
+    }
   }
 
   /**
@@ -171,6 +180,8 @@ export class ContainerEngine {
     this.containers.set(id, record);
     this.remember();
     try {
+      this.storage ??= this.must(storageScript(), 'mounting the containers\' writable storage').then(() => {});
+      await this.storage;
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
@@ -189,7 +200,7 @@ export class ContainerEngine {
   /** The process user for a User spec, names looked up in the container's own root (mounted by createScript). */
   private async processUser(id: string, spec: string | undefined): Promise<ProcessUser> {
     if (!needsAccountFiles(spec)) return resolveUser(spec, '', '');
-    const read = async (file: string) => (await this.shell.run(`cat ${bundleDir(id)}/rootfs/etc/${file}`)).stdout;
+    const read = async (file: string) => (await this.must(accountFileScript(id, `/etc/${file}`), `reading the image's /etc/${file}`, { timeoutMs: ACCOUNT_READ_MS }));
     try {
       return resolveUser(spec, await read('passwd'), await read('group'));
     } catch (e) {
@@ -283,7 +294,7 @@ export class ContainerEngine {
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
   async diff(ref: string): Promise<PackedLayer> {
     const c = this.find(ref);
-    return this.packed(await this.shell.run(diffScript(`${bundleDir(c.id)}/upper`, bundleDir(c.id))), `the changes of ${c.name}`);
+    return this.packed(await this.shell.run(diffScript(`${writableDir(c.id)}/upper`, writableDir(c.id))), `the changes of ${c.name}`);
   }
 
   /** Files of an image (a build stage) as a new layer, as COPY --from makes it; `copies` hold absolute paths. */

@@ -98,19 +98,20 @@ export interface StageCopy {
 }
 
 /**
- * gb_inside ROOT PATH prints ROOT followed by PATH with every symbolic link on
- * the way resolved inside ROOT (an absolute target starts again at ROOT, ".."
- * stops at it), as if ROOT were "/": a stage's link "x -> /" then names the
- * stage's own root, never the guest's. The last component is left as it is
- * (cp -a copies a link as a link). Fails after 40 links, as ELOOP.
+ * gb_inside ROOT PATH [all] prints ROOT followed by PATH with every symbolic
+ * link on the way resolved inside ROOT (an absolute target starts again at
+ * ROOT, ".." stops at it), as if ROOT were "/": an image's link "x -> /" then
+ * names the image's own root, never the guest's. The last component is left
+ * as it is (cp -a copies a link as a link) unless "all" is given. Fails after
+ * 40 links, as ELOOP.
  */
-const INSIDE = [
+export const RESOLVE_INSIDE = [
   'gb_inside() {',
   '  r=$1; rest=${2#/}; d=; n=0',
   '  while [ -n "$rest" ]; do',
   '    c=${rest%%/*}; case $rest in */*) rest=${rest#*/};; *) rest=;; esac',
   '    case $c in \'\'|.) continue;; ..) d=${d%/*}; continue;; esac',
-  '    if [ -n "$rest" ] && [ -L "$r$d/$c" ]; then',
+  '    if { [ -n "$rest" ] || [ -n "$3" ]; } && [ -L "$r$d/$c" ]; then',
   '      n=$((n+1)); [ $n -le 40 ] || return 1',
   '      t=$(readlink "$r$d/$c"); case $t in /*) d=;; esac',
   '      rest=${t#/}/$rest',
@@ -139,7 +140,7 @@ export function copyLayerScript(layerDirs: string[], copies: StageCopy[], work: 
     `trap 'umount ${root} 2>/dev/null; rm -rf ${work}' EXIT`,
     `rm -rf ${work} && mkdir -p ${work}/empty ${root} ${stage}`,
     `mount -t overlay gb-copy -o ro,lowerdir=${lower} ${root}`,
-    INSIDE,
+    RESOLVE_INSIDE,
   ];
   for (const c of copies) {
     const from = '"$from"';
