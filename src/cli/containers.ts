@@ -3,7 +3,7 @@
 // glassbox engine status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
@@ -210,8 +210,10 @@ export function registerContainerCommands(program: Command): void {
     .argument('<context>', 'directory COPY sources are taken from')
     .action(async (context: string, o: { tag: string; file?: string }) => {
       const file = o.file ?? join(context, 'Dockerfile');
-      if (!existsSync(file)) {
-        process.stderr.write(`glassbox: no Dockerfile at ${file}\n`);
+      const problem = !existsSync(file) ? `no Dockerfile at ${file}` : !statSync(file).isFile() ? `${file} is not a file (give the Dockerfile with -f)`
+        : !existsSync(context) || !statSync(context).isDirectory() ? `the build context ${context} is not a directory` : undefined;
+      if (problem) {
+        process.stderr.write(`glassbox: ${problem}\n`);
         process.exitCode = 1;
         return;
       }

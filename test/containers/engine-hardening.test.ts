@@ -126,6 +126,17 @@ describe('the engine against bad clients and races', () => {
     expect(engineLog()).not.toMatch(/uncaught|unhandled/);
   }, 400_000);
 
+  it('refuses a signal that is none, and rmi of a running container\'s image without -f', async () => {
+    const kill = await glassbox(['kill', '-s', 'NOTASIG', 'keep']);
+    expect(kill.status).toBe(125);
+    expect(kill.stderr).toBe('glassbox: "NOTASIG" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64\n');
+    const rmi = await glassbox(['rmi', 'busybox']);
+    expect(rmi.status).toBe(1);
+    expect(rmi.stderr).toBe('glassbox: image busybox is used by running container keep: stop it first, or use rmi -f\n');
+    expect((await glassbox(['images'])).stdout).toMatch(/^busybox\s+latest/m);
+    expect((await glassbox(['ps'])).stdout).toMatch(/running\s+keep$/m);
+  }, 120_000);
+
   it('refuses a line longer than 4 MiB (here 50 MiB without a newline) and goes on', async () => {
     const lines = await raw(Buffer.alloc(50 << 20, 0x61), 60_000);
     expect(JSON.parse(lines[0]!)).toEqual({ ok: false, error: 'a line longer than 4 MiB was sent; the engine takes requests and input lines up to that size' });
@@ -152,7 +163,8 @@ describe('the engine against bad clients and races', () => {
       // rmi may take busybox away again between load and save.
       loop('load', (i) => glassbox(['load', '-i', archive]).then(async (r) => (r.status === 0 ? glassbox(['save', '-o', join(ctx, `l${i}.tar`), 'busybox']) : r)), /^glassbox: no image busybox:latest in the store\n$/),
       loop('build', (i) => (writeFileSync(join(ctx, 'f'), String(i)), glassbox(['build', '-t', `stress:${i % 2}`, ctx])), /no image busybox:latest|removed from the store/),
-      loop('rmi', (i) => glassbox(['rmi', ['stress:0', 'busybox', 'stress:1', 'busybox'][i % 4]!]), /^glassbox: no image (stress:\d|busybox:latest) in the store\n$/),
+      // -f: busybox is the running container's image.
+      loop('rmi', (i) => glassbox(['rmi', '-f', ['stress:0', 'busybox', 'stress:1', 'busybox'][i % 4]!]), /^glassbox: no image (stress:\d|busybox:latest) in the store\n$/),
       loop('run', () => glassbox(['run', '--rm', 'busybox', 'echo', 'hi']), /no image busybox:latest|removed from the store/),
       loop('exec', () => glassbox(['exec', 'keep', 'echo', 'hi']), /^$/),
     ]);

@@ -70,6 +70,12 @@ export interface PackedLayer {
   diffId: string;
 }
 
+/** Linux's signal names (signal(7)), as crun kill takes them. */
+const SIGNALS = [
+  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM', 'STKFLT',
+  'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS',
+];
+
 /** Guest time allowed for reading an image's account file. */
 const ACCOUNT_READ_MS = 10_000;
 
@@ -255,7 +261,9 @@ export class ContainerEngine {
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.find(ref);
-    if (!/^[A-Z0-9]+$/.test(signal)) throw new ContainerError(`signal "${signal}" is not a signal name or number`);
+    if (!SIGNALS.includes(signal) && !(/^\d+$/.test(signal) && Number(signal) >= 1 && Number(signal) <= 64)) {
+      throw new ContainerError(`"${signal}" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64`);
+    }
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }

@@ -17,10 +17,19 @@ export function isGzip(data: Uint8Array): boolean {
   return data[0] === GZIP_MAGIC[0] && data[1] === GZIP_MAGIC[1];
 }
 
+/**
+ * The most an archive or a layer may expand to. Archives are held in memory
+ * whole, and a layer must fit the guest's RAM to be unpacked at all; the cap
+ * keeps a decompression bomb (a few MiB of gzip'd zeros) from taking the
+ * host's memory.
+ */
+export const MAX_EXPANDED = 512 << 20;
+
 export function gunzip(data: Uint8Array, what: string): Uint8Array {
   try {
-    return gunzipSync(data);
+    return gunzipSync(data, { maxOutputLength: MAX_EXPANDED });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ImageArchiveError(`${what}: expands beyond ${MAX_EXPANDED >> 20} MiB, more than glassbox takes (a decompression bomb?)`);
     throw new ImageArchiveError(`${what}: not a valid gzip stream (${(e as Error).message})`);
   }
 }

@@ -298,6 +298,14 @@ export class ImageStore implements ImageSource {
   }
 
   /** Removes an image by name (that name only) or by ID (every name of it), then the blobs nothing refers to. */
+  /** The image rmi(ref) would remove entirely, or undefined when it would only untag a name another still points to. */
+  wouldRemove(ref: string): ImageSummary | undefined {
+    const target = this.resolve(ref);
+    const byName = target.name !== undefined && target.name === nameOrUndefined(ref);
+    const names = this.list().filter((i) => i.manifest.digest === target.manifest.digest);
+    return byName && names.length > 1 ? undefined : target;
+  }
+
   rmi(ref: string): ImageSummary[] {
     return this.locked(() => {
       const target = this.resolve(ref);
