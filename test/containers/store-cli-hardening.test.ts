@@ -6,7 +6,7 @@
 
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,5 +103,14 @@ describe('store commands against careless input', () => {
     const t = glassbox(home, ['guest', 'exec', '--timeout', 'abc', '--', 'true']);
     expect(t.stderr).toMatch(/--timeout <seconds>.*abc.*give a number of seconds above 0/);
     expect(t.status).not.toBe(0);
+  });
+
+  it('the engine refuses to serve a home others may write, before booting anything', () => {
+    const home = tmp('sh-open-home');
+    chmodSync(home, 0o777);
+    const r = glassbox(home, ['engine', 'serve'], 30_000);
+    expect(r.stderr).toBe(`glassbox: ${home} is writable by others (mode 777); make it private with "chmod go-w ${home}"\n`);
+    expect(r.status).toBe(1);
+    expect(readdirSync(home)).toEqual([]);
   });
 });

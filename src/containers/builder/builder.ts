@@ -25,6 +25,15 @@ interface CachedLayer {
   diffId: string;
 }
 
+export interface BuildOptions {
+  tag: string;
+  context: string;
+  dockerfile: string;
+  progress: (line: string) => void;
+  /** Aborted when whoever asked for the build has gone away: it stops before its next step. */
+  signal?: AbortSignal;
+}
+
 export interface BuildResult {
   name: string;
   manifest: Descriptor;
@@ -108,7 +117,7 @@ async function stageOrImage(engine: ContainerEngine, stages: Stage[], ref: strin
 
 export async function build(
   engine: ContainerEngine, store: ImageStore, cachePath: string,
-  opts: { tag: string; context: string; dockerfile: string; progress: (line: string) => void },
+  opts: BuildOptions,
 ): Promise<BuildResult> {
   // Holds every blob this build uses (its base's, its cache hits', the layers it makes) until the image is named.
   const lease = store.lease();
@@ -121,7 +130,7 @@ export async function build(
 
 async function buildHolding(
   engine: ContainerEngine, store: ImageStore, cachePath: string,
-  opts: { tag: string; context: string; dockerfile: string; progress: (line: string) => void }, lease: StoreLease,
+  opts: BuildOptions, lease: StoreLease,
 ): Promise<BuildResult> {
   const name = normalizeName(opts.tag);
   const steps = parseDockerfile(opts.dockerfile);
@@ -146,6 +155,7 @@ async function buildHolding(
   };
 
   for (const [i, step] of steps.entries()) {
+    if (opts.signal?.aborted) throw new DockerfileError(step.line, 'the build was cancelled: its client went away');
     opts.progress(`Step ${i + 1}/${steps.length} : ${step.text}`);
     if (step.op === 'FROM') {
       if (i > 0) stages.push({ name: stageName, key, image: current() });

@@ -63,7 +63,11 @@ export async function serveEngine(home: string): Promise<void> {
       case 'stop': return engine.stop(req.container);
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
-      case 'build': return build(engine, store, join(home, 'build-cache.json'), { ...req, progress });
+      case 'build': {
+        const cancel = new AbortController();
+        void closed.then(() => cancel.abort());
+        return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
+      }
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
       case 'shutdown': return null;
       case 'view':

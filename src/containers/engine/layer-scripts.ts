@@ -39,6 +39,8 @@ export function unpackLayerScript(blob: string, digestHex: string, gzip: boolean
   const tmp = `${dir}.tmp`;
   return [
     'set -e',
+    // A failed unpack (a layer bigger than the guest's free space, say) leaves nothing behind to fill it for later ones.
+    `trap 'rm -rf ${tmp}' EXIT`,
     MAKE_OPAQUE,
     `[ "$(sha256sum ${shq(blob)} | cut -d' ' -f1)" = ${digestHex} ] || { echo "layer sha256:${digestHex}: digest mismatch in the guest" >&2; exit 1; }`,
     `rm -rf ${tmp} && mkdir -p ${tmp}`,
