@@ -86,11 +86,11 @@ describe('containers cannot reach the guest agent or the guest', () => {
     store.add({ blobs: new Map([[layer.digest, blob], [configDesc.digest, config], [manifestDesc.digest, manifest]]), images: [{ name: 'devnode:1', manifest: manifestDesc }] });
 
     const inFlight = guest.run('sleep 3; echo survived');
-    const attack = `ls -l /agent; ${printfTo(forgedHello(), '/agent')}; echo "write $?"; head -c 1 /agent; echo "read $?"; grep ' / ' /proc/self/mounts`;
+    const attack = `ls -l /agent; ${printfTo(forgedHello(), '/agent')}; echo "write $?"; head -c 1 /agent; echo "read $?"`;
     for (const user of ['1000:1000', '0:0']) {
       const r = await engine.run('devnode:1', { cmd: ['sh', '-c', attack], user, rm: true });
-      // EPERM is the device cgroup's answer (crun's eBPF program), checked before the mount's nodev (EACCES), which backs it up.
-      expect(r.stdout, user).toMatch(/^crw-rw-rw- +1 root +root +4, +65 .* \/agent\nwrite 1\nread 1\noverlay \/ overlay rw,nodev,/);
+      // EPERM: the device cgroup's answer (crun's eBPF program), not a file permission's (EACCES).
+      expect(r.stdout, user).toMatch(/^crw-rw-rw- +1 root +root +4, +65 .* \/agent\nwrite 1\nread 1\n$/);
       expect(r.stderr, user).toBe("sh: can't create /agent: Operation not permitted\nhead: /agent: Operation not permitted\n");
     }
     expect(await inFlight).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
@@ -123,10 +123,10 @@ describe('containers cannot reach the guest agent or the guest', () => {
     await expect(engine.run('zero:1', { cmd: ['id'], user: 'nobody', rm: true })).rejects.toThrow(/^unable to find user nobody: no matching entries in the container's \/etc\/passwd$/);
     expect(Date.now() - started).toBeLessThan(60_000);
     await expect(engine.run('guestfile:1', { cmd: ['id'], user: 'eve', rm: true })).rejects.toThrow(/unable to find user eve/);
-    // Numeric users need no account file and still work.
-    expect((await engine.run('zero:1', { cmd: ['id', '-u'], user: '7:7', rm: true })).stdout).toBe('7\n');
+    // Numeric users need no account file and still work (a program of the image that reads its /etc/passwd reads /dev/zero, its own affair).
+    expect((await engine.run('zero:1', { cmd: ['sh', '-c', 'echo $(cat /proc/self/status | grep ^Uid | cut -f2)'], user: '7:7', rm: true })).stdout).toBe('7\n');
     expect(await engine.ps(true)).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it('a container filling its writable layer leaves /run to the runtime: other containers run, log and are removed', async () => {
     await engine.run('busybox', { cmd: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M 2>/dev/null; sleep 100000'], detach: true, name: 'filler' });
@@ -142,13 +142,14 @@ describe('containers cannot reach the guest agent or the guest', () => {
     expect((await guest.run('ls /var/lib/glassbox/rw /run/glassbox/containers')).stdout.replace(/\S+:\n/g, '').trim()).toBe('');
   }, 300_000);
 
-  it('more foreground runs than the agent\'s 16 commands queue on the host; ps and kill answer meanwhile', async () => {
-    const runs = Array.from({ length: 20 }, (_, i) => engine.run('busybox', { cmd: ['sh', '-c', `sleep 4; echo ${i}`], name: `q${i}`, rm: true }));
-    // While they run (or wait), the engine still answers.
-    const listed = await engine.ps(true);
-    expect(listed.length).toBeGreaterThan(0);
+  it('more foreground runs than the agent\'s 16 commands queue on the host; ps answers meanwhile', async () => {
+    const runs = Array.from({ length: 18 }, (_, i) => engine.run('busybox', { cmd: ['sh', '-c', `sleep 4; echo ${i}`], name: `q${i}`, rm: true }));
+    // While the long lane is full (12 running, the rest queued), ps still answers.
+    let running = 0;
+    for (const deadline = Date.now() + 600_000; running < 12 && Date.now() < deadline;) running = (await engine.ps()).length;
+    expect(running).toBe(12);
     const results = await Promise.all(runs);
-    expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
+    expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 18 }, (_, i) => `${i}\n`));
     expect(results.every((r) => r.exitCode === 0)).toBe(true);
-  }, 300_000);
+  }, 900_000);
 });

@@ -44,9 +44,10 @@ const CAPABILITIES = [
 /**
  * The devices a container may open, Docker's default allowlist; everything
  * else is denied by crun's cgroup v2 device program (eBPF, which the guest
- * kernel has). Above all the guest's serial ports stay out of reach: COM2
- * (ttyS1, 4:65) carries the agent's frames, and a container that could write
- * it would speak for the agent.
+ * kernel has), a node its image ships too. Above all the guest's serial ports
+ * stay out of reach: COM2 (ttyS1, 4:65) carries the agent's frames, and a
+ * container that could write it would speak for the agent. (Mounting the
+ * root overlay nodev would not help: crun binds the root again, without it.)
  */
 const char = (major: number, minor?: number) => ({ allow: true, type: 'c', major, ...(minor === undefined ? {} : { minor }), access: 'rwm' });
 export const DEVICE_RULES = [

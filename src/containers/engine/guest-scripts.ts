@@ -44,8 +44,7 @@ export function createScript(id: string, layerDirs: string[]): string {
     `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
     `mkdir ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
     `mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
-    // nodev: a device node shipped in an image or left in its upper dir is never opened through this root
-    `mount -t overlay overlay -o nodev,lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work ${dir}/rootfs`,
+    `mount -t overlay overlay -o lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work ${dir}/rootfs`,
   ].join('\n');
 }
 
