@@ -143,7 +143,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
   }, 300_000);
 
   it('more foreground runs than the agent\'s 16 commands queue on the host; ps answers meanwhile', async () => {
-    const runs = Array.from({ length: 18 }, (_, i) => engine.run('busybox', { cmd: ['sh', '-c', `sleep 4; echo ${i}`], name: `q${i}`, rm: true }));
+    const runs = Array.from({ length: 18 }, (_, i) => engine.run('busybox', { cmd: ['sh', '-c', `sleep 20; echo ${i}`], name: `q${i}`, rm: true }));
     // While the long lane is full (12 running, the rest queued), ps still answers.
     let running = 0;
     for (const deadline = Date.now() + 600_000; running < 12 && Date.now() < deadline;) running = (await engine.ps()).length;
