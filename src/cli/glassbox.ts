@@ -44,6 +44,12 @@ function memoryMiB(v: string): number {
   }
 }
 
+function seconds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number of seconds above 0, e.g. 60');
+  return n;
+}
+
 function clockMode(v: string): ClockMode {
   if (v !== 'virtual' && v !== 'realtime') throw new InvalidArgumentError('use "virtual" or "realtime"');
   return v;
@@ -173,7 +179,7 @@ program
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
-  .option('--timeout <seconds>', 'guest time the command may take', (v) => Number(v), 60)
+  .option('--timeout <seconds>', 'guest time the command may take', seconds, 60)
   .action(reporting(exec));
 
 registerImageCommands(program);

@@ -54,7 +54,7 @@ const notListening = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as N
 
 /** Starts `glassbox engine serve` in the background, logging to $GLASSBOX_HOME/engine.log. */
 function spawnEngine(home: string): void {
-  mkdirSync(home, { recursive: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const log = openSync(join(home, LOG_NAME), 'a');
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'engine', 'serve'], {
     detached: true,
