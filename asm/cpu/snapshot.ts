@@ -8,7 +8,7 @@
 // is flushed, in the saved machine and the loaded one alike, so both go on
 // with the same (empty) TLB and count the same misses.
 
-import { OFF_HOT_STATE, RAM_BASE, OFF_RAM_SIZE } from './state';
+import { OFF_HOT_STATE, RAM_BASE, OFF_RAM_SIZE, OFF_CNT_TLB_FLUSH, add64 } from './state';
 import { saveShadows, loadShadows } from './system';
 import { breakpointStop, setBreakpointStop } from './breakpoint';
 import { cr3UseClock, setCr3UseClock } from './counters';
@@ -20,12 +20,18 @@ const HOT_SHADOWS: u32 = OFF_HOT_STATE;
 const HOT_BREAKPOINT: u32 = OFF_HOT_STATE + 16;
 const HOT_CR3_CLOCK: u32 = OFF_HOT_STATE + 24;
 
+/** A flush that is not the guest's: the inspector's flush count stays as the guest made it. */
+function flushUncounted(): void {
+  flushTlb(false);
+  add64(OFF_CNT_TLB_FLUSH, <u64>-1);
+}
+
 /** Copies the run loop's globals into the state block and flushes the TLB. */
 export function saveHotState(): void {
   saveShadows(HOT_SHADOWS);
   store<u64>(HOT_BREAKPOINT, breakpointStop());
   store<u32>(HOT_CR3_CLOCK, cr3UseClock());
-  flushTlb(false);
+  flushUncounted();
 }
 
 /** Sets the run loop's globals from a loaded state block and flushes the TLB. */
@@ -33,7 +39,7 @@ export function loadHotState(): void {
   loadShadows(HOT_SHADOWS);
   setBreakpointStop(load<u64>(HOT_BREAKPOINT));
   setCr3UseClock(load<u32>(HOT_CR3_CLOCK));
-  flushTlb(false);
+  flushUncounted();
 }
 
 /** True when guest physical page `page` (4 KiB) holds only zeros: a snapshot leaves it out. */

@@ -22,9 +22,9 @@ export class SystemPorts implements PortDevice, Stateful {
     return { a20: this.a20, postCode: this.postCode };
   }
 
+  /** The gate itself (the core's address mask) is core state, restored with the CPU. */
   loadState(r: StateRecord): void {
     loadFields(ownFields(this), r, ['a20', 'postCode']);
-    this.core.setA20(this.a20);
   }
 
   attach(bus: PortBus): void {
