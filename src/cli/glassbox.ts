@@ -156,7 +156,8 @@ async function snapshotCreate(file: string, opts: GuestOptions): Promise<number>
   m.start();
   try {
     await m.agentReady();
-    await m.waitFor(/[#$] $/, { timeoutMs: 60_000 });
+    // The shell sitting at its prompt (BusyBox asks the terminal for the cursor position after it).
+    await m.waitFor(/[#$] (\x1b\[6n)?$/, { timeoutMs: 60_000 });
     const bytes = await m.snapshot();
     await writeFile(file, bytes);
     process.stderr.write(`glassbox: wrote ${file}: ${(bytes.length / 1048576).toFixed(1)} MiB, the guest at ${m.instructions} instructions\n`);
