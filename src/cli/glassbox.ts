@@ -12,6 +12,10 @@ import { Machine, checkMemoryMiB, nodePlatform, type ClockMode } from '../api/in
 import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
+import { createCore } from '../core/load-node.ts';
+import { nodeCodec } from '../snapshot/codec-node.ts';
+import { decodeSnapshot } from '../snapshot/format.ts';
+import { diffSnapshots } from '../snapshot/diff.ts';
 import { registerImageCommands } from './images.ts';
 import { registerContainerCommands } from './containers.ts';
 import { registerBenchCommands } from './bench.ts';
@@ -167,6 +171,30 @@ async function snapshotCreate(file: string, opts: GuestOptions): Promise<number>
   }
 }
 
+/** Prints what differs between two snapshot files. */
+async function snapshotDiff(a: string, b: string, opts: { json?: boolean }): Promise<number> {
+  const read = async (file: string) => decodeSnapshot(await nodePlatform.read(file, 'snapshot'), nodeCodec).catch((e: Error) => {
+    throw new Error(`snapshot ${file}: ${e.message}`);
+  });
+  const core = createCore(4096);
+  const d = diffSnapshots(await read(a), await read(b), core.layoutText(), core.off('STATE_BASE'));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(d)}\n`);
+    return 0;
+  }
+  const ranges: string[] = [];
+  for (let i = 0; i < d.pages.length; ) {
+    let j = i;
+    while (j + 1 < d.pages.length && d.pages[j + 1] === d.pages[j]! + 1) j++;
+    ranges.push(`0x${(d.pages[i]! * 4096).toString(16)}-0x${((d.pages[j]! + 1) * 4096).toString(16)}`);
+    i = j + 1;
+  }
+  process.stdout.write(`RAM: ${d.pages.length} pages differ${ranges.length ? `: ${ranges.slice(0, 40).join(' ')}${ranges.length > 40 ? ` and ${ranges.length - 40} more ranges` : ''}` : ''}\n`);
+  process.stdout.write(`CPU: ${d.cpu.length ? d.cpu.join(' ') : 'the same'}\n`);
+  process.stdout.write(`devices: ${d.parts.length ? d.parts.join(', ') : 'the same'}\n`);
+  return 0;
+}
+
 /** Runs a command's action; a bad image, bad options or an agent that never answered end it with a plain message and status 2. */
 const reporting = <A extends unknown[]>(action: (...args: A) => Promise<number>) => async (...args: A) => {
   try {
@@ -191,9 +219,19 @@ program
   .option('--snapshot <file>', 'resume from a snapshot (glassbox snapshot create) instead of booting')
   .action(reporting(boot));
 
-program
+const snapshotCommand = program
   .command('snapshot')
-  .description('snapshots of a whole machine')
+  .description('snapshots of a whole machine');
+
+snapshotCommand
+  .command('diff')
+  .description('what differs between two snapshots of one machine: RAM pages, CPU state, device fields')
+  .argument('<a>', 'a snapshot file')
+  .argument('<b>', 'another snapshot file')
+  .option('--json', 'as JSON')
+  .action(reporting(snapshotDiff));
+
+snapshotCommand
   .command('create')
   .description('boot a guest to its shell and agent (virtual clock) and write its snapshot to FILE; glassbox boot --snapshot FILE resumes it')
   .argument('<file>', 'the snapshot file to write')

@@ -21,6 +21,8 @@ describe('glassbox snapshot create and boot --snapshot', () => {
     expect(made.stderr).toMatch(/^glassbox: wrote .*guest\.snap: [\d.]+ MiB, the guest at \d+ instructions\n$/);
     expect(made.status).toBe(0);
     expect(statSync(file).size).toBeGreaterThan(1 << 20);
+    const same = glassbox(['snapshot', 'diff', file, file]);
+    expect(same.stdout).toBe('RAM: 0 pages differ\nCPU: the same\ndevices: the same\n');
     const r = glassbox(['boot', '--snapshot', file, '--clock', 'virtual'], 'echo "resumed$((6*7))"\npoweroff -f\n');
     expect(r.stdout).toContain('resumed42'); // computed by the resumed guest's shell
     expect(r.stdout).not.toContain('Linux version'); // it did not boot again
