@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../src/api/index.ts';
+import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { setBreakpoint, runToBreakpoint, step, linearEip } from '../../src/inspect/control.ts';
 import { readCpu } from '../../src/inspect/cpu.ts';
 
@@ -18,10 +18,9 @@ const GETPID = parseInt(/^([0-9a-f]{8}) T __ia32_sys_getpid$/m.exec(systemMap)![
 describe('execution control on the real guest', () => {
   it('stops at a kernel breakpoint once per system call, single-steps one instruction, and resumes', async () => {
     const read = (p: string) => new Uint8Array(readFileSync(p));
-    const machine = await Machine.create();
+    // The booted guest, resumed from its cached snapshot: booting is not what this tests.
+    const machine = await bootDefaultGuest();
     const m = machine.pc;
-    machine.start();
-    await machine.agentReady();
     const dir = mkdtempSync(join(tmpdir(), 'glassbox-probe-'));
     for (const calls of [0, 1000]) {
       execFileSync('gcc', ['-m32', '-static', '-nostdlib', '-O1', '-fno-pie', '-no-pie', `-DCALLS=${calls}`, '-o', join(dir, `p${calls}`), join(import.meta.dirname, 'probe.c')]);
