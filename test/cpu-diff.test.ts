@@ -308,7 +308,7 @@ describe('native oracle in 64-bit mode (harness64.c, raw 64-bit bytes)', () => {
 });
 
 describe('re-encoding for 64-bit mode (long-mode.ts)', () => {
-  const plan = (code: number[], regs: Partial<Record<'eax' | 'ecx', number>> = {}) => planLongMode(kase(code, regs));
+  const plan = (code: number[], regs: Partial<Record<'eax' | 'ecx' | 'edx', number>> = {}) => planLongMode(kase(code, regs));
   const bytes = (p: ReturnType<typeof planLongMode>) => ('excluded' in p ? p.excluded : Array.from(p.case.code));
 
   it('makes addressing 32-bit and [disp32] absolute, and keeps a relative target where it was', () => {
@@ -323,6 +323,9 @@ describe('re-encoding for 64-bit mode (long-mode.ts)', () => {
     for (const code of [[0x50], [0x40], [0x67, 0x8b, 0x07], [0x66, 0xe9, 0x10, 0], [0x2e, 0x89, 0x03], [0x8e, 0xd8], [0xe8, 0, 0, 0, 0], [0x01, 0xd8, 0x90]]) {
       expect(bytes(plan(code)), Buffer.from(code).toString('hex')).toEqual(expect.any(String));
     }
+    // An operand at 0xfffffffe: #SS or #GP in a 32-bit process, #PF at 0xfffffffe in 64-bit mode.
+    expect(bytes(plan([0xf7, 0x3a], { edx: 0xfffffffe }))).toEqual(expect.stringContaining('4 GiB'));
+    expect(bytes(plan([0xa1, 0xfe, 0xff, 0xff, 0xff]))).toEqual(expect.stringContaining('4 GiB'));
   });
 
   it('maps the EIP after a re-encoded instruction back over the inserted bytes, and the selectors to the 32-bit ones', () => {

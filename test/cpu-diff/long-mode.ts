@@ -19,7 +19,8 @@
 //     displacement shrinks by the bytes inserted);
 //   - left out: a near branch with 0x66 (Intel ignores the prefix in 64-bit
 //     mode), a CS override on a memory access (a 32-bit process cannot write
-//     through CS), an instruction pushed past 15 bytes by the re-encoding, a
+//     through CS), a memory operand that may cross 4 GiB (a limit fault in a
+//     32-bit process, a #PF above 4 GiB in 64-bit mode), an instruction pushed past 15 bytes by the re-encoding, a
 //     branch whose target is one of the inserted bytes, MOV from CS or GS
 //     (whose selectors differ between the two processes).
 // An x87 program (x87.ts, the FNSAVE cases) runs as it is: its operands are
@@ -121,6 +122,7 @@ export function planLongMode(c: Case): Planned {
   if (!addressed) return same();
   if (d.ad16) return ex('16-bit addressing (0x67) has no counterpart in 64-bit mode');
   if (d.seg === 1) return ex('a CS override: writing through CS is #GP in a 32-bit process only');
+  if (nearTop(c, d)) return ex('an access that may cross 4 GiB: a limit fault in a 32-bit process, a #PF above 4 GiB in 64-bit mode');
   const bytes = [0x67, ...c.code];
   let shift = 1;
   if (memory && d.modrm!.mod === 0 && d.modrm!.rm === 5) {
@@ -141,6 +143,20 @@ export function planLongMode(c: Case): Planned {
     bytes[at] = (disp - shift) & 0xff;
   }
   return { case: { ...c, code: new Uint8Array(bytes) }, shift, end };
+}
+
+const FOUR_GIB = 2 ** 32;
+const LARGEST_ACCESS = 16; // more than any operand here (CMPXCHG8B 8, LGDT 6)
+
+/** Whether the explicit memory operand (ModRM or moffs) starts so near 4 GiB that its bytes may go past it. */
+function nearTop(c: Case, d: Decoded): boolean {
+  const m = d.modrm;
+  let ea: number;
+  if (m && m.mod !== 3) ea = (m.base >= 0 ? c.regs[m.base] : 0) + (m.index >= 0 ? c.regs[m.index] * 2 ** m.scale : 0) + m.disp;
+  else if (d.form!.operands.some((o) => o === 'Ob' || o === 'Ov')) ea = d.imms[0]; // the moffs forms' only immediate
+  else return false;
+  ea = ((ea % FOUR_GIB) + FOUR_GIB) % FOUR_GIB;
+  return ea > FOUR_GIB - LARGEST_ACCESS;
 }
 
 // FNSAVE (DD /6) and FNSTENV (D9 /6) store FCS at offset 16 of their 32-bit image.
