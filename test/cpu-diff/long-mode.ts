@@ -159,6 +159,17 @@ function nearTop(c: Case, d: Decoded): boolean {
   return ea > FOUR_GIB - LARGEST_ACCESS;
 }
 
+/**
+ * Where an x87 program's FNSAVE/FNSTENV store FCS, or undefined: the 32-bit
+ * harness is told too, so that it runs a case again when a preemption's
+ * 64-bit XSAVE lost FCS before the FNSAVE (native/harness-core.h, fcs_lost).
+ */
+export function fcsFieldsOf(c: Case): number[] | undefined {
+  if (decode(c.code, 0, 32).form?.category !== 'x87') return undefined;
+  const p = planX87Program(c);
+  return 'excluded' in p ? undefined : p.case.fcsFields;
+}
+
 // FNSAVE (DD /6) and FNSTENV (D9 /6) store FCS at offset 16 of their 32-bit image.
 const FCS_OFFSET = 16;
 
