@@ -27,7 +27,7 @@ import { generateCases, GENERATED_IDS, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87, X87_FORMS } from './x87.ts';
 import { FPU_VIEW_CASES, fpuProgram } from './fpu-programs.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
-import { NATIVE32_ONLY } from './long-mode.ts';
+import { NATIVE32_ONLY, RUN_SHOWED } from './long-mode.ts';
 
 export const CORPUS_DIR = fileURLToPath(new URL('./corpus/', import.meta.url));
 const RECORD_BYTES = CASE_BYTES + RESULT_BYTES + 4 + 2;
@@ -211,6 +211,8 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
   } finally {
     await host.close();
   }
+  const contradicted = recorded.flatMap((s) => Object.keys(s.notRun).filter((why) => why.startsWith(RUN_SHOWED)).map((why) => `${s.name}: ${why} (${s.notRun[why]})`));
+  if (contradicted.length) throw new Error(`not recording: the 64-bit runs contradict long-mode.ts's rules:\n${contradicted.join('\n')}`);
   const forms = [...new Set(recorded.flatMap((s) => s.entries.map((e) => e.form)))].sort();
   const formIndex = new Map(forms.map((f, i) => [f, i]));
   mkdirSync(CORPUS_DIR, { recursive: true });

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { type Case, type Result, CASE_BYTES, CODE_ADDR, RESULT_BYTES, decodeResult, encodeCase } from './case.ts';
 import { NativeOracle, buildHarness, nativeMemoryChanges } from './native.ts';
-import { planLongMode, resultFrom64 } from './long-mode.ts';
+import { fcsFieldsOf, planLongMode, resultFrom64 } from './long-mode.ts';
 import { native32, type HostFeature } from '../support/host-features.ts';
 
 export type RunnerKind = 'native32' | 'host64';
@@ -72,7 +72,13 @@ export class HostOracle {
 
   /** Runs the cases on the host CPU: each one's 32-bit outcome, or why this runner cannot give it. */
   async run(cases: Case[]): Promise<Outcome[]> {
-    if (this.kind === 'native32') return (await this.native.run(cases)).map((result) => ({ result }));
+    if (this.kind === 'native32') {
+      const told = cases.map((c) => {
+        const fcsFields = fcsFieldsOf(c);
+        return fcsFields ? { ...c, fcsFields } : c;
+      });
+      return (await this.native.run(told)).map((result) => ({ result }));
+    }
     const plans = cases.map(planLongMode);
     const runnable = plans.flatMap((p) => ('excluded' in p ? [] : [p]));
     const results = await this.native.run(runnable.map((p) => p.case));
