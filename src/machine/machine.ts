@@ -203,7 +203,10 @@ export class PcMachine {
         slice = Math.max(1, Math.min(slice, Math.ceil(ns / NS_PER_INSTRUCTION)));
       }
       const before = this.core.instructions;
-      const exit = this.core.run(slice);
+      let exit = this.core.run(slice);
+      // A slice whose last instruction was HLT ends halted: the same as a HLT exit, wherever the slice ended
+      // (a replay cuts slices at recorded inputs, and must meet the halt as the recording did).
+      if (exit === ExitReason.Budget && this.core.halted) exit = ExitReason.Halt;
       left -= Number(this.core.instructions - before);
       this.fpuError.poll();
       if (exit === ExitReason.Halt) {
