@@ -85,7 +85,7 @@ export class PcMachine {
     });
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
     this.core.setMmioPages(0xa0, 0x100);
-    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT));
+    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT), () => this.core.requestStop());
     this.com = [
       new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(IRQ.COM1, h)),
       new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(IRQ.COM2, h)),
