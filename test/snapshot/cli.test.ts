@@ -1,16 +1,13 @@
 // glassbox snapshot create and boot --snapshot as a user runs them: the
 // bundled CLI in child processes, the default guest.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { glassboxSync } from '../support/glassbox-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
-const glassbox = (args: string[], input = '') =>
-  spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 600_000 });
+const glassbox = (args: string[], input = '') => glassboxSync(args, { input, timeoutMs: 600_000 });
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
