@@ -12,6 +12,7 @@ import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
 import { registerImageCommands } from './images.ts';
+import { registerRegistryCommands } from './registry.ts';
 import { registerContainerCommands } from './containers.ts';
 import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
@@ -177,6 +178,7 @@ program
   .action(reporting(exec));
 
 registerImageCommands(program);
+registerRegistryCommands(program);
 registerContainerCommands(program);
 registerBenchCommands(program);
 registerInspectCommands(program);

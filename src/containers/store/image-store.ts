@@ -5,7 +5,7 @@
 // written to tmp/ and renamed into place, and index.json is replaced by rename,
 // so a refused or interrupted import leaves the previous index intact.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readTar, writeTar } from './archive.ts';
@@ -90,6 +90,11 @@ export class ImageStore implements ImageSource {
 
   private blobPath(digest: string): string {
     return join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  /** Whether the store holds a blob (a pull does not fetch it again). */
+  hasBlob(digest: string): boolean {
+    return existsSync(this.blobPath(digest));
   }
 
   blob(digest: string): Uint8Array {
@@ -206,6 +211,15 @@ export class ImageStore implements ImageSource {
     this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
     this.collectGarbage();
     return removed;
+  }
+
+  /** Removes unnamed images, then every blob no image uses (also those a failed build left); returns what it freed. */
+  prune(): { removed: ImageSummary[]; bytes: number } {
+    const blobBytes = () => readdirSync(join(this.root, 'blobs', 'sha256')).reduce((n, hex) => n + statSync(join(this.root, 'blobs', 'sha256', hex)).size, 0);
+    const before = blobBytes();
+    const removed = this.list().filter((i) => i.name === undefined).flatMap((i) => this.rmi(i.manifest.digest));
+    this.collectGarbage();
+    return { removed, bytes: before - blobBytes() };
   }
 
   /** Deletes blobs that no manifest in the index reaches. */
