@@ -52,6 +52,8 @@ const DEFAULT_TOKEN_SECONDS = 60;
 export class Authorizer {
   private basicAccepted = false;
   private readonly tokens = new Map<string, { header: string; expires: number }>();
+  /** Token requests in flight, so concurrent requests for the same scopes share one. */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly fetch: typeof globalThis.fetch,
@@ -67,14 +69,32 @@ export class Authorizer {
     return t && t.expires > Date.now() ? t.header : undefined;
   }
 
-  /** Answers a 401: learns a header for the scopes from the challenge, or throws saying why it cannot. */
-  async challenged(res: Response, scopes: string[]): Promise<void> {
+  /**
+   * Answers a 401 to a request that carried `sent` (or no Authorization):
+   * learns a header for the scopes from the challenge, or throws saying why
+   * it cannot. Requests run concurrently, so a 401 to a request sent before
+   * another one learnt the header is simply tried again.
+   */
+  async challenged(res: Response, scopes: string[], sent: string | undefined): Promise<void> {
+    const current = this.header(scopes);
+    if (current !== undefined && current !== sent) return;
     const challenges = parseChallenges(res.headers.get('www-authenticate') ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
-    if (bearer) return this.fetchToken(bearer.params, scopes);
+    if (bearer) {
+      if (sent !== undefined && sent === current) {
+        throw new RegistryError(`${this.registry} refused the token its token service gave for ${scopes.join(' ') || 'login'}${this.credentials ? ` to user ${this.credentials.username}` : ': run glassbox login ' + this.registry}`);
+      }
+      const key = scopes.join(' ');
+      let pending = this.pending.get(key);
+      if (!pending) {
+        pending = this.fetchToken(bearer.params, scopes).finally(() => this.pending.delete(key));
+        this.pending.set(key, pending);
+      }
+      return pending;
+    }
     if (challenges.some((c) => c.scheme === 'basic')) {
       if (!this.credentials) throw new RegistryError(`${this.registry} requires authentication: run glassbox login ${this.registry}`);
-      if (this.basicAccepted) throw await failure(res, `${this.registry} refused the credentials of user ${this.credentials.username}`);
+      if (sent !== undefined) throw await failure(res, `${this.registry} refused the credentials of user ${this.credentials.username}`);
       this.basicAccepted = true;
       return;
     }
@@ -83,10 +103,6 @@ export class Authorizer {
 
   private async fetchToken(params: Record<string, string>, scopes: string[]): Promise<void> {
     const key = scopes.join(' ');
-    if ((this.tokens.get(key)?.expires ?? 0) > Date.now()) {
-      this.tokens.delete(key);
-      throw new RegistryError(`${this.registry} refused its own token service's token for ${key || 'login'}${this.credentials ? '' : ': run glassbox login ' + this.registry}`);
-    }
     if (!params.realm) throw new RegistryError(`${this.registry} sent a Bearer challenge without a realm`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);

@@ -75,9 +75,9 @@ export class RegistryClient {
       } catch (e) {
         throw new NetworkError(`cannot reach registry ${this.domain} (${this.base})${what ? ` for ${what}` : ''}: ${networkCause(e)}`);
       }
-      if (res.status !== 401 || round === 2) return res;
+      if (res.status !== 401 || round === 3) return res;
       await res.body?.cancel();
-      await this.auth.challenged(res, scopes);
+      await this.auth.challenged(res, scopes, authorization);
     }
   }
 
