@@ -8,6 +8,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+
+const unchecked = new Agent({ connect: { rejectUnauthorized: false } });
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const hasRegistry = () => existsSync(REGISTRY_BIN);
@@ -48,8 +51,14 @@ function authConfig(auth: RegistryAuth, dir: string): string {
   return `auth:\n  token:\n    realm: ${auth.realm}\n    service: ${auth.service}\n    issuer: ${auth.issuer}\n    rootcertbundle: ${auth.rootCertBundle}\n`;
 }
 
-/** Starts a registry and waits (at most `timeoutMs`) until its /v2/ answers. */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, timeoutMs = 20_000): Promise<TestRegistry> {
+/** Files of a certificate and its key, for a registry serving HTTPS. */
+export interface TlsFiles {
+  certificate: string;
+  key: string;
+}
+
+/** Starts a registry (HTTPS with `tls`) and waits (at most `timeoutMs`) until its /v2/ answers. */
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, tls?: TlsFiles, timeoutMs = 20_000): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'glassbox-registry-'));
   const storage = join(dir, 'storage');
   const port = await freePort();
@@ -59,6 +68,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, timeo
     'log:\n  level: warn\n  accesslog:\n    disabled: true',
     `storage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true`,
     `http:\n  addr: 127.0.0.1:${port}\n  secret: glassbox-test-secret`,
+    tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}` : '',
     authConfig(auth, dir),
   ].join('\n'));
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,7 +88,8 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, timeo
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}) before answering:\n${output}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) });
+      // Whether it answers, not whom it is: the certificate is checked by the tests.
+      const res = await undiciFetch(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000), dispatcher: unchecked });
       await res.body?.cancel();
       if (res.status === 200 || res.status === 401) break;
     } catch {

@@ -27,6 +27,9 @@ export function networkCause(e: unknown): string {
   const err = e as Error & { cause?: { code?: string; message?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return err.message || 'timed out';
   const code = err.cause?.code;
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) {
+    return `TLS: ${err.cause!.message} (no CA this machine trusts vouches for the registry's certificate; $SSL_CERT_FILE names another CA bundle)`;
+  }
   const named: Record<string, string> = {
     ECONNREFUSED: 'connection refused (is the registry running?)',
     ECONNRESET: 'connection reset',
