@@ -34,7 +34,7 @@ describe.skipIf(!hasRegistry())('registry over HTTPS, trusting the system CAs', 
   let certs: ReturnType<typeof certificates>;
   beforeAll(async () => {
     certs = certificates(dir, 'ours');
-    reg = await startRegistry({ kind: 'none' }, certs);
+    reg = await startRegistry({ kind: 'none' }, { tls: certs });
     // An image in it, put there by skopeo.
     execFileSync('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${BASE_IMAGE_DIR}:latest`, `docker://${reg.host}/secure:1`], { stdio: 'ignore', timeout: 60_000 });
   });

@@ -126,8 +126,15 @@ export class RegistryClient {
    */
   async blob(repo: string, d: Descriptor, onBytes: (received: number) => void = () => {}): Promise<Uint8Array> {
     const what = `blob ${d.digest} of ${this.domain}/${repo}`;
+    if (!Number.isSafeInteger(d.size) || d.size < 0) throw new RegistryError(`${what}: its descriptor gives no valid size (${d.size})`);
     let hash = this.hasher();
-    let chunks: Uint8Array[] = [];
+    // The descriptor says how large the blob is: the bytes go straight into place, and never past its end.
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(d.size);
+    } catch {
+      throw new RegistryError(`${what} is ${d.size} bytes, more than this process can hold`);
+    }
     let got = 0;
     let why = '';
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
@@ -141,7 +148,7 @@ export class RegistryClient {
         if (!res.ok || !res.body) throw await failure(res, `fetching ${what}`);
         if (got > 0 && res.status !== 206) {
           // The registry sent the whole blob again: start over.
-          [hash, chunks, got] = [this.hasher(), [], 0];
+          [hash, got] = [this.hasher(), 0];
         } else if (got > 0 && !res.headers.get('content-range')?.startsWith(`bytes ${got}-`)) {
           throw new RegistryError(`${what}: asked for bytes from ${got}, the registry sent ${res.headers.get('content-range')}`);
         }
@@ -151,10 +158,10 @@ export class RegistryClient {
           if (done) break;
           clearTimeout(timer);
           timer = setTimeout(() => stall.abort(), this.timeoutMs);
-          got += value.length;
-          if (got > d.size) throw new RegistryError(`${what} is larger than the ${d.size} bytes its descriptor says`);
+          if (got + value.length > d.size) throw new RegistryError(`${what} is larger than the ${d.size} bytes its descriptor says`);
           hash.update(value);
-          chunks.push(value);
+          out.set(value, got);
+          got += value.length;
           onBytes(got);
         }
         if (got === d.size) break;
@@ -170,12 +177,6 @@ export class RegistryClient {
     if (got !== d.size) throw new RegistryError(`${what}: ${why} (${this.attempts} tries)`);
     const actual = hash.digest();
     if (actual !== d.digest) throw new RegistryError(`${what} has content with digest ${actual} (corrupted)`);
-    const out = new Uint8Array(got);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
     return out;
   }
 

@@ -17,6 +17,8 @@ export interface PullOptions {
   /** Whether the store has a blob already (it is not downloaded again). */
   has(digest: string): boolean;
   hasher: HasherFactory;
+  /** How layers are decompressed to check their diff_ids (webDiffId by default). */
+  diffId?: DiffIdOf;
   progress?: OnProgress;
   /** Layers downloaded at once. */
   concurrency?: number;
@@ -42,24 +44,23 @@ function parse<T>(bytes: Uint8Array, what: string): T {
   }
 }
 
-/** The digest of a layer's uncompressed tar, which the config lists as its diff_id. */
-async function diffIdOf(blob: Uint8Array<ArrayBuffer>, gzip: boolean, hasher: HasherFactory, what: string): Promise<string> {
+/** The digest of a layer's uncompressed content: its diff_id. Throws if gzip'd content is not valid gzip. */
+export type DiffIdOf = (blob: Uint8Array<ArrayBuffer>, gzip: boolean, hasher: HasherFactory) => Promise<string>;
+
+/** diff_ids through the Web's DecompressionStream (Node passes its zlib, which runs off the main thread). */
+export const webDiffId: DiffIdOf = async (blob, gzip, hasher) => {
   const h = hasher();
   if (!gzip) {
     h.update(blob);
     return h.digest();
   }
   const reader = new Blob([blob]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return h.digest();
-      h.update(value);
-    }
-  } catch (e) {
-    throw new RegistryError(`${what}: not a valid gzip stream (${(e as Error).message})`);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return h.digest();
+    h.update(value);
   }
-}
+};
 
 export async function pullImage(client: RegistryClient, ref: Reference, opts: PullOptions): Promise<PulledImage> {
   const where = `${ref.domain}/${ref.repository}`;
@@ -101,7 +102,12 @@ export async function pullImage(client: RegistryClient, ref: Reference, opts: Pu
     const data = await client.blob(ref.repository, l, (current) => report({ id, status: 'Downloading', current, total: l.size }));
     report({ id, status: 'Verifying Checksum' });
     const i = manifest.layers.indexOf(l);
-    const diffId = await diffIdOf(data as Uint8Array<ArrayBuffer>, isGzipLayer(l.mediaType), opts.hasher, `${what} layer ${i}`);
+    let diffId: string;
+    try {
+      diffId = await (opts.diffId ?? webDiffId)(data as Uint8Array<ArrayBuffer>, isGzipLayer(l.mediaType), opts.hasher);
+    } catch (e) {
+      throw new RegistryError(`${what} layer ${i} (${l.digest}): not a valid gzip stream (${(e as Error).message})`);
+    }
     if (diffId !== ids[i]) throw new RegistryError(`${what}: layer ${i} (${l.digest}) unpacks to ${diffId}, the config expects ${ids[i]} (corrupted)`);
     fetched.set(l.digest, data);
     report({ id, status: 'Download complete' });

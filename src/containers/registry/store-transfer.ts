@@ -8,7 +8,7 @@ import { RegistryClient } from './client.ts';
 import type { Credentials } from './auth.ts';
 import { BlobSources } from './blob-sources.ts';
 import { CredentialStore } from './credentials.ts';
-import { nodeFetch, nodeHasher } from './node-transport.ts';
+import { nodeDiffId, nodeFetch, nodeHasher } from './node-transport.ts';
 import { pullImage } from './pull.ts';
 import { pushImage } from './push.ts';
 import type { OnProgress } from './progress.ts';
@@ -60,7 +60,7 @@ export interface PullResult {
 export async function pullToStore(store: ImageStore, text: string, access: RegistryAccess): Promise<PullResult> {
   const ref = reference(text);
   const client = clientFor(ref.domain, access);
-  const pulled = await pullImage(client, ref, { has: (d) => store.hasBlob(d), hasher: nodeHasher, progress: access.progress });
+  const pulled = await pullImage(client, ref, { has: (d) => store.hasBlob(d), hasher: nodeHasher, diffId: nodeDiffId, progress: access.progress });
   const before = store.list().find((i) => i.name === pulled.name)?.manifest.digest;
   store.add({ blobs: pulled.blobs, images: [{ name: pulled.name, manifest: pulled.manifest }] });
   const manifest = JSON.parse(Buffer.from(store.blob(pulled.manifest.digest)).toString('utf8')) as ImageManifest;
