@@ -3,11 +3,13 @@
 // under $GLASSBOX_HOME. No guest is needed.
 
 import type { Command } from 'commander';
-import { ImageStore } from '../containers/store/image-store.ts';
+import { ImageNotFoundError, ImageStore } from '../containers/store/image-store.ts';
+import { parseDockerfile } from '../containers/builder/dockerfile.ts';
+import { RegistryError } from '../containers/registry/errors.ts';
 import { glassboxHome } from '../containers/home.ts';
 import { login, logout, pullToStore, pushFromStore } from '../containers/registry/store-transfer.ts';
 import { DOCKER_HUB, parseReference } from '../containers/registry/reference.ts';
-import { normalizeName } from '../containers/store/refs.ts';
+import { ImageNameError, normalizeName } from '../containers/store/refs.ts';
 import { progressPrinter } from './progress.ts';
 import { reporting, UsageError } from './images.ts';
 
@@ -29,6 +31,53 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/**
+ * Pulls the images a command needs that the store lacks, as `docker run` and
+ * `docker build` do (progress on stderr, so a command's own output stays
+ * clean). A failed pull ends the command with status 125, Docker's for an
+ * error before the container ran; returns whether all are there.
+ */
+export async function pullMissing(refs: string[]): Promise<boolean> {
+  const home = glassboxHome();
+  const store = ImageStore.open(home);
+  try {
+    for (const ref of refs) {
+      try {
+        store.resolve(ref);
+        continue;
+      } catch (e) {
+        if (!(e instanceof ImageNotFoundError)) throw e;
+      }
+      process.stderr.write(`Unable to find image '${normalizeName(ref)}' locally\n`);
+      await pullToStore(store, ref, { home, progress: progressPrinter(process.stderr, false) });
+    }
+    return true;
+  } catch (e) {
+    if (!(e instanceof RegistryError || e instanceof ImageNameError)) throw e;
+    process.stderr.write(`glassbox: ${e.message}\n`);
+    process.exitCode = 125;
+    return false;
+  }
+}
+
+/** The images a Dockerfile builds on (FROM and COPY --from naming no stage); none when it does not parse (the build reports that). */
+export function dockerfileImages(text: string): string[] {
+  let steps;
+  try {
+    steps = parseDockerfile(text);
+  } catch {
+    return [];
+  }
+  const stages = new Set<string>();
+  const images: string[] = [];
+  for (const s of steps) {
+    const ref = s.op === 'FROM' ? s.image : s.op === 'COPY' ? s.from : undefined;
+    if (ref !== undefined && !stages.has(ref) && !/^\d+$/.test(ref)) images.push(ref);
+    if (s.op === 'FROM' && s.stage) stages.add(s.stage);
+  }
+  return images;
 }
 
 export function registerRegistryCommands(program: Command): void {

@@ -7,12 +7,12 @@
 
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
-import { hasRegistry, startRegistry, type TestRegistry } from '../support/registry-server.ts';
+import { freePort, hasRegistry, startRegistry, type TestRegistry } from '../support/registry-server.ts';
 import { multiPlatformLayout } from './support/registry-images.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
@@ -105,6 +105,36 @@ describe.skipIf(!hasRegistry())('registry commands (glassbox CLI) against docker
     expect(glassbox(home, ['rmi', `${reg.host}/progress:1`]).status).toBe(0);
     expect(glassbox(home, ['pull', '--quiet', `${reg.host}/progress:1`]).stdout).toBe(`${reg.host}/progress:1\n`);
   });
+
+  it('run and build pull an image the store lacks (FROM too), and a failed pull ends the command with 125 before any engine starts', async () => {
+    const home = newHome();
+    const down = `127.0.0.1:${await freePort()}/gone:1`;
+    const failed = glassbox(home, ['run', '--rm', down, 'true']);
+    expect(failed.status).toBe(125);
+    expect(failed.stderr).toMatch(new RegExp(`^Unable to find image '${down}' locally\nglassbox: cannot reach registry .*connection refused`));
+    expect(glassbox(home, ['engine', 'status']).stdout).toBe('engine: not running\n');
+
+    glassbox(home, ['login', reg.host, '-u', 'alice', '--password-stdin'], PASSWORD);
+    glassbox(home, ['tag', 'busybox', `${reg.host}/runme:1`]);
+    glassbox(home, ['push', `${reg.host}/runme:1`]);
+    glassbox(home, ['rmi', `${reg.host}/runme:1`]);
+    try {
+      const run = glassbox(home, ['run', '--rm', `${reg.host}/runme:1`, 'echo', 'from the registry']);
+      expect(run.stderr).toMatch(new RegExp(`^Unable to find image '${reg.host}/runme:1' locally\n[0-9a-f]{12}: Already exists\n$`)); // busybox, in the store, has that layer
+      expect(run.stdout).toBe('from the registry\n');
+      expect(run.status).toBe(0);
+
+      glassbox(home, ['rmi', `${reg.host}/runme:1`]);
+      const context = mkdtempSync(join(tmpdir(), 'glassbox-regbuild-'));
+      writeFileSync(join(context, 'Dockerfile'), `FROM ${reg.host}/runme:1 AS base\nRUN echo built > /f\nFROM base\nCMD ["cat", "/f"]\n`);
+      const built = glassbox(home, ['build', '-t', 'built:1', context]);
+      expect(built.stderr).toMatch(new RegExp(`^Unable to find image '${reg.host}/runme:1' locally\n`));
+      expect(built.status).toBe(0);
+      expect(glassbox(home, ['run', '--rm', 'built:1']).stdout).toBe('built\n');
+    } finally {
+      glassbox(home, ['engine', 'stop']);
+    }
+  }, 600_000);
 
   it('system prune reclaims the blobs of an image whose tag a newer pull moved', () => {
     const home = newHome();
