@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/registry-server.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'glassbox-cli-home-'));
@@ -90,10 +91,12 @@ describe('glassbox container commands and the engine', () => {
     expect(out).toMatch(/\r\nicanon\r\n$/);
   }, 300_000);
 
-  it('names what is wrong with bad input', () => {
-    const noImage = glassbox(['run', 'nosuch']);
+  it('names what is wrong with bad input', async () => {
+    // An image the store lacks is pulled, as Docker does: here from a loopback registry that is not there.
+    const down = `127.0.0.1:${await freePort()}`;
+    const noImage = glassbox(['run', `${down}/nosuch`]);
     expect(noImage.status).toBe(125);
-    expect(noImage.stderr).toBe('glassbox: no image nosuch:latest in the store\n');
+    expect(noImage.stderr).toMatch(new RegExp(`^Unable to find image '${down}/nosuch:latest' locally\nglassbox: cannot reach registry ${down} .*connection refused`));
     const badSize = glassbox(['run', '--memory', '8x', 'busybox']);
     expect(badSize.status).not.toBe(0);
     expect(badSize.stderr).toMatch(/--memory <size>.*8x.*give a size such as 8m/);

@@ -108,6 +108,10 @@ describe.skipIf(!hasRegistry())('registry: pull and push against docker-registry
     blobsVerify(dst);
     // The same image again: nothing changes.
     expect((await pullToStore(dst, ref, { home: homeOf(dst) })).changed).toBe(false);
+    // By digest, it is kept under NAME@DIGEST, as Docker keeps a digest reference.
+    const byDigest = `${reg.host}/roundtrip@${digest}`;
+    expect(await pullToStore(dst, byDigest, { home: homeOf(dst) })).toMatchObject({ name: byDigest, digest, changed: true });
+    expect(dst.resolve(byDigest).manifest.digest).toBe(digest);
     // And skopeo copies what glassbox pushed into a layout with every digest checked.
     const out = mkdtempSync(join(tmpdir(), 'glassbox-skcopy-'));
     skopeo('copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:x`);
