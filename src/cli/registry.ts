@@ -119,6 +119,7 @@ export function registerRegistryCommands(program: Command): void {
     .argument('<source>', 'NAME[:TAG] or image ID')
     .argument('<target>', 'NAME[:TAG]')
     .action((source: string, target: string) => reporting(() => {
+      if (target.includes('@')) throw new UsageError(`cannot tag with a digest reference ("${target}"): a digest names content, not a name for it`);
       const store = ImageStore.open();
       store.add({ blobs: new Map(), images: [{ name: normalizeName(target), manifest: store.resolve(source).manifest }] });
     }));
