@@ -4,18 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# gcc-multilib: the native oracle and benchmark runner are 32-bit programs.
+# gcc-multilib: the native oracle, the benchmark runner and the guest's probe
+# programs are 32-bit programs.
 # nasm: benchmark kernels. binutils: objdump, the disassembler's oracle.
 # qemu-system-x86: the guest image is validated in qemu-system-i386.
 # seabios: BIOS files v86 boots with in npm run bench:boot.
 # cpio, xz-utils: unpacking and packing guest images.
-# strace: the oracle for the inspector's system-call counter.
 # chromium: the browser page's test (test/web/page.test.ts) drives it headless.
 # skopeo, umoci: real readers and writers of OCI and docker-archive images and
 # their layers (whiteouts included), the image store's and the builder's oracles.
 # docker-registry: the CNCF distribution server the registry tests push to and
 # pull from on loopback ports; apache2-utils: htpasswd for its basic auth.
-packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils strace chromium skopeo umoci docker-registry apache2-utils)
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -18,6 +18,14 @@ let stoppedAt: u64 = 0xffffffffffffffff;
   return INSPECT && load<u32>(OFF_BP_ARMED) != 0;
 }
 
+/** Where the breakpoint last stopped, to and from a snapshot (snapshot.ts). */
+export function breakpointStop(): u64 {
+  return stoppedAt;
+}
+export function setBreakpointStop(at: u64): void {
+  stoppedAt = at;
+}
+
 /** True when the next instruction starts at the breakpoint (and we did not just stop there). */
 export function atBreakpoint(): bool {
   if (segBase(SEG_CS) + ip != load<u32>(OFF_BP_LINEAR)) return false;

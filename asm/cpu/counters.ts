@@ -27,6 +27,13 @@ export const OFF_TRACE_HEAD: u32 = INSPECT_BASE + 0x838; // u64: records ever wr
 export const OFF_CR3_TABLE: u32 = INSPECT_BASE + 0x900;
 export const CR3_SLOTS: u32 = 32;
 let cr3Clock: u32 = 0;
+/** The address-space table's use clock, to and from a snapshot (snapshot.ts). */
+export function cr3UseClock(): u32 {
+  return cr3Clock;
+}
+export function setCr3UseClock(v: u32): void {
+  cr3Clock = v;
+}
 
 // The trace ring: TRACE_CAP records of 32 bytes
 // { u32 kind, u32 a, u32 b, u32 c, u64 instructions, u32 eip, u32 cr3 }.

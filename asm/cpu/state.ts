@@ -73,6 +73,8 @@ export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
 // The four PAE page-directory-pointer registers (u64 each), loaded from the
 // table at CR3 by MOV CR3 and by turning on paging or PAE.
 export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;
+// Run-loop state kept in wasm globals, copied here for a snapshot (snapshot.ts).
+export const OFF_HOT_STATE: u32 = STATE_BASE + 0xf00;
 
 // x87 FPU (see asm/cpu/fpu/README.md). Registers are held as f64, indexed by
 // physical register number; TOP lives in the status word as the guest sees it.

@@ -61,6 +61,15 @@ export function setStackShadow(): void {
 export function inDebugShadow(): bool {
   return retired() < debugShadowEnd;
 }
+/** The shadows' ends, to and from a snapshot (snapshot.ts). */
+export function saveShadows(at: u32): void {
+  store<u64>(at, shadowEnd);
+  store<u64>(at + 8, debugShadowEnd);
+}
+export function loadShadows(at: u32): void {
+  shadowEnd = load<u64>(at);
+  debugShadowEnd = load<u64>(at + 8);
+}
 
 /** Privileged instructions need CPL 0 (and are #GP in virtual-8086 mode). */
 export function requireCpl0(): bool {

@@ -4,6 +4,8 @@
 // guest-images tests use it against the real agent, natively and inside QEMU.
 // Dependency-free, so it runs in Node and in a browser worker alike.
 
+import { bytesField, loadFields, ownFields, recordField, StateError, type StateRecord, type Stateful } from '../machine/state.ts';
+
 export const MAGIC = Uint8Array.of(0xf7, 0x47, 0x42, 0x41);
 export const HEADER_SIZE = 14;
 export const TRAILER_SIZE = 4;
@@ -162,7 +164,7 @@ export function decodeError(p: Uint8Array): AgentError {
 
 /** Incremental decoder: push bytes as they arrive, get whole frames back. Resynchronises on bad frames. */
 export class FrameDecoder {
-  private buf = new Uint8Array(0);
+  buf = new Uint8Array(0);
   /** Frames dropped for a bad CRC or length (for diagnostics). */
   badFrames = 0;
   /** Bytes skipped outside frames (e.g. stray console output). */
@@ -224,8 +226,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * A minimal client: give it a byte sink, feed it the bytes coming from the
  * agent, and call exec() (whole output at the end) or start() (output as it
  * comes, for a session with streamed stdin or a pty; see session.ts).
+ * It keeps no clock, as its line may run on guest time or the host's: the
+ * owner of the line puts a deadline on every wait (Machine does, in guest
+ * time) and calls fail() when the line is gone.
  */
-export class AgentClient {
+export class AgentClient implements Stateful {
+  readonly stateVersion = 1;
   private decoder = new FrameDecoder();
   private nextId = 1;
   private pending = new Map<number, ExecListener>();
@@ -234,6 +240,33 @@ export class AgentClient {
   errors: AgentError[] = [];
 
   constructor(readonly write: (bytes: Uint8Array) => void) {}
+
+  /**
+   * The session: the agent's greeting, the next request id, and a frame half
+   * received. A request in flight has a caller waiting on this host, which no
+   * record can carry: saving then is refused.
+   */
+  saveState(): StateRecord {
+    if (this.pending.size) throw new StateError(`agent: request ${[...this.pending.keys()].join(', ')} is in flight; save between requests`);
+    const d = this.decoder;
+    return {
+      hello: this.hello ? { ...this.hello } : null, nextId: this.nextId,
+      partialFrame: d.buf.slice(), badFrames: d.badFrames, skippedBytes: d.skippedBytes,
+    };
+  }
+
+  loadState(r: StateRecord): void {
+    if (r.hello === null) this.hello = undefined;
+    else {
+      const h = recordField(r, 'hello');
+      const hello: Hello = { version: 0, features: 0, maxPayload: 0, maxJobs: 0, name: '' };
+      loadFields(hello, h, ['version', 'features', 'maxPayload', 'maxJobs', 'name']);
+      this.hello = hello;
+    }
+    loadFields(ownFields(this), r, ['nextId']);
+    this.decoder.buf = bytesField(r, 'partialFrame').slice();
+    loadFields(this.decoder, r, ['badFrames', 'skippedBytes']);
+  }
 
   feed(chunk: Uint8Array): void {
     for (const f of this.decoder.push(chunk)) this.onFrame(f);

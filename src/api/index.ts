@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { KernelImageError } from '../boot/bzimage.ts';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
-import { coreModule } from '../core/load-node.ts';
+import { coreBuild, coreModule } from '../core/load-node.ts';
+import { nodeCodec } from '../snapshot/codec-node.ts';
 import { Machine as PlatformMachine } from './machine.ts';
 import type { MachineOptions, Platform } from './types.ts';
 
@@ -19,6 +20,8 @@ export const nodePlatform: Platform = {
   },
   defaultKernel: DEFAULT_KERNEL,
   defaultInitrd: DEFAULT_INITRD,
+  codec: nodeCodec,
+  coreBuild: async () => coreBuild(),
 };
 
 export class Machine extends PlatformMachine {
@@ -32,3 +35,4 @@ export { checkMemoryMiB, type RunState } from './machine.ts';
 export type { ExecSession } from './exec-session.ts';
 export { KernelImageError } from '../boot/bzimage.ts';
 export * from './types.ts';
+export { SnapshotError } from '../snapshot/error.ts';

@@ -20,6 +20,12 @@ import {
   type Platform, type SpawnOptions, type WaitOptions,
 } from './types.ts';
 import { sleep, yieldToEvents } from './yield.ts';
+import { webCodec, type SnapshotCodec } from '../snapshot/codec.ts';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, type GuestFile, type SnapshotInfo } from '../snapshot/format.ts';
+import { capture, coreLayout, restore, type Resume } from '../snapshot/machine-state.ts';
+import { copyRam, fillRam } from '../snapshot/ram.ts';
+import { copyRecords } from '../snapshot/records.ts';
+import { StateError } from '../machine/state.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
 const SLICE = 1_000_000;
@@ -58,6 +64,31 @@ function checkWindowSize(size: { rows: number; cols: number }, what: string): vo
   }
 }
 
+/** What a machine is made from: a reboot, a snapshot and a fork need it again. */
+interface Making {
+  kernel: Uint8Array;
+  initrd?: Uint8Array;
+  kernelName?: string;
+  initrdName?: string;
+  codec?: SnapshotCodec;
+  coreBuild?: () => Promise<string>;
+}
+
+/** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
+async function guestFiles(opts: MachineOptions, platform: Platform): Promise<Making & { kernelName: string; initrdName: string }> {
+  const kernelRef = opts.kernel ?? platform.defaultKernel;
+  const initrdRef = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
+  const bytes = (ref: Uint8Array | string | undefined, what: string) =>
+    typeof ref === 'string' ? platform.read(ref, what) : Promise.resolve(ref);
+  const [kernel, initrd] = await Promise.all([bytes(kernelRef, 'kernel'), bytes(initrdRef, 'initrd')]);
+  return {
+    kernel: kernel!, initrd,
+    kernelName: typeof kernelRef === 'string' ? `kernel ${kernelRef}` : 'kernel',
+    initrdName: typeof initrdRef === 'string' ? `initrd ${initrdRef}` : 'initrd',
+    codec: platform.codec, coreBuild: platform.coreBuild,
+  };
+}
+
 export class Machine extends Emitter<MachineEvents> {
   /** The PC underneath (core, chips, clock): for the inspector, not for ordinary use. */
   readonly pc: PcMachine;
@@ -82,7 +113,7 @@ export class Machine extends Emitter<MachineEvents> {
    * A machine from the guest's bytes and an already compiled core, powered
    * on at the kernel's entry point but not yet running (call start()).
    */
-  constructor(core: WebAssembly.Module, opts: MachineOptions & { kernel: Uint8Array; initrd?: Uint8Array; kernelName?: string }) {
+  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot'> & Making, resume?: Resume) {
     super();
     const kernel = parseBzImage(opts.kernel, opts.kernelName ?? 'kernel');
     const bytes = checkMemoryMiB(opts.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1048576;
@@ -90,7 +121,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (this.clock !== 'virtual' && this.clock !== 'realtime') throw new MachineError(`clock must be "virtual" or "realtime", not "${this.clock}"`);
     // The hooks run inside the core's run loop: only collect bytes there, and hand them on
     // after the run (at the end of a slice, or in a microtask when the inspector drives `pc` itself).
-    this.pc = new PcMachine((h) => Core.create(core, bytes, h), bytes, {
+    this.pc = new PcMachine((h) => Core.create(module, bytes, h), bytes, {
       serial: (port, byte) => {
         if (!this.consoleOut.length && !this.agentIn.length) queueMicrotask(() => this.deliver());
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);
@@ -108,18 +139,100 @@ export class Machine extends Emitter<MachineEvents> {
       this.wake();
     });
     const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
-    bootLinux();
+    this.pc.state.add('agent', this.agent);
+    this.pc.state.add('console-input', this.consoleLink);
+    this.pc.state.add('agent-input', this.agentLink);
+    if (resume) {
+      restore(this.pc, resume);
+      this.power = this.pc.power;
+    } else {
+      bootLinux();
+    }
+  }
+
+  private get codec(): SnapshotCodec {
+    return this.opts.codec ?? webCodec;
+  }
+
+  /** The state records now, or a MachineError saying why they cannot be taken. */
+  private saveState(what: string): ReturnType<typeof capture>['records'] {
+    try {
+      return this.pc.state.save();
+    } catch (e) {
+      if (e instanceof StateError) throw new MachineError(`${what}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /**
+   * The machine's whole state as a snapshot (src/snapshot/format.ts): CPU,
+   * devices, clock, agent session and RAM, as of this call (the machine may
+   * run on while the bytes are made). Refused while an exec or spawn is in
+   * flight: its caller is waiting on this host, which no snapshot can carry.
+   */
+  async snapshot(): Promise<Uint8Array> {
+    const records = this.saveState('snapshot');
+    const { chunks } = capture(this.pc);
+    const instructions = this.pc.core.instructions.toString();
+    const file = async (bytes: Uint8Array, name: string): Promise<GuestFile> => ({ name, sha256: await this.codec.sha256(bytes) });
+    const info: SnapshotInfo = {
+      core: { layout: coreLayout(this.pc.core), ...(this.opts.coreBuild ? { build: await this.opts.coreBuild() } : {}) },
+      devices: this.pc.state.manifest,
+      ramBytes: this.pc.memoryBytes,
+      kernel: await file(this.opts.kernel, this.opts.kernelName ?? 'kernel'),
+      initrd: this.opts.initrd ? await file(this.opts.initrd, this.opts.initrdName ?? 'initrd') : null,
+      cmdline: this.opts.cmdline ?? DEFAULT_CMDLINE,
+      clock: this.clock,
+      instructions,
+    };
+    return encodeSnapshot(info, records, chunks, this.codec);
+  }
+
+  /**
+   * An independent machine in this process, in the state this one is in now
+   * (RAM, CPU, devices, clock, agent session): not started, and sharing
+   * nothing with this one. Its RAM is a copy of this one's non-zero pages.
+   */
+  fork(): Machine {
+    const records = copyRecords(this.saveState('fork'));
+    const ram = this.pc.core.ram;
+    const isZero = (p: number) => this.pc.core.pageIsZero(p);
+    return new (this.constructor as typeof Machine)(this.module, this.opts, { records, fillRam: (to) => copyRam(ram, to, isZero) });
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
   static async create(opts: MachineOptions, platform: Platform): Promise<Machine> {
-    const kernelRef = opts.kernel ?? platform.defaultKernel;
-    const initrdRef = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
-    const bytes = (ref: Uint8Array | string | undefined, what: string) =>
-      typeof ref === 'string' ? platform.read(ref, what) : Promise.resolve(ref);
-    const [core, kernel, initrd] = await Promise.all([platform.coreModule(), bytes(kernelRef, 'kernel'), bytes(initrdRef, 'initrd')]);
-    const kernelName = typeof kernelRef === 'string' ? `kernel ${kernelRef}` : 'kernel';
-    return new this(core, { ...opts, kernel: kernel!, initrd, kernelName });
+    if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
+    const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, ...making });
+  }
+
+  /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
+  private static async resume(opts: MachineOptions, ref: Uint8Array | string, platform: Platform): Promise<Machine> {
+    const codec = platform.codec ?? webCodec;
+    const name = typeof ref === 'string' ? `snapshot ${ref}` : 'snapshot';
+    const refuse = (why: string) => new SnapshotError(`${name}: ${why}`);
+    const [core, making, bytes] = await Promise.all([
+      platform.coreModule(), guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
+    ]);
+    const snap = await decodeSnapshot(bytes, codec).catch((e: Error) => {
+      throw e instanceof SnapshotError ? refuse(e.message) : e;
+    });
+    const h = snap.header;
+    if (opts.memoryMiB !== undefined && opts.memoryMiB * 1048576 !== h.ramBytes) throw refuse(`it is of a machine with ${h.ramBytes / 1048576} MiB of RAM, not ${opts.memoryMiB}`);
+    if (opts.cmdline !== undefined && opts.cmdline !== h.cmdline) throw refuse(`it was booted with the command line ${JSON.stringify(h.cmdline)}, not ${JSON.stringify(opts.cmdline)}`);
+    for (const [file, bytes, what] of [[h.kernel, making.kernel, making.kernelName], [h.initrd, making.initrd, making.initrdName]] as const) {
+      const sha = bytes ? await codec.sha256(bytes) : undefined;
+      if (file?.sha256 === sha) continue;
+      const made = file ? `${file.name} (sha256 ${file.sha256.slice(0, 12)})` : 'no initrd';
+      throw refuse(`it was made with ${made}, and this machine has ${bytes ? `${what} (sha256 ${sha!.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`);
+    }
+    const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h };
+    try {
+      return new this(core, { clock: opts.clock, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
+    } catch (e) {
+      throw e instanceof SnapshotError ? refuse(e.message) : e;
+    }
   }
 
   /** Whether the machine is running, paused (by the host) or stopped. */

@@ -1,6 +1,7 @@
 // The public types of the Machine API: what a caller passes and gets back.
 
 import type { PowerState } from '../machine/machine.ts';
+import type { SnapshotCodec } from '../snapshot/codec.ts';
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -20,6 +21,14 @@ export interface MachineOptions {
    * while the guest computes, catching up when it idles, never ahead of it).
    */
   clock?: ClockMode;
+  /**
+   * Resume from a snapshot (its bytes, or where the platform finds it: a path
+   * in Node) instead of booting. The machine is as it was when the snapshot
+   * was taken: RAM size and command line come from it, and the kernel and
+   * initrd (the defaults, or given) must be the ones it was booted from,
+   * since a guest reboot loads them again.
+   */
+  snapshot?: Uint8Array | string;
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */
@@ -29,6 +38,10 @@ export interface Platform {
   read(ref: string, what: string): Promise<Uint8Array>;
   defaultKernel: string;
   defaultInitrd: string;
+  /** Compression and digests for snapshots (default: Web Streams and WebCrypto). */
+  codec?: SnapshotCodec;
+  /** A digest of the compiled core, recorded in snapshots, if the platform knows it. */
+  coreBuild?(): Promise<string>;
 }
 
 /** Timeouts count guest time: deterministic under the virtual clock, frozen while paused. */

@@ -3,7 +3,7 @@
 // glassbox engine status | stop: thin clients of the engine process.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
@@ -128,7 +128,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       if (!list) return;
       process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
         c.id.slice(0, 12), c.image, JSON.stringify(c.args.join(' ')),
-        c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
+        c.state.lost ? 'Lost (its engine ended)' : c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
       ])]));
     });
 
@@ -212,8 +212,10 @@ export function registerContainerCommands(program: Command): void {
     .argument('<context>', 'directory COPY sources are taken from')
     .action(async (context: string, o: { tag: string; file?: string }) => {
       const file = o.file ?? join(context, 'Dockerfile');
-      if (!existsSync(file)) {
-        process.stderr.write(`glassbox: no Dockerfile at ${file}\n`);
+      const problem = !existsSync(file) ? `no Dockerfile at ${file}` : !statSync(file).isFile() ? `${file} is not a file (give the Dockerfile with -f)`
+        : !existsSync(context) || !statSync(context).isDirectory() ? `the build context ${context} is not a directory` : undefined;
+      if (problem) {
+        process.stderr.write(`glassbox: ${problem}\n`);
         process.exitCode = 1;
         return;
       }
@@ -240,6 +242,13 @@ export function registerContainerCommands(program: Command): void {
     }
     if ((await call({ op: 'shutdown' })) !== undefined) process.stdout.write('engine: stopped\n');
   });
-  engine.command('serve', { hidden: true }).action(() => serveEngine(glassboxHome()));
+  engine.command('serve', { hidden: true }).action(async () => {
+    try {
+      await serveEngine(glassboxHome());
+    } catch (e) {
+      process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  });
   program.addCommand(engine);
 }

@@ -6,11 +6,16 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { writeSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { Machine, checkMemoryMiB, nodePlatform, type ClockMode } from '../api/index.ts';
 import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
+import { createCore } from '../core/load-node.ts';
+import { nodeCodec } from '../snapshot/codec-node.ts';
+import { decodeSnapshot } from '../snapshot/format.ts';
+import { diffSnapshots } from '../snapshot/diff.ts';
 import { registerImageCommands } from './images.ts';
 import { registerRegistryCommands } from './registry.ts';
 import { registerContainerCommands } from './containers.ts';
@@ -19,6 +24,8 @@ import { registerInspectCommands } from './inspect.ts';
 import { registerKernelCommands } from './kernel.ts';
 
 const CTRL_A = 0x01;
+/** Linux zeroes pages as it frees them, so a snapshot leaves them out (`glassbox snapshot create` adds it). */
+const FREED_PAGES_ZEROED = 'init_on_free=1';
 /** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
 const MULTIBOOT_BUDGET = 10_000_000_000;
 
@@ -31,6 +38,7 @@ interface GuestOptions {
 
 interface BootOptions extends GuestOptions {
   clock: ClockMode;
+  snapshot?: string;
 }
 
 interface ExecOptions extends GuestOptions {
@@ -43,6 +51,12 @@ function memoryMiB(v: string): number {
   } catch {
     throw new InvalidArgumentError('give the guest RAM in MiB, from 16 to 2048');
   }
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number of seconds above 0, e.g. 60');
+  return n;
 }
 
 function clockMode(v: string): ClockMode {
@@ -88,10 +102,17 @@ function bootMultiboot(image: Uint8Array, opts: BootOptions & { kernel: string }
 }
 
 
-async function boot(opts: BootOptions): Promise<number> {
+async function boot(opts: BootOptions, cmd: Command): Promise<number> {
   const image = opts.kernel === undefined ? undefined : await nodePlatform.read(opts.kernel, 'kernel');
   if (image && isMultiboot(image)) return bootMultiboot(image, { ...opts, kernel: opts.kernel! });
-  const m = await createMachine(opts, opts.clock);
+  // A snapshot brings its own command line and RAM size: only what was given is checked against it.
+  const given = (name: string) => cmd.getOptionValueSource(name) !== 'default';
+  const m = opts.snapshot === undefined
+    ? await createMachine(opts, opts.clock)
+    : await Machine.create({
+      snapshot: opts.snapshot, kernel: opts.kernel, initrd: opts.initrd, clock: opts.clock,
+      cmdline: given('append') ? opts.append : undefined, memoryMiB: given('memory') ? opts.memory : undefined,
+    });
   const tty = process.stdin.isTTY === true;
   let escape = false;
   const finished = new Promise<number>((resolve) => {
@@ -113,7 +134,7 @@ async function boot(opts: BootOptions): Promise<number> {
   process.stdin.on('end', () => process.stdin.pause());
   if (tty) {
     process.stdin.setRawMode(true);
-    process.stderr.write('glassbox: booting; press Ctrl-A X to quit\r\n');
+    process.stderr.write(`glassbox: ${opts.snapshot === undefined ? 'booting' : `resuming from ${opts.snapshot}`}; press Ctrl-A X to quit\r\n`);
   }
   try {
     m.start();
@@ -140,6 +161,48 @@ async function exec(command: string[], opts: ExecOptions): Promise<number> {
   }
 }
 
+/** Boots a guest (virtual clock) to its shell and agent, and writes its snapshot to `file`. */
+async function snapshotCreate(file: string, opts: GuestOptions): Promise<number> {
+  // Freed pages zeroed by the guest's allocator are left out of the file: a much smaller snapshot.
+  const m = await createMachine({ ...opts, append: `${opts.append} ${FREED_PAGES_ZEROED}` }, 'virtual');
+  m.start();
+  try {
+    await m.agentReady();
+    // The shell sitting at its prompt (BusyBox asks the terminal for the cursor position after it).
+    await m.waitFor(/[#$] (\x1b\[6n)?$/, { timeoutMs: 60_000 });
+    const bytes = await m.snapshot();
+    await writeFile(file, bytes);
+    process.stderr.write(`glassbox: wrote ${file}: ${(bytes.length / 1048576).toFixed(1)} MiB, the guest at ${m.instructions} instructions\n`);
+    return 0;
+  } finally {
+    m.stop();
+  }
+}
+
+/** Prints what differs between two snapshot files. */
+async function snapshotDiff(a: string, b: string, opts: { json?: boolean }): Promise<number> {
+  const read = async (file: string) => decodeSnapshot(await nodePlatform.read(file, 'snapshot'), nodeCodec).catch((e: Error) => {
+    throw new Error(`snapshot ${file}: ${e.message}`);
+  });
+  const core = createCore(4096);
+  const d = diffSnapshots(await read(a), await read(b), core.layoutText(), core.off('STATE_BASE'));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(d)}\n`);
+    return 0;
+  }
+  const ranges: string[] = [];
+  for (let i = 0; i < d.pages.length; ) {
+    let j = i;
+    while (j + 1 < d.pages.length && d.pages[j + 1] === d.pages[j]! + 1) j++;
+    ranges.push(`0x${(d.pages[i]! * 4096).toString(16)}-0x${((d.pages[j]! + 1) * 4096).toString(16)}`);
+    i = j + 1;
+  }
+  process.stdout.write(`RAM: ${d.pages.length} pages differ${ranges.length ? `: ${ranges.slice(0, 40).join(' ')}${ranges.length > 40 ? ` and ${ranges.length - 40} more ranges` : ''}` : ''}\n`);
+  process.stdout.write(`CPU: ${d.cpu.length ? d.cpu.join(' ') : 'the same'}\n`);
+  process.stdout.write(`devices: ${d.parts.length ? d.parts.join(', ') : 'the same'}\n`);
+  return 0;
+}
+
 /** Runs a command's action; a bad image, bad options or an agent that never answered end it with a plain message and status 2. */
 const reporting = <A extends unknown[]>(action: (...args: A) => Promise<number>) => async (...args: A) => {
   try {
@@ -161,7 +224,30 @@ program
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
+  .option('--snapshot <file>', 'resume from a snapshot (glassbox snapshot create) instead of booting')
   .action(reporting(boot));
+
+const snapshotCommand = program
+  .command('snapshot')
+  .description('snapshots of a whole machine');
+
+snapshotCommand
+  .command('diff')
+  .description('what differs between two snapshots of one machine: RAM pages, CPU state, device fields')
+  .argument('<a>', 'a snapshot file')
+  .argument('<b>', 'another snapshot file')
+  .option('--json', 'as JSON')
+  .action(reporting(snapshotDiff));
+
+snapshotCommand
+  .command('create')
+  .description('boot a guest to its shell and agent (virtual clock) and write its snapshot to FILE; glassbox boot --snapshot FILE resumes it')
+  .argument('<file>', 'the snapshot file to write')
+  .option('--kernel <file>', `bzImage to boot (default ${DEFAULT_KERNEL})`)
+  .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
+  .option('--append <cmdline>', `kernel command line (${FREED_PAGES_ZEROED} is added)`, DEFAULT_CMDLINE)
+  .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
+  .action(reporting(snapshotCreate));
 
 // `glassbox exec NAME` is the container command (as in docker); a fresh guest's one-shot command is `glassbox guest exec`.
 program
@@ -174,7 +260,7 @@ program
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
-  .option('--timeout <seconds>', 'guest time the command may take', (v) => Number(v), 60)
+  .option('--timeout <seconds>', 'guest time the command may take', seconds, 60)
   .action(reporting(exec));
 
 registerImageCommands(program);

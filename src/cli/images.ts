@@ -2,30 +2,55 @@
 // the store directly; they need no running guest.
 
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { ImageStore, ImageNotFoundError } from '../containers/store/image-store.ts';
-import { ImageArchiveError } from '../containers/store/archive.ts';
-import { digestHex } from '../containers/store/digest.ts';
+import { ImageArchiveError, MAX_EXPANDED } from '../containers/store/archive.ts';
 import { ImageNameError, splitName } from '../containers/store/refs.ts';
+import { LockTimeoutError } from '../containers/pid-lock.ts';
+import { digestHex } from '../containers/store/digest.ts';
 import { RegistryError } from '../containers/registry/errors.ts';
 import { formatSize, table } from './table.ts';
+import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
+import { glassboxHome } from '../containers/home.ts';
+
+class ImageInUseError extends Error {
+  override name = 'ImageInUseError';
+}
+
+/** The running engine's running containers (none when no engine runs: containers live only in one). */
+async function runningContainers(): Promise<{ name: string; imageId: string }[]> {
+  if (!(await engineRunning(glassboxHome()))) return [];
+  return (await callEngine(glassboxHome(), { op: 'ps', all: false }, { start: false })) as { name: string; imageId: string }[];
+}
+
+/** What a store command may meet that is the user's to fix: said in one line, not as a stack trace. */
+const USER_ERRORS = ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS'];
 
 /** Bad input on the command line, reported as one line. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const KNOWN_ERRORS = [ImageArchiveError, ImageNotFoundError, ImageNameError, RegistryError, UsageError];
+const KNOWN_ERRORS = [ImageArchiveError, ImageNotFoundError, ImageInUseError, EngineError, ImageNameError, LockTimeoutError, RegistryError, UsageError];
 
 /** Runs a command, turning a store or registry error into one line on stderr and exit status 1. */
 export async function reporting(action: () => Promise<void> | void): Promise<void> {
   try {
     await action();
   } catch (e) {
-    if (!(KNOWN_ERRORS.some((k) => e instanceof k) || (e as NodeJS.ErrnoException).code === 'ENOENT')) throw e;
+    const known = KNOWN_ERRORS.some((k) => e instanceof k);
+    if (!known && !USER_ERRORS.includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
     process.stderr.write(`glassbox: ${(e as Error).message}\n`);
     process.exitCode = 1;
   }
+}
+
+/** An archive to load: a regular file (not a directory, FIFO or device such as /dev/zero) of at most MAX_EXPANDED bytes. */
+function readArchive(path: string): Buffer {
+  const st = statSync(path);
+  if (!st.isFile()) throw new ImageArchiveError(`${path} is not a regular file (give an archive made by glassbox save or docker save)`);
+  if (st.size > MAX_EXPANDED) throw new ImageArchiveError(`${path} is ${st.size} bytes, more than the ${MAX_EXPANDED >> 20} MiB glassbox loads`);
+  return readFileSync(path);
 }
 
 const shortId = (digest: string) => digestHex(digest).slice(0, 12);
@@ -49,7 +74,7 @@ export function registerImageCommands(program: Command): void {
     .description('import images from an OCI layout tarball or a docker save tarball (gzip\'d or not)')
     .requiredOption('-i, --input <file>', 'the archive to read')
     .action((o: { input: string }) => reporting(async () => {
-      for (const img of await ImageStore.open().load(readFileSync(o.input))) {
+      for (const img of await ImageStore.open().load(readArchive(o.input))) {
         process.stdout.write(img.name ? `Loaded image: ${img.name}\n` : `Loaded image ID: ${img.manifest.digest}\n`);
       }
     }));
@@ -60,16 +85,29 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('-o, --output <file>', 'the archive to write')
     .argument('<image...>', 'NAME[:TAG] or image ID')
     .action((images: string[], o: { output: string }) => reporting(async () => {
-      writeFileSync(o.output, await ImageStore.open().save(images));
+      const archive = await ImageStore.open().save(images);
+      // Written beside the target and renamed, so a failed save leaves no half archive (and a directory is named as such).
+      const st = existsSync(o.output) ? statSync(o.output) : undefined;
+      if (st?.isDirectory()) throw new ImageArchiveError(`${o.output} is a directory; give the archive's file name`);
+      // A device or pipe (/dev/stdout) is written as it is.
+      if (st && !st.isFile()) return void writeFileSync(o.output, archive);
+      const tmp = `${o.output}.${process.pid}.tmp`;
+      writeFileSync(tmp, archive);
+      renameSync(tmp, o.output);
     }));
 
   program
     .command('rmi')
     .description('remove images from the store, and the blobs no other image uses')
+    .option('-f, --force', 'remove an image even if a running container uses it')
     .argument('<image...>', 'NAME[:TAG] or image ID')
-    .action((images: string[]) => reporting(() => {
+    .action((images: string[], o: { force?: boolean }) => reporting(async () => {
       const store = ImageStore.open();
+      const running = o.force ? [] : await runningContainers();
       for (const ref of images) {
+        const gone = store.wouldRemove(ref);
+        const user = gone && running.find((c) => c.imageId === gone.id);
+        if (user) throw new ImageInUseError(`image ${ref} is used by running container ${user.name}: stop it first, or use rmi -f`);
         for (const img of store.rmi(ref)) process.stdout.write(`Untagged: ${img.name ?? '<none>'}\nDeleted: ${img.manifest.digest}\n`);
       }
     }));

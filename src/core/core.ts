@@ -4,6 +4,8 @@
 // Offsets come from the module's own exports, so the layout is defined once,
 // in asm/cpu/state.ts.
 
+import { bytesField, StateError, type StateRecord, type Stateful } from '../machine/state.ts';
+
 /** What the core asks of the machine around it. */
 export interface CoreHost {
   portIn(port: number, size: number): number;
@@ -39,6 +41,9 @@ interface CoreExports {
   instructionCount(): bigint;
   advanceTsc(ticks: bigint): void;
   traceHost(kind: number, a: number, b: number, c: number): void;
+  saveHotState(): void;
+  loadHotState(): void;
+  pageIsZero(page: number): number;
   [name: string]: unknown;
 }
 
@@ -50,7 +55,8 @@ const noDevices: CoreHost = {
   acknowledgeInterrupt: () => -1,
 };
 
-export class Core {
+export class Core implements Stateful {
+  readonly stateVersion = 1;
   private readonly x: CoreExports;
   private readonly offsets = new Map<string, number>();
   /** Guest physical memory, zero-copy. */
@@ -87,6 +93,11 @@ export class Core {
     return new Core(new WebAssembly.Instance(module, { env }), ramBytes);
   }
 
+  /** The exported offsets by name, one per line, sorted: what a saved state's layout must match. */
+  layoutText(): string {
+    return [...this.offsets].map(([n, v]) => `${n}=${v}`).sort().join('\n');
+  }
+
   /** A state-block offset exported by the core. */
   off(name: string): number {
     const v = this.offsets.get(name);
@@ -99,6 +110,33 @@ export class Core {
   }
   private setWord(name: string, value: number, index = 0): void {
     this.u32[(this.off(name) >>> 2) + index] = value >>> 0;
+  }
+
+  /**
+   * The CPU's whole state: everything below the TLB in the core's memory (the
+   * state block, with the run loop's globals copied in, and the inspector's
+   * counters). Saving flushes the TLB, as loading does, so the machine saved
+   * and the one loaded go on alike. RAM is not in the record: a snapshot
+   * keeps it by pages.
+   */
+  saveState(): StateRecord {
+    this.x.saveHotState();
+    const start = this.off('STATE_BASE');
+    return { block: new Uint8Array(this.x.memory.buffer.slice(start, this.off('TLB_BASE'))) };
+  }
+
+  loadState(r: StateRecord): void {
+    const start = this.off('STATE_BASE');
+    const block = bytesField(r, 'block', this.off('TLB_BASE') - start);
+    const ramSize = new DataView(block.buffer, block.byteOffset).getUint32(this.off('OFF_RAM_SIZE') - start, true);
+    if (ramSize !== this.ramBytes) throw new StateError(`the saved CPU had ${ramSize} bytes of RAM, this one has ${this.ramBytes}`);
+    new Uint8Array(this.x.memory.buffer).set(block, start);
+    this.x.loadHotState();
+  }
+
+  /** Whether guest physical page `page` (4 KiB) holds only zeros. */
+  pageIsZero(page: number): boolean {
+    return this.x.pageIsZero(page) !== 0;
   }
 
   run(budget: number): ExitReason {

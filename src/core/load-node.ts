@@ -1,5 +1,6 @@
 // Loading the compiled core in Node.
 
+import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { Core, type CoreHost } from './core.ts';
 import { projectPath } from '../paths.ts';
@@ -15,6 +16,14 @@ export function coreModule(): WebAssembly.Module {
     cached = new WebAssembly.Module(readFileSync(WASM));
   }
   return cached;
+}
+
+let build: string | undefined;
+
+/** The SHA-256 of the compiled core (snapshots record which build made them). */
+export function coreBuild(): string {
+  build ??= createHash('sha256').update(readFileSync(WASM)).digest('hex');
+  return build;
 }
 
 export function createCore(ramBytes: number, host: Partial<CoreHost> = {}): Core {

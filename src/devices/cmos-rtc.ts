@@ -9,6 +9,7 @@
 // convention puts there.
 
 import type { PortDevice } from '../machine/port-bus.ts';
+import { bytesField, loadFields, ownFields, type StateRecord, type Stateful } from '../machine/state.ts';
 
 /** Ports 0x70 (the register index, bit 7 masking NMI) and 0x71, for the inspector. */
 export const CMOS_REGISTERS = ['index', 'data'] as const;
@@ -18,7 +19,8 @@ const REG_B = 0x0b;
 const REG_C = 0x0c;
 const REG_D = 0x0d;
 
-export class CmosRtc implements PortDevice {
+export class CmosRtc implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   private index = 0;
   readonly nvram = new Uint8Array(128);
   nmiMasked = true;
@@ -41,6 +43,16 @@ export class CmosRtc implements PortDevice {
     this.nvram[0x18] = this.nvram[0x31] = extKiB >> 8;
     this.nvram[0x34] = over16 & 0xff;
     this.nvram[0x35] = over16 >> 8;
+  }
+
+  /** The time is not state: it is the machine clock's, restored with it. */
+  saveState(): StateRecord {
+    return { index: this.index, nmiMasked: this.nmiMasked, nvram: this.nvram.slice() };
+  }
+
+  loadState(r: StateRecord): void {
+    loadFields(ownFields(this), r, ['index', 'nmiMasked']);
+    this.nvram.set(bytesField(r, 'nvram', this.nvram.length));
   }
 
   private encode(v: number): number {

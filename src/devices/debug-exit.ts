@@ -4,15 +4,23 @@
 // writing a value V ends the emulator with status (V << 1) | 1.
 
 import type { PortBus, PortDevice } from '../machine/port-bus.ts';
+import type { StateRecord, Stateful } from '../machine/state.ts';
 
 export const DEBUGCON_PORT = 0xe9;
 export const DEBUG_EXIT_PORT = 0xf4;
 
-export class DebugExit implements PortDevice {
+export class DebugExit implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   constructor(
     private readonly output: (byte: number) => void,
     private readonly exit: (status: number) => void,
   ) {}
+
+  /** Stateless: each byte goes out as it is written. */
+  saveState(): StateRecord {
+    return {};
+  }
+  loadState(): void {}
 
   attach(bus: PortBus): void {
     bus.claim(DEBUGCON_PORT, 1, this, 'debug console');

@@ -4,9 +4,17 @@
 
 import type { Core } from '../core/core.ts';
 import type { PortDevice } from '../machine/port-bus.ts';
+import type { StateRecord, Stateful } from '../machine/state.ts';
 
-export class FpuErrorLatch implements PortDevice {
+export class FpuErrorLatch implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   constructor(private readonly core: Core, private readonly setIrq: (high: boolean) => void) {}
+
+  /** Stateless: FERR# is core state and IRQ 13's level the PIC's. */
+  saveState(): StateRecord {
+    return {};
+  }
+  loadState(): void {}
 
   /** Called after each run slice: a newly asserted FERR# raises IRQ 13. */
   poll(): void {

@@ -13,10 +13,19 @@
 // software uses it) and is reported as binary.
 
 import type { PortDevice } from '../machine/port-bus.ts';
+import { loadFields, ownFields, recordsField, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
 
 export const PIT_HZ = 1_193_182;
 /** The four ports of the 8254, for the inspector. */
 export const PIT_REGISTERS = ['counter 0', 'counter 1', 'counter 2', 'mode/command'] as const;
+
+/** A counter's whole state (times in PIT ticks of the machine clock, which a snapshot restores too). */
+const COUNTER_STATE = [
+  'mode', 'access', 'reload', 'loadedAt', 'armed', 'gate', 'writeLow', 'pendingLow', 'latched', 'latchedLowNext',
+  'readLow', 'statusLatched', 'nullCount',
+] as const;
+const COUNTER_OPTIONAL = ['latched', 'statusLatched'] as const;
+const PIT_STATE = ['speaker', 'irqs', 'lastIrqTick'];
 
 class Counter {
   mode = 0;
@@ -93,7 +102,8 @@ class Counter {
   }
 }
 
-export class I8254Pit implements PortDevice {
+export class I8254Pit implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   readonly counters = [new Counter(), new Counter(), new Counter()];
   private speaker = 0; // port 0x61 bits 0-1
   /** IRQ 0 edges raised, for the inspector. */
@@ -109,6 +119,16 @@ export class I8254Pit implements PortDevice {
     private readonly raiseIrq0: () => void,
   ) {
     this.counters[2].gate = false;
+  }
+
+  saveState(): StateRecord {
+    return { counters: this.counters.map((c) => saveFields(c, COUNTER_STATE)), ...saveFields(ownFields(this), PIT_STATE) };
+  }
+
+  loadState(r: StateRecord): void {
+    const counters = recordsField(r, 'counters', 3);
+    this.counters.forEach((c, i) => loadFields(c, counters[i]!, COUNTER_STATE, COUNTER_OPTIONAL));
+    loadFields(ownFields(this), r, PIT_STATE);
   }
 
   /** Delivers every IRQ 0 edge that is due by now. Called by the run loop. */

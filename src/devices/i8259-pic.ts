@@ -9,9 +9,16 @@
 // acknowledge.
 
 import type { PortDevice } from '../machine/port-bus.ts';
+import { loadFields, numbersField, recordField, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
 
 /** The two ports of each 8259A, for the inspector: ICW1/OCW2/OCW3 and IRR/ISR reads; ICW2-4, OCW1 (the mask). */
 export const PIC_REGISTERS = ['command', 'data/mask'] as const;
+
+/** A chip's registers and modes: its whole state. */
+const CHIP_STATE = [
+  'irr', 'isr', 'imr', 'vectorBase', 'lowestPriority', 'autoEoi', 'rotateOnAutoEoi', 'specialMask',
+  'readIsr', 'poll', 'initStep', 'needIcw4', 'single', 'level', 'lines',
+] as const;
 
 class Chip {
   irr = 0; // requests latched
@@ -164,7 +171,8 @@ class Chip {
   }
 }
 
-export class I8259Pic implements PortDevice {
+export class I8259Pic implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   readonly master = new Chip();
   readonly slave = new Chip();
   /** Interrupts delivered to the CPU, by IRQ: the inspector shows them. */
@@ -173,6 +181,18 @@ export class I8259Pic implements PortDevice {
 
   /** Called whenever the master's output changes: wire it to the CPU's INTR line. */
   constructor(private readonly onOutput: (asserted: boolean) => void) {}
+
+  saveState(): StateRecord {
+    return { master: saveFields(this.master, CHIP_STATE), slave: saveFields(this.slave, CHIP_STATE), delivered: [...this.delivered], spurious: this.spurious };
+  }
+
+  loadState(r: StateRecord): void {
+    loadFields(this.master, recordField(r, 'master'), CHIP_STATE);
+    loadFields(this.slave, recordField(r, 'slave'), CHIP_STATE);
+    this.delivered.splice(0, 16, ...numbersField(r, 'delivered', { length: 16 }));
+    loadFields(this, r, ['spurious']);
+    this.update(); // drive the CPU's INTR line from the loaded requests
+  }
 
   /** A device's interrupt line (0-15) went high or low. */
   setIrq(irq: number, high: boolean): void {

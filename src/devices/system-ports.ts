@@ -6,14 +6,25 @@
 
 import type { Core } from '../core/core.ts';
 import type { PortBus, PortDevice } from '../machine/port-bus.ts';
+import { loadFields, ownFields, type StateRecord, type Stateful } from '../machine/state.ts';
 
-export class SystemPorts implements PortDevice {
+export class SystemPorts implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   private a20 = true;
   /** The last POST code written to port 0x80. */
   postCode = 0;
 
   constructor(private readonly core: Core, private readonly reset: () => void) {
     core.setA20(true);
+  }
+
+  saveState(): StateRecord {
+    return { a20: this.a20, postCode: this.postCode };
+  }
+
+  /** The gate itself (the core's address mask) is core state, restored with the CPU. */
+  loadState(r: StateRecord): void {
+    loadFields(ownFields(this), r, ['a20', 'postCode']);
   }
 
   attach(bus: PortBus): void {

@@ -10,6 +10,7 @@
 // driver checks when it probes the port.
 
 import type { PortDevice } from '../machine/port-bus.ts';
+import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
 
 /**
  * The registers by offset from the base port, for the inspector. With
@@ -32,7 +33,14 @@ const IIR_TIMEOUT = 0x0c;
 const FIFO_SIZE = 16;
 const TRIGGER = [1, 4, 8, 14];
 
-export class Uart16550 implements PortDevice {
+/** The registers and latches besides the FIFO: with it, the whole state. */
+const UART_STATE = [
+  'ier', 'lcr', 'mcr', 'lsrErrors', 'msr', 'msrDelta', 'scratch', 'divisor', 'fifoEnabled', 'trigger', 'threPending',
+  'irqHigh', 'transmitted', 'received',
+];
+
+export class Uart16550 implements PortDevice, Stateful {
+  readonly stateVersion = 1;
   private rx: number[] = [];
   private ier = 0;
   private lcr = 0;
@@ -55,6 +63,16 @@ export class Uart16550 implements PortDevice {
     private readonly onTransmit: (byte: number) => void,
     private readonly setIrq: (high: boolean) => void,
   ) {}
+
+  saveState(): StateRecord {
+    return { rx: [...this.rx], ...saveFields(ownFields(this), UART_STATE) };
+  }
+
+  /** The IRQ line's level is restored with the PIC, so nothing is re-driven here. */
+  loadState(r: StateRecord): void {
+    this.rx = numbersField(r, 'rx', { max: FIFO_SIZE, below: 256 });
+    loadFields(ownFields(this), r, UART_STATE);
+  }
 
   /** The host sends bytes to the guest; returns how many fitted in the FIFO (the rest are the caller's to retry). */
   receive(bytes: Uint8Array | number[]): number {

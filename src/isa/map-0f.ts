@@ -3,7 +3,7 @@
 // here is #UD on this CPU (see invalid.ts for the list and the reasons).
 
 import { form } from './build.ts';
-import { type Form, CONDITIONS, flags, CF, PF, AF, ZF, SF, OF, IF, RF, VM, STATUS } from './types.ts';
+import { type Form, CONDITIONS, flags, CF, PF, AF, ZF, SF, OF, IF, RF, VM, STATUS, I64, D64, F64 } from './types.ts';
 
 const BT_FLAGS = flags(0, CF, OF | SF | AF | PF); // BT*: "The ZF flag is unaffected. The OF, SF, AF, and PF flags are undefined."
 const BS_FLAGS = flags(0, ZF, CF | OF | SF | AF | PF); // BSF/BSR: "The CF, OF, SF, AF, and PF flags are undefined."
@@ -58,12 +58,12 @@ function controlAndSystem(): Form[] {
     form('RDMSR', [0x0f, 0x32], [], 'system', undefined, cpl0),
     form('RDPMC', [0x0f, 0x33], [], 'system', undefined, { note: '#GP(0) at CPL > 0 unless CR4.PCE' }),
     form('SYSENTER', [0x0f, 0x34], [], 'system', flags(0, VM | IF | RF), { branch: true, note: '#GP(0) while IA32_SYSENTER_CS is 0' }),
-    form('SYSEXIT', [0x0f, 0x35], [], 'system', undefined, { ...cpl0, branch: true }),
-    form('PUSH FS', [0x0f, 0xa0], ['FS'], 'stack'),
-    form('POP FS', [0x0f, 0xa1], ['FS'], 'stack'),
+    form('SYSEXIT', [0x0f, 0x35], [], 'system', undefined, { ...cpl0, branch: true, ...I64, note: 'AMD: #UD in long mode, compatibility mode included' }),
+    form('PUSH FS', [0x0f, 0xa0], ['FS'], 'stack', undefined, D64),
+    form('POP FS', [0x0f, 0xa1], ['FS'], 'stack', undefined, D64),
     form('CPUID', [0x0f, 0xa2], [], 'system'),
-    form('PUSH GS', [0x0f, 0xa8], ['GS'], 'stack'),
-    form('POP GS', [0x0f, 0xa9], ['GS'], 'stack'),
+    form('PUSH GS', [0x0f, 0xa8], ['GS'], 'stack', undefined, D64),
+    form('POP GS', [0x0f, 0xa9], ['GS'], 'stack', undefined, D64),
     form('RSM', [0x0f, 0xaa], [], 'system', flags(0, 0), { branch: true, note: '#UD outside system-management mode (always, here)' }),
     form('UD1 Gv,Ev', [0x0f, 0xb9], ['Gv', 'Ev'], 'misc', undefined, { undefinedOpcode: true, branch: true }),
     form('UD0 Gv,Ev', [0x0f, 0xff], ['Gv', 'Ev'], 'misc', undefined, {
@@ -82,7 +82,7 @@ function conditional(): Form[] {
       form(`CMOV${CC} Gv,Ev`, [0x0f, 0x40 + k], ['Gv', 'Ev'], 'move', flags(reads, 0), {
         note: 'reads the source (and can fault) even when the condition is false; writes the destination only when true',
       }),
-      form(`J${CC} Jz`, [0x0f, 0x80 + k], ['Jz'], 'control', flags(reads, 0), { branch: true }),
+      form(`J${CC} Jz`, [0x0f, 0x80 + k], ['Jz'], 'control', flags(reads, 0), { branch: true, ...F64 }),
       form(`SET${CC} Eb`, [0x0f, 0x90 + k], ['Eb'], 'flags', flags(reads, 0), { note: 'the ModRM /reg field is ignored' }),
     );
   });

@@ -4,7 +4,7 @@
 
 import { form } from './build.ts';
 import { ALU_NAMES, aluFlags } from './map-primary.ts';
-import { type Form, type Operand, flags, CF, PF, AF, ZF, SF, OF, STATUS } from './types.ts';
+import { type Form, type Operand, flags, CF, PF, AF, ZF, SF, OF, STATUS, I64, D64, F64, FAR } from './types.ts';
 
 function group1(): Form[] {
   const out: Form[] = [];
@@ -15,7 +15,7 @@ function group1(): Form[] {
       form(`${name} Eb,Ib`, [0x80], ['Eb', 'Ib'], 'alu', f, { reg: k, ...lock }),
       form(`${name} Ev,Iz`, [0x81], ['Ev', 'Iz'], 'alu', f, { reg: k, ...lock }),
       // 82 is 80 again; the SDM lists it as valid outside 64-bit mode.
-      form(`${name} Eb,Ib (82)`, [0x82], ['Eb', 'Ib'], 'alu', f, { reg: k, ...lock, note: 'alias of 80; #UD only in 64-bit mode' }),
+      form(`${name} Eb,Ib (82)`, [0x82], ['Eb', 'Ib'], 'alu', f, { reg: k, ...lock, ...I64, note: 'alias of 80; #UD only in 64-bit mode' }),
       form(`${name} Ev,Ibs`, [0x83], ['Ev', 'Ibs'], 'alu', f, { reg: k, ...lock }),
     );
   });
@@ -78,18 +78,18 @@ function group3(): Form[] {
 function groups4to11(): Form[] {
   const incdec = flags(0, OF | SF | ZF | AF | PF);
   return [
-    form('POP Ev', [0x8f], ['Ev'], 'stack', undefined, { reg: 0, note: 'ESP as a base is the value after the pop' }),
+    form('POP Ev', [0x8f], ['Ev'], 'stack', undefined, { reg: 0, ...D64, note: 'ESP as a base is the value after the pop' }),
     form('MOV Eb,Ib', [0xc6], ['Eb', 'Ib'], 'move', undefined, { reg: 0 }),
     form('MOV Ev,Iz', [0xc7], ['Ev', 'Iz'], 'move', undefined, { reg: 0 }),
     form('INC Eb', [0xfe], ['Eb'], 'alu', incdec, { reg: 0, lock: true }),
     form('DEC Eb', [0xfe], ['Eb'], 'alu', incdec, { reg: 1, lock: true }),
     form('INC Ev', [0xff], ['Ev'], 'alu', incdec, { reg: 0, lock: true }),
     form('DEC Ev', [0xff], ['Ev'], 'alu', incdec, { reg: 1, lock: true }),
-    form('CALL Ev', [0xff], ['Ev'], 'control', undefined, { reg: 2, branch: true }),
-    form('CALL Mp', [0xff], ['Mp'], 'control', undefined, { reg: 3, branch: true }),
-    form('JMP Ev', [0xff], ['Ev'], 'control', undefined, { reg: 4, branch: true }),
-    form('JMP Mp', [0xff], ['Mp'], 'control', undefined, { reg: 5, branch: true }),
-    form('PUSH Ev', [0xff], ['Ev'], 'stack', undefined, { reg: 6 }),
+    form('CALL Ev', [0xff], ['Ev'], 'control', undefined, { reg: 2, branch: true, ...F64 }),
+    form('CALL Mp', [0xff], ['Mp'], 'control', undefined, { reg: 3, branch: true, ...FAR }),
+    form('JMP Ev', [0xff], ['Ev'], 'control', undefined, { reg: 4, branch: true, ...F64 }),
+    form('JMP Mp', [0xff], ['Mp'], 'control', undefined, { reg: 5, branch: true, ...FAR }),
+    form('PUSH Ev', [0xff], ['Ev'], 'stack', undefined, { reg: 6, ...D64 }),
   ];
 }
 

@@ -5,7 +5,7 @@
 import { form } from './build.ts';
 import {
   type Form, type Operand, CONDITIONS, flags,
-  CF, PF, AF, ZF, SF, OF, IF, DF, STATUS, ALL_FLAGS,
+  CF, PF, AF, ZF, SF, OF, IF, DF, STATUS, ALL_FLAGS, I64, D64, F64, FAR,
 } from './types.ts';
 
 export const ALU_NAMES = ['ADD', 'OR', 'ADC', 'SBB', 'AND', 'SUB', 'XOR', 'CMP'] as const;
@@ -35,27 +35,27 @@ function aluRows(): Form[] {
 }
 
 const jcc = (): Form[] =>
-  CONDITIONS.map(({ cc, reads }, k) => form(`J${cc.toUpperCase()} Jb`, [0x70 + k], ['Jb'], 'control', flags(reads, 0), { branch: true }));
+  CONDITIONS.map(({ cc, reads }, k) => form(`J${cc.toUpperCase()} Jb`, [0x70 + k], ['Jb'], 'control', flags(reads, 0), { branch: true, ...F64 }));
 
 const segRows = (): Form[] => [
-  form('PUSH ES', [0x06], ['ES'], 'stack'),
-  form('POP ES', [0x07], ['ES'], 'stack'),
-  form('PUSH CS', [0x0e], ['CS'], 'stack'),
-  form('PUSH SS', [0x16], ['SS'], 'stack'),
-  form('POP SS', [0x17], ['SS'], 'stack', undefined, { note: 'inhibits interrupts and debug traps until the next instruction ends' }),
-  form('PUSH DS', [0x1e], ['DS'], 'stack'),
-  form('POP DS', [0x1f], ['DS'], 'stack'),
+  form('PUSH ES', [0x06], ['ES'], 'stack', undefined, I64),
+  form('POP ES', [0x07], ['ES'], 'stack', undefined, I64),
+  form('PUSH CS', [0x0e], ['CS'], 'stack', undefined, I64),
+  form('PUSH SS', [0x16], ['SS'], 'stack', undefined, I64),
+  form('POP SS', [0x17], ['SS'], 'stack', undefined, { ...I64, note: 'inhibits interrupts and debug traps until the next instruction ends' }),
+  form('PUSH DS', [0x1e], ['DS'], 'stack', undefined, I64),
+  form('POP DS', [0x1f], ['DS'], 'stack', undefined, I64),
 ];
 
 const bcdRows = (): Form[] => [
   // DAA/DAS: SDM "The OF flag is undefined"; AAA/AAS: "The OF, SF, ZF, and PF flags are undefined".
-  form('DAA', [0x27], [], 'bcd', flags(CF | AF, CF | AF | SF | ZF | PF, OF)),
-  form('DAS', [0x2f], [], 'bcd', flags(CF | AF, CF | AF | SF | ZF | PF, OF)),
-  form('AAA', [0x37], [], 'bcd', flags(AF, AF | CF, OF | SF | ZF | PF)),
-  form('AAS', [0x3f], [], 'bcd', flags(AF, AF | CF, OF | SF | ZF | PF)),
+  form('DAA', [0x27], [], 'bcd', flags(CF | AF, CF | AF | SF | ZF | PF, OF), I64),
+  form('DAS', [0x2f], [], 'bcd', flags(CF | AF, CF | AF | SF | ZF | PF, OF), I64),
+  form('AAA', [0x37], [], 'bcd', flags(AF, AF | CF, OF | SF | ZF | PF), I64),
+  form('AAS', [0x3f], [], 'bcd', flags(AF, AF | CF, OF | SF | ZF | PF), I64),
   // AAM/AAD: "The OF, AF, and CF flags are undefined". AAM 0 is #DE.
-  form('AAM Ib', [0xd4], ['Ib'], 'bcd', flags(0, SF | ZF | PF, OF | AF | CF), { note: 'an immediate of 0 raises #DE' }),
-  form('AAD Ib', [0xd5], ['Ib'], 'bcd', flags(0, SF | ZF | PF, OF | AF | CF)),
+  form('AAM Ib', [0xd4], ['Ib'], 'bcd', flags(0, SF | ZF | PF, OF | AF | CF), { ...I64, note: 'an immediate of 0 raises #DE' }),
+  form('AAD Ib', [0xd5], ['Ib'], 'bcd', flags(0, SF | ZF | PF, OF | AF | CF), I64),
 ];
 
 const STRING_NOTE = 'address size picks SI/DI/CX or ESI/EDI/ECX; DS: is overridable, ES: is not';
@@ -88,17 +88,17 @@ function miscRows(): Form[] {
   const incdec = flags(0, OF | SF | ZF | AF | PF); // CF is not affected
   const sz = (names: [string, string]) => ({ sized: { by: 'operand' as const, names } });
   return [
-    form('INC Zv', [0x40], ['Zv'], 'alu', incdec, { plusReg: true }),
-    form('DEC Zv', [0x48], ['Zv'], 'alu', incdec, { plusReg: true }),
-    form('PUSH Zv', [0x50], ['Zv'], 'stack', undefined, { plusReg: true, note: 'PUSH ESP pushes the value before the push' }),
-    form('POP Zv', [0x58], ['Zv'], 'stack', undefined, { plusReg: true, note: 'POP ESP loads the popped value, ignoring the increment' }),
-    form('PUSHA', [0x60], [], 'stack', undefined, sz(['pusha', 'pushad'])),
-    form('POPA', [0x61], [], 'stack', undefined, { ...sz(['popa', 'popad']), note: 'the stored ESP is skipped' }),
-    form('BOUND Gv,Ma', [0x62], ['Gv', 'Ma'], 'misc', undefined, { note: 'out of bounds raises #BR; a register operand is #UD (EVEX on later CPUs)' }),
-    form('ARPL Ew,Gw', [0x63], ['Ew', 'Gw'], 'system', flags(0, ZF), { note: '#UD in real and virtual-8086 mode' }),
-    form('PUSH Iz', [0x68], ['Iz'], 'stack'),
+    form('INC Zv', [0x40], ['Zv'], 'alu', incdec, { plusReg: true, ...I64 }),
+    form('DEC Zv', [0x48], ['Zv'], 'alu', incdec, { plusReg: true, ...I64 }),
+    form('PUSH Zv', [0x50], ['Zv'], 'stack', undefined, { plusReg: true, ...D64, note: 'PUSH ESP pushes the value before the push' }),
+    form('POP Zv', [0x58], ['Zv'], 'stack', undefined, { plusReg: true, ...D64, note: 'POP ESP loads the popped value, ignoring the increment' }),
+    form('PUSHA', [0x60], [], 'stack', undefined, { ...sz(['pusha', 'pushad']), ...I64 }),
+    form('POPA', [0x61], [], 'stack', undefined, { ...sz(['popa', 'popad']), ...I64, note: 'the stored ESP is skipped' }),
+    form('BOUND Gv,Ma', [0x62], ['Gv', 'Ma'], 'misc', undefined, { ...I64, note: 'out of bounds raises #BR; a register operand is #UD (EVEX on later CPUs)' }),
+    form('ARPL Ew,Gw', [0x63], ['Ew', 'Gw'], 'system', flags(0, ZF), { ...I64, note: '#UD in real and virtual-8086 mode' }),
+    form('PUSH Iz', [0x68], ['Iz'], 'stack', undefined, D64),
     form('IMUL Gv,Ev,Iz', [0x69], ['Gv', 'Ev', 'Iz'], 'muldiv', IMUL_FLAGS),
-    form('PUSH Ibs', [0x6a], ['Ibs'], 'stack'),
+    form('PUSH Ibs', [0x6a], ['Ibs'], 'stack', undefined, D64),
     form('IMUL Gv,Ev,Ibs', [0x6b], ['Gv', 'Ev', 'Ibs'], 'muldiv', IMUL_FLAGS),
     form('TEST Eb,Gb', [0x84], ['Eb', 'Gb'], 'alu', aluFlags(4)),
     form('TEST Ev,Gv', [0x85], ['Ev', 'Gv'], 'alu', aluFlags(4)),
@@ -119,11 +119,12 @@ function miscRows(): Form[] {
     form('XCHG Zv,eAX', [0x90], ['Zv', 'eAX'], 'move', undefined, { plusReg: true, note: '90 itself is NOP' }),
     form('CBW', [0x98], [], 'move', undefined, sz(['cbw', 'cwde'])),
     form('CWD', [0x99], [], 'move', undefined, sz(['cwd', 'cdq'])),
-    form('CALL Ap', [0x9a], ['Ap'], 'control', undefined, { branch: true }),
+    form('CALL Ap', [0x9a], ['Ap'], 'control', undefined, { branch: true, ...I64 }),
     form('WAIT', [0x9b], [], 'misc', undefined, { note: 'raises a pending x87 exception (#MF), or #NM when CR0.MP and CR0.TS' }),
-    form('PUSHF', [0x9c], [], 'flags', flags(ALL_FLAGS, 0), { ...sz(['pushf', 'pushfd']), note: 'stores VM and RF as 0' }),
+    form('PUSHF', [0x9c], [], 'flags', flags(ALL_FLAGS, 0), { ...sz(['pushf', 'pushfd']), ...D64, note: 'stores VM and RF as 0' }),
     form('POPF', [0x9d], [], 'flags', flags(0, ALL_FLAGS), {
       ...sz(['popf', 'popfd']),
+      ...D64,
       note: 'IOPL changes only at CPL 0, IF only at CPL <= IOPL; VM, VIP, VIF are kept; RF is cleared',
     }),
     form('SAHF', [0x9e], [], 'flags', flags(0, SF | ZF | AF | PF | CF)),
@@ -136,34 +137,34 @@ function miscRows(): Form[] {
     form('TEST eAX,Iz', [0xa9], ['eAX', 'Iz'], 'alu', aluFlags(4)),
     form('MOV Zb,Ib', [0xb0], ['Zb', 'Ib'], 'move', undefined, { plusReg: true }),
     form('MOV Zv,Iv', [0xb8], ['Zv', 'Iv'], 'move', undefined, { plusReg: true }),
-    form('RET Iw', [0xc2], ['Iw'], 'control', undefined, { branch: true }),
-    form('RET', [0xc3], [], 'control', undefined, { branch: true }),
-    form('LES Gv,Mp', [0xc4], ['Gv', 'Mp'], 'move', undefined, { note: 'a register operand is #UD (VEX on later CPUs)' }),
-    form('LDS Gv,Mp', [0xc5], ['Gv', 'Mp'], 'move', undefined, { note: 'a register operand is #UD (VEX on later CPUs)' }),
-    form('ENTER Iw,Ib', [0xc8], ['Iw', 'Ib'], 'stack', undefined, { note: 'the nesting level is taken modulo 32' }),
-    form('LEAVE', [0xc9], [], 'stack'),
-    form('RETF Iw', [0xca], ['Iw'], 'control', undefined, { branch: true, sized: { by: 'operand', names: ['retfw', 'retf'] } }),
-    form('RETF', [0xcb], [], 'control', undefined, { branch: true, sized: { by: 'operand', names: ['retfw', 'retf'] } }),
+    form('RET Iw', [0xc2], ['Iw'], 'control', undefined, { branch: true, ...F64 }),
+    form('RET', [0xc3], [], 'control', undefined, { branch: true, ...F64 }),
+    form('LES Gv,Mp', [0xc4], ['Gv', 'Mp'], 'move', undefined, { ...I64, note: 'a register operand is #UD (VEX on later CPUs)' }),
+    form('LDS Gv,Mp', [0xc5], ['Gv', 'Mp'], 'move', undefined, { ...I64, note: 'a register operand is #UD (VEX on later CPUs)' }),
+    form('ENTER Iw,Ib', [0xc8], ['Iw', 'Ib'], 'stack', undefined, { ...D64, note: 'the nesting level is taken modulo 32' }),
+    form('LEAVE', [0xc9], [], 'stack', undefined, D64),
+    form('RETF Iw', [0xca], ['Iw'], 'control', undefined, { branch: true, ...FAR, sized: { by: 'operand', names: ['retfw', 'retf'] } }),
+    form('RETF', [0xcb], [], 'control', undefined, { branch: true, ...FAR, sized: { by: 'operand', names: ['retfw', 'retf'] } }),
     form('INT3', [0xcc], [], 'control', flags(0, 0), { branch: true }),
     form('INT Ib', [0xcd], ['Ib'], 'control', undefined, { branch: true, note: 'through a gate of DPL < CPL: #GP(vector*8+2)' }),
-    form('INTO', [0xce], [], 'control', flags(OF, 0), { branch: true }),
-    form('IRET', [0xcf], [], 'control', flags(0, ALL_FLAGS), { branch: true, sized: { by: 'operand', names: ['iretw', 'iretd'] } }),
+    form('INTO', [0xce], [], 'control', flags(OF, 0), { branch: true, ...I64 }),
+    form('IRET', [0xcf], [], 'control', flags(0, ALL_FLAGS), { branch: true, ...FAR, sized: { by: 'operand', names: ['iretw', 'iretd'] } }),
     // SALC is missing from the SDM's opcode map but every IA-32 processor
     // from the 8086 on executes it (AL = CF ? 0xFF : 0); only 64-bit mode makes D6 #UD.
-    form('SALC', [0xd6], [], 'flags', flags(CF, 0), { note: 'undocumented by Intel; executed by all IA-32 processors' }),
+    form('SALC', [0xd6], [], 'flags', flags(CF, 0), { ...I64, note: 'undocumented by Intel; executed by all IA-32 processors' }),
     form('XLAT', [0xd7], [], 'misc', undefined, { note: 'reads DS:[eBX + AL] (DS overridable)' }),
-    form('LOOPNZ Jb', [0xe0], ['Jb'], 'control', flags(ZF, 0), { branch: true, note: 'address size picks CX or ECX' }),
-    form('LOOPZ Jb', [0xe1], ['Jb'], 'control', flags(ZF, 0), { branch: true, note: 'address size picks CX or ECX' }),
-    form('LOOP Jb', [0xe2], ['Jb'], 'control', undefined, { branch: true, note: 'address size picks CX or ECX' }),
-    form('JECXZ Jb', [0xe3], ['Jb'], 'control', undefined, { branch: true, sized: { by: 'address', names: ['jcxz', 'jecxz'] } }),
+    form('LOOPNZ Jb', [0xe0], ['Jb'], 'control', flags(ZF, 0), { branch: true, ...F64, note: 'address size picks CX or ECX' }),
+    form('LOOPZ Jb', [0xe1], ['Jb'], 'control', flags(ZF, 0), { branch: true, ...F64, note: 'address size picks CX or ECX' }),
+    form('LOOP Jb', [0xe2], ['Jb'], 'control', undefined, { branch: true, ...F64, note: 'address size picks CX or ECX' }),
+    form('JECXZ Jb', [0xe3], ['Jb'], 'control', undefined, { branch: true, ...F64, sized: { by: 'address', names: ['jcxz', 'jecxz'] } }),
     form('IN AL,Ib', [0xe4], ['AL', 'Ib'], 'system', undefined, { privilege: 'iopl' }),
     form('IN eAX,Ib', [0xe5], ['eAX', 'Ib'], 'system', undefined, { privilege: 'iopl' }),
     form('OUT Ib,AL', [0xe6], ['Ib', 'AL'], 'system', undefined, { privilege: 'iopl' }),
     form('OUT Ib,eAX', [0xe7], ['Ib', 'eAX'], 'system', undefined, { privilege: 'iopl' }),
-    form('CALL Jz', [0xe8], ['Jz'], 'control', undefined, { branch: true }),
-    form('JMP Jz', [0xe9], ['Jz'], 'control', undefined, { branch: true }),
-    form('JMP Ap', [0xea], ['Ap'], 'control', undefined, { branch: true }),
-    form('JMP Jb', [0xeb], ['Jb'], 'control', undefined, { branch: true }),
+    form('CALL Jz', [0xe8], ['Jz'], 'control', undefined, { branch: true, ...F64 }),
+    form('JMP Jz', [0xe9], ['Jz'], 'control', undefined, { branch: true, ...F64 }),
+    form('JMP Ap', [0xea], ['Ap'], 'control', undefined, { branch: true, ...I64 }),
+    form('JMP Jb', [0xeb], ['Jb'], 'control', undefined, { branch: true, ...F64 }),
     form('IN AL,DX', [0xec], ['AL', 'DX'], 'system', undefined, { privilege: 'iopl' }),
     form('IN eAX,DX', [0xed], ['eAX', 'DX'], 'system', undefined, { privilege: 'iopl' }),
     form('OUT DX,AL', [0xee], ['DX', 'AL'], 'system', undefined, { privilege: 'iopl' }),

@@ -94,6 +94,18 @@ export interface Form {
   branch?: boolean;
   /** Always #UD on this CPU (UD2, UD1, UD0): decoded so its length is known. */
   undefinedOpcode?: boolean;
+  /**
+   * What 64-bit mode makes of the encoding, where it is not the same
+   * instruction: the SDM's opcode-map superscripts (vol. 2, table A-1) 'i64'
+   * (invalid there, or another instruction: 40-4F are REX prefixes, 63 is
+   * MOVSXD, C4/C5 VEX, 62 EVEX; D6 is #UD there though the map omits it),
+   * 'd64' (the operand size defaults to 64 bits: the stack operations) and
+   * 'f64' (64 bits whatever the prefixes: near branches), and 'far' for the
+   * far transfers, whose selectors name a 64-bit code segment there and
+   * whose frames differ (IRET always pops SS:ESP). Absent: the same
+   * instruction in both modes (test/cpu-diff/long-mode.ts relies on this).
+   */
+  mode64?: 'i64' | 'd64' | 'f64' | 'far';
   /** Why, when the SDM's rule needs more than the fields say. */
   note?: string;
 }
@@ -111,3 +123,9 @@ export const NO_FLAGS: FlagUse = { read: 0, write: 0, undef: 0 };
 export function flags(read: number, write: number, undef = 0): FlagUse {
   return { read, write, undef };
 }
+
+/** Form.mode64 values, spread into a row's extra fields. */
+export const I64 = { mode64: 'i64' } as const;
+export const D64 = { mode64: 'd64' } as const;
+export const F64 = { mode64: 'f64' } as const;
+export const FAR = { mode64: 'far' } as const;

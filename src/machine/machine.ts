@@ -15,6 +15,7 @@ import { CMOS_REGISTERS, CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
 import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
+import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
 export const NS_PER_INSTRUCTION = 10;
@@ -56,6 +57,11 @@ export class PcMachine {
   readonly cmos: CmosRtc;
   readonly system: SystemPorts;
   readonly fpuError: FpuErrorLatch;
+  /**
+   * Every part that holds state, by name: the core, each chip, the clock.
+   * A device added to the machine is registered here too (src/devices/README.md).
+   */
+  readonly state = new StateRegistry();
   /** Guest nanoseconds spent halted (skipped), on top of the instructions' time. */
   private idleNs = 0;
   power: PowerState = 'running';
@@ -98,7 +104,29 @@ export class PcMachine {
     this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(IRQ['FPU error'], h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
     const debugcon = hooks.debugcon;
-    if (debugcon) new DebugExit(debugcon, (status) => this.powerOff(status)).attach(this.bus);
+    const debugExit = debugcon && new DebugExit(debugcon, (status) => this.powerOff(status));
+    debugExit?.attach(this.bus);
+    this.state.add('cpu', this.core);
+    this.state.add('clock', { stateVersion: 1, saveState: () => this.saveClock(), loadState: (r) => this.loadClock(r) });
+    this.state.add('pic', this.pic);
+    this.state.add('pit', this.pit);
+    this.state.add('com1', this.com[0]);
+    this.state.add('com2', this.com[1]);
+    this.state.add('cmos', this.cmos);
+    this.state.add('system-ports', this.system);
+    this.state.add('fpu-error', this.fpuError);
+    if (debugExit) this.state.add('debug-exit', debugExit);
+  }
+
+  /** The machine's own state: guest time spent idle (the rest of the clock is the core's count), power, resets. */
+  private saveClock(): StateRecord {
+    return { idleNs: this.idleNs, power: this.power, resets: this.resets, exitStatus: this.exitStatus ?? null };
+  }
+
+  private loadClock(r: StateRecord): void {
+    if (!['running', 'halted', 'off'].includes(r.power as string)) throw new StateError(`field power should be running, halted or off, not ${JSON.stringify(r.power)}`);
+    loadFields(ownFields(this), r, ['idleNs', 'resets', 'exitStatus'], ['exitStatus']);
+    this.power = r.power as PowerState;
   }
 
   private powerOff(status: number): void {

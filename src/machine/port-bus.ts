@@ -35,6 +35,11 @@ export class PortBus {
     }
   }
 
+  /** Every device that claimed a port. */
+  devices(): Set<PortDevice> {
+    return new Set(this.owners.filter((d) => d !== undefined));
+  }
+
   /** A port's device and register, as a person would say it: "COM1 THR/RBR", "PIT counter 0". */
   portName(port: number): string {
     const r = this.ranges[port & 0xffff];

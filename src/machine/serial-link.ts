@@ -3,11 +3,22 @@
 // has the port open (before that, the driver's FIFO reset would drop them).
 
 import type { Uart16550 } from '../devices/uart-16550.ts';
+import { numbersField, type StateRecord, type Stateful } from './state.ts';
 
-export class SerialLink {
+export class SerialLink implements Stateful {
+  readonly stateVersion = 1;
   private queue: number[] = [];
 
   constructor(private readonly uart: Uart16550) {}
+
+  /** The bytes sent that the guest has not taken yet: part of the machine's inputs. */
+  saveState(): StateRecord {
+    return { queue: [...this.queue] };
+  }
+
+  loadState(r: StateRecord): void {
+    this.queue = numbersField(r, 'queue', { below: 256 });
+  }
 
   send(bytes: Uint8Array | number[]): void {
     for (const b of bytes) this.queue.push(b);

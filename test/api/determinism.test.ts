@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/api/index.ts';
+import { within } from '../support/deadline.ts';
 
 /** Boots to the shell prompt; what the console printed and the instruction count at the end of that slice. */
 async function bootToPrompt(): Promise<{ output: string; instructions: bigint }> {
@@ -19,7 +20,7 @@ async function bootToPrompt(): Promise<{ output: string; instructions: bigint }>
     });
   });
   m.start();
-  const r = await atPrompt;
+  const r = await within(atPrompt, 240_000, 'the shell prompt "/ # " on the console of a booting guest');
   m.stop();
   return r;
 }

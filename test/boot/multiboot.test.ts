@@ -3,13 +3,13 @@
 // uses), `glassbox boot --kernel` runs such programs, and images the loader
 // cannot take are refused with the reason.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseMultiboot } from '../../src/boot/multiboot.ts';
 import { projectPath } from '../../src/paths.ts';
 import { runGlassbox, runQemu } from '../system/runner.ts';
+import { glassboxSync } from '../support/glassbox-cli.ts';
 
 function assembleFixture(name: string): string {
   mkdirSync(projectPath('build', 'system'), { recursive: true });
@@ -39,8 +39,7 @@ describe('Multiboot loader', () => {
 
   it('runs under glassbox boot --kernel with the exit status QEMU gives', () => {
     const bin = assembleFixture('aout-kludge');
-    const cli = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, [cli, 'boot', '--kernel', bin], { encoding: 'utf8' });
+    const r = glassboxSync(['boot', '--kernel', bin], { timeoutMs: 60_000 });
     expect(r.stdout.split('\n')[0]).toBe('2BADB002');
     expect(r.status).toBe(1);
   });

@@ -2,18 +2,17 @@
 // processes, talking to the engine process it starts on first use (one guest
 // boot for this file), with a fresh $GLASSBOX_HOME.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { within } from '../support/deadline.ts';
+import { GLASSBOX_BIN as BIN, glassboxSync } from '../support/glassbox-cli.ts';
 import { freePort } from '../support/registry-server.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'glassbox-cli-home-'));
-const glassbox = (args: string[], input = '') =>
-  spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 300_000, env: { ...process.env, GLASSBOX_HOME: home } });
+const glassbox = (args: string[], input = '') => glassboxSync(args, { input, timeoutMs: 300_000, env: { ...process.env, GLASSBOX_HOME: home } });
 
 describe('glassbox container commands and the engine', () => {
   afterAll(() => {
@@ -87,7 +86,7 @@ describe('glassbox container commands and the engine', () => {
     type('echo "after ^C: $?"\r');
     await seen(/after \^C: 130\r+\n/);
     type('exit 6\r');
-    expect(await exited).toBe(6);
+    expect(await within(exited, 60_000, 'the exit of glassbox run -it after exit 6 in its shell')).toBe(6);
     expect(out).toMatch(/\r\nicanon\r\n$/);
   }, 300_000);
 

@@ -59,8 +59,8 @@ describe('containers in the guest', () => {
     // A file written in one container is in its upper dir only: not in the other, not in the image layer.
     expect((await engine.exec('a', ['sh', '-c', 'echo secret > /etc/mark && cat /etc/mark'])).stdout).toBe('secret\n');
     expect((await engine.exec('b', ['cat', '/etc/mark'])).exitCode).not.toBe(0);
-    const layers = await guest.run(`ls /var/lib/glassbox/layers/*/etc/mark /run/glassbox/containers/*/upper/etc/mark 2>/dev/null`);
-    expect(layers.stdout.trim()).toBe(`/run/glassbox/containers/${a.id}/upper/etc/mark`);
+    const layers = await guest.run(`ls /var/lib/glassbox/layers/*/etc/mark /var/lib/glassbox/rw/*/upper/etc/mark 2>/dev/null`);
+    expect(layers.stdout.trim()).toBe(`/var/lib/glassbox/rw/${a.id}/upper/etc/mark`);
 
     // IPC: a POSIX message queue (a file in the IPC namespace's mqueue fs) made in one container is not in the other's.
     expect((await engine.exec('a', ['sh', '-c', 'touch /dev/mqueue/q1 && cat /dev/mqueue/q1'])).stdout).toMatch(/^QSIZE:0/);

@@ -10,17 +10,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { freePort, hasRegistry, startRegistry, type TestRegistry } from '../support/registry-server.ts';
+import { GLASSBOX_BIN, glassboxSync } from '../support/glassbox-cli.ts';
 import { multiPlatformLayout } from './support/registry-images.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const PASSWORD = 'pw-Zq81-never-shown';
 const newHome = () => mkdtempSync(join(tmpdir(), 'glassbox-regcli-'));
 
 function glassbox(home: string, args: string[], input = '') {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 120_000, env: { ...process.env, GLASSBOX_HOME: home } });
+  const r = glassboxSync(args, { input, timeoutMs: 300_000, env: { ...process.env, GLASSBOX_HOME: home } });
   // Whatever happens, the password never reaches the terminal.
   expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   return r;
@@ -28,7 +27,7 @@ function glassbox(home: string, args: string[], input = '') {
 
 /** The same command on a terminal (script's pty), its output as the terminal got it. */
 function onTerminal(home: string, args: string[]): string {
-  const cmd = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const cmd = [process.execPath, GLASSBOX_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, GLASSBOX_HOME: home } });
   expect(r.status).toBe(0);
   return r.stdout;

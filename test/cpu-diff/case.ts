@@ -8,8 +8,9 @@
 //   CODE_ADDR .. +0x1000       code page: the instruction bytes, then INT3 (0xCC) to the end
 // Presets (u32 words at given addresses) are stored after the fill.
 // Case record (CASE_BYTES, little-endian): seed u32 @0, regs 8 x u32 @4,
-// eflags u32 @36, code length u8 @40, code bytes @44 (CODE_MAX, padded with
-// 0xCC), presets 2 x {addr u32, value u32} @64.
+// eflags u32 @36, code length u8 @40, FCS fields u8 @41 and @42 (harness64
+// only: see Case.fcsFields; 0 when none), code bytes @44 (CODE_MAX, padded
+// with 0xCC), presets 2 x {addr u32, value u32} @64.
 // Result record (RESULT_BYTES): regs @0, eip @32, eflags @36, vector @40,
 // error code @44, fault address @48, selectors 6 x u16 @52, hash 2 x u32 @64.
 // Every other page is unmapped, so a stray access faults (#PF) in both.
@@ -34,7 +35,13 @@ export interface Case {
   // u32 words stored over the filled pages before the run (a far pointer for
   // LDS, a return address for RET...); address 0 marks an unused slot.
   presets: { addr: number; value: number }[];
+  // Where the program stores an FNSAVE/FNSTENV code selector (the address of
+  // the FCS field's u32 word in the data pages, 4-aligned): the 64-bit
+  // harness translates its CS there to the 32-bit process's (long-mode.ts).
+  fcsFields?: number[];
 }
+
+const FCS_FIELDS_MAX = 2;
 
 export interface Result {
   regs: number[];
@@ -53,8 +60,14 @@ export function encodeCase(c: Case, out: DataView, at: number): void {
   out.setUint32(at + 36, c.eflags >>> 0, true);
   if (c.code.length > CODE_MAX) throw new Error(`case code is ${c.code.length} bytes, at most ${CODE_MAX}`);
   out.setUint8(at + 40, c.code.length);
-  out.setUint8(at + 41, 0);
-  out.setUint16(at + 42, 0, true);
+  const fcs = c.fcsFields ?? [];
+  if (fcs.length > FCS_FIELDS_MAX) throw new Error(`case has ${fcs.length} FCS fields, at most ${FCS_FIELDS_MAX}`);
+  for (let i = 0; i < FCS_FIELDS_MAX; i++) {
+    const word = i < fcs.length ? (fcs[i] - DATA_ADDR) / 4 : 0;
+    if (!Number.isInteger(word) || word < 0 || word > 0xff) throw new Error(`FCS field at ${fcs[i]} is not a word in the first KiB of the data pages`);
+    out.setUint8(at + 41 + i, word);
+  }
+  out.setUint8(at + 43, 0);
   for (let i = 0; i < CODE_MAX; i++) out.setUint8(at + 44 + i, i < c.code.length ? c.code[i] : 0xcc);
   if (c.presets.length > PRESETS_MAX) throw new Error(`case has ${c.presets.length} presets, at most ${PRESETS_MAX}`);
   for (let i = 0; i < PRESETS_MAX; i++) {
@@ -75,7 +88,12 @@ export function decodeCase(v: DataView, at: number): Case {
     const addr = v.getUint32(at + 64 + i * 8, true);
     if (addr !== 0) presets.push({ addr, value: v.getUint32(at + 68 + i * 8, true) });
   }
-  return { seed: v.getUint32(at, true), regs, eflags: v.getUint32(at + 36, true), code, presets };
+  const fcsFields: number[] = [];
+  for (let i = 0; i < FCS_FIELDS_MAX; i++) {
+    const word = v.getUint8(at + 41 + i);
+    if (word) fcsFields.push(DATA_ADDR + word * 4);
+  }
+  return { seed: v.getUint32(at, true), regs, eflags: v.getUint32(at + 36, true), code, presets, ...(fcsFields.length ? { fcsFields } : {}) };
 }
 
 export function encodeResult(r: Result, out: DataView, at: number): void {

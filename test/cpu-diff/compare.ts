@@ -31,10 +31,14 @@ export function vectorName(v: number): string {
   return VECTORS[v] ?? `vector ${v}`;
 }
 
-/** The differences between two outcomes, one line each; empty when they agree. */
-export function differences(glassbox: Result, native: Result, ignoreFlags: number): string[] {
+/**
+ * The differences between two outcomes, one line each; empty when they agree.
+ * `names` says what the two sides are (glassbox and the host, by default).
+ */
+export function differences(glassbox: Result, native: Result, ignoreFlags: number, names: [string, string] = ['glassbox', 'host']): string[] {
   const d: string[] = [];
-  const pair = (what: string, g: string, n: string) => d.push(`${what}: glassbox ${g}, host ${n}`);
+  const [gn, nn] = names;
+  const pair = (what: string, g: string, n: string) => d.push(`${what}: ${gn} ${g}, ${nn} ${n}`);
   if (glassbox.vector !== native.vector) pair('ended by', vectorName(glassbox.vector), vectorName(native.vector));
   // An endless loop stops at an arbitrary point on each side: nothing else is comparable.
   if (native.vector === TIMEOUT && glassbox.vector === TIMEOUT) return d;
@@ -45,7 +49,7 @@ export function differences(glassbox: Result, native: Result, ignoreFlags: numbe
   const flags = (glassbox.eflags ^ native.eflags) & ~ignoreFlags;
   if (flags) {
     const set = (r: Result) => `${hex(r.eflags, 8)} [${flagNames(r.eflags & flags)}]`;
-    d.push(`eflags differ in ${flagNames(flags)}: glassbox ${set(glassbox)}, host ${set(native)} (shown: which of those are set)`);
+    d.push(`eflags differ in ${flagNames(flags)}: ${gn} ${set(glassbox)}, ${nn} ${set(native)} (shown: which of those are set)`);
   }
   // The host runs with NX enabled, so its #PF error codes carry the I/D bit
   // (bit 4) on instruction fetches; a P6 without PAE never reports it (SDM

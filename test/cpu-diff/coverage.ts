@@ -1,4 +1,4 @@
-// npm run cpu:coverage [-- --cases N --seed S]
+// npm run cpu:coverage [-- --cases N --seed S]   (or -- --corpus: the recorded corpus's coverage)
 // Generates N differential cases and classifies each through the
 // disassembler (not by the generator's own label), then prints every form of
 // src/isa by category with its hit count, how many of those hits had a memory
@@ -13,10 +13,30 @@ import { decode } from '../../src/isa/decode.ts';
 import { disassemble } from '../../src/isa/disasm.ts';
 import { generateCases, EXCLUDED, GENERATED_FORMS, UD_PROBES } from './generator.ts';
 import { CODE_ADDR } from './case.ts';
+import { loadCorpus, corpusCoverage, recordCommand } from './corpus.ts';
+import { NATIVE32_ONLY } from './long-mode.ts';
 
 const { values } = parseArgs({
-  options: { cases: { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' } },
+  options: { cases: { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' }, corpus: { type: 'boolean', default: false } },
 });
+
+// --corpus: what the recorded corpus covers instead (corpus.ts).
+if (values.corpus) {
+  const { meta, entries } = loadCorpus();
+  const c = corpusCoverage(meta, entries);
+  const only32 = new Map(NATIVE32_ONLY.map((f) => [f.id, f.why]));
+  console.log(`cpu-coverage: the corpus recorded ${meta.recorded.slice(0, 10)} on ${meta.cpu.vendor} ${meta.cpu.modelName} by the ${meta.runner} runner: ${entries.length} cases`);
+  for (const id of c.wanted) {
+    const n = c.hits.get(id) ?? 0;
+    const mark = n ? '' : c.native32Only.includes(id) ? `   (needs a 32-bit-capable host: ${only32.get(id)})` : '   <-- missing';
+    console.log(`  ${String(n).padStart(8)}  ${id}${mark}`);
+  }
+  console.log(
+    `\ncpu-coverage: ${c.wanted.length - c.missing.length - c.native32Only.length} of ${c.wanted.length} forms in the corpus, ` +
+      `${c.native32Only.length} only a 32-bit-capable host can record (${recordCommand({ seed: 1, cases: 40_000, x87Cases: 12_000 })} there), ${c.missing.length} missing`,
+  );
+  process.exit(c.missing.length ? 1 : 0);
+}
 const count = Number(values.cases);
 const seed = Number(values.seed) >>> 0;
 if (!Number.isInteger(count) || count < 1) throw new Error(`--cases must be a positive integer, got ${values.cases}`);

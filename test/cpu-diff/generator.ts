@@ -236,7 +236,7 @@ function opSizeMatters(f: Form): boolean {
 }
 
 /** Whether 0x67 changes what the form does. */
-function adSizeMatters(f: Form, memory: boolean): boolean {
+export function adSizeMatters(f: Form, memory: boolean): boolean {
   return memory || f.category === 'string' || f.operands.some((o) => o[0] === 'O') || f.id === 'XLAT' || /^(LOOP|JECXZ)/.test(f.id);
 }
 

@@ -1,7 +1,10 @@
-// The native oracle from TypeScript: builds native/harness.c with gcc -m32
-// when needed, keeps one harness process running, and streams cases through
-// it. Writing and reading run concurrently (the harness flushes its results
-// before every read), so a batch of any size cannot deadlock the pipe.
+// The native oracles from TypeScript: builds native/harness.c (gcc -m32, a
+// 32-bit process) or native/harness64.c (plain gcc, a 64-bit process for
+// hosts that run no 32-bit code: long-mode.ts decides what it may run and
+// re-encodes it) when needed, keeps one harness process running, and streams
+// cases through it. Writing and reading run concurrently (the harness flushes
+// its results before every read), so a batch of any size cannot deadlock the
+// pipe.
 
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { type Case, type Result, CASE_BYTES, RESULT_BYTES, encodeCase, decodeRes
 export const VECTOR_REFUSED = 0xffffffff; // a system call (refused before the run, or stopped by seccomp)
 export const VECTOR_TIMEOUT = 0xfffffffe; // still running after one scheduler tick (4 ms or more) of CPU time
 export const VECTOR_BAD_CASE = 0xfffffffd; // a preset outside the case's pages
+export const VECTOR_WIDE = 0xfffffffc; // harness64 only: the run left a register's upper half set (not a 32-bit outcome)
 
 // Bytes 72..79 of a native result (spare in case.ts): FNV-1a of the case
 // record as the harness ran it, xor its index in the stream; FNV-1a of the
@@ -28,10 +32,13 @@ function fnv1a(bytes: Uint8Array, from: number, length: number): number {
 }
 const CHUNK_CASES = 4096;
 
-const SOURCE = fileURLToPath(new URL('./native/harness.c', import.meta.url));
-export const HARNESS_PATH = fileURLToPath(new URL('../../build/cpu-diff/harness', import.meta.url));
-const GCC_FLAGS = [
-  '-m32', '-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector',
+/** The two harnesses: 'i386' runs every case as it is, 'x86_64' the re-encoded 64-bit-mode subset. */
+export type HarnessKind = 'i386' | 'x86_64';
+
+const native = (name: string) => fileURLToPath(new URL(`./native/${name}`, import.meta.url));
+const SHARED_SOURCE = native('harness-core.h');
+const COMMON_FLAGS = [
+  '-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector',
   '-fno-tree-loop-distribute-patterns', '-fno-asynchronous-unwind-tables', '-Wall',
   // Far from the case pages and from the edge values the generator likes
   // (0x7fffffff, 0x80000000...), so stray accesses rarely reach the harness.
@@ -40,21 +47,38 @@ const GCC_FLAGS = [
   // and the data pages would run as code instead of faulting.
   '-Wl,-z,noexecstack',
 ];
+const HARNESSES: Record<HarnessKind, { source: string; path: string; flags: string[]; needs: string }> = {
+  i386: {
+    source: native('harness.c'),
+    path: fileURLToPath(new URL('../../build/cpu-diff/harness', import.meta.url)),
+    flags: ['-m32', ...COMMON_FLAGS],
+    needs: 'gcc -m32 (install gcc-multilib: apt-get install -y gcc-multilib)',
+  },
+  x86_64: {
+    source: native('harness64.c'),
+    path: fileURLToPath(new URL('../../build/cpu-diff/harness64', import.meta.url)),
+    flags: COMMON_FLAGS,
+    needs: 'gcc for x86_64 (apt-get install -y gcc)',
+  },
+};
+export const HARNESS_PATH = HARNESSES.i386.path;
 
-/** Builds the harness if it is missing or older than its source; returns its path. */
-export function buildHarness(): string {
-  if (existsSync(HARNESS_PATH) && statSync(HARNESS_PATH).mtimeMs >= statSync(SOURCE).mtimeMs) return HARNESS_PATH;
-  mkdirSync(dirname(HARNESS_PATH), { recursive: true });
+/** Builds the harness if it is missing or older than its sources; returns its path. */
+export function buildHarness(kind: HarnessKind = 'i386'): string {
+  const h = HARNESSES[kind];
+  const newest = Math.max(statSync(h.source).mtimeMs, statSync(SHARED_SOURCE).mtimeMs);
+  if (existsSync(h.path) && statSync(h.path).mtimeMs >= newest) return h.path;
+  mkdirSync(dirname(h.path), { recursive: true });
   // Parallel test workers may build at once: each writes its own file, the rename is atomic.
-  const tmp = `${HARNESS_PATH}.${process.pid}.tmp`;
-  const r = spawnSync('gcc', [...GCC_FLAGS, '-o', tmp, SOURCE], { encoding: 'utf8' });
+  const tmp = `${h.path}.${process.pid}.tmp`;
+  const r = spawnSync('gcc', [...h.flags, '-o', tmp, h.source], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });
     const why = r.error ? String(r.error) : r.stderr;
-    throw new Error(`cannot build the native oracle with gcc -m32 (install gcc-multilib: apt-get install -y gcc-multilib):\n${why}`);
+    throw new Error(`cannot build the native oracle with ${h.needs}:\n${why}`);
   }
-  renameSync(tmp, HARNESS_PATH);
-  return HARNESS_PATH;
+  renameSync(tmp, h.path);
+  return h.path;
 }
 
 type Proc = ChildProcessByStdio<Writable, Readable, Readable>;
@@ -95,8 +119,8 @@ export class NativeOracle {
     proc.on('error', (e) => this.fail(e));
   }
 
-  static async start(): Promise<NativeOracle> {
-    const bin = buildHarness();
+  static async start(kind: HarnessKind = 'i386'): Promise<NativeOracle> {
+    const bin = buildHarness(kind);
     const proc = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       proc.once('spawn', resolve);
@@ -182,10 +206,10 @@ export class NativeOracle {
  * Runs one case with --dump: the u32 words of the data and stack pages it
  * changed on the host, one "address: before -> after" line each.
  */
-export function nativeMemoryChanges(c: Case): string[] {
+export function nativeMemoryChanges(c: Case, kind: HarnessKind = 'i386'): string[] {
   const input = new Uint8Array(CASE_BYTES);
   encodeCase(c, new DataView(input.buffer), 0);
-  const r = spawnSync(buildHarness(), ['--dump'], { input, encoding: 'buffer' });
+  const r = spawnSync(buildHarness(kind), ['--dump'], { input, encoding: 'buffer', timeout: 30_000 });
   if (r.error || r.status !== 0) throw new Error(`the native harness failed in --dump mode: ${r.error ?? r.stderr.toString()}`);
   return r.stderr
     .toString()

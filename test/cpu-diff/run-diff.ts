@@ -4,7 +4,7 @@
 
 import { generateCases, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87 } from './x87.ts';
-import { NativeOracle, nativeMemoryChanges } from './native.ts';
+import { HostOracle, hostMemoryChanges, type RunnerKind } from './host-oracle.ts';
 import { GlassboxRunner } from './glassbox.ts';
 import { differences, describeCase, flagNames, memoryDifferences, parseChanges, type MemoryChanges } from './compare.ts';
 import { type Case, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, fillPages } from './case.ts';
@@ -21,6 +21,7 @@ export interface DiffOptions {
   only?: number; // run just this case index
   keep?: number; // mismatches kept in full (the rest are only counted)
   x87?: boolean; // x87 cases (x87.ts) instead of the integer forms
+  runner?: RunnerKind; // how the host runs them (default native32: every case)
 }
 
 export interface DiffReport {
@@ -33,6 +34,8 @@ export interface DiffReport {
   casesByForm: Map<string, number>;
   form?: string;
   x87?: boolean;
+  runner: RunnerKind;
+  notRun: Map<string, number>; // cases this runner cannot run, by reason (host64 only)
 }
 
 export async function runDiff(seed: number, count: number, opts: DiffOptions = {}): Promise<DiffReport> {
@@ -40,9 +43,12 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
   const keep = opts.keep ?? 20;
   const first = opts.only ?? 0;
   const total = opts.only !== undefined ? 1 : count;
-  const report: DiffReport = { seed, count, cases: total, mismatches: 0, kept: [], byForm: new Map(), casesByForm: new Map(), form: opts.form, x87: opts.x87 };
+  const kind = opts.runner ?? 'native32';
+  const report: DiffReport = {
+    seed, count, cases: 0, mismatches: 0, kept: [], byForm: new Map(), casesByForm: new Map(), form: opts.form, x87: opts.x87, runner: kind, notRun: new Map(),
+  };
   const runner = new GlassboxRunner();
-  const native = await NativeOracle.start();
+  const native = await HostOracle.start(kind);
   try {
     for (let done = 0; done < total; ) {
       const n = Math.min(batch, total - done);
@@ -53,8 +59,14 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
         throw new Error(`${e.message}\n(batch of cases ${first + done}..${first + done + n - 1}, seed ${seed}; replay one with --only)`);
       });
       gen.forEach((g, i) => {
+        const h = host[i];
+        if ('excluded' in h) {
+          report.notRun.set(h.excluded, (report.notRun.get(h.excluded) ?? 0) + 1);
+          return;
+        }
+        report.cases++;
         report.casesByForm.set(g.form, (report.casesByForm.get(g.form) ?? 0) + 1);
-        const lines = differences(runner.run(g.case), host[i], g.ignoreFlags);
+        const lines = differences(runner.run(g.case), h.result, g.ignoreFlags);
         if (!lines.length) return;
         report.mismatches++;
         report.byForm.set(g.form, (report.byForm.get(g.form) ?? 0) + 1);
@@ -121,13 +133,13 @@ export async function formatMismatch(m: Mismatch, report: DiffReport, runner?: G
   if (m.lines.some((l) => l.startsWith('memory'))) {
     try {
       const gb = glassboxMemoryChanges(runner ?? new GlassboxRunner(), g.case);
-      const host = parseChanges(nativeMemoryChanges(g.case));
+      const host = parseChanges(hostMemoryChanges(g.case, report.runner));
       for (const l of memoryDifferences(gb, host)) out.push(`    ${l}`);
     } catch (e) {
       out.push(`    (could not list the memory differences: ${(e as Error).message})`);
     }
   }
-  const x87 = report.x87 ? ' --x87' : '';
+  const x87 = (report.x87 ? ' --x87' : '') + (report.runner === 'host64' ? ' --host64' : '');
   const form = report.form !== undefined ? ` --form '${report.form.replace(/'/g, `'\\''`)}'` : '';
   out.push(`  replay: npm run cpu:diff -- --seed ${report.seed} --cases ${report.count}${x87}${form} --only ${m.index}`);
   return out;
@@ -146,6 +158,11 @@ export async function formatReport(report: DiffReport): Promise<string> {
     out.push(`mismatches by form: ${forms.join(', ')}`);
   }
   if (report.x87) out.push(...x87Rates(report));
+  if (report.notRun.size) {
+    const n = [...report.notRun.values()].reduce((a, b) => a + b, 0);
+    out.push(`not run by the 64-bit runner (not the same instruction in 64-bit mode): ${n} cases`);
+    for (const [why, k] of [...report.notRun].sort((a, b) => b[1] - a[1])) out.push(`  ${k}: ${why}`);
+  }
   out.push(`cpu-diff: ${report.cases} cases, ${report.mismatches} mismatches`);
   return out.join('\n');
 }

@@ -3,17 +3,17 @@
 // $GLASSBOX_HOME. The engine serves requests concurrently, streams the trace
 // until the client goes, and runs on when a client that paused it exits.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until, within } from '../support/deadline.ts';
+import { GLASSBOX_BIN as BIN, glassboxSync } from '../support/glassbox-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'glassbox-inspect-home-'));
 const env = { ...process.env, GLASSBOX_HOME: home };
-const glassbox = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 300_000, env });
+const glassbox = (args: string[], input = '') => glassboxSync(args, { input, timeoutMs: 300_000, env });
 const json = (args: string[]) => {
   const r = glassbox([...args, '--json']);
   expect(r.stderr).toMatch(/^glassbox: inspecting the engine's guest \(engine pid \d+/);
@@ -21,19 +21,14 @@ const json = (args: string[]) => {
   return JSON.parse(r.stdout);
 };
 
-/** Starts the CLI in the background; resolves with its output once it exits. */
+/** Starts the CLI in the background; done() resolves with its output once it exits. */
 function background(args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], { env });
   let stdout = '';
   child.stdout.on('data', (c) => (stdout += c));
-  const done = new Promise<{ stdout: string; code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ stdout, code, signal })));
+  const exited = new Promise<{ stdout: string; code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ stdout, code, signal })));
+  const done = () => within(exited, 120_000, `the exit of glassbox ${args.join(' ')}`);
   return { child, done, output: () => stdout };
-}
-
-async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 100))) {
-    if (Date.now() > end) throw new Error(`${what} did not happen within ${ms / 1000} s`);
-  }
 }
 
 describe('glassbox inspect against the engine', () => {
@@ -68,7 +63,7 @@ describe('glassbox inspect against the engine', () => {
     await until('the slow container starting', () => /slow/.test(glassbox(['ps']).stdout));
     expect(glassbox(['ps']).stdout).toMatch(/running\s+slow$/m);
     expect(glassbox(['container', 'exec', 'slow', 'touch', '/tmp/go']).status).toBe(0);
-    const r = await run.done;
+    const r = await run.done();
     expect(r.stdout).toBe('done\n');
     expect(r.code).toBe(0);
   }, 300_000);
@@ -80,7 +75,7 @@ describe('glassbox inspect against the engine', () => {
     expect(glassbox(['container', 'exec', 'web', 'echo', 'hi']).stdout).toBe('hi\n');
     await until('system calls in the followed trace', () => /write \(4\) by int 0x80/.test(follow.output()));
     follow.child.kill('SIGINT');
-    const end = await follow.done;
+    const end = await follow.done();
     expect(end.signal ?? end.code).not.toBeNull();
     expect(end.stdout.split('\n').filter((l) => / syscall /.test(l)).length).toBeGreaterThan(10);
   }, 300_000);
@@ -100,7 +95,7 @@ describe('glassbox inspect against the engine', () => {
     const paused = background(['inspect', 'pause']);
     await until('the pause', () => /^paused at/.test(paused.output()));
     paused.child.kill('SIGKILL');
-    await paused.done;
+    await paused.done();
     expect(glassbox(['container', 'exec', 'web', 'echo', 'running']).stdout).toBe('running\n');
   }, 300_000);
 });

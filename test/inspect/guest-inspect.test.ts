@@ -1,6 +1,8 @@
 // The inspector against the real guest, each view checked against an
 // oracle outside glassbox's own code: the system-call count of a program is
-// established by strace on the host running the same static binary; the MMU
+// established by the guest kernel itself, which stops a ptrace'd run of the
+// same static binary at every system call (syscall-count.c, as strace counts
+// them; it needs no 32-bit execution on the host, so this runs anywhere); the MMU
 // walk is compared with the frame the guest kernel reports in
 // /proc/PID/pagemap; namespace inodes come from the guest kernel; the trace
 // of `echo hi` is ordered against the bytes as they arrive on the host.
@@ -19,18 +21,13 @@ import { enableTrace, readTrace, traceCursor } from '../../src/inspect/trace.ts'
 import { readCpu } from '../../src/inspect/cpu.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-probe-'));
-function probe(name: string, defines: string[]): Uint8Array {
+/** A static i386 program without libc, built from `source` in this directory (gcc -m32 builds on any x86 host). */
+function build(name: string, source: string, defines: string[] = []): Uint8Array {
   const out = join(dir, name);
-  execFileSync('gcc', ['-m32', '-static', '-nostdlib', '-O1', '-fno-pie', '-no-pie', ...defines, '-o', out, join(import.meta.dirname, 'probe.c')]);
+  execFileSync('gcc', ['-m32', '-static', '-nostdlib', '-O1', '-fno-pie', '-no-pie', ...defines, '-o', out, join(import.meta.dirname, source)]);
   return new Uint8Array(readFileSync(out));
 }
-
-/** System calls strace sees the host make running `file` (the 32-bit binary runs natively). */
-function straceCount(file: string): number {
-  const log = `${file}.strace`;
-  execFileSync('strace', ['-o', log, file]);
-  return readFileSync(log, 'utf8').split('\n').filter((l) => /^\w+\(/.test(l)).length;
-}
+const probe = (name: string, defines: string[]) => build(name, 'probe.c', defines);
 
 async function boot() {
   const consoleBytes: { byte: number; instructions: number }[] = [];
@@ -54,13 +51,13 @@ describe('inspection of the real guest', () => {
     const { machine, m, sh, consoleBytes } = await boot();
     machine.start();
     await machine.agentReady();
-    const p0 = probe('p0', ['-DCALLS=0']);
-    const p1000 = probe('p1000', ['-DCALLS=1000']);
-    const extra = straceCount(join(dir, 'p1000')) - straceCount(join(dir, 'p0'));
-    expect(extra).toBe(1000);
-    await sh('cat > /tmp/p0 && chmod +x /tmp/p0', p0);
-    await sh('cat > /tmp/p1000 && chmod +x /tmp/p1000', p1000);
+    await sh('cat > /tmp/p0 && chmod +x /tmp/p0', probe('p0', ['-DCALLS=0']));
+    await sh('cat > /tmp/p1000 && chmod +x /tmp/p1000', probe('p1000', ['-DCALLS=1000']));
     await sh('cat > /tmp/pp && chmod +x /tmp/pp', probe('pp', ['-DPAUSE']));
+    await sh('cat > /tmp/syscall-count && chmod +x /tmp/syscall-count', build('syscall-count', 'syscall-count.c'));
+    const kernelCount = async (file: string) => Number((await sh(`/tmp/syscall-count ${file}`)).trim());
+    const extra = (await kernelCount('/tmp/p1000')) - (await kernelCount('/tmp/p0'));
+    expect(extra).toBe(1000);
 
     // Syscalls: the same agent round trip around two builds of one program.
     const c0 = readCounters(m);

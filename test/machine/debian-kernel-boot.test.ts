@@ -13,7 +13,8 @@ import { DEFAULT_INITRD } from '../../src/boot/default-guest.ts';
 
 function debianKernel(): Uint8Array {
   const script = fileURLToPath(new URL('../../scripts/fetch-debian-kernel.sh', import.meta.url));
-  const path = execFileSync('bash', [script], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  // The first run downloads the package from Debian's archive: bounded, so a dead mirror is named, not waited on.
+  const path = execFileSync('bash', [script], { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
   return new Uint8Array(readFileSync(path));
 }
 

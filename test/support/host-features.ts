@@ -68,9 +68,9 @@ function probeNative32(): HostFeature {
     if (r.status === PROBE_STATUS) return { ok: true };
     // libuv reports a refused exec (ENOEXEC) as the child's exit status 127.
     const how = r.error
-      ? ((r.error as NodeJS.ErrnoException).code ?? String(r.error))
-      : r.status === 127 ? 'could not be executed: exit status 127' : `exit status ${r.status} instead of ${PROBE_STATUS}`;
-    return { ok: false, reason: `this host cannot run 32-bit x86 code (a static i386 program gave ${how})` };
+      ? `failed to start: ${(r.error as NodeJS.ErrnoException).code ?? String(r.error)}`
+      : r.status === 127 ? 'was refused by the kernel (exit status 127)' : `exited with status ${r.status}, not ${PROBE_STATUS}`;
+    return { ok: false, reason: `this host cannot run 32-bit x86 code (a static i386 program ${how})` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

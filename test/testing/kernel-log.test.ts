@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { crashesIn, KernelLogWatch } from '../../src/testing/kernel-log.ts';
 import { decodeOops } from '../../src/testing/oops-decode.ts';
 
-const log = readFileSync(join(import.meta.dirname, 'fixtures/debian-686-rcu-stall.log'), 'utf8');
+const log = readFileSync(join(import.meta.dirname, 'fixtures/debian-686-rcu-stall.txt'), 'utf8');
 
 describe('kernel crash signs', () => {
   it('sees nothing in a clean boot and the RCU stall where it starts, fed in small pieces', () => {

@@ -2,15 +2,13 @@
 // status come back; a deadline, a kernel that cannot mount its userland, and
 // KTAP results each end the run with their own status and a report.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { glassboxSync } from '../support/glassbox-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
-const glassbox = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 300_000 });
 
 describe('glassbox kernel run', () => {
   it('runs a command on the kernel and exits with its status, printing its output', () => {

@@ -7,20 +7,31 @@
 // Layer blobs enter the store as they are made, but the image is named only
 // when every step has worked, so a failed build leaves no image behind.
 
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, posix, relative, resolve } from 'node:path';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from '../store/archive.ts';
 import { sha256 } from '../store/sha256.ts';
 import { MEDIA_CONFIG, MEDIA_LAYER_GZIP, MEDIA_MANIFEST, type Descriptor, type ImageConfig } from '../store/oci.ts';
 import { normalizeName } from '../store/refs.ts';
-import type { ImageStore } from '../store/image-store.ts';
+import type { ImageStore, StoreLease } from '../store/image-store.ts';
+import { withLock } from '../pid-lock.ts';
 import type { ContainerEngine, RunnableImage } from '../engine/containers.ts';
 import { DockerfileError, parseDockerfile, type Instruction } from './dockerfile.ts';
+import { contextEntries } from './context.ts';
 
 interface CachedLayer {
   layer: Descriptor;
   diffId: string;
+}
+
+export interface BuildOptions {
+  tag: string;
+  context: string;
+  dockerfile: string;
+  progress: (line: string) => void;
+  /** Aborted when whoever asked for the build has gone away: it stops before its next step. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -29,44 +40,43 @@ export interface BuildResult {
   id: string;
 }
 
-/** The step cache, one JSON file in the glassbox home. */
+/** The step cache, one JSON file in the glassbox home; a damaged one is treated as empty (and replaced), never fatal. */
 class StepCache {
   private entries: Record<string, CachedLayer>;
   constructor(private readonly path: string, private readonly store: ImageStore) {
-    this.entries = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, CachedLayer>) : {};
+    this.entries = this.read();
   }
-  /** A cached layer whose blob is still in the store (rmi may have collected it). */
-  get(key: string): CachedLayer | undefined {
-    const e = this.entries[key];
-    if (!e) return undefined;
+
+  private read(): Record<string, CachedLayer> {
     try {
-      this.store.blob(e.layer.digest);
+      const v = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, CachedLayer>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** A cached layer whose blob is still in the store, held for this build by `lease` (rmi may have collected it). */
+  get(key: string, lease: StoreLease): CachedLayer | undefined {
+    const e = this.entries[key];
+    if (typeof e?.layer?.digest !== 'string' || typeof e.diffId !== 'string') return undefined;
+    try {
+      lease.hold([e.layer.digest]);
       return e;
     } catch {
       return undefined;
     }
   }
-  /** Merged into the file as it is now, so builds running side by side keep each other's steps. */
-  set(key: string, value: CachedLayer): void {
-    if (existsSync(this.path)) this.entries = { ...(JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, CachedLayer>), ...this.entries };
-    this.entries[key] = value;
-    writeFileSync(this.path, JSON.stringify(this.entries));
-  }
-}
 
-/** Files under a context path, as tar entries placed under `dest` in the image. */
-function copyEntries(context: string, source: string, dest: string, line: number): TarEntry[] {
-  const from = resolve(context, source);
-  if (relative(context, from).startsWith('..')) throw new DockerfileError(line, `COPY source ${source} is outside the build context`);
-  if (!existsSync(from)) throw new DockerfileError(line, `COPY source ${source} does not exist in the build context`);
-  const strip = (p: string) => p.replace(/^\/+/, '');
-  if (!statSync(from).isDirectory()) {
-    const target = dest.endsWith('/') ? posix.join(dest, posix.basename(source)) : dest;
-    return [[strip(target), readFileSync(from), statSync(from).mode & 0o777]];
+  /** Merged into the file as it is now (builds running side by side keep each other's steps), replaced by rename. */
+  set(key: string, value: CachedLayer): void {
+    withLock(`${this.path}.lock`, 'the build cache', () => {
+      this.entries = { ...this.read(), ...this.entries, [key]: value };
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.entries));
+      renameSync(tmp, this.path);
+    });
   }
-  const out: TarEntry[] = [[strip(dest), undefined]];
-  for (const name of readdirSync(from).sort()) out.push(...copyEntries(context, join(source, name), posix.join(dest, name), line));
-  return out;
 }
 
 function mergeEnv(env: string[], vars: [string, string][]): string[] {
@@ -92,16 +102,35 @@ async function storeImage(engine: ContainerEngine, ref: string, line: number): P
 }
 
 /** An earlier stage by name or index, else an image in the store, as Docker resolves FROM and COPY --from. */
-async function stageOrImage(engine: ContainerEngine, stages: Stage[], ref: string, line: number): Promise<Stage> {
+async function stageOrImage(engine: ContainerEngine, stages: Stage[], ref: string, line: number, lease: StoreLease): Promise<Stage> {
   const stage = stages.find((s) => s.name === ref.toLowerCase()) ?? (/^\d+$/.test(ref) ? stages[Number(ref)] : undefined);
   if (stage) return stage;
   const image = await storeImage(engine, ref, line);
+  // Its layers stay in the store for this build even if the image is removed meanwhile.
+  try {
+    lease.hold(image.layers.map((l) => l.digest));
+  } catch (e) {
+    throw new DockerfileError(line, `${ref}: ${(e as Error).message}`);
+  }
   return { key: image.id, image };
 }
 
 export async function build(
   engine: ContainerEngine, store: ImageStore, cachePath: string,
-  opts: { tag: string; context: string; dockerfile: string; progress: (line: string) => void },
+  opts: BuildOptions,
+): Promise<BuildResult> {
+  // Holds every blob this build uses (its base's, its cache hits', the layers it makes) until the image is named.
+  const lease = store.lease();
+  try {
+    return await buildHolding(engine, store, cachePath, opts, lease);
+  } finally {
+    lease.release();
+  }
+}
+
+async function buildHolding(
+  engine: ContainerEngine, store: ImageStore, cachePath: string,
+  opts: BuildOptions, lease: StoreLease,
 ): Promise<BuildResult> {
   const name = normalizeName(opts.tag);
   const steps = parseDockerfile(opts.dockerfile);
@@ -121,16 +150,17 @@ export async function build(
   };
   const storeLayer = (blob: Uint8Array, diffId: string): CachedLayer => {
     const layer = { mediaType: MEDIA_LAYER_GZIP, digest: sha256(blob), size: blob.length };
-    store.add({ blobs: new Map([[layer.digest, blob]]), images: [] });
+    store.add({ blobs: new Map([[layer.digest, blob]]), images: [] }, lease);
     return { layer, diffId };
   };
 
   for (const [i, step] of steps.entries()) {
+    if (opts.signal?.aborted) throw new DockerfileError(step.line, 'the build was cancelled: its client went away');
     opts.progress(`Step ${i + 1}/${steps.length} : ${step.text}`);
     if (step.op === 'FROM') {
       if (i > 0) stages.push({ name: stageName, key, image: current() });
       stageName = step.stage;
-      const base = await stageOrImage(engine, stages, step.image, step.line);
+      const base = await stageOrImage(engine, stages, step.image, step.line, lease);
       key = base.key;
       config = JSON.parse(JSON.stringify(base.image.config)) as ImageConfig;
       config.config ??= {};
@@ -155,14 +185,14 @@ export async function build(
       c.WorkingDir = posix.resolve(c.WorkingDir || '/', step.dir);
       entries = [[c.WorkingDir.replace(/^\/+/, ''), undefined]];
     } else if (step.op === 'COPY' && step.from !== undefined) {
-      source = await stageOrImage(engine, stages, step.from, step.line);
+      source = await stageOrImage(engine, stages, step.from, step.line, lease);
     } else if (step.op === 'COPY') {
       const dest = posix.resolve(c.WorkingDir || '/', step.dest) + (step.dest.endsWith('/') || step.sources.length > 1 ? '/' : '');
-      entries = step.sources.flatMap((s) => copyEntries(opts.context, s, dest, step.line));
+      entries = step.sources.flatMap((s) => contextEntries(opts.context, s, dest, step.line));
     }
     const content = entries ? sha256(await writeTar(entries)) : source?.key ?? '';
     key = sha256(Buffer.from(`${key}\n${step.text}\n${content}`));
-    const cached = cache.get(key);
+    const cached = cache.get(key, lease);
     if (cached) {
       opts.progress(' ---> Using cache');
       addLayer(cached, step.text);
@@ -204,7 +234,7 @@ export async function build(
   const configDesc = { mediaType: MEDIA_CONFIG, digest: sha256(configJson), size: configJson.length };
   const manifestJson = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_MANIFEST, config: configDesc, layers }));
   const manifest = { mediaType: MEDIA_MANIFEST, digest: sha256(manifestJson), size: manifestJson.length };
-  store.add({ blobs: new Map([[configDesc.digest, configJson], [manifest.digest, manifestJson]]), images: [{ name, manifest }] });
+  store.add({ blobs: new Map([[configDesc.digest, configJson], [manifest.digest, manifestJson]]), images: [{ name, manifest }] }, lease);
   opts.progress(`Successfully built ${configDesc.digest.slice(7, 19)}\nSuccessfully tagged ${name}`);
   return { name, manifest, id: configDesc.digest };
 }

@@ -16,11 +16,26 @@ export class EngineError extends Error {
   override name = 'EngineError';
 }
 
+/**
+ * Requests the engine answers at once, whatever its containers do: a live
+ * engine that does not answer one in this time is stuck, and is named so
+ * instead of being waited on. The rest take as long as the work they start.
+ */
+const PROMPT_OPS: ReadonlySet<EngineRequest['op']> = new Set(['status', 'shutdown']);
+const PROMPT_REPLY_MS = 60_000;
+
 /** Sends one request; rejects with ENOENT/ECONNREFUSED when no engine listens. */
 function request(home: string, req: EngineRequest, onMessage?: (msg: EngineProgress | TraceMessage) => void): Promise<EngineReply> {
   return new Promise((resolve, reject) => {
     const sock = connect(join(home, SOCKET_NAME));
     let reply: EngineReply | undefined;
+    if (PROMPT_OPS.has(req.op)) {
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new EngineError(`the engine did not answer "${req.op}" within ${PROMPT_REPLY_MS / 1000} s: it is stuck (see ${join(home, LOG_NAME)})`));
+      }, PROMPT_REPLY_MS);
+      sock.on('close', () => clearTimeout(timer));
+    }
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
     forEachLine(sock, (line) => {
       const msg = JSON.parse(line) as EngineReply | EngineProgress | TraceMessage;
@@ -39,7 +54,7 @@ const notListening = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as N
 
 /** Starts `glassbox engine serve` in the background, logging to $GLASSBOX_HOME/engine.log. */
 function spawnEngine(home: string): void {
-  mkdirSync(home, { recursive: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const log = openSync(join(home, LOG_NAME), 'a');
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'engine', 'serve'], {
     detached: true,

@@ -54,3 +54,5 @@ export interface EngineProgress {
 export const SOCKET_NAME = 'engine.sock';
 export const LOG_NAME = 'engine.log';
 export const PID_NAME = 'engine.pid';
+/** Held by the engine serving a home (pid-lock.ts). */
+export const LOCK_NAME = 'engine.lock';

@@ -4,7 +4,8 @@
 // and during them). It also serves the inspection views of its guest.
 
 import { createServer, type Socket } from 'node:net';
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tryLock } from '../pid-lock.ts';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine, type Attached } from '../engine/containers.ts';
@@ -13,21 +14,38 @@ import { machineShell } from '../engine/guest-shell.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
 import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
-import { ControlSession, type ControlCommand } from '../../inspect/control-session.ts';
-import { PID_NAME, SOCKET_NAME, type AttachInput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
+import { ControlSession } from '../../inspect/control-session.ts';
+import { LOCK_NAME, PID_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
+import { parseAttachInput, parseControlCommand, parseRequest } from './requests.ts';
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
+import { fileJournal } from './journal.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
+/** The longest line a client may send: a build's Dockerfile, or an attached session's stdin chunk, fit well within it. */
+const MAX_LINE = 4 << 20;
 
 export async function serveEngine(home: string): Promise<void> {
+  // Whatever umask the first command ran under, the engine's files (socket, journal, cache, store) are its user's alone.
+  process.umask(0o077);
+  checkHome(home);
+  // One engine per home: a second one (several first-use commands at once) leaves it to the first.
+  const lock = tryLock(join(home, LOCK_NAME));
+  if (!('release' in lock)) {
+    process.stderr.write(`glassbox: engine ${lock.owner} already serves ${home}; this one (${process.pid}) exits\n`);
+    return;
+  }
+  process.on('exit', lock.release);
+  // A bug met by one request must not end every container with the process: it is logged and that request fails.
+  process.on('uncaughtException', (e) => process.stderr.write(`glassbox engine: uncaught ${e.stack ?? e}\n`));
+  process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime');
   const shell = machineShell(machine);
-  const engine = new ContainerEngine(shell, store);
+  const engine = new ContainerEngine(shell, store, fileJournal(home));
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
@@ -45,7 +63,11 @@ export async function serveEngine(home: string): Promise<void> {
       case 'stop': return engine.stop(req.container);
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
-      case 'build': return build(engine, store, join(home, 'build-cache.json'), { ...req, progress });
+      case 'build': {
+        const cancel = new AbortController();
+        void closed.then(() => cancel.abort());
+        return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
+      }
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
       case 'shutdown': return null;
       case 'view':
@@ -83,13 +105,20 @@ export async function serveEngine(home: string): Promise<void> {
       further = take;
       for (const m of early.splice(0)) take(m);
     };
+    /** Answers a line the engine cannot take with an error and ends this client's connection; what it sends after is ignored. */
+    let refused = false;
+    const refuse = (error: string) => {
+      refused = true;
+      send({ ok: false, error });
+      sock.end();
+    };
     forEachLine(sock, (line) => {
+      if (refused) return;
       let msg: unknown;
       try {
         msg = JSON.parse(line);
       } catch {
-        sock.end(JSON.stringify({ ok: false, error: 'request is not valid JSON' }) + '\n');
-        return;
+        return refuse('the line is not valid JSON');
       }
       if (!first) {
         if (further) further(msg);
@@ -97,7 +126,12 @@ export async function serveEngine(home: string): Promise<void> {
         return;
       }
       first = false;
-      const req = msg as EngineRequest;
+      let req: EngineRequest;
+      try {
+        req = parseRequest(msg);
+      } catch (e) {
+        return refuse((e as Error).message);
+      }
 
       if (req.op === 'control') {
         // The guest stays paused until the connection closes, however the client ends.
@@ -110,7 +144,7 @@ export async function serveEngine(home: string): Promise<void> {
           if (!ok) return void sock.end();
           // Commands run one after another, in the order sent.
           let commands: Promise<unknown> = Promise.resolve();
-          converse((m) => (commands = commands.then(() => reply(send, () => session!.do(m as ControlCommand)))));
+          converse((m) => (commands = commands.then(() => reply(send, async () => session!.do(parseControlCommand(m))))));
           sock.resume();
         });
         return;
@@ -122,7 +156,14 @@ export async function serveEngine(home: string): Promise<void> {
         void reply(send, async () => {
           const a = await attached;
           const relay = relayAttached(sock, a, send);
-          converse((m) => relay.input(m as AttachInput));
+          converse((m) => {
+            try {
+              relay.input(parseAttachInput(m));
+            } catch (e) {
+              // The session ends (its stdin closes with the connection); the engine and other clients go on.
+              refuse((e as Error).message);
+            }
+          });
           return { id: a.id, exitCode: await relay.exitCode };
         }).then(() => sock.end());
         return;
@@ -132,12 +173,26 @@ export async function serveEngine(home: string): Promise<void> {
         sock.end();
         if (req.op === 'shutdown') shutdown();
       });
-    });
+    }, { maxBytes: MAX_LINE, onTooLong: () => refuse(`a line longer than ${MAX_LINE >> 20} MiB was sent; the engine takes requests and input lines up to that size`) });
     sock.on('error', () => {});
   });
   rmSync(socketPath, { force: true });
-  server.listen(socketPath);
+  // Only this user may connect (the umask set above makes it so from the start): whoever drives the engine runs containers and builds from any directory it can read.
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
+  chmodSync(socketPath, 0o600);
   writeFileSync(join(home, PID_NAME), String(process.pid));
+}
+
+/**
+ * Refuses a home another user owns or others may write: whoever can replace
+ * its socket or its store can feed this engine's clients and containers.
+ */
+function checkHome(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const st = statSync(home);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${home} belongs to user ${st.uid}, not to this user (${uid}); the engine serves only a home of its own`);
+  if (st.mode & 0o022) throw new Error(`${home} is writable by others (mode ${(st.mode & 0o777).toString(8)}); make it private with "chmod go-w ${home}"`);
 }
 
 /** Sends the outcome of `work` as a reply line; true when it succeeded. */

@@ -1,10 +1,17 @@
 // The default guest booted and its agent ready: the machine the container engine runs in.
+// It resumes from a snapshot of the booted guest cached under $GLASSBOX_HOME/snapshots
+// ($GLASSBOX_SNAPSHOT_CACHE overrides the place; made on first use, remade when the
+// core or the guest images change), a second instead of a boot.
 
-import { Machine, type ClockMode } from '../../api/index.ts';
+import { join } from 'node:path';
+import type { ClockMode, Machine } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
+import { cachedDefaultGuest } from '../../snapshot/cache.ts';
+import { glassboxHome } from '../home.ts';
 
 export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual'): Promise<Machine> {
-  const machine = await Machine.create({ memoryMiB, clock });
+  const dir = process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots');
+  const machine = await cachedDefaultGuest(dir, memoryMiB, clock);
   machine.start();
   await machine.agentReady();
   return machine;

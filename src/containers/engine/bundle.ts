@@ -34,10 +34,27 @@ export class RunOptionError extends Error {
 
 const CPU_PERIOD_US = 100_000;
 
-// The default capability set Docker grants, so containers behave as users expect.
+// Docker's default capability set without CAP_MKNOD (as Docker runs rootless
+// and user-namespaced containers): a container makes no device nodes at all.
 const CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/**
+ * The devices a container may open, Docker's default allowlist; everything
+ * else is denied by crun's cgroup v2 device program (eBPF, which the guest
+ * kernel has), a node its image ships too. Above all the guest's serial ports
+ * stay out of reach: COM2 (ttyS1, 4:65) carries the agent's frames, and a
+ * container that could write it would speak for the agent. (Mounting the
+ * root overlay nodev would not help: crun binds the root again, without it.)
+ */
+const char = (major: number, minor?: number) => ({ allow: true, type: 'c', major, ...(minor === undefined ? {} : { minor }), access: 'rwm' });
+export const DEVICE_RULES = [
+  { allow: false, access: 'rwm' },
+  char(1, 3), char(1, 5), char(1, 7), char(1, 8), char(1, 9), // null zero full random urandom
+  char(5, 0), char(5, 1), char(5, 2), // tty console ptmx
+  char(136), // the container's own pseudo-terminals (devpts)
 ];
 
 /** The kernel filesystems every container gets, as runc and crun's own examples mount them. */
@@ -69,7 +86,7 @@ export function processArgs(image: ImageConfig, cmd: string[] | undefined): stri
 export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser): object {
   const c = image.config ?? {};
   const caps = CAPABILITIES;
-  const resources: Record<string, unknown> = {};
+  const resources: Record<string, unknown> = { devices: DEVICE_RULES };
   if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
   if (o.pidsLimit !== undefined) resources.pids = { limit: o.pidsLimit };
   if (o.cpus !== undefined) resources.cpu = { quota: Math.round(o.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };

@@ -13,8 +13,8 @@ import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
-  startDetachedScript, stateScript, statsScript,
+  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  startDetachedScript, stateScript, statsScript, storageScript, writableDir,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -31,6 +31,14 @@ export interface ContainerRecord {
   options: Omit<RunOptions, 'stdin'>;
   /** The process user, once resolved against the container's account files; exec runs as it too. */
   user?: ProcessUser;
+  /** Set for a container of an engine that ended (crashed, killed): its guest, and the container with it, are gone. */
+  lost?: boolean;
+}
+
+/** Where the engine keeps its container records, so that the next engine can tell what an ended one lost. */
+export interface ContainerJournal {
+  load(): ContainerRecord[];
+  save(records: ContainerRecord[]): void;
 }
 
 export interface ContainerState {
@@ -39,6 +47,8 @@ export interface ContainerState {
   /** The container's init as the guest sees it. */
   pid: number | undefined;
   oomKilled: boolean;
+  /** The container ended with an engine before this one (record.lost). */
+  lost?: boolean;
 }
 
 export interface RunResult extends ShellResult {
@@ -60,6 +70,15 @@ export interface PackedLayer {
   diffId: string;
 }
 
+/** Linux's signal names (signal(7)), as crun kill takes them. */
+const SIGNALS = [
+  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM', 'STKFLT',
+  'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS',
+];
+
+/** Guest time allowed for reading an image's account file. */
+const ACCOUNT_READ_MS = 10_000;
+
 /** Scratch space for COPY --from, one directory per copy. */
 const COPY_ROOT = '/run/glassbox/copy';
 
@@ -73,12 +92,22 @@ async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBu
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
+  /** The containers' writable tmpfs being mounted (once). */
+  private storage: Promise<void> | undefined;
   /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
   private readonly unpacking = new Map<string, Promise<void>>();
 
-  constructor(private readonly shell: GuestShell, private readonly store: ImageSource) {}
+  /** With a journal, the records of a previous engine's containers are kept, as lost, until removed. */
+  constructor(private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal) {
+    for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
+    this.remember();
+  }
 
-  private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number }): Promise<string> {
+  private remember(): void {
+    this.journal?.save([...this.containers.values()]);
+  }
+
+  private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
     const r = await this.shell.run(command, opts);
     if (r.exitCode !== 0) throw new ContainerError(`${what}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     return r.stdout;
@@ -105,10 +134,14 @@ export class ContainerEngine {
       await this.must(startDetachedScript(id), `starting container ${name}`);
       return { id, exitCode: 0, stdout: '', stderr: '' };
     }
-    await this.must(runScript(id), `running container ${name}`);
-    const [logs, state] = [await this.logs(id), await this.state(record)];
-    if (o.rm) await this.rm(id);
-    return { id, exitCode: state.exitCode ?? -1, ...logs };
+    try {
+      await this.must(runScript(id), `running container ${name}`, { long: true });
+      const [logs, state] = [await this.logs(id), await this.state(record)];
+      return { id, exitCode: state.exitCode ?? -1, ...logs };
+    } finally {
+      // --rm holds however the run ended, a failure of the runtime included.
+      if (o.rm) await this.rm(id, true);
+    }
   }
 
   /**
@@ -151,11 +184,15 @@ export class ContainerEngine {
     // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
     this.containers.set(id, record);
+    this.remember();
     try {
+      this.storage ??= this.must(storageScript(), 'mounting the containers\' writable storage').then(() => {});
+      await this.storage;
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
+      this.remember();
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
@@ -169,7 +206,7 @@ export class ContainerEngine {
   /** The process user for a User spec, names looked up in the container's own root (mounted by createScript). */
   private async processUser(id: string, spec: string | undefined): Promise<ProcessUser> {
     if (!needsAccountFiles(spec)) return resolveUser(spec, '', '');
-    const read = async (file: string) => (await this.shell.run(`cat ${bundleDir(id)}/rootfs/etc/${file}`)).stdout;
+    const read = async (file: string) => (await this.must(accountFileScript(id, `/etc/${file}`), `reading the image's /etc/${file}`, { timeoutMs: ACCOUNT_READ_MS }));
     try {
       return resolveUser(spec, await read('passwd'), await read('group'));
     } catch (e) {
@@ -178,6 +215,7 @@ export class ContainerEngine {
   }
 
   async state(c: ContainerRecord): Promise<ContainerState> {
+    if (c.lost) return { status: 'exited', exitCode: undefined, pid: undefined, oomKilled: false, lost: true };
     const f = fields((await this.shell.run(stateScript(c.id))).stdout);
     const exit = f.exit ? Number(f.exit) : undefined;
     const status = exit !== undefined ? 'exited' : f.status === 'running' ? 'running' : f.status === 'stopped' ? 'exited' : 'created';
@@ -204,7 +242,7 @@ export class ContainerEngine {
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
     const c = await this.running(ref);
-    return this.shell.run(execScript(c.id, cmd, false, c.user), opts);
+    return this.shell.run(execScript(c.id, cmd, false, c.user), { ...opts, long: true });
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
@@ -223,7 +261,9 @@ export class ContainerEngine {
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.find(ref);
-    if (!/^[A-Z0-9]+$/.test(signal)) throw new ContainerError(`signal "${signal}" is not a signal name or number`);
+    if (!SIGNALS.includes(signal) && !(/^\d+$/.test(signal) && Number(signal) >= 1 && Number(signal) <= 64)) {
+      throw new ContainerError(`"${signal}" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64`);
+    }
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }
@@ -254,14 +294,15 @@ export class ContainerEngine {
   }
 
   private async remove(c: ContainerRecord): Promise<void> {
-    await this.shell.run(removeScript(c.id));
+    if (!c.lost) await this.shell.run(removeScript(c.id));
     this.containers.delete(c.id);
+    this.remember();
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
   async diff(ref: string): Promise<PackedLayer> {
     const c = this.find(ref);
-    return this.packed(await this.shell.run(diffScript(`${bundleDir(c.id)}/upper`, bundleDir(c.id))), `the changes of ${c.name}`);
+    return this.packed(await this.shell.run(diffScript(`${writableDir(c.id)}/upper`, writableDir(c.id))), `the changes of ${c.name}`);
   }
 
   /** Files of an image (a build stage) as a new layer, as COPY --from makes it; `copies` hold absolute paths. */

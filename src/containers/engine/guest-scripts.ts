@@ -5,18 +5,37 @@
 // cgroup /glassbox/ID/ctr, which carries the limits.
 
 import { shq } from './guest-shell.ts';
+import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 export const CONTAINER_ROOT = '/run/glassbox/containers';
 const CGROUP_ROOT = '/sys/fs/cgroup/glassbox';
 const CONTROLLERS = '+cpu +memory +pids';
 
+/**
+ * What containers write (overlay upper and work dirs, a build's layer
+ * staging) lives on a tmpfs of its own, apart from /run where the runtime
+ * keeps its state (crun's, the bundles, logs and exit files): a container
+ * filling its /tmp fills this, and every other container's logs, exit
+ * status and removal still work.
+ */
+export const WRITABLE_ROOT = '/var/lib/glassbox/rw';
+/** Of guest RAM, as tmpfs counts it. */
+const WRITABLE_SIZE = '40%';
+
 export const bundleDir = (id: string) => `${CONTAINER_ROOT}/${id}`;
+export const writableDir = (id: string) => `${WRITABLE_ROOT}/${id}`;
+
+/** Mounts the containers' writable tmpfs unless it is mounted (run once per guest, before the first container). */
+export function storageScript(): string {
+  return `grep -q ' ${WRITABLE_ROOT} tmpfs ' /proc/mounts || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }`;
+}
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
 
 /** Creates the container's cgroup and bundle directory with its overlay root over the layers. */
 export function createScript(id: string, layerDirs: string[]): string {
   const dir = bundleDir(id);
+  const rw = writableDir(id);
   // overlayfs lists lowerdir top layer first
   const lower = [...layerDirs].reverse().join(':');
   return [
@@ -24,8 +43,26 @@ export function createScript(id: string, layerDirs: string[]): string {
     // idempotent, as containers may be created concurrently
     `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
     `mkdir ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
-    `mkdir -p ${dir}/rootfs ${dir}/upper ${dir}/work`,
-    `mount -t overlay overlay -o lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work ${dir}/rootfs`,
+    `mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
+    `mount -t overlay overlay -o lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work ${dir}/rootfs`,
+  ].join('\n');
+}
+
+/** The most of an account file (passwd, group) the engine reads from an image. */
+export const ACCOUNT_FILE_MAX = 1 << 20;
+
+/**
+ * Prints an account file of the container's root (/etc/passwd, /etc/group),
+ * every link resolved inside that root, at most ACCOUNT_FILE_MAX bytes, and
+ * only if it is a regular file (an image's /etc/passwd linked to /dev/zero
+ * or to the guest's files reads as empty).
+ */
+export function accountFileScript(id: string, file: string): string {
+  return [
+    RESOLVE_INSIDE,
+    `f=$(gb_inside ${bundleDir(id)}/rootfs ${shq(file)} all) || exit 0`,
+    '[ -f "$f" ] && [ ! -L "$f" ] || exit 0',
+    `head -c ${ACCOUNT_FILE_MAX} "$f"`,
   ].join('\n');
 }
 
@@ -69,12 +106,18 @@ export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid
   return `crun exec${terminal}${as} ${id} ${cmd.map(shq).join(' ')}`;
 }
 
-/** Starts runScript in the background and waits until crun knows the container or it already ended. */
+/** Polls of the detached start, 50 ms apart: 30 s of guest time. */
+const START_POLLS = 600;
+
+/** Starts runScript in the background and waits (30 s at most) until crun knows the container or it already ended. */
 export function startDetachedScript(id: string): string {
   const dir = bundleDir(id);
   return [
     `( ${runScript(id).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
-    `until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do sleep 0.05; done`,
+    `i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
+    `  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
+    '  i=$((i+1)); sleep 0.05',
+    'done',
   ].join('\n');
 }
 
@@ -122,7 +165,7 @@ export function removeScript(id: string): string {
   return [
     `crun delete -f ${id} >/dev/null 2>&1`,
     `umount ${dir}/rootfs 2>/dev/null`,
-    `rm -rf ${dir}`,
+    `rm -rf ${dir} ${writableDir(id)}`,
     `rmdir ${cg}/ctr 2>/dev/null; rmdir ${cg} 2>/dev/null`,
     'true',
   ].join('\n');

@@ -4,6 +4,7 @@
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { Machine } from '../../api/machine.ts';
 import type { SpawnOptions } from '../../api/types.ts';
+import { AGENT_JOBS, LONG_SLOTS, Slots } from './agent-slots.ts';
 
 export interface ShellResult {
   exitCode: number;
@@ -12,16 +13,40 @@ export interface ShellResult {
 }
 
 export interface GuestShell {
-  run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number }): Promise<ShellResult>;
+  /** long: the command may run for long (a foreground container, an exec), so it waits in the long lane (agent-slots.ts). */
+  run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number; long?: boolean }): Promise<ShellResult>;
   /** A command the caller talks to while it runs (attached containers need it). */
   spawn?(command: string, opts?: SpawnOptions): Promise<ExecSession>;
 }
 
-/** A running Machine as a GuestShell (no time limit unless the caller gives one). */
+/**
+ * A running Machine as a GuestShell (no time limit unless the caller gives
+ * one), its commands queued within the agent's limit. A spawned session holds
+ * its long slot until it ends.
+ */
 export function machineShell(machine: Machine): GuestShell {
+  const long = new Slots(LONG_SLOTS);
+  const short = new Slots(AGENT_JOBS - LONG_SLOTS);
   return {
-    run: (command, opts = {}) => machine.exec(command, { ...opts, timeoutMs: opts.timeoutMs ?? 0 }),
-    spawn: (command, opts) => machine.spawn(command, opts),
+    run: async (command, { long: isLong, ...opts } = {}) => {
+      const release = await (isLong ? long : short).acquire();
+      try {
+        return await machine.exec(command, { ...opts, timeoutMs: opts.timeoutMs ?? 0 });
+      } finally {
+        release();
+      }
+    },
+    spawn: async (command, opts) => {
+      const release = await long.acquire();
+      try {
+        const session = await machine.spawn(command, opts);
+        void session.exit.finally(release).catch(() => {});
+        return session;
+      } catch (e) {
+        release();
+        throw e;
+      }
+    },
   };
 }
 

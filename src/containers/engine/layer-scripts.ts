@@ -39,6 +39,8 @@ export function unpackLayerScript(blob: string, digestHex: string, gzip: boolean
   const tmp = `${dir}.tmp`;
   return [
     'set -e',
+    // A failed unpack (a layer bigger than the guest's free space, say) leaves nothing behind to fill it for later ones.
+    `trap 'rm -rf ${tmp}' EXIT`,
     MAKE_OPAQUE,
     `[ "$(sha256sum ${shq(blob)} | cut -d' ' -f1)" = ${digestHex} ] || { echo "layer sha256:${digestHex}: digest mismatch in the guest" >&2; exit 1; }`,
     `rm -rf ${tmp} && mkdir -p ${tmp}`,
@@ -98,10 +100,37 @@ export interface StageCopy {
 }
 
 /**
+ * gb_inside ROOT PATH [all] prints ROOT followed by PATH with every symbolic
+ * link on the way resolved inside ROOT (an absolute target starts again at
+ * ROOT, ".." stops at it), as if ROOT were "/": an image's link "x -> /" then
+ * names the image's own root, never the guest's. The last component is left
+ * as it is (cp -a copies a link as a link) unless "all" is given. Fails after
+ * 40 links, as ELOOP.
+ */
+export const RESOLVE_INSIDE = [
+  'gb_inside() {',
+  '  r=$1; rest=${2#/}; d=; n=0',
+  '  while [ -n "$rest" ]; do',
+  '    c=${rest%%/*}; case $rest in */*) rest=${rest#*/};; *) rest=;; esac',
+  '    case $c in \'\'|.) continue;; ..) d=${d%/*}; continue;; esac',
+  '    if { [ -n "$rest" ] || [ -n "$3" ]; } && [ -L "$r$d/$c" ]; then',
+  '      n=$((n+1)); [ $n -le 40 ] || return 1',
+  '      t=$(readlink "$r$d/$c"); case $t in /*) d=;; esac',
+  '      rest=${t#/}/$rest',
+  '    else',
+  '      d=$d/$c',
+  '    fi',
+  '  done',
+  '  printf %s "$r$d"',
+  '}',
+].join('\n');
+
+/**
  * Packs files of another image (a build stage) as a layer, as COPY --from
- * does: the image's layers are mounted read-only in `work`, each source is
- * copied with `cp -a` into a stage directory at its destination (a
- * directory's contents, not the directory itself), and the stage is packed.
+ * does: the image's layers are mounted read-only in `work`, each source,
+ * resolved inside that root (gb_inside), is copied with `cp -a` into a stage
+ * directory at its destination (a directory's contents, not the directory
+ * itself), and the stage is packed.
  */
 export function copyLayerScript(layerDirs: string[], copies: StageCopy[], work: string): string {
   const root = `${work}/root`;
@@ -113,11 +142,13 @@ export function copyLayerScript(layerDirs: string[], copies: StageCopy[], work: 
     `trap 'umount ${root} 2>/dev/null; rm -rf ${work}' EXIT`,
     `rm -rf ${work} && mkdir -p ${work}/empty ${root} ${stage}`,
     `mount -t overlay gb-copy -o ro,lowerdir=${lower} ${root}`,
+    RESOLVE_INSIDE,
   ];
   for (const c of copies) {
-    const from = shq(`${root}${c.source}`);
+    const from = '"$from"';
     const to = shq(`${stage}${c.dest}`);
     lines.push(
+      `from=$(gb_inside ${root} ${shq(c.source)}) || { echo ${shq(`${c.source}: too many levels of symbolic links`)} >&2; exit 3; }`,
       `[ -e ${from} ] || [ -L ${from} ] || { echo ${shq(`${c.source} does not exist in that stage`)} >&2; exit 3; }`,
       c.intoDir
         ? `mkdir -p ${to} && if [ -d ${from} ] && [ ! -L ${from} ]; then cp -a ${from}/. ${to}/; else cp -a ${from} ${to}/; fi`

@@ -34,7 +34,12 @@ async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descrip
   const data = await store.blob(layer.digest);
   const part = `${INCOMING}/${hex}`;
   await must(shell, `mkdir -p ${INCOMING}`, `copying ${layer.digest}`);
-  await writeGuestFile(shell, part, data);
+  try {
+    await writeGuestFile(shell, part, data);
+  } catch (e) {
+    await shell.run(`rm -f ${part}`);
+    throw e;
+  }
   return part;
 }
 
@@ -65,8 +70,10 @@ export async function ensureLayers(
 async function unpackOnce(shell: GuestShell, store: ImageSource, layer: Descriptor, dir: string): Promise<void> {
   if ((await shell.run(`test -d ${dir}`)).exitCode === 0) return;
   const blob = await blobInGuest(shell, store, layer);
-  await must(shell, [
-    unpackLayerScript(blob, digestHex(layer.digest), isGzipLayer(layer.mediaType), dir),
-    `case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`,
-  ].join('\n'), `unpacking layer ${layer.digest}`);
+  try {
+    await must(shell, unpackLayerScript(blob, digestHex(layer.digest), isGzipLayer(layer.mediaType), dir), `unpacking layer ${layer.digest}`);
+  } finally {
+    // The copy from the host goes whether the unpack worked or not.
+    await shell.run(`case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`);
+  }
 }

@@ -2,7 +2,8 @@
 // with this home's credentials, the system's CAs and Node's hashing. A pull
 // holds its verified blobs until the whole image is there, then commits them
 // through ImageStore.add (the store's one way in, under its lock), so a
-// failed pull leaves the store as it was.
+// failed pull leaves the store as it was; the layers it finds in the store
+// are held by a store lease meanwhile.
 
 import { RegistryClient } from './client.ts';
 import type { Credentials } from './auth.ts';
@@ -14,7 +15,7 @@ import { pushImage } from './push.ts';
 import type { OnProgress } from './progress.ts';
 import { isLoopback, parseReference, ReferenceError } from './reference.ts';
 import { RegistryError } from './errors.ts';
-import type { ImageStore } from '../store/image-store.ts';
+import { ImageNotFoundError, type ImageStore } from '../store/image-store.ts';
 import type { ImageManifest } from '../store/oci.ts';
 
 export interface RegistryAccess {
@@ -60,9 +61,26 @@ export interface PullResult {
 export async function pullToStore(store: ImageStore, text: string, access: RegistryAccess): Promise<PullResult> {
   const ref = reference(text);
   const client = clientFor(ref.domain, access);
-  const pulled = await pullImage(client, ref, { has: (d) => store.hasBlob(d), hasher: nodeHasher, diffId: nodeDiffId, progress: access.progress });
-  const before = store.list().find((i) => i.name === pulled.name)?.manifest.digest;
-  store.add({ blobs: pulled.blobs, images: [{ name: pulled.name, manifest: pulled.manifest }] });
+  // Layers the store has are held while the rest download, so a concurrent rmi cannot collect them first.
+  const lease = store.lease();
+  const held = (d: string) => {
+    try {
+      lease.hold([d]);
+      return true;
+    } catch (e) {
+      if (e instanceof ImageNotFoundError) return false;
+      throw e;
+    }
+  };
+  let pulled;
+  let before;
+  try {
+    pulled = await pullImage(client, ref, { has: (d) => store.hasBlob(d) && held(d), hasher: nodeHasher, diffId: nodeDiffId, progress: access.progress });
+    before = store.list().find((i) => i.name === pulled!.name)?.manifest.digest;
+    store.add({ blobs: pulled.blobs, images: [{ name: pulled.name, manifest: pulled.manifest }] }, lease);
+  } finally {
+    lease.release();
+  }
   const manifest = JSON.parse(Buffer.from(store.blob(pulled.manifest.digest)).toString('utf8')) as ImageManifest;
   new BlobSources(access.home).remember(ref.domain, ref.repository, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
   return { name: pulled.name, digest: pulled.manifest.digest, index: pulled.index?.digest, changed: before !== pulled.manifest.digest, warnings: pulled.warnings };

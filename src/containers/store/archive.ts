@@ -17,10 +17,19 @@ export function isGzip(data: Uint8Array): boolean {
   return data[0] === GZIP_MAGIC[0] && data[1] === GZIP_MAGIC[1];
 }
 
+/**
+ * The most an archive or a layer may expand to. Archives are held in memory
+ * whole, and a layer must fit the guest's RAM to be unpacked at all; the cap
+ * keeps a decompression bomb (a few MiB of gzip'd zeros) from taking the
+ * host's memory.
+ */
+export const MAX_EXPANDED = 512 << 20;
+
 export function gunzip(data: Uint8Array, what: string): Uint8Array {
   try {
-    return gunzipSync(data);
+    return gunzipSync(data, { maxOutputLength: MAX_EXPANDED });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ImageArchiveError(`${what}: expands beyond ${MAX_EXPANDED >> 20} MiB, more than glassbox takes (a decompression bomb?)`);
     throw new ImageArchiveError(`${what}: not a valid gzip stream (${(e as Error).message})`);
   }
 }
@@ -63,8 +72,8 @@ export async function readTar(data: Uint8Array, what: string): Promise<Map<strin
   return files;
 }
 
-/** A file for writeTar: data, or a directory when data is undefined. */
-export type TarEntry = [name: string, data: Uint8Array | undefined, mode?: number];
+/** A file for writeTar: data, a directory when data is undefined, or a symbolic link to `linkname`. */
+export type TarEntry = [name: string, data: Uint8Array | undefined | { linkname: string }, mode?: number];
 
 /** A tar archive holding the given entries, in the order given, with fixed times and owners so equal input gives equal bytes. */
 export async function writeTar(files: Iterable<TarEntry>): Promise<Uint8Array> {
@@ -77,6 +86,7 @@ export async function writeTar(files: Iterable<TarEntry>): Promise<Uint8Array> {
     await new Promise<void>((res, rej) => {
       const done = (err?: Error | null) => (err ? rej(err) : res());
       if (data === undefined) p.entry({ name, type: 'directory', mode: mode ?? 0o755, mtime: new Date(0) }, done);
+      else if ('linkname' in data) p.entry({ name, type: 'symlink', linkname: data.linkname, mode: 0o777, mtime: new Date(0) }, done);
       else p.entry({ name, size: data.length, mode: mode ?? 0o644, mtime: new Date(0) }, data, done);
     });
   }

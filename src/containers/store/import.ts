@@ -24,6 +24,8 @@ export interface ImportSet {
 
 const CONTAINERD_NAME = 'io.containerd.image.name';
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function parseJson<T>(data: Uint8Array | undefined, what: string): T {
   if (!data) throw new ImageArchiveError(`${what} is missing`);
   try {
@@ -57,6 +59,7 @@ class BlobSet {
 
 /** Checks that the config's diff_ids are the digests of the uncompressed layers. */
 function checkLayers(config: ImageConfig, layers: Uint8Array[], what: string): void {
+  if (!isObject(config)) throw new ImageArchiveError(`${what}: the config is not a JSON object`);
   const ids = config.rootfs?.diff_ids;
   if (!Array.isArray(ids)) throw new ImageArchiveError(`${what}: config has no rootfs.diff_ids`);
   if (ids.length !== layers.length) throw new ImageArchiveError(`${what}: config lists ${ids.length} layers, manifest has ${layers.length}`);
@@ -68,11 +71,12 @@ function checkLayers(config: ImageConfig, layers: Uint8Array[], what: string): v
 }
 
 function readManifest(blobs: BlobSet, d: Descriptor, what: string): Descriptor[] {
+  if (!isObject(d)) throw new ImageArchiveError(`${what}: a manifest descriptor is not an object`);
   if (d.mediaType === MEDIA_INDEX) {
     const index = parseJson<ImageIndex>(blobs.get(d, what), `${what} (nested index)`);
-    if (!Array.isArray(index.manifests)) throw new ImageArchiveError(`${what}: nested index has no manifests`);
+    if (!isObject(index) || !Array.isArray(index.manifests)) throw new ImageArchiveError(`${what}: nested index has no manifests`);
     // A multi-platform image: glassbox runs i386 Linux, so keep that one when it is there.
-    const ours = index.manifests.find((m) => m.platform?.architecture === '386') ?? index.manifests[0];
+    const ours = index.manifests.find((m) => isObject(m) && m.platform?.architecture === '386') ?? index.manifests[0];
     if (!ours) throw new ImageArchiveError(`${what}: nested index is empty`);
     return readManifest(blobs, ours, what);
   }
@@ -80,7 +84,7 @@ function readManifest(blobs: BlobSet, d: Descriptor, what: string): Descriptor[]
     throw new ImageArchiveError(`${what}: unsupported manifest media type ${d.mediaType}`);
   }
   const manifest = parseJson<ImageManifest>(blobs.get(d, what), `${what} manifest`);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new ImageArchiveError(`${what}: manifest lacks config or layers`);
+  if (!isObject(manifest) || !manifest.config || !Array.isArray(manifest.layers)) throw new ImageArchiveError(`${what}: manifest lacks config or layers`);
   const config = parseJson<ImageConfig>(blobs.get(manifest.config, `${what} config`), `${what} config`);
   checkLayers(config, manifest.layers.map((l, i) => blobs.get(l, `${what} layer ${i}`)), what);
   return [d];
@@ -88,14 +92,16 @@ function readManifest(blobs: BlobSet, d: Descriptor, what: string): Descriptor[]
 
 function importOciLayout(files: Map<string, Uint8Array>): ImportSet {
   const layout = parseJson<{ imageLayoutVersion?: string }>(files.get('oci-layout'), 'oci-layout');
-  if (typeof layout.imageLayoutVersion !== 'string') throw new ImageArchiveError('oci-layout has no imageLayoutVersion');
+  if (!isObject(layout) || typeof layout.imageLayoutVersion !== 'string') throw new ImageArchiveError('oci-layout has no imageLayoutVersion');
   const index = parseJson<ImageIndex>(files.get('index.json'), 'index.json');
-  if (!Array.isArray(index.manifests) || index.manifests.length === 0) throw new ImageArchiveError('index.json lists no manifests');
+  if (!isObject(index) || !Array.isArray(index.manifests) || index.manifests.length === 0) throw new ImageArchiveError('index.json lists no manifests');
   const blobs = new BlobSet(files);
   const images = index.manifests.map((d, i) => {
     const what = `index.json manifest ${i}`;
+    if (!isObject(d)) throw new ImageArchiveError(`${what} is not a descriptor object`);
     const [manifest] = readManifest(blobs, d, what);
-    const ref = d.annotations?.[CONTAINERD_NAME] ?? d.annotations?.[REF_NAME];
+    const ref = isObject(d.annotations) ? d.annotations[CONTAINERD_NAME] ?? d.annotations[REF_NAME] : undefined;
+    if (ref !== undefined && typeof ref !== 'string') throw new ImageArchiveError(`${what}: its name annotation is not a string`);
     // A bare tag ("latest") names no repository: the image is imported unnamed.
     const name = ref && /[:/]/.test(ref) ? normalizeName(ref) : undefined;
     return { name, manifest: manifest! };
@@ -117,6 +123,7 @@ function importDockerSave(files: Map<string, Uint8Array>): ImportSet {
   const images: ImportedImage[] = [];
   entries.forEach((e, i) => {
     const what = `manifest.json image ${i}`;
+    if (!isObject(e)) throw new ImageArchiveError(`${what} is not an object`);
     const file = (path: string, part: string): Descriptor => {
       const data = files.get(path);
       if (!data) throw new ImageArchiveError(`${what}: ${part} ${path} is missing from the archive`);
@@ -124,7 +131,8 @@ function importDockerSave(files: Map<string, Uint8Array>): ImportSet {
       blobs.add(digest, data, what);
       return { mediaType: part === 'config' ? MEDIA_CONFIG : isGzip(data) ? MEDIA_LAYER_GZIP : MEDIA_LAYER_TAR, digest, size: data.length };
     };
-    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers)) throw new ImageArchiveError(`${what}: lacks Config or Layers`);
+    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === 'string')) throw new ImageArchiveError(`${what}: lacks Config or Layers (a file name and a list of file names)`);
+    if (e.RepoTags != null && !(Array.isArray(e.RepoTags) && e.RepoTags.every((t) => typeof t === 'string'))) throw new ImageArchiveError(`${what}: RepoTags must be a list of names, such as ["busybox:latest"]`);
     const config = file(e.Config, 'config');
     const layers = e.Layers.map((l, j) => file(l, `layer ${j}`));
     checkLayers(parseJson<ImageConfig>(blobs.verified.get(config.digest), `${what} config`), layers.map((l) => blobs.verified.get(l.digest)!), what);

@@ -1,0 +1,90 @@
+// Every line a client sends the engine, checked before anything acts on it:
+// a request, an attached session's input, a control command. One bad client
+// gets an error naming what is wrong; the engine and every other client go
+// on. The schemas are typed against the protocol's own types, so the two
+// cannot drift apart.
+
+import { z } from 'zod';
+import { TRACE_KINDS } from '../../inspect/trace.ts';
+import type { ControlCommand } from '../../inspect/control-session.ts';
+import type { AttachInput, EngineRequest } from './protocol.ts';
+
+export class RequestError extends Error {
+  override name = 'RequestError';
+}
+
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+const windowSize = z.object({ rows: z.number().int().min(1).max(0xffff), cols: z.number().int().min(1).max(0xffff) }).strict();
+const ref = z.string().min(1).max(256);
+const args = z.array(z.string().max(1 << 16)).max(4096);
+/** Docker's rule for container names. */
+const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'a container name starts with a letter or digit and holds only letters, digits, "_", "." and "-"');
+/** The least memory a container can start with (Docker's floor is 6 MiB). */
+const MIN_MEMORY = 4 << 20;
+
+const runOptions = z.object({
+  name: containerName.optional(),
+  hostname: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/, 'a hostname holds letters, digits, "." and "-" (at most 63)').optional(),
+  env: z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096).optional(),
+  workdir: z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096).optional(),
+  memory: z.number().int().min(MIN_MEMORY, `the memory limit must be at least ${MIN_MEMORY >> 20} MiB`).max(2 ** 40).optional(),
+  pidsLimit: z.number().int().min(1).max(1 << 22).optional(),
+  cpus: z.number().min(0.01).max(64).optional(),
+  network: z.enum(['none', 'default']).optional(),
+  user: z.string().min(1).max(256).optional(),
+  cmd: args.optional(),
+  tty: windowSize.optional(),
+  detach: z.boolean().optional(),
+  rm: z.boolean().optional(),
+}).strict();
+
+const viewRequest = z.union([
+  z.object({ view: z.enum(['cpu', 'fpu', 'spaces', 'ps', 'cgroups', 'containers']) }).strict(),
+  z.object({ view: z.literal('counters'), intervalMs: z.number().int().min(1).max(60_000) }).strict(),
+  z.object({ view: z.literal('mmu'), address: u32, cr3: u32.optional(), write: z.boolean().optional(), supervisor: z.boolean().optional() }).strict(),
+]);
+
+const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('run'), image: ref, options: runOptions, attach: z.boolean().optional() }).strict(),
+  z.object({ op: z.literal('ps'), all: z.boolean() }).strict(),
+  z.object({ op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional() }).strict(),
+  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop']), container: ref }).strict(),
+  z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
+  z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),
+  z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),
+  z.object({ op: z.enum(['status', 'shutdown']) }).strict(),
+  z.object({ op: z.literal('view'), request: viewRequest, run: z.string().min(1).optional() }).strict(),
+  z.object({
+    op: z.literal('trace'),
+    request: z.object({ kinds: z.array(z.enum(TRACE_KINDS)).max(TRACE_KINDS.length), run: z.string().min(1).optional(), seconds: z.number().min(0).max(3600), follow: z.boolean() }).strict(),
+  }).strict(),
+  z.object({ op: z.literal('control') }).strict(),
+]);
+
+const attachInput: z.ZodType<AttachInput> = z.union([
+  z.object({ stdin: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'stdin is base64') }).strict(),
+  z.object({ eof: z.literal(true) }).strict(),
+  z.object({ resize: windowSize }).strict(),
+]);
+
+const controlCommand: z.ZodType<ControlCommand> = z.discriminatedUnion('cmd', [
+  z.object({ cmd: z.literal('cpu') }).strict(),
+  z.object({ cmd: z.literal('step'), count: z.number().int().min(1).max(1e9) }).strict(),
+  z.object({ cmd: z.literal('break'), address: u32, timeoutMs: z.number().int().min(0).max(3_600_000) }).strict(),
+]);
+
+/** The message parsed by `schema`, or a RequestError naming the first thing wrong with it. */
+function check<T>(schema: z.ZodType<T>, msg: unknown, what: string, forms = 'the forms it may take'): T {
+  const r = schema.safeParse(msg);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const at = issue.path.length ? ` at ${issue.path.join('.')}` : '';
+  // zod says only "Invalid input" for a value that fits no form of a union.
+  const message = issue.code === 'invalid_union' ? `it is none of ${forms}` : issue.message;
+  throw new RequestError(`${what} is malformed${at}: ${message}`);
+}
+
+export const parseRequest = (msg: unknown) => check(request, msg, 'the request');
+export const parseAttachInput = (msg: unknown) => check(attachInput, msg, 'the input line', '{ stdin: BASE64 }, { eof: true }, { resize: { rows, cols } }');
+export const parseControlCommand = (msg: unknown) => check(controlCommand, msg, 'the control command');
+

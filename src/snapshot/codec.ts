@@ -1,0 +1,31 @@
+// Compression and digests for snapshots. The format is zlib's (RFC 1950:
+// deflate with an Adler-32 check, so a damaged chunk fails to inflate) and
+// SHA-256. Browsers get them from CompressionStream and WebCrypto; Node's
+// platform passes the much faster synchronous zlib (codec-node.ts): a
+// DecompressionStream per chunk costs a millisecond or more of setup.
+
+export interface SnapshotCodec {
+  compress(data: Uint8Array): Promise<Uint8Array>;
+  /** Inflates `data`; throws if it is not one whole zlib stream. */
+  decompress(data: Uint8Array): Promise<Uint8Array>;
+  /** SHA-256, as lowercase hex. */
+  sha256(data: Uint8Array): Promise<string>;
+}
+
+async function pipe(data: Uint8Array, through: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(through);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+export function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** The codec every platform has: Web Streams compression and WebCrypto. */
+export const webCodec: SnapshotCodec = {
+  compress: (data) => pipe(data, new CompressionStream('deflate')),
+  decompress: (data) => pipe(data, new DecompressionStream('deflate')),
+  sha256: async (data) => hex(new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>))),
+};

@@ -1,0 +1,82 @@
+// Two snapshots of one machine compared, for people: the RAM pages that
+// differ, the CPU state by the core's own names for its offsets, and each
+// other part's fields that differ.
+
+import type { StateValue, VersionedRecord } from '../machine/state.ts';
+import type { Snapshot } from './format.ts';
+import { CHUNK_PAGES, PAGE_SIZE, type RamChunk } from './ram.ts';
+
+export interface SnapshotDiff {
+  /** Guest physical page numbers whose contents differ (a page left out is zeros). */
+  pages: number[];
+  /** The CPU's state block: each exported offset whose bytes differ, by name ("OFF_EIP", "OFF_REGS+4"). */
+  cpu: string[];
+  /** Other parts: the paths of the fields that differ ("pic master.irr", "com1 rx"). */
+  parts: string[];
+}
+
+const ZERO = new Uint8Array(PAGE_SIZE);
+
+function pagesOf(chunks: RamChunk[]): Map<number, Uint8Array> {
+  const pages = new Map<number, Uint8Array>();
+  for (const c of chunks) {
+    let at = 0;
+    for (let i = 0; i < CHUNK_PAGES; i++) {
+      if (!(c.pages & (1 << i))) continue;
+      pages.set(c.first + i, c.data.subarray(at, at + PAGE_SIZE));
+      at += PAGE_SIZE;
+    }
+  }
+  return pages;
+}
+
+function samePage(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Field paths under `path` where the two values differ. */
+function fieldDiff(a: StateValue | undefined, b: StateValue | undefined, path: string, out: string[]): void {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    if (a.length !== b.length || a.some((v, i) => v !== b[i])) out.push(path);
+  } else if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b) && !(a instanceof Uint8Array) && !(b instanceof Uint8Array)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) fieldDiff(a[k], b[k], path ? `${path}.${k}` : k, out);
+  } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+    out.push(path);
+  }
+}
+
+/**
+ * Compares two snapshots. `layout` is the core's offsets by name
+ * (Core.layoutText()) and `stateBase` where its block starts, to name the
+ * CPU's changed bytes.
+ */
+export function diffSnapshots(a: Snapshot, b: Snapshot, layout: string, stateBase: number): SnapshotDiff {
+  const pa = pagesOf(a.chunks);
+  const pb = pagesOf(b.chunks);
+  const pages = [...new Set([...pa.keys(), ...pb.keys()])]
+    .filter((p) => !samePage(pa.get(p) ?? ZERO, pb.get(p) ?? ZERO)).sort((x, y) => x - y);
+  const offsets = layout.split('\n').map((l) => l.split('=')).filter(([n]) => n!.startsWith('OFF_'))
+    .map(([n, v]) => ({ name: n!, at: Number(v) })).sort((x, y) => x.at - y.at);
+  const named = (byte: number): string => {
+    const at = stateBase + byte;
+    let best: { name: string; at: number } | undefined;
+    for (const o of offsets) if (o.at <= at) best = o;
+    if (!best) return `+0x${byte.toString(16)}`;
+    const word = (at - best.at) & ~3;
+    return word ? `${best.name}+${word}` : best.name;
+  };
+  const cpu = new Set<string>();
+  const ba = a.records.cpu?.state.block;
+  const bb = b.records.cpu?.state.block;
+  if (ba instanceof Uint8Array && bb instanceof Uint8Array) for (let i = 0; i < ba.length; i++) if (ba[i] !== bb[i]) cpu.add(named(i));
+  const parts: string[] = [];
+  const names = new Set([...Object.keys(a.records), ...Object.keys(b.records)]);
+  names.delete('cpu');
+  for (const n of names) {
+    const diffs: string[] = [];
+    fieldDiff((a.records[n] as VersionedRecord | undefined)?.state, (b.records[n] as VersionedRecord | undefined)?.state, '', diffs);
+    parts.push(...diffs.map((d) => `${n} ${d}`.trim()));
+  }
+  return { pages, cpu: [...cpu], parts };
+}

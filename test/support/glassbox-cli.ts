@@ -1,0 +1,25 @@
+// The bundled glassbox command run as a user runs it, in a child process and
+// always with a deadline: one that does not finish in time fails the test
+// naming the command, instead of handing back a result with no exit status.
+
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const GLASSBOX_BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
+
+export interface CliOptions {
+  timeoutMs: number;
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `glassbox ARGS` run to its end, its output as text. */
+export function glassboxSync(args: string[], opts: CliOptions): SpawnSyncReturns<string> {
+  const r = spawnSync(process.execPath, [GLASSBOX_BIN, ...args], { input: opts.input ?? '', encoding: 'utf8', timeout: opts.timeoutMs, env: opts.env ?? process.env });
+  if (r.error) {
+    const late = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+    const what = late ? `did not finish within ${opts.timeoutMs / 1000} s` : `could not run (${r.error.message})`;
+    throw new Error(`glassbox ${args.join(' ')} ${what}; the end of its stderr: ${JSON.stringify((r.stderr ?? '').slice(-500))}`);
+  }
+  return r;
+}
