@@ -26,6 +26,7 @@ import { capture, coreLayout, restore, type Resume } from '../snapshot/machine-s
 import { copyRam, fillRam } from '../snapshot/ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../machine/state.ts';
+import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
 const SLICE = 1_000_000;
@@ -108,6 +109,10 @@ export class Machine extends Emitter<MachineEvents> {
   private wakeUp?: () => void;
   /** performance.now() at which guest time 0 would have been, for realtime pacing. */
   private wallBase = 0;
+  private recorder?: InputRecorder;
+  private replay?: InputReplay;
+  /** Why a replay stopped before its log was spent, if it did. */
+  replayError?: ReplayDiverged;
 
   /**
    * A machine from the guest's bytes and an already compiled core, powered
@@ -126,7 +131,7 @@ export class Machine extends Emitter<MachineEvents> {
         if (!this.consoleOut.length && !this.agentIn.length) queueMicrotask(() => this.deliver());
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);
       },
-      pumpInput: () => this.consoleLink.pump() + this.agentLink.pump() > 0,
+      pumpInput: () => (this.replaying ? this.replay!.pump() : this.consoleLink.pump() + this.agentLink.pump() > 0),
       // A guest reboot (reboot(2), a keyboard-controller or port 0x92 reset, a triple fault)
       // boots the same kernel and initrd again, as QEMU's firmware does with -kernel.
       reset: () => bootLinux(),
@@ -145,6 +150,10 @@ export class Machine extends Emitter<MachineEvents> {
     if (resume) {
       restore(this.pc, resume);
       this.power = this.pc.power;
+      if (resume.replay) {
+        if (this.clock !== 'virtual') throw new MachineError('replay: only under the virtual clock');
+        this.replay = new InputReplay(this.pc, resume.replay);
+      }
     } else {
       bootLinux();
     }
@@ -189,6 +198,30 @@ export class Machine extends Emitter<MachineEvents> {
   }
 
   /**
+   * Starts logging what comes in from outside (console and agent bytes, and
+   * guest time the host lets pass while the guest waits on it), virtual clock
+   * only. Take a snapshot at the same moment: `Machine.create({ snapshot,
+   * replay: m.recordedInput() })` then runs the same run.
+   */
+  startRecording(): void {
+    if (this.clock !== 'virtual') throw new MachineError('startRecording: only under the virtual clock, where a run is a function of its inputs');
+    const recorder = (this.recorder = new InputRecorder(this.pc));
+    this.consoleLink.onMoved = (b) => recorder.input('console', b);
+    this.agentLink.onMoved = (b) => recorder.input('agent', b);
+  }
+
+  /** The inputs logged since startRecording(), ending with where the machine is now. */
+  recordedInput(): InputEvent[] {
+    if (!this.recorder) throw new MachineError('recordedInput: nothing is being recorded; call startRecording() first');
+    return this.recorder.log();
+  }
+
+  /** Inputs come from the replay, not the host. */
+  private get replaying(): boolean {
+    return this.replay !== undefined && !this.replay.done;
+  }
+
+  /**
    * An independent machine in this process, in the state this one is in now
    * (RAM, CPU, devices, clock, agent session): not started, and sharing
    * nothing with this one. Its RAM is a copy of this one's non-zero pages.
@@ -203,6 +236,7 @@ export class Machine extends Emitter<MachineEvents> {
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
   static async create(opts: MachineOptions, platform: Platform): Promise<Machine> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
+    if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
     return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, ...making });
   }
@@ -227,7 +261,7 @@ export class Machine extends Emitter<MachineEvents> {
       const made = file ? `${file.name} (sha256 ${file.sha256.slice(0, 12)})` : 'no initrd';
       throw refuse(`it was made with ${made}, and this machine has ${bytes ? `${what} (sha256 ${sha!.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`);
     }
-    const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h };
+    const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h, replay: opts.replay };
     try {
       return new this(core, { clock: opts.clock, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
     } catch (e) {
@@ -402,7 +436,19 @@ export class Machine extends Emitter<MachineEvents> {
     this.expire();
     const resets = this.pc.resets;
     if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
-    this.pc.run(count);
+    try {
+      if (this.replay?.ended()) {
+        this.replay = undefined;
+        this.pause();
+        this.emit('replayed');
+        return;
+      }
+      // A replayed input must enter exactly where it was recorded: the slice ends there.
+      this.pc.run(this.replay ? Math.min(count, this.replay.budget()) : count);
+    } catch (e) {
+      if (!(e instanceof ReplayDiverged)) throw e;
+      this.abandonReplay(e);
+    }
     this.deliver();
     if (this.pc.resets !== resets) {
       this.agent.rebooted(new Error('the guest rebooted'));
@@ -463,6 +509,15 @@ export class Machine extends Emitter<MachineEvents> {
    * the host wakes the guest.
    */
   private async idle(): Promise<void> {
+    if (this.replay) {
+      try {
+        if (this.replay!.idle()) return;
+      } catch (e) {
+        if (!(e instanceof ReplayDiverged)) throw e;
+        this.abandonReplay(e);
+        return;
+      }
+    }
     const woken = new Promise<void>((r) => (this.wakeUp = r));
     if (this.clock === 'realtime') {
       await Promise.race([woken, sleep(10)]);
@@ -470,10 +525,23 @@ export class Machine extends Emitter<MachineEvents> {
     } else {
       // Virtual time: nothing happens until the next deadline, so go there at once.
       const next = Math.min(...[...this.waiters].map((w) => w.deadlineNs));
-      if (Number.isFinite(next)) this.pc.skipIdle(next - this.pc.nowNs());
-      else await woken;
+      if (Number.isFinite(next)) {
+        this.recorder?.skip(next - this.pc.nowNs());
+        this.pc.skipIdle(next - this.pc.nowNs());
+      } else {
+        await woken;
+      }
     }
     this.wakeUp = undefined;
+  }
+
+  /** A replay that left the recorded run stops the machine, saying where. */
+  private abandonReplay(e: ReplayDiverged): void {
+    this.replayError = e;
+    this.replay = undefined;
+    this.runState = 'stopped';
+    this.failAll(e.message);
+    this.emit('replayed');
   }
 
   /** The wall clock's reading in guest nanoseconds (realtime clock). */

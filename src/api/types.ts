@@ -2,6 +2,9 @@
 
 import type { PowerState } from '../machine/machine.ts';
 import type { SnapshotCodec } from '../snapshot/codec.ts';
+import type { InputEvent } from '../machine/input-log.ts';
+
+export type { InputEvent };
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -29,6 +32,12 @@ export interface MachineOptions {
    * since a guest reboot loads them again.
    */
   snapshot?: Uint8Array | string;
+  /**
+   * With `snapshot`, under the virtual clock: the inputs recorded on the
+   * machine the snapshot was taken of (Machine.recordedInput()), fed to this
+   * one instead of live input until they are spent, so it runs the same run.
+   */
+  replay?: readonly InputEvent[];
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */
@@ -100,6 +109,12 @@ export interface ExecResult {
 export interface MachineEvents extends Record<string, unknown[]> {
   /** The machine's power state changed; 'reset' is reported as it happens, then 'running'. */
   power: [PowerState];
+  /**
+   * A replay (MachineOptions.replay) reached the point where its recording
+   * ended (the machine is paused there), or left the recorded run
+   * (Machine.replayError says where; the machine is stopped).
+   */
+  replayed: [];
 }
 
 export interface SerialEvents extends Record<string, unknown[]> {

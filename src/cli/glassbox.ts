@@ -6,9 +6,9 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { writeSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
-import { Machine, checkMemoryMiB, nodePlatform, type ClockMode } from '../api/index.ts';
+import { Machine, checkMemoryMiB, nodePlatform, type ClockMode, type InputEvent } from '../api/index.ts';
 import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
@@ -39,6 +39,7 @@ interface GuestOptions {
 interface BootOptions extends GuestOptions {
   clock: ClockMode;
   snapshot?: string;
+  record?: string;
 }
 
 interface ExecOptions extends GuestOptions {
@@ -113,6 +114,10 @@ async function boot(opts: BootOptions, cmd: Command): Promise<number> {
       snapshot: opts.snapshot, kernel: opts.kernel, initrd: opts.initrd, clock: opts.clock,
       cmdline: given('append') ? opts.append : undefined, memoryMiB: given('memory') ? opts.memory : undefined,
     });
+  if (opts.record !== undefined) {
+    if (opts.snapshot === undefined || opts.clock !== 'virtual') throw new Error('--record needs --snapshot (where the recording starts) and --clock virtual');
+    m.startRecording();
+  }
   const tty = process.stdin.isTTY === true;
   let escape = false;
   const finished = new Promise<number>((resolve) => {
@@ -138,11 +143,60 @@ async function boot(opts: BootOptions, cmd: Command): Promise<number> {
   }
   try {
     m.start();
-    return await finished;
+    const status = await finished;
+    if (opts.record !== undefined) await writeRecording(opts.record, opts.snapshot!, m);
+    return status;
   } finally {
     m.stop();
     if (tty) process.stdin.setRawMode(false);
     process.stdin.pause();
+  }
+}
+
+/** A recording on disk: the inputs, which snapshot they start from, and the state they end in (SHA-256s). */
+interface RecordingFile {
+  glassboxRecording: 1;
+  snapshot: string;
+  final: string;
+  events: InputEvent[];
+}
+
+const sha256 = (bytes: Uint8Array) => nodeCodec.sha256(bytes);
+
+async function writeRecording(file: string, snapshot: string, m: Machine): Promise<void> {
+  const events = m.recordedInput();
+  const rec: RecordingFile = { glassboxRecording: 1, snapshot: await sha256(await nodePlatform.read(snapshot, 'snapshot')), final: await sha256(await m.snapshot()), events };
+  await writeFile(file, JSON.stringify(rec));
+  process.stderr.write(`glassbox: recorded ${events.length - 1} inputs to ${file}; the final state's SHA-256 is ${rec.final}\n`);
+}
+
+/** Replays a recording from its snapshot, console to stdout; exits 0 if it ends in the recorded state. */
+async function replay(snapshot: string, recording: string): Promise<number> {
+  const bytes = await nodePlatform.read(snapshot, 'snapshot');
+  let rec: RecordingFile;
+  try {
+    rec = JSON.parse(await readFile(recording, 'utf8')) as RecordingFile;
+  } catch (e) {
+    throw new Error(`recording ${recording}: ${(e as Error).message}`);
+  }
+  if (rec.glassboxRecording !== 1 || !Array.isArray(rec.events)) throw new Error(`recording ${recording}: not a glassbox recording`);
+  if (rec.snapshot !== (await sha256(bytes))) throw new Error(`recording ${recording} starts from another snapshot than ${snapshot}`);
+  const m = await Machine.create({ snapshot: bytes, replay: rec.events, clock: 'virtual' });
+  m.serial.on('data', (b) => process.stdout.write(b));
+  const over = new Promise<void>((resolve) => {
+    m.on('replayed', resolve);
+    m.on('power', (s) => s === 'off' && resolve());
+  });
+  m.start();
+  try {
+    await over;
+    if (m.replayError) throw m.replayError;
+    const final = await sha256(await m.snapshot());
+    const same = final === rec.final;
+    process.stderr.write(`glassbox: replayed ${rec.events.length - 1} inputs to instruction ${m.instructions}: ${same ? 'the recorded final state' : `a final state other than the recorded one (SHA-256 ${final}, recorded ${rec.final})`}\n`);
+    return same ? 0 : 1;
+  } finally {
+    m.stop();
   }
 }
 
@@ -225,7 +279,15 @@ program
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
   .option('--snapshot <file>', 'resume from a snapshot (glassbox snapshot create) instead of booting')
+  .option('--record <file>', 'with --snapshot and --clock virtual: record the input to FILE, for glassbox replay')
   .action(reporting(boot));
+
+program
+  .command('replay')
+  .description('replay a recording (glassbox boot --snapshot S --record R) from its snapshot; exits 0 if it ends in the recorded state, 1 if not')
+  .argument('<snapshot>', 'the snapshot the recording starts from')
+  .argument('<recording>', 'the recording')
+  .action(reporting(replay));
 
 const snapshotCommand = program
   .command('snapshot')

@@ -122,7 +122,10 @@ export class Core implements Stateful {
   saveState(): StateRecord {
     this.x.saveHotState();
     const start = this.off('STATE_BASE');
-    return { block: new Uint8Array(this.x.memory.buffer.slice(start, this.off('TLB_BASE'))) };
+    const block = new Uint8Array(this.x.memory.buffer.slice(start, this.off('TLB_BASE')));
+    // Why the last run() returned is an answer to the host, not machine state (it depends on where slices ended).
+    new DataView(block.buffer).setUint32(this.off('OFF_EXIT_REASON') - start, 0, true);
+    return { block };
   }
 
   loadState(r: StateRecord): void {

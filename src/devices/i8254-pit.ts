@@ -117,6 +117,12 @@ export class I8254Pit implements PortDevice, Stateful {
   constructor(
     private readonly now: () => number,
     private readonly raiseIrq0: () => void,
+    /**
+     * Channel 0 was loaded while the CPU runs: its next IRQ 0 edge moved, and
+     * the run loop, which sized its slice to the old one, must size it again
+     * (or the edge is raised late, at the slice's end).
+     */
+    private readonly rearmed: () => void = () => {},
   ) {
     this.counters[2].gate = false;
   }
@@ -157,7 +163,10 @@ export class I8254Pit implements PortDevice, Stateful {
     if (c.mode === 1 || c.mode === 5) return;
     c.armed = c.gate || i !== 2;
     c.loadedAt = this.now();
-    if (i === 0) this.lastIrqTick = this.now();
+    if (i === 0) {
+      this.lastIrqTick = this.now();
+      this.rearmed();
+    }
   }
 
   read(port: number, _size = 1): number {

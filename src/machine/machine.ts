@@ -85,7 +85,7 @@ export class PcMachine {
     });
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
     this.core.setMmioPages(0xa0, 0x100);
-    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT));
+    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT), () => this.core.requestStop());
     this.com = [
       new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(IRQ.COM1, h)),
       new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(IRQ.COM2, h)),
@@ -203,7 +203,10 @@ export class PcMachine {
         slice = Math.max(1, Math.min(slice, Math.ceil(ns / NS_PER_INSTRUCTION)));
       }
       const before = this.core.instructions;
-      const exit = this.core.run(slice);
+      let exit = this.core.run(slice);
+      // A slice whose last instruction was HLT ends halted: the same as a HLT exit, wherever the slice ended
+      // (a replay cuts slices at recorded inputs, and must meet the halt as the recording did).
+      if (exit === ExitReason.Budget && this.core.halted) exit = ExitReason.Halt;
       left -= Number(this.core.instructions - before);
       this.fpuError.poll();
       if (exit === ExitReason.Halt) {

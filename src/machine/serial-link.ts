@@ -8,6 +8,8 @@ import { numbersField, type StateRecord, type Stateful } from './state.ts';
 export class SerialLink implements Stateful {
   readonly stateVersion = 1;
   private queue: number[] = [];
+  /** Told of the bytes each pump moved into the UART (a recording logs them). */
+  onMoved?: (bytes: number[]) => void;
 
   constructor(private readonly uart: Uart16550) {}
 
@@ -32,7 +34,8 @@ export class SerialLink implements Stateful {
   pump(): number {
     if (!this.queue.length || !this.uart.listening) return 0;
     const moved = this.uart.receive(this.queue.slice(0, 16));
-    this.queue.splice(0, moved);
+    const bytes = this.queue.splice(0, moved);
+    if (moved) this.onMoved?.(bytes);
     return moved;
   }
 }

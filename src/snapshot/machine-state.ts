@@ -6,6 +6,7 @@ import type { PcMachine } from '../machine/machine.ts';
 import { checkPartSet, StateError, type VersionedRecord } from '../machine/state.ts';
 import { SnapshotError } from './error.ts';
 import type { SnapshotInfo } from './format.ts';
+import type { InputEvent } from '../machine/input-log.ts';
 import { ramChunks, type RamChunk } from './ram.ts';
 
 /**
@@ -45,6 +46,8 @@ export interface Resume {
   fillRam(ram: Uint8Array): void;
   /** From a snapshot: what made it, checked against the new machine. */
   info?: SnapshotInfo;
+  /** Inputs to replay from the snapshot on. */
+  replay?: readonly InputEvent[];
 }
 
 /** Loads a machine's state into a freshly built machine. */

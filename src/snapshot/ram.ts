@@ -59,6 +59,6 @@ export function copyRam(from: Uint8Array, to: Uint8Array, isZero: (page: number)
     let end = p + 1;
     while (end < pageCount && !isZero(end)) end++;
     to.set(from.subarray(p * PAGE_SIZE, end * PAGE_SIZE), p * PAGE_SIZE);
-    p = end;
+    p = end; // page `end` is zeros (or past the end): the loop steps over it
   }
 }

@@ -1,7 +1,7 @@
 // The machine's state records as bytes: JSON, with byte arrays as base64
 // under a "$bytes" key (no record field is called that).
 
-import type { StateRecord, VersionedRecord } from '../machine/state.ts';
+import type { VersionedRecord } from '../machine/state.ts';
 import { SnapshotError } from './error.ts';
 
 function toBase64(bytes: Uint8Array): string {
@@ -40,5 +40,5 @@ export function decodeRecords(bytes: Uint8Array): Record<string, VersionedRecord
 
 /** A deep copy of records, sharing nothing with the machine that saved them (fork). */
 export function copyRecords(records: Record<string, VersionedRecord>): Record<string, VersionedRecord> {
-  return structuredClone(records) as Record<string, VersionedRecord & { state: StateRecord }>;
+  return structuredClone(records);
 }

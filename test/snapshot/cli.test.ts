@@ -28,6 +28,16 @@ describe('glassbox snapshot create and boot --snapshot', () => {
     expect(r.stdout).not.toContain('Linux version'); // it did not boot again
     expect(r.stdout).toContain('reboot: System halted');
     expect(r.status).toBe(0);
+
+    // Recorded, then replayed: the same console bytes and the recorded final state (exit 0).
+    const recording = join(dir, 'run.json');
+    const rec = glassbox(['boot', '--snapshot', file, '--clock', 'virtual', '--record', recording], 'echo "rec$((6*7))"\nuname -n\npoweroff -f\n');
+    expect(rec.stderr).toMatch(/glassbox: recorded \d+ inputs to .*run\.json; the final state's SHA-256 is [0-9a-f]{64}\n$/);
+    const rep = glassbox(['replay', file, recording]);
+    expect(rep.stderr).toMatch(/glassbox: replayed \d+ inputs to instruction \d+: the recorded final state\n$/);
+    expect(rep.status).toBe(0);
+    expect(rep.stdout).toBe(rec.stdout);
+    expect(rep.stdout).toContain('rec42');
   }, 900_000);
 
   it('refuses a file that is not a snapshot, naming it', () => {
