@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 # chromium: the browser page's test (test/web/page.test.ts) drives it headless.
 # skopeo, umoci: real readers and writers of OCI and docker-archive images and
 # their layers (whiteouts included), the image store's and the builder's oracles.
-packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci)
+# docker-registry: the CNCF distribution server the registry tests push to and
+# pull from on loopback ports; apache2-utils: htpasswd for its basic auth.
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
 import { buildId } from '../containers/daemon/build-id.ts';
+import { dockerfileImages, pullMissing } from './registry.ts';
 import { serveEngine } from '../containers/daemon/server.ts';
 import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
 import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
@@ -106,6 +107,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
         process.exitCode = 125;
         return;
       }
+      if (!(await pullMissing([image]))) return;
       if (interactive || tty) {
         const options: RunRequestOptions = { ...rest, cmd: command.length ? command : undefined, ...(tty ? { tty: windowSize() } : {}) };
         return attached({ op: 'run', image, options, attach: true }, o);
@@ -217,7 +219,9 @@ export function registerContainerCommands(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const req: EngineRequest = { op: 'build', tag: o.tag, context: resolve(context), dockerfile: readFileSync(file, 'utf8') };
+      const dockerfile = readFileSync(file, 'utf8');
+      if (!(await pullMissing(dockerfileImages(dockerfile)))) return;
+      const req: EngineRequest = { op: 'build', tag: o.tag, context: resolve(context), dockerfile };
       await call(req, (line) => process.stdout.write(line + '\n'));
     });
 

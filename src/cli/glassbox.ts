@@ -17,6 +17,7 @@ import { nodeCodec } from '../snapshot/codec-node.ts';
 import { decodeSnapshot } from '../snapshot/format.ts';
 import { diffSnapshots } from '../snapshot/diff.ts';
 import { registerImageCommands } from './images.ts';
+import { registerRegistryCommands } from './registry.ts';
 import { registerContainerCommands } from './containers.ts';
 import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
@@ -325,6 +326,7 @@ program
   .action(reporting(exec));
 
 registerImageCommands(program);
+registerRegistryCommands(program);
 registerContainerCommands(program);
 registerBenchCommands(program);
 registerInspectCommands(program);

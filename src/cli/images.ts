@@ -5,10 +5,11 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { ImageStore, ImageNotFoundError } from '../containers/store/image-store.ts';
 import { ImageArchiveError, MAX_EXPANDED } from '../containers/store/archive.ts';
-import { ImageNameError } from '../containers/store/refs.ts';
+import { ImageNameError, splitName } from '../containers/store/refs.ts';
 import { LockTimeoutError } from '../containers/pid-lock.ts';
 import { digestHex } from '../containers/store/digest.ts';
-import { table } from './table.ts';
+import { RegistryError } from '../containers/registry/errors.ts';
+import { formatSize, table } from './table.ts';
 import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
 import { glassboxHome } from '../containers/home.ts';
 
@@ -25,12 +26,19 @@ async function runningContainers(): Promise<{ name: string; imageId: string }[]>
 /** What a store command may meet that is the user's to fix: said in one line, not as a stack trace. */
 const USER_ERRORS = ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS'];
 
-/** Runs a command, turning a store error into one line on stderr and exit status 1. */
-async function reporting(action: () => Promise<void> | void): Promise<void> {
+/** Bad input on the command line, reported as one line. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const KNOWN_ERRORS = [ImageArchiveError, ImageNotFoundError, ImageInUseError, EngineError, ImageNameError, LockTimeoutError, RegistryError, UsageError];
+
+/** Runs a command, turning a store or registry error into one line on stderr and exit status 1. */
+export async function reporting(action: () => Promise<void> | void): Promise<void> {
   try {
     await action();
   } catch (e) {
-    const known = e instanceof ImageArchiveError || e instanceof ImageNotFoundError || e instanceof ImageInUseError || e instanceof EngineError || e instanceof ImageNameError || e instanceof LockTimeoutError;
+    const known = KNOWN_ERRORS.some((k) => e instanceof k);
     if (!known && !USER_ERRORS.includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
     process.stderr.write(`glassbox: ${(e as Error).message}\n`);
     process.exitCode = 1;
@@ -47,21 +55,18 @@ function readArchive(path: string): Buffer {
 
 const shortId = (digest: string) => digestHex(digest).slice(0, 12);
 
-function formatSize(bytes: number): string {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)}MB` : `${(bytes / 1e3).toFixed(1)}kB`;
-}
-
 
 export function registerImageCommands(program: Command): void {
   program
     .command('images')
     .description('list the images in the store ($GLASSBOX_HOME/images)')
-    .action(() => reporting(() => {
+    .option('--digests', 'show each image\'s manifest digest (what a registry names it by)')
+    .action((o: { digests?: boolean }) => reporting(() => {
       const rows = ImageStore.open().list().map((i) => {
-        const [repo, tag] = i.name ? [i.name.slice(0, i.name.lastIndexOf(':')), i.name.slice(i.name.lastIndexOf(':') + 1)] : ['<none>', '<none>'];
-        return [repo, tag, shortId(i.id), i.created ?? '', formatSize(i.size)];
+        const [repo, tag] = i.name ? splitName(i.name) : ['<none>', '<none>'];
+        return [repo, tag, ...(o.digests ? [i.manifest.digest] : []), shortId(i.id), i.created ?? '', formatSize(i.size)];
       });
-      process.stdout.write(table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows]));
+      process.stdout.write(table([['REPOSITORY', 'TAG', ...(o.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'], ...rows]));
     }));
 
   program
@@ -105,5 +110,16 @@ export function registerImageCommands(program: Command): void {
         if (user) throw new ImageInUseError(`image ${ref} is used by running container ${user.name}: stop it first, or use rmi -f`);
         for (const img of store.rmi(ref)) process.stdout.write(`Untagged: ${img.name ?? '<none>'}\nDeleted: ${img.manifest.digest}\n`);
       }
+    }));
+
+  program
+    .command('system')
+    .description('the store as a whole')
+    .command('prune')
+    .description('remove unnamed images and every blob no image uses; prints the space reclaimed')
+    .action(() => reporting(() => {
+      const { removed, bytes } = ImageStore.open().prune();
+      for (const img of removed) process.stdout.write(`Deleted: ${img.manifest.digest}\n`);
+      process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
     }));
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { within } from '../support/deadline.ts';
 import { GLASSBOX_BIN as BIN, glassboxSync } from '../support/glassbox-cli.ts';
+import { freePort } from '../support/registry-server.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'glassbox-cli-home-'));
 const glassbox = (args: string[], input = '') => glassboxSync(args, { input, timeoutMs: 300_000, env: { ...process.env, GLASSBOX_HOME: home } });
@@ -89,10 +90,12 @@ describe('glassbox container commands and the engine', () => {
     expect(out).toMatch(/\r\nicanon\r\n$/);
   }, 300_000);
 
-  it('names what is wrong with bad input', () => {
-    const noImage = glassbox(['run', 'nosuch']);
+  it('names what is wrong with bad input', async () => {
+    // An image the store lacks is pulled, as Docker does: here from a loopback registry that is not there.
+    const down = `127.0.0.1:${await freePort()}`;
+    const noImage = glassbox(['run', `${down}/nosuch`]);
     expect(noImage.status).toBe(125);
-    expect(noImage.stderr).toBe('glassbox: no image nosuch:latest in the store\n');
+    expect(noImage.stderr).toMatch(new RegExp(`^Unable to find image '${down}/nosuch:latest' locally\nglassbox: cannot reach registry ${down} .*connection refused`));
     const badSize = glassbox(['run', '--memory', '8x', 'busybox']);
     expect(badSize.status).not.toBe(0);
     expect(badSize.stderr).toMatch(/--memory <size>.*8x.*give a size such as 8m/);

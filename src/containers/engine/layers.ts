@@ -6,7 +6,7 @@
 
 import { digestHex } from '../store/digest.ts';
 import type { Descriptor } from '../store/oci.ts';
-import { MEDIA_LAYER_GZIP } from '../store/oci.ts';
+import { isGzipLayer } from '../store/oci.ts';
 import { shq, writeGuestFile, type GuestShell } from './guest-shell.ts';
 import type { ImageSource } from './image-source.ts';
 import { unpackLayerScript } from './layer-scripts.ts';
@@ -71,7 +71,7 @@ async function unpackOnce(shell: GuestShell, store: ImageSource, layer: Descript
   if ((await shell.run(`test -d ${dir}`)).exitCode === 0) return;
   const blob = await blobInGuest(shell, store, layer);
   try {
-    await must(shell, unpackLayerScript(blob, digestHex(layer.digest), layer.mediaType === MEDIA_LAYER_GZIP, dir), `unpacking layer ${layer.digest}`);
+    await must(shell, unpackLayerScript(blob, digestHex(layer.digest), isGzipLayer(layer.mediaType), dir), `unpacking layer ${layer.digest}`);
   } finally {
     // The copy from the host goes whether the unpack worked or not.
     await shell.run(`case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`);

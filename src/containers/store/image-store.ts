@@ -14,7 +14,7 @@
 // blobs only after the index that dropped them, so a reader that finds a blob
 // gone reads the index again.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readTar, writeTar, type TarEntry } from './archive.ts';
@@ -165,6 +165,11 @@ export class ImageStore implements ImageSource {
 
   private blobPath(digest: string): string {
     return join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  /** Whether the store holds a blob (a pull does not fetch it again). */
+  hasBlob(digest: string): boolean {
+    return existsSync(this.blobPath(digest));
   }
 
   blob(digest: string): Uint8Array {
@@ -318,6 +323,21 @@ export class ImageStore implements ImageSource {
       this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
       this.collectGarbage();
       return removed;
+    });
+  }
+
+  /** Removes unnamed images, then every blob no image uses and no lease holds (also those a failed build left); returns what it freed. */
+  prune(): { removed: ImageSummary[]; bytes: number } {
+    const dir = join(this.root, 'blobs', 'sha256');
+    const blobBytes = () => readdirSync(dir).reduce((n, hex) => n + statSync(join(dir, hex)).size, 0);
+    return this.locked(() => {
+      const before = blobBytes();
+      const removed = this.list().filter((i) => i.name === undefined);
+      const index = this.index();
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== undefined);
+      this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
+      this.collectGarbage();
+      return { removed, bytes: before - blobBytes() };
     });
   }
 

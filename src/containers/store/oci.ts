@@ -8,6 +8,13 @@ export const MEDIA_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 export const MEDIA_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
 /** Docker's own manifest type, which OCI layouts written by docker may hold. */
 export const MEDIA_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+/** Docker's gzip'd layer, in images pulled from registries that speak Docker's schema 2. */
+export const MEDIA_DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+
+/** Whether a layer of this media type is gzip'd (OCI's and Docker's names for it). */
+export function isGzipLayer(mediaType: string): boolean {
+  return mediaType === MEDIA_LAYER_GZIP || mediaType === MEDIA_DOCKER_LAYER_GZIP;
+}
 
 /** The annotation naming an image in an index; glassbox stores the full name:tag in it. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';

@@ -1,0 +1,84 @@
+// Pull throughput from a local registry: `glassbox pull` next to `skopeo
+// copy` of the same image from the same docker-registry (Debian's CNCF
+// distribution server on a loopback port), in one run, alternating, each
+// into an empty destination. The image is made here: LAYERS layers of
+// incompressible data (so the bytes on the wire are what is measured), pushed
+// by skopeo. Both sides verify every blob's digest; glassbox also checks each
+// layer's diff_id (decompressing it), as it does on every pull.
+//
+//   npm run bench:pull [-- --layers 3 --mib 32 --runs 3]
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { writeTar } from '../src/containers/store/archive.ts';
+import { sha256 } from '../src/containers/store/sha256.ts';
+import { projectPath } from '../src/paths.ts';
+import { startRegistry } from '../test/support/registry-server.ts';
+
+const { values } = parseArgs({ options: { layers: { type: 'string', default: '3' }, mib: { type: 'string', default: '32' }, runs: { type: 'string', default: '3' } } });
+const LAYERS = Number(values.layers);
+const MIB = Number(values.mib);
+const RUNS = Number(values.runs);
+
+/** An OCI layout of LAYERS layers, each a tar of one MIB MiB file of random bytes, gzip'd. */
+async function makeLayout(dir: string): Promise<number> {
+  mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+  const put = (data: Uint8Array) => {
+    const digest = sha256(data);
+    writeFileSync(join(dir, 'blobs/sha256', digest.slice(7)), data);
+    return { digest, size: data.length };
+  };
+  const layers = [];
+  const diffIds = [];
+  for (let i = 0; i < LAYERS; i++) {
+    const tar = await writeTar([[`data${i}.bin`, randomBytes(MIB << 20)]]);
+    diffIds.push(sha256(tar));
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(gzipSync(tar, { level: 1 })) });
+  }
+  const config = put(Buffer.from(JSON.stringify({ architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })));
+  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers })));
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }));
+  return layers.reduce((n, l) => n + l.size, 0) + config.size + manifest.size;
+}
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const start = performance.now();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return (performance.now() - start) / 1000;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const work = mkdtempSync(join(tmpdir(), 'glassbox-bench-pull-'));
+const registry = await startRegistry();
+try {
+  const bytes = await makeLayout(join(work, 'layout'));
+  const ref = `${registry.host}/bench:1`;
+  execFileSync('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${join(work, 'layout')}:bench`, `docker://${ref}`], { stdio: 'ignore' });
+  const glassbox = [];
+  const skopeo = [];
+  for (let run = 0; run < RUNS; run++) {
+    const home = join(work, `home${run}`);
+    glassbox.push(timed(process.execPath, [projectPath('bin', 'glassbox.mjs'), 'pull', '-q', ref], { ...process.env, GLASSBOX_HOME: home }));
+    rmSync(home, { recursive: true });
+    const dest = join(work, `skopeo${run}`);
+    skopeo.push(timed('skopeo', ['--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${dest}:bench`]));
+    rmSync(dest, { recursive: true });
+  }
+  const mb = bytes / 1e6;
+  const line = (name: string, t: number[]) => `${name.padEnd(28)} ${median(t).toFixed(2).padStart(6)} s   ${(mb / median(t)).toFixed(1).padStart(6)} MB/s   (runs: ${t.map((x) => x.toFixed(2)).join(', ')})`;
+  console.log(`image: ${LAYERS} layers x ${MIB} MiB of random data, ${mb.toFixed(1)} MB on the wire, from docker-registry on ${registry.host}; median of ${RUNS}`);
+  console.log(line('glassbox pull', glassbox));
+  console.log(line('skopeo copy docker:// oci:', skopeo));
+  console.log(`ratio (glassbox time / skopeo time): ${(median(glassbox) / median(skopeo)).toFixed(2)}`);
+} finally {
+  await registry.stop();
+  rmSync(work, { recursive: true, force: true });
+}
