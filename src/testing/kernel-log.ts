@@ -46,12 +46,23 @@ const END = /---\[ end (?:trace|Kernel panic)/;
 /** At most this many lines of one report are kept (a stack trace is rarely longer). */
 const MAX_REPORT_LINES = 80;
 
-/** i386 prints `EIP: func+0x12/0x40`; x86_64 `RIP: 0010:func+0x12/0x40`; a WARN names it on its first line. */
+/** Frames of the reporting machinery itself, which a call trace starts with before the culprit. */
+const REPORTING = /^(?:dump_stack(?:_lvl)?|show_stack|panic|__warn|warn_slowpath\w*|report_bug|handle_bug|exc_invalid_op|handle_exception|do_error_trap)$/;
+
+/**
+ * i386 prints `EIP: func+0x12/0x40`; x86_64 `RIP: 0010:func+0x12/0x40`; a WARN
+ * names it on its first line. A panic has none of these: its call trace's
+ * first frame past panic() and the stack dump is the one that called it.
+ */
 function crashFunction(lines: readonly string[]): string | undefined {
   for (const line of lines) {
     const m = /\b[ER]IP: (?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(line)
       ?? /\bWARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z_][\w.]*)\+0x/.exec(line);
     if (m) return m[1];
+  }
+  for (const line of lines) {
+    const frame = /^\s+(?!\? )([A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(line);
+    if (frame && !REPORTING.test(frame[1])) return frame[1];
   }
   return undefined;
 }

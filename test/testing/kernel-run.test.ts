@@ -2,13 +2,23 @@
 // status come back; a deadline, a kernel that cannot mount its userland, and
 // KTAP results each end the run with their own status and a report.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { glassboxSync } from '../support/glassbox-cli.ts';
 
 const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 300_000 });
+// Debian's stock 686 kernel (scripts/fetch-debian-kernel.sh): KALLSYMS and magic SysRq, which ours has not.
+const debianDir = join(import.meta.dirname, '../../build/debian-kernel');
+const debianKernel = (() => {
+  try {
+    const f = readdirSync(debianDir).find((n) => n.startsWith('vmlinuz-'));
+    return f && join(debianDir, f);
+  } catch {
+    return undefined;
+  }
+})();
 
 describe('glassbox kernel run', () => {
   it('runs a command on the kernel and exits with its status, printing its output', () => {
@@ -60,4 +70,14 @@ describe('glassbox kernel run', () => {
     expect(r.stderr).toContain('2 passed, 1 failed');
     expect(r.status).toBe(1);
   }, 300_000);
+
+  it.skipIf(!debianKernel)("ends a run whose command crashes Debian's kernel with status 125 and a report naming the function", () => {
+    const r = glassboxSync(['kernel', 'run', '--kernel', debianKernel!, '--timeout', '200', '--trace', '--', 'echo c > /proc/sysrq-trigger; echo survived'], { timeoutMs: 600_000 });
+    expect(r.stdout).not.toContain('survived');
+    expect(r.stderr).toMatch(/^glassbox: the kernel crashed: panic in sysrq_handle_crash\n/);
+    expect(r.stderr).toContain('| Kernel panic - not syncing: sysrq triggered crash');
+    // The trace's last records: the shell's write(2) of "c" is a system call before the crash.
+    expect(r.stderr).toMatch(/last trace records:\n(?:    .*\n)*    syscall   eip=0x[0-9a-f]+ a=0x00000004/);
+    expect(r.status).toBe(125);
+  }, 600_000);
 });
