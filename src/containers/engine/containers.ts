@@ -322,7 +322,10 @@ export class ContainerEngine {
   }
 
   async stats(ref: string): Promise<Record<string, string>> {
-    return fields(await this.must(statsScript(this.find(ref).id), 'reading cgroup files'));
+    const id = this.find(ref).id;
+    const r = await this.shell.run(statsScript(id));
+    // The container may end while its figures are read, and crun remove its leaf cgroup under the script: read again, from the parent.
+    return fields(r.exitCode === 0 ? r.stdout : await this.must(statsScript(id), 'reading cgroup files'));
   }
 
   /** Config, state, and the isolation facts: namespaces next to the guest's, cgroup, PID inside and in the guest. */
