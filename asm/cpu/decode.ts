@@ -172,8 +172,22 @@ function enterStrictLength(): void {
   fetchSpan = 0;
 }
 
+// Set by every control transfer: the run loop looks for compiled code at the new EIP.
+export let branched: bool = false;
+
 export function setIp(v: u32): void {
   ip = v;
+  branched = true;
+}
+
+export function clearBranched(): void {
+  branched = false;
+}
+
+/** Puts the decoder at `eip` as if it had just begun an instruction there (a compiled region faulted on it). */
+export function restartAt(eip: u32): void {
+  instrStart = eip;
+  ip = eip;
 }
 
 // The prefix bytes: 26 2E 36 3E (segment), 64 65 (segment) 66 67 (sizes), F0 F2 F3.
