@@ -19,12 +19,13 @@ export declare function acknowledgeInterrupt(): i32;
 
 /**
  * Asks the host to translate the code at host address `host` (RAM_BASE +
- * physical), entered at linear address `lin`, under mode key `mode`. Returns
+ * physical) under mode key `mode` (compiled code does not depend on the
+ * linear address: it gets the page's at entry). Returns
  * the function-table slot of the compiled region, or 0 when nothing there can
  * be translated.
  */
 @external("env", "jitCompile")
-export declare function jitCompile(host: u32, lin: u32, mode: u32): u32;
+export declare function jitCompile(host: u32, mode: u32): u32;
 
 /** Physical page `page` was written: the host drops every region compiled from it. */
 @external("env", "jitInvalidate")

@@ -101,13 +101,13 @@ export function jitSlotHere(): u32 {
     store<u32>(a + 12, 1);
     if (1 < threshold) return 0;
   }
-  slot = jitCompile(host, lin, mode);
+  slot = jitCompile(host, mode);
   // The host may have flushed everything to make room: write the entry again.
   store<u32>(a, host);
   store<u32>(a + 4, mode);
   store<u32>(a + 8, slot == 0 ? SLOT_NEVER : slot);
   store<u32>(a + 12, 0);
-  if (slot == 0) return 0;
+  // Even a refusal depends on the page's bytes: a write there lets the entry try again.
   const page = (host - RAM_BASE) >>> 12;
   if (load<u8>(JIT_CODE_MAP + page) == 0) {
     store<u8>(JIT_CODE_MAP + page, 1);

@@ -115,7 +115,7 @@ export class Core {
       mmioRead: (addr: number, size: number) => h.mmioRead(addr >>> 0, size) >>> 0,
       mmioWrite: (addr: number, size: number, value: number) => h.mmioWrite(addr >>> 0, size, value >>> 0),
       acknowledgeInterrupt: () => h.acknowledgeInterrupt() | 0,
-      jitCompile: (hostAddr: number, lin: number, mode: number) => link.translator?.compile(hostAddr >>> 0, lin >>> 0, mode) ?? 0,
+      jitCompile: (hostAddr: number, mode: number) => link.translator?.compile(hostAddr >>> 0, mode) ?? 0,
       jitInvalidate: (page: number) => link.translator?.invalidate(page >>> 0),
       abort: (_msg: number, _file: number, line: number, col: number) => {
         throw new Error(`glassbox core aborted at ${line}:${col}`);

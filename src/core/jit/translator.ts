@@ -79,25 +79,29 @@ export class Translator {
     this.core.configure(mode !== 'off', mode === 'first', mode === 'first' ? 1 : HOT_AFTER);
   }
 
-  /** The core asks for a region at host address `host` (entered at linear `lin`); returns its slot or 0. */
-  compile(host: number, lin: number, mode: number): number {
+  /** The core asks for a region entered at host address `host` under mode key `mode`; returns its slot or 0. */
+  compile(host: number, mode: number): number {
     const pageHost = host & ~0xfff;
     const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096);
     const t = translate(page, host & 0xfff, this.core.layout);
-    if (!t) return 0;
-    const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports);
-    if (this.free.length === 0) this.dropAll();
-    const slot = this.free.pop()!;
-    this.core.table.set(slot, instance.exports.f as (...args: unknown[]) => unknown);
+    let slot = 0;
+    let size = 0;
+    if (t) {
+      const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports);
+      if (this.free.length === 0) this.dropAll();
+      slot = this.free.pop()!;
+      this.core.table.set(slot, instance.exports.f as (...args: unknown[]) => unknown);
+      size = bytes.length;
+      this.live++;
+      this.codeBytes += size;
+      this.compiled++;
+    }
+    // A refusal is remembered by the core until the page changes, like a region.
     const pageNo = (pageHost - this.core.ramBase) >>> 12;
     let list = this.byPage.get(pageNo);
     if (!list) this.byPage.set(pageNo, (list = []));
-    list.push({ host, mode, slot, bytes: bytes.length });
-    this.live++;
-    this.codeBytes += bytes.length;
-    this.compiled++;
-    void lin;
+    list.push({ host, mode, slot, bytes: size });
     return slot;
   }
 
@@ -108,6 +112,7 @@ export class Translator {
     this.byPage.delete(page);
     for (const r of list) {
       this.core.forget(r.host, r.mode);
+      if (r.slot === 0) continue;
       this.release(r);
       this.invalidated++;
     }
