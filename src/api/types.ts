@@ -1,6 +1,7 @@
 // The public types of the Machine API: what a caller passes and gets back.
 
 import type { PowerState } from '../machine/machine.ts';
+import type { JitMode } from '../core/core.ts';
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -20,6 +21,12 @@ export interface MachineOptions {
    * while the guest computes, catching up when it idles, never ahead of it).
    */
   clock?: ClockMode;
+  /**
+   * The CPU's translator to WebAssembly: 'on' compiles hot code, 'off'
+   * interprets only, 'first' compiles everything on first execution (for
+   * tests). Default: GLASSBOX_JIT in Node, else the core's default.
+   */
+  jit?: JitMode;
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */

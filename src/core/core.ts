@@ -96,7 +96,7 @@ export class Core {
       table: x.table,
       exports: x as unknown as Record<string, unknown>,
       ramBase: this.off('RAM_BASE'),
-      layout: { OFF_REGS: this.off('OFF_REGS'), OFF_EFLAGS: this.off('OFF_EFLAGS') },
+      layout: { OFF_REGS: this.off('OFF_REGS'), OFF_EFLAGS: this.off('OFF_EFLAGS'), TLB_BASE: this.off('TLB_BASE'), OFF_CNT_TLB_HIT: this.off('OFF_CNT_TLB_HIT') },
       forget: (host, mode) => x.jitForget(host, mode),
       forgetAll: () => x.jitForgetAll(),
       configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),

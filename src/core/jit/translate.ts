@@ -20,7 +20,7 @@
 // to devices end the region instead.
 
 import { decode, type Decoded } from '../../isa/decode.ts';
-import { Bytes, Op, VOID } from './wasm.ts';
+import { Bytes, Op, VOID, I32_RESULT } from './wasm.ts';
 
 // Imported globals and functions, in import order (their indices).
 export const GLOBALS = ['attention', 'faulted', 'slice', 'runBudget', 'lfKind', 'lfSize', 'lfA', 'lfB', 'lfRes', 'lazyMask'] as const;
@@ -40,7 +40,9 @@ const F_READ = 0, F_WRITE = 1, F_RMW_READ = 2, F_RMW_WRITE = 3, F_COND = 4, F_RE
 const L_BASE = 0;
 const L_REG = 1; // 8 guest registers, EAX..EDI
 const L_FA = 9, L_FB = 10, L_FRES = 11, L_NEXT = 12, L_EXIT = 13, L_T0 = 14, L_T1 = 15, L_T2 = 16, L_T3 = 17;
-export const LOCALS = 17;
+// A memory access: its offset, TLB entry, host address (0: the slow path took it) and value to store.
+const L_ADDR = 18, L_E = 19, L_H = 20, L_V = 21;
+export const LOCALS = 21;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -52,6 +54,17 @@ const ESP = 4;
 export interface CoreLayout {
   OFF_REGS: number;
   OFF_EFLAGS: number;
+  TLB_BASE: number;
+  OFF_CNT_TLB_HIT: number;
+}
+
+// TLB entry bits (asm/cpu/memory.ts).
+const T_VALID = 1, T_USER = 2, T_WSUP = 4, T_WUSER = 8, T_MMIO = 32, T_CODE = 64;
+const CS = 1, FS = 4, GS = 5;
+
+/** The mode key makes ES SS DS flat with base 0, and CS for reads: those take the inline TLB path. */
+function inlineSeg(seg: number, write: boolean): boolean {
+  return seg !== FS && seg !== GS && !(write && seg === CS);
 }
 
 /** The flag producer known at compile time; null: the core's globals hold the record. */
@@ -154,7 +167,7 @@ export interface Translation {
  * Translates the code of `page` (its 4096 bytes) entered at `entry`. Returns
  * null when the first instruction cannot be translated.
  */
-export function translate(page: Uint8Array, entry: number, layout: CoreLayout): Translation | null {
+export function translate(page: Uint8Array, entry: number, layout: CoreLayout, user: boolean): Translation | null {
   const insns = new Map<number, Insn>();
   const leaders = new Set<number>([entry]);
   const work = [entry];
@@ -187,7 +200,7 @@ export function translate(page: Uint8Array, entry: number, layout: CoreLayout): 
   const first = insns.get(entry);
   if (!first || first.how === 'stop') return null;
   const starts = [...leaders].filter((l) => insns.has(l)).sort((a, b) => a - b);
-  return new Emitter(page, insns, starts, entry, layout).emit();
+  return new Emitter(insns, starts, entry, layout, user).emit();
 }
 
 class Emitter {
@@ -203,11 +216,12 @@ class Emitter {
   private flushed = 0;
 
   constructor(
-    private readonly page: Uint8Array,
     private readonly insns: Map<number, Insn>,
     private readonly starts: number[],
-    private readonly entry: number,
+    entry: number,
     private readonly layout: CoreLayout,
+    /** CPL 3: the TLB permissions a compiled access checks. */
+    private readonly user: boolean,
   ) {
     // The entry block goes first so the dispatch's default (0) is the entry.
     const order = [entry, ...starts.filter((s) => s !== entry)];
@@ -247,6 +261,12 @@ class Emitter {
   private open(kind: number): void {
     this.b.byte(kind);
     this.b.byte(VOID);
+    this.nest++;
+  }
+  /** An if that leaves one i32. */
+  private openTyped(kind: number): void {
+    this.b.byte(kind);
+    this.b.byte(I32_RESULT);
     this.nest++;
   }
   private close(): void {
@@ -573,25 +593,124 @@ class Emitter {
     }
   }
 
+  /**
+   * The TLB fast path the interpreter's readLin/writeLin/prepareWrite take,
+   * inline: leaves 1 on the stack when the entry at L_ADDR allows the access
+   * at this privilege and it stays in one page (then L_E holds the entry).
+   * Segments other than FS and GS are flat with base 0 in every mode key.
+   */
+  private tlbHit(sz: number, write: boolean): void {
+    this.get(L_ADDR);
+    this.i32(12);
+    this.op(Op.I32ShrU);
+    this.i32(2);
+    this.op(Op.I32Shl);
+    this.b.byte(Op.I32Load);
+    this.b.u32(2);
+    this.b.u32(this.layout.TLB_BASE);
+    this.b.byte(Op.LocalTee);
+    this.b.u32(L_E);
+    const mask = write ? (this.user ? T_WUSER : T_WSUP) | T_MMIO | T_CODE : (this.user ? T_VALID | T_USER : T_VALID) | T_MMIO;
+    const need = write ? (this.user ? T_WUSER : T_WSUP) : this.user ? T_VALID | T_USER : T_VALID;
+    this.i32(mask);
+    this.op(Op.I32And);
+    this.i32(need);
+    this.op(Op.I32Eq);
+    if (sz > 0) {
+      this.get(L_ADDR);
+      this.i32(0xfff);
+      this.op(Op.I32And);
+      this.i32(0x1000 - (1 << sz));
+      this.op(Op.I32LeU);
+      this.op(Op.I32And);
+    }
+  }
+
+  /** Counts the hit (the interpreter's counter) and pushes the host address of L_ADDR through L_E. */
+  private hostAddress(): void {
+    this.i32(0);
+    this.i32(0);
+    this.b.byte(Op.I64Load);
+    this.b.u32(3);
+    this.b.u32(this.layout.OFF_CNT_TLB_HIT);
+    this.b.byte(Op.I64Const);
+    this.b.s32(1);
+    this.b.byte(Op.I64Add);
+    this.b.byte(Op.I64Store);
+    this.b.u32(3);
+    this.b.u32(this.layout.OFF_CNT_TLB_HIT);
+    this.get(L_E);
+    this.i32(~0xfff);
+    this.op(Op.I32And);
+    this.get(L_ADDR);
+    this.i32(0xfff);
+    this.op(Op.I32And);
+    this.op(Op.I32Add);
+  }
+
+  private loadOp(sz: number): void {
+    this.b.byte(sz === 2 ? Op.I32Load : sz === 1 ? Op.I32Load16U : Op.I32Load8U);
+    this.b.u32(sz);
+    this.b.u32(0);
+  }
+  private storeOp(sz: number): void {
+    this.b.byte(sz === 2 ? Op.I32Store : sz === 1 ? Op.I32Store16 : Op.I32Store8);
+    this.b.u32(sz);
+    this.b.u32(0);
+  }
+
   private readMem(ins: Insn, seg: number, addr: () => void, sz: number): void {
-    this.i32(seg);
     addr();
-    this.i32(sz);
-    this.i32(this.pending());
-    this.call(F_READ);
-    this.set(L_T3);
-    this.faultCheck(ins);
-    this.get(L_T3);
+    this.set(L_ADDR);
+    const slow = () => {
+      this.i32(seg);
+      this.get(L_ADDR);
+      this.i32(sz);
+      this.i32(this.pending());
+      this.call(F_READ);
+      this.set(L_T3);
+      this.faultCheck(ins);
+      this.get(L_T3);
+    };
+    if (!inlineSeg(seg, false)) {
+      slow();
+      return;
+    }
+    this.tlbHit(sz, false);
+    this.openTyped(Op.If);
+    this.hostAddress();
+    this.loadOp(sz);
+    this.op(Op.Else);
+    slow();
+    this.close();
   }
 
   private writeMem(ins: Insn, seg: number, addr: () => void, sz: number, value: () => void): void {
-    this.i32(seg);
     addr();
-    this.i32(sz);
+    this.set(L_ADDR);
     value();
-    this.i32(this.pending());
-    this.call(F_WRITE);
-    this.faultCheck(ins);
+    this.set(L_V);
+    const slow = () => {
+      this.i32(seg);
+      this.get(L_ADDR);
+      this.i32(sz);
+      this.get(L_V);
+      this.i32(this.pending());
+      this.call(F_WRITE);
+      this.faultCheck(ins);
+    };
+    if (!inlineSeg(seg, true)) {
+      slow();
+      return;
+    }
+    this.tlbHit(sz, true);
+    this.open(Op.If);
+    this.hostAddress();
+    this.get(L_V);
+    this.storeOp(sz);
+    this.op(Op.Else);
+    slow();
+    this.close();
   }
 
   /** Pushes the E operand (register or memory). */
@@ -609,21 +728,41 @@ class Emitter {
     else this.writeMem(ins, this.segOf(d, m.defaultSeg), () => this.address(d), sz, value);
   }
 
-  /** Read half of a read-modify-write of E into T0 (the write is checked first). */
+  /** Read half of a read-modify-write of E into T0: the write is checked first; L_H keeps the host address for the write. */
   private rmwReadE(ins: Insn, sz: number): void {
     const d = ins.d;
     const m = d.modrm!;
     if (m.mod === 3) {
       this.readReg(sz, m.rm);
-    } else {
-      this.i32(this.segOf(d, m.defaultSeg));
-      this.address(d);
+      this.set(L_T0);
+      return;
+    }
+    const seg = this.segOf(d, m.defaultSeg);
+    this.address(d);
+    this.set(L_ADDR);
+    const slow = () => {
+      this.i32(0);
+      this.set(L_H);
+      this.i32(seg);
+      this.get(L_ADDR);
       this.i32(sz);
       this.i32(this.pending());
       this.call(F_RMW_READ);
       this.set(L_T3);
       this.faultCheck(ins);
       this.get(L_T3);
+    };
+    if (!inlineSeg(seg, true)) slow();
+    else {
+      this.tlbHit(sz, true);
+      this.openTyped(Op.If);
+      this.hostAddress();
+      this.b.byte(Op.LocalTee);
+      this.b.u32(L_H);
+      this.loadOp(sz);
+      this.op(Op.Else);
+      slow();
+      this.close();
     }
     this.set(L_T0);
   }
@@ -634,10 +773,22 @@ class Emitter {
       this.writeReg(sz, m.rm, value);
       return;
     }
-    this.i32(sz);
     value();
+    this.set(L_V);
+    const seg = this.segOf(ins.d, m.defaultSeg);
+    if (inlineSeg(seg, true)) {
+      this.get(L_H);
+      this.open(Op.If);
+      this.get(L_H);
+      this.get(L_V);
+      this.storeOp(sz);
+      this.op(Op.Else);
+    }
+    this.i32(sz);
+    this.get(L_V);
     this.i32(this.pending());
     this.call(F_RMW_WRITE);
+    if (inlineSeg(seg, true)) this.close();
   }
 
   private push(ins: Insn, sz: number, value: () => void): void {

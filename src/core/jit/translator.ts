@@ -83,7 +83,7 @@ export class Translator {
   compile(host: number, mode: number): number {
     const pageHost = host & ~0xfff;
     const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096);
-    const t = translate(page, host & 0xfff, this.core.layout);
+    const t = translate(page, host & 0xfff, this.core.layout, (mode & 2) !== 0);
     let slot = 0;
     let size = 0;
     if (t) {

@@ -7,7 +7,7 @@ export const enum Op {
   Return = 0x0f, Call = 0x10, Drop = 0x1a, Select = 0x1b,
   LocalGet = 0x20, LocalSet = 0x21, LocalTee = 0x22, GlobalGet = 0x23, GlobalSet = 0x24,
   I32Load = 0x28, I32Load8U = 0x2d, I32Load16U = 0x2f, I32Store = 0x36, I32Store8 = 0x3a, I32Store16 = 0x3b,
-  I32Const = 0x41,
+  I32Const = 0x41, I64Const = 0x42, I64Load = 0x29, I64Store = 0x37, I64Add = 0x7c,
   I32Eqz = 0x45, I32Eq = 0x46, I32Ne = 0x47, I32LtS = 0x48, I32LtU = 0x49, I32GtS = 0x4a, I32GtU = 0x4b,
   I32LeS = 0x4c, I32LeU = 0x4d, I32GeS = 0x4e, I32GeU = 0x4f,
   I32Popcnt = 0x69, I32Add = 0x6a, I32Sub = 0x6b, I32And = 0x71, I32Or = 0x72, I32Xor = 0x73,
@@ -16,6 +16,7 @@ export const enum Op {
 }
 
 export const VOID = 0x40;
+export const I32_RESULT = 0x7f;
 const I32 = 0x7f;
 
 /** Growable byte buffer with LEB128 writers. */
