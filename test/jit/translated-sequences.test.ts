@@ -30,7 +30,7 @@ function instruction(next: () => number): number[] {
   const cc = () => next() % 16;
   const alu = () => pick([0, 1, 2, 3, 4, 5, 6, 7]);
   const mem = () => le32(DATA_ADDR + (next() % 0x1ff0));
-  switch (next() % 22) {
+  switch (next() % 26) {
     case 0: return [(alu() << 3) | 1, 0xc0 | (any() << 3) | reg()];
     case 1: return [(alu() << 3) | 0, 0xc0 | (any() << 3) | reg()];
     case 2: return [0x66, (alu() << 3) | 1, 0xc0 | (any() << 3) | reg()];
@@ -39,8 +39,8 @@ function instruction(next: () => number): number[] {
     case 5: return [0xfe, pick([0xc0, 0xc8]) + pick([0, 1, 2, 3])];
     case 6: return [0x66, pick([0x40, 0x48]) + reg()];
     case 7: return [0xf7, 0xd8 + reg()];
-    case 8: return [0xc1, 0xc0 | (pick([4, 5, 7]) << 3) | reg(), pick([0, 1, 2, 31, 32, next() & 0xff])];
-    case 9: return [0xd1, 0xc0 | (pick([4, 5, 7]) << 3) | reg()];
+    case 8: return [0xc1, 0xc0 | (pick([0, 1, 4, 5, 7]) << 3) | reg(), pick([0, 1, 2, 31, 32, next() & 0xff])];
+    case 9: return [0xd1, 0xc0 | (pick([0, 1, 4, 5, 7]) << 3) | reg()];
     case 10: return [pick([0x85, 0x84]), 0xc0 | (any() << 3) | reg()];
     case 11: return [0x0f, 0x90 + cc(), 0xc0 + pick([0, 1, 2, 3])];
     case 12: return [0x0f, 0x40 + cc(), 0xc0 | (reg() << 3) | any()];
@@ -51,7 +51,11 @@ function instruction(next: () => number): number[] {
     case 17: return [pick([0x01, 0x29, 0x21, 0x11, 0x19]), (any() << 3) | 5, ...mem()];
     case 18: return [0x9c, 0x58 + reg()];
     case 19: return [0x9f];
-    case 20: return [pick([0xf8, 0xf9, 0xf5])];
+    case 20: return [pick([0xf8, 0xf9, 0xf5, 0xfc, 0xfd])];
+    case 21: return [0x0f, 0xaf, 0xc0 | (reg() << 3) | any()];
+    case 22: return [0x66, 0x6b, 0xc0 | (reg() << 3) | any(), next() & 0xff];
+    case 23: return [0x69, 0xc0 | (reg() << 3) | any(), ...le32(pick([3, 0x10000, next()]))];
+    case 24: return [0x0f, 0xaf, (reg() << 3) | 5, ...mem()];
     default: return [0xb8 + reg(), ...le32(pick([0, 1, 0x7fffffff, 0x80000000, 0xffffffff, next()]))];
   }
 }

@@ -42,7 +42,11 @@ const L_REG = 1; // 8 guest registers, EAX..EDI
 const L_FA = 9, L_FB = 10, L_FRES = 11, L_NEXT = 12, L_EXIT = 13, L_T0 = 14, L_T1 = 15, L_T2 = 16, L_T3 = 17;
 // A memory access: its offset, TLB entry, host address (0: the slow path took it) and value to store.
 const L_ADDR = 18, L_E = 19, L_H = 20, L_V = 21;
-export const LOCALS = 21;
+// ADC/SBB: the carry-in, as computed and as recorded with the flags.
+const L_C = 22, L_FC = 23;
+export const LOCALS = 23;
+// One i64 local after the i32 ones: IMUL's full product.
+const L_W = LOCALS + 1;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -72,6 +76,8 @@ interface FlagState {
   kind: number;
   size: number;
   mask: number;
+  /** ADC/SBB: the recorded kind is kind + the carry-in in L_FC (K_ADC, K_SBB), as the interpreter records it. */
+  carry?: boolean;
 }
 
 interface Insn {
@@ -103,13 +109,12 @@ function isNative(d: Decoded): boolean {
   const m = d.modrm;
   const mem = m !== null && m.mod !== 3;
   if (op < 0x40) {
-    const kind = (op >> 3) & 7;
-    return (op & 7) < 6 && kind !== 2 && kind !== 3;
+    return (op & 7) < 6;
   }
   if (op >= 0x40 && op <= 0x5f) return true; // INC DEC PUSH POP reg
   if (op === 0x68 || op === 0x6a) return true;
   if (op >= 0x70 && op <= 0x7f) return true;
-  if (op >= 0x80 && op <= 0x83) return m!.reg !== 2 && m!.reg !== 3;
+  if (op >= 0x80 && op <= 0x83) return true;
   if (op >= 0x84 && op <= 0x8b) return true;
   if (op === 0x8d) return true;
   if (op >= 0x90 && op <= 0x99) return true;
@@ -118,8 +123,11 @@ function isNative(d: Decoded): boolean {
   if (op >= 0xb0 && op <= 0xbf) return true;
   if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) {
     const r = m!.reg;
-    return !mem && !d.op16 && (op & 1) === 1 && (r === 4 || r === 5 || r === 6 || r === 7);
+    return !mem && !d.op16 && (op & 1) === 1 && r !== 2 && r !== 3;
   }
+  if (op === 0x69 || op === 0x6b || op === 0x1af) return true; // IMUL G,E(,imm)
+  if (op === 0xc9) return !d.op16; // LEAVE
+  if (op === 0xf5 || op === 0xf8 || op === 0xf9 || op === 0xfc || op === 0xfd) return true; // CMC CLC STC CLD STD
   if (op === 0xc2 || op === 0xc3) return !d.op16;
   if (op === 0xc6 || op === 0xc7) return m!.reg === 0;
   if (op === 0xe8 || op === 0xe9 || op === 0xeb) return !d.op16;
@@ -354,6 +362,10 @@ class Emitter {
     const f = this.flags;
     if (!f) return;
     this.i32(f.kind);
+    if (f.carry) {
+      this.get(L_FC);
+      this.op(Op.I32Add);
+    }
     this.gset(G_KIND);
     this.i32(f.size);
     this.gset(G_SIZE);
@@ -390,18 +402,27 @@ class Emitter {
       return;
     }
     switch (bit) {
-      case CF:
-        if (f.kind === K_LOGIC) this.i32(0);
-        else if (f.kind === K_ADD) {
-          this.get(L_FRES);
-          this.get(L_FA);
-          this.op(Op.I32LtU);
-        } else {
-          this.get(L_FA);
-          this.get(L_FB);
-          this.op(Op.I32LtU);
+      case CF: {
+        if (f.kind === K_LOGIC) {
+          this.i32(0);
+          return;
+        }
+        // ADD: res < a (ADC with a carry in: res <= a); SUB: a < b (SBB: a <= b).
+        const [x, y] = f.kind === K_ADD ? [L_FRES, L_FA] : [L_FA, L_FB];
+        if (f.carry) {
+          this.get(x);
+          this.get(y);
+          this.op(Op.I32LeU);
+        }
+        this.get(x);
+        this.get(y);
+        this.op(Op.I32LtU);
+        if (f.carry) {
+          this.get(L_FC);
+          this.op(Op.Select);
         }
         return;
+      }
       case ZF:
         this.get(L_FRES);
         this.op(Op.I32Eqz);
@@ -456,7 +477,7 @@ class Emitter {
       return;
     }
     const test = cc >> 1;
-    if (f.kind === K_SUB && f.mask === ARITH && (test === 1 || test === 2 || test === 3 || test === 6 || test === 7)) {
+    if (f.kind === K_SUB && !f.carry && f.mask === ARITH && (test === 1 || test === 2 || test === 3 || test === 6 || test === 7)) {
       const sh = 32 - (8 << f.size);
       const operand = (l: number) => {
         this.get(l);
@@ -484,14 +505,59 @@ class Emitter {
   }
 
   /** Records a producer: a, b, res are in T0, T1, T2 (masked to the size). */
-  private produce(kind: number, size: number, mask: number): void {
+  private produce(kind: number, size: number, mask: number, carry = false): void {
     this.get(L_T0);
     this.set(L_FA);
     this.get(L_T1);
     this.set(L_FB);
     this.get(L_T2);
     this.set(L_FRES);
-    this.flags = { kind, size, mask };
+    if (carry) {
+      this.get(L_C);
+      this.set(L_FC);
+    }
+    this.flags = { kind, size, mask, carry };
+  }
+
+  /**
+   * Sets EFLAGS bits in `mask` directly to the 0/1 values `push` leaves for
+   * each, shifted into place (setFlagBits): they leave the lazy record.
+   */
+  private setFlagBits(mask: number, push: () => void): void {
+    this.i32(0);
+    this.load(this.layout.OFF_EFLAGS);
+    this.i32(~mask);
+    this.op(Op.I32And);
+    push();
+    this.op(Op.I32Or);
+    this.b.byte(Op.I32Store);
+    this.b.u32(2);
+    this.b.u32(this.layout.OFF_EFLAGS);
+    const arith = mask & ARITH;
+    if (!arith) return;
+    if (this.flags) this.flags = { ...this.flags, mask: this.flags.mask & ~arith };
+    else {
+      this.gget(G_MASK);
+      this.i32(~arith);
+      this.op(Op.I32And);
+      this.gset(G_MASK);
+    }
+  }
+
+  /** After a shift or multiply: CF, OF, AF (0) direct from T0 (CF) and T1 (OF), PF ZF SF lazy from T2 (K_LOGIC). */
+  private resultFlags(sz: number): void {
+    this.setFlagBits(CF | OF | AF, () => {
+      this.get(L_T0);
+      this.get(L_T1);
+      this.i32(11);
+      this.op(Op.I32Shl);
+      this.op(Op.I32Or);
+    });
+    this.i32(0);
+    this.set(L_T0);
+    this.i32(0);
+    this.set(L_T1);
+    this.produce(K_LOGIC, sz, PF | ZF | SF);
   }
 
   /** Before an INC/DEC: CF leaves the lazy record for the state block, as setLazy's resolve does. */
@@ -945,9 +1011,13 @@ class Emitter {
     this.set(L_T1);
     this.get(L_T0);
     this.get(L_T1);
-    const o = kind === 0 ? Op.I32Add : kind === 1 ? Op.I32Or : kind === 4 ? Op.I32And : kind === 6 ? Op.I32Xor : Op.I32Sub;
+    const o = kind === 0 || kind === 2 ? Op.I32Add : kind === 1 ? Op.I32Or : kind === 4 ? Op.I32And : kind === 6 ? Op.I32Xor : Op.I32Sub;
     this.op(o);
-    if (sz < 2 && (kind === 0 || kind === 5 || kind === 7)) {
+    if (kind === 2 || kind === 3) {
+      this.get(L_C);
+      this.op(kind === 2 ? Op.I32Add : Op.I32Sub);
+    }
+    if (sz < 2 && kind !== 1 && kind !== 4 && kind !== 6) {
       this.i32(m);
       this.op(Op.I32And);
     }
@@ -955,7 +1025,8 @@ class Emitter {
   }
 
   private aluFlags(kind: number, sz: number): void {
-    this.produce(kind === 0 ? K_ADD : kind === 5 || kind === 7 ? K_SUB : K_LOGIC, sz, ARITH);
+    const k = kind === 0 || kind === 2 ? K_ADD : kind === 3 || kind === 5 || kind === 7 ? K_SUB : K_LOGIC;
+    this.produce(k, sz, ARITH, kind === 2 || kind === 3);
   }
 
   /** The ALU rows, group 1, TEST: E op= G / G op= E / E op= imm / eAX op= imm. */
@@ -963,6 +1034,11 @@ class Emitter {
     const d = ins.d;
     const m = d.modrm;
     const immPush = () => this.i32(imm!);
+    if (kind === 2 || kind === 3) {
+      // ADC/SBB: the carry-in, from the flags before anything here can fault.
+      this.condition(2);
+      this.set(L_C);
+    }
     if (form === 'AI') {
       this.readReg(sz, 0);
       this.set(L_T0);
@@ -1072,7 +1148,7 @@ class Emitter {
       this.writeReg(v, m!.reg, () => this.address(d));
     } else if (op === 0x90) {
       // NOP, PAUSE
-    } else if (op <= 0x97) {
+    } else if (op >= 0x91 && op <= 0x97) {
       this.readReg(v, 0);
       this.set(L_T0);
       this.writeReg(v, 0, () => this.readReg(v, op & 7));
@@ -1121,7 +1197,32 @@ class Emitter {
     } else if (op >= 0xb8 && op <= 0xbf) {
       this.writeReg(v, op & 7, () => this.i32(d.imms[0]));
     } else if (op === 0xc1 || op === 0xd1) {
-      this.shift(m!.reg, m!.rm, (op === 0xd1 ? 1 : d.imms[0]) & 31);
+      const count = (op === 0xd1 ? 1 : d.imms[0]) & 31;
+      if (m!.reg <= 1) this.rotate(m!.reg === 1, m!.rm, count);
+      else this.shift(m!.reg, m!.rm, count);
+    } else if (op === 0x69 || op === 0x6b || op === 0x1af) {
+      const imm = op === 0x1af ? null : op === 0x6b ? (d.imms[0] << 24) >> 24 : d.imms[0];
+      this.imul(ins, v, imm);
+    } else if (op === 0xc9) {
+      // LEAVE: ESP = EBP, then POP EBP.
+      this.readMem(ins, SS, () => this.get(L_REG + 5), 2);
+      this.set(L_T3);
+      this.get(L_REG + 5);
+      this.i32(4);
+      this.op(Op.I32Add);
+      this.set(L_REG + ESP);
+      this.get(L_T3);
+      this.set(L_REG + 5);
+      touched = true;
+    } else if (op === 0xf8 || op === 0xf9 || op === 0xf5) {
+      this.setFlagBits(CF, () => {
+        if (op === 0xf5) {
+          this.condition(2);
+          this.op(Op.I32Eqz);
+        } else this.i32(op === 0xf9 ? 1 : 0);
+      });
+    } else if (op === 0xfc || op === 0xfd) {
+      this.setFlagBits(0x400, () => this.i32(op === 0xfd ? 0x400 : 0));
     } else if (op === 0xc6 || op === 0xc7) {
       const sz = op === 0xc6 ? 0 : v;
       this.writeE(ins, sz, () => this.i32(d.imms[0]));
@@ -1228,24 +1329,82 @@ class Emitter {
     this.set(L_T1);
     this.get(L_T2);
     this.set(reg);
-    this.i32(0);
-    this.load(this.layout.OFF_EFLAGS);
-    this.i32(~(CF | OF | AF));
-    this.op(Op.I32And);
-    this.get(L_T0);
-    this.op(Op.I32Or);
-    this.get(L_T1);
-    this.i32(11);
-    this.op(Op.I32Shl);
-    this.op(Op.I32Or);
-    this.b.byte(Op.I32Store);
-    this.b.u32(2);
-    this.b.u32(this.layout.OFF_EFLAGS);
-    this.i32(0);
+    this.resultFlags(2);
+  }
+
+  /** ROL/ROR of a 32-bit register by a constant count: CF and OF direct, the lazy record untouched (rotateFlags). */
+  private rotate(right: boolean, r: number, count: number): void {
+    if (count === 0) return;
+    const reg = L_REG + r;
+    this.get(reg);
+    this.i32(count);
+    this.op(right ? Op.I32Rotr : Op.I32Rotl);
+    this.set(reg);
+    this.setFlagBits(CF | OF, () => {
+      if (right) {
+        // CF = MSB, OF = MSB ^ the bit below it.
+        this.get(reg);
+        this.i32(31);
+        this.op(Op.I32ShrU);
+        this.get(reg);
+        this.get(reg);
+        this.i32(1);
+        this.op(Op.I32Shl);
+        this.op(Op.I32Xor);
+        this.i32(31);
+        this.op(Op.I32ShrU);
+      } else {
+        // CF = LSB, OF = MSB ^ CF.
+        this.get(reg);
+        this.i32(1);
+        this.op(Op.I32And);
+        this.get(reg);
+        this.i32(31);
+        this.op(Op.I32ShrU);
+        this.get(reg);
+        this.i32(1);
+        this.op(Op.I32And);
+        this.op(Op.I32Xor);
+      }
+      this.i32(11);
+      this.op(Op.I32Shl);
+      this.op(Op.I32Or);
+    });
+  }
+
+  /** IMUL G, E (and G, E, imm): the truncated signed product, CF = OF = it did not fit. */
+  private imul(ins: Insn, sz: number, imm: number | null): void {
+    const d = ins.d;
+    this.readE(ins, sz);
     this.set(L_T0);
-    this.i32(0);
+    const operand = (push: () => void) => {
+      push();
+      if (sz === 1) this.op(Op.I32Extend16S);
+      this.b.byte(Op.I64ExtendI32S);
+    };
+    operand(() => this.get(L_T0));
+    operand(imm === null ? () => this.readReg(sz, d.modrm!.reg) : () => this.i32(imm));
+    this.b.byte(Op.I64Mul);
+    this.b.byte(Op.LocalTee);
+    this.b.u32(L_W);
+    this.b.byte(Op.I32WrapI64);
+    if (sz === 1) {
+      this.i32(0xffff);
+      this.op(Op.I32And);
+    }
+    this.set(L_T2);
+    // Overflow: the product differs from its truncation sign-extended back.
+    this.b.byte(Op.LocalGet);
+    this.b.u32(L_W);
+    this.get(L_T2);
+    if (sz === 1) this.op(Op.I32Extend16S);
+    this.b.byte(Op.I64ExtendI32S);
+    this.b.byte(Op.I64Ne);
+    this.set(L_T0);
+    this.get(L_T0);
     this.set(L_T1);
-    this.produce(K_LOGIC, 2, PF | ZF | SF);
+    this.writeReg(sz, d.modrm!.reg, () => this.get(L_T2));
+    this.resultFlags(sz);
   }
 
   /** The control transfer that ends a block. */

@@ -11,7 +11,8 @@ export const enum Op {
   I32Eqz = 0x45, I32Eq = 0x46, I32Ne = 0x47, I32LtS = 0x48, I32LtU = 0x49, I32GtS = 0x4a, I32GtU = 0x4b,
   I32LeS = 0x4c, I32LeU = 0x4d, I32GeS = 0x4e, I32GeU = 0x4f,
   I32Popcnt = 0x69, I32Add = 0x6a, I32Sub = 0x6b, I32And = 0x71, I32Or = 0x72, I32Xor = 0x73,
-  I32Shl = 0x74, I32ShrS = 0x75, I32ShrU = 0x76,
+  I32Shl = 0x74, I32ShrS = 0x75, I32ShrU = 0x76, I32Rotl = 0x77, I32Rotr = 0x78,
+  I64Ne = 0x52, I64Mul = 0x7e, I32WrapI64 = 0xa7, I64ExtendI32S = 0xac,
   I32Extend8S = 0xc0, I32Extend16S = 0xc1,
 }
 
@@ -79,7 +80,7 @@ export interface FuncImport {
 /**
  * Builds a module importing memory 'm', the mutable i32 globals and the
  * functions named (all i32), in that order, from module 'c', and exporting
- * one function 'f' (i32) -> i32 with `locals` extra i32 locals and `body`.
+ * one function 'f' (i32) -> i32 with `locals` extra i32 locals, then one i64, and `body`.
  */
 export function buildModule(globals: readonly string[], funcs: readonly FuncImport[], locals: number, body: Bytes): Uint8Array {
   const sigs: string[] = [];
@@ -145,9 +146,11 @@ export function buildModule(globals: readonly string[], funcs: readonly FuncImpo
   section(10, (s) => {
     s.u32(1);
     const fn = new Bytes();
-    fn.u32(1);
+    fn.u32(2);
     fn.u32(locals);
     fn.byte(I32);
+    fn.u32(1);
+    fn.byte(0x7e); // one i64
     fn.bytes(body.view());
     fn.byte(Op.End);
     s.sized(fn);
