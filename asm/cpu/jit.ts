@@ -30,9 +30,12 @@ let threshold: u32 = 1;
 // The run() budget, for compiled regions to stop exactly where the
 // interpreter would (exported: they import it).
 export let runBudget: u32 = 0;
+// The block of the region jitSlotHere found, for jitRun.
+let entryBlock: u32 = 0;
 
 // The entry cache: direct-mapped, ENTRY_COUNT entries of 16 bytes
-// { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot, u32 heat }.
+// { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot,
+//   u32 heat until compiled, then the block of the region to start at }.
 const ENTRY_BITS: u32 = 16;
 const ENTRY_COUNT: u32 = 1 << ENTRY_BITS;
 const SLOT_NONE: u32 = 0; // not compiled (yet)
@@ -88,7 +91,10 @@ export function jitSlotHere(): u32 {
   let slot: u32;
   if (load<u32>(a) == host && load<u32>(a + 4) == mode) {
     slot = load<u32>(a + 8);
-    if (slot != SLOT_NONE) return slot == SLOT_NEVER ? 0 : slot;
+    if (slot != SLOT_NONE) {
+      entryBlock = load<u32>(a + 12);
+      return slot == SLOT_NEVER ? 0 : slot;
+    }
     const heat = load<u32>(a + 12) + 1;
     store<u32>(a + 12, heat);
     if (heat < threshold) return 0;
@@ -102,11 +108,15 @@ export function jitSlotHere(): u32 {
     if (1 < threshold) return 0;
   }
   slot = jitCompile(host, mode);
-  // The host may have flushed everything to make room: write the entry again.
-  store<u32>(a, host);
-  store<u32>(a + 4, mode);
-  store<u32>(a + 8, slot == 0 ? SLOT_NEVER : slot);
-  store<u32>(a + 12, 0);
+  if (slot == 0 || load<u32>(a) != host || load<u32>(a + 4) != mode || load<u32>(a + 8) != slot) {
+    // Refused (or the host could not enter it): remember, until the page changes.
+    store<u32>(a, host);
+    store<u32>(a + 4, mode);
+    store<u32>(a + 8, SLOT_NEVER);
+    store<u32>(a + 12, 0);
+    slot = 0;
+  }
+  entryBlock = load<u32>(a + 12);
   // Even a refusal depends on the page's bytes: a write there lets the entry try again.
   const page = (host - RAM_BASE) >>> 12;
   if (load<u8>(JIT_CODE_MAP + page) == 0) {
@@ -121,17 +131,33 @@ export function jitSlotHere(): u32 {
  * next instruction, or with `faulted` set the one that faulted.
  */
 export function jitRun(slot: u32): u32 {
-  return call_indirect<u32>(slot, ip & 0xfffff000);
+  return call_indirect<u32>(slot, ip & 0xfffff000, entryBlock);
+}
+
+/**
+ * The host enters block `block` of the region in `slot` for the instruction
+ * at host address `host`: every block of a region can be entered, so one
+ * compilation serves every hot entry in it. A compiled entry keeps its place.
+ */
+export function jitEntry(host: u32, mode: u32, slot: u32, block: u32): void {
+  const a = entryAddr(host, mode);
+  const held = load<u32>(a + 8);
+  const same = load<u32>(a) == host && load<u32>(a + 4) == mode;
+  if (!same && held != SLOT_NONE && held != SLOT_NEVER) return;
+  store<u32>(a, host);
+  store<u32>(a + 4, mode);
+  store<u32>(a + 8, slot);
+  store<u32>(a + 12, block);
 }
 
 export function setRunBudget(budget: u32): void {
   runBudget = budget;
 }
 
-/** The host forgets a region: its entry stops pointing at the slot. */
-export function jitForget(host: u32, mode: u32): void {
+/** The host forgets a region: its entries stop pointing at the slot. */
+export function jitForget(host: u32, mode: u32, slot: u32): void {
   const a = entryAddr(host, mode);
-  if (load<u32>(a) == host && load<u32>(a + 4) == mode) {
+  if (load<u32>(a) == host && load<u32>(a + 4) == mode && (load<u32>(a + 8) == slot || load<u32>(a + 8) == SLOT_NEVER)) {
     store<u32>(a + 8, SLOT_NONE);
     store<u32>(a + 12, 0);
   }

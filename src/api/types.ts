@@ -3,6 +3,8 @@
 import type { PowerState } from '../machine/machine.ts';
 import type { JitMode } from '../core/core.ts';
 
+export type { JitMode };
+
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
 

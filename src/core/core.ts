@@ -57,7 +57,8 @@ interface CoreExports {
   traceHost(kind: number, a: number, b: number, c: number): void;
   table: WebAssembly.Table;
   setTranslation(enabled: number, everyInstruction: number, hotAfter: number): void;
-  jitForget(host: number, mode: number): void;
+  jitForget(host: number, mode: number, slot: number): void;
+  jitEntry(host: number, mode: number, slot: number, block: number): void;
   jitForgetAll(): void;
   ramWritten(phys: number, len: number): void;
   [name: string]: unknown;
@@ -97,7 +98,8 @@ export class Core {
       exports: x as unknown as Record<string, unknown>,
       ramBase: this.off('RAM_BASE'),
       layout: { OFF_REGS: this.off('OFF_REGS'), OFF_EFLAGS: this.off('OFF_EFLAGS'), TLB_BASE: this.off('TLB_BASE'), OFF_CNT_TLB_HIT: this.off('OFF_CNT_TLB_HIT') },
-      forget: (host, mode) => x.jitForget(host, mode),
+      forget: (host, mode, slot) => x.jitForget(host, mode, slot),
+      enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
       forgetAll: () => x.jitForgetAll(),
       configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
     });

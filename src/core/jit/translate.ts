@@ -36,17 +36,19 @@ export const FUNCS = [
 ] as const;
 const F_READ = 0, F_WRITE = 1, F_RMW_READ = 2, F_RMW_WRITE = 3, F_COND = 4, F_RESOLVE = 5, F_STEP = 6;
 
-// Locals: 0 is the parameter (the linear address of the page), then these.
-const L_BASE = 0;
-const L_REG = 1; // 8 guest registers, EAX..EDI
-const L_FA = 9, L_FB = 10, L_FRES = 11, L_NEXT = 12, L_EXIT = 13, L_T0 = 14, L_T1 = 15, L_T2 = 16, L_T3 = 17;
+// The parameters: the linear address of the page, and the block to start at
+// (then the block the dispatch loop goes to next).
+const L_BASE = 0, L_NEXT = 1;
+const L_REG = 2; // 8 guest registers, EAX..EDI
+const L_FA = 10, L_FB = 11, L_FRES = 12, L_EXIT = 13, L_T0 = 14, L_T1 = 15, L_T2 = 16, L_T3 = 17;
 // A memory access: its offset, TLB entry, host address (0: the slow path took it) and value to store.
 const L_ADDR = 18, L_E = 19, L_H = 20, L_V = 21;
 // ADC/SBB: the carry-in, as computed and as recorded with the flags.
 const L_C = 22, L_FC = 23;
-export const LOCALS = 23;
+/** i32 locals after the two parameters. */
+export const LOCALS = 22;
 // One i64 local after the i32 ones: IMUL's full product.
-const L_W = LOCALS + 1;
+const L_W = 24;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -86,8 +88,11 @@ interface Insn {
   how: 'native' | 'step' | 'stop';
 }
 
-const MAX_INSNS = 1500;
-const MAX_BLOCKS = 400;
+// A region is what is reachable from its entry, nearest first, up to these
+// bounds: compiling costs about as much as interpreting a few hundred times
+// the code, so cold paths far from the entry are better left out.
+const MAX_INSNS = 256;
+const MAX_BLOCKS = 40;
 
 function sizeMask(sz: number): number {
   return sz === 2 ? 0xffffffff : sz === 1 ? 0xffff : 0xff;
@@ -159,7 +164,9 @@ function successors(ins: Insn): { targets: number[]; falls: boolean; ends: boole
     return n === 1 ? (v << 24) >> 24 : v | 0;
   };
   if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) return { targets: [next + rel()], falls: true, ends: true };
-  if (op === 0xeb || op === 0xe9 || op === 0xe8) return { targets: [next + rel()], falls: false, ends: true };
+  if (op === 0xeb || op === 0xe9) return { targets: [next + rel()], falls: false, ends: true };
+  // A call's return address is where its RET comes back: worth having in the region.
+  if (op === 0xe8) return { targets: [next + rel(), next], falls: false, ends: true };
   if (op === 0xc2 || op === 0xc3) return { targets: [], falls: false, ends: true };
   if (op === 0xff && (d.modrm!.reg === 2 || d.modrm!.reg === 4)) return { targets: [], falls: false, ends: true };
   return { targets: [], falls: true, ends: false };
@@ -168,7 +175,8 @@ function successors(ins: Insn): { targets: number[]; falls: boolean; ends: boole
 export interface Translation {
   body: Bytes;
   instructions: number;
-  blocks: number;
+  /** Page offsets of the blocks, by index: the function can be entered at any of them. */
+  entries: number[];
 }
 
 /**
@@ -180,7 +188,7 @@ export function translate(page: Uint8Array, entry: number, layout: CoreLayout, u
   const leaders = new Set<number>([entry]);
   const work = [entry];
   while (work.length > 0 && insns.size < MAX_INSNS) {
-    let off = work.pop()!;
+    let off = work.shift()!;
     while (off < 4096 && !insns.has(off) && insns.size < MAX_INSNS) {
       const d = decode(page, off, 32);
       const ins: Insn = { off, d, how: d.length > 0 ? classify(d) : 'stop' };
@@ -208,7 +216,7 @@ export function translate(page: Uint8Array, entry: number, layout: CoreLayout, u
   const first = insns.get(entry);
   if (!first || first.how === 'stop') return null;
   const starts = [...leaders].filter((l) => insns.has(l)).sort((a, b) => a - b);
-  return new Emitter(insns, starts, entry, layout, user).emit();
+  return new Emitter(insns, starts, layout, user).emit();
 }
 
 class Emitter {
@@ -226,15 +234,11 @@ class Emitter {
   constructor(
     private readonly insns: Map<number, Insn>,
     private readonly starts: number[],
-    entry: number,
     private readonly layout: CoreLayout,
     /** CPL 3: the TLB permissions a compiled access checks. */
     private readonly user: boolean,
   ) {
-    // The entry block goes first so the dispatch's default (0) is the entry.
-    const order = [entry, ...starts.filter((s) => s !== entry)];
-    order.forEach((s, i) => this.index.set(s, i));
-    this.starts = order;
+    starts.forEach((s, i) => this.index.set(s, i));
   }
 
   // ------------------------------------------------------------ wasm helpers
@@ -884,8 +888,6 @@ class Emitter {
 
   emit(): Translation {
     this.loadRegs();
-    this.i32(0);
-    this.set(L_NEXT);
     this.exitLevel = this.nest;
     this.open(Op.Block);
     this.topLevel = this.nest;
@@ -905,7 +907,7 @@ class Emitter {
     this.close(); // exit block
     this.storeRegs();
     this.get(L_EXIT);
-    return { body: this.b, instructions: this.total, blocks: n };
+    return { body: this.b, instructions: this.total, entries: this.starts };
   }
 
   /** The instructions of the block at `start`, up to a control transfer, a stop, or the next block. */

@@ -16,12 +16,13 @@ export type JitMode = 'off' | 'on' | 'first';
 export const JIT_MODES: readonly JitMode[] = ['off', 'on', 'first'];
 
 // How often a control transfer must reach an entry before it is compiled.
-const HOT_AFTER = 40;
+const HOT_AFTER = 1000;
 // Table slots for live regions; when they run out every region goes (v86 does the same with 900).
 const SLOTS = 4000;
 
 interface Region {
-  host: number;
+  /** Host addresses the core enters the region at (every block; one when refused). */
+  hosts: number[];
   mode: number;
   slot: number;
   bytes: number;
@@ -35,6 +36,8 @@ export interface JitStats {
   compiled: number;
   invalidated: number;
   flushes: number;
+  /** Wall milliseconds spent translating and compiling. */
+  compileMs: number;
 }
 
 export interface TranslatorCore {
@@ -43,7 +46,8 @@ export interface TranslatorCore {
   exports: Record<string, unknown>;
   ramBase: number;
   layout: CoreLayout;
-  forget(host: number, mode: number): void;
+  forget(host: number, mode: number, slot: number): void;
+  enter(host: number, mode: number, slot: number, block: number): void;
   forgetAll(): void;
   configure(enabled: boolean, everyInstruction: boolean, hotAfter: number): void;
 }
@@ -58,6 +62,7 @@ export class Translator {
   private compiled = 0;
   private invalidated = 0;
   private flushes = 0;
+  private compileMs = 0;
   private mode: JitMode = 'off';
 
   constructor(private readonly core: TranslatorCore) {
@@ -83,9 +88,11 @@ export class Translator {
   compile(host: number, mode: number): number {
     const pageHost = host & ~0xfff;
     const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096);
+    const started = performance.now();
     const t = translate(page, host & 0xfff, this.core.layout, (mode & 2) !== 0);
     let slot = 0;
     let size = 0;
+    let hosts = [host];
     if (t) {
       const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports);
@@ -96,12 +103,15 @@ export class Translator {
       this.live++;
       this.codeBytes += size;
       this.compiled++;
+      hosts = t.entries.map((off) => pageHost + off);
+      hosts.forEach((h, block) => this.core.enter(h, mode, slot, block));
     }
+    this.compileMs += performance.now() - started;
     // A refusal is remembered by the core until the page changes, like a region.
     const pageNo = (pageHost - this.core.ramBase) >>> 12;
     let list = this.byPage.get(pageNo);
     if (!list) this.byPage.set(pageNo, (list = []));
-    list.push({ host, mode, slot, bytes: size });
+    list.push({ hosts, mode, slot, bytes: size });
     return slot;
   }
 
@@ -111,7 +121,7 @@ export class Translator {
     if (!list) return;
     this.byPage.delete(page);
     for (const r of list) {
-      this.core.forget(r.host, r.mode);
+      for (const h of r.hosts) this.core.forget(h, r.mode, r.slot);
       if (r.slot === 0) continue;
       this.release(r);
       this.invalidated++;
@@ -119,7 +129,10 @@ export class Translator {
   }
 
   stats(): JitStats {
-    return { mode: this.mode, regions: this.live, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated, flushes: this.flushes };
+    return {
+      mode: this.mode, regions: this.live, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
+      flushes: this.flushes, compileMs: Math.round(this.compileMs),
+    };
   }
 
   /** Forgets every region (reset, or the table is full). */

@@ -80,7 +80,7 @@ export interface FuncImport {
 /**
  * Builds a module importing memory 'm', the mutable i32 globals and the
  * functions named (all i32), in that order, from module 'c', and exporting
- * one function 'f' (i32) -> i32 with `locals` extra i32 locals, then one i64, and `body`.
+ * one function 'f' (i32, i32) -> i32 with `locals` extra i32 locals, then one i64, and `body`.
  */
 export function buildModule(globals: readonly string[], funcs: readonly FuncImport[], locals: number, body: Bytes): Uint8Array {
   const sigs: string[] = [];
@@ -91,7 +91,7 @@ export function buildModule(globals: readonly string[], funcs: readonly FuncImpo
     return i;
   };
   const funcSigs = funcs.map((f) => sigOf(f.params, f.results));
-  const regionSig = sigOf(1, 1);
+  const regionSig = sigOf(2, 1);
 
   const out = new Bytes();
   out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
