@@ -45,10 +45,12 @@ const L_FA = 10, L_FB = 11, L_FRES = 12, L_EXIT = 13, L_T0 = 14, L_T1 = 15, L_T2
 const L_ADDR = 18, L_E = 19, L_H = 20, L_V = 21;
 // ADC/SBB: the carry-in, as computed and as recorded with the flags.
 const L_C = 22, L_FC = 23;
+// Set when an access took the core's slow path (only that can reach a device or drop code).
+const L_SLOW = 24;
 /** i32 locals after the two parameters. */
-export const LOCALS = 22;
+export const LOCALS = 23;
 // One i64 local after the i32 ones: IMUL's full product.
-const L_W = 24;
+const L_W = 25;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -611,12 +613,26 @@ class Emitter {
     this.close();
   }
 
-  /** After an instruction that reached a helper: stop before the next one if anything needs the run loop. */
+  /**
+   * After an instruction with memory operands: if one took the slow path (a
+   * device, a write to code), stop before the next instruction when anything
+   * needs the run loop.
+   */
   private attentionCheck(ins: Insn): void {
+    this.get(L_SLOW);
+    this.open(Op.If);
+    this.i32(0);
+    this.set(L_SLOW);
     this.gget(G_ATTENTION);
     this.open(Op.If);
     this.exit(this.done + 1 - this.flushed, () => this.eip(ins.off + ins.d.length));
     this.close();
+    this.close();
+  }
+
+  private markSlow(): void {
+    this.i32(1);
+    this.set(L_SLOW);
   }
 
   /** Continues at page offset `target`: another block of the region, or an exit. */
@@ -733,6 +749,7 @@ class Emitter {
     addr();
     this.set(L_ADDR);
     const slow = () => {
+      this.markSlow();
       this.i32(seg);
       this.get(L_ADDR);
       this.i32(sz);
@@ -761,6 +778,7 @@ class Emitter {
     value();
     this.set(L_V);
     const slow = () => {
+      this.markSlow();
       this.i32(seg);
       this.get(L_ADDR);
       this.i32(sz);
@@ -811,6 +829,7 @@ class Emitter {
     this.address(d);
     this.set(L_ADDR);
     const slow = () => {
+      this.markSlow();
       this.i32(0);
       this.set(L_H);
       this.i32(seg);
@@ -854,6 +873,7 @@ class Emitter {
       this.storeOp(sz);
       this.op(Op.Else);
     }
+    this.markSlow();
     this.i32(sz);
     this.get(L_V);
     this.i32(this.pending());
