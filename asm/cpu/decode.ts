@@ -373,7 +373,12 @@ let rmwLin: u32 = 0;
 }
 
 function rmwReadMem(sz: u32): u32 {
-  const lin = linWrite(eaSeg, eaOff, 1 << sz);
+  return rmwReadAt(eaSeg, eaOff, sz);
+}
+
+/** The read of a read-modify-write of seg:off (also for compiled code); rmwWriteMem completes it. */
+@inline export function rmwReadAt(seg: i32, off: u32, sz: u32): u32 {
+  const lin = linWrite(seg, off, 1 << sz);
   if (faulted) return 0;
   const h = prepareWrite(lin, sz);
   if (faulted) return 0;
@@ -383,7 +388,7 @@ function rmwReadMem(sz: u32): u32 {
   return readLin(lin, sz);
 }
 
-function rmwWriteMem(sz: u32, v: u32): void {
+export function rmwWriteMem(sz: u32, v: u32): void {
   const h = rmwHost;
   if (h != 0) {
     if (sz == 2) store<u32>(h, v);

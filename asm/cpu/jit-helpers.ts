@@ -9,17 +9,10 @@
 
 import { ESP, reg32, setReg32 } from './state';
 import { faulted, faultIsTrap } from './fault';
-import { beginInstruction, ip, readMem, writeMem } from './decode';
+import { beginInstruction, ip, readMem, writeMem, rmwReadAt, rmwWriteMem } from './decode';
 import { execute } from './execute';
-import { prepareWrite, readLin, writeLin } from './memory';
-import { linWrite } from './segments';
 import { condition, resolveLazy } from './flags';
 import { advanceSlice } from './clock';
-
-// What a read-modify-write's read found: the host address of the operand, or
-// 0 with its linear address when the write must take the slow path.
-let rmwHost: u32 = 0;
-let rmwLin: u32 = 0;
 
 // The count lent to the slice while a helper runs (the region adds its own at exits).
 let lent: u32 = 0;
@@ -45,32 +38,14 @@ export function jitWrite(seg: i32, off: u32, sz: u32, v: u32, pending: u32): voi
 /** The read of a read-modify-write: the destination is checked for writing first, as the interpreter does. */
 export function jitRmwRead(seg: i32, off: u32, sz: u32, pending: u32): u32 {
   withPending(pending);
-  const v = rmwRead(seg, off, sz);
+  const v = rmwReadAt(seg, off, sz);
   withPending(0);
   return v;
 }
 
-function rmwRead(seg: i32, off: u32, sz: u32): u32 {
-  const lin = linWrite(seg, off, 1 << sz);
-  if (faulted) return 0;
-  const h = prepareWrite(lin, sz);
-  if (faulted) return 0;
-  rmwHost = h;
-  rmwLin = lin;
-  if (h != 0) return sz == 2 ? load<u32>(h) : sz == 1 ? <u32>load<u16>(h) : <u32>load<u8>(h);
-  return readLin(lin, sz);
-}
-
 export function jitRmwWrite(sz: u32, v: u32, pending: u32): void {
-  const h = rmwHost;
-  if (h != 0) {
-    if (sz == 2) store<u32>(h, v);
-    else if (sz == 1) store<u16>(h, <u16>v);
-    else store<u8>(h, <u8>v);
-    return;
-  }
   withPending(pending);
-  writeLin(rmwLin, sz, v);
+  rmwWriteMem(sz, v);
   withPending(0);
 }
 

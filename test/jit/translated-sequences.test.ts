@@ -8,17 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { GlassboxRunner } from '../cpu-diff/glassbox.ts';
 import { type Case, DATA_ADDR } from '../cpu-diff/case.ts';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
+import { Rng } from '../support/rng.ts';
 
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
@@ -61,7 +51,8 @@ function instruction(next: () => number): number[] {
 }
 
 function program(seed: number): Case {
-  const next = rng(seed);
+  const r = new Rng(seed);
+  const next = () => r.next();
   const code: number[] = [];
   for (let i = 0; i < 10; i++) code.push(...instruction(next));
   code.push(0xcc);
