@@ -218,7 +218,11 @@ export function translate(page: Uint8Array, entry: number, layout: CoreLayout, u
   const first = insns.get(entry);
   if (!first || first.how === 'stop') return null;
   const starts = [...leaders].filter((l) => insns.has(l)).sort((a, b) => a - b);
-  return new Emitter(insns, starts, layout, user).emit();
+  const returns = [...insns.values()]
+    .filter((i) => i.how === 'native' && i.d.opcode === 0xe8 && leaders.has(i.off + i.d.length) && insns.has(i.off + i.d.length))
+    .map((i) => i.off + i.d.length)
+    .slice(0, 8);
+  return new Emitter(insns, starts, returns, layout, user).emit();
 }
 
 class Emitter {
@@ -236,6 +240,8 @@ class Emitter {
   constructor(
     private readonly insns: Map<number, Insn>,
     private readonly starts: number[],
+    /** Blocks that follow a CALL in this region: where its RETs come back. */
+    private readonly returns: number[],
     private readonly layout: CoreLayout,
     /** CPL 3: the TLB permissions a compiled access checks. */
     private readonly user: boolean,
@@ -1457,6 +1463,15 @@ class Emitter {
     }
     if (op === 0xc2 || op === 0xc3) {
       this.pop(ins, 2, op === 0xc2 ? d.imms[0] : 0);
+      // Back to a call made in this region: stay in it (the same block the run loop would find).
+      for (const back of this.returns) {
+        this.get(L_T3);
+        this.eip(back);
+        this.op(Op.I32Eq);
+        this.open(Op.If);
+        this.goto(back, count());
+        this.close();
+      }
       this.exit(count(), () => this.get(L_T3));
       return;
     }
