@@ -10,6 +10,18 @@ import { resetCpu } from './cpu/reset';
 import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
 import { flushTlb as flush, markMmio, resyncPaging } from './cpu/memory';
 import { retired } from './cpu/clock';
+import { configureJit, forgetAll, jitHostWrote } from './cpu/jit';
+
+// What compiled regions import (src/core/jit/): the state they share with the interpreter.
+export { attention } from './cpu/signals';
+export { faulted } from './cpu/fault';
+export { slice } from './cpu/clock';
+export { runBudget, jitForget, jitEntry } from './cpu/jit';
+export { lfKind, lfSize, lfA, lfB, lfRes, lazyMask } from './cpu/flags';
+export {
+  jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitResolveFlags, jitStep,
+} from './cpu/jit-helpers';
+export { TLB_BASE, JIT_CODE_MAP } from './cpu/state';
 
 export {
   INSPECT_BASE, OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_INT80, OFF_CNT_SYSENTER, OFF_CNT_TO_KERNEL,
@@ -100,3 +112,23 @@ export function setA20(enabled: bool): void {
   flush(false);
 }
 
+
+/**
+ * Turns the translator on or off. `everyInstruction` looks for compiled code
+ * before each instruction rather than after control transfers; `hotAfter` is
+ * how often an entry is reached before it is compiled (1: on first execution).
+ * Forgets every compiled entry: the host drops its regions with it.
+ */
+export function setTranslation(enabled: bool, everyInstruction: bool, hotAfter: u32): void {
+  configureJit(enabled, everyInstruction, hotAfter);
+}
+
+/** Forgets every compiled entry (the host dropped its regions). */
+export function jitForgetAll(): void {
+  forgetAll();
+}
+
+/** The host wrote guest RAM [phys, phys + len) behind the CPU (DMA): compiled code there is dropped. */
+export function ramWritten(phys: u32, len: u32): void {
+  jitHostWrote(phys, len);
+}

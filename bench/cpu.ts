@@ -1,5 +1,6 @@
-// npm run bench:cpu — interpreter speed on fixed kernels, against the same
-// machine code run natively on the host CPU.
+// npm run bench:cpu — CPU speed on fixed kernels, interpreted and with the
+// translator to WebAssembly, against the same machine code run natively on
+// the host CPU (where the host can run 32-bit code; else glassbox alone).
 //
 // The kernels (bench/kernels.asm) are assembled once with nasm; natively they
 // run from an executable page (bench/native/run-kernel.c, gcc -m32), in
@@ -12,7 +13,8 @@ import { mkdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createCore } from '../src/core/load-node.ts';
-import type { Core } from '../src/core/core.ts';
+import type { Core, JitMode } from '../src/core/core.ts';
+import { native32 } from '../test/support/host-features.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const OUT = here('../build/bench/');
@@ -32,6 +34,9 @@ function build(): void {
   } catch {
     throw new Error('assembling bench/kernels.asm failed: install nasm (apt-get install nasm)');
   }
+}
+
+function buildNative(): void {
   try {
     if (stale(RUNNER_BIN, RUNNER_SRC)) execFileSync('gcc', ['-m32', '-O2', '-o', RUNNER_BIN, RUNNER_SRC]);
   } catch {
@@ -72,6 +77,7 @@ function runGlassbox(core: Core, bin: Uint8Array, k: Kernel): { seconds: number;
   core.ram.set(bin, CODE);
   core.ram[RETURN_TO] = 0xf4;
   core.ram.fill(1, BUFFER, BUFFER + 0x10000);
+  core.ramWritten(0, BUFFER + 0x10000); // code translated from here by the last run goes
   flatProtectedMode(core);
   const view = new DataView(core.ram.buffer, core.ram.byteOffset);
   const sp = STACK_TOP - 12;
@@ -97,24 +103,34 @@ function runNative(k: Kernel): number {
   return ns / 1e9;
 }
 
+/** Best of three (after a warm-up that lets the translator compile), so a busy machine skews the figures less. */
+function bestGlassbox(mode: JitMode, bin: Uint8Array, k: Kernel): { seconds: number; instructions: number } {
+  const core = createCore(4 * 1024 * 1024);
+  core.jit = mode;
+  runGlassbox(core, bin, { ...k, iterations: Math.max(1, Math.floor(k.iterations / 20)) });
+  const runs = [runGlassbox(core, bin, k), runGlassbox(core, bin, k), runGlassbox(core, bin, k)];
+  return runs.reduce((best, r) => (r.seconds < best.seconds ? r : best));
+}
+
 function main(): void {
   build();
+  const native = native32();
+  if (native.ok) buildNative();
+  else console.log(`native side skipped: ${native.reason}`);
   const bin = new Uint8Array(readFileSync(KERNELS_BIN));
-  const core = createCore(4 * 1024 * 1024);
   const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
-  console.log('kernel                   glassbox MIPS   native MIPS   native/glassbox   glassbox MB/s   native MB/s');
+  console.log('kernel                   interp MIPS   translated MIPS   native MIPS   native/translated   interp MB/s   translated MB/s   native MB/s');
   for (const k of KERNELS) {
-    runGlassbox(core, bin, { ...k, iterations: Math.max(1, Math.floor(k.iterations / 20)) }); // warm up the JIT
-    // Best of three on both sides, so a busy machine skews the ratio less.
-    const runs = [runGlassbox(core, bin, k), runGlassbox(core, bin, k), runGlassbox(core, bin, k)];
-    const g = runs.reduce((best, r) => (r.seconds < best.seconds ? r : best));
-    const nativeSeconds = Math.min(runNative(k), runNative(k), runNative(k));
-    const gm = g.instructions / g.seconds / 1e6;
-    const nm = g.instructions / nativeSeconds / 1e6;
-    let line = `${k.name.padEnd(24)} ${fmt(gm)}     ${fmt(nm)}     ${fmt(g.seconds / nativeSeconds)}x`;
+    const i = bestGlassbox('off', bin, k);
+    const t = bestGlassbox('on', bin, k);
+    if (i.instructions !== t.instructions) throw new Error(`${k.name}: ${i.instructions} instructions interpreted, ${t.instructions} translated`);
+    const nativeSeconds = native.ok ? Math.min(runNative(k), runNative(k), runNative(k)) : NaN;
+    const mips = (seconds: number) => (native.ok || Number.isFinite(seconds) ? fmt(t.instructions / seconds / 1e6) : '        -');
+    let line = `${k.name.padEnd(24)} ${mips(i.seconds)}     ${mips(t.seconds)}         ${mips(nativeSeconds)}     ${native.ok ? fmt(t.seconds / nativeSeconds) + 'x' : '         -'}`;
     if (k.bytesPerIteration) {
       const bytes = k.bytesPerIteration * k.iterations;
-      line += `        ${fmt(bytes / g.seconds / 1e6, 0)}     ${fmt(bytes / nativeSeconds / 1e6, 0)}`;
+      const mbs = (seconds: number) => (Number.isFinite(seconds) ? fmt(bytes / seconds / 1e6, 0) : '        -');
+      line += `         ${mbs(i.seconds)}     ${mbs(t.seconds)}         ${mbs(nativeSeconds)}`;
     }
     console.log(line);
   }

@@ -4,7 +4,8 @@
 
 import { OFF_INSTR_COUNT } from './state';
 
-let slice: u32 = 0;
+// Exported so compiled regions add what they retire (asm/index.ts).
+export let slice: u32 = 0;
 
 @inline export function tick(): void {
   slice++;
@@ -23,4 +24,9 @@ export function retired(): u64 {
 export function commitSlice(): void {
   store<u64>(OFF_INSTR_COUNT, load<u64>(OFF_INSTR_COUNT) + <u64>slice);
   slice = 0;
+}
+
+/** Moves the slice count by `n` (wrapping: a compiled region lends and takes back its pending count). */
+@inline export function advanceSlice(n: u32): void {
+  slice += n;
 }

@@ -172,8 +172,22 @@ function enterStrictLength(): void {
   fetchSpan = 0;
 }
 
+// Set by every control transfer: the run loop looks for compiled code at the new EIP.
+export let branched: bool = false;
+
 export function setIp(v: u32): void {
   ip = v;
+  branched = true;
+}
+
+export function clearBranched(): void {
+  branched = false;
+}
+
+/** Puts the decoder at `eip` as if it had just begun an instruction there (a compiled region faulted on it). */
+export function restartAt(eip: u32): void {
+  instrStart = eip;
+  ip = eip;
 }
 
 // The prefix bytes: 26 2E 36 3E (segment), 64 65 (segment) 66 67 (sizes), F0 F2 F3.
@@ -359,7 +373,12 @@ let rmwLin: u32 = 0;
 }
 
 function rmwReadMem(sz: u32): u32 {
-  const lin = linWrite(eaSeg, eaOff, 1 << sz);
+  return rmwReadAt(eaSeg, eaOff, sz);
+}
+
+/** The read of a read-modify-write of seg:off (also for compiled code); rmwWriteMem completes it. */
+@inline export function rmwReadAt(seg: i32, off: u32, sz: u32): u32 {
+  const lin = linWrite(seg, off, 1 << sz);
   if (faulted) return 0;
   const h = prepareWrite(lin, sz);
   if (faulted) return 0;
@@ -369,7 +388,7 @@ function rmwReadMem(sz: u32): u32 {
   return readLin(lin, sz);
 }
 
-function rmwWriteMem(sz: u32, v: u32): void {
+export function rmwWriteMem(sz: u32, v: u32): void {
   const h = rmwHost;
   if (h != 0) {
     if (sz == 2) store<u32>(h, v);

@@ -16,3 +16,17 @@ export declare function mmioWrite(addr: u32, size: u32, value: u32): void;
 /** Called when the core accepts an external interrupt: the vector, or -1 if none is pending any more. */
 @external("env", "acknowledgeInterrupt")
 export declare function acknowledgeInterrupt(): i32;
+
+/**
+ * Asks the host to translate the code at host address `host` (RAM_BASE +
+ * physical) under mode key `mode` (compiled code does not depend on the
+ * linear address: it gets the page's at entry). Returns
+ * the function-table slot of the compiled region, or 0 when nothing there can
+ * be translated.
+ */
+@external("env", "jitCompile")
+export declare function jitCompile(host: u32, mode: u32): u32;
+
+/** Physical page `page` was written: the host drops every region compiled from it. */
+@external("env", "jitInvalidate")
+export declare function jitInvalidate(page: u32): void;

@@ -14,7 +14,7 @@
 // set, so the first write to a clean page walks the tables and sets D.
 
 import {
-  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE,
+  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
   CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64,
@@ -22,6 +22,7 @@ import {
 import { mmioRead, mmioWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
 import { invalidateFetch } from './decode';
+import { codeWritten } from './jit';
 
 export const T_VALID: u32 = 1; // readable by the supervisor
 export const T_USER: u32 = 2; // readable at CPL 3
@@ -29,11 +30,14 @@ export const T_WSUP: u32 = 4; // writable by the supervisor (dirty already set)
 export const T_WUSER: u32 = 8; // writable at CPL 3 (dirty already set)
 export const T_GLOBAL: u32 = 16;
 export const T_MMIO: u32 = 32; // not RAM: the high bits are the physical page
+// The page holds translated code (jit.ts): writes take the slow path, which
+// drops that code before the bytes change.
+export const T_CODE: u32 = 64;
 
 // What the current privilege level needs from an entry (see setUserMode).
 let readMask: u32 = T_VALID | T_MMIO;
 let readNeed: u32 = T_VALID;
-let writeMask: u32 = T_WSUP | T_MMIO;
+let writeMask: u32 = T_WSUP | T_MMIO | T_CODE;
 let writeNeed: u32 = T_WSUP;
 export let userMode: bool = false;
 
@@ -45,7 +49,7 @@ export function setUserMode(user: bool): void {
   userMode = user;
   readMask = user ? T_VALID | T_USER | T_MMIO : T_VALID | T_MMIO;
   readNeed = user ? T_VALID | T_USER : T_VALID;
-  writeMask = user ? T_WUSER | T_MMIO : T_WSUP | T_MMIO;
+  writeMask = user ? T_WUSER | T_MMIO | T_CODE : T_WSUP | T_MMIO | T_CODE;
   writeNeed = user ? T_WUSER : T_WSUP;
   invalidateFetch(); // the fetcher's cached code page may be stale
 }
@@ -90,6 +94,7 @@ export function physWrite(phys: u32, sz: u32, v: u32): void {
   }
   if (isRamPage(phys)) {
     const h = RAM_BASE + phys;
+    if (load<u8>(JIT_CODE_MAP + (phys >>> 12)) != 0) codeWritten(phys >>> 12);
     if (sz == 0) store<u8>(h, <u8>v);
     else if (sz == 1) store<u16>(h, <u16>v);
     else store<u32>(h, v);
@@ -252,7 +257,8 @@ const NOWHERE_PAGE: u32 = 0xfffff000;
 function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
   let e: u32;
   if (physHigh != 0) e = NOWHERE_PAGE | flags | T_MMIO;
-  else e = isRamPage(phys) ? (RAM_BASE + phys) | flags : phys | flags | T_MMIO;
+  else if (!isRamPage(phys)) e = phys | flags | T_MMIO;
+  else e = (RAM_BASE + phys) | flags | (load<u8>(JIT_CODE_MAP + (phys >>> 12)) != 0 ? T_CODE : 0);
   remember(lin >>> 12, e);
   return e;
 }
@@ -344,6 +350,7 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
   if ((lin & 0xfff) + n <= 0x1000) {
     const e = lookup(lin, true, user);
     if (faulted) return;
+    if (e & T_CODE) dropCode(lin, e);
     entryWrite(e, lin, sz, v);
     return;
   }
@@ -352,6 +359,8 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
   if (faulted) return;
   const e2 = lookup(second, true, user);
   if (faulted) return;
+  if (e1 & T_CODE) dropCode(lin, e1);
+  if (e2 & T_CODE) dropCode(second, e2);
   for (let i: u32 = 0; i < n; i++) {
     const a = lin + i;
     entryWrite(a < second ? e1 : e2, a, 0, v >>> (i << 3));
@@ -360,6 +369,47 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
 
 @inline function hit(): void {
   add64(OFF_CNT_TLB_HIT, 1);
+}
+
+/**
+ * A write is about to land on a page that holds translated code: the code
+ * goes (jit.ts), and this TLB entry stops sending writes the slow way.
+ */
+function dropCode(lin: u32, e: u32): void {
+  store<u32>(TLB_BASE + ((lin >>> 12) << 2), e & ~T_CODE);
+  codeWritten(((e & 0xfffff000) - RAM_BASE) >>> 12);
+}
+
+/**
+ * The slow path of a write at the current privilege. When the entry lacked
+ * nothing but the absence of code, the access counts as the TLB hit it is
+ * without a translator, so the counters do not depend on translation.
+ */
+function writeSlow(lin: u32, sz: u32, v: u32): void {
+  const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
+  if ((e & writeMask) == (writeNeed | T_CODE) && (lin & 0xfff) + (1 << sz) <= 0x1000) {
+    hit();
+    dropCode(lin, e);
+    entryWrite(e, lin, sz, v);
+    return;
+  }
+  writeAs(lin, sz, v, userMode);
+}
+
+/** Marks every TLB entry that maps physical page `page` as holding translated code. */
+export function markCodeInTlb(page: u32): void {
+  const host = RAM_BASE + (page << 12);
+  if (tlbListOverflow) {
+    for (let i: u32 = 0; i < 0x100000; i++) markIfMaps(i, host);
+    return;
+  }
+  for (let i: u32 = 0; i < tlbListLen; i++) markIfMaps(load<u32>(TLB_LIST_BASE + (i << 2)), host);
+}
+
+@inline function markIfMaps(idx: u32, host: u32): void {
+  const a = TLB_BASE + (idx << 2);
+  const e = load<u32>(a);
+  if ((e & 0xfffff000) == host && (e & (T_VALID | T_MMIO)) == T_VALID) store<u32>(a, e | T_CODE);
 }
 
 @inline export function readLin8(lin: u32): u32 {
@@ -397,7 +447,7 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
     store<u8>((e & 0xfffff000) + (lin & 0xfff), <u8>v);
     return;
   }
-  writeAs(lin, 0, v, userMode);
+  writeSlow(lin, 0, v);
 }
 @inline export function writeLin16(lin: u32, v: u32): void {
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
@@ -406,7 +456,7 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
     store<u16>((e & 0xfffff000) + (lin & 0xfff), <u16>v);
     return;
   }
-  writeAs(lin, 1, v, userMode);
+  writeSlow(lin, 1, v);
 }
 @inline export function writeLin32(lin: u32, v: u32): void {
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
@@ -415,7 +465,7 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
     store<u32>((e & 0xfffff000) + (lin & 0xfff), v);
     return;
   }
-  writeAs(lin, 2, v, userMode);
+  writeSlow(lin, 2, v);
 }
 @inline export function writeLin(lin: u32, sz: u32, v: u32): void {
   if (sz == 2) writeLin32(lin, v);
@@ -435,12 +485,22 @@ export function prepareWrite(lin: u32, sz: u32): u32 {
     hit();
     return (e & 0xfffff000) + (lin & 0xfff);
   }
+  if ((e & writeMask) == (writeNeed | T_CODE) && (lin & 0xfff) + (1 << sz) <= 0x1000) {
+    hit();
+    dropCode(lin, e);
+    return (e & 0xfffff000) + (lin & 0xfff);
+  }
   const e1 = lookup(lin, true, userMode);
   if (faulted) return 0;
   if ((lin & 0xfff) + (1 << sz) > 0x1000) {
-    lookup((lin | 0xfff) + 1, true, userMode);
+    const second = (lin | 0xfff) + 1;
+    const e2 = lookup(second, true, userMode);
+    if (faulted) return 0;
+    if (e1 & T_CODE) dropCode(lin, e1);
+    if (e2 & T_CODE) dropCode(second, e2);
     return 0;
   }
+  if (e1 & T_CODE) dropCode(lin, e1);
   return (e1 & T_MMIO) ? 0 : (e1 & 0xfffff000) + (lin & 0xfff);
 }
 

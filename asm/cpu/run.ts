@@ -8,11 +8,14 @@ import {
   OFF_DR, OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
   EXIT_HOST_REQUEST, EXIT_BREAKPOINT, reg32, setReg32, eip, setEip, add64,
 } from './state';
+import { jitEnabled, jitEveryInstruction, jitSlotHere, jitRun, setRunBudget } from './jit';
 import {
   faulted, faultVector, faultCode, faultHasCode, faultIsTrap, faultIsSoftware, clearFault,
   DF_VECTOR, PF_VECTOR, DB, NMI_VECTOR,
 } from './fault';
-import { beginInstruction, ip, instrStart, invalidateFetch, setIp } from './decode';
+import {
+  beginInstruction, ip, instrStart, invalidateFetch, setIp, branched, clearBranched, restartAt,
+} from './decode';
 import { execute } from './execute';
 import { deliver } from './interrupts';
 import { materializeFlags } from './flags';
@@ -218,6 +221,7 @@ function finishCarefully(esp: u32, singleStep: bool): u32 {
  */
 export function run(budget: u32): u32 {
   enterRun();
+  setRunBudget(budget);
   let reason = EXIT_BUDGET;
   while (sliceCount() < budget) {
     let careful = false;
@@ -229,6 +233,23 @@ export function run(budget: u32): u32 {
       careful = stepping || resumeFlag;
       singleStep = stepping;
       stepping = false;
+    }
+    if (jitEnabled && (branched || jitEveryInstruction) && !careful && !attention) {
+      clearBranched();
+      const slot = jitSlotHere();
+      if (slot != 0) {
+        const before = sliceCount();
+        const next = jitRun(slot);
+        if (faulted) {
+          if (!faultIsTrap) restartAt(next);
+          reason = handleFault(reg32(ESP));
+          if (reason != EXIT_BUDGET) break;
+          continue;
+        }
+        setIp(next); // and look for the region that goes on from there
+        if (sliceCount() != before) continue;
+        clearBranched(); // the region stopped before its first instruction: interpret it
+      }
     }
     const esp = reg32(ESP);
     beginInstruction(ip);

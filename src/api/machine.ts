@@ -126,7 +126,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (this.clock !== 'virtual' && this.clock !== 'realtime') throw new MachineError(`clock must be "virtual" or "realtime", not "${this.clock}"`);
     // The hooks run inside the core's run loop: only collect bytes there, and hand them on
     // after the run (at the end of a slice, or in a microtask when the inspector drives `pc` itself).
-    this.pc = new PcMachine((h) => Core.create(module, bytes, h), bytes, {
+    this.pc = new PcMachine((h) => Core.create(module, bytes, h, { jit: opts.jit }), bytes, {
       serial: (port, byte) => {
         if (!this.consoleOut.length && !this.agentIn.length) queueMicrotask(() => this.deliver());
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);

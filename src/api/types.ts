@@ -3,8 +3,9 @@
 import type { PowerState } from '../machine/machine.ts';
 import type { SnapshotCodec } from '../snapshot/codec.ts';
 import type { InputEvent } from '../machine/input-log.ts';
+import type { JitMode } from '../core/core.ts';
 
-export type { InputEvent };
+export type { InputEvent, JitMode };
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -38,6 +39,12 @@ export interface MachineOptions {
    * one instead of live input until they are spent, so it runs the same run.
    */
   replay?: readonly InputEvent[];
+  /**
+   * The CPU's translator to WebAssembly: 'on' compiles hot code, 'off'
+   * interprets only, 'first' compiles everything on first execution (for
+   * tests). Default: GLASSBOX_JIT in Node, else the core's default.
+   */
+  jit?: JitMode;
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */

@@ -5,6 +5,21 @@
 // in asm/cpu/state.ts.
 
 import { bytesField, StateError, type StateRecord, type Stateful } from '../machine/state.ts';
+import { Translator, JIT_MODES, type JitMode, type JitStats } from './jit/translator.ts';
+
+export type { JitMode, JitStats };
+
+/**
+ * The translator mode a core starts in: GLASSBOX_JIT in Node (off, on,
+ * first), else off. 'first' translates every instruction on its first
+ * execution, so any test run with it exercises translated code.
+ */
+export function defaultJitMode(): JitMode {
+  const env = typeof process !== 'undefined' ? process.env?.GLASSBOX_JIT : undefined;
+  if (env === undefined || env === '') return 'off';
+  if (!(JIT_MODES as readonly string[]).includes(env)) throw new Error(`GLASSBOX_JIT must be one of ${JIT_MODES.join(', ')}, got '${env}'`);
+  return env as JitMode;
+}
 
 /** What the core asks of the machine around it. */
 export interface CoreHost {
@@ -44,6 +59,12 @@ interface CoreExports {
   saveHotState(): void;
   loadHotState(): void;
   pageIsZero(page: number): number;
+  table: WebAssembly.Table;
+  setTranslation(enabled: number, everyInstruction: number, hotAfter: number): void;
+  jitForget(host: number, mode: number, slot: number): void;
+  jitEntry(host: number, mode: number, slot: number, block: number): void;
+  jitForgetAll(): void;
+  ramWritten(phys: number, len: number): void;
   [name: string]: unknown;
 }
 
@@ -63,8 +84,9 @@ export class Core implements Stateful {
   readonly ram: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly dv: DataView;
+  private readonly translator: Translator;
 
-  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number) {
+  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number, link: { translator?: Translator }, jit: JitMode) {
     this.x = instance.exports as unknown as CoreExports;
     for (const [name, value] of Object.entries(instance.exports)) {
       if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
@@ -74,10 +96,24 @@ export class Core implements Stateful {
     this.ram = new Uint8Array(buf, this.off('RAM_BASE'), ramBytes);
     this.u32 = new Uint32Array(buf);
     this.dv = new DataView(buf);
+    const x = this.x;
+    this.translator = new Translator({
+      memory: x.memory,
+      table: x.table,
+      exports: x as unknown as Record<string, unknown>,
+      ramBase: this.off('RAM_BASE'),
+      layout: { OFF_REGS: this.off('OFF_REGS'), OFF_EFLAGS: this.off('OFF_EFLAGS'), TLB_BASE: this.off('TLB_BASE'), OFF_CNT_TLB_HIT: this.off('OFF_CNT_TLB_HIT') },
+      forget: (host, mode, slot) => x.jitForget(host, mode, slot),
+      enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
+      forgetAll: () => x.jitForgetAll(),
+      configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
+    });
+    link.translator = this.translator;
+    this.translator.setMode(jit);
   }
 
   /** Instantiates the core from its compiled module with `ramBytes` of guest RAM. */
-  static create(module: WebAssembly.Module, ramBytes: number, host: Partial<CoreHost> = {}): Core {
+  static create(module: WebAssembly.Module, ramBytes: number, host: Partial<CoreHost> = {}, opts: { jit?: JitMode } = {}): Core {
     if (ramBytes <= 0 || ramBytes % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${ramBytes}`);
     const h = { ...noDevices, ...host };
     const env = {
@@ -86,11 +122,14 @@ export class Core implements Stateful {
       mmioRead: (addr: number, size: number) => h.mmioRead(addr >>> 0, size) >>> 0,
       mmioWrite: (addr: number, size: number, value: number) => h.mmioWrite(addr >>> 0, size, value >>> 0),
       acknowledgeInterrupt: () => h.acknowledgeInterrupt() | 0,
+      jitCompile: (hostAddr: number, mode: number) => link.translator?.compile(hostAddr >>> 0, mode) ?? 0,
+      jitInvalidate: (page: number) => link.translator?.invalidate(page >>> 0),
       abort: (_msg: number, _file: number, line: number, col: number) => {
         throw new Error(`glassbox core aborted at ${line}:${col}`);
       },
     };
-    return new Core(new WebAssembly.Instance(module, { env }), ramBytes);
+    const link: { translator?: Translator } = {};
+    return new Core(new WebAssembly.Instance(module, { env }), ramBytes, link, opts.jit ?? defaultJitMode());
   }
 
   /** The exported offsets by name, one per line, sorted: what a saved state's layout must match. */
@@ -147,6 +186,24 @@ export class Core implements Stateful {
   }
   reset(): void {
     this.x.reset();
+    this.translator.dropAll();
+  }
+
+  /** Interpret only, translate hot code, or translate everything on first execution. */
+  set jit(mode: JitMode) {
+    this.translator.setMode(mode);
+  }
+  /** What the translator holds: live regions and the bytes of wasm they take. */
+  get jitStats(): JitStats {
+    return this.translator.stats();
+  }
+  /**
+   * The host wrote guest RAM [addr, addr + len) itself (DMA, a loader):
+   * translated code there is dropped. Every writer of `ram` after the first
+   * run() must say so.
+   */
+  ramWritten(addr: number, len: number): void {
+    this.x.ramWritten(addr >>> 0, len >>> 0);
   }
   requestStop(): void {
     this.x.requestStop();

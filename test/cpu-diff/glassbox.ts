@@ -5,7 +5,7 @@
 // gates are kernel-only except INT3 and INTO, so INT n faults as it does
 // under Linux. Every exception stops the run and is reported.
 
-import { Core } from '../../src/core/core.ts';
+import type { Core, JitMode } from '../../src/core/core.ts';
 import { createCore } from '../../src/core/load-node.ts';
 import {
   type Case, type Result, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, CODE_ADDR, fillPages, hashMemory,
@@ -41,8 +41,10 @@ export class GlassboxRunner {
   private readonly data: Uint32Array;
   private readonly stack: Uint32Array;
 
-  constructor() {
+  /** `jit`: the translator mode (default: GLASSBOX_JIT, else interpret only). */
+  constructor(jit?: JitMode) {
     this.core = createCore(2 * 1024 * 1024);
+    if (jit) this.core.jit = jit;
     const ram = this.core.ram;
     this.mem = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
     this.data = new Uint32Array(ram.buffer, ram.byteOffset + DATA_ADDR, DATA_SIZE / 4);
@@ -113,6 +115,10 @@ export class GlassboxRunner {
     for (const p of k.presets) this.w32(p.addr, p.value);
     c.ram.fill(0xcc, CODE_ADDR, CODE_ADDR + 0x1000);
     c.ram.set(k.code, CODE_ADDR);
+    // Written behind the CPU: code translated from these pages by the last case goes.
+    c.ramWritten(DATA_ADDR, DATA_SIZE);
+    c.ramWritten(STACK_ADDR, STACK_SIZE);
+    c.ramWritten(CODE_ADDR, 0x1000);
     this.resetUserState();
     for (let i = 0; i < 8; i++) c.setReg(i, k.regs[i]);
     c.eflags = (k.eflags | 2) >>> 0;

@@ -1,0 +1,73 @@
+// What compiled regions call back into the core for: memory accesses with
+// every segment, paging and MMIO rule (the interpreter's own paths), the
+// lazy-flag record when a region did not produce the flags itself, and one
+// instruction run by the interpreter for forms the translator does not emit.
+//
+// `pending` is how many instructions the region has retired without adding
+// them to the slice yet: a device reached through MMIO reads the clock, which
+// must be what the interpreter would show there.
+
+import { ESP, reg32, setReg32 } from './state';
+import { faulted, faultIsTrap } from './fault';
+import { beginInstruction, ip, readMem, writeMem, rmwReadAt, rmwWriteMem } from './decode';
+import { execute } from './execute';
+import { condition, resolveLazy } from './flags';
+import { advanceSlice } from './clock';
+
+// The count lent to the slice while a helper runs (the region adds its own at exits).
+let lent: u32 = 0;
+
+@inline function withPending(n: u32): void {
+  advanceSlice(n - lent);
+  lent = n;
+}
+
+export function jitRead(seg: i32, off: u32, sz: u32, pending: u32): u32 {
+  withPending(pending);
+  const v = readMem(seg, off, sz);
+  withPending(0);
+  return v;
+}
+
+export function jitWrite(seg: i32, off: u32, sz: u32, v: u32, pending: u32): void {
+  withPending(pending);
+  writeMem(seg, off, sz, v);
+  withPending(0);
+}
+
+/** The read of a read-modify-write: the destination is checked for writing first, as the interpreter does. */
+export function jitRmwRead(seg: i32, off: u32, sz: u32, pending: u32): u32 {
+  withPending(pending);
+  const v = rmwReadAt(seg, off, sz);
+  withPending(0);
+  return v;
+}
+
+export function jitRmwWrite(sz: u32, v: u32, pending: u32): void {
+  withPending(pending);
+  rmwWriteMem(sz, v);
+  withPending(0);
+}
+
+/** Condition code `cc` from the flags as the region found them. */
+export function jitCondition(cc: u32): u32 {
+  return condition(cc) ? 1 : 0;
+}
+
+/** Resolves the lazy flags in `mask` into EFLAGS (an INC/DEC keeps CF). */
+export function jitResolveFlags(mask: u32): void {
+  resolveLazy(mask);
+}
+
+/**
+ * Runs the instruction at `eip` with the interpreter, the region's registers
+ * and flags already in the state block. Returns the EIP after it; on a fault
+ * ESP is as it was before, as the run loop would leave it.
+ */
+export function jitStep(eip: u32): u32 {
+  beginInstruction(eip);
+  const esp = reg32(ESP);
+  execute();
+  if (faulted && !faultIsTrap) setReg32(ESP, esp);
+  return ip;
+}

@@ -1,0 +1,83 @@
+// Where translated code stops: run() budgets cut regions at exactly the
+// instruction the interpreter stops at, and an armed breakpoint inside a hot
+// translated loop stops it at the same instruction count. The kernels are
+// bench/kernels.asm (a register loop, a memory loop) in flat protected mode.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createCore } from '../../src/core/load-node.ts';
+import type { Core, JitMode } from '../../src/core/core.ts';
+import { projectPath } from '../../src/paths.ts';
+
+const CODE = 0x10000, BUFFER = 0x100000, STACK_TOP = 0x90000, RETURN_TO = 0xf000;
+
+function kernels(): Uint8Array {
+  mkdirSync(projectPath('build', 'jit'), { recursive: true });
+  const out = projectPath('build', 'jit', 'kernels.bin');
+  execFileSync('nasm', ['-f', 'bin', '-o', out, projectPath('bench', 'kernels.asm')]);
+  return new Uint8Array(readFileSync(out));
+}
+const BIN = kernels();
+
+function start(mode: JitMode, index: number, iterations: number): Core {
+  const core = createCore(4 * 1024 * 1024);
+  core.jit = mode;
+  core.ram.set(BIN, CODE);
+  core.ram[RETURN_TO] = 0xf4;
+  core.ram.fill(1, BUFFER, BUFFER + 0x10000);
+  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
+  core.setCr(0, 0x11);
+  core.cpl = 0;
+  core.flushTlb();
+  const view = new DataView(core.ram.buffer, core.ram.byteOffset);
+  view.setUint32(STACK_TOP - 12, RETURN_TO, true);
+  view.setUint32(STACK_TOP - 8, iterations, true);
+  view.setUint32(STACK_TOP - 4, BUFFER, true);
+  core.setReg(4, STACK_TOP - 12);
+  core.eip = CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(index * 4, true);
+  core.eflags = 2;
+  return core;
+}
+
+/** Every stop of a run in slices of `slice` instructions: count, EIP, registers, EFLAGS. */
+function slices(mode: JitMode, index: number, slice: number): string[] {
+  const core = start(mode, index, 3000);
+  const out: string[] = [];
+  for (let guard = 0; guard < 100_000; guard++) {
+    const exit = core.run(slice);
+    out.push(`${exit} ${core.instructions} ${core.eip.toString(16)} ${Array.from({ length: 8 }, (_, r) => core.reg(r).toString(16)).join(',')} ${core.eflags.toString(16)}`);
+    if (exit !== 0) break;
+  }
+  return out;
+}
+
+describe('translated code stops where the interpreter stops', () => {
+  for (const [name, index] of [['register loop', 0], ['memory loop', 1]] as const) {
+    it(`in run() slices of odd sizes (${name})`, () => {
+      for (const slice of [1, 7, 997]) {
+        const interp = slices('off', index, slice);
+        expect(interp.at(-1)).toMatch(/^1 /); // ended in HLT
+        expect(slices('first', index, slice)).toEqual(interp);
+        expect(slices('on', index, slice)).toEqual(interp);
+      }
+    });
+  }
+
+  it('at a breakpoint inside a hot translated loop', () => {
+    const at = (mode: JitMode) => {
+      const core = start(mode, 1, 5000);
+      expect(core.run(20_000)).toBe(0); // the loop is hot (and translated) by now
+      const mem = core.memory;
+      mem.setUint32(core.off('OFF_BP_LINEAR'), CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(4, true) + 12, true);
+      mem.setUint32(core.off('OFF_BP_ARMED'), 1, true);
+      const exit = core.run(1_000_000);
+      return { exit, instructions: core.instructions, eip: core.eip, compiled: core.jitStats.compiled };
+    };
+    const interp = at('off');
+    expect(interp.exit).toBe(5); // EXIT_BREAKPOINT
+    const translated = at('on');
+    expect(translated.compiled).toBeGreaterThan(0);
+    expect({ ...translated, compiled: 0 }).toEqual({ ...interp, compiled: 0 });
+  });
+});
