@@ -238,7 +238,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, ...making });
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, ...making });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -263,7 +263,7 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }
