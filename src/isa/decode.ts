@@ -113,7 +113,9 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     reg = (m >> 3) & 7;
     rm = m & 7;
     if (isGroup(forms)) {
-      const g = forms.find((f) => f.reg === reg);
+      // Group 15 tells CLFLUSH (memory) from SFENCE (register) by mod as well.
+      const fits = (f: Form) => f.reg === reg && (f.mod === undefined || (f.mod === 'mem') === (mod !== 3));
+      const g = forms.find(fits) ?? forms.find((f) => f.reg === reg);
       if (!g) return fail('opcode');
       form = g;
     }

@@ -52,7 +52,7 @@ function memorySize(o: Operand, d: Decoded): number {
   switch (o) {
     case 'Eb': case 'Mb': case 'Ob': case 'Xb': case 'Yb': return 1;
     case 'Ew': case 'Mw': return 2;
-    case 'Ed': return 4;
+    case 'Ed': case 'Md': return 4;
     case 'Ev': case 'Ov': case 'Xv': case 'Yv': return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
     case 'Ma': return 2 * v;
     case 'Mp': return v + 2;
@@ -79,7 +79,7 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
   const m = d.modrm;
   const op16 = d.op16;
   switch (o) {
-    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Ma': case 'Mp': case 'Mq': case 'Ms': case 'Rd':
+    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Ms': case 'Rd':
       if (m!.mod === 3) return register(o === 'Ew' && SELECTOR_OPERAND.has(d.form!.id) ? 'Ev' : o, m!.rm, d);
       return memory(o, d, address(m!, d.ad16), d.seg);
     case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);

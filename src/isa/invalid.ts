@@ -29,7 +29,6 @@ export const INVALID_0F: readonly InvalidRange[] = [
   { first: 0x3b, last: 0x3f, why: 'reserved', udOnHost: true },
   { first: 0x50, last: 0x7f, why: 'SSE/SSE2 and MMX (Pentium II with MMX and later)', udOnHost: false },
   { first: 0xa6, last: 0xa7, why: 'CMPXCHG on early 486 steppings only', udOnHost: true },
-  { first: 0xae, last: 0xae, why: 'FXSAVE/FXRSTOR, fences, XSAVE (Pentium II and later)', udOnHost: false },
   { first: 0xb8, last: 0xb8, why: 'JMPE (Itanium), POPCNT with F3', udOnHost: false },
   { first: 0xc2, last: 0xc6, why: 'SSE (CMPPS, MOVNTI, PINSRW, PEXTRW, SHUFPS)', udOnHost: false },
   { first: 0xd0, last: 0xfe, why: 'MMX/SSE2', udOnHost: false },

@@ -25,7 +25,8 @@ export type Category =
   | 'flags' // CLC STC CMC CLD STD LAHF SAHF PUSHF POPF SETcc SALC
   | 'system' // privileged, I/O, descriptor tables, MSRs, CPUID, RDTSC
   | 'misc' // NOPs, WAIT, BOUND, XLAT, UD2
-  | 'x87'; // D8-DF escapes: lengths only for now
+  | 'x87' // D8-DF escapes: lengths only for now
+  | 'sse'; // FXSAVE/FXRSTOR, MXCSR, fences, CLFLUSH (map-sse.ts)
 
 /**
  * Operand encodings, with the Intel SDM opcode-map letters (Vol. 2, App. A.2):
@@ -48,7 +49,7 @@ export type Category =
 export type Operand =
   | 'Eb' | 'Ew' | 'Ev' | 'Ed'
   | 'Gb' | 'Gw' | 'Gv' | 'Gd'
-  | 'M' | 'Mb' | 'Mw' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
+  | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
   | 'Rd' | 'Cd' | 'Dd' | 'Sw'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
   | 'Jb' | 'Jz' | 'Ap' | 'Ob' | 'Ov'

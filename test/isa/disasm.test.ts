@@ -88,6 +88,9 @@ function normalise(m: string, form: Form): string {
  * - 66/F2/F3 before 0F 09 (WBINVD) are mandatory prefixes to objdump (F3 0F 09
  *   is WBNOINVD on recent CPUs); the P6 ignores them.
  * - x87 escapes have no operand detail here yet.
+ * - objdump knows the fences only as 0F AE E8/F0/F8 and reads 66 0F AE /6 as
+ *   TPAUSE, 66 0F AE /7 as CLFLUSHOPT; the Pentium 4 runs any r/m as the
+ *   fence and ignores 66.
  * 'mnemonic' compares the length and the mnemonic but not the operands.
  */
 function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length' | 'mnemonic' | 'skip' | null {
@@ -98,6 +101,8 @@ function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length'
   }
   if (form.id === 'WBINVD' && prefixes.some((p) => p === 0x66 || p === 0xf2 || p === 0xf3)) return 'length';
   if (form.id === 'SALC' || form.category === 'x87') return 'length';
+  if (/^[LMS]FENCE$/.test(form.id) && ((bytes[prefixes.length + 2] & 7) !== 0 || prefixes.includes(0x66))) return 'skip';
+  if (form.id === 'CLFLUSH Mb' && prefixes.includes(0x66)) return 'length';
   // 3E before an indirect CALL/JMP is CET's NOTRACK to objdump, which then drops the segment it names.
   if ((form.id === 'CALL Ev' || form.id === 'JMP Ev') && prefixes.includes(0x3e)) return 'mnemonic';
   return null;
