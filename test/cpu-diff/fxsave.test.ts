@@ -18,7 +18,7 @@ import { DATA_ADDR, DATA_SIZE, STACK_SIZE, fillPages, type Case } from './case.t
 import { IMAGE_ADDR, sseProgram, type SseProgram } from './sse-programs.ts';
 import { hostCpu } from './corpus.ts';
 
-const CASES = 40;
+const CASES = 300;
 const MXCSR_MASK_AT = 28;
 
 function hostImage(c: Case, kind: 'native32' | 'host64'): Uint8Array {
