@@ -21,6 +21,7 @@ import { condition, setFlagBits } from './flags';
 import { loadFarPointer, popSegment, pushSegment } from './execute';
 import { jumpRelative } from './control';
 import { group15 } from './sse/group15';
+import { sseOpcode } from './sse/execute';
 import { protectedMode } from './segments';
 import {
   cpuid, rdtsc, rdmsr, wrmsr, sysenter, sysexit, readCr, writeCr, readDr, writeDr, clts, lmsw,
@@ -372,5 +373,6 @@ export function execute0f(): void {
     }
     case 0xc7: cmpxchg8b(); return;
   }
+  if (sseOpcode(op)) return;
   ud();
 }

@@ -104,6 +104,12 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
   const forms = OPCODE_INDEX[op];
   if (!forms) return fail('opcode');
   let form = forms[0];
+  if (form.prefix !== undefined) {
+    const mandatory = d.rep || (d.prefixes.includes(0x66) ? 0x66 : 'none');
+    const chosen = forms.find((f) => f.prefix === mandatory);
+    if (!chosen) return fail('opcode');
+    form = chosen;
+  }
   const needsModrm = form.modrm;
   let mod = 0, reg = 0, rm = 0;
   if (needsModrm) {

@@ -19,3 +19,44 @@ export const SSE_FORMS: readonly Form[] = [
   form('SFENCE', [0x0f, 0xae], [], 'sse', undefined, { reg: 7, mod: 'reg', note: FENCE_NOTE }),
   form('CLFLUSH Mb', [0x0f, 0xae], ['Mb'], 'sse', undefined, { reg: 7, note: 'checked as a byte read; no cache to flush' }),
 ];
+
+// The SSE and SSE2 forms this core executes (asm/cpu/sse/execute.ts). The
+// rest of the two sets stays #UD until it is written, and CPUID claims
+// neither SSE nor SSE2 until then.
+const ALIGNED = '16-byte aligned memory operand (#GP(0) otherwise)';
+const xmmForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, aligned: boolean) => {
+  const operands = id.split(' ')[1].split(',') as Form['operands'];
+  return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...(aligned ? { note: ALIGNED } : {}) });
+};
+
+export const XMM_FORMS: readonly Form[] = [
+  xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),
+  xmmForm('MOVUPD Vx,Wx', 0x66, 0x10, false),
+  xmmForm('MOVSS Vx,Wd', 0xf3, 0x10, false),
+  xmmForm('MOVSD Vx,Wq', 0xf2, 0x10, false),
+  xmmForm('MOVUPS Wx,Vx', 'none', 0x11, false),
+  xmmForm('MOVUPD Wx,Vx', 0x66, 0x11, false),
+  xmmForm('MOVSS Wd,Vx', 0xf3, 0x11, false),
+  xmmForm('MOVSD Wq,Vx', 0xf2, 0x11, false),
+  xmmForm('MOVAPS Vx,Wx', 'none', 0x28, true),
+  xmmForm('MOVAPD Vx,Wx', 0x66, 0x28, true),
+  xmmForm('MOVAPS Wx,Vx', 'none', 0x29, true),
+  xmmForm('MOVAPD Wx,Vx', 0x66, 0x29, true),
+  ...['ANDPS', 'ANDNPS', 'ORPS', 'XORPS'].map((n, k) => xmmForm(`${n} Vx,Wx`, 'none', 0x54 + k, true)),
+  ...['ANDPD', 'ANDNPD', 'ORPD', 'XORPD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0x54 + k, true)),
+  xmmForm('MOVD Vx,Ed', 0x66, 0x6e, false),
+  xmmForm('MOVDQA Vx,Wx', 0x66, 0x6f, true),
+  xmmForm('MOVDQU Vx,Wx', 0xf3, 0x6f, false),
+  ...['PCMPEQB', 'PCMPEQW', 'PCMPEQD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0x74 + k, true)),
+  xmmForm('MOVD Ed,Vx', 0x66, 0x7e, false),
+  xmmForm('MOVQ Vx,Wq', 0xf3, 0x7e, false),
+  xmmForm('MOVDQA Wx,Vx', 0x66, 0x7f, true),
+  xmmForm('MOVDQU Wx,Vx', 0xf3, 0x7f, false),
+  xmmForm('PADDQ Vx,Wx', 0x66, 0xd4, true),
+  xmmForm('MOVQ Wq,Vx', 0x66, 0xd6, false),
+  xmmForm('PAND Vx,Wx', 0x66, 0xdb, true),
+  xmmForm('PANDN Vx,Wx', 0x66, 0xdf, true),
+  xmmForm('POR Vx,Wx', 0x66, 0xeb, true),
+  xmmForm('PXOR Vx,Wx', 0x66, 0xef, true),
+  ...['PSUBB', 'PSUBW', 'PSUBD', 'PSUBQ', 'PADDB', 'PADDW', 'PADDD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0xf8 + k, true)),
+];

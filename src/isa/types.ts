@@ -42,6 +42,8 @@ export type Category =
  * 16-bit operand size else dword (immediates never grow past 32 bits), p far
  * pointer (16:16 or 16:32), a two v-sized bounds (BOUND), q quadword,
  * s 6-byte descriptor-table pseudo-descriptor.
+ * SSE: V the ModRM reg field names an XMM register, W the r/m field an XMM
+ * register or memory; x 128 bits, d 32, q 64 (the memory operand's width).
  * Ibs is Ib sign-extended to the operand size (the SDM marks it in the
  * instruction pages, not the map letters; the disassembler prints it widened).
  * Fixed operands name themselves: AL CL DX eAX 1 ES CS SS DS FS GS.
@@ -50,6 +52,7 @@ export type Operand =
   | 'Eb' | 'Ew' | 'Ev' | 'Ed'
   | 'Gb' | 'Gw' | 'Gv' | 'Gd'
   | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
+  | 'Vx' | 'Wx' | 'Wd' | 'Wq'
   | 'Rd' | 'Cd' | 'Dd' | 'Sw'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
   | 'Jb' | 'Jz' | 'Ap' | 'Ob' | 'Ov'
@@ -73,6 +76,11 @@ export interface Form {
   sized?: { by: 'operand' | 'address'; names: [string, string] };
   /** Opcode bytes after the prefixes; for Z forms the first of eight (register 0). */
   opcode: readonly number[];
+  /**
+   * The mandatory prefix that selects this form among the SSE forms of its
+   * opcode ('none': no 66, F2 or F3; F2/F3 win over 66, as the CPU decodes).
+   */
+  prefix?: 'none' | 0x66 | 0xf2 | 0xf3;
   /** ModRM /reg extension (group opcodes). */
   reg?: number;
   /** The opcode's low 3 bits name a register (Zb Zv Zd operands). */

@@ -1,4 +1,4 @@
-// npm run cpu:diff -- --cases N --seed S [--x87] [--form ID] [--batch K] [--only I]
+// npm run cpu:diff -- --cases N --seed S [--x87 | --sse] [--form ID] [--batch K] [--only I]
 //   Runs random cases on the host CPU as a 32-bit process and in glassbox and
 //   reports the differences: the first 20 in full, each with a replay
 //   command. The last line is always "cpu-diff: N cases, M mismatches"; the
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '10000' },
     only: { type: 'string' },
     x87: { type: 'boolean', default: false },
+    sse: { type: 'boolean', default: false },
     host64: { type: 'boolean', default: false },
     corpus: { type: 'boolean', default: false },
     case: { type: 'string' },
@@ -86,6 +87,7 @@ if (values.corpus) {
     batch: integer('batch', values.batch, 1),
     only: integer('only', values.only, 0),
     x87: values.x87,
+    sse: values.sse,
     runner,
   });
   timing(report.cases);

@@ -175,13 +175,14 @@ const FCS_OFFSET = 16;
 const FXSAVE_FCS_OFFSET = 12;
 
 /**
- * What a program may hold: x87 instructions, and the FPU/SSE state forms
+ * What a program may hold: x87 instructions, the FPU/SSE state forms
  * (FXSAVE, FXRSTOR, LDMXCSR, STMXCSR), whose image layout without REX.W is
- * the same in both modes. (In 64-bit mode FXSAVE and FXRSTOR also store and
+ * the same in both modes, and the XMM forms (with their one mandatory
+ * prefix; without REX they name XMM0-7 and do the same in both modes). (In 64-bit mode FXSAVE and FXRSTOR also store and
  * load XMM8-15 at bytes 288-415: sse-programs.ts saves where it restored.)
  */
 function inProgram(f: Form | null | undefined): boolean {
-  return f?.category === 'x87' || /^(FXSAVE|FXRSTOR|LDMXCSR|STMXCSR) /.test(f?.id ?? '');
+  return f?.category === 'x87' || f?.prefix !== undefined || /^(FXSAVE|FXRSTOR|LDMXCSR|STMXCSR) /.test(f?.id ?? '');
 }
 
 /**
@@ -195,7 +196,8 @@ function planX87Program(c: Case): Planned {
   while (at < c.code.length) {
     const d = decode(c.code, at, 32);
     if (d.invalid || !inProgram(d.form)) return ex('an x87 program with something other than x87 instructions');
-    if (d.prefixes.length) return ex('a prefixed x87 instruction');
+    const mandatory = typeof d.form!.prefix === 'number' ? [d.form!.prefix] : [];
+    if (d.prefixes.length !== mandatory.length || d.prefixes.some((b, i) => b !== mandatory[i])) return ex('a prefixed x87 instruction');
     const m = d.modrm!;
     if (m.mod !== 3) {
       if (m.base < 0) return ex('an x87 operand without a base register ([disp32] is RIP-relative in 64-bit mode)');

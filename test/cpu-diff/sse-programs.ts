@@ -13,6 +13,8 @@
 //     registers ST0-ST2 are values an f64 register file holds exactly.
 
 import { DATA_ADDR, type Case } from './case.ts';
+import type { Generated } from './generator.ts';
+import { FORMS, type Form } from '../../src/isa/table.ts';
 import { Rng } from '../support/rng.ts';
 
 /** Where the image sits (16-byte aligned, inside the data pages). */
@@ -39,4 +41,43 @@ export function sseProgram(kind: SseProgram, seed: number, index: number): Case 
   regs[4] = 0x5800;
   regs[6] = IMAGE_ADDR;
   return { seed: r.next(), regs, eflags: 0x202, code: new Uint8Array(code), presets };
+}
+
+// XMM form cases: FXRSTOR [esi]; <the form>; MOVDQU [ebx+0x60], <its XMM result>
+// The restore gives XMM0-7 and MXCSR the seeded image's contents; the
+// instruction's memory operand is [ebx+disp8] in the data pages (aligned or
+// not), or [edi+disp8] across the end of the data pages (a #PF); the result
+// register is stored where the page hash sees it. Everything the instruction
+// changes is then in the case's outcome: registers, flags, fault, memory.
+
+const MOVDQU_STORE = [0xf3, 0x0f, 0x7f];
+const RESULT_DISP = 0x60;
+const EDGE_EDI = DATA_ADDR + 0x2000 - 8;
+
+/** The forms these cases cover: the table's XMM forms (those with a mandatory prefix). */
+export const XMM_CASE_FORMS: readonly Form[] = FORMS.filter((f) => f.prefix !== undefined);
+
+export function generateSse(seed: number, index: number, only?: string): Generated {
+  const r = Rng.forCase(seed, index);
+  const forms = only === undefined ? XMM_CASE_FORMS : XMM_CASE_FORMS.filter((f) => f.id === only);
+  if (!forms.length) throw new Error(`no XMM form is called "${only}"`);
+  const f = forms[r.below(forms.length)];
+  const c = sseProgram('restore', r.next(), index);
+  const reg = r.below(8);
+  const code = [...FXRSTOR_ESI];
+  if (typeof f.prefix === 'number') code.push(f.prefix);
+  code.push(...f.opcode);
+  let result = reg;
+  if (r.chance(0.5)) {
+    const rm = r.below(8);
+    code.push(0xc0 | (reg << 3) | rm);
+    if (f.operands[0][0] === 'W') result = rm;
+  } else if (r.chance(0.1)) {
+    code.push(0x47 | (reg << 3), r.below(16)); // [edi+disp8]: crosses into the unmapped page
+  } else {
+    code.push(0x43 | (reg << 3), r.chance(0.6) ? r.below(6) * 16 : r.below(RESULT_DISP - 15));
+  }
+  code.push(...MOVDQU_STORE, 0x43 | (result << 3), RESULT_DISP);
+  c.regs[7] = EDGE_EDI;
+  return { case: { ...c, code: new Uint8Array(code) }, form: `sse ${f.id}`, ignoreFlags: 0 };
 }

@@ -111,11 +111,13 @@ function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length'
 /** A random encoding of `form`: legal prefixes, the opcode, a ModRM fit for the form, then random bytes. */
 function encode(form: Form, r: Rng): number[] {
   const bytes: number[] = [];
-  const pool = [0x66, 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
+  // An SSE form's mandatory prefix comes last; a stray 66 would pick another form.
+  const pool = [...(form.prefix ? [] : [0x66]), 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
   if (form.lock) pool.push(0xf0);
   if (form.rep) pool.push(0xf2, 0xf3);
   const n = r.below(4) === 0 ? r.below(4) : 0;
   for (let i = 0; i < n; i++) bytes.push(pool[r.below(pool.length)]);
+  if (typeof form.prefix === 'number') bytes.push(form.prefix);
   bytes.push(...form.opcode);
   if (form.plusReg) bytes[bytes.length - 1] += form.id === 'XCHG Zv,eAX' ? 1 + r.below(7) : r.below(8);
   if (form.modrm) {
@@ -140,6 +142,7 @@ function operandsOf(text: string): string {
     .join(' ')
     .toLowerCase()
     .replace(/ ptr/g, '')
+    .replace(/xmmword/g, 'oword')
     .replace(/(es|cs|ss|ds|fs|gs):\[/g, '[$1:')
     .replace(/(?<!\[)(es|cs|ss|ds|fs|gs):(0x[0-9a-f]+)/g, '[$1:$2]')
     .replace(/\[ds:/g, '[')

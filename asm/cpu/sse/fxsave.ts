@@ -17,7 +17,7 @@ import { lookup, userMode } from '../memory';
 import { cw, sw, setSw, phys, physValue, setPhysValue } from '../fpu/stack';
 import { fromF80, toF80, f80Mant, f80Se } from '../fpu/formats';
 import { recomputeSummary } from '../fpu/environment';
-import { probeWrite, read64 } from '../fpu/memory';
+import { probeWrite, read64, secondPage } from '../fpu/memory';
 import { mxcsr, setMxcsr, MXCSR_MASK } from './mxcsr';
 
 const IMAGE_BYTES: u32 = 512;
@@ -58,7 +58,7 @@ function probeRead(seg: i32, off: u32, len: u32): bool {
   const lin = linRead(seg, off, len);
   if (faulted) return false;
   lookup(lin, false, userMode);
-  if (!faulted) lookup(lin + len - 1, false, userMode);
+  if (!faulted) lookup(secondPage(lin, len), false, userMode);
   return !faulted;
 }
 
