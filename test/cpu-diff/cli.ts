@@ -8,7 +8,7 @@
 //   that are the same instruction in 64-bit mode, for hosts that run no 32-bit code.
 // ... --corpus [--case SUITE:I]    replays the recorded corpus (corpus.ts) in
 //   glassbox, on any host.
-// ... --record [--seed S --cases N --x87-cases M]    records the corpus on
+// ... --record [--seed S --cases N --x87-cases M --sse-cases K]    records the corpus on
 //   this host's CPU, with the 32-bit runner where it works, else the 64-bit one.
 // Exit status 2: this host cannot run what was asked (one line says why and what it can do).
 
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     case: { type: 'string' },
     record: { type: 'boolean', default: false },
     'x87-cases': { type: 'string', default: '12000' },
+    'sse-cases': { type: 'string', default: '3000' },
   },
 });
 
@@ -63,9 +64,9 @@ if (values.corpus) {
   const best = bestRunner();
   if ('reason' in best) cannot(`cpu-diff: this host has no native runner to record with (${best.reason})`);
   const kind = (best as { kind: 'native32' | 'host64' }).kind;
-  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)! };
+  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)!, sseCases: integer('sse-cases', values['sse-cases'], 0)! };
   const meta = await recordCorpus({ ...o, runner: kind, command: recordCommand(o) });
-  timing(o.cases + o.x87Cases);
+  timing(o.cases + o.x87Cases + o.sseCases);
   for (const s of meta.suites) {
     const notRun = Object.values(s.notRun).reduce((a, b) => a + b, 0);
     console.log(`${s.name}: ${s.cases} cases, ${s.bytes} bytes${notRun ? ` (${notRun} generated cases not run by the ${kind} runner)` : ''}`);
