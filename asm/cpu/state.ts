@@ -92,7 +92,7 @@ export const OFF_FPU_FERR: u32 = STATE_BASE + 0x460; // non-zero while FERR# is 
 // SSE state (see asm/cpu/sse/README.md): XMM0-7 as 16 little-endian bytes each, then MXCSR.
 export const OFF_XMM: u32 = STATE_BASE + 0x480; // 8 x 16 bytes
 export const OFF_MXCSR: u32 = STATE_BASE + 0x500; // u32
-export const OFF_SSE_SOURCE: u32 = STATE_BASE + 0x510; // 16 bytes: an instruction's source operand (scratch)
+export const OFF_SSE_SOURCE: u32 = STATE_BASE + 0x510; // 32 bytes of scratch: an instruction's source operand, then a copy of its destination
 
 // Counters for the inspector, u64 each.
 export const OFF_CNT_TLB_HIT: u32 = STATE_BASE + 0x200;

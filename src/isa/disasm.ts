@@ -86,6 +86,7 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
       return memory(o, d, address(m!, d.ad16), d.seg);
     case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);
     case 'Vx': return `xmm${m!.reg}`;
+    case 'Ux': return `xmm${m!.rm}`;
     case 'Wx': case 'Wd': case 'Wq': return m!.mod === 3 ? `xmm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
     case 'Sw': return SEGS[m!.reg] ?? `seg${m!.reg}`;
     case 'Cd': return `cr${m!.reg}`;

@@ -26,8 +26,10 @@ export const SSE_FORMS: readonly Form[] = [
 const ALIGNED = '16-byte aligned memory operand (#GP(0) otherwise)';
 const xmmForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, aligned: boolean) => {
   const operands = id.split(' ')[1].split(',') as Form['operands'];
-  return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...(aligned ? { note: ALIGNED } : {}) });
+  const mod = operands.includes('Ux') ? { mod: 'reg' as const } : {};
+  return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...mod, ...(aligned ? { note: ALIGNED } : {}) });
 };
+const sse2 = (names: string[], first: number) => names.map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, first + k, true));
 
 export const XMM_FORMS: readonly Form[] = [
   xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),
@@ -59,4 +61,18 @@ export const XMM_FORMS: readonly Form[] = [
   xmmForm('POR Vx,Wx', 0x66, 0xeb, true),
   xmmForm('PXOR Vx,Wx', 0x66, 0xef, true),
   ...['PSUBB', 'PSUBW', 'PSUBD', 'PSUBQ', 'PADDB', 'PADDW', 'PADDD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0xf8 + k, true)),
+  ...sse2(['PUNPCKLBW', 'PUNPCKLWD', 'PUNPCKLDQ', 'PACKSSWB', 'PCMPGTB', 'PCMPGTW', 'PCMPGTD', 'PACKUSWB'], 0x60),
+  ...sse2(['PUNPCKHBW', 'PUNPCKHWD', 'PUNPCKHDQ', 'PACKSSDW', 'PUNPCKLQDQ', 'PUNPCKHQDQ'], 0x68),
+  xmmForm('PSHUFD Vx,Wx,Ib', 0x66, 0x70, true),
+  xmmForm('PSHUFHW Vx,Wx,Ib', 0xf3, 0x70, true),
+  xmmForm('PSHUFLW Vx,Wx,Ib', 0xf2, 0x70, true),
+  xmmForm('PMULLW Vx,Wx', 0x66, 0xd5, true),
+  xmmForm('PMOVMSKB Gd,Ux', 0x66, 0xd7, false),
+  ...sse2(['PSUBUSB', 'PSUBUSW', 'PMINUB'], 0xd8),
+  ...sse2(['PADDUSB', 'PADDUSW', 'PMAXUB'], 0xdc),
+  xmmForm('PAVGB Vx,Wx', 0x66, 0xe0, true),
+  ...sse2(['PAVGW', 'PMULHUW', 'PMULHW'], 0xe3),
+  ...sse2(['PSUBSB', 'PSUBSW', 'PMINSW'], 0xe8),
+  ...sse2(['PADDSB', 'PADDSW', 'PMAXSW'], 0xec),
+  ...sse2(['PMULUDQ', 'PMADDWD', 'PSADBW'], 0xf4),
 ];

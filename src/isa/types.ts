@@ -43,7 +43,8 @@ export type Category =
  * pointer (16:16 or 16:32), a two v-sized bounds (BOUND), q quadword,
  * s 6-byte descriptor-table pseudo-descriptor.
  * SSE: V the ModRM reg field names an XMM register, W the r/m field an XMM
- * register or memory; x 128 bits, d 32, q 64 (the memory operand's width).
+ * register or memory, U the r/m field an XMM register only; x 128 bits,
+ * d 32, q 64 (the memory operand's width).
  * Ibs is Ib sign-extended to the operand size (the SDM marks it in the
  * instruction pages, not the map letters; the disassembler prints it widened).
  * Fixed operands name themselves: AL CL DX eAX 1 ES CS SS DS FS GS.
@@ -52,7 +53,7 @@ export type Operand =
   | 'Eb' | 'Ew' | 'Ev' | 'Ed'
   | 'Gb' | 'Gw' | 'Gv' | 'Gd'
   | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
-  | 'Vx' | 'Wx' | 'Wd' | 'Wq'
+  | 'Vx' | 'Wx' | 'Wd' | 'Wq' | 'Ux'
   | 'Rd' | 'Cd' | 'Dd' | 'Sw'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
   | 'Jb' | 'Jz' | 'Ap' | 'Ob' | 'Ov'

@@ -68,7 +68,7 @@ export function generateSse(seed: number, index: number, only?: string): Generat
   if (typeof f.prefix === 'number') code.push(f.prefix);
   code.push(...f.opcode);
   let result = reg;
-  if (r.chance(0.5)) {
+  if (f.mod === 'reg' || r.chance(0.5)) {
     const rm = r.below(8);
     code.push(0xc0 | (reg << 3) | rm);
     if (f.operands[0][0] === 'W') result = rm;
@@ -77,6 +77,7 @@ export function generateSse(seed: number, index: number, only?: string): Generat
   } else {
     code.push(0x43 | (reg << 3), r.chance(0.6) ? r.below(6) * 16 : r.below(RESULT_DISP - 15));
   }
+  if (f.operands.includes('Ib')) code.push(r.below(256));
   code.push(...MOVDQU_STORE, 0x43 | (result << 3), RESULT_DISP);
   c.regs[7] = EDGE_EDI;
   return { case: { ...c, code: new Uint8Array(code) }, form: `sse ${f.id}`, ignoreFlags: 0 };

@@ -1,11 +1,13 @@
 // The SSE/SSE2 forms this core has so far (src/isa/map-sse.ts lists them):
 // the 128-bit and scalar moves, MOVD/MOVQ, the bitwise logic of SSE and
-// SSE2, and PADD/PSUB/PCMPEQ. Without a mandatory prefix the 0F 6x-Fx
+// SSE2, PADD/PSUB/PCMPEQ, and the lane-combining integer forms of packed.ts. Without a mandatory prefix the 0F 6x-Fx
 // opcodes are MMX forms, which this core does not have (#UD), as is every
 // prefix an opcode does not define. None of these touch MXCSR: no floating
 // point arithmetic is done.
 
-import { decodeModrm, mrMod, mrRm, readE, writeE } from '../decode';
+import { decodeModrm, fetch8, mrMod, mrReg, mrRm, readE, writeE } from '../decode';
+import { setReg32 } from '../state';
+import { packedOp, shuffleWords, moveMaskBytes } from './packed';
 import { faulted, ud } from '../fault';
 import { sseUsable } from './mxcsr';
 import { mandatoryPrefix, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';
@@ -18,6 +20,11 @@ export function sseOpcode(op: u32): bool {
     case 0x6e: case 0x6f: case 0x74: case 0x75: case 0x76: case 0x7e: case 0x7f:
     case 0xd4: case 0xd6: case 0xdb: case 0xdf: case 0xeb: case 0xef:
     case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd: case 0xfe:
+    case 0x60: case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66: case 0x67:
+    case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x6c: case 0x6d: case 0x70:
+    case 0xd5: case 0xd7: case 0xd8: case 0xd9: case 0xda: case 0xdc: case 0xdd: case 0xde:
+    case 0xe0: case 0xe3: case 0xe4: case 0xe5: case 0xe8: case 0xe9: case 0xea: case 0xec:
+    case 0xed: case 0xee: case 0xf4: case 0xf5: case 0xf6:
       break;
     default:
       return false;
@@ -40,6 +47,8 @@ function defined(op: u32, p: u32): bool {
   if (op == 0x28 || op == 0x29 || (op >= 0x54 && op <= 0x57)) return p == P_NONE || p == P_66;
   if (op == 0x6f || op == 0x7f) return p == P_66 || p == P_F3;
   if (op == 0x7e) return p == P_66 || p == P_F3;
+  if (op == 0x70) return p != P_NONE;
+  if (op == 0xd7) return p == P_66 && mrMod == 3; // PMOVMSKB: register operand only
   return p == P_66;
 }
 
@@ -84,9 +93,22 @@ function run(op: u32, p: u32): void {
         store<u64>(d + 8, 0);
       } else storeW(g, 8, false);
       return;
+    case 0xd7:
+      setReg32(mrReg, moveMaskBytes(xmm(mrRm)));
+      return;
+    case 0x70: { // PSHUFD PSHUFHW PSHUFLW: the immediate is fetched before the operand is read
+      const imm = fetch8();
+      if (faulted) return;
+      const s = sourceW(16, true);
+      if (faulted) return;
+      if (p == P_66) packedOp(op, g, s, imm);
+      else shuffleWords(g, s, imm, p == P_F3);
+      return;
+    }
   }
   const s = sourceW(16, true);
   if (faulted) return;
+  if (packedOp(op, g, s, 0)) return;
   switch (op) {
     case 0x54: case 0xdb: logic(AND, g, s); return;
     case 0x55: case 0xdf: logic(ANDN, g, s); return;
