@@ -30,15 +30,13 @@ export const INVALID_0F: readonly InvalidRange[] = [
   { first: 0x3b, last: 0x3f, why: 'reserved', udOnHost: true },
   { first: 0x50, last: 0x53, why: 'SSE/SSE2 not written yet', udOnHost: false },
   { first: 0x58, last: 0x5f, why: 'SSE/SSE2 arithmetic and conversions not written yet', udOnHost: false },
-  { first: 0x71, last: 0x73, why: 'SSE2 and MMX shifts by an immediate not written yet', udOnHost: false },
   { first: 0x77, last: 0x7d, why: 'EMMS, SSE3 and MMX not written yet', udOnHost: false },
   { first: 0xa6, last: 0xa7, why: 'CMPXCHG on early 486 steppings only', udOnHost: true },
   { first: 0xb8, last: 0xb8, why: 'JMPE (Itanium), POPCNT with F3', udOnHost: false },
   { first: 0xc2, last: 0xc6, why: 'SSE (CMPPS, MOVNTI, PINSRW, PEXTRW, SHUFPS)', udOnHost: false },
-  { first: 0xd0, last: 0xd3, why: 'SSE3 and SSE2 shifts not written yet', udOnHost: false },
-  { first: 0xe1, last: 0xe2, why: 'SSE2 shifts not written yet', udOnHost: false },
+  { first: 0xd0, last: 0xd0, why: 'ADDSUBPD/PS (SSE3) not written yet', udOnHost: false },
   { first: 0xe6, last: 0xe7, why: 'CVTDQ2PD and MOVNTDQ not written yet', udOnHost: false },
-  { first: 0xf0, last: 0xf3, why: 'LDDQU and SSE2 shifts not written yet', udOnHost: false },
+  { first: 0xf0, last: 0xf0, why: 'LDDQU (SSE3) not written yet', udOnHost: false },
   { first: 0xf7, last: 0xf7, why: 'MASKMOVDQU not written yet', udOnHost: false },
 ];
 

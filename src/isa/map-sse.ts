@@ -75,4 +75,12 @@ export const XMM_FORMS: readonly Form[] = [
   ...sse2(['PSUBSB', 'PSUBSW', 'PMINSW'], 0xe8),
   ...sse2(['PADDSB', 'PADDSW', 'PMAXSW'], 0xec),
   ...sse2(['PMULUDQ', 'PMADDWD', 'PSADBW'], 0xf4),
+  ...sse2(['PSRLW', 'PSRLD', 'PSRLQ'], 0xd1),
+  ...sse2(['PSRAW', 'PSRAD'], 0xe1),
+  ...sse2(['PSLLW', 'PSLLD', 'PSLLQ'], 0xf1),
+  // Groups 12, 13 and 14: shifts by an immediate, register operand only.
+  ...([
+    ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],
+    ['PSRLQ', 0x73, 2], ['PSRLDQ', 0x73, 3], ['PSLLQ', 0x73, 6], ['PSLLDQ', 0x73, 7],
+  ] as const).map(([n, op, reg]) => form(`${n} Ux,Ib`, [0x0f, op], ['Ux', 'Ib'], 'sse', undefined, { prefix: 0x66, reg, mod: 'reg' })),
 ];

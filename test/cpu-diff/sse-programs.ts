@@ -63,7 +63,7 @@ export function generateSse(seed: number, index: number, only?: string): Generat
   if (!forms.length) throw new Error(`no XMM form is called "${only}"`);
   const f = forms[r.below(forms.length)];
   const c = sseProgram('restore', r.next(), index);
-  const reg = r.below(8);
+  const reg = f.reg ?? r.below(8);
   const code = [...FXRSTOR_ESI];
   if (typeof f.prefix === 'number') code.push(f.prefix);
   code.push(...f.opcode);
@@ -71,7 +71,7 @@ export function generateSse(seed: number, index: number, only?: string): Generat
   if (f.mod === 'reg' || r.chance(0.5)) {
     const rm = r.below(8);
     code.push(0xc0 | (reg << 3) | rm);
-    if (f.operands[0][0] === 'W') result = rm;
+    if (f.operands[0][0] === 'W' || f.operands[0][0] === 'U') result = rm;
   } else if (r.chance(0.1)) {
     code.push(0x47 | (reg << 3), r.below(16)); // [edi+disp8]: crosses into the unmapped page
   } else {

@@ -6,7 +6,8 @@
 // point arithmetic is done.
 
 import { decodeModrm, fetch8, mrMod, mrReg, mrRm, readE, writeE } from '../decode';
-import { setReg32 } from '../state';
+import { setReg32, OFF_SSE_SOURCE } from '../state';
+import { shiftLanes, shiftBytes, SRL, SRA, SLL } from './shift';
 import { packedOp, shuffleWords, moveMaskBytes } from './packed';
 import { faulted, ud } from '../fault';
 import { sseUsable } from './mxcsr';
@@ -25,6 +26,8 @@ export function sseOpcode(op: u32): bool {
     case 0xd5: case 0xd7: case 0xd8: case 0xd9: case 0xda: case 0xdc: case 0xdd: case 0xde:
     case 0xe0: case 0xe3: case 0xe4: case 0xe5: case 0xe8: case 0xe9: case 0xea: case 0xec:
     case 0xed: case 0xee: case 0xf4: case 0xf5: case 0xf6:
+    case 0x71: case 0x72: case 0x73: case 0xd1: case 0xd2: case 0xd3: case 0xe1: case 0xe2:
+    case 0xf1: case 0xf2: case 0xf3:
       break;
     default:
       return false;
@@ -49,6 +52,7 @@ function defined(op: u32, p: u32): bool {
   if (op == 0x7e) return p == P_66 || p == P_F3;
   if (op == 0x70) return p != P_NONE;
   if (op == 0xd7) return p == P_66 && mrMod == 3; // PMOVMSKB: register operand only
+  if (op >= 0x71 && op <= 0x73) return p == P_66 && mrMod == 3 && immShiftKind(op) >= 0;
   return p == P_66;
 }
 
@@ -96,6 +100,20 @@ function run(op: u32, p: u32): void {
     case 0xd7:
       setReg32(mrReg, moveMaskBytes(xmm(mrRm)));
       return;
+    case 0x71: case 0x72: case 0x73: { // shifts by an immediate: groups 12, 13, 14
+      const imm = fetch8();
+      if (faulted) return;
+      const d = xmm(mrRm);
+      if (op == 0x73 && (mrReg == 3 || mrReg == 7)) shiftBytes(mrReg == 7, d, imm > 16 ? 16 : imm, OFF_SSE_SOURCE);
+      else shiftLanes(<u32>immShiftKind(op), op == 0x71 ? 1 : op == 0x72 ? 2 : 3, d, <u64>imm);
+      return;
+    }
+    case 0xd1: case 0xd2: case 0xd3: case 0xe1: case 0xe2: case 0xf1: case 0xf2: case 0xf3: {
+      const s = sourceW(16, true);
+      if (faulted) return;
+      shiftLanes(op >= 0xf0 ? SLL : op >= 0xe0 ? SRA : SRL, op & 3, g, load<u64>(s));
+      return;
+    }
     case 0x70: { // PSHUFD PSHUFHW PSHUFLW: the immediate is fetched before the operand is read
       const imm = fetch8();
       if (faulted) return;
@@ -119,6 +137,15 @@ function run(op: u32, p: u32): void {
     case 0xfb: laneOp(SUB, 3, g, s); return;
     default: laneOp(op >= 0xfc ? ADD : SUB, (op & 3), g, s); // FC-FE PADDB/W/D, F8-FA PSUBB/W/D
   }
+}
+
+/** The shift an immediate group's /reg selects (SRL /2, SRA /4, SLL /6; 0F 73 /3 /7 byte shifts), or -1 (#UD). */
+function immShiftKind(op: u32): i32 {
+  if (mrReg == 2) return <i32>SRL;
+  if (mrReg == 6) return <i32>SLL;
+  if (mrReg == 4 && op != 0x73) return <i32>SRA;
+  if ((mrReg == 3 || mrReg == 7) && op == 0x73) return <i32>SRL; // PSRLDQ, PSLLDQ
+  return -1;
 }
 
 function loadQuad(g: u32): void {
