@@ -20,6 +20,8 @@ import { bitOp, bitScan, BT } from './bits';
 import { condition, setFlagBits } from './flags';
 import { loadFarPointer, popSegment, pushSegment } from './execute';
 import { jumpRelative } from './control';
+import { group15 } from './sse/group15';
+import { sseOpcode } from './sse/execute';
 import { protectedMode } from './segments';
 import {
   cpuid, rdtsc, rdmsr, wrmsr, sysenter, sysexit, readCr, writeCr, readDr, writeDr, clts, lmsw,
@@ -308,6 +310,7 @@ export function execute0f(): void {
     case 0xa8: pushSegment(segSel(SEG_GS)); return;
     case 0xa9: popSegment(SEG_GS); return;
     case 0xab: bitTestReg(1); return; // BTS
+    case 0xae: group15(); return;
     case 0xaf: {
       const sz = vSize();
       decodeModrm();
@@ -370,5 +373,6 @@ export function execute0f(): void {
     }
     case 0xc7: cmpxchg8b(); return;
   }
+  if (sseOpcode(op)) return;
   ud();
 }

@@ -11,6 +11,7 @@ import { flushTlb } from './memory';
 import { setCpl } from './control';
 import { clearFault } from './fault';
 import { resetFpu } from './fpu/stack';
+import { resetSse } from './sse/mxcsr';
 
 export function resetCpu(): void {
   // Keep what describes the machine rather than the CPU: RAM size, A20,
@@ -46,5 +47,6 @@ export function resetCpu(): void {
   setCpl(0);
   clearFault();
   resetFpu();
+  resetSse();
   flushTlb(false);
 }

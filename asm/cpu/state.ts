@@ -93,6 +93,11 @@ export const OFF_FPU_FDP: u32 = STATE_BASE + 0x458; // ... its memory operand of
 export const OFF_FPU_FDS: u32 = STATE_BASE + 0x45c; // ... its memory operand selector
 export const OFF_FPU_FERR: u32 = STATE_BASE + 0x460; // non-zero while FERR# is asserted (CR0.NE=0: IRQ 13)
 
+// SSE state (see asm/cpu/sse/README.md): XMM0-7 as 16 little-endian bytes each, then MXCSR.
+export const OFF_XMM: u32 = STATE_BASE + 0x480; // 8 x 16 bytes
+export const OFF_MXCSR: u32 = STATE_BASE + 0x500; // u32
+export const OFF_SSE_SOURCE: u32 = STATE_BASE + 0x510; // 32 bytes of scratch: an instruction's source operand, then a copy of its destination
+
 // Counters for the inspector, u64 each.
 export const OFF_CNT_TLB_HIT: u32 = STATE_BASE + 0x200;
 export const OFF_CNT_TLB_MISS: u32 = STATE_BASE + 0x208;
@@ -146,6 +151,8 @@ export const CR4_PSE: u32 = 1 << 4;
 export const CR4_PAE: u32 = 1 << 5;
 export const CR4_PGE: u32 = 1 << 7;
 export const CR4_PCE: u32 = 1 << 8;
+export const CR4_OSFXSR: u32 = 1 << 9;
+export const CR4_OSXMMEXCPT: u32 = 1 << 10;
 
 // Segment attribute bits (see OFF_SEG_ATTR).
 export const ATTR_UNUSABLE: u32 = 1 << 16;

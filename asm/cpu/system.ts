@@ -8,6 +8,7 @@ import {
   OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
   SEG_SS, EAX, ECX, EDX, EBX, ESP,
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE,
+  CR4_OSFXSR, CR4_OSXMMEXCPT,
   IF, VM, RF, ZF, reg32, setReg32, cpl,
 } from './state';
 import { faulted, gp, ud, raise, GP, NP } from './fault';
@@ -23,9 +24,12 @@ import { retired } from './clock';
 import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 
-// CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV. Nothing is
-// claimed that the core lacks (no FXSR, MMX or SSE).
-const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
+// CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, CLFSH,
+// FXSR. Nothing is claimed that the core lacks (no MMX or SSE yet: their
+// state, FXSAVE and the fences exist, the arithmetic does not).
+const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 19) | (1 << 24);
+// Leaf 1 EBX bits 15-8: the CLFLUSH line size in 8-byte units (64 bytes).
+const CLFLUSH_LINE: u32 = 8 << 8;
 // Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
 // so, but Linux believes the SEP bit only from signature 0x633 on (early
 // Pentium Pros claimed it without having it), so the guest makes its system
@@ -92,6 +96,7 @@ export function cpuid(): void {
     c = 0x6c65746e; // "ntel"
   } else if (leaf == 1) {
     a = SIGNATURE;
+    b = CLFLUSH_LINE;
     d = featuresEdx;
   }
   setReg32(EAX, a);
@@ -246,7 +251,7 @@ export function writeCr(n: u32, v: u32): void {
       flushTlb(true);
       return;
     case 4: {
-      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)) != 0) {
+      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)) != 0) {
         gp(0);
         return;
       }

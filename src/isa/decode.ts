@@ -104,6 +104,12 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
   const forms = OPCODE_INDEX[op];
   if (!forms) return fail('opcode');
   let form = forms[0];
+  if (form.prefix !== undefined) {
+    const mandatory = d.rep || (d.prefixes.includes(0x66) ? 0x66 : 'none');
+    const chosen = forms.find((f) => f.prefix === mandatory);
+    if (!chosen) return fail('opcode');
+    form = chosen;
+  }
   const needsModrm = form.modrm;
   let mod = 0, reg = 0, rm = 0;
   if (needsModrm) {
@@ -113,7 +119,9 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     reg = (m >> 3) & 7;
     rm = m & 7;
     if (isGroup(forms)) {
-      const g = forms.find((f) => f.reg === reg);
+      // Group 15 tells CLFLUSH (memory) from SFENCE (register) by mod as well.
+      const fits = (f: Form) => f.reg === reg && (f.mod === undefined || (f.mod === 'mem') === (mod !== 3));
+      const g = forms.find(fits) ?? forms.find((f) => f.reg === reg);
       if (!g) return fail('opcode');
       form = g;
     }

@@ -25,7 +25,7 @@ const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
 const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
 const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const SEGS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
-const SIZE_NAMES: Record<number, string> = { 1: 'byte', 2: 'word', 4: 'dword', 6: 'fword', 8: 'qword' };
+const SIZE_NAMES: Record<number, string> = { 1: 'byte', 2: 'word', 4: 'dword', 6: 'fword', 8: 'qword', 16: 'oword' };
 
 /**
  * Opcodes whose Ew operand is a selector or MSW: the CPU uses 16 bits of a
@@ -52,7 +52,9 @@ function memorySize(o: Operand, d: Decoded): number {
   switch (o) {
     case 'Eb': case 'Mb': case 'Ob': case 'Xb': case 'Yb': return 1;
     case 'Ew': case 'Mw': return 2;
-    case 'Ed': return 4;
+    case 'Ed': case 'Md': case 'Wd': return 4;
+    case 'Wq': return 8;
+    case 'Wx': return 16;
     case 'Ev': case 'Ov': case 'Xv': case 'Yv': return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
     case 'Ma': return 2 * v;
     case 'Mp': return v + 2;
@@ -79,10 +81,13 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
   const m = d.modrm;
   const op16 = d.op16;
   switch (o) {
-    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Ma': case 'Mp': case 'Mq': case 'Ms': case 'Rd':
+    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Ms': case 'Rd':
       if (m!.mod === 3) return register(o === 'Ew' && SELECTOR_OPERAND.has(d.form!.id) ? 'Ev' : o, m!.rm, d);
       return memory(o, d, address(m!, d.ad16), d.seg);
     case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);
+    case 'Vx': return `xmm${m!.reg}`;
+    case 'Ux': return `xmm${m!.rm}`;
+    case 'Wx': case 'Wd': case 'Wq': return m!.mod === 3 ? `xmm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
     case 'Sw': return SEGS[m!.reg] ?? `seg${m!.reg}`;
     case 'Cd': return `cr${m!.reg}`;
     case 'Dd': return `dr${m!.reg}`;

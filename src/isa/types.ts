@@ -25,7 +25,8 @@ export type Category =
   | 'flags' // CLC STC CMC CLD STD LAHF SAHF PUSHF POPF SETcc SALC
   | 'system' // privileged, I/O, descriptor tables, MSRs, CPUID, RDTSC
   | 'misc' // NOPs, WAIT, BOUND, XLAT, UD2
-  | 'x87'; // D8-DF escapes: lengths only for now
+  | 'x87' // D8-DF escapes: lengths only for now
+  | 'sse'; // FXSAVE/FXRSTOR, MXCSR, fences, CLFLUSH (map-sse.ts)
 
 /**
  * Operand encodings, with the Intel SDM opcode-map letters (Vol. 2, App. A.2):
@@ -41,6 +42,9 @@ export type Category =
  * 16-bit operand size else dword (immediates never grow past 32 bits), p far
  * pointer (16:16 or 16:32), a two v-sized bounds (BOUND), q quadword,
  * s 6-byte descriptor-table pseudo-descriptor.
+ * SSE: V the ModRM reg field names an XMM register, W the r/m field an XMM
+ * register or memory, U the r/m field an XMM register only; x 128 bits,
+ * d 32, q 64 (the memory operand's width).
  * Ibs is Ib sign-extended to the operand size (the SDM marks it in the
  * instruction pages, not the map letters; the disassembler prints it widened).
  * Fixed operands name themselves: AL CL DX eAX 1 ES CS SS DS FS GS.
@@ -48,7 +52,8 @@ export type Category =
 export type Operand =
   | 'Eb' | 'Ew' | 'Ev' | 'Ed'
   | 'Gb' | 'Gw' | 'Gv' | 'Gd'
-  | 'M' | 'Mb' | 'Mw' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
+  | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
+  | 'Vx' | 'Wx' | 'Wd' | 'Wq' | 'Ux'
   | 'Rd' | 'Cd' | 'Dd' | 'Sw'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
   | 'Jb' | 'Jz' | 'Ap' | 'Ob' | 'Ov'
@@ -72,6 +77,11 @@ export interface Form {
   sized?: { by: 'operand' | 'address'; names: [string, string] };
   /** Opcode bytes after the prefixes; for Z forms the first of eight (register 0). */
   opcode: readonly number[];
+  /**
+   * The mandatory prefix that selects this form among the SSE forms of its
+   * opcode ('none': no 66, F2 or F3; F2/F3 win over 66, as the CPU decodes).
+   */
+  prefix?: 'none' | 0x66 | 0xf2 | 0xf3;
   /** ModRM /reg extension (group opcodes). */
   reg?: number;
   /** The opcode's low 3 bits name a register (Zb Zv Zd operands). */

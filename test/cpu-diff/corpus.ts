@@ -25,6 +25,7 @@ import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { type Case, type Result, CASE_BYTES, RESULT_BYTES, CODE_ADDR, encodeCase, decodeCase, encodeResult, decodeResult } from './case.ts';
 import { generateCases, GENERATED_IDS, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87, X87_FORMS } from './x87.ts';
+import { generateSse, XMM_CASE_FORMS } from './sse-programs.ts';
 import { FPU_VIEW_CASES, fpuProgram } from './fpu-programs.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
 import { NATIVE32_ONLY, RUN_SHOWED } from './long-mode.ts';
@@ -167,6 +168,7 @@ export interface RecordOptions {
   seed: number;
   cases: number; // integer cases generated
   x87Cases: number; // x87 cases generated (those of the forms claimed exact are kept)
+  sseCases: number; // XMM form cases generated (sse-programs.ts)
   runner: RunnerKind;
   command: string;
 }
@@ -186,6 +188,11 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
       name: 'x87',
       generated: `generateX87(${o.seed}, 0..${o.x87Cases - 1}), the forms of EXACT_X87`,
       gen: () => Array.from({ length: o.x87Cases }, (_, i) => generateX87(o.seed, i)).filter((g) => EXACT_X87.has(g.form.replace(/^x87 /, ''))),
+    },
+    {
+      name: 'sse',
+      generated: `generateSse(${o.seed}, 0..${o.sseCases - 1})`,
+      gen: () => Array.from({ length: o.sseCases }, (_, i) => generateSse(o.seed, i)),
     },
     {
       name: 'fnsave',
@@ -246,7 +253,8 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
   for (const e of entries) hits.set(e.form, (hits.get(e.form) ?? 0) + 1);
   const exactX87 = X87_FORMS.map((f) => f.id).filter((id) => EXACT_X87.has(id)).map((id) => `x87 ${id}`);
   const fnsave = FPU_VIEW_CASES.map((p) => `FNSAVE after ${p.what}`);
-  const wanted = [...GENERATED_IDS, ...exactX87, ...fnsave];
+  const sse = XMM_CASE_FORMS.map((f) => `sse ${f.id}`);
+  const wanted = [...GENERATED_IDS, ...exactX87, ...sse, ...fnsave];
   const only32 = new Set(NATIVE32_ONLY.map((f) => f.id));
   const absent = wanted.filter((id) => !hits.has(id));
   // What a 64-bit recording cannot hold is not missing from it, only from the proof.
@@ -255,6 +263,6 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
 }
 
 /** How to record the whole corpus on a host that runs 32-bit code. */
-export function recordCommand(o: { seed: number; cases: number; x87Cases: number }): string {
-  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases}`;
+export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number }): string {
+  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases}`;
 }

@@ -32,6 +32,8 @@ export const EXCLUDED: readonly { forms: string[]; why: string }[] = [
   { forms: ['SYSENTER'], why: 'enters the host kernel' },
   { forms: ['INT1'], why: 'a trap per the SDM (EIP after it), but the host kernel reports it at the instruction' },
   { forms: ['POP GS', 'LGS Gv,Mp'], why: 'GS holds glibc\'s TLS natively: a GS load would break the harness' },
+  { forms: ['FXSAVE M', 'FXRSTOR M', 'LDMXCSR Md', 'STMXCSR Md'], why: 'the FPU/SSE state forms need a known state around them: sse-programs.ts builds those cases (test/cpu-diff/fxsave.test.ts)' },
+  { forms: FORMS.filter((f) => f.prefix !== undefined).map((f) => f.id), why: 'XMM forms need XMM registers in and out: sse-programs.ts builds those cases (cpu:diff --sse)' },
   { forms: FORMS.filter((f) => f.category === 'x87').map((f) => f.id), why: 'x87 instructions need a known FPU state around them: x87.ts builds those cases (cpu:diff --x87)' },
 ];
 
@@ -264,7 +266,7 @@ function generateForm(f: Form, r: Rng): Generated {
   const stacky = f.category === 'stack' || f.category === 'control';
   // Memory-only forms with a register operand are #UD; only where the host has no other meaning for them (not 62, C4, C5, 0F 01).
   const udByMod = memOnly && ['LEA Gv,M', 'LSS Gv,Mp', 'LFS Gv,Mp', 'CALL Mp', 'JMP Mp', 'CMPXCHG8B Mq'].includes(f.id) && r.chance(0.04);
-  const memory = f.modrm && !f.operands.includes('Rd') && (memOnly ? !udByMod : r.chance(0.55));
+  const memory = f.modrm && f.mod !== 'reg' && !f.operands.includes('Rd') && (memOnly ? !udByMod : r.chance(0.55));
   if (udByMod) b.notes.push('register operand of a memory-only form: #UD');
 
   const prefixes: number[] = [];

@@ -27,6 +27,7 @@ const PAGE_TABLE = 0x3000;
 const PAGE_TABLE_HIGH = 0x4000;
 const TSS = 0x4800;
 
+const CR4_OSFXSR = 0x200, CR4_OSXMMEXCPT = 0x400;
 const CR0_PE = 1, CR0_MP = 2, CR0_ET = 0x10, CR0_NE = 0x20, CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_PG = 0x80000000;
 
 function descriptor(base: number, limit: number, access: number, flags: number): [number, number] {
@@ -91,6 +92,7 @@ export class GlassboxRunner {
     c.setTaskRegister(0x40, SYS_LINEAR + TSS, 0x67, 0x8b);
     c.setCr(3, SYS_PHYS + PAGE_DIR);
     c.setCr(0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG);
+    c.setCr(4, CR4_OSFXSR | CR4_OSXMMEXCPT); // as Linux sets them on a CPU with FXSR and SSE
     c.exceptionExitMask = 0xffffffff;
     c.flushTlb();
   }
@@ -107,6 +109,9 @@ export class GlassboxRunner {
     // As the native harness: x87 registers zero and empty, the rest as FNINIT leaves it.
     new Float64Array(c.ram.buffer, c.off('OFF_FPU_ST'), 8).fill(0);
     new Uint32Array(c.ram.buffer, c.off('OFF_FPU_CW'), 3).set([0x37f, 0, 0xff]);
+    // And XMM0-7 zero, MXCSR at its default.
+    new Uint8Array(c.ram.buffer, c.off('OFF_XMM'), 128).fill(0);
+    new Uint32Array(c.ram.buffer, c.off('OFF_MXCSR'), 1)[0] = 0x1f80;
   }
 
   run(k: Case): Result {

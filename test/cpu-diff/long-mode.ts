@@ -100,7 +100,7 @@ function isUdProbe(code: Uint8Array, d: Decoded): boolean {
 export function planLongMode(c: Case): Planned {
   const d = decode(c.code, 0, 32);
   if (d.invalid === 'truncated') return ex('the instruction is cut short');
-  if (d.form?.category === 'x87') return planX87Program(c);
+  if (inProgram(d.form)) return planX87Program(c);
   const same = (): LongModePlan => ({ case: c, shift: 0, end: CODE_ADDR + d.length });
   if (!d.form) return isUdProbe(c.code, d) ? same() : ex('no instruction, and not one of the #UD probes');
   const why = formNotIn64(d.form);
@@ -165,13 +165,25 @@ function nearTop(c: Case, d: Decoded): boolean {
  * 64-bit XSAVE lost FCS before the FNSAVE (native/harness-core.h, fcs_lost).
  */
 export function fcsFieldsOf(c: Case): number[] | undefined {
-  if (decode(c.code, 0, 32).form?.category !== 'x87') return undefined;
+  if (!inProgram(decode(c.code, 0, 32).form)) return undefined;
   const p = planX87Program(c);
   return 'excluded' in p ? undefined : p.case.fcsFields;
 }
 
-// FNSAVE (DD /6) and FNSTENV (D9 /6) store FCS at offset 16 of their 32-bit image.
+// FNSAVE (DD /6) and FNSTENV (D9 /6) store FCS at offset 16 of their 32-bit image, FXSAVE (0F AE /0) at 12.
 const FCS_OFFSET = 16;
+const FXSAVE_FCS_OFFSET = 12;
+
+/**
+ * What a program may hold: x87 instructions, the FPU/SSE state forms
+ * (FXSAVE, FXRSTOR, LDMXCSR, STMXCSR), whose image layout without REX.W is
+ * the same in both modes, and the XMM forms (with their one mandatory
+ * prefix; without REX they name XMM0-7 and do the same in both modes). (In 64-bit mode FXSAVE and FXRSTOR also store and
+ * load XMM8-15 at bytes 288-415: sse-programs.ts saves where it restored.)
+ */
+function inProgram(f: Form | null | undefined): boolean {
+  return f?.category === 'x87' || f?.prefix !== undefined || /^(FXSAVE|FXRSTOR|LDMXCSR|STMXCSR) /.test(f?.id ?? '');
+}
 
 /**
  * An x87 program: x87 instructions without prefixes whose memory operands
@@ -183,14 +195,16 @@ function planX87Program(c: Case): Planned {
   let at = 0;
   while (at < c.code.length) {
     const d = decode(c.code, at, 32);
-    if (d.invalid || d.form?.category !== 'x87') return ex('an x87 program with something other than x87 instructions');
-    if (d.prefixes.length) return ex('a prefixed x87 instruction');
+    if (d.invalid || !inProgram(d.form)) return ex('an x87 program with something other than x87 instructions');
+    const mandatory = typeof d.form!.prefix === 'number' ? [d.form!.prefix] : [];
+    if (d.prefixes.length !== mandatory.length || d.prefixes.some((b, i) => b !== mandatory[i])) return ex('a prefixed x87 instruction');
     const m = d.modrm!;
     if (m.mod !== 3) {
       if (m.base < 0) return ex('an x87 operand without a base register ([disp32] is RIP-relative in 64-bit mode)');
       const ea = c.regs[m.base] + (m.index >= 0 ? c.regs[m.index] * 2 ** m.scale : 0) + m.disp;
       if (ea < 0 || ea >= 2 ** 32) return ex('an x87 operand address that wraps around 4 GiB');
       if ((d.opcode === 0xdd || d.opcode === 0xd9) && m.reg === 6) fcsFields.push(ea + FCS_OFFSET);
+      if (d.opcode === 0x1ae && m.reg === 0) fcsFields.push(ea + FXSAVE_FCS_OFFSET);
     }
     at += d.length;
   }

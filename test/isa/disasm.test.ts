@@ -88,6 +88,9 @@ function normalise(m: string, form: Form): string {
  * - 66/F2/F3 before 0F 09 (WBINVD) are mandatory prefixes to objdump (F3 0F 09
  *   is WBNOINVD on recent CPUs); the P6 ignores them.
  * - x87 escapes have no operand detail here yet.
+ * - objdump knows the fences only as 0F AE E8/F0/F8 and reads 66 0F AE /6 as
+ *   TPAUSE, 66 0F AE /7 as CLFLUSHOPT; the Pentium 4 runs any r/m as the
+ *   fence and ignores 66.
  * 'mnemonic' compares the length and the mnemonic but not the operands.
  */
 function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length' | 'mnemonic' | 'skip' | null {
@@ -98,6 +101,8 @@ function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length'
   }
   if (form.id === 'WBINVD' && prefixes.some((p) => p === 0x66 || p === 0xf2 || p === 0xf3)) return 'length';
   if (form.id === 'SALC' || form.category === 'x87') return 'length';
+  if (/^[LMS]FENCE$/.test(form.id) && ((bytes[prefixes.length + 2] & 7) !== 0 || prefixes.includes(0x66))) return 'skip';
+  if (form.id === 'CLFLUSH Mb' && prefixes.includes(0x66)) return 'length';
   // 3E before an indirect CALL/JMP is CET's NOTRACK to objdump, which then drops the segment it names.
   if ((form.id === 'CALL Ev' || form.id === 'JMP Ev') && prefixes.includes(0x3e)) return 'mnemonic';
   return null;
@@ -106,11 +111,13 @@ function knownDifference(form: Form, bytes: Uint8Array, bits: 16 | 32): 'length'
 /** A random encoding of `form`: legal prefixes, the opcode, a ModRM fit for the form, then random bytes. */
 function encode(form: Form, r: Rng): number[] {
   const bytes: number[] = [];
-  const pool = [0x66, 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
+  // An SSE form's mandatory prefix comes last; a stray 66 would pick another form.
+  const pool = [...(form.prefix ? [] : [0x66]), 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
   if (form.lock) pool.push(0xf0);
   if (form.rep) pool.push(0xf2, 0xf3);
   const n = r.below(4) === 0 ? r.below(4) : 0;
   for (let i = 0; i < n; i++) bytes.push(pool[r.below(pool.length)]);
+  if (typeof form.prefix === 'number') bytes.push(form.prefix);
   bytes.push(...form.opcode);
   if (form.plusReg) bytes[bytes.length - 1] += form.id === 'XCHG Zv,eAX' ? 1 + r.below(7) : r.below(8);
   if (form.modrm) {
@@ -135,6 +142,7 @@ function operandsOf(text: string): string {
     .join(' ')
     .toLowerCase()
     .replace(/ ptr/g, '')
+    .replace(/xmmword/g, 'oword')
     .replace(/(es|cs|ss|ds|fs|gs):\[/g, '[$1:')
     .replace(/(?<!\[)(es|cs|ss|ds|fs|gs):(0x[0-9a-f]+)/g, '[$1:$2]')
     .replace(/\[ds:/g, '[')

@@ -13,13 +13,22 @@ export function read64(seg: i32, off: u32): u64 {
   return (<u64>hi << 32) | <u64>lo;
 }
 
-/** Faults (and returns false) unless `len` bytes at seg:off can be written. */
+/**
+ * Faults (and returns false) unless `len` bytes at seg:off can be written.
+ * A #PF on the second page reports its first byte, as the CPU does (measured).
+ */
 export function probeWrite(seg: i32, off: u32, len: u32): bool {
   const lin = linWrite(seg, off, len);
   if (faulted) return false;
   prepareWrite(lin, 0);
-  if (!faulted) prepareWrite(lin + len - 1, 0);
+  if (!faulted) prepareWrite(secondPage(lin, len), 0);
   return !faulted;
+}
+
+/** The first byte of the page holding the operand's last byte, or `lin` when it holds all of it. */
+export function secondPage(lin: u32, len: u32): u32 {
+  const last = lin + len - 1;
+  return ((last ^ lin) & 0xfffff000) != 0 ? last & 0xfffff000 : lin;
 }
 
 export function write64(seg: i32, off: u32, v: u64): void {

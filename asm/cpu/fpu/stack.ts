@@ -114,12 +114,16 @@ export function overflow(): bool {
 
 /**
  * Pushes v. On overflow the masked response pushes the indefinite NaN;
- * returns false when nothing may be written (unmasked fault).
+ * returns false when nothing may be written (unmasked fault). C1 says
+ * whether the stack overflowed (SDM: FLD and the other loads clear it
+ * otherwise; measured after FXRSTOR left it set).
  */
 export function push(v: f64): bool {
   if ((load<u32>(OFF_FPU_EMPTY) & (1 << ((top() - 1) & 7))) == 0) {
     if (overflow()) return false;
     v = INDEFINITE;
+  } else {
+    setSw(sw() & ~C1);
   }
   decTop();
   setSt(0, v);

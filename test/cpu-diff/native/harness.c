@@ -106,6 +106,10 @@ __asm__(
     /* Every case starts with the x87 registers zero and empty: FNSAVE in an
      * x87 case stores empty registers too, so nothing may carry over. */
     "  fninit\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fninit\n"
+    /* And the SSE state as glassbox starts a case: XMM0-7 zero, MXCSR at its default. */
+    "  xorps %xmm0, %xmm0\n  xorps %xmm1, %xmm1\n  xorps %xmm2, %xmm2\n  xorps %xmm3, %xmm3\n"
+    "  xorps %xmm4, %xmm4\n  xorps %xmm5, %xmm5\n  xorps %xmm6, %xmm6\n  xorps %xmm7, %xmm7\n"
+    "  ldmxcsr mxcsr_default\n"
     "  movw fixed_page+18, %ax\n"
     "  movw %ax, %ds\n  movw %ax, %es\n  movw %ax, %fs\n  movw %ax, %ss\n"
     "  pushl guest+32\n"

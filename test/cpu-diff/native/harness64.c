@@ -86,6 +86,13 @@ __asm__(
     "  cmpq %rsp, fixed_page\n"
     "  jne stack_moved\n"
     "  fninit\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fninit\n"
+    /* And the SSE state as glassbox starts a case: XMM0-15 zero, MXCSR at its
+     * default (a case's FXRSTOR or LDMXCSR must not carry over either). */
+    "  xorps %xmm0, %xmm0\n  xorps %xmm1, %xmm1\n  xorps %xmm2, %xmm2\n  xorps %xmm3, %xmm3\n"
+    "  xorps %xmm4, %xmm4\n  xorps %xmm5, %xmm5\n  xorps %xmm6, %xmm6\n  xorps %xmm7, %xmm7\n"
+    "  xorps %xmm8, %xmm8\n  xorps %xmm9, %xmm9\n  xorps %xmm10, %xmm10\n  xorps %xmm11, %xmm11\n"
+    "  xorps %xmm12, %xmm12\n  xorps %xmm13, %xmm13\n  xorps %xmm14, %xmm14\n  xorps %xmm15, %xmm15\n"
+    "  ldmxcsr mxcsr_default(%rip)\n"
     /* Loading the flat selector also resets FS and GS bases to 0, whatever a case did. */
     "  movw fixed_page+18, %ax\n"
     "  movw %ax, %ds\n  movw %ax, %es\n  movw %ax, %fs\n  movw %ax, %gs\n  movw %ax, %ss\n"

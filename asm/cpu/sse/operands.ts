@@ -1,0 +1,64 @@
+// XMM operands: the register named by ModRM.reg (V), and the register or
+// memory operand named by r/m (W). A memory source is read whole into the
+// scratch at OFF_SSE_SOURCE before anything changes, so a fault leaves the
+// registers as they were. Aligned forms check the linear address (#GP(0)).
+
+import { OFF_XMM, OFF_SSE_SOURCE, segBase } from '../state';
+import { mrMod, mrRm, mrReg, eaSeg, eaOff, readMem, writeMem, opSize32, repPrefix } from '../decode';
+import { codeIs32 } from '../segments';
+import { faulted, gp } from '../fault';
+import { probeWrite } from '../fpu/memory';
+
+// The mandatory prefix that selects among the forms of an opcode: F2/F3 win over 66.
+export const P_NONE: u32 = 0;
+export const P_66: u32 = 1;
+export const P_F3: u32 = 2;
+export const P_F2: u32 = 3;
+
+export function mandatoryPrefix(): u32 {
+  if (repPrefix == 0xf3) return P_F3;
+  if (repPrefix == 0xf2) return P_F2;
+  return opSize32 != codeIs32() ? P_66 : P_NONE;
+}
+
+@inline export function xmm(r: u32): u32 {
+  return OFF_XMM + (r << 4);
+}
+/** The V operand's register. */
+@inline export function xmmG(): u32 {
+  return xmm(mrReg);
+}
+
+function misaligned(): bool {
+  if (((segBase(eaSeg) + eaOff) & 15) != 0) {
+    gp(0);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The W operand as a source of `bytes` (4, 8 or 16): the register itself, or
+ * the memory bytes copied into the scratch. Returns its address, 0 after a fault.
+ */
+export function sourceW(bytes: u32, aligned: bool): u32 {
+  if (mrMod == 3) return xmm(mrRm);
+  if (aligned && misaligned()) return 0;
+  for (let i: u32 = 0; i < bytes; i += 4) {
+    const v = readMem(eaSeg, eaOff + i, 2);
+    if (faulted) return 0;
+    store<u32>(OFF_SSE_SOURCE + i, v);
+  }
+  return OFF_SSE_SOURCE;
+}
+
+/** Stores `bytes` from host address `from` to the W operand (register or memory). */
+export function storeW(from: u32, bytes: u32, aligned: bool): void {
+  if (mrMod == 3) {
+    memory.copy(xmm(mrRm), from, bytes);
+    return;
+  }
+  if (aligned && misaligned()) return;
+  if (!probeWrite(eaSeg, eaOff, bytes)) return;
+  for (let i: u32 = 0; i < bytes; i += 4) writeMem(eaSeg, eaOff + i, 2, load<u32>(from + i));
+}

@@ -1,0 +1,86 @@
+// The SSE-era additions to the two-byte map that this CPU has so far: group
+// 15 (0F AE) of a Pentium 4 (SDM vol. 2, table A-6): FXSAVE, FXRSTOR,
+// LDMXCSR, STMXCSR and CLFLUSH with a memory operand, the fences with a
+// register one (any r/m). The SSE arithmetic and MMX are not here yet, so
+// they stay #UD (invalid.ts).
+
+import { form } from './build.ts';
+import type { Form } from './types.ts';
+
+const FENCE_NOTE = 'any r/m; orders nothing in this core (one instruction at a time, no write buffer)';
+
+export const SSE_FORMS: readonly Form[] = [
+  form('FXSAVE M', [0x0f, 0xae], ['M'], 'sse', undefined, { reg: 0, note: '512 bytes, 16-byte aligned (#GP(0)); #NM under CR0.TS or EM' }),
+  form('FXRSTOR M', [0x0f, 0xae], ['M'], 'sse', undefined, { reg: 1, note: '512 bytes, 16-byte aligned; #GP(0) for reserved MXCSR bits; #NM under CR0.TS or EM' }),
+  form('LDMXCSR Md', [0x0f, 0xae], ['Md'], 'sse', undefined, { reg: 2, note: '#UD without CR4.OSFXSR or with CR0.EM; #GP(0) for reserved bits' }),
+  form('STMXCSR Md', [0x0f, 0xae], ['Md'], 'sse', undefined, { reg: 3, note: '#UD without CR4.OSFXSR or with CR0.EM' }),
+  form('LFENCE', [0x0f, 0xae], [], 'sse', undefined, { reg: 5, mod: 'reg', note: FENCE_NOTE }),
+  form('MFENCE', [0x0f, 0xae], [], 'sse', undefined, { reg: 6, mod: 'reg', note: FENCE_NOTE }),
+  form('SFENCE', [0x0f, 0xae], [], 'sse', undefined, { reg: 7, mod: 'reg', note: FENCE_NOTE }),
+  form('CLFLUSH Mb', [0x0f, 0xae], ['Mb'], 'sse', undefined, { reg: 7, note: 'checked as a byte read; no cache to flush' }),
+];
+
+// The SSE and SSE2 forms this core executes (asm/cpu/sse/execute.ts). The
+// rest of the two sets stays #UD until it is written, and CPUID claims
+// neither SSE nor SSE2 until then.
+const ALIGNED = '16-byte aligned memory operand (#GP(0) otherwise)';
+const xmmForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, aligned: boolean) => {
+  const operands = id.split(' ')[1].split(',') as Form['operands'];
+  const mod = operands.includes('Ux') ? { mod: 'reg' as const } : {};
+  return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...mod, ...(aligned ? { note: ALIGNED } : {}) });
+};
+const sse2 = (names: string[], first: number) => names.map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, first + k, true));
+
+export const XMM_FORMS: readonly Form[] = [
+  xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),
+  xmmForm('MOVUPD Vx,Wx', 0x66, 0x10, false),
+  xmmForm('MOVSS Vx,Wd', 0xf3, 0x10, false),
+  xmmForm('MOVSD Vx,Wq', 0xf2, 0x10, false),
+  xmmForm('MOVUPS Wx,Vx', 'none', 0x11, false),
+  xmmForm('MOVUPD Wx,Vx', 0x66, 0x11, false),
+  xmmForm('MOVSS Wd,Vx', 0xf3, 0x11, false),
+  xmmForm('MOVSD Wq,Vx', 0xf2, 0x11, false),
+  xmmForm('MOVAPS Vx,Wx', 'none', 0x28, true),
+  xmmForm('MOVAPD Vx,Wx', 0x66, 0x28, true),
+  xmmForm('MOVAPS Wx,Vx', 'none', 0x29, true),
+  xmmForm('MOVAPD Wx,Vx', 0x66, 0x29, true),
+  ...['ANDPS', 'ANDNPS', 'ORPS', 'XORPS'].map((n, k) => xmmForm(`${n} Vx,Wx`, 'none', 0x54 + k, true)),
+  ...['ANDPD', 'ANDNPD', 'ORPD', 'XORPD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0x54 + k, true)),
+  xmmForm('MOVD Vx,Ed', 0x66, 0x6e, false),
+  xmmForm('MOVDQA Vx,Wx', 0x66, 0x6f, true),
+  xmmForm('MOVDQU Vx,Wx', 0xf3, 0x6f, false),
+  ...['PCMPEQB', 'PCMPEQW', 'PCMPEQD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0x74 + k, true)),
+  xmmForm('MOVD Ed,Vx', 0x66, 0x7e, false),
+  xmmForm('MOVQ Vx,Wq', 0xf3, 0x7e, false),
+  xmmForm('MOVDQA Wx,Vx', 0x66, 0x7f, true),
+  xmmForm('MOVDQU Wx,Vx', 0xf3, 0x7f, false),
+  xmmForm('PADDQ Vx,Wx', 0x66, 0xd4, true),
+  xmmForm('MOVQ Wq,Vx', 0x66, 0xd6, false),
+  xmmForm('PAND Vx,Wx', 0x66, 0xdb, true),
+  xmmForm('PANDN Vx,Wx', 0x66, 0xdf, true),
+  xmmForm('POR Vx,Wx', 0x66, 0xeb, true),
+  xmmForm('PXOR Vx,Wx', 0x66, 0xef, true),
+  ...['PSUBB', 'PSUBW', 'PSUBD', 'PSUBQ', 'PADDB', 'PADDW', 'PADDD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0xf8 + k, true)),
+  ...sse2(['PUNPCKLBW', 'PUNPCKLWD', 'PUNPCKLDQ', 'PACKSSWB', 'PCMPGTB', 'PCMPGTW', 'PCMPGTD', 'PACKUSWB'], 0x60),
+  ...sse2(['PUNPCKHBW', 'PUNPCKHWD', 'PUNPCKHDQ', 'PACKSSDW', 'PUNPCKLQDQ', 'PUNPCKHQDQ'], 0x68),
+  xmmForm('PSHUFD Vx,Wx,Ib', 0x66, 0x70, true),
+  xmmForm('PSHUFHW Vx,Wx,Ib', 0xf3, 0x70, true),
+  xmmForm('PSHUFLW Vx,Wx,Ib', 0xf2, 0x70, true),
+  xmmForm('PMULLW Vx,Wx', 0x66, 0xd5, true),
+  xmmForm('PMOVMSKB Gd,Ux', 0x66, 0xd7, false),
+  ...sse2(['PSUBUSB', 'PSUBUSW', 'PMINUB'], 0xd8),
+  ...sse2(['PADDUSB', 'PADDUSW', 'PMAXUB'], 0xdc),
+  xmmForm('PAVGB Vx,Wx', 0x66, 0xe0, true),
+  ...sse2(['PAVGW', 'PMULHUW', 'PMULHW'], 0xe3),
+  ...sse2(['PSUBSB', 'PSUBSW', 'PMINSW'], 0xe8),
+  ...sse2(['PADDSB', 'PADDSW', 'PMAXSW'], 0xec),
+  ...sse2(['PMULUDQ', 'PMADDWD', 'PSADBW'], 0xf4),
+  ...sse2(['PSRLW', 'PSRLD', 'PSRLQ'], 0xd1),
+  ...sse2(['PSRAW', 'PSRAD'], 0xe1),
+  ...sse2(['PSLLW', 'PSLLD', 'PSLLQ'], 0xf1),
+  // Groups 12, 13 and 14: shifts by an immediate, register operand only.
+  ...([
+    ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],
+    ['PSRLQ', 0x73, 2], ['PSRLDQ', 0x73, 3], ['PSLLQ', 0x73, 6], ['PSLLDQ', 0x73, 7],
+  ] as const).map(([n, op, reg]) => form(`${n} Ux,Ib`, [0x0f, op], ['Ux', 'Ib'], 'sse', undefined, { prefix: 0x66, reg, mod: 'reg' })),
+];
