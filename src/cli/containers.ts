@@ -10,9 +10,10 @@ import { callEngine, engineRunning } from '../containers/daemon/client.ts';
 import { buildId } from '../containers/daemon/build-id.ts';
 import { serveEngine } from '../containers/daemon/server.ts';
 import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
-import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
+import type { RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
-import { table } from './table.ts';
+import { printFormatted } from './go-template.ts';
+import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
@@ -42,15 +43,25 @@ function networkOption(v: string): 'none' | 'default' {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/** An engine error on stderr: Docker's wording for a missing container (scripts match it), else ours. */
+function reportError(message: string): void {
+  process.stderr.write(message.startsWith('No such ') ? `Error: ${message}\n` : `glassbox: ${message}\n`);
+  process.exitCode = 125;
+}
+
 /** Sends a request and prints the error plainly when the engine refuses it. */
 async function call<T>(req: EngineRequest, onProgress?: (line: string) => void): Promise<T | undefined> {
   try {
     return (await callEngine(glassboxHome(), req, { onProgress })) as T;
   } catch (e) {
-    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
-    process.exitCode = 125;
+    reportError((e as Error).message);
     return undefined;
   }
+}
+
+/** A request per container, each name printed when it succeeded; a failure is reported and the rest go on, as Docker's rm, stop, kill. */
+async function forEach(containers: string[], req: (container: string) => EngineRequest): Promise<void> {
+  for (const container of containers) if ((await call(req(container))) !== undefined) process.stdout.write(container + '\n');
 }
 
 function printResult(r: ShellResult): void {
@@ -62,6 +73,13 @@ function printResult(r: ShellResult): void {
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
   pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
+  label: string[];
+}
+
+/** --label KEY=VALUE (or KEY, an empty value, as Docker) as a map. */
+function labels(list: string[]): Record<string, string> | undefined {
+  if (!list.length) return undefined;
+  return Object.fromEntries(list.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
 }
 
 /** An attached run or exec (-i streams stdin, -t gives a terminal): its exit status, or 125 with the reason when it cannot start. */
@@ -96,11 +114,13 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
+    .option('-l, --label <KEY=VALUE>', 'a label, for ps --filter label=KEY and inspect (repeatable)', collect, [])
     .option('-i, --interactive', 'stream this command\'s stdin to the container')
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
-      const { interactive, tty, ...rest } = o;
+      const { interactive, tty, label, ...flags } = o;
+      const rest = { ...flags, labels: labels(label) };
       if (tty && o.detach) {
         process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
         process.exitCode = 125;
@@ -118,16 +138,27 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     });
 
   program
-    .command('ps')
+    .command(topLevel ? 'ps' : 'ls')
+    .aliases(topLevel ? [] : ['ps', 'list'])
     .description('list running containers')
     .option('-a, --all', 'list stopped containers too')
-    .action(async (o: { all?: boolean }) => {
-      const list = await call<(ContainerRecord & { state: ContainerState })[]>({ op: 'ps', all: o.all === true });
+    .option('-q, --quiet', 'only the IDs')
+    .option('--no-trunc', 'full IDs and commands')
+    .option('-f, --filter <KEY=VALUE>', 'id, name (a regular expression), status, label (KEY or KEY=VALUE), ancestor (image); repeatable, all must hold', collect, [])
+    .option('--format <template>', 'a Go template per container, e.g. {{.Names}}, {{json .}} or "table {{.ID}}\\t{{.Status}}"')
+    .action(async (o: { all?: boolean; quiet?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
+      let keep: (c: Listed) => boolean;
+      try {
+        keep = filterPredicate(o.filter);
+      } catch (e) {
+        return reportError((e as Error).message);
+      }
+      // Docker lists every container a status filter names, running or not.
+      const all = o.all === true || o.filter.some((f) => f.startsWith('status='));
+      const list = await call<Listed[]>({ op: 'ps', all });
       if (!list) return;
-      process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
-        c.id.slice(0, 12), c.image, JSON.stringify(c.args.join(' ')),
-        c.state.lost ? 'Lost (its engine ended)' : c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
-      ])]));
+      const format = o.quiet ? '{{.ID}}' : o.format ?? DEFAULT_PS_FORMAT;
+      printFormatted(format, PS_HEADERS, list.filter(keep).map((c) => psRow(c, !o.trunc)));
     });
 
   program
@@ -153,16 +184,29 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       if (r) printResult({ ...r, exitCode: 0 });
     });
 
-  for (const op of topLevel ? (['stats'] as const) : (['stats', 'inspect'] as const)) {
+  program
+    .command('stats')
+    .description('memory, pids and CPU figures from the container\'s cgroup v2 files')
+    .argument('<container>', 'name or ID prefix')
+    .action(async (container: string) => {
+      const r = await call<Record<string, string>>({ op: 'stats', container });
+      if (r) for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${v}\n`);
+    });
+
+  if (!topLevel) {
     program
-      .command(op)
-      .description(op === 'stats' ? 'memory, pids and CPU figures from the container\'s cgroup v2 files' : 'configuration, state and isolation facts, as JSON')
-      .argument('<container>', 'name or ID prefix')
-      .action(async (container: string) => {
-        const r = await call<Record<string, unknown>>({ op, container });
-        if (!r) return;
-        if (op === 'inspect') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${String(v)}\n`);
+      .command('inspect')
+      .description('configuration, state and isolation facts, as a JSON array (Docker\'s fields, the engine\'s own under Glassbox)')
+      .option('-f, --format <template>', 'a Go template per container, e.g. {{.State.Status}} or {{json .Config}}')
+      .argument('<container...>', 'names or ID prefixes')
+      .action(async (containers: string[], o: { format?: string }) => {
+        const found: ReturnType<typeof inspectView>[] = [];
+        for (const container of containers) {
+          const r = await call<Inspected>({ op: 'inspect', container });
+          if (r) found.push(inspectView(r));
+        }
+        if (o.format) printFormatted(o.format, {}, found);
+        else process.stdout.write(JSON.stringify(found, null, 4) + '\n');
       });
   }
 
@@ -170,27 +214,21 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .command('stop')
     .description('SIGTERM, then SIGKILL after 10 s')
     .argument('<container...>', 'names or ID prefixes')
-    .action(async (containers: string[]) => {
-      for (const container of containers) if ((await call({ op: 'stop', container })) !== undefined) process.stdout.write(container + '\n');
-    });
+    .action((containers: string[]) => forEach(containers, (container) => ({ op: 'stop', container })));
 
   program
     .command('kill')
     .description('send a signal (default KILL) to a container\'s init')
     .option('-s, --signal <name>', 'signal name or number', 'KILL')
     .argument('<container...>', 'names or ID prefixes')
-    .action(async (containers: string[], o: { signal: string }) => {
-      for (const container of containers) if ((await call({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })) !== undefined) process.stdout.write(container + '\n');
-    });
+    .action((containers: string[], o: { signal: string }) => forEach(containers, (container) => ({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })));
 
   program
     .command('rm')
     .description('remove containers and their writable layers')
     .option('-f, --force', 'kill a running container first')
     .argument('<container...>', 'names or ID prefixes')
-    .action(async (containers: string[], o: { force?: boolean }) => {
-      for (const container of containers) if ((await call({ op: 'rm', container, force: o.force === true })) !== undefined) process.stdout.write(container + '\n');
-    });
+    .action((containers: string[], o: { force?: boolean }) => forEach(containers, (container) => ({ op: 'rm', container, force: o.force === true })));
 
 }
 

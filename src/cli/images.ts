@@ -8,7 +8,7 @@ import { ImageArchiveError, MAX_EXPANDED } from '../containers/store/archive.ts'
 import { ImageNameError } from '../containers/store/refs.ts';
 import { LockTimeoutError } from '../containers/pid-lock.ts';
 import { digestHex } from '../containers/store/digest.ts';
-import { table } from './table.ts';
+import { printFormatted } from './go-template.ts';
 import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
 import { glassboxHome } from '../containers/home.ts';
 
@@ -45,6 +45,8 @@ function readArchive(path: string): Buffer {
   return readFileSync(path);
 }
 
+const IMAGE_HEADERS: Record<string, string> = { '.Repository': 'REPOSITORY', '.Tag': 'TAG', '.ID': 'IMAGE ID', '.CreatedAt': 'CREATED', '.Size': 'SIZE', '.Digest': 'DIGEST' };
+
 const shortId = (digest: string) => digestHex(digest).slice(0, 12);
 
 function formatSize(bytes: number): string {
@@ -52,17 +54,24 @@ function formatSize(bytes: number): string {
 }
 
 
-export function registerImageCommands(program: Command): void {
-  program
-    .command('images')
+/** The store commands on `program`: at top level as images, load, save, rmi; under `glassbox image` as ls, load, save, rm (Docker's names). */
+function defineImageCommands(program: Command, topLevel: boolean): void {
+  const images = program
+    .command(topLevel ? 'images' : 'ls')
+    .aliases(topLevel ? [] : ['list'])
     .description('list the images in the store ($GLASSBOX_HOME/images)')
-    .action(() => reporting(() => {
-      const rows = ImageStore.open().list().map((i) => {
-        const [repo, tag] = i.name ? [i.name.slice(0, i.name.lastIndexOf(':')), i.name.slice(i.name.lastIndexOf(':') + 1)] : ['<none>', '<none>'];
-        return [repo, tag, shortId(i.id), i.created ?? '', formatSize(i.size)];
-      });
-      process.stdout.write(table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows]));
-    }));
+    .option('-q, --quiet', 'only the image IDs (each once)')
+    .option('--no-trunc', 'full image IDs')
+    .option('--format <template>', 'a Go template per image, e.g. {{.Repository}}:{{.Tag}} or {{json .}}');
+  images.action((o: { quiet?: boolean; trunc: boolean; format?: string }) => reporting(() => {
+    const rows = ImageStore.open().list().map((i) => {
+      const [repo, tag] = i.name ? [i.name.slice(0, i.name.lastIndexOf(':')), i.name.slice(i.name.lastIndexOf(':') + 1)] : ['<none>', '<none>'];
+      return { Repository: repo, Tag: tag, ID: o.trunc ? shortId(i.id) : i.id, CreatedAt: i.created ?? '', Size: formatSize(i.size), Digest: i.manifest.digest };
+    });
+    // -q lists an image with several names once, as Docker does.
+    if (o.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
+    printFormatted(o.format ?? 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedAt}}\t{{.Size}}', IMAGE_HEADERS, rows);
+  }));
 
   program
     .command('load')
@@ -92,7 +101,8 @@ export function registerImageCommands(program: Command): void {
     }));
 
   program
-    .command('rmi')
+    .command(topLevel ? 'rmi' : 'rm')
+    .aliases(topLevel ? [] : ['remove'])
     .description('remove images from the store, and the blobs no other image uses')
     .option('-f, --force', 'remove an image even if a running container uses it')
     .argument('<image...>', 'NAME[:TAG] or image ID')
@@ -106,4 +116,9 @@ export function registerImageCommands(program: Command): void {
         for (const img of store.rmi(ref)) process.stdout.write(`Untagged: ${img.name ?? '<none>'}\nDeleted: ${img.manifest.digest}\n`);
       }
     }));
+}
+
+export function registerImageCommands(program: Command): void {
+  defineImageCommands(program, true);
+  defineImageCommands(program.command('image').description('the image store commands under Docker\'s management names: ls, rm, load, save'), false);
 }

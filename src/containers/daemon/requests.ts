@@ -36,6 +36,7 @@ const runOptions = z.object({
   tty: windowSize.optional(),
   detach: z.boolean().optional(),
   rm: z.boolean().optional(),
+  labels: z.record(z.string().min(1).max(256), z.string().max(4096)).refine((l) => Object.keys(l).length <= 256, 'at most 256 labels').optional(),
 }).strict();
 
 const viewRequest = z.union([

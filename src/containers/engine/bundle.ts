@@ -26,6 +26,8 @@ export interface RunOptions {
   tty?: WindowSize;
   detach?: boolean;
   rm?: boolean;
+  /** Docker's --label KEY=VALUE: kept with the container for ps filters and inspect. */
+  labels?: Record<string, string>;
 }
 
 export class RunOptionError extends Error {

@@ -42,7 +42,7 @@ export interface ContainerJournal {
 }
 
 export interface ContainerState {
-  status: 'created' | 'running' | 'exited';
+  status: 'created' | 'running' | 'paused' | 'exited';
   exitCode: number | undefined;
   /** The container's init as the guest sees it. */
   pid: number | undefined;
@@ -118,7 +118,7 @@ export class ContainerEngine {
     for (const c of this.containers.values()) if (c.name === ref) return c;
     const hits = [...this.containers.values()].filter((c) => ref.length >= 3 && c.id.startsWith(ref));
     if (hits.length === 1) return hits[0]!;
-    throw new ContainerError(hits.length ? `container ID prefix ${ref} is ambiguous` : `no container ${ref}`);
+    throw new ContainerError(hits.length ? `container ID prefix ${ref} is ambiguous` : `No such container: ${ref}`);
   }
 
   /** Creates and starts a container; in the foreground, waits for it and returns its output and status. */
@@ -218,7 +218,7 @@ export class ContainerEngine {
     if (c.lost) return { status: 'exited', exitCode: undefined, pid: undefined, oomKilled: false, lost: true };
     const f = fields((await this.shell.run(stateScript(c.id))).stdout);
     const exit = f.exit ? Number(f.exit) : undefined;
-    const status = exit !== undefined ? 'exited' : f.status === 'running' ? 'running' : f.status === 'stopped' ? 'exited' : 'created';
+    const status = exit !== undefined ? 'exited' : f.status === 'running' || f.status === 'paused' ? f.status : f.status === 'stopped' ? 'exited' : 'created';
     return { status, exitCode: exit, pid: f.pid ? Number(f.pid) : undefined, oomKilled: Number(f.oom_kill || 0) > 0 };
   }
 
