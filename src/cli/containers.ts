@@ -13,6 +13,7 @@ import type { EngineRequest, RunRequestOptions } from '../containers/daemon/prot
 import type { RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
 import { printFormatted } from './go-template.ts';
+import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
 
@@ -39,6 +40,15 @@ function cpusOption(v: string): number {
 function networkOption(v: string): 'none' | 'default' {
   if (v !== 'none' && v !== 'default') throw new InvalidArgumentError('use "none" (only lo) or "default" (the guest\'s network)');
   return v;
+}
+
+/** How often logs -f asks the engine for new output. */
+const FOLLOW_POLL_MS = 250;
+
+/** The last `n` lines of `text` (a last line without its newline counts). */
+function lastLines(text: string, n: number): string {
+  const lines = text.split(/(?<=\n)/);
+  return n === 0 ? '' : lines.slice(-n).join('');
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -178,10 +188,27 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
   program
     .command('logs')
     .description('print a container\'s stdout and stderr')
+    .option('-f, --follow', 'keep printing what it writes until it exits')
+    .option('-n, --tail <lines>', 'only the last N lines of each stream ("all" for every line)', 'all')
     .argument('<container>', 'name or ID prefix')
-    .action(async (container: string) => {
-      const r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
-      if (r) printResult({ ...r, exitCode: 0 });
+    .action(async (container: string, o: { follow?: boolean; tail: string }) => {
+      if (o.tail !== 'all' && !/^\d+$/.test(o.tail)) return reportError(`--tail takes a number of lines or "all", not "${o.tail}"`);
+      const tail = (text: string) => (o.tail === 'all' ? text : lastLines(text, Number(o.tail)));
+      let r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+      if (!r) return;
+      process.stdout.write(tail(r.stdout));
+      process.stderr.write(tail(r.stderr));
+      // Following polls the engine: each round prints what was written since; it ends when the container does (or with Ctrl-C).
+      while (o.follow) {
+        const [before, state] = [r, await call<Inspected>({ op: 'inspect', container })];
+        if (!state) return;
+        await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
+        r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+        if (!r) return;
+        process.stdout.write(r.stdout.slice(before.stdout.length));
+        process.stderr.write(r.stderr.slice(before.stderr.length));
+        if (state.state.status !== 'running' && state.state.status !== 'paused') return;
+      }
     });
 
   program
@@ -215,6 +242,41 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .description('SIGTERM, then SIGKILL after 10 s')
     .argument('<container...>', 'names or ID prefixes')
     .action((containers: string[]) => forEach(containers, (container) => ({ op: 'stop', container })));
+
+  for (const op of ['pause', 'unpause'] as const) {
+    program
+      .command(op)
+      .description(op === 'pause' ? 'freeze every process of containers (the cgroup v2 freezer)' : 'thaw paused containers')
+      .argument('<container...>', 'names or ID prefixes')
+      .action((containers: string[]) => forEach(containers, (container) => ({ op, container })));
+  }
+
+  program
+    .command('top')
+    .description('the processes of a container (its cgroup), PIDs as the guest sees them')
+    .argument('<container>', 'name or ID prefix')
+    .action(async (container: string) => {
+      const procs = await call<{ pid: number; uid: number; ppid: number; args: string }[]>({ op: 'top', container });
+      if (procs) process.stdout.write(table([['UID', 'PID', 'PPID', 'CMD'], ...procs.map((p) => [String(p.uid), String(p.pid), String(p.ppid), p.args])]));
+    });
+
+  program
+    .command('wait')
+    .description('wait until containers stop, then print their exit codes')
+    .argument('<container...>', 'names or ID prefixes')
+    .action(async (containers: string[]) => {
+      for (const container of containers) {
+        for (;;) {
+          const r = await call<Inspected>({ op: 'inspect', container });
+          if (!r) break;
+          if (r.state.status === 'exited') {
+            process.stdout.write(`${r.state.exitCode ?? -1}\n`);
+            break;
+          }
+          await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
+        }
+      }
+    });
 
   program
     .command('kill')

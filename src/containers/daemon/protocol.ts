@@ -16,11 +16,12 @@ export type EngineRequest =
   | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
   | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize }
-  | { op: 'logs' | 'stats' | 'inspect' | 'stop'; container: string }
+  | { op: 'logs' | 'stats' | 'inspect' | 'stop' | 'pause' | 'unpause' | 'top'; container: string }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }
-  | { op: 'status' | 'shutdown' }
+  /** info: the engine's guest as `docker info` describes a host. */
+  | { op: 'status' | 'shutdown' | 'info' }
   /** One inspection view of the engine's guest, after running `run` in it if given. */
   | { op: 'view'; request: ViewRequest; run?: string }
   /** Streams TraceMessages, then replies (follow: until the client closes the connection). */

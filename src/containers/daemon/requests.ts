@@ -49,11 +49,11 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('run'), image: ref, options: runOptions, attach: z.boolean().optional() }).strict(),
   z.object({ op: z.literal('ps'), all: z.boolean() }).strict(),
   z.object({ op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional() }).strict(),
-  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop']), container: ref }).strict(),
+  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop', 'pause', 'unpause', 'top']), container: ref }).strict(),
   z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
   z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),
   z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),
-  z.object({ op: z.enum(['status', 'shutdown']) }).strict(),
+  z.object({ op: z.enum(['status', 'shutdown', 'info']) }).strict(),
   z.object({ op: z.literal('view'), request: viewRequest, run: z.string().min(1).optional() }).strict(),
   z.object({
     op: z.literal('trace'),

@@ -11,6 +11,7 @@ import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine, type Attached } from '../engine/containers.ts';
 import { ImageStore } from '../store/image-store.ts';
 import { machineShell } from '../engine/guest-shell.ts';
+import { fields, infoScript } from '../engine/guest-scripts.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
 import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
@@ -61,6 +62,10 @@ export async function serveEngine(home: string): Promise<void> {
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
       case 'stop': return engine.stop(req.container);
+      case 'pause': return engine.pause(req.container, true);
+      case 'unpause': return engine.pause(req.container, false);
+      case 'top': return engine.top(req.container);
+      case 'info': return { ...fields((await shell.run(infoScript())).stdout), containers: (await engine.ps(true)).map((c) => c.state.status), build: buildId(), memoryMiB: DEFAULT_MEMORY_MIB };
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
       case 'build': {

@@ -14,7 +14,7 @@ import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
   accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
-  startDetachedScript, stateScript, statsScript, storageScript, writableDir,
+  startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -266,6 +266,25 @@ export class ContainerEngine {
     }
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
+  }
+
+  /** Freezes (crun pause: the cgroup v2 freezer) or thaws every process of a container. */
+  async pause(ref: string, frozen: boolean): Promise<void> {
+    const c = this.find(ref);
+    const status = (await this.state(c)).status;
+    if (status !== (frozen ? 'running' : 'paused')) throw new ContainerError(`container ${c.name} is ${status}, not ${frozen ? 'running' : 'paused'}`);
+    await this.must(`crun ${frozen ? 'pause' : 'resume'} ${c.id}`, `${frozen ? 'pausing' : 'unpausing'} container ${c.name}`);
+  }
+
+  /** The processes of a running or paused container, from its cgroup, PIDs as the guest sees them. */
+  async top(ref: string): Promise<{ pid: number; uid: number; ppid: number; args: string }[]> {
+    const c = this.find(ref);
+    const status = (await this.state(c)).status;
+    if (status !== 'running' && status !== 'paused') throw new ContainerError(`container ${c.name} is not running`);
+    return (await this.must(topScript(c.id), `listing the processes of ${c.name}`)).split('\n').filter(Boolean).map((l) => {
+      const [pid, uid, ppid, ...args] = l.split(' ');
+      return { pid: Number(pid), uid: Number(uid), ppid: Number(ppid), args: args.join(' ').trim() };
+    });
   }
 
   /** SIGTERM, then SIGKILL after `graceSeconds` of guest time. */

@@ -147,6 +147,32 @@ export function statsScript(id: string): string {
   ].join('\n');
 }
 
+/** The container's processes (its cgroup's, leaf included): one "PID UID PPID ARGS" line each, as the guest sees them. */
+export function topScript(id: string): string {
+  return [
+    `for p in $(cat ${cgroupDir(id)}/ctr/cgroup.procs ${cgroupDir(id)}/cgroup.procs 2>/dev/null | sort -nu); do`,
+    '  [ -r /proc/$p/status ] || continue',
+    '  u=$(grep "^Uid:" /proc/$p/status | cut -f2); pp=$(grep "^PPid:" /proc/$p/status | cut -f2)',
+    '  a=$(tr "\\0" " " < /proc/$p/cmdline); [ -n "$a" ] || a="[$(cat /proc/$p/comm)]"',
+    '  echo "$p $u $pp $a"',
+    'done',
+  ].join('\n');
+}
+
+/** What `glassbox info` reports of the guest: kernel, the CPU model the core's CPUID names, cgroup version, runtime, storage. */
+export function infoScript(): string {
+  return [
+    'echo "kernel=$(uname -r)"',
+    'echo "os=$(uname -s) $(uname -m)"',
+    `echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"`,
+    'echo "cpus=$(grep -c ^processor /proc/cpuinfo)"',
+    `echo "memory=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"`,
+    'echo "cgroupfs=$(stat -fc %T /sys/fs/cgroup)"',
+    'echo "crun=$(crun --version | head -1)"',
+    'echo "overlay=$(grep -c overlay /proc/filesystems)"',
+  ].join('\n');
+}
+
 /** Prints the namespaces of PID and of the guest's init, and PID's pids as seen from each PID namespace. */
 export function isolationScript(pid: number): string {
   return [
