@@ -24,7 +24,7 @@ export function psRow(c: Listed, noTrunc: boolean) {
     Image: c.image,
     Command: JSON.stringify(noTrunc || command.length <= 20 ? command : command.slice(0, 19) + '…'),
     CreatedAt: c.created,
-    State: c.state.lost ? 'exited' : c.state.status,
+    State: c.state.lost ? 'dead' : c.state.status,
     Status: statusText(c.state),
     Names: c.name,
     Labels: labelText(c.options.labels),
@@ -53,7 +53,7 @@ export function inspectView(r: Inspected) {
     Path: r.args[0] ?? '',
     Args: r.args.slice(1),
     State: {
-      Status: r.state.lost ? 'exited' : r.state.status,
+      Status: r.state.lost ? 'dead' : r.state.status,
       Running: r.state.status === 'running',
       Paused: r.state.status === 'paused',
       OOMKilled: r.state.oomKilled,
@@ -100,7 +100,7 @@ export function filterPredicate(filters: string[]): (c: Listed) => boolean {
         return (c: Listed) => re.test(c.name);
       }
       case 'status': {
-        const known = ['created', 'running', 'paused', 'exited'];
+        const known = ['created', 'running', 'paused', 'exited', 'dead'];
         if (!known.includes(value)) throw new Error(`invalid filter 'status=${value}': glassbox containers are ${known.join(', ')}`);
         return (c: Listed) => psRow(c, false).State === value;
       }

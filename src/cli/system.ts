@@ -27,7 +27,7 @@ async function ask<T>(op: 'info' | 'status'): Promise<T | undefined> {
 }
 
 interface GuestInfo {
-  kernel: string; os: string; cpu: string; cpus: string; memory: string; cgroupfs: string; crun: string; overlay: string;
+  kernel: string; os: string; cpu: string; cpus: string; memory: string; cgroup: string; crun: string; overlay: string;
   containers: string[]; build: string; memoryMiB: number;
 }
 
@@ -38,7 +38,7 @@ async function info(o: { format?: string }): Promise<void> {
   const view = {
     ID: g.build, Containers: g.containers.length, ContainersRunning: count('running'), ContainersPaused: count('paused'), ContainersStopped: count('exited'),
     Images: ImageStore.open().list().length, Driver: g.overlay !== '0' ? 'overlay' : 'none', CgroupDriver: 'cgroupfs',
-    CgroupVersion: g.cgroupfs === 'cgroup2fs' ? '2' : '1', KernelVersion: g.kernel, OperatingSystem: `${g.os.split(" ")[0]} (the glassbox guest)`,
+    CgroupVersion: g.cgroup, KernelVersion: g.kernel, OperatingSystem: `${g.os.split(" ")[0]} (the glassbox guest)`,
     Architecture: g.os.split(' ')[1] ?? '', NCPU: Number(g.cpus), MemTotal: Number(g.memory) * 1024, CPUModel: g.cpu, DefaultRuntime: 'crun',
     RuntimeVersion: g.crun, ServerVersion: VERSION, DockerRootDir: glassboxHome(),
   };

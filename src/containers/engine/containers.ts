@@ -90,6 +90,20 @@ async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBu
   return new Uint8Array(await new Response(new Blob([data]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
 }
 
+/**
+ * Docker's statuses for a command the runtime could not start: 127 when it
+ * was not found, 126 when it cannot be invoked. crun ends with 1 and says
+ * which on the last line of stderr (before the command ran, so the line is
+ * crun's, not the program's).
+ */
+export function invokeStatus(exitCode: number, stderr: string): number {
+  if (exitCode !== 1) return exitCode;
+  const last = stderr.trimEnd().split('\n').pop() ?? '';
+  if (/^executable file `.*` not found in \$PATH: No such file or directory$/.test(last) || /^exec container process `.*`: No such file or directory$/.test(last)) return 127;
+  if (/^open executable: (Operation not permitted|Permission denied)$/.test(last) || /^exec container process `.*`: (Permission denied|Exec format error)$/.test(last)) return 126;
+  return exitCode;
+}
+
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
   /** The containers' writable tmpfs being mounted (once). */
@@ -137,7 +151,7 @@ export class ContainerEngine {
     try {
       await this.must(runScript(id), `running container ${name}`, { long: true });
       const [logs, state] = [await this.logs(id), await this.state(record)];
-      return { id, exitCode: state.exitCode ?? -1, ...logs };
+      return { id, exitCode: invokeStatus(state.exitCode ?? -1, logs.stderr), ...logs };
     } finally {
       // --rm holds however the run ended, a failure of the runtime included.
       if (o.rm) await this.rm(id, true);

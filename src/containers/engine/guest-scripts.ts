@@ -167,7 +167,7 @@ export function infoScript(): string {
     `echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"`,
     'echo "cpus=$(grep -c ^processor /proc/cpuinfo)"',
     `echo "memory=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"`,
-    'echo "cgroupfs=$(stat -fc %T /sys/fs/cgroup)"',
+    `echo "cgroup=$(grep -q '^cgroup2 /sys/fs/cgroup ' /proc/mounts && echo 2 || echo 1)"`,
     'echo "crun=$(crun --version | head -1)"',
     'echo "overlay=$(grep -c overlay /proc/filesystems)"',
   ].join('\n');
