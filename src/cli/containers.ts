@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
 import { buildId } from '../containers/daemon/build-id.ts';
@@ -40,6 +41,18 @@ function cpusOption(v: string): number {
 function networkOption(v: string): 'none' | 'default' {
   if (v !== 'none' && v !== 'default') throw new InvalidArgumentError('use "none" (only lo) or "default" (the guest\'s network)');
   return v;
+}
+
+/** Asks on stderr and reads one line of stdin, as Docker's prune does: only y or yes goes on (end of input is no). */
+async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin });
+  const line = await new Promise<string>((res) => {
+    rl.once('line', res);
+    rl.once('close', () => res(''));
+  });
+  rl.close();
+  return /^y(es)?$/i.test(line.trim());
 }
 
 /** How often logs -f asks the engine for new output. */
@@ -83,7 +96,7 @@ function printResult(r: ShellResult): void {
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
   pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
-  label: string[];
+  label: string[]; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
 }
 
 /** --label KEY=VALUE (or KEY, an empty value, as Docker) as a map. */
@@ -125,12 +138,22 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
     .option('-l, --label <KEY=VALUE>', 'a label, for ps --filter label=KEY and inspect (repeatable)', collect, [])
+    .option('--entrypoint <command>', 'replace the image\'s Entrypoint (its Cmd is dropped unless a command is given)')
+    .option('--read-only', 'mount the container\'s root filesystem read-only')
+    .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
+    .option('--cap-add <cap>', 'add a capability (e.g. NET_ADMIN, or ALL) to Docker\'s set (repeatable)', collect, [])
+    .option('--cap-drop <cap>', 'drop a capability (or ALL) from Docker\'s set (repeatable)', collect, [])
+    .option('--security-opt <opt>', 'no-new-privileges (always in force in glassbox; other options are refused)', collect, [])
     .option('-i, --interactive', 'stream this command\'s stdin to the container')
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
-      const { interactive, tty, label, ...flags } = o;
-      const rest = { ...flags, labels: labels(label) };
+      const { interactive, tty, label, securityOpt, tmpfs, capAdd, capDrop, ...flags } = o;
+      // glassbox sets no_new_privs for every container, so this option asks for what is already so.
+      const unknownOpt = securityOpt.find((opt) => !/^no-new-privileges(:true|=true)?$/.test(opt));
+      if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
+      const some = (list: string[]) => (list.length ? list : undefined);
+      const rest = { ...flags, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop) };
       if (tty && o.detach) {
         process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
         process.exitCode = 125;
@@ -285,6 +308,20 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .argument('<container...>', 'names or ID prefixes')
     .action((containers: string[], o: { signal: string }) => forEach(containers, (container) => ({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })));
 
+  if (!topLevel) {
+    program
+      .command('prune')
+      .description('remove every stopped container')
+      .option('-f, --force', 'do not ask for confirmation')
+      .action(async (o: { force?: boolean }) => {
+        if (!o.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return;
+        const list = await call<Listed[]>({ op: 'ps', all: true });
+        if (!list) return;
+        process.stdout.write('Deleted Containers:\n');
+        for (const c of list.filter((c) => c.state.status === 'exited')) if ((await call({ op: 'rm', container: c.id, force: false })) !== undefined) process.stdout.write(c.id + '\n');
+      });
+  }
+
   program
     .command('rm')
     .description('remove containers and their writable layers')
@@ -294,14 +331,8 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
 
 }
 
-export function registerContainerCommands(program: Command): void {
-  // Options after the image (or container) belong to the command run in it.
-  program.enablePositionalOptions();
-  defineContainerCommands(program, true);
-  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
-  defineContainerCommands(container, false);
-  program.addCommand(container);
-
+/** glassbox build, under the top level and under image. */
+function defineBuild(program: Command): void {
   program
     .command('build')
     .description('build an image from a Dockerfile (FROM, RUN, COPY, WORKDIR, ENV, ENTRYPOINT, CMD), each RUN in a container')
@@ -320,6 +351,20 @@ export function registerContainerCommands(program: Command): void {
       const req: EngineRequest = { op: 'build', tag: o.tag, context: resolve(context), dockerfile: readFileSync(file, 'utf8') };
       await call(req, (line) => process.stdout.write(line + '\n'));
     });
+}
+
+export function registerContainerCommands(program: Command): void {
+  // Options after the image (or container) belong to the command run in it.
+  program.enablePositionalOptions();
+  defineContainerCommands(program, true);
+  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
+  defineContainerCommands(container, false);
+  program.addCommand(container);
+
+  defineBuild(program);
+  // `image build` as Docker has it (the image command is images.ts's).
+  const image = program.commands.find((c) => c.name() === 'image');
+  if (image) defineBuild(image);
 
   const engine = new Command('engine').description('the background process that owns the guest and its containers');
   engine.command('status').description('whether the engine runs, its PID and container count').action(async () => {

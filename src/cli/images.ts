@@ -100,6 +100,23 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
       renameSync(tmp, o.output);
     }));
 
+  if (!topLevel) {
+    program
+      .command('inspect')
+      .description('images\' configs (Entrypoint, Cmd, Env, layers\' diff_ids...), as a JSON array')
+      .option('-f, --format <template>', 'a Go template per image, e.g. {{.Id}} or {{json .Config.Cmd}}')
+      .argument('<image...>', 'NAME[:TAG] or image ID')
+      .action((refs: string[], o: { format?: string }) => reporting(() => {
+        const store = ImageStore.open();
+        const views = refs.map((ref) => {
+          const img = store.image(ref);
+          return { Id: img.id, RepoTags: img.name === img.id ? [] : [img.name], Created: img.config.created, Architecture: img.config.architecture, Os: img.config.os, Config: img.config.config ?? {}, RootFS: { Type: 'layers', Layers: img.diffIds } };
+        });
+        if (o.format) printFormatted(o.format, {}, views);
+        else process.stdout.write(JSON.stringify(views, null, 4) + '\n');
+      }));
+  }
+
   program
     .command(topLevel ? 'rmi' : 'rm')
     .aliases(topLevel ? [] : ['remove'])
@@ -120,5 +137,5 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
 
 export function registerImageCommands(program: Command): void {
   defineImageCommands(program, true);
-  defineImageCommands(program.command('image').description('the image store commands under Docker\'s management names: ls, rm, load, save'), false);
+  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, load, save, build'), false);
 }

@@ -36,6 +36,11 @@ const runOptions = z.object({
   tty: windowSize.optional(),
   detach: z.boolean().optional(),
   rm: z.boolean().optional(),
+  entrypoint: z.string().min(1).max(4096).optional(),
+  readOnly: z.boolean().optional(),
+  tmpfs: z.array(z.string().regex(/^\/[^\0:]*$/, 'a --tmpfs mount point is an absolute path').max(4096)).max(64).optional(),
+  capAdd: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
+  capDrop: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
   labels: z.record(z.string().min(1).max(256), z.string().max(4096)).refine((l) => Object.keys(l).length <= 256, 'at most 256 labels').optional(),
 }).strict();
 

@@ -193,7 +193,7 @@ export class ContainerEngine {
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
     const { stdin, ...options } = o;
     const record: ContainerRecord = {
-      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
+      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd, o.entrypoint), created: new Date().toISOString(), options,
     };
     // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
