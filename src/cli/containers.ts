@@ -199,12 +199,17 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .description('run a command in a running container')
     .option('-i, --interactive', 'stream this command\'s stdin')
     .option('-t, --tty', 'give the command a terminal (with -i: this one, in raw mode)')
+    .option('-d, --detach', 'run it in the background (its output is dropped)')
+    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (default: the container\'s user)')
+    .option('-w, --workdir <dir>', 'working directory for the command')
     .argument('<container>', 'name or ID prefix')
     .argument('<command...>', 'command and arguments')
     .passThroughOptions()
-    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean }) => {
-      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, ...(o.tty ? { tty: windowSize() } : {}) }, o);
-      const r = await call<ShellResult>({ op: 'exec', container, cmd });
+    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; user?: string; workdir?: string }) => {
+      const { user, workdir } = o;
+      if (o.detach && (o.interactive || o.tty)) return reportError('exec -d runs in the background: it cannot be combined with -i or -t');
+      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, user, workdir, ...(o.tty ? { tty: windowSize() } : {}) }, o);
+      const r = await call<ShellResult>({ op: 'exec', container, cmd, user, workdir, detach: o.detach });
       if (r) printResult(r);
     });
 

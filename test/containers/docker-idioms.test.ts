@@ -58,7 +58,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh('glassbox run --rm --security-opt seccomp=unconfined busybox true').status).toBe(125);
   }, 600_000);
 
-  it('ps -q, --no-trunc, -f, --format; inspect -f; logs --tail; top', () => {
+  it('ps -q, --no-trunc, -f, --format; inspect -f; exec -w -u -d; logs --tail; top', () => {
     const id = sh('glassbox run -d --name web --label app=web busybox sh -c "echo one; echo two; exec sleep 100000"').out.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     sh('glassbox run -d --name other busybox sleep 100000');
@@ -80,6 +80,10 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(bad.err).toMatch(/"range" is not a function glassbox supports/);
     expect(sh('glassbox logs --tail 1 web').out).toBe('two\n');
     expect(sh('glassbox container logs -n 5 web').out).toBe('one\ntwo\n');
+    expect(sh('glassbox exec -w /tmp web pwd').out).toBe('/tmp\n');
+    expect(sh('glassbox exec -u nobody web id -u').out).toBe('65534\n');
+    expect(sh('glassbox exec -d web sh -c "sleep 1; echo later > /tmp/d"').out).toBe('');
+    expect(sh('for i in $(seq 30); do glassbox exec web cat /tmp/d 2>/dev/null && break; sleep 0.5; done').out).toBe('later\n');
     const top = sh('glassbox top web').out;
     expect(top).toMatch(/^UID\s+PID\s+PPID\s+CMD\n0\s+\d+\s+\d+\s+sleep 100000\n$/);
     expect(sh('glassbox container ls --format "{{.Names}}" -f name=^oth').out).toBe('other\n');

@@ -15,7 +15,8 @@ export type EngineRequest =
   /** attach: a live session (attach.ts), on a terminal when options.tty is given. */
   | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
-  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize }
+  /** user, workdir, detach: Docker's exec -u, -w, -d. */
+  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
   | { op: 'logs' | 'stats' | 'inspect' | 'stop' | 'pause' | 'unpause' | 'top'; container: string }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }

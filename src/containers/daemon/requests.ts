@@ -22,11 +22,13 @@ const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'a 
 /** The least memory a container can start with (Docker's floor is 6 MiB). */
 const MIN_MEMORY = 4 << 20;
 
+const workdir = z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096);
+
 const runOptions = z.object({
   name: containerName.optional(),
   hostname: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/, 'a hostname holds letters, digits, "." and "-" (at most 63)').optional(),
   env: z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096).optional(),
-  workdir: z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096).optional(),
+  workdir: workdir.optional(),
   memory: z.number().int().min(MIN_MEMORY, `the memory limit must be at least ${MIN_MEMORY >> 20} MiB`).max(2 ** 40).optional(),
   pidsLimit: z.number().int().min(1).max(1 << 22).optional(),
   cpus: z.number().min(0.01).max(64).optional(),
@@ -53,7 +55,10 @@ const viewRequest = z.union([
 const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('run'), image: ref, options: runOptions, attach: z.boolean().optional() }).strict(),
   z.object({ op: z.literal('ps'), all: z.boolean() }).strict(),
-  z.object({ op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional() }).strict(),
+  z.object({
+    op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
+    user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(),
+  }).strict(),
   z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop', 'pause', 'unpause', 'top']), container: ref }).strict(),
   z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
   z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),

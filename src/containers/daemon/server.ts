@@ -57,7 +57,7 @@ export async function serveEngine(home: string): Promise<void> {
     switch (req.op) {
       case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd);
+      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach });
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
@@ -86,7 +86,7 @@ export async function serveEngine(home: string): Promise<void> {
   /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
   const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
     if (req.op === 'run' && req.attach) return engine.runAttached(req.image, req.options);
-    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty);
+    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty, { user: req.user, workdir: req.workdir });
     return undefined;
   };
 

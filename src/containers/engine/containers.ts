@@ -14,7 +14,7 @@ import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
   accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
-  startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir,
+  startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -254,16 +254,19 @@ export class ContainerEngine {
   }
 
   /** Runs a command in a running container's namespaces and cgroup. */
-  async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
+  async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array; user?: string } & ExecOptions = {}): Promise<ShellResult> {
     const c = await this.running(ref);
-    return this.shell.run(execScript(c.id, cmd, false, c.user), { ...opts, long: true });
+    const { stdin, user, ...o } = opts;
+    const as = user === undefined ? c.user : await this.processUser(c.id, user);
+    return this.shell.run(execScript(c.id, cmd, false, as, o), { stdin, long: true });
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
-  async execAttached(ref: string, cmd: string[], tty?: WindowSize): Promise<Attached> {
+  async execAttached(ref: string, cmd: string[], tty?: WindowSize, opts: { user?: string; workdir?: string } = {}): Promise<Attached> {
     const spawn = this.spawner();
     const c = await this.running(ref);
-    const session = await spawn(execScript(c.id, cmd, tty !== undefined, c.user), { tty, consoleSocket: tty !== undefined });
+    const as = opts.user === undefined ? c.user : await this.processUser(c.id, opts.user);
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined, as, { workdir: opts.workdir }), { tty, consoleSocket: tty !== undefined });
     return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
   }
 

@@ -99,11 +99,20 @@ export function attachedRunScript(id: string, tty: boolean): string {
  * (crun's --env would replace it), on its own pty handed to the agent's
  * console socket when `tty`.
  */
-export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }): string {
+export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }, o: ExecOptions = {}): string {
   const terminal = tty ? ' -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : '';
   // crun exec runs as root unless told; Docker's exec runs as the container's user
   const as = user ? ` --user ${user.uid}:${user.gid}` : '';
-  return `crun exec${terminal}${as} ${id} ${cmd.map(shq).join(' ')}`;
+  const cwd = o.workdir ? ` --cwd ${shq(o.workdir)}` : '';
+  const exec = `crun exec${terminal}${as}${cwd} ${id} ${cmd.map(shq).join(' ')}`;
+  // Detached (exec -d): started in the background, its output dropped, as Docker's.
+  return o.detach ? `( ${exec} ) </dev/null >/dev/null 2>&1 &` : exec;
+}
+
+/** exec's own options (Docker's -w, -d); -u is resolved to a user by the engine. */
+export interface ExecOptions {
+  workdir?: string;
+  detach?: boolean;
 }
 
 /** Polls of the detached start, 50 ms apart: 30 s of guest time. */
