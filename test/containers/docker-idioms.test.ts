@@ -90,7 +90,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
   }, 600_000);
 
   it('logs -f follows a live container to its end; wait prints its status', () => {
-    sh('glassbox run -d --name counter busybox sh -c "for i in 1 2 3 4; do echo line $i; sleep 1; done; exit 7"');
+    sh('glassbox run -d --name counter busybox sh -c "for i in 1 2 3 4; do echo line \\$i; sleep 1; done; exit 7"');
     const follow = sh('glassbox logs -f counter');
     expect(follow.out).toBe('line 1\nline 2\nline 3\nline 4\n');
     expect(follow.status).toBe(0);
