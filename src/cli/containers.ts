@@ -55,6 +55,8 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(line.trim());
 }
 
+const STATS_HEADERS: Record<string, string> = { '.Name': 'NAME', '.ID': 'CONTAINER', '.MemUsage': 'MEM USAGE / LIMIT', '.PIDs': 'PIDS' };
+
 /** How often logs -f asks the engine for new output. */
 const FOLLOW_POLL_MS = 250;
 
@@ -242,10 +244,20 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
   program
     .command('stats')
     .description('memory, pids and CPU figures from the container\'s cgroup v2 files')
+    .option('--no-stream', 'one sample (the only kind glassbox takes)')
+    .option('--format <template>', 'a Go template over Docker\'s fields (.Name, .ID, .MemUsage, .PIDs) and the cgroup files\' (.Cgroup)')
     .argument('<container>', 'name or ID prefix')
-    .action(async (container: string) => {
-      const r = await call<Record<string, string>>({ op: 'stats', container });
-      if (r) for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${v}\n`);
+    .action(async (container: string, o: { format?: string }) => {
+      if (!o.format) {
+        const r = await call<Record<string, string>>({ op: 'stats', container });
+        return void Object.entries(r ?? {}).forEach(([k, v]) => process.stdout.write(`${k}: ${v}\n`));
+      }
+      // inspect carries the same cgroup figures with the container's name and ID.
+      const c = await call<Inspected>({ op: 'inspect', container });
+      if (!c) return;
+      const r = c.limits;
+      const mib = (v: string | undefined) => (v === undefined || v === 'max' ? v ?? '' : `${(Number(v) / 2 ** 20).toFixed(2)}MiB`);
+      printFormatted(o.format, STATS_HEADERS, [{ Name: c.name, ID: c.id.slice(0, 12), MemUsage: `${mib(r['memory.current'])} / ${mib(r['memory.max'])}`, PIDs: r['pids.current'] ?? '', Cgroup: r }]);
     });
 
   if (!topLevel) {
