@@ -104,6 +104,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     const running0 = cpuUsec('busy');
     await sleep(1500);
     expect(cpuUsec('busy')).toBeGreaterThan(running0);
+    expect(sh('glassbox stats --no-stream --format "{{.Name}} {{.ID}} {{.MemUsage}} {{.PIDs}}" busy').out).toMatch(/^busy [0-9a-f]{12} \d+\.\d\dMiB \/ max 1\n$/);
     expect(sh('glassbox pause busy').out).toBe('busy\n');
     expect(sh('glassbox inspect -f "{{.State.Status}} {{.State.Paused}}" busy').out).toBe('paused true\n');
     expect(sh('glassbox ps -q -f status=paused').out).toMatch(/^[0-9a-f]{12}\n$/);
