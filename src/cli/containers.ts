@@ -283,10 +283,16 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .argument('<container...>', 'names or ID prefixes')
     .action((containers: string[]) => forEach(containers, (container) => ({ op: 'stop', container })));
 
-  for (const op of ['pause', 'unpause'] as const) {
+  const each = {
+    start: 'start stopped containers again, on their writable layers (their logs go on)',
+    restart: 'stop (TERM, then KILL after 10 s) and start containers, keeping their writable layers',
+    pause: 'freeze every process of containers (the cgroup v2 freezer)',
+    unpause: 'thaw paused containers',
+  } as const;
+  for (const op of ['start', 'restart', 'pause', 'unpause'] as const) {
     program
       .command(op)
-      .description(op === 'pause' ? 'freeze every process of containers (the cgroup v2 freezer)' : 'thaw paused containers')
+      .description(each[op])
       .argument('<container...>', 'names or ID prefixes')
       .action((containers: string[]) => forEach(containers, (container) => ({ op, container })));
   }

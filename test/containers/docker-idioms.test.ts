@@ -98,6 +98,18 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh('glassbox ps -a -f status=exited --format "{{.Names}} {{.Status}}"').out).toBe('counter Exited (7)\n');
   }, 600_000);
 
+  it('restart and start keep the writable layer; the logs go on', () => {
+    // Each start adds one to /n in the container's own root: a new layer would start from 0 again.
+    sh('glassbox run -d --name keep busybox sh -c "n=\\$(( \\$(cat /n 2>/dev/null || echo 0) + 1 )); echo \\$n > /n; echo start \\$n; exec sleep 100000"');
+    expect(sh('glassbox restart keep').out).toBe('keep\n');
+    expect(sh('glassbox inspect -f "{{.State.Status}}" keep').out).toBe('running\n');
+    const started = (n: number) => `for i in $(seq 40); do glassbox logs keep | grep -q "start ${n}" && break; sleep 0.5; done; glassbox exec keep cat /n`;
+    expect(sh(started(2)).out).toBe('2\n');
+    expect(sh('glassbox stop keep && glassbox start keep').out).toBe('keep\nkeep\n');
+    expect(sh(started(3)).out).toBe('3\n');
+    expect(sh('glassbox logs keep').out).toBe('start 1\nstart 2\nstart 3\n');
+  }, 600_000);
+
   it('pause freezes a busy loop (its CPU time stands still in stats), unpause lets it run on', async () => {
     sh('glassbox run -d --name busy busybox sh -c "while :; do :; done"');
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -126,7 +138,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(prune.out).toMatch(/^Deleted Containers:\n([0-9a-f]{64}\n){2}$/);
     expect(sh('glassbox ps -a --format "{{.Names}}"').out).not.toMatch(/^(done|counter)$/m);
     const ids = sh('glassbox ps -aq').out.split('\n').filter(Boolean);
-    expect(ids.length).toBe(3);
+    expect(ids.length).toBe(4);
     const rm = sh('glassbox rm -f $(glassbox ps -aq)');
     expect(rm.status).toBe(0);
     expect(rm.out.split('\n').filter(Boolean)).toEqual(ids);

@@ -17,7 +17,7 @@ export type EngineRequest =
   | { op: 'ps'; all: boolean }
   /** user, workdir, detach: Docker's exec -u, -w, -d. */
   | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
-  | { op: 'logs' | 'stats' | 'inspect' | 'stop' | 'pause' | 'unpause' | 'top'; container: string }
+  | { op: 'logs' | 'stats' | 'inspect' | 'stop' | 'start' | 'restart' | 'pause' | 'unpause' | 'top'; container: string }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }

@@ -59,7 +59,7 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
     op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
     user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(),
   }).strict(),
-  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop', 'pause', 'unpause', 'top']), container: ref }).strict(),
+  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop', 'start', 'restart', 'pause', 'unpause', 'top']), container: ref }).strict(),
   z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
   z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),
   z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),

@@ -62,6 +62,8 @@ export async function serveEngine(home: string): Promise<void> {
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
       case 'stop': return engine.stop(req.container);
+      case 'start': return engine.start(req.container);
+      case 'restart': return engine.restart(req.container);
       case 'pause': return engine.pause(req.container, true);
       case 'unpause': return engine.pause(req.container, false);
       case 'top': return engine.top(req.container);

@@ -285,6 +285,22 @@ export class ContainerEngine {
     await this.waitExit(c, 10_000);
   }
 
+  /** Starts an exited container again (Docker's start): the same root, writable layer and logs; a running one is left be. */
+  async start(ref: string): Promise<void> {
+    const c = this.find(ref);
+    const state = await this.state(c);
+    if (state.lost) throw new ContainerError(`container ${c.name} ended with an earlier engine (its guest is gone): remove it and run a new one`);
+    if (state.status === 'running' || state.status === 'paused') return;
+    if (c.options.rm) throw new ContainerError(`container ${c.name} was run with --rm`);
+    await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
+  }
+
+  /** Docker's restart: stop (TERM, then KILL after `graceSeconds`), then start on the same writable layer. */
+  async restart(ref: string, graceSeconds = 10): Promise<void> {
+    await this.stop(ref, graceSeconds);
+    await this.start(ref);
+  }
+
   /** Freezes (crun pause: the cgroup v2 freezer) or thaws every process of a container. */
   async pause(ref: string, frozen: boolean): Promise<void> {
     const c = this.find(ref);

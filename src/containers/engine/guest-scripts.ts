@@ -66,12 +66,17 @@ export function accountFileScript(id: string, file: string): string {
   ].join('\n');
 }
 
-/** Runs the container to its end, recording stdout, stderr and the exit status in the bundle. */
-export function runScript(id: string): string {
+/**
+ * Runs the container to its end, recording stdout, stderr and the exit status
+ * in the bundle. `again`: a restart, on the same root and writable layer, its
+ * output added to the logs (crun run deleted the ended container's state).
+ */
+export function runScript(id: string, again = false): string {
   const dir = bundleDir(id);
   return [
     `cd ${dir}`,
-    `crun run --bundle ${dir} ${id} <stdin >stdout 2>stderr`,
+    ...(again ? [`crun delete -f ${id} >/dev/null 2>&1; rm -f exit`] : []),
+    `crun run --bundle ${dir} ${id} <stdin >${again ? '>' : ''}stdout 2>${again ? '>' : ''}stderr`,
     'echo $? > exit.tmp && mv exit.tmp exit',
   ].join('\n');
 }
@@ -119,10 +124,12 @@ export interface ExecOptions {
 const START_POLLS = 600;
 
 /** Starts runScript in the background and waits (30 s at most) until crun knows the container or it already ended. */
-export function startDetachedScript(id: string): string {
+export function startDetachedScript(id: string, again = false): string {
   const dir = bundleDir(id);
   return [
-    `( ${runScript(id).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
+    // The exit file goes before the background start, so the wait below cannot see the last run's.
+    ...(again ? [`rm -f ${dir}/exit`] : []),
+    `( ${runScript(id, again).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
     `i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
     `  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
     '  i=$((i+1)); sleep 0.05',
