@@ -32,6 +32,12 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number of 0 or more');
+  return n;
+}
+
 function cpusOption(v: string): number {
   const n = Number(v);
   if (!(n >= 0.01 && n <= 64)) throw new InvalidArgumentError('give a number of CPUs from 0.01 to 64, e.g. 0.5');
@@ -98,7 +104,7 @@ function printResult(r: ShellResult): void {
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
   pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
-  label: string[]; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
+  label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
 }
 
 /** --label KEY=VALUE (or KEY, an empty value, as Docker) as a map. */
@@ -145,6 +151,8 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
     .option('--cap-add <cap>', 'add a capability (e.g. NET_ADMIN, or ALL) to Docker\'s set (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (or ALL) from Docker\'s set (repeatable)', collect, [])
+    .option('--stop-signal <signal>', 'the signal stop sends first (default TERM)')
+    .option('--stop-timeout <seconds>', 'seconds stop waits before SIGKILL (default 10)', (v) => nonNegativeInt(v))
     .option('--security-opt <opt>', 'no-new-privileges (always in force in glassbox; other options are refused)', collect, [])
     .option('-i, --interactive', 'stream this command\'s stdin to the container')
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
@@ -155,7 +163,8 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       const unknownOpt = securityOpt.find((opt) => !/^no-new-privileges(:true|=true)?$/.test(opt));
       if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
       const some = (list: string[]) => (list.length ? list : undefined);
-      const rest = { ...flags, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop) };
+      const stopSignal = flags.stopSignal?.toUpperCase().replace(/^SIG/, '');
+      const rest = { ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop) };
       if (tty && o.detach) {
         process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
         process.exitCode = 125;
@@ -279,9 +288,10 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
 
   program
     .command('stop')
-    .description('SIGTERM, then SIGKILL after 10 s')
+    .description('the stop signal (run --stop-signal, default TERM), then SIGKILL after 10 s (or run --stop-timeout)')
+    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', nonNegativeInt)
     .argument('<container...>', 'names or ID prefixes')
-    .action((containers: string[]) => forEach(containers, (container) => ({ op: 'stop', container })));
+    .action((containers: string[], o: { time?: number }) => forEach(containers, (container) => ({ op: 'stop', container, time: o.time })));
 
   const each = {
     start: 'start stopped containers again, on their writable layers (their logs go on)',
@@ -289,7 +299,14 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     pause: 'freeze every process of containers (the cgroup v2 freezer)',
     unpause: 'thaw paused containers',
   } as const;
-  for (const op of ['start', 'restart', 'pause', 'unpause'] as const) {
+  program
+    .command('restart')
+    .description(each.restart)
+    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', nonNegativeInt)
+    .argument('<container...>', 'names or ID prefixes')
+    .action((containers: string[], o: { time?: number }) => forEach(containers, (container) => ({ op: 'restart', container, time: o.time })));
+
+  for (const op of ['start', 'pause', 'unpause'] as const) {
     program
       .command(op)
       .description(each[op])

@@ -98,7 +98,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh('glassbox ps -a -f status=exited --format "{{.Names}} {{.Status}}"').out).toBe('counter Exited (7)\n');
   }, 600_000);
 
-  it('restart and start keep the writable layer; the logs go on', () => {
+  it('restart and start keep the writable layer, the logs go on; run --stop-signal', () => {
     // Each start adds one to /n in the container's own root: a new layer would start from 0 again.
     sh('glassbox run -d --name keep busybox sh -c "n=\\$(( \\$(cat /n 2>/dev/null || echo 0) + 1 )); echo \\$n > /n; echo start \\$n; exec sleep 100000"');
     expect(sh('glassbox restart keep').out).toBe('keep\n');
@@ -108,6 +108,12 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh('glassbox stop keep && glassbox start keep').out).toBe('keep\nkeep\n');
     expect(sh(started(3)).out).toBe('3\n');
     expect(sh('glassbox logs keep').out).toBe('start 1\nstart 2\nstart 3\n');
+    // --stop-signal: stop sends USR1, which the container's init handles (a PID 1 without a handler would ignore it).
+    sh('glassbox run -d --name trapper --stop-signal SIGUSR1 --stop-timeout 30 busybox sh -c "trap \'echo got USR1; exit 9\' USR1; echo ready; while :; do sleep 0.2; done"');
+    expect(sh('for i in $(seq 40); do glassbox logs trapper | grep -q ready && break; sleep 0.5; done; glassbox stop trapper').out).toBe('trapper\n');
+    expect(sh('glassbox inspect -f "{{.State.Status}} {{.State.ExitCode}}" trapper').out).toBe('exited 9\n');
+    expect(sh('glassbox logs trapper').out).toBe('ready\ngot USR1\n');
+    expect(sh('glassbox run -d --stop-signal NOSUCH busybox true').status).toBe(125);
   }, 600_000);
 
   it('pause freezes a busy loop (its CPU time stands still in stats), unpause lets it run on', async () => {

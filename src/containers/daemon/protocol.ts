@@ -17,7 +17,9 @@ export type EngineRequest =
   | { op: 'ps'; all: boolean }
   /** user, workdir, detach: Docker's exec -u, -w, -d. */
   | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
-  | { op: 'logs' | 'stats' | 'inspect' | 'stop' | 'start' | 'restart' | 'pause' | 'unpause' | 'top'; container: string }
+  | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top'; container: string }
+  /** time: seconds before SIGKILL (stop -t), else the container's --stop-timeout. */
+  | { op: 'stop' | 'restart'; container: string; time?: number }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }

@@ -61,9 +61,9 @@ export async function serveEngine(home: string): Promise<void> {
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
-      case 'stop': return engine.stop(req.container);
+      case 'stop': return engine.stop(req.container, req.time);
       case 'start': return engine.start(req.container);
-      case 'restart': return engine.restart(req.container);
+      case 'restart': return engine.restart(req.container, req.time);
       case 'pause': return engine.pause(req.container, true);
       case 'unpause': return engine.pause(req.container, false);
       case 'top': return engine.top(req.container);

@@ -35,6 +35,9 @@ export interface RunOptions {
   /** Capabilities added to and dropped from Docker's set, CAP_ names or ALL (--cap-add, --cap-drop). */
   capAdd?: string[];
   capDrop?: string[];
+  /** The signal stop sends first (default TERM) and the seconds it waits before KILL (default 10). */
+  stopSignal?: string;
+  stopTimeout?: number;
   /** Docker's --label KEY=VALUE: kept with the container for ps filters and inspect. */
   labels?: Record<string, string>;
 }

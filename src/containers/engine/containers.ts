@@ -76,6 +76,13 @@ const SIGNALS = [
   'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS',
 ];
 
+/** Refuses what crun kill would not take: a signal(7) name or a number from 1 to 64. */
+function checkSignal(signal: string): void {
+  if (!SIGNALS.includes(signal) && !(/^\d+$/.test(signal) && Number(signal) >= 1 && Number(signal) <= 64)) {
+    throw new ContainerError(`"${signal}" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64`);
+  }
+}
+
 /** Guest time allowed for reading an image's account file. */
 const ACCOUNT_READ_MS = 10_000;
 
@@ -187,6 +194,7 @@ export class ContainerEngine {
 
   /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
   private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
+    if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const config = image.config;
     const id = randomId();
@@ -278,9 +286,7 @@ export class ContainerEngine {
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.find(ref);
-    if (!SIGNALS.includes(signal) && !(/^\d+$/.test(signal) && Number(signal) >= 1 && Number(signal) <= 64)) {
-      throw new ContainerError(`"${signal}" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64`);
-    }
+    checkSignal(signal);
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }
@@ -295,8 +301,8 @@ export class ContainerEngine {
     await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
   }
 
-  /** Docker's restart: stop (TERM, then KILL after `graceSeconds`), then start on the same writable layer. */
-  async restart(ref: string, graceSeconds = 10): Promise<void> {
+  /** Docker's restart: stop, then start on the same writable layer. */
+  async restart(ref: string, graceSeconds?: number): Promise<void> {
     await this.stop(ref, graceSeconds);
     await this.start(ref);
   }
@@ -320,12 +326,12 @@ export class ContainerEngine {
     });
   }
 
-  /** SIGTERM, then SIGKILL after `graceSeconds` of guest time. */
-  async stop(ref: string, graceSeconds = 10): Promise<void> {
+  /** The container's stop signal (run --stop-signal, default TERM), then SIGKILL after `graceSeconds` (default run --stop-timeout, else 10) of guest time. */
+  async stop(ref: string, graceSeconds?: number): Promise<void> {
     const c = this.find(ref);
     if ((await this.state(c)).status !== 'running') return;
-    await this.shell.run(`crun kill ${c.id} TERM`);
-    if (!(await this.waitExit(c, graceSeconds * 1000))) {
+    await this.shell.run(`crun kill ${c.id} ${c.options.stopSignal ?? 'TERM'}`);
+    if (!(await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000))) {
       await this.shell.run(`crun kill ${c.id} KILL`);
       await this.waitExit(c, 10_000);
     }
