@@ -5,15 +5,18 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
 import { buildId } from '../containers/daemon/build-id.ts';
 import { dockerfileImages, pullMissing } from './registry.ts';
 import { serveEngine } from '../containers/daemon/server.ts';
 import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
-import type { ContainerRecord, ContainerState, RunResult } from '../containers/engine/containers.ts';
+import type { RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
+import { printFormatted } from './go-template.ts';
 import { table } from './table.ts';
+import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
@@ -30,6 +33,12 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number of 0 or more');
+  return n;
+}
+
 function cpusOption(v: string): number {
   const n = Number(v);
   if (!(n >= 0.01 && n <= 64)) throw new InvalidArgumentError('give a number of CPUs from 0.01 to 64, e.g. 0.5');
@@ -41,17 +50,50 @@ function networkOption(v: string): 'none' | 'default' {
   return v;
 }
 
+/** Asks on stderr and reads one line of stdin, as Docker's prune does: only y or yes goes on (end of input is no). */
+async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin });
+  const line = await new Promise<string>((res) => {
+    rl.once('line', res);
+    rl.once('close', () => res(''));
+  });
+  rl.close();
+  return /^y(es)?$/i.test(line.trim());
+}
+
+const STATS_HEADERS: Record<string, string> = { '.Name': 'NAME', '.ID': 'CONTAINER', '.MemUsage': 'MEM USAGE / LIMIT', '.PIDs': 'PIDS' };
+
+/** How often logs -f asks the engine for new output. */
+const FOLLOW_POLL_MS = 250;
+
+/** The last `n` lines of `text` (a last line without its newline counts). */
+function lastLines(text: string, n: number): string {
+  const lines = text.split(/(?<=\n)/);
+  return n === 0 ? '' : lines.slice(-n).join('');
+}
+
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** An engine error on stderr: Docker's wording for a missing container (scripts match it), else ours. */
+function reportError(message: string): void {
+  process.stderr.write(message.startsWith('No such ') ? `Error: ${message}\n` : `glassbox: ${message}\n`);
+  process.exitCode = 125;
+}
 
 /** Sends a request and prints the error plainly when the engine refuses it. */
 async function call<T>(req: EngineRequest, onProgress?: (line: string) => void): Promise<T | undefined> {
   try {
     return (await callEngine(glassboxHome(), req, { onProgress })) as T;
   } catch (e) {
-    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
-    process.exitCode = 125;
+    reportError((e as Error).message);
     return undefined;
   }
+}
+
+/** A request per container, each name printed when it succeeded; a failure is reported and the rest go on, as Docker's rm, stop, kill. */
+async function forEach(containers: string[], req: (container: string) => EngineRequest): Promise<void> {
+  for (const container of containers) if ((await call(req(container))) !== undefined) process.stdout.write(container + '\n');
 }
 
 function printResult(r: ShellResult): void {
@@ -63,6 +105,13 @@ function printResult(r: ShellResult): void {
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
   pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
+  label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
+}
+
+/** --label KEY=VALUE (or KEY, an empty value, as Docker) as a map. */
+function labels(list: string[]): Record<string, string> | undefined {
+  if (!list.length) return undefined;
+  return Object.fromEntries(list.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
 }
 
 /** An attached run or exec (-i streams stdin, -t gives a terminal): its exit status, or 125 with the reason when it cannot start. */
@@ -97,11 +146,26 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
+    .option('-l, --label <KEY=VALUE>', 'a label, for ps --filter label=KEY and inspect (repeatable)', collect, [])
+    .option('--entrypoint <command>', 'replace the image\'s Entrypoint (its Cmd is dropped unless a command is given)')
+    .option('--read-only', 'mount the container\'s root filesystem read-only')
+    .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
+    .option('--cap-add <cap>', 'add a capability (e.g. NET_ADMIN, or ALL) to Docker\'s set (repeatable)', collect, [])
+    .option('--cap-drop <cap>', 'drop a capability (or ALL) from Docker\'s set (repeatable)', collect, [])
+    .option('--stop-signal <signal>', 'the signal stop sends first (default TERM)')
+    .option('--stop-timeout <seconds>', 'seconds stop waits before SIGKILL (default 10)', (v) => nonNegativeInt(v))
+    .option('--security-opt <opt>', 'no-new-privileges (always in force in glassbox; other options are refused)', collect, [])
     .option('-i, --interactive', 'stream this command\'s stdin to the container')
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
-      const { interactive, tty, ...rest } = o;
+      const { interactive, tty, label, securityOpt, tmpfs, capAdd, capDrop, ...flags } = o;
+      // glassbox sets no_new_privs for every container, so this option asks for what is already so.
+      const unknownOpt = securityOpt.find((opt) => !/^no-new-privileges(:true|=true)?$/.test(opt));
+      if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
+      const some = (list: string[]) => (list.length ? list : undefined);
+      const stopSignal = flags.stopSignal?.toUpperCase().replace(/^SIG/, '');
+      const rest = { ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop) };
       if (tty && o.detach) {
         process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
         process.exitCode = 125;
@@ -120,16 +184,27 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     });
 
   program
-    .command('ps')
+    .command(topLevel ? 'ps' : 'ls')
+    .aliases(topLevel ? [] : ['ps', 'list'])
     .description('list running containers')
     .option('-a, --all', 'list stopped containers too')
-    .action(async (o: { all?: boolean }) => {
-      const list = await call<(ContainerRecord & { state: ContainerState })[]>({ op: 'ps', all: o.all === true });
+    .option('-q, --quiet', 'only the IDs')
+    .option('--no-trunc', 'full IDs and commands')
+    .option('-f, --filter <KEY=VALUE>', 'id, name (a regular expression), status, label (KEY or KEY=VALUE), ancestor (image); repeatable, all must hold', collect, [])
+    .option('--format <template>', 'a Go template per container, e.g. {{.Names}}, {{json .}} or "table {{.ID}}\\t{{.Status}}"')
+    .action(async (o: { all?: boolean; quiet?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
+      let keep: (c: Listed) => boolean;
+      try {
+        keep = filterPredicate(o.filter);
+      } catch (e) {
+        return reportError((e as Error).message);
+      }
+      // Docker lists every container a status filter names, running or not.
+      const all = o.all === true || o.filter.some((f) => f.startsWith('status='));
+      const list = await call<Listed[]>({ op: 'ps', all });
       if (!list) return;
-      process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'], ...list.map((c) => [
-        c.id.slice(0, 12), c.image, JSON.stringify(c.args.join(' ')),
-        c.state.lost ? 'Lost (its engine ended)' : c.state.status === 'exited' ? `Exited (${c.state.exitCode})${c.state.oomKilled ? ' OOM-killed' : ''}` : c.state.status, c.name,
-      ])]));
+      const format = o.quiet ? '{{.ID}}' : o.format ?? DEFAULT_PS_FORMAT;
+      printFormatted(format, PS_HEADERS, list.filter(keep).map((c) => psRow(c, !o.trunc)));
     });
 
   program
@@ -137,43 +212,135 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .description('run a command in a running container')
     .option('-i, --interactive', 'stream this command\'s stdin')
     .option('-t, --tty', 'give the command a terminal (with -i: this one, in raw mode)')
+    .option('-d, --detach', 'run it in the background (its output is dropped)')
+    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (default: the container\'s user)')
+    .option('-w, --workdir <dir>', 'working directory for the command')
     .argument('<container>', 'name or ID prefix')
     .argument('<command...>', 'command and arguments')
     .passThroughOptions()
-    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean }) => {
-      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, ...(o.tty ? { tty: windowSize() } : {}) }, o);
-      const r = await call<ShellResult>({ op: 'exec', container, cmd });
+    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; user?: string; workdir?: string }) => {
+      const { user, workdir } = o;
+      if (o.detach && (o.interactive || o.tty)) return reportError('exec -d runs in the background: it cannot be combined with -i or -t');
+      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, user, workdir, ...(o.tty ? { tty: windowSize() } : {}) }, o);
+      const r = await call<ShellResult>({ op: 'exec', container, cmd, user, workdir, detach: o.detach });
       if (r) printResult(r);
     });
 
   program
     .command('logs')
     .description('print a container\'s stdout and stderr')
+    .option('-f, --follow', 'keep printing what it writes until it exits')
+    .option('-n, --tail <lines>', 'only the last N lines of each stream ("all" for every line)', 'all')
     .argument('<container>', 'name or ID prefix')
-    .action(async (container: string) => {
-      const r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
-      if (r) printResult({ ...r, exitCode: 0 });
+    .action(async (container: string, o: { follow?: boolean; tail: string }) => {
+      if (o.tail !== 'all' && !/^\d+$/.test(o.tail)) return reportError(`--tail takes a number of lines or "all", not "${o.tail}"`);
+      const tail = (text: string) => (o.tail === 'all' ? text : lastLines(text, Number(o.tail)));
+      let r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+      if (!r) return;
+      process.stdout.write(tail(r.stdout));
+      process.stderr.write(tail(r.stderr));
+      // Following polls the engine: each round prints what was written since; it ends when the container does (or with Ctrl-C).
+      while (o.follow) {
+        const [before, state] = [r, await call<Inspected>({ op: 'inspect', container })];
+        if (!state) return;
+        await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
+        r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+        if (!r) return;
+        process.stdout.write(r.stdout.slice(before.stdout.length));
+        process.stderr.write(r.stderr.slice(before.stderr.length));
+        if (state.state.status !== 'running' && state.state.status !== 'paused') return;
+      }
     });
 
-  for (const op of topLevel ? (['stats'] as const) : (['stats', 'inspect'] as const)) {
+  program
+    .command('stats')
+    .description('memory, pids and CPU figures from the container\'s cgroup v2 files')
+    .option('--no-stream', 'one sample (the only kind glassbox takes)')
+    .option('--format <template>', 'a Go template over Docker\'s fields (.Name, .ID, .MemUsage, .PIDs) and the cgroup files\' (.Cgroup)')
+    .argument('<container>', 'name or ID prefix')
+    .action(async (container: string, o: { format?: string }) => {
+      if (!o.format) {
+        const r = await call<Record<string, string>>({ op: 'stats', container });
+        return void Object.entries(r ?? {}).forEach(([k, v]) => process.stdout.write(`${k}: ${v}\n`));
+      }
+      // inspect carries the same cgroup figures with the container's name and ID.
+      const c = await call<Inspected>({ op: 'inspect', container });
+      if (!c) return;
+      const r = c.limits;
+      const mib = (v: string | undefined) => (v === undefined || v === 'max' ? v ?? '' : `${(Number(v) / 2 ** 20).toFixed(2)}MiB`);
+      printFormatted(o.format, STATS_HEADERS, [{ Name: c.name, ID: c.id.slice(0, 12), MemUsage: `${mib(r['memory.current'])} / ${mib(r['memory.max'])}`, PIDs: r['pids.current'] ?? '', Cgroup: r }]);
+    });
+
+  if (!topLevel) {
     program
-      .command(op)
-      .description(op === 'stats' ? 'memory, pids and CPU figures from the container\'s cgroup v2 files' : 'configuration, state and isolation facts, as JSON')
-      .argument('<container>', 'name or ID prefix')
-      .action(async (container: string) => {
-        const r = await call<Record<string, unknown>>({ op, container });
-        if (!r) return;
-        if (op === 'inspect') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${String(v)}\n`);
+      .command('inspect')
+      .description('configuration, state and isolation facts, as a JSON array (Docker\'s fields, the engine\'s own under Glassbox)')
+      .option('-f, --format <template>', 'a Go template per container, e.g. {{.State.Status}} or {{json .Config}}')
+      .argument('<container...>', 'names or ID prefixes')
+      .action(async (containers: string[], o: { format?: string }) => {
+        const found: ReturnType<typeof inspectView>[] = [];
+        for (const container of containers) {
+          const r = await call<Inspected>({ op: 'inspect', container });
+          if (r) found.push(inspectView(r));
+        }
+        if (o.format) printFormatted(o.format, {}, found);
+        else process.stdout.write(JSON.stringify(found, null, 4) + '\n');
       });
   }
 
   program
     .command('stop')
-    .description('SIGTERM, then SIGKILL after 10 s')
+    .description('the stop signal (run --stop-signal, default TERM), then SIGKILL after 10 s (or run --stop-timeout)')
+    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', nonNegativeInt)
+    .argument('<container...>', 'names or ID prefixes')
+    .action((containers: string[], o: { time?: number }) => forEach(containers, (container) => ({ op: 'stop', container, time: o.time })));
+
+  const each = {
+    start: 'start stopped containers again, on their writable layers (their logs go on)',
+    restart: 'stop (TERM, then KILL after 10 s) and start containers, keeping their writable layers',
+    pause: 'freeze every process of containers (the cgroup v2 freezer)',
+    unpause: 'thaw paused containers',
+  } as const;
+  program
+    .command('restart')
+    .description(each.restart)
+    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', nonNegativeInt)
+    .argument('<container...>', 'names or ID prefixes')
+    .action((containers: string[], o: { time?: number }) => forEach(containers, (container) => ({ op: 'restart', container, time: o.time })));
+
+  for (const op of ['start', 'pause', 'unpause'] as const) {
+    program
+      .command(op)
+      .description(each[op])
+      .argument('<container...>', 'names or ID prefixes')
+      .action((containers: string[]) => forEach(containers, (container) => ({ op, container })));
+  }
+
+  program
+    .command('top')
+    .description('the processes of a container (its cgroup), PIDs as the guest sees them')
+    .argument('<container>', 'name or ID prefix')
+    .action(async (container: string) => {
+      const procs = await call<{ pid: number; uid: number; ppid: number; args: string }[]>({ op: 'top', container });
+      if (procs) process.stdout.write(table([['UID', 'PID', 'PPID', 'CMD'], ...procs.map((p) => [String(p.uid), String(p.pid), String(p.ppid), p.args])]));
+    });
+
+  program
+    .command('wait')
+    .description('wait until containers stop, then print their exit codes')
     .argument('<container...>', 'names or ID prefixes')
     .action(async (containers: string[]) => {
-      for (const container of containers) if ((await call({ op: 'stop', container })) !== undefined) process.stdout.write(container + '\n');
+      for (const container of containers) {
+        for (;;) {
+          const r = await call<Inspected>({ op: 'inspect', container });
+          if (!r) break;
+          if (r.state.status === 'exited') {
+            process.stdout.write(`${r.state.exitCode ?? -1}\n`);
+            break;
+          }
+          await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
+        }
+      }
     });
 
   program
@@ -181,29 +348,33 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .description('send a signal (default KILL) to a container\'s init')
     .option('-s, --signal <name>', 'signal name or number', 'KILL')
     .argument('<container...>', 'names or ID prefixes')
-    .action(async (containers: string[], o: { signal: string }) => {
-      for (const container of containers) if ((await call({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })) !== undefined) process.stdout.write(container + '\n');
-    });
+    .action((containers: string[], o: { signal: string }) => forEach(containers, (container) => ({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })));
+
+  if (!topLevel) {
+    program
+      .command('prune')
+      .description('remove every stopped container')
+      .option('-f, --force', 'do not ask for confirmation')
+      .action(async (o: { force?: boolean }) => {
+        if (!o.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return;
+        const list = await call<Listed[]>({ op: 'ps', all: true });
+        if (!list) return;
+        process.stdout.write('Deleted Containers:\n');
+        for (const c of list.filter((c) => c.state.status === 'exited')) if ((await call({ op: 'rm', container: c.id, force: false })) !== undefined) process.stdout.write(c.id + '\n');
+      });
+  }
 
   program
     .command('rm')
     .description('remove containers and their writable layers')
     .option('-f, --force', 'kill a running container first')
     .argument('<container...>', 'names or ID prefixes')
-    .action(async (containers: string[], o: { force?: boolean }) => {
-      for (const container of containers) if ((await call({ op: 'rm', container, force: o.force === true })) !== undefined) process.stdout.write(container + '\n');
-    });
+    .action((containers: string[], o: { force?: boolean }) => forEach(containers, (container) => ({ op: 'rm', container, force: o.force === true })));
 
 }
 
-export function registerContainerCommands(program: Command): void {
-  // Options after the image (or container) belong to the command run in it.
-  program.enablePositionalOptions();
-  defineContainerCommands(program, true);
-  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
-  defineContainerCommands(container, false);
-  program.addCommand(container);
-
+/** glassbox build, under the top level and under image. */
+function defineBuild(program: Command): void {
   program
     .command('build')
     .description('build an image from a Dockerfile (FROM, RUN, COPY, WORKDIR, ENV, ENTRYPOINT, CMD), each RUN in a container')
@@ -224,6 +395,20 @@ export function registerContainerCommands(program: Command): void {
       const req: EngineRequest = { op: 'build', tag: o.tag, context: resolve(context), dockerfile };
       await call(req, (line) => process.stdout.write(line + '\n'));
     });
+}
+
+export function registerContainerCommands(program: Command): void {
+  // Options after the image (or container) belong to the command run in it.
+  program.enablePositionalOptions();
+  defineContainerCommands(program, true);
+  const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
+  defineContainerCommands(container, false);
+  program.addCommand(container);
+
+  defineBuild(program);
+  // `image build` as Docker has it (the image command is images.ts's).
+  const image = program.commands.find((c) => c.name() === 'image');
+  if (image) defineBuild(image);
 
   const engine = new Command('engine').description('the background process that owns the guest and its containers');
   engine.command('status').description('whether the engine runs, its PID and container count').action(async () => {

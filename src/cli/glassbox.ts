@@ -22,6 +22,7 @@ import { registerContainerCommands } from './containers.ts';
 import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
 import { registerKernelCommands } from './kernel.ts';
+import { registerSystemCommands } from './system.ts';
 
 const CTRL_A = 0x01;
 /** Linux zeroes pages as it frees them, so a snapshot leaves them out (`glassbox snapshot create` adds it). */
@@ -331,6 +332,7 @@ registerContainerCommands(program);
 registerBenchCommands(program);
 registerInspectCommands(program);
 registerKernelCommands(program, reporting);
+registerSystemCommands(program);
 
 // The event loop running empty before the command is done means nothing can
 // ever finish it: the guest halted with no timer armed while the command

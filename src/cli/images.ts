@@ -9,7 +9,8 @@ import { ImageNameError, splitName } from '../containers/store/refs.ts';
 import { LockTimeoutError } from '../containers/pid-lock.ts';
 import { digestHex } from '../containers/store/digest.ts';
 import { RegistryError } from '../containers/registry/errors.ts';
-import { formatSize, table } from './table.ts';
+import { printFormatted } from './go-template.ts';
+import { formatSize } from './table.ts';
 import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
 import { glassboxHome } from '../containers/home.ts';
 
@@ -53,21 +54,30 @@ function readArchive(path: string): Buffer {
   return readFileSync(path);
 }
 
+const IMAGE_HEADERS: Record<string, string> = { '.Repository': 'REPOSITORY', '.Tag': 'TAG', '.ID': 'IMAGE ID', '.CreatedAt': 'CREATED', '.Size': 'SIZE', '.Digest': 'DIGEST' };
+
 const shortId = (digest: string) => digestHex(digest).slice(0, 12);
 
-
-export function registerImageCommands(program: Command): void {
-  program
-    .command('images')
+/** The store commands on `program`: at top level as images, load, save, rmi; under `glassbox image` as ls, load, save, rm (Docker's names). */
+function defineImageCommands(program: Command, topLevel: boolean): void {
+  const images = program
+    .command(topLevel ? 'images' : 'ls')
+    .aliases(topLevel ? [] : ['list'])
     .description('list the images in the store ($GLASSBOX_HOME/images)')
+    .option('-q, --quiet', 'only the image IDs (each once)')
+    .option('--no-trunc', 'full image IDs')
     .option('--digests', 'show each image\'s manifest digest (what a registry names it by)')
-    .action((o: { digests?: boolean }) => reporting(() => {
-      const rows = ImageStore.open().list().map((i) => {
-        const [repo, tag] = i.name ? splitName(i.name) : ['<none>', '<none>'];
-        return [repo, tag, ...(o.digests ? [i.manifest.digest] : []), shortId(i.id), i.created ?? '', formatSize(i.size)];
-      });
-      process.stdout.write(table([['REPOSITORY', 'TAG', ...(o.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'], ...rows]));
-    }));
+    .option('--format <template>', 'a Go template per image, e.g. {{.Repository}}:{{.Tag}} or {{json .}}');
+  images.action((o: { quiet?: boolean; trunc: boolean; digests?: boolean; format?: string }) => reporting(() => {
+    const rows = ImageStore.open().list().map((i) => {
+      const [repo, tag] = i.name ? splitName(i.name) : ['<none>', '<none>'];
+      return { Repository: repo, Tag: tag, ID: o.trunc ? shortId(i.id) : i.id, CreatedAt: i.created ?? '', Size: formatSize(i.size), Digest: i.manifest.digest };
+    });
+    // -q lists an image with several names once, as Docker does.
+    if (o.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
+    const digest = o.digests ? '\t{{.Digest}}' : '';
+    printFormatted(o.format ?? `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedAt}}\t{{.Size}}`, IMAGE_HEADERS, rows);
+  }));
 
   program
     .command('load')
@@ -96,8 +106,26 @@ export function registerImageCommands(program: Command): void {
       renameSync(tmp, o.output);
     }));
 
+  if (!topLevel) {
+    program
+      .command('inspect')
+      .description('images\' configs (Entrypoint, Cmd, Env, layers\' diff_ids...), as a JSON array')
+      .option('-f, --format <template>', 'a Go template per image, e.g. {{.Id}} or {{json .Config.Cmd}}')
+      .argument('<image...>', 'NAME[:TAG] or image ID')
+      .action((refs: string[], o: { format?: string }) => reporting(() => {
+        const store = ImageStore.open();
+        const views = refs.map((ref) => {
+          const img = store.image(ref);
+          return { Id: img.id, RepoTags: img.name === img.id ? [] : [img.name], Created: img.config.created, Architecture: img.config.architecture, Os: img.config.os, Config: img.config.config ?? {}, RootFS: { Type: 'layers', Layers: img.diffIds } };
+        });
+        if (o.format) printFormatted(o.format, {}, views);
+        else process.stdout.write(JSON.stringify(views, null, 4) + '\n');
+      }));
+  }
+
   program
-    .command('rmi')
+    .command(topLevel ? 'rmi' : 'rm')
+    .aliases(topLevel ? [] : ['remove'])
     .description('remove images from the store, and the blobs no other image uses')
     .option('-f, --force', 'remove an image even if a running container uses it')
     .argument('<image...>', 'NAME[:TAG] or image ID')
@@ -111,10 +139,11 @@ export function registerImageCommands(program: Command): void {
         for (const img of store.rmi(ref)) process.stdout.write(`Untagged: ${img.name ?? '<none>'}\nDeleted: ${img.manifest.digest}\n`);
       }
     }));
+}
 
-  program
-    .command('system')
-    .description('the store as a whole')
+/** `glassbox system prune`: unnamed images and the blobs no image uses. */
+export function registerPruneCommand(system: Command): void {
+  system
     .command('prune')
     .description('remove unnamed images and every blob no image uses; prints the space reclaimed')
     .action(() => reporting(() => {
@@ -122,4 +151,9 @@ export function registerImageCommands(program: Command): void {
       for (const img of removed) process.stdout.write(`Deleted: ${img.manifest.digest}\n`);
       process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
     }));
+}
+
+export function registerImageCommands(program: Command): void {
+  defineImageCommands(program, true);
+  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, load, save, build'), false);
 }

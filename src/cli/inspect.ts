@@ -11,6 +11,8 @@ import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { parseKinds, TRACE_KINDS, type TraceEvent, type TraceKind } from '../inspect/trace.ts';
 import { VIEW_NAMES, type ViewRequest } from '../inspect/views.ts';
 import { glassboxHome } from '../containers/home.ts';
+import { printFormatted } from './go-template.ts';
+import { inspectView, type Inspected } from './docker-views.ts';
 import { engineRunning } from '../containers/daemon/client.ts';
 import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
 import { openInspectee, type Inspectee, type TargetOptions } from './inspect-target.ts';
@@ -171,7 +173,8 @@ export function registerInspectCommands(program: Command): void {
   inspect
     .command('container', { isDefault: true, hidden: true })
     .argument('[name]', 'a container of the engine, by name or ID prefix')
-    .action(async (name: string | undefined) => {
+    .option('-f, --format <template>', 'Docker\'s inspect fields through a Go template, e.g. {{.State.Status}} (as glassbox container inspect -f)')
+    .action(async (name: string | undefined, o: { format?: string }) => {
       if (name === undefined) return inspect.help();
       if (!(await engineRunning(glassboxHome()))) {
         process.stderr.write(`glassbox: "${name}" is not a view (${[...VIEW_NAMES, 'trace', 'pause', 'step', 'break'].join(', ')}), and no engine is running in ${glassboxHome()} to have a container of that name\n`);
@@ -179,7 +182,9 @@ export function registerInspectCommands(program: Command): void {
         return;
       }
       await withTarget({ engine: true, memory: DEFAULT_MEMORY_MIB }, async (t) => {
-        process.stdout.write(JSON.stringify(await t.container(name), null, 2) + '\n');
+        const c = await t.container(name);
+        if (o.format) printFormatted(o.format, {}, [inspectView(c as Inspected)]);
+        else process.stdout.write(JSON.stringify(c, null, 2) + '\n');
       });
     });
 }

@@ -80,7 +80,8 @@ export function dockerfileImages(text: string): string[] {
   return images;
 }
 
-export function registerRegistryCommands(program: Command): void {
+/** pull, push and tag on `program`: at top level, and under `glassbox image` as Docker has them. */
+function defineTransferCommands(program: Command): void {
   program
     .command('pull')
     .description('pull an image (the linux/386 one of a multi-platform image) from a registry into the store')
@@ -124,6 +125,12 @@ export function registerRegistryCommands(program: Command): void {
       store.add({ blobs: new Map(), images: [{ name: normalizeName(target), manifest: store.resolve(source).manifest }] });
     }));
 
+}
+
+export function registerRegistryCommands(program: Command): void {
+  defineTransferCommands(program);
+  const image = program.commands.find((c) => c.name() === 'image');
+  if (image) defineTransferCommands(image);
   program
     .command('login')
     .description(`check credentials against a registry and keep them in $GLASSBOX_HOME/auth.json (mode 0600); default ${DOCKER_HUB}`)

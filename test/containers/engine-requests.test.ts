@@ -21,6 +21,11 @@ describe('engine requests', () => {
       { op: 'view', request: { view: 'mmu', address: 0xc0000000 } },
       { op: 'trace', request: { kinds: ['syscall'], seconds: 1, follow: false } },
       { op: 'status' },
+      { op: 'info' },
+      { op: 'pause', container: 'web' },
+      { op: 'top', container: 'web' },
+      { op: 'exec', container: 'web', cmd: ['pwd'], user: 'nobody', workdir: '/tmp', detach: true },
+      { op: 'run', image: 'busybox', options: { labels: { app: 'web' }, entrypoint: 'echo', readOnly: true, tmpfs: ['/scratch'], capAdd: ['NET_ADMIN'], capDrop: ['ALL'] } },
     ];
     for (const r of ok) expect(parseRequest(r)).toEqual(r);
     expect(parseAttachInput({ stdin: 'aGk=' })).toEqual({ stdin: 'aGk=' });
@@ -38,6 +43,11 @@ describe('engine requests', () => {
       [{ op: 'run', image: 'b', options: { name: '' } }, /at options\.name: a container name starts/],
       [{ op: 'run', image: 'b', options: { workdir: 'rel' } }, /at options\.workdir: the working directory must be an absolute path/],
       [{ op: 'exec', container: 'c', cmd: [] }, /at cmd: Array must contain at least 1/],
+      [{ op: 'exec', container: 'c', cmd: ['ls'], workdir: 'tmp' }, /at workdir: the working directory must be an absolute path/],
+      [{ op: 'run', image: 'b', options: { tmpfs: ['scratch'] } }, /at options\.tmpfs\.0: a --tmpfs mount point is an absolute path/],
+      [{ op: 'run', image: 'b', options: { capAdd: ['NET ADMIN; reboot'] } }, /at options\.capAdd\.0: a capability is a name/],
+      [{ op: 'run', image: 'b', options: { labels: { app: 1 } } }, /at options\.labels\.app: Expected string/],
+      [{ op: 'pause', container: '' }, /at container/],
     ];
     for (const [msg, re] of bad) expect(() => parseRequest(msg), JSON.stringify(msg)).toThrow(re);
     expect(() => parseAttachInput(1)).toThrow(/^the input line is malformed: it is none of \{ stdin: BASE64 \}/);

@@ -52,10 +52,10 @@ describe('glassbox inspect against the engine', () => {
     const byName = JSON.parse(glassbox(['inspect', 'web']).stdout);
     const viaContainer = JSON.parse(glassbox(['container', 'inspect', 'web']).stdout);
     expect(byName.id).toBe(web.id);
-    expect(byName.isolation).toEqual(viaContainer.isolation);
+    expect(byName.isolation).toEqual(viaContainer[0].Glassbox.isolation);
     const missing = glassbox(['inspect', 'nosuch']);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('no container nosuch');
+    expect(missing.stderr).toContain('No such container: nosuch');
   }, 300_000);
 
   it('answers ps while a foreground run is still running', async () => {

@@ -15,12 +15,16 @@ export type EngineRequest =
   /** attach: a live session (attach.ts), on a terminal when options.tty is given. */
   | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
-  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize }
-  | { op: 'logs' | 'stats' | 'inspect' | 'stop'; container: string }
+  /** user, workdir, detach: Docker's exec -u, -w, -d. */
+  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
+  | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top'; container: string }
+  /** time: seconds before SIGKILL (stop -t), else the container's --stop-timeout. */
+  | { op: 'stop' | 'restart'; container: string; time?: number }
   | { op: 'kill'; container: string; signal: string }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }
-  | { op: 'status' | 'shutdown' }
+  /** info: the engine's guest as `docker info` describes a host. */
+  | { op: 'status' | 'shutdown' | 'info' }
   /** One inspection view of the engine's guest, after running `run` in it if given. */
   | { op: 'view'; request: ViewRequest; run?: string }
   /** Streams TraceMessages, then replies (follow: until the client closes the connection). */

@@ -22,11 +22,13 @@ const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'a 
 /** The least memory a container can start with (Docker's floor is 6 MiB). */
 const MIN_MEMORY = 4 << 20;
 
+const workdir = z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096);
+
 const runOptions = z.object({
   name: containerName.optional(),
   hostname: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/, 'a hostname holds letters, digits, "." and "-" (at most 63)').optional(),
   env: z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096).optional(),
-  workdir: z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096).optional(),
+  workdir: workdir.optional(),
   memory: z.number().int().min(MIN_MEMORY, `the memory limit must be at least ${MIN_MEMORY >> 20} MiB`).max(2 ** 40).optional(),
   pidsLimit: z.number().int().min(1).max(1 << 22).optional(),
   cpus: z.number().min(0.01).max(64).optional(),
@@ -36,6 +38,14 @@ const runOptions = z.object({
   tty: windowSize.optional(),
   detach: z.boolean().optional(),
   rm: z.boolean().optional(),
+  entrypoint: z.string().min(1).max(4096).optional(),
+  stopSignal: z.string().regex(/^[A-Z0-9]{1,16}$/, 'a stop signal is a name such as TERM or a number').optional(),
+  stopTimeout: z.number().int().min(0).max(3600).optional(),
+  readOnly: z.boolean().optional(),
+  tmpfs: z.array(z.string().regex(/^\/[^\0:]*$/, 'a --tmpfs mount point is an absolute path').max(4096)).max(64).optional(),
+  capAdd: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
+  capDrop: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
+  labels: z.record(z.string().min(1).max(256), z.string().max(4096)).refine((l) => Object.keys(l).length <= 256, 'at most 256 labels').optional(),
 }).strict();
 
 const viewRequest = z.union([
@@ -47,12 +57,16 @@ const viewRequest = z.union([
 const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('run'), image: ref, options: runOptions, attach: z.boolean().optional() }).strict(),
   z.object({ op: z.literal('ps'), all: z.boolean() }).strict(),
-  z.object({ op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional() }).strict(),
-  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'stop']), container: ref }).strict(),
+  z.object({
+    op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
+    user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(),
+  }).strict(),
+  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'start', 'pause', 'unpause', 'top']), container: ref }).strict(),
+  z.object({ op: z.enum(['stop', 'restart']), container: ref, time: z.number().int().min(0).max(3600).optional() }).strict(),
   z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
   z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),
   z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),
-  z.object({ op: z.enum(['status', 'shutdown']) }).strict(),
+  z.object({ op: z.enum(['status', 'shutdown', 'info']) }).strict(),
   z.object({ op: z.literal('view'), request: viewRequest, run: z.string().min(1).optional() }).strict(),
   z.object({
     op: z.literal('trace'),

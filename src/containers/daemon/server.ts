@@ -11,6 +11,7 @@ import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine, type Attached } from '../engine/containers.ts';
 import { ImageStore } from '../store/image-store.ts';
 import { machineShell } from '../engine/guest-shell.ts';
+import { fields, infoScript } from '../engine/guest-scripts.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { build } from '../builder/builder.ts';
 import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
@@ -56,11 +57,17 @@ export async function serveEngine(home: string): Promise<void> {
     switch (req.op) {
       case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd);
+      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach });
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
-      case 'stop': return engine.stop(req.container);
+      case 'stop': return engine.stop(req.container, req.time);
+      case 'start': return engine.start(req.container);
+      case 'restart': return engine.restart(req.container, req.time);
+      case 'pause': return engine.pause(req.container, true);
+      case 'unpause': return engine.pause(req.container, false);
+      case 'top': return engine.top(req.container);
+      case 'info': return { ...fields((await shell.run(infoScript())).stdout), containers: (await engine.ps(true)).map((c) => c.state.status), build: buildId(), memoryMiB: DEFAULT_MEMORY_MIB };
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
       case 'build': {
@@ -81,7 +88,7 @@ export async function serveEngine(home: string): Promise<void> {
   /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
   const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
     if (req.op === 'run' && req.attach) return engine.runAttached(req.image, req.options);
-    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty);
+    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty, { user: req.user, workdir: req.workdir });
     return undefined;
   };
 

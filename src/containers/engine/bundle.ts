@@ -26,6 +26,20 @@ export interface RunOptions {
   tty?: WindowSize;
   detach?: boolean;
   rm?: boolean;
+  /** Replaces the image's Entrypoint (and, as Docker, drops its Cmd unless cmd is given). */
+  entrypoint?: string;
+  /** The root filesystem mounted read-only (--read-only). */
+  readOnly?: boolean;
+  /** Empty tmpfs mounts at these absolute paths (--tmpfs). */
+  tmpfs?: string[];
+  /** Capabilities added to and dropped from Docker's set, CAP_ names or ALL (--cap-add, --cap-drop). */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** The signal stop sends first (default TERM) and the seconds it waits before KILL (default 10). */
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** Docker's --label KEY=VALUE: kept with the container for ps filters and inspect. */
+  labels?: Record<string, string>;
 }
 
 export class RunOptionError extends Error {
@@ -57,6 +71,28 @@ export const DEVICE_RULES = [
   char(136), // the container's own pseudo-terminals (devpts)
 ];
 
+/** Every capability of Linux 6.1 (capabilities(7)), the names --cap-add and --cap-drop take. */
+export const ALL_CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`);
+
+/** Docker's set with --cap-add and --cap-drop applied (drops first, as Docker; ALL stands for every capability). */
+export function capabilities(add: string[], drop: string[]): string[] {
+  const norm = (c: string) => {
+    const name = c.toUpperCase().startsWith('CAP_') || c.toUpperCase() === 'ALL' ? c.toUpperCase() : `CAP_${c.toUpperCase()}`;
+    if (name !== 'ALL' && !ALL_CAPABILITIES.includes(name)) throw new RunOptionError(`unknown capability "${c}": give a name of capabilities(7), e.g. NET_ADMIN or CAP_SYS_TIME, or ALL`);
+    return name;
+  };
+  const [adds, drops] = [add.map(norm), drop.map(norm)];
+  let caps = drops.includes('ALL') ? [] : CAPABILITIES.filter((c) => !drops.includes(c));
+  caps = adds.includes('ALL') ? [...ALL_CAPABILITIES] : [...new Set([...caps, ...adds])];
+  return caps;
+}
+
 /** The kernel filesystems every container gets, as runc and crun's own examples mount them. */
 export const CONTAINER_MOUNTS = [
   { destination: '/proc', type: 'proc', source: 'proc' },
@@ -75,9 +111,10 @@ function mergeEnv(...lists: string[][]): string[] {
   return [...byName.values()];
 }
 
-export function processArgs(image: ImageConfig, cmd: string[] | undefined): string[] {
+export function processArgs(image: ImageConfig, cmd: string[] | undefined, entrypoint?: string): string[] {
   const c = image.config ?? {};
-  const args = [...(c.Entrypoint ?? []), ...(cmd && cmd.length ? cmd : c.Cmd ?? [])];
+  const given = cmd && cmd.length ? cmd : undefined;
+  const args = entrypoint !== undefined ? [entrypoint, ...(given ?? [])] : [...(c.Entrypoint ?? []), ...(given ?? c.Cmd ?? [])];
   if (args.length === 0) throw new RunOptionError('no command: the image has no Entrypoint or Cmd and none was given');
   return args;
 }
@@ -85,7 +122,7 @@ export function processArgs(image: ImageConfig, cmd: string[] | undefined): stri
 /** The bundle config; `user` is the process user already resolved against the container's account files. */
 export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser): object {
   const c = image.config ?? {};
-  const caps = CAPABILITIES;
+  const caps = capabilities(o.capAdd ?? [], o.capDrop ?? []);
   const resources: Record<string, unknown> = { devices: DEVICE_RULES };
   if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
   if (o.pidsLimit !== undefined) resources.pids = { limit: o.pidsLimit };
@@ -99,15 +136,15 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
       terminal: o.tty !== undefined,
       ...(o.tty ? { consoleSize: { height: o.tty.rows, width: o.tty.cols } } : {}),
       user,
-      args: processArgs(image, o.cmd),
+      args: processArgs(image, o.cmd, o.entrypoint),
       env: mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', ...(o.tty ? ['TERM=xterm'] : [])], c.Env ?? [], o.env ?? []),
       cwd: o.workdir ?? (c.WorkingDir || '/'),
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: true,
     },
-    root: { path: 'rootfs', readonly: false },
+    root: { path: 'rootfs', readonly: o.readOnly === true },
     hostname: o.hostname ?? id.slice(0, 12),
-    mounts: CONTAINER_MOUNTS,
+    mounts: [...CONTAINER_MOUNTS, ...(o.tmpfs ?? []).map((destination) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] }))],
     linux: {
       cgroupsPath,
       resources,

@@ -14,7 +14,7 @@ import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
   accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
-  startDetachedScript, stateScript, statsScript, storageScript, writableDir,
+  startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
 
 export class ContainerError extends Error {
@@ -42,7 +42,7 @@ export interface ContainerJournal {
 }
 
 export interface ContainerState {
-  status: 'created' | 'running' | 'exited';
+  status: 'created' | 'running' | 'paused' | 'exited';
   exitCode: number | undefined;
   /** The container's init as the guest sees it. */
   pid: number | undefined;
@@ -76,6 +76,13 @@ const SIGNALS = [
   'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS',
 ];
 
+/** Refuses what crun kill would not take: a signal(7) name or a number from 1 to 64. */
+function checkSignal(signal: string): void {
+  if (!SIGNALS.includes(signal) && !(/^\d+$/.test(signal) && Number(signal) >= 1 && Number(signal) <= 64)) {
+    throw new ContainerError(`"${signal}" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64`);
+  }
+}
+
 /** Guest time allowed for reading an image's account file. */
 const ACCOUNT_READ_MS = 10_000;
 
@@ -88,6 +95,20 @@ const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b
 /** The bytes of a gzip stream, through the Compression Streams API (Node and browsers alike). */
 async function gunzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(new Blob([data]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+}
+
+/**
+ * Docker's statuses for a command the runtime could not start: 127 when it
+ * was not found, 126 when it cannot be invoked. crun ends with 1 and says
+ * which on the last line of stderr (before the command ran, so the line is
+ * crun's, not the program's).
+ */
+export function invokeStatus(exitCode: number, stderr: string): number {
+  if (exitCode !== 1) return exitCode;
+  const last = stderr.trimEnd().split('\n').pop() ?? '';
+  if (/^executable file `.*` not found in \$PATH: No such file or directory$/.test(last) || /^exec container process `.*`: No such file or directory$/.test(last)) return 127;
+  if (/^open executable: (Operation not permitted|Permission denied)$/.test(last) || /^exec container process `.*`: (Permission denied|Exec format error)$/.test(last)) return 126;
+  return exitCode;
 }
 
 export class ContainerEngine {
@@ -118,7 +139,7 @@ export class ContainerEngine {
     for (const c of this.containers.values()) if (c.name === ref) return c;
     const hits = [...this.containers.values()].filter((c) => ref.length >= 3 && c.id.startsWith(ref));
     if (hits.length === 1) return hits[0]!;
-    throw new ContainerError(hits.length ? `container ID prefix ${ref} is ambiguous` : `no container ${ref}`);
+    throw new ContainerError(hits.length ? `container ID prefix ${ref} is ambiguous` : `No such container: ${ref}`);
   }
 
   /** Creates and starts a container; in the foreground, waits for it and returns its output and status. */
@@ -137,7 +158,7 @@ export class ContainerEngine {
     try {
       await this.must(runScript(id), `running container ${name}`, { long: true });
       const [logs, state] = [await this.logs(id), await this.state(record)];
-      return { id, exitCode: state.exitCode ?? -1, ...logs };
+      return { id, exitCode: invokeStatus(state.exitCode ?? -1, logs.stderr), ...logs };
     } finally {
       // --rm holds however the run ended, a failure of the runtime included.
       if (o.rm) await this.rm(id, true);
@@ -173,13 +194,14 @@ export class ContainerEngine {
 
   /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
   private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
+    if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const config = image.config;
     const id = randomId();
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
     const { stdin, ...options } = o;
     const record: ContainerRecord = {
-      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd), created: new Date().toISOString(), options,
+      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd, o.entrypoint), created: new Date().toISOString(), options,
     };
     // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
@@ -218,7 +240,7 @@ export class ContainerEngine {
     if (c.lost) return { status: 'exited', exitCode: undefined, pid: undefined, oomKilled: false, lost: true };
     const f = fields((await this.shell.run(stateScript(c.id))).stdout);
     const exit = f.exit ? Number(f.exit) : undefined;
-    const status = exit !== undefined ? 'exited' : f.status === 'running' ? 'running' : f.status === 'stopped' ? 'exited' : 'created';
+    const status = exit !== undefined ? 'exited' : f.status === 'running' || f.status === 'paused' ? f.status : f.status === 'stopped' ? 'exited' : 'created';
     return { status, exitCode: exit, pid: f.pid ? Number(f.pid) : undefined, oomKilled: Number(f.oom_kill || 0) > 0 };
   }
 
@@ -240,16 +262,19 @@ export class ContainerEngine {
   }
 
   /** Runs a command in a running container's namespaces and cgroup. */
-  async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array } = {}): Promise<ShellResult> {
+  async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array; user?: string } & ExecOptions = {}): Promise<ShellResult> {
     const c = await this.running(ref);
-    return this.shell.run(execScript(c.id, cmd, false, c.user), { ...opts, long: true });
+    const { stdin, user, ...o } = opts;
+    const as = user === undefined ? c.user : await this.processUser(c.id, user);
+    return this.shell.run(execScript(c.id, cmd, false, as, o), { stdin, long: true });
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
-  async execAttached(ref: string, cmd: string[], tty?: WindowSize): Promise<Attached> {
+  async execAttached(ref: string, cmd: string[], tty?: WindowSize, opts: { user?: string; workdir?: string } = {}): Promise<Attached> {
     const spawn = this.spawner();
     const c = await this.running(ref);
-    const session = await spawn(execScript(c.id, cmd, tty !== undefined, c.user), { tty, consoleSocket: tty !== undefined });
+    const as = opts.user === undefined ? c.user : await this.processUser(c.id, opts.user);
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined, as, { workdir: opts.workdir }), { tty, consoleSocket: tty !== undefined });
     return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
   }
 
@@ -261,19 +286,52 @@ export class ContainerEngine {
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.find(ref);
-    if (!SIGNALS.includes(signal) && !(/^\d+$/.test(signal) && Number(signal) >= 1 && Number(signal) <= 64)) {
-      throw new ContainerError(`"${signal}" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64`);
-    }
+    checkSignal(signal);
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }
 
-  /** SIGTERM, then SIGKILL after `graceSeconds` of guest time. */
-  async stop(ref: string, graceSeconds = 10): Promise<void> {
+  /** Starts an exited container again (Docker's start): the same root, writable layer and logs; a running one is left be. */
+  async start(ref: string): Promise<void> {
+    const c = this.find(ref);
+    const state = await this.state(c);
+    if (state.lost) throw new ContainerError(`container ${c.name} ended with an earlier engine (its guest is gone): remove it and run a new one`);
+    if (state.status === 'running' || state.status === 'paused') return;
+    if (c.options.rm) throw new ContainerError(`container ${c.name} was run with --rm`);
+    await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
+  }
+
+  /** Docker's restart: stop, then start on the same writable layer. */
+  async restart(ref: string, graceSeconds?: number): Promise<void> {
+    await this.stop(ref, graceSeconds);
+    await this.start(ref);
+  }
+
+  /** Freezes (crun pause: the cgroup v2 freezer) or thaws every process of a container. */
+  async pause(ref: string, frozen: boolean): Promise<void> {
+    const c = this.find(ref);
+    const status = (await this.state(c)).status;
+    if (status !== (frozen ? 'running' : 'paused')) throw new ContainerError(`container ${c.name} is ${status}, not ${frozen ? 'running' : 'paused'}`);
+    await this.must(`crun ${frozen ? 'pause' : 'resume'} ${c.id}`, `${frozen ? 'pausing' : 'unpausing'} container ${c.name}`);
+  }
+
+  /** The processes of a running or paused container, from its cgroup, PIDs as the guest sees them. */
+  async top(ref: string): Promise<{ pid: number; uid: number; ppid: number; args: string }[]> {
+    const c = this.find(ref);
+    const status = (await this.state(c)).status;
+    if (status !== 'running' && status !== 'paused') throw new ContainerError(`container ${c.name} is not running`);
+    return (await this.must(topScript(c.id), `listing the processes of ${c.name}`)).split('\n').filter(Boolean).map((l) => {
+      const [pid, uid, ppid, ...args] = l.split(' ');
+      return { pid: Number(pid), uid: Number(uid), ppid: Number(ppid), args: args.join(' ').trim() };
+    });
+  }
+
+  /** The container's stop signal (run --stop-signal, default TERM), then SIGKILL after `graceSeconds` (default run --stop-timeout, else 10) of guest time. */
+  async stop(ref: string, graceSeconds?: number): Promise<void> {
     const c = this.find(ref);
     if ((await this.state(c)).status !== 'running') return;
-    await this.shell.run(`crun kill ${c.id} TERM`);
-    if (!(await this.waitExit(c, graceSeconds * 1000))) {
+    await this.shell.run(`crun kill ${c.id} ${c.options.stopSignal ?? 'TERM'}`);
+    if (!(await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000))) {
       await this.shell.run(`crun kill ${c.id} KILL`);
       await this.waitExit(c, 10_000);
     }

@@ -66,12 +66,17 @@ export function accountFileScript(id: string, file: string): string {
   ].join('\n');
 }
 
-/** Runs the container to its end, recording stdout, stderr and the exit status in the bundle. */
-export function runScript(id: string): string {
+/**
+ * Runs the container to its end, recording stdout, stderr and the exit status
+ * in the bundle. `again`: a restart, on the same root and writable layer, its
+ * output added to the logs (crun run deleted the ended container's state).
+ */
+export function runScript(id: string, again = false): string {
   const dir = bundleDir(id);
   return [
     `cd ${dir}`,
-    `crun run --bundle ${dir} ${id} <stdin >stdout 2>stderr`,
+    ...(again ? [`crun delete -f ${id} >/dev/null 2>&1; rm -f exit`] : []),
+    `crun run --bundle ${dir} ${id} <stdin >${again ? '>' : ''}stdout 2>${again ? '>' : ''}stderr`,
     'echo $? > exit.tmp && mv exit.tmp exit',
   ].join('\n');
 }
@@ -99,21 +104,32 @@ export function attachedRunScript(id: string, tty: boolean): string {
  * (crun's --env would replace it), on its own pty handed to the agent's
  * console socket when `tty`.
  */
-export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }): string {
+export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }, o: ExecOptions = {}): string {
   const terminal = tty ? ' -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : '';
   // crun exec runs as root unless told; Docker's exec runs as the container's user
   const as = user ? ` --user ${user.uid}:${user.gid}` : '';
-  return `crun exec${terminal}${as} ${id} ${cmd.map(shq).join(' ')}`;
+  const cwd = o.workdir ? ` --cwd ${shq(o.workdir)}` : '';
+  const exec = `crun exec${terminal}${as}${cwd} ${id} ${cmd.map(shq).join(' ')}`;
+  // Detached (exec -d): started in the background, its output dropped, as Docker's.
+  return o.detach ? `( ${exec} ) </dev/null >/dev/null 2>&1 &` : exec;
+}
+
+/** exec's own options (Docker's -w, -d); -u is resolved to a user by the engine. */
+export interface ExecOptions {
+  workdir?: string;
+  detach?: boolean;
 }
 
 /** Polls of the detached start, 50 ms apart: 30 s of guest time. */
 const START_POLLS = 600;
 
 /** Starts runScript in the background and waits (30 s at most) until crun knows the container or it already ended. */
-export function startDetachedScript(id: string): string {
+export function startDetachedScript(id: string, again = false): string {
   const dir = bundleDir(id);
   return [
-    `( ${runScript(id).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
+    // The exit file goes before the background start, so the wait below cannot see the last run's.
+    ...(again ? [`rm -f ${dir}/exit`] : []),
+    `( ${runScript(id, again).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
     `i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
     `  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
     '  i=$((i+1)); sleep 0.05',
@@ -144,6 +160,32 @@ export function statsScript(id: string): string {
     `echo "memory.events.oom_kill=$(grep '^oom_kill ' $d/memory.events | cut -d' ' -f2)"`,
     `echo "pids.events.max=$(grep '^max ' $d/pids.events | cut -d' ' -f2)"`,
     'while read -r k v; do echo "cpu.stat.$k=$v"; done < $d/cpu.stat',
+  ].join('\n');
+}
+
+/** The container's processes (its cgroup's, leaf included): one "PID UID PPID ARGS" line each, as the guest sees them. */
+export function topScript(id: string): string {
+  return [
+    `for p in $(cat ${cgroupDir(id)}/ctr/cgroup.procs ${cgroupDir(id)}/cgroup.procs 2>/dev/null | sort -nu); do`,
+    '  [ -r /proc/$p/status ] || continue',
+    '  u=$(grep "^Uid:" /proc/$p/status | cut -f2); pp=$(grep "^PPid:" /proc/$p/status | cut -f2)',
+    '  a=$(tr "\\0" " " < /proc/$p/cmdline); [ -n "$a" ] || a="[$(cat /proc/$p/comm)]"',
+    '  echo "$p $u $pp $a"',
+    'done',
+  ].join('\n');
+}
+
+/** What `glassbox info` reports of the guest: kernel, the CPU model the core's CPUID names, cgroup version, runtime, storage. */
+export function infoScript(): string {
+  return [
+    'echo "kernel=$(uname -r)"',
+    'echo "os=$(uname -s) $(uname -m)"',
+    `echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"`,
+    'echo "cpus=$(grep -c ^processor /proc/cpuinfo)"',
+    `echo "memory=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"`,
+    `echo "cgroup=$(grep -q '^cgroup2 /sys/fs/cgroup ' /proc/mounts && echo 2 || echo 1)"`,
+    'echo "crun=$(crun --version | head -1)"',
+    'echo "overlay=$(grep -c overlay /proc/filesystems)"',
   ].join('\n');
 }
 

@@ -1,0 +1,169 @@
+// Docker CLI idioms typed as a Docker user types them, `docker` replaced by
+// `glassbox`, each line run by bash (so `$(glassbox ps -aq)` is the shell's)
+// against one engine with a fresh $GLASSBOX_HOME. The expected output and
+// exit status of each are what Docker's CLI reference says for it: `run`'s
+// exit statuses (125 for a daemon/CLI error, 126 a command that cannot be
+// invoked, 127 one not found, else the container's), `ps -q` as bare IDs,
+// `--format` as Go templates over Docker's field names, `logs -f` ending
+// with the container, `rm` going on past a name that does not exist.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GLASSBOX_BIN } from '../support/glassbox-cli.ts';
+
+const home = mkdtempSync(join(tmpdir(), 'glassbox-idioms-home-'));
+
+/** One line of a user's shell, `glassbox` being the bundled CLI; its stdout, stderr and status. */
+function sh(line: string, timeoutMs = 300_000): { out: string; err: string; status: number } {
+  const script = `glassbox() { ${JSON.stringify(process.execPath)} ${JSON.stringify(GLASSBOX_BIN)} "$@"; }\n${line}`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, GLASSBOX_HOME: home } });
+  if (r.error) throw new Error(`"${line}" did not finish within ${timeoutMs / 1000} s; its stderr: ${JSON.stringify((r.stderr ?? '').slice(-500))}`);
+  return { out: r.stdout, err: r.stderr, status: r.status ?? -1 };
+}
+
+/** The container's CPU time so far (cpu.stat usage_usec), as stats prints it. */
+const cpuUsec = (name: string) => Number(/^cpu\.stat\.usage_usec: (\d+)$/m.exec(sh(`glassbox stats ${name}`).out)?.[1]);
+
+describe('Docker CLI idioms against the glassbox engine', () => {
+  afterAll(() => {
+    sh('glassbox engine stop', 60_000);
+  });
+
+  it('run exits with Docker\'s statuses: the container\'s, 125, 126, 127', () => {
+    expect(sh('glassbox run --rm busybox sh -c "exit 3"').status).toBe(3);
+    const noImage = sh('glassbox run --rm nosuchimage');
+    expect(noImage.status).toBe(125);
+    expect(sh('glassbox run --rm busybox nosuchcommand').status).toBe(127);
+    expect(sh('glassbox run --rm busybox /etc').status).toBe(126);
+  }, 600_000);
+
+  it('run --entrypoint, --read-only with --tmpfs, --cap-drop/--cap-add, --security-opt', () => {
+    expect(sh('glassbox run --rm --entrypoint echo busybox hi there').out).toBe('hi there\n');
+    const readOnly = sh('glassbox run --rm --read-only busybox touch /x');
+    expect(readOnly.status).toBe(1);
+    expect(readOnly.err).toMatch(/Read-only file system/);
+    expect(sh('glassbox run --rm --read-only --tmpfs /scratch busybox sh -c "touch /scratch/x && echo written"').out).toBe('written\n');
+    expect(sh('glassbox run --rm --cap-drop ALL busybox grep CapEff /proc/self/status').out).toMatch(/^CapEff:\s+0{16}\n$/);
+    const chown = sh('glassbox run --rm --cap-drop CHOWN busybox chown 1 /tmp');
+    expect(chown.status).toBe(1);
+    expect(chown.err).toMatch(/Operation not permitted/);
+    // CAP_SYS_ADMIN is bit 21: added, it is in the effective set.
+    const eff = /CapEff:\s+([0-9a-f]+)/.exec(sh('glassbox run --rm --cap-add SYS_ADMIN busybox grep CapEff /proc/self/status').out)?.[1];
+    expect((BigInt(`0x${eff}`) >> 21n) & 1n).toBe(1n);
+    expect(sh('glassbox run --rm --cap-add NOSUCH busybox true').status).toBe(125);
+    expect(sh('glassbox run --rm --security-opt no-new-privileges busybox grep NoNewPrivs /proc/self/status').out).toMatch(/^NoNewPrivs:\s+1\n$/);
+    expect(sh('glassbox run --rm --security-opt seccomp=unconfined busybox true').status).toBe(125);
+  }, 600_000);
+
+  it('ps -q, --no-trunc, -f, --format; inspect -f; exec -w -u -d; logs --tail; top', () => {
+    const id = sh('glassbox run -d --name web --label app=web busybox sh -c "echo one; echo two; exec sleep 100000"').out.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    sh('glassbox run -d --name other busybox sleep 100000');
+    expect(sh('glassbox ps -q').out.split('\n').filter(Boolean).sort()).toEqual(expect.arrayContaining([id.slice(0, 12)]));
+    expect(sh('glassbox ps -q').out).toMatch(/^([0-9a-f]{12}\n){2}$/);
+    expect(sh('glassbox ps -q --no-trunc -f name=web').out).toBe(`${id}\n`);
+    expect(sh('glassbox ps -f label=app=web --format "{{.ID}} {{.Image}} {{.Names}}"').out).toBe(`${id.slice(0, 12)} busybox:latest web\n`);
+    expect(sh('glassbox ps -f ancestor=busybox --format "{{.Names}}"').out.split('\n').filter(Boolean).sort()).toEqual(['other', 'web']);
+    expect(sh('glassbox ps --filter status=exited -q').out).toBe('');
+    const row = JSON.parse(sh('glassbox ps -f name=web --format "{{json .}}"').out);
+    expect(row).toMatchObject({ ID: id.slice(0, 12), Names: 'web', Image: 'busybox:latest', State: 'running', Labels: 'app=web' });
+    expect(sh('glassbox ps --format "table {{.Names}}\\t{{.State}}" -f name=web').out).toMatch(/^NAMES\s+STATE\nweb\s+running\n$/);
+    expect(sh('glassbox container inspect -f "{{.State.Status}} {{.State.Running}} {{.Config.Labels.app}}" web').out).toBe('running true web\n');
+    expect(sh('glassbox inspect -f "{{.Id}}" web').out).toBe(`${id}\n`);
+    // Containers share the guest's network (as Docker's host network): no address of their own.
+    expect(sh('glassbox inspect -f "[{{.NetworkSettings.IPAddress}}]" web').out).toBe('[]\n');
+    const bad = sh('glassbox inspect -f "{{range .Mounts}}{{end}}" web');
+    expect(bad.status).toBe(125);
+    expect(bad.err).toMatch(/"range" is not a function glassbox supports/);
+    expect(sh('glassbox logs --tail 1 web').out).toBe('two\n');
+    expect(sh('glassbox container logs -n 5 web').out).toBe('one\ntwo\n');
+    expect(sh('glassbox exec -w /tmp web pwd').out).toBe('/tmp\n');
+    expect(sh('glassbox exec -u nobody web id -u').out).toBe('65534\n');
+    expect(sh('glassbox exec -d web sh -c "sleep 1; echo later > /tmp/d"').out).toBe('');
+    expect(sh('for i in $(seq 30); do glassbox exec web cat /tmp/d 2>/dev/null && break; sleep 0.5; done').out).toBe('later\n');
+    const top = sh('glassbox top web').out;
+    expect(top).toMatch(/^UID\s+PID\s+PPID\s+CMD\n0\s+\d+\s+\d+\s+sleep 100000\n$/);
+    expect(sh('glassbox container ls --format "{{.Names}}" -f name=^oth').out).toBe('other\n');
+  }, 600_000);
+
+  it('logs -f follows a live container to its end; wait prints its status', () => {
+    sh('glassbox run -d --name counter busybox sh -c "for i in 1 2 3 4; do echo line \\$i; sleep 1; done; exit 7"');
+    const follow = sh('glassbox logs -f counter');
+    expect(follow.out).toBe('line 1\nline 2\nline 3\nline 4\n');
+    expect(follow.status).toBe(0);
+    expect(sh('glassbox wait counter').out).toBe('7\n');
+    expect(sh('glassbox ps -a -f status=exited --format "{{.Names}} {{.Status}}"').out).toBe('counter Exited (7)\n');
+  }, 600_000);
+
+  it('restart and start keep the writable layer, the logs go on; run --stop-signal', () => {
+    // Each start adds one to /n in the container's own root: a new layer would start from 0 again.
+    sh('glassbox run -d --name keep busybox sh -c "n=\\$(( \\$(cat /n 2>/dev/null || echo 0) + 1 )); echo \\$n > /n; echo start \\$n; exec sleep 100000"');
+    expect(sh('glassbox restart keep').out).toBe('keep\n');
+    expect(sh('glassbox inspect -f "{{.State.Status}}" keep').out).toBe('running\n');
+    const started = (n: number) => `for i in $(seq 40); do glassbox logs keep | grep -q "start ${n}" && break; sleep 0.5; done; glassbox exec keep cat /n`;
+    expect(sh(started(2)).out).toBe('2\n');
+    expect(sh('glassbox stop keep && glassbox start keep').out).toBe('keep\nkeep\n');
+    expect(sh(started(3)).out).toBe('3\n');
+    expect(sh('glassbox logs keep').out).toBe('start 1\nstart 2\nstart 3\n');
+    // --stop-signal: stop sends USR1, which the container's init handles (a PID 1 without a handler would ignore it).
+    sh('glassbox run -d --name trapper --stop-signal SIGUSR1 --stop-timeout 30 busybox sh -c "trap \'echo got USR1; exit 9\' USR1; echo ready; while :; do sleep 0.2; done"');
+    expect(sh('for i in $(seq 40); do glassbox logs trapper | grep -q ready && break; sleep 0.5; done; glassbox stop trapper').out).toBe('trapper\n');
+    expect(sh('glassbox inspect -f "{{.State.Status}} {{.State.ExitCode}}" trapper').out).toBe('exited 9\n');
+    expect(sh('glassbox logs trapper').out).toBe('ready\ngot USR1\n');
+    expect(sh('glassbox run -d --stop-signal NOSUCH busybox true').status).toBe(125);
+  }, 600_000);
+
+  it('pause freezes a busy loop (its CPU time stands still in stats), unpause lets it run on', async () => {
+    sh('glassbox run -d --name busy busybox sh -c "while :; do :; done"');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const running0 = cpuUsec('busy');
+    await sleep(1500);
+    expect(cpuUsec('busy')).toBeGreaterThan(running0);
+    expect(sh('glassbox stats --no-stream --format "{{.Name}} {{.ID}} {{.MemUsage}} {{.PIDs}}" busy').out).toMatch(/^busy [0-9a-f]{12} \d+\.\d\dMiB \/ max 1\n$/);
+    expect(sh('glassbox pause busy').out).toBe('busy\n');
+    expect(sh('glassbox inspect -f "{{.State.Status}} {{.State.Paused}}" busy').out).toBe('paused true\n');
+    expect(sh('glassbox ps -q -f status=paused').out).toMatch(/^[0-9a-f]{12}\n$/);
+    const frozen0 = cpuUsec('busy');
+    await sleep(1500);
+    expect(cpuUsec('busy')).toBe(frozen0);
+    expect(sh('glassbox pause busy').status).toBe(125);
+    expect(sh('glassbox unpause busy').status).toBe(0);
+    await sleep(1500);
+    expect(cpuUsec('busy')).toBeGreaterThan(frozen0);
+  }, 600_000);
+
+  it('container prune removes stopped containers, rm -f $(glassbox ps -aq) all the others; a missing name is Docker\'s "No such container"', () => {
+    sh('glassbox run --name done busybox true');
+    // As Docker's, prune asks first; "n" (or no answer) keeps everything.
+    expect(sh('echo n | glassbox container prune').out).toBe('');
+    expect(sh('glassbox ps -a --format "{{.Names}}"').out).toMatch(/^done$/m);
+    // Stopped by now: counter, trapper and done.
+    const prune = sh('glassbox container prune -f');
+    expect(prune.out).toMatch(/^Deleted Containers:\n([0-9a-f]{64}\n){3}$/);
+    expect(sh('glassbox ps -a --format "{{.Names}}"').out).not.toMatch(/^(done|counter|trapper)$/m);
+    const ids = sh('glassbox ps -aq').out.split('\n').filter(Boolean);
+    expect(ids.length).toBe(4);
+    const rm = sh('glassbox rm -f $(glassbox ps -aq)');
+    expect(rm.status).toBe(0);
+    expect(rm.out.split('\n').filter(Boolean)).toEqual(ids);
+    expect(sh('glassbox ps -aq').out).toBe('');
+    const missing = sh('glassbox rm nosuch');
+    expect(missing.err).toBe('Error: No such container: nosuch\n');
+    expect(missing.status).not.toBe(0);
+  }, 600_000);
+
+  it('images -q and --format, image ls, version and info', () => {
+    expect(sh('glassbox images -q').out).toMatch(/^[0-9a-f]{12}\n$/);
+    expect(sh('glassbox image ls --format "{{.Repository}}:{{.Tag}}"').out).toBe('busybox:latest\n');
+    expect(sh('glassbox image inspect -f "{{json .Config.Cmd}} {{.RepoTags}}" busybox').out).toBe('["sh"] [busybox:latest]\n');
+    expect(sh('glassbox version --format "{{.Client.Version}}"').out).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(sh('glassbox info --format "{{.CgroupVersion}} {{.DefaultRuntime}} {{.Driver}}"').out).toBe('2 crun overlay\n');
+    const info = sh('glassbox info').out;
+    expect(info).toMatch(/^ Kernel Version: \d+\.\d+/m);
+    expect(info).toMatch(/^ CPU model \(CPUID of the emulated core\): \S/m);
+    expect(info).toMatch(/^ Default Runtime: crun \(crun version \d/m);
+  }, 600_000);
+});
