@@ -155,5 +155,5 @@ export function registerPruneCommand(system: Command): void {
 
 export function registerImageCommands(program: Command): void {
   defineImageCommands(program, true);
-  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, load, save, build'), false);
+  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, load, save, build, pull, push, tag'), false);
 }
