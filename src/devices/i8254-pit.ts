@@ -102,11 +102,14 @@ export class I8254Pit implements PortDevice {
 
   /**
    * `now` gives the current time in PIT ticks; `raiseIrq0` pulses IRQ 0 on
-   * the interrupt controller.
+   * the interrupt controller; `rearmed` is told whenever counter 0 is
+   * reprogrammed, so a run loop that planned its slice by nextEvent() can
+   * plan again (a one-shot kernel programs the next tick while running).
    */
   constructor(
     private readonly now: () => number,
     private readonly raiseIrq0: () => void,
+    private readonly rearmed: () => void = () => {},
   ) {
     this.counters[2].gate = false;
   }
@@ -137,7 +140,10 @@ export class I8254Pit implements PortDevice {
     if (c.mode === 1 || c.mode === 5) return;
     c.armed = c.gate || i !== 2;
     c.loadedAt = this.now();
-    if (i === 0) this.lastIrqTick = this.now();
+    if (i === 0) {
+      this.lastIrqTick = this.now();
+      this.rearmed();
+    }
   }
 
   read(port: number, _size = 1): number {
