@@ -21,7 +21,7 @@ const COUNT = 1193;
 
 function machine(program: string): PcMachine {
   const out = join(mkdtempSync(join(tmpdir(), 'glassbox-pc-timer-')), `${program}.bin`);
-  execFileSync('nasm', ['-f', 'bin', '-o', out, join(PROGRAMS, `${program}.asm`)]);
+  execFileSync('nasm', ['-f', 'bin', '-I', PROGRAMS, '-o', out, join(PROGRAMS, `${program}.asm`)]);
   const bytes = 4 << 20;
   const m = new PcMachine((h) => createCore(bytes, h), bytes);
   m.core.ram.set(readFileSync(out), 0x1000);
