@@ -94,14 +94,17 @@ function debianKernel(): string {
 async function table(title: string, kernel: string): Promise<boolean> {
   const runs: [string, () => Promise<PhaseTimes>][] = [
     ['glassbox (realtime clock)', () => glassbox(kernel, 'realtime')],
-    ['glassbox (virtual clock)', () => glassbox(kernel, 'virtual')],
     ['v86 (JIT)', () => v86(kernel)],
     ['qemu-system-i386 (TCG)', () => qemu(kernel)],
+    ['glassbox (virtual clock)', () => glassbox(kernel, 'virtual')],
   ];
   const results: [string, PhaseTimes][] = [];
   for (const [name, run] of runs) {
     process.stderr.write(`bench:boot: ${title}: ${name}...\n`);
-    results.push([name, await run()]);
+    const r = await run();
+    results.push([name, r]);
+    // Each run's figures as soon as they are in: a long table is readable before it ends.
+    process.stderr.write(`bench:boot: ${title}: ${name}: ${PHASES.map((p, i) => `${p.name} ${(r.ms[i] / 1000).toFixed(2)} s`).join(', ')}\n`);
   }
   const base = results[0][1];
   const col = (s: string, w: number) => s.padStart(w);
