@@ -425,13 +425,16 @@ export class Machine extends Emitter<MachineEvents> {
     return this.runState === 'running' && this.power !== 'off';
   }
 
-  /** Runs `count` instructions while the machine is paused or stopped: the inspector's single step. */
+  /**
+   * Runs `count` instructions while the machine is paused or stopped: the inspector's single step.
+   * Time the CPU spends halted counts too (10 ns per instruction), so a halted guest retires fewer.
+   */
   step(count = 1): void {
     if (this.runState === 'running') throw new MachineError('step: pause the machine before stepping it');
     if (this.power !== 'off') this.runSlice(count);
   }
 
-  /** Up to `count` instructions, then everything they caused: console and agent bytes, power changes, timeouts. */
+  /** Up to `count` instructions' worth of guest time, then everything it caused: console and agent bytes, power changes, timeouts. */
   private runSlice(count: number): void {
     this.expire();
     const resets = this.pc.resets;

@@ -112,7 +112,9 @@ export class I8254Pit implements PortDevice, Stateful {
 
   /**
    * `now` gives the current time in PIT ticks; `raiseIrq0` pulses IRQ 0 on
-   * the interrupt controller.
+   * the interrupt controller; `rearmed` is told whenever counter 0 is
+   * reprogrammed, so a run loop that planned its slice by nextEvent() can
+   * plan again (a one-shot kernel programs the next tick while running).
    */
   constructor(
     private readonly now: () => number,

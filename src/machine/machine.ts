@@ -85,6 +85,9 @@ export class PcMachine {
     });
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
     this.core.setMmioPages(0xa0, 0x100);
+    // A slice runs up to the next timer event as it stood when the slice began;
+    // the guest moving that event (one-shot mode does it at every tick) ends
+    // the slice, or the interrupt would come up to a whole slice late.
     this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT), () => this.core.requestStop());
     this.com = [
       new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(IRQ.COM1, h)),
@@ -185,8 +188,12 @@ export class PcMachine {
   }
 
   /**
-   * Runs up to `instructions` instructions (fewer if the machine stops).
-   * Returns the power state afterwards.
+   * Runs for up to `instructions` instructions' worth of guest time: halted
+   * time skipped to a timer counts at NS_PER_INSTRUCTION per instruction, so
+   * a slice of an idle guest ends as soon as a busy one would, and what the
+   * guest did (console bytes, timeouts) reaches the host on time. (Counting
+   * a skip as one instruction let one slice of an idle guest with a periodic
+   * tick span minutes of guest time.) Returns the power state afterwards.
    */
   run(instructions: number): PowerState {
     // Halted waiting for input (a serial byte, say) or, under the realtime clock, for a timer: look again.
@@ -226,8 +233,9 @@ export class PcMachine {
           break;
         }
         // Skip the idle time to the next timer event.
-        this.skipIdle(dueNs - this.nowNs());
-        left -= 1;
+        const before = this.nowNs();
+        this.skipIdle(dueNs - before);
+        left -= Math.max(1, Math.round((this.nowNs() - before) / NS_PER_INSTRUCTION));
       } else if (exit === ExitReason.Breakpoint) {
         break;
       } else if (exit === ExitReason.TripleFault) {

@@ -27,6 +27,30 @@ describe('8254 PIT', () => {
     expect(irqs()).toBe(10);
   });
 
+  it('strobes IRQ 0 in mode 4 N+1 clocks after each count, and says when counter 0 is reloaded (Linux one-shot tick)', () => {
+    const clock = { t: 0 };
+    let irqs = 0;
+    const reloads: number[] = [];
+    const pit = new I8254Pit(() => clock.t, () => irqs++, () => reloads.push(clock.t));
+    pit.write(0x43, 1, 0x38); // pit_set_oneshot: channel 0, LSB then MSB, mode 4
+    expect(pit.nextEvent()).toBeUndefined(); // no count yet: nothing to wait for
+    clock.t = 100;
+    pit.write(0x40, 1, 1000 & 0xff); // pit_next_event: the LSB alone loads nothing
+    expect(reloads).toEqual([]);
+    pit.write(0x40, 1, 1000 >> 8);
+    expect(reloads).toEqual([100]);
+    expect(pit.nextEvent()).toBe(100 + 1000 + 1);
+    clock.t = 2000;
+    pit.tick();
+    expect(irqs).toBe(1);
+    expect(pit.nextEvent()).toBeUndefined(); // one strobe per count
+    // Channel 2 (the speaker and TSC calibration) does not move IRQ 0's event.
+    pit.write(0x43, 1, 0xb0);
+    pit.write(0x42, 1, 0xff);
+    pit.write(0x42, 1, 0xff);
+    expect(reloads).toEqual([100]);
+  });
+
   it('counts down and latches the count for a two-byte read', () => {
     const { pit, clock } = setup();
     pit.write(0x43, 1, 0x30); // channel 0, LSB/MSB, mode 0
