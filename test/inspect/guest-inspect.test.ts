@@ -59,13 +59,17 @@ describe('inspection of the real guest', () => {
     const extra = (await kernelCount('/tmp/p1000')) - (await kernelCount('/tmp/p0'));
     expect(extra).toBe(1000);
 
-    // Syscalls: the same agent round trip around two builds of one program.
+    // Syscalls: the same agent round trip around two builds of one program. The
+    // counter is the whole machine's, so the agent and the shell waking up while
+    // the longer program runs may add a few calls of their own; never fewer.
     const c0 = readCounters(m);
     await sh('/tmp/p0');
     const c1 = readCounters(m);
     await sh('/tmp/p1000');
     const c2 = readCounters(m);
-    expect(syscalls(c2) - syscalls(c1) - (syscalls(c1) - syscalls(c0))).toBe(extra);
+    const counted = syscalls(c2) - syscalls(c1) - (syscalls(c1) - syscalls(c0));
+    expect(counted).toBeGreaterThanOrEqual(extra);
+    expect(counted).toBeLessThan(extra + 20);
     expect(c2.transitions.userToKernel).toBeGreaterThan(c1.transitions.userToKernel + 1000);
     expect(c2.pageFaults).toBeGreaterThan(0);
     expect(c2.portAccesses[0x2f8]).toBeGreaterThan(0); // the agent's COM2
