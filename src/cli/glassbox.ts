@@ -55,9 +55,10 @@ function memoryMiB(v: string): number {
   }
 }
 
+/** Seconds of guest time; 0 means no limit, as Machine.exec's timeoutMs 0 does. */
 function seconds(v: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number of seconds above 0, e.g. 60');
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds, e.g. 60 (0: no limit)');
   return n;
 }
 
@@ -323,7 +324,7 @@ program
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
-  .option('--timeout <seconds>', 'guest time the command may take', seconds, 60)
+  .option('--timeout <seconds>', 'guest time the command may take (0: no limit)', seconds, 60)
   .action(reporting(exec));
 
 registerImageCommands(program);
