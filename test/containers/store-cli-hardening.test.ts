@@ -101,7 +101,7 @@ describe('store commands against careless input', () => {
     expect(b.stderr).toBe(`glassbox: ${join(ctx, 'Dockerfile')} is not a file (give the Dockerfile with -f)\n`);
     expect(b.status).toBe(1);
     const t = glassbox(home, ['guest', 'exec', '--timeout', 'abc', '--', 'true']);
-    expect(t.stderr).toMatch(/--timeout <seconds>.*abc.*give a number of seconds above 0/);
+    expect(t.stderr).toMatch(/--timeout <seconds>.*abc.*give a number of seconds, e.g. 60 \(0: no limit\)/);
     expect(t.status).not.toBe(0);
   });
 
