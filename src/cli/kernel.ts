@@ -133,18 +133,20 @@ async function runEach(file: string, o: RunOptions): Promise<number> {
   process.stdout.write(`TAP version 13\n1..${commands.length}\n`);
   let failed = 0;
   let printed = 0;
-  const results = await runKernelPool(commands.map((c) => ({ ...runOptions(o, c), onConsole: undefined })), o.jobs, (i, r) => {
+  await runKernelPool(commands.map((c) => ({ ...runOptions(o, c), onConsole: undefined })), o.jobs, (i, r) => {
     const title = `${i + 1} - ${commands[i]}`;
-    if (r instanceof Error) lines[i] = `not ok ${title} # ${r.message}\n`;
-    else {
+    if (r instanceof Error) {
+      failed++;
+      lines[i] = `not ok ${title} # ${r.message}\n`;
+    } else {
       const e = explain(r, o, map);
+      if (e.status !== 0) failed++;
       const guest = `${(r.guestMs / 1000).toFixed(1)} s guest`;
       lines[i] = e.status === 0 ? `ok ${title} # ${guest}\n` : `not ok ${title} # ${e.why ?? `status ${e.status}`}, ${guest}\n${(e.stdout + e.stderr).split('\n').filter(Boolean).map((l) => `#   ${l}\n`).join('')}`;
     }
     // TAP wants results in order: print each as soon as all before it are known.
     while (lines[printed] !== undefined) process.stdout.write(lines[printed++]);
   });
-  for (const r of results) if (r instanceof Error || explain(r, o).status !== 0) failed++;
   process.stderr.write(`${commands.length - failed} passed, ${failed} failed\n`);
   return failed ? 1 : 0;
 }
