@@ -10,7 +10,7 @@ import { checkMemoryMiB } from '../api/index.ts';
 import { DEFAULT_KERNEL, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { projectPath } from '../paths.ts';
 import { checkConfig, missingFromConsole } from '../testing/kernel-config.ts';
-import { runKernel, type CrashReport, type KernelRunOptions, type KernelRunResult } from '../testing/kernel-run.ts';
+import { kernelMachineOptions, runKernel, type CrashReport, type KernelRunOptions, type KernelRunResult } from '../testing/kernel-run.ts';
 import { runKernelPool } from '../testing/pool.ts';
 import { parseKtap, summarize, toJUnit, type KtapReport } from '../testing/ktap.ts';
 import { SystemMap } from '../testing/system-map.ts';
@@ -35,6 +35,7 @@ interface RunOptions {
   systemMap?: string;
   jobs: number;
   each?: string;
+  snapshotOnCrash?: string;
 }
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -98,16 +99,37 @@ function runOptions(o: RunOptions, command: string | undefined): KernelRunOption
   return {
     kernel: o.kernel ?? DEFAULT_KERNEL, initrd: o.initrd, append: o.append, memoryMiB: o.memory, timeoutMs: o.timeout * 1000,
     command, trace: o.trace, onConsole: o.console ? (b) => process.stderr.write(b) : undefined,
+    snapshotOnFailure: o.snapshotOnCrash !== undefined,
   };
 }
 
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+
+/** The glassbox boot command that resumes the snapshot --snapshot-on-crash saved (it must name the same kernel, initrd and command line). */
+function resumeCommand(o: RunOptions): string {
+  const { cmdline } = kernelMachineOptions(runOptions(o, undefined));
+  const words = ['glassbox', 'boot', '--snapshot', o.snapshotOnCrash!, '--clock', 'virtual'];
+  if (o.kernel) words.push('--kernel', o.kernel);
+  if (o.initrd) words.push('--initrd', o.initrd);
+  if (o.memory !== DEFAULT_MEMORY_MIB) words.push('--memory', String(o.memory));
+  words.push('--append', cmdline!);
+  return words.map(shellWord).join(' ');
+}
+
 async function run(command: string[], o: RunOptions): Promise<number> {
+  if (o.each && o.snapshotOnCrash) throw new InvalidArgumentError('--snapshot-on-crash saves one run; it does not go with --each');
   if (o.each) return runEach(o.each, o);
   if (!command.length && !o.ktap) throw new InvalidArgumentError('give a command after --, or --ktap to read the tests the kernel runs at boot');
   const result = await runKernel(runOptions(o, command.length ? command.join(' ') : undefined));
   const e = explain(result, o, systemMapFor(o));
   process.stdout.write(e.stdout);
   process.stderr.write(e.stderr);
+  if (result.snapshot instanceof Uint8Array) {
+    writeFileSync(o.snapshotOnCrash!, result.snapshot);
+    process.stderr.write(`glassbox: the machine as it was then is saved in ${o.snapshotOnCrash}; look inside with:\n  ${resumeCommand(o)}\n`);
+  } else if (result.snapshot) {
+    process.stderr.write(`glassbox: no snapshot was saved: ${result.snapshot.error}\n`);
+  }
   let status = e.status;
   if (o.ktap || o.junit) {
     const report = ktapOf(result);
@@ -184,6 +206,7 @@ export function registerKernelCommands(program: Command, reporting: <A extends u
     .option('--junit <file>', 'write the KTAP results as JUnit XML')
     .option('--trace', 'record system calls, exceptions and interrupts, and show the last of them in a crash report')
     .option('--console', 'copy the kernel console to stderr as it comes')
+    .option('--snapshot-on-crash <file>', 'when the kernel crashes or the deadline passes, save the machine to FILE (glassbox boot --snapshot FILE resumes it)')
     .option('--each <file>', 'run each command listed in FILE (one a line) on a fresh boot, and report them as TAP')
     .option('--jobs <n>', 'with --each: how many machines run at once (one per core by default)', (v) => {
       const n = Number(v);

@@ -29,6 +29,8 @@ export interface KernelRunOptions {
   trace?: boolean;
   /** Console bytes as they come. */
   onConsole?(bytes: Uint8Array): void;
+  /** Snapshot the machine when the kernel crashes or the deadline passes, to look inside later. */
+  snapshotOnFailure?: boolean;
 }
 
 /** How much guest time a crash report gets to finish printing once it started. */
@@ -60,6 +62,8 @@ export interface KernelRunResult {
   /** Guest instructions retired, and guest time taken. */
   instructions: bigint;
   guestMs: number;
+  /** With snapshotOnFailure, after a crash or a timeout: the machine as it was then, or why it could not be saved. */
+  snapshot?: Uint8Array | { error: string };
 }
 
 /** The machine options a kernel run boots with. */
@@ -134,6 +138,9 @@ export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
     instructions: m.instructions - started,
     guestMs: (m.pc.nowNs() - t0) / 1e6,
   };
+  if (o.snapshotOnFailure && (outcome.how === 'crashed' || outcome.how === 'timeout')) {
+    result.snapshot = await m.snapshot().catch((e: Error) => ({ error: e.message }));
+  }
   m.stop();
   return result;
 }

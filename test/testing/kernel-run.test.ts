@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Machine } from '../../src/api/index.ts';
 import { glassboxSync } from '../support/glassbox-cli.ts';
 
 const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 300_000 });
@@ -32,6 +33,22 @@ describe('glassbox kernel run', () => {
     const r = glassbox(['kernel', 'run', '--timeout', '40', '--', 'sleep 1000']);
     expect(r.stderr).toMatch(/no result within 40 s of guest time \(the command was still running\)/);
     expect(r.status).toBe(124);
+  }, 300_000);
+
+  it('saves the machine at the deadline with --snapshot-on-crash, and the snapshot resumes where the command was', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kernel-run-')), 'hung.snapshot');
+    const r = glassbox(['kernel', 'run', '--timeout', '40', '--snapshot-on-crash', file, '--', 'echo before > /run/mark; sleep 1000']);
+    expect(r.status).toBe(124);
+    expect(r.stderr).toContain(`the machine as it was then is saved in ${file}; look inside with:\n  glassbox boot --snapshot ${file} --clock virtual --append `);
+    const m = await Machine.create({ snapshot: readFileSync(file), clock: 'virtual' });
+    try {
+      m.start();
+      // The mark the command left in the guest's RAM (a tmpfs) is there.
+      const mark = await m.exec('cat /run/mark', { timeoutMs: 30_000 });
+      expect(mark.stdout).toBe('before\n');
+    } finally {
+      m.stop();
+    }
   }, 300_000);
 
   it('reports a kernel that panics for want of a root, with the panic and the options to check', () => {
