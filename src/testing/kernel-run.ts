@@ -78,7 +78,16 @@ export function kernelMachineOptions(o: KernelRunOptions): MachineOptions {
 }
 
 export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
-  const m = await Machine.create(kernelMachineOptions(o));
+  return watchedRun(await Machine.create(kernelMachineOptions(o)), o, false);
+}
+
+/**
+ * Runs `o.command` on `m` (not yet started; `booted`: its agent is already
+ * up, as in a fork of a booted machine) and watches its console for a crash,
+ * its power for a reset, and the deadline, which covers the boot too when
+ * there is one. Stops `m` at the end.
+ */
+export async function watchedRun(m: Machine, o: Omit<KernelRunOptions, 'kernel' | 'initrd' | 'append' | 'memoryMiB'>, booted: boolean): Promise<KernelRunResult> {
   if (o.trace) enableTrace(m.pc, ['syscall', 'exception', 'irq']);
   const watch = new KernelLogWatch();
   const decoder = new TextDecoder();
@@ -114,7 +123,7 @@ export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
   const t0 = m.pc.nowNs();
   const work = (async (): Promise<KernelRunOutcome> => {
     try {
-      await m.agentReady({ timeoutMs: o.timeoutMs });
+      if (!booted) await m.agentReady({ timeoutMs: o.timeoutMs });
     } catch (e) {
       const missing = missingFromConsole(consoleText);
       if (missing.length) return { how: 'no-userland', missing, detail: (e as Error).message };
