@@ -8,6 +8,12 @@ export interface SnapshotCodec {
   compress(data: Uint8Array): Promise<Uint8Array>;
   /** Inflates `data`; throws if it is not one whole zlib stream. */
   decompress(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The same, synchronously, where the platform has it: a restored machine
+   * then inflates a RAM chunk when the guest first reaches it, not all of
+   * them before it starts.
+   */
+  decompressSync?(data: Uint8Array): Uint8Array;
   /** SHA-256, as lowercase hex. */
   sha256(data: Uint8Array): Promise<string>;
 }
