@@ -139,7 +139,9 @@ export class Core implements Stateful {
       configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
     });
     link.translator = this.translator;
-    this.translator.setMode(jit);
+    // A fresh core interprets only already; setting 'off' again would zero the
+    // translator's 2 MiB of tables, a fresh page each (a third of a fork's time).
+    if (jit !== 'off') this.translator.setMode(jit);
   }
 
   /** Instantiates the core from its compiled module with `ramBytes` of guest RAM. */
