@@ -17,7 +17,9 @@ import { TourPanel } from './panels/tour.ts';
 import { TracePanel } from './panels/trace.ts';
 
 async function main(): Promise<void> {
-  const progress = new BootProgress(document.getElementById('boot-stages')!, SNAPSHOT_STAGES);
+  // ?boot: boot the kernel instead of resuming (what the snapshot saves, for bench:web).
+  const resume = !new URLSearchParams(location.search).has('boot');
+  const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
   const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 
   const sizes = new Map<string, [number, number]>();
@@ -39,15 +41,21 @@ async function main(): Promise<void> {
     progress.console(decoder.decode(bytes, { stream: true }));
   });
   // The realtime clock: an interactive guest keeps wall time, so a container's `sleep 3600` lasts an hour.
-  try {
-    await machine.boot({ clock: 'realtime', snapshot: 'guest/default.snap' }, onConsole, proxy(track));
-    progress.enter(1);
-    // The prompt the shell printed before the snapshot is not on this terminal: an empty line asks for a fresh one.
-    await machine.write('\n');
-  } catch (e) {
-    progress.restart(STAGES);
-    progress.note(`(no snapshot to resume: ${(e as Error).message})`);
-    sizes.clear();
+  let booted = false;
+  if (resume) {
+    try {
+      await machine.boot({ clock: 'realtime', snapshot: 'guest/default.snap' }, onConsole, proxy(track));
+      progress.enter(1);
+      // The prompt the shell printed before the snapshot is not on this terminal: an empty line asks for a fresh one.
+      await machine.write('\n');
+      booted = true;
+    } catch (e) {
+      progress.restart(STAGES);
+      progress.note(`(no snapshot to resume: ${(e as Error).message})`);
+      sizes.clear();
+    }
+  }
+  if (!booted) {
     await machine.boot({ clock: 'realtime' }, onConsole, proxy(track));
     progress.enter(1);
   }
