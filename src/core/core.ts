@@ -106,7 +106,8 @@ export class Core implements Stateful {
   private readonly offsets = new Map<string, number>();
   /**
    * Guest RAM as it lies in the core's memory, without filling absent pages
-   * (they read as zeros): for the pager and snapshots only, use `ram`.
+   * (they read as zeros): for the pager, snapshots and ramForRead's callers;
+   * everyone else uses `ram`.
    */
   readonly residentRam: Uint8Array;
   /** One byte per guest RAM page, the WATCH_* bits: the pager sets them, the core acts on them. */
@@ -173,6 +174,19 @@ export class Core implements Stateful {
    */
   get ram(): Uint8Array {
     this.link.pager?.settle();
+    return this.residentRam;
+  }
+
+  /**
+   * Guest RAM for reading [addr, addr + len) only (the inspector): those
+   * pages are filled first, the rest may still read as zeros.
+   */
+  ramForRead(addr: number, len: number): Uint8Array {
+    const pager = this.link.pager;
+    if (pager) {
+      const last = Math.min((addr + len - 1) >>> 12, this.pageWatch.length - 1);
+      for (let p = addr >>> 12; p <= last; p++) if (this.pageWatch[p]! & WATCH_ABSENT) pager.pageIn(p);
+    }
     return this.residentRam;
   }
 
