@@ -21,7 +21,7 @@ export { lfKind, lfSize, lfA, lfB, lfRes, lazyMask } from './cpu/flags';
 export {
   jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitResolveFlags, jitStep,
 } from './cpu/jit-helpers';
-export { TLB_BASE, JIT_CODE_MAP } from './cpu/state';
+export { TLB_BASE, JIT_CODE_MAP, PAGE_WATCH } from './cpu/state';
 
 export {
   INSPECT_BASE, OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_INT80, OFF_CNT_SYSENTER, OFF_CNT_TO_KERNEL,
@@ -29,7 +29,7 @@ export {
   CR3_SLOTS, TRACE_BASE, TRACE_CAP, TRACE_RECORD, traceHost,
 } from './cpu/counters';
 export { OFF_BP_ARMED, OFF_BP_LINEAR } from './cpu/breakpoint';
-export { saveHotState, loadHotState, pageIsZero } from './cpu/snapshot';
+export { saveHotState, loadHotState, pageIsZero, pagesWatched } from './cpu/snapshot';
 
 export {
   RAM_BASE, STATE_BASE, TLB_BASE, OFF_REGS, OFF_EIP, OFF_EFLAGS, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT,

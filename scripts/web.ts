@@ -1,13 +1,16 @@
 // `npm run web`: builds the page into build/web/ and serves it on localhost.
 // `npm run build:web`: only builds. The output is plain static files (the
-// page, its worker, the core, the default guest and its busybox image), so any static host can
-// serve it; the server here only maps paths to files.
+// page, its worker, the core, the default guest, a snapshot of it booted (the tab resumes from it
+// instead of booting) and its busybox image), so any static host can serve it; the server here
+// only maps paths to files.
 
-import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { projectPath } from '../src/paths.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../src/snapshot/cache.ts';
+import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
 
@@ -33,6 +36,8 @@ export async function buildWeb(): Promise<string> {
   for (const f of ['bzImage', 'initramfs.cpio.gz']) {
     copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
   }
+  // The booted guest: the cached snapshot the engine starts from (a boot in Node the first time).
+  writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), await defaultGuestSnapshot(snapshotCacheDir(), DEFAULT_MEMORY_MIB));
   // The engine in the worker reads the image's JSON from here, and its layer only if the guest has no copy.
   cpSync(need(projectPath('guest-images/dist/oci/busybox'), 'run "npm run images"'), join(WEB_DIR, 'guest', 'oci', 'busybox'), { recursive: true });
   return WEB_DIR;

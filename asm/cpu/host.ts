@@ -30,3 +30,11 @@ export declare function jitCompile(host: u32, mode: u32): u32;
 /** Physical page `page` was written: the host drops every region compiled from it. */
 @external("env", "jitInvalidate")
 export declare function jitInvalidate(page: u32): void;
+
+/** Guest RAM page `page` is not filled yet (WATCH_ABSENT): the host fills it and clears the bit. */
+@external("env", "pageIn")
+export declare function pageIn(page: u32): void;
+
+/** Guest RAM page `page` is about to be written (WATCH_WRITE): the host keeps what it holds now and clears the bit. */
+@external("env", "pageWrite")
+export declare function pageWrite(page: u32): void;

@@ -12,14 +12,21 @@
 //
 // Write permission is only granted in an entry once the page's dirty bit is
 // set, so the first write to a clean page walks the tables and sets D.
+//
+// The host may watch physical pages (PAGE_WATCH, one byte each): a restored
+// or forked machine's RAM is filled lazily, a page on its first access
+// (WATCH_ABSENT, checked where an entry is filled and on physical accesses),
+// and a machine that was forked tells the host before it first writes a page
+// its forks still read (WATCH_WRITE: such an entry carries T_CODE, so writes
+// take the slow path that drops code, and the host is told there).
 
 import {
-  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP,
+  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
   CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64,
 } from './state';
-import { mmioRead, mmioWrite } from './host';
+import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
 import { invalidateFetch } from './decode';
 import { codeWritten } from './jit';
@@ -30,9 +37,14 @@ export const T_WSUP: u32 = 4; // writable by the supervisor (dirty already set)
 export const T_WUSER: u32 = 8; // writable at CPL 3 (dirty already set)
 export const T_GLOBAL: u32 = 16;
 export const T_MMIO: u32 = 32; // not RAM: the high bits are the physical page
-// The page holds translated code (jit.ts): writes take the slow path, which
-// drops that code before the bytes change.
+// The page holds translated code (jit.ts) or the host watches writes to it:
+// writes take the slow path, which drops that code and tells the host before
+// the bytes change.
 export const T_CODE: u32 = 64;
+
+// PAGE_WATCH bits, set and cleared by the host.
+const WATCH_ABSENT: u8 = 1;
+const WATCH_WRITE: u8 = 2;
 
 // What the current privilege level needs from an entry (see setUserMode).
 let readMask: u32 = T_VALID | T_MMIO;
@@ -66,6 +78,17 @@ export function isRamPage(phys: u32): bool {
   return (load<u8>(MMIO_BITMAP_BASE + (page >>> 3)) & (1 << (page & 7))) == 0;
 }
 
+/** Fills RAM page `page` first if the host has not yet (a lazily restored or forked machine). */
+@inline function present(page: u32): void {
+  if (load<u8>(PAGE_WATCH + page) & WATCH_ABSENT) pageIn(page);
+}
+
+/** RAM page `page` is about to be written: translated code there goes, and a watching host is told. */
+function writing(page: u32): void {
+  if (load<u8>(JIT_CODE_MAP + page) != 0) codeWritten(page);
+  if (load<u8>(PAGE_WATCH + page) & WATCH_WRITE) pageWrite(page);
+}
+
 export function markMmio(startPage: u32, endPage: u32): void {
   for (let p = startPage; p < endPage; p++) {
     const a = MMIO_BITMAP_BASE + (p >>> 3);
@@ -76,6 +99,7 @@ export function markMmio(startPage: u32, endPage: u32): void {
 
 export function physRead(phys: u32, sz: u32): u32 {
   if (isRamPage(phys) && (phys & 0xfff) + (1 << sz) <= 0x1000) {
+    present(phys >>> 12);
     const h = RAM_BASE + phys;
     return sz == 0 ? <u32>load<u8>(h) : sz == 1 ? <u32>load<u16>(h) : load<u32>(h);
   }
@@ -94,7 +118,8 @@ export function physWrite(phys: u32, sz: u32, v: u32): void {
   }
   if (isRamPage(phys)) {
     const h = RAM_BASE + phys;
-    if (load<u8>(JIT_CODE_MAP + (phys >>> 12)) != 0) codeWritten(phys >>> 12);
+    present(phys >>> 12);
+    writing(phys >>> 12);
     if (sz == 0) store<u8>(h, <u8>v);
     else if (sz == 1) store<u16>(h, <u16>v);
     else store<u32>(h, v);
@@ -258,7 +283,12 @@ function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
   let e: u32;
   if (physHigh != 0) e = NOWHERE_PAGE | flags | T_MMIO;
   else if (!isRamPage(phys)) e = phys | flags | T_MMIO;
-  else e = (RAM_BASE + phys) | flags | (load<u8>(JIT_CODE_MAP + (phys >>> 12)) != 0 ? T_CODE : 0);
+  else {
+    const page = phys >>> 12;
+    present(page);
+    const slow = <u32>load<u8>(JIT_CODE_MAP + page) | <u32>(load<u8>(PAGE_WATCH + page) & WATCH_WRITE);
+    e = (RAM_BASE + phys) | flags | (slow != 0 ? T_CODE : 0);
+  }
   remember(lin >>> 12, e);
   return e;
 }
@@ -372,12 +402,13 @@ export function writeAs(lin: u32, sz: u32, v: u32, user: bool): void {
 }
 
 /**
- * A write is about to land on a page that holds translated code: the code
- * goes (jit.ts), and this TLB entry stops sending writes the slow way.
+ * A write is about to land on a page that holds translated code or that the
+ * host watches: the code goes (jit.ts), the host is told, and this TLB entry
+ * stops sending writes the slow way.
  */
 function dropCode(lin: u32, e: u32): void {
   store<u32>(TLB_BASE + ((lin >>> 12) << 2), e & ~T_CODE);
-  codeWritten(((e & 0xfffff000) - RAM_BASE) >>> 12);
+  writing(((e & 0xfffff000) - RAM_BASE) >>> 12);
 }
 
 /**

@@ -51,3 +51,8 @@ export function pageIsZero(page: u32): bool {
   }
   return true;
 }
+
+/** The host changed PAGE_WATCH: entries filled before it go, so each page's next access sees its bits. */
+export function pagesWatched(): void {
+  flushUncounted();
+}

@@ -21,9 +21,9 @@ import {
 } from './types.ts';
 import { sleep, yieldToEvents } from './yield.ts';
 import { webCodec, type SnapshotCodec } from '../snapshot/codec.ts';
-import { decodeSnapshot, encodeSnapshot, SnapshotError, type GuestFile, type SnapshotInfo } from '../snapshot/format.ts';
-import { capture, coreLayout, restore, type Resume } from '../snapshot/machine-state.ts';
-import { copyRam, fillRam } from '../snapshot/ram.ts';
+import { encodeSnapshot, openSnapshot, SnapshotError, type GuestFile, type SnapshotInfo } from '../snapshot/format.ts';
+import { captureRam, coreLayout, restore, type Resume } from '../snapshot/machine-state.ts';
+import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../machine/state.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
@@ -164,7 +164,7 @@ export class Machine extends Emitter<MachineEvents> {
   }
 
   /** The state records now, or a MachineError saying why they cannot be taken. */
-  private saveState(what: string): ReturnType<typeof capture>['records'] {
+  private saveState(what: string): Resume['records'] {
     try {
       return this.pc.state.save();
     } catch (e) {
@@ -181,7 +181,7 @@ export class Machine extends Emitter<MachineEvents> {
    */
   async snapshot(): Promise<Uint8Array> {
     const records = this.saveState('snapshot');
-    const { chunks } = capture(this.pc);
+    const chunks = captureRam(this.pc);
     const instructions = this.pc.core.instructions.toString();
     const file = async (bytes: Uint8Array, name: string): Promise<GuestFile> => ({ name, sha256: await this.codec.sha256(bytes) });
     const info: SnapshotInfo = {
@@ -224,13 +224,13 @@ export class Machine extends Emitter<MachineEvents> {
   /**
    * An independent machine in this process, in the state this one is in now
    * (RAM, CPU, devices, clock, agent session): not started, and sharing
-   * nothing with this one. Its RAM is a copy of this one's non-zero pages.
+   * nothing with this one that either can change. Its RAM is this one's as
+   * it is now, copied by page as the fork reaches each page, or as this one
+   * is about to write it (src/snapshot/lazy-ram.ts).
    */
   fork(): Machine {
     const records = copyRecords(this.saveState('fork'));
-    const ram = this.pc.core.ram;
-    const isZero = (p: number) => this.pc.core.pageIsZero(p);
-    return new (this.constructor as typeof Machine)(this.module, this.opts, { records, fillRam: (to) => copyRam(ram, to, isZero) });
+    return new (this.constructor as typeof Machine)(this.module, this.opts, { records, ram: LazyRam.fork(this.pc.core) });
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
@@ -249,7 +249,7 @@ export class Machine extends Emitter<MachineEvents> {
     const [core, making, bytes] = await Promise.all([
       platform.coreModule(), guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
     ]);
-    const snap = await decodeSnapshot(bytes, codec).catch((e: Error) => {
+    const snap = await openSnapshot(bytes, codec).catch((e: Error) => {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     });
     const h = snap.header;
@@ -261,7 +261,7 @@ export class Machine extends Emitter<MachineEvents> {
       const made = file ? `${file.name} (sha256 ${file.sha256.slice(0, 12)})` : 'no initrd';
       throw refuse(`it was made with ${made}, and this machine has ${bytes ? `${what} (sha256 ${sha!.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`);
     }
-    const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h, replay: opts.replay };
+    const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
     try {
       return new this(core, { clock: opts.clock, jit: opts.jit, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
     } catch (e) {

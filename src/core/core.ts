@@ -31,6 +31,23 @@ export interface CoreHost {
   acknowledgeInterrupt(): number;
 }
 
+/**
+ * Fills and watches guest RAM by pages for a machine restored or forked
+ * lazily (src/snapshot/lazy-ram.ts). The core calls it from inside run().
+ */
+export interface RamPager {
+  /** Page `page` is absent: fill it (from the snapshot or the fork's parent) and clear its WATCH_ABSENT bit. */
+  pageIn(page: number): void;
+  /** Page `page` is about to be written: keep what it holds for whoever still reads it, and clear its WATCH_WRITE bit. */
+  pageWrite(page: number): void;
+  /** Leaves no page absent or watched: the host is about to read or write RAM itself. */
+  settle(): void;
+}
+
+/** PAGE_WATCH bits (asm/cpu/memory.ts). */
+export const WATCH_ABSENT = 1;
+export const WATCH_WRITE = 2;
+
 export const enum ExitReason {
   Budget = 0,
   Halt = 1,
@@ -59,6 +76,7 @@ interface CoreExports {
   saveHotState(): void;
   loadHotState(): void;
   pageIsZero(page: number): number;
+  pagesWatched(): void;
   table: WebAssembly.Table;
   setTranslation(enabled: number, everyInstruction: number, hotAfter: number): void;
   jitForget(host: number, mode: number, slot: number): void;
@@ -76,24 +94,37 @@ const noDevices: CoreHost = {
   acknowledgeInterrupt: () => -1,
 };
 
+/** What the imports reach, set once the core is built. */
+interface Link {
+  translator?: Translator;
+  pager?: RamPager;
+}
+
 export class Core implements Stateful {
   readonly stateVersion = 1;
   private readonly x: CoreExports;
   private readonly offsets = new Map<string, number>();
-  /** Guest physical memory, zero-copy. */
-  readonly ram: Uint8Array;
+  /**
+   * Guest RAM as it lies in the core's memory, without filling absent pages
+   * (they read as zeros): for the pager, snapshots and ramForRead's callers;
+   * everyone else uses `ram`.
+   */
+  readonly residentRam: Uint8Array;
+  /** One byte per guest RAM page, the WATCH_* bits: the pager sets them, the core acts on them. */
+  readonly pageWatch: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly dv: DataView;
   private readonly translator: Translator;
 
-  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number, link: { translator?: Translator }, jit: JitMode) {
+  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number, private readonly link: Link, jit: JitMode) {
     this.x = instance.exports as unknown as CoreExports;
     for (const [name, value] of Object.entries(instance.exports)) {
       if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
     }
     if (!this.x.init(ramBytes)) throw new Error(`cannot allocate ${ramBytes / 1048576} MiB of guest RAM`);
     const buf = this.x.memory.buffer;
-    this.ram = new Uint8Array(buf, this.off('RAM_BASE'), ramBytes);
+    this.residentRam = new Uint8Array(buf, this.off('RAM_BASE'), ramBytes);
+    this.pageWatch = new Uint8Array(buf, this.off('PAGE_WATCH'), ramBytes / 4096);
     this.u32 = new Uint32Array(buf);
     this.dv = new DataView(buf);
     const x = this.x;
@@ -109,7 +140,9 @@ export class Core implements Stateful {
       configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
     });
     link.translator = this.translator;
-    this.translator.setMode(jit);
+    // A fresh core interprets only already; setting 'off' again would zero the
+    // translator's 2 MiB of tables, a fresh page each (a third of a fork's time).
+    if (jit !== 'off') this.translator.setMode(jit);
   }
 
   /** Instantiates the core from its compiled module with `ramBytes` of guest RAM. */
@@ -124,12 +157,50 @@ export class Core implements Stateful {
       acknowledgeInterrupt: () => h.acknowledgeInterrupt() | 0,
       jitCompile: (hostAddr: number, mode: number) => link.translator?.compile(hostAddr >>> 0, mode) ?? 0,
       jitInvalidate: (page: number) => link.translator?.invalidate(page >>> 0),
+      pageIn: (page: number) => link.pager!.pageIn(page >>> 0),
+      pageWrite: (page: number) => link.pager!.pageWrite(page >>> 0),
       abort: (_msg: number, _file: number, line: number, col: number) => {
         throw new Error(`glassbox core aborted at ${line}:${col}`);
       },
     };
-    const link: { translator?: Translator } = {};
+    const link: Link = {};
     return new Core(new WebAssembly.Instance(module, { env }), ramBytes, link, opts.jit ?? defaultJitMode());
+  }
+
+  /**
+   * Guest physical memory, zero-copy, every page filled: a host that reads
+   * or writes it directly (a loader, DMA, the inspector) gets it here, and a
+   * lazily restored or forked machine fills its absent pages first.
+   */
+  get ram(): Uint8Array {
+    this.link.pager?.settle();
+    return this.residentRam;
+  }
+
+  /**
+   * Guest RAM for reading [addr, addr + len) only (the inspector): those
+   * pages are filled first, the rest may still read as zeros.
+   */
+  ramForRead(addr: number, len: number): Uint8Array {
+    const pager = this.link.pager;
+    if (pager) {
+      const last = Math.min((addr + len - 1) >>> 12, this.pageWatch.length - 1);
+      for (let p = addr >>> 12; p <= last; p++) if (this.pageWatch[p]! & WATCH_ABSENT) pager.pageIn(p);
+    }
+    return this.residentRam;
+  }
+
+  /** Who fills absent pages and hears of writes to watched ones (src/snapshot/lazy-ram.ts). */
+  get pager(): RamPager | undefined {
+    return this.link.pager;
+  }
+  set pager(p: RamPager | undefined) {
+    this.link.pager = p;
+  }
+
+  /** After the pager changed `pageWatch`: translations filled before it go (uncounted), so each page's next access sees its bits. */
+  pagesWatched(): void {
+    this.x.pagesWatched();
   }
 
   /** The exported offsets by name, one per line, sorted: what a saved state's layout must match. */

@@ -62,8 +62,8 @@ function readLinear(core: Core, linear: number, n: number): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const phys = walkPageTables(core, (linear + i) >>> 0).physical;
-    if (phys === null || phys >= core.ram.length) break;
-    out.push(core.ram[phys]);
+    if (phys === null || phys >= core.ramBytes) break;
+    out.push(core.ramForRead(phys, 1)[phys]!);
   }
   return Uint8Array.from(out);
 }

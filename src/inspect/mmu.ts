@@ -48,10 +48,11 @@ export interface Mapping {
  * merged into one range.
  */
 export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
-  const dv = new DataView(core.ram.buffer, core.ram.byteOffset, core.ram.byteLength);
+  const ram = core.residentRam;
+  const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   // An entry beyond RAM reads as not present, as a walk of garbage tables would find it.
-  const entry32 = (addr: number) => (addr + 4 <= core.ram.byteLength ? dv.getUint32(addr, true) : 0);
-  const entry64 = (addr: number) => (addr + 8 <= core.ram.byteLength ? dv.getBigUint64(addr, true) : 0n);
+  const entry32 = (addr: number) => (addr + 4 <= ram.byteLength ? (core.ramForRead(addr, 4), dv.getUint32(addr, true)) : 0);
+  const entry64 = (addr: number) => (addr + 8 <= ram.byteLength ? (core.ramForRead(addr, 8), dv.getBigUint64(addr, true)) : 0n);
   const out: Mapping[] = [];
   const add = (linear: number, physical: number, bytes: number, flags: number) => {
     const writable = (flags & 2) !== 0;

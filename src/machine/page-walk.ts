@@ -38,9 +38,10 @@ export function walkPageTables(core: Core, linear: number, cr3 = core.cr(3) >>> 
   linear >>>= 0;
   cr3 >>>= 0;
   if (!(core.cr(0) & CR0_PG)) return { linear, mode: 'no paging', cr3, steps: [], physical: linear, pageSize: 4096 };
-  const dv = new DataView(core.ram.buffer, core.ram.byteOffset, core.ram.byteLength);
+  const dv = new DataView(core.residentRam.buffer, core.residentRam.byteOffset, core.ramBytes);
   const read = (addr: number, wide: boolean): bigint => {
-    if (addr + (wide ? 8 : 4) > core.ram.byteLength) return 0n; // outside RAM reads as not present
+    if (addr + (wide ? 8 : 4) > core.ramBytes) return 0n; // outside RAM reads as not present
+    core.ramForRead(addr, wide ? 8 : 4);
     return wide ? dv.getBigUint64(addr, true) : BigInt(dv.getUint32(addr, true));
   };
   const pae = (core.cr(4) & CR4_PAE) !== 0;

@@ -11,6 +11,12 @@ import { Machine, SnapshotError, type ClockMode } from '../api/index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
 import { FORMAT_VERSION } from './format.ts';
+import { glassboxHome } from '../containers/home.ts';
+
+/** Where the snapshots live: $GLASSBOX_SNAPSHOT_CACHE, else $GLASSBOX_HOME/snapshots. */
+export function snapshotCacheDir(): string {
+  return process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots');
+}
 
 const PREFIX = 'default-guest-';
 
@@ -57,22 +63,26 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
 }
 
 /**
+ * The booted default guest's snapshot cached in `dir`, made first if
+ * missing (the page ships it too: scripts/web.ts).
+ */
+export async function defaultGuestSnapshot(dir: string, memoryMiB: number): Promise<Uint8Array> {
+  const file = await cacheName(memoryMiB);
+  return (await cached(join(dir, file))) ?? make(dir, file, memoryMiB);
+}
+
+/**
  * The default guest booted with its agent ready, not started, resumed from
  * the snapshot cached in `dir` (made first if missing, unreadable or stale).
  * The machine is the same one a boot gives (test/snapshot proves it), on
  * the clock asked for.
  */
 export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode): Promise<Machine> {
-  const file = await cacheName(memoryMiB);
-  const path = join(dir, file);
-  const bytes = await cached(path);
-  if (bytes) {
-    try {
-      return await Machine.create({ snapshot: bytes, memoryMiB, clock });
-    } catch (e) {
-      // Refused (damaged, say): make it anew.
-      if (!(e instanceof SnapshotError)) throw e;
-    }
+  try {
+    return await Machine.create({ snapshot: await defaultGuestSnapshot(dir, memoryMiB), memoryMiB, clock });
+  } catch (e) {
+    // Refused (damaged, say): make it anew.
+    if (!(e instanceof SnapshotError)) throw e;
   }
-  return Machine.create({ snapshot: await make(dir, file, memoryMiB), memoryMiB, clock });
+  return Machine.create({ snapshot: await make(dir, await cacheName(memoryMiB), memoryMiB), memoryMiB, clock });
 }

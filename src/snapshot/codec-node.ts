@@ -8,5 +8,6 @@ import type { SnapshotCodec } from './codec.ts';
 export const nodeCodec: SnapshotCodec = {
   compress: async (data) => new Uint8Array(deflateSync(data)),
   decompress: async (data) => new Uint8Array(inflateSync(data)),
+  decompressSync: (data) => new Uint8Array(inflateSync(data)),
   sha256: async (data) => createHash('sha256').update(data).digest('hex'),
 };

@@ -13,27 +13,32 @@
 // page at all are not written. Each chunk is compressed on its own and named
 // by the SHA-256 of its contents, so a chunk that repeats is stored once, and
 // two snapshots of the same guest have most chunks, byte for byte, in common:
-// a store keyed by digest keeps one copy of each. Nothing in the file depends
-// on when it was made: the same machine state gives the same bytes.
+// a store keyed by digest keeps one copy of each. Each blob also carries the
+// SHA-256 of its compressed bytes, so a reader checks the whole file before
+// it inflates anything and may then inflate a chunk only when the guest
+// needs it (openSnapshot). Nothing in the file depends on when it was made:
+// the same machine state gives the same bytes.
 
 import type { VersionedRecord } from '../machine/state.ts';
 import type { SnapshotCodec } from './codec.ts';
 import { decodeRecords, encodeRecords } from './records.ts';
 import { SnapshotError } from './error.ts';
-import { CHUNK_PAGES, PAGE_SIZE, popcount, type RamChunk } from './ram.ts';
+import { CHUNK_PAGES, ChunkPages, PAGE_SIZE, popcount, type RamChunk } from './ram.ts';
+import type { PageSource } from './lazy-ram.ts';
 
 export { SnapshotError };
 
 const MAGIC = new TextEncoder().encode('glassbox snapshot\n');
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const PREAMBLE = MAGIC.length + 8;
 const DIGEST = 32;
 
-/** Where a blob lies in the body, and the SHA-256 of what it inflates to. */
+/** Where a blob lies in the body, the SHA-256 of what it inflates to, and of its compressed bytes. */
 export interface BlobRef {
   offset: number;
   length: number;
   sha256: string;
+  zsha256: string;
 }
 
 /** A RAM chunk: pages first..first+CHUNK_PAGES-1, bit i of `pages` set when page first+i is stored. */
@@ -90,7 +95,7 @@ export async function encodeSnapshot(info: SnapshotInfo, records: Record<string,
     const known = stored.get(sha256);
     if (known) return known;
     const z = await codec.compress(data);
-    const ref = { offset: size, length: z.length, sha256 };
+    const ref = { offset: size, length: z.length, sha256, zsha256: await codec.sha256(z) };
     blobs.push(z);
     size += z.length;
     stored.set(sha256, ref);
@@ -150,7 +155,7 @@ export async function readHeader(bytes: Uint8Array, codec: SnapshotCodec): Promi
 
 function isBlob(b: unknown): b is BlobRef {
   const r = b as BlobRef;
-  return typeof r === 'object' && r !== null && Number.isSafeInteger(r.offset) && Number.isSafeInteger(r.length) && r.offset >= 0 && r.length >= 0 && /^[0-9a-f]{64}$/.test(r.sha256);
+  return typeof r === 'object' && r !== null && Number.isSafeInteger(r.offset) && Number.isSafeInteger(r.length) && r.offset >= 0 && r.length >= 0 && /^[0-9a-f]{64}$/.test(r.sha256) && /^[0-9a-f]{64}$/.test(r.zsha256);
 }
 
 /** A header whose digest matched but which this build cannot use (written by a broken producer). */
@@ -165,17 +170,31 @@ function checkHeaderShape(h: SnapshotHeader): void {
   if (!Array.isArray(h.devices) || typeof h.core?.layout !== 'string' || typeof h.kernel?.sha256 !== 'string' || typeof h.cmdline !== 'string') throw bad('description of the machine');
 }
 
-async function inflate(body: Uint8Array, ref: BlobRef, what: string, size: number | undefined, codec: SnapshotCodec): Promise<Uint8Array> {
+/** The compressed bytes of a blob, checked against the header's digest. */
+async function blob(body: Uint8Array, ref: BlobRef, what: string, codec: SnapshotCodec): Promise<Uint8Array> {
   if (ref.offset + ref.length > body.length) {
     throw new SnapshotError(`truncated: the ${what} lies at bytes ${ref.offset}-${ref.offset + ref.length} of the body, which has ${body.length}`);
   }
+  const z = body.subarray(ref.offset, ref.offset + ref.length);
+  if ((await codec.sha256(z)) !== ref.zsha256) throw new SnapshotError(`the ${what} is corrupt: the SHA-256 of its compressed bytes differs from the header's`);
+  return z;
+}
+
+/** A checked blob inflated; `size` is the length it must have. */
+function inflated(data: Uint8Array, what: string, size: number | undefined): Uint8Array {
+  if (size !== undefined && data.length !== size) throw new SnapshotError(`the ${what} is corrupt: ${data.length} bytes, its page mask says ${size}`);
+  return data;
+}
+
+async function inflate(body: Uint8Array, ref: BlobRef, what: string, size: number | undefined, codec: SnapshotCodec): Promise<Uint8Array> {
+  const z = await blob(body, ref, what, codec);
   let data: Uint8Array;
   try {
-    data = await codec.decompress(body.subarray(ref.offset, ref.offset + ref.length));
+    data = inflated(await codec.decompress(z), what, size);
   } catch (e) {
+    if (e instanceof SnapshotError) throw e;
     throw new SnapshotError(`the ${what} is corrupt: it does not inflate (${(e as Error).message})`);
   }
-  if (size !== undefined && data.length !== size) throw new SnapshotError(`the ${what} is corrupt: ${data.length} bytes, its page mask says ${size}`);
   if ((await codec.sha256(data)) !== ref.sha256) throw new SnapshotError(`the ${what} is corrupt: its SHA-256 differs from the header's`);
   return data;
 }
@@ -189,4 +208,42 @@ export async function decodeSnapshot(bytes: Uint8Array, codec: SnapshotCodec): P
     chunks.push({ first: c.first, pages: c.pages, data: await inflate(body, c, where(c.first), popcount(c.pages) * PAGE_SIZE, codec) });
   }
   return { header, records, chunks };
+}
+
+/** A snapshot ready to resume from: its RAM a page source, inflated as it is read where the codec can inflate synchronously. */
+export interface OpenSnapshot {
+  header: SnapshotHeader;
+  records: Record<string, VersionedRecord>;
+  ram: PageSource;
+}
+
+/**
+ * Reads a snapshot to resume from. Every blob's compressed bytes are checked
+ * against the header here, so a damaged file is refused before anything
+ * runs; with a synchronous codec the RAM chunks are inflated when the guest
+ * first reaches one of their pages (inflating bytes already checked cannot
+ * fail), otherwise all of them now.
+ */
+export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Promise<OpenSnapshot> {
+  const sync = codec.decompressSync;
+  if (!sync) {
+    const { header, records, chunks } = await decodeSnapshot(bytes, codec);
+    return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks.map((c) => ({ ...c, data: () => c.data }))) };
+  }
+  const { header, body } = await readHeader(bytes, codec);
+  const records = decodeRecords(await inflate(body, header.state, 'state records', undefined, codec));
+  const chunks = [];
+  for (const c of header.chunks) {
+    const z = await blob(body, c, where(c.first), codec);
+    const data = () => {
+      try {
+        return inflated(sync(z), where(c.first), popcount(c.pages) * PAGE_SIZE);
+      } catch (e) {
+        // Only a file made to pass the digest checks gets here, while the guest runs.
+        throw e instanceof SnapshotError ? e : new SnapshotError(`the ${where(c.first)} is corrupt: it does not inflate (${(e as Error).message})`);
+      }
+    };
+    chunks.push({ first: c.first, pages: c.pages, data });
+  }
+  return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks) };
 }

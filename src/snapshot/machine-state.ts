@@ -7,7 +7,8 @@ import { checkPartSet, StateError, type VersionedRecord } from '../machine/state
 import { SnapshotError } from './error.ts';
 import type { SnapshotInfo } from './format.ts';
 import type { InputEvent } from '../machine/input-log.ts';
-import { ramChunks, type RamChunk } from './ram.ts';
+import { PAGE_SIZE, ramChunks, type RamChunk } from './ram.ts';
+import { LazyRam, type PageSource } from './lazy-ram.ts';
 
 /**
  * The core's state layout as a short digest (FNV-1a over its exported
@@ -20,10 +21,10 @@ export function coreLayout(core: Core): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/** The machine's state now: records and the non-zero RAM, copied, so the machine may run on at once. */
-export function capture(pc: PcMachine): { records: Record<string, VersionedRecord>; chunks: RamChunk[] } {
-  const records = pc.state.save();
-  return { records, chunks: ramChunks(pc.core.ram, (p) => pc.core.pageIsZero(p)) };
+/** The machine's non-zero RAM now, copied (pages not filled yet read from where they will come from), so the machine may run on at once. */
+export function captureRam(pc: PcMachine): RamChunk[] {
+  const ram = LazyRam.of(pc.core);
+  return ramChunks(pc.memoryBytes / PAGE_SIZE, (p) => ram.page(p));
 }
 
 /** Refuses a snapshot made by a core or device set other than this machine's, or for another RAM size. */
@@ -40,10 +41,10 @@ export function checkFits(pc: PcMachine, info: SnapshotInfo): void {
   }
 }
 
-/** What a new machine resumes from: state records, and what fills its RAM (all zeros until then). */
+/** What a new machine resumes from: state records, and the pages its RAM is filled from as the guest reaches them. */
 export interface Resume {
   records: Record<string, VersionedRecord>;
-  fillRam(ram: Uint8Array): void;
+  ram: PageSource;
   /** From a snapshot: what made it, checked against the new machine. */
   info?: SnapshotInfo;
   /** Inputs to replay from the snapshot on. */
@@ -53,7 +54,7 @@ export interface Resume {
 /** Loads a machine's state into a freshly built machine. */
 export function restore(pc: PcMachine, from: Resume): void {
   if (from.info) checkFits(pc, from.info);
-  from.fillRam(pc.core.ram);
+  LazyRam.restore(pc.core, from.ram);
   try {
     pc.state.load(from.records);
   } catch (e) {

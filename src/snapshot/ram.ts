@@ -1,6 +1,8 @@
-// Guest RAM by pages for snapshots and forks: the pages that are not all
-// zeros, in chunks of CHUNK_PAGES (a fresh machine's RAM is zero already, so
-// only these need saving or copying).
+// Guest RAM by pages for snapshots: the pages that are not all zeros, in
+// chunks of CHUNK_PAGES (a fresh machine's RAM is zero already, so only these
+// need saving or filling).
+
+import type { PageSource } from './lazy-ram.ts';
 
 export const PAGE_SIZE = 4096;
 export const CHUNK_PAGES = 16;
@@ -18,47 +20,63 @@ export function popcount(n: number): number {
   return c;
 }
 
-/** The non-zero pages of `ram` in chunks (`isZero` tells a page of zeros cheaply). */
-export function ramChunks(ram: Uint8Array, isZero: (page: number) => boolean): RamChunk[] {
+/** The non-zero pages of a RAM of `pageCount` pages in chunks; `page` gives a page's bytes, undefined for zeros. */
+export function ramChunks(pageCount: number, page: (p: number) => Uint8Array | undefined): RamChunk[] {
   const chunks: RamChunk[] = [];
-  const pageCount = ram.length / PAGE_SIZE;
   for (let first = 0; first < pageCount; first += CHUNK_PAGES) {
     let pages = 0;
-    for (let i = 0; i < CHUNK_PAGES && first + i < pageCount; i++) if (!isZero(first + i)) pages |= 1 << i;
-    if (!pages) continue;
-    const data = new Uint8Array(popcount(pages) * PAGE_SIZE);
-    let at = 0;
-    for (let i = 0; i < CHUNK_PAGES; i++) {
-      if (!(pages & (1 << i))) continue;
-      data.set(ram.subarray((first + i) * PAGE_SIZE, (first + i + 1) * PAGE_SIZE), at);
-      at += PAGE_SIZE;
+    const found: Uint8Array[] = [];
+    for (let i = 0; i < CHUNK_PAGES && first + i < pageCount; i++) {
+      const data = page(first + i);
+      if (!data || isZero(data)) continue;
+      pages |= 1 << i;
+      found.push(data);
     }
+    if (!pages) continue;
+    const data = new Uint8Array(found.length * PAGE_SIZE);
+    found.forEach((d, k) => data.set(d, k * PAGE_SIZE));
     chunks.push({ first, pages, data });
   }
   return chunks;
 }
 
-/** Writes chunks into a RAM that is all zeros (a fresh machine's). */
-export function fillRam(ram: Uint8Array, chunks: RamChunk[]): void {
-  for (const c of chunks) {
-    let at = 0;
-    for (let i = 0; i < CHUNK_PAGES; i++) {
-      if (!(c.pages & (1 << i))) continue;
-      ram.set(c.data.subarray(at, at + PAGE_SIZE), (c.first + i) * PAGE_SIZE);
-      at += PAGE_SIZE;
-    }
-  }
+function isZero(page: Uint8Array): boolean {
+  const words = new BigUint64Array(page.buffer, page.byteOffset, PAGE_SIZE / 8);
+  for (let i = 0; i < words.length; i++) if (words[i]) return false;
+  return true;
 }
 
-/** Copies the non-zero pages of `from` into `to`, a RAM of the same size that is all zeros: a fork. */
-export function copyRam(from: Uint8Array, to: Uint8Array, isZero: (page: number) => boolean): void {
-  const pageCount = from.length / PAGE_SIZE;
-  for (let p = 0; p < pageCount; p++) {
-    // Runs of non-zero pages go in one copy.
-    if (isZero(p)) continue;
-    let end = p + 1;
-    while (end < pageCount && !isZero(end)) end++;
-    to.set(from.subarray(p * PAGE_SIZE, end * PAGE_SIZE), p * PAGE_SIZE);
-    p = end; // page `end` is zeros (or past the end): the loop steps over it
+/** A chunk whose pages are inflated on first use. */
+export interface LazyChunk {
+  first: number;
+  pages: number;
+  data(): Uint8Array;
+}
+
+/** RAM pages from a snapshot's chunks, each chunk inflated when one of its pages is first asked for. */
+export class ChunkPages implements PageSource {
+  /** The chunk holding each page, -1 for none (zeros). */
+  private readonly where: Int32Array;
+  private readonly inflated: (Uint8Array | undefined)[];
+
+  constructor(pageCount: number, private readonly chunks: LazyChunk[]) {
+    this.where = new Int32Array(pageCount).fill(-1);
+    this.inflated = new Array<Uint8Array | undefined>(chunks.length);
+    chunks.forEach((c, k) => {
+      for (let i = 0; i < CHUNK_PAGES; i++) if (c.pages & (1 << i)) this.where[c.first + i] = k;
+    });
+  }
+
+  has(page: number): boolean {
+    return this.where[page] !== -1;
+  }
+
+  page(page: number): Uint8Array | undefined {
+    const k = this.where[page]!;
+    if (k === -1) return undefined;
+    const c = this.chunks[k]!;
+    const data = (this.inflated[k] ??= c.data());
+    const at = popcount(c.pages & ((1 << (page - c.first)) - 1)) * PAGE_SIZE;
+    return data.subarray(at, at + PAGE_SIZE);
   }
 }

@@ -29,7 +29,8 @@ import {
   type Frame,
 } from '../../src/agent/protocol.ts';
 import { AgentSession } from '../../src/agent/session.ts';
-import { Machine } from '../../src/api/index.ts';
+import type { Machine } from '../../src/api/index.ts';
+import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { native32 } from '../support/host-features.ts';
 import { until, within } from '../support/deadline.ts';
 
@@ -171,9 +172,8 @@ beforeAll(async () => {
     chmodSync(bin, 0o755);
     open = nativeLine(bin);
   } else {
-    machine = await Machine.create();
-    machine.start();
-    await machine.agentReady();
+    // The booted guest from the snapshot the engine caches: this tests the agent, not a boot.
+    machine = await bootDefaultGuest();
     open = guestLine(machine);
   }
   agent = await TestedAgent.start(open);

@@ -1,5 +1,6 @@
 // The page in a real browser (Debian's chromium, headless, through
-// playwright-core): it boots the default guest in its worker, the terminal
+// playwright-core): it resumes the booted default guest in its worker from
+// the snapshot the build ships, the terminal
 // runs what is typed, the counters move, the MMU panel walks an address, and
 // the tour's engine containers show up in the containers panel: their own
 // namespaces next to the guest's, and the OOM demo's kill at its memory limit.
@@ -27,8 +28,10 @@ afterAll(async () => {
 
 const terminalText = () => page.locator('.xterm-rows').innerText();
 
-test('boots to a shell and runs what is typed in the terminal', async () => {
+test('resumes the booted guest to a shell and runs what is typed in the terminal', async () => {
   await page.waitForSelector('#boot-stages[data-done="true"]', { timeout: 240_000 });
+  // From the snapshot, not a boot it fell back to.
+  expect(await page.locator('#boot-stages').getAttribute('data-mode')).toBe('snapshot');
   await page.click('#terminal');
   await page.keyboard.type('uname -a\n');
   await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/Linux \S+ 6\.1\.\S+ .*i686/);

@@ -3,15 +3,12 @@
 // ($GLASSBOX_SNAPSHOT_CACHE overrides the place; made on first use, remade when the
 // core or the guest images change), a second instead of a boot.
 
-import { join } from 'node:path';
 import type { ClockMode, Machine } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
-import { cachedDefaultGuest } from '../../snapshot/cache.ts';
-import { glassboxHome } from '../home.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../../snapshot/cache.ts';
 
 export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual'): Promise<Machine> {
-  const dir = process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots');
-  const machine = await cachedDefaultGuest(dir, memoryMiB, clock);
+  const machine = await cachedDefaultGuest(snapshotCacheDir(), memoryMiB, clock);
   machine.start();
   await machine.agentReady();
   return machine;

@@ -1,35 +1,63 @@
 // The boot progress indicator: each stage is entered on a real signal, the
 // download's byte count or a line the guest prints on its console.
 
-export const STAGES = [
+interface Stage {
+  id: string;
+  label: string;
+  /** Console text that shows the stage has begun. */
+  marker?: string;
+}
+
+/** A boot from the kernel's first instruction. */
+export const STAGES: readonly Stage[] = [
   { id: 'download', label: 'Loading images' },
   { id: 'decompress', label: 'Decompressing kernel', marker: 'Decompressing Linux' },
   { id: 'kernel', label: 'Booting kernel', marker: 'Booting the kernel' },
   { id: 'init', label: 'Running /init', marker: 'Run /init' },
   { id: 'shell', label: 'Shell ready', marker: '/ # ' },
-] as const;
+];
+
+/** A resume from the shipped snapshot of the booted guest: the shell answers the line the page types. */
+export const SNAPSHOT_STAGES: readonly Stage[] = [
+  { id: 'download', label: 'Loading the booted machine' },
+  { id: 'restore', label: 'Resuming it' },
+  { id: 'shell', label: 'Shell ready', marker: '/ # ' },
+];
 
 export class BootProgress {
   private stage = 0;
   private seen = '';
-  private readonly items: HTMLElement[];
-  private readonly detail: HTMLElement;
+  private items: HTMLElement[] = [];
+  private readonly detail = document.createElement('span');
   private readonly started = performance.now();
   /** Wall-clock milliseconds from page start to the shell prompt, once it appeared. */
   shellAfterMs?: number;
 
-  constructor(private readonly root: HTMLElement) {
-    root.replaceChildren();
-    this.items = STAGES.map((s) => {
+  constructor(private readonly root: HTMLElement, private stages: readonly Stage[] = STAGES) {
+    this.detail.className = 'detail';
+    this.restart(stages);
+  }
+
+  /** Starts over with other stages (a resume that fell back to a boot); the clock keeps running from page start. */
+  restart(stages: readonly Stage[]): void {
+    this.stages = stages;
+    this.stage = 0;
+    this.seen = '';
+    this.root.replaceChildren();
+    this.root.dataset.mode = stages === SNAPSHOT_STAGES ? 'snapshot' : 'boot';
+    this.items = stages.map((s) => {
       const li = document.createElement('li');
       li.textContent = s.label;
-      root.append(li);
+      this.root.append(li);
       return li;
     });
-    this.detail = document.createElement('span');
-    this.detail.className = 'detail';
-    this.items[0].append(this.detail);
+    this.items[0]!.append(this.detail);
     this.show();
+  }
+
+  /** A note on the current stage (why a resume fell back to a boot, say). */
+  note(text: string): void {
+    this.detail.textContent = ` ${text}`;
   }
 
   download(loaded: number, total: number): void {
@@ -39,10 +67,10 @@ export class BootProgress {
 
   /** Feeds console text; moves to the stage whose marker appears. */
   console(text: string): void {
-    if (this.stage >= STAGES.length - 1) return;
+    if (this.stage >= this.stages.length - 1) return;
     this.seen = (this.seen + text).slice(-4096);
-    for (let i = STAGES.length - 1; i > this.stage; i--) {
-      const marker = (STAGES[i] as { marker?: string }).marker;
+    for (let i = this.stages.length - 1; i > this.stage; i--) {
+      const marker = this.stages[i]!.marker;
       if (marker && this.seen.includes(marker)) {
         this.enter(i);
         break;
@@ -54,7 +82,7 @@ export class BootProgress {
   enter(i: number): void {
     if (i <= this.stage) return;
     this.stage = i;
-    if (i === STAGES.length - 1) {
+    if (i === this.stages.length - 1) {
       this.shellAfterMs = performance.now() - this.started;
       this.root.dataset.done = 'true';
       this.root.dataset.ms = String(Math.round(this.shellAfterMs));
@@ -64,6 +92,6 @@ export class BootProgress {
 
   private show(): void {
     this.items.forEach((li, i) => (li.className = i < this.stage ? 'done' : i === this.stage ? 'active' : ''));
-    if (this.stage === STAGES.length - 1) this.items[this.stage].className = 'done';
+    if (this.stage === this.stages.length - 1) this.items[this.stage]!.className = 'done';
   }
 }

@@ -1,10 +1,12 @@
 // The page: starts the machine service in a Web Worker (which fetches the
 // core and the default guest, showing progress here), puts the console in a
 // terminal and lays out the panels, which poll the service's inspection views.
+// The guest resumes from the snapshot of it booted that the build ships
+// (guest/default.snap); without one, or when this build refuses it, it boots.
 
 import { proxy, wrap } from 'comlink';
 import type { MachineService, MachineSnapshot } from '../worker/machine-service.ts';
-import { BootProgress } from './boot-progress.ts';
+import { BootProgress, SNAPSHOT_STAGES, STAGES } from './boot-progress.ts';
 import { openTerminal } from './terminal.ts';
 import { CpuPanel } from './panels/cpu.ts';
 import { CountersPanel } from './panels/counters.ts';
@@ -15,7 +17,9 @@ import { TourPanel } from './panels/tour.ts';
 import { TracePanel } from './panels/trace.ts';
 
 async function main(): Promise<void> {
-  const progress = new BootProgress(document.getElementById('boot-stages')!);
+  // ?boot: boot the kernel instead of resuming (what the snapshot saves, for bench:web).
+  const resume = !new URLSearchParams(location.search).has('boot');
+  const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
   const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 
   const sizes = new Map<string, [number, number]>();
@@ -32,16 +36,29 @@ async function main(): Promise<void> {
     (cols, rows) => agentUp && void machine.exec(`stty -F /dev/ttyS0 cols ${cols} rows ${rows}`),
   );
   const decoder = new TextDecoder();
+  const onConsole = proxy((bytes: Uint8Array) => {
+    term.write(bytes);
+    progress.console(decoder.decode(bytes, { stream: true }));
+  });
   // The realtime clock: an interactive guest keeps wall time, so a container's `sleep 3600` lasts an hour.
-  await machine.boot(
-    { clock: 'realtime' },
-    proxy((bytes: Uint8Array) => {
-      term.write(bytes);
-      progress.console(decoder.decode(bytes, { stream: true }));
-    }),
-    proxy(track),
-  );
-  progress.enter(1);
+  let booted = false;
+  if (resume) {
+    try {
+      await machine.boot({ clock: 'realtime', snapshot: 'guest/default.snap' }, onConsole, proxy(track));
+      progress.enter(1);
+      // The prompt the shell printed before the snapshot is not on this terminal: an empty line asks for a fresh one.
+      await machine.write('\n');
+      booted = true;
+    } catch (e) {
+      progress.restart(STAGES);
+      progress.note(`(no snapshot to resume: ${(e as Error).message})`);
+      sizes.clear();
+    }
+  }
+  if (!booted) {
+    await machine.boot({ clock: 'realtime' }, onConsole, proxy(track));
+    progress.enter(1);
+  }
 
   const counters = new CountersPanel();
   const show = (s: MachineSnapshot) => {
