@@ -5,7 +5,7 @@
 // they stay #UD (invalid.ts).
 
 import { form } from './build.ts';
-import type { Form } from './types.ts';
+import { type Form, NO_FLAGS, flags, CF, PF, ZF, AF, SF, OF } from './types.ts';
 
 const FENCE_NOTE = 'any r/m; orders nothing in this core (one instruction at a time, no write buffer)';
 
@@ -30,6 +30,54 @@ const xmmForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, al
   return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...mod, ...(aligned ? { note: ALIGNED } : {}) });
 };
 const sse2 = (names: string[], first: number) => names.map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, first + k, true));
+
+// The floating-point forms (asm/cpu/sse/float.ts): IEEE arithmetic under
+// MXCSR, #XM for an unmasked exception (#UD without CR4.OSXMMEXCPT).
+const FP_NOTE = 'MXCSR rounding, DAZ, FZ and flags; #XM (#UD without CR4.OSXMMEXCPT) for an unmasked exception';
+const fpForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, flagUse = NO_FLAGS) => {
+  const operands = id.split(' ')[1].split(',') as Form['operands'];
+  const aligned = operands.includes('Wx');
+  return form(id, [0x0f, op], operands, 'sse', flagUse, { prefix, note: aligned ? `${FP_NOTE}; ${ALIGNED}` : FP_NOTE });
+};
+/** One arithmetic opcode's four forms: packed single, packed double, scalar single, scalar double. */
+const fourWays = (name: string, op: number, tail = '') => [
+  fpForm(`${name}PS Vx,Wx${tail}`, 'none', op),
+  fpForm(`${name}PD Vx,Wx${tail}`, 0x66, op),
+  fpForm(`${name}SS Vx,Wd${tail}`, 0xf3, op),
+  fpForm(`${name}SD Vx,Wq${tail}`, 0xf2, op),
+];
+const COMPARE_FLAGS = flags(0, CF | PF | ZF | AF | SF | OF);
+
+const FLOAT_FORMS: readonly Form[] = [
+  ...fourWays('SQRT', 0x51),
+  ...fourWays('ADD', 0x58),
+  ...fourWays('MUL', 0x59),
+  ...fourWays('SUB', 0x5c),
+  ...fourWays('MIN', 0x5d),
+  ...fourWays('DIV', 0x5e),
+  ...fourWays('MAX', 0x5f),
+  ...fourWays('CMP', 0xc2, ',Ib'),
+  fpForm('UCOMISS Vx,Wd', 'none', 0x2e, COMPARE_FLAGS),
+  fpForm('UCOMISD Vx,Wq', 0x66, 0x2e, COMPARE_FLAGS),
+  fpForm('COMISS Vx,Wd', 'none', 0x2f, COMPARE_FLAGS),
+  fpForm('COMISD Vx,Wq', 0x66, 0x2f, COMPARE_FLAGS),
+  fpForm('CVTSI2SS Vx,Ed', 0xf3, 0x2a),
+  fpForm('CVTSI2SD Vx,Ed', 0xf2, 0x2a),
+  fpForm('CVTTSS2SI Gd,Wd', 0xf3, 0x2c),
+  fpForm('CVTTSD2SI Gd,Wq', 0xf2, 0x2c),
+  fpForm('CVTSS2SI Gd,Wd', 0xf3, 0x2d),
+  fpForm('CVTSD2SI Gd,Wq', 0xf2, 0x2d),
+  fpForm('CVTPS2PD Vx,Wq', 'none', 0x5a),
+  fpForm('CVTPD2PS Vx,Wx', 0x66, 0x5a),
+  fpForm('CVTSS2SD Vx,Wd', 0xf3, 0x5a),
+  fpForm('CVTSD2SS Vx,Wq', 0xf2, 0x5a),
+  fpForm('CVTDQ2PS Vx,Wx', 'none', 0x5b),
+  fpForm('CVTPS2DQ Vx,Wx', 0x66, 0x5b),
+  fpForm('CVTTPS2DQ Vx,Wx', 0xf3, 0x5b),
+  fpForm('CVTTPD2DQ Vx,Wx', 0x66, 0xe6),
+  fpForm('CVTPD2DQ Vx,Wx', 0xf2, 0xe6),
+  fpForm('CVTDQ2PD Vx,Wq', 0xf3, 0xe6),
+];
 
 export const XMM_FORMS: readonly Form[] = [
   xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),
@@ -78,6 +126,7 @@ export const XMM_FORMS: readonly Form[] = [
   ...sse2(['PSRLW', 'PSRLD', 'PSRLQ'], 0xd1),
   ...sse2(['PSRAW', 'PSRAD'], 0xe1),
   ...sse2(['PSLLW', 'PSLLD', 'PSLLQ'], 0xf1),
+  ...FLOAT_FORMS,
   // Groups 12, 13 and 14: shifts by an immediate, register operand only.
   ...([
     ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],
