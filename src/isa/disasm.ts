@@ -54,7 +54,7 @@ function memorySize(o: Operand, d: Decoded): number {
     case 'Ew': case 'Mw': return 2;
     case 'Ed': case 'Md': case 'Wd': return 4;
     case 'Wq': return 8;
-    case 'Wx': return 16;
+    case 'Wx': case 'Mx': return 16;
     case 'Ev': case 'Ov': case 'Xv': case 'Yv': return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
     case 'Ma': return 2 * v;
     case 'Mp': return v + 2;
@@ -81,7 +81,7 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
   const m = d.modrm;
   const op16 = d.op16;
   switch (o) {
-    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Ms': case 'Rd':
+    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Mx': case 'Ms': case 'Rd':
       if (m!.mod === 3) return register(o === 'Ew' && SELECTOR_OPERAND.has(d.form!.id) ? 'Ev' : o, m!.rm, d);
       return memory(o, d, address(m!, d.ad16), d.seg);
     case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);

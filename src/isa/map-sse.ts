@@ -77,7 +77,49 @@ const FLOAT_FORMS: readonly Form[] = [
   fpForm('CVTTPD2DQ Vx,Wx', 0x66, 0xe6),
   fpForm('CVTPD2DQ Vx,Wx', 0xf2, 0xe6),
   fpForm('CVTDQ2PD Vx,Wq', 0xf3, 0xe6),
+  // SSE3
+  fpForm('HADDPD Vx,Wx', 0x66, 0x7c),
+  fpForm('HADDPS Vx,Wx', 0xf2, 0x7c),
+  fpForm('HSUBPD Vx,Wx', 0x66, 0x7d),
+  fpForm('HSUBPS Vx,Wx', 0xf2, 0x7d),
+  fpForm('ADDSUBPD Vx,Wx', 0x66, 0xd0),
+  fpForm('ADDSUBPS Vx,Wx', 0xf2, 0xd0),
 ];
+
+// Lane moves and shuffles without arithmetic (asm/cpu/sse/moves.ts), with SSE3's MOVDDUP, MOVSLDUP, MOVSHDUP, LDDQU.
+const MOVE_FORMS: readonly Form[] = [
+  xmmForm('MOVLPS Vx,Mq', 'none', 0x12, false),
+  xmmForm('MOVHLPS Vx,Ux', 'none', 0x12, false),
+  xmmForm('MOVLPD Vx,Mq', 0x66, 0x12, false),
+  xmmForm('MOVDDUP Vx,Wq', 0xf2, 0x12, false),
+  xmmForm('MOVSLDUP Vx,Wx', 0xf3, 0x12, true),
+  xmmForm('MOVLPS Mq,Vx', 'none', 0x13, false),
+  xmmForm('MOVLPD Mq,Vx', 0x66, 0x13, false),
+  xmmForm('UNPCKLPS Vx,Wx', 'none', 0x14, true),
+  xmmForm('UNPCKLPD Vx,Wx', 0x66, 0x14, true),
+  xmmForm('UNPCKHPS Vx,Wx', 'none', 0x15, true),
+  xmmForm('UNPCKHPD Vx,Wx', 0x66, 0x15, true),
+  xmmForm('MOVHPS Vx,Mq', 'none', 0x16, false),
+  xmmForm('MOVLHPS Vx,Ux', 'none', 0x16, false),
+  xmmForm('MOVHPD Vx,Mq', 0x66, 0x16, false),
+  xmmForm('MOVSHDUP Vx,Wx', 0xf3, 0x16, true),
+  xmmForm('MOVHPS Mq,Vx', 'none', 0x17, false),
+  xmmForm('MOVHPD Mq,Vx', 0x66, 0x17, false),
+  xmmForm('MOVNTPS Mx,Vx', 'none', 0x2b, true),
+  xmmForm('MOVNTPD Mx,Vx', 0x66, 0x2b, true),
+  xmmForm('MOVMSKPS Gd,Ux', 'none', 0x50, false),
+  xmmForm('MOVMSKPD Gd,Ux', 0x66, 0x50, false),
+  form('PINSRW Vx,Ed,Ib', [0x0f, 0xc4], ['Vx', 'Ed', 'Ib'], 'sse', undefined, { prefix: 0x66, note: 'a memory operand is 16 bits' }),
+  xmmForm('PEXTRW Gd,Ux,Ib', 0x66, 0xc5, false),
+  xmmForm('SHUFPS Vx,Wx,Ib', 'none', 0xc6, true),
+  xmmForm('SHUFPD Vx,Wx,Ib', 0x66, 0xc6, true),
+  xmmForm('MOVNTDQ Mx,Vx', 0x66, 0xe7, true),
+  xmmForm('LDDQU Vx,Mx', 0xf2, 0xf0, false),
+  form('MASKMOVDQU Vx,Ux', [0x0f, 0xf7], ['Vx', 'Ux'], 'sse', undefined, { prefix: 0x66, mod: 'reg', note: 'stores the selected bytes at DS:[EDI] (segment overridable); a fault stores none' }),
+];
+
+/** MOVNTI: a general register's non-temporal store (SSE2, no mandatory prefix: 66 F2 F3 make it #UD). */
+export const MOVNTI_FORM: Form = form('MOVNTI Md,Gd', [0x0f, 0xc3], ['Md', 'Gd'], 'move', undefined, { note: '#UD with a 66, F2 or F3 prefix; needs no CR4.OSFXSR' });
 
 export const XMM_FORMS: readonly Form[] = [
   xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),
@@ -127,6 +169,7 @@ export const XMM_FORMS: readonly Form[] = [
   ...sse2(['PSRAW', 'PSRAD'], 0xe1),
   ...sse2(['PSLLW', 'PSLLD', 'PSLLQ'], 0xf1),
   ...FLOAT_FORMS,
+  ...MOVE_FORMS,
   // Groups 12, 13 and 14: shifts by an immediate, register operand only.
   ...([
     ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],

@@ -78,7 +78,7 @@ export function generateSse(seed: number, index: number, only?: string): Generat
   let result = reg;
   let source: number | undefined; // where the source operand's bytes are, when they are in the data pages
   let gpr: number | undefined; // the general register source of CVTSI2Sx
-  if (f.mod === 'reg' || r.chance(0.5)) {
+  if (f.mod === 'reg' || (f.mod !== 'mem' && r.chance(0.5))) {
     const rm = r.below(8);
     code.push(0xc0 | (reg << 3) | rm);
     if (f.operands[0][0] === 'W' || f.operands[0][0] === 'U') result = rm;
@@ -93,7 +93,8 @@ export function generateSse(seed: number, index: number, only?: string): Generat
   }
   if (f.operands.includes('Ib')) code.push(r.below(256));
   code.push(...MOVDQU_STORE, 0x43 | (result << 3), RESULT_DISP, ...STMXCSR_STORE);
-  c.regs[7] = EDGE_EDI;
+  // MASKMOVDQU stores at [edi]: mostly inside the data pages, sometimes across their end.
+  c.regs[7] = f.mnemonic === 'maskmovdqu' && r.chance(0.8) ? DATA_ADDR + 0x40 : EDGE_EDI;
   if (kind) floatOperands(r, c, f, kind, f.operands[0] === 'Gd' ? undefined : xmmImage(reg), source, gpr);
   return { case: { ...c, code: new Uint8Array(code) }, form: `sse ${f.id}`, ignoreFlags: 0 };
 }

@@ -24,7 +24,7 @@ export function floatOpcode(op: u32): bool {
   switch (op) {
     case 0x2a: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
     case 0x51: case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
-    case 0xc2: case 0xe6:
+    case 0xc2: case 0xe6: case 0x7c: case 0x7d: case 0xd0:
       break;
     default:
       return false;
@@ -47,6 +47,7 @@ function defined(op: u32, p: u32): bool {
     case 0x2e: case 0x2f: return p == P_NONE || p == P_66;
     case 0x5b: return p != P_F2;
     case 0xe6: return p != P_NONE;
+    case 0x7c: case 0x7d: case 0xd0: return p == P_66 || p == P_F2; // SSE3: HADD, HSUB, ADDSUB
   }
   return true;
 }
@@ -56,7 +57,7 @@ function sourceBytes(op: u32, p: u32): u32 {
   if (op == 0x2e || op == 0x2f) return p == P_66 ? 8 : 4;
   if (op == 0x5a && p == P_NONE) return 8; // CVTPS2PD
   if (op == 0xe6) return p == P_F3 ? 8 : 16; // CVTDQ2PD reads two dwords
-  if (op == 0x5b) return 16;
+  if (op == 0x5b || op == 0x7c || op == 0x7d || op == 0xd0) return 16;
   return p == P_F3 ? 4 : p == P_F2 ? 8 : 16;
 }
 @inline function lane32(at: u32, i: u32): u64 {
@@ -102,6 +103,8 @@ function run(op: u32, p: u32): void {
     case 0x5a: convertWidth(p, s); break;
     case 0x5b: convertDwords(p, s); break;
     case 0xe6: convertDoubleDwords(p, s); break;
+    case 0x7c: case 0x7d: horizontal(op == 0x7d, p == P_66 ? F64 : F32, g, s); break;
+    case 0xd0: addSub(p == P_66 ? F64 : F32, g, s); break;
     default: lanes(op, p, g, s, imm);
   }
   commit(g);
@@ -125,6 +128,30 @@ function lanes(op: u32, p: u32, g: u32, s: u32, imm: u32): void {
       case 0x5f: r = minMax(a, b, f, true); break;
       default: r = comparePredicate(a, b, f, imm) ? <u64>-1 : 0; // 0xc2
     }
+    if (f == F32) store<u32>(R + (i << 2), <u32>r);
+    else store<u64>(R + (i << 3), r);
+  }
+}
+
+/** SSE3 HADDPS/PD and HSUBPS/PD: pairs of adjacent lanes, the destination's into the low results, the source's into the high. */
+function horizontal(subtract: bool, f: u32, g: u32, s: u32): void {
+  const n: u32 = f == F32 ? 4 : 2;
+  for (let i: u32 = 0; i < n; i++) {
+    const from = i < n / 2 ? g : s;
+    const k = (i % (n / 2)) * 2;
+    const a = f == F32 ? lane32(from, k) : lane64(from, k);
+    const b = f == F32 ? lane32(from, k + 1) : lane64(from, k + 1);
+    const r = add(a, b, f, subtract);
+    if (f == F32) store<u32>(R + (i << 2), <u32>r);
+    else store<u64>(R + (i << 3), r);
+  }
+}
+
+/** SSE3 ADDSUBPS/PD: the even lanes subtract, the odd ones add. */
+function addSub(f: u32, g: u32, s: u32): void {
+  const n: u32 = f == F32 ? 4 : 2;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = f == F32 ? add(lane32(g, i), lane32(s, i), F32, (i & 1) == 0) : add(lane64(g, i), lane64(s, i), F64, (i & 1) == 0);
     if (f == F32) store<u32>(R + (i << 2), <u32>r);
     else store<u64>(R + (i << 3), r);
   }
