@@ -190,6 +190,7 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     return d;
   }
   if (form.mod === 'mem' && d.modrm && d.modrm.mod === 3) d.invalid = 'mod';
+  if (form.mod === 'reg' && form.prefix !== undefined && d.modrm && d.modrm.mod !== 3) d.invalid = 'mod'; // MOVMSKPS, PEXTRW...
   else if (d.lock && !(form.lock && d.modrm && d.modrm.mod !== 3)) d.invalid = 'lock';
   return d;
 }
