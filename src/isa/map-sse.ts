@@ -115,11 +115,10 @@ const MOVE_FORMS: readonly Form[] = [
   xmmForm('SHUFPD Vx,Wx,Ib', 0x66, 0xc6, true),
   xmmForm('MOVNTDQ Mx,Vx', 0x66, 0xe7, true),
   xmmForm('LDDQU Vx,Mx', 0xf2, 0xf0, false),
+  // A general register's non-temporal store: 66, F2 and F3 make it #UD, as the 'none' prefix class says.
+  form('MOVNTI Md,Gd', [0x0f, 0xc3], ['Md', 'Gd'], 'sse', undefined, { prefix: 'none', note: 'needs no CR4.OSFXSR' }),
   form('MASKMOVDQU Vx,Ux', [0x0f, 0xf7], ['Vx', 'Ux'], 'sse', undefined, { prefix: 0x66, mod: 'reg', note: 'stores the selected bytes at DS:[EDI] (segment overridable); a fault stores none' }),
 ];
-
-/** MOVNTI: a general register's non-temporal store (SSE2, no mandatory prefix: 66 F2 F3 make it #UD). */
-export const MOVNTI_FORM: Form = form('MOVNTI Md,Gd', [0x0f, 0xc3], ['Md', 'Gd'], 'move', undefined, { note: '#UD with a 66, F2 or F3 prefix; needs no CR4.OSFXSR' });
 
 export const XMM_FORMS: readonly Form[] = [
   xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),

@@ -6,12 +6,12 @@
 // exceptions (IE, DE, ZE) that are unmasked stop the instruction before the
 // post-computation ones (OE, UE, PE) are reported.
 
-import { decodeModrm, fetch8, mrReg, readE } from '../decode';
+import { fetch8, mrReg, readE } from '../decode';
 import { OFF_SSE_RESULT, OFF_CR4, CR4_OSXMMEXCPT, setReg32 } from '../state';
 import { faulted, raise, ud } from '../fault';
 import { getFlags, setFlags } from '../flags';
-import { mxcsr, setMxcsr, sseUsable } from './mxcsr';
-import { mandatoryPrefix, xmmG, sourceW, P_NONE, P_66, P_F3, P_F2 } from './operands';
+import { mxcsr, setMxcsr } from './mxcsr';
+import { decodeXmm, xmmG, sourceW, P_NONE, P_66, P_F3, P_F2 } from './operands';
 import { F32, F64, IE, DE, ZE, beginFp, fpFlags, add, mul, div, sqrt } from './softfloat';
 import { comparePredicate, compareFlags, minMax } from './fpcompare';
 import { convertFloat, intToFloat, floatToInt } from './fpconvert';
@@ -29,15 +29,9 @@ export function floatOpcode(op: u32): bool {
     default:
       return false;
   }
-  const p = mandatoryPrefix();
-  decodeModrm();
-  if (faulted) return true;
-  if (!defined(op, p)) {
-    ud(); // the MMX forms (CVTPI2PS...) are not here, nor RSQRT/RCP
-    return true;
-  }
-  if (!sseUsable()) return true;
-  run(op, p);
+  // #UD for the MMX forms (CVTPI2PS...), which are not here.
+  const p = decodeXmm(op, defined);
+  if (p >= 0) run(op, <u32>p);
   return true;
 }
 

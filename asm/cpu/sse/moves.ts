@@ -10,9 +10,8 @@ import { decodeModrm, fetch8, mrMod, mrReg, mrRm, readE, writeE, writeMem, adSiz
 import { reg32, setReg32, OFF_SSE_SOURCE, SEG_DS } from '../state';
 import { faulted, ud } from '../fault';
 import { probeWrite } from '../fpu/memory';
-import { sseUsable } from './mxcsr';
 import { moveMaskBytes } from './packed';
-import { mandatoryPrefix, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';
+import { decodeXmm, mandatoryPrefix, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';
 
 const D: u32 = OFF_SSE_SOURCE + 16; // a copy of the destination's old value
 
@@ -25,20 +24,16 @@ export function moveOpcode(op: u32): bool {
     default:
       return false;
   }
-  const p = mandatoryPrefix();
-  decodeModrm();
-  if (faulted) return true;
   if (op == 0xc3) { // MOVNTI m32, r32: general registers, so neither CR4.OSFXSR nor CR0.TS matter
+    const p = mandatoryPrefix();
+    decodeModrm();
+    if (faulted) return true;
     if (p != P_NONE || mrMod == 3) ud();
     else writeE(2, reg32(mrReg));
     return true;
   }
-  if (!defined(op, p)) {
-    ud();
-    return true;
-  }
-  if (!sseUsable()) return true;
-  run(op, p);
+  const p = decodeXmm(op, defined);
+  if (p >= 0) run(op, <u32>p);
   return true;
 }
 
