@@ -100,6 +100,7 @@ export const OFF_FPU_FERR: u32 = STATE_BASE + 0x460; // non-zero while FERR# is 
 export const OFF_XMM: u32 = STATE_BASE + 0x480; // 8 x 16 bytes
 export const OFF_MXCSR: u32 = STATE_BASE + 0x500; // u32
 export const OFF_SSE_SOURCE: u32 = STATE_BASE + 0x510; // 32 bytes of scratch: an instruction's source operand, then a copy of its destination
+export const OFF_SSE_RESULT: u32 = STATE_BASE + 0x530; // 16 bytes: a floating-point result, written back only if no unmasked exception
 
 // Counters for the inspector, u64 each.
 export const OFF_CNT_TLB_HIT: u32 = STATE_BASE + 0x200;

@@ -106,7 +106,10 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
   let form = forms[0];
   if (form.prefix !== undefined) {
     const mandatory = d.rep || (d.prefixes.includes(0x66) ? 0x66 : 'none');
-    const chosen = forms.find((f) => f.prefix === mandatory);
+    // Where one prefix has two forms (MOVLPS and MOVHLPS), ModRM.mod tells them apart.
+    const mod = p < end ? bytes[p] >> 6 : 0;
+    const chosen = forms.find((f) => f.prefix === mandatory && (f.mod === undefined || isGroup(forms) || (f.mod === 'mem') === (mod !== 3)))
+      ?? forms.find((f) => f.prefix === mandatory);
     if (!chosen) return fail('opcode');
     form = chosen;
   }
@@ -187,6 +190,7 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     return d;
   }
   if (form.mod === 'mem' && d.modrm && d.modrm.mod === 3) d.invalid = 'mod';
+  if (form.mod === 'reg' && form.prefix !== undefined && d.modrm && d.modrm.mod !== 3) d.invalid = 'mod'; // MOVMSKPS, PEXTRW...
   else if (d.lock && !(form.lock && d.modrm && d.modrm.mod !== 3)) d.invalid = 'lock';
   return d;
 }

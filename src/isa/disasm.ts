@@ -32,6 +32,7 @@ const SIZE_NAMES: Record<number, string> = { 1: 'byte', 2: 'word', 4: 'dword', 6
  * register, but a register operand is spelled at the operand size, as
  * assemblers write it (`mov ds, eax`, `str eax` zero-extends on the P6).
  */
+const CMP_PREDICATES = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
 const SELECTOR_OPERAND = new Set(['MOV Sw,Ew', 'SLDT Ew', 'STR Ew', 'SMSW Ew', 'LAR Gv,Ew', 'LSL Gv,Ew']);
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
@@ -52,9 +53,11 @@ function memorySize(o: Operand, d: Decoded): number {
   switch (o) {
     case 'Eb': case 'Mb': case 'Ob': case 'Xb': case 'Yb': return 1;
     case 'Ew': case 'Mw': return 2;
-    case 'Ed': case 'Md': case 'Wd': return 4;
+    case 'Ed': return d.form?.mnemonic === 'pinsrw' ? 2 : 4; // PINSRW takes a 32-bit register or 16 bits of memory
+    case 'Md': case 'Wd': return 4;
     case 'Wq': return 8;
     case 'Wx': return 16;
+    case 'Mx': return d.form?.mnemonic === 'lddqu' ? 0 : 16; // objdump names no size for LDDQU's operand
     case 'Ev': case 'Ov': case 'Xv': case 'Yv': return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
     case 'Ma': return 2 * v;
     case 'Mp': return v + 2;
@@ -81,7 +84,7 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
   const m = d.modrm;
   const op16 = d.op16;
   switch (o) {
-    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Ms': case 'Rd':
+    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Mx': case 'Ms': case 'Rd':
       if (m!.mod === 3) return register(o === 'Ew' && SELECTOR_OPERAND.has(d.form!.id) ? 'Ev' : o, m!.rm, d);
       return memory(o, d, address(m!, d.ad16), d.seg);
     case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);
@@ -159,6 +162,11 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: DisasmOptions =
     if ((f.operands[0] === 'Ap' || f.operands[0] === 'Jz' || /^(PUSH|POP) [ECSDFG]S$/.test(f.id) || f.id.startsWith('PUSH I') || f.id.startsWith('RET ') || f.id === 'RET') && d.op16 !== (bits === 16)) {
       words.push(d.op16 ? 'o16' : 'o32');
     }
+  }
+  // CMPPS/PD/SS/SD with a predicate 0-7 print as its pseudo-op (cmpltps xmm1, xmm2), as assemblers write them.
+  if (f.prefix !== undefined && f.mnemonic.startsWith('cmp') && d.imms[0] < 8) {
+    name = `cmp${CMP_PREDICATES[d.imms[0]]}${f.mnemonic.slice(3)}`;
+    operands.pop();
   }
   words.push(name);
   const text = words.join(' ') + (operands.length ? ' ' + operands.join(', ') : '');

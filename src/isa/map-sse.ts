@@ -5,7 +5,7 @@
 // they stay #UD (invalid.ts).
 
 import { form } from './build.ts';
-import type { Form } from './types.ts';
+import { type Form, NO_FLAGS, flags, CF, PF, ZF, AF, SF, OF } from './types.ts';
 
 const FENCE_NOTE = 'any r/m; orders nothing in this core (one instruction at a time, no write buffer)';
 
@@ -30,6 +30,95 @@ const xmmForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, al
   return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...mod, ...(aligned ? { note: ALIGNED } : {}) });
 };
 const sse2 = (names: string[], first: number) => names.map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, first + k, true));
+
+// The floating-point forms (asm/cpu/sse/float.ts): IEEE arithmetic under
+// MXCSR, #XM for an unmasked exception (#UD without CR4.OSXMMEXCPT).
+const FP_NOTE = 'MXCSR rounding, DAZ, FZ and flags; #XM (#UD without CR4.OSXMMEXCPT) for an unmasked exception';
+const fpForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, flagUse = NO_FLAGS) => {
+  const operands = id.split(' ')[1].split(',') as Form['operands'];
+  const aligned = operands.includes('Wx');
+  return form(id, [0x0f, op], operands, 'sse', flagUse, { prefix, note: aligned ? `${FP_NOTE}; ${ALIGNED}` : FP_NOTE });
+};
+/** One arithmetic opcode's four forms: packed single, packed double, scalar single, scalar double. */
+const fourWays = (name: string, op: number, tail = '') => [
+  fpForm(`${name}PS Vx,Wx${tail}`, 'none', op),
+  fpForm(`${name}PD Vx,Wx${tail}`, 0x66, op),
+  fpForm(`${name}SS Vx,Wd${tail}`, 0xf3, op),
+  fpForm(`${name}SD Vx,Wq${tail}`, 0xf2, op),
+];
+const COMPARE_FLAGS = flags(0, CF | PF | ZF | AF | SF | OF);
+
+const FLOAT_FORMS: readonly Form[] = [
+  ...fourWays('SQRT', 0x51),
+  ...fourWays('ADD', 0x58),
+  ...fourWays('MUL', 0x59),
+  ...fourWays('SUB', 0x5c),
+  ...fourWays('MIN', 0x5d),
+  ...fourWays('DIV', 0x5e),
+  ...fourWays('MAX', 0x5f),
+  ...fourWays('CMP', 0xc2, ',Ib'),
+  fpForm('UCOMISS Vx,Wd', 'none', 0x2e, COMPARE_FLAGS),
+  fpForm('UCOMISD Vx,Wq', 0x66, 0x2e, COMPARE_FLAGS),
+  fpForm('COMISS Vx,Wd', 'none', 0x2f, COMPARE_FLAGS),
+  fpForm('COMISD Vx,Wq', 0x66, 0x2f, COMPARE_FLAGS),
+  fpForm('CVTSI2SS Vx,Ed', 0xf3, 0x2a),
+  fpForm('CVTSI2SD Vx,Ed', 0xf2, 0x2a),
+  fpForm('CVTTSS2SI Gd,Wd', 0xf3, 0x2c),
+  fpForm('CVTTSD2SI Gd,Wq', 0xf2, 0x2c),
+  fpForm('CVTSS2SI Gd,Wd', 0xf3, 0x2d),
+  fpForm('CVTSD2SI Gd,Wq', 0xf2, 0x2d),
+  fpForm('CVTPS2PD Vx,Wq', 'none', 0x5a),
+  fpForm('CVTPD2PS Vx,Wx', 0x66, 0x5a),
+  fpForm('CVTSS2SD Vx,Wd', 0xf3, 0x5a),
+  fpForm('CVTSD2SS Vx,Wq', 0xf2, 0x5a),
+  fpForm('CVTDQ2PS Vx,Wx', 'none', 0x5b),
+  fpForm('CVTPS2DQ Vx,Wx', 0x66, 0x5b),
+  fpForm('CVTTPS2DQ Vx,Wx', 0xf3, 0x5b),
+  fpForm('CVTTPD2DQ Vx,Wx', 0x66, 0xe6),
+  fpForm('CVTPD2DQ Vx,Wx', 0xf2, 0xe6),
+  fpForm('CVTDQ2PD Vx,Wq', 0xf3, 0xe6),
+  // SSE3
+  fpForm('HADDPD Vx,Wx', 0x66, 0x7c),
+  fpForm('HADDPS Vx,Wx', 0xf2, 0x7c),
+  fpForm('HSUBPD Vx,Wx', 0x66, 0x7d),
+  fpForm('HSUBPS Vx,Wx', 0xf2, 0x7d),
+  fpForm('ADDSUBPD Vx,Wx', 0x66, 0xd0),
+  fpForm('ADDSUBPS Vx,Wx', 0xf2, 0xd0),
+];
+
+// Lane moves and shuffles without arithmetic (asm/cpu/sse/moves.ts), with SSE3's MOVDDUP, MOVSLDUP, MOVSHDUP, LDDQU.
+const MOVE_FORMS: readonly Form[] = [
+  xmmForm('MOVLPS Vx,Mq', 'none', 0x12, false),
+  xmmForm('MOVHLPS Vx,Ux', 'none', 0x12, false),
+  xmmForm('MOVLPD Vx,Mq', 0x66, 0x12, false),
+  xmmForm('MOVDDUP Vx,Wq', 0xf2, 0x12, false),
+  xmmForm('MOVSLDUP Vx,Wx', 0xf3, 0x12, true),
+  xmmForm('MOVLPS Mq,Vx', 'none', 0x13, false),
+  xmmForm('MOVLPD Mq,Vx', 0x66, 0x13, false),
+  xmmForm('UNPCKLPS Vx,Wx', 'none', 0x14, true),
+  xmmForm('UNPCKLPD Vx,Wx', 0x66, 0x14, true),
+  xmmForm('UNPCKHPS Vx,Wx', 'none', 0x15, true),
+  xmmForm('UNPCKHPD Vx,Wx', 0x66, 0x15, true),
+  xmmForm('MOVHPS Vx,Mq', 'none', 0x16, false),
+  xmmForm('MOVLHPS Vx,Ux', 'none', 0x16, false),
+  xmmForm('MOVHPD Vx,Mq', 0x66, 0x16, false),
+  xmmForm('MOVSHDUP Vx,Wx', 0xf3, 0x16, true),
+  xmmForm('MOVHPS Mq,Vx', 'none', 0x17, false),
+  xmmForm('MOVHPD Mq,Vx', 0x66, 0x17, false),
+  xmmForm('MOVNTPS Mx,Vx', 'none', 0x2b, true),
+  xmmForm('MOVNTPD Mx,Vx', 0x66, 0x2b, true),
+  xmmForm('MOVMSKPS Gd,Ux', 'none', 0x50, false),
+  xmmForm('MOVMSKPD Gd,Ux', 0x66, 0x50, false),
+  form('PINSRW Vx,Ed,Ib', [0x0f, 0xc4], ['Vx', 'Ed', 'Ib'], 'sse', undefined, { prefix: 0x66, note: 'a memory operand is 16 bits' }),
+  xmmForm('PEXTRW Gd,Ux,Ib', 0x66, 0xc5, false),
+  xmmForm('SHUFPS Vx,Wx,Ib', 'none', 0xc6, true),
+  xmmForm('SHUFPD Vx,Wx,Ib', 0x66, 0xc6, true),
+  xmmForm('MOVNTDQ Mx,Vx', 0x66, 0xe7, true),
+  xmmForm('LDDQU Vx,Mx', 0xf2, 0xf0, false),
+  // A general register's non-temporal store: 66, F2 and F3 make it #UD, as the 'none' prefix class says.
+  form('MOVNTI Md,Gd', [0x0f, 0xc3], ['Md', 'Gd'], 'sse', undefined, { prefix: 'none', note: 'needs no CR4.OSFXSR' }),
+  form('MASKMOVDQU Vx,Ux', [0x0f, 0xf7], ['Vx', 'Ux'], 'sse', undefined, { prefix: 0x66, mod: 'reg', note: 'stores the selected bytes at DS:[EDI] (segment overridable); a fault stores none' }),
+];
 
 export const XMM_FORMS: readonly Form[] = [
   xmmForm('MOVUPS Vx,Wx', 'none', 0x10, false),
@@ -78,6 +167,8 @@ export const XMM_FORMS: readonly Form[] = [
   ...sse2(['PSRLW', 'PSRLD', 'PSRLQ'], 0xd1),
   ...sse2(['PSRAW', 'PSRAD'], 0xe1),
   ...sse2(['PSLLW', 'PSLLD', 'PSLLQ'], 0xf1),
+  ...FLOAT_FORMS,
+  ...MOVE_FORMS,
   // Groups 12, 13 and 14: shifts by an immediate, register operand only.
   ...([
     ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],

@@ -41,7 +41,7 @@ export type Category =
  * Sizes: b byte, w word, d dword, v word or dword by operand size, z word for
  * 16-bit operand size else dword (immediates never grow past 32 bits), p far
  * pointer (16:16 or 16:32), a two v-sized bounds (BOUND), q quadword,
- * s 6-byte descriptor-table pseudo-descriptor.
+ * s 6-byte descriptor-table pseudo-descriptor, x 16 bytes (an XMM operand in memory).
  * SSE: V the ModRM reg field names an XMM register, W the r/m field an XMM
  * register or memory, U the r/m field an XMM register only; x 128 bits,
  * d 32, q 64 (the memory operand's width).
@@ -52,7 +52,7 @@ export type Category =
 export type Operand =
   | 'Eb' | 'Ew' | 'Ev' | 'Ed'
   | 'Gb' | 'Gw' | 'Gv' | 'Gd'
-  | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Ms'
+  | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Mx' | 'Ms'
   | 'Vx' | 'Wx' | 'Wd' | 'Wq' | 'Ux'
   | 'Rd' | 'Cd' | 'Dd' | 'Sw'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'

@@ -61,6 +61,8 @@ export const X87_FORMS: readonly X87Form[] = [
   mem('FILD m16int', 0xdf, 0), mem('FILD m32int', 0xdb, 0), mem('FILD m64int', 0xdf, 5),
   mem('FIST m16int', 0xdf, 2, true), mem('FISTP m16int', 0xdf, 3, true), mem('FIST m32int', 0xdb, 2, true),
   mem('FISTP m32int', 0xdb, 3, true), mem('FISTP m64int', 0xdf, 7, true),
+  // SSE3: FISTTP truncates whatever RC says (rc: true checks that it does).
+  mem('FISTTP m16int', 0xdf, 1, true), mem('FISTTP m32int', 0xdb, 1, true), mem('FISTTP m64int', 0xdd, 1, true),
   mem('FBLD m80bcd', 0xdf, 4), mem('FBSTP m80bcd', 0xdf, 6, true),
   mem('FNSTCW', 0xd9, 7), mem('FNSTSW m16', 0xdd, 7), mem('FNSTENV', 0xd9, 6), mem('FLDENV', 0xd9, 4),
 ];

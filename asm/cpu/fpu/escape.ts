@@ -182,7 +182,7 @@ function fld(v: f64): void {
 }
 
 // Stores ST(0) through `store`, then pops when asked; an empty ST(0) stores the indefinite.
-function storeTop(kind: u32, popAfter: bool): void {
+function storeTop(kind: u32, popAfter: bool, chop: bool = false): void {
   let v: f64 = INDEFINITE;
   if (isEmpty(0)) {
     if (underflow()) return;
@@ -215,7 +215,7 @@ function storeTop(kind: u32, popAfter: bool): void {
       const size: u32 = kind == 3 ? 2 : kind == 4 ? 4 : 8;
       if (!probeWrite(eaSeg, eaOff, size)) return;
       const lim: f64 = kind == 3 ? 32768.0 : kind == 4 ? 2147483648.0 : 9223372036854775808.0;
-      let r = toInt(v, -lim, lim);
+      let r = toInt(v, -lim, lim, chop);
       if (intInvalid) {
         if (signal(IE)) return;
         r = kind == 3 ? 0x8000 : kind == 4 ? 0x80000000 : <i64>0x8000000000000000;
@@ -271,8 +271,9 @@ function memoryDb(reg: u32): void {
       if (!faulted) fld(fromF80(m, se));
       return;
     }
+    case 1: storeTop(4, true, true); return; // FISTTP m32int (SSE3)
     case 7: storeTop(2, true); return;
-    default: ud(); return; // FISTTP (SSE3) and reserved encodings
+    default: ud(); return; // reserved encodings
   }
 }
 
@@ -285,6 +286,7 @@ function memoryDd(reg: u32): void {
     }
     case 2: storeTop(1, false); return;
     case 3: storeTop(1, true); return;
+    case 1: storeTop(5, true, true); return; // FISTTP m64int (SSE3)
     case 4: frstor(eaSeg, eaOff, opSize32); return;
     default: ud(); return;
   }
@@ -297,7 +299,7 @@ function memoryDf(reg: u32): void {
       if (!faulted) fld(v);
       return;
     }
-    case 1: ud(); return;
+    case 1: storeTop(3, true, true); return; // FISTTP m16int (SSE3)
     case 2: storeTop(3, false); return;
     case 3: storeTop(3, true); return;
     case 4: {

@@ -198,13 +198,13 @@ export function roundRc(x: f64): f64 {
 export let intInvalid: bool = false;
 
 /** Rounds x to an integer in [lo, hiExclusive) under RC; PE when inexact. */
-export function toInt(x: f64, lo: f64, hiExclusive: f64): i64 {
+export function toInt(x: f64, lo: f64, hiExclusive: f64, chop: bool = false): i64 {
   intInvalid = false;
   if (isNan(x)) {
     intInvalid = true;
     return 0;
   }
-  const r = roundRc(x);
+  const r = chop ? Math.trunc(x) : roundRc(x); // chop: FISTTP, whatever RC says
   if (r < lo || r >= hiExclusive) {
     intInvalid = true;
     return 0;

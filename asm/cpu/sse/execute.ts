@@ -5,17 +5,19 @@
 // prefix an opcode does not define. None of these touch MXCSR: no floating
 // point arithmetic is done.
 
-import { decodeModrm, fetch8, mrMod, mrReg, mrRm, readE, writeE } from '../decode';
+import { fetch8, mrMod, mrReg, mrRm, readE, writeE } from '../decode';
 import { setReg32, OFF_SSE_SOURCE } from '../state';
 import { shiftLanes, shiftBytes, SRL, SRA, SLL } from './shift';
 import { packedOp, shuffleWords, moveMaskBytes } from './packed';
 import { faulted, ud } from '../fault';
-import { sseUsable } from './mxcsr';
-import { mandatoryPrefix, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';
+import { floatOpcode } from './float';
+import { moveOpcode } from './moves';
+import { decodeXmm, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';
 import { laneOp, logic, ADD, SUB, CMPEQ, AND, ANDN, OR, XOR } from './integer';
 
 /** Handles 0F `op` if it is one of the forms above; false when it is not an SSE opcode here. */
 export function sseOpcode(op: u32): bool {
+  if (floatOpcode(op) || moveOpcode(op)) return true;
   switch (op) {
     case 0x10: case 0x11: case 0x28: case 0x29: case 0x54: case 0x55: case 0x56: case 0x57:
     case 0x6e: case 0x6f: case 0x74: case 0x75: case 0x76: case 0x7e: case 0x7f:
@@ -32,15 +34,8 @@ export function sseOpcode(op: u32): bool {
     default:
       return false;
   }
-  const p = mandatoryPrefix();
-  decodeModrm();
-  if (faulted) return true;
-  if (!defined(op, p)) {
-    ud();
-    return true;
-  }
-  if (!sseUsable()) return true;
-  run(op, p);
+  const p = decodeXmm(op, defined);
+  if (p >= 0) run(op, <u32>p);
   return true;
 }
 

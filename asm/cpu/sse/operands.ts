@@ -4,9 +4,10 @@
 // registers as they were. Aligned forms check the linear address (#GP(0)).
 
 import { OFF_XMM, OFF_SSE_SOURCE, segBase } from '../state';
-import { mrMod, mrRm, mrReg, eaSeg, eaOff, readMem, writeMem, opSize32, repPrefix } from '../decode';
+import { decodeModrm, mrMod, mrRm, mrReg, eaSeg, eaOff, readMem, writeMem, opSize32, repPrefix } from '../decode';
 import { codeIs32 } from '../segments';
-import { faulted, gp } from '../fault';
+import { faulted, gp, ud } from '../fault';
+import { sseUsable } from './mxcsr';
 import { probeWrite } from '../fpu/memory';
 
 // The mandatory prefix that selects among the forms of an opcode: F2/F3 win over 66.
@@ -27,6 +28,22 @@ export function mandatoryPrefix(): u32 {
 /** The V operand's register. */
 @inline export function xmmG(): u32 {
   return xmm(mrReg);
+}
+
+/**
+ * Decodes the ModRM byte of 0F `op` and checks that its prefix class has a
+ * form (`defined`: #UD otherwise) and that SSE may run (#UD, #NM). Returns
+ * the prefix class, or -1 after a fault.
+ */
+export function decodeXmm(op: u32, defined: (op: u32, p: u32) => bool): i32 {
+  const p = mandatoryPrefix();
+  decodeModrm();
+  if (faulted) return -1;
+  if (!defined(op, p)) {
+    ud();
+    return -1;
+  }
+  return sseUsable() ? <i32>p : -1;
 }
 
 function misaligned(): bool {
