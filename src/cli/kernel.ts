@@ -14,6 +14,7 @@ import { kernelMachineOptions, runKernel, type CrashReport, type KernelRunOption
 import { runKernelPool } from '../testing/pool.ts';
 import { parseKtap, summarize, toJUnit, type KtapReport } from '../testing/ktap.ts';
 import { SystemMap } from '../testing/system-map.ts';
+import { snapshotCacheDir } from '../snapshot/cache.ts';
 
 /** Exit statuses of `kernel run` besides the command's own (documented in the README). */
 export const EXIT_KTAP_FAILED = 1;
@@ -36,6 +37,7 @@ interface RunOptions {
   jobs: number;
   each?: string;
   snapshotOnCrash?: string;
+  bootCache: boolean;
 }
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -100,6 +102,7 @@ function runOptions(o: RunOptions, command: string | undefined): KernelRunOption
     kernel: o.kernel ?? DEFAULT_KERNEL, initrd: o.initrd, append: o.append, memoryMiB: o.memory, timeoutMs: o.timeout * 1000,
     command, trace: o.trace, onConsole: o.console ? (b) => process.stderr.write(b) : undefined,
     snapshotOnFailure: o.snapshotOnCrash !== undefined,
+    bootCache: o.bootCache ? snapshotCacheDir() : undefined,
   };
 }
 
@@ -206,6 +209,7 @@ export function registerKernelCommands(program: Command, reporting: <A extends u
     .option('--junit <file>', 'write the KTAP results as JUnit XML')
     .option('--trace', 'record system calls, exceptions and interrupts, and show the last of them in a crash report')
     .option('--console', 'copy the kernel console to stderr as it comes')
+    .option('--no-boot-cache', 'boot every time, instead of starting a command from this kernel\'s booted snapshot kept in $GLASSBOX_HOME/snapshots (made by the first run)')
     .option('--snapshot-on-crash <file>', 'when the kernel crashes or the deadline passes, save the machine to FILE (glassbox boot --snapshot FILE resumes it)')
     .option('--each <file>', 'run each command listed in FILE (one a line) on a fresh boot, and report them as TAP')
     .option('--jobs <n>', 'with --each: how many machines run at once (one per core by default)', (v) => {

@@ -1,7 +1,8 @@
-// The booted default guest, kept as a snapshot on the host so that starting
-// one costs a restore instead of a boot: made on first use, and made again
-// whenever the core build, the guest images, the command line or the RAM size
-// change (they make up the file's name). Node only.
+// A booted guest (the default one, or a kernel under test with glassbox's
+// userland) kept as a snapshot on the host so that starting one costs a
+// restore instead of a boot: made on first use, and made again whenever the
+// core build, the kernel, the initrd, the command line or the RAM size change
+// (they make up the file's name). Node only.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,34 +20,55 @@ export function snapshotCacheDir(): string {
 }
 
 const PREFIX = 'default-guest-';
+const KERNEL_PREFIX = 'kernel-';
+
+/** What a booted guest depends on: its files' bytes, its command line and RAM. */
+export interface BootedGuest {
+  kernel: Uint8Array;
+  initrd: Uint8Array;
+  cmdline: string;
+  memoryMiB: number;
+}
 
 /** The cache file's name: what the snapshot depends on, digested. */
-async function cacheName(memoryMiB: number): Promise<string> {
+function cacheName(prefix: string, g: BootedGuest): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB }));
-  for (const f of [DEFAULT_KERNEL, DEFAULT_INITRD]) h.update(await readFile(f));
-  return `${PREFIX}${memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
+  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB }));
+  h.update(g.kernel);
+  h.update(g.initrd);
+  return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
+}
+
+async function defaultGuest(memoryMiB: number): Promise<BootedGuest> {
+  const [kernel, initrd] = await Promise.all([readFile(DEFAULT_KERNEL), readFile(DEFAULT_INITRD)]);
+  return { kernel, initrd, cmdline: DEFAULT_CMDLINE, memoryMiB };
 }
 
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */
 const KEEP_OTHERS = 3;
 
-/** Boots the default guest to its agent (virtual clock) and writes its snapshot to `file`, atomically. */
-async function make(dir: string, file: string, memoryMiB: number): Promise<Uint8Array> {
+/** Writes a booted machine's snapshot to `dir`/`file`, atomically, and keeps only a few others of the same kind. */
+async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Promise<Uint8Array> {
+  const file = cacheName(prefix, g);
+  const bytes = await m.snapshot();
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${file}.${process.pid}`);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, join(dir, file));
+  // Snapshots made for older builds or other images: the newest few stay, the rest go.
+  const others = readdirSync(dir).filter((f) => f.startsWith(prefix) && f !== file)
+    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
+  for (const { f } of others.slice(KEEP_OTHERS)) rmSync(join(dir, f), { force: true });
+  return bytes;
+}
+
+/** Boots the default guest to its agent (virtual clock) and keeps its snapshot in `dir`. */
+async function make(dir: string, memoryMiB: number): Promise<Uint8Array> {
   const m = await Machine.create({ memoryMiB });
   m.start();
   try {
     await m.agentReady();
-    const bytes = await m.snapshot();
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${file}.${process.pid}`);
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, join(dir, file));
-    // Snapshots made for older builds or other images: the newest few stay, the rest go.
-    const others = readdirSync(dir).filter((f) => f.startsWith(PREFIX) && f !== file)
-      .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
-    for (const { f } of others.slice(KEEP_OTHERS)) rmSync(join(dir, f), { force: true });
-    return bytes;
+    return await keep(dir, PREFIX, await defaultGuest(memoryMiB), m);
   } finally {
     m.stop();
   }
@@ -67,8 +89,20 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * missing (the page ships it too: scripts/web.ts).
  */
 export async function defaultGuestSnapshot(dir: string, memoryMiB: number): Promise<Uint8Array> {
-  const file = await cacheName(memoryMiB);
-  return (await cached(join(dir, file))) ?? make(dir, file, memoryMiB);
+  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(memoryMiB))))) ?? make(dir, memoryMiB);
+}
+
+/**
+ * The cached snapshot of a kernel under test booted to its agent
+ * (glassbox kernel run), or undefined when there is none yet; `keepKernel`
+ * makes it from a machine that just got there.
+ */
+export async function kernelSnapshot(dir: string, g: BootedGuest): Promise<Uint8Array | undefined> {
+  return cached(join(dir, cacheName(KERNEL_PREFIX, g)));
+}
+
+export async function keepKernel(dir: string, g: BootedGuest, m: Machine): Promise<void> {
+  await keep(dir, KERNEL_PREFIX, g, m);
 }
 
 /**
@@ -84,5 +118,5 @@ export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: 
     // Refused (damaged, say): make it anew.
     if (!(e instanceof SnapshotError)) throw e;
   }
-  return Machine.create({ snapshot: await make(dir, await cacheName(memoryMiB), memoryMiB), memoryMiB, clock });
+  return Machine.create({ snapshot: await make(dir, memoryMiB), memoryMiB, clock });
 }

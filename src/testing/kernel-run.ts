@@ -5,13 +5,15 @@
 // crashed (a panic, oops, BUG, WARN, soft lockup, RCU stall, or a triple
 // fault), it hung past the deadline, or it lacks what the userland needs.
 
-import { Machine, type MachineOptions } from '../api/index.ts';
+import { Machine, SnapshotError, type MachineOptions } from '../api/index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD } from '../boot/default-guest.ts';
 import { readCpu, type CpuView } from '../inspect/cpu.ts';
 import { enableTrace, readTrace, type TraceEvent } from '../inspect/trace.ts';
 import { missingFromConsole } from './kernel-config.ts';
 import { KernelLogWatch, type KernelCrash } from './kernel-log.ts';
 import { decodeOops, type OopsDecoded } from './oops-decode.ts';
+import { bootedGuest } from './booted-guest.ts';
+import { kernelSnapshot, keepKernel } from '../snapshot/cache.ts';
 
 export interface KernelRunOptions {
   /** The bzImage: a path or its bytes (default: the project's kernel). */
@@ -31,6 +33,15 @@ export interface KernelRunOptions {
   onConsole?(bytes: Uint8Array): void;
   /** Snapshot the machine when the kernel crashes or the deadline passes, to look inside later. */
   snapshotOnFailure?: boolean;
+  /**
+   * A directory of booted snapshots (src/snapshot/cache.ts): the command
+   * starts from this kernel's booted state when one is there, and the boot
+   * leaves one when not. A boot under the virtual clock reaches the same
+   * state every time, so only the time differs, and the console: it starts
+   * after the boot. Not used without a command (boot-time tests such as
+   * KUnit print during the boot).
+   */
+  bootCache?: string;
 }
 
 /** How much guest time a crash report gets to finish printing once it started. */
@@ -78,7 +89,25 @@ export function kernelMachineOptions(o: KernelRunOptions): MachineOptions {
 }
 
 export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
+  if (o.bootCache !== undefined && o.command !== undefined) return runFromBootCache(o, o.bootCache);
   return watchedRun(await Machine.create(kernelMachineOptions(o)), o, false);
+}
+
+async function runFromBootCache(o: KernelRunOptions, dir: string): Promise<KernelRunResult> {
+  const options = kernelMachineOptions(o);
+  const guest = await bootedGuest(options);
+  const snapshot = await kernelSnapshot(dir, guest);
+  if (snapshot) {
+    try {
+      const m = await Machine.create({ snapshot, kernel: guest.kernel, initrd: guest.initrd, clock: 'virtual' });
+      return await watchedRun(m, o, true);
+    } catch (e) {
+      // Refused (damaged, or made by another build): boot, and keep a new one.
+      if (!(e instanceof SnapshotError)) throw e;
+    }
+  }
+  const m = await Machine.create({ ...options, kernel: guest.kernel, initrd: guest.initrd });
+  return watchedRun(m, { ...o, onBooted: (booted) => keepKernel(dir, guest, booted).catch(() => undefined) }, false);
 }
 
 /**
@@ -87,7 +116,11 @@ export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
  * its power for a reset, and the deadline, which covers the boot too when
  * there is one. Stops `m` at the end.
  */
-export async function watchedRun(m: Machine, o: Omit<KernelRunOptions, 'kernel' | 'initrd' | 'append' | 'memoryMiB'>, booted: boolean): Promise<KernelRunResult> {
+export async function watchedRun(
+  m: Machine,
+  o: Omit<KernelRunOptions, 'kernel' | 'initrd' | 'append' | 'memoryMiB' | 'bootCache'> & { onBooted?(m: Machine): Promise<void> },
+  booted: boolean,
+): Promise<KernelRunResult> {
   if (o.trace) enableTrace(m.pc, ['syscall', 'exception', 'irq']);
   const watch = new KernelLogWatch();
   const decoder = new TextDecoder();
@@ -123,7 +156,10 @@ export async function watchedRun(m: Machine, o: Omit<KernelRunOptions, 'kernel' 
   const t0 = m.pc.nowNs();
   const work = (async (): Promise<KernelRunOutcome> => {
     try {
-      if (!booted) await m.agentReady({ timeoutMs: o.timeoutMs });
+      if (!booted) {
+        await m.agentReady({ timeoutMs: o.timeoutMs });
+        await o.onBooted?.(m);
+      }
     } catch (e) {
       const missing = missingFromConsole(consoleText);
       if (missing.length) return { how: 'no-userland', missing, detail: (e as Error).message };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/api/index.ts';
+import { runKernel } from '../../src/testing/index.ts';
 import { glassboxSync } from '../support/glassbox-cli.ts';
 
 const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 300_000 });
@@ -49,6 +50,19 @@ describe('glassbox kernel run', () => {
     } finally {
       m.stop();
     }
+  }, 300_000);
+
+  it('starts a command from the booted snapshot the first run of the same kernel left, with the same result', async () => {
+    const bootCache = mkdtempSync(join(tmpdir(), 'kernel-run-cache-'));
+    const cold = await runKernel({ command: 'uname -r; echo $((6*7))', timeoutMs: 120_000, bootCache });
+    expect(readdirSync(bootCache).filter((f) => /^kernel-.*\.snap$/.test(f))).toHaveLength(1);
+    const warm = await runKernel({ command: 'uname -r; echo $((6*7))', timeoutMs: 120_000, bootCache });
+    expect(warm.outcome).toEqual(cold.outcome);
+    expect(cold.outcome).toMatchObject({ how: 'exited', exitCode: 0 });
+    // The cold run's console has the boot; the warm one starts after it, and takes a fraction of the guest time.
+    expect(cold.console).toContain('Linux version');
+    expect(warm.console).not.toContain('Linux version');
+    expect(warm.guestMs).toBeLessThan(cold.guestMs / 4);
   }, 300_000);
 
   it('reports a kernel that panics for want of a root, with the panic and the options to check', () => {
