@@ -207,9 +207,7 @@ describe('the engine against bad clients and races', () => {
     expect((await glassbox(['ps'])).stdout).toMatch(/running\s+keep$/m);
   }, 400_000);
 
-  // Skipped: since the merge of issues 17, 23 and 24 the engine started after the kill answers
-  // `ps -a` with nothing within 180 s (a regression under investigation; see the note on issue 25).
-  it.skip('after kill -9 of the engine, the next one shows its containers as lost until removed', async () => {
+  it('after kill -9 of the engine, the next one shows its containers as lost until removed', async () => {
     const [pid] = enginePids();
     process.kill(pid!, 'SIGKILL');
     const ps = await glassbox(['ps', '-a']);
