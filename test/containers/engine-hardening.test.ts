@@ -190,7 +190,7 @@ describe('the engine against bad clients and races', () => {
       loop('exec', () => glassbox(['exec', 'keep', 'echo', 'hi']), /^$/),
     ]);
     expect(failures).toEqual([]);
-    for (const n of counts) expect(n).toBeGreaterThan(0);
+    counts.forEach((n, i) => expect(n, `successful ${['load', 'build', 'rmi', 'run', 'exec'][i]}s`).toBeGreaterThan(0));
     // The storm may end with rmi taking the last image away (build and run no longer
     // re-create busybox: they try to pull it); the store must still take a load after it.
     expect((await glassbox(['load', '-i', archive])).status).toBe(0);
