@@ -18,6 +18,7 @@ const UNIT = [
   'test/containers/build-context.test.ts',
   'test/containers/store-cli-hardening.test.ts',
   'test/containers/store-races.test.ts',
+  'test/containers/pid-lock.test.ts',
   'test/machine/state.test.ts',
   'test/snapshot/refused.test.ts',
   'test/inspect/names.test.ts',

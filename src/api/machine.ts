@@ -36,6 +36,15 @@ const EXEC_TIMEOUT_MS = 60_000;
 /** How long past its own timeout the agent gets to report a killed command. */
 const EXEC_GRACE_MS = 10_000;
 const WAIT_TIMEOUT_MS = 60_000;
+/**
+ * Under the virtual clock, how long a guest may only keep time (PcMachine.quietNs)
+ * while everything the host waits on waits without a deadline, before the
+ * machine stops running it until the host wakes it: past that, its ticking
+ * would spin the host for nothing. Ten minutes of guest time: far beyond any
+ * pause between the bursts of a guest at work (a few seconds), and a command
+ * meant to sleep longer than that is given a timeout.
+ */
+export const QUIET_LIMIT_MS = 600_000;
 /** An EXEC payload's fixed fields before the command and stdin (PROTOCOL.md). */
 const EXEC_HEADER = 12;
 
@@ -439,6 +448,7 @@ export class Machine extends Emitter<MachineEvents> {
     this.expire();
     const resets = this.pc.resets;
     if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
+    this.pc.quietLimitNs = this.mayPark() ? QUIET_LIMIT_MS * 1e6 : Infinity;
     try {
       if (this.replay?.ended()) {
         this.replay = undefined;
@@ -459,6 +469,17 @@ export class Machine extends Emitter<MachineEvents> {
     }
     this.setPower(this.pc.power);
     if (this.power === 'off') this.failAll('the machine powered off');
+  }
+
+  /**
+   * Whether a guest that only keeps time may be parked (see idle()): under the
+   * virtual clock, when the host waits on it and every such wait is without a
+   * deadline, so no tick of the guest's timer can bring what is waited for
+   * nearer. A replay never parks: it meets the recorded input where the
+   * recording parked, and goes on where the recording did.
+   */
+  private mayPark(): boolean {
+    return this.clock === 'virtual' && !this.replay && this.waiters.size > 0 && [...this.waiters].every((w) => w.deadlineNs === Infinity);
   }
 
   /** Hands what the guest wrote on COM1 to the console, and on COM2 to the agent client. */
@@ -506,10 +527,12 @@ export class Machine extends Emitter<MachineEvents> {
   }
 
   /**
-   * The CPU halted. Under the virtual clock no timer is armed, so only the host
-   * can wake it (input, a timeout, a request); under the realtime clock guest
-   * time has caught up with the wall, and follows it until a timer is due or
-   * the host wakes the guest.
+   * The CPU halted. Under the virtual clock either no timer is armed, or the
+   * guest has only kept time for QUIET_LIMIT_MS while the host waits without
+   * a deadline (it is parked): only the host can wake it (input, a timeout, a
+   * request), and with nothing coming the event loop runs empty, which the
+   * CLI reports. Under the realtime clock guest time has caught up with the
+   * wall, and follows it until a timer is due or the host wakes the guest.
    */
   private async idle(): Promise<void> {
     if (this.replay) {

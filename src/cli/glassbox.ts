@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { Machine, checkMemoryMiB, nodePlatform, type ClockMode, type InputEvent } from '../api/index.ts';
+import { QUIET_LIMIT_MS } from '../api/machine.ts';
 import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
@@ -324,7 +325,7 @@ program
   .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
-  .option('--timeout <seconds>', 'guest time the command may take (0: no limit)', seconds, 60)
+  .option('--timeout <seconds>', `guest time the command may take (0: no limit, but a guest idle for ${QUIET_LIMIT_MS / 60_000} minutes of guest time is reported)`, seconds, 60)
   .action(reporting(exec));
 
 registerImageCommands(program);
@@ -336,12 +337,14 @@ registerKernelCommands(program, reporting);
 registerSystemCommands(program);
 
 // The event loop running empty before the command is done means nothing can
-// ever finish it: the guest halted with no timer armed while the command
-// waited on it without a deadline. Node would end with status 13 and not a word.
+// ever finish it: the command waited on the guest without a deadline, and the
+// guest went idle, with no timer armed or only its timer ticking for
+// QUIET_LIMIT_MS (the machine parks it then). Node would end with status 13
+// and not a word.
 let done = false;
 process.on('beforeExit', () => {
   if (done) return;
-  process.stderr.write('glassbox: the guest is idle with no timer armed and nothing more coming from the host, so what this command waits for can never happen (a guest program blocked for good, or a glassbox bug)\n');
+  process.stderr.write(`glassbox: the guest went idle (for ${QUIET_LIMIT_MS / 60_000} minutes of guest time it did nothing but keep time: no I/O, nothing from the command) and nothing more is coming from the host, so the command can never finish (a guest program blocked for good; one meant to wait that long needs a --timeout)\n`);
   process.exit(2);
 });
 

@@ -2,9 +2,9 @@
 // the store directly; they need no running guest.
 
 import type { Command } from 'commander';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { ImageStore, ImageNotFoundError } from '../containers/store/image-store.ts';
-import { ImageArchiveError, MAX_EXPANDED } from '../containers/store/archive.ts';
+import { ImageArchiveError } from '../containers/store/archive.ts';
 import { ImageNameError, splitName } from '../containers/store/refs.ts';
 import { LockTimeoutError } from '../containers/pid-lock.ts';
 import { digestHex } from '../containers/store/digest.ts';
@@ -46,12 +46,10 @@ export async function reporting(action: () => Promise<void> | void): Promise<voi
   }
 }
 
-/** An archive to load: a regular file (not a directory, FIFO or device such as /dev/zero) of at most MAX_EXPANDED bytes. */
-function readArchive(path: string): Buffer {
-  const st = statSync(path);
-  if (!st.isFile()) throw new ImageArchiveError(`${path} is not a regular file (give an archive made by glassbox save or docker save)`);
-  if (st.size > MAX_EXPANDED) throw new ImageArchiveError(`${path} is ${st.size} bytes, more than the ${MAX_EXPANDED >> 20} MiB glassbox loads`);
-  return readFileSync(path);
+/** An archive to load: a regular file (not a directory, FIFO or device such as /dev/zero); it is streamed, whatever its size. */
+function archivePath(path: string): string {
+  if (!statSync(path).isFile()) throw new ImageArchiveError(`${path} is not a regular file (give an archive made by glassbox save or docker save)`);
+  return path;
 }
 
 const IMAGE_HEADERS: Record<string, string> = { '.Repository': 'REPOSITORY', '.Tag': 'TAG', '.ID': 'IMAGE ID', '.CreatedAt': 'CREATED', '.Size': 'SIZE', '.Digest': 'DIGEST' };
@@ -84,7 +82,7 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
     .description('import images from an OCI layout tarball or a docker save tarball (gzip\'d or not)')
     .requiredOption('-i, --input <file>', 'the archive to read')
     .action((o: { input: string }) => reporting(async () => {
-      for (const img of await ImageStore.open().load(readArchive(o.input))) {
+      for (const img of await ImageStore.open().load(archivePath(o.input))) {
         process.stdout.write(img.name ? `Loaded image: ${img.name}\n` : `Loaded image ID: ${img.manifest.digest}\n`);
       }
     }));

@@ -11,14 +11,31 @@ export class LockTimeoutError extends Error {
   override name = 'LockTimeoutError';
 }
 
-/** Whether a process with this PID exists (EPERM: it does, owned by someone else). */
+/**
+ * Whether a process with this PID runs (EPERM: it does, owned by someone
+ * else). A zombie does not: a process killed with -9 stays one until its
+ * parent reaps it, and an engine's parent is PID 1, which may take seconds;
+ * an engine started meanwhile must take over the dead one's lock.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !zombie(pid);
+}
+
+/** Whether /proc says `pid` is a zombie (state Z); false where there is no /proc. */
+function zombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
 }
 
 function ownerOf(path: string): number | undefined {

@@ -24,6 +24,13 @@ export const NS_PER_INSTRUCTION = 10;
 const IRQ = { PIT: 0, COM2: 3, COM1: 4, 'FPU error': 13 } as const;
 /** The device on each line, by name, for the inspector. */
 const IRQ_DEVICES = new Map(Object.entries(IRQ).map(([device, line]) => [line as number, device]));
+/**
+ * The most instructions a guest may run between waking from HLT and halting
+ * again and still count as only keeping time: the idle default guest takes
+ * its timer interrupt and reprograms the PIT in 3,300 (median; 31,000 at most
+ * over 2,000 s of guest time); a shell loop starting `sleep` runs 660,000.
+ */
+const TIMEKEEPING_BURST = 200_000;
 /** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
 export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
@@ -72,6 +79,19 @@ export class PcMachine {
    * stops 'halted' and the host lets wall time pass).
    */
   idleSkipLimitNs = Infinity;
+  /**
+   * How long the guest may stay quiet (see quietNs) before run() stops
+   * 'halted' instead of skipping to its next timer event: the host sets it
+   * when nothing it waits for could come from a guest that only keeps time
+   * (src/api/machine.ts). No limit by default.
+   */
+  quietLimitNs = Infinity;
+  /** Guest time of the guest's last sign of life: I/O beyond keeping time, or a longer run between halts. */
+  private lifeNs = 0;
+  /** The bus's activity count as of lifeNs. */
+  private seenActivity = 0;
+  /** The instruction count when the CPU last woke from a skipped halt. */
+  private wokeAt = 0n;
   resets = 0;
   /** The status the guest asked to exit with through the isa-debug-exit port. */
   exitStatus?: number;
@@ -99,6 +119,8 @@ export class PcMachine {
     this.claim(0xa0, 2, this.pic, 'PIC slave', PIC_REGISTERS);
     this.claim(0x4d0, 2, this.pic, 'PIC ELCR', ['master', 'slave']);
     this.claim(0x40, 4, this.pit, 'PIT', PIT_REGISTERS);
+    // What an idle kernel touches at every tick: the timer, the PICs' mask and EOI, the I/O delay port.
+    for (const [first, count] of [[0x20, 2], [0xa0, 2], [0x40, 4], [0x80, 1]]) this.bus.markTimekeeping(first!, count!);
     this.claim(0x61, 1, this.pit, 'port 0x61 (PIT gate 2, speaker)');
     this.claim(0x3f8, 8, this.com[0], 'COM1', UART_REGISTERS);
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
@@ -130,6 +152,27 @@ export class PcMachine {
     if (!['running', 'halted', 'off'].includes(r.power as string)) throw new StateError(`field power should be running, halted or off, not ${JSON.stringify(r.power)}`);
     loadFields(ownFields(this), r, ['idleNs', 'resets', 'exitStatus'], ['exitStatus']);
     this.power = r.power as PowerState;
+    // A resumed guest's quiet span starts at the resume (the CPU's state loads before the clock's).
+    this.lifeNs = this.nowNs();
+    this.wokeAt = this.core.instructions;
+    this.seenActivity = this.bus.activity;
+  }
+
+  /**
+   * Guest time since the guest last did more than keep time: its CPU halted
+   * at every turn, woken only by its timer for no more than a tick's work,
+   * and no I/O but the timer's and the interrupt controllers'. A program
+   * blocked for good leaves the guest like this; so does one asleep.
+   */
+  get quietNs(): number {
+    return this.nowNs() - this.lifeNs;
+  }
+
+  /** At a halt: whether the run since the last wake-up was more than keeping time. */
+  private noteLife(): void {
+    if (this.bus.activity === this.seenActivity && this.core.instructions - this.wokeAt <= TIMEKEEPING_BURST) return;
+    this.seenActivity = this.bus.activity;
+    this.lifeNs = this.nowNs();
   }
 
   private powerOff(status: number): void {
@@ -223,18 +266,20 @@ export class PcMachine {
           this.power = 'off';
           break;
         }
+        this.noteLife();
         // Input the guest can take now wakes it sooner than any timer.
         if (this.hooks.pumpInput?.()) continue;
         // The guest may have armed the timer during the slice, just before halting.
         const due = this.pit.nextEvent();
         const dueNs = due === undefined ? Infinity : (due * 1e9) / PIT_HZ;
-        if (dueNs > this.idleSkipLimitNs || due === undefined) {
+        if (dueNs > this.idleSkipLimitNs || due === undefined || this.quietNs > this.quietLimitNs) {
           this.power = 'halted';
           break;
         }
         // Skip the idle time to the next timer event.
         const before = this.nowNs();
         this.skipIdle(dueNs - before);
+        this.wokeAt = this.core.instructions;
         left -= Math.max(1, Math.round((this.nowNs() - before) / NS_PER_INSTRUCTION));
       } else if (exit === ExitReason.Breakpoint) {
         break;

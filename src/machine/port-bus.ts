@@ -24,6 +24,10 @@ export class PortBus {
   readonly accesses = new Float64Array(0x10000);
   /** Called for every access while the inspector traces port I/O. */
   observer?: (port: number, size: number, value: number, write: boolean) => void;
+  /** Ports a kernel touches just to keep time (its timer, the interrupt controller, the I/O delay port). */
+  private readonly timekeeping = new Uint8Array(0x10000);
+  /** Accesses to any other port: a count that moves whenever the guest does I/O that is more than keeping time. */
+  activity = 0;
 
   /** Gives ports first..first+count-1 to `device`, called `name` (its registers named by offset, if given). */
   claim(first: number, count: number, device: PortDevice, name: string, registers?: readonly string[]): void {
@@ -33,6 +37,11 @@ export class PortBus {
       this.owners[p] = device;
       this.ranges[p] = range;
     }
+  }
+
+  /** Marks ports first..first+count-1 as timekeeping: accesses to them do not count as activity. */
+  markTimekeeping(first: number, count: number): void {
+    this.timekeeping.fill(1, first, first + count);
   }
 
   /** Every device that claimed a port. */
@@ -53,6 +62,7 @@ export class PortBus {
   read(port: number, size: number): number {
     const v = this.readDevice(port, size);
     this.accesses[port & 0xffff]++;
+    if (!this.timekeeping[port & 0xffff]) this.activity++;
     this.observer?.(port & 0xffff, size, v, false);
     return v;
   }
@@ -66,6 +76,7 @@ export class PortBus {
 
   write(port: number, size: number, value: number): void {
     this.accesses[port & 0xffff]++;
+    if (!this.timekeeping[port & 0xffff]) this.activity++;
     this.observer?.(port & 0xffff, size, value, true);
     const d = this.owners[port & 0xffff];
     if (d) d.write(port & 0xffff, size, value);

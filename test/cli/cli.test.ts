@@ -21,15 +21,22 @@ describe('glassbox boot', () => {
     expect(r.status).toBe(7);
   }, 600_000);
 
-  // Skipped: since the timer fix of issue 16 merged, the idle guest here keeps a timer
-  // armed and runs on in guest time instead of going idle for good (under investigation;
-  // see the note on issue 16). The CLI's message for the idle case is unchanged.
-  it.skip('says so when the guest command can never finish, instead of ending silently', () => {
-    // cat blocks for good on a FIFO nobody opens for writing; the idle guest then
-    // arms no timer, and with no timeout the host has nothing left to wait for.
+  it('says so when the guest command can never finish, instead of spinning on its timer for good', () => {
+    // cat blocks for good on a FIFO nobody opens for writing; the idle guest then only keeps
+    // time (its timer ticking), and with no timeout the host has nothing left to wait for.
     const r = glassbox(['guest', 'exec', '--timeout', '0', '--', 'mkfifo /run/never && cat /run/never']);
-    expect(r.stderr).toMatch(/^glassbox: the guest is idle with no timer armed and nothing more coming from the host, so what this command waits for can never happen/);
+    expect(r.stderr).toMatch(/^glassbox: the guest went idle \(for 10 minutes of guest time it did nothing but keep time: no I\/O, nothing from the command\) and nothing more is coming from the host, so the command can never finish .*\n$/);
+    expect(r.stderr.split('\n')).toHaveLength(2);
     expect(r.status).toBe(2);
+  }, 600_000);
+
+  it('lets a guest that sleeps between bursts of work run past the idle limit with --timeout 0', () => {
+    // Eleven sleeps of 60 s: 11 minutes of guest time, over the 10 the idle check allows a guest
+    // that only keeps time, but every wake-up starts a process, which is more than keeping time.
+    const r = glassbox(['guest', 'exec', '--timeout', '0', '--', 'for i in 1 2 3 4 5 6 7 8 9 10 11; do sleep 60; done; echo slept']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('slept\n');
+    expect(r.status).toBe(0);
   }, 600_000);
 
   it('refuses a file that is not a kernel, naming it', () => {

@@ -35,17 +35,33 @@ function forgedHello(): Uint8Array {
 /** A shell command writing `bytes` to `path` with printf's octal escapes. */
 const printfTo = (bytes: Uint8Array, path: string) => `printf '${Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}' > ${path}`;
 
-/** A one-entry layer tar holding a character device node. */
-async function deviceLayer(name: string, major: number, minor: number): Promise<Buffer> {
+/** A one-entry layer tar: a character device node, or a file of `data`. */
+async function oneEntryLayer(header: Parameters<ReturnType<typeof pack>['entry']>[0], data?: Buffer): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
   const collected = (async () => {
     for await (const c of p) chunks.push(c as Buffer);
   })();
-  p.entry({ name, type: 'character-device', devmajor: major, devminor: minor, mode: 0o666, mtime: new Date(0) });
+  if (data) p.entry({ ...header, size: data.length }, data);
+  else p.entry(header);
   p.finalize();
   await collected;
   return Buffer.concat(chunks);
+}
+
+const deviceLayer = (name: string, major: number, minor: number) =>
+  oneEntryLayer({ name, type: 'character-device', devmajor: major, devminor: minor, mode: 0o666, mtime: new Date(0) });
+
+/** Adds to `store` an image named `name`: busybox with the layer `tar` (gzip'd) on top. */
+function addLayerImage(store: ImageStore, name: string, tar: Buffer): void {
+  const base = store.image('busybox');
+  const blob = gzipSync(tar);
+  const layer = { mediaType: MEDIA_LAYER_GZIP, digest: sha256(blob), size: blob.length };
+  const config = Buffer.from(JSON.stringify({ ...base.config, rootfs: { type: 'layers', diff_ids: [...base.diffIds, sha256(tar)] } }));
+  const configDesc = { mediaType: MEDIA_CONFIG, digest: sha256(config), size: config.length };
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_MANIFEST, config: configDesc, layers: [...base.layers, layer] }));
+  const manifestDesc = { mediaType: MEDIA_MANIFEST, digest: sha256(manifest), size: manifest.length };
+  store.add({ blobs: new Map([[layer.digest, blob], [configDesc.digest, config], [manifestDesc.digest, manifest]]), images: [{ name, manifest: manifestDesc }] });
 }
 
 describe('containers cannot reach the guest agent or the guest', () => {
@@ -75,15 +91,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
   }, 120_000);
 
   it('a device node shipped in an image cannot be opened, by an unprivileged user or by root; the forged agent frame never arrives', async () => {
-    const base = store.image('busybox');
-    const tar = await deviceLayer('agent', 4, 65);
-    const blob = gzipSync(tar);
-    const layer = { mediaType: MEDIA_LAYER_GZIP, digest: sha256(blob), size: blob.length };
-    const config = Buffer.from(JSON.stringify({ ...base.config, rootfs: { type: 'layers', diff_ids: [...base.diffIds, sha256(tar)] } }));
-    const configDesc = { mediaType: MEDIA_CONFIG, digest: sha256(config), size: config.length };
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_MANIFEST, config: configDesc, layers: [...base.layers, layer] }));
-    const manifestDesc = { mediaType: MEDIA_MANIFEST, digest: sha256(manifest), size: manifest.length };
-    store.add({ blobs: new Map([[layer.digest, blob], [configDesc.digest, config], [manifestDesc.digest, manifest]]), images: [{ name: 'devnode:1', manifest: manifestDesc }] });
+    addLayerImage(store, 'devnode:1', await deviceLayer('agent', 4, 65));
 
     const inFlight = guest.run('sleep 3; echo survived');
     const attack = `ls -l /agent; ${printfTo(forgedHello(), '/agent')}; echo "write $?"; head -c 1 /agent; echo "read $?"`;
@@ -96,6 +104,26 @@ describe('containers cannot reach the guest agent or the guest', () => {
     expect(await inFlight).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
     expect((await guest.run('echo still')).stdout).toBe('still\n');
   }, 180_000);
+
+  it('a layer bigger than the guest\'s free space fails to unpack by name and leaves nothing behind: the space is free again, the next run works', async () => {
+    const available = async () => Number((await guest.run("df -k / | awk 'NR == 2 { print $4 }'")).stdout);
+    // busybox's own layers, under the one that overflows, unpacked first: they stay, as they should.
+    expect(await engine.run('busybox', { cmd: ['echo', 'before'], rm: true })).toMatchObject({ exitCode: 0, stdout: 'before\n' });
+    // The guest's root (a tmpfs) filled to its last 24 MiB first, so that the layer that overflows it stays small to unpack.
+    await guest.run(`dd if=/dev/zero of=/filler bs=1024 count=$(( $(df -k / | awk 'NR == 2 { print $4 }') - (24 << 10) ))`);
+    try {
+      const before = await available();
+      expect(before).toBeGreaterThan(20 << 10);
+      // 16 MiB more zeros than the guest's root has room for (a few KiB gzip'd).
+      addLayerImage(store, 'toobig:1', await oneEntryLayer({ name: 'zeros', mode: 0o644, mtime: new Date(0) }, Buffer.alloc((before + (16 << 10)) * 1024)));
+      await expect(engine.run('toobig:1', { cmd: ['true'], rm: true })).rejects.toThrow(/unpacking layer sha256:[0-9a-f]{64}: exit 1: .*No space left on device/s);
+      // What the failed unpack wrote is gone (a few KiB of the guest's own may come and go meanwhile).
+      expect(await available()).toBeGreaterThan(before - 1024);
+      expect(await engine.run('busybox', { cmd: ['echo', 'after'], rm: true })).toMatchObject({ exitCode: 0, stdout: 'after\n' });
+    } finally {
+      await guest.run('rm -f /filler');
+    }
+  }, 300_000);
 
   it('COPY --from resolves links inside the stage: "x -> /" names the stage\'s root, never the guest\'s', async () => {
     await guest.run('echo guest-secret > /tmp/gb-guest-secret');

@@ -15,7 +15,7 @@ import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { machineShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
-import { readTar } from '../../src/containers/store/archive.ts';
+import { tarFiles } from './support/tar-files.ts';
 import { build } from '../../src/containers/builder/builder.ts';
 
 const BUSYBOX_LAYOUT = fileURLToPath(new URL('../../guest-images/dist/oci/busybox', import.meta.url));
@@ -38,7 +38,7 @@ const DOCKERFILE = [
 
 /** The file names in a gzip'd layer blob. */
 async function layerNames(blob: Uint8Array): Promise<string[]> {
-  return [...(await readTar(gunzipSync(blob), 'layer')).keys()].sort();
+  return [...(await tarFiles(gunzipSync(blob))).keys()].sort();
 }
 
 describe('layers, users and overlapping calls on the guest', () => {
@@ -72,7 +72,7 @@ describe('layers, users and overlapping calls on the guest', () => {
     }, 120_000);
 
     it('save writes OCI whiteouts: .wh.gone beside it, .wh..wh..opq in the replaced directory only', async () => {
-      const saved = await readTar(await store.save(['layered:1']), 'saved image');
+      const saved = await tarFiles(await store.save(['layered:1']));
       const manifestDigest = store.resolve('layered:1').manifest.digest;
       const manifest = JSON.parse(new TextDecoder().decode(saved.get(`blobs/sha256/${manifestDigest.slice(7)}`))) as { layers: { digest: string }[] };
       const blob = (i: number) => saved.get(`blobs/sha256/${manifest.layers[i]!.digest.slice(7)}`)!;

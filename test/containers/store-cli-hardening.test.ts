@@ -5,14 +5,16 @@
 // with a deadline, so a command that would read forever fails the test.
 
 import { describe, it, expect } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { build } from '../../src/containers/builder/builder.ts';
 import type { ContainerEngine } from '../../src/containers/engine/containers.ts';
+import { within } from '../support/deadline.ts';
+import { Rng } from '../support/rng.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/glassbox.mjs', import.meta.url));
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `glassbox-${prefix}-`));
@@ -28,6 +30,12 @@ function dockerSave(dir: string, config: object, layer: string, repoTags: unknow
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: repoTags, Layers: [layer] }]));
   execFileSync('tar', ['-C', dir, '-cf', join(dir, 'out.tar'), 'config.json', 'manifest.json', layer]);
   return join(dir, 'out.tar');
+}
+
+/** `n` bytes of seeded noise. */
+function noise(seed: number, n: number): Buffer {
+  const rng = new Rng(seed);
+  return Buffer.from(Array.from({ length: n }, () => rng.below(256)));
 }
 
 describe('store commands against careless input', () => {
@@ -57,6 +65,54 @@ describe('store commands against careless input', () => {
     expect(glassbox(home, ['images']).stdout).toBe(before);
   }, 180_000);
 
+  it('loads a 500 MiB archive streamed, the process staying under 256 MiB of RSS, and leaves no staged file behind', async () => {
+    const home = tmp('sh-home');
+    const dir = tmp('sh-big');
+    // One uncompressed layer of 500 MiB of zeros (under the 512 MiB layer cap), generated here:
+    // an archive held in memory, as load did before, would pass the bound by itself.
+    const diffId = execFileSync('bash', ['-c', `head -c ${500 << 20} /dev/zero > '${dir}/big' && tar -C '${dir}' -cf '${dir}/layer.tar' big && rm '${dir}/big' && sha256sum '${dir}/layer.tar'`], { encoding: 'utf8' }).split(' ')[0];
+    const archive = dockerSave(dir, { architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] } }, 'layer.tar', ['big:1']);
+    rmSync(join(dir, 'layer.tar'));
+    const child = spawn(process.execPath, [BIN, 'load', '-i', archive], { env: { ...process.env, GLASSBOX_HOME: home } });
+    let peakKiB = 0;
+    const sample = setInterval(() => {
+      try {
+        peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]));
+      } catch {
+        // ended meanwhile
+      }
+    }, 50);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const status = await within(new Promise<number | null>((r) => child.on('close', r)), 150_000, 'the end of glassbox load of a 500 MiB archive');
+    clearInterval(sample);
+    rmSync(dir, { recursive: true });
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(peakKiB).toBeGreaterThan(0);
+    expect(peakKiB / 1024).toBeLessThan(256);
+    expect(glassbox(home, ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n')).toContain('big:1');
+    expect(readdirSync(join(home, 'images', 'tmp'))).toEqual([]);
+  }, 240_000);
+
+  it('names garbage as what it is, and a failed load leaves no staged file behind', () => {
+    const home = tmp('sh-home');
+    const dir = tmp('sh-garbage');
+    const cases: [string, Buffer, RegExp][] = [
+      ['random', noise(7, 1 << 20), /^glassbox: archive: damaged or truncated tar archive \(.+\)\n$/],
+      ['gzip-then-random', Buffer.concat([Buffer.from([0x1f, 0x8b]), noise(8, 1 << 20)]), /^glassbox: archive: not a valid gzip stream \(.+\)\n$/],
+      ['short', Buffer.from('hello'), /^glassbox: archive: not a tar archive \(5 bytes\)\n$/],
+      ['zeros', Buffer.alloc(1 << 20), /^glassbox: neither an OCI image layout \(no oci-layout file\) nor a docker save archive \(no manifest\.json\)\n$/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      writeFileSync(join(dir, name), bytes);
+      const r = glassbox(home, ['load', '-i', join(dir, name)]);
+      expect(r.stderr, name).toMatch(message);
+      expect(r.status, name).toBe(1);
+      expect(readdirSync(join(home, 'images', 'tmp')), name).toEqual([]);
+    }
+  });
+
   it('names what is wrong with a malformed manifest.json instead of a stack trace; RepoTags must be a list', () => {
     const home = tmp('sh-home');
     const dir = tmp('sh-bad');
@@ -77,6 +133,9 @@ describe('store commands against careless input', () => {
     const store = ImageStore.open(home);
     const dead = spawnSync('true').pid!;
     writeFileSync(join(store.root, 'tmp', `${dead}-0123456789abcdef`), '');
+    // A load stages the archive's files in a directory of its own.
+    mkdirSync(join(store.root, 'tmp', `${dead}-fedcba9876543210`));
+    writeFileSync(join(store.root, 'tmp', `${dead}-fedcba9876543210`, '0'), 'staged');
     ImageStore.open(home);
     expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
   });

@@ -1,10 +1,9 @@
-// Image archives as whole files in memory: read a tarball (plain or gzip'd)
-// into its regular files, and write files into a tarball. Images here are a
-// few MiB; holding them lets every digest be checked before the store changes.
+// Image archives: what is wrong with one, the expansion cap, gzip, and
+// writing files into a tarball (save, build). Reading one is streamed
+// (stage-archive.ts).
 
 import { gunzipSync } from 'node:zlib';
-import { posix } from 'node:path';
-import { extract, pack } from 'tar-stream';
+import { pack } from 'tar-stream';
 
 /** An archive that cannot be imported; the message says what is wrong with it. */
 export class ImageArchiveError extends Error {
@@ -18,10 +17,10 @@ export function isGzip(data: Uint8Array): boolean {
 }
 
 /**
- * The most an archive or a layer may expand to. Archives are held in memory
- * whole, and a layer must fit the guest's RAM to be unpacked at all; the cap
- * keeps a decompression bomb (a few MiB of gzip'd zeros) from taking the
- * host's memory.
+ * The most a layer (or anything gunzip'd in memory) may expand to: a layer
+ * must fit the guest's RAM to be unpacked at all, and the cap keeps a
+ * decompression bomb (a few MiB of gzip'd zeros) from taking the host's
+ * memory or disk.
  */
 export const MAX_EXPANDED = 512 << 20;
 
@@ -32,44 +31,6 @@ export function gunzip(data: Uint8Array, what: string): Uint8Array {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ImageArchiveError(`${what}: expands beyond ${MAX_EXPANDED >> 20} MiB, more than glassbox takes (a decompression bomb?)`);
     throw new ImageArchiveError(`${what}: not a valid gzip stream (${(e as Error).message})`);
   }
-}
-
-/** A path inside an archive, without "./", refusing ones that climb out of it. */
-function entryPath(name: string): string {
-  const p = posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/$/, '');
-  if (p.startsWith('/') || p === '..' || p.startsWith('../')) throw new ImageArchiveError(`entry "${name}" points outside the archive`);
-  return p;
-}
-
-/** The regular files of a tar archive by path; symlinks and hard links resolve to their targets. */
-export async function readTar(data: Uint8Array, what: string): Promise<Map<string, Uint8Array>> {
-  const tar = isGzip(data) ? gunzip(data, what) : data;
-  if (tar.length < 512) throw new ImageArchiveError(`${what}: not a tar archive (${tar.length} bytes)`);
-  const files = new Map<string, Uint8Array>();
-  const links = new Map<string, string>();
-  const ex = extract();
-  const done = (async () => {
-    for await (const entry of ex) {
-      const h = entry.header;
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      const path = entryPath(h.name);
-      if (h.type === 'file' || h.type === 'contiguous-file') files.set(path, Buffer.concat(chunks));
-      else if (h.type === 'symlink') links.set(path, entryPath(posix.join(posix.dirname(path), h.linkname)));
-      else if (h.type === 'link') links.set(path, entryPath(h.linkname));
-    }
-  })();
-  ex.end(Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength));
-  try {
-    await done;
-  } catch (e) {
-    throw new ImageArchiveError(`${what}: damaged or truncated tar archive (${(e as Error).message})`);
-  }
-  for (const [path, target] of links) {
-    const data = files.get(target);
-    if (data) files.set(path, data);
-  }
-  return files;
 }
 
 /** A file for writeTar: data, a directory when data is undefined, or a symbolic link to `linkname`. */

@@ -1,9 +1,11 @@
 // The host image store: one OCI image layout under $GLASSBOX_HOME/images,
 // blobs named by their sha256, index.json naming each image by an
 // org.opencontainers.image.ref.name annotation holding NAME:TAG.
-// Archives are verified whole in memory before the store changes; blobs are
-// written to tmp/ and renamed into place, and index.json is replaced by rename,
-// so a refused or interrupted import leaves the previous index intact.
+// An archive is streamed to a staging directory under tmp/ and verified
+// there before the store changes; blobs are renamed into place from tmp/, and
+// index.json is replaced by rename, so a refused or interrupted import leaves
+// the previous index intact, and its staged files are removed (by the next
+// open when the process was killed).
 //
 // Processes share the store (the CLI's load, save and rmi; the engine's
 // builds), so every change (adding blobs and names, removing names and
@@ -17,7 +19,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readTar, writeTar, type TarEntry } from './archive.ts';
+import { writeTar, type TarEntry } from './archive.ts';
+import { memoryFile, type ArchiveFile, type BlobData } from './archive-file.ts';
+import { stageArchive } from './stage-archive.ts';
 import { digestHex } from './digest.ts';
 import { importArchive, type ImportSet, type ImportedImage } from './import.ts';
 import { MEDIA_INDEX, OCI_LAYOUT_FILE, REF_NAME, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.ts';
@@ -87,13 +91,13 @@ const READ_ATTEMPTS = 8;
 const tmpName = () => `${process.pid}-${randomBytes(8).toString('hex')}`;
 const pidOf = (name: string) => Number(name.split('-')[0]);
 
-/** Every file under a directory, by path relative to it. */
-function readDirFiles(dir: string, prefix = ''): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>();
+/** Every file under a directory (the base image's layout, about a MiB), by path relative to it. */
+function readDirFiles(dir: string, prefix = ''): Map<string, ArchiveFile> {
+  const files = new Map<string, ArchiveFile>();
   for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) for (const [k, v] of readDirFiles(dir, rel)) files.set(k, v);
-    else if (e.isFile()) files.set(rel, readFileSync(join(dir, rel)));
+    else if (e.isFile()) files.set(rel, memoryFile(readFileSync(join(dir, rel))));
   }
   return files;
 }
@@ -120,7 +124,7 @@ export class ImageStore implements ImageSource {
     for (const dir of ['blobs/sha256', 'tmp', 'leases']) mkdirSync(join(store.root, dir), { recursive: true });
     store.locked(() => {
       for (const dir of ['tmp', 'leases']) {
-        for (const f of readdirSync(join(store.root, dir))) if (!alive(pidOf(f))) rmSync(join(store.root, dir, f), { force: true });
+        for (const f of readdirSync(join(store.root, dir))) if (!alive(pidOf(f))) rmSync(join(store.root, dir, f), { recursive: true, force: true });
       }
     });
     if (!existsSync(join(store.root, 'index.json'))) {
@@ -199,11 +203,13 @@ export class ImageStore implements ImageSource {
 
   /**
    * Adds verified blobs and points each named image at its manifest,
-   * replacing an older image of the same name. The blobs are written before
-   * the lock is taken; with `lease`, they are held for it in the same step.
+   * replacing an older image of the same name. The blobs are written (or
+   * were staged) in tmp/ before the lock is taken, and renamed into place
+   * under it; with `lease`, they are held for it in the same step.
    */
   add(set: ImportSet, lease?: StoreLease): ImportedImage[] {
-    const staged = [...set.blobs].map(([digest, data]) => [digest, existsSync(this.blobPath(digest)) ? undefined : this.tmpFile(data)] as const);
+    const tmpOf = (digest: string, data: BlobData) => ('staged' in data ? data.staged : existsSync(this.blobPath(digest)) ? undefined : this.tmpFile(data));
+    const staged = [...set.blobs].map(([digest, data]) => [digest, tmpOf(digest, data)] as const);
     try {
       this.locked(() => {
         for (const [digest, tmp] of staged) {
@@ -211,7 +217,7 @@ export class ImageStore implements ImageSource {
         }
         // A blob seen as present before the lock may have been collected since.
         const gone = staged.filter(([digest, tmp]) => !tmp && !existsSync(this.blobPath(digest)));
-        for (const [digest] of gone) this.writeAtomically(this.blobPath(digest), set.blobs.get(digest)!);
+        for (const [digest] of gone) this.writeAtomically(this.blobPath(digest), set.blobs.get(digest) as Uint8Array);
         if (lease) (lease as Lease).holdLocked([...set.blobs.keys()]);
         if (set.images.length === 0) return;
         const index = this.index();
@@ -235,9 +241,19 @@ export class ImageStore implements ImageSource {
     return new Lease(join(this.root, 'leases', tmpName()), (d) => existsSync(this.blobPath(d)), (fn) => this.locked(fn));
   }
 
-  /** Imports an OCI layout tarball or a `docker save` tarball (either possibly gzip'd). */
-  async load(archive: Uint8Array): Promise<ImportedImage[]> {
-    return this.add(importArchive(await readTar(archive, 'archive')));
+  /**
+   * Imports an OCI layout tarball or a `docker save` tarball (either possibly
+   * gzip'd), given as bytes or as the path of a file, which is streamed: an
+   * archive of any size takes bounded memory.
+   */
+  async load(archive: Uint8Array | string): Promise<ImportedImage[]> {
+    const dir = join(this.root, 'tmp', tmpName());
+    mkdirSync(dir, { mode: 0o700 });
+    try {
+      return this.add(importArchive(await stageArchive(archive, dir, 'archive')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   list(): ImageSummary[] {
