@@ -4,6 +4,7 @@
 #   bash guest-images/build.sh [STEP...]
 #
 # Steps (default: all, in this order): deps kernel agent oci initramfs sums.
+# Step kunit (not in the default) builds the KUnit kernel into kunit/.
 # Outputs go to guest-images/dist/ (committed); work files to
 # guest-images/build/ (git-ignored; override with GLASSBOX_IMAGES_BUILD).
 # Package versions come from guest-images/packages.lock; set
@@ -100,24 +101,39 @@ unpack_guest_debs() {
 
 kernel_dir() { echo "$BUILD/linux-$(pins source | awk '{print $2}')"; }
 
+# Unpack Debian's linux-source into $1 (once), configure it as tinyconfig
+# plus the fragments $2..., and build bzImage. Extra sources for the tree
+# are the caller's to add before this runs the build.
+build_kernel() {
+	local kdir=$1 frag
+	shift
+	log "configure $(basename "$kdir"): tinyconfig + $*"
+	make -C "$kdir" -s ARCH=i386 tinyconfig >/dev/null
+	for frag in "$@"; do
+		(cd "$kdir" && scripts/kconfig/merge_config.sh -m .config "$HERE/$frag" >/dev/null)
+	done
+	make -C "$kdir" -s ARCH=i386 olddefconfig >/dev/null
+	for frag in "$@"; do check_config "$kdir/.config" "$HERE/$frag"; done
+	log "build bzImage (-j$JOBS)"
+	make -C "$kdir" ARCH=i386 -j"$JOBS" bzImage >"$kdir.log" 2>&1 ||
+		{ tail -30 "$kdir.log" >&2; die "kernel build failed (log: $kdir.log)"; }
+}
+
+unpack_kernel() {
+	local kdir=$1
+	[ ! -f "$kdir/Makefile" ] || return 0
+	log "unpack /usr/src/linux-source-6.1.tar.xz into $kdir"
+	rm -rf "$kdir" "$kdir.tmp"
+	mkdir -p "$kdir.tmp"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$kdir.tmp" --strip-components=1
+	mv "$kdir.tmp" "$kdir"
+}
+
 step_kernel() {
 	local kdir
 	kdir=$(kernel_dir)
-	if [ ! -f "$kdir/Makefile" ]; then
-		log "unpack /usr/src/linux-source-6.1.tar.xz"
-		rm -rf "$kdir" "$kdir.tmp"
-		mkdir -p "$kdir.tmp"
-		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$kdir.tmp" --strip-components=1
-		mv "$kdir.tmp" "$kdir"
-	fi
-	log "configure: tinyconfig + kernel/glassbox.config"
-	make -C "$kdir" -s ARCH=i386 tinyconfig >/dev/null
-	(cd "$kdir" && scripts/kconfig/merge_config.sh -m .config "$HERE/kernel/glassbox.config" >/dev/null)
-	make -C "$kdir" -s ARCH=i386 olddefconfig >/dev/null
-	check_config "$kdir/.config"
-	log "build bzImage (-j$JOBS)"
-	make -C "$kdir" ARCH=i386 -j"$JOBS" bzImage >"$BUILD/kernel.log" 2>&1 ||
-		{ tail -30 "$BUILD/kernel.log" >&2; die "kernel build failed (log: $BUILD/kernel.log)"; }
+	unpack_kernel "$kdir"
+	build_kernel "$kdir" kernel/glassbox.config
 	# the kernel's own cpio writer, built with usr/ (initramfs support)
 	[ -x "$kdir/usr/gen_init_cpio" ] || die "usr/gen_init_cpio was not built"
 	mkdir -p "$DIST"
@@ -128,16 +144,33 @@ step_kernel() {
 	if [ -n "${GLASSBOX_IMAGES_DIST:-}" ]; then cp "$kdir/.config" "$BUILD/kernel.config"; else cp "$kdir/.config" "$HERE/kernel/config"; fi
 }
 
-# Every line of the fragment must hold in the resolved config.
+# The KUnit kernel (not part of the default steps: it is for
+# `glassbox kernel run --ktap` and its test): the guest kernel's config
+# plus kunit/kunit.config, with glassbox's own suite built into lib/.
+# A tree of its own, so the guest kernel's objects stay as they are.
+step_kunit() {
+	local kdir out=$HERE/kunit
+	kdir=$(kernel_dir)-kunit
+	unpack_kernel "$kdir"
+	cp "$HERE/kunit/glassbox_kunit.c" "$kdir/lib/glassbox_kunit.c"
+	grep -qxF 'obj-$(CONFIG_KUNIT) += glassbox_kunit.o' "$kdir/lib/Makefile" ||
+		echo 'obj-$(CONFIG_KUNIT) += glassbox_kunit.o' >>"$kdir/lib/Makefile"
+	build_kernel "$kdir" kernel/glassbox.config kunit/kunit.config
+	cp "$kdir/arch/x86/boot/bzImage" "$out/bzImage"
+	cp "$kdir/.config" "$out/config"
+	(cd "$out" && sha256sum bzImage >SHA256SUMS)
+}
+
+# Every line of the fragment $2 must hold in the resolved config $1.
 check_config() {
-	local cfg=$1 line opt bad=0
+	local cfg=$1 fragment=$2 line opt bad=0
 	while IFS= read -r line; do
 		case "$line" in
 		CONFIG_*) grep -qxF "$line" "$cfg" || { log "config: wanted $line, got: $(grep -E "^(# )?${line%%=*}[= ]" "$cfg" || echo unset)"; bad=1; } ;;
 		"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}; ! grep -q "^$opt=" "$cfg" || { log "config: wanted $opt off"; bad=1; } ;;
 		esac
-	done < "$HERE/kernel/glassbox.config"
-	[ $bad = 0 ] || die "kernel config does not hold the fragment"
+	done < "$fragment"
+	[ $bad = 0 ] || die "kernel config does not hold $fragment"
 }
 
 step_agent() {
@@ -303,7 +336,7 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(deps kernel agent oci initramfs sums)
 mkdir -p "$BUILD"
 for s in "${steps[@]}"; do
-	declare -F "step_$s" >/dev/null || die "unknown step $s (steps: deps kernel agent oci initramfs sums)"
+	declare -F "step_$s" >/dev/null || die "unknown step $s (steps: deps kernel agent oci initramfs sums kunit)"
 	"step_$s"
 done
 log "done"
