@@ -12,7 +12,7 @@ import {
   readDescriptor, descLow, descHigh, descBase, descLimit, descAttr, markAccessed, isCodeType,
   setSegmentCache,
 } from './segments';
-import { setCodeSegment } from './control';
+import { setCodeSegment } from './code-segment';
 import { switchTask, SWITCH_CALL, SWITCH_JMP } from './task-switch';
 import { push, peekStack, setStackPointer } from './stack';
 import {

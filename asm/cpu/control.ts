@@ -1,40 +1,17 @@
 // Control transfer: near and far JMP/CALL/RET, and loading CS.
 
 import {
-  SEG_CS, SEG_SS, OFF_CPL, OFF_SEG_SEL, OFF_SEG_BASE, ATTR_UNUSABLE, segLimit, segSel, segAttr, cpl,
+  SEG_CS, SEG_SS, ATTR_UNUSABLE, segLimit, segSel, segAttr, cpl,
 } from './state';
 import { faulted, gp, raise, GP, NP, SS_VECTOR } from './fault';
 import { opSize32, ip, setIp, invalidateFetch } from './decode';
 import {
   protectedMode, readDescriptor, descHigh, descLimit, descBase, descAttr, markAccessed,
-  setSegmentCache, refreshFast, isCodeType,
+  setSegmentCache, isCodeType,
 } from './segments';
-import { setUserMode } from './memory';
-import { noteCplChange } from './counters';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { farThroughGate } from './call-gate';
-
-/** Sets the privilege level (CPL) and everything derived from it. */
-export function setCpl(c: u32): void {
-  noteCplChange(load<u32>(OFF_CPL), c);
-  store<u32>(OFF_CPL, c);
-  setUserMode(c == 3);
-}
-
-/** Loads the CS cache and the CPL together, as every far transfer does. */
-export function setCodeSegment(sel: u32, base: u32, limit: u32, attr: u32, newCpl: u32): void {
-  setSegmentCache(SEG_CS, sel, base, limit, attr);
-  if (newCpl != cpl()) setCpl(newCpl);
-  invalidateFetch();
-}
-
-/** CS load in real or virtual-8086 mode: only the selector and base change. */
-export function setRealCodeSegment(sel: u32): void {
-  store<u32>(OFF_SEG_SEL + (<u32>SEG_CS << 2), sel & 0xffff);
-  store<u32>(OFF_SEG_BASE + (<u32>SEG_CS << 2), (sel & 0xffff) << 4);
-  refreshFast(SEG_CS);
-  invalidateFetch();
-}
+import { setCodeSegment, setRealCodeSegment } from './code-segment';
 
 /** Near transfer to `target` in the current code segment, with the limit check. */
 export function jumpNear(target: u32): void {

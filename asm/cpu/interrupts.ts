@@ -17,9 +17,8 @@ import {
 import { getFlags, setFlags } from './flags';
 import { setIp, opSize32, ip } from './decode';
 import { switchTask, SWITCH_INT, SWITCH_IRET } from './task-switch';
-import {
-  setCodeSegment, setRealCodeSegment, loadStackForPrivilege, invalidateOuterSegments,
-} from './control';
+import { setCodeSegment, setRealCodeSegment } from './code-segment';
+import { loadStackForPrivilege, invalidateOuterSegments } from './control';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { noteDelivery } from './counters';
 import { readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerSs, innerSsBase, innerSsLimit, innerSsAttr } from './inner-stack';

@@ -18,7 +18,7 @@ import {
   setSegmentCache, refreshAllFast, isCodeType,
 } from './segments';
 import { setFlagBits, getFlags, setFlags } from './flags';
-import { setCodeSegment } from './control';
+import { setCodeSegment } from './code-segment';
 import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';

@@ -19,7 +19,7 @@ import { readAs, writeAs, flushTlb } from './memory';
 import { readDescriptor, descHigh, descBase, descLimit, descAttr, isCodeType, setSegmentCache } from './segments';
 import { getFlags, setFlags } from './flags';
 import { setIp } from './decode';
-import { setCodeSegment } from './control';
+import { setCodeSegment } from './code-segment';
 
 export const SWITCH_JMP: u32 = 0;
 export const SWITCH_CALL: u32 = 1;
