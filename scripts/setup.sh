@@ -16,6 +16,9 @@ cd "$(dirname "$0")/.."
 # docker-registry: the CNCF distribution server the registry tests push to and
 # pull from on loopback ports; apache2-utils: htpasswd for its basic auth.
 packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils)
+# tshark: Wireshark's dissectors check the frames the user-mode network writes
+# (test/net/); curl fetches a published container port in the network tests.
+packages+=(tshark curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
