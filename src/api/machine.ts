@@ -26,6 +26,7 @@ import { capture, coreLayout, restore, type Resume } from '../snapshot/machine-s
 import { copyRam, fillRam } from '../snapshot/ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../machine/state.ts';
+import { MachineNetwork } from './network.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
@@ -113,6 +114,8 @@ export class Machine extends Emitter<MachineEvents> {
   private replay?: InputReplay;
   /** Why a replay stopped before its log was spent, if it did. */
   replayError?: ReplayDiverged;
+  /** The network card and its link, when the machine has one. */
+  readonly network?: MachineNetwork;
 
   /**
    * A machine from the guest's bytes and an already compiled core, powered
@@ -143,7 +146,13 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
-    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    if (opts.network) {
+      if (this.clock === 'virtual' && resume?.replay) throw new MachineError('replay: a machine with a network card cannot replay (its link is live)');
+      this.network = new MachineNetwork(this.pc, opts.network, () => this.wake());
+    }
+    // A fresh boot tells the kernel where the virtio devices are; a snapshot's command line already does.
+    const cmdline = [opts.cmdline ?? DEFAULT_CMDLINE, resume ? '' : this.pc.virtioCmdline()].filter(Boolean).join(' ');
+    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline, initrd: opts.initrd });
     this.pc.state.add('agent', this.agent);
     this.pc.state.add('console-input', this.consoleLink);
     this.pc.state.add('agent-input', this.agentLink);
@@ -227,6 +236,7 @@ export class Machine extends Emitter<MachineEvents> {
    * nothing with this one. Its RAM is a copy of this one's non-zero pages.
    */
   fork(): Machine {
+    if (this.network) throw new MachineError('fork: a machine with a network card cannot be forked (the host end of its link cannot be copied)');
     const records = copyRecords(this.saveState('fork'));
     const ram = this.pc.core.ram;
     const isZero = (p: number) => this.pc.core.pageIsZero(p);
@@ -238,7 +248,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, ...making });
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -263,7 +273,7 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }
@@ -439,6 +449,7 @@ export class Machine extends Emitter<MachineEvents> {
     this.expire();
     const resets = this.pc.resets;
     if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
+    else if (this.network) this.pc.idleSkipLimitNs = this.network.idleSkipLimit(this.pc.nowNs());
     try {
       if (this.replay?.ended()) {
         this.replay = undefined;
@@ -522,7 +533,12 @@ export class Machine extends Emitter<MachineEvents> {
       }
     }
     const woken = new Promise<void>((r) => (this.wakeUp = r));
-    if (this.clock === 'realtime') {
+    if (this.clock === 'virtual' && this.network?.hostWaiting) {
+      // Waiting on the host: let the wall clock's time pass, as far as the host's answer or a few ms.
+      await Promise.race([woken, sleep(2)]);
+      const limit = this.network.idleSkipLimit(this.pc.nowNs());
+      if (Number.isFinite(limit) && limit > this.pc.nowNs()) this.pc.skipIdle(limit - this.pc.nowNs());
+    } else if (this.clock === 'realtime') {
       await Promise.race([woken, sleep(10)]);
       this.pc.skipIdle(this.wallNs() - this.pc.nowNs());
     } else {

@@ -4,6 +4,7 @@ import type { PowerState } from '../machine/machine.ts';
 import type { SnapshotCodec } from '../snapshot/codec.ts';
 import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
+import type { NetBackend } from '../devices/virtio/net.ts';
 
 export type { InputEvent, JitMode };
 
@@ -45,6 +46,21 @@ export interface MachineOptions {
    * tests). Default: GLASSBOX_JIT in Node, else the core's default.
    */
   jit?: JitMode;
+  /**
+   * A network card (virtio-net) and the host end of its link. In Node,
+   * `{ backend: new UserNet() }` (src/net) gives the guest DHCP, DNS and
+   * outbound TCP/UDP through the host's sockets. A snapshot of a machine
+   * with one resumes only on a machine with one.
+   */
+  network?: NetworkOptions;
+}
+
+/** The guest's network card. */
+export interface NetworkOptions {
+  /** The host end of the link. */
+  backend: NetBackend;
+  /** The card's MAC address (default 52:54:00:12:34:56). */
+  mac?: string;
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */

@@ -13,6 +13,7 @@
 // routes them on (no NAT needed inside the guest).
 
 import { connect, type Socket } from 'node:net';
+import type { NetBackend } from '../devices/virtio/net.ts';
 import { BROADCAST_MAC, ipToString, parseIp, parseMac, sameMac, type Mac } from './addresses.ts';
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from './arp.ts';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, dhcpAnswer } from './dhcp.ts';
@@ -55,7 +56,7 @@ export interface LinkCounters {
   dropped: number;
 }
 
-export class UserNet implements TcpLink {
+export class UserNet implements TcpLink, NetBackend {
   /** Where frames for the guest go (the NIC's receive side). */
   deliver: (frame: Uint8Array) => void = () => {};
   /** Sees every frame both ways (a packet capture). */
@@ -67,6 +68,7 @@ export class UserNet implements TcpLink {
   private readonly tcp = new Map<string, TcpConnection>();
   private readonly udp: UdpNat;
   private nextForwardPort = FIRST_FORWARD_PORT;
+  private lookups = 0;
   private closedAll = false;
 
   constructor(options: UserNetOptions = {}) {
@@ -116,6 +118,11 @@ export class UserNet implements TcpLink {
     return { tcp: this.tcp.size, udp: this.udp.size };
   }
 
+  /** Whether the guest may be waiting on a host answer: a lookup, a connection, a UDP flow. */
+  hostWaiting(): boolean {
+    return this.lookups > 0 || this.tcp.size > 0 || this.udp.size > 0;
+  }
+
   /** Closes every host socket; the link drops whatever comes after. */
   close(): void {
     this.closedAll = true;
@@ -157,7 +164,9 @@ export class UserNet implements TcpLink {
     }
     if (dst === NET_PLAN.dns) {
       if (u.dstPort !== 53) return this.drop();
+      this.lookups++;
       void dnsAnswer(u.payload, this.resolve4).then((answer) => {
+        this.lookups--;
         if (answer && !this.closedAll) this.sendIp(dst, src, PROTO_UDP, buildUdp(dst, src, 53, u.srcPort, answer));
       });
       return;
