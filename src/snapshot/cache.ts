@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Machine, SnapshotError, type ClockMode } from '../api/index.ts';
+import { Machine, SnapshotError, type ClockMode, type NetworkOptions } from '../api/index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
 import { FORMAT_VERSION } from './format.ts';
@@ -15,9 +15,9 @@ import { FORMAT_VERSION } from './format.ts';
 const PREFIX = 'default-guest-';
 
 /** The cache file's name: what the snapshot depends on, digested. */
-async function cacheName(memoryMiB: number): Promise<string> {
+async function cacheName(memoryMiB: number, network: boolean): Promise<string> {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB }));
+  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB, ...(network ? { network } : {}) }));
   for (const f of [DEFAULT_KERNEL, DEFAULT_INITRD]) h.update(await readFile(f));
   return `${PREFIX}${memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
@@ -26,8 +26,8 @@ async function cacheName(memoryMiB: number): Promise<string> {
 const KEEP_OTHERS = 3;
 
 /** Boots the default guest to its agent (virtual clock) and writes its snapshot to `file`, atomically. */
-async function make(dir: string, file: string, memoryMiB: number): Promise<Uint8Array> {
-  const m = await Machine.create({ memoryMiB });
+async function make(dir: string, file: string, memoryMiB: number, network?: NetworkOptions): Promise<Uint8Array> {
+  const m = await Machine.create({ memoryMiB, network });
   m.start();
   try {
     await m.agentReady();
@@ -62,17 +62,18 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * The machine is the same one a boot gives (test/snapshot proves it), on
  * the clock asked for.
  */
-export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode): Promise<Machine> {
-  const file = await cacheName(memoryMiB);
+export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode, network?: NetworkOptions): Promise<Machine> {
+  const file = await cacheName(memoryMiB, network !== undefined);
   const path = join(dir, file);
   const bytes = await cached(path);
   if (bytes) {
     try {
-      return await Machine.create({ snapshot: bytes, memoryMiB, clock });
+      return await Machine.create({ snapshot: bytes, memoryMiB, clock, network });
     } catch (e) {
       // Refused (damaged, say): make it anew.
       if (!(e instanceof SnapshotError)) throw e;
     }
   }
-  return Machine.create({ snapshot: await make(dir, file, memoryMiB), memoryMiB, clock });
+  // The booting machine stops before the resumed one starts, so they can share the link (the card is in the snapshot, never the link).
+  return Machine.create({ snapshot: await make(dir, file, memoryMiB, network), memoryMiB, clock, network });
 }

@@ -4,14 +4,15 @@
 // core or the guest images change), a second instead of a boot.
 
 import { join } from 'node:path';
-import type { ClockMode, Machine } from '../../api/index.ts';
+import type { ClockMode, Machine, NetworkOptions } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { cachedDefaultGuest } from '../../snapshot/cache.ts';
 import { glassboxHome } from '../home.ts';
 
-export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual'): Promise<Machine> {
+/** With `network`, the guest has a network card on that link (a snapshot of its own in the cache). */
+export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', network?: NetworkOptions): Promise<Machine> {
   const dir = process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots');
-  const machine = await cachedDefaultGuest(dir, memoryMiB, clock);
+  const machine = await cachedDefaultGuest(dir, memoryMiB, clock, network);
   machine.start();
   await machine.agentReady();
   return machine;
