@@ -118,6 +118,10 @@ export class UserNet implements TcpLink, NetBackend {
     return { tcp: this.tcp.size, udp: this.udp.size };
   }
 
+  stats(): Record<string, number> {
+    return { ...this.counters, tcpFlows: this.tcp.size, udpFlows: this.udp.size, lookups: this.lookups };
+  }
+
   /** Whether the guest may be waiting on a host answer: a lookup, a connection, a UDP flow. */
   hostWaiting(): boolean {
     return this.lookups > 0 || this.tcp.size > 0 || this.udp.size > 0;

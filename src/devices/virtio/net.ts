@@ -22,6 +22,8 @@ export interface NetBackend {
   deliver: (frame: Uint8Array) => void;
   /** Whether the guest may be waiting on the backend (a lookup, a connection): the machine's idle time follows the wall clock meanwhile. */
   hostWaiting?(): boolean;
+  /** The backend's own counters (flows, drops), for the inspector. */
+  stats?(): Record<string, number>;
 }
 
 const HEADER = 12;
@@ -53,6 +55,8 @@ export class VirtioNet implements VirtioDevice {
   readonly queueSizes = [QUEUE_SIZE, QUEUE_SIZE];
   readonly features = F_MAC | F_STATUS;
   readonly stats: NetStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, rxDropped: 0, txDropped: 0 };
+  /** Sees every frame the card sends and every frame it hands the guest (a packet capture); not state. */
+  tap: ((frame: Uint8Array) => void) | null = null;
   private ctx!: VirtioContext;
   private backlog: Uint8Array[] = [];
 
@@ -110,6 +114,7 @@ export class VirtioNet implements VirtioDevice {
       }
       this.stats.txFrames++;
       this.stats.txBytes += frame.length;
+      this.tap?.(frame);
       this.backend.receive(frame);
     }
     if (done) this.ctx.usedBuffers();
@@ -149,6 +154,7 @@ export class VirtioNet implements VirtioDevice {
           at += to.length;
         });
         q.push(chain, HEADER + frame.length);
+        this.tap?.(frame);
         this.stats.rxFrames++;
         this.stats.rxBytes += frame.length;
       }
