@@ -26,6 +26,7 @@ import { capture, coreLayout, restore, type Resume } from '../snapshot/machine-s
 import { copyRam, fillRam } from '../snapshot/ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../machine/state.ts';
+import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
@@ -73,6 +74,17 @@ interface Making {
   initrdName?: string;
   codec?: SnapshotCodec;
   coreBuild?: () => Promise<string>;
+  /** The disks, opened. */
+  disks?: BlockBackend[];
+}
+
+/** The disks `opts` names, opened through `platform` where given as files. */
+function openDisks(opts: MachineOptions, platform: Platform): BlockBackend[] {
+  return (opts.disks ?? []).map((d) => {
+    if (!('path' in d)) return d;
+    if (!platform.openDisk) throw new MachineError(`disk ${d.path}: this platform opens no disk files; give a BlockBackend`);
+    return platform.openDisk(d);
+  });
 }
 
 /** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
@@ -118,7 +130,7 @@ export class Machine extends Emitter<MachineEvents> {
    * A machine from the guest's bytes and an already compiled core, powered
    * on at the kernel's entry point but not yet running (call start()).
    */
-  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot'> & Making, resume?: Resume) {
+  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making, resume?: Resume) {
     super();
     const kernel = parseBzImage(opts.kernel, opts.kernelName ?? 'kernel');
     const bytes = checkMemoryMiB(opts.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1048576;
@@ -143,7 +155,10 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
-    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    // Disks go in before the guest boots (or the snapshot loads), in the same order: the kernel finds them by slot.
+    opts.disks?.forEach((disk, i) => this.pc.addVirtio(`virtio-blk${i}`, new VirtioBlock(disk, `glassbox-disk${i}`, (why) => queueMicrotask(() => this.emit('diskError', why)))));
+    const cmdline = [opts.cmdline ?? DEFAULT_CMDLINE, this.pc.virtioCmdline()].filter(Boolean).join(' ');
+    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline, initrd: opts.initrd });
     this.pc.state.add('agent', this.agent);
     this.pc.state.add('console-input', this.consoleLink);
     this.pc.state.add('agent-input', this.agentLink);
@@ -227,6 +242,7 @@ export class Machine extends Emitter<MachineEvents> {
    * nothing with this one. Its RAM is a copy of this one's non-zero pages.
    */
   fork(): Machine {
+    if (this.opts.disks?.length) throw new MachineError('fork: this machine has disks, which a fork would share');
     const records = copyRecords(this.saveState('fork'));
     const ram = this.pc.core.ram;
     const isZero = (p: number) => this.pc.core.pageIsZero(p);
@@ -238,7 +254,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, ...making });
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, ...making, disks: openDisks(opts, platform) });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -263,7 +279,7 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making, disks: openDisks(opts, platform) }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }

@@ -4,8 +4,9 @@ import type { PowerState } from '../machine/machine.ts';
 import type { SnapshotCodec } from '../snapshot/codec.ts';
 import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
+import type { BlockBackend } from '../devices/virtio/blk.ts';
 
-export type { InputEvent, JitMode };
+export type { BlockBackend, InputEvent, JitMode };
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -45,6 +46,20 @@ export interface MachineOptions {
    * tests). Default: GLASSBOX_JIT in Node, else the core's default.
    */
   jit?: JitMode;
+  /**
+   * Disks, as virtio-blk devices in this order (the guest's /dev/vda, vdb...):
+   * a BlockBackend, or a file the platform opens (Node only). A disk's bytes
+   * are not part of a snapshot, and a machine with disks cannot be forked.
+   */
+  disks?: (BlockBackend | DiskSpec)[];
+}
+
+/** A disk image in a host file. */
+export interface DiskSpec {
+  path: string;
+  readOnly?: boolean;
+  /** Make the file, sparse, of this many bytes if it does not exist. */
+  createBytes?: number;
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */
@@ -56,6 +71,8 @@ export interface Platform {
   defaultInitrd: string;
   /** Compression and digests for snapshots (default: Web Streams and WebCrypto). */
   codec?: SnapshotCodec;
+  /** Opens a disk image file (Node); a platform without files lacks it. */
+  openDisk?(spec: DiskSpec): BlockBackend;
   /** A digest of the compiled core, recorded in snapshots, if the platform knows it. */
   coreBuild?(): Promise<string>;
 }
@@ -122,6 +139,8 @@ export interface MachineEvents extends Record<string, unknown[]> {
    * (Machine.replayError says where; the machine is stopped).
    */
   replayed: [];
+  /** A disk request met a host error (a full host disk, say): the guest got an I/O error; this says why. */
+  diskError: [string];
 }
 
 export interface SerialEvents extends Record<string, unknown[]> {
