@@ -27,6 +27,7 @@ import { copyRam, fillRam } from '../snapshot/ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../machine/state.ts';
 import { MachineNetwork } from './network.ts';
+import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
@@ -74,6 +75,17 @@ interface Making {
   initrdName?: string;
   codec?: SnapshotCodec;
   coreBuild?: () => Promise<string>;
+  /** The disks, opened. */
+  disks?: BlockBackend[];
+}
+
+/** The disks `opts` names, opened through `platform` where given as files. */
+function openDisks(opts: MachineOptions, platform: Platform): BlockBackend[] {
+  return (opts.disks ?? []).map((d) => {
+    if (!('path' in d)) return d;
+    if (!platform.openDisk) throw new MachineError(`disk ${d.path}: this platform opens no disk files; give a BlockBackend`);
+    return platform.openDisk(d);
+  });
 }
 
 /** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
@@ -121,7 +133,7 @@ export class Machine extends Emitter<MachineEvents> {
    * A machine from the guest's bytes and an already compiled core, powered
    * on at the kernel's entry point but not yet running (call start()).
    */
-  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot'> & Making, resume?: Resume) {
+  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making, resume?: Resume) {
     super();
     const kernel = parseBzImage(opts.kernel, opts.kernelName ?? 'kernel');
     const bytes = checkMemoryMiB(opts.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1048576;
@@ -146,6 +158,8 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
+    // Disks go in before the guest boots (or the snapshot loads), in the same order: the kernel finds them by slot.
+    opts.disks?.forEach((disk, i) => this.pc.addVirtio(`virtio-blk${i}`, new VirtioBlock(disk, `glassbox-disk${i}`, (why) => queueMicrotask(() => this.emit('diskError', why)))));
     if (opts.network) {
       if (this.clock === 'virtual' && resume?.replay) throw new MachineError('replay: a machine with a network card cannot replay (its link is live)');
       this.network = new MachineNetwork(this.pc, opts.network, () => this.wake());
@@ -237,6 +251,7 @@ export class Machine extends Emitter<MachineEvents> {
    */
   fork(): Machine {
     if (this.network) throw new MachineError('fork: a machine with a network card cannot be forked (the host end of its link cannot be copied)');
+    if (this.opts.disks?.length) throw new MachineError('fork: this machine has disks, which a fork would share');
     const records = copyRecords(this.saveState('fork'));
     const ram = this.pc.core.ram;
     const isZero = (p: number) => this.pc.core.pageIsZero(p);
@@ -248,7 +263,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making });
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making, disks: openDisks(opts, platform) });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -273,7 +288,7 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, fillRam: (ram) => fillRam(ram, snap.chunks), info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making, disks: openDisks(opts, platform) }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }

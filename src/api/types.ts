@@ -5,8 +5,9 @@ import type { SnapshotCodec } from '../snapshot/codec.ts';
 import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
 import type { NetBackend } from '../devices/virtio/net.ts';
+import type { BlockBackend } from '../devices/virtio/blk.ts';
 
-export type { InputEvent, JitMode };
+export type { BlockBackend, InputEvent, JitMode };
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -47,12 +48,26 @@ export interface MachineOptions {
    */
   jit?: JitMode;
   /**
-   * A network card (virtio-net) and the host end of its link. In Node,
+   * Disks, as virtio-blk devices in this order (the guest's /dev/vda, vdb...):
+   * a BlockBackend, or a file the platform opens (Node only). A disk's bytes
+   * are not part of a snapshot, and a machine with disks cannot be forked.
+   */
+  disks?: (BlockBackend | DiskSpec)[];
+  /**
+   * A network card (virtio-net, after the disks) and the host end of its link. In Node,
    * `{ backend: new UserNet() }` (src/net) gives the guest DHCP, DNS and
    * outbound TCP/UDP through the host's sockets. A snapshot of a machine
    * with one resumes only on a machine with one.
    */
   network?: NetworkOptions;
+}
+
+/** A disk image in a host file. */
+export interface DiskSpec {
+  path: string;
+  readOnly?: boolean;
+  /** Make the file, sparse, of this many bytes if it does not exist. */
+  createBytes?: number;
 }
 
 /** The guest's network card. */
@@ -72,6 +87,8 @@ export interface Platform {
   defaultInitrd: string;
   /** Compression and digests for snapshots (default: Web Streams and WebCrypto). */
   codec?: SnapshotCodec;
+  /** Opens a disk image file (Node); a platform without files lacks it. */
+  openDisk?(spec: DiskSpec): BlockBackend;
   /** A digest of the compiled core, recorded in snapshots, if the platform knows it. */
   coreBuild?(): Promise<string>;
 }
@@ -138,6 +155,8 @@ export interface MachineEvents extends Record<string, unknown[]> {
    * (Machine.replayError says where; the machine is stopped).
    */
   replayed: [];
+  /** A disk request met a host error (a full host disk, say): the guest got an I/O error; this says why. */
+  diskError: [string];
 }
 
 export interface SerialEvents extends Record<string, unknown[]> {

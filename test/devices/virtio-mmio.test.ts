@@ -85,7 +85,8 @@ describe('virtio-MMIO transport', () => {
     wr(0x14, 1);
     expect(rd(0x10)).toBe(1); // bit 32
     wr(0x14, 0);
-    expect(rd(0x10)).toBe(1 << 9); // FLUSH, not RO
+    expect(rd(0x10)).toBe((1 << 9) | (1 << 2)); // FLUSH and SEG_MAX, not RO
+    expect(m.mmio.read(BASE + 0x10c, 4)).toBe(126); // seg_max
     expect(rd(0x34)).toBe(128);
     expect(m.mmio.read(BASE + 0x100, 4)).toBe(128); // capacity: 64 KiB in sectors
     expect(m.virtioCmdline()).toBe('virtio_mmio.device=4K@0xfeb00000:5');

@@ -28,6 +28,8 @@ export interface BlockBackend {
 const SECTOR = 512;
 const T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8;
 const S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
+/** seg_max in the config: without it Linux sends one data buffer per request. */
+const F_SEG_MAX = 1n << 2n;
 const F_RO = 1n << 5n;
 const F_FLUSH = 1n << 9n;
 /** Requests per ring: enough for the guest's queue depth, small enough to validate quickly. */
@@ -57,8 +59,9 @@ export class VirtioBlock implements VirtioDevice {
   /** `serial`: what the guest reads as the disk's ID (/sys/block/vda/serial), at most 20 bytes. */
   constructor(private readonly disk: BlockBackend, private readonly serial = 'glassbox', private readonly onError?: (message: string) => void) {
     if (disk.size % SECTOR) throw new Error(`virtio-blk: a disk is whole 512-byte sectors, and this one is ${disk.size} bytes`);
-    this.features = F_FLUSH | (disk.readOnly ? F_RO : 0n);
+    this.features = F_FLUSH | F_SEG_MAX | (disk.readOnly ? F_RO : 0n);
     this.config.setBigUint64(0, BigInt(disk.size / SECTOR), true);
+    this.config.setUint32(12, QUEUE_SIZE - 2, true); // a request's data buffers, leaving the header and status their descriptors
   }
 
   attach(ctx: VirtioContext): void {
