@@ -10,13 +10,17 @@ export const RST = 0x04;
 export const PSH = 0x08;
 export const ACK = 0x10;
 
-export interface TcpSegment {
+/** The header fields both ways. */
+interface SegmentHeader {
   srcPort: number;
   dstPort: number;
   seq: number;
   ack: number;
   flags: number;
   window: number;
+}
+
+export interface TcpSegment extends SegmentHeader {
   /** The MSS option of a SYN, or null. */
   mss: number | null;
   payload: Uint8Array;
@@ -51,13 +55,7 @@ export function parseTcp(src: number, dst: number, p: Uint8Array): TcpSegment | 
   };
 }
 
-export interface OutgoingSegment {
-  srcPort: number;
-  dstPort: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  window: number;
+export interface OutgoingSegment extends SegmentHeader {
   mss?: number;
   payload?: Uint8Array;
 }
