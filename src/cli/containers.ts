@@ -106,7 +106,7 @@ function printResult(r: ShellResult): void {
 
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
-  pidsLimit?: number; cpus?: number; network?: string; publish: PortMapping[]; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
+  pidsLimit?: number; cpus?: number; network?: string; publish: PortMapping[]; publishAll?: boolean; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
   label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
 }
 
@@ -147,6 +147,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
     .option('--network <network>', 'bridge (default): own namespace on the bridge; host: the guest\'s; none: only lo; or a network\'s name', networkOption)
     .option('-p, --publish <[ip:]hostport:port>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port (repeatable)', collectPublish, [])
+    .option('-P, --publish-all', 'publish every TCP port the image exposes on a free port of 127.0.0.1')
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
     .option('-l, --label <KEY=VALUE>', 'a label, for ps --filter label=KEY and inspect (repeatable)', collect, [])

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { parsePublish } from '../../src/cli/network.ts';
 import { publishTcp } from '../../src/net/publish.ts';
 import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
+import { portsToPublish } from '../../src/containers/engine/networks.ts';
 
 describe('-p parsing', () => {
   test('takes Docker\'s forms, loopback unless an address is given', () => {
@@ -26,6 +27,18 @@ describe('-p parsing', () => {
     expect(() => parsePublish('300.1.1.1:8080:80')).toThrow('"300.1.1.1" is not an IPv4 address');
     expect(() => parsePublish('1:2:3:4')).toThrow('give [IP:][HOSTPORT:]CONTAINERPORT');
   });
+});
+
+test('-P adds each exposed TCP port on a free loopback port, after the -p ones and not twice', () => {
+  const given = [parsePublish('8080:80')];
+  const exposed = { '80/tcp': {}, '443/tcp': {}, '53/udp': {}, '9000': {} };
+  expect(portsToPublish(given, true, exposed)).toEqual([
+    given[0],
+    { hostIp: '127.0.0.1', hostPort: 0, containerPort: 443, protocol: 'tcp' },
+    { hostIp: '127.0.0.1', hostPort: 0, containerPort: 9000, protocol: 'tcp' },
+  ]);
+  expect(portsToPublish(given, false, exposed)).toEqual(given);
+  expect(portsToPublish(undefined, true, undefined)).toEqual([]);
 });
 
 describe('publishing', () => {

@@ -39,6 +39,7 @@ const runOptions = z.object({
     containerPort: z.number().int().min(1).max(65535),
     protocol: z.literal('tcp'),
   }).strict()).max(256).optional(),
+  publishAll: z.boolean().optional(),
   user: z.string().min(1).max(256).optional(),
   cmd: args.optional(),
   tty: windowSize.optional(),

@@ -21,6 +21,8 @@ export interface RunOptions {
   network?: string;
   /** -p: host ports forwarded to the container's ports. */
   publish?: PortMapping[];
+  /** -P: each TCP port the image exposes too, on a free host port. */
+  publishAll?: boolean;
   /** name, name:group, uid or uid:gid; replaces the image's User. */
   user?: string;
   /** Command; replaces the image's Cmd (the Entrypoint stays). */

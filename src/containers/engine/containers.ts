@@ -11,7 +11,7 @@ import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts'
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
 import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
-import { DEFAULT_NETWORK, NetworkTable, type NetworkInfo, type PortMapping, type PortPublisher } from './networks.ts';
+import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type PortMapping, type PortPublisher } from './networks.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
@@ -218,8 +218,9 @@ export class ContainerEngine {
   /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
   private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
     if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
-    const mode = this.networkMode(o);
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
+    const ports = portsToPublish(o.publish, o.publishAll, image.config.config?.ExposedPorts);
+    const mode = this.networkMode(o, ports);
     const config = image.config;
     const id = randomId();
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
@@ -238,7 +239,7 @@ export class ContainerEngine {
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
-      const netns = await this.connect(record, mode, o);
+      const netns = await this.connect(record, mode, o, ports);
       this.remember();
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
@@ -251,13 +252,13 @@ export class ContainerEngine {
   }
 
   /** The network a run asks for, checked: host, none or a network that exists. */
-  private networkMode(o: RunOptions): string {
+  private networkMode(o: RunOptions, ports: PortMapping[]): string {
     const mode = o.network === 'default' ? 'host' : o.network ?? (this.networking ? DEFAULT_NETWORK : 'host');
     if (mode !== 'host' && mode !== 'none') {
       if (!this.networking) throw new ContainerError(`network ${mode}: this engine's guest has no network card, so only --network host and none work`);
       this.networks.guest(mode); // throws for a network that does not exist
     }
-    if (o.publish?.length) {
+    if (ports.length) {
       if (mode === 'none') throw new ContainerError('published ports need a network, and --network none has none');
       if (!this.networking?.publisher) throw new ContainerError('this engine cannot publish ports (its guest has no network card)');
     }
@@ -270,7 +271,7 @@ export class ContainerEngine {
    * other containers (and theirs naming it); then publishes its ports.
    * Returns the namespace it is to join, if not the guest's.
    */
-  private async connect(c: ContainerRecord, mode: string, o: RunOptions): Promise<string | undefined> {
+  private async connect(c: ContainerRecord, mode: string, o: RunOptions, ports: PortMapping[]): Promise<string | undefined> {
     c.network = { mode, ports: [] };
     const rootfs = `${bundleDir(c.id)}/rootfs`;
     if (mode !== 'host') {
@@ -286,8 +287,8 @@ export class ContainerEngine {
       }
       await this.must(attachScript(c.id, rootfs, net), `connecting container ${c.name} to network ${mode}`);
     }
-    if (o.publish?.length) {
-      c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, o.publish)
+    if (ports.length) {
+      c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports)
         .catch((e: Error) => { throw new ContainerError(e.message); });
     }
     return mode === 'host' ? undefined : `${NETNS_DIR}/${c.id}`;

@@ -23,6 +23,21 @@ export interface PortPublisher {
   unpublish(containerId: string): void;
 }
 
+/** The ports a run publishes: -p's, and with -P each TCP port the image exposes, on a free loopback port. */
+export function portsToPublish(given: PortMapping[] | undefined, all: boolean | undefined, exposed: Record<string, object> | undefined): PortMapping[] {
+  const ports = [...(given ?? [])];
+  if (all) {
+    for (const key of Object.keys(exposed ?? {})) {
+      const [port, proto = 'tcp'] = key.split('/');
+      const containerPort = Number(port);
+      if (proto === 'tcp' && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort)) {
+        ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: 'tcp' });
+      }
+    }
+  }
+  return ports;
+}
+
 export const DEFAULT_NETWORK = 'bridge';
 /** Modes that are not networks: the guest's own namespace, or none but lo. */
 export const NETWORK_MODES = ['host', 'none'] as const;
