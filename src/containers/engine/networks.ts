@@ -27,7 +27,9 @@ export interface PortPublisher {
 export function portsToPublish(given: PortMapping[] | undefined, all: boolean | undefined, exposed: Record<string, object> | undefined): PortMapping[] {
   const ports = [...(given ?? [])];
   if (all) {
-    for (const key of Object.keys(exposed ?? {})) {
+    // In port order (an object's keys come integer-like first, which "9000" is and "443/tcp" is not).
+    const keys = Object.keys(exposed ?? {}).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+    for (const key of keys) {
       const [port, proto = 'tcp'] = key.split('/');
       const containerPort = Number(port);
       if (proto === 'tcp' && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort)) {
