@@ -10,7 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Machine } from '../../src/api/index.ts';
 import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
 import { publishTcp } from '../../src/net/publish.ts';
@@ -74,8 +75,9 @@ describe('the guest on the user-mode network', () => {
     expect(start.stdout).toBe('started\n');
     const { server: listener, hostPort } = await publishTcp(net, { hostAddress: '127.0.0.1', hostPort: 0, guestIp: NET_PLAN.guest, guestPort: 8080 });
     try {
-      const curl = spawnSync('curl', ['-sS', '--max-time', '60', `http://127.0.0.1:${hostPort}/`], { encoding: 'utf8', timeout: 90_000 });
-      expect([curl.status, curl.stdout, curl.stderr]).toEqual([0, 'served by the guest\n', '']);
+      // curl in a child process this one does not wait on: the listener and the guest live on this event loop.
+      const curl = await promisify(execFile)('curl', ['-sS', '--max-time', '60', `http://127.0.0.1:${hostPort}/`], { encoding: 'utf8', timeout: 90_000 });
+      expect([curl.stdout, curl.stderr]).toEqual(['served by the guest\n', '']);
     } finally {
       listener.close();
     }

@@ -40,7 +40,7 @@ export function linkUpScript(): string {
     `  cat > ${DHCP_SCRIPT} <<'GB_EOF'\n${UDHCPC_SCRIPT}\nGB_EOF`,
     `  chmod 755 ${DHCP_SCRIPT}`,
     '  ip link set eth0 up',
-    `  udhcpc -i eth0 -s ${DHCP_SCRIPT} -n -q -t 5 -T 2 >/dev/null || { echo "no DHCP lease on eth0" >&2; exit 1; }`,
+    `  udhcpc -i eth0 -s ${DHCP_SCRIPT} -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
     'fi',
     'echo 1 > /proc/sys/net/ipv4/ip_forward',
     "ip -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'",
