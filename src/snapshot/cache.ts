@@ -15,9 +15,9 @@ import { FORMAT_VERSION } from './format.ts';
 const PREFIX = 'default-guest-';
 
 /** The cache file's name: what the snapshot depends on, digested. */
-async function cacheName(memoryMiB: number): Promise<string> {
+async function cacheName(memoryMiB: number, diskBytes?: number): Promise<string> {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB }));
+  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB, ...(diskBytes ? { diskBytes } : {}) }));
   for (const f of [DEFAULT_KERNEL, DEFAULT_INITRD]) h.update(await readFile(f));
   return `${PREFIX}${memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
@@ -25,14 +25,26 @@ async function cacheName(memoryMiB: number): Promise<string> {
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */
 const KEEP_OTHERS = 3;
 
+/**
+ * A disk the guest has: the snapshot is made with a scratch disk of its size
+ * (the guest reads only its capacity and first sectors while booting, and
+ * drops those before it mounts the real one: containers/engine/disk.ts).
+ */
+export interface CachedDisk {
+  path: string;
+  bytes: number;
+}
+
 /** Boots the default guest to its agent (virtual clock) and writes its snapshot to `file`, atomically. */
-async function make(dir: string, file: string, memoryMiB: number): Promise<Uint8Array> {
-  const m = await Machine.create({ memoryMiB });
+async function make(dir: string, file: string, memoryMiB: number, disk?: CachedDisk): Promise<Uint8Array> {
+  mkdirSync(dir, { recursive: true });
+  const scratch = join(dir, `.scratch-${process.pid}.img`);
+  const m = await Machine.create({ memoryMiB, disks: disk ? [{ path: scratch, createBytes: disk.bytes }] : undefined });
+  if (disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
   m.start();
   try {
     await m.agentReady();
     const bytes = await m.snapshot();
-    mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.${file}.${process.pid}`);
     writeFileSync(tmp, bytes);
     renameSync(tmp, join(dir, file));
@@ -62,17 +74,18 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * The machine is the same one a boot gives (test/snapshot proves it), on
  * the clock asked for.
  */
-export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode): Promise<Machine> {
-  const file = await cacheName(memoryMiB);
+export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode, disk?: CachedDisk): Promise<Machine> {
+  const file = await cacheName(memoryMiB, disk?.bytes);
+  const disks = disk ? [{ path: disk.path, createBytes: disk.bytes }] : undefined;
   const path = join(dir, file);
   const bytes = await cached(path);
   if (bytes) {
     try {
-      return await Machine.create({ snapshot: bytes, memoryMiB, clock });
+      return await Machine.create({ snapshot: bytes, memoryMiB, clock, disks });
     } catch (e) {
       // Refused (damaged, say): make it anew.
       if (!(e instanceof SnapshotError)) throw e;
     }
   }
-  return Machine.create({ snapshot: await make(dir, file, memoryMiB), memoryMiB, clock });
+  return Machine.create({ snapshot: await make(dir, file, memoryMiB, disk), memoryMiB, clock, disks });
 }

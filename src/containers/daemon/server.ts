@@ -22,6 +22,7 @@ import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
 import { fileJournal } from './journal.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../engine/disk.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
@@ -44,8 +45,13 @@ export async function serveEngine(home: string): Promise<void> {
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
-  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime');
+  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
+  const disk = engineDiskPath(home);
+  const diskState = inspectEngineDisk(disk);
+  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk);
+  machine.on('diskError', (why) => process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`));
   const shell = machineShell(machine);
+  await mountEngineDisk(shell, diskState);
   const engine = new ContainerEngine(shell, store, fileJournal(home));
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
@@ -76,7 +82,8 @@ export async function serveEngine(home: string): Promise<void> {
         return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
       }
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
-      case 'shutdown': return null;
+      // The disk is written out and unmounted before the guest ends (its containers end with it).
+      case 'shutdown': return unmountEngineDisk(shell).then(() => null);
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);
         return answerView(target, req.request);

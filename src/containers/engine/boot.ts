@@ -8,10 +8,12 @@ import type { ClockMode, Machine } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { cachedDefaultGuest } from '../../snapshot/cache.ts';
 import { glassboxHome } from '../home.ts';
+import { ENGINE_DISK_BYTES } from './disk.ts';
 
-export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual'): Promise<Machine> {
+/** `disk`: the engine's disk image (disk.ts), attached as /dev/vda; the caller mounts it. */
+export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', disk?: string): Promise<Machine> {
   const dir = process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots');
-  const machine = await cachedDefaultGuest(dir, memoryMiB, clock);
+  const machine = await cachedDefaultGuest(dir, memoryMiB, clock, disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined);
   machine.start();
   await machine.agentReady();
   return machine;
