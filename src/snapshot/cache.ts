@@ -15,9 +15,9 @@ import { FORMAT_VERSION } from './format.ts';
 const PREFIX = 'default-guest-';
 
 /** The cache file's name: what the snapshot depends on, digested. */
-async function cacheName(memoryMiB: number, network: boolean): Promise<string> {
+async function cacheName(memoryMiB: number, diskBytes?: number, network = false): Promise<string> {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB, ...(network ? { network } : {}) }));
+  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: DEFAULT_CMDLINE, memoryMiB, ...(diskBytes ? { diskBytes } : {}), ...(network ? { network } : {}) }));
   for (const f of [DEFAULT_KERNEL, DEFAULT_INITRD]) h.update(await readFile(f));
   return `${PREFIX}${memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
@@ -25,14 +25,26 @@ async function cacheName(memoryMiB: number, network: boolean): Promise<string> {
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */
 const KEEP_OTHERS = 3;
 
+/**
+ * A disk the guest has: the snapshot is made with a scratch disk of its size
+ * (the guest reads only its capacity and first sectors while booting, and
+ * drops those before it mounts the real one: containers/engine/disk.ts).
+ */
+export interface CachedDisk {
+  path: string;
+  bytes: number;
+}
+
 /** Boots the default guest to its agent (virtual clock) and writes its snapshot to `file`, atomically. */
-async function make(dir: string, file: string, memoryMiB: number, network?: NetworkOptions): Promise<Uint8Array> {
-  const m = await Machine.create({ memoryMiB, network });
+async function make(dir: string, file: string, memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<Uint8Array> {
+  mkdirSync(dir, { recursive: true });
+  const scratch = join(dir, `.scratch-${process.pid}.img`);
+  const m = await Machine.create({ memoryMiB, disks: disk ? [{ path: scratch, createBytes: disk.bytes }] : undefined, network });
+  if (disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
   m.start();
   try {
     await m.agentReady();
     const bytes = await m.snapshot();
-    mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.${file}.${process.pid}`);
     writeFileSync(tmp, bytes);
     renameSync(tmp, join(dir, file));
@@ -62,18 +74,19 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * The machine is the same one a boot gives (test/snapshot proves it), on
  * the clock asked for.
  */
-export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode, network?: NetworkOptions): Promise<Machine> {
-  const file = await cacheName(memoryMiB, network !== undefined);
+export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode, disk?: CachedDisk, network?: NetworkOptions): Promise<Machine> {
+  const file = await cacheName(memoryMiB, disk?.bytes, network !== undefined);
+  const disks = disk ? [{ path: disk.path, createBytes: disk.bytes }] : undefined;
   const path = join(dir, file);
   const bytes = await cached(path);
   if (bytes) {
     try {
-      return await Machine.create({ snapshot: bytes, memoryMiB, clock, network });
+      return await Machine.create({ snapshot: bytes, memoryMiB, clock, disks, network });
     } catch (e) {
       // Refused (damaged, say): make it anew.
       if (!(e instanceof SnapshotError)) throw e;
     }
   }
   // The booting machine stops before the resumed one starts, so they can share the link (the card is in the snapshot, never the link).
-  return Machine.create({ snapshot: await make(dir, file, memoryMiB, network), memoryMiB, clock, network });
+  return Machine.create({ snapshot: await make(dir, file, memoryMiB, disk, network), memoryMiB, clock, disks, network });
 }

@@ -26,6 +26,7 @@ import { UserNet, NET_PLAN } from '../../net/user-net.ts';
 import { ipToString } from '../../net/addresses.ts';
 import { linkUpScript } from '../engine/network-scripts.ts';
 import { UserNetPublisher } from './port-publisher.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../engine/disk.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
@@ -48,10 +49,15 @@ export async function serveEngine(home: string): Promise<void> {
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
+  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
+  const disk = engineDiskPath(home);
+  const diskState = inspectEngineDisk(disk);
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   const userNet = new UserNet();
-  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', { backend: userNet });
+  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk, { backend: userNet });
+  machine.on('diskError', (why) => process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`));
   const shell = machineShell(machine);
+  await mountEngineDisk(shell, diskState);
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
   if (link.exitCode !== 0) process.stderr.write(`glassbox engine: the guest's network is down: ${link.stderr.trim()}\n`);
   const networking = link.exitCode === 0
@@ -93,7 +99,8 @@ export async function serveEngine(home: string): Promise<void> {
         return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
       }
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
-      case 'shutdown': return null;
+      // The disk is written out and unmounted before the guest ends (its containers end with it).
+      case 'shutdown': return unmountEngineDisk(shell).then(() => null);
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);
         return answerView(target, req.request);

@@ -8,11 +8,15 @@ import type { ClockMode, Machine, NetworkOptions } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { cachedDefaultGuest } from '../../snapshot/cache.ts';
 import { glassboxHome } from '../home.ts';
+import { ENGINE_DISK_BYTES } from './disk.ts';
 
-/** With `network`, the guest has a network card on that link (a snapshot of its own in the cache). */
-export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', network?: NetworkOptions): Promise<Machine> {
+/**
+ * `disk`: the engine's disk image (disk.ts), attached as /dev/vda; the caller mounts it.
+ * With `network`, the guest has a network card on that link too (a snapshot of its own in the cache).
+ */
+export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', disk?: string, network?: NetworkOptions): Promise<Machine> {
   const dir = process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots');
-  const machine = await cachedDefaultGuest(dir, memoryMiB, clock, network);
+  const machine = await cachedDefaultGuest(dir, memoryMiB, clock, disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined, network);
   machine.start();
   await machine.agentReady();
   return machine;
