@@ -29,6 +29,8 @@ const UNIT = [
   'test/testing/ktap.test.ts',
   'test/cli/go-template.test.ts',
   'test/docs/**/*.test.ts',
+  'test/net/user-net.test.ts',
+  'test/net/publish.test.ts',
 ];
 const SYSTEM = ['test/system/**/*.test.ts', 'test/boot/multiboot.test.ts', 'test/guest-images/qemu.test.ts'];
 const WEB = ['test/web/**/*.test.ts'];

@@ -27,7 +27,7 @@ umask 022
 log() { printf '\033[1mimages:\033[0m %s\n' "$*" >&2; }
 die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
 
-HOST_PACKAGES=(bc bison flex make gcc binutils libc6-dev libelf-dev gzip xz-utils gcc-multilib)
+HOST_PACKAGES=(bc bison flex make gcc binutils libc6-dev libelf-dev gzip xz-utils gcc-multilib qemu-user)
 
 pins() { grep -E "^$1 " "$LOCK" | awk '{print $2" "$3}'; }
 
@@ -191,8 +191,11 @@ install_busybox() {
 	local root=$1 bb=$BUILD/pkgroot/bin/busybox path
 	mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin"
 	cp "$bb" "$root/bin/busybox"
-	# the list is compiled into busybox; ask the binary itself (i386, static)
-	"$bb" --list-full | sort | while read -r path; do
+	# the list is compiled into busybox; ask the binary itself (i386, static),
+	# through qemu-i386 on a host that cannot run i386 programs
+	local run=()
+	"$bb" true 2>/dev/null || run=(qemu-i386)
+	"${run[@]}" "$bb" --list-full | sort | while read -r path; do
 		[ "$path" = bin/busybox ] && continue
 		[ -e "$root/$path" ] && continue
 		case "$path" in
@@ -278,6 +281,18 @@ step_initramfs() {
 	cp -L "$BUILD/pkgroot/lib/i386-linux-gnu/ld-linux.so.2" "$r/lib/i386-linux-gnu/ld-linux.so.2"
 	ln -s i386-linux-gnu/ld-linux.so.2 "$r/lib/ld-linux.so.2"
 	copy_needed "$r" "$r/usr/bin/crun"
+	# the engine's disk is made and checked in the guest (mkfs.ext4, e2fsck);
+	# nft sets up NAT for containers behind the bridge. The real tools replace
+	# busybox's applets of the same names.
+	local tool
+	for tool in sbin/mke2fs sbin/e2fsck usr/sbin/nft; do
+		rm -f "$r/$tool"
+		cp "$BUILD/pkgroot/$tool" "$r/$tool"
+		copy_needed "$r" "$r/$tool"
+	done
+	for tool in mkfs.ext4 mkfs.ext2; do rm -f "$r/sbin/$tool"; ln -s mke2fs "$r/sbin/$tool"; done
+	for tool in fsck.ext4 fsck.ext2; do rm -f "$r/sbin/$tool"; ln -s e2fsck "$r/sbin/$tool"; done
+	cp "$BUILD/pkgroot/etc/mke2fs.conf" "$r/etc/mke2fs.conf"
 	# glibc dlopen()s libgcc_s for pthread cancellation and backtraces
 	cp -L "$BUILD/pkgroot/lib/i386-linux-gnu/libgcc_s.so.1" "$r/lib/i386-linux-gnu/libgcc_s.so.1"
 	cp -a "$DIST/oci/busybox" "$r/usr/share/glassbox/images/busybox"

@@ -7,6 +7,7 @@ import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
 import { coreBuild, coreModule } from '../core/load-node.ts';
 import { nodeCodec } from '../snapshot/codec-node.ts';
 import { Machine as PlatformMachine } from './machine.ts';
+import { FileDisk } from '../storage/file-disk.ts';
 import type { MachineOptions, Platform } from './types.ts';
 
 export const nodePlatform: Platform = {
@@ -21,6 +22,7 @@ export const nodePlatform: Platform = {
   defaultKernel: DEFAULT_KERNEL,
   defaultInitrd: DEFAULT_INITRD,
   codec: nodeCodec,
+  openDisk: (spec) => new FileDisk(spec.path, spec),
   coreBuild: async () => coreBuild(),
 };
 
@@ -36,3 +38,4 @@ export type { ExecSession } from './exec-session.ts';
 export { KernelImageError } from '../boot/bzimage.ts';
 export * from './types.ts';
 export { SnapshotError } from '../snapshot/error.ts';
+export { DiskError, FileDisk } from '../storage/file-disk.ts';

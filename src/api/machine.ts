@@ -26,6 +26,8 @@ import { captureRam, coreLayout, restore, type Resume } from '../snapshot/machin
 import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../machine/state.ts';
+import { MachineNetwork } from './network.ts';
+import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
@@ -82,6 +84,17 @@ interface Making {
   initrdName?: string;
   codec?: SnapshotCodec;
   coreBuild?: () => Promise<string>;
+  /** The disks, opened. */
+  disks?: BlockBackend[];
+}
+
+/** The disks `opts` names, opened through `platform` where given as files. */
+function openDisks(opts: MachineOptions, platform: Platform): BlockBackend[] {
+  return (opts.disks ?? []).map((d) => {
+    if (!('path' in d)) return d;
+    if (!platform.openDisk) throw new MachineError(`disk ${d.path}: this platform opens no disk files; give a BlockBackend`);
+    return platform.openDisk(d);
+  });
 }
 
 /** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
@@ -122,12 +135,14 @@ export class Machine extends Emitter<MachineEvents> {
   private replay?: InputReplay;
   /** Why a replay stopped before its log was spent, if it did. */
   replayError?: ReplayDiverged;
+  /** The network card and its link, when the machine has one. */
+  readonly network?: MachineNetwork;
 
   /**
    * A machine from the guest's bytes and an already compiled core, powered
    * on at the kernel's entry point but not yet running (call start()).
    */
-  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot'> & Making, resume?: Resume) {
+  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making, resume?: Resume) {
     super();
     const kernel = parseBzImage(opts.kernel, opts.kernelName ?? 'kernel');
     const bytes = checkMemoryMiB(opts.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1048576;
@@ -152,7 +167,15 @@ export class Machine extends Emitter<MachineEvents> {
       this.agentLink.send(b);
       this.wake();
     });
-    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline: opts.cmdline ?? DEFAULT_CMDLINE, initrd: opts.initrd });
+    // Disks go in before the guest boots (or the snapshot loads), in the same order: the kernel finds them by slot.
+    opts.disks?.forEach((disk, i) => this.pc.addVirtio(`virtio-blk${i}`, new VirtioBlock(disk, `glassbox-disk${i}`, (why) => queueMicrotask(() => this.emit('diskError', why)))));
+    if (opts.network) {
+      if (this.clock === 'virtual' && resume?.replay) throw new MachineError('replay: a machine with a network card cannot replay (its link is live)');
+      this.network = new MachineNetwork(this.pc, opts.network, () => this.wake());
+    }
+    // A fresh boot tells the kernel where the virtio devices are; a snapshot's command line already does.
+    const cmdline = [opts.cmdline ?? DEFAULT_CMDLINE, resume ? '' : this.pc.virtioCmdline()].filter(Boolean).join(' ');
+    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline, initrd: opts.initrd });
     this.pc.state.add('agent', this.agent);
     this.pc.state.add('console-input', this.consoleLink);
     this.pc.state.add('agent-input', this.agentLink);
@@ -238,6 +261,8 @@ export class Machine extends Emitter<MachineEvents> {
    * is about to write it (src/snapshot/lazy-ram.ts).
    */
   fork(): Machine {
+    if (this.network) throw new MachineError('fork: a machine with a network card cannot be forked (the host end of its link cannot be copied)');
+    if (this.opts.disks?.length) throw new MachineError('fork: this machine has disks, which a fork would share');
     const records = copyRecords(this.saveState('fork'));
     return new (this.constructor as typeof Machine)(this.module, this.opts, { records, ram: LazyRam.fork(this.pc.core) });
   }
@@ -247,7 +272,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, ...making });
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making, disks: openDisks(opts, platform) });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -272,7 +297,7 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making, disks: openDisks(opts, platform) }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }
@@ -448,6 +473,7 @@ export class Machine extends Emitter<MachineEvents> {
     this.expire();
     const resets = this.pc.resets;
     if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
+    else if (this.network) this.pc.idleSkipLimitNs = this.network.idleSkipLimit(this.pc.nowNs());
     this.pc.quietLimitNs = this.mayPark() ? QUIET_LIMIT_MS * 1e6 : Infinity;
     try {
       if (this.replay?.ended()) {
@@ -476,10 +502,11 @@ export class Machine extends Emitter<MachineEvents> {
    * virtual clock, when the host waits on it and every such wait is without a
    * deadline, so no tick of the guest's timer can bring what is waited for
    * nearer. A replay never parks: it meets the recorded input where the
-   * recording parked, and goes on where the recording did.
+   * recording parked, and goes on where the recording did. Nor does a guest
+   * with a network card: what it waits for may come over the wire.
    */
   private mayPark(): boolean {
-    return this.clock === 'virtual' && !this.replay && this.waiters.size > 0 && [...this.waiters].every((w) => w.deadlineNs === Infinity);
+    return this.clock === 'virtual' && !this.replay && !this.network && this.waiters.size > 0 && [...this.waiters].every((w) => w.deadlineNs === Infinity);
   }
 
   /** Hands what the guest wrote on COM1 to the console, and on COM2 to the agent client. */
@@ -545,7 +572,12 @@ export class Machine extends Emitter<MachineEvents> {
       }
     }
     const woken = new Promise<void>((r) => (this.wakeUp = r));
-    if (this.clock === 'realtime') {
+    if (this.clock === 'virtual' && this.network?.hostWaiting) {
+      // Waiting on the host: let the wall clock's time pass, as far as the host's answer or a few ms.
+      await Promise.race([woken, sleep(2)]);
+      const limit = this.network.idleSkipLimit(this.pc.nowNs());
+      if (Number.isFinite(limit) && limit > this.pc.nowNs()) this.pc.skipIdle(limit - this.pc.nowNs());
+    } else if (this.clock === 'realtime') {
       await Promise.race([woken, sleep(10)]);
       this.pc.skipIdle(this.wallNs() - this.pc.nowNs());
     } else {

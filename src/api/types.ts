@@ -4,8 +4,10 @@ import type { PowerState } from '../machine/machine.ts';
 import type { SnapshotCodec } from '../snapshot/codec.ts';
 import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
+import type { NetBackend } from '../devices/virtio/net.ts';
+import type { BlockBackend } from '../devices/virtio/blk.ts';
 
-export type { InputEvent, JitMode };
+export type { BlockBackend, InputEvent, JitMode };
 
 export type { PowerState };
 export type ClockMode = 'virtual' | 'realtime';
@@ -45,6 +47,35 @@ export interface MachineOptions {
    * tests). Default: GLASSBOX_JIT in Node, else the core's default.
    */
   jit?: JitMode;
+  /**
+   * Disks, as virtio-blk devices in this order (the guest's /dev/vda, vdb...):
+   * a BlockBackend, or a file the platform opens (Node only). A disk's bytes
+   * are not part of a snapshot, and a machine with disks cannot be forked.
+   */
+  disks?: (BlockBackend | DiskSpec)[];
+  /**
+   * A network card (virtio-net, after the disks) and the host end of its link. In Node,
+   * `{ backend: new UserNet() }` (src/net) gives the guest DHCP, DNS and
+   * outbound TCP/UDP through the host's sockets. A snapshot of a machine
+   * with one resumes only on a machine with one.
+   */
+  network?: NetworkOptions;
+}
+
+/** A disk image in a host file. */
+export interface DiskSpec {
+  path: string;
+  readOnly?: boolean;
+  /** Make the file, sparse, of this many bytes if it does not exist. */
+  createBytes?: number;
+}
+
+/** The guest's network card. */
+export interface NetworkOptions {
+  /** The host end of the link. */
+  backend: NetBackend;
+  /** The card's MAC address (default 52:54:00:12:34:56). */
+  mac?: string;
 }
 
 /** Where a platform finds the core and the guest files (Node: the file system; a browser: fetch). */
@@ -56,6 +87,8 @@ export interface Platform {
   defaultInitrd: string;
   /** Compression and digests for snapshots (default: Web Streams and WebCrypto). */
   codec?: SnapshotCodec;
+  /** Opens a disk image file (Node); a platform without files lacks it. */
+  openDisk?(spec: DiskSpec): BlockBackend;
   /** A digest of the compiled core, recorded in snapshots, if the platform knows it. */
   coreBuild?(): Promise<string>;
 }
@@ -122,6 +155,8 @@ export interface MachineEvents extends Record<string, unknown[]> {
    * (Machine.replayError says where; the machine is stopped).
    */
   replayed: [];
+  /** A disk request met a host error (a full host disk, say): the guest got an I/O error; this says why. */
+  diskError: [string];
 }
 
 export interface SerialEvents extends Record<string, unknown[]> {

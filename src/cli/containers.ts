@@ -18,6 +18,8 @@ import { printFormatted } from './go-template.ts';
 import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
+import { collectPublish, defineNetworkCommands } from './network.ts';
+import type { PortMapping } from '../containers/engine/networks.ts';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
 
@@ -45,8 +47,8 @@ function cpusOption(v: string): number {
   return n;
 }
 
-function networkOption(v: string): 'none' | 'default' {
-  if (v !== 'none' && v !== 'default') throw new InvalidArgumentError('use "none" (only lo) or "default" (the guest\'s network)');
+function networkOption(v: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(v)) throw new InvalidArgumentError('use bridge (the default), host (the guest\'s network), none (only lo) or a network\'s name');
   return v;
 }
 
@@ -104,7 +106,7 @@ function printResult(r: ShellResult): void {
 
 interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
-  pidsLimit?: number; cpus?: number; network?: 'none' | 'default'; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
+  pidsLimit?: number; cpus?: number; network?: string; publish: PortMapping[]; publishAll?: boolean; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
   label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
 }
 
@@ -143,7 +145,9 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--memory <size>', 'memory limit, e.g. 8m', bytesOption)
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
-    .option('--network <mode>', 'none: own network namespace with only lo; default: the guest\'s', networkOption)
+    .option('--network <network>', 'bridge (default): own namespace on the bridge; host: the guest\'s; none: only lo; or a network\'s name', networkOption)
+    .option('-p, --publish <[ip:]hostport:port>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port (repeatable)', collectPublish, [])
+    .option('-P, --publish-all', 'publish every TCP port the image exposes on a free port of 127.0.0.1')
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
     .option('-l, --label <KEY=VALUE>', 'a label, for ps --filter label=KEY and inspect (repeatable)', collect, [])
@@ -165,7 +169,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
       const some = (list: string[]) => (list.length ? list : undefined);
       const stopSignal = flags.stopSignal?.toUpperCase().replace(/^SIG/, '');
-      const rest = { ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop) };
+      const rest = { ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop), publish: flags.publish.length ? flags.publish : undefined };
       if (tty && o.detach) {
         process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
         process.exitCode = 125;
@@ -406,6 +410,7 @@ export function registerContainerCommands(program: Command): void {
   program.addCommand(container);
 
   defineBuild(program);
+  defineNetworkCommands(program, call);
   // `image build` as Docker has it (the image command is images.ts's).
   const image = program.commands.find((c) => c.name() === 'image');
   if (image) defineBuild(image);

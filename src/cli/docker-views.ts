@@ -28,9 +28,9 @@ export function psRow(c: Listed, noTrunc: boolean) {
     Status: statusText(c.state),
     Names: c.name,
     Labels: labelText(c.options.labels),
-    Ports: '',
+    Ports: (c.network?.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', '),
     Mounts: '',
-    Networks: c.options.network === 'none' ? 'none' : 'host',
+    Networks: c.network?.mode ?? (c.options.network === 'none' ? 'none' : 'host'),
   };
 }
 
@@ -76,11 +76,14 @@ export function inspectView(r: Inspected) {
       Memory: o.memory ?? 0,
       NanoCpus: Math.round((o.cpus ?? 0) * 1e9),
       PidsLimit: o.pidsLimit ?? 0,
-      NetworkMode: o.network === 'none' ? 'none' : 'host',
+      NetworkMode: r.network?.mode ?? (o.network === 'none' ? 'none' : 'host'),
       AutoRemove: o.rm === true,
     },
-    // Containers share the guest's network (README: not isolated yet), as Docker's host network: no address of their own.
-    NetworkSettings: { IPAddress: '' },
+    // A container on a network has an address of its own; on host or none, none.
+    NetworkSettings: {
+      IPAddress: r.network?.ip ?? '',
+      Ports: Object.fromEntries((r.network?.ports ?? []).map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }]])),
+    },
     Glassbox: { isolation: r.isolation, limits: r.limits, user: r.user, lost: r.lost === true },
   };
 }

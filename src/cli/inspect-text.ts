@@ -11,6 +11,7 @@ import { EXCEPTION_MNEMONICS } from '../inspect/names.ts';
 import { describe, type TraceEvent } from '../inspect/trace.ts';
 import type { ControlStop } from '../inspect/control-session.ts';
 import { table } from './table.ts';
+import type { NetView } from '../inspect/net.ts';
 
 export const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
@@ -113,4 +114,18 @@ export function traceText(events: TraceEvent[], lost: number): string {
 
 export function stopText(s: ControlStop): string {
   return `${s.reason} at ${hex(s.linearEip)} after ${s.instructions} instructions\n` + cpuText(s.cpu);
+}
+
+export function netText(v: Omit<NetView, 'pcap'> & { pcap?: string }): string {
+  const c = v.card;
+  const lines = [
+    `card ${c.mac}: from the guest ${c.txFrames} frames ${c.txBytes} bytes (${c.txDropped} dropped), to the guest ${c.rxFrames} frames ${c.rxBytes} bytes (${c.rxDropped} dropped, ${c.waiting} waiting)`,
+    `link: ${Object.entries(v.link).map(([k, n]) => `${k} ${n}`).join(', ')}`,
+  ];
+  if (v.containers.length) {
+    lines.push(table([['CONTAINER', 'NETWORK', 'ADDRESS', 'TX PACKETS', 'TX BYTES', 'RX PACKETS', 'RX BYTES'],
+      ...v.containers.map((x) => [x.name, x.network, x.ip, String(x.txPackets), String(x.txBytes), String(x.rxPackets), String(x.rxBytes)])]).trimEnd());
+  }
+  if (v.pcap) lines.push(`capture: ${v.captureFrames} frames written to ${v.pcap}${v.captureDropped ? ` (${v.captureDropped} past the size limit left out)` : ''}`);
+  return lines.join('\n') + '\n';
 }

@@ -7,6 +7,8 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
+import { writeFileSync } from 'node:fs';
+import type { NetView } from '../inspect/net.ts';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { parseKinds, TRACE_KINDS, type TraceEvent, type TraceKind } from '../inspect/trace.ts';
 import { VIEW_NAMES, type ViewRequest } from '../inspect/views.ts';
@@ -135,6 +137,15 @@ export function registerInspectCommands(program: Command): void {
   view('ps', 'guest processes with namespace inodes, cgroup and resident memory (through the agent)', text.psText, () => ({ view: 'ps' }));
   view('cgroups', 'the guest\'s cgroup v2 tree with limits and usage (through the agent)', text.cgroupsText, () => ({ view: 'cgroups' }));
   view('containers', 'the engine\'s containers with their namespaces, cgroups and processes', text.containersText, () => ({ view: 'containers' }));
+  command('net', 'the network card\'s and each container\'s packet counters; --pcap FILE captures the card\'s frames for a while')
+    .option('--pcap <file>', 'write the frames both ways as a pcap file (Wireshark, tshark)')
+    .option('--seconds <n>', 'with --pcap: capture this long', positive('seconds'), 5)
+    .option('--run <command>', 'run this command in the guest (through the agent) before reading the view')
+    .action((o: Options & { pcap?: string; seconds: number }) => withTarget(o, async (t) => {
+      const v = await t.view({ view: 'net', pcapSeconds: o.pcap ? o.seconds : undefined }, o.run) as NetView;
+      if (o.pcap && v.pcap) writeFileSync(o.pcap, Buffer.from(v.pcap, 'base64'));
+      print(o, { ...v, pcap: o.pcap }, text.netText);
+    }));
   command('mmu', 'walk a linear address through the page tables (as a user read unless told otherwise)')
     .argument('<address>', 'linear address', address)
     .option('--cr3 <value>', 'address space to walk (default: the current CR3)', address)

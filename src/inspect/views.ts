@@ -12,6 +12,7 @@ import { readCounters, counterRates } from './counters.ts';
 import { walkAddress, addressSpaces, listMappings } from './mmu.ts';
 import { processTree, cgroupTree } from './kernel.ts';
 import { containersView } from './containers.ts';
+import { netView } from './net.ts';
 import type { TraceKind } from './trace.ts';
 import { traceFollower, type TraceListener } from './trace-follow.ts';
 
@@ -26,9 +27,11 @@ export type ViewRequest =
   | { view: 'cpu' | 'fpu' | 'spaces' | 'ps' | 'cgroups' | 'containers' }
   /** Rates need two samples: this many milliseconds of wall time apart, the machine running between them. */
   | { view: 'counters'; intervalMs: number }
-  | { view: 'mmu'; address: number; cr3?: number; write?: boolean; supervisor?: boolean };
+  | { view: 'mmu'; address: number; cr3?: number; write?: boolean; supervisor?: boolean }
+  /** The network's counters; with pcapSeconds, a capture of that much wall time too. */
+  | { view: 'net'; pcapSeconds?: number };
 
-export const VIEW_NAMES = ['cpu', 'fpu', 'counters', 'mmu', 'spaces', 'ps', 'cgroups', 'containers'] as const;
+export const VIEW_NAMES = ['cpu', 'fpu', 'counters', 'mmu', 'spaces', 'ps', 'cgroups', 'containers', 'net'] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,6 +55,7 @@ export async function answerView(t: InspectTarget, req: ViewRequest): Promise<un
     case 'containers':
       if (!t.engine) throw new Error('this guest was booted for this command and has no container engine, so no containers; inspect the engine\'s guest instead (start it with any container command, e.g. glassbox run -d busybox sleep 1000)');
       return containersView(t.engine, t.shell);
+    case 'net': return netView(t.machine, t.shell, t.engine, req.pcapSeconds);
   }
 }
 

@@ -15,6 +15,8 @@ import { CMOS_REGISTERS, CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
 import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
+import { MmioBus } from './mmio-bus.ts';
+import { VIRTIO_MMIO_WINDOW, VirtioMmio, type VirtioDevice } from '../devices/virtio/mmio-transport.ts';
 import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
@@ -22,7 +24,7 @@ export const NS_PER_INSTRUCTION = 10;
 
 /** The IRQ line each device is wired to, as on a PC. */
 const IRQ = { PIT: 0, COM2: 3, COM1: 4, 'FPU error': 13 } as const;
-/** The device on each line, by name, for the inspector. */
+/** The device on each line, by name, for the inspector (virtio devices join as they are added). */
 const IRQ_DEVICES = new Map(Object.entries(IRQ).map(([device, line]) => [line as number, device]));
 /**
  * The most instructions a guest may run between waking from HLT and halting
@@ -31,6 +33,13 @@ const IRQ_DEVICES = new Map(Object.entries(IRQ).map(([device, line]) => [line as
  * over 2,000 s of guest time); a shell loop starting `sleep` runs 660,000.
  */
 const TIMEKEEPING_BURST = 200_000;
+/**
+ * Where virtio devices go, in the order they are added: a 4 KiB register
+ * window each from VIRTIO_BASE (above any RAM the machine can have), and the
+ * ISA lines no legacy device of this PC uses.
+ */
+const VIRTIO_BASE = 0xfeb00000;
+const VIRTIO_IRQS = [5, 9, 10, 11, 7, 6] as const;
 /** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
 export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
@@ -58,6 +67,11 @@ export interface MachineHooks {
 export class PcMachine {
   readonly core: Core;
   readonly bus = new PortBus();
+  /** Device windows above RAM (the virtio devices). */
+  readonly mmio = new MmioBus();
+  /** The virtio devices' transports, in the order they were added. */
+  readonly virtio: VirtioMmio[] = [];
+  private readonly irqDevices = new Map(IRQ_DEVICES);
   readonly pic: I8259Pic;
   readonly pit: I8254Pit;
   readonly com: [Uart16550, Uart16550];
@@ -101,6 +115,8 @@ export class PcMachine {
     this.core = create({
       portIn: (port: number, size: number) => this.bus.read(port, size),
       portOut: (port: number, size: number, value: number) => this.bus.write(port, size, value),
+      mmioRead: (addr: number, size: number) => this.mmio.read(addr, size),
+      mmioWrite: (addr: number, size: number, value: number) => this.mmio.write(addr, size, value),
       acknowledgeInterrupt: () => this.pic.acknowledge(),
     });
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
@@ -141,6 +157,29 @@ export class PcMachine {
     this.state.add('system-ports', this.system);
     this.state.add('fpu-error', this.fpuError);
     if (debugExit) this.state.add('debug-exit', debugExit);
+  }
+
+  /**
+   * Plugs a virtio device into the next free slot (register window and IRQ
+   * line) and registers its state under `name`. Add devices before the guest
+   * boots, and the same ones in the same order on a machine a snapshot is
+   * loaded into: the kernel finds them through virtioCmdline().
+   */
+  addVirtio(name: string, device: VirtioDevice): VirtioMmio {
+    const slot = this.virtio.length;
+    const irq = VIRTIO_IRQS[slot];
+    if (irq === undefined) throw new Error(`virtio: no slot left for ${name} (this PC has ${VIRTIO_IRQS.length})`);
+    const t = new VirtioMmio(device, this.core, (high) => this.pic.setIrq(irq, high));
+    this.mmio.claim(VIRTIO_BASE + slot * VIRTIO_MMIO_WINDOW, VIRTIO_MMIO_WINDOW, t, name);
+    this.irqDevices.set(irq, name);
+    this.state.add(name, t);
+    this.virtio.push(t);
+    return t;
+  }
+
+  /** The kernel command-line words that announce the virtio devices (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES). */
+  virtioCmdline(): string {
+    return this.virtio.map((_, slot) => `virtio_mmio.device=4K@0x${(VIRTIO_BASE + slot * VIRTIO_MMIO_WINDOW).toString(16)}:${VIRTIO_IRQS[slot]}`).join(' ');
   }
 
   /** The machine's own state: guest time spent idle (the rest of the clock is the core's count), power, resets. */
@@ -190,7 +229,7 @@ export class PcMachine {
     for (const [chip, first] of [[this.pic.master, 0], [this.pic.slave, 8]] as const) {
       const line = vector - chip.vectorBase;
       if (chip.vectorBase === 0 || line < 0 || line > 7) continue;
-      const device = IRQ_DEVICES.get(first + line);
+      const device = this.irqDevices.get(first + line);
       return `IRQ ${first + line}${device ? ` (${device})` : ''}`;
     }
     return undefined;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Machine, SnapshotError, type ClockMode } from '../api/index.ts';
+import { Machine, SnapshotError, type ClockMode, type NetworkOptions } from '../api/index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
 import { FORMAT_VERSION } from './format.ts';
@@ -22,32 +22,47 @@ export function snapshotCacheDir(): string {
 const PREFIX = 'default-guest-';
 const KERNEL_PREFIX = 'kernel-';
 
-/** What a booted guest depends on: its files' bytes, its command line and RAM. */
+/** What a booted guest depends on: its files' bytes, its command line, RAM and devices. */
 export interface BootedGuest {
   kernel: Uint8Array;
   initrd: Uint8Array;
   cmdline: string;
   memoryMiB: number;
+  /** The size of its disk, when it has one (its contents are not in the snapshot). */
+  diskBytes?: number;
+  /** Whether it has a network card. */
+  network?: boolean;
 }
 
 /** The cache file's name: what the snapshot depends on, digested. */
 function cacheName(prefix: string, g: BootedGuest): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB }));
+  const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}) };
+  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices }));
   h.update(g.kernel);
   h.update(g.initrd);
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
 
-async function defaultGuest(memoryMiB: number): Promise<BootedGuest> {
+async function defaultGuest(memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<BootedGuest> {
   const [kernel, initrd] = await Promise.all([readFile(DEFAULT_KERNEL), readFile(DEFAULT_INITRD)]);
-  return { kernel, initrd, cmdline: DEFAULT_CMDLINE, memoryMiB };
+  return { kernel, initrd, cmdline: DEFAULT_CMDLINE, memoryMiB, diskBytes: disk?.bytes, network: network !== undefined };
 }
 
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */
 const KEEP_OTHERS = 3;
 
-/** Writes a booted machine's snapshot to `dir`/`file`, atomically, and keeps only a few others of the same kind. */
+/**
+ * A disk the guest has: the snapshot is made with a scratch disk of its size
+ * (the guest reads only its capacity and first sectors while booting, and
+ * drops those before it mounts the real one: containers/engine/disk.ts).
+ */
+export interface CachedDisk {
+  path: string;
+  bytes: number;
+}
+
+/** Writes a booted machine's snapshot to `dir`, atomically, and keeps only a few others of the same kind. */
 async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Promise<Uint8Array> {
   const file = cacheName(prefix, g);
   const bytes = await m.snapshot();
@@ -63,12 +78,15 @@ async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Pr
 }
 
 /** Boots the default guest to its agent (virtual clock) and keeps its snapshot in `dir`. */
-async function make(dir: string, memoryMiB: number): Promise<Uint8Array> {
-  const m = await Machine.create({ memoryMiB });
+async function make(dir: string, memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<Uint8Array> {
+  mkdirSync(dir, { recursive: true });
+  const scratch = join(dir, `.scratch-${process.pid}.img`);
+  const m = await Machine.create({ memoryMiB, disks: disk ? [{ path: scratch, createBytes: disk.bytes }] : undefined, network });
+  if (disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
   m.start();
   try {
     await m.agentReady();
-    return await keep(dir, PREFIX, await defaultGuest(memoryMiB), m);
+    return await keep(dir, PREFIX, await defaultGuest(memoryMiB, disk, network), m);
   } finally {
     m.stop();
   }
@@ -88,8 +106,8 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * The booted default guest's snapshot cached in `dir`, made first if
  * missing (the page ships it too: scripts/web.ts).
  */
-export async function defaultGuestSnapshot(dir: string, memoryMiB: number): Promise<Uint8Array> {
-  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(memoryMiB))))) ?? make(dir, memoryMiB);
+export async function defaultGuestSnapshot(dir: string, memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<Uint8Array> {
+  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(memoryMiB, disk, network))))) ?? make(dir, memoryMiB, disk, network);
 }
 
 /**
@@ -111,12 +129,14 @@ export async function keepKernel(dir: string, g: BootedGuest, m: Machine): Promi
  * The machine is the same one a boot gives (test/snapshot proves it), on
  * the clock asked for.
  */
-export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode): Promise<Machine> {
+export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode, disk?: CachedDisk, network?: NetworkOptions): Promise<Machine> {
+  const disks = disk ? [{ path: disk.path, createBytes: disk.bytes }] : undefined;
   try {
-    return await Machine.create({ snapshot: await defaultGuestSnapshot(dir, memoryMiB), memoryMiB, clock });
+    return await Machine.create({ snapshot: await defaultGuestSnapshot(dir, memoryMiB, disk, network), memoryMiB, clock, disks, network });
   } catch (e) {
     // Refused (damaged, say): make it anew.
     if (!(e instanceof SnapshotError)) throw e;
   }
-  return Machine.create({ snapshot: await make(dir, memoryMiB), memoryMiB, clock });
+  // The booting machine stops before the resumed one starts, so they can share the link (the card is in the snapshot, never the link).
+  return Machine.create({ snapshot: await make(dir, memoryMiB, disk, network), memoryMiB, clock, disks, network });
 }

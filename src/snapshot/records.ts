@@ -4,7 +4,7 @@
 import type { VersionedRecord } from '../machine/state.ts';
 import { SnapshotError } from './error.ts';
 
-function toBase64(bytes: Uint8Array): string {
+export function toBase64(bytes: Uint8Array): string {
   let s = '';
   for (let at = 0; at < bytes.length; at += 8192) s += String.fromCharCode(...bytes.subarray(at, at + 8192));
   return btoa(s);

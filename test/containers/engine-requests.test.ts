@@ -26,6 +26,11 @@ describe('engine requests', () => {
       { op: 'top', container: 'web' },
       { op: 'exec', container: 'web', cmd: ['pwd'], user: 'nobody', workdir: '/tmp', detach: true },
       { op: 'run', image: 'busybox', options: { labels: { app: 'web' }, entrypoint: 'echo', readOnly: true, tmpfs: ['/scratch'], capAdd: ['NET_ADMIN'], capDrop: ['ALL'] } },
+      { op: 'run', image: 'busybox', options: { network: 'app', publish: [{ hostIp: '127.0.0.1', hostPort: 18080, containerPort: 80, protocol: 'tcp' }] } },
+      { op: 'port', container: 'web' },
+      { op: 'network-create', name: 'app' },
+      { op: 'network-ls' },
+      { op: 'view', request: { view: 'net', pcapSeconds: 2 } },
     ];
     for (const r of ok) expect(parseRequest(r)).toEqual(r);
     expect(parseAttachInput({ stdin: 'aGk=' })).toEqual({ stdin: 'aGk=' });
@@ -48,6 +53,10 @@ describe('engine requests', () => {
       [{ op: 'run', image: 'b', options: { capAdd: ['NET ADMIN; reboot'] } }, /at options\.capAdd\.0: a capability is a name/],
       [{ op: 'run', image: 'b', options: { labels: { app: 1 } } }, /at options\.labels\.app: Expected string/],
       [{ op: 'pause', container: '' }, /at container/],
+      [{ op: 'run', image: 'b', options: { network: '../x' } }, /at options\.network: a network is host, none or the name of one/],
+      [{ op: 'run', image: 'b', options: { publish: [{ hostIp: 'localhost', hostPort: 1, containerPort: 80, protocol: 'tcp' }] } }, /host address is IPv4/],
+      [{ op: 'run', image: 'b', options: { publish: [{ hostIp: '127.0.0.1', hostPort: 1, containerPort: 0, protocol: 'tcp' }] } }, /containerPort/],
+      [{ op: 'run', image: 'b', options: { publish: [{ hostIp: '127.0.0.1', hostPort: 1, containerPort: 80, protocol: 'udp' }] } }, /protocol/],
     ];
     for (const [msg, re] of bad) expect(() => parseRequest(msg), JSON.stringify(msg)).toThrow(re);
     expect(() => parseAttachInput(1)).toThrow(/^the input line is malformed: it is none of \{ stdin: BASE64 \}/);

@@ -43,6 +43,9 @@ const REQUIRED: Record<string, string[]> = {
   seccomp: ['SECCOMP', 'SECCOMP_FILTER'],
   networking: ['NET', 'UNIX', 'INET', 'VETH', 'BRIDGE'],
   'virtio over MMIO': ['VIRTIO_MMIO', 'VIRTIO_MMIO_CMDLINE_DEVICES'],
+  'the engine disk (issue 21): virtio-blk, ext4 with its journal, io.max': ['BLK_DEV', 'VIRTIO_BLK', 'EXT4_FS', 'JBD2', 'BLK_DEV_THROTTLING'],
+  'bind mounts (issue 21): 9p over virtio': ['NET_9P', 'NET_9P_VIRTIO', '9P_FS'],
+  'container networking: virtio-net, packet sockets for DHCP, NAT': ['VIRTIO_NET', 'PACKET', 'IP_ADVANCED_ROUTER', 'NETFILTER', 'NF_CONNTRACK', 'NF_NAT', 'NF_TABLES', 'NF_TABLES_IPV4', 'NFT_CT', 'NFT_NAT', 'NFT_MASQ'],
   'Debian i386 userland': ['COMPAT_32BIT_TIME', 'FUTEX', 'EPOLL', 'MULTIUSER', 'POSIX_MQUEUE', 'SYSVIPC'],
 };
 const FORBIDDEN = ['64BIT', 'SMP', 'ACPI', 'MODULES', 'X86_LOCAL_APIC', 'PCI', 'HPET_TIMER'];
@@ -85,9 +88,9 @@ describe('guest images: committed artifacts', () => {
     expect(k[0x211] & 1).toBe(1); // LOADED_HIGH: protected-mode code at 1 MiB
   });
 
-  it('initramfs holds init, busybox, crun with its libraries, the agent and the base image', () => {
+  it('initramfs holds init, busybox, crun with its libraries, the agent, the base image, e2fsprogs and nft', () => {
     const cpio = gunzipSync(readFileSync(join(DIST, 'initramfs.cpio.gz'))).toString('latin1');
-    for (const name of ['init', 'bin/busybox', 'usr/bin/crun', 'lib/i386-linux-gnu/ld-linux.so.2', 'lib/i386-linux-gnu/libc.so.6', 'usr/sbin/glassbox-agent', 'etc/inittab', 'usr/share/glassbox/images/busybox/index.json', 'dev/console']) {
+    for (const name of ['sbin/mke2fs', 'sbin/e2fsck', 'etc/mke2fs.conf', 'lib/i386-linux-gnu/libext2fs.so.2', 'usr/sbin/nft', 'lib/i386-linux-gnu/libnftables.so.1', 'init', 'bin/busybox', 'usr/bin/crun', 'lib/i386-linux-gnu/ld-linux.so.2', 'lib/i386-linux-gnu/libc.so.6', 'usr/sbin/glassbox-agent', 'etc/inittab', 'usr/share/glassbox/images/busybox/index.json', 'dev/console']) {
       expect(cpio.includes(`${name}\0`), name).toBe(true);
     }
   });

@@ -21,6 +21,10 @@ export type EngineRequest =
   /** time: seconds before SIGKILL (stop -t), else the container's --stop-timeout. */
   | { op: 'stop' | 'restart'; container: string; time?: number }
   | { op: 'kill'; container: string; signal: string }
+  /** port: a container's published ports; network-*: the engine's container networks. */
+  | { op: 'port'; container: string }
+  | { op: 'network-create' | 'network-rm'; name: string }
+  | { op: 'network-ls' }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }
   /** info: the engine's guest as `docker info` describes a host. */

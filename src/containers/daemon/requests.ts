@@ -32,7 +32,14 @@ const runOptions = z.object({
   memory: z.number().int().min(MIN_MEMORY, `the memory limit must be at least ${MIN_MEMORY >> 20} MiB`).max(2 ** 40).optional(),
   pidsLimit: z.number().int().min(1).max(1 << 22).optional(),
   cpus: z.number().min(0.01).max(64).optional(),
-  network: z.enum(['none', 'default']).optional(),
+  network: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, 'a network is host, none or the name of one').optional(),
+  publish: z.array(z.object({
+    hostIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a published port\'s host address is IPv4'),
+    hostPort: z.number().int().min(0).max(65535),
+    containerPort: z.number().int().min(1).max(65535),
+    protocol: z.literal('tcp'),
+  }).strict()).max(256).optional(),
+  publishAll: z.boolean().optional(),
   user: z.string().min(1).max(256).optional(),
   cmd: args.optional(),
   tty: windowSize.optional(),
@@ -52,6 +59,7 @@ const viewRequest = z.union([
   z.object({ view: z.enum(['cpu', 'fpu', 'spaces', 'ps', 'cgroups', 'containers']) }).strict(),
   z.object({ view: z.literal('counters'), intervalMs: z.number().int().min(1).max(60_000) }).strict(),
   z.object({ view: z.literal('mmu'), address: u32, cr3: u32.optional(), write: z.boolean().optional(), supervisor: z.boolean().optional() }).strict(),
+  z.object({ view: z.literal('net'), pcapSeconds: z.number().min(0.001).max(3600).optional() }).strict(),
 ]);
 
 const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
@@ -65,6 +73,9 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.enum(['stop', 'restart']), container: ref, time: z.number().int().min(0).max(3600).optional() }).strict(),
   z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
   z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),
+  z.object({ op: z.literal('port'), container: ref }).strict(),
+  z.object({ op: z.enum(['network-create', 'network-rm']), name: ref }).strict(),
+  z.object({ op: z.literal('network-ls') }).strict(),
   z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),
   z.object({ op: z.enum(['status', 'shutdown', 'info']) }).strict(),
   z.object({ op: z.literal('view'), request: viewRequest, run: z.string().min(1).optional() }).strict(),

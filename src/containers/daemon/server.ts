@@ -22,6 +22,11 @@ import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
 import { fileJournal } from './journal.ts';
+import { UserNet, NET_PLAN } from '../../net/user-net.ts';
+import { ipToString } from '../../net/addresses.ts';
+import { linkUpScript } from '../engine/network-scripts.ts';
+import { UserNetPublisher } from './port-publisher.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../engine/disk.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
@@ -44,9 +49,21 @@ export async function serveEngine(home: string): Promise<void> {
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
-  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime');
+  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
+  const disk = engineDiskPath(home);
+  const diskState = inspectEngineDisk(disk);
+  // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
+  const userNet = new UserNet();
+  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk, { backend: userNet });
+  machine.on('diskError', (why) => process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`));
   const shell = machineShell(machine);
-  const engine = new ContainerEngine(shell, store, fileJournal(home));
+  await mountEngineDisk(shell, diskState);
+  const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
+  if (link.exitCode !== 0) process.stderr.write(`glassbox engine: the guest's network is down: ${link.stderr.trim()}\n`);
+  const networking = link.exitCode === 0
+    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
+    : undefined;
+  const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
@@ -67,6 +84,12 @@ export async function serveEngine(home: string): Promise<void> {
       case 'pause': return engine.pause(req.container, true);
       case 'unpause': return engine.pause(req.container, false);
       case 'top': return engine.top(req.container);
+      case 'port': return engine.ports(req.container);
+      case 'network-create': return engine.createNetwork(req.name);
+      case 'network-rm':
+        engine.removeNetwork(req.name);
+        return null;
+      case 'network-ls': return engine.listNetworks();
       case 'info': return { ...fields((await shell.run(infoScript())).stdout), containers: (await engine.ps(true)).map((c) => c.state.status), build: buildId(), memoryMiB: DEFAULT_MEMORY_MIB };
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
@@ -76,7 +99,8 @@ export async function serveEngine(home: string): Promise<void> {
         return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
       }
       case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
-      case 'shutdown': return null;
+      // The disk is written out and unmounted before the guest ends (its containers end with it).
+      case 'shutdown': return unmountEngineDisk(shell).then(() => null);
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);
         return answerView(target, req.request);

@@ -3,12 +3,17 @@
 // ($GLASSBOX_SNAPSHOT_CACHE overrides the place; made on first use, remade when the
 // core or the guest images change), a second instead of a boot.
 
-import type { ClockMode, Machine } from '../../api/index.ts';
+import type { ClockMode, Machine, NetworkOptions } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { cachedDefaultGuest, snapshotCacheDir } from '../../snapshot/cache.ts';
+import { ENGINE_DISK_BYTES } from './disk.ts';
 
-export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual'): Promise<Machine> {
-  const machine = await cachedDefaultGuest(snapshotCacheDir(), memoryMiB, clock);
+/**
+ * `disk`: the engine's disk image (disk.ts), attached as /dev/vda; the caller mounts it.
+ * With `network`, the guest has a network card on that link too (a snapshot of its own in the cache).
+ */
+export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', disk?: string, network?: NetworkOptions): Promise<Machine> {
+  const machine = await cachedDefaultGuest(snapshotCacheDir(), memoryMiB, clock, disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined, network);
   machine.start();
   await machine.agentReady();
   return machine;

@@ -5,6 +5,7 @@
 import type { WindowSize } from '../../api/types.ts';
 import type { ImageConfig } from '../store/oci.ts';
 import type { ProcessUser } from './users.ts';
+import type { PortMapping } from './networks.ts';
 
 export interface RunOptions {
   name?: string;
@@ -16,7 +17,12 @@ export interface RunOptions {
   pidsLimit?: number;
   /** CPUs, e.g. 0.5: a CFS quota of that share of each 100 ms period. */
   cpus?: number;
-  network?: 'none' | 'default';
+  /** host (the guest's own network; "default" says the same), none (only lo), or a network's name (default: bridge when the engine has networking, else host). */
+  network?: string;
+  /** -p: host ports forwarded to the container's ports. */
+  publish?: PortMapping[];
+  /** -P: each TCP port the image exposes too, on a free host port. */
+  publishAll?: boolean;
   /** name, name:group, uid or uid:gid; replaces the image's User. */
   user?: string;
   /** Command; replaces the image's Cmd (the Entrypoint stays). */
@@ -119,17 +125,22 @@ export function processArgs(image: ImageConfig, cmd: string[] | undefined, entry
   return args;
 }
 
-/** The bundle config; `user` is the process user already resolved against the container's account files. */
-export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser): object {
+/**
+ * The bundle config; `user` is the process user already resolved against the
+ * container's account files; `netns`, the network namespace made for it
+ * (network-scripts.ts), which it joins.
+ */
+export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser, netns?: string): object {
   const c = image.config ?? {};
   const caps = capabilities(o.capAdd ?? [], o.capDrop ?? []);
   const resources: Record<string, unknown> = { devices: DEVICE_RULES };
   if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
   if (o.pidsLimit !== undefined) resources.pids = { limit: o.pidsLimit };
   if (o.cpus !== undefined) resources.cpu = { quota: Math.round(o.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };
-  const namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'cgroup' }];
-  // --network none: a namespace of its own with only lo; otherwise the guest's network.
-  if (o.network === 'none') namespaces.push({ type: 'network' });
+  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'cgroup' }];
+  // A namespace made for the container, or (--network none without one) a new empty one; else the guest's network.
+  if (netns) namespaces.push({ type: 'network', path: netns });
+  else if (o.network === 'none') namespaces.push({ type: 'network' });
   return {
     ociVersion: '1.0.2',
     process: {

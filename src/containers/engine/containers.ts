@@ -10,6 +10,8 @@ import { ensureLayers } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
 import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
+import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type PortMapping, type PortPublisher } from './networks.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
@@ -33,6 +35,18 @@ export interface ContainerRecord {
   user?: ProcessUser;
   /** Set for a container of an engine that ended (crashed, killed): its guest, and the container with it, are gone. */
   lost?: boolean;
+  /** Its network (host, none, or a network's name), its address there, and its published ports as bound. */
+  network?: { mode: string; ip?: string; ports: PortMapping[] };
+}
+
+/** What an engine whose guest has a network card can do with it. */
+export interface EngineNetworking {
+  /** Listens on the host for published ports; without it, -p is refused. */
+  publisher?: PortPublisher;
+  /** The DNS server the containers use (the guest's). */
+  dns: string;
+  /** The guest's own address on its link (where ports of host-network containers are). */
+  guestIp: string;
 }
 
 /** Where the engine keeps its container records, so that the next engine can tell what an ended one lost. */
@@ -118,8 +132,17 @@ export class ContainerEngine {
   /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
   private readonly unpacking = new Map<string, Promise<void>>();
 
-  /** With a journal, the records of a previous engine's containers are kept, as lost, until removed. */
-  constructor(private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal) {
+  readonly networks = new NetworkTable();
+
+  /**
+   * With a journal, the records of a previous engine's containers are kept,
+   * as lost, until removed. With networking, containers go on the bridge
+   * network unless asked otherwise; without, they share the guest's network.
+   */
+  constructor(
+    private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal,
+    private readonly networking?: EngineNetworking,
+  ) {
     for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
     this.remember();
   }
@@ -196,6 +219,8 @@ export class ContainerEngine {
   private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
     if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
+    const ports = portsToPublish(o.publish, o.publishAll, image.config.config?.ExposedPorts);
+    const mode = this.networkMode(o, ports);
     const config = image.config;
     const id = randomId();
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
@@ -214,8 +239,9 @@ export class ContainerEngine {
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
+      const netns = await this.connect(record, mode, o, ports);
       this.remember();
-      const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user));
+      const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
     } catch (e) {
@@ -223,6 +249,74 @@ export class ContainerEngine {
       throw e;
     }
     return record;
+  }
+
+  /** The network a run asks for, checked: host, none or a network that exists. */
+  private networkMode(o: RunOptions, ports: PortMapping[]): string {
+    const mode = o.network === 'default' ? 'host' : o.network ?? (this.networking ? DEFAULT_NETWORK : 'host');
+    if (mode !== 'host' && mode !== 'none') {
+      if (!this.networking) throw new ContainerError(`network ${mode}: this engine's guest has no network card, so only --network host and none work`);
+      this.networks.guest(mode); // throws for a network that does not exist
+    }
+    if (ports.length) {
+      if (mode === 'none') throw new ContainerError('published ports need a network, and --network none has none');
+      if (!this.networking?.publisher) throw new ContainerError('this engine cannot publish ports (its guest has no network card)');
+    }
+    return mode;
+  }
+
+  /**
+   * Gives a new container its network: a namespace with lo (none), or with an
+   * address on its network's bridge too, its /etc/hosts naming the network's
+   * other containers (and theirs naming it); then publishes its ports.
+   * Returns the namespace it is to join, if not the guest's.
+   */
+  private async connect(c: ContainerRecord, mode: string, o: RunOptions, ports: PortMapping[]): Promise<string | undefined> {
+    c.network = { mode, ports: [] };
+    const rootfs = `${bundleDir(c.id)}/rootfs`;
+    if (mode !== 'host') {
+      let net;
+      if (mode !== 'none') {
+        const ip = this.networks.allocate(mode);
+        c.network.ip = ip;
+        const peers = [...this.containers.values()].filter((p) => p.id !== c.id && !p.lost && p.network?.mode === mode && p.network.ip);
+        const hostname = o.hostname ?? c.id.slice(0, 12);
+        const hosts = ['127.0.0.1\tlocalhost', `${ip}\t${hostname}${hostname === c.name ? '' : ` ${c.name}`}`, ...peers.map((p) => `${p.network!.ip}\t${p.name}`)].join('\n') + '\n';
+        net = { network: this.networks.guest(mode), ip, dns: this.networking!.dns, hosts };
+        for (const p of peers) await this.shell.run(addHostScript(`${bundleDir(p.id)}/rootfs`, `${ip}\t${c.name}`));
+      }
+      await this.must(attachScript(c.id, rootfs, net), `connecting container ${c.name} to network ${mode}`);
+    }
+    if (ports.length) {
+      c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports)
+        .catch((e: Error) => { throw new ContainerError(e.message); });
+    }
+    return mode === 'host' ? undefined : `${NETNS_DIR}/${c.id}`;
+  }
+
+  /** Gives back a removed container's address and host ports. */
+  private disconnect(c: ContainerRecord): void {
+    if (c.network?.ip) this.networks.release(c.network.mode, c.network.ip);
+    if (c.network?.ports.length) this.networking?.publisher?.unpublish(c.id);
+  }
+
+  /** The published ports of a container (glassbox port). */
+  ports(ref: string): PortMapping[] {
+    return this.find(ref).network?.ports ?? [];
+  }
+
+  createNetwork(name: string): NetworkInfo {
+    if (!this.networking) throw new ContainerError('this engine\'s guest has no network card: networks cannot be created');
+    return this.networks.create(name);
+  }
+
+  removeNetwork(name: string): void {
+    this.networks.remove(name);
+  }
+
+  /** The networks with the containers on each. */
+  listNetworks(): (NetworkInfo & { containers: string[] })[] {
+    return this.networks.list().map((n) => ({ ...n, containers: [...this.containers.values()].filter((c) => c.network?.mode === n.name).map((c) => c.name) }));
   }
 
   /** The process user for a User spec, names looked up in the container's own root (mounted by createScript). */
@@ -352,7 +446,8 @@ export class ContainerEngine {
   }
 
   private async remove(c: ContainerRecord): Promise<void> {
-    if (!c.lost) await this.shell.run(removeScript(c.id));
+    this.disconnect(c);
+    if (!c.lost) await this.shell.run(`${detachScript(c.id)}\n${removeScript(c.id)}`);
     this.containers.delete(c.id);
     this.remember();
   }

@@ -8,15 +8,18 @@ import { shq } from './guest-shell.ts';
 import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 export const CONTAINER_ROOT = '/run/glassbox/containers';
+/** Where the engine's disk is mounted, when it has one (disk.ts): the layers and writable layers are under it. */
+export const ENGINE_DISK_MOUNT = '/var/lib/glassbox';
 const CGROUP_ROOT = '/sys/fs/cgroup/glassbox';
 const CONTROLLERS = '+cpu +memory +pids';
 
 /**
  * What containers write (overlay upper and work dirs, a build's layer
- * staging) lives on a tmpfs of its own, apart from /run where the runtime
- * keeps its state (crun's, the bundles, logs and exit files): a container
- * filling its /tmp fills this, and every other container's logs, exit
- * status and removal still work.
+ * staging) lives apart from /run where the runtime keeps its state (crun's,
+ * the bundles, logs and exit files): a container filling its /tmp fills
+ * this, and every other container's logs, exit status and removal still
+ * work. On the engine's disk when it has one (engine/disk.ts: the files
+ * outlast the engine), else on a tmpfs of its own.
  */
 export const WRITABLE_ROOT = '/var/lib/glassbox/rw';
 /** Of guest RAM, as tmpfs counts it. */
@@ -25,9 +28,10 @@ const WRITABLE_SIZE = '40%';
 export const bundleDir = (id: string) => `${CONTAINER_ROOT}/${id}`;
 export const writableDir = (id: string) => `${WRITABLE_ROOT}/${id}`;
 
-/** Mounts the containers' writable tmpfs unless it is mounted (run once per guest, before the first container). */
+/** Makes the containers' writable place unless it is there (run once per guest, before the first container). */
 export function storageScript(): string {
-  return `grep -q ' ${WRITABLE_ROOT} tmpfs ' /proc/mounts || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }`;
+  const tmpfs = `grep -q ' ${WRITABLE_ROOT} tmpfs ' /proc/mounts || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }`;
+  return `if grep -q ' ${ENGINE_DISK_MOUNT} ext4 ' /proc/mounts; then mkdir -p -m 700 ${WRITABLE_ROOT}; else ${tmpfs}; fi`;
 }
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;

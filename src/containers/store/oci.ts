@@ -52,6 +52,8 @@ export interface ImageConfig {
     Env?: string[] | null;
     WorkingDir?: string;
     User?: string;
+    /** "80/tcp" and the like, as keys (the values are empty objects). */
+    ExposedPorts?: Record<string, object>;
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: { created?: string; created_by?: string; empty_layer?: boolean }[];

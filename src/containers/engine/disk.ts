@@ -1,0 +1,78 @@
+// The engine's disk: an ext4 filesystem in $GLASSBOX_HOME/disk.img (sparse),
+// the guest's /dev/vda, mounted on /var/lib/glassbox, where the unpacked
+// image layers and the containers' writable layers live. So layers are
+// unpacked once, images larger than the guest's RAM fit, and a container's
+// files outlast the engine. Made on first use (mkfs.ext4 in the guest); its
+// journal keeps the filesystem whole when the engine is killed mid-write.
+// Node only (the browser's engine keeps everything in RAM for now).
+
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DiskError } from '../../storage/file-disk.ts';
+import type { GuestShell } from './guest-shell.ts';
+import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
+
+/** What the disk can hold (a sparse file: it takes host space only as it fills). */
+export const ENGINE_DISK_BYTES = 4 * 2 ** 30;
+const EXT4_MAGIC_OFFSET = 1080;
+const EXT4_MAGIC = 0xef53;
+
+export function engineDiskPath(home: string): string {
+  return join(home, 'disk.img');
+}
+
+/**
+ * What the image at `path` holds: nothing yet (missing, or zeros where a
+ * superblock would be: a disk to make), or an ext4 filesystem. Anything
+ * else is refused by name before the guest sees it.
+ */
+export function inspectEngineDisk(path: string): 'new' | 'ext4' {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'new';
+    throw new DiskError(`engine disk ${path}: ${(e as Error).message}`);
+  }
+  const head = new Uint8Array(2048);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.every((b) => b === 0)) return 'new';
+  if (size !== ENGINE_DISK_BYTES || (head[EXT4_MAGIC_OFFSET]! | (head[EXT4_MAGIC_OFFSET + 1]! << 8)) !== EXT4_MAGIC) {
+    throw new DiskError(`engine disk ${path}: not a glassbox disk (an ext4 filesystem of ${ENGINE_DISK_BYTES} bytes); move it away and the engine makes a new one`);
+  }
+  return 'ext4';
+}
+
+/**
+ * Mounts the disk in the guest, making its filesystem first if it is new.
+ * The block device's cache is dropped first: the guest may come from a
+ * snapshot made with another disk behind /dev/vda.
+ */
+export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'): Promise<void> {
+  // A fresh sparse file reads as zeros, so the inode tables and journal need no zeroing (which would fill the file).
+  const mkfs = state === 'new' ? 'mkfs.ext4 -q -L glassbox -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda && ' : '';
+  const r = await shell.run(`blockdev --flushbufs /dev/vda && ${mkfs}mkdir -p ${ENGINE_DISK_MOUNT} && mount -t ext4 -o noinit_itable /dev/vda ${ENGINE_DISK_MOUNT}`, { timeoutMs: 600_000 });
+  if (r.exitCode !== 0) throw new DiskError(`engine disk: the guest cannot ${state === 'new' ? 'make and ' : ''}mount it: ${(r.stderr || r.stdout).trim()}`);
+}
+
+/**
+ * Ends the containers, writes everything out and unmounts the disk (engine
+ * stop), so nothing waits on the journal at the next start. If something
+ * still holds it, the disk is made read-only instead: as clean once synced.
+ */
+export async function unmountEngineDisk(shell: GuestShell): Promise<void> {
+  const script = [
+    'for c in $(crun list -q 2>/dev/null); do crun kill "$c" KILL 2>/dev/null; done',
+    'sleep 1',
+    `for m in $(awk '$2 ~ "^/run/glassbox/" {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done`,
+    'sync',
+    `umount ${ENGINE_DISK_MOUNT} 2>/dev/null || mount -o remount,ro ${ENGINE_DISK_MOUNT}`,
+  ].join('\n');
+  const r = await shell.run(script, { timeoutMs: 60_000 });
+  if (r.exitCode !== 0) throw new DiskError(`engine disk: cannot unmount or write-protect it: ${r.stderr.trim()}`);
+}

@@ -1,0 +1,120 @@
+// The guest's side of networking, as shell the agent runs: eth0 up through
+// DHCP (the user-mode network answers it), and containers on bridges in
+// their own network namespaces.
+//
+// A container's namespace is made before crun runs (a namespace held by a
+// sleeping process, bind-mounted at /run/netns/ID, which config.json then
+// names), so the veth pair can be set up while the container's process does
+// not exist yet, and the container starts with its eth0, address and route
+// in place. The guest forwards between its bridges and eth0; the host end
+// of the link routes the containers' own addresses back to the guest, so no
+// NAT runs in the guest.
+
+import { shq } from './guest-shell.ts';
+
+export const NETNS_DIR = '/run/netns';
+const DHCP_SCRIPT = '/run/glassbox/udhcpc.script';
+
+/** The udhcpc event script: the lease's address, netmask, default route and DNS server onto the interface. */
+const UDHCPC_SCRIPT = [
+  '#!/bin/sh',
+  'case "$1" in',
+  '  deconfig) ifconfig "$interface" 0.0.0.0 ;;',
+  '  bound|renew)',
+  '    ifconfig "$interface" "$ip" netmask "$subnet"',
+  '    for r in $router; do route add default gw "$r" dev "$interface" 2>/dev/null; break; done',
+  '    : > /etc/resolv.conf',
+  '    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done ;;',
+  'esac',
+].join('\n');
+
+/**
+ * Brings eth0 up with a DHCP lease, once (a guest with it configured, or
+ * without a network card, is left as it is); prints the address.
+ */
+export function linkUpScript(): string {
+  return [
+    '[ -e /sys/class/net/eth0 ] || { echo "the guest has no network card (eth0)" >&2; exit 1; }',
+    'if ! ip -4 addr show dev eth0 | grep -q inet; then',
+    `  mkdir -p ${DHCP_SCRIPT.replace(/\/[^/]*$/, '')}`,
+    `  cat > ${DHCP_SCRIPT} <<'GB_EOF'\n${UDHCPC_SCRIPT}\nGB_EOF`,
+    `  chmod 755 ${DHCP_SCRIPT}`,
+    '  ip link set eth0 up',
+    `  udhcpc -i eth0 -s ${DHCP_SCRIPT} -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
+    'fi',
+    'echo 1 > /proc/sys/net/ipv4/ip_forward',
+    "ip -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'",
+  ].join('\n');
+}
+
+/** A container network in the guest: its bridge device and IPv4 subnet (a /16). */
+export interface GuestNetwork {
+  bridge: string;
+  /** The gateway address on the bridge, e.g. 172.18.0.1. */
+  gateway: string;
+  prefix: number;
+}
+
+/** Creates the network's bridge with its gateway address, if it is not there. */
+function bridgeUp(n: GuestNetwork): string {
+  return `ip link show ${n.bridge} >/dev/null 2>&1 || { brctl addbr ${n.bridge} && ip addr add ${n.gateway}/${n.prefix} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
+}
+
+/** The host side of a container's veth pair (interface names are at most 15 bytes). */
+export const vethName = (id: string) => `gbv${id.slice(0, 11)}`;
+
+/**
+ * Makes the container's network namespace at NETNS_DIR/ID with lo up and,
+ * on a network, an eth0 at `ip` on the network's bridge with a default route
+ * through the bridge; `hosts` becomes its /etc/hosts and resolv.conf points
+ * at `dns`, both written into `rootfs`.
+ */
+export function attachScript(id: string, rootfs: string, net?: { network: GuestNetwork; ip: string; dns: string; hosts: string }): string {
+  const ns = `${NETNS_DIR}/${id}`;
+  const lines = [
+    'set -e',
+    `mkdir -p ${NETNS_DIR} && touch ${ns}`,
+    'unshare -n sleep 2147483647 & p=$!',
+    'i=0',
+    'while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do',
+    '  i=$((i + 1)); [ $i -le 500 ] || { kill $p; echo "the network namespace was not made" >&2; exit 1; }; usleep 10000',
+    'done',
+    `mount --bind /proc/$p/ns/net ${ns}`,
+  ];
+  if (net) {
+    const veth = vethName(id);
+    lines.push(
+      bridgeUp(net.network),
+      'before=" $(echo $(ls /sys/class/net)) "',
+      `ip link add ${veth} type veth`,
+      // Without a peer name the kernel names the other end vethN: the one that was not there before.
+      'peer=; for d in /sys/class/net/veth*; do n=${d##*/}; case "$before" in *" $n "*) ;; *) peer=$n ;; esac; done',
+      '[ -n "$peer" ] || { kill $p; echo "the veth pair has no second end" >&2; exit 1; }',
+      'ip link set "$peer" netns $p',
+      `brctl addif ${net.network.bridge} ${veth}`,
+      `ip link set ${veth} up`,
+      `nsenter --net=${ns} sh -c "ip link set \\"$peer\\" name eth0 && ip addr add ${net.ip}/${net.network.prefix} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}"`,
+      `mkdir -p ${rootfs}/etc`,
+      `rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
+      `printf '%s' ${shq(net.hosts)} > ${rootfs}/etc/hosts`,
+      `echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
+    );
+  }
+  lines.push(`nsenter --net=${ns} ip link set lo up`, 'kill $p');
+  return lines.join('\n');
+}
+
+/** Adds a line to a running container's /etc/hosts (a container that joined its network later). */
+export function addHostScript(rootfs: string, line: string): string {
+  return `[ -f ${rootfs}/etc/hosts ] && echo ${shq(line)} >> ${rootfs}/etc/hosts || true`;
+}
+
+/** Removes the container's namespace and its veth (deleting one end deletes both). */
+export function detachScript(id: string): string {
+  return [
+    `ip link del ${vethName(id)} 2>/dev/null`,
+    `umount ${NETNS_DIR}/${id} 2>/dev/null`,
+    `rm -f ${NETNS_DIR}/${id}`,
+    'true',
+  ].join('; ');
+}

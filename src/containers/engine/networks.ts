@@ -1,0 +1,125 @@
+// Container networks, as the engine knows them: Docker's "bridge" network
+// and the ones `network create` adds, each a bridge in the guest with a /16
+// of its own (172.17.0.0/16 for "bridge", 172.18.0.0/16 and up for the
+// rest), and the addresses handed to containers on them. Held for the
+// engine's life, as its guest's bridges are.
+
+import { ContainerError } from './containers.ts';
+import type { GuestNetwork } from './network-scripts.ts';
+
+/** A published port: host address and port to a port of the container. */
+export interface PortMapping {
+  hostIp: string;
+  /** 0 asks for a free port; the engine records the one it got. */
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp';
+}
+
+/** Listens on the host for a container's published ports (Node: through the user-mode network). */
+export interface PortPublisher {
+  /** Starts listening; resolves with the ports as bound (a free port chosen for 0), or rejects naming the port that failed. */
+  publish(containerId: string, guestIp: string, ports: PortMapping[]): Promise<PortMapping[]>;
+  unpublish(containerId: string): void;
+}
+
+/** The ports a run publishes: -p's, and with -P each TCP port the image exposes, on a free loopback port. */
+export function portsToPublish(given: PortMapping[] | undefined, all: boolean | undefined, exposed: Record<string, object> | undefined): PortMapping[] {
+  const ports = [...(given ?? [])];
+  if (all) {
+    // In port order (an object's keys come integer-like first, which "9000" is and "443/tcp" is not).
+    const keys = Object.keys(exposed ?? {}).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+    for (const key of keys) {
+      const [port, proto = 'tcp'] = key.split('/');
+      const containerPort = Number(port);
+      if (proto === 'tcp' && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort)) {
+        ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: 'tcp' });
+      }
+    }
+  }
+  return ports;
+}
+
+export const DEFAULT_NETWORK = 'bridge';
+/** Modes that are not networks: the guest's own namespace, or none but lo. */
+export const NETWORK_MODES = ['host', 'none'] as const;
+const MAX_NETWORKS = 15; // 172.17 to 172.31
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+
+interface Network {
+  name: string;
+  index: number;
+  created: string;
+  /** Host numbers in use (2 and up; 1 is the gateway). */
+  used: Set<number>;
+}
+
+export interface NetworkInfo {
+  name: string;
+  driver: 'bridge';
+  subnet: string;
+  gateway: string;
+  created: string;
+}
+
+export class NetworkTable {
+  private readonly networks = new Map<string, Network>();
+
+  constructor() {
+    this.networks.set(DEFAULT_NETWORK, { name: DEFAULT_NETWORK, index: 0, created: new Date().toISOString(), used: new Set() });
+  }
+
+  create(name: string): NetworkInfo {
+    if (!NAME.test(name)) throw new ContainerError(`"${name}" is not a network name: letters, digits, "_", "." and "-", starting with a letter or digit`);
+    if ((NETWORK_MODES as readonly string[]).includes(name) || name === 'default') throw new ContainerError(`"${name}" is a network mode, not a name a network can take`);
+    if (this.networks.has(name)) throw new ContainerError(`network with name ${name} already exists`);
+    const taken = new Set([...this.networks.values()].map((n) => n.index));
+    const index = [...Array(MAX_NETWORKS).keys()].find((i) => !taken.has(i));
+    if (index === undefined) throw new ContainerError(`no subnet left: at most ${MAX_NETWORKS} networks`);
+    const n = { name, index, created: new Date().toISOString(), used: new Set<number>() };
+    this.networks.set(name, n);
+    return this.info(n);
+  }
+
+  remove(name: string): void {
+    const n = this.get(name);
+    if (name === DEFAULT_NETWORK) throw new ContainerError(`${name} is a pre-defined network and cannot be removed`);
+    if (n.used.size) throw new ContainerError(`network ${name} has ${n.used.size} container(s) attached: remove them first`);
+    this.networks.delete(name);
+  }
+
+  list(): NetworkInfo[] {
+    return [...this.networks.values()].map((n) => this.info(n));
+  }
+
+  /** The guest's view of a network: its bridge and gateway. */
+  guest(name: string): GuestNetwork {
+    const n = this.get(name);
+    return { bridge: `gb${n.index}`, gateway: `172.${17 + n.index}.0.1`, prefix: 16 };
+  }
+
+  /** A free address on the network for a container. */
+  allocate(name: string): string {
+    const n = this.get(name);
+    let host = 2;
+    while (n.used.has(host)) host++;
+    if (host > 65534) throw new ContainerError(`network ${name} is full`);
+    n.used.add(host);
+    return `172.${17 + n.index}.${host >> 8}.${host & 255}`;
+  }
+
+  release(name: string, ip: string): void {
+    const [, , c, d] = ip.split('.').map(Number);
+    this.networks.get(name)?.used.delete(c! * 256 + d!);
+  }
+
+  private get(name: string): Network {
+    const n = this.networks.get(name);
+    if (!n) throw new ContainerError(`network ${name} not found`);
+    return n;
+  }
+
+  private info(n: Network): NetworkInfo {
+    return { name: n.name, driver: 'bridge', subnet: `172.${17 + n.index}.0.0/16`, gateway: `172.${17 + n.index}.0.1`, created: n.created };
+  }
+}

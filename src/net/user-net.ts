@@ -1,0 +1,246 @@
+// The host end of the guest's network link: a user-mode router with NAT, in
+// the manner of QEMU's user networking. The guest's NIC hands it Ethernet
+// frames; it answers ARP for its own addresses, DHCP and DNS itself, pings to
+// its addresses, and carries TCP and UDP out through the host's sockets
+// (net, dgram), so the guest needs no privileges on the host and nothing
+// listens on the host unless a port is published (forwardTcp).
+//
+// The plan (QEMU's): 10.0.2.0/24, the gateway 10.0.2.2 (which is the host's
+// loopback: a connection to 10.0.2.2:8080 reaches 127.0.0.1:8080), the DNS
+// server 10.0.2.3, the guest 10.0.2.15. Any other source address the guest
+// sends from is routed too: containers on a bridge in the guest keep their
+// own addresses, and this end sends their replies to the guest's MAC, which
+// routes them on (no NAT needed inside the guest).
+
+import { connect, type Socket } from 'node:net';
+import type { NetBackend } from '../devices/virtio/net.ts';
+import { BROADCAST_MAC, ipToString, parseIp, parseMac, sameMac, type Mac } from './addresses.ts';
+import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from './arp.ts';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, dhcpAnswer } from './dhcp.ts';
+import { dnsAnswer, hostResolve4, type Resolve4 } from './dns.ts';
+import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from './ethernet.ts';
+import { echoReply } from './icmp.ts';
+import { buildIpv4, parseIpv4, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './ipv4.ts';
+import { TcpConnection, type TcpEndpoints, type TcpLink } from './tcp-connection.ts';
+import { ACK, buildTcp, RST, SYN, parseTcp, type TcpSegment } from './tcp-segment.ts';
+import { buildUdp, parseUdp } from './udp.ts';
+import { UdpNat } from './udp-nat.ts';
+
+export const NET_PLAN = {
+  network: parseIp('10.0.2.0'),
+  netmask: parseIp('255.255.255.0'),
+  gateway: parseIp('10.0.2.2'),
+  dns: parseIp('10.0.2.3'),
+  guest: parseIp('10.0.2.15'),
+} as const;
+
+/** The MAC this end answers with (locally administered). */
+export const GATEWAY_MAC: Mac = parseMac('52:55:0a:00:02:02');
+
+const LOOPBACK = '127.0.0.1';
+const FIRST_FORWARD_PORT = 40000;
+
+export interface UserNetOptions {
+  /** Resolves the guest's DNS queries (default: the host's resolver). */
+  resolve4?: Resolve4;
+  /** The guest NIC's MAC, when known before the guest sends anything (else learned from its frames). */
+  guestMac?: Mac;
+}
+
+/** Frames and bytes each way, and what was dropped (malformed, unroutable). */
+export interface LinkCounters {
+  fromGuestFrames: number;
+  fromGuestBytes: number;
+  toGuestFrames: number;
+  toGuestBytes: number;
+  dropped: number;
+}
+
+export class UserNet implements TcpLink, NetBackend {
+  /** Where frames for the guest go (the NIC's receive side). */
+  deliver: (frame: Uint8Array) => void = () => {};
+  /** Sees every frame both ways (a packet capture). */
+  capture: ((frame: Uint8Array) => void) | null = null;
+  readonly counters: LinkCounters = { fromGuestFrames: 0, fromGuestBytes: 0, toGuestFrames: 0, toGuestBytes: 0, dropped: 0 };
+
+  private guestMac: Mac | null = null;
+  private readonly resolve4: Resolve4;
+  private readonly tcp = new Map<string, TcpConnection>();
+  private readonly udp: UdpNat;
+  private nextForwardPort = FIRST_FORWARD_PORT;
+  private lookups = 0;
+  private closedAll = false;
+
+  constructor(options: UserNetOptions = {}) {
+    this.resolve4 = options.resolve4 ?? hostResolve4;
+    this.guestMac = options.guestMac ?? null;
+    this.udp = new UdpNat((guestIp, guestPort, from, fromPort, payload) => {
+      const src = from === LOOPBACK ? NET_PLAN.gateway : parseIp(from);
+      this.sendIp(src, guestIp, PROTO_UDP, buildUdp(src, guestIp, fromPort, guestPort, payload));
+    });
+  }
+
+  /** A frame the guest sent. */
+  receive(frame: Uint8Array): void {
+    if (this.closedAll) return;
+    this.counters.fromGuestFrames++;
+    this.counters.fromGuestBytes += frame.length;
+    this.capture?.(frame);
+    const eth = parseEthernet(frame);
+    if (!eth) return this.drop();
+    if (!sameMac(eth.dst, GATEWAY_MAC) && !sameMac(eth.dst, BROADCAST_MAC)) return; // not for us
+    this.guestMac = eth.src.slice();
+    if (eth.type === ETHERTYPE_ARP) return this.arp(eth.payload);
+    if (eth.type !== ETHERTYPE_IPV4) return this.drop();
+    const ip = parseIpv4(eth.payload);
+    if (typeof ip === 'string') return this.drop();
+    if (ip.protocol === PROTO_UDP) return this.udpIn(ip.src, ip.dst, ip.payload);
+    if (ip.protocol === PROTO_TCP) return this.tcpIn(ip.src, ip.dst, ip.payload);
+    if (ip.protocol === PROTO_ICMP && this.ownsAddress(ip.dst)) {
+      const reply = echoReply(ip.payload);
+      if (reply) return this.sendIp(ip.dst, ip.src, PROTO_ICMP, reply);
+    }
+    this.drop();
+  }
+
+  /**
+   * Forwards a connection a host listener accepted to guestIp:guestPort (a
+   * published port). The guest sees it come from the gateway; the socket is
+   * paused until the guest accepts, and reset if it refuses.
+   */
+  forwardTcp(socket: Socket, guestIp: number, guestPort: number): void {
+    const ends = { guestIp, guestPort, peerIp: NET_PLAN.gateway, peerPort: this.forwardPort() };
+    this.tcp.set(keyOf(ends), new TcpConnection(ends, socket, this, 'syn-sent'));
+  }
+
+  /** Open TCP connections and UDP flows (for the inspector and tests). */
+  get flows(): { tcp: number; udp: number } {
+    return { tcp: this.tcp.size, udp: this.udp.size };
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.counters, tcpFlows: this.tcp.size, udpFlows: this.udp.size, lookups: this.lookups };
+  }
+
+  /** Whether the guest may be waiting on a host answer: a lookup, a connection, a UDP flow. */
+  hostWaiting(): boolean {
+    return this.lookups > 0 || this.tcp.size > 0 || this.udp.size > 0;
+  }
+
+  /** Closes every host socket; the link drops whatever comes after. */
+  close(): void {
+    this.closedAll = true;
+    for (const c of [...this.tcp.values()]) c.reset();
+    this.udp.close();
+  }
+
+  send(c: TcpConnection, s: Parameters<TcpLink['send']>[1]): void {
+    const { guestIp, guestPort, peerIp, peerPort } = c.ends;
+    this.sendIp(peerIp, guestIp, PROTO_TCP, buildTcp(peerIp, guestIp, { ...s, srcPort: peerPort, dstPort: guestPort }));
+  }
+
+  closed(c: TcpConnection): void {
+    this.tcp.delete(keyOf(c.ends));
+  }
+
+  private ownsAddress(ip: number): boolean {
+    return ip === NET_PLAN.gateway || ip === NET_PLAN.dns;
+  }
+
+  private arp(payload: Uint8Array): void {
+    const a = parseArp(payload);
+    if (!a || a.op !== ARP_REQUEST || !this.ownsAddress(a.targetIp)) return;
+    const reply = buildArp({ op: ARP_REPLY, senderMac: GATEWAY_MAC, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp });
+    this.emit(a.senderMac, ETHERTYPE_ARP, reply);
+  }
+
+  private udpIn(src: number, dst: number, payload: Uint8Array): void {
+    const u = parseUdp(src, dst, payload);
+    if (!u) return this.drop();
+    if (u.dstPort === DHCP_SERVER_PORT) {
+      const answer = dhcpAnswer(u.payload, {
+        serverIp: NET_PLAN.gateway, clientIp: NET_PLAN.guest, netmask: NET_PLAN.netmask,
+        gateway: NET_PLAN.gateway, dns: NET_PLAN.dns, leaseSeconds: 86400,
+      });
+      // The client has no address yet: the answer goes to the broadcast address.
+      if (answer) this.sendIp(NET_PLAN.gateway, 0xffffffff, PROTO_UDP, buildUdp(NET_PLAN.gateway, 0xffffffff, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, answer));
+      return;
+    }
+    if (dst === NET_PLAN.dns) {
+      if (u.dstPort !== 53) return this.drop();
+      this.lookups++;
+      void dnsAnswer(u.payload, this.resolve4).then((answer) => {
+        this.lookups--;
+        if (answer && !this.closedAll) this.sendIp(dst, src, PROTO_UDP, buildUdp(dst, src, 53, u.srcPort, answer));
+      });
+      return;
+    }
+    const host = this.hostAddress(dst);
+    if (host === null) return this.drop();
+    this.udp.send(src, u.srcPort, host, u.dstPort, u.payload.slice());
+  }
+
+  private tcpIn(src: number, dst: number, payload: Uint8Array): void {
+    const s = parseTcp(src, dst, payload);
+    if (!s) return this.drop();
+    const ends = { guestIp: src, guestPort: s.srcPort, peerIp: dst, peerPort: s.dstPort };
+    const existing = this.tcp.get(keyOf(ends));
+    if (existing) return existing.fromGuest(s);
+    if ((s.flags & (SYN | ACK | RST)) !== SYN) return this.refuse(ends, s);
+    const host = this.hostAddress(dst);
+    if (host === null) return this.refuse(ends, s);
+    const socket = connect({ host, port: s.dstPort, allowHalfOpen: true });
+    const c = new TcpConnection(ends, socket, this, 'connecting');
+    c.acceptSyn(s);
+    socket.once('connect', () => c.hostConnected());
+    this.tcp.set(keyOf(ends), c);
+  }
+
+  /** RST for a segment no connection takes (RFC 793's reset generation). */
+  private refuse(e: TcpEndpoints, s: TcpSegment): void {
+    if (s.flags & RST) return;
+    const seq = s.flags & ACK ? s.ack : 0;
+    const ack = (s.seq + s.payload.length + (s.flags & SYN ? 1 : 0)) >>> 0;
+    const segment = buildTcp(e.peerIp, e.guestIp, { srcPort: e.peerPort, dstPort: e.guestPort, seq, ack, flags: RST | ACK, window: 0 });
+    this.sendIp(e.peerIp, e.guestIp, PROTO_TCP, segment);
+  }
+
+  /** The host address a guest destination maps to, or null when it is ours or on the link. */
+  private hostAddress(dst: number): string | null {
+    if (dst === NET_PLAN.gateway) return LOOPBACK;
+    if ((dst & NET_PLAN.netmask) >>> 0 === NET_PLAN.network) return null;
+    if (dst >>> 24 === 127 || dst === 0xffffffff || dst >>> 28 === 14) return null; // loopback, broadcast, multicast
+    return ipToString(dst);
+  }
+
+  private forwardPort(): number {
+    for (;;) {
+      const port = this.nextForwardPort;
+      this.nextForwardPort = port >= 65535 ? FIRST_FORWARD_PORT : port + 1;
+      if (![...this.tcp.values()].some((c) => c.ends.peerPort === port && c.ends.peerIp === NET_PLAN.gateway)) return port;
+    }
+  }
+
+  private sendIp(src: number, dst: number, protocol: number, payload: Uint8Array): void {
+    const mac = dst === 0xffffffff ? BROADCAST_MAC : this.guestMac;
+    if (!mac) return this.drop();
+    this.emit(mac, ETHERTYPE_IPV4, buildIpv4(src, dst, protocol, payload));
+  }
+
+  private emit(dst: Mac, type: number, payload: Uint8Array): void {
+    if (this.closedAll) return;
+    const frame = buildEthernet(dst, GATEWAY_MAC, type, payload);
+    this.counters.toGuestFrames++;
+    this.counters.toGuestBytes += frame.length;
+    this.capture?.(frame);
+    this.deliver(frame);
+  }
+
+  private drop(): void {
+    this.counters.dropped++;
+  }
+}
+
+function keyOf(e: TcpEndpoints): string {
+  return `${e.guestIp}:${e.guestPort}>${e.peerIp}:${e.peerPort}`;
+}
