@@ -47,11 +47,12 @@ export default defineConfig({
     projects: [
       // Vitest leaves one core free by default, which on a 2-core machine
       // runs the unit tier's files one at a time; they boot nothing, so
-      // every core can take one.
-      { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: availableParallelism() } },
-      { extends: true, test: { name: 'system', include: SYSTEM } },
-      { extends: true, test: { name: 'web', include: WEB } },
-      { extends: true, test: { name: 'guest', include: ALL, exclude: [...UNIT, ...SYSTEM, ...WEB] } },
+      // every core can take one. (Vitest runs projects of different worker
+      // counts one after the other: the unit tier first, then the rest.)
+      { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: availableParallelism(), sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'system', include: SYSTEM, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'web', include: WEB, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'guest', include: ALL, exclude: [...UNIT, ...SYSTEM, ...WEB], sequence: { groupOrder: 1 } } },
     ],
   },
 });
