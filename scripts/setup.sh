@@ -15,7 +15,9 @@ cd "$(dirname "$0")/.."
 # their layers (whiteouts included), the image store's and the builder's oracles.
 # docker-registry: the CNCF distribution server the registry tests push to and
 # pull from on loopback ports; apache2-utils: htpasswd for its basic auth.
-packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils)
+# acpica-tools: iasl, the ACPI reference implementation's disassembler, checks
+# the ACPI tables the boot loader writes.
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils acpica-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -15,7 +15,14 @@ import { CMOS_REGISTERS, CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
 import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
+import { LAPIC_BASE, LocalApic } from '../devices/local-apic.ts';
+import { IOAPIC_BASE, IoApic, isaPin } from '../devices/io-apic.ts';
+import { MmioBus } from './mmio-bus.ts';
+import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
 import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
+
+/** IA32_APIC_BASE at power-on: the local APIC at 0xFEE00000, globally enabled, this CPU the bootstrap processor. */
+const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
 export const NS_PER_INSTRUCTION = 10;
@@ -57,6 +64,13 @@ export class PcMachine {
   readonly cmos: CmosRtc;
   readonly system: SystemPorts;
   readonly fpuError: FpuErrorLatch;
+  readonly lapic: LocalApic;
+  readonly ioapic: IoApic;
+  readonly acpiPm: AcpiPm;
+  /** Physical addresses above RAM that belong to devices (the APICs' windows). */
+  readonly mmio = new MmioBus();
+  /** The 8259 pair's INTR output, which reaches the CPU through the local APIC's LINT0. */
+  private picAsserted = false;
   /**
    * Every part that holds state, by name: the core, each chip, the clock.
    * A device added to the machine is registered here too (src/devices/README.md).
@@ -77,21 +91,32 @@ export class PcMachine {
   exitStatus?: number;
 
   constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}) {
-    this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
+    this.pic = new I8259Pic((asserted) => {
+      this.picAsserted = asserted;
+      this.updateIntr();
+    });
     this.core = create({
       portIn: (port: number, size: number) => this.bus.read(port, size),
       portOut: (port: number, size: number, value: number) => this.bus.write(port, size, value),
-      acknowledgeInterrupt: () => this.pic.acknowledge(),
+      mmioRead: (addr: number, size: number) => this.mmio.read(addr, size),
+      mmioWrite: (addr: number, size: number, value: number) => this.mmio.write(addr, size, value),
+      acknowledgeInterrupt: () => this.acknowledgeInterrupt(),
     });
+    // The local APIC and the IO-APIC, as on every PC since the Pentium Pro; a kernel that ignores them gets the 8259 through LINT0.
+    this.lapic = new LocalApic(() => this.nowNs(), () => this.updateIntr(), () => this.core.requestStop(), (v) => this.ioapic.endOfInterrupt(v));
+    this.ioapic = new IoApic((vector, level) => this.lapic.deliver(vector, level));
+    this.mmio.claim(LAPIC_BASE, 0x1000, this.lapic, 'local APIC');
+    this.mmio.claim(IOAPIC_BASE, 0x20, this.ioapic, 'IO-APIC');
+    this.core.apicBase = APIC_BASE_AT_RESET;
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
     this.core.setMmioPages(0xa0, 0x100);
     // A slice runs up to the next timer event as it stood when the slice began;
     // the guest moving that event (one-shot mode does it at every tick) ends
     // the slice, or the interrupt would come up to a whole slice late.
-    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT), () => this.core.requestStop());
+    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pulseIrq(IRQ.PIT), () => this.core.requestStop());
     this.com = [
-      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(IRQ.COM1, h)),
-      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(IRQ.COM2, h)),
+      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.setIrq(IRQ.COM1, h)),
+      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.setIrq(IRQ.COM2, h)),
     ];
     this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
     this.system = new SystemPorts(this.core, () => this.requestReset());
@@ -104,8 +129,10 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
     this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
-    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(IRQ['FPU error'], h));
+    this.fpuError = new FpuErrorLatch(this.core, (h) => this.setIrq(IRQ['FPU error'], h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
+    this.acpiPm = new AcpiPm(() => this.nowNs(), () => this.powerOff());
+    this.claim(ACPI_PM_BASE, ACPI_PM_REGISTERS.length, this.acpiPm, 'ACPI PM registers', ACPI_PM_REGISTERS);
     const debugcon = hooks.debugcon;
     const debugExit = debugcon && new DebugExit(debugcon, (status) => this.powerOff(status));
     debugExit?.attach(this.bus);
@@ -118,7 +145,47 @@ export class PcMachine {
     this.state.add('cmos', this.cmos);
     this.state.add('system-ports', this.system);
     this.state.add('fpu-error', this.fpuError);
+    this.state.add('local-apic', this.lapic);
+    this.state.add('io-apic', this.ioapic);
+    this.state.add('acpi-pm', this.acpiPm);
     if (debugExit) this.state.add('debug-exit', debugExit);
+  }
+
+  /** An ISA interrupt line went high or low: it reaches both the 8259 pair and the IO-APIC, whichever the kernel uses. */
+  setIrq(line: number, high: boolean): void {
+    this.pic.setIrq(line, high);
+    this.ioapic.setPin(isaPin(line), high);
+  }
+
+  /** An edge on an ISA line (the PIT's IRQ 0). */
+  pulseIrq(line: number): void {
+    this.setIrq(line, true);
+    this.setIrq(line, false);
+  }
+
+  /** The CPU's INTR: a vector the local APIC would deliver, or the 8259's request let through LINT0. */
+  private updateIntr(): void {
+    this.core.irqPending = this.apicOn() ? this.lapic.pendingVector() >= 0 || (this.picAsserted && this.lapic.acceptsExtInt()) : this.picAsserted;
+  }
+
+  /** INTA: the local APIC's vector first; else the 8259 pair's (ExtINT, or straight when the APIC is globally off). */
+  acknowledgeInterrupt(): number {
+    if (!this.apicOn()) return this.pic.acknowledge();
+    if (this.lapic.pendingVector() >= 0 || !(this.picAsserted && this.lapic.acceptsExtInt())) return this.lapic.acknowledge();
+    return this.pic.acknowledge();
+  }
+
+  /** IA32_APIC_BASE's global enable: cleared, the local APIC is out of the way (QEMU passes the 8259 straight to the CPU). */
+  private apicOn(): boolean {
+    return (this.core.apicBase & (1 << 11)) !== 0;
+  }
+
+  /** Guest time of the next timer interrupt (the PIT's or the local APIC's), or undefined. */
+  private nextTimerNs(): number | undefined {
+    const pit = this.pit.nextEvent();
+    const pitNs = pit === undefined ? Infinity : (pit * 1e9) / PIT_HZ;
+    const next = Math.min(pitNs, this.lapic.nextEventNs() ?? Infinity);
+    return Number.isFinite(next) ? next : undefined;
   }
 
   /** The machine's own state: guest time spent idle (the rest of the clock is the core's count), power, resets. */
@@ -132,8 +199,9 @@ export class PcMachine {
     this.power = r.power as PowerState;
   }
 
-  private powerOff(status: number): void {
-    this.exitStatus = status;
+  /** The guest turned the machine off: through the debug-exit port with a status, or ACPI soft off without one. */
+  private powerOff(status?: number): void {
+    if (status !== undefined) this.exitStatus = status;
     this.power = 'off';
     this.core.requestStop();
   }
@@ -202,13 +270,11 @@ export class PcMachine {
     while (left > 0 && this.power === 'running') {
       this.hooks.pumpInput?.();
       this.pit.tick();
+      this.lapic.tick();
       // Run until the next timer event at most, so interrupts arrive on time.
       let slice = Math.min(left, 1_000_000);
-      const next = this.pit.nextEvent();
-      if (next !== undefined) {
-        const ns = (next * 1e9) / PIT_HZ - this.nowNs();
-        slice = Math.max(1, Math.min(slice, Math.ceil(ns / NS_PER_INSTRUCTION)));
-      }
+      const next = this.nextTimerNs();
+      if (next !== undefined) slice = Math.max(1, Math.min(slice, Math.ceil((next - this.nowNs()) / NS_PER_INSTRUCTION)));
       const before = this.core.instructions;
       let exit = this.core.run(slice);
       // A slice whose last instruction was HLT ends halted: the same as a HLT exit, wherever the slice ended
@@ -226,9 +292,8 @@ export class PcMachine {
         // Input the guest can take now wakes it sooner than any timer.
         if (this.hooks.pumpInput?.()) continue;
         // The guest may have armed the timer during the slice, just before halting.
-        const due = this.pit.nextEvent();
-        const dueNs = due === undefined ? Infinity : (due * 1e9) / PIT_HZ;
-        if (dueNs > this.idleSkipLimitNs || due === undefined) {
+        const dueNs = this.nextTimerNs() ?? Infinity;
+        if (dueNs > this.idleSkipLimitNs || dueNs === Infinity) {
           this.power = 'halted';
           break;
         }
@@ -245,6 +310,8 @@ export class PcMachine {
     if (this.power === 'reset') {
       this.resets++;
       this.core.reset();
+      this.core.apicBase = APIC_BASE_AT_RESET;
+      this.lapic.reset();
       this.hooks.reset?.();
       this.power = 'running';
     }
