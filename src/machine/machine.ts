@@ -18,6 +18,7 @@ import { DebugExit } from '../devices/debug-exit.ts';
 import { LAPIC_BASE, LocalApic } from '../devices/local-apic.ts';
 import { IOAPIC_BASE, IoApic, isaPin } from '../devices/io-apic.ts';
 import { MmioBus } from './mmio-bus.ts';
+import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.ts';
 import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
 import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
 
@@ -28,7 +29,7 @@ const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
 export const NS_PER_INSTRUCTION = 10;
 
 /** The IRQ line each device is wired to, as on a PC. */
-const IRQ = { PIT: 0, COM2: 3, COM1: 4, 'FPU error': 13 } as const;
+const IRQ = { PIT: 0, keyboard: 1, COM2: 3, COM1: 4, mouse: 12, 'FPU error': 13 } as const;
 /** The device on each line, by name, for the inspector. */
 const IRQ_DEVICES = new Map(Object.entries(IRQ).map(([device, line]) => [line as number, device]));
 /** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
@@ -67,6 +68,7 @@ export class PcMachine {
   readonly lapic: LocalApic;
   readonly ioapic: IoApic;
   readonly acpiPm: AcpiPm;
+  readonly i8042: I8042;
   /** Physical addresses above RAM that belong to devices (the APICs' windows). */
   readonly mmio = new MmioBus();
   /** The 8259 pair's INTR output, which reaches the CPU through the local APIC's LINT0. */
@@ -129,6 +131,9 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
     this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
+    this.i8042 = new I8042((line, high) => this.setIrq(line, high), () => this.requestReset(), (on) => this.system.setA20(on));
+    this.claim(I8042_DATA, 1, this.i8042, 'i8042 data');
+    this.claim(I8042_COMMAND, 1, this.i8042, 'i8042 status/command');
     this.fpuError = new FpuErrorLatch(this.core, (h) => this.setIrq(IRQ['FPU error'], h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
     this.acpiPm = new AcpiPm(() => this.nowNs(), () => this.powerOff());
@@ -148,6 +153,7 @@ export class PcMachine {
     this.state.add('local-apic', this.lapic);
     this.state.add('io-apic', this.ioapic);
     this.state.add('acpi-pm', this.acpiPm);
+    this.state.add('i8042', this.i8042);
     if (debugExit) this.state.add('debug-exit', debugExit);
   }
 

@@ -9,7 +9,8 @@
 // about RCU stalls, lockups or timers.
 // The kernel takes its ordinary path on a PC: ACPI tables found (RSDP in the
 // EBDA, MADT, FADT with the PM timer), the IO-APIC routing the ISA lines and
-// the local APIC timer as its clock event, as on QEMU. With `noapic nolapic`
+// the local APIC timer as its clock event, the i8042 and its keyboard, as on
+// QEMU (which shows the same /proc/interrupts rows). With `noapic nolapic`
 // it runs the same workload on the 8259 and the PIT.
 
 import { execFileSync } from 'node:child_process';
@@ -100,9 +101,13 @@ describe('Debian kernel boot', () => {
     expect(out).toContain('..TIMER: vector=0x30 apic1=0 pin1=2 apic2=-1 pin2=-1');
     expect(out).toContain('ACPI: PM: (supports S0 S5)');
     expect(out).toMatch(/clocksource: acpi_pm: mask: 0xffffff /);
+    // The keyboard controller, probed directly (no PNP devices in the DSDT) and its keyboard identified.
+    expect(out).toContain('serio: i8042 KBD port at 0x60,0x64 irq 1');
+    expect(out).toContain('input: AT Translated Set 2 keyboard');
     const { interrupts } = workload(a, 'LOC');
     expect(interrupts).toMatch(/^\s*0:\s+\d+\s+IO-APIC\s+2-edge\s+timer/m);
     expect(interrupts).toMatch(/^\s*4:\s+\d+\s+IO-APIC\s+4-edge\s+ttyS0/m);
+    expect(interrupts).toMatch(/^\s*1:\s+[1-9]\d*\s+IO-APIC\s+1-edge\s+i8042/m);
     expect(interrupts).toMatch(/^lapic$/m); // the clock event device
   }, 1_800_000);
 

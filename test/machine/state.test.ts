@@ -44,7 +44,7 @@ describe('machine state records', () => {
     const m = pc(() => {});
     const missing = [...m.bus.devices()].filter((d) => !m.state.has(d)).map((d) => d.constructor.name);
     expect(missing).toEqual([]);
-    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'local-apic', 'io-apic', 'acpi-pm', 'debug-exit']);
+    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'local-apic', 'io-apic', 'acpi-pm', 'i8042', 'debug-exit']);
   });
 
   it('load into a fresh machine and save back the same, which then answers the guest the same', () => {
