@@ -75,6 +75,12 @@ export class IoApic implements MmioDevice, Stateful {
     this.send(e & 0xff, level);
   }
 
+  /** The unmasked pin that sends `vector`, or undefined: for naming an interrupt the CPU took. */
+  pinWithVector(vector: number): number | undefined {
+    const pin = this.low.findIndex((e) => (e & 0xff) === vector && !(e & MASKED));
+    return pin < 0 ? undefined : pin;
+  }
+
   /** The local APIC's EOI for a level-triggered vector: entries with that vector take the next. */
   endOfInterrupt(vector: number): void {
     for (let pin = 0; pin < IOAPIC_PINS; pin++) {

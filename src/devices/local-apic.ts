@@ -113,6 +113,12 @@ export class LocalApic implements MmioDevice, Stateful {
     return (this.svr & SVR_ENABLE) !== 0;
   }
 
+  /** The timer's vector while its LVT entry is unmasked, for naming an interrupt the CPU took. */
+  get timerVector(): number | undefined {
+    const l = this.lvt[LVT_TIMER];
+    return l & MASKED ? undefined : l & 0xff;
+  }
+
   /** LINT0 passes the 8259's INTR to the CPU (ExtINT, unmasked). */
   acceptsExtInt(): boolean {
     const l = this.lvt[LVT_LINT0];

@@ -214,10 +214,19 @@ export class PcMachine {
 
   /**
    * The IRQ line (and the device on it) that an interrupt vector stands for,
-   * by the vector bases the guest gave the PICs: "IRQ 4 (COM1)"; undefined
-   * for a vector no initialized PIC delivers.
+   * by the local APIC's timer entry, the IO-APIC's redirection entries and the
+   * vector bases the guest gave the PICs: "IRQ 4 (COM1)"; undefined for a
+   * vector none of them delivers.
    */
   irqName(vector: number): string | undefined {
+    if (this.lapic.timerVector === vector) return 'local APIC timer';
+    const pin = this.ioapic.pinWithVector(vector);
+    if (pin !== undefined) {
+      // The ISA line on that pin (IRQ 0 arrives on pin 2).
+      const line = pin === 2 ? 0 : pin === 0 ? undefined : pin;
+      const device = line === undefined ? undefined : IRQ_DEVICES.get(line);
+      return line === undefined ? `IO-APIC pin ${pin}` : `IRQ ${line}${device ? ` (${device})` : ''}`;
+    }
     for (const [chip, first] of [[this.pic.master, 0], [this.pic.slave, 8]] as const) {
       const line = vector - chip.vectorBase;
       if (chip.vectorBase === 0 || line < 0 || line > 7) continue;
