@@ -81,6 +81,8 @@ export class I8042 implements PortDevice, Stateful {
     if (port === I8042_COMMAND) return this.status;
     const v = this.status & STATUS_OBF ? this.lastByte : 0;
     this.status &= ~(STATUS_OBF | STATUS_AUX_OBF | STATUS_TIMEOUT);
+    // The read drops the interrupt line; the next byte raises it again, so each byte is an edge.
+    this.updateIrq();
     this.fill();
     return v;
   }

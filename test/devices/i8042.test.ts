@@ -9,7 +9,12 @@ import { I8042 } from '../../src/devices/i8042.ts';
 function controller() {
   const irqs: string[] = [];
   const events = { resets: 0, a20: [] as boolean[] };
-  const c = new I8042((line, high) => void (high && irqs.push(`irq${line}`)), () => events.resets++, (on) => events.a20.push(on));
+  /** Each line's level, and its rising edges (what an edge-triggered 8259 or IO-APIC pin sees). */
+  const level = new Map<number, boolean>();
+  const c = new I8042((line, high) => {
+    if (high && !level.get(line)) irqs.push(`irq${line}`);
+    level.set(line, high);
+  }, () => events.resets++, (on) => events.a20.push(on));
   const cmd = (v: number) => c.write(0x64, 1, v);
   const data = (v: number) => c.write(0x60, 1, v);
   const status = () => c.read(0x64, 1);
@@ -58,8 +63,11 @@ describe('i8042 keyboard controller', () => {
     const k = controller();
     k.data(0xff);
     expect(k.drain()).toEqual([0xfa, 0xaa]);
+    const edges = k.irqs.length;
     k.data(0xf2);
     expect(k.drain()).toEqual([0xfa, 0xab, 0x83]);
+    // One interrupt edge per byte: the driver reads one byte per interrupt.
+    expect(k.irqs.length - edges).toBe(3);
     k.data(0xf0);
     k.data(0x00);
     expect(k.drain()).toEqual([0xfa, 0xfa, 0x02]);
