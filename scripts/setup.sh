@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.."
 # their layers (whiteouts included), the image store's and the builder's oracles.
 # docker-registry: the CNCF distribution server the registry tests push to and
 # pull from on loopback ports; apache2-utils: htpasswd for its basic auth.
+# acpica-tools: iasl, the ACPI reference implementation's disassembler, checks
+# the ACPI tables the boot loader writes.
 # e2fsprogs: the host's e2fsck and debugfs, the oracles for the guest's ext4 disks.
-packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils e2fsprogs)
+packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils e2fsprogs acpica-tools)
 # tshark: Wireshark's dissectors check the frames the user-mode network writes
 # (test/net/); curl fetches a published container port in the network tests.
 packages+=(tshark curl)

@@ -77,6 +77,9 @@ export const OFF_SYSENTER_ESP: u32 = STATE_BASE + 0x144; // MSR 0x175
 export const OFF_SYSENTER_EIP: u32 = STATE_BASE + 0x148; // MSR 0x176
 export const OFF_IRQ_PENDING: u32 = STATE_BASE + 0x150; // host sets non-zero while the INTR line is raised
 export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
+// IA32_APIC_BASE (MSR 0x1B), low word: 0 when the machine has no local APIC
+// (then CPUID says so and the MSR is #GP); the host sets it at power-on.
+export const OFF_APIC_BASE: u32 = STATE_BASE + 0x158;
 // The four PAE page-directory-pointer registers (u64 each), loaded from the
 // table at CR3 by MOV CR3 and by turning on paging or PAE.
 export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;

@@ -5,7 +5,7 @@ import {
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_DR, OFF_EFLAGS, OFF_GDTR_BASE, OFF_GDTR_LIMIT,
   OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_TR_SEL,
   OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, OFF_TSC_OFFSET, OFF_HALTED,
-  OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
+  OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP, OFF_APIC_BASE,
   SEG_SS, EAX, ECX, EDX, EBX, ESP,
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE,
   CR4_OSFXSR, CR4_OSXMMEXCPT,
@@ -37,6 +37,8 @@ const CLFLUSH_LINE: u32 = 8 << 8;
 const SIGNATURE: u32 = 0x619;
 
 export let featuresEdx: u32 = FEATURES_EDX;
+const APIC_BSP: u32 = 1 << 8;
+const APIC_GLOBAL_ENABLE: u32 = 1 << 11;
 
 @inline function paeOn(): bool {
   return (load<u32>(OFF_CR4) & CR4_PAE) != 0;
@@ -98,6 +100,8 @@ export function cpuid(): void {
     a = SIGNATURE;
     b = CLFLUSH_LINE;
     d = featuresEdx;
+    // CPUID.APIC follows the APIC's global enable, as on Intel parts.
+    if (load<u32>(OFF_APIC_BASE) & APIC_GLOBAL_ENABLE) d |= 1 << 9;
   }
   setReg32(EAX, a);
   setReg32(EBX, b);
@@ -125,6 +129,11 @@ export function rdmsr(): void {
   let v: u64 = 0;
   switch (msr) {
     case 0x10: v = tsc(); break;
+    case 0x1b: {
+      if (load<u32>(OFF_APIC_BASE) == 0) { gp(0); return; }
+      v = load<u32>(OFF_APIC_BASE);
+      break;
+    }
     case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
     case 0x175: v = load<u32>(OFF_SYSENTER_ESP); break;
@@ -143,6 +152,13 @@ export function wrmsr(): void {
     case 0x10: {
       const want = (<u64>reg32(EDX) << 32) | <u64>v;
       store<u64>(OFF_TSC_OFFSET, want - retired());
+      break;
+    }
+    case 0x1b: {
+      // Base and global enable; the BSP flag is read-only. x2APIC is not claimed, so its enable bit is reserved.
+      const was = load<u32>(OFF_APIC_BASE);
+      if (was == 0 || (v & 0x6ff) != 0 || reg32(EDX) != 0) { gp(0); return; }
+      store<u32>(OFF_APIC_BASE, (v & 0xfffff800) | (was & APIC_BSP));
       break;
     }
     case 0x8b: break; // software clears the signature before CPUID(1) refreshes it

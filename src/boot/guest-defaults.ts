@@ -5,8 +5,9 @@
 /**
  * The console on COM1, and tsc=reliable. Without it, Linux's clocksource
  * watchdog judges the TSC against the jiffies-based PIT clocksource, which
- * is not a good watchdog once the PIT runs in one-shot mode, and there is
- * no HPET or ACPI PM timer in this guest. It then marks the TSC unstable
+ * is not a good watchdog once the PIT runs in one-shot mode, when there is
+ * no HPET or ACPI PM timer (the project's kernel has no ACPI; Debian's finds
+ * the PM timer in the FADT). It then marks the TSC unstable
  * (a ~1% "skew") and falls back to the PIT. QEMU shows the same with this
  * kernel, so this is the guest's configuration, not the emulated PIT.
  * Glassbox's TSC is exact by construction.

@@ -7,6 +7,7 @@
 import type { Core } from '../core/core.ts';
 import { type BzImage, KernelImageError, CAN_USE_HEAP } from './bzimage.ts';
 import { enterFlatProtectedMode } from './flat-protected-mode.ts';
+import { writeAcpiTables } from './acpi-tables.ts';
 
 // Where the loader puts its own structures (all below the 640 KiB hole).
 const GDT_ADDR = 0x1000;
@@ -59,6 +60,8 @@ export function loadLinux(core: Core, kernel: BzImage, opts: LinuxBootOptions): 
   if (cmd.length > maxCmd) throw new KernelImageError(`the command line is ${cmd.length} bytes; this kernel takes at most ${maxCmd}`);
 
   ram.fill(0, 0, 0xa0000);
+  // As a BIOS would: the ACPI tables describing the APICs and the PM timer (a kernel without ACPI ignores them).
+  writeAcpiTables(ram);
   ram.set(kernel.protectedMode, KERNEL_ADDR);
 
   let initrdAt: number | undefined;

@@ -371,6 +371,13 @@ export class Core implements Stateful {
   set irqPending(v: boolean) {
     this.x.setInterruptLines(v ? 1 : 0, 0);
   }
+  /** IA32_APIC_BASE as the guest set it; 0 when the machine has no local APIC (CPUID and the MSR then say there is none). */
+  get apicBase(): number {
+    return this.word('OFF_APIC_BASE');
+  }
+  set apicBase(v: number) {
+    this.setWord('OFF_APIC_BASE', v);
+  }
   raiseNmi(): void {
     this.x.setInterruptLines(this.word('OFF_IRQ_PENDING'), 1);
   }

@@ -1,8 +1,6 @@
 // The small system ports of a PC: port 0x92 (system control port A: the A20
-// gate and a fast reset), port 0x80 (POST codes, kept for the inspector) and
-// the reset line of the i8042 keyboard controller (command 0xFE on port
-// 0x64). There is no keyboard: the controller's status port reads 0xFF, which
-// Linux's i8042 driver takes as "no controller".
+// gate and a fast reset) and port 0x80 (POST codes, kept for the inspector).
+// The keyboard controller's reset line and A20 gate are in i8042.ts.
 
 import type { Core } from '../core/core.ts';
 import type { PortBus, PortDevice } from '../machine/port-bus.ts';
@@ -30,26 +28,26 @@ export class SystemPorts implements PortDevice, Stateful {
   attach(bus: PortBus): void {
     bus.claim(0x92, 1, this, 'system control port A');
     bus.claim(0x80, 1, this, 'POST code');
-    bus.claim(0x64, 1, this, 'i8042 command/status');
-    bus.claim(0x60, 1, this, 'i8042 data');
   }
 
   read(port: number, _size = 1): number {
     if (port === 0x92) return this.a20 ? 0x02 : 0x00;
-    if (port === 0x80) return this.postCode;
-    return 0xff; // i8042: no controller
+    return this.postCode;
+  }
+
+  /** The A20 gate from the keyboard controller's output port: the last writer sets it, as on QEMU's PC. */
+  setA20(on: boolean): void {
+    this.a20 = on;
+    this.core.setA20(on);
   }
 
   write(port: number, _size: number, value: number): void {
     const v = value & 0xff;
     if (port === 0x92) {
-      this.a20 = (v & 0x02) !== 0;
-      this.core.setA20(this.a20);
+      this.setA20((v & 0x02) !== 0);
       if (v & 0x01) this.reset();
-    } else if (port === 0x80) {
+    } else {
       this.postCode = v;
-    } else if (port === 0x64 && v === 0xfe) {
-      this.reset(); // pulse the CPU reset line
     }
   }
 }

@@ -15,15 +15,22 @@ import { CMOS_REGISTERS, CmosRtc } from '../devices/cmos-rtc.ts';
 import { SystemPorts } from '../devices/system-ports.ts';
 import { FpuErrorLatch } from '../devices/fpu-error.ts';
 import { DebugExit } from '../devices/debug-exit.ts';
-import { MmioBus } from './mmio-bus.ts';
 import { VIRTIO_MMIO_WINDOW, VirtioMmio, type VirtioDevice } from '../devices/virtio/mmio-transport.ts';
+import { LAPIC_BASE, LocalApic } from '../devices/local-apic.ts';
+import { IOAPIC_BASE, IoApic, isaPin } from '../devices/io-apic.ts';
+import { MmioBus } from './mmio-bus.ts';
+import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.ts';
+import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
 import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
+
+/** IA32_APIC_BASE at power-on: the local APIC at 0xFEE00000, globally enabled, this CPU the bootstrap processor. */
+const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
 
 /** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
 export const NS_PER_INSTRUCTION = 10;
 
 /** The IRQ line each device is wired to, as on a PC. */
-const IRQ = { PIT: 0, COM2: 3, COM1: 4, 'FPU error': 13 } as const;
+const IRQ = { PIT: 0, keyboard: 1, COM2: 3, COM1: 4, mouse: 12, 'FPU error': 13 } as const;
 /** The device on each line, by name, for the inspector (virtio devices join as they are added). */
 const IRQ_DEVICES = new Map(Object.entries(IRQ).map(([device, line]) => [line as number, device]));
 /**
@@ -36,10 +43,10 @@ const TIMEKEEPING_BURST = 200_000;
 /**
  * Where virtio devices go, in the order they are added: a 4 KiB register
  * window each from VIRTIO_BASE (above any RAM the machine can have), and the
- * ISA lines no legacy device of this PC uses.
+ * ISA lines no other device of this PC uses (9 is the ACPI SCI's, level-triggered).
  */
 const VIRTIO_BASE = 0xfeb00000;
-const VIRTIO_IRQS = [5, 9, 10, 11, 7, 6] as const;
+const VIRTIO_IRQS = [5, 10, 11, 7, 6] as const;
 /** Wall-clock date the virtual RTC starts at (so every run reads the same time). */
 export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
@@ -67,8 +74,6 @@ export interface MachineHooks {
 export class PcMachine {
   readonly core: Core;
   readonly bus = new PortBus();
-  /** Device windows above RAM (the virtio devices). */
-  readonly mmio = new MmioBus();
   /** The virtio devices' transports, in the order they were added. */
   readonly virtio: VirtioMmio[] = [];
   private readonly irqDevices = new Map(IRQ_DEVICES);
@@ -78,6 +83,14 @@ export class PcMachine {
   readonly cmos: CmosRtc;
   readonly system: SystemPorts;
   readonly fpuError: FpuErrorLatch;
+  readonly lapic: LocalApic;
+  readonly ioapic: IoApic;
+  readonly acpiPm: AcpiPm;
+  readonly i8042: I8042;
+  /** Physical addresses above RAM that belong to devices: the APICs' windows and the virtio devices'. */
+  readonly mmio = new MmioBus();
+  /** The 8259 pair's INTR output, which reaches the CPU through the local APIC's LINT0. */
+  private picAsserted = false;
   /**
    * Every part that holds state, by name: the core, each chip, the clock.
    * A device added to the machine is registered here too (src/devices/README.md).
@@ -111,23 +124,32 @@ export class PcMachine {
   exitStatus?: number;
 
   constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}) {
-    this.pic = new I8259Pic((asserted) => (this.core.irqPending = asserted));
+    this.pic = new I8259Pic((asserted) => {
+      this.picAsserted = asserted;
+      this.updateIntr();
+    });
     this.core = create({
       portIn: (port: number, size: number) => this.bus.read(port, size),
       portOut: (port: number, size: number, value: number) => this.bus.write(port, size, value),
       mmioRead: (addr: number, size: number) => this.mmio.read(addr, size),
       mmioWrite: (addr: number, size: number, value: number) => this.mmio.write(addr, size, value),
-      acknowledgeInterrupt: () => this.pic.acknowledge(),
+      acknowledgeInterrupt: () => this.acknowledgeInterrupt(),
     });
+    // The local APIC and the IO-APIC, as on every PC since the Pentium Pro; a kernel that ignores them gets the 8259 through LINT0.
+    this.lapic = new LocalApic(() => this.nowNs(), () => this.updateIntr(), () => this.core.requestStop(), (v) => this.ioapic.endOfInterrupt(v));
+    this.ioapic = new IoApic((vector, level) => this.lapic.deliver(vector, level));
+    this.mmio.claim(LAPIC_BASE, 0x1000, this.lapic, 'local APIC');
+    this.mmio.claim(IOAPIC_BASE, 0x20, this.ioapic, 'IO-APIC');
+    this.core.apicBase = APIC_BASE_AT_RESET;
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
     this.core.setMmioPages(0xa0, 0x100);
     // A slice runs up to the next timer event as it stood when the slice began;
     // the guest moving that event (one-shot mode does it at every tick) ends
     // the slice, or the interrupt would come up to a whole slice late.
-    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pic.pulseIrq(IRQ.PIT), () => this.core.requestStop());
+    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pulseIrq(IRQ.PIT), () => this.core.requestStop());
     this.com = [
-      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.pic.setIrq(IRQ.COM1, h)),
-      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.pic.setIrq(IRQ.COM2, h)),
+      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.setIrq(IRQ.COM1, h)),
+      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.setIrq(IRQ.COM2, h)),
     ];
     this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
     this.system = new SystemPorts(this.core, () => this.requestReset());
@@ -142,8 +164,13 @@ export class PcMachine {
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
     this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
-    this.fpuError = new FpuErrorLatch(this.core, (h) => this.pic.setIrq(IRQ['FPU error'], h));
+    this.i8042 = new I8042((line, high) => this.setIrq(line, high), () => this.requestReset(), (on) => this.system.setA20(on));
+    this.claim(I8042_DATA, 1, this.i8042, 'i8042 data');
+    this.claim(I8042_COMMAND, 1, this.i8042, 'i8042 status/command');
+    this.fpuError = new FpuErrorLatch(this.core, (h) => this.setIrq(IRQ['FPU error'], h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
+    this.acpiPm = new AcpiPm(() => this.nowNs(), () => this.powerOff());
+    this.claim(ACPI_PM_BASE, ACPI_PM_REGISTERS.length, this.acpiPm, 'ACPI PM registers', ACPI_PM_REGISTERS);
     const debugcon = hooks.debugcon;
     const debugExit = debugcon && new DebugExit(debugcon, (status) => this.powerOff(status));
     debugExit?.attach(this.bus);
@@ -156,6 +183,10 @@ export class PcMachine {
     this.state.add('cmos', this.cmos);
     this.state.add('system-ports', this.system);
     this.state.add('fpu-error', this.fpuError);
+    this.state.add('local-apic', this.lapic);
+    this.state.add('io-apic', this.ioapic);
+    this.state.add('acpi-pm', this.acpiPm);
+    this.state.add('i8042', this.i8042);
     if (debugExit) this.state.add('debug-exit', debugExit);
   }
 
@@ -169,7 +200,7 @@ export class PcMachine {
     const slot = this.virtio.length;
     const irq = VIRTIO_IRQS[slot];
     if (irq === undefined) throw new Error(`virtio: no slot left for ${name} (this PC has ${VIRTIO_IRQS.length})`);
-    const t = new VirtioMmio(device, this.core, (high) => this.pic.setIrq(irq, high));
+    const t = new VirtioMmio(device, this.core, (high) => this.setIrq(irq, high));
     this.mmio.claim(VIRTIO_BASE + slot * VIRTIO_MMIO_WINDOW, VIRTIO_MMIO_WINDOW, t, name);
     this.irqDevices.set(irq, name);
     this.state.add(name, t);
@@ -180,6 +211,43 @@ export class PcMachine {
   /** The kernel command-line words that announce the virtio devices (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES). */
   virtioCmdline(): string {
     return this.virtio.map((_, slot) => `virtio_mmio.device=4K@0x${(VIRTIO_BASE + slot * VIRTIO_MMIO_WINDOW).toString(16)}:${VIRTIO_IRQS[slot]}`).join(' ');
+  }
+
+  /** An ISA interrupt line went high or low: it reaches both the 8259 pair and the IO-APIC, whichever the kernel uses. */
+  setIrq(line: number, high: boolean): void {
+    this.pic.setIrq(line, high);
+    this.ioapic.setPin(isaPin(line), high);
+  }
+
+  /** An edge on an ISA line (the PIT's IRQ 0). */
+  pulseIrq(line: number): void {
+    this.setIrq(line, true);
+    this.setIrq(line, false);
+  }
+
+  /** The CPU's INTR: a vector the local APIC would deliver, or the 8259's request let through LINT0. */
+  private updateIntr(): void {
+    this.core.irqPending = this.apicOn() ? this.lapic.pendingVector() >= 0 || (this.picAsserted && this.lapic.acceptsExtInt()) : this.picAsserted;
+  }
+
+  /** INTA: the local APIC's vector first; else the 8259 pair's (ExtINT, or straight when the APIC is globally off). */
+  acknowledgeInterrupt(): number {
+    if (!this.apicOn()) return this.pic.acknowledge();
+    if (this.lapic.pendingVector() >= 0 || !(this.picAsserted && this.lapic.acceptsExtInt())) return this.lapic.acknowledge();
+    return this.pic.acknowledge();
+  }
+
+  /** IA32_APIC_BASE's global enable: cleared, the local APIC is out of the way (QEMU passes the 8259 straight to the CPU). */
+  private apicOn(): boolean {
+    return (this.core.apicBase & (1 << 11)) !== 0;
+  }
+
+  /** Guest time of the next timer interrupt (the PIT's or the local APIC's), or undefined. */
+  private nextTimerNs(): number | undefined {
+    const pit = this.pit.nextEvent();
+    const pitNs = pit === undefined ? Infinity : (pit * 1e9) / PIT_HZ;
+    const next = Math.min(pitNs, this.lapic.nextEventNs() ?? Infinity);
+    return Number.isFinite(next) ? next : undefined;
   }
 
   /** The machine's own state: guest time spent idle (the rest of the clock is the core's count), power, resets. */
@@ -214,18 +282,28 @@ export class PcMachine {
     this.lifeNs = this.nowNs();
   }
 
-  private powerOff(status: number): void {
-    this.exitStatus = status;
+  /** The guest turned the machine off: through the debug-exit port with a status, or ACPI soft off without one. */
+  private powerOff(status?: number): void {
+    if (status !== undefined) this.exitStatus = status;
     this.power = 'off';
     this.core.requestStop();
   }
 
   /**
    * The IRQ line (and the device on it) that an interrupt vector stands for,
-   * by the vector bases the guest gave the PICs: "IRQ 4 (COM1)"; undefined
-   * for a vector no initialized PIC delivers.
+   * by the local APIC's timer entry, the IO-APIC's redirection entries and the
+   * vector bases the guest gave the PICs: "IRQ 4 (COM1)"; undefined for a
+   * vector none of them delivers.
    */
   irqName(vector: number): string | undefined {
+    if (this.lapic.timerVector === vector) return 'local APIC timer';
+    const pin = this.ioapic.pinWithVector(vector);
+    if (pin !== undefined) {
+      // The ISA line on that pin (IRQ 0 arrives on pin 2).
+      const line = pin === 2 ? 0 : pin === 0 ? undefined : pin;
+      const device = line === undefined ? undefined : IRQ_DEVICES.get(line);
+      return line === undefined ? `IO-APIC pin ${pin}` : `IRQ ${line}${device ? ` (${device})` : ''}`;
+    }
     for (const [chip, first] of [[this.pic.master, 0], [this.pic.slave, 8]] as const) {
       const line = vector - chip.vectorBase;
       if (chip.vectorBase === 0 || line < 0 || line > 7) continue;
@@ -284,13 +362,11 @@ export class PcMachine {
     while (left > 0 && this.power === 'running') {
       this.hooks.pumpInput?.();
       this.pit.tick();
+      this.lapic.tick();
       // Run until the next timer event at most, so interrupts arrive on time.
       let slice = Math.min(left, 1_000_000);
-      const next = this.pit.nextEvent();
-      if (next !== undefined) {
-        const ns = (next * 1e9) / PIT_HZ - this.nowNs();
-        slice = Math.max(1, Math.min(slice, Math.ceil(ns / NS_PER_INSTRUCTION)));
-      }
+      const next = this.nextTimerNs();
+      if (next !== undefined) slice = Math.max(1, Math.min(slice, Math.ceil((next - this.nowNs()) / NS_PER_INSTRUCTION)));
       const before = this.core.instructions;
       let exit = this.core.run(slice);
       // A slice whose last instruction was HLT ends halted: the same as a HLT exit, wherever the slice ended
@@ -309,9 +385,8 @@ export class PcMachine {
         // Input the guest can take now wakes it sooner than any timer.
         if (this.hooks.pumpInput?.()) continue;
         // The guest may have armed the timer during the slice, just before halting.
-        const due = this.pit.nextEvent();
-        const dueNs = due === undefined ? Infinity : (due * 1e9) / PIT_HZ;
-        if (dueNs > this.idleSkipLimitNs || due === undefined || this.quietNs > this.quietLimitNs) {
+        const dueNs = this.nextTimerNs() ?? Infinity;
+        if (dueNs > this.idleSkipLimitNs || dueNs === Infinity || this.quietNs > this.quietLimitNs) {
           this.power = 'halted';
           break;
         }
@@ -329,6 +404,8 @@ export class PcMachine {
     if (this.power === 'reset') {
       this.resets++;
       this.core.reset();
+      this.core.apicBase = APIC_BASE_AT_RESET;
+      this.lapic.reset();
       this.hooks.reset?.();
       this.power = 'running';
     }

@@ -39,6 +39,20 @@ describe('names in the trace', () => {
     expect(describeEvent(e)).toBe('interrupt vector 0x34 from IRQ 4 (COM1)');
   });
 
+  it('names the vectors of the IO-APIC entries and the local APIC timer as Linux programs them', () => {
+    const pc = new PcMachine((h) => createCore(16 << 20, h), 16 << 20);
+    const entry = (pin: number, low: number) => (pc.mmio.write(0xfec00000, 4, 0x10 + 2 * pin), pc.mmio.write(0xfec00010, 4, low));
+    entry(2, 0x30); // the PIT on pin 2
+    entry(4, 0x24); // COM1
+    entry(9, 0x10000 | 0x29); // masked: not named
+    pc.mmio.write(0xfee000f0, 4, 0x1ff);
+    pc.mmio.write(0xfee00320, 4, 0xec); // the local APIC timer's vector
+    expect(pc.irqName(0x30)).toBe('IRQ 0 (PIT)');
+    expect(pc.irqName(0x24)).toBe('IRQ 4 (COM1)');
+    expect(pc.irqName(0x29)).toBeUndefined();
+    expect(pc.irqName(0xec)).toBe('local APIC timer');
+  });
+
   it('names a port by the device wired there and its register, and shows a byte as the character it is', () => {
     const pc = new PcMachine((h) => createCore(16 << 20, h), 16 << 20);
     expect(pc.bus.portName(0x3f8)).toBe('COM1 THR/RBR');

@@ -20,6 +20,12 @@ function drive(m: PcMachine): void {
   m.com[0].receive([0x61, 0x62, 0x63]);
   out(0x70, 0x8f); out(0x71, 0x42);
   out(0x80, 0x77); out(0x92, 0x00);
+  out(0x604, 0x01); m.bus.write(0x600, 2, 0xffff); m.bus.write(0x602, 2, 0x0120); // PM1: enable the power button and RTC events
+  const lapic = (reg: number, v: number) => m.mmio.write(0xfee00000 + reg, 4, v);
+  lapic(0xf0, 0x1ff); lapic(0x80, 0x20); lapic(0x3e0, 0xb); lapic(0x320, 0x200ec); lapic(0x380, 5000); // timer periodic, divide by 1
+  m.lapic.deliver(0x51, true); // a level interrupt requested
+  m.mmio.write(0xfec00000, 4, 0x14); m.mmio.write(0xfec00010, 4, 0x8039); // IO-APIC pin 2: level, vector 0x39
+  m.mmio.write(0xfec00000, 4, 0x15); m.mmio.write(0xfec00010, 4, 0x01000000);
   m.core.setReg(0, 0x12345678);
   m.core.ram[0x1234] = 0x99;
   m.skipIdle(123_456);
@@ -28,7 +34,9 @@ function drive(m: PcMachine): void {
 /** What the guest reads back from every chip's ports. */
 function readAll(m: PcMachine): number[] {
   const ports = [0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x41, 0x61, 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff, 0x3f8, 0x3f8, 0x2fd, 0x71, 0x80, 0x92];
-  return ports.map((p) => m.bus.read(p, 1));
+  const apic = [0x20, 0x80, 0xa0, 0xf0, 0x200 + 0x20, 0x1a0, 0x320, 0x350, 0x380, 0x390, 0x3e0].map((r) => m.mmio.read(0xfee00000 + r, 4));
+  const ioapic = [0x01, 0x14, 0x15, 0x16].map((r) => (m.mmio.write(0xfec00000, 4, r), m.mmio.read(0xfec00010, 4)));
+  return [...ports.map((p) => m.bus.read(p, 1)), m.bus.read(0x600, 4), m.bus.read(0x604, 2), m.bus.read(0x608, 4), ...apic, ...ioapic];
 }
 
 describe('machine state records', () => {
@@ -36,7 +44,7 @@ describe('machine state records', () => {
     const m = pc(() => {});
     const missing = [...m.bus.devices()].filter((d) => !m.state.has(d)).map((d) => d.constructor.name);
     expect(missing).toEqual([]);
-    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'debug-exit']);
+    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'local-apic', 'io-apic', 'acpi-pm', 'i8042', 'debug-exit']);
   });
 
   it('load into a fresh machine and save back the same, which then answers the guest the same', () => {
