@@ -117,7 +117,8 @@ export function setA20(enabled: bool): void {
 /**
  * Turns the translator on or off. `everyInstruction` looks for compiled code
  * before each instruction rather than after control transfers; `hotAfter` is
- * how often an entry is reached before it is compiled (1: on first execution).
+ * how many instructions the interpreter runs in a page before code there is
+ * compiled (0: on first execution).
  * Forgets every compiled entry: the host drops its regions with it.
  */
 export function setTranslation(enabled: bool, everyInstruction: bool, hotAfter: u32): void {
