@@ -108,9 +108,18 @@ export function jitSlotHere(): u32 {
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
   const need: u32 = userMode ? T_VALID | T_USER : T_VALID;
   if ((e & (need | T_MMIO)) != need) return 0;
+  const host = (e & 0xfffff000) + (lin & 0xfff);
+  const page = (host - RAM_BASE) >>> 12;
+  const heat = JIT_HEAT + (page << 2);
+  const cold = load<u32>(heat) < threshold;
+  // Most lookups are in pages with no code compiled and not hot yet: only their heat counts.
+  if (cold && load<u8>(JIT_CODE_MAP + page) == 0) {
+    heatPage = page;
+    heatFrom = now;
+    return 0;
+  }
   const mode = modeKey();
   if (mode == 0) return 0;
-  const host = (e & 0xfffff000) + (lin & 0xfff);
   const a = entryAddr(host, mode);
   const held = load<u32>(a + 8);
   if (held != SLOT_NONE) {
@@ -121,9 +130,7 @@ export function jitSlotHere(): u32 {
     }
     if (held != SLOT_NEVER) return 0; // a compiled (or compiling) region keeps its place
   }
-  const page = (host - RAM_BASE) >>> 12;
-  const heat = JIT_HEAT + (page << 2);
-  if (load<u32>(heat) < threshold) {
+  if (cold) {
     heatPage = page;
     heatFrom = now;
     return 0;
