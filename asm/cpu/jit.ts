@@ -41,6 +41,7 @@ let entryBlock: u32 = 0;
 const NO_PAGE: u32 = 0xffffffff;
 let heatPage: u32 = NO_PAGE;
 let heatFrom: u32 = 0;
+let translated: u64 = 0;
 
 // The entry cache: direct-mapped, ENTRY_COUNT entries of 16 bytes
 // { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot,
@@ -111,9 +112,12 @@ export function jitSlotHere(): u32 {
   const host = (e & 0xfffff000) + (lin & 0xfff);
   const page = (host - RAM_BASE) >>> 12;
   const heat = JIT_HEAT + (page << 2);
-  const cold = load<u32>(heat) < threshold;
+  const hasCode = load<u8>(JIT_CODE_MAP + page) != 0;
+  // A page with code compiled already has proven hot: the entries its regions
+  // miss (returns into it, other functions) are compiled sooner.
+  const cold = load<u32>(heat) < (hasCode ? threshold >>> 3 : threshold);
   // Most lookups are in pages with no code compiled and not hot yet: only their heat counts.
-  if (cold && load<u8>(JIT_CODE_MAP + page) == 0) {
+  if (cold && !hasCode) {
     heatPage = page;
     heatFrom = now;
     return 0;
@@ -167,7 +171,15 @@ export function jitSlotHere(): u32 {
  */
 export function jitRun(slot: u32): u32 {
   heatPage = NO_PAGE;
-  return call_indirect<u32>(slot, ip & 0xfffff000, entryBlock);
+  const before = sliceCount();
+  const next = call_indirect<u32>(slot, ip & 0xfffff000, entryBlock);
+  translated += <u64>(sliceCount() - before);
+  return next;
+}
+
+/** Instructions retired in compiled regions since the core started: the share of the work the translator does. */
+export function jitTranslated(): u64 {
+  return translated;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface JitStats {
   /** Regions dropped to make room in the table, oldest first. */
   evicted: number;
   flushes: number;
+  /** Instructions retired in compiled code since the core started (the rest were interpreted). */
+  translatedInstructions: number;
   /** The first errors of modules the engine would not compile (a translator bug; none expected). */
   failures: string[];
   /** Wall milliseconds the run loop spent translating and compiling (a background compilation's own time is not in it). */
@@ -173,6 +175,7 @@ export class Translator {
     return {
       mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
       evicted: this.evicted, flushes: this.flushes, compileMs: Math.round(this.compileMs), failures: this.failures.slice(0, 3),
+      translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
     };
   }
 
