@@ -16,7 +16,7 @@ import { configureJit, forgetAll, jitHostWrote } from './cpu/jit';
 export { attention } from './cpu/signals';
 export { faulted } from './cpu/fault';
 export { slice } from './cpu/clock';
-export { runBudget, jitForget, jitEntry } from './cpu/jit';
+export { runBudget, jitForget, jitEntry, jitTranslated } from './cpu/jit';
 export { lfKind, lfSize, lfA, lfB, lfRes, lazyMask } from './cpu/flags';
 export {
   jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitResolveFlags, jitStep,
@@ -117,7 +117,8 @@ export function setA20(enabled: bool): void {
 /**
  * Turns the translator on or off. `everyInstruction` looks for compiled code
  * before each instruction rather than after control transfers; `hotAfter` is
- * how often an entry is reached before it is compiled (1: on first execution).
+ * how many instructions the interpreter runs in a page before code there is
+ * compiled (0: on first execution).
  * Forgets every compiled entry: the host drops its regions with it.
  */
 export function setTranslation(enabled: bool, everyInstruction: bool, hotAfter: u32): void {

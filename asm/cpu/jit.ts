@@ -11,7 +11,7 @@
 // jitHostWrote) is all that can make it stale.
 
 import {
-  JIT_CODE_MAP, JIT_ENTRIES, RAM_BASE, TLB_BASE, OFF_CR0, OFF_EFLAGS, CR0_PE, VM,
+  JIT_CODE_MAP, JIT_ENTRIES, JIT_HEAT, RAM_BASE, TLB_BASE, OFF_CR0, OFF_EFLAGS, CR0_PE, VM,
   SEG_ES, SEG_CS, SEG_SS, SEG_DS, segBase,
 } from './state';
 import { T_VALID, T_USER, T_MMIO, userMode, markCodeInTlb } from './memory';
@@ -19,39 +19,56 @@ import { csIs32, isFlat, stackIs32 } from './segments';
 import { ip } from './decode';
 import { jitCompile, jitInvalidate } from './host';
 import { raiseAttention } from './signals';
+import { sliceCount } from './clock';
 
-// 0: interpret only. 1: translate entries reached `threshold` times.
+// 0: interpret only. 1: translate code once hot.
 export let jitEnabled: bool = false;
 // Look for compiled code before every instruction instead of after control
-// transfers only (with a threshold of 1: translate on first execution).
+// transfers only (with a threshold of 0: translate on first execution).
 export let jitEveryInstruction: bool = false;
-let threshold: u32 = 1;
+// Instructions the interpreter runs in a physical page before code there is
+// compiled: a compilation costs about what interpreting some 10^5
+// instructions does, so only code that has already cost that much is worth it.
+let threshold: u32 = 0;
 
 // The run() budget, for compiled regions to stop exactly where the
 // interpreter would (exported: they import it).
 export let runBudget: u32 = 0;
 // The block of the region jitSlotHere found, for jitRun.
 let entryBlock: u32 = 0;
+// The page of the last lookup the interpreter went on from, and the slice count
+// then: the instructions in between are charged to that page's heat.
+const NO_PAGE: u32 = 0xffffffff;
+let heatPage: u32 = NO_PAGE;
+let heatFrom: u32 = 0;
+let translated: u64 = 0;
 
 // The entry cache: direct-mapped, ENTRY_COUNT entries of 16 bytes
 // { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot,
-//   u32 heat until compiled, then the block of the region to start at }.
+//   u32 the block of the region to start at }.
 const ENTRY_BITS: u32 = 16;
 const ENTRY_COUNT: u32 = 1 << ENTRY_BITS;
 const SLOT_NONE: u32 = 0; // not compiled (yet)
 const SLOT_NEVER: u32 = 0xffffffff; // the host found nothing to translate there
+// What jitCompile answers besides a slot or 0 (refused): the region is being
+// compiled in the background (the host enters it when done), or the host has
+// as many compilations in flight as it allows (ask again later).
+const SLOT_PENDING: u32 = 0xfffffffe;
+const SLOT_BUSY: u32 = 0xfffffffd;
 
 export function configureJit(enabled: bool, everyInstruction: bool, hotAfter: u32): void {
   jitEnabled = enabled;
   jitEveryInstruction = everyInstruction;
-  threshold = hotAfter == 0 ? 1 : hotAfter;
+  threshold = hotAfter;
   forgetAll();
 }
 
-/** Drops every entry and page mark (the host dropped its compiled regions, or the machine reset). */
+/** Drops every entry, page mark and heat count (the host dropped its compiled regions, or the machine reset). */
 export function forgetAll(): void {
   memory.fill(JIT_CODE_MAP, 0, 0x100000);
   memory.fill(JIT_ENTRIES, 0, ENTRY_COUNT << 4);
+  memory.fill(JIT_HEAT, 0, 0x400000);
+  heatPage = NO_PAGE;
 }
 
 /**
@@ -74,41 +91,64 @@ function modeKey(): u32 {
 }
 
 /**
- * The slot of compiled code for the instruction at `ip`, compiling it when it
- * has become hot; 0 when the interpreter must run it. Reads the TLB without
- * side effects: an entry not cached there yet is left to the interpreter's
- * fetch, which fills it (and counts the miss) as it would without translation.
+ * The slot of compiled code for the instruction at `ip`, asking the host to
+ * compile once its page is hot; 0 when the interpreter must run it. Reads the
+ * TLB without side effects: an entry not cached there yet is left to the
+ * interpreter's fetch, which fills it (and counts the miss) as it would
+ * without translation.
  */
 export function jitSlotHere(): u32 {
+  // The interpreter ran the instructions since the last lookup in that lookup's page.
+  const now = sliceCount();
+  if (heatPage != NO_PAGE) {
+    const h = JIT_HEAT + (heatPage << 2);
+    store<u32>(h, load<u32>(h) + (now - heatFrom));
+    heatPage = NO_PAGE;
+  }
   const lin = ip; // CS base is 0 in every mode key
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
   const need: u32 = userMode ? T_VALID | T_USER : T_VALID;
   if ((e & (need | T_MMIO)) != need) return 0;
+  const host = (e & 0xfffff000) + (lin & 0xfff);
+  const page = (host - RAM_BASE) >>> 12;
+  const heat = JIT_HEAT + (page << 2);
+  const hasCode = load<u8>(JIT_CODE_MAP + page) != 0;
+  // A page with code compiled already has proven hot: the entries its regions
+  // miss (returns into it, other functions) are compiled sooner.
+  const cold = load<u32>(heat) < (hasCode ? threshold >>> 3 : threshold);
+  // Most lookups are in pages with no code compiled and not hot yet: only their heat counts.
+  if (cold && !hasCode) {
+    heatPage = page;
+    heatFrom = now;
+    return 0;
+  }
   const mode = modeKey();
   if (mode == 0) return 0;
-  const host = (e & 0xfffff000) + (lin & 0xfff);
   const a = entryAddr(host, mode);
-  let slot: u32;
-  if (load<u32>(a) == host && load<u32>(a + 4) == mode) {
-    slot = load<u32>(a + 8);
-    if (slot != SLOT_NONE) {
+  const held = load<u32>(a + 8);
+  if (held != SLOT_NONE) {
+    if (load<u32>(a) == host && load<u32>(a + 4) == mode) {
+      if (held == SLOT_NEVER || held == SLOT_PENDING) return 0;
       entryBlock = load<u32>(a + 12);
-      return slot == SLOT_NEVER ? 0 : slot;
+      return held;
     }
-    const heat = load<u32>(a + 12) + 1;
-    store<u32>(a + 12, heat);
-    if (heat < threshold) return 0;
-  } else {
-    const held = load<u32>(a + 8);
-    if (held != SLOT_NONE && held != SLOT_NEVER) return 0; // a compiled region keeps its place
+    if (held != SLOT_NEVER) return 0; // a compiled (or compiling) region keeps its place
+  }
+  if (cold) {
+    heatPage = page;
+    heatFrom = now;
+    return 0;
+  }
+  store<u32>(heat, 0);
+  let slot = jitCompile(host, mode);
+  if (slot == SLOT_BUSY) return 0;
+  if (slot == SLOT_PENDING) {
     store<u32>(a, host);
     store<u32>(a + 4, mode);
-    store<u32>(a + 8, SLOT_NONE);
-    store<u32>(a + 12, 1);
-    if (1 < threshold) return 0;
-  }
-  slot = jitCompile(host, mode);
-  if (slot == 0 || load<u32>(a) != host || load<u32>(a + 4) != mode || load<u32>(a + 8) != slot) {
+    store<u32>(a + 8, SLOT_PENDING);
+    store<u32>(a + 12, 0);
+    slot = 0;
+  } else if (slot == 0 || load<u32>(a) != host || load<u32>(a + 4) != mode || load<u32>(a + 8) != slot) {
     // Refused (or the host could not enter it): remember, until the page changes.
     store<u32>(a, host);
     store<u32>(a + 4, mode);
@@ -117,8 +157,7 @@ export function jitSlotHere(): u32 {
     slot = 0;
   }
   entryBlock = load<u32>(a + 12);
-  // Even a refusal depends on the page's bytes: a write there lets the entry try again.
-  const page = (host - RAM_BASE) >>> 12;
+  // A region being compiled, and even a refusal, depend on the page's bytes: a write there drops them.
   if (load<u8>(JIT_CODE_MAP + page) == 0) {
     store<u8>(JIT_CODE_MAP + page, 1);
     markCodeInTlb(page);
@@ -131,7 +170,16 @@ export function jitSlotHere(): u32 {
  * next instruction, or with `faulted` set the one that faulted.
  */
 export function jitRun(slot: u32): u32 {
-  return call_indirect<u32>(slot, ip & 0xfffff000, entryBlock);
+  heatPage = NO_PAGE;
+  const before = sliceCount();
+  const next = call_indirect<u32>(slot, ip & 0xfffff000, entryBlock);
+  translated += <u64>(sliceCount() - before);
+  return next;
+}
+
+/** Instructions retired in compiled regions since the core started: the share of the work the translator does. */
+export function jitTranslated(): u64 {
+  return translated;
 }
 
 /**
@@ -152,9 +200,10 @@ export function jitEntry(host: u32, mode: u32, slot: u32, block: u32): void {
 
 export function setRunBudget(budget: u32): void {
   runBudget = budget;
+  heatPage = NO_PAGE; // the slice count starts again
 }
 
-/** The host forgets a region: its entries stop pointing at the slot. */
+/** The host forgets a region (or a compilation in flight, slot SLOT_PENDING): its entries stop pointing at the slot. */
 export function jitForget(host: u32, mode: u32, slot: u32): void {
   const a = entryAddr(host, mode);
   if (load<u32>(a) == host && load<u32>(a + 4) == mode && (load<u32>(a + 8) == slot || load<u32>(a + 8) == SLOT_NEVER)) {

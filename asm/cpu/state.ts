@@ -13,12 +13,16 @@ export const TLB_LIST_CAP: u32 = 0x8000;
 export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical page below 4 GiB: 128 KiB
 // 0x450000: the inspector's trace ring, 512 KiB (counters.ts).
 // The translator's tables (jit.ts): which physical pages hold compiled code,
-// one byte per 4 KiB page below 4 GiB (1 MiB), then the entry cache (1 MiB).
+// one byte per 4 KiB page below 4 GiB (1 MiB), then the entry cache (1 MiB),
+// and, after PAGE_WATCH, how many instructions the interpreter ran in each
+// page (u32 each, 4 MiB).
 export const JIT_CODE_MAP: u32 = 0x1000000;
 export const JIT_ENTRIES: u32 = 0x1100000;
 // Pages the host watches (snapshots and forks, src/snapshot/lazy-ram.ts): one
 // byte per 4 KiB physical page below 4 GiB (1 MiB), the WATCH_* bits (memory.ts).
 export const PAGE_WATCH: u32 = 0x1200000;
+// The translator's heat per page (JIT_HEAT, 4 MiB) follows.
+export const JIT_HEAT: u32 = 0x1300000;
 export const RAM_BASE: u32 = 0x2000000; // guest physical address 0 (32 MiB, above AssemblyScript's data and the translator's tables)
 
 // General registers, in x86 encoding order (EAX ECX EDX EBX ESP EBP ESI EDI).

@@ -268,6 +268,10 @@ export class Core implements Stateful {
   get jitStats(): JitStats {
     return this.translator.stats();
   }
+  /** Resolves once the regions being compiled in the background now are installed. */
+  jitSettled(): Promise<void> {
+    return this.translator.settled();
+  }
   /**
    * The host wrote guest RAM [addr, addr + len) itself (DMA, a loader):
    * translated code there is dropped. Every writer of `ram` after the first

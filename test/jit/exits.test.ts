@@ -64,19 +64,20 @@ describe('translated code stops where the interpreter stops', () => {
     });
   }
 
-  it('at a breakpoint inside a hot translated loop', () => {
-    const at = (mode: JitMode) => {
-      const core = start(mode, 1, 5000);
-      expect(core.run(20_000)).toBe(0); // the loop is hot (and translated) by now
+  it('at a breakpoint inside a hot translated loop', async () => {
+    const at = async (mode: JitMode) => {
+      const core = start(mode, 1, 100_000);
+      expect(core.run(400_000)).toBe(0); // the loop is hot by now
+      await core.jitSettled(); // and its region, compiled in the background, installed
       const mem = core.memory;
       mem.setUint32(core.off('OFF_BP_LINEAR'), CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(4, true) + 12, true);
       mem.setUint32(core.off('OFF_BP_ARMED'), 1, true);
       const exit = core.run(1_000_000);
       return { exit, instructions: core.instructions, eip: core.eip, compiled: core.jitStats.compiled };
     };
-    const interp = at('off');
+    const interp = await at('off');
     expect(interp.exit).toBe(5); // EXIT_BREAKPOINT
-    const translated = at('on');
+    const translated = await at('on');
     expect(translated.compiled).toBeGreaterThan(0);
     expect({ ...translated, compiled: 0 }).toEqual({ ...interp, compiled: 0 });
   });

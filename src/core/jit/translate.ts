@@ -47,10 +47,12 @@ const L_ADDR = 18, L_E = 19, L_H = 20, L_V = 21;
 const L_C = 22, L_FC = 23;
 // Set when an access took the core's slow path (only that can reach a device or drop code).
 const L_SLOW = 24;
+// TLB hits taken inline: added to the core's counter once, when the region returns.
+const L_HITS = 25;
 /** i32 locals after the two parameters. */
-export const LOCALS = 23;
+export const LOCALS = 24;
 // One i64 local after the i32 ones: IMUL's full product.
-const L_W = 25;
+const L_W = 26;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -128,9 +130,10 @@ function isNative(d: Decoded): boolean {
   if (op >= 0xa0 && op <= 0xa3) return true;
   if (op === 0xa8 || op === 0xa9) return true;
   if (op >= 0xb0 && op <= 0xbf) return true;
-  if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) {
+  if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+    // SHL SHR SAL SAR in every form; ROL ROR of a 32-bit register by a constant.
     const r = m!.reg;
-    return !mem && !d.op16 && (op & 1) === 1 && r !== 2 && r !== 3;
+    return r >= 4 || (r <= 1 && !mem && !d.op16 && (op & 1) === 1 && op !== 0xd3);
   }
   if (op === 0x69 || op === 0x6b || op === 0x1af) return true; // IMUL G,E(,imm)
   if (op === 0xc9) return !d.op16; // LEAVE
@@ -718,19 +721,12 @@ class Emitter {
     }
   }
 
-  /** Counts the hit (the interpreter's counter) and pushes the host address of L_ADDR through L_E. */
+  /** Counts the hit (the interpreter's counter, at the return) and pushes the host address of L_ADDR through L_E. */
   private hostAddress(): void {
-    this.i32(0);
-    this.i32(0);
-    this.b.byte(Op.I64Load);
-    this.b.u32(3);
-    this.b.u32(this.layout.OFF_CNT_TLB_HIT);
-    this.b.byte(Op.I64Const);
-    this.b.s32(1);
-    this.b.byte(Op.I64Add);
-    this.b.byte(Op.I64Store);
-    this.b.u32(3);
-    this.b.u32(this.layout.OFF_CNT_TLB_HIT);
+    this.get(L_HITS);
+    this.i32(1);
+    this.op(Op.I32Add);
+    this.set(L_HITS);
     this.get(L_E);
     this.i32(~0xfff);
     this.op(Op.I32And);
@@ -932,6 +928,18 @@ class Emitter {
     this.close(); // loop
     this.close(); // exit block
     this.storeRegs();
+    // Nothing reads the hit counter while run() executes: one addition covers the region's run.
+    this.i32(0);
+    this.i32(0);
+    this.b.byte(Op.I64Load);
+    this.b.u32(3);
+    this.b.u32(this.layout.OFF_CNT_TLB_HIT);
+    this.get(L_HITS);
+    this.b.byte(Op.I64ExtendI32U);
+    this.b.byte(Op.I64Add);
+    this.b.byte(Op.I64Store);
+    this.b.u32(3);
+    this.b.u32(this.layout.OFF_CNT_TLB_HIT);
     this.get(L_EXIT);
     return { body: this.b, instructions: this.total, entries: this.starts };
   }
@@ -1224,10 +1232,10 @@ class Emitter {
       this.writeReg(0, op & 7, () => this.i32(d.imms[0]));
     } else if (op >= 0xb8 && op <= 0xbf) {
       this.writeReg(v, op & 7, () => this.i32(d.imms[0]));
-    } else if (op === 0xc1 || op === 0xd1) {
-      const count = (op === 0xd1 ? 1 : d.imms[0]) & 31;
-      if (m!.reg <= 1) this.rotate(m!.reg === 1, m!.rm, count);
-      else this.shift(m!.reg, m!.rm, count);
+    } else if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+      const count = op >= 0xd2 ? null : op >= 0xd0 ? 1 : d.imms[0];
+      if (m!.reg <= 1) this.rotate(m!.reg === 1, m!.rm, count! & 31);
+      else this.shiftE(ins, m!.reg, (op & 1) === 0 ? 0 : v, count);
     } else if (op === 0x69 || op === 0x6b || op === 0x1af) {
       const imm = op === 0x1af ? null : op === 0x6b ? (d.imms[0] << 24) >> 24 : d.imms[0];
       this.imul(ins, v, imm);
@@ -1319,45 +1327,113 @@ class Emitter {
     if (touched) this.attentionCheck(ins);
   }
 
-  /** SHL/SHR/SAR of a 32-bit register by a constant count, flags as asm/cpu/shift.ts. */
-  private shift(kind: number, r: number, count: number): void {
-    if (count === 0) return;
-    const reg = L_REG + r;
-    // CF into T0, OF into T1, result into T2.
-    this.get(reg);
-    if (kind === 7) {
-      this.i32(count - 1);
-      this.op(Op.I32ShrS);
-    } else if (kind === 5) {
-      this.i32(count - 1);
-      this.op(Op.I32ShrU);
-    } else {
-      this.i32(32 - count);
-      this.op(Op.I32ShrU);
-    }
-    this.i32(1);
-    this.op(Op.I32And);
-    this.set(L_T0);
-    this.get(reg);
-    this.i32(count);
-    this.op(kind === 7 ? Op.I32ShrS : kind === 5 ? Op.I32ShrU : Op.I32Shl);
+  /**
+   * SHL/SHR/SAR (`kind` 4-7) of E by a constant count or by CL (null), as
+   * asm/cpu/shift.ts computes them: E is read and written back even when the
+   * masked count is 0, which changes no flag. For a count past the operand's
+   * width the wasm shifts by count - 1 give the interpreter's CF without a
+   * special case, since the operand is masked to its size.
+   */
+  private shiftE(ins: Insn, kind: number, sz: number, count: number | null): void {
+    const c = count === null ? -1 : count & 31;
+    if (c === 0 && ins.d.modrm!.mod === 3) return;
+    this.rmwReadE(ins, sz);
+    this.get(L_T0);
     this.set(L_T2);
-    if (kind === 7) this.i32(0);
-    else if (kind === 5) {
-      this.get(reg);
-      this.i32(31);
-      this.op(Op.I32ShrU);
-    } else {
-      this.get(L_T2);
-      this.i32(31);
-      this.op(Op.I32ShrU);
-      this.get(L_T0);
-      this.op(Op.I32Xor);
+    if (c !== 0) {
+      const bits = 8 << sz;
+      const by = (less: number) => {
+        if (c > 0) this.i32(c - less);
+        else {
+          this.get(L_C);
+          if (less) {
+            this.i32(less);
+            this.op(Op.I32Sub);
+          }
+        }
+      };
+      const masked = () => {
+        if (sz < 2) {
+          this.i32(sizeMask(sz));
+          this.op(Op.I32And);
+        }
+      };
+      const signed = () => {
+        this.get(L_T0);
+        if (sz < 2) this.op(sz === 0 ? Op.I32Extend8S : Op.I32Extend16S);
+      };
+      if (c < 0) {
+        // The flags stay as they are for a count of 0: the record goes to the core's globals around the shift.
+        this.flushFlags();
+        this.flags = null;
+        this.readReg(0, 1);
+        this.i32(31);
+        this.op(Op.I32And);
+        this.b.byte(Op.LocalTee);
+        this.b.u32(L_C);
+        this.open(Op.If);
+      }
+      // CF into T3, OF into T1, the result into T2.
+      if (kind === 5) {
+        this.get(L_T0);
+        by(1);
+        this.op(Op.I32ShrU);
+        this.i32(1);
+        this.op(Op.I32And);
+        this.set(L_T3);
+        this.get(L_T0);
+        this.i32(bits - 1);
+        this.op(Op.I32ShrU);
+        this.set(L_T1);
+        this.get(L_T0);
+        by(0);
+        this.op(Op.I32ShrU);
+        this.set(L_T2);
+      } else if (kind === 7) {
+        signed();
+        by(1);
+        this.op(Op.I32ShrS);
+        this.i32(1);
+        this.op(Op.I32And);
+        this.set(L_T3);
+        signed();
+        by(0);
+        this.op(Op.I32ShrS);
+        masked();
+        this.set(L_T2);
+        this.i32(0);
+        this.set(L_T1);
+      } else {
+        this.get(L_T0);
+        by(1);
+        this.op(Op.I32Shl);
+        this.i32(bits - 1);
+        this.op(Op.I32ShrU);
+        this.i32(1);
+        this.op(Op.I32And);
+        this.set(L_T3);
+        this.get(L_T0);
+        by(0);
+        this.op(Op.I32Shl);
+        masked();
+        this.set(L_T2);
+        this.get(L_T2);
+        this.i32(bits - 1);
+        this.op(Op.I32ShrU);
+        this.get(L_T3);
+        this.op(Op.I32Xor);
+        this.set(L_T1);
+      }
+      this.get(L_T3);
+      this.set(L_T0);
+      this.resultFlags(sz);
+      if (c < 0) {
+        this.flushFlags();
+        this.flags = null;
+        this.close();
+      }
     }
-    this.set(L_T1);
-    this.get(L_T2);
-    this.set(reg);
-    this.resultFlags(2);
+    this.rmwWriteE(ins, sz, () => this.get(L_T2));
   }
 
   /** ROL/ROR of a 32-bit register by a constant count: CF and OF direct, the lazy record untouched (rotateFlags). */

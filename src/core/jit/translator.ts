@@ -1,31 +1,47 @@
 // The host half of the translator: compiles the regions the core asks for
-// (translate.ts), installs them in the core's function table, and forgets
-// them when their page is written. The core keeps the lookup (asm/cpu/jit.ts).
+// (translate.ts), installs them in the core's function table, forgets them
+// when their page is written, and evicts the oldest when the table is full.
+// The core keeps the lookup and the heat counts (asm/cpu/jit.ts).
 //
-// Compilation is synchronous: the core asks from inside run(), and a region
-// is small (one page of guest code at most). Node and a browser worker allow
-// synchronous compilation of any size; the page's main thread never runs the
-// core.
+// In 'on' mode the wasm compilation runs in the background
+// (WebAssembly.instantiate): the core goes on interpreting the code and the
+// region is entered once installed, between two run() calls. Which
+// instructions run compiled therefore depends on timing, but nothing the guest
+// sees does: a region retires, faults, counts and stops exactly where the
+// interpreter would (the translated-diff, exits and determinism tests hold
+// it to that). 'first' compiles synchronously, so tests translate everything.
 
 import { buildModule } from './wasm.ts';
 import { translate, GLOBALS, FUNCS, LOCALS, type CoreLayout } from './translate.ts';
 
-/** off: interpret only. on: translate entries once hot. first: translate on first execution, at every instruction. */
+/** off: interpret only. on: translate code once hot. first: translate on first execution, at every instruction. */
 export type JitMode = 'off' | 'on' | 'first';
 
 export const JIT_MODES: readonly JitMode[] = ['off', 'on', 'first'];
 
-// How often a control transfer must reach an entry before it is compiled.
-const HOT_AFTER = 1000;
-// Table slots for live regions; when they run out every region goes (v86 does the same with 900).
+// Instructions interpreted in a page before its code is compiled: a region
+// costs 2-10 ms to translate and compile, what the interpreter spends on a
+// few hundred thousand instructions, so colder code is not worth compiling.
+const HOT_AFTER = 200_000;
+// Table slots for live regions; when they run out the oldest region goes.
 const SLOTS = 4000;
+// Compilations in the background at once: more would only queue in the engine
+// while the code they are for has moved on.
+const IN_FLIGHT = 4;
+// What compile() answers besides a slot or 0 (asm/cpu/jit.ts).
+const PENDING = 0xfffffffe;
+const BUSY = 0xfffffffd;
 
 interface Region {
-  /** Host addresses the core enters the region at (every block; one when refused). */
+  /** Host addresses the core enters the region at (every block; the entry alone while compiling or when refused). */
   hosts: number[];
   mode: number;
+  /** The table slot; PENDING while compiling, 0 when refused. */
   slot: number;
   bytes: number;
+  page: number;
+  /** Dropped (its page written, evicted, or everything flushed). */
+  gone: boolean;
 }
 
 export interface JitStats {
@@ -35,8 +51,14 @@ export interface JitStats {
   codeBytes: number;
   compiled: number;
   invalidated: number;
+  /** Regions dropped to make room in the table, oldest first. */
+  evicted: number;
   flushes: number;
-  /** Wall milliseconds spent translating and compiling. */
+  /** Instructions retired in compiled code since the core started (the rest were interpreted). */
+  translatedInstructions: number;
+  /** The first errors of modules the engine would not compile (a translator bug; none expected). */
+  failures: string[];
+  /** Wall milliseconds the run loop spent translating and compiling (a background compilation's own time is not in it). */
   compileMs: number;
 }
 
@@ -55,14 +77,18 @@ export interface TranslatorCore {
 export class Translator {
   private readonly imports: WebAssembly.Imports;
   private readonly byPage = new Map<number, Region[]>();
+  /** Installed regions, oldest first: the eviction order. */
+  private readonly live = new Set<Region>();
   private readonly free: number[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
   private firstSlot = 0;
-  private live = 0;
   private codeBytes = 0;
   private compiled = 0;
   private invalidated = 0;
+  private evicted = 0;
   private flushes = 0;
   private compileMs = 0;
+  private readonly failures: string[] = [];
   private mode: JitMode = 'off';
 
   constructor(private readonly core: TranslatorCore) {
@@ -81,77 +107,120 @@ export class Translator {
       this.core.table.grow(SLOTS);
       this.reset();
     }
-    this.core.configure(mode !== 'off', mode === 'first', mode === 'first' ? 1 : HOT_AFTER);
+    this.core.configure(mode !== 'off', mode === 'first', mode === 'first' ? 0 : HOT_AFTER);
   }
 
-  /** The core asks for a region entered at host address `host` under mode key `mode`; returns its slot or 0. */
+  /**
+   * The core asks for a region entered at host address `host` under mode key
+   * `mode`; returns its slot, 0 (nothing to translate there), PENDING (being
+   * compiled, entered when done) or BUSY (ask again later).
+   */
   compile(host: number, mode: number): number {
+    if (this.mode === 'on' && this.inFlight.size >= IN_FLIGHT) return BUSY;
     const pageHost = host & ~0xfff;
     const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096);
     const started = performance.now();
     const t = translate(page, host & 0xfff, this.core.layout, (mode & 2) !== 0);
-    let slot = 0;
-    let size = 0;
-    let hosts = [host];
-    if (t) {
-      const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports);
-      if (this.free.length === 0) this.dropAll();
-      slot = this.free.pop()!;
-      this.core.table.set(slot, instance.exports.f as (...args: unknown[]) => unknown);
-      size = bytes.length;
-      this.live++;
-      this.codeBytes += size;
-      this.compiled++;
-      hosts = t.entries.map((off) => pageHost + off);
-      hosts.forEach((h, block) => this.core.enter(h, mode, slot, block));
-    }
-    this.compileMs += performance.now() - started;
+    const r: Region = { hosts: [host], mode, slot: 0, bytes: 0, page: (pageHost - this.core.ramBase) >>> 12, gone: false };
     // A refusal is remembered by the core until the page changes, like a region.
-    const pageNo = (pageHost - this.core.ramBase) >>> 12;
-    let list = this.byPage.get(pageNo);
-    if (!list) this.byPage.set(pageNo, (list = []));
-    list.push({ hosts, mode, slot, bytes: size });
-    return slot;
+    let list = this.byPage.get(r.page);
+    if (!list) this.byPage.set(r.page, (list = []));
+    list.push(r);
+    if (!t) {
+      this.compileMs += performance.now() - started;
+      return 0;
+    }
+    const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
+    const hosts = t.entries.map((off) => pageHost + off);
+    if (this.mode === 'first') {
+      this.install(r, new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports), hosts, bytes.length);
+      this.compileMs += performance.now() - started;
+      return r.slot;
+    }
+    r.slot = PENDING;
+    const done: Promise<void> = WebAssembly.instantiate(bytes as BufferSource, this.imports).then(
+      ({ instance }) => {
+        this.inFlight.delete(done);
+        if (!r.gone) this.install(r, instance, hosts, bytes.length);
+      },
+      (e: unknown) => {
+        // A module the engine rejects is a translator bug: the code stays interpreted, and the stats say so.
+        this.inFlight.delete(done);
+        this.failures.push(String(e));
+        this.release(r);
+      },
+    );
+    this.inFlight.add(done);
+    this.compileMs += performance.now() - started;
+    return PENDING;
   }
 
-  /** Physical page `page` is being written: its regions go. */
+  /** Resolves once every compilation in flight now is installed (or dropped). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Physical page `page` is being written: its regions (and compilations in flight for it) go. */
   invalidate(page: number): void {
     const list = this.byPage.get(page);
     if (!list) return;
     this.byPage.delete(page);
     for (const r of list) {
-      for (const h of r.hosts) this.core.forget(h, r.mode, r.slot);
-      if (r.slot === 0) continue;
+      if (r.slot !== 0 && r.slot !== PENDING) this.invalidated++;
       this.release(r);
-      this.invalidated++;
     }
   }
 
   stats(): JitStats {
     return {
-      mode: this.mode, regions: this.live, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
-      flushes: this.flushes, compileMs: Math.round(this.compileMs),
+      mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
+      evicted: this.evicted, flushes: this.flushes, compileMs: Math.round(this.compileMs), failures: this.failures.slice(0, 3),
+      translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
     };
   }
 
-  /** Forgets every region (reset, or the table is full). */
+  /** Forgets every region (reset, or the mode changed); compilations in flight are dropped when they land. */
   dropAll(): void {
-    if (this.live > 0) this.flushes++;
+    if (this.live.size > 0) this.flushes++;
+    for (const list of this.byPage.values()) for (const r of list) r.gone = true;
     this.byPage.clear();
+    this.live.clear();
     this.core.forgetAll();
     this.reset();
   }
 
+  private install(r: Region, instance: WebAssembly.Instance, hosts: number[], bytes: number): void {
+    if (this.free.length === 0) this.evictOldest();
+    r.slot = this.free.pop()!;
+    r.hosts = hosts;
+    r.bytes = bytes;
+    this.core.table.set(r.slot, instance.exports.f as (...args: unknown[]) => unknown);
+    this.live.add(r);
+    this.codeBytes += bytes;
+    this.compiled++;
+    hosts.forEach((h, block) => this.core.enter(h, r.mode, r.slot, block));
+  }
+
+  private evictOldest(): void {
+    const oldest = this.live.values().next().value!;
+    const list = this.byPage.get(oldest.page)!;
+    list.splice(list.indexOf(oldest), 1);
+    if (list.length === 0) this.byPage.delete(oldest.page);
+    this.release(oldest);
+    this.evicted++;
+  }
+
+  /** The core stops entering `r`; its slot is free again. */
   private release(r: Region): void {
-    this.live--;
+    r.gone = true;
+    for (const h of r.hosts) this.core.forget(h, r.mode, r.slot);
+    if (!this.live.delete(r)) return;
     this.codeBytes -= r.bytes;
     this.core.table.set(r.slot, null);
     this.free.push(r.slot);
   }
 
   private reset(): void {
-    this.live = 0;
     this.codeBytes = 0;
     this.free.length = 0;
     if (this.firstSlot === 0) return;
