@@ -216,8 +216,11 @@ export class ImageStore implements ImageSource {
         if (set.images.length === 0) return;
         const index = this.index();
         for (const img of set.images) {
+          // An unnamed image whose manifest some entry already has adds nothing: it must not take that entry's name away.
+          if (!img.name && index.manifests.some((m) => m.digest === img.manifest.digest)) continue;
+          // A name replaces the entry of that name, and an unnamed entry of the same manifest (now named).
           index.manifests = index.manifests.filter((m) =>
-            img.name ? m.annotations?.[REF_NAME] !== img.name : m.digest !== img.manifest.digest,
+            img.name ? m.annotations?.[REF_NAME] !== img.name && !(m.digest === img.manifest.digest && !m.annotations?.[REF_NAME]) : true,
           );
           const { mediaType, digest, size } = img.manifest;
           index.manifests.push({ mediaType, digest, size, ...(img.name ? { annotations: { [REF_NAME]: img.name } } : {}) });
