@@ -109,6 +109,15 @@ describe('image store', () => {
     expect(store.list().map((i) => i.name).sort()).toEqual(['busybox:latest', 'copy:1']);
   });
 
+  it('prune keeps an unnamed image a container uses, and removes it once none does', async () => {
+    store.rmi('busybox');
+    const [img] = await store.load(gnuTar(BASE_IMAGE_DIR, join(tmp('unnamed'), 'layout.tar')));
+    expect(store.prune(new Set([BASE_CONFIG])).removed).toEqual([]);
+    expect(store.list().map((i) => i.manifest.digest)).toEqual([img!.manifest.digest]);
+    expect(store.prune().removed.map((i) => i.manifest.digest)).toEqual([BASE_MANIFEST]);
+    expect(readdirSync(join(store.root, 'blobs/sha256'))).toEqual([]);
+  });
+
   it('loads a docker save archive, converting it to an OCI manifest over the same config', async () => {
     const [img] = await store.load(dockerSaveArchive(tmp('docker'), 'docker.io/library/mybox:1'));
     expect(img!.name).toBe('mybox:1');
