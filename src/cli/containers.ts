@@ -15,6 +15,8 @@ import type { EngineRequest, RunRequestOptions } from '../containers/daemon/prot
 import type { RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
 import { printFormatted } from './go-template.ts';
+import { call, reportError } from './engine-call.ts';
+import { defineFileCommands } from './container-files.ts';
 import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
@@ -77,21 +79,6 @@ function lastLines(text: string, n: number): string {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** An engine error on stderr: Docker's wording for a missing container (scripts match it), else ours. */
-function reportError(message: string): void {
-  process.stderr.write(message.startsWith('No such ') ? `Error: ${message}\n` : `glassbox: ${message}\n`);
-  process.exitCode = 125;
-}
-
-/** Sends a request and prints the error plainly when the engine refuses it. */
-async function call<T>(req: EngineRequest, onProgress?: (line: string) => void): Promise<T | undefined> {
-  try {
-    return (await callEngine(glassboxHome(), req, { onProgress })) as T;
-  } catch (e) {
-    reportError((e as Error).message);
-    return undefined;
-  }
-}
 
 /** A request per container, each name printed when it succeeded; a failure is reported and the rest go on, as Docker's rm, stop, kill. */
 async function forEach(containers: string[], req: (container: string) => EngineRequest): Promise<void> {
@@ -405,8 +392,10 @@ export function registerContainerCommands(program: Command): void {
   // Options after the image (or container) belong to the command run in it.
   program.enablePositionalOptions();
   defineContainerCommands(program, true);
+  defineFileCommands(program);
   const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
   defineContainerCommands(container, false);
+  defineFileCommands(container);
   program.addCommand(container);
 
   defineBuild(program);

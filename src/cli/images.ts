@@ -139,13 +139,15 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
     }));
 }
 
-/** `glassbox system prune`: unnamed images and the blobs no image uses. */
+/** `glassbox system prune`: unnamed images no container uses, and the blobs no image uses. */
 export function registerPruneCommand(system: Command): void {
   system
     .command('prune')
     .description('remove unnamed images and every blob no image uses; prints the space reclaimed')
-    .action(() => reporting(() => {
-      const { removed, bytes } = ImageStore.open().prune();
+    .action(() => reporting(async () => {
+      // Every container the engine has, running or stopped, keeps its image.
+      const used = engineRunning(glassboxHome()).then((up) => (up ? callEngine(glassboxHome(), { op: 'ps', all: true }, { start: false }) : []));
+      const { removed, bytes } = ImageStore.open().prune(new Set(((await used) as { imageId: string }[]).map((c) => c.imageId)));
       for (const img of removed) process.stdout.write(`Deleted: ${img.manifest.digest}\n`);
       process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
     }));

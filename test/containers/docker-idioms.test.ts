@@ -8,7 +8,8 @@
 // with the container, `rm` going on past a name that does not exist.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -153,6 +154,31 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     const missing = sh('glassbox rm nosuch');
     expect(missing.err).toBe('Error: No such container: nosuch\n');
     expect(missing.status).not.toBe(0);
+  }, 600_000);
+
+  it('cp a tree out and back with its bytes and modes; diff lists the writable layer as the guest\'s overlay holds it; rename', () => {
+    const work = mkdtempSync(join(tmpdir(), 'glassbox-cp-'));
+    sh('glassbox run -d --name files busybox sh -c "mkdir -p /data/sub && printf hello > /data/sub/a && chmod 751 /data/sub && chmod 640 /data/sub/a && rm /bin/vi && touch /etc/passwd && exec sleep 100000"');
+    expect(sh('for i in $(seq 40); do glassbox exec files test -e /data/sub/a && break; sleep 0.5; done; echo ok').out).toBe('ok\n');
+    // Out: the guest's bytes and modes, as the container's own stat and sha256sum tell them.
+    expect(sh(`glassbox cp files:/data ${work}/out`).status).toBe(0);
+    expect(readFileSync(join(work, 'out/sub/a'), 'utf8')).toBe('hello');
+    expect((statSync(join(work, 'out/sub')).mode & 0o777).toString(8)).toBe(sh('glassbox exec files stat -c %a /data/sub').out.trim());
+    expect((statSync(join(work, 'out/sub/a')).mode & 0o777).toString(8)).toBe(sh('glassbox exec files stat -c %a /data/sub/a').out.trim());
+    // Back in under another name, into an existing directory; a file over a file; the host's bytes as the guest reads them.
+    writeFileSync(join(work, 'bin.dat'), Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff)));
+    chmodSync(join(work, 'bin.dat'), 0o754);
+    expect(sh(`glassbox cp ${work}/out files:/back && glassbox cp ${work}/bin.dat files:/tmp/`).status).toBe(0);
+    expect(sh('glassbox exec files cat /back/sub/a').out).toBe('hello');
+    expect(sh('glassbox exec files stat -c "%a %u:%g" /tmp/bin.dat /back/sub').out).toBe('754 0:0\n751 0:0\n');
+    expect(sh('glassbox exec files sha256sum /tmp/bin.dat').out.split(' ')[0]).toBe(createHash('sha256').update(readFileSync(join(work, 'bin.dat'))).digest('hex'));
+    expect(sh('glassbox cp files:/nosuch /tmp/x').status).toBe(125);
+    // diff against what the guest's overlay holds: every path is in the upper dir, D for its whiteouts.
+    const diff = sh('glassbox diff files').out;
+    for (const line of ['C /bin', 'D /bin/vi', 'C /etc', 'C /etc/passwd', 'A /data', 'A /data/sub', 'A /data/sub/a', 'A /back', 'A /tmp/bin.dat']) expect(diff.split('\n')).toContain(line);
+    expect(diff.split('\n').filter(Boolean)).toEqual([...diff.split('\n').filter(Boolean)].sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1)));
+    expect(sh('glassbox rename files renamed && glassbox inspect -f "{{.Name}}" renamed').out).toBe('/renamed\n');
+    expect(sh('glassbox rm -f renamed').status).toBe(0);
   }, 600_000);
 
   it('images -q and --format, image ls, version and info', () => {

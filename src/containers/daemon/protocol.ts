@@ -5,6 +5,7 @@
 // are served concurrently.
 
 import type { RunOptions } from '../engine/bundle.ts';
+import type { ExtractTarget } from '../engine/file-scripts.ts';
 import type { WindowSize } from '../../api/types.ts';
 import type { TraceRequest, ViewRequest } from '../../inspect/views.ts';
 import type { TraceEvent } from '../../inspect/trace.ts';
@@ -17,7 +18,12 @@ export type EngineRequest =
   | { op: 'ps'; all: boolean }
   /** user, workdir, detach: Docker's exec -u, -w, -d. */
   | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
-  | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top'; container: string }
+  | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top' | 'diff'; container: string }
+  | { op: 'rename'; container: string; name: string }
+  /** cp out of a container: replies { kind, tar } with the tar in base64; follow: the path's last link too (cp -L). */
+  | { op: 'cp-out'; container: string; path: string; follow: boolean }
+  /** cp into a container: the tar is a file on the host (the engine's user's, as a build's context), its top entry named target.name. */
+  | { op: 'cp-in'; container: string; archive: string; target: ExtractTarget }
   /** time: seconds before SIGKILL (stop -t), else the container's --stop-timeout. */
   | { op: 'stop' | 'restart'; container: string; time?: number }
   | { op: 'kill'; container: string; signal: string }

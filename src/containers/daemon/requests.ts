@@ -22,6 +22,9 @@ const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'a 
 /** The least memory a container can start with (Docker's floor is 6 MiB). */
 const MIN_MEMORY = 4 << 20;
 
+/** A path in a container, absolute or from its root (as Docker's cp takes it). */
+const containerPath = z.string().min(1).max(4096).regex(/^[^\0]*$/, 'a path holds no NUL byte');
+
 const workdir = z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096);
 
 const runOptions = z.object({
@@ -69,7 +72,13 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
     op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
     user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(),
   }).strict(),
-  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'start', 'pause', 'unpause', 'top']), container: ref }).strict(),
+  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'start', 'pause', 'unpause', 'top', 'diff']), container: ref }).strict(),
+  z.object({ op: z.literal('rename'), container: ref, name: containerName }).strict(),
+  z.object({ op: z.literal('cp-out'), container: ref, path: containerPath, follow: z.boolean() }).strict(),
+  z.object({
+    op: z.literal('cp-in'), container: ref, archive: z.string().regex(/^\/[^\0]*$/, 'the archive is an absolute host path').max(4096),
+    target: z.object({ dest: containerPath, name: z.string().regex(/^[^/\0]+$/, 'the source name is one path component').refine((n) => n !== '..', 'the source name is not ..'), dir: z.boolean(), contents: z.boolean() }).strict(),
+  }).strict(),
   z.object({ op: z.enum(['stop', 'restart']), container: ref, time: z.number().int().min(0).max(3600).optional() }).strict(),
   z.object({ op: z.literal('kill'), container: ref, signal: z.string().min(1).max(32) }).strict(),
   z.object({ op: z.literal('rm'), container: ref, force: z.boolean() }).strict(),

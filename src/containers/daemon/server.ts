@@ -4,7 +4,7 @@
 // and during them). It also serves the inspection views of its guest.
 
 import { createServer, type Socket } from 'node:net';
-import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tryLock } from '../pid-lock.ts';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../engine/boot.ts';
@@ -90,6 +90,13 @@ export async function serveEngine(home: string): Promise<void> {
         engine.removeNetwork(req.name);
         return null;
       case 'network-ls': return engine.listNetworks();
+      case 'diff': return engine.changes(req.container);
+      case 'rename': return engine.rename(req.container, req.name);
+      case 'cp-out': {
+        const { kind, tar } = await engine.archive(req.container, req.path, req.follow);
+        return { kind, tar: Buffer.from(tar).toString('base64') };
+      }
+      case 'cp-in': return engine.extract(req.container, req.target, readCopyArchive(req.archive));
       case 'info': return { ...fields((await shell.run(infoScript())).stdout), containers: (await engine.ps(true)).map((c) => c.state.status), build: buildId(), memoryMiB: DEFAULT_MEMORY_MIB };
       case 'kill': return engine.kill(req.container, req.signal);
       case 'rm': return engine.rm(req.container, req.force);
@@ -224,6 +231,17 @@ function checkHome(home: string): void {
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) throw new Error(`${home} belongs to user ${st.uid}, not to this user (${uid}); the engine serves only a home of its own`);
   if (st.mode & 0o022) throw new Error(`${home} is writable by others (mode ${(st.mode & 0o777).toString(8)}); make it private with "chmod go-w ${home}"`);
+}
+
+/** The most a cp into a container takes: far beyond what the guest's writable tmpfs holds. */
+const MAX_COPY = 256 << 20;
+
+/** The tar a cp client left for the engine: a regular file only (a FIFO or device would block or flood the engine). */
+function readCopyArchive(path: string): Buffer {
+  const st = statSync(path);
+  if (!st.isFile()) throw new Error(`${path} is not a regular file: cp hands the engine its archive as one`);
+  if (st.size > MAX_COPY) throw new Error(`the copy is ${st.size} bytes, more than the ${MAX_COPY >> 20} MiB glassbox copies into a container at once`);
+  return readFileSync(path);
 }
 
 /** Sends the outcome of `work` as a reply line; true when it succeeded. */

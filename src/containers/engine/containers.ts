@@ -8,6 +8,7 @@ import type { ImageSource, RunnableImage } from './image-source.ts';
 import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
+import { archiveScript, changesScript, extractScript, type ExtractTarget } from './file-scripts.ts';
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
 import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
@@ -456,6 +457,52 @@ export class ContainerEngine {
   async diff(ref: string): Promise<PackedLayer> {
     const c = this.find(ref);
     return this.packed(await this.shell.run(diffScript(`${writableDir(c.id)}/upper`, writableDir(c.id))), `the changes of ${c.name}`);
+  }
+
+  /** A container whose guest is this engine's (not lost with an earlier one). */
+  private inGuest(ref: string): ContainerRecord {
+    const c = this.find(ref);
+    if (c.lost) throw new ContainerError(`container ${c.name} ended with an earlier engine (its guest is gone): remove it and run a new one`);
+    return c;
+  }
+
+  /** Docker's diff: the changes in the container's writable layer, sorted by path. */
+  async changes(ref: string): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]> {
+    const c = this.inGuest(ref);
+    const out = await this.must(changesScript(`${writableDir(c.id)}/upper`, `${bundleDir(c.id)}/rootfs`), `listing the changes of ${c.name}`);
+    return out.split('\n').filter(Boolean).map((l) => ({ kind: l[0] as 'A' | 'C' | 'D', path: l.slice(2) }));
+  }
+
+  /** A path of a running or stopped container's root as a tar (cp out), with what it is: a directory or not. */
+  async archive(ref: string, path: string, follow: boolean): Promise<{ kind: 'dir' | 'file'; tar: Uint8Array }> {
+    const c = this.inGuest(ref);
+    const r = await this.shell.run(archiveScript(`${bundleDir(c.id)}/rootfs`, path, follow), { long: true });
+    if (r.exitCode !== 0) throw new ContainerError(r.exitCode === 4 ? `Could not find the file ${path} in container ${c.name}` : `copying ${path} from ${c.name}: ${r.stderr.trim()}`);
+    const nl = r.stdout.indexOf('\n');
+    return { kind: r.stdout.slice(0, nl) === 'dir' ? 'dir' : 'file', tar: Uint8Array.from(atob(r.stdout.slice(nl + 1).replace(/\s/g, '')), (ch) => ch.charCodeAt(0)) };
+  }
+
+  /** Unpacks a tar (its top entry named target.name) into a container's root under Docker's cp rules for the destination. */
+  async extract(ref: string, target: ExtractTarget, tar: Uint8Array): Promise<void> {
+    const c = this.inGuest(ref);
+    const work = `${COPY_ROOT}/${randomId().slice(0, 16)}`;
+    try {
+      await this.must(`mkdir -p ${work}`, 'making the copy\'s scratch directory');
+      await writeGuestFile(this.shell, `${work}/in.tar`, tar);
+      const r = await this.shell.run(extractScript(`${bundleDir(c.id)}/rootfs`, target, `${work}/in.tar`, `${work}/stage`), { long: true });
+      if (r.exitCode !== 0) throw new ContainerError(`copying into ${c.name}:${target.dest}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    } finally {
+      await this.shell.run(`rm -rf ${work}`);
+    }
+  }
+
+  /** Docker's rename: the new name must be free; the ID, and so the hostname, stay. */
+  rename(ref: string, name: string): void {
+    const c = this.find(ref);
+    if (c.name === name) return;
+    if ([...this.containers.values()].some((o) => o.name === name)) throw new ContainerError(`the name ${name} is already in use`);
+    c.name = name;
+    this.remember();
   }
 
   /** Files of an image (a build stage) as a new layer, as COPY --from makes it; `copies` hold absolute paths. */

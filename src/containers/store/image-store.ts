@@ -222,8 +222,11 @@ export class ImageStore implements ImageSource {
         if (set.images.length === 0) return;
         const index = this.index();
         for (const img of set.images) {
+          // An unnamed image whose manifest some entry already has adds nothing: it must not take that entry's name away.
+          if (!img.name && index.manifests.some((m) => m.digest === img.manifest.digest)) continue;
+          // A name replaces the entry of that name, and an unnamed entry of the same manifest (now named).
           index.manifests = index.manifests.filter((m) =>
-            img.name ? m.annotations?.[REF_NAME] !== img.name : m.digest !== img.manifest.digest,
+            img.name ? m.annotations?.[REF_NAME] !== img.name && !(m.digest === img.manifest.digest && !m.annotations?.[REF_NAME]) : true,
           );
           const { mediaType, digest, size } = img.manifest;
           index.manifests.push({ mediaType, digest, size, ...(img.name ? { annotations: { [REF_NAME]: img.name } } : {}) });
@@ -342,15 +345,17 @@ export class ImageStore implements ImageSource {
     });
   }
 
-  /** Removes unnamed images, then every blob no image uses and no lease holds (also those a failed build left); returns what it freed. */
-  prune(): { removed: ImageSummary[]; bytes: number } {
+  /** Removes unnamed images but those in `keep`, then every blob no image uses and no lease holds (also those a failed build left); returns what it freed. */
+  prune(keep: ReadonlySet<string> = new Set()): { removed: ImageSummary[]; bytes: number } {
     const dir = join(this.root, 'blobs', 'sha256');
     const blobBytes = () => readdirSync(dir).reduce((n, hex) => n + statSync(join(dir, hex)).size, 0);
     return this.locked(() => {
       const before = blobBytes();
-      const removed = this.list().filter((i) => i.name === undefined);
+      // An unnamed image a container uses (`keep`, by image ID) stays, as Docker keeps it.
+      const removed = this.list().filter((i) => i.name === undefined && !keep.has(i.id));
+      const gone = new Set(removed.map((i) => i.manifest.digest));
       const index = this.index();
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== undefined);
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== undefined || !gone.has(m.digest));
       this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
       this.collectGarbage();
       return { removed, bytes: before - blobBytes() };

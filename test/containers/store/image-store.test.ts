@@ -97,6 +97,27 @@ describe('image store', () => {
     }
   });
 
+  it('keeps every name of a manifest: an unnamed load of it, or a second name, takes none away', async () => {
+    // The base layout unnamed, the same manifest busybox:latest names.
+    const [unnamed] = await store.load(gnuTar(BASE_IMAGE_DIR, join(tmp('same'), 'layout.tar')));
+    expect(unnamed!.manifest.digest).toBe(BASE_MANIFEST);
+    expect(store.list().map((i) => i.name)).toEqual(['busybox:latest']);
+    const [img] = store.list();
+    store.add({ blobs: new Map(), images: [{ name: 'copy:1', manifest: img!.manifest }] });
+    expect(store.list().map((i) => [i.name, i.manifest.digest]).sort()).toEqual([['busybox:latest', BASE_MANIFEST], ['copy:1', BASE_MANIFEST]]);
+    await store.load(gnuTar(BASE_IMAGE_DIR, join(tmp('same2'), 'layout.tar')));
+    expect(store.list().map((i) => i.name).sort()).toEqual(['busybox:latest', 'copy:1']);
+  });
+
+  it('prune keeps an unnamed image a container uses, and removes it once none does', async () => {
+    store.rmi('busybox');
+    const [img] = await store.load(gnuTar(BASE_IMAGE_DIR, join(tmp('unnamed'), 'layout.tar')));
+    expect(store.prune(new Set([BASE_CONFIG])).removed).toEqual([]);
+    expect(store.list().map((i) => i.manifest.digest)).toEqual([img!.manifest.digest]);
+    expect(store.prune().removed.map((i) => i.manifest.digest)).toEqual([BASE_MANIFEST]);
+    expect(readdirSync(join(store.root, 'blobs/sha256'))).toEqual([]);
+  });
+
   it('loads a docker save archive, converting it to an OCI manifest over the same config', async () => {
     const [img] = await store.load(dockerSaveArchive(tmp('docker'), 'docker.io/library/mybox:1'));
     expect(img!.name).toBe('mybox:1');
