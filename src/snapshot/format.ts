@@ -24,7 +24,7 @@ import type { SnapshotCodec } from './codec.ts';
 import { decodeRecords, encodeRecords } from './records.ts';
 import { SnapshotError } from './error.ts';
 import { CHUNK_PAGES, ChunkPages, PAGE_SIZE, popcount, type RamChunk } from './ram.ts';
-import type { PageSource } from './lazy-ram.ts';
+import type { PageSource } from './ram.ts';
 
 export { SnapshotError };
 

@@ -16,16 +16,9 @@
 // per page, whatever the RAM holds.
 
 import { WATCH_ABSENT, WATCH_WRITE, type Core, type RamPager } from '../core/core.ts';
-import { PAGE_SIZE } from './ram.ts';
+import { PAGE_SIZE, type PageSource } from './ram.ts';
 
 /** Guest RAM pages as they were at some moment, immutable. */
-export interface PageSource {
-  /** Page `page`'s bytes (a view to copy at once, not to keep), or undefined when it held zeros. */
-  page(page: number): Uint8Array | undefined;
-  /** False when page `page` surely held zeros: a machine made from this source needs nothing there. */
-  has(page: number): boolean;
-}
-
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
 /** A parent's RAM as it was at a fork: pages kept before the parent wrote them, the rest read from the parent. */

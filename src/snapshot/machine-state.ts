@@ -8,7 +8,8 @@ import { SnapshotError } from './error.ts';
 import type { SnapshotInfo } from './format.ts';
 import type { InputEvent } from '../machine/input-log.ts';
 import { PAGE_SIZE, ramChunks, type RamChunk } from './ram.ts';
-import { LazyRam, type PageSource } from './lazy-ram.ts';
+import { LazyRam } from './lazy-ram.ts';
+import type { PageSource } from './ram.ts';
 
 /**
  * The core's state layout as a short digest (FNV-1a over its exported

@@ -2,10 +2,17 @@
 // chunks of CHUNK_PAGES (a fresh machine's RAM is zero already, so only these
 // need saving or filling).
 
-import type { PageSource } from './lazy-ram.ts';
 
 export const PAGE_SIZE = 4096;
 export const CHUNK_PAGES = 16;
+
+/** Guest RAM's pages as something to fill a machine from: a snapshot's chunks, or a parent at a fork (lazy-ram.ts). */
+export interface PageSource {
+  /** Page `page`'s bytes (a view to copy at once, not to keep), or undefined when it held zeros. */
+  page(page: number): Uint8Array | undefined;
+  /** False when page `page` surely held zeros: a machine made from this source needs nothing there. */
+  has(page: number): boolean;
+}
 
 /** Pages first..first+CHUNK_PAGES-1; bit i of `pages` set when page first+i is in `data`, in order. */
 export interface RamChunk {

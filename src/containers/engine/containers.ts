@@ -19,10 +19,7 @@ import {
   accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
   startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
-
-export class ContainerError extends Error {
-  override name = 'ContainerError';
-}
+import { ContainerError } from './container-error.ts';
 
 export interface ContainerRecord {
   id: string;

@@ -4,7 +4,7 @@
 // rest), and the addresses handed to containers on them. Held for the
 // engine's life, as its guest's bridges are.
 
-import { ContainerError } from './containers.ts';
+import { ContainerError } from './container-error.ts';
 import type { GuestNetwork } from './network-scripts.ts';
 
 /** A published port: host address and port to a port of the container. */
