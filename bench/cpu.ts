@@ -90,7 +90,7 @@ function runGlassbox(core: Core, bin: Uint8Array, k: Kernel): { seconds: number;
   core.halted = false;
   const before = core.instructions;
   const t0 = performance.now();
-  let exit;
+  let exit: number;
   do exit = core.run(50_000_000);
   while (exit === 0);
   const seconds = (performance.now() - t0) / 1000;

@@ -4,7 +4,7 @@ import {
   SEG_CS, SEG_SS, ATTR_UNUSABLE, segLimit, segSel, segAttr, cpl,
 } from './state';
 import { faulted, gp, raise, GP, NP, SS_VECTOR } from './fault';
-import { opSize32, ip, setIp, invalidateFetch } from './decode';
+import { opSize32, ip, setIp } from './decode';
 import {
   protectedMode, readDescriptor, descHigh, descLimit, descBase, descAttr, markAccessed,
   setSegmentCache, isCodeType,

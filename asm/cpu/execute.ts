@@ -9,7 +9,7 @@ import {
 import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, BP } from './fault';
 import {
   fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm, peekByte,
-  opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setIp, setEaOff,
+  opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setEaOff,
   readE, writeE, readG, writeG, readReg, writeReg, readMem, writeMem, rmwRead, rmwWrite, vSize,
   dataSeg,
 } from './decode';
@@ -273,7 +273,7 @@ function pusha(): void {
 function popa(): void {
   const sz = vSize();
   const n: u32 = 1 << sz;
-  let vals: StaticArray<u32> = POPA_TEMP;
+  const vals: StaticArray<u32> = POPA_TEMP;
   for (let i: u32 = 0; i < 8; i++) {
     vals[i] = peekStack(sz, i * n);
     if (faulted) return;

@@ -3,13 +3,12 @@
 // an inner privilege level), and IRET.
 
 import {
-  SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS, OFF_EFLAGS, OFF_IDTR_BASE, OFF_IDTR_LIMIT,
-  OFF_TR_SEL, OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CR0, CR0_PE, ESP,
+  SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS, OFF_EFLAGS, OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_TR_BASE, OFF_CR0, CR0_PE, ESP,
   IF, TF, NT, RF, VM, AC, IOPL, VIF, VIP, ID, ARITH_FLAGS, DF, EFLAGS_FIXED1, ATTR_UNUSABLE,
   reg32, setReg32, segSel, cpl,
 } from './state';
-import { faulted, raise, gp, GP, NP, TS, SS_VECTOR } from './fault';
-import { readAs, writeAs } from './memory';
+import { faulted, raise, gp, GP, NP } from './fault';
+import { readAs } from './memory';
 import {
   readDescriptor, descHigh, descBase, descLimit, descAttr, markAccessed, isCodeType,
   setSegmentCache, stackIs32,

@@ -14,7 +14,7 @@ import {
 import { faulted, gp, ud, raise, GP, NP } from './fault';
 import { flushTlb, invalidatePage, writeAs, loadPdptes } from './memory';
 import {
-  protectedMode, readDescriptor, descHigh, descLow, descBase, descLimit, descAttr,
+  protectedMode, readDescriptor, descHigh, descBase, descLimit, descAttr,
   setSegmentCache, refreshAllFast, isCodeType,
 } from './segments';
 import { setFlagBits, getFlags, setFlags } from './flags';
@@ -36,7 +36,7 @@ const CLFLUSH_LINE: u32 = 8 << 8;
 // calls with INT 0x80.
 const SIGNATURE: u32 = 0x619;
 
-export let featuresEdx: u32 = FEATURES_EDX;
+export const featuresEdx: u32 = FEATURES_EDX;
 const APIC_BSP: u32 = 1 << 8;
 const APIC_GLOBAL_ENABLE: u32 = 1 << 11;
 

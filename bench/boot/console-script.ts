@@ -71,7 +71,7 @@ export class StreamConsole implements BenchConsole {
   }
 
   private check(): void {
-    const m = this.waiter && this.waiter.re.exec(this.text);
+    const m = this.waiter?.re.exec(this.text);
     if (!m || !this.waiter) return;
     const end = m.index + m[0].length;
     const w = this.waiter;

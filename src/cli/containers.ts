@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { glassboxHome } from '../containers/home.ts';
-import { callEngine, engineRunning } from '../containers/daemon/client.ts';
+import { engineRunning } from '../containers/daemon/client.ts';
 import { buildId } from '../containers/daemon/build-id.ts';
 import { dockerfileImages, pullMissing } from './registry.ts';
 import { serveEngine } from '../containers/daemon/server.ts';

@@ -122,18 +122,18 @@ async function boot(opts: BootOptions, cmd: Command): Promise<number> {
     m.startRecording();
   }
   const tty = process.stdin.isTTY === true;
-  let escape = false;
+  let escaping = false;
   const finished = new Promise<number>((resolve) => {
     m.on('power', (state) => state === 'off' && resolve(0));
     process.stdin.on('data', (chunk: Buffer) => {
       for (const b of chunk) {
-        if (tty && escape) {
-          escape = false;
+        if (tty && escaping) {
+          escaping = false;
           if (b === 0x78 || b === 0x58) resolve(0); // x
           else if (b === CTRL_A) m.serial.write(Uint8Array.of(CTRL_A));
           continue;
         }
-        if (tty && b === CTRL_A) escape = true;
+        if (tty && b === CTRL_A) escaping = true;
         else m.serial.write(Uint8Array.of(b));
       }
     });

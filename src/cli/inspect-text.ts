@@ -3,7 +3,7 @@
 
 import type { CpuView } from '../inspect/cpu.ts';
 import type { FpuView } from '../inspect/fpu.ts';
-import { counterRates, type CountersView } from '../inspect/counters.ts';
+import type { counterRates, CountersView } from '../inspect/counters.ts';
 import type { MmuWalk, Mapping, AddressSpace } from '../inspect/mmu.ts';
 import type { GuestProcess, CgroupNode } from '../inspect/kernel.ts';
 import type { ContainerView } from '../inspect/containers.ts';

@@ -5,7 +5,7 @@
 // glassbox inspect NAME, for a word that is not a view, is a container's
 // details, as `glassbox container inspect NAME`.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import type { NetView } from '../inspect/net.ts';

@@ -3,7 +3,7 @@
 // run one command, exit with its status, or with a code and a report saying
 // the kernel crashed, hung, or cannot run the userland.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { checkMemoryMiB } from '../api/index.ts';

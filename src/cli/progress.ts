@@ -27,7 +27,7 @@ export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean): OnProg
     };
   }
   return (p) => {
-    let row = ids.indexOf(p.id);
+    const row = ids.indexOf(p.id);
     if (row < 0) {
       ids.push(p.id);
       out.write(line(p) + '\n');

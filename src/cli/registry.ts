@@ -64,7 +64,7 @@ export async function pullMissing(refs: string[]): Promise<boolean> {
 
 /** The images a Dockerfile builds on (FROM and COPY --from naming no stage); none when it does not parse (the build reports that). */
 export function dockerfileImages(text: string): string[] {
-  let steps;
+  let steps: ReturnType<typeof parseDockerfile>;
   try {
     steps = parseDockerfile(text);
   } catch {

@@ -2,7 +2,7 @@
 // a host, answered for the engine's guest (its kernel, the CPU model the
 // core's CPUID names, cgroup version, runtime, storage).
 
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { glassboxHome } from '../containers/home.ts';
 import { callEngine, engineRunning } from '../containers/daemon/client.ts';
 import { buildId } from '../containers/daemon/build-id.ts';

@@ -5,7 +5,7 @@
 // - sequence: many containers run and removed one after another, with the
 //   guest's MemAvailable and the host process's RSS before and after.
 
-import { ContainerEngine } from './engine/containers.ts';
+import type { ContainerEngine } from './engine/containers.ts';
 import type { GuestShell } from './engine/guest-shell.ts';
 
 /** Prints its own elapsed guest time in seconds: a busy shell loop between two reads of /proc/uptime. */

@@ -54,6 +54,7 @@ export class I8042 implements PortDevice, Stateful {
   private pendingCommand = 0;
   /** A keyboard command waiting for its parameter byte (0: none). */
   private kbdPending = 0;
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: state, saved and loaded by name (I8042_STATE); the keyboard has no host input yet
   private scanning = true;
   private scanSet = 2;
   /** Bytes waiting for the output buffer, each tagged: [byte, from the auxiliary port 0/1, timeout 0/1]. */

@@ -42,7 +42,7 @@ const PLAN = /^(\d+)\.\.(\d+)/;
 const VERSION = /^K?TAP version \d+/;
 const SUBTEST = /^#\s*Subtest:\s*(.+)$/;
 /** What a line nested under kselftest's `# ` prefix must look like to count as TAP rather than a comment. */
-const NESTED_TAP = /^# (?=K?TAP version|\d+\.\.\d+|(?:not )?ok\s+\d|#\s*Subtest:|# |    )/;
+const NESTED_TAP = /^# (?=K?TAP version|\d+\.\.\d+|(?:not )?ok\s+\d|#\s*Subtest:|# | {4})/;
 
 interface Group {
   tests: KtapTest[];

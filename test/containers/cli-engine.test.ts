@@ -106,7 +106,7 @@ describe('glassbox container commands and the engine', () => {
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo made > /f\nCMD ["cat", "/f"]\n');
     const b = glassbox(['build', '-t', 'made:1', ctx]);
     expect(b.status).toBe(0);
-    expect(b.stdout).toMatch(/^Step 1\/3 : FROM busybox\n[^]*^Step 2\/3 : RUN echo made > \/f\n[^]*^Successfully tagged made:1$/m);
+    expect(b.stdout).toMatch(/^Step 1\/3 : FROM busybox\n[\s\S]*^Step 2\/3 : RUN echo made > \/f\n[\s\S]*^Successfully tagged made:1$/m);
     expect(glassbox(['images']).stdout).toMatch(/^made\s+1\s+[0-9a-f]{12}/m);
     expect(glassbox(['run', '--rm', 'made:1']).stdout).toBe('made\n');
     writeFileSync(join(ctx, 'bad.Dockerfile'), 'FROM busybox\nEXPOSE 80\n');

@@ -101,7 +101,6 @@ describe('the engine against bad clients and races', () => {
     expect(attached.map((l) => JSON.parse(l))).toContainEqual({ ok: false, error: 'the input line is malformed: it is none of { stdin: BASE64 }, { eof: true }, { resize: { rows, cols } }' });
 
     // Many clients at once, each sending random bytes, random JSON and damaged requests.
-    const rng = new Rng(SEED);
     const ops = ['ps', 'status', 'logs', 'inspect', 'exec', 'stats', 'run', 'view', 'trace', 'kill', 'rm', 'nosuch'];
     const junk = (r: Rng): string => {
       switch (r.below(6)) {

@@ -225,7 +225,7 @@ class Builder {
 }
 
 /** Where a control transfer may go: the INT3 sled after the instruction, or (rarely) the unmapped page before the code. */
-function landing(b: Builder, len: number, r: Rng): number {
+function landing(_b: Builder, len: number, r: Rng): number {
   if (r.chance(0.06)) return CODE_ADDR - 1 - r.below(0x40);
   return CODE_ADDR + len + r.below(Math.max(1, CODE_MAX + 8 - len));
 }

@@ -24,7 +24,7 @@ function markdownFiles(dir: string): string[] {
 }
 
 /** The repository paths in a Markdown text's code spans (not its fenced blocks, which hold commands and output). */
-export function namedPaths(markdown: string): string[] {
+function namedPaths(markdown: string): string[] {
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, '');
   const found = new Set<string>();
   for (const [, span] of prose.matchAll(/`([^`\n]+)`/g)) {

@@ -379,7 +379,7 @@ describe('guest agent protocol extension: streamed stdin and ptys', { timeout: T
   });
 
   it('turns a ^C byte into SIGINT for the foreground job, not for the shell', async () => {
-    const { s, seen, write, exit } = session('exec sh -i', { tty: { rows: 24, cols: 80 } });
+    const { seen, write, exit } = session('exec sh -i', { tty: { rows: 24, cols: 80 } });
     await write(new TextEncoder().encode('sleep 100\r'));
     await seen(/sleep 100\r\n/);
     await new Promise((r) => setTimeout(r, 300));

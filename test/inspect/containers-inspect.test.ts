@@ -76,7 +76,7 @@ describe('the containers view', () => {
     expect(echoed).toBeDefined();
     // The typed line is echoed to COM1 too (ending in "hi\r\n"), but before the container's write; its output comes after.
     const com1 = consoleEvents.filter((e) => e.kind === 'port' && e.a === 0x3f8 && e.c & 0x100 && e.seq > echoed!.seq);
-    const out = com1.findIndex((e, i) => [0x68, 0x69, 0x0d, 0x0a].every((byte, k) => com1[i + k]?.b === byte));
+    const out = com1.findIndex((_e, i) => [0x68, 0x69, 0x0d, 0x0a].every((byte, k) => com1[i + k]?.b === byte));
     expect(out).toBeGreaterThanOrEqual(0);
     // and in words, as `glassbox inspect trace` prints them
     expect(describeEvent(echoed!)).toMatch(/^write \(4\) by int 0x80, first argument 0x1$/);

@@ -15,7 +15,6 @@ import { projectPath } from '../../src/paths.ts';
 const CODE = 0x10000;
 const STACK_TOP = 0x90000;
 const PD = 0x80000;
-const ALIAS = 0x400000; // linear address of the second mapping of CODE
 
 function assemble(): Uint8Array {
   const out = projectPath('build', 'jit');

@@ -8,9 +8,9 @@ import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FakeGuest, GUEST_MAC } from './fake-guest.ts';
 import { tsharkErrors, tsharkFields, tsharkMissing } from './tshark.ts';
-import { BROADCAST_MAC, parseIp } from '../../src/net/addresses.ts';
+import { BROADCAST_MAC, } from '../../src/net/addresses.ts';
 import { buildEthernet, ETHERTYPE_ARP } from '../../src/net/ethernet.ts';
-import { GATEWAY_MAC, NET_PLAN } from '../../src/net/user-net.ts';
+import { NET_PLAN } from '../../src/net/user-net.ts';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/net/tcp-segment.ts';
 
 const noTshark = tsharkMissing();

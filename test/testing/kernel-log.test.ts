@@ -19,7 +19,7 @@ describe('kernel crash signs', () => {
     const watch = new KernelLogWatch();
     const cut = log.indexOf('rcu: INFO');
     for (let i = 0; i < cut; i += 7) expect(watch.feed(log.slice(i, Math.min(i + 7, cut)))).toBeUndefined();
-    let crash;
+    let crash: ReturnType<KernelLogWatch['feed']>;
     for (let i = cut; i < log.length && !crash; i += 7) crash = watch.feed(log.slice(i, i + 7));
     expect(crash?.kind).toBe('rcu-stall');
     expect(crash?.headline).toBe('rcu: INFO: rcu_preempt self-detected stall on CPU');

@@ -10,7 +10,7 @@ import { decodeModrm, mrMod, mrReg, mrRm, eaOff, eaSeg, instrStart, readMem, wri
 import { setFlagBits, condition } from '../flags';
 import {
   sw, setSw, cw, st, setSt, isEmpty, markEmpty, push, pop, incTop, decTop, underflow, signal, setCc,
-  finit, ES, BUSY, IE, DE, C1, C2, CC_ALL, INDEFINITE,
+  finit, ES, BUSY, IE, DE, C1, C2, INDEFINITE,
 } from './stack';
 import {
   fromF32, fromF64, decodeF32, decodeF64, loadedDenormal, clearLoaded, loadInvalid, toF32, toF64, narrowBlocked, fromF80, toF80, f80Mant, f80Se, toInt, intInvalid, fromBcd, toBcd,

@@ -9,7 +9,7 @@ import { fetch8, mrMod, mrReg, mrRm, readE, writeE } from '../decode';
 import { setReg32, OFF_SSE_SOURCE } from '../state';
 import { shiftLanes, shiftBytes, SRL, SRA, SLL } from './shift';
 import { packedOp, shuffleWords, moveMaskBytes } from './packed';
-import { faulted, ud } from '../fault';
+import { faulted } from '../fault';
 import { floatOpcode } from './float';
 import { moveOpcode } from './moves';
 import { decodeXmm, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';

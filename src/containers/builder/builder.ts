@@ -43,7 +43,7 @@ export interface BuildResult {
 /** The step cache, one JSON file in the glassbox home; a damaged one is treated as empty (and replaced), never fatal. */
 class StepCache {
   private entries: Record<string, CachedLayer>;
-  constructor(private readonly path: string, private readonly store: ImageStore) {
+  constructor(private readonly path: string) {
     this.entries = this.read();
   }
 
@@ -134,7 +134,7 @@ async function buildHolding(
 ): Promise<BuildResult> {
   const name = normalizeName(opts.tag);
   const steps = parseDockerfile(opts.dockerfile);
-  const cache = new StepCache(cachePath, store);
+  const cache = new StepCache(cachePath);
   const stages: Stage[] = [];
   let key = '';
   let stageName: string | undefined;

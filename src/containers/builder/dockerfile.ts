@@ -102,7 +102,7 @@ export function parseDockerfile(text: string): Instruction[] {
         const parts = rest.startsWith('[') ? execOrShell(rest, line) : rest.split(/\s+/);
         if (parts.some((p) => p.startsWith('--'))) throw new DockerfileError(line, 'COPY options other than --from (--chown, ...) are not supported');
         if (parts.length < 2) throw new DockerfileError(line, 'COPY needs at least one source and a destination');
-        out.push({ op, ...base, sources: parts.slice(0, -1), dest: parts[parts.length - 1]!, from: from?.[1]!.toLowerCase() });
+        out.push({ op, ...base, sources: parts.slice(0, -1), dest: parts[parts.length - 1]!, from: from ? from[1]!.toLowerCase() : undefined });
         break;
       }
       case 'WORKDIR':

@@ -119,7 +119,7 @@ function mergeEnv(...lists: string[][]): string[] {
 
 export function processArgs(image: ImageConfig, cmd: string[] | undefined, entrypoint?: string): string[] {
   const c = image.config ?? {};
-  const given = cmd && cmd.length ? cmd : undefined;
+  const given = cmd?.length ? cmd : undefined;
   const args = entrypoint !== undefined ? [entrypoint, ...(given ?? [])] : [...(c.Entrypoint ?? []), ...(given ?? c.Cmd ?? [])];
   if (args.length === 0) throw new RunOptionError('no command: the image has no Entrypoint or Cmd and none was given');
   return args;

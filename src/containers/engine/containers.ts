@@ -273,7 +273,7 @@ export class ContainerEngine {
     c.network = { mode, ports: [] };
     const rootfs = `${bundleDir(c.id)}/rootfs`;
     if (mode !== 'host') {
-      let net;
+      let net: Parameters<typeof attachScript>[2];
       if (mode !== 'none') {
         const ip = this.networks.allocate(mode);
         c.network.ip = ip;

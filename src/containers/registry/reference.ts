@@ -4,7 +4,7 @@
 // Docker Hub (docker.io) and a one-component name lives under "library/".
 // No Node modules: the browser's registry client parses references too.
 
-export class ReferenceError extends Error {
+export class ImageReferenceError extends Error {
   override name = 'ImageReferenceError';
   constructor(readonly ref: string, readonly reason: string) {
     super(`"${ref}" is not a valid image reference: ${reason}`);
@@ -31,7 +31,7 @@ const NAME_MAX = 255;
 
 /** Parses a reference; names what is wrong with one that is not valid. */
 export function parseReference(ref: string): Reference {
-  const bad = (why: string) => new ReferenceError(ref, why);
+  const bad = (why: string) => new ImageReferenceError(ref, why);
   let rest = ref;
   let digest: string | undefined;
   const at = rest.indexOf('@');

@@ -13,7 +13,7 @@ import { nodeDiffId, nodeFetch, nodeHasher } from './node-transport.ts';
 import { pullImage } from './pull.ts';
 import { pushImage } from './push.ts';
 import type { OnProgress } from './progress.ts';
-import { isLoopback, parseReference, ReferenceError } from './reference.ts';
+import { isLoopback, parseReference, ImageReferenceError } from './reference.ts';
 import { RegistryError } from './errors.ts';
 import { ImageNotFoundError, type ImageStore } from '../store/image-store.ts';
 import type { ImageManifest } from '../store/oci.ts';
@@ -42,7 +42,7 @@ function reference(text: string) {
   try {
     return parseReference(text);
   } catch (e) {
-    if (e instanceof ReferenceError) throw new RegistryError(e.message);
+    if (e instanceof ImageReferenceError) throw new RegistryError(e.message);
     throw e;
   }
 }
@@ -72,8 +72,8 @@ export async function pullToStore(store: ImageStore, text: string, access: Regis
       throw e;
     }
   };
-  let pulled;
-  let before;
+  let pulled: Awaited<ReturnType<typeof pullImage>>;
+  let before: string | undefined;
   try {
     pulled = await pullImage(client, ref, { has: (d) => store.hasBlob(d) && held(d), hasher: nodeHasher, diffId: nodeDiffId, progress: access.progress });
     before = store.list().find((i) => i.name === pulled!.name)?.manifest.digest;

@@ -4,7 +4,7 @@
 // names read the same whichever tool wrote the archive. The grammar is
 // Docker's (registry/reference.ts): "127.0.0.1:5000/app:1" is a name too.
 
-import { familiarString, parseReference, ReferenceError } from '../registry/reference.ts';
+import { familiarString, parseReference, ImageReferenceError } from '../registry/reference.ts';
 
 export class ImageNameError extends Error {
   override name = 'ImageNameError';
@@ -15,7 +15,7 @@ export function normalizeName(ref: string): string {
   try {
     return familiarString(parseReference(ref));
   } catch (e) {
-    if (e instanceof ReferenceError) throw new ImageNameError(`"${ref}" is not a valid image name (${e.reason})`);
+    if (e instanceof ImageReferenceError) throw new ImageNameError(`"${ref}" is not a valid image name (${e.reason})`);
     throw e;
   }
 }

@@ -1026,10 +1026,6 @@ class Emitter {
     this.close();
   }
 
-  private operandSize(d: Decoded, byteForm: boolean): number {
-    return byteForm ? 0 : d.op16 ? 1 : 2;
-  }
-
   /** ALU op `kind` (ADD OR - - AND SUB XOR CMP) on T0 (a) and the value `b` pushes; result in T2, operands masked. */
   private alu(kind: number, sz: number, b: () => void): void {
     const m = sizeMask(sz);
