@@ -74,8 +74,10 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh('glassbox ps --format "table {{.Names}}\\t{{.State}}" -f name=web').out).toMatch(/^NAMES\s+STATE\nweb\s+running\n$/);
     expect(sh('glassbox container inspect -f "{{.State.Status}} {{.State.Running}} {{.Config.Labels.app}}" web').out).toBe('running true web\n');
     expect(sh('glassbox inspect -f "{{.Id}}" web').out).toBe(`${id}\n`);
-    // Containers share the guest's network (as Docker's host network): no address of their own.
-    expect(sh('glassbox inspect -f "[{{.NetworkSettings.IPAddress}}]" web').out).toBe('[]\n');
+    // On the default bridge network, as Docker's: inspect shows the address the container has on its eth0.
+    const ip = sh('glassbox inspect -f "{{.NetworkSettings.IPAddress}}" web').out.trim();
+    expect(ip).toMatch(/^172\.17\.\d+\.\d+$/);
+    expect(sh('glassbox exec web ip -4 -o addr show eth0').out).toContain(`inet ${ip}/`);
     const bad = sh('glassbox inspect -f "{{range .Mounts}}{{end}}" web');
     expect(bad.status).toBe(125);
     expect(bad.err).toMatch(/"range" is not a function glassbox supports/);
