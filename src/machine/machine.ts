@@ -392,9 +392,13 @@ export class PcMachine {
           this.power = 'halted';
           break;
         }
-        // Skip the idle time to the next timer event.
+        // Skip the idle time to the next timer event, and at least one
+        // instruction's worth: an event due now by the nanosecond clock can
+        // still be a PIT tick away after rounding (at 5,339 s of guest time,
+        // tick 6,370,879,697 converts to a nanosecond that converts back to
+        // the tick before), and skipping nothing would spin here for good.
         const before = this.nowNs();
-        this.skipIdle(dueNs - before);
+        this.skipIdle(Math.max(dueNs - before, NS_PER_INSTRUCTION));
         this.wokeAt = this.core.instructions;
         left -= Math.max(1, Math.round((this.nowNs() - before) / NS_PER_INSTRUCTION));
       } else if (exit === ExitReason.Breakpoint) {
