@@ -17,7 +17,7 @@ export type EngineRequest =
   | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
   /** user, workdir, detach: Docker's exec -u, -w, -d. */
-  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
+  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean; env?: string[] }
   | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top' | 'diff'; container: string }
   | { op: 'rename'; container: string; name: string }
   /** cp out of a container: replies { kind, tar } with the tar in base64; follow: the path's last link too (cp -L). */

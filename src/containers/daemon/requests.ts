@@ -27,10 +27,12 @@ const containerPath = z.string().min(1).max(4096).regex(/^[^\0]*$/, 'a path hold
 
 const workdir = z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096);
 
+const env = z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096);
+
 const runOptions = z.object({
   name: containerName.optional(),
   hostname: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/, 'a hostname holds letters, digits, "." and "-" (at most 63)').optional(),
-  env: z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096).optional(),
+  env: env.optional(),
   workdir: workdir.optional(),
   memory: z.number().int().min(MIN_MEMORY, `the memory limit must be at least ${MIN_MEMORY >> 20} MiB`).max(2 ** 40).optional(),
   pidsLimit: z.number().int().min(1).max(1 << 22).optional(),
@@ -56,6 +58,13 @@ const runOptions = z.object({
   capAdd: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
   capDrop: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
   labels: z.record(z.string().min(1).max(256), z.string().max(4096)).refine((l) => Object.keys(l).length <= 256, 'at most 256 labels').optional(),
+  ulimits: z.array(z.object({
+    name: z.string().regex(/^[a-z]{1,16}$/, 'a --ulimit resource is a name such as nofile'),
+    soft: z.number().int().min(-1).max(0xffff_ffff),
+    hard: z.number().int().min(-1).max(0xffff_ffff),
+  }).strict()).max(16).optional(),
+  init: z.boolean().optional(),
+  restart: z.object({ name: z.enum(['no', 'always', 'unless-stopped', 'on-failure']), maxRetries: z.number().int().min(0).max(1 << 20).optional() }).strict().optional(),
 }).strict();
 
 const viewRequest = z.union([
@@ -70,7 +79,7 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('ps'), all: z.boolean() }).strict(),
   z.object({
     op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
-    user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(),
+    user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(), env: env.optional(),
   }).strict(),
   z.object({ op: z.enum(['logs', 'stats', 'inspect', 'start', 'pause', 'unpause', 'top', 'diff']), container: ref }).strict(),
   z.object({ op: z.literal('rename'), container: ref, name: containerName }).strict(),

@@ -9,6 +9,7 @@ import { tryLock } from '../pid-lock.ts';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../engine/boot.ts';
 import { ContainerEngine, type Attached } from '../engine/containers.ts';
+import { RestartWatcher } from '../engine/restart-policy.ts';
 import { ImageStore } from '../store/image-store.ts';
 import { machineShell } from '../engine/guest-shell.ts';
 import { fields, infoScript } from '../engine/guest-scripts.ts';
@@ -64,6 +65,8 @@ export async function serveEngine(home: string): Promise<void> {
     ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
     : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
+  // --restart policies are honoured while this engine runs.
+  new RestartWatcher(engine).start();
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
@@ -74,7 +77,7 @@ export async function serveEngine(home: string): Promise<void> {
     switch (req.op) {
       case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach });
+      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach, env: req.env });
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
@@ -119,7 +122,7 @@ export async function serveEngine(home: string): Promise<void> {
   /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
   const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
     if (req.op === 'run' && req.attach) return engine.runAttached(req.image, req.options);
-    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty, { user: req.user, workdir: req.workdir });
+    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty, { user: req.user, workdir: req.workdir, env: req.env });
     return undefined;
   };
 

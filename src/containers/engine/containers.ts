@@ -5,7 +5,7 @@
 
 import { digestOf } from '../store/digest.ts';
 import type { ImageSource, RunnableImage } from './image-source.ts';
-import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
+import { checkUlimit, INIT_SCRIPT, initScriptPath, mergeEnv, processArgs, processEnv, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
 import { archiveScript, changesScript, extractScript, type ExtractTarget } from './file-scripts.ts';
@@ -35,6 +35,10 @@ export interface ContainerRecord {
   lost?: boolean;
   /** Its network (host, none, or a network's name), its address there, and its published ports as bound. */
   network?: { mode: string; ip?: string; ports: PortMapping[] };
+  /** Times its restart policy started it again. */
+  restartCount?: number;
+  /** Stopped or killed by a user: its restart policy waits until it is started again. */
+  manuallyStopped?: boolean;
 }
 
 /** What an engine whose guest has a network card can do with it. */
@@ -216,6 +220,8 @@ export class ContainerEngine {
   /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
   private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
     if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
+    o.ulimits?.forEach((u) => checkUlimit(u));
+    if (o.rm && o.restart && o.restart.name !== 'no') throw new ContainerError('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)');
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const ports = portsToPublish(o.publish, o.publishAll, image.config.config?.ExposedPorts);
     const mode = this.networkMode(o, ports);
@@ -242,6 +248,7 @@ export class ContainerEngine {
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
+      if (o.init) await writeGuestFile(this.shell, initScriptPath(id), new TextEncoder().encode(INIT_SCRIPT));
     } catch (e) {
       await this.remove(record);
       throw e;
@@ -356,18 +363,31 @@ export class ContainerEngine {
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array; user?: string } & ExecOptions = {}): Promise<ShellResult> {
     const c = await this.running(ref);
-    const { stdin, user, ...o } = opts;
+    const { stdin, user, env, ...o } = opts;
     const as = user === undefined ? c.user : await this.processUser(c.id, user);
-    return this.shell.run(execScript(c.id, cmd, false, as, o), { stdin, long: true });
+    return this.shell.run(execScript(c.id, cmd, false, as, { ...o, env: await this.execEnv(c, env, false) }), { stdin, long: true });
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
-  async execAttached(ref: string, cmd: string[], tty?: WindowSize, opts: { user?: string; workdir?: string } = {}): Promise<Attached> {
+  async execAttached(ref: string, cmd: string[], tty?: WindowSize, opts: { user?: string; workdir?: string; env?: string[] } = {}): Promise<Attached> {
     const spawn = this.spawner();
     const c = await this.running(ref);
     const as = opts.user === undefined ? c.user : await this.processUser(c.id, opts.user);
-    const session = await spawn(execScript(c.id, cmd, tty !== undefined, as, { workdir: opts.workdir }), { tty, consoleSocket: tty !== undefined });
+    const env = await this.execEnv(c, opts.env, tty !== undefined);
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined, as, { workdir: opts.workdir, env }), { tty, consoleSocket: tty !== undefined });
     return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
+  }
+
+  /**
+   * The environment of an exec with -e: the container's (default PATH and
+   * HOME, its image's Env, its run -e) with these on top, as Docker's exec;
+   * undefined without -e, so that crun gives the container's own.
+   */
+  private async execEnv(c: ContainerRecord, env: string[] | undefined, tty: boolean): Promise<string[] | undefined> {
+    if (!env?.length) return undefined;
+    const image = await this.image(c.imageId).catch(() => undefined);
+    if (!image) throw new ContainerError(`exec -e needs the image of container ${c.name} (${c.image}) for the container's environment, and it is no longer in the store`);
+    return mergeEnv(processEnv(image.config, c.options.env, tty), env);
   }
 
   private async running(ref: string): Promise<ContainerRecord> {
@@ -379,6 +399,7 @@ export class ContainerEngine {
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.find(ref);
     checkSignal(signal);
+    this.stoppedByUser(c, true);
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }
@@ -388,9 +409,28 @@ export class ContainerEngine {
     const c = this.find(ref);
     const state = await this.state(c);
     if (state.lost) throw new ContainerError(`container ${c.name} ended with an earlier engine (its guest is gone): remove it and run a new one`);
+    this.stoppedByUser(c, false);
     if (state.status === 'running' || state.status === 'paused') return;
     if (c.options.rm) throw new ContainerError(`container ${c.name} was run with --rm`);
     await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
+  }
+
+  /** Every container the engine knows, for the restart policy's watcher. */
+  records(): ContainerRecord[] {
+    return [...this.containers.values()];
+  }
+
+  /** A start by the container's restart policy (restart-policy.ts), counted in its record. */
+  async restartByPolicy(c: ContainerRecord): Promise<void> {
+    c.restartCount = (c.restartCount ?? 0) + 1;
+    this.remember();
+    await this.must(startDetachedScript(c.id, true), `restarting container ${c.name} by its policy`);
+  }
+
+  private stoppedByUser(c: ContainerRecord, stopped: boolean): void {
+    if ((c.manuallyStopped ?? false) === stopped) return;
+    c.manuallyStopped = stopped;
+    this.remember();
   }
 
   /** Docker's restart: stop, then start on the same writable layer. */
@@ -421,6 +461,7 @@ export class ContainerEngine {
   /** The container's stop signal (run --stop-signal, default TERM), then SIGKILL after `graceSeconds` (default run --stop-timeout, else 10) of guest time. */
   async stop(ref: string, graceSeconds?: number): Promise<void> {
     const c = this.find(ref);
+    this.stoppedByUser(c, true);
     if ((await this.state(c)).status !== 'running') return;
     await this.shell.run(`crun kill ${c.id} ${c.options.stopSignal ?? 'TERM'}`);
     if (!(await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000))) {

@@ -113,7 +113,9 @@ export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid
   // crun exec runs as root unless told; Docker's exec runs as the container's user
   const as = user ? ` --user ${user.uid}:${user.gid}` : '';
   const cwd = o.workdir ? ` --cwd ${shq(o.workdir)}` : '';
-  const exec = `crun exec${terminal}${as}${cwd} ${id} ${cmd.map(shq).join(' ')}`;
+  // crun exec's --env replaces the whole environment, so `env` is the container's with exec -e on top.
+  const env = (o.env ?? []).map((e) => ` --env ${shq(e)}`).join('');
+  const exec = `crun exec${terminal}${as}${cwd}${env} ${id} ${cmd.map(shq).join(' ')}`;
   // Detached (exec -d): started in the background, its output dropped, as Docker's.
   return o.detach ? `( ${exec} ) </dev/null >/dev/null 2>&1 &` : exec;
 }
@@ -121,6 +123,8 @@ export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid
 /** exec's own options (Docker's -w, -d); -u is resolved to a user by the engine. */
 export interface ExecOptions {
   workdir?: string;
+  /** The whole environment of the command (the engine merges exec -e into the container's). */
+  env?: string[];
   detach?: boolean;
 }
 
