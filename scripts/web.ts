@@ -29,6 +29,11 @@ export async function buildWeb(): Promise<string> {
     entryPoints: { main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') },
     bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, logLevel: 'warning',
   });
+  // The kernel test pool for a page's own scripts (glassbox/testing/browser), and its worker.
+  await build({
+    entryPoints: { 'kernel-pool': projectPath('src/testing/browser-pool.ts'), 'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts') },
+    bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, outExtension: { '.js': '.mjs' }, logLevel: 'warning',
+  });
   copyFileSync(projectPath('src/web/page/index.html'), join(WEB_DIR, 'index.html'));
   copyFileSync(projectPath('src/web/page/styles.css'), join(WEB_DIR, 'styles.css'));
   copyFileSync(projectPath('node_modules/@xterm/xterm/css/xterm.css'), join(WEB_DIR, 'xterm.css'));
