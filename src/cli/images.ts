@@ -184,16 +184,34 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
     }));
 }
 
-/** `glassbox system prune`: unnamed images no container uses, and the blobs no image uses. */
+/** `glassbox system prune`: stopped containers, then unnamed images (with -a every image) no container uses, and the blobs no image uses. */
 export function registerPruneCommand(system: Command): void {
   system
     .command('prune')
-    .description('remove unnamed images and every blob no image uses; prints the space reclaimed')
-    .action(() => reporting(async () => {
-      const { removed, bytes } = ImageStore.open().prune(await usedImages());
-      for (const img of removed) process.stdout.write(`Deleted: ${img.manifest.digest}\n`);
+    .description('remove stopped containers, unnamed images (with -a every image no container uses) and every blob no image uses; prints the space reclaimed')
+    .option('-a, --all', 'every image no container uses, named or not')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
+      const images = o.all ? 'all images without at least one container associated to them' : 'all dangling images';
+      if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${images}\nAre you sure you want to continue? [y/N] `))) return;
+      const stopped = await removeStoppedContainers();
+      if (stopped.length) process.stdout.write(`Deleted Containers:\n${stopped.map((id) => `${id}\n`).join('')}\n`);
+      const { removed, bytes } = ImageStore.open().prune(await usedImages(), o.all === true);
+      if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
       process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
     }));
+}
+
+/** Removes the running engine's stopped containers (none when no engine runs); their IDs. */
+async function removeStoppedContainers(): Promise<string[]> {
+  if (!(await engineRunning(glassboxHome()))) return [];
+  const all = (await callEngine(glassboxHome(), { op: 'ps', all: true }, { start: false })) as { id: string; state: { status: string } }[];
+  const gone: string[] = [];
+  for (const c of all.filter((c) => c.state.status === 'exited')) {
+    await callEngine(glassboxHome(), { op: 'rm', container: c.id, force: false }, { start: false });
+    gone.push(c.id);
+  }
+  return gone;
 }
 
 export function registerImageCommands(program: Command): void {
