@@ -261,6 +261,12 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     const pruned = sh('glassbox image prune -a -f');
     expect(pruned.out).toMatch(/^Deleted Images:\ndeleted: sha256:[0-9a-f]{64}\n\nTotal reclaimed space: /);
     expect(sh('glassbox images --format "{{.Repository}}"').out).toBe('busybox\n');
+    // system prune: the stopped container goes, the running ones and the image they use stay.
+    const gone = sh('glassbox run -d --name gone busybox true').out.trim();
+    sh('glassbox wait gone');
+    expect(sh('glassbox system prune -f').out).toMatch(new RegExp(`^Deleted Containers:\n${gone}\n\nTotal reclaimed space: `));
+    expect(sh('glassbox ps -a --format "{{.Names}}"').out.split('\n').filter(Boolean).sort()).toEqual(['s1', 's2']);
+    expect(sh('glassbox images --format "{{.Repository}}"').out).toBe('busybox\n');
     sh('glassbox rm -f s1 s2');
   }, 900_000);
 

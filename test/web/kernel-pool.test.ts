@@ -27,19 +27,22 @@ afterAll(async () => {
 });
 
 test('four kernel runs on two Web Workers: exit statuses and output, a crash, a deadline', async () => {
-  const outcomes = await page.evaluate(async (base) => {
+  // A string, not a function: vitest rewrites import() in the test's own code, and this runs in the page.
+  const outcomes = (await page.evaluate(`(async (base) => {
     const { runKernelPoolInBrowser } = await import(new URL('kernel-pool.mjs', base).href);
     const jobs = [
-      { command: 'uname -r', timeoutMs: 120_000 },
-      { command: 'echo out; echo err >&2; exit 3', timeoutMs: 120_000 },
-      { command: 'true', initrd: new TextEncoder().encode('this is not a cpio archive\n'.repeat(100)), timeoutMs: 120_000 },
-      { command: 'sleep 1000', timeoutMs: 20_000 },
+      { command: 'uname -r', timeoutMs: 120000 },
+      { command: 'echo out; echo err >&2; exit 3', timeoutMs: 120000 },
+      { command: 'true', initrd: new TextEncoder().encode('this is not a cpio archive\\n'.repeat(100)), timeoutMs: 120000 },
+      { command: 'sleep 1000', timeoutMs: 20000 },
     ];
-    const order: number[] = [];
-    const results = await runKernelPoolInBrowser(jobs, { base, parallel: 2, onDone: (i: number) => order.push(i) });
-    return results.map((r: { outcome: { how: string; exitCode?: number; stdout?: string; stderr?: string; during?: string; report?: { crash: { kind: string; message: string } } }; console: string } | Error) =>
-      r instanceof Error ? { error: r.message } : { ...r.outcome, report: r.outcome.report && { kind: r.outcome.report.crash.kind, message: r.outcome.report.crash.message.slice(0, 2000) }, consoleHasBoot: /Linux version 6\.1/.test(r.console) });
-  }, server.url);
+    const results = await runKernelPoolInBrowser(jobs, { base, parallel: 2 });
+    return results.map((r) => r instanceof Error ? { error: r.message } : {
+      ...r.outcome,
+      report: r.outcome.report && { kind: r.outcome.report.crash.kind, message: r.outcome.report.crash.message.slice(0, 2000) },
+      consoleHasBoot: /Linux version 6\\.1/.test(r.console),
+    });
+  })(${JSON.stringify(server.url)})`)) as Record<string, unknown>[];
   expect(outcomes[0]).toMatchObject({ how: 'exited', exitCode: 0, consoleHasBoot: true });
   expect((outcomes[0] as { stdout: string }).stdout).toMatch(/^6\.1\.\d+/);
   expect(outcomes[1]).toMatchObject({ how: 'exited', exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
