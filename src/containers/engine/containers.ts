@@ -422,6 +422,8 @@ export class ContainerEngine {
 
   /** A start by the container's restart policy (restart-policy.ts), counted in its record. */
   async restartByPolicy(c: ContainerRecord): Promise<void> {
+    // A user's stop may have come while the watcher read the state: it wins.
+    if (c.manuallyStopped || !this.containers.has(c.id)) return;
     c.restartCount = (c.restartCount ?? 0) + 1;
     this.remember();
     await this.must(startDetachedScript(c.id, true), `restarting container ${c.name} by its policy`);
