@@ -8,7 +8,7 @@ import {
 } from './state';
 import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, BP } from './fault';
 import {
-  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm, peekByte,
+  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setEaOff,
   readE, writeE, readG, writeG, readReg, writeReg, readMem, writeMem, rmwRead, rmwWrite, vSize,
   dataSeg,
@@ -26,43 +26,8 @@ import { loadDataSegment, protectedMode, stackIs32 } from './segments';
 import { ioIn, ioOut } from './io';
 import { hlt, setInterruptFlag, setStackShadow } from './system';
 import { execute0f } from './execute0f';
-import { skipRest } from './skip';
+import { lockAllowed, skipRest } from './lock-prefix';
 import { fpuEscape, fwait } from './fpu/escape';
-
-// Opcodes LOCK may prefix (with a memory destination): the ALU rows' E,G
-// forms, group 1, XCHG, group 3 NOT/NEG and group 4/5 INC/DEC.
-// The ModRM byte is only looked at for opcodes that have one and may be
-// locked: peeking further could read past the 15-byte limit.
-function lockAllowed(op: u32): bool {
-  if (op == 0x0f) return lockAllowed0f(peekByte(0));
-  const aluRmw = op < 0x40 && (op & 7) < 2 && (op >> 3) != 7;
-  if (!aluRmw && !(op >= 0x80 && op <= 0x83) && op != 0x86 && op != 0x87 && op != 0xf6 && op != 0xf7 && op != 0xfe && op != 0xff) {
-    return false;
-  }
-  const modrm = peekByte(0);
-  if ((modrm >> 6) == 3) return false;
-  const reg = (modrm >> 3) & 7;
-  if (aluRmw) return true;
-  switch (op) {
-    case 0x80: case 0x81: case 0x82: case 0x83: return reg != 7;
-    case 0x86: case 0x87: return true;
-    case 0xf6: case 0xf7: return reg == 2 || reg == 3;
-    default: return reg < 2; // FE, FF
-  }
-}
-
-function lockAllowed0f(op: u32): bool {
-  switch (op) {
-    case 0xab: case 0xb3: case 0xbb: case 0xb0: case 0xb1: case 0xc0: case 0xc1: case 0xba: case 0xc7: break;
-    default: return false;
-  }
-  const modrm = peekByte(1);
-  if ((modrm >> 6) == 3) return false;
-  const reg = (modrm >> 3) & 7;
-  if (op == 0xba) return reg >= 5;
-  if (op == 0xc7) return reg == 1;
-  return true;
-}
 
 /** ALU rows 00-3F: E op= G, G op= E, and accumulator op= immediate. */
 function aluRow(op: u32): void {

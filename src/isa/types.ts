@@ -1,8 +1,9 @@
 // The vocabulary of the instruction-form table: what one form records.
-// The table (forms.ts and the map-*.ts files) is the single description of
+// The table (table.ts and the map-*.ts files) is the single description of
 // the i686 integer instruction set that the decoder-length logic, the
-// disassembler, the differential-test generator and the coverage report all
-// read; later the interpreter's dispatch and the JIT are generated from it.
+// disassembler, the differential-test generator, the coverage report and the
+// translator read, and from which the core's opcode table is generated
+// (core-attrs.ts).
 
 /** EFLAGS bits, as the table and the generator name them. */
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800;
