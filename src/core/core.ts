@@ -4,7 +4,7 @@
 // Offsets come from the module's own exports, so the layout is defined once,
 // in asm/cpu/state.ts.
 
-import { bytesField, StateError, type StateRecord, type Stateful } from '../machine/state.ts';
+import { bytesField, StateError, type StateRecord, type Stateful } from '../state/records.ts';
 import { Translator, JIT_MODES, type JitMode, type JitStats } from './jit/translator.ts';
 
 export type { JitMode, JitStats };

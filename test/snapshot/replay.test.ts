@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/api/index.ts';
-import { glassboxHome } from '../../src/containers/home.ts';
-import { cachedDefaultGuest } from '../../src/snapshot/cache.ts';
+import { glassboxHome } from '../../src/home.ts';
+import { cachedDefaultGuest } from '../../src/api/snapshot-cache.ts';
 import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 import { diffSnapshots } from '../../src/snapshot/diff.ts';
 import { decodeSnapshot } from '../../src/snapshot/format.ts';
