@@ -7,10 +7,12 @@ import {
   RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET,
 } from './cpu/state';
 import { resetCpu } from './cpu/reset';
-import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
+import { run as runLoop, interruptRequest } from './cpu/run';
+import { requestStop as stop } from './cpu/signals';
 import { flushTlb as flush, markMmio, resyncPaging } from './cpu/memory';
 import { retired } from './cpu/clock';
-import { configureJit, forgetAll, jitHostWrote } from './cpu/jit';
+import { configureJit, forgetAll } from './cpu/jit';
+import { jitHostWrote } from './cpu/code-pages';
 
 // What compiled regions import (src/core/jit/): the state they share with the interpreter.
 export { attention } from './cpu/signals';

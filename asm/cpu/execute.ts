@@ -2,7 +2,7 @@
 // Handlers live with their instruction family; this file only routes.
 
 import {
-  SEG_ES, SEG_CS, SEG_SS, SEG_DS, EAX, ECX, EDX, EBX, ESP, EBP, OFF_EFLAGS,
+  SEG_ES, SEG_CS, SEG_SS, SEG_DS, EAX, ECX, EDX, EBX, ESP, OFF_EFLAGS,
   VM, RF, CF, PF, AF, ZF, SF, DF, EFLAGS_FIXED1,
   reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel,
 } from './state';
@@ -19,10 +19,11 @@ import { shift } from './shift';
 import { daa, das, aaa, aas, aam, aad } from './bcd';
 import { condition, getFlags, setFlagBits, getCF, getOF } from './flags';
 import { stringOp, MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS } from './string';
-import { push, pop, peekStack, popCommit, writeBelow } from './stack';
+import { push, pop, peekStack, popCommit, pushSegment, popSegment, pusha, popa, enter, leave } from './stack';
+import { loadFarPointer } from './far-pointer';
 import { jumpRelative, jumpNear, callNear, retNear, farTransfer, retFar } from './control';
 import { softwareGateAllowed, iret, loadFlags } from './interrupts';
-import { loadDataSegment, protectedMode, stackIs32 } from './segments';
+import { loadDataSegment, protectedMode } from './segments';
 import { ioIn, ioOut } from './io';
 import { hlt, setInterruptFlag, setStackShadow } from './system';
 import { execute0f } from './execute0f';
@@ -190,67 +191,6 @@ function group5(op: u32): void {
   }
 }
 
-/** LES, LDS, LSS, LFS, LGS: a far pointer from memory into seg:reg. */
-export function loadFarPointer(s: i32): void {
-  if (!decodeMemoryModrm()) return;
-  const sz = vSize();
-  const off = readMem(eaSeg, eaOff, sz);
-  if (faulted) return;
-  const sel = readMem(eaSeg, eaOff + (1 << sz), 1);
-  if (faulted) return;
-  loadDataSegment(s, sel);
-  if (faulted) return;
-  writeG(sz, off);
-}
-
-/**
- * PUSH of a segment register. With a 32-bit operand size the SDM allows
- * either a zero-extended dword or a 16-bit write; we zero-extend, as the
- * host CPU we test against does.
- */
-export function pushSegment(sel: u32): void {
-  push(vSize(), sel);
-}
-
-/** POP into a data or stack segment register (the pop commits only after the load succeeds). */
-export function popSegment(s: i32): void {
-  const sz = vSize();
-  const v = peekStack(sz, 0);
-  if (faulted) return;
-  loadDataSegment(s, v);
-  if (faulted) return;
-  popCommit(1 << sz);
-  if (s == SEG_SS) setStackShadow();
-}
-
-function pusha(): void {
-  const sz = vSize();
-  const n: u32 = 1 << sz;
-  const sp = reg32(ESP);
-  for (let r: u32 = 0; r < 8; r++) {
-    writeBelow(sz, (r + 1) * n, r == ESP ? sp : readReg(sz, r));
-    if (faulted) return;
-  }
-  if (stackIs32()) setReg32(ESP, sp - 8 * n);
-  else setReg16(ESP, sp - 8 * n);
-}
-
-function popa(): void {
-  const sz = vSize();
-  const n: u32 = 1 << sz;
-  const vals: StaticArray<u32> = POPA_TEMP;
-  for (let i: u32 = 0; i < 8; i++) {
-    vals[i] = peekStack(sz, i * n);
-    if (faulted) return;
-  }
-  for (let i: u32 = 0; i < 8; i++) {
-    const r = 7 - i;
-    if (r != ESP) writeReg(sz, r, vals[i]);
-  }
-  popCommit(8 * n);
-}
-const POPA_TEMP = new StaticArray<u32>(8);
-
 function bound(): void {
   if (!decodeMemoryModrm()) return;
   const sz = vSize();
@@ -283,47 +223,6 @@ function arpl(): void {
   } else {
     setFlagBits(ZF, 0);
   }
-}
-
-function enter(): void {
-  const size = fetch16();
-  if (faulted) return;
-  const level = fetch8() & 31;
-  if (faulted) return;
-  const sz = vSize();
-  const n: u32 = 1 << sz;
-  const s32 = stackIs32();
-  const mask: u32 = s32 ? 0xffffffff : 0xffff;
-  push(sz, readReg(sz, EBP));
-  if (faulted) return;
-  const frame = reg32(ESP) & mask;
-  let bp = reg32(EBP) & mask;
-  if (level > 0) {
-    for (let i: u32 = 1; i < level; i++) {
-      bp = (bp - n) & mask;
-      const v = readMem(SEG_SS, bp, sz);
-      if (faulted) return;
-      push(sz, v);
-      if (faulted) return;
-    }
-    push(sz, frame);
-    if (faulted) return;
-  }
-  const newSp = (reg32(ESP) - size) & mask;
-  writeReg(sz, EBP, frame);
-  if (s32) setReg32(ESP, newSp);
-  else setReg16(ESP, newSp);
-}
-
-function leave(): void {
-  const sz = vSize();
-  const s32 = stackIs32();
-  const bp = s32 ? reg32(EBP) : reg16(EBP);
-  const v = readMem(SEG_SS, bp, sz);
-  if (faulted) return;
-  if (s32) setReg32(ESP, bp + (1 << sz));
-  else setReg16(ESP, bp + (1 << sz));
-  writeReg(sz, EBP, v);
 }
 
 function loop(op: u32): void {

@@ -28,8 +28,8 @@ import {
 } from './state';
 import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
-import { invalidateFetch } from './decode';
-import { codeWritten } from './jit';
+import { invalidateFetch } from './fetch-window';
+import { codeWritten } from './code-pages';
 
 export const T_VALID: u32 = 1; // readable by the supervisor
 export const T_USER: u32 = 2; // readable at CPL 3
