@@ -22,6 +22,7 @@ import { MmioBus } from '../devices/mmio-bus.ts';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.ts';
 import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
 import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from '../state/records.ts';
+import { IF } from '../core-abi.ts';
 
 /** IA32_APIC_BASE at power-on: the local APIC at 0xFEE00000, globally enabled, this CPU the bootstrap processor. */
 const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
@@ -377,7 +378,7 @@ export class PcMachine {
       left -= Number(this.core.instructions - before);
       this.fpuError.poll();
       if (exit === ExitReason.Halt) {
-        if ((this.core.eflags & 0x200) === 0) {
+        if ((this.core.eflags & IF) === 0) {
           // HLT with interrupts disabled: nothing can wake the CPU. That is how a
           // kernel without ACPI powers off.
           this.power = 'off';
