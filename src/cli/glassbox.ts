@@ -24,6 +24,7 @@ import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
 import { registerKernelCommands } from './kernel.ts';
 import { registerSystemCommands } from './system.ts';
+import { STATE_BASE } from '../core-abi.ts';
 
 const CTRL_A = 0x01;
 /** Linux zeroes pages as it frees them, so a snapshot leaves them out (`glassbox snapshot create` adds it). */
@@ -242,7 +243,7 @@ async function snapshotDiff(a: string, b: string, opts: { json?: boolean }): Pro
     throw new Error(`snapshot ${file}: ${e.message}`);
   });
   const core = createCore(4096);
-  const d = diffSnapshots(await read(a), await read(b), core.layoutText(), core.off('STATE_BASE'));
+  const d = diffSnapshots(await read(a), await read(b), core.layoutText(), STATE_BASE);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(d)}\n`);
     return 0;

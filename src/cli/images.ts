@@ -11,10 +11,10 @@ import { digestHex } from '../containers/store/digest.ts';
 import { RegistryError } from '../containers/registry/errors.ts';
 import { printFormatted } from './go-template.ts';
 import { formatSize } from './table.ts';
-import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
-import { glassboxHome } from '../containers/home.ts';
 import { imageHistory } from '../containers/store/history.ts';
 import { confirm } from './confirm.ts';
+import { callEngine, EngineError, engineRunning } from '../daemon/client.ts';
+import { glassboxHome } from '../home.ts';
 
 class ImageInUseError extends Error {
   override name = 'ImageInUseError';

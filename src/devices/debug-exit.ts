@@ -3,8 +3,8 @@
 // output, and isa-debug-exit (port 0xF4, "-device isa-debug-exit"), where
 // writing a value V ends the emulator with status (V << 1) | 1.
 
-import type { PortBus, PortDevice } from '../machine/port-bus.ts';
-import type { StateRecord, Stateful } from '../machine/state.ts';
+import type { PortBus, PortDevice } from './port-bus.ts';
+import type { StateRecord, Stateful } from '../state/records.ts';
 
 export const DEBUGCON_PORT = 0xe9;
 export const DEBUG_EXIT_PORT = 0xf4;

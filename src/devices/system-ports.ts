@@ -3,8 +3,8 @@
 // The keyboard controller's reset line and A20 gate are in i8042.ts.
 
 import type { Core } from '../core/core.ts';
-import type { PortBus, PortDevice } from '../machine/port-bus.ts';
-import { loadFields, ownFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortBus, PortDevice } from './port-bus.ts';
+import { loadFields, ownFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 export class SystemPorts implements PortDevice, Stateful {
   readonly stateVersion = 1;

@@ -7,7 +7,7 @@
 // clock, so the same image and inputs give the same execution.
 
 import { type Core, type CoreHost, ExitReason } from '../core/core.ts';
-import { PortBus, type PortDevice } from './port-bus.ts';
+import { PortBus, type PortDevice } from '../devices/port-bus.ts';
 import { I8259Pic, PIC_REGISTERS } from '../devices/i8259-pic.ts';
 import { I8254Pit, PIT_HZ, PIT_REGISTERS } from '../devices/i8254-pit.ts';
 import { UART_REGISTERS, Uart16550 } from '../devices/uart-16550.ts';
@@ -18,10 +18,11 @@ import { DebugExit } from '../devices/debug-exit.ts';
 import { VIRTIO_MMIO_WINDOW, VirtioMmio, type VirtioDevice } from '../devices/virtio/mmio-transport.ts';
 import { LAPIC_BASE, LocalApic } from '../devices/local-apic.ts';
 import { IOAPIC_BASE, IoApic, isaPin } from '../devices/io-apic.ts';
-import { MmioBus } from './mmio-bus.ts';
+import { MmioBus } from '../devices/mmio-bus.ts';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.ts';
 import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
-import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
+import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from '../state/records.ts';
+import { IF } from '../core-abi.ts';
 
 /** IA32_APIC_BASE at power-on: the local APIC at 0xFEE00000, globally enabled, this CPU the bootstrap processor. */
 const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
@@ -377,7 +378,7 @@ export class PcMachine {
       left -= Number(this.core.instructions - before);
       this.fpuError.poll();
       if (exit === ExitReason.Halt) {
-        if ((this.core.eflags & 0x200) === 0) {
+        if ((this.core.eflags & IF) === 0) {
           // HLT with interrupts disabled: nothing can wake the CPU. That is how a
           // kernel without ACPI powers off.
           this.power = 'off';

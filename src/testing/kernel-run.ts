@@ -6,7 +6,7 @@
 import { Machine, SnapshotError, type MachineOptions } from '../api/index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD } from '../boot/default-guest.ts';
 import { bootedGuest } from './booted-guest.ts';
-import { kernelSnapshot, keepKernel } from '../snapshot/cache.ts';
+import { kernelSnapshot, keepKernel } from '../api/snapshot-cache.ts';
 import { watchedRun, type KernelRunOptions, type KernelRunResult } from './watched-run.ts';
 
 export { watchedRun, type CrashReport, type KernelRunOptions, type KernelRunOutcome, type KernelRunResult } from './watched-run.ts';

@@ -5,29 +5,29 @@
 
 import { createServer, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tryLock } from '../pid-lock.ts';
+import { tryLock } from '../containers/pid-lock.ts';
 import { join } from 'node:path';
-import { bootDefaultGuest } from '../engine/boot.ts';
-import { ContainerEngine, type Attached } from '../engine/containers.ts';
-import { RestartWatcher } from '../engine/restart-policy.ts';
-import { ImageStore } from '../store/image-store.ts';
-import { machineShell } from '../engine/guest-shell.ts';
-import { fields, infoScript } from '../engine/guest-scripts.ts';
-import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
-import { build } from '../builder/builder.ts';
-import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
-import { ControlSession } from '../../inspect/control-session.ts';
+import { bootDefaultGuest } from '../containers/engine/boot.ts';
+import { ContainerEngine, type Attached } from '../containers/engine/containers.ts';
+import { RestartWatcher } from '../containers/engine/restart-policy.ts';
+import { ImageStore } from '../containers/store/image-store.ts';
+import { machineShell } from '../containers/engine/guest-shell.ts';
+import { fields, infoScript } from '../containers/engine/guest-scripts.ts';
+import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { build } from '../containers/builder/builder.ts';
+import { answerView, recordTrace, runInGuest, type InspectTarget } from '../inspect/views.ts';
+import { ControlSession } from '../inspect/control-session.ts';
 import { LOCK_NAME, PID_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
 import { parseAttachInput, parseControlCommand, parseRequest } from './requests.ts';
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
 import { fileJournal } from './journal.ts';
-import { UserNet, NET_PLAN } from '../../net/user-net.ts';
-import { ipToString } from '../../net/addresses.ts';
-import { linkUpScript } from '../engine/network-scripts.ts';
+import { UserNet, NET_PLAN } from '../net/user-net.ts';
+import { ipToString } from '../net/addresses.ts';
+import { linkUpScript } from '../containers/engine/network-scripts.ts';
 import { UserNetPublisher } from './port-publisher.ts';
-import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../engine/disk.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../containers/engine/disk.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
