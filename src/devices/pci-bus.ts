@@ -125,7 +125,7 @@ export class PciBus implements PortDevice, Stateful {
   }
 
   write(port: number, size: number, value: number): void {
-    if (port === PCI_CONFIG_ADDRESS && size === 4) this.address = value & 0x80fffffc;
+    if (port === PCI_CONFIG_ADDRESS && size === 4) this.address = (value & 0x80fffffc) >>> 0;
     else if (port === RESET_CONTROL && size === 1) {
       if (value & 0x04) this.reset();
     } else if (port >= PCI_CONFIG_DATA) {
