@@ -136,6 +136,14 @@ export class AtaDisk implements PortDevice, Stateful {
     else if (this.irq) this.setIrq(true);
   }
 
+  /** A system reset: interrupts enabled, no command, the registers as after power-on. */
+  reset(): void {
+    this.control = 0;
+    this.device = 0;
+    this.raise(false);
+    this.resetRegisters();
+  }
+
   /** After a reset: the ATA signature in the task file (count 1, LBA 1, 0, 0), diagnostics passed, ready. */
   private resetRegisters(): void {
     this.count = this.lbaLow = 1;

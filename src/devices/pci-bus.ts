@@ -88,8 +88,10 @@ export class PciBus implements PortDevice, Stateful {
   private address = 0;
   /** Functions on bus 0, by device * 8 + function. */
   private readonly functions = new Map<number, PciFunction>();
+  /** Each function's configuration space as it was plugged in, for a system reset. */
+  private readonly powerOn = new Map<PciFunction, Uint8Array>();
 
-  constructor(private readonly reset: () => void) {}
+  constructor(private readonly resetSystem: () => void) {}
 
   attach(bus: PortBus): void {
     bus.claim(PCI_CONFIG_ADDRESS, 1, this, 'PCI config address');
@@ -103,6 +105,13 @@ export class PciBus implements PortDevice, Stateful {
     const slot = device * 8 + func;
     if (this.functions.has(slot)) throw new Error(`PCI: 00:${device.toString(16).padStart(2, '0')}.${func} is taken`);
     this.functions.set(slot, fn);
+    this.powerOn.set(fn, fn.config.slice());
+  }
+
+  /** A system reset: every function's configuration space as at power-on (PAM back to reading the ROM). */
+  reset(): void {
+    this.address = 0;
+    for (const [fn, config] of this.powerOn) fn.config.set(config);
   }
 
   /** The function the address register selects, if the cycle is enabled and reaches one. */
@@ -127,7 +136,7 @@ export class PciBus implements PortDevice, Stateful {
   write(port: number, size: number, value: number): void {
     if (port === PCI_CONFIG_ADDRESS && size === 4) this.address = (value & 0x80fffffc) >>> 0;
     else if (port === RESET_CONTROL && size === 1) {
-      if (value & 0x04) this.reset();
+      if (value & 0x04) this.resetSystem();
     } else if (port >= PCI_CONFIG_DATA) {
       this.selected()?.write((this.address & 0xfc) + (port - PCI_CONFIG_DATA), size, value);
     }

@@ -44,12 +44,17 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
     const { at, length } = loadRomLow(pc.core.ram, rom);
     pc.core.ramWritten(at, length);
   };
+  let ata: AtaDisk | undefined;
   const pc: PcMachine = new PcMachine((h) => create(bytes, h), bytes, {
     serial: (port, byte) => port === 0 && opts.serial?.(byte),
     postCode: opts.postCode,
     pumpInput: opts.pumpInput,
     // A reset starts the BIOS again from its image, as the chipset's PAM registers go back to reading the ROM.
-    reset: loadLow,
+    reset: () => {
+      pci.reset();
+      ata?.reset();
+      loadLow();
+    },
   }, { shadowRam: true });
   pc.mmio.claim(romBase(rom), rom.length, new RomWindow(rom), 'BIOS ROM');
   const log = new DebugConsole(BIOS_DEBUG_PORT, (b) => opts.biosLog?.(b));
@@ -70,7 +75,7 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
   pc.state.add('fw-cfg', fwCfg);
 
   if (opts.disk) {
-    const ata = new AtaDisk(opts.disk, (high) => pc.setIrq(ATA_IRQ, high), opts.diskError);
+    ata = new AtaDisk(opts.disk, (high) => pc.setIrq(ATA_IRQ, high), opts.diskError);
     ata.attach(pc.bus);
     pc.state.add('ata0', ata);
   }

@@ -4,6 +4,7 @@
 // traditional interface (QEMU's docs/specs/fw_cfg.rst), the ROM at both its
 // addresses, and every part of the firmware machine in its state records.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import { firmwareMachine } from '../../src/machine/firmware-machine.ts';
@@ -97,5 +98,28 @@ describe('the firmware machine', () => {
     b.state.load(structuredClone(a.state.save()));
     expect(b.state.save()).toEqual(a.state.save());
     expect(config(b, 0, 0, 0x59, 1)).toBe(0x10);
+  });
+});
+
+const SEABIOS = '/usr/share/seabios/bios.bin';
+
+describe.skipIf(!existsSync(SEABIOS))('SeaBIOS without a disk', () => {
+  it('runs its POST to "no bootable device", and again from the start after a reset through 0xCF9', () => {
+    let log = '';
+    const m = firmwareMachine(createCore, { rom: readFileSync(SEABIOS), romName: SEABIOS, memoryMiB: 32, biosLog: (b) => { log += String.fromCharCode(b); } });
+    const until = (text: string, count: number) => {
+      for (let i = 0; i < 200 && log.split(text).length - 1 < count; i++) m.run(1_000_000);
+      expect(log.split(text).length - 1, `"${text}" ${count} times in the log:\n${log.slice(-2000)}`).toBe(count);
+    };
+    until('No bootable device.', 1);
+    expect(log).toMatch(/Running on QEMU \(i440fx\)/);
+    expect(log).toMatch(/RamSize: 0x02000000 \[cmos\]/);
+    expect(config(m, 0, 0, 0x59, 1)).not.toBe(0); // the BIOS set up shadowing
+    m.bus.write(0xcf9, 1, 0x06);
+    m.run(1);
+    expect(m.resets).toBe(1);
+    expect(config(m, 0, 0, 0x59, 1)).toBe(0); // PAM back to reading the ROM
+    until('No bootable device.', 2);
+    expect(log.split('Running on QEMU (i440fx)').length - 1).toBe(2);
   });
 });
