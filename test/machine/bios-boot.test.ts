@@ -8,35 +8,22 @@
 // stderr naming the IDE disk it booted from. Both boot times are printed.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLASSBOX_BIN } from '../support/glassbox-cli.ts';
+import { makeSyslinuxDisk, SEABIOS as BIOS, syslinuxDiskMissing } from '../support/syslinux-disk.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DIST = join(ROOT, 'guest-images/dist');
-const BIOS = '/usr/share/seabios/bios.bin';
 const QEMU = 'qemu-system-i386';
 /** Guest time and wall time a boot gets to reach the shell (a loaded 2-core host takes ~60 s of wall). */
 const BOOT_DEADLINE_MS = 300_000;
 
-const runs = (cmd: string, args: string[]) => spawnSync(cmd, args).error === undefined;
-const missing = [
-  !existsSync(BIOS) && `${BIOS} (Debian package seabios)`,
-  !runs('mkfs.fat', ['--help']) && 'mkfs.fat (dosfstools)',
-  !runs('mcopy', ['--version']) && 'mcopy (mtools)',
-  !runs('syslinux', ['--version']) && 'syslinux (syslinux)',
-].filter(Boolean);
+const missing = syslinuxDiskMissing();
 if (missing.length) console.warn(`BIOS boot test skipped: missing ${missing.join(', ')}`);
-const haveQemu = runs(QEMU, ['--version']);
-
-const SYSLINUX_CFG = ['SERIAL 0 115200', 'DEFAULT linux', 'PROMPT 0', 'TIMEOUT 0', 'LABEL linux', '  KERNEL bzImage', '  INITRD initrd.gz', '  APPEND console=ttyS0 tsc=reliable', ''].join('\n');
-
-function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-}
+const haveQemu = spawnSync(QEMU, ['--version']).error === undefined;
 
 /** A process whose output is collected, with a deadline on each wait naming what did not come. */
 class Console {
@@ -74,14 +61,7 @@ describe.skipIf(missing.length > 0)('SeaBIOS boots a syslinux disk into the proj
   const image = join(dir, 'disk.img');
   const procs: ChildProcess[] = [];
 
-  beforeAll(() => {
-    sh('mkfs.fat', ['-C', image, String(32 * 1024)]); // 32 MiB, in KiB
-    sh('syslinux', ['--install', image]);
-    writeFileSync(join(dir, 'syslinux.cfg'), SYSLINUX_CFG);
-    sh('mcopy', ['-i', image, join(dir, 'syslinux.cfg'), '::syslinux.cfg']);
-    sh('mcopy', ['-i', image, join(DIST, 'bzImage'), '::bzImage']);
-    sh('mcopy', ['-i', image, join(DIST, 'initramfs.cpio.gz'), '::initrd.gz']);
-  });
+  beforeAll(() => makeSyslinuxDisk(dir, image, { kernel: join(DIST, 'bzImage'), initrd: join(DIST, 'initramfs.cpio.gz'), append: 'console=ttyS0 tsc=reliable' }));
 
   afterAll(() => {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
