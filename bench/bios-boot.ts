@@ -9,12 +9,12 @@
 // and each peer's time over glassbox's.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { makeSyslinuxDisk, SEABIOS, syslinuxDiskMissing } from '../test/support/syslinux-disk.ts';
+import { loadV86, v86File } from './boot/v86-machine.ts';
 
 const PHASES = [
   { name: 'BIOS to bootloader', until: /SYSLINUX \d/ },
@@ -22,7 +22,6 @@ const PHASES = [
   { name: 'kernel to shell', until: /\n\/ # / },
 ] as const;
 const TIMEOUT_MS = 900_000;
-const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
 
 /** Feeds console text and times each phase's marker from `t0`. */
 function phaseTimer(t0: number): { feed(text: string): void; done: Promise<number[]> } {
@@ -60,23 +59,7 @@ async function child(cmd: string, args: string[]): Promise<number[]> {
 }
 
 async function v86(image: string): Promise<number[]> {
-  const { V86 } = await import('v86');
-  const buffer = (path: string) => {
-    const b = readFileSync(path);
-    return { buffer: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer };
-  };
-  const emulator = new V86({
-    wasm_path: createRequire(import.meta.url).resolve('v86/build/v86.wasm'),
-    memory_size: 128 << 20,
-    bios: buffer(SEABIOS),
-    vga_bios: buffer(VGABIOS),
-    hda: buffer(image),
-    autostart: false,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  });
-  await new Promise<void>((r) => emulator.add_listener('emulator-loaded', () => r()));
+  const emulator = await loadV86(128, { hda: v86File(image) });
   const timer = phaseTimer(performance.now());
   emulator.add_listener('serial0-output-byte', (b: number) => timer.feed(String.fromCharCode(b)));
   await emulator.run();
