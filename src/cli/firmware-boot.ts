@@ -2,7 +2,8 @@
 // PC from its reset vector (src/machine/firmware-machine.ts). COM1 is this
 // terminal, as for a Linux boot; what the firmware does shows on stderr:
 // its debug log (port 0x402) line by line as "bios: ...", and POST codes
-// (port 0x80) as "post: 0xNN". With --bios, only POST codes written in real
+// (port 0x80) as "post: 0xNN" (those on 0x190, test ROMs' other port, as
+// "post (port 0x190): 0xNN"). With --bios, only POST codes written in real
 // mode show: Linux writes port 0x80 as an I/O delay, thousands of times.
 // A ROM runs until it halts with interrupts off (exit 0), the CPU resets
 // (exit 1) or its instruction budget is spent (exit 3).
@@ -69,10 +70,10 @@ export async function firmwareBoot(opts: FirmwareBootOptions): Promise<number> {
     rom, romName: path, memoryMiB: opts.memory, disk,
     serial: (b) => out.push(b),
     biosLog: log.byte,
-    postCode: (code) => {
+    postCode: (code, port) => {
       if (realModeOnly && pc.core.cr(0) & 1) return;
       log.flush();
-      writeSync(2, `post: 0x${code.toString(16).padStart(2, '0')}\n`);
+      writeSync(2, `post${port === 0x80 ? '' : ` (port 0x${port.toString(16)})`}: 0x${code.toString(16).padStart(2, '0')}\n`);
     },
     diskError: (why) => writeSync(2, `glassbox: ${why}\n`),
     pumpInput: () => (link?.pump() ?? 0) > 0,

@@ -3,7 +3,8 @@
 // under the BIOS area for it to shadow itself into, and the parts of QEMU's
 // PC a BIOS such as SeaBIOS looks for (src/devices: the PCI bus with the
 // i440FX and PIIX3 functions, fw_cfg, the IDE disk, the debug console at
-// 0x402 that SeaBIOS writes its log to).
+// 0x402 that SeaBIOS writes its log to), and the POST code port CPU test
+// ROMs use besides 0x80 (0x190).
 
 import type { Core, CoreHost } from '../core/core.ts';
 import { checkRom, loadRomLow, romBase, RomWindow } from '../boot/firmware-rom.ts';
@@ -12,6 +13,7 @@ import { DebugConsole } from '../devices/debug-console.ts';
 import { FwCfg } from '../devices/fw-cfg.ts';
 import { I440fxHostBridge, Piix3Ide, Piix3IsaBridge } from '../devices/i440fx.ts';
 import { PciBus } from '../devices/pci-bus.ts';
+import { PostCodePort, TEST_ROM_POST_PORT } from '../devices/post-code-port.ts';
 import type { BlockBackend } from '../devices/virtio/blk.ts';
 import { PcMachine } from './machine.ts';
 
@@ -29,7 +31,8 @@ export interface FirmwareOptions {
   serial?(byte: number): void;
   /** A byte of the BIOS's debug log (port 0x402). */
   biosLog?(byte: number): void;
-  postCode?(code: number): void;
+  /** A POST code written to port 0x80, or to 0x190 (test ROMs' port) with `port` 0x190. */
+  postCode?(code: number, port: number): void;
   /** A host error behind a disk command the guest saw fail. */
   diskError?(why: string): void;
   /** Moves waiting host input into the devices (PcMachine's hook). */
@@ -47,7 +50,7 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
   let ata: AtaDisk | undefined;
   const pc: PcMachine = new PcMachine((h) => create(bytes, h), bytes, {
     serial: (port, byte) => port === 0 && opts.serial?.(byte),
-    postCode: opts.postCode,
+    postCode: (code) => opts.postCode?.(code, 0x80),
     pumpInput: opts.pumpInput,
     // A reset starts the BIOS again from its image, as the chipset's PAM registers go back to reading the ROM.
     reset: () => {
@@ -60,6 +63,10 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
   const log = new DebugConsole(BIOS_DEBUG_PORT, (b) => opts.biosLog?.(b));
   log.attach(pc.bus, 'BIOS debug port');
   pc.state.add('bios-debug', log);
+
+  const testPost = new PostCodePort((code) => opts.postCode?.(code, TEST_ROM_POST_PORT));
+  testPost.attach(pc.bus);
+  pc.state.add('post-0x190', testPost);
 
   const pci = new PciBus(() => pc.requestReset());
   pci.attach(pc.bus);

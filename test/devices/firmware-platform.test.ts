@@ -86,6 +86,15 @@ describe('the firmware machine', () => {
     expect(m.core.segment(1).base).toBe(0xf0000);
   });
 
+  it('passes POST codes from port 0x80 and from 0x190, where test ROMs write them, to its watcher', () => {
+    const codes: [number, number][] = [];
+    const m = firmwareMachine(createCore, { rom: rom(), romName: 'test.rom', memoryMiB: 32, postCode: (code, port) => codes.push([code, port]) });
+    m.bus.write(0x80, 1, 0x12);
+    m.bus.write(0x190, 1, 0x34);
+    expect(codes).toEqual([[0x12, 0x80], [0x34, 0x190]]);
+    expect(m.bus.read(0x190, 1)).toBe(0x34);
+  });
+
   it('registers every device on the port bus, and its records load into a fresh one unchanged', () => {
     const a = machine();
     const missing = [...a.bus.devices()].filter((d) => !a.state.has(d)).map((d) => d.constructor.name);
