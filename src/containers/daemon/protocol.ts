@@ -31,6 +31,10 @@ export type EngineRequest =
   | { op: 'port'; container: string }
   | { op: 'network-create' | 'network-rm'; name: string }
   | { op: 'network-ls' }
+  /** Named volumes on the engine's disk (engine/volumes.ts); create without a name makes one of a random name. */
+  | { op: 'volume-create'; name?: string }
+  | { op: 'volume-inspect' | 'volume-rm'; name: string }
+  | { op: 'volume-ls' }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }
   /** info: the engine's guest as `docker info` describes a host. */

@@ -64,6 +64,8 @@ export async function serveEngine(home: string): Promise<void> {
     ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
     : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
+  // The containers an earlier engine left on the disk are taken back before any request sees the list.
+  for (const problem of await engine.restore()) process.stderr.write(`glassbox engine: ${problem}\n`);
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
@@ -90,6 +92,10 @@ export async function serveEngine(home: string): Promise<void> {
         engine.removeNetwork(req.name);
         return null;
       case 'network-ls': return engine.listNetworks();
+      case 'volume-create': return engine.createVolume(req.name);
+      case 'volume-ls': return engine.volumes();
+      case 'volume-inspect': return engine.volume(req.name);
+      case 'volume-rm': return engine.removeVolume(req.name).then(() => null);
       case 'diff': return engine.changes(req.container);
       case 'rename': return engine.rename(req.container, req.name);
       case 'cp-out': {
