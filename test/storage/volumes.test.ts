@@ -51,5 +51,9 @@ describe('named volumes', () => {
     const bad = glassbox(['volume', 'create', 'x']);
     expect(bad.status).toBe(125);
     expect(bad.stderr).toMatch(/a volume name is 2 to 128 letters/);
+    // Refused, not run: io.max throttling panics the guest kernel (the same kernel on QEMU too).
+    const limited = glassbox(['run', '--rm', '--device-write-bps', '/dev/vda:1mb', 'busybox', 'true']);
+    expect(limited.status).toBe(125);
+    expect(limited.stderr).toMatch(/kernel BUG at block\/blk-throttle\.c:751/);
   });
 });

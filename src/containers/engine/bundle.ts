@@ -49,7 +49,7 @@ export interface RunOptions {
   labels?: Record<string, string>;
   /** -v NAME:/path[:ro]: named volumes on the engine's disk (volumes.ts), made if missing. */
   volumes?: VolumeMount[];
-  /** --device-read-bps / --device-write-bps on the engine's disk: cgroup v2 io.max, bytes a second. */
+  /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: refused for now (containers.ts, IO_LIMITS_REFUSED). */
   deviceReadBps?: number;
   deviceWriteBps?: number;
 }

@@ -46,45 +46,26 @@ export function storageScript(): string {
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
 
-/** Bytes a second a container may read from and write to the engine's disk (run --device-read-bps, --device-write-bps). */
-export interface IoLimits {
-  readBps?: number;
-  writeBps?: number;
-}
-
-/**
- * The container's cgroup under the engine's parent (idempotent, as
- * containers may be created concurrently), with its disk limits in io.max:
- * on this parent, which crun leaves alone, they bound the leaf below too.
- */
-function cgroupScript(id: string, io: IoLimits): string {
-  const lines = [
+/** The container's cgroup under the engine's parent (idempotent, as containers may be created concurrently). */
+function cgroupScript(id: string): string {
+  return [
     `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
     `mkdir -p ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
-  ];
-  if (io.readBps !== undefined || io.writeBps !== undefined) {
-    lines.push(
-      `[ -e ${DISK_SYSFS}/dev ] || { echo "disk I/O limits need the engine's disk (/dev/vda), and this guest has none" >&2; exit 1; }`,
-      `echo "$(cat ${DISK_SYSFS}/dev) rbps=${io.readBps ?? 'max'} wbps=${io.writeBps ?? 'max'}" > ${cgroupDir(id)}/io.max`,
-    );
-  }
-  return lines.join('\n');
+  ].join('\n');
 }
-
-const DISK_SYSFS = '/sys/block/vda';
 
 /** The bundle's file holding the overlay root's mount options, so a later engine can mount it again. */
 const OVERLAY_FILE = 'overlay.opts';
 
 /** Creates the container's cgroup and bundle directory with its overlay root over the layers. */
-export function createScript(id: string, layerDirs: string[], io: IoLimits = {}): string {
+export function createScript(id: string, layerDirs: string[]): string {
   const dir = bundleDir(id);
   const rw = writableDir(id);
   // overlayfs lists lowerdir top layer first
   const lower = [...layerDirs].reverse().join(':');
   return [
     'set -e',
-    cgroupScript(id, io),
+    cgroupScript(id),
     `mkdir ${dir} && mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
     `echo ${shq(`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`)} > ${dir}/${OVERLAY_FILE}`,
     `mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
@@ -98,12 +79,12 @@ export function createScript(id: string, layerDirs: string[], io: IoLimits = {})
  * to it). Prints "absent" when the disk does not hold the container (an
  * engine without a disk, or a disk made anew), "restored" otherwise.
  */
-export function restoreScript(id: string, io: IoLimits = {}): string {
+export function restoreScript(id: string): string {
   const dir = bundleDir(id);
   return [
     `[ -f ${dir}/config.json ] && [ -f ${dir}/${OVERLAY_FILE} ] && [ -d ${writableDir(id)}/upper ] || { echo absent; exit 0; }`,
     'set -e',
-    cgroupScript(id, io),
+    cgroupScript(id),
     `grep -q ' ${dir}/rootfs ' /proc/mounts || mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
     `[ -e ${dir}/exit ] || echo 137 > ${dir}/exit`,
     'echo restored',
@@ -222,9 +203,8 @@ export function statsScript(id: string): string {
     `echo "memory.events.oom_kill=$(grep '^oom_kill ' $d/memory.events | cut -d' ' -f2)"`,
     `echo "pids.events.max=$(grep '^max ' $d/pids.events | cut -d' ' -f2)"`,
     'while read -r k v; do echo "cpu.stat.$k=$v"; done < $d/cpu.stat',
-    // Block I/O of the container on every disk, summed (one line per device in io.stat); its limits are on the parent.
+    // Block I/O of the container on every disk, summed (one line per device in io.stat).
     `awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } } END { for (k in s) print "io.stat." k "=" s[k] }' $d/io.stat 2>/dev/null`,
-    `echo "io.max=$(cat ${cg}/io.max 2>/dev/null)"`,
   ].join('\n');
 }
 
