@@ -56,7 +56,8 @@ export type AttachInput = { stdin: string } | { eof: true } | { resize: WindowSi
 /** What the engine sends an attached client before the reply: the container's ID first, then output (base64). */
 export type AttachOutput = { attached: string } | { stdout: string } | { stderr: string };
 
-export type EngineReply = { ok: true; result: unknown } | { ok: false; error: string };
+/** diskError: the last I/O error the guest met on the engine's disk while the request ran (a full host disk), for the CLI to say. */
+export type EngineReply = ({ ok: true; result: unknown } | { ok: false; error: string }) & { diskError?: string };
 
 /** Trace events, sent as they happen before a trace request's reply; `lost` counts those the ring overwrote unread. */
 export interface TraceMessage {

@@ -55,7 +55,13 @@ export async function serveEngine(home: string): Promise<void> {
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   const userNet = new UserNet();
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk, { backend: userNet });
-  machine.on('diskError', (why) => process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`));
+  // Counted, so a request during which the guest met one can say so in its reply (reply below).
+  const diskErrors = { errors: 0, last: '' };
+  machine.on('diskError', (why) => {
+    process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`);
+    diskErrors.errors++;
+    diskErrors.last = why;
+  });
   const shell = machineShell(machine);
   await mountEngineDisk(shell, diskState);
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
@@ -213,7 +219,7 @@ export async function serveEngine(home: string): Promise<void> {
         return;
       }
 
-      void reply(send, () => handle(req, send, closed)).then(() => {
+      void reply(send, () => handle(req, send, closed), diskErrors).then(() => {
         sock.end();
         if (req.op === 'shutdown') shutdown();
       });
@@ -250,13 +256,16 @@ function readCopyArchive(path: string): Buffer {
   return readFileSync(path);
 }
 
-/** Sends the outcome of `work` as a reply line; true when it succeeded. */
-async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>): Promise<boolean> {
+/** Sends the outcome of `work` as a reply line, with the last disk error if the guest met any meanwhile; true when it succeeded. */
+async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>, disk?: { errors: number; last: string }): Promise<boolean> {
+  const before = disk?.errors ?? 0;
+  const diskError = () => (disk && disk.errors > before ? { diskError: disk.last } : {});
   try {
-    send({ ok: true, result: (await work()) ?? null });
+    const result = (await work()) ?? null;
+    send({ ok: true, result, ...diskError() });
     return true;
   } catch (e) {
-    send({ ok: false, error: (e as Error).message });
+    send({ ok: false, error: (e as Error).message, ...diskError() });
     return false;
   }
 }
