@@ -44,6 +44,8 @@ export async function serveEngine(home: string): Promise<void> {
     return;
   }
   process.on('exit', lock.release);
+  // The log is best-effort: on a full disk a failed log write would be an uncaught error, logged again, failing again, for good.
+  process.stderr.on('error', () => {});
   // A bug met by one request must not end every container with the process: it is logged and that request fails.
   process.on('uncaughtException', (e) => process.stderr.write(`glassbox engine: uncaught ${e.stack ?? e}\n`));
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
