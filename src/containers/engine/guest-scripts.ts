@@ -66,7 +66,7 @@ export function createScript(id: string, layerDirs: string[]): string {
   return [
     'set -e',
     cgroupScript(id),
-    `mkdir ${dir} && mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
+    `mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
     `echo ${shq(`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`)} > ${dir}/${OVERLAY_FILE}`,
     `mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
   ].join('\n');
