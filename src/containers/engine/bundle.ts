@@ -6,6 +6,7 @@ import type { WindowSize } from '../../api/types.ts';
 import type { ImageConfig } from '../store/oci.ts';
 import type { ProcessUser } from './users.ts';
 import type { PortMapping } from './networks.ts';
+import { volumeMounts, type VolumeMount } from './volumes.ts';
 
 export interface RunOptions {
   name?: string;
@@ -46,6 +47,11 @@ export interface RunOptions {
   stopTimeout?: number;
   /** Docker's --label KEY=VALUE: kept with the container for ps filters and inspect. */
   labels?: Record<string, string>;
+  /** -v NAME:/path[:ro]: named volumes on the engine's disk (volumes.ts), made if missing. */
+  volumes?: VolumeMount[];
+  /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: refused for now (containers.ts, IO_LIMITS_REFUSED). */
+  deviceReadBps?: number;
+  deviceWriteBps?: number;
 }
 
 export class RunOptionError extends Error {
@@ -155,7 +161,11 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
     },
     root: { path: 'rootfs', readonly: o.readOnly === true },
     hostname: o.hostname ?? id.slice(0, 12),
-    mounts: [...CONTAINER_MOUNTS, ...(o.tmpfs ?? []).map((destination) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] }))],
+    mounts: [
+      ...CONTAINER_MOUNTS,
+      ...(o.tmpfs ?? []).map((destination) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] })),
+      ...volumeMounts(o.volumes ?? []),
+    ],
     linux: {
       cgroupsPath,
       resources,
