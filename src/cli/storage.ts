@@ -3,7 +3,7 @@
 // (src/containers/engine/volumes.ts); this parses and prints as Docker does.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { EngineRequest } from '../containers/daemon/protocol.ts';
+import type { EngineRequest } from '../daemon/protocol.ts';
 import type { VolumeInfo, VolumeMount } from '../containers/engine/volumes.ts';
 import { VOLUME_NAME } from '../containers/engine/volumes.ts';
 import { table } from './table.ts';

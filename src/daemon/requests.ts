@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { TRACE_KINDS } from '../inspect/trace.ts';
 import type { ControlCommand } from '../inspect/control-session.ts';
 import type { AttachInput, EngineRequest } from './protocol.ts';
-import { VOLUME_NAME } from '../engine/volumes.ts';
+import { VOLUME_NAME } from '../containers/engine/volumes.ts';
 
 export class RequestError extends Error {
   override name = 'RequestError';
