@@ -21,6 +21,8 @@ import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
 import { collectPublish, defineNetworkCommands } from './network.ts';
+import { collectVolume, defineVolumeCommands, parseDeviceRate } from './storage.ts';
+import type { VolumeMount } from '../containers/engine/volumes.ts';
 import type { PortMapping } from '../containers/engine/networks.ts';
 import { parseRestartPolicy, parseUlimit, type RestartPolicy, type Ulimit } from '../containers/engine/bundle.ts';
 
@@ -95,6 +97,7 @@ interface RunFlags {
   pidsLimit?: number; cpus?: number; network?: string; publish: PortMapping[]; publishAll?: boolean; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
   label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
   ulimit: Ulimit[]; init?: boolean; restart?: RestartPolicy;
+  volume: VolumeMount[]; deviceReadBps?: number; deviceWriteBps?: number;
 }
 
 /** A parser of bundle.ts whose error commander reports as the option's. */
@@ -150,6 +153,9 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--entrypoint <command>', 'replace the image\'s Entrypoint (its Cmd is dropped unless a command is given)')
     .option('--read-only', 'mount the container\'s root filesystem read-only')
     .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
+    .option('-v, --volume <NAME:/path[:ro]>', 'mount a named volume (made if missing; read-only with :ro) (repeatable)', collectVolume, [])
+    .option('--device-read-bps <[/dev/vda:]rate>', 'limit reads from the engine\'s disk, e.g. 1mb a second (refused for now: the guest kernel\'s io.max throttling panics it)', parseDeviceRate)
+    .option('--device-write-bps <[/dev/vda:]rate>', 'limit writes to the engine\'s disk, e.g. 1mb a second (refused for now: the guest kernel\'s io.max throttling panics it)', parseDeviceRate)
     .option('--cap-add <cap>', 'add a capability (e.g. NET_ADMIN, or ALL) to Docker\'s set (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (or ALL) from Docker\'s set (repeatable)', collect, [])
     .option('--stop-signal <signal>', 'the signal stop sends first (default TERM)')
@@ -162,14 +168,14 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
-      const { interactive, tty, label, securityOpt, tmpfs, capAdd, capDrop, ulimit, ...flags } = o;
+      const { interactive, tty, label, securityOpt, tmpfs, capAdd, capDrop, ulimit, volume, ...flags } = o;
       // glassbox sets no_new_privs for every container, so this option asks for what is already so.
       const unknownOpt = securityOpt.find((opt) => !/^no-new-privileges(:true|=true)?$/.test(opt));
       if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
       const some = <T,>(list: T[]) => (list.length ? list : undefined);
       const stopSignal = flags.stopSignal?.toUpperCase().replace(/^SIG/, '');
       const rest = {
-        ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop), ulimits: some(ulimit),
+        ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop), ulimits: some(ulimit), volumes: some(volume),
         publish: flags.publish.length ? flags.publish : undefined,
       };
       if (o.rm && o.restart && o.restart.name !== 'no') return reportError('conflicting options: --restart and --rm');
@@ -447,6 +453,7 @@ export function registerContainerCommands(program: Command): void {
 
   defineBuild(program);
   defineNetworkCommands(program, call);
+  defineVolumeCommands(program, call);
   // `image build` as Docker has it (the image command is images.ts's).
   const image = program.commands.find((c) => c.name() === 'image');
   if (image) defineBuild(image);

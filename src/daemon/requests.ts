@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { TRACE_KINDS } from '../inspect/trace.ts';
 import type { ControlCommand } from '../inspect/control-session.ts';
 import type { AttachInput, EngineRequest } from './protocol.ts';
+import { VOLUME_NAME } from '../containers/engine/volumes.ts';
 
 export class RequestError extends Error {
   override name = 'RequestError';
@@ -24,6 +25,8 @@ const MIN_MEMORY = 4 << 20;
 
 /** A path in a container, absolute or from its root (as Docker's cp takes it). */
 const containerPath = z.string().min(1).max(4096).regex(/^[^\0]*$/, 'a path holds no NUL byte');
+
+const volumeName = z.string().regex(VOLUME_NAME, 'a volume name is 2 to 128 letters, digits, "_", "." and "-", starting with a letter or digit');
 
 const workdir = z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096);
 
@@ -57,6 +60,13 @@ const runOptions = z.object({
   tmpfs: z.array(z.string().regex(/^\/[^\0:]*$/, 'a --tmpfs mount point is an absolute path').max(4096)).max(64).optional(),
   capAdd: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
   capDrop: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
+  volumes: z.array(z.object({
+    name: volumeName,
+    destination: z.string().regex(/^\/[^\0:]*$/, 'a volume\'s mount point is an absolute path').max(4096),
+    readOnly: z.boolean().optional(),
+  }).strict()).max(64).optional(),
+  deviceReadBps: z.number().int().min(1).max(2 ** 50).optional(),
+  deviceWriteBps: z.number().int().min(1).max(2 ** 50).optional(),
   labels: z.record(z.string().min(1).max(256), z.string().max(4096)).refine((l) => Object.keys(l).length <= 256, 'at most 256 labels').optional(),
   ulimits: z.array(z.object({
     name: z.string().regex(/^[a-z]{1,16}$/, 'a --ulimit resource is a name such as nofile'),
@@ -94,6 +104,9 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('port'), container: ref }).strict(),
   z.object({ op: z.enum(['network-create', 'network-rm']), name: ref }).strict(),
   z.object({ op: z.literal('network-ls') }).strict(),
+  z.object({ op: z.literal('volume-create'), name: volumeName.optional() }).strict(),
+  z.object({ op: z.enum(['volume-inspect', 'volume-rm']), name: volumeName }).strict(),
+  z.object({ op: z.literal('volume-ls') }).strict(),
   z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),
   z.object({ op: z.enum(['status', 'shutdown', 'info']) }).strict(),
   z.object({ op: z.literal('view'), request: viewRequest, run: z.string().min(1).optional() }).strict(),

@@ -45,6 +45,8 @@ export async function serveEngine(home: string): Promise<void> {
     return;
   }
   process.on('exit', lock.release);
+  // The log is best-effort: on a full disk a failed log write would be an uncaught error, logged again, failing again, for good.
+  process.stderr.on('error', () => {});
   // A bug met by one request must not end every container with the process: it is logged and that request fails.
   process.on('uncaughtException', (e) => process.stderr.write(`glassbox engine: uncaught ${e.stack ?? e}\n`));
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
@@ -56,7 +58,13 @@ export async function serveEngine(home: string): Promise<void> {
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   const userNet = new UserNet();
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk, { backend: userNet });
-  machine.on('diskError', (why) => process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`));
+  // Counted, so a request during which the guest met one can say so in its reply (reply below).
+  const diskErrors = { errors: 0, last: '' };
+  machine.on('diskError', (why) => {
+    process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`);
+    diskErrors.errors++;
+    diskErrors.last = why;
+  });
   const shell = machineShell(machine);
   await mountEngineDisk(shell, diskState);
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
@@ -65,6 +73,8 @@ export async function serveEngine(home: string): Promise<void> {
     ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
     : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
+  // The containers an earlier engine left on the disk are taken back before any request sees the list.
+  for (const problem of await engine.restore()) process.stderr.write(`glassbox engine: ${problem}\n`);
   // --restart policies are honoured while this engine runs.
   new RestartWatcher(engine).start();
   const target: InspectTarget = { machine, shell, engine };
@@ -93,6 +103,10 @@ export async function serveEngine(home: string): Promise<void> {
         engine.removeNetwork(req.name);
         return null;
       case 'network-ls': return engine.listNetworks();
+      case 'volume-create': return engine.createVolume(req.name);
+      case 'volume-ls': return engine.volumes();
+      case 'volume-inspect': return engine.volume(req.name);
+      case 'volume-rm': return engine.removeVolume(req.name).then(() => null);
       case 'diff': return engine.changes(req.container);
       case 'rename': return engine.rename(req.container, req.name);
       case 'cp-out': {
@@ -210,7 +224,7 @@ export async function serveEngine(home: string): Promise<void> {
         return;
       }
 
-      void reply(send, () => handle(req, send, closed)).then(() => {
+      void reply(send, () => handle(req, send, closed), diskErrors).then(() => {
         sock.end();
         if (req.op === 'shutdown') shutdown();
       });
@@ -247,13 +261,16 @@ function readCopyArchive(path: string): Buffer {
   return readFileSync(path);
 }
 
-/** Sends the outcome of `work` as a reply line; true when it succeeded. */
-async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>): Promise<boolean> {
+/** Sends the outcome of `work` as a reply line, with the last disk error if the guest met any meanwhile; true when it succeeded. */
+async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>, disk?: { errors: number; last: string }): Promise<boolean> {
+  const before = disk?.errors ?? 0;
+  const diskError = () => (disk && disk.errors > before ? { diskError: disk.last } : {});
   try {
-    send({ ok: true, result: (await work()) ?? null });
+    const result = (await work()) ?? null;
+    send({ ok: true, result, ...diskError() });
     return true;
   } catch (e) {
-    send({ ok: false, error: (e as Error).message });
+    send({ ok: false, error: (e as Error).message, ...diskError() });
     return false;
   }
 }

@@ -12,7 +12,7 @@ export class SystemPorts implements PortDevice, Stateful {
   /** The last POST code written to port 0x80. */
   postCode = 0;
 
-  constructor(private readonly core: Core, private readonly reset: () => void) {
+  constructor(private readonly core: Core, private readonly reset: () => void, private readonly onPostCode?: (code: number) => void) {
     core.setA20(true);
   }
 
@@ -48,6 +48,7 @@ export class SystemPorts implements PortDevice, Stateful {
       if (v & 0x01) this.reset();
     } else {
       this.postCode = v;
+      this.onPostCode?.(v);
     }
   }
 }

@@ -7,6 +7,7 @@ import type { ImageConfig } from '../store/oci.ts';
 import type { ProcessUser } from './users.ts';
 import type { PortMapping } from './networks.ts';
 import { bundleDir } from './guest-scripts.ts';
+import { volumeMounts, type VolumeMount } from './volumes.ts';
 
 export interface RunOptions {
   name?: string;
@@ -53,6 +54,11 @@ export interface RunOptions {
   init?: boolean;
   /** When the engine starts the container again after it ends (--restart; default no). */
   restart?: RestartPolicy;
+  /** -v NAME:/path[:ro]: named volumes on the engine's disk (volumes.ts), made if missing. */
+  volumes?: VolumeMount[];
+  /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: refused for now (containers.ts, IO_LIMITS_REFUSED). */
+  deviceReadBps?: number;
+  deviceWriteBps?: number;
 }
 
 /** One --ulimit: a resource of setrlimit(2) by Docker's name (nofile, nproc...), -1 for unlimited. */
@@ -253,6 +259,7 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
       ...(o.init
         ? [[`${INIT_DIR}/sh`, GUEST_BUSYBOX], [`${INIT_DIR}/init`, initScriptPath(id)]].map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'ro', 'nosuid', 'nodev'] }))
         : []),
+      ...volumeMounts(o.volumes ?? []),
     ],
     linux: {
       cgroupsPath,

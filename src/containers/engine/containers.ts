@@ -16,10 +16,11 @@ import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type P
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, restoreScript, runScript,
   startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
 import { ContainerError } from './container-error.ts';
+import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, removeVolumeScript, type VolumeInfo } from './volumes.ts';
 
 export interface ContainerRecord {
   id: string;
@@ -99,6 +100,14 @@ function checkSignal(signal: string): void {
   }
 }
 
+/**
+ * Why --device-read-bps/--device-write-bps are refused: io.max on the guest
+ * kernel panics it as soon as a throttled write is dispatched (reproduced on
+ * QEMU with the same kernel: bench/disk.ts's microvm, io.max wbps=1048576, a
+ * dd with oflag=direct in that cgroup), which would end every container.
+ */
+const IO_LIMITS_REFUSED = 'disk I/O limits (--device-read-bps, --device-write-bps) are not available: the guest kernel (Linux 6.1.192) stops with "kernel BUG at block/blk-throttle.c:751" as soon as io.max throttles a write, which would end every container';
+
 /** Guest time allowed for reading an image's account file. */
 const ACCOUNT_READ_MS = 10_000;
 
@@ -129,10 +138,12 @@ export function invokeStatus(exitCode: number, stderr: string): number {
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
-  /** The containers' writable tmpfs being mounted (once). */
+  /** The containers' places (the disk's, or a tmpfs of their own) being made ready (once). */
   private storage: Promise<void> | undefined;
   /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
   private readonly unpacking = new Map<string, Promise<void>>();
+  /** Containers taken back from an earlier engine (restore), with the ports they had: their network namespace ended with that guest, so start connects them again. */
+  private readonly unconnected = new Map<string, PortMapping[]>();
 
   readonly networks = new NetworkTable();
 
@@ -147,6 +158,71 @@ export class ContainerEngine {
   ) {
     for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
     this.remember();
+  }
+
+  /**
+   * Takes back the containers an earlier engine left on the engine's disk
+   * (its records in the journal, their bundles and writable layers on the
+   * disk): they show as exited and start again on their own root. A --rm one
+   * is removed, as Docker's daemon does at its start; one the disk does not
+   * hold stays lost. Returns what could not be taken back, one line each.
+   */
+  async restore(): Promise<string[]> {
+    const problems: string[] = [];
+    await this.ensureStorage();
+    for (const c of [...this.containers.values()].filter((c) => c.lost)) {
+      const r = await this.shell.run(restoreScript(c.id));
+      if (r.exitCode !== 0) {
+        problems.push(`container ${c.name} (${c.id.slice(0, 12)}) stays lost: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+        continue;
+      }
+      if (r.stdout.trim() !== 'restored') continue;
+      c.lost = false;
+      if (c.options.rm) {
+        await this.remove(c);
+        continue;
+      }
+      // Its address and host ports were the ended engine's; this one hands them out afresh at start.
+      if (c.network) {
+        this.unconnected.set(c.id, c.network.ports);
+        c.network = { mode: c.network.mode, ports: [] };
+      }
+    }
+    this.remember();
+    return problems;
+  }
+
+  /** Docker's volume create: a named volume (a random name if none), or the one of that name already there. */
+  async createVolume(name = randomId()): Promise<VolumeInfo> {
+    checkVolumeName(name);
+    await this.ensureStorage();
+    await this.must(createVolumeScript(name, new Date().toISOString()), `creating volume ${name}`);
+    return this.volume(name);
+  }
+
+  async volumes(): Promise<VolumeInfo[]> {
+    await this.ensureStorage();
+    return parseVolumeList(await this.must(listVolumesScript(), 'listing the volumes'));
+  }
+
+  async volume(name: string): Promise<VolumeInfo> {
+    const v = (await this.volumes()).find((v) => v.Name === name);
+    if (!v) throw new ContainerError(`no such volume: ${name}`);
+    return v;
+  }
+
+  /** Removes a volume no container (running or not) names, as Docker refuses one in use. */
+  async removeVolume(name: string): Promise<void> {
+    await this.volume(name);
+    const users = [...this.containers.values()].filter((c) => c.options.volumes?.some((v) => v.name === name));
+    if (users.length) throw new ContainerError(`volume ${name} is in use by container(s) ${users.map((c) => c.name).join(', ')}: remove them first`);
+    await this.must(removeVolumeScript(name), `removing volume ${name}`);
+  }
+
+  /** The containers' writable places, made once per guest. */
+  private ensureStorage(): Promise<void> {
+    this.storage ??= this.must(storageScript(), 'mounting the containers\' storage').then(() => {});
+    return this.storage;
   }
 
   private remember(): void {
@@ -222,6 +298,7 @@ export class ContainerEngine {
     if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
     o.ulimits?.forEach((u) => checkUlimit(u));
     if (o.rm && o.restart && o.restart.name !== 'no') throw new ContainerError('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)');
+    if (o.deviceReadBps !== undefined || o.deviceWriteBps !== undefined) throw new ContainerError(IO_LIMITS_REFUSED);
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const ports = portsToPublish(o.publish, o.publishAll, image.config.config?.ExposedPorts);
     const mode = this.networkMode(o, ports);
@@ -237,8 +314,8 @@ export class ContainerEngine {
     this.containers.set(id, record);
     this.remember();
     try {
-      this.storage ??= this.must(storageScript(), 'mounting the containers\' writable storage').then(() => {});
-      await this.storage;
+      await this.ensureStorage();
+      for (const v of o.volumes ?? []) await this.createVolume(v.name);
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
@@ -412,6 +489,12 @@ export class ContainerEngine {
     this.stoppedByUser(c, false);
     if (state.status === 'running' || state.status === 'paused') return;
     if (c.options.rm) throw new ContainerError(`container ${c.name} was run with --rm`);
+    const ports = this.unconnected.get(c.id);
+    if (ports && c.network) {
+      await this.connect(c, c.network.mode, c.options, ports);
+      this.unconnected.delete(c.id);
+      this.remember();
+    }
     await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
   }
 
