@@ -13,7 +13,7 @@ export interface PortMapping {
   /** 0 asks for a free port; the engine records the one it got. */
   hostPort: number;
   containerPort: number;
-  protocol: 'tcp';
+  protocol: 'tcp' | 'udp';
 }
 
 /** Listens on the host for a container's published ports (Node: through the user-mode network). */
@@ -23,7 +23,7 @@ export interface PortPublisher {
   unpublish(containerId: string): void;
 }
 
-/** The ports a run publishes: -p's, and with -P each TCP port the image exposes, on a free loopback port. */
+/** The ports a run publishes: -p's, and with -P each port the image exposes (TCP or UDP), on a free loopback port. */
 export function portsToPublish(given: PortMapping[] | undefined, all: boolean | undefined, exposed: Record<string, object> | undefined): PortMapping[] {
   const ports = [...(given ?? [])];
   if (all) {
@@ -32,8 +32,8 @@ export function portsToPublish(given: PortMapping[] | undefined, all: boolean | 
     for (const key of keys) {
       const [port, proto = 'tcp'] = key.split('/');
       const containerPort = Number(port);
-      if (proto === 'tcp' && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort)) {
-        ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: 'tcp' });
+      if ((proto === 'tcp' || proto === 'udp') && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort && p.protocol === proto)) {
+        ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: proto });
       }
     }
   }
