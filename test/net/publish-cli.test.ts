@@ -6,14 +6,22 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { tsharkFields, tsharkMissing } from './tshark.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { glassboxSync } from '../support/glassbox-cli.ts';
+import { GLASSBOX_BIN, glassboxSync } from '../support/glassbox-cli.ts';
 import { freePort } from '../support/registry-server.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'glassbox-net-home-'));
 const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 300_000, env: { ...process.env, GLASSBOX_HOME: home } });
+/** The CLI without blocking this process's event loop (the UDP sockets of these tests live on it), with a deadline. */
+const glassboxAsync = (args: string[], timeoutMs: number) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => {
+    const t0 = Date.now();
+    execFile(process.execPath, [GLASSBOX_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, GLASSBOX_HOME: home } }, (e, stdout, stderr) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr: e?.killed ? `did not answer within ${timeoutMs / 1000} s` : stderr, ms: Date.now() - t0 }));
+  });
 
 describe('glassbox run -p', () => {
   afterAll(() => {
@@ -50,5 +58,61 @@ describe('glassbox run -p', () => {
     // Removed with its container: nothing listens there any more.
     const after = spawnSync('curl', ['-sS', '--max-time', '10', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 30_000 });
     expect(after.status).not.toBe(0);
+  }, 600_000);
+
+  it('forwards a published UDP port: a datagram from the host reaches the container, and its answer comes back', async (ctx) => {
+    const port = await freePort();
+    const r = await glassboxAsync(['run', '-d', '--name', 'udp', '-p', `${port}:7777/udp`, 'busybox', 'sh', '-c', 'echo answer from the container | nc -u -l -p 7777'], 300_000);
+    if (r.code === 125 && r.stderr.includes('cannot publish ports')) ctx.skip(`the engine's guest has no network: ${r.stderr.trim()}`);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect((await glassboxAsync(['port', 'udp'], 60_000)).stdout).toBe(`7777/udp -> 127.0.0.1:${port}\n`);
+    // nc may not listen yet: the datagram is sent again each second until the answer comes.
+    const client = createSocket('udp4');
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const again = setInterval(() => client.send('hello from the host\n', port, '127.0.0.1'), 1000);
+        const deadline = setTimeout(() => (clearInterval(again), reject(new Error('no answer from the container\'s nc within 120 s'))), 120_000);
+        client.once('message', (m) => (clearInterval(again), clearTimeout(deadline), resolve(m.toString())));
+        client.send('hello from the host\n', port, '127.0.0.1');
+      });
+      expect(answer).toBe('answer from the container\n');
+      expect((await glassboxAsync(['logs', 'udp'], 60_000)).stdout).toContain('hello from the host');
+    } finally {
+      client.close();
+      await glassboxAsync(['rm', '-f', 'udp'], 120_000);
+    }
+  }, 600_000);
+
+  it('a container flooding the network stalls neither the engine nor another container', async (ctx) => {
+    // The sink: a UDP socket on the host's loopback, which the flood reaches through 10.0.2.2.
+    const sink = createSocket('udp4');
+    let received = 0;
+    sink.on('message', (m) => (received += m.length));
+    const sinkPort = await new Promise<number>((r) => sink.bind(0, '127.0.0.1', () => r(sink.address().port)));
+    try {
+      const calm = await glassboxAsync(['run', '-d', '--name', 'calm', 'busybox', 'sleep', '1000'], 300_000);
+      expect([calm.code, calm.stderr]).toEqual([0, '']);
+      const before = await glassboxAsync(['exec', 'calm', 'echo', 'alive'], 120_000);
+      expect(before.stdout).toBe('alive\n');
+      const flood = await glassboxAsync(['run', '-d', '--name', 'flood', 'busybox', 'sh', '-c', `dd if=/dev/zero bs=1400 count=10000000 2>/dev/null | nc -u 10.0.2.2 ${sinkPort}`], 300_000);
+      expect([flood.code, flood.stderr]).toEqual([0, '']);
+      const t0 = Date.now();
+      while (received < 1 << 20) {
+        if (Date.now() - t0 > 120_000) return ctx.skip(`the flood never reached the host (${received} bytes in 120 s)`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // Flooding: the other container and the engine still answer, within a deadline (the engine's guest is one CPU shared with the flood).
+      const during = await glassboxAsync(['exec', 'calm', 'echo', 'alive'], 60_000);
+      expect([during.stdout, during.stderr]).toEqual(['alive\n', '']);
+      const ps = await glassboxAsync(['ps'], 60_000);
+      expect(ps.stdout).toContain('flood');
+      const still = received;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(received, 'the flood was still going while the others answered').toBeGreaterThan(still);
+      process.stderr.write(`flood: ${received} bytes reached the host; exec took ${before.ms} ms before the flood, ${during.ms} ms during it\n`);
+    } finally {
+      sink.close();
+      await glassboxAsync(['rm', '-f', 'flood', 'calm'], 120_000);
+    }
   }, 600_000);
 });
