@@ -10,7 +10,7 @@
 // server under load does; glassbox's JIT is on, QEMU is TCG.
 // `npm run bench:net -- --only glassbox` (or qemu) runs one of them.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -19,7 +19,7 @@ import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { linkUpScript } from '../src/containers/engine/network-scripts.ts';
 import { publishTcp } from '../src/net/publish.ts';
 import { NET_PLAN, UserNet } from '../src/net/user-net.ts';
-import { CMDLINE, MEMORY_MIB, StreamConsole } from './boot/console-script.ts';
+import { CMDLINE, MEMORY_MIB, spawnQemu, StreamConsole } from './boot/console-script.ts';
 
 const BOOT_TIMEOUT_MS = 600_000;
 const FILE_BYTES = 4 << 20;
@@ -80,11 +80,7 @@ async function qemu(): Promise<Server> {
     '-kernel', DEFAULT_KERNEL, '-initrd', DEFAULT_INITRD, '-append', CMDLINE,
     '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`, '-device', 'virtio-net-device,netdev=n0',
     '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot'];
-  const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<never>((_, reject) => q.on('exit', (code) => reject(new Error(`qemu-system-i386 exited (${code}) before the guest served`))));
-  exited.catch(() => {});
-  const con = new StreamConsole((t) => q.stdin.write(t));
-  q.stdout.on('data', (b: Buffer) => con.feed(b));
+  const { q, con, exited } = spawnQemu(args, 'the guest served');
   try {
     await Promise.race([setUp(con), exited]);
   } catch (e) {
