@@ -39,10 +39,11 @@ describe('glassbox run -p', () => {
     const curl = spawnSync('curl', ['-sS', '--retry', '20', '--retry-delay', '1', '--retry-all-errors', '--max-time', '60', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 120_000 });
     expect([curl.status, curl.stdout]).toEqual([0, 'hello from the container\n']);
     // inspect net: a capture taken while curl fetches again holds the container's HTTP answers (tshark reads it), and the counters saw them.
-    const fetching = spawn('sh', ['-c', `for i in 1 2 3 4 5 6 7 8; do curl -s http://127.0.0.1:${port}/ >/dev/null; sleep 0.5; done`]);
+    // Fetching until the capture is over: under load the inspect command may take seconds to start its capture.
+    const fetching = spawn('sh', ['-c', `while :; do curl -s --max-time 30 http://127.0.0.1:${port}/ >/dev/null; sleep 0.5; done`]);
     const pcap = join(home, 'capture.pcap');
     const view = JSON.parse(glassbox(['inspect', 'net', '--engine', '--json', '--pcap', pcap, '--seconds', '4']).stdout);
-    await new Promise((r) => fetching.on('exit', r));
+    fetching.kill();
     expect(view.card.rxFrames).toBeGreaterThan(0);
     expect(view.containers).toEqual([expect.objectContaining({ name: 'web', network: 'bridge' })]);
     expect(view.containers[0].txBytes).toBeGreaterThan(0);
@@ -113,7 +114,7 @@ describe('glassbox run -p', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       // Flooding: the other container and the engine still answer, within a deadline (the engine's guest is one CPU shared with the flood).
-      const during = await glassboxAsync(['exec', 'calm', 'echo', 'alive'], 60_000);
+      const during = await glassboxAsync(['exec', 'calm', 'echo', 'alive'], 120_000);
       expect([during.stdout, during.stderr]).toEqual(['alive\n', '']);
       const ps = await glassboxAsync(['ps'], 60_000);
       expect(ps.stdout).toContain('flood');
@@ -126,4 +127,19 @@ describe('glassbox run -p', () => {
       await glassboxAsync(['rm', '-f', 'flood', 'calm'], 120_000);
     }
   }, 600_000);
+
+  it('keeps a user-defined network across an engine restart, on the same subnet', async () => {
+    const made = await glassboxAsync(['network', 'create', 'kept'], 300_000);
+    expect([made.code, made.stdout, made.stderr]).toEqual([0, 'kept\n', '']);
+    const before = (await glassboxAsync(['network', 'ls'], 120_000)).stdout.split('\n').find((l) => l.startsWith('kept '));
+    expect(before).toMatch(/ 172\.\d+\.0\.0\/16 /);
+    expect((await glassboxAsync(['engine', 'stop'], 300_000)).code).toBe(0);
+    // The next command starts a new engine (a new guest, whose bridges are gone): the network is there, and a container joins it.
+    const after = (await glassboxAsync(['network', 'ls'], 600_000)).stdout.split('\n').find((l) => l.startsWith('kept '));
+    expect(after).toBe(before);
+    const joined = await glassboxAsync(['run', '--rm', '--network', 'kept', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0'], 300_000);
+    expect([joined.code, joined.stderr]).toEqual([0, '']);
+    expect(joined.stdout).toMatch(new RegExp(`inet ${before!.split(/\s+/)[2]!.replace(/0\.0\/16$/, '0.2')}/16`));
+    expect((await glassboxAsync(['network', 'rm', 'kept'], 120_000)).code).toBe(0);
+  }, 900_000);
 });
