@@ -15,11 +15,11 @@
 // virtual clock (idle time skipped, the default translator mode) is shown for
 // reference only.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Machine, type ClockMode, type JitMode } from '../src/api/index.ts';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
-import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, type PhaseTimes } from './boot/console-script.ts';
+import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, spawnQemu, type PhaseTimes } from './boot/console-script.ts';
 import { loadV86, v86File } from './boot/v86-machine.ts';
 
 // Debian's kernel boots in about 6.7 billion instructions (its crypto self-tests and
@@ -57,11 +57,7 @@ async function qemu(kernel: string): Promise<PhaseTimes> {
   const args = ['-accel', 'tcg', '-m', String(MEMORY_MIB), '-kernel', kernel, '-initrd', DEFAULT_INITRD, '-append', CMDLINE,
     '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-serial', 'null', '-no-reboot'];
   const t0 = performance.now();
-  const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<never>((_, reject) => q.on('exit', (code) => reject(new Error(`qemu-system-i386 exited (${code}) before the workload finished`))));
-  exited.catch(() => {});
-  const con = new StreamConsole((t) => q.stdin.write(t));
-  q.stdout.on('data', (b: Buffer) => con.feed(b));
+  const { q, con, exited } = spawnQemu(args, 'the workload finished');
   try {
     return await Promise.race([runPhases(con, t0, PHASE_TIMEOUT_MS), exited]);
   } finally {

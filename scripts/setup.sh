@@ -24,8 +24,9 @@ cd "$(dirname "$0")/.."
 packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils e2fsprogs acpica-tools)
 packages+=(dosfstools mtools syslinux)
 # tshark: Wireshark's dissectors check the frames the user-mode network writes
-# (test/net/); curl fetches a published container port in the network tests.
-packages+=(tshark curl)
+# (test/net/); curl fetches a published container port in the network tests;
+# wrk is the load generator of npm run bench:net.
+packages+=(tshark curl wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -145,7 +145,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
     .option('--network <network>', 'bridge (default): own namespace on the bridge; host: the guest\'s; none: only lo; or a network\'s name', networkOption)
-    .option('-p, --publish <[ip:]hostport:port>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port (repeatable)', collectPublish, [])
+    .option('-p, --publish <[ip:]hostport:port[/udp]>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port, TCP or UDP (repeatable)', collectPublish, [])
     .option('-P, --publish-all', 'publish every TCP port the image exposes on a free port of 127.0.0.1')
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')

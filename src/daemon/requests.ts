@@ -45,7 +45,7 @@ const runOptions = z.object({
     hostIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a published port\'s host address is IPv4'),
     hostPort: z.number().int().min(0).max(65535),
     containerPort: z.number().int().min(1).max(65535),
-    protocol: z.literal('tcp'),
+    protocol: z.enum(['tcp', 'udp']),
   }).strict()).max(256).optional(),
   publishAll: z.boolean().optional(),
   user: z.string().min(1).max(256).optional(),

@@ -22,7 +22,7 @@ import { parseAttachInput, parseControlCommand, parseRequest } from './requests.
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
-import { fileJournal } from './journal.ts';
+import { fileJournal, networkJournal } from './journal.ts';
 import { UserNet, NET_PLAN } from '../net/user-net.ts';
 import { ipToString } from '../net/addresses.ts';
 import { linkUpScript } from '../containers/engine/network-scripts.ts';
@@ -72,7 +72,7 @@ export async function serveEngine(home: string): Promise<void> {
   const networking = link.exitCode === 0
     ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
     : undefined;
-  const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
+  const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
   // The containers an earlier engine left on the disk are taken back before any request sees the list.
   for (const problem of await engine.restore()) process.stderr.write(`glassbox engine: ${problem}\n`);
   // --restart policies are honoured while this engine runs.

@@ -12,7 +12,7 @@ import { archiveScript, changesScript, extractScript, type ExtractTarget } from 
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
 import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
-import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type PortMapping, type PortPublisher } from './networks.ts';
+import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type NetworkStore, type PortMapping, type PortPublisher } from './networks.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
@@ -145,17 +145,19 @@ export class ContainerEngine {
   /** Containers taken back from an earlier engine (restore), with the ports they had: their network namespace ended with that guest, so start connects them again. */
   private readonly unconnected = new Map<string, PortMapping[]>();
 
-  readonly networks = new NetworkTable();
+  readonly networks: NetworkTable;
 
   /**
    * With a journal, the records of a previous engine's containers are kept,
    * as lost, until removed. With networking, containers go on the bridge
    * network unless asked otherwise; without, they share the guest's network.
+   * With a network store, the user-defined networks are those it kept.
    */
   constructor(
     private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal,
-    private readonly networking?: EngineNetworking,
+    private readonly networking?: EngineNetworking, networkStore?: NetworkStore,
   ) {
+    this.networks = new NetworkTable(networkStore);
     for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
     this.remember();
   }
