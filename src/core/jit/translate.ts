@@ -149,6 +149,8 @@ function isNative(d: Decoded): boolean {
   if (op >= 0x190 && op <= 0x19f) return true; // SETcc
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return true;
   if (op === 0x11f) return true; // NOP Ev
+  if (op === 0x1ba) return m!.reg >= 4; // BT BTS BTR BTC Ev,Ib
+  if (op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) return !mem; // the same by a register (memory ones address past E)
   return false;
 }
 
@@ -1317,10 +1319,51 @@ class Emitter {
       this.writeReg(v, m!.reg, () => this.get(L_T0));
     } else if (op === 0x11f) {
       touched = false; // NOP Ev: no memory access
+    } else if (op === 0x1ba || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) {
+      this.bitTest(ins, op === 0x1ba ? m!.reg - 4 : (op >> 3) & 3, v);
     } else {
       throw new Error(`translator: no emitter for opcode ${op.toString(16)}`);
     }
     if (touched) this.attentionCheck(ins);
+  }
+
+  /**
+   * BT BTS BTR BTC (`kind` 0-3) of E by an immediate or a register bit
+   * offset, as asm/cpu/bits.ts bitOp: CF is the bit, the other flags stay.
+   */
+  private bitTest(ins: Insn, kind: number, sz: number): void {
+    const d = ins.d;
+    const bits = 8 << sz;
+    if (d.opcode === 0x1ba) this.i32(d.imms[0] & (bits - 1));
+    else {
+      this.readReg(sz, d.modrm!.reg);
+      this.i32(bits - 1);
+      this.op(Op.I32And);
+    }
+    this.set(L_T1);
+    if (kind === 0) {
+      this.readE(ins, sz);
+      this.set(L_T0);
+    } else this.rmwReadE(ins, sz);
+    this.setFlagBits(CF, () => {
+      this.get(L_T0);
+      this.get(L_T1);
+      this.op(Op.I32ShrU);
+      this.i32(1);
+      this.op(Op.I32And);
+    });
+    if (kind === 0) return;
+    this.rmwWriteE(ins, sz, () => {
+      this.get(L_T0);
+      this.i32(1);
+      this.get(L_T1);
+      this.op(Op.I32Shl);
+      if (kind === 2) {
+        this.i32(-1);
+        this.op(Op.I32Xor);
+        this.op(Op.I32And);
+      } else this.op(kind === 1 ? Op.I32Or : Op.I32Xor);
+    });
   }
 
   /**
