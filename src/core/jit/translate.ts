@@ -166,15 +166,13 @@ function successors(ins: Insn): { targets: number[]; falls: boolean; ends: boole
   const d = ins.d;
   const op = d.opcode;
   const next = ins.off + d.length;
-  const rel = (): number => {
-    const v = d.imms[0];
-    const n = op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) ? 1 : 4;
-    return n === 1 ? (v << 24) >> 24 : v | 0;
-  };
-  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3)) return { targets: [next + rel()], falls: true, ends: true };
-  if (op === 0xeb || op === 0xe9) return { targets: [next + rel()], falls: false, ends: true };
+  // Called for every instruction, twice: no closure here (tsx wraps each one it creates to name it).
+  const short = op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3);
+  const target = next + (short ? (d.imms[0] << 24) >> 24 : d.imms[0] | 0);
+  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3)) return { targets: [target], falls: true, ends: true };
+  if (op === 0xeb || op === 0xe9) return { targets: [target], falls: false, ends: true };
   // A call's return address is where its RET comes back: worth having in the region.
-  if (op === 0xe8) return { targets: [next + rel(), next], falls: false, ends: true };
+  if (op === 0xe8) return { targets: [target, next], falls: false, ends: true };
   if (op === 0xc2 || op === 0xc3) return { targets: [], falls: false, ends: true };
   if (op === 0xff && (d.modrm!.reg === 2 || d.modrm!.reg === 4)) return { targets: [], falls: false, ends: true };
   return { targets: [], falls: true, ends: false };
