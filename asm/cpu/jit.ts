@@ -16,8 +16,10 @@ import {
 } from './state';
 import { T_VALID, T_USER, T_MMIO, userMode, markCodeInTlb } from './memory';
 import { csIs32, isFlat, stackIs32 } from './segments';
-import { ip } from './decode';
-import { jitCompile } from './host';
+import { ip, setIp } from './decode';
+import { faulted } from './fault';
+import { jitCompile, jitInvalidate } from './host';
+import { attention, raiseAttention } from './signals';
 import { sliceCount } from './clock';
 
 // 0: interpret only. 1: translate code once hot.
@@ -33,14 +35,18 @@ let threshold: u32 = 0;
 // The run() budget, for compiled regions to stop exactly where the
 // interpreter would (exported: they import it).
 export let runBudget: u32 = 0;
-// The block of the region jitSlotHere found, for jitRun.
+// The block of the region jitSlotHere found, and the mode key it looked up, for jitRun.
 let entryBlock: u32 = 0;
+let entryMode: u32 = 0;
 // The page of the last lookup the interpreter went on from, and the slice count
 // then: the instructions in between are charged to that page's heat.
 const NO_PAGE: u32 = 0xffffffff;
 let heatPage: u32 = NO_PAGE;
 let heatFrom: u32 = 0;
 let translated: u64 = 0;
+// Region calls from the run loop's lookup, and from one region's exit straight into the next.
+let entered: u64 = 0;
+let chained: u64 = 0;
 
 // The entry cache: direct-mapped, ENTRY_COUNT entries of 16 bytes
 // { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot,
@@ -123,6 +129,7 @@ export function jitSlotHere(): u32 {
   }
   const mode = modeKey();
   if (mode == 0) return 0;
+  entryMode = mode;
   const a = entryAddr(host, mode);
   const held = load<u32>(a + 8);
   if (held != SLOT_NONE) {
@@ -165,20 +172,65 @@ export function jitSlotHere(): u32 {
 }
 
 /**
- * Runs the region in `slot` from `ip`. Returns the EIP it stopped at: the
- * next instruction, or with `faulted` set the one that faulted.
+ * Runs the region in `slot` from `ip`, and the regions it leads to: a region
+ * that leaves to code compiled elsewhere (a RET, an indirect jump, a call or
+ * jump out of its page) goes straight on there, without the run loop's
+ * lookup and heat counting, while nothing needs the run loop and the budget
+ * lasts. Returns the EIP it stopped at: the next instruction, or with
+ * `faulted` set the one that faulted.
  */
 export function jitRun(slot: u32): u32 {
   heatPage = NO_PAGE;
   const before = sliceCount();
-  const next = call_indirect<u32>(slot, ip & 0xfffff000, entryBlock);
+  // Nothing a region runs changes the mode key without faulting or ending at
+  // an instruction no region starts at, so the key of this entry holds for the next.
+  const mode = entryMode;
+  let block = entryBlock;
+  let next: u32;
+  entered++;
+  for (;;) {
+    const at = sliceCount();
+    next = call_indirect<u32>(slot, ip & 0xfffff000, block);
+    if (faulted || attention || sliceCount() >= runBudget || sliceCount() == at) break;
+    slot = chainSlot(next, mode);
+    if (slot == 0) break;
+    block = chainBlock;
+    setIp(next);
+    chained++;
+  }
   translated += <u64>(sliceCount() - before);
   return next;
+}
+
+// The block chainSlot found.
+let chainBlock: u32 = 0;
+
+/** The compiled entry at `eip` under `mode` (0: none), from the entry cache alone. */
+function chainSlot(eip: u32, mode: u32): u32 {
+  const e = load<u32>(TLB_BASE + ((eip >>> 12) << 2));
+  const need: u32 = userMode ? T_VALID | T_USER : T_VALID;
+  if ((e & (need | T_MMIO)) != need) return 0;
+  const host = (e & 0xfffff000) + (eip & 0xfff);
+  const a = entryAddr(host, mode);
+  const held = load<u32>(a + 8);
+  if (held == SLOT_NONE || held >= SLOT_BUSY || load<u32>(a) != host || load<u32>(a + 4) != mode) return 0;
+  chainBlock = load<u32>(a + 12);
+  return held;
 }
 
 /** Instructions retired in compiled regions since the core started: the share of the work the translator does. */
 export function jitTranslated(): u64 {
   return translated;
+}
+
+/** Region calls the run loop made after looking the entry up. */
+export function jitEntered(): u64 {
+  return entered;
+}
+
+/** Region calls made straight from another region's exit. */
+export function jitChained(): u64 {
+  return chained;
 }
 
 /**

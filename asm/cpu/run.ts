@@ -217,6 +217,7 @@ export function run(budget: u32): u32 {
   enterRun();
   setRunBudget(budget);
   let reason = EXIT_BUDGET;
+  let fromRegion = false;
   while (sliceCount() < budget) {
     let careful = false;
     let singleStep = false;
@@ -228,9 +229,15 @@ export function run(budget: u32): u32 {
       singleStep = stepping;
       stepping = false;
     }
+    // After a region stopped at an instruction only the interpreter runs,
+    // the next one is looked up too (a region may go on there), not only the
+    // next control transfer's target.
+    let lookAfter = false;
     if (jitEnabled && (branched || jitEveryInstruction) && !careful && !attention) {
       clearBranched();
       const slot = jitSlotHere();
+      lookAfter = fromRegion;
+      fromRegion = false;
       if (slot != 0) {
         const before = sliceCount();
         const next = jitRun(slot);
@@ -241,7 +248,10 @@ export function run(budget: u32): u32 {
           continue;
         }
         setIp(next); // and look for the region that goes on from there
-        if (sliceCount() != before) continue;
+        if (sliceCount() != before) {
+          fromRegion = true;
+          continue;
+        }
         clearBranched(); // the region stopped before its first instruction: interpret it
       }
     }
@@ -249,6 +259,7 @@ export function run(budget: u32): u32 {
     beginInstruction(ip);
     execute();
     tick();
+    if (lookAfter && !faulted) setIp(ip);
     if (careful) {
       reason = finishCarefully(esp, singleStep);
       if (reason != EXIT_BUDGET) break;

@@ -13,12 +13,13 @@ export type { JitMode, JitStats };
 
 /**
  * The translator mode a core starts in: GLASSBOX_JIT in Node (off, on,
- * first), else off. 'first' translates every instruction on its first
- * execution, so any test run with it exercises translated code.
+ * first), else on (hot code compiled, in Node and in the browser's worker).
+ * 'first' translates every instruction on its first execution, so any test
+ * run with it exercises translated code; 'off' interprets only.
  */
 export function defaultJitMode(): JitMode {
   const env = typeof process !== 'undefined' ? process.env?.GLASSBOX_JIT : undefined;
-  if (env === undefined || env === '') return 'off';
+  if (env === undefined || env === '') return 'on';
   if (!(JIT_MODES as readonly string[]).includes(env)) throw new Error(`GLASSBOX_JIT must be one of ${JIT_MODES.join(', ')}, got '${env}'`);
   return env as JitMode;
 }
@@ -258,6 +259,8 @@ export class Core implements Stateful {
     if (ramSize !== this.ramBytes) throw new StateError(`the saved CPU had ${ramSize} bytes of RAM, this one has ${this.ramBytes}`);
     new Uint8Array(this.x.memory.buffer).set(block, start);
     this.x.loadHotState();
+    // A state is loaded with the RAM it goes with: code compiled from what was there before goes.
+    this.translator.dropAll();
   }
 
   /** Whether guest physical page `page` (4 KiB) holds only zeros. */

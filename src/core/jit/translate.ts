@@ -146,9 +146,12 @@ function isNative(d: Decoded): boolean {
   if (op === 0xff) return m!.reg <= 1 || m!.reg === 6 || ((m!.reg === 2 || m!.reg === 4) && !d.op16);
   if (op >= 0x140 && op <= 0x14f) return true; // CMOVcc
   if (op >= 0x180 && op <= 0x18f) return !d.op16; // Jcc rel32
+  if (op >= 0xe0 && op <= 0xe3) return !d.op16; // LOOPNE LOOPE LOOP JECXZ (ECX: 16-bit addressing stops)
   if (op >= 0x190 && op <= 0x19f) return true; // SETcc
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return true;
   if (op === 0x11f) return true; // NOP Ev
+  if (op === 0x1ba) return m!.reg >= 4; // BT BTS BTR BTC Ev,Ib
+  if (op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) return !mem; // the same by a register (memory ones address past E)
   return false;
 }
 
@@ -163,15 +166,13 @@ function successors(ins: Insn): { targets: number[]; falls: boolean; ends: boole
   const d = ins.d;
   const op = d.opcode;
   const next = ins.off + d.length;
-  const rel = (): number => {
-    const v = d.imms[0];
-    const n = op === 0xeb || (op >= 0x70 && op <= 0x7f) ? 1 : 4;
-    return n === 1 ? (v << 24) >> 24 : v | 0;
-  };
-  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) return { targets: [next + rel()], falls: true, ends: true };
-  if (op === 0xeb || op === 0xe9) return { targets: [next + rel()], falls: false, ends: true };
+  // Called for every instruction, twice: no closure here (tsx wraps each one it creates to name it).
+  const short = op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3);
+  const target = next + (short ? (d.imms[0] << 24) >> 24 : d.imms[0] | 0);
+  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3)) return { targets: [target], falls: true, ends: true };
+  if (op === 0xeb || op === 0xe9) return { targets: [target], falls: false, ends: true };
   // A call's return address is where its RET comes back: worth having in the region.
-  if (op === 0xe8) return { targets: [next + rel(), next], falls: false, ends: true };
+  if (op === 0xe8) return { targets: [target, next], falls: false, ends: true };
   if (op === 0xc2 || op === 0xc3) return { targets: [], falls: false, ends: true };
   if (op === 0xff && (d.modrm!.reg === 2 || d.modrm!.reg === 4)) return { targets: [], falls: false, ends: true };
   return { targets: [], falls: true, ends: false };
@@ -198,7 +199,15 @@ export function translate(page: Uint8Array, entry: number, layout: CoreLayout, u
       const d = decode(page, off, 32);
       const ins: Insn = { off, d, how: d.length > 0 ? classify(d) : 'stop' };
       insns.set(off, ins);
-      if (ins.how === 'stop') break;
+      if (ins.how === 'stop') {
+        // The run loop interprets it and looks up the next instruction: a block there lets the region go on.
+        const after = off + d.length;
+        if (d.form && !d.invalid && !d.form.branch && !d.form.undefinedOpcode && after < 4096 && !leaders.has(after) && leaders.size < MAX_BLOCKS) {
+          leaders.add(after);
+          work.push(after);
+        }
+        break;
+      }
       if (ins.how === 'native') {
         const s = successors(ins);
         for (const t of s.targets) {
@@ -1317,10 +1326,51 @@ class Emitter {
       this.writeReg(v, m!.reg, () => this.get(L_T0));
     } else if (op === 0x11f) {
       touched = false; // NOP Ev: no memory access
+    } else if (op === 0x1ba || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) {
+      this.bitTest(ins, op === 0x1ba ? m!.reg - 4 : (op >> 3) & 3, v);
     } else {
       throw new Error(`translator: no emitter for opcode ${op.toString(16)}`);
     }
     if (touched) this.attentionCheck(ins);
+  }
+
+  /**
+   * BT BTS BTR BTC (`kind` 0-3) of E by an immediate or a register bit
+   * offset, as asm/cpu/bits.ts bitOp: CF is the bit, the other flags stay.
+   */
+  private bitTest(ins: Insn, kind: number, sz: number): void {
+    const d = ins.d;
+    const bits = 8 << sz;
+    if (d.opcode === 0x1ba) this.i32(d.imms[0] & (bits - 1));
+    else {
+      this.readReg(sz, d.modrm!.reg);
+      this.i32(bits - 1);
+      this.op(Op.I32And);
+    }
+    this.set(L_T1);
+    if (kind === 0) {
+      this.readE(ins, sz);
+      this.set(L_T0);
+    } else this.rmwReadE(ins, sz);
+    this.setFlagBits(CF, () => {
+      this.get(L_T0);
+      this.get(L_T1);
+      this.op(Op.I32ShrU);
+      this.i32(1);
+      this.op(Op.I32And);
+    });
+    if (kind === 0) return;
+    this.rmwWriteE(ins, sz, () => {
+      this.get(L_T0);
+      this.i32(1);
+      this.get(L_T1);
+      this.op(Op.I32Shl);
+      if (kind === 2) {
+        this.i32(-1);
+        this.op(Op.I32Xor);
+        this.op(Op.I32And);
+      } else this.op(kind === 1 ? Op.I32Or : Op.I32Xor);
+    });
   }
 
   /**
@@ -1520,6 +1570,29 @@ class Emitter {
       this.get(L_T0);
       this.open(Op.If);
       this.goto(target, count());
+      this.close();
+      this.goto(next, count());
+      return;
+    }
+    if (op >= 0xe0 && op <= 0xe3) {
+      // LOOP counts ECX down first (no flags); LOOPE/LOOPNE also need ZF; JECXZ only tests ECX.
+      const ecx = L_REG + 1;
+      if (op !== 0xe3) {
+        this.get(ecx);
+        this.i32(1);
+        this.op(Op.I32Sub);
+        this.set(ecx);
+      }
+      this.get(ecx);
+      if (op === 0xe3) this.op(Op.I32Eqz);
+      if (op <= 0xe1) {
+        this.i32(0);
+        this.op(Op.I32Ne);
+        this.condition(op === 0xe1 ? 4 : 5);
+        this.op(Op.I32And);
+      }
+      this.open(Op.If);
+      this.goto(successors(ins).targets[0], count());
       this.close();
       this.goto(next, count());
       return;

@@ -56,6 +56,10 @@ export interface JitStats {
   flushes: number;
   /** Instructions retired in compiled code since the core started (the rest were interpreted). */
   translatedInstructions: number;
+  /** Region calls after the run loop's lookup (each one an exit back to the run loop when it returns). */
+  entered: number;
+  /** Region calls straight from another region's exit (a RET, an indirect jump, a jump out of its page). */
+  chained: number;
   /** The first errors of modules the engine would not compile (a translator bug; none expected). */
   failures: string[];
   /** Wall milliseconds the run loop spent translating and compiling (a background compilation's own time is not in it). */
@@ -176,6 +180,8 @@ export class Translator {
       mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
       evicted: this.evicted, flushes: this.flushes, compileMs: Math.round(this.compileMs), failures: this.failures.slice(0, 3),
       translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
+      entered: Number((this.core.exports.jitEntered as () => bigint)()),
+      chained: Number((this.core.exports.jitChained as () => bigint)()),
     };
   }
 
