@@ -23,6 +23,10 @@ export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical pag
 export const MMIO_BITMAP_SIZE: u32 = 0x20000;
 export const TRACE_BASE: u32 = 0x450000; // the inspector's trace ring (counters.ts)
 export const TRACE_SIZE: u32 = 0x80000;
+// The inspector's page-walk answer (memory.ts probeWalk): outside the saved
+// CPU state (STATE_BASE up to TLB_BASE), so looking changes no snapshot.
+export const PROBE_BASE: u32 = 0x4d0000;
+export const PROBE_SIZE: u32 = 0x1000;
 export const STATIC_DATA_BASE: u32 = 0x500000; // AssemblyScript's own data: asconfig.json memoryBase
 export const STATIC_DATA_SIZE: u32 = 0xb00000;
 // The translator's tables (jit.ts): which physical pages hold compiled code,
