@@ -57,9 +57,9 @@ export {
 
 // Exception vectors.
 export {
-  DE as VEC_DE, DB as VEC_DB, NMI_VECTOR as VEC_NMI, BP as VEC_BP, OF_VECTOR as VEC_OF, BR as VEC_BR, UD as VEC_UD,
-  NM as VEC_NM, DF_VECTOR as VEC_DF, TS as VEC_TS, NP as VEC_NP, SS_VECTOR as VEC_SS, GP as VEC_GP, PF_VECTOR as VEC_PF,
-  MF as VEC_MF, AC_VECTOR as VEC_AC,
+  VEC_DE, VEC_DB, VEC_NMI, VEC_BP, VEC_OF, VEC_BR, VEC_UD,
+  VEC_NM, VEC_DF, VEC_TS, VEC_NP, VEC_SS, VEC_GP, VEC_PF,
+  VEC_MF, VEC_AC,
 } from './cpu/fault';
 
 export {

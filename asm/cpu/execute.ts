@@ -6,7 +6,7 @@ import {
   VM, RF, CF, PF, AF, ZF, SF, DF, EFLAGS_FIXED1,
   reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel,
 } from './state';
-import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, BP } from './fault';
+import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, VEC_BR, VEC_DB, VEC_OF, VEC_BP } from './fault';
 import {
   fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setEaOff,
@@ -202,7 +202,7 @@ function bound(): void {
   let out: bool;
   if (sz == 2) out = <i32>idx < <i32>lo || <i32>idx > <i32>hi;
   else out = <i16>idx < <i16>lo || <i16>idx > <i16>hi;
-  if (out) raise(BR, 0, false);
+  if (out) raise(VEC_BR, 0, false);
 }
 
 function arpl(): void {
@@ -552,7 +552,7 @@ function vm86IoplTrap(): bool {
     }
     case 0xcb: retFar(0); return;
     case 0xcc:
-      if (softwareGateAllowed(BP)) raiseSoftware(BP);
+      if (softwareGateAllowed(VEC_BP)) raiseSoftware(VEC_BP);
       return;
     case 0xcd: {
       const v = fetch8();
@@ -561,7 +561,7 @@ function vm86IoplTrap(): bool {
       return;
     }
     case 0xce:
-      if (getOF() && softwareGateAllowed(OF_VECTOR)) raiseSoftware(OF_VECTOR);
+      if (getOF() && softwareGateAllowed(VEC_OF)) raiseSoftware(VEC_OF);
       return;
     case 0xcf: iret(); return;
     case 0xd4: {
@@ -632,7 +632,7 @@ function vm86IoplTrap(): bool {
       }
       return;
     }
-    case 0xf1: raiseTrap(DB); return; // INT1 / ICEBP
+    case 0xf1: raiseTrap(VEC_DB); return; // INT1 / ICEBP
     case 0xf4: hlt(); return;
     case 0xf5: setFlagBits(CF, getCF() ^ 1); return;
     case 0xf6: case 0xf7: group3(op); return;

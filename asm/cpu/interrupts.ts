@@ -7,7 +7,7 @@ import {
   IF, TF, NT, RF, VM, AC, IOPL, VIF, VIP, ID, ARITH_FLAGS, DF, EFLAGS_FIXED1, ATTR_UNUSABLE,
   reg32, setReg32, segSel, cpl,
 } from './state';
-import { faulted, raise, gp, GP, NP } from './fault';
+import { faulted, raise, gp, VEC_GP, VEC_NP } from './fault';
 import { readAs } from './memory';
 import {
   readDescriptor, descHigh, descBase, descLimit, descAttr, markAccessed, isCodeType,
@@ -79,7 +79,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const ext: u32 = software ? 0 : 1;
   const idtCode = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > load<u32>(OFF_IDTR_LIMIT)) {
-    raise(GP, idtCode, true);
+    raise(VEC_GP, idtCode, true);
     return;
   }
   const gateAddr = load<u32>(OFF_IDTR_BASE) + vector * 8;
@@ -91,7 +91,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const gateDpl = (hi >> 13) & 3;
   const is32 = type == 0x0e || type == 0x0f;
   if (!(is32 || type == 0x06 || type == 0x07 || type == 0x05)) {
-    raise(GP, idtCode, true);
+    raise(VEC_GP, idtCode, true);
     return;
   }
   const oldFlags = getFlags();
@@ -100,11 +100,11 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const vm86 = (oldFlags & VM) != 0;
   const curPl: u32 = vm86 ? 3 : cpl();
   if (software && gateDpl < curPl) {
-    raise(GP, idtCode, true);
+    raise(VEC_GP, idtCode, true);
     return;
   }
   if ((hi & 0x8000) == 0) {
-    raise(NP, idtCode, true);
+    raise(VEC_NP, idtCode, true);
     return;
   }
   if (type == 0x05) {
@@ -116,26 +116,26 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const sel = lo >>> 16;
   const offset = is32 ? (lo & 0xffff) | (hi & 0xffff0000) : lo & 0xffff;
   if ((sel & 0xfffc) == 0) {
-    raise(GP, ext, true);
+    raise(VEC_GP, ext, true);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   const c: u32 = vm86 ? 3 : cpl();
   if (!isCodeType(access) || dpl > c) {
-    raise(GP, (sel & 0xfffc) + ext, true);
+    raise(VEC_GP, (sel & 0xfffc) + ext, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(NP, (sel & 0xfffc) + ext, true);
+    raise(VEC_NP, (sel & 0xfffc) + ext, true);
     return;
   }
   const csBase = descBase();
   const csLimit = descLimit();
   const csAttr = descAttr();
   if (offset > csLimit) {
-    raise(GP, ext, true);
+    raise(VEC_GP, ext, true);
     return;
   }
   const sz: u32 = is32 ? 2 : 1;
@@ -174,7 +174,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     setCodeSegment((sel & 0xfffc) | dpl, csBase, csLimit, csAttr, dpl);
   } else {
     if (vm86) {
-      raise(GP, (sel & 0xfffc) + ext, true);
+      raise(VEC_GP, (sel & 0xfffc) + ext, true);
       return;
     }
     push(sz, frameFlags);
@@ -272,17 +272,17 @@ export function iret(): void {
     gp(0);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const access = (descHigh >> 8) & 0xff;
   const rpl = sel & 3;
   const c = cpl();
   const dpl = (access >> 5) & 3;
   if (!isCodeType(access) || rpl < c || ((access & 4) != 0 ? dpl > rpl : dpl != rpl)) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return;
   }
   const limit = descLimit();

@@ -27,7 +27,7 @@ import {
   CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64, WATCH_ABSENT, WATCH_WRITE, PROBE_BASE,
 } from './state';
 import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
-import { raise, faulted, PF_VECTOR } from './fault';
+import { raise, faulted, VEC_PF } from './fault';
 import { invalidateFetch } from './fetch-window';
 import { codeWritten } from './code-pages';
 
@@ -175,7 +175,7 @@ function pageFault(lin: u32, code: u32): u32 {
     return 0;
   }
   store<u32>(OFF_CR2, lin);
-  raise(PF_VECTOR, code, true);
+  raise(VEC_PF, code, true);
   return 0;
 }
 

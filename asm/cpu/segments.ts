@@ -12,7 +12,7 @@ import {
   OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_LDTR_SEL,
   SEG_SS, SEG_CS, CR0_PE, VM, ATTR_UNUSABLE, cpl, segBase, segLimit, segAttr,
 } from './state';
-import { raise, faulted, GP, SS_VECTOR, NP } from './fault';
+import { raise, faulted, VEC_GP, VEC_SS, VEC_NP } from './fault';
 import { readAs, writeAs } from './memory';
 
 const OFF_SEG_FAST: u32 = STATE_BASE + 0x800; // 6 bytes, internal
@@ -56,7 +56,7 @@ export function refreshAllFast(): void {
 }
 
 function limitFault(s: i32): u32 {
-  raise(s == SEG_SS ? SS_VECTOR : GP, 0, true);
+  raise(s == SEG_SS ? VEC_SS : VEC_GP, 0, true);
   return 0;
 }
 
@@ -191,37 +191,37 @@ export function loadDataSegment(s: i32, sel: u32): void {
   const c = cpl();
   if ((sel & 0xfffc) == 0) {
     if (s == SEG_SS) {
-      raise(GP, 0, true);
+      raise(VEC_GP, 0, true);
       return;
     }
     setSegmentCache(s, sel, 0, 0, ATTR_UNUSABLE);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const access = (descHigh >>> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   if (s == SEG_SS) {
     if (rpl != c || dpl != c || !isDataType(access) || (access & 2) == 0) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return;
     }
     if ((access & 0x80) == 0) {
-      raise(SS_VECTOR, sel & 0xfffc, true);
+      raise(VEC_SS, sel & 0xfffc, true);
       return;
     }
   } else {
     const readableCode = isCodeType(access) && (access & 2) != 0;
     if (!isDataType(access) && !readableCode) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return;
     }
     const conforming = isCodeType(access) && (access & 4) != 0;
     if (!conforming && (rpl > dpl || c > dpl)) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return;
     }
     if ((access & 0x80) == 0) {
-      raise(NP, sel & 0xfffc, true);
+      raise(VEC_NP, sel & 0xfffc, true);
       return;
     }
   }

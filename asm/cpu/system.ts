@@ -11,7 +11,7 @@ import {
   CR4_OSFXSR, CR4_OSXMMEXCPT,
   IF, VM, RF, ZF, reg32, setReg32, cpl,
 } from './state';
-import { faulted, gp, ud, raise, GP, NP } from './fault';
+import { faulted, gp, ud, raise, VEC_GP, VEC_NP } from './fault';
 import { flushTlb, invalidatePage, writeAs, loadPdptes } from './memory';
 import {
   protectedMode, readDescriptor, descHigh, descBase, descLimit, descAttr,
@@ -346,16 +346,16 @@ export function lldt(sel: u32): void {
     return;
   }
   if ((sel & 4) != 0) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   if (((descHigh >> 8) & 0x1f) != 2) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return;
   }
   store<u32>(OFF_LDTR_SEL, sel);
@@ -367,17 +367,17 @@ export function ltr(sel: u32): void {
   if (!requireCpl0()) return;
   sel &= 0xffff;
   if ((sel & 0xfffc) == 0 || (sel & 4) != 0) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const type = (descHigh >> 8) & 0x1f;
   if (type != 1 && type != 9) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return;
   }
   // Mark the TSS busy in the GDT.
@@ -406,7 +406,7 @@ export function examine(kind: u32, sel: u32): bool {
   sel &= 0xffff;
   let ok = false;
   if ((sel & 0xfffc) != 0 && selectorInTable(sel)) {
-    readDescriptor(sel, GP);
+    readDescriptor(sel, VEC_GP);
     if (faulted) return false;
     const access = (descHigh >> 8) & 0xff;
     const dpl = (access >> 5) & 3;

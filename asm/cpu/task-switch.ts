@@ -14,7 +14,7 @@ import {
   OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CR0, OFF_CR3, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_DR,
   CR0_TS, CR0_PG, NT, VM, ATTR_UNUSABLE, reg32, setReg32, segSel,
 } from './state';
-import { faulted, raise, raiseAfterSwitch, DB, GP, NP, TS, SS_VECTOR } from './fault';
+import { faulted, raise, raiseAfterSwitch, VEC_DB, VEC_GP, VEC_NP, VEC_TS, VEC_SS } from './fault';
 import { readAs, writeAs, flushTlb } from './memory';
 import { readDescriptor, descHigh, descBase, descLimit, descAttr, isCodeType, setSegmentCache } from './segments';
 import { getFlags, setFlags } from './flags';
@@ -48,7 +48,7 @@ const sels = new StaticArray<u32>(6);
  * new task's segments are raised in the new task.
  */
 export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
-  const wrong: u32 = reason == SWITCH_IRET ? TS : GP;
+  const wrong: u32 = reason == SWITCH_IRET ? VEC_TS : VEC_GP;
   const code = (sel & 0xfffc) + ext;
   if ((sel & 4) != 0 || (sel & 0xfffc) == 0) {
     raise(wrong, code, true);
@@ -62,7 +62,7 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
     return false;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, code, true);
+    raise(VEC_NP, code, true);
     return false;
   }
   const newHigh = descHigh;
@@ -70,7 +70,7 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   const newLimit = descLimit();
   const newAttr = descAttr();
   if (newLimit < TSS32_MIN_LIMIT || load<u32>(OFF_TR_LIMIT) < TSS32_MIN_LIMIT) {
-    raise(TS, newLimit < TSS32_MIN_LIMIT ? code : (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
+    raise(VEC_TS, newLimit < TSS32_MIN_LIMIT ? code : (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
     return false;
   }
   const newDescAddr = load<u32>(OFF_GDTR_BASE) + (sel & 0xfff8) + 4;
@@ -132,7 +132,7 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   if (tBit != 0) {
     // The debug trap bit: #DB once the new task is loaded, with DR6.BT.
     store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x8000);
-    raiseAfterSwitch(DB, 0, false);
+    raiseAfterSwitch(VEC_DB, 0, false);
   }
   return true;
 }
@@ -145,7 +145,7 @@ function loadLdt(sel: u32): bool {
     return true;
   }
   if ((sel & 4) != 0 || !readForNewTask(sel) || ((descHigh >> 8) & 0x1f) != 2 || (descHigh & 0x8000) == 0) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   store<u32>(OFF_LDTR_SEL, sel);
@@ -159,26 +159,26 @@ function readForNewTask(sel: u32): bool {
   const ldt = (sel & 4) != 0;
   const limit = ldt ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
   if ((ldt && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) || (sel & 0xfff8) + 7 > limit) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
-  return readDescriptor(sel, TS);
+  return readDescriptor(sel, VEC_TS);
 }
 
 function loadCode(sel: u32): bool {
   if ((sel & 0xfffc) == 0 || !readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   const conforming = (access & 4) != 0;
   if (!isCodeType(access) || (conforming ? dpl > (sel & 3) : dpl != (sel & 3))) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(NP, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_NP, sel & 0xfffc, true);
     return false;
   }
   setCodeSegment(sel, descBase(), descLimit(), descAttr(), sel & 3);
@@ -187,16 +187,16 @@ function loadCode(sel: u32): bool {
 
 function loadStack(sel: u32, cpl: u32): bool {
   if ((sel & 0xfffc) == 0 || !readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
   if ((sel & 3) != cpl || ((access >> 5) & 3) != cpl || (access & 0x1a) != 0x12) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(SS_VECTOR, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_SS, sel & 0xfffc, true);
     return false;
   }
   setSegmentCache(SEG_SS, sel, descBase(), descLimit(), descAttr());
@@ -206,7 +206,7 @@ function loadStack(sel: u32, cpl: u32): bool {
 function loadData(s: i32, sel: u32, cpl: u32): bool {
   if ((sel & 0xfffc) == 0) return true; // stays null
   if (!readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
@@ -215,11 +215,11 @@ function loadData(s: i32, sel: u32, cpl: u32): bool {
   const readableCode = isCodeType(access) && (access & 2) != 0;
   const conforming = isCodeType(access) && (access & 4) != 0;
   if ((!data && !readableCode) || (!conforming && (dpl < cpl || dpl < (sel & 3)))) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(NP, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_NP, sel & 0xfffc, true);
     return false;
   }
   setSegmentCache(s, sel, descBase(), descLimit(), descAttr());
