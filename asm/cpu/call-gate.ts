@@ -19,12 +19,7 @@ import {
   readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerFrameFits,
   innerSs, innerSsBase, innerSsLimit, innerSsAttr,
 } from './inner-stack';
-
-const CALL_GATE_16: u32 = 0x04;
-const CALL_GATE_32: u32 = 0x0c;
-const TASK_GATE: u32 = 0x05;
-const TSS32_AVAILABLE: u32 = 0x09;
-const TSS32_BUSY: u32 = 0x0b;
+import { CALL_GATE_16, CALL_GATE_32, TASK_GATE, TSS32_AVAILABLE, TSS32_BUSY } from './descriptors';
 
 /** A far CALL or JMP whose selector named a system descriptor, already read. */
 export function farThroughGate(gateSel: u32, isCall: bool): void {

@@ -187,11 +187,11 @@ function movCrDr(op: u32): void {
   // The operand is always a register, whatever mod says: no displacement follows.
   const m = fetch8();
   if (faulted) return;
-  const mrReg = (m >> 3) & 7;
-  const mrRm = m & 7;
+  const crDr = (m >> 3) & 7; // the CRn or DRn number
+  const gpr = m & 7;
   // A control register that does not exist is #UD before any privilege check.
   if (op == 0x20 || op == 0x22) {
-    if (mrReg == 1 || mrReg > 4) {
+    if (crDr == 1 || crDr > 4) {
       ud();
       return;
     }
@@ -206,17 +206,17 @@ function movCrDr(op: u32): void {
   }
   switch (op) {
     case 0x20: { // MOV Rd,Cd
-      const v = readCr(mrReg);
-      if (!faulted) setReg32(mrRm, v);
+      const v = readCr(crDr);
+      if (!faulted) setReg32(gpr, v);
       return;
     }
     case 0x21: { // MOV Rd,Dd
-      const v = readDr(mrReg);
-      if (!faulted) setReg32(mrRm, v);
+      const v = readDr(crDr);
+      if (!faulted) setReg32(gpr, v);
       return;
     }
-    case 0x22: writeCr(mrReg, reg32(mrRm)); return; // MOV Cd,Rd
-    default: writeDr(mrReg, reg32(mrRm));
+    case 0x22: writeCr(crDr, reg32(gpr)); return; // MOV Cd,Rd
+    default: writeDr(crDr, reg32(gpr));
   }
 }
 

@@ -3,7 +3,7 @@
 // current TSS and checked as the SDM's pseudocode for both does, and a writer
 // that builds the frame on that stack before anything is committed.
 
-import { OFF_TR_SEL, OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR } from './state';
+import { OFF_TR_SEL, OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, ATTR_DB } from './state';
 import { faulted, raise, VEC_TS, VEC_SS } from './fault';
 import { readAs, writeAs } from './memory';
 import { readDescriptor, descHigh, descBase, descLimit, descAttr } from './segments';
@@ -61,7 +61,7 @@ let frameMask: u32 = 0;
 /** Starts a frame on the inner stack readInnerStack found. */
 export function beginInnerFrame(): void {
   frameBase = innerSsBase;
-  frameMask = (innerSsAttr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+  frameMask = (innerSsAttr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
   frameSp = innerSp & frameMask;
 }
 
@@ -77,7 +77,7 @@ export function frameTop(): u32 {
 
 /** Whether `bytes` fit below the inner stack pointer within its segment's limit (expand-up or expand-down). */
 export function innerFrameFits(bytes: u32): bool {
-  const mask: u32 = (innerSsAttr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+  const mask: u32 = (innerSsAttr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
   const top = innerSp & mask;
   const bottom = (top - bytes) & mask;
   if ((innerSsAttr & 4) != 0) return bottom > innerSsLimit && bottom < top; // expand-down

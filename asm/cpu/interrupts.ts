@@ -6,6 +6,7 @@ import {
   SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS, OFF_EFLAGS, OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_TR_BASE, OFF_CR0, CR0_PE, ESP,
   IF, TF, NT, RF, VM, AC, IOPL, VIF, VIP, ID, ARITH_FLAGS, DF, EFLAGS_FIXED1, ATTR_UNUSABLE,
   reg32, setReg32, segSel, cpl,
+  EFLAGS_RESERVED0, IRET32_FLAGS,
 } from './state';
 import { faulted, raise, gp, VEC_GP, VEC_NP } from './fault';
 import { readAs } from './memory';
@@ -21,6 +22,7 @@ import { loadStackForPrivilege, invalidateOuterSegments } from './control';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { noteDelivery } from './counters';
 import { readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerSs, innerSsBase, innerSsLimit, innerSsAttr } from './inner-stack';
+import { TASK_GATE, INT_GATE_16, TRAP_GATE_16, INT_GATE_32, TRAP_GATE_32, DESC_P } from './descriptors';
 
 @inline function realMode(): bool {
   return (load<u32>(OFF_CR0) & CR0_PE) == 0;
@@ -41,7 +43,7 @@ export function loadFlags(v: u32, sz: u32, fromIret: bool): void {
   if (!fromIret && sz == 2) v &= ~RF; // POPF clears RF
   let f = (old & ~writable) | (v & writable);
   if (!fromIret) f &= ~RF;
-  setFlags((f & ~0x8028) | EFLAGS_FIXED1);
+  setFlags((f & ~EFLAGS_RESERVED0) | EFLAGS_FIXED1);
 }
 
 // ---------------------------------------------------------------- delivery
@@ -89,8 +91,8 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   if (faulted) return;
   const type = (hi >> 8) & 0x1f;
   const gateDpl = (hi >> 13) & 3;
-  const is32 = type == 0x0e || type == 0x0f;
-  if (!(is32 || type == 0x06 || type == 0x07 || type == 0x05)) {
+  const is32 = type == INT_GATE_32 || type == TRAP_GATE_32;
+  if (!(is32 || type == INT_GATE_16 || type == TRAP_GATE_16 || type == TASK_GATE)) {
     raise(VEC_GP, idtCode, true);
     return;
   }
@@ -103,11 +105,11 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     raise(VEC_GP, idtCode, true);
     return;
   }
-  if ((hi & 0x8000) == 0) {
+  if ((hi & DESC_P) == 0) {
     raise(VEC_NP, idtCode, true);
     return;
   }
-  if (type == 0x05) {
+  if (type == TASK_GATE) {
     // A task gate: the handler is a task of its own; an error code goes on its stack.
     if (!switchTask(lo >>> 16, SWITCH_INT, retEip, ext)) return;
     if (hasCode && !faulted) push(2, code);
@@ -243,8 +245,8 @@ export function iret(): void {
     setRealCodeSegment(sel & 0xffff);
     setIp(sz == 2 ? off : off & 0xffff);
     const old = getFlags();
-    const merged = sz == 2 ? (flags & 0x257fd5) | (old & (VM | VIF | VIP)) : (old & 0xffff0000) | (flags & 0xffff);
-    setFlags((merged & ~0x8028) | EFLAGS_FIXED1);
+    const merged = sz == 2 ? (flags & IRET32_FLAGS) | (old & (VM | VIF | VIP)) : (old & 0xffff0000) | (flags & 0xffff);
+    setFlags((merged & ~EFLAGS_RESERVED0) | EFLAGS_FIXED1);
     return;
   }
   const old = getFlags();

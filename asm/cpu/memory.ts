@@ -169,6 +169,21 @@ function remember(idx: u32, e: u32): void {
   store<u32>(a, e);
 }
 
+// Paging-entry bits (SDM vol. 3, 4.3 and 4.4).
+export const PTE_P: u32 = 1 << 0;
+export const PTE_RW: u32 = 1 << 1;
+export const PTE_US: u32 = 1 << 2;
+export const PTE_A: u32 = 1 << 5; // accessed
+export const PTE_D: u32 = 1 << 6; // dirty
+export const PTE_PS: u32 = 1 << 7; // a large page, in a directory entry
+export const PTE_G: u32 = 1 << 8; // global, with CR4.PGE
+
+// #PF error-code bits (SDM vol. 3, 4.7).
+export const PF_P: u32 = 1 << 0; // a protection violation (0: a not-present entry)
+export const PF_W: u32 = 1 << 1; // a write
+export const PF_U: u32 = 1 << 2; // at CPL 3
+export const PF_RSVD: u32 = 1 << 3; // a reserved bit was set in an entry
+
 function pageFault(lin: u32, code: u32): u32 {
   if (probing) {
     store<u32>(OFF_PROBE_FAULT, code);
@@ -196,7 +211,7 @@ function walk(lin: u32, write: bool, user: bool): u32 {
     const phys = lin & 0xfffff000 & load<u32>(OFF_A20_MASK);
     return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER);
   }
-  const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
+  const code: u32 = (write ? PF_W : 0) | (user ? PF_U : 0);
   return (load<u32>(OFF_CR4) & CR4_PAE) != 0 ? walkPae(lin, write, user, code) : walk32(lin, write, user, code);
 }
 
@@ -204,21 +219,20 @@ function walk(lin: u32, write: bool, user: bool): u32 {
 function walk32(lin: u32, write: bool, user: bool, code: u32): u32 {
   const pdeAddr = (walkRoot() & 0xfffff000) | ((lin >>> 20) & 0xffc);
   const pde = readEntry32(pdeAddr);
-  if ((pde & 1) == 0) return pageFault(lin, code);
-  if ((pde & 0x80) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
+  if ((pde & PTE_P) == 0) return pageFault(lin, code);
+  if ((pde & PTE_PS) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
     return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0);
   }
-  if ((pde & 0x20) == 0 && !probing) physWrite(pdeAddr, 2, pde | 0x20);
+  if ((pde & PTE_A) == 0 && !probing) physWrite(pdeAddr, 2, pde | PTE_A);
   const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
   const pte = readEntry32(pteAddr);
-  if ((pte & 1) == 0) return pageFault(lin, code);
+  if ((pte & PTE_P) == 0) return pageFault(lin, code);
   return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0);
 }
 
 // PAE entries are 64 bits; this CPU has 36 physical address bits and no NX,
 // so bits 63:36 of every entry are reserved (bits 4-31 of the high half).
 const PAE_HIGH_RESERVED: u32 = 0xfffffff0;
-const RSVD: u32 = 8; // #PF error code: a reserved bit was set
 
 // The upper half of the last 64-bit entry readEntry64 read.
 let entryHigh: u32 = 0;
@@ -255,22 +269,22 @@ function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
     const lo = readEntry64((walkRoot() & 0xffffffe0) + ((lin >>> 30) << 3), 0);
     pdpte = (<u64>entryHigh << 32) | <u64>lo;
   }
-  if ((pdpte & 1) == 0) return pageFault(lin, code);
+  if ((pdpte & PTE_P) == 0) return pageFault(lin, code);
   const pdeAddr = (<u32>pdpte & 0xfffff000) + (((lin >>> 21) & 0x1ff) << 3);
   const pde = readEntry64(pdeAddr, <u32>(pdpte >>> 32));
   const pdeHigh = entryHigh;
-  if ((pde & 1) == 0) return pageFault(lin, code);
-  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
-  if ((pde & 0x80) != 0) {
-    if ((pde & 0x1fe000) != 0) return pageFault(lin, code | 1 | RSVD);
+  if ((pde & PTE_P) == 0) return pageFault(lin, code);
+  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
+  if ((pde & PTE_PS) != 0) {
+    if ((pde & 0x1fe000) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
     return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh);
   }
-  if ((pde & 0x20) == 0 && !probing) physWrite(pdeAddr, 2, pde | 0x20);
+  if ((pde & PTE_A) == 0 && !probing) physWrite(pdeAddr, 2, pde | PTE_A);
   const pteAddr = (pde & 0xfffff000) + (((lin >>> 12) & 0x1ff) << 3);
   const pte = readEntry64(pteAddr, pdeHigh);
   const pteHigh = entryHigh;
-  if ((pte & 1) == 0) return pageFault(lin, code);
-  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
+  if ((pte & PTE_P) == 0) return pageFault(lin, code);
+  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
   return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh);
 }
 
@@ -280,24 +294,24 @@ function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
  * `physHigh` is non-zero when the page lies above 4 GiB.
  */
 function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32): u32 {
-  const u = (perms & 4) != 0;
-  const w = (perms & 2) != 0;
+  const u = (perms & PTE_US) != 0;
+  const w = (perms & PTE_RW) != 0;
   if (probing) {
     // Where the page is, even when this access may not touch it (the inspector shows both).
     store<u32>(OFF_PROBE_PHYS, (phys & load<u32>(OFF_A20_MASK)) | (lin & 0xfff));
     store<u32>(OFF_PROBE_PHYS_HIGH, physHigh);
   }
-  if (!allowed(u, w, write, user)) return pageFault(lin, code | 1);
+  if (!allowed(u, w, write, user)) return pageFault(lin, code | PF_P);
   if (probing) return 1;
-  const updated = entry | 0x20 | (write ? 0x40 : 0);
+  const updated = entry | PTE_A | (write ? PTE_D : 0);
   if (updated != entry) physWrite(entryAddr, 2, updated);
   let flags = T_VALID;
   if (u) flags |= T_USER;
-  if (updated & 0x40) {
+  if (updated & PTE_D) {
     if (w || (load<u32>(OFF_CR0) & CR0_WP) == 0) flags |= T_WSUP;
     if (w && u) flags |= T_WUSER;
   }
-  if ((entry & 0x100) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
+  if ((entry & PTE_G) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
   return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags);
 }
 
@@ -369,7 +383,7 @@ export function probeWalk(lin: u32, cr3: u32, write: bool, user: bool): u32 {
   }
   probing = true;
   probeCr3 = cr3;
-  const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
+  const code: u32 = (write ? PF_W : 0) | (user ? PF_U : 0);
   if ((load<u32>(OFF_CR4) & CR4_PAE) != 0) walkPae(lin, write, user, code);
   else walk32(lin, write, user, code);
   probing = false;

@@ -5,8 +5,9 @@
 import {
   OFF_EFLAGS, OFF_HALTED, OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_EXIT_REASON, OFF_EXC_VECTOR,
   OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
-  OFF_DR, OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
+  OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
   EXIT_HOST_REQUEST, EXIT_BREAKPOINT, reg32, setReg32, eip, setEip, add64,
+  OFF_DR6, DR6_BS,
 } from './state';
 import { jitEnabled, jitEveryInstruction, jitSlotHere, jitRun, setRunBudget } from './jit';
 import {
@@ -201,7 +202,7 @@ function finishCarefully(esp: u32, singleStep: bool): u32 {
   if (faulted) return handleFault(esp);
   if (singleStep && !inDebugShadow()) {
     // Single-step trap after the instruction, with DR6.BS.
-    store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
+    store<u32>(OFF_DR6, load<u32>(OFF_DR6) | DR6_BS);
     if (!deliverEvent(VEC_DB, false, 0, false, ip, false)) return EXIT_TRIPLE_FAULT;
   }
   return EXIT_BUDGET;

@@ -11,6 +11,7 @@ import {
   STATE_BASE, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT, OFF_SEG_ATTR, OFF_CR0, OFF_EFLAGS,
   OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_LDTR_SEL,
   SEG_SS, SEG_CS, CR0_PE, VM, ATTR_UNUSABLE, cpl, segBase, segLimit, segAttr,
+  ATTR_DB,
 } from './state';
 import { raise, faulted, VEC_GP, VEC_SS, VEC_NP } from './fault';
 import { readAs, writeAs } from './memory';
@@ -36,7 +37,7 @@ export let csIs32: bool = false;
 
 export function refreshFast(s: i32): void {
   const attr = segAttr(s);
-  if (s == SEG_CS) csIs32 = (attr & 0x4000) != 0;
+  if (s == SEG_CS) csIs32 = (attr & ATTR_DB) != 0;
   let f: u32 = 0;
   const flat = segLimit(s) == 0xffffffff && (attr & ATTR_UNUSABLE) == 0;
   if (flat) {
@@ -74,7 +75,7 @@ function checkedLinear(s: i32, off: u32, size: u32, write: bool): u32 {
   const last = off + size - 1;
   if (isDataType(attr) && (attr & 4) != 0) {
     // Expand-down: valid offsets lie above the limit, up to 64 KiB or 4 GiB.
-    const upper: u32 = (attr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+    const upper: u32 = (attr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
     if (off <= limit || last > upper || last < off) return limitFault(s);
   } else if (off > limit || last > limit || last < off) {
     return limitFault(s);
@@ -236,7 +237,7 @@ export function loadDataSegment(s: i32, sel: u32): void {
 }
 /** True when SS says a 32-bit stack pointer (ESP rather than SP). */
 @inline export function stackIs32(): bool {
-  return (segAttr(SEG_SS) & 0x4000) != 0;
+  return (segAttr(SEG_SS) & ATTR_DB) != 0;
 }
 
 /** True when reads (or writes) through s need no limit or type check. */

@@ -11,8 +11,9 @@
 
 import {
   SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_TR_SEL, OFF_TR_BASE,
-  OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CR0, OFF_CR3, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_DR,
+  OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CR0, OFF_CR3, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT,
   CR0_TS, CR0_PG, NT, VM, ATTR_UNUSABLE, reg32, setReg32, segSel,
+  OFF_DR6, DR6_BT,
 } from './state';
 import { faulted, raise, raiseAfterSwitch, VEC_DB, VEC_GP, VEC_NP, VEC_TS, VEC_SS } from './fault';
 import { readAs, writeAs, flushTlb } from './memory';
@@ -20,6 +21,7 @@ import { readDescriptor, descHigh, descBase, descLimit, descAttr, isCodeType, se
 import { getFlags, setFlags } from './flags';
 import { setIp } from './decode';
 import { setCodeSegment } from './code-segment';
+import { TSS32_AVAILABLE, TSS_BUSY_BIT } from './descriptors';
 
 export const SWITCH_JMP: u32 = 0;
 export const SWITCH_CALL: u32 = 1;
@@ -56,8 +58,8 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   }
   if (!readDescriptor(sel, wrong)) return false;
   const type = (descHigh >> 8) & 0x1f;
-  const busy = (type & 2) != 0;
-  if ((type & ~2) != 9 || (reason == SWITCH_IRET ? !busy : busy)) {
+  const busy = (type & TSS_BUSY_BIT) != 0;
+  if ((type & ~TSS_BUSY_BIT) != TSS32_AVAILABLE || (reason == SWITCH_IRET ? !busy : busy)) {
     raise(wrong, code, true);
     return false;
   }
@@ -131,7 +133,7 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   if (!loadData(SEG_FS, sels[SEG_FS], cpl) || !loadData(SEG_GS, sels[SEG_GS], cpl)) return true;
   if (tBit != 0) {
     // The debug trap bit: #DB once the new task is loaded, with DR6.BT.
-    store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x8000);
+    store<u32>(OFF_DR6, load<u32>(OFF_DR6) | DR6_BT);
     raiseAfterSwitch(VEC_DB, 0, false);
   }
   return true;
