@@ -4,7 +4,6 @@
 // System descriptor and gate types (bits 8-12 of the descriptor's high dword, S = 0).
 export const TSS16_AVAILABLE: u32 = 0x01;
 export const LDT_TYPE: u32 = 0x02;
-export const TSS16_BUSY: u32 = 0x03;
 export const CALL_GATE_16: u32 = 0x04;
 export const TASK_GATE: u32 = 0x05;
 export const INT_GATE_16: u32 = 0x06;
@@ -20,7 +19,5 @@ export const TSS_BUSY_BIT: u32 = 0x02;
 /** The present bit of a descriptor's high dword. */
 export const DESC_P: u32 = 0x8000;
 
-// Selector fields.
-export const SEL_RPL_MASK: u32 = 3;
-/** The table indicator: the LDT rather than the GDT. */
+/** A selector's table indicator: the LDT rather than the GDT. */
 export const SEL_TI: u32 = 4;

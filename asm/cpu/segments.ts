@@ -15,6 +15,7 @@ import {
 } from './state';
 import { raise, faulted, VEC_GP, VEC_SS, VEC_NP } from './fault';
 import { readAs, writeAs } from './memory';
+import { SEL_TI } from './descriptors';
 
 const OFF_SEG_FAST: u32 = STATE_BASE + 0x800; // 6 bytes, internal
 const FAST_READ: u32 = 1;
@@ -122,7 +123,7 @@ let descAddr: u32 = 0;
 export function readDescriptor(sel: u32, faultVector: u32): bool {
   let base: u32;
   let limit: u32;
-  if (sel & 4) {
+  if (sel & SEL_TI) {
     if ((load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) {
       raise(faultVector, sel & 0xfffc, true);
       return false;

@@ -23,6 +23,7 @@ import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
+import { SEL_TI, LDT_TYPE, TSS16_AVAILABLE, TSS32_AVAILABLE } from './descriptors';
 
 // CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, CLFSH,
 // FXSR. Nothing is claimed that the core lacks (no MMX or SSE yet: their
@@ -345,12 +346,12 @@ export function lldt(sel: u32): void {
     store<u32>(OFF_LDTR_LIMIT, 0);
     return;
   }
-  if ((sel & 4) != 0) {
+  if ((sel & SEL_TI) != 0) {
     raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if (!readDescriptor(sel, VEC_GP)) return;
-  if (((descHigh >> 8) & 0x1f) != 2) {
+  if (((descHigh >> 8) & 0x1f) != LDT_TYPE) {
     raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
@@ -366,13 +367,13 @@ export function lldt(sel: u32): void {
 export function ltr(sel: u32): void {
   if (!requireCpl0()) return;
   sel &= 0xffff;
-  if ((sel & 0xfffc) == 0 || (sel & 4) != 0) {
+  if ((sel & 0xfffc) == 0 || (sel & SEL_TI) != 0) {
     raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if (!readDescriptor(sel, VEC_GP)) return;
   const type = (descHigh >> 8) & 0x1f;
-  if (type != 1 && type != 9) {
+  if (type != TSS16_AVAILABLE && type != TSS32_AVAILABLE) {
     raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
@@ -433,7 +434,7 @@ export function examine(kind: u32, sel: u32): bool {
 }
 
 function selectorInTable(sel: u32): bool {
-  const limit = (sel & 4) != 0 ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
-  if ((sel & 4) != 0 && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) return false;
+  const limit = (sel & SEL_TI) != 0 ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
+  if ((sel & SEL_TI) != 0 && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) return false;
   return (sel & 0xfff8) + 7 <= limit;
 }

@@ -21,7 +21,7 @@ import { readDescriptor, descHigh, descBase, descLimit, descAttr, isCodeType, se
 import { getFlags, setFlags } from './flags';
 import { setIp } from './decode';
 import { setCodeSegment } from './code-segment';
-import { TSS32_AVAILABLE, TSS_BUSY_BIT } from './descriptors';
+import { TSS32_AVAILABLE, TSS_BUSY_BIT, SEL_TI, LDT_TYPE, DESC_P } from './descriptors';
 
 export const SWITCH_JMP: u32 = 0;
 export const SWITCH_CALL: u32 = 1;
@@ -52,7 +52,7 @@ const sels = new StaticArray<u32>(6);
 export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   const wrong: u32 = reason == SWITCH_IRET ? VEC_TS : VEC_GP;
   const code = (sel & 0xfffc) + ext;
-  if ((sel & 4) != 0 || (sel & 0xfffc) == 0) {
+  if ((sel & SEL_TI) != 0 || (sel & 0xfffc) == 0) {
     raise(wrong, code, true);
     return false;
   }
@@ -146,7 +146,7 @@ function loadLdt(sel: u32): bool {
     store<u32>(OFF_LDTR_LIMIT, 0);
     return true;
   }
-  if ((sel & 4) != 0 || !readForNewTask(sel) || ((descHigh >> 8) & 0x1f) != 2 || (descHigh & 0x8000) == 0) {
+  if ((sel & SEL_TI) != 0 || !readForNewTask(sel) || ((descHigh >> 8) & 0x1f) != LDT_TYPE || (descHigh & DESC_P) == 0) {
     if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
@@ -158,7 +158,7 @@ function loadLdt(sel: u32): bool {
 
 /** A descriptor read for the new task; a selector outside its table is #TS in the new task. */
 function readForNewTask(sel: u32): bool {
-  const ldt = (sel & 4) != 0;
+  const ldt = (sel & SEL_TI) != 0;
   const limit = ldt ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
   if ((ldt && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) || (sel & 0xfff8) + 7 > limit) {
     raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
