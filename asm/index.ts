@@ -10,6 +10,11 @@ import { resetCpu } from './cpu/reset';
 import { run as runLoop, interruptRequest } from './cpu/run';
 import { requestStop as stop } from './cpu/signals';
 import { flushTlb as flush, markMmio, resyncPaging } from './cpu/memory';
+
+// The inspector's MMU view: the core's own walk, changing nothing.
+export {
+  probeWalk, OFF_PROBE_FAULT, OFF_PROBE_PHYS, OFF_PROBE_PHYS_HIGH, OFF_PROBE_STEPS, OFF_PROBE_STEP, PROBE_STEP_SIZE, PROBE_MAX_STEPS, PROBE_OK,
+} from './cpu/memory';
 import { retired } from './cpu/clock';
 import { configureJit, forgetAll } from './cpu/jit';
 import { jitHostWrote } from './cpu/code-pages';
@@ -38,7 +43,7 @@ export { saveHotState, loadHotState, pageIsZero, pagesWatched } from './cpu/snap
 // The memory map (state.ts), region by region.
 export {
   STATE_SIZE, INSPECT_BASE, INSPECT_SIZE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_SIZE, MMIO_BITMAP_BASE, MMIO_BITMAP_SIZE,
-  TRACE_BASE, TRACE_SIZE, STATIC_DATA_BASE, STATIC_DATA_SIZE, JIT_CODE_MAP_SIZE, JIT_ENTRIES, JIT_ENTRIES_SIZE,
+  TRACE_BASE, TRACE_SIZE, PROBE_BASE, PROBE_SIZE, STATIC_DATA_BASE, STATIC_DATA_SIZE, JIT_CODE_MAP_SIZE, JIT_ENTRIES, JIT_ENTRIES_SIZE,
   PAGE_WATCH_SIZE, JIT_HEAT, JIT_HEAT_SIZE, WATCH_ABSENT, WATCH_WRITE,
 } from './cpu/state';
 
@@ -52,9 +57,9 @@ export {
 
 // Exception vectors.
 export {
-  DE as VEC_DE, DB as VEC_DB, NMI_VECTOR as VEC_NMI, BP as VEC_BP, OF_VECTOR as VEC_OF, BR as VEC_BR, UD as VEC_UD,
-  NM as VEC_NM, DF_VECTOR as VEC_DF, TS as VEC_TS, NP as VEC_NP, SS_VECTOR as VEC_SS, GP as VEC_GP, PF_VECTOR as VEC_PF,
-  MF as VEC_MF, AC_VECTOR as VEC_AC,
+  VEC_DE, VEC_DB, VEC_NMI, VEC_BP, VEC_OF, VEC_BR, VEC_UD,
+  VEC_NM, VEC_DF, VEC_TS, VEC_NP, VEC_SS, VEC_GP, VEC_PF,
+  VEC_MF, VEC_AC,
 } from './cpu/fault';
 
 export {

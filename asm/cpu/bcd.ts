@@ -2,7 +2,7 @@
 
 import { EAX, CF, AF, PF, ZF, SF, OF, reg8, setReg8, reg16, setReg16 } from './state';
 import { K_LOGIC, setLazy, setFlagBits, getCF, getAF } from './flags';
-import { raise, DE } from './fault';
+import { raise, VEC_DE } from './fault';
 
 const AL: u32 = 0;
 const AH: u32 = 4;
@@ -80,7 +80,7 @@ export function aas(): void {
 
 export function aam(base: u32): void {
   if (base == 0) {
-    raise(DE, 0, false);
+    raise(VEC_DE, 0, false);
     return;
   }
   const al = reg8(AL);

@@ -6,7 +6,7 @@
 // target is a task switch (task-switch.ts).
 
 import { SEG_CS, SEG_SS, ESP, reg32, setReg32, segSel, cpl } from './state';
-import { faulted, raise, gp, GP, NP, SS_VECTOR } from './fault';
+import { faulted, raise, gp, VEC_GP, VEC_NP, VEC_SS } from './fault';
 import { ip, setIp } from './decode';
 import {
   readDescriptor, descLow, descHigh, descBase, descLimit, descAttr, markAccessed, isCodeType,
@@ -19,29 +19,24 @@ import {
   readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerFrameFits,
   innerSs, innerSsBase, innerSsLimit, innerSsAttr,
 } from './inner-stack';
-
-const CALL_GATE_16: u32 = 0x04;
-const CALL_GATE_32: u32 = 0x0c;
-const TASK_GATE: u32 = 0x05;
-const TSS32_AVAILABLE: u32 = 0x09;
-const TSS32_BUSY: u32 = 0x0b;
+import { CALL_GATE_16, CALL_GATE_32, TASK_GATE, TSS32_AVAILABLE, TSS32_BUSY } from './descriptors';
 
 /** A far CALL or JMP whose selector named a system descriptor, already read. */
 export function farThroughGate(gateSel: u32, isCall: bool): void {
   const type = (descHigh >> 8) & 0x1f;
   const taskTarget = type == TASK_GATE || type == TSS32_AVAILABLE || type == TSS32_BUSY;
   if (type != CALL_GATE_16 && type != CALL_GATE_32 && !taskTarget) {
-    raise(GP, gateSel & 0xfffc, true);
+    raise(VEC_GP, gateSel & 0xfffc, true);
     return;
   }
   const c = cpl();
   const gateDpl = (descHigh >> 13) & 3;
   if (gateDpl < c || gateDpl < (gateSel & 3)) {
-    raise(GP, gateSel & 0xfffc, true);
+    raise(VEC_GP, gateSel & 0xfffc, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, gateSel & 0xfffc, true);
+    raise(VEC_NP, gateSel & 0xfffc, true);
     return;
   }
   if (taskTarget) {
@@ -57,17 +52,17 @@ export function farThroughGate(gateSel: u32, isCall: bool): void {
     gp(0);
     return;
   }
-  if (!readDescriptor(codeSel, GP)) return;
+  if (!readDescriptor(codeSel, VEC_GP)) return;
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   const conforming = (access & 4) != 0;
   // JMP never changes privilege: a non-conforming target must be at the CPL.
   if (!isCodeType(access) || dpl > c || (!isCall && !conforming && dpl != c)) {
-    raise(GP, codeSel & 0xfffc, true);
+    raise(VEC_GP, codeSel & 0xfffc, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(NP, codeSel & 0xfffc, true);
+    raise(VEC_NP, codeSel & 0xfffc, true);
     return;
   }
   const base = descBase();
@@ -99,7 +94,7 @@ function callInner(codeSel: u32, base: u32, limit: u32, attr: u32, dpl: u32, off
   if (!readInnerStack(dpl, 0)) return;
   const n: u32 = 1 << sz;
   if (!innerFrameFits((4 + params) * n)) {
-    raise(SS_VECTOR, innerSs & 0xfffc, true);
+    raise(VEC_SS, innerSs & 0xfffc, true);
     return;
   }
   if (offset > limit) {

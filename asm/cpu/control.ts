@@ -3,7 +3,7 @@
 import {
   SEG_CS, SEG_SS, ATTR_UNUSABLE, segLimit, segSel, segAttr, cpl,
 } from './state';
-import { faulted, gp, raise, GP, NP, SS_VECTOR } from './fault';
+import { faulted, gp, raise, VEC_GP, VEC_NP, VEC_SS } from './fault';
 import { opSize32, ip, setIp } from './decode';
 import {
   protectedMode, readDescriptor, descHigh, descLimit, descBase, descAttr, markAccessed,
@@ -58,7 +58,7 @@ export function retNear(release: u32): void {
 function checkCodeTarget(sel: u32, forReturn: bool): bool {
   const access = (descHigh >> 8) & 0xff;
   if (!isCodeType(access)) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return false;
   }
   const dpl = (access >> 5) & 3;
@@ -67,15 +67,15 @@ function checkCodeTarget(sel: u32, forReturn: bool): bool {
   const conforming = (access & 4) != 0;
   if (forReturn) {
     if (conforming ? dpl > rpl : dpl != rpl) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return false;
     }
   } else if (conforming ? dpl > c : rpl > c || dpl != c) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return false;
   }
   return true;
@@ -100,7 +100,7 @@ export function farTransfer(sel: u32, off: u32, isCall: bool): void {
     gp(0);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   if (((descHigh >> 8) & 0x10) == 0) {
     farThroughGate(sel, isCall);
     return;
@@ -143,10 +143,10 @@ export function retFar(release: u32): void {
     gp(0);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const rpl = sel & 3;
   if (rpl < cpl()) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if (!checkCodeTarget(sel, true)) return;
@@ -189,15 +189,15 @@ export function loadStackForPrivilege(sel: u32, newCpl: u32): bool {
     gp(0);
     return false;
   }
-  if (!readDescriptor(sel, GP)) return false;
+  if (!readDescriptor(sel, VEC_GP)) return false;
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   if ((sel & 3) != newCpl || dpl != newCpl || (access & 0x1a) != 0x12) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raise(SS_VECTOR, sel & 0xfffc, true);
+    raise(VEC_SS, sel & 0xfffc, true);
     return false;
   }
   markAccessed();

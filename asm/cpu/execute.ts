@@ -6,7 +6,7 @@ import {
   VM, RF, CF, PF, AF, ZF, SF, DF, EFLAGS_FIXED1,
   reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel,
 } from './state';
-import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, BP } from './fault';
+import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, VEC_BR, VEC_DB, VEC_OF, VEC_BP } from './fault';
 import {
   fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setEaOff,
@@ -202,7 +202,7 @@ function bound(): void {
   let out: bool;
   if (sz == 2) out = <i32>idx < <i32>lo || <i32>idx > <i32>hi;
   else out = <i16>idx < <i16>lo || <i16>idx > <i16>hi;
-  if (out) raise(BR, 0, false);
+  if (out) raise(VEC_BR, 0, false);
 }
 
 function arpl(): void {
@@ -269,60 +269,60 @@ function vm86IoplTrap(): bool {
       return;
     }
     switch (op) {
-      case 0x06: pushSegment(segSel(SEG_ES)); return;
-      case 0x07: popSegment(SEG_ES); return;
-      case 0x0e: pushSegment(segSel(SEG_CS)); return;
-      case 0x0f: execute0f(); return;
-      case 0x16: pushSegment(segSel(SEG_SS)); return;
-      case 0x17: popSegment(SEG_SS); return;
-      case 0x1e: pushSegment(segSel(SEG_DS)); return;
-      case 0x1f: popSegment(SEG_DS); return;
-      case 0x27: daa(); return;
-      case 0x2f: das(); return;
-      case 0x37: aaa(); return;
-      case 0x3f: aas(); return;
+      case 0x06: pushSegment(segSel(SEG_ES)); return; // PUSH ES
+      case 0x07: popSegment(SEG_ES); return; // POP ES
+      case 0x0e: pushSegment(segSel(SEG_CS)); return; // PUSH CS
+      case 0x0f: execute0f(); return; // two-byte opcodes
+      case 0x16: pushSegment(segSel(SEG_SS)); return; // PUSH SS
+      case 0x17: popSegment(SEG_SS); return; // POP SS
+      case 0x1e: pushSegment(segSel(SEG_DS)); return; // PUSH DS
+      case 0x1f: popSegment(SEG_DS); return; // POP DS
+      case 0x27: daa(); return; // DAA
+      case 0x2f: das(); return; // DAS
+      case 0x37: aaa(); return; // AAA
+      case 0x3f: aas(); return; // AAS
     }
     ud(); // prefixes never reach here
     return;
   }
   switch (op) {
-    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: {
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47: { // INC Zv
       const sz = vSize();
       writeReg(sz, op & 7, inc(readReg(sz, op & 7), sz));
       return;
     }
-    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
+    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: { // DEC Zv
       const sz = vSize();
       writeReg(sz, op & 7, dec(readReg(sz, op & 7), sz));
       return;
     }
-    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: {
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: { // PUSH Zv
       const sz = vSize();
       push(sz, readReg(sz, op & 7));
       return;
     }
-    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: {
+    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: { // POP Zv
       const sz = vSize();
       const v = pop(sz);
       if (!faulted) writeReg(sz, op & 7, v);
       return;
     }
-    case 0x60: pusha(); return;
-    case 0x61: popa(); return;
-    case 0x62: bound(); return;
-    case 0x63: arpl(); return;
-    case 0x68: {
+    case 0x60: pusha(); return; // PUSHA/PUSHAD
+    case 0x61: popa(); return; // POPA/POPAD
+    case 0x62: bound(); return; // BOUND Gv,Ma
+    case 0x63: arpl(); return; // ARPL Ew,Gw
+    case 0x68: { // PUSH Iz
       const v = fetchImmV();
       if (!faulted) push(vSize(), v);
       return;
     }
-    case 0x6a: {
+    case 0x6a: { // PUSH Ibs
       const v = fetchSimm8();
       if (!faulted) push(vSize(), v);
       return;
     }
-    case 0x69:
-    case 0x6b: {
+    case 0x69: // IMUL Gv,Ev,Iz
+    case 0x6b: { // IMUL Gv,Ev,Ibs
       const sz = vSize();
       decodeModrm();
       if (faulted) return;
@@ -333,20 +333,20 @@ function vm86IoplTrap(): bool {
       writeG(sz, imulTrunc(a, imm, sz));
       return;
     }
-    case 0x6c: stringOp(INS, 0); return;
-    case 0x6d: stringOp(INS, vSize()); return;
-    case 0x6e: stringOp(OUTS, 0); return;
-    case 0x6f: stringOp(OUTS, vSize()); return;
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
-    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
+    case 0x6c: stringOp(INS, 0); return; // INSB Yb,DX
+    case 0x6d: stringOp(INS, vSize()); return; // INSW/INSD Yv,DX
+    case 0x6e: stringOp(OUTS, 0); return; // OUTSB DX,Xb
+    case 0x6f: stringOp(OUTS, vSize()); return; // OUTSW/OUTSD DX,Xv
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77: // JO Jb ... JA Jb
+    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: { // JS Jb ... JG Jb
       const rel = fetchSimm8();
       if (faulted) return;
       if (condition(op & 15)) jumpRelative(rel);
       return;
     }
-    case 0x80: case 0x81: case 0x82: case 0x83: group1(op); return;
-    case 0x84:
-    case 0x85: {
+    case 0x80: case 0x81: case 0x82: case 0x83: group1(op); return; // ADD/OR/ADC/SBB/AND/SUB/XOR/CMP
+    case 0x84: // TEST Eb,Gb
+    case 0x85: { // TEST Ev,Gv
       const sz: u32 = op == 0x84 ? 0 : vSize();
       decodeModrm();
       if (faulted) return;
@@ -355,8 +355,8 @@ function vm86IoplTrap(): bool {
       test(a, readG(sz), sz);
       return;
     }
-    case 0x86:
-    case 0x87: {
+    case 0x86: // XCHG Eb,Gb
+    case 0x87: { // XCHG Ev,Gv
       const sz: u32 = op == 0x86 ? 0 : vSize();
       decodeModrm();
       if (faulted) return;
@@ -366,16 +366,16 @@ function vm86IoplTrap(): bool {
       writeG(sz, a);
       return;
     }
-    case 0x88:
-    case 0x89: {
+    case 0x88: // MOV Eb,Gb
+    case 0x89: { // MOV Ev,Gv
       const sz: u32 = op == 0x88 ? 0 : vSize();
       decodeModrm();
       if (faulted) return;
       writeE(sz, readG(sz));
       return;
     }
-    case 0x8a:
-    case 0x8b: {
+    case 0x8a: // MOV Gb,Eb
+    case 0x8b: { // MOV Gv,Ev
       const sz: u32 = op == 0x8a ? 0 : vSize();
       decodeModrm();
       if (faulted) return;
@@ -383,7 +383,7 @@ function vm86IoplTrap(): bool {
       if (!faulted) writeG(sz, v);
       return;
     }
-    case 0x8c: {
+    case 0x8c: { // MOV Ev,Sw
       decodeModrm();
       if (faulted) return;
       if (mrReg >= 6) {
@@ -395,7 +395,7 @@ function vm86IoplTrap(): bool {
       else writeMem(eaSeg, eaOff, 1, segSel(<i32>mrReg));
       return;
     }
-    case 0x8d: {
+    case 0x8d: { // LEA Gv,M
       decodeModrm();
       if (faulted) return;
       if (mrMod == 3) {
@@ -405,7 +405,7 @@ function vm86IoplTrap(): bool {
       writeG(vSize(), eaOff);
       return;
     }
-    case 0x8e: {
+    case 0x8e: { // MOV Sw,Ew
       decodeModrm();
       if (faulted) return;
       if (mrReg == 1 || mrReg >= 6) {
@@ -418,7 +418,7 @@ function vm86IoplTrap(): bool {
       if (!faulted && mrReg == 2) setStackShadow();
       return;
     }
-    case 0x8f: {
+    case 0x8f: { // POP Ev
       decodeModrm();
       if (faulted) return;
       if (mrReg != 0) {
@@ -434,24 +434,24 @@ function vm86IoplTrap(): bool {
       writeE(sz, v);
       return;
     }
-    case 0x90:
+    case 0x90: // NOP
       return; // NOP, and PAUSE with F3
-    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
+    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: { // XCHG Zv,eAX
       const sz = vSize();
       const a = readReg(sz, EAX);
       writeReg(sz, EAX, readReg(sz, op & 7));
       writeReg(sz, op & 7, a);
       return;
     }
-    case 0x98:
+    case 0x98: // CBW/CWDE
       if (opSize32) setReg32(EAX, <u32>(<i32>(<i16>reg16(EAX))));
       else setReg16(EAX, <u32>(<i32>(<i8>reg8(0))));
       return;
-    case 0x99:
+    case 0x99: // CWD/CDQ
       if (opSize32) setReg32(EDX, <u32>(<i32>reg32(EAX) >> 31));
       else setReg16(EDX, <u32>(<i32>(<i16>reg16(EAX)) >> 15));
       return;
-    case 0x9a: {
+    case 0x9a: { // CALL Ap
       const off = fetchImmV();
       if (faulted) return;
       const sel = fetch16();
@@ -459,12 +459,12 @@ function vm86IoplTrap(): bool {
       farTransfer(sel, off, true);
       return;
     }
-    case 0x9b: fwait(); return;
-    case 0x9c:
+    case 0x9b: fwait(); return; // WAIT
+    case 0x9c: // PUSHF/PUSHFD
       if (vm86IoplTrap()) return;
       push(vSize(), getFlags() & ~(VM | RF));
       return;
-    case 0x9d: {
+    case 0x9d: { // POPF/POPFD
       if (vm86IoplTrap()) return;
       const sz = vSize();
       const v = pop(sz);
@@ -472,15 +472,15 @@ function vm86IoplTrap(): bool {
       loadFlags(sz == 2 ? v : (getFlags() & 0xffff0000) | v, sz, false);
       return;
     }
-    case 0x9e: {
+    case 0x9e: { // SAHF
       const mask: u32 = SF | ZF | AF | PF | CF;
       setFlagBits(mask | EFLAGS_FIXED1, (reg8(4) & mask) | EFLAGS_FIXED1);
       return;
     }
-    case 0x9f:
+    case 0x9f: // LAHF
       setReg8(4, getFlags() & 0xff);
       return;
-    case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
+    case 0xa0: case 0xa1: case 0xa2: case 0xa3: { // MOV AL,Ob ... MOV Ov,eAX
       const sz: u32 = (op & 1) == 0 ? 0 : vSize();
       const off = adSize32 ? fetchImm(2) : fetchImm(1);
       if (faulted) return;
@@ -492,44 +492,44 @@ function vm86IoplTrap(): bool {
       }
       return;
     }
-    case 0xa4: stringOp(MOVS, 0); return;
-    case 0xa5: stringOp(MOVS, vSize()); return;
-    case 0xa6: stringOp(CMPS, 0); return;
-    case 0xa7: stringOp(CMPS, vSize()); return;
-    case 0xa8:
-    case 0xa9: {
+    case 0xa4: stringOp(MOVS, 0); return; // MOVSB Yb,Xb
+    case 0xa5: stringOp(MOVS, vSize()); return; // MOVSW/MOVSD Yv,Xv
+    case 0xa6: stringOp(CMPS, 0); return; // CMPSB Xb,Yb
+    case 0xa7: stringOp(CMPS, vSize()); return; // CMPSW/CMPSD Xv,Yv
+    case 0xa8: // TEST AL,Ib
+    case 0xa9: { // TEST eAX,Iz
       const sz: u32 = op == 0xa8 ? 0 : vSize();
       const imm = fetchImm(sz);
       if (!faulted) test(readReg(sz, EAX), imm, sz);
       return;
     }
-    case 0xaa: stringOp(STOS, 0); return;
-    case 0xab: stringOp(STOS, vSize()); return;
-    case 0xac: stringOp(LODS, 0); return;
-    case 0xad: stringOp(LODS, vSize()); return;
-    case 0xae: stringOp(SCAS, 0); return;
-    case 0xaf: stringOp(SCAS, vSize()); return;
-    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7: {
+    case 0xaa: stringOp(STOS, 0); return; // STOSB Yb,AL
+    case 0xab: stringOp(STOS, vSize()); return; // STOSW/STOSD Yv,eAX
+    case 0xac: stringOp(LODS, 0); return; // LODSB AL,Xb
+    case 0xad: stringOp(LODS, vSize()); return; // LODSW/LODSD eAX,Xv
+    case 0xae: stringOp(SCAS, 0); return; // SCASB AL,Yb
+    case 0xaf: stringOp(SCAS, vSize()); return; // SCASW/SCASD eAX,Yv
+    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7: { // MOV Zb,Ib
       const v = fetch8();
       if (!faulted) setReg8(op & 7, v);
       return;
     }
-    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf: {
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf: { // MOV Zv,Iv
       const v = fetchImmV();
       if (!faulted) writeReg(vSize(), op & 7, v);
       return;
     }
-    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: group2(op); return;
-    case 0xc2: {
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: group2(op); return; // ROL/ROR/RCL/RCR/SHL/SHR/SAR
+    case 0xc2: { // RET Iw
       const n = fetch16();
       if (!faulted) retNear(n);
       return;
     }
-    case 0xc3: retNear(0); return;
-    case 0xc4: loadFarPointer(SEG_ES); return;
-    case 0xc5: loadFarPointer(SEG_DS); return;
-    case 0xc6:
-    case 0xc7: {
+    case 0xc3: retNear(0); return; // RET
+    case 0xc4: loadFarPointer(SEG_ES); return; // LES Gv,Mp
+    case 0xc5: loadFarPointer(SEG_DS); return; // LDS Gv,Mp
+    case 0xc6: // MOV Eb,Ib
+    case 0xc7: { // MOV Ev,Iz
       const sz: u32 = op == 0xc6 ? 0 : vSize();
       decodeModrm();
       if (faulted) return;
@@ -543,51 +543,51 @@ function vm86IoplTrap(): bool {
       writeE(sz, imm);
       return;
     }
-    case 0xc8: enter(); return;
-    case 0xc9: leave(); return;
-    case 0xca: {
+    case 0xc8: enter(); return; // ENTER Iw,Ib
+    case 0xc9: leave(); return; // LEAVE
+    case 0xca: { // RETFW/RETF Iw
       const n = fetch16();
       if (!faulted) retFar(n);
       return;
     }
-    case 0xcb: retFar(0); return;
-    case 0xcc:
-      if (softwareGateAllowed(BP)) raiseSoftware(BP);
+    case 0xcb: retFar(0); return; // RETFW/RETF
+    case 0xcc: // INT3
+      if (softwareGateAllowed(VEC_BP)) raiseSoftware(VEC_BP);
       return;
-    case 0xcd: {
+    case 0xcd: { // INT Ib
       const v = fetch8();
       if (faulted) return;
       if (softwareGateAllowed(v)) raiseSoftware(v);
       return;
     }
-    case 0xce:
-      if (getOF() && softwareGateAllowed(OF_VECTOR)) raiseSoftware(OF_VECTOR);
+    case 0xce: // INTO
+      if (getOF() && softwareGateAllowed(VEC_OF)) raiseSoftware(VEC_OF);
       return;
-    case 0xcf: iret(); return;
-    case 0xd4: {
+    case 0xcf: iret(); return; // IRETW/IRETD
+    case 0xd4: { // AAM Ib
       const b = fetch8();
       if (!faulted) aam(b);
       return;
     }
-    case 0xd5: {
+    case 0xd5: { // AAD Ib
       const b = fetch8();
       if (!faulted) aad(b);
       return;
     }
-    case 0xd6:
+    case 0xd6: // SALC
       setReg8(0, getCF() ? 0xff : 0); // SALC
       return;
-    case 0xd7: {
+    case 0xd7: { // XLAT
       const off = (adSize32 ? reg32(EBX) : reg16(EBX)) + reg8(0);
       const v = readMem(dataSeg(), adSize32 ? off : off & 0xffff, 0);
       if (!faulted) setReg8(0, v);
       return;
     }
-    case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
+    case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf: // ESC Ev
       fpuEscape(op);
       return;
-    case 0xe0: case 0xe1: case 0xe2: case 0xe3: loop(op); return;
-    case 0xe4: case 0xe5: case 0xe6: case 0xe7: {
+    case 0xe0: case 0xe1: case 0xe2: case 0xe3: loop(op); return; // LOOPNZ Jb ... JCXZ/JECXZ Jb
+    case 0xe4: case 0xe5: case 0xe6: case 0xe7: { // IN AL,Ib ... OUT Ib,eAX
       const port = fetch8();
       if (faulted) return;
       const sz: u32 = (op & 1) == 0 ? 0 : vSize();
@@ -599,29 +599,29 @@ function vm86IoplTrap(): bool {
       }
       return;
     }
-    case 0xe8: {
+    case 0xe8: { // CALL Jz
       const rel = fetchImmV();
       if (!faulted) callNear(ip + (opSize32 ? rel : <u32>(<i32>(<i16>rel))));
       return;
     }
-    case 0xe9: {
+    case 0xe9: { // JMP Jz
       const rel = fetchImmV();
       if (!faulted) jumpRelative(opSize32 ? rel : <u32>(<i32>(<i16>rel)));
       return;
     }
-    case 0xea: {
+    case 0xea: { // JMP Ap
       const off = fetchImmV();
       if (faulted) return;
       const sel = fetch16();
       if (!faulted) farTransfer(sel, off, false);
       return;
     }
-    case 0xeb: {
+    case 0xeb: { // JMP Jb
       const rel = fetchSimm8();
       if (!faulted) jumpRelative(rel);
       return;
     }
-    case 0xec: case 0xed: case 0xee: case 0xef: {
+    case 0xec: case 0xed: case 0xee: case 0xef: { // IN AL,DX ... OUT DX,eAX
       const sz: u32 = (op & 1) == 0 ? 0 : vSize();
       const port = reg16(EDX);
       if (op < 0xee) {
@@ -632,17 +632,17 @@ function vm86IoplTrap(): bool {
       }
       return;
     }
-    case 0xf1: raiseTrap(DB); return; // INT1 / ICEBP
-    case 0xf4: hlt(); return;
-    case 0xf5: setFlagBits(CF, getCF() ^ 1); return;
-    case 0xf6: case 0xf7: group3(op); return;
-    case 0xf8: setFlagBits(CF, 0); return;
-    case 0xf9: setFlagBits(CF, CF); return;
-    case 0xfa: setInterruptFlag(false); return;
-    case 0xfb: setInterruptFlag(true); return;
-    case 0xfc: setFlagBits(DF, 0); return;
-    case 0xfd: setFlagBits(DF, DF); return;
-    case 0xfe: case 0xff: group5(op); return;
+    case 0xf1: raiseTrap(VEC_DB); return; // INT1 / ICEBP
+    case 0xf4: hlt(); return; // HLT
+    case 0xf5: setFlagBits(CF, getCF() ^ 1); return; // CMC
+    case 0xf6: case 0xf7: group3(op); return; // TEST/NOT/NEG/MUL/IMUL/DIV/IDIV
+    case 0xf8: setFlagBits(CF, 0); return; // CLC
+    case 0xf9: setFlagBits(CF, CF); return; // STC
+    case 0xfa: setInterruptFlag(false); return; // CLI
+    case 0xfb: setInterruptFlag(true); return; // STI
+    case 0xfc: setFlagBits(DF, 0); return; // CLD
+    case 0xfd: setFlagBits(DF, DF); return; // STD
+    case 0xfe: case 0xff: group5(op); return; // INC/DEC; INC/DEC/CALL/JMP/PUSH
   }
   ud();
 }

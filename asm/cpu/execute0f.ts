@@ -187,11 +187,11 @@ function movCrDr(op: u32): void {
   // The operand is always a register, whatever mod says: no displacement follows.
   const m = fetch8();
   if (faulted) return;
-  const mrReg = (m >> 3) & 7;
-  const mrRm = m & 7;
+  const crDr = (m >> 3) & 7; // the CRn or DRn number
+  const gpr = m & 7;
   // A control register that does not exist is #UD before any privilege check.
   if (op == 0x20 || op == 0x22) {
-    if (mrReg == 1 || mrReg > 4) {
+    if (crDr == 1 || crDr > 4) {
       ud();
       return;
     }
@@ -205,18 +205,18 @@ function movCrDr(op: u32): void {
     return;
   }
   switch (op) {
-    case 0x20: {
-      const v = readCr(mrReg);
-      if (!faulted) setReg32(mrRm, v);
+    case 0x20: { // MOV Rd,Cd
+      const v = readCr(crDr);
+      if (!faulted) setReg32(gpr, v);
       return;
     }
-    case 0x21: {
-      const v = readDr(mrReg);
-      if (!faulted) setReg32(mrRm, v);
+    case 0x21: { // MOV Rd,Dd
+      const v = readDr(crDr);
+      if (!faulted) setReg32(gpr, v);
       return;
     }
-    case 0x22: writeCr(mrReg, reg32(mrRm)); return;
-    default: writeDr(mrReg, reg32(mrRm));
+    case 0x22: writeCr(crDr, reg32(gpr)); return; // MOV Cd,Rd
+    default: writeDr(crDr, reg32(gpr));
   }
 }
 
@@ -249,10 +249,10 @@ export function execute0f(): void {
     return;
   }
   switch (op) {
-    case 0x00: group6(); return;
-    case 0x01: group7(); return;
-    case 0x02:
-    case 0x03: {
+    case 0x00: group6(); return; // SLDT/STR/LLDT/LTR/VERR/VERW
+    case 0x01: group7(); return; // SGDT/SIDT/LGDT/LIDT/SMSW/LMSW/INVLPG
+    case 0x02: // LAR Gv,Ew
+    case 0x03: { // LSL Gv,Ew
       const sz = vSize();
       decodeModrm();
       if (faulted) return;
@@ -265,19 +265,19 @@ export function execute0f(): void {
       if (examine(op == 0x02 ? EXAMINE_LAR : EXAMINE_LSL, sel)) writeG(sz, examined);
       return;
     }
-    case 0x06: clts(); return;
-    case 0x08:
-    case 0x09:
+    case 0x06: clts(); return; // CLTS
+    case 0x08: // INVD
+    case 0x09: // WBINVD
       requireCpl0(); // INVD, WBINVD: no caches to manage
       return;
-    case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f:
+    case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f: // NOP Ev
       decodeModrm(); // hint NOPs: the operand is decoded, never accessed
       return;
-    case 0x20: case 0x21: case 0x22: case 0x23: movCrDr(op); return;
-    case 0x30: wrmsr(); return;
-    case 0x31: rdtsc(); return;
-    case 0x32: rdmsr(); return;
-    case 0x33: {
+    case 0x20: case 0x21: case 0x22: case 0x23: movCrDr(op); return; // MOV Rd,Cd ... MOV Dd,Rd
+    case 0x30: wrmsr(); return; // WRMSR
+    case 0x31: rdtsc(); return; // RDTSC
+    case 0x32: rdmsr(); return; // RDMSR
+    case 0x33: { // RDPMC
       // RDPMC: no performance counters are implemented; counters 0 and 1 read as 0.
       if ((load<u32>(OFF_CR4) & CR4_PCE) == 0 && protectedMode() && cpl() != 0) {
         gp(0);
@@ -291,13 +291,13 @@ export function execute0f(): void {
       setReg32(EDX, 0);
       return;
     }
-    case 0x34: sysenter(); return;
-    case 0x35: sysexit(); return;
-    case 0xa0: pushSegment(segSel(SEG_FS)); return;
-    case 0xa1: popSegment(SEG_FS); return;
-    case 0xa2: cpuid(); return;
-    case 0xa3: bitTestReg(BT); return;
-    case 0xa4: case 0xa5: case 0xac: case 0xad: {
+    case 0x34: sysenter(); return; // SYSENTER
+    case 0x35: sysexit(); return; // SYSEXIT
+    case 0xa0: pushSegment(segSel(SEG_FS)); return; // PUSH FS
+    case 0xa1: popSegment(SEG_FS); return; // POP FS
+    case 0xa2: cpuid(); return; // CPUID
+    case 0xa3: bitTestReg(BT); return; // BT Ev,Gv
+    case 0xa4: case 0xa5: case 0xac: case 0xad: { // SHLD Ev,Gv,Ib ... SHRD Ev,Gv,CL
       const sz = vSize();
       decodeModrm();
       if (faulted) return;
@@ -308,11 +308,11 @@ export function execute0f(): void {
       rmwWrite(sz, shiftDouble(op < 0xa8, v, readG(sz), count, sz));
       return;
     }
-    case 0xa8: pushSegment(segSel(SEG_GS)); return;
-    case 0xa9: popSegment(SEG_GS); return;
+    case 0xa8: pushSegment(segSel(SEG_GS)); return; // PUSH GS
+    case 0xa9: popSegment(SEG_GS); return; // POP GS
     case 0xab: bitTestReg(1); return; // BTS
-    case 0xae: group15(); return;
-    case 0xaf: {
+    case 0xae: group15(); return; // FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/LFENCE/MFENCE/SFENCE/CLFLUSH
+    case 0xaf: { // IMUL Gv,Ev
       const sz = vSize();
       decodeModrm();
       if (faulted) return;
@@ -320,13 +320,13 @@ export function execute0f(): void {
       if (!faulted) writeG(sz, imulTrunc(readG(sz), v, sz));
       return;
     }
-    case 0xb0: cmpxchg(0); return;
-    case 0xb1: cmpxchg(vSize()); return;
-    case 0xb2: loadFarPointer(SEG_SS); return;
+    case 0xb0: cmpxchg(0); return; // CMPXCHG Eb,Gb
+    case 0xb1: cmpxchg(vSize()); return; // CMPXCHG Ev,Gv
+    case 0xb2: loadFarPointer(SEG_SS); return; // LSS Gv,Mp
     case 0xb3: bitTestReg(2); return; // BTR
-    case 0xb4: loadFarPointer(SEG_FS); return;
-    case 0xb5: loadFarPointer(SEG_GS); return;
-    case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
+    case 0xb4: loadFarPointer(SEG_FS); return; // LFS Gv,Mp
+    case 0xb5: loadFarPointer(SEG_GS); return; // LGS Gv,Mp
+    case 0xb6: case 0xb7: case 0xbe: case 0xbf: { // MOVZX Gv,Eb ... MOVSX Gv,Ew
       const srcSz: u32 = (op & 1) == 0 ? 0 : 1;
       decodeModrm();
       if (faulted) return;
@@ -336,7 +336,7 @@ export function execute0f(): void {
       writeG(vSize(), v);
       return;
     }
-    case 0xba: {
+    case 0xba: { // BT/BTS/BTR/BTC
       const sz = vSize();
       decodeModrm();
       if (faulted) return;
@@ -350,8 +350,8 @@ export function execute0f(): void {
       return;
     }
     case 0xbb: bitTestReg(3); return; // BTC
-    case 0xbc:
-    case 0xbd: {
+    case 0xbc: // BSF Gv,Ev
+    case 0xbd: { // BSR Gv,Ev
       const sz = vSize();
       decodeModrm();
       if (faulted) return;
@@ -360,8 +360,8 @@ export function execute0f(): void {
       writeG(sz, bitScan(op == 0xbc, v, readG(sz), sz));
       return;
     }
-    case 0xc0:
-    case 0xc1: {
+    case 0xc0: // XADD Eb,Gb
+    case 0xc1: { // XADD Ev,Gv
       const sz: u32 = op == 0xc0 ? 0 : vSize();
       decodeModrm();
       if (faulted) return;
@@ -372,7 +372,7 @@ export function execute0f(): void {
       rmwWrite(sz, sum);
       return;
     }
-    case 0xc7: cmpxchg8b(); return;
+    case 0xc7: cmpxchg8b(); return; // CMPXCHG8B Mq
   }
   if (sseOpcode(op)) return;
   ud();

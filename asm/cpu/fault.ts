@@ -6,22 +6,22 @@
 // changes any architectural state. The run loop then rolls EIP and ESP back
 // to the start of the instruction and delivers the exception.
 
-export const DE: u32 = 0;
-export const DB: u32 = 1;
-export const NMI_VECTOR: u32 = 2;
-export const BP: u32 = 3;
-export const OF_VECTOR: u32 = 4;
-export const BR: u32 = 5;
-export const UD: u32 = 6;
-export const NM: u32 = 7;
-export const DF_VECTOR: u32 = 8;
-export const TS: u32 = 10;
-export const NP: u32 = 11;
-export const SS_VECTOR: u32 = 12;
-export const GP: u32 = 13;
-export const PF_VECTOR: u32 = 14;
-export const MF: u32 = 16;
-export const AC_VECTOR: u32 = 17;
+export const VEC_DE: u32 = 0;
+export const VEC_DB: u32 = 1;
+export const VEC_NMI: u32 = 2;
+export const VEC_BP: u32 = 3;
+export const VEC_OF: u32 = 4;
+export const VEC_BR: u32 = 5;
+export const VEC_UD: u32 = 6;
+export const VEC_NM: u32 = 7;
+export const VEC_DF: u32 = 8;
+export const VEC_TS: u32 = 10;
+export const VEC_NP: u32 = 11;
+export const VEC_SS: u32 = 12;
+export const VEC_GP: u32 = 13;
+export const VEC_PF: u32 = 14;
+export const VEC_MF: u32 = 16;
+export const VEC_AC: u32 = 17;
 
 export let faulted: bool = false;
 export let faultVector: u32 = 0;
@@ -64,10 +64,10 @@ export function raiseSoftware(vector: u32): void {
 }
 
 @inline export function gp(code: u32): void {
-  raise(GP, code, true);
+  raise(VEC_GP, code, true);
 }
 @inline export function ud(): void {
-  raise(UD, 0, false);
+  raise(VEC_UD, 0, false);
 }
 
 export function clearFault(): void {

@@ -3,8 +3,8 @@
 // current TSS and checked as the SDM's pseudocode for both does, and a writer
 // that builds the frame on that stack before anything is committed.
 
-import { OFF_TR_SEL, OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR } from './state';
-import { faulted, raise, TS, SS_VECTOR } from './fault';
+import { OFF_TR_SEL, OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, ATTR_DB } from './state';
+import { faulted, raise, VEC_TS, VEC_SS } from './fault';
 import { readAs, writeAs } from './memory';
 import { readDescriptor, descHigh, descBase, descLimit, descAttr } from './segments';
 
@@ -24,7 +24,7 @@ export function readInnerStack(dpl: u32, ext: u32): bool {
   const tss32 = (load<u32>(OFF_TR_ATTR) & 8) != 0;
   const slot = tss32 ? dpl * 8 + 4 : dpl * 4 + 2;
   if (slot + (tss32 ? 5 : 3) > load<u32>(OFF_TR_LIMIT)) {
-    raise(TS, (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
+    raise(VEC_TS, (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
     return false;
   }
   const sp = tss32 ? readAs(trBase + slot, 2, false) : readAs(trBase + slot, 1, false);
@@ -32,17 +32,17 @@ export function readInnerStack(dpl: u32, ext: u32): bool {
   const ss = readAs(trBase + slot + (tss32 ? 4 : 2), 1, false);
   if (faulted) return false;
   if ((ss & 0xfffc) == 0) {
-    raise(TS, ext, true);
+    raise(VEC_TS, ext, true);
     return false;
   }
-  if (!readDescriptor(ss, TS)) return false;
+  if (!readDescriptor(ss, VEC_TS)) return false;
   const access = (descHigh >> 8) & 0xff;
   if ((ss & 3) != dpl || ((access >> 5) & 3) != dpl || (access & 0x1a) != 0x12) {
-    raise(TS, (ss & 0xfffc) + ext, true);
+    raise(VEC_TS, (ss & 0xfffc) + ext, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raise(SS_VECTOR, (ss & 0xfffc) + ext, true);
+    raise(VEC_SS, (ss & 0xfffc) + ext, true);
     return false;
   }
   innerSs = ss;
@@ -61,7 +61,7 @@ let frameMask: u32 = 0;
 /** Starts a frame on the inner stack readInnerStack found. */
 export function beginInnerFrame(): void {
   frameBase = innerSsBase;
-  frameMask = (innerSsAttr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+  frameMask = (innerSsAttr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
   frameSp = innerSp & frameMask;
 }
 
@@ -77,7 +77,7 @@ export function frameTop(): u32 {
 
 /** Whether `bytes` fit below the inner stack pointer within its segment's limit (expand-up or expand-down). */
 export function innerFrameFits(bytes: u32): bool {
-  const mask: u32 = (innerSsAttr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+  const mask: u32 = (innerSsAttr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
   const top = innerSp & mask;
   const bottom = (top - bytes) & mask;
   if ((innerSsAttr & 4) != 0) return bottom > innerSsLimit && bottom < top; // expand-down

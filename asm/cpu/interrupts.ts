@@ -6,8 +6,9 @@ import {
   SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS, OFF_EFLAGS, OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_TR_BASE, OFF_CR0, CR0_PE, ESP,
   IF, TF, NT, RF, VM, AC, IOPL, VIF, VIP, ID, ARITH_FLAGS, DF, EFLAGS_FIXED1, ATTR_UNUSABLE,
   reg32, setReg32, segSel, cpl,
+  EFLAGS_RESERVED0, IRET32_FLAGS,
 } from './state';
-import { faulted, raise, gp, GP, NP } from './fault';
+import { faulted, raise, gp, VEC_GP, VEC_NP } from './fault';
 import { readAs } from './memory';
 import {
   readDescriptor, descHigh, descBase, descLimit, descAttr, markAccessed, isCodeType,
@@ -21,6 +22,7 @@ import { loadStackForPrivilege, invalidateOuterSegments } from './control';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { noteDelivery } from './counters';
 import { readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerSs, innerSsBase, innerSsLimit, innerSsAttr } from './inner-stack';
+import { TASK_GATE, INT_GATE_16, TRAP_GATE_16, INT_GATE_32, TRAP_GATE_32, DESC_P } from './descriptors';
 
 @inline function realMode(): bool {
   return (load<u32>(OFF_CR0) & CR0_PE) == 0;
@@ -41,7 +43,7 @@ export function loadFlags(v: u32, sz: u32, fromIret: bool): void {
   if (!fromIret && sz == 2) v &= ~RF; // POPF clears RF
   let f = (old & ~writable) | (v & writable);
   if (!fromIret) f &= ~RF;
-  setFlags((f & ~0x8028) | EFLAGS_FIXED1);
+  setFlags((f & ~EFLAGS_RESERVED0) | EFLAGS_FIXED1);
 }
 
 // ---------------------------------------------------------------- delivery
@@ -79,7 +81,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const ext: u32 = software ? 0 : 1;
   const idtCode = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > load<u32>(OFF_IDTR_LIMIT)) {
-    raise(GP, idtCode, true);
+    raise(VEC_GP, idtCode, true);
     return;
   }
   const gateAddr = load<u32>(OFF_IDTR_BASE) + vector * 8;
@@ -89,9 +91,9 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   if (faulted) return;
   const type = (hi >> 8) & 0x1f;
   const gateDpl = (hi >> 13) & 3;
-  const is32 = type == 0x0e || type == 0x0f;
-  if (!(is32 || type == 0x06 || type == 0x07 || type == 0x05)) {
-    raise(GP, idtCode, true);
+  const is32 = type == INT_GATE_32 || type == TRAP_GATE_32;
+  if (!(is32 || type == INT_GATE_16 || type == TRAP_GATE_16 || type == TASK_GATE)) {
+    raise(VEC_GP, idtCode, true);
     return;
   }
   const oldFlags = getFlags();
@@ -100,14 +102,14 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const vm86 = (oldFlags & VM) != 0;
   const curPl: u32 = vm86 ? 3 : cpl();
   if (software && gateDpl < curPl) {
-    raise(GP, idtCode, true);
+    raise(VEC_GP, idtCode, true);
     return;
   }
-  if ((hi & 0x8000) == 0) {
-    raise(NP, idtCode, true);
+  if ((hi & DESC_P) == 0) {
+    raise(VEC_NP, idtCode, true);
     return;
   }
-  if (type == 0x05) {
+  if (type == TASK_GATE) {
     // A task gate: the handler is a task of its own; an error code goes on its stack.
     if (!switchTask(lo >>> 16, SWITCH_INT, retEip, ext)) return;
     if (hasCode && !faulted) push(2, code);
@@ -116,26 +118,26 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const sel = lo >>> 16;
   const offset = is32 ? (lo & 0xffff) | (hi & 0xffff0000) : lo & 0xffff;
   if ((sel & 0xfffc) == 0) {
-    raise(GP, ext, true);
+    raise(VEC_GP, ext, true);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   const c: u32 = vm86 ? 3 : cpl();
   if (!isCodeType(access) || dpl > c) {
-    raise(GP, (sel & 0xfffc) + ext, true);
+    raise(VEC_GP, (sel & 0xfffc) + ext, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(NP, (sel & 0xfffc) + ext, true);
+    raise(VEC_NP, (sel & 0xfffc) + ext, true);
     return;
   }
   const csBase = descBase();
   const csLimit = descLimit();
   const csAttr = descAttr();
   if (offset > csLimit) {
-    raise(GP, ext, true);
+    raise(VEC_GP, ext, true);
     return;
   }
   const sz: u32 = is32 ? 2 : 1;
@@ -174,7 +176,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     setCodeSegment((sel & 0xfffc) | dpl, csBase, csLimit, csAttr, dpl);
   } else {
     if (vm86) {
-      raise(GP, (sel & 0xfffc) + ext, true);
+      raise(VEC_GP, (sel & 0xfffc) + ext, true);
       return;
     }
     push(sz, frameFlags);
@@ -243,8 +245,8 @@ export function iret(): void {
     setRealCodeSegment(sel & 0xffff);
     setIp(sz == 2 ? off : off & 0xffff);
     const old = getFlags();
-    const merged = sz == 2 ? (flags & 0x257fd5) | (old & (VM | VIF | VIP)) : (old & 0xffff0000) | (flags & 0xffff);
-    setFlags((merged & ~0x8028) | EFLAGS_FIXED1);
+    const merged = sz == 2 ? (flags & IRET32_FLAGS) | (old & (VM | VIF | VIP)) : (old & 0xffff0000) | (flags & 0xffff);
+    setFlags((merged & ~EFLAGS_RESERVED0) | EFLAGS_FIXED1);
     return;
   }
   const old = getFlags();
@@ -272,17 +274,17 @@ export function iret(): void {
     gp(0);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const access = (descHigh >> 8) & 0xff;
   const rpl = sel & 3;
   const c = cpl();
   const dpl = (access >> 5) & 3;
   if (!isCodeType(access) || rpl < c || ((access & 4) != 0 ? dpl > rpl : dpl != rpl)) {
-    raise(GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return;
   }
   const limit = descLimit();

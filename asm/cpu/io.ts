@@ -6,6 +6,7 @@ import { gp, faulted } from './fault';
 import { readAs } from './memory';
 import { protectedMode } from './segments';
 import { portIn, portOut } from './host';
+import { TSS32_AVAILABLE, TSS32_BUSY } from './descriptors';
 
 /** Checks that `size` bytes at `port` may be accessed; raises #GP(0) if not. */
 export function ioAllowed(port: u32, size: u32): bool {
@@ -16,7 +17,7 @@ export function ioAllowed(port: u32, size: u32): bool {
   // Only a 32-bit TSS (type 9 or 11) has a bitmap.
   const type = load<u32>(OFF_TR_ATTR) & 0xf;
   const limit = load<u32>(OFF_TR_LIMIT);
-  if ((type == 9 || type == 11) && limit >= 0x67) {
+  if ((type == TSS32_AVAILABLE || type == TSS32_BUSY) && limit >= 0x67) {
     const base = load<u32>(OFF_TR_BASE);
     const mapBase = readAs(base + 0x66, 1, false);
     if (faulted) return false;

@@ -24,10 +24,10 @@ import {
   TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
-  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64, WATCH_ABSENT, WATCH_WRITE,
+  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64, WATCH_ABSENT, WATCH_WRITE, PROBE_BASE,
 } from './state';
 import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
-import { raise, faulted, PF_VECTOR } from './fault';
+import { raise, faulted, VEC_PF } from './fault';
 import { invalidateFetch } from './fetch-window';
 import { codeWritten } from './code-pages';
 
@@ -169,9 +169,28 @@ function remember(idx: u32, e: u32): void {
   store<u32>(a, e);
 }
 
+// Paging-entry bits (SDM vol. 3, 4.3 and 4.4).
+export const PTE_P: u32 = 1 << 0;
+export const PTE_RW: u32 = 1 << 1;
+export const PTE_US: u32 = 1 << 2;
+export const PTE_A: u32 = 1 << 5; // accessed
+export const PTE_D: u32 = 1 << 6; // dirty
+export const PTE_PS: u32 = 1 << 7; // a large page, in a directory entry
+export const PTE_G: u32 = 1 << 8; // global, with CR4.PGE
+
+// #PF error-code bits (SDM vol. 3, 4.7).
+export const PF_P: u32 = 1 << 0; // a protection violation (0: a not-present entry)
+export const PF_W: u32 = 1 << 1; // a write
+export const PF_U: u32 = 1 << 2; // at CPL 3
+export const PF_RSVD: u32 = 1 << 3; // a reserved bit was set in an entry
+
 function pageFault(lin: u32, code: u32): u32 {
+  if (probing) {
+    store<u32>(OFF_PROBE_FAULT, code);
+    return 0;
+  }
   store<u32>(OFF_CR2, lin);
-  raise(PF_VECTOR, code, true);
+  raise(VEC_PF, code, true);
   return 0;
 }
 
@@ -192,62 +211,80 @@ function walk(lin: u32, write: bool, user: bool): u32 {
     const phys = lin & 0xfffff000 & load<u32>(OFF_A20_MASK);
     return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER);
   }
-  const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
+  const code: u32 = (write ? PF_W : 0) | (user ? PF_U : 0);
   return (load<u32>(OFF_CR4) & CR4_PAE) != 0 ? walkPae(lin, write, user, code) : walk32(lin, write, user, code);
 }
 
 /** Two-level 32-bit paging: 4 KiB pages, and 4 MiB pages with CR4.PSE. */
 function walk32(lin: u32, write: bool, user: bool, code: u32): u32 {
-  const pdeAddr = (load<u32>(OFF_CR3) & 0xfffff000) | ((lin >>> 20) & 0xffc);
-  const pde = physRead(pdeAddr, 2);
-  if ((pde & 1) == 0) return pageFault(lin, code);
-  if ((pde & 0x80) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
+  const pdeAddr = (walkRoot() & 0xfffff000) | ((lin >>> 20) & 0xffc);
+  const pde = readEntry32(pdeAddr);
+  if ((pde & PTE_P) == 0) return pageFault(lin, code);
+  if ((pde & PTE_PS) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
     return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0);
   }
-  if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
+  if ((pde & PTE_A) == 0 && !probing) physWrite(pdeAddr, 2, pde | PTE_A);
   const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
-  const pte = physRead(pteAddr, 2);
-  if ((pte & 1) == 0) return pageFault(lin, code);
+  const pte = readEntry32(pteAddr);
+  if ((pte & PTE_P) == 0) return pageFault(lin, code);
   return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0);
 }
 
 // PAE entries are 64 bits; this CPU has 36 physical address bits and no NX,
 // so bits 63:36 of every entry are reserved (bits 4-31 of the high half).
 const PAE_HIGH_RESERVED: u32 = 0xfffffff0;
-const RSVD: u32 = 8; // #PF error code: a reserved bit was set
 
 // The upper half of the last 64-bit entry readEntry64 read.
 let entryHigh: u32 = 0;
+
+/** Reads a 32-bit paging entry. */
+function readEntry32(addr: u32): u32 {
+  if (probing && !isRamPage(addr)) return probeStep(addr, 0, 0); // a probe reads no device
+  const e = physRead(addr, 2);
+  if (probing) probeStep(addr, e, 0);
+  return e;
+}
 
 /** Reads a 64-bit paging entry; one in a table above 4 GiB reads as all ones (nothing is there). */
 function readEntry64(addr: u32, addrHigh: u32): u32 {
   if (addrHigh != 0) {
     entryHigh = 0xffffffff;
-    return 0xffffffff;
+    return probing ? probeStep(addr, 0xffffffff, 0xffffffff) : 0xffffffff;
+  }
+  if (probing && !isRamPage(addr)) {
+    entryHigh = 0;
+    return probeStep(addr, 0, 0);
   }
   entryHigh = physRead(addr + 4, 2);
-  return physRead(addr, 2);
+  const e = physRead(addr, 2);
+  if (probing) probeStep(addr, e, entryHigh);
+  return e;
 }
 
 /** PAE paging: the PDPTE registers, then 64-bit directory and table entries; 2 MiB pages when PS is set. */
 function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
-  const pdpte = load<u64>(OFF_PDPTE + ((lin >>> 30) << 3));
-  if ((pdpte & 1) == 0) return pageFault(lin, code);
+  let pdpte = load<u64>(OFF_PDPTE + ((lin >>> 30) << 3));
+  if (probing) {
+    // A probe may name any CR3: its PDPTEs are read from the table there, not the registers.
+    const lo = readEntry64((walkRoot() & 0xffffffe0) + ((lin >>> 30) << 3), 0);
+    pdpte = (<u64>entryHigh << 32) | <u64>lo;
+  }
+  if ((pdpte & PTE_P) == 0) return pageFault(lin, code);
   const pdeAddr = (<u32>pdpte & 0xfffff000) + (((lin >>> 21) & 0x1ff) << 3);
   const pde = readEntry64(pdeAddr, <u32>(pdpte >>> 32));
   const pdeHigh = entryHigh;
-  if ((pde & 1) == 0) return pageFault(lin, code);
-  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
-  if ((pde & 0x80) != 0) {
-    if ((pde & 0x1fe000) != 0) return pageFault(lin, code | 1 | RSVD);
+  if ((pde & PTE_P) == 0) return pageFault(lin, code);
+  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
+  if ((pde & PTE_PS) != 0) {
+    if ((pde & 0x1fe000) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
     return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh);
   }
-  if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
+  if ((pde & PTE_A) == 0 && !probing) physWrite(pdeAddr, 2, pde | PTE_A);
   const pteAddr = (pde & 0xfffff000) + (((lin >>> 12) & 0x1ff) << 3);
   const pte = readEntry64(pteAddr, pdeHigh);
   const pteHigh = entryHigh;
-  if ((pte & 1) == 0) return pageFault(lin, code);
-  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
+  if ((pte & PTE_P) == 0) return pageFault(lin, code);
+  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
   return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh);
 }
 
@@ -257,18 +294,24 @@ function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
  * `physHigh` is non-zero when the page lies above 4 GiB.
  */
 function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32): u32 {
-  const u = (perms & 4) != 0;
-  const w = (perms & 2) != 0;
-  if (!allowed(u, w, write, user)) return pageFault(lin, code | 1);
-  const updated = entry | 0x20 | (write ? 0x40 : 0);
+  const u = (perms & PTE_US) != 0;
+  const w = (perms & PTE_RW) != 0;
+  if (probing) {
+    // Where the page is, even when this access may not touch it (the inspector shows both).
+    store<u32>(OFF_PROBE_PHYS, (phys & load<u32>(OFF_A20_MASK)) | (lin & 0xfff));
+    store<u32>(OFF_PROBE_PHYS_HIGH, physHigh);
+  }
+  if (!allowed(u, w, write, user)) return pageFault(lin, code | PF_P);
+  if (probing) return 1;
+  const updated = entry | PTE_A | (write ? PTE_D : 0);
   if (updated != entry) physWrite(entryAddr, 2, updated);
   let flags = T_VALID;
   if (u) flags |= T_USER;
-  if (updated & 0x40) {
+  if (updated & PTE_D) {
     if (w || (load<u32>(OFF_CR0) & CR0_WP) == 0) flags |= T_WSUP;
     if (w && u) flags |= T_WUSER;
   }
-  if ((entry & 0x100) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
+  if ((entry & PTE_G) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
   return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags);
 }
 
@@ -289,6 +332,62 @@ function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
   }
   remember(lin >>> 12, e);
   return e;
+}
+
+// ---------------------------------------------------------------- probe
+
+// The inspector's walk (probeWalk): the walk above with `probing` set, so it
+// sets no accessed or dirty bit, fills no TLB entry, raises nothing, reads
+// no device and counts no miss; it records the entries it read and the
+// answer in the probe block for the host (src/inspect/mmu.ts).
+let probing: bool = false;
+let probeCr3: u32 = 0;
+
+export const OFF_PROBE: u32 = PROBE_BASE;
+export const OFF_PROBE_FAULT: u32 = OFF_PROBE; // u32: the #PF error code the access would raise, or PROBE_OK
+export const OFF_PROBE_PHYS: u32 = OFF_PROBE + 4; // u32: the physical address (bits 0-31)
+export const OFF_PROBE_PHYS_HIGH: u32 = OFF_PROBE + 8; // u32: bits 32-35 (PAE)
+export const OFF_PROBE_STEPS: u32 = OFF_PROBE + 12; // u32: how many entries the walk read
+export const OFF_PROBE_STEP: u32 = OFF_PROBE + 16; // PROBE_MAX_STEPS x { u32 entry address, u32 entry low, u32 entry high, u32 0 }
+export const PROBE_STEP_SIZE: u32 = 16;
+export const PROBE_MAX_STEPS: u32 = 3;
+export const PROBE_OK: u32 = 0xffffffff;
+
+@inline function walkRoot(): u32 {
+  return probing ? probeCr3 : load<u32>(OFF_CR3);
+}
+
+function probeStep(addr: u32, lo: u32, hi: u32): u32 {
+  const n = load<u32>(OFF_PROBE_STEPS);
+  const p = OFF_PROBE_STEP + n * PROBE_STEP_SIZE;
+  store<u32>(p, addr);
+  store<u32>(p + 4, lo);
+  store<u32>(p + 8, hi);
+  store<u32>(OFF_PROBE_STEPS, n + 1);
+  return lo;
+}
+
+/**
+ * Walks `lin` under `cr3` as an access (write, user) would, changing
+ * nothing: the answer (PROBE_OK or the #PF error code, the physical address,
+ * the entries read) is in the probe block. Without paging the physical
+ * address is `lin` through the A20 gate.
+ */
+export function probeWalk(lin: u32, cr3: u32, write: bool, user: bool): u32 {
+  store<u32>(OFF_PROBE_FAULT, PROBE_OK);
+  store<u32>(OFF_PROBE_STEPS, 0);
+  store<u32>(OFF_PROBE_PHYS_HIGH, 0);
+  if ((load<u32>(OFF_CR0) & CR0_PG) == 0) {
+    store<u32>(OFF_PROBE_PHYS, lin & load<u32>(OFF_A20_MASK));
+    return PROBE_OK;
+  }
+  probing = true;
+  probeCr3 = cr3;
+  const code: u32 = (write ? PF_W : 0) | (user ? PF_U : 0);
+  if ((load<u32>(OFF_CR4) & CR4_PAE) != 0) walkPae(lin, write, user, code);
+  else walk32(lin, write, user, code);
+  probing = false;
+  return load<u32>(OFF_PROBE_FAULT);
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { EAX, EDX, CF, OF, PF, ZF, SF, AF, reg32, setReg32, reg16, setReg16, reg8 } from './state';
 import { K_LOGIC, setLazy, setFlagBits, sizeMask } from './flags';
-import { raise, DE } from './fault';
+import { raise, VEC_DE } from './fault';
 
 function mulFlags(sz: u32, low: u32, significantHigh: bool): void {
   setFlagBits(CF | OF | AF, significantHigh ? CF | OF : 0);
@@ -82,7 +82,7 @@ export function div(src: u32, sz: u32): void {
   const m = sizeMask(sz);
   const d = <u64>(src & m);
   if (d == 0) {
-    raise(DE, 0, false);
+    raise(VEC_DE, 0, false);
     return;
   }
   let n: u64;
@@ -91,7 +91,7 @@ export function div(src: u32, sz: u32): void {
   else n = (<u64>reg32(EDX) << 32) | <u64>reg32(EAX);
   const q = n / d;
   if (q > <u64>m) {
-    raise(DE, 0, false);
+    raise(VEC_DE, 0, false);
     return;
   }
   storeDivision(sz, <u32>q, <u32>(n % d));
@@ -101,7 +101,7 @@ export function div(src: u32, sz: u32): void {
 export function idiv(src: u32, sz: u32): void {
   const d = sext(src, sz);
   if (d == 0) {
-    raise(DE, 0, false);
+    raise(VEC_DE, 0, false);
     return;
   }
   let n: i64;
@@ -110,14 +110,14 @@ export function idiv(src: u32, sz: u32): void {
   else n = <i64>((<u64>reg32(EDX) << 32) | <u64>reg32(EAX));
   // i64 division of the most negative value by -1 would trap in wasm; it is a #DE here anyway.
   if (d == -1 && n == i64.MIN_VALUE) {
-    raise(DE, 0, false);
+    raise(VEC_DE, 0, false);
     return;
   }
   const q = n / d;
   const bits: i64 = 8 << sz;
   const lim: i64 = <i64>1 << (bits - 1);
   if (q >= lim || q < -lim) {
-    raise(DE, 0, false);
+    raise(VEC_DE, 0, false);
     return;
   }
   storeDivision(sz, <u32>q, <u32>(n % d));

@@ -1,9 +1,10 @@
 // Power-on / RESET state of the processor (SDM vol. 3, "Processor State After Reset").
 
 import {
-  STATE_BASE, OFF_CR0, OFF_DR, OFF_GDTR_LIMIT, OFF_IDTR_LIMIT, OFF_LDTR_LIMIT,
+  STATE_BASE, OFF_CR0, OFF_GDTR_LIMIT, OFF_IDTR_LIMIT, OFF_LDTR_LIMIT,
   OFF_TR_LIMIT, OFF_TR_ATTR, OFF_HALTED, OFF_EXC_EXIT_MASK, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_INSTR_COUNT, OFF_TSC_OFFSET, EDX, SEG_CS, EFLAGS_FIXED1, setReg32,
+  OFF_DR6, OFF_DR7, DR6_INIT, DR7_INIT,
 } from './state';
 import { setSegmentCache } from './segments';
 import { setFlags } from './flags';
@@ -30,8 +31,8 @@ export function resetCpu(): void {
 
   setFlags(EFLAGS_FIXED1);
   store<u32>(OFF_CR0, 0x60000010);
-  store<u32>(OFF_DR + 24, 0xffff0ff0);
-  store<u32>(OFF_DR + 28, 0x400);
+  store<u32>(OFF_DR6, DR6_INIT);
+  store<u32>(OFF_DR7, DR7_INIT);
   store<u32>(OFF_GDTR_LIMIT, 0xffff);
   store<u32>(OFF_IDTR_LIMIT, 0xffff);
   store<u32>(OFF_LDTR_LIMIT, 0xffff);

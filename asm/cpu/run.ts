@@ -5,13 +5,14 @@
 import {
   OFF_EFLAGS, OFF_HALTED, OFF_IRQ_PENDING, OFF_NMI_PENDING, OFF_EXIT_REASON, OFF_EXC_VECTOR,
   OFF_EXC_CODE, OFF_EXC_HAS_CODE, OFF_EXC_EXIT_MASK, OFF_CNT_EXCEPTIONS, OFF_CNT_BY_VECTOR,
-  OFF_DR, OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
+  OFF_CPL, ESP, IF, TF, RF, EXIT_BUDGET, EXIT_HLT, EXIT_EXCEPTION, EXIT_TRIPLE_FAULT,
   EXIT_HOST_REQUEST, EXIT_BREAKPOINT, reg32, setReg32, eip, setEip, add64,
+  OFF_DR6, DR6_BS,
 } from './state';
 import { jitEnabled, jitEveryInstruction, jitSlotHere, jitRun, setRunBudget } from './jit';
 import {
   faulted, faultVector, faultCode, faultHasCode, faultIsTrap, faultIsSoftware, clearFault,
-  DF_VECTOR, PF_VECTOR, DB, NMI_VECTOR,
+  VEC_DF, VEC_PF, VEC_DB, VEC_NMI,
 } from './fault';
 import {
   beginInstruction, ip, instrStart, setIp, branched, clearBranched, restartAt,
@@ -66,13 +67,13 @@ function deliverEvent(vector: u32, hasCode: bool, code: u32, software: bool, ret
     const secondHasCode = faultHasCode;
     clearFault();
     countException(second);
-    if (v == DF_VECTOR) return false;
+    if (v == VEC_DF) return false;
     const first = v;
-    if ((isContributory(first) && isContributory(second)) || (first == PF_VECTOR && (isContributory(second) || second == PF_VECTOR))) {
-      v = DF_VECTOR;
+    if ((isContributory(first) && isContributory(second)) || (first == VEC_PF && (isContributory(second) || second == VEC_PF))) {
+      v = VEC_DF;
       hc = true;
       c = 0;
-      countException(DF_VECTOR);
+      countException(VEC_DF);
     } else {
       v = second;
       hc = secondHasCode;
@@ -124,7 +125,7 @@ function serviceInterrupts(): bool {
     store<u32>(OFF_HALTED, 0);
     const at = ip;
     beginInstruction(at);
-    return deliverEvent(NMI_VECTOR, false, 0, false, at, false);
+    return deliverEvent(VEC_NMI, false, 0, false, at, false);
   }
   if ((load<u32>(OFF_EFLAGS) & IF) == 0 || inShadow()) return false;
   const vector = acknowledgeInterrupt();
@@ -201,8 +202,8 @@ function finishCarefully(esp: u32, singleStep: bool): u32 {
   if (faulted) return handleFault(esp);
   if (singleStep && !inDebugShadow()) {
     // Single-step trap after the instruction, with DR6.BS.
-    store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x4000);
-    if (!deliverEvent(DB, false, 0, false, ip, false)) return EXIT_TRIPLE_FAULT;
+    store<u32>(OFF_DR6, load<u32>(OFF_DR6) | DR6_BS);
+    if (!deliverEvent(VEC_DB, false, 0, false, ip, false)) return EXIT_TRIPLE_FAULT;
   }
   return EXIT_BUDGET;
 }

@@ -11,9 +11,11 @@ import {
   STATE_BASE, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT, OFF_SEG_ATTR, OFF_CR0, OFF_EFLAGS,
   OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_LDTR_SEL,
   SEG_SS, SEG_CS, CR0_PE, VM, ATTR_UNUSABLE, cpl, segBase, segLimit, segAttr,
+  ATTR_DB,
 } from './state';
-import { raise, faulted, GP, SS_VECTOR, NP } from './fault';
+import { raise, faulted, VEC_GP, VEC_SS, VEC_NP } from './fault';
 import { readAs, writeAs } from './memory';
+import { SEL_TI } from './descriptors';
 
 const OFF_SEG_FAST: u32 = STATE_BASE + 0x800; // 6 bytes, internal
 const FAST_READ: u32 = 1;
@@ -36,7 +38,7 @@ export let csIs32: bool = false;
 
 export function refreshFast(s: i32): void {
   const attr = segAttr(s);
-  if (s == SEG_CS) csIs32 = (attr & 0x4000) != 0;
+  if (s == SEG_CS) csIs32 = (attr & ATTR_DB) != 0;
   let f: u32 = 0;
   const flat = segLimit(s) == 0xffffffff && (attr & ATTR_UNUSABLE) == 0;
   if (flat) {
@@ -56,7 +58,7 @@ export function refreshAllFast(): void {
 }
 
 function limitFault(s: i32): u32 {
-  raise(s == SEG_SS ? SS_VECTOR : GP, 0, true);
+  raise(s == SEG_SS ? VEC_SS : VEC_GP, 0, true);
   return 0;
 }
 
@@ -74,7 +76,7 @@ function checkedLinear(s: i32, off: u32, size: u32, write: bool): u32 {
   const last = off + size - 1;
   if (isDataType(attr) && (attr & 4) != 0) {
     // Expand-down: valid offsets lie above the limit, up to 64 KiB or 4 GiB.
-    const upper: u32 = (attr & 0x4000) != 0 ? 0xffffffff : 0xffff;
+    const upper: u32 = (attr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
     if (off <= limit || last > upper || last < off) return limitFault(s);
   } else if (off > limit || last > limit || last < off) {
     return limitFault(s);
@@ -121,7 +123,7 @@ let descAddr: u32 = 0;
 export function readDescriptor(sel: u32, faultVector: u32): bool {
   let base: u32;
   let limit: u32;
-  if (sel & 4) {
+  if (sel & SEL_TI) {
     if ((load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) {
       raise(faultVector, sel & 0xfffc, true);
       return false;
@@ -191,37 +193,37 @@ export function loadDataSegment(s: i32, sel: u32): void {
   const c = cpl();
   if ((sel & 0xfffc) == 0) {
     if (s == SEG_SS) {
-      raise(GP, 0, true);
+      raise(VEC_GP, 0, true);
       return;
     }
     setSegmentCache(s, sel, 0, 0, ATTR_UNUSABLE);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const access = (descHigh >>> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   if (s == SEG_SS) {
     if (rpl != c || dpl != c || !isDataType(access) || (access & 2) == 0) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return;
     }
     if ((access & 0x80) == 0) {
-      raise(SS_VECTOR, sel & 0xfffc, true);
+      raise(VEC_SS, sel & 0xfffc, true);
       return;
     }
   } else {
     const readableCode = isCodeType(access) && (access & 2) != 0;
     if (!isDataType(access) && !readableCode) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return;
     }
     const conforming = isCodeType(access) && (access & 4) != 0;
     if (!conforming && (rpl > dpl || c > dpl)) {
-      raise(GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & 0xfffc, true);
       return;
     }
     if ((access & 0x80) == 0) {
-      raise(NP, sel & 0xfffc, true);
+      raise(VEC_NP, sel & 0xfffc, true);
       return;
     }
   }
@@ -236,7 +238,7 @@ export function loadDataSegment(s: i32, sel: u32): void {
 }
 /** True when SS says a 32-bit stack pointer (ESP rather than SP). */
 @inline export function stackIs32(): bool {
-  return (segAttr(SEG_SS) & 0x4000) != 0;
+  return (segAttr(SEG_SS) & ATTR_DB) != 0;
 }
 
 /** True when reads (or writes) through s need no limit or type check. */

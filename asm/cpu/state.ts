@@ -23,6 +23,10 @@ export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical pag
 export const MMIO_BITMAP_SIZE: u32 = 0x20000;
 export const TRACE_BASE: u32 = 0x450000; // the inspector's trace ring (counters.ts)
 export const TRACE_SIZE: u32 = 0x80000;
+// The inspector's page-walk answer (memory.ts probeWalk): outside the saved
+// CPU state (STATE_BASE up to TLB_BASE), so looking changes no snapshot.
+export const PROBE_BASE: u32 = 0x4d0000;
+export const PROBE_SIZE: u32 = 0x1000;
 export const STATIC_DATA_BASE: u32 = 0x500000; // AssemblyScript's own data: asconfig.json memoryBase
 export const STATIC_DATA_SIZE: u32 = 0xb00000;
 // The translator's tables (jit.ts): which physical pages hold compiled code,
@@ -70,6 +74,8 @@ export const OFF_CR2: u32 = STATE_BASE + 0xa4;
 export const OFF_CR3: u32 = STATE_BASE + 0xa8;
 export const OFF_CR4: u32 = STATE_BASE + 0xac;
 export const OFF_DR: u32 = STATE_BASE + 0xb0; // DR0-DR7, 8 x u32
+export const OFF_DR6: u32 = OFF_DR + 6 * 4;
+export const OFF_DR7: u32 = OFF_DR + 7 * 4;
 export const OFF_GDTR_BASE: u32 = STATE_BASE + 0xd0;
 export const OFF_GDTR_LIMIT: u32 = STATE_BASE + 0xd4;
 export const OFF_IDTR_BASE: u32 = STATE_BASE + 0xd8;
@@ -163,6 +169,16 @@ export const VIP: u32 = 1 << 20;
 export const ID: u32 = 1 << 21;
 export const ARITH_FLAGS: u32 = CF | PF | AF | ZF | SF | OF;
 export const EFLAGS_FIXED1: u32 = 1 << 1;
+/** Bits 3, 5 and 15: always 0. */
+export const EFLAGS_RESERVED0: u32 = (1 << 3) | (1 << 5) | (1 << 15);
+/** What a 32-bit IRET or POPF may write at CPL 0 outside virtual-8086 mode (VM, VIF and VIP are kept). */
+export const IRET32_FLAGS: u32 = ARITH_FLAGS | TF | IF | DF | IOPL | NT | RF | AC | ID;
+
+// DR6 and DR7 bits (SDM vol. 3, 17.2).
+export const DR6_BS: u32 = 1 << 14; // single-step trap
+export const DR6_BT: u32 = 1 << 15; // task-switch trap (the new TSS's T bit)
+export const DR6_INIT: u32 = 0xffff0ff0; // at reset: the reserved bits read as 1
+export const DR7_INIT: u32 = 0x400; // bit 10 reads as 1
 
 // CR0 bits.
 export const CR0_PE: u32 = 1 << 0;

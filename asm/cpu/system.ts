@@ -11,7 +11,7 @@ import {
   CR4_OSFXSR, CR4_OSXMMEXCPT,
   IF, VM, RF, ZF, reg32, setReg32, cpl,
 } from './state';
-import { faulted, gp, ud, raise, GP, NP } from './fault';
+import { faulted, gp, ud, raise, VEC_GP, VEC_NP } from './fault';
 import { flushTlb, invalidatePage, writeAs, loadPdptes } from './memory';
 import {
   protectedMode, readDescriptor, descHigh, descBase, descLimit, descAttr,
@@ -23,6 +23,7 @@ import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
+import { SEL_TI, LDT_TYPE, TSS16_AVAILABLE, TSS32_AVAILABLE } from './descriptors';
 
 // CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, CLFSH,
 // FXSR. Nothing is claimed that the core lacks (no MMX or SSE yet: their
@@ -345,17 +346,17 @@ export function lldt(sel: u32): void {
     store<u32>(OFF_LDTR_LIMIT, 0);
     return;
   }
-  if ((sel & 4) != 0) {
-    raise(GP, sel & 0xfffc, true);
+  if ((sel & SEL_TI) != 0) {
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
-  if (((descHigh >> 8) & 0x1f) != 2) {
-    raise(GP, sel & 0xfffc, true);
+  if (!readDescriptor(sel, VEC_GP)) return;
+  if (((descHigh >> 8) & 0x1f) != LDT_TYPE) {
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return;
   }
   store<u32>(OFF_LDTR_SEL, sel);
@@ -366,18 +367,18 @@ export function lldt(sel: u32): void {
 export function ltr(sel: u32): void {
   if (!requireCpl0()) return;
   sel &= 0xffff;
-  if ((sel & 0xfffc) == 0 || (sel & 4) != 0) {
-    raise(GP, sel & 0xfffc, true);
+  if ((sel & 0xfffc) == 0 || (sel & SEL_TI) != 0) {
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
-  if (!readDescriptor(sel, GP)) return;
+  if (!readDescriptor(sel, VEC_GP)) return;
   const type = (descHigh >> 8) & 0x1f;
-  if (type != 1 && type != 9) {
-    raise(GP, sel & 0xfffc, true);
+  if (type != TSS16_AVAILABLE && type != TSS32_AVAILABLE) {
+    raise(VEC_GP, sel & 0xfffc, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & 0xfffc, true);
     return;
   }
   // Mark the TSS busy in the GDT.
@@ -406,7 +407,7 @@ export function examine(kind: u32, sel: u32): bool {
   sel &= 0xffff;
   let ok = false;
   if ((sel & 0xfffc) != 0 && selectorInTable(sel)) {
-    readDescriptor(sel, GP);
+    readDescriptor(sel, VEC_GP);
     if (faulted) return false;
     const access = (descHigh >> 8) & 0xff;
     const dpl = (access >> 5) & 3;
@@ -433,7 +434,7 @@ export function examine(kind: u32, sel: u32): bool {
 }
 
 function selectorInTable(sel: u32): bool {
-  const limit = (sel & 4) != 0 ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
-  if ((sel & 4) != 0 && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) return false;
+  const limit = (sel & SEL_TI) != 0 ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
+  if ((sel & SEL_TI) != 0 && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) return false;
   return (sel & 0xfff8) + 7 <= limit;
 }

@@ -11,15 +11,17 @@
 
 import {
   SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_TR_SEL, OFF_TR_BASE,
-  OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CR0, OFF_CR3, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_DR,
+  OFF_TR_LIMIT, OFF_TR_ATTR, OFF_CR0, OFF_CR3, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT,
   CR0_TS, CR0_PG, NT, VM, ATTR_UNUSABLE, reg32, setReg32, segSel,
+  OFF_DR6, DR6_BT,
 } from './state';
-import { faulted, raise, raiseAfterSwitch, DB, GP, NP, TS, SS_VECTOR } from './fault';
+import { faulted, raise, raiseAfterSwitch, VEC_DB, VEC_GP, VEC_NP, VEC_TS, VEC_SS } from './fault';
 import { readAs, writeAs, flushTlb } from './memory';
 import { readDescriptor, descHigh, descBase, descLimit, descAttr, isCodeType, setSegmentCache } from './segments';
 import { getFlags, setFlags } from './flags';
 import { setIp } from './decode';
 import { setCodeSegment } from './code-segment';
+import { TSS32_AVAILABLE, TSS_BUSY_BIT, SEL_TI, LDT_TYPE, DESC_P } from './descriptors';
 
 export const SWITCH_JMP: u32 = 0;
 export const SWITCH_CALL: u32 = 1;
@@ -48,21 +50,21 @@ const sels = new StaticArray<u32>(6);
  * new task's segments are raised in the new task.
  */
 export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
-  const wrong: u32 = reason == SWITCH_IRET ? TS : GP;
+  const wrong: u32 = reason == SWITCH_IRET ? VEC_TS : VEC_GP;
   const code = (sel & 0xfffc) + ext;
-  if ((sel & 4) != 0 || (sel & 0xfffc) == 0) {
+  if ((sel & SEL_TI) != 0 || (sel & 0xfffc) == 0) {
     raise(wrong, code, true);
     return false;
   }
   if (!readDescriptor(sel, wrong)) return false;
   const type = (descHigh >> 8) & 0x1f;
-  const busy = (type & 2) != 0;
-  if ((type & ~2) != 9 || (reason == SWITCH_IRET ? !busy : busy)) {
+  const busy = (type & TSS_BUSY_BIT) != 0;
+  if ((type & ~TSS_BUSY_BIT) != TSS32_AVAILABLE || (reason == SWITCH_IRET ? !busy : busy)) {
     raise(wrong, code, true);
     return false;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(NP, code, true);
+    raise(VEC_NP, code, true);
     return false;
   }
   const newHigh = descHigh;
@@ -70,7 +72,7 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   const newLimit = descLimit();
   const newAttr = descAttr();
   if (newLimit < TSS32_MIN_LIMIT || load<u32>(OFF_TR_LIMIT) < TSS32_MIN_LIMIT) {
-    raise(TS, newLimit < TSS32_MIN_LIMIT ? code : (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
+    raise(VEC_TS, newLimit < TSS32_MIN_LIMIT ? code : (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
     return false;
   }
   const newDescAddr = load<u32>(OFF_GDTR_BASE) + (sel & 0xfff8) + 4;
@@ -131,8 +133,8 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   if (!loadData(SEG_FS, sels[SEG_FS], cpl) || !loadData(SEG_GS, sels[SEG_GS], cpl)) return true;
   if (tBit != 0) {
     // The debug trap bit: #DB once the new task is loaded, with DR6.BT.
-    store<u32>(OFF_DR + 24, load<u32>(OFF_DR + 24) | 0x8000);
-    raiseAfterSwitch(DB, 0, false);
+    store<u32>(OFF_DR6, load<u32>(OFF_DR6) | DR6_BT);
+    raiseAfterSwitch(VEC_DB, 0, false);
   }
   return true;
 }
@@ -144,8 +146,8 @@ function loadLdt(sel: u32): bool {
     store<u32>(OFF_LDTR_LIMIT, 0);
     return true;
   }
-  if ((sel & 4) != 0 || !readForNewTask(sel) || ((descHigh >> 8) & 0x1f) != 2 || (descHigh & 0x8000) == 0) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+  if ((sel & SEL_TI) != 0 || !readForNewTask(sel) || ((descHigh >> 8) & 0x1f) != LDT_TYPE || (descHigh & DESC_P) == 0) {
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   store<u32>(OFF_LDTR_SEL, sel);
@@ -156,29 +158,29 @@ function loadLdt(sel: u32): bool {
 
 /** A descriptor read for the new task; a selector outside its table is #TS in the new task. */
 function readForNewTask(sel: u32): bool {
-  const ldt = (sel & 4) != 0;
+  const ldt = (sel & SEL_TI) != 0;
   const limit = ldt ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
   if ((ldt && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) || (sel & 0xfff8) + 7 > limit) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
-  return readDescriptor(sel, TS);
+  return readDescriptor(sel, VEC_TS);
 }
 
 function loadCode(sel: u32): bool {
   if ((sel & 0xfffc) == 0 || !readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   const conforming = (access & 4) != 0;
   if (!isCodeType(access) || (conforming ? dpl > (sel & 3) : dpl != (sel & 3))) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(NP, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_NP, sel & 0xfffc, true);
     return false;
   }
   setCodeSegment(sel, descBase(), descLimit(), descAttr(), sel & 3);
@@ -187,16 +189,16 @@ function loadCode(sel: u32): bool {
 
 function loadStack(sel: u32, cpl: u32): bool {
   if ((sel & 0xfffc) == 0 || !readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
   if ((sel & 3) != cpl || ((access >> 5) & 3) != cpl || (access & 0x1a) != 0x12) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(SS_VECTOR, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_SS, sel & 0xfffc, true);
     return false;
   }
   setSegmentCache(SEG_SS, sel, descBase(), descLimit(), descAttr());
@@ -206,7 +208,7 @@ function loadStack(sel: u32, cpl: u32): bool {
 function loadData(s: i32, sel: u32, cpl: u32): bool {
   if ((sel & 0xfffc) == 0) return true; // stays null
   if (!readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
@@ -215,11 +217,11 @@ function loadData(s: i32, sel: u32, cpl: u32): bool {
   const readableCode = isCodeType(access) && (access & 2) != 0;
   const conforming = isCodeType(access) && (access & 4) != 0;
   if ((!data && !readableCode) || (!conforming && (dpl < cpl || dpl < (sel & 3)))) {
-    raiseAfterSwitch(TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(NP, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_NP, sel & 0xfffc, true);
     return false;
   }
   setSegmentCache(s, sel, descBase(), descLimit(), descAttr());

@@ -71,6 +71,16 @@ function checkAbi(exports: WebAssembly.Exports, layout: Map<string, number>): vo
   }
 }
 
+/** The MMU's answer for one access (asm/cpu/memory.ts probeWalk). */
+export interface Probe {
+  /** The #PF error code the access would raise, or null when it succeeds. */
+  fault: number | null;
+  /** The physical address (36 bits under PAE); meaningful only without a fault. */
+  physical: number;
+  /** The paging entries the walk read, in order: where each lies and what it held. */
+  entries: { address: number; entry: bigint }[];
+}
+
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 export const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
 
@@ -97,6 +107,7 @@ interface CoreExports {
   jitEntry(host: number, mode: number, slot: number, block: number): void;
   jitForgetAll(): void;
   ramWritten(phys: number, len: number): void;
+  probeWalk(linear: number, cr3: number, write: number, user: number): number;
   [name: string]: unknown;
 }
 
@@ -439,6 +450,26 @@ export class Core implements Stateful {
   traceHost(kind: number, a: number, b: number, c: number): void {
     this.x.traceHost(kind, a >>> 0, b >>> 0, c >>> 0);
   }
+  /**
+   * Walks `linear` under `cr3` the way the CPU would for an access, with the
+   * core's own walker, changing nothing: no accessed or dirty bit, no TLB
+   * entry, no fault, no device read.
+   */
+  probeWalk(linear: number, cr3: number, access: { write: boolean; user: boolean }): Probe {
+    const fault = this.x.probeWalk(linear >>> 0, cr3 >>> 0, access.write ? 1 : 0, access.user ? 1 : 0) >>> 0;
+    const entries: Probe['entries'] = [];
+    const n = this.word(ABI.OFF_PROBE_STEPS);
+    for (let i = 0; i < n; i++) {
+      const p = ABI.OFF_PROBE_STEP + i * ABI.PROBE_STEP_SIZE;
+      entries.push({ address: this.word(p), entry: (BigInt(this.word(p + 8)) << 32n) | BigInt(this.word(p + 4)) });
+    }
+    return {
+      fault: fault === ABI.PROBE_OK ? null : fault,
+      physical: this.word(ABI.OFF_PROBE_PHYS_HIGH) * 2 ** 32 + this.word(ABI.OFF_PROBE_PHYS),
+      entries,
+    };
+  }
+
   exceptionsByVector(): bigint[] {
     const base = ABI.OFF_CNT_BY_VECTOR;
     return Array.from({ length: 32 }, (_, v) => this.dv.getBigUint64(base + v * 8, true));

@@ -4,7 +4,6 @@
 
 import { type Core, SEGMENT_NAMES, REGISTER_NAMES } from '../core/core.ts';
 import { disassemble } from '../isa/disasm.ts';
-import { walkPageTables } from '../machine/page-walk.ts';
 import {
   OFF_DR, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_IDTR_BASE, OFF_IDTR_LIMIT,
   CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID, CR0_PE, CR0_PG, ATTR_DB, SEG_CS,
@@ -62,8 +61,10 @@ const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart
 function readLinear(core: Core, linear: number, n: number): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const phys = walkPageTables(core, (linear + i) >>> 0).physical;
-    if (phys === null || phys >= core.ramBytes) break;
+    // A supervisor read: the page's presence decides, as for the CPU's own fetch at CPL 0.
+    const probe = core.probeWalk((linear + i) >>> 0, core.cr(3), { write: false, user: false });
+    const phys = probe.physical;
+    if (probe.fault !== null || phys >= core.ramBytes) break;
     out.push(core.ramForRead(phys, 1)[phys]!);
   }
   return Uint8Array.from(out);

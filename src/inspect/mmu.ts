@@ -1,36 +1,88 @@
 // The MMU view: a page walk under any CR3 with the #PF it would raise for a
-// given access, the mappings of an address space (32-bit or PAE), and the address
-// spaces the CPU has loaded recently. Everything is read from guest RAM and
-// the core's counter block; nothing in the guest or the TLB changes.
+// given access (the core's own walker, asm/cpu/memory.ts probeWalk, so the
+// view is the MMU's answer), the mappings of an address space (32-bit or
+// PAE), and the address spaces the CPU has loaded recently. Nothing in the
+// guest or the TLB changes.
 
 import type { Core } from '../core/core.ts';
-import { walkPageTables, type PageWalk } from '../machine/page-walk.ts';
-import { CR0_WP, CR3_SLOTS, CR4_PAE, CR4_PSE, OFF_CR3_TABLE } from '../core-abi.ts';
+import { CR0_PG, CR3_SLOTS, CR4_PAE, CR4_PSE, OFF_CR3_TABLE } from '../core-abi.ts';
 
 export interface Access {
   write: boolean;
   user: boolean;
 }
 
-export interface MmuWalk extends PageWalk {
+export interface WalkStep {
+  level: 'PDPT' | 'PD' | 'PT';
+  /** Physical address of the entry read. */
+  entryAddress: number;
+  index: number;
+  /** The entry (a hex string: PAE entries are 64 bits). */
+  entry: string;
+  present: boolean;
+  writable: boolean;
+  user: boolean;
+  /** The entry maps a large page (4 MiB, or 2 MiB under PAE) instead of pointing to a table. */
+  large: boolean;
+}
+
+export interface MmuWalk {
+  linear: number;
+  mode: 'no paging' | '32-bit' | 'PAE';
+  cr3: number;
+  steps: WalkStep[];
+  /** The physical address, or null when the walk ends at a not-present or malformed entry. */
+  physical: number | null;
+  pageSize: number;
   access: Access;
   /** The page fault this access would raise, or null when it would succeed. */
   fault: { vector: 14; errorCode: number; reason: string } | null;
 }
 
-export function walkAddress(core: Core, linear: number, access: Access = { write: false, user: true }, cr3?: number): MmuWalk {
-  const walk = walkPageTables(core, linear, cr3);
-  const code = (present: boolean) => (present ? 1 : 0) | (access.write ? 2 : 0) | (access.user ? 4 : 0);
-  const result = (reason: string | null, present: boolean): MmuWalk => ({
-    ...walk, access, fault: reason === null ? null : { vector: 14, errorCode: code(present), reason },
+// Paging-entry and #PF error-code bits (SDM vol. 3, 4.3 and 4.7).
+const P = 1, RW = 2, US = 4, PS = 0x80, RSVD = 8;
+
+/** Which entry of its table `level` is for `linear`. */
+function indexAt(level: WalkStep['level'], linear: number, pae: boolean): number {
+  if (level === 'PDPT') return linear >>> 30;
+  if (level === 'PD') return pae ? (linear >>> 21) & 0x1ff : linear >>> 22;
+  return pae ? (linear >>> 12) & 0x1ff : (linear >>> 12) & 0x3ff;
+}
+
+/** Walks `linear` under `cr3` (the current address space unless given) as `access` would. */
+export function walkAddress(core: Core, linear: number, access: Access = { write: false, user: true }, cr3 = core.cr(3) >>> 0): MmuWalk {
+  linear >>>= 0;
+  cr3 >>>= 0;
+  const probe = core.probeWalk(linear, cr3, access);
+  if (!(core.cr(0) & CR0_PG)) return { linear, mode: 'no paging', cr3, steps: [], physical: probe.physical, pageSize: 4096, access, fault: null };
+  const pae = (core.cr(4) & CR4_PAE) !== 0;
+  const levels: WalkStep['level'][] = pae ? ['PDPT', 'PD', 'PT'] : ['PD', 'PT'];
+  const steps = probe.entries.map(({ address, entry }, k): WalkStep => {
+    const level = levels[k]!;
+    const low = Number(entry & 0xffffffffn);
+    return {
+      level, entryAddress: address, index: indexAt(level, linear, pae),
+      entry: '0x' + entry.toString(16).padStart(pae ? 16 : 8, '0'),
+      present: (low & P) !== 0,
+      // PDPT entries carry no access rights: they allow everything.
+      writable: level === 'PDPT' || (low & RW) !== 0,
+      user: level === 'PDPT' || (low & US) !== 0,
+      large: level === 'PD' && (low & PS) !== 0 && (pae || (core.cr(4) & CR4_PSE) !== 0),
+    };
   });
-  if (walk.mode === 'no paging') return result(null, false);
-  const missing = walk.steps.find((s) => !s.present);
-  if (missing) return result(`${missing.level} entry ${missing.index} is not present`, false);
-  if (access.user && walk.steps.some((s) => !s.user)) return result('a supervisor-only page, accessed from user mode', true);
-  const readOnly = walk.steps.some((s) => !s.writable);
-  if (access.write && readOnly && (access.user || (core.cr(0) & CR0_WP) !== 0)) return result('a read-only page, written', true);
-  return result(null, true);
+  const pageSize = steps.some((s) => s.large) ? (pae ? 2 << 20 : 4 << 20) : 4096;
+  const code = probe.fault;
+  const mapped = code === null || ((code & P) !== 0 && (code & RSVD) === 0);
+  const last = steps[steps.length - 1];
+  const reason = code === null ? null
+    : !(code & P) ? `${last.level} entry ${last.index} is not present`
+    : code & RSVD ? `${last.level} entry ${last.index} has a reserved bit set`
+    : access.user && steps.some((s) => !s.user) ? 'a supervisor-only page, accessed from user mode'
+    : 'a read-only page, written';
+  return {
+    linear, mode: pae ? 'PAE' : '32-bit', cr3, steps, physical: mapped ? probe.physical : null, pageSize, access,
+    fault: code === null ? null : { vector: 14, errorCode: code, reason: reason! },
+  };
 }
 
 export interface Mapping {

@@ -18,6 +18,7 @@ describe('the core/host interface (src/core-abi.ts, generated from build/core.wa
       ['TLB list', ABI.TLB_LIST_BASE, ABI.TLB_LIST_SIZE],
       ['MMIO bitmap', ABI.MMIO_BITMAP_BASE, ABI.MMIO_BITMAP_SIZE],
       ['trace ring', ABI.TRACE_BASE, ABI.TRACE_SIZE],
+      ['page-walk probe', ABI.PROBE_BASE, ABI.PROBE_SIZE],
       ['AssemblyScript data', ABI.STATIC_DATA_BASE, ABI.STATIC_DATA_SIZE],
       ['JIT code map', ABI.JIT_CODE_MAP, ABI.JIT_CODE_MAP_SIZE],
       ['JIT entries', ABI.JIT_ENTRIES, ABI.JIT_ENTRIES_SIZE],
@@ -44,7 +45,7 @@ describe('the core/host interface (src/core-abi.ts, generated from build/core.wa
   });
 
   it('keeps every state and counter offset inside its block, and no two the same', () => {
-    const offsets = Object.entries(ABI).filter(([name]) => name.startsWith('OFF_'));
+    const offsets = Object.entries(ABI).filter(([name]) => name.startsWith('OFF_') && !name.startsWith('OFF_PROBE'));
     expect(offsets.length).toBeGreaterThan(60);
     const inside = (v: number) =>
       (v >= ABI.STATE_BASE && v < ABI.STATE_BASE + ABI.STATE_SIZE) || (v >= ABI.INSPECT_BASE && v < ABI.INSPECT_BASE + ABI.INSPECT_SIZE);
@@ -54,6 +55,12 @@ describe('the core/host interface (src/core-abi.ts, generated from build/core.wa
       expect(seen.get(v), `${name} and ${seen.get(v)} share ${v.toString(16)}`).toBeUndefined();
       seen.set(v, name);
     }
+  });
+
+  it('keeps the page-walk probe\'s record inside its region, outside the saved CPU state', () => {
+    expect(ABI.OFF_PROBE_STEP + ABI.PROBE_MAX_STEPS * ABI.PROBE_STEP_SIZE).toBeLessThanOrEqual(ABI.PROBE_BASE + ABI.PROBE_SIZE);
+    expect(ABI.OFF_PROBE_FAULT).toBeGreaterThanOrEqual(ABI.PROBE_BASE);
+    expect(ABI.PROBE_BASE).toBeGreaterThanOrEqual(ABI.TLB_BASE); // Core.saveState keeps STATE_BASE up to TLB_BASE
   });
 
   it('keeps the trace record\'s fields inside one record, in order', () => {

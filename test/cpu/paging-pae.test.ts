@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import { ExitReason } from '../../src/core/core.ts';
-import { listMappings } from '../../src/inspect/mmu.ts';
+import { listMappings, walkAddress } from '../../src/inspect/mmu.ts';
 
 const PDPT = 0x10000;
 const PD0 = 0x11000; // PDPTE 0: linear 0 - 1 GiB
@@ -119,5 +119,32 @@ describe('PAE paging', () => {
     expect(c.lastException.errorCode).toBe(0);
     expect(c.eip).toBe(CODE + ENABLE_PAE.length + 5); // the MOV CR3 itself faulted
     expect(c.cr(3)).toBe(PDPT);
+  });
+
+  it('answers the inspector with the MMU\'s own walk: what a real access finds, with no A/D bit set and no TLB miss counted', () => {
+    const cases = [0x400010, 0x40045678, 0x100, 0x401000, 0x40200000, 0x80000000, 0x600000];
+    for (const addr of cases) {
+      const { c, dv } = machine();
+      expect(run(c, [])).toBe(ExitReason.Halt); // paging on, nothing touched yet
+      const tables = c.ram.slice(PDPT, PT + 0x1000);
+      const misses = c.counter('TLB_MISS');
+      const w = walkAddress(c, addr, { write: false, user: false });
+      expect(c.ram.slice(PDPT, PT + 0x1000), `${addr.toString(16)}: the walk changed the tables`).toEqual(tables);
+      expect(c.counter('TLB_MISS')).toBe(misses);
+      // The same access, by the CPU: mov eax, [addr] after the HLT.
+      c.ram.set([0xa1, ...le(addr), 0xf4], CODE + 0x100);
+      c.eip = CODE + 0x100;
+      c.halted = false;
+      const exit = c.run(1000);
+      if (w.fault) {
+        expect(exit, addr.toString(16)).toBe(ExitReason.Exception);
+        expect(c.lastException.errorCode, addr.toString(16)).toBe(w.fault.errorCode);
+        expect(w.physical).toBeNull();
+      } else {
+        expect(exit, addr.toString(16)).toBe(ExitReason.Halt);
+        expect(c.reg(0), addr.toString(16)).toBe(dv.getUint32(w.physical!, true));
+        expect(w.steps.map((s) => s.level)).toEqual(addr < 0x200000 || addr >= 0x40000000 ? ['PDPT', 'PD'] : ['PDPT', 'PD', 'PT']);
+      }
+    }
   });
 });

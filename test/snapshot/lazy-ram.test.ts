@@ -11,7 +11,7 @@ import { coreModule } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
 import { enterFlatProtectedMode } from '../../src/boot/flat-protected-mode.ts';
 import { LazyRam } from '../../src/snapshot/lazy-ram.ts';
-import { walkPageTables } from '../../src/machine/page-walk.ts';
+import { walkAddress } from '../../src/inspect/mmu.ts';
 
 const RAM = 16 << 20;
 const CODE = 0x1000;
@@ -76,7 +76,7 @@ describe.each(['off', 'first'] as const)('a lazily filled fork (translator %s)',
     // Nothing was copied: the child's memory is still zeros where the parent's data lies.
     expect(child.core.residentRam[0x300000]).toBe(0);
     // The inspector reads the pages it looks at, and only those.
-    expect(walkPageTables(child.core, 0x300000).physical).toBe(0x300000);
+    expect(walkAddress(child.core, 0x300000).physical).toBe(0x300000);
     expect(child.core.ramForRead(0x300000, 4).subarray(0x300000, 0x300004)).toEqual(Uint8Array.of(0xdd, 0xcc, 0xbb, 0xaa));
     expect(child.core.residentRam[0x200000]).toBe(0);
 

@@ -3,7 +3,7 @@
 // rules explicitly, since wasm's own NaN results are not specified bit for bit.
 
 import {
-  signal, sw, setSw, IE, ZE, OE, PE, C0, C1, C2, C3, INDEFINITE,
+  signal, sw, setSw, SW_IE, SW_ZE, SW_OE, SW_PE, SW_C0, SW_C1, SW_C2, SW_C3, INDEFINITE,
 } from './stack';
 import { isNan, isSignalingNan, quiet, roundRc, roundedInexact } from './formats';
 
@@ -20,7 +20,7 @@ export let blocked: bool = false;
 /** The x87 result of an operation with at least one NaN operand. */
 function nanResult(a: f64, b: f64): f64 {
   const sa = isSignalingNan(a), sb = isSignalingNan(b);
-  if (sa || sb) blocked = signal(IE);
+  if (sa || sb) blocked = signal(SW_IE);
   if (!isNan(a)) return quiet(b);
   if (!isNan(b)) return quiet(a);
   // A quiet NaN beats a signaling one; between two of a kind the larger
@@ -35,20 +35,20 @@ function nanResult(a: f64, b: f64): f64 {
 // A non-NaN result that is NaN means an invalid operation; infinity from finite operands an overflow.
 function finish(r: f64, a: f64, b: f64): f64 {
   if (isNan(r)) {
-    blocked = signal(IE);
+    blocked = signal(SW_IE);
     return INDEFINITE;
   }
-  if (!isFinite(r) && isFinite(a) && isFinite(b)) blocked = signal(OE | PE);
+  if (!isFinite(r) && isFinite(a) && isFinite(b)) blocked = signal(SW_OE | SW_PE);
   return r;
 }
 
 // Precision: `err` is the exact result minus the rounded result r (error-free
-// transformations below). Non-zero means PE, and C1 says whether r was
+// transformations below). Non-zero means SW_PE, and SW_C1 says whether r was
 // rounded away from zero.
 function inexact(r: f64, err: f64): void {
   if (err == 0 || !isFinite(r) || !isFinite(err)) return;
-  signal(PE);
-  if (r > 0 ? err < 0 : err > 0) setSw(sw() | C1);
+  signal(SW_PE);
+  if (r > 0 ? err < 0 : err > 0) setSw(sw() | SW_C1);
 }
 
 // Dekker's split: hi + lo == x with hi holding the top 26 bits.
@@ -106,7 +106,7 @@ function sum(a: f64, b: f64): f64 {
 
 function divide(n: f64, d: f64): f64 {
   if (d == 0 && n != 0 && isFinite(n)) {
-    blocked = signal(ZE);
+    blocked = signal(SW_ZE);
     return n / d;
   }
   const q = n / d;
@@ -115,44 +115,44 @@ function divide(n: f64, d: f64): f64 {
 }
 
 /**
- * Compares a with b into C0/C2/C3 (or returns the same code for FCOMI as
- * ZF/PF/CF bits). Unordered raises IE, for any NaN unless `quietNans`.
+ * Compares a with b into SW_C0/C2/C3 (or returns the same code for FCOMI as
+ * ZF/PF/CF bits). Unordered raises SW_IE, for any NaN unless `quietNans`.
  */
-export const UNORDERED: u32 = C0 | C2 | C3;
+export const UNORDERED: u32 = SW_C0 | SW_C2 | SW_C3;
 // Set when the last compare raised an unmasked invalid operation.
 export let compareBlocked: bool = false;
 
 export function compare(a: f64, b: f64, quietNans: bool): u32 {
   compareBlocked = false;
   if (isNan(a) || isNan(b)) {
-    if (!quietNans || isSignalingNan(a) || isSignalingNan(b)) compareBlocked = signal(IE);
+    if (!quietNans || isSignalingNan(a) || isSignalingNan(b)) compareBlocked = signal(SW_IE);
     return UNORDERED;
   }
-  if (a < b) return C0;
+  if (a < b) return SW_C0;
   if (a > b) return 0;
-  return C3;
+  return SW_C3;
 }
 
-/** C0/C2/C3 of a compare as EFLAGS CF/PF/ZF. */
+/** SW_C0/C2/C3 of a compare as EFLAGS CF/PF/ZF. */
 export function ccToEflags(cc: u32): u32 {
-  return ((cc & C0) != 0 ? 1 : 0) | ((cc & C2) != 0 ? 4 : 0) | ((cc & C3) != 0 ? 0x40 : 0);
+  return ((cc & SW_C0) != 0 ? 1 : 0) | ((cc & SW_C2) != 0 ? 4 : 0) | ((cc & SW_C3) != 0 ? 0x40 : 0);
 }
 
 /** FXAM's class code for a value (not for an empty register). */
-export function examine(x: f64): u32 {
-  const sign = (reinterpret<u64>(x) >> 63) != 0 ? C1 : 0;
-  if (isNan(x)) return sign | C0;
-  if (!isFinite(x)) return sign | C0 | C2;
-  if (x == 0) return sign | C3;
+export function fxamClass(x: f64): u32 {
+  const sign = (reinterpret<u64>(x) >> 63) != 0 ? SW_C1 : 0;
+  if (isNan(x)) return sign | SW_C0;
+  if (!isFinite(x)) return sign | SW_C0 | SW_C2;
+  if (x == 0) return sign | SW_C3;
   // f64 subnormals are normal numbers in the 80-bit format.
-  return sign | C2;
+  return sign | SW_C2;
 }
 
 export function sqrt(x: f64): f64 {
   blocked = false;
   if (isNan(x)) return nanResult(x, x);
   if (x < 0) {
-    blocked = signal(IE);
+    blocked = signal(SW_IE);
     return INDEFINITE;
   }
   const r = Math.sqrt(x);
@@ -177,7 +177,7 @@ export function scale(x: f64, s: f64): f64 {
   if (isNan(x) || isNan(s)) return nanResult(x, s);
   if (!isFinite(s)) {
     if ((s > 0 && x == 0) || (s < 0 && !isFinite(x))) {
-      blocked = signal(IE);
+      blocked = signal(SW_IE);
       return INDEFINITE;
     }
     return s > 0 ? x * Infinity : (x == 0 ? x : x * 0);
@@ -199,7 +199,7 @@ export function extract(x: f64): f64 {
     return significand;
   }
   if (x == 0) {
-    blocked = signal(ZE);
+    blocked = signal(SW_ZE);
     significand = x;
     return -Infinity;
   }
@@ -220,23 +220,23 @@ export function extract(x: f64): f64 {
 
 /**
  * FPREM (ieee false: truncated quotient) and FPREM1 (ieee true: nearest).
- * Sets C0/C3/C1 to the quotient's low bits and C2 when the reduction is partial.
+ * Sets SW_C0/C3/C1 to the quotient's low bits and SW_C2 when the reduction is partial.
  */
 export function partialRemainder(x: f64, y: f64, ieee: bool): f64 {
   blocked = false;
   if (isNan(x) || isNan(y)) return nanResult(x, y);
   if (!isFinite(x) || y == 0) {
-    blocked = signal(IE);
+    blocked = signal(SW_IE);
     return INDEFINITE;
   }
-  setSw(sw() & ~(C0 | C1 | C2 | C3));
+  setSw(sw() & ~(SW_C0 | SW_C1 | SW_C2 | SW_C3));
   if (x == 0 || !isFinite(y)) return x;
   const d = exponentOf(x) - exponentOf(y);
   if (d >= 64) {
     // Partial reduction: subtract a multiple of y * 2^(d - 32), as the SDM
-    // allows (any N from 32 to 63); the guest loops until C2 clears.
+    // allows (any N from 32 to 63); the guest loops until SW_C2 clears.
     const ys = NativeMath.scalbn(Math.abs(y), d - 32);
-    setSw(sw() | C2);
+    setSw(sw() | SW_C2);
     return NativeMath.mod(x, ys);
   }
   let r = NativeMath.mod(x, y);
@@ -252,7 +252,7 @@ export function partialRemainder(x: f64, y: f64, ieee: bool): f64 {
     }
   }
   if (r == 0) r = x < 0 ? -0.0 : 0.0;
-  setSw(sw() | ((q & 4) != 0 ? C0 : 0) | ((q & 2) != 0 ? C3 : 0) | ((q & 1) != 0 ? C1 : 0));
+  setSw(sw() | ((q & 4) != 0 ? SW_C0 : 0) | ((q & 2) != 0 ? SW_C3 : 0) | ((q & 1) != 0 ? SW_C1 : 0));
   return r;
 }
 

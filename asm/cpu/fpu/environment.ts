@@ -8,7 +8,7 @@ import {
 import { readMem, writeMem } from '../decode';
 import { faulted } from '../fault';
 import { protectedMode } from '../segments';
-import { cw, sw, setSw, physValue, setPhysValue, phys, ES, BUSY, finit } from './stack';
+import { cw, sw, setSw, physValue, setPhysValue, phys, SW_ES, SW_B, finit } from './stack';
 import { fromF80, toF80, f80Mant, f80Se, isNan } from './formats';
 import { probeWrite, read64 } from './memory';
 
@@ -29,10 +29,10 @@ export function tagWord(): u32 {
   return t;
 }
 
-/** ES and B follow from the flags and masks (after a load of either word). */
+/** SW_ES and B follow from the flags and masks (after a load of either word). */
 export function recomputeSummary(): void {
-  let s = sw() & ~(ES | BUSY);
-  if ((s & ~cw() & 0x3f) != 0) s |= ES | BUSY;
+  let s = sw() & ~(SW_ES | SW_B);
+  if ((s & ~cw() & 0x3f) != 0) s |= SW_ES | SW_B;
   setSw(s);
 }
 

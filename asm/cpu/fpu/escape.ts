@@ -5,19 +5,19 @@ import {
   OFF_CR0, CR0_EM, CR0_MP, CR0_TS, CR0_NE, SEG_CS, OFF_FPU_CW, OFF_FPU_FIP, OFF_FPU_FCS, OFF_FPU_FOP,
   OFF_FPU_FDP, OFF_FPU_FDS, OFF_FPU_FERR, segSel, setReg16, EAX,
 } from '../state';
-import { faulted, raise, ud, NM, MF } from '../fault';
+import { faulted, raise, ud, VEC_NM, VEC_MF } from '../fault';
 import { decodeModrm, mrMod, mrReg, mrRm, eaOff, eaSeg, instrStart, readMem, writeMem, opSize32 } from '../decode';
 import { setFlagBits, condition } from '../flags';
 import {
-  sw, setSw, cw, st, setSt, isEmpty, markEmpty, push, pop, incTop, decTop, underflow, signal, setCc,
-  finit, ES, BUSY, IE, DE, C1, C2, INDEFINITE,
+  sw, setSw, cw, st, setSt, isEmpty, markEmpty, fpuPush, fpuPop, incTop, decTop, underflow, signal, setCc,
+  finit, SW_ES, SW_B, SW_IE, SW_DE, SW_C1, SW_C2, INDEFINITE,
 } from './stack';
 import {
   fromF32, fromF64, decodeF32, decodeF64, loadedDenormal, clearLoaded, loadInvalid, toF32, toF64, narrowBlocked, fromF80, toF80, f80Mant, f80Se, toInt, intInvalid, fromBcd, toBcd,
   bcdLo, bcdHi, isNan,
 } from './formats';
 import {
-  arith, blocked, compare, compareBlocked, UNORDERED, ccToEflags, examine, sqrt, rndint, scale, extract, significand, partialRemainder, OP_SUB, OP_DIVR,
+  arith, blocked, compare, compareBlocked, UNORDERED, ccToEflags, fxamClass, sqrt, rndint, scale, extract, significand, partialRemainder, OP_SUB, OP_DIVR,
 } from './arith';
 import { trig, atan2, f2xm1, ylog2, blockedT, TRIG_LIMIT } from './transcendental';
 import { fnstenv, loadEnv, fnsave, frstor, recomputeSummary } from './environment';
@@ -27,7 +27,7 @@ import { requestStop } from '../signals';
 /** FWAIT: #NM under MP and TS, otherwise delivers a pending exception. */
 export function fwait(): void {
   if ((load<u32>(OFF_CR0) & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) {
-    raise(NM, 0, false);
+    raise(VEC_NM, 0, false);
     return;
   }
   pendingException();
@@ -35,9 +35,9 @@ export function fwait(): void {
 
 // True (and the exception raised or FERR# asserted) when an unmasked exception waits.
 function pendingException(): bool {
-  if ((sw() & ES) == 0) return false;
+  if ((sw() & SW_ES) == 0) return false;
   if ((load<u32>(OFF_CR0) & CR0_NE) != 0) {
-    raise(MF, 0, false);
+    raise(VEC_MF, 0, false);
     return true;
   }
   // MS-DOS compatible reporting: FERR# goes to the PIC as IRQ 13 and the
@@ -64,7 +64,7 @@ export function fpuEscape(op: u32): void {
   decodeModrm();
   if (faulted) return;
   if ((load<u32>(OFF_CR0) & (CR0_EM | CR0_TS)) != 0) {
-    raise(NM, 0, false);
+    raise(VEC_NM, 0, false);
     return;
   }
   const mem = mrMod != 3;
@@ -102,7 +102,7 @@ function memoryControl(op: u32, reg: u32): void {
 
 // FNENI, FNDISI, FNSETPM (no-ops since the 387), FNCLEX, FNINIT.
 function registerControlDb(rm: u32): void {
-  if (rm == 2) setSw(sw() & ~(0xff | BUSY));
+  if (rm == 2) setSw(sw() & ~(0xff | SW_B));
   else if (rm == 3) finit();
 }
 
@@ -145,18 +145,18 @@ function arithOp(reg: u32, dest: u32, src: f64, reversed: bool, memory: bool = f
       if (reg == 3) popChecked();
       return false;
     }
-    // An unmasked DE still sets the condition codes; only the pop waits.
+    // An unmasked SW_DE still sets the condition codes; only the pop waits.
     const denormalBlocked = memory && sourceBlocked(reg, st(0));
     setCc(compare(st(0), src, false));
     if (compareBlocked || denormalBlocked) return false;
-    if (reg == 3) pop();
+    if (reg == 3) fpuPop();
     return true;
   }
   if (isEmpty(dest)) {
     if (!underflow()) setSt(dest, INDEFINITE);
     return false;
   }
-  setSw(sw() & ~C1);
+  setSw(sw() & ~SW_C1);
   const o = reversed && reg >= OP_SUB ? reg ^ 1 : reg;
   if (memory && sourceBlocked(o, st(dest))) return false;
   const r = arith(o, st(dest), src);
@@ -164,21 +164,21 @@ function arithOp(reg: u32, dest: u32, src: f64, reversed: bool, memory: bool = f
   return !blocked;
 }
 
-// DE for a denormal source, unless an exception that outranks it comes
-// instead: a NaN other operand, or a division by a zero ST. True when the DE
+// SW_DE for a denormal source, unless an exception that outranks it comes
+// instead: a NaN other operand, or a division by a zero ST. True when the SW_DE
 // is unmasked.
 function sourceBlocked(op: u32, other: f64): bool {
   if (!loadedDenormal || isNan(other) || (op == OP_DIVR && other == 0)) return false;
-  return signal(DE);
+  return signal(SW_DE);
 }
 
 // A pop after an unmasked underflow still happens only when the masked response would.
 function popChecked(): void {
-  if ((cw() & IE) != 0) pop();
+  if ((cw() & SW_IE) != 0) fpuPop();
 }
 
 function fld(v: f64): void {
-  push(v);
+  fpuPush(v);
 }
 
 // Stores ST(0) through `store`, then pops when asked; an empty ST(0) stores the indefinite.
@@ -189,7 +189,7 @@ function storeTop(kind: u32, popAfter: bool, chop: bool = false): void {
   } else {
     v = st(0);
   }
-  setSw(sw() & ~C1);
+  setSw(sw() & ~SW_C1);
   switch (kind) {
     case 0: { // m32fp
       if (!probeWrite(eaSeg, eaOff, 4)) return;
@@ -217,7 +217,7 @@ function storeTop(kind: u32, popAfter: bool, chop: bool = false): void {
       const lim: f64 = kind == 3 ? 32768.0 : kind == 4 ? 2147483648.0 : 9223372036854775808.0;
       let r = toInt(v, -lim, lim, chop);
       if (intInvalid) {
-        if (signal(IE)) return;
+        if (signal(SW_IE)) return;
         r = kind == 3 ? 0x8000 : kind == 4 ? 0x80000000 : <i64>0x8000000000000000;
       }
       if (kind == 5) write64(eaSeg, eaOff, <u64>r);
@@ -227,12 +227,12 @@ function storeTop(kind: u32, popAfter: bool, chop: bool = false): void {
     default: { // m80bcd
       if (!probeWrite(eaSeg, eaOff, 10)) return;
       if (toBcd(v)) write80(eaSeg, eaOff, bcdLo, bcdHi);
-      else if (!signal(IE)) write80(eaSeg, eaOff, 0xc000000000000000, 0xffff);
+      else if (!signal(SW_IE)) write80(eaSeg, eaOff, 0xc000000000000000, 0xffff);
       else return;
       break;
     }
   }
-  if (!faulted && popAfter) pop();
+  if (!faulted && popAfter) fpuPop();
 }
 
 function memoryD9(reg: u32): void {
@@ -339,18 +339,18 @@ function registerOp(op: u32, reg: u32, rm: u32): void {
 function registerArith(reg: u32, dest: u32, src: u32, reversed: bool, popAfter: bool): void {
   if (reg == 2 || reg == 3) { // FCOM/FCOMP (and the DC/DE aliases, FCOMPP)
     if (!compareRegisters(reversed ? dest : src, false)) return;
-    if (reg == 3 || popAfter) pop();
-    if (popAfter && reg == 3) pop(); // FCOMPP
+    if (reg == 3 || popAfter) fpuPop();
+    if (popAfter && reg == 3) fpuPop(); // FCOMPP
     return;
   }
   if (isEmpty(src) || isEmpty(dest)) {
     if (!underflow()) {
       setSt(dest, INDEFINITE);
-      if (popAfter) pop();
+      if (popAfter) fpuPop();
     }
     return;
   }
-  if (arithOp(reg, dest, st(src), reversed) && popAfter) pop();
+  if (arithOp(reg, dest, st(src), reversed) && popAfter) fpuPop();
 }
 
 // C0/C2/C3 from ST(0) against ST(i); an empty operand is an underflow
@@ -371,10 +371,10 @@ function registerD9(reg: u32, rm: u32): void {
   switch (reg) {
     case 0: { // FLD ST(i)
       if (isEmpty(rm)) {
-        if (!underflow()) push(INDEFINITE);
+        if (!underflow()) fpuPush(INDEFINITE);
         return;
       }
-      push(st(rm));
+      fpuPush(st(rm));
       return;
     }
     case 1: fxch(rm); return;
@@ -396,7 +396,7 @@ function fxch(i: u32): void {
   const a = st(0);
   setSt(0, st(i));
   setSt(i, a);
-  setSw(sw() & ~C1);
+  setSw(sw() & ~SW_C1);
 }
 
 function fstRegister(i: u32): void {
@@ -414,7 +414,7 @@ function fstpRegister(i: u32): void {
   } else {
     setSt(i, st(0));
   }
-  pop();
+  fpuPop();
 }
 
 // ST(0) must hold a value; false (after the underflow response) when it is empty.
@@ -427,8 +427,8 @@ function needTop(): bool {
 // FCHS, FABS, FTST, FXAM.
 function signs(rm: u32): void {
   if (rm == 5) {
-    if (isEmpty(0)) setCc(0x4100 | ((reinterpret<u64>(st(0)) >> 63) != 0 ? C1 : 0)); // C3 C0: empty
-    else setCc(examine(st(0)));
+    if (isEmpty(0)) setCc(0x4100 | ((reinterpret<u64>(st(0)) >> 63) != 0 ? SW_C1 : 0)); // C3 C0: empty
+    else setCc(fxamClass(st(0)));
     return;
   }
   if (rm == 2 || rm == 3 || rm > 5) {
@@ -436,7 +436,7 @@ function signs(rm: u32): void {
     return;
   }
   if (!needTop()) return;
-  setSw(sw() & ~C1);
+  setSw(sw() & ~SW_C1);
   const x = st(0);
   if (rm == 0) setSt(0, reinterpret<f64>(reinterpret<u64>(x) ^ 0x8000000000000000));
   else if (rm == 1) setSt(0, reinterpret<f64>(reinterpret<u64>(x) & 0x7fffffffffffffff));
@@ -455,22 +455,22 @@ function constant(rm: u32): void {
     case 6: v = 0.0; break;
     default: ud(); return;
   }
-  push(v);
+  fpuPush(v);
 }
 
 // F2XM1 FYL2X FPTAN FPATAN FXTRACT FPREM1 FDECSTP FINCSTP.
 function functions1(rm: u32): void {
   if (rm == 6) {
-    setSw(sw() & ~C1);
+    setSw(sw() & ~SW_C1);
     decTop();
     return;
   }
   if (rm == 7) {
-    setSw(sw() & ~C1);
+    setSw(sw() & ~SW_C1);
     incTop();
     return;
   }
-  setSw(sw() & ~(C1 | C2));
+  setSw(sw() & ~(SW_C1 | SW_C2));
   switch (rm) {
     case 0:
       if (needTop()) {
@@ -482,7 +482,7 @@ function functions1(rm: u32): void {
     case 2: {
       if (!needTop()) return;
       if (Math.abs(st(0)) >= TRIG_LIMIT) {
-        setSw(sw() | C2);
+        setSw(sw() | SW_C2);
         return;
       }
       if (!isEmpty(7)) {
@@ -492,7 +492,7 @@ function functions1(rm: u32): void {
       const r = trig(2, st(0));
       if (blockedT) return;
       setSt(0, r);
-      push(1.0);
+      fpuPush(1.0);
       return;
     }
     case 3: binaryPop(3); return;
@@ -505,7 +505,7 @@ function functions1(rm: u32): void {
       const e = extract(st(0));
       if (blocked) return;
       setSt(0, e);
-      push(significand);
+      fpuPush(significand);
       return;
     }
     default: remainder(true); return;
@@ -514,10 +514,10 @@ function functions1(rm: u32): void {
 
 // Two-result instructions with a full stack: the masked response fills both with the indefinite.
 function underflowOverflow(): void {
-  setSw(sw() | C1);
-  if (signal(IE | 0x40)) return;
+  setSw(sw() | SW_C1);
+  if (signal(SW_IE | 0x40)) return;
   setSt(0, INDEFINITE);
-  push(INDEFINITE);
+  fpuPush(INDEFINITE);
 }
 
 // ST(1) = f(ST(1), ST(0)), pop: FYL2X (1), FPATAN (3), FYL2XP1 (9).
@@ -525,7 +525,7 @@ function binaryPop(kind: u32): void {
   if (isEmpty(0) || isEmpty(1)) {
     if (underflow()) return;
     setSt(1, INDEFINITE);
-    pop();
+    fpuPop();
     return;
   }
   const y = st(1);
@@ -533,7 +533,7 @@ function binaryPop(kind: u32): void {
   const r = kind == 3 ? atan2(y, x) : ylog2(y, x, kind == 9);
   if (blockedT) return;
   setSt(1, r);
-  pop();
+  fpuPop();
 }
 
 function remainder(ieee: bool): void {
@@ -554,7 +554,7 @@ function unary(round: bool): void {
 
 // FPREM FYL2XP1 FSQRT FSINCOS FRNDINT FSCALE FSIN FCOS.
 function functions2(rm: u32): void {
-  setSw(sw() & ~(C1 | C2));
+  setSw(sw() & ~(SW_C1 | SW_C2));
   switch (rm) {
     case 0: remainder(false); return;
     case 1: binaryPop(9); return;
@@ -573,7 +573,7 @@ function functions2(rm: u32): void {
       if (!needTop()) return;
       const x = st(0);
       if (Math.abs(x) >= TRIG_LIMIT) {
-        setSw(sw() | C2);
+        setSw(sw() | SW_C2);
         return;
       }
       if (rm == 3) {
@@ -584,7 +584,7 @@ function functions2(rm: u32): void {
         const c = trig(1, x);
         if (blockedT) return;
         setSt(0, trig(0, x));
-        push(c);
+        fpuPush(c);
         return;
       }
       const r = trig(rm == 6 ? 0 : 1, x);
@@ -598,7 +598,7 @@ function functions2(rm: u32): void {
 const FCMOV_CC: StaticArray<u32> = [2, 4, 6, 10];
 
 function fcmov(reg: u32, rm: u32, negate: bool): void {
-  setSw(sw() & ~C1);
+  setSw(sw() & ~SW_C1);
   if (isEmpty(0) || isEmpty(rm)) {
     // The masked response replaces ST(0) whatever the condition.
     if (!underflow()) setSt(0, INDEFINITE);
@@ -611,8 +611,8 @@ function registerDa(reg: u32, rm: u32): void {
   if (reg < 4) fcmov(reg, rm, false);
   else if (reg == 5 && rm == 1) { // FUCOMPP
     if (!compareRegisters(1, true)) return;
-    pop();
-    pop();
+    fpuPop();
+    fpuPop();
   } else ud();
 }
 
@@ -626,7 +626,7 @@ function registerDb(reg: u32, rm: u32): void {
 function compareToEflags(i: u32, quietNans: bool, popAfter: bool): void {
   let cc: u32 = UNORDERED;
   let ok = true;
-  setSw(sw() & ~C1);
+  setSw(sw() & ~SW_C1);
   if (isEmpty(0) || isEmpty(i)) ok = !underflow();
   else {
     cc = compare(st(0), st(i), quietNans);
@@ -634,7 +634,7 @@ function compareToEflags(i: u32, quietNans: bool, popAfter: bool): void {
   }
   // EFLAGS are written even when an unmasked invalid operation cancels the pop.
   setFlagBits(0x8d5, ccToEflags(cc));
-  if (ok && popAfter) pop();
+  if (ok && popAfter) fpuPop();
 }
 
 function registerDd(reg: u32, rm: u32): void {
@@ -644,14 +644,14 @@ function registerDd(reg: u32, rm: u32): void {
     case 2: fstRegister(rm); return;
     case 3: fstpRegister(rm); return;
     case 4: compareRegisters(rm, true); return; // FUCOM
-    case 5: if (compareRegisters(rm, true)) pop(); return; // FUCOMP
+    case 5: if (compareRegisters(rm, true)) fpuPop(); return; // FUCOMP
     default: ud(); return;
   }
 }
 
 function registerDf(reg: u32, rm: u32): void {
   switch (reg) {
-    case 0: markEmpty(rm); pop(); return; // FFREEP
+    case 0: markEmpty(rm); fpuPop(); return; // FFREEP
     case 1: fxch(rm); return;
     case 2: case 3: fstpRegister(rm); return;
     case 5: case 6: compareToEflags(rm, reg == 5, true); return;

@@ -3,7 +3,7 @@
 // Loads and stores of f32, f64 and the 80-bit format are done on the bits, so
 // NaN payloads and signs survive (wasm's float conversions may change a NaN).
 
-import { signal, IE, DE, PE, OE, UE, C1, cw, sw, setSw } from './stack';
+import { signal, SW_IE, SW_DE, SW_PE, SW_OE, SW_UE, SW_C1, cw, sw, setSw } from './stack';
 
 export const QUIET64: u64 = 0x0008000000000000;
 
@@ -17,8 +17,8 @@ export function quiet(x: f64): f64 {
   return reinterpret<f64>(reinterpret<u64>(x) | QUIET64);
 }
 
-// Set by fromF32/fromF64 when the load raised an unmasked IE (a signaling
-// NaN): FLD then loads nothing. A denormal still loads, even with DE unmasked.
+// Set by fromF32/fromF64 when the load raised an unmasked SW_IE (a signaling
+// NaN): FLD then loads nothing. A denormal still loads, even with SW_DE unmasked.
 export let loadInvalid: bool = false;
 
 // Whether decodeF32/decodeF64 found a denormal in a memory operand. The arithmetic forms
@@ -48,14 +48,14 @@ export function clearLoaded(): void {
   loadedDenormal = false;
 }
 
-// FLD's own signals: IE for a signaling NaN, which loads quieted, DE for a denormal.
+// FLD's own signals: SW_IE for a signaling NaN, which loads quieted, SW_DE for a denormal.
 function loaded(v: f64): f64 {
   loadInvalid = false;
   if (isSignalingNan(v)) {
-    loadInvalid = signal(IE);
+    loadInvalid = signal(SW_IE);
     return quiet(v);
   }
-  if (loadedDenormal) signal(DE);
+  if (loadedDenormal) signal(SW_DE);
   return v;
 }
 
@@ -70,8 +70,8 @@ export function fromF64(bits: u64): f64 {
 }
 
 /**
- * Rounds to f32 and returns its bits, raising IE for a signaling NaN and
- * OE/UE/PE as the narrowing demands. Rounding is to nearest (see README).
+ * Rounds to f32 and returns its bits, raising SW_IE for a signaling NaN and
+ * SW_OE/UE/PE as the narrowing demands. Rounding is to nearest (see README).
  */
 // Set by toF32/toF64 when an unmasked exception forbids the store.
 export let narrowBlocked: bool = false;
@@ -79,35 +79,35 @@ export let narrowBlocked: bool = false;
 export function toF32(x: f64): u32 {
   narrowBlocked = false;
   if (isNan(x)) {
-    if (isSignalingNan(x)) narrowBlocked = signal(IE);
+    if (isSignalingNan(x)) narrowBlocked = signal(SW_IE);
     const b = reinterpret<u64>(x);
     return (<u32>(b >> 63) << 31) | 0x7fc00000 | (<u32>(b >> 29) & 0x3fffff);
   }
   const f = <f32>x;
   const tiny = f != 0 ? Math.abs(<f64>f) < 1.1754943508222875e-38 : x != 0;
-  if (tiny && (cw() & UE) == 0) {
+  if (tiny && (cw() & SW_UE) == 0) {
     // Unmasked underflow is reported for any tiny result, exact or not.
-    narrowBlocked = signal(UE);
+    narrowBlocked = signal(SW_UE);
     return 0;
   }
   if (<f64>f != x) {
-    let flags = PE;
-    if (isFinite(x) && !isFinite(f)) flags |= OE;
-    else if (tiny) flags |= UE;
-    narrowBlocked = signal(flags) && (flags & ~cw() & OE) != 0;
+    let flags = SW_PE;
+    if (isFinite(x) && !isFinite(f)) flags |= SW_OE;
+    else if (tiny) flags |= SW_UE;
+    narrowBlocked = signal(flags) && (flags & ~cw() & SW_OE) != 0;
   }
   return reinterpret<u32>(f);
 }
 
-/** The bits of x for an m64 store, IE for a signaling NaN (stored quieted). */
+/** The bits of x for an m64 store, SW_IE for a signaling NaN (stored quieted). */
 export function toF64(x: f64): u64 {
   narrowBlocked = false;
   if (isSignalingNan(x)) {
-    narrowBlocked = signal(IE);
+    narrowBlocked = signal(SW_IE);
     return reinterpret<u64>(quiet(x));
   }
   // Subnormal doubles are normal in the registers: storing one underflows.
-  if (x != 0 && Math.abs(x) < 2.2250738585072014e-308 && (cw() & UE) == 0) narrowBlocked = signal(UE);
+  if (x != 0 && Math.abs(x) < 2.2250738585072014e-308 && (cw() & SW_UE) == 0) narrowBlocked = signal(SW_UE);
   return reinterpret<u64>(x);
 }
 
@@ -177,11 +177,11 @@ export function toF80(x: f64): void {
   }
 }
 
-/** PE when rounding changed x, and C1 when it went away from zero. */
+/** SW_PE when rounding changed x, and SW_C1 when it went away from zero. */
 export function roundedInexact(r: f64, x: f64): void {
   if (r == x) return;
-  signal(PE);
-  if (Math.abs(r) > Math.abs(x)) setSw(sw() | C1);
+  signal(SW_PE);
+  if (Math.abs(r) > Math.abs(x)) setSw(sw() | SW_C1);
 }
 
 /** Rounds to an integer under the control word's rounding mode. */
@@ -194,10 +194,10 @@ export function roundRc(x: f64): f64 {
   }
 }
 
-// Set by toInt when x was NaN or out of range: the caller raises IE and stores the integer indefinite.
+// Set by toInt when x was NaN or out of range: the caller raises SW_IE and stores the integer indefinite.
 export let intInvalid: bool = false;
 
-/** Rounds x to an integer in [lo, hiExclusive) under RC; PE when inexact. */
+/** Rounds x to an integer in [lo, hiExclusive) under RC; SW_PE when inexact. */
 export function toInt(x: f64, lo: f64, hiExclusive: f64, chop: bool = false): i64 {
   intInvalid = false;
   if (isNan(x)) {
@@ -227,7 +227,7 @@ export function fromBcd(lo: u64, hi: u32): f64 {
 export let bcdLo: u64 = 0;
 export let bcdHi: u32 = 0;
 
-/** f64 -> packed BCD under the rounding mode; false when out of range (IE). */
+/** f64 -> packed BCD under the rounding mode; false when out of range (SW_IE). */
 export function toBcd(x: f64): bool {
   const r = toInt(x, -999999999999999872.0, 1e18);
   if (intInvalid) return false;

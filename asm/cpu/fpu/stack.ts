@@ -10,20 +10,20 @@ import {
 } from '../state';
 
 // Status word bits.
-export const IE: u32 = 1 << 0;
-export const DE: u32 = 1 << 1;
-export const ZE: u32 = 1 << 2;
-export const OE: u32 = 1 << 3;
-export const UE: u32 = 1 << 4;
-export const PE: u32 = 1 << 5;
-export const SF: u32 = 1 << 6;
-export const ES: u32 = 1 << 7;
-export const C0: u32 = 1 << 8;
-export const C1: u32 = 1 << 9;
-export const C2: u32 = 1 << 10;
-export const C3: u32 = 1 << 14;
-export const BUSY: u32 = 1 << 15;
-export const CC_ALL: u32 = C0 | C1 | C2 | C3;
+export const SW_IE: u32 = 1 << 0;
+export const SW_DE: u32 = 1 << 1;
+export const SW_ZE: u32 = 1 << 2;
+export const SW_OE: u32 = 1 << 3;
+export const SW_UE: u32 = 1 << 4;
+export const SW_PE: u32 = 1 << 5;
+export const SW_SF: u32 = 1 << 6;
+export const SW_ES: u32 = 1 << 7;
+export const SW_C0: u32 = 1 << 8;
+export const SW_C1: u32 = 1 << 9;
+export const SW_C2: u32 = 1 << 10;
+export const SW_C3: u32 = 1 << 14;
+export const SW_B: u32 = 1 << 15;
+export const SW_CC: u32 = SW_C0 | SW_C1 | SW_C2 | SW_C3;
 
 // The x87 "real indefinite": the quiet NaN that masked invalid operations produce.
 export const INDEFINITE: f64 = reinterpret<f64>(0xfff8000000000000);
@@ -77,53 +77,53 @@ export function decTop(): void {
   setTop(top() - 1);
 }
 
-export function pop(): void {
+export function fpuPop(): void {
   markEmpty(0);
   incTop();
 }
 
-/** Sets C0-C3 to `cc` (only bits of CC_ALL). */
+/** Sets SW_C0-SW_C3 to `cc` (only bits of SW_CC). */
 @inline export function setCc(cc: u32): void {
-  setSw((sw() & ~CC_ALL) | cc);
+  setSw((sw() & ~SW_CC) | cc);
 }
 
 /**
  * Records exception flags. Returns true when one of them is unmasked, in
- * which case ES and B are set and the caller leaves its destination alone
+ * which case SW_ES and B are set and the caller leaves its destination alone
  * (the handler sees the operands as they were).
  */
 export function signal(flags: u32): bool {
   let s = sw() | flags;
   const unmasked = (flags & ~cw() & 0x3f) != 0;
-  if (unmasked) s |= ES | BUSY;
+  if (unmasked) s |= SW_ES | SW_B;
   setSw(s);
   return unmasked;
 }
 
 /** Stack underflow (an empty register read): true when the fault is unmasked. */
 export function underflow(): bool {
-  setSw(sw() & ~C1);
-  return signal(IE | SF);
+  setSw(sw() & ~SW_C1);
+  return signal(SW_IE | SW_SF);
 }
 
 /** Stack overflow (a push onto a full register): true when unmasked. */
 export function overflow(): bool {
-  setSw(sw() | C1);
-  return signal(IE | SF);
+  setSw(sw() | SW_C1);
+  return signal(SW_IE | SW_SF);
 }
 
 /**
  * Pushes v. On overflow the masked response pushes the indefinite NaN;
- * returns false when nothing may be written (unmasked fault). C1 says
+ * returns false when nothing may be written (unmasked fault). SW_C1 says
  * whether the stack overflowed (SDM: FLD and the other loads clear it
  * otherwise; measured after FXRSTOR left it set).
  */
-export function push(v: f64): bool {
+export function fpuPush(v: f64): bool {
   if ((load<u32>(OFF_FPU_EMPTY) & (1 << ((top() - 1) & 7))) == 0) {
     if (overflow()) return false;
     v = INDEFINITE;
   } else {
-    setSw(sw() & ~C1);
+    setSw(sw() & ~SW_C1);
   }
   decTop();
   setSt(0, v);

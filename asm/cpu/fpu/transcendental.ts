@@ -3,7 +3,7 @@
 // computes with a 64-bit significand and a 66-bit pi, so results can differ
 // in the last bits (README.md lists the tolerance the differential test uses).
 
-import { signal, IE, ZE, PE, INDEFINITE } from './stack';
+import { signal, SW_IE, SW_ZE, SW_PE, INDEFINITE } from './stack';
 import { isNan, isSignalingNan, quiet } from './formats';
 
 // Set when an unmasked exception leaves the destination alone.
@@ -12,11 +12,11 @@ export let blockedT: bool = false;
 export const TRIG_LIMIT: f64 = 9223372036854775808.0;
 
 function nan1(x: f64): f64 {
-  if (isSignalingNan(x)) blockedT = signal(IE);
+  if (isSignalingNan(x)) blockedT = signal(SW_IE);
   return quiet(x);
 }
 function invalid(): f64 {
-  blockedT = signal(IE);
+  blockedT = signal(SW_IE);
   return INDEFINITE;
 }
 
@@ -25,7 +25,7 @@ export function trig(kind: u32, x: f64): f64 {
   blockedT = false;
   if (isNan(x)) return nan1(x);
   if (!isFinite(x)) return invalid();
-  if (x != 0) signal(PE);
+  if (x != 0) signal(SW_PE);
   if (kind == 0) return Math.sin(x);
   if (kind == 1) return Math.cos(x);
   return Math.tan(x);
@@ -34,17 +34,17 @@ export function trig(kind: u32, x: f64): f64 {
 export function atan2(y: f64, x: f64): f64 {
   blockedT = false;
   if (isNan(y) || isNan(x)) {
-    if (isSignalingNan(y) || isSignalingNan(x)) blockedT = signal(IE);
+    if (isSignalingNan(y) || isSignalingNan(x)) blockedT = signal(SW_IE);
     return quiet(isNan(x) ? x : y);
   }
-  signal(PE);
+  signal(SW_PE);
   return Math.atan2(y, x);
 }
 
 export function f2xm1(x: f64): f64 {
   blockedT = false;
   if (isNan(x)) return nan1(x);
-  if (x != 0) signal(PE);
+  if (x != 0) signal(SW_PE);
   return Math.expm1(x * Math.LN2);
 }
 
@@ -52,17 +52,17 @@ export function f2xm1(x: f64): f64 {
 export function ylog2(y: f64, x: f64, plusOne: bool): f64 {
   blockedT = false;
   if (isNan(y) || isNan(x)) {
-    if (isSignalingNan(y) || isSignalingNan(x)) blockedT = signal(IE);
+    if (isSignalingNan(y) || isSignalingNan(x)) blockedT = signal(SW_IE);
     return quiet(isNan(x) ? x : y);
   }
   const arg = plusOne ? x + 1 : x;
   if (arg < 0 || (arg == 0 && y == 0) || (arg == 1 && !isFinite(y)) || (!isFinite(arg) && y == 0)) return invalid();
   if (arg == 0 && !plusOne) {
-    blockedT = signal(ZE);
+    blockedT = signal(SW_ZE);
     return y > 0 ? -Infinity : Infinity;
   }
   const l = plusOne ? Math.log1p(x) / Math.LN2 : Math.log2(x);
-  if (l != 0 || !isFinite(y)) signal(PE);
+  if (l != 0 || !isFinite(y)) signal(SW_PE);
   const r = y * l;
   return isNan(r) ? invalid() : r;
 }

@@ -3,7 +3,7 @@
 // SSE instruction): #UD without CR4.OSFXSR or with CR0.EM, #NM with CR0.TS.
 
 import { OFF_CR0, OFF_CR4, OFF_MXCSR, OFF_XMM, CR0_EM, CR0_TS, CR4_OSFXSR } from '../state';
-import { raise, ud, NM } from '../fault';
+import { raise, ud, VEC_NM } from '../fault';
 
 // The MXCSR bits this CPU implements: flags, masks, RC, FZ and DAZ. FXSAVE
 // reports it as MXCSR_MASK; setting any other bit is #GP(0).
@@ -35,7 +35,7 @@ export function sseUsable(): bool {
     return false;
   }
   if ((cr0 & CR0_TS) != 0) {
-    raise(NM, 0, false);
+    raise(VEC_NM, 0, false);
     return false;
   }
   return true;
@@ -44,7 +44,7 @@ export function sseUsable(): bool {
 /** FXSAVE and FXRSTOR: #NM under CR0.TS or CR0.EM (they need no OSFXSR). */
 export function fxsrUsable(): bool {
   if ((load<u32>(OFF_CR0) & (CR0_EM | CR0_TS)) != 0) {
-    raise(NM, 0, false);
+    raise(VEC_NM, 0, false);
     return false;
   }
   return true;
