@@ -102,6 +102,12 @@ export const OFF_FPU_FOP: u32 = STATE_BASE + 0x454; // ... its 11-bit opcode
 export const OFF_FPU_FDP: u32 = STATE_BASE + 0x458; // ... its memory operand offset
 export const OFF_FPU_FDS: u32 = STATE_BASE + 0x45c; // ... its memory operand selector
 export const OFF_FPU_FERR: u32 = STATE_BASE + 0x460; // non-zero while FERR# is asserted (CR0.NE=0: IRQ 13)
+// The exact 80-bit contents of the registers an f64 cannot hold (an MM
+// register's 64-bit integer, a restored image): bit n of OFF_FPU_EXACT says
+// physical register n's bits are at OFF_FPU_BITS + 16n (u64 significand, u16
+// sign and exponent); any x87 write of the register clears it (fpu/exact.ts).
+export const OFF_FPU_EXACT: u32 = STATE_BASE + 0x464; // u32
+export const OFF_FPU_BITS: u32 = STATE_BASE + 0x540; // 8 x 16 bytes
 
 // SSE state (see asm/cpu/sse/README.md): XMM0-7 as 16 little-endian bytes each, then MXCSR.
 export const OFF_XMM: u32 = STATE_BASE + 0x480; // 8 x 16 bytes
