@@ -25,16 +25,22 @@ import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 
 // CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, CLFSH,
-// FXSR. Nothing is claimed that the core lacks (no MMX or SSE yet: their
-// state, FXSAVE and the fences exist, the arithmetic does not).
-const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 19) | (1 << 24);
+// MMX, FXSR, SSE, SSE2; ECX: SSE3. Nothing is claimed that the core lacks
+// (no MONITOR/MWAIT, SSSE3, MTRRs, PAT, MCE, PSE-36, VME, DE, APIC unless the
+// machine has one: below).
+const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 19)
+  | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+const FEATURES_ECX: u32 = 1 << 0;
 // Leaf 1 EBX bits 15-8: the CLFLUSH line size in 8-byte units (64 bytes).
 const CLFLUSH_LINE: u32 = 8 << 8;
-// Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
-// so, but Linux believes the SEP bit only from signature 0x633 on (early
-// Pentium Pros claimed it without having it), so the guest makes its system
-// calls with INT 0x80.
-const SIGNATURE: u32 = 0x619;
+// Family 15, model 3, stepping 4: a Pentium 4 (Prescott, 90 nm), the first
+// with SSE3, before Intel 64 and XD. Linux trusts SEP on it, so the guest
+// makes its system calls with SYSENTER.
+export const SIGNATURE: u32 = 0xf34;
+// IA32_MISC_ENABLE (MSR 0x1A0), which Linux reads on family 15: fast
+// strings on; branch trace and PEBS unavailable (bits 11, 12); performance
+// monitoring unavailable (bit 7 clear), as this core has none.
+const MISC_ENABLE: u32 = (1 << 0) | (1 << 11) | (1 << 12);
 
 export const featuresEdx: u32 = FEATURES_EDX;
 const APIC_BSP: u32 = 1 << 8;
@@ -99,6 +105,7 @@ export function cpuid(): void {
   } else if (leaf == 1) {
     a = SIGNATURE;
     b = CLFLUSH_LINE;
+    c = FEATURES_ECX;
     d = featuresEdx;
     // CPUID.APIC follows the APIC's global enable, as on Intel parts.
     if (load<u32>(OFF_APIC_BASE) & APIC_GLOBAL_ENABLE) d |= 1 << 9;
@@ -135,6 +142,7 @@ export function rdmsr(): void {
       break;
     }
     case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
+    case 0x1a0: v = MISC_ENABLE; break;
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
     case 0x175: v = load<u32>(OFF_SYSENTER_ESP); break;
     case 0x176: v = load<u32>(OFF_SYSENTER_EIP); break;
@@ -162,6 +170,7 @@ export function wrmsr(): void {
       break;
     }
     case 0x8b: break; // software clears the signature before CPUID(1) refreshes it
+    case 0x1a0: break; // nothing here can change: fast strings are always on, the rest is absent
     case 0x174: store<u32>(OFF_SYSENTER_CS, v & 0xffff); break;
     case 0x175: store<u32>(OFF_SYSENTER_ESP, v); break;
     case 0x176: store<u32>(OFF_SYSENTER_EIP, v); break;
