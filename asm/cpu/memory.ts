@@ -24,7 +24,7 @@ import {
   TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
-  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64,
+  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, OFF_EFER, EFER_NXE, add64,
 } from './state';
 import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
@@ -41,6 +41,8 @@ export const T_MMIO: u32 = 32; // not RAM: the high bits are the physical page
 // writes take the slow path, which drops that code and tells the host before
 // the bytes change.
 export const T_CODE: u32 = 64;
+// Execute disable: the walk found XD set in a PAE entry while EFER.NXE is on; an instruction fetch faults.
+export const T_NX: u32 = 128;
 
 // PAGE_WATCH bits, set and cleared by the host.
 const WATCH_ABSENT: u8 = 1;
@@ -194,8 +196,8 @@ function walk(lin: u32, write: bool, user: bool): u32 {
     const phys = lin & 0xfffff000 & load<u32>(OFF_A20_MASK);
     return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER);
   }
-  const code: u32 = (write ? 2 : 0) | (user ? 4 : 0);
-  return (load<u32>(OFF_CR4) & CR4_PAE) != 0 ? walkPae(lin, write, user, code) : walk32(lin, write, user, code);
+  if ((load<u32>(OFF_CR4) & CR4_PAE) == 0) return walk32(lin, write, user, (write ? 2 : 0) | (user ? 4 : 0));
+  return walkPae(lin, write, user, (write ? 2 : 0) | (user ? 4 : 0) | (fetching && nxOn() ? ID : 0));
 }
 
 /** Two-level 32-bit paging: 4 KiB pages, and 4 MiB pages with CR4.PSE. */
@@ -204,19 +206,30 @@ function walk32(lin: u32, write: bool, user: bool, code: u32): u32 {
   const pde = physRead(pdeAddr, 2);
   if ((pde & 1) == 0) return pageFault(lin, code);
   if ((pde & 0x80) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
-    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0);
+    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0, false);
   }
   if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
   const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
   const pte = physRead(pteAddr, 2);
   if ((pte & 1) == 0) return pageFault(lin, code);
-  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0);
+  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0, false);
 }
 
-// PAE entries are 64 bits; this CPU has 36 physical address bits and no NX,
-// so bits 63:36 of every entry are reserved (bits 4-31 of the high half).
+// PAE entries are 64 bits; this CPU has 36 physical address bits, so bits
+// 62:36 of every entry are reserved (bits 4-30 of the high half), and bit 63
+// too unless EFER.NXE makes it XD (execute disable) in directory and table
+// entries (never in the PDPTEs).
 const PAE_HIGH_RESERVED: u32 = 0xfffffff0;
+const XD_HIGH: u32 = 0x80000000;
 const RSVD: u32 = 8; // #PF error code: a reserved bit was set
+const ID: u32 = 16; // #PF error code: an instruction fetch (given when EFER.NXE is on)
+
+// Set while the walk is for an instruction fetch (fetchEntry).
+let fetching: bool = false;
+
+@inline function nxOn(): bool {
+  return (load<u32>(OFF_EFER) & EFER_NXE) != 0;
+}
 
 // The upper half of the last 64-bit entry readEntry64 read.
 let entryHigh: u32 = 0;
@@ -238,30 +251,32 @@ function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
   const pdeAddr = (<u32>pdpte & 0xfffff000) + (((lin >>> 21) & 0x1ff) << 3);
   const pde = readEntry64(pdeAddr, <u32>(pdpte >>> 32));
   const pdeHigh = entryHigh;
+  const reserved = nxOn() ? PAE_HIGH_RESERVED & ~XD_HIGH : PAE_HIGH_RESERVED;
   if ((pde & 1) == 0) return pageFault(lin, code);
-  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
+  if ((pdeHigh & reserved) != 0) return pageFault(lin, code | 1 | RSVD);
   if ((pde & 0x80) != 0) {
     if ((pde & 0x1fe000) != 0) return pageFault(lin, code | 1 | RSVD);
-    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh);
+    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh & ~XD_HIGH, (pdeHigh & XD_HIGH) != 0);
   }
   if ((pde & 0x20) == 0) physWrite(pdeAddr, 2, pde | 0x20);
   const pteAddr = (pde & 0xfffff000) + (((lin >>> 12) & 0x1ff) << 3);
   const pte = readEntry64(pteAddr, pdeHigh);
   const pteHigh = entryHigh;
   if ((pte & 1) == 0) return pageFault(lin, code);
-  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | 1 | RSVD);
-  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh);
+  if ((pteHigh & reserved) != 0) return pageFault(lin, code | 1 | RSVD);
+  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh & ~XD_HIGH, ((pdeHigh | pteHigh) & XD_HIGH) != 0);
 }
 
 /**
  * The last level of a walk: the permission check (U/S and R/W of every level
- * combined in `perms`), the accessed and dirty bits, and the TLB entry.
- * `physHigh` is non-zero when the page lies above 4 GiB.
+ * combined in `perms`, XD of any level: `noExec`), the accessed and dirty
+ * bits, and the TLB entry. `physHigh` is non-zero when the page lies above 4 GiB.
  */
-function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32): u32 {
+function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32, noExec: bool): u32 {
   const u = (perms & 4) != 0;
   const w = (perms & 2) != 0;
   if (!allowed(u, w, write, user)) return pageFault(lin, code | 1);
+  if (noExec && fetching) return pageFault(lin, code | 1);
   const updated = entry | 0x20 | (write ? 0x40 : 0);
   if (updated != entry) physWrite(entryAddr, 2, updated);
   let flags = T_VALID;
@@ -271,6 +286,7 @@ function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entr
     if (w && u) flags |= T_WUSER;
   }
   if ((entry & 0x100) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
+  if (noExec) flags |= T_NX;
   return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags);
 }
 
@@ -536,8 +552,13 @@ export function prepareWrite(lin: u32, sz: u32): u32 {
 }
 
 /** TLB entry for fetching code at `lin`; 0 after a #PF. */
-@inline export function fetchEntry(lin: u32): u32 {
-  return lookup(lin, false, userMode);
+/** The TLB entry for an instruction fetch at `lin`: a page whose entry says XD faults (#PF with I/D). 0 after a fault. */
+export function fetchEntry(lin: u32): u32 {
+  fetching = true;
+  const e = lookup(lin, false, userMode);
+  fetching = false;
+  if (faulted || (e & T_NX) == 0) return e;
+  return pageFault(lin, 1 | ID | (userMode ? 4 : 0));
 }
 
 /** Host address of `lin` for reading when it is RAM in a present page (filling the TLB), 0 otherwise or after a fault. */

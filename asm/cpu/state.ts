@@ -84,6 +84,9 @@ export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
 // IA32_APIC_BASE (MSR 0x1B), low word: 0 when the machine has no local APIC
 // (then CPUID says so and the MSR is #GP); the host sets it at power-on.
 export const OFF_APIC_BASE: u32 = STATE_BASE + 0x158;
+// IA32_EFER (MSR 0xC0000080), low word: only NXE (bit 11) exists on this 32-bit CPU.
+export const OFF_EFER: u32 = STATE_BASE + 0x15c;
+export const EFER_NXE: u32 = 1 << 11;
 // The four PAE page-directory-pointer registers (u64 each), loaded from the
 // table at CR3 by MOV CR3 and by turning on paging or PAE.
 export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;
