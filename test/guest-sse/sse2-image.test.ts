@@ -8,7 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,10 +23,10 @@ function dockerSave(dir: string, files: Record<string, string>, tag: string): st
   const root = join(dir, 'root');
   mkdirSync(root);
   for (const [path, from] of Object.entries(files)) execFileSync('install', ['-m', '755', from, join(root, path)]);
-  const layer = execFileSync('tar', ['-cf', '-', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', root, '.']);
   const save = join(dir, 'save');
   mkdirSync(save);
-  writeFileSync(join(save, 'layer.tar'), layer);
+  execFileSync('tar', ['-cf', join(save, 'layer.tar'), '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', root, '.']);
+  const layer = readFileSync(join(save, 'layer.tar'));
   const config = {
     architecture: '386',
     os: 'linux',
