@@ -108,6 +108,7 @@ export class GlassboxRunner {
     c.cpl = 3;
     // As the native harness: x87 registers zero and empty, the rest as FNINIT leaves it.
     new Float64Array(c.ram.buffer, c.off('OFF_FPU_ST'), 8).fill(0);
+    new Uint32Array(c.ram.buffer, c.off('OFF_FPU_EXACT'), 1)[0] = 0; // no exact 80-bit bits left from the last case
     new Uint32Array(c.ram.buffer, c.off('OFF_FPU_CW'), 3).set([0x37f, 0, 0xff]);
     // And XMM0-7 zero, MXCSR at its default.
     new Uint8Array(c.ram.buffer, c.off('OFF_XMM'), 128).fill(0);
