@@ -148,6 +148,7 @@ export function rdmsr(): void {
       break;
     }
     case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
+    case 0x17: v = 0; break; // IA32_PLATFORM_ID, which Linux's microcode driver reads on family 15: platform 0
     case 0x1a0: v = MISC_ENABLE; break;
     case 0xc0000080: v = load<u32>(OFF_EFER); break;
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
