@@ -17,7 +17,7 @@ import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.
 import { ContainerEngine } from '../src/containers/engine/containers.ts';
 import { machineShell } from '../src/containers/engine/guest-shell.ts';
 import { ImageStore } from '../src/containers/store/image-store.ts';
-import { cachedDefaultGuest, snapshotCacheDir } from '../src/snapshot/cache.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COMMAND = 'echo answered';

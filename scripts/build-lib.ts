@@ -37,6 +37,14 @@ await build({
   },
   chunkNames: 'chunks/[name]-[hash]',
 });
-await build({ ...common, platform: 'browser', entryPoints: { browser: projectPath('src/api/browser.ts') } });
+await build({
+  ...common,
+  platform: 'browser',
+  entryPoints: {
+    browser: projectPath('src/api/browser.ts'),
+    'testing-browser': projectPath('src/testing/browser-pool.ts'),
+    'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts'),
+  },
+});
 execFileSync(process.execPath, [projectPath('node_modules/typescript/bin/tsc'), '-p', projectPath('tsconfig.lib.json')], { stdio: 'inherit' });
 rewriteSpecifiers(join(DIST, 'types'));

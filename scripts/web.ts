@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { projectPath } from '../src/paths.ts';
-import { defaultGuestSnapshot, snapshotCacheDir } from '../src/snapshot/cache.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
@@ -28,6 +28,11 @@ export async function buildWeb(): Promise<string> {
   await build({
     entryPoints: { main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') },
     bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, logLevel: 'warning',
+  });
+  // The kernel test pool for a page's own scripts (glassbox/testing/browser), and its worker.
+  await build({
+    entryPoints: { 'kernel-pool': projectPath('src/testing/browser-pool.ts'), 'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts') },
+    bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, outExtension: { '.js': '.mjs' }, logLevel: 'warning',
   });
   copyFileSync(projectPath('src/web/page/index.html'), join(WEB_DIR, 'index.html'));
   copyFileSync(projectPath('src/web/page/styles.css'), join(WEB_DIR, 'styles.css'));

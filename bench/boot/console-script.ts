@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
 // The fixed boot-and-workload script, typed on a serial console: the same for
 // every emulator. Each phase ends with a marker the guest's shell computes,
 // so the typed command's echo never satisfies it.
@@ -79,4 +81,14 @@ export class StreamConsole implements BenchConsole {
     w.resolve(this.text.slice(0, end));
     this.text = this.text.slice(end);
   }
+}
+
+/** qemu-system-i386 run with `args`, its serial console on a StreamConsole; `exited` rejects should QEMU end (saying before what). */
+export function spawnQemu(args: string[], before: string): { q: ChildProcess; con: StreamConsole; exited: Promise<never> } {
+  const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => q.on('exit', (code) => reject(new Error(`qemu-system-i386 exited (${code}) before ${before}`))));
+  exited.catch(() => {});
+  const con = new StreamConsole((t) => q.stdin!.write(t));
+  q.stdout!.on('data', (b: Buffer) => con.feed(b));
+  return { q, con, exited };
 }

@@ -25,7 +25,7 @@ import { encodeSnapshot, openSnapshot, SnapshotError, type GuestFile, type Snaps
 import { captureRam, coreLayout, restore, type Resume } from '../snapshot/machine-state.ts';
 import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
-import { StateError } from '../machine/state.ts';
+import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
@@ -503,10 +503,12 @@ export class Machine extends Emitter<MachineEvents> {
    * deadline, so no tick of the guest's timer can bring what is waited for
    * nearer. A replay never parks: it meets the recorded input where the
    * recording parked, and goes on where the recording did. Nor does a guest
-   * with a network card: what it waits for may come over the wire.
+   * whose network card has a connection, a flow or a lookup open: the answer
+   * it waits for may come over the wire at any tick. With none open it may
+   * park: a frame that comes later wakes it, as console input does.
    */
   private mayPark(): boolean {
-    return this.clock === 'virtual' && !this.replay && !this.network && this.waiters.size > 0 && [...this.waiters].every((w) => w.deadlineNs === Infinity);
+    return this.clock === 'virtual' && !this.replay && !this.network?.hostWaiting && this.waiters.size > 0 && [...this.waiters].every((w) => w.deadlineNs === Infinity);
   }
 
   /** Hands what the guest wrote on COM1 to the console, and on COM2 to the agent client. */

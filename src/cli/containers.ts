@@ -2,16 +2,16 @@
 // `glassbox container` with inspect added, glassbox build, and
 // glassbox engine status | stop: thin clients of the engine process.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, type CommanderError } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { glassboxHome } from '../containers/home.ts';
-import { engineRunning } from '../containers/daemon/client.ts';
-import { buildId } from '../containers/daemon/build-id.ts';
+import { confirm } from './confirm.ts';
+import { glassboxHome } from '../home.ts';
+import { engineRunning } from '../daemon/client.ts';
+import { buildId } from '../daemon/build-id.ts';
 import { dockerfileImages, pullMissing } from './registry.ts';
-import { serveEngine } from '../containers/daemon/server.ts';
-import type { EngineRequest, RunRequestOptions } from '../containers/daemon/protocol.ts';
+import { serveEngine } from '../daemon/server.ts';
+import type { EngineRequest, RunRequestOptions } from '../daemon/protocol.ts';
 import type { RunResult } from '../containers/engine/containers.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
 import { printFormatted } from './go-template.ts';
@@ -21,7 +21,10 @@ import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
 import { collectPublish, defineNetworkCommands } from './network.ts';
+import { collectVolume, defineVolumeCommands, parseDeviceRate } from './storage.ts';
+import type { VolumeMount } from '../containers/engine/volumes.ts';
 import type { PortMapping } from '../containers/engine/networks.ts';
+import { parseRestartPolicy, parseUlimit, type RestartPolicy, type Ulimit } from '../containers/engine/bundle.ts';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
 
@@ -54,19 +57,14 @@ function networkOption(v: string): string {
   return v;
 }
 
-/** Asks on stderr and reads one line of stdin, as Docker's prune does: only y or yes goes on (end of input is no). */
-async function confirm(question: string): Promise<boolean> {
-  process.stderr.write(question);
-  const rl = createInterface({ input: process.stdin });
-  const line = await new Promise<string>((res) => {
-    rl.once('line', res);
-    rl.once('close', () => res(''));
-  });
-  rl.close();
-  return /^y(es)?$/i.test(line.trim());
-}
-
 const STATS_HEADERS: Record<string, string> = { '.Name': 'NAME', '.ID': 'CONTAINER', '.MemUsage': 'MEM USAGE / LIMIT', '.PIDs': 'PIDS' };
+
+/** A row of stats: Docker's fields from the container's cgroup files, and the files themselves under .Cgroup. */
+function statsRow(c: Inspected) {
+  const r = c.limits;
+  const mib = (v: string | undefined) => (v === undefined || v === 'max' ? v ?? '' : `${(Number(v) / 2 ** 20).toFixed(2)}MiB`);
+  return { Name: c.name, ID: c.id.slice(0, 12), MemUsage: `${mib(r['memory.current'])} / ${mib(r['memory.max'])}`, PIDs: r['pids.current'] ?? '', Cgroup: r };
+}
 
 /** How often logs -f asks the engine for new output. */
 const FOLLOW_POLL_MS = 250;
@@ -78,6 +76,9 @@ function lastLines(text: string, n: number): string {
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** -e KEY=VALUE, or -e KEY for this shell's value of KEY (left out when it has none), as Docker's. */
+const collectEnv = (v: string, prev: string[]) => (v.includes('=') ? [...prev, v] : process.env[v] === undefined ? prev : [...prev, `${v}=${process.env[v]}`]);
 
 
 /** A request per container, each name printed when it succeeded; a failure is reported and the rest go on, as Docker's rm, stop, kill. */
@@ -95,6 +96,17 @@ interface RunFlags {
   detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
   pidsLimit?: number; cpus?: number; network?: string; publish: PortMapping[]; publishAll?: boolean; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
   label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
+  ulimit: Ulimit[]; init?: boolean; restart?: RestartPolicy;
+  volume: VolumeMount[]; deviceReadBps?: number; deviceWriteBps?: number;
+}
+
+/** A parser of bundle.ts whose error commander reports as the option's. */
+function cliParse<T>(parse: (v: string) => T, v: string): T {
+  try {
+    return parse(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 /** --label KEY=VALUE (or KEY, an empty value, as Docker) as a map. */
@@ -127,13 +139,13 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('-d, --detach', 'run in the background and print the container ID')
     .option('--name <name>', 'name the container')
     .option('--hostname <name>', 'the container\'s hostname')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable, or pass this shell\'s with -e KEY (repeatable)', collectEnv, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--memory <size>', 'memory limit, e.g. 8m', bytesOption)
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
     .option('--network <network>', 'bridge (default): own namespace on the bridge; host: the guest\'s; none: only lo; or a network\'s name', networkOption)
-    .option('-p, --publish <[ip:]hostport:port>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port (repeatable)', collectPublish, [])
+    .option('-p, --publish <[ip:]hostport:port[/udp]>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port, TCP or UDP (repeatable)', collectPublish, [])
     .option('-P, --publish-all', 'publish every TCP port the image exposes on a free port of 127.0.0.1')
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
     .option('--rm', 'remove the container when it exits')
@@ -141,22 +153,32 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--entrypoint <command>', 'replace the image\'s Entrypoint (its Cmd is dropped unless a command is given)')
     .option('--read-only', 'mount the container\'s root filesystem read-only')
     .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
+    .option('-v, --volume <NAME:/path[:ro]>', 'mount a named volume (made if missing; read-only with :ro) (repeatable)', collectVolume, [])
+    .option('--device-read-bps <[/dev/vda:]rate>', 'limit reads from the engine\'s disk, e.g. 1mb a second (refused for now: the guest kernel\'s io.max throttling panics it)', parseDeviceRate)
+    .option('--device-write-bps <[/dev/vda:]rate>', 'limit writes to the engine\'s disk, e.g. 1mb a second (refused for now: the guest kernel\'s io.max throttling panics it)', parseDeviceRate)
     .option('--cap-add <cap>', 'add a capability (e.g. NET_ADMIN, or ALL) to Docker\'s set (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (or ALL) from Docker\'s set (repeatable)', collect, [])
     .option('--stop-signal <signal>', 'the signal stop sends first (default TERM)')
     .option('--stop-timeout <seconds>', 'seconds stop waits before SIGKILL (default 10)', (v) => nonNegativeInt(v))
     .option('--security-opt <opt>', 'no-new-privileges (always in force in glassbox; other options are refused)', collect, [])
+    .option('--ulimit <NAME=SOFT[:HARD]>', 'a resource limit of the container\'s processes, e.g. nofile=1024:2048 (repeatable; -1 is unlimited)', (v, prev: Ulimit[]) => [...prev, cliParse(parseUlimit, v)], [])
+    .option('--init', 'run a minimal init as PID 1 that passes signals on to the command and reaps orphans')
+    .option('--restart <policy>', 'no (default), always, unless-stopped or on-failure[:MAX-RETRIES]: start it again when it ends, while the engine runs', (v) => cliParse(parseRestartPolicy, v))
     .option('-i, --interactive', 'stream this command\'s stdin to the container')
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
-      const { interactive, tty, label, securityOpt, tmpfs, capAdd, capDrop, ...flags } = o;
+      const { interactive, tty, label, securityOpt, tmpfs, capAdd, capDrop, ulimit, volume, ...flags } = o;
       // glassbox sets no_new_privs for every container, so this option asks for what is already so.
       const unknownOpt = securityOpt.find((opt) => !/^no-new-privileges(:true|=true)?$/.test(opt));
       if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
-      const some = (list: string[]) => (list.length ? list : undefined);
+      const some = <T,>(list: T[]) => (list.length ? list : undefined);
       const stopSignal = flags.stopSignal?.toUpperCase().replace(/^SIG/, '');
-      const rest = { ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop), publish: flags.publish.length ? flags.publish : undefined };
+      const rest = {
+        ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop), ulimits: some(ulimit), volumes: some(volume),
+        publish: flags.publish.length ? flags.publish : undefined,
+      };
+      if (o.rm && o.restart && o.restart.name !== 'no') return reportError('conflicting options: --restart and --rm');
       if (tty && o.detach) {
         process.stderr.write('glassbox: -t needs an attached container: it cannot be combined with -d\n');
         process.exitCode = 125;
@@ -206,14 +228,16 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('-d, --detach', 'run it in the background (its output is dropped)')
     .option('-u, --user <user>', 'name, name:group, uid or uid:gid (default: the container\'s user)')
     .option('-w, --workdir <dir>', 'working directory for the command')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable on top of the container\'s, or pass this shell\'s with -e KEY (repeatable)', collectEnv, [])
     .argument('<container>', 'name or ID prefix')
     .argument('<command...>', 'command and arguments')
     .passThroughOptions()
-    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; user?: string; workdir?: string }) => {
+    .action(async (container: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; user?: string; workdir?: string; env: string[] }) => {
       const { user, workdir } = o;
+      const env = o.env.length ? o.env : undefined;
       if (o.detach && (o.interactive || o.tty)) return reportError('exec -d runs in the background: it cannot be combined with -i or -t');
-      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, user, workdir, ...(o.tty ? { tty: windowSize() } : {}) }, o);
-      const r = await call<ShellResult>({ op: 'exec', container, cmd, user, workdir, detach: o.detach });
+      if (o.interactive || o.tty) return attached({ op: 'exec', container, cmd, attach: true, user, workdir, env, ...(o.tty ? { tty: windowSize() } : {}) }, o);
+      const r = await call<ShellResult>({ op: 'exec', container, cmd, user, workdir, detach: o.detach, env });
       if (r) printResult(r);
     });
 
@@ -248,18 +272,25 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .description('memory, pids and CPU figures from the container\'s cgroup v2 files')
     .option('--no-stream', 'one sample (the only kind glassbox takes)')
     .option('--format <template>', 'a Go template over Docker\'s fields (.Name, .ID, .MemUsage, .PIDs) and the cgroup files\' (.Cgroup)')
-    .argument('<container>', 'name or ID prefix')
-    .action(async (container: string, o: { format?: string }) => {
-      if (!o.format) {
-        const r = await call<Record<string, string>>({ op: 'stats', container });
+    .argument('[container...]', 'names or ID prefixes (default: every running container)')
+    .action(async (containers: string[], o: { format?: string }) => {
+      // One container without a format: every cgroup figure, a line each.
+      if (!o.format && containers.length === 1) {
+        const r = await call<Record<string, string>>({ op: 'stats', container: containers[0]! });
         return void Object.entries(r ?? {}).forEach(([k, v]) => process.stdout.write(`${k}: ${v}\n`));
       }
-      // inspect carries the same cgroup figures with the container's name and ID.
-      const c = await call<Inspected>({ op: 'inspect', container });
-      if (!c) return;
-      const r = c.limits;
-      const mib = (v: string | undefined) => (v === undefined || v === 'max' ? v ?? '' : `${(Number(v) / 2 ** 20).toFixed(2)}MiB`);
-      printFormatted(o.format, STATS_HEADERS, [{ Name: c.name, ID: c.id.slice(0, 12), MemUsage: `${mib(r['memory.current'])} / ${mib(r['memory.max'])}`, PIDs: r['pids.current'] ?? '', Cgroup: r }]);
+      if (!containers.length) {
+        const running = await call<Listed[]>({ op: 'ps', all: false });
+        if (!running) return;
+        containers = running.map((c) => c.id);
+      }
+      const rows = [];
+      for (const container of containers) {
+        // inspect carries the same cgroup figures with the container's name and ID.
+        const c = await call<Inspected>({ op: 'inspect', container });
+        if (c) rows.push(statsRow(c));
+      }
+      printFormatted(o.format ?? 'table {{.ID}}\t{{.Name}}\t{{.MemUsage}}\t{{.PIDs}}', STATS_HEADERS, rows);
     });
 
   if (!topLevel) {
@@ -388,18 +419,41 @@ function defineBuild(program: Command): void {
     });
 }
 
+/**
+ * Docker's CLI exits 125 for a flag it cannot take (an unknown one, a bad
+ * value) and 1 for missing arguments; commander's own status is 1 for both.
+ * Scripts written for Docker tell a CLI error from a container's status by
+ * the 125.
+ */
+function dockerUsageStatus(e: CommanderError): never {
+  const flagError = ['commander.unknownOption', 'commander.invalidArgument', 'commander.optionMissingArgument', 'commander.conflictingOption'].includes(e.code);
+  process.exit(e.exitCode === 0 ? 0 : flagError ? 125 : e.exitCode);
+}
+
+/** The commands `define` adds to `program`, with Docker's usage statuses. */
+function withDockerStatuses(program: Command, define: (p: Command) => void): void {
+  const before = new Set(program.commands);
+  define(program);
+  for (const c of program.commands) if (!before.has(c)) c.exitOverride(dockerUsageStatus);
+}
+
 export function registerContainerCommands(program: Command): void {
   // Options after the image (or container) belong to the command run in it.
   program.enablePositionalOptions();
-  defineContainerCommands(program, true);
-  defineFileCommands(program);
+  withDockerStatuses(program, (p) => {
+    defineContainerCommands(p, true);
+    defineFileCommands(p);
+  });
   const container = new Command('container').description('the container commands again, with inspect (top-level inspect is the machine inspector)').enablePositionalOptions();
-  defineContainerCommands(container, false);
-  defineFileCommands(container);
+  withDockerStatuses(container, (p) => {
+    defineContainerCommands(p, false);
+    defineFileCommands(p);
+  });
   program.addCommand(container);
 
   defineBuild(program);
   defineNetworkCommands(program, call);
+  defineVolumeCommands(program, call);
   // `image build` as Docker has it (the image command is images.ts's).
   const image = program.commands.find((c) => c.name() === 'image');
   if (image) defineBuild(image);

@@ -78,7 +78,11 @@ export function inspectView(r: Inspected) {
       PidsLimit: o.pidsLimit ?? 0,
       NetworkMode: r.network?.mode ?? (o.network === 'none' ? 'none' : 'host'),
       AutoRemove: o.rm === true,
+      RestartPolicy: { Name: o.restart?.name ?? 'no', MaximumRetryCount: o.restart?.maxRetries ?? 0 },
+      Init: o.init === true,
+      Ulimits: (o.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
     },
+    RestartCount: r.restartCount ?? 0,
     // A container on a network has an address of its own; on host or none, none.
     NetworkSettings: {
       IPAddress: r.network?.ip ?? '',

@@ -11,8 +11,10 @@ import { digestHex } from '../containers/store/digest.ts';
 import { RegistryError } from '../containers/registry/errors.ts';
 import { printFormatted } from './go-template.ts';
 import { formatSize } from './table.ts';
-import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
-import { glassboxHome } from '../containers/home.ts';
+import { imageHistory } from '../containers/store/history.ts';
+import { confirm } from './confirm.ts';
+import { callEngine, EngineError, engineRunning } from '../daemon/client.ts';
+import { glassboxHome } from '../home.ts';
 
 class ImageInUseError extends Error {
   override name = 'ImageInUseError';
@@ -22,6 +24,13 @@ class ImageInUseError extends Error {
 async function runningContainers(): Promise<{ name: string; imageId: string }[]> {
   if (!(await engineRunning(glassboxHome()))) return [];
   return (await callEngine(glassboxHome(), { op: 'ps', all: false }, { start: false })) as { name: string; imageId: string }[];
+}
+
+/** The IDs of the images the running engine's containers use, running or stopped (they keep their image, as Docker's do). */
+async function usedImages(): Promise<Set<string>> {
+  if (!(await engineRunning(glassboxHome()))) return new Set();
+  const all = (await callEngine(glassboxHome(), { op: 'ps', all: true }, { start: false })) as { imageId: string }[];
+  return new Set(all.map((c) => c.imageId));
 }
 
 /** What a store command may meet that is the user's to fix: said in one line, not as a stack trace. */
@@ -53,6 +62,8 @@ function archivePath(path: string): string {
 }
 
 const IMAGE_HEADERS: Record<string, string> = { '.Repository': 'REPOSITORY', '.Tag': 'TAG', '.ID': 'IMAGE ID', '.CreatedAt': 'CREATED', '.Size': 'SIZE', '.Digest': 'DIGEST' };
+
+const HISTORY_HEADERS: Record<string, string> = { '.ID': 'IMAGE', '.CreatedAt': 'CREATED', '.CreatedBy': 'CREATED BY', '.Size': 'SIZE', '.Comment': 'COMMENT' };
 
 const shortId = (digest: string) => digestHex(digest).slice(0, 12);
 
@@ -121,6 +132,40 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
       }));
   }
 
+  if (!topLevel) {
+    program
+      .command('history')
+      .description('the steps that made an image, newest first, with the size each layer adds unpacked')
+      .option('-q, --quiet', 'only the image IDs (<missing> for steps that have none)')
+      .option('--no-trunc', 'full IDs and steps')
+      .option('--format <template>', 'a Go template per step: .ID .CreatedAt .CreatedBy .Size .Comment')
+      .argument('<image>', 'NAME[:TAG] or image ID')
+      .action((ref: string, o: { quiet?: boolean; trunc: boolean; format?: string }) => reporting(async () => {
+        const rows = (await imageHistory(ImageStore.open(), ref)).map((h) => ({
+          ID: h.id === undefined ? '<missing>' : o.trunc ? shortId(h.id) : h.id,
+          CreatedAt: h.created ?? '',
+          // Docker cuts a step to 45 characters, with an ellipsis.
+          CreatedBy: o.trunc && h.createdBy.length > 45 ? `${h.createdBy.slice(0, 44)}…` : h.createdBy,
+          Size: formatSize(h.size),
+          Comment: h.comment,
+        }));
+        printFormatted(o.quiet ? '{{.ID}}' : o.format ?? 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', HISTORY_HEADERS, rows);
+      }));
+
+    program
+      .command('prune')
+      .description('remove dangling images (no name, no container using them), or with -a every image no container uses; then the blobs no image uses')
+      .option('-a, --all', 'every image no container uses, named or not')
+      .option('-f, --force', 'do not ask for confirmation')
+      .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
+        const what = o.all ? 'all images without at least one container associated to them' : 'all dangling images';
+        if (!o.force && !(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) return;
+        const { removed, bytes } = ImageStore.open().prune(await usedImages(), o.all === true);
+        if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
+        process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
+      }));
+  }
+
   program
     .command(topLevel ? 'rmi' : 'rm')
     .aliases(topLevel ? [] : ['remove'])
@@ -139,21 +184,37 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
     }));
 }
 
-/** `glassbox system prune`: unnamed images no container uses, and the blobs no image uses. */
+/** `glassbox system prune`: stopped containers, then unnamed images (with -a every image) no container uses, and the blobs no image uses. */
 export function registerPruneCommand(system: Command): void {
   system
     .command('prune')
-    .description('remove unnamed images and every blob no image uses; prints the space reclaimed')
-    .action(() => reporting(async () => {
-      // Every container the engine has, running or stopped, keeps its image.
-      const used = engineRunning(glassboxHome()).then((up) => (up ? callEngine(glassboxHome(), { op: 'ps', all: true }, { start: false }) : []));
-      const { removed, bytes } = ImageStore.open().prune(new Set(((await used) as { imageId: string }[]).map((c) => c.imageId)));
-      for (const img of removed) process.stdout.write(`Deleted: ${img.manifest.digest}\n`);
+    .description('remove stopped containers, unnamed images (with -a every image no container uses) and every blob no image uses; prints the space reclaimed')
+    .option('-a, --all', 'every image no container uses, named or not')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
+      const images = o.all ? 'all images without at least one container associated to them' : 'all dangling images';
+      if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${images}\nAre you sure you want to continue? [y/N] `))) return;
+      const stopped = await removeStoppedContainers();
+      if (stopped.length) process.stdout.write(`Deleted Containers:\n${stopped.map((id) => `${id}\n`).join('')}\n`);
+      const { removed, bytes } = ImageStore.open().prune(await usedImages(), o.all === true);
+      if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
       process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
     }));
 }
 
+/** Removes the running engine's stopped containers (none when no engine runs); their IDs. */
+async function removeStoppedContainers(): Promise<string[]> {
+  if (!(await engineRunning(glassboxHome()))) return [];
+  const all = (await callEngine(glassboxHome(), { op: 'ps', all: true }, { start: false })) as { id: string; state: { status: string } }[];
+  const gone: string[] = [];
+  for (const c of all.filter((c) => c.state.status === 'exited')) {
+    await callEngine(glassboxHome(), { op: 'rm', container: c.id, force: false }, { start: false });
+    gone.push(c.id);
+  }
+  return gone;
+}
+
 export function registerImageCommands(program: Command): void {
   defineImageCommands(program, true);
-  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, load, save, build, pull, push, tag'), false);
+  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, history, prune, load, save, build, pull, push, tag'), false);
 }

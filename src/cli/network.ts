@@ -3,7 +3,7 @@
 // prints as Docker does.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { EngineRequest } from '../containers/daemon/protocol.ts';
+import type { EngineRequest } from '../daemon/protocol.ts';
 import type { NetworkInfo, PortMapping } from '../containers/engine/networks.ts';
 import { table } from './table.ts';
 
@@ -16,14 +16,13 @@ const port = (v: string, what: string, zero = false): number => {
 };
 
 /**
- * Docker's -p forms: [IP:][HOSTPORT:]CONTAINERPORT[/tcp]. Without a host
+ * Docker's -p forms: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]. Without a host
  * port a free one is picked; without an address, 127.0.0.1 (glassbox listens
  * beyond loopback only when asked, unlike Docker).
  */
 export function parsePublish(spec: string): PortMapping {
-  const [addr, proto = 'tcp'] = spec.split('/');
-  if (proto === 'udp') throw new InvalidArgumentError(`-p ${spec}: publishing UDP ports is not supported yet (TCP only)`);
-  if (proto !== 'tcp') throw new InvalidArgumentError(`-p ${spec}: the protocol is tcp (or udp, not yet supported), not "${proto}"`);
+  const [addr, protocol = 'tcp', ...rest] = spec.split('/');
+  if ((protocol !== 'tcp' && protocol !== 'udp') || rest.length) throw new InvalidArgumentError(`-p ${spec}: the protocol is tcp or udp, not "${[protocol, ...rest].join('/')}"`);
   const parts = addr!.split(':');
   if (parts.length > 3 || parts.some((p, i) => p === '' && !(parts.length === 3 && i === 1))) {
     throw new InvalidArgumentError(`-p ${spec}: give [IP:][HOSTPORT:]CONTAINERPORT, e.g. 8080:80 or 0.0.0.0:8080:80`);
@@ -34,7 +33,7 @@ export function parsePublish(spec: string): PortMapping {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostIp) || hostIp.split('.').some((b) => Number(b) > 255)) {
     throw new InvalidArgumentError(`-p ${spec}: "${hostIp}" is not an IPv4 address to listen on`);
   }
-  return { hostIp, hostPort, containerPort, protocol: 'tcp' };
+  return { hostIp, hostPort, containerPort, protocol };
 }
 
 export function collectPublish(v: string, prev: PortMapping[]): PortMapping[] {

@@ -2,7 +2,7 @@
 // `ping 10.0.2.2` in the guest shows the link works. Pings beyond it would
 // need raw sockets on the host, which an unprivileged process lacks.
 
-import { checksum } from './checksum.ts';
+import { checksum } from '../devices/inet-checksum.ts';
 
 const ECHO_REPLY = 0;
 const ECHO_REQUEST = 8;

@@ -3,7 +3,7 @@
 // link's, so it never needs to fragment what it sends us).
 
 import { readIp, writeIp } from './addresses.ts';
-import { checksum } from './checksum.ts';
+import { checksum } from '../devices/inet-checksum.ts';
 
 export const PROTO_ICMP = 1;
 export const PROTO_TCP = 6;

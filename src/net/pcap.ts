@@ -2,7 +2,8 @@
 // and Wireshark and tshark read): a global header, then each frame with its
 // time and length. Link type 1 is Ethernet.
 
-const SNAPLEN = 65535;
+/** Whole frames, a guest's 64 KiB TSO segments too (tcpdump's default). */
+const SNAPLEN = 262144;
 const LINKTYPE_ETHERNET = 1;
 
 export function pcapHeader(): Uint8Array {

@@ -1,7 +1,10 @@
-// Publishing a guest port on the host (-p HOSTPORT:PORT): a TCP listener on
-// the host whose connections the user-mode network forwards into the guest,
-// as QEMU's hostfwd does. Loopback only unless an address is asked for.
+// Publishing a guest port on the host (-p HOSTPORT:PORT[/udp]): a TCP
+// listener on the host whose connections the user-mode network forwards into
+// the guest, as QEMU's hostfwd does, or a UDP socket whose datagrams it
+// forwards (and the guest's answers back). Loopback only unless an address
+// is asked for.
 
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { ipToString } from './addresses.ts';
 import type { UserNet } from './user-net.ts';
@@ -14,6 +17,12 @@ export interface Publication {
   /** Where in the guest connections go. */
   guestIp: number;
   guestPort: number;
+  protocol?: 'tcp' | 'udp';
+}
+
+/** A publication's host end, listening. */
+export interface Listener {
+  close(): void;
 }
 
 /** Why a listen failed, in words that name the port. */
@@ -39,6 +48,24 @@ export function publishTcp(net: UserNet, p: Publication): Promise<{ server: Serv
   });
 }
 
+/** Binds a UDP socket on the host whose datagrams go to the guest; resolves with it (its port when 0 was asked). */
+export function publishUdp(net: UserNet, p: Publication): Promise<{ server: Listener; hostPort: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', (e) => reject(listenError(p, e as NodeJS.ErrnoException)));
+    socket.on('message', (payload, client) => net.forwardUdp(socket, client, p.guestIp, p.guestPort, payload));
+    socket.bind(p.hostPort, p.hostAddress, () => {
+      socket.on('error', () => {}); // after binding, a send's error belongs to that datagram
+      resolve({ server: { close: () => socket.close() }, hostPort: socket.address().port });
+    });
+  });
+}
+
+/** Publishes a port by its protocol (TCP unless UDP is asked). */
+export function publish(net: UserNet, p: Publication): Promise<{ server: Listener; hostPort: number }> {
+  return p.protocol === 'udp' ? publishUdp(net, p) : publishTcp(net, p);
+}
+
 export function describePublication(p: Publication): string {
-  return `${p.hostAddress}:${p.hostPort} -> ${ipToString(p.guestIp)}:${p.guestPort}/tcp`;
+  return `${p.hostAddress}:${p.hostPort} -> ${ipToString(p.guestIp)}:${p.guestPort}/${p.protocol ?? 'tcp'}`;
 }

@@ -1,7 +1,7 @@
 // TCP segments (RFC 793, options RFC 7323 / RFC 879): the header fields the
 // NAT uses, the MSS option, and building a segment with its checksum.
 
-import { transportChecksum } from './checksum.ts';
+import { transportChecksum } from '../devices/inet-checksum.ts';
 import { PROTO_TCP } from './ipv4.ts';
 
 export const FIN = 0x01;

@@ -1,6 +1,6 @@
 // UDP datagrams (RFC 768).
 
-import { transportChecksum } from './checksum.ts';
+import { transportChecksum } from '../devices/inet-checksum.ts';
 import { PROTO_UDP } from './ipv4.ts';
 
 export interface UdpDatagram {

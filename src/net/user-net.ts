@@ -25,6 +25,8 @@ import { TcpConnection, type TcpEndpoints, type TcpLink } from './tcp-connection
 import { ACK, buildTcp, RST, SYN, parseTcp, type TcpSegment } from './tcp-segment.ts';
 import { buildUdp, parseUdp } from './udp.ts';
 import { UdpNat } from './udp-nat.ts';
+import { UdpForwards } from './udp-forward.ts';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 
 export const NET_PLAN = {
   network: parseIp('10.0.2.0'),
@@ -67,6 +69,7 @@ export class UserNet implements TcpLink, NetBackend {
   private readonly resolve4: Resolve4;
   private readonly tcp = new Map<string, TcpConnection>();
   private readonly udp: UdpNat;
+  private readonly udpForwards: UdpForwards;
   private nextForwardPort = FIRST_FORWARD_PORT;
   private lookups = 0;
   private closedAll = false;
@@ -77,6 +80,10 @@ export class UserNet implements TcpLink, NetBackend {
     this.udp = new UdpNat((guestIp, guestPort, from, fromPort, payload) => {
       const src = from === LOOPBACK ? NET_PLAN.gateway : parseIp(from);
       this.sendIp(src, guestIp, PROTO_UDP, buildUdp(src, guestIp, fromPort, guestPort, payload));
+    });
+    this.udpForwards = new UdpForwards((gatewayPort, guestIp, guestPort, payload) => {
+      const src = NET_PLAN.gateway;
+      this.sendIp(src, guestIp, PROTO_UDP, buildUdp(src, guestIp, gatewayPort, guestPort, payload));
     });
   }
 
@@ -113,18 +120,27 @@ export class UserNet implements TcpLink, NetBackend {
     this.tcp.set(keyOf(ends), new TcpConnection(ends, socket, this, 'syn-sent'));
   }
 
-  /** Open TCP connections and UDP flows (for the inspector and tests). */
+  /**
+   * Forwards a datagram a published UDP port's host socket received to
+   * guestIp:guestPort; the guest's answer goes back to `client` through
+   * `socket`. The guest sees it come from the gateway.
+   */
+  forwardUdp(socket: UdpSocket, client: RemoteInfo, guestIp: number, guestPort: number, payload: Uint8Array): void {
+    if (!this.closedAll) this.udpForwards.fromHost(socket, client, guestIp, guestPort, payload);
+  }
+
+  /** Open TCP connections and UDP flows, outbound and published (for the inspector and tests). */
   get flows(): { tcp: number; udp: number } {
-    return { tcp: this.tcp.size, udp: this.udp.size };
+    return { tcp: this.tcp.size, udp: this.udp.size + this.udpForwards.size };
   }
 
   stats(): Record<string, number> {
-    return { ...this.counters, tcpFlows: this.tcp.size, udpFlows: this.udp.size, lookups: this.lookups };
+    return { ...this.counters, tcpFlows: this.tcp.size, udpFlows: this.flows.udp, lookups: this.lookups };
   }
 
   /** Whether the guest may be waiting on a host answer: a lookup, a connection, a UDP flow. */
   hostWaiting(): boolean {
-    return this.lookups > 0 || this.tcp.size > 0 || this.udp.size > 0;
+    return this.lookups > 0 || this.tcp.size > 0 || this.flows.udp > 0;
   }
 
   /** Closes every host socket; the link drops whatever comes after. */
@@ -132,6 +148,7 @@ export class UserNet implements TcpLink, NetBackend {
     this.closedAll = true;
     for (const c of [...this.tcp.values()]) c.reset();
     this.udp.close();
+    this.udpForwards.close();
   }
 
   send(c: TcpConnection, s: Parameters<TcpLink['send']>[1]): void {
@@ -175,6 +192,7 @@ export class UserNet implements TcpLink, NetBackend {
       });
       return;
     }
+    if (dst === NET_PLAN.gateway && this.udpForwards.fromGuest(src, u.srcPort, u.dstPort, u.payload.slice())) return;
     const host = this.hostAddress(dst);
     if (host === null) return this.drop();
     this.udp.send(src, u.srcPort, host, u.dstPort, u.payload.slice());

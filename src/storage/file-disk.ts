@@ -96,7 +96,10 @@ export class FileDisk implements BlockBackend {
       return op();
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      const why = err.code === 'ENOSPC' ? 'the host disk is full' : err.code === 'EDQUOT' ? 'the host disk quota is used up' : err.message;
+      const why = err.code === 'ENOSPC' ? 'the host disk is full'
+        : err.code === 'EDQUOT' ? 'the host disk quota is used up'
+        : err.code === 'EFBIG' ? 'the file is at the largest size this process may write (ulimit -f)'
+        : err.message;
       throw new DiskError(`disk image ${this.path}: ${doing}: ${why}`);
     }
   }

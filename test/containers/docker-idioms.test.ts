@@ -183,6 +183,97 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh('glassbox rm -f renamed').status).toBe(0);
   }, 600_000);
 
+  it('exec -e on top of the container\'s environment; run --ulimit; flag errors exit 125, missing arguments 1', () => {
+    sh('glassbox run -d --name envy -e A=1 -e KEEP=yes busybox sleep 100000');
+    const env = sh('glassbox exec -e A=2 -e B=3 envy env').out.split('\n');
+    expect(env).toEqual(expect.arrayContaining(['A=2', 'B=3', 'KEEP=yes', 'HOME=/root']));
+    expect(env.find((e) => e.startsWith('PATH='))).toBeDefined();
+    // -e NAME passes this shell's value, as Docker's.
+    expect(sh('FROMHOST=passed glassbox exec -e FROMHOST envy sh -c \'echo $FROMHOST\'').out).toBe('passed\n');
+    expect(sh('glassbox exec envy sh -c \'echo ${B:-unset} $A\'').out).toBe('unset 1\n');
+    expect(sh('glassbox run --rm --ulimit nofile=100:200 busybox sh -c "ulimit -n; ulimit -Hn"').out).toBe('100\n200\n');
+    expect(sh('glassbox run --rm --ulimit nproc=7 busybox sh -c "ulimit -u; ulimit -Hu"').out).toBe('7\n7\n');
+    const inverted = sh('glassbox run --rm --ulimit nofile=300:200 busybox true');
+    expect(inverted.status).toBe(125);
+    expect(inverted.err).toMatch(/soft limit is above the hard one/);
+    expect(sh('glassbox run --rm --ulimit nosuch=1 busybox true').status).toBe(125);
+    expect(sh('glassbox ps --no-such-flag').status).toBe(125);
+    expect(sh('glassbox rm').status).toBe(1);
+    sh('glassbox rm -f envy');
+  }, 600_000);
+
+  it('run --init: PID 1 passes stop\'s TERM on and reaps orphans; without it the command ignores TERM and zombies stay', () => {
+    sh('glassbox run -d --init --name withinit busybox sh -c "(sleep 0.3 &); exec sleep 100000"');
+    sh('glassbox run -d --name noinit busybox sh -c "(sleep 0.3 &); exec sleep 100000"');
+    expect(sh('glassbox exec withinit cat /proc/1/cmdline').out.split('\0')[0]).toBe('/dev/init/sh');
+    const states = (name: string) => sh(`sleep 3; glassbox exec ${name} ps -o stat,args`).out;
+    // The orphaned sleep ended: reaped by the init, a zombie under a PID 1 that is the command itself.
+    expect(states('withinit')).not.toMatch(/^Z/m);
+    expect(states('noinit')).toMatch(/^Z/m);
+    sh('glassbox stop -t 5 withinit noinit');
+    // 143 = 128 + SIGTERM: the command got stop's TERM; 137 = 128 + SIGKILL after the grace time.
+    expect(sh('glassbox container inspect -f "{{.State.ExitCode}} {{.HostConfig.Init}}" withinit noinit').out).toBe('143 true\n137 false\n');
+    // The init's mounts are in /dev, not in the writable layer.
+    expect(sh('glassbox diff withinit').out).not.toMatch(/init/);
+    sh('glassbox rm withinit noinit');
+  }, 600_000);
+
+  it('run --restart: on-failure:N restarts a failing container N times, always until a user stops it; --rm conflicts', () => {
+    sh('glassbox run -d --name flaky --restart on-failure:2 busybox sh -c "echo try; exit 3"');
+    sh('glassbox run -d --name fine --restart on-failure busybox sh -c "echo once; exit 0"');
+    sh('glassbox run -d --name forever --restart always busybox sh -c "echo up; sleep 1"');
+    // Polled every 2 s: each glassbox command costs seconds on a loaded host.
+    const until = (name: string, format: string, want: string) =>
+      sh(`for i in $(seq 150); do [ "$(glassbox container inspect -f '${format}' ${name})" = "${want}" ] && break; sleep 2; done; glassbox container inspect -f '${format}' ${name}`).out;
+    expect(until('flaky', '{{.RestartCount}} {{.State.Status}}', '2 exited')).toBe('2 exited\n');
+    expect(sh('glassbox container inspect -f "{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}" flaky').out).toBe('3 on-failure:2\n');
+    expect(sh('glassbox logs flaky').out).toBe('try\ntry\ntry\n');
+    expect(sh('glassbox container inspect -f "{{.RestartCount}} {{.State.Status}}" fine').out).toBe('0 exited\n');
+    const restarts = sh('for i in $(seq 150); do n=$(glassbox container inspect -f "{{.RestartCount}}" forever); [ "$n" -ge 2 ] && break; sleep 2; done; echo $n').out;
+    expect(Number(restarts)).toBeGreaterThanOrEqual(2);
+    sh('glassbox stop forever');
+    const after = sh('glassbox container inspect -f "{{.RestartCount}}" forever').out;
+    expect(sh('sleep 5; glassbox container inspect -f "{{.RestartCount}} {{.State.Status}}" forever').out).toBe(`${after.trim()} exited\n`);
+    const conflict = sh('glassbox run --rm --restart always busybox true');
+    expect(conflict.status).toBe(125);
+    expect(conflict.err).toMatch(/conflicting options: --restart and --rm/);
+    sh('glassbox rm flaky fine forever');
+  }, 900_000);
+
+  it('stats lists every running container; image history; image prune -a keeps the images containers use', () => {
+    sh('glassbox run -d --name s1 busybox sleep 100000');
+    sh('glassbox run -d --name s2 busybox sleep 100000');
+    const stats = sh('glassbox stats --no-stream --format "{{.Name}} {{.PIDs}}"').out.split('\n').filter(Boolean).sort();
+    expect(stats).toEqual(expect.arrayContaining(['s1 1', 's2 1']));
+    expect(sh('glassbox stats --no-stream').out).toMatch(/^CONTAINER\s+NAME\s+MEM USAGE \/ LIMIT\s+PIDS\n/);
+    // The layer's size unpacked is what gzip says of its blob.
+    const layer = JSON.parse(sh('glassbox image inspect -f "{{json .RootFS.Layers}}" busybox').out) as string[];
+    expect(layer.length).toBe(1);
+    const history = sh('glassbox image history --format "{{.ID}}|{{.Size}}" busybox').out.split('\n').filter(Boolean);
+    expect(history[0]).toMatch(/^[0-9a-f]{12}\|/);
+    const blob = JSON.parse(sh('glassbox save busybox -o /dev/stdout | tar -xO index.json').out).manifests[0].digest as string;
+    const manifest = JSON.parse(sh(`glassbox save busybox -o /dev/stdout | tar -xO blobs/sha256/${blob.slice(7)}`).out);
+    const unpacked = Number(sh(`glassbox save busybox -o /dev/stdout | tar -xO blobs/sha256/${manifest.layers[0].digest.slice(7)} | gzip -dc | wc -c`).out);
+    const sizes = history.map((h) => h.split('|')[1]);
+    expect(sizes).toContain(unpacked >= 1e6 ? `${(unpacked / 1e6).toFixed(2)}MB` : `${(unpacked / 1e3).toFixed(1)}kB`);
+    const work = mkdtempSync(join(tmpdir(), 'glassbox-idioms-prune-'));
+    writeFileSync(join(work, 'Dockerfile'), 'FROM busybox\nRUN echo extra > /extra\n');
+    expect(sh(`glassbox build -t extra:1 ${work}`).status).toBe(0);
+    expect(sh('glassbox images --format "{{.Repository}}"').out.split('\n').filter(Boolean).sort()).toEqual(['busybox', 'extra']);
+    // Without -f it asks; no answer is no.
+    expect(sh('glassbox image prune -a </dev/null').out).toBe('');
+    const pruned = sh('glassbox image prune -a -f');
+    expect(pruned.out).toMatch(/^Deleted Images:\ndeleted: sha256:[0-9a-f]{64}\n\nTotal reclaimed space: /);
+    expect(sh('glassbox images --format "{{.Repository}}"').out).toBe('busybox\n');
+    // system prune: the stopped container goes, the running ones and the image they use stay.
+    const gone = sh('glassbox run -d --name gone busybox true').out.trim();
+    sh('glassbox wait gone');
+    expect(sh('glassbox system prune -f').out).toMatch(new RegExp(`^Deleted Containers:\n${gone}\n\nTotal reclaimed space: `));
+    expect(sh('glassbox ps -a --format "{{.Names}}"').out.split('\n').filter(Boolean).sort()).toEqual(['s1', 's2']);
+    expect(sh('glassbox images --format "{{.Repository}}"').out).toBe('busybox\n');
+    sh('glassbox rm -f s1 s2');
+  }, 900_000);
+
   it('images -q and --format, image ls, version and info', () => {
     expect(sh('glassbox images -q').out).toMatch(/^[0-9a-f]{12}\n$/);
     expect(sh('glassbox image ls --format "{{.Repository}}:{{.Tag}}"').out).toBe('busybox:latest\n');

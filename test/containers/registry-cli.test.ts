@@ -158,7 +158,7 @@ describe.skipIf(!hasRegistry())('registry commands (glassbox CLI) against docker
     const orphans = blobs().filter((b) => !live.includes(b));
     expect(orphans).toHaveLength(2); // the busybox manifest and config
     const freed = orphans.reduce((n, b) => n + statSync(join(store.root, 'blobs/sha256', b)).size, 0);
-    const prune = glassbox(home, ['system', 'prune']);
+    const prune = glassbox(home, ['system', 'prune', '-f']);
     expect(prune.stdout).toBe(`Total reclaimed space: ${(freed / 1e3).toFixed(1)}kB\n`);
     expect(blobs()).toEqual([...new Set(live)].sort());
   });

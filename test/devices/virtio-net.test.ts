@@ -52,9 +52,11 @@ function card() {
 }
 
 describe('virtio-net', () => {
-  it('offers MAC and STATUS, and shows the MAC and a link that is up in config space', () => {
+  it('offers MAC, STATUS and the checksum and TSO offloads, and shows the MAC and a link that is up in config space', () => {
     const { rd, m } = card();
     expect(rd(0x08)).toBe(1);
+    m.mmio.write(BASE + 0x14, 4, 0);
+    expect(rd(0x10)).toBe((1 << 0) | (1 << 1) | (1 << 5) | (1 << 11) | (1 << 16)); // CSUM, GUEST_CSUM, MAC, HOST_TSO4, STATUS
     expect(rd(0x70) & STATUS.FEATURES_OK).toBe(STATUS.FEATURES_OK);
     expect([0, 1, 2, 3, 4, 5].map((i) => m.mmio.read(BASE + 0x100 + i, 1))).toEqual([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
     expect(m.mmio.read(BASE + 0x106, 2)).toBe(1); // VIRTIO_NET_S_LINK_UP
@@ -70,6 +72,28 @@ describe('virtio-net', () => {
     expect(t.used(1, 0)).toEqual({ id: 0, len: 0 });
     expect(t.rd(0x60) & 1).toBe(1);
     expect(t.nic.stats).toMatchObject({ txFrames: 1, txBytes: 60 });
+  });
+
+  it('completes a checksum the guest left to the device (NEEDS_CSUM) before the backend sees the frame', () => {
+    const t = card();
+    // A UDP datagram 10.0.2.15:1000 -> 10.0.2.2:2000 carrying "hi", its checksum field holding the pseudo-header's folded sum as Linux leaves it.
+    const udp = [0x03, 0xe8, 0x07, 0xd0, 0, 10, 0, 0, 0x68, 0x69];
+    const pseudo = 0x0a00 + 0x020f + 0x0a00 + 0x0202 + 17 + 10;
+    const frame = new Uint8Array(14 + 20 + udp.length);
+    frame.set(udp, 34);
+    frame[34 + 6] = pseudo >>> 8; frame[34 + 7] = pseudo & 255;
+    const header = [1, 0, 0, 0, 0, 0, 34, 0, 6, 0, 0, 0]; // NEEDS_CSUM, csum_start 34, csum_offset 6
+    t.ram.set(header, 0x20000);
+    t.ram.set(frame, 0x20000 + 12);
+    t.post(1, 0, 0x20000, 12 + frame.length, false);
+    // The RFC 768 checksum worked by hand: pseudo-header + header + data, folded and complemented.
+    const sum = pseudo + 0x03e8 + 0x07d0 + 10 + 0x6869;
+    expect((t.sent[0]![40]! << 8) | t.sent[0]![41]!).toBe(~sum & 0xffff);
+    // A segmentation type that was not offered (UDP, 3) is dropped.
+    t.ram.set([0, 3], 0x21000);
+    t.post(1, 1, 0x21000, 12 + frame.length, false);
+    expect(t.sent.length).toBe(1);
+    expect(t.nic.stats.txDropped).toBe(1);
   });
 
   it('keeps a frame from the backend until the driver posts a receive buffer, then writes header and frame', () => {

@@ -78,6 +78,12 @@ describe('the guest on the user-mode network', () => {
       // curl in a child process this one does not wait on: the listener and the guest live on this event loop.
       const curl = await promisify(execFile)('curl', ['-sS', '--max-time', '60', `http://127.0.0.1:${hostPort}/`], { encoding: 'utf8', timeout: 90_000 });
       expect([curl.stdout, curl.stderr]).toEqual(['served by the guest\n', '']);
+      // A bigger answer goes out in TSO segments whose checksums the card completes (the capture below checks them):
+      // the host's sha256 of what curl got is the guest's of the file.
+      const made = await machine.exec('head -c 300000 /bin/busybox > /tmp/www/big && sha256sum /tmp/www/big', { timeoutMs: 30_000 });
+      const big = await promisify(execFile)('sh', ['-c', `curl -sS --max-time 60 http://127.0.0.1:${hostPort}/big | sha256sum`], { encoding: 'utf8', timeout: 90_000 });
+      expect(big.stdout.split(' ')[0]).toBe(made.stdout.split(' ')[0]);
+      expect(Math.max(...capture.map((r) => r.length - 16))).toBeGreaterThan(1514); // a frame past the MTU: a TSO segment (16: the pcap record's header)
     } finally {
       listener.close();
     }

@@ -12,6 +12,7 @@ import { BROADCAST_MAC, } from '../../src/net/addresses.ts';
 import { buildEthernet, ETHERTYPE_ARP } from '../../src/net/ethernet.ts';
 import { NET_PLAN } from '../../src/net/user-net.ts';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/net/tcp-segment.ts';
+import { publishUdp } from '../../src/net/publish.ts';
 
 const noTshark = tsharkMissing();
 const GUEST = NET_PLAN.guest;
@@ -194,6 +195,27 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     g.sendUdp(GUEST, GW, 40001, port, Buffer.from('ping'));
     const reply = await g.nextUdp('the echo', 40001);
     expect([Buffer.from(reply.payload).toString(), reply.src, reply.srcPort]).toEqual(['echo:ping', GW, port]);
+    expect(tsharkErrors(g.pcapBytes())).toEqual([]);
+  });
+
+  test('UDP in: datagrams to a published UDP port reach the guest port, each client from a gateway port of its own, and the answers find their clients', async () => {
+    const g = guest();
+    const { server, hostPort } = await publishUdp(g.net, { hostAddress: '127.0.0.1', hostPort: 0, guestIp: GUEST, guestPort: 7777, protocol: 'udp' });
+    cleanups.push(() => server.close());
+    const clients = [createSocket('udp4'), createSocket('udp4')];
+    for (const c of clients) cleanups.push(() => c.close());
+    const answers = clients.map((c) => new Promise<string>((r) => c.once('message', (m) => r(m.toString()))));
+    clients[0]!.send('from a', hostPort, '127.0.0.1');
+    const first = await g.nextUdp('the first client\'s datagram', 7777);
+    clients[1]!.send('from b', hostPort, '127.0.0.1');
+    const second = await g.nextUdp('the second client\'s datagram', 7777);
+    expect([Buffer.from(first.payload).toString(), first.src, Buffer.from(second.payload).toString(), second.src]).toEqual(['from a', GW, 'from b', GW]);
+    expect(first.srcPort).not.toBe(second.srcPort);
+    // The guest answers each to the port it came from, the second first.
+    g.sendUdp(GUEST, GW, 7777, second.srcPort, Buffer.from('to b'));
+    g.sendUdp(GUEST, GW, 7777, first.srcPort, Buffer.from('to a'));
+    expect(await Promise.all(answers)).toEqual(['to a', 'to b']);
+    expect(g.net.flows.udp).toBe(2);
     expect(tsharkErrors(g.pcapBytes())).toEqual([]);
   });
 

@@ -6,6 +6,8 @@ import type { WindowSize } from '../../api/types.ts';
 import type { ImageConfig } from '../store/oci.ts';
 import type { ProcessUser } from './users.ts';
 import type { PortMapping } from './networks.ts';
+import { bundleDir } from './guest-scripts.ts';
+import { volumeMounts, type VolumeMount } from './volumes.ts';
 
 export interface RunOptions {
   name?: string;
@@ -46,6 +48,30 @@ export interface RunOptions {
   stopTimeout?: number;
   /** Docker's --label KEY=VALUE: kept with the container for ps filters and inspect. */
   labels?: Record<string, string>;
+  /** Resource limits of the container's processes (--ulimit), as setrlimit(2) takes them. */
+  ulimits?: Ulimit[];
+  /** A minimal init as PID 1 (--init): it forwards signals to the command and reaps orphans. */
+  init?: boolean;
+  /** When the engine starts the container again after it ends (--restart; default no). */
+  restart?: RestartPolicy;
+  /** -v NAME:/path[:ro]: named volumes on the engine's disk (volumes.ts), made if missing. */
+  volumes?: VolumeMount[];
+  /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: refused for now (containers.ts, IO_LIMITS_REFUSED). */
+  deviceReadBps?: number;
+  deviceWriteBps?: number;
+}
+
+/** One --ulimit: a resource of setrlimit(2) by Docker's name (nofile, nproc...), -1 for unlimited. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
+/** Docker's --restart: no, always, unless-stopped, or on-failure with at most `maxRetries` tries (0: no limit). */
+export interface RestartPolicy {
+  name: 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  maxRetries?: number;
 }
 
 export class RunOptionError extends Error {
@@ -110,11 +136,82 @@ export const CONTAINER_MOUNTS = [
   { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
 ];
 
+/** The resources --ulimit names, as Docker spells them, and their RLIMIT_ names in the runtime spec. */
+const RLIMITS: Record<string, string> = {
+  as: 'RLIMIT_AS', core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS',
+  memlock: 'RLIMIT_MEMLOCK', msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC',
+  rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK',
+};
+/**
+ * Unlimited: the guest's kernel is 32-bit, whose RLIM_INFINITY is 2^32 - 1
+ * (prlimit64 takes any value at or above it as infinity). The runtime spec's
+ * 2^64 - 1 has no exact JSON number in JavaScript.
+ */
+const UNLIMITED = 0xffff_ffff;
+
+/** Parses Docker's --ulimit NAME=SOFT[:HARD] (HARD defaults to SOFT; -1 is unlimited). */
+export function parseUlimit(spec: string): Ulimit {
+  const m = /^([a-z]+)=(-1|\d+)(?::(-1|\d+))?$/.exec(spec);
+  if (!m) throw new RunOptionError(`--ulimit ${spec}: give NAME=SOFT[:HARD], e.g. nofile=1024:2048 (-1 for unlimited)`);
+  const [, name, soft, hard = soft] = m;
+  const value = (v: string) => (v === '-1' ? -1 : Number(v));
+  const u = { name: name!, soft: value(soft!), hard: value(hard!) };
+  checkUlimit(u, spec);
+  return u;
+}
+
+/** Refuses a --ulimit the runtime would not take: an unknown resource, a value past 32 bits, a soft limit above the hard one. */
+export function checkUlimit(u: Ulimit, given = `${u.name}=${u.soft}:${u.hard}`): void {
+  const spec = `--ulimit ${given}`;
+  if (!Object.hasOwn(RLIMITS, u.name)) throw new RunOptionError(`${spec}: unknown resource "${u.name}" (one of ${Object.keys(RLIMITS).join(', ')})`);
+  for (const v of [u.soft, u.hard]) if (v !== -1 && !(Number.isInteger(v) && v >= 0 && v < UNLIMITED)) throw new RunOptionError(`${spec}: a limit is a whole number below ${UNLIMITED}, or -1 for unlimited`);
+  const above = (a: number, b: number) => (a === -1 ? b !== -1 : b !== -1 && a > b);
+  if (above(u.soft, u.hard)) throw new RunOptionError(`${spec}: the soft limit is above the hard one`);
+}
+
+/** Parses Docker's --restart no|always|unless-stopped|on-failure[:MAX]. */
+export function parseRestartPolicy(spec: string): RestartPolicy {
+  const m = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(spec);
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw new RunOptionError(`--restart ${spec}: give no, always, unless-stopped or on-failure[:MAX-RETRIES]`);
+  return { name: m[1] as RestartPolicy['name'], ...(m[2] !== undefined ? { maxRetries: Number(m[2]) } : {}) };
+}
+
+/**
+ * --init: the guest's static busybox, bound read-only into the container's
+ * /dev (a tmpfs, so nothing shows in its writable layer), runs INIT_SCRIPT
+ * (bound beside it from the bundle) as PID 1 with the command as its child.
+ * PID 1 gets no signal it has no handler for, so a command that is PID 1
+ * itself ignores stop's TERM; this one passes each signal on, reaps every
+ * orphan (ash's wait takes any child), and exits with the command's status
+ * (128 + the signal when killed), as Docker's tini-based docker-init does.
+ * The child's stdin is the container's (an asynchronous list would
+ * otherwise get /dev/null).
+ */
+const INIT_DIR = '/dev/init';
+export const INIT_SCRIPT = [
+  'exec 3<&0',
+  '"$@" <&3 3<&- &',
+  'c=$!',
+  'exec 3<&-',
+  'for s in HUP INT QUIT USR1 USR2 TERM ALRM WINCH CONT; do trap "kill -$s $c 2>/dev/null" $s; done',
+  'while :; do wait $c; r=$?; kill -0 $c 2>/dev/null || exit $r; done',
+  '',
+].join('\n');
+/** Where the guest keeps the static busybox that --init binds into the container. */
+const GUEST_BUSYBOX = '/bin/busybox';
+/** The bundle's copy of INIT_SCRIPT, written when the container is made. */
+export const initScriptPath = (id: string) => `${bundleDir(id)}/init`;
+
 /** Env lists merged by variable name, later entries winning. */
-function mergeEnv(...lists: string[][]): string[] {
+export function mergeEnv(...lists: string[][]): string[] {
   const byName = new Map<string, string>();
   for (const list of lists) for (const e of list) byName.set(e.split('=')[0]!, e);
   return [...byName.values()];
+}
+
+/** The container's environment: a default PATH and HOME, the image's Env, then -e (and TERM with a terminal). */
+export function processEnv(image: ImageConfig, env: string[] | undefined, tty: boolean): string[] {
+  return mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', ...(tty ? ['TERM=xterm'] : [])], image.config?.Env ?? [], env ?? []);
 }
 
 export function processArgs(image: ImageConfig, cmd: string[] | undefined, entrypoint?: string): string[] {
@@ -147,15 +244,23 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
       terminal: o.tty !== undefined,
       ...(o.tty ? { consoleSize: { height: o.tty.rows, width: o.tty.cols } } : {}),
       user,
-      args: processArgs(image, o.cmd, o.entrypoint),
-      env: mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', ...(o.tty ? ['TERM=xterm'] : [])], c.Env ?? [], o.env ?? []),
+      args: [...(o.init ? [`${INIT_DIR}/sh`, `${INIT_DIR}/init`] : []), ...processArgs(image, o.cmd, o.entrypoint)],
+      env: processEnv(image, o.env, o.tty !== undefined),
+      ...(o.ulimits?.length ? { rlimits: o.ulimits.map((u) => ({ type: RLIMITS[u.name], soft: u.soft === -1 ? UNLIMITED : u.soft, hard: u.hard === -1 ? UNLIMITED : u.hard })) } : {}),
       cwd: o.workdir ?? (c.WorkingDir || '/'),
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: true,
     },
     root: { path: 'rootfs', readonly: o.readOnly === true },
     hostname: o.hostname ?? id.slice(0, 12),
-    mounts: [...CONTAINER_MOUNTS, ...(o.tmpfs ?? []).map((destination) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] }))],
+    mounts: [
+      ...CONTAINER_MOUNTS,
+      ...(o.tmpfs ?? []).map((destination) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] })),
+      ...(o.init
+        ? [[`${INIT_DIR}/sh`, GUEST_BUSYBOX], [`${INIT_DIR}/init`, initScriptPath(id)]].map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'ro', 'nosuid', 'nodev'] }))
+        : []),
+      ...volumeMounts(o.volumes ?? []),
+    ],
     linux: {
       cgroupsPath,
       resources,

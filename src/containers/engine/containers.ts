@@ -5,21 +5,22 @@
 
 import { digestOf } from '../store/digest.ts';
 import type { ImageSource, RunnableImage } from './image-source.ts';
-import { processArgs, runtimeConfig, type RunOptions } from './bundle.ts';
+import { checkUlimit, INIT_SCRIPT, initScriptPath, mergeEnv, processArgs, processEnv, runtimeConfig, type RunOptions } from './bundle.ts';
 import { ensureLayers } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
 import { archiveScript, changesScript, extractScript, type ExtractTarget } from './file-scripts.ts';
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
 import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
-import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type PortMapping, type PortPublisher } from './networks.ts';
+import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type NetworkStore, type PortMapping, type PortPublisher } from './networks.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, runScript,
+  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, restoreScript, runScript,
   startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
 import { ContainerError } from './container-error.ts';
+import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, removeVolumeScript, type VolumeInfo } from './volumes.ts';
 
 export interface ContainerRecord {
   id: string;
@@ -35,6 +36,10 @@ export interface ContainerRecord {
   lost?: boolean;
   /** Its network (host, none, or a network's name), its address there, and its published ports as bound. */
   network?: { mode: string; ip?: string; ports: PortMapping[] };
+  /** Times its restart policy started it again. */
+  restartCount?: number;
+  /** Stopped or killed by a user: its restart policy waits until it is started again. */
+  manuallyStopped?: boolean;
 }
 
 /** What an engine whose guest has a network card can do with it. */
@@ -95,6 +100,14 @@ function checkSignal(signal: string): void {
   }
 }
 
+/**
+ * Why --device-read-bps/--device-write-bps are refused: io.max on the guest
+ * kernel panics it as soon as a throttled write is dispatched (reproduced on
+ * QEMU with the same kernel: bench/disk.ts's microvm, io.max wbps=1048576, a
+ * dd with oflag=direct in that cgroup), which would end every container.
+ */
+const IO_LIMITS_REFUSED = 'disk I/O limits (--device-read-bps, --device-write-bps) are not available: the guest kernel (Linux 6.1.192) stops with "kernel BUG at block/blk-throttle.c:751" as soon as io.max throttles a write, which would end every container';
+
 /** Guest time allowed for reading an image's account file. */
 const ACCOUNT_READ_MS = 10_000;
 
@@ -125,24 +138,93 @@ export function invokeStatus(exitCode: number, stderr: string): number {
 
 export class ContainerEngine {
   private readonly containers = new Map<string, ContainerRecord>();
-  /** The containers' writable tmpfs being mounted (once). */
+  /** The containers' places (the disk's, or a tmpfs of their own) being made ready (once). */
   private storage: Promise<void> | undefined;
   /** Layers being unpacked in the guest, so overlapping runs unpack each once. */
   private readonly unpacking = new Map<string, Promise<void>>();
+  /** Containers taken back from an earlier engine (restore), with the ports they had: their network namespace ended with that guest, so start connects them again. */
+  private readonly unconnected = new Map<string, PortMapping[]>();
 
-  readonly networks = new NetworkTable();
+  readonly networks: NetworkTable;
 
   /**
    * With a journal, the records of a previous engine's containers are kept,
    * as lost, until removed. With networking, containers go on the bridge
    * network unless asked otherwise; without, they share the guest's network.
+   * With a network store, the user-defined networks are those it kept.
    */
   constructor(
     private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal,
-    private readonly networking?: EngineNetworking,
+    private readonly networking?: EngineNetworking, networkStore?: NetworkStore,
   ) {
+    this.networks = new NetworkTable(networkStore);
     for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
     this.remember();
+  }
+
+  /**
+   * Takes back the containers an earlier engine left on the engine's disk
+   * (its records in the journal, their bundles and writable layers on the
+   * disk): they show as exited and start again on their own root. A --rm one
+   * is removed, as Docker's daemon does at its start; one the disk does not
+   * hold stays lost. Returns what could not be taken back, one line each.
+   */
+  async restore(): Promise<string[]> {
+    const problems: string[] = [];
+    await this.ensureStorage();
+    for (const c of [...this.containers.values()].filter((c) => c.lost)) {
+      const r = await this.shell.run(restoreScript(c.id));
+      if (r.exitCode !== 0) {
+        problems.push(`container ${c.name} (${c.id.slice(0, 12)}) stays lost: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+        continue;
+      }
+      if (r.stdout.trim() !== 'restored') continue;
+      c.lost = false;
+      if (c.options.rm) {
+        await this.remove(c);
+        continue;
+      }
+      // Its address and host ports were the ended engine's; this one hands them out afresh at start.
+      if (c.network) {
+        this.unconnected.set(c.id, c.network.ports);
+        c.network = { mode: c.network.mode, ports: [] };
+      }
+    }
+    this.remember();
+    return problems;
+  }
+
+  /** Docker's volume create: a named volume (a random name if none), or the one of that name already there. */
+  async createVolume(name = randomId()): Promise<VolumeInfo> {
+    checkVolumeName(name);
+    await this.ensureStorage();
+    await this.must(createVolumeScript(name, new Date().toISOString()), `creating volume ${name}`);
+    return this.volume(name);
+  }
+
+  async volumes(): Promise<VolumeInfo[]> {
+    await this.ensureStorage();
+    return parseVolumeList(await this.must(listVolumesScript(), 'listing the volumes'));
+  }
+
+  async volume(name: string): Promise<VolumeInfo> {
+    const v = (await this.volumes()).find((v) => v.Name === name);
+    if (!v) throw new ContainerError(`no such volume: ${name}`);
+    return v;
+  }
+
+  /** Removes a volume no container (running or not) names, as Docker refuses one in use. */
+  async removeVolume(name: string): Promise<void> {
+    await this.volume(name);
+    const users = [...this.containers.values()].filter((c) => c.options.volumes?.some((v) => v.name === name));
+    if (users.length) throw new ContainerError(`volume ${name} is in use by container(s) ${users.map((c) => c.name).join(', ')}: remove them first`);
+    await this.must(removeVolumeScript(name), `removing volume ${name}`);
+  }
+
+  /** The containers' writable places, made once per guest. */
+  private ensureStorage(): Promise<void> {
+    this.storage ??= this.must(storageScript(), 'mounting the containers\' storage').then(() => {});
+    return this.storage;
   }
 
   private remember(): void {
@@ -216,6 +298,9 @@ export class ContainerEngine {
   /** The record, bundle (config.json, stdin file) and overlay root of a new container, not yet started. */
   private async create(imageRef: string | RunnableImage, o: RunOptions): Promise<ContainerRecord> {
     if (o.stopSignal !== undefined) checkSignal(o.stopSignal);
+    o.ulimits?.forEach((u) => checkUlimit(u));
+    if (o.rm && o.restart && o.restart.name !== 'no') throw new ContainerError('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)');
+    if (o.deviceReadBps !== undefined || o.deviceWriteBps !== undefined) throw new ContainerError(IO_LIMITS_REFUSED);
     const image = typeof imageRef === 'string' ? await this.image(imageRef) : imageRef;
     const ports = portsToPublish(o.publish, o.publishAll, image.config.config?.ExposedPorts);
     const mode = this.networkMode(o, ports);
@@ -231,8 +316,8 @@ export class ContainerEngine {
     this.containers.set(id, record);
     this.remember();
     try {
-      this.storage ??= this.must(storageScript(), 'mounting the containers\' writable storage').then(() => {});
-      await this.storage;
+      await this.ensureStorage();
+      for (const v of o.volumes ?? []) await this.createVolume(v.name);
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
@@ -242,6 +327,7 @@ export class ContainerEngine {
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
       await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
+      if (o.init) await writeGuestFile(this.shell, initScriptPath(id), new TextEncoder().encode(INIT_SCRIPT));
     } catch (e) {
       await this.remove(record);
       throw e;
@@ -356,18 +442,31 @@ export class ContainerEngine {
   /** Runs a command in a running container's namespaces and cgroup. */
   async exec(ref: string, cmd: string[], opts: { stdin?: Uint8Array; user?: string } & ExecOptions = {}): Promise<ShellResult> {
     const c = await this.running(ref);
-    const { stdin, user, ...o } = opts;
+    const { stdin, user, env, ...o } = opts;
     const as = user === undefined ? c.user : await this.processUser(c.id, user);
-    return this.shell.run(execScript(c.id, cmd, false, as, o), { stdin, long: true });
+    return this.shell.run(execScript(c.id, cmd, false, as, { ...o, env: await this.execEnv(c, env, false) }), { stdin, long: true });
   }
 
   /** exec attached to a session: stdin streamed, output as it comes, on a new terminal of size `tty` if given. */
-  async execAttached(ref: string, cmd: string[], tty?: WindowSize, opts: { user?: string; workdir?: string } = {}): Promise<Attached> {
+  async execAttached(ref: string, cmd: string[], tty?: WindowSize, opts: { user?: string; workdir?: string; env?: string[] } = {}): Promise<Attached> {
     const spawn = this.spawner();
     const c = await this.running(ref);
     const as = opts.user === undefined ? c.user : await this.processUser(c.id, opts.user);
-    const session = await spawn(execScript(c.id, cmd, tty !== undefined, as, { workdir: opts.workdir }), { tty, consoleSocket: tty !== undefined });
+    const env = await this.execEnv(c, opts.env, tty !== undefined);
+    const session = await spawn(execScript(c.id, cmd, tty !== undefined, as, { workdir: opts.workdir, env }), { tty, consoleSocket: tty !== undefined });
     return { id: c.id, session, exitCode: session.exit.then((end) => end.exitCode) };
+  }
+
+  /**
+   * The environment of an exec with -e: the container's (default PATH and
+   * HOME, its image's Env, its run -e) with these on top, as Docker's exec;
+   * undefined without -e, so that crun gives the container's own.
+   */
+  private async execEnv(c: ContainerRecord, env: string[] | undefined, tty: boolean): Promise<string[] | undefined> {
+    if (!env?.length) return undefined;
+    const image = await this.image(c.imageId).catch(() => undefined);
+    if (!image) throw new ContainerError(`exec -e needs the image of container ${c.name} (${c.image}) for the container's environment, and it is no longer in the store`);
+    return mergeEnv(processEnv(image.config, c.options.env, tty), env);
   }
 
   private async running(ref: string): Promise<ContainerRecord> {
@@ -379,6 +478,7 @@ export class ContainerEngine {
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.find(ref);
     checkSignal(signal);
+    this.stoppedByUser(c, true);
     await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }
@@ -388,9 +488,36 @@ export class ContainerEngine {
     const c = this.find(ref);
     const state = await this.state(c);
     if (state.lost) throw new ContainerError(`container ${c.name} ended with an earlier engine (its guest is gone): remove it and run a new one`);
+    this.stoppedByUser(c, false);
     if (state.status === 'running' || state.status === 'paused') return;
     if (c.options.rm) throw new ContainerError(`container ${c.name} was run with --rm`);
+    const ports = this.unconnected.get(c.id);
+    if (ports && c.network) {
+      await this.connect(c, c.network.mode, c.options, ports);
+      this.unconnected.delete(c.id);
+      this.remember();
+    }
     await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
+  }
+
+  /** Every container the engine knows, for the restart policy's watcher. */
+  records(): ContainerRecord[] {
+    return [...this.containers.values()];
+  }
+
+  /** A start by the container's restart policy (restart-policy.ts), counted in its record. */
+  async restartByPolicy(c: ContainerRecord): Promise<void> {
+    // A user's stop may have come while the watcher read the state: it wins.
+    if (c.manuallyStopped || !this.containers.has(c.id)) return;
+    c.restartCount = (c.restartCount ?? 0) + 1;
+    this.remember();
+    await this.must(startDetachedScript(c.id, true), `restarting container ${c.name} by its policy`);
+  }
+
+  private stoppedByUser(c: ContainerRecord, stopped: boolean): void {
+    if ((c.manuallyStopped ?? false) === stopped) return;
+    c.manuallyStopped = stopped;
+    this.remember();
   }
 
   /** Docker's restart: stop, then start on the same writable layer. */
@@ -421,6 +548,7 @@ export class ContainerEngine {
   /** The container's stop signal (run --stop-signal, default TERM), then SIGKILL after `graceSeconds` (default run --stop-timeout, else 10) of guest time. */
   async stop(ref: string, graceSeconds?: number): Promise<void> {
     const c = this.find(ref);
+    this.stoppedByUser(c, true);
     if ((await this.state(c)).status !== 'running') return;
     await this.shell.run(`crun kill ${c.id} ${c.options.stopSignal ?? 'TERM'}`);
     if (!(await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000))) {

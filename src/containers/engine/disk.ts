@@ -68,7 +68,9 @@ export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'):
 export async function unmountEngineDisk(shell: GuestShell): Promise<void> {
   const script = [
     'for c in $(crun list -q 2>/dev/null); do crun kill "$c" KILL 2>/dev/null; done',
-    'sleep 1',
+    // Each container's shell writes its exit status to the disk once crun has ended: up to 10 s for that.
+    'i=0; while pidof crun >/dev/null && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done',
+    'sleep 0.2',
     `for m in $(awk '$2 ~ "^/run/glassbox/" {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done`,
     'sync',
     `umount ${ENGINE_DISK_MOUNT} 2>/dev/null || mount -o remount,ro ${ENGINE_DISK_MOUNT}`,

@@ -11,7 +11,7 @@ export const CONTAINER_ROOT = '/run/glassbox/containers';
 /** Where the engine's disk is mounted, when it has one (disk.ts): the layers and writable layers are under it. */
 export const ENGINE_DISK_MOUNT = '/var/lib/glassbox';
 const CGROUP_ROOT = '/sys/fs/cgroup/glassbox';
-const CONTROLLERS = '+cpu +memory +pids';
+const CONTROLLERS = '+cpu +memory +pids +io';
 
 /**
  * What containers write (overlay upper and work dirs, a build's layer
@@ -28,13 +28,34 @@ const WRITABLE_SIZE = '40%';
 export const bundleDir = (id: string) => `${CONTAINER_ROOT}/${id}`;
 export const writableDir = (id: string) => `${WRITABLE_ROOT}/${id}`;
 
-/** Makes the containers' writable place unless it is there (run once per guest, before the first container). */
+/** Where the bundles are kept on the engine's disk: bind-mounted on CONTAINER_ROOT, so every path stays the same. */
+const DISK_BUNDLES = `${ENGINE_DISK_MOUNT}/containers`;
+
+/**
+ * Makes the containers' places unless they are there (run once per guest,
+ * before the first container). On the engine's disk, the bundles (config,
+ * stdin, logs, exit status, the overlay's options) are kept there too, so a
+ * later engine finds its stopped containers whole; crun's own state stays in
+ * /run, as it describes processes that end with the guest.
+ */
 export function storageScript(): string {
   const tmpfs = `grep -q ' ${WRITABLE_ROOT} tmpfs ' /proc/mounts || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }`;
-  return `if grep -q ' ${ENGINE_DISK_MOUNT} ext4 ' /proc/mounts; then mkdir -p -m 700 ${WRITABLE_ROOT}; else ${tmpfs}; fi`;
+  const bundles = `mkdir -p -m 700 ${DISK_BUNDLES} ${CONTAINER_ROOT} && { grep -q ' ${CONTAINER_ROOT} ' /proc/mounts || mount -o bind ${DISK_BUNDLES} ${CONTAINER_ROOT}; }`;
+  return `if grep -q ' ${ENGINE_DISK_MOUNT} ext4 ' /proc/mounts; then mkdir -p -m 700 ${WRITABLE_ROOT} && ${bundles}; else ${tmpfs}; fi`;
 }
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
+
+/** The container's cgroup under the engine's parent (idempotent, as containers may be created concurrently). */
+function cgroupScript(id: string): string {
+  return [
+    `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
+    `mkdir -p ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
+  ].join('\n');
+}
+
+/** The bundle's file holding the overlay root's mount options, so a later engine can mount it again. */
+const OVERLAY_FILE = 'overlay.opts';
 
 /** Creates the container's cgroup and bundle directory with its overlay root over the layers. */
 export function createScript(id: string, layerDirs: string[]): string {
@@ -44,11 +65,29 @@ export function createScript(id: string, layerDirs: string[]): string {
   const lower = [...layerDirs].reverse().join(':');
   return [
     'set -e',
-    // idempotent, as containers may be created concurrently
-    `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
-    `mkdir ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
+    cgroupScript(id),
     `mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
-    `mount -t overlay overlay -o lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work ${dir}/rootfs`,
+    `echo ${shq(`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`)} > ${dir}/${OVERLAY_FILE}`,
+    `mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
+  ].join('\n');
+}
+
+/**
+ * Takes back a container an earlier engine left on the disk: its cgroup and
+ * overlay root again, and, if it was running when that guest ended, the
+ * status of a process killed by SIGKILL (which is what ending the guest did
+ * to it). Prints "absent" when the disk does not hold the container (an
+ * engine without a disk, or a disk made anew), "restored" otherwise.
+ */
+export function restoreScript(id: string): string {
+  const dir = bundleDir(id);
+  return [
+    `[ -f ${dir}/config.json ] && [ -f ${dir}/${OVERLAY_FILE} ] && [ -d ${writableDir(id)}/upper ] || { echo absent; exit 0; }`,
+    'set -e',
+    cgroupScript(id),
+    `grep -q ' ${dir}/rootfs ' /proc/mounts || mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
+    `[ -e ${dir}/exit ] || echo 137 > ${dir}/exit`,
+    'echo restored',
   ].join('\n');
 }
 
@@ -113,7 +152,9 @@ export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid
   // crun exec runs as root unless told; Docker's exec runs as the container's user
   const as = user ? ` --user ${user.uid}:${user.gid}` : '';
   const cwd = o.workdir ? ` --cwd ${shq(o.workdir)}` : '';
-  const exec = `crun exec${terminal}${as}${cwd} ${id} ${cmd.map(shq).join(' ')}`;
+  // crun exec's --env replaces the whole environment, so `env` is the container's with exec -e on top.
+  const env = (o.env ?? []).map((e) => ` --env ${shq(e)}`).join('');
+  const exec = `crun exec${terminal}${as}${cwd}${env} ${id} ${cmd.map(shq).join(' ')}`;
   // Detached (exec -d): started in the background, its output dropped, as Docker's.
   return o.detach ? `( ${exec} ) </dev/null >/dev/null 2>&1 &` : exec;
 }
@@ -121,6 +162,8 @@ export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid
 /** exec's own options (Docker's -w, -d); -u is resolved to a user by the engine. */
 export interface ExecOptions {
   workdir?: string;
+  /** The whole environment of the command (the engine merges exec -e into the container's). */
+  env?: string[];
   detach?: boolean;
 }
 
@@ -164,6 +207,8 @@ export function statsScript(id: string): string {
     `echo "memory.events.oom_kill=$(grep '^oom_kill ' $d/memory.events | cut -d' ' -f2)"`,
     `echo "pids.events.max=$(grep '^max ' $d/pids.events | cut -d' ' -f2)"`,
     'while read -r k v; do echo "cpu.stat.$k=$v"; done < $d/cpu.stat',
+    // Block I/O of the container on every disk, summed (one line per device in io.stat).
+    `awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } } END { for (k in s) print "io.stat." k "=" s[k] }' $d/io.stat 2>/dev/null`,
   ].join('\n');
 }
 

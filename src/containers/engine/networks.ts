@@ -1,8 +1,9 @@
 // Container networks, as the engine knows them: Docker's "bridge" network
 // and the ones `network create` adds, each a bridge in the guest with a /16
 // of its own (172.17.0.0/16 for "bridge", 172.18.0.0/16 and up for the
-// rest), and the addresses handed to containers on them. Held for the
-// engine's life, as its guest's bridges are.
+// rest), and the addresses handed to containers on them. The user-defined
+// ones outlive the engine when it gives a store (the daemon's networks.json);
+// the addresses are the engine's own, as its guest's bridges are.
 
 import { ContainerError } from './container-error.ts';
 import type { GuestNetwork } from './network-scripts.ts';
@@ -13,7 +14,7 @@ export interface PortMapping {
   /** 0 asks for a free port; the engine records the one it got. */
   hostPort: number;
   containerPort: number;
-  protocol: 'tcp';
+  protocol: 'tcp' | 'udp';
 }
 
 /** Listens on the host for a container's published ports (Node: through the user-mode network). */
@@ -23,7 +24,7 @@ export interface PortPublisher {
   unpublish(containerId: string): void;
 }
 
-/** The ports a run publishes: -p's, and with -P each TCP port the image exposes, on a free loopback port. */
+/** The ports a run publishes: -p's, and with -P each port the image exposes (TCP or UDP), on a free loopback port. */
 export function portsToPublish(given: PortMapping[] | undefined, all: boolean | undefined, exposed: Record<string, object> | undefined): PortMapping[] {
   const ports = [...(given ?? [])];
   if (all) {
@@ -32,8 +33,8 @@ export function portsToPublish(given: PortMapping[] | undefined, all: boolean | 
     for (const key of keys) {
       const [port, proto = 'tcp'] = key.split('/');
       const containerPort = Number(port);
-      if (proto === 'tcp' && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort)) {
-        ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: 'tcp' });
+      if ((proto === 'tcp' || proto === 'udp') && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort && p.protocol === proto)) {
+        ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: proto });
       }
     }
   }
@@ -46,10 +47,21 @@ export const NETWORK_MODES = ['host', 'none'] as const;
 const MAX_NETWORKS = 15; // 172.17 to 172.31
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
-interface Network {
+/** A user-defined network as kept between engines. */
+export interface SavedNetwork {
   name: string;
+  /** Its subnet: 172.(17 + index).0.0/16. */
   index: number;
   created: string;
+}
+
+/** Where the user-defined networks are kept between engines. */
+export interface NetworkStore {
+  load(): SavedNetwork[];
+  save(networks: SavedNetwork[]): void;
+}
+
+interface Network extends SavedNetwork {
   /** Host numbers in use (2 and up; 1 is the gateway). */
   used: Set<number>;
 }
@@ -65,19 +77,26 @@ export interface NetworkInfo {
 export class NetworkTable {
   private readonly networks = new Map<string, Network>();
 
-  constructor() {
+  constructor(private readonly store?: NetworkStore) {
     this.networks.set(DEFAULT_NETWORK, { name: DEFAULT_NETWORK, index: 0, created: new Date().toISOString(), used: new Set() });
+    // What an earlier engine kept; a record this table would not have made (a bad name, a subnet out of range or taken) is left out.
+    for (const saved of store?.load() ?? []) {
+      const clash = [...this.networks.values()].some((n) => n.name === saved.name || n.index === saved.index);
+      if (this.nameProblem(saved.name) || clash || saved.index < 1 || saved.index >= MAX_NETWORKS) continue;
+      this.networks.set(saved.name, { name: saved.name, index: saved.index, created: saved.created, used: new Set() });
+    }
   }
 
   create(name: string): NetworkInfo {
-    if (!NAME.test(name)) throw new ContainerError(`"${name}" is not a network name: letters, digits, "_", "." and "-", starting with a letter or digit`);
-    if ((NETWORK_MODES as readonly string[]).includes(name) || name === 'default') throw new ContainerError(`"${name}" is a network mode, not a name a network can take`);
+    const problem = this.nameProblem(name);
+    if (problem) throw new ContainerError(problem);
     if (this.networks.has(name)) throw new ContainerError(`network with name ${name} already exists`);
     const taken = new Set([...this.networks.values()].map((n) => n.index));
     const index = [...Array(MAX_NETWORKS).keys()].find((i) => !taken.has(i));
     if (index === undefined) throw new ContainerError(`no subnet left: at most ${MAX_NETWORKS} networks`);
     const n = { name, index, created: new Date().toISOString(), used: new Set<number>() };
     this.networks.set(name, n);
+    this.save();
     return this.info(n);
   }
 
@@ -86,6 +105,17 @@ export class NetworkTable {
     if (name === DEFAULT_NETWORK) throw new ContainerError(`${name} is a pre-defined network and cannot be removed`);
     if (n.used.size) throw new ContainerError(`network ${name} has ${n.used.size} container(s) attached: remove them first`);
     this.networks.delete(name);
+    this.save();
+  }
+
+  private nameProblem(name: string): string | undefined {
+    if (!NAME.test(name)) return `"${name}" is not a network name: letters, digits, "_", "." and "-", starting with a letter or digit`;
+    if ((NETWORK_MODES as readonly string[]).includes(name) || name === 'default') return `"${name}" is a network mode, not a name a network can take`;
+    return undefined;
+  }
+
+  private save(): void {
+    this.store?.save([...this.networks.values()].filter((n) => n.name !== DEFAULT_NETWORK).map(({ name, index, created }) => ({ name, index, created })));
   }
 
   list(): NetworkInfo[] {

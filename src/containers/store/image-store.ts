@@ -27,7 +27,7 @@ import { importArchive, type ImportSet, type ImportedImage } from './import.ts';
 import { MEDIA_INDEX, OCI_LAYOUT_FILE, REF_NAME, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.ts';
 import { BASE_IMAGE_NAME, ImageNameError, normalizeName } from './refs.ts';
 import type { ImageSource, RunnableImage } from '../engine/image-source.ts';
-import { glassboxHome } from '../home.ts';
+import { glassboxHome } from '../../home.ts';
 import { projectPath } from '../../paths.ts';
 import { alive, withLock } from '../pid-lock.ts';
 
@@ -345,17 +345,21 @@ export class ImageStore implements ImageSource {
     });
   }
 
-  /** Removes unnamed images but those in `keep`, then every blob no image uses and no lease holds (also those a failed build left); returns what it freed. */
-  prune(keep: ReadonlySet<string> = new Set()): { removed: ImageSummary[]; bytes: number } {
+  /**
+   * Removes unnamed images (with `all`, named ones too) but those in `keep`,
+   * then every blob no image uses and no lease holds (also those a failed
+   * build left); returns what it freed.
+   */
+  prune(keep: ReadonlySet<string> = new Set(), all = false): { removed: ImageSummary[]; bytes: number } {
     const dir = join(this.root, 'blobs', 'sha256');
     const blobBytes = () => readdirSync(dir).reduce((n, hex) => n + statSync(join(dir, hex)).size, 0);
     return this.locked(() => {
       const before = blobBytes();
       // An unnamed image a container uses (`keep`, by image ID) stays, as Docker keeps it.
-      const removed = this.list().filter((i) => i.name === undefined && !keep.has(i.id));
+      const removed = this.list().filter((i) => (all || i.name === undefined) && !keep.has(i.id));
       const gone = new Set(removed.map((i) => i.manifest.digest));
       const index = this.index();
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== undefined || !gone.has(m.digest));
+      index.manifests = index.manifests.filter((m) => (!all && m.annotations?.[REF_NAME] !== undefined) || !gone.has(m.digest));
       this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
       this.collectGarbage();
       return { removed, bytes: before - blobBytes() };

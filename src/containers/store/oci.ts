@@ -56,7 +56,7 @@ export interface ImageConfig {
     ExposedPorts?: Record<string, object>;
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
-  history?: { created?: string; created_by?: string; empty_layer?: boolean }[];
+  history?: { created?: string; created_by?: string; empty_layer?: boolean; comment?: string }[];
 }
 
 export const OCI_LAYOUT_FILE = JSON.stringify({ imageLayoutVersion: '1.0.0' });

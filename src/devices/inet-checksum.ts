@@ -1,5 +1,7 @@
 // The Internet checksum (RFC 1071): the ones' complement of the ones'
-// complement sum of 16-bit words, used by IPv4, ICMP, UDP and TCP.
+// complement sum of 16-bit words, used by IPv4, ICMP, UDP and TCP: by the
+// host's user-mode network (src/net) and by virtio-net, which completes the
+// checksums a guest leaves to it (checksum offload).
 
 /** Adds `bytes` to a running 32-bit sum of big-endian 16-bit words (an odd last byte is padded with zero). */
 export function sum16(bytes: Uint8Array, start = 0, end = bytes.length, acc = 0): number {

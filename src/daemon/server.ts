@@ -5,28 +5,29 @@
 
 import { createServer, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tryLock } from '../pid-lock.ts';
+import { tryLock } from '../containers/pid-lock.ts';
 import { join } from 'node:path';
-import { bootDefaultGuest } from '../engine/boot.ts';
-import { ContainerEngine, type Attached } from '../engine/containers.ts';
-import { ImageStore } from '../store/image-store.ts';
-import { machineShell } from '../engine/guest-shell.ts';
-import { fields, infoScript } from '../engine/guest-scripts.ts';
-import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
-import { build } from '../builder/builder.ts';
-import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
-import { ControlSession } from '../../inspect/control-session.ts';
+import { bootDefaultGuest } from '../containers/engine/boot.ts';
+import { ContainerEngine, type Attached } from '../containers/engine/containers.ts';
+import { RestartWatcher } from '../containers/engine/restart-policy.ts';
+import { ImageStore } from '../containers/store/image-store.ts';
+import { machineShell } from '../containers/engine/guest-shell.ts';
+import { fields, infoScript } from '../containers/engine/guest-scripts.ts';
+import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { build } from '../containers/builder/builder.ts';
+import { answerView, recordTrace, runInGuest, type InspectTarget } from '../inspect/views.ts';
+import { ControlSession } from '../inspect/control-session.ts';
 import { LOCK_NAME, PID_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
 import { parseAttachInput, parseControlCommand, parseRequest } from './requests.ts';
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
-import { fileJournal } from './journal.ts';
-import { UserNet, NET_PLAN } from '../../net/user-net.ts';
-import { ipToString } from '../../net/addresses.ts';
-import { linkUpScript } from '../engine/network-scripts.ts';
+import { fileJournal, networkJournal } from './journal.ts';
+import { UserNet, NET_PLAN } from '../net/user-net.ts';
+import { ipToString } from '../net/addresses.ts';
+import { linkUpScript } from '../containers/engine/network-scripts.ts';
 import { UserNetPublisher } from './port-publisher.ts';
-import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../engine/disk.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../containers/engine/disk.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
@@ -44,6 +45,8 @@ export async function serveEngine(home: string): Promise<void> {
     return;
   }
   process.on('exit', lock.release);
+  // The log is best-effort: on a full disk a failed log write would be an uncaught error, logged again, failing again, for good.
+  process.stderr.on('error', () => {});
   // A bug met by one request must not end every container with the process: it is logged and that request fails.
   process.on('uncaughtException', (e) => process.stderr.write(`glassbox engine: uncaught ${e.stack ?? e}\n`));
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
@@ -55,7 +58,13 @@ export async function serveEngine(home: string): Promise<void> {
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   const userNet = new UserNet();
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk, { backend: userNet });
-  machine.on('diskError', (why) => process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`));
+  // Counted, so a request during which the guest met one can say so in its reply (reply below).
+  const diskErrors = { errors: 0, last: '' };
+  machine.on('diskError', (why) => {
+    process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`);
+    diskErrors.errors++;
+    diskErrors.last = why;
+  });
   const shell = machineShell(machine);
   await mountEngineDisk(shell, diskState);
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
@@ -63,7 +72,11 @@ export async function serveEngine(home: string): Promise<void> {
   const networking = link.exitCode === 0
     ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
     : undefined;
-  const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
+  const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
+  // The containers an earlier engine left on the disk are taken back before any request sees the list.
+  for (const problem of await engine.restore()) process.stderr.write(`glassbox engine: ${problem}\n`);
+  // --restart policies are honoured while this engine runs.
+  new RestartWatcher(engine).start();
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
@@ -74,7 +87,7 @@ export async function serveEngine(home: string): Promise<void> {
     switch (req.op) {
       case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach });
+      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach, env: req.env });
       case 'logs': return engine.logs(req.container);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
@@ -90,6 +103,10 @@ export async function serveEngine(home: string): Promise<void> {
         engine.removeNetwork(req.name);
         return null;
       case 'network-ls': return engine.listNetworks();
+      case 'volume-create': return engine.createVolume(req.name);
+      case 'volume-ls': return engine.volumes();
+      case 'volume-inspect': return engine.volume(req.name);
+      case 'volume-rm': return engine.removeVolume(req.name).then(() => null);
       case 'diff': return engine.changes(req.container);
       case 'rename': return engine.rename(req.container, req.name);
       case 'cp-out': {
@@ -119,7 +136,7 @@ export async function serveEngine(home: string): Promise<void> {
   /** The process an attached request starts (attach.ts), or undefined for an ordinary request. */
   const startAttached = (req: EngineRequest): Promise<Attached> | undefined => {
     if (req.op === 'run' && req.attach) return engine.runAttached(req.image, req.options);
-    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty, { user: req.user, workdir: req.workdir });
+    if (req.op === 'exec' && req.attach) return engine.execAttached(req.container, req.cmd, req.tty, { user: req.user, workdir: req.workdir, env: req.env });
     return undefined;
   };
 
@@ -207,7 +224,7 @@ export async function serveEngine(home: string): Promise<void> {
         return;
       }
 
-      void reply(send, () => handle(req, send, closed)).then(() => {
+      void reply(send, () => handle(req, send, closed), diskErrors).then(() => {
         sock.end();
         if (req.op === 'shutdown') shutdown();
       });
@@ -244,13 +261,16 @@ function readCopyArchive(path: string): Buffer {
   return readFileSync(path);
 }
 
-/** Sends the outcome of `work` as a reply line; true when it succeeded. */
-async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>): Promise<boolean> {
+/** Sends the outcome of `work` as a reply line, with the last disk error if the guest met any meanwhile; true when it succeeded. */
+async function reply(send: (msg: EngineReply) => void, work: () => Promise<unknown>, disk?: { errors: number; last: string }): Promise<boolean> {
+  const before = disk?.errors ?? 0;
+  const diskError = () => (disk && disk.errors > before ? { diskError: disk.last } : {});
   try {
-    send({ ok: true, result: (await work()) ?? null });
+    const result = (await work()) ?? null;
+    send({ ok: true, result, ...diskError() });
     return true;
   } catch (e) {
-    send({ ok: false, error: (e as Error).message });
+    send({ ok: false, error: (e as Error).message, ...diskError() });
     return false;
   }
 }

@@ -10,7 +10,7 @@ import {
 } from './protocol.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
-import type { ControlCommand, ControlStop } from '../../inspect/control-session.ts';
+import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
 
 export class EngineError extends Error {
   override name = 'EngineError';
@@ -90,6 +90,8 @@ export async function callEngine(
       }
     }
   }
+  // Said whether or not the request failed: a container's write may fail with EIO and the container go on.
+  if (reply.diskError) process.stderr.write(`glassbox: the guest got I/O errors on the engine's disk during this command: ${reply.diskError}\n`);
   if (!reply.ok) throw new EngineError(reply.error);
   return reply.result;
 }

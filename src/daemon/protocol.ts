@@ -4,11 +4,11 @@
 // goes on with input and output lines, its bytes base64-encoded). Requests
 // are served concurrently.
 
-import type { RunOptions } from '../engine/bundle.ts';
-import type { ExtractTarget } from '../engine/file-scripts.ts';
-import type { WindowSize } from '../../api/types.ts';
-import type { TraceRequest, ViewRequest } from '../../inspect/views.ts';
-import type { TraceEvent } from '../../inspect/trace.ts';
+import type { RunOptions } from '../containers/engine/bundle.ts';
+import type { ExtractTarget } from '../containers/engine/file-scripts.ts';
+import type { WindowSize } from '../api/types.ts';
+import type { TraceRequest, ViewRequest } from '../inspect/views.ts';
+import type { TraceEvent } from '../inspect/trace.ts';
 
 export type RunRequestOptions = Omit<RunOptions, 'stdin'>;
 
@@ -17,7 +17,7 @@ export type EngineRequest =
   | { op: 'run'; image: string; options: RunRequestOptions; attach?: boolean }
   | { op: 'ps'; all: boolean }
   /** user, workdir, detach: Docker's exec -u, -w, -d. */
-  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean }
+  | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean; env?: string[] }
   | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top' | 'diff'; container: string }
   | { op: 'rename'; container: string; name: string }
   /** cp out of a container: replies { kind, tar } with the tar in base64; follow: the path's last link too (cp -L). */
@@ -31,6 +31,10 @@ export type EngineRequest =
   | { op: 'port'; container: string }
   | { op: 'network-create' | 'network-rm'; name: string }
   | { op: 'network-ls' }
+  /** Named volumes on the engine's disk (engine/volumes.ts); create without a name makes one of a random name. */
+  | { op: 'volume-create'; name?: string }
+  | { op: 'volume-inspect' | 'volume-rm'; name: string }
+  | { op: 'volume-ls' }
   | { op: 'rm'; container: string; force: boolean }
   | { op: 'build'; tag: string; context: string; dockerfile: string }
   /** info: the engine's guest as `docker info` describes a host. */
@@ -52,7 +56,8 @@ export type AttachInput = { stdin: string } | { eof: true } | { resize: WindowSi
 /** What the engine sends an attached client before the reply: the container's ID first, then output (base64). */
 export type AttachOutput = { attached: string } | { stdout: string } | { stderr: string };
 
-export type EngineReply = { ok: true; result: unknown } | { ok: false; error: string };
+/** diskError: the last I/O error the guest met on the engine's disk while the request ran (a full host disk), for the CLI to say. */
+export type EngineReply = ({ ok: true; result: unknown } | { ok: false; error: string }) & { diskError?: string };
 
 /** Trace events, sent as they happen before a trace request's reply; `lost` counts those the ring overwrote unread. */
 export interface TraceMessage {

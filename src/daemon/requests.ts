@@ -5,9 +5,10 @@
 // cannot drift apart.
 
 import { z } from 'zod';
-import { TRACE_KINDS } from '../../inspect/trace.ts';
-import type { ControlCommand } from '../../inspect/control-session.ts';
+import { TRACE_KINDS } from '../inspect/trace.ts';
+import type { ControlCommand } from '../inspect/control-session.ts';
 import type { AttachInput, EngineRequest } from './protocol.ts';
+import { VOLUME_NAME } from '../containers/engine/volumes.ts';
 
 export class RequestError extends Error {
   override name = 'RequestError';
@@ -25,12 +26,16 @@ const MIN_MEMORY = 4 << 20;
 /** A path in a container, absolute or from its root (as Docker's cp takes it). */
 const containerPath = z.string().min(1).max(4096).regex(/^[^\0]*$/, 'a path holds no NUL byte');
 
+const volumeName = z.string().regex(VOLUME_NAME, 'a volume name is 2 to 128 letters, digits, "_", "." and "-", starting with a letter or digit');
+
 const workdir = z.string().regex(/^\/[^\0]*$/, 'the working directory must be an absolute path').max(4096);
+
+const env = z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096);
 
 const runOptions = z.object({
   name: containerName.optional(),
   hostname: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/, 'a hostname holds letters, digits, "." and "-" (at most 63)').optional(),
-  env: z.array(z.string().regex(/^[^=\0]+=[^\0]*$/, 'an environment entry is KEY=VALUE')).max(4096).optional(),
+  env: env.optional(),
   workdir: workdir.optional(),
   memory: z.number().int().min(MIN_MEMORY, `the memory limit must be at least ${MIN_MEMORY >> 20} MiB`).max(2 ** 40).optional(),
   pidsLimit: z.number().int().min(1).max(1 << 22).optional(),
@@ -40,7 +45,7 @@ const runOptions = z.object({
     hostIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a published port\'s host address is IPv4'),
     hostPort: z.number().int().min(0).max(65535),
     containerPort: z.number().int().min(1).max(65535),
-    protocol: z.literal('tcp'),
+    protocol: z.enum(['tcp', 'udp']),
   }).strict()).max(256).optional(),
   publishAll: z.boolean().optional(),
   user: z.string().min(1).max(256).optional(),
@@ -55,7 +60,21 @@ const runOptions = z.object({
   tmpfs: z.array(z.string().regex(/^\/[^\0:]*$/, 'a --tmpfs mount point is an absolute path').max(4096)).max(64).optional(),
   capAdd: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
   capDrop: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'a capability is a name such as NET_ADMIN')).max(64).optional(),
+  volumes: z.array(z.object({
+    name: volumeName,
+    destination: z.string().regex(/^\/[^\0:]*$/, 'a volume\'s mount point is an absolute path').max(4096),
+    readOnly: z.boolean().optional(),
+  }).strict()).max(64).optional(),
+  deviceReadBps: z.number().int().min(1).max(2 ** 50).optional(),
+  deviceWriteBps: z.number().int().min(1).max(2 ** 50).optional(),
   labels: z.record(z.string().min(1).max(256), z.string().max(4096)).refine((l) => Object.keys(l).length <= 256, 'at most 256 labels').optional(),
+  ulimits: z.array(z.object({
+    name: z.string().regex(/^[a-z]{1,16}$/, 'a --ulimit resource is a name such as nofile'),
+    soft: z.number().int().min(-1).max(0xffff_ffff),
+    hard: z.number().int().min(-1).max(0xffff_ffff),
+  }).strict()).max(16).optional(),
+  init: z.boolean().optional(),
+  restart: z.object({ name: z.enum(['no', 'always', 'unless-stopped', 'on-failure']), maxRetries: z.number().int().min(0).max(1 << 20).optional() }).strict().optional(),
 }).strict();
 
 const viewRequest = z.union([
@@ -70,7 +89,7 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('ps'), all: z.boolean() }).strict(),
   z.object({
     op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
-    user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(),
+    user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(), env: env.optional(),
   }).strict(),
   z.object({ op: z.enum(['logs', 'stats', 'inspect', 'start', 'pause', 'unpause', 'top', 'diff']), container: ref }).strict(),
   z.object({ op: z.literal('rename'), container: ref, name: containerName }).strict(),
@@ -85,6 +104,9 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('port'), container: ref }).strict(),
   z.object({ op: z.enum(['network-create', 'network-rm']), name: ref }).strict(),
   z.object({ op: z.literal('network-ls') }).strict(),
+  z.object({ op: z.literal('volume-create'), name: volumeName.optional() }).strict(),
+  z.object({ op: z.enum(['volume-inspect', 'volume-rm']), name: volumeName }).strict(),
+  z.object({ op: z.literal('volume-ls') }).strict(),
   z.object({ op: z.literal('build'), tag: ref, context: z.string().min(1).max(4096), dockerfile: z.string().max(1 << 20) }).strict(),
   z.object({ op: z.enum(['status', 'shutdown', 'info']) }).strict(),
   z.object({ op: z.literal('view'), request: viewRequest, run: z.string().min(1).optional() }).strict(),

@@ -1,24 +1,23 @@
-// Published ports in the engine process: a host listener per port, whose
-// connections the user-mode network forwards into the guest (to the
+// Published ports in the engine process: a host listener (or UDP socket) per
+// port, whose connections (datagrams) the user-mode network forwards into the guest (to the
 // container's own address on its bridge, which the guest routes on).
 
-import type { Server } from 'node:net';
-import { parseIp } from '../../net/addresses.ts';
-import { publishTcp } from '../../net/publish.ts';
-import type { UserNet } from '../../net/user-net.ts';
-import type { PortMapping, PortPublisher } from '../engine/networks.ts';
+import { parseIp } from '../net/addresses.ts';
+import { publish, type Listener } from '../net/publish.ts';
+import type { UserNet } from '../net/user-net.ts';
+import type { PortMapping, PortPublisher } from '../containers/engine/networks.ts';
 
 export class UserNetPublisher implements PortPublisher {
-  private readonly servers = new Map<string, Server[]>();
+  private readonly servers = new Map<string, Listener[]>();
 
   constructor(private readonly net: UserNet) {}
 
   async publish(containerId: string, guestIp: string, ports: PortMapping[]): Promise<PortMapping[]> {
     const bound: PortMapping[] = [];
-    const servers: Server[] = [];
+    const servers: Listener[] = [];
     try {
       for (const p of ports) {
-        const { server, hostPort } = await publishTcp(this.net, { hostAddress: p.hostIp, hostPort: p.hostPort, guestIp: parseIp(guestIp), guestPort: p.containerPort });
+        const { server, hostPort } = await publish(this.net, { hostAddress: p.hostIp, hostPort: p.hostPort, guestIp: parseIp(guestIp), guestPort: p.containerPort, protocol: p.protocol });
         servers.push(server);
         bound.push({ ...p, hostPort });
       }
