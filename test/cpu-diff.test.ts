@@ -23,6 +23,7 @@ import { bestRunner, host64 } from './cpu-diff/host-oracle.ts';
 import { NATIVE32_ONLY, RUN_SHOWED, planLongMode, resultFrom64, type LongModePlan } from './cpu-diff/long-mode.ts';
 import { fpuProgram, FPU_VIEW_CASES, SAVE_ADDR } from './cpu-diff/fpu-programs.ts';
 import { XMM_CASE_FORMS } from './cpu-diff/sse-programs.ts';
+import { MMX_CASE_FORMS } from './cpu-diff/mmx-programs.ts';
 import { native32, FORCE_NO_NATIVE32, type HostFeature } from './support/host-features.ts';
 
 const ESP = STACK_ADDR + 0x800;
@@ -364,5 +365,14 @@ describe('differential run in 64-bit mode (npm run cpu:diff -- --host64)', () =>
     if (report.mismatches > 0) expect.fail(`\n${text}`);
     expect(report.cases).toBe(30_000); // every program ran
     expect(report.casesByForm.size).toBe(XMM_CASE_FORMS.length);
+  });
+
+  it('finds no difference in 20,000 random cases of the forms on MM registers (FXRSTOR, FNINIT, the form, FNSAVE out)', async (ctx) => {
+    needs(ctx, 'the 64-bit runner', host64());
+    const report = await runDiff(2, 20_000, { batch: 10_000, mmx: true, runner: 'host64' }); // not the corpus's seed
+    const text = await formatReport(report);
+    if (report.mismatches > 0) expect.fail(`\n${text}`);
+    expect(report.cases).toBe(20_000); // every program ran
+    expect(report.casesByForm.size).toBe(MMX_CASE_FORMS.length);
   });
 });

@@ -14,7 +14,7 @@ import {
   JIT_CODE_MAP, JIT_ENTRIES, JIT_HEAT, RAM_BASE, TLB_BASE, OFF_CR0, OFF_EFLAGS, CR0_PE, VM,
   SEG_ES, SEG_CS, SEG_SS, SEG_DS, segBase,
 } from './state';
-import { T_VALID, T_USER, T_MMIO, userMode, markCodeInTlb } from './memory';
+import { T_VALID, T_USER, T_MMIO, T_NX, userMode, markCodeInTlb } from './memory';
 import { csIs32, isFlat, stackIs32 } from './segments';
 import { ip, setIp } from './decode';
 import { faulted } from './fault';
@@ -113,7 +113,7 @@ export function jitSlotHere(): u32 {
   const lin = ip; // CS base is 0 in every mode key
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
   const need: u32 = userMode ? T_VALID | T_USER : T_VALID;
-  if ((e & (need | T_MMIO)) != need) return 0;
+  if ((e & (need | T_MMIO | T_NX)) != need) return 0; // execute-disabled code faults in the interpreter's fetch
   const host = (e & 0xfffff000) + (lin & 0xfff);
   const page = (host - RAM_BASE) >>> 12;
   const heat = JIT_HEAT + (page << 2);

@@ -24,7 +24,7 @@ import {
   TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
-  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64, WATCH_ABSENT, WATCH_WRITE, PROBE_BASE,
+  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, OFF_EFER, EFER_NXE, add64, WATCH_ABSENT, WATCH_WRITE, PROBE_BASE,
 } from './state';
 import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
 import { raise, faulted, VEC_PF } from './fault';
@@ -41,8 +41,8 @@ export const T_MMIO: u32 = 32; // not RAM: the high bits are the physical page
 // writes take the slow path, which drops that code and tells the host before
 // the bytes change.
 export const T_CODE: u32 = 64;
-
-// PAGE_WATCH bits, set and cleared by the host.
+// Execute disable: the walk found XD set in a PAE entry while EFER.NXE is on; an instruction fetch faults.
+export const T_NX: u32 = 128;
 
 // What the current privilege level needs from an entry (see setUserMode).
 let readMask: u32 = T_VALID | T_MMIO;
@@ -183,6 +183,7 @@ export const PF_P: u32 = 1 << 0; // a protection violation (0: a not-present ent
 export const PF_W: u32 = 1 << 1; // a write
 export const PF_U: u32 = 1 << 2; // at CPL 3
 export const PF_RSVD: u32 = 1 << 3; // a reserved bit was set in an entry
+export const PF_ID: u32 = 1 << 4; // an instruction fetch (given only when EFER.NXE is on)
 
 function pageFault(lin: u32, code: u32): u32 {
   if (probing) {
@@ -212,7 +213,8 @@ function walk(lin: u32, write: bool, user: bool): u32 {
     return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER);
   }
   const code: u32 = (write ? PF_W : 0) | (user ? PF_U : 0);
-  return (load<u32>(OFF_CR4) & CR4_PAE) != 0 ? walkPae(lin, write, user, code) : walk32(lin, write, user, code);
+  if ((load<u32>(OFF_CR4) & CR4_PAE) == 0) return walk32(lin, write, user, code);
+  return walkPae(lin, write, user, code | (fetching && nxOn() ? PF_ID : 0));
 }
 
 /** Two-level 32-bit paging: 4 KiB pages, and 4 MiB pages with CR4.PSE. */
@@ -221,18 +223,28 @@ function walk32(lin: u32, write: bool, user: bool, code: u32): u32 {
   const pde = readEntry32(pdeAddr);
   if ((pde & PTE_P) == 0) return pageFault(lin, code);
   if ((pde & PTE_PS) != 0 && (load<u32>(OFF_CR4) & CR4_PSE) != 0) {
-    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0);
+    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffc00000) | (lin & 0x3ff000), 0, false);
   }
   if ((pde & PTE_A) == 0 && !probing) physWrite(pdeAddr, 2, pde | PTE_A);
   const pteAddr = (pde & 0xfffff000) | ((lin >>> 10) & 0xffc);
   const pte = readEntry32(pteAddr);
   if ((pte & PTE_P) == 0) return pageFault(lin, code);
-  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0);
+  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, 0, false);
 }
 
-// PAE entries are 64 bits; this CPU has 36 physical address bits and no NX,
-// so bits 63:36 of every entry are reserved (bits 4-31 of the high half).
+// PAE entries are 64 bits; this CPU has 36 physical address bits, so bits
+// 62:36 of every entry are reserved (bits 4-30 of the high half), and bit 63
+// too unless EFER.NXE makes it XD (execute disable) in directory and table
+// entries (never in the PDPTEs).
 const PAE_HIGH_RESERVED: u32 = 0xfffffff0;
+const XD_HIGH: u32 = 0x80000000;
+
+// Set while the walk is for an instruction fetch (fetchEntry).
+let fetching: bool = false;
+
+@inline function nxOn(): bool {
+  return (load<u32>(OFF_EFER) & EFER_NXE) != 0;
+}
 
 // The upper half of the last 64-bit entry readEntry64 read.
 let entryHigh: u32 = 0;
@@ -273,27 +285,28 @@ function walkPae(lin: u32, write: bool, user: bool, code: u32): u32 {
   const pdeAddr = (<u32>pdpte & 0xfffff000) + (((lin >>> 21) & 0x1ff) << 3);
   const pde = readEntry64(pdeAddr, <u32>(pdpte >>> 32));
   const pdeHigh = entryHigh;
+  const reserved = nxOn() ? PAE_HIGH_RESERVED & ~XD_HIGH : PAE_HIGH_RESERVED;
   if ((pde & PTE_P) == 0) return pageFault(lin, code);
-  if ((pdeHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
+  if ((pdeHigh & reserved) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
   if ((pde & PTE_PS) != 0) {
     if ((pde & 0x1fe000) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
-    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh);
+    return leaf(lin, write, user, code, pdeAddr, pde, pde, (pde & 0xffe00000) | (lin & 0x1ff000), pdeHigh & ~XD_HIGH, (pdeHigh & XD_HIGH) != 0);
   }
   if ((pde & PTE_A) == 0 && !probing) physWrite(pdeAddr, 2, pde | PTE_A);
   const pteAddr = (pde & 0xfffff000) + (((lin >>> 12) & 0x1ff) << 3);
   const pte = readEntry64(pteAddr, pdeHigh);
   const pteHigh = entryHigh;
   if ((pte & PTE_P) == 0) return pageFault(lin, code);
-  if ((pteHigh & PAE_HIGH_RESERVED) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
-  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh);
+  if ((pteHigh & reserved) != 0) return pageFault(lin, code | PF_P | PF_RSVD);
+  return leaf(lin, write, user, code, pteAddr, pte, pde & pte, pte & 0xfffff000, pteHigh & ~XD_HIGH, ((pdeHigh | pteHigh) & XD_HIGH) != 0);
 }
 
 /**
  * The last level of a walk: the permission check (U/S and R/W of every level
- * combined in `perms`), the accessed and dirty bits, and the TLB entry.
- * `physHigh` is non-zero when the page lies above 4 GiB.
+ * combined in `perms`, XD of any level: `noExec`), the accessed and dirty
+ * bits, and the TLB entry. `physHigh` is non-zero when the page lies above 4 GiB.
  */
-function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32): u32 {
+function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entry: u32, perms: u32, phys: u32, physHigh: u32, noExec: bool): u32 {
   const u = (perms & PTE_US) != 0;
   const w = (perms & PTE_RW) != 0;
   if (probing) {
@@ -302,6 +315,7 @@ function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entr
     store<u32>(OFF_PROBE_PHYS_HIGH, physHigh);
   }
   if (!allowed(u, w, write, user)) return pageFault(lin, code | PF_P);
+  if (noExec && fetching) return pageFault(lin, code | PF_P);
   if (probing) return 1;
   const updated = entry | PTE_A | (write ? PTE_D : 0);
   if (updated != entry) physWrite(entryAddr, 2, updated);
@@ -312,6 +326,7 @@ function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entr
     if (w && u) flags |= T_WUSER;
   }
   if ((entry & PTE_G) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
+  if (noExec) flags |= T_NX;
   return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags);
 }
 
@@ -632,9 +647,13 @@ export function prepareWrite(lin: u32, sz: u32): u32 {
   return (e1 & T_MMIO) ? 0 : (e1 & 0xfffff000) + (lin & 0xfff);
 }
 
-/** TLB entry for fetching code at `lin`; 0 after a #PF. */
-@inline export function fetchEntry(lin: u32): u32 {
-  return lookup(lin, false, userMode);
+/** The TLB entry for an instruction fetch at `lin`: a page whose entry says XD faults (#PF with I/D). 0 after a fault. */
+export function fetchEntry(lin: u32): u32 {
+  fetching = true;
+  const e = lookup(lin, false, userMode);
+  fetching = false;
+  if (faulted || (e & T_NX) == 0) return e;
+  return pageFault(lin, PF_P | PF_ID | (userMode ? PF_U : 0));
 }
 
 /** Host address of `lin` for reading when it is RAM in a present page (filling the TLB), 0 otherwise or after a fault. */

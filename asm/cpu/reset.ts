@@ -13,6 +13,7 @@ import { setCpl } from './code-segment';
 import { clearFault } from './fault';
 import { resetFpu } from './fpu/stack';
 import { resetSse } from './sse/mxcsr';
+import { SIGNATURE } from './system';
 
 export function resetCpu(): void {
   // Keep what describes the machine rather than the CPU: RAM size, A20,
@@ -38,7 +39,7 @@ export function resetCpu(): void {
   store<u32>(OFF_LDTR_LIMIT, 0xffff);
   store<u32>(OFF_TR_LIMIT, 0xffff);
   store<u32>(OFF_TR_ATTR, 0x8b);
-  setReg32(EDX, 0x619); // processor signature, as CPUID leaf 1 reports it
+  setReg32(EDX, SIGNATURE); // processor signature, as CPUID leaf 1 reports it
   for (let s = 0; s < 6; s++) {
     if (s == SEG_CS) setSegmentCache(s, 0xf000, 0xffff0000, 0xffff, 0x9b);
     else setSegmentCache(s, 0, 0, 0xffff, 0x93);

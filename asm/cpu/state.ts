@@ -109,6 +109,9 @@ export const OFF_NMI_PENDING: u32 = STATE_BASE + 0x154;
 // IA32_APIC_BASE (MSR 0x1B), low word: 0 when the machine has no local APIC
 // (then CPUID says so and the MSR is #GP); the host sets it at power-on.
 export const OFF_APIC_BASE: u32 = STATE_BASE + 0x158;
+// IA32_EFER (MSR 0xC0000080), low word: only NXE (bit 11) exists on this 32-bit CPU.
+export const OFF_EFER: u32 = STATE_BASE + 0x15c;
+export const EFER_NXE: u32 = 1 << 11;
 // The four PAE page-directory-pointer registers (u64 each), loaded from the
 // table at CR3 by MOV CR3 and by turning on paging or PAE.
 export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;
@@ -127,6 +130,12 @@ export const OFF_FPU_FOP: u32 = STATE_BASE + 0x454; // ... its 11-bit opcode
 export const OFF_FPU_FDP: u32 = STATE_BASE + 0x458; // ... its memory operand offset
 export const OFF_FPU_FDS: u32 = STATE_BASE + 0x45c; // ... its memory operand selector
 export const OFF_FPU_FERR: u32 = STATE_BASE + 0x460; // non-zero while FERR# is asserted (CR0.NE=0: IRQ 13)
+// The exact 80-bit contents of the registers an f64 cannot hold (an MM
+// register's 64-bit integer, a restored image): bit n of OFF_FPU_EXACT says
+// physical register n's bits are at OFF_FPU_BITS + 16n (u64 significand, u16
+// sign and exponent); any x87 write of the register clears it (fpu/exact.ts).
+export const OFF_FPU_EXACT: u32 = STATE_BASE + 0x464; // u32
+export const OFF_FPU_BITS: u32 = STATE_BASE + 0x540; // 8 x 16 bytes
 
 // SSE state (see asm/cpu/sse/README.md): XMM0-7 as 16 little-endian bytes each, then MXCSR.
 export const OFF_XMM: u32 = STATE_BASE + 0x480; // 8 x 16 bytes

@@ -5,7 +5,7 @@ import {
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_DR, OFF_EFLAGS, OFF_GDTR_BASE, OFF_GDTR_LIMIT,
   OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_LDTR_SEL, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_TR_SEL,
   OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, OFF_TSC_OFFSET, OFF_HALTED,
-  OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP, OFF_APIC_BASE,
+  OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP, OFF_APIC_BASE, OFF_EFER, EFER_NXE,
   SEG_SS, EAX, ECX, EDX, EBX, ESP,
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_TS, CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE,
   CR4_OSFXSR, CR4_OSXMMEXCPT,
@@ -26,16 +26,24 @@ import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 import { SEL_TI, LDT_TYPE, TSS16_AVAILABLE, TSS32_AVAILABLE } from './descriptors';
 
 // CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, CLFSH,
-// FXSR. Nothing is claimed that the core lacks (no MMX or SSE yet: their
-// state, FXSAVE and the fences exist, the arithmetic does not).
-const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 19) | (1 << 24);
+// MMX, FXSR, SSE, SSE2; ECX: SSE3. Nothing is claimed that the core lacks
+// (no MONITOR/MWAIT, SSSE3, MTRRs, PAT, MCE, PSE-36, VME, DE, APIC unless the
+// machine has one: below).
+const FEATURES_EDX: u32 = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 19)
+  | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+const FEATURES_ECX: u32 = 1 << 0;
 // Leaf 1 EBX bits 15-8: the CLFLUSH line size in 8-byte units (64 bytes).
 const CLFLUSH_LINE: u32 = 8 << 8;
-// Family 6, model 1, stepping 9: a Pentium Pro. SYSENTER works and CPUID says
-// so, but Linux believes the SEP bit only from signature 0x633 on (early
-// Pentium Pros claimed it without having it), so the guest makes its system
-// calls with INT 0x80.
-const SIGNATURE: u32 = 0x619;
+// Family 15, model 4, stepping 1: a Pentium 4 5x0J (Prescott E0, 90 nm):
+// SSE3 and XD (NX), without Intel 64. Linux trusts SEP on it, so the guest
+// makes its system calls with SYSENTER.
+export const SIGNATURE: u32 = 0xf41;
+// Leaf 0x80000001 EDX: NX (the XD bit of PAE entries, with EFER.NXE).
+const EXT_FEATURES_EDX: u32 = 1 << 20;
+// IA32_MISC_ENABLE (MSR 0x1A0), which Linux reads on family 15: fast
+// strings on; branch trace and PEBS unavailable (bits 11, 12); performance
+// monitoring unavailable (bit 7 clear), as this core has none.
+const MISC_ENABLE: u32 = (1 << 0) | (1 << 11) | (1 << 12);
 
 export const featuresEdx: u32 = FEATURES_EDX;
 const APIC_BSP: u32 = 1 << 8;
@@ -92,7 +100,11 @@ export function cpuid(): void {
   let b: u32 = 0;
   let c: u32 = 0;
   let d: u32 = 0;
-  if (leaf == 0) {
+  if (leaf == 0x80000000) {
+    a = 0x80000001; // the highest extended leaf
+  } else if (leaf == 0x80000001) {
+    d = EXT_FEATURES_EDX;
+  } else if (leaf == 0) {
     a = 1;
     b = 0x756e6547; // "Genu"
     d = 0x49656e69; // "ineI"
@@ -100,6 +112,7 @@ export function cpuid(): void {
   } else if (leaf == 1) {
     a = SIGNATURE;
     b = CLFLUSH_LINE;
+    c = FEATURES_ECX;
     d = featuresEdx;
     // CPUID.APIC follows the APIC's global enable, as on Intel parts.
     if (load<u32>(OFF_APIC_BASE) & APIC_GLOBAL_ENABLE) d |= 1 << 9;
@@ -136,6 +149,9 @@ export function rdmsr(): void {
       break;
     }
     case 0x8b: v = 0; break; // microcode update signature: no update was ever loaded (revision 0)
+    case 0x17: v = 0; break; // IA32_PLATFORM_ID, which Linux's microcode driver reads on family 15: platform 0
+    case 0x1a0: v = MISC_ENABLE; break;
+    case 0xc0000080: v = load<u32>(OFF_EFER); break;
     case 0x174: v = load<u32>(OFF_SYSENTER_CS); break;
     case 0x175: v = load<u32>(OFF_SYSENTER_ESP); break;
     case 0x176: v = load<u32>(OFF_SYSENTER_EIP); break;
@@ -163,6 +179,12 @@ export function wrmsr(): void {
       break;
     }
     case 0x8b: break; // software clears the signature before CPUID(1) refreshes it
+    case 0x1a0: break; // nothing here can change: fast strings are always on, the rest is absent
+    case 0xc0000080: // EFER: NXE only (no SYSCALL, no long mode); the TLB holds XD as it was
+      if ((v & ~EFER_NXE) != 0 || reg32(EDX) != 0) { gp(0); return; }
+      if (v != load<u32>(OFF_EFER)) flushTlb(false);
+      store<u32>(OFF_EFER, v);
+      break;
     case 0x174: store<u32>(OFF_SYSENTER_CS, v & 0xffff); break;
     case 0x175: store<u32>(OFF_SYSENTER_ESP, v); break;
     case 0x176: store<u32>(OFF_SYSENTER_EIP, v); break;

@@ -5,7 +5,7 @@
 // guest or the TLB changes.
 
 import type { Core } from '../core/core.ts';
-import { CR0_PG, CR3_SLOTS, CR4_PAE, CR4_PSE, OFF_CR3_TABLE } from '../core-abi.ts';
+import { CR0_PG, CR0_WP, CR3_SLOTS, CR4_PAE, CR4_PSE, EFER_NXE, OFF_CR3_TABLE, OFF_EFER } from '../core-abi.ts';
 
 export interface Access {
   write: boolean;
@@ -120,9 +120,11 @@ export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
     // per directory and table; a PS directory entry maps 2 MiB. The PDPTEs
     // carry no rights, so a page's rights are the AND of its PDE and PTE.
     const frame = (e: bigint) => Number(e & 0xffffff000n);
-    // Bits the core's 36-bit physical addresses leave reserved (and XD, as
-    // EFER.NXE is off on this CPU): such an entry faults instead of mapping.
-    const reserved = (e: bigint, big: boolean) => (e >> 36n) !== 0n || (big && (e & 0x1fe000n) !== 0n);
+    // Bits the core's 36-bit physical addresses leave reserved (and XD, bit
+    // 63, unless EFER.NXE is on): such an entry faults instead of mapping.
+    const nxe = (core.memory.getUint32(OFF_EFER, true) & EFER_NXE) !== 0;
+    const high = nxe ? 0x7ffffffn : 0xfffffffn;
+    const reserved = (e: bigint, big: boolean) => ((e >> 36n) & high) !== 0n || (big && (e & 0x1fe000n) !== 0n);
     const pdpt = (cr3 & ~0x1f) >>> 0;
     for (let i = 0; i < 4; i++) {
       const pdpte = entry64(pdpt + i * 8);

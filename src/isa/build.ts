@@ -4,7 +4,7 @@
 
 import { type Category, type FlagUse, type Form, type Operand, NO_FLAGS } from './types.ts';
 
-const MODRM_OPERANDS = /^([EGRCDSMVWU][a-z]|M$)/;
+const MODRM_OPERANDS = /^([EGRCDSMVWUPQN][a-z]|M$)/;
 
 export function form(
   id: string,

@@ -122,9 +122,10 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     reg = (m >> 3) & 7;
     rm = m & 7;
     if (isGroup(forms)) {
-      // Group 15 tells CLFLUSH (memory) from SFENCE (register) by mod as well.
-      const fits = (f: Form) => f.reg === reg && (f.mod === undefined || (f.mod === 'mem') === (mod !== 3));
-      const g = forms.find(fits) ?? forms.find((f) => f.reg === reg);
+      // Group 15 tells CLFLUSH (memory) from SFENCE (register) by mod as well; groups 12-14 (0F 71-73) have MMX and XMM forms by prefix.
+      const prefix = form.prefix;
+      const fits = (f: Form) => f.prefix === prefix && f.reg === reg && (f.mod === undefined || (f.mod === 'mem') === (mod !== 3));
+      const g = forms.find(fits) ?? forms.find((f) => f.prefix === prefix && f.reg === reg);
       if (!g) return fail('opcode');
       form = g;
     }

@@ -55,7 +55,8 @@ function memorySize(o: Operand, d: Decoded): number {
     case 'Ew': case 'Mw': return 2;
     case 'Ed': return d.form?.mnemonic === 'pinsrw' ? 2 : 4; // PINSRW takes a 32-bit register or 16 bits of memory
     case 'Md': case 'Wd': return 4;
-    case 'Wq': return 8;
+    case 'Wq': case 'Qq': return 8;
+    case 'Qd': return 4;
     case 'Wx': return 16;
     case 'Mx': return d.form?.mnemonic === 'lddqu' ? 0 : 16; // objdump names no size for LDDQU's operand
     case 'Ev': case 'Ov': case 'Xv': case 'Yv': return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
@@ -90,6 +91,9 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
     case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);
     case 'Vx': return `xmm${m!.reg}`;
     case 'Ux': return `xmm${m!.rm}`;
+    case 'Pq': return `mm${m!.reg}`;
+    case 'Nq': return `mm${m!.rm}`;
+    case 'Qq': case 'Qd': return m!.mod === 3 ? `mm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
     case 'Wx': case 'Wd': case 'Wq': return m!.mod === 3 ? `xmm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
     case 'Sw': return SEGS[m!.reg] ?? `seg${m!.reg}`;
     case 'Cd': return `cr${m!.reg}`;

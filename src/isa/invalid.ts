@@ -1,7 +1,7 @@
 // What is #UD on this CPU, and why, beyond the holes of the group opcodes:
 // the two-byte opcodes this CPU (a P6 with CMOV, SYSENTER, the hint NOPs,
-// FXSAVE and the SSE forms of map-sse.ts) does not have; an opcode with SSE
-// forms is still #UD with the prefixes it has no form for (MMX: none). The decoder reports any
+// FXSAVE, the SSE forms of map-sse.ts and the MMX ones of map-mmx.ts) does
+// not have; an opcode with SSE or MMX forms is still #UD with the prefixes it has no form for. The decoder reports any
 // opcode without a form as invalid; this list exists to say why, and to tell
 // the generator which #UD probes are safe to compare with a modern host.
 
@@ -22,14 +22,12 @@ export const INVALID_0F: readonly InvalidRange[] = [
   { first: 0x0d, last: 0x0d, why: 'PREFETCH/PREFETCHW (3DNow!, later Intel): executes on the host', udOnHost: false },
   { first: 0x0e, last: 0x0f, why: 'FEMMS and 3DNow! (AMD)', udOnHost: false },
   { first: 0x24, last: 0x27, why: 'MOV to/from test registers existed on the 386/486, not on the P6', udOnHost: true },
-  { first: 0x2a, last: 0x2a, why: 'CVTPI2PS/PD (MMX operands) not written yet', udOnHost: false },
-  { first: 0x2c, last: 0x2d, why: 'CVT(T)PS2PI and CVT(T)PD2PI (MMX operands) not written yet', udOnHost: false },
   { first: 0x36, last: 0x36, why: 'reserved', udOnHost: true },
   { first: 0x37, last: 0x37, why: 'GETSEC (SMX)', udOnHost: false },
   { first: 0x38, last: 0x3a, why: 'three-byte maps (SSSE3 and later)', udOnHost: false },
   { first: 0x3b, last: 0x3f, why: 'reserved', udOnHost: true },
   { first: 0x52, last: 0x53, why: 'RSQRTPS/RCPPS: approximations whose exact bits are each CPU model\'s own', udOnHost: false },
-  { first: 0x77, last: 0x7b, why: 'EMMS and the MMX forms not written yet (78/79: VMREAD/VMWRITE on later CPUs)', udOnHost: false },
+  { first: 0x78, last: 0x7b, why: 'VMREAD/VMWRITE (VMX) and SSE4a/AVX-512 encodings on later CPUs', udOnHost: false },
   { first: 0xa6, last: 0xa7, why: 'CMPXCHG on early 486 steppings only', udOnHost: true },
   { first: 0xb8, last: 0xb8, why: 'JMPE (Itanium), POPCNT with F3', udOnHost: false },
 ];

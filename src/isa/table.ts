@@ -7,11 +7,12 @@ import { GROUP_FORMS } from './map-groups.ts';
 import { TWO_BYTE_FORMS } from './map-0f.ts';
 import { X87_FORMS } from './map-x87.ts';
 import { SSE_FORMS, XMM_FORMS } from './map-sse.ts';
+import { MMX_FORMS } from './map-mmx.ts';
 
 export * from './types.ts';
 
 /** Every form of the i686 integer instruction set, plus the x87 escapes. */
-export const FORMS: readonly Form[] = [...PRIMARY_FORMS, ...GROUP_FORMS, ...TWO_BYTE_FORMS, ...X87_FORMS, ...SSE_FORMS, ...XMM_FORMS];
+export const FORMS: readonly Form[] = [...PRIMARY_FORMS, ...GROUP_FORMS, ...TWO_BYTE_FORMS, ...X87_FORMS, ...SSE_FORMS, ...XMM_FORMS, ...MMX_FORMS];
 
 const byId = new Map<string, Form>();
 for (const f of FORMS) {

@@ -28,7 +28,8 @@ export type Category =
   | 'system' // privileged, I/O, descriptor tables, MSRs, CPUID, RDTSC
   | 'misc' // NOPs, WAIT, BOUND, XLAT, UD2
   | 'x87' // D8-DF escapes: lengths only for now
-  | 'sse'; // FXSAVE/FXRSTOR, MXCSR, fences, CLFLUSH (map-sse.ts)
+  | 'sse' // FXSAVE/FXRSTOR, MXCSR, fences, CLFLUSH and the XMM forms (map-sse.ts)
+  | 'mmx'; // the forms with an MM register operand (map-mmx.ts)
 
 /**
  * Operand encodings, with the Intel SDM opcode-map letters (Vol. 2, App. A.2):
@@ -47,6 +48,8 @@ export type Category =
  * SSE: V the ModRM reg field names an XMM register, W the r/m field an XMM
  * register or memory, U the r/m field an XMM register only; x 128 bits,
  * d 32, q 64 (the memory operand's width).
+ * MMX: P the reg field names an MM register, Q the r/m field an MM register
+ * or memory, N the r/m field an MM register only (Qd: 32 bits of memory).
  * Ibs is Ib sign-extended to the operand size (the SDM marks it in the
  * instruction pages, not the map letters; the disassembler prints it widened).
  * Fixed operands name themselves: AL CL DX eAX 1 ES CS SS DS FS GS.
@@ -56,6 +59,7 @@ export type Operand =
   | 'Gb' | 'Gw' | 'Gv' | 'Gd'
   | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Mx' | 'Ms'
   | 'Vx' | 'Wx' | 'Wd' | 'Wq' | 'Ux'
+  | 'Pq' | 'Qq' | 'Qd' | 'Nq'
   | 'Rd' | 'Cd' | 'Dd' | 'Sw'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
   | 'Jb' | 'Jz' | 'Ap' | 'Ob' | 'Ov'

@@ -72,6 +72,7 @@ describe('Machine on the default guest', () => {
     const flags = field('flags')!.split(' ');
     const bits: [number, string][] = [[3, 'pse'], [4, 'tsc'], [5, 'msr'], [6, 'pae'], [8, 'cx8'], [13, 'pge'], [15, 'cmov'], [19, 'clflush'], [24, 'fxsr'], [23, 'mmx'], [25, 'sse'], [26, 'sse2']];
     for (const [bit, name] of bits) expect(flags.includes(name), name).toBe(((leaf1.edx >>> bit) & 1) === 1);
+    expect(flags.includes('pni'), 'pni (SSE3)').toBe((leaf1.ecx & 1) === 1);
     // SEP (bit 11) Linux believes only from family 6 model 3 stepping 3 on (arch/x86/kernel/cpu/intel.c):
     // early Pentium Pros set the bit without having SYSENTER.
     const sepTrusted = ((leaf1.edx >>> 11) & 1) === 1 && (leaf1.eax & 0xfff) >= 0x633;

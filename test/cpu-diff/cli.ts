@@ -1,4 +1,4 @@
-// npm run cpu:diff -- --cases N --seed S [--x87 | --sse] [--form ID] [--batch K] [--only I]
+// npm run cpu:diff -- --cases N --seed S [--x87 | --sse | --mmx] [--form ID] [--batch K] [--only I]
 //   Runs random cases on the host CPU as a 32-bit process and in glassbox and
 //   reports the differences: the first 20 in full, each with a replay
 //   command. The last line is always "cpu-diff: N cases, M mismatches"; the
@@ -8,7 +8,7 @@
 //   that are the same instruction in 64-bit mode, for hosts that run no 32-bit code.
 // ... --corpus [--case SUITE:I]    replays the recorded corpus (corpus.ts) in
 //   glassbox, on any host.
-// ... --record [--seed S --cases N --x87-cases M --sse-cases K]    records the corpus on
+// ... --record [--seed S --cases N --x87-cases M --sse-cases K --mmx-cases L]    records the corpus on
 //   this host's CPU, with the 32-bit runner where it works, else the 64-bit one.
 // Exit status 2: this host cannot run what was asked (one line says why and what it can do).
 
@@ -35,12 +35,14 @@ const { values } = parseArgs({
     only: { type: 'string' },
     x87: { type: 'boolean', default: false },
     sse: { type: 'boolean', default: false },
+    mmx: { type: 'boolean', default: false },
     host64: { type: 'boolean', default: false },
     corpus: { type: 'boolean', default: false },
     case: { type: 'string' },
     record: { type: 'boolean', default: false },
     'x87-cases': { type: 'string', default: '12000' },
     'sse-cases': { type: 'string', default: '3000' },
+    'mmx-cases': { type: 'string', default: '3000' },
   },
 });
 
@@ -64,9 +66,9 @@ if (values.corpus) {
   const best = bestRunner();
   if ('reason' in best) cannot(`cpu-diff: this host has no native runner to record with (${best.reason})`);
   const kind = (best as { kind: 'native32' | 'host64' }).kind;
-  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)!, sseCases: integer('sse-cases', values['sse-cases'], 0)! };
+  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)!, sseCases: integer('sse-cases', values['sse-cases'], 0)!, mmxCases: integer('mmx-cases', values['mmx-cases'], 0)! };
   const meta = await recordCorpus({ ...o, runner: kind, command: recordCommand(o) });
-  timing(o.cases + o.x87Cases + o.sseCases);
+  timing(o.cases + o.x87Cases + o.sseCases + o.mmxCases);
   for (const s of meta.suites) {
     const notRun = Object.values(s.notRun).reduce((a, b) => a + b, 0);
     console.log(`${s.name}: ${s.cases} cases, ${s.bytes} bytes${notRun ? ` (${notRun} generated cases not run by the ${kind} runner)` : ''}`);
@@ -89,6 +91,7 @@ if (values.corpus) {
     only: integer('only', values.only, 0),
     x87: values.x87,
     sse: values.sse,
+    mmx: values.mmx,
     runner,
   });
   timing(report.cases);

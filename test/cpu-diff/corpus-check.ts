@@ -60,7 +60,7 @@ export async function formatCorpusReport(r: CorpusReport): Promise<string> {
     const seed = m.command.match(/--seed (\d+)/)?.[1] ?? '1';
     out.push(
       `not in this corpus: ${c.native32Only.length} forms only a host that runs 32-bit x86 code can record (${NATIVE32_ONLY.length} forms differ in 64-bit mode); ` +
-        `record them there with: ${recordCommand({ seed: Number(seed), cases: 40_000, x87Cases: 12_000, sseCases: 12_000 })}`,
+        `record them there with: ${recordCommand({ seed: Number(seed), cases: 40_000, x87Cases: 12_000, sseCases: 12_000, mmxCases: 6_000 })}`,
       `  ${c.native32Only.join(', ')}`,
       `and ${ONLY_16_BIT_IN_64.length} stack forms only with a 16-bit operand size (0x66): ${ONLY_16_BIT_IN_64.join(', ')}`,
     );

@@ -26,6 +26,7 @@ import { type Case, type Result, CASE_BYTES, RESULT_BYTES, CODE_ADDR, encodeCase
 import { generateCases, GENERATED_IDS, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87, X87_FORMS } from './x87.ts';
 import { generateSse, XMM_CASE_FORMS } from './sse-programs.ts';
+import { generateMmx, MMX_CASE_FORMS } from './mmx-programs.ts';
 import { FPU_VIEW_CASES, fpuProgram } from './fpu-programs.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
 import { NATIVE32_ONLY, RUN_SHOWED } from './long-mode.ts';
@@ -169,6 +170,7 @@ export interface RecordOptions {
   cases: number; // integer cases generated
   x87Cases: number; // x87 cases generated (those of the forms claimed exact are kept)
   sseCases: number; // XMM form cases generated (sse-programs.ts)
+  mmxCases: number; // cases of the forms on MM registers (mmx-programs.ts)
   runner: RunnerKind;
   command: string;
 }
@@ -193,6 +195,11 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
       name: 'sse',
       generated: `generateSse(${o.seed}, 0..${o.sseCases - 1})`,
       gen: () => Array.from({ length: o.sseCases }, (_, i) => generateSse(o.seed, i)),
+    },
+    {
+      name: 'mmx',
+      generated: `generateMmx(${o.seed}, 0..${o.mmxCases - 1})`,
+      gen: () => Array.from({ length: o.mmxCases }, (_, i) => generateMmx(o.seed, i)),
     },
     {
       name: 'fnsave',
@@ -254,7 +261,8 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
   const exactX87 = X87_FORMS.map((f) => f.id).filter((id) => EXACT_X87.has(id)).map((id) => `x87 ${id}`);
   const fnsave = FPU_VIEW_CASES.map((p) => `FNSAVE after ${p.what}`);
   const sse = XMM_CASE_FORMS.map((f) => `sse ${f.id}`);
-  const wanted = [...GENERATED_IDS, ...exactX87, ...sse, ...fnsave];
+  const mmx = MMX_CASE_FORMS.map((f) => `mmx ${f.id}`);
+  const wanted = [...GENERATED_IDS, ...exactX87, ...sse, ...mmx, ...fnsave];
   const only32 = new Set(NATIVE32_ONLY.map((f) => f.id));
   const absent = wanted.filter((id) => !hits.has(id));
   // What a 64-bit recording cannot hold is not missing from it, only from the proof.
@@ -263,6 +271,6 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
 }
 
 /** How to record the whole corpus on a host that runs 32-bit code. */
-export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number }): string {
-  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases}`;
+export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number; mmxCases: number }): string {
+  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases} --mmx-cases ${o.mmxCases}`;
 }

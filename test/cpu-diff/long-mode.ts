@@ -178,7 +178,7 @@ const FXSAVE_FCS_OFFSET = 12;
  * What a program may hold: x87 instructions, the FPU/SSE state forms
  * (FXSAVE, FXRSTOR, LDMXCSR, STMXCSR), whose image layout without REX.W is
  * the same in both modes, and the XMM forms (with their one mandatory
- * prefix; without REX they name XMM0-7 and do the same in both modes). (In 64-bit mode FXSAVE and FXRSTOR also store and
+ * prefix; without REX they name XMM0-7 and do the same in both modes), and the forms on MM registers (EMMS has no ModRM). (In 64-bit mode FXSAVE and FXRSTOR also store and
  * load XMM8-15 at bytes 288-415: sse-programs.ts saves where it restored.)
  */
 function inProgram(f: Form | null | undefined): boolean {
@@ -198,8 +198,8 @@ function planX87Program(c: Case): Planned {
     if (d.invalid || !inProgram(d.form)) return ex('an x87 program with something other than x87 instructions');
     const mandatory = typeof d.form!.prefix === 'number' ? [d.form!.prefix] : [];
     if (d.prefixes.length !== mandatory.length || d.prefixes.some((b, i) => b !== mandatory[i])) return ex('a prefixed x87 instruction');
-    const m = d.modrm!;
-    if (m.mod !== 3) {
+    const m = d.modrm;
+    if (m && m.mod !== 3) {
       if (m.base < 0) return ex('an x87 operand without a base register ([disp32] is RIP-relative in 64-bit mode)');
       const ea = c.regs[m.base] + (m.index >= 0 ? c.regs[m.index] * 2 ** m.scale : 0) + m.disp;
       if (ea < 0 || ea >= 2 ** 32) return ex('an x87 operand address that wraps around 4 GiB');

@@ -5,6 +5,7 @@
 import { generateCases, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87 } from './x87.ts';
 import { generateSse } from './sse-programs.ts';
+import { generateMmx } from './mmx-programs.ts';
 import { HostOracle, hostMemoryChanges, type RunnerKind } from './host-oracle.ts';
 import { GlassboxRunner } from './glassbox.ts';
 import { differences, describeCase, flagNames, memoryDifferences, parseChanges, type MemoryChanges } from './compare.ts';
@@ -23,6 +24,7 @@ export interface DiffOptions {
   keep?: number; // mismatches kept in full (the rest are only counted)
   x87?: boolean; // x87 cases (x87.ts) instead of the integer forms
   sse?: boolean; // XMM form cases (sse-programs.ts) instead
+  mmx?: boolean; // cases of the forms on MM registers (mmx-programs.ts) instead
   runner?: RunnerKind; // how the host runs them (default native32: every case)
 }
 
@@ -37,6 +39,7 @@ export interface DiffReport {
   form?: string;
   x87?: boolean;
   sse?: boolean;
+  mmx?: boolean;
   runner: RunnerKind;
   notRun: Map<string, number>; // cases this runner cannot run, by reason (host64 only)
 }
@@ -48,7 +51,7 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
   const total = opts.only !== undefined ? 1 : count;
   const kind = opts.runner ?? 'native32';
   const report: DiffReport = {
-    seed, count, cases: 0, mismatches: 0, kept: [], byForm: new Map(), casesByForm: new Map(), form: opts.form, x87: opts.x87, sse: opts.sse, runner: kind, notRun: new Map(),
+    seed, count, cases: 0, mismatches: 0, kept: [], byForm: new Map(), casesByForm: new Map(), form: opts.form, x87: opts.x87, sse: opts.sse, mmx: opts.mmx, runner: kind, notRun: new Map(),
   };
   const runner = new GlassboxRunner();
   const native = await HostOracle.start(kind);
@@ -59,6 +62,8 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
         ? Array.from({ length: n }, (_, i) => generateX87(seed, first + done + i, opts.form))
         : opts.sse
         ? Array.from({ length: n }, (_, i) => generateSse(seed, first + done + i, opts.form))
+        : opts.mmx
+        ? Array.from({ length: n }, (_, i) => generateMmx(seed, first + done + i, opts.form))
         : generateCases(seed, n, { form: opts.form, first: first + done });
       const host = await native.run(gen.map((g) => g.case)).catch((e: Error) => {
         throw new Error(`${e.message}\n(batch of cases ${first + done}..${first + done + n - 1}, seed ${seed}; replay one with --only)`);
@@ -144,7 +149,7 @@ export async function formatMismatch(m: Mismatch, report: DiffReport, runner?: G
       out.push(`    (could not list the memory differences: ${(e as Error).message})`);
     }
   }
-  const x87 = (report.x87 ? ' --x87' : '') + (report.sse ? ' --sse' : '') + (report.runner === 'host64' ? ' --host64' : '');
+  const x87 = (report.x87 ? ' --x87' : '') + (report.sse ? ' --sse' : '') + (report.mmx ? ' --mmx' : '') + (report.runner === 'host64' ? ' --host64' : '');
   const form = report.form !== undefined ? ` --form '${report.form.replace(/'/g, `'\\''`)}'` : '';
   out.push(`  replay: npm run cpu:diff -- --seed ${report.seed} --cases ${report.count}${x87}${form} --only ${m.index}`);
   return out;

@@ -21,7 +21,7 @@ import { laneKind, scalar, filledWord, edgeF32, edgeF64High, edgeI32, type LaneK
 /** Where the image sits (16-byte aligned, inside the data pages). */
 export const IMAGE_ADDR = DATA_ADDR + 0x100; // low enough for the harness's one-byte FCS field index
 
-const FXRSTOR_ESI = [0x0f, 0xae, 0x0e];
+export const FXRSTOR_ESI = [0x0f, 0xae, 0x0e];
 const FXSAVE_ESI = [0x0f, 0xae, 0x06];
 const X87_LOADS = [0xdb, 0xe2, 0xd9, 0xe8, 0xd9, 0xee, 0xdf, 0x43, 0x04]; // FNCLEX; FLD1; FLDZ; FILD word [ebx+4]
 
@@ -55,13 +55,13 @@ export function sseProgram(kind: SseProgram, seed: number, index: number): Case 
 // nothing to compare but the fault), and an edge value in one lane
 // (sse-values.ts).
 
-const MOVDQU_STORE = [0xf3, 0x0f, 0x7f];
-const RESULT_DISP = 0x60;
-const STMXCSR_STORE = [0x0f, 0xae, 0x5b, 0x70];
-const EDGE_EDI = DATA_ADDR + 0x2000 - 8;
+export const MOVDQU_STORE = [0xf3, 0x0f, 0x7f];
+export const RESULT_DISP = 0x60;
+export const STMXCSR_STORE = [0x0f, 0xae, 0x5b, 0x70];
+export const EDGE_EDI = DATA_ADDR + 0x2000 - 8;
 
-/** The forms these cases cover: the table's XMM forms (those with a mandatory prefix). */
-export const XMM_CASE_FORMS: readonly Form[] = FORMS.filter((f) => f.prefix !== undefined);
+/** The forms these cases cover: the table's XMM forms (those with a mandatory prefix; the MM ones are mmx-programs.ts's). */
+export const XMM_CASE_FORMS: readonly Form[] = FORMS.filter((f) => f.prefix !== undefined && f.category === 'sse');
 
 export function generateSse(seed: number, index: number, only?: string): Generated {
   const r = Rng.forCase(seed, index);
@@ -100,12 +100,12 @@ export function generateSse(seed: number, index: number, only?: string): Generat
 }
 
 /** Where FXRSTOR [esi] loads XMM register `n` from. */
-function xmmImage(n: number): number {
+export function xmmImage(n: number): number {
   return IMAGE_ADDR + 160 + n * 16;
 }
 
 /** MXCSR mostly masked, and one edge value in a lane of the destination or the source (sse-values.ts). */
-function floatOperands(r: Rng, c: Case, f: Form, kind: LaneKind, dest: number | undefined, source: number | undefined, gpr: number | undefined): void {
+export function floatOperands(r: Rng, c: Case, f: Form, kind: LaneKind, dest: number | undefined, source: number | undefined, gpr: number | undefined): void {
   const csr = (r.next() & 0xffff) | (r.chance(0.8) ? 0x1f80 : 0);
   c.presets[0] = { addr: IMAGE_ADDR + 24, value: csr };
   // Not ESP, nor EBX, ESI or EDI, which address the program's memory operands.

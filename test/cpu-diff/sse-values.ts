@@ -15,7 +15,7 @@ import type { Rng } from '../support/rng.ts';
 /** What the lanes of a form's operands hold: binary32, binary64 or int32. */
 export type LaneKind = 'f32' | 'f64' | 'i32';
 
-const KIND: Record<string, LaneKind> = { PS: 'f32', SS: 'f32', PD: 'f64', SD: 'f64', DQ: 'i32', SI: 'i32' };
+const KIND: Record<string, LaneKind> = { PS: 'f32', SS: 'f32', PD: 'f64', SD: 'f64', DQ: 'i32', SI: 'i32', PI: 'i32' };
 
 /** The source lanes' kind of a floating-point form, undefined for the other XMM forms. */
 export function laneKind(f: Form): LaneKind | undefined {

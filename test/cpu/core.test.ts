@@ -30,7 +30,7 @@ describe('core ABI', () => {
     for (const s of [0, 2, 3, 4, 5]) expect(c.segment(s)).toMatchObject({ selector: 0, base: 0, limit: 0xffff });
     expect(c.eflags).toBe(0x2);
     expect(c.cr(0)).toBe(0x60000010);
-    expect(c.reg(2) >>> 8).toBe(0x6); // EDX holds the processor signature: family 6
+    expect(c.reg(2) >>> 8).toBe(0xf); // EDX holds the processor signature: family 15
   });
 });
 
@@ -107,7 +107,7 @@ describe('real mode', () => {
 });
 
 describe('identification and time', () => {
-  it('CPUID reports a GenuineIntel family-6 part and only features the core has', () => {
+  it('CPUID reports a GenuineIntel Pentium 4 (family 15) and only features the core has', () => {
     const c = createCore(MiB);
     flat(c);
     // xor eax,eax; cpuid; mov [0x100],ebx; mov [0x104],edx; mov [0x108],ecx; mov eax,1; cpuid; hlt
@@ -116,11 +116,14 @@ describe('identification and time', () => {
     c.eip = 0x1000;
     expect(c.run(100)).toBe(ExitReason.Halt);
     expect(Buffer.from(c.ram.subarray(0x100, 0x10c)).toString('latin1')).toBe('GenuineIntel');
-    expect((c.reg(0) >> 8) & 0xf).toBe(6);
+    expect((c.reg(0) >> 8) & 0xf).toBe(15);
     const edx = c.reg(2);
+    const ecx = c.reg(1);
     for (const bit of [0, 4, 6, 8, 15]) expect((edx >>> bit) & 1).toBe(1); // FPU, TSC, PAE, CMPXCHG8B, CMOV: all implemented
-    for (const bit of [19, 24]) expect((edx >>> bit) & 1).toBe(1); // CLFSH, FXSR (asm/cpu/sse)
-    for (const bit of [23, 25, 26]) expect((edx >>> bit) & 1).toBe(0); // no MMX, SSE, SSE2 arithmetic yet
+    for (const bit of [19, 23, 24, 25, 26]) expect((edx >>> bit) & 1).toBe(1); // CLFSH, MMX, FXSR, SSE, SSE2 (asm/cpu/sse)
+    expect(ecx & 1).toBe(1); // SSE3
+    for (const bit of [3, 9, 13, 19]) expect((ecx >>> bit) & 1).toBe(0); // no MONITOR, SSSE3, CMPXCHG16B, SSE4.1
+    for (const bit of [12, 14, 16, 17]) expect((edx >>> bit) & 1).toBe(0); // no MTRR, MCA, PAT, PSE-36
   });
 
   it('RDTSC counts retired instructions, so it is the same on every run', () => {

@@ -2,8 +2,10 @@
 // turning paging on, 64-bit directory and table entries, 2 MiB pages,
 // accessed and dirty bits in the low half of an entry, and the reserved-bit
 // checks: #GP(0) for a bad PDPTE at load time, #PF with the RSVD bit (error
-// code bit 3) for a bad directory or table entry at walk time. The expected
-// values are the SDM's rules applied to the tables each test builds.
+// code bit 3) for a bad directory or table entry at walk time; and NX: with
+// EFER.NXE, bit 63 of a directory or table entry (XD) forbids instruction
+// fetches from the page, and #PF reports fetches with the I/D bit (4). The
+// expected values are the SDM's rules applied to the tables each test builds.
 
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
@@ -17,6 +19,7 @@ const PT = 0x13000; // the 4 KiB pages of linear 0x400000 - 0x5fffff
 const CODE = 0x1000;
 
 const P = 1, RW = 2, A = 0x20, D = 0x40, PS = 0x80;
+const XD = 0x80000000; // bit 63, in the high half
 
 function machine() {
   const c = createCore(4 * 1024 * 1024);
@@ -36,6 +39,10 @@ function machine() {
   entry(PT + 1 * 8, 0x31000 | P | RW, 0x10); // 0x401000: bit 36 set, reserved on a 36-bit part
   entry(PD1 + 0 * 8, 0x200000 | P | RW | PS); // 0x40000000 -> 0x200000, a 2 MiB page
   entry(PD1 + 1 * 8, 0x400000 | P | RW | PS | 0x2000); // 0x40200000: bit 13 of a 2 MiB PDE is reserved
+  entry(PT + 2 * 8, 0x32000 | P | RW, XD); // 0x402000: execute disable (reserved without EFER.NXE)
+  entry(PT + 4 * 8, 0x34000 | P | RW); // 0x404000: executable
+  c.ram.set([0xb8, 0x77, 0, 0, 0, 0xf4], 0x32000); // mov eax, 0x77; hlt: in both pages
+  c.ram.set([0xb8, 0x77, 0, 0, 0, 0xf4], 0x34000);
   return { c, dv };
 }
 
@@ -81,7 +88,7 @@ describe('PAE paging', () => {
     const listed = machine();
     expect(run(listed.c, [])).toBe(ExitReason.Halt);
     const mappings = listMappings(listed.c);
-    expect(mappings.map((m) => [m.linear, m.bytes])).toEqual([[0, 0x200000], [0x400000, 0x1000], [0x40000000, 0x200000]]);
+    expect(mappings.map((m) => [m.linear, m.bytes])).toEqual([[0, 0x200000], [0x400000, 0x1000], [0x404000, 0x1000], [0x40000000, 0x200000]]);
     for (const m of mappings) {
       for (const offset of [0x800, m.bytes - 4]) {
         const { c, dv } = machine();
@@ -146,5 +153,64 @@ describe('PAE paging', () => {
         expect(w.steps.map((s) => s.level)).toEqual(addr < 0x200000 || addr >= 0x40000000 ? ['PDPT', 'PD'] : ['PDPT', 'PD', 'PT']);
       }
     }
+  });
+});
+
+// mov ecx, 0xc0000080; mov eax, 0x800; xor edx, edx; wrmsr: EFER.NXE on
+const NXE_ON = [0xb9, ...le(0xc0000080), 0xb8, ...le(0x800), 0x31, 0xd2, 0x0f, 0x30];
+// mov eax, target; jmp eax
+const jumpTo = (target: number) => [0xb8, ...le(target), 0xff, 0xe0];
+
+describe('NX (execute disable) with PAE', () => {
+  it('CPUID leaf 0x80000001 says NX', () => {
+    const { c } = machine();
+    // mov eax, 0x80000000; cpuid; mov esi, eax; mov eax, 0x80000001; cpuid
+    expect(run(c, [0xb8, ...le(0x80000000), 0x0f, 0xa2, 0x89, 0xc6, 0xb8, ...le(0x80000001), 0x0f, 0xa2])).toBe(ExitReason.Halt);
+    expect(c.reg(6) >>> 0).toBeGreaterThanOrEqual(0x80000001);
+    expect((c.reg(2) >>> 20) & 1).toBe(1);
+  });
+
+  it('reads an XD page, but a fetch from it is #PF with P and I/D, also when the read filled the TLB', () => {
+    const { c } = machine();
+    // mov eax, [0x402000] (the TLB now holds the page); then jump there
+    expect(run(c, [...NXE_ON, 0xa1, ...le(0x402000), ...jumpTo(0x402000)])).toBe(ExitReason.Exception);
+    expect(c.reg(0) >>> 0).toBe(0x402000);
+    expect(c.lastException.vector).toBe(14);
+    expect(c.lastException.errorCode).toBe(0x11); // supervisor, present, instruction fetch
+    expect(c.cr(2)).toBe(0x402000);
+  });
+
+  it('fetches from an XD page on the first touch fault the same way', () => {
+    const { c } = machine();
+    expect(run(c, [...NXE_ON, ...jumpTo(0x402000)])).toBe(ExitReason.Exception);
+    expect(c.lastException.errorCode).toBe(0x11);
+    expect(c.cr(2)).toBe(0x402000);
+  });
+
+  it('runs code from a page without XD', () => {
+    const { c } = machine();
+    expect(run(c, [...NXE_ON, ...jumpTo(0x404000)])).toBe(ExitReason.Halt);
+    expect(c.reg(0)).toBe(0x77);
+  });
+
+  it('sets I/D for a fetch from a page that is not present, only with NXE', () => {
+    for (const nxe of [true, false]) {
+      const { c } = machine();
+      expect(run(c, [...(nxe ? NXE_ON : []), ...jumpTo(0x403000)])).toBe(ExitReason.Exception);
+      expect(c.lastException.errorCode, `NXE ${nxe}`).toBe(nxe ? 0x10 : 0);
+    }
+  });
+
+  it('treats bit 63 as reserved without NXE', () => {
+    const { c } = machine();
+    expect(run(c, [0xa1, ...le(0x402000)])).toBe(ExitReason.Exception);
+    expect(c.lastException.errorCode).toBe(0x9); // present, reserved bit
+  });
+
+  it('keeps EFER to NXE: any other bit is #GP(0)', () => {
+    const { c } = machine();
+    // mov ecx, 0xc0000080; mov eax, 0x100 (LME); xor edx, edx; wrmsr
+    expect(run(c, [0xb9, ...le(0xc0000080), 0xb8, ...le(0x100), 0x31, 0xd2, 0x0f, 0x30])).toBe(ExitReason.Exception);
+    expect(c.lastException.vector).toBe(13);
   });
 });

@@ -3,7 +3,9 @@
 // conversions and comparisons are SSE2 scalar and packed forms, which the
 // test checks in its disassembly) runs in the glassbox guest, and its output
 // must be the same, bit for bit, as the same source built for x86_64 (where
-// doubles are SSE2 as well) and run on the host CPU: the oracle.
+// doubles are SSE2 as well) and run on the host CPU: the oracle. Two copies
+// at once must print it too (the kernel keeps each task's XMM state), and the
+// kernel says it saves that state with FXSAVE.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -39,5 +41,13 @@ describe('an SSE2 program in the guest', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(expected);
     expect(r.exitCode).toBe(0);
+    // Two at once: the scheduler switches between them mid-loop, so each one's XMM registers and
+    // MXCSR must survive the other (Linux saves them with FXSAVE, as CPUID says FXSR and SSE).
+    const both = await machine.exec('/tmp/doubles > /tmp/a & /tmp/doubles > /tmp/b; wait; cat /tmp/a /tmp/b');
+    expect(both.stdout).toBe(expected + expected);
+    const fpu = await machine.exec('dmesg | grep x86/fpu; grep -m1 ^flags /proc/cpuinfo');
+    expect(fpu.stdout).toContain('x86/fpu: x87 FPU will use FXSAVE');
+    const flags = /^flags\s*: (.*)$/m.exec(fpu.stdout)![1].split(' ');
+    for (const f of ['fpu', 'mmx', 'fxsr', 'sse', 'sse2', 'pni', 'clflush']) expect(flags, f).toContain(f);
   }, 900_000);
 });

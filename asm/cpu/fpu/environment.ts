@@ -8,8 +8,8 @@ import {
 import { readMem, writeMem } from '../decode';
 import { faulted } from '../fault';
 import { protectedMode } from '../segments';
-import { cw, sw, setSw, physValue, setPhysValue, phys, SW_ES, SW_B, finit } from './stack';
-import { fromF80, toF80, f80Mant, f80Se, isNan } from './formats';
+import { cw, sw, setSw, phys, SW_ES, SW_B, finit } from './stack';
+import { physBits, physTag, setPhysBits, exactMant, exactSe } from './exact';
 import { probeWrite, read64 } from './memory';
 
 /** Tag word from the emptiness mask and the values: 0 valid, 1 zero, 2 special, 3 empty. */
@@ -19,11 +19,7 @@ export function tagWord(): u32 {
   for (let p: u32 = 0; p < 8; p++) {
     let tag: u32 = 0;
     if ((empty & (1 << p)) != 0) tag = 3;
-    else {
-      const v = physValue(p);
-      if (v == 0) tag = 1;
-      else if (isNan(v) || !isFinite(v)) tag = 2;
-    }
+    else tag = physTag(p);
     t |= tag << (p << 1);
   }
   return t;
@@ -116,11 +112,11 @@ export function fnsave(seg: i32, off: u32, op32: bool): void {
   if (!probeWrite(seg, off, base + 80)) return;
   if (!storeEnv(seg, off, op32)) return;
   for (let i: u32 = 0; i < 8; i++) {
-    toF80(physValue(phys(i)));
+    physBits(phys(i));
     const o = off + base + i * 10;
-    writeMem(seg, o, 2, <u32>f80Mant);
-    writeMem(seg, o + 4, 2, <u32>(f80Mant >> 32));
-    writeMem(seg, o + 8, 1, f80Se);
+    writeMem(seg, o, 2, <u32>exactMant);
+    writeMem(seg, o + 4, 2, <u32>(exactMant >> 32));
+    writeMem(seg, o + 8, 1, exactSe);
   }
   if (!faulted) finit();
 }
@@ -135,6 +131,6 @@ export function frstor(seg: i32, off: u32, op32: bool): void {
     const o = off + base + i * 10;
     const m = read64(seg, o);
     const se = readMem(seg, o + 8, 1);
-    setPhysValue(phys(i), fromF80(m, se));
+    setPhysBits(phys(i), m, se);
   }
 }

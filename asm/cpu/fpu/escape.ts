@@ -33,8 +33,8 @@ export function fwait(): void {
   pendingException();
 }
 
-// True (and the exception raised or FERR# asserted) when an unmasked exception waits.
-function pendingException(): bool {
+/** True (and the exception raised or FERR# asserted) when an unmasked exception waits; MMX instructions check it too. */
+export function pendingException(): bool {
   if ((sw() & SW_ES) == 0) return false;
   if ((load<u32>(OFF_CR0) & CR0_NE) != 0) {
     raise(VEC_MF, 0, false);

@@ -6,7 +6,7 @@
 
 import {
   OFF_FPU_ST, OFF_FPU_CW, OFF_FPU_SW, OFF_FPU_EMPTY, OFF_FPU_FIP, OFF_FPU_FCS, OFF_FPU_FOP, OFF_FPU_FDP, OFF_FPU_FDS,
-  OFF_FPU_FERR,
+  OFF_FPU_FERR, OFF_FPU_EXACT,
 } from '../state';
 
 // Status word bits.
@@ -52,8 +52,10 @@ export const INDEFINITE: f64 = reinterpret<f64>(0xfff8000000000000);
 @inline export function physValue(p: u32): f64 {
   return load<f64>(OFF_FPU_ST + (p << 3));
 }
+/** Writes physical register p; its exact 80-bit bits, if it had them, are gone (fpu/exact.ts). */
 @inline export function setPhysValue(p: u32, v: f64): void {
   store<f64>(OFF_FPU_ST + (p << 3), v);
+  store<u32>(OFF_FPU_EXACT, load<u32>(OFF_FPU_EXACT) & ~(1 << p));
 }
 @inline export function st(i: u32): f64 {
   return physValue(phys(i));
@@ -144,6 +146,7 @@ export function finit(): void {
 /** RESET: control word 0x40, every register valid zero (tag word 0x5555). */
 export function resetFpu(): void {
   memory.fill(OFF_FPU_ST, 0, 64);
+  store<u32>(OFF_FPU_EXACT, 0);
   finit();
   store<u32>(OFF_FPU_CW, 0x40);
   store<u32>(OFF_FPU_EMPTY, 0);

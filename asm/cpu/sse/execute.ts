@@ -12,12 +12,13 @@ import { packedOp, shuffleWords, moveMaskBytes } from './packed';
 import { faulted } from '../fault';
 import { floatOpcode } from './float';
 import { moveOpcode } from './moves';
+import { mmxOpcode } from './mmx-execute';
 import { decodeXmm, xmm, xmmG, sourceW, storeW, P_NONE, P_66, P_F3, P_F2 } from './operands';
 import { laneOp, logic, ADD, SUB, CMPEQ, AND, ANDN, OR, XOR } from './integer';
 
 /** Handles 0F `op` if it is one of the forms above; false when it is not an SSE opcode here. */
 export function sseOpcode(op: u32): bool {
-  if (floatOpcode(op) || moveOpcode(op)) return true;
+  if (mmxOpcode(op) || floatOpcode(op) || moveOpcode(op)) return true;
   switch (op) {
     case 0x10: case 0x11: case 0x28: case 0x29: case 0x54: case 0x55: case 0x56: case 0x57:
     case 0x6e: case 0x6f: case 0x74: case 0x75: case 0x76: case 0x7e: case 0x7f:
@@ -93,20 +94,20 @@ function run(op: u32, p: u32): void {
       } else storeW(g, 8, false);
       return;
     case 0xd7:
-      setReg32(mrReg, moveMaskBytes(xmm(mrRm)));
+      setReg32(mrReg, moveMaskBytes(xmm(mrRm), 16));
       return;
     case 0x71: case 0x72: case 0x73: { // shifts by an immediate: groups 12, 13, 14
       const imm = fetch8();
       if (faulted) return;
       const d = xmm(mrRm);
       if (op == 0x73 && (mrReg == 3 || mrReg == 7)) shiftBytes(mrReg == 7, d, imm > 16 ? 16 : imm, OFF_SSE_SOURCE);
-      else shiftLanes(<u32>immShiftKind(op), op == 0x71 ? 1 : op == 0x72 ? 2 : 3, d, <u64>imm);
+      else shiftLanes(<u32>immShiftKind(op), op == 0x71 ? 1 : op == 0x72 ? 2 : 3, d, <u64>imm, 16);
       return;
     }
     case 0xd1: case 0xd2: case 0xd3: case 0xe1: case 0xe2: case 0xf1: case 0xf2: case 0xf3: {
       const s = sourceW(16, true);
       if (faulted) return;
-      shiftLanes(op >= 0xf0 ? SLL : op >= 0xe0 ? SRA : SRL, op & 3, g, load<u64>(s));
+      shiftLanes(op >= 0xf0 ? SLL : op >= 0xe0 ? SRA : SRL, op & 3, g, load<u64>(s), 16);
       return;
     }
     case 0x70: { // PSHUFD PSHUFHW PSHUFLW: the immediate is fetched before the operand is read
@@ -114,23 +115,23 @@ function run(op: u32, p: u32): void {
       if (faulted) return;
       const s = sourceW(16, true);
       if (faulted) return;
-      if (p == P_66) packedOp(op, g, s, imm);
+      if (p == P_66) packedOp(op, g, s, imm, 16);
       else shuffleWords(g, s, imm, p == P_F3);
       return;
     }
   }
   const s = sourceW(16, true);
   if (faulted) return;
-  if (packedOp(op, g, s, 0)) return;
+  if (packedOp(op, g, s, 0, 16)) return;
   switch (op) {
-    case 0x54: case 0xdb: logic(AND, g, s); return;
-    case 0x55: case 0xdf: logic(ANDN, g, s); return;
-    case 0x56: case 0xeb: logic(OR, g, s); return;
-    case 0x57: case 0xef: logic(XOR, g, s); return;
-    case 0x74: case 0x75: case 0x76: laneOp(CMPEQ, op - 0x74, g, s); return;
-    case 0xd4: laneOp(ADD, 3, g, s); return;
-    case 0xfb: laneOp(SUB, 3, g, s); return;
-    default: laneOp(op >= 0xfc ? ADD : SUB, (op & 3), g, s); // FC-FE PADDB/W/D, F8-FA PSUBB/W/D
+    case 0x54: case 0xdb: logic(AND, g, s, 16); return;
+    case 0x55: case 0xdf: logic(ANDN, g, s, 16); return;
+    case 0x56: case 0xeb: logic(OR, g, s, 16); return;
+    case 0x57: case 0xef: logic(XOR, g, s, 16); return;
+    case 0x74: case 0x75: case 0x76: laneOp(CMPEQ, op - 0x74, g, s, 16); return;
+    case 0xd4: laneOp(ADD, 3, g, s, 16); return;
+    case 0xfb: laneOp(SUB, 3, g, s, 16); return;
+    default: laneOp(op >= 0xfc ? ADD : SUB, op & 3, g, s, 16); // FC-FE PADDB/W/D, F8-FA PSUBB/W/D
   }
 }
 

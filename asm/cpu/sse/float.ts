@@ -6,8 +6,8 @@
 // exceptions (IE, DE, ZE) that are unmasked stop the instruction before the
 // post-computation ones (OE, UE, PE) are reported.
 
-import { fetch8, mrReg, readE } from '../decode';
-import { OFF_SSE_RESULT, OFF_CR4, CR4_OSXMMEXCPT, setReg32 } from '../state';
+import { fetch8, mrMod, mrReg, mrRm, readE } from '../decode';
+import { OFF_SSE_RESULT, OFF_SSE_SOURCE, OFF_CR4, CR4_OSXMMEXCPT, setReg32 } from '../state';
 import { faulted, raise, ud } from '../fault';
 import { getFlags, setFlags } from '../flags';
 import { mxcsr, setMxcsr } from './mxcsr';
@@ -15,6 +15,7 @@ import { decodeXmm, xmmG, sourceW, P_NONE, P_66, P_F3, P_F2 } from './operands';
 import { F32, F64, IE, DE, ZE, beginFp, fpFlags, add, mul, div, sqrt } from './softfloat';
 import { comparePredicate, compareFlags, minMax } from './fpcompare';
 import { convertFloat, intToFloat, floatToInt } from './fpconvert';
+import { mm, setMm, mmxUsable, mmxTransition } from './mmx';
 
 const XM: u32 = 19;
 const R: u32 = OFF_SSE_RESULT;
@@ -29,15 +30,15 @@ export function floatOpcode(op: u32): bool {
     default:
       return false;
   }
-  // #UD for the MMX forms (CVTPI2PS...), which are not here.
   const p = decodeXmm(op, defined);
-  if (p >= 0) run(op, <u32>p);
+  if (p < 0) return true;
+  if ((op == 0x2a || op == 0x2c || op == 0x2d) && (p == P_NONE || p == P_66)) convertMmx(op, <u32>p);
+  else run(op, <u32>p);
   return true;
 }
 
 function defined(op: u32, p: u32): bool {
   switch (op) {
-    case 0x2a: case 0x2c: case 0x2d: return p == P_F3 || p == P_F2;
     case 0x2e: case 0x2f: return p == P_NONE || p == P_66;
     case 0x5b: return p != P_F2;
     case 0xe6: return p != P_NONE;
@@ -184,6 +185,47 @@ function convertDoubleDwords(p: u32, s: u32): void {
   store<u32>(R, floatToInt(lane64(s, 0), F64, p == P_66));
   store<u32>(R + 4, floatToInt(lane64(s, 1), F64, p == P_66));
   store<u64>(R + 8, 0);
+}
+
+/**
+ * The conversions with an MM operand: CVTPI2PS and CVTPI2PD (0F 2A: two
+ * int32 from an MM register or m64; a memory source makes no MMX
+ * transition), CVT(T)PS2PI (0F 2D, 2C: two binary32 from XMM or m64) and
+ * CVT(T)PD2PI (66: two binary64 from XMM or an aligned m128) into an MM register.
+ */
+function convertMmx(op: u32, p: u32): void {
+  const g = xmmG();
+  const fromMm = op == 0x2a && mrMod == 3;
+  if ((fromMm || op != 0x2a) && !mmxUsable()) return;
+  let s: u32;
+  if (fromMm) {
+    s = OFF_SSE_SOURCE;
+    store<u64>(s, mm(mrRm));
+  } else {
+    s = sourceW(op != 0x2a && p == P_66 ? 16 : 8, op != 0x2a && p == P_66);
+    if (faulted) return;
+  }
+  beginFp(mxcsr());
+  if (op == 0x2a) {
+    memory.copy(R, g, 16);
+    const a = load<i32>(s), b = load<i32>(s + 4);
+    if (p == P_NONE) {
+      store<u32>(R, <u32>intToFloat(a, F32));
+      store<u32>(R + 4, <u32>intToFloat(b, F32));
+    } else {
+      store<u64>(R, intToFloat(a, F64));
+      store<u64>(R + 8, intToFloat(b, F64));
+    }
+    if (check()) memory.copy(g, R, 16);
+    if (fromMm && !faulted) mmxTransition();
+    return;
+  }
+  const f = p == P_NONE ? F32 : F64;
+  const a = floatToInt(f == F32 ? lane32(s, 0) : lane64(s, 0), f, op == 0x2c);
+  const b = floatToInt(f == F32 ? lane32(s, 1) : lane64(s, 1), f, op == 0x2c);
+  if (!check()) return;
+  setMm(mrReg, <u64>a | (<u64>b << 32));
+  mmxTransition();
 }
 
 /** Records the flags in MXCSR; false (and #XM or #UD) when one of them is unmasked. */

@@ -14,8 +14,8 @@ import { readMem, writeMem } from '../decode';
 import { faulted, gp } from '../fault';
 import { linRead } from '../segments';
 import { lookup, userMode } from '../memory';
-import { cw, sw, setSw, phys, physValue, setPhysValue } from '../fpu/stack';
-import { fromF80, toF80, f80Mant, f80Se } from '../fpu/formats';
+import { cw, sw, setSw, phys } from '../fpu/stack';
+import { physBits, setPhysBits, exactMant, exactSe } from '../fpu/exact';
 import { recomputeSummary } from '../fpu/environment';
 import { probeWrite, read64, secondPage } from '../fpu/memory';
 import { mxcsr, setMxcsr, MXCSR_MASK } from './mxcsr';
@@ -43,11 +43,11 @@ export function fxsave(seg: i32, off: u32): void {
   writeMem(seg, off + 24, 2, mxcsr());
   writeMem(seg, off + 28, 2, MXCSR_MASK);
   for (let i: u32 = 0; i < 8; i++) {
-    toF80(physValue(phys(i)));
+    physBits(phys(i));
     const o = off + 32 + (i << 4);
-    writeMem(seg, o, 2, <u32>f80Mant);
-    writeMem(seg, o + 4, 2, <u32>(f80Mant >> 32));
-    writeMem(seg, o + 8, 2, f80Se);
+    writeMem(seg, o, 2, <u32>exactMant);
+    writeMem(seg, o + 4, 2, <u32>(exactMant >> 32));
+    writeMem(seg, o + 8, 2, exactSe);
     writeMem(seg, o + 12, 2, 0);
   }
   for (let w: u32 = 0; w < 32; w++) writeMem(seg, off + 160 + (w << 2), 2, load<u32>(OFF_XMM + (w << 2)));
@@ -84,7 +84,7 @@ export function fxrstor(seg: i32, off: u32): void {
   setMxcsr(csr);
   for (let i: u32 = 0; i < 8; i++) {
     const o = off + 32 + (i << 4);
-    setPhysValue(phys(i), fromF80(read64(seg, o), readMem(seg, o + 8, 1)));
+    setPhysBits(phys(i), read64(seg, o), readMem(seg, o + 8, 1));
   }
   for (let w: u32 = 0; w < 32; w++) store<u32>(OFF_XMM + (w << 2), readMem(seg, off + 160 + (w << 2), 2));
   recomputeSummary();

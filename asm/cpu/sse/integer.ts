@@ -1,12 +1,13 @@
-// SSE2 integer operations on 128-bit lanes: dest = dest op src, lane by lane.
+// Integer lane arithmetic and bitwise logic on `n` bytes (16: an XMM
+// register, 8: an MM one): dest = dest op src, lane by lane.
 
 export const ADD: u32 = 0;
 export const SUB: u32 = 1;
 export const CMPEQ: u32 = 2;
 
 /** Lanes of 1 << sizeLog bytes (0: bytes ... 3: quadwords). */
-export function laneOp(op: u32, sizeLog: u32, d: u32, s: u32): void {
-  for (let i: u32 = 0; i < 16; i += 1 << sizeLog) {
+export function laneOp(op: u32, sizeLog: u32, d: u32, s: u32, n: u32): void {
+  for (let i: u32 = 0; i < n; i += 1 << sizeLog) {
     if (sizeLog == 3) store<u64>(d + i, lane64(op, load<u64>(d + i), load<u64>(s + i)));
     else {
       const bits: u32 = 8 << sizeLog;
@@ -30,9 +31,9 @@ export const ANDN: u32 = 1;
 export const OR: u32 = 2;
 export const XOR: u32 = 3;
 
-/** Bitwise logic on all 128 bits; ANDN is (NOT dest) AND src. */
-export function logic(op: u32, d: u32, s: u32): void {
-  for (let i: u32 = 0; i < 16; i += 8) {
+/** Bitwise logic on all `n` bytes; ANDN is (NOT dest) AND src. */
+export function logic(op: u32, d: u32, s: u32, n: u32): void {
+  for (let i: u32 = 0; i < n; i += 8) {
     const a = load<u64>(d + i);
     const b = load<u64>(s + i);
     store<u64>(d + i, op == AND ? a & b : op == ANDN ? ~a & b : op == OR ? a | b : a ^ b);

@@ -106,7 +106,7 @@ function run(op: u32, p: u32): void {
       setReg32(mrReg, <u32>load<u16>(xmm(mrRm) + ((imm & 7) << 1)));
       return;
     }
-    case 0xf7: maskMove(g, xmm(mrRm)); return;
+    case 0xf7: maskMove(g, xmm(mrRm), 16); return;
   }
   // 0x14 0x15 0xc6: the unpacks and shuffles read both operands whole.
   const imm = op == 0xc6 ? fetch8() : 0;
@@ -131,15 +131,15 @@ function run(op: u32, p: u32): void {
   }
 }
 
-/** MASKMOVDQU: the bytes of `g` whose byte in `mask` has its top bit set, to DS:[EDI] (overridable). */
-function maskMove(g: u32, mask: u32): void {
+/** MASKMOVDQU (`n` 16) and MASKMOVQ (8): the bytes of `g` whose byte in `mask` has its top bit set, to DS:[EDI] (overridable). */
+export function maskMove(g: u32, mask: u32, n: u32): void {
   const seg = segOverride >= 0 ? segOverride : SEG_DS;
   const base = adSize32 ? reg32(7) : reg32(7) & 0xffff;
-  // The 16 bytes are checked as one store before any is written, so a fault writes nothing, and
+  // The n bytes are checked as one store before any is written, so a fault writes nothing, and
   // CR2 names the first byte of a faulting second page, whichever bytes are selected (measured).
-  if (moveMaskBytes(mask) == 0) return;
-  if (!probeWrite(seg, base, 16)) return;
-  for (let i: u32 = 0; i < 16; i++) {
+  if (moveMaskBytes(mask, n) == 0) return;
+  if (!probeWrite(seg, base, n)) return;
+  for (let i: u32 = 0; i < n; i++) {
     if ((load<u8>(mask + i) & 0x80) != 0) writeMem(seg, addressed(base, i), 0, <u32>load<u8>(g + i));
   }
 }

@@ -1,26 +1,26 @@
-// SSE2 shifts: PSRLW/D/Q, PSRAW/D, PSLLW/D/Q by an XMM/m128 count (its low
-// 64 bits) or an immediate, and PSRLDQ/PSLLDQ by whole bytes. A count past
+// Lane shifts on `n` bytes (an XMM or an MM register): PSRLW/D/Q, PSRAW/D,
+// PSLLW/D/Q by a register or memory count (its low 64 bits) or an immediate, and PSRLDQ/PSLLDQ by whole bytes. A count past
 // the lane width gives zero (the arithmetic shifts: the sign in every bit).
 
 export const SRL: u32 = 0;
 export const SRA: u32 = 1;
 export const SLL: u32 = 2;
 
-export function shiftLanes(kind: u32, sizeLog: u32, g: u32, count: u64): void {
+export function shiftLanes(kind: u32, sizeLog: u32, g: u32, count: u64, n: u32): void {
   const bits: u64 = 8 << sizeLog;
   const big = count >= bits;
-  const n = <i64>(big ? bits - 1 : count);
-  for (let i: u32 = 0; i < 16; i += 1 << sizeLog) {
+  const by = <i64>(big ? bits - 1 : count);
+  for (let i: u32 = 0; i < n; i += 1 << sizeLog) {
     if (sizeLog == 3) {
       const v = load<u64>(g + i);
-      store<u64>(g + i, kind == SLL ? (big ? 0 : v << n) : big ? 0 : v >> n);
+      store<u64>(g + i, kind == SLL ? (big ? 0 : v << by) : big ? 0 : v >> by);
     } else if (sizeLog == 2) {
       const v = load<u32>(g + i);
-      const c = <u32>n;
+      const c = <u32>by;
       store<u32>(g + i, kind == SRA ? <u32>(load<i32>(g + i) >> c) : big ? 0 : kind == SLL ? v << c : v >> c);
     } else {
       const v = <u32>load<u16>(g + i);
-      const c = <u32>n;
+      const c = <u32>by;
       store<u16>(g + i, <u16>(kind == SRA ? <u32>(<i32>load<i16>(g + i) >> c) : big ? 0 : kind == SLL ? v << c : v >> c));
     }
   }

@@ -1,0 +1,53 @@
+// The exact 80-bit contents of a physical register, where the f64 register
+// file cannot hold them: an MM register (its 64-bit integer is the
+// significand, with sign and exponent all ones) and the registers FXRSTOR
+// and FRSTOR load. The bits live beside the f64 (OFF_FPU_BITS) and are
+// valid while bit n of OFF_FPU_EXACT is set; any x87 write of the register
+// (setPhysValue) clears it, and the f64 (the value rounded once) is what
+// x87 arithmetic then reads. FXSAVE, FNSAVE, the tag word and MMX reads use
+// the exact bits when they are there.
+
+import { OFF_FPU_EXACT, OFF_FPU_BITS } from '../state';
+import { physValue, setPhysValue } from './stack';
+import { fromF80, toF80, f80Mant, f80Se } from './formats';
+
+@inline function hasBits(p: u32): bool {
+  return (load<u32>(OFF_FPU_EXACT) & (1 << p)) != 0;
+}
+
+/** Physical register p := the 80-bit value (mant, se), kept exactly. */
+export function setPhysBits(p: u32, mant: u64, se: u32): void {
+  setPhysValue(p, fromF80(mant, se));
+  store<u64>(OFF_FPU_BITS + (p << 4), mant);
+  store<u16>(OFF_FPU_BITS + (p << 4) + 8, <u16>se);
+  store<u32>(OFF_FPU_EXACT, load<u32>(OFF_FPU_EXACT) | (1 << p));
+}
+
+/** Physical register p as 80 bits, into exactMant and exactSe. */
+export let exactMant: u64 = 0;
+export let exactSe: u32 = 0;
+export function physBits(p: u32): void {
+  if (hasBits(p)) {
+    exactMant = load<u64>(OFF_FPU_BITS + (p << 4));
+    exactSe = <u32>load<u16>(OFF_FPU_BITS + (p << 4) + 8);
+    return;
+  }
+  toF80(physValue(p));
+  exactMant = f80Mant;
+  exactSe = f80Se;
+}
+
+/** The significand of physical register p: MMi is physical register i's. */
+export function physMantissa(p: u32): u64 {
+  physBits(p);
+  return exactMant;
+}
+
+/** The tag of a register in use, from its 80 bits: 0 valid, 1 zero, 2 special (NaN, infinity, denormal, unnormal). */
+export function physTag(p: u32): u32 {
+  physBits(p);
+  const exp = exactSe & 0x7fff;
+  if (exp == 0x7fff) return 2;
+  if (exp == 0) return exactMant == 0 ? 1 : 2;
+  return (exactMant >> 63) == 0 ? 2 : 0;
+}
