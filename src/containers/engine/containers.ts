@@ -178,10 +178,10 @@ export class ContainerEngine {
     }
     let ended = false;
     try {
-      await this.must(runScript(id), `running container ${name}`, { long: true });
+      const { exit } = fields(await this.must(runScript(id), `running container ${name}`, { long: true }));
       ended = true;
-      const [logs, state] = [await this.logs(id), await this.state(record)];
-      return { id, exitCode: invokeStatus(state.exitCode ?? -1, logs.stderr), ...logs };
+      const logs = await this.logs(id);
+      return { id, exitCode: invokeStatus(exit ? Number(exit) : -1, logs.stderr), ...logs };
     } finally {
       // --rm holds however the run ended, a failure of the runtime included; a run that ended
       // needs no second look at whether it still runs (each look is processes in the guest).
