@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/api/index.ts';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
-import { ControlSession } from '../../src/inspect/control-session.ts';
+import { ControlSession, type ControlStop } from '../../src/inspect/control-session.ts';
 import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 import { diffSnapshots } from '../../src/snapshot/diff.ts';
 import { decodeSnapshot } from '../../src/snapshot/format.ts';
@@ -17,7 +17,7 @@ describe('the inspector\'s snapshot', () => {
     const machine = await bootDefaultGuest();
     const control = new ControlSession(machine);
     let bytes: Uint8Array[];
-    let stops;
+    let stops: { a: ControlStop; stepped: ControlStop; b: ControlStop };
     try {
       // Out of its idle loop first, so the step is an instruction and not a wait for the timer.
       await control.do({ cmd: 'step', count: 1 });
