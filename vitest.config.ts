@@ -14,7 +14,7 @@ const UNIT = [
   'test/boot/linux-boot.test.ts',
   'test/api/run-loop-alive.test.ts',
   'test/containers/store/**/*.test.ts',
-  'test/containers/daemon/**/*.test.ts',
+  'test/daemon/**/*.test.ts',
   'test/containers/build-context.test.ts',
   'test/containers/store-cli-hardening.test.ts',
   'test/containers/store-races.test.ts',

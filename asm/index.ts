@@ -7,10 +7,12 @@ import {
   RAM_BASE, OFF_RAM_SIZE, OFF_A20_MASK, OFF_TSC_OFFSET,
 } from './cpu/state';
 import { resetCpu } from './cpu/reset';
-import { run as runLoop, requestStop as stop, interruptRequest } from './cpu/run';
+import { run as runLoop, interruptRequest } from './cpu/run';
+import { requestStop as stop } from './cpu/signals';
 import { flushTlb as flush, markMmio, resyncPaging } from './cpu/memory';
 import { retired } from './cpu/clock';
-import { configureJit, forgetAll, jitHostWrote } from './cpu/jit';
+import { configureJit, forgetAll } from './cpu/jit';
+import { jitHostWrote } from './cpu/code-pages';
 
 // What compiled regions import (src/core/jit/): the state they share with the interpreter.
 export { attention } from './cpu/signals';
@@ -24,12 +26,36 @@ export {
 export { TLB_BASE, JIT_CODE_MAP, PAGE_WATCH } from './cpu/state';
 
 export {
-  INSPECT_BASE, OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_INT80, OFF_CNT_SYSENTER, OFF_CNT_TO_KERNEL,
+  OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_INT80, OFF_CNT_SYSENTER, OFF_CNT_TO_KERNEL,
   OFF_CNT_TO_USER, OFF_CNT_HLT, OFF_CNT_CR3_LOADS, OFF_TRACE_MASK, OFF_TRACE_HEAD, OFF_CR3_TABLE,
-  CR3_SLOTS, TRACE_BASE, TRACE_CAP, TRACE_RECORD, traceHost,
+  CR3_SLOTS, TRACE_CAP, TRACE_RECORD, traceHost,
+  TRACE_SYSCALL, TRACE_EXCEPTION, TRACE_IRQ, TRACE_PORT, TRACE_CR3, TRACE_MODE,
+  TRACE_F_KIND, TRACE_F_A, TRACE_F_B, TRACE_F_C, TRACE_F_INSTRUCTIONS, TRACE_F_EIP, TRACE_F_CR3,
 } from './cpu/counters';
 export { OFF_BP_ARMED, OFF_BP_LINEAR } from './cpu/breakpoint';
 export { saveHotState, loadHotState, pageIsZero, pagesWatched } from './cpu/snapshot';
+
+// The memory map (state.ts), region by region.
+export {
+  STATE_SIZE, INSPECT_BASE, INSPECT_SIZE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_SIZE, MMIO_BITMAP_BASE, MMIO_BITMAP_SIZE,
+  TRACE_BASE, TRACE_SIZE, STATIC_DATA_BASE, STATIC_DATA_SIZE, JIT_CODE_MAP_SIZE, JIT_ENTRIES, JIT_ENTRIES_SIZE,
+  PAGE_WATCH_SIZE, JIT_HEAT, JIT_HEAT_SIZE, WATCH_ABSENT, WATCH_WRITE,
+} from './cpu/state';
+
+// Architectural bits the host decodes: EFLAGS, CR0, CR4, segment attributes, segment and register numbers.
+export {
+  CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID, ARITH_FLAGS, EFLAGS_FIXED1,
+  CR0_PE, CR0_MP, CR0_EM, CR0_TS, CR0_ET, CR0_NE, CR0_WP, CR0_AM, CR0_PG,
+  CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE, CR4_OSFXSR, CR4_OSXMMEXCPT,
+  ATTR_UNUSABLE, ATTR_DB, SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS,
+} from './cpu/state';
+
+// Exception vectors.
+export {
+  DE as VEC_DE, DB as VEC_DB, NMI_VECTOR as VEC_NMI, BP as VEC_BP, OF_VECTOR as VEC_OF, BR as VEC_BR, UD as VEC_UD,
+  NM as VEC_NM, DF_VECTOR as VEC_DF, TS as VEC_TS, NP as VEC_NP, SS_VECTOR as VEC_SS, GP as VEC_GP, PF_VECTOR as VEC_PF,
+  MF as VEC_MF, AC_VECTOR as VEC_AC,
+} from './cpu/fault';
 
 export {
   RAM_BASE, STATE_BASE, TLB_BASE, OFF_REGS, OFF_EIP, OFF_EFLAGS, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT,

@@ -16,17 +16,15 @@
 // reference only.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { Machine, type ClockMode, type JitMode } from '../src/api/index.ts';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, type PhaseTimes } from './boot/console-script.ts';
+import { loadV86, v86File } from './boot/v86-machine.ts';
 
 // Debian's kernel boots in about 6.7 billion instructions (its crypto self-tests and
 // decompression are most of them): on a shared, loaded host that is more than 10 minutes.
 const PHASE_TIMEOUT_MS = 1_800_000;
-const SEABIOS = '/usr/share/seabios/bios.bin';
-const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
 
 async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promise<PhaseTimes> {
   const file = (path: string) => new Uint8Array(readFileSync(path));
@@ -43,28 +41,9 @@ async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promis
 }
 
 async function v86(kernel: string): Promise<PhaseTimes> {
-  for (const f of [SEABIOS, VGABIOS]) if (!existsSync(f)) throw new Error(`${f} is missing: apt-get install seabios`);
-  const { V86 } = await import('v86');
-  const buffer = (path: string) => {
-    const b = readFileSync(path);
-    return { buffer: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer };
-  };
-  const emulator = new V86({
-    wasm_path: createRequire(import.meta.url).resolve('v86/build/v86.wasm'),
-    memory_size: MEMORY_MIB << 20,
-    bios: buffer(SEABIOS),
-    vga_bios: buffer(VGABIOS),
-    bzimage: buffer(kernel),
-    initrd: buffer(DEFAULT_INITRD),
-    cmdline: CMDLINE,
-    autostart: false,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  });
+  const emulator = await loadV86(MEMORY_MIB, { bzimage: v86File(kernel), initrd: v86File(DEFAULT_INITRD), cmdline: CMDLINE });
   const con = new StreamConsole((t) => emulator.serial0_send(t));
   emulator.add_listener('serial0-output-byte', (b: number) => con.feed([b]));
-  await new Promise<void>((r) => emulator.add_listener('emulator-loaded', () => r()));
   const t0 = performance.now();
   await emulator.run();
   try {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../src/api/index.ts';
 import { DEFAULT_CMDLINE, FREED_PAGES_ZEROED } from '../src/boot/guest-defaults.ts';
-import { startEngine } from '../src/containers/daemon/start-engine.ts';
+import { startEngine } from '../src/daemon/start-engine.ts';
 import { unmountEngineDisk } from '../src/containers/engine/disk.ts';
 import { ImageStore } from '../src/containers/store/image-store.ts';
 

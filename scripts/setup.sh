@@ -18,7 +18,11 @@ cd "$(dirname "$0")/.."
 # acpica-tools: iasl, the ACPI reference implementation's disassembler, checks
 # the ACPI tables the boot loader writes.
 # e2fsprogs: the host's e2fsck and debugfs, the oracles for the guest's ext4 disks.
+# dosfstools, mtools, syslinux: the BIOS boot test makes a bootable FAT disk
+# image without mounting it (mkfs.fat, mcopy, syslinux --install), which
+# SeaBIOS (package seabios) boots in glassbox and in QEMU.
 packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils e2fsprogs acpica-tools)
+packages+=(dosfstools mtools syslinux)
 # tshark: Wireshark's dissectors check the frames the user-mode network writes
 # (test/net/); curl fetches a published container port in the network tests.
 packages+=(tshark curl)

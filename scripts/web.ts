@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { projectPath } from '../src/paths.ts';
-import { defaultGuestSnapshot, snapshotCacheDir } from '../src/snapshot/cache.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 
 export const WEB_DIR = projectPath('build', 'web');

@@ -3,10 +3,10 @@
 // slow path and checks here; with none armed the loop is exactly as fast as
 // without this file.
 
-import { SEG_CS, segBase } from './state';
+import { SEG_CS, segBase, INSPECT_BASE } from './state';
 import { ip } from './decode';
 import { retired } from './clock';
-import { INSPECT, INSPECT_BASE } from './counters';
+import { INSPECT } from './counters';
 
 export const OFF_BP_ARMED: u32 = INSPECT_BASE + 0x840; // u32, set by the host
 export const OFF_BP_LINEAR: u32 = INSPECT_BASE + 0x844; // u32

@@ -3,7 +3,7 @@
 // the one place that does it sits below all of them.
 
 import { SEG_CS, OFF_CPL, OFF_SEG_SEL, OFF_SEG_BASE, cpl } from './state';
-import { invalidateFetch } from './decode';
+import { invalidateFetch } from './fetch-window';
 import { setSegmentCache, refreshFast } from './segments';
 import { setUserMode } from './memory';
 import { noteCplChange } from './counters';

@@ -4,7 +4,7 @@
 // delivery, privilege change, CR3 load, SYSENTER, HLT); the instruction loop
 // itself pays nothing. Tracing costs one load and branch when its mask is 0.
 
-import { OFF_CR3, EAX, EBX, reg32, add64 } from './state';
+import { OFF_CR3, EAX, EBX, reg32, add64, INSPECT_BASE, TRACE_BASE, TRACE_SIZE } from './state';
 import { retired } from './clock';
 import { ip, instrStart } from './decode';
 
@@ -13,7 +13,6 @@ import { ip, instrStart } from './decode';
 // @ts-ignore: a compile-time constant defined (or not) on the asc command line
 export const INSPECT: bool = !isDefined(GLASSBOX_NO_INSPECT);
 
-export const INSPECT_BASE: u32 = 0x4000;
 export const OFF_CNT_IRQ_BY_VECTOR: u32 = INSPECT_BASE; // 256 x u64: external interrupts accepted
 export const OFF_CNT_INT80: u32 = INSPECT_BASE + 0x800; // u64: INT 0x80 delivered
 export const OFF_CNT_SYSENTER: u32 = INSPECT_BASE + 0x808; // u64
@@ -41,9 +40,16 @@ export function setCr3UseClock(v: u32): void {
 // the EIP delivered to the handler; for an IRQ, the instruction it interrupted).
 // 16 Ki records (512 KiB) hold what one run slice of a busy guest writes
 // with every kind traced, so a follower draining after each slice loses none.
-export const TRACE_BASE: u32 = 0x450000; // after the MMIO bitmap (state.ts's memory map)
-export const TRACE_CAP: u32 = 16384;
 export const TRACE_RECORD: u32 = 32;
+export const TRACE_CAP: u32 = TRACE_SIZE / TRACE_RECORD;
+// The record's fields, by byte offset.
+export const TRACE_F_KIND: u32 = 0;
+export const TRACE_F_A: u32 = 4;
+export const TRACE_F_B: u32 = 8;
+export const TRACE_F_C: u32 = 12;
+export const TRACE_F_INSTRUCTIONS: u32 = 16; // u64
+export const TRACE_F_EIP: u32 = 24;
+export const TRACE_F_CR3: u32 = 28;
 
 export const TRACE_SYSCALL: u32 = 0; // a = EAX (system call number), b = 0x80 or 0x34 (SYSENTER), c = EBX (first argument)
 export const TRACE_EXCEPTION: u32 = 1; // a = vector, b = error code
@@ -59,13 +65,13 @@ export const TRACE_MODE: u32 = 5; // a = old CPL, b = new CPL
 function traceRecord(kind: u32, a: u32, b: u32, c: u32, at: u32): void {
   const n = load<u64>(OFF_TRACE_HEAD);
   const p = TRACE_BASE + <u32>(n % <u64>TRACE_CAP) * TRACE_RECORD;
-  store<u32>(p, kind);
-  store<u32>(p + 4, a);
-  store<u32>(p + 8, b);
-  store<u32>(p + 12, c);
-  store<u64>(p + 16, retired());
-  store<u32>(p + 24, at);
-  store<u32>(p + 28, load<u32>(OFF_CR3));
+  store<u32>(p + TRACE_F_KIND, kind);
+  store<u32>(p + TRACE_F_A, a);
+  store<u32>(p + TRACE_F_B, b);
+  store<u32>(p + TRACE_F_C, c);
+  store<u64>(p + TRACE_F_INSTRUCTIONS, retired());
+  store<u32>(p + TRACE_F_EIP, at);
+  store<u32>(p + TRACE_F_CR3, load<u32>(OFF_CR3));
   store<u64>(OFF_TRACE_HEAD, n + 1);
 }
 

@@ -8,6 +8,7 @@ import {
 import { faulted, gp, ud } from './fault';
 import { fetchEntry, readLin, writeLin, prepareWrite, T_MMIO } from './memory';
 import { linRead, linWrite, codeIs32 } from './segments';
+import { fetchLo, fetchSpan, fetchBias, decodeReset, setFetchWindow, closeFetchWindow, setDecodeReset } from './fetch-window';
 
 // --- per-instruction decode state
 export let instrStart: u32 = 0; // EIP of the first byte (prefixes included)
@@ -26,24 +27,9 @@ export let eaOff: u32 = 0;
 export let eaSeg: i32 = SEG_DS;
 export let eaBaseIsEsp: bool = false; // POP Ev adjusts an ESP-based address
 
-// --- fetch window: offsets [fetchLo, fetchLo + fetchSpan) of CS lie in one
-// RAM page below the CS limit and can be read at host address fetchBias + ip.
-let fetchLo: u32 = 0;
-let fetchSpan: u32 = 0;
-let fetchBias: u32 = 0;
 // Set while an instruction has so many prefixes that it could pass the
 // 15-byte limit: fetches then take the checked path.
 let strictLength: bool = false;
-
-// Set when the next instruction cannot reuse the last one's decode defaults:
-// it had prefixes, or CS (and with it the default sizes) changed.
-let decodeReset: bool = true;
-
-/** CS, its mapping or the paging mode changed: drop the cached code page and re-derive the default sizes. */
-export function invalidateFetch(): void {
-  fetchSpan = 0;
-  decodeReset = true;
-}
 
 function refillFetch(): bool {
   if (strictLength && ip - instrStart >= 15) {
@@ -59,15 +45,13 @@ function refillFetch(): bool {
   const e = fetchEntry(lin);
   if (faulted) return false;
   if (e & T_MMIO) {
-    fetchSpan = 0;
+    closeFetchWindow();
     return true;
   }
   const pageOff = lin & 0xfff;
   let span: u32 = 0x1000 - pageOff;
   if (limit - ip < span - 1) span = limit - ip + 1;
-  fetchLo = ip;
-  fetchSpan = strictLength ? 0 : span;
-  fetchBias = (e & 0xfffff000) + pageOff - ip;
+  setFetchWindow(ip, strictLength ? 0 : span, (e & 0xfffff000) + pageOff - ip);
   return true;
 }
 
@@ -153,7 +137,7 @@ export function setEaOff(v: u32): void {
 }
 
 function resetDecode(): void {
-  decodeReset = false;
+  setDecodeReset(false);
   const is32 = codeIs32();
   opSize32 = is32;
   adSize32 = is32;
@@ -162,14 +146,14 @@ function resetDecode(): void {
   lockPrefix = false;
   if (strictLength) {
     strictLength = false;
-    fetchSpan = 0;
+    closeFetchWindow();
   }
 }
 
 /** After the third prefix byte, the 15-byte limit may matter: fetch bytes one by one with the check. */
 function enterStrictLength(): void {
   strictLength = true;
-  fetchSpan = 0;
+  closeFetchWindow();
 }
 
 // Set by every control transfer: the run loop looks for compiled code at the new EIP.
@@ -222,7 +206,7 @@ function fetchPrefixed(first: u32): u32 {
       case 0xf3: repPrefix = b; break;
       default: return b;
     }
-    decodeReset = true;
+    setDecodeReset(true);
     n++;
     if (n == 3) enterStrictLength();
     b = fetch8();

@@ -2,13 +2,13 @@
 // Handlers live with their instruction family; this file only routes.
 
 import {
-  SEG_ES, SEG_CS, SEG_SS, SEG_DS, EAX, ECX, EDX, EBX, ESP, EBP, OFF_EFLAGS,
+  SEG_ES, SEG_CS, SEG_SS, SEG_DS, EAX, ECX, EDX, EBX, ESP, OFF_EFLAGS,
   VM, RF, CF, PF, AF, ZF, SF, DF, EFLAGS_FIXED1,
   reg32, setReg32, reg16, setReg16, reg8, setReg8, segSel,
 } from './state';
 import { faulted, raise, raiseTrap, raiseSoftware, gp, ud, BR, DB, OF_VECTOR, BP } from './fault';
 import {
-  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm, peekByte,
+  fetchOpcode, fetch8, fetch16, fetchImmV, fetchImm, fetchSimm8, decodeModrm, decodeModrmByte, decodeMemoryModrm,
   opSize32, adSize32, lockPrefix, mrMod, mrReg, mrRm, eaOff, eaSeg, eaBaseIsEsp, ip, setEaOff,
   readE, writeE, readG, writeG, readReg, writeReg, readMem, writeMem, rmwRead, rmwWrite, vSize,
   dataSeg,
@@ -19,50 +19,16 @@ import { shift } from './shift';
 import { daa, das, aaa, aas, aam, aad } from './bcd';
 import { condition, getFlags, setFlagBits, getCF, getOF } from './flags';
 import { stringOp, MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS } from './string';
-import { push, pop, peekStack, popCommit, writeBelow } from './stack';
+import { push, pop, peekStack, popCommit, pushSegment, popSegment, pusha, popa, enter, leave } from './stack';
+import { loadFarPointer } from './far-pointer';
 import { jumpRelative, jumpNear, callNear, retNear, farTransfer, retFar } from './control';
 import { softwareGateAllowed, iret, loadFlags } from './interrupts';
-import { loadDataSegment, protectedMode, stackIs32 } from './segments';
+import { loadDataSegment, protectedMode } from './segments';
 import { ioIn, ioOut } from './io';
 import { hlt, setInterruptFlag, setStackShadow } from './system';
 import { execute0f } from './execute0f';
-import { skipRest } from './skip';
+import { lockAllowed, skipRest } from './lock-prefix';
 import { fpuEscape, fwait } from './fpu/escape';
-
-// Opcodes LOCK may prefix (with a memory destination): the ALU rows' E,G
-// forms, group 1, XCHG, group 3 NOT/NEG and group 4/5 INC/DEC.
-// The ModRM byte is only looked at for opcodes that have one and may be
-// locked: peeking further could read past the 15-byte limit.
-function lockAllowed(op: u32): bool {
-  if (op == 0x0f) return lockAllowed0f(peekByte(0));
-  const aluRmw = op < 0x40 && (op & 7) < 2 && (op >> 3) != 7;
-  if (!aluRmw && !(op >= 0x80 && op <= 0x83) && op != 0x86 && op != 0x87 && op != 0xf6 && op != 0xf7 && op != 0xfe && op != 0xff) {
-    return false;
-  }
-  const modrm = peekByte(0);
-  if ((modrm >> 6) == 3) return false;
-  const reg = (modrm >> 3) & 7;
-  if (aluRmw) return true;
-  switch (op) {
-    case 0x80: case 0x81: case 0x82: case 0x83: return reg != 7;
-    case 0x86: case 0x87: return true;
-    case 0xf6: case 0xf7: return reg == 2 || reg == 3;
-    default: return reg < 2; // FE, FF
-  }
-}
-
-function lockAllowed0f(op: u32): bool {
-  switch (op) {
-    case 0xab: case 0xb3: case 0xbb: case 0xb0: case 0xb1: case 0xc0: case 0xc1: case 0xba: case 0xc7: break;
-    default: return false;
-  }
-  const modrm = peekByte(1);
-  if ((modrm >> 6) == 3) return false;
-  const reg = (modrm >> 3) & 7;
-  if (op == 0xba) return reg >= 5;
-  if (op == 0xc7) return reg == 1;
-  return true;
-}
 
 /** ALU rows 00-3F: E op= G, G op= E, and accumulator op= immediate. */
 function aluRow(op: u32): void {
@@ -225,67 +191,6 @@ function group5(op: u32): void {
   }
 }
 
-/** LES, LDS, LSS, LFS, LGS: a far pointer from memory into seg:reg. */
-export function loadFarPointer(s: i32): void {
-  if (!decodeMemoryModrm()) return;
-  const sz = vSize();
-  const off = readMem(eaSeg, eaOff, sz);
-  if (faulted) return;
-  const sel = readMem(eaSeg, eaOff + (1 << sz), 1);
-  if (faulted) return;
-  loadDataSegment(s, sel);
-  if (faulted) return;
-  writeG(sz, off);
-}
-
-/**
- * PUSH of a segment register. With a 32-bit operand size the SDM allows
- * either a zero-extended dword or a 16-bit write; we zero-extend, as the
- * host CPU we test against does.
- */
-export function pushSegment(sel: u32): void {
-  push(vSize(), sel);
-}
-
-/** POP into a data or stack segment register (the pop commits only after the load succeeds). */
-export function popSegment(s: i32): void {
-  const sz = vSize();
-  const v = peekStack(sz, 0);
-  if (faulted) return;
-  loadDataSegment(s, v);
-  if (faulted) return;
-  popCommit(1 << sz);
-  if (s == SEG_SS) setStackShadow();
-}
-
-function pusha(): void {
-  const sz = vSize();
-  const n: u32 = 1 << sz;
-  const sp = reg32(ESP);
-  for (let r: u32 = 0; r < 8; r++) {
-    writeBelow(sz, (r + 1) * n, r == ESP ? sp : readReg(sz, r));
-    if (faulted) return;
-  }
-  if (stackIs32()) setReg32(ESP, sp - 8 * n);
-  else setReg16(ESP, sp - 8 * n);
-}
-
-function popa(): void {
-  const sz = vSize();
-  const n: u32 = 1 << sz;
-  const vals: StaticArray<u32> = POPA_TEMP;
-  for (let i: u32 = 0; i < 8; i++) {
-    vals[i] = peekStack(sz, i * n);
-    if (faulted) return;
-  }
-  for (let i: u32 = 0; i < 8; i++) {
-    const r = 7 - i;
-    if (r != ESP) writeReg(sz, r, vals[i]);
-  }
-  popCommit(8 * n);
-}
-const POPA_TEMP = new StaticArray<u32>(8);
-
 function bound(): void {
   if (!decodeMemoryModrm()) return;
   const sz = vSize();
@@ -318,47 +223,6 @@ function arpl(): void {
   } else {
     setFlagBits(ZF, 0);
   }
-}
-
-function enter(): void {
-  const size = fetch16();
-  if (faulted) return;
-  const level = fetch8() & 31;
-  if (faulted) return;
-  const sz = vSize();
-  const n: u32 = 1 << sz;
-  const s32 = stackIs32();
-  const mask: u32 = s32 ? 0xffffffff : 0xffff;
-  push(sz, readReg(sz, EBP));
-  if (faulted) return;
-  const frame = reg32(ESP) & mask;
-  let bp = reg32(EBP) & mask;
-  if (level > 0) {
-    for (let i: u32 = 1; i < level; i++) {
-      bp = (bp - n) & mask;
-      const v = readMem(SEG_SS, bp, sz);
-      if (faulted) return;
-      push(sz, v);
-      if (faulted) return;
-    }
-    push(sz, frame);
-    if (faulted) return;
-  }
-  const newSp = (reg32(ESP) - size) & mask;
-  writeReg(sz, EBP, frame);
-  if (s32) setReg32(ESP, newSp);
-  else setReg16(ESP, newSp);
-}
-
-function leave(): void {
-  const sz = vSize();
-  const s32 = stackIs32();
-  const bp = s32 ? reg32(EBP) : reg16(EBP);
-  const v = readMem(SEG_SS, bp, sz);
-  if (faulted) return;
-  if (s32) setReg32(ESP, bp + (1 << sz));
-  else setReg16(ESP, bp + (1 << sz));
-  writeReg(sz, EBP, v);
 }
 
 function loop(op: u32): void {

@@ -8,7 +8,7 @@
 // helpers in jit-helpers.ts, installed in this module's function table. It
 // covers instructions in one physical page, so a write to that page (by the
 // guest through any linear alias, by the page walker, or by a device through
-// jitHostWrote) is all that can make it stale.
+// jitHostWrote in code-pages.ts) is all that can make it stale.
 
 import {
   JIT_CODE_MAP, JIT_ENTRIES, JIT_HEAT, RAM_BASE, TLB_BASE, OFF_CR0, OFF_EFLAGS, CR0_PE, VM,
@@ -17,8 +17,7 @@ import {
 import { T_VALID, T_USER, T_MMIO, userMode, markCodeInTlb } from './memory';
 import { csIs32, isFlat, stackIs32 } from './segments';
 import { ip } from './decode';
-import { jitCompile, jitInvalidate } from './host';
-import { raiseAttention } from './signals';
+import { jitCompile } from './host';
 import { sliceCount } from './clock';
 
 // 0: interpret only. 1: translate code once hot.
@@ -212,21 +211,3 @@ export function jitForget(host: u32, mode: u32, slot: u32): void {
   }
 }
 
-/**
- * Physical page `page` is about to be written and holds compiled code: the
- * host drops it, and a region running now stops after the current
- * instruction (it checks `attention`), since what follows may have changed.
- */
-export function codeWritten(page: u32): void {
-  if (load<u8>(JIT_CODE_MAP + page) == 0) return;
-  store<u8>(JIT_CODE_MAP + page, 0);
-  jitInvalidate(page);
-  raiseAttention();
-}
-
-/** The host wrote guest RAM [phys, phys + len) directly (DMA, a loader): code there goes. */
-export function jitHostWrote(phys: u32, len: u32): void {
-  if (len == 0) return;
-  const last = (phys + len - 1) >>> 12;
-  for (let p = phys >>> 12; p <= last; p++) codeWritten(p);
-}

@@ -24,12 +24,12 @@ import {
   TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
-  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64,
+  CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, add64, WATCH_ABSENT, WATCH_WRITE,
 } from './state';
 import { mmioRead, mmioWrite, pageIn, pageWrite } from './host';
 import { raise, faulted, PF_VECTOR } from './fault';
-import { invalidateFetch } from './decode';
-import { codeWritten } from './jit';
+import { invalidateFetch } from './fetch-window';
+import { codeWritten } from './code-pages';
 
 export const T_VALID: u32 = 1; // readable by the supervisor
 export const T_USER: u32 = 2; // readable at CPL 3
@@ -43,8 +43,6 @@ export const T_MMIO: u32 = 32; // not RAM: the high bits are the physical page
 export const T_CODE: u32 = 64;
 
 // PAGE_WATCH bits, set and cleared by the host.
-const WATCH_ABSENT: u8 = 1;
-const WATCH_WRITE: u8 = 2;
 
 // What the current privilege level needs from an entry (see setUserMode).
 let readMask: u32 = T_VALID | T_MMIO;

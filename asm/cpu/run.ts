@@ -14,7 +14,7 @@ import {
   DF_VECTOR, PF_VECTOR, DB, NMI_VECTOR,
 } from './fault';
 import {
-  beginInstruction, ip, instrStart, invalidateFetch, setIp, branched, clearBranched, restartAt,
+  beginInstruction, ip, instrStart, setIp, branched, clearBranched, restartAt,
 } from './decode';
 import { execute } from './execute';
 import { deliver } from './interrupts';
@@ -23,23 +23,17 @@ import { setUserMode } from './memory';
 import { refreshAllFast } from './segments';
 import { inShadow, inDebugShadow } from './system';
 import { tick, commitSlice, sliceCount } from './clock';
-import { attention, raiseAttention, clearAttention } from './signals';
+import { attention, raiseAttention, clearAttention, stopRequested, clearStopRequest } from './signals';
+import { invalidateFetch } from './fetch-window';
 import { acknowledgeInterrupt } from './host';
 import { noteInterrupt } from './counters';
 import { breakpointArmed, atBreakpoint } from './breakpoint';
 
-let stopRequested: bool = false;
 // TF was set when the current instruction started: a #DB trap follows it.
 let stepping: bool = false;
 // RF was set when the current instruction started: it is cleared once the
 // instruction completes (SDM 17.3.1.1), so the flag never outlives one instruction.
 let resumeFlag: bool = false;
-
-/** Asks run() to return at the next instruction boundary (callable from a host import). */
-export function requestStop(): void {
-  stopRequested = true;
-  raiseAttention();
-}
 
 /** The host raised or lowered the INTR line, or raised NMI. */
 export function interruptRequest(intr: bool, nmi: bool): void {
@@ -149,7 +143,7 @@ function enterRun(): void {
   refreshAllFast();
   invalidateFetch();
   setIp(eip());
-  stopRequested = false;
+  clearStopRequest();
   raiseAttention();
 }
 
@@ -179,7 +173,7 @@ function attend(): u32 {
     return EXIT_HLT;
   }
   if (stopRequested) {
-    stopRequested = false;
+    clearStopRequest();
     return EXIT_HOST_REQUEST;
   }
   if (breakpointArmed()) {

@@ -12,3 +12,17 @@ export let attention: bool = false;
 export function clearAttention(): void {
   attention = false;
 }
+
+// The host (or the FPU, for FERR#) asked run() to return at the next
+// instruction boundary; the run loop's slow path answers and clears it.
+export let stopRequested: bool = false;
+
+/** Asks run() to return at the next instruction boundary (callable from a host import). */
+export function requestStop(): void {
+  stopRequested = true;
+  raiseAttention();
+}
+
+export function clearStopRequest(): void {
+  stopRequested = false;
+}

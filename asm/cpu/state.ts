@@ -1,29 +1,48 @@
 // The CPU state block and the fixed memory map of the core's linear memory.
 //
 // Everything the host may read or write lives at a fixed offset, so the
-// inspector reads registers with a typed view while the guest runs and no
-// state is hidden in wasm globals. The offsets are exported (see asm/index.ts)
-// so the host never hard-codes them.
+// inspector reads registers with a typed view while the guest runs. The hot
+// run-loop state kept in wasm globals is copied to OFF_HOT_STATE for a
+// snapshot and written back whenever run() returns. The offsets and bits are
+// exported (asm/index.ts) and generated into src/core-abi.ts, so the host
+// never writes them again.
 
-// Memory map of the wasm linear memory.
-export const STATE_BASE: u32 = 0x1000; // CPU state block (4 KiB); the inspector's counters at 0x4000 (counters.ts)
-export const TLB_BASE: u32 = 0x10000; // one u32 per linear page: 1 Mi entries, 4 MiB
+// The memory map of the wasm linear memory, in address order: each region's
+// base and size. test/cpu/core-abi.test.ts checks that they are disjoint and
+// in this order, and that asconfig.json's memoryBase is STATIC_DATA_BASE.
+export const STATE_BASE: u32 = 0x1000; // the CPU state block (OFF_* below)
+export const STATE_SIZE: u32 = 0x1000;
+export const INSPECT_BASE: u32 = 0x4000; // the inspector's counters (counters.ts)
+export const INSPECT_SIZE: u32 = 0x1000;
+export const TLB_BASE: u32 = 0x10000; // one u32 per linear page: 1 Mi entries
+export const TLB_SIZE: u32 = 0x400000;
 export const TLB_LIST_BASE: u32 = 0x410000; // indices of filled TLB entries, for cheap flushes
 export const TLB_LIST_CAP: u32 = 0x8000;
-export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical page below 4 GiB: 128 KiB
-// 0x450000: the inspector's trace ring, 512 KiB (counters.ts).
+export const TLB_LIST_SIZE: u32 = TLB_LIST_CAP * 4;
+export const MMIO_BITMAP_BASE: u32 = 0x430000; // one bit per 4 KiB physical page below 4 GiB
+export const MMIO_BITMAP_SIZE: u32 = 0x20000;
+export const TRACE_BASE: u32 = 0x450000; // the inspector's trace ring (counters.ts)
+export const TRACE_SIZE: u32 = 0x80000;
+export const STATIC_DATA_BASE: u32 = 0x500000; // AssemblyScript's own data: asconfig.json memoryBase
+export const STATIC_DATA_SIZE: u32 = 0xb00000;
 // The translator's tables (jit.ts): which physical pages hold compiled code,
-// one byte per 4 KiB page below 4 GiB (1 MiB), then the entry cache (1 MiB),
-// and, after PAGE_WATCH, how many instructions the interpreter ran in each
-// page (u32 each, 4 MiB).
+// one byte per 4 KiB page below 4 GiB, then the entry cache.
 export const JIT_CODE_MAP: u32 = 0x1000000;
+export const JIT_CODE_MAP_SIZE: u32 = 0x100000;
 export const JIT_ENTRIES: u32 = 0x1100000;
+export const JIT_ENTRIES_SIZE: u32 = 0x100000;
 // Pages the host watches (snapshots and forks, src/snapshot/lazy-ram.ts): one
-// byte per 4 KiB physical page below 4 GiB (1 MiB), the WATCH_* bits (memory.ts).
+// byte per 4 KiB physical page below 4 GiB, the WATCH_* bits.
 export const PAGE_WATCH: u32 = 0x1200000;
-// The translator's heat per page (JIT_HEAT, 4 MiB) follows.
+export const PAGE_WATCH_SIZE: u32 = 0x100000;
+// How many instructions the interpreter ran in each page (u32 each): the translator's heat.
 export const JIT_HEAT: u32 = 0x1300000;
-export const RAM_BASE: u32 = 0x2000000; // guest physical address 0 (32 MiB, above AssemblyScript's data and the translator's tables)
+export const JIT_HEAT_SIZE: u32 = 0x400000;
+export const RAM_BASE: u32 = 0x2000000; // guest physical address 0, as much RAM as the machine asks for
+
+// PAGE_WATCH bits: the page is not filled yet / is about to be written (memory.ts).
+export const WATCH_ABSENT: u8 = 1;
+export const WATCH_WRITE: u8 = 2;
 
 // General registers, in x86 encoding order (EAX ECX EDX EBX ESP EBP ESI EDI).
 export const OFF_REGS: u32 = STATE_BASE + 0x00; // 8 x u32

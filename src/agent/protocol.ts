@@ -4,7 +4,7 @@
 // guest-images tests use it against the real agent, natively and inside QEMU.
 // Dependency-free, so it runs in Node and in a browser worker alike.
 
-import { bytesField, loadFields, ownFields, recordField, StateError, type StateRecord, type Stateful } from '../machine/state.ts';
+import { bytesField, loadFields, ownFields, recordField, StateError, type StateRecord, type Stateful } from '../state/records.ts';
 
 export const MAGIC = Uint8Array.of(0xf7, 0x47, 0x42, 0x41);
 export const HEADER_SIZE = 14;

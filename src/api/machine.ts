@@ -25,7 +25,7 @@ import { encodeSnapshot, openSnapshot, SnapshotError, type GuestFile, type Snaps
 import { captureRam, coreLayout, restore, type Resume } from '../snapshot/machine-state.ts';
 import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
-import { StateError } from '../machine/state.ts';
+import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
 import { otherFiles, type BootFiles, type DeferredFiles } from './guest-files.ts';
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';

@@ -1,7 +1,9 @@
 // The ACPI tables that describe the machine to a kernel built with ACPI, as a
 // BIOS would leave them (ACPI 6.4, chapter 5): the RSDP in the first KiB of
 // the extended BIOS data area (where the kernel's search looks first), an
-// RSDT listing the FADT and the MADT, the FACS and a DSDT the FADT points at.
+// RSDT and an XSDT listing the FADT and the MADT (an ACPI 2.0 RSDP, revision
+// 2, gives both: a kernel that knows the XSDT takes it, an ACPI 1.0 reader
+// the RSDT), the FACS and a DSDT the FADT points at.
 //
 // - MADT: the local APIC (ID 0), the IO-APIC (ID 0, GSI 0-23 at 0xFEC00000),
 //   the PIT's IRQ 0 arriving on GSI 2 and the SCI on IRQ 9 level-triggered
@@ -28,7 +30,8 @@ const OEM_TABLE_ID = 'GLASSBOX';
 
 /** Writes the tables into guest RAM and points the BIOS data area at them; returns the RSDP's address. */
 export function writeAcpiTables(ram: Uint8Array): number {
-  const at = { rsdp: EBDA, rsdt: EBDA + 0x20, facs: EBDA + 0x80, fadt: EBDA + 0xc0, dsdt: EBDA + 0x140, madt: EBDA + 0x180 };
+  // The FACS is 64-byte aligned, as the specification requires.
+  const at = { rsdp: EBDA, rsdt: EBDA + 0x30, xsdt: EBDA + 0x60, facs: EBDA + 0xc0, fadt: EBDA + 0x100, dsdt: EBDA + 0x180, madt: EBDA + 0x1c0 };
   const put = (addr: number, bytes: Uint8Array) => {
     if (addr + bytes.length > EBDA + 0x400) throw new Error(`ACPI table at 0x${addr.toString(16)} runs past the EBDA`);
     ram.set(bytes, addr);
@@ -38,7 +41,8 @@ export function writeAcpiTables(ram: Uint8Array): number {
   put(at.fadt, table('FACP', 1, fadtBody(at.facs, at.dsdt)));
   put(at.madt, table('APIC', 1, madtBody()));
   put(at.rsdt, table('RSDT', 1, words(at.fadt, at.madt)));
-  put(at.rsdp, rsdp(at.rsdt));
+  put(at.xsdt, table('XSDT', 1, quads(at.fadt, at.madt)));
+  put(at.rsdp, rsdp(at.rsdt, at.xsdt));
   new DataView(ram.buffer, ram.byteOffset).setUint16(EBDA_POINTER, EBDA >> 4, true);
   return at.rsdp;
 }
@@ -96,9 +100,22 @@ function words(...addrs: number[]): Uint8Array {
   return b.done();
 }
 
-/** ACPI 1.0 RSDP: signature, checksum, OEM ID, revision 0, the RSDT's address. */
-function rsdp(rsdt: number): Uint8Array {
-  return checksum(new Bytes().text('RSD PTR ').u8(0).text(OEM_ID, 6).u8(0).u32(rsdt).done(), 8);
+/** 64-bit table addresses, as the XSDT lists them (all below 4 GiB here). */
+function quads(...addrs: number[]): Uint8Array {
+  const b = new Bytes();
+  for (const a of addrs) b.u32(a).u32(0);
+  return b.done();
+}
+
+/**
+ * ACPI 2.0 RSDP (revision 2, 36 bytes): the 1.0 part (signature, checksum over
+ * its 20 bytes, OEM ID, revision, the RSDT's address), then its length, the
+ * XSDT's 64-bit address and a checksum over all 36 bytes.
+ */
+function rsdp(rsdt: number, xsdt: number): Uint8Array {
+  const b = new Bytes().text('RSD PTR ').u8(0).text(OEM_ID, 6).u8(2).u32(rsdt).u32(36).u32(xsdt).u32(0).u8(0).zeros(3).done();
+  checksum(b, 8, 20);
+  return checksum(b, 32);
 }
 
 /** The firmware ACPI control structure: no waking vector, no global lock owner. */

@@ -4,9 +4,9 @@
 // container's terminal and its line discipline decides what it means; the
 // terminal is restored however the session ends.
 
-import { attachEngine } from '../containers/daemon/client.ts';
-import type { EngineRequest } from '../containers/daemon/protocol.ts';
-import { glassboxHome } from '../containers/home.ts';
+import { attachEngine } from '../daemon/client.ts';
+import type { EngineRequest } from '../daemon/protocol.ts';
+import { glassboxHome } from '../home.ts';
 import type { WindowSize } from '../api/types.ts';
 
 export interface AttachFlags {

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { lstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, join, posix, resolve } from 'node:path';
-import { glassboxHome } from '../containers/home.ts';
+import { glassboxHome } from '../home.ts';
 import { call, reportError } from './engine-call.ts';
 import { CopyError, extractToHost, hostTarget, packHostPath, sourceParts } from './host-tar.ts';
 

@@ -1,9 +1,9 @@
 // One engine request from a container command, its failure said as Docker's
 // CLI says it (status 125, `Error: No such container: NAME` for a missing one).
 
-import { glassboxHome } from '../containers/home.ts';
-import { callEngine } from '../containers/daemon/client.ts';
-import type { EngineRequest } from '../containers/daemon/protocol.ts';
+import { glassboxHome } from '../home.ts';
+import { callEngine } from '../daemon/client.ts';
+import type { EngineRequest } from '../daemon/protocol.ts';
 
 /** An engine error on stderr: Docker's wording for a missing container (scripts match it), else ours. */
 export function reportError(message: string): void {

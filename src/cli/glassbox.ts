@@ -12,6 +12,8 @@ import { Machine, checkMemoryMiB, nodePlatform, type ClockMode, type InputEvent 
 import { QUIET_LIMIT_MS } from '../api/machine.ts';
 import { KernelImageError } from '../boot/bzimage.ts';
 import { isMultiboot } from '../boot/multiboot.ts';
+import { RomImageError } from '../boot/firmware-rom.ts';
+import { firmwareBoot } from './firmware-boot.ts';
 import { runBareMetal } from '../machine/bare-metal.ts';
 import { createCore } from '../core/load-node.ts';
 import { nodeCodec } from '../snapshot/codec-node.ts';
@@ -24,6 +26,7 @@ import { registerBenchCommands } from './bench.ts';
 import { registerInspectCommands } from './inspect.ts';
 import { registerKernelCommands } from './kernel.ts';
 import { registerSystemCommands } from './system.ts';
+import { STATE_BASE } from '../core-abi.ts';
 
 const CTRL_A = 0x01;
 /** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
@@ -38,6 +41,9 @@ interface GuestOptions {
 
 interface BootOptions extends GuestOptions {
   clock: ClockMode;
+  bios?: string;
+  rom?: string;
+  disk?: string;
   snapshot?: string;
   record?: string;
 }
@@ -105,6 +111,12 @@ function bootMultiboot(image: Uint8Array, opts: BootOptions & { kernel: string }
 
 
 async function boot(opts: BootOptions, cmd: Command): Promise<number> {
+  if (opts.bios !== undefined || opts.rom !== undefined || opts.disk !== undefined) {
+    const linuxOnly = ['kernel', 'initrd', 'snapshot', 'record'].filter((o) => opts[o as keyof BootOptions] !== undefined);
+    if (linuxOnly.length) throw new RomImageError(`--${linuxOnly[0]} loads Linux directly; it cannot be used with --bios, --rom or --disk`);
+    if (opts.bios === undefined && opts.rom === undefined) throw new RomImageError('--disk needs --bios FILE, a BIOS to boot it (e.g. /usr/share/seabios/bios.bin)');
+    return firmwareBoot(opts);
+  }
   const image = opts.kernel === undefined ? undefined : await nodePlatform.read(opts.kernel, 'kernel');
   if (image && isMultiboot(image)) return bootMultiboot(image, { ...opts, kernel: opts.kernel! });
   // A snapshot brings its own command line and RAM size: only what was given is checked against it.
@@ -240,7 +252,7 @@ async function snapshotDiff(a: string, b: string, opts: { json?: boolean }): Pro
     throw new Error(`snapshot ${file}: ${e.message}`);
   });
   const core = createCore(4096);
-  const d = diffSnapshots(await read(a), await read(b), core.layoutText(), core.off('STATE_BASE'));
+  const d = diffSnapshots(await read(a), await read(b), core.layoutText(), STATE_BASE);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(d)}\n`);
     return 0;
@@ -281,6 +293,9 @@ program
   .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
   .option('--snapshot <file>', 'resume from a snapshot (glassbox snapshot create) instead of booting')
   .option('--record <file>', 'with --snapshot and --clock virtual: record the input to FILE, for glassbox replay')
+  .option('--bios <file>', 'start a BIOS image (e.g. /usr/share/seabios/bios.bin) at the reset vector instead of loading Linux; its debug log and POST codes go to stderr')
+  .option('--disk <image>', 'with --bios: a raw disk image on the primary IDE channel, which the BIOS boots')
+  .option('--rom <file>', 'run a test ROM from the reset vector, showing its POST codes (port 0x80); exits 0 when it halts with interrupts off')
   .action(reporting(boot));
 
 program

@@ -11,8 +11,8 @@ import { digestHex } from '../containers/store/digest.ts';
 import { RegistryError } from '../containers/registry/errors.ts';
 import { printFormatted } from './go-template.ts';
 import { formatSize } from './table.ts';
-import { callEngine, EngineError, engineRunning } from '../containers/daemon/client.ts';
-import { glassboxHome } from '../containers/home.ts';
+import { callEngine, EngineError, engineRunning } from '../daemon/client.ts';
+import { glassboxHome } from '../home.ts';
 
 class ImageInUseError extends Error {
   override name = 'ImageInUseError';

@@ -4,9 +4,9 @@
 // functions (src/inspect/views.ts), so the output does not depend on which.
 
 import { Machine } from '../api/index.ts';
-import { glassboxHome } from '../containers/home.ts';
-import { callEngine, engineRunning, EngineControl } from '../containers/daemon/client.ts';
-import { PID_NAME, SOCKET_NAME, type EngineRequest, type TraceMessage } from '../containers/daemon/protocol.ts';
+import { glassboxHome } from '../home.ts';
+import { callEngine, engineRunning, EngineControl } from '../daemon/client.ts';
+import { PID_NAME, SOCKET_NAME, type EngineRequest, type TraceMessage } from '../daemon/protocol.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineShell } from '../containers/engine/guest-shell.ts';

@@ -14,7 +14,7 @@ import { kernelMachineOptions, runKernel, type CrashReport, type KernelRunOption
 import { runKernelPool } from '../testing/pool.ts';
 import { parseKtap, summarize, toJUnit, type KtapReport } from '../testing/ktap.ts';
 import { SystemMap } from '../testing/system-map.ts';
-import { snapshotCacheDir } from '../snapshot/cache.ts';
+import { snapshotCacheDir } from '../api/snapshot-cache.ts';
 
 /** Exit statuses of `kernel run` besides the command's own (documented in the README). */
 export const EXIT_KTAP_FAILED = 1;

@@ -3,7 +3,7 @@
 // prints as Docker does.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { EngineRequest } from '../containers/daemon/protocol.ts';
+import type { EngineRequest } from '../daemon/protocol.ts';
 import type { NetworkInfo, PortMapping } from '../containers/engine/networks.ts';
 import { table } from './table.ts';
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ImageNotFoundError, ImageStore } from '../containers/store/image-store.ts';
 import { parseDockerfile } from '../containers/builder/dockerfile.ts';
 import { RegistryError } from '../containers/registry/errors.ts';
-import { glassboxHome } from '../containers/home.ts';
+import { glassboxHome } from '../home.ts';
 import { login, logout, pullToStore, pushFromStore } from '../containers/registry/store-transfer.ts';
 import { DOCKER_HUB, parseReference } from '../containers/registry/reference.ts';
 import { ImageNameError, normalizeName } from '../containers/store/refs.ts';

@@ -3,9 +3,9 @@
 // core's CPUID names, cgroup version, runtime, storage).
 
 import type { Command } from 'commander';
-import { glassboxHome } from '../containers/home.ts';
-import { callEngine, engineRunning } from '../containers/daemon/client.ts';
-import { buildId } from '../containers/daemon/build-id.ts';
+import { glassboxHome } from '../home.ts';
+import { callEngine, engineRunning } from '../daemon/client.ts';
+import { buildId } from '../daemon/build-id.ts';
 import { ImageStore } from '../containers/store/image-store.ts';
 import { printFormatted } from './go-template.ts';
 import { registerPruneCommand } from './images.ts';

@@ -1,10 +1,12 @@
 // The TypeScript face of the WebAssembly core: instantiation, the host
 // imports, and typed views of guest RAM and the CPU state block.
 //
-// Offsets come from the module's own exports, so the layout is defined once,
-// in asm/cpu/state.ts.
+// Offsets and bits come from src/core-abi.ts, generated from the module's own
+// exports, so the layout is defined once, in asm/cpu/state.ts; a core whose
+// exports disagree with it is refused when it is instantiated.
 
-import { bytesField, StateError, type StateRecord, type Stateful } from '../machine/state.ts';
+import { bytesField, StateError, type StateRecord, type Stateful } from '../state/records.ts';
+import * as ABI from '../core-abi.ts';
 import { Translator, JIT_MODES, type JitMode, type JitStats } from './jit/translator.ts';
 
 export type { JitMode, JitStats };
@@ -44,17 +46,28 @@ export interface RamPager {
   settle(): void;
 }
 
-/** PAGE_WATCH bits (asm/cpu/memory.ts). */
-export const WATCH_ABSENT = 1;
-export const WATCH_WRITE = 2;
+/** PAGE_WATCH bits (asm/cpu/state.ts). */
+export const { WATCH_ABSENT, WATCH_WRITE } = ABI;
 
-export const enum ExitReason {
-  Budget = 0,
-  Halt = 1,
-  Exception = 2,
-  TripleFault = 3,
-  HostRequest = 4,
-  Breakpoint = 5,
+/** Why run() returned (asm/cpu/state.ts EXIT_*). */
+export const ExitReason = {
+  Budget: ABI.EXIT_BUDGET,
+  Halt: ABI.EXIT_HLT,
+  Exception: ABI.EXIT_EXCEPTION,
+  TripleFault: ABI.EXIT_TRIPLE_FAULT,
+  HostRequest: ABI.EXIT_HOST_REQUEST,
+  Breakpoint: ABI.EXIT_BREAKPOINT,
+} as const;
+export type ExitReason = (typeof ExitReason)[keyof typeof ExitReason];
+
+/** Throws unless every constant in src/core-abi.ts is what this build of the core exports. */
+function checkAbi(exports: WebAssembly.Exports, layout: Map<string, number>): void {
+  for (const [name, value] of Object.entries(ABI)) {
+    const g = exports[name];
+    if (!(g instanceof WebAssembly.Global)) throw new Error(`the core exports no ${name}, which src/core-abi.ts names: rebuild it with npm run build:asm`);
+    const got = layout.get(name);
+    if (got !== value) throw new Error(`the core exports ${name} = ${got}, src/core-abi.ts says ${value}: rebuild with npm run build:asm`);
+  }
 }
 
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
@@ -86,6 +99,11 @@ interface CoreExports {
   [name: string]: unknown;
 }
 
+const CR_OFFSETS = { 0: ABI.OFF_CR0, 2: ABI.OFF_CR2, 3: ABI.OFF_CR3, 4: ABI.OFF_CR4 } as const;
+const COUNTER_OFFSETS = {
+  TLB_HIT: ABI.OFF_CNT_TLB_HIT, TLB_MISS: ABI.OFF_CNT_TLB_MISS, TLB_FLUSH: ABI.OFF_CNT_TLB_FLUSH, EXCEPTIONS: ABI.OFF_CNT_EXCEPTIONS,
+} as const;
+
 const noDevices: CoreHost = {
   portIn: () => 0xffffffff,
   portOut: () => {},
@@ -103,6 +121,7 @@ interface Link {
 export class Core implements Stateful {
   readonly stateVersion = 1;
   private readonly x: CoreExports;
+  /** Every constant the core exports, by name: what a saved state's layout must match. */
   private readonly offsets = new Map<string, number>();
   /**
    * Guest RAM as it lies in the core's memory, without filling absent pages
@@ -121,10 +140,11 @@ export class Core implements Stateful {
     for (const [name, value] of Object.entries(instance.exports)) {
       if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
     }
+    checkAbi(instance.exports, new Map([...this.offsets].map(([n, v]) => [n, typeof v === 'number' ? v >>> 0 : Number(v)])));
     if (!this.x.init(ramBytes)) throw new Error(`cannot allocate ${ramBytes / 1048576} MiB of guest RAM`);
     const buf = this.x.memory.buffer;
-    this.residentRam = new Uint8Array(buf, this.off('RAM_BASE'), ramBytes);
-    this.pageWatch = new Uint8Array(buf, this.off('PAGE_WATCH'), ramBytes / 4096);
+    this.residentRam = new Uint8Array(buf, ABI.RAM_BASE, ramBytes);
+    this.pageWatch = new Uint8Array(buf, ABI.PAGE_WATCH, ramBytes / 4096);
     this.u32 = new Uint32Array(buf);
     this.dv = new DataView(buf);
     const x = this.x;
@@ -132,8 +152,8 @@ export class Core implements Stateful {
       memory: x.memory,
       table: x.table,
       exports: x as unknown as Record<string, unknown>,
-      ramBase: this.off('RAM_BASE'),
-      layout: { OFF_REGS: this.off('OFF_REGS'), OFF_EFLAGS: this.off('OFF_EFLAGS'), TLB_BASE: this.off('TLB_BASE'), OFF_CNT_TLB_HIT: this.off('OFF_CNT_TLB_HIT') },
+      ramBase: ABI.RAM_BASE,
+      layout: { OFF_REGS: ABI.OFF_REGS, OFF_EFLAGS: ABI.OFF_EFLAGS, TLB_BASE: ABI.TLB_BASE, OFF_CNT_TLB_HIT: ABI.OFF_CNT_TLB_HIT },
       forget: (host, mode, slot) => x.jitForget(host, mode, slot),
       enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
       forgetAll: () => x.jitForgetAll(),
@@ -208,18 +228,11 @@ export class Core implements Stateful {
     return [...this.offsets].map(([n, v]) => `${n}=${v}`).sort().join('\n');
   }
 
-  /** A state-block offset exported by the core. */
-  off(name: string): number {
-    const v = this.offsets.get(name);
-    if (v === undefined) throw new Error(`core exports no ${name}`);
-    return v;
+  private word(offset: number, index = 0): number {
+    return this.u32[(offset >>> 2) + index];
   }
-
-  private word(name: string, index = 0): number {
-    return this.u32[(this.off(name) >>> 2) + index];
-  }
-  private setWord(name: string, value: number, index = 0): void {
-    this.u32[(this.off(name) >>> 2) + index] = value >>> 0;
+  private setWord(offset: number, value: number, index = 0): void {
+    this.u32[(offset >>> 2) + index] = value >>> 0;
   }
 
   /**
@@ -231,17 +244,17 @@ export class Core implements Stateful {
    */
   saveState(): StateRecord {
     this.x.saveHotState();
-    const start = this.off('STATE_BASE');
-    const block = new Uint8Array(this.x.memory.buffer.slice(start, this.off('TLB_BASE')));
+    const start = ABI.STATE_BASE;
+    const block = new Uint8Array(this.x.memory.buffer.slice(start, ABI.TLB_BASE));
     // Why the last run() returned is an answer to the host, not machine state (it depends on where slices ended).
-    new DataView(block.buffer).setUint32(this.off('OFF_EXIT_REASON') - start, 0, true);
+    new DataView(block.buffer).setUint32(ABI.OFF_EXIT_REASON - start, 0, true);
     return { block };
   }
 
   loadState(r: StateRecord): void {
-    const start = this.off('STATE_BASE');
-    const block = bytesField(r, 'block', this.off('TLB_BASE') - start);
-    const ramSize = new DataView(block.buffer, block.byteOffset).getUint32(this.off('OFF_RAM_SIZE') - start, true);
+    const start = ABI.STATE_BASE;
+    const block = bytesField(r, 'block', ABI.TLB_BASE - start);
+    const ramSize = new DataView(block.buffer, block.byteOffset).getUint32(ABI.OFF_RAM_SIZE - start, true);
     if (ramSize !== this.ramBytes) throw new StateError(`the saved CPU had ${ramSize} bytes of RAM, this one has ${this.ramBytes}`);
     new Uint8Array(this.x.memory.buffer).set(block, start);
     this.x.loadHotState();
@@ -295,81 +308,81 @@ export class Core implements Stateful {
   }
 
   reg(i: number): number {
-    return this.word('OFF_REGS', i);
+    return this.word(ABI.OFF_REGS, i);
   }
   setReg(i: number, v: number): void {
-    this.setWord('OFF_REGS', v, i);
+    this.setWord(ABI.OFF_REGS, v, i);
   }
   get eip(): number {
-    return this.word('OFF_EIP');
+    return this.word(ABI.OFF_EIP);
   }
   set eip(v: number) {
-    this.setWord('OFF_EIP', v);
+    this.setWord(ABI.OFF_EIP, v);
   }
   get eflags(): number {
-    return this.word('OFF_EFLAGS');
+    return this.word(ABI.OFF_EFLAGS);
   }
   set eflags(v: number) {
-    this.setWord('OFF_EFLAGS', v);
+    this.setWord(ABI.OFF_EFLAGS, v);
   }
   get cpl(): number {
-    return this.word('OFF_CPL');
+    return this.word(ABI.OFF_CPL);
   }
   set cpl(v: number) {
-    this.setWord('OFF_CPL', v);
+    this.setWord(ABI.OFF_CPL, v);
   }
 
   segment(i: number): { selector: number; base: number; limit: number; attr: number } {
     return {
-      selector: this.word('OFF_SEG_SEL', i),
-      base: this.word('OFF_SEG_BASE', i),
-      limit: this.word('OFF_SEG_LIMIT', i),
-      attr: this.word('OFF_SEG_ATTR', i),
+      selector: this.word(ABI.OFF_SEG_SEL, i),
+      base: this.word(ABI.OFF_SEG_BASE, i),
+      limit: this.word(ABI.OFF_SEG_LIMIT, i),
+      attr: this.word(ABI.OFF_SEG_ATTR, i),
     };
   }
   setSegment(i: number, s: { selector: number; base: number; limit: number; attr: number }): void {
-    this.setWord('OFF_SEG_SEL', s.selector, i);
-    this.setWord('OFF_SEG_BASE', s.base, i);
-    this.setWord('OFF_SEG_LIMIT', s.limit, i);
-    this.setWord('OFF_SEG_ATTR', s.attr, i);
+    this.setWord(ABI.OFF_SEG_SEL, s.selector, i);
+    this.setWord(ABI.OFF_SEG_BASE, s.base, i);
+    this.setWord(ABI.OFF_SEG_LIMIT, s.limit, i);
+    this.setWord(ABI.OFF_SEG_ATTR, s.attr, i);
   }
 
   cr(n: 0 | 2 | 3 | 4): number {
-    return this.word(`OFF_CR${n}`);
+    return this.word(CR_OFFSETS[n]);
   }
   setCr(n: 0 | 2 | 3 | 4, v: number): void {
-    this.setWord(`OFF_CR${n}`, v);
+    this.setWord(CR_OFFSETS[n], v);
   }
   setTable(which: 'GDTR' | 'IDTR', base: number, limit: number): void {
-    this.setWord(`OFF_${which}_BASE`, base);
-    this.setWord(`OFF_${which}_LIMIT`, limit);
+    this.setWord(which === 'GDTR' ? ABI.OFF_GDTR_BASE : ABI.OFF_IDTR_BASE, base);
+    this.setWord(which === 'GDTR' ? ABI.OFF_GDTR_LIMIT : ABI.OFF_IDTR_LIMIT, limit);
   }
 
   /** Loads TR's selector and hidden cache (attr: the descriptor access byte). */
   setTaskRegister(selector: number, base: number, limit: number, attr: number): void {
-    this.setWord('OFF_TR_SEL', selector);
-    this.setWord('OFF_TR_BASE', base);
-    this.setWord('OFF_TR_LIMIT', limit);
-    this.setWord('OFF_TR_ATTR', attr);
+    this.setWord(ABI.OFF_TR_SEL, selector);
+    this.setWord(ABI.OFF_TR_BASE, base);
+    this.setWord(ABI.OFF_TR_LIMIT, limit);
+    this.setWord(ABI.OFF_TR_ATTR, attr);
   }
 
   /** Exception vectors whose bit is set stop run() with ExitReason.Exception instead of being delivered. */
   set exceptionExitMask(mask: number) {
-    this.setWord('OFF_EXC_EXIT_MASK', mask);
+    this.setWord(ABI.OFF_EXC_EXIT_MASK, mask);
   }
   get lastException(): { vector: number; errorCode: number; hasErrorCode: boolean } {
     return {
-      vector: this.word('OFF_EXC_VECTOR'),
-      errorCode: this.word('OFF_EXC_CODE'),
-      hasErrorCode: this.word('OFF_EXC_HAS_CODE') !== 0,
+      vector: this.word(ABI.OFF_EXC_VECTOR),
+      errorCode: this.word(ABI.OFF_EXC_CODE),
+      hasErrorCode: this.word(ABI.OFF_EXC_HAS_CODE) !== 0,
     };
   }
 
   get halted(): boolean {
-    return this.word('OFF_HALTED') !== 0;
+    return this.word(ABI.OFF_HALTED) !== 0;
   }
   set halted(v: boolean) {
-    this.setWord('OFF_HALTED', v ? 1 : 0);
+    this.setWord(ABI.OFF_HALTED, v ? 1 : 0);
   }
   /** The INTR line from the interrupt controller; safe to call from inside a port or MMIO callback. */
   set irqPending(v: boolean) {
@@ -377,30 +390,30 @@ export class Core implements Stateful {
   }
   /** IA32_APIC_BASE as the guest set it; 0 when the machine has no local APIC (CPUID and the MSR then say there is none). */
   get apicBase(): number {
-    return this.word('OFF_APIC_BASE');
+    return this.word(ABI.OFF_APIC_BASE);
   }
   set apicBase(v: number) {
-    this.setWord('OFF_APIC_BASE', v);
+    this.setWord(ABI.OFF_APIC_BASE, v);
   }
   raiseNmi(): void {
-    this.x.setInterruptLines(this.word('OFF_IRQ_PENDING'), 1);
+    this.x.setInterruptLines(this.word(ABI.OFF_IRQ_PENDING), 1);
   }
 
   /** The x87 state: control, status (TOP included) and tag words, and ST(0)-ST(7) as held (f64). */
   get fpu(): { control: number; status: number; empty: number; st: number[] } {
-    const status = this.word('OFF_FPU_SW');
+    const status = this.word(ABI.OFF_FPU_SW);
     const top = (status >> 11) & 7;
-    const base = this.off('OFF_FPU_ST');
+    const base = ABI.OFF_FPU_ST;
     const st: number[] = [];
     for (let i = 0; i < 8; i++) st.push(this.dv.getFloat64(base + ((top + i) & 7) * 8, true));
-    return { control: this.word('OFF_FPU_CW'), status, empty: this.word('OFF_FPU_EMPTY'), st };
+    return { control: this.word(ABI.OFF_FPU_CW), status, empty: this.word(ABI.OFF_FPU_EMPTY), st };
   }
   /** FERR#: an unmasked x87 exception met a waiting instruction with CR0.NE=0. */
   get fpuError(): boolean {
-    return this.word('OFF_FPU_FERR') !== 0;
+    return this.word(ABI.OFF_FPU_FERR) !== 0;
   }
   clearFpuError(): void {
-    this.setWord('OFF_FPU_FERR', 0);
+    this.setWord(ABI.OFF_FPU_FERR, 0);
   }
 
   /** Instructions retired since power-on: the virtual clock. Exact even inside a device callback. */
@@ -412,8 +425,8 @@ export class Core implements Stateful {
   advanceTsc(ticks: bigint): void {
     this.x.advanceTsc(ticks);
   }
-  counter(name: 'TLB_HIT' | 'TLB_MISS' | 'TLB_FLUSH' | 'EXCEPTIONS'): bigint {
-    return this.dv.getBigUint64(this.off(`OFF_CNT_${name}`), true);
+  counter(name: keyof typeof COUNTER_OFFSETS): bigint {
+    return this.dv.getBigUint64(COUNTER_OFFSETS[name], true);
   }
   /** The core's linear memory, for the inspector's reads of its counter and trace blocks. */
   get memory(): DataView {
@@ -424,7 +437,7 @@ export class Core implements Stateful {
     this.x.traceHost(kind, a >>> 0, b >>> 0, c >>> 0);
   }
   exceptionsByVector(): bigint[] {
-    const base = this.off('OFF_CNT_BY_VECTOR');
+    const base = ABI.OFF_CNT_BY_VECTOR;
     return Array.from({ length: 32 }, (_, v) => this.dv.getBigUint64(base + v * 8, true));
   }
 }

@@ -7,8 +7,8 @@
 // SCI_EN reads 1. Sleep state 5 (soft off, the DSDT's _S5 with type 0) turns
 // the machine off; no event raises the SCI, so its line is never driven.
 
-import type { PortDevice } from '../machine/port-bus.ts';
-import { loadFields, ownFields, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import { loadFields, ownFields, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 export const ACPI_PM_BASE = 0x600;
 export const PM1_EVT = ACPI_PM_BASE; // 4 bytes: status (2), enable (2)

@@ -8,8 +8,8 @@
 // (cleared by reading it). The NVRAM holds the memory-size bytes the PC
 // convention puts there.
 
-import type { PortDevice } from '../machine/port-bus.ts';
-import { bytesField, loadFields, ownFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import { bytesField, loadFields, ownFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 /** Ports 0x70 (the register index, bit 7 masking NMI) and 0x71, for the inspector. */
 export const CMOS_REGISTERS = ['index', 'data'] as const;

@@ -1,20 +1,22 @@
 // Two ports QEMU offers test programs, so the same program runs on both:
-// the debug console (port 0xE9, "-debugcon"), where each byte written is
-// output, and isa-debug-exit (port 0xF4, "-device isa-debug-exit"), where
-// writing a value V ends the emulator with status (V << 1) | 1.
+// the debug console (port 0xE9, "-debugcon", debug-console.ts), and
+// isa-debug-exit (port 0xF4, "-device isa-debug-exit"), where writing a
+// value V ends the emulator with status (V << 1) | 1.
 
-import type { PortBus, PortDevice } from '../machine/port-bus.ts';
-import type { StateRecord, Stateful } from '../machine/state.ts';
+import type { PortBus, PortDevice } from './port-bus.ts';
+import type { StateRecord, Stateful } from '../state/records.ts';
+import { DebugConsole } from './debug-console.ts';
 
 export const DEBUGCON_PORT = 0xe9;
 export const DEBUG_EXIT_PORT = 0xf4;
 
 export class DebugExit implements PortDevice, Stateful {
   readonly stateVersion = 1;
-  constructor(
-    private readonly output: (byte: number) => void,
-    private readonly exit: (status: number) => void,
-  ) {}
+  private readonly console: DebugConsole;
+
+  constructor(output: (byte: number) => void, private readonly exit: (status: number) => void) {
+    this.console = new DebugConsole(DEBUGCON_PORT, output);
+  }
 
   /** Stateless: each byte goes out as it is written. */
   saveState(): StateRecord {
@@ -27,13 +29,12 @@ export class DebugExit implements PortDevice, Stateful {
     bus.claim(DEBUG_EXIT_PORT, 4, this, 'isa-debug-exit');
   }
 
-  read(port: number, _size: number): number {
-    // QEMU's debugcon reads back 0xE9 so a program can detect it.
-    return port === DEBUGCON_PORT ? DEBUGCON_PORT : 0;
+  read(port: number, size: number): number {
+    return port === DEBUGCON_PORT ? this.console.read(port, size) : 0;
   }
 
   write(port: number, size: number, value: number): void {
-    if (port === DEBUGCON_PORT) this.output(value & 0xff);
+    if (port === DEBUGCON_PORT) this.console.write(port, size, value);
     else this.exit((((value & (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1)) << 1) | 1) >>> 0);
   }
 }

@@ -3,8 +3,8 @@
 // Only used when the guest runs with CR0.NE=0; with NE=1 errors are #MF.
 
 import type { Core } from '../core/core.ts';
-import type { PortDevice } from '../machine/port-bus.ts';
-import type { StateRecord, Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import type { StateRecord, Stateful } from '../state/records.ts';
 
 export class FpuErrorLatch implements PortDevice, Stateful {
   readonly stateVersion = 1;

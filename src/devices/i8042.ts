@@ -19,8 +19,8 @@
 // IRQ 12 (auxiliary) until the guest reads it. No keys are ever pressed yet:
 // the host has no keyboard input path.
 
-import type { PortDevice } from '../machine/port-bus.ts';
-import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 /** The two ports, for the inspector: data at 0x60, status/command at 0x64 (claimed as two ranges). */
 export const I8042_DATA = 0x60;

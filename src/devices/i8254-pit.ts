@@ -12,8 +12,8 @@
 // latch and read-back commands, BCD counting is not supported (no PC
 // software uses it) and is reported as binary.
 
-import type { PortDevice } from '../machine/port-bus.ts';
-import { loadFields, ownFields, recordsField, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import { loadFields, ownFields, recordsField, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 export const PIT_HZ = 1_193_182;
 /** The four ports of the 8254, for the inspector. */

@@ -8,8 +8,8 @@
 // automatic EOI, and spurious IRQ 7/15 when a request vanishes before the
 // acknowledge.
 
-import type { PortDevice } from '../machine/port-bus.ts';
-import { loadFields, numbersField, recordField, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import { loadFields, numbersField, recordField, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 /** The two ports of each 8259A, for the inspector: ICW1/OCW2/OCW3 and IRR/ISR reads; ICW2-4, OCW1 (the mask). */
 export const PIC_REGISTERS = ['command', 'data/mask'] as const;

@@ -8,8 +8,8 @@
 // The ISA lines reach it as on QEMU's PC and as the MADT says: IRQ 0 (the
 // PIT) on pin 2, every other ISA IRQ on its own number.
 
-import type { MmioDevice } from '../machine/mmio-bus.ts';
-import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { MmioDevice } from './mmio-bus.ts';
+import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 export const IOAPIC_BASE = 0xfec00000;
 export const IOAPIC_PINS = 24;

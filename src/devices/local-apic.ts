@@ -14,8 +14,8 @@
 // The timer is never stepped: its count is computed from the machine clock
 // (guest nanoseconds), and nextEventNs() tells the run loop when it fires.
 
-import type { MmioDevice } from '../machine/mmio-bus.ts';
-import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { MmioDevice } from './mmio-bus.ts';
+import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 export const LAPIC_BASE = 0xfee00000;
 /** The APIC timer's input clock: a 100 MHz bus, 10 ns per count before the divider. */

@@ -3,8 +3,8 @@
 // The keyboard controller's reset line and A20 gate are in i8042.ts.
 
 import type { Core } from '../core/core.ts';
-import type { PortBus, PortDevice } from '../machine/port-bus.ts';
-import { loadFields, ownFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortBus, PortDevice } from './port-bus.ts';
+import { loadFields, ownFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 export class SystemPorts implements PortDevice, Stateful {
   readonly stateVersion = 1;
@@ -12,7 +12,7 @@ export class SystemPorts implements PortDevice, Stateful {
   /** The last POST code written to port 0x80. */
   postCode = 0;
 
-  constructor(private readonly core: Core, private readonly reset: () => void) {
+  constructor(private readonly core: Core, private readonly reset: () => void, private readonly onPostCode?: (code: number) => void) {
     core.setA20(true);
   }
 
@@ -48,6 +48,7 @@ export class SystemPorts implements PortDevice, Stateful {
       if (v & 0x01) this.reset();
     } else {
       this.postCode = v;
+      this.onPostCode?.(v);
     }
   }
 }

@@ -9,8 +9,8 @@
 // transmitter back and mirrors MCR into MSR, which is what Linux's 8250
 // driver checks when it probes the port.
 
-import type { PortDevice } from '../machine/port-bus.ts';
-import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../machine/state.ts';
+import type { PortDevice } from './port-bus.ts';
+import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 /**
  * The registers by offset from the base port, for the inspector. With

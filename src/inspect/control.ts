@@ -4,6 +4,7 @@
 // calling it again, which steps over a breakpoint the CPU stopped on.
 
 import type { PcMachine } from '../machine/machine.ts';
+import { OFF_BP_ARMED, OFF_BP_LINEAR } from '../core-abi.ts';
 
 /** The linear address of the next instruction (CS base + EIP). */
 export function linearEip(m: PcMachine): number {
@@ -12,8 +13,8 @@ export function linearEip(m: PcMachine): number {
 
 export function setBreakpoint(m: PcMachine, linear: number | null): void {
   const dv = m.core.memory;
-  dv.setUint32(m.core.off('OFF_BP_LINEAR'), (linear ?? 0) >>> 0, true);
-  dv.setUint32(m.core.off('OFF_BP_ARMED'), linear === null ? 0 : 1, true);
+  dv.setUint32(OFF_BP_LINEAR, (linear ?? 0) >>> 0, true);
+  dv.setUint32(OFF_BP_ARMED, linear === null ? 0 : 1, true);
 }
 
 /** Executes exactly one instruction (or delivers one pending interrupt first, as the CPU would). */
@@ -28,8 +29,8 @@ export function step(m: PcMachine): void {
  */
 export function runToBreakpoint(m: PcMachine, budget: number, run: (n: number) => void = (n) => m.run(n)): boolean {
   const dv = m.core.memory;
-  if (!dv.getUint32(m.core.off('OFF_BP_ARMED'), true)) throw new Error('no breakpoint is armed');
+  if (!dv.getUint32(OFF_BP_ARMED, true)) throw new Error('no breakpoint is armed');
   const before = m.core.instructions;
   run(budget);
-  return Number(m.core.instructions - before) < budget && linearEip(m) === dv.getUint32(m.core.off('OFF_BP_LINEAR'), true);
+  return Number(m.core.instructions - before) < budget && linearEip(m) === dv.getUint32(OFF_BP_LINEAR, true);
 }

@@ -2,6 +2,7 @@
 // as plain numbers (JSON-safe), and rates between two samples.
 
 import type { PcMachine } from '../machine/machine.ts';
+import { OFF_CNT_BY_VECTOR, OFF_CNT_CR3_LOADS, OFF_CNT_HLT, OFF_CNT_INT80, OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_SYSENTER, OFF_CNT_TLB_FLUSH, OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TO_KERNEL, OFF_CNT_TO_USER } from '../core-abi.ts';
 
 export interface CountersView {
   /** Guest time of the sample, in nanoseconds (virtual clock). */
@@ -38,9 +39,9 @@ function nonZero(values: ArrayLike<number>, from = 0): Record<number, number> {
 export function readCounters(m: PcMachine): CountersView {
   const core = m.core;
   const dv = core.memory;
-  const at = (name: string) => u64(dv, core.off(name));
-  const irqBase = core.off('OFF_CNT_IRQ_BY_VECTOR');
-  const excBase = core.off('OFF_CNT_BY_VECTOR');
+  const at = (offset: number) => u64(dv, offset);
+  const irqBase = OFF_CNT_IRQ_BY_VECTOR;
+  const excBase = OFF_CNT_BY_VECTOR;
   const byVector = (base: number, n: number) => Array.from({ length: n }, (_, v) => u64(dv, base + v * 8));
   const exceptions = byVector(excBase, 32);
   const portAccesses = nonZero(m.bus.accesses);
@@ -49,7 +50,7 @@ export function readCounters(m: PcMachine): CountersView {
     guestNs: m.nowNs(),
     instructions: Number(core.instructions),
     haltedNs: m.haltedNs,
-    hltInstructions: at('OFF_CNT_HLT'),
+    hltInstructions: at(OFF_CNT_HLT),
     exceptions: exceptions.reduce((a, b) => a + b, 0),
     exceptionsByVector: nonZero(exceptions),
     pageFaults: exceptions[14],
@@ -60,10 +61,10 @@ export function readCounters(m: PcMachine): CountersView {
     })),
     portAccesses,
     portNames: Object.fromEntries(Object.keys(portAccesses).map((p) => [p, m.bus.portName(+p)])),
-    tlb: { hits: at('OFF_CNT_TLB_HIT'), misses: at('OFF_CNT_TLB_MISS'), flushes: at('OFF_CNT_TLB_FLUSH') },
-    syscalls: { int80: at('OFF_CNT_INT80'), sysenter: at('OFF_CNT_SYSENTER') },
-    transitions: { userToKernel: at('OFF_CNT_TO_KERNEL'), kernelToUser: at('OFF_CNT_TO_USER') },
-    cr3Loads: at('OFF_CNT_CR3_LOADS'),
+    tlb: { hits: at(OFF_CNT_TLB_HIT), misses: at(OFF_CNT_TLB_MISS), flushes: at(OFF_CNT_TLB_FLUSH) },
+    syscalls: { int80: at(OFF_CNT_INT80), sysenter: at(OFF_CNT_SYSENTER) },
+    transitions: { userToKernel: at(OFF_CNT_TO_KERNEL), kernelToUser: at(OFF_CNT_TO_USER) },
+    cr3Loads: at(OFF_CNT_CR3_LOADS),
   };
 }
 

@@ -5,11 +5,12 @@
 import { type Core, SEGMENT_NAMES, REGISTER_NAMES } from '../core/core.ts';
 import { disassemble } from '../isa/disasm.ts';
 import { walkPageTables } from '../machine/page-walk.ts';
+import {
+  OFF_DR, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_IDTR_BASE, OFF_IDTR_LIMIT,
+  CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID, CR0_PE, CR0_PG, ATTR_DB, SEG_CS,
+} from '../core-abi.ts';
 
-const FLAG_NAMES: [number, string][] = [
-  [0, 'CF'], [2, 'PF'], [4, 'AF'], [6, 'ZF'], [7, 'SF'], [8, 'TF'], [9, 'IF'], [10, 'DF'], [11, 'OF'],
-  [14, 'NT'], [16, 'RF'], [17, 'VM'], [18, 'AC'], [19, 'VIF'], [20, 'VIP'], [21, 'ID'],
-];
+const FLAG_NAMES: [number, string][] = Object.entries({ CF, PF, AF, ZF, SF, TF, IF, DF, OF, NT, RF, VM, AC, VIF, VIP, ID }).map(([n, bit]) => [bit, n]);
 
 export interface SegmentView {
   name: string;
@@ -52,7 +53,7 @@ export interface CodeLine {
 /** How many bytes before EIP may start the instructions shown before it. */
 const BEFORE_WINDOW = 64;
 
-const word = (core: Core, name: string, i = 0) => core.memory.getUint32(core.off(name) + i * 4, true);
+const word = (core: Core, offset: number, i = 0) => core.memory.getUint32(offset + i * 4, true);
 
 /** Bytes as hex digits (no Buffer: the view runs in the browser's worker too). */
 const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -148,12 +149,12 @@ function instructionsBefore(core: Core, linearEip: number, ip: number, bits: 16 
 export function readCpu(core: Core, instructions = 8, before = 4): CpuView {
   const eflags = core.eflags >>> 0;
   const cr0 = core.cr(0) >>> 0;
-  const mode = !(cr0 & 1) ? 'real' : eflags & (1 << 17) ? 'virtual-8086' : 'protected';
+  const mode = !(cr0 & CR0_PE) ? 'real' : eflags & VM ? 'virtual-8086' : 'protected';
   const segments = SEGMENT_NAMES.map((name, i) => {
     const s = core.segment(i);
-    return { name, ...s, dpl: (s.attr >> 5) & 3, big: (s.attr & 0x4000) !== 0 };
+    return { name, ...s, dpl: (s.attr >> 5) & 3, big: (s.attr & ATTR_DB) !== 0 };
   });
-  const cs = segments[1];
+  const cs = segments[SEG_CS];
   const bits = mode === 'protected' && cs.big ? 32 : 16;
   const start = (cs.base + core.eip) >>> 0;
   const bytes = readLinear(core, start, instructions * 15);
@@ -161,16 +162,16 @@ export function readCpu(core: Core, instructions = 8, before = 4): CpuView {
   return {
     registers: Object.fromEntries(REGISTER_NAMES.map((n, i) => [n, core.reg(i) >>> 0])),
     eip: core.eip >>> 0,
-    eflags: { value: eflags, set: FLAG_NAMES.filter(([b]) => eflags & (1 << b)).map(([, n]) => n), iopl: (eflags >> 12) & 3 },
+    eflags: { value: eflags, set: FLAG_NAMES.filter(([bit]) => eflags & bit).map(([, n]) => n), iopl: (eflags & IOPL) >>> 12 },
     mode,
-    paging: (cr0 & 0x80000000) !== 0,
+    paging: (cr0 & CR0_PG) !== 0,
     cpl: core.cpl,
     halted: core.halted,
     segments,
     cr: { cr0, cr2: core.cr(2) >>> 0, cr3: core.cr(3) >>> 0, cr4: core.cr(4) >>> 0 },
-    dr: Array.from({ length: 8 }, (_, i) => word(core, 'OFF_DR', i)),
-    gdtr: { base: word(core, 'OFF_GDTR_BASE'), limit: word(core, 'OFF_GDTR_LIMIT') },
-    idtr: { base: word(core, 'OFF_IDTR_BASE'), limit: word(core, 'OFF_IDTR_LIMIT') },
+    dr: Array.from({ length: 8 }, (_, i) => word(core, OFF_DR, i)),
+    gdtr: { base: word(core, OFF_GDTR_BASE), limit: word(core, OFF_GDTR_LIMIT) },
+    idtr: { base: word(core, OFF_IDTR_BASE), limit: word(core, OFF_IDTR_LIMIT) },
     code,
     codeBefore: before > 0 ? instructionsBefore(core, start, core.eip >>> 0, bits, before) : [],
   };

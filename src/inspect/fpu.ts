@@ -5,6 +5,7 @@
 // 80-bit form, so the encoding shown is the one the core's FSAVE writes.
 
 import type { Core } from '../core/core.ts';
+import { OFF_FPU_CW, OFF_FPU_EMPTY, OFF_FPU_FCS, OFF_FPU_FDP, OFF_FPU_FDS, OFF_FPU_FIP, OFF_FPU_FOP, OFF_FPU_ST, OFF_FPU_SW } from '../core-abi.ts';
 
 export type Tag = 'valid' | 'zero' | 'special' | 'empty';
 const TAGS: Tag[] = ['valid', 'zero', 'special', 'empty'];
@@ -78,12 +79,12 @@ function text(v: number): string {
 }
 
 export function readFpu(core: Core): FpuView {
-  const u32 = (name: string) => core.memory.getUint32(core.off(name), true);
-  const cw = u32('OFF_FPU_CW') & 0xffff;
-  const sw = u32('OFF_FPU_SW') & 0xffff;
-  const empty = u32('OFF_FPU_EMPTY');
+  const u32 = (offset: number) => core.memory.getUint32(offset, true);
+  const cw = u32(OFF_FPU_CW) & 0xffff;
+  const sw = u32(OFF_FPU_SW) & 0xffff;
+  const empty = u32(OFF_FPU_EMPTY);
   const top = (sw >> 11) & 7;
-  const st = new Float64Array(core.memory.buffer, core.off('OFF_FPU_ST'), 8);
+  const st = new Float64Array(core.memory.buffer, OFF_FPU_ST, 8);
   // As FSTENV computes it: empty, else zero / special (NaN, infinity) / valid by the value.
   const tagOf = (p: number): number => (empty & (1 << p) ? 3 : st[p] === 0 ? 1 : Number.isFinite(st[p]) ? 0 : 2);
   let tagWord = 0;
@@ -107,7 +108,7 @@ export function readFpu(core: Core): FpuView {
     },
     tag: { value: tagWord },
     stack,
-    lastInstruction: { cs: u32('OFF_FPU_FCS') & 0xffff, ip: u32('OFF_FPU_FIP'), opcode: u32('OFF_FPU_FOP') & 0x7ff },
-    lastOperand: { ds: u32('OFF_FPU_FDS') & 0xffff, offset: u32('OFF_FPU_FDP') },
+    lastInstruction: { cs: u32(OFF_FPU_FCS) & 0xffff, ip: u32(OFF_FPU_FIP), opcode: u32(OFF_FPU_FOP) & 0x7ff },
+    lastOperand: { ds: u32(OFF_FPU_FDS) & 0xffff, offset: u32(OFF_FPU_FDP) },
   };
 }

@@ -5,6 +5,7 @@
 
 import type { Core } from '../core/core.ts';
 import { walkPageTables, type PageWalk } from '../machine/page-walk.ts';
+import { CR0_WP, CR3_SLOTS, CR4_PAE, CR4_PSE, OFF_CR3_TABLE } from '../core-abi.ts';
 
 export interface Access {
   write: boolean;
@@ -16,8 +17,6 @@ export interface MmuWalk extends PageWalk {
   /** The page fault this access would raise, or null when it would succeed. */
   fault: { vector: 14; errorCode: number; reason: string } | null;
 }
-
-const CR0_WP = 1 << 16;
 
 export function walkAddress(core: Core, linear: number, access: Access = { write: false, user: true }, cr3?: number): MmuWalk {
   const walk = walkPageTables(core, linear, cr3);
@@ -64,7 +63,7 @@ export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
       out.push({ linear, physical, bytes, writable, user });
     }
   };
-  if (core.cr(4) & 0x20) {
+  if (core.cr(4) & CR4_PAE) {
     // PAE (SDM vol. 3, 4.4): four PDPTEs at CR3, then 512 eight-byte entries
     // per directory and table; a PS directory entry maps 2 MiB. The PDPTEs
     // carry no rights, so a page's rights are the AND of its PDE and PTE.
@@ -92,7 +91,7 @@ export function listMappings(core: Core, cr3 = core.cr(3) >>> 0): Mapping[] {
     }
     return out;
   }
-  const pse = (core.cr(4) & 0x10) !== 0;
+  const pse = (core.cr(4) & CR4_PSE) !== 0;
   const pd = (cr3 & ~0xfff) >>> 0;
   for (let i = 0; i < 1024; i++) {
     const pde = entry32(pd + i * 4);
@@ -120,8 +119,8 @@ export interface AddressSpace {
 /** The address spaces (CR3 values) loaded recently, most used first. */
 export function addressSpaces(core: Core): AddressSpace[] {
   const dv = core.memory;
-  const base = core.off('OFF_CR3_TABLE');
-  const slots = core.off('CR3_SLOTS');
+  const base = OFF_CR3_TABLE;
+  const slots = CR3_SLOTS;
   const current = (core.cr(3) & ~0xfff) >>> 0;
   const out: AddressSpace[] = [];
   for (let i = 0; i < slots; i++) {

@@ -4,10 +4,19 @@
 
 import type { PcMachine } from '../machine/machine.ts';
 import { EXCEPTION_MNEMONICS, syscallName } from './names.ts';
+import {
+  OFF_TRACE_HEAD, OFF_TRACE_MASK, TRACE_BASE, TRACE_CAP, TRACE_RECORD,
+  TRACE_SYSCALL, TRACE_EXCEPTION, TRACE_IRQ, TRACE_PORT, TRACE_CR3, TRACE_MODE,
+  TRACE_F_KIND, TRACE_F_A, TRACE_F_B, TRACE_F_C, TRACE_F_INSTRUCTIONS, TRACE_F_EIP, TRACE_F_CR3,
+} from '../core-abi.ts';
 
 export const TRACE_KINDS = ['syscall', 'exception', 'irq', 'port', 'cr3', 'mode'] as const;
 export type TraceKind = (typeof TRACE_KINDS)[number];
-const PORT = TRACE_KINDS.indexOf('port');
+/** Each kind's number in a record and bit in the mask (asm/cpu/counters.ts TRACE_*). */
+const KIND_CODE: Record<TraceKind, number> = {
+  syscall: TRACE_SYSCALL, exception: TRACE_EXCEPTION, irq: TRACE_IRQ, port: TRACE_PORT, cr3: TRACE_CR3, mode: TRACE_MODE,
+};
+const KIND_BY_CODE = new Map(TRACE_KINDS.map((k) => [KIND_CODE[k], k]));
 
 export interface TraceEvent {
   /** Position in the stream of all records ever written: the cursor for follow. */
@@ -38,44 +47,44 @@ export function parseKinds(list: string): TraceKind[] {
  * host, so its observer is attached only while that kind is on.
  */
 export function enableTrace(m: PcMachine, kinds: readonly TraceKind[]): void {
-  const mask = kinds.reduce((acc, k) => acc | (1 << TRACE_KINDS.indexOf(k)), 0);
-  m.core.memory.setUint32(m.core.off('OFF_TRACE_MASK'), mask, true);
+  const mask = kinds.reduce((acc, k) => acc | (1 << KIND_CODE[k]), 0);
+  m.core.memory.setUint32(OFF_TRACE_MASK, mask, true);
   m.bus.observer = kinds.includes('port')
-    ? (port, size, value, write) => m.core.traceHost(PORT, port, value, size | (write ? 0x100 : 0))
+    ? (port, size, value, write) => m.core.traceHost(TRACE_PORT, port, value, size | (write ? 0x100 : 0))
     : undefined;
 }
 
 /** The next record to be written: pass it to readTrace to see only newer ones. */
 export function traceCursor(m: PcMachine): number {
-  return Number(m.core.memory.getBigUint64(m.core.off('OFF_TRACE_HEAD'), true));
+  return Number(m.core.memory.getBigUint64(OFF_TRACE_HEAD, true));
 }
 
 /** How many records after `since` the ring has already overwritten. */
 export function traceLost(m: PcMachine, since: number): number {
-  return Math.max(0, traceCursor(m) - m.core.off('TRACE_CAP') - since);
+  return Math.max(0, traceCursor(m) - TRACE_CAP - since);
 }
 
 /** Records from `since` on (those the ring still holds), oldest first, optionally only of some kinds. */
 export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[]): TraceEvent[] {
   const core = m.core;
   const dv = core.memory;
-  const cap = core.off('TRACE_CAP');
-  const size = core.off('TRACE_RECORD');
-  const base = core.off('TRACE_BASE');
+  const cap = TRACE_CAP;
+  const size = TRACE_RECORD;
+  const base = TRACE_BASE;
   const head = traceCursor(m);
   const out: TraceEvent[] = [];
   for (let seq = Math.max(since, head - cap); seq < head; seq++) {
     const p = base + (seq % cap) * size;
-    const kind = TRACE_KINDS[dv.getUint32(p, true)];
+    const kind = KIND_BY_CODE.get(dv.getUint32(p + TRACE_F_KIND, true));
     if (kind === undefined || (kinds && !kinds.includes(kind))) continue;
-    const a = dv.getUint32(p + 4, true);
+    const a = dv.getUint32(p + TRACE_F_A, true);
     out.push({
       seq, kind, a,
-      b: dv.getUint32(p + 8, true),
-      c: dv.getUint32(p + 12, true),
-      instructions: Number(dv.getBigUint64(p + 16, true)),
-      eip: dv.getUint32(p + 24, true),
-      cr3: dv.getUint32(p + 28, true),
+      b: dv.getUint32(p + TRACE_F_B, true),
+      c: dv.getUint32(p + TRACE_F_C, true),
+      instructions: Number(dv.getBigUint64(p + TRACE_F_INSTRUCTIONS, true)),
+      eip: dv.getUint32(p + TRACE_F_EIP, true),
+      cr3: dv.getUint32(p + TRACE_F_CR3, true),
       ...(kind === 'port' ? { port: m.bus.portName(a) } : {}),
       ...(kind === 'irq' ? { irq: m.irqName(a) } : {}),
     });

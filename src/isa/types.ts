@@ -1,12 +1,14 @@
 // The vocabulary of the instruction-form table: what one form records.
-// The table (forms.ts and the map-*.ts files) is the single description of
+// The table (table.ts and the map-*.ts files) is the single description of
 // the i686 integer instruction set that the decoder-length logic, the
-// disassembler, the differential-test generator and the coverage report all
-// read; later the interpreter's dispatch and the JIT are generated from it.
+// disassembler, the differential-test generator, the coverage report and the
+// translator read, and from which the core's opcode table is generated
+// (core-attrs.ts).
 
-/** EFLAGS bits, as the table and the generator name them. */
-export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800;
-export const IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, VIF = 0x80000, VIP = 0x100000, ID = 0x200000;
+import { CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID } from '../core-abi.ts';
+
+/** EFLAGS bits, as the core defines them (asm/cpu/state.ts), for the table and the generator. */
+export { CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID };
 /** The six arithmetic status flags. */
 export const STATUS = CF | PF | AF | ZF | SF | OF;
 /** Everything POPF/IRET can name (what they write is then limited by CPL and IOPL). */

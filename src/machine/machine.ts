@@ -7,7 +7,7 @@
 // clock, so the same image and inputs give the same execution.
 
 import { type Core, type CoreHost, ExitReason } from '../core/core.ts';
-import { PortBus, type PortDevice } from './port-bus.ts';
+import { PortBus, type PortDevice } from '../devices/port-bus.ts';
 import { I8259Pic, PIC_REGISTERS } from '../devices/i8259-pic.ts';
 import { I8254Pit, PIT_HZ, PIT_REGISTERS } from '../devices/i8254-pit.ts';
 import { UART_REGISTERS, Uart16550 } from '../devices/uart-16550.ts';
@@ -18,10 +18,11 @@ import { DebugExit } from '../devices/debug-exit.ts';
 import { VIRTIO_MMIO_WINDOW, VirtioMmio, type VirtioDevice } from '../devices/virtio/mmio-transport.ts';
 import { LAPIC_BASE, LocalApic } from '../devices/local-apic.ts';
 import { IOAPIC_BASE, IoApic, isaPin } from '../devices/io-apic.ts';
-import { MmioBus } from './mmio-bus.ts';
+import { MmioBus } from '../devices/mmio-bus.ts';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.ts';
 import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
-import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from './state.ts';
+import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from '../state/records.ts';
+import { IF } from '../core-abi.ts';
 
 /** IA32_APIC_BASE at power-on: the local APIC at 0xFEE00000, globally enabled, this CPU the bootstrap processor. */
 const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
@@ -71,6 +72,17 @@ export interface MachineHooks {
   reset?(): void;
   /** Given, the machine has QEMU's debug console and exit ports (test programs use them); a byte written to port 0xE9. */
   debugcon?(byte: number): void;
+  /** A POST code the guest wrote to port 0x80. */
+  postCode?(code: number): void;
+}
+
+export interface PcLayout {
+  /**
+   * 0xC0000-0xFFFFF is RAM, for a BIOS to run from and shadow its option
+   * ROMs into (src/machine/firmware-machine.ts). Without a BIOS it is a hole
+   * with nothing behind it, as the Linux loader's e820 map says.
+   */
+  shadowRam?: boolean;
 }
 
 export class PcMachine {
@@ -125,7 +137,7 @@ export class PcMachine {
   /** The status the guest asked to exit with through the isa-debug-exit port. */
   exitStatus?: number;
 
-  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}) {
+  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}, layout: PcLayout = {}) {
     this.pic = new I8259Pic((asserted) => {
       this.picAsserted = asserted;
       this.updateIntr();
@@ -143,8 +155,8 @@ export class PcMachine {
     this.mmio.claim(LAPIC_BASE, 0x1000, this.lapic, 'local APIC');
     this.mmio.claim(IOAPIC_BASE, 0x20, this.ioapic, 'IO-APIC');
     this.core.apicBase = APIC_BASE_AT_RESET;
-    // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory and ROMs live there.
-    this.core.setMmioPages(0xa0, 0x100);
+    // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory, and ROMs unless a BIOS shadows them.
+    this.core.setMmioPages(0xa0, layout.shadowRam ? 0xc0 : 0x100);
     // A slice runs up to the next timer event as it stood when the slice began;
     // the guest moving that event (one-shot mode does it at every tick) ends
     // the slice, or the interrupt would come up to a whole slice late.
@@ -154,7 +166,7 @@ export class PcMachine {
       new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.setIrq(IRQ.COM2, h)),
     ];
     this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
-    this.system = new SystemPorts(this.core, () => this.requestReset());
+    this.system = new SystemPorts(this.core, () => this.requestReset(), hooks.postCode);
     this.claim(0x20, 2, this.pic, 'PIC master', PIC_REGISTERS);
     this.claim(0xa0, 2, this.pic, 'PIC slave', PIC_REGISTERS);
     this.claim(0x4d0, 2, this.pic, 'PIC ELCR', ['master', 'slave']);
@@ -344,7 +356,8 @@ export class PcMachine {
     return Math.floor((this.nowNs() * PIT_HZ) / 1e9);
   }
 
-  private requestReset(): void {
+  /** A reset of the whole machine (a PIIX3 reset control write, the keyboard controller's line, a triple fault). */
+  requestReset(): void {
     this.power = 'reset';
     this.core.requestStop();
   }
@@ -377,7 +390,7 @@ export class PcMachine {
       left -= Number(this.core.instructions - before);
       this.fpuError.poll();
       if (exit === ExitReason.Halt) {
-        if ((this.core.eflags & 0x200) === 0) {
+        if ((this.core.eflags & IF) === 0) {
           // HLT with interrupts disabled: nothing can wake the CPU. That is how a
           // kernel without ACPI powers off.
           this.power = 'off';

@@ -4,6 +4,7 @@
 // this is the view the MMU panel draws.
 
 import type { Core } from '../core/core.ts';
+import { CR0_PG, CR4_PAE, CR4_PSE } from '../core-abi.ts';
 
 export interface WalkStep {
   level: 'PDPT' | 'PD' | 'PT';
@@ -29,9 +30,6 @@ export interface PageWalk {
   pageSize: number;
 }
 
-const CR0_PG = 0x80000000;
-const CR4_PSE = 0x10;
-const CR4_PAE = 0x20;
 
 /** Walks `linear` under `cr3` (the current address space unless given). */
 export function walkPageTables(core: Core, linear: number, cr3 = core.cr(3) >>> 0): PageWalk {

@@ -3,7 +3,7 @@
 // has the port open (before that, the driver's FIFO reset would drop them).
 
 import type { Uart16550 } from '../devices/uart-16550.ts';
-import { numbersField, type StateRecord, type Stateful } from './state.ts';
+import { numbersField, type StateRecord, type Stateful } from '../state/records.ts';
 
 export class SerialLink implements Stateful {
   readonly stateVersion = 1;

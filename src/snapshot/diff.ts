@@ -2,7 +2,7 @@
 // differ, the CPU state by the core's own names for its offsets, and each
 // other part's fields that differ.
 
-import type { StateValue, VersionedRecord } from '../machine/state.ts';
+import type { StateValue, VersionedRecord } from '../state/records.ts';
 import type { Snapshot } from './format.ts';
 import { CHUNK_PAGES, PAGE_SIZE, type RamChunk } from './ram.ts';
 

@@ -19,7 +19,7 @@
 // needs it (openSnapshot). Nothing in the file depends on when it was made:
 // the same machine state gives the same bytes.
 
-import type { VersionedRecord } from '../machine/state.ts';
+import type { VersionedRecord } from '../state/records.ts';
 import type { SnapshotCodec } from './codec.ts';
 import { decodeRecords, encodeRecords } from './records.ts';
 import { SnapshotError } from './error.ts';

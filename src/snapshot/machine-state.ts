@@ -3,7 +3,7 @@
 
 import type { Core } from '../core/core.ts';
 import type { PcMachine } from '../machine/machine.ts';
-import { checkPartSet, StateError, type VersionedRecord } from '../machine/state.ts';
+import { checkPartSet, StateError, type VersionedRecord } from '../state/records.ts';
 import { SnapshotError } from './error.ts';
 import type { SnapshotInfo } from './format.ts';
 import type { InputEvent } from '../machine/input-log.ts';

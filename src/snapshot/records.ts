@@ -1,7 +1,7 @@
 // The machine's state records as bytes: JSON, with byte arrays as base64
 // under a "$bytes" key (no record field is called that).
 
-import type { VersionedRecord } from '../machine/state.ts';
+import type { VersionedRecord } from '../state/records.ts';
 import { SnapshotError } from './error.ts';
 
 export function toBase64(bytes: Uint8Array): string {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { MachineOptions } from '../api/index.ts';
 import { DEFAULT_KERNEL, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
-import type { BootedGuest } from '../snapshot/cache.ts';
+import type { BootedGuest } from '../api/snapshot-cache.ts';
 
 const bytesOf = async (f: Uint8Array | string): Promise<Uint8Array> => (typeof f === 'string' ? new Uint8Array(await readFile(f)) : f);
 

@@ -13,7 +13,7 @@ import { missingFromConsole } from './kernel-config.ts';
 import { KernelLogWatch, type KernelCrash } from './kernel-log.ts';
 import { decodeOops, type OopsDecoded } from './oops-decode.ts';
 import { bootedGuest } from './booted-guest.ts';
-import { kernelSnapshot, keepKernel } from '../snapshot/cache.ts';
+import { kernelSnapshot, keepKernel } from '../api/snapshot-cache.ts';
 
 export interface KernelRunOptions {
   /** The bzImage: a path or its bytes (default: the project's kernel). */
@@ -34,7 +34,7 @@ export interface KernelRunOptions {
   /** Snapshot the machine when the kernel crashes or the deadline passes, to look inside later. */
   snapshotOnFailure?: boolean;
   /**
-   * A directory of booted snapshots (src/snapshot/cache.ts): the command
+   * A directory of booted snapshots (src/api/snapshot-cache.ts): the command
    * starts from this kernel's booted state when one is there, and the boot
    * leaves one when not. A boot under the virtual clock reaches the same
    * state every time, so only the time differs, and the console: it starts

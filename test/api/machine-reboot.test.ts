@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../src/api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
-import { cachedDefaultGuest, snapshotCacheDir } from '../../src/snapshot/cache.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 
 const uptime = async (m: Machine) => Number((await m.exec('cut -d" " -f1 /proc/uptime')).stdout);
 

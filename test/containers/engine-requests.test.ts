@@ -6,8 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { PassThrough } from 'node:stream';
 import type { Socket } from 'node:net';
-import { parseAttachInput, parseControlCommand, parseRequest } from '../../src/containers/daemon/requests.ts';
-import { forEachLine } from '../../src/containers/daemon/lines.ts';
+import { parseAttachInput, parseControlCommand, parseRequest } from '../../src/daemon/requests.ts';
+import { forEachLine } from '../../src/daemon/lines.ts';
 
 describe('engine requests', () => {
   it('accepts what the CLI sends', () => {

@@ -10,6 +10,7 @@ import { createCore } from '../../src/core/load-node.ts';
 import {
   type Case, type Result, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, CODE_ADDR, fillPages, hashMemory,
 } from './case.ts';
+import { OFF_FPU_CW, OFF_FPU_ST, OFF_MXCSR, OFF_XMM } from '../../src/core-abi.ts';
 
 const USER_CS = 0x23;
 const USER_DS = 0x2b;
@@ -107,11 +108,11 @@ export class GlassboxRunner {
     }
     c.cpl = 3;
     // As the native harness: x87 registers zero and empty, the rest as FNINIT leaves it.
-    new Float64Array(c.ram.buffer, c.off('OFF_FPU_ST'), 8).fill(0);
-    new Uint32Array(c.ram.buffer, c.off('OFF_FPU_CW'), 3).set([0x37f, 0, 0xff]);
+    new Float64Array(c.ram.buffer, OFF_FPU_ST, 8).fill(0);
+    new Uint32Array(c.ram.buffer, OFF_FPU_CW, 3).set([0x37f, 0, 0xff]);
     // And XMM0-7 zero, MXCSR at its default.
-    new Uint8Array(c.ram.buffer, c.off('OFF_XMM'), 128).fill(0);
-    new Uint32Array(c.ram.buffer, c.off('OFF_MXCSR'), 1)[0] = 0x1f80;
+    new Uint8Array(c.ram.buffer, OFF_XMM, 128).fill(0);
+    new Uint32Array(c.ram.buffer, OFF_MXCSR, 1)[0] = 0x1f80;
   }
 
   run(k: Case): Result {

@@ -41,8 +41,10 @@ function findRsdp(): number {
 function tables(): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   const take = (at: number) => out.set(signature(at), ram.slice(at, at + dv.getUint32(at + 4, true)));
-  const rsdt = dv.getUint32(findRsdp() + 16, true);
+  const rsdp = findRsdp();
+  const rsdt = dv.getUint32(rsdp + 16, true);
   take(rsdt);
+  take(Number(dv.getBigUint64(rsdp + 24, true)));
   for (let i = 0; i < (dv.getUint32(rsdt + 4, true) - 36) / 4; i++) {
     const at = dv.getUint32(rsdt + 36 + 4 * i, true);
     take(at);
@@ -63,11 +65,17 @@ function disassemble(name: string, bytes: Uint8Array): string {
 }
 
 describe.skipIf(!hasIasl())('ACPI tables (iasl is missing: apt-get install acpica-tools)', () => {
-  it('has an ACPI 1.0 RSDP in the EBDA the BIOS data area points at, whose RSDT lists the FADT and the MADT', () => {
+  it('has an ACPI 2.0 RSDP in the EBDA the BIOS data area points at, whose RSDT and XSDT list the FADT and the MADT', () => {
     const t = tables();
-    expect([...t.keys()].sort()).toEqual(['APIC', 'DSDT', 'FACP', 'FACS', 'RSDT']);
-    expect(ram[findRsdp() + 15]).toBe(0); // revision 0: RSDT only
-    expect(disassemble('RSDT', t.get('RSDT')!)).toMatch(/ACPI Table Address\s+\d+ : 0009F/);
+    expect([...t.keys()].sort()).toEqual(['APIC', 'DSDT', 'FACP', 'FACS', 'RSDT', 'XSDT']);
+    const rsdp = findRsdp();
+    expect(ram[rsdp + 15]).toBe(2); // revision 2: the XSDT too
+    expect(dv.getUint32(rsdp + 20, true)).toBe(36);
+    expect(sum(rsdp, 36)).toBe(0); // the extended checksum
+    const listed = (name: string) => [...disassemble(name, t.get(name)!).matchAll(/ACPI Table Address\s+\d+ : ([0-9A-F]+)/g)].map((m) => Number.parseInt(m[1]!, 16));
+    const rsdtEntries = listed('RSDT');
+    expect(rsdtEntries.map((a) => signature(a)).sort()).toEqual(['APIC', 'FACP']);
+    expect(listed('XSDT')).toEqual(rsdtEntries);
   });
 
   it('describes the local APIC, the IO-APIC, IRQ 0 on GSI 2 and the SCI as level-triggered (MADT)', () => {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/api/index.ts';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
+import { STATE_BASE } from '../../src/core-abi.ts';
 import { ControlSession, type ControlStop } from '../../src/inspect/control-session.ts';
 import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 import { diffSnapshots } from '../../src/snapshot/diff.ts';
@@ -35,8 +36,7 @@ describe('the inspector\'s snapshot', () => {
     expect(sb!.header.instructions).toBe(String(stops.stepped.instructions));
     expect(stops.stepped.instructions - stops.a.instructions).toBe(1);
 
-    const core = machine.pc.core;
-    const d = diffSnapshots(sa!, sb!, core.layoutText(), core.off('STATE_BASE'));
+    const d = diffSnapshots(sa!, sb!, machine.pc.core.layoutText(), STATE_BASE);
     expect(stops.stepped.cpu.eip).not.toBe(stops.a.cpu.eip);
     expect(d.cpu).toContain('OFF_EIP');
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
-import { cachedDefaultGuest, snapshotCacheDir } from '../../src/snapshot/cache.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 import { machineShell } from '../../src/containers/engine/guest-shell.ts';
 import { readCounters } from '../../src/inspect/counters.ts';
 import { addressSpaces, walkAddress } from '../../src/inspect/mmu.ts';

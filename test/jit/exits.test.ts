@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import type { Core, JitMode } from '../../src/core/core.ts';
 import { projectPath } from '../../src/paths.ts';
+import { OFF_BP_ARMED, OFF_BP_LINEAR } from '../../src/core-abi.ts';
 
 const CODE = 0x10000, BUFFER = 0x100000, STACK_TOP = 0x90000, RETURN_TO = 0xf000;
 
@@ -70,8 +71,8 @@ describe('translated code stops where the interpreter stops', () => {
       expect(core.run(400_000)).toBe(0); // the loop is hot by now
       await core.jitSettled(); // and its region, compiled in the background, installed
       const mem = core.memory;
-      mem.setUint32(core.off('OFF_BP_LINEAR'), CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(4, true) + 12, true);
-      mem.setUint32(core.off('OFF_BP_ARMED'), 1, true);
+      mem.setUint32(OFF_BP_LINEAR, CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(4, true) + 12, true);
+      mem.setUint32(OFF_BP_ARMED, 1, true);
       const exit = core.run(1_000_000);
       return { exit, instructions: core.instructions, eip: core.eip, compiled: core.jitStats.compiled };
     };

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedDefaultGuest } from '../../src/snapshot/cache.ts';
+import { cachedDefaultGuest } from '../../src/api/snapshot-cache.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

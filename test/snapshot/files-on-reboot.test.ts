@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { nodePlatform } from '../../src/api/index.ts';
 import { Machine } from '../../src/api/machine.ts';
 import type { Platform } from '../../src/api/types.ts';
-import { defaultGuestSnapshot, snapshotCacheDir } from '../../src/snapshot/cache.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 
 /** Node's platform as a browser's behaves, logging what it reads; `alter` changes the kernel's bytes as they arrive. */
 function downloading(reads: string[], alter?: (kernel: Uint8Array) => void): Platform {

@@ -4,7 +4,7 @@
 // bootDefaultGuest) do not each boot a guest to make it at the same time.
 
 import { DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
-import { defaultGuestSnapshot, snapshotCacheDir } from '../../src/snapshot/cache.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 
 export default async function setup(): Promise<void> {
   await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB });

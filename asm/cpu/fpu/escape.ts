@@ -22,7 +22,7 @@ import {
 import { trig, atan2, f2xm1, ylog2, blockedT, TRIG_LIMIT } from './transcendental';
 import { fnstenv, loadEnv, fnsave, frstor, recomputeSummary } from './environment';
 import { read64, write64, write80, probeWrite } from './memory';
-import { requestStop } from '../run';
+import { requestStop } from '../signals';
 
 /** FWAIT: #NM under MP and TS, otherwise delivers a pending exception. */
 export function fwait(): void {

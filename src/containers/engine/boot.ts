@@ -5,7 +5,7 @@
 
 import type { ClockMode, Machine, NetworkOptions } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
-import { cachedDefaultGuest, snapshotCacheDir } from '../../snapshot/cache.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../../api/snapshot-cache.ts';
 import { ENGINE_DISK_BYTES } from './disk.ts';
 import { linkUpScript } from './network-scripts.ts';
 

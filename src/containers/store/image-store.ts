@@ -27,7 +27,7 @@ import { importArchive, type ImportSet, type ImportedImage } from './import.ts';
 import { MEDIA_INDEX, OCI_LAYOUT_FILE, REF_NAME, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.ts';
 import { BASE_IMAGE_NAME, ImageNameError, normalizeName } from './refs.ts';
 import type { ImageSource, RunnableImage } from '../engine/image-source.ts';
-import { glassboxHome } from '../home.ts';
+import { glassboxHome } from '../../home.ts';
 import { projectPath } from '../../paths.ts';
 import { alive, withLock } from '../pid-lock.ts';
 

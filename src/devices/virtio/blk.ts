@@ -8,7 +8,7 @@
 // instructions and the device's state record is empty. The disk's bytes are
 // not machine state: a snapshot does not carry them.
 
-import type { StateRecord } from '../../machine/state.ts';
+import type { StateRecord } from '../../state/records.ts';
 import type { VirtioContext, VirtioDevice } from './mmio-transport.ts';
 import { type Chain, total, VirtqueueError } from './virtqueue.ts';
 

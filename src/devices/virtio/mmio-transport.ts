@@ -8,8 +8,8 @@
 // The interrupt line is level-style: high while InterruptStatus is non-zero.
 // A guest that breaks a ring gets DEVICE_NEEDS_RESET, never a host error.
 
-import type { MmioDevice } from '../../machine/mmio-bus.ts';
-import { loadFields, numbersField, ownFields, recordField, recordsField, saveFields, StateError, type StateRecord, type Stateful } from '../../machine/state.ts';
+import type { MmioDevice } from '../mmio-bus.ts';
+import { loadFields, numbersField, ownFields, recordField, recordsField, saveFields, StateError, type StateRecord, type Stateful } from '../../state/records.ts';
 import { type GuestMemory, Virtqueue, VirtqueueError } from './virtqueue.ts';
 
 const MAGIC = 0x74726976; // "virt"

@@ -10,7 +10,7 @@
 // counted, as a NIC's full ring drops, so a flood can never grow the host's
 // memory. The queue is device state: a snapshot keeps the frames in it.
 
-import { loadFields, saveFields, StateError, type StateRecord } from '../../machine/state.ts';
+import { loadFields, saveFields, StateError, type StateRecord } from '../../state/records.ts';
 import type { VirtioContext, VirtioDevice } from './mmio-transport.ts';
 import { total, VirtqueueError } from './virtqueue.ts';
 

@@ -5,8 +5,8 @@
 // cannot drift apart.
 
 import { z } from 'zod';
-import { TRACE_KINDS } from '../../inspect/trace.ts';
-import type { ControlCommand } from '../../inspect/control-session.ts';
+import { TRACE_KINDS } from '../inspect/trace.ts';
+import type { ControlCommand } from '../inspect/control-session.ts';
 import type { AttachInput, EngineRequest } from './protocol.ts';
 
 export class RequestError extends Error {

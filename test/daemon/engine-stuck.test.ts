@@ -8,9 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callEngine } from '../../../src/containers/daemon/client.ts';
-import { LOG_NAME, SOCKET_NAME } from '../../../src/containers/daemon/protocol.ts';
-import { forEachLine } from '../../../src/containers/daemon/lines.ts';
+import { callEngine } from '../../src/daemon/client.ts';
+import { LOG_NAME, SOCKET_NAME } from '../../src/daemon/protocol.ts';
+import { forEachLine } from '../../src/daemon/lines.ts';
 
 afterEach(() => {
   vi.useRealTimers();

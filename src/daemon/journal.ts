@@ -5,7 +5,7 @@
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerJournal, ContainerRecord } from '../engine/containers.ts';
+import type { ContainerJournal, ContainerRecord } from '../containers/engine/containers.ts';
 
 export const JOURNAL_NAME = 'containers.json';
 

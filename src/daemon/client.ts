@@ -10,7 +10,7 @@ import {
 } from './protocol.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
-import type { ControlCommand, ControlStop } from '../../inspect/control-session.ts';
+import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
 
 export class EngineError extends Error {
   override name = 'EngineError';

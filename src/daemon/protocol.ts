@@ -4,11 +4,11 @@
 // goes on with input and output lines, its bytes base64-encoded). Requests
 // are served concurrently.
 
-import type { RunOptions } from '../engine/bundle.ts';
-import type { ExtractTarget } from '../engine/file-scripts.ts';
-import type { WindowSize } from '../../api/types.ts';
-import type { TraceRequest, ViewRequest } from '../../inspect/views.ts';
-import type { TraceEvent } from '../../inspect/trace.ts';
+import type { RunOptions } from '../containers/engine/bundle.ts';
+import type { ExtractTarget } from '../containers/engine/file-scripts.ts';
+import type { WindowSize } from '../api/types.ts';
+import type { TraceRequest, ViewRequest } from '../inspect/views.ts';
+import type { TraceEvent } from '../inspect/trace.ts';
 
 export type RunRequestOptions = Omit<RunOptions, 'stdin'>;
 

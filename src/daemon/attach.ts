@@ -6,7 +6,7 @@
 // so a fast client is slowed down instead of buffered without bound.
 
 import type { Socket } from 'node:net';
-import type { Attached } from '../engine/containers.ts';
+import type { Attached } from '../containers/engine/containers.ts';
 import type { AttachInput, AttachOutput } from './protocol.ts';
 
 /** Input lines applied but not yet taken by the guest before the socket is paused. */

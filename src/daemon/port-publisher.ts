@@ -3,10 +3,10 @@
 // container's own address on its bridge, which the guest routes on).
 
 import type { Server } from 'node:net';
-import { parseIp } from '../../net/addresses.ts';
-import { publishTcp } from '../../net/publish.ts';
-import type { UserNet } from '../../net/user-net.ts';
-import type { PortMapping, PortPublisher } from '../engine/networks.ts';
+import { parseIp } from '../net/addresses.ts';
+import { publishTcp } from '../net/publish.ts';
+import type { UserNet } from '../net/user-net.ts';
+import type { PortMapping, PortPublisher } from '../containers/engine/networks.ts';
 
 export class UserNetPublisher implements PortPublisher {
   private readonly servers = new Map<string, Server[]>();

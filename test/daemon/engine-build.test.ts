@@ -9,10 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callEngine } from '../../../src/containers/daemon/client.ts';
-import { buildId } from '../../../src/containers/daemon/build-id.ts';
-import { SOCKET_NAME } from '../../../src/containers/daemon/protocol.ts';
-import { forEachLine } from '../../../src/containers/daemon/lines.ts';
+import { callEngine } from '../../src/daemon/client.ts';
+import { buildId } from '../../src/daemon/build-id.ts';
+import { SOCKET_NAME } from '../../src/daemon/protocol.ts';
+import { forEachLine } from '../../src/daemon/lines.ts';
 
 /** A socket answering status as an engine of build `build` (none: one from before builds were reported). */
 async function engineOfBuild(build: string | undefined) {

@@ -5,22 +5,22 @@
 
 import { createServer, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tryLock } from '../pid-lock.ts';
+import { tryLock } from '../containers/pid-lock.ts';
 import { join } from 'node:path';
-import type { Attached } from '../engine/containers.ts';
-import { ImageStore } from '../store/image-store.ts';
-import { fields, infoScript } from '../engine/guest-scripts.ts';
-import { build } from '../builder/builder.ts';
-import { answerView, recordTrace, runInGuest, type InspectTarget } from '../../inspect/views.ts';
-import { ControlSession } from '../../inspect/control-session.ts';
+import type { Attached } from '../containers/engine/containers.ts';
+import { ImageStore } from '../containers/store/image-store.ts';
+import { fields, infoScript } from '../containers/engine/guest-scripts.ts';
+import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { build } from '../containers/builder/builder.ts';
+import { answerView, recordTrace, runInGuest, type InspectTarget } from '../inspect/views.ts';
+import { ControlSession } from '../inspect/control-session.ts';
 import { LOCK_NAME, PID_NAME, SOCKET_NAME, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
 import { parseAttachInput, parseControlCommand, parseRequest } from './requests.ts';
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
-import { unmountEngineDisk } from '../engine/disk.ts';
+import { unmountEngineDisk } from '../containers/engine/disk.ts';
 import { startEngine } from './start-engine.ts';
-import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;

@@ -4,17 +4,17 @@
 // container engine on them. The engine's start as the daemon does it, so
 // bench:snapshot times the same thing.
 
-import type { ClockMode, Machine } from '../../api/index.ts';
-import { DEFAULT_MAC } from '../../api/network.ts';
-import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
-import { ipToString, parseMac } from '../../net/addresses.ts';
-import { NET_PLAN, UserNet } from '../../net/user-net.ts';
-import { bootDefaultGuest } from '../engine/boot.ts';
-import { ContainerEngine } from '../engine/containers.ts';
-import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../engine/disk.ts';
-import { machineShell, type GuestShell } from '../engine/guest-shell.ts';
-import { linkUpScript } from '../engine/network-scripts.ts';
-import type { ImageStore } from '../store/image-store.ts';
+import type { ClockMode, Machine } from '../api/index.ts';
+import { DEFAULT_MAC } from '../api/network.ts';
+import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { ipToString, parseMac } from '../net/addresses.ts';
+import { NET_PLAN, UserNet } from '../net/user-net.ts';
+import { bootDefaultGuest } from '../containers/engine/boot.ts';
+import { ContainerEngine } from '../containers/engine/containers.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
+import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
+import { linkUpScript } from '../containers/engine/network-scripts.ts';
+import type { ImageStore } from '../containers/store/image-store.ts';
 import { fileJournal } from './journal.ts';
 import { UserNetPublisher } from './port-publisher.ts';
 

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Machine, SnapshotError, type ClockMode, type NetworkOptions } from '../api/index.ts';
+import { Machine, SnapshotError, type ClockMode, type NetworkOptions } from './index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL, FREED_PAGES_ZEROED } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
-import { FORMAT_VERSION } from './format.ts';
-import { glassboxHome } from '../containers/home.ts';
+import { FORMAT_VERSION } from '../snapshot/format.ts';
+import { glassboxHome } from '../home.ts';
 
 /** Where the snapshots live: $GLASSBOX_SNAPSHOT_CACHE, else $GLASSBOX_HOME/snapshots. */
 export function snapshotCacheDir(): string {
