@@ -52,7 +52,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: availableParallelism(), sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'system', include: SYSTEM, sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: 'web', include: WEB, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'guest', include: ALL, exclude: [...UNIT, ...SYSTEM, ...WEB], sequence: { groupOrder: 1 } } },
+      // The guest tier's files resume the booted guest from one cached snapshot where a boot is not what they test.
+      { extends: true, test: { name: 'guest', include: ALL, exclude: [...UNIT, ...SYSTEM, ...WEB], globalSetup: ['test/support/global-setup.ts'], sequence: { groupOrder: 1 } } },
     ],
   },
 });

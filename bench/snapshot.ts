@@ -3,8 +3,8 @@
 // from a snapshot's bytes to a guest that answers a command (next to a cold
 // boot to the same point), the time to fork a booted 256 MiB guest, and the
 // container engine's start from its cached snapshot to the first container's
-// output (next to a cold boot and the same run; the engine in this process,
-// as the daemon holds it).
+// output (next to a boot and the same run; the engine in this process, as
+// the daemon starts it, with its disk and network card).
 // The snapshot is made as `glassbox snapshot create` makes it (the default
 // command line plus init_on_free=1, so freed pages are zeros it leaves out);
 // the size without that is printed too. Wall times, median of the rounds.
@@ -13,11 +13,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../src/api/index.ts';
-import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
-import { ContainerEngine } from '../src/containers/engine/containers.ts';
-import { machineShell } from '../src/containers/engine/guest-shell.ts';
+import { DEFAULT_CMDLINE, FREED_PAGES_ZEROED } from '../src/boot/guest-defaults.ts';
+import { startEngine } from '../src/daemon/start-engine.ts';
+import { unmountEngineDisk } from '../src/containers/engine/disk.ts';
 import { ImageStore } from '../src/containers/store/image-store.ts';
-import { cachedDefaultGuest, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COMMAND = 'echo answered';
@@ -41,7 +40,7 @@ async function coldBoot(cmdline: string): Promise<{ ms: number; m: Machine }> {
   return { ms: performance.now() - t, m };
 }
 
-const cold = await coldBoot(`${DEFAULT_CMDLINE} init_on_free=1`);
+const cold = await coldBoot(`${DEFAULT_CMDLINE} ${FREED_PAGES_ZEROED}`);
 cold.m.pause();
 let t = performance.now();
 const snap = await cold.m.snapshot();
@@ -73,24 +72,31 @@ plain.m.pause();
 const plainSnap = await plain.m.snapshot();
 plain.m.stop();
 
-/** From nothing to a container's output: the machine `start` gives, then `busybox echo` run in it by a fresh engine. */
-async function firstRun(start: () => Promise<Machine>): Promise<number> {
+/**
+ * The engine's start as its process makes it (start-engine.ts: the guest
+ * resumed with the disk and network card, the disk mounted, the link up),
+ * in `home`, to a container's output; the disk is unmounted after, as
+ * engine stop does. The snapshot cache is `cache`: an empty one makes the
+ * start boot the guest (and keep its snapshot).
+ */
+async function engineStart(home: string, cache: string): Promise<number> {
+  process.env.GLASSBOX_SNAPSHOT_CACHE = cache;
   const t = performance.now();
-  const m = await start();
-  m.start();
-  await m.agentReady();
-  const engine = new ContainerEngine(machineShell(m), ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-bench-'))));
+  const { machine, shell, engine } = await startEngine(home, ImageStore.open(home), 'realtime', (line) => console.error(line));
   const r = await engine.run('busybox', { cmd: ['echo', 'ran'], rm: true });
-  if (r.stdout !== 'ran\n') throw new Error(`the container printed ${JSON.stringify(r)}`);
   const ms = performance.now() - t;
-  m.stop();
+  if (r.stdout !== 'ran\n') throw new Error(`the container printed ${JSON.stringify(r)}`);
+  await unmountEngineDisk(shell);
+  machine.stop();
   return ms;
 }
 
-await cachedDefaultGuest(snapshotCacheDir(), DEFAULT_MEMORY_MIB, 'virtual'); // made here if missing, not timed
+const home = mkdtempSync(join(tmpdir(), 'glassbox-bench-'));
+const cache = join(home, 'snapshots');
+const engineFirst = await engineStart(home, cache); // the disk made, the image unpacked on it, the snapshot kept
+const engineCold = await engineStart(home, mkdtempSync(join(tmpdir(), 'glassbox-bench-cold-')));
 const engineWarm: number[] = [];
-for (let i = 0; i < ROUNDS; i++) engineWarm.push(await firstRun(() => cachedDefaultGuest(snapshotCacheDir(), DEFAULT_MEMORY_MIB, 'virtual')));
-const engineCold = await firstRun(() => Machine.create());
+for (let i = 0; i < ROUNDS; i++) engineWarm.push(await engineStart(home, cache));
 
 const rows: [string, string, string, string][] = [
   ['snapshot size, booted default guest (init_on_free=1)', MB(snap.length), 'goal <= 8 MB', 'replaces a cold boot'],
@@ -98,7 +104,7 @@ const rows: [string, string, string, string][] = [
   ['snapshot write (capture + compress)', ms(snapshotMs), '', ''],
   ['restore to a guest answering a command', ms(median(restores)), 'goal < 300 ms', `cold boot to the same: ${ms(cold.ms)} (default cmdline: ${ms(plain.ms)})`],
   ['fork of the booted 256 MiB guest', ms(median(forks)), 'goal < 20 ms', `cold boot: ${ms(plain.ms)}`],
-  ['engine start from its cached snapshot to a run\'s output', ms(median(engineWarm)), 'goal < 2 s', `cold boot and the same run: ${ms(engineCold)}`],
+  ['engine start from its cached snapshot to a run\'s output', ms(median(engineWarm)), 'goal < 2 s', `booting instead: ${ms(engineCold)}; the first start of all (disk made, image unpacked): ${ms(engineFirst)}`],
 ];
 for (const r of rows) console.log(`${r[0].padEnd(56)} ${r[1].padEnd(26)} ${r[2].padEnd(15)} ${r[3]}`);
 console.log(`restores: ${restores.map(ms).join(', ')}; forks: ${forks.map(ms).join(', ')}; engine starts: ${engineWarm.map(ms).join(', ')} (${ROUNDS} rounds, median shown)`);

@@ -42,7 +42,7 @@ export async function buildWeb(): Promise<string> {
     copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
   }
   // The booted guest: the cached snapshot the engine starts from (a boot in Node the first time).
-  writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), await defaultGuestSnapshot(snapshotCacheDir(), DEFAULT_MEMORY_MIB));
+  writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB }));
   // The engine in the worker reads the image's JSON from here, and its layer only if the guest has no copy.
   cpSync(need(projectPath('guest-images/dist/oci/busybox'), 'run "npm run images"'), join(WEB_DIR, 'guest', 'oci', 'busybox'), { recursive: true });
   return WEB_DIR;

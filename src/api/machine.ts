@@ -27,6 +27,7 @@ import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
+import { otherFiles, type BootFiles, type DeferredFiles } from './guest-files.ts';
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
@@ -78,8 +79,10 @@ function checkWindowSize(size: { rows: number; cols: number }, what: string): vo
 
 /** What a machine is made from: a reboot, a snapshot and a fork need it again. */
 interface Making {
-  kernel: Uint8Array;
+  /** Absent for a machine resumed with `onReboot`: read when the guest first reboots. */
+  kernel?: Uint8Array;
   initrd?: Uint8Array;
+  onReboot?: DeferredFiles;
   kernelName?: string;
   initrdName?: string;
   codec?: SnapshotCodec;
@@ -137,6 +140,12 @@ export class Machine extends Emitter<MachineEvents> {
   replayError?: ReplayDiverged;
   /** The network card and its link, when the machine has one. */
   readonly network?: MachineNetwork;
+  /** The kernel and initrd, once read (Making.onReboot). */
+  private files?: BootFiles;
+  /** A reboot waits for the kernel and initrd to be read (Making.onReboot). */
+  private rebootWaits = false;
+  /** Loads the kernel and initrd into RAM and sets the CPU at the kernel's entry. */
+  private readonly bootLinux: () => void;
 
   /**
    * A machine from the guest's bytes and an already compiled core, powered
@@ -144,7 +153,9 @@ export class Machine extends Emitter<MachineEvents> {
    */
   constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making, resume?: Resume) {
     super();
-    const kernel = parseBzImage(opts.kernel, opts.kernelName ?? 'kernel');
+    if (!opts.kernel && !opts.onReboot) throw new MachineError('a machine needs a kernel');
+    this.files = opts.kernel && { kernel: opts.kernel, initrd: opts.initrd };
+    let kernel = opts.kernel && parseBzImage(opts.kernel, opts.kernelName ?? 'kernel');
     const bytes = checkMemoryMiB(opts.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1048576;
     this.clock = opts.clock ?? 'virtual';
     if (this.clock !== 'virtual' && this.clock !== 'realtime') throw new MachineError(`clock must be "virtual" or "realtime", not "${this.clock}"`);
@@ -157,8 +168,9 @@ export class Machine extends Emitter<MachineEvents> {
       },
       pumpInput: () => (this.replaying ? this.replay!.pump() : this.consoleLink.pump() + this.agentLink.pump() > 0),
       // A guest reboot (reboot(2), a keyboard-controller or port 0x92 reset, a triple fault)
-      // boots the same kernel and initrd again, as QEMU's firmware does with -kernel.
-      reset: () => bootLinux(),
+      // boots the same kernel and initrd again, as QEMU's firmware does with -kernel
+      // (once they are read, when the machine resumed without them: loop()).
+      reset: () => (this.files ? this.bootLinux() : (this.rebootWaits = true)),
     });
     this.consoleLink = new SerialLink(this.pc.com[0]);
     this.agentLink = new SerialLink(this.pc.com[1]);
@@ -173,9 +185,12 @@ export class Machine extends Emitter<MachineEvents> {
       if (this.clock === 'virtual' && resume?.replay) throw new MachineError('replay: a machine with a network card cannot replay (its link is live)');
       this.network = new MachineNetwork(this.pc, opts.network, () => this.wake());
     }
-    // A fresh boot tells the kernel where the virtio devices are; a snapshot's command line already does.
-    const cmdline = [opts.cmdline ?? DEFAULT_CMDLINE, resume ? '' : this.pc.virtioCmdline()].filter(Boolean).join(' ');
-    const bootLinux = () => loadLinux(this.pc.core, kernel, { cmdline, initrd: opts.initrd });
+    // The kernel finds the virtio devices on its command line (a snapshot records the command line without them).
+    const cmdline = [opts.cmdline ?? DEFAULT_CMDLINE, this.pc.virtioCmdline()].filter(Boolean).join(' ');
+    this.bootLinux = () => {
+      kernel ??= parseBzImage(this.files!.kernel, opts.kernelName ?? 'kernel');
+      loadLinux(this.pc.core, kernel, { cmdline, initrd: this.files!.initrd });
+    };
     this.pc.state.add('agent', this.agent);
     this.pc.state.add('console-input', this.consoleLink);
     this.pc.state.add('agent-input', this.agentLink);
@@ -187,7 +202,7 @@ export class Machine extends Emitter<MachineEvents> {
         this.replay = new InputReplay(this.pc, resume.replay);
       }
     } else {
-      bootLinux();
+      this.bootLinux();
     }
   }
 
@@ -215,13 +230,15 @@ export class Machine extends Emitter<MachineEvents> {
     const records = this.saveState('snapshot');
     const chunks = captureRam(this.pc);
     const instructions = this.pc.core.instructions.toString();
+    if (this.rebootWaits) throw new MachineError('snapshot: the guest is rebooting, its kernel not read yet');
     const file = async (bytes: Uint8Array, name: string): Promise<GuestFile> => ({ name, sha256: await this.codec.sha256(bytes) });
+    const recorded = this.files ? undefined : this.opts.onReboot!.recorded;
     const info: SnapshotInfo = {
       core: { layout: coreLayout(this.pc.core), ...(this.opts.coreBuild ? { build: await this.opts.coreBuild() } : {}) },
       devices: this.pc.state.manifest,
       ramBytes: this.pc.memoryBytes,
-      kernel: await file(this.opts.kernel, this.opts.kernelName ?? 'kernel'),
-      initrd: this.opts.initrd ? await file(this.opts.initrd, this.opts.initrdName ?? 'initrd') : null,
+      kernel: recorded?.kernel ?? (await file(this.files!.kernel, this.opts.kernelName ?? 'kernel')),
+      initrd: recorded ? recorded.initrd : this.files!.initrd ? await file(this.files!.initrd, this.opts.initrdName ?? 'initrd') : null,
       cmdline: this.opts.cmdline ?? DEFAULT_CMDLINE,
       clock: this.clock,
       instructions,
@@ -264,7 +281,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (this.network) throw new MachineError('fork: a machine with a network card cannot be forked (the host end of its link cannot be copied)');
     if (this.opts.disks?.length) throw new MachineError('fork: this machine has disks, which a fork would share');
     const records = copyRecords(this.saveState('fork'));
-    return new (this.constructor as typeof Machine)(this.module, this.opts, { records, ram: LazyRam.fork(this.pc.core) });
+    return new (this.constructor as typeof Machine)(this.module, { ...this.opts, ...this.files }, { records, ram: LazyRam.fork(this.pc.core) });
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
@@ -280,8 +297,10 @@ export class Machine extends Emitter<MachineEvents> {
     const codec = platform.codec ?? webCodec;
     const name = typeof ref === 'string' ? `snapshot ${ref}` : 'snapshot';
     const refuse = (why: string) => new SnapshotError(`${name}: ${why}`);
+    // Files named by reference on a platform where reading them is a download wait for a reboot (the page's first prompt does not need them).
+    const later = platform.guestFilesOnReboot === true && typeof opts.kernel !== 'object' && typeof opts.initrd !== 'object';
     const [core, making, bytes] = await Promise.all([
-      platform.coreModule(), guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
+      platform.coreModule(), later ? undefined : guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
     ]);
     const snap = await openSnapshot(bytes, codec).catch((e: Error) => {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
@@ -289,15 +308,18 @@ export class Machine extends Emitter<MachineEvents> {
     const h = snap.header;
     if (opts.memoryMiB !== undefined && opts.memoryMiB * 1048576 !== h.ramBytes) throw refuse(`it is of a machine with ${h.ramBytes / 1048576} MiB of RAM, not ${opts.memoryMiB}`);
     if (opts.cmdline !== undefined && opts.cmdline !== h.cmdline) throw refuse(`it was booted with the command line ${JSON.stringify(h.cmdline)}, not ${JSON.stringify(opts.cmdline)}`);
-    for (const [file, bytes, what] of [[h.kernel, making.kernel, making.kernelName], [h.initrd, making.initrd, making.initrdName]] as const) {
-      const sha = bytes ? await codec.sha256(bytes) : undefined;
-      if (file?.sha256 === sha) continue;
-      const made = file ? `${file.name} (sha256 ${file.sha256.slice(0, 12)})` : 'no initrd';
-      throw refuse(`it was made with ${made}, and this machine has ${bytes ? `${what} (sha256 ${sha!.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`);
+    const recorded = { kernel: h.kernel, initrd: h.initrd };
+    let files: Making;
+    if (making) {
+      const why = await otherFiles({ kernel: making.kernel!, initrd: making.initrd }, recorded, { kernel: making.kernelName, initrd: making.initrdName }, codec);
+      if (why) throw refuse(why);
+      files = making;
+    } else {
+      files = { codec, coreBuild: platform.coreBuild, onReboot: { recorded, read: () => guestFiles(opts, platform) as Promise<BootFiles> } };
     }
     const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...making, disks: openDisks(opts, platform) }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...files, disks: openDisks(opts, platform) }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }
@@ -445,6 +467,10 @@ export class Machine extends Emitter<MachineEvents> {
     this.looping = true;
     try {
       while (this.keepRunning()) {
+        if (this.rebootWaits) {
+          await this.readFilesAndBoot();
+          continue;
+        }
         this.runSlice(SLICE);
         if (!this.keepRunning()) break;
         if (this.pc.power === 'halted') await this.idle();
@@ -453,6 +479,28 @@ export class Machine extends Emitter<MachineEvents> {
     } finally {
       this.looping = false;
     }
+  }
+
+  /** A reboot of a machine resumed without its kernel and initrd: they are read and checked, then booted; the machine powers off if they cannot be. */
+  private async readFilesAndBoot(): Promise<void> {
+    const deferred = this.opts.onReboot!;
+    const names = { kernel: this.opts.kernelName ?? 'kernel', initrd: this.opts.initrdName ?? 'initrd' };
+    let why: string | undefined;
+    try {
+      const files = await deferred.read();
+      why = await otherFiles(files, deferred.recorded, names, this.codec);
+      if (!why) this.files = files;
+    } catch (e) {
+      why = (e as Error).message;
+    }
+    this.rebootWaits = false;
+    if (why) {
+      this.pc.power = 'off';
+      this.failAll(`the guest rebooted, and its kernel cannot be loaded: ${why}`);
+      this.setPower('off');
+      return;
+    }
+    this.bootLinux();
   }
 
   private keepRunning(): boolean {

@@ -16,7 +16,8 @@ import type { PcMachine } from '../machine/machine.ts';
 import { VirtioNet, type NetBackend, type NetStats } from '../devices/virtio/net.ts';
 import { MachineError, type NetworkOptions } from './types.ts';
 
-const DEFAULT_MAC = '52:54:00:12:34:56';
+/** The card's MAC unless the caller names one. */
+export const DEFAULT_MAC = '52:54:00:12:34:56';
 
 export class MachineNetwork {
   readonly nic: VirtioNet;

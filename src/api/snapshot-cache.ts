@@ -1,15 +1,16 @@
 // A booted guest (the default one, or a kernel under test with glassbox's
 // userland) kept as a snapshot on the host so that starting one costs a
 // restore instead of a boot: made on first use, and made again whenever the
-// core build, the kernel, the initrd, the command line or the RAM size change
-// (they make up the file's name). Node only.
+// core build, the kernel, the initrd, the command line, the RAM size, the
+// devices or the preparing script change (they make up the file's name).
+// Node only.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Machine, SnapshotError, type ClockMode, type NetworkOptions } from './index.ts';
-import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
+import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL, FREED_PAGES_ZEROED } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
 import { FORMAT_VERSION } from '../snapshot/format.ts';
 import { glassboxHome } from '../home.ts';
@@ -32,21 +33,40 @@ export interface BootedGuest {
   diskBytes?: number;
   /** Whether it has a network card. */
   network?: boolean;
+  /** The script run in it once booted, before the snapshot (GuestSetup.prepare). */
+  prepared?: string;
 }
 
 /** The cache file's name: what the snapshot depends on, digested. */
 function cacheName(prefix: string, g: BootedGuest): string {
   const h = createHash('sha256');
-  const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}) };
+  const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}), ...(g.prepared ? { prepared: g.prepared } : {}) };
   h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices }));
   h.update(g.kernel);
   h.update(g.initrd);
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
 
-async function defaultGuest(memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<BootedGuest> {
+/** The default guest's command line when it is cached: freed pages zeroed, so they stay out of the file. */
+const CACHED_CMDLINE = `${DEFAULT_CMDLINE} ${FREED_PAGES_ZEROED}`;
+
+/** The default guest to cache: its RAM, devices, and what is done in it before the snapshot. */
+export interface GuestSetup {
+  memoryMiB: number;
+  disk?: CachedDisk;
+  network?: NetworkOptions;
+  /**
+   * A shell script the agent runs once the guest is booted, before the
+   * snapshot, so that every start from it finds that work done (the
+   * engine's network link: engine/boot.ts). Its exit status is not checked:
+   * whoever starts from the snapshot checks what it needs.
+   */
+  prepare?: string;
+}
+
+async function defaultGuest(g: GuestSetup): Promise<BootedGuest> {
   const [kernel, initrd] = await Promise.all([readFile(DEFAULT_KERNEL), readFile(DEFAULT_INITRD)]);
-  return { kernel, initrd, cmdline: DEFAULT_CMDLINE, memoryMiB, diskBytes: disk?.bytes, network: network !== undefined };
+  return { kernel, initrd, cmdline: CACHED_CMDLINE, memoryMiB: g.memoryMiB, diskBytes: g.disk?.bytes, network: g.network !== undefined, prepared: g.prepare };
 }
 
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */
@@ -77,16 +97,20 @@ async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Pr
   return bytes;
 }
 
-/** Boots the default guest to its agent (virtual clock) and keeps its snapshot in `dir`. */
-async function make(dir: string, memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<Uint8Array> {
+/** How long the preparing script may take before the snapshot is made without waiting on it further. */
+const PREPARE_MS = 120_000;
+
+/** Boots the default guest to its agent (virtual clock), runs its preparing script, and keeps its snapshot in `dir`. */
+async function make(dir: string, g: GuestSetup): Promise<Uint8Array> {
   mkdirSync(dir, { recursive: true });
   const scratch = join(dir, `.scratch-${process.pid}.img`);
-  const m = await Machine.create({ memoryMiB, disks: disk ? [{ path: scratch, createBytes: disk.bytes }] : undefined, network });
-  if (disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
+  const m = await Machine.create({ memoryMiB: g.memoryMiB, cmdline: CACHED_CMDLINE, disks: g.disk ? [{ path: scratch, createBytes: g.disk.bytes }] : undefined, network: g.network });
+  if (g.disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
   m.start();
   try {
     await m.agentReady();
-    return await keep(dir, PREFIX, await defaultGuest(memoryMiB, disk, network), m);
+    if (g.prepare !== undefined) await m.exec(g.prepare, { timeoutMs: PREPARE_MS });
+    return await keep(dir, PREFIX, await defaultGuest(g), m);
   } finally {
     m.stop();
   }
@@ -106,8 +130,8 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * The booted default guest's snapshot cached in `dir`, made first if
  * missing (the page ships it too: scripts/web.ts).
  */
-export async function defaultGuestSnapshot(dir: string, memoryMiB: number, disk?: CachedDisk, network?: NetworkOptions): Promise<Uint8Array> {
-  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(memoryMiB, disk, network))))) ?? make(dir, memoryMiB, disk, network);
+export async function defaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
+  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(g))))) ?? make(dir, g);
 }
 
 /**
@@ -129,14 +153,14 @@ export async function keepKernel(dir: string, g: BootedGuest, m: Machine): Promi
  * The machine is the same one a boot gives (test/snapshot proves it), on
  * the clock asked for.
  */
-export async function cachedDefaultGuest(dir: string, memoryMiB: number, clock: ClockMode, disk?: CachedDisk, network?: NetworkOptions): Promise<Machine> {
-  const disks = disk ? [{ path: disk.path, createBytes: disk.bytes }] : undefined;
+export async function cachedDefaultGuest(dir: string, g: GuestSetup, clock: ClockMode): Promise<Machine> {
+  const opts = { memoryMiB: g.memoryMiB, clock, disks: g.disk ? [{ path: g.disk.path, createBytes: g.disk.bytes }] : undefined, network: g.network };
   try {
-    return await Machine.create({ snapshot: await defaultGuestSnapshot(dir, memoryMiB, disk, network), memoryMiB, clock, disks, network });
+    return await Machine.create({ snapshot: await defaultGuestSnapshot(dir, g), ...opts });
   } catch (e) {
     // Refused (damaged, say): make it anew.
     if (!(e instanceof SnapshotError)) throw e;
   }
   // The booting machine stops before the resumed one starts, so they can share the link (the card is in the snapshot, never the link).
-  return Machine.create({ snapshot: await make(dir, memoryMiB, disk, network), memoryMiB, clock, disks, network });
+  return Machine.create({ snapshot: await make(dir, g), ...opts });
 }

@@ -91,6 +91,12 @@ export interface Platform {
   openDisk?(spec: DiskSpec): BlockBackend;
   /** A digest of the compiled core, recorded in snapshots, if the platform knows it. */
   coreBuild?(): Promise<string>;
+  /**
+   * Reading a guest file is a download (a browser): a machine resuming from
+   * a snapshot reads the kernel and initrd it names by reference only when
+   * its guest reboots, and checks them against the snapshot's digests then.
+   */
+  guestFilesOnReboot?: boolean;
 }
 
 /** Timeouts count guest time: deterministic under the virtual clock, frozen while paused. */

@@ -3,6 +3,6 @@
 
 import { projectPath } from '../paths.ts';
 
-export { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from './guest-defaults.ts';
+export { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB, FREED_PAGES_ZEROED } from './guest-defaults.ts';
 export const DEFAULT_KERNEL = projectPath('guest-images', 'dist', 'bzImage');
 export const DEFAULT_INITRD = projectPath('guest-images', 'dist', 'initramfs.cpio.gz');

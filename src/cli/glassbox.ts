@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { writeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { DEFAULT_KERNEL, DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB, FREED_PAGES_ZEROED } from '../boot/default-guest.ts';
 import { Machine, checkMemoryMiB, nodePlatform, type ClockMode, type InputEvent } from '../api/index.ts';
 import { QUIET_LIMIT_MS } from '../api/machine.ts';
 import { KernelImageError } from '../boot/bzimage.ts';
@@ -29,8 +29,6 @@ import { registerSystemCommands } from './system.ts';
 import { STATE_BASE } from '../core-abi.ts';
 
 const CTRL_A = 0x01;
-/** Linux zeroes pages as it frees them, so a snapshot leaves them out (`glassbox snapshot create` adds it). */
-const FREED_PAGES_ZEROED = 'init_on_free=1';
 /** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
 const MULTIBOOT_BUDGET = 10_000_000_000;
 

@@ -17,7 +17,7 @@ import { printFormatted } from './go-template.ts';
 import { inspectView, type Inspected } from './docker-views.ts';
 import { engineRunning } from '../daemon/client.ts';
 import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
-import { openInspectee, type Inspectee, type TargetOptions } from './inspect-target.ts';
+import { openInspectee, type Control, type Inspectee, type TargetOptions } from './inspect-target.ts';
 import * as text from './inspect-text.ts';
 
 interface Options extends TargetOptions {
@@ -63,15 +63,32 @@ function printStop(o: Options, s: ControlStop): void {
   if (s.reason === 'timeout') process.exitCode = 1;
 }
 
-function controlCommand(line: string): ControlCommand | 'resume' {
+/** The snapshot command as typed: where its file goes (the engine sends the bytes, this process writes them). */
+interface SnapshotTo {
+  cmd: 'snapshot';
+  file: string;
+}
+
+function controlCommand(line: string): ControlCommand | SnapshotTo | 'resume' {
   const [word, arg, arg2] = line.trim().split(/\s+/);
   switch (word) {
+    case 'snapshot':
+      if (!arg) throw new InvalidArgumentError('snapshot needs the FILE to write');
+      return { cmd: 'snapshot', file: arg };
     case 'cpu': return { cmd: 'cpu' };
     case 'step': return { cmd: 'step', count: arg ? positive('a count of instructions')(arg) : 1 };
     case 'break': return { cmd: 'break', address: address(arg ?? ''), timeoutMs: (arg2 ? positive('seconds')(arg2) : 30) * 1000 };
     case 'resume': case 'continue': case 'quit': return 'resume';
-    default: throw new InvalidArgumentError(`unknown command "${line.trim()}": use step [N], break ADDR [SECONDS], cpu, or resume`);
+    default: throw new InvalidArgumentError(`unknown command "${line.trim()}": use step [N], break ADDR [SECONDS], cpu, snapshot FILE, or resume`);
   }
+}
+
+/** Writes the paused guest's snapshot to `file` (glassbox snapshot diff compares two). */
+async function writeSnapshot(control: Control, file: string): Promise<void> {
+  const s = await control.do({ cmd: 'snapshot' });
+  const bytes = Buffer.from(s.snapshot!, 'base64');
+  writeFileSync(file, bytes);
+  process.stderr.write(`glassbox: wrote ${file}: ${(bytes.length / 1048576).toFixed(1)} MiB, the guest at ${s.instructions} instructions\n`);
 }
 
 /** The guest paused while commands are read from stdin; it runs on at "resume", end of input, or exit. */
@@ -84,7 +101,7 @@ async function pauseSession(t: Inspectee, o: Options): Promise<void> {
     if (tty) rl.prompt();
     for await (const line of rl) {
       if (!line.trim()) continue;
-      let cmd: ControlCommand | 'resume';
+      let cmd: ControlCommand | SnapshotTo | 'resume';
       try {
         cmd = controlCommand(line);
       } catch (e) {
@@ -93,7 +110,8 @@ async function pauseSession(t: Inspectee, o: Options): Promise<void> {
         continue;
       }
       if (cmd === 'resume') break;
-      printStop(o, await control.do(cmd));
+      if ('file' in cmd) await writeSnapshot(control, cmd.file).catch((e: Error) => process.stderr.write(`glassbox: ${e.message}\n`));
+      else printStop(o, await control.do(cmd));
       if (tty) rl.prompt();
     }
     rl.close();
@@ -171,7 +189,7 @@ export function registerInspectCommands(program: Command): void {
       if (!o.follow) process.stdout.write(o.json ? JSON.stringify({ events, lost }, null, 2) + '\n' : text.traceText(events, lost));
     }));
 
-  command('pause', 'pause the guest and read commands from stdin (step [N], break ADDR [SECONDS], cpu, resume); it runs on when this command ends')
+  command('pause', 'pause the guest and read commands from stdin (step [N], break ADDR [SECONDS], cpu, snapshot FILE, resume); it runs on when this command ends')
     .action((o: Options) => withTarget(o, (t) => pauseSession(t, o)));
   command('step', 'execute N instructions with the guest paused, show where the CPU is, and let it run on')
     .argument('[count]', 'instructions', positive('a count of instructions'), 1)

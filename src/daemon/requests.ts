@@ -127,6 +127,7 @@ const controlCommand: z.ZodType<ControlCommand> = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('cpu') }).strict(),
   z.object({ cmd: z.literal('step'), count: z.number().int().min(1).max(1e9) }).strict(),
   z.object({ cmd: z.literal('break'), address: u32, timeoutMs: z.number().int().min(0).max(3_600_000) }).strict(),
+  z.object({ cmd: z.literal('snapshot') }).strict(),
 ]);
 
 /** The message parsed by `schema`, or a RequestError naming the first thing wrong with it. */

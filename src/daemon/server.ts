@@ -7,11 +7,9 @@ import { createServer, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tryLock } from '../containers/pid-lock.ts';
 import { join } from 'node:path';
-import { bootDefaultGuest } from '../containers/engine/boot.ts';
-import { ContainerEngine, type Attached } from '../containers/engine/containers.ts';
+import type { Attached } from '../containers/engine/containers.ts';
 import { RestartWatcher } from '../containers/engine/restart-policy.ts';
 import { ImageStore } from '../containers/store/image-store.ts';
-import { machineShell } from '../containers/engine/guest-shell.ts';
 import { fields, infoScript } from '../containers/engine/guest-scripts.ts';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { build } from '../containers/builder/builder.ts';
@@ -22,12 +20,8 @@ import { parseAttachInput, parseControlCommand, parseRequest } from './requests.
 import { relayAttached } from './attach.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
-import { fileJournal, networkJournal } from './journal.ts';
-import { UserNet, NET_PLAN } from '../net/user-net.ts';
-import { ipToString } from '../net/addresses.ts';
-import { linkUpScript } from '../containers/engine/network-scripts.ts';
-import { UserNetPublisher } from './port-publisher.ts';
-import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../containers/engine/disk.ts';
+import { unmountEngineDisk } from '../containers/engine/disk.ts';
+import { startEngine } from './start-engine.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
@@ -52,29 +46,13 @@ export async function serveEngine(home: string): Promise<void> {
   process.on('unhandledRejection', (e) => process.stderr.write(`glassbox engine: unhandled ${(e as Error)?.stack ?? e}\n`));
   const store = ImageStore.open(home);
   // The realtime clock: detached containers make progress between requests, and an idle guest does not spin.
-  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
-  const disk = engineDiskPath(home);
-  const diskState = inspectEngineDisk(disk);
-  // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
-  const userNet = new UserNet();
-  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, 'realtime', disk, { backend: userNet });
+  const { machine, shell, engine } = await startEngine(home, store, 'realtime', (line) => process.stderr.write(`glassbox engine: ${line}\n`));
   // Counted, so a request during which the guest met one can say so in its reply (reply below).
   const diskErrors = { errors: 0, last: '' };
   machine.on('diskError', (why) => {
-    process.stderr.write(`glassbox engine: the guest got an I/O error: ${why}\n`);
     diskErrors.errors++;
     diskErrors.last = why;
   });
-  const shell = machineShell(machine);
-  await mountEngineDisk(shell, diskState);
-  const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
-  if (link.exitCode !== 0) process.stderr.write(`glassbox engine: the guest's network is down: ${link.stderr.trim()}\n`);
-  const networking = link.exitCode === 0
-    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
-    : undefined;
-  const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
-  // The containers an earlier engine left on the disk are taken back before any request sees the list.
-  for (const problem of await engine.restore()) process.stderr.write(`glassbox engine: ${problem}\n`);
   // --restart policies are honoured while this engine runs.
   new RestartWatcher(engine).start();
   const target: InspectTarget = { machine, shell, engine };

@@ -16,8 +16,13 @@ interface PortRange {
 }
 
 export class PortBus {
-  private readonly owners = new Array<PortDevice | undefined>(0x10000);
-  private readonly ranges = new Array<PortRange | undefined>(0x10000);
+  /**
+   * Each port's claim: 1 + its index in `claims`, 0 for nobody's. A byte a
+   * port rather than an array of 65,536 references: every machine (a fork
+   * too) makes its bus, and each fresh page of it costs a page fault.
+   */
+  private readonly slot = new Uint8Array(0x10000);
+  private readonly claims: { device: PortDevice; range: PortRange }[] = [];
   /** Accesses to ports nobody claims, by port: the inspector shows them. */
   readonly unclaimed = new Map<number, number>();
   /** Accesses by port (reads and writes), for the inspector's counters. */
@@ -31,12 +36,12 @@ export class PortBus {
 
   /** Gives ports first..first+count-1 to `device`, called `name` (its registers named by offset, if given). */
   claim(first: number, count: number, device: PortDevice, name: string, registers?: readonly string[]): void {
-    const range = { first, count, name, registers };
     for (let p = first; p < first + count; p++) {
-      if (this.owners[p]) throw new Error(`port 0x${p.toString(16)} is claimed twice`);
-      this.owners[p] = device;
-      this.ranges[p] = range;
+      if (this.slot[p]) throw new Error(`port 0x${p.toString(16)} is claimed twice`);
     }
+    if (this.claims.length === 0xff) throw new Error('more than 255 port ranges claimed');
+    this.claims.push({ device, range: { first, count, name, registers } });
+    this.slot.fill(this.claims.length, first, first + count);
   }
 
   /** Marks ports first..first+count-1 as timekeeping: accesses to them do not count as activity. */
@@ -46,12 +51,12 @@ export class PortBus {
 
   /** Every device that claimed a port. */
   devices(): Set<PortDevice> {
-    return new Set(this.owners.filter((d) => d !== undefined));
+    return new Set(this.claims.map((c) => c.device));
   }
 
   /** A port's device and register, as a person would say it: "COM1 THR/RBR", "PIT counter 0". */
   portName(port: number): string {
-    const r = this.ranges[port & 0xffff];
+    const r = this.claims[this.slot[port & 0xffff]! - 1]?.range;
     if (!r) return `unclaimed port 0x${port.toString(16)}`;
     const offset = port - r.first;
     const register = r.registers?.[offset];
@@ -68,8 +73,8 @@ export class PortBus {
   }
 
   private readDevice(port: number, size: number): number {
-    const d = this.owners[port & 0xffff];
-    if (d) return d.read(port & 0xffff, size) >>> 0;
+    const s = this.slot[port & 0xffff]!;
+    if (s) return this.claims[s - 1]!.device.read(port & 0xffff, size) >>> 0;
     this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
     return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
   }
@@ -78,8 +83,8 @@ export class PortBus {
     this.accesses[port & 0xffff]++;
     if (!this.timekeeping[port & 0xffff]) this.activity++;
     this.observer?.(port & 0xffff, size, value, true);
-    const d = this.owners[port & 0xffff];
-    if (d) d.write(port & 0xffff, size, value);
+    const s = this.slot[port & 0xffff]!;
+    if (s) this.claims[s - 1]!.device.write(port & 0xffff, size, value);
     else this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
   }
 }

@@ -7,12 +7,15 @@
 import type { Machine } from '../api/machine.ts';
 import { readCpu, type CpuView } from './cpu.ts';
 import { linearEip, runToBreakpoint, setBreakpoint } from './control.ts';
+import { toBase64 } from '../snapshot/records.ts';
 
 export type ControlCommand =
   | { cmd: 'cpu' }
   | { cmd: 'step'; count: number }
   /** Runs until the CPU reaches linear `address` or `timeoutMs` of wall time pass. */
-  | { cmd: 'break'; address: number; timeoutMs: number };
+  | { cmd: 'break'; address: number; timeoutMs: number }
+  /** The paused machine's snapshot (glassbox snapshot diff compares two). */
+  | { cmd: 'snapshot' };
 
 export interface ControlStop {
   reason: 'paused' | 'stepped' | 'breakpoint' | 'timeout';
@@ -20,6 +23,8 @@ export interface ControlStop {
   instructions: number;
   linearEip: number;
   cpu: CpuView;
+  /** For the snapshot command: the snapshot file's bytes, base64 (the engine's protocol is JSON lines). */
+  snapshot?: string;
 }
 
 /** Instructions per run between turns of the event loop while running to a breakpoint. */
@@ -49,6 +54,7 @@ export class ControlSession {
       case 'cpu': return this.stop('paused');
       case 'step': return this.step(c.count);
       case 'break': return this.runToBreakpoint(c.address, c.timeoutMs);
+      case 'snapshot': return { ...this.stop('paused'), snapshot: toBase64(await this.machine.snapshot()) };
     }
   }
 

@@ -5,7 +5,7 @@
 // guest or the TLB changes.
 
 import type { Core } from '../core/core.ts';
-import { CR0_PG, CR0_WP, CR3_SLOTS, CR4_PAE, CR4_PSE, EFER_NXE, OFF_CR3_TABLE, OFF_EFER } from '../core-abi.ts';
+import { CR0_PG, CR3_SLOTS, CR4_PAE, CR4_PSE, EFER_NXE, OFF_CR3_TABLE, OFF_EFER } from '../core-abi.ts';
 
 export interface Access {
   write: boolean;

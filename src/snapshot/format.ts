@@ -232,8 +232,8 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
   }
   const { header, body } = await readHeader(bytes, codec);
   const records = decodeRecords(await inflate(body, header.state, 'state records', undefined, codec));
-  const chunks = [];
-  for (const c of header.chunks) {
+  // All the chunks' digests at once: WebCrypto answers each on a thread of its own, so hundreds one after another cost a page hundreds of round trips.
+  const chunks = await Promise.all(header.chunks.map(async (c) => {
     const z = await blob(body, c, where(c.first), codec);
     const data = () => {
       try {
@@ -243,7 +243,7 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
         throw e instanceof SnapshotError ? e : new SnapshotError(`the ${where(c.first)} is corrupt: it does not inflate (${(e as Error).message})`);
       }
     };
-    chunks.push({ first: c.first, pages: c.pages, data });
-  }
+    return { first: c.first, pages: c.pages, data };
+  }));
   return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks) };
 }

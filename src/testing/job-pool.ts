@@ -13,7 +13,7 @@ export type JobAnswer = { result: KernelRunResult } | { error: string };
 export interface JobWorker {
   /** Sends a job and resolves with the answer, or with an error that breaks the worker. */
   run(job: Omit<KernelRunOptions, 'onConsole'>): Promise<JobAnswer & { broken?: boolean }>;
-  terminate(): Promise<unknown> | void;
+  terminate(): unknown;
 }
 
 /** Runs `jobs` on up to `parallel` workers made by `start`; `onDone` hears of each as it finishes. */

@@ -4,13 +4,16 @@
 // empty memory and the machine ended up off.
 
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../src/api/index.ts';
+import type { Machine } from '../../src/api/index.ts';
+import { DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 
 const uptime = async (m: Machine) => Number((await m.exec('cut -d" " -f1 /proc/uptime')).stdout);
 
 describe('guest reboot', () => {
   it('reboot(2) boots the guest afresh: the command in flight is lost, the agent comes back, the RAM disk is new', async () => {
-    const m = await Machine.create({});
+    // Resumed from the booted guest's cached snapshot (test/support/global-setup.ts): the reboot is what is tested.
+    const m = await cachedDefaultGuest(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB }, 'virtual');
     const power: string[] = [];
     m.on('power', (s) => power.push(s));
     let screen = '';

@@ -4,14 +4,13 @@
 // in the guest lasts as long as it says.
 
 import { afterAll, expect, test } from 'vitest';
-import { Machine } from '../../src/api/index.ts';
+import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 
-const m = await Machine.create({ clock: 'realtime' });
+// Resumed from the booted guest's cached snapshot (test/support/global-setup.ts): the clock is what is tested, not the boot.
+const m = await bootDefaultGuest(256, 'realtime');
 afterAll(() => m.stop());
 
 test('an idle guest keeps wall time, and sleep 1 takes a second', async () => {
-  m.start();
-  await m.agentReady();
   await m.exec('true');
   const wall = () => performance.now() / 1000;
   const guest = () => m.pc.nowNs() / 1e9;

@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../src/api/index.ts';
+import { DEFAULT_MEMORY_MIB } from '../../src/boot/default-guest.ts';
+import { cachedDefaultGuest, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 import { machineShell } from '../../src/containers/engine/guest-shell.ts';
 import { readCounters } from '../../src/inspect/counters.ts';
 import { addressSpaces, walkAddress } from '../../src/inspect/mmu.ts';
@@ -29,9 +30,10 @@ function build(name: string, source: string, defines: string[] = []): Uint8Array
 }
 const probe = (name: string, defines: string[]) => build(name, 'probe.c', defines);
 
+/** The booted guest, resumed from its cached snapshot (test/support/global-setup.ts): the views are what is tested, not the boot. */
 async function boot() {
   const consoleBytes: { byte: number; instructions: number }[] = [];
-  const machine = await Machine.create();
+  const machine = await cachedDefaultGuest(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB }, 'virtual');
   // Console bytes reach the host at the end of the run slice that wrote them.
   machine.serial.on('data', (bytes) => {
     for (const byte of bytes) consoleBytes.push({ byte, instructions: Number(machine.instructions) });

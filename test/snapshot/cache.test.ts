@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'glassbox-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function answers(dirName: string): Promise<string> {
-  const m = await cachedDefaultGuest(dirName, 256, 'virtual');
+  const m = await cachedDefaultGuest(dirName, { memoryMiB: 256 }, 'virtual');
   m.start();
   try {
     return (await m.exec('echo cached-$((6*7))')).stdout;

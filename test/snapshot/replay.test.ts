@@ -21,7 +21,7 @@ function poweredOff(m: Machine): Promise<void> {
 
 describe('record and replay under the virtual clock', () => {
   it('replays a recorded run to the same console output and the same final state', async () => {
-    const m = await cachedDefaultGuest(process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots'), 256, 'virtual');
+    const m = await cachedDefaultGuest(process.env.GLASSBOX_SNAPSHOT_CACHE ?? join(glassboxHome(), 'snapshots'), { memoryMiB: 256 }, 'virtual');
     const original: number[] = [];
     const replayed: number[] = [];
     const snapshot = await m.snapshot(); // not started: nothing runs between this and the recording's start

@@ -7,13 +7,20 @@ import type { ClockMode, Machine, NetworkOptions } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { cachedDefaultGuest, snapshotCacheDir } from '../../api/snapshot-cache.ts';
 import { ENGINE_DISK_BYTES } from './disk.ts';
+import { linkUpScript } from './network-scripts.ts';
 
 /**
  * `disk`: the engine's disk image (disk.ts), attached as /dev/vda; the caller mounts it.
- * With `network`, the guest has a network card on that link too (a snapshot of its own in the cache).
+ * With `network`, the guest has a network card on that link too (a snapshot of its own in the cache),
+ * its link brought up before the snapshot, so a start finds its address leased already.
  */
 export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', disk?: string, network?: NetworkOptions): Promise<Machine> {
-  const machine = await cachedDefaultGuest(snapshotCacheDir(), memoryMiB, clock, disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined, network);
+  const machine = await cachedDefaultGuest(snapshotCacheDir(), {
+    memoryMiB,
+    disk: disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined,
+    network,
+    prepare: network ? linkUpScript() : undefined,
+  }, clock);
   machine.start();
   await machine.agentReady();
   return machine;

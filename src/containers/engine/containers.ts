@@ -258,13 +258,16 @@ export class ContainerEngine {
       await this.must(startDetachedScript(id), `starting container ${name}`);
       return { id, exitCode: 0, stdout: '', stderr: '' };
     }
+    let ended = false;
     try {
-      await this.must(runScript(id), `running container ${name}`, { long: true });
-      const [logs, state] = [await this.logs(id), await this.state(record)];
-      return { id, exitCode: invokeStatus(state.exitCode ?? -1, logs.stderr), ...logs };
+      const { exit } = fields(await this.must(runScript(id), `running container ${name}`, { long: true }));
+      ended = true;
+      const logs = await this.logs(id);
+      return { id, exitCode: invokeStatus(exit ? Number(exit) : -1, logs.stderr), ...logs };
     } finally {
-      // --rm holds however the run ended, a failure of the runtime included.
-      if (o.rm) await this.rm(id, true);
+      // --rm holds however the run ended, a failure of the runtime included; a run that ended
+      // needs no second look at whether it still runs (each look is processes in the guest).
+      if (o.rm) await (ended ? this.remove(record) : this.rm(id, true));
     }
   }
 

@@ -111,8 +111,10 @@ export function accountFileScript(id: string, file: string): string {
 
 /**
  * Runs the container to its end, recording stdout, stderr and the exit status
- * in the bundle. `again`: a restart, on the same root and writable layer, its
- * output added to the logs (crun run deleted the ended container's state).
+ * in the bundle, and prints "exit=STATUS" (so a foreground run needs no
+ * state query after: stateScript's processes cost seconds on a busy host).
+ * `again`: a restart, on the same root and writable layer, its output added
+ * to the logs (crun run deleted the ended container's state).
  */
 export function runScript(id: string, again = false): string {
   const dir = bundleDir(id);
@@ -120,7 +122,9 @@ export function runScript(id: string, again = false): string {
     `cd ${dir}`,
     ...(again ? [`crun delete -f ${id} >/dev/null 2>&1; rm -f exit`] : []),
     `crun run --bundle ${dir} ${id} <stdin >${again ? '>' : ''}stdout 2>${again ? '>' : ''}stderr`,
-    'echo $? > exit.tmp && mv exit.tmp exit',
+    's=$?',
+    'echo $s > exit.tmp && mv exit.tmp exit',
+    'echo "exit=$s"',
   ].join('\n');
 }
 

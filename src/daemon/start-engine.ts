@@ -1,0 +1,50 @@
+// What the engine process has before it answers its first request: its disk
+// checked, its guest resumed (engine/boot.ts) with that disk and a network
+// card on the user-mode network, the disk mounted, the link up, and the
+// container engine on them with the containers and networks an earlier
+// engine left. The engine's start as the daemon does it, so
+// bench:snapshot times the same thing.
+
+import type { ClockMode, Machine } from '../api/index.ts';
+import { DEFAULT_MAC } from '../api/network.ts';
+import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
+import { ipToString, parseMac } from '../net/addresses.ts';
+import { NET_PLAN, UserNet } from '../net/user-net.ts';
+import { bootDefaultGuest } from '../containers/engine/boot.ts';
+import { ContainerEngine } from '../containers/engine/containers.ts';
+import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
+import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
+import { linkUpScript } from '../containers/engine/network-scripts.ts';
+import type { ImageStore } from '../containers/store/image-store.ts';
+import { fileJournal, networkJournal } from './journal.ts';
+import { UserNetPublisher } from './port-publisher.ts';
+
+export interface StartedEngine {
+  machine: Machine;
+  shell: GuestShell;
+  engine: ContainerEngine;
+}
+
+/** Starts the engine of `home` on `store`; `log` gets what went wrong that does not stop it. */
+export async function startEngine(home: string, store: ImageStore, clock: ClockMode, log: (line: string) => void): Promise<StartedEngine> {
+  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
+  const disk = engineDiskPath(home);
+  const diskState = inspectEngineDisk(disk);
+  // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
+  // A guest resumed with its link up may send nothing before the first published port's connection comes in: its MAC is given.
+  const userNet = new UserNet({ guestMac: parseMac(DEFAULT_MAC) });
+  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet });
+  machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
+  const shell = machineShell(machine);
+  await mountEngineDisk(shell, diskState);
+  // Up already in the snapshot, unless its DHCP failed then: this tries again, or says why not.
+  const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
+  if (link.exitCode !== 0) log(`the guest's network is down: ${link.stderr.trim()}`);
+  const networking = link.exitCode === 0
+    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
+    : undefined;
+  const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
+  // The containers an earlier engine left on the disk are taken back before any request sees the list.
+  for (const problem of await engine.restore()) log(problem);
+  return { machine, shell, engine };
+}
