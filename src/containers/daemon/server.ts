@@ -26,6 +26,7 @@ import { UserNet, NET_PLAN } from '../../net/user-net.ts';
 import { ipToString } from '../../net/addresses.ts';
 import { linkUpScript } from '../engine/network-scripts.ts';
 import { UserNetPublisher } from './port-publisher.ts';
+import { startBlobServer } from './blob-server.ts';
 import { engineDiskPath, inspectEngineDisk, mountEngineDisk, unmountEngineDisk } from '../engine/disk.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
@@ -61,7 +62,7 @@ export async function serveEngine(home: string): Promise<void> {
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
   if (link.exitCode !== 0) process.stderr.write(`glassbox engine: the guest's network is down: ${link.stderr.trim()}\n`);
   const networking = link.exitCode === 0
-    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
+    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest), blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
     : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking);
   const target: InspectTarget = { machine, shell, engine };
