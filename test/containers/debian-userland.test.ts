@@ -12,7 +12,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { glassboxSync } from '../support/glassbox-cli.ts';
@@ -62,6 +62,8 @@ describe.skipIf(skipReason !== undefined)(`a Debian i386 userland pushed, pulled
   afterAll(async () => {
     glassboxSync(['engine', 'stop'], { timeoutMs: 2 * MINUTE, env: { ...process.env, GLASSBOX_HOME: home } });
     await registry?.stop();
+    // The homes hold a disk with the unpacked image; the image build stays cached for the run's other users.
+    for (const h of [home, pusher]) rmSync(h, { recursive: true, force: true });
   });
 
   it('pulls what was pushed: the same manifest and layer digests in glassbox, skopeo inspect and the image layout', () => {
