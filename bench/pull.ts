@@ -5,13 +5,16 @@
 // incompressible data (so the bytes on the wire are what is measured), pushed
 // by skopeo. Both sides verify every blob's digest; glassbox also checks each
 // layer's diff_id (decompressing it), as it does on every pull.
+// With --debian the image is instead the i386 Debian userland the container
+// tests run (test/support/debian-image.ts: Debian's packages, compressible
+// like real images are).
 //
-//   npm run bench:pull [-- --layers 3 --mib 32 --runs 3]
+//   npm run bench:pull [-- --layers 3 --mib 32 --runs 3] [-- --debian]
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -19,8 +22,11 @@ import { writeTar } from '../src/containers/store/archive.ts';
 import { sha256 } from '../src/containers/store/sha256.ts';
 import { projectPath } from '../src/paths.ts';
 import { startRegistry } from '../test/support/registry-server.ts';
+import { debianImage } from '../test/support/debian-image.ts';
 
-const { values } = parseArgs({ options: { layers: { type: 'string', default: '3' }, mib: { type: 'string', default: '32' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { layers: { type: 'string', default: '3' }, mib: { type: 'string', default: '32' }, runs: { type: 'string', default: '3' }, debian: { type: 'boolean', default: false } },
+});
 const LAYERS = Number(values.layers);
 const MIB = Number(values.mib);
 const RUNS = Number(values.runs);
@@ -47,6 +53,14 @@ async function makeLayout(dir: string): Promise<number> {
   return layers.reduce((n, l) => n + l.size, 0) + config.size + manifest.size;
 }
 
+/** Bytes on the wire for the image of an OCI layout: its manifest, config and layers. */
+function layoutBytes(dir: string): number {
+  const blob = (digest: string) => readFileSync(join(dir, 'blobs/sha256', digest.slice(7)));
+  const top = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')).manifests[0];
+  const manifest = JSON.parse(blob(top.digest).toString());
+  return top.size + manifest.config.size + manifest.layers.reduce((n: number, l: { size: number }) => n + l.size, 0);
+}
+
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const start = performance.now();
   const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
@@ -59,9 +73,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const work = mkdtempSync(join(tmpdir(), 'glassbox-bench-pull-'));
 const registry = await startRegistry();
 try {
-  const bytes = await makeLayout(join(work, 'layout'));
+  const debian = values.debian ? debianImage() : undefined;
+  const source = debian ? `oci:${debian.layout}:${debian.tag}` : `oci:${join(work, 'layout')}:bench`;
+  const bytes = debian ? layoutBytes(debian.layout) : await makeLayout(join(work, 'layout'));
   const ref = `${registry.host}/bench:1`;
-  execFileSync('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${join(work, 'layout')}:bench`, `docker://${ref}`], { stdio: 'ignore' });
+  execFileSync('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', source, `docker://${ref}`], { stdio: 'ignore' });
   const glassbox = [];
   const skopeo = [];
   for (let run = 0; run < RUNS; run++) {
@@ -74,7 +90,8 @@ try {
   }
   const mb = bytes / 1e6;
   const line = (name: string, t: number[]) => `${name.padEnd(28)} ${median(t).toFixed(2).padStart(6)} s   ${(mb / median(t)).toFixed(1).padStart(6)} MB/s   (runs: ${t.map((x) => x.toFixed(2)).join(', ')})`;
-  console.log(`image: ${LAYERS} layers x ${MIB} MiB of random data, ${mb.toFixed(1)} MB on the wire, from docker-registry on ${registry.host}; median of ${RUNS}`);
+  const what = debian ? `the i386 Debian userland (${source})` : `${LAYERS} layers x ${MIB} MiB of random data`;
+  console.log(`image: ${what}, ${mb.toFixed(1)} MB on the wire, from docker-registry on ${registry.host}; median of ${RUNS}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(line('glassbox pull', glassbox));
   console.log(line('skopeo copy docker:// oci:', skopeo));
   console.log(`ratio (glassbox time / skopeo time): ${(median(glassbox) / median(skopeo)).toFixed(2)}`);

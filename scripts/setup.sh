@@ -27,6 +27,11 @@ packages+=(dosfstools mtools syslinux)
 # (test/net/); curl fetches a published container port in the network tests;
 # wrk is the load generator of npm run bench:net.
 packages+=(tshark curl wrk)
+# mmdebstrap: the i386 Debian image of test/containers/debian-userland.test.ts,
+# made from Debian's packages without running them (this host may not run
+# 32-bit programs); python3, sqlite3: the same programs on the host, the
+# oracles for what they print in the container.
+packages+=(mmdebstrap python3 sqlite3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

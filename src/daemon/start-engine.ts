@@ -18,6 +18,7 @@ import { linkUpScript } from '../containers/engine/network-scripts.ts';
 import type { ImageStore } from '../containers/store/image-store.ts';
 import { fileJournal, networkJournal } from './journal.ts';
 import { UserNetPublisher } from './port-publisher.ts';
+import { startBlobServer } from './blob-server.ts';
 
 export interface StartedEngine {
   machine: Machine;
@@ -41,7 +42,7 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
   if (link.exitCode !== 0) log(`the guest's network is down: ${link.stderr.trim()}`);
   const networking = link.exitCode === 0
-    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) }
+    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest), blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
     : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
   // The containers an earlier engine left on the disk are taken back before any request sees the list.

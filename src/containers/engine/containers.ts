@@ -6,7 +6,7 @@
 import { digestOf } from '../store/digest.ts';
 import type { ImageSource, RunnableImage } from './image-source.ts';
 import { checkUlimit, INIT_SCRIPT, initScriptPath, mergeEnv, processArgs, processEnv, runtimeConfig, type RunOptions } from './bundle.ts';
-import { ensureLayers } from './layers.ts';
+import { ensureLayers, type BlobCourier } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
 import { archiveScript, changesScript, extractScript, type ExtractTarget } from './file-scripts.ts';
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
@@ -50,6 +50,8 @@ export interface EngineNetworking {
   dns: string;
   /** The guest's own address on its link (where ports of host-network containers are). */
   guestIp: string;
+  /** Hands layer blobs to the guest over its card; without it they go through the agent. */
+  blobs?: BlobCourier;
 }
 
 /** Where the engine keeps its container records, so that the next engine can tell what an ended one lost. */
@@ -321,7 +323,7 @@ export class ContainerEngine {
     try {
       await this.ensureStorage();
       for (const v of o.volumes ?? []) await this.createVolume(v.name);
-      const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
+      const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking, this.networking?.blobs);
       await this.must(createScript(id, layers), `creating container ${name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
@@ -635,7 +637,7 @@ export class ContainerEngine {
 
   /** Files of an image (a build stage) as a new layer, as COPY --from makes it; `copies` hold absolute paths. */
   async copyFrom(image: RunnableImage, copies: StageCopy[]): Promise<PackedLayer> {
-    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking);
+    const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking, this.networking?.blobs);
     const work = `${COPY_ROOT}/${randomId().slice(0, 16)}`;
     return this.packed(await this.shell.run(copyLayerScript(layers, copies, work)), `files of ${image.name}`);
   }
