@@ -56,7 +56,7 @@ describe('engine requests', () => {
       [{ op: 'run', image: 'b', options: { network: '../x' } }, /at options\.network: a network is host, none or the name of one/],
       [{ op: 'run', image: 'b', options: { publish: [{ hostIp: 'localhost', hostPort: 1, containerPort: 80, protocol: 'tcp' }] } }, /host address is IPv4/],
       [{ op: 'run', image: 'b', options: { publish: [{ hostIp: '127.0.0.1', hostPort: 1, containerPort: 0, protocol: 'tcp' }] } }, /containerPort/],
-      [{ op: 'run', image: 'b', options: { publish: [{ hostIp: '127.0.0.1', hostPort: 1, containerPort: 80, protocol: 'udp' }] } }, /protocol/],
+      [{ op: 'run', image: 'b', options: { publish: [{ hostIp: '127.0.0.1', hostPort: 1, containerPort: 80, protocol: 'sctp' }] } }, /protocol/],
     ];
     for (const [msg, re] of bad) expect(() => parseRequest(msg), JSON.stringify(msg)).toThrow(re);
     expect(() => parseAttachInput(1)).toThrow(/^the input line is malformed: it is none of \{ stdin: BASE64 \}/);
