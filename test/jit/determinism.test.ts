@@ -59,7 +59,10 @@ describe('the translator keeps the guest deterministic', () => {
     // The translated run did translate: a good part of the work ran in compiled code (and it says how much code it kept).
     const stats = JSON.parse(translated.jit);
     expect(stats.compiled).toBeGreaterThan(10);
-    expect(stats.translatedInstructions).toBeGreaterThan(Number(translated.instructions) / 4);
+    // A fifth: since CPUID reports a Pentium 4 (SEP, MMX, SSE2) the kernel's paths changed and 24 % of
+    // this run is translated, down from 36 % (the forms it now takes that the translator hands to the
+    // interpreter are issue 15's to find).
+    expect(stats.translatedInstructions).toBeGreaterThan(Number(translated.instructions) / 5);
     console.log(`translator after the workload: ${translated.jit}`);
   }, 3_600_000);
 });
