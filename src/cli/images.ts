@@ -158,11 +158,8 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
       .option('-a, --all', 'every image no container uses, named or not')
       .option('-f, --force', 'do not ask for confirmation')
       .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
-        const what = o.all ? 'all images without at least one container associated to them' : 'all dangling images';
-        if (!o.force && !(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) return;
-        const { removed, bytes } = ImageStore.open().prune(await usedImages(), o.all === true);
-        if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
-        process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
+        if (!o.force && !(await confirm(`WARNING! This will remove ${prunedImages(o.all)}.\nAre you sure you want to continue? [y/N] `))) return;
+        await pruneImages(o.all);
       }));
   }
 
@@ -192,14 +189,21 @@ export function registerPruneCommand(system: Command): void {
     .option('-a, --all', 'every image no container uses, named or not')
     .option('-f, --force', 'do not ask for confirmation')
     .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
-      const images = o.all ? 'all images without at least one container associated to them' : 'all dangling images';
-      if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${images}\nAre you sure you want to continue? [y/N] `))) return;
+      if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${prunedImages(o.all)}\nAre you sure you want to continue? [y/N] `))) return;
       const stopped = await removeStoppedContainers();
       if (stopped.length) process.stdout.write(`Deleted Containers:\n${stopped.map((id) => `${id}\n`).join('')}\n`);
-      const { removed, bytes } = ImageStore.open().prune(await usedImages(), o.all === true);
-      if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
-      process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
+      await pruneImages(o.all);
     }));
+}
+
+/** What an image prune removes, in Docker's words for its warning. */
+const prunedImages = (all?: boolean) => (all ? 'all images without at least one container associated to them' : 'all dangling images');
+
+/** image prune's and system prune's image half: the store's prune, keeping what containers use, printed as Docker prints it. */
+async function pruneImages(all?: boolean): Promise<void> {
+  const { removed, bytes } = ImageStore.open().prune(await usedImages(), all === true);
+  if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
+  process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
 }
 
 /** Removes the running engine's stopped containers (none when no engine runs); their IDs. */
