@@ -44,6 +44,8 @@ export default defineConfig({
     // own deadlines (a boot's agentReady) name what is late before this.
     hookTimeout: 180_000,
     pool: 'forks',
+    // Every tier tests what the sources say: a stale core or CLI bundle is rebuilt first.
+    globalSetup: ['test/support/fresh-build.ts'],
     projects: [
       // Vitest leaves one core free by default, which on a 2-core machine
       // runs the unit tier's files one at a time; they boot nothing, so
@@ -53,7 +55,7 @@ export default defineConfig({
       { extends: true, test: { name: 'system', include: SYSTEM, sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: 'web', include: WEB, sequence: { groupOrder: 1 } } },
       // The guest tier's files resume the booted guest from one cached snapshot where a boot is not what they test.
-      { extends: true, test: { name: 'guest', include: ALL, exclude: [...UNIT, ...SYSTEM, ...WEB], globalSetup: ['test/support/global-setup.ts'], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'guest', include: ALL, exclude: [...UNIT, ...SYSTEM, ...WEB], globalSetup: ['test/support/fresh-build.ts', 'test/support/global-setup.ts'], sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -19,24 +19,24 @@ import {
   readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerFrameFits,
   innerSs, innerSsBase, innerSsLimit, innerSsAttr,
 } from './inner-stack';
-import { CALL_GATE_16, CALL_GATE_32, TASK_GATE, TSS32_AVAILABLE, TSS32_BUSY } from './descriptors';
+import { CALL_GATE_16, CALL_GATE_32, TASK_GATE, TSS32_AVAILABLE, TSS32_BUSY, SEL_NO_RPL } from './descriptors';
 
 /** A far CALL or JMP whose selector named a system descriptor, already read. */
 export function farThroughGate(gateSel: u32, isCall: bool): void {
   const type = (descHigh >> 8) & 0x1f;
   const taskTarget = type == TASK_GATE || type == TSS32_AVAILABLE || type == TSS32_BUSY;
   if (type != CALL_GATE_16 && type != CALL_GATE_32 && !taskTarget) {
-    raise(VEC_GP, gateSel & 0xfffc, true);
+    raise(VEC_GP, gateSel & SEL_NO_RPL, true);
     return;
   }
   const c = cpl();
   const gateDpl = (descHigh >> 13) & 3;
   if (gateDpl < c || gateDpl < (gateSel & 3)) {
-    raise(VEC_GP, gateSel & 0xfffc, true);
+    raise(VEC_GP, gateSel & SEL_NO_RPL, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(VEC_NP, gateSel & 0xfffc, true);
+    raise(VEC_NP, gateSel & SEL_NO_RPL, true);
     return;
   }
   if (taskTarget) {
@@ -48,7 +48,7 @@ export function farThroughGate(gateSel: u32, isCall: bool): void {
   const codeSel = descLow >>> 16;
   const offset = gate32 ? (descLow & 0xffff) | (descHigh & 0xffff0000) : descLow & 0xffff;
   const params = descHigh & 0x1f;
-  if ((codeSel & 0xfffc) == 0) {
+  if ((codeSel & SEL_NO_RPL) == 0) {
     gp(0);
     return;
   }
@@ -58,11 +58,11 @@ export function farThroughGate(gateSel: u32, isCall: bool): void {
   const conforming = (access & 4) != 0;
   // JMP never changes privilege: a non-conforming target must be at the CPL.
   if (!isCodeType(access) || dpl > c || (!isCall && !conforming && dpl != c)) {
-    raise(VEC_GP, codeSel & 0xfffc, true);
+    raise(VEC_GP, codeSel & SEL_NO_RPL, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(VEC_NP, codeSel & 0xfffc, true);
+    raise(VEC_NP, codeSel & SEL_NO_RPL, true);
     return;
   }
   const base = descBase();
@@ -85,7 +85,7 @@ export function farThroughGate(gateSel: u32, isCall: bool): void {
     push(sz, ip);
     if (faulted) return;
   }
-  setCodeSegment((codeSel & 0xfffc) | c, base, limit, attr, c);
+  setCodeSegment((codeSel & SEL_NO_RPL) | c, base, limit, attr, c);
   setIp(offset);
 }
 
@@ -94,7 +94,7 @@ function callInner(codeSel: u32, base: u32, limit: u32, attr: u32, dpl: u32, off
   if (!readInnerStack(dpl, 0)) return;
   const n: u32 = 1 << sz;
   if (!innerFrameFits((4 + params) * n)) {
-    raise(VEC_SS, innerSs & 0xfffc, true);
+    raise(VEC_SS, innerSs & SEL_NO_RPL, true);
     return;
   }
   if (offset > limit) {
@@ -118,6 +118,6 @@ function callInner(codeSel: u32, base: u32, limit: u32, attr: u32, dpl: u32, off
   setSegmentCache(SEG_SS, innerSs, innerSsBase, innerSsLimit, innerSsAttr);
   setStackPointer(frameTop());
   if (innerStackIs32()) setReg32(ESP, frameTop());
-  setCodeSegment((codeSel & 0xfffc) | dpl, base, limit, attr, dpl);
+  setCodeSegment((codeSel & SEL_NO_RPL) | dpl, base, limit, attr, dpl);
   setIp(offset);
 }

@@ -12,6 +12,7 @@ import {
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { farThroughGate } from './call-gate';
 import { setCodeSegment, setRealCodeSegment } from './code-segment';
+import { SEL_NO_RPL } from './descriptors';
 
 /** Near transfer to `target` in the current code segment, with the limit check. */
 export function jumpNear(target: u32): void {
@@ -58,7 +59,7 @@ export function retNear(release: u32): void {
 function checkCodeTarget(sel: u32, forReturn: bool): bool {
   const access = (descHigh >> 8) & 0xff;
   if (!isCodeType(access)) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return false;
   }
   const dpl = (access >> 5) & 3;
@@ -67,15 +68,15 @@ function checkCodeTarget(sel: u32, forReturn: bool): bool {
   const conforming = (access & 4) != 0;
   if (forReturn) {
     if (conforming ? dpl > rpl : dpl != rpl) {
-      raise(VEC_GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & SEL_NO_RPL, true);
       return false;
     }
   } else if (conforming ? dpl > c : rpl > c || dpl != c) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raise(VEC_NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & SEL_NO_RPL, true);
     return false;
   }
   return true;
@@ -96,7 +97,7 @@ export function farTransfer(sel: u32, off: u32, isCall: bool): void {
     setIp(off);
     return;
   }
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     gp(0);
     return;
   }
@@ -121,7 +122,7 @@ export function farTransfer(sel: u32, off: u32, isCall: bool): void {
   }
   markAccessed();
   if (faulted) return;
-  setCodeSegment((sel & 0xfffc) | c, descBase(), limit, descAttr(), c);
+  setCodeSegment((sel & SEL_NO_RPL) | c, descBase(), limit, descAttr(), c);
   setIp(off);
 }
 
@@ -139,14 +140,14 @@ export function retFar(release: u32): void {
     setIp(opSize32 ? off : off & 0xffff);
     return;
   }
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     gp(0);
     return;
   }
   if (!readDescriptor(sel, VEC_GP)) return;
   const rpl = sel & 3;
   if (rpl < cpl()) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return;
   }
   if (!checkCodeTarget(sel, true)) return;
@@ -185,7 +186,7 @@ export function retFar(release: u32): void {
  * checks of the SDM: #GP(sel) for a wrong selector, #SS(sel) if not present.
  */
 export function loadStackForPrivilege(sel: u32, newCpl: u32): bool {
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     gp(0);
     return false;
   }
@@ -193,11 +194,11 @@ export function loadStackForPrivilege(sel: u32, newCpl: u32): bool {
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   if ((sel & 3) != newCpl || dpl != newCpl || (access & 0x1a) != 0x12) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raise(VEC_SS, sel & 0xfffc, true);
+    raise(VEC_SS, sel & SEL_NO_RPL, true);
     return false;
   }
   markAccessed();

@@ -21,3 +21,8 @@ export const DESC_P: u32 = 0x8000;
 
 /** A selector's table indicator: the LDT rather than the GDT. */
 export const SEL_TI: u32 = 4;
+/**
+ * A selector without its requested privilege level (index and TI): what an
+ * error code carries for it, and 0 for a null selector whatever its RPL.
+ */
+export const SEL_NO_RPL: u32 = 0xfffc;

@@ -7,6 +7,7 @@ import { OFF_TR_SEL, OFF_TR_BASE, OFF_TR_LIMIT, OFF_TR_ATTR, ATTR_DB } from './s
 import { faulted, raise, VEC_TS, VEC_SS } from './fault';
 import { readAs, writeAs } from './memory';
 import { readDescriptor, descHigh, descBase, descLimit, descAttr } from './segments';
+import { SEL_NO_RPL } from './descriptors';
 
 export let innerSs: u32 = 0;
 export let innerSp: u32 = 0;
@@ -24,25 +25,25 @@ export function readInnerStack(dpl: u32, ext: u32): bool {
   const tss32 = (load<u32>(OFF_TR_ATTR) & 8) != 0;
   const slot = tss32 ? dpl * 8 + 4 : dpl * 4 + 2;
   if (slot + (tss32 ? 5 : 3) > load<u32>(OFF_TR_LIMIT)) {
-    raise(VEC_TS, (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
+    raise(VEC_TS, (load<u32>(OFF_TR_SEL) & SEL_NO_RPL) + ext, true);
     return false;
   }
   const sp = tss32 ? readAs(trBase + slot, 2, false) : readAs(trBase + slot, 1, false);
   if (faulted) return false;
   const ss = readAs(trBase + slot + (tss32 ? 4 : 2), 1, false);
   if (faulted) return false;
-  if ((ss & 0xfffc) == 0) {
+  if ((ss & SEL_NO_RPL) == 0) {
     raise(VEC_TS, ext, true);
     return false;
   }
   if (!readDescriptor(ss, VEC_TS)) return false;
   const access = (descHigh >> 8) & 0xff;
   if ((ss & 3) != dpl || ((access >> 5) & 3) != dpl || (access & 0x1a) != 0x12) {
-    raise(VEC_TS, (ss & 0xfffc) + ext, true);
+    raise(VEC_TS, (ss & SEL_NO_RPL) + ext, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raise(VEC_SS, (ss & 0xfffc) + ext, true);
+    raise(VEC_SS, (ss & SEL_NO_RPL) + ext, true);
     return false;
   }
   innerSs = ss;

@@ -22,7 +22,7 @@ import { loadStackForPrivilege, invalidateOuterSegments } from './control';
 import { push, peekStack, popCommit, setStackPointer } from './stack';
 import { noteDelivery } from './counters';
 import { readInnerStack, beginInnerFrame, framePush, frameTop, innerStackIs32, innerSs, innerSsBase, innerSsLimit, innerSsAttr } from './inner-stack';
-import { TASK_GATE, INT_GATE_16, TRAP_GATE_16, INT_GATE_32, TRAP_GATE_32, DESC_P } from './descriptors';
+import { TASK_GATE, INT_GATE_16, TRAP_GATE_16, INT_GATE_32, TRAP_GATE_32, DESC_P, SEL_NO_RPL } from './descriptors';
 
 @inline function realMode(): bool {
   return (load<u32>(OFF_CR0) & CR0_PE) == 0;
@@ -117,7 +117,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   }
   const sel = lo >>> 16;
   const offset = is32 ? (lo & 0xffff) | (hi & 0xffff0000) : lo & 0xffff;
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     raise(VEC_GP, ext, true);
     return;
   }
@@ -126,11 +126,11 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
   const dpl = (access >> 5) & 3;
   const c: u32 = vm86 ? 3 : cpl();
   if (!isCodeType(access) || dpl > c) {
-    raise(VEC_GP, (sel & 0xfffc) + ext, true);
+    raise(VEC_GP, (sel & SEL_NO_RPL) + ext, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(VEC_NP, (sel & 0xfffc) + ext, true);
+    raise(VEC_NP, (sel & SEL_NO_RPL) + ext, true);
     return;
   }
   const csBase = descBase();
@@ -173,10 +173,10 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
     }
     setStackPointer(frameTop());
     if (innerStackIs32()) setReg32(ESP, frameTop());
-    setCodeSegment((sel & 0xfffc) | dpl, csBase, csLimit, csAttr, dpl);
+    setCodeSegment((sel & SEL_NO_RPL) | dpl, csBase, csLimit, csAttr, dpl);
   } else {
     if (vm86) {
-      raise(VEC_GP, (sel & 0xfffc) + ext, true);
+      raise(VEC_GP, (sel & SEL_NO_RPL) + ext, true);
       return;
     }
     push(sz, frameFlags);
@@ -189,7 +189,7 @@ function deliverProtected(vector: u32, hasCode: bool, code: u32, software: bool,
       push(sz, code);
       if (faulted) return;
     }
-    setCodeSegment((sel & 0xfffc) | c, csBase, csLimit, csAttr, c);
+    setCodeSegment((sel & SEL_NO_RPL) | c, csBase, csLimit, csAttr, c);
   }
   let f = oldFlags & ~(TF | NT | RF | VM);
   if ((type & 1) == 0) f &= ~IF; // interrupt gate
@@ -270,7 +270,7 @@ export function iret(): void {
   if (faulted) return;
   const flags = peekStack(sz, 2 * n);
   if (faulted) return;
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     gp(0);
     return;
   }
@@ -280,11 +280,11 @@ export function iret(): void {
   const c = cpl();
   const dpl = (access >> 5) & 3;
   if (!isCodeType(access) || rpl < c || ((access & 4) != 0 ? dpl > rpl : dpl != rpl)) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return;
   }
   if ((access & 0x80) == 0) {
-    raise(VEC_NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & SEL_NO_RPL, true);
     return;
   }
   const limit = descLimit();

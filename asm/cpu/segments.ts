@@ -15,7 +15,7 @@ import {
 } from './state';
 import { raise, faulted, VEC_GP, VEC_SS, VEC_NP } from './fault';
 import { readAs, writeAs } from './memory';
-import { SEL_TI } from './descriptors';
+import { SEL_TI, SEL_NO_RPL } from './descriptors';
 
 const OFF_SEG_FAST: u32 = STATE_BASE + 0x800; // 6 bytes, internal
 const FAST_READ: u32 = 1;
@@ -124,8 +124,8 @@ export function readDescriptor(sel: u32, faultVector: u32): bool {
   let base: u32;
   let limit: u32;
   if (sel & SEL_TI) {
-    if ((load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) {
-      raise(faultVector, sel & 0xfffc, true);
+    if ((load<u32>(OFF_LDTR_SEL) & SEL_NO_RPL) == 0) {
+      raise(faultVector, sel & SEL_NO_RPL, true);
       return false;
     }
     base = load<u32>(OFF_LDTR_BASE);
@@ -136,7 +136,7 @@ export function readDescriptor(sel: u32, faultVector: u32): bool {
   }
   const idx = sel & 0xfff8;
   if (idx + 7 > limit) {
-    raise(faultVector, sel & 0xfffc, true);
+    raise(faultVector, sel & SEL_NO_RPL, true);
     return false;
   }
   descAddr = base + idx;
@@ -191,7 +191,7 @@ export function loadDataSegment(s: i32, sel: u32): void {
   }
   const rpl = sel & 3;
   const c = cpl();
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     if (s == SEG_SS) {
       raise(VEC_GP, 0, true);
       return;
@@ -204,26 +204,26 @@ export function loadDataSegment(s: i32, sel: u32): void {
   const dpl = (access >> 5) & 3;
   if (s == SEG_SS) {
     if (rpl != c || dpl != c || !isDataType(access) || (access & 2) == 0) {
-      raise(VEC_GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & SEL_NO_RPL, true);
       return;
     }
     if ((access & 0x80) == 0) {
-      raise(VEC_SS, sel & 0xfffc, true);
+      raise(VEC_SS, sel & SEL_NO_RPL, true);
       return;
     }
   } else {
     const readableCode = isCodeType(access) && (access & 2) != 0;
     if (!isDataType(access) && !readableCode) {
-      raise(VEC_GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & SEL_NO_RPL, true);
       return;
     }
     const conforming = isCodeType(access) && (access & 4) != 0;
     if (!conforming && (rpl > dpl || c > dpl)) {
-      raise(VEC_GP, sel & 0xfffc, true);
+      raise(VEC_GP, sel & SEL_NO_RPL, true);
       return;
     }
     if ((access & 0x80) == 0) {
-      raise(VEC_NP, sel & 0xfffc, true);
+      raise(VEC_NP, sel & SEL_NO_RPL, true);
       return;
     }
   }

@@ -23,7 +23,7 @@ import { setIp } from './decode';
 import { retired } from './clock';
 import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
-import { SEL_TI, LDT_TYPE, TSS16_AVAILABLE, TSS32_AVAILABLE } from './descriptors';
+import { SEL_TI, LDT_TYPE, TSS16_AVAILABLE, TSS32_AVAILABLE, SEL_NO_RPL } from './descriptors';
 
 // CPUID leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, CLFSH,
 // MMX, FXSR, SSE, SSE2; ECX: SSE3. Nothing is claimed that the core lacks
@@ -200,13 +200,13 @@ const FLAT_DATA3: u32 = 0xc0f3;
 
 export function sysenter(): void {
   const cs = load<u32>(OFF_SYSENTER_CS);
-  if ((load<u32>(OFF_CR0) & CR0_PE) == 0 || (cs & 0xfffc) == 0) {
+  if ((load<u32>(OFF_CR0) & CR0_PE) == 0 || (cs & SEL_NO_RPL) == 0) {
     gp(0);
     return;
   }
   setFlags(getFlags() & ~(VM | IF | RF));
-  setCodeSegment(cs & 0xfffc, 0, 0xffffffff, FLAT_CODE0, 0);
-  setSegmentCache(SEG_SS, (cs + 8) & 0xfffc, 0, 0xffffffff, FLAT_DATA0);
+  setCodeSegment(cs & SEL_NO_RPL, 0, 0xffffffff, FLAT_CODE0, 0);
+  setSegmentCache(SEG_SS, (cs + 8) & SEL_NO_RPL, 0, 0xffffffff, FLAT_DATA0);
   noteSysenter();
   setReg32(ESP, load<u32>(OFF_SYSENTER_ESP));
   setIp(load<u32>(OFF_SYSENTER_EIP));
@@ -214,7 +214,7 @@ export function sysenter(): void {
 
 export function sysexit(): void {
   const cs = load<u32>(OFF_SYSENTER_CS);
-  if (!protectedMode() || cpl() != 0 || (cs & 0xfffc) == 0) {
+  if (!protectedMode() || cpl() != 0 || (cs & SEL_NO_RPL) == 0) {
     gp(0);
     return;
   }
@@ -362,23 +362,23 @@ export function loadTableRegister(idt: bool, limit: u32, base: u32, op32: bool):
 export function lldt(sel: u32): void {
   if (!requireCpl0()) return;
   sel &= 0xffff;
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     store<u32>(OFF_LDTR_SEL, sel);
     store<u32>(OFF_LDTR_BASE, 0);
     store<u32>(OFF_LDTR_LIMIT, 0);
     return;
   }
   if ((sel & SEL_TI) != 0) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return;
   }
   if (!readDescriptor(sel, VEC_GP)) return;
   if (((descHigh >> 8) & 0x1f) != LDT_TYPE) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(VEC_NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & SEL_NO_RPL, true);
     return;
   }
   store<u32>(OFF_LDTR_SEL, sel);
@@ -389,18 +389,18 @@ export function lldt(sel: u32): void {
 export function ltr(sel: u32): void {
   if (!requireCpl0()) return;
   sel &= 0xffff;
-  if ((sel & 0xfffc) == 0 || (sel & SEL_TI) != 0) {
-    raise(VEC_GP, sel & 0xfffc, true);
+  if ((sel & SEL_NO_RPL) == 0 || (sel & SEL_TI) != 0) {
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return;
   }
   if (!readDescriptor(sel, VEC_GP)) return;
   const type = (descHigh >> 8) & 0x1f;
   if (type != TSS16_AVAILABLE && type != TSS32_AVAILABLE) {
-    raise(VEC_GP, sel & 0xfffc, true);
+    raise(VEC_GP, sel & SEL_NO_RPL, true);
     return;
   }
   if ((descHigh & 0x8000) == 0) {
-    raise(VEC_NP, sel & 0xfffc, true);
+    raise(VEC_NP, sel & SEL_NO_RPL, true);
     return;
   }
   // Mark the TSS busy in the GDT.
@@ -428,7 +428,7 @@ export let examined: u32 = 0;
 export function examine(kind: u32, sel: u32): bool {
   sel &= 0xffff;
   let ok = false;
-  if ((sel & 0xfffc) != 0 && selectorInTable(sel)) {
+  if ((sel & SEL_NO_RPL) != 0 && selectorInTable(sel)) {
     readDescriptor(sel, VEC_GP);
     if (faulted) return false;
     const access = (descHigh >> 8) & 0xff;
@@ -457,6 +457,6 @@ export function examine(kind: u32, sel: u32): bool {
 
 function selectorInTable(sel: u32): bool {
   const limit = (sel & SEL_TI) != 0 ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
-  if ((sel & SEL_TI) != 0 && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) return false;
+  if ((sel & SEL_TI) != 0 && (load<u32>(OFF_LDTR_SEL) & SEL_NO_RPL) == 0) return false;
   return (sel & 0xfff8) + 7 <= limit;
 }

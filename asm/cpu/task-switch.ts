@@ -21,7 +21,7 @@ import { readDescriptor, descHigh, descBase, descLimit, descAttr, isCodeType, se
 import { getFlags, setFlags } from './flags';
 import { setIp } from './decode';
 import { setCodeSegment } from './code-segment';
-import { TSS32_AVAILABLE, TSS_BUSY_BIT, SEL_TI, LDT_TYPE, DESC_P } from './descriptors';
+import { TSS32_AVAILABLE, TSS_BUSY_BIT, SEL_TI, LDT_TYPE, DESC_P, SEL_NO_RPL } from './descriptors';
 
 export const SWITCH_JMP: u32 = 0;
 export const SWITCH_CALL: u32 = 1;
@@ -51,8 +51,8 @@ const sels = new StaticArray<u32>(6);
  */
 export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   const wrong: u32 = reason == SWITCH_IRET ? VEC_TS : VEC_GP;
-  const code = (sel & 0xfffc) + ext;
-  if ((sel & SEL_TI) != 0 || (sel & 0xfffc) == 0) {
+  const code = (sel & SEL_NO_RPL) + ext;
+  if ((sel & SEL_TI) != 0 || (sel & SEL_NO_RPL) == 0) {
     raise(wrong, code, true);
     return false;
   }
@@ -72,7 +72,7 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
   const newLimit = descLimit();
   const newAttr = descAttr();
   if (newLimit < TSS32_MIN_LIMIT || load<u32>(OFF_TR_LIMIT) < TSS32_MIN_LIMIT) {
-    raise(VEC_TS, newLimit < TSS32_MIN_LIMIT ? code : (load<u32>(OFF_TR_SEL) & 0xfffc) + ext, true);
+    raise(VEC_TS, newLimit < TSS32_MIN_LIMIT ? code : (load<u32>(OFF_TR_SEL) & SEL_NO_RPL) + ext, true);
     return false;
   }
   const newDescAddr = load<u32>(OFF_GDTR_BASE) + (sel & 0xfff8) + 4;
@@ -140,14 +140,14 @@ export function switchTask(sel: u32, reason: u32, retEip: u32, ext: u32): bool {
 }
 
 function loadLdt(sel: u32): bool {
-  if ((sel & 0xfffc) == 0) {
+  if ((sel & SEL_NO_RPL) == 0) {
     store<u32>(OFF_LDTR_SEL, sel);
     store<u32>(OFF_LDTR_BASE, 0);
     store<u32>(OFF_LDTR_LIMIT, 0);
     return true;
   }
   if ((sel & SEL_TI) != 0 || !readForNewTask(sel) || ((descHigh >> 8) & 0x1f) != LDT_TYPE || (descHigh & DESC_P) == 0) {
-    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   store<u32>(OFF_LDTR_SEL, sel);
@@ -160,27 +160,27 @@ function loadLdt(sel: u32): bool {
 function readForNewTask(sel: u32): bool {
   const ldt = (sel & SEL_TI) != 0;
   const limit = ldt ? load<u32>(OFF_LDTR_LIMIT) : load<u32>(OFF_GDTR_LIMIT);
-  if ((ldt && (load<u32>(OFF_LDTR_SEL) & 0xfffc) == 0) || (sel & 0xfff8) + 7 > limit) {
-    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+  if ((ldt && (load<u32>(OFF_LDTR_SEL) & SEL_NO_RPL) == 0) || (sel & 0xfff8) + 7 > limit) {
+    raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   return readDescriptor(sel, VEC_TS);
 }
 
 function loadCode(sel: u32): bool {
-  if ((sel & 0xfffc) == 0 || !readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+  if ((sel & SEL_NO_RPL) == 0 || !readForNewTask(sel)) {
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
   const dpl = (access >> 5) & 3;
   const conforming = (access & 4) != 0;
   if (!isCodeType(access) || (conforming ? dpl > (sel & 3) : dpl != (sel & 3))) {
-    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(VEC_NP, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_NP, sel & SEL_NO_RPL, true);
     return false;
   }
   setCodeSegment(sel, descBase(), descLimit(), descAttr(), sel & 3);
@@ -188,17 +188,17 @@ function loadCode(sel: u32): bool {
 }
 
 function loadStack(sel: u32, cpl: u32): bool {
-  if ((sel & 0xfffc) == 0 || !readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+  if ((sel & SEL_NO_RPL) == 0 || !readForNewTask(sel)) {
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
   if ((sel & 3) != cpl || ((access >> 5) & 3) != cpl || (access & 0x1a) != 0x12) {
-    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(VEC_SS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_SS, sel & SEL_NO_RPL, true);
     return false;
   }
   setSegmentCache(SEG_SS, sel, descBase(), descLimit(), descAttr());
@@ -206,9 +206,9 @@ function loadStack(sel: u32, cpl: u32): bool {
 }
 
 function loadData(s: i32, sel: u32, cpl: u32): bool {
-  if ((sel & 0xfffc) == 0) return true; // stays null
+  if ((sel & SEL_NO_RPL) == 0) return true; // stays null
   if (!readForNewTask(sel)) {
-    if (!faulted) raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+    if (!faulted) raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   const access = (descHigh >> 8) & 0xff;
@@ -217,11 +217,11 @@ function loadData(s: i32, sel: u32, cpl: u32): bool {
   const readableCode = isCodeType(access) && (access & 2) != 0;
   const conforming = isCodeType(access) && (access & 4) != 0;
   if ((!data && !readableCode) || (!conforming && (dpl < cpl || dpl < (sel & 3)))) {
-    raiseAfterSwitch(VEC_TS, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_TS, sel & SEL_NO_RPL, true);
     return false;
   }
   if ((access & 0x80) == 0) {
-    raiseAfterSwitch(VEC_NP, sel & 0xfffc, true);
+    raiseAfterSwitch(VEC_NP, sel & SEL_NO_RPL, true);
     return false;
   }
   setSegmentCache(s, sel, descBase(), descLimit(), descAttr());

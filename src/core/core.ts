@@ -7,6 +7,7 @@
 
 import { bytesField, StateError, type StateRecord, type Stateful } from '../state/records.ts';
 import * as ABI from '../core-abi.ts';
+import type { CoreExports } from '../core-exports.ts';
 import { Translator, JIT_MODES, type JitMode, type JitStats } from './jit/translator.ts';
 
 export type { JitMode, JitStats };
@@ -83,33 +84,6 @@ export interface Probe {
 
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 export const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
-
-interface CoreExports {
-  memory: WebAssembly.Memory;
-  init(ramBytes: number): number;
-  reset(): void;
-  run(budget: number): number;
-  requestStop(): void;
-  flushTlb(): number;
-  setMmioPages(start: number, end: number): void;
-  setA20(enabled: number): void;
-  setInterruptLines(intr: number, nmi: number): void;
-  instructionCount(): bigint;
-  advanceTsc(ticks: bigint): void;
-  traceHost(kind: number, a: number, b: number, c: number): void;
-  saveHotState(): void;
-  loadHotState(): void;
-  pageIsZero(page: number): number;
-  pagesWatched(): void;
-  table: WebAssembly.Table;
-  setTranslation(enabled: number, everyInstruction: number, hotAfter: number): void;
-  jitForget(host: number, mode: number, slot: number): void;
-  jitEntry(host: number, mode: number, slot: number, block: number): void;
-  jitForgetAll(): void;
-  ramWritten(phys: number, len: number): void;
-  probeWalk(linear: number, cr3: number, write: number, user: number): number;
-  [name: string]: unknown;
-}
 
 const CR_OFFSETS = { 0: ABI.OFF_CR0, 2: ABI.OFF_CR2, 3: ABI.OFF_CR3, 4: ABI.OFF_CR4 } as const;
 const COUNTER_OFFSETS = {

@@ -22,11 +22,14 @@ import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
 import { unmountEngineDisk } from '../containers/engine/disk.ts';
 import { startEngine } from './start-engine.ts';
+import { watchGuest } from './guest-watch.ts';
 
 /** Lines a client sends ahead of its conversation's start that are held before the socket is paused. */
 const EARLY_LINES = 4;
 /** The longest line a client may send: a build's Dockerfile, or an attached session's stdin chunk, fit well within it. */
 const MAX_LINE = 4 << 20;
+// From a guest's death to the engine's exit: its last replies go out meanwhile.
+const DYING_MS = 300;
 
 export async function serveEngine(home: string): Promise<void> {
   // Whatever umask the first command ran under, the engine's files (socket, journal, cache, store) are its user's alone.
@@ -55,6 +58,24 @@ export async function serveEngine(home: string): Promise<void> {
   });
   // --restart policies are honoured while this engine runs.
   new RestartWatcher(engine).start();
+  // A guest that died (guest-watch.ts) ends the engine: every request in
+  // flight, and any that comes before the process is gone, is answered with
+  // why; the next command starts a new engine, which takes the containers
+  // back from the disk (those that were running, as killed).
+  let guestDied!: (e: Error) => void;
+  const dead = new Promise<never>((_, reject) => (guestDied = reject));
+  dead.catch(() => {});
+  watchGuest(machine, (why) => {
+    const message = `the engine's guest died: ${why}. The engine has stopped; the next glassbox command starts a new one, where the containers that were running show as exited`;
+    process.stderr.write(`glassbox engine: ${message}\n`);
+    guestDied(new Error(message));
+    server.close();
+    rmSync(socketPath, { force: true });
+    // Long enough for the replies above to be written, short enough that a command started now finds the lock free.
+    setTimeout(() => process.exit(1), DYING_MS);
+  });
+  /** What a request's work gives, unless the guest dies first. */
+  const whileAlive = <T>(work: Promise<T>): Promise<T> => Promise.race([work, dead]);
   const target: InspectTarget = { machine, shell, engine };
   const started = new Date().toISOString();
   const socketPath = join(home, SOCKET_NAME);
@@ -186,7 +207,7 @@ export async function serveEngine(home: string): Promise<void> {
       const attached = startAttached(req);
       if (attached) {
         // The relay resumes a socket paused for early input as the guest takes it.
-        void reply(send, async () => {
+        void reply(send, () => whileAlive((async () => {
           const a = await attached;
           const relay = relayAttached(sock, a, send);
           converse((m) => {
@@ -198,11 +219,11 @@ export async function serveEngine(home: string): Promise<void> {
             }
           });
           return { id: a.id, exitCode: await relay.exitCode };
-        }).then(() => sock.end());
+        })())).then(() => sock.end());
         return;
       }
 
-      void reply(send, () => handle(req, send, closed), diskErrors).then(() => {
+      void reply(send, () => whileAlive(handle(req, send, closed)), diskErrors).then(() => {
         sock.end();
         if (req.op === 'shutdown') shutdown();
       });

@@ -215,4 +215,19 @@ describe('the engine against bad clients and races', () => {
     expect((await glassbox(['rm', 'keep'])).status).toBe(0);
     expect((await glassbox(['ps', '-a'])).stdout).not.toMatch(/keep/);
   }, 400_000);
+
+  it('a kernel panic in the guest ends the engine with the kernel\'s words, and the next command starts one that takes the containers back', async () => {
+    expect((await glassbox(['run', '-d', '--name', 'survivor', 'busybox', 'sleep', '1000'])).status).toBe(0);
+    // A real way for the guest to panic: told to, the kernel panics on a cgroup's OOM too, and a container then runs out of its 8 MiB.
+    expect((await glassbox(['inspect', 'cpu', '--engine', '--run', 'echo 2 > /proc/sys/vm/panic_on_oom'])).status).toBe(0);
+    const oom = await glassbox(['run', '--rm', '--memory', '8m', 'busybox', 'sh', '-c', 'x=a; while true; do x=$x$x; done'], { timeoutMs: 240_000 });
+    // Without the engine's watch the command waits on a guest that answers nothing, until this test's deadline kills it (status null).
+    // With it, the run fails as an engine error does in Docker: 125.
+    expect(oom.status, oom.stderr).toBe(125);
+    expect(oom.stderr).toMatch(/the engine's guest died: its kernel panicked \(Kernel panic - not syncing: Out of memory/);
+    expect(engineLog()).toMatch(/glassbox engine: the engine's guest died: its kernel panicked/);
+    const ps = await glassbox(['ps', '-a']);
+    expect(ps.stdout).toMatch(/Exited \(137\)\s+survivor$/m);
+    expect((await glassbox(['rm', 'survivor'])).status).toBe(0);
+  }, 600_000);
 });

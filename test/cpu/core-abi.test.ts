@@ -2,12 +2,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ABI from '../../src/core-abi.ts';
 import { CORE_ABI_PATH, CORE_WASM_PATH, coreConstants, renderCoreAbi } from '../../scripts/gen-core-abi.ts';
+import { CORE_DTS_PATH, CORE_EXPORTS_PATH, renderCoreExports } from '../../scripts/gen-core-exports.ts';
 
 const constants = coreConstants(readFileSync(CORE_WASM_PATH));
 
 describe('the core/host interface (src/core-abi.ts, generated from build/core.wasm)', () => {
   it('is what the built core exports (run npm run build:asm)', () => {
     expect(readFileSync(CORE_ABI_PATH, 'utf8')).toBe(renderCoreAbi(constants));
+  });
+
+  it('types the core\'s exports as asc declares them for the built core (src/core-exports.ts; run npm run build:asm)', () => {
+    expect(readFileSync(CORE_EXPORTS_PATH, 'utf8')).toBe(renderCoreExports(readFileSync(CORE_DTS_PATH, 'utf8')));
+    // Every function the built module exports has its member, and no member names an export that is gone.
+    const declared = new Set([...readFileSync(CORE_EXPORTS_PATH, 'utf8').matchAll(/^ {2}(\w+)[(:]/gm)].map((m) => m[1]));
+    const exported = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(CORE_WASM_PATH)))
+      .filter((e) => e.kind !== 'global' || declared.has(e.name)).map((e) => e.name);
+    expect(new Set(exported)).toEqual(declared);
   });
 
   it('lays the memory map out in order, with no region overlapping the next', () => {

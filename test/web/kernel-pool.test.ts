@@ -6,24 +6,20 @@
 // kernel crash (an initrd that is not one leaves it no root: it panics), a deadline.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildWeb, serveStatic } from '../../scripts/web.ts';
+import type { Page } from 'playwright-core';
+import { openBrowserPage, type BrowserPage } from '../support/browser-page.ts';
 
-let browser: Browser;
+let opened: BrowserPage;
 let page: Page;
-let server: { url: string; close: () => void };
 
 beforeAll(async () => {
-  server = await serveStatic(await buildWeb(), 0);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  page = await browser.newPage();
   // Any page of the server's origin will do (workers and modules are same-origin): a plain 404 boots nothing.
-  await page.goto(`${server.url}blank`);
+  opened = await openBrowserPage({ path: 'blank' });
+  page = opened.page;
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
+  await opened?.close();
 });
 
 test('four kernel runs on two Web Workers: exit statuses and output, a crash, a deadline', async () => {
@@ -42,7 +38,7 @@ test('four kernel runs on two Web Workers: exit statuses and output, a crash, a 
       report: r.outcome.report && { kind: r.outcome.report.crash.kind, message: r.outcome.report.crash.message.slice(0, 2000) },
       consoleHasBoot: /Linux version 6\\.1/.test(r.console),
     });
-  })(${JSON.stringify(server.url)})`)) as Record<string, unknown>[];
+  })(${JSON.stringify(opened.url)})`)) as Record<string, unknown>[];
   expect(outcomes[0]).toMatchObject({ how: 'exited', exitCode: 0, consoleHasBoot: true });
   expect((outcomes[0] as { stdout: string }).stdout).toMatch(/^6\.1\.\d+/);
   expect(outcomes[1]).toMatchObject({ how: 'exited', exitCode: 3, stdout: 'out\n', stderr: 'err\n' });

@@ -6,24 +6,20 @@
 // namespaces next to the guest's, and the OOM demo's kill at its memory limit.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { projectPath } from '../../src/paths.ts';
-import { buildWeb, serveStatic } from '../../scripts/web.ts';
+import { openBrowserPage, type BrowserPage } from '../support/browser-page.ts';
 
-let browser: Browser;
+let opened: BrowserPage;
 let page: Page;
-let server: { url: string; close: () => void };
 
 beforeAll(async () => {
-  server = await serveStatic(await buildWeb(), 0);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  await page.goto(server.url);
+  opened = await openBrowserPage({ viewport: { width: 1600, height: 1000 } });
+  page = opened.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
+  await opened?.close();
 });
 
 const terminalText = () => page.locator('.xterm-rows').innerText();
