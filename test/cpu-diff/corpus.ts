@@ -30,6 +30,7 @@ import { generateMmx, MMX_CASE_FORMS } from './mmx-programs.ts';
 import { FPU_VIEW_CASES, fpuProgram } from './fpu-programs.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
 import { NATIVE32_ONLY, RUN_SHOWED } from './long-mode.ts';
+import { recordApprox, type ApproxMeta } from './approx-corpus.ts';
 
 export const CORPUS_DIR = fileURLToPath(new URL('./corpus/', import.meta.url));
 const RECORD_BYTES = CASE_BYTES + RESULT_BYTES + 4 + 2;
@@ -55,6 +56,7 @@ export interface CorpusMeta {
   kernel: string;
   suites: SuiteMeta[];
   forms: string[];
+  approx?: ApproxMeta; // RCPPS and its kin, checked against their bound (approx-corpus.ts)
 }
 
 export interface Entry {
@@ -171,6 +173,7 @@ export interface RecordOptions {
   x87Cases: number; // x87 cases generated (those of the forms claimed exact are kept)
   sseCases: number; // XMM form cases generated (sse-programs.ts)
   mmxCases: number; // cases of the forms on MM registers (mmx-programs.ts)
+  approxCases: number; // RCPPS/RSQRTPS records (approx.ts), recorded with native/approx64.c
   runner: RunnerKind;
   command: string;
 }
@@ -249,6 +252,7 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
       };
     }),
     forms,
+    ...(o.approxCases ? { approx: recordApprox(CORPUS_DIR, o.seed, o.approxCases) } : {}),
   };
   writeFileSync(`${CORPUS_DIR}meta.json`, `${JSON.stringify(meta, null, 2)}\n`);
   return meta;
@@ -271,6 +275,6 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
 }
 
 /** How to record the whole corpus on a host that runs 32-bit code. */
-export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number; mmxCases: number }): string {
-  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases} --mmx-cases ${o.mmxCases}`;
+export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number; mmxCases: number; approxCases: number }): string {
+  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases} --mmx-cases ${o.mmxCases} --approx-cases ${o.approxCases}`;
 }
