@@ -27,6 +27,7 @@ import { generateCases, GENERATED_IDS, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87, X87_FORMS } from './x87.ts';
 import { generateSse, XMM_CASE_FORMS } from './sse-programs.ts';
 import { generateMmx, MMX_CASE_FORMS } from './mmx-programs.ts';
+import { MM_X87_CASES } from './mmx-x87-programs.ts';
 import { FPU_VIEW_CASES, fpuProgram } from './fpu-programs.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
 import { NATIVE32_ONLY, RUN_SHOWED } from './long-mode.ts';
@@ -265,7 +266,7 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
   const exactX87 = X87_FORMS.map((f) => f.id).filter((id) => EXACT_X87.has(id)).map((id) => `x87 ${id}`);
   const fnsave = FPU_VIEW_CASES.map((p) => `FNSAVE after ${p.what}`);
   const sse = XMM_CASE_FORMS.map((f) => `sse ${f.id}`);
-  const mmx = MMX_CASE_FORMS.map((f) => `mmx ${f.id}`);
+  const mmx = [...MMX_CASE_FORMS.map((f) => `mmx ${f.id}`), ...MM_X87_CASES];
   const wanted = [...GENERATED_IDS, ...exactX87, ...sse, ...mmx, ...fnsave];
   const only32 = new Set(NATIVE32_ONLY.map((f) => f.id));
   const absent = wanted.filter((id) => !hits.has(id));
