@@ -6,7 +6,8 @@
 //     An MM write leaves 80 bits no f64 holds (exponent all ones, any
 //     significand); FLD ST(i) (after FFREE ST(7): MMX left no register
 //     empty), FXCH, FST/FSTP ST(i), FCMOVcc and FSTP m80 move them, and
-//     FLD m80 loads another 80 random bits. FNSAVE stores every register's
+//     FLD m80 loads another 80 random bits; FXAM, FCHS and FABS read or
+//     change only the sign and class of one. FNSAVE stores every register's
 //     80 bits, TOP and the tag word: each move must keep them exactly.
 //   transition: FXRSTOR [esi]; <MMX form>; FNSTSW AX; MOVQ [ebx+0x60], <its MM result>
 //     The restored status word has a random TOP (and flags; the control
@@ -35,6 +36,10 @@ const MOVES: Record<string, { bytes: (i: number, r: Rng) => number[]; push?: boo
   'FSTP ST(i)': { bytes: (i) => [0xdd, 0xd8 + i] },
   'FCMOVcc ST,ST(i)': { bytes: (i, r) => [r.pick([0xda, 0xdb]), 0xc0 + r.below(4) * 8 + i] },
   'FSTP m80fp': { bytes: () => [0xdb, 0x7b, RESULT_DISP] },
+  // Not moves, but they read or change only the sign and class: FXAM, FCHS, FABS of ST(0) = MMi.
+  'FXCH ST(i); FXAM': { bytes: (i) => [0xd9, 0xc8 + i, 0xd9, 0xe5] },
+  'FXCH ST(i); FCHS': { bytes: (i) => [0xd9, 0xc8 + i, 0xd9, 0xe0] },
+  'FXCH ST(i); FABS': { bytes: (i) => [0xd9, 0xc8 + i, 0xd9, 0xe1] },
   'FLD m80fp': { bytes: (_i, r) => [0xdb, 0x6b, r.below(RESULT_DISP - 10)], push: true },
 };
 

@@ -22,7 +22,7 @@ import {
 import { trig, atan2, f2xm1, ylog2, blockedT, TRIG_LIMIT } from './transcendental';
 import { fnstenv, loadEnv, fnsave, frstor, recomputeSummary } from './environment';
 import { read64, write64, write80, probeWrite } from './memory';
-import { physBits, exactMant, exactSe, setPhysBits, setStFrom, swapPhys } from './exact';
+import { physBits, exactMant, exactSe, setPhysBits, setStFrom, swapPhys, hasBits, examineBits } from './exact';
 import { requestStop } from '../signals';
 
 /** FWAIT: #NM under MP and TS, otherwise delivers a pending exception. */
@@ -436,7 +436,7 @@ function needTop(): bool {
 function signs(rm: u32): void {
   if (rm == 5) {
     if (isEmpty(0)) setCc(0x4100 | ((reinterpret<u64>(st(0)) >> 63) != 0 ? SW_C1 : 0)); // C3 C0: empty
-    else setCc(fxamClass(st(0)));
+    else setCc(hasBits(phys(0)) ? examineBits(phys(0)) : fxamClass(st(0)));
     return;
   }
   if (rm == 2 || rm == 3 || rm > 5) {
@@ -446,9 +446,13 @@ function signs(rm: u32): void {
   if (!needTop()) return;
   setSw(sw() & ~SW_C1);
   const x = st(0);
+  const p = phys(0), exact = hasBits(p);
+  if (exact) physBits(p);
   if (rm == 0) setSt(0, reinterpret<f64>(reinterpret<u64>(x) ^ 0x8000000000000000));
   else if (rm == 1) setSt(0, reinterpret<f64>(reinterpret<u64>(x) & 0x7fffffffffffffff));
   else setCc(compare(x, 0.0, false));
+  // FCHS and FABS only touch the sign: exact 80 bits stay exact.
+  if (exact && rm < 2) setPhysBits(p, exactMant, rm == 0 ? exactSe ^ 0x8000 : exactSe & 0x7fff);
 }
 
 function constant(rm: u32): void {

@@ -6,15 +6,15 @@
 // write of a computed value (setPhysValue) clears it, and the f64 (the value
 // rounded once) is what x87 arithmetic then reads. The moves between
 // registers (FLD ST(i), FXCH, FST/FSTP ST(i), FCMOVcc) carry the bits with
-// the value, and FSTP m80, FXSAVE, FNSAVE, the tag word and MMX reads use
-// them when they are there: an 80-bit value is only rounded when it is
+// the value, FCHS and FABS change their sign, and FSTP m80, FXAM, FXSAVE,
+// FNSAVE, the tag word and MMX reads use them when they are there: an 80-bit value is only rounded when it is
 // computed with.
 
 import { OFF_FPU_EXACT, OFF_FPU_BITS } from '../state';
 import { physValue, setPhysValue, phys, setSt } from './stack';
 import { fromF80, toF80, f80Mant, f80Se } from './formats';
 
-@inline function hasBits(p: u32): bool {
+@inline export function hasBits(p: u32): bool {
   return (load<u32>(OFF_FPU_EXACT) & (1 << p)) != 0;
 }
 
@@ -74,4 +74,15 @@ export function swapPhys(a: u32, b: u32): void {
   if (eb) setPhysBits(a, mb, sb);
   setPhysValue(b, va);
   if (ea) setPhysBits(b, ma, sa);
+}
+
+/** FXAM's C3 C2 C1 C0 for physical register p from its exact 80 bits (it has them; in use). */
+export function examineBits(p: u32): u32 {
+  physBits(p);
+  const exp = exactSe & 0x7fff;
+  const sign: u32 = (exactSe & 0x8000) != 0 ? 0x200 : 0;
+  const integer = (exactMant >> 63) != 0;
+  if (exp == 0x7fff) return sign | (!integer ? 0 : (exactMant << 1) == 0 ? 0x500 : 0x100); // unsupported, infinity, NaN
+  if (exp == 0) return sign | (exactMant == 0 ? 0x4000 : 0x4400); // zero, denormal
+  return sign | (integer ? 0x400 : 0); // normal, unnormal (unsupported)
 }
