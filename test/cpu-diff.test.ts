@@ -24,6 +24,8 @@ import { NATIVE32_ONLY, RUN_SHOWED, planLongMode, resultFrom64, type LongModePla
 import { fpuProgram, FPU_VIEW_CASES, SAVE_ADDR } from './cpu-diff/fpu-programs.ts';
 import { XMM_CASE_FORMS } from './cpu-diff/sse-programs.ts';
 import { MMX_CASE_FORMS } from './cpu-diff/mmx-programs.ts';
+import { MM_X87_CASES } from './cpu-diff/mmx-x87-programs.ts';
+import { runApprox, formatApprox, approxMismatches } from './cpu-diff/approx.ts';
 import { native32, FORCE_NO_NATIVE32, type HostFeature } from './support/host-features.ts';
 
 const ESP = STACK_ADDR + 0x800;
@@ -94,6 +96,7 @@ describe('recorded corpus (npm run cpu:diff -- --corpus)', () => {
     const { meta, entries } = loadCorpus();
     const coverage = corpusCoverage(meta, entries);
     expect(coverage.missing).toEqual([]);
+    expect(meta.approx?.records).toBeGreaterThanOrEqual(4_000); // RCPPS and its kin, against their bound
     if (meta.runner === 'host64') {
       const only32 = new Set(NATIVE32_ONLY.map((f) => f.id));
       expect(coverage.native32Only.filter((id) => !only32.has(id))).toEqual([]);
@@ -373,6 +376,13 @@ describe('differential run in 64-bit mode (npm run cpu:diff -- --host64)', () =>
     const text = await formatReport(report);
     if (report.mismatches > 0) expect.fail(`\n${text}`);
     expect(report.cases).toBe(20_000); // every program ran
-    expect(report.casesByForm.size).toBe(MMX_CASE_FORMS.length);
+    expect(report.casesByForm.size).toBe(MMX_CASE_FORMS.length + MM_X87_CASES.length);
+  });
+
+  it('holds RCPPS, RCPSS, RSQRTPS and RSQRTSS to their contract on glassbox and this CPU over 3,000 records (npm run cpu:diff -- --host64 --approx)', async (ctx) => {
+    needs(ctx, 'an x86-64 host CPU', host64());
+    const report = runApprox(2, 3_000); // not the corpus's seed
+    if (approxMismatches(report) > 0) expect.fail(`\n${formatApprox(report)}`);
+    expect(report.lanes).toBe(30_000);
   });
 });

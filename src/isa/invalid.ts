@@ -26,7 +26,6 @@ export const INVALID_0F: readonly InvalidRange[] = [
   { first: 0x37, last: 0x37, why: 'GETSEC (SMX)', udOnHost: false },
   { first: 0x38, last: 0x3a, why: 'three-byte maps (SSSE3 and later)', udOnHost: false },
   { first: 0x3b, last: 0x3f, why: 'reserved', udOnHost: true },
-  { first: 0x52, last: 0x53, why: 'RSQRTPS/RCPPS: approximations whose exact bits are each CPU model\'s own', udOnHost: false },
   { first: 0x78, last: 0x7b, why: 'VMREAD/VMWRITE (VMX) and SSE4a/AVX-512 encodings on later CPUs', udOnHost: false },
   { first: 0xa6, last: 0xa7, why: 'CMPXCHG on early 486 steppings only', udOnHost: true },
   { first: 0xb8, last: 0xb8, why: 'JMPE (Itanium), POPCNT with F3', udOnHost: false },

@@ -46,10 +46,24 @@ const fourWays = (name: string, op: number, tail = '') => [
   fpForm(`${name}SS Vx,Wd${tail}`, 0xf3, op),
   fpForm(`${name}SD Vx,Wq${tail}`, 0xf2, op),
 ];
+// RCPPS/SS and RSQRTPS/SS (asm/cpu/sse/approx.ts): approximations bounded by
+// the SDM (relative error at most 1.5 * 2^-12), deterministic here; no MXCSR
+// control or flag applies. Their results are checked against that bound, not
+// bit for bit (test/cpu-diff/approx.ts).
+const APPROX_NOTE = 'relative error at most 1.5 * 2^-12 (each CPU model its own bits; here 1/x rounded at 12 fraction bits); no MXCSR effect or flag';
+const approxForm = (id: string, prefix: 'none' | 0xf3, op: number) =>
+  form(id, [0x0f, op], id.split(' ')[1].split(',') as Form['operands'], 'sse', undefined, { prefix, note: prefix === 'none' ? `${APPROX_NOTE}; ${ALIGNED}` : APPROX_NOTE });
+export const APPROX_FORMS: readonly Form[] = [
+  approxForm('RSQRTPS Vx,Wx', 'none', 0x52),
+  approxForm('RSQRTSS Vx,Wd', 0xf3, 0x52),
+  approxForm('RCPPS Vx,Wx', 'none', 0x53),
+  approxForm('RCPSS Vx,Wd', 0xf3, 0x53),
+];
 const COMPARE_FLAGS = flags(0, CF | PF | ZF | AF | SF | OF);
 
 const FLOAT_FORMS: readonly Form[] = [
   ...fourWays('SQRT', 0x51),
+  ...APPROX_FORMS,
   ...fourWays('ADD', 0x58),
   ...fourWays('MUL', 0x59),
   ...fourWays('SUB', 0x5c),

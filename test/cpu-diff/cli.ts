@@ -6,6 +6,9 @@
 //   mismatches; every x87 form's mismatch rate is printed).
 // ... --host64    the same with the 64-bit runner (long-mode.ts): the forms
 //   that are the same instruction in 64-bit mode, for hosts that run no 32-bit code.
+// ... --host64 --approx    RCPPS/RCPSS/RSQRTPS/RSQRTSS against their contract
+//   (approx.ts): every lane of glassbox and of the host CPU within 1.5 * 2^-12
+//   of the exact value, special cases bit for bit.
 // ... --corpus [--case SUITE:I]    replays the recorded corpus (corpus.ts) in
 //   glassbox, on any host.
 // ... --record [--seed S --cases N --x87-cases M --sse-cases K --mmx-cases L]    records the corpus on
@@ -18,6 +21,7 @@ import { replayCorpus, formatCorpusReport } from './corpus-check.ts';
 import { recordCorpus, recordCommand, CORPUS_DIR } from './corpus.ts';
 import { bestRunner, host64 } from './host-oracle.ts';
 import { native32 } from '../support/host-features.ts';
+import { runApprox, formatApprox, approxMismatches } from './approx.ts';
 
 function integer(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     x87: { type: 'boolean', default: false },
     sse: { type: 'boolean', default: false },
     mmx: { type: 'boolean', default: false },
+    approx: { type: 'boolean', default: false },
     host64: { type: 'boolean', default: false },
     corpus: { type: 'boolean', default: false },
     case: { type: 'string' },
@@ -43,6 +48,7 @@ const { values } = parseArgs({
     'x87-cases': { type: 'string', default: '12000' },
     'sse-cases': { type: 'string', default: '3000' },
     'mmx-cases': { type: 'string', default: '3000' },
+    'approx-cases': { type: 'string', default: '4000' },
   },
 });
 
@@ -66,9 +72,9 @@ if (values.corpus) {
   const best = bestRunner();
   if ('reason' in best) cannot(`cpu-diff: this host has no native runner to record with (${best.reason})`);
   const kind = (best as { kind: 'native32' | 'host64' }).kind;
-  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)!, sseCases: integer('sse-cases', values['sse-cases'], 0)!, mmxCases: integer('mmx-cases', values['mmx-cases'], 0)! };
+  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)!, sseCases: integer('sse-cases', values['sse-cases'], 0)!, mmxCases: integer('mmx-cases', values['mmx-cases'], 0)!, approxCases: integer('approx-cases', values['approx-cases'], 0)! };
   const meta = await recordCorpus({ ...o, runner: kind, command: recordCommand(o) });
-  timing(o.cases + o.x87Cases + o.sseCases + o.mmxCases);
+  timing(o.cases + o.x87Cases + o.sseCases + o.mmxCases + o.approxCases);
   for (const s of meta.suites) {
     const notRun = Object.values(s.notRun).reduce((a, b) => a + b, 0);
     console.log(`${s.name}: ${s.cases} cases, ${s.bytes} bytes${notRun ? ` (${notRun} generated cases not run by the ${kind} runner)` : ''}`);
@@ -85,6 +91,12 @@ if (values.corpus) {
     );
   }
   const count = integer('cases', values.cases ?? '10000', 1)!;
+  if (values.approx) {
+    const report = runApprox(seed, count);
+    timing(report.records);
+    console.log(formatApprox(report));
+    process.exit(approxMismatches(report) > 0 ? 1 : 0);
+  }
   const report = await runDiff(seed, count, {
     form: values.form,
     batch: integer('batch', values.batch, 1),

@@ -5,7 +5,9 @@
 
 import { GlassboxRunner } from './glassbox.ts';
 import { differences, describeCase, flagNames } from './compare.ts';
-import { loadCorpus, corpusCoverage, recordCommand, hostCpu, type CorpusMeta, type Entry } from './corpus.ts';
+import { loadCorpus, corpusCoverage, recordCommand, hostCpu, CORPUS_DIR, type CorpusMeta, type Entry } from './corpus.ts';
+import { replayApprox } from './approx-corpus.ts';
+import { approxSummary, approxMismatches, type ApproxReport } from './approx.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
 import { NATIVE32_ONLY, ONLY_16_BIT_IN_64 } from './long-mode.ts';
 
@@ -16,6 +18,7 @@ export interface CorpusReport {
   kept: { entry: Entry; lines: string[] }[];
   byForm: Map<string, number>;
   coverage: ReturnType<typeof corpusCoverage>;
+  approx?: ApproxReport; // the RCPPS/RSQRTPS records, checked against their bound
 }
 
 /** Replays the corpus (or the one case `only`, "suite:index") in glassbox. */
@@ -35,6 +38,11 @@ export function replayCorpus(opts: { keep?: number; only?: string } = {}): Corpu
     report.byForm.set(e.form, (report.byForm.get(e.form) ?? 0) + 1);
     if (report.kept.length < (opts.keep ?? 20)) report.kept.push({ entry: e, lines });
   }
+  if (meta.approx && opts.only === undefined) {
+    report.approx = replayApprox(CORPUS_DIR, meta.approx);
+    report.cases += report.approx.records;
+    report.mismatches += approxMismatches(report.approx);
+  }
   return report;
 }
 
@@ -50,6 +58,7 @@ export async function formatCorpusReport(r: CorpusReport): Promise<string> {
   }
   if (r.mismatches > r.kept.length) out.push(`... and ${r.mismatches - r.kept.length} more`, '');
   if (r.byForm.size) out.push(`mismatches by form: ${[...r.byForm].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n}`).join(', ')}`);
+  if (r.approx) out.push(...approxSummary(r.approx));
   const m = r.meta;
   out.push(
     `corpus: recorded ${m.recorded.slice(0, 10)} on ${m.cpu.vendor} ${m.cpu.modelName} (family ${m.cpu.family} model ${m.cpu.model} stepping ${m.cpu.stepping}, microcode ${m.cpu.microcode}) by the ${m.runner} runner`,
@@ -60,7 +69,7 @@ export async function formatCorpusReport(r: CorpusReport): Promise<string> {
     const seed = m.command.match(/--seed (\d+)/)?.[1] ?? '1';
     out.push(
       `not in this corpus: ${c.native32Only.length} forms only a host that runs 32-bit x86 code can record (${NATIVE32_ONLY.length} forms differ in 64-bit mode); ` +
-        `record them there with: ${recordCommand({ seed: Number(seed), cases: 40_000, x87Cases: 12_000, sseCases: 12_000, mmxCases: 6_000 })}`,
+        `record them there with: ${recordCommand({ seed: Number(seed), cases: 40_000, x87Cases: 12_000, sseCases: 12_000, mmxCases: 6_000, approxCases: 4_000 })}`,
       `  ${c.native32Only.join(', ')}`,
       `and ${ONLY_16_BIT_IN_64.length} stack forms only with a 16-bit operand size (0x66): ${ONLY_16_BIT_IN_64.join(', ')}`,
     );

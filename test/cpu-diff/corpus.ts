@@ -27,9 +27,11 @@ import { generateCases, GENERATED_IDS, type Generated } from './generator.ts';
 import { generateX87, EXACT_X87, X87_FORMS } from './x87.ts';
 import { generateSse, XMM_CASE_FORMS } from './sse-programs.ts';
 import { generateMmx, MMX_CASE_FORMS } from './mmx-programs.ts';
+import { MM_X87_CASES } from './mmx-x87-programs.ts';
 import { FPU_VIEW_CASES, fpuProgram } from './fpu-programs.ts';
 import { HostOracle, type RunnerKind } from './host-oracle.ts';
 import { NATIVE32_ONLY, RUN_SHOWED } from './long-mode.ts';
+import { recordApprox, type ApproxMeta } from './approx-corpus.ts';
 
 export const CORPUS_DIR = fileURLToPath(new URL('./corpus/', import.meta.url));
 const RECORD_BYTES = CASE_BYTES + RESULT_BYTES + 4 + 2;
@@ -55,6 +57,7 @@ export interface CorpusMeta {
   kernel: string;
   suites: SuiteMeta[];
   forms: string[];
+  approx?: ApproxMeta; // RCPPS and its kin, checked against their bound (approx-corpus.ts)
 }
 
 export interface Entry {
@@ -171,6 +174,7 @@ export interface RecordOptions {
   x87Cases: number; // x87 cases generated (those of the forms claimed exact are kept)
   sseCases: number; // XMM form cases generated (sse-programs.ts)
   mmxCases: number; // cases of the forms on MM registers (mmx-programs.ts)
+  approxCases: number; // RCPPS/RSQRTPS records (approx.ts), recorded with native/approx64.c
   runner: RunnerKind;
   command: string;
 }
@@ -249,6 +253,7 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
       };
     }),
     forms,
+    ...(o.approxCases ? { approx: recordApprox(CORPUS_DIR, o.seed, o.approxCases) } : {}),
   };
   writeFileSync(`${CORPUS_DIR}meta.json`, `${JSON.stringify(meta, null, 2)}\n`);
   return meta;
@@ -261,7 +266,7 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
   const exactX87 = X87_FORMS.map((f) => f.id).filter((id) => EXACT_X87.has(id)).map((id) => `x87 ${id}`);
   const fnsave = FPU_VIEW_CASES.map((p) => `FNSAVE after ${p.what}`);
   const sse = XMM_CASE_FORMS.map((f) => `sse ${f.id}`);
-  const mmx = MMX_CASE_FORMS.map((f) => `mmx ${f.id}`);
+  const mmx = [...MMX_CASE_FORMS.map((f) => `mmx ${f.id}`), ...MM_X87_CASES];
   const wanted = [...GENERATED_IDS, ...exactX87, ...sse, ...mmx, ...fnsave];
   const only32 = new Set(NATIVE32_ONLY.map((f) => f.id));
   const absent = wanted.filter((id) => !hits.has(id));
@@ -271,6 +276,6 @@ export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: st
 }
 
 /** How to record the whole corpus on a host that runs 32-bit code. */
-export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number; mmxCases: number }): string {
-  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases} --mmx-cases ${o.mmxCases}`;
+export function recordCommand(o: { seed: number; cases: number; x87Cases: number; sseCases: number; mmxCases: number; approxCases: number }): string {
+  return `npm run cpu:diff -- --record --seed ${o.seed} --cases ${o.cases} --x87-cases ${o.x87Cases} --sse-cases ${o.sseCases} --mmx-cases ${o.mmxCases} --approx-cases ${o.approxCases}`;
 }

@@ -20,6 +20,7 @@ import type { Generated } from './generator.ts';
 import { FORMS, type Form } from '../../src/isa/table.ts';
 import { Rng } from '../support/rng.ts';
 import { laneKind, filledWord } from './sse-values.ts';
+import { MM_X87_CASES, mmX87Move, mmxTransition } from './mmx-x87-programs.ts';
 import {
   sseProgram, floatOperands, xmmImage, FXRSTOR_ESI, MOVDQU_STORE, RESULT_DISP, STMXCSR_STORE, EDGE_EDI, IMAGE_ADDR,
 } from './sse-programs.ts';
@@ -40,6 +41,10 @@ function mmImage(seed: number, n: number): number {
 
 export function generateMmx(seed: number, index: number, only?: string): Generated {
   const r = Rng.forCase(seed, index);
+  // A fifth of the cases: the x87 side reading MM registers, and MMX forms after FXRSTOR alone (mmx-x87-programs.ts).
+  const x87 = only === undefined ? (r.chance(0.2) ? r.pick(MM_X87_CASES) : undefined) : MM_X87_CASES.find((n) => n === only);
+  if (x87 === MM_X87_CASES[MM_X87_CASES.length - 1]) return mmxTransition(r, index, MMX_CASE_FORMS);
+  if (x87 !== undefined) return mmX87Move(r, index, x87);
   const forms = only === undefined ? MMX_CASE_FORMS : MMX_CASE_FORMS.filter((f) => f.id === only);
   if (!forms.length) throw new Error(`no form on MM registers is called "${only}"`);
   const f = forms[r.below(forms.length)];

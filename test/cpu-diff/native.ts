@@ -65,8 +65,12 @@ export const HARNESS_PATH = HARNESSES.i386.path;
 
 /** Builds the harness if it is missing or older than its sources; returns its path. */
 export function buildHarness(kind: HarnessKind = 'i386'): string {
-  const h = HARNESSES[kind];
-  const newest = Math.max(statSync(h.source).mtimeMs, statSync(SHARED_SOURCE).mtimeMs);
+  return buildNative(HARNESSES[kind], [SHARED_SOURCE]);
+}
+
+/** Builds the program `h.source` into `h.path` with gcc when missing or older than it (or `also`); returns its path. */
+export function buildNative(h: { source: string; path: string; flags: string[]; needs: string }, also: string[] = []): string {
+  const newest = Math.max(...[h.source, ...also].map((f) => statSync(f).mtimeMs));
   if (existsSync(h.path) && statSync(h.path).mtimeMs >= newest) return h.path;
   mkdirSync(dirname(h.path), { recursive: true });
   // Parallel test workers may build at once: each writes its own file, the rename is atomic.

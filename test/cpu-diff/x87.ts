@@ -68,7 +68,7 @@ export const X87_FORMS: readonly X87Form[] = [
 ];
 
 // Required to match exactly; README.md in asm/cpu/fpu says why the rest may differ.
-const INEXACT = /^(F2XM1|FYL2X|FYL2XP1|FPTAN|FPATAN|FSIN|FCOS|FSINCOS|FLDL2T|FLDL2E|FLDPI|FLDLG2|FLDLN2|FSCALE|FPREM1?|FXTRACT|FBLD m80bcd|FBSTP m80bcd|FLD m80fp|FILD m64int|FLDENV)$|m64fp$/;
+const INEXACT = /^(F2XM1|FYL2X|FYL2XP1|FPTAN|FPATAN|FSIN|FCOS|FSINCOS|FLDL2T|FLDL2E|FLDPI|FLDLG2|FLDLN2|FSCALE|FPREM1?|FXTRACT|FBLD m80bcd|FBSTP m80bcd|FILD m64int|FLDENV)$|m64fp$/;
 export const EXACT_X87 = new Set(X87_FORMS.map((f) => f.id).filter((id) => !INEXACT.test(id) || /^(FST|FSTP|FLD) m64fp$/.test(id)));
 
 // f32 bit patterns for one operand: zeros, denormals, infinities, NaNs, extremes.

@@ -9,7 +9,7 @@ import { faulted, raise, ud, VEC_NM, VEC_MF } from '../fault';
 import { decodeModrm, mrMod, mrReg, mrRm, eaOff, eaSeg, instrStart, readMem, writeMem, opSize32 } from '../decode';
 import { setFlagBits, condition } from '../flags';
 import {
-  sw, setSw, cw, st, setSt, isEmpty, markEmpty, fpuPush, fpuPop, incTop, decTop, underflow, signal, setCc,
+  sw, setSw, cw, st, setSt, phys, isEmpty, markEmpty, fpuPush, fpuPop, incTop, decTop, underflow, signal, setCc,
   finit, SW_ES, SW_B, SW_IE, SW_DE, SW_C1, SW_C2, INDEFINITE,
 } from './stack';
 import {
@@ -22,6 +22,7 @@ import {
 import { trig, atan2, f2xm1, ylog2, blockedT, TRIG_LIMIT } from './transcendental';
 import { fnstenv, loadEnv, fnsave, frstor, recomputeSummary } from './environment';
 import { read64, write64, write80, probeWrite } from './memory';
+import { physBits, exactMant, exactSe, setPhysBits, setStFrom, swapPhys, hasBits, examineBits } from './exact';
 import { requestStop } from '../signals';
 
 /** FWAIT: #NM under MP and TS, otherwise delivers a pending exception. */
@@ -205,9 +206,14 @@ function storeTop(kind: u32, popAfter: bool, chop: bool = false): void {
       write64(eaSeg, eaOff, b);
       break;
     }
-    case 2: // m80fp
-      toF80(v);
-      write80(eaSeg, eaOff, f80Mant, f80Se);
+    case 2: // m80fp: the register's 80 bits as they are (exact.ts), the indefinite when empty
+      if (isEmpty(0)) {
+        toF80(v);
+        write80(eaSeg, eaOff, f80Mant, f80Se);
+      } else {
+        physBits(phys(0));
+        write80(eaSeg, eaOff, exactMant, exactSe);
+      }
       break;
     case 3: // m16int
     case 4: // m32int
@@ -268,7 +274,10 @@ function memoryDb(reg: u32): void {
     case 5: {
       const m = read64(eaSeg, eaOff);
       const se = faulted ? 0 : readMem(eaSeg, eaOff + 8, 1);
-      if (!faulted) fld(fromF80(m, se));
+      if (faulted) return;
+      // An 80-bit load is a move (no exception, not even for an SNaN or a denormal): the bits stay exact.
+      fld(fromF80(m, se));
+      if ((sw() & SW_C1) == 0) setPhysBits(phys(0), m, se);
       return;
     }
     case 1: storeTop(4, true, true); return; // FISTTP m32int (SSE3)
@@ -374,7 +383,8 @@ function registerD9(reg: u32, rm: u32): void {
         if (!underflow()) fpuPush(INDEFINITE);
         return;
       }
-      fpuPush(st(rm));
+      const from = phys(rm);
+      if (fpuPush(st(rm)) && (sw() & SW_C1) == 0) setStFrom(0, from); // not the indefinite of an overflow
       return;
     }
     case 1: fxch(rm); return;
@@ -393,9 +403,7 @@ function fxch(i: u32): void {
     if (isEmpty(0)) setSt(0, INDEFINITE);
     if (isEmpty(i)) setSt(i, INDEFINITE);
   }
-  const a = st(0);
-  setSt(0, st(i));
-  setSt(i, a);
+  swapPhys(phys(0), phys(i));
   setSw(sw() & ~SW_C1);
 }
 
@@ -404,7 +412,7 @@ function fstRegister(i: u32): void {
     if (!underflow()) setSt(i, INDEFINITE);
     return;
   }
-  setSt(i, st(0));
+  setStFrom(i, phys(0));
 }
 
 function fstpRegister(i: u32): void {
@@ -412,7 +420,7 @@ function fstpRegister(i: u32): void {
     if (underflow()) return;
     setSt(i, INDEFINITE);
   } else {
-    setSt(i, st(0));
+    setStFrom(i, phys(0));
   }
   fpuPop();
 }
@@ -428,7 +436,7 @@ function needTop(): bool {
 function signs(rm: u32): void {
   if (rm == 5) {
     if (isEmpty(0)) setCc(0x4100 | ((reinterpret<u64>(st(0)) >> 63) != 0 ? SW_C1 : 0)); // C3 C0: empty
-    else setCc(fxamClass(st(0)));
+    else setCc(hasBits(phys(0)) ? examineBits(phys(0)) : fxamClass(st(0)));
     return;
   }
   if (rm == 2 || rm == 3 || rm > 5) {
@@ -438,9 +446,13 @@ function signs(rm: u32): void {
   if (!needTop()) return;
   setSw(sw() & ~SW_C1);
   const x = st(0);
+  const p = phys(0), exact = hasBits(p);
+  if (exact) physBits(p);
   if (rm == 0) setSt(0, reinterpret<f64>(reinterpret<u64>(x) ^ 0x8000000000000000));
   else if (rm == 1) setSt(0, reinterpret<f64>(reinterpret<u64>(x) & 0x7fffffffffffffff));
   else setCc(compare(x, 0.0, false));
+  // FCHS and FABS only touch the sign: exact 80 bits stay exact.
+  if (exact && rm < 2) setPhysBits(p, exactMant, rm == 0 ? exactSe ^ 0x8000 : exactSe & 0x7fff);
 }
 
 function constant(rm: u32): void {
@@ -604,7 +616,7 @@ function fcmov(reg: u32, rm: u32, negate: bool): void {
     if (!underflow()) setSt(0, INDEFINITE);
     return;
   }
-  if (condition(FCMOV_CC[reg] + (negate ? 1 : 0))) setSt(0, st(rm));
+  if (condition(FCMOV_CC[reg] + (negate ? 1 : 0))) setStFrom(0, phys(rm));
 }
 
 function registerDa(reg: u32, rm: u32): void {

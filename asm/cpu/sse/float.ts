@@ -1,4 +1,5 @@
-// The SSE and SSE2 floating-point forms: arithmetic, square root, MIN/MAX,
+// The SSE and SSE2 floating-point forms: arithmetic, square root, the
+// approximate reciprocals (approx.ts: no flags), MIN/MAX,
 // CMPcc, COMIS/UCOMIS, and the conversions. Each is worked out in a scratch
 // result with the flags it raises (softfloat.ts); an exception that MXCSR
 // does not mask leaves the destination as it was, ORs the flags into MXCSR
@@ -15,6 +16,7 @@ import { decodeXmm, xmmG, sourceW, P_NONE, P_66, P_F3, P_F2 } from './operands';
 import { F32, F64, IE, DE, ZE, beginFp, fpFlags, add, mul, div, sqrt } from './softfloat';
 import { comparePredicate, compareFlags, minMax } from './fpcompare';
 import { convertFloat, intToFloat, floatToInt } from './fpconvert';
+import { reciprocal, reciprocalSqrt } from './approx';
 import { mm, setMm, mmxUsable, mmxTransition } from './mmx';
 
 const XM: u32 = 19;
@@ -24,7 +26,7 @@ const R: u32 = OFF_SSE_RESULT;
 export function floatOpcode(op: u32): bool {
   switch (op) {
     case 0x2a: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
-    case 0x51: case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+    case 0x51: case 0x52: case 0x53: case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
     case 0xc2: case 0xe6: case 0x7c: case 0x7d: case 0xd0:
       break;
     default:
@@ -40,6 +42,7 @@ export function floatOpcode(op: u32): bool {
 function defined(op: u32, p: u32): bool {
   switch (op) {
     case 0x2e: case 0x2f: return p == P_NONE || p == P_66;
+    case 0x52: case 0x53: return p == P_NONE || p == P_F3; // RSQRTPS/SS, RCPPS/SS
     case 0x5b: return p != P_F2;
     case 0xe6: return p != P_NONE;
     case 0x7c: case 0x7d: case 0xd0: return p == P_66 || p == P_F2; // SSE3: HADD, HSUB, ADDSUB
@@ -115,6 +118,8 @@ function lanes(op: u32, p: u32, g: u32, s: u32, imm: u32): void {
     let r: u64 = 0;
     switch (op) {
       case 0x51: r = sqrt(b, f); break;
+      case 0x52: r = <u64>reciprocalSqrt(<u32>b); break;
+      case 0x53: r = <u64>reciprocal(<u32>b); break;
       case 0x58: r = add(a, b, f, false); break;
       case 0x59: r = mul(a, b, f); break;
       case 0x5c: r = add(a, b, f, true); break;
