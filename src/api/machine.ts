@@ -27,7 +27,7 @@ import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
-import { otherFiles, type BootFiles, type DeferredFiles } from './guest-files.ts';
+import { otherDigests, otherFiles, type BootFiles, type DeferredFiles, type RecordedFiles } from './guest-files.ts';
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
@@ -101,18 +101,35 @@ function openDisks(opts: MachineOptions, platform: Platform): BlockBackend[] {
 }
 
 /** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
+/** The kernel and initrd `opts` names (bytes or references), and their names for messages. */
+function fileRefs(opts: MachineOptions, platform: Platform) {
+  const kernel = opts.kernel ?? platform.defaultKernel;
+  const initrd = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
+  return {
+    kernel, initrd,
+    names: { kernel: typeof kernel === 'string' ? `kernel ${kernel}` : 'kernel', initrd: typeof initrd === 'string' ? `initrd ${initrd}` : 'initrd' },
+  };
+}
+
+/** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
 async function guestFiles(opts: MachineOptions, platform: Platform): Promise<Making & { kernelName: string; initrdName: string }> {
-  const kernelRef = opts.kernel ?? platform.defaultKernel;
-  const initrdRef = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
+  const refs = fileRefs(opts, platform);
   const bytes = (ref: Uint8Array | string | undefined, what: string) =>
     typeof ref === 'string' ? platform.read(ref, what) : Promise.resolve(ref);
-  const [kernel, initrd] = await Promise.all([bytes(kernelRef, 'kernel'), bytes(initrdRef, 'initrd')]);
-  return {
-    kernel: kernel!, initrd,
-    kernelName: typeof kernelRef === 'string' ? `kernel ${kernelRef}` : 'kernel',
-    initrdName: typeof initrdRef === 'string' ? `initrd ${initrdRef}` : 'initrd',
-    codec: platform.codec, coreBuild: platform.coreBuild,
-  };
+  const [kernel, initrd] = await Promise.all([bytes(refs.kernel, 'kernel'), bytes(refs.initrd, 'initrd')]);
+  return { kernel: kernel!, initrd, kernelName: refs.names.kernel, initrdName: refs.names.initrd, codec: platform.codec, coreBuild: platform.coreBuild };
+}
+
+/**
+ * Why the files `opts` names by reference are not the ones a snapshot
+ * recorded, from their digests alone (Platform.fileSha256).
+ */
+async function otherNamedFiles(opts: MachineOptions, platform: Platform, recorded: RecordedFiles): Promise<string | undefined> {
+  const refs = fileRefs(opts, platform);
+  const [kernel, initrd] = await Promise.all([
+    platform.fileSha256!(refs.kernel as string, 'kernel'), refs.initrd === undefined ? undefined : platform.fileSha256!(refs.initrd as string, 'initrd'),
+  ]);
+  return otherDigests({ kernel, initrd }, recorded, refs.names);
 }
 
 export class Machine extends Emitter<MachineEvents> {
@@ -297,8 +314,10 @@ export class Machine extends Emitter<MachineEvents> {
     const codec = platform.codec ?? webCodec;
     const name = typeof ref === 'string' ? `snapshot ${ref}` : 'snapshot';
     const refuse = (why: string) => new SnapshotError(`${name}: ${why}`);
-    // Files named by reference on a platform where reading them is a download wait for a reboot (the page's first prompt does not need them).
-    const later = platform.guestFilesOnReboot === true && typeof opts.kernel !== 'object' && typeof opts.initrd !== 'object';
+    // Files named by reference wait for a reboot where reading them is a download (the page's first prompt does not need them),
+    // or where the platform knows their digests without reading them (Node: a restore does not read or digest 9 MB).
+    const byName = typeof opts.kernel !== 'object' && typeof opts.initrd !== 'object';
+    const later = byName && (platform.guestFilesOnReboot === true || platform.fileSha256 !== undefined);
     const [core, making, bytes] = await Promise.all([
       platform.coreModule(), later ? undefined : guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
     ]);
@@ -315,6 +334,8 @@ export class Machine extends Emitter<MachineEvents> {
       if (why) throw refuse(why);
       files = making;
     } else {
+      const why = platform.fileSha256 && (await otherNamedFiles(opts, platform, recorded));
+      if (why) throw refuse(why);
       files = { codec, coreBuild: platform.coreBuild, onReboot: { recorded, read: () => guestFiles(opts, platform) as Promise<BootFiles> } };
     }
     const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
