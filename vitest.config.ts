@@ -22,6 +22,7 @@ const UNIT = [
   'test/machine/state.test.ts',
   'test/snapshot/refused.test.ts',
   'test/snapshot/fresh-core.test.ts',
+  'test/storage/forkable-disk.test.ts',
   'test/inspect/names.test.ts',
   'test/inspect/fpu-view.test.ts',
   'test/guest-images/artifacts.test.ts',
