@@ -60,10 +60,10 @@ describe('forks of a guest with a disk and a network card', () => {
     b.start();
     parent.resume();
     expect((await put(a, 'fork-a')).exitCode).toBe(0);
-    expect((await put(parent, 'later')).exitCode).toBe(0);
-    expect([await get(parent), await get(a), await get(b)]).toEqual(['later', 'fork-a', 'parent']);
+    expect((await put(parent, 'newer1')).exitCode).toBe(0);
+    expect([await get(parent), await get(a), await get(b)]).toEqual(['newer1', 'fork-a', 'parent']);
     // The parent's writes reach its own disk; a fork's stay in the fork.
-    expect(new TextDecoder().decode(disk.subarray(8 * 512, 8 * 512 + 5))).toBe('later');
+    expect(new TextDecoder().decode(disk.subarray(8 * 512, 8 * 512 + 6))).toBe('newer1');
   }, 600_000);
 
   it('sends a fork\'s frames to its own link, not the parent\'s', async () => {
