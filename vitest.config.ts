@@ -21,6 +21,8 @@ const UNIT = [
   'test/containers/pid-lock.test.ts',
   'test/machine/state.test.ts',
   'test/snapshot/refused.test.ts',
+  'test/snapshot/fresh-core.test.ts',
+  'test/storage/forkable-disk.test.ts',
   'test/inspect/names.test.ts',
   'test/inspect/fpu-view.test.ts',
   'test/guest-images/artifacts.test.ts',

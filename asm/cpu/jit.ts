@@ -61,6 +61,13 @@ const SLOT_NEVER: u32 = 0xffffffff; // the host found nothing to translate there
 const SLOT_PENDING: u32 = 0xfffffffe;
 const SLOT_BUSY: u32 = 0xfffffffd;
 
+// Whether the tables may hold anything since they were last zeroed: set by
+// the first heat count or compilation (everything else written there follows
+// one), so an instance made for a restore or a fork, configured and loaded
+// before it runs, skips zeroing 5 MiB it never touched (each fresh page costs
+// the host a fault: tens of milliseconds).
+let tablesUsed = false;
+
 export function configureJit(enabled: bool, everyInstruction: bool, hotAfter: u32): void {
   jitEnabled = enabled;
   jitEveryInstruction = everyInstruction;
@@ -70,10 +77,12 @@ export function configureJit(enabled: bool, everyInstruction: bool, hotAfter: u3
 
 /** Drops every entry, page mark and heat count (the host dropped its compiled regions, or the machine reset). */
 export function forgetAll(): void {
+  heatPage = NO_PAGE;
+  if (!tablesUsed) return;
   memory.fill(JIT_CODE_MAP, 0, 0x100000);
   memory.fill(JIT_ENTRIES, 0, ENTRY_COUNT << 4);
   memory.fill(JIT_HEAT, 0, 0x400000);
-  heatPage = NO_PAGE;
+  tablesUsed = false;
 }
 
 /**
@@ -109,6 +118,7 @@ export function jitSlotHere(): u32 {
     const h = JIT_HEAT + (heatPage << 2);
     store<u32>(h, load<u32>(h) + (now - heatFrom));
     heatPage = NO_PAGE;
+    tablesUsed = true;
   }
   const lin = ip; // CS base is 0 in every mode key
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
@@ -145,6 +155,7 @@ export function jitSlotHere(): u32 {
     heatFrom = now;
     return 0;
   }
+  tablesUsed = true;
   store<u32>(heat, 0);
   let slot = jitCompile(host, mode);
   if (slot == SLOT_BUSY) return 0;
@@ -243,6 +254,7 @@ export function jitEntry(host: u32, mode: u32, slot: u32, block: u32): void {
   const held = load<u32>(a + 8);
   const same = load<u32>(a) == host && load<u32>(a + 4) == mode;
   if (!same && held != SLOT_NONE && held != SLOT_NEVER) return;
+  tablesUsed = true;
   store<u32>(a, host);
   store<u32>(a + 4, mode);
   store<u32>(a + 8, slot);

@@ -24,13 +24,24 @@ export interface DeferredFiles {
   recorded: RecordedFiles;
 }
 
+/** The SHA-256 of each file a machine has (undefined: no initrd). */
+export interface FileDigests {
+  kernel: string;
+  initrd: string | undefined;
+}
+
 /** Why `files` are not the ones `recorded` names (undefined when they are); `names` name the files given, for the message. */
 export async function otherFiles(files: BootFiles, recorded: RecordedFiles, names: { kernel: string; initrd: string }, codec: SnapshotCodec): Promise<string | undefined> {
-  for (const [file, bytes, what] of [[recorded.kernel, files.kernel, names.kernel], [recorded.initrd, files.initrd, names.initrd]] as const) {
-    const sha = bytes ? await codec.sha256(bytes) : undefined;
+  const digests = { kernel: await codec.sha256(files.kernel), initrd: files.initrd && (await codec.sha256(files.initrd)) };
+  return otherDigests(digests, recorded, names);
+}
+
+/** The same, from the files' digests. */
+export function otherDigests(digests: FileDigests, recorded: RecordedFiles, names: { kernel: string; initrd: string }): string | undefined {
+  for (const [file, sha, what] of [[recorded.kernel, digests.kernel, names.kernel], [recorded.initrd, digests.initrd, names.initrd]] as const) {
     if (file?.sha256 === sha) continue;
     const made = file ? `${file.name} (sha256 ${file.sha256.slice(0, 12)})` : 'no initrd';
-    return `it was made with ${made}, and this machine has ${bytes ? `${what} (sha256 ${sha!.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`;
+    return `it was made with ${made}, and this machine has ${sha ? `${what} (sha256 ${sha.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`;
   }
   return undefined;
 }

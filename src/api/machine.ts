@@ -17,7 +17,7 @@ import { ExecSession } from './exec-session.ts';
 import { SerialConsole } from './serial-console.ts';
 import {
   MachineError, type ClockMode, type ExecOptions, type ExecResult, type MachineEvents, type MachineOptions,
-  type Platform, type SpawnOptions, type WaitOptions,
+  type NetworkOptions, type Platform, type SpawnOptions, type WaitOptions,
 } from './types.ts';
 import { sleep, yieldToEvents } from './yield.ts';
 import { webCodec, type SnapshotCodec } from '../snapshot/codec.ts';
@@ -27,8 +27,9 @@ import { LazyRam } from '../snapshot/lazy-ram.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
-import { otherFiles, type BootFiles, type DeferredFiles } from './guest-files.ts';
+import { otherDigests, otherFiles, type BootFiles, type DeferredFiles, type RecordedFiles } from './guest-files.ts';
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
+import { ForkableDisk } from '../storage/forkable-disk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
@@ -101,18 +102,35 @@ function openDisks(opts: MachineOptions, platform: Platform): BlockBackend[] {
 }
 
 /** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
+/** The kernel and initrd `opts` names (bytes or references), and their names for messages. */
+function fileRefs(opts: MachineOptions, platform: Platform) {
+  const kernel = opts.kernel ?? platform.defaultKernel;
+  const initrd = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
+  return {
+    kernel, initrd,
+    names: { kernel: typeof kernel === 'string' ? `kernel ${kernel}` : 'kernel', initrd: typeof initrd === 'string' ? `initrd ${initrd}` : 'initrd' },
+  };
+}
+
+/** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
 async function guestFiles(opts: MachineOptions, platform: Platform): Promise<Making & { kernelName: string; initrdName: string }> {
-  const kernelRef = opts.kernel ?? platform.defaultKernel;
-  const initrdRef = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
+  const refs = fileRefs(opts, platform);
   const bytes = (ref: Uint8Array | string | undefined, what: string) =>
     typeof ref === 'string' ? platform.read(ref, what) : Promise.resolve(ref);
-  const [kernel, initrd] = await Promise.all([bytes(kernelRef, 'kernel'), bytes(initrdRef, 'initrd')]);
-  return {
-    kernel: kernel!, initrd,
-    kernelName: typeof kernelRef === 'string' ? `kernel ${kernelRef}` : 'kernel',
-    initrdName: typeof initrdRef === 'string' ? `initrd ${initrdRef}` : 'initrd',
-    codec: platform.codec, coreBuild: platform.coreBuild,
-  };
+  const [kernel, initrd] = await Promise.all([bytes(refs.kernel, 'kernel'), bytes(refs.initrd, 'initrd')]);
+  return { kernel: kernel!, initrd, kernelName: refs.names.kernel, initrdName: refs.names.initrd, codec: platform.codec, coreBuild: platform.coreBuild };
+}
+
+/**
+ * Why the files `opts` names by reference are not the ones a snapshot
+ * recorded, from their digests alone (Platform.fileSha256).
+ */
+async function otherNamedFiles(opts: MachineOptions, platform: Platform, recorded: RecordedFiles): Promise<string | undefined> {
+  const refs = fileRefs(opts, platform);
+  const [kernel, initrd] = await Promise.all([
+    platform.fileSha256!(refs.kernel as string, 'kernel'), refs.initrd === undefined ? undefined : platform.fileSha256!(refs.initrd as string, 'initrd'),
+  ]);
+  return otherDigests({ kernel, initrd }, recorded, refs.names);
 }
 
 export class Machine extends Emitter<MachineEvents> {
@@ -146,6 +164,7 @@ export class Machine extends Emitter<MachineEvents> {
   private rebootWaits = false;
   /** Loads the kernel and initrd into RAM and sets the CPU at the kernel's entry. */
   private readonly bootLinux: () => void;
+  private readonly disks: ForkableDisk[];
 
   /**
    * A machine from the guest's bytes and an already compiled core, powered
@@ -180,7 +199,9 @@ export class Machine extends Emitter<MachineEvents> {
       this.wake();
     });
     // Disks go in before the guest boots (or the snapshot loads), in the same order: the kernel finds them by slot.
-    opts.disks?.forEach((disk, i) => this.pc.addVirtio(`virtio-blk${i}`, new VirtioBlock(disk, `glassbox-disk${i}`, (why) => queueMicrotask(() => this.emit('diskError', why)))));
+    // Each behind a ForkableDisk, so that a fork gets the disk as it is then (fork()).
+    this.disks = (opts.disks ?? []).map((d) => new ForkableDisk(d));
+    this.disks.forEach((disk, i) => this.pc.addVirtio(`virtio-blk${i}`, new VirtioBlock(disk, `glassbox-disk${i}`, (why) => queueMicrotask(() => this.emit('diskError', why)))));
     if (opts.network) {
       if (this.clock === 'virtual' && resume?.replay) throw new MachineError('replay: a machine with a network card cannot replay (its link is live)');
       this.network = new MachineNetwork(this.pc, opts.network, () => this.wake());
@@ -275,13 +296,22 @@ export class Machine extends Emitter<MachineEvents> {
    * (RAM, CPU, devices, clock, agent session): not started, and sharing
    * nothing with this one that either can change. Its RAM is this one's as
    * it is now, copied by page as the fork reaches each page, or as this one
-   * is about to write it (src/snapshot/lazy-ram.ts).
+   * is about to write it (src/snapshot/lazy-ram.ts); its disks likewise by
+   * block, the fork's writes kept in memory (src/storage/forkable-disk.ts).
+   * A machine with a network card forks only given the fork's own host end
+   * of its link (`network`): one link cannot carry two guests' frames. The
+   * fork's card starts where this one's is, on the new link; connections
+   * open in the guest at the fork have no host end there, and fail.
    */
-  fork(): Machine {
-    if (this.network) throw new MachineError('fork: a machine with a network card cannot be forked (the host end of its link cannot be copied)');
-    if (this.opts.disks?.length) throw new MachineError('fork: this machine has disks, which a fork would share');
+  fork(opts: { network?: NetworkOptions } = {}): Machine {
+    if (this.network && !opts.network) {
+      throw new MachineError('fork: this machine has a network card, and its link (the host end) cannot be shared with a fork: give the fork its own, fork({ network: { backend } })');
+    }
+    if (!this.network && opts.network) throw new MachineError('fork: this machine has no network card, so its fork cannot have one (the device set is the parent\'s)');
     const records = copyRecords(this.saveState('fork'));
-    return new (this.constructor as typeof Machine)(this.module, { ...this.opts, ...this.files }, { records, ram: LazyRam.fork(this.pc.core) });
+    const disks = this.disks.map((d) => d.fork());
+    const network = opts.network && { mac: this.network!.options.mac, ...opts.network };
+    return new (this.constructor as typeof Machine)(this.module, { ...this.opts, ...this.files, disks, network }, { records, ram: LazyRam.fork(this.pc.core) });
   }
 
   /** A machine from `opts`, reading what is not given as bytes through `platform`. */
@@ -297,8 +327,10 @@ export class Machine extends Emitter<MachineEvents> {
     const codec = platform.codec ?? webCodec;
     const name = typeof ref === 'string' ? `snapshot ${ref}` : 'snapshot';
     const refuse = (why: string) => new SnapshotError(`${name}: ${why}`);
-    // Files named by reference on a platform where reading them is a download wait for a reboot (the page's first prompt does not need them).
-    const later = platform.guestFilesOnReboot === true && typeof opts.kernel !== 'object' && typeof opts.initrd !== 'object';
+    // Files named by reference wait for a reboot where reading them is a download (the page's first prompt does not need them),
+    // or where the platform knows their digests without reading them (Node: a restore does not read or digest 9 MB).
+    const byName = typeof opts.kernel !== 'object' && typeof opts.initrd !== 'object';
+    const later = byName && (platform.guestFilesOnReboot === true || platform.fileSha256 !== undefined);
     const [core, making, bytes] = await Promise.all([
       platform.coreModule(), later ? undefined : guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
     ]);
@@ -315,6 +347,8 @@ export class Machine extends Emitter<MachineEvents> {
       if (why) throw refuse(why);
       files = making;
     } else {
+      const why = platform.fileSha256 && (await otherNamedFiles(opts, platform, recorded));
+      if (why) throw refuse(why);
       files = { codec, coreBuild: platform.coreBuild, onReboot: { recorded, read: () => guestFiles(opts, platform) as Promise<BootFiles> } };
     }
     const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };

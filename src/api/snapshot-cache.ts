@@ -14,6 +14,7 @@ import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL, FREED_PAGES_ZEROED } f
 import { coreBuild } from '../core/load-node.ts';
 import { FORMAT_VERSION } from '../snapshot/format.ts';
 import { glassboxHome } from '../home.ts';
+import { fileSha256 } from './file-digest.ts';
 
 /** Where the snapshots live: $GLASSBOX_SNAPSHOT_CACHE, else $GLASSBOX_HOME/snapshots. */
 export function snapshotCacheDir(): string {
@@ -23,10 +24,10 @@ export function snapshotCacheDir(): string {
 const PREFIX = 'default-guest-';
 const KERNEL_PREFIX = 'kernel-';
 
-/** What a booted guest depends on: its files' bytes, its command line, RAM and devices. */
+/** What a booted guest depends on: its files' contents (by SHA-256, hex), its command line, RAM and devices. */
 export interface BootedGuest {
-  kernel: Uint8Array;
-  initrd: Uint8Array;
+  kernelSha256: string;
+  initrdSha256: string;
   cmdline: string;
   memoryMiB: number;
   /** The size of its disk, when it has one (its contents are not in the snapshot). */
@@ -41,9 +42,7 @@ export interface BootedGuest {
 function cacheName(prefix: string, g: BootedGuest): string {
   const h = createHash('sha256');
   const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}), ...(g.prepared ? { prepared: g.prepared } : {}) };
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices }));
-  h.update(g.kernel);
-  h.update(g.initrd);
+  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices, kernel: g.kernelSha256, initrd: g.initrdSha256 }));
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
 
@@ -65,8 +64,9 @@ export interface GuestSetup {
 }
 
 async function defaultGuest(g: GuestSetup): Promise<BootedGuest> {
-  const [kernel, initrd] = await Promise.all([readFile(DEFAULT_KERNEL), readFile(DEFAULT_INITRD)]);
-  return { kernel, initrd, cmdline: CACHED_CMDLINE, memoryMiB: g.memoryMiB, diskBytes: g.disk?.bytes, network: g.network !== undefined, prepared: g.prepare };
+  // Digests remembered by the files' identity (file-digest.ts): neither this nor the restore after it reads 9 MB again.
+  const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL), fileSha256(DEFAULT_INITRD)]);
+  return { kernelSha256, initrdSha256, cmdline: CACHED_CMDLINE, memoryMiB: g.memoryMiB, diskBytes: g.disk?.bytes, network: g.network !== undefined, prepared: g.prepare };
 }
 
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */

@@ -97,6 +97,13 @@ export interface Platform {
    * its guest reboots, and checks them against the snapshot's digests then.
    */
   guestFilesOnReboot?: boolean;
+  /**
+   * The SHA-256 (hex) of a guest file named by `ref`, without handing over
+   * its bytes, where the platform can give it cheaply (Node: remembered by
+   * the file's identity and age). A machine resuming from a snapshot then
+   * checks the files at once but reads them only when its guest reboots.
+   */
+  fileSha256?(ref: string, what: string): Promise<string>;
 }
 
 /** Timeouts count guest time: deterministic under the virtual clock, frozen while paused. */

@@ -33,14 +33,14 @@ async function runFromBootCache(o: KernelRunOptions, dir: string): Promise<Kerne
   const snapshot = await kernelSnapshot(dir, guest);
   if (snapshot) {
     try {
-      const m = await Machine.create({ snapshot, kernel: guest.kernel, initrd: guest.initrd, clock: 'virtual' });
+      const m = await Machine.create({ snapshot, kernel: options.kernel, initrd: options.initrd, clock: 'virtual' });
       return await watchedRun(m, o, true);
     } catch (e) {
       // Refused (damaged, or made by another build): boot, and keep a new one.
       if (!(e instanceof SnapshotError)) throw e;
     }
   }
-  const m = await Machine.create({ ...options, kernel: guest.kernel, initrd: guest.initrd });
+  const m = await Machine.create(options);
   return watchedRun(m, { ...o, onBooted: (booted) => keepKernel(dir, guest, booted).catch(() => undefined) }, false);
 }
 

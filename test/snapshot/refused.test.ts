@@ -3,12 +3,14 @@
 // made by another build, device set, RAM size or guest. The snapshot under
 // test is of the default guest loaded and not yet started (no boot needed).
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Machine, SnapshotError } from '../../src/api/index.ts';
+import { Machine, nodePlatform, SnapshotError } from '../../src/api/index.ts';
 import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 import { encodeSnapshot, readHeader, decodeSnapshot, FORMAT_VERSION, type SnapshotHeader } from '../../src/snapshot/format.ts';
-import { DEFAULT_KERNEL } from '../../src/boot/default-guest.ts';
+import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../../src/boot/default-guest.ts';
 
 let good: Uint8Array;
 let header: SnapshotHeader;
@@ -34,6 +36,18 @@ describe('a snapshot that does not fit is refused with a message naming the part
     const m = await Machine.create({ snapshot: good });
     expect(Buffer.from(await m.snapshot()).equals(Buffer.from(good))).toBe(true);
   }, 60_000);
+
+  it('checks the kernel and initrd named by path by their digests without reading them, and refuses another kernel file', async () => {
+    const reads: string[] = [];
+    const logged = { ...nodePlatform, read: (ref: string, what: string) => (reads.push(what), nodePlatform.read(ref, what)) };
+    await Machine.create({ snapshot: good }, logged);
+    expect(reads).toEqual([]);
+    const other = join(mkdtempSync(join(tmpdir(), 'glassbox-refused-')), 'bzImage');
+    const kernel = readFileSync(DEFAULT_KERNEL);
+    kernel[kernel.length - 1] ^= 1;
+    writeFileSync(other, kernel);
+    expect(await refusal(good, { kernel: other, initrd: DEFAULT_INITRD })).toMatch(/it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \S+bzImage \(sha256 [0-9a-f]{12}\): give the kernel it was made with/);
+  });
 
   it('refuses a file that is not a snapshot', async () => {
     expect(await refusal(new Uint8Array(readFileSync(DEFAULT_KERNEL)))).toMatch(/^SnapshotError: snapshot: not a glassbox snapshot: it does not start with "glassbox snapshot"/);
