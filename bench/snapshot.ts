@@ -96,12 +96,12 @@ plain.m.stop();
 async function engineStart(home: string, cache: string): Promise<number> {
   process.env.GLASSBOX_SNAPSHOT_CACHE = cache;
   const t = performance.now();
-  const { machine, shell, engine } = await startEngine(home, ImageStore.open(home), 'realtime', (line) => console.error(line));
+  const { shell, engine, stop } = await startEngine(home, ImageStore.open(home), 'realtime', (line) => console.error(line));
   const r = await engine.run('busybox', { cmd: ['echo', 'ran'], rm: true });
   const ms = performance.now() - t;
   if (r.stdout !== 'ran\n') throw new Error(`the container printed ${JSON.stringify(r)}`);
   await unmountEngineDisk(shell);
-  machine.stop();
+  await stop();
   return ms;
 }
 

@@ -24,6 +24,8 @@ export interface StartedEngine {
   machine: Machine;
   shell: GuestShell;
   engine: ContainerEngine;
+  /** Stops the guest and lets go of the host's sockets (its network's and the blob server's), so a process that started the engine in passing can end. */
+  stop(): Promise<void>;
 }
 
 /** Starts the engine of `home` on `store`; `log` gets what went wrong that does not stop it. */
@@ -47,5 +49,10 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
   // The containers an earlier engine left on the disk are taken back before any request sees the list.
   for (const problem of await engine.restore()) log(problem);
-  return { machine, shell, engine };
+  const stop = async () => {
+    machine.stop();
+    userNet.close();
+    await networking?.blobs.close();
+  };
+  return { machine, shell, engine, stop };
 }
