@@ -5,18 +5,21 @@
 // is the oracle for the digests), and Debian's own programs run in it:
 // python3 and sqlite3, whose output is checked against the same programs on
 // the host, and the MariaDB server in one container queried by the MariaDB
-// client in another over a user network, by the server's name.
+// client in another over a user network, by the server's name; and a UDP
+// echo server in python3 published with -p HOST:CONTAINER/udp, answering a
+// client on the host (busybox in the base image has no UDP server).
 //
 // The wall-clock times of each are printed (they depend on the load of the
 // machine; they are a report, not a check).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { glassboxSync } from '../support/glassbox-cli.ts';
-import { hasRegistry, startRegistry, type TestRegistry } from '../support/registry-server.ts';
+import { freePort, hasRegistry, startRegistry, type TestRegistry } from '../support/registry-server.ts';
 import { debianImage, debianImageMissing, type DebianImage } from '../support/debian-image.ts';
 
 const MINUTE = 60_000;
@@ -168,4 +171,45 @@ describe.skipIf(skipReason !== undefined)(`a Debian i386 userland pushed, pulled
       glassbox(home, ['network', 'rm', network], MINUTE);
     }
   }, 40 * MINUTE);
+
+  it('publishes a UDP server: python3 in a container answers datagrams a client on the host sends to -p HOST:7777/udp', async () => {
+    const port = await freePort();
+    // Each datagram is answered with its text upper-cased and the address it came from, so the answer is the container's work.
+    const server = [
+      'import socket',
+      's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+      's.bind(("0.0.0.0", 7777))',
+      'while True:',
+      '    data, peer = s.recvfrom(2048)',
+      '    s.sendto(data.upper() + b" from " + peer[0].encode(), peer)',
+    ].join('\n');
+    const run = glassbox(home, ['run', '-d', '--name', 'udpecho', '-p', `${port}:7777/udp`, ref, 'python3', '-u', '-c', server], 20 * MINUTE, 'run -d the UDP echo server');
+    // stderr holds run's pull progress when this test runs alone (the pull test did not run before it).
+    expect(run.status, run.stderr).toBe(0);
+    const client = createSocket('udp4');
+    try {
+      const answers: string[] = [];
+      client.on('message', (m) => answers.push(m.toString()));
+      await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+      // The server takes a while to start in the guest: the first datagram is sent again every 2 s until one is answered (for at most 5 minutes).
+      const deadline = Date.now() + 5 * MINUTE;
+      while (answers.length === 0) {
+        if (Date.now() > deadline) throw new Error(`no answer from the container's UDP server on 127.0.0.1:${port} within 5 minutes`);
+        client.send('ping 0', port, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      for (const n of [1, 2, 3]) {
+        const before = answers.length;
+        client.send(`ping ${n}`, port, '127.0.0.1');
+        const until = Date.now() + MINUTE;
+        while (answers.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        expect(answers.at(-1), `no answer to datagram ${n} within a minute`).toMatch(new RegExp(`^PING ${n} from (\\d+\\.){3}\\d+$`));
+      }
+      // The container saw the datagrams come from the engine's side of its network (the gateway the publish forwards through), not from the host's loopback.
+      expect(answers.at(-1)).not.toMatch(/from 127\./);
+    } finally {
+      client.close();
+      glassbox(home, ['rm', '-f', 'udpecho'], 2 * MINUTE);
+    }
+  }, 30 * MINUTE);
 });

@@ -65,6 +65,15 @@ export interface RegistryOptions {
   timeoutMs?: number;
 }
 
+/** The CORS headers of a registry started with `cors`: any origin, the registry API's request headers allowed, its response headers exposed. */
+export const CORS_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  // A manifest request's Accept lists four media types, longer than the 128 bytes a header may have without a preflight.
+  'Access-Control-Allow-Headers': 'Accept, Authorization, Range, Content-Type, Content-Range',
+  'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, PATCH',
+  'Access-Control-Expose-Headers': 'Docker-Content-Digest, Content-Range, Location, WWW-Authenticate',
+};
+
 /** Starts a registry and waits (at most `timeoutMs`) until its /v2/ answers. */
 export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, { tls, cors, timeoutMs = 20_000 }: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'glassbox-registry-'));
@@ -77,14 +86,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, { tls
     `storage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true`,
     `http:\n  addr: 127.0.0.1:${port}\n  secret: glassbox-test-secret`,
     tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}` : '',
-    cors ? [
-      '  headers:',
-      "    Access-Control-Allow-Origin: ['*']",
-      // A manifest request's Accept lists four media types, longer than the 128 bytes a header may have without a preflight.
-      "    Access-Control-Allow-Headers: ['Accept, Authorization, Range, Content-Type, Content-Range']",
-      "    Access-Control-Allow-Methods: ['GET, HEAD, POST, PUT, PATCH']",
-      "    Access-Control-Expose-Headers: ['Docker-Content-Digest, Content-Range, Location, WWW-Authenticate']",
-    ].join('\n') : '',
+    cors ? ['  headers:', ...Object.entries(CORS_HEADERS).map(([k, v]) => `    ${k}: ['${v}']`)].join('\n') : '',
     authConfig(auth, dir),
   ].join('\n'));
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });

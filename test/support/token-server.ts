@@ -25,7 +25,8 @@ export interface TokenServer {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export async function startTokenServer(users: Record<string, string>): Promise<TokenServer> {
+/** `cors`: answer browsers' preflights and let any origin read the tokens, so a page's registry client can use the service. */
+export async function startTokenServer(users: Record<string, string>, { cors = false } = {}): Promise<TokenServer> {
   const dir = mkdtempSync(join(tmpdir(), 'glassbox-token-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
@@ -37,6 +38,11 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
   const requests: TokenServer['requests'] = [];
 
   const server: Server = createServer((req, res) => {
+    if (cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-allow-headers', 'Authorization');
+      if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    }
     const url = new URL(req.url!, 'http://x');
     const scopes = url.searchParams.getAll('scope');
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');

@@ -30,6 +30,12 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
+/** Sees a blob's bytes as they arrive (a layer's diff_id is computed meanwhile); `restart` when a download starts over from byte 0. */
+export interface BlobTap {
+  update(chunk: Uint8Array): void;
+  restart(): void;
+}
+
 export interface Manifest {
   descriptor: Descriptor;
   bytes: Uint8Array<ArrayBuffer>;
@@ -122,9 +128,9 @@ export class RegistryClient {
    * A blob's bytes, hashed as they arrive and checked against its digest and
    * size. A download that is cut or stalls is resumed with a Range request
    * from the last byte received (from the start when the registry ignores
-   * Range), up to `attempts` tries.
+   * Range), up to `attempts` tries. `tap` sees every byte once, in order.
    */
-  async blob(repo: string, d: Descriptor, onBytes: (received: number) => void = () => {}): Promise<Uint8Array> {
+  async blob(repo: string, d: Descriptor, onBytes: (received: number) => void = () => {}, tap?: BlobTap): Promise<Uint8Array> {
     const what = `blob ${d.digest} of ${this.domain}/${repo}`;
     if (!Number.isSafeInteger(d.size) || d.size < 0) throw new RegistryError(`${what}: its descriptor gives no valid size (${d.size})`);
     let hash = this.hasher();
@@ -149,6 +155,7 @@ export class RegistryClient {
         if (got > 0 && res.status !== 206) {
           // The registry sent the whole blob again: start over.
           [hash, got] = [this.hasher(), 0];
+          tap?.restart();
         } else if (got > 0 && !res.headers.get('content-range')?.startsWith(`bytes ${got}-`)) {
           throw new RegistryError(`${what}: asked for bytes from ${got}, the registry sent ${res.headers.get('content-range')}`);
         }
@@ -160,6 +167,7 @@ export class RegistryClient {
           timer = setTimeout(() => stall.abort(), this.timeoutMs);
           if (got + value.length > d.size) throw new RegistryError(`${what} is larger than the ${d.size} bytes its descriptor says`);
           hash.update(value);
+          tap?.update(value);
           out.set(value, got);
           got += value.length;
           onBytes(got);
@@ -180,6 +188,9 @@ export class RegistryClient {
     return out;
   }
 
+  // No request sets Content-Length: fetch computes it from the body (0 for an
+  // empty POST or PUT), and browsers and Node's own fetch refuse it from callers.
+
   /**
    * Uploads a blob into a repository: mounted from `mountFrom` (another
    * repository of this registry that has it) when the registry allows,
@@ -189,7 +200,7 @@ export class RegistryClient {
     const what = `upload of blob ${d.digest} to ${this.domain}/${repo}`;
     const scopes = [pushScope(repo), ...(mountFrom ? [pullScope(mountFrom)] : [])];
     const query = mountFrom ? `?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(mountFrom)}` : '';
-    const start = await this.request(`/v2/${repo}/blobs/uploads/${query}`, scopes, { method: 'POST', headers: { 'content-length': '0' } }, what);
+    const start = await this.request(`/v2/${repo}/blobs/uploads/${query}`, scopes, { method: 'POST' }, what);
     if (start.status === 201 && mountFrom) return true;
     if (start.status !== 202) throw await failure(start, what);
     let location = this.location(start, what);
@@ -197,7 +208,7 @@ export class RegistryClient {
       const chunk = data.subarray(at, Math.min(at + UPLOAD_CHUNK, data.length));
       const res = await this.request(location, scopes, {
         method: 'PATCH',
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${at}-${at + chunk.length - 1}`, 'content-length': String(chunk.length) },
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${at}-${at + chunk.length - 1}` },
         body: chunk,
       }, what);
       if (res.status !== 202) throw await failure(res, what);
@@ -206,7 +217,7 @@ export class RegistryClient {
     }
     const done = new URL(location);
     done.searchParams.set('digest', d.digest);
-    const res = await this.request(done, scopes, { method: 'PUT', headers: { 'content-length': '0' } }, what);
+    const res = await this.request(done, scopes, { method: 'PUT' }, what);
     if (res.status !== 201) throw await failure(res, what);
     await res.body?.cancel();
     return false;

@@ -38,5 +38,9 @@ export function networkCause(e: unknown): string {
     UND_ERR_SOCKET: 'the connection closed early',
     ETIMEDOUT: 'timed out',
   };
+  // A browser's fetch says only "Failed to fetch" (no cause), whether the host is down or CORS refused the answer.
+  if (err.name === 'TypeError' && err.cause === undefined) return `${err.message} (${BROWSER_HINT})`;
   return (code && named[code]) ?? err.cause?.message ?? err.message;
 }
+
+const BROWSER_HINT = 'in a browser, also what a CORS refusal looks like: the registry must send CORS headers for this origin and answer preflight OPTIONS requests with 200 or 204, which docker-registry does not do with authentication on unless a proxy in front of it does';

@@ -44,22 +44,43 @@ function parse<T>(bytes: Uint8Array, what: string): T {
   }
 }
 
-/** The digest of a layer's uncompressed content: its diff_id. Throws if gzip'd content is not valid gzip. */
-export type DiffIdOf = (blob: Uint8Array<ArrayBuffer>, gzip: boolean, hasher: HasherFactory) => Promise<string>;
+/**
+ * A layer's diff_id (the digest of its uncompressed content), computed from
+ * the blob's bytes as they download, so decompressing overlaps the transfer
+ * instead of following it. `digest` rejects if gzip'd content is not valid
+ * gzip; `cancel` drops a computation whose download failed or started over.
+ */
+export interface DiffIdStream {
+  update(chunk: Uint8Array): void;
+  digest(): Promise<string>;
+  cancel(): void;
+}
 
-/** diff_ids through the Web's DecompressionStream (Node passes its zlib, which runs off the main thread). */
-export const webDiffId: DiffIdOf = async (blob, gzip, hasher) => {
+export type DiffIdOf = (gzip: boolean, hasher: HasherFactory) => DiffIdStream;
+
+/** diff_ids through the Web's DecompressionStream (Node passes its zlib, which inflates off the main thread). */
+export const webDiffId: DiffIdOf = (gzip, hasher) => {
   const h = hasher();
-  if (!gzip) {
-    h.update(blob);
-    return h.digest();
-  }
-  const reader = new Blob([blob]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return h.digest();
-    h.update(value);
-  }
+  if (!gzip) return { update: (c) => h.update(c), digest: () => Promise.resolve(h.digest()), cancel: () => {} };
+  const inflate = new DecompressionStream('gzip');
+  const writer = inflate.writable.getWriter();
+  const reader = inflate.readable.getReader();
+  const done = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return h.digest();
+      h.update(value);
+    }
+  })();
+  // Until digest() is asked for, a failure is only remembered (a cancelled one is never asked for).
+  done.catch(() => {});
+  // The writer's promises fail with the stream, which `done` reports.
+  const quiet = (p: Promise<unknown>) => void p.catch(() => {});
+  return {
+    update: (c) => quiet(writer.write(c as Uint8Array<ArrayBuffer>)),
+    digest: () => (quiet(writer.close()), done),
+    cancel: () => quiet(writer.abort()),
+  };
 };
 
 export async function pullImage(client: RegistryClient, ref: Reference, opts: PullOptions): Promise<PulledImage> {
@@ -99,12 +120,23 @@ export async function pullImage(client: RegistryClient, ref: Reference, opts: Pu
   const wanted = manifest.layers.filter((l, i) => !opts.has(l.digest) && manifest.layers.findIndex((o) => o.digest === l.digest) === i);
   await eachLimited(wanted, opts.concurrency ?? 3, async (l) => {
     const id = shortId(l.digest);
-    const data = await client.blob(ref.repository, l, (current) => report({ id, status: 'Downloading', current, total: l.size }));
-    report({ id, status: 'Verifying Checksum' });
     const i = manifest.layers.indexOf(l);
+    const diffIdOf = () => (opts.diffId ?? webDiffId)(isGzipLayer(l.mediaType), opts.hasher);
+    let check = diffIdOf();
+    let data: Uint8Array;
+    try {
+      data = await client.blob(ref.repository, l, (current) => report({ id, status: 'Downloading', current, total: l.size }), {
+        update: (c) => check.update(c),
+        restart: () => (check.cancel(), (check = diffIdOf())),
+      });
+    } catch (e) {
+      check.cancel();
+      throw e;
+    }
+    report({ id, status: 'Verifying Checksum' });
     let diffId: string;
     try {
-      diffId = await (opts.diffId ?? webDiffId)(data as Uint8Array<ArrayBuffer>, isGzipLayer(l.mediaType), opts.hasher);
+      diffId = await check.digest();
     } catch (e) {
       throw new RegistryError(`${what} layer ${i} (${l.digest}): not a valid gzip stream (${(e as Error).message})`);
     }
