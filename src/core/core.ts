@@ -92,6 +92,7 @@ interface CoreExports {
   requestStop(): void;
   flushTlb(): number;
   setMmioPages(start: number, end: number): void;
+  setRomPages(start: number, end: number, protect: number): void;
   setA20(enabled: number): void;
   setInterruptLines(intr: number, nmi: number): void;
   instructionCount(): bigint;
@@ -316,6 +317,14 @@ export class Core implements Stateful {
   }
   setMmioPages(startPage: number, endPage: number): void {
     this.x.setMmioPages(startPage, endPage);
+  }
+  /**
+   * Makes physical pages [startPage, endPage) write-protected RAM (or plain
+   * RAM again): reads and fetches come from RAM, writes go to the host's
+   * mmioWrite (a chipset's shadow RAM controls decide where they land).
+   */
+  setRomPages(startPage: number, endPage: number, protect: boolean): void {
+    this.x.setRomPages(startPage, endPage, protect ? 1 : 0);
   }
   setA20(enabled: boolean): void {
     this.x.setA20(enabled ? 1 : 0);
