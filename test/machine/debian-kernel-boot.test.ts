@@ -10,8 +10,9 @@
 // The kernel takes its ordinary path on a PC: ACPI tables found (RSDP in the
 // EBDA, MADT, FADT with the PM timer), the IO-APIC routing the ISA lines and
 // the local APIC timer as its clock event, the i8042 and its keyboard, as on
-// QEMU (which shows the same /proc/interrupts rows). With `noapic nolapic`
-// it runs the same workload on the 8259 and the PIT.
+// QEMU (which shows the same /proc/interrupts rows). With `noapic nolapic
+// hpet=disable` it runs the same workload on the 8259 and the PIT; with
+// `clocksource=hpet` it keeps time by the HPET's counter.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -113,13 +114,36 @@ describe('Debian kernel boot', () => {
     expect(interrupts).toMatch(/^lapic$/m); // the clock event device
   }, 1_800_000);
 
-  it('runs the same workload on the 8259 and the PIT with noapic nolapic', async () => {
-    const a = await boot(debianKernel(), new Uint8Array(readFileSync(DEFAULT_INITRD)), 'console=ttyS0 tsc=reliable noapic nolapic');
+  it('runs the same workload on the 8259 and the PIT with noapic nolapic hpet=disable', async () => {
+    // Without hpet=disable the HPET's legacy routing would take IRQ 0 from the PIT, as on QEMU.
+    const a = await boot(debianKernel(), new Uint8Array(readFileSync(DEFAULT_INITRD)), 'console=ttyS0 tsc=reliable noapic nolapic hpet=disable');
     const out = a.waitFor(/\/ # /, 0, 10_000_000_000);
     expect(out).not.toContain('Enabling APIC mode');
     const { interrupts } = workload(a, '0');
     expect(interrupts).toMatch(/^\s*0:\s+\d+\s+XT-PIC\s+timer/m);
     expect(interrupts).toMatch(/^pit$/m);
+  }, 1_800_000);
+
+  it('finds the HPET through its ACPI table and keeps time by it with clocksource=hpet', async () => {
+    const a = await boot(debianKernel(), new Uint8Array(readFileSync(DEFAULT_INITRD)), 'console=ttyS0 tsc=reliable clocksource=hpet');
+    const out = a.waitFor(/\/ # /, 0, 10_000_000_000);
+    // What QEMU's PC shows for its HPET (arch/x86/kernel/hpet.c, drivers/char/hpet.c).
+    expect(out).toContain('ACPI: HPET id: 0x8086a201 base: 0xfed00000');
+    expect(out).toContain('hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0');
+    expect(out).toContain('hpet0: 3 comparators, 64-bit 100.000000 MHz counter');
+    expect(out).toMatch(/clocksource: Switched to clocksource hpet/);
+    const sleep = a.command('cat /sys/devices/system/clocksource/clocksource0/available_clocksource /sys/devices/system/clocksource/clocksource0/current_clocksource; ' +
+      'cat /proc/uptime; sleep 1; cat /proc/uptime; echo slept-$((40+2))', /slept-42/, 1_000_000_000);
+    expect(sleep.out).toMatch(/^tsc hpet acpi_pm\s*$/m);
+    expect(sleep.out).toMatch(/^hpet\s*$/m);
+    // sleep 1 takes a second of the guest's clock, and of the machine's.
+    const [before, after] = [...sleep.out.matchAll(/^(\d+\.\d+) /gm)].map((m) => Number(m[1]));
+    expect(after! - before!).toBeGreaterThan(0.99);
+    expect(after! - before!).toBeLessThan(1.1);
+    expect(sleep.seconds).toBeGreaterThan(0.99);
+    expect(sleep.seconds).toBeLessThan(1.2);
+    const { interrupts } = workload(a, 'LOC');
+    expect(interrupts).toMatch(/^lapic$/m);
   }, 1_800_000);
 });
 
