@@ -14,45 +14,15 @@
 // hpet=disable` it runs the same workload on the 8259 and the PIT; with
 // `clocksource=hpet` it keeps time by the HPET's counter.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../src/api/index.ts';
 import { DEFAULT_INITRD } from '../../src/boot/default-guest.ts';
-
-function debianKernel(): Uint8Array {
-  const script = fileURLToPath(new URL('../../scripts/fetch-debian-kernel.sh', import.meta.url));
-  // The first run downloads the package from Debian's archive: bounded, so a dead mirror is named, not waited on.
-  const path = execFileSync('bash', [script], { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
-  return new Uint8Array(readFileSync(path));
-}
+import { boot, debianKernel } from '../support/debian-kernel.ts';
 
 /** Debian's linux-image-686 config: CONFIG_HZ=250. */
 const DEBIAN_HZ = 250;
 /** What the kernel says when its timers or scheduling go wrong (kernel/rcu/tree_stall.h, kernel/watchdog.c, kernel/time/). */
 const COMPLAINTS = /ACPI Error|ACPI BIOS Error|APIC calibration not consistent|rcu: INFO|rcu_preempt|self-detected stall|detected stalls|soft lockup|hard LOCKUP|hung_task|blocked for more than|timer wakeup didn't happen|Possible timer handling issue|clocksource.*unstable|Marking clocksource|timekeeping watchdog|hrtimer: interrupt took/i;
-
-/** A machine on the Debian kernel, stepped by hand (it is never started), and its console so far. */
-async function boot(kernel: Uint8Array, initrd: Uint8Array, cmdline?: string) {
-  let serial = '';
-  const m = await Machine.create({ kernel, initrd, ...(cmdline ? { cmdline } : {}) });
-  m.serial.on('data', (bytes) => (serial += Buffer.from(bytes).toString('latin1')));
-  const waitFor = (pattern: RegExp, from: number, budget: number, step = 50_000_000): string => {
-    for (let spent = 0; !pattern.test(serial.slice(from)) && spent < budget; spent += step) m.step(step);
-    return serial.slice(from);
-  };
-  /** Types a command line and waits for `done`; returns its output and the guest seconds it took. */
-  const command = (line: string, done: RegExp, budget: number) => {
-    const mark = serial.length;
-    const t0 = m.pc.nowNs();
-    m.serial.write(line + '\n');
-    // Small steps: the host sees the reply within 10 ms of guest time of its printing.
-    const out = waitFor(done, mark, budget, 1_000_000);
-    return { out, seconds: (m.pc.nowNs() - t0) / 1e9 };
-  };
-  return { m, output: () => serial, waitFor, command };
-}
 
 describe('Debian kernel boot', () => {
   it('boots an unmodified Debian kernel to the shell and computes with the FPU, the same way twice', async () => {
