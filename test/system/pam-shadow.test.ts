@@ -11,17 +11,14 @@
 // datasheet says reads go to the ROM side: there glassbox must read what
 // the segment read at reset.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { glassboxSync } from '../support/glassbox-cli.ts';
+import { assembleRom, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
 
-const QEMU = 'qemu-system-i386';
-const runs = (cmd: string, args: string[]) => spawnSync(cmd, args).error === undefined;
-const missing = [!runs('nasm', ['-v']) && 'nasm', !runs(QEMU, ['--version']) && `${QEMU} (qemu-system-x86)`].filter(Boolean);
-if (missing.length) console.warn(`PAM test skipped: missing ${missing.join(', ')}`);
+const missing = missingForRoms();
+if (missing) console.warn(`PAM test skipped: missing ${missing}`);
 
 /** One segment's walk through the PAM settings: %1 its address, %2 the PAM register, %3 the nibble's shift. */
 const SEGMENT_STEPS = `
@@ -116,25 +113,17 @@ reset:
 times 0x20000 - ($ - $$) db 0
 `;
 
-describe.skipIf(missing.length > 0)('the i440FX PAM registers', () => {
+describe.skipIf(missing !== '')('the i440FX PAM registers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gb-pam-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('route reads and writes of 0xC0000-0xFFFFF between DRAM and the ROM as on QEMU', () => {
-    writeFileSync(join(dir, 'rom.asm'), ROM);
-    const asm = spawnSync('nasm', ['-f', 'bin', '-o', join(dir, 'rom.bin'), join(dir, 'rom.asm')], { encoding: 'utf8' });
-    expect(asm.stderr).toBe('');
-    const post = join(dir, 'post.bin');
-    const q = spawnSync(QEMU, ['-M', 'pc', '-accel', 'tcg', '-bios', join(dir, 'rom.bin'), '-display', 'none', '-monitor', 'none', '-serial', 'none', '-nodefaults',
-      '-debugcon', `file:${post}`, '-global', 'isa-debugcon.iobase=0x80', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { encoding: 'utf8', timeout: 60_000 });
-    expect(q.error, 'QEMU did not finish within 60 s').toBeUndefined();
-    expect(q.status, q.stderr).toBe(1); // isa-debug-exit: (0 << 1) | 1
-    const qemu = [...readFileSync(post)];
+    const rom = assembleRom(dir, ROM);
+    const qemu = qemuPostCodes(rom, dir);
     expect(qemu.length).toBe(3 * SHOWN);
-    const expected = qemu.map((b, i) => (WRITE_ONLY_READS.includes(i % SHOWN) ? qemu[i - (i % SHOWN)]! : b)).map((b) => `post: 0x${b.toString(16).padStart(2, '0')}`);
-
-    const r = glassboxSync(['boot', '--rom', join(dir, 'rom.bin')], { timeoutMs: 60_000 });
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('post: '))).toEqual(expected);
+    const expected = qemu.map((b, i) => (WRITE_ONLY_READS.includes(i % SHOWN) ? qemu[i - (i % SHOWN)]! : b)).map(postLine);
+    const r = glassboxPostLines(rom);
+    expect(r.lines).toEqual(expected);
     expect(r.status, r.stderr).toBe(0);
   });
 });
