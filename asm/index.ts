@@ -9,7 +9,7 @@ import {
 import { resetCpu } from './cpu/reset';
 import { run as runLoop, interruptRequest } from './cpu/run';
 import { requestStop as stop } from './cpu/signals';
-import { flushTlb as flush, markMmio, resyncPaging } from './cpu/memory';
+import { flushTlb as flush, markMmio, markRom, resyncPaging } from './cpu/memory';
 
 // The inspector's MMU view: the core's own walk, changing nothing.
 export {
@@ -43,7 +43,7 @@ export { saveHotState, loadHotState, pageIsZero, pagesWatched } from './cpu/snap
 // The memory map (state.ts), region by region.
 export {
   STATE_SIZE, INSPECT_BASE, INSPECT_SIZE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_SIZE, MMIO_BITMAP_BASE, MMIO_BITMAP_SIZE,
-  TRACE_BASE, TRACE_SIZE, PROBE_BASE, PROBE_SIZE, STATIC_DATA_BASE, STATIC_DATA_SIZE, JIT_CODE_MAP_SIZE, JIT_ENTRIES, JIT_ENTRIES_SIZE,
+  TRACE_BASE, TRACE_SIZE, PROBE_BASE, PROBE_SIZE, ROM_BITMAP_BASE, ROM_BITMAP_SIZE, STATIC_DATA_BASE, STATIC_DATA_SIZE, JIT_CODE_MAP_SIZE, JIT_ENTRIES, JIT_ENTRIES_SIZE,
   PAGE_WATCH_SIZE, JIT_HEAT, JIT_HEAT_SIZE, WATCH_ABSENT, WATCH_WRITE,
 } from './cpu/state';
 
@@ -136,6 +136,11 @@ export function flushTlb(): bool {
 /** Marks physical pages [start, end) as device memory: accesses go to mmioRead/mmioWrite. */
 export function setMmioPages(startPage: u32, endPage: u32): void {
   markMmio(startPage, endPage);
+}
+
+/** Makes physical pages [start, end) write-protected RAM (or plain RAM again): reads stay RAM, writes go to mmioWrite. */
+export function setRomPages(startPage: u32, endPage: u32, protect: bool): void {
+  markRom(startPage, endPage, protect);
 }
 
 /** Sets the A20 gate (port 0x92 / the keyboard controller drive it). */

@@ -15,6 +15,7 @@ export interface CoreExports {
   setInterruptLines(intr: number, nmi: number): void;
   flushTlb(): number;
   setMmioPages(startPage: number, endPage: number): void;
+  setRomPages(startPage: number, endPage: number, protect: number): void;
   setA20(enabled: number): void;
   setTranslation(enabled: number, everyInstruction: number, hotAfter: number): void;
   jitForgetAll(): void;

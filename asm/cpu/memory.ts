@@ -19,9 +19,14 @@
 // and a machine that was forked tells the host before it first writes a page
 // its forks still read (WATCH_WRITE: such an entry carries T_CODE, so writes
 // take the slow path that drops code, and the host is told there).
+//
+// Write-protected RAM (ROM_BITMAP, a chipset's shadow RAM set read-only or
+// read from ROM): its TLB entries never grant writing, so a write walks,
+// and the walk answers with an MMIO entry (not kept in the TLB) that sends
+// the write to the host. Reads and fetches stay on the fast path.
 
 import {
-  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
+  TLB_BASE, TLB_LIST_BASE, TLB_LIST_CAP, MMIO_BITMAP_BASE, ROM_BITMAP_BASE, RAM_BASE, JIT_CODE_MAP, PAGE_WATCH,
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_RAM_SIZE, OFF_A20_MASK,
   OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TLB_FLUSH,
   CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, CR4_PAE, OFF_PDPTE, OFF_EFER, EFER_NXE, add64, WATCH_ABSENT, WATCH_WRITE, PROBE_BASE,
@@ -87,6 +92,21 @@ function writing(page: u32): void {
   if (load<u8>(PAGE_WATCH + page) & WATCH_WRITE) pageWrite(page);
 }
 
+/** Whether writes to the RAM page holding `phys` go to the host (write-protected shadow RAM). */
+@inline function isRomPage(phys: u32): bool {
+  const page = phys >>> 12;
+  return (load<u8>(ROM_BITMAP_BASE + (page >>> 3)) & (1 << (page & 7))) != 0;
+}
+
+export function markRom(startPage: u32, endPage: u32, protect: bool): void {
+  for (let p = startPage; p < endPage; p++) {
+    const a = ROM_BITMAP_BASE + (p >>> 3);
+    const bit = <u32>1 << (p & 7);
+    store<u8>(a, <u8>(protect ? <u32>load<u8>(a) | bit : <u32>load<u8>(a) & ~bit));
+  }
+  dropTlb(false);
+}
+
 export function markMmio(startPage: u32, endPage: u32): void {
   for (let p = startPage; p < endPage; p++) {
     const a = MMIO_BITMAP_BASE + (p >>> 3);
@@ -114,7 +134,7 @@ export function physWrite(phys: u32, sz: u32, v: u32): void {
     for (let i: u32 = 0; i < (1 << sz); i++) physWrite(phys + i, 0, v >>> (i << 3));
     return;
   }
-  if (isRamPage(phys)) {
+  if (isRamPage(phys) && !isRomPage(phys)) {
     const h = RAM_BASE + phys;
     present(phys >>> 12);
     writing(phys >>> 12);
@@ -130,6 +150,11 @@ export function physWrite(phys: u32, sz: u32, v: u32): void {
 
 export function flushTlb(keepGlobal: bool): void {
   add64(OFF_CNT_TLB_FLUSH, 1);
+  dropTlb(keepGlobal);
+}
+
+/** Empties the TLB (all but global entries with keepGlobal) without counting a flush: the host's own, when the memory map changes. */
+function dropTlb(keepGlobal: bool): void {
   invalidateFetch(); // the fetcher's cached code page may be stale
   if (tlbListOverflow) {
     memory.fill(TLB_BASE, 0, 0x400000);
@@ -210,7 +235,7 @@ function walk(lin: u32, write: bool, user: bool): u32 {
   const c0 = load<u32>(OFF_CR0);
   if ((c0 & CR0_PG) == 0) {
     const phys = lin & 0xfffff000 & load<u32>(OFF_A20_MASK);
-    return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER);
+    return fill(lin, phys, 0, T_VALID | T_USER | T_WSUP | T_WUSER, write);
   }
   const code: u32 = (write ? PF_W : 0) | (user ? PF_U : 0);
   if ((load<u32>(OFF_CR4) & CR4_PAE) == 0) return walk32(lin, write, user, code);
@@ -327,7 +352,7 @@ function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entr
   }
   if ((entry & PTE_G) != 0 && (load<u32>(OFF_CR4) & CR4_PGE) != 0) flags |= T_GLOBAL;
   if (noExec) flags |= T_NX;
-  return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags);
+  return fill(lin, phys & load<u32>(OFF_A20_MASK), physHigh, flags, write);
 }
 
 // Where a page above 4 GiB goes: no RAM or device is there, so it reads as
@@ -335,7 +360,7 @@ function leaf(lin: u32, write: bool, user: bool, code: u32, entryAddr: u32, entr
 // nothing claims.
 const NOWHERE_PAGE: u32 = 0xfffff000;
 
-function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
+function fill(lin: u32, phys: u32, physHigh: u32, flags: u32, write: bool): u32 {
   let e: u32;
   if (physHigh != 0) e = NOWHERE_PAGE | flags | T_MMIO;
   else if (!isRamPage(phys)) e = phys | flags | T_MMIO;
@@ -344,6 +369,10 @@ function fill(lin: u32, phys: u32, physHigh: u32, flags: u32): u32 {
     present(page);
     const slow = <u32>load<u8>(JIT_CODE_MAP + page) | <u32>(load<u8>(PAGE_WATCH + page) & WATCH_WRITE);
     e = (RAM_BASE + phys) | flags | (slow != 0 ? T_CODE : 0);
+    if (isRomPage(phys)) {
+      remember(lin >>> 12, e & ~(T_WSUP | T_WUSER));
+      return write ? phys | (flags & ~T_GLOBAL) | T_MMIO : e & ~(T_WSUP | T_WUSER);
+    }
   }
   remember(lin >>> 12, e);
   return e;

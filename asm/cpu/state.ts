@@ -27,6 +27,11 @@ export const TRACE_SIZE: u32 = 0x80000;
 // CPU state (STATE_BASE up to TLB_BASE), so looking changes no snapshot.
 export const PROBE_BASE: u32 = 0x4d0000;
 export const PROBE_SIZE: u32 = 0x1000;
+// Write-protected RAM (memory.ts): one bit per 4 KiB physical page below 4 GiB.
+// Reads come from RAM as usual; writes go to the host's mmioWrite, which
+// decides where they land (a chipset's shadow RAM controls, src/devices/pam-shadow.ts).
+export const ROM_BITMAP_BASE: u32 = 0x4e0000;
+export const ROM_BITMAP_SIZE: u32 = 0x20000;
 export const STATIC_DATA_BASE: u32 = 0x500000; // AssemblyScript's own data: asconfig.json memoryBase
 export const STATIC_DATA_SIZE: u32 = 0xb00000;
 // The translator's tables (jit.ts): which physical pages hold compiled code,

@@ -48,6 +48,7 @@ export class Machine extends PlatformMachine {
 export { checkMemoryMiB, type RunState } from './machine.ts';
 export type { ExecSession } from './exec-session.ts';
 export { KernelImageError } from '../boot/bzimage.ts';
+export type { MouseMotion } from '../devices/ps2-mouse.ts';
 export * from './types.ts';
 export { SnapshotError } from '../snapshot/error.ts';
 export { DiskError, FileDisk } from '../storage/file-disk.ts';

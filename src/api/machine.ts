@@ -31,6 +31,7 @@ import { otherDigests, otherFiles, type BootFiles, type DeferredFiles, type Reco
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { ForkableDisk } from '../storage/forkable-disk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
+import type { MouseMotion } from '../devices/ps2-mouse.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
 const SLICE = 1_000_000;
@@ -278,6 +279,19 @@ export class Machine extends Emitter<MachineEvents> {
     const recorder = (this.recorder = new InputRecorder(this.pc));
     this.consoleLink.onMoved = (b) => recorder.input('console', b);
     this.agentLink.onMoved = (b) => recorder.input('agent', b);
+  }
+
+  /**
+   * Moves the PS/2 mouse and sets its buttons (bit 0 left, 1 right, 2
+   * middle, 3 and 4 the side buttons; dy positive is up): one packet to the
+   * guest's driver if it has turned reporting on. Returns whether the mouse
+   * took the motion (false while the guest has its auxiliary port disabled
+   * or has not read the last packets yet). Mouse input is not in the input
+   * log, so it is refused while recording.
+   */
+  moveMouse(motion: MouseMotion): boolean {
+    if (this.recorder) throw new MachineError('moveMouse: mouse input is not in the input log, so it cannot be given while recording');
+    return this.pc.i8042.moveMouse(motion);
   }
 
   /** The inputs logged since startRecording(), ending with where the machine is now. */

@@ -13,11 +13,17 @@
 //   src/devices/acpi-pm.ts with the 32-bit PM timer, no SMI port (always in
 //   ACPI mode), no C2/C3 states.
 // - DSDT: no devices, only _S5 (soft off), so poweroff goes through PM1 control.
+// - HPET (IA-PC HPET specification 1.0a, 3.2.4): src/devices/hpet.ts's
+//   event timer block at 0xFED00000.
 //
 // All of it fits the EBDA's 1 KiB at 0x9FC00, which the e820 map reserves.
 
 import { IOAPIC_BASE } from '../devices/io-apic.ts';
 import { LAPIC_BASE } from '../devices/local-apic.ts';
+import { HPET_BASE, HPET_ID } from '../devices/hpet.ts';
+
+/** The smallest periodic tick the table promises to work, in counts (QEMU's PC says 128: 1.28 µs at 100 MHz). */
+const HPET_MIN_TICK = 128;
 import { PM1_CNT, PM1_EVT, PM_TMR, SLP_TYP_SOFT_OFF } from '../devices/acpi-pm.ts';
 
 /** The extended BIOS data area: its segment is the BIOS data area's word at 0x40E. */
@@ -31,7 +37,7 @@ const OEM_TABLE_ID = 'GLASSBOX';
 /** Writes the tables into guest RAM and points the BIOS data area at them; returns the RSDP's address. */
 export function writeAcpiTables(ram: Uint8Array): number {
   // The FACS is 64-byte aligned, as the specification requires.
-  const at = { rsdp: EBDA, rsdt: EBDA + 0x30, xsdt: EBDA + 0x60, facs: EBDA + 0xc0, fadt: EBDA + 0x100, dsdt: EBDA + 0x180, madt: EBDA + 0x1c0 };
+  const at = { rsdp: EBDA, rsdt: EBDA + 0x30, xsdt: EBDA + 0x60, facs: EBDA + 0xc0, fadt: EBDA + 0x100, dsdt: EBDA + 0x180, madt: EBDA + 0x1c0, hpet: EBDA + 0x240 };
   const put = (addr: number, bytes: Uint8Array) => {
     if (addr + bytes.length > EBDA + 0x400) throw new Error(`ACPI table at 0x${addr.toString(16)} runs past the EBDA`);
     ram.set(bytes, addr);
@@ -40,8 +46,9 @@ export function writeAcpiTables(ram: Uint8Array): number {
   put(at.facs, facs());
   put(at.fadt, table('FACP', 1, fadtBody(at.facs, at.dsdt)));
   put(at.madt, table('APIC', 1, madtBody()));
-  put(at.rsdt, table('RSDT', 1, words(at.fadt, at.madt)));
-  put(at.xsdt, table('XSDT', 1, quads(at.fadt, at.madt)));
+  put(at.hpet, table('HPET', 1, hpetBody()));
+  put(at.rsdt, table('RSDT', 1, words(at.fadt, at.madt, at.hpet)));
+  put(at.xsdt, table('XSDT', 1, quads(at.fadt, at.madt, at.hpet)));
   put(at.rsdp, rsdp(at.rsdt, at.xsdt));
   new DataView(ram.buffer, ram.byteOffset).setUint16(EBDA_POINTER, EBDA >> 4, true);
   return at.rsdp;
@@ -152,6 +159,17 @@ function madtBody(): Uint8Array {
     .u8(2).u8(10).u8(0).u8(0).u32(2).u16(0) // ISA IRQ 0 is GSI 2, bus-default polarity and trigger
     .u8(2).u8(10).u8(0).u8(SCI_IRQ).u32(SCI_IRQ).u16(0xd) // the SCI: active high, level-triggered
     .u8(4).u8(6).u8(0xff).u16(0).u8(1) // local APIC NMI: every processor's LINT1
+    .done();
+}
+
+/** HPET after the header: the event timer block's ID, its address (a generic address in memory space), number 0, the minimum periodic tick, no page protection. */
+function hpetBody(): Uint8Array {
+  return new Bytes()
+    .u32(HPET_ID)
+    .u8(0).u8(64).u8(0).u8(0).u32(HPET_BASE).u32(0) // system memory, 64 bits wide, at HPET_BASE
+    .u8(0) // HPET number
+    .u16(HPET_MIN_TICK)
+    .u8(0)
     .done();
 }
 

@@ -10,6 +10,8 @@ import type { MmioDevice } from '../devices/mmio-bus.ts';
 export const ROM_MAX_BYTES = 256 * 1024;
 /** The part of the image seen below 1 MiB: 0xE0000-0xFFFFF. */
 export const ROM_LOW_BYTES = 128 * 1024;
+/** 0xC0000-0xFFFFF: the option ROM area and the BIOS area. */
+const ROM_SIDE_BYTES = 256 * 1024;
 /** Opcodes that can start a reset vector: a far jump (what BIOSes use), a near or a short jump. */
 const RESET_VECTOR_JUMPS = new Set([0xea, 0xe9, 0xeb]);
 
@@ -41,12 +43,16 @@ export function romBase(rom: Uint8Array): number {
   return 0x100000000 - rom.length;
 }
 
-/** Copies the image's low part into RAM below 1 MiB (power-on and every reset: the BIOS's code as the CPU first sees it). */
-export function loadRomLow(ram: Uint8Array, rom: Uint8Array): { at: number; length: number } {
+/**
+ * What 0xC0000-0xFFFFF reads while the chipset routes it to the ROM side:
+ * the image's last 128 KiB (or all of a smaller one) ending at 0xFFFFF,
+ * zeros below (no option ROMs).
+ */
+export function romSideBelow1M(rom: Uint8Array): Uint8Array {
+  const side = new Uint8Array(ROM_SIDE_BYTES);
   const length = Math.min(rom.length, ROM_LOW_BYTES);
-  const at = 0x100000 - length;
-  ram.set(rom.subarray(rom.length - length), at);
-  return { at, length };
+  side.set(rom.subarray(rom.length - length), ROM_SIDE_BYTES - length);
+  return side;
 }
 
 /** The image at the top of 4 GiB: read-only, as flash that is not being programmed. */

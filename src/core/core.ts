@@ -291,6 +291,14 @@ export class Core implements Stateful {
   setMmioPages(startPage: number, endPage: number): void {
     this.x.setMmioPages(startPage, endPage);
   }
+  /**
+   * Makes physical pages [startPage, endPage) write-protected RAM (or plain
+   * RAM again): reads and fetches come from RAM, writes go to the host's
+   * mmioWrite (a chipset's shadow RAM controls decide where they land).
+   */
+  setRomPages(startPage: number, endPage: number, protect: boolean): void {
+    this.x.setRomPages(startPage, endPage, protect ? 1 : 0);
+  }
   setA20(enabled: boolean): void {
     this.x.setA20(enabled ? 1 : 0);
   }

@@ -7,12 +7,10 @@
 // compatibility mode, 0x1F0/0x3F6 and 0x170/0x376, IRQ 14 and 15; QEMU's
 // says 0x80, bus-master DMA, which this PC does not have: PIO only).
 //
-// Shadow RAM: the PAM registers (0x59-0x5F) hold what the firmware writes,
-// but this PC keeps 0xC0000-0xFFFFF as RAM throughout, loaded with the
-// BIOS image at power-on and reset, so reads see the same bytes in every
-// PAM setting; what it does not model is a write being dropped while a
-// segment is set to read from ROM or to read-only RAM.
+// Shadow RAM: the PAM registers (0x59-0x5F) route 0xC0000-0xFFFFF between
+// DRAM and the ROM side (pam-shadow.ts, told of every write to them).
 
+import { PAM_REGISTERS } from './pam-shadow.ts';
 import { PciFunction } from './pci-bus.ts';
 
 const INTEL = 0x8086;
@@ -23,12 +21,23 @@ const QEMU_SUBSYSTEM = { subsystemVendor: 0x1af4, subsystem: 0x1100 };
 export const I440FX_PAM0 = 0x59;
 
 export class I440fxHostBridge extends PciFunction {
-  constructor() {
+  /** `pamWritten` runs after a write that reached a PAM register. */
+  constructor(private readonly pamWritten: () => void = () => {}) {
     super({ vendor: INTEL, device: 0x1237, revision: 0x02, classCode: 0x060000, ...QEMU_SUBSYSTEM });
     // PAM0-PAM6, and SMRAM control (0x72, closed and not locked at reset: D_OPEN off, G_SMRAME off, C_BASE_SEG 0b010).
-    this.allowWrites(I440FX_PAM0, 7);
+    this.allowWrites(I440FX_PAM0, PAM_REGISTERS);
     this.allowWrites(0x72, 1);
     this.config[0x72] = 0x02;
+  }
+
+  override write(offset: number, size: number, value: number): void {
+    super.write(offset, size, value);
+    if (offset < I440FX_PAM0 + PAM_REGISTERS && offset + size > I440FX_PAM0) this.pamWritten();
+  }
+
+  /** PAM0-PAM6 as the firmware last wrote them. */
+  get pam(): Uint8Array {
+    return this.config.subarray(I440FX_PAM0, I440FX_PAM0 + PAM_REGISTERS);
   }
 }
 

@@ -1,14 +1,14 @@
 // The 8042 keyboard controller of the PC (ports 0x60 data, 0x64 status and
-// command) with a PS/2 keyboard on its first port and nothing on the second
-// (auxiliary) one, as the IBM PC/AT and PS/2 technical references and
-// Linux's drivers/input/serio/i8042.c describe it:
+// command) with a PS/2 keyboard on its first port and a PS/2 mouse
+// (ps2-mouse.ts) on the second (auxiliary) one, as the IBM PC/AT and PS/2
+// technical references and Linux's drivers/input/serio/i8042.c describe it:
 //
 // - controller commands: read/write the command byte (0x20/0x60), self-test
 //   (0xAA: 0x55), interface tests (0xAB, 0xA9), disable/enable either port
 //   (0xAD/0xAE, 0xA7/0xA8), read input port (0xC0), read/write the output port
 //   (0xD0/0xD1: bit 0 is the CPU reset line, bit 1 the A20 gate), write a byte
 //   back as if from either port (0xD2/0xD3, Linux's loopback probe), send to
-//   the auxiliary device (0xD4: nothing is there, so it times out), pulse the
+//   the auxiliary device (0xD4: the mouse), pulse the
 //   output lines (0xF0-0xFF: bit 0 resets the CPU, how Linux reboots);
 // - the keyboard's commands: reset (0xFF: ACK, self-test passed), identify
 //   (0xF2: an MF2 keyboard, AB 83), enable/disable scanning, LEDs, scan code
@@ -17,9 +17,10 @@
 // Bytes from either port wait in one output buffer, keyboard first; with the
 // command byte's interrupt bits set, a full buffer drives IRQ 1 (keyboard) or
 // IRQ 12 (auxiliary) until the guest reads it. No keys are ever pressed yet:
-// the host has no keyboard input path.
+// the host has no keyboard input path; it moves the mouse with moveMouse().
 
 import type { PortDevice } from './port-bus.ts';
+import { type MouseMotion, Ps2Mouse } from './ps2-mouse.ts';
 import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type Stateful } from '../state/records.ts';
 
 /** The two ports, for the inspector: data at 0x60, status/command at 0x64 (claimed as two ranges). */
@@ -31,7 +32,6 @@ const STATUS_SYSTEM = 0x04;
 const STATUS_COMMAND = 0x08; // the last write went to port 0x64
 const STATUS_UNLOCKED = 0x10;
 const STATUS_AUX_OBF = 0x20;
-const STATUS_TIMEOUT = 0x40;
 const CMD_KBD_IRQ = 0x01;
 const CMD_AUX_IRQ = 0x02;
 const CMD_SYSTEM = 0x04;
@@ -39,13 +39,16 @@ const CMD_KBD_DISABLED = 0x10;
 const CMD_AUX_DISABLED = 0x20;
 const CMD_TRANSLATE = 0x40;
 const ACK = 0xfa;
-/** The most bytes a response queues (a keyboard reset's two, an identify's three). */
+/** The most bytes a response queues (a keyboard reset's two, an identify's three, a mouse's status four). */
 const QUEUE_MAX = 16;
+/** The longest mouse packet (IntelliMouse): host motion waits for room for a whole one. */
+const MOUSE_PACKET_MAX = 4;
 
 const I8042_STATE = ['commandByte', 'outputPort', 'status', 'pendingCommand', 'kbdPending', 'scanning', 'scanSet', 'lastByte'] as const;
 
 export class I8042 implements PortDevice, Stateful {
-  readonly stateVersion = 1;
+  /** 2: the queue holds [byte, aux] pairs (the timeout flag went with the absent mouse). */
+  readonly stateVersion = 2;
   private commandByte = CMD_KBD_IRQ | CMD_SYSTEM | CMD_TRANSLATE;
   /** Output port: bit 0 the reset line (1 = running), bit 1 the A20 gate. */
   private outputPort = 0x03;
@@ -57,10 +60,12 @@ export class I8042 implements PortDevice, Stateful {
   // biome-ignore lint/correctness/noUnusedPrivateClassMembers: state, saved and loaded by name (I8042_STATE); the keyboard has no host input yet
   private scanning = true;
   private scanSet = 2;
-  /** Bytes waiting for the output buffer, each tagged: [byte, from the auxiliary port 0/1, timeout 0/1]. */
+  /** Bytes waiting for the output buffer, each tagged: [byte, from the auxiliary port 0/1]. */
   private queue: number[] = [];
   /** The byte in the output buffer (valid while STATUS_OBF is set). */
   private lastByte = 0;
+  /** The mouse on the auxiliary port (its state is its own part: the machine registers it). */
+  readonly mouse = new Ps2Mouse((b) => this.send(b, true));
 
   constructor(
     private readonly setIrq: (line: 1 | 12, high: boolean) => void,
@@ -74,14 +79,14 @@ export class I8042 implements PortDevice, Stateful {
 
   loadState(r: StateRecord): void {
     loadFields(ownFields(this), r, I8042_STATE);
-    this.queue = numbersField(r, 'queue', { max: QUEUE_MAX * 3, below: 256 });
+    this.queue = numbersField(r, 'queue', { max: QUEUE_MAX * 2, below: 256 });
     this.updateIrq();
   }
 
   read(port: number, _size: number): number {
     if (port === I8042_COMMAND) return this.status;
     const v = this.status & STATUS_OBF ? this.lastByte : 0;
-    this.status &= ~(STATUS_OBF | STATUS_AUX_OBF | STATUS_TIMEOUT);
+    this.status &= ~(STATUS_OBF | STATUS_AUX_OBF);
     // The read drops the interrupt line; the next byte raises it again, so each byte is an edge.
     this.updateIrq();
     this.fill();
@@ -107,7 +112,7 @@ export class I8042 implements PortDevice, Stateful {
       case 0xd1: this.writeOutputPort(v); return;
       case 0xd2: this.send(v, false); return;
       case 0xd3: this.send(v, true); return;
-      case 0xd4: this.send(0xfe, true, true); return; // no auxiliary device answers
+      case 0xd4: this.mouse.write(v); return;
       default: this.keyboard(v);
     }
   }
@@ -181,18 +186,30 @@ export class I8042 implements PortDevice, Stateful {
     }
   }
 
-  private send(byte: number, aux: boolean, timeout = false): void {
-    if (this.queue.length >= QUEUE_MAX * 3) return;
-    this.queue.push(byte, aux ? 1 : 0, timeout ? 1 : 0);
+  /**
+   * The host moved the mouse: a packet if the auxiliary port is enabled and
+   * the output queue has room for all of it (a packet cut short would
+   * misalign every later one); otherwise the motion is lost, as a mouse
+   * whose clock line is held drops it. Returns whether the mouse took it.
+   */
+  moveMouse(m: MouseMotion): boolean {
+    if (this.commandByte & CMD_AUX_DISABLED || this.queue.length + MOUSE_PACKET_MAX * 2 > QUEUE_MAX * 2) return false;
+    this.mouse.move(m);
+    return true;
+  }
+
+  private send(byte: number, aux: boolean): void {
+    if (this.queue.length >= QUEUE_MAX * 2) return;
+    this.queue.push(byte, aux ? 1 : 0);
     this.fill();
   }
 
   /** Moves the next waiting byte into an empty output buffer. */
   private fill(): void {
     if (!(this.status & STATUS_OBF) && this.queue.length) {
-      const [byte, aux, timeout] = this.queue.splice(0, 3);
+      const [byte, aux] = this.queue.splice(0, 2);
       this.lastByte = byte;
-      this.status |= STATUS_OBF | (aux ? STATUS_AUX_OBF : 0) | (timeout ? STATUS_TIMEOUT : 0);
+      this.status |= STATUS_OBF | (aux ? STATUS_AUX_OBF : 0);
     }
     this.updateIrq();
   }

@@ -2,16 +2,17 @@
 // of a loaded kernel: the ROM at the top of 4 GiB and below 1 MiB, RAM
 // under the BIOS area for it to shadow itself into, and the parts of QEMU's
 // PC a BIOS such as SeaBIOS looks for (src/devices: the PCI bus with the
-// i440FX and PIIX3 functions, fw_cfg, the IDE disk, the debug console at
+// i440FX and PIIX3 functions and the i440FX's shadow RAM controls, fw_cfg, the IDE disk, the debug console at
 // 0x402 that SeaBIOS writes its log to), and the POST code port CPU test
 // ROMs use besides 0x80 (0x190).
 
 import type { Core, CoreHost } from '../core/core.ts';
-import { checkRom, loadRomLow, romBase, RomWindow } from '../boot/firmware-rom.ts';
+import { checkRom, romBase, romSideBelow1M, RomWindow } from '../boot/firmware-rom.ts';
 import { AtaDisk, ATA_IRQ } from '../devices/ata-disk.ts';
 import { DebugConsole } from '../devices/debug-console.ts';
 import { FwCfg } from '../devices/fw-cfg.ts';
 import { I440fxHostBridge, Piix3Ide, Piix3IsaBridge } from '../devices/i440fx.ts';
+import { PamShadow, SHADOW_BASE, SHADOW_BYTES } from '../devices/pam-shadow.ts';
 import { PciBus } from '../devices/pci-bus.ts';
 import { PostCodePort, TEST_ROM_POST_PORT } from '../devices/post-code-port.ts';
 import type { BlockBackend } from '../devices/virtio/blk.ts';
@@ -43,10 +44,6 @@ export interface FirmwareOptions {
 export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>) => Core, opts: FirmwareOptions): PcMachine {
   const rom = checkRom(opts.rom, opts.romName);
   const bytes = opts.memoryMiB * 1048576;
-  const loadLow = () => {
-    const { at, length } = loadRomLow(pc.core.ram, rom);
-    pc.core.ramWritten(at, length);
-  };
   let ata: AtaDisk | undefined;
   const pc: PcMachine = new PcMachine((h) => create(bytes, h), bytes, {
     serial: (port, byte) => port === 0 && opts.serial?.(byte),
@@ -55,8 +52,8 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
     // A reset starts the BIOS again from its image, as the chipset's PAM registers go back to reading the ROM.
     reset: () => {
       pci.reset();
+      shadow.update();
       ata?.reset();
-      loadLow();
     },
   }, { shadowRam: true });
   pc.mmio.claim(romBase(rom), rom.length, new RomWindow(rom), 'BIOS ROM');
@@ -71,7 +68,11 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
   const pci = new PciBus(() => pc.requestReset());
   pci.attach(pc.bus);
   pc.state.add('pci', pci);
-  const functions = [[0, 0, new I440fxHostBridge()], [1, 0, new Piix3IsaBridge()], [1, 1, new Piix3Ide()]] as const;
+  const hostBridge = new I440fxHostBridge(() => shadow.update());
+  const shadow = new PamShadow(pc.core, romSideBelow1M(rom), () => hostBridge.pam);
+  pc.mmio.claim(SHADOW_BASE, SHADOW_BYTES, shadow, 'shadow RAM (PAM)');
+  pc.state.add('pam-shadow', shadow);
+  const functions = [[0, 0, hostBridge], [1, 0, new Piix3IsaBridge()], [1, 1, new Piix3Ide()]] as const;
   for (const [device, func, fn] of functions) {
     pci.add(device, func, fn);
     pc.state.add(`pci-00.${device}.${func}`, fn);
@@ -86,6 +87,5 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
     ata.attach(pc.bus);
     pc.state.add('ata0', ata);
   }
-  loadLow();
   return pc;
 }

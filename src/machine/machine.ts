@@ -19,6 +19,7 @@ import { VIRTIO_MMIO_WINDOW, VirtioMmio, type VirtioDevice } from '../devices/vi
 import { LAPIC_BASE, LocalApic } from '../devices/local-apic.ts';
 import { IOAPIC_BASE, IoApic, isaPin } from '../devices/io-apic.ts';
 import { MmioBus } from '../devices/mmio-bus.ts';
+import { Hpet, HPET_BASE, HPET_WINDOW } from '../devices/hpet.ts';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.ts';
 import { ACPI_PM_BASE, ACPI_PM_REGISTERS, AcpiPm } from '../devices/acpi-pm.ts';
 import { loadFields, ownFields, StateError, StateRegistry, type StateRecord } from '../state/records.ts';
@@ -99,6 +100,7 @@ export class PcMachine {
   readonly fpuError: FpuErrorLatch;
   readonly lapic: LocalApic;
   readonly ioapic: IoApic;
+  readonly hpet: Hpet;
   readonly acpiPm: AcpiPm;
   readonly i8042: I8042;
   /** Physical addresses above RAM that belong to devices: the APICs' windows and the virtio devices'. */
@@ -154,13 +156,18 @@ export class PcMachine {
     this.ioapic = new IoApic((vector, level) => this.lapic.deliver(vector, level));
     this.mmio.claim(LAPIC_BASE, 0x1000, this.lapic, 'local APIC');
     this.mmio.claim(IOAPIC_BASE, 0x20, this.ioapic, 'IO-APIC');
+    // The HPET, as on QEMU's PC; its legacy replacement routing takes IRQ 0 from the PIT.
+    this.hpet = new Hpet(() => this.nowNs(), (line, high, legacy) => (legacy ? this.setIrq(line, high) : this.ioapic.setPin(line, high)), () => this.core.requestStop());
+    this.mmio.claim(HPET_BASE, HPET_WINDOW, this.hpet, 'HPET');
     this.core.apicBase = APIC_BASE_AT_RESET;
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory, and ROMs unless a BIOS shadows them.
     this.core.setMmioPages(0xa0, layout.shadowRam ? 0xc0 : 0x100);
     // A slice runs up to the next timer event as it stood when the slice began;
     // the guest moving that event (one-shot mode does it at every tick) ends
     // the slice, or the interrupt would come up to a whole slice late.
-    this.pit = new I8254Pit(() => this.pitTicks(), () => this.pulseIrq(IRQ.PIT), () => this.core.requestStop());
+    this.pit = new I8254Pit(() => this.pitTicks(), () => {
+      if (!this.hpet.legacy) this.pulseIrq(IRQ.PIT);
+    }, () => this.core.requestStop());
     this.com = [
       new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.setIrq(IRQ.COM1, h)),
       new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.setIrq(IRQ.COM2, h)),
@@ -199,8 +206,10 @@ export class PcMachine {
     this.state.add('fpu-error', this.fpuError);
     this.state.add('local-apic', this.lapic);
     this.state.add('io-apic', this.ioapic);
+    this.state.add('hpet', this.hpet);
     this.state.add('acpi-pm', this.acpiPm);
     this.state.add('i8042', this.i8042);
+    this.state.add('ps2-mouse', this.i8042.mouse);
     if (debugExit) this.state.add('debug-exit', debugExit);
   }
 
@@ -256,11 +265,11 @@ export class PcMachine {
     return (this.core.apicBase & (1 << 11)) !== 0;
   }
 
-  /** Guest time of the next timer interrupt (the PIT's or the local APIC's), or undefined. */
+  /** Guest time of the next timer interrupt (the PIT's, the local APIC's or the HPET's), or undefined. */
   private nextTimerNs(): number | undefined {
     const pit = this.pit.nextEvent();
     const pitNs = pit === undefined ? Infinity : (pit * 1e9) / PIT_HZ;
-    const next = Math.min(pitNs, this.lapic.nextEventNs() ?? Infinity);
+    const next = Math.min(pitNs, this.lapic.nextEventNs() ?? Infinity, this.hpet.nextEventNs() ?? Infinity);
     return Number.isFinite(next) ? next : undefined;
   }
 
@@ -378,6 +387,7 @@ export class PcMachine {
       this.hooks.pumpInput?.();
       this.pit.tick();
       this.lapic.tick();
+      this.hpet.tick();
       // Run until the next timer event at most, so interrupts arrive on time.
       let slice = Math.min(left, 1_000_000);
       const next = this.nextTimerNs();
@@ -425,6 +435,7 @@ export class PcMachine {
       this.core.reset();
       this.core.apicBase = APIC_BASE_AT_RESET;
       this.lapic.reset();
+      this.hpet.reset();
       this.hooks.reset?.();
       this.power = 'running';
     }

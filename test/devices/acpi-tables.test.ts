@@ -65,16 +65,16 @@ function disassemble(name: string, bytes: Uint8Array): string {
 }
 
 describe.skipIf(!hasIasl())('ACPI tables (iasl is missing: apt-get install acpica-tools)', () => {
-  it('has an ACPI 2.0 RSDP in the EBDA the BIOS data area points at, whose RSDT and XSDT list the FADT and the MADT', () => {
+  it('has an ACPI 2.0 RSDP in the EBDA the BIOS data area points at, whose RSDT and XSDT list the FADT, the MADT and the HPET table', () => {
     const t = tables();
-    expect([...t.keys()].sort()).toEqual(['APIC', 'DSDT', 'FACP', 'FACS', 'RSDT', 'XSDT']);
+    expect([...t.keys()].sort()).toEqual(['APIC', 'DSDT', 'FACP', 'FACS', 'HPET', 'RSDT', 'XSDT']);
     const rsdp = findRsdp();
     expect(ram[rsdp + 15]).toBe(2); // revision 2: the XSDT too
     expect(dv.getUint32(rsdp + 20, true)).toBe(36);
     expect(sum(rsdp, 36)).toBe(0); // the extended checksum
     const listed = (name: string) => [...disassemble(name, t.get(name)!).matchAll(/ACPI Table Address\s+\d+ : ([0-9A-F]+)/g)].map((m) => Number.parseInt(m[1]!, 16));
     const rsdtEntries = listed('RSDT');
-    expect(rsdtEntries.map((a) => signature(a)).sort()).toEqual(['APIC', 'FACP']);
+    expect(rsdtEntries.map((a) => signature(a)).sort()).toEqual(['APIC', 'FACP', 'HPET']);
     expect(listed('XSDT')).toEqual(rsdtEntries);
   });
 
@@ -87,6 +87,14 @@ describe.skipIf(!hasIasl())('ACPI tables (iasl is missing: apt-get install acpic
     expect(madt).toMatch(/Source : 00\s*\n.*Interrupt : 00000002/);
     expect(madt).toMatch(/Source : 09\s*\n.*Interrupt : 00000009\s*\n.*Flags.*: 000D/);
     expect(madt).toMatch(/\[Local APIC NMI\][\s\S]*?Interrupt Input LINT : 01/);
+  });
+
+  it('places the HPET at 0xFED00000 with three comparators, a 64-bit counter and legacy routing (HPET table)', () => {
+    const hpet = disassemble('HPET', tables().get('HPET')!);
+    expect(hpet).toMatch(/Space ID : 00 \[SystemMemory\]/);
+    expect(hpet).toMatch(/Address : 00000000FED00000/);
+    expect(hpet).toMatch(/Hardware Block ID : 8086A201/);
+    expect(hpet).toMatch(/Minimum Clock Ticks : 0080/);
   });
 
   it('points the FADT at the PM registers, the 32-bit PM timer and SCI 9, and the DSDT says how to power off', () => {

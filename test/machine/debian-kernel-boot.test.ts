@@ -10,48 +10,19 @@
 // The kernel takes its ordinary path on a PC: ACPI tables found (RSDP in the
 // EBDA, MADT, FADT with the PM timer), the IO-APIC routing the ISA lines and
 // the local APIC timer as its clock event, the i8042 and its keyboard, as on
-// QEMU (which shows the same /proc/interrupts rows). With `noapic nolapic`
-// it runs the same workload on the 8259 and the PIT.
+// QEMU (which shows the same /proc/interrupts rows). With `noapic nolapic
+// hpet=disable` it runs the same workload on the 8259 and the PIT; with
+// `clocksource=hpet` it keeps time by the HPET's counter.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../src/api/index.ts';
 import { DEFAULT_INITRD } from '../../src/boot/default-guest.ts';
-
-function debianKernel(): Uint8Array {
-  const script = fileURLToPath(new URL('../../scripts/fetch-debian-kernel.sh', import.meta.url));
-  // The first run downloads the package from Debian's archive: bounded, so a dead mirror is named, not waited on.
-  const path = execFileSync('bash', [script], { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
-  return new Uint8Array(readFileSync(path));
-}
+import { boot, debianKernel } from '../support/debian-kernel.ts';
 
 /** Debian's linux-image-686 config: CONFIG_HZ=250. */
 const DEBIAN_HZ = 250;
 /** What the kernel says when its timers or scheduling go wrong (kernel/rcu/tree_stall.h, kernel/watchdog.c, kernel/time/). */
 const COMPLAINTS = /ACPI Error|ACPI BIOS Error|APIC calibration not consistent|rcu: INFO|rcu_preempt|self-detected stall|detected stalls|soft lockup|hard LOCKUP|hung_task|blocked for more than|timer wakeup didn't happen|Possible timer handling issue|clocksource.*unstable|Marking clocksource|timekeeping watchdog|hrtimer: interrupt took/i;
-
-/** A machine on the Debian kernel, stepped by hand (it is never started), and its console so far. */
-async function boot(kernel: Uint8Array, initrd: Uint8Array, cmdline?: string) {
-  let serial = '';
-  const m = await Machine.create({ kernel, initrd, ...(cmdline ? { cmdline } : {}) });
-  m.serial.on('data', (bytes) => (serial += Buffer.from(bytes).toString('latin1')));
-  const waitFor = (pattern: RegExp, from: number, budget: number, step = 50_000_000): string => {
-    for (let spent = 0; !pattern.test(serial.slice(from)) && spent < budget; spent += step) m.step(step);
-    return serial.slice(from);
-  };
-  /** Types a command line and waits for `done`; returns its output and the guest seconds it took. */
-  const command = (line: string, done: RegExp, budget: number) => {
-    const mark = serial.length;
-    const t0 = m.pc.nowNs();
-    m.serial.write(line + '\n');
-    // Small steps: the host sees the reply within 10 ms of guest time of its printing.
-    const out = waitFor(done, mark, budget, 1_000_000);
-    return { out, seconds: (m.pc.nowNs() - t0) / 1e9 };
-  };
-  return { m, output: () => serial, waitFor, command };
-}
 
 describe('Debian kernel boot', () => {
   it('boots an unmodified Debian kernel to the shell and computes with the FPU, the same way twice', async () => {
@@ -113,13 +84,36 @@ describe('Debian kernel boot', () => {
     expect(interrupts).toMatch(/^lapic$/m); // the clock event device
   }, 1_800_000);
 
-  it('runs the same workload on the 8259 and the PIT with noapic nolapic', async () => {
-    const a = await boot(debianKernel(), new Uint8Array(readFileSync(DEFAULT_INITRD)), 'console=ttyS0 tsc=reliable noapic nolapic');
+  it('runs the same workload on the 8259 and the PIT with noapic nolapic hpet=disable', async () => {
+    // Without hpet=disable the HPET's legacy routing would take IRQ 0 from the PIT, as on QEMU.
+    const a = await boot(debianKernel(), new Uint8Array(readFileSync(DEFAULT_INITRD)), 'console=ttyS0 tsc=reliable noapic nolapic hpet=disable');
     const out = a.waitFor(/\/ # /, 0, 10_000_000_000);
     expect(out).not.toContain('Enabling APIC mode');
     const { interrupts } = workload(a, '0');
     expect(interrupts).toMatch(/^\s*0:\s+\d+\s+XT-PIC\s+timer/m);
     expect(interrupts).toMatch(/^pit$/m);
+  }, 1_800_000);
+
+  it('finds the HPET through its ACPI table and keeps time by it with clocksource=hpet', async () => {
+    const a = await boot(debianKernel(), new Uint8Array(readFileSync(DEFAULT_INITRD)), 'console=ttyS0 tsc=reliable clocksource=hpet');
+    const out = a.waitFor(/\/ # /, 0, 10_000_000_000);
+    // What QEMU's PC shows for its HPET (arch/x86/kernel/hpet.c, drivers/char/hpet.c).
+    expect(out).toContain('ACPI: HPET id: 0x8086a201 base: 0xfed00000');
+    expect(out).toContain('hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0');
+    expect(out).toContain('hpet0: 3 comparators, 64-bit 100.000000 MHz counter');
+    expect(out).toMatch(/clocksource: Switched to clocksource hpet/);
+    const sleep = a.command('cat /sys/devices/system/clocksource/clocksource0/available_clocksource /sys/devices/system/clocksource/clocksource0/current_clocksource; ' +
+      'cat /proc/uptime; sleep 1; cat /proc/uptime; echo slept-$((40+2))', /slept-42/, 1_000_000_000);
+    expect(sleep.out).toMatch(/^tsc hpet acpi_pm\s*$/m);
+    expect(sleep.out).toMatch(/^hpet\s*$/m);
+    // sleep 1 takes a second of the guest's clock, and of the machine's.
+    const [before, after] = [...sleep.out.matchAll(/^(\d+\.\d+) /gm)].map((m) => Number(m[1]));
+    expect(after! - before!).toBeGreaterThan(0.99);
+    expect(after! - before!).toBeLessThan(1.1);
+    expect(sleep.seconds).toBeGreaterThan(0.99);
+    expect(sleep.seconds).toBeLessThan(1.2);
+    const { interrupts } = workload(a, 'LOC');
+    expect(interrupts).toMatch(/^lapic$/m);
   }, 1_800_000);
 });
 

@@ -26,6 +26,10 @@ function drive(m: PcMachine): void {
   m.lapic.deliver(0x51, true); // a level interrupt requested
   m.mmio.write(0xfec00000, 4, 0x14); m.mmio.write(0xfec00010, 4, 0x8039); // IO-APIC pin 2: level, vector 0x39
   m.mmio.write(0xfec00000, 4, 0x15); m.mmio.write(0xfec00010, 4, 0x01000000);
+  const hpet = (reg: number, v: number) => m.mmio.write(0xfed00000 + reg, 4, v);
+  hpet(0x010, 3); hpet(0x100, 0x14c); hpet(0x108, 5000); hpet(0x108, 4000); // legacy routing, timer 0 periodic (VAL_SET, then the period)
+  hpet(0x140, (20 << 9) | 6); hpet(0x148, 777); // timer 2 on pin 20, level
+  out(0x64, 0xd4); out(0x60, 0xf3); out(0x64, 0xd4); out(0x60, 200); out(0x64, 0xd4); out(0x60, 0xf4); // mouse: a rate, reporting on
   m.core.setReg(0, 0x12345678);
   m.core.ram[0x1234] = 0x99;
   m.skipIdle(123_456);
@@ -36,7 +40,11 @@ function readAll(m: PcMachine): number[] {
   const ports = [0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x41, 0x61, 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff, 0x3f8, 0x3f8, 0x2fd, 0x71, 0x80, 0x92];
   const apic = [0x20, 0x80, 0xa0, 0xf0, 0x200 + 0x20, 0x1a0, 0x320, 0x350, 0x380, 0x390, 0x3e0].map((r) => m.mmio.read(0xfee00000 + r, 4));
   const ioapic = [0x01, 0x14, 0x15, 0x16].map((r) => (m.mmio.write(0xfec00000, 4, r), m.mmio.read(0xfec00010, 4)));
-  return [...ports.map((p) => m.bus.read(p, 1)), m.bus.read(0x600, 4), m.bus.read(0x604, 2), m.bus.read(0x608, 4), ...apic, ...ioapic];
+  const hpet = [0x010, 0x020, 0x0f0, 0x100, 0x108, 0x140, 0x148].map((r) => m.mmio.read(0xfed00000 + r, 4));
+  m.bus.write(0x64, 1, 0xd4);
+  m.bus.write(0x60, 1, 0xe9); // the mouse's status request
+  const i8042 = Array.from({ length: 6 }, () => m.bus.read(0x60, 1)); // the ACKs waiting, then the mouse's status
+  return [...ports.map((p) => m.bus.read(p, 1)), m.bus.read(0x600, 4), m.bus.read(0x604, 2), m.bus.read(0x608, 4), ...apic, ...ioapic, ...hpet, ...i8042];
 }
 
 describe('machine state records', () => {
@@ -44,7 +52,7 @@ describe('machine state records', () => {
     const m = pc(() => {});
     const missing = [...m.bus.devices()].filter((d) => !m.state.has(d)).map((d) => d.constructor.name);
     expect(missing).toEqual([]);
-    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'local-apic', 'io-apic', 'acpi-pm', 'i8042', 'debug-exit']);
+    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'local-apic', 'io-apic', 'hpet', 'acpi-pm', 'i8042', 'ps2-mouse', 'debug-exit']);
   });
 
   it('load into a fresh machine and save back the same, which then answers the guest the same', () => {

@@ -6,17 +6,14 @@
 // port 0x80 (so every POST code lands in a file) and isa-debug-exit to end
 // it: the CLI must show the same codes in the same order.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { glassboxSync } from '../support/glassbox-cli.ts';
+import { assembleRom, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
 
-const QEMU = 'qemu-system-i386';
-const runs = (cmd: string, args: string[]) => spawnSync(cmd, args).error === undefined;
-const missing = [!runs('nasm', ['-v']) && 'nasm', !runs(QEMU, ['--version']) && `${QEMU} (qemu-system-x86)`].filter(Boolean);
-if (missing.length) console.warn(`ROM test skipped: missing ${missing.join(', ')}`);
+const missing = missingForRoms();
+if (missing) console.warn(`ROM test skipped: missing ${missing}`);
 
 const ROM = `
 bits 16
@@ -70,24 +67,16 @@ reset:
 times 0x10000 - ($ - $$) db 0
 `;
 
-describe.skipIf(missing.length > 0)('glassbox boot --rom', () => {
+describe.skipIf(missing !== '')('glassbox boot --rom', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gb-rom-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('shows the POST codes QEMU sees from the same ROM, and exits 0 at the final halt', () => {
-    writeFileSync(join(dir, 'rom.asm'), ROM);
-    const asm = spawnSync('nasm', ['-f', 'bin', '-o', join(dir, 'rom.bin'), join(dir, 'rom.asm')], { encoding: 'utf8' });
-    expect(asm.stderr).toBe('');
-    const post = join(dir, 'post.bin');
-    const q = spawnSync(QEMU, ['-accel', 'tcg', '-bios', join(dir, 'rom.bin'), '-display', 'none', '-monitor', 'none', '-serial', 'none', '-nodefaults',
-      '-debugcon', `file:${post}`, '-global', 'isa-debugcon.iobase=0x80', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { encoding: 'utf8', timeout: 60_000 });
-    expect(q.error, 'QEMU did not finish within 60 s').toBeUndefined();
-    expect(q.status, q.stderr).toBe(1); // isa-debug-exit: (0 << 1) | 1
-    const expected = [...readFileSync(post)].map((b) => `post: 0x${b.toString(16).padStart(2, '0')}`);
+    const rom = assembleRom(dir, ROM);
+    const expected = qemuPostCodes(rom, dir).map(postLine);
     expect(expected.length).toBe(4);
-
-    const r = glassboxSync(['boot', '--rom', join(dir, 'rom.bin')], { timeoutMs: 60_000 });
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('post: '))).toEqual(expected);
+    const r = glassboxPostLines(rom);
+    expect(r.lines).toEqual(expected);
     expect(r.status, r.stderr).toBe(0);
   });
 });
