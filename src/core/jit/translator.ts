@@ -50,12 +50,16 @@ export interface JitStats {
   /** Bytes of wasm of the live regions (the engine's machine code is a few times that). */
   codeBytes: number;
   compiled: number;
+  /** Entries the translator found nothing to compile at. */
+  refused: number;
   invalidated: number;
   /** Regions dropped to make room in the table, oldest first. */
   evicted: number;
   flushes: number;
   /** Instructions retired in compiled code since the core started (the rest were interpreted). */
   translatedInstructions: number;
+  /** Instructions retired since the core started, for the share above. */
+  instructions: number;
   /** Region calls after the run loop's lookup (each one an exit back to the run loop when it returns). */
   entered: number;
   /** Region calls straight from another region's exit (a RET, an indirect jump, a jump out of its page). */
@@ -88,6 +92,7 @@ export class Translator {
   private firstSlot = 0;
   private codeBytes = 0;
   private compiled = 0;
+  private refused = 0;
   private invalidated = 0;
   private evicted = 0;
   private flushes = 0;
@@ -131,6 +136,7 @@ export class Translator {
     if (!list) this.byPage.set(r.page, (list = []));
     list.push(r);
     if (!t) {
+      this.refused++;
       this.compileMs += performance.now() - started;
       return 0;
     }
@@ -177,9 +183,10 @@ export class Translator {
 
   stats(): JitStats {
     return {
-      mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
+      mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, refused: this.refused, invalidated: this.invalidated,
       evicted: this.evicted, flushes: this.flushes, compileMs: Math.round(this.compileMs), failures: this.failures.slice(0, 3),
       translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
+      instructions: Number((this.core.exports.instructionCount as () => bigint)()),
       entered: Number((this.core.exports.jitEntered as () => bigint)()),
       chained: Number((this.core.exports.jitChained as () => bigint)()),
     };

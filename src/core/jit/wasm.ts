@@ -26,15 +26,21 @@ export class Bytes {
   length = 0;
 
   byte(b: number): void {
-    if (this.length === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    if (this.length === this.buf.length) this.room(1);
     this.buf[this.length++] = b;
   }
+  /** Appends `bs` in one copy: a region's body is tens of KiB, copied into its section and then its module. */
   bytes(bs: ArrayLike<number>): void {
-    for (let i = 0; i < bs.length; i++) this.byte(bs[i]);
+    if (this.length + bs.length > this.buf.length) this.room(bs.length);
+    this.buf.set(bs, this.length);
+    this.length += bs.length;
+  }
+  private room(more: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.length + more) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(0, this.length));
+    this.buf = bigger;
   }
   u32(v: number): void {
     v >>>= 0;
