@@ -6,6 +6,7 @@ import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
 import type { NetBackend } from '../devices/virtio/net.ts';
 import type { BlockBackend } from '../devices/virtio/blk.ts';
+import type { RegionCompiler } from '../core/jit/compile-job.ts';
 
 export type { BlockBackend, InputEvent, JitMode };
 
@@ -97,6 +98,8 @@ export interface Platform {
    * its guest reboots, and checks them against the snapshot's digests then.
    */
   guestFilesOnReboot?: boolean;
+  /** Compiles the translator's regions off the machine's thread (Node: a worker thread); without it they are translated in the machine's thread. */
+  regionCompiler?: RegionCompiler;
 }
 
 /** Timeouts count guest time: deterministic under the virtual clock, frozen while paused. */

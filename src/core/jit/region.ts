@@ -1,5 +1,10 @@
 // Region discovery: the basic blocks of one physical page of guest code
-// reachable from an entry by direct jumps inside the page, nearest first.
+// reachable from an entry by direct jumps inside the page, nearest first,
+// less the blocks other regions of the page have compiled already: a region
+// leaves for those (the run loop chains to them), so a page's hot entries
+// cost one compilation of each block rather than one of every block
+// reachable from each entry (57 % of the blocks compiled while booting and
+// running the shell were copies before).
 
 import { decode } from '../../isa/decode.ts';
 import { classify, type Insn } from './forms.ts';
@@ -9,6 +14,7 @@ import { classify, type Insn } from './forms.ts';
 // the code, so cold paths far from the entry are better left out.
 const MAX_INSNS = 256;
 const MAX_BLOCKS = 40;
+const NONE: ReadonlySet<number> = new Set();
 
 /** Direct successors of a native control transfer (page offsets), and whether it falls through. */
 export function successors(ins: Insn): { targets: number[]; falls: boolean; ends: boolean } {
@@ -35,21 +41,25 @@ export interface Region {
   returns: number[];
 }
 
-/** Finds the region of `page` (its 4096 bytes) entered at `entry`; null when the first instruction cannot be translated. */
-export function findRegion(page: Uint8Array, entry: number): Region | null {
+/**
+ * Finds the region of `page` (its 4096 bytes) entered at `entry`, leaving out
+ * the page offsets in `compiled` (blocks other regions enter at); null when
+ * the first instruction cannot be translated.
+ */
+export function findRegion(page: Uint8Array, entry: number, compiled: ReadonlySet<number> = NONE): Region | null {
   const insns = new Map<number, Insn>();
   const leaders = new Set<number>([entry]);
   const work = [entry];
   while (work.length > 0 && insns.size < MAX_INSNS) {
     let off = work.shift()!;
-    while (off < 4096 && !insns.has(off) && insns.size < MAX_INSNS) {
+    while (off < 4096 && !insns.has(off) && insns.size < MAX_INSNS && (off === entry || !compiled.has(off))) {
       const d = decode(page, off, 32);
       const ins: Insn = { off, d, how: d.length > 0 ? classify(d) : 'stop' };
       insns.set(off, ins);
       if (ins.how === 'stop') {
         // The run loop interprets it and looks up the next instruction: a block there lets the region go on.
         const after = off + d.length;
-        if (d.form && !d.invalid && !d.form.branch && !d.form.undefinedOpcode && after < 4096 && !leaders.has(after) && leaders.size < MAX_BLOCKS) {
+        if (d.form && !d.invalid && !d.form.branch && !d.form.undefinedOpcode && after < 4096 && !leaders.has(after) && !compiled.has(after) && leaders.size < MAX_BLOCKS) {
           leaders.add(after);
           work.push(after);
         }
@@ -58,13 +68,13 @@ export function findRegion(page: Uint8Array, entry: number): Region | null {
       if (ins.how === 'native') {
         const s = successors(ins);
         for (const t of s.targets) {
-          if (t >= 0 && t < 4096 && !leaders.has(t) && leaders.size < MAX_BLOCKS) {
+          if (t >= 0 && t < 4096 && !leaders.has(t) && !compiled.has(t) && leaders.size < MAX_BLOCKS) {
             leaders.add(t);
             work.push(t);
           }
         }
         if (s.ends) {
-          if (s.falls && off + d.length < 4096 && !leaders.has(off + d.length) && leaders.size < MAX_BLOCKS) {
+          if (s.falls && off + d.length < 4096 && !leaders.has(off + d.length) && !compiled.has(off + d.length) && leaders.size < MAX_BLOCKS) {
             leaders.add(off + d.length);
             work.push(off + d.length);
           }

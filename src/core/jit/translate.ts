@@ -27,10 +27,11 @@ export { GLOBALS, FUNCS, LOCALS, type CoreLayout } from './abi.ts';
 export type { Translation } from './emit-region.ts';
 
 /**
- * Translates the code of `page` (its 4096 bytes) entered at `entry`. Returns
- * null when the first instruction cannot be translated.
+ * Translates the code of `page` (its 4096 bytes) entered at `entry`, leaving
+ * the blocks at the offsets in `compiled` to the regions that have them.
+ * Returns null when the first instruction cannot be translated.
  */
-export function translate(page: Uint8Array, entry: number, layout: CoreLayout, user: boolean): Translation | null {
-  const region = findRegion(page, entry);
+export function translate(page: Uint8Array, entry: number, layout: CoreLayout, user: boolean, compiled?: ReadonlySet<number>): Translation | null {
+  const region = findRegion(page, entry, compiled);
   return region && emitRegion(new Emitter(region, layout, user));
 }

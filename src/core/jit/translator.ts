@@ -11,8 +11,8 @@
 // interpreter would (the translated-diff, exits and determinism tests hold
 // it to that). 'first' compiles synchronously, so tests translate everything.
 
-import { buildModule } from './wasm.ts';
-import { translate, GLOBALS, FUNCS, LOCALS, type CoreLayout } from './translate.ts';
+import { GLOBALS, FUNCS, type CoreLayout } from './translate.ts';
+import { inThreadCompiler, regionWasm, type RegionCompiler, type RegionJob } from './compile-job.ts';
 
 /** off: interpret only. on: translate code once hot. first: translate on first execution, at every instruction. */
 export type JitMode = 'off' | 'on' | 'first';
@@ -30,6 +30,8 @@ const SLOTS = 4000;
 const IN_FLIGHT = 4;
 // What compile() answers besides a slot or 0 (asm/cpu/jit.ts).
 const PENDING = 0xfffffffe;
+// What the host tells the core about an entry found to have nothing to translate (asm/cpu/jit.ts).
+const NEVER = 0xffffffff;
 const BUSY = 0xfffffffd;
 
 interface Region {
@@ -40,6 +42,8 @@ interface Region {
   slot: number;
   bytes: number;
   page: number;
+  /** Page offsets of its blocks once installed: later regions of the page leave them out. */
+  blocks: readonly number[];
   /** Dropped (its page written, evicted, or everything flushed). */
   gone: boolean;
 }
@@ -100,7 +104,8 @@ export class Translator {
   private readonly failures: string[] = [];
   private mode: JitMode = 'off';
 
-  constructor(private readonly core: TranslatorCore) {
+  /** `compiler` runs the background compilations of 'on' mode (default: in this thread, the engine compiling in the background). */
+  constructor(private readonly core: TranslatorCore, private readonly compiler: RegionCompiler = inThreadCompiler) {
     const c: Record<string, unknown> = { m: core.memory };
     for (const g of GLOBALS) c[g] = need(core.exports, g);
     for (const f of FUNCS) c[f.name] = need(core.exports, f.name);
@@ -126,32 +131,38 @@ export class Translator {
    */
   compile(host: number, mode: number): number {
     if (this.mode === 'on' && this.inFlight.size >= IN_FLIGHT) return BUSY;
-    const pageHost = host & ~0xfff;
-    const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096);
     const started = performance.now();
-    const t = translate(page, host & 0xfff, this.core.layout, (mode & 2) !== 0);
-    const r: Region = { hosts: [host], mode, slot: 0, bytes: 0, page: (pageHost - this.core.ramBase) >>> 12, gone: false };
-    // A refusal is remembered by the core until the page changes, like a region.
-    let list = this.byPage.get(r.page);
-    if (!list) this.byPage.set(r.page, (list = []));
+    const pageHost = host & ~0xfff;
+    const pageNo = (pageHost - this.core.ramBase) >>> 12;
+    let list = this.byPage.get(pageNo);
+    if (!list) this.byPage.set(pageNo, (list = []));
+    const compiled: number[] = [];
+    for (const other of list) if (other.mode === mode && !other.gone) compiled.push(...other.blocks);
+    const job: RegionJob = {
+      page: new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice(), entry: host & 0xfff,
+      layout: this.core.layout, user: (mode & 2) !== 0, compiled,
+    };
+    // Remembered until the page changes, like a region, even while compiling and when refused.
+    const r: Region = { hosts: [host], mode, slot: PENDING, bytes: 0, page: pageNo, blocks: [], gone: false };
     list.push(r);
-    if (!t) {
-      this.refused++;
-      this.compileMs += performance.now() - started;
-      return 0;
-    }
-    const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
-    const hosts = t.entries.map((off) => pageHost + off);
     if (this.mode === 'first') {
-      this.install(r, new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports), hosts, bytes.length);
+      // Synchronous, so that every instruction is translated the first time it runs.
+      const w = regionWasm(job);
+      if (w) this.install(r, new WebAssembly.Instance(new WebAssembly.Module(w.wasm as BufferSource), this.imports), w.entries, pageHost, w.wasm.length);
+      else this.refuse(r);
       this.compileMs += performance.now() - started;
       return r.slot;
     }
-    r.slot = PENDING;
-    const done: Promise<void> = WebAssembly.instantiate(bytes as BufferSource, this.imports).then(
-      ({ instance }) => {
+    const done: Promise<void> = this.compiler.compile(job).then(
+      (result) => {
         this.inFlight.delete(done);
-        if (!r.gone) this.install(r, instance, hosts, bytes.length);
+        if (r.gone) return;
+        if (!result.module) {
+          this.refuse(r);
+          this.core.enter(host, mode, NEVER, 0);
+          return;
+        }
+        this.install(r, new WebAssembly.Instance(result.module, this.imports), result.entries, pageHost, result.bytes);
       },
       (e: unknown) => {
         // A module the engine rejects is a translator bug: the code stays interpreted, and the stats say so.
@@ -202,10 +213,12 @@ export class Translator {
     this.reset();
   }
 
-  private install(r: Region, instance: WebAssembly.Instance, hosts: number[], bytes: number): void {
+  private install(r: Region, instance: WebAssembly.Instance, entries: number[], pageHost: number, bytes: number): void {
     if (this.free.length === 0) this.evictOldest();
+    const hosts = entries.map((off) => pageHost + off);
     r.slot = this.free.pop()!;
     r.hosts = hosts;
+    r.blocks = entries;
     r.bytes = bytes;
     this.core.table.set(r.slot, instance.exports.f as (...args: unknown[]) => unknown);
     this.live.add(r);
@@ -221,6 +234,12 @@ export class Translator {
     if (list.length === 0) this.byPage.delete(oldest.page);
     this.release(oldest);
     this.evicted++;
+  }
+
+  /** Nothing to translate at `r`'s entry: the core interprets it until the page changes. */
+  private refuse(r: Region): void {
+    r.slot = 0;
+    this.refused++;
   }
 
   /** The core stops entering `r`; its slot is free again. */
