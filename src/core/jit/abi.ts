@@ -4,8 +4,8 @@
 // (EFLAGS bits, lazy-flag kinds of asm/cpu/flags.ts, TLB entry bits of
 // asm/cpu/memory.ts, segment and register numbers).
 
-export const GLOBALS = ['attention', 'faulted', 'slice', 'runBudget', 'lfKind', 'lfSize', 'lfA', 'lfB', 'lfRes', 'lazyMask'] as const;
-export const G_ATTENTION = 0, G_FAULTED = 1, G_SLICE = 2, G_BUDGET = 3, G_KIND = 4, G_SIZE = 5, G_A = 6, G_B = 7, G_RES = 8, G_MASK = 9;
+export const GLOBALS = ['attention', 'faulted', 'slice', 'runBudget', 'lfKind', 'lfSize', 'lfA', 'lfB', 'lfRes', 'lazyMask', 'jitFormCounts'] as const;
+export const G_ATTENTION = 0, G_FAULTED = 1, G_SLICE = 2, G_BUDGET = 3, G_KIND = 4, G_SIZE = 5, G_A = 6, G_B = 7, G_RES = 8, G_MASK = 9, G_FORMS = 10;
 export const FUNCS = [
   { name: 'jitRead', params: 4, results: 1 },
   { name: 'jitWrite', params: 5, results: 0 },

@@ -8,7 +8,7 @@ import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags, condition } from './emit-flags.ts';
-import { exit, addSlice, faultCheck, goto } from './emit-exits.ts';
+import { exit, addSlice, faultCheck, goto, countHandover } from './emit-exits.ts';
 import { readE, push, pop } from './emit-memory.ts';
 
 /** The control transfer that ends a block. */
@@ -88,6 +88,7 @@ export function step(e: Emitter, ins: Insn): void {
   e.storeRegs();
   addSlice(e, e.done - e.flushed);
   e.flushed = e.done;
+  countHandover(e, ins, 'step');
   e.eip(ins.off);
   e.call(F_STEP);
   e.set(L_T0);

@@ -9,7 +9,7 @@ import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags } from './emit-flags.ts';
-import { addSlice, goto } from './emit-exits.ts';
+import { addSlice, goto, countHandover } from './emit-exits.ts';
 import { transfer, step } from './emit-control.ts';
 import { native } from './emit-insn.ts';
 
@@ -78,6 +78,8 @@ function block(e: Emitter, start: number, layoutNext: number): void {
   e.total += list.length;
   if (list.length === 0) {
     // A jump target the interpreter must run: leave the region there.
+    const stop = e.insns.get(start);
+    if (stop) countHandover(e, stop, 'stop');
     e.eip(start);
     e.set(L_EXIT);
     e.br(e.exitLevel);
@@ -110,6 +112,8 @@ function block(e: Emitter, start: number, layoutNext: number): void {
       flushFlags(e);
       addSlice(e, count);
     } else {
+      const stop = e.insns.get(end);
+      if (stop?.how === 'stop') countHandover(e, stop, 'stop');
       goto(e, end, count);
     }
   }
