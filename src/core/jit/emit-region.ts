@@ -8,7 +8,7 @@ import { G_ATTENTION, G_SLICE, G_BUDGET, L_NEXT, L_EXIT, L_HITS } from './abi.ts
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
-import { flushFlags } from './emit-flags.ts';
+import { flushFlags, loadFlagState, storeFlagState } from './emit-flags.ts';
 import { addSlice, goto, countHandover } from './emit-exits.ts';
 import { transfer, step } from './emit-control.ts';
 import { native } from './emit-insn.ts';
@@ -22,6 +22,7 @@ export interface Translation {
 
 export function emitRegion(e: Emitter): Translation {
   e.loadRegs();
+  loadFlagState(e);
   e.exitLevel = e.nest;
   e.open(Op.Block);
   e.topLevel = e.nest;
@@ -40,6 +41,7 @@ export function emitRegion(e: Emitter): Translation {
   e.close(); // loop
   e.close(); // exit block
   e.storeRegs();
+  storeFlagState(e);
   // Nothing reads the hit counter while run() executes: one addition covers the region's run.
   e.i32(0);
   e.i32(0);
