@@ -4,8 +4,8 @@
 // (EFLAGS bits, lazy-flag kinds of asm/cpu/flags.ts, TLB entry bits of
 // asm/cpu/memory.ts, segment and register numbers).
 
-export const GLOBALS = ['attention', 'faulted', 'slice', 'runBudget', 'lfKind', 'lfSize', 'lfA', 'lfB', 'lfRes', 'lazyMask'] as const;
-export const G_ATTENTION = 0, G_FAULTED = 1, G_SLICE = 2, G_BUDGET = 3, G_KIND = 4, G_SIZE = 5, G_A = 6, G_B = 7, G_RES = 8, G_MASK = 9;
+export const GLOBALS = ['attention', 'faulted', 'slice', 'runBudget', 'lfKind', 'lfSize', 'lfA', 'lfB', 'lfRes', 'lazyMask', 'jitFormCounts'] as const;
+export const G_ATTENTION = 0, G_FAULTED = 1, G_SLICE = 2, G_BUDGET = 3, G_KIND = 4, G_SIZE = 5, G_A = 6, G_B = 7, G_RES = 8, G_MASK = 9, G_FORMS = 10;
 export const FUNCS = [
   { name: 'jitRead', params: 4, results: 1 },
   { name: 'jitWrite', params: 5, results: 0 },
@@ -30,10 +30,15 @@ export const L_C = 22, L_FC = 23;
 export const L_SLOW = 24;
 // TLB hits taken inline: added to the core's counter once, when the region returns.
 export const L_HITS = 25;
+// The lazy-flag record when no producer is known at compile time (the core's
+// lfKind lfSize lazyMask; lfA lfB lfRes are L_FA L_FB L_FRES), and EFLAGS:
+// held in locals for the whole region like the registers, so the optimising
+// engine drops what nothing reads, and written back at exits and helper calls.
+export const L_KIND = 26, L_SIZE = 27, L_MASK = 28, L_EFL = 29;
 /** i32 locals after the two parameters. */
-export const LOCALS = 24;
+export const LOCALS = 28;
 // One i64 local after the i32 ones: IMUL's full product.
-export const L_W = 26;
+export const L_W = 30;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;

@@ -7,8 +7,8 @@ import { G_ATTENTION, F_STEP, L_REG, L_T0, L_T3 } from './abi.ts';
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
-import { flushFlags, condition } from './emit-flags.ts';
-import { exit, addSlice, faultCheck, goto } from './emit-exits.ts';
+import { flushFlags, condition, loadFlagState, storeFlagState } from './emit-flags.ts';
+import { exit, addSlice, faultCheck, goto, countHandover } from './emit-exits.ts';
 import { readE, push, pop } from './emit-memory.ts';
 
 /** The control transfer that ends a block. */
@@ -86,12 +86,15 @@ export function step(e: Emitter, ins: Insn): void {
   flushFlags(e);
   e.flags = null;
   e.storeRegs();
+  storeFlagState(e);
   addSlice(e, e.done - e.flushed);
   e.flushed = e.done;
+  countHandover(e, ins, 'step');
   e.eip(ins.off);
   e.call(F_STEP);
   e.set(L_T0);
   e.loadRegs();
+  loadFlagState(e);
   faultCheck(e, ins);
   // A control transfer, a repeated string instruction coming back, or something for the run loop.
   e.get(L_T0);

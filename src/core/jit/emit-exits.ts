@@ -4,10 +4,11 @@
 // loop its turn when something needs it.
 
 import { Op } from './wasm.ts';
-import { G_ATTENTION, G_FAULTED, G_SLICE, L_NEXT, L_EXIT, L_SLOW } from './abi.ts';
+import { G_ATTENTION, G_FAULTED, G_SLICE, G_FORMS, L_NEXT, L_EXIT, L_SLOW } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags } from './emit-flags.ts';
+import { formSlot, type Handover } from './coverage.ts';
 
 /** Leaves the region: flags to the core, `count` more instructions retired, EIP from `push`. */
 export function exit(e: Emitter, count: number, push: () => void): void {
@@ -70,4 +71,19 @@ export function goto(e: Emitter, target: number, count: number): void {
     e.set(L_NEXT);
     e.br(e.topLevel);
   }
+}
+
+/** Counts `ins` as handed to the interpreter (`how`: stepped, or the region ends at it) in the core's per-form table. */
+export function countHandover(e: Emitter, ins: Insn, how: Handover): void {
+  const at = formSlot(ins, how) * 4;
+  e.gget(G_FORMS);
+  e.gget(G_FORMS);
+  e.b.byte(Op.I32Load);
+  e.b.u32(2);
+  e.b.u32(at);
+  e.i32(1);
+  e.op(Op.I32Add);
+  e.b.byte(Op.I32Store);
+  e.b.u32(2);
+  e.b.u32(at);
 }

@@ -1,13 +1,15 @@
 // Lazy flags in compiled code, as the interpreter keeps them
 // (asm/cpu/flags.ts): inside a block the producing instruction is known when
-// compiling, so a condition after CMP becomes one wasm compare; the record is
-// handed to the core's globals at block ends, exits and interpreter steps.
+// compiling, so a condition after CMP becomes one wasm compare. Between
+// blocks the record (and EFLAGS) is in locals; the core's globals and state
+// block get it only where something outside the region reads it: at exits,
+// interpreter steps and the helpers that evaluate flags.
 
 import { Op } from './wasm.ts';
-import { G_A, G_B, G_KIND, G_SIZE, G_RES, G_MASK, F_COND, F_RESOLVE, L_FA, L_FB, L_FRES, L_T0, L_T1, L_T2, L_C, L_FC, CF, PF, AF, ZF, SF, OF, ARITH, K_ADD, K_SUB, K_LOGIC } from './abi.ts';
+import { G_A, G_B, G_KIND, G_SIZE, G_RES, G_MASK, F_COND, F_RESOLVE, L_KIND, L_SIZE, L_MASK, L_EFL, L_FA, L_FB, L_FRES, L_T0, L_T1, L_T2, L_C, L_FC, CF, PF, AF, ZF, SF, OF, ARITH, K_ADD, K_SUB, K_LOGIC } from './abi.ts';
 import type { Emitter } from './emitter.ts';
 
-/** Hands the known producer to the core's lazy-flag globals. */
+/** Makes the record dynamic: the known producer goes into the record's locals. */
 export function flushFlags(e: Emitter): void {
   const f = e.flags;
   if (!f) return;
@@ -16,21 +18,40 @@ export function flushFlags(e: Emitter): void {
     e.get(L_FC);
     e.op(Op.I32Add);
   }
-  e.gset(G_KIND);
+  e.set(L_KIND);
   e.i32(f.size);
-  e.gset(G_SIZE);
-  e.get(L_FA);
-  e.gset(G_A);
-  e.get(L_FB);
-  e.gset(G_B);
-  e.get(L_FRES);
-  e.gset(G_RES);
+  e.set(L_SIZE);
   e.i32(f.mask);
-  e.gset(G_MASK);
+  e.set(L_MASK);
+}
+
+/** The core's record and EFLAGS into the locals (region entry, after the interpreter ran). */
+export function loadFlagState(e: Emitter): void {
+  const pairs: [number, number][] = [[G_KIND, L_KIND], [G_SIZE, L_SIZE], [G_A, L_FA], [G_B, L_FB], [G_RES, L_FRES], [G_MASK, L_MASK]];
+  for (const [g, l] of pairs) {
+    e.gget(g);
+    e.set(l);
+  }
+  e.load(e.layout.OFF_EFLAGS);
+  e.set(L_EFL);
+}
+
+/** The dynamic record and EFLAGS back to the core (call flushFlags first where a producer is known). */
+export function storeFlagState(e: Emitter): void {
+  const pairs: [number, number][] = [[G_KIND, L_KIND], [G_SIZE, L_SIZE], [G_A, L_FA], [G_B, L_FB], [G_RES, L_FRES], [G_MASK, L_MASK]];
+  for (const [g, l] of pairs) {
+    e.get(l);
+    e.gset(g);
+  }
+  e.i32(0);
+  e.get(L_EFL);
+  e.b.byte(Op.I32Store);
+  e.b.u32(2);
+  e.b.u32(e.layout.OFF_EFLAGS);
 }
 
 function eflagsBit(e: Emitter, bit: number): void {
-  e.load(e.layout.OFF_EFLAGS);
+  e.get(L_EFL);
   e.i32(31 - Math.clz32(bit));
   e.op(Op.I32ShrU);
   e.i32(1);
@@ -122,6 +143,7 @@ function flag(e: Emitter, bit: number): void {
 export function condition(e: Emitter, cc: number): void {
   const f = e.flags;
   if (!f) {
+    storeFlagState(e);
     e.i32(cc);
     e.call(F_COND);
     return;
@@ -174,23 +196,20 @@ export function produce(e: Emitter, kind: number, size: number, mask: number, ca
  * each, shifted into place (setFlagBits): they leave the lazy record.
  */
 export function setFlagBits(e: Emitter, mask: number, push: () => void): void {
-  e.i32(0);
-  e.load(e.layout.OFF_EFLAGS);
+  e.get(L_EFL);
   e.i32(~mask);
   e.op(Op.I32And);
   push();
   e.op(Op.I32Or);
-  e.b.byte(Op.I32Store);
-  e.b.u32(2);
-  e.b.u32(e.layout.OFF_EFLAGS);
+  e.set(L_EFL);
   const arith = mask & ARITH;
   if (!arith) return;
   if (e.flags) e.flags = { ...e.flags, mask: e.flags.mask & ~arith };
   else {
-    e.gget(G_MASK);
+    e.get(L_MASK);
     e.i32(~arith);
     e.op(Op.I32And);
-    e.gset(G_MASK);
+    e.set(L_MASK);
   }
 }
 
@@ -214,18 +233,19 @@ export function resultFlags(e: Emitter, sz: number): void {
 export function keepCarry(e: Emitter): void {
   const f = e.flags;
   if (!f) {
+    // Which producer the record holds is known only at run time: the core resolves CF.
+    storeFlagState(e);
     e.i32(CF);
     e.call(F_RESOLVE);
+    loadFlagState(e);
     return;
   }
   if ((f.mask & CF) === 0) return;
-  e.i32(0);
-  e.load(e.layout.OFF_EFLAGS);
+  e.get(L_EFL);
   e.i32(~CF);
   e.op(Op.I32And);
   flag(e, CF);
   e.op(Op.I32Or);
-  e.b.byte(Op.I32Store);
-  e.b.u32(2);
-  e.b.u32(e.layout.OFF_EFLAGS);
+  e.set(L_EFL);
+  e.flags = { ...f, mask: f.mask & ~CF };
 }

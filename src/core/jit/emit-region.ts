@@ -8,8 +8,8 @@ import { G_ATTENTION, G_SLICE, G_BUDGET, L_NEXT, L_EXIT, L_HITS } from './abi.ts
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
-import { flushFlags } from './emit-flags.ts';
-import { addSlice, goto } from './emit-exits.ts';
+import { flushFlags, loadFlagState, storeFlagState } from './emit-flags.ts';
+import { addSlice, goto, countHandover } from './emit-exits.ts';
 import { transfer, step } from './emit-control.ts';
 import { native } from './emit-insn.ts';
 
@@ -22,6 +22,7 @@ export interface Translation {
 
 export function emitRegion(e: Emitter): Translation {
   e.loadRegs();
+  loadFlagState(e);
   e.exitLevel = e.nest;
   e.open(Op.Block);
   e.topLevel = e.nest;
@@ -40,6 +41,7 @@ export function emitRegion(e: Emitter): Translation {
   e.close(); // loop
   e.close(); // exit block
   e.storeRegs();
+  storeFlagState(e);
   // Nothing reads the hit counter while run() executes: one addition covers the region's run.
   e.i32(0);
   e.i32(0);
@@ -78,6 +80,8 @@ function block(e: Emitter, start: number, layoutNext: number): void {
   e.total += list.length;
   if (list.length === 0) {
     // A jump target the interpreter must run: leave the region there.
+    const stop = e.insns.get(start);
+    if (stop) countHandover(e, stop, 'stop');
     e.eip(start);
     e.set(L_EXIT);
     e.br(e.exitLevel);
@@ -110,6 +114,8 @@ function block(e: Emitter, start: number, layoutNext: number): void {
       flushFlags(e);
       addSlice(e, count);
     } else {
+      const stop = e.insns.get(end);
+      if (stop?.how === 'stop') countHandover(e, stop, 'stop');
       goto(e, end, count);
     }
   }
