@@ -3,22 +3,13 @@
 // regions compiled in Node's worker thread run the bench kernels exactly as
 // the interpreter does.
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Core } from '../../src/core/core.ts';
 import { coreModule } from '../../src/core/load-node.ts';
 import { findRegion } from '../../src/core/jit/region.ts';
 import { threadCompiler } from '../../src/core/jit/thread-compiler.ts';
 import type { RegionCompiler } from '../../src/core/jit/compile-job.ts';
-import { projectPath } from '../../src/paths.ts';
-
-function nasm(source: string): Uint8Array {
-  mkdirSync(projectPath('build', 'jit'), { recursive: true });
-  const out = projectPath('build', 'jit', source.replace(/.*\//, '').replace(/\.asm$/, '.bin'));
-  execFileSync('nasm', ['-f', 'bin', '-o', out, projectPath(source)]);
-  return new Uint8Array(readFileSync(out));
-}
+import { BUFFER, nasm, startKernel } from './kernels.ts';
 
 describe('region formation', () => {
   const bin = nasm('test/jit/region-compile.asm');
@@ -38,27 +29,9 @@ describe('region formation', () => {
   });
 });
 
-const CODE = 0x10000, BUFFER = 0x100000, STACK_TOP = 0x90000, RETURN_TO = 0xf000;
-const KERNELS = nasm('bench/kernels.asm');
-
-/** bench/kernels.asm's kernel `index` for `iterations`, in flat protected mode, on a core compiling with `compiler`. */
+/** bench/kernels.asm's kernel `index` for `iterations` on a core compiling with `compiler`. */
 function start(compiler: RegionCompiler | undefined, jit: 'off' | 'on', index: number, iterations: number): Core {
-  const core = Core.create(coreModule(), 4 * 1024 * 1024, {}, { jit, compiler });
-  core.ram.set(KERNELS, CODE);
-  core.ram[RETURN_TO] = 0xf4;
-  core.ram.fill(1, BUFFER, BUFFER + 0x10000);
-  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-  core.setCr(0, 0x11);
-  core.cpl = 0;
-  core.flushTlb();
-  const view = new DataView(core.ram.buffer, core.ram.byteOffset);
-  view.setUint32(STACK_TOP - 12, RETURN_TO, true);
-  view.setUint32(STACK_TOP - 8, iterations, true);
-  view.setUint32(STACK_TOP - 4, BUFFER, true);
-  core.setReg(4, STACK_TOP - 12);
-  core.eip = CODE + new DataView(KERNELS.buffer, KERNELS.byteOffset).getUint32(index * 4, true);
-  core.eflags = 2;
-  return core;
+  return startKernel(Core.create(coreModule(), 4 * 1024 * 1024, {}, { jit, compiler }), index, iterations);
 }
 
 describe('regions compiled in the worker thread', () => {
