@@ -10,7 +10,9 @@
 // `--rows jit,v86` (of interpreter, jit, v86, qemu, virtual) runs those rows
 // alone. Each glassbox row also prints, per phase, its main thread's CPU time,
 // the whole process's (the difference is the engine's background threads:
-// wasm compilation, GC) and what the translator did.
+// wasm compilation, GC) and what the translator did. `--compile-thread` has
+// the translator compile on a worker thread (thread-compiler.ts) instead of
+// the guest's thread.
 //
 // glassbox runs with the realtime clock, as the peers do: guest timers fire
 // at wall-clock times everywhere, so idle waits in the boot cost the same.
@@ -21,7 +23,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Machine, type ClockMode, type JitMode } from '../src/api/index.ts';
+import { Machine, nodePlatform, type ClockMode, type JitMode } from '../src/api/index.ts';
+import { threadCompiler } from '../src/core/jit/thread-compiler.ts';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, spawnQemu, type PhaseTimes } from './boot/console-script.ts';
 import { loadV86, v86File } from './boot/v86-machine.ts';
@@ -34,7 +37,8 @@ const PHASE_TIMEOUT_MS = 1_800_000;
 
 async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promise<PhaseTimes> {
   const file = (path: string) => new Uint8Array(readFileSync(path));
-  const m = await Machine.create({ kernel: file(kernel), initrd: file(DEFAULT_INITRD), cmdline: CMDLINE, memoryMiB: MEMORY_MIB, clock, jit });
+  const platform = process.argv.includes('--compile-thread') ? { ...nodePlatform, regionCompiler: threadCompiler } : nodePlatform;
+  const m = await Machine.create({ kernel: file(kernel), initrd: file(DEFAULT_INITRD), cmdline: CMDLINE, memoryMiB: MEMORY_MIB, clock, jit }, platform);
   const con = new StreamConsole((t) => m.serial.write(t));
   m.serial.on('data', (b) => con.feed(b));
   const t0 = performance.now();

@@ -34,7 +34,6 @@ await build({
     index: projectPath('src/api/index.ts'),
     testing: projectPath('src/testing/index.ts'),
     'kernel-worker': projectPath('src/testing/kernel-worker.ts'),
-    'compile-thread': projectPath('src/core/jit/compile-thread.ts'),
   },
   chunkNames: 'chunks/[name]-[hash]',
 });

@@ -8,7 +8,6 @@ import { coreBuild, coreModule } from '../core/load-node.ts';
 import { nodeCodec } from '../snapshot/codec-node.ts';
 import { Machine as PlatformMachine } from './machine.ts';
 import { FileDisk } from '../storage/file-disk.ts';
-import { threadCompiler } from '../core/jit/thread-compiler.ts';
 import type { MachineOptions, Platform } from './types.ts';
 
 export const nodePlatform: Platform = {
@@ -25,7 +24,6 @@ export const nodePlatform: Platform = {
   codec: nodeCodec,
   openDisk: (spec) => new FileDisk(spec.path, spec),
   coreBuild: async () => coreBuild(),
-  regionCompiler: threadCompiler,
 };
 
 export class Machine extends PlatformMachine {

@@ -98,7 +98,7 @@ export interface Platform {
    * its guest reboots, and checks them against the snapshot's digests then.
    */
   guestFilesOnReboot?: boolean;
-  /** Compiles the translator's regions off the machine's thread (Node: a worker thread); without it they are translated in the machine's thread. */
+  /** Compiles the translator's regions (e.g. thread-compiler.ts, on a Node worker thread); without it they are translated in the machine's thread. */
   regionCompiler?: RegionCompiler;
 }
 

@@ -4,8 +4,8 @@
 // The core keeps the lookup and the heat counts (asm/cpu/jit.ts).
 //
 // In 'on' mode the compilation runs in the background (the RegionCompiler the
-// platform gives: a worker thread in Node, else the engine's own background
-// compile): the core goes on interpreting the code and the region is entered
+// platform gives, by default translation here and the engine's own
+// background compile): the core goes on interpreting the code and the region is entered
 // once installed, between two run() calls. Which
 // instructions run compiled therefore depends on timing, but nothing the guest
 // sees does: a region retires, faults, counts and stops exactly where the
