@@ -35,10 +35,13 @@ export const L_HITS = 25;
 // held in locals for the whole region like the registers, so the optimising
 // engine drops what nothing reads, and written back at exits and helper calls.
 export const L_KIND = 26, L_SIZE = 27, L_MASK = 28, L_EFL = 29;
+// The slice count and the run budget, in locals for the region's run: the
+// global slice is brought up to date at exits and before helpers that read it.
+export const L_SLICE = 30, L_BUDGET = 31;
 /** i32 locals after the two parameters. */
-export const LOCALS = 28;
+export const LOCALS = 30;
 // One i64 local after the i32 ones: IMUL's full product.
-export const L_W = 30;
+export const L_W = 32;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;

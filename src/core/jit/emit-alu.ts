@@ -2,7 +2,7 @@
 // the bit tests and IMUL, with the flags they produce.
 
 import { Op } from './wasm.ts';
-import { L_T0, L_T1, L_T2, L_C, L_W, CF, ARITH, K_ADD, K_SUB, K_LOGIC, sizeMask } from './abi.ts';
+import { L_REG, L_T0, L_T1, L_T2, L_C, L_W, CF, ARITH, K_ADD, K_SUB, K_LOGIC, sizeMask } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits, resultFlags, keepCarry } from './emit-flags.ts';
@@ -150,6 +150,70 @@ export function bitTest(e: Emitter, ins: Insn, kind: number, sz: number): void {
       e.op(Op.I32And);
     } else e.op(kind === 1 ? Op.I32Or : Op.I32Xor);
   });
+}
+
+/** XADD E, G: G gets E, then E the sum, with ADD's flags (the interpreter's order). */
+export function xadd(e: Emitter, ins: Insn, sz: number): void {
+  const g = ins.d.modrm!.reg;
+  rmwReadE(e, ins, sz);
+  alu(e, 0, sz, () => e.readReg(sz, g));
+  e.writeReg(sz, g, () => e.get(L_T0));
+  rmwWriteE(e, ins, sz, () => e.get(L_T2));
+  aluFlags(e, 0, sz);
+}
+
+/** MUL E: the unsigned accumulator times E into the double-width accumulator; CF = OF = the high half is not 0 (mulFlags). */
+export function mul(e: Emitter, ins: Insn, sz: number): void {
+  readE(e, ins, sz);
+  e.set(L_T1);
+  if (sz === 2) {
+    e.get(L_REG);
+    e.b.byte(Op.I64ExtendI32U);
+    e.get(L_T1);
+    e.b.byte(Op.I64ExtendI32U);
+    e.b.byte(Op.I64Mul);
+    e.b.byte(Op.LocalTee);
+    e.b.u32(L_W);
+    e.b.byte(Op.I32WrapI64);
+    e.set(L_T2);
+    e.b.byte(Op.LocalGet);
+    e.b.u32(L_W);
+    e.b.byte(Op.I64Const);
+    e.b.s32(32);
+    e.b.byte(Op.I64ShrU);
+    e.b.byte(Op.I32WrapI64);
+    e.set(L_REG + 2);
+    e.get(L_T2);
+    e.set(L_REG);
+    e.get(L_REG + 2);
+  } else {
+    // A byte or word product fits in 32 bits: AX (byte), or DX:AX (word).
+    e.readReg(sz, 0);
+    e.get(L_T1);
+    e.op(Op.I32Mul);
+    e.set(L_T2);
+    e.writeReg(1, 0, () => e.get(L_T2));
+    if (sz === 1) {
+      e.writeReg(1, 2, () => {
+        e.get(L_T2);
+        e.i32(16);
+        e.op(Op.I32ShrU);
+      });
+    }
+    e.get(L_T2);
+    e.i32(sz === 0 ? 8 : 16);
+    e.op(Op.I32ShrU);
+    e.get(L_T2);
+    e.i32(sizeMask(sz));
+    e.op(Op.I32And);
+    e.set(L_T2);
+  }
+  e.i32(0);
+  e.op(Op.I32Ne);
+  e.set(L_T0);
+  e.get(L_T0);
+  e.set(L_T1);
+  resultFlags(e, sz);
 }
 
 /** IMUL G, E (and G, E, imm): the truncated signed product, CF = OF = it did not fit. */

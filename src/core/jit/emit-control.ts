@@ -3,12 +3,12 @@
 // region (jitStep).
 
 import { Op } from './wasm.ts';
-import { G_ATTENTION, F_STEP, L_REG, L_T0, L_T3 } from './abi.ts';
+import { G_ATTENTION, G_SLICE, F_STEP, L_SLICE, L_REG, L_T0, L_T3 } from './abi.ts';
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags, condition, loadFlagState, storeFlagState } from './emit-flags.ts';
-import { exit, addSlice, faultCheck, goto, countHandover } from './emit-exits.ts';
+import { exit, addSlice, faultCheck, goto, countHandover, syncSlice } from './emit-exits.ts';
 import { readE, push, pop } from './emit-memory.ts';
 
 /** The control transfer that ends a block. */
@@ -90,9 +90,12 @@ export function step(e: Emitter, ins: Insn): void {
   addSlice(e, e.done - e.flushed);
   e.flushed = e.done;
   countHandover(e, ins, 'step');
+  syncSlice(e);
   e.eip(ins.off);
   e.call(F_STEP);
   e.set(L_T0);
+  e.gget(G_SLICE);
+  e.set(L_SLICE);
   e.loadRegs();
   loadFlagState(e);
   faultCheck(e, ins);

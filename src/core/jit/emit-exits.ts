@@ -4,7 +4,7 @@
 // loop its turn when something needs it.
 
 import { Op } from './wasm.ts';
-import { G_ATTENTION, G_FAULTED, G_SLICE, G_FORMS, L_NEXT, L_EXIT, L_SLOW } from './abi.ts';
+import { G_ATTENTION, G_FAULTED, G_SLICE, G_FORMS, L_NEXT, L_EXIT, L_SLOW, L_SLICE } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags } from './emit-flags.ts';
@@ -21,9 +21,15 @@ export function exit(e: Emitter, count: number, push: () => void): void {
 
 export function addSlice(e: Emitter, count: number): void {
   if (count === 0) return;
-  e.gget(G_SLICE);
+  e.get(L_SLICE);
   e.i32(count);
   e.op(Op.I32Add);
+  e.set(L_SLICE);
+}
+
+/** The core's slice count from the region's (before a helper that reads the clock, and at the region's end). */
+export function syncSlice(e: Emitter): void {
+  e.get(L_SLICE);
   e.gset(G_SLICE);
 }
 

@@ -3,12 +3,13 @@
 
 import { Op } from './wasm.ts';
 import { L_REG, L_T0, L_T1, L_T2, L_T3, CF, ARITH, K_SUB, SS, DS, ESP, sizeMask } from './abi.ts';
-import type { Insn } from './forms.ts';
+import { isStringOp, type Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits } from './emit-flags.ts';
 import { attentionCheck } from './emit-exits.ts';
 import { segOf, address, readMem, writeMem, readE, writeE, rmwReadE, rmwWriteE, push, pop } from './emit-memory.ts';
-import { alu, aluFlags, aluInsn, incDec, bitTest, imul } from './emit-alu.ts';
+import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd } from './emit-alu.ts';
+import { stringOp } from './emit-string.ts';
 import { shiftE, rotate } from './emit-shift.ts';
 
 export function native(e: Emitter, ins: Insn): void {
@@ -141,6 +142,7 @@ export function native(e: Emitter, ins: Insn): void {
   } else if (op === 0xf6 || op === 0xf7) {
     const sz = op === 0xf6 ? 0 : v;
     if (m!.reg <= 1) aluInsn(e, ins, 4, sz, 'TEST', d.imms[0]);
+    else if (m!.reg === 4) mul(e, ins, sz);
     else {
       rmwReadE(e, ins, sz);
       if (m!.reg === 2) {
@@ -195,6 +197,11 @@ export function native(e: Emitter, ins: Insn): void {
     if (op >= 0x1be) e.op(src ? Op.I32Extend16S : Op.I32Extend8S);
     e.set(L_T0);
     e.writeReg(v, m!.reg, () => e.get(L_T0));
+  } else if (isStringOp(op)) {
+    stringOp(e, ins, v);
+    touched = true;
+  } else if (op === 0x1c0 || op === 0x1c1) {
+    xadd(e, ins, op === 0x1c0 ? 0 : v);
   } else if (op === 0x11f) {
     touched = false; // NOP Ev: no memory access
   } else if (op === 0x1ba || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) {

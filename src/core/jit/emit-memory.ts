@@ -8,7 +8,7 @@ import { Op } from './wasm.ts';
 import { GS, CS, F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, L_REG, L_E, L_T0, L_T3, L_ADDR, L_H, L_V, L_HITS, SS, FS, ESP, T_VALID, T_USER, T_WSUP, T_WUSER, T_MMIO, T_CODE } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
-import { faultCheck, markSlow } from './emit-exits.ts';
+import { faultCheck, markSlow, syncSlice } from './emit-exits.ts';
 
 /** Instructions of this block before the current one that the slice does not have yet (a helper lends them to it). */
 function pending(e: Emitter): number {
@@ -111,6 +111,7 @@ export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz
     e.get(L_ADDR);
     e.i32(sz);
     e.i32(pending(e));
+    syncSlice(e);
     e.call(F_READ);
     e.set(L_T3);
     faultCheck(e, ins);
@@ -141,6 +142,7 @@ export function writeMem(e: Emitter, ins: Insn, seg: number, addr: () => void, s
     e.i32(sz);
     e.get(L_V);
     e.i32(pending(e));
+    syncSlice(e);
     e.call(F_WRITE);
     faultCheck(e, ins);
   };
@@ -193,6 +195,7 @@ export function rmwReadE(e: Emitter, ins: Insn, sz: number): void {
     e.get(L_ADDR);
     e.i32(sz);
     e.i32(pending(e));
+    syncSlice(e);
     e.call(F_RMW_READ);
     e.set(L_T3);
     faultCheck(e, ins);
@@ -234,6 +237,7 @@ export function rmwWriteE(e: Emitter, ins: Insn, sz: number, value: () => void):
   e.i32(sz);
   e.get(L_V);
   e.i32(pending(e));
+  syncSlice(e);
   e.call(F_RMW_WRITE);
   if (inlineSeg(seg, true)) e.close();
 }

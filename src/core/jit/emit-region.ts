@@ -4,12 +4,12 @@
 // virtual clock see the same instruction boundaries as with the interpreter.
 
 import { type Bytes, Op } from './wasm.ts';
-import { G_ATTENTION, G_SLICE, G_BUDGET, L_NEXT, L_EXIT, L_HITS } from './abi.ts';
+import { G_ATTENTION, G_SLICE, G_BUDGET, L_NEXT, L_EXIT, L_HITS, L_SLICE, L_BUDGET } from './abi.ts';
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags, loadFlagState, storeFlagState } from './emit-flags.ts';
-import { addSlice, goto, countHandover } from './emit-exits.ts';
+import { addSlice, goto, countHandover, syncSlice } from './emit-exits.ts';
 import { transfer, step } from './emit-control.ts';
 import { native } from './emit-insn.ts';
 
@@ -23,6 +23,10 @@ export interface Translation {
 export function emitRegion(e: Emitter): Translation {
   e.loadRegs();
   loadFlagState(e);
+  e.gget(G_SLICE);
+  e.set(L_SLICE);
+  e.gget(G_BUDGET);
+  e.set(L_BUDGET);
   e.exitLevel = e.nest;
   e.open(Op.Block);
   e.topLevel = e.nest;
@@ -42,6 +46,7 @@ export function emitRegion(e: Emitter): Translation {
   e.close(); // exit block
   e.storeRegs();
   storeFlagState(e);
+  syncSlice(e);
   // Nothing reads the hit counter while run() executes: one addition covers the region's run.
   e.i32(0);
   e.i32(0);
@@ -89,10 +94,10 @@ function block(e: Emitter, start: number, layoutNext: number): void {
   }
   // Room in the budget for the whole block, and nothing waiting: else the run loop takes over here.
   e.gget(G_ATTENTION);
-  e.gget(G_SLICE);
+  e.get(L_SLICE);
   e.i32(list.length);
   e.op(Op.I32Add);
-  e.gget(G_BUDGET);
+  e.get(L_BUDGET);
   e.op(Op.I32GtU);
   e.op(Op.I32Or);
   e.open(Op.If);

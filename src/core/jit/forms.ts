@@ -12,6 +12,11 @@ export interface Insn {
   how: 'native' | 'step' | 'stop';
 }
 
+/** Whether `op` is one of the string forms emit-string.ts emits (without REP). */
+export function isStringOp(op: number): boolean {
+  return (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
+}
+
 /** Whether the interpreter must run this instruction outside any region. */
 function mustStop(d: Decoded): boolean {
   const f = d.form;
@@ -51,7 +56,9 @@ function isNative(d: Decoded): boolean {
   if (op === 0xc2 || op === 0xc3) return !d.op16;
   if (op === 0xc6 || op === 0xc7) return m!.reg === 0;
   if (op === 0xe8 || op === 0xe9 || op === 0xeb) return !d.op16;
-  if (op === 0xf6 || op === 0xf7) return m!.reg <= 3;
+  if (op === 0xf6 || op === 0xf7) return m!.reg <= 4; // TEST NOT NEG MUL
+  if (isStringOp(op)) return d.rep === 0; // one iteration; REP stays with the interpreter's bulk copies
+  if (op === 0x1c0 || op === 0x1c1) return true; // XADD
   if (op === 0xfe) return m!.reg <= 1;
   if (op === 0xff) return m!.reg <= 1 || m!.reg === 6 || ((m!.reg === 2 || m!.reg === 4) && !d.op16);
   if (op >= 0x140 && op <= 0x14f) return true; // CMOVcc
