@@ -6,7 +6,13 @@
 // A second table does the same on Debian's unmodified 686 kernel
 // (scripts/fetch-debian-kernel.sh) with the same initramfs: a distribution
 // kernel's paths (HZ=250 one-shot tick, TREE_RCU, crypto self-tests) on all
-// three. `npm run bench:boot -- --only debian` (or `default`) runs one table.
+// three. `npm run bench:boot -- --only debian` (or `default`) runs one table;
+// `--rows jit,v86` (of interpreter, jit, v86, qemu, virtual) runs those rows
+// alone. Each glassbox row also prints, per phase, its main thread's CPU time,
+// the whole process's (the difference is the engine's background threads:
+// wasm compilation, GC) and what the translator did. `--compile-thread` has
+// the translator compile on a worker thread (thread-compiler.ts) instead of
+// the guest's thread.
 //
 // glassbox runs with the realtime clock, as the peers do: guest timers fire
 // at wall-clock times everywhere, so idle waits in the boot cost the same.
@@ -17,10 +23,13 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Machine, type ClockMode, type JitMode } from '../src/api/index.ts';
+import { Machine, nodePlatform, type ClockMode, type JitMode } from '../src/api/index.ts';
+import { threadCompiler } from '../src/core/jit/thread-compiler.ts';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, spawnQemu, type PhaseTimes } from './boot/console-script.ts';
 import { loadV86, v86File } from './boot/v86-machine.ts';
+import { cpuSample } from './boot/cpu-sample.ts';
+import type { JitStats } from '../src/core/jit/translator.ts';
 
 // Debian's kernel boots in about 6.7 billion instructions (its crypto self-tests and
 // decompression are most of them): on a shared, loaded host that is more than 10 minutes.
@@ -28,13 +37,25 @@ const PHASE_TIMEOUT_MS = 1_800_000;
 
 async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promise<PhaseTimes> {
   const file = (path: string) => new Uint8Array(readFileSync(path));
-  const m = await Machine.create({ kernel: file(kernel), initrd: file(DEFAULT_INITRD), cmdline: CMDLINE, memoryMiB: MEMORY_MIB, clock, jit });
+  const platform = process.argv.includes('--compile-thread') ? { ...nodePlatform, regionCompiler: threadCompiler } : nodePlatform;
+  const m = await Machine.create({ kernel: file(kernel), initrd: file(DEFAULT_INITRD), cmdline: CMDLINE, memoryMiB: MEMORY_MIB, clock, jit }, platform);
   const con = new StreamConsole((t) => m.serial.write(t));
   m.serial.on('data', (b) => con.feed(b));
   const t0 = performance.now();
+  let cpu = cpuSample();
+  let stats = m.pc.core.jitStats;
+  const perPhase = (p: { name: string }) => {
+    const [c, j] = [cpuSample(), m.pc.core.jitStats];
+    const d = (k: keyof JitStats) => (j[k] as number) - (stats[k] as number);
+    process.stderr.write(`bench:boot:   ${p.name}: main thread ${(c.mainMs - cpu.mainMs) / 1000} s CPU, process ${((c.processMs - cpu.processMs) / 1000).toFixed(2)} s CPU`
+      + (j.mode === 'off' ? '\n' : `; translator: ${d('compiled')} compiled (${d('compileMs')} ms on the main thread), ${d('refused')} refused, ${d('invalidated')} invalidated, ${d('evicted')} evicted, `
+      + `${j.regions} live (${(j.codeBytes / 1024).toFixed(0)} KiB), ${((d('translatedInstructions') / Math.max(1, d('instructions'))) * 100).toFixed(0)} % of ${(d('instructions') / 1e6).toFixed(0)} M instructions translated, `
+      + `${d('entered')} entered, ${d('chained')} chained\n`));
+    [cpu, stats] = [c, j];
+  };
   m.start();
   try {
-    return await runPhases(con, t0, PHASE_TIMEOUT_MS);
+    return await runPhases(con, t0, PHASE_TIMEOUT_MS, perPhase);
   } finally {
     m.stop();
   }
@@ -71,13 +92,13 @@ function debianKernel(): string {
 }
 
 async function table(title: string, kernel: string): Promise<boolean> {
-  const runs: [string, () => Promise<PhaseTimes>][] = [
-    ['glassbox interpreter', () => glassbox(kernel, 'realtime', 'off')],
-    ['glassbox JIT', () => glassbox(kernel, 'realtime', 'on')],
-    ['v86 (JIT)', () => v86(kernel)],
-    ['qemu-system-i386 (TCG)', () => qemu(kernel)],
-    ['glassbox (virtual clock)', () => glassbox(kernel, 'virtual')],
-  ];
+  const runs = ([
+    ['interpreter', 'glassbox interpreter', () => glassbox(kernel, 'realtime', 'off')],
+    ['jit', 'glassbox JIT', () => glassbox(kernel, 'realtime', 'on')],
+    ['v86', 'v86 (JIT)', () => v86(kernel)],
+    ['qemu', 'qemu-system-i386 (TCG)', () => qemu(kernel)],
+    ['virtual', 'glassbox (virtual clock)', () => glassbox(kernel, 'virtual')],
+  ] as const).filter(([key]) => rows.includes(key)).map(([, name, run]) => [name, run] as const);
   const results: [string, PhaseTimes][] = [];
   for (const [name, run] of runs) {
     process.stderr.write(`bench:boot: ${title}: ${name}...\n`);
@@ -98,9 +119,10 @@ async function table(title: string, kernel: string): Promise<boolean> {
   console.log(`${'total'.padEnd(22)}${results.map(([, r], k) => col(`${(total(r) / 1000).toFixed(2)} s` + (k ? ` (${(total(r) / total(base)).toFixed(2)}x)` : ''), 28)).join('')}`);
   console.log('ratios are time / glassbox interpreter time (both realtime clock): below 1 means faster than it');
   // The issue's marks: the translator against v86 (below 1: glassbox is faster) and QEMU.
-  const row = (name: string) => results.find(([n]) => n === name)![1];
+  const row = (name: string) => results.find(([n]) => n === name)?.[1];
   for (const peer of ['v86 (JIT)', 'qemu-system-i386 (TCG)']) {
     const [jit, other] = [row('glassbox JIT'), row(peer)];
+    if (!jit || !other) continue;
     console.log(`glassbox JIT / ${peer}: ${PHASES.map((p, i) => `${p.name} ${(jit.ms[i] / other.ms[i]).toFixed(2)}x`).join(', ')}, total ${(total(jit) / total(other)).toFixed(2)}x`);
   }
   console.log(`workload output (md5sum, gzip bytes): ${results.map(([n, r]) => `${n}: ${r.check}`).join('; ')}`);
@@ -111,6 +133,10 @@ async function table(title: string, kernel: string): Promise<boolean> {
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && only !== 'default' && only !== 'debian') throw new Error(`--only takes default or debian, not ${only}`);
+const ROWS = ['interpreter', 'jit', 'v86', 'qemu', 'virtual'];
+const rows = process.argv.includes('--rows') ? process.argv[process.argv.indexOf('--rows') + 1].split(',') : ROWS;
+const unknown = rows.filter((r) => !ROWS.includes(r));
+if (unknown.length > 0 || rows.length === 0) throw new Error(`--rows takes a comma-separated list of ${ROWS.join(', ')}, not ${unknown.join(',') || 'nothing'}`);
 let agree = true;
 if (only !== 'debian') agree = (await table(`the project's kernel (${DEFAULT_KERNEL})`, DEFAULT_KERNEL)) && agree;
 if (only !== 'default') agree = (await table("Debian's 686 kernel, same initramfs", debianKernel())) && agree;

@@ -44,6 +44,7 @@ export const JIT_CODE_MAP = 0x1000000;
 export const JIT_CODE_MAP_SIZE = 0x100000;
 export const JIT_ENTRIES = 0x1100000;
 export const JIT_ENTRIES_SIZE = 0x100000;
+export const JIT_FORM_SLOTS = 0x400;
 export const JIT_HEAT = 0x1300000;
 export const JIT_HEAT_SIZE = 0x400000;
 export const MMIO_BITMAP_BASE = 0x430000;

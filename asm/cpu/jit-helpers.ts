@@ -14,6 +14,14 @@ import { execute } from './execute';
 import { condition, resolveLazy } from './flags';
 import { advanceSlice } from './clock';
 
+// Per-form counts of the instructions compiled code hands to the interpreter
+// (jitStep) or ends a region at, so a user can see what is left to compile:
+// the translator numbers the forms (src/core/jit/coverage.ts) and a region
+// adds to its form's count where it hands over. Exported mutable, as regions
+// import it; only statistics read it.
+export const JIT_FORM_SLOTS: u32 = 1024;
+export let jitFormCounts: u32 = <u32>memory.data(<i32>JIT_FORM_SLOTS * 4, 16);
+
 // The count lent to the slice while a helper runs (the region adds its own at exits).
 let lent: u32 = 0;
 

@@ -36,8 +36,12 @@ export interface PhaseTimes {
   check: string;
 }
 
-/** Runs the phases on a console that is booting from `startedAt` (performance.now()). */
-export async function runPhases(con: BenchConsole, startedAt: number, timeoutMs: number): Promise<PhaseTimes> {
+/**
+ * Runs the phases on a console that is booting from `startedAt`
+ * (performance.now()); `after` is called at the end of each phase (to sample
+ * an emulator's own counters per phase).
+ */
+export async function runPhases(con: BenchConsole, startedAt: number, timeoutMs: number, after?: (phase: Phase) => void): Promise<PhaseTimes> {
   const ms: number[] = [];
   let check = '';
   let from = startedAt;
@@ -47,6 +51,7 @@ export async function runPhases(con: BenchConsole, startedAt: number, timeoutMs:
     const now = performance.now();
     ms.push(now - from);
     from = now;
+    after?.(p);
     if (p.name.startsWith('md5sum')) check = (/[0-9a-f]{32}/.exec(out)?.[0] ?? '?') + ' ' + (/^\s*(\d+)\s*$/m.exec(out)?.[1] ?? '?');
   }
   return { ms, check };

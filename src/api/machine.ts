@@ -32,6 +32,7 @@ import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
 import { ForkableDisk } from '../storage/forkable-disk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 import type { MouseMotion } from '../devices/ps2-mouse.ts';
+import type { RegionCompiler } from '../core/jit/compile-job.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
 const SLICE = 1_000_000;
@@ -91,6 +92,8 @@ interface Making {
   coreBuild?: () => Promise<string>;
   /** The disks, opened. */
   disks?: BlockBackend[];
+  /** Compiles hot code off this thread, where the platform can (Platform.regionCompiler). */
+  regionCompiler?: RegionCompiler;
 }
 
 /** The disks `opts` names, opened through `platform` where given as files. */
@@ -181,7 +184,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (this.clock !== 'virtual' && this.clock !== 'realtime') throw new MachineError(`clock must be "virtual" or "realtime", not "${this.clock}"`);
     // The hooks run inside the core's run loop: only collect bytes there, and hand them on
     // after the run (at the end of a slice, or in a microtask when the inspector drives `pc` itself).
-    this.pc = new PcMachine((h) => Core.create(module, bytes, h, { jit: opts.jit }), bytes, {
+    this.pc = new PcMachine((h) => Core.create(module, bytes, h, { jit: opts.jit, compiler: opts.regionCompiler }), bytes, {
       serial: (port, byte) => {
         if (!this.consoleOut.length && !this.agentIn.length) queueMicrotask(() => this.deliver());
         (port === 0 ? this.consoleOut : this.agentIn).push(byte);
@@ -333,7 +336,7 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making, disks: openDisks(opts, platform) });
+    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making, disks: openDisks(opts, platform), regionCompiler: platform.regionCompiler });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -367,7 +370,7 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...files, disks: openDisks(opts, platform) }, resume);
+      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...files, disks: openDisks(opts, platform), regionCompiler: platform.regionCompiler }, resume);
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }

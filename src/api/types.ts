@@ -6,6 +6,7 @@ import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
 import type { NetBackend } from '../devices/virtio/net.ts';
 import type { BlockBackend } from '../devices/virtio/blk.ts';
+import type { RegionCompiler } from '../core/jit/compile-job.ts';
 
 export type { BlockBackend, InputEvent, JitMode };
 
@@ -104,6 +105,8 @@ export interface Platform {
    * checks the files at once but reads them only when its guest reboots.
    */
   fileSha256?(ref: string, what: string): Promise<string>;
+  /** Compiles the translator's regions (e.g. thread-compiler.ts, on a Node worker thread); without it they are translated in the machine's thread. */
+  regionCompiler?: RegionCompiler;
 }
 
 /** Timeouts count guest time: deterministic under the virtual clock, frozen while paused. */

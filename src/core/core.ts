@@ -9,6 +9,7 @@ import { bytesField, StateError, type StateRecord, type Stateful } from '../stat
 import * as ABI from '../core-abi.ts';
 import type { CoreExports } from '../core-exports.ts';
 import { Translator, JIT_MODES, type JitMode, type JitStats } from './jit/translator.ts';
+import type { RegionCompiler } from './jit/compile-job.ts';
 
 export type { JitMode, JitStats };
 
@@ -121,7 +122,7 @@ export class Core implements Stateful {
   private readonly dv: DataView;
   private readonly translator: Translator;
 
-  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number, private readonly link: Link, jit: JitMode) {
+  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number, private readonly link: Link, jit: JitMode, compiler?: RegionCompiler) {
     this.x = instance.exports as unknown as CoreExports;
     for (const [name, value] of Object.entries(instance.exports)) {
       if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
@@ -144,15 +145,18 @@ export class Core implements Stateful {
       enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
       forgetAll: () => x.jitForgetAll(),
       configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
-    });
+    }, compiler);
     link.translator = this.translator;
     // A fresh core interprets only already; setting 'off' again would zero the
     // translator's 2 MiB of tables, a fresh page each (a third of a fork's time).
     if (jit !== 'off') this.translator.setMode(jit);
   }
 
-  /** Instantiates the core from its compiled module with `ramBytes` of guest RAM. */
-  static create(module: WebAssembly.Module, ramBytes: number, host: Partial<CoreHost> = {}, opts: { jit?: JitMode } = {}): Core {
+  /**
+   * Instantiates the core from its compiled module with `ramBytes` of guest
+   * RAM; `opts.compiler` compiles hot code in the background (default: in this thread).
+   */
+  static create(module: WebAssembly.Module, ramBytes: number, host: Partial<CoreHost> = {}, opts: { jit?: JitMode; compiler?: RegionCompiler } = {}): Core {
     if (ramBytes <= 0 || ramBytes % 4096 !== 0) throw new Error(`RAM size must be a positive multiple of 4 KiB, got ${ramBytes}`);
     const h = { ...noDevices, ...host };
     const env = {
@@ -170,7 +174,7 @@ export class Core implements Stateful {
       },
     };
     const link: Link = {};
-    return new Core(new WebAssembly.Instance(module, { env }), ramBytes, link, opts.jit ?? defaultJitMode());
+    return new Core(new WebAssembly.Instance(module, { env }), ramBytes, link, opts.jit ?? defaultJitMode(), opts.compiler);
   }
 
   /**

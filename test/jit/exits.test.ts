@@ -3,42 +3,16 @@
 // translated loop stops it at the same instruction count. The kernels are
 // bench/kernels.asm (a register loop, a memory loop) in flat protected mode.
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import type { Core, JitMode } from '../../src/core/core.ts';
-import { projectPath } from '../../src/paths.ts';
 import { OFF_BP_ARMED, OFF_BP_LINEAR } from '../../src/core-abi.ts';
-
-const CODE = 0x10000, BUFFER = 0x100000, STACK_TOP = 0x90000, RETURN_TO = 0xf000;
-
-function kernels(): Uint8Array {
-  mkdirSync(projectPath('build', 'jit'), { recursive: true });
-  const out = projectPath('build', 'jit', 'kernels.bin');
-  execFileSync('nasm', ['-f', 'bin', '-o', out, projectPath('bench', 'kernels.asm')]);
-  return new Uint8Array(readFileSync(out));
-}
-const BIN = kernels();
+import { kernelEntry, startKernel } from './kernels.ts';
 
 function start(mode: JitMode, index: number, iterations: number): Core {
   const core = createCore(4 * 1024 * 1024);
   core.jit = mode;
-  core.ram.set(BIN, CODE);
-  core.ram[RETURN_TO] = 0xf4;
-  core.ram.fill(1, BUFFER, BUFFER + 0x10000);
-  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-  core.setCr(0, 0x11);
-  core.cpl = 0;
-  core.flushTlb();
-  const view = new DataView(core.ram.buffer, core.ram.byteOffset);
-  view.setUint32(STACK_TOP - 12, RETURN_TO, true);
-  view.setUint32(STACK_TOP - 8, iterations, true);
-  view.setUint32(STACK_TOP - 4, BUFFER, true);
-  core.setReg(4, STACK_TOP - 12);
-  core.eip = CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(index * 4, true);
-  core.eflags = 2;
-  return core;
+  return startKernel(core, index, iterations);
 }
 
 /** Every stop of a run in slices of `slice` instructions: count, EIP, registers, EFLAGS. */
@@ -71,7 +45,7 @@ describe('translated code stops where the interpreter stops', () => {
       expect(core.run(400_000)).toBe(0); // the loop is hot by now
       await core.jitSettled(); // and its region, compiled in the background, installed
       const mem = core.memory;
-      mem.setUint32(OFF_BP_LINEAR, CODE + new DataView(BIN.buffer, BIN.byteOffset).getUint32(4, true) + 12, true);
+      mem.setUint32(OFF_BP_LINEAR, kernelEntry(1) + 12, true);
       mem.setUint32(OFF_BP_ARMED, 1, true);
       const exit = core.run(1_000_000);
       return { exit, instructions: core.instructions, eip: core.eip, compiled: core.jitStats.compiled };

@@ -3,16 +3,18 @@
 // when their page is written, and evicts the oldest when the table is full.
 // The core keeps the lookup and the heat counts (asm/cpu/jit.ts).
 //
-// In 'on' mode the wasm compilation runs in the background
-// (WebAssembly.instantiate): the core goes on interpreting the code and the
-// region is entered once installed, between two run() calls. Which
+// In 'on' mode the compilation runs in the background (the RegionCompiler the
+// platform gives, by default translation here and the engine's own
+// background compile): the core goes on interpreting the code and the region is entered
+// once installed, between two run() calls. Which
 // instructions run compiled therefore depends on timing, but nothing the guest
 // sees does: a region retires, faults, counts and stops exactly where the
 // interpreter would (the translated-diff, exits and determinism tests hold
 // it to that). 'first' compiles synchronously, so tests translate everything.
 
-import { buildModule } from './wasm.ts';
-import { translate, GLOBALS, FUNCS, LOCALS, type CoreLayout } from './translate.ts';
+import { GLOBALS, FUNCS, type CoreLayout } from './translate.ts';
+import { inThreadCompiler, regionWasm, type RegionCompiler, type RegionJob } from './compile-job.ts';
+import { handedOver, type HandedOver } from './coverage.ts';
 
 /** off: interpret only. on: translate code once hot. first: translate on first execution, at every instruction. */
 export type JitMode = 'off' | 'on' | 'first';
@@ -30,6 +32,8 @@ const SLOTS = 4000;
 const IN_FLIGHT = 4;
 // What compile() answers besides a slot or 0 (asm/cpu/jit.ts).
 const PENDING = 0xfffffffe;
+// What the host tells the core about an entry found to have nothing to translate (asm/cpu/jit.ts).
+const NEVER = 0xffffffff;
 const BUSY = 0xfffffffd;
 
 interface Region {
@@ -40,6 +44,8 @@ interface Region {
   slot: number;
   bytes: number;
   page: number;
+  /** Page offsets of its blocks once installed: later regions of the page leave them out. */
+  blocks: readonly number[];
   /** Dropped (its page written, evicted, or everything flushed). */
   gone: boolean;
 }
@@ -50,18 +56,24 @@ export interface JitStats {
   /** Bytes of wasm of the live regions (the engine's machine code is a few times that). */
   codeBytes: number;
   compiled: number;
+  /** Entries the translator found nothing to compile at. */
+  refused: number;
   invalidated: number;
   /** Regions dropped to make room in the table, oldest first. */
   evicted: number;
   flushes: number;
   /** Instructions retired in compiled code since the core started (the rest were interpreted). */
   translatedInstructions: number;
+  /** Instructions retired since the core started, for the share above. */
+  instructions: number;
   /** Region calls after the run loop's lookup (each one an exit back to the run loop when it returns). */
   entered: number;
   /** Region calls straight from another region's exit (a RET, an indirect jump, a jump out of its page). */
   chained: number;
   /** The first errors of modules the engine would not compile (a translator bug; none expected). */
   failures: string[];
+  /** The forms compiled code handed to the interpreter most often (stepped, or a region ended at), with how often. */
+  handedOver: HandedOver[];
   /** Wall milliseconds the run loop spent translating and compiling (a background compilation's own time is not in it). */
   compileMs: number;
 }
@@ -88,6 +100,7 @@ export class Translator {
   private firstSlot = 0;
   private codeBytes = 0;
   private compiled = 0;
+  private refused = 0;
   private invalidated = 0;
   private evicted = 0;
   private flushes = 0;
@@ -95,7 +108,8 @@ export class Translator {
   private readonly failures: string[] = [];
   private mode: JitMode = 'off';
 
-  constructor(private readonly core: TranslatorCore) {
+  /** `compiler` runs the background compilations of 'on' mode (default: in this thread, the engine compiling in the background). */
+  constructor(private readonly core: TranslatorCore, private readonly compiler: RegionCompiler = inThreadCompiler) {
     const c: Record<string, unknown> = { m: core.memory };
     for (const g of GLOBALS) c[g] = need(core.exports, g);
     for (const f of FUNCS) c[f.name] = need(core.exports, f.name);
@@ -121,31 +135,38 @@ export class Translator {
    */
   compile(host: number, mode: number): number {
     if (this.mode === 'on' && this.inFlight.size >= IN_FLIGHT) return BUSY;
-    const pageHost = host & ~0xfff;
-    const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096);
     const started = performance.now();
-    const t = translate(page, host & 0xfff, this.core.layout, (mode & 2) !== 0);
-    const r: Region = { hosts: [host], mode, slot: 0, bytes: 0, page: (pageHost - this.core.ramBase) >>> 12, gone: false };
-    // A refusal is remembered by the core until the page changes, like a region.
-    let list = this.byPage.get(r.page);
-    if (!list) this.byPage.set(r.page, (list = []));
+    const pageHost = host & ~0xfff;
+    const pageNo = (pageHost - this.core.ramBase) >>> 12;
+    let list = this.byPage.get(pageNo);
+    if (!list) this.byPage.set(pageNo, (list = []));
+    const compiled: number[] = [];
+    for (const other of list) if (other.mode === mode && !other.gone) compiled.push(...other.blocks);
+    const job: RegionJob = {
+      page: new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice(), entry: host & 0xfff,
+      layout: this.core.layout, user: (mode & 2) !== 0, compiled,
+    };
+    // Remembered until the page changes, like a region, even while compiling and when refused.
+    const r: Region = { hosts: [host], mode, slot: PENDING, bytes: 0, page: pageNo, blocks: [], gone: false };
     list.push(r);
-    if (!t) {
-      this.compileMs += performance.now() - started;
-      return 0;
-    }
-    const bytes = buildModule(GLOBALS, FUNCS, LOCALS, t.body);
-    const hosts = t.entries.map((off) => pageHost + off);
     if (this.mode === 'first') {
-      this.install(r, new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), this.imports), hosts, bytes.length);
+      // Synchronous, so that every instruction is translated the first time it runs.
+      const w = regionWasm(job);
+      if (w) this.install(r, new WebAssembly.Instance(new WebAssembly.Module(w.wasm as BufferSource), this.imports), w.entries, pageHost, w.wasm.length);
+      else this.refuse(r);
       this.compileMs += performance.now() - started;
       return r.slot;
     }
-    r.slot = PENDING;
-    const done: Promise<void> = WebAssembly.instantiate(bytes as BufferSource, this.imports).then(
-      ({ instance }) => {
+    const done: Promise<void> = this.compiler.compile(job).then(
+      (result) => {
         this.inFlight.delete(done);
-        if (!r.gone) this.install(r, instance, hosts, bytes.length);
+        if (r.gone) return;
+        if (!result.module) {
+          this.refuse(r);
+          this.core.enter(host, mode, NEVER, 0);
+          return;
+        }
+        this.install(r, new WebAssembly.Instance(result.module, this.imports), result.entries, pageHost, result.bytes);
       },
       (e: unknown) => {
         // A module the engine rejects is a translator bug: the code stays interpreted, and the stats say so.
@@ -177,11 +198,13 @@ export class Translator {
 
   stats(): JitStats {
     return {
-      mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, invalidated: this.invalidated,
+      mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, refused: this.refused, invalidated: this.invalidated,
       evicted: this.evicted, flushes: this.flushes, compileMs: Math.round(this.compileMs), failures: this.failures.slice(0, 3),
       translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
+      instructions: Number((this.core.exports.instructionCount as () => bigint)()),
       entered: Number((this.core.exports.jitEntered as () => bigint)()),
       chained: Number((this.core.exports.jitChained as () => bigint)()),
+      handedOver: handedOver(this.core.memory, (this.core.exports.jitFormCounts as WebAssembly.Global).value as number),
     };
   }
 
@@ -195,10 +218,12 @@ export class Translator {
     this.reset();
   }
 
-  private install(r: Region, instance: WebAssembly.Instance, hosts: number[], bytes: number): void {
+  private install(r: Region, instance: WebAssembly.Instance, entries: number[], pageHost: number, bytes: number): void {
     if (this.free.length === 0) this.evictOldest();
+    const hosts = entries.map((off) => pageHost + off);
     r.slot = this.free.pop()!;
     r.hosts = hosts;
+    r.blocks = entries;
     r.bytes = bytes;
     this.core.table.set(r.slot, instance.exports.f as (...args: unknown[]) => unknown);
     this.live.add(r);
@@ -214,6 +239,12 @@ export class Translator {
     if (list.length === 0) this.byPage.delete(oldest.page);
     this.release(oldest);
     this.evicted++;
+  }
+
+  /** Nothing to translate at `r`'s entry: the core interprets it until the page changes. */
+  private refuse(r: Region): void {
+    r.slot = 0;
+    this.refused++;
   }
 
   /** The core stops entering `r`; its slot is free again. */

@@ -10,9 +10,9 @@ export const enum Op {
   I32Const = 0x41, I64Const = 0x42, I64Load = 0x29, I64Store = 0x37, I64Add = 0x7c,
   I32Eqz = 0x45, I32Eq = 0x46, I32Ne = 0x47, I32LtS = 0x48, I32LtU = 0x49, I32GtS = 0x4a, I32GtU = 0x4b,
   I32LeS = 0x4c, I32LeU = 0x4d, I32GeS = 0x4e, I32GeU = 0x4f,
-  I32Popcnt = 0x69, I32Add = 0x6a, I32Sub = 0x6b, I32And = 0x71, I32Or = 0x72, I32Xor = 0x73,
+  I32Popcnt = 0x69, I32Add = 0x6a, I32Sub = 0x6b, I32Mul = 0x6c, I32And = 0x71, I32Or = 0x72, I32Xor = 0x73,
   I32Shl = 0x74, I32ShrS = 0x75, I32ShrU = 0x76, I32Rotl = 0x77, I32Rotr = 0x78,
-  I64Ne = 0x52, I64Mul = 0x7e, I32WrapI64 = 0xa7, I64ExtendI32S = 0xac, I64ExtendI32U = 0xad,
+  I64Ne = 0x52, I64Mul = 0x7e, I64ShrU = 0x88, I32WrapI64 = 0xa7, I64ExtendI32S = 0xac, I64ExtendI32U = 0xad,
   I32Extend8S = 0xc0, I32Extend16S = 0xc1,
 }
 
@@ -26,15 +26,21 @@ export class Bytes {
   length = 0;
 
   byte(b: number): void {
-    if (this.length === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    if (this.length === this.buf.length) this.room(1);
     this.buf[this.length++] = b;
   }
+  /** Appends `bs` in one copy: a region's body is tens of KiB, copied into its section and then its module. */
   bytes(bs: ArrayLike<number>): void {
-    for (let i = 0; i < bs.length; i++) this.byte(bs[i]);
+    if (this.length + bs.length > this.buf.length) this.room(bs.length);
+    this.buf.set(bs, this.length);
+    this.length += bs.length;
+  }
+  private room(more: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.length + more) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(0, this.length));
+    this.buf = bigger;
   }
   u32(v: number): void {
     v >>>= 0;

@@ -1,0 +1,163 @@
+// The emitter's state while one region is compiled, and the wasm it writes
+// for the basics: constants, locals, globals, blocks, calls, and the guest
+// registers, which live in wasm locals for the whole region and go to the
+// core's state block at exits, helper calls and faults. The instruction
+// emitters (emit-*.ts) are functions of this state.
+
+import { Bytes, Op, VOID, I32_RESULT } from './wasm.ts';
+import { L_BASE, L_REG, sizeMask, type CoreLayout } from './abi.ts';
+import type { Insn } from './forms.ts';
+import type { Region } from './region.ts';
+
+/** The flag producer known at compile time; null: the core's globals hold the record. */
+export interface FlagState {
+  kind: number;
+  size: number;
+  mask: number;
+  /** ADC/SBB: the recorded kind is kind + the carry-in in L_FC (K_ADC, K_SBB), as the interpreter records it. */
+  carry?: boolean;
+}
+
+export class Emitter {
+  readonly b = new Bytes();
+  nest = 0;
+  exitLevel = 0;
+  topLevel = 0;
+  /** Block index by page offset. */
+  readonly index = new Map<number, number>();
+  flags: FlagState | null = null;
+  total = 0;
+  // Within the block being emitted: instructions before the current one, and how many of them the slice already has.
+  done = 0;
+  flushed = 0;
+  readonly insns: Map<number, Insn>;
+  readonly starts: number[];
+  /** Blocks that follow a CALL in this region: where its RETs come back. */
+  readonly returns: number[];
+
+  constructor(
+    region: Region,
+    readonly layout: CoreLayout,
+    /** CPL 3: the TLB permissions a compiled access checks. */
+    readonly user: boolean,
+  ) {
+    this.insns = region.insns;
+    this.starts = region.starts;
+    this.returns = region.returns;
+    this.starts.forEach((s, i) => this.index.set(s, i));
+  }
+
+  op(o: number): void {
+    this.b.byte(o);
+  }
+  i32(v: number): void {
+    this.b.byte(Op.I32Const);
+    this.b.s32(v | 0);
+  }
+  get(l: number): void {
+    this.b.byte(Op.LocalGet);
+    this.b.u32(l);
+  }
+  set(l: number): void {
+    this.b.byte(Op.LocalSet);
+    this.b.u32(l);
+  }
+  gget(g: number): void {
+    this.b.byte(Op.GlobalGet);
+    this.b.u32(g);
+  }
+  gset(g: number): void {
+    this.b.byte(Op.GlobalSet);
+    this.b.u32(g);
+  }
+  call(f: number): void {
+    this.b.byte(Op.Call);
+    this.b.u32(f);
+  }
+  open(kind: number): void {
+    this.b.byte(kind);
+    this.b.byte(VOID);
+    this.nest++;
+  }
+  /** An if that leaves one i32. */
+  openTyped(kind: number): void {
+    this.b.byte(kind);
+    this.b.byte(I32_RESULT);
+    this.nest++;
+  }
+  close(): void {
+    this.b.byte(Op.End);
+    this.nest--;
+  }
+  br(level: number): void {
+    this.b.byte(Op.Br);
+    this.b.u32(this.nest - 1 - level);
+  }
+  load(offset: number): void {
+    this.i32(0);
+    this.b.byte(Op.I32Load);
+    this.b.u32(2);
+    this.b.u32(offset);
+  }
+  /** Pushes base + off: a guest EIP in this page (or past it). */
+  eip(off: number): void {
+    this.get(L_BASE);
+    this.i32(off);
+    this.op(Op.I32Add);
+  }
+
+  readReg(sz: number, r: number): void {
+    if (sz === 0 && r >= 4) {
+      this.get(L_REG + r - 4);
+      this.i32(8);
+      this.op(Op.I32ShrU);
+      this.i32(0xff);
+      this.op(Op.I32And);
+      return;
+    }
+    this.get(L_REG + r);
+    if (sz < 2) {
+      this.i32(sizeMask(sz));
+      this.op(Op.I32And);
+    }
+  }
+
+  /** Writes the value `push` leaves on the stack to register r at size sz. */
+  writeReg(sz: number, r: number, push: () => void): void {
+    if (sz === 2) {
+      push();
+      this.set(L_REG + r);
+      return;
+    }
+    const high = sz === 0 && r >= 4;
+    const reg = L_REG + (high ? r - 4 : r);
+    this.get(reg);
+    this.i32(sz === 1 ? 0xffff0000 : high ? 0xffff00ff : 0xffffff00);
+    this.op(Op.I32And);
+    push();
+    this.i32(sizeMask(sz));
+    this.op(Op.I32And);
+    if (high) {
+      this.i32(8);
+      this.op(Op.I32Shl);
+    }
+    this.op(Op.I32Or);
+    this.set(reg);
+  }
+
+  storeRegs(): void {
+    for (let r = 0; r < 8; r++) {
+      this.i32(0);
+      this.get(L_REG + r);
+      this.b.byte(Op.I32Store);
+      this.b.u32(2);
+      this.b.u32(this.layout.OFF_REGS + r * 4);
+    }
+  }
+  loadRegs(): void {
+    for (let r = 0; r < 8; r++) {
+      this.load(this.layout.OFF_REGS + r * 4);
+      this.set(L_REG + r);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// jitStats.handedOver: what compiled code gives back to the interpreter, by
+// form and how often. A loop in flat protected mode runs, translated on first
+// execution, a form the translator steps (CPUID, through jitStep) and one it
+// ends the region at (CLI, which changes what the run loop must check): the counts must be
+// the loop's iteration count, and a form it compiles (DEC) must not appear.
+
+import { describe, expect, it } from 'vitest';
+import { createCore } from '../../src/core/load-node.ts';
+import type { JitMode } from '../../src/core/core.ts';
+
+const CODE = 0x10000, STACK_TOP = 0x90000, N = 500;
+
+function run(mode: JitMode) {
+  const core = createCore(4 * 1024 * 1024);
+  core.jit = mode;
+  const code = [
+    0xbe, N & 0xff, N >> 8, 0, 0, // mov esi, N (CPUID writes EAX EBX ECX EDX)
+    0x31, 0xc0, // L: xor eax, eax
+    0x0f, 0xa2, // cpuid
+    0xfa, // cli
+    0x4e, // dec esi
+    0x75, 0xf8, // jnz L
+    0xf4, // hlt
+  ];
+  core.ram.set(code, CODE);
+  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
+  core.setCr(0, 0x11);
+  core.cpl = 0;
+  core.flushTlb();
+  core.setReg(4, STACK_TOP);
+  core.eip = CODE;
+  core.eflags = 2;
+  const exit = core.run(1_000_000);
+  return { exit, eip: core.eip, regs: Array.from({ length: 8 }, (_, r) => core.reg(r)), instructions: core.instructions, stats: core.jitStats };
+}
+
+describe('jitStats.handedOver', () => {
+  it('counts each form compiled code hands to the interpreter, as often as it does', () => {
+    const interp = run('off');
+    const jit = run('first');
+    expect(interp.exit).toBe(1); // HLT
+    expect({ ...jit, stats: null }).toEqual({ ...interp, stats: null });
+    const count = (how: string, form: RegExp) => jit.stats.handedOver.filter((h) => h.how === how && form.test(h.form)).reduce((n, h) => n + h.count, 0);
+    expect(count('step', /^CPUID/)).toBe(N);
+    expect(count('stop', /^CLI/)).toBe(N);
+    expect(jit.stats.handedOver.some((h) => /^DEC/.test(h.form))).toBe(false);
+    expect(interp.stats.handedOver).toEqual([]);
+  });
+});
