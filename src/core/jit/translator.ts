@@ -13,6 +13,7 @@
 
 import { buildModule } from './wasm.ts';
 import { translate, GLOBALS, FUNCS, LOCALS, type CoreLayout } from './translate.ts';
+import { handedOver, type HandedOver } from './coverage.ts';
 
 /** off: interpret only. on: translate code once hot. first: translate on first execution, at every instruction. */
 export type JitMode = 'off' | 'on' | 'first';
@@ -62,6 +63,8 @@ export interface JitStats {
   chained: number;
   /** The first errors of modules the engine would not compile (a translator bug; none expected). */
   failures: string[];
+  /** The forms compiled code handed to the interpreter most often (stepped, or a region ended at), with how often. */
+  handedOver: HandedOver[];
   /** Wall milliseconds the run loop spent translating and compiling (a background compilation's own time is not in it). */
   compileMs: number;
 }
@@ -182,6 +185,7 @@ export class Translator {
       translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
       entered: Number((this.core.exports.jitEntered as () => bigint)()),
       chained: Number((this.core.exports.jitChained as () => bigint)()),
+      handedOver: handedOver(this.core.memory, (this.core.exports.jitFormCounts as WebAssembly.Global).value as number),
     };
   }
 
