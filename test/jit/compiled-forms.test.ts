@@ -7,9 +7,9 @@
 // the translated run compiled these forms rather than handing them over.
 
 import { describe, expect, it } from 'vitest';
-import { GlassboxRunner } from '../cpu-diff/glassbox.ts';
 import { type Case, DATA_ADDR } from '../cpu-diff/case.ts';
 import { Rng } from '../support/rng.ts';
+import { runBoth } from './support/programs.ts';
 
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
@@ -50,15 +50,7 @@ function program(seed: number): Case {
 
 describe('the forms compiled for the handed-over counts', () => {
   it('match the interpreter on 3,000 random programs, faults included, and are not handed over', () => {
-    const interp = new GlassboxRunner('off');
-    const jit = new GlassboxRunner('first');
-    const bad: string[] = [];
-    for (let seed = 1; seed <= 3000; seed++) {
-      const c = program(seed);
-      const a = JSON.stringify(interp.run(c));
-      const b = JSON.stringify(jit.run(c));
-      if (a !== b && bad.length < 5) bad.push(`seed ${seed} code ${Buffer.from(c.code).toString('hex')}\n  interpreted ${a}\n  translated  ${b}`);
-    }
+    const { bad, interp, jit } = runBoth(3000, program);
     expect(bad).toEqual([]);
     expect(interp.core.instructions).toBe(jit.core.instructions);
     expect(interp.core.counter('EXCEPTIONS')).toBeGreaterThan(300); // the edges do fault

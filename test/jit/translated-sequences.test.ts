@@ -6,9 +6,9 @@
 // and translated on first execution; the results must be identical.
 
 import { describe, expect, it } from 'vitest';
-import { GlassboxRunner } from '../cpu-diff/glassbox.ts';
 import { type Case, DATA_ADDR } from '../cpu-diff/case.ts';
 import { Rng } from '../support/rng.ts';
+import { runBoth } from './support/programs.ts';
 
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
@@ -64,15 +64,7 @@ function program(seed: number): Case {
 
 describe('translated flag evaluation matches the interpreter', () => {
   it('on 6,000 random ten-instruction programs', () => {
-    const interp = new GlassboxRunner('off');
-    const jit = new GlassboxRunner('first');
-    const bad: string[] = [];
-    for (let seed = 1; seed <= 6000; seed++) {
-      const c = program(seed);
-      const a = JSON.stringify(interp.run(c));
-      const b = JSON.stringify(jit.run(c));
-      if (a !== b && bad.length < 5) bad.push(`seed ${seed} code ${Buffer.from(c.code).toString('hex')}\n  interpreted ${a}\n  translated  ${b}`);
-    }
+    const { bad, interp, jit } = runBoth(6000, program);
     expect(bad).toEqual([]);
     expect(interp.core.instructions).toBe(jit.core.instructions);
     expect(jit.core.jitStats.compiled).toBeGreaterThan(5000);

@@ -25,10 +25,12 @@ export function flushFlags(e: Emitter): void {
   e.set(L_MASK);
 }
 
+/** The core's lazy-flag globals and the locals that hold them in a region. */
+const RECORD: readonly [number, number][] = [[G_KIND, L_KIND], [G_SIZE, L_SIZE], [G_A, L_FA], [G_B, L_FB], [G_RES, L_FRES], [G_MASK, L_MASK]];
+
 /** The core's record and EFLAGS into the locals (region entry, after the interpreter ran). */
 export function loadFlagState(e: Emitter): void {
-  const pairs: [number, number][] = [[G_KIND, L_KIND], [G_SIZE, L_SIZE], [G_A, L_FA], [G_B, L_FB], [G_RES, L_FRES], [G_MASK, L_MASK]];
-  for (const [g, l] of pairs) {
+  for (const [g, l] of RECORD) {
     e.gget(g);
     e.set(l);
   }
@@ -38,8 +40,7 @@ export function loadFlagState(e: Emitter): void {
 
 /** The dynamic record and EFLAGS back to the core (call flushFlags first where a producer is known). */
 export function storeFlagState(e: Emitter): void {
-  const pairs: [number, number][] = [[G_KIND, L_KIND], [G_SIZE, L_SIZE], [G_A, L_FA], [G_B, L_FB], [G_RES, L_FRES], [G_MASK, L_MASK]];
-  for (const [g, l] of pairs) {
+  for (const [g, l] of RECORD) {
     e.get(l);
     e.gset(g);
   }
