@@ -66,7 +66,7 @@ export async function serveEngine(home: string): Promise<void> {
       case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
       case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach, env: req.env });
-      case 'logs': return engine.logs(req.container);
+      case 'logs': return engine.logs(req.container, req.times);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
       case 'stop': return engine.stop(req.container, req.time);

@@ -17,7 +17,7 @@ import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
   accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, restoreScript, runScript,
-  startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
+  startDetachedScript, stateScript, statsScript, storageScript, timesFile, topScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
 import { ContainerError } from './container-error.ts';
 import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, removeVolumeScript, type VolumeInfo } from './volumes.ts';
@@ -68,6 +68,13 @@ export interface ContainerState {
   oomKilled: boolean;
   /** The container ended with an engine before this one (record.lost). */
   lost?: boolean;
+}
+
+/** A container's logs; `times`: the guest time of each of their lines, one Unix time a line (guest-scripts.ts timesFile). */
+export interface ContainerLogs {
+  stdout: string;
+  stderr: string;
+  times?: { stdout: string; stderr: string };
 }
 
 export interface RunResult extends ShellResult {
@@ -436,12 +443,17 @@ export class ContainerEngine {
     return out;
   }
 
-  async logs(ref: string): Promise<{ stdout: string; stderr: string }> {
+  /**
+   * The container's stdout and stderr as written; with `times`, also each
+   * log's line-time file (timesFile: a guest time per line, read after the
+   * log, so each line read has its time unless it arrived since).
+   */
+  async logs(ref: string, times = false): Promise<ContainerLogs> {
     const dir = bundleDir(this.find(ref).id);
-    return {
-      stdout: (await this.shell.run(`cat ${dir}/stdout`)).stdout,
-      stderr: (await this.shell.run(`cat ${dir}/stderr`)).stdout,
-    };
+    const read = async (file: string) => (await this.shell.run(`cat ${dir}/${file} 2>/dev/null`)).stdout;
+    const logs: ContainerLogs = { stdout: await read('stdout'), stderr: await read('stderr') };
+    if (times) logs.times = { stdout: await read(timesFile('stdout')), stderr: await read(timesFile('stderr')) };
+    return logs;
   }
 
   /** Runs a command in a running container's namespaces and cgroup. */

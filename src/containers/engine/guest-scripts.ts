@@ -109,39 +109,73 @@ export function accountFileScript(id: string, file: string): string {
   ].join('\n');
 }
 
+/** The file of a log's line times: one guest time (Unix seconds, 6 decimals) per line of the log, in order. */
+export const timesFile = (log: 'stdout' | 'stderr') => `${log}.times`;
+
 /**
- * Runs the container to its end, recording stdout, stderr and the exit status
- * in the bundle, and prints "exit=STATUS" (so a foreground run needs no
- * state query after: stateScript's processes cost seconds on a busy host).
- * `again`: a restart, on the same root and writable layer, its output added
- * to the logs (crun run deleted the ended container's state).
+ * Stamps each line of a log as it arrives (awk reads the stream buffered, so
+ * it keeps up with a fast writer; the log file itself is tee's, byte for
+ * byte). The guest clock at the start ($EPOCHREALTIME, microseconds) moved on
+ * by /proc/uptime (10 ms steps) read per line: no process per line.
+ */
+const STAMP_AWK = 'BEGIN { f = "/proc/uptime" } { getline u < f; close(f); printf "%.6f\\n", r + (u - s); fflush() }';
+
+/**
+ * The shell that sends a container's stdout and stderr each through a fifo
+ * into its log file (appended to: a restart's output follows the last run's)
+ * and its line times; `live`: tee also passes the stream on (stdout to
+ * stdout, stderr to stderr), else it goes nowhere else. The writer opens
+ * NAME.pipe; `wait` then lets the stamps finish.
+ */
+function loggedStreams(live: boolean): string[] {
+  const stream = (log: 'stdout' | 'stderr') => [
+    `awk -v r="$now" -v s="$up" ${shq(STAMP_AWK)} <${log}.stamp >>${timesFile(log)} &`,
+    `tee -a ${log} ${log}.stamp <${log}.pipe ${live ? (log === 'stderr' ? '>&2' : '') : '>/dev/null'} &`,
+  ];
+  return [
+    'rm -f stdout.pipe stderr.pipe stdout.stamp stderr.stamp && mkfifo stdout.pipe stderr.pipe stdout.stamp stderr.stamp',
+    'read -r up _ </proc/uptime; now=$EPOCHREALTIME',
+    ...stream('stdout'),
+    ...stream('stderr'),
+  ];
+}
+
+/** After the container: its log writers drained, their fifos gone, its status recorded. */
+const LOGS_DONE = ['wait', 'rm -f stdout.pipe stderr.pipe stdout.stamp stderr.stamp', 'echo $s > exit.tmp && mv exit.tmp exit'];
+
+/**
+ * Runs the container to its end, recording stdout, stderr (each line's time
+ * beside it) and the exit status in the bundle, and prints "exit=STATUS" (so
+ * a foreground run needs no state query after: stateScript's processes cost
+ * seconds on a busy host). `again`: a restart, on the same root and writable
+ * layer, its output added to the logs (crun run deleted the ended
+ * container's state).
  */
 export function runScript(id: string, again = false): string {
   const dir = bundleDir(id);
   return [
     `cd ${dir}`,
     ...(again ? [`crun delete -f ${id} >/dev/null 2>&1; rm -f exit`] : []),
-    `crun run --bundle ${dir} ${id} <stdin >${again ? '>' : ''}stdout 2>${again ? '>' : ''}stderr`,
+    ...loggedStreams(false),
+    `crun run --bundle ${dir} ${id} <stdin >stdout.pipe 2>stderr.pipe`,
     's=$?',
-    'echo $s > exit.tmp && mv exit.tmp exit',
+    ...LOGS_DONE,
     'echo "exit=$s"',
   ].join('\n');
 }
 
 /**
  * Runs the container attached to an agent session: with a tty, crun passes
- * the container's terminal to the agent's console socket; without, stdin
- * comes through and stdout and stderr go out live and to the log files.
+ * the container's terminal to the agent's console socket (and nothing is
+ * logged); without, stdin comes through and stdout and stderr go out live
+ * and to the log files.
  */
 export function attachedRunScript(id: string, tty: boolean): string {
   const dir = bundleDir(id);
   const crun = `crun run${tty ? ' --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : ''} --bundle ${dir} ${id}`;
   return [
     `cd ${dir}`,
-    ...(tty
-      ? [`${crun}; s=$?`]
-      : ['mkfifo out.pipe err.pipe', 'tee stdout <out.pipe & tee stderr <err.pipe >&2 &', `${crun} >out.pipe 2>err.pipe; s=$?`, 'wait; rm -f out.pipe err.pipe']),
-    'echo $s > exit.tmp && mv exit.tmp exit',
+    ...(tty ? [`${crun}; s=$?`, 'echo $s > exit.tmp && mv exit.tmp exit'] : [...loggedStreams(true), `${crun} >stdout.pipe 2>stderr.pipe; s=$?`, ...LOGS_DONE]),
     'exit $s',
   ].join('\n');
 }
@@ -180,7 +214,7 @@ export function startDetachedScript(id: string, again = false): string {
   return [
     // The exit file goes before the background start, so the wait below cannot see the last run's.
     ...(again ? [`rm -f ${dir}/exit`] : []),
-    `( ${runScript(id, again).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
+    `(\n${runScript(id, again)}\n) >/dev/null 2>&1 &`,
     `i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
     `  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
     '  i=$((i+1)); sleep 0.05',
