@@ -4,7 +4,7 @@
 // inside the container's root (gb_inside), so a link in the image, even an
 // absolute one or one the container made, never leads into the guest's files.
 
-import { shq } from './guest-shell.ts';
+import { shq } from '../../api/shell-script.ts';
 import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 /** What the path a copy names is in the container: Docker's cases turn on it. */

@@ -10,7 +10,7 @@
 // of the link routes the containers' own addresses back to the guest, so no
 // NAT runs in the guest.
 
-import { shq } from './guest-shell.ts';
+import { shq } from '../../api/shell-script.ts';
 
 export const NETNS_DIR = '/run/netns';
 const DHCP_SCRIPT = '/run/glassbox/udhcpc.script';
