@@ -18,6 +18,7 @@ import type { ShellResult } from '../containers/engine/guest-shell.ts';
 import { printFormatted } from './go-template.ts';
 import { call, reportError } from './engine-call.ts';
 import { defineFileCommands } from './container-files.ts';
+import { removeStoppedContainers } from './stopped-containers.ts';
 import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
@@ -430,10 +431,8 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       .option('-f, --force', 'do not ask for confirmation')
       .action(async (o: { force?: boolean }) => {
         if (!o.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return;
-        const list = await call<Listed[]>({ op: 'ps', all: true });
-        if (!list) return;
-        process.stdout.write('Deleted Containers:\n');
-        for (const c of list.filter((c) => c.state.status === 'exited')) if ((await call({ op: 'rm', container: c.id, force: false })) !== undefined) process.stdout.write(c.id + '\n');
+        const gone = await removeStoppedContainers(true);
+        process.stdout.write(`Deleted Containers:\n${gone.map((id) => `${id}\n`).join('')}`);
       });
   }
 
