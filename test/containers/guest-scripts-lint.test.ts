@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { Script } from '../../src/api/shell-script.ts';
 import * as g from '../../src/containers/engine/guest-scripts.ts';
 import { CGROUP_SCRIPT, PS_SCRIPT } from '../../src/inspect/kernel.ts';
+import { archiveScript, changesScript, extractScript } from '../../src/containers/engine/file-scripts.ts';
 
 const HOSTILE = [`it's "quoted"`, 'two words', '$(touch /tmp/gb-pwned)', '`id`', 'line\nbreak', '; rm -rf /', '-n', '*', '\\', ''];
 const ID = 'f'.repeat(64);
@@ -45,6 +46,11 @@ const SCRIPTS: Record<string, Script> = {
   pause: g.freezeScript(ID, true),
   resume: g.freezeScript(ID, false),
   bundleFile: g.bundleFileScript(ID, g.timesFile('stdout')),
+  cpOut: archiveScript(HOSTILE[1]!, HOSTILE.join('/'), false),
+  cpOutFollow: archiveScript('/r', HOSTILE[2]!, true),
+  cpIn: extractScript(HOSTILE[1]!, { dest: HOSTILE.join('/'), name: HOSTILE[0]!, dir: false, contents: false }, HOSTILE[3]!, HOSTILE[4]!),
+  cpInDir: extractScript('/r', { dest: '/d/', name: HOSTILE[2]!, dir: true, contents: true }, '/t.tar', '/s'),
+  diff: changesScript(HOSTILE[4]!, HOSTILE[1]!),
   inspectProcesses: PS_SCRIPT,
   inspectCgroups: CGROUP_SCRIPT,
 };
