@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { Script } from '../../src/api/shell-script.ts';
 import * as g from '../../src/containers/engine/guest-scripts.ts';
 import { CGROUP_SCRIPT, PS_SCRIPT } from '../../src/inspect/kernel.ts';
+import { addHostScript, attachScript, detachScript, vethCountersScript } from '../../src/containers/engine/network-scripts.ts';
 import { archiveScript, changesScript, extractScript } from '../../src/containers/engine/file-scripts.ts';
 
 const HOSTILE = [`it's "quoted"`, 'two words', '$(touch /tmp/gb-pwned)', '`id`', 'line\nbreak', '; rm -rf /', '-n', '*', '\\', ''];
@@ -51,6 +52,11 @@ const SCRIPTS: Record<string, Script> = {
   cpIn: extractScript(HOSTILE[1]!, { dest: HOSTILE.join('/'), name: HOSTILE[0]!, dir: false, contents: false }, HOSTILE[3]!, HOSTILE[4]!),
   cpInDir: extractScript('/r', { dest: '/d/', name: HOSTILE[2]!, dir: true, contents: true }, '/t.tar', '/s'),
   diff: changesScript(HOSTILE[4]!, HOSTILE[1]!),
+  netAttach: attachScript(ID, HOSTILE[1]!, { network: { bridge: 'gb-br1', gateway: '172.18.0.1', prefix: 16 }, ip: '172.18.0.2', dns: '10.0.2.3', hosts: HOSTILE.join('\n') }),
+  netAttachNone: attachScript(ID, '/r'),
+  netAddHost: addHostScript(HOSTILE[0]!, `172.18.0.3\t${HOSTILE[2]}`),
+  netDetach: detachScript(ID),
+  netCounters: vethCountersScript(ID),
   inspectProcesses: PS_SCRIPT,
   inspectCgroups: CGROUP_SCRIPT,
 };

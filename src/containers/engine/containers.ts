@@ -20,7 +20,7 @@ import {
   restoreScript, runScript, startDetachedScript, stateScript, statsScript, storageScript, timesFile, topScript, waitExitScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
 import { cgroupFigures } from './cgroup-files.ts';
-import { code, fields, script, sh, type Script } from '../../api/shell-script.ts';
+import { fields, script, sh, type Script } from '../../api/shell-script.ts';
 import { ContainerError } from './container-error.ts';
 import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, removeVolumeScript, type VolumeInfo } from './volumes.ts';
 
@@ -603,7 +603,7 @@ export class ContainerEngine {
 
   private async remove(c: ContainerRecord): Promise<void> {
     this.disconnect(c);
-    if (!c.lost) await this.shell.run(script(code(detachScript(c.id)), removeScript(c.id)));
+    if (!c.lost) await this.shell.run(script(detachScript(c.id), removeScript(c.id)));
     this.containers.delete(c.id);
     this.remember();
   }
