@@ -8,22 +8,16 @@
 // written in the window (both ends included), a value that is neither a
 // time nor a duration is refused by the client with its message and status 1.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GLASSBOX_BIN } from '../support/glassbox-cli.ts';
+import { userShell } from '../support/glassbox-cli.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'glassbox-logtimes-home-'));
 
-/** One line of a user's shell, `glassbox` being the bundled CLI; its stdout, stderr and status. */
-function sh(line: string, timeoutMs = 300_000): { out: string; err: string; status: number } {
-  const script = `glassbox() { ${JSON.stringify(process.execPath)} ${JSON.stringify(GLASSBOX_BIN)} "$@"; }\n${line}`;
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, GLASSBOX_HOME: home } });
-  if (r.error) throw new Error(`"${line}" did not finish within ${timeoutMs / 1000} s; its stderr: ${JSON.stringify((r.stderr ?? '').slice(-500))}`);
-  return { out: r.stdout, err: r.stderr, status: r.status ?? -1 };
-}
+/** One line of a user's shell, `glassbox` being the bundled CLI. */
+const sh = userShell(home);
 
 /** RFC 3339 in UTC with exactly nine fraction digits (Docker's RFC3339NanoFixed), then a space and the line. */
 const STAMPED = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{9})Z (.*)$/;
