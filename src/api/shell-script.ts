@@ -5,9 +5,13 @@
 // an image, a user's name) can become code, whatever its quotes, spaces,
 // `$(...)` or newlines.
 
-/** A piece of shell built by `sh` (or `script` from lines of it): its text is safe to run. */
+/**
+ * A piece of shell built by `sh` (or `script` from lines of it), every value
+ * in it quoted. `code` is the one way in for text taken as code as it is:
+ * fixed shell written in this program (a function definition, say), never a
+ * value from outside.
+ */
 export class Script {
-  /** Only this module makes Scripts, so holding one means it was built from quoted parts. */
   private constructor(readonly text: string) {}
 
   static of(text: string): Script {
