@@ -30,6 +30,8 @@ const UNIT = [
   'test/testing/kernel-log.test.ts',
   'test/testing/ktap.test.ts',
   'test/cli/go-template.test.ts',
+  'test/cli/log-times.test.ts',
+  'test/containers/guest-scripts-lint.test.ts',
   'test/docs/**/*.test.ts',
   'test/net/user-net.test.ts',
   'test/net/publish.test.ts',

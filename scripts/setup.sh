@@ -23,6 +23,8 @@ cd "$(dirname "$0")/.."
 # SeaBIOS (package seabios) boots in glassbox and in QEMU.
 packages=(gcc-multilib nasm binutils qemu-system-x86 seabios cpio xz-utils chromium skopeo umoci docker-registry apache2-utils e2fsprogs acpica-tools)
 packages+=(dosfstools mtools syslinux)
+# shellcheck: checks every guest script the host builds (test/containers/guest-scripts-lint.test.ts).
+packages+=(shellcheck)
 # tshark: Wireshark's dissectors check the frames the user-mode network writes
 # (test/net/); curl fetches a published container port in the network tests;
 # wrk is the load generator of npm run bench:net.

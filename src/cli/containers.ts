@@ -12,11 +12,13 @@ import { buildId } from '../daemon/build-id.ts';
 import { dockerfileImages, pullMissing } from './registry.ts';
 import { serveEngine } from '../daemon/server.ts';
 import type { EngineRequest, RunRequestOptions } from '../daemon/protocol.ts';
-import type { RunResult } from '../containers/engine/containers.ts';
+import type { ContainerLogs, RunResult } from '../containers/engine/containers.ts';
+import { dockerTime, logLines, printable, stampedFrom, withLastStamp } from './log-times.ts';
 import type { ShellResult } from '../containers/engine/guest-shell.ts';
 import { printFormatted } from './go-template.ts';
 import { call, reportError } from './engine-call.ts';
 import { defineFileCommands } from './container-files.ts';
+import { removeStoppedContainers } from './stopped-containers.ts';
 import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
@@ -73,6 +75,43 @@ const FOLLOW_POLL_MS = 250;
 function lastLines(text: string, n: number): string {
   const lines = text.split(/(?<=\n)/);
   return n === 0 ? '' : lines.slice(-n).join('');
+}
+
+interface LogsFlags {
+  follow?: boolean;
+  tail: string;
+  timestamps?: boolean;
+  since?: string;
+  until?: string;
+}
+
+/**
+ * logs with -t, --since or --until: line by line with each line's guest
+ * time. Following prints each round the stamped lines not yet printed; a
+ * line whose stamp has not arrived waits for the next round, or for the
+ * container's end, after which every line is printed (a line left unstamped
+ * by an engine that ended takes the time of the line before). --until in the
+ * past ends the following, as Docker's.
+ */
+async function timedLogs(container: string, o: LogsFlags, window: { since?: bigint; until?: bigint }): Promise<void> {
+  const print = { timestamps: o.timestamps, ...window };
+  const done = { stdout: 0, stderr: 0 };
+  for (let first = true; ; first = false) {
+    const state = o.follow ? await call<Inspected>({ op: 'inspect', container }) : undefined;
+    if (o.follow && !state) return;
+    const ended = !o.follow || (state!.state.status !== 'running' && state!.state.status !== 'paused');
+    const r = await call<ContainerLogs>({ op: 'logs', container, times: true });
+    if (!r?.times) return;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const all = logLines(r[stream], r.times[stream]);
+      if (first && o.tail !== 'all') done[stream] = Math.max(0, all.length - Number(o.tail));
+      const lines = ended ? withLastStamp(all).slice(done[stream]) : stampedFrom(all, done[stream]);
+      done[stream] += lines.length;
+      process[stream].write(printable(lines, print));
+    }
+    if (ended || (window.until !== undefined && BigInt(Date.now()) * 1_000_000n > window.until)) return;
+    await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
+  }
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -246,11 +285,24 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .description('print a container\'s stdout and stderr')
     .option('-f, --follow', 'keep printing what it writes until it exits')
     .option('-n, --tail <lines>', 'only the last N lines of each stream ("all" for every line)', 'all')
+    .option('-t, --timestamps', 'each line after the guest time it was written at (RFC 3339, nanoseconds)')
+    .option('--since <time>', 'only lines written since a time: RFC 3339 (2026-12-06T21:10:24Z), Unix seconds, or a duration before now (10m, 1h30m)')
+    .option('--until <time>', 'only lines written up to a time, in the same forms as --since')
     .argument('<container>', 'name or ID prefix')
-    .action(async (container: string, o: { follow?: boolean; tail: string }) => {
+    .action(async (container: string, o: LogsFlags) => {
       if (o.tail !== 'all' && !/^\d+$/.test(o.tail)) return reportError(`--tail takes a number of lines or "all", not "${o.tail}"`);
+      let window: { since?: bigint; until?: bigint };
+      try {
+        window = { since: o.since === undefined ? undefined : dockerTime(o.since, 'since'), until: o.until === undefined ? undefined : dockerTime(o.until, 'until') };
+      } catch (e) {
+        // Docker's client refuses the value before asking the daemon: its message alone, status 1.
+        process.stderr.write(`${(e as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      if (o.timestamps || o.since !== undefined || o.until !== undefined) return timedLogs(container, o, window);
       const tail = (text: string) => (o.tail === 'all' ? text : lastLines(text, Number(o.tail)));
-      let r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+      let r = await call<ContainerLogs>({ op: 'logs', container });
       if (!r) return;
       process.stdout.write(tail(r.stdout));
       process.stderr.write(tail(r.stderr));
@@ -259,7 +311,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
         const [before, state] = [r, await call<Inspected>({ op: 'inspect', container })];
         if (!state) return;
         await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
-        r = await call<{ stdout: string; stderr: string }>({ op: 'logs', container });
+        r = await call<ContainerLogs>({ op: 'logs', container });
         if (!r) return;
         process.stdout.write(r.stdout.slice(before.stdout.length));
         process.stderr.write(r.stderr.slice(before.stderr.length));
@@ -379,10 +431,8 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       .option('-f, --force', 'do not ask for confirmation')
       .action(async (o: { force?: boolean }) => {
         if (!o.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return;
-        const list = await call<Listed[]>({ op: 'ps', all: true });
-        if (!list) return;
-        process.stdout.write('Deleted Containers:\n');
-        for (const c of list.filter((c) => c.state.status === 'exited')) if ((await call({ op: 'rm', container: c.id, force: false })) !== undefined) process.stdout.write(c.id + '\n');
+        const gone = await removeStoppedContainers(true);
+        process.stdout.write(`Deleted Containers:\n${gone.map((id) => `${id}\n`).join('')}`);
       });
   }
 

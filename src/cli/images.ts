@@ -13,6 +13,7 @@ import { printFormatted } from './go-template.ts';
 import { formatSize } from './table.ts';
 import { imageHistory } from '../containers/store/history.ts';
 import { confirm } from './confirm.ts';
+import { removeStoppedContainers } from './stopped-containers.ts';
 import { callEngine, EngineError, engineRunning } from '../daemon/client.ts';
 import { glassboxHome } from '../home.ts';
 
@@ -190,7 +191,7 @@ export function registerPruneCommand(system: Command): void {
     .option('-f, --force', 'do not ask for confirmation')
     .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
       if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${prunedImages(o.all)}\nAre you sure you want to continue? [y/N] `))) return;
-      const stopped = await removeStoppedContainers();
+      const stopped = await removeStoppedContainers(false);
       if (stopped.length) process.stdout.write(`Deleted Containers:\n${stopped.map((id) => `${id}\n`).join('')}\n`);
       await pruneImages(o.all);
     }));
@@ -204,18 +205,6 @@ async function pruneImages(all?: boolean): Promise<void> {
   const { removed, bytes } = ImageStore.open().prune(await usedImages(), all === true);
   if (removed.length) process.stdout.write(`Deleted Images:\n${removed.map((i) => `deleted: ${i.manifest.digest}\n`).join('')}\n`);
   process.stdout.write(`Total reclaimed space: ${formatSize(bytes)}\n`);
-}
-
-/** Removes the running engine's stopped containers (none when no engine runs); their IDs. */
-async function removeStoppedContainers(): Promise<string[]> {
-  if (!(await engineRunning(glassboxHome()))) return [];
-  const all = (await callEngine(glassboxHome(), { op: 'ps', all: true }, { start: false })) as { id: string; state: { status: string } }[];
-  const gone: string[] = [];
-  for (const c of all.filter((c) => c.state.status === 'exited')) {
-    await callEngine(glassboxHome(), { op: 'rm', container: c.id, force: false }, { start: false });
-    gone.push(c.id);
-  }
-  return gone;
 }
 
 export function registerImageCommands(program: Command): void {

@@ -18,7 +18,9 @@ export type EngineRequest =
   | { op: 'ps'; all: boolean }
   /** user, workdir, detach: Docker's exec -u, -w, -d. */
   | { op: 'exec'; container: string; cmd: string[]; attach?: boolean; tty?: WindowSize; user?: string; workdir?: string; detach?: boolean; env?: string[] }
-  | { op: 'logs' | 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top' | 'diff'; container: string }
+  | { op: 'stats' | 'inspect' | 'start' | 'pause' | 'unpause' | 'top' | 'diff'; container: string }
+  /** times: each log line's guest time too (logs -t, --since, --until). */
+  | { op: 'logs'; container: string; times?: boolean }
   | { op: 'rename'; container: string; name: string }
   /** cp out of a container: replies { kind, tar } with the tar in base64; follow: the path's last link too (cp -L). */
   | { op: 'cp-out'; container: string; path: string; follow: boolean }

@@ -91,7 +91,8 @@ const request: z.ZodType<EngineRequest> = z.discriminatedUnion('op', [
     op: z.literal('exec'), container: ref, cmd: args.min(1), attach: z.boolean().optional(), tty: windowSize.optional(),
     user: z.string().min(1).max(256).optional(), workdir: workdir.optional(), detach: z.boolean().optional(), env: env.optional(),
   }).strict(),
-  z.object({ op: z.enum(['logs', 'stats', 'inspect', 'start', 'pause', 'unpause', 'top', 'diff']), container: ref }).strict(),
+  z.object({ op: z.enum(['stats', 'inspect', 'start', 'pause', 'unpause', 'top', 'diff']), container: ref }).strict(),
+  z.object({ op: z.literal('logs'), container: ref, times: z.boolean().optional() }).strict(),
   z.object({ op: z.literal('rename'), container: ref, name: containerName }).strict(),
   z.object({ op: z.literal('cp-out'), container: ref, path: containerPath, follow: z.boolean() }).strict(),
   z.object({

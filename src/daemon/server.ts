@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Attached } from '../containers/engine/containers.ts';
 import { RestartWatcher } from '../containers/engine/restart-policy.ts';
 import { ImageStore } from '../containers/store/image-store.ts';
-import { fields, infoScript } from '../containers/engine/guest-scripts.ts';
+import { infoScript } from '../containers/engine/guest-scripts.ts';
+import { fields } from '../api/shell-script.ts';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { build } from '../containers/builder/builder.ts';
 import { answerView, recordTrace, runInGuest, type InspectTarget } from '../inspect/views.ts';
@@ -87,7 +88,7 @@ export async function serveEngine(home: string): Promise<void> {
       case 'run': return engine.run(req.image, req.options);
       case 'ps': return engine.ps(req.all);
       case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach, env: req.env });
-      case 'logs': return engine.logs(req.container);
+      case 'logs': return engine.logs(req.container, req.times);
       case 'stats': return engine.stats(req.container);
       case 'inspect': return engine.inspect(req.container);
       case 'stop': return engine.stop(req.container, req.time);

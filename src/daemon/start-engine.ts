@@ -15,6 +15,7 @@ import { ContainerEngine } from '../containers/engine/containers.ts';
 import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
 import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
 import { linkUpScript } from '../containers/engine/network-scripts.ts';
+import { setClockScript } from '../containers/engine/guest-scripts.ts';
 import type { ImageStore } from '../containers/store/image-store.ts';
 import { fileJournal, networkJournal } from './journal.ts';
 import { UserNetPublisher } from './port-publisher.ts';
@@ -39,6 +40,12 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet });
   machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
   const shell = machineShell(machine);
+  // The guest's wall clock starts at the machine's epoch (2026-01-01); under the realtime clock it is set to the host's,
+  // so that what it stamps (the containers' log lines, files' times) reads as the host's time, across engines too.
+  if (clock === 'realtime') {
+    const set = await shell.run(setClockScript(Date.now()), { timeoutMs: 30_000 });
+    if (set.exitCode !== 0) log(`the guest's clock could not be set to the host's: ${set.stderr.trim()}`);
+  }
   await mountEngineDisk(shell, diskState);
   // Up already in the snapshot, unless its DHCP failed then: this tries again, or says why not.
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });

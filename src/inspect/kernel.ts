@@ -5,10 +5,12 @@
 // so a view costs a couple of guest process creations, not one per process.
 
 import type { GuestShell } from '../containers/engine/guest-shell.ts';
+import { cgroupFigures, CGROUP_READER } from '../containers/engine/cgroup-files.ts';
+import { code, script, sh, type Script } from '../api/shell-script.ts';
 
 /** Runs a view's script in the guest; a failure is an error naming the view. */
-async function stdout(sh: GuestShell, script: string, view: string): Promise<string> {
-  const r = await sh.run(script);
+async function stdout(shell: GuestShell, command: Script, view: string): Promise<string> {
+  const r = await shell.run(command);
   if (r.exitCode !== 0) throw new Error(`reading the ${view} in the guest failed (status ${r.exitCode}): ${r.stderr.trim()}`);
   return r.stdout;
 }
@@ -29,9 +31,9 @@ export interface GuestProcess {
   cgroup: string;
 }
 
-const PS_SCRIPT = `
+export const PS_SCRIPT = code(`
 for d in /proc/[0-9]*; do
-  n= pp= r=0 np=
+  n='' pp='' r=0 np=''
   while IFS=: read -r k v; do
     case $k in Name) n=$v;; PPid) pp=$v;; VmRSS) r=\${v% kB};; NSpid) np=\${v##*\t};; esac
   done 2>/dev/null < $d/status || continue
@@ -41,10 +43,10 @@ done
 ls -l /proc/[0-9]*/ns/ 2>/dev/null
 # ls fails for a process that ended during the scan; the ones it could read are the tree.
 exit 0
-`;
+`);
 
-export async function processTree(sh: GuestShell): Promise<GuestProcess[]> {
-  const out = await stdout(sh, PS_SCRIPT, 'process tree');
+export async function processTree(shell: GuestShell): Promise<GuestProcess[]> {
+  const out = await stdout(shell, PS_SCRIPT, 'process tree');
   const procs = new Map<number, GuestProcess>();
   let current: GuestProcess | undefined;
   for (const line of out.split('\n')) {
@@ -80,29 +82,26 @@ export interface CgroupNode {
   cpuUsageUsec: number | null;
 }
 
-const CGROUP_SCRIPT = `
-cd /sys/fs/cgroup || exit 1
-find . -type d | while read -r d; do
-  set -- 0
-  while read -r _; do set -- $(($1 + 1)); done < $d/cgroup.procs
-  v() { if [ -r $d/$1 ]; then read -r x < $d/$1; echo -n "$x"; else echo -n -; fi; }
-  k() { while read -r a b; do [ "$a" = $2 ] && { echo -n "$b"; return; }; done < $d/$1 2>/dev/null; echo -n -; }
-  echo "C \${d#.} $1 $(v memory.current) $(v memory.max) $(v pids.current) $(v pids.max) $(v cpu.max | tr ' ' /) $(k memory.events oom_kill) $(k cpu.stat usage_usec) $(v memory.peak)"
-done
-`;
+/** Every cgroup of the guest: a cgroup= line with its path, then its figures from the engine's cgroup reader. */
+export const CGROUP_SCRIPT = script(
+  CGROUP_READER,
+  sh`cd /sys/fs/cgroup || exit 1`,
+  sh`find . -type d | while read -r d; do echo "cgroup=\${d#.}"; gb_cgroup "$d"; done`,
+);
 
-export async function cgroupTree(sh: GuestShell): Promise<CgroupNode[]> {
-  const out = await stdout(sh, CGROUP_SCRIPT, 'cgroup tree');
-  const num = (s: string) => (s === '-' ? null : Number(s));
-  const str = (s: string) => (s === '-' ? null : s);
+export async function cgroupTree(shell: GuestShell): Promise<CgroupNode[]> {
+  const out = await stdout(shell, CGROUP_SCRIPT, 'cgroup tree');
   const nodes: CgroupNode[] = [];
-  for (const line of out.split('\n')) {
-    const f = line.split(' ');
-    if (f[0] !== 'C' || f.length < 11) continue;
+  // One record per cgroup, each starting at its cgroup= line.
+  for (const record of out.split(/^(?=cgroup=)/m)) {
+    if (!record.startsWith('cgroup=')) continue;
+    const f = cgroupFigures(record);
+    const num = (k: string) => (f[k] === undefined ? null : Number(f[k]));
+    const str = (k: string) => f[k] ?? null;
     nodes.push({
-      path: f[1] || '/', procs: Number(f[2]),
-      memoryCurrent: num(f[3]), memoryMax: str(f[4]), pidsCurrent: num(f[5]), pidsMax: str(f[6]), cpuMax: str(f[7]),
-      oomKills: num(f[8]), cpuUsageUsec: num(f[9]), memoryPeak: num(f[10]),
+      path: f.cgroup || '/', procs: Number(f.procs ?? 0),
+      memoryCurrent: num('memory.current'), memoryMax: str('memory.max'), pidsCurrent: num('pids.current'), pidsMax: str('pids.max'),
+      cpuMax: f['cpu.max']?.replace(' ', '/') ?? null, oomKills: num('memory.events.oom_kill'), cpuUsageUsec: num('cpu.stat.usage_usec'), memoryPeak: num('memory.peak'),
     });
   }
   return nodes.sort((a, b) => a.path.localeCompare(b.path));

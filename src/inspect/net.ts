@@ -6,7 +6,8 @@
 
 import type { Machine } from '../api/machine.ts';
 import type { ContainerEngine } from '../containers/engine/containers.ts';
-import { vethName } from '../containers/engine/network-scripts.ts';
+import { vethCountersScript } from '../containers/engine/network-scripts.ts';
+import { script } from '../api/shell-script.ts';
 import type { GuestShell } from '../containers/engine/guest-shell.ts';
 import type { NetStats } from '../devices/virtio/net.ts';
 import { pcapHeader, pcapRecord } from '../net/pcap.ts';
@@ -67,8 +68,8 @@ async function capture(machine: Machine, ms: number): Promise<{ bytes: Uint8Arra
 async function containerCounters(engine: ContainerEngine, shell: GuestShell): Promise<ContainerNetCounters[]> {
   const on = (await engine.ps(false)).filter((c) => c.network?.ip);
   if (!on.length) return [];
-  const script = on.map((c) => `d=/sys/class/net/${vethName(c.id)}/statistics; echo ${c.id} $(cat $d/rx_packets $d/rx_bytes $d/tx_packets $d/tx_bytes 2>/dev/null)`).join('\n');
-  const rows = new Map((await shell.run(script)).stdout.trim().split('\n').map((l) => {
+  const read = script(...on.map((c) => vethCountersScript(c.id)));
+  const rows = new Map((await shell.run(read)).stdout.trim().split('\n').map((l) => {
     const [id, ...n] = l.split(' ');
     return [id!, n.map(Number)] as const;
   }));

@@ -7,23 +7,17 @@
 // `--format` as Go templates over Docker's field names, `logs -f` ending
 // with the container, `rm` going on past a name that does not exist.
 
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GLASSBOX_BIN } from '../support/glassbox-cli.ts';
+import { userShell } from '../support/glassbox-cli.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'glassbox-idioms-home-'));
 
-/** One line of a user's shell, `glassbox` being the bundled CLI; its stdout, stderr and status. */
-function sh(line: string, timeoutMs = 300_000): { out: string; err: string; status: number } {
-  const script = `glassbox() { ${JSON.stringify(process.execPath)} ${JSON.stringify(GLASSBOX_BIN)} "$@"; }\n${line}`;
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, GLASSBOX_HOME: home } });
-  if (r.error) throw new Error(`"${line}" did not finish within ${timeoutMs / 1000} s; its stderr: ${JSON.stringify((r.stderr ?? '').slice(-500))}`);
-  return { out: r.stdout, err: r.stderr, status: r.status ?? -1 };
-}
+/** One line of a user's shell, `glassbox` being the bundled CLI. */
+const sh = userShell(home);
 
 /** The container's CPU time so far (cpu.stat usage_usec), as stats prints it. */
 const cpuUsec = (name: string) => Number(/^cpu\.stat\.usage_usec: (\d+)$/m.exec(sh(`glassbox stats ${name}`).out)?.[1]);

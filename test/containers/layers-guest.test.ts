@@ -51,7 +51,7 @@ describe('layers, users and overlapping calls on the guest', () => {
 
   beforeAll(async () => {
     const shell = machineShell(await bootDefaultGuest());
-    guest = { run: (command, opts) => (sent.push(command), shell.run(command, opts)) };
+    guest = { run: (command, opts) => (sent.push(String(command)), shell.run(command, opts)) };
     home = mkdtempSync(join(tmpdir(), 'glassbox-home-'));
     store = ImageStore.open(home);
     engine = new ContainerEngine(guest, store);

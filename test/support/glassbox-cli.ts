@@ -23,3 +23,17 @@ export function glassboxSync(args: string[], opts: CliOptions): SpawnSyncReturns
   }
   return r;
 }
+
+/**
+ * A user's shell for `home`: each call runs one line in bash, `glassbox`
+ * being the bundled CLI, with $GLASSBOX_HOME set; its stdout, stderr and
+ * status. One that does not finish in time fails naming the line.
+ */
+export function userShell(home: string): (line: string, timeoutMs?: number) => { out: string; err: string; status: number } {
+  return (line, timeoutMs = 300_000) => {
+    const script = `glassbox() { ${JSON.stringify(process.execPath)} ${JSON.stringify(GLASSBOX_BIN)} "$@"; }\n${line}`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, GLASSBOX_HOME: home } });
+    if (r.error) throw new Error(`"${line}" did not finish within ${timeoutMs / 1000} s; its stderr: ${JSON.stringify((r.stderr ?? '').slice(-500))}`);
+    return { out: r.stdout, err: r.stderr, status: r.status ?? -1 };
+  };
+}

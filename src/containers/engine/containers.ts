@@ -16,9 +16,11 @@ import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type N
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  accountFileScript, attachedRunScript, bundleDir, createScript, crunCgroupsPath, execScript, fields, isolationScript, removeScript, restoreScript, runScript,
-  startDetachedScript, stateScript, statsScript, storageScript, topScript, writableDir, type ExecOptions,
+  accountFileScript, attachedRunScript, bundleDir, bundleFileScript, createScript, crunCgroupsPath, execScript, freezeScript, isolationScript, killScript, removeScript,
+  restoreScript, runScript, startDetachedScript, stateScript, statsScript, storageScript, timesFile, topScript, waitExitScript, writableDir, type ExecOptions,
 } from './guest-scripts.ts';
+import { cgroupFigures } from './cgroup-files.ts';
+import { fields, script, sh, type Script } from '../../api/shell-script.ts';
 import { ContainerError } from './container-error.ts';
 import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, removeVolumeScript, type VolumeInfo } from './volumes.ts';
 
@@ -70,6 +72,13 @@ export interface ContainerState {
   lost?: boolean;
 }
 
+/** A container's logs; `times`: the guest time of each of their lines, one Unix time a line (guest-scripts.ts timesFile). */
+export interface ContainerLogs {
+  stdout: string;
+  stderr: string;
+  times?: { stdout: string; stderr: string };
+}
+
 export interface RunResult extends ShellResult {
   id: string;
 }
@@ -87,6 +96,16 @@ export type { RunnableImage } from './image-source.ts';
 export interface PackedLayer {
   blob: Uint8Array;
   diffId: string;
+}
+
+/** The facts of `crun state`'s JSON the engine uses; none when crun does not know the container. */
+function crunState(json: string | undefined): { status?: string; pid?: number } {
+  try {
+    const s = JSON.parse(json || '{}') as { status?: unknown; pid?: unknown };
+    return { status: typeof s.status === 'string' ? s.status : undefined, pid: typeof s.pid === 'number' ? s.pid : undefined };
+  } catch {
+    return {};
+  }
 }
 
 /** Linux's signal names (signal(7)), as crun kill takes them. */
@@ -233,7 +252,7 @@ export class ContainerEngine {
     this.journal?.save([...this.containers.values()]);
   }
 
-  private async must(command: string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
+  private async must(command: Script | string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
     const r = await this.shell.run(command, opts);
     if (r.exitCode !== 0) throw new ContainerError(`${what}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     return r.stdout;
@@ -421,10 +440,11 @@ export class ContainerEngine {
 
   async state(c: ContainerRecord): Promise<ContainerState> {
     if (c.lost) return { status: 'exited', exitCode: undefined, pid: undefined, oomKilled: false, lost: true };
-    const f = fields((await this.shell.run(stateScript(c.id))).stdout);
+    const f = cgroupFigures((await this.shell.run(stateScript(c.id))).stdout);
+    const crun = crunState(f.crun);
     const exit = f.exit ? Number(f.exit) : undefined;
-    const status = exit !== undefined ? 'exited' : f.status === 'running' || f.status === 'paused' ? f.status : f.status === 'stopped' ? 'exited' : 'created';
-    return { status, exitCode: exit, pid: f.pid ? Number(f.pid) : undefined, oomKilled: Number(f.oom_kill || 0) > 0 };
+    const status = exit !== undefined ? 'exited' : crun.status === 'running' || crun.status === 'paused' ? crun.status : crun.status === 'stopped' ? 'exited' : 'created';
+    return { status, exitCode: exit, pid: crun.pid || undefined, oomKilled: Number(f['memory.events.oom_kill'] || 0) > 0 };
   }
 
   async ps(all = false): Promise<(ContainerRecord & { state: ContainerState })[]> {
@@ -436,12 +456,17 @@ export class ContainerEngine {
     return out;
   }
 
-  async logs(ref: string): Promise<{ stdout: string; stderr: string }> {
-    const dir = bundleDir(this.find(ref).id);
-    return {
-      stdout: (await this.shell.run(`cat ${dir}/stdout`)).stdout,
-      stderr: (await this.shell.run(`cat ${dir}/stderr`)).stdout,
-    };
+  /**
+   * The container's stdout and stderr as written; with `times`, also each
+   * log's line-time file (timesFile: a guest time per line, read after the
+   * log, so each line read has its time unless it arrived since).
+   */
+  async logs(ref: string, times = false): Promise<ContainerLogs> {
+    const id = this.find(ref).id;
+    const read = async (file: string) => (await this.shell.run(bundleFileScript(id, file))).stdout;
+    const logs: ContainerLogs = { stdout: await read('stdout'), stderr: await read('stderr') };
+    if (times) logs.times = { stdout: await read(timesFile('stdout')), stderr: await read(timesFile('stderr')) };
+    return logs;
   }
 
   /** Runs a command in a running container's namespaces and cgroup. */
@@ -484,7 +509,7 @@ export class ContainerEngine {
     const c = this.find(ref);
     checkSignal(signal);
     this.stoppedByUser(c, true);
-    await this.must(`crun kill ${c.id} ${signal}`, `killing container ${c.name}`);
+    await this.must(killScript(c.id, signal), `killing container ${c.name}`);
     await this.waitExit(c, 10_000);
   }
 
@@ -536,7 +561,7 @@ export class ContainerEngine {
     const c = this.find(ref);
     const status = (await this.state(c)).status;
     if (status !== (frozen ? 'running' : 'paused')) throw new ContainerError(`container ${c.name} is ${status}, not ${frozen ? 'running' : 'paused'}`);
-    await this.must(`crun ${frozen ? 'pause' : 'resume'} ${c.id}`, `${frozen ? 'pausing' : 'unpausing'} container ${c.name}`);
+    await this.must(freezeScript(c.id, frozen), `${frozen ? 'pausing' : 'unpausing'} container ${c.name}`);
   }
 
   /** The processes of a running or paused container, from its cgroup, PIDs as the guest sees them. */
@@ -555,15 +580,15 @@ export class ContainerEngine {
     const c = this.find(ref);
     this.stoppedByUser(c, true);
     if ((await this.state(c)).status !== 'running') return;
-    await this.shell.run(`crun kill ${c.id} ${c.options.stopSignal ?? 'TERM'}`);
+    await this.shell.run(killScript(c.id, c.options.stopSignal ?? 'TERM'));
     if (!(await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000))) {
-      await this.shell.run(`crun kill ${c.id} KILL`);
+      await this.shell.run(killScript(c.id, 'KILL'));
       await this.waitExit(c, 10_000);
     }
   }
 
   private async waitExit(c: ContainerRecord, ms: number): Promise<boolean> {
-    const r = await this.shell.run(`i=0; until [ -e ${bundleDir(c.id)}/exit ]; do [ $i -ge ${Math.ceil(ms / 50)} ] && exit 1; i=$((i+1)); sleep 0.05; done`);
+    const r = await this.shell.run(waitExitScript(c.id, ms));
     return r.exitCode === 0;
   }
 
@@ -578,7 +603,7 @@ export class ContainerEngine {
 
   private async remove(c: ContainerRecord): Promise<void> {
     this.disconnect(c);
-    if (!c.lost) await this.shell.run(`${detachScript(c.id)}\n${removeScript(c.id)}`);
+    if (!c.lost) await this.shell.run(script(detachScript(c.id), removeScript(c.id)));
     this.containers.delete(c.id);
     this.remember();
   }
@@ -617,12 +642,12 @@ export class ContainerEngine {
     const c = this.inGuest(ref);
     const work = `${COPY_ROOT}/${randomId().slice(0, 16)}`;
     try {
-      await this.must(`mkdir -p ${work}`, 'making the copy\'s scratch directory');
+      await this.must(sh`mkdir -p ${work}`, 'making the copy\'s scratch directory');
       await writeGuestFile(this.shell, `${work}/in.tar`, tar);
       const r = await this.shell.run(extractScript(`${bundleDir(c.id)}/rootfs`, target, `${work}/in.tar`, `${work}/stage`), { long: true });
       if (r.exitCode !== 0) throw new ContainerError(`copying into ${c.name}:${target.dest}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     } finally {
-      await this.shell.run(`rm -rf ${work}`);
+      await this.shell.run(sh`rm -rf ${work}`);
     }
   }
 
@@ -655,7 +680,7 @@ export class ContainerEngine {
     const id = this.find(ref).id;
     const r = await this.shell.run(statsScript(id));
     // The container may end while its figures are read, and crun remove its leaf cgroup under the script: read again, from the parent.
-    return fields(r.exitCode === 0 ? r.stdout : await this.must(statsScript(id), 'reading cgroup files'));
+    return cgroupFigures(r.exitCode === 0 ? r.stdout : await this.must(statsScript(id), 'reading cgroup files'));
   }
 
   /** Config, state, and the isolation facts: namespaces next to the guest's, cgroup, PID inside and in the guest. */

@@ -4,7 +4,8 @@
 // engine owns so that counters such as memory.events outlive crun's own leaf
 // cgroup /glassbox/ID/ctr, which carries the limits.
 
-import { shq } from './guest-shell.ts';
+import { code, script, sh, type Script } from '../../api/shell-script.ts';
+import { CGROUP_READER } from './cgroup-files.ts';
 import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 export const CONTAINER_ROOT = '/run/glassbox/containers';
@@ -12,6 +13,8 @@ export const CONTAINER_ROOT = '/run/glassbox/containers';
 export const ENGINE_DISK_MOUNT = '/var/lib/glassbox';
 const CGROUP_ROOT = '/sys/fs/cgroup/glassbox';
 const CONTROLLERS = '+cpu +memory +pids +io';
+/** Whether /proc/mounts lists a mount at PATH (of TYPE, if given). */
+const mounted = (path: string, type = '') => sh`grep -q ${` ${path} ${type}`} /proc/mounts`;
 
 /**
  * What containers write (overlay upper and work dirs, a build's layer
@@ -38,38 +41,38 @@ const DISK_BUNDLES = `${ENGINE_DISK_MOUNT}/containers`;
  * later engine finds its stopped containers whole; crun's own state stays in
  * /run, as it describes processes that end with the guest.
  */
-export function storageScript(): string {
-  const tmpfs = `grep -q ' ${WRITABLE_ROOT} tmpfs ' /proc/mounts || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }`;
-  const bundles = `mkdir -p -m 700 ${DISK_BUNDLES} ${CONTAINER_ROOT} && { grep -q ' ${CONTAINER_ROOT} ' /proc/mounts || mount -o bind ${DISK_BUNDLES} ${CONTAINER_ROOT}; }`;
-  return `if grep -q ' ${ENGINE_DISK_MOUNT} ext4 ' /proc/mounts; then mkdir -p -m 700 ${WRITABLE_ROOT} && ${bundles}; else ${tmpfs}; fi`;
+export function storageScript(): Script {
+  const tmpfs = sh`{ ${mounted(WRITABLE_ROOT, 'tmpfs ')} || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }; }`;
+  const bundles = sh`mkdir -p ${DISK_BUNDLES} ${CONTAINER_ROOT} && chmod 700 ${DISK_BUNDLES} ${CONTAINER_ROOT} && { ${mounted(CONTAINER_ROOT)} || mount -o bind ${DISK_BUNDLES} ${CONTAINER_ROOT}; }`;
+  return sh`if ${mounted(ENGINE_DISK_MOUNT, 'ext4 ')}; then mkdir -p ${WRITABLE_ROOT} && chmod 700 ${WRITABLE_ROOT} && ${bundles}; else ${tmpfs}; fi`;
 }
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
 
 /** The container's cgroup under the engine's parent (idempotent, as containers may be created concurrently). */
-function cgroupScript(id: string): string {
-  return [
-    `mkdir -p ${CGROUP_ROOT} && echo ${shq(CONTROLLERS)} > ${CGROUP_ROOT}/cgroup.subtree_control`,
-    `mkdir -p ${cgroupDir(id)} && echo ${shq(CONTROLLERS)} > ${cgroupDir(id)}/cgroup.subtree_control`,
-  ].join('\n');
+function cgroupScript(id: string): Script {
+  return script(
+    sh`mkdir -p ${CGROUP_ROOT} && echo ${CONTROLLERS} > ${CGROUP_ROOT}/cgroup.subtree_control`,
+    sh`mkdir -p ${cgroupDir(id)} && echo ${CONTROLLERS} > ${cgroupDir(id)}/cgroup.subtree_control`,
+  );
 }
 
 /** The bundle's file holding the overlay root's mount options, so a later engine can mount it again. */
 const OVERLAY_FILE = 'overlay.opts';
 
 /** Creates the container's cgroup and bundle directory with its overlay root over the layers. */
-export function createScript(id: string, layerDirs: string[]): string {
+export function createScript(id: string, layerDirs: string[]): Script {
   const dir = bundleDir(id);
   const rw = writableDir(id);
   // overlayfs lists lowerdir top layer first
   const lower = [...layerDirs].reverse().join(':');
-  return [
-    'set -e',
+  return script(
+    sh`set -e`,
     cgroupScript(id),
-    `mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
-    `echo ${shq(`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`)} > ${dir}/${OVERLAY_FILE}`,
-    `mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
-  ].join('\n');
+    sh`mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
+    sh`echo ${`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`} > ${dir}/${OVERLAY_FILE}`,
+    sh`mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
+  );
 }
 
 /**
@@ -79,16 +82,16 @@ export function createScript(id: string, layerDirs: string[]): string {
  * to it). Prints "absent" when the disk does not hold the container (an
  * engine without a disk, or a disk made anew), "restored" otherwise.
  */
-export function restoreScript(id: string): string {
+export function restoreScript(id: string): Script {
   const dir = bundleDir(id);
-  return [
-    `[ -f ${dir}/config.json ] && [ -f ${dir}/${OVERLAY_FILE} ] && [ -d ${writableDir(id)}/upper ] || { echo absent; exit 0; }`,
-    'set -e',
+  return script(
+    sh`[ -f ${dir}/config.json ] && [ -f ${dir}/${OVERLAY_FILE} ] && [ -d ${writableDir(id)}/upper ] || { echo absent; exit 0; }`,
+    sh`set -e`,
     cgroupScript(id),
-    `grep -q ' ${dir}/rootfs ' /proc/mounts || mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
-    `[ -e ${dir}/exit ] || echo 137 > ${dir}/exit`,
-    'echo restored',
-  ].join('\n');
+    sh`${mounted(`${dir}/rootfs`)} || mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
+    sh`[ -e ${dir}/exit ] || echo 137 > ${dir}/exit`,
+    sh`echo restored`,
+  );
 }
 
 /** The most of an account file (passwd, group) the engine reads from an image. */
@@ -100,50 +103,91 @@ export const ACCOUNT_FILE_MAX = 1 << 20;
  * only if it is a regular file (an image's /etc/passwd linked to /dev/zero
  * or to the guest's files reads as empty).
  */
-export function accountFileScript(id: string, file: string): string {
-  return [
-    RESOLVE_INSIDE,
-    `f=$(gb_inside ${bundleDir(id)}/rootfs ${shq(file)} all) || exit 0`,
-    '[ -f "$f" ] && [ ! -L "$f" ] || exit 0',
-    `head -c ${ACCOUNT_FILE_MAX} "$f"`,
-  ].join('\n');
+export function accountFileScript(id: string, file: string): Script {
+  return script(
+    code(RESOLVE_INSIDE),
+    sh`f=$(gb_inside ${`${bundleDir(id)}/rootfs`} ${file} all) || exit 0`,
+    sh`[ -f "$f" ] && [ ! -L "$f" ] || exit 0`,
+    sh`head -c ${ACCOUNT_FILE_MAX} "$f"`,
+  );
 }
 
+/** Records $s as the container's exit status, all at once (a reader never sees half a number). */
+const EXIT_RECORDED = sh`echo "$s" > exit.tmp && mv exit.tmp exit`;
+
+/** The file of a log's line times: one guest time (Unix seconds, 6 decimals) per line of the log, in order. */
+export const timesFile = (log: 'stdout' | 'stderr') => `${log}.times`;
+
 /**
- * Runs the container to its end, recording stdout, stderr and the exit status
- * in the bundle, and prints "exit=STATUS" (so a foreground run needs no
- * state query after: stateScript's processes cost seconds on a busy host).
- * `again`: a restart, on the same root and writable layer, its output added
- * to the logs (crun run deleted the ended container's state).
+ * Stamps each line of a log as it arrives (awk reads the stream buffered, so
+ * it keeps up with a fast writer; the log file itself is tee's, byte for
+ * byte). The guest clock at the start ($EPOCHREALTIME, microseconds) moved on
+ * by /proc/uptime (10 ms steps) read per line: no process per line.
  */
-export function runScript(id: string, again = false): string {
-  const dir = bundleDir(id);
+const STAMP_AWK = 'BEGIN { f = "/proc/uptime" } { getline u < f; close(f); printf "%.6f\\n", r + (u - s); fflush() }';
+
+/**
+ * The shell that sends a container's stdout and stderr each through a fifo
+ * into its log file (appended to: a restart's output follows the last run's)
+ * and its line times; `live`: tee also passes the stream on (stdout to
+ * stdout, stderr to stderr), else it goes nowhere else. The writer opens
+ * NAME.pipe; `wait` then lets the stamps finish.
+ */
+function loggedStreams(live: boolean): Script[] {
+  const stream = (log: 'stdout' | 'stderr') => [
+    sh`awk -v r="$now" -v s="$up" ${STAMP_AWK} <${log}.stamp >>${timesFile(log)} &`,
+    live && log === 'stderr' ? sh`tee -a ${log} ${log}.stamp <${log}.pipe >&2 &` : live ? sh`tee -a ${log} ${log}.stamp <${log}.pipe &` : sh`tee -a ${log} ${log}.stamp <${log}.pipe >/dev/null &`,
+  ];
   return [
-    `cd ${dir}`,
-    ...(again ? [`crun delete -f ${id} >/dev/null 2>&1; rm -f exit`] : []),
-    `crun run --bundle ${dir} ${id} <stdin >${again ? '>' : ''}stdout 2>${again ? '>' : ''}stderr`,
-    's=$?',
-    'echo $s > exit.tmp && mv exit.tmp exit',
-    'echo "exit=$s"',
-  ].join('\n');
+    sh`rm -f ${FIFOS} && mkfifo ${FIFOS}`,
+    sh`read -r up _ </proc/uptime; now=$EPOCHREALTIME`,
+    ...stream('stdout'),
+    ...stream('stderr'),
+  ];
+}
+
+/** The fifos the streams pass through. */
+const FIFOS = ['stdout.pipe', 'stderr.pipe', 'stdout.stamp', 'stderr.stamp'];
+
+/** After the container: its log writers drained, their fifos gone, its status recorded. */
+const LOGS_DONE = [sh`wait`, sh`rm -f ${FIFOS}`, EXIT_RECORDED];
+
+/**
+ * Runs the container to its end, recording stdout, stderr (each line's time
+ * beside it) and the exit status in the bundle, and prints "exit=STATUS" (so
+ * a foreground run needs no state query after: stateScript's processes cost
+ * seconds on a busy host). `again`: a restart, on the same root and writable
+ * layer, its output added to the logs (crun run deleted the ended
+ * container's state).
+ */
+export function runScript(id: string, again = false): Script {
+  const dir = bundleDir(id);
+  return script(
+    sh`cd ${dir} || exit 1`,
+    again ? [sh`crun delete -f ${id} >/dev/null 2>&1; rm -f exit`] : [],
+    loggedStreams(false),
+    sh`crun run --bundle ${dir} ${id} <stdin >stdout.pipe 2>stderr.pipe`,
+    sh`s=$?`,
+    LOGS_DONE,
+    sh`echo "exit=$s"`,
+  );
 }
 
 /**
  * Runs the container attached to an agent session: with a tty, crun passes
- * the container's terminal to the agent's console socket; without, stdin
- * comes through and stdout and stderr go out live and to the log files.
+ * the container's terminal to the agent's console socket (and nothing is
+ * logged); without, stdin comes through and stdout and stderr go out live
+ * and to the log files.
  */
-export function attachedRunScript(id: string, tty: boolean): string {
+export function attachedRunScript(id: string, tty: boolean): Script {
   const dir = bundleDir(id);
-  const crun = `crun run${tty ? ' --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : ''} --bundle ${dir} ${id}`;
-  return [
-    `cd ${dir}`,
-    ...(tty
-      ? [`${crun}; s=$?`]
-      : ['mkfifo out.pipe err.pipe', 'tee stdout <out.pipe & tee stderr <err.pipe >&2 &', `${crun} >out.pipe 2>err.pipe; s=$?`, 'wait; rm -f out.pipe err.pipe']),
-    'echo $s > exit.tmp && mv exit.tmp exit',
-    'exit $s',
-  ].join('\n');
+  return script(
+    sh`cd ${dir} || exit 1`,
+    tty
+      ? [sh`crun run --console-socket "$GLASSBOX_CONSOLE_SOCKET" --bundle ${dir} ${id}; s=$?`, EXIT_RECORDED]
+      : [...loggedStreams(true), sh`crun run --bundle ${dir} ${id} >stdout.pipe 2>stderr.pipe; s=$?`, ...LOGS_DONE],
+    sh`exit "$s"`,
+  );
 }
 
 /**
@@ -151,16 +195,16 @@ export function attachedRunScript(id: string, tty: boolean): string {
  * (crun's --env would replace it), on its own pty handed to the agent's
  * console socket when `tty`.
  */
-export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }, o: ExecOptions = {}): string {
-  const terminal = tty ? ' -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"' : '';
+export function execScript(id: string, cmd: string[], tty: boolean, user?: { uid: number; gid: number }, o: ExecOptions = {}): Script {
+  const terminal = tty ? sh` -t --console-socket "$GLASSBOX_CONSOLE_SOCKET"` : sh``;
   // crun exec runs as root unless told; Docker's exec runs as the container's user
-  const as = user ? ` --user ${user.uid}:${user.gid}` : '';
-  const cwd = o.workdir ? ` --cwd ${shq(o.workdir)}` : '';
+  const as = user ? sh` --user ${`${user.uid}:${user.gid}`}` : sh``;
+  const cwd = o.workdir ? sh` --cwd ${o.workdir}` : sh``;
   // crun exec's --env replaces the whole environment, so `env` is the container's with exec -e on top.
-  const env = (o.env ?? []).map((e) => ` --env ${shq(e)}`).join('');
-  const exec = `crun exec${terminal}${as}${cwd}${env} ${id} ${cmd.map(shq).join(' ')}`;
+  const env = (o.env ?? []).flatMap((e) => ['--env', e]);
+  const exec = sh`crun exec${terminal}${as}${cwd} ${env} ${id} ${cmd}`;
   // Detached (exec -d): started in the background, its output dropped, as Docker's.
-  return o.detach ? `( ${exec} ) </dev/null >/dev/null 2>&1 &` : exec;
+  return o.detach ? sh`( ${exec} ) </dev/null >/dev/null 2>&1 &` : exec;
 }
 
 /** exec's own options (Docker's -w, -d); -u is resolved to a user by the engine. */
@@ -175,103 +219,110 @@ export interface ExecOptions {
 const START_POLLS = 600;
 
 /** Starts runScript in the background and waits (30 s at most) until crun knows the container or it already ended. */
-export function startDetachedScript(id: string, again = false): string {
+export function startDetachedScript(id: string, again = false): Script {
   const dir = bundleDir(id);
-  return [
+  return script(
     // The exit file goes before the background start, so the wait below cannot see the last run's.
-    ...(again ? [`rm -f ${dir}/exit`] : []),
-    `( ${runScript(id, again).split('\n').join('; ')} ) >/dev/null 2>&1 &`,
-    `i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
-    `  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
-    '  i=$((i+1)); sleep 0.05',
-    'done',
-  ].join('\n');
+    again ? [sh`rm -f ${dir}/exit`] : [],
+    sh`(`,
+    runScript(id, again),
+    sh`) >/dev/null 2>&1 &`,
+    sh`i=0; until crun state ${id} >/dev/null 2>&1 || [ -e ${dir}/exit ]; do`,
+    sh`  [ $i -ge ${START_POLLS} ] && { echo "crun did not report the container (nor its exit) within 30 s" >&2; exit 1; }`,
+    sh`  i=$((i+1)); sleep 0.05`,
+    sh`done`,
+  );
 }
 
-/** Prints key=value facts about a container: status from crun and the exit file, its guest PID, counters from its cgroup. */
-export function stateScript(id: string): string {
+/**
+ * Prints key=value facts about a container: exit= the exit file's status,
+ * crun= crun's state (JSON on one line, read on the host), and its cgroup's
+ * figures (gb_cgroup: memory.events.oom_kill among them).
+ */
+export function stateScript(id: string): Script {
   const dir = bundleDir(id);
-  const cg = cgroupDir(id);
-  return [
-    `echo "exit=$(cat ${dir}/exit 2>/dev/null)"`,
-    `s=$(crun state ${id} 2>/dev/null | tr -d ' \\n')`,
-    `echo "status=$(echo "$s" | grep -o '"status":"[a-z]*"' | cut -d'"' -f4)"`,
-    `echo "pid=$(echo "$s" | grep -o '"pid":[0-9]*' | cut -d: -f2)"`,
-    `echo "oom_kill=$(grep '^oom_kill ' ${cg}/memory.events 2>/dev/null | cut -d' ' -f2)"`,
-  ].join('\n');
+  return script(
+    CGROUP_READER,
+    sh`echo "exit=$(cat ${dir}/exit 2>/dev/null)"`,
+    sh`echo "crun=$(crun state ${id} 2>/dev/null | tr -d '\n')"`,
+    sh`gb_cgroup ${cgroupDir(id)}`,
+  );
 }
 
-/** Prints the cgroup v2 figures stats reports: the leaf's while it exists (limits live there), else the parent's. */
-export function statsScript(id: string): string {
+/** Prints the cgroup v2 figures stats reports (gb_cgroup's): the leaf's while it exists (limits live there), else the parent's. */
+export function statsScript(id: string): Script {
   const cg = cgroupDir(id);
-  return [
-    `d=${cg}/ctr; [ -d $d ] || d=${cg}`,
-    'echo "cgroup=${d#/sys/fs/cgroup}"',
-    'for f in memory.current memory.max memory.peak pids.current pids.max cpu.max; do echo "$f=$(cat $d/$f 2>/dev/null)"; done',
-    `echo "memory.events.oom_kill=$(grep '^oom_kill ' $d/memory.events | cut -d' ' -f2)"`,
-    `echo "pids.events.max=$(grep '^max ' $d/pids.events | cut -d' ' -f2)"`,
-    'while read -r k v; do echo "cpu.stat.$k=$v"; done < $d/cpu.stat',
-    // Block I/O of the container on every disk, summed (one line per device in io.stat).
-    `awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } } END { for (k in s) print "io.stat." k "=" s[k] }' $d/io.stat 2>/dev/null`,
-  ].join('\n');
+  return script(
+    CGROUP_READER,
+    sh`d=${cg}/ctr; [ -d "$d" ] || d=${cg}`,
+    sh`echo "cgroup=\${d#/sys/fs/cgroup}"`,
+    sh`gb_cgroup "$d"`,
+  );
 }
 
 /** The container's processes (its cgroup's, leaf included): one "PID UID PPID ARGS" line each, as the guest sees them. */
-export function topScript(id: string): string {
-  return [
-    `for p in $(cat ${cgroupDir(id)}/ctr/cgroup.procs ${cgroupDir(id)}/cgroup.procs 2>/dev/null | sort -nu); do`,
-    '  [ -r /proc/$p/status ] || continue',
-    '  u=$(grep "^Uid:" /proc/$p/status | cut -f2); pp=$(grep "^PPid:" /proc/$p/status | cut -f2)',
-    '  a=$(tr "\\0" " " < /proc/$p/cmdline); [ -n "$a" ] || a="[$(cat /proc/$p/comm)]"',
-    '  echo "$p $u $pp $a"',
-    'done',
-  ].join('\n');
+export function topScript(id: string): Script {
+  return script(
+    sh`for p in $(cat ${cgroupDir(id)}/ctr/cgroup.procs ${cgroupDir(id)}/cgroup.procs 2>/dev/null | sort -nu); do`,
+    sh`  [ -r /proc/$p/status ] || continue`,
+    sh`  u=$(grep "^Uid:" /proc/$p/status | cut -f2); pp=$(grep "^PPid:" /proc/$p/status | cut -f2)`,
+    sh`  a=$(tr "\\0" " " < /proc/$p/cmdline); [ -n "$a" ] || a="[$(cat /proc/$p/comm)]"`,
+    sh`  echo "$p $u $pp $a"`,
+    sh`done`,
+  );
 }
 
 /** What `glassbox info` reports of the guest: kernel, the CPU model the core's CPUID names, cgroup version, runtime, storage. */
-export function infoScript(): string {
-  return [
-    'echo "kernel=$(uname -r)"',
-    'echo "os=$(uname -s) $(uname -m)"',
-    `echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"`,
-    'echo "cpus=$(grep -c ^processor /proc/cpuinfo)"',
-    `echo "memory=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"`,
-    `echo "cgroup=$(grep -q '^cgroup2 /sys/fs/cgroup ' /proc/mounts && echo 2 || echo 1)"`,
-    'echo "crun=$(crun --version | head -1)"',
-    'echo "overlay=$(grep -c overlay /proc/filesystems)"',
-  ].join('\n');
+export function infoScript(): Script {
+  return script(
+    sh`echo "kernel=$(uname -r)"`,
+    sh`echo "os=$(uname -s) $(uname -m)"`,
+    sh`echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"`,
+    sh`echo "cpus=$(grep -c ^processor /proc/cpuinfo)"`,
+    sh`echo "memory=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"`,
+    sh`echo "cgroup=$(grep -q '^cgroup2 /sys/fs/cgroup ' /proc/mounts && echo 2 || echo 1)"`,
+    sh`echo "crun=$(crun --version | head -1)"`,
+    sh`echo "overlay=$(grep -c overlay /proc/filesystems)"`,
+  );
 }
 
 /** Prints the namespaces of PID and of the guest's init, and PID's pids as seen from each PID namespace. */
-export function isolationScript(pid: number): string {
-  return [
-    'for n in pid mnt uts ipc net cgroup; do',
-    `  echo "ns.$n=$(readlink /proc/${pid}/ns/$n) $(readlink /proc/1/ns/$n)"`,
-    'done',
-    `echo "nspid=$(grep '^NSpid:' /proc/${pid}/status | cut -f2-)"`,
-    `echo "cgroup=$(cut -d: -f3 /proc/${pid}/cgroup)"`,
-  ].join('\n');
+export function isolationScript(pid: number): Script {
+  return script(
+    sh`for n in pid mnt uts ipc net cgroup; do`,
+    sh`  echo "ns.$n=$(readlink /proc/${pid}/ns/$n) $(readlink /proc/1/ns/$n)"`,
+    sh`done`,
+    sh`echo "nspid=$(grep '^NSpid:' /proc/${pid}/status | cut -f2-)"`,
+    sh`echo "cgroup=$(cut -d: -f3 /proc/${pid}/cgroup)"`,
+  );
 }
 
 /** Removes every trace of a container in the guest; safe to run on a half-created one. */
-export function removeScript(id: string): string {
+export function removeScript(id: string): Script {
   const dir = bundleDir(id);
   const cg = cgroupDir(id);
-  return [
-    `crun delete -f ${id} >/dev/null 2>&1`,
-    `umount ${dir}/rootfs 2>/dev/null`,
-    `rm -rf ${dir} ${writableDir(id)}`,
-    `rmdir ${cg}/ctr 2>/dev/null; rmdir ${cg} 2>/dev/null`,
-    'true',
-  ].join('\n');
+  return script(
+    sh`crun delete -f ${id} >/dev/null 2>&1`,
+    sh`umount ${dir}/rootfs 2>/dev/null`,
+    sh`rm -rf ${dir} ${writableDir(id)}`,
+    sh`rmdir ${cg}/ctr 2>/dev/null; rmdir ${cg} 2>/dev/null`,
+    sh`true`,
+  );
 }
 
-/** Parses key=value lines. */
-export function fields(out: string): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) r[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return r;
+/** Sets the guest's wall clock to `ms` since the epoch (to the second: busybox date takes whole seconds). */
+export const setClockScript = (ms: number) => sh`date -u -s @${Math.round(ms / 1000)} >/dev/null`;
+
+/** crun kill with a signal the engine checked (a name or a number). */
+export const killScript = (id: string, signal: string) => sh`crun kill ${id} ${signal}`;
+
+/** Waits for the container's exit file, `ms` of guest time at most (then exit 1). */
+export function waitExitScript(id: string, ms: number): Script {
+  return sh`i=0; until [ -e ${bundleDir(id)}/exit ]; do [ $i -ge ${Math.ceil(ms / 50)} ] && exit 1; i=$((i+1)); sleep 0.05; done`;
 }
+
+/** crun pause or resume: the cgroup v2 freezer. */
+export const freezeScript = (id: string, frozen: boolean) => (frozen ? sh`crun pause ${id}` : sh`crun resume ${id}`);
+
+/** A file of a container's bundle as written (a log, its line times), nothing if it is not there. */
+export const bundleFileScript = (id: string, file: string) => sh`cat ${`${bundleDir(id)}/${file}`} 2>/dev/null`;

@@ -5,6 +5,7 @@ import type { ExecSession } from '../../api/exec-session.ts';
 import type { Machine } from '../../api/machine.ts';
 import type { SpawnOptions } from '../../api/types.ts';
 import { AGENT_JOBS, LONG_SLOTS, Slots } from './agent-slots.ts';
+import { sh, type Script } from '../../api/shell-script.ts';
 
 export interface ShellResult {
   exitCode: number;
@@ -14,9 +15,9 @@ export interface ShellResult {
 
 export interface GuestShell {
   /** long: the command may run for long (a foreground container, an exec), so it waits in the long lane (agent-slots.ts). */
-  run(command: string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number; long?: boolean }): Promise<ShellResult>;
+  run(command: Script | string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number; long?: boolean }): Promise<ShellResult>;
   /** A command the caller talks to while it runs (attached containers need it). */
-  spawn?(command: string, opts?: SpawnOptions): Promise<ExecSession>;
+  spawn?(command: Script | string, opts?: SpawnOptions): Promise<ExecSession>;
 }
 
 /**
@@ -31,7 +32,7 @@ export function machineShell(machine: Machine): GuestShell {
     run: async (command, { long: isLong, ...opts } = {}) => {
       const release = await (isLong ? long : short).acquire();
       try {
-        return await machine.exec(command, { ...opts, timeoutMs: opts.timeoutMs ?? 0 });
+        return await machine.exec(String(command), { ...opts, timeoutMs: opts.timeoutMs ?? 0 });
       } finally {
         release();
       }
@@ -39,7 +40,7 @@ export function machineShell(machine: Machine): GuestShell {
     spawn: async (command, opts) => {
       const release = await long.acquire();
       try {
-        const session = await machine.spawn(command, opts);
+        const session = await machine.spawn(String(command), opts);
         void session.exit.finally(release).catch(() => {});
         return session;
       } catch (e) {
@@ -50,18 +51,13 @@ export function machineShell(machine: Machine): GuestShell {
   };
 }
 
-/** Quotes a string for /bin/sh. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Under the agent's 64 KiB payload, leaving room for the command. */
 const CHUNK = 60 * 1024;
 
 /** Writes a file in the guest through stdin, in chunks the agent accepts. */
 export async function writeGuestFile(shell: GuestShell, path: string, data: Uint8Array): Promise<void> {
   for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
-    const r = await shell.run(`cat ${off === 0 ? '>' : '>>'} ${shq(path)}`, { stdin: data.subarray(off, off + CHUNK) });
+    const r = await shell.run(off === 0 ? sh`cat > ${path}` : sh`cat >> ${path}`, { stdin: data.subarray(off, off + CHUNK) });
     if (r.exitCode !== 0) throw new Error(`writing ${path} in the guest: ${r.stderr.trim()}`);
   }
 }

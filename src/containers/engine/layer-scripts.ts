@@ -5,7 +5,7 @@
 // trusted.overlay.opaque xattr. The guest's busybox has no getfattr or
 // setfattr, so both directions let overlayfs itself read and write that xattr.
 
-import { shq } from './guest-shell.ts';
+import { shq } from '../../api/shell-script.ts';
 
 const OPAQUE = '.wh..wh..opq';
 

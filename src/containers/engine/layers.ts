@@ -8,7 +8,8 @@
 import { digestHex } from '../store/digest.ts';
 import type { Descriptor } from '../store/oci.ts';
 import { isGzipLayer } from '../store/oci.ts';
-import { shq, writeGuestFile, type GuestShell } from './guest-shell.ts';
+import { writeGuestFile, type GuestShell } from './guest-shell.ts';
+import { shq } from '../../api/shell-script.ts';
 import type { ImageSource } from './image-source.ts';
 import { unpackLayerScript } from './layer-scripts.ts';
 

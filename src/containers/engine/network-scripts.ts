@@ -10,7 +10,7 @@
 // of the link routes the containers' own addresses back to the guest, so no
 // NAT runs in the guest.
 
-import { shq } from './guest-shell.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 
 export const NETNS_DIR = '/run/netns';
 const DHCP_SCRIPT = '/run/glassbox/udhcpc.script';
@@ -56,8 +56,8 @@ export interface GuestNetwork {
 }
 
 /** Creates the network's bridge with its gateway address, if it is not there. */
-function bridgeUp(n: GuestNetwork): string {
-  return `ip link show ${n.bridge} >/dev/null 2>&1 || { brctl addbr ${n.bridge} && ip addr add ${n.gateway}/${n.prefix} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
+function bridgeUp(n: GuestNetwork): Script {
+  return sh`ip link show ${n.bridge} >/dev/null 2>&1 || { brctl addbr ${n.bridge} && ip addr add ${`${n.gateway}/${n.prefix}`} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
 }
 
 /** The host side of a container's veth pair (interface names are at most 15 bytes). */
@@ -69,52 +69,59 @@ export const vethName = (id: string) => `gbv${id.slice(0, 11)}`;
  * through the bridge; `hosts` becomes its /etc/hosts and resolv.conf points
  * at `dns`, both written into `rootfs`.
  */
-export function attachScript(id: string, rootfs: string, net?: { network: GuestNetwork; ip: string; dns: string; hosts: string }): string {
+export function attachScript(id: string, rootfs: string, net?: { network: GuestNetwork; ip: string; dns: string; hosts: string }): Script {
   const ns = `${NETNS_DIR}/${id}`;
   const lines = [
-    'set -e',
-    `mkdir -p ${NETNS_DIR} && touch ${ns}`,
-    'unshare -n sleep 2147483647 & p=$!',
-    'i=0',
-    'while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do',
-    '  i=$((i + 1)); [ $i -le 500 ] || { kill $p; echo "the network namespace was not made" >&2; exit 1; }; usleep 10000',
-    'done',
-    `mount --bind /proc/$p/ns/net ${ns}`,
+    sh`set -e`,
+    sh`mkdir -p ${NETNS_DIR} && touch ${ns}`,
+    sh`unshare -n sleep 2147483647 & p=$!`,
+    sh`i=0`,
+    sh`while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do`,
+    sh`  i=$((i + 1)); [ $i -le 500 ] || { kill $p; echo "the network namespace was not made" >&2; exit 1; }; usleep 10000`,
+    sh`done`,
+    sh`mount --bind /proc/$p/ns/net ${ns}`,
   ];
   if (net) {
     const veth = vethName(id);
+    // Run in the namespace by nsenter's sh: the peer's name comes as its $1, every other value quoted into the script.
+    const inside = sh`ip link set "$1" name eth0 && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}`;
     lines.push(
       bridgeUp(net.network),
-      'before=" $(echo $(ls /sys/class/net)) "',
-      `ip link add ${veth} type veth`,
+      sh`before=" $(ls /sys/class/net | tr '\\n' ' ')"`,
+      sh`ip link add ${veth} type veth`,
       // Without a peer name the kernel names the other end vethN: the one that was not there before.
-      'peer=; for d in /sys/class/net/veth*; do n=${d##*/}; case "$before" in *" $n "*) ;; *) peer=$n ;; esac; done',
-      '[ -n "$peer" ] || { kill $p; echo "the veth pair has no second end" >&2; exit 1; }',
-      'ip link set "$peer" netns $p',
-      `brctl addif ${net.network.bridge} ${veth}`,
-      `ip link set ${veth} up`,
-      `nsenter --net=${ns} sh -c "ip link set \\"$peer\\" name eth0 && ip addr add ${net.ip}/${net.network.prefix} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}"`,
-      `mkdir -p ${rootfs}/etc`,
-      `rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
-      `printf '%s' ${shq(net.hosts)} > ${rootfs}/etc/hosts`,
-      `echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
+      sh`peer=; for d in /sys/class/net/veth*; do n=\${d##*/}; case "$before" in *" $n "*) ;; *) peer=$n ;; esac; done`,
+      sh`[ -n "$peer" ] || { kill $p; echo "the veth pair has no second end" >&2; exit 1; }`,
+      sh`ip link set "$peer" netns $p`,
+      sh`brctl addif ${net.network.bridge} ${veth}`,
+      sh`ip link set ${veth} up`,
+      sh`nsenter --net=${ns} sh -c ${inside.text} sh "$peer"`,
+      sh`mkdir -p ${rootfs}/etc`,
+      sh`rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
+      sh`printf '%s' ${net.hosts} > ${rootfs}/etc/hosts`,
+      sh`echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
     );
   }
-  lines.push(`nsenter --net=${ns} ip link set lo up`, 'kill $p');
-  return lines.join('\n');
+  lines.push(sh`nsenter --net=${ns} ip link set lo up`, sh`kill $p`);
+  return script(...lines);
 }
 
 /** Adds a line to a running container's /etc/hosts (a container that joined its network later). */
-export function addHostScript(rootfs: string, line: string): string {
-  return `[ -f ${rootfs}/etc/hosts ] && echo ${shq(line)} >> ${rootfs}/etc/hosts || true`;
+export function addHostScript(rootfs: string, line: string): Script {
+  return sh`[ -f ${rootfs}/etc/hosts ] && echo ${line} >> ${rootfs}/etc/hosts || true`;
+}
+
+/** Prints "ID RX_PACKETS RX_BYTES TX_PACKETS TX_BYTES" of the bridge end of the container's veth (nothing after the ID when it has none). */
+export function vethCountersScript(id: string): Script {
+  return sh`d=/sys/class/net/${vethName(id)}/statistics; echo ${id} "$(cat "$d/rx_packets" "$d/rx_bytes" "$d/tx_packets" "$d/tx_bytes" 2>/dev/null | tr '\\n' ' ')"`;
 }
 
 /** Removes the container's namespace and its veth (deleting one end deletes both). */
-export function detachScript(id: string): string {
-  return [
-    `ip link del ${vethName(id)} 2>/dev/null`,
-    `umount ${NETNS_DIR}/${id} 2>/dev/null`,
-    `rm -f ${NETNS_DIR}/${id}`,
-    'true',
-  ].join('; ');
+export function detachScript(id: string): Script {
+  return script(
+    sh`ip link del ${vethName(id)} 2>/dev/null`,
+    sh`umount ${NETNS_DIR}/${id} 2>/dev/null`,
+    sh`rm -f ${NETNS_DIR}/${id}`,
+    sh`true`,
+  );
 }

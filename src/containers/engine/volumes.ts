@@ -7,7 +7,7 @@
 
 import { ContainerError } from './container-error.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
-import { shq } from './guest-shell.ts';
+import { shq } from '../../api/shell-script.ts';
 
 const VOLUME_ROOT = `${ENGINE_DISK_MOUNT}/volumes`;
 /** Docker's rule for volume names. */
