@@ -43,6 +43,7 @@ export interface CoreExports {
   jitCondition(cc: number): number;
   jitResolveFlags(mask: number): void;
   jitStep(eip: number): number;
+  jitFormCounts: WebAssembly.Global;
   traceHost(kind: number, a: number, b: number, c: number): void;
   saveHotState(): void;
   loadHotState(): void;
