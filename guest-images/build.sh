@@ -347,6 +347,9 @@ step_sums() {
 		echo "source-date-epoch $SOURCE_DATE_EPOCH"
 		echo "kernel $(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo unknown) from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1)"
 		echo "kernel-config guest-images/kernel/glassbox.config on top of tinyconfig (resolved: guest-images/kernel/config)"
+		for name in "$HERE"/kernel/patches/*.patch; do
+			[ -e "$name" ] && echo "kernel-patch guest-images/kernel/patches/$(basename "$name") sha256:$(sha256 "$name")"
+		done
 		for name in gcc-12 libc6-dev-i386 binutils cpio gzip; do
 			echo "build-host $name $(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || echo missing)"
 		done
