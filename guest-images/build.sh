@@ -27,7 +27,7 @@ umask 022
 log() { printf '\033[1mimages:\033[0m %s\n' "$*" >&2; }
 die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
 
-HOST_PACKAGES=(bc bison flex make gcc binutils libc6-dev libelf-dev gzip xz-utils gcc-multilib qemu-user)
+HOST_PACKAGES=(bc bison flex make gcc binutils libc6-dev libelf-dev gzip xz-utils gcc-multilib qemu-user patch)
 
 pins() { grep -E "^$1 " "$LOCK" | awk '{print $2" "$3}'; }
 
@@ -121,12 +121,27 @@ build_kernel() {
 
 unpack_kernel() {
 	local kdir=$1
-	[ ! -f "$kdir/Makefile" ] || return 0
-	log "unpack /usr/src/linux-source-6.1.tar.xz into $kdir"
-	rm -rf "$kdir" "$kdir.tmp"
-	mkdir -p "$kdir.tmp"
-	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$kdir.tmp" --strip-components=1
-	mv "$kdir.tmp" "$kdir"
+	if [ ! -f "$kdir/Makefile" ]; then
+		log "unpack /usr/src/linux-source-6.1.tar.xz into $kdir"
+		rm -rf "$kdir" "$kdir.tmp"
+		mkdir -p "$kdir.tmp"
+		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$kdir.tmp" --strip-components=1
+		mv "$kdir.tmp" "$kdir"
+	fi
+	patch_kernel "$kdir"
+}
+
+# glassbox's fixes to Debian's source (kernel/patches/*.patch, each says
+# why in its own text), applied once: a tree that already has a patch
+# (it reverses cleanly) is left as it is.
+patch_kernel() {
+	local kdir=$1 p
+	for p in "$HERE"/kernel/patches/*.patch; do
+		[ -e "$p" ] || continue
+		if patch -d "$kdir" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then continue; fi
+		log "patch $(basename "$p")"
+		patch -d "$kdir" -p1 -s -f <"$p" >&2 || die "$(basename "$p") does not apply to $(basename "$kdir")"
+	done
 }
 
 step_kernel() {
@@ -332,6 +347,9 @@ step_sums() {
 		echo "source-date-epoch $SOURCE_DATE_EPOCH"
 		echo "kernel $(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo unknown) from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1)"
 		echo "kernel-config guest-images/kernel/glassbox.config on top of tinyconfig (resolved: guest-images/kernel/config)"
+		for name in "$HERE"/kernel/patches/*.patch; do
+			[ -e "$name" ] && echo "kernel-patch guest-images/kernel/patches/$(basename "$name") sha256:$(sha256 "$name")"
+		done
 		for name in gcc-12 libc6-dev-i386 binutils cpio gzip; do
 			echo "build-host $name $(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || echo missing)"
 		done

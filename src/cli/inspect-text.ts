@@ -12,6 +12,7 @@ import { describe, type TraceEvent } from '../inspect/trace.ts';
 import type { ControlStop } from '../inspect/control-session.ts';
 import { table } from './table.ts';
 import type { NetView } from '../inspect/net.ts';
+import type { VirtioDeviceView } from '../inspect/virtio.ts';
 
 export const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
@@ -114,6 +115,19 @@ export function traceText(events: TraceEvent[], lost: number): string {
 
 export function stopText(s: ControlStop): string {
   return `${s.reason} at ${hex(s.linearEip)} after ${s.instructions} instructions\n` + cpuText(s.cpu);
+}
+
+export function virtioText(devices: VirtioDeviceView[]): string {
+  const us = (n: number) => n.toFixed(1);
+  const rows = devices.flatMap((d) => d.queues.map((q) => [
+    d.name, d.kind, String(q.index), String(q.size), String(q.waiting), String(q.inFlight), String(q.completed), String(q.bytesFromGuest), String(q.bytesToGuest), us(q.meanServiceUs), us(q.maxServiceUs),
+  ]));
+  const notes = devices.flatMap((d) => [
+    ...(Object.keys(d.device).length ? [`${d.name}: ${Object.entries(d.device).map(([k, n]) => `${k} ${n}`).join(', ')}`] : []),
+    ...(d.lastError ? [`${d.name}: last reset asked for: ${d.lastError}`] : []),
+  ]);
+  if (!rows.length) return 'no virtio devices\n';
+  return table([['DEVICE', 'KIND', 'QUEUE', 'SIZE', 'WAITING', 'IN FLIGHT', 'DONE', 'BYTES FROM GUEST', 'BYTES TO GUEST', 'MEAN US', 'MAX US'], ...rows]) + notes.map((l) => `${l}\n`).join('');
 }
 
 export function netText(v: Omit<NetView, 'pcap'> & { pcap?: string }): string {

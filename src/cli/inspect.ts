@@ -155,6 +155,7 @@ export function registerInspectCommands(program: Command): void {
   view('ps', 'guest processes with namespace inodes, cgroup and resident memory (through the agent)', text.psText, () => ({ view: 'ps' }));
   view('cgroups', 'the guest\'s cgroup v2 tree with limits and usage (through the agent)', text.cgroupsText, () => ({ view: 'cgroups' }));
   view('containers', 'the engine\'s containers with their namespaces, cgroups and processes', text.containersText, () => ({ view: 'containers' }));
+  view('virtio', 'the virtio devices\' queues: requests waiting and in flight, bytes each way, service time', text.virtioText, () => ({ view: 'virtio' }));
   command('net', 'the network card\'s and each container\'s packet counters; --pcap FILE captures the card\'s frames for a while')
     .option('--pcap <file>', 'write the frames both ways as a pcap file (Wireshark, tshark)')
     .option('--seconds <n>', 'with --pcap: capture this long', positive('seconds'), 5)

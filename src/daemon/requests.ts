@@ -78,7 +78,7 @@ const runOptions = z.object({
 }).strict();
 
 const viewRequest = z.union([
-  z.object({ view: z.enum(['cpu', 'fpu', 'spaces', 'ps', 'cgroups', 'containers']) }).strict(),
+  z.object({ view: z.enum(['cpu', 'fpu', 'spaces', 'ps', 'cgroups', 'containers', 'virtio']) }).strict(),
   z.object({ view: z.literal('counters'), intervalMs: z.number().int().min(1).max(60_000) }).strict(),
   z.object({ view: z.literal('mmu'), address: u32, cr3: u32.optional(), write: z.boolean().optional(), supervisor: z.boolean().optional() }).strict(),
   z.object({ view: z.literal('net'), pcapSeconds: z.number().min(0.001).max(3600).optional() }).strict(),

@@ -13,6 +13,7 @@ import { walkAddress, addressSpaces, listMappings } from './mmu.ts';
 import { processTree, cgroupTree } from './kernel.ts';
 import { containersView } from './containers.ts';
 import { netView } from './net.ts';
+import { virtioView } from './virtio.ts';
 import type { TraceKind } from './trace.ts';
 import { traceFollower, type TraceListener } from './trace-follow.ts';
 
@@ -24,14 +25,14 @@ export interface InspectTarget {
 }
 
 export type ViewRequest =
-  | { view: 'cpu' | 'fpu' | 'spaces' | 'ps' | 'cgroups' | 'containers' }
+  | { view: 'cpu' | 'fpu' | 'spaces' | 'ps' | 'cgroups' | 'containers' | 'virtio' }
   /** Rates need two samples: this many milliseconds of wall time apart, the machine running between them. */
   | { view: 'counters'; intervalMs: number }
   | { view: 'mmu'; address: number; cr3?: number; write?: boolean; supervisor?: boolean }
   /** The network's counters; with pcapSeconds, a capture of that much wall time too. */
   | { view: 'net'; pcapSeconds?: number };
 
-export const VIEW_NAMES = ['cpu', 'fpu', 'counters', 'mmu', 'spaces', 'ps', 'cgroups', 'containers', 'net'] as const;
+export const VIEW_NAMES = ['cpu', 'fpu', 'counters', 'mmu', 'spaces', 'ps', 'cgroups', 'containers', 'net', 'virtio'] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,6 +57,7 @@ export async function answerView(t: InspectTarget, req: ViewRequest): Promise<un
       if (!t.engine) throw new Error('this guest was booted for this command and has no container engine, so no containers; inspect the engine\'s guest instead (start it with any container command, e.g. glassbox run -d busybox sleep 1000)');
       return containersView(t.engine, t.shell);
     case 'net': return netView(t.machine, t.shell, t.engine, req.pcapSeconds);
+    case 'virtio': return virtioView(t.machine);
   }
 }
 

@@ -91,6 +91,8 @@ export class PcMachine {
   readonly bus = new PortBus();
   /** The virtio devices' transports, in the order they were added. */
   readonly virtio: VirtioMmio[] = [];
+  /** The name each virtio device was added under (its state record's), in the same order. */
+  readonly virtioNames: string[] = [];
   private readonly irqDevices = new Map(IRQ_DEVICES);
   readonly pic: I8259Pic;
   readonly pit: I8254Pit;
@@ -228,6 +230,7 @@ export class PcMachine {
     this.irqDevices.set(irq, name);
     this.state.add(name, t);
     this.virtio.push(t);
+    this.virtioNames.push(name);
     return t;
   }
 

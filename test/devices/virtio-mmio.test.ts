@@ -10,6 +10,7 @@ import { createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
 import { VirtioBlock, type BlockBackend } from '../../src/devices/virtio/blk.ts';
 import { STATUS } from '../../src/devices/virtio/mmio-transport.ts';
+import { virtioView, type VirtqueueView } from '../../src/inspect/virtio.ts';
 
 const MiB = 1 << 20;
 const BASE = 0xfeb00000;
@@ -55,7 +56,7 @@ function initialise(t: ReturnType<typeof machine>): void {
 }
 
 /** Puts a chain of descriptors [addr, len, writable] on the ring and kicks the queue. */
-function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][], next?: number[]): void {
+function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][], next?: number[], notify = true): void {
   const dv = new DataView(t.m.core.ram.buffer, t.m.core.ram.byteOffset);
   bufs.forEach(([addr, len, w], i) => {
     const d = DESC + 16 * i;
@@ -67,7 +68,7 @@ function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][]
   const idx = dv.getUint16(AVAIL + 2, true);
   dv.setUint16(AVAIL + 4 + 2 * (idx % N), 0, true);
   dv.setUint16(AVAIL + 2, idx + 1, true);
-  t.wr(0x50, 0);
+  if (notify) t.wr(0x50, 0);
 }
 
 function request(t: ReturnType<typeof machine>, type: number, sector: number): void {
@@ -128,6 +129,32 @@ describe('virtio-MMIO transport', () => {
     submit(t, [[0x20000, 16, false], [0x23000, 512, true], [0x22000, 1, true]]);
     expect(ram[0x22000]).toBe(1);
     expect(t.blk.stats).toMatchObject({ reads: 1, writes: 1, bytesRead: 1024, bytesWritten: 1024, errors: 1 });
+  });
+
+  it('counts each queue for the inspector: posted, in flight while served, done, bytes each way', () => {
+    const disk = memoryDisk(64 * 1024);
+    const t = machine(disk);
+    const view = () => virtioView({ pc: t.m, network: undefined });
+    let during: VirtqueueView | undefined;
+    disk.write = (off, data) => {
+      during = view()[0]!.queues[0];
+      disk.bytes.set(data, off);
+    };
+    initialise(t);
+    request(t, 1, 0);
+    submit(t, [[0x20000, 16, false], [0x21000, 512, false], [0x22000, 1, true]]);
+    expect(during).toMatchObject({ inFlight: 1, waiting: 0, requests: 1, completed: 0 });
+    const [v] = view();
+    expect(v).toMatchObject({ name: 'virtio-blk', kind: 'blk', device: { writes: 1, bytesWritten: 512, errors: 0 } });
+    expect(v!.queues[0]).toMatchObject({ index: 0, size: N, ready: true, waiting: 0, inFlight: 0, requests: 1, completed: 1, bytesFromGuest: 16 + 512, bytesToGuest: 1 });
+    expect(v!.queues[0]!.maxServiceUs).toBeGreaterThan(0);
+    expect(v!.queues[0]!.meanServiceUs).toBe(v!.queues[0]!.maxServiceUs);
+    // Made available without a notify: posted, not taken.
+    request(t, 0, 0);
+    submit(t, [[0x20000, 16, false], [0x23000, 512, true], [0x22000, 1, true]], undefined, false);
+    expect(view()[0]!.queues[0]).toMatchObject({ waiting: 1, inFlight: 0, requests: 1 });
+    t.wr(0x50, 0);
+    expect(view()[0]!.queues[0]).toMatchObject({ waiting: 0, inFlight: 0, requests: 2, completed: 2, bytesToGuest: 1 + 512 + 1 });
   });
 
   it('answers a full host disk with an I/O error and says why', () => {

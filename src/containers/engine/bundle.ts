@@ -56,7 +56,7 @@ export interface RunOptions {
   restart?: RestartPolicy;
   /** -v NAME:/path[:ro]: named volumes on the engine's disk (volumes.ts), made if missing. */
   volumes?: VolumeMount[];
-  /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: refused for now (containers.ts, IO_LIMITS_REFUSED). */
+  /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: io.max on the disk's device number (blockIO). */
   deviceReadBps?: number;
   deviceWriteBps?: number;
 }
@@ -222,15 +222,35 @@ export function processArgs(image: ImageConfig, cmd: string[] | undefined, entry
   return args;
 }
 
+/** A block device as the guest's kernel numbers it (/sys/block/NAME/dev). */
+export interface DeviceNumber {
+  major: number;
+  minor: number;
+}
+
+/**
+ * --device-read-bps/--device-write-bps as the runtime spec's blockIO, which
+ * crun writes to the cgroup's io.max ("MAJ:MIN rbps=N wbps=N") for `disk`,
+ * the engine's virtio disk; undefined when no rate is given.
+ */
+function blockIO(o: RunOptions, disk?: DeviceNumber): object | undefined {
+  if (o.deviceReadBps === undefined && o.deviceWriteBps === undefined) return undefined;
+  if (!disk) throw new RunOptionError('--device-read-bps/--device-write-bps: the engine has no disk to limit');
+  const rate = (bps?: number) => (bps === undefined ? [] : [{ ...disk, rate: bps }]);
+  return { throttleReadBpsDevice: rate(o.deviceReadBps), throttleWriteBpsDevice: rate(o.deviceWriteBps) };
+}
+
 /**
  * The bundle config; `user` is the process user already resolved against the
  * container's account files; `netns`, the network namespace made for it
  * (network-scripts.ts), which it joins.
  */
-export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser, netns?: string): object {
+export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: string, o: RunOptions, user: ProcessUser, netns?: string, disk?: DeviceNumber): object {
   const c = image.config ?? {};
   const caps = capabilities(o.capAdd ?? [], o.capDrop ?? []);
   const resources: Record<string, unknown> = { devices: DEVICE_RULES };
+  const io = blockIO(o, disk);
+  if (io) resources.blockIO = io;
   if (o.memory !== undefined) resources.memory = { limit: o.memory, swap: o.memory };
   if (o.pidsLimit !== undefined) resources.pids = { limit: o.pidsLimit };
   if (o.cpus !== undefined) resources.cpu = { quota: Math.round(o.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };

@@ -8,6 +8,7 @@
 import { ContainerError } from './container-error.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
 import { shq } from '../../api/shell-script.ts';
+import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 const VOLUME_ROOT = `${ENGINE_DISK_MOUNT}/volumes`;
 /** Docker's rule for volume names. */
@@ -39,6 +40,24 @@ export function checkVolumeName(name: string): void {
 export function createVolumeScript(name: string, created: string): string {
   const dir = `${VOLUME_ROOT}/${name}`;
   return `mkdir -p -m 700 ${VOLUME_ROOT} && { [ -d ${dir}/_data ] || { mkdir -p ${dir}/_data && echo ${shq(created)} > ${dir}/created; }; }`;
+}
+
+/**
+ * Docker's copy of the image's content into an empty volume: when the
+ * volume has nothing in it and the container's root (`root`, its overlay)
+ * has a directory at the mount path, the directory's contents go into the
+ * volume with owners, modes and links as they are. The path is resolved
+ * inside the root (gb_inside), so an image's link there never copies the
+ * guest's own files.
+ */
+export function prefillVolumeScript(root: string, v: VolumeMount): string {
+  const data = volumeData(v.name);
+  return [
+    RESOLVE_INSIDE,
+    `s=$(gb_inside ${shq(root)} ${shq(v.destination)} all) || exit 0`,
+    `[ -d "$s" ] && [ -z "$(ls -A ${data})" ] || exit 0`,
+    `cp -a "$s/." ${data}/`,
+  ].join('\n');
 }
 
 /** One "NAME CREATED" line per volume. */

@@ -99,6 +99,11 @@ export class VirtioMmio implements MmioDevice, Stateful, VirtioContext {
     return BigInt(this.driverWords[0]!) | (BigInt(this.driverWords[1]!) << 32n);
   }
 
+  /** Every queue, in index order (the inspector reads their counters). */
+  get allQueues(): readonly Virtqueue[] {
+    return this.queues;
+  }
+
   queue(index: number): Virtqueue {
     return this.queues[index]!;
   }

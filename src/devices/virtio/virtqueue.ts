@@ -63,8 +63,14 @@ export class Virtqueue implements QueueSettings {
   device = 0;
   nextAvail = 0;
   nextUsed = 0;
-  /** Chains taken and bytes moved since reset, for the inspector. */
-  readonly stats = { chains: 0, bytesRead: 0, bytesWritten: 0 };
+  /**
+   * For the inspector, since power-on: chains taken and returned, bytes moved
+   * each way, and the host's time from taking a chain to returning it (a
+   * device's service time; the guest's clock does not see it).
+   */
+  readonly stats = { chains: 0, bytesRead: 0, bytesWritten: 0, completed: 0, serviceNs: 0, maxServiceNs: 0 };
+  /** When each chain the device holds was taken (performance.now(), ms), by head. */
+  private readonly taken = new Map<number, number>();
   private view: DataView;
 
   constructor(readonly maxSize: number, private readonly memory: GuestMemory) {
@@ -74,6 +80,18 @@ export class Virtqueue implements QueueSettings {
 
   reset(): void {
     Object.assign(this, { size: 0, ready: false, desc: 0, driver: 0, device: 0, nextAvail: 0, nextUsed: 0 });
+    this.taken.clear();
+  }
+
+  /** Chains the device has taken and not returned yet: requests in flight. */
+  get inFlight(): number {
+    return this.taken.size;
+  }
+
+  /** Chains the driver has made available that the device has not taken yet (for a receive queue: empty buffers ready). */
+  get waiting(): number {
+    if (!this.ready) return 0;
+    return (this.view.getUint16(this.driver + 2, true) - this.nextAvail) & 0xffff;
   }
 
   /** Checks the rings the driver placed before it marks the queue ready. */
@@ -120,11 +138,20 @@ export class Virtqueue implements QueueSettings {
       i = this.view.getUint16(d + 14, true);
     }
     this.stats.chains++;
+    this.taken.set(head, performance.now());
     return chain;
   }
 
   /** Returns a chain to the driver, saying how many bytes the device wrote into it. */
   push(chain: Chain, written: number): void {
+    const since = this.taken.get(chain.head);
+    if (since !== undefined) {
+      const ns = Math.round((performance.now() - since) * 1e6);
+      this.taken.delete(chain.head);
+      this.stats.completed++;
+      this.stats.serviceNs += ns;
+      this.stats.maxServiceNs = Math.max(this.stats.maxServiceNs, ns);
+    }
     const slot = this.device + 4 + 8 * (this.nextUsed % this.size);
     this.view.setUint32(slot, chain.head, true);
     this.view.setUint32(slot + 4, written, true);
