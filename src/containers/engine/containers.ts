@@ -121,20 +121,10 @@ function checkSignal(signal: string): void {
   }
 }
 
-/**
- * The engine's disk (guest-scripts.ts mounts it) as the guest's kernel
- * numbers it, for io.max; first, until the guest has been up 300 s, a wait.
- * Why: Linux 6.1's blk-throttle starts jiffies 300 s before the 32-bit wrap
- * (INITIAL_JIFFIES) and leaves an unlimited parent group's slice_start at 0,
- * which until the wrap lies in the future, so the first throttled write hits
- * "kernel BUG at block/blk-throttle.c:751" and ends the guest (on QEMU too).
- * guest-images/kernel/patches/blk-throttle-initial-slice.patch fixes the
- * kernel; the committed bzImage is not rebuilt with it yet, and the wait goes
- * when it is.
- */
-const ENGINE_DISK_NUMBER = 'up=$(cut -d. -f1 /proc/uptime); [ "$up" -gt 300 ] || sleep $((301 - up)); cat /sys/block/vda/dev';
-/** Guest time the wait above may take, and then some. */
-const DISK_NUMBER_MS = 330_000;
+/** The engine's disk (guest-scripts.ts mounts it) as the guest's kernel numbers it, for io.max. */
+const ENGINE_DISK_NUMBER = 'cat /sys/block/vda/dev';
+/** Guest time reading it may take. */
+const DISK_NUMBER_MS = 30_000;
 
 /** Guest time allowed for reading an image's account file. */
 const ACCOUNT_READ_MS = 10_000;
