@@ -30,7 +30,10 @@ function phaseTimer(t0: number): { feed(text: string): void; done: Promise<numbe
   let resolve!: (ms: number[]) => void;
   let reject!: (e: Error) => void;
   const done = new Promise<number[]>((res, rej) => ((resolve = res), (reject = rej)));
-  const timer = setTimeout(() => reject(new Error(`"${PHASES[ms.length]!.name}" did not end within ${TIMEOUT_MS / 1000} s; the console ends ${JSON.stringify(text.slice(-300))}`)), TIMEOUT_MS);
+  const timer = setTimeout(
+    () => reject(new Error(`"${PHASES[ms.length]!.name}" did not end within ${TIMEOUT_MS / 1000} s; the console ends ${JSON.stringify(text.slice(-300))}`)),
+    TIMEOUT_MS,
+  );
   return {
     feed(t) {
       text += t;
@@ -78,8 +81,26 @@ makeSyslinuxDisk(dir, image, { kernel: DEFAULT_KERNEL, initrd: DEFAULT_INITRD, a
 const glassboxBin = new URL('../bin/glassbox.mjs', import.meta.url).pathname;
 const runs: [string, () => Promise<number[]>][] = [
   ['glassbox', () => child(process.execPath, [glassboxBin, 'boot', '--bios', SEABIOS, '--disk', image, '--memory', '128', '--clock', 'realtime'])],
-  ['qemu-system-i386 (TCG)', () => child('qemu-system-i386', ['-accel', 'tcg', '-bios', SEABIOS, '-m', '128', '-nodefaults', '-display', 'none', '-no-reboot',
-    '-drive', `file=${image},format=raw,if=ide,snapshot=on`, '-serial', 'stdio'])],
+  [
+    'qemu-system-i386 (TCG)',
+    () =>
+      child('qemu-system-i386', [
+        '-accel',
+        'tcg',
+        '-bios',
+        SEABIOS,
+        '-m',
+        '128',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-drive',
+        `file=${image},format=raw,if=ide,snapshot=on`,
+        '-serial',
+        'stdio',
+      ]),
+  ],
   ['v86 (JIT)', () => v86(image)],
 ];
 try {

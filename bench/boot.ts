@@ -47,10 +47,14 @@ async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promis
   const perPhase = (p: { name: string }) => {
     const [c, j] = [cpuSample(), m.pc.core.jitStats];
     const d = (k: keyof JitStats) => (j[k] as number) - (stats[k] as number);
-    process.stderr.write(`bench:boot:   ${p.name}: main thread ${(c.mainMs - cpu.mainMs) / 1000} s CPU, process ${((c.processMs - cpu.processMs) / 1000).toFixed(2)} s CPU`
-      + (j.mode === 'off' ? '\n' : `; translator: ${d('compiled')} compiled (${d('compileMs')} ms on the main thread), ${d('refused')} refused, ${d('invalidated')} invalidated, ${d('evicted')} evicted, `
-      + `${j.regions} live (${(j.codeBytes / 1024).toFixed(0)} KiB), ${((d('translatedInstructions') / Math.max(1, d('instructions'))) * 100).toFixed(0)} % of ${(d('instructions') / 1e6).toFixed(0)} M instructions translated, `
-      + `${d('entered')} entered, ${d('chained')} chained\n`));
+    process.stderr.write(
+      `bench:boot:   ${p.name}: main thread ${(c.mainMs - cpu.mainMs) / 1000} s CPU, process ${((c.processMs - cpu.processMs) / 1000).toFixed(2)} s CPU` +
+        (j.mode === 'off'
+          ? '\n'
+          : `; translator: ${d('compiled')} compiled (${d('compileMs')} ms on the main thread), ${d('refused')} refused, ${d('invalidated')} invalidated, ${d('evicted')} evicted, ` +
+            `${j.regions} live (${(j.codeBytes / 1024).toFixed(0)} KiB), ${((d('translatedInstructions') / Math.max(1, d('instructions'))) * 100).toFixed(0)} % of ${(d('instructions') / 1e6).toFixed(0)} M instructions translated, ` +
+            `${d('entered')} entered, ${d('chained')} chained\n`),
+    );
     [cpu, stats] = [c, j];
   };
   m.start();
@@ -75,8 +79,27 @@ async function v86(kernel: string): Promise<PhaseTimes> {
 }
 
 async function qemu(kernel: string): Promise<PhaseTimes> {
-  const args = ['-accel', 'tcg', '-m', String(MEMORY_MIB), '-kernel', kernel, '-initrd', DEFAULT_INITRD, '-append', CMDLINE,
-    '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-serial', 'null', '-no-reboot'];
+  const args = [
+    '-accel',
+    'tcg',
+    '-m',
+    String(MEMORY_MIB),
+    '-kernel',
+    kernel,
+    '-initrd',
+    DEFAULT_INITRD,
+    '-append',
+    CMDLINE,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    '-serial',
+    'null',
+    '-no-reboot',
+  ];
   const t0 = performance.now();
   const { q, con, exited } = spawnQemu(args, 'the workload finished');
   try {
@@ -92,13 +115,17 @@ function debianKernel(): string {
 }
 
 async function table(title: string, kernel: string): Promise<boolean> {
-  const runs = ([
-    ['interpreter', 'glassbox interpreter', () => glassbox(kernel, 'realtime', 'off')],
-    ['jit', 'glassbox JIT', () => glassbox(kernel, 'realtime', 'on')],
-    ['v86', 'v86 (JIT)', () => v86(kernel)],
-    ['qemu', 'qemu-system-i386 (TCG)', () => qemu(kernel)],
-    ['virtual', 'glassbox (virtual clock)', () => glassbox(kernel, 'virtual')],
-  ] as const).filter(([key]) => rows.includes(key)).map(([, name, run]) => [name, run] as const);
+  const runs = (
+    [
+      ['interpreter', 'glassbox interpreter', () => glassbox(kernel, 'realtime', 'off')],
+      ['jit', 'glassbox JIT', () => glassbox(kernel, 'realtime', 'on')],
+      ['v86', 'v86 (JIT)', () => v86(kernel)],
+      ['qemu', 'qemu-system-i386 (TCG)', () => qemu(kernel)],
+      ['virtual', 'glassbox (virtual clock)', () => glassbox(kernel, 'virtual')],
+    ] as const
+  )
+    .filter(([key]) => rows.includes(key))
+    .map(([, name, run]) => [name, run] as const);
   const results: [string, PhaseTimes][] = [];
   for (const [name, run] of runs) {
     process.stderr.write(`bench:boot: ${title}: ${name}...\n`);
@@ -123,7 +150,9 @@ async function table(title: string, kernel: string): Promise<boolean> {
   for (const peer of ['v86 (JIT)', 'qemu-system-i386 (TCG)']) {
     const [jit, other] = [row('glassbox JIT'), row(peer)];
     if (!jit || !other) continue;
-    console.log(`glassbox JIT / ${peer}: ${PHASES.map((p, i) => `${p.name} ${(jit.ms[i] / other.ms[i]).toFixed(2)}x`).join(', ')}, total ${(total(jit) / total(other)).toFixed(2)}x`);
+    console.log(
+      `glassbox JIT / ${peer}: ${PHASES.map((p, i) => `${p.name} ${(jit.ms[i] / other.ms[i]).toFixed(2)}x`).join(', ')}, total ${(total(jit) / total(other)).toFixed(2)}x`,
+    );
   }
   console.log(`workload output (md5sum, gzip bytes): ${results.map(([n, r]) => `${n}: ${r.check}`).join('; ')}`);
   if (new Set(results.map(([, r]) => r.check)).size === 1) return true;

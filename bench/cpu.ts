@@ -104,7 +104,11 @@ async function runGlassbox(core: Core, bin: Uint8Array, k: Kernel): Promise<{ se
 }
 
 function runNative(k: Kernel): number {
-  const ns = Number(execFileSync(RUNNER_BIN, [KERNELS_BIN, String(k.index), String(k.iterations)]).toString().trim());
+  const ns = Number(
+    execFileSync(RUNNER_BIN, [KERNELS_BIN, String(k.index), String(k.iterations)])
+      .toString()
+      .trim(),
+  );
   return ns / 1e9;
 }
 

@@ -68,11 +68,32 @@ async function glassbox(disk: string): Promise<{ write: Rate; read: Rate }> {
  */
 async function qemu(disk: string): Promise<{ write: Rate; read: Rate }> {
   const args = [
-    '-M', 'microvm,acpi=off,pic=on,pit=on,rtc=on,isa-serial=on', '-accel', 'tcg', '-cpu', 'pentium2,-apic', '-m', String(MEMORY_MIB),
-    '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-    '-kernel', DEFAULT_KERNEL, '-initrd', DEFAULT_INITRD, '-append', CMDLINE,
-    '-global', 'virtio-mmio.force-legacy=false',
-    '-drive', `file=${disk},if=none,id=d0,format=raw,cache=none,aio=threads`, '-device', 'virtio-blk-device,drive=d0',
+    '-M',
+    'microvm,acpi=off,pic=on,pit=on,rtc=on,isa-serial=on',
+    '-accel',
+    'tcg',
+    '-cpu',
+    'pentium2,-apic',
+    '-m',
+    String(MEMORY_MIB),
+    '-nodefaults',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-kernel',
+    DEFAULT_KERNEL,
+    '-initrd',
+    DEFAULT_INITRD,
+    '-append',
+    CMDLINE,
+    '-global',
+    'virtio-mmio.force-legacy=false',
+    '-drive',
+    `file=${disk},if=none,id=d0,format=raw,cache=none,aio=threads`,
+    '-device',
+    'virtio-blk-device,drive=d0',
   ];
   const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const con = new StreamConsole((t) => q.stdin!.write(t));
@@ -98,7 +119,10 @@ try {
   const mb = (r: number) => (r / 1e6).toFixed(2).padStart(8);
   console.log(`dd ${COUNT} MiB, bs=1M, direct I/O on /dev/vda (MB/s)`);
   console.log(`                     glassbox      QEMU   QEMU/glassbox`);
-  for (const [name, op] of [['write', 'write'], ['read', 'read']] as const) {
+  for (const [name, op] of [
+    ['write', 'write'],
+    ['read', 'read'],
+  ] as const) {
     for (const clock of ['guest', 'wall'] as const) {
       const [a, b] = [g[op][clock], q[op][clock]];
       console.log(`${`${name} (${clock} clock)`.padEnd(19)} ${mb(a)}  ${mb(b)}   ${(b / a).toFixed(2)}`);

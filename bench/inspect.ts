@@ -20,7 +20,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 function bareCore(): WebAssembly.Module {
   const out = projectPath('build', 'bench', 'core-noinspect.wasm');
   mkdirSync(projectPath('build', 'bench'), { recursive: true });
-  execFileSync('npx', ['asc', 'asm/index.ts', '--config', 'asm/asconfig.json', '--target', 'release', '--use', 'GLASSBOX_NO_INSPECT=1', '-o', out, '-t', out.replace(/wasm$/, 'wat')], { cwd: projectPath() });
+  execFileSync(
+    'npx',
+    ['asc', 'asm/index.ts', '--config', 'asm/asconfig.json', '--target', 'release', '--use', 'GLASSBOX_NO_INSPECT=1', '-o', out, '-t', out.replace(/wasm$/, 'wat')],
+    { cwd: projectPath() },
+  );
   return new WebAssembly.Module(readFileSync(out));
 }
 
@@ -53,4 +57,6 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 ratios.sort((x, y) => x - y);
 const median = ratios[Math.floor(ratios.length / 2)];
-console.log(`bench:inspect: ${INSTRUCTIONS} guest instructions of Linux boot; with/without inspector CPU-time ratio (median of ${ROUNDS}) ${median.toFixed(4)} (${((median - 1) * 100).toFixed(2)}%)`);
+console.log(
+  `bench:inspect: ${INSTRUCTIONS} guest instructions of Linux boot; with/without inspector CPU-time ratio (median of ${ROUNDS}) ${median.toFixed(4)} (${((median - 1) * 100).toFixed(2)}%)`,
+);

@@ -52,8 +52,13 @@ async function glassbox(): Promise<Server> {
   const file = (path: string) => new Uint8Array(readFileSync(path));
   const net = new UserNet();
   const m = await Machine.create({
-    kernel: file(DEFAULT_KERNEL), initrd: file(DEFAULT_INITRD), cmdline: CMDLINE, memoryMiB: MEMORY_MIB,
-    clock: 'realtime', jit: 'on', network: { backend: net },
+    kernel: file(DEFAULT_KERNEL),
+    initrd: file(DEFAULT_INITRD),
+    cmdline: CMDLINE,
+    memoryMiB: MEMORY_MIB,
+    clock: 'realtime',
+    jit: 'on',
+    network: { backend: net },
   });
   const con = new StreamConsole((t) => m.serial.write(t));
   m.serial.on('data', (b) => con.feed(b));
@@ -76,10 +81,33 @@ async function qemu(): Promise<Server> {
   const port = await freePort();
   // microvm with a PIT and PIC and no local APIC: the machine the guest kernel is built for (no ACPI, no PCI);
   // QEMU adds the virtio_mmio.device= argument itself.
-  const args = ['-M', 'microvm,acpi=off,pit=on,pic=on,rtc=on', '-cpu', 'qemu32,-apic', '-accel', 'tcg', '-m', String(MEMORY_MIB),
-    '-kernel', DEFAULT_KERNEL, '-initrd', DEFAULT_INITRD, '-append', CMDLINE,
-    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`, '-device', 'virtio-net-device,netdev=n0',
-    '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot'];
+  const args = [
+    '-M',
+    'microvm,acpi=off,pit=on,pic=on,rtc=on',
+    '-cpu',
+    'qemu32,-apic',
+    '-accel',
+    'tcg',
+    '-m',
+    String(MEMORY_MIB),
+    '-kernel',
+    DEFAULT_KERNEL,
+    '-initrd',
+    DEFAULT_INITRD,
+    '-append',
+    CMDLINE,
+    '-netdev',
+    `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`,
+    '-device',
+    'virtio-net-device,netdev=n0',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    '-no-reboot',
+  ];
   const { q, con, exited } = spawnQemu(args, 'the guest served');
   try {
     await Promise.race([setUp(con), exited]);
@@ -103,14 +131,18 @@ async function load(port: number): Promise<Figures> {
   let bytes = 0;
   let seconds = 0;
   for (let i = 0; i < DOWNLOADS; i++) {
-    const { stdout } = await run('curl', ['-sS', '--max-time', '300', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://127.0.0.1:${port}/big`], { timeout: 320_000 });
+    const { stdout } = await run('curl', ['-sS', '--max-time', '300', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://127.0.0.1:${port}/big`], {
+      timeout: 320_000,
+    });
     const [size, time] = stdout.trim().split(' ').map(Number);
     if (size !== FILE_BYTES) throw new Error(`download ${i + 1} got ${size} bytes, not ${FILE_BYTES}`);
     bytes += size;
     seconds += time;
     process.stderr.write(`bench:net:   download ${i + 1}: ${(size / time / 1e6).toFixed(2)} MB/s\n`);
   }
-  const wrk = await run('wrk', ['-t1', `-c${WRK_CONNECTIONS}`, `-d${WRK_SECONDS}s`, '--timeout', '10s', `http://127.0.0.1:${port}/small.html`], { timeout: (WRK_SECONDS + 60) * 1000 });
+  const wrk = await run('wrk', ['-t1', `-c${WRK_CONNECTIONS}`, `-d${WRK_SECONDS}s`, '--timeout', '10s', `http://127.0.0.1:${port}/small.html`], {
+    timeout: (WRK_SECONDS + 60) * 1000,
+  });
   const rps = /Requests\/sec:\s*([\d.]+)/.exec(wrk.stdout);
   if (!rps) throw new Error(`wrk printed no requests/sec: ${wrk.stdout}`);
   const errors = /Socket errors:.*|Non-2xx.*/g;
@@ -119,7 +151,12 @@ async function load(port: number): Promise<Figures> {
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && only !== 'glassbox' && only !== 'qemu') throw new Error(`--only takes glassbox or qemu, not ${only}`);
-const peers = ([['glassbox (JIT, user-mode stack)', glassbox], ['qemu-system-i386 TCG (slirp)', qemu]] as const).filter(([name]) => !only || name.startsWith(only));
+const peers = (
+  [
+    ['glassbox (JIT, user-mode stack)', glassbox],
+    ['qemu-system-i386 TCG (slirp)', qemu],
+  ] as const
+).filter(([name]) => !only || name.startsWith(only));
 const results: [string, Figures][] = [];
 for (const [name, start] of peers) {
   process.stderr.write(`bench:net: ${name}: booting and serving...\n`);
@@ -135,7 +172,11 @@ for (const [name, start] of peers) {
 }
 console.log(`\nhost -> guest httpd through a published port (${DOWNLOADS} x curl of ${FILE_BYTES >> 20} MiB; wrk -t1 -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s of a small page)`);
 console.log(`${''.padEnd(34)}${'download MB/s'.padStart(16)}${'requests/s'.padStart(14)}`);
-for (const [name, f] of results) console.log(`${name.padEnd(34)}${f.mbPerS.toFixed(2).padStart(16)}${f.requestsPerS.toFixed(1).padStart(14)}${f.wrkErrors ? `  wrk: ${f.wrkErrors}` : ''}`);
+for (const [name, f] of results)
+  console.log(`${name.padEnd(34)}${f.mbPerS.toFixed(2).padStart(16)}${f.requestsPerS.toFixed(1).padStart(14)}${f.wrkErrors ? `  wrk: ${f.wrkErrors}` : ''}`);
 const [ours, peer] = results.map(([, f]) => f);
-if (ours && peer) console.log(`glassbox / QEMU: download ${(ours.mbPerS / peer.mbPerS).toFixed(2)}x, requests ${(ours.requestsPerS / peer.requestsPerS).toFixed(2)}x (above 1: glassbox is faster)`);
+if (ours && peer)
+  console.log(
+    `glassbox / QEMU: download ${(ours.mbPerS / peer.mbPerS).toFixed(2)}x, requests ${(ours.requestsPerS / peer.requestsPerS).toFixed(2)}x (above 1: glassbox is faster)`,
+  );
 process.exit();

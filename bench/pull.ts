@@ -28,7 +28,12 @@ import { startRegistry } from '../test/support/registry-server.ts';
 import { debianImage } from '../test/support/debian-image.ts';
 
 const { values } = parseArgs({
-  options: { layers: { type: 'string', default: '3' }, mib: { type: 'string', default: '32' }, runs: { type: 'string', default: '3' }, debian: { type: 'boolean', default: false } },
+  options: {
+    layers: { type: 'string', default: '3' },
+    mib: { type: 'string', default: '32' },
+    runs: { type: 'string', default: '3' },
+    debian: { type: 'boolean', default: false },
+  },
 });
 const LAYERS = Number(values.layers);
 const MIB = Number(values.mib);
@@ -50,9 +55,24 @@ async function makeLayout(dir: string): Promise<number> {
     layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(gzipSync(tar, { level: 1 })) });
   }
   const config = put(Buffer.from(JSON.stringify({ architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })));
-  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers })));
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers,
+      }),
+    ),
+  );
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
+    }),
+  );
   return layers.reduce((n, l) => n + l.size, 0) + config.size + manifest.size;
 }
 
@@ -67,12 +87,24 @@ function layoutBytes(dir: string): number {
 /** Wall and CPU seconds (user + system, the command's and its children's, from the shell's `times`) of one command. */
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { wall: number; cpu: number } {
   const start = performance.now();
-  const r = spawnSync('bash', ['-c', '"$@" >/dev/null; s=$?; times; exit $s', 'bash', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null; s=$?; times; exit $s', 'bash', cmd, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 600_000,
+    encoding: 'utf8',
+  });
   const wall = (performance.now() - start) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   // `times` prints the shell's own user and system time, then its children's: "0m1.234s 0m0.567s".
-  const children = r.stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g)!;
-  const cpu = children.reduce((n, t) => { const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!; return n + Number(m) * 60 + Number(sec); }, 0);
+  const children = r.stdout
+    .trim()
+    .split('\n')
+    .at(-1)!
+    .match(/(\d+)m([\d.]+)s/g)!;
+  const cpu = children.reduce((n, t) => {
+    const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!;
+    return n + Number(m) * 60 + Number(sec);
+  }, 0);
   return { wall, cpu };
 }
 
@@ -108,7 +140,11 @@ try {
     return `${name.padEnd(28)} ${median(t).toFixed(2).padStart(6)} s   ${(mb / median(t)).toFixed(1).padStart(6)} MB/s   cpu ${median(runs.map((r) => r.cpu)).toFixed(2)} s   (runs: ${t.map((x) => x.toFixed(2)).join(', ')})`;
   };
   const what = debian ? `the i386 Debian userland (${source})` : `${LAYERS} layers x ${MIB} MiB of random data`;
-  console.log(`image: ${what}, ${mb.toFixed(1)} MB on the wire, from docker-registry on ${registry.host}; median of ${RUNS}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `image: ${what}, ${mb.toFixed(1)} MB on the wire, from docker-registry on ${registry.host}; median of ${RUNS}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(line('glassbox pull', glassbox));
   console.log(line('skopeo copy docker:// oci:', skopeo));
   console.log(line('skopeo copy + gzip -d | sha256', skopeoDiffIds));

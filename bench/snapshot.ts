@@ -116,10 +116,24 @@ const rows: [string, string, string, string][] = [
   ['snapshot size, booted default guest (init_on_free=1)', MB(snap.length), 'goal <= 8 MB', 'replaces a cold boot'],
   ['snapshot size, booted default guest (default cmdline)', MB(plainSnap.length), '', ''],
   ['snapshot write (capture + compress)', ms(snapshotMs), '', ''],
-  ['restore to a guest answering a command', `${ms(median(restores))} (CPU ${ms(median(restoreCpu))})`, 'goal < 300 ms', `cold boot to the same: ${ms(cold.ms)} (default cmdline: ${ms(plain.ms)})`],
+  [
+    'restore to a guest answering a command',
+    `${ms(median(restores))} (CPU ${ms(median(restoreCpu))})`,
+    'goal < 300 ms',
+    `cold boot to the same: ${ms(cold.ms)} (default cmdline: ${ms(plain.ms)})`,
+  ],
   ['fork of the booted 256 MiB guest', `${ms(median(forks))} (CPU ${ms(median(forkCpu))})`, 'goal < 20 ms', `cold boot: ${ms(plain.ms)}`],
-  ['engine start from its cached snapshot to a run\'s output', ms(median(engineWarm)), 'goal < 2 s', `booting instead: ${ms(engineCold)}; the first start of all (disk made, image unpacked): ${ms(engineFirst)}`],
+  [
+    "engine start from its cached snapshot to a run's output",
+    ms(median(engineWarm)),
+    'goal < 2 s',
+    `booting instead: ${ms(engineCold)}; the first start of all (disk made, image unpacked): ${ms(engineFirst)}`,
+  ],
 ];
 for (const r of rows) console.log(`${r[0].padEnd(56)} ${r[1].padEnd(26)} ${r[2].padEnd(15)} ${r[3]}`);
 console.log(`restores: ${restores.map(ms).join(', ')}; forks: ${forks.map(ms).join(', ')}; engine starts: ${engineWarm.map(ms).join(', ')} (${ROUNDS} rounds, median shown)`);
-console.log(`CPU time (this process, all threads): restores ${restoreCpu.map(ms).join(', ')}; forks ${forkCpu.map(ms).join(', ')}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `CPU time (this process, all threads): restores ${restoreCpu.map(ms).join(', ')}; forks ${forkCpu.map(ms).join(', ')}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

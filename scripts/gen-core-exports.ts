@@ -58,7 +58,11 @@ export function renderCoreExports(dts: string): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = renderCoreExports(readFileSync(CORE_DTS_PATH, 'utf8'));
   let old = '';
-  try { old = readFileSync(CORE_EXPORTS_PATH, 'utf8'); } catch { /* first build */ }
+  try {
+    old = readFileSync(CORE_EXPORTS_PATH, 'utf8');
+  } catch {
+    /* first build */
+  }
   if (old !== text) {
     writeFileSync(CORE_EXPORTS_PATH, text);
     console.log(`wrote ${CORE_EXPORTS_PATH}`);

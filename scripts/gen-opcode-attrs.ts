@@ -12,7 +12,11 @@ import { renderOpcodeAttrs } from '../src/isa/core-attrs.ts';
 const out = fileURLToPath(new URL('../asm/cpu/gen/opcode-attrs.ts', import.meta.url));
 const text = renderOpcodeAttrs();
 let old = '';
-try { old = readFileSync(out, 'utf8'); } catch { /* first build */ }
+try {
+  old = readFileSync(out, 'utf8');
+} catch {
+  /* first build */
+}
 if (old !== text) {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, text);

@@ -136,9 +136,7 @@ function main(): number {
   for (const c of fileCycles) console.log(`file cycle: ${c.join(' <-> ')}`);
   for (const c of layerCycles) {
     console.log(`layer cycle: ${c.join(' <-> ')}`);
-    for (const a of c)
-      for (const b of c)
-        if (a !== b && layers.get(a)?.has(b)) for (const w of witnesses(graph, a, b)) console.log(`  ${w}`);
+    for (const a of c) for (const b of c) if (a !== b && layers.get(a)?.has(b)) for (const w of witnesses(graph, a, b)) console.log(`  ${w}`);
   }
   const total = fileCycles.length + layerCycles.length;
   if (total === 0) {

@@ -15,8 +15,14 @@ import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 export const WEB_DIR = projectPath('build', 'web');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
-  '.map': 'application/json', '.gz': 'application/octet-stream', '': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+  '.gz': 'application/octet-stream',
+  '': 'application/octet-stream',
 };
 
 export async function buildWeb(): Promise<string> {
@@ -27,12 +33,25 @@ export async function buildWeb(): Promise<string> {
   mkdirSync(join(WEB_DIR, 'guest'), { recursive: true });
   await build({
     entryPoints: { main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') },
-    bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, logLevel: 'warning',
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    sourcemap: true,
+    outdir: WEB_DIR,
+    logLevel: 'warning',
   });
   // The kernel test pool for a page's own scripts (glassbox/testing/browser), and its worker.
   await build({
     entryPoints: { 'kernel-pool': projectPath('src/testing/browser-pool.ts'), 'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts') },
-    bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, outExtension: { '.js': '.mjs' }, logLevel: 'warning',
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    sourcemap: true,
+    outdir: WEB_DIR,
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
   });
   copyFileSync(projectPath('src/web/page/index.html'), join(WEB_DIR, 'index.html'));
   copyFileSync(projectPath('src/web/page/styles.css'), join(WEB_DIR, 'styles.css'));

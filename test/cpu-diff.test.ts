@@ -29,7 +29,14 @@ import { runApprox, formatApprox, approxMismatches } from './cpu-diff/approx.ts'
 import { native32, FORCE_NO_NATIVE32, type HostFeature } from './support/host-features.ts';
 
 const ESP = STACK_ADDR + 0x800;
-const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, RF = 0x10000, ID = 0x200000;
+const CF = 0x1,
+  PF = 0x4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800,
+  RF = 0x10000,
+  ID = 0x200000;
 const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** Skips the running test, with the reason, when this host lacks the feature. */
@@ -63,7 +70,8 @@ function kase(code: number[], regs: Partial<Record<'eax' | 'ecx' | 'edx' | 'ebx'
 
 /** The pages of a case as filled before it runs, with `stores` applied: the hash an untouched or known run must give. */
 function expectedHash(c: Case, stores: { addr: number; value: number }[] = []): [number, number] {
-  const data = new Uint32Array(DATA_SIZE / 4), stack = new Uint32Array(STACK_SIZE / 4);
+  const data = new Uint32Array(DATA_SIZE / 4),
+    stack = new Uint32Array(STACK_SIZE / 4);
   fillPages(c.seed, data, stack);
   for (const s of [...c.presets, ...stores]) {
     const page = s.addr < STACK_ADDR ? data : stack;
@@ -75,7 +83,7 @@ function expectedHash(c: Case, stores: { addr: number; value: number }[] = []): 
 /** Random bytes, registers and flags: cases that break everything they can reach. */
 function wildCases(count: number): Case[] {
   let s = 99;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) & 0xffff | (((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) << 16);
+  const rnd = () => (((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) & 0xffff) | (((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) << 16);
   return Array.from({ length: count }, () => {
     const code = Array.from({ length: 20 }, () => rnd() & 0xff);
     const regs = Array.from({ length: 8 }, () => (rnd() & 1 ? rnd() >>> 0 : [DATA_ADDR, ESP, 0, CODE_ADDR][rnd() & 3]));
@@ -335,7 +343,16 @@ describe('re-encoding for 64-bit mode (long-mode.ts)', () => {
 
   it('maps the EIP after a re-encoded instruction back over the inserted bytes, and the selectors to the 32-bit ones', () => {
     const p = plan([0x8b, 0x05, 0x10, 0x20, 0, 0]) as LongModePlan;
-    const r: Result = { regs: [0, 0, 0, 0, ESP, 0, 0, 0], eip: CODE_ADDR + 9, eflags: 0x202, vector: 3, errorCode: 0, faultAddr: 0, segs: [0x2b, 0x33, 0x2b, 0x2b, 0x2b, 0x2b], memHash: [0, 0] };
+    const r: Result = {
+      regs: [0, 0, 0, 0, ESP, 0, 0, 0],
+      eip: CODE_ADDR + 9,
+      eflags: 0x202,
+      vector: 3,
+      errorCode: 0,
+      faultAddr: 0,
+      segs: [0x2b, 0x33, 0x2b, 0x2b, 0x2b, 0x2b],
+      memHash: [0, 0],
+    };
     expect(resultFrom64(r, p)).toMatchObject({ eip: CODE_ADDR + 7, segs: [0x2b, 0x23, 0x2b, 0x2b, 0x2b, 0x63] });
     expect(resultFrom64({ ...r, eip: CODE_ADDR }, p)).toMatchObject({ eip: CODE_ADDR });
     expect(resultFrom64({ ...r, vector: VECTOR_WIDE }, p)).toEqual({ excluded: expect.any(String) });

@@ -96,7 +96,10 @@ export function encodeFrame(type: number, id: number, payload: Uint8Array = new 
 }
 
 /** A terminal's size in character cells. */
-export interface WindowSize { rows: number; cols: number }
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
 
 export interface ExecRequest {
   stdin?: Uint8Array | string;
@@ -141,23 +144,41 @@ export function encodeSignal(id: number, signal: number): Uint8Array {
   return encodeFrame(FrameType.SIGNAL, id, p);
 }
 
-export interface Hello { version: number; features: number; maxPayload: number; maxJobs: number; name: string }
+export interface Hello {
+  version: number;
+  features: number;
+  maxPayload: number;
+  maxJobs: number;
+  name: string;
+}
 export function decodeHello(p: Uint8Array): Hello {
   const dv = new DataView(p.buffer, p.byteOffset, p.length);
   return {
-    version: dv.getUint16(0, true), features: dv.getUint16(2, true), maxPayload: dv.getUint32(4, true), maxJobs: dv.getUint32(8, true),
+    version: dv.getUint16(0, true),
+    features: dv.getUint16(2, true),
+    maxPayload: dv.getUint32(4, true),
+    maxJobs: dv.getUint32(8, true),
     name: new TextDecoder().decode(p.subarray(12)),
   };
 }
 
-export interface Exit { exitCode: number; signal: number; timedOut: boolean; coreDumped: boolean; elapsedMs: number }
+export interface Exit {
+  exitCode: number;
+  signal: number;
+  timedOut: boolean;
+  coreDumped: boolean;
+  elapsedMs: number;
+}
 export function decodeExit(p: Uint8Array): Exit {
   const dv = new DataView(p.buffer, p.byteOffset, p.length);
   const flags = dv.getUint32(8, true);
   return { exitCode: dv.getInt32(0, true), signal: dv.getUint32(4, true), timedOut: (flags & 1) !== 0, coreDumped: (flags & 2) !== 0, elapsedMs: dv.getUint32(12, true) };
 }
 
-export interface AgentError { code: number; message: string }
+export interface AgentError {
+  code: number;
+  message: string;
+}
 export function decodeError(p: Uint8Array): AgentError {
   return { code: p[0] | (p[1] << 8), message: new TextDecoder().decode(p.subarray(4)) };
 }
@@ -188,10 +209,18 @@ export class FrameDecoder {
       }
       if (merged.length - pos < HEADER_SIZE) break;
       const len = dv.getUint32(pos + 10, true);
-      if (len > MAX_PAYLOAD) { this.badFrames++; pos++; continue; }
+      if (len > MAX_PAYLOAD) {
+        this.badFrames++;
+        pos++;
+        continue;
+      }
       if (merged.length - pos < HEADER_SIZE + len + TRAILER_SIZE) break;
       const want = dv.getUint32(pos + HEADER_SIZE + len, true);
-      if (crc32(merged.subarray(pos + 4, pos + HEADER_SIZE + len)) !== want) { this.badFrames++; pos++; continue; }
+      if (crc32(merged.subarray(pos + 4, pos + HEADER_SIZE + len)) !== want) {
+        this.badFrames++;
+        pos++;
+        continue;
+      }
       frames.push({ type: merged[pos + 4], flags: merged[pos + 5], id: dv.getUint32(pos + 6, true), payload: merged.slice(pos + HEADER_SIZE, pos + HEADER_SIZE + len) });
       pos += HEADER_SIZE + len + TRAILER_SIZE;
     }
@@ -200,7 +229,14 @@ export class FrameDecoder {
   }
 }
 
-export interface ExecResult { exitCode: number; signal: number; timedOut: boolean; elapsedMs: number; stdout: Uint8Array; stderr: Uint8Array }
+export interface ExecResult {
+  exitCode: number;
+  signal: number;
+  timedOut: boolean;
+  elapsedMs: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
 
 /** How a command ended: `exitCode` follows the shell's convention (128 + signal when killed). */
 export type ExecEnd = Omit<ExecResult, 'stdout' | 'stderr'>;
@@ -218,7 +254,10 @@ export interface ExecListener {
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -250,8 +289,11 @@ export class AgentClient implements Stateful {
     if (this.pending.size) throw new StateError(`agent: request ${[...this.pending.keys()].join(', ')} is in flight; save between requests`);
     const d = this.decoder;
     return {
-      hello: this.hello ? { ...this.hello } : null, nextId: this.nextId,
-      partialFrame: d.buf.slice(), badFrames: d.badFrames, skippedBytes: d.skippedBytes,
+      hello: this.hello ? { ...this.hello } : null,
+      nextId: this.nextId,
+      partialFrame: d.buf.slice(),
+      badFrames: d.badFrames,
+      skippedBytes: d.skippedBytes,
     };
   }
 
@@ -290,9 +332,15 @@ export class AgentClient implements Stateful {
         for (const w of this.helloWaiters.splice(0)) w.resolve(h);
         break;
       }
-      case FrameType.STDOUT: p?.stdout(f.payload); break;
-      case FrameType.STDERR: p?.stderr(f.payload); break;
-      case FrameType.STDIN_ACK: p?.ack(new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true)); break;
+      case FrameType.STDOUT:
+        p?.stdout(f.payload);
+        break;
+      case FrameType.STDERR:
+        p?.stderr(f.payload);
+        break;
+      case FrameType.STDIN_ACK:
+        p?.ack(new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0, true));
+        break;
       case FrameType.EXIT: {
         if (!p) break;
         this.pending.delete(f.id);
@@ -303,7 +351,10 @@ export class AgentClient implements Stateful {
       case FrameType.ERROR: {
         const e = decodeError(f.payload);
         this.errors.push(e);
-        if (p && e.code !== ErrorCode.STREAM_REFUSED) { this.pending.delete(f.id); p.fail(new Error(`agent error ${e.code}: ${e.message}`)); }
+        if (p && e.code !== ErrorCode.STREAM_REFUSED) {
+          this.pending.delete(f.id);
+          p.fail(new Error(`agent error ${e.code}: ${e.message}`));
+        }
         break;
       }
     }

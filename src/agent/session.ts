@@ -32,27 +32,36 @@ export class AgentSession {
   private eofSent = false;
   private finished = false;
 
-  constructor(private readonly client: AgentClient, command: string, opts: SessionOptions, output: SessionOutput) {
+  constructor(
+    private readonly client: AgentClient,
+    command: string,
+    opts: SessionOptions,
+    output: SessionOutput,
+  ) {
     let resolve!: (end: ExecEnd) => void;
     let reject!: (e: Error) => void;
     this.exit = new Promise((res, rej) => ((resolve = res), (reject = rej)));
     const flags = ExecFlag.STREAM_STDIN | (opts.tty ? ExecFlag.PTY : 0) | (opts.tty && opts.consoleSocket ? ExecFlag.CONSOLE_SOCKET : 0);
-    this.id = client.start(command, { flags, size: opts.tty, timeoutMs: opts.timeoutMs ?? 0 }, {
-      stdout: output.stdout,
-      stderr: output.stderr,
-      ack: (n) => {
-        this.inFlight -= n;
-        this.pump();
+    this.id = client.start(
+      command,
+      { flags, size: opts.tty, timeoutMs: opts.timeoutMs ?? 0 },
+      {
+        stdout: output.stdout,
+        stderr: output.stderr,
+        ack: (n) => {
+          this.inFlight -= n;
+          this.pump();
+        },
+        exit: (end) => {
+          this.finish();
+          resolve(end);
+        },
+        fail: (e) => {
+          this.finish();
+          reject(e);
+        },
       },
-      exit: (end) => {
-        this.finish();
-        resolve(end);
-      },
-      fail: (e) => {
-        this.finish();
-        reject(e);
-      },
-    });
+    );
   }
 
   /** Queues bytes for the command's stdin; resolves once they are on the line (or the command has ended). */

@@ -19,7 +19,10 @@ export async function fileSha256(path: string): Promise<string> {
   // Streamed: no buffer the size of the file, whose fresh pages would each cost a fault.
   const sha256 = new Promise<string>((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(path).on('data', (b) => h.update(b)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+    createReadStream(path)
+      .on('data', (b) => h.update(b))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
   });
   known.set(path, { stamp, sha256 });
   sha256.catch(() => known.delete(path));

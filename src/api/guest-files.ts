@@ -38,7 +38,10 @@ export async function otherFiles(files: BootFiles, recorded: RecordedFiles, name
 
 /** The same, from the files' digests. */
 export function otherDigests(digests: FileDigests, recorded: RecordedFiles, names: { kernel: string; initrd: string }): string | undefined {
-  for (const [file, sha, what] of [[recorded.kernel, digests.kernel, names.kernel], [recorded.initrd, digests.initrd, names.initrd]] as const) {
+  for (const [file, sha, what] of [
+    [recorded.kernel, digests.kernel, names.kernel],
+    [recorded.initrd, digests.initrd, names.initrd],
+  ] as const) {
     if (file?.sha256 === sha) continue;
     const made = file ? `${file.name} (sha256 ${file.sha256.slice(0, 12)})` : 'no initrd';
     return `it was made with ${made}, and this machine has ${sha ? `${what} (sha256 ${sha.slice(0, 12)})` : 'none'}: give the ${what.split(' ')[0]} it was made with`;

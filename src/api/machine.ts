@@ -16,8 +16,16 @@ import { Emitter } from './emitter.ts';
 import { ExecSession } from './exec-session.ts';
 import { SerialConsole } from './serial-console.ts';
 import {
-  MachineError, type ClockMode, type ExecOptions, type ExecResult, type MachineEvents, type MachineOptions,
-  type NetworkOptions, type Platform, type SpawnOptions, type WaitOptions,
+  MachineError,
+  type ClockMode,
+  type ExecOptions,
+  type ExecResult,
+  type MachineEvents,
+  type MachineOptions,
+  type NetworkOptions,
+  type Platform,
+  type SpawnOptions,
+  type WaitOptions,
 } from './types.ts';
 import { sleep, yieldToEvents } from './yield.ts';
 import { webCodec, type SnapshotCodec } from '../snapshot/codec.ts';
@@ -111,7 +119,8 @@ function fileRefs(opts: MachineOptions, platform: Platform) {
   const kernel = opts.kernel ?? platform.defaultKernel;
   const initrd = opts.initrd ?? (opts.kernel === undefined ? platform.defaultInitrd : undefined);
   return {
-    kernel, initrd,
+    kernel,
+    initrd,
     names: { kernel: typeof kernel === 'string' ? `kernel ${kernel}` : 'kernel', initrd: typeof initrd === 'string' ? `initrd ${initrd}` : 'initrd' },
   };
 }
@@ -119,8 +128,7 @@ function fileRefs(opts: MachineOptions, platform: Platform) {
 /** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
 async function guestFiles(opts: MachineOptions, platform: Platform): Promise<Making & { kernelName: string; initrdName: string }> {
   const refs = fileRefs(opts, platform);
-  const bytes = (ref: Uint8Array | string | undefined, what: string) =>
-    typeof ref === 'string' ? platform.read(ref, what) : Promise.resolve(ref);
+  const bytes = (ref: Uint8Array | string | undefined, what: string) => (typeof ref === 'string' ? platform.read(ref, what) : Promise.resolve(ref));
   const [kernel, initrd] = await Promise.all([bytes(refs.kernel, 'kernel'), bytes(refs.initrd, 'initrd')]);
   return { kernel: kernel!, initrd, kernelName: refs.names.kernel, initrdName: refs.names.initrd, codec: platform.codec, coreBuild: platform.coreBuild };
 }
@@ -132,7 +140,8 @@ async function guestFiles(opts: MachineOptions, platform: Platform): Promise<Mak
 async function otherNamedFiles(opts: MachineOptions, platform: Platform, recorded: RecordedFiles): Promise<string | undefined> {
   const refs = fileRefs(opts, platform);
   const [kernel, initrd] = await Promise.all([
-    platform.fileSha256!(refs.kernel as string, 'kernel'), refs.initrd === undefined ? undefined : platform.fileSha256!(refs.initrd as string, 'initrd'),
+    platform.fileSha256!(refs.kernel as string, 'kernel'),
+    refs.initrd === undefined ? undefined : platform.fileSha256!(refs.initrd as string, 'initrd'),
   ]);
   return otherDigests({ kernel, initrd }, recorded, refs.names);
 }
@@ -174,7 +183,11 @@ export class Machine extends Emitter<MachineEvents> {
    * A machine from the guest's bytes and an already compiled core, powered
    * on at the kernel's entry point but not yet running (call start()).
    */
-  constructor(private readonly module: WebAssembly.Module, private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making, resume?: Resume) {
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making,
+    resume?: Resume,
+  ) {
     super();
     if (!opts.kernel && !opts.onReboot) throw new MachineError('a machine needs a kernel');
     this.files = opts.kernel && { kernel: opts.kernel, initrd: opts.initrd };
@@ -322,9 +335,11 @@ export class Machine extends Emitter<MachineEvents> {
    */
   fork(opts: { network?: NetworkOptions } = {}): Machine {
     if (this.network && !opts.network) {
-      throw new MachineError('fork: this machine has a network card, and its link (the host end) cannot be shared with a fork: give the fork its own, fork({ network: { backend } })');
+      throw new MachineError(
+        'fork: this machine has a network card, and its link (the host end) cannot be shared with a fork: give the fork its own, fork({ network: { backend } })',
+      );
     }
-    if (!this.network && opts.network) throw new MachineError('fork: this machine has no network card, so its fork cannot have one (the device set is the parent\'s)');
+    if (!this.network && opts.network) throw new MachineError("fork: this machine has no network card, so its fork cannot have one (the device set is the parent's)");
     const records = copyRecords(this.saveState('fork'));
     const disks = this.disks.map((d) => d.fork());
     const network = opts.network && { mac: this.network!.options.mac, ...opts.network };
@@ -336,7 +351,16 @@ export class Machine extends Emitter<MachineEvents> {
     if (opts.snapshot !== undefined) return this.resume(opts, opts.snapshot, platform);
     if (opts.replay) throw new MachineError('replay: give the snapshot the recording started from as well');
     const [core, making] = await Promise.all([platform.coreModule(), guestFiles(opts, platform)]);
-    return new this(core, { cmdline: opts.cmdline, memoryMiB: opts.memoryMiB, clock: opts.clock, jit: opts.jit, network: opts.network, ...making, disks: openDisks(opts, platform), regionCompiler: platform.regionCompiler });
+    return new this(core, {
+      cmdline: opts.cmdline,
+      memoryMiB: opts.memoryMiB,
+      clock: opts.clock,
+      jit: opts.jit,
+      network: opts.network,
+      ...making,
+      disks: openDisks(opts, platform),
+      regionCompiler: platform.regionCompiler,
+    });
   }
 
   /** A machine resumed from a snapshot, checked against the guest files and this build before anything runs. */
@@ -349,14 +373,17 @@ export class Machine extends Emitter<MachineEvents> {
     const byName = typeof opts.kernel !== 'object' && typeof opts.initrd !== 'object';
     const later = byName && (platform.guestFilesOnReboot === true || platform.fileSha256 !== undefined);
     const [core, making, bytes] = await Promise.all([
-      platform.coreModule(), later ? undefined : guestFiles(opts, platform), typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
+      platform.coreModule(),
+      later ? undefined : guestFiles(opts, platform),
+      typeof ref === 'string' ? platform.read(ref, 'snapshot') : ref,
     ]);
     const snap = await openSnapshot(bytes, codec).catch((e: Error) => {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     });
     const h = snap.header;
     if (opts.memoryMiB !== undefined && opts.memoryMiB * 1048576 !== h.ramBytes) throw refuse(`it is of a machine with ${h.ramBytes / 1048576} MiB of RAM, not ${opts.memoryMiB}`);
-    if (opts.cmdline !== undefined && opts.cmdline !== h.cmdline) throw refuse(`it was booted with the command line ${JSON.stringify(h.cmdline)}, not ${JSON.stringify(opts.cmdline)}`);
+    if (opts.cmdline !== undefined && opts.cmdline !== h.cmdline)
+      throw refuse(`it was booted with the command line ${JSON.stringify(h.cmdline)}, not ${JSON.stringify(opts.cmdline)}`);
     const recorded = { kernel: h.kernel, initrd: h.initrd };
     let files: Making;
     if (making) {
@@ -370,7 +397,20 @@ export class Machine extends Emitter<MachineEvents> {
     }
     const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
     try {
-      return new this(core, { clock: opts.clock, jit: opts.jit, network: opts.network, memoryMiB: h.ramBytes / 1048576, cmdline: h.cmdline, ...files, disks: openDisks(opts, platform), regionCompiler: platform.regionCompiler }, resume);
+      return new this(
+        core,
+        {
+          clock: opts.clock,
+          jit: opts.jit,
+          network: opts.network,
+          memoryMiB: h.ramBytes / 1048576,
+          cmdline: h.cmdline,
+          ...files,
+          disks: openDisks(opts, platform),
+          regionCompiler: platform.regionCompiler,
+        },
+        resume,
+      );
     } catch (e) {
       throw e instanceof SnapshotError ? refuse(e.message) : e;
     }
@@ -448,8 +488,7 @@ export class Machine extends Emitter<MachineEvents> {
     await this.hello(what, AGENT_HELLO_TIMEOUT_MS);
     const timeoutMs = opts.timeoutMs ?? EXEC_TIMEOUT_MS;
     const limit = timeoutMs === 0 ? Infinity : timeoutMs + EXEC_GRACE_MS;
-    const r = await this.within(this.agent.exec(command, { stdin, timeoutMs }), limit, what,
-      () => `the guest agent did not answer within ${limit / 1000} s of guest time`);
+    const r = await this.within(this.agent.exec(command, { stdin, timeoutMs }), limit, what, () => `the guest agent did not answer within ${limit / 1000} s of guest time`);
     const text = new TextDecoder();
     return { exitCode: r.exitCode, stdout: text.decode(r.stdout), stderr: text.decode(r.stderr), timedOut: r.timedOut, ...(r.signal ? { signal: r.signal } : {}) };
   }
@@ -463,7 +502,8 @@ export class Machine extends Emitter<MachineEvents> {
     this.mustRun(what);
     const hello = await this.hello(what, AGENT_HELLO_TIMEOUT_MS);
     const need = opts.tty ? Feature.PTY : Feature.STREAM_STDIN;
-    if ((hello.features & need) === 0) throw new MachineError(`${what}: this guest's agent cannot ${opts.tty ? 'give a command a terminal' : 'stream stdin'} (it predates that; rebuild the guest image)`);
+    if ((hello.features & need) === 0)
+      throw new MachineError(`${what}: this guest's agent cannot ${opts.tty ? 'give a command a terminal' : 'stream stdin'} (it predates that; rebuild the guest image)`);
     if (opts.tty) checkWindowSize(opts.tty, what);
     const timeoutMs = opts.timeoutMs ?? 0;
     const limit = timeoutMs === 0 ? Infinity : timeoutMs + EXEC_GRACE_MS;
@@ -474,8 +514,12 @@ export class Machine extends Emitter<MachineEvents> {
   }
 
   private hello(what: string, ms: number): Promise<Hello> {
-    return this.within(this.agent.ready(false), ms, what,
-      () => `the guest agent never said HELLO on COM2 within ${ms / 1000} s of guest time (does this guest start glassbox-agent?)`);
+    return this.within(
+      this.agent.ready(false),
+      ms,
+      what,
+      () => `the guest agent never said HELLO on COM2 within ${ms / 1000} s of guest time (does this guest start glassbox-agent?)`,
+    );
   }
 
   private mustRun(what: string): void {

@@ -24,7 +24,11 @@ export class MachineNetwork {
   /** Guest time less wall time since the guest began waiting on the host, or null while it is not. */
   private base: number | null = null;
 
-  constructor(pc: PcMachine, readonly options: NetworkOptions, wake: () => void) {
+  constructor(
+    pc: PcMachine,
+    readonly options: NetworkOptions,
+    wake: () => void,
+  ) {
     let mac: Uint8Array;
     try {
       mac = parseMac(options.mac ?? DEFAULT_MAC);

@@ -12,7 +12,10 @@ export class SerialConsole extends Emitter<SerialEvents> {
   /** Console output after the end of the last waitFor match, as text (Latin-1, byte for byte). */
   unread = '';
 
-  constructor(private readonly link: SerialLink, private readonly wake: () => void) {
+  constructor(
+    private readonly link: SerialLink,
+    private readonly wake: () => void,
+  ) {
     super();
   }
 

@@ -48,7 +48,12 @@ export function sh(code: TemplateStringsArray, ...values: ShellValue[]): Script 
 
 /** Lines of shell as one script. */
 export function script(...lines: (Script | readonly Script[])[]): Script {
-  return Script.of(lines.flat().map((l) => l.text).join('\n'));
+  return Script.of(
+    lines
+      .flat()
+      .map((l) => l.text)
+      .join('\n'),
+  );
 }
 
 /** Fixed shell text written in this program (no value in it), such as an awk program's body kept as a constant. */

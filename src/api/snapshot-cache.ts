@@ -91,8 +91,10 @@ async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Pr
   writeFileSync(tmp, bytes);
   renameSync(tmp, join(dir, file));
   // Snapshots made for older builds or other images: the newest few stay, the rest go.
-  const others = readdirSync(dir).filter((f) => f.startsWith(prefix) && f !== file)
-    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
+  const others = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f !== file)
+    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
   for (const { f } of others.slice(KEEP_OTHERS)) rmSync(join(dir, f), { force: true });
   return bytes;
 }
@@ -104,7 +106,12 @@ const PREPARE_MS = 120_000;
 async function make(dir: string, g: GuestSetup): Promise<Uint8Array> {
   mkdirSync(dir, { recursive: true });
   const scratch = join(dir, `.scratch-${process.pid}.img`);
-  const m = await Machine.create({ memoryMiB: g.memoryMiB, cmdline: CACHED_CMDLINE, disks: g.disk ? [{ path: scratch, createBytes: g.disk.bytes }] : undefined, network: g.network });
+  const m = await Machine.create({
+    memoryMiB: g.memoryMiB,
+    cmdline: CACHED_CMDLINE,
+    disks: g.disk ? [{ path: scratch, createBytes: g.disk.bytes }] : undefined,
+    network: g.network,
+  });
   if (g.disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
   m.start();
   try {

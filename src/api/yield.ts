@@ -20,8 +20,6 @@ function byMessage(): () => Promise<void> {
     });
 }
 
-export const yieldToEvents: () => Promise<void> = immediate
-  ? () => new Promise((resolve) => void immediate(resolve))
-  : byMessage();
+export const yieldToEvents: () => Promise<void> = immediate ? () => new Promise((resolve) => void immediate(resolve)) : byMessage();
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -94,7 +94,17 @@ function checksum(b: Uint8Array, at: number, length = b.length): Uint8Array {
 
 /** A table: the 36-byte system description header, then the body. */
 function table(signature: string, revision: number, body: Uint8Array): Uint8Array {
-  const head = new Bytes().text(signature).u32(36 + body.length).u8(revision).u8(0).text(OEM_ID, 6).text(OEM_TABLE_ID, 8).u32(1).text('GBOX').u32(1).done();
+  const head = new Bytes()
+    .text(signature)
+    .u32(36 + body.length)
+    .u8(revision)
+    .u8(0)
+    .text(OEM_ID, 6)
+    .text(OEM_TABLE_ID, 8)
+    .u32(1)
+    .text('GBOX')
+    .u32(1)
+    .done();
   const b = new Uint8Array(36 + body.length);
   b.set(head);
   b.set(body, 36);
@@ -133,18 +143,43 @@ function facs(): Uint8Array {
 /** FADT revision 1 after the header (116 bytes in all). */
 function fadtBody(facsAt: number, dsdtAt: number): Uint8Array {
   const b = new Bytes()
-    .u32(facsAt).u32(dsdtAt)
+    .u32(facsAt)
+    .u32(dsdtAt)
     .u8(1) // INT_MODEL: APIC (ACPI 1.0)
     .u8(0) // preferred PM profile: unspecified
     .u16(SCI_IRQ)
     .u32(0) // SMI_CMD: none, the machine is always in ACPI mode
-    .u8(0).u8(0).u8(0).u8(0) // ACPI_ENABLE, ACPI_DISABLE, S4BIOS_REQ, PSTATE_CNT
-    .u32(PM1_EVT).u32(0).u32(PM1_CNT).u32(0).u32(0).u32(PM_TMR).u32(0).u32(0) // PM1a/b event, PM1a/b control, PM2, PM timer, GPE0/1
-    .u8(4).u8(2).u8(0).u8(4).u8(0).u8(0).u8(0).u8(0) // their lengths; GPE1 base; CST_CNT
-    .u16(101).u16(1001) // C2 and C3 latencies above the maximum: no C2, no C3
-    .u16(0).u16(0).u8(0).u8(0) // flush size and stride, duty cycle offset and width
-    .u8(0).u8(0).u8(0x32) // RTC day and month alarms: none; the CMOS century byte
-    .u16(0).u8(0) // IAPC_BOOT_ARCH (reserved in revision 1), reserved
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u8(0) // ACPI_ENABLE, ACPI_DISABLE, S4BIOS_REQ, PSTATE_CNT
+    .u32(PM1_EVT)
+    .u32(0)
+    .u32(PM1_CNT)
+    .u32(0)
+    .u32(0)
+    .u32(PM_TMR)
+    .u32(0)
+    .u32(0) // PM1a/b event, PM1a/b control, PM2, PM timer, GPE0/1
+    .u8(4)
+    .u8(2)
+    .u8(0)
+    .u8(4)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u8(0) // their lengths; GPE1 base; CST_CNT
+    .u16(101)
+    .u16(1001) // C2 and C3 latencies above the maximum: no C2, no C3
+    .u16(0)
+    .u16(0)
+    .u8(0)
+    .u8(0) // flush size and stride, duty cycle offset and width
+    .u8(0)
+    .u8(0)
+    .u8(0x32) // RTC day and month alarms: none; the CMOS century byte
+    .u16(0)
+    .u8(0) // IAPC_BOOT_ARCH (reserved in revision 1), reserved
     .u32((1 << 0) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8)); // WBINVD, C1 on all CPUs, power and sleep buttons not fixed features, 32-bit PM timer
   if (b.length !== 116 - 36) throw new Error(`FADT body is ${b.length} bytes, not 80`);
   return b.done();
@@ -153,12 +188,36 @@ function fadtBody(facsAt: number, dsdtAt: number): Uint8Array {
 /** MADT after the header: the local APIC address and flags, then the interrupt structures. */
 function madtBody(): Uint8Array {
   return new Bytes()
-    .u32(LAPIC_BASE).u32(1) // PCAT_COMPAT: the 8259 pair is there too
-    .u8(0).u8(8).u8(0).u8(0).u32(1) // processor local APIC: processor 0, APIC ID 0, enabled
-    .u8(1).u8(12).u8(0).u8(0).u32(IOAPIC_BASE).u32(0) // IO-APIC: ID 0, GSI base 0
-    .u8(2).u8(10).u8(0).u8(0).u32(2).u16(0) // ISA IRQ 0 is GSI 2, bus-default polarity and trigger
-    .u8(2).u8(10).u8(0).u8(SCI_IRQ).u32(SCI_IRQ).u16(0xd) // the SCI: active high, level-triggered
-    .u8(4).u8(6).u8(0xff).u16(0).u8(1) // local APIC NMI: every processor's LINT1
+    .u32(LAPIC_BASE)
+    .u32(1) // PCAT_COMPAT: the 8259 pair is there too
+    .u8(0)
+    .u8(8)
+    .u8(0)
+    .u8(0)
+    .u32(1) // processor local APIC: processor 0, APIC ID 0, enabled
+    .u8(1)
+    .u8(12)
+    .u8(0)
+    .u8(0)
+    .u32(IOAPIC_BASE)
+    .u32(0) // IO-APIC: ID 0, GSI base 0
+    .u8(2)
+    .u8(10)
+    .u8(0)
+    .u8(0)
+    .u32(2)
+    .u16(0) // ISA IRQ 0 is GSI 2, bus-default polarity and trigger
+    .u8(2)
+    .u8(10)
+    .u8(0)
+    .u8(SCI_IRQ)
+    .u32(SCI_IRQ)
+    .u16(0xd) // the SCI: active high, level-triggered
+    .u8(4)
+    .u8(6)
+    .u8(0xff)
+    .u16(0)
+    .u8(1) // local APIC NMI: every processor's LINT1
     .done();
 }
 
@@ -166,7 +225,12 @@ function madtBody(): Uint8Array {
 function hpetBody(): Uint8Array {
   return new Bytes()
     .u32(HPET_ID)
-    .u8(0).u8(64).u8(0).u8(0).u32(HPET_BASE).u32(0) // system memory, 64 bits wide, at HPET_BASE
+    .u8(0)
+    .u8(64)
+    .u8(0)
+    .u8(0)
+    .u32(HPET_BASE)
+    .u32(0) // system memory, 64 bits wide, at HPET_BASE
     .u8(0) // HPET number
     .u16(HPET_MIN_TICK)
     .u8(0)

@@ -21,9 +21,7 @@ export function enterFlatProtectedMode(core: Core, gdtAddr: number): void {
   core.setTable('GDTR', gdtAddr, FLAT_GDT_BYTES - 1);
   core.setTable('IDTR', 0, 0);
   for (let s = 0; s < 6; s++) {
-    core.setSegment(s, s === 1
-      ? { selector: FLAT_CS, base: 0, limit: 0xffffffff, attr: 0xc09b }
-      : { selector: FLAT_DS, base: 0, limit: 0xffffffff, attr: 0xc093 });
+    core.setSegment(s, s === 1 ? { selector: FLAT_CS, base: 0, limit: 0xffffffff, attr: 0xc09b } : { selector: FLAT_DS, base: 0, limit: 0xffffffff, attr: 0xc093 });
   }
   core.setCr(0, 0x11); // PE, ET: protected mode, paging off
   core.cpl = 0;

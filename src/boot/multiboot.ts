@@ -55,7 +55,7 @@ function findHeader(file: Uint8Array): number | undefined {
   for (let at = 0; at <= end; at += 4) {
     if (dv.getUint32(at, true) !== MULTIBOOT_HEADER_MAGIC) continue;
     const flags = dv.getUint32(at + 4, true);
-    if (((MULTIBOOT_HEADER_MAGIC + flags + dv.getUint32(at + 8, true)) >>> 0) === 0) return at;
+    if ((MULTIBOOT_HEADER_MAGIC + flags + dv.getUint32(at + 8, true)) >>> 0 === 0) return at;
   }
   return undefined;
 }

@@ -63,14 +63,18 @@ async function copyIn(source: string, to: { container: string; path: string }, f
 export function defineFileCommands(program: Command): void {
   program
     .command('cp')
-    .description('copy files or directories between a container (running or stopped) and the host: CONTAINER:PATH to a host path or - (a tar on stdout), or a host path or - (a tar on stdin) to CONTAINER:PATH')
+    .description(
+      'copy files or directories between a container (running or stopped) and the host: CONTAINER:PATH to a host path or - (a tar on stdout), or a host path or - (a tar on stdin) to CONTAINER:PATH',
+    )
     .option('-L, --follow-link', 'follow a symbolic link given as the source')
     .argument('<src>', 'CONTAINER:PATH, a host path, or -')
     .argument('<dest>', 'a host path, - , or CONTAINER:PATH')
     .action(async (src: string, dest: string, o: { followLink?: boolean }) => {
       const [from, to] = [containerPart(src), containerPart(dest)];
       if ((from === undefined) === (to === undefined)) {
-        return reportError(from ? 'copying between containers is not supported: copy to the host, then into the other' : 'must specify at least one container source: CONTAINER:PATH');
+        return reportError(
+          from ? 'copying between containers is not supported: copy to the host, then into the other' : 'must specify at least one container source: CONTAINER:PATH',
+        );
       }
       try {
         if (from) await copyOut(from, dest, o.followLink === true);
@@ -84,7 +88,7 @@ export function defineFileCommands(program: Command): void {
 
   program
     .command('diff')
-    .description('the changes in a container\'s writable layer: A added, C changed, D deleted')
+    .description("the changes in a container's writable layer: A added, C changed, D deleted")
     .argument('<container>', 'name or ID prefix')
     .action(async (container: string) => {
       const changes = await call<{ kind: string; path: string }[]>({ op: 'diff', container });

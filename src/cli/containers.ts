@@ -55,7 +55,7 @@ function cpusOption(v: string): number {
 }
 
 function networkOption(v: string): string {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(v)) throw new InvalidArgumentError('use bridge (the default), host (the guest\'s network), none (only lo) or a network\'s name');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(v)) throw new InvalidArgumentError("use bridge (the default), host (the guest's network), none (only lo) or a network's name");
   return v;
 }
 
@@ -64,7 +64,7 @@ const STATS_HEADERS: Record<string, string> = { '.Name': 'NAME', '.ID': 'CONTAIN
 /** A row of stats: Docker's fields from the container's cgroup files, and the files themselves under .Cgroup. */
 function statsRow(c: Inspected) {
   const r = c.limits;
-  const mib = (v: string | undefined) => (v === undefined || v === 'max' ? v ?? '' : `${(Number(v) / 2 ** 20).toFixed(2)}MiB`);
+  const mib = (v: string | undefined) => (v === undefined || v === 'max' ? (v ?? '') : `${(Number(v) / 2 ** 20).toFixed(2)}MiB`);
   return { Name: c.name, ID: c.id.slice(0, 12), MemUsage: `${mib(r['memory.current'])} / ${mib(r['memory.max'])}`, PIDs: r['pids.current'] ?? '', Cgroup: r };
 }
 
@@ -119,7 +119,6 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 /** -e KEY=VALUE, or -e KEY for this shell's value of KEY (left out when it has none), as Docker's. */
 const collectEnv = (v: string, prev: string[]) => (v.includes('=') ? [...prev, v] : process.env[v] === undefined ? prev : [...prev, `${v}=${process.env[v]}`]);
 
-
 /** A request per container, each name printed when it succeeded; a failure is reported and the rest go on, as Docker's rm, stop, kill. */
 async function forEach(containers: string[], req: (container: string) => EngineRequest): Promise<void> {
   for (const container of containers) if ((await call(req(container))) !== undefined) process.stdout.write(container + '\n');
@@ -132,11 +131,36 @@ function printResult(r: ShellResult): void {
 }
 
 interface RunFlags {
-  detach?: boolean; name?: string; hostname?: string; env: string[]; workdir?: string; memory?: number;
-  pidsLimit?: number; cpus?: number; network?: string; publish: PortMapping[]; publishAll?: boolean; user?: string; rm?: boolean; interactive?: boolean; tty?: boolean;
-  label: string[]; stopSignal?: string; stopTimeout?: number; entrypoint?: string; readOnly?: boolean; tmpfs: string[]; capAdd: string[]; capDrop: string[]; securityOpt: string[];
-  ulimit: Ulimit[]; init?: boolean; restart?: RestartPolicy;
-  volume: VolumeMount[]; deviceReadBps?: number; deviceWriteBps?: number;
+  detach?: boolean;
+  name?: string;
+  hostname?: string;
+  env: string[];
+  workdir?: string;
+  memory?: number;
+  pidsLimit?: number;
+  cpus?: number;
+  network?: string;
+  publish: PortMapping[];
+  publishAll?: boolean;
+  user?: string;
+  rm?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  label: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  entrypoint?: string;
+  readOnly?: boolean;
+  tmpfs: string[];
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  ulimit: Ulimit[];
+  init?: boolean;
+  restart?: RestartPolicy;
+  volume: VolumeMount[];
+  deviceReadBps?: number;
+  deviceWriteBps?: number;
 }
 
 /** A parser of bundle.ts whose error commander reports as the option's. */
@@ -174,36 +198,48 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .command('run')
     .description('run a command in a new container in the guest (the engine starts on first use)')
     .argument('<image>', 'NAME[:TAG] or image ID')
-    .argument('[command...]', 'command and arguments, replacing the image\'s Cmd')
+    .argument('[command...]', "command and arguments, replacing the image's Cmd")
     .option('-d, --detach', 'run in the background and print the container ID')
     .option('--name <name>', 'name the container')
-    .option('--hostname <name>', 'the container\'s hostname')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable, or pass this shell\'s with -e KEY (repeatable)', collectEnv, [])
+    .option('--hostname <name>', "the container's hostname")
+    .option('-e, --env <KEY=VALUE>', "set an environment variable, or pass this shell's with -e KEY (repeatable)", collectEnv, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--memory <size>', 'memory limit, e.g. 8m', bytesOption)
     .option('--pids-limit <n>', 'most processes at once', positiveInt)
     .option('--cpus <n>', 'CPU share, e.g. 0.5', cpusOption)
-    .option('--network <network>', 'bridge (default): own namespace on the bridge; host: the guest\'s; none: only lo; or a network\'s name', networkOption)
-    .option('-p, --publish <[ip:]hostport:port[/udp]>', 'listen on the host (127.0.0.1 unless an address is given) and forward to the container port, TCP or UDP (repeatable)', collectPublish, [])
+    .option('--network <network>', "bridge (default): own namespace on the bridge; host: the guest's; none: only lo; or a network's name", networkOption)
+    .option(
+      '-p, --publish <[ip:]hostport:port[/udp]>',
+      'listen on the host (127.0.0.1 unless an address is given) and forward to the container port, TCP or UDP (repeatable)',
+      collectPublish,
+      [],
+    )
     .option('-P, --publish-all', 'publish every TCP port the image exposes on a free port of 127.0.0.1')
-    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (names from the container\'s /etc/passwd and /etc/group)')
+    .option('-u, --user <user>', "name, name:group, uid or uid:gid (names from the container's /etc/passwd and /etc/group)")
     .option('--rm', 'remove the container when it exits')
     .option('-l, --label <KEY=VALUE>', 'a label, for ps --filter label=KEY and inspect (repeatable)', collect, [])
-    .option('--entrypoint <command>', 'replace the image\'s Entrypoint (its Cmd is dropped unless a command is given)')
-    .option('--read-only', 'mount the container\'s root filesystem read-only')
+    .option('--entrypoint <command>', "replace the image's Entrypoint (its Cmd is dropped unless a command is given)")
+    .option('--read-only', "mount the container's root filesystem read-only")
     .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
     .option('-v, --volume <NAME:/path[:ro]>', 'mount a named volume (made if missing; read-only with :ro) (repeatable)', collectVolume, [])
-    .option('--device-read-bps <[/dev/vda:]rate>', 'limit reads from the engine\'s disk to RATE bytes a second, e.g. 1mb (cgroup io.max)', parseDeviceRate)
-    .option('--device-write-bps <[/dev/vda:]rate>', 'limit writes to the engine\'s disk to RATE bytes a second, e.g. 1mb (cgroup io.max)', parseDeviceRate)
-    .option('--cap-add <cap>', 'add a capability (e.g. NET_ADMIN, or ALL) to Docker\'s set (repeatable)', collect, [])
-    .option('--cap-drop <cap>', 'drop a capability (or ALL) from Docker\'s set (repeatable)', collect, [])
+    .option('--device-read-bps <[/dev/vda:]rate>', "limit reads from the engine's disk to RATE bytes a second, e.g. 1mb (cgroup io.max)", parseDeviceRate)
+    .option('--device-write-bps <[/dev/vda:]rate>', "limit writes to the engine's disk to RATE bytes a second, e.g. 1mb (cgroup io.max)", parseDeviceRate)
+    .option('--cap-add <cap>', "add a capability (e.g. NET_ADMIN, or ALL) to Docker's set (repeatable)", collect, [])
+    .option('--cap-drop <cap>', "drop a capability (or ALL) from Docker's set (repeatable)", collect, [])
     .option('--stop-signal <signal>', 'the signal stop sends first (default TERM)')
     .option('--stop-timeout <seconds>', 'seconds stop waits before SIGKILL (default 10)', (v) => nonNegativeInt(v))
     .option('--security-opt <opt>', 'no-new-privileges (always in force in glassbox; other options are refused)', collect, [])
-    .option('--ulimit <NAME=SOFT[:HARD]>', 'a resource limit of the container\'s processes, e.g. nofile=1024:2048 (repeatable; -1 is unlimited)', (v, prev: Ulimit[]) => [...prev, cliParse(parseUlimit, v)], [])
+    .option(
+      '--ulimit <NAME=SOFT[:HARD]>',
+      "a resource limit of the container's processes, e.g. nofile=1024:2048 (repeatable; -1 is unlimited)",
+      (v, prev: Ulimit[]) => [...prev, cliParse(parseUlimit, v)],
+      [],
+    )
     .option('--init', 'run a minimal init as PID 1 that passes signals on to the command and reaps orphans')
-    .option('--restart <policy>', 'no (default), always, unless-stopped or on-failure[:MAX-RETRIES]: start it again when it ends, while the engine runs', (v) => cliParse(parseRestartPolicy, v))
-    .option('-i, --interactive', 'stream this command\'s stdin to the container')
+    .option('--restart <policy>', 'no (default), always, unless-stopped or on-failure[:MAX-RETRIES]: start it again when it ends, while the engine runs', (v) =>
+      cliParse(parseRestartPolicy, v),
+    )
+    .option('-i, --interactive', "stream this command's stdin to the container")
     .option('-t, --tty', 'give the container a terminal (with -i: this one, in raw mode)')
     .passThroughOptions()
     .action(async (image: string, command: string[], o: RunFlags) => {
@@ -211,10 +247,17 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       // glassbox sets no_new_privs for every container, so this option asks for what is already so.
       const unknownOpt = securityOpt.find((opt) => !/^no-new-privileges(:true|=true)?$/.test(opt));
       if (unknownOpt) return reportError(`--security-opt ${unknownOpt} is not supported: glassbox takes no-new-privileges (always in force)`);
-      const some = <T,>(list: T[]) => (list.length ? list : undefined);
+      const some = <T>(list: T[]) => (list.length ? list : undefined);
       const stopSignal = flags.stopSignal?.toUpperCase().replace(/^SIG/, '');
       const rest = {
-        ...flags, stopSignal, labels: labels(label), tmpfs: some(tmpfs), capAdd: some(capAdd), capDrop: some(capDrop), ulimits: some(ulimit), volumes: some(volume),
+        ...flags,
+        stopSignal,
+        labels: labels(label),
+        tmpfs: some(tmpfs),
+        capAdd: some(capAdd),
+        capDrop: some(capDrop),
+        ulimits: some(ulimit),
+        volumes: some(volume),
         publish: flags.publish.length ? flags.publish : undefined,
       };
       if (o.rm && o.restart && o.restart.name !== 'no') return reportError('conflicting options: --restart and --rm');
@@ -255,19 +298,23 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       const all = o.all === true || o.filter.some((f) => f.startsWith('status='));
       const list = await call<Listed[]>({ op: 'ps', all });
       if (!list) return;
-      const format = o.quiet ? '{{.ID}}' : o.format ?? DEFAULT_PS_FORMAT;
-      printFormatted(format, PS_HEADERS, list.filter(keep).map((c) => psRow(c, !o.trunc)));
+      const format = o.quiet ? '{{.ID}}' : (o.format ?? DEFAULT_PS_FORMAT);
+      printFormatted(
+        format,
+        PS_HEADERS,
+        list.filter(keep).map((c) => psRow(c, !o.trunc)),
+      );
     });
 
   program
     .command('exec')
     .description('run a command in a running container')
-    .option('-i, --interactive', 'stream this command\'s stdin')
+    .option('-i, --interactive', "stream this command's stdin")
     .option('-t, --tty', 'give the command a terminal (with -i: this one, in raw mode)')
     .option('-d, --detach', 'run it in the background (its output is dropped)')
-    .option('-u, --user <user>', 'name, name:group, uid or uid:gid (default: the container\'s user)')
+    .option('-u, --user <user>', "name, name:group, uid or uid:gid (default: the container's user)")
     .option('-w, --workdir <dir>', 'working directory for the command')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable on top of the container\'s, or pass this shell\'s with -e KEY (repeatable)', collectEnv, [])
+    .option('-e, --env <KEY=VALUE>', "set an environment variable on top of the container's, or pass this shell's with -e KEY (repeatable)", collectEnv, [])
     .argument('<container>', 'name or ID prefix')
     .argument('<command...>', 'command and arguments')
     .passThroughOptions()
@@ -282,7 +329,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
 
   program
     .command('logs')
-    .description('print a container\'s stdout and stderr')
+    .description("print a container's stdout and stderr")
     .option('-f, --follow', 'keep printing what it writes until it exits')
     .option('-n, --tail <lines>', 'only the last N lines of each stream ("all" for every line)', 'all')
     .option('-t, --timestamps', 'each line after the guest time it was written at (RFC 3339, nanoseconds)')
@@ -321,9 +368,9 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
 
   program
     .command('stats')
-    .description('memory, pids and CPU figures from the container\'s cgroup v2 files')
+    .description("memory, pids and CPU figures from the container's cgroup v2 files")
     .option('--no-stream', 'one sample (the only kind glassbox takes)')
-    .option('--format <template>', 'a Go template over Docker\'s fields (.Name, .ID, .MemUsage, .PIDs) and the cgroup files\' (.Cgroup)')
+    .option('--format <template>', "a Go template over Docker's fields (.Name, .ID, .MemUsage, .PIDs) and the cgroup files' (.Cgroup)")
     .argument('[container...]', 'names or ID prefixes (default: every running container)')
     .action(async (containers: string[], o: { format?: string }) => {
       // One container without a format: every cgroup figure, a line each.
@@ -348,7 +395,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
   if (!topLevel) {
     program
       .command('inspect')
-      .description('configuration, state and isolation facts, as a JSON array (Docker\'s fields, the engine\'s own under Glassbox)')
+      .description("configuration, state and isolation facts, as a JSON array (Docker's fields, the engine's own under Glassbox)")
       .option('-f, --format <template>', 'a Go template per container, e.g. {{.State.Status}} or {{json .Config}}')
       .argument('<container...>', 'names or ID prefixes')
       .action(async (containers: string[], o: { format?: string }) => {
@@ -419,7 +466,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
 
   program
     .command('kill')
-    .description('send a signal (default KILL) to a container\'s init')
+    .description("send a signal (default KILL) to a container's init")
     .option('-s, --signal <name>', 'signal name or number', 'KILL')
     .argument('<container...>', 'names or ID prefixes')
     .action((containers: string[], o: { signal: string }) => forEach(containers, (container) => ({ op: 'kill', container, signal: o.signal.toUpperCase().replace(/^SIG/, '') })));
@@ -442,7 +489,6 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('-f, --force', 'kill a running container first')
     .argument('<container...>', 'names or ID prefixes')
     .action((containers: string[], o: { force?: boolean }) => forEach(containers, (container) => ({ op: 'rm', container, force: o.force === true })));
-
 }
 
 /** glassbox build, under the top level and under image. */
@@ -455,8 +501,13 @@ function defineBuild(program: Command): void {
     .argument('<context>', 'directory COPY sources are taken from')
     .action(async (context: string, o: { tag: string; file?: string }) => {
       const file = o.file ?? join(context, 'Dockerfile');
-      const problem = !existsSync(file) ? `no Dockerfile at ${file}` : !statSync(file).isFile() ? `${file} is not a file (give the Dockerfile with -f)`
-        : !existsSync(context) || !statSync(context).isDirectory() ? `the build context ${context} is not a directory` : undefined;
+      const problem = !existsSync(file)
+        ? `no Dockerfile at ${file}`
+        : !statSync(file).isFile()
+          ? `${file} is not a file (give the Dockerfile with -f)`
+          : !existsSync(context) || !statSync(context).isDirectory()
+            ? `the build context ${context} is not a directory`
+            : undefined;
       if (problem) {
         process.stderr.write(`glassbox: ${problem}\n`);
         process.exitCode = 1;
@@ -509,22 +560,28 @@ export function registerContainerCommands(program: Command): void {
   if (image) defineBuild(image);
 
   const engine = new Command('engine').description('the background process that owns the guest and its containers');
-  engine.command('status').description('whether the engine runs, its PID and container count').action(async () => {
-    if (!(await engineRunning(glassboxHome()))) {
-      process.stdout.write('engine: not running\n');
-      return;
-    }
-    const s = await call<{ pid: number; started: string; containers: number; build?: string }>({ op: 'status' });
-    const build = s?.build === buildId() ? '' : `, ${s?.build ? `build ${s.build}` : 'an older build'}, not this command's ${buildId()}: "glassbox engine stop" ends it`;
-    if (s) process.stdout.write(`engine: running, pid ${s.pid}, since ${s.started}, ${s.containers} containers${build}\n`);
-  });
-  engine.command('stop').description('stop the engine (and its guest, with every container)').action(async () => {
-    if (!(await engineRunning(glassboxHome()))) {
-      process.stdout.write('engine: not running\n');
-      return;
-    }
-    if ((await call({ op: 'shutdown' })) !== undefined) process.stdout.write('engine: stopped\n');
-  });
+  engine
+    .command('status')
+    .description('whether the engine runs, its PID and container count')
+    .action(async () => {
+      if (!(await engineRunning(glassboxHome()))) {
+        process.stdout.write('engine: not running\n');
+        return;
+      }
+      const s = await call<{ pid: number; started: string; containers: number; build?: string }>({ op: 'status' });
+      const build = s?.build === buildId() ? '' : `, ${s?.build ? `build ${s.build}` : 'an older build'}, not this command's ${buildId()}: "glassbox engine stop" ends it`;
+      if (s) process.stdout.write(`engine: running, pid ${s.pid}, since ${s.started}, ${s.containers} containers${build}\n`);
+    });
+  engine
+    .command('stop')
+    .description('stop the engine (and its guest, with every container)')
+    .action(async () => {
+      if (!(await engineRunning(glassboxHome()))) {
+        process.stdout.write('engine: not running\n');
+        return;
+      }
+      if ((await call({ op: 'shutdown' })) !== undefined) process.stdout.write('engine: stopped\n');
+    });
   engine.command('serve', { hidden: true }).action(async () => {
     try {
       await serveEngine(glassboxHome());

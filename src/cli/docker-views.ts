@@ -14,7 +14,10 @@ export function statusText(s: ContainerState): string {
   return s.status;
 }
 
-const labelText = (labels: Record<string, string> | undefined) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+const labelText = (labels: Record<string, string> | undefined) =>
+  Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /** A `ps --format` row; the names are Docker's. */
 export function psRow(c: Listed, noTrunc: boolean) {
@@ -35,8 +38,17 @@ export function psRow(c: Listed, noTrunc: boolean) {
 }
 
 export const PS_HEADERS: Record<string, string> = {
-  '.ID': 'CONTAINER ID', '.Image': 'IMAGE', '.Command': 'COMMAND', '.CreatedAt': 'CREATED AT', '.State': 'STATE', '.Status': 'STATUS',
-  '.Names': 'NAMES', '.Labels': 'LABELS', '.Ports': 'PORTS', '.Mounts': 'MOUNTS', '.Networks': 'NETWORKS',
+  '.ID': 'CONTAINER ID',
+  '.Image': 'IMAGE',
+  '.Command': 'COMMAND',
+  '.CreatedAt': 'CREATED AT',
+  '.State': 'STATE',
+  '.Status': 'STATUS',
+  '.Names': 'NAMES',
+  '.Labels': 'LABELS',
+  '.Ports': 'PORTS',
+  '.Mounts': 'MOUNTS',
+  '.Networks': 'NETWORKS',
 };
 
 export const DEFAULT_PS_FORMAT = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Status}}\t{{.Names}}';
@@ -100,7 +112,8 @@ export function filterPredicate(filters: string[]): (c: Listed) => boolean {
     const key = f.slice(0, eq);
     const value = f.slice(eq + 1);
     switch (key) {
-      case 'id': return (c: Listed) => c.id.startsWith(value);
+      case 'id':
+        return (c: Listed) => c.id.startsWith(value);
       // Docker matches names as a regular expression.
       case 'name': {
         const re = new RegExp(value);
@@ -119,7 +132,8 @@ export function filterPredicate(filters: string[]): (c: Listed) => boolean {
         const name = value.includes(':') || value.includes('@') ? value : `${value}:latest`;
         return (c: Listed) => c.image === name || c.image === value || c.imageId.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
       }
-      default: throw new Error(`invalid filter '${key}': glassbox filters ps by id, name, status, label and ancestor`);
+      default:
+        throw new Error(`invalid filter '${key}': glassbox filters ps by id, name, status, label and ancestor`);
     }
   });
   return (c) => tests.every((t) => t(c));

@@ -67,7 +67,10 @@ export async function firmwareBoot(opts: FirmwareBootOptions): Promise<number> {
   const out: number[] = [];
   let link: SerialLink | undefined;
   const pc: PcMachine = firmwareMachine(createCore, {
-    rom, romName: path, memoryMiB: opts.memory, disk,
+    rom,
+    romName: path,
+    memoryMiB: opts.memory,
+    disk,
     serial: (b) => out.push(b),
     biosLog: log.byte,
     postCode: (code, port) => {

@@ -72,8 +72,7 @@ function clockMode(v: string): ClockMode {
   return v;
 }
 
-const createMachine = (o: GuestOptions, clock: ClockMode) =>
-  Machine.create({ kernel: o.kernel, initrd: o.initrd, cmdline: o.append, memoryMiB: o.memory, clock });
+const createMachine = (o: GuestOptions, clock: ClockMode) => Machine.create({ kernel: o.kernel, initrd: o.initrd, cmdline: o.append, memoryMiB: o.memory, clock });
 
 /** Runs a bare-metal Multiboot program: its debug console (port 0xE9) and COM1 go to stdout. */
 function bootMultiboot(image: Uint8Array, opts: BootOptions & { kernel: string }): number {
@@ -109,7 +108,6 @@ function bootMultiboot(image: Uint8Array, opts: BootOptions & { kernel: string }
   }
 }
 
-
 async function boot(opts: BootOptions, cmd: Command): Promise<number> {
   if (opts.bios !== undefined || opts.rom !== undefined || opts.disk !== undefined) {
     const linuxOnly = ['kernel', 'initrd', 'snapshot', 'record'].filter((o) => opts[o as keyof BootOptions] !== undefined);
@@ -121,12 +119,17 @@ async function boot(opts: BootOptions, cmd: Command): Promise<number> {
   if (image && isMultiboot(image)) return bootMultiboot(image, { ...opts, kernel: opts.kernel! });
   // A snapshot brings its own command line and RAM size: only what was given is checked against it.
   const given = (name: string) => cmd.getOptionValueSource(name) !== 'default';
-  const m = opts.snapshot === undefined
-    ? await createMachine(opts, opts.clock)
-    : await Machine.create({
-      snapshot: opts.snapshot, kernel: opts.kernel, initrd: opts.initrd, clock: opts.clock,
-      cmdline: given('append') ? opts.append : undefined, memoryMiB: given('memory') ? opts.memory : undefined,
-    });
+  const m =
+    opts.snapshot === undefined
+      ? await createMachine(opts, opts.clock)
+      : await Machine.create({
+          snapshot: opts.snapshot,
+          kernel: opts.kernel,
+          initrd: opts.initrd,
+          clock: opts.clock,
+          cmdline: given('append') ? opts.append : undefined,
+          memoryMiB: given('memory') ? opts.memory : undefined,
+        });
   if (opts.record !== undefined) {
     if (opts.snapshot === undefined || opts.clock !== 'virtual') throw new Error('--record needs --snapshot (where the recording starts) and --clock virtual');
     m.startRecording();
@@ -139,7 +142,8 @@ async function boot(opts: BootOptions, cmd: Command): Promise<number> {
       for (const b of chunk) {
         if (tty && escaping) {
           escaping = false;
-          if (b === 0x78 || b === 0x58) resolve(0); // x
+          if (b === 0x78 || b === 0x58)
+            resolve(0); // x
           else if (b === CTRL_A) m.serial.write(Uint8Array.of(CTRL_A));
           continue;
         }
@@ -206,7 +210,9 @@ async function replay(snapshot: string, recording: string): Promise<number> {
     if (m.replayError) throw m.replayError;
     const final = await sha256(await m.snapshot());
     const same = final === rec.final;
-    process.stderr.write(`glassbox: replayed ${rec.events.length - 1} inputs to instruction ${m.instructions}: ${same ? 'the recorded final state' : `a final state other than the recorded one (SHA-256 ${final}, recorded ${rec.final})`}\n`);
+    process.stderr.write(
+      `glassbox: replayed ${rec.events.length - 1} inputs to instruction ${m.instructions}: ${same ? 'the recorded final state' : `a final state other than the recorded one (SHA-256 ${final}, recorded ${rec.final})`}\n`,
+    );
     return same ? 0 : 1;
   } finally {
     m.stop();
@@ -248,9 +254,10 @@ async function snapshotCreate(file: string, opts: GuestOptions): Promise<number>
 
 /** Prints what differs between two snapshot files. */
 async function snapshotDiff(a: string, b: string, opts: { json?: boolean }): Promise<number> {
-  const read = async (file: string) => decodeSnapshot(await nodePlatform.read(file, 'snapshot'), nodeCodec).catch((e: Error) => {
-    throw new Error(`snapshot ${file}: ${e.message}`);
-  });
+  const read = async (file: string) =>
+    decodeSnapshot(await nodePlatform.read(file, 'snapshot'), nodeCodec).catch((e: Error) => {
+      throw new Error(`snapshot ${file}: ${e.message}`);
+    });
   const core = createCore(4096);
   const d = diffSnapshots(await read(a), await read(b), core.layoutText(), STATE_BASE);
   if (opts.json) {
@@ -264,21 +271,25 @@ async function snapshotDiff(a: string, b: string, opts: { json?: boolean }): Pro
     ranges.push(`0x${(d.pages[i]! * 4096).toString(16)}-0x${((d.pages[j]! + 1) * 4096).toString(16)}`);
     i = j + 1;
   }
-  process.stdout.write(`RAM: ${d.pages.length} pages differ${ranges.length ? `: ${ranges.slice(0, 40).join(' ')}${ranges.length > 40 ? ` and ${ranges.length - 40} more ranges` : ''}` : ''}\n`);
+  process.stdout.write(
+    `RAM: ${d.pages.length} pages differ${ranges.length ? `: ${ranges.slice(0, 40).join(' ')}${ranges.length > 40 ? ` and ${ranges.length - 40} more ranges` : ''}` : ''}\n`,
+  );
   process.stdout.write(`CPU: ${d.cpu.length ? d.cpu.join(' ') : 'the same'}\n`);
   process.stdout.write(`devices: ${d.parts.length ? d.parts.join(', ') : 'the same'}\n`);
   return 0;
 }
 
 /** Runs a command's action; a bad image, bad options or an agent that never answered end it with a plain message and status 2. */
-const reporting = <A extends unknown[]>(action: (...args: A) => Promise<number>) => async (...args: A) => {
-  try {
-    process.exitCode = await action(...args);
-  } catch (e) {
-    process.stderr.write(`glassbox: ${(e as Error).message}\n`);
-    process.exitCode = 2;
-  }
-};
+const reporting =
+  <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+  async (...args: A) => {
+    try {
+      process.exitCode = await action(...args);
+    } catch (e) {
+      process.stderr.write(`glassbox: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  };
 
 const program = new Command('glassbox').description('a PC and container host emulated in software, that anyone can look inside');
 
@@ -287,7 +298,7 @@ program
   .description('boot a guest and attach this terminal to its serial console (Ctrl-A X quits)')
   .option('--kernel <file>', `bzImage (default ${DEFAULT_KERNEL}), or a Multiboot kernel run bare-metal with QEMU's debugcon and exit ports`)
 
-  .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
+  .option('--initrd <file>', "initramfs to load (the default guest's when --kernel is not given)")
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--clock <mode>', 'virtual (deterministic) or realtime (paced to the wall clock)', clockMode, 'realtime')
@@ -305,9 +316,7 @@ program
   .argument('<recording>', 'the recording')
   .action(reporting(replay));
 
-const snapshotCommand = program
-  .command('snapshot')
-  .description('snapshots of a whole machine');
+const snapshotCommand = program.command('snapshot').description('snapshots of a whole machine');
 
 snapshotCommand
   .command('diff')
@@ -322,7 +331,7 @@ snapshotCommand
   .description('boot a guest to its shell and agent (virtual clock) and write its snapshot to FILE; glassbox boot --snapshot FILE resumes it')
   .argument('<file>', 'the snapshot file to write')
   .option('--kernel <file>', `bzImage to boot (default ${DEFAULT_KERNEL})`)
-  .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
+  .option('--initrd <file>', "initramfs to load (the default guest's when --kernel is not given)")
   .option('--append <cmdline>', `kernel command line (${FREED_PAGES_ZEROED} is added)`, DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .action(reporting(snapshotCreate));
@@ -335,7 +344,7 @@ program
   .description('boot a fresh guest and run one command in it through the guest agent; exits with its status')
   .argument('<command...>', 'the command line, after --')
   .option('--kernel <file>', `bzImage to boot (default ${DEFAULT_KERNEL})`)
-  .option('--initrd <file>', 'initramfs to load (the default guest\'s when --kernel is not given)')
+  .option('--initrd <file>', "initramfs to load (the default guest's when --kernel is not given)")
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--timeout <seconds>', `guest time the command may take (0: no limit, but a guest idle for ${QUIET_LIMIT_MS / 60_000} minutes of guest time is reported)`, seconds, 60)
@@ -357,7 +366,9 @@ registerSystemCommands(program);
 let done = false;
 process.on('beforeExit', () => {
   if (done) return;
-  process.stderr.write(`glassbox: the guest went idle (for ${QUIET_LIMIT_MS / 60_000} minutes of guest time it did nothing but keep time: no I/O, nothing from the command) and nothing more is coming from the host, so the command can never finish (a guest program blocked for good; one meant to wait that long needs a --timeout)\n`);
+  process.stderr.write(
+    `glassbox: the guest went idle (for ${QUIET_LIMIT_MS / 60_000} minutes of guest time it did nothing but keep time: no I/O, nothing from the command) and nothing more is coming from the host, so the command can never finish (a guest program blocked for good; one meant to wait that long needs a --timeout)\n`,
+  );
   process.exit(2);
 });
 

@@ -39,7 +39,11 @@ function goText(v: unknown): string {
   if (v === undefined) return '<no value>';
   if (v === null) return '<nil>';
   if (Array.isArray(v)) return `[${v.map(goText).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.keys(v).sort().map((k) => `${k}:${goText((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  if (typeof v === 'object')
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goText((v as Record<string, unknown>)[k])}`)
+      .join(' ')}]`;
   return String(v);
 }
 
@@ -108,7 +112,17 @@ export function compileFormat(format: string, headers: Record<string, string>): 
   const body = (isTable ? format.replace(/^table\s*/, '') : format).replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   const parts = parse(body);
   const header = isTable
-    ? parts.map((p) => ('text' in p ? p.text : headers[p.action] ?? p.action.replace(/^\./, '').replace(/^json\s+\./, '').toUpperCase())).join('')
+    ? parts
+        .map((p) =>
+          'text' in p
+            ? p.text
+            : (headers[p.action] ??
+              p.action
+                .replace(/^\./, '')
+                .replace(/^json\s+\./, '')
+                .toUpperCase()),
+        )
+        .join('')
     : undefined;
   return {
     table: isTable,

@@ -76,61 +76,79 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
     .description('list the images in the store ($GLASSBOX_HOME/images)')
     .option('-q, --quiet', 'only the image IDs (each once)')
     .option('--no-trunc', 'full image IDs')
-    .option('--digests', 'show each image\'s manifest digest (what a registry names it by)')
+    .option('--digests', "show each image's manifest digest (what a registry names it by)")
     .option('--format <template>', 'a Go template per image, e.g. {{.Repository}}:{{.Tag}} or {{json .}}');
-  images.action((o: { quiet?: boolean; trunc: boolean; digests?: boolean; format?: string }) => reporting(() => {
-    const rows = ImageStore.open().list().map((i) => {
-      const [repo, tag] = i.name ? splitName(i.name) : ['<none>', '<none>'];
-      return { Repository: repo, Tag: tag, ID: o.trunc ? shortId(i.id) : i.id, CreatedAt: i.created ?? '', Size: formatSize(i.size), Digest: i.manifest.digest };
-    });
-    // -q lists an image with several names once, as Docker does.
-    if (o.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
-    const digest = o.digests ? '\t{{.Digest}}' : '';
-    printFormatted(o.format ?? `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedAt}}\t{{.Size}}`, IMAGE_HEADERS, rows);
-  }));
+  images.action((o: { quiet?: boolean; trunc: boolean; digests?: boolean; format?: string }) =>
+    reporting(() => {
+      const rows = ImageStore.open()
+        .list()
+        .map((i) => {
+          const [repo, tag] = i.name ? splitName(i.name) : ['<none>', '<none>'];
+          return { Repository: repo, Tag: tag, ID: o.trunc ? shortId(i.id) : i.id, CreatedAt: i.created ?? '', Size: formatSize(i.size), Digest: i.manifest.digest };
+        });
+      // -q lists an image with several names once, as Docker does.
+      if (o.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => id + '\n').join(''));
+      const digest = o.digests ? '\t{{.Digest}}' : '';
+      printFormatted(o.format ?? `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedAt}}\t{{.Size}}`, IMAGE_HEADERS, rows);
+    }),
+  );
 
   program
     .command('load')
-    .description('import images from an OCI layout tarball or a docker save tarball (gzip\'d or not)')
+    .description("import images from an OCI layout tarball or a docker save tarball (gzip'd or not)")
     .requiredOption('-i, --input <file>', 'the archive to read')
-    .action((o: { input: string }) => reporting(async () => {
-      for (const img of await ImageStore.open().load(archivePath(o.input))) {
-        process.stdout.write(img.name ? `Loaded image: ${img.name}\n` : `Loaded image ID: ${img.manifest.digest}\n`);
-      }
-    }));
+    .action((o: { input: string }) =>
+      reporting(async () => {
+        for (const img of await ImageStore.open().load(archivePath(o.input))) {
+          process.stdout.write(img.name ? `Loaded image: ${img.name}\n` : `Loaded image ID: ${img.manifest.digest}\n`);
+        }
+      }),
+    );
 
   program
     .command('save')
     .description('write images to an OCI layout tarball (with a docker-style manifest.json)')
     .requiredOption('-o, --output <file>', 'the archive to write')
     .argument('<image...>', 'NAME[:TAG] or image ID')
-    .action((images: string[], o: { output: string }) => reporting(async () => {
-      const archive = await ImageStore.open().save(images);
-      // Written beside the target and renamed, so a failed save leaves no half archive (and a directory is named as such).
-      const st = existsSync(o.output) ? statSync(o.output) : undefined;
-      if (st?.isDirectory()) throw new ImageArchiveError(`${o.output} is a directory; give the archive's file name`);
-      // A device or pipe (/dev/stdout) is written as it is.
-      if (st && !st.isFile()) return void writeFileSync(o.output, archive);
-      const tmp = `${o.output}.${process.pid}.tmp`;
-      writeFileSync(tmp, archive);
-      renameSync(tmp, o.output);
-    }));
+    .action((images: string[], o: { output: string }) =>
+      reporting(async () => {
+        const archive = await ImageStore.open().save(images);
+        // Written beside the target and renamed, so a failed save leaves no half archive (and a directory is named as such).
+        const st = existsSync(o.output) ? statSync(o.output) : undefined;
+        if (st?.isDirectory()) throw new ImageArchiveError(`${o.output} is a directory; give the archive's file name`);
+        // A device or pipe (/dev/stdout) is written as it is.
+        if (st && !st.isFile()) return void writeFileSync(o.output, archive);
+        const tmp = `${o.output}.${process.pid}.tmp`;
+        writeFileSync(tmp, archive);
+        renameSync(tmp, o.output);
+      }),
+    );
 
   if (!topLevel) {
     program
       .command('inspect')
-      .description('images\' configs (Entrypoint, Cmd, Env, layers\' diff_ids...), as a JSON array')
+      .description("images' configs (Entrypoint, Cmd, Env, layers' diff_ids...), as a JSON array")
       .option('-f, --format <template>', 'a Go template per image, e.g. {{.Id}} or {{json .Config.Cmd}}')
       .argument('<image...>', 'NAME[:TAG] or image ID')
-      .action((refs: string[], o: { format?: string }) => reporting(() => {
-        const store = ImageStore.open();
-        const views = refs.map((ref) => {
-          const img = store.image(ref);
-          return { Id: img.id, RepoTags: img.name === img.id ? [] : [img.name], Created: img.config.created, Architecture: img.config.architecture, Os: img.config.os, Config: img.config.config ?? {}, RootFS: { Type: 'layers', Layers: img.diffIds } };
-        });
-        if (o.format) printFormatted(o.format, {}, views);
-        else process.stdout.write(JSON.stringify(views, null, 4) + '\n');
-      }));
+      .action((refs: string[], o: { format?: string }) =>
+        reporting(() => {
+          const store = ImageStore.open();
+          const views = refs.map((ref) => {
+            const img = store.image(ref);
+            return {
+              Id: img.id,
+              RepoTags: img.name === img.id ? [] : [img.name],
+              Created: img.config.created,
+              Architecture: img.config.architecture,
+              Os: img.config.os,
+              Config: img.config.config ?? {},
+              RootFS: { Type: 'layers', Layers: img.diffIds },
+            };
+          });
+          if (o.format) printFormatted(o.format, {}, views);
+          else process.stdout.write(JSON.stringify(views, null, 4) + '\n');
+        }),
+      );
   }
 
   if (!topLevel) {
@@ -141,27 +159,31 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
       .option('--no-trunc', 'full IDs and steps')
       .option('--format <template>', 'a Go template per step: .ID .CreatedAt .CreatedBy .Size .Comment')
       .argument('<image>', 'NAME[:TAG] or image ID')
-      .action((ref: string, o: { quiet?: boolean; trunc: boolean; format?: string }) => reporting(async () => {
-        const rows = (await imageHistory(ImageStore.open(), ref)).map((h) => ({
-          ID: h.id === undefined ? '<missing>' : o.trunc ? shortId(h.id) : h.id,
-          CreatedAt: h.created ?? '',
-          // Docker cuts a step to 45 characters, with an ellipsis.
-          CreatedBy: o.trunc && h.createdBy.length > 45 ? `${h.createdBy.slice(0, 44)}…` : h.createdBy,
-          Size: formatSize(h.size),
-          Comment: h.comment,
-        }));
-        printFormatted(o.quiet ? '{{.ID}}' : o.format ?? 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', HISTORY_HEADERS, rows);
-      }));
+      .action((ref: string, o: { quiet?: boolean; trunc: boolean; format?: string }) =>
+        reporting(async () => {
+          const rows = (await imageHistory(ImageStore.open(), ref)).map((h) => ({
+            ID: h.id === undefined ? '<missing>' : o.trunc ? shortId(h.id) : h.id,
+            CreatedAt: h.created ?? '',
+            // Docker cuts a step to 45 characters, with an ellipsis.
+            CreatedBy: o.trunc && h.createdBy.length > 45 ? `${h.createdBy.slice(0, 44)}…` : h.createdBy,
+            Size: formatSize(h.size),
+            Comment: h.comment,
+          }));
+          printFormatted(o.quiet ? '{{.ID}}' : (o.format ?? 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'), HISTORY_HEADERS, rows);
+        }),
+      );
 
     program
       .command('prune')
       .description('remove dangling images (no name, no container using them), or with -a every image no container uses; then the blobs no image uses')
       .option('-a, --all', 'every image no container uses, named or not')
       .option('-f, --force', 'do not ask for confirmation')
-      .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
-        if (!o.force && !(await confirm(`WARNING! This will remove ${prunedImages(o.all)}.\nAre you sure you want to continue? [y/N] `))) return;
-        await pruneImages(o.all);
-      }));
+      .action((o: { all?: boolean; force?: boolean }) =>
+        reporting(async () => {
+          if (!o.force && !(await confirm(`WARNING! This will remove ${prunedImages(o.all)}.\nAre you sure you want to continue? [y/N] `))) return;
+          await pruneImages(o.all);
+        }),
+      );
   }
 
   program
@@ -170,16 +192,18 @@ function defineImageCommands(program: Command, topLevel: boolean): void {
     .description('remove images from the store, and the blobs no other image uses')
     .option('-f, --force', 'remove an image even if a running container uses it')
     .argument('<image...>', 'NAME[:TAG] or image ID')
-    .action((images: string[], o: { force?: boolean }) => reporting(async () => {
-      const store = ImageStore.open();
-      const running = o.force ? [] : await runningContainers();
-      for (const ref of images) {
-        const gone = store.wouldRemove(ref);
-        const user = gone && running.find((c) => c.imageId === gone.id);
-        if (user) throw new ImageInUseError(`image ${ref} is used by running container ${user.name}: stop it first, or use rmi -f`);
-        for (const img of store.rmi(ref)) process.stdout.write(`Untagged: ${img.name ?? '<none>'}\nDeleted: ${img.manifest.digest}\n`);
-      }
-    }));
+    .action((images: string[], o: { force?: boolean }) =>
+      reporting(async () => {
+        const store = ImageStore.open();
+        const running = o.force ? [] : await runningContainers();
+        for (const ref of images) {
+          const gone = store.wouldRemove(ref);
+          const user = gone && running.find((c) => c.imageId === gone.id);
+          if (user) throw new ImageInUseError(`image ${ref} is used by running container ${user.name}: stop it first, or use rmi -f`);
+          for (const img of store.rmi(ref)) process.stdout.write(`Untagged: ${img.name ?? '<none>'}\nDeleted: ${img.manifest.digest}\n`);
+        }
+      }),
+    );
 }
 
 /** `glassbox system prune`: stopped containers, then unnamed images (with -a every image) no container uses, and the blobs no image uses. */
@@ -189,12 +213,14 @@ export function registerPruneCommand(system: Command): void {
     .description('remove stopped containers, unnamed images (with -a every image no container uses) and every blob no image uses; prints the space reclaimed')
     .option('-a, --all', 'every image no container uses, named or not')
     .option('-f, --force', 'do not ask for confirmation')
-    .action((o: { all?: boolean; force?: boolean }) => reporting(async () => {
-      if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${prunedImages(o.all)}\nAre you sure you want to continue? [y/N] `))) return;
-      const stopped = await removeStoppedContainers(false);
-      if (stopped.length) process.stdout.write(`Deleted Containers:\n${stopped.map((id) => `${id}\n`).join('')}\n`);
-      await pruneImages(o.all);
-    }));
+    .action((o: { all?: boolean; force?: boolean }) =>
+      reporting(async () => {
+        if (!o.force && !(await confirm(`WARNING! This will remove:\n  - all stopped containers\n  - ${prunedImages(o.all)}\nAre you sure you want to continue? [y/N] `))) return;
+        const stopped = await removeStoppedContainers(false);
+        if (stopped.length) process.stdout.write(`Deleted Containers:\n${stopped.map((id) => `${id}\n`).join('')}\n`);
+        await pruneImages(o.all);
+      }),
+    );
 }
 
 /** What an image prune removes, in Docker's words for its warning. */
@@ -209,5 +235,8 @@ async function pruneImages(all?: boolean): Promise<void> {
 
 export function registerImageCommands(program: Command): void {
   defineImageCommands(program, true);
-  defineImageCommands(program.command('image').description('the image commands under Docker\'s management names: ls, rm, inspect, history, prune, load, save, build, pull, push, tag'), false);
+  defineImageCommands(
+    program.command('image').description("the image commands under Docker's management names: ls, rm, inspect, history, prune, load, save, build, pull, push, tag"),
+    false,
+  );
 }

@@ -41,8 +41,7 @@ export interface Inspectee {
 }
 
 function engineTarget(home: string, pid: string): Inspectee {
-  const call = (req: EngineRequest, onTrace?: (msg: TraceMessage) => void) =>
-    callEngine(home, req, { start: false, onTrace });
+  const call = (req: EngineRequest, onTrace?: (msg: TraceMessage) => void) => callEngine(home, req, { start: false, onTrace });
   return {
     description: `the engine's guest (engine pid ${pid}, socket ${join(home, SOCKET_NAME)})`,
     view: (request, run) => call({ op: 'view', request, run }),
@@ -69,7 +68,12 @@ async function freshTarget(memoryMiB: number): Promise<Inspectee> {
       const session = new ControlSession(machine);
       return { control: session, stop: await session.do({ cmd: 'cpu' }) };
     },
-    container: () => Promise.reject(new Error('a guest booted for this command has no containers; containers live in the engine\'s guest (start it with a container command, e.g. glassbox run -d busybox sleep 1000)')),
+    container: () =>
+      Promise.reject(
+        new Error(
+          "a guest booted for this command has no containers; containers live in the engine's guest (start it with a container command, e.g. glassbox run -d busybox sleep 1000)",
+        ),
+      ),
     close: () => machine.stop(),
   };
 }
@@ -82,7 +86,9 @@ export async function openInspectee(o: TargetOptions): Promise<Inspectee> {
   if (!o.fresh && (await engineRunning(home))) {
     target = engineTarget(home, readFileSync(join(home, PID_NAME), 'utf8').trim());
   } else if (o.engine) {
-    throw new Error(`no engine is running in ${home}; a container command starts one (e.g. glassbox run -d busybox sleep 1000), or leave out --engine to boot a guest for this command`);
+    throw new Error(
+      `no engine is running in ${home}; a container command starts one (e.g. glassbox run -d busybox sleep 1000), or leave out --engine to boot a guest for this command`,
+    );
   } else {
     try {
       target = await freshTarget(o.memory);

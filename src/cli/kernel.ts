@@ -73,20 +73,31 @@ function explain(result: KernelRunResult, o: RunOptions, map?: SystemMap): { sta
       return { status: out.exitCode, stdout: out.stdout, stderr: out.stderr };
     case 'crashed': {
       const missing = missingFromConsole(result.console);
-      const hint = missing.length ? `  if this kernel should have run glassbox's userland, check it has ${missing.map((m) => `CONFIG_${m}`).join(', ')} (glassbox kernel check-config .config)\n` : '';
+      const hint = missing.length
+        ? `  if this kernel should have run glassbox's userland, check it has ${missing.map((m) => `CONFIG_${m}`).join(', ')} (glassbox kernel check-config .config)\n`
+        : '';
       const where = out.report.crash.function ? ` in ${out.report.crash.function}` : '';
       return { status: EXIT_CRASH, stdout: '', stderr: crashText(out.report, map) + hint, why: `kernel ${out.report.crash.kind}${where}` };
     }
     case 'reset':
-      return { status: EXIT_CRASH, stdout: '', stderr: 'glassbox: the machine reset (a triple fault, or the kernel rebooted: panic=N reboots after a panic)\n', why: 'machine reset' };
+      return {
+        status: EXIT_CRASH,
+        stdout: '',
+        stderr: 'glassbox: the machine reset (a triple fault, or the kernel rebooted: panic=N reboots after a panic)\n',
+        why: 'machine reset',
+      };
     case 'timeout':
       return {
-        status: EXIT_TIMEOUT, stdout: '', why: `timeout during ${out.during}`,
+        status: EXIT_TIMEOUT,
+        stdout: '',
+        why: `timeout during ${out.during}`,
         stderr: `glassbox: no result within ${o.timeout} s of guest time (${out.during === 'boot' ? 'the guest agent never came up' : 'the command was still running'}); the console's last lines:\n${result.console.split('\n').slice(-10).join('\n')}\n`,
       };
     case 'no-userland':
       return {
-        status: EXIT_NO_USERLAND, stdout: '', why: 'no userland',
+        status: EXIT_NO_USERLAND,
+        stdout: '',
+        why: 'no userland',
         stderr: `glassbox: this kernel cannot run glassbox's userland: ${out.detail}${out.missing.length ? `\n  it looks like it lacks ${out.missing.map((m) => `CONFIG_${m}`).join(', ')} (check a .config with: glassbox kernel check-config .config)` : ''}\n`,
       };
   }
@@ -99,8 +110,14 @@ function systemMapFor(o: RunOptions): SystemMap | undefined {
 
 function runOptions(o: RunOptions, command: string | undefined): KernelRunOptions {
   return {
-    kernel: o.kernel ?? DEFAULT_KERNEL, initrd: o.initrd, append: o.append, memoryMiB: o.memory, timeoutMs: o.timeout * 1000,
-    command, trace: o.trace, onConsole: o.console ? (b) => process.stderr.write(b) : undefined,
+    kernel: o.kernel ?? DEFAULT_KERNEL,
+    initrd: o.initrd,
+    append: o.append,
+    memoryMiB: o.memory,
+    timeoutMs: o.timeout * 1000,
+    command,
+    trace: o.trace,
+    onConsole: o.console ? (b) => process.stderr.write(b) : undefined,
     snapshotOnFailure: o.snapshotOnCrash !== undefined,
     bootCache: o.bootCache ? snapshotCacheDir() : undefined,
   };
@@ -151,27 +168,41 @@ async function run(command: string[], o: RunOptions): Promise<number> {
  * status 0, `not ok` with the status or the kernel's failure otherwise.
  */
 async function runEach(file: string, o: RunOptions): Promise<number> {
-  const commands = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const commands = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (!commands.length) throw new InvalidArgumentError(`${file} lists no commands`);
   const map = systemMapFor(o);
   const lines: string[] = [];
   process.stdout.write(`TAP version 13\n1..${commands.length}\n`);
   let failed = 0;
   let printed = 0;
-  await runKernelPool(commands.map((c) => ({ ...runOptions(o, c), onConsole: undefined })), o.jobs, (i, r) => {
-    const title = `${i + 1} - ${commands[i]}`;
-    if (r instanceof Error) {
-      failed++;
-      lines[i] = `not ok ${title} # ${r.message}\n`;
-    } else {
-      const e = explain(r, o, map);
-      if (e.status !== 0) failed++;
-      const guest = `${(r.guestMs / 1000).toFixed(1)} s guest`;
-      lines[i] = e.status === 0 ? `ok ${title} # ${guest}\n` : `not ok ${title} # ${e.why ?? `status ${e.status}`}, ${guest}\n${(e.stdout + e.stderr).split('\n').filter(Boolean).map((l) => `#   ${l}\n`).join('')}`;
-    }
-    // TAP wants results in order: print each as soon as all before it are known.
-    while (lines[printed] !== undefined) process.stdout.write(lines[printed++]);
-  });
+  await runKernelPool(
+    commands.map((c) => ({ ...runOptions(o, c), onConsole: undefined })),
+    o.jobs,
+    (i, r) => {
+      const title = `${i + 1} - ${commands[i]}`;
+      if (r instanceof Error) {
+        failed++;
+        lines[i] = `not ok ${title} # ${r.message}\n`;
+      } else {
+        const e = explain(r, o, map);
+        if (e.status !== 0) failed++;
+        const guest = `${(r.guestMs / 1000).toFixed(1)} s guest`;
+        lines[i] =
+          e.status === 0
+            ? `ok ${title} # ${guest}\n`
+            : `not ok ${title} # ${e.why ?? `status ${e.status}`}, ${guest}\n${(e.stdout + e.stderr)
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => `#   ${l}\n`)
+                .join('')}`;
+      }
+      // TAP wants results in order: print each as soon as all before it are known.
+      while (lines[printed] !== undefined) process.stdout.write(lines[printed++]);
+    },
+  );
   process.stderr.write(`${commands.length - failed} passed, ${failed} failed\n`);
   return failed ? 1 : 0;
 }
@@ -183,7 +214,9 @@ function checkConfigCommand(file: string): number {
     return 0;
   }
   for (const p of problems) {
-    process.stdout.write(`CONFIG_${p.need.option}${p.need.or ? ` (or ${p.need.or.map((o) => `CONFIG_${o}`).join(', ')})` : ''}: ${p.state === 'module' ? 'a module (the initramfs loads none): build it in' : 'not set'}; needed for ${p.need.for}: ${p.need.why}\n`);
+    process.stdout.write(
+      `CONFIG_${p.need.option}${p.need.or ? ` (or ${p.need.or.map((o) => `CONFIG_${o}`).join(', ')})` : ''}: ${p.state === 'module' ? 'a module (the initramfs loads none): build it in' : 'not set'}; needed for ${p.need.for}: ${p.need.why}\n`,
+    );
   }
   return problems.some((p) => p.need.for === 'boot') ? 1 : 0;
 }
@@ -195,33 +228,40 @@ const positive = (what: string) => (v: string) => {
 };
 
 export function registerKernelCommands(program: Command, reporting: <A extends unknown[]>(f: (...a: A) => Promise<number>) => (...a: A) => Promise<void>): void {
-  const kernel = program.command('kernel').description('test a kernel: boot it with glassbox\'s userland and run a command or its test suites');
+  const kernel = program.command('kernel').description("test a kernel: boot it with glassbox's userland and run a command or its test suites");
   kernel
     .command('run')
-    .description('boot a kernel with glassbox\'s userland, run CMD through the guest agent, exit with its status (124: timeout, 125: kernel crash, 3: the kernel cannot run the userland)')
+    .description(
+      "boot a kernel with glassbox's userland, run CMD through the guest agent, exit with its status (124: timeout, 125: kernel crash, 3: the kernel cannot run the userland)",
+    )
     .argument('[command...]', 'the command line, after --')
     .option('--kernel <file>', `bzImage to test (default ${DEFAULT_KERNEL})`)
-    .option('--initrd <file>', 'initramfs (default: glassbox\'s, with its guest agent)')
-    .option('--append <args>', 'kernel arguments after glassbox\'s console ones')
+    .option('--initrd <file>', "initramfs (default: glassbox's, with its guest agent)")
+    .option('--append <args>', "kernel arguments after glassbox's console ones")
     .option('--memory <MiB>', 'guest RAM in MiB', (v) => checkMemoryMiB(Number(v)), DEFAULT_MEMORY_MIB)
     .option('--timeout <seconds>', 'guest time for boot and command together', positive('--timeout'), 120)
     .option('--ktap', 'read KTAP/TAP results from the console and the command; any failing test fails the run')
     .option('--junit <file>', 'write the KTAP results as JUnit XML')
     .option('--trace', 'record system calls, exceptions and interrupts, and show the last of them in a crash report')
     .option('--console', 'copy the kernel console to stderr as it comes')
-    .option('--no-boot-cache', 'boot every time, instead of starting a command from this kernel\'s booted snapshot kept in $GLASSBOX_HOME/snapshots (made by the first run)')
+    .option('--no-boot-cache', "boot every time, instead of starting a command from this kernel's booted snapshot kept in $GLASSBOX_HOME/snapshots (made by the first run)")
     .option('--snapshot-on-crash <file>', 'when the kernel crashes or the deadline passes, save the machine to FILE (glassbox boot --snapshot FILE resumes it)')
     .option('--each <file>', 'run each command listed in FILE (one a line) on a fresh boot, and report them as TAP')
-    .option('--jobs <n>', 'with --each: how many machines run at once (one per core by default)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--jobs must be a whole number from 1 up');
-      return n;
-    }, cpus().length)
-    .option('--system-map <file>', 'System.map for naming addresses in a crash report (default: the project kernel\'s, with the project kernel)')
+    .option(
+      '--jobs <n>',
+      'with --each: how many machines run at once (one per core by default)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--jobs must be a whole number from 1 up');
+        return n;
+      },
+      cpus().length,
+    )
+    .option('--system-map <file>', "System.map for naming addresses in a crash report (default: the project kernel's, with the project kernel)")
     .action(reporting(run));
   kernel
     .command('check-config')
-    .description('list what a kernel .config lacks for glassbox\'s userland; exits 1 when it cannot boot it')
+    .description("list what a kernel .config lacks for glassbox's userland; exits 1 when it cannot boot it")
     .argument('<config>', 'the .config file')
     .action(reporting(async (file: string) => checkConfigCommand(file)));
 }

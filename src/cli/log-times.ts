@@ -6,7 +6,7 @@
 // epoch as bigints: a double cannot hold them to the nanosecond.
 
 /** Nanoseconds in each of Go's duration units (time.ParseDuration). */
-const DURATION_UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const DURATION_UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, μs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 
 /** A Go duration ("10m", "1h30m", "1.5s", "-2h") in nanoseconds, or undefined when it is not one. */
 export function goDuration(value: string): bigint | undefined {
@@ -67,7 +67,8 @@ export function dockerTime(value: string, flag: 'since' | 'until', now = new Dat
   const t = dateTime(value, now);
   if (t !== undefined) return t;
   // A value with a '-' was meant as a date: Go's parse error (our words for it) rather than the Unix-time one.
-  if (value.includes('-')) throw new Error(`invalid value for "${flag}": parsing time ${JSON.stringify(value)}: not a date and time Docker accepts (RFC 3339, 2006-01-02T15:04:05, 2006-01-02)`);
+  if (value.includes('-'))
+    throw new Error(`invalid value for "${flag}": parsing time ${JSON.stringify(value)}: not a date and time Docker accepts (RFC 3339, 2006-01-02T15:04:05, 2006-01-02)`);
   const unix = /^\+?(\d+)(?:\.(\d{1,9}))?$/.exec(value);
   if (!unix) throw new Error(`invalid value for "${flag}": failed to parse value as time or duration: ${JSON.stringify(value)}`);
   return BigInt(unix[1]!) * NS_PER_S + fractionNs(unix[2] ?? '');

@@ -48,7 +48,7 @@ export function portLines(ports: PortMapping[]): string {
 export function defineNetworkCommands(program: Command, call: Call): void {
   program
     .command('port')
-    .description('list a container\'s published ports')
+    .description("list a container's published ports")
     .argument('<container>')
     .action(async (container: string) => {
       const ports = await call<PortMapping[]>({ op: 'port', container });
@@ -56,17 +56,32 @@ export function defineNetworkCommands(program: Command, call: Call): void {
     });
 
   const network = new Command('network').description('container networks: a bridge in the guest each, containers on one reach each other by name');
-  network.command('create').argument('<name>').description('create a network').action(async (name: string) => {
-    const n = await call<NetworkInfo>({ op: 'network-create', name });
-    if (n) process.stdout.write(`${n.name}\n`);
-  });
-  network.command('ls').alias('list').description('list networks').action(async () => {
-    const list = await call<(NetworkInfo & { containers: string[] })[]>({ op: 'network-ls' });
-    if (!list) return;
-    process.stdout.write(table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'CONTAINERS'], ...list.map((n) => [n.name, n.driver, n.subnet, n.gateway, String(n.containers.length)])]));
-  });
-  network.command('rm').alias('remove').argument('<name...>').description('remove networks').action(async (names: string[]) => {
-    for (const name of names) if ((await call({ op: 'network-rm', name })) !== undefined) process.stdout.write(`${name}\n`);
-  });
+  network
+    .command('create')
+    .argument('<name>')
+    .description('create a network')
+    .action(async (name: string) => {
+      const n = await call<NetworkInfo>({ op: 'network-create', name });
+      if (n) process.stdout.write(`${n.name}\n`);
+    });
+  network
+    .command('ls')
+    .alias('list')
+    .description('list networks')
+    .action(async () => {
+      const list = await call<(NetworkInfo & { containers: string[] })[]>({ op: 'network-ls' });
+      if (!list) return;
+      process.stdout.write(
+        table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'CONTAINERS'], ...list.map((n) => [n.name, n.driver, n.subnet, n.gateway, String(n.containers.length)])]),
+      );
+    });
+  network
+    .command('rm')
+    .alias('remove')
+    .argument('<name...>')
+    .description('remove networks')
+    .action(async (names: string[]) => {
+      for (const name of names) if ((await call({ op: 'network-rm', name })) !== undefined) process.stdout.write(`${name}\n`);
+    });
   program.addCommand(network);
 }

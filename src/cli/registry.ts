@@ -30,7 +30,9 @@ function registryName(server: string | undefined): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /**
@@ -88,18 +90,20 @@ function defineTransferCommands(program: Command): void {
     .argument('<image>', 'NAME[:TAG|@DIGEST], e.g. busybox, 127.0.0.1:5000/app:1')
     .option('-q, --quiet', 'print only the image name')
     .option('--insecure-registry <host>', INSECURE_HELP, collect, [])
-    .action((image: string, o: TransferOptions) => reporting(async () => {
-      const home = glassboxHome();
-      if (!o.quiet) process.stdout.write(`Pulling from ${image}\n`);
-      const r = await pullToStore(ImageStore.open(home), image, { home, insecure: o.insecureRegistry, progress: progressPrinter(process.stdout, o.quiet === true) });
-      for (const w of r.warnings) process.stderr.write(`glassbox: warning: ${w}\n`);
-      if (!o.quiet) {
-        process.stdout.write(`Digest: ${r.index ?? r.digest}\n`);
-        if (r.index) process.stdout.write(`Platform linux/386: ${r.digest}\n`);
-        process.stdout.write(`Status: ${r.changed ? 'Downloaded newer image' : 'Image is up to date'} for ${image}\n`);
-      }
-      process.stdout.write(`${r.name}\n`);
-    }));
+    .action((image: string, o: TransferOptions) =>
+      reporting(async () => {
+        const home = glassboxHome();
+        if (!o.quiet) process.stdout.write(`Pulling from ${image}\n`);
+        const r = await pullToStore(ImageStore.open(home), image, { home, insecure: o.insecureRegistry, progress: progressPrinter(process.stdout, o.quiet === true) });
+        for (const w of r.warnings) process.stderr.write(`glassbox: warning: ${w}\n`);
+        if (!o.quiet) {
+          process.stdout.write(`Digest: ${r.index ?? r.digest}\n`);
+          if (r.index) process.stdout.write(`Platform linux/386: ${r.digest}\n`);
+          process.stdout.write(`Status: ${r.changed ? 'Downloaded newer image' : 'Image is up to date'} for ${image}\n`);
+        }
+        process.stdout.write(`${r.name}\n`);
+      }),
+    );
 
   program
     .command('push')
@@ -107,24 +111,27 @@ function defineTransferCommands(program: Command): void {
     .argument('<image>', 'NAME[:TAG] of an image in the store (tag it first: glassbox tag busybox 127.0.0.1:5000/busybox)')
     .option('-q, --quiet', 'print only the digest')
     .option('--insecure-registry <host>', INSECURE_HELP, collect, [])
-    .action((image: string, o: TransferOptions) => reporting(async () => {
-      const home = glassboxHome();
-      if (!o.quiet) process.stdout.write(`The push refers to repository [${normalizeName(image).replace(/[:@][^/]*$/, '')}]\n`);
-      const r = await pushFromStore(ImageStore.open(home), image, { home, insecure: o.insecureRegistry, progress: progressPrinter(process.stdout, o.quiet === true) });
-      process.stdout.write(o.quiet ? `${r.digest}\n` : `${parseReference(image).tag ?? 'latest'}: digest: ${r.digest} size: ${r.size}\n`);
-    }));
+    .action((image: string, o: TransferOptions) =>
+      reporting(async () => {
+        const home = glassboxHome();
+        if (!o.quiet) process.stdout.write(`The push refers to repository [${normalizeName(image).replace(/[:@][^/]*$/, '')}]\n`);
+        const r = await pushFromStore(ImageStore.open(home), image, { home, insecure: o.insecureRegistry, progress: progressPrinter(process.stdout, o.quiet === true) });
+        process.stdout.write(o.quiet ? `${r.digest}\n` : `${parseReference(image).tag ?? 'latest'}: digest: ${r.digest} size: ${r.size}\n`);
+      }),
+    );
 
   program
     .command('tag')
     .description('give an image in the store another name')
     .argument('<source>', 'NAME[:TAG] or image ID')
     .argument('<target>', 'NAME[:TAG]')
-    .action((source: string, target: string) => reporting(() => {
-      if (target.includes('@')) throw new UsageError(`cannot tag with a digest reference ("${target}"): a digest names content, not a name for it`);
-      const store = ImageStore.open();
-      store.add({ blobs: new Map(), images: [{ name: normalizeName(target), manifest: store.resolve(source).manifest }] });
-    }));
-
+    .action((source: string, target: string) =>
+      reporting(() => {
+        if (target.includes('@')) throw new UsageError(`cannot tag with a digest reference ("${target}"): a digest names content, not a name for it`);
+        const store = ImageStore.open();
+        store.add({ blobs: new Map(), images: [{ name: normalizeName(target), manifest: store.resolve(source).manifest }] });
+      }),
+    );
 }
 
 export function registerRegistryCommands(program: Command): void {
@@ -139,21 +146,25 @@ export function registerRegistryCommands(program: Command): void {
     .option('-p, --password <password>', 'password (visible to other users of this machine: prefer --password-stdin)')
     .option('--password-stdin', 'read the password from stdin')
     .option('--insecure-registry <host>', INSECURE_HELP, collect, [])
-    .action((server: string | undefined, o: { username: string; password?: string; passwordStdin?: boolean; insecureRegistry: string[] }) => reporting(async () => {
-      if (o.password !== undefined && o.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
-      const password = o.passwordStdin ? await readStdin() : o.password;
-      if (!password) throw new UsageError('no password: give --password-stdin (or --password)');
-      const domain = registryName(server);
-      await login(domain, { username: o.username, password }, { home: glassboxHome(), insecure: o.insecureRegistry });
-      process.stdout.write(`Login Succeeded (${o.username} at ${domain})\n`);
-    }));
+    .action((server: string | undefined, o: { username: string; password?: string; passwordStdin?: boolean; insecureRegistry: string[] }) =>
+      reporting(async () => {
+        if (o.password !== undefined && o.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
+        const password = o.passwordStdin ? await readStdin() : o.password;
+        if (!password) throw new UsageError('no password: give --password-stdin (or --password)');
+        const domain = registryName(server);
+        await login(domain, { username: o.username, password }, { home: glassboxHome(), insecure: o.insecureRegistry });
+        process.stdout.write(`Login Succeeded (${o.username} at ${domain})\n`);
+      }),
+    );
 
   program
     .command('logout')
     .description(`forget the credentials kept for a registry; default ${DOCKER_HUB}`)
     .argument('[server]', 'the registry, HOST[:PORT]')
-    .action((server: string | undefined) => reporting(() => {
-      const domain = registryName(server);
-      process.stdout.write(logout(domain, glassboxHome()) ? `Removing login credentials for ${domain}\n` : `Not logged in to ${domain}\n`);
-    }));
+    .action((server: string | undefined) =>
+      reporting(() => {
+        const domain = registryName(server);
+        process.stdout.write(logout(domain, glassboxHome()) ? `Removing login credentials for ${domain}\n` : `Not logged in to ${domain}\n`);
+      }),
+    );
 }

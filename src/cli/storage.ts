@@ -22,8 +22,12 @@ export function parseVolume(spec: string): VolumeMount {
   const parts = spec.split(':');
   const [source = '', destination = '', mode] = parts;
   if (parts.length < 2 || parts.length > 3 || !destination) throw new InvalidArgumentError(`-v ${spec}: give NAME:/PATH[:ro], e.g. data:/data`);
-  if (source.includes('/') || source.startsWith('.')) throw new InvalidArgumentError(`-v ${spec}: bind mounts of host directories are not supported yet (no host share in the guest); use a named volume, e.g. -v data:${destination}`);
-  if (!VOLUME_NAME.test(source)) throw new InvalidArgumentError(`-v ${spec}: "${source}" is not a volume name (2 to 128 letters, digits, "_", "." and "-", starting with a letter or digit)`);
+  if (source.includes('/') || source.startsWith('.'))
+    throw new InvalidArgumentError(
+      `-v ${spec}: bind mounts of host directories are not supported yet (no host share in the guest); use a named volume, e.g. -v data:${destination}`,
+    );
+  if (!VOLUME_NAME.test(source))
+    throw new InvalidArgumentError(`-v ${spec}: "${source}" is not a volume name (2 to 128 letters, digits, "_", "." and "-", starting with a letter or digit)`);
   if (!destination.startsWith('/')) throw new InvalidArgumentError(`-v ${spec}: the mount point "${destination}" is not an absolute path`);
   if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new InvalidArgumentError(`-v ${spec}: the mode is ro or rw, not "${mode}"`);
   return { name: source, destination, ...(mode === 'ro' ? { readOnly: true } : {}) };
@@ -46,27 +50,45 @@ export function parseDeviceRate(spec: string): number {
 }
 
 export function defineVolumeCommands(program: Command, call: Call): void {
-  const volume = new Command('volume').description('named volumes: directories on the engine\'s disk that outlast containers (-v NAME:/path)');
-  volume.command('create').argument('[name]').description('create a volume (a random name if none)').action(async (name?: string) => {
-    const v = await call<VolumeInfo>({ op: 'volume-create', ...(name === undefined ? {} : { name }) });
-    if (v) process.stdout.write(`${v.Name}\n`);
-  });
-  volume.command('ls').alias('list').option('-q, --quiet', 'only the names').description('list volumes').action(async (o: { quiet?: boolean }) => {
-    const list = await call<VolumeInfo[]>({ op: 'volume-ls' });
-    if (!list) return;
-    if (o.quiet) process.stdout.write(list.map((v) => `${v.Name}\n`).join(''));
-    else process.stdout.write(table([['DRIVER', 'VOLUME NAME'], ...list.map((v) => [v.Driver, v.Name])]));
-  });
-  volume.command('inspect').argument('<name...>').description('show volumes as JSON').action(async (names: string[]) => {
-    const found: VolumeInfo[] = [];
-    for (const name of names) {
-      const v = await call<VolumeInfo>({ op: 'volume-inspect', name });
-      if (v) found.push(v);
-    }
-    process.stdout.write(JSON.stringify(found, null, 4) + '\n');
-  });
-  volume.command('rm').alias('remove').argument('<name...>').description('remove volumes no container uses').action(async (names: string[]) => {
-    for (const name of names) if ((await call({ op: 'volume-rm', name })) !== undefined) process.stdout.write(`${name}\n`);
-  });
+  const volume = new Command('volume').description("named volumes: directories on the engine's disk that outlast containers (-v NAME:/path)");
+  volume
+    .command('create')
+    .argument('[name]')
+    .description('create a volume (a random name if none)')
+    .action(async (name?: string) => {
+      const v = await call<VolumeInfo>({ op: 'volume-create', ...(name === undefined ? {} : { name }) });
+      if (v) process.stdout.write(`${v.Name}\n`);
+    });
+  volume
+    .command('ls')
+    .alias('list')
+    .option('-q, --quiet', 'only the names')
+    .description('list volumes')
+    .action(async (o: { quiet?: boolean }) => {
+      const list = await call<VolumeInfo[]>({ op: 'volume-ls' });
+      if (!list) return;
+      if (o.quiet) process.stdout.write(list.map((v) => `${v.Name}\n`).join(''));
+      else process.stdout.write(table([['DRIVER', 'VOLUME NAME'], ...list.map((v) => [v.Driver, v.Name])]));
+    });
+  volume
+    .command('inspect')
+    .argument('<name...>')
+    .description('show volumes as JSON')
+    .action(async (names: string[]) => {
+      const found: VolumeInfo[] = [];
+      for (const name of names) {
+        const v = await call<VolumeInfo>({ op: 'volume-inspect', name });
+        if (v) found.push(v);
+      }
+      process.stdout.write(JSON.stringify(found, null, 4) + '\n');
+    });
+  volume
+    .command('rm')
+    .alias('remove')
+    .argument('<name...>')
+    .description('remove volumes no container uses')
+    .action(async (names: string[]) => {
+      for (const name of names) if ((await call({ op: 'volume-rm', name })) !== undefined) process.stdout.write(`${name}\n`);
+    });
   program.addCommand(volume);
 }

@@ -3,7 +3,15 @@
 /** Left-aligned columns, three spaces apart; the first row is the header. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]! + 3)).join('').trimEnd() + '\n').join('');
+  return rows
+    .map(
+      (r) =>
+        r
+          .map((cell, c) => cell.padEnd(widths[c]! + 3))
+          .join('')
+          .trimEnd() + '\n',
+    )
+    .join('');
 }
 
 /** Bytes as Docker prints them: kB below a megabyte, MB above (decimal units). */

@@ -88,7 +88,10 @@ export const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 
 
 const CR_OFFSETS = { 0: ABI.OFF_CR0, 2: ABI.OFF_CR2, 3: ABI.OFF_CR3, 4: ABI.OFF_CR4 } as const;
 const COUNTER_OFFSETS = {
-  TLB_HIT: ABI.OFF_CNT_TLB_HIT, TLB_MISS: ABI.OFF_CNT_TLB_MISS, TLB_FLUSH: ABI.OFF_CNT_TLB_FLUSH, EXCEPTIONS: ABI.OFF_CNT_EXCEPTIONS,
+  TLB_HIT: ABI.OFF_CNT_TLB_HIT,
+  TLB_MISS: ABI.OFF_CNT_TLB_MISS,
+  TLB_FLUSH: ABI.OFF_CNT_TLB_FLUSH,
+  EXCEPTIONS: ABI.OFF_CNT_EXCEPTIONS,
 } as const;
 
 const noDevices: CoreHost = {
@@ -122,7 +125,13 @@ export class Core implements Stateful {
   private readonly dv: DataView;
   private readonly translator: Translator;
 
-  private constructor(instance: WebAssembly.Instance, readonly ramBytes: number, private readonly link: Link, jit: JitMode, compiler?: RegionCompiler) {
+  private constructor(
+    instance: WebAssembly.Instance,
+    readonly ramBytes: number,
+    private readonly link: Link,
+    jit: JitMode,
+    compiler?: RegionCompiler,
+  ) {
     this.x = instance.exports as unknown as CoreExports;
     for (const [name, value] of Object.entries(instance.exports)) {
       if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
@@ -135,17 +144,20 @@ export class Core implements Stateful {
     this.u32 = new Uint32Array(buf);
     this.dv = new DataView(buf);
     const x = this.x;
-    this.translator = new Translator({
-      memory: x.memory,
-      table: x.table,
-      exports: x as unknown as Record<string, unknown>,
-      ramBase: ABI.RAM_BASE,
-      layout: { OFF_REGS: ABI.OFF_REGS, OFF_EFLAGS: ABI.OFF_EFLAGS, TLB_BASE: ABI.TLB_BASE, OFF_CNT_TLB_HIT: ABI.OFF_CNT_TLB_HIT },
-      forget: (host, mode, slot) => x.jitForget(host, mode, slot),
-      enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
-      forgetAll: () => x.jitForgetAll(),
-      configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
-    }, compiler);
+    this.translator = new Translator(
+      {
+        memory: x.memory,
+        table: x.table,
+        exports: x as unknown as Record<string, unknown>,
+        ramBase: ABI.RAM_BASE,
+        layout: { OFF_REGS: ABI.OFF_REGS, OFF_EFLAGS: ABI.OFF_EFLAGS, TLB_BASE: ABI.TLB_BASE, OFF_CNT_TLB_HIT: ABI.OFF_CNT_TLB_HIT },
+        forget: (host, mode, slot) => x.jitForget(host, mode, slot),
+        enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
+        forgetAll: () => x.jitForgetAll(),
+        configure: (enabled, every, hot) => x.setTranslation(enabled ? 1 : 0, every ? 1 : 0, hot),
+      },
+      compiler,
+    );
     link.translator = this.translator;
     // A fresh core interprets only already; setting 'off' again would zero the
     // translator's 2 MiB of tables, a fresh page each (a third of a fork's time).
@@ -215,7 +227,10 @@ export class Core implements Stateful {
 
   /** The exported offsets by name, one per line, sorted: what a saved state's layout must match. */
   layoutText(): string {
-    return [...this.offsets].map(([n, v]) => `${n}=${v}`).sort().join('\n');
+    return [...this.offsets]
+      .map(([n, v]) => `${n}=${v}`)
+      .sort()
+      .join('\n');
   }
 
   private word(offset: number, index = 0): number {

@@ -38,10 +38,11 @@ export async function startBlobServer(hostAddress: string): Promise<BlobServer> 
       offered.set(path, data);
       return { url: `http://${hostAddress}:${port}${path}`, withdraw: () => offered.delete(path) };
     },
-    close: () => new Promise((resolve) => {
-      offered.clear();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        offered.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 let id: string | undefined;
 
 export function buildId(): string {
-  id ??= createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex').slice(0, 12);
+  id ??= createHash('sha256')
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex')
+    .slice(0, 12);
   return id;
 }

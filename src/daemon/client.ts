@@ -5,9 +5,7 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage,
-} from './protocol.ts';
+import { LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
 import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
@@ -66,7 +64,8 @@ function spawnEngine(home: string): void {
 
 /** The engine's answer to a request, starting the engine (and waiting for its guest to boot) if it is not running. */
 export async function callEngine(
-  home: string, req: EngineRequest,
+  home: string,
+  req: EngineRequest,
   opts: { start?: boolean; onProgress?: (line: string) => void; onTrace?: (msg: TraceMessage) => void } = {},
 ): Promise<unknown> {
   if (req.op !== 'status' && req.op !== 'shutdown') await sameBuild(home, opts.start);
@@ -107,7 +106,9 @@ async function sameBuild(home: string, start?: boolean): Promise<void> {
   if (checked.has(home)) return;
   const status = (await callEngine(home, { op: 'status' }, { start })) as { pid: number; build?: string };
   if (status.build !== buildId()) {
-    throw new EngineError(`the running engine (pid ${status.pid}) is ${status.build ? `another build of glassbox (${status.build})` : 'an older glassbox'} than this command (${buildId()}): stop it with "glassbox engine stop" (its containers end with it), then run the command again`);
+    throw new EngineError(
+      `the running engine (pid ${status.pid}) is ${status.build ? `another build of glassbox (${status.build})` : 'an older glassbox'} than this command (${buildId()}): stop it with "glassbox engine stop" (its containers end with it), then run the command again`,
+    );
   }
   checked.add(home);
 }

@@ -24,7 +24,7 @@ export function watchGuest(machine: Machine, died: (why: string) => void): void 
     if (crash?.kind === 'panic') tell(`its kernel panicked (${crash.headline})`);
   });
   machine.on('power', (state) => {
-    if (state === 'reset') tell('the machine was reset, which starts a fresh guest without the engine\'s disk and containers');
+    if (state === 'reset') tell("the machine was reset, which starts a fresh guest without the engine's disk and containers");
     if (state === 'off') tell('the guest powered the machine off');
   });
 }

@@ -17,7 +17,13 @@ export class UserNetPublisher implements PortPublisher {
     const servers: Listener[] = [];
     try {
       for (const p of ports) {
-        const { server, hostPort } = await publish(this.net, { hostAddress: p.hostIp, hostPort: p.hostPort, guestIp: parseIp(guestIp), guestPort: p.containerPort, protocol: p.protocol });
+        const { server, hostPort } = await publish(this.net, {
+          hostAddress: p.hostIp,
+          hostPort: p.hostPort,
+          guestIp: parseIp(guestIp),
+          guestPort: p.containerPort,
+          protocol: p.protocol,
+        });
         servers.push(server);
         bound.push({ ...p, hostPort });
       }

@@ -85,46 +85,78 @@ export async function serveEngine(home: string): Promise<void> {
   const handle = async (req: Exclude<EngineRequest, { op: 'control' }>, send: (msg: EngineProgress | TraceMessage) => void, closed: Promise<void>): Promise<unknown> => {
     const progress = (line: string) => send({ progress: line });
     switch (req.op) {
-      case 'run': return engine.run(req.image, req.options);
-      case 'ps': return engine.ps(req.all);
-      case 'exec': return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach, env: req.env });
-      case 'logs': return engine.logs(req.container, req.times);
-      case 'stats': return engine.stats(req.container);
-      case 'inspect': return engine.inspect(req.container);
-      case 'stop': return engine.stop(req.container, req.time);
-      case 'start': return engine.start(req.container);
-      case 'restart': return engine.restart(req.container, req.time);
-      case 'pause': return engine.pause(req.container, true);
-      case 'unpause': return engine.pause(req.container, false);
-      case 'top': return engine.top(req.container);
-      case 'port': return engine.ports(req.container);
-      case 'network-create': return engine.createNetwork(req.name);
+      case 'run':
+        return engine.run(req.image, req.options);
+      case 'ps':
+        return engine.ps(req.all);
+      case 'exec':
+        return engine.exec(req.container, req.cmd, { user: req.user, workdir: req.workdir, detach: req.detach, env: req.env });
+      case 'logs':
+        return engine.logs(req.container, req.times);
+      case 'stats':
+        return engine.stats(req.container);
+      case 'inspect':
+        return engine.inspect(req.container);
+      case 'stop':
+        return engine.stop(req.container, req.time);
+      case 'start':
+        return engine.start(req.container);
+      case 'restart':
+        return engine.restart(req.container, req.time);
+      case 'pause':
+        return engine.pause(req.container, true);
+      case 'unpause':
+        return engine.pause(req.container, false);
+      case 'top':
+        return engine.top(req.container);
+      case 'port':
+        return engine.ports(req.container);
+      case 'network-create':
+        return engine.createNetwork(req.name);
       case 'network-rm':
         engine.removeNetwork(req.name);
         return null;
-      case 'network-ls': return engine.listNetworks();
-      case 'volume-create': return engine.createVolume(req.name);
-      case 'volume-ls': return engine.volumes();
-      case 'volume-inspect': return engine.volume(req.name);
-      case 'volume-rm': return engine.removeVolume(req.name).then(() => null);
-      case 'diff': return engine.changes(req.container);
-      case 'rename': return engine.rename(req.container, req.name);
+      case 'network-ls':
+        return engine.listNetworks();
+      case 'volume-create':
+        return engine.createVolume(req.name);
+      case 'volume-ls':
+        return engine.volumes();
+      case 'volume-inspect':
+        return engine.volume(req.name);
+      case 'volume-rm':
+        return engine.removeVolume(req.name).then(() => null);
+      case 'diff':
+        return engine.changes(req.container);
+      case 'rename':
+        return engine.rename(req.container, req.name);
       case 'cp-out': {
         const { kind, tar } = await engine.archive(req.container, req.path, req.follow);
         return { kind, tar: Buffer.from(tar).toString('base64') };
       }
-      case 'cp-in': return engine.extract(req.container, req.target, readCopyArchive(req.archive));
-      case 'info': return { ...fields((await shell.run(infoScript())).stdout), containers: (await engine.ps(true)).map((c) => c.state.status), build: buildId(), memoryMiB: DEFAULT_MEMORY_MIB };
-      case 'kill': return engine.kill(req.container, req.signal);
-      case 'rm': return engine.rm(req.container, req.force);
+      case 'cp-in':
+        return engine.extract(req.container, req.target, readCopyArchive(req.archive));
+      case 'info':
+        return {
+          ...fields((await shell.run(infoScript())).stdout),
+          containers: (await engine.ps(true)).map((c) => c.state.status),
+          build: buildId(),
+          memoryMiB: DEFAULT_MEMORY_MIB,
+        };
+      case 'kill':
+        return engine.kill(req.container, req.signal);
+      case 'rm':
+        return engine.rm(req.container, req.force);
       case 'build': {
         const cancel = new AbortController();
         void closed.then(() => cancel.abort());
         return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
       }
-      case 'status': return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
+      case 'status':
+        return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
       // The disk is written out and unmounted before the guest ends (its containers end with it).
-      case 'shutdown': return unmountEngineDisk(shell).then(() => null);
+      case 'shutdown':
+        return unmountEngineDisk(shell).then(() => null);
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);
         return answerView(target, req.request);
@@ -167,68 +199,76 @@ export async function serveEngine(home: string): Promise<void> {
       send({ ok: false, error });
       sock.end();
     };
-    forEachLine(sock, (line) => {
-      if (refused) return;
-      let msg: unknown;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return refuse('the line is not valid JSON');
-      }
-      if (!first) {
-        if (further) further(msg);
-        else if (early.push(msg) > EARLY_LINES) sock.pause();
-        return;
-      }
-      first = false;
-      let req: EngineRequest;
-      try {
-        req = parseRequest(msg);
-      } catch (e) {
-        return refuse((e as Error).message);
-      }
+    forEachLine(
+      sock,
+      (line) => {
+        if (refused) return;
+        let msg: unknown;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          return refuse('the line is not valid JSON');
+        }
+        if (!first) {
+          if (further) further(msg);
+          else if (early.push(msg) > EARLY_LINES) sock.pause();
+          return;
+        }
+        first = false;
+        let req: EngineRequest;
+        try {
+          req = parseRequest(msg);
+        } catch (e) {
+          return refuse((e as Error).message);
+        }
 
-      if (req.op === 'control') {
-        // The guest stays paused until the connection closes, however the client ends.
-        let session: ControlSession | undefined;
-        sock.on('close', () => session?.close());
-        void reply(send, async () => {
-          session = new ControlSession(machine);
-          return session.do({ cmd: 'cpu' });
-        }).then((ok) => {
-          if (!ok) return void sock.end();
-          // Commands run one after another, in the order sent.
-          let commands: Promise<unknown> = Promise.resolve();
-          converse((m) => (commands = commands.then(() => reply(send, async () => session!.do(parseControlCommand(m))))));
-          sock.resume();
-        });
-        return;
-      }
-
-      const attached = startAttached(req);
-      if (attached) {
-        // The relay resumes a socket paused for early input as the guest takes it.
-        void reply(send, () => whileAlive((async () => {
-          const a = await attached;
-          const relay = relayAttached(sock, a, send);
-          converse((m) => {
-            try {
-              relay.input(parseAttachInput(m));
-            } catch (e) {
-              // The session ends (its stdin closes with the connection); the engine and other clients go on.
-              refuse((e as Error).message);
-            }
+        if (req.op === 'control') {
+          // The guest stays paused until the connection closes, however the client ends.
+          let session: ControlSession | undefined;
+          sock.on('close', () => session?.close());
+          void reply(send, async () => {
+            session = new ControlSession(machine);
+            return session.do({ cmd: 'cpu' });
+          }).then((ok) => {
+            if (!ok) return void sock.end();
+            // Commands run one after another, in the order sent.
+            let commands: Promise<unknown> = Promise.resolve();
+            converse((m) => (commands = commands.then(() => reply(send, async () => session!.do(parseControlCommand(m))))));
+            sock.resume();
           });
-          return { id: a.id, exitCode: await relay.exitCode };
-        })())).then(() => sock.end());
-        return;
-      }
+          return;
+        }
 
-      void reply(send, () => whileAlive(handle(req, send, closed)), diskErrors).then(() => {
-        sock.end();
-        if (req.op === 'shutdown') shutdown();
-      });
-    }, { maxBytes: MAX_LINE, onTooLong: () => refuse(`a line longer than ${MAX_LINE >> 20} MiB was sent; the engine takes requests and input lines up to that size`) });
+        const attached = startAttached(req);
+        if (attached) {
+          // The relay resumes a socket paused for early input as the guest takes it.
+          void reply(send, () =>
+            whileAlive(
+              (async () => {
+                const a = await attached;
+                const relay = relayAttached(sock, a, send);
+                converse((m) => {
+                  try {
+                    relay.input(parseAttachInput(m));
+                  } catch (e) {
+                    // The session ends (its stdin closes with the connection); the engine and other clients go on.
+                    refuse((e as Error).message);
+                  }
+                });
+                return { id: a.id, exitCode: await relay.exitCode };
+              })(),
+            ),
+          ).then(() => sock.end());
+          return;
+        }
+
+        void reply(send, () => whileAlive(handle(req, send, closed)), diskErrors).then(() => {
+          sock.end();
+          if (req.op === 'shutdown') shutdown();
+        });
+      },
+      { maxBytes: MAX_LINE, onTooLong: () => refuse(`a line longer than ${MAX_LINE >> 20} MiB was sent; the engine takes requests and input lines up to that size`) },
+    );
     sock.on('error', () => {});
   });
   rmSync(socketPath, { force: true });

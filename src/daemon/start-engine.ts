@@ -50,9 +50,10 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   // Up already in the snapshot, unless its DHCP failed then: this tries again, or says why not.
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
   if (link.exitCode !== 0) log(`the guest's network is down: ${link.stderr.trim()}`);
-  const networking = link.exitCode === 0
-    ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest), blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
-    : undefined;
+  const networking =
+    link.exitCode === 0
+      ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest), blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
+      : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
   // The containers an earlier engine left on the disk are taken back before any request sees the list.
   for (const problem of await engine.restore()) log(problem);

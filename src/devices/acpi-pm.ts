@@ -30,7 +30,10 @@ export class AcpiPm implements PortDevice, Stateful {
   private control = SCI_EN;
 
   /** `nowNs`: the machine clock; `powerOff`: the guest entered soft off. */
-  constructor(private readonly nowNs: () => number, private readonly powerOff: () => void) {}
+  constructor(
+    private readonly nowNs: () => number,
+    private readonly powerOff: () => void,
+  ) {}
 
   saveState(): StateRecord {
     return saveFields(ownFields(this), ['status', 'enable', 'control']);

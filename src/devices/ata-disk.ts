@@ -18,20 +18,52 @@ export const ATA_IRQ = 14;
 export const ATA_REGISTERS = ['data', 'error/features', 'sector count', 'LBA low', 'LBA mid', 'LBA high', 'device', 'status/command'] as const;
 
 const SECTOR = 512;
-const BSY = 0x80, DRDY = 0x40, DSC = 0x10, DRQ = 0x08, ERR = 0x01;
-const ABRT = 0x04, IDNF = 0x10, UNC = 0x40;
+const BSY = 0x80,
+  DRDY = 0x40,
+  DSC = 0x10,
+  DRQ = 0x08,
+  ERR = 0x01;
+const ABRT = 0x04,
+  IDNF = 0x10,
+  UNC = 0x40;
 /** Device control bits: software reset, interrupts disabled, high-order byte (LBA48 readback). */
-const SRST = 0x04, NIEN = 0x02, HOB = 0x80;
+const SRST = 0x04,
+  NIEN = 0x02,
+  HOB = 0x80;
 /** Device register: the LBA bit, and which device is selected. */
-const LBA_MODE = 0x40, DEV1 = 0x10;
+const LBA_MODE = 0x40,
+  DEV1 = 0x10;
 /** The geometry CHS commands use (and IDENTIFY reports): 16 heads, 63 sectors a track. */
-const HEADS = 16, SECTORS_PER_TRACK = 63;
+const HEADS = 16,
+  SECTORS_PER_TRACK = 63;
 
-const enum Transfer { None = 0, Read = 1, Write = 2, Identify = 3 }
+const enum Transfer {
+  None = 0,
+  Read = 1,
+  Write = 2,
+  Identify = 3,
+}
 
 const FIELDS = [
-  'features', 'count', 'lbaLow', 'lbaMid', 'lbaHigh', 'hobFeatures', 'hobCount', 'hobLbaLow', 'hobLbaMid', 'hobLbaHigh',
-  'device', 'status', 'error', 'control', 'transfer', 'sector', 'remaining', 'bufferAt', 'irq',
+  'features',
+  'count',
+  'lbaLow',
+  'lbaMid',
+  'lbaHigh',
+  'hobFeatures',
+  'hobCount',
+  'hobLbaLow',
+  'hobLbaMid',
+  'hobLbaHigh',
+  'device',
+  'status',
+  'error',
+  'control',
+  'transfer',
+  'sector',
+  'remaining',
+  'bufferAt',
+  'irq',
 ] as const;
 
 /** An ATA string: two characters a word, the first in the high byte, padded with spaces. */
@@ -94,11 +126,16 @@ export class AtaDisk implements PortDevice, Stateful {
     if (this.absent) return 0;
     const hob = (this.control & HOB) !== 0;
     switch (reg) {
-      case 1: return this.error;
-      case 2: return hob ? this.hobCount : this.count;
-      case 3: return hob ? this.hobLbaLow : this.lbaLow;
-      case 4: return hob ? this.hobLbaMid : this.lbaMid;
-      case 5: return hob ? this.hobLbaHigh : this.lbaHigh;
+      case 1:
+        return this.error;
+      case 2:
+        return hob ? this.hobCount : this.count;
+      case 3:
+        return hob ? this.hobLbaLow : this.lbaLow;
+      case 4:
+        return hob ? this.hobLbaMid : this.lbaMid;
+      case 5:
+        return hob ? this.hobLbaHigh : this.lbaHigh;
       default: // 7: status; reading it acknowledges the interrupt
         this.raise(false);
         return this.status;
@@ -112,13 +149,26 @@ export class AtaDisk implements PortDevice, Stateful {
     // Writing a task-file register clears HOB and keeps the old value as the high-order byte.
     this.control &= ~HOB;
     switch (port - ATA_COMMAND_BLOCK) {
-      case 1: [this.hobFeatures, this.features] = [this.features, v]; break;
-      case 2: [this.hobCount, this.count] = [this.count, v]; break;
-      case 3: [this.hobLbaLow, this.lbaLow] = [this.lbaLow, v]; break;
-      case 4: [this.hobLbaMid, this.lbaMid] = [this.lbaMid, v]; break;
-      case 5: [this.hobLbaHigh, this.lbaHigh] = [this.lbaHigh, v]; break;
-      case 6: this.device = v; break;
-      default: if (!this.absent) this.command(v);
+      case 1:
+        [this.hobFeatures, this.features] = [this.features, v];
+        break;
+      case 2:
+        [this.hobCount, this.count] = [this.count, v];
+        break;
+      case 3:
+        [this.hobLbaLow, this.lbaLow] = [this.lbaLow, v];
+        break;
+      case 4:
+        [this.hobLbaMid, this.lbaMid] = [this.lbaMid, v];
+        break;
+      case 5:
+        [this.hobLbaHigh, this.lbaHigh] = [this.lbaHigh, v];
+        break;
+      case 6:
+        this.device = v;
+        break;
+      default:
+        if (!this.absent) this.command(v);
     }
   }
 
@@ -161,22 +211,30 @@ export class AtaDisk implements PortDevice, Stateful {
         this.buffer = this.identify();
         this.startIn(Transfer.Identify, 0, 1);
         return;
-      case 0x20: case 0x21: // READ SECTORS (with and without retries)
+      case 0x20:
+      case 0x21: // READ SECTORS (with and without retries)
       case 0x24: // READ SECTORS EXT
         return this.startRead(cmd === 0x24);
-      case 0x30: case 0x31: // WRITE SECTORS
+      case 0x30:
+      case 0x31: // WRITE SECTORS
       case 0x34: // WRITE SECTORS EXT
         return this.startWrite(cmd === 0x34);
-      case 0x40: case 0x41: case 0x42: // READ VERIFY SECTORS (EXT): the sectors are there if addressable
+      case 0x40:
+      case 0x41:
+      case 0x42: // READ VERIFY SECTORS (EXT): the sectors are there if addressable
         return this.done(this.addressed(cmd === 0x42) ? 0 : IDNF);
-      case 0xe7: case 0xea: // FLUSH CACHE (EXT)
+      case 0xe7:
+      case 0xea: // FLUSH CACHE (EXT)
         return this.done(this.io(() => this.disk.flush()) ? 0 : ABRT);
       case 0xe5: // CHECK POWER MODE: active
         this.count = 0xff;
         return this.done(0);
       case 0x91: // INITIALIZE DEVICE PARAMETERS: the geometry is fixed
       case 0xef: // SET FEATURES: nothing to set on this disk
-      case 0xe0: case 0xe1: case 0xe2: case 0xe3: // standby and idle
+      case 0xe0:
+      case 0xe1:
+      case 0xe2:
+      case 0xe3: // standby and idle
       case 0x10: // RECALIBRATE
         return this.done(0);
       default: // IDENTIFY PACKET DEVICE (this is no ATAPI device), SET MULTIPLE, DMA, ...
@@ -189,8 +247,8 @@ export class AtaDisk implements PortDevice, Stateful {
     let lba: number;
     let count: number;
     if (lba48) {
-      lba = (this.hobLbaHigh * 2 ** 40) + (this.hobLbaMid * 2 ** 32) + (this.hobLbaLow * 2 ** 24) + (this.lbaHigh << 16) + (this.lbaMid << 8) + this.lbaLow;
-      count = ((this.hobCount << 8) | this.count) || 65536;
+      lba = this.hobLbaHigh * 2 ** 40 + this.hobLbaMid * 2 ** 32 + this.hobLbaLow * 2 ** 24 + (this.lbaHigh << 16) + (this.lbaMid << 8) + this.lbaLow;
+      count = (this.hobCount << 8) | this.count || 65536;
     } else if (this.device & LBA_MODE) {
       lba = ((this.device & 0x0f) << 24) | (this.lbaHigh << 16) | (this.lbaMid << 8) | this.lbaLow;
       count = this.count || 256;

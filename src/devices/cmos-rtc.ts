@@ -29,7 +29,10 @@ export class CmosRtc implements PortDevice, Stateful {
    * `seconds` gives the current time in seconds since the Unix epoch (the
    * machine derives it from its clock).
    */
-  constructor(private readonly seconds: () => number, memoryBytes: number) {
+  constructor(
+    private readonly seconds: () => number,
+    memoryBytes: number,
+  ) {
     this.nvram[REG_A] = 0x26; // 32.768 kHz base, 1024 Hz rate
     this.nvram[REG_B] = 0x02; // 24-hour, BCD
     this.nvram[REG_D] = 0x80; // valid RAM and time
@@ -62,20 +65,28 @@ export class CmosRtc implements PortDevice, Stateful {
   private timeRegister(reg: number): number {
     const d = new Date(Math.floor(this.seconds()) * 1000);
     switch (reg) {
-      case 0x00: return this.encode(d.getUTCSeconds());
-      case 0x02: return this.encode(d.getUTCMinutes());
+      case 0x00:
+        return this.encode(d.getUTCSeconds());
+      case 0x02:
+        return this.encode(d.getUTCMinutes());
       case 0x04: {
         const h = d.getUTCHours();
         if (this.nvram[REG_B] & 0x02) return this.encode(h);
         const h12 = h % 12 === 0 ? 12 : h % 12;
         return this.encode(h12) | (h >= 12 ? 0x80 : 0);
       }
-      case 0x06: return this.encode(d.getUTCDay() + 1);
-      case 0x07: return this.encode(d.getUTCDate());
-      case 0x08: return this.encode(d.getUTCMonth() + 1);
-      case 0x09: return this.encode(d.getUTCFullYear() % 100);
-      case 0x32: return this.encode(Math.floor(d.getUTCFullYear() / 100)); // century
-      default: return this.nvram[reg];
+      case 0x06:
+        return this.encode(d.getUTCDay() + 1);
+      case 0x07:
+        return this.encode(d.getUTCDate());
+      case 0x08:
+        return this.encode(d.getUTCMonth() + 1);
+      case 0x09:
+        return this.encode(d.getUTCFullYear() % 100);
+      case 0x32:
+        return this.encode(Math.floor(d.getUTCFullYear() / 100)); // century
+      default:
+        return this.nvram[reg];
     }
   }
 

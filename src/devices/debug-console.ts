@@ -11,7 +11,10 @@ const READBACK = 0xe9;
 
 export class DebugConsole implements PortDevice, Stateful {
   readonly stateVersion = 1;
-  constructor(readonly port: number, private readonly output: (byte: number) => void) {}
+  constructor(
+    readonly port: number,
+    private readonly output: (byte: number) => void,
+  ) {}
 
   /** Stateless: each byte goes out as it is written. */
   saveState(): StateRecord {

@@ -14,7 +14,10 @@ export class DebugExit implements PortDevice, Stateful {
   readonly stateVersion = 1;
   private readonly console: DebugConsole;
 
-  constructor(output: (byte: number) => void, private readonly exit: (status: number) => void) {
+  constructor(
+    output: (byte: number) => void,
+    private readonly exit: (status: number) => void,
+  ) {
     this.console = new DebugConsole(DEBUGCON_PORT, output);
   }
 

@@ -8,7 +8,10 @@ import type { StateRecord, Stateful } from '../state/records.ts';
 
 export class FpuErrorLatch implements PortDevice, Stateful {
   readonly stateVersion = 1;
-  constructor(private readonly core: Core, private readonly setIrq: (high: boolean) => void) {}
+  constructor(
+    private readonly core: Core,
+    private readonly setIrq: (high: boolean) => void,
+  ) {}
 
   /** Stateless: FERR# is core state and IRQ 13's level the PIC's. */
   saveState(): StateRecord {

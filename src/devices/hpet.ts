@@ -120,7 +120,7 @@ export class Hpet implements MmioDevice, Stateful {
     this.timers.forEach((t, n) => {
       if (t.due === null || t.due > now) return;
       this.fire(n, t);
-      if ((t.config & TYPE_PERIODIC) && t.period > 0n) {
+      if (t.config & TYPE_PERIODIC && t.period > 0n) {
         // The comparator goes on by the period; matches missed while the host was away are one interrupt.
         const width = t.config & MODE_32 ? MASK32 : MASK64;
         const behind = (now - t.due) / t.period + 1n;
@@ -191,7 +191,7 @@ export class Hpet implements MmioDevice, Stateful {
     const mask = ((1n << BigInt(size * 8)) - 1n) << shift;
     const merge = (old: bigint) => (old & ~mask) | ((BigInt(value >>> 0) << shift) & mask);
     if (at === 0x010) this.writeConfig(merge(this.config) & (ENABLE_CNF | LEG_RT_CNF));
-    else if (at === 0x020) this.clearStatus(((BigInt(value >>> 0) << shift) & mask) & ((1n << BigInt(HPET_TIMERS)) - 1n));
+    else if (at === 0x020) this.clearStatus((BigInt(value >>> 0) << shift) & mask & ((1n << BigInt(HPET_TIMERS)) - 1n));
     else if (at === 0x0f0) {
       // The counter may be written only while it is halted.
       if (!this.running) this.counterBase = merge(this.counterBase);
@@ -259,7 +259,12 @@ export class Hpet implements MmioDevice, Stateful {
       status: this.status.toString(),
       counterBase: this.counterBase.toString(),
       sinceNs: this.sinceNs,
-      timers: this.timers.map((t) => ({ config: t.config.toString(), comparator: t.comparator.toString(), period: t.period.toString(), due: t.due === null ? null : t.due.toString() })),
+      timers: this.timers.map((t) => ({
+        config: t.config.toString(),
+        comparator: t.comparator.toString(),
+        period: t.period.toString(),
+        due: t.due === null ? null : t.due.toString(),
+      })),
     };
   }
 

@@ -109,11 +109,20 @@ export class I8042 implements PortDevice, Stateful {
         this.status = (this.status & ~STATUS_SYSTEM) | (v & CMD_SYSTEM);
         this.updateIrq();
         return;
-      case 0xd1: this.writeOutputPort(v); return;
-      case 0xd2: this.send(v, false); return;
-      case 0xd3: this.send(v, true); return;
-      case 0xd4: this.mouse.write(v); return;
-      default: this.keyboard(v);
+      case 0xd1:
+        this.writeOutputPort(v);
+        return;
+      case 0xd2:
+        this.send(v, false);
+        return;
+      case 0xd3:
+        this.send(v, true);
+        return;
+      case 0xd4:
+        this.mouse.write(v);
+        return;
+      default:
+        this.keyboard(v);
     }
   }
 
@@ -127,21 +136,41 @@ export class I8042 implements PortDevice, Stateful {
       return;
     }
     switch (c) {
-      case 0x60: case 0xd1: case 0xd2: case 0xd3: case 0xd4:
+      case 0x60:
+      case 0xd1:
+      case 0xd2:
+      case 0xd3:
+      case 0xd4:
         this.pendingCommand = c;
         return;
-      case 0xa7: this.commandByte |= CMD_AUX_DISABLED; return;
-      case 0xa8: this.commandByte &= ~CMD_AUX_DISABLED; return;
-      case 0xa9: this.send(0x00, false); return; // auxiliary interface test: lines fine
+      case 0xa7:
+        this.commandByte |= CMD_AUX_DISABLED;
+        return;
+      case 0xa8:
+        this.commandByte &= ~CMD_AUX_DISABLED;
+        return;
+      case 0xa9:
+        this.send(0x00, false);
+        return; // auxiliary interface test: lines fine
       case 0xaa:
         this.status |= STATUS_SYSTEM;
         this.send(0x55, false);
         return;
-      case 0xab: this.send(0x00, false); return; // keyboard interface test: no error
-      case 0xad: this.commandByte |= CMD_KBD_DISABLED; return;
-      case 0xae: this.commandByte &= ~CMD_KBD_DISABLED; return;
-      case 0xc0: this.send(0xbf, false); return; // input port: keyboard not inhibited, colour display
-      case 0xd0: this.send(this.outputPort | (this.status & STATUS_OBF ? 0x10 : 0) | (this.status & STATUS_AUX_OBF ? 0x20 : 0), false); return;
+      case 0xab:
+        this.send(0x00, false);
+        return; // keyboard interface test: no error
+      case 0xad:
+        this.commandByte |= CMD_KBD_DISABLED;
+        return;
+      case 0xae:
+        this.commandByte &= ~CMD_KBD_DISABLED;
+        return;
+      case 0xc0:
+        this.send(0xbf, false);
+        return; // input port: keyboard not inhibited, colour display
+      case 0xd0:
+        this.send(this.outputPort | (this.status & STATUS_OBF ? 0x10 : 0) | (this.status & STATUS_AUX_OBF ? 0x20 : 0), false);
+        return;
     }
   }
 
@@ -167,22 +196,39 @@ export class I8042 implements PortDevice, Stateful {
       return;
     }
     switch (v) {
-      case 0xed: case 0xf0: case 0xf3:
+      case 0xed:
+      case 0xf0:
+      case 0xf3:
         this.kbdPending = v;
         this.send(ACK, false);
         return;
-      case 0xee: this.send(0xee, false); return; // echo
-      case 0xf2: [ACK, 0xab, 0x83].forEach((b) => this.send(b, false)); return;
-      case 0xf4: this.scanning = true; this.send(ACK, false); return;
-      case 0xf5: this.scanning = false; this.send(ACK, false); return;
-      case 0xf6: this.scanning = true; this.scanSet = 2; this.send(ACK, false); return;
+      case 0xee:
+        this.send(0xee, false);
+        return; // echo
+      case 0xf2:
+        [ACK, 0xab, 0x83].forEach((b) => this.send(b, false));
+        return;
+      case 0xf4:
+        this.scanning = true;
+        this.send(ACK, false);
+        return;
+      case 0xf5:
+        this.scanning = false;
+        this.send(ACK, false);
+        return;
+      case 0xf6:
+        this.scanning = true;
+        this.scanSet = 2;
+        this.send(ACK, false);
+        return;
       case 0xff:
         this.scanning = true;
         this.scanSet = 2;
         this.send(ACK, false);
         this.send(0xaa, false); // basic assurance test passed
         return;
-      default: this.send(0xfe, false); // resend: not a command
+      default:
+        this.send(0xfe, false); // resend: not a command
     }
   }
 

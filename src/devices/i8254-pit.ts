@@ -21,8 +21,19 @@ export const PIT_REGISTERS = ['counter 0', 'counter 1', 'counter 2', 'mode/comma
 
 /** A counter's whole state (times in PIT ticks of the machine clock, which a snapshot restores too). */
 const COUNTER_STATE = [
-  'mode', 'access', 'reload', 'loadedAt', 'armed', 'gate', 'writeLow', 'pendingLow', 'latched', 'latchedLowNext',
-  'readLow', 'statusLatched', 'nullCount',
+  'mode',
+  'access',
+  'reload',
+  'loadedAt',
+  'armed',
+  'gate',
+  'writeLow',
+  'pendingLow',
+  'latched',
+  'latchedLowNext',
+  'readLow',
+  'statusLatched',
+  'nullCount',
 ] as const;
 const COUNTER_OPTIONAL = ['latched', 'statusLatched'] as const;
 const PIT_STATE = ['speaker', 'irqs', 'lastIrqTick'];

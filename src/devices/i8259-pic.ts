@@ -16,8 +16,21 @@ export const PIC_REGISTERS = ['command', 'data/mask'] as const;
 
 /** A chip's registers and modes: its whole state. */
 const CHIP_STATE = [
-  'irr', 'isr', 'imr', 'vectorBase', 'lowestPriority', 'autoEoi', 'rotateOnAutoEoi', 'specialMask',
-  'readIsr', 'poll', 'initStep', 'needIcw4', 'single', 'level', 'lines',
+  'irr',
+  'isr',
+  'imr',
+  'vectorBase',
+  'lowestPriority',
+  'autoEoi',
+  'rotateOnAutoEoi',
+  'specialMask',
+  'readIsr',
+  'poll',
+  'initStep',
+  'needIcw4',
+  'single',
+  'level',
+  'lines',
 ] as const;
 
 class Chip {
@@ -232,25 +245,44 @@ export class I8259Pic implements PortDevice, Stateful {
 
   read(port: number, _size = 1): number {
     switch (port) {
-      case 0x20: return this.master.readCommand();
-      case 0x21: return this.master.imr;
-      case 0xa0: return this.slave.readCommand();
-      case 0xa1: return this.slave.imr;
-      case 0x4d0: return this.master.level;
-      case 0x4d1: return this.slave.level;
-      default: return 0xff;
+      case 0x20:
+        return this.master.readCommand();
+      case 0x21:
+        return this.master.imr;
+      case 0xa0:
+        return this.slave.readCommand();
+      case 0xa1:
+        return this.slave.imr;
+      case 0x4d0:
+        return this.master.level;
+      case 0x4d1:
+        return this.slave.level;
+      default:
+        return 0xff;
     }
   }
 
   write(port: number, _size: number, value: number): void {
     const v = value & 0xff;
     switch (port) {
-      case 0x20: this.master.writeCommand(v); break;
-      case 0x21: this.master.writeData(v); break;
-      case 0xa0: this.slave.writeCommand(v); break;
-      case 0xa1: this.slave.writeData(v); break;
-      case 0x4d0: this.master.level = v & 0xf8; break; // IRQ 0-2 are always edge-triggered
-      case 0x4d1: this.slave.level = v & 0xde; break; // so are IRQ 8 and 13
+      case 0x20:
+        this.master.writeCommand(v);
+        break;
+      case 0x21:
+        this.master.writeData(v);
+        break;
+      case 0xa0:
+        this.slave.writeCommand(v);
+        break;
+      case 0xa1:
+        this.slave.writeData(v);
+        break;
+      case 0x4d0:
+        this.master.level = v & 0xf8;
+        break; // IRQ 0-2 are always edge-triggered
+      case 0x4d1:
+        this.slave.level = v & 0xde;
+        break; // so are IRQ 8 and 13
     }
     this.update();
   }

@@ -228,22 +228,38 @@ export class LocalApic implements MmioDevice, Stateful {
     if (reg >= 0x200 && reg < 0x280) return this.irr[(reg - 0x200) >> 4];
     if (reg >= 0x320 && reg < 0x380) return this.lvt[(reg - 0x320) >> 4];
     switch (reg) {
-      case 0x20: return this.id << 24;
-      case 0x30: return VERSION;
-      case 0x80: return this.tpr;
-      case 0x90: return 0; // arbitration priority: one CPU
-      case 0xa0: return this.ppr();
-      case 0xd0: return this.ldr;
-      case 0xe0: return this.dfr;
-      case 0xf0: return this.svr;
-      case 0x280: return this.esr;
-      case 0x2f0: return MASKED; // LVT CMCI: not implemented, reads masked
-      case 0x300: return this.icrLow;
-      case 0x310: return this.icrHigh;
-      case 0x380: return this.initialCount;
-      case 0x390: return this.currentCount();
-      case 0x3e0: return this.divide;
-      default: return 0;
+      case 0x20:
+        return this.id << 24;
+      case 0x30:
+        return VERSION;
+      case 0x80:
+        return this.tpr;
+      case 0x90:
+        return 0; // arbitration priority: one CPU
+      case 0xa0:
+        return this.ppr();
+      case 0xd0:
+        return this.ldr;
+      case 0xe0:
+        return this.dfr;
+      case 0xf0:
+        return this.svr;
+      case 0x280:
+        return this.esr;
+      case 0x2f0:
+        return MASKED; // LVT CMCI: not implemented, reads masked
+      case 0x300:
+        return this.icrLow;
+      case 0x310:
+        return this.icrHigh;
+      case 0x380:
+        return this.initialCount;
+      case 0x390:
+        return this.currentCount();
+      case 0x3e0:
+        return this.divide;
+      default:
+        return 0;
     }
   }
 
@@ -260,20 +276,38 @@ export class LocalApic implements MmioDevice, Stateful {
       return;
     }
     switch (reg) {
-      case 0x20: this.id = v >>> 24; break;
-      case 0x80: this.tpr = v & 0xff; this.onChange(); break;
-      case 0xb0: this.eoi(); break;
-      case 0xd0: this.ldr = v & 0xff000000; break;
-      case 0xe0: this.dfr = v | 0x0fffffff; break;
+      case 0x20:
+        this.id = v >>> 24;
+        break;
+      case 0x80:
+        this.tpr = v & 0xff;
+        this.onChange();
+        break;
+      case 0xb0:
+        this.eoi();
+        break;
+      case 0xd0:
+        this.ldr = v & 0xff000000;
+        break;
+      case 0xe0:
+        this.dfr = v | 0x0fffffff;
+        break;
       case 0xf0: {
         this.svr = v & 0x1ff;
         if (!this.enabled) for (let i = 0; i < LVT_COUNT; i++) this.lvt[i] |= MASKED;
         this.onChange();
         break;
       }
-      case 0x280: this.esr = 0; break; // a write clears the error status
-      case 0x300: this.icrLow = v & 0xfff3fff; this.interProcessor(); break;
-      case 0x310: this.icrHigh = v & 0xff000000; break;
+      case 0x280:
+        this.esr = 0;
+        break; // a write clears the error status
+      case 0x300:
+        this.icrLow = v & 0xfff3fff;
+        this.interProcessor();
+        break;
+      case 0x310:
+        this.icrHigh = v & 0xff000000;
+        break;
       case 0x380:
         this.initialCount = v;
         this.timerStartNs = this.now();

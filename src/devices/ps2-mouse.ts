@@ -16,7 +16,10 @@ import { loadFields, numbersField, ownFields, saveFields, type StateRecord, type
 const ACK = 0xfa;
 const RESEND = 0xfe;
 /** The rate sequences that switch on the extensions, and the ID each gives. */
-const UNLOCK = [{ rates: [200, 100, 80], id: 3 }, { rates: [200, 200, 80], id: 4 }] as const;
+const UNLOCK = [
+  { rates: [200, 100, 80], id: 3 },
+  { rates: [200, 200, 80], id: 4 },
+] as const;
 
 /** Mouse buttons, as the host presses them (bit 0 left, 1 right, 2 middle, 3 fourth, 4 fifth). */
 export interface MouseMotion {
@@ -97,17 +100,38 @@ export class Ps2Mouse implements Stateful {
         this.rates = [];
         [ACK, 0xaa, 0x00].forEach((b) => this.send(b));
         return;
-      case 0xf6: this.defaults(); this.send(ACK); return;
-      case 0xf5: this.reporting = false; this.send(ACK); return;
-      case 0xf4: this.reporting = true; this.send(ACK); return;
-      case 0xf3: case 0xe8:
+      case 0xf6:
+        this.defaults();
+        this.send(ACK);
+        return;
+      case 0xf5:
+        this.reporting = false;
+        this.send(ACK);
+        return;
+      case 0xf4:
+        this.reporting = true;
+        this.send(ACK);
+        return;
+      case 0xf3:
+      case 0xe8:
         this.pending = v;
         this.send(ACK);
         return;
-      case 0xf2: [ACK, this.id].forEach((b) => this.send(b)); return;
-      case 0xf0: this.remote = true; this.send(ACK); return;
-      case 0xea: this.remote = false; this.send(ACK); return;
-      case 0xee: case 0xec: this.send(ACK); return; // wrap mode on/off: no echo modelled, nothing uses it
+      case 0xf2:
+        [ACK, this.id].forEach((b) => this.send(b));
+        return;
+      case 0xf0:
+        this.remote = true;
+        this.send(ACK);
+        return;
+      case 0xea:
+        this.remote = false;
+        this.send(ACK);
+        return;
+      case 0xee:
+      case 0xec:
+        this.send(ACK);
+        return; // wrap mode on/off: no echo modelled, nothing uses it
       case 0xeb:
         this.send(ACK);
         this.packet();
@@ -115,9 +139,16 @@ export class Ps2Mouse implements Stateful {
       case 0xe9:
         [ACK, (this.remote ? 0x40 : 0) | (this.reporting ? 0x20 : 0) | (this.scaling21 ? 0x10 : 0) | this.statusButtons(), this.resolution, this.rate].forEach((b) => this.send(b));
         return;
-      case 0xe7: this.scaling21 = true; this.send(ACK); return;
-      case 0xe6: this.scaling21 = false; this.send(ACK); return;
-      default: this.send(RESEND); // not a command this mouse knows
+      case 0xe7:
+        this.scaling21 = true;
+        this.send(ACK);
+        return;
+      case 0xe6:
+        this.scaling21 = false;
+        this.send(ACK);
+        return;
+      default:
+        this.send(RESEND); // not a command this mouse knows
     }
   }
 
@@ -140,7 +171,9 @@ export class Ps2Mouse implements Stateful {
   private packet(): void {
     const clamp = (v: number) => Math.max(-256, Math.min(255, v));
     const [x, y] = [clamp(this.dx), clamp(this.dy)];
-    this.send(0x08 | (this.buttons & 1) | (this.buttons & 2) | (this.buttons & 4) | (x < 0 ? 0x10 : 0) | (y < 0 ? 0x20 : 0) | (x !== this.dx ? 0x40 : 0) | (y !== this.dy ? 0x80 : 0));
+    this.send(
+      0x08 | (this.buttons & 1) | (this.buttons & 2) | (this.buttons & 4) | (x < 0 ? 0x10 : 0) | (y < 0 ? 0x20 : 0) | (x !== this.dx ? 0x40 : 0) | (y !== this.dy ? 0x80 : 0),
+    );
     this.send(x & 0xff);
     this.send(y & 0xff);
     if (this.id === 3) this.send(Math.max(-128, Math.min(127, this.wheel)) & 0xff);

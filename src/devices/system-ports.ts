@@ -12,7 +12,11 @@ export class SystemPorts implements PortDevice, Stateful {
   /** The last POST code written to port 0x80. */
   postCode = 0;
 
-  constructor(private readonly core: Core, private readonly reset: () => void, private readonly onPostCode?: (code: number) => void) {
+  constructor(
+    private readonly core: Core,
+    private readonly reset: () => void,
+    private readonly onPostCode?: (code: number) => void,
+  ) {
     core.setA20(true);
   }
 

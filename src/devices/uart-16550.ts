@@ -34,10 +34,7 @@ const FIFO_SIZE = 16;
 const TRIGGER = [1, 4, 8, 14];
 
 /** The registers and latches besides the FIFO: with it, the whole state. */
-const UART_STATE = [
-  'ier', 'lcr', 'mcr', 'lsrErrors', 'msr', 'msrDelta', 'scratch', 'divisor', 'fifoEnabled', 'trigger', 'threPending',
-  'irqHigh', 'transmitted', 'received',
-];
+const UART_STATE = ['ier', 'lcr', 'mcr', 'lsrErrors', 'msr', 'msrDelta', 'scratch', 'divisor', 'fifoEnabled', 'trigger', 'threPending', 'irqHigh', 'transmitted', 'received'];
 
 export class Uart16550 implements PortDevice, Stateful {
   readonly stateVersion = 1;

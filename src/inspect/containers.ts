@@ -34,9 +34,16 @@ export async function containersView(engine: ContainerEngine, sh: GuestShell): P
     const cgroupPath = init?.cgroup;
     const parent = cgroups.find((g) => g.path === cgroupDir(c.id).replace(/^\/sys\/fs\/cgroup/, ''));
     return {
-      id: c.id, name: c.name, image: c.image, status: c.state.status, exitCode: c.state.exitCode, oomKills: parent?.oomKills ?? 0, namespaces,
+      id: c.id,
+      name: c.name,
+      image: c.image,
+      status: c.state.status,
+      exitCode: c.state.exitCode,
+      oomKills: parent?.oomKills ?? 0,
+      namespaces,
       cgroup: cgroups.find((g) => g.path === crunCgroupsPath(c.id)) ?? parent,
-      processes: procs.filter((p) => cgroupPath !== undefined && p.cgroup === cgroupPath)
+      processes: procs
+        .filter((p) => cgroupPath !== undefined && p.cgroup === cgroupPath)
         .map((p) => ({ pidInGuest: p.pid, pidInContainer: p.pidInNamespace, name: p.name, rssKiB: p.rssKiB })),
     };
   });

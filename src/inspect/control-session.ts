@@ -51,10 +51,14 @@ export class ControlSession {
   async do(c: ControlCommand): Promise<ControlStop> {
     if (this.closed) throw new Error('the control session is closed');
     switch (c.cmd) {
-      case 'cpu': return this.stop('paused');
-      case 'step': return this.step(c.count);
-      case 'break': return this.runToBreakpoint(c.address, c.timeoutMs);
-      case 'snapshot': return { ...this.stop('paused'), snapshot: toBase64(await this.machine.snapshot()) };
+      case 'cpu':
+        return this.stop('paused');
+      case 'step':
+        return this.step(c.count);
+      case 'break':
+        return this.runToBreakpoint(c.address, c.timeoutMs);
+      case 'snapshot':
+        return { ...this.stop('paused'), snapshot: toBase64(await this.machine.snapshot()) };
     }
   }
 

@@ -2,7 +2,19 @@
 // as plain numbers (JSON-safe), and rates between two samples.
 
 import type { PcMachine } from '../machine/machine.ts';
-import { OFF_CNT_BY_VECTOR, OFF_CNT_CR3_LOADS, OFF_CNT_HLT, OFF_CNT_INT80, OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_SYSENTER, OFF_CNT_TLB_FLUSH, OFF_CNT_TLB_HIT, OFF_CNT_TLB_MISS, OFF_CNT_TO_KERNEL, OFF_CNT_TO_USER } from '../core-abi.ts';
+import {
+  OFF_CNT_BY_VECTOR,
+  OFF_CNT_CR3_LOADS,
+  OFF_CNT_HLT,
+  OFF_CNT_INT80,
+  OFF_CNT_IRQ_BY_VECTOR,
+  OFF_CNT_SYSENTER,
+  OFF_CNT_TLB_FLUSH,
+  OFF_CNT_TLB_HIT,
+  OFF_CNT_TLB_MISS,
+  OFF_CNT_TO_KERNEL,
+  OFF_CNT_TO_USER,
+} from '../core-abi.ts';
 
 export interface CountersView {
   /** Guest time of the sample, in nanoseconds (virtual clock). */
@@ -55,10 +67,12 @@ export function readCounters(m: PcMachine): CountersView {
     exceptionsByVector: nonZero(exceptions),
     pageFaults: exceptions[14],
     interruptsByVector,
-    interruptNames: Object.fromEntries(Object.keys(interruptsByVector).flatMap((v) => {
-      const name = m.irqName(+v);
-      return name ? [[v, name]] : [];
-    })),
+    interruptNames: Object.fromEntries(
+      Object.keys(interruptsByVector).flatMap((v) => {
+        const name = m.irqName(+v);
+        return name ? [[v, name]] : [];
+      }),
+    ),
     portAccesses,
     portNames: Object.fromEntries(Object.keys(portAccesses).map((p) => [p, m.bus.portName(+p)])),
     tlb: { hits: at(OFF_CNT_TLB_HIT), misses: at(OFF_CNT_TLB_MISS), flushes: at(OFF_CNT_TLB_FLUSH) },
@@ -69,9 +83,21 @@ export function readCounters(m: PcMachine): CountersView {
 }
 
 const POWER_ON: CountersView = {
-  guestNs: 0, instructions: 0, haltedNs: 0, hltInstructions: 0, exceptions: 0, exceptionsByVector: {}, pageFaults: 0,
-  interruptsByVector: {}, interruptNames: {}, portAccesses: {}, portNames: {}, tlb: { hits: 0, misses: 0, flushes: 0 }, syscalls: { int80: 0, sysenter: 0 },
-  transitions: { userToKernel: 0, kernelToUser: 0 }, cr3Loads: 0,
+  guestNs: 0,
+  instructions: 0,
+  haltedNs: 0,
+  hltInstructions: 0,
+  exceptions: 0,
+  exceptionsByVector: {},
+  pageFaults: 0,
+  interruptsByVector: {},
+  interruptNames: {},
+  portAccesses: {},
+  portNames: {},
+  tlb: { hits: 0, misses: 0, flushes: 0 },
+  syscalls: { int80: 0, sysenter: 0 },
+  transitions: { userToKernel: 0, kernelToUser: 0 },
+  cr3Loads: 0,
 };
 
 /** Events per second of guest time between two samples (by default, since power-on), for the scalar counters. */

@@ -5,8 +5,32 @@
 import { type Core, SEGMENT_NAMES, REGISTER_NAMES } from '../core/core.ts';
 import { disassemble } from '../isa/disasm.ts';
 import {
-  OFF_DR, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_IDTR_BASE, OFF_IDTR_LIMIT,
-  CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID, CR0_PE, CR0_PG, ATTR_DB, SEG_CS,
+  OFF_DR,
+  OFF_GDTR_BASE,
+  OFF_GDTR_LIMIT,
+  OFF_IDTR_BASE,
+  OFF_IDTR_LIMIT,
+  CF,
+  PF,
+  AF,
+  ZF,
+  SF,
+  TF,
+  IF,
+  DF,
+  OF,
+  IOPL,
+  NT,
+  RF,
+  VM,
+  AC,
+  VIF,
+  VIP,
+  ID,
+  CR0_PE,
+  CR0_PG,
+  ATTR_DB,
+  SEG_CS,
 } from '../core-abi.ts';
 
 const FLAG_NAMES: [number, string][] = Object.entries({ CF, PF, AF, ZF, SF, TF, IF, DF, OF, NT, RF, VM, AC, VIF, VIP, ID }).map(([n, bit]) => [bit, n]);

@@ -29,8 +29,16 @@ export interface FpuRegister {
 export interface FpuView {
   control: { value: number; masked: string[]; precision: (typeof PRECISION)[number]; rounding: (typeof ROUNDING)[number] };
   status: {
-    value: number; top: number; raised: string[]; stackFault: boolean; errorSummary: boolean; busy: boolean;
-    c0: boolean; c1: boolean; c2: boolean; c3: boolean;
+    value: number;
+    top: number;
+    raised: string[];
+    stackFault: boolean;
+    errorSummary: boolean;
+    busy: boolean;
+    c0: boolean;
+    c1: boolean;
+    c2: boolean;
+    c3: boolean;
   };
   tag: { value: number };
   stack: FpuRegister[];
@@ -103,8 +111,16 @@ export function readFpu(core: Core): FpuView {
       rounding: ROUNDING[(cw >> 10) & 3],
     },
     status: {
-      value: sw, top, raised: EXCEPTIONS.filter((_, b) => bit(sw, b)), stackFault: bit(sw, 6), errorSummary: bit(sw, 7), busy: bit(sw, 15),
-      c0: bit(sw, 8), c1: bit(sw, 9), c2: bit(sw, 10), c3: bit(sw, 14),
+      value: sw,
+      top,
+      raised: EXCEPTIONS.filter((_, b) => bit(sw, b)),
+      stackFault: bit(sw, 6),
+      errorSummary: bit(sw, 7),
+      busy: bit(sw, 15),
+      c0: bit(sw, 8),
+      c1: bit(sw, 9),
+      c2: bit(sw, 10),
+      c3: bit(sw, 14),
     },
     tag: { value: tagWord },
     stack,

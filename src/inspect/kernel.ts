@@ -83,11 +83,7 @@ export interface CgroupNode {
 }
 
 /** Every cgroup of the guest: a cgroup= line with its path, then its figures from the engine's cgroup reader. */
-export const CGROUP_SCRIPT = script(
-  CGROUP_READER,
-  sh`cd /sys/fs/cgroup || exit 1`,
-  sh`find . -type d | while read -r d; do echo "cgroup=\${d#.}"; gb_cgroup "$d"; done`,
-);
+export const CGROUP_SCRIPT = script(CGROUP_READER, sh`cd /sys/fs/cgroup || exit 1`, sh`find . -type d | while read -r d; do echo "cgroup=\${d#.}"; gb_cgroup "$d"; done`);
 
 export async function cgroupTree(shell: GuestShell): Promise<CgroupNode[]> {
   const out = await stdout(shell, CGROUP_SCRIPT, 'cgroup tree');
@@ -99,9 +95,16 @@ export async function cgroupTree(shell: GuestShell): Promise<CgroupNode[]> {
     const num = (k: string) => (f[k] === undefined ? null : Number(f[k]));
     const str = (k: string) => f[k] ?? null;
     nodes.push({
-      path: f.cgroup || '/', procs: Number(f.procs ?? 0),
-      memoryCurrent: num('memory.current'), memoryMax: str('memory.max'), pidsCurrent: num('pids.current'), pidsMax: str('pids.max'),
-      cpuMax: f['cpu.max']?.replace(' ', '/') ?? null, oomKills: num('memory.events.oom_kill'), cpuUsageUsec: num('cpu.stat.usage_usec'), memoryPeak: num('memory.peak'),
+      path: f.cgroup || '/',
+      procs: Number(f.procs ?? 0),
+      memoryCurrent: num('memory.current'),
+      memoryMax: str('memory.max'),
+      pidsCurrent: num('pids.current'),
+      pidsMax: str('pids.max'),
+      cpuMax: f['cpu.max']?.replace(' ', '/') ?? null,
+      oomKills: num('memory.events.oom_kill'),
+      cpuUsageUsec: num('cpu.stat.usage_usec'),
+      memoryPeak: num('memory.peak'),
     });
   }
   return nodes.sort((a, b) => a.path.localeCompare(b.path));

@@ -40,7 +40,11 @@ export interface MmuWalk {
 }
 
 // Paging-entry and #PF error-code bits (SDM vol. 3, 4.3 and 4.7).
-const P = 1, RW = 2, US = 4, PS = 0x80, RSVD = 8;
+const P = 1,
+  RW = 2,
+  US = 4,
+  PS = 0x80,
+  RSVD = 8;
 
 /** Which entry of its table `level` is for `linear`. */
 function indexAt(level: WalkStep['level'], linear: number, pae: boolean): number {
@@ -61,7 +65,9 @@ export function walkAddress(core: Core, linear: number, access: Access = { write
     const level = levels[k]!;
     const low = Number(entry & 0xffffffffn);
     return {
-      level, entryAddress: address, index: indexAt(level, linear, pae),
+      level,
+      entryAddress: address,
+      index: indexAt(level, linear, pae),
       entry: '0x' + entry.toString(16).padStart(pae ? 16 : 8, '0'),
       present: (low & P) !== 0,
       // PDPT entries carry no access rights: they allow everything.
@@ -74,13 +80,24 @@ export function walkAddress(core: Core, linear: number, access: Access = { write
   const code = probe.fault;
   const mapped = code === null || ((code & P) !== 0 && (code & RSVD) === 0);
   const last = steps[steps.length - 1];
-  const reason = code === null ? null
-    : !(code & P) ? `${last.level} entry ${last.index} is not present`
-    : code & RSVD ? `${last.level} entry ${last.index} has a reserved bit set`
-    : access.user && steps.some((s) => !s.user) ? 'a supervisor-only page, accessed from user mode'
-    : 'a read-only page, written';
+  const reason =
+    code === null
+      ? null
+      : !(code & P)
+        ? `${last.level} entry ${last.index} is not present`
+        : code & RSVD
+          ? `${last.level} entry ${last.index} has a reserved bit set`
+          : access.user && steps.some((s) => !s.user)
+            ? 'a supervisor-only page, accessed from user mode'
+            : 'a read-only page, written';
   return {
-    linear, mode: pae ? 'PAE' : '32-bit', cr3, steps, physical: mapped ? probe.physical : null, pageSize, access,
+    linear,
+    mode: pae ? 'PAE' : '32-bit',
+    cr3,
+    steps,
+    physical: mapped ? probe.physical : null,
+    pageSize,
+    access,
     fault: code === null ? null : { vector: 14, errorCode: code, reason: reason! },
   };
 }

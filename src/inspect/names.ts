@@ -40,10 +40,12 @@ const SYSCALLS_I386 = `
 
 /** The named i386 system calls by number. */
 export const SYSCALL_NAMES: ReadonlyMap<number, string> = new Map(
-  SYSCALLS_I386.trim().split(/\s+/).map((pair) => {
-    const [n, name] = pair.split(':');
-    return [Number(n), name!] as const;
-  }),
+  SYSCALLS_I386.trim()
+    .split(/\s+/)
+    .map((pair) => {
+      const [n, name] = pair.split(':');
+      return [Number(n), name!] as const;
+    }),
 );
 
 /** "write", or "system call 999" for one this table does not name. */
@@ -53,7 +55,23 @@ export function syscallName(n: number): string {
 
 /** The architecture's mnemonics for exception vectors 0-19 (SDM vol. 3, table 6-1). */
 export const EXCEPTION_MNEMONICS: Readonly<Record<number, string>> = {
-  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF',
-  9: 'coprocessor segment overrun', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF',
-  16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM',
+  0: '#DE',
+  1: '#DB',
+  2: 'NMI',
+  3: '#BP',
+  4: '#OF',
+  5: '#BR',
+  6: '#UD',
+  7: '#NM',
+  8: '#DF',
+  9: 'coprocessor segment overrun',
+  10: '#TS',
+  11: '#NP',
+  12: '#SS',
+  13: '#GP',
+  14: '#PF',
+  16: '#MF',
+  17: '#AC',
+  18: '#MC',
+  19: '#XM',
 };

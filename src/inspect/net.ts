@@ -60,7 +60,7 @@ async function capture(machine: Machine, ms: number): Promise<{ bytes: Uint8Arra
   }
   const bytes = new Uint8Array(size);
   let at = 0;
-  for (const p of parts) (bytes.set(p, at), (at += p.length));
+  for (const p of parts) bytes.set(p, at), (at += p.length);
   return { bytes, frames, dropped };
 }
 
@@ -69,10 +69,15 @@ async function containerCounters(engine: ContainerEngine, shell: GuestShell): Pr
   const on = (await engine.ps(false)).filter((c) => c.network?.ip);
   if (!on.length) return [];
   const read = script(...on.map((c) => vethCountersScript(c.id)));
-  const rows = new Map((await shell.run(read)).stdout.trim().split('\n').map((l) => {
-    const [id, ...n] = l.split(' ');
-    return [id!, n.map(Number)] as const;
-  }));
+  const rows = new Map(
+    (await shell.run(read)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const [id, ...n] = l.split(' ');
+        return [id!, n.map(Number)] as const;
+      }),
+  );
   return on.map((c) => {
     const [txPackets = 0, txBytes = 0, rxPackets = 0, rxBytes = 0] = rows.get(c.id) ?? [];
     return { name: c.name, network: c.network!.mode, ip: c.network!.ip!, txPackets, txBytes, rxPackets, rxBytes };
@@ -81,7 +86,7 @@ async function containerCounters(engine: ContainerEngine, shell: GuestShell): Pr
 
 export async function netView(machine: Machine, shell: GuestShell, engine: ContainerEngine | undefined, pcapSeconds?: number): Promise<NetView> {
   const network = machine.network;
-  if (!network) throw new Error('this guest has no network card (the engine\'s guest has one; a guest booted for this command does not)');
+  if (!network) throw new Error("this guest has no network card (the engine's guest has one; a guest booted for this command does not)");
   const taken = pcapSeconds ? await capture(machine, pcapSeconds * 1000) : undefined;
   const mac = [...network.nic.mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
   return {

@@ -5,16 +5,36 @@
 import type { PcMachine } from '../machine/machine.ts';
 import { EXCEPTION_MNEMONICS, syscallName } from './names.ts';
 import {
-  OFF_TRACE_HEAD, OFF_TRACE_MASK, TRACE_BASE, TRACE_CAP, TRACE_RECORD,
-  TRACE_SYSCALL, TRACE_EXCEPTION, TRACE_IRQ, TRACE_PORT, TRACE_CR3, TRACE_MODE,
-  TRACE_F_KIND, TRACE_F_A, TRACE_F_B, TRACE_F_C, TRACE_F_INSTRUCTIONS, TRACE_F_EIP, TRACE_F_CR3,
+  OFF_TRACE_HEAD,
+  OFF_TRACE_MASK,
+  TRACE_BASE,
+  TRACE_CAP,
+  TRACE_RECORD,
+  TRACE_SYSCALL,
+  TRACE_EXCEPTION,
+  TRACE_IRQ,
+  TRACE_PORT,
+  TRACE_CR3,
+  TRACE_MODE,
+  TRACE_F_KIND,
+  TRACE_F_A,
+  TRACE_F_B,
+  TRACE_F_C,
+  TRACE_F_INSTRUCTIONS,
+  TRACE_F_EIP,
+  TRACE_F_CR3,
 } from '../core-abi.ts';
 
 export const TRACE_KINDS = ['syscall', 'exception', 'irq', 'port', 'cr3', 'mode'] as const;
 export type TraceKind = (typeof TRACE_KINDS)[number];
 /** Each kind's number in a record and bit in the mask (asm/cpu/counters.ts TRACE_*). */
 const KIND_CODE: Record<TraceKind, number> = {
-  syscall: TRACE_SYSCALL, exception: TRACE_EXCEPTION, irq: TRACE_IRQ, port: TRACE_PORT, cr3: TRACE_CR3, mode: TRACE_MODE,
+  syscall: TRACE_SYSCALL,
+  exception: TRACE_EXCEPTION,
+  irq: TRACE_IRQ,
+  port: TRACE_PORT,
+  cr3: TRACE_CR3,
+  mode: TRACE_MODE,
 };
 const KIND_BY_CODE = new Map(TRACE_KINDS.map((k) => [KIND_CODE[k], k]));
 
@@ -49,9 +69,7 @@ export function parseKinds(list: string): TraceKind[] {
 export function enableTrace(m: PcMachine, kinds: readonly TraceKind[]): void {
   const mask = kinds.reduce((acc, k) => acc | (1 << KIND_CODE[k]), 0);
   m.core.memory.setUint32(OFF_TRACE_MASK, mask, true);
-  m.bus.observer = kinds.includes('port')
-    ? (port, size, value, write) => m.core.traceHost(TRACE_PORT, port, value, size | (write ? 0x100 : 0))
-    : undefined;
+  m.bus.observer = kinds.includes('port') ? (port, size, value, write) => m.core.traceHost(TRACE_PORT, port, value, size | (write ? 0x100 : 0)) : undefined;
 }
 
 /** The next record to be written: pass it to readTrace to see only newer ones. */
@@ -79,7 +97,9 @@ export function readTrace(m: PcMachine, since = 0, kinds?: readonly TraceKind[])
     if (kind === undefined || (kinds && !kinds.includes(kind))) continue;
     const a = dv.getUint32(p + TRACE_F_A, true);
     out.push({
-      seq, kind, a,
+      seq,
+      kind,
+      a,
       b: dv.getUint32(p + TRACE_F_B, true),
       c: dv.getUint32(p + TRACE_F_C, true),
       instructions: Number(dv.getBigUint64(p + TRACE_F_INSTRUCTIONS, true)),
@@ -109,15 +129,20 @@ function character(byte: number, size: number, port = ''): string {
 /** One line for a record, in words. */
 export function describe(e: TraceEvent): string {
   switch (e.kind) {
-    case 'syscall': return `${syscallName(e.a)} (${e.a}) by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}, first argument ${hex(e.c)}`;
-    case 'exception': return `exception ${e.a}${EXCEPTION_MNEMONICS[e.a] ? ` ${EXCEPTION_MNEMONICS[e.a]}` : ''} error code ${hex(e.b)}`;
-    case 'irq': return `interrupt vector ${hex(e.a)}${e.irq ? ` from ${e.irq}` : ''}`;
+    case 'syscall':
+      return `${syscallName(e.a)} (${e.a}) by ${e.b === 0x80 ? 'int 0x80' : 'sysenter'}, first argument ${hex(e.c)}`;
+    case 'exception':
+      return `exception ${e.a}${EXCEPTION_MNEMONICS[e.a] ? ` ${EXCEPTION_MNEMONICS[e.a]}` : ''} error code ${hex(e.b)}`;
+    case 'irq':
+      return `interrupt vector ${hex(e.a)}${e.irq ? ` from ${e.irq}` : ''}`;
     case 'port': {
       const size = e.c & 0xff;
       const write = (e.c & 0x100) !== 0;
       return `${write ? 'out' : 'in'} ${hex(e.a)}${e.port ? ` ${e.port}` : ''} ${write ? '<-' : '->'} ${hex(e.b)}${character(e.b, size, e.port)} (${size} byte)`;
     }
-    case 'cr3': return `cr3 ${hex(e.a)} -> ${hex(e.b)}`;
-    case 'mode': return `cpl ${e.a} -> ${e.b}`;
+    case 'cr3':
+      return `cr3 ${hex(e.a)} -> ${hex(e.b)}`;
+    case 'mode':
+      return `cpl ${e.a} -> ${e.b}`;
   }
 }

@@ -39,8 +39,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function answerView(t: InspectTarget, req: ViewRequest): Promise<unknown> {
   const pc = t.machine.pc;
   switch (req.view) {
-    case 'cpu': return readCpu(pc.core);
-    case 'fpu': return readFpu(pc.core);
+    case 'cpu':
+      return readCpu(pc.core);
+    case 'fpu':
+      return readFpu(pc.core);
     case 'counters': {
       const before = readCounters(pc);
       await sleep(req.intervalMs);
@@ -51,13 +53,20 @@ export async function answerView(t: InspectTarget, req: ViewRequest): Promise<un
       return walkAddress(pc.core, req.address, { write: req.write === true, user: req.supervisor !== true }, req.cr3);
     case 'spaces':
       return addressSpaces(pc.core).map((s) => ({ ...s, userMappings: listMappings(pc.core, s.cr3).filter((x) => x.user) }));
-    case 'ps': return processTree(t.shell);
-    case 'cgroups': return cgroupTree(t.shell);
+    case 'ps':
+      return processTree(t.shell);
+    case 'cgroups':
+      return cgroupTree(t.shell);
     case 'containers':
-      if (!t.engine) throw new Error('this guest was booted for this command and has no container engine, so no containers; inspect the engine\'s guest instead (start it with any container command, e.g. glassbox run -d busybox sleep 1000)');
+      if (!t.engine)
+        throw new Error(
+          "this guest was booted for this command and has no container engine, so no containers; inspect the engine's guest instead (start it with any container command, e.g. glassbox run -d busybox sleep 1000)",
+        );
       return containersView(t.engine, t.shell);
-    case 'net': return netView(t.machine, t.shell, t.engine, req.pcapSeconds);
-    case 'virtio': return virtioView(t.machine);
+    case 'net':
+      return netView(t.machine, t.shell, t.engine, req.pcapSeconds);
+    case 'virtio':
+      return virtioView(t.machine);
   }
 }
 

@@ -44,11 +44,21 @@ export function virtioView(machine: Pick<Machine, 'pc' | 'network'>): VirtioDevi
   const pc = machine.pc;
   return pc.virtio.map((t, i) => {
     const kind = KINDS[t.device.deviceId] ?? `device ${t.device.deviceId}`;
-    const queues = t.allQueues.map((q, index): VirtqueueView => ({
-      index, size: q.size, ready: q.ready, waiting: q.waiting, inFlight: q.inFlight,
-      requests: q.stats.chains, completed: q.stats.completed, bytesFromGuest: q.stats.bytesRead, bytesToGuest: q.stats.bytesWritten,
-      meanServiceUs: q.stats.completed ? q.stats.serviceNs / q.stats.completed / 1000 : 0, maxServiceUs: q.stats.maxServiceNs / 1000,
-    }));
+    const queues = t.allQueues.map(
+      (q, index): VirtqueueView => ({
+        index,
+        size: q.size,
+        ready: q.ready,
+        waiting: q.waiting,
+        inFlight: q.inFlight,
+        requests: q.stats.chains,
+        completed: q.stats.completed,
+        bytesFromGuest: q.stats.bytesRead,
+        bytesToGuest: q.stats.bytesWritten,
+        meanServiceUs: q.stats.completed ? q.stats.serviceNs / q.stats.completed / 1000 : 0,
+        maxServiceUs: q.stats.maxServiceNs / 1000,
+      }),
+    );
     const device = kind === 'blk' ? { ...(t.device as VirtioBlock).stats } : kind === 'net' ? { ...machine.network?.stats } : {};
     return { name: pc.virtioNames[i]!, kind, queues, device, ...(t.lastError ? { lastError: t.lastError } : {}) };
   });

@@ -6,14 +6,7 @@ import { type Category, type FlagUse, type Form, type Operand, NO_FLAGS } from '
 
 const MODRM_OPERANDS = /^([EGRCDSMVWUPQN][a-z]|M$)/;
 
-export function form(
-  id: string,
-  opcode: readonly number[],
-  operands: readonly Operand[],
-  category: Category,
-  flagUse: FlagUse = NO_FLAGS,
-  extra: Partial<Form> = {},
-): Form {
+export function form(id: string, opcode: readonly number[], operands: readonly Operand[], category: Category, flagUse: FlagUse = NO_FLAGS, extra: Partial<Form> = {}): Form {
   const mnemonic = id.split(' ')[0].toLowerCase();
   const modrm = extra.reg !== undefined || operands.some((o) => MODRM_OPERANDS.test(o));
   const mem = operands.some((o) => o[0] === 'M');

@@ -39,8 +39,10 @@ function immBits(f: Form): number {
   let bits = 0;
   for (const o of f.operands) {
     if (o === 'Iz' || o === 'Iv' || o === 'Jz') bits |= ATTR.IMM_V;
-    else if (o === 'Ap') { bits |= ATTR.IMM_V; fixed += 2; }
-    else if (o === 'Ob' || o === 'Ov') bits |= ATTR.IMM_A;
+    else if (o === 'Ap') {
+      bits |= ATTR.IMM_V;
+      fixed += 2;
+    } else if (o === 'Ob' || o === 'Ov') bits |= ATTR.IMM_A;
     else fixed += operandBytes(o, false, false);
   }
   if (fixed > 3) throw new Error(`${f.id}: ${fixed} fixed immediate bytes do not fit the core's table`);
@@ -68,7 +70,7 @@ function holeBits(op2: number): number {
   const noModrm = op2 === 0x05 || op2 === 0x07 || op2 === 0x36 || op2 === 0x37 || op2 === 0x77;
   if (noModrm) return 0;
   // PSHUFW and the MMX shift groups (0F 70-73) carry an immediate byte.
-  const ib = (op2 >= 0x70 && op2 <= 0x73) ? 1 << ATTR.IMM_FIXED_SHIFT : 0;
+  const ib = op2 >= 0x70 && op2 <= 0x73 ? 1 << ATTR.IMM_FIXED_SHIFT : 0;
   return ATTR.MODRM | ib;
 }
 
@@ -107,7 +109,13 @@ export function renderOpcodeAttrs(): string {
     const cells = Array.from(t.subarray(op << 3, (op + 1) << 3), (b) => `0x${b.toString(16).padStart(2, '0')}`);
     const name = op < 0x100 ? op.toString(16).padStart(2, '0') : `0f ${(op & 0xff).toString(16).padStart(2, '0')}`;
     const forms = OPCODE_INDEX[op];
-    const what = forms ? [...new Set(forms.map((f) => f.mnemonic))].join(' ') : INVALID_0F.find((r) => (op & 0xff) >= r.first && (op & 0xff) <= r.last) ? 'invalid' : op < 0x100 ? 'prefix' : 'no form';
+    const what = forms
+      ? [...new Set(forms.map((f) => f.mnemonic))].join(' ')
+      : INVALID_0F.find((r) => (op & 0xff) >= r.first && (op & 0xff) <= r.last)
+        ? 'invalid'
+        : op < 0x100
+          ? 'prefix'
+          : 'no form';
     rows.push(`  ${cells.join(', ')}, // ${name} ${what}`);
   }
   const consts = Object.entries(ATTR).map(([k, v]) => `export const ATTR_${k}: u32 = ${k.endsWith('SHIFT') ? v : `0x${v.toString(16).padStart(2, '0')}`};`);

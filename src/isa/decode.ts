@@ -45,17 +45,42 @@ export interface Decoded {
 /** Bytes an immediate-like operand occupies. */
 export function operandBytes(op: Operand, op16: boolean, ad16: boolean): number {
   switch (op) {
-    case 'Ib': case 'Ibs': case 'Jb': return 1;
-    case 'Iw': return 2;
-    case 'Iz': case 'Iv': case 'Jz': return op16 ? 2 : 4;
-    case 'Ap': return op16 ? 4 : 6;
-    case 'Ob': case 'Ov': return ad16 ? 2 : 4;
-    default: return 0;
+    case 'Ib':
+    case 'Ibs':
+    case 'Jb':
+      return 1;
+    case 'Iw':
+      return 2;
+    case 'Iz':
+    case 'Iv':
+    case 'Jz':
+      return op16 ? 2 : 4;
+    case 'Ap':
+      return op16 ? 4 : 6;
+    case 'Ob':
+    case 'Ov':
+      return ad16 ? 2 : 4;
+    default:
+      return 0;
   }
 }
 
-const BX = 3, BP = 5, SI = 6, DI = 7, SS = 2, DS = 3;
-const MODRM16: [number, number][] = [[BX, SI], [BX, DI], [BP, SI], [BP, DI], [SI, -1], [DI, -1], [BP, -1], [BX, -1]];
+const BX = 3,
+  BP = 5,
+  SI = 6,
+  DI = 7,
+  SS = 2,
+  DS = 3;
+const MODRM16: [number, number][] = [
+  [BX, SI],
+  [BX, DI],
+  [BP, SI],
+  [BP, DI],
+  [SI, -1],
+  [DI, -1],
+  [BP, -1],
+  [BX, -1],
+];
 
 function u(bytes: Uint8Array, at: number, n: number): number {
   let v = 0;
@@ -71,8 +96,19 @@ function signed(v: number, n: number): number {
 /** Decodes the instruction at `offset`; never reads past the end of `bytes`. */
 export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): Decoded {
   const d: Decoded = {
-    length: 0, form: null, prefixes: [], op16: bits === 16, ad16: bits === 16, seg: -1, lock: false, rep: 0,
-    opcode: -1, opcodeLow3: 0, modrm: null, imms: [], immOffset: 0,
+    length: 0,
+    form: null,
+    prefixes: [],
+    op16: bits === 16,
+    ad16: bits === 16,
+    seg: -1,
+    lock: false,
+    rep: 0,
+    opcode: -1,
+    opcodeLow3: 0,
+    modrm: null,
+    imms: [],
+    immOffset: 0,
   };
   const end = bytes.length;
   let p = offset;
@@ -108,13 +144,15 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     const mandatory = d.rep || (d.prefixes.includes(0x66) ? 0x66 : 'none');
     // Where one prefix has two forms (MOVLPS and MOVHLPS), ModRM.mod tells them apart.
     const mod = p < end ? bytes[p] >> 6 : 0;
-    const chosen = forms.find((f) => f.prefix === mandatory && (f.mod === undefined || isGroup(forms) || (f.mod === 'mem') === (mod !== 3)))
-      ?? forms.find((f) => f.prefix === mandatory);
+    const chosen =
+      forms.find((f) => f.prefix === mandatory && (f.mod === undefined || isGroup(forms) || (f.mod === 'mem') === (mod !== 3))) ?? forms.find((f) => f.prefix === mandatory);
     if (!chosen) return fail('opcode');
     form = chosen;
   }
   const needsModrm = form.modrm;
-  let mod = 0, reg = 0, rm = 0;
+  let mod = 0,
+    reg = 0,
+    rm = 0;
   if (needsModrm) {
     if (p >= end) return fail('truncated');
     const m = bytes[p++];
@@ -191,7 +229,8 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     return d;
   }
   if (form.mod === 'mem' && d.modrm && d.modrm.mod === 3) d.invalid = 'mod';
-  if (form.mod === 'reg' && form.prefix !== undefined && d.modrm && d.modrm.mod !== 3) d.invalid = 'mod'; // MOVMSKPS, PEXTRW...
+  if (form.mod === 'reg' && form.prefix !== undefined && d.modrm && d.modrm.mod !== 3)
+    d.invalid = 'mod'; // MOVMSKPS, PEXTRW...
   else if (d.lock && !(form.lock && d.modrm && d.modrm.mod !== 3)) d.invalid = 'lock';
   return d;
 }

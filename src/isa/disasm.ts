@@ -51,19 +51,42 @@ function address(m: Modrm, ad16: boolean): string {
 function memorySize(o: Operand, d: Decoded): number {
   const v = d.op16 ? 2 : 4;
   switch (o) {
-    case 'Eb': case 'Mb': case 'Ob': case 'Xb': case 'Yb': return 1;
-    case 'Ew': case 'Mw': return 2;
-    case 'Ed': return d.form?.mnemonic === 'pinsrw' ? 2 : 4; // PINSRW takes a 32-bit register or 16 bits of memory
-    case 'Md': case 'Wd': return 4;
-    case 'Wq': case 'Qq': return 8;
-    case 'Qd': return 4;
-    case 'Wx': return 16;
-    case 'Mx': return d.form?.mnemonic === 'lddqu' ? 0 : 16; // objdump names no size for LDDQU's operand
-    case 'Ev': case 'Ov': case 'Xv': case 'Yv': return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
-    case 'Ma': return 2 * v;
-    case 'Mp': return v + 2;
-    case 'Mq': return 8;
-    default: return 0; // M, Ms
+    case 'Eb':
+    case 'Mb':
+    case 'Ob':
+    case 'Xb':
+    case 'Yb':
+      return 1;
+    case 'Ew':
+    case 'Mw':
+      return 2;
+    case 'Ed':
+      return d.form?.mnemonic === 'pinsrw' ? 2 : 4; // PINSRW takes a 32-bit register or 16 bits of memory
+    case 'Md':
+    case 'Wd':
+      return 4;
+    case 'Wq':
+    case 'Qq':
+      return 8;
+    case 'Qd':
+      return 4;
+    case 'Wx':
+      return 16;
+    case 'Mx':
+      return d.form?.mnemonic === 'lddqu' ? 0 : 16; // objdump names no size for LDDQU's operand
+    case 'Ev':
+    case 'Ov':
+    case 'Xv':
+    case 'Yv':
+      return d.opcode === 0x8c ? 2 : v; // MOV Ev,Sw stores 16 bits
+    case 'Ma':
+      return 2 * v;
+    case 'Mp':
+      return v + 2;
+    case 'Mq':
+      return 8;
+    default:
+      return 0; // M, Ms
   }
 }
 
@@ -85,26 +108,62 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
   const m = d.modrm;
   const op16 = d.op16;
   switch (o) {
-    case 'Eb': case 'Ew': case 'Ev': case 'Ed': case 'M': case 'Mb': case 'Mw': case 'Md': case 'Ma': case 'Mp': case 'Mq': case 'Mx': case 'Ms': case 'Rd':
+    case 'Eb':
+    case 'Ew':
+    case 'Ev':
+    case 'Ed':
+    case 'M':
+    case 'Mb':
+    case 'Mw':
+    case 'Md':
+    case 'Ma':
+    case 'Mp':
+    case 'Mq':
+    case 'Mx':
+    case 'Ms':
+    case 'Rd':
       if (m!.mod === 3) return register(o === 'Ew' && SELECTOR_OPERAND.has(d.form!.id) ? 'Ev' : o, m!.rm, d);
       return memory(o, d, address(m!, d.ad16), d.seg);
-    case 'Gb': case 'Gw': case 'Gv': case 'Gd': return register(o, m!.reg, d);
-    case 'Vx': return `xmm${m!.reg}`;
-    case 'Ux': return `xmm${m!.rm}`;
-    case 'Pq': return `mm${m!.reg}`;
-    case 'Nq': return `mm${m!.rm}`;
-    case 'Qq': case 'Qd': return m!.mod === 3 ? `mm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
-    case 'Wx': case 'Wd': case 'Wq': return m!.mod === 3 ? `xmm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
-    case 'Sw': return SEGS[m!.reg] ?? `seg${m!.reg}`;
-    case 'Cd': return `cr${m!.reg}`;
-    case 'Dd': return `dr${m!.reg}`;
-    case 'Zb': case 'Zv': return register(o, d.opcodeLow3, d);
-    case 'Ib': case 'Iw': case 'Iz': case 'Iv': return hex(imms.shift()!);
+    case 'Gb':
+    case 'Gw':
+    case 'Gv':
+    case 'Gd':
+      return register(o, m!.reg, d);
+    case 'Vx':
+      return `xmm${m!.reg}`;
+    case 'Ux':
+      return `xmm${m!.rm}`;
+    case 'Pq':
+      return `mm${m!.reg}`;
+    case 'Nq':
+      return `mm${m!.rm}`;
+    case 'Qq':
+    case 'Qd':
+      return m!.mod === 3 ? `mm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
+    case 'Wx':
+    case 'Wd':
+    case 'Wq':
+      return m!.mod === 3 ? `xmm${m!.rm}` : memory(o, d, address(m!, d.ad16), d.seg);
+    case 'Sw':
+      return SEGS[m!.reg] ?? `seg${m!.reg}`;
+    case 'Cd':
+      return `cr${m!.reg}`;
+    case 'Dd':
+      return `dr${m!.reg}`;
+    case 'Zb':
+    case 'Zv':
+      return register(o, d.opcodeLow3, d);
+    case 'Ib':
+    case 'Iw':
+    case 'Iz':
+    case 'Iv':
+      return hex(imms.shift()!);
     case 'Ibs': {
       const v = (imms.shift()! << 24) >> 24;
       return hex(op16 ? v & 0xffff : v);
     }
-    case 'Jb': case 'Jz': {
+    case 'Jb':
+    case 'Jz': {
       const n = o === 'Jb' ? 1 : op16 ? 2 : 4;
       const raw = imms.shift()!;
       const disp = n === 4 ? raw | 0 : (raw << (32 - 8 * n)) >> (32 - 8 * n);
@@ -115,15 +174,27 @@ function operandText(o: Operand, d: Decoded, imms: number[], next: number): stri
       const off = imms.shift()!;
       return `${hex(imms.shift()!)}:${hex(off)}`;
     }
-    case 'Ob': case 'Ov': return memory(o, d, hex(imms.shift()!), d.seg);
-    case 'Xb': case 'Xv': return memory(o, d, d.ad16 ? 'si' : 'esi', d.seg >= 0 ? d.seg : 3);
-    case 'Yb': case 'Yv': return memory(o, d, d.ad16 ? 'di' : 'edi', 0);
-    case 'AL': return 'al';
-    case 'CL': return 'cl';
-    case 'DX': return 'dx';
-    case 'eAX': return op16 ? 'ax' : 'eax';
-    case '1': return '1';
-    default: return o.toLowerCase(); // segment registers
+    case 'Ob':
+    case 'Ov':
+      return memory(o, d, hex(imms.shift()!), d.seg);
+    case 'Xb':
+    case 'Xv':
+      return memory(o, d, d.ad16 ? 'si' : 'esi', d.seg >= 0 ? d.seg : 3);
+    case 'Yb':
+    case 'Yv':
+      return memory(o, d, d.ad16 ? 'di' : 'edi', 0);
+    case 'AL':
+      return 'al';
+    case 'CL':
+      return 'cl';
+    case 'DX':
+      return 'dx';
+    case 'eAX':
+      return op16 ? 'ax' : 'eax';
+    case '1':
+      return '1';
+    default:
+      return o.toLowerCase(); // segment registers
   }
 }
 
@@ -163,7 +234,10 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: DisasmOptions =
       words.push(d.ad16 ? 'a16' : 'a32');
     }
     // Far pointers and returns whose width the operands do not show.
-    if ((f.operands[0] === 'Ap' || f.operands[0] === 'Jz' || /^(PUSH|POP) [ECSDFG]S$/.test(f.id) || f.id.startsWith('PUSH I') || f.id.startsWith('RET ') || f.id === 'RET') && d.op16 !== (bits === 16)) {
+    if (
+      (f.operands[0] === 'Ap' || f.operands[0] === 'Jz' || /^(PUSH|POP) [ECSDFG]S$/.test(f.id) || f.id.startsWith('PUSH I') || f.id.startsWith('RET ') || f.id === 'RET') &&
+      d.op16 !== (bits === 16)
+    ) {
       words.push(d.op16 ? 'o16' : 'o32');
     }
   }

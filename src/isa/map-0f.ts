@@ -94,9 +94,7 @@ function arithmeticAndBits(): Form[] {
   const btReg = [0xa3, 0xab, 0xb3, 0xbb];
   const BIT_NOTE = 'a register bit offset addresses memory outside the operand (signed, offset/8 bytes away)';
   return [
-    ...btNames.map((name, k) =>
-      form(`${name} Ev,Gv`, [0x0f, btReg[k]], ['Ev', 'Gv'], 'bit', BT_FLAGS, { ...(k > 0 ? { lock: true } : {}), note: BIT_NOTE }),
-    ),
+    ...btNames.map((name, k) => form(`${name} Ev,Gv`, [0x0f, btReg[k]], ['Ev', 'Gv'], 'bit', BT_FLAGS, { ...(k > 0 ? { lock: true } : {}), note: BIT_NOTE })),
     ...btNames.map((name, k) =>
       form(`${name} Ev,Ib`, [0x0f, 0xba], ['Ev', 'Ib'], 'bit', BT_FLAGS, { reg: 4 + k, ...(k > 0 ? { lock: true } : {}), note: 'the immediate is taken modulo the operand width' }),
     ),

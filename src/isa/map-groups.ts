@@ -42,7 +42,12 @@ export function shiftFlags(k: number, byOne: boolean) {
 function group2(): Form[] {
   const out: Form[] = [];
   const rows: [number, Operand, Operand][] = [
-    [0xc0, 'Eb', 'Ib'], [0xc1, 'Ev', 'Ib'], [0xd0, 'Eb', '1'], [0xd1, 'Ev', '1'], [0xd2, 'Eb', 'CL'], [0xd3, 'Ev', 'CL'],
+    [0xc0, 'Eb', 'Ib'],
+    [0xc1, 'Ev', 'Ib'],
+    [0xd0, 'Eb', '1'],
+    [0xd1, 'Ev', '1'],
+    [0xd2, 'Eb', 'CL'],
+    [0xd3, 'Ev', 'CL'],
   ];
   SHIFT_NAMES.forEach((name, k) => {
     for (const [op, dst, count] of rows) {
@@ -59,7 +64,10 @@ const DIV_FLAGS = flags(0, 0, STATUS); // DIV/IDIV: "The CF, OF, SF, ZF, AF, and
 
 function group3(): Form[] {
   const out: Form[] = [];
-  for (const [op, e, imm] of [[0xf6, 'Eb', 'Ib'], [0xf7, 'Ev', 'Iz']] as const) {
+  for (const [op, e, imm] of [
+    [0xf6, 'Eb', 'Ib'],
+    [0xf7, 'Ev', 'Iz'],
+  ] as const) {
     const acc = e === 'Eb' ? 'AX' : 'eDX:eAX';
     out.push(
       form(`TEST ${e},${imm}`, [op], [e, imm], 'alu', aluFlags(4), { reg: 0 }),

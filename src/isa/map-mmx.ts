@@ -31,10 +31,18 @@ export const MMX_FORMS: readonly Form[] = [
   mmx('MOVD Pq,Ed', 0x6e),
   mmx('MOVQ Pq,Qq', 0x6f),
   mmx('PSHUFW Pq,Qq,Ib', 0x70),
-  ...([
-    ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],
-    ['PSRLQ', 0x73, 2], ['PSLLQ', 0x73, 6],
-  ] as const).map(([n, op, reg]) => mmx(`${n} Nq,Ib`, op, { reg })),
+  ...(
+    [
+      ['PSRLW', 0x71, 2],
+      ['PSRAW', 0x71, 4],
+      ['PSLLW', 0x71, 6],
+      ['PSRLD', 0x72, 2],
+      ['PSRAD', 0x72, 4],
+      ['PSLLD', 0x72, 6],
+      ['PSRLQ', 0x73, 2],
+      ['PSLLQ', 0x73, 6],
+    ] as const
+  ).map(([n, op, reg]) => mmx(`${n} Nq,Ib`, op, { reg })),
   ...run(['PCMPEQB', 'PCMPEQW', 'PCMPEQD'], 0x74),
   form('EMMS', [0x0f, 0x77], [], 'mmx', undefined, { prefix: 'none', note: 'every x87 tag empty, TOP := 0; #UD under CR0.EM, #NM under CR0.TS, #MF for a pending x87 exception' }),
   mmx('MOVD Ed,Pq', 0x7e),

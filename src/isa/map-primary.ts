@@ -3,10 +3,7 @@
 // (26 2E 36 3E 64 65 66 67 F0 F2 F3) and the 0F escape are not forms.
 
 import { form } from './build.ts';
-import {
-  type Form, type Operand, CONDITIONS, flags,
-  CF, PF, AF, ZF, SF, OF, IF, DF, STATUS, ALL_FLAGS, I64, D64, F64, FAR,
-} from './types.ts';
+import { type Form, type Operand, CONDITIONS, flags, CF, PF, AF, ZF, SF, OF, IF, DF, STATUS, ALL_FLAGS, I64, D64, F64, FAR } from './types.ts';
 
 export const ALU_NAMES = ['ADD', 'OR', 'ADC', 'SBB', 'AND', 'SUB', 'XOR', 'CMP'] as const;
 
@@ -25,7 +22,12 @@ function aluRows(): Form[] {
     const f = aluFlags(k);
     const lock = name !== 'CMP';
     const rows: [number, Operand[]][] = [
-      [0, ['Eb', 'Gb']], [1, ['Ev', 'Gv']], [2, ['Gb', 'Eb']], [3, ['Gv', 'Ev']], [4, ['AL', 'Ib']], [5, ['eAX', 'Iz']],
+      [0, ['Eb', 'Gb']],
+      [1, ['Ev', 'Gv']],
+      [2, ['Gb', 'Eb']],
+      [3, ['Gv', 'Ev']],
+      [4, ['AL', 'Ib']],
+      [5, ['eAX', 'Iz']],
     ];
     for (const [i, ops] of rows) {
       out.push(form(`${name} ${ops.join(',')}`, [base + i], ops, 'alu', f, i < 2 && lock ? { lock: true } : {}));
@@ -34,8 +36,7 @@ function aluRows(): Form[] {
   return out;
 }
 
-const jcc = (): Form[] =>
-  CONDITIONS.map(({ cc, reads }, k) => form(`J${cc.toUpperCase()} Jb`, [0x70 + k], ['Jb'], 'control', flags(reads, 0), { branch: true, ...F64 }));
+const jcc = (): Form[] => CONDITIONS.map(({ cc, reads }, k) => form(`J${cc.toUpperCase()} Jb`, [0x70 + k], ['Jb'], 'control', flags(reads, 0), { branch: true, ...F64 }));
 
 const segRows = (): Form[] => [
   form('PUSH ES', [0x06], ['ES'], 'stack', undefined, I64),

@@ -131,7 +131,11 @@ const MOVE_FORMS: readonly Form[] = [
   xmmForm('LDDQU Vx,Mx', 0xf2, 0xf0, false),
   // A general register's non-temporal store: 66, F2 and F3 make it #UD, as the 'none' prefix class says.
   form('MOVNTI Md,Gd', [0x0f, 0xc3], ['Md', 'Gd'], 'sse', undefined, { prefix: 'none', note: 'needs no CR4.OSFXSR' }),
-  form('MASKMOVDQU Vx,Ux', [0x0f, 0xf7], ['Vx', 'Ux'], 'sse', undefined, { prefix: 0x66, mod: 'reg', note: 'stores the selected bytes at DS:[EDI] (segment overridable); a fault stores none' }),
+  form('MASKMOVDQU Vx,Ux', [0x0f, 0xf7], ['Vx', 'Ux'], 'sse', undefined, {
+    prefix: 0x66,
+    mod: 'reg',
+    note: 'stores the selected bytes at DS:[EDI] (segment overridable); a fault stores none',
+  }),
 ];
 
 export const XMM_FORMS: readonly Form[] = [
@@ -184,8 +188,18 @@ export const XMM_FORMS: readonly Form[] = [
   ...FLOAT_FORMS,
   ...MOVE_FORMS,
   // Groups 12, 13 and 14: shifts by an immediate, register operand only.
-  ...([
-    ['PSRLW', 0x71, 2], ['PSRAW', 0x71, 4], ['PSLLW', 0x71, 6], ['PSRLD', 0x72, 2], ['PSRAD', 0x72, 4], ['PSLLD', 0x72, 6],
-    ['PSRLQ', 0x73, 2], ['PSRLDQ', 0x73, 3], ['PSLLQ', 0x73, 6], ['PSLLDQ', 0x73, 7],
-  ] as const).map(([n, op, reg]) => form(`${n} Ux,Ib`, [0x0f, op], ['Ux', 'Ib'], 'sse', undefined, { prefix: 0x66, reg, mod: 'reg' })),
+  ...(
+    [
+      ['PSRLW', 0x71, 2],
+      ['PSRAW', 0x71, 4],
+      ['PSLLW', 0x71, 6],
+      ['PSRLD', 0x72, 2],
+      ['PSRAD', 0x72, 4],
+      ['PSLLD', 0x72, 6],
+      ['PSRLQ', 0x73, 2],
+      ['PSRLDQ', 0x73, 3],
+      ['PSLLQ', 0x73, 6],
+      ['PSLLDQ', 0x73, 7],
+    ] as const
+  ).map(([n, op, reg]) => form(`${n} Ux,Ib`, [0x0f, op], ['Ux', 'Ib'], 'sse', undefined, { prefix: 0x66, reg, mod: 'reg' })),
 ];

@@ -55,18 +55,63 @@ export type Category =
  * Fixed operands name themselves: AL CL DX eAX 1 ES CS SS DS FS GS.
  */
 export type Operand =
-  | 'Eb' | 'Ew' | 'Ev' | 'Ed'
-  | 'Gb' | 'Gw' | 'Gv' | 'Gd'
-  | 'M' | 'Mb' | 'Mw' | 'Md' | 'Ma' | 'Mp' | 'Mq' | 'Mx' | 'Ms'
-  | 'Vx' | 'Wx' | 'Wd' | 'Wq' | 'Ux'
-  | 'Pq' | 'Qq' | 'Qd' | 'Nq'
-  | 'Rd' | 'Cd' | 'Dd' | 'Sw'
-  | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
-  | 'Jb' | 'Jz' | 'Ap' | 'Ob' | 'Ov'
-  | 'Xb' | 'Xv' | 'Yb' | 'Yv'
-  | 'Zb' | 'Zv'
-  | 'AL' | 'CL' | 'DX' | 'eAX' | '1'
-  | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS';
+  | 'Eb'
+  | 'Ew'
+  | 'Ev'
+  | 'Ed'
+  | 'Gb'
+  | 'Gw'
+  | 'Gv'
+  | 'Gd'
+  | 'M'
+  | 'Mb'
+  | 'Mw'
+  | 'Md'
+  | 'Ma'
+  | 'Mp'
+  | 'Mq'
+  | 'Mx'
+  | 'Ms'
+  | 'Vx'
+  | 'Wx'
+  | 'Wd'
+  | 'Wq'
+  | 'Ux'
+  | 'Pq'
+  | 'Qq'
+  | 'Qd'
+  | 'Nq'
+  | 'Rd'
+  | 'Cd'
+  | 'Dd'
+  | 'Sw'
+  | 'Ib'
+  | 'Ibs'
+  | 'Iw'
+  | 'Iz'
+  | 'Iv'
+  | 'Jb'
+  | 'Jz'
+  | 'Ap'
+  | 'Ob'
+  | 'Ov'
+  | 'Xb'
+  | 'Xv'
+  | 'Yb'
+  | 'Yv'
+  | 'Zb'
+  | 'Zv'
+  | 'AL'
+  | 'CL'
+  | 'DX'
+  | 'eAX'
+  | '1'
+  | 'ES'
+  | 'CS'
+  | 'SS'
+  | 'DS'
+  | 'FS'
+  | 'GS';
 
 export interface FlagUse {
   read: number; // flags the result depends on
@@ -128,10 +173,22 @@ export interface Form {
 
 /** Condition codes in encoding order: suffix as printed, and the flags the condition reads. */
 export const CONDITIONS: readonly { cc: string; reads: number }[] = [
-  { cc: 'o', reads: OF }, { cc: 'no', reads: OF }, { cc: 'b', reads: CF }, { cc: 'ae', reads: CF },
-  { cc: 'z', reads: ZF }, { cc: 'nz', reads: ZF }, { cc: 'be', reads: CF | ZF }, { cc: 'a', reads: CF | ZF },
-  { cc: 's', reads: SF }, { cc: 'ns', reads: SF }, { cc: 'p', reads: PF }, { cc: 'np', reads: PF },
-  { cc: 'l', reads: SF | OF }, { cc: 'ge', reads: SF | OF }, { cc: 'le', reads: ZF | SF | OF }, { cc: 'g', reads: ZF | SF | OF },
+  { cc: 'o', reads: OF },
+  { cc: 'no', reads: OF },
+  { cc: 'b', reads: CF },
+  { cc: 'ae', reads: CF },
+  { cc: 'z', reads: ZF },
+  { cc: 'nz', reads: ZF },
+  { cc: 'be', reads: CF | ZF },
+  { cc: 'a', reads: CF | ZF },
+  { cc: 's', reads: SF },
+  { cc: 'ns', reads: SF },
+  { cc: 'p', reads: PF },
+  { cc: 'np', reads: PF },
+  { cc: 'l', reads: SF | OF },
+  { cc: 'ge', reads: SF | OF },
+  { cc: 'le', reads: ZF | SF | OF },
+  { cc: 'g', reads: ZF | SF | OF },
 ];
 
 export const NO_FLAGS: FlagUse = { read: 0, write: 0, undef: 0 };

@@ -17,9 +17,7 @@ export interface BareMetalOptions {
   serial?(byte: number): void;
 }
 
-export type BareMetalEnd =
-  | { how: 'exit'; status: number }
-  | { how: 'reset' | 'halted' | 'budget' };
+export type BareMetalEnd = { how: 'exit'; status: number } | { how: 'reset' | 'halted' | 'budget' };
 
 export function runBareMetal(file: Uint8Array, name: string, opts: BareMetalOptions): BareMetalEnd {
   const bytes = opts.memoryMiB << 20;

@@ -45,17 +45,22 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
   const rom = checkRom(opts.rom, opts.romName);
   const bytes = opts.memoryMiB * 1048576;
   let ata: AtaDisk | undefined;
-  const pc: PcMachine = new PcMachine((h) => create(bytes, h), bytes, {
-    serial: (port, byte) => port === 0 && opts.serial?.(byte),
-    postCode: (code) => opts.postCode?.(code, 0x80),
-    pumpInput: opts.pumpInput,
-    // A reset starts the BIOS again from its image, as the chipset's PAM registers go back to reading the ROM.
-    reset: () => {
-      pci.reset();
-      shadow.update();
-      ata?.reset();
+  const pc: PcMachine = new PcMachine(
+    (h) => create(bytes, h),
+    bytes,
+    {
+      serial: (port, byte) => port === 0 && opts.serial?.(byte),
+      postCode: (code) => opts.postCode?.(code, 0x80),
+      pumpInput: opts.pumpInput,
+      // A reset starts the BIOS again from its image, as the chipset's PAM registers go back to reading the ROM.
+      reset: () => {
+        pci.reset();
+        shadow.update();
+        ata?.reset();
+      },
     },
-  }, { shadowRam: true });
+    { shadowRam: true },
+  );
   pc.mmio.claim(romBase(rom), rom.length, new RomWindow(rom), 'BIOS ROM');
   const log = new DebugConsole(BIOS_DEBUG_PORT, (b) => opts.biosLog?.(b));
   log.attach(pc.bus, 'BIOS debug port');
@@ -72,7 +77,11 @@ export function firmwareMachine(create: (bytes: number, host: Partial<CoreHost>)
   const shadow = new PamShadow(pc.core, romSideBelow1M(rom), () => hostBridge.pam);
   pc.mmio.claim(SHADOW_BASE, SHADOW_BYTES, shadow, 'shadow RAM (PAM)');
   pc.state.add('pam-shadow', shadow);
-  const functions = [[0, 0, hostBridge], [1, 0, new Piix3IsaBridge()], [1, 1, new Piix3Ide()]] as const;
+  const functions = [
+    [0, 0, hostBridge],
+    [1, 0, new Piix3IsaBridge()],
+    [1, 1, new Piix3Ide()],
+  ] as const;
   for (const [device, func, fn] of functions) {
     pci.add(device, func, fn);
     pc.state.add(`pci-00.${device}.${func}`, fn);

@@ -53,7 +53,10 @@ export class ReplayDiverged extends Error {
 export class InputReplay {
   private next = 0;
 
-  constructor(private readonly pc: PcMachine, private readonly events: readonly InputEvent[]) {}
+  constructor(
+    private readonly pc: PcMachine,
+    private readonly events: readonly InputEvent[],
+  ) {}
 
   /** No input is left to feed (only the end, if the log has one). */
   get done(): boolean {

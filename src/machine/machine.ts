@@ -141,7 +141,12 @@ export class PcMachine {
   /** The status the guest asked to exit with through the isa-debug-exit port. */
   exitStatus?: number;
 
-  constructor(create: (host: Partial<CoreHost>) => Core, readonly memoryBytes: number, private readonly hooks: MachineHooks = {}, layout: PcLayout = {}) {
+  constructor(
+    create: (host: Partial<CoreHost>) => Core,
+    readonly memoryBytes: number,
+    private readonly hooks: MachineHooks = {},
+    layout: PcLayout = {},
+  ) {
     this.pic = new I8259Pic((asserted) => {
       this.picAsserted = asserted;
       this.updateIntr();
@@ -154,12 +159,21 @@ export class PcMachine {
       acknowledgeInterrupt: () => this.acknowledgeInterrupt(),
     });
     // The local APIC and the IO-APIC, as on every PC since the Pentium Pro; a kernel that ignores them gets the 8259 through LINT0.
-    this.lapic = new LocalApic(() => this.nowNs(), () => this.updateIntr(), () => this.core.requestStop(), (v) => this.ioapic.endOfInterrupt(v));
+    this.lapic = new LocalApic(
+      () => this.nowNs(),
+      () => this.updateIntr(),
+      () => this.core.requestStop(),
+      (v) => this.ioapic.endOfInterrupt(v),
+    );
     this.ioapic = new IoApic((vector, level) => this.lapic.deliver(vector, level));
     this.mmio.claim(LAPIC_BASE, 0x1000, this.lapic, 'local APIC');
     this.mmio.claim(IOAPIC_BASE, 0x20, this.ioapic, 'IO-APIC');
     // The HPET, as on QEMU's PC; its legacy replacement routing takes IRQ 0 from the PIT.
-    this.hpet = new Hpet(() => this.nowNs(), (line, high, legacy) => (legacy ? this.setIrq(line, high) : this.ioapic.setPin(line, high)), () => this.core.requestStop());
+    this.hpet = new Hpet(
+      () => this.nowNs(),
+      (line, high, legacy) => (legacy ? this.setIrq(line, high) : this.ioapic.setPin(line, high)),
+      () => this.core.requestStop(),
+    );
     this.mmio.claim(HPET_BASE, HPET_WINDOW, this.hpet, 'HPET');
     this.core.apicBase = APIC_BASE_AT_RESET;
     // The legacy hole between 640 KiB and 1 MiB is not RAM: VGA memory, and ROMs unless a BIOS shadows them.
@@ -167,12 +181,24 @@ export class PcMachine {
     // A slice runs up to the next timer event as it stood when the slice began;
     // the guest moving that event (one-shot mode does it at every tick) ends
     // the slice, or the interrupt would come up to a whole slice late.
-    this.pit = new I8254Pit(() => this.pitTicks(), () => {
-      if (!this.hpet.legacy) this.pulseIrq(IRQ.PIT);
-    }, () => this.core.requestStop());
+    this.pit = new I8254Pit(
+      () => this.pitTicks(),
+      () => {
+        if (!this.hpet.legacy) this.pulseIrq(IRQ.PIT);
+      },
+      () => this.core.requestStop(),
+    );
     this.com = [
-      new Uart16550(0x3f8, (b) => hooks.serial?.(0, b), (h) => this.setIrq(IRQ.COM1, h)),
-      new Uart16550(0x2f8, (b) => hooks.serial?.(1, b), (h) => this.setIrq(IRQ.COM2, h)),
+      new Uart16550(
+        0x3f8,
+        (b) => hooks.serial?.(0, b),
+        (h) => this.setIrq(IRQ.COM1, h),
+      ),
+      new Uart16550(
+        0x2f8,
+        (b) => hooks.serial?.(1, b),
+        (h) => this.setIrq(IRQ.COM2, h),
+      ),
     ];
     this.cmos = new CmosRtc(() => VIRTUAL_EPOCH + this.nowNs() / 1e9, memoryBytes);
     this.system = new SystemPorts(this.core, () => this.requestReset(), hooks.postCode);
@@ -181,18 +207,31 @@ export class PcMachine {
     this.claim(0x4d0, 2, this.pic, 'PIC ELCR', ['master', 'slave']);
     this.claim(0x40, 4, this.pit, 'PIT', PIT_REGISTERS);
     // What an idle kernel touches at every tick: the timer, the PICs' mask and EOI, the I/O delay port.
-    for (const [first, count] of [[0x20, 2], [0xa0, 2], [0x40, 4], [0x80, 1]]) this.bus.markTimekeeping(first!, count!);
+    for (const [first, count] of [
+      [0x20, 2],
+      [0xa0, 2],
+      [0x40, 4],
+      [0x80, 1],
+    ])
+      this.bus.markTimekeeping(first!, count!);
     this.claim(0x61, 1, this.pit, 'port 0x61 (PIT gate 2, speaker)');
     this.claim(0x3f8, 8, this.com[0], 'COM1', UART_REGISTERS);
     this.claim(0x2f8, 8, this.com[1], 'COM2', UART_REGISTERS);
     this.claim(0x70, 2, this.cmos, 'CMOS', CMOS_REGISTERS);
     this.system.attach(this.bus);
-    this.i8042 = new I8042((line, high) => this.setIrq(line, high), () => this.requestReset(), (on) => this.system.setA20(on));
+    this.i8042 = new I8042(
+      (line, high) => this.setIrq(line, high),
+      () => this.requestReset(),
+      (on) => this.system.setA20(on),
+    );
     this.claim(I8042_DATA, 1, this.i8042, 'i8042 data');
     this.claim(I8042_COMMAND, 1, this.i8042, 'i8042 status/command');
     this.fpuError = new FpuErrorLatch(this.core, (h) => this.setIrq(IRQ['FPU error'], h));
     this.claim(0xf0, 1, this.fpuError, 'FPU error latch (FERR#)');
-    this.acpiPm = new AcpiPm(() => this.nowNs(), () => this.powerOff());
+    this.acpiPm = new AcpiPm(
+      () => this.nowNs(),
+      () => this.powerOff(),
+    );
     this.claim(ACPI_PM_BASE, ACPI_PM_REGISTERS.length, this.acpiPm, 'ACPI PM registers', ACPI_PM_REGISTERS);
     const debugcon = hooks.debugcon;
     const debugExit = debugcon && new DebugExit(debugcon, (status) => this.powerOff(status));
@@ -330,7 +369,10 @@ export class PcMachine {
       const device = line === undefined ? undefined : IRQ_DEVICES.get(line);
       return line === undefined ? `IO-APIC pin ${pin}` : `IRQ ${line}${device ? ` (${device})` : ''}`;
     }
-    for (const [chip, first] of [[this.pic.master, 0], [this.pic.slave, 8]] as const) {
+    for (const [chip, first] of [
+      [this.pic.master, 0],
+      [this.pic.slave, 8],
+    ] as const) {
       const line = vector - chip.vectorBase;
       if (chip.vectorBase === 0 || line < 0 || line > 7) continue;
       const device = this.irqDevices.get(first + line);

@@ -40,7 +40,10 @@ function parse(p: Uint8Array): DhcpRequest | null {
   for (let i = 240; i < p.length; ) {
     const code = p[i]!;
     if (code === 255) break;
-    if (code === 0) { i++; continue; }
+    if (code === 0) {
+      i++;
+      continue;
+    }
     const len = p[i + 1] ?? 0;
     if (i + 2 + len > p.length) return null;
     if (code === 53 && len === 1) type = p[i + 2]!;

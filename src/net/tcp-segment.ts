@@ -36,7 +36,10 @@ export function parseTcp(src: number, dst: number, p: Uint8Array): TcpSegment | 
   for (let i = 20; i < offset; ) {
     const kind = p[i]!;
     if (kind === 0) break;
-    if (kind === 1) { i++; continue; }
+    if (kind === 1) {
+      i++;
+      continue;
+    }
     const len = p[i + 1] ?? 0;
     if (len < 2 || i + len > offset) break;
     if (kind === 2 && len === 4) mss = (p[i + 2]! << 8) | p[i + 3]!;

@@ -176,8 +176,12 @@ export class UserNet implements TcpLink, NetBackend {
     if (!u) return this.drop();
     if (u.dstPort === DHCP_SERVER_PORT) {
       const answer = dhcpAnswer(u.payload, {
-        serverIp: NET_PLAN.gateway, clientIp: NET_PLAN.guest, netmask: NET_PLAN.netmask,
-        gateway: NET_PLAN.gateway, dns: NET_PLAN.dns, leaseSeconds: 86400,
+        serverIp: NET_PLAN.gateway,
+        clientIp: NET_PLAN.guest,
+        netmask: NET_PLAN.netmask,
+        gateway: NET_PLAN.gateway,
+        dns: NET_PLAN.dns,
+        leaseSeconds: 86400,
       });
       // The client has no address yet: the answer goes to the broadcast address.
       if (answer) this.sendIp(NET_PLAN.gateway, 0xffffffff, PROTO_UDP, buildUdp(NET_PLAN.gateway, 0xffffffff, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, answer));

@@ -39,7 +39,16 @@ function samePage(a: Uint8Array, b: Uint8Array): boolean {
 function fieldDiff(a: StateValue | undefined, b: StateValue | undefined, path: string, out: string[]): void {
   if (a instanceof Uint8Array && b instanceof Uint8Array) {
     if (a.length !== b.length || a.some((v, i) => v !== b[i])) out.push(path);
-  } else if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b) && !(a instanceof Uint8Array) && !(b instanceof Uint8Array)) {
+  } else if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b) &&
+    !(a instanceof Uint8Array) &&
+    !(b instanceof Uint8Array)
+  ) {
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) fieldDiff(a[k], b[k], path ? `${path}.${k}` : k, out);
   } else if (JSON.stringify(a) !== JSON.stringify(b)) {
     out.push(path);
@@ -54,10 +63,13 @@ function fieldDiff(a: StateValue | undefined, b: StateValue | undefined, path: s
 export function diffSnapshots(a: Snapshot, b: Snapshot, layout: string, stateBase: number): SnapshotDiff {
   const pa = pagesOf(a.chunks);
   const pb = pagesOf(b.chunks);
-  const pages = [...new Set([...pa.keys(), ...pb.keys()])]
-    .filter((p) => !samePage(pa.get(p) ?? ZERO, pb.get(p) ?? ZERO)).sort((x, y) => x - y);
-  const offsets = layout.split('\n').map((l) => l.split('=')).filter(([n]) => n!.startsWith('OFF_'))
-    .map(([n, v]) => ({ name: n!, at: Number(v) })).sort((x, y) => x.at - y.at);
+  const pages = [...new Set([...pa.keys(), ...pb.keys()])].filter((p) => !samePage(pa.get(p) ?? ZERO, pb.get(p) ?? ZERO)).sort((x, y) => x - y);
+  const offsets = layout
+    .split('\n')
+    .map((l) => l.split('='))
+    .filter(([n]) => n!.startsWith('OFF_'))
+    .map(([n, v]) => ({ name: n!, at: Number(v) }))
+    .sort((x, y) => x.at - y.at);
   const named = (byte: number): string => {
     const at = stateBase + byte;
     let best: { name: string; at: number } | undefined;

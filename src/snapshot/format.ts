@@ -155,7 +155,16 @@ export async function readHeader(bytes: Uint8Array, codec: SnapshotCodec): Promi
 
 function isBlob(b: unknown): b is BlobRef {
   const r = b as BlobRef;
-  return typeof r === 'object' && r !== null && Number.isSafeInteger(r.offset) && Number.isSafeInteger(r.length) && r.offset >= 0 && r.length >= 0 && /^[0-9a-f]{64}$/.test(r.sha256) && /^[0-9a-f]{64}$/.test(r.zsha256);
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isSafeInteger(r.offset) &&
+    Number.isSafeInteger(r.length) &&
+    r.offset >= 0 &&
+    r.length >= 0 &&
+    /^[0-9a-f]{64}$/.test(r.sha256) &&
+    /^[0-9a-f]{64}$/.test(r.zsha256)
+  );
 }
 
 /** A header whose digest matched but which this build cannot use (written by a broken producer). */
@@ -165,9 +174,11 @@ function checkHeaderShape(h: SnapshotHeader): void {
   if (!isBlob(h.state)) throw bad('state record reference');
   if (!Array.isArray(h.chunks)) throw bad('chunk table');
   for (const c of h.chunks) {
-    if (!isBlob(c) || !Number.isSafeInteger(c.first) || c.first % CHUNK_PAGES || c.first * PAGE_SIZE >= h.ramBytes || !(c.pages > 0 && c.pages < 1 << CHUNK_PAGES)) throw bad('chunk table');
+    if (!isBlob(c) || !Number.isSafeInteger(c.first) || c.first % CHUNK_PAGES || c.first * PAGE_SIZE >= h.ramBytes || !(c.pages > 0 && c.pages < 1 << CHUNK_PAGES))
+      throw bad('chunk table');
   }
-  if (!Array.isArray(h.devices) || typeof h.core?.layout !== 'string' || typeof h.kernel?.sha256 !== 'string' || typeof h.cmdline !== 'string') throw bad('description of the machine');
+  if (!Array.isArray(h.devices) || typeof h.core?.layout !== 'string' || typeof h.kernel?.sha256 !== 'string' || typeof h.cmdline !== 'string')
+    throw bad('description of the machine');
 }
 
 /** The compressed bytes of a blob, checked against the header's digest. */
@@ -228,22 +239,31 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
   const sync = codec.decompressSync;
   if (!sync) {
     const { header, records, chunks } = await decodeSnapshot(bytes, codec);
-    return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks.map((c) => ({ ...c, data: () => c.data }))) };
+    return {
+      header,
+      records,
+      ram: new ChunkPages(
+        header.ramBytes / PAGE_SIZE,
+        chunks.map((c) => ({ ...c, data: () => c.data })),
+      ),
+    };
   }
   const { header, body } = await readHeader(bytes, codec);
   const records = decodeRecords(await inflate(body, header.state, 'state records', undefined, codec));
   // All the chunks' digests at once: WebCrypto answers each on a thread of its own, so hundreds one after another cost a page hundreds of round trips.
-  const chunks = await Promise.all(header.chunks.map(async (c) => {
-    const z = await blob(body, c, where(c.first), codec);
-    const data = () => {
-      try {
-        return inflated(sync(z), where(c.first), popcount(c.pages) * PAGE_SIZE);
-      } catch (e) {
-        // Only a file made to pass the digest checks gets here, while the guest runs.
-        throw e instanceof SnapshotError ? e : new SnapshotError(`the ${where(c.first)} is corrupt: it does not inflate (${(e as Error).message})`);
-      }
-    };
-    return { first: c.first, pages: c.pages, data };
-  }));
+  const chunks = await Promise.all(
+    header.chunks.map(async (c) => {
+      const z = await blob(body, c, where(c.first), codec);
+      const data = () => {
+        try {
+          return inflated(sync(z), where(c.first), popcount(c.pages) * PAGE_SIZE);
+        } catch (e) {
+          // Only a file made to pass the digest checks gets here, while the guest runs.
+          throw e instanceof SnapshotError ? e : new SnapshotError(`the ${where(c.first)} is corrupt: it does not inflate (${(e as Error).message})`);
+        }
+      };
+      return { first: c.first, pages: c.pages, data };
+    }),
+  );
   return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks) };
 }

@@ -30,7 +30,11 @@ class ForkView implements PageSource {
    * `absent` is the parent's WATCH_ABSENT bits at the fork: those pages
    * the parent had not filled yet, and they are its source's.
    */
-  constructor(private readonly parent: Core, private readonly parentSource: PageSource | undefined, private readonly absent: Uint8Array) {}
+  constructor(
+    private readonly parent: Core,
+    private readonly parentSource: PageSource | undefined,
+    private readonly absent: Uint8Array,
+  ) {}
 
   /** Whether the view reads page `page` from the parent's live memory (so it must be kept before the parent writes it). */
   readsParent(page: number): boolean {
@@ -48,7 +52,7 @@ class ForkView implements PageSource {
   has(page: number): boolean {
     const kept = this.kept.get(page);
     if (kept) return kept !== ZERO_PAGE;
-    return this.absent[page] ? this.parentSource?.has(page) ?? false : true;
+    return this.absent[page] ? (this.parentSource?.has(page) ?? false) : true;
   }
 }
 

@@ -32,9 +32,12 @@ export function captureRam(pc: PcMachine): RamChunk[] {
 export function checkFits(pc: PcMachine, info: SnapshotInfo): void {
   const layout = coreLayout(pc.core);
   if (info.core.layout !== layout) {
-    throw new SnapshotError(`does not fit this build: its core's state layout is ${info.core.layout}${info.core.build ? ` (core build ${info.core.build.slice(0, 12)})` : ''}, this core's is ${layout}`);
+    throw new SnapshotError(
+      `does not fit this build: its core's state layout is ${info.core.layout}${info.core.build ? ` (core build ${info.core.build.slice(0, 12)})` : ''}, this core's is ${layout}`,
+    );
   }
-  if (info.ramBytes !== pc.memoryBytes) throw new SnapshotError(`does not fit this machine: it has ${info.ramBytes / 1048576} MiB of RAM, this machine ${pc.memoryBytes / 1048576} MiB`);
+  if (info.ramBytes !== pc.memoryBytes)
+    throw new SnapshotError(`does not fit this machine: it has ${info.ramBytes / 1048576} MiB of RAM, this machine ${pc.memoryBytes / 1048576} MiB`);
   try {
     checkPartSet(pc.state.manifest, info.devices);
   } catch (e) {

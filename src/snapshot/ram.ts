@@ -2,7 +2,6 @@
 // chunks of CHUNK_PAGES (a fresh machine's RAM is zero already, so only these
 // need saving or filling).
 
-
 export const PAGE_SIZE = 4096;
 export const CHUNK_PAGES = 16;
 
@@ -66,7 +65,10 @@ export class ChunkPages implements PageSource {
   private readonly where: Int32Array;
   private readonly inflated: (Uint8Array | undefined)[];
 
-  constructor(pageCount: number, private readonly chunks: LazyChunk[]) {
+  constructor(
+    pageCount: number,
+    private readonly chunks: LazyChunk[],
+  ) {
     this.where = new Int32Array(pageCount).fill(-1);
     this.inflated = new Array<Uint8Array | undefined>(chunks.length);
     chunks.forEach((c, k) => {

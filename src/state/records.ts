@@ -70,7 +70,10 @@ export class StateRegistry {
 
   /** Loads every part; refuses a record set that is not exactly this machine's parts at their versions. */
   load(records: Record<string, VersionedRecord>): void {
-    checkPartSet(this.manifest, Object.entries(records).map(([name, r]) => ({ name, version: r.version })));
+    checkPartSet(
+      this.manifest,
+      Object.entries(records).map(([name, r]) => ({ name, version: r.version })),
+    );
     for (const [name, p] of this.parts) {
       try {
         p.loadState(records[name]!.state);
@@ -141,9 +144,11 @@ export function bytesField(record: StateRecord, name: string, length?: number): 
 /** A field that must be a list of whole numbers: `length` of them or at most `max`, each below `below`. */
 export function numbersField(record: StateRecord, name: string, shape: { length?: number; max?: number; below?: number }): number[] {
   const v = record[name];
-  const ok = Array.isArray(v)
-    && (shape.length === undefined || v.length === shape.length) && v.length <= (shape.max ?? Infinity)
-    && v.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n < (shape.below ?? Infinity));
+  const ok =
+    Array.isArray(v) &&
+    (shape.length === undefined || v.length === shape.length) &&
+    v.length <= (shape.max ?? Infinity) &&
+    v.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n < (shape.below ?? Infinity));
   if (!ok) {
     const size = shape.length !== undefined ? `${shape.length}` : `at most ${shape.max}`;
     throw new StateError(`field ${name} should be a list of ${size} whole numbers${shape.below ? ` below ${shape.below}` : ''}`);

@@ -26,7 +26,10 @@ export class FileDisk implements BlockBackend {
   readonly readOnly: boolean;
   private fd: number;
 
-  constructor(readonly path: string, opts: FileDiskOptions = {}) {
+  constructor(
+    readonly path: string,
+    opts: FileDiskOptions = {},
+  ) {
     this.readOnly = opts.readOnly ?? false;
     const create = opts.createBytes;
     if (create !== undefined && (!Number.isSafeInteger(create) || create <= 0 || create % 512)) {
@@ -67,7 +70,7 @@ export class FileDisk implements BlockBackend {
   }
 
   read(offset: number, into: Uint8Array): void {
-    for (let done = 0; done < into.length;) {
+    for (let done = 0; done < into.length; ) {
       const n = this.io(() => readSync(this.fd, into, done, into.length - done, offset + done), 'reading');
       if (n === 0) {
         into.fill(0, done); // a file truncated under us reads as zeros past its end
@@ -78,7 +81,7 @@ export class FileDisk implements BlockBackend {
   }
 
   write(offset: number, data: Uint8Array): void {
-    for (let done = 0; done < data.length;) done += this.io(() => writeSync(this.fd, data, done, data.length - done, offset + done), 'writing');
+    for (let done = 0; done < data.length; ) done += this.io(() => writeSync(this.fd, data, done, data.length - done, offset + done), 'writing');
   }
 
   flush(): void {
@@ -96,10 +99,14 @@ export class FileDisk implements BlockBackend {
       return op();
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      const why = err.code === 'ENOSPC' ? 'the host disk is full'
-        : err.code === 'EDQUOT' ? 'the host disk quota is used up'
-        : err.code === 'EFBIG' ? 'the file is at the largest size this process may write (ulimit -f)'
-        : err.message;
+      const why =
+        err.code === 'ENOSPC'
+          ? 'the host disk is full'
+          : err.code === 'EDQUOT'
+            ? 'the host disk quota is used up'
+            : err.code === 'EFBIG'
+              ? 'the file is at the largest size this process may write (ulimit -f)'
+              : err.message;
       throw new DiskError(`disk image ${this.path}: ${doing}: ${why}`);
     }
   }

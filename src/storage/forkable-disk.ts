@@ -96,7 +96,11 @@ export class ForkableDisk implements BlockBackend {
 
 /** A fork's disk: its parent's at the fork, with its own writes over it, in memory. */
 export class DiskOverlay implements BlockBackend {
-  constructor(private readonly view: DiskView, readonly size: number, readonly readOnly: boolean) {}
+  constructor(
+    private readonly view: DiskView,
+    readonly size: number,
+    readonly readOnly: boolean,
+  ) {}
 
   read(offset: number, into: Uint8Array): void {
     blocks(offset, into.length, (b, at, n, done) => {

@@ -22,12 +22,13 @@ export interface BrowserPoolOptions {
 function webWorker(url: string | URL, base: string): JobWorker {
   const worker = new Worker(url, { type: 'module' });
   return {
-    run: (job) => new Promise((resolve) => {
-      worker.onerror = (e) => resolve({ error: `the worker failed: ${e.message}`, broken: true });
-      worker.onmessage = (e: MessageEvent<JobAnswer>) => resolve(e.data);
-      const { bootCache: _, ...rest } = job;
-      worker.postMessage({ ...rest, base } satisfies BrowserKernelJob);
-    }),
+    run: (job) =>
+      new Promise((resolve) => {
+        worker.onerror = (e) => resolve({ error: `the worker failed: ${e.message}`, broken: true });
+        worker.onmessage = (e: MessageEvent<JobAnswer>) => resolve(e.data);
+        const { bootCache: _, ...rest } = job;
+        worker.postMessage({ ...rest, base } satisfies BrowserKernelJob);
+      }),
     terminate: () => worker.terminate(),
   };
 }

@@ -72,7 +72,10 @@ export function checkConfig(text: string): ConfigProblem[] {
 
 /** Console symptoms of a kernel that booted without something the userland needs. */
 const SYMPTOMS: readonly { pattern: RegExp; options: string[] }[] = [
-  { pattern: /VFS: Unable to mount root fs|No filesystem could mount root|Initramfs unpacking failed|invalid magic at start of compressed archive/, options: ['BLK_DEV_INITRD', 'RD_GZIP'] },
+  {
+    pattern: /VFS: Unable to mount root fs|No filesystem could mount root|Initramfs unpacking failed|invalid magic at start of compressed archive/,
+    options: ['BLK_DEV_INITRD', 'RD_GZIP'],
+  },
   { pattern: /Failed to execute \/init|No working init found|Requested init \/init failed/, options: ['BINFMT_SCRIPT', 'BINFMT_ELF'] },
   { pattern: /mount: mounting devtmpfs on \/newroot\/dev failed/, options: ['DEVTMPFS'] },
   { pattern: /cannot mount the tmpfs root/, options: ['TMPFS'] },

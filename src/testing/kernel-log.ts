@@ -56,8 +56,9 @@ const REPORTING = /^(?:dump_stack(?:_lvl)?|show_stack|panic|__warn|warn_slowpath
  */
 function crashFunction(lines: readonly string[]): string | undefined {
   for (const line of lines) {
-    const m = /\b[ER]IP: (?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(line)
-      ?? /\bWARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z_][\w.]*)\+0x/.exec(line);
+    const m =
+      /\b[ER]IP: (?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(line) ??
+      /\bWARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z_][\w.]*)\+0x/.exec(line);
     if (m) return m[1];
   }
   for (const line of lines) {

@@ -43,4 +43,3 @@ async function runFromBootCache(o: KernelRunOptions, dir: string): Promise<Kerne
   const m = await Machine.create(options);
   return watchedRun(m, { ...o, onBooted: (booted) => keepKernel(dir, guest, booted).catch(() => undefined) }, false);
 }
-

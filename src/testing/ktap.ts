@@ -152,7 +152,8 @@ export function passed(report: KtapReport): boolean {
 }
 
 const xml = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+  s
+    .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
     // XML 1.0 has no way to write most control characters: drop them.
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
 

@@ -23,20 +23,25 @@ function startThread(): Worker {
 function threadWorker(): JobWorker {
   const worker = startThread();
   return {
-    run: (job) => new Promise((resolve) => {
-      const onError = (e: Error) => resolve({ error: `the worker thread failed: ${e.message}`, broken: true });
-      worker.once('error', onError);
-      worker.once('message', (a: JobAnswer) => {
-        worker.off('error', onError);
-        resolve(a);
-      });
-      worker.postMessage(job);
-    }),
+    run: (job) =>
+      new Promise((resolve) => {
+        const onError = (e: Error) => resolve({ error: `the worker thread failed: ${e.message}`, broken: true });
+        worker.once('error', onError);
+        worker.once('message', (a: JobAnswer) => {
+          worker.off('error', onError);
+          resolve(a);
+        });
+        worker.postMessage(job);
+      }),
     terminate: () => worker.terminate(),
   };
 }
 
 /** Runs `jobs` on up to `parallel` machines at once, one worker thread each; `onDone` hears of each as it finishes. */
-export function runKernelPool(jobs: readonly KernelRunOptions[], parallel = cpus().length, onDone?: (index: number, r: KernelRunResult | Error) => void): Promise<(KernelRunResult | Error)[]> {
+export function runKernelPool(
+  jobs: readonly KernelRunOptions[],
+  parallel = cpus().length,
+  onDone?: (index: number, r: KernelRunResult | Error) => void,
+): Promise<(KernelRunResult | Error)[]> {
   return runJobs(threadWorker, jobs, parallel, onDone);
 }

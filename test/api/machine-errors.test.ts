@@ -40,9 +40,7 @@ describe('a guest without the agent', () => {
     m.on('power', (s) => power.push(s));
     m.start();
     await m.waitFor('/ # ', { timeoutMs: 60_000 });
-    await expect(m.exec('true')).rejects.toThrow(
-      'exec "true": the guest agent never said HELLO on COM2 within 120 s of guest time (does this guest start glassbox-agent?)',
-    );
+    await expect(m.exec('true')).rejects.toThrow('exec "true": the guest agent never said HELLO on COM2 within 120 s of guest time (does this guest start glassbox-agent?)');
     // The guest's console still works; its shell powers the machine off.
     m.serial.write('poweroff -f\n');
     await expect(m.waitFor('never printed', { timeoutMs: 60_000 })).rejects.toThrow('waitFor never printed: the machine powered off');

@@ -57,7 +57,7 @@ describe('Machine on the default guest', () => {
     expect(r.stdout).toMatch(new RegExp(`^Linux glassbox ${version.replace(/\./g, '\\.')} .* i[3-6]86 GNU/Linux\\n$`));
   }, 120_000);
 
-  it('shows the core\'s CPUID in /proc/cpuinfo', async () => {
+  it("shows the core's CPUID in /proc/cpuinfo", async () => {
     const leaf0 = coreCpuid(0);
     const leaf1 = coreCpuid(1);
     const vendor = new TextDecoder().decode(new Uint32Array([leaf0.ebx, leaf0.edx, leaf0.ecx]));
@@ -70,7 +70,20 @@ describe('Machine on the default guest', () => {
     expect(Number(field('stepping'))).toBe(leaf1.eax & 0xf);
     // Feature flags Linux derives from CPUID.1:EDX bits the core sets.
     const flags = field('flags')!.split(' ');
-    const bits: [number, string][] = [[3, 'pse'], [4, 'tsc'], [5, 'msr'], [6, 'pae'], [8, 'cx8'], [13, 'pge'], [15, 'cmov'], [19, 'clflush'], [24, 'fxsr'], [23, 'mmx'], [25, 'sse'], [26, 'sse2']];
+    const bits: [number, string][] = [
+      [3, 'pse'],
+      [4, 'tsc'],
+      [5, 'msr'],
+      [6, 'pae'],
+      [8, 'cx8'],
+      [13, 'pge'],
+      [15, 'cmov'],
+      [19, 'clflush'],
+      [24, 'fxsr'],
+      [23, 'mmx'],
+      [25, 'sse'],
+      [26, 'sse2'],
+    ];
     for (const [bit, name] of bits) expect(flags.includes(name), name).toBe(((leaf1.edx >>> bit) & 1) === 1);
     expect(flags.includes('pni'), 'pni (SSE3)').toBe((leaf1.ecx & 1) === 1);
     // SEP (bit 11) Linux believes only from family 6 model 3 stepping 3 on (arch/x86/kernel/cpu/intel.c):
@@ -101,7 +114,11 @@ describe('Machine on the default guest', () => {
   it('isolates a PID namespace: ps inside sees itself as PID 1 and little else', async () => {
     const r = await m.exec('unshare --pid --fork --mount-proc ps');
     expect(r.exitCode).toBe(0);
-    const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     expect(rows[0][0]).toBe('1');
     expect(rows.length).toBeLessThanOrEqual(2); // PID 1 and ps itself
     // Outside, the same ps sees the whole guest: init, the agent, kernel threads.

@@ -54,9 +54,7 @@ describe('bzImage header', () => {
 
   it('refuses a truncated image, saying how much is missing', () => {
     const full = image();
-    expect(() => parseBzImage(full.subarray(0, full.length - 100))).toThrow(
-      new RegExp(`truncated: the header promises ${full.length} bytes, the file has ${full.length - 100}`),
-    );
+    expect(() => parseBzImage(full.subarray(0, full.length - 100))).toThrow(new RegExp(`truncated: the header promises ${full.length} bytes, the file has ${full.length - 100}`));
   });
 });
 
@@ -90,21 +88,20 @@ describe('loading Linux', () => {
       type: bp.getUint32(0x2e0 + i * 20, true),
     }));
     const ram = entries.filter((e) => e.type === E820_RAM);
-    expect(ram).toEqual([{ addr: 0, size: 0x9fc00, type: 1 }, { addr: MiB, size: 63 * MiB, type: 1 }]);
+    expect(ram).toEqual([
+      { addr: 0, size: 0x9fc00, type: 1 },
+      { addr: MiB, size: 63 * MiB, type: 1 },
+    ]);
   });
 
   it('refuses a machine with too little memory for the kernel to unpack', () => {
     const core = createCore(16 * MiB);
-    expect(() => loadLinux(core, parseBzImage(image({ initSize: 20 * MiB })), { cmdline: '' })).toThrow(
-      /needs 21 MiB of RAM to unpack itself .* the machine has 16 MiB/,
-    );
+    expect(() => loadLinux(core, parseBzImage(image({ initSize: 20 * MiB })), { cmdline: '' })).toThrow(/needs 21 MiB of RAM to unpack itself .* the machine has 16 MiB/);
   });
 
   it('refuses an initrd larger than the RAM above the kernel', () => {
     const core = createCore(16 * MiB);
-    expect(() => loadLinux(core, parseBzImage(image()), { cmdline: '', initrd: new Uint8Array(15 * MiB) })).toThrow(
-      /the initrd \(15 MiB\) does not fit in RAM above the kernel/,
-    );
+    expect(() => loadLinux(core, parseBzImage(image()), { cmdline: '', initrd: new Uint8Array(15 * MiB) })).toThrow(/the initrd \(15 MiB\) does not fit in RAM above the kernel/);
   });
 
   it('refuses a command line longer than the kernel accepts', () => {

@@ -24,7 +24,7 @@ function header(flags: number, extra: number[] = []): Uint8Array {
   const dv = new DataView(b.buffer);
   dv.setUint32(0, 0x1badb002, true);
   dv.setUint32(4, flags, true);
-  dv.setUint32(8, (-(0x1badb002 + flags)) >>> 0, true);
+  dv.setUint32(8, -(0x1badb002 + flags) >>> 0, true);
   b.set(extra, 12);
   return b;
 }

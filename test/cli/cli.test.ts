@@ -25,7 +25,9 @@ describe('glassbox boot', () => {
     // cat blocks for good on a FIFO nobody opens for writing; the idle guest then only keeps
     // time (its timer ticking), and with no timeout the host has nothing left to wait for.
     const r = glassbox(['guest', 'exec', '--timeout', '0', '--', 'mkfifo /run/never && cat /run/never']);
-    expect(r.stderr).toMatch(/^glassbox: the guest went idle \(for 10 minutes of guest time it did nothing but keep time: no I\/O, nothing from the command\) and nothing more is coming from the host, so the command can never finish .*\n$/);
+    expect(r.stderr).toMatch(
+      /^glassbox: the guest went idle \(for 10 minutes of guest time it did nothing but keep time: no I\/O, nothing from the command\) and nothing more is coming from the host, so the command can never finish .*\n$/,
+    );
     expect(r.stderr.split('\n')).toHaveLength(2);
     expect(r.status).toBe(2);
   }, 600_000);

@@ -20,16 +20,27 @@ const data = (() => {
 describe('glassbox --format (a Go text/template subset)', () => {
   it.skipIf(data === undefined)('renders fields, json, upper, lower, join and pipes as the Docker CLI does (docker version --format, no daemon needed)', () => {
     const templates = [
-      '{{.Client.Version}}', '{{.Client.Os}}/{{.Client.Arch}} built {{.Client.BuildTime}}', '{{upper .Client.Os}}', '{{lower .Client.BuildTime}}',
-      '{{.Client.Os | upper}}', '{{json .Client.Version}}', '{{json .Client}}', '{{json .}}', '{{.Server}}', 'plain text, no actions',
+      '{{.Client.Version}}',
+      '{{.Client.Os}}/{{.Client.Arch}} built {{.Client.BuildTime}}',
+      '{{upper .Client.Os}}',
+      '{{lower .Client.BuildTime}}',
+      '{{.Client.Os | upper}}',
+      '{{json .Client.Version}}',
+      '{{json .Client}}',
+      '{{json .}}',
+      '{{.Server}}',
+      'plain text, no actions',
       '{{ .Client.GoVersion }} and {{json .Server}}',
     ];
     for (const t of templates) expect({ t, out: compileFormat(t, {}).render(data) + '\n' }).toEqual({ t, out: docker(t) });
   });
 
-  it('joins a list and lines up a table with Docker\'s column titles', () => {
+  it("joins a list and lines up a table with Docker's column titles", () => {
     expect(compileFormat('{{join .Args ", "}}', {}).render({ Args: ['-c', 'echo hi'] })).toBe('-c, echo hi');
-    const rows = [{ ID: 'abc', Names: 'web' }, { ID: 'abcdef', Names: 'db' }];
+    const rows = [
+      { ID: 'abc', Names: 'web' },
+      { ID: 'abcdef', Names: 'db' },
+    ];
     expect(formatRows('table {{.ID}}\\t{{.Names}}', { '.ID': 'CONTAINER ID', '.Names': 'NAMES' }, rows)).toBe('CONTAINER ID   NAMES\nabc            web\nabcdef         db\n');
     expect(formatRows('{{.Names}}', {}, rows)).toBe('web\ndb\n');
   });

@@ -13,7 +13,7 @@ const home = mkdtempSync(join(tmpdir(), 'glassbox-no-engine-'));
 const glassbox = (args: string[]) => glassboxSync(args, { timeoutMs: 600_000, env: { ...process.env, GLASSBOX_HOME: home } });
 
 describe('glassbox inspect', () => {
-  it('walks the kernel\'s direct map: PAGE_OFFSET + 0x123 is physical 0x123', () => {
+  it("walks the kernel's direct map: PAGE_OFFSET + 0x123 is physical 0x123", () => {
     const r = glassbox(['inspect', 'mmu', '0xc0000123', '--supervisor', '--json']);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('glassbox: inspecting a guest booted for this command');

@@ -10,7 +10,7 @@ const now = new Date(Date.UTC(2026, 11, 6, 21, 0, 0));
 const nowNs = BigInt(now.getTime()) * 1_000_000n;
 const S = 1_000_000_000n;
 
-describe('Docker\'s --since/--until values', () => {
+describe("Docker's --since/--until values", () => {
   it('Go durations count back from now: 10m, 1h30m, 1.5s, 300ms', () => {
     expect(dockerTime('10m', 'since', now)).toBe(nowNs - 600n * S);
     expect(dockerTime('1h30m', 'since', now)).toBe(nowNs - 5400n * S);
@@ -26,7 +26,7 @@ describe('Docker\'s --since/--until values', () => {
     expect(dockerTime('0', 'since', now)).toBe(0n);
   });
 
-  it('RFC 3339 with a zone, and the documented local layouts in the client\'s zone', () => {
+  it("RFC 3339 with a zone, and the documented local layouts in the client's zone", () => {
     expect(dockerTime('2006-01-02T15:04:05Z', 'since', now)).toBe(BigInt(Date.UTC(2006, 0, 2, 15, 4, 5)) * 1_000_000n);
     expect(dockerTime('2006-01-02T15:04:05.999999999+07:00', 'since', now)).toBe(BigInt(Date.UTC(2006, 0, 2, 8, 4, 5)) * 1_000_000n + 999_999_999n);
     expect(dockerTime('2006-01-02Z', 'since', now)).toBe(BigInt(Date.UTC(2006, 0, 2)) * 1_000_000n);
@@ -36,7 +36,7 @@ describe('Docker\'s --since/--until values', () => {
     expect(dockerTime('2006-01-02', 'since', now)).toBe(BigInt(Date.UTC(2006, 0, 2)) * 1_000_000n + offsetNs);
   });
 
-  it('refuses anything else in Docker\'s words', () => {
+  it("refuses anything else in Docker's words", () => {
     expect(() => dockerTime('invalid value', 'since', now)).toThrow('invalid value for "since": failed to parse value as time or duration: "invalid value"');
     expect(() => dockerTime('13:50', 'until', now)).toThrow('invalid value for "until": failed to parse value as time or duration: "13:50"');
     expect(() => dockerTime('7d', 'since', now)).toThrow('failed to parse value as time or duration: "7d"');

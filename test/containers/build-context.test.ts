@@ -34,8 +34,7 @@ describe('COPY from the build context', () => {
 
   // FROM reads the store only; a build without RUN or COPY --from needs nothing else from the engine.
   const engine = () => ({ image: (ref: string) => store.image(ref) }) as unknown as ContainerEngine;
-  const doBuild = (dockerfile: string) =>
-    build(engine(), store, join(home, 'build-cache.json'), { tag: 'ctx:1', context: ctx, dockerfile, progress: () => {} });
+  const doBuild = (dockerfile: string) => build(engine(), store, join(home, 'build-cache.json'), { tag: 'ctx:1', context: ctx, dockerfile, progress: () => {} });
   /** GNU tar's listing of the image's top layer, and one member's contents. */
   const topLayer = () => {
     const m = store.manifestOf(store.resolve('ctx:1').manifest);

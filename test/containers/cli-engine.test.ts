@@ -61,7 +61,7 @@ describe('glassbox container commands and the engine', () => {
     expect(notTty.stderr).toBe('glassbox: the input device is not a TTY; use -i without -t to pipe input\n');
   }, 300_000);
 
-  it('run -it on a real terminal (script\'s pty): raw keys reach the container\'s shell, ^C its job, the exit code and the terminal come back', async () => {
+  it("run -it on a real terminal (script's pty): raw keys reach the container's shell, ^C its job, the exit code and the terminal come back", async () => {
     // script gives glassbox a pty of 30x90; afterwards stty reports whether glassbox restored canonical mode.
     const inner = `stty rows 30 cols 90; ${process.execPath} ${BIN} run -it --rm busybox sh; s=$?; stty -a | grep -o -- '-\\?icanon'; exit $s`;
     const child = spawn('script', ['-qefc', inner, '/dev/null'], { env: { ...process.env, GLASSBOX_HOME: home } });

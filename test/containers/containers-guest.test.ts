@@ -28,7 +28,13 @@ describe('containers in the guest', () => {
   }, 120_000);
 
   it('runs a command with its stdout, stderr and exit status; it is PID 1 under the hostname given', async () => {
-    const r = await engine.run('busybox', { cmd: ['sh', '-c', 'echo "pid=$$ host=$(hostname) env=$GREETING cwd=$(pwd)"; echo oops >&2; exit 3'], hostname: 'box1', env: ['GREETING=hi'], workdir: '/tmp', rm: true });
+    const r = await engine.run('busybox', {
+      cmd: ['sh', '-c', 'echo "pid=$$ host=$(hostname) env=$GREETING cwd=$(pwd)"; echo oops >&2; exit 3'],
+      hostname: 'box1',
+      env: ['GREETING=hi'],
+      workdir: '/tmp',
+      rm: true,
+    });
     expect(r).toMatchObject({ exitCode: 3, stdout: 'pid=1 host=box1 env=hi cwd=/tmp\n', stderr: 'oops\n' });
     expect((await guest.run('hostname')).stdout.trim()).not.toBe('box1');
     expect(await engine.ps(true)).toEqual([]);

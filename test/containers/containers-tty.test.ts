@@ -63,7 +63,7 @@ describe('attached containers', () => {
     // instant the host sees the echo), ^C is just a byte of input, as on any terminal.
     await a.session.write('sleep 100000\r');
     await w.seen(/sleep 100000\r\n/);
-    for (const deadline = Date.now() + 60_000; !(await engine.top(a.id)).some((p) => p.args === 'sleep 100000');) {
+    for (const deadline = Date.now() + 60_000; !(await engine.top(a.id)).some((p) => p.args === 'sleep 100000'); ) {
       if (Date.now() > deadline) throw new Error('sleep 100000 did not start in the container within 60 s');
     }
     await a.session.write(Uint8Array.of(0x03));

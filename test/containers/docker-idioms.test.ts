@@ -27,7 +27,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     sh('glassbox engine stop', 60_000);
   });
 
-  it('run exits with Docker\'s statuses: the container\'s, 125, 126, 127', () => {
+  it("run exits with Docker's statuses: the container's, 125, 126, 127", () => {
     expect(sh('glassbox run --rm busybox sh -c "exit 3"').status).toBe(3);
     const noImage = sh('glassbox run --rm nosuchimage');
     expect(noImage.status).toBe(125);
@@ -152,9 +152,11 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(missing.status).not.toBe(0);
   }, 600_000);
 
-  it('cp a tree out and back with its bytes and modes; diff lists the writable layer as the guest\'s overlay holds it; rename', () => {
+  it("cp a tree out and back with its bytes and modes; diff lists the writable layer as the guest's overlay holds it; rename", () => {
     const work = mkdtempSync(join(tmpdir(), 'glassbox-cp-'));
-    sh('glassbox run -d --name files busybox sh -c "mkdir -p /data/sub && printf hello > /data/sub/a && chmod 751 /data/sub && chmod 640 /data/sub/a && rm /bin/vi && touch /etc/passwd && exec sleep 100000"');
+    sh(
+      'glassbox run -d --name files busybox sh -c "mkdir -p /data/sub && printf hello > /data/sub/a && chmod 751 /data/sub && chmod 640 /data/sub/a && rm /bin/vi && touch /etc/passwd && exec sleep 100000"',
+    );
     expect(sh('for i in $(seq 40); do glassbox exec files test -e /data/sub/a && break; sleep 0.5; done; echo ok').out).toBe('ok\n');
     // Out: the guest's bytes and modes, as the container's own stat and sha256sum tell them.
     expect(sh(`glassbox cp files:/data ${work}/out`).status).toBe(0);
@@ -167,24 +169,29 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     expect(sh(`glassbox cp ${work}/out files:/back && glassbox cp ${work}/bin.dat files:/tmp/`).status).toBe(0);
     expect(sh('glassbox exec files cat /back/sub/a').out).toBe('hello');
     expect(sh('glassbox exec files stat -c "%a %u:%g" /tmp/bin.dat /back/sub').out).toBe('754 0:0\n751 0:0\n');
-    expect(sh('glassbox exec files sha256sum /tmp/bin.dat').out.split(' ')[0]).toBe(createHash('sha256').update(readFileSync(join(work, 'bin.dat'))).digest('hex'));
+    expect(sh('glassbox exec files sha256sum /tmp/bin.dat').out.split(' ')[0]).toBe(
+      createHash('sha256')
+        .update(readFileSync(join(work, 'bin.dat')))
+        .digest('hex'),
+    );
     expect(sh('glassbox cp files:/nosuch /tmp/x').status).toBe(125);
     // diff against what the guest's overlay holds: every path is in the upper dir, D for its whiteouts.
     const diff = sh('glassbox diff files').out;
-    for (const line of ['C /bin', 'D /bin/vi', 'C /etc', 'C /etc/passwd', 'A /data', 'A /data/sub', 'A /data/sub/a', 'A /back', 'A /tmp/bin.dat']) expect(diff.split('\n')).toContain(line);
+    for (const line of ['C /bin', 'D /bin/vi', 'C /etc', 'C /etc/passwd', 'A /data', 'A /data/sub', 'A /data/sub/a', 'A /back', 'A /tmp/bin.dat'])
+      expect(diff.split('\n')).toContain(line);
     expect(diff.split('\n').filter(Boolean)).toEqual([...diff.split('\n').filter(Boolean)].sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1)));
     expect(sh('glassbox rename files renamed && glassbox inspect -f "{{.Name}}" renamed').out).toBe('/renamed\n');
     expect(sh('glassbox rm -f renamed').status).toBe(0);
   }, 600_000);
 
-  it('exec -e on top of the container\'s environment; run --ulimit; flag errors exit 125, missing arguments 1', () => {
+  it("exec -e on top of the container's environment; run --ulimit; flag errors exit 125, missing arguments 1", () => {
     sh('glassbox run -d --name envy -e A=1 -e KEEP=yes busybox sleep 100000');
     const env = sh('glassbox exec -e A=2 -e B=3 envy env').out.split('\n');
     expect(env).toEqual(expect.arrayContaining(['A=2', 'B=3', 'KEEP=yes', 'HOME=/root']));
     expect(env.find((e) => e.startsWith('PATH='))).toBeDefined();
     // -e NAME passes this shell's value, as Docker's.
-    expect(sh('FROMHOST=passed glassbox exec -e FROMHOST envy sh -c \'echo $FROMHOST\'').out).toBe('passed\n');
-    expect(sh('glassbox exec envy sh -c \'echo ${B:-unset} $A\'').out).toBe('unset 1\n');
+    expect(sh("FROMHOST=passed glassbox exec -e FROMHOST envy sh -c 'echo $FROMHOST'").out).toBe('passed\n');
+    expect(sh("glassbox exec envy sh -c 'echo ${B:-unset} $A'").out).toBe('unset 1\n');
     expect(sh('glassbox run --rm --ulimit nofile=100:200 busybox sh -c "ulimit -n; ulimit -Hn"').out).toBe('100\n200\n');
     expect(sh('glassbox run --rm --ulimit nproc=7 busybox sh -c "ulimit -u; ulimit -Hu"').out).toBe('7\n7\n');
     const inverted = sh('glassbox run --rm --ulimit nofile=300:200 busybox true');
@@ -196,7 +203,7 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     sh('glassbox rm -f envy');
   }, 600_000);
 
-  it('run --init: PID 1 passes stop\'s TERM on and reaps orphans; without it the command ignores TERM and zombies stay', () => {
+  it("run --init: PID 1 passes stop's TERM on and reaps orphans; without it the command ignores TERM and zombies stay", () => {
     sh('glassbox run -d --init --name withinit busybox sh -c "(sleep 0.3 &); exec sleep 100000"');
     sh('glassbox run -d --name noinit busybox sh -c "(sleep 0.3 &); exec sleep 100000"');
     expect(sh('glassbox exec withinit cat /proc/1/cmdline').out.split('\0')[0]).toBe('/dev/init/sh');
@@ -218,9 +225,13 @@ describe('Docker CLI idioms against the glassbox engine', () => {
     sh('glassbox run -d --name forever --restart always busybox sh -c "echo up; sleep 1"');
     // Polled every 2 s: each glassbox command costs seconds on a loaded host.
     const until = (name: string, format: string, want: string) =>
-      sh(`for i in $(seq 150); do [ "$(glassbox container inspect -f '${format}' ${name})" = "${want}" ] && break; sleep 2; done; glassbox container inspect -f '${format}' ${name}`).out;
+      sh(
+        `for i in $(seq 150); do [ "$(glassbox container inspect -f '${format}' ${name})" = "${want}" ] && break; sleep 2; done; glassbox container inspect -f '${format}' ${name}`,
+      ).out;
     expect(until('flaky', '{{.RestartCount}} {{.State.Status}}', '2 exited')).toBe('2 exited\n');
-    expect(sh('glassbox container inspect -f "{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}" flaky').out).toBe('3 on-failure:2\n');
+    expect(sh('glassbox container inspect -f "{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}" flaky').out).toBe(
+      '3 on-failure:2\n',
+    );
     expect(sh('glassbox logs flaky').out).toBe('try\ntry\ntry\n');
     expect(sh('glassbox container inspect -f "{{.RestartCount}} {{.State.Status}}" fine').out).toBe('0 exited\n');
     const restarts = sh('for i in $(seq 150); do n=$(glassbox container inspect -f "{{.RestartCount}}" forever); [ "$n" -ge 2 ] && break; sleep 2; done; echo $n').out;

@@ -24,11 +24,14 @@ const STAMPED = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{9})Z (.*)$/;
 
 /** The lines of `logs -t` output as [time in ns, text]; a line that is not stamped fails. */
 function stamped(out: string): [bigint, string][] {
-  return out.split('\n').filter(Boolean).map((l) => {
-    const m = STAMPED.exec(l);
-    if (!m) throw new Error(`not an RFC3339NanoFixed-stamped line: ${JSON.stringify(l)}`);
-    return [BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]!), m[3]!];
-  });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const m = STAMPED.exec(l);
+      if (!m) throw new Error(`not an RFC3339NanoFixed-stamped line: ${JSON.stringify(l)}`);
+      return [BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]!), m[3]!];
+    });
 }
 
 /** Unix seconds with nine digits, as --since takes them. */
@@ -84,7 +87,7 @@ describe('logs -t, --since, --until', () => {
     expect(sh('glassbox logs --since -1h30m ab').out).toBe('');
   }, 600_000);
 
-  it('refuses a value that is neither a time nor a duration as Docker\'s client does', () => {
+  it("refuses a value that is neither a time nor a duration as Docker's client does", () => {
     const bad = sh('glassbox logs --since foo ab');
     expect(bad.err).toBe('invalid value for "since": failed to parse value as time or duration: "foo"\n');
     expect(bad.status).toBe(1);

@@ -19,7 +19,11 @@ const home = mkdtempSync(join(tmpdir(), 'glassbox-harden-'));
 const SOCKET = join(home, 'engine.sock');
 const SEED = 25;
 
-interface Ran { status: number | null; stdout: string; stderr: string }
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI in a child process (under `umask`), to its end or a deadline. */
 function glassbox(args: string[], o: { input?: string; umask?: string; timeoutMs?: number } = {}): Promise<Ran> {
@@ -98,18 +102,39 @@ describe('the engine against bad clients and races', () => {
     expect(error(await raw('{"op":"run","image":"busybox","options":{"workdir":"rel"}}\n')).error).toMatch(/at options\.workdir: the working directory must be an absolute path/);
     // A number as an attached session's input ends that session only.
     const attached = await raw('{"op":"run","image":"busybox","options":{"cmd":["cat"],"rm":true},"attach":true}\n1\n', 60_000);
-    expect(attached.map((l) => JSON.parse(l))).toContainEqual({ ok: false, error: 'the input line is malformed: it is none of { stdin: BASE64 }, { eof: true }, { resize: { rows, cols } }' });
+    expect(attached.map((l) => JSON.parse(l))).toContainEqual({
+      ok: false,
+      error: 'the input line is malformed: it is none of { stdin: BASE64 }, { eof: true }, { resize: { rows, cols } }',
+    });
 
     // Many clients at once, each sending random bytes, random JSON and damaged requests.
     const ops = ['ps', 'status', 'logs', 'inspect', 'exec', 'stats', 'run', 'view', 'trace', 'kill', 'rm', 'nosuch'];
     const junk = (r: Rng): string => {
       switch (r.below(6)) {
-        case 0: return Buffer.from(Array.from({ length: r.below(300) }, () => r.below(256))).toString('latin1').replace(/\n/g, '');
-        case 1: return JSON.stringify([null, 1, 'x', true, [], {}][r.below(6)]);
-        case 2: return JSON.stringify({ op: ops[r.below(ops.length)], container: r.chance(0.5) ? 7 : 'nosuch', all: 'yes', cmd: r.chance(0.5) ? 'ls' : [1], options: r.chance(0.5) ? null : { memory: -1 } });
-        case 3: return '{"op":"ps","all":true'.slice(0, r.below(22));
-        case 4: return JSON.stringify({ op: 'view', request: { view: ['mmu', 'counters', 'nope'][r.below(3)], address: -5, intervalMs: 1e12 } });
-        default: return JSON.stringify({ op: 'exec', container: 'keep', cmd: ['true'], attach: true }) + '\n' + JSON.stringify([{ stdin: '!!' }, { resize: { rows: -1 } }, 1, null, { eof: false }][r.below(5)]);
+        case 0:
+          return Buffer.from(Array.from({ length: r.below(300) }, () => r.below(256)))
+            .toString('latin1')
+            .replace(/\n/g, '');
+        case 1:
+          return JSON.stringify([null, 1, 'x', true, [], {}][r.below(6)]);
+        case 2:
+          return JSON.stringify({
+            op: ops[r.below(ops.length)],
+            container: r.chance(0.5) ? 7 : 'nosuch',
+            all: 'yes',
+            cmd: r.chance(0.5) ? 'ls' : [1],
+            options: r.chance(0.5) ? null : { memory: -1 },
+          });
+        case 3:
+          return '{"op":"ps","all":true'.slice(0, r.below(22));
+        case 4:
+          return JSON.stringify({ op: 'view', request: { view: ['mmu', 'counters', 'nope'][r.below(3)], address: -5, intervalMs: 1e12 } });
+        default:
+          return (
+            JSON.stringify({ op: 'exec', container: 'keep', cmd: ['true'], attach: true }) +
+            '\n' +
+            JSON.stringify([{ stdin: '!!' }, { resize: { rows: -1 } }, 1, null, { eof: false }][r.below(5)])
+          );
       }
     };
     const clients = Array.from({ length: 40 }, (_, i) => {
@@ -125,7 +150,7 @@ describe('the engine against bad clients and races', () => {
     expect(engineLog()).not.toMatch(/uncaught|unhandled/);
   }, 400_000);
 
-  it('refuses a signal that is none, and rmi of a running container\'s image without -f', async () => {
+  it("refuses a signal that is none, and rmi of a running container's image without -f", async () => {
     const kill = await glassbox(['kill', '-s', 'NOTASIG', 'keep']);
     expect(kill.status).toBe(125);
     expect(kill.stderr).toBe('glassbox: "NOTASIG" is not a signal: give a name such as TERM, KILL or HUP, or a number from 1 to 64\n');
@@ -153,7 +178,7 @@ describe('the engine against bad clients and races', () => {
       sock.on('close', () => reject(new Error(`the connection closed before "Step 2": ${got}`)));
       sock.on('data', (d) => {
         got += d;
-        if (got.includes('Step 2/4')) (clearTimeout(timer), sock.destroy(), resolve());
+        if (got.includes('Step 2/4')) clearTimeout(timer), sock.destroy(), resolve();
       });
     });
     // The RUN in flight ends; the steps after it never run, and no image is named.
@@ -180,9 +205,17 @@ describe('the engine against bad clients and races', () => {
     };
     const counts = await Promise.all([
       // rmi may take busybox away again between load and save.
-      loop('load', (i) => glassbox(['load', '-i', archive]).then(async (r) => (r.status === 0 ? glassbox(['save', '-o', join(ctx, `l${i}.tar`), 'busybox']) : r)), /^glassbox: no image busybox:latest in the store\n$/),
+      loop(
+        'load',
+        (i) => glassbox(['load', '-i', archive]).then(async (r) => (r.status === 0 ? glassbox(['save', '-o', join(ctx, `l${i}.tar`), 'busybox']) : r)),
+        /^glassbox: no image busybox:latest in the store\n$/,
+      ),
       // With busybox removed, build and run try to pull it (issue 23), and this machine reaches no registry.
-      loop('build', (i) => (writeFileSync(join(ctx, 'f'), String(i)), glassbox(['build', '-t', `stress:${i % 2}`, ctx])), /no image busybox:latest|removed from the store|Unable to find image 'busybox:latest' locally/),
+      loop(
+        'build',
+        (i) => (writeFileSync(join(ctx, 'f'), String(i)), glassbox(['build', '-t', `stress:${i % 2}`, ctx])),
+        /no image busybox:latest|removed from the store|Unable to find image 'busybox:latest' locally/,
+      ),
       // -f: busybox is the running container's image.
       loop('rmi', (i) => glassbox(['rmi', '-f', ['stress:0', 'busybox', 'stress:1', 'busybox'][i % 4]!]), /^glassbox: no image (stress:\d|busybox:latest) in the store\n$/),
       loop('run', () => glassbox(['run', '--rm', 'busybox', 'echo', 'hi']), /no image busybox:latest|removed from the store|Unable to find image 'busybox:latest' locally/),
@@ -195,7 +228,12 @@ describe('the engine against bad clients and races', () => {
     expect((await glassbox(['load', '-i', archive])).status).toBe(0);
     const images = await glassbox(['images']);
     expect(images.status).toBe(0);
-    const refs = images.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)).map(([repo, tag, id]) => (repo === '<none>' ? id! : `${repo}:${tag}`));
+    const refs = images.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/))
+      .map(([repo, tag, id]) => (repo === '<none>' ? id! : `${repo}:${tag}`));
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of refs) {
       const out = join(ctx, `saved-${refs.indexOf(ref)}.tar`);
@@ -216,7 +254,7 @@ describe('the engine against bad clients and races', () => {
     expect((await glassbox(['ps', '-a'])).stdout).not.toMatch(/keep/);
   }, 400_000);
 
-  it('a kernel panic in the guest ends the engine with the kernel\'s words, and the next command starts one that takes the containers back', async () => {
+  it("a kernel panic in the guest ends the engine with the kernel's words, and the next command starts one that takes the containers back", async () => {
     expect((await glassbox(['run', '-d', '--name', 'survivor', 'busybox', 'sleep', '1000'])).status).toBe(0);
     // A real way for the guest to panic: told to, the kernel panics on a cgroup's OOM too, and a container then runs out of its 8 MiB.
     expect((await glassbox(['inspect', 'cpu', '--engine', '--run', 'echo 2 > /proc/sys/vm/panic_on_oom'])).status).toBe(0);

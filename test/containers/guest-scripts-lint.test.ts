@@ -92,7 +92,9 @@ describe('guest scripts', () => {
 
   it('a hostile value reaches the command as one argument, unexpanded', () => {
     // A stand-in crun printing its arguments one per NUL-ended record, run by dash.
-    const r = spawnSync('sh', ['-c', `crun() { printf '%s\\0' "$@"; }\n${g.execScript(ID, HOSTILE, false, user, { workdir: HOSTILE[4], env: [`K=${HOSTILE[2]}`] }).text}`], { encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `crun() { printf '%s\\0' "$@"; }\n${g.execScript(ID, HOSTILE, false, user, { workdir: HOSTILE[4], env: [`K=${HOSTILE[2]}`] }).text}`], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout.split('\0').slice(0, -1)).toEqual(['exec', '--user', '1000:1000', '--cwd', HOSTILE[4], '--env', `K=${HOSTILE[2]}`, ID, ...HOSTILE]);
   });

@@ -61,7 +61,14 @@ function addLayerImage(store: ImageStore, name: string, tar: Buffer): void {
   const configDesc = { mediaType: MEDIA_CONFIG, digest: sha256(config), size: config.length };
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_MANIFEST, config: configDesc, layers: [...base.layers, layer] }));
   const manifestDesc = { mediaType: MEDIA_MANIFEST, digest: sha256(manifest), size: manifest.length };
-  store.add({ blobs: new Map([[layer.digest, blob], [configDesc.digest, config], [manifestDesc.digest, manifest]]), images: [{ name, manifest: manifestDesc }] });
+  store.add({
+    blobs: new Map([
+      [layer.digest, blob],
+      [configDesc.digest, config],
+      [manifestDesc.digest, manifest],
+    ]),
+    images: [{ name, manifest: manifestDesc }],
+  });
 }
 
 describe('containers cannot reach the guest agent or the guest', () => {
@@ -80,13 +87,29 @@ describe('containers cannot reach the guest agent or the guest', () => {
   }, 120_000);
   afterAll(() => machine?.stop());
 
-  it('root in a container makes no device node: the agent\'s COM2 (4:65) stays out of reach, and a request in flight is unaffected', async () => {
+  it("root in a container makes no device node: the agent's COM2 (4:65) stays out of reach, and a request in flight is unaffected", async () => {
     const inFlight = guest.run('sleep 3; echo survived');
     const r = await engine.run('busybox', { cmd: ['sh', '-c', `mknod /tmp/s1 c 4 65 && ${printfTo(forgedHello(), '/tmp/s1')}; echo "status $?"; ls /dev`], rm: true });
     expect(r.stderr).toMatch(/mknod: \/tmp\/s1: Operation not permitted/);
     expect(r.stdout).toMatch(/^status 1\n/);
     // crun's /dev holds Docker's devices only: no ttyS*, kmsg, mem.
-    expect(r.stdout.split('\n').slice(1).filter(Boolean).sort()).toEqual(['core', 'fd', 'full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+    expect(r.stdout.split('\n').slice(1).filter(Boolean).sort()).toEqual([
+      'core',
+      'fd',
+      'full',
+      'mqueue',
+      'null',
+      'ptmx',
+      'pts',
+      'random',
+      'shm',
+      'stderr',
+      'stdin',
+      'stdout',
+      'tty',
+      'urandom',
+      'zero',
+    ]);
     expect(await inFlight).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
   }, 120_000);
 
@@ -105,7 +128,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
     expect((await guest.run('echo still')).stdout).toBe('still\n');
   }, 180_000);
 
-  it('a layer bigger than the guest\'s free space fails to unpack by name and leaves nothing behind: the space is free again, the next run works', async () => {
+  it("a layer bigger than the guest's free space fails to unpack by name and leaves nothing behind: the space is free again, the next run works", async () => {
     const available = async () => Number((await guest.run("df -k / | awk 'NR == 2 { print $4 }'")).stdout);
     // busybox's own layers, under the one that overflows, unpacked first: they stay, as they should.
     expect(await engine.run('busybox', { cmd: ['echo', 'before'], rm: true })).toMatchObject({ exitCode: 0, stdout: 'before\n' });
@@ -131,7 +154,9 @@ describe('containers cannot reach the guest agent or the guest', () => {
     const ctx = mkdtempSync(join(tmpdir(), 'glassbox-harden-ctx-'));
     const doBuild = (dockerfile: string) => build(engine, store, join(home, 'build-cache.json'), { tag: 'leak:1', context: ctx, dockerfile, progress });
     const stage = 'FROM busybox AS s\nRUN ln -s / /x && ln -s /x/etc /e && echo stage-own > /own\n';
-    await expect(doBuild(`${stage}FROM busybox\nCOPY --from=s /x/tmp/gb-guest-secret /leak\n`)).rejects.toThrow(/^Dockerfile line 4: exporting files of .*: \/x\/tmp\/gb-guest-secret does not exist in that stage$/);
+    await expect(doBuild(`${stage}FROM busybox\nCOPY --from=s /x/tmp/gb-guest-secret /leak\n`)).rejects.toThrow(
+      /^Dockerfile line 4: exporting files of .*: \/x\/tmp\/gb-guest-secret does not exist in that stage$/,
+    );
     await expect(doBuild(`${stage}FROM busybox\nCOPY --from=s /x/run/glassbox/containers /leak\n`)).rejects.toThrow(/does not exist in that stage/);
     // The same links reach the stage's own files.
     await doBuild(`${stage}FROM busybox\nCOPY --from=s /x/own /e/passwd /got/\n`);
@@ -140,7 +165,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
     expect(inImage.stdout).toBe(`stage-own\n${stagePasswd.stdout}`);
   }, 300_000);
 
-  it('an image\'s account files are read inside its root, capped: a link to /dev/zero or to a guest file gives no user', async () => {
+  it("an image's account files are read inside its root, capped: a link to /dev/zero or to a guest file gives no user", async () => {
     await guest.run('echo "eve:x:4242:4242::/:/bin/sh" > /tmp/gb-guest-passwd');
     const ctx = mkdtempSync(join(tmpdir(), 'glassbox-harden-ctx-'));
     const doBuild = (tag: string, link: string) =>
@@ -148,7 +173,9 @@ describe('containers cannot reach the guest agent or the guest', () => {
     await doBuild('zero:1', '/dev/zero');
     await doBuild('guestfile:1', '/tmp/gb-guest-passwd');
     const started = Date.now();
-    await expect(engine.run('zero:1', { cmd: ['id'], user: 'nobody', rm: true })).rejects.toThrow(/^unable to find user nobody: no matching entries in the container's \/etc\/passwd$/);
+    await expect(engine.run('zero:1', { cmd: ['id'], user: 'nobody', rm: true })).rejects.toThrow(
+      /^unable to find user nobody: no matching entries in the container's \/etc\/passwd$/,
+    );
     expect(Date.now() - started).toBeLessThan(60_000);
     await expect(engine.run('guestfile:1', { cmd: ['id'], user: 'eve', rm: true })).rejects.toThrow(/unable to find user eve/);
     // Numeric users need no account file and still work (a program of the image that reads its /etc/passwd reads /dev/zero, its own affair).
@@ -158,9 +185,17 @@ describe('containers cannot reach the guest agent or the guest', () => {
 
   it('a container filling its writable layer leaves /run to the runtime: other containers run, log and are removed', async () => {
     await engine.run('busybox', { cmd: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M 2>/dev/null; sleep 100000'], detach: true, name: 'filler' });
-    await guest.run('i=0; until [ -e /var/lib/glassbox/rw ] && [ "$(df /var/lib/glassbox/rw | awk \'NR==2 {print $4}\')" -lt 1024 ]; do i=$((i+1)); [ $i -gt 1200 ] && break; sleep 0.1; done');
+    await guest.run(
+      'i=0; until [ -e /var/lib/glassbox/rw ] && [ "$(df /var/lib/glassbox/rw | awk \'NR==2 {print $4}\')" -lt 1024 ]; do i=$((i+1)); [ $i -gt 1200 ] && break; sleep 0.1; done',
+    );
     const full = await guest.run(`df /var/lib/glassbox/rw /run | awk 'NR>1 {print $6, $4}'`);
-    const avail = Object.fromEntries(full.stdout.trim().split('\n').map((l) => l.split(' ')).map(([m, a]) => [m, Number(a)]));
+    const avail = Object.fromEntries(
+      full.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([m, a]) => [m, Number(a)]),
+    );
     expect(avail['/var/lib/glassbox/rw']).toBeLessThan(1024);
     expect(avail['/run']).toBeGreaterThan(50 * 1024);
     const r = await engine.run('busybox', { cmd: ['sh', '-c', 'echo out; echo err >&2; exit 5'], rm: true });
@@ -170,7 +205,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
     expect((await guest.run('ls /var/lib/glassbox/rw /run/glassbox/containers')).stdout.replace(/\S+:\n/g, '').trim()).toBe('');
   }, 300_000);
 
-  it('more foreground runs than the agent\'s 16 commands queue on the host (12 run at once); ps and kill answer meanwhile', async () => {
+  it("more foreground runs than the agent's 16 commands queue on the host (12 run at once); ps and kill answer meanwhile", async () => {
     const runs = Array.from({ length: 18 }, (_, i) => engine.run('busybox', { cmd: ['sleep', '100000'], name: `q${i}`, rm: true }));
     /** The running containers' names once `n` run (they sleep until killed, so the count only grows). */
     const whenRunning = async (n: number) => {

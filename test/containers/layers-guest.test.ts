@@ -57,8 +57,7 @@ describe('layers, users and overlapping calls on the guest', () => {
     engine = new ContainerEngine(guest, store);
   }, 120_000);
 
-  const doBuild = (dockerfile: string, tag: string) =>
-    build(engine, store, join(home, 'build-cache.json'), { tag, context: home, dockerfile, progress: () => {} });
+  const doBuild = (dockerfile: string, tag: string) => build(engine, store, join(home, 'build-cache.json'), { tag, context: home, dockerfile, progress: () => {} });
   const sh = async (image: string, script: string, user?: string) => engine.run(image, { cmd: ['sh', '-c', script], rm: true, user });
 
   describe('a multi-stage build', () => {
@@ -90,12 +89,16 @@ describe('layers, users and overlapping calls on the guest', () => {
       const tool = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8' });
       tool('skopeo', '--insecure-policy', 'copy', 'oci-archive:saved.tar', 'oci:layout:layered');
       tool('umoci', 'unpack', '--rootless', '--image', 'layout:layered', 'bundle');
-      const listing = tool('sh', '-c', 'cd bundle/rootfs && ls etc/x; cat etc/x/c etc/keep; test -e etc/gone || echo no-gone; cat opt/artifact opt/sub/file usr/local/bin/artifact');
+      const listing = tool(
+        'sh',
+        '-c',
+        'cd bundle/rootfs && ls etc/x; cat etc/x/c etc/keep; test -e etc/gone || echo no-gone; cat opt/artifact opt/sub/file usr/local/bin/artifact',
+      );
       expect(listing).toBe('c\nnew\nkeep\nno-gone\nbuilt\ndeep\nbuilt\n');
     });
 
     // busybox's id lists the supplementary groups only: the primary group is in gid=
-    it('runs as the image\'s USER by name, with its groups; --user takes name:group, uid and uid:gid; an unknown user is refused', async () => {
+    it("runs as the image's USER by name, with its groups; --user takes name:group, uid and uid:gid; an unknown user is refused", async () => {
       expect((await engine.run('layered:1', { rm: true })).stdout).toBe('uid=1234(alice) gid=1234(alice) groups=2345(staff)\n');
       expect((await sh('layered:1', 'id -u; id -g', 'alice:staff')).stdout).toBe('1234\n2345\n');
       expect((await sh('layered:1', 'id -u; id -g', '1234')).stdout).toBe('1234\n1234\n');
@@ -113,9 +116,13 @@ describe('layers, users and overlapping calls on the guest', () => {
     it('names the line of a misused stage', async () => {
       await expect(doBuild('FROM busybox AS a\nFROM busybox AS a\n', 'bad:1')).rejects.toThrow(/^Dockerfile line 2: stage name a is already used/);
       await expect(doBuild('FROM busybox AS a\nCOPY --from=a /bin/sh /x\n', 'bad:1')).rejects.toThrow(/^Dockerfile line 2: COPY --from=a names the stage it is in$/);
-      await expect(doBuild('FROM busybox\nCOPY --from=later /x /x\nFROM busybox AS later\n', 'bad:1')).rejects.toThrow(/^Dockerfile line 2: COPY --from=later names a stage defined later, at line 3$/);
+      await expect(doBuild('FROM busybox\nCOPY --from=later /x /x\nFROM busybox AS later\n', 'bad:1')).rejects.toThrow(
+        /^Dockerfile line 2: COPY --from=later names a stage defined later, at line 3$/,
+      );
       await expect(doBuild('FROM busybox\nCOPY --from=nosuch /x /x\n', 'bad:1')).rejects.toThrow(/^Dockerfile line 2: no image nosuch:latest/);
-      await expect(doBuild('FROM busybox AS a\nRUN true\nFROM busybox\nCOPY --from=a /no/such /x\n', 'bad:1')).rejects.toThrow(/^Dockerfile line 4: .*\/no\/such does not exist in that stage$/);
+      await expect(doBuild('FROM busybox AS a\nRUN true\nFROM busybox\nCOPY --from=a /no/such /x\n', 'bad:1')).rejects.toThrow(
+        /^Dockerfile line 4: .*\/no\/such does not exist in that stage$/,
+      );
       expect(store.list().map((i) => i.name)).not.toContain('bad:1');
       expect((await guest.run('ls /run/glassbox/copy')).stdout).toBe('');
     }, 300_000);

@@ -20,7 +20,7 @@ describe('pid locks', () => {
   afterAll(() => parent.kill('SIGKILL'));
 
   it('a lock held by a killed process that is still a zombie is taken over', async () => {
-    const orphan = Number(await within(new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(String(d)))), 10_000, 'the pid of the shell\'s background sleep'));
+    const orphan = Number(await within(new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(String(d)))), 10_000, "the pid of the shell's background sleep"));
     const path = join(dir, 'engine.lock');
     writeFileSync(path, String(orphan));
     expect(alive(orphan)).toBe(true);

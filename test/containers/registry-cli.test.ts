@@ -88,7 +88,10 @@ describe.skipIf(!hasRegistry())('registry commands (glassbox CLI) against docker
     const piped = glassbox(home, ['pull', `${reg.host}/progress:1`]);
     expect(piped.status).toBe(0);
     expect(piped.stdout.split('\n').filter((l) => l.startsWith(id))).toEqual([
-      `${id}: Pulling fs layer`, `${id}: Downloading`, `${id}: Verifying Checksum`, `${id}: Download complete`,
+      `${id}: Pulling fs layer`,
+      `${id}: Downloading`,
+      `${id}: Verifying Checksum`,
+      `${id}: Download complete`,
     ]);
     expect(piped.stdout).toContain(`Digest: ${digest}\nStatus: Downloaded newer image for ${reg.host}/progress:1\n${reg.host}/progress:1\n`);
 
@@ -145,7 +148,11 @@ describe.skipIf(!hasRegistry())('registry commands (glassbox CLI) against docker
     glassbox(home, ['rmi', 'busybox']); // the pulled image alone holds its blobs now
     // Point the tag at another image (the same layer, an amd64 config) with skopeo, and pull again.
     const layout = multiPlatformLayout([{ os: 'linux', architecture: 'amd64' }], 'amd');
-    const copied = spawnSync('skopeo', ['--insecure-policy', '--override-arch', 'amd64', 'copy', '--dest-creds', `alice:${PASSWORD}`, '--dest-tls-verify=false', `oci:${layout.dir}:amd`, `docker://${ref}`], { encoding: 'utf8', timeout: 60_000 });
+    const copied = spawnSync(
+      'skopeo',
+      ['--insecure-policy', '--override-arch', 'amd64', 'copy', '--dest-creds', `alice:${PASSWORD}`, '--dest-tls-verify=false', `oci:${layout.dir}:amd`, `docker://${ref}`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(copied.stderr).toBe('');
     const again = glassbox(home, ['pull', ref]);
     expect(again.stderr).toMatch(/warning: .* is for linux\/amd64, not linux\/386/);

@@ -22,10 +22,14 @@ function image() {
   const layer = gzipSync(tar, { level: 1 });
   const config = Buffer.from(JSON.stringify({ architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(tar)] } }));
   const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length };
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length }, layers: [layerDesc],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+      layers: [layerDesc],
+    }),
+  );
   const step = Math.ceil(layer.length / CHUNKS);
   const chunks = Array.from({ length: CHUNKS }, (_, i) => layer.subarray(i * step, (i + 1) * step));
   return { layer, layerDesc, config, manifest, chunks };
@@ -62,7 +66,10 @@ function counting(base: DiffIdOf) {
 
 const ref = parseReference('127.0.0.1:5000/r:1');
 
-describe.each([['Node (zlib)', nodeDiffId], ['Web (DecompressionStream)', webDiffId]] as const)('diff_id while downloading: %s', (_, base) => {
+describe.each([
+  ['Node (zlib)', nodeDiffId],
+  ['Web (DecompressionStream)', webDiffId],
+] as const)('diff_id while downloading: %s', (_, base) => {
   it('has been given every earlier chunk by the time the registry sends the last', async () => {
     const img = image();
     const diff = counting(base);
@@ -71,14 +78,17 @@ describe.each([['Node (zlib)', nodeDiffId], ['Web (DecompressionStream)', webDif
       let i = 0;
       return {
         status: 200,
-        body: new ReadableStream({
-          // The stream is pulled chunk by chunk: each is asked for only after the one before was read.
-          pull(c) {
-            if (i === CHUNKS - 1) seenBeforeLast = diff.seen.bytes;
-            c.enqueue(new Uint8Array(img.chunks[i]!));
-            if (++i === CHUNKS) c.close();
+        body: new ReadableStream(
+          {
+            // The stream is pulled chunk by chunk: each is asked for only after the one before was read.
+            pull(c) {
+              if (i === CHUNKS - 1) seenBeforeLast = diff.seen.bytes;
+              c.enqueue(new Uint8Array(img.chunks[i]!));
+              if (++i === CHUNKS) c.close();
+            },
           },
-        }, { highWaterMark: 0 }),
+          { highWaterMark: 0 },
+        ),
       };
     });
     const pulled = await pullImage(new RegistryClient('127.0.0.1:5000', { fetch, plainHttp: true }), ref, { has: () => false, hasher: nodeHasher, diffId: diff.of });
@@ -116,7 +126,10 @@ describe.each([['Node (zlib)', nodeDiffId], ['Web (DecompressionStream)', webDif
     const bad = { ...img, layer: junk, layerDesc: { ...img.layerDesc, digest: sha(junk) }, chunks: [junk] };
     bad.manifest = Buffer.from(img.manifest.toString().replace(img.layerDesc.digest, bad.layerDesc.digest));
     const fetch = registry(bad, () => ({ status: 200, body: new Response(junk).body! }));
-    const e = await pullImage(new RegistryClient('127.0.0.1:5000', { fetch, plainHttp: true }), ref, { has: () => false, hasher: nodeHasher, diffId: base }).then(() => undefined, (x: Error) => x);
+    const e = await pullImage(new RegistryClient('127.0.0.1:5000', { fetch, plainHttp: true }), ref, { has: () => false, hasher: nodeHasher, diffId: base }).then(
+      () => undefined,
+      (x: Error) => x,
+    );
     expect(e?.message).toMatch(new RegExp(`layer 0 \\(${bad.layerDesc.digest}\\): not a valid gzip stream`));
   });
 });

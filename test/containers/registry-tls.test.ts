@@ -21,7 +21,23 @@ const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'i
 /** A CA, and a server certificate for IP 127.0.0.1 it signed. */
 function certificates(dir: string, name: string) {
   const f = (x: string) => join(dir, `${name}-${x}`);
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', `/CN=${name} test CA`);
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name} test CA`,
+  );
   openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('srv.key'), '-out', f('srv.csr'), '-subj', '/CN=127.0.0.1');
   writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
   openssl('x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('srv.pem'), '-days', '2', '-extfile', f('ext'));
@@ -36,7 +52,10 @@ describe.skipIf(!hasRegistry())('registry over HTTPS, trusting the system CAs', 
     certs = certificates(dir, 'ours');
     reg = await startRegistry({ kind: 'none' }, { tls: certs });
     // An image in it, put there by skopeo.
-    execFileSync('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${BASE_IMAGE_DIR}:latest`, `docker://${reg.host}/secure:1`], { stdio: 'ignore', timeout: 60_000 });
+    execFileSync('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${BASE_IMAGE_DIR}:latest`, `docker://${reg.host}/secure:1`], {
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
   });
   afterAll(async () => {
     await reg?.stop();
@@ -48,14 +67,19 @@ describe.skipIf(!hasRegistry())('registry over HTTPS, trusting the system CAs', 
     return pullImage(client, parseReference(`${reg.host}/secure:1`), { has: () => false, hasher: nodeHasher });
   };
 
-  it('pulls when the registry\'s CA is among the trusted ones', async () => {
+  it("pulls when the registry's CA is among the trusted ones", async () => {
     const pulled = await pull(certs.ca);
     expect(pulled.manifest.digest).toBe(JSON.parse(readFileSync(join(BASE_IMAGE_DIR, 'index.json'), 'utf8')).manifests[0].digest);
   });
 
   it('refuses, naming the certificate problem, when no trusted CA signed it', async () => {
     const stranger = certificates(dir, 'stranger');
-    const e = await pull(stranger.ca).then(() => undefined, (err: Error) => err);
-    expect(e?.message).toMatch(new RegExp(`cannot reach registry ${reg.host} \\(https://${reg.host}\\).*TLS: .*(self.signed|unable to (get|verify)).*no CA this machine trusts vouches`, 'i'));
+    const e = await pull(stranger.ca).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(e?.message).toMatch(
+      new RegExp(`cannot reach registry ${reg.host} \\(https://${reg.host}\\).*TLS: .*(self.signed|unable to (get|verify)).*no CA this machine trusts vouches`, 'i'),
+    );
   });
 });

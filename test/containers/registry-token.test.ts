@@ -31,7 +31,10 @@ describe.skipIf(!hasRegistry())('registry: token authentication (Bearer) against
 
   it('logs in, pushes, mounts across repositories and pulls with tokens for exactly the scopes each request needs', async () => {
     const home = newHome();
-    const wrong = await login(reg.host, { username: 'bob', password: 'nope' }, { home }).then(() => undefined, (e: Error) => e);
+    const wrong = await login(reg.host, { username: 'bob', password: 'nope' }, { home }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(wrong?.message).toMatch(new RegExp(`^${reg.host}'s token service refused the credentials of user bob: 401 Unauthorized`));
     expect(readdirSync(home)).not.toContain('auth.json');
 
@@ -54,14 +57,20 @@ describe.skipIf(!hasRegistry())('registry: token authentication (Bearer) against
 
     const other = ImageStore.open(newHome());
     other.rmi('busybox');
-    const anonymous = await pullToStore(other, `${reg.host}/team/b:1`, { home: join(other.root, '..') }).then(() => undefined, (e: Error) => e);
+    const anonymous = await pullToStore(other, `${reg.host}/team/b:1`, { home: join(other.root, '..') }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(anonymous?.message).toMatch(new RegExp(`${reg.host} refused the token its token service gave for repository:team/b:pull: run glassbox login ${reg.host}`));
     expect(other.list()).toEqual([]);
 
     const pulled = await pullToStore(other, `${reg.host}/team/b:1`, { home: join(other.root, '..'), credentials: { username: 'bob', password: PASSWORD } });
     expect(pulled.digest).toBe(digest);
     // skopeo, through the same token service (in this process: so not execFileSync), sees the same image.
-    const { stdout: raw } = await promisify(execFile)('skopeo', ['inspect', '--tls-verify=false', '--creds', `bob:${PASSWORD}`, '--raw', `docker://${reg.host}/team/b:1`], { encoding: 'utf8', timeout: 60_000 });
+    const { stdout: raw } = await promisify(execFile)('skopeo', ['inspect', '--tls-verify=false', '--creds', `bob:${PASSWORD}`, '--raw', `docker://${reg.host}/team/b:1`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(Buffer.from(raw)).toEqual(Buffer.from(other.blob(digest)));
     expect(readFileSync(join(home, 'auth.json'), 'utf8')).not.toContain(PASSWORD);
   });

@@ -17,7 +17,8 @@ import { cuttingProxy } from '../support/cutting-proxy.ts';
 import { multiPlatformLayout } from './support/registry-images.ts';
 
 const sha = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');
-const skopeo = (...args: string[]) => execFileSync('skopeo', ['--insecure-policy', ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+const skopeo = (...args: string[]) =>
+  execFileSync('skopeo', ['--insecure-policy', ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
 const rawManifest = (ref: string) => skopeo('inspect', '--tls-verify=false', '--raw', `docker://${ref}`);
 
 const base = JSON.parse(readFileSync(join(BASE_IMAGE_DIR, 'index.json'), 'utf8')).manifests[0];
@@ -54,7 +55,10 @@ function blobsVerify(s: ImageStore): void {
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(Error);
   return e as Error;
 }
@@ -139,7 +143,13 @@ describe.skipIf(!hasRegistry())('registry: pull and push against docker-registry
   });
 
   it('takes linux/386 from a multi-platform index that skopeo pushed', async () => {
-    const layout = multiPlatformLayout([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: '386' }], 'multi');
+    const layout = multiPlatformLayout(
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: '386' },
+      ],
+      'multi',
+    );
     const ref = `${reg.host}/multi:1`;
     skopeo('copy', '--all', '--dest-tls-verify=false', `oci:${layout.dir}:multi`, `docker://${ref}`);
     const index = JSON.parse(rawManifest(ref));
@@ -153,7 +163,13 @@ describe.skipIf(!hasRegistry())('registry: pull and push against docker-registry
   });
 
   it('refuses an index without linux/386, naming the platforms it offers', async () => {
-    const layout = multiPlatformLayout([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }], 'noi386');
+    const layout = multiPlatformLayout(
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      ],
+      'noi386',
+    );
     const ref = `${reg.host}/noi386:1`;
     skopeo('copy', '--all', '--dest-tls-verify=false', `oci:${layout.dir}:noi386`, `docker://${ref}`);
     await pullRefused(emptyStore(), ref, /noi386:1 has no linux\/386 image; it offers linux\/amd64, linux\/arm64\/v8/);
@@ -192,7 +208,7 @@ describe.skipIf(!hasRegistry())('registry: pull and push against docker-registry
     expect(e.message).toMatch(/connection refused/);
   });
 
-  it('refuses a blob whose content does not match its digest (the registry\'s file tampered with)', async () => {
+  it("refuses a blob whose content does not match its digest (the registry's file tampered with)", async () => {
     const s = fullStore();
     const ref = `${reg.host}/tampered:1`;
     await push(s, ref);

@@ -70,7 +70,11 @@ describe('store commands against careless input', () => {
     const dir = tmp('sh-big');
     // One uncompressed layer of 500 MiB of zeros (under the 512 MiB layer cap), generated here:
     // an archive held in memory, as load did before, would pass the bound by itself.
-    const diffId = execFileSync('bash', ['-c', `head -c ${500 << 20} /dev/zero > '${dir}/big' && tar -C '${dir}' -cf '${dir}/layer.tar' big && rm '${dir}/big' && sha256sum '${dir}/layer.tar'`], { encoding: 'utf8' }).split(' ')[0];
+    const diffId = execFileSync(
+      'bash',
+      ['-c', `head -c ${500 << 20} /dev/zero > '${dir}/big' && tar -C '${dir}' -cf '${dir}/layer.tar' big && rm '${dir}/big' && sha256sum '${dir}/layer.tar'`],
+      { encoding: 'utf8' },
+    ).split(' ')[0];
     const archive = dockerSave(dir, { architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] } }, 'layer.tar', ['big:1']);
     rmSync(join(dir, 'layer.tar'));
     const child = spawn(process.execPath, [BIN, 'load', '-i', archive], { env: { ...process.env, GLASSBOX_HOME: home } });

@@ -49,13 +49,18 @@ function decode(packed: Buffer): { records: ApproxRecord[]; outcomes: ApproxOutc
   if (columns.length !== 4 + n * RECORD) throw new Error(`corpus ${APPROX_FILE}: ${columns.length} bytes for ${n} records`);
   const rows = Buffer.alloc(n * RECORD);
   for (let i = 0; i < n; i++) for (let b = 0; b < RECORD; b++) rows[i * RECORD + b] = columns[4 + b * n + i];
-  const records: ApproxRecord[] = [], outcomes: ApproxOutcome[] = [];
+  const records: ApproxRecord[] = [],
+    outcomes: ApproxOutcome[] = [];
   for (let i = 0; i < n; i++) {
     const at = i * RECORD;
     const w = (k: number) => rows.readUInt32LE(at + k * 4);
     records.push({
-      csr: w(0), src: [w(1), w(2), w(3), w(4)], dst: [w(5), w(6), w(7), w(8)],
-      fromMemory: rows[at + 36] === 1, reg: rows[at + 37], rm: rows[at + 38],
+      csr: w(0),
+      src: [w(1), w(2), w(3), w(4)],
+      dst: [w(5), w(6), w(7), w(8)],
+      fromMemory: rows[at + 36] === 1,
+      reg: rows[at + 37],
+      rm: rows[at + 38],
     });
     outcomes.push(APPROX_FORMS.map((_, k) => ({ lanes: [0, 1, 2, 3].map((j) => w(10 + k * 5 + j)), csr: w(10 + k * 5 + 4) })));
   }
@@ -67,7 +72,13 @@ export function recordApprox(dir: string, seed: number, count: number): ApproxMe
   const records = Array.from({ length: count }, (_, i) => generateApprox(seed, i));
   const packed = encode(records, hostApprox(records).outcomes);
   writeFileSync(`${dir}${APPROX_FILE}`, packed);
-  return { file: APPROX_FILE, records: count, bytes: packed.length, sha256: createHash('sha256').update(packed).digest('hex'), generated: `generateApprox(${seed}, 0..${count - 1})` };
+  return {
+    file: APPROX_FILE,
+    records: count,
+    bytes: packed.length,
+    sha256: createHash('sha256').update(packed).digest('hex'),
+    generated: `generateApprox(${seed}, 0..${count - 1})`,
+  };
 }
 
 /** Checks glassbox and the recorded CPU against the contract for every recorded record. */

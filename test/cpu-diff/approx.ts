@@ -65,14 +65,23 @@ function lane(r: Rng): number {
   const sign = r.chance(0.5) ? 0x80000000 : 0;
   if (r.chance(0.2)) {
     const specials = [
-      0, 1 + r.below(0x7fffff), 0x7f800000, 0x7f800000 | (1 + r.below(0x7fffff)), 0x7f7fffff, 0x00800000, 0x3f800000,
-      NEVER_TINY + r.below(ALWAYS_TINY - NEVER_TINY + 1), NEVER_TINY - r.below(4), ALWAYS_TINY + r.below(4),
-      (253 + r.below(2)) << 23 | r.below(0x800000), (1 + r.below(253)) << 23,
+      0,
+      1 + r.below(0x7fffff),
+      0x7f800000,
+      0x7f800000 | (1 + r.below(0x7fffff)),
+      0x7f7fffff,
+      0x00800000,
+      0x3f800000,
+      NEVER_TINY + r.below(ALWAYS_TINY - NEVER_TINY + 1),
+      NEVER_TINY - r.below(4),
+      ALWAYS_TINY + r.below(4),
+      ((253 + r.below(2)) << 23) | r.below(0x800000),
+      (1 + r.below(253)) << 23,
     ];
     return (r.pick(specials) | (r.chance(0.7) ? 0 : sign)) >>> 0;
   }
   if (r.chance(0.5)) return r.next();
-  return ((1 + r.below(254)) << 23 | r.below(0x800000)) >>> 0;
+  return (((1 + r.below(254)) << 23) | r.below(0x800000)) >>> 0;
 }
 
 export function generateApprox(seed: number, index: number): ApproxRecord {
@@ -80,8 +89,12 @@ export function generateApprox(seed: number, index: number): ApproxRecord {
   const csr = r.chance(0.5) ? 0x1f80 : r.next() & 0xffff;
   const reg = r.below(8);
   return {
-    csr, reg, rm: (reg + 1 + r.below(7)) & 7, fromMemory: r.chance(0.5),
-    src: Array.from({ length: 4 }, () => lane(r)), dst: Array.from({ length: 4 }, () => r.next()),
+    csr,
+    reg,
+    rm: (reg + 1 + r.below(7)) & 7,
+    fromMemory: r.chance(0.5),
+    src: Array.from({ length: 4 }, () => lane(r)),
+    dst: Array.from({ length: 4 }, () => r.next()),
   };
 }
 
@@ -92,7 +105,8 @@ const PROGRAM = {
   flags: ['-O2', '-Wall'],
   needs: 'gcc for x86_64 (apt-get install -y gcc)',
 };
-const IN_BYTES = 36, OUT_BYTES = 144;
+const IN_BYTES = 36,
+  OUT_BYTES = 144;
 
 export function hostApprox(records: ApproxRecord[]): { outcomes: ApproxOutcome[]; inv: number[][]; invSqrt: number[][] } {
   const input = Buffer.alloc(records.length * IN_BYTES);
@@ -138,7 +152,9 @@ export function glassboxApprox(runner: GlassboxRunner, x: ApproxRecord): ApproxO
 
 /** The contract for one lane: exact bits, or the exact value to approximate (and whether a signed zero is also allowed). */
 function contract(f: ApproxForm, x: number): { bits: number } | { exact: number; orZero: boolean } {
-  const sign = (x & 0x80000000) >>> 0, exp = (x >>> 23) & 0xff, nan = exp === 0xff && (x & 0x7fffff) !== 0;
+  const sign = (x & 0x80000000) >>> 0,
+    exp = (x >>> 23) & 0xff,
+    nan = exp === 0xff && (x & 0x7fffff) !== 0;
   if (nan) return { bits: (x | QUIET) >>> 0 };
   if (exp === 0) return { bits: (sign | 0x7f800000) >>> 0 };
   if (f.rsqrt) {
@@ -154,8 +170,9 @@ function contract(f: ApproxForm, x: number): { bits: number } | { exact: number;
 export function laneFault(f: ApproxForm, x: number, got: number): string | null {
   const c = contract(f, x);
   if ('bits' in c) return got === c.bits ? null : `want 0x${c.bits.toString(16)}`;
-  if (c.orZero && got === ((x & 0x80000000) >>> 0)) return null;
-  const g = f32(got), err = Math.abs(g - c.exact) / Math.abs(c.exact);
+  if (c.orZero && got === (x & 0x80000000) >>> 0) return null;
+  const g = f32(got),
+    err = Math.abs(g - c.exact) / Math.abs(c.exact);
   if (!(err <= BOUND) || Math.sign(g) !== Math.sign(c.exact)) return `relative error ${err.toExponential(3)} > 1.5*2^-12 from ${c.exact}`;
   return null;
 }
@@ -201,13 +218,14 @@ export function checkApprox(records: ApproxRecord[], host: ApproxOutcome[], keep
     const g = glassboxApprox(runner, x);
     const gf = typeof g === 'string' ? [g] : outcomeFaults(x, g);
     const hf = outcomeFaults(x, host[i]);
-    if (gf.length) (rep.glassboxFaults++, note(i, 'glassbox', gf));
-    if (hf.length) (rep.hostFaults++, note(i, 'host CPU', hf));
+    if (gf.length) rep.glassboxFaults++, note(i, 'glassbox', gf);
+    if (hf.length) rep.hostFaults++, note(i, 'host CPU', hf);
     if (typeof g === 'string') return;
     APPROX_FORMS.forEach((f, k) => {
       for (let j = 0; j < (f.packed ? 4 : 1); j++) {
         rep.lanes++;
-        const a = g[k].lanes[j], b = host[i][k].lanes[j];
+        const a = g[k].lanes[j],
+          b = host[i][k].lanes[j];
         if ('bits' in contract(f, x.src[j])) {
           if (a !== b) rep.specialsDiffer++;
         } else if (a === b) rep.bitEqual++;
@@ -242,7 +260,10 @@ export function runApprox(seed: number, count: number, first = 0): ApproxReport 
   const rep = checkApprox(records, host.outcomes);
   records.forEach((x, i) =>
     x.src.forEach((v, j) => {
-      const a = host.inv[i][j], b = exactInv(v), c = host.invSqrt[i][j], d = exactInvSqrt(v);
+      const a = host.inv[i][j],
+        b = exactInv(v),
+        c = host.invSqrt[i][j],
+        d = exactInvSqrt(v);
       if (!Object.is(a, b) && !(Number.isNaN(a) && Number.isNaN(b))) throw new Error(`the host's 1/x of 0x${v.toString(16)} is ${a}, JavaScript's ${b}`);
       if (!Object.is(c, d) && !(Number.isNaN(c) && Number.isNaN(d))) throw new Error(`the host's 1/sqrt(x) of 0x${v.toString(16)} is ${c}, JavaScript's ${d}`);
     }),

@@ -72,7 +72,14 @@ if (values.corpus) {
   const best = bestRunner();
   if ('reason' in best) cannot(`cpu-diff: this host has no native runner to record with (${best.reason})`);
   const kind = (best as { kind: 'native32' | 'host64' }).kind;
-  const o = { seed, cases: integer('cases', values.cases ?? '40000', 1)!, x87Cases: integer('x87-cases', values['x87-cases'], 0)!, sseCases: integer('sse-cases', values['sse-cases'], 0)!, mmxCases: integer('mmx-cases', values['mmx-cases'], 0)!, approxCases: integer('approx-cases', values['approx-cases'], 0)! };
+  const o = {
+    seed,
+    cases: integer('cases', values.cases ?? '40000', 1)!,
+    x87Cases: integer('x87-cases', values['x87-cases'], 0)!,
+    sseCases: integer('sse-cases', values['sse-cases'], 0)!,
+    mmxCases: integer('mmx-cases', values['mmx-cases'], 0)!,
+    approxCases: integer('approx-cases', values['approx-cases'], 0)!,
+  };
   const meta = await recordCorpus({ ...o, runner: kind, command: recordCommand(o) });
   timing(o.cases + o.x87Cases + o.sseCases + o.mmxCases + o.approxCases);
   for (const s of meta.suites) {

@@ -8,9 +8,23 @@ import { type Case, type Result, CODE_ADDR } from './case.ts';
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const SEGS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
 const FLAG_NAMES: [number, string][] = [
-  [0x1, 'CF'], [0x4, 'PF'], [0x10, 'AF'], [0x40, 'ZF'], [0x80, 'SF'], [0x100, 'TF'], [0x200, 'IF'], [0x400, 'DF'],
-  [0x800, 'OF'], [0x3000, 'IOPL'], [0x4000, 'NT'], [0x10000, 'RF'], [0x20000, 'VM'], [0x40000, 'AC'], [0x80000, 'VIF'],
-  [0x100000, 'VIP'], [0x200000, 'ID'],
+  [0x1, 'CF'],
+  [0x4, 'PF'],
+  [0x10, 'AF'],
+  [0x40, 'ZF'],
+  [0x80, 'SF'],
+  [0x100, 'TF'],
+  [0x200, 'IF'],
+  [0x400, 'DF'],
+  [0x800, 'OF'],
+  [0x3000, 'IOPL'],
+  [0x4000, 'NT'],
+  [0x10000, 'RF'],
+  [0x20000, 'VM'],
+  [0x40000, 'AC'],
+  [0x80000, 'VIF'],
+  [0x100000, 'VIP'],
+  [0x200000, 'ID'],
 ];
 export const TIMEOUT = 0xfffffffe;
 export const REFUSED = 0xffffffff;
@@ -19,7 +33,11 @@ export const BAD_CASE = 0xfffffffd;
 export const hex = (v: number, digits = 0): string => '0x' + (v >>> 0).toString(16).padStart(digits, '0');
 
 export function flagNames(bits: number): string {
-  return FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(' ') || '-';
+  return (
+    FLAG_NAMES.filter(([b]) => bits & b)
+      .map(([, n]) => n)
+      .join(' ') || '-'
+  );
 }
 
 const VECTORS: Record<number, string> = { ...EXCEPTION_MNEMONICS, 3: '#BP (the INT3 after the instruction)' };
@@ -133,9 +151,11 @@ export function memoryDifferences(glassbox: MemoryChanges, native: MemoryChanges
   const addrs = [...new Set([...glassbox.keys(), ...native.keys()])].sort((a, b) => a - b);
   const out: string[] = [];
   for (const a of addrs) {
-    const g = glassbox.get(a), n = native.get(a);
+    const g = glassbox.get(a),
+      n = native.get(a);
     const before = (g ?? n)!.before;
-    const ga = g ? g.after : before, na = n ? n.after : before;
+    const ga = g ? g.after : before,
+      na = n ? n.after : before;
     if (ga !== na) out.push(`[${hex(a, 8)}] was ${hex(before, 8)}: glassbox ${hex(ga, 8)}, host ${hex(na, 8)}`);
   }
   return out;

@@ -57,7 +57,13 @@ export async function formatCorpusReport(r: CorpusReport): Promise<string> {
     out.push(`  replay: npm run cpu:diff -- --corpus --case ${e.suite}:${e.index}`, '');
   }
   if (r.mismatches > r.kept.length) out.push(`... and ${r.mismatches - r.kept.length} more`, '');
-  if (r.byForm.size) out.push(`mismatches by form: ${[...r.byForm].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n}`).join(', ')}`);
+  if (r.byForm.size)
+    out.push(
+      `mismatches by form: ${[...r.byForm]
+        .sort((a, b) => b[1] - a[1])
+        .map(([f, n]) => `${f}: ${n}`)
+        .join(', ')}`,
+    );
   if (r.approx) out.push(...approxSummary(r.approx));
   const m = r.meta;
   out.push(
@@ -90,7 +96,8 @@ export async function sampleOnHost(kind: RunnerKind, every: number): Promise<{ c
   const host = await HostOracle.start(kind);
   try {
     const outcomes = await host.run(sample.map((e) => e.case));
-    let compared = 0, excluded = 0;
+    let compared = 0,
+      excluded = 0;
     const disagreements: string[] = [];
     sample.forEach((e, i) => {
       const o = outcomes[i];

@@ -229,7 +229,11 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
   } finally {
     await host.close();
   }
-  const contradicted = recorded.flatMap((s) => Object.keys(s.notRun).filter((why) => why.startsWith(RUN_SHOWED)).map((why) => `${s.name}: ${why} (${s.notRun[why]})`));
+  const contradicted = recorded.flatMap((s) =>
+    Object.keys(s.notRun)
+      .filter((why) => why.startsWith(RUN_SHOWED))
+      .map((why) => `${s.name}: ${why} (${s.notRun[why]})`),
+  );
   if (contradicted.length) throw new Error(`not recording: the 64-bit runs contradict long-mode.ts's rules:\n${contradicted.join('\n')}`);
   const forms = [...new Set(recorded.flatMap((s) => s.entries.map((e) => e.form)))].sort();
   const formIndex = new Map(forms.map((f, i) => [f, i]));
@@ -248,8 +252,13 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
       const file = `${s.name}.br`;
       writeFileSync(`${CORPUS_DIR}${file}`, packed);
       return {
-        name: s.name, file, cases: s.entries.length, bytes: packed.length, sha256: createHash('sha256').update(packed).digest('hex'),
-        generated: s.generated, notRun: s.notRun,
+        name: s.name,
+        file,
+        cases: s.entries.length,
+        bytes: packed.length,
+        sha256: createHash('sha256').update(packed).digest('hex'),
+        generated: s.generated,
+        notRun: s.notRun,
       };
     }),
     forms,
@@ -263,7 +272,9 @@ export async function recordCorpus(o: RecordOptions): Promise<CorpusMeta> {
 export function corpusCoverage(meta: CorpusMeta, entries: Entry[]): { wanted: string[]; hits: Map<string, number>; missing: string[]; native32Only: string[] } {
   const hits = new Map<string, number>();
   for (const e of entries) hits.set(e.form, (hits.get(e.form) ?? 0) + 1);
-  const exactX87 = X87_FORMS.map((f) => f.id).filter((id) => EXACT_X87.has(id)).map((id) => `x87 ${id}`);
+  const exactX87 = X87_FORMS.map((f) => f.id)
+    .filter((id) => EXACT_X87.has(id))
+    .map((id) => `x87 ${id}`);
   const fnsave = FPU_VIEW_CASES.map((p) => `FNSAVE after ${p.what}`);
   const sse = XMM_CASE_FORMS.map((f) => `sse ${f.id}`);
   const mmx = [...MMX_CASE_FORMS.map((f) => `mmx ${f.id}`), ...MM_X87_CASES];

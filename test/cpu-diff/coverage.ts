@@ -101,7 +101,10 @@ for (let first = 0; first < count; first += CHUNK) {
 const generated = new Set(GENERATED_FORMS.map((f) => f.id));
 const byCategory = new Map<Category | 'invalid', string[]>();
 for (const f of FORMS) byCategory.set(f.category, [...(byCategory.get(f.category) ?? []), f.id]);
-byCategory.set('invalid', UD_PROBES.map((p) => p.id));
+byCategory.set(
+  'invalid',
+  UD_PROBES.map((p) => p.id),
+);
 
 const pct = (n: number, of: number) => (of ? `${Math.round((100 * n) / of)}%`.padStart(5) : '    -');
 let missing = 0;

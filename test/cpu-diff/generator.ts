@@ -31,8 +31,11 @@ export const EXCLUDED: readonly { forms: string[]; why: string }[] = [
   { forms: ['LAR Gv,Ew', 'LSL Gv,Ew', 'VERR Ew', 'VERW Ew'], why: "their result reads the GDT's descriptors, which differ between Linux and the test machine" },
   { forms: ['SYSENTER'], why: 'enters the host kernel' },
   { forms: ['INT1'], why: 'a trap per the SDM (EIP after it), but the host kernel reports it at the instruction' },
-  { forms: ['POP GS', 'LGS Gv,Mp'], why: 'GS holds glibc\'s TLS natively: a GS load would break the harness' },
-  { forms: ['FXSAVE M', 'FXRSTOR M', 'LDMXCSR Md', 'STMXCSR Md'], why: 'the FPU/SSE state forms need a known state around them: sse-programs.ts builds those cases (test/cpu-diff/fxsave.test.ts)' },
+  { forms: ['POP GS', 'LGS Gv,Mp'], why: "GS holds glibc's TLS natively: a GS load would break the harness" },
+  {
+    forms: ['FXSAVE M', 'FXRSTOR M', 'LDMXCSR Md', 'STMXCSR Md'],
+    why: 'the FPU/SSE state forms need a known state around them: sse-programs.ts builds those cases (test/cpu-diff/fxsave.test.ts)',
+  },
   { forms: FORMS.filter((f) => f.prefix !== undefined).map((f) => f.id), why: 'XMM forms need XMM registers in and out: sse-programs.ts builds those cases (cpu:diff --sse)' },
   { forms: FORMS.filter((f) => f.category === 'x87').map((f) => f.id), why: 'x87 instructions need a known FPU state around them: x87.ts builds those cases (cpu:diff --x87)' },
 ];
@@ -74,7 +77,14 @@ function value(r: Rng): number {
 const DATA_SELECTORS = [0x2b, 0x2b, 0x23, 0, 3];
 const SS_SELECTORS = [0x2b, 0x2b, 0x2b, 0, 3];
 const SEG_OVERRIDES = [0x26, 0x2e, 0x36, 0x3e, 0x64]; // never GS (0x65): glibc's TLS natively
-const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+const EAX = 0,
+  ECX = 1,
+  EDX = 2,
+  EBX = 3,
+  ESP = 4,
+  EBP = 5,
+  ESI = 6,
+  EDI = 7;
 
 /** The word of the seeded fill at `addr` (what the case memory holds before presets), or null outside the pages. */
 export function filledWord(seed: number, addr: number): number | null {
@@ -84,7 +94,8 @@ export function filledWord(seed: number, addr: number): number | null {
   const offset = inData ? addr - DATA_ADDR : DATA_SIZE + addr - STACK_ADDR;
   const first = offset >> 2;
   let s = seed >>> 0 || 0x9e3779b9;
-  let lo = 0, hi = 0;
+  let lo = 0,
+    hi = 0;
   for (let i = 0; i <= first + 1; i++) {
     s ^= s << 13;
     s >>>= 0;
@@ -151,7 +162,9 @@ class Builder {
     if (mod === 0 && rm === 5 && r.chance(0.5)) rm = 0;
     if (keepEsp && rm === 4 && r.chance(0.3)) rm = 3;
     this.bytes.push((mod << 6) | (reg << 3) | rm);
-    let base = rm, index = -1, scale = 0;
+    let base = rm,
+      index = -1,
+      scale = 0;
     if (rm === 4) {
       scale = r.below(4);
       index = r.below(8);
@@ -359,15 +372,21 @@ function generateForm(f: Form, r: Rng): Generated {
           b.bytes.push(r.chance(0.5) ? r.below(32) : r.below(256));
         } else b.imm(1);
         break;
-      case 'Ibs': b.imm(1); break;
+      case 'Ibs':
+        b.imm(1);
+        break;
       case 'Iw':
         // RET/RETF Iw release little: with a bad selector vendors order the outer-stack checks differently.
         if (name === 'RET' || name === 'RETF') b.bytes.push(r.below(0x40) & ~1, 0);
         else if (name === 'ENTER') b.bytes.push(r.below(64), 0);
         else b.imm(2);
         break;
-      case 'Iz': case 'Iv': b.imm(opBytes); break;
-      case 'Jb': case 'Jz': {
+      case 'Iz':
+      case 'Iv':
+        b.imm(opBytes);
+        break;
+      case 'Jb':
+      case 'Jz': {
         const n = o === 'Jb' ? 1 : opBytes;
         const len = b.bytes.length + n;
         let target = landing(b, len, r);
@@ -388,7 +407,8 @@ function generateForm(f: Form, r: Rng): Generated {
         b.bytes.push(0x23, 0); // only Linux's user code selector: others read descriptors that differ
         break;
       }
-      case 'Ob': case 'Ov': {
+      case 'Ob':
+      case 'Ov': {
         const a = b.target(o === 'Ob' ? 1 : opBytes);
         b.imm(b.ad16 ? 2 : 4, a);
         b.memAddr = b.ad16 ? a & 0xffff : a;
@@ -416,10 +436,12 @@ function generateForm(f: Form, r: Rng): Generated {
 
   // Steer what the instruction reads towards values it (and the native process) can survive.
   switch (f.id) {
-    case 'RET': case 'RET Iw':
+    case 'RET':
+    case 'RET Iw':
       b.preset(sp, b.op16 ? (r.next() & 0xffff0000) | landing(b, len, r) : landing(b, len, r));
       break;
-    case 'RETF': case 'RETF Iw':
+    case 'RETF':
+    case 'RETF Iw':
       if (b.op16) b.preset(sp, (0x23 << 16) | landing(b, len, r));
       else {
         b.preset(sp, landing(b, len, r));
@@ -446,16 +468,22 @@ function generateForm(f: Form, r: Rng): Generated {
     case 'POPF':
       b.preset(sp, value(r) & ~(TF | AC | NT));
       break;
-    case 'POP ES': case 'POP DS': case 'POP FS':
+    case 'POP ES':
+    case 'POP DS':
+    case 'POP FS':
       b.preset(sp, (r.next() & 0xffff0000) | r.pick(DATA_SELECTORS));
       break;
     case 'POP SS':
       b.preset(sp, (r.next() & 0xffff0000) | r.pick(SS_SELECTORS));
       break;
-    case 'LES Gv,Mp': case 'LDS Gv,Mp': case 'LSS Gv,Mp': case 'LFS Gv,Mp':
+    case 'LES Gv,Mp':
+    case 'LDS Gv,Mp':
+    case 'LSS Gv,Mp':
+    case 'LFS Gv,Mp':
       if (b.memAddr >= 0) b.preset(b.memAddr + opW, (r.next() & 0xffff0000) | r.pick(name === 'LSS' ? SS_SELECTORS : DATA_SELECTORS));
       break;
-    case 'CALL Mp': case 'JMP Mp':
+    case 'CALL Mp':
+    case 'JMP Mp':
       if (b.memAddr >= 0) {
         if (b.op16) b.preset(b.memAddr, (0x23 << 16) | landing(b, len, r));
         else {
@@ -464,7 +492,8 @@ function generateForm(f: Form, r: Rng): Generated {
         }
       }
       break;
-    case 'CALL Ev': case 'JMP Ev': {
+    case 'CALL Ev':
+    case 'JMP Ev': {
       // Never into the data or stack pages: natively they are not executable (NX), on an i686 they are.
       const modrm = b.bytes[b.modrmAt];
       const eip = landing(b, len, r);
@@ -474,7 +503,8 @@ function generateForm(f: Form, r: Rng): Generated {
       } else if (b.memAddr >= 0) b.preset(b.memAddr, eip);
       break;
     }
-    case 'LEAVE': case 'ENTER Iw,Ib':
+    case 'LEAVE':
+    case 'ENTER Iw,Ib':
       b.regs[EBP] = STACK_ADDR + 0x100 + r.below(STACK_SIZE - 0x200);
       break;
     case 'XLAT':
@@ -597,7 +627,9 @@ export function generateCases(seed: number, count: number, opts: { form?: string
     probes = UD_PROBES.filter((p) => p.id === opts.form);
     if (!forms.length && !probes.length) {
       const why = EXCLUDED.find((e) => e.forms.includes(opts.form!));
-      throw new Error(why ? `form "${opts.form}" is not generated: ${why.why}` : formById(opts.form) ? `form "${opts.form}" is not generated` : `no instruction form is called "${opts.form}"`);
+      throw new Error(
+        why ? `form "${opts.form}" is not generated: ${why.why}` : formById(opts.form) ? `form "${opts.form}" is not generated` : `no instruction form is called "${opts.form}"`,
+      );
     }
   }
   const out: Generated[] = [];

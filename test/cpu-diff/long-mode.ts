@@ -46,7 +46,8 @@ export type Planned = LongModePlan | { excluded: string };
 // i64) and far pointers; MOV from a segment register (Ev,Sw) stays, per case
 // below.
 const SEGMENT_OPERANDS = new Set(['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'Mp']);
-const SREG_CS = 1, SREG_GS = 5;
+const SREG_CS = 1,
+  SREG_GS = 5;
 
 /** Why a form is not the same instruction in 64-bit mode, or null when it is. */
 export function formNotIn64(f: Form): string | null {
@@ -91,9 +92,7 @@ function isUdProbe(code: Uint8Array, d: Decoded): boolean {
   if (at >= code.length) return false;
   const m = code[at];
   const op = d.opcode >= 0x100 ? [0x0f, d.opcode - 0x100] : [d.opcode];
-  return GROUP_HOLES.some(
-    (h) => h.opcode.length === op.length && h.opcode.every((b, i) => b === op[i]) && h.regs.includes((m >> 3) & 7) && (!h.memoryOnly || m >> 6 !== 3),
-  );
+  return GROUP_HOLES.some((h) => h.opcode.length === op.length && h.opcode.every((b, i) => b === op[i]) && h.regs.includes((m >> 3) & 7) && (!h.memoryOnly || m >> 6 !== 3));
 }
 
 /** How the 64-bit harness runs `c`, or why it cannot stand in for a 32-bit process there. */
@@ -153,7 +152,8 @@ function nearTop(c: Case, d: Decoded): boolean {
   const m = d.modrm;
   let ea: number;
   if (m && m.mod !== 3) ea = (m.base >= 0 ? c.regs[m.base] : 0) + (m.index >= 0 ? c.regs[m.index] * 2 ** m.scale : 0) + m.disp;
-  else if (d.form!.operands.some((o) => o === 'Ob' || o === 'Ov')) ea = d.imms[0]; // the moffs forms' only immediate
+  else if (d.form!.operands.some((o) => o === 'Ob' || o === 'Ov'))
+    ea = d.imms[0]; // the moffs forms' only immediate
   else return false;
   ea = ((ea % FOUR_GIB) + FOUR_GIB) % FOUR_GIB;
   return ea > FOUR_GIB - LARGEST_ACCESS;
@@ -213,7 +213,10 @@ function planX87Program(c: Case): Planned {
 
 // The code and TLS selectors the cases run with, in each process (ES SS DS FS
 // are the same: Linux's user data selector 0x2b, or what a MOV loaded).
-const CS64 = 0x33, CS32 = 0x23, GS64 = 0x2b, GS32 = 0x63;
+const CS64 = 0x33,
+  CS32 = 0x23,
+  GS64 = 0x2b,
+  GS32 = 0x63;
 
 /**
  * Starts the reason when the run itself shows a case was not mode-independent

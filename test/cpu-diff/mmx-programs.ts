@@ -21,9 +21,7 @@ import { FORMS, type Form } from '../../src/isa/table.ts';
 import { Rng } from '../support/rng.ts';
 import { laneKind, filledWord } from './sse-values.ts';
 import { MM_X87_CASES, mmX87Move, mmxTransition } from './mmx-x87-programs.ts';
-import {
-  sseProgram, floatOperands, xmmImage, FXRSTOR_ESI, MOVDQU_STORE, RESULT_DISP, STMXCSR_STORE, EDGE_EDI, IMAGE_ADDR,
-} from './sse-programs.ts';
+import { sseProgram, floatOperands, xmmImage, FXRSTOR_ESI, MOVDQU_STORE, RESULT_DISP, STMXCSR_STORE, EDGE_EDI, IMAGE_ADDR } from './sse-programs.ts';
 
 /** The forms these cases cover: every form with an MM operand. */
 export const MMX_CASE_FORMS: readonly Form[] = FORMS.filter((f) => f.category === 'mmx');

@@ -49,7 +49,8 @@ export const MM_X87_CASES = [...Object.keys(MOVES).map((m) => `mm then x87 ${m}`
 export function mmX87Move(r: Rng, index: number, name: string): Generated {
   const move = MOVES[name.replace('mm then x87 ', '')];
   const c = sseProgram('restore', r.next(), index);
-  const k = r.below(8), d = r.below(RESULT_DISP - 8);
+  const k = r.below(8),
+    d = r.below(RESULT_DISP - 8);
   const code = [...FXRSTOR_ESI, ...FNINIT, 0x0f, 0x6f, 0x43 | (k << 3), d];
   if (move.push) code.push(...FFREE_ST7);
   code.push(...move.bytes(r.below(8), r), ...FNSAVE_ESI);

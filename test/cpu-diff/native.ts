@@ -38,8 +38,16 @@ export type HarnessKind = 'i386' | 'x86_64';
 const native = (name: string) => fileURLToPath(new URL(`./native/${name}`, import.meta.url));
 const SHARED_SOURCE = native('harness-core.h');
 const COMMON_FLAGS = [
-  '-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector',
-  '-fno-tree-loop-distribute-patterns', '-fno-asynchronous-unwind-tables', '-Wall',
+  '-O2',
+  '-static',
+  '-nostdlib',
+  '-ffreestanding',
+  '-fno-pie',
+  '-no-pie',
+  '-fno-stack-protector',
+  '-fno-tree-loop-distribute-patterns',
+  '-fno-asynchronous-unwind-tables',
+  '-Wall',
   // Far from the case pages and from the edge values the generator likes
   // (0x7fffffff, 0x80000000...), so stray accesses rarely reach the harness.
   '-Wl,-Ttext-segment=0x36d00000',
@@ -113,7 +121,7 @@ export class NativeOracle {
         setImmediate(() => {
           if (!this.failure && (this.pending || code !== 0)) {
             const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-            const at = this.pending ? ` while running case ${this.pending.got / RESULT_BYTES | 0} of the batch` : '';
+            const at = this.pending ? ` while running case ${(this.pending.got / RESULT_BYTES) | 0} of the batch` : '';
             this.fail(new Error(`the native harness ${how}${at}${this.stderrTail ? `:\n${this.stderrTail}` : ''}`));
           }
           resolve();
@@ -198,7 +206,7 @@ export class NativeOracle {
       if (view.getUint32(at + 72, true) !== expected[i]) {
         throw new Error(`native result ${i} of this batch is not for the case sent (the stream is out of step, or the case record was overwritten in the harness)`);
       }
-      if (view.getUint32(at + 76, true) !== ((fnv1a(out, at, 76) ^ RESULT_MAGIC) >>> 0)) {
+      if (view.getUint32(at + 76, true) !== (fnv1a(out, at, 76) ^ RESULT_MAGIC) >>> 0) {
         throw new Error(`native result ${i} of this batch was overwritten inside the harness`);
       }
       return decodeResult(view, at);

@@ -51,7 +51,19 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
   const total = opts.only !== undefined ? 1 : count;
   const kind = opts.runner ?? 'native32';
   const report: DiffReport = {
-    seed, count, cases: 0, mismatches: 0, kept: [], byForm: new Map(), casesByForm: new Map(), form: opts.form, x87: opts.x87, sse: opts.sse, mmx: opts.mmx, runner: kind, notRun: new Map(),
+    seed,
+    count,
+    cases: 0,
+    mismatches: 0,
+    kept: [],
+    byForm: new Map(),
+    casesByForm: new Map(),
+    form: opts.form,
+    x87: opts.x87,
+    sse: opts.sse,
+    mmx: opts.mmx,
+    runner: kind,
+    notRun: new Map(),
   };
   const runner = new GlassboxRunner();
   const native = await HostOracle.start(kind);
@@ -61,10 +73,10 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
       const gen = opts.x87
         ? Array.from({ length: n }, (_, i) => generateX87(seed, first + done + i, opts.form))
         : opts.sse
-        ? Array.from({ length: n }, (_, i) => generateSse(seed, first + done + i, opts.form))
-        : opts.mmx
-        ? Array.from({ length: n }, (_, i) => generateMmx(seed, first + done + i, opts.form))
-        : generateCases(seed, n, { form: opts.form, first: first + done });
+          ? Array.from({ length: n }, (_, i) => generateSse(seed, first + done + i, opts.form))
+          : opts.mmx
+            ? Array.from({ length: n }, (_, i) => generateMmx(seed, first + done + i, opts.form))
+            : generateCases(seed, n, { form: opts.form, first: first + done });
       const host = await native.run(gen.map((g) => g.case)).catch((e: Error) => {
         throw new Error(`${e.message}\n(batch of cases ${first + done}..${first + done + n - 1}, seed ${seed}; replay one with --only)`);
       });
@@ -109,7 +121,8 @@ function keepMismatch(report: DiffReport, m: Mismatch, keep: number): void {
 
 /** The u32 words of the case pages that glassbox changed running `c`. */
 function glassboxMemoryChanges(runner: GlassboxRunner, c: Case): MemoryChanges {
-  const data = new Uint32Array(DATA_SIZE / 4), stack = new Uint32Array(STACK_SIZE / 4);
+  const data = new Uint32Array(DATA_SIZE / 4),
+    stack = new Uint32Array(STACK_SIZE / 4);
   fillPages(c.seed, data, stack);
   const bytes = new Uint8Array(DATA_SIZE + STACK_SIZE);
   bytes.set(new Uint8Array(data.buffer), 0);
@@ -123,7 +136,8 @@ function glassboxMemoryChanges(runner: GlassboxRunner, c: Case): MemoryChanges {
   const out: MemoryChanges = new Map();
   const scan = (base: number, size: number) => {
     for (let a = base; a < base + size; a += 4) {
-      const before = pristine.getUint32(offset(a), true), after = live.getUint32(a, true);
+      const before = pristine.getUint32(offset(a), true),
+        after = live.getUint32(a, true);
       if (before !== after) out.set(a, { before, after });
     }
   };

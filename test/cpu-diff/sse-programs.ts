@@ -125,4 +125,3 @@ export function floatOperands(r: Rng, c: Case, f: Form, kind: LaneKind, dest: nu
   const value = kind === 'f32' ? edgeF32(r, other) : kind === 'f64' ? edgeF64High(r, other) : edgeI32(r);
   c.presets[1] = { addr: word, value };
 }
-

@@ -46,10 +46,10 @@ export function edgeF32(r: Rng, other: number): number {
     () => sign,
     () => sign | 0x7f800000,
     () => sign | 0x7fc00000 | (r.next() & 0x3fffff), // QNaN
-    () => sign | 0x7f800000 | ((r.next() & 0x3fffff) || 1), // SNaN
-    () => sign | ((r.next() & 0x7fffff) || 1), // denormal
+    () => sign | 0x7f800000 | (r.next() & 0x3fffff || 1), // SNaN
+    () => sign | (r.next() & 0x7fffff || 1), // denormal
     () => sign | 0x00800000 | (r.below(2) ? r.next() & 0xff : 0), // the smallest normals
-    () => sign | 0x7f7fffff - r.below(4), // the largest
+    () => sign | (0x7f7fffff - r.below(4)), // the largest
     () => sign | 0x3f800000, // 1.0
     () => sign | r.pick([0x4f000000, 0x4effffff, 0x4f000001]), // 2^31 and its neighbours
     () => sign | r.pick([0x3f000000, 0x3fc00000, 0x40200000, 0x3ec00000, 0x4b000001]), // ties: 0.5 1.5 2.5 0.375, 2^23+1
@@ -58,7 +58,7 @@ export function edgeF32(r: Rng, other: number): number {
     () => (other + (r.chance(0.5) ? 1 : -1)) >>> 0, // one ulp away
     () => ((other & 0xff800000) | (r.next() & 0x7fffff)) >>> 0, // same exponent
     () => ((other & 0x807fffff) | (Math.max(1, Math.min(254, exp + r.pick([-26, -25, -24, -23, 23, 24, 25]))) << 23)) >>> 0,
-    () => ((other ^ (r.next() & 0xff)) >>> 0), // the low bits differ
+    () => (other ^ (r.next() & 0xff)) >>> 0, // the low bits differ
   ];
   return r.pick(choices)() >>> 0;
 }

@@ -51,7 +51,10 @@ describe('real mode', () => {
     // mov ax, 0x1234; out 0x80, al; out 0x84, ax; hlt
     c.ram.set([0xb8, 0x34, 0x12, 0xe6, 0x80, 0xe7, 0x84, 0xf4], 0x7c00);
     expect(c.run(100)).toBe(ExitReason.Halt);
-    expect(writes).toEqual([[0x80, 1, 0x34], [0x84, 2, 0x1234]]);
+    expect(writes).toEqual([
+      [0x80, 1, 0x34],
+      [0x84, 2, 0x1234],
+    ]);
     expect(c.segment(1).base).toBe(0);
     expect(c.eip).toBe(0x7c08); // after the HLT
   });
@@ -111,8 +114,7 @@ describe('identification and time', () => {
     const c = createCore(MiB);
     flat(c);
     // xor eax,eax; cpuid; mov [0x100],ebx; mov [0x104],edx; mov [0x108],ecx; mov eax,1; cpuid; hlt
-    c.ram.set([0x31, 0xc0, 0x0f, 0xa2, 0x89, 0x1d, 0, 1, 0, 0, 0x89, 0x15, 4, 1, 0, 0, 0x89, 0x0d, 8, 1, 0, 0,
-      0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0xf4], 0x1000);
+    c.ram.set([0x31, 0xc0, 0x0f, 0xa2, 0x89, 0x1d, 0, 1, 0, 0, 0x89, 0x15, 4, 1, 0, 0, 0x89, 0x0d, 8, 1, 0, 0, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0xf4], 0x1000);
     c.eip = 0x1000;
     expect(c.run(100)).toBe(ExitReason.Halt);
     expect(Buffer.from(c.ram.subarray(0x100, 0x10c)).toString('latin1')).toBe('GenuineIntel');
@@ -169,13 +171,11 @@ describe('ring 0', () => {
     expect(reads).toBe(4);
   });
 
-
   it('has the P6 microcode signature MSR that Linux clears and reads back around CPUID', () => {
     const c = createCore(MiB);
     flat(c);
     // mov ecx, 0x8b; xor eax, eax; xor edx, edx; wrmsr; mov eax, 1; cpuid; mov ecx, 0x8b; rdmsr; hlt
-    c.ram.set([0xb9, 0x8b, 0, 0, 0, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x30, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2,
-      0xb9, 0x8b, 0, 0, 0, 0x0f, 0x32, 0xf4], 0x1000);
+    c.ram.set([0xb9, 0x8b, 0, 0, 0, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x30, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0xb9, 0x8b, 0, 0, 0, 0x0f, 0x32, 0xf4], 0x1000);
     c.eip = 0x1000;
     c.setReg(2, 0xdead);
     c.exceptionExitMask = 1 << 13;

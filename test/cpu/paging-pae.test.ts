@@ -18,7 +18,11 @@ const PD1 = 0x12000; // PDPTE 1: linear 1 - 2 GiB
 const PT = 0x13000; // the 4 KiB pages of linear 0x400000 - 0x5fffff
 const CODE = 0x1000;
 
-const P = 1, RW = 2, A = 0x20, D = 0x40, PS = 0x80;
+const P = 1,
+  RW = 2,
+  A = 0x20,
+  D = 0x40,
+  PS = 0x80;
 const XD = 0x80000000; // bit 63, in the high half
 
 function machine() {
@@ -48,10 +52,7 @@ function machine() {
 
 // mov eax, PDPT; mov cr3, eax; mov eax, cr4; or eax, 0x20; mov cr4, eax;
 // mov eax, cr0; or eax, 0x80000000; mov cr0, eax
-const ENABLE_PAE = [
-  0xb8, ...le(PDPT), 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x20, 0x0f, 0x22, 0xe0,
-  0x0f, 0x20, 0xc0, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0,
-];
+const ENABLE_PAE = [0xb8, ...le(PDPT), 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x20, 0x0f, 0x22, 0xe0, 0x0f, 0x20, 0xc0, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0];
 
 function le(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
@@ -88,7 +89,12 @@ describe('PAE paging', () => {
     const listed = machine();
     expect(run(listed.c, [])).toBe(ExitReason.Halt);
     const mappings = listMappings(listed.c);
-    expect(mappings.map((m) => [m.linear, m.bytes])).toEqual([[0, 0x200000], [0x400000, 0x1000], [0x404000, 0x1000], [0x40000000, 0x200000]]);
+    expect(mappings.map((m) => [m.linear, m.bytes])).toEqual([
+      [0, 0x200000],
+      [0x400000, 0x1000],
+      [0x404000, 0x1000],
+      [0x40000000, 0x200000],
+    ]);
     for (const m of mappings) {
       for (const offset of [0x800, m.bytes - 4]) {
         const { c, dv } = machine();
@@ -100,7 +106,10 @@ describe('PAE paging', () => {
   });
 
   it('raises #PF with P and RSVD for a reserved bit in a table entry or a 2 MiB directory entry', () => {
-    for (const [addr, what] of [[0x401000, 'table entry bit 36'], [0x40200000, '2 MiB directory entry bit 13']] as const) {
+    for (const [addr, what] of [
+      [0x401000, 'table entry bit 36'],
+      [0x40200000, '2 MiB directory entry bit 13'],
+    ] as const) {
       const { c } = machine();
       expect(run(c, [0xa1, ...le(addr)]), what).toBe(ExitReason.Exception); // mov eax, [addr]
       expect(c.lastException.vector, what).toBe(14);
@@ -128,7 +137,7 @@ describe('PAE paging', () => {
     expect(c.cr(3)).toBe(PDPT);
   });
 
-  it('answers the inspector with the MMU\'s own walk: what a real access finds, with no A/D bit set and no TLB miss counted', () => {
+  it("answers the inspector with the MMU's own walk: what a real access finds, with no A/D bit set and no TLB miss counted", () => {
     const cases = [0x400010, 0x40045678, 0x100, 0x401000, 0x40200000, 0x80000000, 0x600000];
     for (const addr of cases) {
       const { c, dv } = machine();

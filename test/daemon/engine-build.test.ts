@@ -18,12 +18,14 @@ import { forEachLine } from '../../src/daemon/lines.ts';
 async function engineOfBuild(build: string | undefined) {
   const home = mkdtempSync(join(tmpdir(), 'glassbox-build-'));
   const ops: string[] = [];
-  const server = createServer((sock) => forEachLine(sock, (line) => {
-    const req = JSON.parse(line) as { op: string };
-    ops.push(req.op);
-    const result = req.op === 'status' ? { pid: 4242, started: 'then', containers: 0, ...(build ? { build } : {}) } : [];
-    sock.end(JSON.stringify({ ok: true, result }) + '\n');
-  }));
+  const server = createServer((sock) =>
+    forEachLine(sock, (line) => {
+      const req = JSON.parse(line) as { op: string };
+      ops.push(req.op);
+      const result = req.op === 'status' ? { pid: 4242, started: 'then', containers: 0, ...(build ? { build } : {}) } : [];
+      sock.end(JSON.stringify({ ok: true, result }) + '\n');
+    }),
+  );
   await new Promise<void>((r) => server.listen(join(home, SOCKET_NAME), r));
   return { home, ops, close: () => server.close() };
 }

@@ -27,7 +27,7 @@ describe('a stuck engine', () => {
     const failed = expect(call).rejects.toThrow(`the engine did not answer "status" within 60 s: it is stuck (see ${join(home, LOG_NAME)})`);
     // setImmediate and Date stay real: the socket's I/O goes on while the client's timer waits.
     for (const end = Date.now() + 5_000; ops.length === 0; await new Promise((r) => setImmediate(r))) {
-      if (Date.now() > end) throw new Error('the status request did not arrive at the engine\'s socket within 5 s');
+      if (Date.now() > end) throw new Error("the status request did not arrive at the engine's socket within 5 s");
     }
     vi.advanceTimersByTime(59_000);
     await new Promise((r) => setImmediate(r));

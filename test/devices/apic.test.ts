@@ -38,7 +38,11 @@ describe('local APIC', () => {
 
   it('passes the 8259 through LINT0 until the kernel masks it, then delivers only its own vectors', async () => {
     const m = await machine();
-    m.pic.write(0x20, 1, 0x11); m.pic.write(0x21, 1, 0x20); m.pic.write(0x21, 1, 0x04); m.pic.write(0x21, 1, 0x01); m.pic.write(0x21, 1, 0xfe);
+    m.pic.write(0x20, 1, 0x11);
+    m.pic.write(0x21, 1, 0x20);
+    m.pic.write(0x21, 1, 0x04);
+    m.pic.write(0x21, 1, 0x01);
+    m.pic.write(0x21, 1, 0xfe);
     m.pulseIrq(0);
     expect(inta(m)).toBe(0x20);
     m.pic.write(0x20, 1, 0x20);

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { AtaDisk, ATA_COMMAND_BLOCK as B, ATA_CONTROL } from '../../src/devices/ata-disk.ts';
 import type { BlockBackend } from '../../src/devices/virtio/blk.ts';
 
-const BSY = 0x80, DRDY = 0x40, DRQ = 0x08, ERR = 0x01;
+const BSY = 0x80,
+  DRDY = 0x40,
+  DRQ = 0x08,
+  ERR = 0x01;
 
 /** A disk whose byte at offset o is a hash of o, of any size, recording writes. */
 class PatternDisk implements BlockBackend {
@@ -78,7 +81,17 @@ describe('ATA disk', () => {
   it('READ SECTORS EXT reaches past 2^28 sectors; CHS addresses count from sector 1', () => {
     const { out, sectorBytes } = rig(2 ** 29);
     const lba = 0x10000005;
-    for (const [reg, v] of [[2, 0], [3, lba >>> 24], [4, 0], [5, 0], [2, 1], [3, lba & 0xff], [4, (lba >>> 8) & 0xff], [5, (lba >>> 16) & 0xff]] as const) out(reg, v);
+    for (const [reg, v] of [
+      [2, 0],
+      [3, lba >>> 24],
+      [4, 0],
+      [5, 0],
+      [2, 1],
+      [3, lba & 0xff],
+      [4, (lba >>> 8) & 0xff],
+      [5, (lba >>> 16) & 0xff],
+    ] as const)
+      out(reg, v);
     out(6, 0x40);
     out(7, 0x24);
     expect(sectorBytes()[0]).toBe(PatternDisk.byte(lba * 512));

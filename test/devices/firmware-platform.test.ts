@@ -27,13 +27,13 @@ function config(m: PcMachine, dev: number, fn: number, reg: number, size = 4): n
 }
 
 describe('PCI configuration mechanism #1', () => {
-  it('finds the host bridge, the ISA bridge and the IDE function at QEMU\'s addresses and IDs; nothing elsewhere', () => {
+  it("finds the host bridge, the ISA bridge and the IDE function at QEMU's addresses and IDs; nothing elsewhere", () => {
     const m = machine();
     expect(config(m, 0, 0, 0x00)).toBe(0x12378086); // i440FX PMC
     expect(config(m, 0, 0, 0x2c)).toBe(0x11001af4); // the subsystem SeaBIOS takes for QEMU
     expect(config(m, 0, 0, 0x08) >>> 8).toBe(0x060000); // host bridge
     expect(config(m, 1, 0, 0x00)).toBe(0x70008086);
-    expect(config(m, 1, 0, 0x0c) >>> 16 & 0xff).toBe(0x80); // multi-function
+    expect((config(m, 1, 0, 0x0c) >>> 16) & 0xff).toBe(0x80); // multi-function
     expect(config(m, 1, 1, 0x00)).toBe(0x70108086);
     expect(config(m, 1, 1, 0x08) >>> 8).toBe(0x010100); // IDE, both channels in compatibility mode
     expect(config(m, 2, 0, 0x00)).toBe(0xffffffff);
@@ -91,7 +91,10 @@ describe('the firmware machine', () => {
     const m = firmwareMachine(createCore, { rom: rom(), romName: 'test.rom', memoryMiB: 32, postCode: (code, port) => codes.push([code, port]) });
     m.bus.write(0x80, 1, 0x12);
     m.bus.write(0x190, 1, 0x34);
-    expect(codes).toEqual([[0x12, 0x80], [0x34, 0x190]]);
+    expect(codes).toEqual([
+      [0x12, 0x80],
+      [0x34, 0x190],
+    ]);
     expect(m.bus.read(0x190, 1)).toBe(0x34);
   });
 
@@ -115,7 +118,14 @@ const SEABIOS = '/usr/share/seabios/bios.bin';
 describe.skipIf(!existsSync(SEABIOS))('SeaBIOS without a disk', () => {
   it('runs its POST to "no bootable device", and again from the start after a reset through 0xCF9', () => {
     let log = '';
-    const m = firmwareMachine(createCore, { rom: readFileSync(SEABIOS), romName: SEABIOS, memoryMiB: 32, biosLog: (b) => { log += String.fromCharCode(b); } });
+    const m = firmwareMachine(createCore, {
+      rom: readFileSync(SEABIOS),
+      romName: SEABIOS,
+      memoryMiB: 32,
+      biosLog: (b) => {
+        log += String.fromCharCode(b);
+      },
+    });
     const until = (text: string, count: number) => {
       for (let i = 0; i < 200 && log.split(text).length - 1 < count; i++) m.run(1_000_000);
       expect(log.split(text).length - 1, `"${text}" ${count} times in the log:\n${log.slice(-2000)}`).toBe(count);

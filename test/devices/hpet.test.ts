@@ -13,11 +13,15 @@ function hpet() {
   let now = 0;
   const edges: string[] = [];
   const lines = new Map<string, boolean>();
-  const h = new Hpet(() => now, (line, high, legacy) => {
-    const name = `${legacy ? 'irq' : 'pin'}${line}`;
-    if (high && !lines.get(name)) edges.push(name);
-    lines.set(name, high);
-  }, () => {});
+  const h = new Hpet(
+    () => now,
+    (line, high, legacy) => {
+      const name = `${legacy ? 'irq' : 'pin'}${line}`;
+      if (high && !lines.get(name)) edges.push(name);
+      lines.set(name, high);
+    },
+    () => {},
+  );
   const r = (off: number) => h.mmioRead(off, 4);
   const w = (off: number, v: number) => h.mmioWrite(off, 4, v);
   /** Advances guest time to `ns`, firing what is due as the run loop does at each event. */
@@ -28,7 +32,17 @@ function hpet() {
     }
     now = ns;
   };
-  return { h, r, w, runTo, edges, lines, setNow: (ns: number) => { now = ns; } };
+  return {
+    h,
+    r,
+    w,
+    runTo,
+    edges,
+    lines,
+    setNow: (ns: number) => {
+      now = ns;
+    },
+  };
 }
 
 describe('HPET', () => {

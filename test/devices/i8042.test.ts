@@ -11,10 +11,14 @@ function controller() {
   const events = { resets: 0, a20: [] as boolean[] };
   /** Each line's level, and its rising edges (what an edge-triggered 8259 or IO-APIC pin sees). */
   const level = new Map<number, boolean>();
-  const c = new I8042((line, high) => {
-    if (high && !level.get(line)) irqs.push(`irq${line}`);
-    level.set(line, high);
-  }, () => events.resets++, (on) => events.a20.push(on));
+  const c = new I8042(
+    (line, high) => {
+      if (high && !level.get(line)) irqs.push(`irq${line}`);
+      level.set(line, high);
+    },
+    () => events.resets++,
+    (on) => events.a20.push(on),
+  );
   const cmd = (v: number) => c.write(0x64, 1, v);
   const data = (v: number) => c.write(0x60, 1, v);
   const status = () => c.read(0x64, 1);

@@ -7,7 +7,10 @@ import { I8254Pit } from '../../src/devices/i8254-pit.ts';
 function setup() {
   const clock = { t: 0 };
   let irqs = 0;
-  const pit = new I8254Pit(() => clock.t, () => irqs++);
+  const pit = new I8254Pit(
+    () => clock.t,
+    () => irqs++,
+  );
   return { pit, clock, irqs: () => irqs };
 }
 
@@ -31,7 +34,11 @@ describe('8254 PIT', () => {
     const clock = { t: 0 };
     let irqs = 0;
     const reloads: number[] = [];
-    const pit = new I8254Pit(() => clock.t, () => irqs++, () => reloads.push(clock.t));
+    const pit = new I8254Pit(
+      () => clock.t,
+      () => irqs++,
+      () => reloads.push(clock.t),
+    );
     pit.write(0x43, 1, 0x38); // pit_set_oneshot: channel 0, LSB then MSB, mode 4
     expect(pit.nextEvent()).toBeUndefined(); // no count yet: nothing to wait for
     clock.t = 100;

@@ -11,11 +11,15 @@ import { I8042 } from '../../src/devices/i8042.ts';
 function controller() {
   let irq12 = 0;
   let level = false;
-  const c = new I8042((line, high) => {
-    if (line !== 12) return;
-    if (high && !level) irq12++; // a rising edge, what the interrupt controller sees
-    level = high;
-  }, () => {}, () => {});
+  const c = new I8042(
+    (line, high) => {
+      if (line !== 12) return;
+      if (high && !level) irq12++; // a rising edge, what the interrupt controller sees
+      level = high;
+    },
+    () => {},
+    () => {},
+  );
   const status = () => c.read(0x64, 1);
   const drain = () => {
     const out: number[] = [];
@@ -58,7 +62,7 @@ describe('PS/2 mouse', () => {
     expect(m.mouse(0xf3, 200, 0xf3, 200, 0xf3, 80, 0xf2)).toEqual([0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0x00]);
   });
 
-  it('sends stream packets for the host\'s motion once reporting is on, one interrupt per byte', () => {
+  it("sends stream packets for the host's motion once reporting is on, one interrupt per byte", () => {
     const m = controller();
     expect(m.c.moveMouse({ dx: 5, dy: 5, buttons: 0 })).toBe(true);
     expect(m.drain()).toEqual([]); // reporting off after power-on

@@ -7,10 +7,14 @@ import { Uart16550 } from '../../src/devices/uart-16550.ts';
 function setup() {
   const sent: number[] = [];
   const irq = { high: false, edges: 0 };
-  const u = new Uart16550(0x3f8, (b) => sent.push(b), (h) => {
-    irq.high = h;
-    if (h) irq.edges++;
-  });
+  const u = new Uart16550(
+    0x3f8,
+    (b) => sent.push(b),
+    (h) => {
+      irq.high = h;
+      if (h) irq.edges++;
+    },
+  );
   return { u, sent, irq };
 }
 

@@ -19,7 +19,9 @@ const BASE = 0xfeb00000;
 function memoryDisk(size: number): BlockBackend & { bytes: Uint8Array } {
   const bytes = new Uint8Array(size);
   return {
-    bytes, size, readOnly: false,
+    bytes,
+    size,
+    readOnly: false,
     read: (off, into) => into.set(bytes.subarray(off, off + into.length)),
     write: (off, data) => bytes.set(data, off),
     flush: () => {},
@@ -36,20 +38,30 @@ function machine(disk = memoryDisk(64 * 1024)) {
 }
 
 // Ring layout in guest RAM for a queue of 8.
-const DESC = 0x10000, AVAIL = 0x11000, USED = 0x12000, N = 8;
+const DESC = 0x10000,
+  AVAIL = 0x11000,
+  USED = 0x12000,
+  N = 8;
 
 /** The driver's side of initialisation (virtio 1.x 3.1.1), up to DRIVER_OK. */
 function initialise(t: ReturnType<typeof machine>): void {
   const { wr, rd } = t;
   wr(0x70, 0);
   wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER);
-  wr(0x24, 1); wr(0x20, 1); // VERSION_1
-  wr(0x24, 0); wr(0x20, 1 << 9); // FLUSH
+  wr(0x24, 1);
+  wr(0x20, 1); // VERSION_1
+  wr(0x24, 0);
+  wr(0x20, 1 << 9); // FLUSH
   wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK);
   expect(rd(0x70) & STATUS.FEATURES_OK).toBe(STATUS.FEATURES_OK);
   wr(0x30, 0);
   wr(0x38, N);
-  wr(0x80, DESC); wr(0x84, 0); wr(0x90, AVAIL); wr(0x94, 0); wr(0xa0, USED); wr(0xa4, 0);
+  wr(0x80, DESC);
+  wr(0x84, 0);
+  wr(0x90, AVAIL);
+  wr(0x94, 0);
+  wr(0xa0, USED);
+  wr(0xa4, 0);
   wr(0x44, 1);
   expect(rd(0x44)).toBe(1);
   wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK);
@@ -60,7 +72,9 @@ function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][]
   const dv = new DataView(t.m.core.ram.buffer, t.m.core.ram.byteOffset);
   bufs.forEach(([addr, len, w], i) => {
     const d = DESC + 16 * i;
-    dv.setUint32(d, addr, true); dv.setUint32(d + 4, 0, true); dv.setUint32(d + 8, len, true);
+    dv.setUint32(d, addr, true);
+    dv.setUint32(d + 4, 0, true);
+    dv.setUint32(d + 8, len, true);
     const more = i < bufs.length - 1 || next !== undefined;
     dv.setUint16(d + 12, (more ? 1 : 0) | (w ? 2 : 0), true);
     dv.setUint16(d + 14, next?.[i] ?? i + 1, true);
@@ -96,10 +110,12 @@ describe('virtio-MMIO transport', () => {
   it('refuses FEATURES_OK for features it did not offer or without VERSION_1', () => {
     const { rd, wr } = machine();
     wr(0x70, 3);
-    wr(0x24, 0); wr(0x20, 1 << 9);
+    wr(0x24, 0);
+    wr(0x20, 1 << 9);
     wr(0x70, 11);
     expect(rd(0x70) & STATUS.FEATURES_OK).toBe(0);
-    wr(0x24, 1); wr(0x20, 1 | 2);
+    wr(0x24, 1);
+    wr(0x20, 1 | 2);
     wr(0x70, 11);
     expect(rd(0x70) & STATUS.FEATURES_OK).toBe(0);
   });
@@ -110,7 +126,11 @@ describe('virtio-MMIO transport', () => {
     const ram = t.m.core.ram;
     ram.fill(0xab, 0x21000, 0x21000 + 1024);
     request(t, 1, 3); // OUT at sector 3
-    submit(t, [[0x20000, 16, false], [0x21000, 1024, false], [0x22000, 1, true]]);
+    submit(t, [
+      [0x20000, 16, false],
+      [0x21000, 1024, false],
+      [0x22000, 1, true],
+    ]);
     expect(ram[0x22000]).toBe(0);
     expect([...t.disk.bytes.subarray(3 * 512 - 1, 5 * 512 + 1)]).toEqual([0, ...Array(1024).fill(0xab), 0]);
     expect(t.rd(0x60)).toBe(1);
@@ -119,14 +139,22 @@ describe('virtio-MMIO transport', () => {
     expect(t.rd(0x60)).toBe(0);
     expect(t.m.pic.master.lines & (1 << 5)).toBe(0);
     request(t, 0, 2); // IN from sector 2: one zero sector then the written one
-    submit(t, [[0x20000, 16, false], [0x23000, 1024, true], [0x22000, 1, true]]);
+    submit(t, [
+      [0x20000, 16, false],
+      [0x23000, 1024, true],
+      [0x22000, 1, true],
+    ]);
     expect(ram[0x22000]).toBe(0);
     expect([...ram.subarray(0x23000, 0x23000 + 1024)]).toEqual([...Array(512).fill(0), ...Array(512).fill(0xab)]);
     const dv = new DataView(ram.buffer, ram.byteOffset);
     expect(dv.getUint16(USED + 2, true)).toBe(2);
     expect(dv.getUint32(USED + 4 + 8 + 4, true)).toBe(1025);
     request(t, 0, 128); // past the end: an I/O error, not a host error
-    submit(t, [[0x20000, 16, false], [0x23000, 512, true], [0x22000, 1, true]]);
+    submit(t, [
+      [0x20000, 16, false],
+      [0x23000, 512, true],
+      [0x22000, 1, true],
+    ]);
     expect(ram[0x22000]).toBe(1);
     expect(t.blk.stats).toMatchObject({ reads: 1, writes: 1, bytesRead: 1024, bytesWritten: 1024, errors: 1 });
   });
@@ -142,7 +170,11 @@ describe('virtio-MMIO transport', () => {
     };
     initialise(t);
     request(t, 1, 0);
-    submit(t, [[0x20000, 16, false], [0x21000, 512, false], [0x22000, 1, true]]);
+    submit(t, [
+      [0x20000, 16, false],
+      [0x21000, 512, false],
+      [0x22000, 1, true],
+    ]);
     expect(during).toMatchObject({ inFlight: 1, waiting: 0, requests: 1, completed: 0 });
     const [v] = view();
     expect(v).toMatchObject({ name: 'virtio-blk', kind: 'blk', device: { writes: 1, bytesWritten: 512, errors: 0 } });
@@ -151,7 +183,16 @@ describe('virtio-MMIO transport', () => {
     expect(v!.queues[0]!.meanServiceUs).toBe(v!.queues[0]!.maxServiceUs);
     // Made available without a notify: posted, not taken.
     request(t, 0, 0);
-    submit(t, [[0x20000, 16, false], [0x23000, 512, true], [0x22000, 1, true]], undefined, false);
+    submit(
+      t,
+      [
+        [0x20000, 16, false],
+        [0x23000, 512, true],
+        [0x22000, 1, true],
+      ],
+      undefined,
+      false,
+    );
     expect(view()[0]!.queues[0]).toMatchObject({ waiting: 1, inFlight: 0, requests: 1 });
     t.wr(0x50, 0);
     expect(view()[0]!.queues[0]).toMatchObject({ waiting: 0, inFlight: 0, requests: 2, completed: 2, bytesToGuest: 1 + 512 + 1 });
@@ -165,7 +206,11 @@ describe('virtio-MMIO transport', () => {
     const t = machine(disk);
     initialise(t);
     request(t, 1, 0);
-    submit(t, [[0x20000, 16, false], [0x21000, 512, false], [0x22000, 1, true]]);
+    submit(t, [
+      [0x20000, 16, false],
+      [0x21000, 512, false],
+      [0x22000, 1, true],
+    ]);
     expect(t.m.core.ram[0x22000]).toBe(1);
     expect(t.blk.lastError).toMatch(/ENOSPC/);
   });
@@ -174,7 +219,16 @@ describe('virtio-MMIO transport', () => {
     const loop = machine();
     initialise(loop);
     request(loop, 0, 0);
-    expect(() => submit(loop, [[0x21000, 512, true], [0x22000, 1, true]], [1, 0])).not.toThrow();
+    expect(() =>
+      submit(
+        loop,
+        [
+          [0x21000, 512, true],
+          [0x22000, 1, true],
+        ],
+        [1, 0],
+      ),
+    ).not.toThrow();
     expect(loop.rd(0x70) & STATUS.NEEDS_RESET).toBe(STATUS.NEEDS_RESET);
     expect(loop.m.virtio[0]!.lastError).toMatch(/loops/);
     expect(loop.rd(0x60) & 2).toBe(2); // a configuration-change interrupt tells the driver
@@ -182,7 +236,11 @@ describe('virtio-MMIO transport', () => {
     const outside = machine();
     initialise(outside);
     request(outside, 0, 0);
-    submit(outside, [[0x20000, 16, false], [16 * MiB - 8, 512, true], [0x22000, 1, true]]);
+    submit(outside, [
+      [0x20000, 16, false],
+      [16 * MiB - 8, 512, true],
+      [0x22000, 1, true],
+    ]);
     expect(outside.m.virtio[0]!.lastError).toMatch(/outside guest RAM/);
     outside.wr(0x70, 0); // a reset clears it
     expect(outside.rd(0x70)).toBe(0);
@@ -192,13 +250,21 @@ describe('virtio-MMIO transport', () => {
     const a = machine();
     initialise(a);
     request(a, 1, 0);
-    submit(a, [[0x20000, 16, false], [0x21000, 512, false], [0x22000, 1, true]]);
+    submit(a, [
+      [0x20000, 16, false],
+      [0x21000, 512, false],
+      [0x22000, 1, true],
+    ]);
     const b = machine();
     b.m.state.load(structuredClone(a.m.state.save()));
     b.m.core.ram.set(a.m.core.ram);
     expect(b.m.state.save()).toEqual(a.m.state.save());
     request(b, 0, 0); // b carries on a's ring where a left it
-    submit(b, [[0x20000, 16, false], [0x23000, 512, true], [0x22000, 1, true]]);
+    submit(b, [
+      [0x20000, 16, false],
+      [0x23000, 512, true],
+      [0x22000, 1, true],
+    ]);
     expect(new DataView(b.m.core.ram.buffer, b.m.core.ram.byteOffset).getUint16(USED + 2, true)).toBe(2);
   });
 });

@@ -15,7 +15,10 @@ const MiB = 1 << 20;
 const BASE = 0xfeb00000;
 const N = 8;
 /** Ring areas per queue: descriptors, available ring, used ring. */
-const RINGS = [{ desc: 0x10000, avail: 0x11000, used: 0x12000 }, { desc: 0x13000, avail: 0x14000, used: 0x15000 }];
+const RINGS = [
+  { desc: 0x10000, avail: 0x11000, used: 0x12000 },
+  { desc: 0x13000, avail: 0x14000, used: 0x15000 },
+];
 
 function card() {
   const m = new PcMachine((h) => createCore(16 * MiB, h), 16 * MiB);
@@ -28,20 +31,30 @@ function card() {
   const dv = new DataView(m.core.ram.buffer, m.core.ram.byteOffset);
   wr(0x70, 0);
   wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER);
-  wr(0x24, 1); wr(0x20, 1); // VERSION_1
-  wr(0x24, 0); wr(0x20, 1 << 5); // MAC
+  wr(0x24, 1);
+  wr(0x20, 1); // VERSION_1
+  wr(0x24, 0);
+  wr(0x20, 1 << 5); // MAC
   wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK);
   RINGS.forEach((r, q) => {
-    wr(0x30, q); wr(0x38, N);
-    wr(0x80, r.desc); wr(0x84, 0); wr(0x90, r.avail); wr(0x94, 0); wr(0xa0, r.used); wr(0xa4, 0);
+    wr(0x30, q);
+    wr(0x38, N);
+    wr(0x80, r.desc);
+    wr(0x84, 0);
+    wr(0x90, r.avail);
+    wr(0x94, 0);
+    wr(0xa0, r.used);
+    wr(0xa4, 0);
     wr(0x44, 1);
   });
   wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK);
   /** One buffer made available on queue q (descriptor slot d), then the queue kicked. */
   const post = (q: number, d: number, addr: number, len: number, writable: boolean) => {
     const r = RINGS[q]!;
-    dv.setUint32(r.desc + 16 * d, addr, true); dv.setUint32(r.desc + 16 * d + 4, 0, true);
-    dv.setUint32(r.desc + 16 * d + 8, len, true); dv.setUint16(r.desc + 16 * d + 12, writable ? 2 : 0, true);
+    dv.setUint32(r.desc + 16 * d, addr, true);
+    dv.setUint32(r.desc + 16 * d + 4, 0, true);
+    dv.setUint32(r.desc + 16 * d + 8, len, true);
+    dv.setUint16(r.desc + 16 * d + 12, writable ? 2 : 0, true);
     const idx = dv.getUint16(r.avail + 2, true);
     dv.setUint16(r.avail + 4 + 2 * (idx % N), d, true);
     dv.setUint16(r.avail + 2, idx + 1, true);
@@ -81,7 +94,8 @@ describe('virtio-net', () => {
     const pseudo = 0x0a00 + 0x020f + 0x0a00 + 0x0202 + 17 + 10;
     const frame = new Uint8Array(14 + 20 + udp.length);
     frame.set(udp, 34);
-    frame[34 + 6] = pseudo >>> 8; frame[34 + 7] = pseudo & 255;
+    frame[34 + 6] = pseudo >>> 8;
+    frame[34 + 7] = pseudo & 255;
     const header = [1, 0, 0, 0, 0, 0, 34, 0, 6, 0, 0, 0]; // NEEDS_CSUM, csum_start 34, csum_offset 6
     t.ram.set(header, 0x20000);
     t.ram.set(frame, 0x20000 + 12);

@@ -55,7 +55,9 @@ function readCpio(data: Uint8Array): Map<string, Uint8Array> {
     const h = text.decode(data.subarray(pos, pos + 110));
     if (!h.startsWith('070701')) throw new Error(`bad cpio header at ${pos}`);
     const field = (i: number) => parseInt(h.slice(6 + i * 8, 14 + i * 8), 16);
-    const mode = field(1), size = field(6), nameSize = field(11);
+    const mode = field(1),
+      size = field(6),
+      nameSize = field(11);
     const name = text.decode(data.subarray(pos + 110, pos + 110 + nameSize - 1));
     const dataStart = pad4(pos + 110 + nameSize);
     if (name === 'TRAILER!!!') break;
@@ -235,16 +237,20 @@ describe(`guest agent protocol (the i386 agent in stdio mode, ${WHERE})`, { time
     expect(Math.max(...chunks.map((f) => f.payload.length))).toBeLessThanOrEqual(4096);
   });
 
-  it('forwards all output buffered at exit even when the line is slow', async () => {
-    const slow = await TestedAgent.start(open, true);
-    try {
-      const r = await slow.exec("head -c 300000 /dev/zero | tr '\\0' y");
-      expect(r.stdout.length).toBe(300_000);
-      expect(r.exitCode).toBe(0);
-    } finally {
-      slow.close();
-    }
-  }, 30_000 * PATIENCE);
+  it(
+    'forwards all output buffered at exit even when the line is slow',
+    async () => {
+      const slow = await TestedAgent.start(open, true);
+      try {
+        const r = await slow.exec("head -c 300000 /dev/zero | tr '\\0' y");
+        expect(r.stdout.length).toBe(300_000);
+        expect(r.exitCode).toBe(0);
+      } finally {
+        slow.close();
+      }
+    },
+    30_000 * PATIENCE,
+  );
 
   it('kills a command at its timeout and says so', async () => {
     const r = await agent.exec('sleep 30', { timeoutMs: 300 });
@@ -302,7 +308,9 @@ describe(`guest agent protocol (the i386 agent in stdio mode, ${WHERE})`, { time
     agent.write(encodeFrame(FrameType.EXEC, 503, Uint8Array.of(1, 2, 3)));
     agent.write(encodeFrame(0x55, 504));
     agent.write(encodeFrame(FrameType.SIGNAL, 505, Uint8Array.of(9, 0, 0, 0)));
-    const codes = await Promise.all([503, 504, 505].map(async (id) => decodeError((await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === id, `the ERROR for request ${id}`)).payload).code));
+    const codes = await Promise.all(
+      [503, 504, 505].map(async (id) => decodeError((await agent.waitFor((f) => f.type === FrameType.ERROR && f.id === id, `the ERROR for request ${id}`)).payload).code),
+    );
     expect(codes).toEqual([ErrorCode.MALFORMED, ErrorCode.UNKNOWN_TYPE, ErrorCode.UNKNOWN_ID]);
   });
 
@@ -330,7 +338,8 @@ function session(command: string, opts: ConstructorParameters<typeof AgentSessio
   const seen = async (re: RegExp): Promise<string> => {
     const deadline = Date.now() + WAIT_MS;
     while (!re.test(out)) {
-      if (Date.now() > deadline) throw new Error(`${re} not seen from ${JSON.stringify(command)} run by the agent ${WHERE} within ${WAIT_MS / 1000} s; output so far: ${JSON.stringify(out)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${re} not seen from ${JSON.stringify(command)} run by the agent ${WHERE} within ${WAIT_MS / 1000} s; output so far: ${JSON.stringify(out)}`);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 100);
@@ -349,7 +358,7 @@ describe('guest agent protocol extension: streamed stdin and ptys', { timeout: T
   it(`streams ${STREAMED / 1e6} MB of stdin to a slow reader within the 64 KiB window`, async () => {
     const acks: number[] = [];
     const before = agent.frames.length;
-    const { s, out, write, exit } = session("sleep 0.5; wc -c; echo done >&2");
+    const { s, out, write, exit } = session('sleep 0.5; wc -c; echo done >&2');
     for (let i = 0; i < STREAMED / 50_000; i++) await write(new Uint8Array(50_000).fill(i));
     s.end();
     const end = await exit();
@@ -369,7 +378,9 @@ describe('guest agent protocol extension: streamed stdin and ptys', { timeout: T
   });
 
   it('gives a pty: tty names it, stty size shows the size asked for, RESIZE is seen with SIGWINCH', async () => {
-    const { s, seen, write, exit } = session('tty; stty size; trap "stty size" WINCH; echo ready; until read line; do :; done; echo "read $line"; exit 7', { tty: { rows: 33, cols: 101 } });
+    const { s, seen, write, exit } = session('tty; stty size; trap "stty size" WINCH; echo ready; until read line; do :; done; echo "read $line"; exit 7', {
+      tty: { rows: 33, cols: 101 },
+    });
     expect(await seen(/ready/)).toMatch(/^\/dev\/pts\/\d+\r\n33 101\r\n/);
     s.resize({ rows: 40, cols: 132 });
     await seen(/40 132/);

@@ -45,7 +45,19 @@ const REQUIRED: Record<string, string[]> = {
   'virtio over MMIO': ['VIRTIO_MMIO', 'VIRTIO_MMIO_CMDLINE_DEVICES'],
   'the engine disk (issue 21): virtio-blk, ext4 with its journal, io.max': ['BLK_DEV', 'VIRTIO_BLK', 'EXT4_FS', 'JBD2', 'BLK_DEV_THROTTLING'],
   'bind mounts (issue 21): 9p over virtio': ['NET_9P', 'NET_9P_VIRTIO', '9P_FS'],
-  'container networking: virtio-net, packet sockets for DHCP, NAT': ['VIRTIO_NET', 'PACKET', 'IP_ADVANCED_ROUTER', 'NETFILTER', 'NF_CONNTRACK', 'NF_NAT', 'NF_TABLES', 'NF_TABLES_IPV4', 'NFT_CT', 'NFT_NAT', 'NFT_MASQ'],
+  'container networking: virtio-net, packet sockets for DHCP, NAT': [
+    'VIRTIO_NET',
+    'PACKET',
+    'IP_ADVANCED_ROUTER',
+    'NETFILTER',
+    'NF_CONNTRACK',
+    'NF_NAT',
+    'NF_TABLES',
+    'NF_TABLES_IPV4',
+    'NFT_CT',
+    'NFT_NAT',
+    'NFT_MASQ',
+  ],
   'Debian i386 userland': ['COMPAT_32BIT_TIME', 'FUTEX', 'EPOLL', 'MULTIUSER', 'POSIX_MQUEUE', 'SYSVIPC'],
 };
 const FORBIDDEN = ['64BIT', 'SMP', 'ACPI', 'MODULES', 'X86_LOCAL_APIC', 'PCI', 'HPET_TIMER'];
@@ -58,11 +70,15 @@ describe('guest images: committed artifacts', () => {
       const m = line.match(/^([0-9a-f]{64}) {2}(.+)$/);
       expect(m, line).not.toBeNull();
       const [, digest, file] = m!;
-      const actual = createHash('sha256').update(readFileSync(join(DIST, file))).digest('hex');
+      const actual = createHash('sha256')
+        .update(readFileSync(join(DIST, file)))
+        .digest('hex');
       expect(actual, file).toBe(digest);
       listed.add(file);
     }
-    const present = walk(DIST).map((p) => relative(DIST, p)).filter((f) => f !== 'SHA256SUMS');
+    const present = walk(DIST)
+      .map((p) => relative(DIST, p))
+      .filter((f) => f !== 'SHA256SUMS');
     expect(present.sort()).toEqual([...listed].sort());
     for (const f of ['bzImage', 'initramfs.cpio.gz', 'MANIFEST', 'oci/busybox/index.json']) expect(listed).toContain(f);
   });
@@ -90,7 +106,23 @@ describe('guest images: committed artifacts', () => {
 
   it('initramfs holds init, busybox, crun with its libraries, the agent, the base image, e2fsprogs and nft', () => {
     const cpio = gunzipSync(readFileSync(join(DIST, 'initramfs.cpio.gz'))).toString('latin1');
-    for (const name of ['sbin/mke2fs', 'sbin/e2fsck', 'etc/mke2fs.conf', 'lib/i386-linux-gnu/libext2fs.so.2', 'usr/sbin/nft', 'lib/i386-linux-gnu/libnftables.so.1', 'init', 'bin/busybox', 'usr/bin/crun', 'lib/i386-linux-gnu/ld-linux.so.2', 'lib/i386-linux-gnu/libc.so.6', 'usr/sbin/glassbox-agent', 'etc/inittab', 'usr/share/glassbox/images/busybox/index.json', 'dev/console']) {
+    for (const name of [
+      'sbin/mke2fs',
+      'sbin/e2fsck',
+      'etc/mke2fs.conf',
+      'lib/i386-linux-gnu/libext2fs.so.2',
+      'usr/sbin/nft',
+      'lib/i386-linux-gnu/libnftables.so.1',
+      'init',
+      'bin/busybox',
+      'usr/bin/crun',
+      'lib/i386-linux-gnu/ld-linux.so.2',
+      'lib/i386-linux-gnu/libc.so.6',
+      'usr/sbin/glassbox-agent',
+      'etc/inittab',
+      'usr/share/glassbox/images/busybox/index.json',
+      'dev/console',
+    ]) {
       expect(cpio.includes(`${name}\0`), name).toBe(true);
     }
   });

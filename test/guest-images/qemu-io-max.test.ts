@@ -21,7 +21,10 @@ if (!haveQemu) console.warn(`guest-images QEMU io.max test skipped: ${QEMU} is n
 
 /** The committed kernel was built with the fix when build.sh's MANIFEST names the patch. */
 const patched = readFileSync(join(DIST, 'MANIFEST'), 'utf8').includes('kernel-patch guest-images/kernel/patches/blk-throttle-initial-slice.patch');
-if (!patched) console.warn('guest-images QEMU io.max test skipped: guest-images/dist/bzImage was not built with kernel/patches/blk-throttle-initial-slice.patch (its MANIFEST does not name it): run bash guest-images/build.sh kernel sums');
+if (!patched)
+  console.warn(
+    'guest-images QEMU io.max test skipped: guest-images/dist/bzImage was not built with kernel/patches/blk-throttle-initial-slice.patch (its MANIFEST does not name it): run bash guest-images/build.sh kernel sums',
+  );
 
 const MiB = 1024 ** 2;
 const dir = mkdtempSync(join(tmpdir(), 'gb-qemu-io-max-'));
@@ -33,13 +36,38 @@ describe.skipIf(!haveQemu || !patched)('guest kernel io.max on QEMU', () => {
     writeFileSync(disk, '');
     truncateSync(disk, 64 * MiB);
     // microvm's virtio-mmio slot and a CPU without a local APIC, as bench/disk.ts explains; panic=-1 and -no-reboot: a BUG ends QEMU.
-    const q = spawn(QEMU, [
-      '-M', 'microvm,acpi=off,pic=on,pit=on,rtc=on,isa-serial=on', '-accel', 'tcg', '-cpu', 'pentium2,-apic', '-m', '256',
-      '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-      '-kernel', join(DIST, 'bzImage'), '-initrd', join(DIST, 'initramfs.cpio.gz'), '-append', 'console=ttyS0 panic=-1',
-      '-global', 'virtio-mmio.force-legacy=false',
-      '-drive', `file=${disk},if=none,id=d0,format=raw,cache=none,aio=threads`, '-device', 'virtio-blk-device,drive=d0',
-    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const q = spawn(
+      QEMU,
+      [
+        '-M',
+        'microvm,acpi=off,pic=on,pit=on,rtc=on,isa-serial=on',
+        '-accel',
+        'tcg',
+        '-cpu',
+        'pentium2,-apic',
+        '-m',
+        '256',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-serial',
+        'stdio',
+        '-kernel',
+        join(DIST, 'bzImage'),
+        '-initrd',
+        join(DIST, 'initramfs.cpio.gz'),
+        '-append',
+        'console=ttyS0 panic=-1',
+        '-global',
+        'virtio-mmio.force-legacy=false',
+        '-drive',
+        `file=${disk},if=none,id=d0,format=raw,cache=none,aio=threads`,
+        '-device',
+        'virtio-blk-device,drive=d0',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let out = '';
     let exited = false;
     q.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -49,13 +77,15 @@ describe.skipIf(!haveQemu || !patched)('guest kernel io.max on QEMU', () => {
       await until('the guest shell (glassbox: init done)', () => exited || /glassbox: init done/.test(out), 600_000, 200);
       expect(exited, out.slice(-2000)).toBe(false);
       // 4 MiB at 1 MiB/s in the cgroup t; the marker is computed so the echoed command line does not match it.
-      q.stdin!.write([
-        'mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; echo +io > /sys/fs/cgroup/cgroup.subtree_control; mkdir /sys/fs/cgroup/t',
-        'echo "$(cat /sys/block/vda/dev) wbps=1048576" > /sys/fs/cgroup/t/io.max',
-        'sh -c \'echo $$ > /sys/fs/cgroup/t/cgroup.procs; a=$(cut -d" " -f1 /proc/uptime); dd if=/dev/zero of=/dev/vda bs=64k count=64 oflag=direct 2>/dev/null; echo R=$a,$(cut -d" " -f1 /proc/uptime),$((6*7))\'',
-        '',
-      ].join('\n'));
-      await until('the dd\'s end marker', () => exited || /R=[\d.]+,[\d.]+,42/.test(out), 600_000, 200);
+      q.stdin!.write(
+        [
+          'mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; echo +io > /sys/fs/cgroup/cgroup.subtree_control; mkdir /sys/fs/cgroup/t',
+          'echo "$(cat /sys/block/vda/dev) wbps=1048576" > /sys/fs/cgroup/t/io.max',
+          'sh -c \'echo $$ > /sys/fs/cgroup/t/cgroup.procs; a=$(cut -d" " -f1 /proc/uptime); dd if=/dev/zero of=/dev/vda bs=64k count=64 oflag=direct 2>/dev/null; echo R=$a,$(cut -d" " -f1 /proc/uptime),$((6*7))\'',
+          '',
+        ].join('\n'),
+      );
+      await until("the dd's end marker", () => exited || /R=[\d.]+,[\d.]+,42/.test(out), 600_000, 200);
       expect(out).not.toMatch(/kernel BUG/);
       expect(exited, out.slice(-2000)).toBe(false);
       const [, t0, t1] = /R=([\d.]+),([\d.]+),42/.exec(out)!;

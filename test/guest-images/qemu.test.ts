@@ -40,18 +40,45 @@ class Guest {
   async start(): Promise<void> {
     const agentSock = join(this.dir, 'agent.sock');
     const t0 = Date.now();
-    this.qemu = spawn(QEMU, [
-      '-accel', 'tcg', '-cpu', this.cpu, '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
-      '-kernel', join(DIST, 'bzImage'), '-initrd', join(DIST, 'initramfs.cpio.gz'), '-append', CMDLINE,
-      '-serial', 'stdio',
-      '-chardev', `socket,id=agent,path=${agentSock},server=on,wait=off`, '-serial', 'chardev:agent',
-    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.qemu = spawn(
+      QEMU,
+      [
+        '-accel',
+        'tcg',
+        '-cpu',
+        this.cpu,
+        '-m',
+        '256',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-kernel',
+        join(DIST, 'bzImage'),
+        '-initrd',
+        join(DIST, 'initramfs.cpio.gz'),
+        '-append',
+        CMDLINE,
+        '-serial',
+        'stdio',
+        '-chardev',
+        `socket,id=agent,path=${agentSock},server=on,wait=off`,
+        '-serial',
+        'chardev:agent',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     this.qemu.stdout!.on('data', (d: Buffer) => {
       this.console += d.toString('latin1');
       for (const l of this.listeners.splice(0)) l();
     });
-    this.qemu.stderr!.on('data', (d: Buffer) => { this.console += `[qemu stderr] ${d}`; });
-    this.qemu.on('exit', (code) => { this.console += `\n[qemu exited ${code}]\n`; for (const l of this.listeners.splice(0)) l(); });
+    this.qemu.stderr!.on('data', (d: Buffer) => {
+      this.console += `[qemu stderr] ${d}`;
+    });
+    this.qemu.on('exit', (code) => {
+      this.console += `\n[qemu exited ${code}]\n`;
+      for (const l of this.listeners.splice(0)) l();
+    });
     await this.waitConsole(/glassbox: init done/, 120_000);
     this.bootMs = Date.now() - t0;
     await until(`QEMU's socket for the guest agent's ttyS1 (${agentSock})`, () => existsSync(agentSock), 10_000, 50);
@@ -70,7 +97,10 @@ class Guest {
       if (Date.now() > deadline || this.qemu.exitCode !== null) {
         throw new Error(`console never matched ${re}; console so far:\n${this.console.slice(-4000)}`);
       }
-      await new Promise<void>((r) => { this.listeners.push(r); setTimeout(r, 200); });
+      await new Promise<void>((r) => {
+        this.listeners.push(r);
+        setTimeout(r, 200);
+      });
     }
   }
 
@@ -83,7 +113,11 @@ class Guest {
   async sh(command: string, opts: { stdin?: string; timeoutMs?: number } = {}) {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     // The agent kills the command at timeoutMs; its EXIT may take a little longer over the UART.
-    const r = await within(this.agent.exec(command, { timeoutMs, stdin: opts.stdin }), timeoutMs + 30_000, `the EXIT of ${JSON.stringify(command.slice(0, 60))} from the agent in QEMU`);
+    const r = await within(
+      this.agent.exec(command, { timeoutMs, stdin: opts.stdin }),
+      timeoutMs + 30_000,
+      `the EXIT of ${JSON.stringify(command.slice(0, 60))} from the agent in QEMU`,
+    );
     return { code: r.exitCode, out: text(r.stdout), err: text(r.stderr) };
   }
 
@@ -117,7 +151,19 @@ echo "container done"
 `;
 
 function bundleConfig(script: string): string {
-  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT'];
+  const caps = [
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FOWNER',
+    'CAP_FSETID',
+    'CAP_KILL',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_NET_RAW',
+    'CAP_SYS_CHROOT',
+  ];
   return JSON.stringify({
     ociVersion: '1.0.2',
     process: {
@@ -206,21 +252,24 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
 
   it('crun runs the base OCI image in new namespaces with cgroup v2 limits enforced', async () => {
     // a veth pair on the host side, so "only lo" inside the container means something
-    const setup = await g.sh([
-      'set -e',
-      // busybox ip cannot name a veth peer: the kernel calls it veth0
-      'ip link add gbv0 type veth',
-      'ip link add gbbr0 type bridge',
-      'brctl addif gbbr0 veth0',
-      'echo "bridge.ports=$(ls /sys/class/net/gbbr0/brif)"',
-      'gb-oci-unpack /usr/share/glassbox/images/busybox /var/lib/busybox-rootfs',
-      'mkdir -p /run/c1/rootfs /run/c1/upper /run/c1/work',
-      'mount -t overlay overlay -o lowerdir=/var/lib/busybox-rootfs,upperdir=/run/c1/upper,workdir=/run/c1/work /run/c1/rootfs',
-      'cat > /run/c1/config.json',
-      'for n in pid mnt uts ipc net cgroup; do echo "ns.$n=$(readlink /proc/self/ns/$n)"; done',
-      'echo "links=$(ip -o link show | cut -d: -f2 | tr -d \' \' | tr \'\\n\' \',\')"',
-      'crun --version | head -n 1',
-    ].join('\n'), { stdin: bundleConfig(CONTAINER_SCRIPT) });
+    const setup = await g.sh(
+      [
+        'set -e',
+        // busybox ip cannot name a veth peer: the kernel calls it veth0
+        'ip link add gbv0 type veth',
+        'ip link add gbbr0 type bridge',
+        'brctl addif gbbr0 veth0',
+        'echo "bridge.ports=$(ls /sys/class/net/gbbr0/brif)"',
+        'gb-oci-unpack /usr/share/glassbox/images/busybox /var/lib/busybox-rootfs',
+        'mkdir -p /run/c1/rootfs /run/c1/upper /run/c1/work',
+        'mount -t overlay overlay -o lowerdir=/var/lib/busybox-rootfs,upperdir=/run/c1/upper,workdir=/run/c1/work /run/c1/rootfs',
+        'cat > /run/c1/config.json',
+        'for n in pid mnt uts ipc net cgroup; do echo "ns.$n=$(readlink /proc/self/ns/$n)"; done',
+        "echo \"links=$(ip -o link show | cut -d: -f2 | tr -d ' ' | tr '\\n' ',')\"",
+        'crun --version | head -n 1',
+      ].join('\n'),
+      { stdin: bundleConfig(CONTAINER_SCRIPT) },
+    );
     expect(setup.err).toBe('');
     expect(setup.code).toBe(0);
     const host = fields(setup.out);

@@ -36,7 +36,7 @@ describe('glassbox inspect against the engine', () => {
     glassbox(['engine', 'stop']);
   });
 
-  it('reads the views of the engine\'s guest and its containers, and inspect NAME is container inspect', () => {
+  it("reads the views of the engine's guest and its containers, and inspect NAME is container inspect", () => {
     expect(glassbox(['run', '-d', '--name', 'web', '--memory', '16m', 'busybox', 'sleep', '100000']).status).toBe(0);
     const cpu = json(['inspect', 'cpu']);
     expect(cpu.mode).toBe('protected');

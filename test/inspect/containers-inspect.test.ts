@@ -16,7 +16,7 @@ import { traceFollower } from '../../src/inspect/trace-follow.ts';
 import { describe as describeEvent, type TraceEvent } from '../../src/inspect/trace.ts';
 
 describe('the containers view', () => {
-  it('shows each container\'s own pid/uts/mnt namespaces, next to the guest\'s, with its cgroup limit and its PIDs inside and out; traces echo hi from a container to the host, through the agent on COM2 and through the console on COM1', async () => {
+  it("shows each container's own pid/uts/mnt namespaces, next to the guest's, with its cgroup limit and its PIDs inside and out; traces echo hi from a container to the host, through the agent on COM2 and through the console on COM1", async () => {
     const machine = await bootDefaultGuest();
     const shell = machineShell(machine);
     const engine = new ContainerEngine(shell, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-home-'))));

@@ -13,7 +13,7 @@ import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 import { diffSnapshots } from '../../src/snapshot/diff.ts';
 import { decodeSnapshot } from '../../src/snapshot/format.ts';
 
-describe('the inspector\'s snapshot', () => {
+describe("the inspector's snapshot", () => {
   it('records the paused machine, diffs a step, and resumes to a guest that answers', async () => {
     const machine = await bootDefaultGuest();
     const control = new ControlSession(machine);

@@ -24,7 +24,14 @@ function hostSaveImage(c: Case, runner: RunnerKind): DataView {
 }
 
 const extended = (img: DataView, i: number) =>
-  img.getUint16(28 + i * 10 + 8, true).toString(16).padStart(4, '0') + img.getBigUint64(28 + i * 10, true).toString(16).padStart(16, '0');
+  img
+    .getUint16(28 + i * 10 + 8, true)
+    .toString(16)
+    .padStart(4, '0') +
+  img
+    .getBigUint64(28 + i * 10, true)
+    .toString(16)
+    .padStart(16, '0');
 
 describe('the FPU view', () => {
   for (const { what, control, last, raised } of FPU_VIEW_CASES) {
@@ -44,7 +51,13 @@ describe('the FPU view', () => {
       expect(view.lastOperand.offset).toBe(img.getUint32(20, true));
       // And decoded.
       expect(view.status.top).toBe(4);
-      expect(view.stack.slice(0, 5).map((r) => [r.text, r.tag])).toEqual([['7', 'valid'], ['-3', 'valid'], ['0', 'zero'], ['1', 'valid'], ['0', 'empty']]);
+      expect(view.stack.slice(0, 5).map((r) => [r.text, r.tag])).toEqual([
+        ['7', 'valid'],
+        ['-3', 'valid'],
+        ['0', 'zero'],
+        ['1', 'valid'],
+        ['0', 'empty'],
+      ]);
       expect(view.status.raised).toEqual(raised);
       expect(view.status.errorSummary).toBe(raised.length > 0);
       expect(view.control.precision).toBe('53-bit');

@@ -26,7 +26,16 @@ describe('names in the trace', () => {
     const pc = new PcMachine((h) => createCore(16 << 20, h), 16 << 20);
     expect(pc.irqName(0x30)).toBeUndefined(); // no PIC initialized yet
     // the PICs initialized as Linux does: ICW1-4, master at 0x30, slave at 0x38
-    for (const [port, value] of [[0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, 0x01], [0xa0, 0x11], [0xa1, 0x38], [0xa1, 0x02], [0xa1, 0x01]]) {
+    for (const [port, value] of [
+      [0x20, 0x11],
+      [0x21, 0x30],
+      [0x21, 0x04],
+      [0x21, 0x01],
+      [0xa0, 0x11],
+      [0xa1, 0x38],
+      [0xa1, 0x02],
+      [0xa1, 0x01],
+    ]) {
       pc.bus.write(port!, 1, value!);
     }
     expect(pc.irqName(0x30)).toBe('IRQ 0 (PIT)');

@@ -9,7 +9,7 @@ describe('the core opcode table generated from src/isa', () => {
     expect(committed).toBe(renderOpcodeAttrs());
   });
 
-  it('gives the decoder\'s length for every formed opcode, /reg and operand size', () => {
+  it("gives the decoder's length for every formed opcode, /reg and operand size", () => {
     // The table is a compression of the forms (one length per opcode); the
     // decoder reads the forms directly, so both must size alike.
     const t = opcodeAttrs();

@@ -34,11 +34,10 @@ function objdump(slots: Uint8Array[], bits: 16 | 32): ObjdumpLine[] {
   try {
     const file = join(dir, 'code.bin');
     writeFileSync(file, image);
-    const out = execFileSync(
-      'objdump',
-      ['-D', '-b', 'binary', '-m', bits === 16 ? 'i8086' : 'i386', '-M', 'intel', '--insn-width=16', file],
-      { maxBuffer: 1 << 28, encoding: 'utf8' },
-    );
+    const out = execFileSync('objdump', ['-D', '-b', 'binary', '-m', bits === 16 ? 'i8086' : 'i386', '-M', 'intel', '--insn-width=16', file], {
+      maxBuffer: 1 << 28,
+      encoding: 'utf8',
+    });
     const byAddr = new Map<number, ObjdumpLine>();
     for (const line of out.split('\n')) {
       const m = /^\s*([0-9a-f]+):\t([0-9a-f ]+)\t?(.*)$/.exec(line);
@@ -56,8 +55,30 @@ function objdump(slots: Uint8Array[], bits: 16 | 32): ObjdumpLine[] {
 
 /** Prefix words both sides may print before the mnemonic. */
 const PREFIX_WORDS = new Set([
-  'lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'addr16', 'addr32', 'data16', 'data32', 'a16', 'a32', 'o16', 'o32',
-  'es', 'cs', 'ss', 'ds', 'fs', 'gs', 'bnd', 'notrack', 'xacquire', 'xrelease',
+  'lock',
+  'rep',
+  'repe',
+  'repz',
+  'repne',
+  'repnz',
+  'addr16',
+  'addr32',
+  'data16',
+  'data32',
+  'a16',
+  'a32',
+  'o16',
+  'o32',
+  'es',
+  'cs',
+  'ss',
+  'ds',
+  'fs',
+  'gs',
+  'bnd',
+  'notrack',
+  'xacquire',
+  'xrelease',
 ]);
 
 function mnemonicOf(text: string): string {
@@ -147,7 +168,7 @@ function operandsOf(text: string): string {
     .replace(/(?<!\[)(es|cs|ss|ds|fs|gs):(0x[0-9a-f]+)/g, '[$1:$2]')
     .replace(/\[ds:/g, '[')
     .replace(/\+?eiz\*\d\+?/g, (m) => (m.startsWith('+') && m.endsWith('+') ? '+' : ''))
-    .replace(/\[((?:[a-z]s:)?)-0x([0-9a-f]+)\]/g, (_, seg, h) => `[${seg}0x${((-parseInt(h, 16)) >>> 0).toString(16)}]`) // lone SIB displacement
+    .replace(/\[((?:[a-z]s:)?)-0x([0-9a-f]+)\]/g, (_, seg, h) => `[${seg}0x${(-parseInt(h, 16) >>> 0).toString(16)}]`) // lone SIB displacement
     .replace(/\*1\b/g, '')
     .replace(/\+0x0\]/g, ']')
     .replace(/, /g, ',');

@@ -66,7 +66,8 @@ describe('differential case generator', () => {
   });
 
   it('reads the seeded fill the way case.ts writes it', () => {
-    const data = new Uint32Array(DATA_SIZE / 4), stack = new Uint32Array(STACK_SIZE / 4);
+    const data = new Uint32Array(DATA_SIZE / 4),
+      stack = new Uint32Array(STACK_SIZE / 4);
     fillPages(0x1234567, data, stack);
     expect(filledWord(0x1234567, DATA_ADDR + 8)).toBe(data[2]);
     expect(filledWord(0x1234567, STACK_ADDR + 0x10)).toBe(stack[4]);

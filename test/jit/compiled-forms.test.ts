@@ -14,22 +14,34 @@ import { runBoth } from './support/programs.ts';
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 function instruction(next: () => number): number[] {
-  const pick = <T,>(xs: readonly T[]): T => xs[next() % xs.length];
+  const pick = <T>(xs: readonly T[]): T => xs[next() % xs.length];
   const reg = () => pick([0, 1, 2, 3, 5]); // never ESP, ESI, EDI as a destination
   const mem = () => le32(pick([DATA_ADDR + (next() % 0x1ff0), DATA_ADDR + 0x1ffe, DATA_ADDR - 2, 0x9000]));
   switch (next() % 12) {
-    case 0: return [pick([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf])];
-    case 1: return [0x66, pick([0xa5, 0xa7, 0xab, 0xad, 0xaf])];
-    case 2: return [pick([0xfc, 0xfd])];
-    case 3: return [0x0f, pick([0xc0, 0xc1]), 0xc0 | (reg() << 3) | reg()];
-    case 4: return [0x0f, 0xc1, (reg() << 3) | 5, ...mem()];
-    case 5: return [0x66, 0x0f, 0xc1, (reg() << 3) | 5, ...mem()];
-    case 6: return [pick([0xf6, 0xf7]), 0xe0 | pick([0, 1, 2, 3, 5, 6, 7])];
-    case 7: return [0x66, 0xf7, 0xe0 | pick([0, 1, 2, 3])];
-    case 8: return [pick([0xf6, 0xf7]), 0x25, ...mem()];
-    case 9: return [0x0f, 0x90 + (next() % 16), 0xc0 + pick([0, 1, 2, 3])];
-    case 10: return [pick([0x26, 0x3e, 0x64]), pick([0xa5, 0xac, 0xa7])]; // segment overrides on the source
-    default: return [0x40 + reg()]; // INC: keeps CF of what came before
+    case 0:
+      return [pick([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf])];
+    case 1:
+      return [0x66, pick([0xa5, 0xa7, 0xab, 0xad, 0xaf])];
+    case 2:
+      return [pick([0xfc, 0xfd])];
+    case 3:
+      return [0x0f, pick([0xc0, 0xc1]), 0xc0 | (reg() << 3) | reg()];
+    case 4:
+      return [0x0f, 0xc1, (reg() << 3) | 5, ...mem()];
+    case 5:
+      return [0x66, 0x0f, 0xc1, (reg() << 3) | 5, ...mem()];
+    case 6:
+      return [pick([0xf6, 0xf7]), 0xe0 | pick([0, 1, 2, 3, 5, 6, 7])];
+    case 7:
+      return [0x66, 0xf7, 0xe0 | pick([0, 1, 2, 3])];
+    case 8:
+      return [pick([0xf6, 0xf7]), 0x25, ...mem()];
+    case 9:
+      return [0x0f, 0x90 + (next() % 16), 0xc0 + pick([0, 1, 2, 3])];
+    case 10:
+      return [pick([0x26, 0x3e, 0x64]), pick([0xa5, 0xac, 0xa7])]; // segment overrides on the source
+    default:
+      return [0x40 + reg()]; // INC: keeps CF of what came before
   }
 }
 

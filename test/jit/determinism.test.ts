@@ -10,11 +10,10 @@ import { Machine, type JitMode } from '../../src/api/index.ts';
 
 const SLICE = 25_000_000;
 const BUDGET = 12_000_000_000;
-const WORKLOAD = [
-  'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo looped-$i',
-  'cat /bin/busybox | head -c 300000 > /tmp/f; md5sum /tmp/f; gzip -c /tmp/f | wc -c',
-  'poweroff -f',
-].join('\n') + '\n';
+const WORKLOAD =
+  ['i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo looped-$i', 'cat /bin/busybox | head -c 300000 > /tmp/f; md5sum /tmp/f; gzip -c /tmp/f | wc -c', 'poweroff -f'].join(
+    '\n',
+  ) + '\n';
 
 interface Trace {
   /** After each slice: instructions retired, and how much console output there was. */

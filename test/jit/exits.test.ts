@@ -28,7 +28,10 @@ function slices(mode: JitMode, index: number, slice: number): string[] {
 }
 
 describe('translated code stops where the interpreter stops', () => {
-  for (const [name, index] of [['register loop', 0], ['memory loop', 1]] as const) {
+  for (const [name, index] of [
+    ['register loop', 0],
+    ['memory loop', 1],
+  ] as const) {
     it(`in run() slices of odd sizes (${name})`, () => {
       for (const slice of [1, 7, 997]) {
         const interp = slices('off', index, slice);

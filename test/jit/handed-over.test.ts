@@ -8,18 +8,27 @@ import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import type { JitMode } from '../../src/core/core.ts';
 
-const CODE = 0x10000, STACK_TOP = 0x90000, N = 500;
+const CODE = 0x10000,
+  STACK_TOP = 0x90000,
+  N = 500;
 
 function run(mode: JitMode) {
   const core = createCore(4 * 1024 * 1024);
   core.jit = mode;
   const code = [
-    0xbe, N & 0xff, N >> 8, 0, 0, // mov esi, N (CPUID writes EAX EBX ECX EDX)
-    0x31, 0xc0, // L: xor eax, eax
-    0x0f, 0xa2, // cpuid
+    0xbe,
+    N & 0xff,
+    N >> 8,
+    0,
+    0, // mov esi, N (CPUID writes EAX EBX ECX EDX)
+    0x31,
+    0xc0, // L: xor eax, eax
+    0x0f,
+    0xa2, // cpuid
     0xfa, // cli
     0x4e, // dec esi
-    0x75, 0xf8, // jnz L
+    0x75,
+    0xf8, // jnz L
     0xf4, // hlt
   ];
   core.ram.set(code, CODE);

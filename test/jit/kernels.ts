@@ -7,8 +7,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Core } from '../../src/core/core.ts';
 import { projectPath } from '../../src/paths.ts';
 
-export const CODE = 0x10000, BUFFER = 0x100000;
-const STACK_TOP = 0x90000, RETURN_TO = 0xf000;
+export const CODE = 0x10000,
+  BUFFER = 0x100000;
+const STACK_TOP = 0x90000,
+  RETURN_TO = 0xf000;
 
 /** Assembles `source` (a path in the project) with nasm into a flat binary. */
 export function nasm(source: string): Uint8Array {

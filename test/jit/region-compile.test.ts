@@ -35,7 +35,10 @@ function start(compiler: RegionCompiler | undefined, jit: 'off' | 'on', index: n
 }
 
 describe('regions compiled in the worker thread', () => {
-  for (const [name, index] of [['register loop', 0], ['memory loop', 1]] as const) {
+  for (const [name, index] of [
+    ['register loop', 0],
+    ['memory loop', 1],
+  ] as const) {
     it(`run the ${name} as the interpreter does`, async () => {
       const finish = async (core: Core) => {
         // Hot after the first slice; the compiled module lands while the core waits, then runs to the HLT.
@@ -44,7 +47,11 @@ describe('regions compiled in the worker thread', () => {
         let exit = 0;
         for (let guard = 0; guard < 1000 && exit === 0; guard++) exit = core.run(1_000_000);
         const ram = core.ram.slice(BUFFER, BUFFER + 0x10000);
-        return { state: `${exit} ${core.instructions} ${core.eip.toString(16)} ${Array.from({ length: 8 }, (_, r) => core.reg(r).toString(16))} ${core.eflags.toString(16)}`, ram, stats: core.jitStats };
+        return {
+          state: `${exit} ${core.instructions} ${core.eip.toString(16)} ${Array.from({ length: 8 }, (_, r) => core.reg(r).toString(16))} ${core.eflags.toString(16)}`,
+          ram,
+          stats: core.jitStats,
+        };
       };
       const interp = await finish(start(undefined, 'off', index, 200_000));
       const threaded = await finish(start(threadCompiler, 'on', index, 200_000));

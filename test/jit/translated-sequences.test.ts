@@ -14,39 +14,65 @@ const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >
 
 /** One random instruction (bytes) from the forms the translator emits or steps. */
 function instruction(next: () => number): number[] {
-  const pick = <T,>(xs: readonly T[]): T => xs[next() % xs.length];
+  const pick = <T>(xs: readonly T[]): T => xs[next() % xs.length];
   const reg = () => pick([0, 1, 2, 3, 5, 6, 7]); // never ESP as a destination
   const any = () => next() % 8;
   const cc = () => next() % 16;
   const alu = () => pick([0, 1, 2, 3, 4, 5, 6, 7]);
   const mem = () => le32(DATA_ADDR + (next() % 0x1ff0));
   switch (next() % 26) {
-    case 0: return [(alu() << 3) | 1, 0xc0 | (any() << 3) | reg()];
-    case 1: return [(alu() << 3) | 0, 0xc0 | (any() << 3) | reg()];
-    case 2: return [0x66, (alu() << 3) | 1, 0xc0 | (any() << 3) | reg()];
-    case 3: return [0x83, 0xc0 | (alu() << 3) | reg(), next() & 0xff];
-    case 4: return [pick([0x40, 0x48]) + reg()];
-    case 5: return [0xfe, pick([0xc0, 0xc8]) + pick([0, 1, 2, 3])];
-    case 6: return [0x66, pick([0x40, 0x48]) + reg()];
-    case 7: return [0xf7, 0xd8 + reg()];
-    case 8: return [0xc1, 0xc0 | (pick([0, 1, 4, 5, 7]) << 3) | reg(), pick([0, 1, 2, 31, 32, next() & 0xff])];
-    case 9: return [0xd1, 0xc0 | (pick([0, 1, 4, 5, 7]) << 3) | reg()];
-    case 10: return [pick([0x85, 0x84]), 0xc0 | (any() << 3) | reg()];
-    case 11: return [0x0f, 0x90 + cc(), 0xc0 + pick([0, 1, 2, 3])];
-    case 12: return [0x0f, 0x40 + cc(), 0xc0 | (reg() << 3) | any()];
-    case 13: return [0x70 + cc(), 0x01, 0x40 + reg()];
-    case 14: return [0x0f, 0x80 + cc(), ...le32(1), 0x48 + reg()];
-    case 15: return [0x89, (any() << 3) | 5, ...mem()];
-    case 16: return [pick([0x03, 0x2b, 0x33, 0x3b, 0x13]), (reg() << 3) | 5, ...mem()];
-    case 17: return [pick([0x01, 0x29, 0x21, 0x11, 0x19]), (any() << 3) | 5, ...mem()];
-    case 18: return [0x9c, 0x58 + reg()];
-    case 19: return [0x9f];
-    case 20: return [pick([0xf8, 0xf9, 0xf5, 0xfc, 0xfd])];
-    case 21: return [0x0f, 0xaf, 0xc0 | (reg() << 3) | any()];
-    case 22: return [0x66, 0x6b, 0xc0 | (reg() << 3) | any(), next() & 0xff];
-    case 23: return [0x69, 0xc0 | (reg() << 3) | any(), ...le32(pick([3, 0x10000, next()]))];
-    case 24: return [0x0f, 0xaf, (reg() << 3) | 5, ...mem()];
-    default: return [0xb8 + reg(), ...le32(pick([0, 1, 0x7fffffff, 0x80000000, 0xffffffff, next()]))];
+    case 0:
+      return [(alu() << 3) | 1, 0xc0 | (any() << 3) | reg()];
+    case 1:
+      return [(alu() << 3) | 0, 0xc0 | (any() << 3) | reg()];
+    case 2:
+      return [0x66, (alu() << 3) | 1, 0xc0 | (any() << 3) | reg()];
+    case 3:
+      return [0x83, 0xc0 | (alu() << 3) | reg(), next() & 0xff];
+    case 4:
+      return [pick([0x40, 0x48]) + reg()];
+    case 5:
+      return [0xfe, pick([0xc0, 0xc8]) + pick([0, 1, 2, 3])];
+    case 6:
+      return [0x66, pick([0x40, 0x48]) + reg()];
+    case 7:
+      return [0xf7, 0xd8 + reg()];
+    case 8:
+      return [0xc1, 0xc0 | (pick([0, 1, 4, 5, 7]) << 3) | reg(), pick([0, 1, 2, 31, 32, next() & 0xff])];
+    case 9:
+      return [0xd1, 0xc0 | (pick([0, 1, 4, 5, 7]) << 3) | reg()];
+    case 10:
+      return [pick([0x85, 0x84]), 0xc0 | (any() << 3) | reg()];
+    case 11:
+      return [0x0f, 0x90 + cc(), 0xc0 + pick([0, 1, 2, 3])];
+    case 12:
+      return [0x0f, 0x40 + cc(), 0xc0 | (reg() << 3) | any()];
+    case 13:
+      return [0x70 + cc(), 0x01, 0x40 + reg()];
+    case 14:
+      return [0x0f, 0x80 + cc(), ...le32(1), 0x48 + reg()];
+    case 15:
+      return [0x89, (any() << 3) | 5, ...mem()];
+    case 16:
+      return [pick([0x03, 0x2b, 0x33, 0x3b, 0x13]), (reg() << 3) | 5, ...mem()];
+    case 17:
+      return [pick([0x01, 0x29, 0x21, 0x11, 0x19]), (any() << 3) | 5, ...mem()];
+    case 18:
+      return [0x9c, 0x58 + reg()];
+    case 19:
+      return [0x9f];
+    case 20:
+      return [pick([0xf8, 0xf9, 0xf5, 0xfc, 0xfd])];
+    case 21:
+      return [0x0f, 0xaf, 0xc0 | (reg() << 3) | any()];
+    case 22:
+      return [0x66, 0x6b, 0xc0 | (reg() << 3) | any(), next() & 0xff];
+    case 23:
+      return [0x69, 0xc0 | (reg() << 3) | any(), ...le32(pick([3, 0x10000, next()]))];
+    case 24:
+      return [0x0f, 0xaf, (reg() << 3) | 5, ...mem()];
+    default:
+      return [0xb8 + reg(), ...le32(pick([0, 1, 0x7fffffff, 0x80000000, 0xffffffff, next()]))];
   }
 }
 

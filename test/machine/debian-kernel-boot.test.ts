@@ -22,7 +22,8 @@ import { boot, debianKernel } from '../support/debian-kernel.ts';
 /** Debian's linux-image-686 config: CONFIG_HZ=250. */
 const DEBIAN_HZ = 250;
 /** What the kernel says when its timers or scheduling go wrong (kernel/rcu/tree_stall.h, kernel/watchdog.c, kernel/time/). */
-const COMPLAINTS = /ACPI Error|ACPI BIOS Error|APIC calibration not consistent|rcu: INFO|rcu_preempt|self-detected stall|detected stalls|soft lockup|hard LOCKUP|hung_task|blocked for more than|timer wakeup didn't happen|Possible timer handling issue|clocksource.*unstable|Marking clocksource|timekeeping watchdog|hrtimer: interrupt took/i;
+const COMPLAINTS =
+  /ACPI Error|ACPI BIOS Error|APIC calibration not consistent|rcu: INFO|rcu_preempt|self-detected stall|detected stalls|soft lockup|hard LOCKUP|hung_task|blocked for more than|timer wakeup didn't happen|Possible timer handling issue|clocksource.*unstable|Marking clocksource|timekeeping watchdog|hrtimer: interrupt took/i;
 
 describe('Debian kernel boot', () => {
   it('boots an unmodified Debian kernel to the shell and computes with the FPU, the same way twice', async () => {
@@ -56,7 +57,7 @@ describe('Debian kernel boot', () => {
     // User space floating point through the x87: BusyBox awk computes in double
     // (this build has no math functions, so plain arithmetic only).
     const mark = a.output().length;
-    const typed = "awk 'BEGIN { printf \"%.12f %d %.17g\\n\", 355 / 113, int(1e9 / 7), 0.1 + 0.2 }'; grep ^fpu /proc/cpuinfo\n";
+    const typed = 'awk \'BEGIN { printf "%.12f %d %.17g\\n", 355 / 113, int(1e9 / 7), 0.1 + 0.2 }\'; grep ^fpu /proc/cpuinfo\n';
     a.m.serial.write(typed);
     const reply = a.waitFor(/fpu_exception\s*: yes/, mark, 1_000_000_000);
     expect(reply).toContain('3.141592920354 142857142 0.30000000000000004');
@@ -102,8 +103,12 @@ describe('Debian kernel boot', () => {
     expect(out).toContain('hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0');
     expect(out).toContain('hpet0: 3 comparators, 64-bit 100.000000 MHz counter');
     expect(out).toMatch(/clocksource: Switched to clocksource hpet/);
-    const sleep = a.command('cat /sys/devices/system/clocksource/clocksource0/available_clocksource /sys/devices/system/clocksource/clocksource0/current_clocksource; ' +
-      'cat /proc/uptime; sleep 1; cat /proc/uptime; echo slept-$((40+2))', /slept-42/, 1_000_000_000);
+    const sleep = a.command(
+      'cat /sys/devices/system/clocksource/clocksource0/available_clocksource /sys/devices/system/clocksource/clocksource0/current_clocksource; ' +
+        'cat /proc/uptime; sleep 1; cat /proc/uptime; echo slept-$((40+2))',
+      /slept-42/,
+      1_000_000_000,
+    );
     expect(sleep.out).toMatch(/^tsc hpet acpi_pm\s*$/m);
     expect(sleep.out).toMatch(/^hpet\s*$/m);
     // sleep 1 takes a second of the guest's clock, and of the machine's.
@@ -126,16 +131,20 @@ describe('Debian kernel boot', () => {
 function workload(a: Awaited<ReturnType<typeof boot>>, tick: string): { interrupts: string } {
   // Memory pressure in a cgroup: a write into tmpfs past memory.max=8M ends in the OOM kill.
   const oom = a.command(
-    "cat /proc/uptime; mkdir /sys/fs/cgroup/t; echo 8M > /sys/fs/cgroup/t/memory.max; mkdir -p /mnt/t; mount -t tmpfs none /mnt/t; " +
+    'cat /proc/uptime; mkdir /sys/fs/cgroup/t; echo 8M > /sys/fs/cgroup/t/memory.max; mkdir -p /mnt/t; mount -t tmpfs none /mnt/t; ' +
       "sh -c 'echo $$ > /sys/fs/cgroup/t/cgroup.procs; exec dd if=/dev/zero of=/mnt/t/f bs=1M count=32 2>/dev/null'; echo oom-$((136+1))-$?; grep oom_kill /sys/fs/cgroup/t/memory.events",
-    /oom_kill \d+/, 2_000_000_000);
+    /oom_kill \d+/,
+    2_000_000_000,
+  );
   expect(oom.out).toMatch(/oom-137-137/);
   expect(oom.out).toMatch(/oom_kill 1/);
   // A copy of 4 MiB into tmpfs, then the guest's own clock and its tick count.
   const copy = a.command(
     'rm /mnt/t/f; cat /bin/busybox /bin/busybox /bin/busybox | head -c 4194304 > /mnt/t/copy; cp /mnt/t/copy /tmp/copy; ls -l /tmp/copy; ' +
       `cat /proc/uptime; cat /proc/interrupts /sys/devices/system/clockevents/clockevent0/current_device; echo copied-$((40+2))`,
-    /copied-42/, 2_000_000_000);
+    /copied-42/,
+    2_000_000_000,
+  );
   expect(copy.out).toMatch(/ 4194304 /);
   // The guest's clock and its tick at Debian's HZ since the kernel's clock started.
   const uptime = Number(/^(\d+\.\d+) /m.exec(copy.out)?.[1]);
@@ -147,7 +156,9 @@ function workload(a: Awaited<ReturnType<typeof boot>>, tick: string): { interrup
   // machine's between typing the first and seeing the second's end.
   const guestElapsed = uptime - Number(/^(\d+\.\d+) /m.exec(oom.out)?.[1]);
   expect(Math.abs(oom.seconds + copy.seconds - guestElapsed)).toBeLessThan(0.2);
-  console.log(`debian workload: OOM ${oom.seconds.toFixed(2)} s, copy ${copy.seconds.toFixed(2)} s of guest time; ${tick === '0' ? 'IRQ 0' : tick} at ${(ticks / uptime).toFixed(1)} Hz`);
+  console.log(
+    `debian workload: OOM ${oom.seconds.toFixed(2)} s, copy ${copy.seconds.toFixed(2)} s of guest time; ${tick === '0' ? 'IRQ 0' : tick} at ${(ticks / uptime).toFixed(1)} Hz`,
+  );
   // User space at the kernel's pace: v86 runs this OOM in 0.7 s of its time, the buggy machine took 40 s.
   expect(oom.seconds).toBeLessThan(2);
   expect(copy.seconds).toBeLessThan(10);

@@ -32,8 +32,8 @@ function initrdWith(files: Record<string, Uint8Array>): Uint8Array {
   }
 }
 
-describe('PS/2 mouse under Debian\'s kernel', () => {
-  it('is found by psmouse as on QEMU, and the host\'s motion reaches /dev/input/mice', async () => {
+describe("PS/2 mouse under Debian's kernel", () => {
+  it("is found by psmouse as on QEMU, and the host's motion reaches /dev/input/mice", async () => {
     const a = await boot(debianKernel(), initrdWith({ 'psmouse.ko': debianModule('psmouse.ko') }));
     a.waitFor(/\/ # /, 0, 10_000_000_000);
     const probe = a.command('insmod /psmouse.ko; sleep 1; dmesg | grep -e "input:.*Mouse"; echo probed-$((40+2))', /probed-42/, 2_000_000_000);

@@ -45,7 +45,7 @@ describe('PC timer interrupts', () => {
     expect(waited).toBeLessThan((COUNT + 1) * period + 50);
   });
 
-  it('ends a slice of a halted guest after the slice\'s length of guest time, with every tick delivered', () => {
+  it("ends a slice of a halted guest after the slice's length of guest time, with every tick delivered", () => {
     const m = machine('pit-idle-tick');
     const slice = 1_000_000; // 10 ms of guest time
     const periodNs = (COUNT * 1e9) / PIT_HZ;

@@ -13,23 +13,63 @@ const pc = (debugcon?: (b: number) => void) => new PcMachine((h) => createCore(1
 /** Port writes that put every chip in a state other than its power-on one, as a guest's drivers would. */
 function drive(m: PcMachine): void {
   const out = (port: number, v: number) => m.bus.write(port, 1, v);
-  [[0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfa], [0xa0, 0x11], [0xa1, 0x38], [0xa1, 0x02], [0xa1, 0x01], [0xa1, 0xbf]].forEach(([p, v]) => out(p!, v!));
-  out(0x43, 0x34); out(0x40, 0x9b); out(0x40, 0x2e); // PIT channel 0: mode 2, 11931 (100 Hz)
-  out(0x43, 0xb6); out(0x42, 0x34); out(0x61, 0x01); // channel 2 half loaded, gate on
-  out(0x3fb, 0x83); out(0x3f8, 0x01); out(0x3fb, 0x03); out(0x3fa, 0xc7); out(0x3f9, 0x05); out(0x3fc, 0x0b); out(0x3ff, 0x5a);
+  [
+    [0x20, 0x11],
+    [0x21, 0x30],
+    [0x21, 0x04],
+    [0x21, 0x01],
+    [0x21, 0xfa],
+    [0xa0, 0x11],
+    [0xa1, 0x38],
+    [0xa1, 0x02],
+    [0xa1, 0x01],
+    [0xa1, 0xbf],
+  ].forEach(([p, v]) => out(p!, v!));
+  out(0x43, 0x34);
+  out(0x40, 0x9b);
+  out(0x40, 0x2e); // PIT channel 0: mode 2, 11931 (100 Hz)
+  out(0x43, 0xb6);
+  out(0x42, 0x34);
+  out(0x61, 0x01); // channel 2 half loaded, gate on
+  out(0x3fb, 0x83);
+  out(0x3f8, 0x01);
+  out(0x3fb, 0x03);
+  out(0x3fa, 0xc7);
+  out(0x3f9, 0x05);
+  out(0x3fc, 0x0b);
+  out(0x3ff, 0x5a);
   m.com[0].receive([0x61, 0x62, 0x63]);
-  out(0x70, 0x8f); out(0x71, 0x42);
-  out(0x80, 0x77); out(0x92, 0x00);
-  out(0x604, 0x01); m.bus.write(0x600, 2, 0xffff); m.bus.write(0x602, 2, 0x0120); // PM1: enable the power button and RTC events
+  out(0x70, 0x8f);
+  out(0x71, 0x42);
+  out(0x80, 0x77);
+  out(0x92, 0x00);
+  out(0x604, 0x01);
+  m.bus.write(0x600, 2, 0xffff);
+  m.bus.write(0x602, 2, 0x0120); // PM1: enable the power button and RTC events
   const lapic = (reg: number, v: number) => m.mmio.write(0xfee00000 + reg, 4, v);
-  lapic(0xf0, 0x1ff); lapic(0x80, 0x20); lapic(0x3e0, 0xb); lapic(0x320, 0x200ec); lapic(0x380, 5000); // timer periodic, divide by 1
+  lapic(0xf0, 0x1ff);
+  lapic(0x80, 0x20);
+  lapic(0x3e0, 0xb);
+  lapic(0x320, 0x200ec);
+  lapic(0x380, 5000); // timer periodic, divide by 1
   m.lapic.deliver(0x51, true); // a level interrupt requested
-  m.mmio.write(0xfec00000, 4, 0x14); m.mmio.write(0xfec00010, 4, 0x8039); // IO-APIC pin 2: level, vector 0x39
-  m.mmio.write(0xfec00000, 4, 0x15); m.mmio.write(0xfec00010, 4, 0x01000000);
+  m.mmio.write(0xfec00000, 4, 0x14);
+  m.mmio.write(0xfec00010, 4, 0x8039); // IO-APIC pin 2: level, vector 0x39
+  m.mmio.write(0xfec00000, 4, 0x15);
+  m.mmio.write(0xfec00010, 4, 0x01000000);
   const hpet = (reg: number, v: number) => m.mmio.write(0xfed00000 + reg, 4, v);
-  hpet(0x010, 3); hpet(0x100, 0x14c); hpet(0x108, 5000); hpet(0x108, 4000); // legacy routing, timer 0 periodic (VAL_SET, then the period)
-  hpet(0x140, (20 << 9) | 6); hpet(0x148, 777); // timer 2 on pin 20, level
-  out(0x64, 0xd4); out(0x60, 0xf3); out(0x64, 0xd4); out(0x60, 200); out(0x64, 0xd4); out(0x60, 0xf4); // mouse: a rate, reporting on
+  hpet(0x010, 3);
+  hpet(0x100, 0x14c);
+  hpet(0x108, 5000);
+  hpet(0x108, 4000); // legacy routing, timer 0 periodic (VAL_SET, then the period)
+  hpet(0x140, (20 << 9) | 6);
+  hpet(0x148, 777); // timer 2 on pin 20, level
+  out(0x64, 0xd4);
+  out(0x60, 0xf3);
+  out(0x64, 0xd4);
+  out(0x60, 200);
+  out(0x64, 0xd4);
+  out(0x60, 0xf4); // mouse: a rate, reporting on
   m.core.setReg(0, 0x12345678);
   m.core.ram[0x1234] = 0x99;
   m.skipIdle(123_456);
@@ -52,7 +92,24 @@ describe('machine state records', () => {
     const m = pc(() => {});
     const missing = [...m.bus.devices()].filter((d) => !m.state.has(d)).map((d) => d.constructor.name);
     expect(missing).toEqual([]);
-    expect(m.state.manifest.map((p) => p.name)).toEqual(['cpu', 'clock', 'pic', 'pit', 'com1', 'com2', 'cmos', 'system-ports', 'fpu-error', 'local-apic', 'io-apic', 'hpet', 'acpi-pm', 'i8042', 'ps2-mouse', 'debug-exit']);
+    expect(m.state.manifest.map((p) => p.name)).toEqual([
+      'cpu',
+      'clock',
+      'pic',
+      'pit',
+      'com1',
+      'com2',
+      'cmos',
+      'system-ports',
+      'fpu-error',
+      'local-apic',
+      'io-apic',
+      'hpet',
+      'acpi-pm',
+      'i8042',
+      'ps2-mouse',
+      'debug-exit',
+    ]);
   });
 
   it('load into a fresh machine and save back the same, which then answers the guest the same', () => {

@@ -70,8 +70,9 @@ describe('container networks in the guest', () => {
   it('refuses an unknown network, a mode taken as a name, and -p without a way to publish', async () => {
     await expect(engine.run('busybox', { network: 'nosuch', cmd: ['true'] })).rejects.toThrow('network nosuch not found');
     expect(() => engine.createNetwork('host')).toThrow(/network mode/);
-    await expect(engine.run('busybox', { cmd: ['true'], publish: [{ hostIp: '127.0.0.1', hostPort: 18080, containerPort: 80, protocol: 'tcp' }] }))
-      .rejects.toThrow('cannot publish ports');
+    await expect(engine.run('busybox', { cmd: ['true'], publish: [{ hostIp: '127.0.0.1', hostPort: 18080, containerPort: 80, protocol: 'tcp' }] })).rejects.toThrow(
+      'cannot publish ports',
+    );
     expect(await engine.ps(true)).toEqual([]);
   }, 120_000);
 });

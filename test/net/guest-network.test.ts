@@ -60,7 +60,7 @@ describe('the guest on the user-mode network', () => {
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, 'hello /guest from the host\nping ok\n', '']);
   }, 120_000);
 
-  it('resolves names through the host resolver: the host\'s own name as the host sees it, an unknown name not at all', async (ctx) => {
+  it("resolves names through the host resolver: the host's own name as the host sees it, an unknown name not at all", async (ctx) => {
     if (noCard) return ctx.skip(noCard);
     const name = hostname();
     const host = await lookup(name, { family: 4 });

@@ -29,7 +29,10 @@ test('user-defined networks outlive the table that made them; the default one is
 test('records a table would not make are left out: a bad name, a mode, a subnet out of range or taken twice, a broken file', () => {
   const home = mkdtempSync(join(tmpdir(), 'glassbox-networks-'));
   const at = (name: string, index: number) => ({ name, index, created: '2026-01-01T00:00:00.000Z' });
-  writeFileSync(join(home, NETWORKS_NAME), JSON.stringify([at('ok', 3), at('-bad', 4), at('host', 5), at('bridge', 6), at('zero', 0), at('far', 15), at('twice', 3), { name: 'noindex' }]));
+  writeFileSync(
+    join(home, NETWORKS_NAME),
+    JSON.stringify([at('ok', 3), at('-bad', 4), at('host', 5), at('bridge', 6), at('zero', 0), at('far', 15), at('twice', 3), { name: 'noindex' }]),
+  );
   expect(names(new NetworkTable(networkJournal(home)))).toEqual(['bridge 172.17.0.0/16', 'ok 172.20.0.0/16']);
   writeFileSync(join(home, NETWORKS_NAME), '{not json');
   expect(names(new NetworkTable(networkJournal(home)))).toEqual(['bridge 172.17.0.0/16']);

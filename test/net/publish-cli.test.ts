@@ -21,7 +21,13 @@ const glassboxAsync = (args: string[], timeoutMs: number) =>
   new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => {
     const t0 = Date.now();
     execFile(process.execPath, [GLASSBOX_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, GLASSBOX_HOME: home } }, (e, stdout, stderr) =>
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr: e?.killed ? `did not answer within ${timeoutMs / 1000} s` : stderr, ms: Date.now() - t0 }));
+      resolve({
+        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        stdout,
+        stderr: e?.killed ? `did not answer within ${timeoutMs / 1000} s` : stderr,
+        ms: Date.now() - t0,
+      }),
+    );
   });
 
 describe('glassbox run -p', () => {
@@ -29,14 +35,28 @@ describe('glassbox run -p', () => {
     glassbox(['engine', 'stop']);
   });
 
-  it('serves a container\'s busybox httpd on the host port; port lists it; a second -p of that port is refused', async (ctx) => {
+  it("serves a container's busybox httpd on the host port; port lists it; a second -p of that port is refused", async (ctx) => {
     const port = await freePort();
-    const web = glassbox(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'busybox', 'sh', '-c', 'mkdir /www && echo hello from the container > /www/index.html && exec httpd -f -p 80 -h /www']);
+    const web = glassbox([
+      'run',
+      '-d',
+      '--name',
+      'web',
+      '-p',
+      `${port}:80`,
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /www && echo hello from the container > /www/index.html && exec httpd -f -p 80 -h /www',
+    ]);
     if (web.status === 125 && web.stderr.includes('cannot publish ports')) ctx.skip(`the engine's guest has no network: ${web.stderr.trim()}`);
     expect([web.status, web.stderr]).toEqual([0, '']);
     expect(glassbox(['port', 'web']).stdout).toBe(`80/tcp -> 127.0.0.1:${port}\n`);
     // httpd may take a moment to listen: a refused connection is retried (curl's own deadline bounds each try).
-    const curl = spawnSync('curl', ['-sS', '--retry', '20', '--retry-delay', '1', '--retry-all-errors', '--max-time', '60', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 120_000 });
+    const curl = spawnSync('curl', ['-sS', '--retry', '20', '--retry-delay', '1', '--retry-all-errors', '--max-time', '60', `http://127.0.0.1:${port}/`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect([curl.status, curl.stdout]).toEqual([0, 'hello from the container\n']);
     // inspect net: a capture taken while curl fetches again holds the container's HTTP answers (tshark reads it), and the counters saw them.
     // Fetching until the capture is over: under load the inspect command may take seconds to start its capture.
@@ -62,7 +82,7 @@ describe('glassbox run -p', () => {
     expect(after.status).not.toBe(0);
   }, 600_000);
 
-  it('forwards a published UDP port: the engine holds the host port, and datagrams sent to it reach the container\'s network namespace', async (ctx) => {
+  it("forwards a published UDP port: the engine holds the host port, and datagrams sent to it reach the container's network namespace", async (ctx) => {
     // The guest image has no UDP server (its busybox nc is the TCP-only one), so the witness is the container's own kernel:
     // a datagram for a port nothing listens on is counted as Udp NoPorts in /proc/net/snmp of the namespace it reached.
     const port = await freePort();
@@ -76,7 +96,10 @@ describe('glassbox run -p', () => {
       taken.close();
       const noPorts = async () => {
         const snmp = (await glassboxAsync(['exec', 'udp', 'cat', '/proc/net/snmp'], 120_000)).stdout;
-        const [names, values] = snmp.split('\n').filter((l) => l.startsWith('Udp:')).map((l) => l.split(/\s+/));
+        const [names, values] = snmp
+          .split('\n')
+          .filter((l) => l.startsWith('Udp:'))
+          .map((l) => l.split(/\s+/));
         return Number(values![names!.indexOf('NoPorts')]);
       };
       const before = await noPorts();

@@ -12,7 +12,7 @@ import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
 import { portsToPublish } from '../../src/containers/engine/networks.ts';
 
 describe('-p parsing', () => {
-  test('takes Docker\'s forms, loopback unless an address is given', () => {
+  test("takes Docker's forms, loopback unless an address is given", () => {
     expect(parsePublish('18080:80')).toEqual({ hostIp: '127.0.0.1', hostPort: 18080, containerPort: 80, protocol: 'tcp' });
     expect(parsePublish('0.0.0.0:8080:80/tcp')).toEqual({ hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' });
     expect(parsePublish('80')).toEqual({ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' });
@@ -50,8 +50,9 @@ describe('publishing', () => {
     const port = await new Promise<number>((r) => busy.bind(0, '127.0.0.1', () => r(busy.address().port)));
     const net = new UserNet();
     try {
-      await expect(publishUdp(net, { hostAddress: '127.0.0.1', hostPort: port, guestIp: NET_PLAN.guest, guestPort: 53, protocol: 'udp' }))
-        .rejects.toThrow(`cannot publish 127.0.0.1:${port}: the port is already in use`);
+      await expect(publishUdp(net, { hostAddress: '127.0.0.1', hostPort: port, guestIp: NET_PLAN.guest, guestPort: 53, protocol: 'udp' })).rejects.toThrow(
+        `cannot publish 127.0.0.1:${port}: the port is already in use`,
+      );
     } finally {
       busy.close();
       net.close();
@@ -63,8 +64,9 @@ describe('publishing', () => {
     const port = await new Promise<number>((r) => busy.listen(0, '127.0.0.1', () => r((busy.address() as AddressInfo).port)));
     const net = new UserNet();
     try {
-      await expect(publishTcp(net, { hostAddress: '127.0.0.1', hostPort: port, guestIp: NET_PLAN.guest, guestPort: 80 }))
-        .rejects.toThrow(`cannot publish 127.0.0.1:${port}: the port is already in use`);
+      await expect(publishTcp(net, { hostAddress: '127.0.0.1', hostPort: port, guestIp: NET_PLAN.guest, guestPort: 80 })).rejects.toThrow(
+        `cannot publish 127.0.0.1:${port}: the port is already in use`,
+      );
     } finally {
       busy.close();
       net.close();

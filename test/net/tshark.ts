@@ -22,7 +22,10 @@ export function tsharkFields(pcap: Uint8Array, filter: string, fields: string[])
     const args = ['-r', file, ...CHECKSUMS, '-Y', filter, '-T', 'fields', '-E', 'separator=\t', ...fields.flatMap((f) => ['-e', f])];
     const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`tshark ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+    return r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FakeGuest, GUEST_MAC } from './fake-guest.ts';
 import { tsharkErrors, tsharkFields, tsharkMissing } from './tshark.ts';
-import { BROADCAST_MAC, } from '../../src/net/addresses.ts';
+import { BROADCAST_MAC } from '../../src/net/addresses.ts';
 import { buildEthernet, ETHERTYPE_ARP } from '../../src/net/ethernet.ts';
 import { NET_PLAN } from '../../src/net/user-net.ts';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/net/tcp-segment.ts';
@@ -52,7 +52,12 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     g.sendUdp(0, 0xffffffff, 68, 67, dhcpMessage(3, 0x1234, '10.0.2.15'));
     await g.nextUdp('a DHCP ACK', 68);
     const rows = tsharkFields(g.pcapBytes(), 'dhcp && udp.srcport == 67', [
-      'dhcp.option.dhcp', 'dhcp.ip.your', 'dhcp.option.router', 'dhcp.option.domain_name_server', 'dhcp.option.subnet_mask', 'dhcp.id',
+      'dhcp.option.dhcp',
+      'dhcp.ip.your',
+      'dhcp.option.router',
+      'dhcp.option.domain_name_server',
+      'dhcp.option.subnet_mask',
+      'dhcp.id',
     ]);
     expect(rows).toEqual([
       ['2', '10.0.2.15', '10.0.2.2', '10.0.2.3', '255.255.255.0', '0x00001234'],
@@ -82,9 +87,7 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
   test('DNS: a query to 10.0.2.3 is answered through the resolver, an unknown name with NXDOMAIN', async () => {
     const g = guest({ resolve4: async (name: string) => (name === 'localhost' ? ['127.0.0.1'] : []) });
     // Queries for localhost (id 1) and no.such.name.invalid (id 2), laid out by hand from RFC 1035.
-    const query = (id: number, labels: string[]) =>
-      new Uint8Array([0, id, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-        ...labels.flatMap((l) => [l.length, ...Buffer.from(l)]), 0, 0, 1, 0, 1]);
+    const query = (id: number, labels: string[]) => new Uint8Array([0, id, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...labels.flatMap((l) => [l.length, ...Buffer.from(l)]), 0, 0, 1, 0, 1]);
     g.sendUdp(GUEST, NET_PLAN.dns, 5353, 53, query(1, ['localhost']));
     g.sendUdp(GUEST, NET_PLAN.dns, 5354, 53, query(2, ['no', 'such', 'name', 'invalid']));
     await g.nextUdp('the answer for localhost', 5353);
@@ -206,9 +209,9 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     for (const c of clients) cleanups.push(() => c.close());
     const answers = clients.map((c) => new Promise<string>((r) => c.once('message', (m) => r(m.toString()))));
     clients[0]!.send('from a', hostPort, '127.0.0.1');
-    const first = await g.nextUdp('the first client\'s datagram', 7777);
+    const first = await g.nextUdp("the first client's datagram", 7777);
     clients[1]!.send('from b', hostPort, '127.0.0.1');
-    const second = await g.nextUdp('the second client\'s datagram', 7777);
+    const second = await g.nextUdp("the second client's datagram", 7777);
     expect([Buffer.from(first.payload).toString(), first.src, Buffer.from(second.payload).toString(), second.src]).toEqual(['from a', GW, 'from b', GW]);
     expect(first.srcPort).not.toBe(second.srcPort);
     // The guest answers each to the port it came from, the second first.

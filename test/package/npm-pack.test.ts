@@ -36,18 +36,22 @@ describe('the npm package', () => {
   }, 300_000);
 
   it('ships declarations a TypeScript consumer of glassbox, glassbox/testing and glassbox/browser checks against', () => {
-    const consumer = (nOfTests: string) => [
-      "import { runKernel, parseKtap, type KernelRunResult } from 'glassbox/testing';",
-      "import { Machine } from 'glassbox';",
-      "import { browserPlatform } from 'glassbox/browser';",
-      "const r: Promise<KernelRunResult> = runKernel({ command: 'true', timeoutMs: 1000 });",
-      `const n: ${nOfTests} = parseKtap('').tests.length;`,
-      'void Machine.create; void browserPlatform; void r; void n;',
-    ].join('\n');
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, lib: ['ES2022', 'DOM'], types: [] },
-      files: ['check.ts'],
-    }));
+    const consumer = (nOfTests: string) =>
+      [
+        "import { runKernel, parseKtap, type KernelRunResult } from 'glassbox/testing';",
+        "import { Machine } from 'glassbox';",
+        "import { browserPlatform } from 'glassbox/browser';",
+        "const r: Promise<KernelRunResult> = runKernel({ command: 'true', timeoutMs: 1000 });",
+        `const n: ${nOfTests} = parseKtap('').tests.length;`,
+        'void Machine.create; void browserPlatform; void r; void n;',
+      ].join('\n');
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, lib: ['ES2022', 'DOM'], types: [] },
+        files: ['check.ts'],
+      }),
+    );
     const tsc = (source: string) => {
       writeFileSync(join(app, 'check.ts'), source);
       return spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { encoding: 'utf8', timeout: 120_000 });

@@ -13,8 +13,8 @@ const data = new Uint8Array(65536);
 new TextEncoder().encodeInto('glassbox snapshot codec '.repeat(700), data);
 for (let i = 40000, x = 12345; i < 65536; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
 
-describe('the browser codec and Node\'s', () => {
-  it('inflate each other\'s output, synchronously and not', async () => {
+describe("the browser codec and Node's", () => {
+  it("inflate each other's output, synchronously and not", async () => {
     const [fromWeb, fromNode] = await Promise.all([webCodec.compress(data), nodeCodec.compress(data)]);
     expect(await nodeCodec.decompress(fromWeb)).toEqual(data);
     expect(webCodec.decompressSync!(fromNode)).toEqual(data);

@@ -43,13 +43,18 @@ describe('guest files read on reboot', () => {
 
   it('powers the machine off, saying why, when the kernel that arrives is not the one the snapshot was made with', async () => {
     const reads: string[] = [];
-    const m = await Machine.create({ snapshot: await snapshot() }, downloading(reads, (k) => (k[k.length - 1]! ^= 1)));
+    const m = await Machine.create(
+      { snapshot: await snapshot() },
+      downloading(reads, (k) => (k[k.length - 1]! ^= 1)),
+    );
     const off = new Promise<void>((resolve) => m.on('power', (s) => s === 'off' && resolve()));
     m.start();
     try {
       await m.agentReady();
       await expect(m.exec('reboot -f')).rejects.toThrow('the guest rebooted');
-      await expect(m.agentReady()).rejects.toThrow(/the guest rebooted, and its kernel cannot be loaded: it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \(sha256 [0-9a-f]{12}\)/);
+      await expect(m.agentReady()).rejects.toThrow(
+        /the guest rebooted, and its kernel cannot be loaded: it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \(sha256 [0-9a-f]{12}\)/,
+      );
       await off;
       expect(m.pc.power).toBe('off');
     } finally {

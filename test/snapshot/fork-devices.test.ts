@@ -13,7 +13,8 @@ import type { NetBackend } from '../../src/devices/virtio/net.ts';
 const DISK = 1 << 20;
 const disk = new Uint8Array(DISK);
 const backend: BlockBackend = {
-  size: DISK, readOnly: false,
+  size: DISK,
+  readOnly: false,
   read: (offset, into) => into.set(disk.subarray(offset, offset + into.length)),
   write: (offset, data) => disk.set(data, offset),
   flush: () => {},
@@ -66,7 +67,7 @@ describe('forks of a guest with a disk and a network card', () => {
     expect(new TextDecoder().decode(disk.subarray(8 * 512, 8 * 512 + 6))).toBe('newer1');
   }, 600_000);
 
-  it('sends a fork\'s frames to its own link, not the parent\'s', async () => {
+  it("sends a fork's frames to its own link, not the parent's", async () => {
     const link = counting();
     parent.pause();
     const f = parent.fork({ network: { backend: link } });

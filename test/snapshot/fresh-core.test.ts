@@ -38,7 +38,10 @@ describe('a core made to resume a state', () => {
     const code = new Uint8Array(readFileSync(bin));
     const core = createCore(4 << 20);
     core.jit = 'first';
-    const CODE = 0x10000, STACK_TOP = 0x90000, RETURN_TO = 0xf000, BUFFER = 0x100000;
+    const CODE = 0x10000,
+      STACK_TOP = 0x90000,
+      RETURN_TO = 0xf000,
+      BUFFER = 0x100000;
     core.ram.set(code, CODE);
     core.ram[RETURN_TO] = 0xf4;
     for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });

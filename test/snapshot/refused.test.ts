@@ -29,7 +29,11 @@ async function remade(change: (h: SnapshotHeader, records: Record<string, { vers
   return encodeSnapshot(h, snap.records, snap.chunks, nodeCodec);
 }
 
-const refusal = (snapshot: Uint8Array, opts = {}) => Machine.create({ snapshot, ...opts }).then(() => 'accepted', (e: Error) => `${e.name}: ${e.message}`);
+const refusal = (snapshot: Uint8Array, opts = {}) =>
+  Machine.create({ snapshot, ...opts }).then(
+    () => 'accepted',
+    (e: Error) => `${e.name}: ${e.message}`,
+  );
 
 describe('a snapshot that does not fit is refused with a message naming the part', () => {
   it('resumes when nothing is wrong, and the same state gives the same bytes', async () => {
@@ -46,7 +50,9 @@ describe('a snapshot that does not fit is refused with a message naming the part
     const kernel = readFileSync(DEFAULT_KERNEL);
     kernel[kernel.length - 1] ^= 1;
     writeFileSync(other, kernel);
-    expect(await refusal(good, { kernel: other, initrd: DEFAULT_INITRD })).toMatch(/it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \S+bzImage \(sha256 [0-9a-f]{12}\): give the kernel it was made with/);
+    expect(await refusal(good, { kernel: other, initrd: DEFAULT_INITRD })).toMatch(
+      /it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \S+bzImage \(sha256 [0-9a-f]{12}\): give the kernel it was made with/,
+    );
   });
 
   it('refuses a file that is not a snapshot', async () => {
@@ -63,11 +69,15 @@ describe('a snapshot that does not fit is refused with a message naming the part
     bad[40] ^= 1;
     expect(await refusal(bad)).toMatch(/the header is corrupt: its SHA-256 differs/);
     const chunk = header.chunks[header.chunks.length >> 1]!;
-    const body = good.length - (header.chunks.reduce((end, c) => Math.max(end, c.offset + c.length), 0));
+    const body = good.length - header.chunks.reduce((end, c) => Math.max(end, c.offset + c.length), 0);
     const flipped = good.slice();
     // Every bit of the byte: a single bit may be padding that inflate ignores (the data is then intact).
     flipped[body + chunk.offset + (chunk.length >> 1)] ^= 0xff;
-    expect(await refusal(flipped)).toMatch(new RegExp(`the RAM chunk 0x${(chunk.first * 4096).toString(16)}-0x[0-9a-f]+ is corrupt: (it does not inflate|its SHA-256 differs|the SHA-256 of its compressed bytes differs)`));
+    expect(await refusal(flipped)).toMatch(
+      new RegExp(
+        `the RAM chunk 0x${(chunk.first * 4096).toString(16)}-0x[0-9a-f]+ is corrupt: (it does not inflate|its SHA-256 differs|the SHA-256 of its compressed bytes differs)`,
+      ),
+    );
   });
 
   it('refuses another format version', async () => {
@@ -78,15 +88,25 @@ describe('a snapshot that does not fit is refused with a message naming the part
 
   it('refuses a snapshot from another core build, device set or part version', async () => {
     expect(await refusal(await remade((h) => (h.core.layout = 'deadbeef')))).toMatch(/does not fit this build: its core's state layout is deadbeef.*this core's is [0-9a-f]{8}/);
-    expect(await refusal(await remade((h, r) => {
-      h.devices.push({ name: 'ioapic', version: 1 });
-      r.ioapic = { version: 1, state: {} };
-    }))).toMatch(/does not fit this build: the device set differs: the saved state has ioapic, which this machine lacks/);
-    expect(await refusal(await remade((h) => (h.devices = h.devices.filter((d) => d.name !== 'pit'))))).toMatch(/the device set differs: this machine has pit, the saved state does not/);
-    expect(await refusal(await remade((h, r) => {
-      h.devices.find((d) => d.name === 'com1')!.version = 9;
-      r.com1!.version = 9;
-    }))).toMatch(/com1: saved at state version 9, this build reads version 1/);
+    expect(
+      await refusal(
+        await remade((h, r) => {
+          h.devices.push({ name: 'ioapic', version: 1 });
+          r.ioapic = { version: 1, state: {} };
+        }),
+      ),
+    ).toMatch(/does not fit this build: the device set differs: the saved state has ioapic, which this machine lacks/);
+    expect(await refusal(await remade((h) => (h.devices = h.devices.filter((d) => d.name !== 'pit'))))).toMatch(
+      /the device set differs: this machine has pit, the saved state does not/,
+    );
+    expect(
+      await refusal(
+        await remade((h, r) => {
+          h.devices.find((d) => d.name === 'com1')!.version = 9;
+          r.com1!.version = 9;
+        }),
+      ),
+    ).toMatch(/com1: saved at state version 9, this build reads version 1/);
   });
 
   it('refuses a malformed device record, naming the device and the field', async () => {
@@ -98,7 +118,9 @@ describe('a snapshot that does not fit is refused with a message naming the part
     expect(await refusal(good, { memoryMiB: 128 })).toMatch(/it is of a machine with 256 MiB of RAM, not 128/);
     expect(await refusal(good, { cmdline: 'console=ttyS0' })).toMatch(/it was booted with the command line "console=ttyS0 tsc=reliable", not "console=ttyS0"/);
     const other = new Uint8Array(readFileSync(DEFAULT_KERNEL));
-    expect(await refusal(good, { kernel: other, initrd: undefined })).toMatch(/it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \(sha256 [0-9a-f]{12}\)|made with initrd/);
+    expect(await refusal(good, { kernel: other, initrd: undefined })).toMatch(
+      /it was made with kernel \S+ \(sha256 [0-9a-f]{12}\), and this machine has kernel \(sha256 [0-9a-f]{12}\)|made with initrd/,
+    );
   });
 });
 

@@ -32,7 +32,7 @@ function fsckAfterReplay(): { status: number | null; out: string } {
 }
 
 describe('the engine on its disk', () => {
-  it('keeps a container\'s files on the disk, which engine stop leaves clean', () => {
+  it("keeps a container's files on the disk, which engine stop leaves clean", () => {
     const id = glassbox(['run', '-d', '--name', 'keep', 'busybox', 'sh', '-c', 'echo kept > /keep.txt']).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(glassbox(['wait', 'keep']).stdout.trim()).toBe('0');
@@ -50,7 +50,7 @@ describe('the engine on its disk', () => {
     await new Promise((r) => setTimeout(r, 5_000));
     const pid = Number(readFileSync(join(home, 'engine.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
-    for (let t = Date.now(); Date.now() - t < 10_000;) {
+    for (let t = Date.now(); Date.now() - t < 10_000; ) {
       try {
         process.kill(pid, 0);
         await new Promise((r) => setTimeout(r, 100));
@@ -68,7 +68,9 @@ describe('the engine on its disk', () => {
   it('refuses a disk image that is not its own, naming it', () => {
     const foreign = join(home, 'foreign.img');
     writeFileSync(foreign, new Uint8Array(1 << 20).fill(0x5a));
-    expect(() => inspectEngineDisk(foreign)).toThrow(`engine disk ${foreign}: not a glassbox disk (an ext4 filesystem of ${ENGINE_DISK_BYTES} bytes); move it away and the engine makes a new one`);
+    expect(() => inspectEngineDisk(foreign)).toThrow(
+      `engine disk ${foreign}: not a glassbox disk (an ext4 filesystem of ${ENGINE_DISK_BYTES} bytes); move it away and the engine makes a new one`,
+    );
     expect(inspectEngineDisk(join(home, 'missing.img'))).toBe('new');
   });
 });

@@ -24,7 +24,13 @@ afterAll(() => {
 function statuses(): Record<string, string> {
   const r = glassbox(['ps', '-a', '--format', '{{.Names}}={{.Status}}']);
   expect(r.status, r.stderr).toBe(0);
-  return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('=')));
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('=')),
+  );
 }
 
 describe('containers across an engine restart', () => {

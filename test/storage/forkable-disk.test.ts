@@ -11,7 +11,9 @@ import { ForkableDisk } from '../../src/storage/forkable-disk.ts';
 function memoryDisk(size: number): BlockBackend & { bytes: Uint8Array } {
   const bytes = new Uint8Array(size);
   return {
-    bytes, size, readOnly: false,
+    bytes,
+    size,
+    readOnly: false,
     read: (offset, into) => into.set(bytes.subarray(offset, offset + into.length)),
     write: (offset, data) => bytes.set(data, offset),
     flush: () => {},
@@ -21,7 +23,7 @@ function memoryDisk(size: number): BlockBackend & { bytes: Uint8Array } {
 /** A reproducible stream of numbers (xorshift). */
 function numbers(seed: number): () => number {
   let x = seed;
-  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0));
+  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
 }
 
 // 10 blocks and a half: writes cross block edges and reach the short last block.

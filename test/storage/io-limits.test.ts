@@ -48,7 +48,9 @@ describe('disk I/O limits (io.max)', () => {
     const limited = ddRate(['--device-write-bps', '1mb'], WRITE);
     const freeRead = ddRate([], READ);
     const limitedRead = ddRate(['--device-read-bps', '1mb'], READ);
-    console.log(`dd 4 MiB, bs=64k, direct, guest clock: write ${(free / MiB).toFixed(2)} MiB/s free, ${(limited / MiB).toFixed(2)} MiB/s at --device-write-bps 1mb; read ${(freeRead / MiB).toFixed(2)} free, ${(limitedRead / MiB).toFixed(2)} at --device-read-bps 1mb`);
+    console.log(
+      `dd 4 MiB, bs=64k, direct, guest clock: write ${(free / MiB).toFixed(2)} MiB/s free, ${(limited / MiB).toFixed(2)} MiB/s at --device-write-bps 1mb; read ${(freeRead / MiB).toFixed(2)} free, ${(limitedRead / MiB).toFixed(2)} at --device-read-bps 1mb`,
+    );
     // The first slice may go before the throttle starts counting: a little above 1 MiB/s, never far.
     expect(limited).toBeGreaterThan(0.8 * MiB);
     expect(limited).toBeLessThan(1.35 * MiB);

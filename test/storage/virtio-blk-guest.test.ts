@@ -45,7 +45,9 @@ describe('virtio-blk in the guest', () => {
     expect(statSync(disk).blocks * 512).toBeLessThan(16 << 20);
     execFileSync('e2fsck', ['-fn', disk], { stdio: 'pipe' }); // throws unless clean
     expect(execFileSync('debugfs', ['-R', 'cat /hello', disk], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()).toBe('hello\n');
-    const hostSum = execFileSync('sh', ['-c', `debugfs -R 'cat /data' ${disk} 2>/dev/null | md5sum`]).toString().split(' ')[0];
+    const hostSum = execFileSync('sh', ['-c', `debugfs -R 'cat /data' ${disk} 2>/dev/null | md5sum`])
+      .toString()
+      .split(' ')[0];
     expect(hostSum).toBe(sum);
 
     await withMachine(disk, async (m) => {

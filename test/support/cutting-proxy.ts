@@ -54,9 +54,10 @@ export async function cuttingProxy(upstreamPort: number, cut: Cut): Promise<Cutt
   return {
     host: `127.0.0.1:${port}`,
     seen,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

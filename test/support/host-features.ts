@@ -69,7 +69,9 @@ function probeNative32(): HostFeature {
     // libuv reports a refused exec (ENOEXEC) as the child's exit status 127.
     const how = r.error
       ? `failed to start: ${(r.error as NodeJS.ErrnoException).code ?? String(r.error)}`
-      : r.status === 127 ? 'was refused by the kernel (exit status 127)' : `exited with status ${r.status}, not ${PROBE_STATUS}`;
+      : r.status === 127
+        ? 'was refused by the kernel (exit status 127)'
+        : `exited with status ${r.status}, not ${PROBE_STATUS}`;
     return { ok: false, reason: `this host cannot run 32-bit x86 code (a static i386 program ${how})` };
   } finally {
     rmSync(dir, { recursive: true, force: true });

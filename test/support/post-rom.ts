@@ -28,8 +28,31 @@ export function assembleRom(dir: string, source: string): string {
 /** The POST codes the ROM writes on QEMU's i440FX PC, in order, once it exits through isa-debug-exit. */
 export function qemuPostCodes(rom: string, dir: string): number[] {
   const post = join(dir, 'post.bin');
-  const q = spawnSync(QEMU, ['-M', 'pc', '-accel', 'tcg', '-bios', rom, '-display', 'none', '-monitor', 'none', '-serial', 'none', '-nodefaults',
-    '-debugcon', `file:${post}`, '-global', 'isa-debugcon.iobase=0x80', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { encoding: 'utf8', timeout: 60_000 });
+  const q = spawnSync(
+    QEMU,
+    [
+      '-M',
+      'pc',
+      '-accel',
+      'tcg',
+      '-bios',
+      rom,
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'none',
+      '-nodefaults',
+      '-debugcon',
+      `file:${post}`,
+      '-global',
+      'isa-debugcon.iobase=0x80',
+      '-device',
+      'isa-debug-exit,iobase=0xf4,iosize=4',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   expect(q.error, 'QEMU did not finish within 60 s').toBeUndefined();
   expect(q.status, q.stderr).toBe(1); // isa-debug-exit: (0 << 1) | 1
   return [...readFileSync(post)];

@@ -80,15 +80,18 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, { tls
   const storage = join(dir, 'storage');
   const port = await freePort();
   const config = join(dir, 'config.yml');
-  writeFileSync(config, [
-    'version: 0.1',
-    'log:\n  level: warn\n  accesslog:\n    disabled: true',
-    `storage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true`,
-    `http:\n  addr: 127.0.0.1:${port}\n  secret: glassbox-test-secret`,
-    tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}` : '',
-    cors ? ['  headers:', ...Object.entries(CORS_HEADERS).map(([k, v]) => `    ${k}: ['${v}']`)].join('\n') : '',
-    authConfig(auth, dir),
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log:\n  level: warn\n  accesslog:\n    disabled: true',
+      `storage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true`,
+      `http:\n  addr: 127.0.0.1:${port}\n  secret: glassbox-test-secret`,
+      tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}` : '',
+      cors ? ['  headers:', ...Object.entries(CORS_HEADERS).map(([k, v]) => `    ${k}: ['${v}']`)].join('\n') : '',
+      authConfig(auth, dir),
+    ].join('\n'),
+  );
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

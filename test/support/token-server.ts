@@ -30,7 +30,27 @@ export async function startTokenServer(users: Record<string, string>, { cors = f
   const dir = mkdtempSync(join(tmpdir(), 'glassbox-token-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=glassbox test token issuer'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=glassbox test token issuer',
+    ],
+    { stdio: 'ignore' },
+  );
   const key = createPrivateKey(readFileSync(keyFile));
   const certDer = new X509Certificate(readFileSync(certFile)).raw;
   const service = 'glassbox-test-registry';
@@ -52,10 +72,13 @@ export async function startTokenServer(users: Record<string, string>, { cors = f
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
       return;
     }
-    const access = user === undefined ? [] : scopes.map((s) => {
-      const [type, name, actions] = s.split(':');
-      return { type, name, actions: actions!.split(',') };
-    });
+    const access =
+      user === undefined
+        ? []
+        : scopes.map((s) => {
+            const [type, name, actions] = s.split(':');
+            return { type, name, actions: actions!.split(',') };
+          });
     const now = Math.floor(Date.now() / 1000);
     const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', x5c: [certDer.toString('base64')] }));
     const claims = b64url(JSON.stringify({ iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
@@ -70,9 +93,10 @@ export async function startTokenServer(users: Record<string, string>, { cors = f
     issuer,
     rootCertBundle: certFile,
     requests,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

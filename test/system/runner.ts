@@ -29,10 +29,7 @@ function exitLine(status: number): string {
 }
 
 export function runQemu(elf: string): Promise<string> {
-  const args = [
-    '-nodefaults', '-display', 'none', '-no-reboot', '-m', String(MEMORY_MIB),
-    '-debugcon', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-kernel', elf,
-  ];
+  const args = ['-nodefaults', '-display', 'none', '-no-reboot', '-m', String(MEMORY_MIB), '-debugcon', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-kernel', elf];
   return new Promise((resolve, reject) => {
     const q = spawn('qemu-system-i386', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -74,16 +71,18 @@ export function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T>[]
   let running = 0;
   const waiting: (() => void)[] = [];
   for (const job of jobs) {
-    results.push((async () => {
-      if (running >= limit) await new Promise<void>((r) => waiting.push(r));
-      running++;
-      try {
-        return await job();
-      } finally {
-        running--;
-        waiting.shift()?.();
-      }
-    })());
+    results.push(
+      (async () => {
+        if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+        running++;
+        try {
+          return await job();
+        } finally {
+          running--;
+          waiting.shift()?.();
+        }
+      })(),
+    );
   }
   return results;
 }

@@ -9,7 +9,10 @@ import { projectPath } from '../../src/paths.ts';
 import { assemble, runGlassbox } from './runner.ts';
 
 const DIR = projectPath('test', 'system', 'sdm');
-const names = readdirSync(DIR).filter((f) => f.endsWith('.asm')).map((f) => f.slice(0, -4)).sort();
+const names = readdirSync(DIR)
+  .filter((f) => f.endsWith('.asm'))
+  .map((f) => f.slice(0, -4))
+  .sort();
 
 describe('system tests checked against the SDM in glassbox alone', () => {
   it.each(names)('%s', (name) => {

@@ -102,13 +102,19 @@ describe('glassbox kernel run', () => {
     expect(r.status).toBe(1);
   }, 300_000);
 
-  it.skipIf(!debianKernel)("ends a run whose command crashes Debian's kernel with status 125 and a report naming the function", () => {
-    const r = glassboxSync(['kernel', 'run', '--kernel', debianKernel!, '--timeout', '200', '--trace', '--', 'echo c > /proc/sysrq-trigger; echo survived'], { timeoutMs: 600_000 });
-    expect(r.stdout).not.toContain('survived');
-    expect(r.stderr).toMatch(/^glassbox: the kernel crashed: panic in sysrq_handle_crash\n/);
-    expect(r.stderr).toContain('| Kernel panic - not syncing: sysrq triggered crash');
-    // The trace's last records: the shell's write(2) of "c" is a system call before the crash.
-    expect(r.stderr).toMatch(/last trace records:\n(?: {4}.*\n)* {4}syscall {3}eip=0x[0-9a-f]+ a=0x00000004/);
-    expect(r.status).toBe(125);
-  }, 600_000);
+  it.skipIf(!debianKernel)(
+    "ends a run whose command crashes Debian's kernel with status 125 and a report naming the function",
+    () => {
+      const r = glassboxSync(['kernel', 'run', '--kernel', debianKernel!, '--timeout', '200', '--trace', '--', 'echo c > /proc/sysrq-trigger; echo survived'], {
+        timeoutMs: 600_000,
+      });
+      expect(r.stdout).not.toContain('survived');
+      expect(r.stderr).toMatch(/^glassbox: the kernel crashed: panic in sysrq_handle_crash\n/);
+      expect(r.stderr).toContain('| Kernel panic - not syncing: sysrq triggered crash');
+      // The trace's last records: the shell's write(2) of "c" is a system call before the crash.
+      expect(r.stderr).toMatch(/last trace records:\n(?: {4}.*\n)* {4}syscall {3}eip=0x[0-9a-f]+ a=0x00000004/);
+      expect(r.status).toBe(125);
+    },
+    600_000,
+  );
 });

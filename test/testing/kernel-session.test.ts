@@ -21,7 +21,7 @@ describe('bootKernel: one boot, a fresh fork per test', () => {
     expect(r.outcome).toMatchObject({ how: 'exited', exitCode: 0, stdout: 'clean\n' });
   }, 120_000);
 
-  it("ends a test at its own deadline, and the next test is unaffected", async () => {
+  it('ends a test at its own deadline, and the next test is unaffected', async () => {
     const hung = await session.run('sleep 1000', { timeoutMs: 5_000 });
     expect(hung.outcome).toEqual({ how: 'timeout', during: 'command' });
     expect(hung.guestMs).toBeGreaterThanOrEqual(5_000);

@@ -37,7 +37,10 @@ describe('KTAP', () => {
   it('reads KUnit suites from a console, with subtests, diagnostics and a skip', () => {
     const r = parseKtap(KUNIT_CONSOLE);
     expect(r.planned).toBe(2);
-    expect(r.tests.map((t) => [t.name, t.status])).toEqual([['arith', 'fail'], ['strings', 'pass']]);
+    expect(r.tests.map((t) => [t.name, t.status])).toEqual([
+      ['arith', 'fail'],
+      ['strings', 'pass'],
+    ]);
     const [add, wrap, div] = r.tests[0].subtests;
     expect([add.status, wrap.status, div.status]).toEqual(['pass', 'fail', 'skip']);
     expect(div.reason).toBe('no divider on this machine');
@@ -47,10 +50,23 @@ describe('KTAP', () => {
   });
 
   it('reads kselftest nesting under "# " and TAP 13 directives', () => {
-    const out = ['TAP version 13', '1..1', '# TAP version 13', '# 1..3', '# ok 1 open_close', '# not ok 2 bad_fd # TODO not written yet', '# ok 3 - reopen', 'ok 1 selftests: fds: fd_test'].join('\n');
+    const out = [
+      'TAP version 13',
+      '1..1',
+      '# TAP version 13',
+      '# 1..3',
+      '# ok 1 open_close',
+      '# not ok 2 bad_fd # TODO not written yet',
+      '# ok 3 - reopen',
+      'ok 1 selftests: fds: fd_test',
+    ].join('\n');
     const r = parseKtap(out);
     expect(r.tests).toHaveLength(1);
-    expect(r.tests[0].subtests.map((t) => [t.name, t.status])).toEqual([['open_close', 'pass'], ['bad_fd', 'todo'], ['reopen', 'pass']]);
+    expect(r.tests[0].subtests.map((t) => [t.name, t.status])).toEqual([
+      ['open_close', 'pass'],
+      ['bad_fd', 'todo'],
+      ['reopen', 'pass'],
+    ]);
     expect(passed(r)).toBe(true);
   });
 
@@ -69,11 +85,19 @@ describe('KTAP', () => {
     // The XML must be well-formed: Python's own XML parser (a real reader) counts the elements.
     const dir = mkdtempSync(join(tmpdir(), 'junit-'));
     writeFileSync(join(dir, 'r.xml'), x);
-    const counts = execFileSync('python3', ['-c', [
-      'import sys, xml.etree.ElementTree as E',
-      'r = E.parse(sys.argv[1]).getroot()',
-      'print(len(r.findall("testsuite")), len(list(r.iter("testcase"))), len(list(r.iter("failure"))), len(list(r.iter("skipped"))))',
-    ].join('\n'), join(dir, 'r.xml')], { encoding: 'utf8' }).trim();
+    const counts = execFileSync(
+      'python3',
+      [
+        '-c',
+        [
+          'import sys, xml.etree.ElementTree as E',
+          'r = E.parse(sys.argv[1]).getroot()',
+          'print(len(r.findall("testsuite")), len(list(r.iter("testcase"))), len(list(r.iter("failure"))), len(list(r.iter("skipped"))))',
+        ].join('\n'),
+        join(dir, 'r.xml'),
+      ],
+      { encoding: 'utf8' },
+    ).trim();
     expect(counts).toBe('2 5 1 1');
   });
 });

@@ -25,8 +25,7 @@ describe('KUnit suites built into a kernel', () => {
     const passed = Number(/ktap: (\d+) passed/.exec(r.stderr)![1]);
     // the kernel's list suite alone has over thirty cases
     expect(passed).toBeGreaterThan(30);
-    for (const name of ['list_test_list_add', 'clock_advances', 'timer_wakes', 'obeys_the_command_line'])
-      expect(r.junit).toContain(`name="${name}"`);
+    for (const name of ['list_test_list_add', 'clock_advances', 'timer_wakes', 'obeys_the_command_line']) expect(r.junit).toContain(`name="${name}"`);
     expect(r.status).toBe(0);
   }, 400_000);
 

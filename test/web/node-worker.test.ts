@@ -17,8 +17,23 @@ const reply = <T>(call: Promise<T>, what: string, ms = 60_000) => within(call, m
 
 test('boots in a worker_thread and runs exec, the console and a container through the comlink proxy', async () => {
   let consoleText = '';
-  await reply(machine.boot({}, proxy((bytes: Uint8Array) => (consoleText += new TextDecoder().decode(bytes)))), 'boot', 120_000);
-  await expect(reply(machine.boot({}, proxy(() => {})), 'a second boot')).rejects.toThrow('this worker already runs a guest');
+  await reply(
+    machine.boot(
+      {},
+      proxy((bytes: Uint8Array) => (consoleText += new TextDecoder().decode(bytes))),
+    ),
+    'boot',
+    120_000,
+  );
+  await expect(
+    reply(
+      machine.boot(
+        {},
+        proxy(() => {}),
+      ),
+      'a second boot',
+    ),
+  ).rejects.toThrow('this worker already runs a guest');
   await reply(machine.agentReady(), 'agentReady', 180_000);
   const r = await reply(machine.exec('uname -sr; echo $((6*7))'), 'exec uname');
   expect(r.exitCode).toBe(0);

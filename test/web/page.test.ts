@@ -76,7 +76,9 @@ test('the tour runs engine containers: own namespaces in the containers panel, a
 
   // Inside the container, its sleep is PID 1 and the hostname is its own.
   await page.click('[data-step="namespace"]');
-  await expect.poll(() => page.locator('#tour-output').innerText(), { timeout: 60_000 }).toMatch(/inside tour-box: hostname tour-box, \d+ processes:[\s\S]*\n\s*1 \S+\s+\d*:?\d*\s*sleep 3600/);
+  await expect
+    .poll(() => page.locator('#tour-output').innerText(), { timeout: 60_000 })
+    .toMatch(/inside tour-box: hostname tour-box, \d+ processes:[\s\S]*\n\s*1 \S+\s+\d*:?\d*\s*sleep 3600/);
 
   // The memory hog: usage climbs towards the 8 MiB limit, then the OOM killer ends it.
   await page.click('[data-step="oom"]');
@@ -84,11 +86,16 @@ test('the tour runs engine containers: own namespaces in the containers panel, a
   await hog.waitFor({ timeout: 90_000 });
   await expect.poll(() => hog.locator('.ctr-limits').innerText(), { timeout: 30_000 }).toMatch(/memory\.max 8\.0 MiB/);
   let sampled = 0;
-  await expect.poll(async () => {
-    const mib = /memory ([\d.]+) MiB/.exec(await hog.locator('.ctr-values').innerText());
-    sampled = Math.max(sampled, Number(mib?.[1] ?? 0));
-    return hog.getAttribute('data-oom-kills');
-  }, { timeout: 150_000, interval: 250 }).not.toBe('0');
+  await expect
+    .poll(
+      async () => {
+        const mib = /memory ([\d.]+) MiB/.exec(await hog.locator('.ctr-values').innerText());
+        sampled = Math.max(sampled, Number(mib?.[1] ?? 0));
+        return hog.getAttribute('data-oom-kills');
+      },
+      { timeout: 150_000, interval: 250 },
+    )
+    .not.toBe('0');
   // The panel charted the climb, and the kernel's own record of the highest usage (memory.peak) is at the limit.
   expect(sampled).toBeGreaterThan(1);
   await expect.poll(async () => Number(/\(peak ([\d.]+) MiB\)/.exec(await hog.locator('.ctr-values').innerText())?.[1]), { timeout: 30_000 }).toBeGreaterThan(7);

@@ -59,7 +59,12 @@ describe.skipIf(!hasRegistry() || !existsSync(CHROMIUM))('registry client in the
     reg = await startRegistry({ kind: 'none' }, { cors: true });
     const bundle = await build({
       entryPoints: [projectPath('src', 'containers', 'registry', 'index.ts')],
-      bundle: true, platform: 'browser', format: 'iife', globalName: 'glassboxRegistry', write: false, logLevel: 'silent',
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'glassboxRegistry',
+      write: false,
+      logLevel: 'silent',
     });
     const html = `<!doctype html><script>${bundle.outputFiles[0]!.text}</script>`;
     // The page from another loopback origin than the registry's, so the requests are cross-origin.
@@ -75,7 +80,13 @@ describe.skipIf(!hasRegistry() || !existsSync(CHROMIUM))('registry client in the
   });
 
   it('pulls the linux/386 image of a multi-platform index, every digest and diff_id checked in the page', async () => {
-    const layout = multiPlatformLayout([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: '386' }], 'web');
+    const layout = multiPlatformLayout(
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: '386' },
+      ],
+      'web',
+    );
     const ref = `${reg.host}/web:1`;
     execFileSync('skopeo', ['--insecure-policy', 'copy', '--all', '--dest-tls-verify=false', `oci:${layout.dir}:web`, `docker://${ref}`], { stdio: 'ignore', timeout: 60_000 });
     const index = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' }));
@@ -120,7 +131,10 @@ describe.skipIf(!hasRegistry() || !existsSync(CHROMIUM))('registry client in the
       const refused = await fresh.evaluate(async (ref) => {
         const g = (window as unknown as { glassboxRegistry: typeof import('../../src/containers/registry/index.ts') }).glassboxRegistry;
         const r = g.parseReference(ref);
-        return g.pullImage(new g.RegistryClient(r.domain, { plainHttp: true }), r, { has: () => false, hasher: g.webHasher }).then(() => 'accepted', (e: Error) => e.message);
+        return g.pullImage(new g.RegistryClient(r.domain, { plainHttp: true }), r, { has: () => false, hasher: g.webHasher }).then(
+          () => 'accepted',
+          (e: Error) => e.message,
+        );
       }, ref);
       expect(refused).toMatch(new RegExp(`blob ${layer} of ${reg.host}/web has content with digest sha256:[0-9a-f]{64} \\(corrupted\\)`));
     } finally {
@@ -157,13 +171,19 @@ describe.skipIf(!hasRegistry() || !existsSync(CHROMIUM))('registry client in the
       const tab = await (await browser.newContext()).newPage();
       await tab.goto(origin);
       expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: PASSWORD } })).toEqual({
-        error: expect.stringMatching(/^cannot reach registry .*: Failed to fetch \(in a browser, also what a CORS refusal looks like: .*answer preflight OPTIONS requests with 200 or 204/),
+        error: expect.stringMatching(
+          /^cannot reach registry .*: Failed to fetch \(in a browser, also what a CORS refusal looks like: .*answer preflight OPTIONS requests with 200 or 204/,
+        ),
       });
     });
 
     const push = async (host: string, creds: string) => {
       const ref = `${host}/private/app:1`;
-      await run('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${projectPath('guest-images', 'dist', 'oci', 'busybox')}:latest`, `docker://${ref}`], { timeout: 60_000 });
+      await run(
+        'skopeo',
+        ['--insecure-policy', 'copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${projectPath('guest-images', 'dist', 'oci', 'busybox')}:latest`, `docker://${ref}`],
+        { timeout: 60_000 },
+      );
       return ref;
     };
 
@@ -174,7 +194,9 @@ describe.skipIf(!hasRegistry() || !existsSync(CHROMIUM))('registry client in the
       const tab = await (await browser.newContext()).newPage();
       await tab.goto(origin);
       expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: PASSWORD } })).toEqual(expected);
-      expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: 'wrong' } })).toEqual({ error: expect.stringMatching(new RegExp(`^${basicProxy.host} refused the credentials of user carol: 401`)) });
+      expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: 'wrong' } })).toEqual({
+        error: expect.stringMatching(new RegExp(`^${basicProxy.host} refused the credentials of user carol: 401`)),
+      });
       expect(await tab.evaluate(pullInPage, { ref })).toEqual({ error: `${basicProxy.host} requires authentication: run glassbox login ${basicProxy.host}` });
     });
 
@@ -187,7 +209,9 @@ describe.skipIf(!hasRegistry() || !existsSync(CHROMIUM))('registry client in the
       await tab.goto(origin);
       expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: PASSWORD } })).toEqual(expected);
       expect(tokens.requests).toEqual([{ user: 'carol', scopes: ['repository:private/app:pull'] }]);
-      expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: 'wrong' } })).toEqual({ error: expect.stringMatching(new RegExp(`^${tokenProxy.host}'s token service refused the credentials of user carol: 401`)) });
+      expect(await tab.evaluate(pullInPage, { ref, credentials: { username: 'carol', password: 'wrong' } })).toEqual({
+        error: expect.stringMatching(new RegExp(`^${tokenProxy.host}'s token service refused the credentials of user carol: 401`)),
+      });
     });
   });
 });

@@ -115,10 +115,7 @@ async function stageOrImage(engine: ContainerEngine, stages: Stage[], ref: strin
   return { key: image.id, image };
 }
 
-export async function build(
-  engine: ContainerEngine, store: ImageStore, cachePath: string,
-  opts: BuildOptions,
-): Promise<BuildResult> {
+export async function build(engine: ContainerEngine, store: ImageStore, cachePath: string, opts: BuildOptions): Promise<BuildResult> {
   // Holds every blob this build uses (its base's, its cache hits', the layers it makes) until the image is named.
   const lease = store.lease();
   try {
@@ -128,10 +125,7 @@ export async function build(
   }
 }
 
-async function buildHolding(
-  engine: ContainerEngine, store: ImageStore, cachePath: string,
-  opts: BuildOptions, lease: StoreLease,
-): Promise<BuildResult> {
+async function buildHolding(engine: ContainerEngine, store: ImageStore, cachePath: string, opts: BuildOptions, lease: StoreLease): Promise<BuildResult> {
   const name = normalizeName(opts.tag);
   const steps = parseDockerfile(opts.dockerfile);
   const cache = new StepCache(cachePath);
@@ -190,7 +184,7 @@ async function buildHolding(
       const dest = posix.resolve(c.WorkingDir || '/', step.dest) + (step.dest.endsWith('/') || step.sources.length > 1 ? '/' : '');
       entries = step.sources.flatMap((s) => contextEntries(opts.context, s, dest, step.line));
     }
-    const content = entries ? sha256(await writeTar(entries)) : source?.key ?? '';
+    const content = entries ? sha256(await writeTar(entries)) : (source?.key ?? '');
     key = sha256(Buffer.from(`${key}\n${step.text}\n${content}`));
     const cached = cache.get(key, lease);
     if (cached) {
@@ -206,7 +200,10 @@ async function buildHolding(
       const dest = posix.resolve(c.WorkingDir || '/', step.dest);
       const intoDir = step.dest.endsWith('/') || step.sources.length > 1;
       try {
-        const packed = await engine.copyFrom(source!.image, step.sources.map((s) => ({ source: posix.resolve('/', s), dest, intoDir })));
+        const packed = await engine.copyFrom(
+          source!.image,
+          step.sources.map((s) => ({ source: posix.resolve('/', s), dest, intoDir })),
+        );
         made = storeLayer(packed.blob, packed.diffId);
       } catch (e) {
         throw new DockerfileError(step.line, (e as Error).message);
@@ -234,7 +231,16 @@ async function buildHolding(
   const configDesc = { mediaType: MEDIA_CONFIG, digest: sha256(configJson), size: configJson.length };
   const manifestJson = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_MANIFEST, config: configDesc, layers }));
   const manifest = { mediaType: MEDIA_MANIFEST, digest: sha256(manifestJson), size: manifestJson.length };
-  store.add({ blobs: new Map([[configDesc.digest, configJson], [manifest.digest, manifestJson]]), images: [{ name, manifest }] }, lease);
+  store.add(
+    {
+      blobs: new Map([
+        [configDesc.digest, configJson],
+        [manifest.digest, manifestJson],
+      ]),
+      images: [{ name, manifest }],
+    },
+    lease,
+  );
   opts.progress(`Successfully built ${configDesc.digest.slice(7, 19)}\nSuccessfully tagged ${name}`);
   return { name, manifest, id: configDesc.digest };
 }

@@ -26,7 +26,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
 function resolveInside(root: string, source: string, line: number): string {
   let todo = source.split('/');
   let done: string[] = [];
-  for (let links = 0; todo.length;) {
+  for (let links = 0; todo.length; ) {
     const c = todo.shift()!;
     if (c === '' || c === '.') continue;
     if (c === '..') {

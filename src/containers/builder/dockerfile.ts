@@ -5,7 +5,10 @@
 
 export class DockerfileError extends Error {
   override name = 'DockerfileError';
-  constructor(readonly line: number, reason: string) {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
     super(`Dockerfile line ${line}: ${reason}`);
   }
 }
@@ -87,7 +90,8 @@ export function parseDockerfile(text: string): Instruction[] {
       case 'FROM': {
         const f = /^(\S+)(?:\s+[Aa][Ss]\s+(\S+))?$/.exec(arg);
         if (!f || f[1]!.startsWith('--')) throw new DockerfileError(line, 'FROM takes an image and optionally AS NAME (no --platform)');
-        if (f[2] !== undefined && !STAGE_NAME.test(f[2])) throw new DockerfileError(line, `stage name "${f[2]}" must start with a letter and hold only letters, digits, "-", "_" and "."`);
+        if (f[2] !== undefined && !STAGE_NAME.test(f[2]))
+          throw new DockerfileError(line, `stage name "${f[2]}" must start with a letter and hold only letters, digits, "-", "_" and "."`);
         out.push({ op, ...base, image: f[1]!, stage: f[2]?.toLowerCase() });
         break;
       }

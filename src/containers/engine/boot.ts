@@ -15,12 +15,16 @@ import { linkUpScript } from './network-scripts.ts';
  * its link brought up before the snapshot, so a start finds its address leased already.
  */
 export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', disk?: string, network?: NetworkOptions): Promise<Machine> {
-  const machine = await cachedDefaultGuest(snapshotCacheDir(), {
-    memoryMiB,
-    disk: disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined,
-    network,
-    prepare: network ? linkUpScript() : undefined,
-  }, clock);
+  const machine = await cachedDefaultGuest(
+    snapshotCacheDir(),
+    {
+      memoryMiB,
+      disk: disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined,
+      network,
+      prepare: network ? linkUpScript() : undefined,
+    },
+    clock,
+  );
   machine.start();
   await machine.agentReady();
   return machine;

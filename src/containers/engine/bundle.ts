@@ -83,8 +83,19 @@ const CPU_PERIOD_US = 100_000;
 // Docker's default capability set without CAP_MKNOD (as Docker runs rootless
 // and user-namespaced containers): a container makes no device nodes at all.
 const CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 /**
@@ -98,25 +109,68 @@ const CAPABILITIES = [
 const char = (major: number, minor?: number) => ({ allow: true, type: 'c', major, ...(minor === undefined ? {} : { minor }), access: 'rwm' });
 export const DEVICE_RULES = [
   { allow: false, access: 'rwm' },
-  char(1, 3), char(1, 5), char(1, 7), char(1, 8), char(1, 9), // null zero full random urandom
-  char(5, 0), char(5, 1), char(5, 2), // tty console ptmx
+  char(1, 3),
+  char(1, 5),
+  char(1, 7),
+  char(1, 8),
+  char(1, 9), // null zero full random urandom
+  char(5, 0),
+  char(5, 1),
+  char(5, 2), // tty console ptmx
   char(136), // the container's own pseudo-terminals (devpts)
 ];
 
 /** Every capability of Linux 6.1 (capabilities(7)), the names --cap-add and --cap-drop take. */
 export const ALL_CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
-  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
-  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
-  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
+  'CHECKPOINT_RESTORE',
 ].map((c) => `CAP_${c}`);
 
 /** Docker's set with --cap-add and --cap-drop applied (drops first, as Docker; ALL stands for every capability). */
 export function capabilities(add: string[], drop: string[]): string[] {
   const norm = (c: string) => {
     const name = c.toUpperCase().startsWith('CAP_') || c.toUpperCase() === 'ALL' ? c.toUpperCase() : `CAP_${c.toUpperCase()}`;
-    if (name !== 'ALL' && !ALL_CAPABILITIES.includes(name)) throw new RunOptionError(`unknown capability "${c}": give a name of capabilities(7), e.g. NET_ADMIN or CAP_SYS_TIME, or ALL`);
+    if (name !== 'ALL' && !ALL_CAPABILITIES.includes(name))
+      throw new RunOptionError(`unknown capability "${c}": give a name of capabilities(7), e.g. NET_ADMIN or CAP_SYS_TIME, or ALL`);
     return name;
   };
   const [adds, drops] = [add.map(norm), drop.map(norm)];
@@ -138,9 +192,22 @@ export const CONTAINER_MOUNTS = [
 
 /** The resources --ulimit names, as Docker spells them, and their RLIMIT_ names in the runtime spec. */
 const RLIMITS: Record<string, string> = {
-  as: 'RLIMIT_AS', core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS',
-  memlock: 'RLIMIT_MEMLOCK', msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC',
-  rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK',
+  as: 'RLIMIT_AS',
+  core: 'RLIMIT_CORE',
+  cpu: 'RLIMIT_CPU',
+  data: 'RLIMIT_DATA',
+  fsize: 'RLIMIT_FSIZE',
+  locks: 'RLIMIT_LOCKS',
+  memlock: 'RLIMIT_MEMLOCK',
+  msgqueue: 'RLIMIT_MSGQUEUE',
+  nice: 'RLIMIT_NICE',
+  nofile: 'RLIMIT_NOFILE',
+  nproc: 'RLIMIT_NPROC',
+  rss: 'RLIMIT_RSS',
+  rtprio: 'RLIMIT_RTPRIO',
+  rttime: 'RLIMIT_RTTIME',
+  sigpending: 'RLIMIT_SIGPENDING',
+  stack: 'RLIMIT_STACK',
 };
 /**
  * Unlimited: the guest's kernel is 32-bit, whose RLIM_INFINITY is 2^32 - 1
@@ -164,7 +231,8 @@ export function parseUlimit(spec: string): Ulimit {
 export function checkUlimit(u: Ulimit, given = `${u.name}=${u.soft}:${u.hard}`): void {
   const spec = `--ulimit ${given}`;
   if (!Object.hasOwn(RLIMITS, u.name)) throw new RunOptionError(`${spec}: unknown resource "${u.name}" (one of ${Object.keys(RLIMITS).join(', ')})`);
-  for (const v of [u.soft, u.hard]) if (v !== -1 && !(Number.isInteger(v) && v >= 0 && v < UNLIMITED)) throw new RunOptionError(`${spec}: a limit is a whole number below ${UNLIMITED}, or -1 for unlimited`);
+  for (const v of [u.soft, u.hard])
+    if (v !== -1 && !(Number.isInteger(v) && v >= 0 && v < UNLIMITED)) throw new RunOptionError(`${spec}: a limit is a whole number below ${UNLIMITED}, or -1 for unlimited`);
   const above = (a: number, b: number) => (a === -1 ? b !== -1 : b !== -1 && a > b);
   if (above(u.soft, u.hard)) throw new RunOptionError(`${spec}: the soft limit is above the hard one`);
 }
@@ -266,7 +334,9 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
       user,
       args: [...(o.init ? [`${INIT_DIR}/sh`, `${INIT_DIR}/init`] : []), ...processArgs(image, o.cmd, o.entrypoint)],
       env: processEnv(image, o.env, o.tty !== undefined),
-      ...(o.ulimits?.length ? { rlimits: o.ulimits.map((u) => ({ type: RLIMITS[u.name], soft: u.soft === -1 ? UNLIMITED : u.soft, hard: u.hard === -1 ? UNLIMITED : u.hard })) } : {}),
+      ...(o.ulimits?.length
+        ? { rlimits: o.ulimits.map((u) => ({ type: RLIMITS[u.name], soft: u.soft === -1 ? UNLIMITED : u.soft, hard: u.hard === -1 ? UNLIMITED : u.hard })) }
+        : {}),
       cwd: o.workdir ?? (c.WorkingDir || '/'),
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: true,
@@ -277,7 +347,10 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
       ...CONTAINER_MOUNTS,
       ...(o.tmpfs ?? []).map((destination) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] })),
       ...(o.init
-        ? [[`${INIT_DIR}/sh`, GUEST_BUSYBOX], [`${INIT_DIR}/init`, initScriptPath(id)]].map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'ro', 'nosuid', 'nodev'] }))
+        ? [
+            [`${INIT_DIR}/sh`, GUEST_BUSYBOX],
+            [`${INIT_DIR}/init`, initScriptPath(id)],
+          ].map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'ro', 'nosuid', 'nodev'] }))
         : []),
       ...volumeMounts(o.volumes ?? []),
     ],

@@ -13,19 +13,21 @@ const VALUE_FILES = 'memory.current memory.max memory.peak pids.current pids.max
 const KEYED_FILES = 'memory.events pids.events cpu.stat';
 
 /** gb_cgroup DIR: DIR's figures as key=value lines, procs= the number of its processes, io.stat.DEVICE= a line of io.stat each. */
-export const CGROUP_READER = code([
-  'gb_cgroup() {',
-  `  for f in ${VALUE_FILES}; do`,
-  '    [ -r "$1/$f" ] && read -r v < "$1/$f" && echo "$f=$v"',
-  '  done',
-  `  for f in ${KEYED_FILES}; do`,
-  '    [ -r "$1/$f" ] && while read -r k v; do echo "$f.$k=$v"; done < "$1/$f"',
-  '  done',
-  '  [ -r "$1/io.stat" ] && while read -r dev v; do echo "io.stat.$dev=$v"; done < "$1/io.stat"',
-  '  n=0; while read -r _; do n=$((n+1)); done 2>/dev/null < "$1/cgroup.procs"',
-  '  echo "procs=$n"',
-  '}',
-].join('\n'));
+export const CGROUP_READER = code(
+  [
+    'gb_cgroup() {',
+    `  for f in ${VALUE_FILES}; do`,
+    '    [ -r "$1/$f" ] && read -r v < "$1/$f" && echo "$f=$v"',
+    '  done',
+    `  for f in ${KEYED_FILES}; do`,
+    '    [ -r "$1/$f" ] && while read -r k v; do echo "$f.$k=$v"; done < "$1/$f"',
+    '  done',
+    '  [ -r "$1/io.stat" ] && while read -r dev v; do echo "io.stat.$dev=$v"; done < "$1/io.stat"',
+    '  n=0; while read -r _; do n=$((n+1)); done 2>/dev/null < "$1/cgroup.procs"',
+    '  echo "procs=$n"',
+    '}',
+  ].join('\n'),
+);
 
 /** gb_cgroup's lines as figures: io.stat's per-device lines ("rbytes=1 wbytes=2 ...") summed into io.stat.rbytes and so on. */
 export function cgroupFigures(out: string): Record<string, string> {

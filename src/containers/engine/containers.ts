@@ -16,8 +16,28 @@ import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type N
 import type { ExecSession } from '../../api/exec-session.ts';
 import type { WindowSize } from '../../api/types.ts';
 import {
-  accountFileScript, attachedRunScript, bundleDir, bundleFileScript, createScript, crunCgroupsPath, execScript, freezeScript, isolationScript, killScript, removeScript,
-  restoreScript, runScript, startDetachedScript, stateScript, statsScript, storageScript, timesFile, topScript, waitExitScript, writableDir, type ExecOptions,
+  accountFileScript,
+  attachedRunScript,
+  bundleDir,
+  bundleFileScript,
+  createScript,
+  crunCgroupsPath,
+  execScript,
+  freezeScript,
+  isolationScript,
+  killScript,
+  removeScript,
+  restoreScript,
+  runScript,
+  startDetachedScript,
+  stateScript,
+  statsScript,
+  storageScript,
+  timesFile,
+  topScript,
+  waitExitScript,
+  writableDir,
+  type ExecOptions,
 } from './guest-scripts.ts';
 import { cgroupFigures } from './cgroup-files.ts';
 import { fields, script, sh, type Script } from '../../api/shell-script.ts';
@@ -110,8 +130,39 @@ function crunState(json: string | undefined): { status?: string; pid?: number } 
 
 /** Linux's signal names (signal(7)), as crun kill takes them. */
 const SIGNALS = [
-  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM', 'STKFLT',
-  'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS',
+  'HUP',
+  'INT',
+  'QUIT',
+  'ILL',
+  'TRAP',
+  'ABRT',
+  'IOT',
+  'BUS',
+  'FPE',
+  'KILL',
+  'USR1',
+  'SEGV',
+  'USR2',
+  'PIPE',
+  'ALRM',
+  'TERM',
+  'STKFLT',
+  'CHLD',
+  'CONT',
+  'STOP',
+  'TSTP',
+  'TTIN',
+  'TTOU',
+  'URG',
+  'XCPU',
+  'XFSZ',
+  'VTALRM',
+  'PROF',
+  'WINCH',
+  'IO',
+  'POLL',
+  'PWR',
+  'SYS',
 ];
 
 /** Refuses what crun kill would not take: a signal(7) name or a number from 1 to 64. */
@@ -172,8 +223,11 @@ export class ContainerEngine {
    * With a network store, the user-defined networks are those it kept.
    */
   constructor(
-    private readonly shell: GuestShell, private readonly store: ImageSource, private readonly journal?: ContainerJournal,
-    private readonly networking?: EngineNetworking, networkStore?: NetworkStore,
+    private readonly shell: GuestShell,
+    private readonly store: ImageSource,
+    private readonly journal?: ContainerJournal,
+    private readonly networking?: EngineNetworking,
+    networkStore?: NetworkStore,
   ) {
     this.networks = new NetworkTable(networkStore);
     for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
@@ -241,7 +295,7 @@ export class ContainerEngine {
 
   /** The containers' writable places, made once per guest. */
   private ensureStorage(): Promise<void> {
-    this.storage ??= this.must(storageScript(), 'mounting the containers\' storage').then(() => {});
+    this.storage ??= this.must(storageScript(), "mounting the containers' storage").then(() => {});
     return this.storage;
   }
 
@@ -312,7 +366,7 @@ export class ContainerEngine {
   }
 
   private spawner(): NonNullable<GuestShell['spawn']> {
-    if (!this.shell.spawn) throw new ContainerError('this engine\'s guest shell cannot attach to a container (no spawn)');
+    if (!this.shell.spawn) throw new ContainerError("this engine's guest shell cannot attach to a container (no spawn)");
     return this.shell.spawn.bind(this.shell);
   }
 
@@ -329,7 +383,13 @@ export class ContainerEngine {
     const name = o.name ?? `gb_${id.slice(0, 8)}`;
     const { stdin, ...options } = o;
     const record: ContainerRecord = {
-      id, name, image: image.name, imageId: image.id, args: processArgs(config, o.cmd, o.entrypoint), created: new Date().toISOString(), options,
+      id,
+      name,
+      image: image.name,
+      imageId: image.id,
+      args: processArgs(config, o.cmd, o.entrypoint),
+      created: new Date().toISOString(),
+      options,
     };
     // Claimed with no await between the check and the claim, so overlapping runs cannot both take a name.
     if ([...this.containers.values()].some((c) => c.name === name)) throw new ContainerError(`the name ${name} is already in use`);
@@ -359,7 +419,7 @@ export class ContainerEngine {
 
   /** The engine's disk's MAJ:MIN in the guest (virtio-blk's major is given out at boot, so it is read, not assumed). */
   private async diskNumber(): Promise<DeviceNumber> {
-    const out = (await this.must(ENGINE_DISK_NUMBER, 'reading the engine disk\'s device number', { timeoutMs: DISK_NUMBER_MS })).trim();
+    const out = (await this.must(ENGINE_DISK_NUMBER, "reading the engine disk's device number", { timeoutMs: DISK_NUMBER_MS })).trim();
     const m = /^(\d+):(\d+)$/.exec(out);
     if (!m) throw new ContainerError(`the engine disk's device number is "${out}", not MAJOR:MINOR`);
     return { major: Number(m[1]), minor: Number(m[2]) };
@@ -367,7 +427,7 @@ export class ContainerEngine {
 
   /** The network a run asks for, checked: host, none or a network that exists. */
   private networkMode(o: RunOptions, ports: PortMapping[]): string {
-    const mode = o.network === 'default' ? 'host' : o.network ?? (this.networking ? DEFAULT_NETWORK : 'host');
+    const mode = o.network === 'default' ? 'host' : (o.network ?? (this.networking ? DEFAULT_NETWORK : 'host'));
     if (mode !== 'host' && mode !== 'none') {
       if (!this.networking) throw new ContainerError(`network ${mode}: this engine's guest has no network card, so only --network host and none work`);
       this.networks.guest(mode); // throws for a network that does not exist
@@ -395,15 +455,17 @@ export class ContainerEngine {
         c.network.ip = ip;
         const peers = [...this.containers.values()].filter((p) => p.id !== c.id && !p.lost && p.network?.mode === mode && p.network.ip);
         const hostname = o.hostname ?? c.id.slice(0, 12);
-        const hosts = ['127.0.0.1\tlocalhost', `${ip}\t${hostname}${hostname === c.name ? '' : ` ${c.name}`}`, ...peers.map((p) => `${p.network!.ip}\t${p.name}`)].join('\n') + '\n';
+        const hosts =
+          ['127.0.0.1\tlocalhost', `${ip}\t${hostname}${hostname === c.name ? '' : ` ${c.name}`}`, ...peers.map((p) => `${p.network!.ip}\t${p.name}`)].join('\n') + '\n';
         net = { network: this.networks.guest(mode), ip, dns: this.networking!.dns, hosts };
         for (const p of peers) await this.shell.run(addHostScript(`${bundleDir(p.id)}/rootfs`, `${ip}\t${c.name}`));
       }
       await this.must(attachScript(c.id, rootfs, net), `connecting container ${c.name} to network ${mode}`);
     }
     if (ports.length) {
-      c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports)
-        .catch((e: Error) => { throw new ContainerError(e.message); });
+      c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
+        throw new ContainerError(e.message);
+      });
     }
     return mode === 'host' ? undefined : `${NETNS_DIR}/${c.id}`;
   }
@@ -420,7 +482,7 @@ export class ContainerEngine {
   }
 
   createNetwork(name: string): NetworkInfo {
-    if (!this.networking) throw new ContainerError('this engine\'s guest has no network card: networks cannot be created');
+    if (!this.networking) throw new ContainerError("this engine's guest has no network card: networks cannot be created");
     return this.networks.create(name);
   }
 
@@ -436,7 +498,7 @@ export class ContainerEngine {
   /** The process user for a User spec, names looked up in the container's own root (mounted by createScript). */
   private async processUser(id: string, spec: string | undefined): Promise<ProcessUser> {
     if (!needsAccountFiles(spec)) return resolveUser(spec, '', '');
-    const read = async (file: string) => (await this.must(accountFileScript(id, `/etc/${file}`), `reading the image's /etc/${file}`, { timeoutMs: ACCOUNT_READ_MS }));
+    const read = async (file: string) => await this.must(accountFileScript(id, `/etc/${file}`), `reading the image's /etc/${file}`, { timeoutMs: ACCOUNT_READ_MS });
     try {
       return resolveUser(spec, await read('passwd'), await read('group'));
     } catch (e) {
@@ -575,10 +637,13 @@ export class ContainerEngine {
     const c = this.find(ref);
     const status = (await this.state(c)).status;
     if (status !== 'running' && status !== 'paused') throw new ContainerError(`container ${c.name} is not running`);
-    return (await this.must(topScript(c.id), `listing the processes of ${c.name}`)).split('\n').filter(Boolean).map((l) => {
-      const [pid, uid, ppid, ...args] = l.split(' ');
-      return { pid: Number(pid), uid: Number(uid), ppid: Number(ppid), args: args.join(' ').trim() };
-    });
+    return (await this.must(topScript(c.id), `listing the processes of ${c.name}`))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [pid, uid, ppid, ...args] = l.split(' ');
+        return { pid: Number(pid), uid: Number(uid), ppid: Number(ppid), args: args.join(' ').trim() };
+      });
   }
 
   /** The container's stop signal (run --stop-signal, default TERM), then SIGKILL after `graceSeconds` (default run --stop-timeout, else 10) of guest time. */
@@ -631,14 +696,18 @@ export class ContainerEngine {
   async changes(ref: string): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]> {
     const c = this.inGuest(ref);
     const out = await this.must(changesScript(`${writableDir(c.id)}/upper`, `${bundleDir(c.id)}/rootfs`), `listing the changes of ${c.name}`);
-    return out.split('\n').filter(Boolean).map((l) => ({ kind: l[0] as 'A' | 'C' | 'D', path: l.slice(2) }));
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => ({ kind: l[0] as 'A' | 'C' | 'D', path: l.slice(2) }));
   }
 
   /** A path of a running or stopped container's root as a tar (cp out), with what it is: a directory or not. */
   async archive(ref: string, path: string, follow: boolean): Promise<{ kind: 'dir' | 'file'; tar: Uint8Array }> {
     const c = this.inGuest(ref);
     const r = await this.shell.run(archiveScript(`${bundleDir(c.id)}/rootfs`, path, follow), { long: true });
-    if (r.exitCode !== 0) throw new ContainerError(r.exitCode === 4 ? `Could not find the file ${path} in container ${c.name}` : `copying ${path} from ${c.name}: ${r.stderr.trim()}`);
+    if (r.exitCode !== 0)
+      throw new ContainerError(r.exitCode === 4 ? `Could not find the file ${path} in container ${c.name}` : `copying ${path} from ${c.name}: ${r.stderr.trim()}`);
     const nl = r.stdout.indexOf('\n');
     return { kind: r.stdout.slice(0, nl) === 'dir' ? 'dir' : 'file', tar: Uint8Array.from(atob(r.stdout.slice(nl + 1).replace(/\s/g, '')), (ch) => ch.charCodeAt(0)) };
   }
@@ -648,7 +717,7 @@ export class ContainerEngine {
     const c = this.inGuest(ref);
     const work = `${COPY_ROOT}/${randomId().slice(0, 16)}`;
     try {
-      await this.must(sh`mkdir -p ${work}`, 'making the copy\'s scratch directory');
+      await this.must(sh`mkdir -p ${work}`, "making the copy's scratch directory");
       await writeGuestFile(this.shell, `${work}/in.tar`, tar);
       const r = await this.shell.run(extractScript(`${bundleDir(c.id)}/rootfs`, target, `${work}/in.tar`, `${work}/stage`), { long: true });
       if (r.exitCode !== 0) throw new ContainerError(`copying into ${c.name}:${target.dest}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);

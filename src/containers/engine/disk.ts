@@ -56,7 +56,9 @@ export function inspectEngineDisk(path: string): 'new' | 'ext4' {
 export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'): Promise<void> {
   // A fresh sparse file reads as zeros, so the inode tables and journal need no zeroing (which would fill the file).
   const mkfs = state === 'new' ? 'mkfs.ext4 -q -L glassbox -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda && ' : '';
-  const r = await shell.run(`blockdev --flushbufs /dev/vda && ${mkfs}mkdir -p ${ENGINE_DISK_MOUNT} && mount -t ext4 -o noinit_itable /dev/vda ${ENGINE_DISK_MOUNT}`, { timeoutMs: 600_000 });
+  const r = await shell.run(`blockdev --flushbufs /dev/vda && ${mkfs}mkdir -p ${ENGINE_DISK_MOUNT} && mount -t ext4 -o noinit_itable /dev/vda ${ENGINE_DISK_MOUNT}`, {
+    timeoutMs: 600_000,
+  });
   if (r.exitCode !== 0) throw new DiskError(`engine disk: the guest cannot ${state === 'new' ? 'make and ' : ''}mount it: ${(r.stderr || r.stdout).trim()}`);
 }
 

@@ -136,14 +136,13 @@ const STAMP_AWK = 'BEGIN { f = "/proc/uptime" } { getline u < f; close(f); print
 function loggedStreams(live: boolean): Script[] {
   const stream = (log: 'stdout' | 'stderr') => [
     sh`awk -v r="$now" -v s="$up" ${STAMP_AWK} <${log}.stamp >>${timesFile(log)} &`,
-    live && log === 'stderr' ? sh`tee -a ${log} ${log}.stamp <${log}.pipe >&2 &` : live ? sh`tee -a ${log} ${log}.stamp <${log}.pipe &` : sh`tee -a ${log} ${log}.stamp <${log}.pipe >/dev/null &`,
+    live && log === 'stderr'
+      ? sh`tee -a ${log} ${log}.stamp <${log}.pipe >&2 &`
+      : live
+        ? sh`tee -a ${log} ${log}.stamp <${log}.pipe &`
+        : sh`tee -a ${log} ${log}.stamp <${log}.pipe >/dev/null &`,
   ];
-  return [
-    sh`rm -f ${FIFOS} && mkfifo ${FIFOS}`,
-    sh`read -r up _ </proc/uptime; now=$EPOCHREALTIME`,
-    ...stream('stdout'),
-    ...stream('stderr'),
-  ];
+  return [sh`rm -f ${FIFOS} && mkfifo ${FIFOS}`, sh`read -r up _ </proc/uptime; now=$EPOCHREALTIME`, ...stream('stdout'), ...stream('stderr')];
 }
 
 /** The fifos the streams pass through. */
@@ -241,23 +240,13 @@ export function startDetachedScript(id: string, again = false): Script {
  */
 export function stateScript(id: string): Script {
   const dir = bundleDir(id);
-  return script(
-    CGROUP_READER,
-    sh`echo "exit=$(cat ${dir}/exit 2>/dev/null)"`,
-    sh`echo "crun=$(crun state ${id} 2>/dev/null | tr -d '\n')"`,
-    sh`gb_cgroup ${cgroupDir(id)}`,
-  );
+  return script(CGROUP_READER, sh`echo "exit=$(cat ${dir}/exit 2>/dev/null)"`, sh`echo "crun=$(crun state ${id} 2>/dev/null | tr -d '\n')"`, sh`gb_cgroup ${cgroupDir(id)}`);
 }
 
 /** Prints the cgroup v2 figures stats reports (gb_cgroup's): the leaf's while it exists (limits live there), else the parent's. */
 export function statsScript(id: string): Script {
   const cg = cgroupDir(id);
-  return script(
-    CGROUP_READER,
-    sh`d=${cg}/ctr; [ -d "$d" ] || d=${cg}`,
-    sh`echo "cgroup=\${d#/sys/fs/cgroup}"`,
-    sh`gb_cgroup "$d"`,
-  );
+  return script(CGROUP_READER, sh`d=${cg}/ctr; [ -d "$d" ] || d=${cg}`, sh`echo "cgroup=\${d#/sys/fs/cgroup}"`, sh`gb_cgroup "$d"`);
 }
 
 /** The container's processes (its cgroup's, leaf included): one "PID UID PPID ARGS" line each, as the guest sees them. */

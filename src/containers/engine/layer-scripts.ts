@@ -112,7 +112,7 @@ export const RESOLVE_INSIDE = [
   '  r=$1; rest=${2#/}; d=; n=0',
   '  while [ -n "$rest" ]; do',
   '    c=${rest%%/*}; case $rest in */*) rest=${rest#*/};; *) rest=;; esac',
-  '    case $c in \'\'|.) continue;; ..) d=${d%/*}; continue;; esac',
+  "    case $c in ''|.) continue;; ..) d=${d%/*}; continue;; esac",
   '    if { [ -n "$rest" ] || [ -n "$3" ]; } && [ -L "$r$d/$c" ]; then',
   '      n=$((n+1)); [ $n -le 40 ] || return 1',
   '      t=$(readlink "$r$d/$c"); case $t in /*) d=;; esac',

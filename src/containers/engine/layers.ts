@@ -52,7 +52,7 @@ async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descrip
   const data = await store.blob(layer.digest);
   const part = `${INCOMING}/${hex}`;
   await must(shell, `mkdir -p ${INCOMING}`, `copying ${layer.digest}`);
-  if (courier && await fetchedByGuest(shell, courier, part, data)) return part;
+  if (courier && (await fetchedByGuest(shell, courier, part, data))) return part;
   try {
     await writeGuestFile(shell, part, data);
   } catch (e) {
@@ -69,7 +69,12 @@ async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descrip
  * on the same directory. Returns their directories, lowest layer first.
  */
 export async function ensureLayers(
-  shell: GuestShell, store: ImageSource, layers: Descriptor[], diffIds: string[], unpacking: Map<string, Promise<void>>, courier?: BlobCourier,
+  shell: GuestShell,
+  store: ImageSource,
+  layers: Descriptor[],
+  diffIds: string[],
+  unpacking: Map<string, Promise<void>>,
+  courier?: BlobCourier,
 ): Promise<string[]> {
   const dirs = layers.map((_, i) => `${LAYER_ROOT}/${digestHex(diffIds[i]!)}`);
   for (const [i, layer] of layers.entries()) {

@@ -118,10 +118,5 @@ export function vethCountersScript(id: string): Script {
 
 /** Removes the container's namespace and its veth (deleting one end deletes both). */
 export function detachScript(id: string): Script {
-  return script(
-    sh`ip link del ${vethName(id)} 2>/dev/null`,
-    sh`umount ${NETNS_DIR}/${id} 2>/dev/null`,
-    sh`rm -f ${NETNS_DIR}/${id}`,
-    sh`true`,
-  );
+  return script(sh`ip link del ${vethName(id)} 2>/dev/null`, sh`umount ${NETNS_DIR}/${id} 2>/dev/null`, sh`rm -f ${NETNS_DIR}/${id}`, sh`true`);
 }

@@ -33,7 +33,13 @@ export function portsToPublish(given: PortMapping[] | undefined, all: boolean | 
     for (const key of keys) {
       const [port, proto = 'tcp'] = key.split('/');
       const containerPort = Number(port);
-      if ((proto === 'tcp' || proto === 'udp') && Number.isInteger(containerPort) && containerPort > 0 && containerPort < 65536 && !ports.some((p) => p.containerPort === containerPort && p.protocol === proto)) {
+      if (
+        (proto === 'tcp' || proto === 'udp') &&
+        Number.isInteger(containerPort) &&
+        containerPort > 0 &&
+        containerPort < 65536 &&
+        !ports.some((p) => p.containerPort === containerPort && p.protocol === proto)
+      ) {
         ports.push({ hostIp: '127.0.0.1', hostPort: 0, containerPort, protocol: proto });
       }
     }

@@ -37,7 +37,10 @@ export class RestartWatcher {
   /** Per container: when it was last started by the watcher, and the delay before the next restart. */
   private readonly backoff = new Map<string, { startedAt: number; delayMs: number; endedAt?: number }>();
 
-  constructor(private readonly engine: RestartTarget, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly engine: RestartTarget,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.tick(), WATCH_INTERVAL_MS);

@@ -15,7 +15,10 @@ export interface ProcessUser {
 
 /** The fields of a passwd or group file, one array per entry (comments and blank lines dropped). */
 function entries(file: string): string[][] {
-  return file.split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.split(':'));
+  return file
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 const NUMERIC = /^\d+$/;

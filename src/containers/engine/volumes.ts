@@ -52,12 +52,9 @@ export function createVolumeScript(name: string, created: string): string {
  */
 export function prefillVolumeScript(root: string, v: VolumeMount): string {
   const data = volumeData(v.name);
-  return [
-    RESOLVE_INSIDE,
-    `s=$(gb_inside ${shq(root)} ${shq(v.destination)} all) || exit 0`,
-    `[ -d "$s" ] && [ -z "$(ls -A ${data})" ] || exit 0`,
-    `cp -a "$s/." ${data}/`,
-  ].join('\n');
+  return [RESOLVE_INSIDE, `s=$(gb_inside ${shq(root)} ${shq(v.destination)} all) || exit 0`, `[ -d "$s" ] && [ -z "$(ls -A ${data})" ] || exit 0`, `cp -a "$s/." ${data}/`].join(
+    '\n',
+  );
 }
 
 /** One "NAME CREATED" line per volume. */
@@ -70,10 +67,13 @@ export function removeVolumeScript(name: string): string {
 }
 
 export function parseVolumeList(out: string): VolumeInfo[] {
-  return out.split('\n').filter(Boolean).map((line) => {
-    const [name, created = ''] = line.split(' ');
-    return { Name: name!, Driver: 'local', Mountpoint: volumeData(name!), CreatedAt: created, Scope: 'local' };
-  });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [name, created = ''] = line.split(' ');
+      return { Name: name!, Driver: 'local', Mountpoint: volumeData(name!), CreatedAt: created, Scope: 'local' };
+    });
 }
 
 /** The OCI bind mounts of a run's volumes. */

@@ -82,7 +82,9 @@ export class Authorizer {
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     if (bearer) {
       if (sent !== undefined && sent === current) {
-        throw new RegistryError(`${this.registry} refused the token its token service gave for ${scopes.join(' ') || 'login'}${this.credentials ? ` to user ${this.credentials.username}` : ': run glassbox login ' + this.registry}`);
+        throw new RegistryError(
+          `${this.registry} refused the token its token service gave for ${scopes.join(' ') || 'login'}${this.credentials ? ` to user ${this.credentials.username}` : ': run glassbox login ' + this.registry}`,
+        );
       }
       const key = scopes.join(' ');
       let pending = this.pending.get(key);
@@ -98,7 +100,10 @@ export class Authorizer {
       this.basicAccepted = true;
       return;
     }
-    throw await failure(res, `${this.registry} asked for authentication glassbox does not speak (${challenges.map((c) => c.scheme).join(', ') || 'no WWW-Authenticate challenge'})`);
+    throw await failure(
+      res,
+      `${this.registry} asked for authentication glassbox does not speak (${challenges.map((c) => c.scheme).join(', ') || 'no WWW-Authenticate challenge'})`,
+    );
   }
 
   private async fetchToken(params: Record<string, string>, scopes: string[]): Promise<void> {
@@ -115,7 +120,12 @@ export class Authorizer {
       throw new RegistryError(`cannot reach the token service ${url.origin} of ${this.registry}: ${networkCause(e)}`);
     }
     if (res.status === 401 || res.status === 403) {
-      throw await failure(res, this.credentials ? `${this.registry}'s token service refused the credentials of user ${this.credentials.username}` : `${this.registry}'s token service refused an anonymous token: run glassbox login ${this.registry}`);
+      throw await failure(
+        res,
+        this.credentials
+          ? `${this.registry}'s token service refused the credentials of user ${this.credentials.username}`
+          : `${this.registry}'s token service refused an anonymous token: run glassbox login ${this.registry}`,
+      );
     }
     if (!res.ok) throw await failure(res, `${this.registry}'s token service ${url.origin}`);
     const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };

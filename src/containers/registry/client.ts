@@ -58,7 +58,10 @@ export class RegistryClient {
   private readonly timeoutMs: number;
 
   /** `domain`: the registry as references name it ("docker.io", "127.0.0.1:5000"). */
-  constructor(readonly domain: string, opts: ClientOptions = {}) {
+  constructor(
+    readonly domain: string,
+    opts: ClientOptions = {},
+  ) {
     this.base = `${opts.plainHttp ? 'http' : 'https'}://${apiHost(domain)}`;
     this.fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.hasher = opts.hasher ?? webHasher;
@@ -177,7 +180,9 @@ export class RegistryClient {
       } catch (e) {
         // The registry's own refusals are final; a cut, reset or stalled transfer is tried again.
         if (e instanceof RegistryError && !(e instanceof NetworkError)) throw e;
-        why = stall.signal.aborted ? `no data for ${this.timeoutMs / 1000} s after ${got} of ${d.size} bytes` : `${e instanceof NetworkError ? e.message : networkCause(e)} after ${got} of ${d.size} bytes`;
+        why = stall.signal.aborted
+          ? `no data for ${this.timeoutMs / 1000} s after ${got} of ${d.size} bytes`
+          : `${e instanceof NetworkError ? e.message : networkCause(e)} after ${got} of ${d.size} bytes`;
       } finally {
         clearTimeout(timer);
       }
@@ -206,11 +211,16 @@ export class RegistryClient {
     let location = this.location(start, what);
     for (let at = 0; at < data.length; at += UPLOAD_CHUNK) {
       const chunk = data.subarray(at, Math.min(at + UPLOAD_CHUNK, data.length));
-      const res = await this.request(location, scopes, {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${at}-${at + chunk.length - 1}` },
-        body: chunk,
-      }, what);
+      const res = await this.request(
+        location,
+        scopes,
+        {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${at}-${at + chunk.length - 1}` },
+          body: chunk,
+        },
+        what,
+      );
       if (res.status !== 202) throw await failure(res, what);
       location = this.location(res, what);
       onBytes(at + chunk.length);
@@ -233,11 +243,16 @@ export class RegistryClient {
   /** Puts a manifest or index under a tag (or its digest); returns the digest the registry names it by. */
   async putManifest(repo: string, ref: string, m: Manifest): Promise<string> {
     const what = `manifest ${this.domain}/${repo}:${ref}`;
-    const res = await this.request(`/v2/${repo}/manifests/${ref}`, [pushScope(repo)], {
-      method: 'PUT',
-      headers: { 'content-type': m.descriptor.mediaType },
-      body: m.bytes,
-    }, what);
+    const res = await this.request(
+      `/v2/${repo}/manifests/${ref}`,
+      [pushScope(repo)],
+      {
+        method: 'PUT',
+        headers: { 'content-type': m.descriptor.mediaType },
+        body: m.bytes,
+      },
+      what,
+    );
     if (res.status !== 201) throw await failure(res, `uploading ${what}`);
     await res.body?.cancel();
     const digest = res.headers.get('docker-content-digest') ?? m.descriptor.digest;

@@ -43,4 +43,5 @@ export function networkCause(e: unknown): string {
   return (code && named[code]) ?? err.cause?.message ?? err.message;
 }
 
-const BROWSER_HINT = 'in a browser, also what a CORS refusal looks like: the registry must send CORS headers for this origin and answer preflight OPTIONS requests with 200 or 204, which docker-registry does not do with authentication on unless a proxy in front of it does';
+const BROWSER_HINT =
+  'in a browser, also what a CORS refusal looks like: the registry must send CORS headers for this origin and answer preflight OPTIONS requests with 200 or 204, which docker-registry does not do with authentication on unless a proxy in front of it does';

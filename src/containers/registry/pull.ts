@@ -96,7 +96,8 @@ export async function pullImage(client: RegistryClient, ref: Reference, opts: Pu
     if (!Array.isArray(list.manifests)) throw new RegistryError(`index ${what} lists no manifests`);
     const chosen = choosePlatform(list.manifests, what);
     top = await client.manifest(ref.repository, chosen.digest);
-    if (top.descriptor.mediaType !== chosen.mediaType) throw new RegistryError(`${what}: the index says ${chosen.digest} is a ${chosen.mediaType}, the registry served a ${top.descriptor.mediaType}`);
+    if (top.descriptor.mediaType !== chosen.mediaType)
+      throw new RegistryError(`${what}: the index says ${chosen.digest} is a ${chosen.mediaType}, the registry served a ${top.descriptor.mediaType}`);
   }
   if (!isImageManifest(top.descriptor.mediaType)) throw new RegistryError(`${what}: unsupported manifest media type "${top.descriptor.mediaType}"`);
   const manifest = parse<ImageManifest>(top.bytes, `manifest ${what}`);

@@ -6,7 +6,10 @@
 
 export class ImageReferenceError extends Error {
   override name = 'ImageReferenceError';
-  constructor(readonly ref: string, readonly reason: string) {
+  constructor(
+    readonly ref: string,
+    readonly reason: string,
+  ) {
     super(`"${ref}" is not a valid image reference: ${reason}`);
   }
 }

@@ -92,15 +92,20 @@ export async function pushFromStore(store: ImageStore, text: string, access: Reg
   const image = store.resolve(text);
   const manifest = store.manifestOf(image.manifest);
   const sources = new BlobSources(access.home);
-  const digest = await pushImage(clientFor(ref.domain, access), ref, {
-    manifest: { descriptor: image.manifest, bytes: store.blob(image.manifest.digest) as Uint8Array<ArrayBuffer> },
-    config: manifest.config,
-    layers: manifest.layers,
-    blob: (d) => store.blob(d) as Uint8Array<ArrayBuffer>,
-  }, {
-    progress: access.progress,
-    mountFrom: (d) => sources.repositories(ref.domain, d),
-  });
+  const digest = await pushImage(
+    clientFor(ref.domain, access),
+    ref,
+    {
+      manifest: { descriptor: image.manifest, bytes: store.blob(image.manifest.digest) as Uint8Array<ArrayBuffer> },
+      config: manifest.config,
+      layers: manifest.layers,
+      blob: (d) => store.blob(d) as Uint8Array<ArrayBuffer>,
+    },
+    {
+      progress: access.progress,
+      mountFrom: (d) => sources.repositories(ref.domain, d),
+    },
+  );
   sources.remember(ref.domain, ref.repository, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
   return { digest, size: image.manifest.size };
 }

@@ -28,7 +28,8 @@ export function gunzip(data: Uint8Array, what: string): Uint8Array {
   try {
     return gunzipSync(data, { maxOutputLength: MAX_EXPANDED });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ImageArchiveError(`${what}: expands beyond ${MAX_EXPANDED >> 20} MiB, more than glassbox takes (a decompression bomb?)`);
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new ImageArchiveError(`${what}: expands beyond ${MAX_EXPANDED >> 20} MiB, more than glassbox takes (a decompression bomb?)`);
     throw new ImageArchiveError(`${what}: not a valid gzip stream (${(e as Error).message})`);
   }
 }

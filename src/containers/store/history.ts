@@ -35,15 +35,13 @@ export async function imageHistory(store: ImageStore, ref: string): Promise<Hist
   const manifest = store.manifestOf(found.manifest);
   const config = store.configOf(found.manifest);
   const sizes = await Promise.all(manifest.layers.map((l) => unpackedSize(store.blob(l.digest), l)));
-  const steps = config.history?.length
-    ? config.history
-    : manifest.layers.map(() => ({ created: config.created, created_by: '', empty_layer: false, comment: '' }));
+  const steps = config.history?.length ? config.history : manifest.layers.map(() => ({ created: config.created, created_by: '', empty_layer: false, comment: '' }));
   let layer = 0;
   const rows = steps.map((h) => ({
     id: undefined as string | undefined,
     created: h.created,
     createdBy: h.created_by ?? '',
-    size: h.empty_layer ? 0 : sizes[layer++] ?? 0,
+    size: h.empty_layer ? 0 : (sizes[layer++] ?? 0),
     comment: h.comment ?? '',
   }));
   rows.reverse();

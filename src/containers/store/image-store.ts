@@ -241,7 +241,11 @@ export class ImageStore implements ImageSource {
 
   /** A lease for work that adds blobs before naming an image (a build). */
   lease(): StoreLease {
-    return new Lease(join(this.root, 'leases', tmpName()), (d) => existsSync(this.blobPath(d)), (fn) => this.locked(fn));
+    return new Lease(
+      join(this.root, 'leases', tmpName()),
+      (d) => existsSync(this.blobPath(d)),
+      (fn) => this.locked(fn),
+    );
   }
 
   /**
@@ -260,17 +264,19 @@ export class ImageStore implements ImageSource {
   }
 
   list(): ImageSummary[] {
-    return this.consistent(() => this.index().manifests.map((d) => {
-      const manifest = this.manifestOf(d);
-      const config = this.json<ImageConfig>(manifest.config);
-      return {
-        name: d.annotations?.[REF_NAME],
-        id: manifest.config.digest,
-        manifest: { mediaType: d.mediaType, digest: d.digest, size: d.size },
-        size: manifest.config.size + manifest.layers.reduce((s, l) => s + l.size, 0),
-        created: config.created,
-      };
-    }));
+    return this.consistent(() =>
+      this.index().manifests.map((d) => {
+        const manifest = this.manifestOf(d);
+        const config = this.json<ImageConfig>(manifest.config);
+        return {
+          name: d.annotations?.[REF_NAME],
+          id: manifest.config.digest,
+          manifest: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+          size: manifest.config.size + manifest.layers.reduce((s, l) => s + l.size, 0),
+          created: config.created,
+        };
+      }),
+    );
   }
 
   /** The image a reference names: NAME[:TAG], or a prefix (4+ hex digits) of its ID or manifest digest. */
@@ -336,9 +342,7 @@ export class ImageStore implements ImageSource {
       const byName = target.name !== undefined && target.name === nameOrUndefined(ref);
       const removed = this.list().filter((i) => (byName ? i.name === target.name : i.manifest.digest === target.manifest.digest));
       const index = this.index();
-      index.manifests = index.manifests.filter((m) =>
-        byName ? m.annotations?.[REF_NAME] !== target.name : m.digest !== target.manifest.digest,
-      );
+      index.manifests = index.manifests.filter((m) => (byName ? m.annotations?.[REF_NAME] !== target.name : m.digest !== target.manifest.digest));
       this.writeAtomically(join(this.root, 'index.json'), JSON.stringify(index));
       this.collectGarbage();
       return removed;

@@ -7,8 +7,17 @@ import { memoryFile, type ArchiveFile, type BlobData } from './archive-file.ts';
 import { digestHex, isDigest } from './digest.ts';
 import { sha256 } from './sha256.ts';
 import {
-  MEDIA_CONFIG, MEDIA_DOCKER_MANIFEST, MEDIA_INDEX, MEDIA_LAYER_GZIP, MEDIA_LAYER_TAR, MEDIA_MANIFEST, REF_NAME,
-  type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest,
+  MEDIA_CONFIG,
+  MEDIA_DOCKER_MANIFEST,
+  MEDIA_INDEX,
+  MEDIA_LAYER_GZIP,
+  MEDIA_LAYER_TAR,
+  MEDIA_MANIFEST,
+  REF_NAME,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
 } from './oci.ts';
 import { normalizeName } from './refs.ts';
 
@@ -86,7 +95,11 @@ function readManifest(blobs: BlobSet, d: Descriptor, what: string): Descriptor[]
   const manifest = parseJson<ImageManifest>(blobs.get(d, what), `${what} manifest`);
   if (!isObject(manifest) || !manifest.config || !Array.isArray(manifest.layers)) throw new ImageArchiveError(`${what}: manifest lacks config or layers`);
   const config = parseJson<ImageConfig>(blobs.get(manifest.config, `${what} config`), `${what} config`);
-  checkLayers(config, manifest.layers.map((l, i) => blobs.get(l, `${what} layer ${i}`)), what);
+  checkLayers(
+    config,
+    manifest.layers.map((l, i) => blobs.get(l, `${what} layer ${i}`)),
+    what,
+  );
   return [d];
 }
 
@@ -101,7 +114,7 @@ function importOciLayout(files: Map<string, ArchiveFile>): ImportSet {
     const what = `index.json manifest ${i}`;
     if (!isObject(d)) throw new ImageArchiveError(`${what} is not a descriptor object`);
     const [manifest] = readManifest(blobs, d, what);
-    const ref = isObject(d.annotations) ? d.annotations[CONTAINERD_NAME] ?? d.annotations[REF_NAME] : undefined;
+    const ref = isObject(d.annotations) ? (d.annotations[CONTAINERD_NAME] ?? d.annotations[REF_NAME]) : undefined;
     if (ref !== undefined && typeof ref !== 'string') throw new ImageArchiveError(`${what}: its name annotation is not a string`);
     // A bare tag ("latest") names no repository: the image is imported unnamed.
     const name = ref && /[:/]/.test(ref) ? normalizeName(ref) : undefined;
@@ -131,11 +144,17 @@ function importDockerSave(files: Map<string, ArchiveFile>): ImportSet {
       blobs.add(f.digest, f, what);
       return { mediaType: part === 'config' ? MEDIA_CONFIG : f.gzip ? MEDIA_LAYER_GZIP : MEDIA_LAYER_TAR, digest: f.digest, size: f.size };
     };
-    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === 'string')) throw new ImageArchiveError(`${what}: lacks Config or Layers (a file name and a list of file names)`);
-    if (e.RepoTags != null && !(Array.isArray(e.RepoTags) && e.RepoTags.every((t) => typeof t === 'string'))) throw new ImageArchiveError(`${what}: RepoTags must be a list of names, such as ["busybox:latest"]`);
+    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === 'string'))
+      throw new ImageArchiveError(`${what}: lacks Config or Layers (a file name and a list of file names)`);
+    if (e.RepoTags != null && !(Array.isArray(e.RepoTags) && e.RepoTags.every((t) => typeof t === 'string')))
+      throw new ImageArchiveError(`${what}: RepoTags must be a list of names, such as ["busybox:latest"]`);
     const config = file(e.Config, 'config');
     const layers = e.Layers.map((l, j) => file(l, `layer ${j}`));
-    checkLayers(parseJson<ImageConfig>(files.get(e.Config), `${what} config`), e.Layers.map((l) => files.get(l)!), what);
+    checkLayers(
+      parseJson<ImageConfig>(files.get(e.Config), `${what} config`),
+      e.Layers.map((l) => files.get(l)!),
+      what,
+    );
     const manifestJson = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_MANIFEST, config, layers }));
     const manifest: Descriptor = { mediaType: MEDIA_MANIFEST, digest: sha256(manifestJson), size: manifestJson.length };
     blobs.add(manifest.digest, memoryFile(manifestJson), what);

@@ -18,7 +18,11 @@ export class LayoutSourceError extends Error {
 
 export class LayoutSource implements ImageSource {
   /** `unnamed`: the name of images whose index entry names no repository (a bare tag such as "latest"). */
-  constructor(private readonly read: ReadFile, private readonly where: string, private readonly unnamed = BASE_IMAGE_NAME) {}
+  constructor(
+    private readonly read: ReadFile,
+    private readonly where: string,
+    private readonly unnamed = BASE_IMAGE_NAME,
+  ) {}
 
   async blob(digest: string, size?: number): Promise<Uint8Array<ArrayBuffer>> {
     if (!isDigest(digest)) throw new LayoutSourceError(`${this.where}: "${digest}" is not a sha256 digest`);

@@ -21,7 +21,10 @@ export const MAX_ARCHIVE = 4 * 1024 ** 3;
 
 /** A path inside an archive, without "./", refusing ones that climb out of it. */
 function entryPath(name: string): string {
-  const p = posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/$/, '');
+  const p = posix
+    .normalize(name)
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/$/, '');
   if (p.startsWith('/') || p === '..' || p.startsWith('../')) throw new ImageArchiveError(`entry "${name}" points outside the archive`);
   return p;
 }

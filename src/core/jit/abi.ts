@@ -5,7 +5,17 @@
 // asm/cpu/memory.ts, segment and register numbers).
 
 export const GLOBALS = ['attention', 'faulted', 'slice', 'runBudget', 'lfKind', 'lfSize', 'lfA', 'lfB', 'lfRes', 'lazyMask', 'jitFormCounts'] as const;
-export const G_ATTENTION = 0, G_FAULTED = 1, G_SLICE = 2, G_BUDGET = 3, G_KIND = 4, G_SIZE = 5, G_A = 6, G_B = 7, G_RES = 8, G_MASK = 9, G_FORMS = 10;
+export const G_ATTENTION = 0,
+  G_FAULTED = 1,
+  G_SLICE = 2,
+  G_BUDGET = 3,
+  G_KIND = 4,
+  G_SIZE = 5,
+  G_A = 6,
+  G_B = 7,
+  G_RES = 8,
+  G_MASK = 9,
+  G_FORMS = 10;
 export const FUNCS = [
   { name: 'jitRead', params: 4, results: 1 },
   { name: 'jitWrite', params: 5, results: 0 },
@@ -15,17 +25,35 @@ export const FUNCS = [
   { name: 'jitResolveFlags', params: 1, results: 0 },
   { name: 'jitStep', params: 1, results: 1 },
 ] as const;
-export const F_READ = 0, F_WRITE = 1, F_RMW_READ = 2, F_RMW_WRITE = 3, F_COND = 4, F_RESOLVE = 5, F_STEP = 6;
+export const F_READ = 0,
+  F_WRITE = 1,
+  F_RMW_READ = 2,
+  F_RMW_WRITE = 3,
+  F_COND = 4,
+  F_RESOLVE = 5,
+  F_STEP = 6;
 
 // The parameters: the linear address of the page, and the block to start at
 // (then the block the dispatch loop goes to next).
-export const L_BASE = 0, L_NEXT = 1;
+export const L_BASE = 0,
+  L_NEXT = 1;
 export const L_REG = 2; // 8 guest registers, EAX..EDI
-export const L_FA = 10, L_FB = 11, L_FRES = 12, L_EXIT = 13, L_T0 = 14, L_T1 = 15, L_T2 = 16, L_T3 = 17;
+export const L_FA = 10,
+  L_FB = 11,
+  L_FRES = 12,
+  L_EXIT = 13,
+  L_T0 = 14,
+  L_T1 = 15,
+  L_T2 = 16,
+  L_T3 = 17;
 // A memory access: its offset, TLB entry, host address (0: the slow path took it) and value to store.
-export const L_ADDR = 18, L_E = 19, L_H = 20, L_V = 21;
+export const L_ADDR = 18,
+  L_E = 19,
+  L_H = 20,
+  L_V = 21;
 // ADC/SBB: the carry-in, as computed and as recorded with the flags.
-export const L_C = 22, L_FC = 23;
+export const L_C = 22,
+  L_FC = 23;
 // Set when an access took the core's slow path (only that can reach a device or drop code).
 export const L_SLOW = 24;
 // TLB hits taken inline: added to the core's counter once, when the region returns.
@@ -34,24 +62,44 @@ export const L_HITS = 25;
 // lfKind lfSize lazyMask; lfA lfB lfRes are L_FA L_FB L_FRES), and EFLAGS:
 // held in locals for the whole region like the registers, so the optimising
 // engine drops what nothing reads, and written back at exits and helper calls.
-export const L_KIND = 26, L_SIZE = 27, L_MASK = 28, L_EFL = 29;
+export const L_KIND = 26,
+  L_SIZE = 27,
+  L_MASK = 28,
+  L_EFL = 29;
 // The slice count and the run budget, in locals for the region's run: the
 // global slice is brought up to date at exits and before helpers that read it.
-export const L_SLICE = 30, L_BUDGET = 31;
+export const L_SLICE = 30,
+  L_BUDGET = 31;
 /** i32 locals after the two parameters. */
 export const LOCALS = 30;
 // One i64 local after the i32 ones: IMUL's full product.
 export const L_W = 32;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
-export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+export const CF = 0x1,
+  PF = 0x4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
-export const K_ADD = 0, K_SUB = 2, K_LOGIC = 4;
-export const CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+export const K_ADD = 0,
+  K_SUB = 2,
+  K_LOGIC = 4;
+export const CS = 1,
+  SS = 2,
+  DS = 3,
+  FS = 4,
+  GS = 5;
 export const ESP = 4;
 
 // TLB entry bits (asm/cpu/memory.ts).
-export const T_VALID = 1, T_USER = 2, T_WSUP = 4, T_WUSER = 8, T_MMIO = 32, T_CODE = 64;
+export const T_VALID = 1,
+  T_USER = 2,
+  T_WSUP = 4,
+  T_WUSER = 8,
+  T_MMIO = 32,
+  T_CODE = 64;
 
 /** Where the core keeps what compiled code reads and writes directly (its state block and TLB). */
 export interface CoreLayout {

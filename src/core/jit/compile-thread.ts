@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { inThreadCompiler, type RegionJob } from './compile-job.ts';
 
-if (!parentPort) throw new Error('compile-thread.ts runs only as the translator\'s worker thread (thread-compiler.ts)');
+if (!parentPort) throw new Error("compile-thread.ts runs only as the translator's worker thread (thread-compiler.ts)");
 const port = parentPort;
 port.on('message', ({ id, job }: { id: number; job: RegionJob }) => {
   inThreadCompiler.compile(job).then(

@@ -6,7 +6,38 @@
 // interpreter steps and the helpers that evaluate flags.
 
 import { Op } from './wasm.ts';
-import { G_A, G_B, G_KIND, G_SIZE, G_RES, G_MASK, F_COND, F_RESOLVE, L_KIND, L_SIZE, L_MASK, L_EFL, L_FA, L_FB, L_FRES, L_T0, L_T1, L_T2, L_C, L_FC, CF, PF, AF, ZF, SF, OF, ARITH, K_ADD, K_SUB, K_LOGIC } from './abi.ts';
+import {
+  G_A,
+  G_B,
+  G_KIND,
+  G_SIZE,
+  G_RES,
+  G_MASK,
+  F_COND,
+  F_RESOLVE,
+  L_KIND,
+  L_SIZE,
+  L_MASK,
+  L_EFL,
+  L_FA,
+  L_FB,
+  L_FRES,
+  L_T0,
+  L_T1,
+  L_T2,
+  L_C,
+  L_FC,
+  CF,
+  PF,
+  AF,
+  ZF,
+  SF,
+  OF,
+  ARITH,
+  K_ADD,
+  K_SUB,
+  K_LOGIC,
+} from './abi.ts';
 import type { Emitter } from './emitter.ts';
 
 /** Makes the record dynamic: the known producer goes into the record's locals. */
@@ -26,7 +57,14 @@ export function flushFlags(e: Emitter): void {
 }
 
 /** The core's lazy-flag globals and the locals that hold them in a region. */
-const RECORD: readonly [number, number][] = [[G_KIND, L_KIND], [G_SIZE, L_SIZE], [G_A, L_FA], [G_B, L_FB], [G_RES, L_FRES], [G_MASK, L_MASK]];
+const RECORD: readonly [number, number][] = [
+  [G_KIND, L_KIND],
+  [G_SIZE, L_SIZE],
+  [G_A, L_FA],
+  [G_B, L_FB],
+  [G_RES, L_FRES],
+  [G_MASK, L_MASK],
+];
 
 /** The core's record and EFLAGS into the locals (region entry, after the interpreter ran). */
 export function loadFlagState(e: Emitter): void {
@@ -164,14 +202,38 @@ export function condition(e: Emitter, cc: number): void {
     e.op(test === 1 ? Op.I32LtU : test === 2 ? Op.I32Eq : test === 3 ? Op.I32LeU : test === 6 ? Op.I32LtS : Op.I32LeS);
   } else {
     switch (test) {
-      case 0: flag(e, OF); break;
-      case 1: flag(e, CF); break;
-      case 2: flag(e, ZF); break;
-      case 3: flag(e, CF); flag(e, ZF); e.op(Op.I32Or); break;
-      case 4: flag(e, SF); break;
-      case 5: flag(e, PF); break;
-      case 6: flag(e, SF); flag(e, OF); e.op(Op.I32Ne); break;
-      default: flag(e, ZF); flag(e, SF); flag(e, OF); e.op(Op.I32Ne); e.op(Op.I32Or); break;
+      case 0:
+        flag(e, OF);
+        break;
+      case 1:
+        flag(e, CF);
+        break;
+      case 2:
+        flag(e, ZF);
+        break;
+      case 3:
+        flag(e, CF);
+        flag(e, ZF);
+        e.op(Op.I32Or);
+        break;
+      case 4:
+        flag(e, SF);
+        break;
+      case 5:
+        flag(e, PF);
+        break;
+      case 6:
+        flag(e, SF);
+        flag(e, OF);
+        e.op(Op.I32Ne);
+        break;
+      default:
+        flag(e, ZF);
+        flag(e, SF);
+        flag(e, OF);
+        e.op(Op.I32Ne);
+        e.op(Op.I32Or);
+        break;
     }
   }
   if (cc & 1) e.op(Op.I32Eqz);

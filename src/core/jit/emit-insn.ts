@@ -71,22 +71,24 @@ export function native(e: Emitter, ins: Insn): void {
       e.get(L_REG);
       e.op(Op.I32Extend16S);
       e.set(L_REG);
-    } else e.writeReg(1, 0, () => {
-      e.get(L_REG);
-      e.op(Op.I32Extend8S);
-    });
+    } else
+      e.writeReg(1, 0, () => {
+        e.get(L_REG);
+        e.op(Op.I32Extend8S);
+      });
   } else if (op === 0x99) {
     if (v === 2) {
       e.get(L_REG);
       e.i32(31);
       e.op(Op.I32ShrS);
       e.set(L_REG + 2);
-    } else e.writeReg(1, 2, () => {
-      e.get(L_REG);
-      e.op(Op.I32Extend16S);
-      e.i32(15);
-      e.op(Op.I32ShrS);
-    });
+    } else
+      e.writeReg(1, 2, () => {
+        e.get(L_REG);
+        e.op(Op.I32Extend16S);
+        e.i32(15);
+        e.op(Op.I32ShrS);
+      });
   } else if (op >= 0xa0 && op <= 0xa3) {
     const sz = (op & 1) === 0 ? 0 : v;
     const seg = segOf(d, DS);

@@ -5,7 +5,31 @@
 
 import type { Decoded } from '../../isa/decode.ts';
 import { Op } from './wasm.ts';
-import { GS, CS, F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, L_REG, L_E, L_T0, L_T3, L_ADDR, L_H, L_V, L_HITS, SS, FS, ESP, T_VALID, T_USER, T_WSUP, T_WUSER, T_MMIO, T_CODE } from './abi.ts';
+import {
+  GS,
+  CS,
+  F_READ,
+  F_WRITE,
+  F_RMW_READ,
+  F_RMW_WRITE,
+  L_REG,
+  L_E,
+  L_T0,
+  L_T3,
+  L_ADDR,
+  L_H,
+  L_V,
+  L_HITS,
+  SS,
+  FS,
+  ESP,
+  T_VALID,
+  T_USER,
+  T_WSUP,
+  T_WUSER,
+  T_MMIO,
+  T_CODE,
+} from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { faultCheck, markSlow, syncSlice } from './emit-exits.ts';
@@ -244,11 +268,18 @@ export function rmwWriteE(e: Emitter, ins: Insn, sz: number, value: () => void):
 
 export function push(e: Emitter, ins: Insn, sz: number, value: () => void): void {
   const n = 1 << sz;
-  writeMem(e, ins, SS, () => {
-    e.get(L_REG + ESP);
-    e.i32(n);
-    e.op(Op.I32Sub);
-  }, sz, value);
+  writeMem(
+    e,
+    ins,
+    SS,
+    () => {
+      e.get(L_REG + ESP);
+      e.i32(n);
+      e.op(Op.I32Sub);
+    },
+    sz,
+    value,
+  );
   e.get(L_REG + ESP);
   e.i32(n);
   e.op(Op.I32Sub);

@@ -11,7 +11,9 @@ import type { Emitter } from './emitter.ts';
 import { segOf, readMem, writeMem } from './emit-memory.ts';
 import { alu, aluFlags } from './emit-alu.ts';
 
-const ES = 0, ESI = 6, EDI = 7;
+const ES = 0,
+  ESI = 6,
+  EDI = 7;
 
 /** Adds the step (the size, negated when DF is set) to index register `r`. */
 function advance(e: Emitter, r: number, sz: number): void {

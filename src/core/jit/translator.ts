@@ -109,7 +109,10 @@ export class Translator {
   private mode: JitMode = 'off';
 
   /** `compiler` runs the background compilations of 'on' mode (default: in this thread, the engine compiling in the background). */
-  constructor(private readonly core: TranslatorCore, private readonly compiler: RegionCompiler = inThreadCompiler) {
+  constructor(
+    private readonly core: TranslatorCore,
+    private readonly compiler: RegionCompiler = inThreadCompiler,
+  ) {
     const c: Record<string, unknown> = { m: core.memory };
     for (const g of GLOBALS) c[g] = need(core.exports, g);
     for (const f of FUNCS) c[f.name] = need(core.exports, f.name);
@@ -143,8 +146,11 @@ export class Translator {
     const compiled: number[] = [];
     for (const other of list) if (other.mode === mode && !other.gone) compiled.push(...other.blocks);
     const job: RegionJob = {
-      page: new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice(), entry: host & 0xfff,
-      layout: this.core.layout, user: (mode & 2) !== 0, compiled,
+      page: new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice(),
+      entry: host & 0xfff,
+      layout: this.core.layout,
+      user: (mode & 2) !== 0,
+      compiled,
     };
     // Remembered until the page changes, like a region, even while compiling and when refused.
     const r: Region = { hosts: [host], mode, slot: PENDING, bytes: 0, page: pageNo, blocks: [], gone: false };
@@ -198,8 +204,16 @@ export class Translator {
 
   stats(): JitStats {
     return {
-      mode: this.mode, regions: this.live.size, codeBytes: this.codeBytes, compiled: this.compiled, refused: this.refused, invalidated: this.invalidated,
-      evicted: this.evicted, flushes: this.flushes, compileMs: Math.round(this.compileMs), failures: this.failures.slice(0, 3),
+      mode: this.mode,
+      regions: this.live.size,
+      codeBytes: this.codeBytes,
+      compiled: this.compiled,
+      refused: this.refused,
+      invalidated: this.invalidated,
+      evicted: this.evicted,
+      flushes: this.flushes,
+      compileMs: Math.round(this.compileMs),
+      failures: this.failures.slice(0, 3),
       translatedInstructions: Number((this.core.exports.jitTranslated as () => bigint)()),
       instructions: Number((this.core.exports.instructionCount as () => bigint)()),
       entered: Number((this.core.exports.jitEntered as () => bigint)()),

@@ -26,8 +26,13 @@ export interface BlockBackend {
 }
 
 const SECTOR = 512;
-const T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8;
-const S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
+const T_IN = 0,
+  T_OUT = 1,
+  T_FLUSH = 4,
+  T_GET_ID = 8;
+const S_OK = 0,
+  S_IOERR = 1,
+  S_UNSUPP = 2;
 /** seg_max in the config: without it Linux sends one data buffer per request. */
 const F_SEG_MAX = 1n << 2n;
 const F_RO = 1n << 5n;
@@ -57,7 +62,11 @@ export class VirtioBlock implements VirtioDevice {
   private readonly config = new DataView(new ArrayBuffer(24));
 
   /** `serial`: what the guest reads as the disk's ID (/sys/block/vda/serial), at most 20 bytes. */
-  constructor(private readonly disk: BlockBackend, private readonly serial = 'glassbox', private readonly onError?: (message: string) => void) {
+  constructor(
+    private readonly disk: BlockBackend,
+    private readonly serial = 'glassbox',
+    private readonly onError?: (message: string) => void,
+  ) {
     if (disk.size % SECTOR) throw new Error(`virtio-blk: a disk is whole 512-byte sectors, and this one is ${disk.size} bytes`);
     this.features = F_FLUSH | F_SEG_MAX | (disk.readOnly ? F_RO : 0n);
     this.config.setBigUint64(0, BigInt(disk.size / SECTOR), true);

@@ -20,17 +20,37 @@ export const F_VERSION_1 = 1n << 32n;
 /** Device status bits (virtio 1.x 2.1). */
 export const STATUS = { ACKNOWLEDGE: 1, DRIVER: 2, DRIVER_OK: 4, FEATURES_OK: 8, NEEDS_RESET: 0x40, FAILED: 0x80 } as const;
 /** InterruptStatus bits. */
-const INT_USED = 1, INT_CONFIG = 2;
+const INT_USED = 1,
+  INT_CONFIG = 2;
 
 /** Register offsets in the window. */
 const R = {
-  MAGIC: 0x00, VERSION: 0x04, DEVICE_ID: 0x08, VENDOR_ID: 0x0c,
-  DEVICE_FEATURES: 0x10, DEVICE_FEATURES_SEL: 0x14, DRIVER_FEATURES: 0x20, DRIVER_FEATURES_SEL: 0x24,
-  QUEUE_SEL: 0x30, QUEUE_NUM_MAX: 0x34, QUEUE_NUM: 0x38, QUEUE_READY: 0x44, QUEUE_NOTIFY: 0x50,
-  INTERRUPT_STATUS: 0x60, INTERRUPT_ACK: 0x64, STATUS: 0x70,
-  QUEUE_DESC_LOW: 0x80, QUEUE_DESC_HIGH: 0x84, QUEUE_DRIVER_LOW: 0x90, QUEUE_DRIVER_HIGH: 0x94,
-  QUEUE_DEVICE_LOW: 0xa0, QUEUE_DEVICE_HIGH: 0xa4, SHM_LEN_LOW: 0xb0, SHM_LEN_HIGH: 0xb4,
-  CONFIG_GENERATION: 0xfc, CONFIG: 0x100,
+  MAGIC: 0x00,
+  VERSION: 0x04,
+  DEVICE_ID: 0x08,
+  VENDOR_ID: 0x0c,
+  DEVICE_FEATURES: 0x10,
+  DEVICE_FEATURES_SEL: 0x14,
+  DRIVER_FEATURES: 0x20,
+  DRIVER_FEATURES_SEL: 0x24,
+  QUEUE_SEL: 0x30,
+  QUEUE_NUM_MAX: 0x34,
+  QUEUE_NUM: 0x38,
+  QUEUE_READY: 0x44,
+  QUEUE_NOTIFY: 0x50,
+  INTERRUPT_STATUS: 0x60,
+  INTERRUPT_ACK: 0x64,
+  STATUS: 0x70,
+  QUEUE_DESC_LOW: 0x80,
+  QUEUE_DESC_HIGH: 0x84,
+  QUEUE_DRIVER_LOW: 0x90,
+  QUEUE_DRIVER_HIGH: 0x94,
+  QUEUE_DEVICE_LOW: 0xa0,
+  QUEUE_DEVICE_HIGH: 0xa4,
+  SHM_LEN_LOW: 0xb0,
+  SHM_LEN_HIGH: 0xb4,
+  CONFIG_GENERATION: 0xfc,
+  CONFIG: 0x100,
 } as const;
 
 /** The size of a device's register window. */
@@ -82,7 +102,11 @@ export class VirtioMmio implements MmioDevice, Stateful, VirtioContext {
   /** Why the device last needed a reset, for the inspector. */
   lastError?: string;
 
-  constructor(readonly device: VirtioDevice, readonly memory: GuestMemory, private readonly setIrq: (high: boolean) => void) {
+  constructor(
+    readonly device: VirtioDevice,
+    readonly memory: GuestMemory,
+    private readonly setIrq: (high: boolean) => void,
+  ) {
     this.queues = device.queueSizes.map((max) => new Virtqueue(max, memory));
     device.attach(this);
   }
@@ -136,18 +160,31 @@ export class VirtioMmio implements MmioDevice, Stateful, VirtioContext {
     if (size !== 4 || offset % 4) return 0; // registers are 32-bit (4.2.2)
     const q = this.selected;
     switch (offset) {
-      case R.MAGIC: return MAGIC;
-      case R.VERSION: return 2;
-      case R.DEVICE_ID: return this.device.deviceId;
-      case R.VENDOR_ID: return VENDOR;
-      case R.DEVICE_FEATURES: return this.deviceFeaturesSel > 1 ? 0 : Number((this.offered >> BigInt(32 * this.deviceFeaturesSel)) & 0xffffffffn);
-      case R.QUEUE_NUM_MAX: return q?.maxSize ?? 0;
-      case R.QUEUE_READY: return q?.ready ? 1 : 0;
-      case R.INTERRUPT_STATUS: return this.interruptStatus;
-      case R.STATUS: return this.status;
-      case R.SHM_LEN_LOW: case R.SHM_LEN_HIGH: return 0xffffffff; // no shared memory regions
-      case R.CONFIG_GENERATION: return this.configGeneration;
-      default: return 0;
+      case R.MAGIC:
+        return MAGIC;
+      case R.VERSION:
+        return 2;
+      case R.DEVICE_ID:
+        return this.device.deviceId;
+      case R.VENDOR_ID:
+        return VENDOR;
+      case R.DEVICE_FEATURES:
+        return this.deviceFeaturesSel > 1 ? 0 : Number((this.offered >> BigInt(32 * this.deviceFeaturesSel)) & 0xffffffffn);
+      case R.QUEUE_NUM_MAX:
+        return q?.maxSize ?? 0;
+      case R.QUEUE_READY:
+        return q?.ready ? 1 : 0;
+      case R.INTERRUPT_STATUS:
+        return this.interruptStatus;
+      case R.STATUS:
+        return this.status;
+      case R.SHM_LEN_LOW:
+      case R.SHM_LEN_HIGH:
+        return 0xffffffff; // no shared memory regions
+      case R.CONFIG_GENERATION:
+        return this.configGeneration;
+      default:
+        return 0;
     }
   }
 
@@ -159,26 +196,48 @@ export class VirtioMmio implements MmioDevice, Stateful, VirtioContext {
     if (size !== 4 || offset % 4) return;
     const q = this.selected;
     switch (offset) {
-      case R.DEVICE_FEATURES_SEL: this.deviceFeaturesSel = value; break;
-      case R.DRIVER_FEATURES_SEL: this.driverFeaturesSel = value; break;
+      case R.DEVICE_FEATURES_SEL:
+        this.deviceFeaturesSel = value;
+        break;
+      case R.DRIVER_FEATURES_SEL:
+        this.driverFeaturesSel = value;
+        break;
       case R.DRIVER_FEATURES:
         if (this.driverFeaturesSel <= 1 && !(this.status & STATUS.FEATURES_OK)) this.driverWords[this.driverFeaturesSel] = value;
         break;
-      case R.QUEUE_SEL: this.queueSel = value; break;
-      case R.QUEUE_NUM: if (q && !q.ready) q.size = value; break;
-      case R.QUEUE_DESC_LOW: if (q && !q.ready) q.desc = value; break;
-      case R.QUEUE_DRIVER_LOW: if (q && !q.ready) q.driver = value; break;
-      case R.QUEUE_DEVICE_LOW: if (q && !q.ready) q.device = value; break;
-      case R.QUEUE_DESC_HIGH: case R.QUEUE_DRIVER_HIGH: case R.QUEUE_DEVICE_HIGH:
+      case R.QUEUE_SEL:
+        this.queueSel = value;
+        break;
+      case R.QUEUE_NUM:
+        if (q && !q.ready) q.size = value;
+        break;
+      case R.QUEUE_DESC_LOW:
+        if (q && !q.ready) q.desc = value;
+        break;
+      case R.QUEUE_DRIVER_LOW:
+        if (q && !q.ready) q.driver = value;
+        break;
+      case R.QUEUE_DEVICE_LOW:
+        if (q && !q.ready) q.device = value;
+        break;
+      case R.QUEUE_DESC_HIGH:
+      case R.QUEUE_DRIVER_HIGH:
+      case R.QUEUE_DEVICE_HIGH:
         if (value !== 0) this.fail(`queue ${this.queueSel}: a ring above 4 GiB`);
         break;
-      case R.QUEUE_READY: if (q) this.setReady(q, value === 1); break;
-      case R.QUEUE_NOTIFY: this.notify(value); break;
+      case R.QUEUE_READY:
+        if (q) this.setReady(q, value === 1);
+        break;
+      case R.QUEUE_NOTIFY:
+        this.notify(value);
+        break;
       case R.INTERRUPT_ACK:
         this.interruptStatus &= ~value;
         if (!this.interruptStatus) this.setIrq(false);
         break;
-      case R.STATUS: this.writeStatus(value & 0xff); break;
+      case R.STATUS:
+        this.writeStatus(value & 0xff);
+        break;
     }
   }
 

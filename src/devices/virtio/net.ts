@@ -35,16 +35,20 @@ export interface NetBackend {
 }
 
 const HEADER = 12;
-const RX = 0, TX = 1;
+const RX = 0,
+  TX = 1;
 const F_CSUM = 1n << 0n;
 const F_GUEST_CSUM = 1n << 1n;
 const F_MAC = 1n << 5n;
 const F_HOST_TSO4 = 1n << 11n;
 const F_STATUS = 1n << 16n;
 /** virtio_net_hdr.flags: the checksum from csum_start on is left to the device; the frame's checksums are known good. */
-const NEEDS_CSUM = 1, DATA_VALID = 2;
+const NEEDS_CSUM = 1,
+  DATA_VALID = 2;
 /** virtio_net_hdr.gso_type: none, a TCPv4 segment to cut at gso_size (with the ECN bit). */
-const GSO_NONE = 0, GSO_TCPV4 = 1, GSO_ECN = 0x80;
+const GSO_NONE = 0,
+  GSO_TCPV4 = 1,
+  GSO_ECN = 0x80;
 /** A UDP checksum field sits 6 bytes into its header; a computed 0 is sent as 0xffff (0 means none). */
 const UDP_CSUM_OFFSET = 6;
 const LINK_UP = 1;
@@ -84,7 +88,11 @@ export class VirtioNet implements VirtioDevice {
    * guest from outside a guest access (the host's event loop), so a machine
    * idling for input wakes up.
    */
-  constructor(readonly mac: Uint8Array, private readonly backend: NetBackend, private readonly activity: () => void = () => {}) {
+  constructor(
+    readonly mac: Uint8Array,
+    private readonly backend: NetBackend,
+    private readonly activity: () => void = () => {},
+  ) {
     if (mac.length !== 6) throw new Error('virtio-net: a MAC address is 6 bytes');
     backend.deliver = (frame) => this.fromBackend(frame);
   }

@@ -73,7 +73,10 @@ export class Virtqueue implements QueueSettings {
   private readonly taken = new Map<number, number>();
   private view: DataView;
 
-  constructor(readonly maxSize: number, private readonly memory: GuestMemory) {
+  constructor(
+    readonly maxSize: number,
+    private readonly memory: GuestMemory,
+  ) {
     const ram = memory.ram;
     this.view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   }

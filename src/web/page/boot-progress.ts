@@ -33,7 +33,10 @@ export class BootProgress {
   /** Wall-clock milliseconds from page start to the shell prompt, once it appeared. */
   shellAfterMs?: number;
 
-  constructor(private readonly root: HTMLElement, private stages: readonly Stage[] = STAGES) {
+  constructor(
+    private readonly root: HTMLElement,
+    private stages: readonly Stage[] = STAGES,
+  ) {
     this.detail.className = 'detail';
     this.restart(stages);
   }

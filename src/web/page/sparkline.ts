@@ -5,7 +5,12 @@ export class Sparkline {
   private readonly values: number[] = [];
   private readonly ctx: CanvasRenderingContext2D;
 
-  constructor(readonly canvas: HTMLCanvasElement, private readonly color: string, private readonly capacity = 120, private readonly fixedMax?: number) {
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private readonly color: string,
+    private readonly capacity = 120,
+    private readonly fixedMax?: number,
+  ) {
     this.ctx = canvas.getContext('2d')!;
   }
 

@@ -84,7 +84,7 @@ describe('image store', () => {
     expect(other.list()).toEqual(store.list());
   });
 
-  it('loads an OCI layout tarred by GNU tar, plain and gzip\'d; a bare tag leaves the image unnamed', async () => {
+  it("loads an OCI layout tarred by GNU tar, plain and gzip'd; a bare tag leaves the image unnamed", async () => {
     const work = tmp('oci');
     const plain = gnuTar(BASE_IMAGE_DIR, join(work, 'layout.tar'));
     const gz = sh('gzip', ['-c', join(work, 'layout.tar')]);
@@ -104,9 +104,22 @@ describe('image store', () => {
     expect(store.list().map((i) => i.name)).toEqual(['busybox:latest']);
     const [img] = store.list();
     store.add({ blobs: new Map(), images: [{ name: 'copy:1', manifest: img!.manifest }] });
-    expect(store.list().map((i) => [i.name, i.manifest.digest]).sort()).toEqual([['busybox:latest', BASE_MANIFEST], ['copy:1', BASE_MANIFEST]]);
+    expect(
+      store
+        .list()
+        .map((i) => [i.name, i.manifest.digest])
+        .sort(),
+    ).toEqual([
+      ['busybox:latest', BASE_MANIFEST],
+      ['copy:1', BASE_MANIFEST],
+    ]);
     await store.load(gnuTar(BASE_IMAGE_DIR, join(tmp('same2'), 'layout.tar')));
-    expect(store.list().map((i) => i.name).sort()).toEqual(['busybox:latest', 'copy:1']);
+    expect(
+      store
+        .list()
+        .map((i) => i.name)
+        .sort(),
+    ).toEqual(['busybox:latest', 'copy:1']);
   });
 
   it('prune keeps an unnamed image a container uses, and removes it once none does', async () => {
@@ -138,7 +151,10 @@ describe('image store', () => {
   describe('refuses damaged archives and leaves the store as it was', () => {
     async function refused(archive: Uint8Array, message: RegExp) {
       const before = snapshot(store);
-      const err = await store.load(archive).then(() => undefined, (e: unknown) => e);
+      const err = await store.load(archive).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(ImageArchiveError);
       expect((err as Error).message).toMatch(message);
       expect(snapshot(store)).toEqual(before);
@@ -173,7 +189,7 @@ describe('image store', () => {
       await refused(gnuTar(join(work, 'layout'), join(work, 'm.tar')), new RegExp(`${BASE_CONFIG} is missing`));
     });
 
-    it('archives truncated at several points, plain and gzip\'d', async () => {
+    it("archives truncated at several points, plain and gzip'd", async () => {
       const work = tmp('trunc');
       const plain = gnuTar(BASE_IMAGE_DIR, join(work, 'layout.tar'));
       const gz = sh('gzip', ['-c', join(work, 'layout.tar')]);

@@ -83,14 +83,18 @@ export class ContainersPanel {
     card.root.dataset.oomKills = String(v.oomKills);
     const exit = v.status === 'exited' ? ` (exit ${v.exitCode ?? '?'})` : '';
     card.head.replaceChildren(
-      el('b', {}, v.name), ` ${v.image} · `, el('span', { class: `status ${v.status}` }, v.status + exit), ' · ',
+      el('b', {}, v.name),
+      ` ${v.image} · `,
+      el('span', { class: `status ${v.status}` }, v.status + exit),
+      ' · ',
       el('span', { class: v.oomKills ? 'oom' : '' }, `OOM kills: ${v.oomKills}`),
     );
 
     const g = v.cgroup;
     const limit = g?.memoryMax && g.memoryMax !== 'max' ? Number(g.memoryMax) : undefined;
     // The limits live in the container's own cgroup, which goes when it exits: keep showing the last ones read.
-    if (g && v.status === 'running') card.limits.textContent = `cgroup ${g.path} · memory.max ${limit ? mib(limit) : g.memoryMax ?? '–'} · pids.max ${g.pidsMax ?? '–'} · cpu.max ${g.cpuMax ?? '–'}`;
+    if (g && v.status === 'running')
+      card.limits.textContent = `cgroup ${g.path} · memory.max ${limit ? mib(limit) : (g.memoryMax ?? '–')} · pids.max ${g.pidsMax ?? '–'} · cpu.max ${g.cpuMax ?? '–'}`;
     // The chart's scale is the limit, once the container's own cgroup has shown it.
     if (!card.memory || (limit && !card.memory.hasFixedMax)) card.memory = new Sparkline(card.memoryCanvas, '#b48ead', 120, limit);
     card.memory.push(g?.memoryCurrent ?? 0);
@@ -105,8 +109,13 @@ export class ContainersPanel {
 
     const rows = NAMESPACES.filter((n) => v.namespaces[n]?.container !== undefined).map((n) => {
       const { container, guest } = v.namespaces[n]!;
-      return el('tr', { 'data-ns': n, class: container !== guest ? 'own' : '' },
-        el('td', {}, n), el('td', { class: 'ctr' + (container !== guest ? ' differs' : '') }, String(container)), el('td', { class: 'guest' }, String(guest ?? '')));
+      return el(
+        'tr',
+        { 'data-ns': n, class: container !== guest ? 'own' : '' },
+        el('td', {}, n),
+        el('td', { class: 'ctr' + (container !== guest ? ' differs' : '') }, String(container)),
+        el('td', { class: 'guest' }, String(guest ?? '')),
+      );
     });
     // Once no process is left, the namespaces are gone: keep showing the ones the container had.
     if (rows.length || !card.namespaces.rows.length) {

@@ -15,7 +15,10 @@ export class CpuPanel {
   private readonly stepButton = el('button', { id: 'step', disabled: '' }, 'Step');
   private paused = false;
 
-  constructor(private readonly machine: MachineProxy, private readonly show: (s: MachineSnapshot) => void) {
+  constructor(
+    private readonly machine: MachineProxy,
+    private readonly show: (s: MachineSnapshot) => void,
+  ) {
     this.root = panel('cpu', 'CPU', el('div', { class: 'controls' }, this.pauseButton, this.stepButton), this.regs, this.disasm);
     this.pauseButton.onclick = () => void this.togglePause();
     this.stepButton.onclick = () => void this.machine.step(1).then(this.show);
@@ -41,9 +44,6 @@ export class CpuPanel {
     ].join('\n');
     // the lines before EIP are reconstructed (src/inspect/cpu.ts), so they are marked apart
     const line = (mark: string, l: CodeLine) => `${mark} ${hex(l.address)}  ${l.bytes.replace(/(..)(?!$)/g, '$1 ').padEnd(24)} ${l.text}`;
-    this.disasm.textContent = [
-      ...s.cpu.codeBefore.map((l) => line('·', l)),
-      ...s.cpu.code.map((l, i) => line(i === 0 ? '▶' : ' ', l)),
-    ].join('\n');
+    this.disasm.textContent = [...s.cpu.codeBefore.map((l) => line('·', l)), ...s.cpu.code.map((l, i) => line(i === 0 ? '▶' : ' ', l))].join('\n');
   }
 }

@@ -20,8 +20,15 @@ export class MmuPanel {
 
   constructor(private readonly machine: MachineProxy) {
     const button = el('button', { id: 'mmu-walk-button' }, 'Walk');
-    const form = el('form', { class: 'controls' }, el('label', {}, 'linear address '), this.input,
-      el('label', {}, this.write, ' write'), el('label', {}, this.user, ' from user mode'), button);
+    const form = el(
+      'form',
+      { class: 'controls' },
+      el('label', {}, 'linear address '),
+      this.input,
+      el('label', {}, this.write, ' write'),
+      el('label', {}, this.user, ' from user mode'),
+      button,
+    );
     form.onsubmit = (e) => {
       e.preventDefault();
       void this.walk();
@@ -40,11 +47,18 @@ export class MmuPanel {
     };
     const current = el('button', { type: 'button', class: this.cr3 === undefined ? 'chosen' : '' }, 'current');
     current.onclick = () => choose(undefined);
-    this.spaces.replaceChildren(current, ...spaces.map((s) => {
-      const b = el('button', { type: 'button', 'data-cr3': String(s.cr3), class: s.cr3 === this.cr3 ? 'chosen' : '', title: `${s.loads} loads` }, hex(s.cr3) + (s.current ? ' (now)' : ''));
-      b.onclick = () => choose(s.cr3);
-      return b;
-    }));
+    this.spaces.replaceChildren(
+      current,
+      ...spaces.map((s) => {
+        const b = el(
+          'button',
+          { type: 'button', 'data-cr3': String(s.cr3), class: s.cr3 === this.cr3 ? 'chosen' : '', title: `${s.loads} loads` },
+          hex(s.cr3) + (s.current ? ' (now)' : ''),
+        );
+        b.onclick = () => choose(s.cr3);
+        return b;
+      }),
+    );
   }
 
   private async address(): Promise<number> {
@@ -71,12 +85,21 @@ export class MmuPanel {
     const boxes: HTMLElement[] = [el('div', { class: 'level' }, el('b', {}, `CR3 ${hex(w.cr3)}`), ` ${w.mode} paging, walking ${hex(w.linear)}`)];
     for (const s of w.steps) {
       const flags = [s.present ? 'P' : 'not present', s.writable ? 'W' : 'R/O', s.user ? 'U' : 'S', s.large ? 'large page' : ''].filter(Boolean).join(' ');
-      boxes.push(el('div', { class: 'level' + (s.present ? '' : ' missing') }, el('b', {}, `${s.level}[${s.index}]`), ` at ${hex(s.entryAddress)} = ${s.entry}`, el('span', { class: 'flags' }, flags)));
+      boxes.push(
+        el(
+          'div',
+          { class: 'level' + (s.present ? '' : ' missing') },
+          el('b', {}, `${s.level}[${s.index}]`),
+          ` at ${hex(s.entryAddress)} = ${s.entry}`,
+          el('span', { class: 'flags' }, flags),
+        ),
+      );
     }
     if (w.physical !== null) {
       boxes.push(el('div', { class: 'level result', 'data-physical': String(w.physical) }, el('b', {}, `physical ${hex(w.physical)}`), ` (${w.pageSize / 1024} KiB page)`));
     }
-    if (w.fault) boxes.push(el('div', { class: 'level missing', 'data-fault': String(w.fault.errorCode) }, el('b', {}, `#PF error code ${w.fault.errorCode}`), `: ${w.fault.reason}`));
+    if (w.fault)
+      boxes.push(el('div', { class: 'level missing', 'data-fault': String(w.fault.errorCode) }, el('b', {}, `#PF error code ${w.fault.errorCode}`), `: ${w.fault.reason}`));
     // One level at a time, as the MMU reads them.
     for (const b of boxes) {
       this.steps.append(b);

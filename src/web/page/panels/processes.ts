@@ -30,10 +30,15 @@ export class ProcessesPanel {
       ...procs.map((p) => {
         const differs = (n: Namespace) => init !== undefined && p.ns[n] !== init.ns[n];
         const own = NS.some(differs);
-        return el('tr', own ? { class: 'isolated', 'data-comm': p.name } : { 'data-comm': p.name },
-          el('td', {}, String(p.pid)), el('td', {}, String(p.pidInNamespace)), el('td', {}, p.name),
+        return el(
+          'tr',
+          own ? { class: 'isolated', 'data-comm': p.name } : { 'data-comm': p.name },
+          el('td', {}, String(p.pid)),
+          el('td', {}, String(p.pidInNamespace)),
+          el('td', {}, p.name),
           ...NS.map((n) => el('td', differs(n) ? { class: 'differs' } : {}, String(p.ns[n] ?? ''))),
-          el('td', {}, p.cgroup));
+          el('td', {}, p.cgroup),
+        );
       }),
     );
   }

@@ -74,7 +74,10 @@ export class TourPanel {
   readonly root: HTMLElement;
   private readonly output = el('pre', { class: 'tour-output', id: 'tour-output' });
 
-  constructor(private readonly machine: MachineProxy, private readonly after: (panelId: string) => Promise<void>) {
+  constructor(
+    private readonly machine: MachineProxy,
+    private readonly after: (panelId: string) => Promise<void>,
+  ) {
     const steps = STEPS.map((s) => {
       const button = el('button', { 'data-step': s.id }, s.title);
       button.onclick = () => void this.run(s, button);
