@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../src/api/index.ts';
-import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { CMDLINE, MEMORY_MIB, StreamConsole } from './boot/console-script.ts';
+import { microvmDiskArgs } from '../test/support/qemu-microvm.ts';
 
 const MiB = 1 << 20;
 const DISK_BYTES = 256 * MiB;
@@ -60,41 +60,9 @@ async function glassbox(disk: string): Promise<{ write: Rate; read: Rate }> {
   }
 }
 
-/**
- * The CPU without a local APIC (-apic): microvm has no firmware to set the
- * APIC's LINT0 to pass the 8259's interrupts on, and the guest kernel (no
- * APIC support) counts on the 8259, so with an APIC no timer tick arrives
- * and the boot stops after "Marking TSC unstable".
- */
+/** The same workload on QEMU's microvm with a virtio-blk disk on the same file (test/support/qemu-microvm.ts says why that machine). */
 async function qemu(disk: string): Promise<{ write: Rate; read: Rate }> {
-  const args = [
-    '-M',
-    'microvm,acpi=off,pic=on,pit=on,rtc=on,isa-serial=on',
-    '-accel',
-    'tcg',
-    '-cpu',
-    'pentium2,-apic',
-    '-m',
-    String(MEMORY_MIB),
-    '-nodefaults',
-    '-display',
-    'none',
-    '-no-reboot',
-    '-serial',
-    'stdio',
-    '-kernel',
-    DEFAULT_KERNEL,
-    '-initrd',
-    DEFAULT_INITRD,
-    '-append',
-    CMDLINE,
-    '-global',
-    'virtio-mmio.force-legacy=false',
-    '-drive',
-    `file=${disk},if=none,id=d0,format=raw,cache=none,aio=threads`,
-    '-device',
-    'virtio-blk-device,drive=d0',
-  ];
+  const args = microvmDiskArgs({ disk, memoryMiB: MEMORY_MIB, append: CMDLINE });
   const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const con = new StreamConsole((t) => q.stdin!.write(t));
   q.stdout!.on('data', (b: Buffer) => con.feed(b));

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../support/deadline.ts';
+import { microvmDiskArgs } from '../support/qemu-microvm.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DIST = join(ROOT, 'guest-images/dist');
@@ -35,39 +36,8 @@ describe.skipIf(!haveQemu || !patched)('guest kernel io.max on QEMU', () => {
     const disk = join(dir, 'disk.img');
     writeFileSync(disk, '');
     truncateSync(disk, 64 * MiB);
-    // microvm's virtio-mmio slot and a CPU without a local APIC, as bench/disk.ts explains; panic=-1 and -no-reboot: a BUG ends QEMU.
-    const q = spawn(
-      QEMU,
-      [
-        '-M',
-        'microvm,acpi=off,pic=on,pit=on,rtc=on,isa-serial=on',
-        '-accel',
-        'tcg',
-        '-cpu',
-        'pentium2,-apic',
-        '-m',
-        '256',
-        '-nodefaults',
-        '-display',
-        'none',
-        '-no-reboot',
-        '-serial',
-        'stdio',
-        '-kernel',
-        join(DIST, 'bzImage'),
-        '-initrd',
-        join(DIST, 'initramfs.cpio.gz'),
-        '-append',
-        'console=ttyS0 panic=-1',
-        '-global',
-        'virtio-mmio.force-legacy=false',
-        '-drive',
-        `file=${disk},if=none,id=d0,format=raw,cache=none,aio=threads`,
-        '-device',
-        'virtio-blk-device,drive=d0',
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
+    // The guest's QEMU peer (support/qemu-microvm.ts); panic=-1 and -no-reboot: a BUG ends QEMU.
+    const q = spawn(QEMU, microvmDiskArgs({ disk, memoryMiB: 256, append: 'console=ttyS0 panic=-1' }), { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let exited = false;
     q.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
