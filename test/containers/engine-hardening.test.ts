@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../support/rng.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
@@ -255,6 +255,10 @@ describe('the engine against bad clients and races', () => {
   }, 400_000);
 
   it("a kernel panic in the guest ends the engine with the kernel's words, and the next command starts one that takes the containers back", async () => {
+    // The stress test above may have left busybox removed: it is loaded again from a fresh store's base image.
+    const base = join(mkdtempSync(join(tmpdir(), 'glassbox-harden-base-')), 'busybox.tar');
+    writeFileSync(base, await ImageStore.open(dirname(base)).save(['busybox']));
+    expect((await glassbox(['load', '-i', base])).status).toBe(0);
     expect((await glassbox(['run', '-d', '--name', 'survivor', 'busybox', 'sleep', '1000'])).status).toBe(0);
     // A real way for the guest to panic: told to, the kernel panics on a cgroup's OOM too, and a container then runs out of its 8 MiB.
     expect((await glassbox(['inspect', 'cpu', '--engine', '--run', 'echo 2 > /proc/sys/vm/panic_on_oom'])).status).toBe(0);

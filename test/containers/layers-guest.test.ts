@@ -179,8 +179,12 @@ describe('layers, users and overlapping calls on the guest', () => {
 
     it('ps, exec and stats answer while a foreground run is in progress', async () => {
       const fg = engine.run('busybox', { cmd: ['sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.1; done; echo finished'], name: 'fg' });
-      let listed: string[] = [];
-      for (let i = 0; i < 100 && !listed.includes('fg'); i++) listed = (await engine.ps()).map((c) => c.name);
+      // Listed once its container exists: polled by time, not by a count of ps calls, which a faster ps used up before the run had started.
+      const deadline = Date.now() + 60_000;
+      while (!(await engine.ps()).some((c) => c.name === 'fg')) {
+        if (Date.now() > deadline) throw new Error('ps did not list the foreground run "fg" within 60 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       expect((await engine.exec('fg', ['sh', '-c', 'echo $$ > /tmp/go; cat /tmp/go'])).stdout).toMatch(/^\d+\n$/);
       expect((await engine.stats('fg'))['pids.current']).toMatch(/^\d+$/);
       expect(await fg).toMatchObject({ exitCode: 0, stdout: 'finished\n' });
