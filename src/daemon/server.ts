@@ -67,7 +67,7 @@ export async function serveEngine(home: string): Promise<void> {
   const dead = new Promise<never>((_, reject) => (guestDied = reject));
   dead.catch(() => {});
   watchGuest(machine, (why) => {
-    const message = `the engine's guest died: ${why}. The engine has stopped; the next glassbox command starts a new one, where the containers that were running show as exited`;
+    const message = `the engine's guest died: ${why}. The engine has stopped; the next glassbox command starts a new one, which takes the containers back from its disk`;
     process.stderr.write(`glassbox engine: ${message}\n`);
     guestDied(new Error(message));
     server.close();

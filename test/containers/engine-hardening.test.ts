@@ -269,7 +269,8 @@ describe('the engine against bad clients and races', () => {
     expect(oom.stderr).toMatch(/the engine's guest died: its kernel panicked \(Kernel panic - not syncing: Out of memory/);
     expect(engineLog()).toMatch(/glassbox engine: the engine's guest died: its kernel panicked/);
     const ps = await glassbox(['ps', '-a']);
-    expect(ps.stdout).toMatch(/Exited \(137\)\s+survivor$/m);
+    // Its files are on the disk once the dead guest's ext4 had written them out (a commit every 5 s): then it ended as killed; before that the engine can only say it was lost.
+    expect(ps.stdout).toMatch(/(Exited \(137\)|Lost \(its engine ended\))\s+survivor$/m);
     expect((await glassbox(['rm', 'survivor'])).status).toBe(0);
   }, 600_000);
 });
