@@ -8,25 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
-import { VirtioBlock, type BlockBackend } from '../../src/devices/virtio/blk.ts';
+import { VirtioBlock } from '../../src/devices/virtio/blk.ts';
 import { STATUS } from '../../src/devices/virtio/mmio-transport.ts';
 import { virtioView, type VirtqueueView } from '../../src/inspect/virtio.ts';
+import { memoryDisk } from '../support/memory-disk.ts';
 
 const MiB = 1 << 20;
 const BASE = 0xfeb00000;
-
-/** A disk in memory, so the test sees exactly what the device did. */
-function memoryDisk(size: number): BlockBackend & { bytes: Uint8Array } {
-  const bytes = new Uint8Array(size);
-  return {
-    bytes,
-    size,
-    readOnly: false,
-    read: (off, into) => into.set(bytes.subarray(off, off + into.length)),
-    write: (off, data) => bytes.set(data, off),
-    flush: () => {},
-  };
-}
 
 function machine(disk = memoryDisk(64 * 1024)) {
   const m = new PcMachine((h) => createCore(16 * MiB, h), 16 * MiB);

@@ -6,19 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BlockBackend } from '../../src/devices/virtio/blk.ts';
 import { ForkableDisk } from '../../src/storage/forkable-disk.ts';
-
-/** A disk in memory, the backend every machine's disk could be. */
-function memoryDisk(size: number): BlockBackend & { bytes: Uint8Array } {
-  const bytes = new Uint8Array(size);
-  return {
-    bytes,
-    size,
-    readOnly: false,
-    read: (offset, into) => into.set(bytes.subarray(offset, offset + into.length)),
-    write: (offset, data) => bytes.set(data, offset),
-    flush: () => {},
-  };
-}
+import { memoryDisk } from '../support/memory-disk.ts';
 
 /** A reproducible stream of numbers (xorshift). */
 function numbers(seed: number): () => number {
