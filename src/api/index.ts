@@ -9,6 +9,8 @@ import { nodeCodec } from '../snapshot/codec-node.ts';
 import { Machine as PlatformMachine } from './machine.ts';
 import { FileDisk } from '../storage/file-disk.ts';
 import { fileSha256 } from './file-digest.ts';
+import { NinePFileServer } from '../storage/ninep/server.ts';
+import { hostExport } from '../storage/ninep/host-tree.ts';
 import type { MachineOptions, Platform } from './types.ts';
 
 function fileError(e: unknown, path: string, what: string): KernelImageError {
@@ -35,6 +37,7 @@ export const nodePlatform: Platform = {
   defaultInitrd: DEFAULT_INITRD,
   codec: nodeCodec,
   openDisk: (spec) => new FileDisk(spec.path, spec),
+  openShare: (spec) => new NinePFileServer(new Map([['', hostExport(spec.path, spec.readOnly)]])),
   coreBuild: async () => coreBuild(),
 };
 
@@ -52,3 +55,4 @@ export type { MouseMotion } from '../devices/ps2-mouse.ts';
 export * from './types.ts';
 export { SnapshotError } from '../snapshot/error.ts';
 export { DiskError, FileDisk } from '../storage/file-disk.ts';
+export { ShareError } from '../storage/ninep/host-tree.ts';

@@ -24,6 +24,7 @@ import {
   type MachineOptions,
   type NetworkOptions,
   type Platform,
+  type ServedShare,
   type SpawnOptions,
   type WaitOptions,
 } from './types.ts';
@@ -37,6 +38,7 @@ import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
 import { otherDigests, otherFiles, type BootFiles, type DeferredFiles, type RecordedFiles } from './guest-files.ts';
 import { VirtioBlock, type BlockBackend } from '../devices/virtio/blk.ts';
+import { Virtio9p } from '../devices/virtio/9p.ts';
 import { ForkableDisk } from '../storage/forkable-disk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 import type { MouseMotion } from '../devices/ps2-mouse.ts';
@@ -100,6 +102,8 @@ interface Making {
   coreBuild?: () => Promise<string>;
   /** The disks, opened. */
   disks?: BlockBackend[];
+  /** The shared host directories, served. */
+  shares?: ServedShare[];
   /** Compiles hot code off this thread, where the platform can (Platform.regionCompiler). */
   regionCompiler?: RegionCompiler;
 }
@@ -113,7 +117,15 @@ function openDisks(opts: MachineOptions, platform: Platform): BlockBackend[] {
   });
 }
 
-/** The kernel and initrd `opts` names, read through `platform` where not given as bytes. */
+/** The shares `opts` names, served through `platform` where given as directories. */
+function openShares(opts: MachineOptions, platform: Platform): ServedShare[] {
+  return (opts.shares ?? []).map((s) => {
+    if ('server' in s) return s;
+    if (!platform.openShare) throw new MachineError(`share ${s.path}: this platform serves no host directories; give a 9P server`);
+    return { tag: s.tag, server: platform.openShare(s) };
+  });
+}
+
 /** The kernel and initrd `opts` names (bytes or references), and their names for messages. */
 function fileRefs(opts: MachineOptions, platform: Platform) {
   const kernel = opts.kernel ?? platform.defaultKernel;
@@ -185,7 +197,7 @@ export class Machine extends Emitter<MachineEvents> {
    */
   constructor(
     private readonly module: WebAssembly.Module,
-    private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks'> & Making,
+    private readonly opts: Omit<MachineOptions, 'snapshot' | 'disks' | 'shares'> & Making,
     resume?: Resume,
   ) {
     super();
@@ -223,6 +235,7 @@ export class Machine extends Emitter<MachineEvents> {
       if (this.clock === 'virtual' && resume?.replay) throw new MachineError('replay: a machine with a network card cannot replay (its link is live)');
       this.network = new MachineNetwork(this.pc, opts.network, () => this.wake());
     }
+    (opts.shares ?? []).forEach((s, i) => this.pc.addVirtio(`virtio-9p${i}`, new Virtio9p(s.tag, s.server)));
     // The kernel finds the virtio devices on its command line (a snapshot records the command line without them).
     const cmdline = [opts.cmdline ?? DEFAULT_CMDLINE, this.pc.virtioCmdline()].filter(Boolean).join(' ');
     this.bootLinux = () => {
@@ -340,6 +353,8 @@ export class Machine extends Emitter<MachineEvents> {
       );
     }
     if (!this.network && opts.network) throw new MachineError("fork: this machine has no network card, so its fork cannot have one (the device set is the parent's)");
+    // Two guests on one 9P server would share its open files (fids), and neither expects the other's writes.
+    if (this.opts.shares?.length) throw new MachineError('fork: this machine shares host directories (virtio-9p), which a fork cannot share with it');
     const records = copyRecords(this.saveState('fork'));
     const disks = this.disks.map((d) => d.fork());
     const network = opts.network && { mac: this.network!.options.mac, ...opts.network };
@@ -359,6 +374,7 @@ export class Machine extends Emitter<MachineEvents> {
       network: opts.network,
       ...making,
       disks: openDisks(opts, platform),
+      shares: openShares(opts, platform),
       regionCompiler: platform.regionCompiler,
     });
   }
@@ -407,6 +423,7 @@ export class Machine extends Emitter<MachineEvents> {
           cmdline: h.cmdline,
           ...files,
           disks: openDisks(opts, platform),
+          shares: openShares(opts, platform),
           regionCompiler: platform.regionCompiler,
         },
         resume,

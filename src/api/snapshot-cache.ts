@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Machine, SnapshotError, type ClockMode, type NetworkOptions } from './index.ts';
+import { Machine, SnapshotError, type ClockMode, type NetworkOptions, type ServedShare } from './index.ts';
+import { NinePFileServer } from '../storage/ninep/server.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL, FREED_PAGES_ZEROED } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
 import { FORMAT_VERSION } from '../snapshot/format.ts';
@@ -34,6 +35,8 @@ export interface BootedGuest {
   diskBytes?: number;
   /** Whether it has a network card. */
   network?: boolean;
+  /** The mount tags of its 9p shares (their files are not in the snapshot). */
+  shareTags?: string[];
   /** The script run in it once booted, before the snapshot (GuestSetup.prepare). */
   prepared?: string;
 }
@@ -41,7 +44,7 @@ export interface BootedGuest {
 /** The cache file's name: what the snapshot depends on, digested. */
 function cacheName(prefix: string, g: BootedGuest): string {
   const h = createHash('sha256');
-  const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}), ...(g.prepared ? { prepared: g.prepared } : {}) };
+  const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}), ...(g.shareTags?.length ? { shares: g.shareTags } : {}), ...(g.prepared ? { prepared: g.prepared } : {}) };
   h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices, kernel: g.kernelSha256, initrd: g.initrdSha256 }));
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
@@ -55,6 +58,12 @@ export interface GuestSetup {
   disk?: CachedDisk;
   network?: NetworkOptions;
   /**
+   * 9p shares (after the network card). The snapshot is made with a server
+   * that exports nothing (no mount is made before it), so no open file is
+   * lost when the machine resumes on these.
+   */
+  shares?: ServedShare[];
+  /**
    * A shell script the agent runs once the guest is booted, before the
    * snapshot, so that every start from it finds that work done (the
    * engine's network link: engine/boot.ts). Its exit status is not checked:
@@ -66,7 +75,7 @@ export interface GuestSetup {
 async function defaultGuest(g: GuestSetup): Promise<BootedGuest> {
   // Digests remembered by the files' identity (file-digest.ts): neither this nor the restore after it reads 9 MB again.
   const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL), fileSha256(DEFAULT_INITRD)]);
-  return { kernelSha256, initrdSha256, cmdline: CACHED_CMDLINE, memoryMiB: g.memoryMiB, diskBytes: g.disk?.bytes, network: g.network !== undefined, prepared: g.prepare };
+  return { kernelSha256, initrdSha256, cmdline: CACHED_CMDLINE, memoryMiB: g.memoryMiB, diskBytes: g.disk?.bytes, network: g.network !== undefined, shareTags: g.shares?.map((s) => s.tag), prepared: g.prepare };
 }
 
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */
@@ -111,6 +120,7 @@ async function make(dir: string, g: GuestSetup): Promise<Uint8Array> {
     cmdline: CACHED_CMDLINE,
     disks: g.disk ? [{ path: scratch, createBytes: g.disk.bytes }] : undefined,
     network: g.network,
+    shares: g.shares?.map((s) => ({ tag: s.tag, server: new NinePFileServer(new Map()) })),
   });
   if (g.disk) rmSync(scratch); // open still: gone from the directory, whatever happens next
   m.start();
@@ -161,7 +171,7 @@ export async function keepKernel(dir: string, g: BootedGuest, m: Machine): Promi
  * the clock asked for.
  */
 export async function cachedDefaultGuest(dir: string, g: GuestSetup, clock: ClockMode): Promise<Machine> {
-  const opts = { memoryMiB: g.memoryMiB, clock, disks: g.disk ? [{ path: g.disk.path, createBytes: g.disk.bytes }] : undefined, network: g.network };
+  const opts = { memoryMiB: g.memoryMiB, clock, disks: g.disk ? [{ path: g.disk.path, createBytes: g.disk.bytes }] : undefined, network: g.network, shares: g.shares };
   try {
     return await Machine.create({ snapshot: await defaultGuestSnapshot(dir, g), ...opts });
   } catch (e) {

@@ -6,6 +6,7 @@ import type { InputEvent } from '../machine/input-log.ts';
 import type { JitMode } from '../core/core.ts';
 import type { NetBackend } from '../devices/virtio/net.ts';
 import type { BlockBackend } from '../devices/virtio/blk.ts';
+import type { NinePServer } from '../devices/virtio/9p.ts';
 import type { RegionCompiler } from '../core/jit/compile-job.ts';
 
 export type { BlockBackend, InputEvent, JitMode };
@@ -61,6 +62,28 @@ export interface MachineOptions {
    * with one resumes only on a machine with one.
    */
   network?: NetworkOptions;
+  /**
+   * Host directories shared with the guest over virtio-9p, one device each
+   * (after the disks and the network card), which the guest mounts with
+   * `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`: a directory the
+   * platform serves (Node), or a 9P server of the caller's. Their files are
+   * not part of a snapshot, and a machine with shares cannot be forked.
+   */
+  shares?: (ShareSpec | ServedShare)[];
+}
+
+/** A host directory shared with the guest, read-only (EROFS, whatever the guest mounts) with `readOnly`. */
+export interface ShareSpec {
+  /** The mount tag the guest names. */
+  tag: string;
+  path: string;
+  readOnly?: boolean;
+}
+
+/** A share whose 9P server the caller brings (the engine's, which exports directories as containers need them). */
+export interface ServedShare {
+  tag: string;
+  server: NinePServer;
 }
 
 /** A disk image in a host file. */
@@ -90,6 +113,8 @@ export interface Platform {
   codec?: SnapshotCodec;
   /** Opens a disk image file (Node); a platform without files lacks it. */
   openDisk?(spec: DiskSpec): BlockBackend;
+  /** Serves a host directory over 9P (Node); a platform without files lacks it. */
+  openShare?(spec: ShareSpec): NinePServer;
   /** A digest of the compiled core, recorded in snapshots, if the platform knows it. */
   coreBuild?(): Promise<string>;
   /**

@@ -12,6 +12,7 @@ import { ipToString, parseMac } from '../net/addresses.ts';
 import { NET_PLAN, UserNet } from '../net/user-net.ts';
 import { bootDefaultGuest } from '../containers/engine/boot.ts';
 import { ContainerEngine } from '../containers/engine/containers.ts';
+import { BIND_TAG, HostBinds } from '../containers/engine/binds.ts';
 import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
 import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
 import { linkUpScript } from '../containers/engine/network-scripts.ts';
@@ -37,7 +38,9 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   // A guest resumed with its link up may send nothing before the first published port's connection comes in: its MAC is given.
   const userNet = new UserNet({ guestMac: parseMac(DEFAULT_MAC) });
-  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet });
+  // One 9p share for every bind mount (engine/binds.ts): it exports a host directory when a run names it.
+  const binds = new HostBinds();
+  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet }, [{ tag: BIND_TAG, server: binds.server }]);
   machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
   const shell = machineShell(machine);
   // The guest's wall clock starts at the machine's epoch (2026-01-01); under the realtime clock it is set to the host's,
@@ -54,7 +57,7 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
     link.exitCode === 0
       ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest), blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
       : undefined;
-  const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home));
+  const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home), binds);
   // The containers an earlier engine left on the disk are taken back before any request sees the list.
   for (const problem of await engine.restore()) log(problem);
   const stop = async () => {

@@ -3,7 +3,7 @@
 // ($GLASSBOX_SNAPSHOT_CACHE overrides the place; made on first use, remade when the
 // core or the guest images change), a second instead of a boot.
 
-import type { ClockMode, Machine, NetworkOptions } from '../../api/index.ts';
+import type { ClockMode, Machine, NetworkOptions, ServedShare } from '../../api/index.ts';
 import { DEFAULT_MEMORY_MIB } from '../../boot/default-guest.ts';
 import { cachedDefaultGuest, snapshotCacheDir } from '../../api/snapshot-cache.ts';
 import { ENGINE_DISK_BYTES } from './disk.ts';
@@ -13,14 +13,22 @@ import { linkUpScript } from './network-scripts.ts';
  * `disk`: the engine's disk image (disk.ts), attached as /dev/vda; the caller mounts it.
  * With `network`, the guest has a network card on that link too (a snapshot of its own in the cache),
  * its link brought up before the snapshot, so a start finds its address leased already.
+ * `shares`: 9p shares of host directories (binds.ts), after the network card.
  */
-export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: ClockMode = 'virtual', disk?: string, network?: NetworkOptions): Promise<Machine> {
+export async function bootDefaultGuest(
+  memoryMiB = DEFAULT_MEMORY_MIB,
+  clock: ClockMode = 'virtual',
+  disk?: string,
+  network?: NetworkOptions,
+  shares?: ServedShare[],
+): Promise<Machine> {
   const machine = await cachedDefaultGuest(
     snapshotCacheDir(),
     {
       memoryMiB,
       disk: disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined,
       network,
+      shares,
       prepare: network ? linkUpScript() : undefined,
     },
     clock,

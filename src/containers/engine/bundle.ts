@@ -8,6 +8,7 @@ import type { ProcessUser } from './users.ts';
 import type { PortMapping } from './networks.ts';
 import { bundleDir } from './guest-scripts.ts';
 import { volumeMounts, type VolumeMount } from './volumes.ts';
+import { bindMounts, type BindMount } from './binds.ts';
 
 export interface RunOptions {
   name?: string;
@@ -56,6 +57,8 @@ export interface RunOptions {
   restart?: RestartPolicy;
   /** -v NAME:/path[:ro]: named volumes on the engine's disk (volumes.ts), made if missing. */
   volumes?: VolumeMount[];
+  /** -v /host/dir:/path[:ro]: host directories through the engine's 9p share (binds.ts). */
+  binds?: BindMount[];
   /** --device-read-bps / --device-write-bps on the engine's disk, bytes a second: io.max on the disk's device number (blockIO). */
   deviceReadBps?: number;
   deviceWriteBps?: number;
@@ -353,6 +356,7 @@ export function runtimeConfig(image: ImageConfig, id: string, cgroupsPath: strin
           ].map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'ro', 'nosuid', 'nodev'] }))
         : []),
       ...volumeMounts(o.volumes ?? []),
+      ...bindMounts(o.binds ?? []),
     ],
     linux: {
       cgroupsPath,

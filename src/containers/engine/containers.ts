@@ -42,6 +42,7 @@ import {
 import { cgroupFigures } from './cgroup-files.ts';
 import { fields, script, sh, type Script } from '../../api/shell-script.ts';
 import { ContainerError } from './container-error.ts';
+import { mountBindsScript, type HostBinds } from './binds.ts';
 import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, prefillVolumeScript, removeVolumeScript, type VolumeInfo } from './volumes.ts';
 
 export interface ContainerRecord {
@@ -228,6 +229,8 @@ export class ContainerEngine {
     private readonly journal?: ContainerJournal,
     private readonly networking?: EngineNetworking,
     networkStore?: NetworkStore,
+    /** The host directories the guest's 9p share exports, for bind mounts; without it, a run with one is refused. */
+    private readonly binds?: HostBinds,
   ) {
     this.networks = new NetworkTable(networkStore);
     for (const c of journal?.load() ?? []) this.containers.set(c.id, { ...c, lost: true });
@@ -301,6 +304,14 @@ export class ContainerEngine {
 
   private remember(): void {
     this.journal?.save([...this.containers.values()]);
+  }
+
+  /** Exports a container's bind sources (each checked on the host) and mounts them in the guest. */
+  private async mountBinds(o: RunOptions): Promise<void> {
+    if (!o.binds?.length) return;
+    if (!this.binds) throw new ContainerError('bind mounts need a share of the host in the guest, which this engine was started without');
+    for (const b of o.binds) this.binds.add(b);
+    await this.must(mountBindsScript(o.binds), 'mounting the bind mounts in the guest');
   }
 
   private async must(command: Script | string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
@@ -398,6 +409,7 @@ export class ContainerEngine {
     try {
       await this.ensureStorage();
       for (const v of o.volumes ?? []) await this.createVolume(v.name);
+      await this.mountBinds(o);
       const layers = await ensureLayers(this.shell, this.store, image.layers, image.diffIds, this.unpacking, this.networking?.blobs);
       await this.must(createScript(id, layers), `creating container ${name}`);
       for (const v of o.volumes ?? []) await this.must(prefillVolumeScript(`${bundleDir(id)}/rootfs`, v), `copying the image's ${v.destination} into volume ${v.name}`);
@@ -595,6 +607,7 @@ export class ContainerEngine {
       this.unconnected.delete(c.id);
       this.remember();
     }
+    await this.mountBinds(c.options);
     await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
   }
 

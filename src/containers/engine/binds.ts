@@ -1,0 +1,69 @@
+// Bind mounts of host directories (-v /host/dir:/path[:ro]). The engine's
+// guest has one virtio-9p device (tag BIND_TAG) whose server exports
+// nothing until a run or start asks: then each bind source is exported
+// under a name of its own (the aname the guest's mount gives), the guest
+// mounts it once at bindDir(name), and the container's bundle bind-mounts
+// that directory. One device rather than one per source, because the
+// guest's devices are fixed when the engine's guest starts (it resumes from
+// a snapshot with them) while binds come with each run; and each export is
+// still confined to its own directory and read-only on the host side when
+// asked (storage/ninep/host-tree.ts), whatever the guest does.
+
+import { createHash } from 'node:crypto';
+import { script, sh, type Script } from '../../api/shell-script.ts';
+import { ShareError, hostExport, type Export } from '../../storage/ninep/host-tree.ts';
+import { NinePFileServer } from '../../storage/ninep/server.ts';
+import { ContainerError } from './container-error.ts';
+
+/** The mount tag of the engine's share. */
+export const BIND_TAG = 'glassbox-binds';
+const BIND_ROOT = '/run/glassbox/binds';
+
+/** -v /host/dir:/path[:ro] of a run: `source` is an absolute host path. */
+export interface BindMount {
+  source: string;
+  destination: string;
+  readOnly?: boolean;
+}
+
+/** The export's name: the same for the same source and mode across engines, and free of the commas a mount option cannot hold. */
+export function bindName(b: BindMount): string {
+  return `b${createHash('sha256')
+    .update(`${b.readOnly ? 'ro' : 'rw'}:${b.source}`)
+    .digest('hex')
+    .slice(0, 24)}`;
+}
+
+export const bindDir = (b: BindMount) => `${BIND_ROOT}/${bindName(b)}`;
+
+/** The host side: the directories the engine's share exports. */
+export class HostBinds {
+  private readonly exports = new Map<string, Export>();
+  readonly server = new NinePFileServer(this.exports);
+
+  /** Exports `b.source` (checked: an existing directory), so the guest can mount it. */
+  add(b: BindMount): void {
+    try {
+      this.exports.set(bindName(b), hostExport(b.source, b.readOnly));
+    } catch (e) {
+      if (e instanceof ShareError) throw new ContainerError(`-v ${b.source}:${b.destination}: ${e.message}`);
+      throw e;
+    }
+  }
+}
+
+/** Mounts each bind's export in the guest, unless it is mounted already (a second container of the same source, a start). */
+export function mountBindsScript(binds: readonly BindMount[]): Script {
+  return script(
+    binds.map((b) => {
+      const dir = bindDir(b);
+      const opts = `trans=virtio,version=9p2000.L,aname=${bindName(b)}${b.readOnly ? ',ro' : ''}`;
+      return sh`mkdir -p ${dir} && { mountpoint -q ${dir} || mount -t 9p -o ${opts} ${BIND_TAG} ${dir}; } || exit 1`;
+    }),
+  );
+}
+
+/** The OCI bind mounts of a run's binds. */
+export function bindMounts(binds: readonly BindMount[]): object[] {
+  return binds.map((b) => ({ destination: b.destination, type: 'bind', source: bindDir(b), options: ['rbind', 'nosuid', 'nodev', b.readOnly ? 'ro' : 'rw'] }));
+}
