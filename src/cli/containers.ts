@@ -23,8 +23,9 @@ import { table } from './table.ts';
 import { DEFAULT_PS_FORMAT, filterPredicate, inspectView, PS_HEADERS, psRow, type Inspected, type Listed } from './docker-views.ts';
 import { attach, checkTerminal, windowSize } from './attach.ts';
 import { collectPublish, defineNetworkCommands } from './network.ts';
-import { collectVolume, defineVolumeCommands, parseDeviceRate } from './storage.ts';
+import { collectVolume, defineVolumeCommands, parseDeviceRate, splitVolumes } from './storage.ts';
 import type { VolumeMount } from '../containers/engine/volumes.ts';
+import type { BindMount } from '../containers/engine/binds.ts';
 import type { PortMapping } from '../containers/engine/networks.ts';
 import { parseRestartPolicy, parseUlimit, type RestartPolicy, type Ulimit } from '../containers/engine/bundle.ts';
 
@@ -158,7 +159,7 @@ interface RunFlags {
   ulimit: Ulimit[];
   init?: boolean;
   restart?: RestartPolicy;
-  volume: VolumeMount[];
+  volume: (VolumeMount | BindMount)[];
   deviceReadBps?: number;
   deviceWriteBps?: number;
 }
@@ -221,7 +222,12 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .option('--entrypoint <command>', "replace the image's Entrypoint (its Cmd is dropped unless a command is given)")
     .option('--read-only', "mount the container's root filesystem read-only")
     .option('--tmpfs <path>', 'mount an empty tmpfs at PATH (repeatable)', collect, [])
-    .option('-v, --volume <NAME:/path[:ro]>', 'mount a named volume (made if missing; read-only with :ro) (repeatable)', collectVolume, [])
+    .option(
+      '-v, --volume <NAME|/host/dir:/path[:ro]>',
+      'mount a named volume (made if missing) or a host directory (a bind mount); read-only with :ro (repeatable)',
+      collectVolume,
+      [],
+    )
     .option('--device-read-bps <[/dev/vda:]rate>', "limit reads from the engine's disk to RATE bytes a second, e.g. 1mb (cgroup io.max)", parseDeviceRate)
     .option('--device-write-bps <[/dev/vda:]rate>', "limit writes to the engine's disk to RATE bytes a second, e.g. 1mb (cgroup io.max)", parseDeviceRate)
     .option('--cap-add <cap>', "add a capability (e.g. NET_ADMIN, or ALL) to Docker's set (repeatable)", collect, [])
@@ -257,7 +263,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
         capAdd: some(capAdd),
         capDrop: some(capDrop),
         ulimits: some(ulimit),
-        volumes: some(volume),
+        ...splitVolumes(volume),
         publish: flags.publish.length ? flags.publish : undefined,
       };
       if (o.rm && o.restart && o.restart.name !== 'no') return reportError('conflicting options: --restart and --rm');

@@ -4,7 +4,9 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import type { EngineRequest } from '../daemon/protocol.ts';
+import { resolve } from 'node:path';
 import type { VolumeInfo, VolumeMount } from '../containers/engine/volumes.ts';
+import type { BindMount } from '../containers/engine/binds.ts';
 import { VOLUME_NAME } from '../containers/engine/volumes.ts';
 import { table } from './table.ts';
 
@@ -14,27 +16,32 @@ type Call = <T>(req: EngineRequest) => Promise<T | undefined>;
 export const ENGINE_DEVICE = '/dev/vda';
 
 /**
- * Docker's -v NAME:/path[:ro|rw]. A host directory (a source with a "/" or
- * starting with ".") would be a bind mount, which needs a share of the host's
- * files in the guest that glassbox does not have yet: refused by name.
+ * Docker's -v NAME:/path[:ro|rw] (a named volume) or -v /host/dir:/path[:ro|rw]
+ * (a bind mount: a source with a "/" or starting with "."; relative to this
+ * directory, made absolute here since the engine runs elsewhere).
  */
-export function parseVolume(spec: string): VolumeMount {
+export function parseVolume(spec: string): VolumeMount | BindMount {
   const parts = spec.split(':');
   const [source = '', destination = '', mode] = parts;
-  if (parts.length < 2 || parts.length > 3 || !destination) throw new InvalidArgumentError(`-v ${spec}: give NAME:/PATH[:ro], e.g. data:/data`);
-  if (source.includes('/') || source.startsWith('.'))
-    throw new InvalidArgumentError(
-      `-v ${spec}: bind mounts of host directories are not supported yet (no host share in the guest); use a named volume, e.g. -v data:${destination}`,
-    );
-  if (!VOLUME_NAME.test(source))
-    throw new InvalidArgumentError(`-v ${spec}: "${source}" is not a volume name (2 to 128 letters, digits, "_", "." and "-", starting with a letter or digit)`);
+  if (parts.length < 2 || parts.length > 3 || !destination) throw new InvalidArgumentError(`-v ${spec}: give NAME:/PATH[:ro] or /HOST/DIR:/PATH[:ro], e.g. data:/data`);
   if (!destination.startsWith('/')) throw new InvalidArgumentError(`-v ${spec}: the mount point "${destination}" is not an absolute path`);
   if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new InvalidArgumentError(`-v ${spec}: the mode is ro or rw, not "${mode}"`);
-  return { name: source, destination, ...(mode === 'ro' ? { readOnly: true } : {}) };
+  const ro = mode === 'ro' ? { readOnly: true } : {};
+  if (source.includes('/') || source.startsWith('.')) return { source: resolve(source), destination, ...ro };
+  if (!VOLUME_NAME.test(source))
+    throw new InvalidArgumentError(`-v ${spec}: "${source}" is not a volume name (2 to 128 letters, digits, "_", "." and "-", starting with a letter or digit)`);
+  return { name: source, destination, ...ro };
 }
 
-export function collectVolume(v: string, prev: VolumeMount[]): VolumeMount[] {
+export function collectVolume(v: string, prev: (VolumeMount | BindMount)[]): (VolumeMount | BindMount)[] {
   return [...prev, parseVolume(v)];
+}
+
+/** A run's -v list as the engine takes it: named volumes and bind mounts apart. */
+export function splitVolumes(list: (VolumeMount | BindMount)[]): { volumes?: VolumeMount[]; binds?: BindMount[] } {
+  const volumes = list.filter((v): v is VolumeMount => 'name' in v);
+  const binds = list.filter((v): v is BindMount => 'source' in v);
+  return { ...(volumes.length ? { volumes } : {}), ...(binds.length ? { binds } : {}) };
 }
 
 const RATE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };

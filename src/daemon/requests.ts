@@ -123,6 +123,24 @@ const runOptions = z
       )
       .max(64)
       .optional(),
+    binds: z
+      .array(
+        z
+          .object({
+            source: z
+              .string()
+              .regex(/^\/[^\0]*$/, "a bind mount's source is an absolute host path")
+              .max(4096),
+            destination: z
+              .string()
+              .regex(/^\/[^\0:]*$/, "a bind mount's mount point is an absolute path")
+              .max(4096),
+            readOnly: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .max(64)
+      .optional(),
     deviceReadBps: z
       .number()
       .int()
