@@ -7,6 +7,7 @@
 
 import type { Machine } from '../api/machine.ts';
 import type { VirtioBlock } from '../devices/virtio/blk.ts';
+import type { Virtio9p } from '../devices/virtio/9p.ts';
 
 /** Virtio device IDs (virtio 1.x section 5) glassbox has. */
 const KINDS: Record<number, string> = { 1: 'net', 2: 'blk', 9: '9p' };
@@ -59,7 +60,8 @@ export function virtioView(machine: Pick<Machine, 'pc' | 'network'>): VirtioDevi
         maxServiceUs: q.stats.maxServiceNs / 1000,
       }),
     );
-    const device = kind === 'blk' ? { ...(t.device as VirtioBlock).stats } : kind === 'net' ? { ...machine.network?.stats } : {};
+    const share = t.device as Virtio9p;
+    const device = kind === 'blk' ? { ...(t.device as VirtioBlock).stats } : kind === 'net' ? { ...machine.network?.stats } : kind === '9p' ? { ...share.stats } : {};
     return { name: pc.virtioNames[i]!, kind, queues, device, ...(t.lastError ? { lastError: t.lastError } : {}) };
   });
 }

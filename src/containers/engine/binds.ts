@@ -58,7 +58,8 @@ export function mountBindsScript(binds: readonly BindMount[]): Script {
     binds.map((b) => {
       const dir = bindDir(b);
       const opts = `trans=virtio,version=9p2000.L,aname=${bindName(b)}${b.readOnly ? ',ro' : ''}`;
-      return sh`mkdir -p ${dir} && { mountpoint -q ${dir} || mount -t 9p -o ${opts} ${BIND_TAG} ${dir}; } || exit 1`;
+      // The guest's busybox has no mountpoint(1): /proc/mounts says it.
+      return sh`mkdir -p ${dir} && { grep -q ${` ${dir} 9p `} /proc/mounts || mount -t 9p -o ${opts} ${BIND_TAG} ${dir}; } || exit 1`;
     }),
   );
 }
