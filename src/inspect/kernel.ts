@@ -80,6 +80,9 @@ export interface CgroupNode {
   oomKills: number | null;
   /** CPU time used by this cgroup and below, in microseconds (cpu.stat usage_usec). */
   cpuUsageUsec: number | null;
+  /** Bytes read from and written to block devices by this cgroup and below, every disk summed (io.stat rbytes, wbytes). */
+  ioReadBytes: number | null;
+  ioWriteBytes: number | null;
 }
 
 /** Every cgroup of the guest: a cgroup= line with its path, then its figures from the engine's cgroup reader. */
@@ -105,6 +108,8 @@ export async function cgroupTree(shell: GuestShell): Promise<CgroupNode[]> {
       oomKills: num('memory.events.oom_kill'),
       cpuUsageUsec: num('cpu.stat.usage_usec'),
       memoryPeak: num('memory.peak'),
+      ioReadBytes: num('io.stat.rbytes'),
+      ioWriteBytes: num('io.stat.wbytes'),
     });
   }
   return nodes.sort((a, b) => a.path.localeCompare(b.path));

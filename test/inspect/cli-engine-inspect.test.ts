@@ -49,6 +49,10 @@ describe('glassbox inspect against the engine', () => {
     expect(web.cgroup.memoryMax).toBe(String(16 << 20));
     expect(web.namespaces.pid.container).not.toBe(web.namespaces.pid.guest);
     expect(web.processes.map((p: { name: string; pidInContainer: number }) => [p.name, p.pidInContainer])).toEqual([['sleep', 1]]);
+    // Block I/O per container, as its cgroup's io.stat counts it: 1 MiB written past the page cache reaches the engine's disk.
+    expect(glassbox(['container', 'exec', 'web', 'dd', 'if=/dev/zero', 'of=/direct', 'bs=64k', 'count=16', 'oflag=direct']).status).toBe(0);
+    const [afterDd] = json(['inspect', 'containers']);
+    expect(afterDd.cgroup.ioWriteBytes).toBeGreaterThanOrEqual(1 << 20);
     const byName = JSON.parse(glassbox(['inspect', 'web']).stdout);
     const viaContainer = JSON.parse(glassbox(['container', 'inspect', 'web']).stdout);
     expect(byName.id).toBe(web.id);

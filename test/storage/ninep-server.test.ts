@@ -119,6 +119,44 @@ describe('the 9P server against a hostile guest', () => {
     expect(readdirSync(share).sort()).toEqual(['f', 'out', 'sub']);
   });
 
+  it('lists several exports under aname "", each confined and read-only or not on its own', () => {
+    mkdirSync(join(dir, 'other'), { recursive: true });
+    server = new NinePFileServer(
+      new Map([
+        ['one', hostExport(share)],
+        ['two', hostExport(join(dir, 'other'), true)],
+      ]),
+    );
+    ok(
+      send(100, (w) => w.u32(65536).str('9P2000.L')),
+      100,
+    );
+    ok(
+      send(104, (w) => w.u32(1).u32(0xffffffff).str('root').str('').u32(0)),
+      104,
+    );
+    ok(send(12, (w) => w.u32(1).u32(0)), 12);
+    const list = send(40, (w) => w.u32(1).u64(0).u32(4096));
+    ok(list, 40);
+    const data = list.r.data(list.r.u32());
+    const names: string[] = [];
+    for (const e = new Reader(data); names.length < 4; ) {
+      e.data(13 + 8 + 1);
+      names.push(e.str());
+    }
+    expect(names).toEqual(['.', '..', 'one', 'two']);
+    // Nothing can be made in the list, nothing but an export found in it, and ".." from an export's root stays there.
+    expect(lerror(send(72, (w) => w.u32(1).str('new').u32(0o755).u32(0)))).toBe(E.EROFS);
+    expect(lerror(walk(1, 2, 'three'))).toBe(E.ENOENT);
+    ok(walk(1, 3, 'one', '..', 'sub'), 110);
+    ok(walk(1, 4, 'two'), 110);
+    expect(lerror(send(72, (w) => w.u32(4).str('d').u32(0o755).u32(0)))).toBe(E.EROFS);
+    ok(send(72, (w) => w.u32(3).str('d').u32(0o755).u32(0)), 72);
+    expect(readdirSync(join(share, 'sub'))).toEqual(['d']);
+    expect(readdirSync(join(dir, 'other'))).toEqual([]);
+    expect(lerror(send(104, (w) => w.u32(9).u32(0xffffffff).str('root').str('nosuch').u32(0)))).toBe(E.ENOENT);
+  });
+
   it('answers malformed messages and unknown fids with Rlerror', () => {
     start();
     const raw = (bytes: number[]) => {

@@ -1,13 +1,14 @@
 // Bind mounts of host directories (-v /host/dir:/path[:ro]). The engine's
 // guest has one virtio-9p device (tag BIND_TAG) whose server exports
 // nothing until a run or start asks: then each bind source is exported
-// under a name of its own (the aname the guest's mount gives), the guest
-// mounts it once at bindDir(name), and the container's bundle bind-mounts
-// that directory. One device rather than one per source, because the
-// guest's devices are fixed when the engine's guest starts (it resumes from
-// a snapshot with them) while binds come with each run; and each export is
-// still confined to its own directory and read-only on the host side when
-// asked (storage/ninep/host-tree.ts), whatever the guest does.
+// under a name of its own, and the container's bundle bind-mounts it from
+// the guest's one mount of the share (BIND_ROOT, the list of exports:
+// storage/ninep/server.ts). One device rather than one per source, because
+// the guest's devices are fixed when the engine's guest starts (it resumes
+// from a snapshot with them) while binds come with each run, and Linux
+// mounts a virtio-9p device only once; each export is still confined to its
+// own directory and read-only on the host side when asked
+// (storage/ninep/host-tree.ts), whatever the guest does.
 
 import { createHash } from 'node:crypto';
 import { script, sh, type Script } from '../../api/shell-script.ts';
@@ -17,7 +18,7 @@ import { ContainerError } from './container-error.ts';
 
 /** The mount tag of the engine's share. */
 export const BIND_TAG = 'glassbox-binds';
-const BIND_ROOT = '/run/glassbox/binds';
+const BIND_ROOT = '/run/glassbox/host';
 
 /** -v /host/dir:/path[:ro] of a run: `source` is an absolute host path. */
 export interface BindMount {
@@ -52,15 +53,11 @@ export class HostBinds {
   }
 }
 
-/** Mounts each bind's export in the guest, unless it is mounted already (a second container of the same source, a start). */
+/** Mounts the share in the guest unless it is (the guest's busybox has no mountpoint(1): /proc/mounts says), and checks each bind's export is in it. */
 export function mountBindsScript(binds: readonly BindMount[]): Script {
   return script(
-    binds.map((b) => {
-      const dir = bindDir(b);
-      const opts = `trans=virtio,version=9p2000.L,aname=${bindName(b)}${b.readOnly ? ',ro' : ''}`;
-      // The guest's busybox has no mountpoint(1): /proc/mounts says it.
-      return sh`mkdir -p ${dir} && { grep -q ${` ${dir} 9p `} /proc/mounts || mount -t 9p -o ${opts} ${BIND_TAG} ${dir}; } || exit 1`;
-    }),
+    sh`mkdir -p ${BIND_ROOT} && { grep -q ${` ${BIND_ROOT} 9p `} /proc/mounts || mount -t 9p -o trans=virtio,version=9p2000.L ${BIND_TAG} ${BIND_ROOT}; } || exit 1`,
+    binds.map((b) => sh`[ -d ${bindDir(b)} ] || { echo ${`${b.source} is not in the guest's share`} >&2; exit 1; }`),
   );
 }
 

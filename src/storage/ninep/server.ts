@@ -6,8 +6,10 @@
 // an Rlerror, never an exception out of handle().
 //
 // A fid is a path (names under an export, host-tree.ts), plus an open file
-// or a directory listing once opened. Exports are chosen at attach by the
-// mount's aname ("" when the guest gives none), so one device can share
+// or a directory listing once opened. An attach names its export by the
+// mount's aname ("" when the guest gives none); with no export named "",
+// aname "" is the list of exports, a read-only directory with each export's
+// root in it by name. So one device (which Linux mounts once) can share
 // several host directories, each confined to itself and read-only or not.
 
 import {
@@ -20,6 +22,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  lstatSync,
   readlinkSync,
   readSync,
   renameSync,
@@ -94,7 +97,8 @@ const V9FS_MAGIC = 0x01021997;
 const F_UNLCK = 2;
 
 interface Fid {
-  exp: Export;
+  /** Absent for the list of exports (an attach with aname "" when nothing is exported as ""). */
+  exp?: Export;
   names: string[];
   /** A host descriptor once the file is opened. */
   fd?: number;
@@ -126,6 +130,11 @@ function direntType(mode: bigint): number {
 }
 
 const seconds = (s: bigint, ns: bigint) => Number(s) + Number(ns) / 1e9;
+/** The list of exports: a directory of its own, whose qid no host file's inode number reaches. */
+const LIST_QID: Qid = { type: QT_DIR, version: 0, path: 2n ** 64n - 1n };
+const DT_DIR = 4;
+/** What getattr says of the list of exports: a directory others may read, of no size. */
+const LIST_STAT = { mode: BigInt(S_IFDIR | 0o555), ino: LIST_QID.path, uid: 0n, gid: 0n, nlink: 2n, rdev: 0n, size: 0n, blksize: 4096n, blocks: 0n, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n };
 
 export class NinePFileServer implements NinePServer {
   private msize = 8192;
@@ -165,22 +174,29 @@ export class NinePFileServer implements NinePServer {
     this.fids.set(n, f);
   }
 
+  /** The fid's export; the list of exports is read-only, and nothing in it but the exports. */
+  private ex(f: Fid): Export {
+    if (!f.exp) throw new NinePError('EROFS', 'the list of exports');
+    return f.exp;
+  }
+
   private writable(f: Fid): void {
-    if (f.exp.readOnly) throw new NinePError('EROFS');
+    if (this.ex(f).readOnly) throw new NinePError('EROFS');
   }
 
   private path(f: Fid): string {
-    return hostPath(f.exp, f.names);
+    return hostPath(this.ex(f), f.names);
   }
 
   /** The host path of a new entry `name` in directory fid `dir`. */
   private child(dir: Fid, name: string): string {
     this.writable(dir);
-    return hostPath(dir.exp, [...dir.names, checkName(name)]);
+    return hostPath(this.ex(dir), [...dir.names, checkName(name)]);
   }
 
   private qidAt(f: Fid, ...more: string[]): Qid {
-    return qidOf(lstatIn(f.exp, [...f.names, ...more]));
+    if (!f.exp && !more.length) return LIST_QID;
+    return qidOf(lstatIn(this.ex(f), [...f.names, ...more]));
   }
 
   private close(f: Fid): void {
@@ -205,8 +221,9 @@ export class NinePFileServer implements NinePServer {
         r.u32(); // afid: no authentication
         r.str(); // uname
         const aname = r.str();
+        // aname "" with no export of that name: the list of exports, each a directory in it.
         const exp = this.exports.get(aname);
-        if (!exp) throw new NinePError('ENOENT', `nothing exported as "${aname}"`);
+        if (!exp && aname !== '') throw new NinePError('ENOENT', `nothing exported as "${aname}"`);
         const f: Fid = { exp, names: [] };
         const qid = this.qidAt(f);
         this.newFid(fid, f);
@@ -228,7 +245,7 @@ export class NinePFileServer implements NinePServer {
         this.close(f);
         this.writable(f);
         const path = this.path(f);
-        if (qidOf(lstatIn(f.exp, f.names)).type === QT_DIR) rmdirSync(path);
+        if (this.qidAt(f).type === QT_DIR) rmdirSync(path);
         else unlinkSync(path);
         return w.finish();
       }
@@ -310,7 +327,7 @@ export class NinePFileServer implements NinePServer {
         const dir = this.fid(r.u32());
         const f = this.fid(r.u32());
         const name = r.str();
-        if (dir.exp !== f.exp) throw new NinePError('EXDEV');
+        if (dir.exp !== this.ex(f)) throw new NinePError('EXDEV');
         linkSync(this.path(f), this.child(dir, name));
         return w.finish();
       }
@@ -319,7 +336,7 @@ export class NinePFileServer implements NinePServer {
         const dir = this.fid(r.u32());
         const name = r.str();
         if (!f.names.length) throw new NinePError('EBUSY', 'the root cannot be renamed');
-        this.move(f.exp, f.names, dir, name);
+        this.move(this.ex(f), f.names, dir, name);
         return w.finish();
       }
       case T.renameat: {
@@ -327,7 +344,7 @@ export class NinePFileServer implements NinePServer {
         const oldName = checkName(r.str());
         const to = this.fid(r.u32());
         const newName = r.str();
-        this.move(from.exp, [...from.names, oldName], to, newName);
+        this.move(this.ex(from), [...from.names, oldName], to, newName);
         return w.finish();
       }
       case T.unlinkat: {
@@ -341,6 +358,7 @@ export class NinePFileServer implements NinePServer {
       }
       case T.statfs: {
         const f = this.fid(r.u32());
+        if (!f.exp) return w.u32(V9FS_MAGIC).u32(4096).u64(0).u64(0).u64(0).u64(0).u64(0).u64(0).u32(255).finish();
         const s = statfsSync(this.path(f), { bigint: true });
         return w.u32(V9FS_MAGIC).u32(Number(s.bsize)).u64(s.blocks).u64(s.bfree).u64(s.bavail).u64(s.files).u64(s.ffree).u64(0).u32(255).finish();
       }
@@ -383,14 +401,18 @@ export class NinePFileServer implements NinePServer {
     const count = r.u16();
     if (count > MAX_WALK) throw new NinePError('EINVAL', `a walk of ${count} names`);
     const wnames = Array.from({ length: count }, () => r.str());
+    let exp = from.exp;
     const names = [...from.names];
     const qids: Qid[] = [];
     for (const name of wnames) {
       try {
-        if (qids.length ? qids[qids.length - 1]!.type !== QT_DIR : this.qidAt({ exp: from.exp, names }).type !== QT_DIR) throw new NinePError('ENOTDIR');
-        if (name === '..') names.pop(); // never above the export's root
+        if (qids.length ? qids[qids.length - 1]!.type !== QT_DIR : this.qidAt({ exp, names }).type !== QT_DIR) throw new NinePError('ENOTDIR');
+        if (!exp) {
+          // In the list of exports: "." and ".." stay there, any other name is an export's root.
+          if (name !== '.' && name !== '..') exp = this.exports.get(name) ?? this.missing(name);
+        } else if (name === '..') names.pop(); // never above the export's root
         else if (name !== '.') names.push(checkName(name));
-        qids.push(this.qidAt({ exp: from.exp, names }));
+        qids.push(this.qidAt({ exp, names }));
       } catch (e) {
         if (!qids.length) throw e;
         break; // a partial walk: the qids so far, and newfid is not made
@@ -399,16 +421,21 @@ export class NinePFileServer implements NinePServer {
     if (qids.length === wnames.length) {
       if (newfid === fromFid) {
         if (from.fd !== undefined || from.entries) throw new NinePError('EINVAL', 'walking an open fid');
+        from.exp = exp;
         from.names = names;
-      } else this.newFid(newfid, { exp: from.exp, names });
+      } else this.newFid(newfid, { exp, names });
     }
     w.u16(qids.length);
     for (const q of qids) w.qid(q);
     return w.finish();
   }
 
+  private missing(name: string): never {
+    throw new NinePError('ENOENT', `nothing exported as "${name}"`);
+  }
+
   private getattr(f: Fid, w: Writer): Uint8Array {
-    const st = lstatIn(f.exp, f.names);
+    const st = f.exp ? lstatIn(f.exp, f.names) : LIST_STAT;
     return w
       .u64(STATS_BASIC)
       .qid(qidOf(st))
@@ -443,7 +470,7 @@ export class NinePFileServer implements NinePServer {
     const mtime = seconds(r.u64(), r.u64());
     if (valid & (SET.MODE | SET.UID | SET.GID | SET.SIZE | SET.ATIME | SET.MTIME)) this.writable(f);
     const path = this.path(f);
-    const st = lstatIn(f.exp, f.names);
+    const st = lstatIn(this.ex(f), f.names);
     const isLink = (Number(st.mode) & S_IFMT) === S_IFLNK;
     if (valid & SET.MODE && !isLink) chmodSync(path, mode & 0o7777);
     if (valid & (SET.UID | SET.GID)) lchownSync(path, valid & SET.UID ? uid : Number(st.uid), valid & SET.GID ? gid : Number(st.gid));
@@ -475,11 +502,16 @@ export class NinePFileServer implements NinePServer {
     const offset = r.num();
     const count = Math.min(r.u32(), this.msize - IO_HEADER, room - IO_HEADER);
     if (!f.entries) throw new NinePError('EBADF', 'directory not open');
-    if (offset === 0 || !f.entries.length) {
+    if ((offset === 0 || !f.entries.length) && !f.exp) {
+      const dots = ['.', '..'].map((name) => ({ name, qid: LIST_QID, type: DT_DIR }));
+      const exports = [...this.exports].map(([name, exp]) => ({ name, qid: qidOf(lstatSync(exp.root, { bigint: true })), type: DT_DIR }));
+      f.entries = [...dots, ...exports];
+    } else if (offset === 0 || !f.entries.length) {
+      const exp = this.ex(f);
       const list = ['.', '..', ...readdirSync(this.path(f))];
       f.entries = list.flatMap((name) => {
         try {
-          const st = lstatIn(f.exp, name === '.' ? f.names : name === '..' ? f.names.slice(0, -1) : [...f.names, name]);
+          const st = lstatIn(exp, name === '.' ? f.names : name === '..' ? f.names.slice(0, -1) : [...f.names, name]);
           return [{ name, qid: qidOf(st), type: direntType(st.mode) }];
         } catch {
           return []; // gone since the listing

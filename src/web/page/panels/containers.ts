@@ -105,7 +105,7 @@ export class ContainersPanel {
       card.lastCpu = { usec: g.cpuUsageUsec, at: now };
     }
     const procs = v.processes.map((p) => `${p.name} (PID ${p.pidInContainer} inside, ${p.pidInGuest} in the guest)`).join(', ');
-    card.values.textContent = `memory ${mib(g?.memoryCurrent ?? 0)} (peak ${g?.memoryPeak == null ? '–' : mib(g.memoryPeak)}) · ${g?.pidsCurrent ?? 0} processes · CPU ${card.cpu.last?.toFixed(0) ?? '–'} ms/s${procs ? ` · ${procs}` : ''}`;
+    card.values.textContent = `memory ${mib(g?.memoryCurrent ?? 0)} (peak ${g?.memoryPeak == null ? '–' : mib(g.memoryPeak)}) · ${g?.pidsCurrent ?? 0} processes · CPU ${card.cpu.last?.toFixed(0) ?? '–'} ms/s${g?.ioWriteBytes != null ? ` · disk read ${mib(g.ioReadBytes ?? 0)}, written ${mib(g.ioWriteBytes)}` : ''}${procs ? ` · ${procs}` : ''}`;
 
     const rows = NAMESPACES.filter((n) => v.namespaces[n]?.container !== undefined).map((n) => {
       const { container, guest } = v.namespaces[n]!;
