@@ -29,10 +29,11 @@ describe('bind mounts', () => {
     expect(readFileSync(join(host, 'd', 'new'), 'utf8')).toBe('from-container\n');
 
     writeFileSync(join(host, 'from-host'), 'changed on the host\n');
-    expect(glassbox(['run', '--rm', '-v', `${host}:/mnt`, 'busybox', 'cat', '/mnt/from-host']).stdout).toBe('changed on the host\n');
+    const changed = glassbox(['run', '--rm', '-v', `${host}:/mnt`, 'busybox', 'cat', '/mnt/from-host']);
+    expect(changed.stdout, changed.stderr).toBe('changed on the host\n');
 
     const ro = glassbox(['run', '--rm', '-v', `${host}:/data:ro`, 'busybox', 'sh', '-c', 'cat /data/d/new; echo x > /data/x']);
-    expect(ro.stdout).toBe('from-container\n');
+    expect(ro.stdout, ro.stderr).toBe('from-container\n');
     expect(ro.stderr).toMatch(/Read-only file system/);
     expect(ro.status).toBe(1);
     expect(existsSync(join(host, 'x'))).toBe(false);

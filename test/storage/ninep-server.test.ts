@@ -42,8 +42,9 @@ function lerror(reply: { type: number; r: Reader }): number {
 const ok = (reply: { type: number; r: Reader }, type: number) => expect(reply.type).toBe(type + 1);
 const walk = (fid: number, newfid: number, ...names: string[]) => send(110, (w) => names.reduce((w, n) => w.str(n), w.u32(fid).u32(newfid).u16(names.length)));
 
-function start(readOnly = false): void {
-  server = new NinePFileServer(new Map([['', hostExport(share, readOnly)]]));
+/** A server on `exports` (the share, as "", by default), its session begun and fid 1 attached to aname "". */
+function start(readOnly = false, exports = new Map([['', hostExport(share, readOnly)]])): void {
+  server = new NinePFileServer(exports);
   ok(
     send(100, (w) => w.u32(65536).str('9P2000.L')),
     100,
@@ -121,19 +122,12 @@ describe('the 9P server against a hostile guest', () => {
 
   it('lists several exports under aname "", each confined and read-only or not on its own', () => {
     mkdirSync(join(dir, 'other'), { recursive: true });
-    server = new NinePFileServer(
+    start(
+      false,
       new Map([
         ['one', hostExport(share)],
         ['two', hostExport(join(dir, 'other'), true)],
       ]),
-    );
-    ok(
-      send(100, (w) => w.u32(65536).str('9P2000.L')),
-      100,
-    );
-    ok(
-      send(104, (w) => w.u32(1).u32(0xffffffff).str('root').str('').u32(0)),
-      104,
     );
     ok(send(12, (w) => w.u32(1).u32(0)), 12);
     const list = send(40, (w) => w.u32(1).u64(0).u32(4096));

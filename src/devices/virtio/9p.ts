@@ -13,7 +13,7 @@
 // The server's open files are host state, not in a snapshot.
 
 import type { StateRecord } from '../../state/records.ts';
-import type { VirtioContext, VirtioDevice } from './mmio-transport.ts';
+import { serveAll, type VirtioContext, type VirtioDevice } from './mmio-transport.ts';
 import { total } from './virtqueue.ts';
 
 /** Answers 9P messages. Never throws for anything the guest sent. */
@@ -68,20 +68,15 @@ export class Virtio9p implements VirtioDevice {
 
   notify(index: number): void {
     const q = this.ctx.queue(index);
-    let done = 0;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
-      const request = q.read(chain, 0, total(chain.readable));
-      const reply = this.server.handle(request, total(chain.writable));
+    serveAll(this.ctx, index, (chain) => {
+      const reply = this.server.handle(q.read(chain, 0, total(chain.readable)), total(chain.writable));
       let at = 0;
-      const written = q.writeInto(chain, 0, reply.length, (to) => {
+      this.stats.requests++;
+      return q.writeInto(chain, 0, reply.length, (to) => {
         to.set(reply.subarray(at, at + to.length));
         at += to.length;
       });
-      q.push(chain, written);
-      this.stats.requests++;
-      done++;
-    }
-    if (done) this.ctx.usedBuffers();
+    });
   }
 
   saveState(): StateRecord {

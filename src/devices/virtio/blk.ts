@@ -9,7 +9,7 @@
 // not machine state: a snapshot does not carry them.
 
 import type { StateRecord } from '../../state/records.ts';
-import type { VirtioContext, VirtioDevice } from './mmio-transport.ts';
+import { serveAll, type VirtioContext, type VirtioDevice } from './mmio-transport.ts';
 import { type Chain, total, VirtqueueError } from './virtqueue.ts';
 
 /** Where a disk's bytes live. Synchronous, so requests complete in guest-instruction order. */
@@ -89,13 +89,7 @@ export class VirtioBlock implements VirtioDevice {
   reset(): void {}
 
   notify(index: number): void {
-    const q = this.ctx.queue(index);
-    let done = 0;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
-      q.push(chain, this.serve(chain));
-      done++;
-    }
-    if (done) this.ctx.usedBuffers();
+    serveAll(this.ctx, index, (chain) => this.serve(chain));
   }
 
   /** Carries out one request; returns the bytes written into the chain (data and status). */

@@ -10,7 +10,7 @@
 
 import type { MmioDevice } from '../mmio-bus.ts';
 import { loadFields, numbersField, ownFields, recordField, recordsField, saveFields, StateError, type StateRecord, type Stateful } from '../../state/records.ts';
-import { type GuestMemory, Virtqueue, VirtqueueError } from './virtqueue.ts';
+import { type Chain, type GuestMemory, Virtqueue, VirtqueueError } from './virtqueue.ts';
 
 const MAGIC = 0x74726976; // "virt"
 const VENDOR = 0x47425831; // "GBX1": ours
@@ -84,6 +84,21 @@ export interface VirtioDevice extends Stateful {
   notify(index: number): void;
   /** The driver reset the device (status 0): forget every request in flight. */
   reset(): void;
+}
+
+/**
+ * Serves every chain the driver made available on queue `index` with a
+ * synchronous `serve` (which returns the bytes it wrote into the chain), and
+ * tells the driver once if any went back.
+ */
+export function serveAll(ctx: VirtioContext, index: number, serve: (chain: Chain) => number): void {
+  const q = ctx.queue(index);
+  let done = 0;
+  for (let chain = q.pop(); chain; chain = q.pop()) {
+    q.push(chain, serve(chain));
+    done++;
+  }
+  if (done) ctx.usedBuffers();
 }
 
 const SCALARS = ['status', 'deviceFeaturesSel', 'driverFeaturesSel', 'queueSel', 'interruptStatus', 'configGeneration'] as const;
