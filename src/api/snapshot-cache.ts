@@ -44,7 +44,12 @@ export interface BootedGuest {
 /** The cache file's name: what the snapshot depends on, digested. */
 function cacheName(prefix: string, g: BootedGuest): string {
   const h = createHash('sha256');
-  const devices = { ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}), ...(g.network ? { network: true } : {}), ...(g.shareTags?.length ? { shares: g.shareTags } : {}), ...(g.prepared ? { prepared: g.prepared } : {}) };
+  const devices = {
+    ...(g.diskBytes ? { diskBytes: g.diskBytes } : {}),
+    ...(g.network ? { network: true } : {}),
+    ...(g.shareTags?.length ? { shares: g.shareTags } : {}),
+    ...(g.prepared ? { prepared: g.prepared } : {}),
+  };
   h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices, kernel: g.kernelSha256, initrd: g.initrdSha256 }));
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
@@ -75,7 +80,16 @@ export interface GuestSetup {
 async function defaultGuest(g: GuestSetup): Promise<BootedGuest> {
   // Digests remembered by the files' identity (file-digest.ts): neither this nor the restore after it reads 9 MB again.
   const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL), fileSha256(DEFAULT_INITRD)]);
-  return { kernelSha256, initrdSha256, cmdline: CACHED_CMDLINE, memoryMiB: g.memoryMiB, diskBytes: g.disk?.bytes, network: g.network !== undefined, shareTags: g.shares?.map((s) => s.tag), prepared: g.prepare };
+  return {
+    kernelSha256,
+    initrdSha256,
+    cmdline: CACHED_CMDLINE,
+    memoryMiB: g.memoryMiB,
+    diskBytes: g.disk?.bytes,
+    network: g.network !== undefined,
+    shareTags: g.shares?.map((s) => s.tag),
+    prepared: g.prepare,
+  };
 }
 
 /** Snapshots of other builds or images kept besides the current one (worktrees of different builds share a home). */

@@ -115,8 +115,14 @@ describe('the 9P server against a hostile guest', () => {
     expect(lerror(send(76, (w) => w.u32(1).str('f').u32(0)))).toBe(E.EROFS);
     expect(lerror(send(72, (w) => w.u32(1).str('d').u32(0o755).u32(0)))).toBe(E.EROFS);
     expect(lerror(send(74, (w) => w.u32(1).str('f').u32(1).str('g')))).toBe(E.EROFS);
-    ok(send(12, (w) => w.u32(2).u32(0)), 12); // reading is fine
-    ok(send(116, (w) => w.u32(2).u64(0).u32(100)), 116);
+    ok(
+      send(12, (w) => w.u32(2).u32(0)),
+      12,
+    ); // reading is fine
+    ok(
+      send(116, (w) => w.u32(2).u64(0).u32(100)),
+      116,
+    );
     expect(readdirSync(share).sort()).toEqual(['f', 'out', 'sub']);
   });
 
@@ -129,7 +135,10 @@ describe('the 9P server against a hostile guest', () => {
         ['two', hostExport(join(dir, 'other'), true)],
       ]),
     );
-    ok(send(12, (w) => w.u32(1).u32(0)), 12);
+    ok(
+      send(12, (w) => w.u32(1).u32(0)),
+      12,
+    );
     const list = send(40, (w) => w.u32(1).u64(0).u32(4096));
     ok(list, 40);
     const data = list.r.data(list.r.u32());
@@ -145,7 +154,10 @@ describe('the 9P server against a hostile guest', () => {
     ok(walk(1, 3, 'one', '..', 'sub'), 110);
     ok(walk(1, 4, 'two'), 110);
     expect(lerror(send(72, (w) => w.u32(4).str('d').u32(0o755).u32(0)))).toBe(E.EROFS);
-    ok(send(72, (w) => w.u32(3).str('d').u32(0o755).u32(0)), 72);
+    ok(
+      send(72, (w) => w.u32(3).str('d').u32(0o755).u32(0)),
+      72,
+    );
     expect(readdirSync(join(share, 'sub'))).toEqual(['d']);
     expect(readdirSync(join(dir, 'other'))).toEqual([]);
     expect(lerror(send(104, (w) => w.u32(9).u32(0xffffffff).str('root').str('nosuch').u32(0)))).toBe(E.ENOENT);
@@ -163,7 +175,16 @@ describe('the 9P server against a hostile guest', () => {
     expect(raw([9, 0, 0, 0, 120, 1, 0, 1, 0])).toBe(E.EPROTO); // Tclunk cut short
     expect(lerror(send(120, (w) => w.u32(77)))).toBe(E.EBADF);
     expect(lerror(send(116, (w) => w.u32(1).u64(0).u32(10)))).toBe(E.EBADF); // not opened
-    expect(lerror(send(116, (w) => w.u32(1).u64(2n ** 63n).u32(10)))).toBe(E.EPROTO); // an offset past 2^53
+    expect(
+      lerror(
+        send(116, (w) =>
+          w
+            .u32(1)
+            .u64(2n ** 63n)
+            .u32(10),
+        ),
+      ),
+    ).toBe(E.EPROTO); // an offset past 2^53
     expect(lerror(send(99, (w) => w))).toBe(E.EOPNOTSUPP);
     expect(lerror(walk(1, 1, ...Array.from({ length: 17 }, () => 'sub')))).toBe(E.EINVAL);
     // A reply that would not fit the guest's buffers is an error that does.

@@ -63,7 +63,11 @@ describe('virtio-9p in the guest', () => {
     await run('dd if=/dev/urandom of=/mnt/rw/big bs=1024 count=300 2>/dev/null');
     const guestSum = (await run('md5sum /mnt/rw/big')).split(' ')[0];
     const { createHash } = await import('node:crypto');
-    expect(createHash('md5').update(readFileSync(join(rw, 'big'))).digest('hex')).toBe(guestSum);
+    expect(
+      createHash('md5')
+        .update(readFileSync(join(rw, 'big')))
+        .digest('hex'),
+    ).toBe(guestSum);
     expect(statSync(join(rw, 'big')).size).toBe(300 * 1024);
   }, 600_000);
 

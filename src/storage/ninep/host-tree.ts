@@ -7,7 +7,7 @@
 // followed as a directory) is refused with EACCES; the last name itself is
 // never followed (lstat, O_NOFOLLOW), so a symlink is only ever read as one.
 
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { NinePError } from './errno.ts';
 
@@ -29,7 +29,7 @@ export class ShareError extends Error {
 
 /** Checks `path` is a host directory and gives its export; throws ShareError naming it otherwise. */
 export function hostExport(path: string, readOnly = false): Export {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {

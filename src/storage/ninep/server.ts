@@ -134,7 +134,20 @@ const seconds = (s: bigint, ns: bigint) => Number(s) + Number(ns) / 1e9;
 const LIST_QID: Qid = { type: QT_DIR, version: 0, path: 2n ** 64n - 1n };
 const DT_DIR = 4;
 /** What getattr says of the list of exports: a directory others may read, of no size. */
-const LIST_STAT = { mode: BigInt(S_IFDIR | 0o555), ino: LIST_QID.path, uid: 0n, gid: 0n, nlink: 2n, rdev: 0n, size: 0n, blksize: 4096n, blocks: 0n, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n };
+const LIST_STAT = {
+  mode: BigInt(S_IFDIR | 0o555),
+  ino: LIST_QID.path,
+  uid: 0n,
+  gid: 0n,
+  nlink: 2n,
+  rdev: 0n,
+  size: 0n,
+  blksize: 4096n,
+  blocks: 0n,
+  atimeNs: 0n,
+  mtimeNs: 0n,
+  ctimeNs: 0n,
+};
 
 export class NinePFileServer implements NinePServer {
   private msize = 8192;
@@ -214,7 +227,10 @@ export class NinePFileServer implements NinePServer {
         for (const f of this.fids.values()) this.close(f);
         this.fids.clear();
         this.msize = Math.max(4096, Math.min(msize, MAX_MSIZE));
-        return w.u32(this.msize).str(version === VERSION ? VERSION : 'unknown').finish();
+        return w
+          .u32(this.msize)
+          .str(version === VERSION ? VERSION : 'unknown')
+          .finish();
       }
       case T.attach: {
         const fid = r.u32();
@@ -278,7 +294,10 @@ export class NinePFileServer implements NinePServer {
         const fd = openSync(this.child(f, name), openFlags(flags | L.CREAT), mode & 0o7777);
         f.names = [...f.names, name];
         f.fd = fd;
-        return w.qid(qidOf(fstatSync(fd, { bigint: true }))).u32(0).finish();
+        return w
+          .qid(qidOf(fstatSync(fd, { bigint: true })))
+          .u32(0)
+          .finish();
       }
       case T.read:
         return this.read(r, w, room);
@@ -410,7 +429,8 @@ export class NinePFileServer implements NinePServer {
         if (!exp) {
           // In the list of exports: "." and ".." stay there, any other name is an export's root.
           if (name !== '.' && name !== '..') exp = this.exports.get(name) ?? this.missing(name);
-        } else if (name === '..') names.pop(); // never above the export's root
+        } else if (name === '..')
+          names.pop(); // never above the export's root
         else if (name !== '.') names.push(checkName(name));
         qids.push(this.qidAt({ exp, names }));
       } catch (e) {
@@ -524,7 +544,11 @@ export class NinePFileServer implements NinePServer {
       const e = f.entries[i]!;
       const size = 13 + 8 + 1 + 2 + new TextEncoder().encode(e.name).length;
       if (body.length - start + size > count) break;
-      body.qid(e.qid).u64(i + 1).u8(e.type).str(e.name);
+      body
+        .qid(e.qid)
+        .u64(i + 1)
+        .u8(e.type)
+        .str(e.name);
     }
     const data = body.finish().subarray(start);
     return w.u32(data.length).data(data).finish();
