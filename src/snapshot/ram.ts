@@ -47,6 +47,8 @@ export function ramChunks(pageCount: number, page: (p: number) => Uint8Array | u
 }
 
 function isZero(page: Uint8Array): boolean {
+  // A page a source hands out may lie anywhere in its buffer (a file block in the initrd's archive: 4-byte aligned).
+  if (page.byteOffset % 8) return page.every((b) => b === 0);
   const words = new BigUint64Array(page.buffer, page.byteOffset, PAGE_SIZE / 8);
   for (let i = 0; i < words.length; i++) if (words[i]) return false;
   return true;
