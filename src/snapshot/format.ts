@@ -255,10 +255,7 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
     return {
       header,
       records,
-      ram: new ChunkPages(
-        header.ramBytes / PAGE_SIZE,
-        chunks.map((c) => ({ ...c, data: () => c.data })),
-      ),
+      ram: ChunkPages.inflated(header.ramBytes / PAGE_SIZE, chunks),
     };
   }
   const { header, body } = await readHeader(bytes, codec);
@@ -293,10 +290,12 @@ export async function storeInitrdPages(bytes: Uint8Array, initrd: Uint8Array, co
   const archive = await initrdArchive(initrd, codec.gunzip);
   if (!archive) throw new SnapshotError('it names pages in its initrd, which is neither a gzip nor a cpio archive');
   const pageCount = header.ramBytes / PAGE_SIZE;
-  const stored = new ChunkPages(
-    pageCount,
-    chunks.map((c) => ({ ...c, data: () => c.data })),
-  );
+  const stored = ChunkPages.inflated(pageCount, chunks);
   const ram = new InitrdPages(stored, header.initrdPages, archive);
-  return encodeSnapshot(header, records, ramChunks(pageCount, (p) => ram.page(p)), codec);
+  return encodeSnapshot(
+    header,
+    records,
+    ramChunks(pageCount, (p) => ram.page(p)),
+    codec,
+  );
 }

@@ -119,7 +119,9 @@ export class InitrdPages implements PageSource {
   ) {
     for (let i = 0; i < table.length; i += 3) {
       if (table[i + 1]! + table[i + 2]! > archive.length) {
-        throw new SnapshotError(`its page 0x${table[i]!.toString(16)} lies at bytes ${table[i + 1]}-${table[i + 1]! + table[i + 2]!} of the initrd's archive, which has ${archive.length}`);
+        throw new SnapshotError(
+          `its page 0x${table[i]!.toString(16)} lies at bytes ${table[i + 1]}-${table[i + 1]! + table[i + 2]!} of the initrd's archive, which has ${archive.length}`,
+        );
       }
       this.refs.set(table[i]!, i);
     }

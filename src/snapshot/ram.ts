@@ -78,6 +78,14 @@ export class ChunkPages implements PageSource {
     });
   }
 
+  /** RAM pages from chunks inflated already. */
+  static inflated(pageCount: number, chunks: RamChunk[]): ChunkPages {
+    return new ChunkPages(
+      pageCount,
+      chunks.map((c) => ({ ...c, data: () => c.data })),
+    );
+  }
+
   has(page: number): boolean {
     return this.where[page] !== -1;
   }

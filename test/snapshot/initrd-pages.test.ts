@@ -4,7 +4,7 @@
 // and a snapshot's RAM split this way reads back page for page.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,10 +79,7 @@ describe('pages named in the initrd', () => {
     expect(initrdPages.filter((_, i) => i % 3 === 0)).toEqual([3, 17, 40, 41]);
     expect(chunks.map((c) => [c.first, c.pages])).toEqual([[0, 1 << 4]]);
     expect(checkInitrdPages(initrdPages, pageCount)).toBe(true);
-    const stored = new ChunkPages(
-      pageCount,
-      chunks.map((c) => ({ ...c, data: () => c.data })),
-    );
+    const stored = ChunkPages.inflated(pageCount, chunks);
     const back = new InitrdPages(stored, initrdPages, archive);
     for (let p = 0; p < pageCount; p++) {
       expect(back.has(p)).toBe(ram.has(p));

@@ -119,7 +119,9 @@ describe('a snapshot that does not fit is refused with a message naming the part
     const withTable = (table: number[]) => encodeSnapshot(snap.header, snap.records, snap.chunks, nodeCodec, table);
     expect(await refusal(await withTable([16, 0]))).toMatch(/the header's initrd page table is malformed/);
     expect(await refusal(await withTable([16, 0, 4097]))).toMatch(/the header's initrd page table is malformed/);
-    expect(await refusal(await withTable([16, 1e9, 4096]))).toMatch(/^SnapshotError: snapshot: its page 0x10 lies at bytes 1000000000-1000004096 of the initrd's archive, which has \d+$/);
+    expect(await refusal(await withTable([16, 1e9, 4096]))).toMatch(
+      /^SnapshotError: snapshot: its page 0x10 lies at bytes 1000000000-1000004096 of the initrd's archive, which has \d+$/,
+    );
   });
 
   it('refuses other RAM, another command line and another kernel than the snapshot was made with', async () => {
