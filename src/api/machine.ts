@@ -33,6 +33,7 @@ import { webCodec, type SnapshotCodec } from '../snapshot/codec.ts';
 import { encodeSnapshot, openSnapshot, SnapshotError, type GuestFile, type SnapshotInfo } from '../snapshot/format.ts';
 import { captureRam, coreLayout, restore, type Resume } from '../snapshot/machine-state.ts';
 import { LazyRam } from '../snapshot/lazy-ram.ts';
+import { archiveOf, indexOf, InitrdPages, splitInitrdPages, type InitrdIndex } from '../snapshot/initrd-pages.ts';
 import { copyRecords } from '../snapshot/records.ts';
 import { StateError } from '../state/records.ts';
 import { MachineNetwork } from './network.ts';
@@ -294,7 +295,27 @@ export class Machine extends Emitter<MachineEvents> {
       clock: this.clock,
       instructions,
     };
-    return encodeSnapshot(info, records, chunks, this.codec);
+    const index = info.initrd && (await this.initrdIndex(info.initrd.sha256));
+    const ram = index ? splitInitrdPages(chunks, index) : { chunks, initrdPages: [] };
+    return encodeSnapshot(info, records, ram.chunks, this.codec, ram.initrdPages);
+  }
+
+  /**
+   * The index of the initrd's file blocks, whose pages a snapshot names
+   * instead of storing (src/snapshot/initrd-pages.ts); undefined when the
+   * initrd is no archive, or (a machine resumed without reading it) the
+   * file read now is not the one it was booted with.
+   */
+  private async initrdIndex(sha256: string): Promise<InitrdIndex | undefined> {
+    const read = async () => {
+      const initrd = this.files?.initrd ?? (await this.opts.onReboot!.read()).initrd;
+      if (!initrd || (!this.files && (await this.codec.sha256(initrd)) !== sha256)) throw new MachineError('snapshot: the initrd changed since the machine booted');
+      return initrd;
+    };
+    return indexOf(sha256, read, this.codec.gunzip).catch((e: unknown) => {
+      if (e instanceof MachineError) return undefined;
+      throw e;
+    });
   }
 
   /**
@@ -411,7 +432,26 @@ export class Machine extends Emitter<MachineEvents> {
       if (why) throw refuse(why);
       files = { codec, coreBuild: platform.coreBuild, onReboot: { recorded, read: () => guestFiles(opts, platform) as Promise<BootFiles> } };
     }
-    const resume: Resume = { records: snap.records, ram: snap.ram, info: h, replay: opts.replay };
+    let ram = snap.ram;
+    if (h.initrdPages.length) {
+      // Pages named in the initrd's archive: the initrd is read (already checked by digest) and inflated now.
+      const initrd = making?.initrd ?? fileRefs(opts, platform).initrd;
+      const read = async () => {
+        const bytes = typeof initrd === 'string' ? await platform.read(initrd, 'initrd') : initrd!;
+        // Checked already, unless the platform reads files only on a reboot (the page), when it is checked here.
+        const why = !making && !platform.fileSha256 && otherDigests({ kernel: h.kernel.sha256, initrd: await codec.sha256(bytes) }, recorded, fileRefs(opts, platform).names);
+        if (why) throw refuse(why);
+        return bytes;
+      };
+      const archive = await archiveOf(h.initrd!.sha256, read, codec.gunzip);
+      if (!archive) throw refuse('it names pages in its initrd, which is neither a gzip nor a cpio archive');
+      try {
+        ram = new InitrdPages(ram, h.initrdPages, archive);
+      } catch (e) {
+        throw e instanceof SnapshotError ? refuse(e.message) : e;
+      }
+    }
+    const resume: Resume = { records: snap.records, ram, info: h, replay: opts.replay };
     try {
       return new this(
         core,

@@ -13,7 +13,8 @@ import { Machine, SnapshotError, type ClockMode, type NetworkOptions, type Serve
 import { NinePFileServer } from '../storage/ninep/server.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL, FREED_PAGES_ZEROED } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
-import { FORMAT_VERSION } from '../snapshot/format.ts';
+import { FORMAT_VERSION, storeInitrdPages } from '../snapshot/format.ts';
+import { nodeCodec } from '../snapshot/codec-node.ts';
 import { glassboxHome } from '../home.ts';
 import { fileSha256 } from './file-digest.ts';
 
@@ -163,6 +164,14 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  */
 export async function defaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
   return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(g))))) ?? make(dir, g);
+}
+
+/**
+ * The same, with the pages it names in the initrd stored in it: the page
+ * ships this one, so that it resumes without downloading the initrd.
+ */
+export async function selfContainedDefaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
+  return storeInitrdPages(await defaultGuestSnapshot(dir, g), new Uint8Array(await readFile(DEFAULT_INITRD)), nodeCodec);
 }
 
 /**

@@ -5,7 +5,7 @@
 // DecompressionStream per chunk costs a millisecond or more of setup) and
 // hash with WebCrypto; Node's platform passes its own zlib (codec-node.ts).
 
-import { unzlibSync } from 'fflate';
+import { gunzipSync, unzlibSync } from 'fflate';
 
 export interface SnapshotCodec {
   compress(data: Uint8Array): Promise<Uint8Array>;
@@ -17,6 +17,8 @@ export interface SnapshotCodec {
    * them before it starts.
    */
   decompressSync?(data: Uint8Array): Uint8Array;
+  /** Inflates a gzip file (an initrd, whose files a snapshot names pages in: initrd-pages.ts). */
+  gunzip(data: Uint8Array): Promise<Uint8Array>;
   /** SHA-256, as lowercase hex. */
   sha256(data: Uint8Array): Promise<string>;
 }
@@ -37,5 +39,6 @@ export const webCodec: SnapshotCodec = {
   compress: (data) => pipe(data, new CompressionStream('deflate')),
   decompress: async (data) => unzlibSync(data),
   decompressSync: (data) => unzlibSync(data),
+  gunzip: async (data) => gunzipSync(data),
   sha256: async (data) => hex(new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>))),
 };

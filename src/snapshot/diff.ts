@@ -4,7 +4,7 @@
 
 import type { StateValue, VersionedRecord } from '../state/records.ts';
 import type { Snapshot } from './format.ts';
-import { CHUNK_PAGES, PAGE_SIZE, type RamChunk } from './ram.ts';
+import { CHUNK_PAGES, PAGE_SIZE } from './ram.ts';
 
 export interface SnapshotDiff {
   /** Guest physical page numbers whose contents differ (a page left out is zeros). */
@@ -17,9 +17,14 @@ export interface SnapshotDiff {
 
 const ZERO = new Uint8Array(PAGE_SIZE);
 
-function pagesOf(chunks: RamChunk[]): Map<number, Uint8Array> {
-  const pages = new Map<number, Uint8Array>();
-  for (const c of chunks) {
+/**
+ * Each stored page's bytes, and for a page named in the initrd where it lies
+ * there: a page is only ever named there when it equals that block, so two
+ * pages named alike are the same and a named one differs from a stored one.
+ */
+function pagesOf(s: Snapshot): Map<number, Uint8Array | string> {
+  const pages = new Map<number, Uint8Array | string>();
+  for (const c of s.chunks) {
     let at = 0;
     for (let i = 0; i < CHUNK_PAGES; i++) {
       if (!(c.pages & (1 << i))) continue;
@@ -27,10 +32,13 @@ function pagesOf(chunks: RamChunk[]): Map<number, Uint8Array> {
       at += PAGE_SIZE;
     }
   }
+  const t = s.header.initrdPages;
+  for (let i = 0; i < t.length; i += 3) pages.set(t[i]!, `initrd ${t[i + 1]}+${t[i + 2]}`);
   return pages;
 }
 
-function samePage(a: Uint8Array, b: Uint8Array): boolean {
+function samePage(a: Uint8Array | string, b: Uint8Array | string): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
   for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -61,8 +69,8 @@ function fieldDiff(a: StateValue | undefined, b: StateValue | undefined, path: s
  * CPU's changed bytes.
  */
 export function diffSnapshots(a: Snapshot, b: Snapshot, layout: string, stateBase: number): SnapshotDiff {
-  const pa = pagesOf(a.chunks);
-  const pb = pagesOf(b.chunks);
+  const pa = pagesOf(a);
+  const pb = pagesOf(b);
   const pages = [...new Set([...pa.keys(), ...pb.keys()])].filter((p) => !samePage(pa.get(p) ?? ZERO, pb.get(p) ?? ZERO)).sort((x, y) => x - y);
   const offsets = layout
     .split('\n')

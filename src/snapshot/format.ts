@@ -17,19 +17,22 @@
 // SHA-256 of its compressed bytes, so a reader checks the whole file before
 // it inflates anything and may then inflate a chunk only when the guest
 // needs it (openSnapshot). Nothing in the file depends on when it was made:
-// the same machine state gives the same bytes.
+// the same machine state gives the same bytes. Pages equal to a block of a
+// file in the initrd the header names are not stored but named by where
+// those bytes lie in its uncompressed archive (initrd-pages.ts).
 
 import type { VersionedRecord } from '../state/records.ts';
 import type { SnapshotCodec } from './codec.ts';
 import { decodeRecords, encodeRecords } from './records.ts';
 import { SnapshotError } from './error.ts';
-import { CHUNK_PAGES, ChunkPages, PAGE_SIZE, popcount, type RamChunk } from './ram.ts';
+import { CHUNK_PAGES, ChunkPages, PAGE_SIZE, popcount, ramChunks, type RamChunk } from './ram.ts';
 import type { PageSource } from './ram.ts';
+import { checkInitrdPages, initrdArchive, InitrdPages } from './initrd-pages.ts';
 
 export { SnapshotError };
 
 const MAGIC = new TextEncoder().encode('glassbox snapshot\n');
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 const PREAMBLE = MAGIC.length + 8;
 const DIGEST = 32;
 
@@ -72,6 +75,8 @@ export interface SnapshotHeader extends SnapshotInfo {
   format: number;
   state: BlobRef;
   chunks: ChunkRef[];
+  /** Pages held in the initrd's archive, not in chunks: flat triples (page, offset, length), the page those bytes then zeros. */
+  initrdPages: number[];
 }
 
 export interface Snapshot {
@@ -86,7 +91,13 @@ function where(first: number): string {
   return `RAM chunk ${hex(first * PAGE_SIZE)}-${hex((first + CHUNK_PAGES) * PAGE_SIZE)}`;
 }
 
-export async function encodeSnapshot(info: SnapshotInfo, records: Record<string, VersionedRecord>, chunks: RamChunk[], codec: SnapshotCodec): Promise<Uint8Array> {
+export async function encodeSnapshot(
+  info: SnapshotInfo,
+  records: Record<string, VersionedRecord>,
+  chunks: RamChunk[],
+  codec: SnapshotCodec,
+  initrdPages: number[] = [],
+): Promise<Uint8Array> {
   const blobs: Uint8Array[] = [];
   const stored = new Map<string, BlobRef>();
   let size = 0;
@@ -104,7 +115,7 @@ export async function encodeSnapshot(info: SnapshotInfo, records: Record<string,
   const state = await put(encodeRecords(records));
   const refs: ChunkRef[] = [];
   for (const c of chunks) refs.push({ first: c.first, pages: c.pages, ...(await put(c.data)) });
-  const header: SnapshotHeader = { format: FORMAT_VERSION, ...info, state, chunks: refs };
+  const header: SnapshotHeader = { format: FORMAT_VERSION, ...info, state, chunks: refs, initrdPages };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const digest = hexBytes(await codec.sha256(json));
   const out = new Uint8Array(PREAMBLE + json.length + DIGEST + size);
@@ -177,6 +188,8 @@ function checkHeaderShape(h: SnapshotHeader): void {
     if (!isBlob(c) || !Number.isSafeInteger(c.first) || c.first % CHUNK_PAGES || c.first * PAGE_SIZE >= h.ramBytes || !(c.pages > 0 && c.pages < 1 << CHUNK_PAGES))
       throw bad('chunk table');
   }
+  if (!checkInitrdPages(h.initrdPages, h.ramBytes / PAGE_SIZE)) throw bad('initrd page table');
+  if (h.initrdPages.length && !h.initrd) throw bad('initrd page table (it names pages in an initrd the machine was not booted with)');
   if (!Array.isArray(h.devices) || typeof h.core?.layout !== 'string' || typeof h.kernel?.sha256 !== 'string' || typeof h.cmdline !== 'string')
     throw bad('description of the machine');
 }
@@ -242,10 +255,7 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
     return {
       header,
       records,
-      ram: new ChunkPages(
-        header.ramBytes / PAGE_SIZE,
-        chunks.map((c) => ({ ...c, data: () => c.data })),
-      ),
+      ram: ChunkPages.inflated(header.ramBytes / PAGE_SIZE, chunks),
     };
   }
   const { header, body } = await readHeader(bytes, codec);
@@ -266,4 +276,26 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
     }),
   );
   return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks) };
+}
+
+/**
+ * The same snapshot with its pages named in the initrd (`initrd`, the file
+ * it names) stored in it instead: for a reader that resumes without reading
+ * the initrd (the page, which downloads it only when the guest reboots).
+ */
+export async function storeInitrdPages(bytes: Uint8Array, initrd: Uint8Array, codec: SnapshotCodec): Promise<Uint8Array> {
+  const { header, records, chunks } = await decodeSnapshot(bytes, codec);
+  if (!header.initrdPages.length) return bytes;
+  if ((await codec.sha256(initrd)) !== header.initrd?.sha256) throw new SnapshotError(`it names pages in the initrd ${header.initrd?.name}, and the initrd given is another`);
+  const archive = await initrdArchive(initrd, codec.gunzip);
+  if (!archive) throw new SnapshotError('it names pages in its initrd, which is neither a gzip nor a cpio archive');
+  const pageCount = header.ramBytes / PAGE_SIZE;
+  const stored = ChunkPages.inflated(pageCount, chunks);
+  const ram = new InitrdPages(stored, header.initrdPages, archive);
+  return encodeSnapshot(
+    header,
+    records,
+    ramChunks(pageCount, (p) => ram.page(p)),
+    codec,
+  );
 }

@@ -47,6 +47,8 @@ export function ramChunks(pageCount: number, page: (p: number) => Uint8Array | u
 }
 
 function isZero(page: Uint8Array): boolean {
+  // A page a source hands out may lie anywhere in its buffer (a file block in the initrd's archive: 4-byte aligned).
+  if (page.byteOffset % 8) return page.every((b) => b === 0);
   const words = new BigUint64Array(page.buffer, page.byteOffset, PAGE_SIZE / 8);
   for (let i = 0; i < words.length; i++) if (words[i]) return false;
   return true;
@@ -74,6 +76,14 @@ export class ChunkPages implements PageSource {
     chunks.forEach((c, k) => {
       for (let i = 0; i < CHUNK_PAGES; i++) if (c.pages & (1 << i)) this.where[c.first + i] = k;
     });
+  }
+
+  /** RAM pages from chunks inflated already. */
+  static inflated(pageCount: number, chunks: RamChunk[]): ChunkPages {
+    return new ChunkPages(
+      pageCount,
+      chunks.map((c) => ({ ...c, data: () => c.data })),
+    );
   }
 
   has(page: number): boolean {

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { nodePlatform } from '../../src/api/index.ts';
 import { Machine } from '../../src/api/machine.ts';
 import type { Platform } from '../../src/api/types.ts';
-import { defaultGuestSnapshot, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
+import { defaultGuestSnapshot, selfContainedDefaultGuestSnapshot, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
+import { readHeader } from '../../src/snapshot/format.ts';
+import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 
 /** Node's platform as a browser's behaves, logging what it reads; `alter` changes the kernel's bytes as they arrive. */
 function downloading(reads: string[], alter?: (kernel: Uint8Array) => void): Platform {
@@ -22,7 +24,8 @@ function downloading(reads: string[], alter?: (kernel: Uint8Array) => void): Pla
   };
 }
 
-const snapshot = () => defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: 256 });
+/** The snapshot the page ships: its pages from the initrd stored in it. */
+const snapshot = () => selfContainedDefaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: 256 });
 
 describe('guest files read on reboot', () => {
   it('resumes to a guest that answers without reading them, and reads them when the guest reboots', async () => {
@@ -36,6 +39,21 @@ describe('guest files read on reboot', () => {
       await m.agentReady();
       expect(reads.sort()).toEqual(['initrd', 'kernel']);
       expect((await m.exec('cat /proc/cmdline')).stdout).toMatch(/^console=ttyS0/);
+    } finally {
+      m.stop();
+    }
+  }, 600_000);
+
+  it('reads the initrd, and only it, at once when the snapshot names pages in it (the one Node caches)', async () => {
+    const named = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: 256 });
+    expect((await readHeader(named, nodeCodec)).header.initrdPages.length).toBeGreaterThan(0);
+    expect((await readHeader(await snapshot(), nodeCodec)).header.initrdPages).toEqual([]);
+    const reads: string[] = [];
+    const m = await Machine.create({ snapshot: named }, downloading(reads));
+    expect(reads).toEqual(['initrd']);
+    m.start();
+    try {
+      expect((await m.exec('echo resumed')).stdout).toBe('resumed\n');
     } finally {
       m.stop();
     }

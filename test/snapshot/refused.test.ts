@@ -114,6 +114,16 @@ describe('a snapshot that does not fit is refused with a message naming the part
     expect(await refusal(bad)).toMatch(/the state record of pic: field imr should be a number, not "all"/);
   });
 
+  it('refuses a table of pages in the initrd that is malformed or points past the initrd', async () => {
+    const snap = await decodeSnapshot(good, nodeCodec);
+    const withTable = (table: number[]) => encodeSnapshot(snap.header, snap.records, snap.chunks, nodeCodec, table);
+    expect(await refusal(await withTable([16, 0]))).toMatch(/the header's initrd page table is malformed/);
+    expect(await refusal(await withTable([16, 0, 4097]))).toMatch(/the header's initrd page table is malformed/);
+    expect(await refusal(await withTable([16, 1e9, 4096]))).toMatch(
+      /^SnapshotError: snapshot: its page 0x10 lies at bytes 1000000000-1000004096 of the initrd's archive, which has \d+$/,
+    );
+  });
+
   it('refuses other RAM, another command line and another kernel than the snapshot was made with', async () => {
     expect(await refusal(good, { memoryMiB: 128 })).toMatch(/it is of a machine with 256 MiB of RAM, not 128/);
     expect(await refusal(good, { cmdline: 'console=ttyS0' })).toMatch(/it was booted with the command line "console=ttyS0 tsc=reliable", not "console=ttyS0"/);
