@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { projectPath } from '../src/paths.ts';
-import { selfContainedDefaultGuestSnapshot, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
@@ -62,7 +62,7 @@ export async function buildWeb(): Promise<string> {
   }
   // The booted guest: the cached snapshot the engine starts from (a boot in Node the first time), with the pages it
   // names in the initrd stored in it, so that the tab resumes without downloading the initrd.
-  writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), await selfContainedDefaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB }));
+  writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB }));
   // The engine in the worker reads the image's JSON from here, and its layer only if the guest has no copy.
   cpSync(need(projectPath('guest-images/dist/oci/busybox'), 'run "npm run images"'), join(WEB_DIR, 'guest', 'oci', 'busybox'), { recursive: true });
   return WEB_DIR;

@@ -13,8 +13,7 @@ import { Machine, SnapshotError, type ClockMode, type NetworkOptions, type Serve
 import { NinePFileServer } from '../storage/ninep/server.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD, DEFAULT_KERNEL, FREED_PAGES_ZEROED } from '../boot/default-guest.ts';
 import { coreBuild } from '../core/load-node.ts';
-import { FORMAT_VERSION, storeInitrdPages } from '../snapshot/format.ts';
-import { nodeCodec } from '../snapshot/codec-node.ts';
+import { FORMAT_VERSION } from '../snapshot/format.ts';
 import { glassboxHome } from '../home.ts';
 import { fileSha256 } from './file-digest.ts';
 
@@ -51,7 +50,8 @@ function cacheName(prefix: string, g: BootedGuest): string {
     ...(g.shareTags?.length ? { shares: g.shareTags } : {}),
     ...(g.prepared ? { prepared: g.prepared } : {}),
   };
-  h.update(JSON.stringify({ format: FORMAT_VERSION, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices, kernel: g.kernelSha256, initrd: g.initrdSha256 }));
+  // selfContained: the form kept (keep()); a cache of the same format kept in another form is remade.
+  h.update(JSON.stringify({ format: FORMAT_VERSION, selfContained: true, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices, kernel: g.kernelSha256, initrd: g.initrdSha256 }));
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
 
@@ -109,7 +109,10 @@ export interface CachedDisk {
 /** Writes a booted machine's snapshot to `dir`, atomically, and keeps only a few others of the same kind. */
 async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Promise<Uint8Array> {
   const file = cacheName(prefix, g);
-  const bytes = await m.snapshot();
+  // Self-contained: every engine start and kernel run resumes from it, and a
+  // snapshot naming the initrd's pages would have each of them inflate the
+  // initrd first; the page ships it too, and resumes without the initrd.
+  const bytes = await m.snapshot({ selfContained: true });
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${file}.${process.pid}`);
   writeFileSync(tmp, bytes);
@@ -164,14 +167,6 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  */
 export async function defaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
   return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(g))))) ?? make(dir, g);
-}
-
-/**
- * The same, with the pages it names in the initrd stored in it: the page
- * ships this one, so that it resumes without downloading the initrd.
- */
-export async function selfContainedDefaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
-  return storeInitrdPages(await defaultGuestSnapshot(dir, g), new Uint8Array(await readFile(DEFAULT_INITRD)), nodeCodec);
 }
 
 /**

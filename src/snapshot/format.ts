@@ -25,9 +25,9 @@ import type { VersionedRecord } from '../state/records.ts';
 import type { SnapshotCodec } from './codec.ts';
 import { decodeRecords, encodeRecords } from './records.ts';
 import { SnapshotError } from './error.ts';
-import { CHUNK_PAGES, ChunkPages, PAGE_SIZE, popcount, ramChunks, type RamChunk } from './ram.ts';
+import { CHUNK_PAGES, ChunkPages, PAGE_SIZE, popcount, type RamChunk } from './ram.ts';
 import type { PageSource } from './ram.ts';
-import { checkInitrdPages, initrdArchive, InitrdPages } from './initrd-pages.ts';
+import { checkInitrdPages } from './initrd-pages.ts';
 
 export { SnapshotError };
 
@@ -276,26 +276,4 @@ export async function openSnapshot(bytes: Uint8Array, codec: SnapshotCodec): Pro
     }),
   );
   return { header, records, ram: new ChunkPages(header.ramBytes / PAGE_SIZE, chunks) };
-}
-
-/**
- * The same snapshot with its pages named in the initrd (`initrd`, the file
- * it names) stored in it instead: for a reader that resumes without reading
- * the initrd (the page, which downloads it only when the guest reboots).
- */
-export async function storeInitrdPages(bytes: Uint8Array, initrd: Uint8Array, codec: SnapshotCodec): Promise<Uint8Array> {
-  const { header, records, chunks } = await decodeSnapshot(bytes, codec);
-  if (!header.initrdPages.length) return bytes;
-  if ((await codec.sha256(initrd)) !== header.initrd?.sha256) throw new SnapshotError(`it names pages in the initrd ${header.initrd?.name}, and the initrd given is another`);
-  const archive = await initrdArchive(initrd, codec.gunzip);
-  if (!archive) throw new SnapshotError('it names pages in its initrd, which is neither a gzip nor a cpio archive');
-  const pageCount = header.ramBytes / PAGE_SIZE;
-  const stored = ChunkPages.inflated(pageCount, chunks);
-  const ram = new InitrdPages(stored, header.initrdPages, archive);
-  return encodeSnapshot(
-    header,
-    records,
-    ramChunks(pageCount, (p) => ram.page(p)),
-    codec,
-  );
 }

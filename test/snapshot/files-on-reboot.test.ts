@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { nodePlatform } from '../../src/api/index.ts';
 import { Machine } from '../../src/api/machine.ts';
 import type { Platform } from '../../src/api/types.ts';
-import { defaultGuestSnapshot, selfContainedDefaultGuestSnapshot, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
+import { defaultGuestSnapshot, snapshotCacheDir } from '../../src/api/snapshot-cache.ts';
 import { readHeader } from '../../src/snapshot/format.ts';
 import { nodeCodec } from '../../src/snapshot/codec-node.ts';
 
@@ -24,8 +24,8 @@ function downloading(reads: string[], alter?: (kernel: Uint8Array) => void): Pla
   };
 }
 
-/** The snapshot the page ships: its pages from the initrd stored in it. */
-const snapshot = () => selfContainedDefaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: 256 });
+/** The snapshot Node caches and the page ships: self-contained, its pages from the initrd stored in it. */
+const snapshot = () => defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: 256 });
 
 describe('guest files read on reboot', () => {
   it('resumes to a guest that answers without reading them, and reads them when the guest reboots', async () => {
@@ -44,13 +44,15 @@ describe('guest files read on reboot', () => {
     }
   }, 600_000);
 
-  it('reads the initrd, and only it, at once when the snapshot names pages in it (the one Node caches)', async () => {
-    const named = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: 256 });
+  it('reads the initrd at most, never the kernel, at once when the snapshot names pages in it (machine.snapshot() by default)', async () => {
+    const resumed = await Machine.create({ snapshot: await snapshot() }, downloading([]));
+    const named = await resumed.snapshot();
     expect((await readHeader(named, nodeCodec)).header.initrdPages.length).toBeGreaterThan(0);
     expect((await readHeader(await snapshot(), nodeCodec)).header.initrdPages).toEqual([]);
     const reads: string[] = [];
     const m = await Machine.create({ snapshot: named }, downloading(reads));
-    expect(reads).toEqual(['initrd']);
+    // The initrd at most (this process may hold its archive already, from making `named`), never the kernel.
+    expect(reads.filter((r) => r !== 'initrd')).toEqual([]);
     m.start();
     try {
       expect((await m.exec('echo resumed')).stdout).toBe('resumed\n');
