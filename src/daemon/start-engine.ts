@@ -10,6 +10,7 @@ import { DEFAULT_MAC } from '../api/network.ts';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { ipToString, parseMac } from '../net/addresses.ts';
 import { NET_PLAN, UserNet } from '../net/user-net.ts';
+import { nodeOutside } from '../net/node-outside.ts';
 import { bootDefaultGuest } from '../containers/engine/boot.ts';
 import { ContainerEngine } from '../containers/engine/containers.ts';
 import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
@@ -36,7 +37,7 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   const diskState = inspectEngineDisk(disk);
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   // A guest resumed with its link up may send nothing before the first published port's connection comes in: its MAC is given.
-  const userNet = new UserNet({ guestMac: parseMac(DEFAULT_MAC) });
+  const userNet = new UserNet(nodeOutside(), { guestMac: parseMac(DEFAULT_MAC) });
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet });
   machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
   const shell = machineShell(machine);

@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Machine } from '../../src/api/index.ts';
 import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
+import { nodeOutside } from '../../src/net/node-outside.ts';
 import { publishTcp } from '../../src/net/publish.ts';
 import { linkUpScript } from '../../src/containers/engine/network-scripts.ts';
 import { pcapHeader, pcapRecord } from '../../src/net/pcap.ts';
@@ -30,7 +31,7 @@ describe('the guest on the user-mode network', () => {
   beforeAll(async () => {
     server = createServer((req, res) => res.end(`hello ${req.url} from the host\n`));
     port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
-    net = new UserNet();
+    net = new UserNet(nodeOutside());
     net.capture = (f) => capture.push(pcapRecord(Date.now(), f));
     machine = await Machine.create({ network: { backend: net } });
     machine.start();
