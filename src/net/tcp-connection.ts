@@ -9,6 +9,7 @@
 
 import type { HostStream } from './host-stream.ts';
 import { ACK, FIN, PSH, RST, SYN, seqDiff, type OutgoingSegment, type TcpSegment } from './tcp-segment.ts';
+import { concatBytes } from '../bytes.ts';
 
 /** What this end sends its segments through (the stack, to the guest). */
 export interface TcpLink {
@@ -169,7 +170,7 @@ export class TcpConnection {
   }
 
   private fromHost(d: Uint8Array): void {
-    this.outbox = this.outbox.length ? concat(this.outbox, d) : d;
+    this.outbox = this.outbox.length ? concatBytes([this.outbox, d]) : d;
     if (this.outbox.length > OUTBOX_HIGH) this.host.pause();
     this.pump();
   }
@@ -243,11 +244,4 @@ export class TcpConnection {
     if (abort) this.host.destroy();
     this.link.closed(this);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
