@@ -102,7 +102,17 @@ async function forward(event: FetchEvent, port: number, target: string): Promise
           }
         }
         const nullBody = req.method === 'HEAD' || head.status === 204 || head.status === 304;
-        const bodyStream = nullBody ? null : new ReadableStream<Uint8Array>({ start: (c) => void (stream = c) });
+        const bodyStream = nullBody
+          ? null
+          : new ReadableStream<Uint8Array>({
+              start: (c) => void (stream = c),
+              // The reader went away (an iframe navigated elsewhere): the connection goes too.
+              cancel: () => {
+                stream = null;
+                send({ abort: true });
+                finish();
+              },
+            });
         answered = true;
         resolve(new Response(bodyStream, { status: head.status, statusText: head.statusText, headers }));
       },
