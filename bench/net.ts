@@ -19,6 +19,7 @@ import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../src/boot/default-guest.ts';
 import { linkUpScript } from '../src/containers/engine/network-scripts.ts';
 import { publishTcp } from '../src/net/publish.ts';
 import { NET_PLAN, UserNet } from '../src/net/user-net.ts';
+import { nodeOutside } from '../src/net/node-outside.ts';
 import { CMDLINE, MEMORY_MIB, spawnQemu, StreamConsole } from './boot/console-script.ts';
 
 const BOOT_TIMEOUT_MS = 600_000;
@@ -50,7 +51,7 @@ async function setUp(con: StreamConsole): Promise<void> {
 
 async function glassbox(): Promise<Server> {
   const file = (path: string) => new Uint8Array(readFileSync(path));
-  const net = new UserNet();
+  const net = new UserNet(nodeOutside());
   const m = await Machine.create({
     kernel: file(DEFAULT_KERNEL),
     initrd: file(DEFAULT_INITRD),

@@ -1,6 +1,6 @@
 // `npm run web`: builds the page into build/web/ and serves it on localhost.
 // `npm run build:web`: only builds. The output is plain static files (the
-// page, its worker, the core, the default guest, a snapshot of it booted (the tab resumes from it
+// page, its worker and Service Worker, the core, the default guest, a snapshot of it booted (the tab resumes from it
 // instead of booting) and its busybox image), so any static host can serve it; the server here
 // only maps paths to files.
 
@@ -11,6 +11,9 @@ import { build } from 'esbuild';
 import { projectPath } from '../src/paths.ts';
 import { defaultGuestSnapshot, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
+import { linkUpScript } from '../src/containers/engine/network-scripts.ts';
+import { nodeOutside } from '../src/net/node-outside.ts';
+import { UserNet } from '../src/net/user-net.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
 
@@ -41,6 +44,17 @@ export async function buildWeb(): Promise<string> {
     outdir: WEB_DIR,
     logLevel: 'warning',
   });
+  // The Service Worker that serves guest ports (a classic script: module Service Workers are not everywhere yet).
+  await build({
+    entryPoints: { sw: projectPath('src/web/service-worker/sw.ts') },
+    bundle: true,
+    format: 'iife',
+    target: 'es2022',
+    platform: 'browser',
+    sourcemap: true,
+    outdir: WEB_DIR,
+    logLevel: 'warning',
+  });
   // The kernel test pool for a page's own scripts (glassbox/testing/browser), and its worker.
   await build({
     entryPoints: { 'kernel-pool': projectPath('src/testing/browser-pool.ts'), 'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts') },
@@ -60,9 +74,15 @@ export async function buildWeb(): Promise<string> {
   for (const f of ['bzImage', 'initramfs.cpio.gz']) {
     copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
   }
-  // The booted guest: the cached snapshot the engine starts from (a boot in Node the first time), with the pages it
-  // names in the initrd stored in it, so that the tab resumes without downloading the initrd.
-  writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB }));
+  // The booted guest: the cached snapshot, self-contained (a boot in Node the first time), with the network card the page's worker
+  // gives it, its link up (the address leased by this Node side's network then), so the tab's servers are reachable.
+  const net = new UserNet(nodeOutside());
+  try {
+    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB, network: { backend: net }, prepare: linkUpScript() });
+    writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), snapshot);
+  } finally {
+    net.close();
+  }
   // The engine in the worker reads the image's JSON from here, and its layer only if the guest has no copy.
   cpSync(need(projectPath('guest-images/dist/oci/busybox'), 'run "npm run images"'), join(WEB_DIR, 'guest', 'oci', 'busybox'), { recursive: true });
   return WEB_DIR;

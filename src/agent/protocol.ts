@@ -5,6 +5,7 @@
 // Dependency-free, so it runs in Node and in a browser worker alike.
 
 import { bytesField, loadFields, ownFields, recordField, StateError, type StateRecord, type Stateful } from '../state/records.ts';
+import { concatBytes } from '../bytes.ts';
 
 export const MAGIC = Uint8Array.of(0xf7, 0x47, 0x42, 0x41);
 export const HEADER_SIZE = 14;
@@ -251,16 +252,6 @@ export interface ExecListener {
   fail(error: Error): void;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /**
  * A minimal client: give it a byte sink, feed it the bytes coming from the
  * agent, and call exec() (whole output at the end) or start() (output as it
@@ -390,7 +381,7 @@ export class AgentClient implements Stateful {
         stdout: (b) => out.push(b),
         stderr: (b) => err.push(b),
         ack: () => {},
-        exit: (end) => resolve({ ...end, stdout: concat(out), stderr: concat(err) }),
+        exit: (end) => resolve({ ...end, stdout: concatBytes(out), stderr: concatBytes(err) }),
         fail: reject,
       });
     });

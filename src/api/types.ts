@@ -57,8 +57,8 @@ export interface MachineOptions {
   disks?: (BlockBackend | DiskSpec)[];
   /**
    * A network card (virtio-net, after the disks) and the host end of its link. In Node,
-   * `{ backend: new UserNet() }` (src/net) gives the guest DHCP, DNS and
-   * outbound TCP/UDP through the host's sockets. A snapshot of a machine
+   * `{ backend: new UserNet(nodeOutside()) }` (src/net) gives the guest DHCP, DNS and
+   * outbound TCP/UDP through the host's sockets (in a page, `browserOutside()`: inbound only). A snapshot of a machine
    * with one resumes only on a machine with one.
    */
   network?: NetworkOptions;

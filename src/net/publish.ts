@@ -7,6 +7,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { ipToString } from './addresses.ts';
+import { socketStream } from './node-outside.ts';
 import type { UserNet } from './user-net.ts';
 
 export interface Publication {
@@ -37,7 +38,7 @@ function listenError(p: Publication, e: NodeJS.ErrnoException): Error {
 /** Listens on the host and forwards each connection to the guest; resolves with the listener (its port when 0 was asked). */
 export function publishTcp(net: UserNet, p: Publication): Promise<{ server: Server; hostPort: number }> {
   return new Promise((resolve, reject) => {
-    const server = createServer({ pauseOnConnect: true }, (socket) => net.forwardTcp(socket, p.guestIp, p.guestPort));
+    const server = createServer({ pauseOnConnect: true }, (socket) => net.forwardTcp(socketStream(socket), p.guestIp, p.guestPort));
     server.once('error', (e) => reject(listenError(p, e as NodeJS.ErrnoException)));
     server.listen(p.hostPort, p.hostAddress, () => {
       const address = server.address();

@@ -1,14 +1,15 @@
-// One TCP connection between the guest and a host socket, as user-mode NAT
+// One TCP connection between the guest and the host, as user-mode NAT
 // does it: the guest's TCP talks to this end, which relays the byte stream to
-// a Node socket (the guest's outbound connections, and inbound ones a host
-// listener forwards in). The link to the guest never loses a frame (the NIC
+// a host stream (host-stream.ts: a socket in Node for the guest's outbound
+// connections and published ports, or a caller's stream into the guest). The link to the guest never loses a frame (the NIC
 // queues them until the guest takes them), so this end keeps little of TCP's
 // machinery: in-order data only (the guest retransmits anything else), the
 // guest's window respected, a go-back-N retransmission on a timer for the
 // rare segment the guest's own stack drops, and no window scaling.
 
-import type { Socket } from 'node:net';
+import type { HostStream } from './host-stream.ts';
 import { ACK, FIN, PSH, RST, SYN, seqDiff, type OutgoingSegment, type TcpSegment } from './tcp-segment.ts';
+import { concatBytes } from '../bytes.ts';
 
 /** What this end sends its segments through (the stack, to the guest). */
 export interface TcpLink {
@@ -29,7 +30,7 @@ type State = 'connecting' | 'syn-sent' | 'syn-received' | 'established' | 'close
 /** Our MSS: an Ethernet MTU less the IPv4 and TCP headers. */
 export const LINK_MSS = 1460;
 const MAX_WINDOW = 65535;
-/** Host bytes held for the guest before the host socket is paused. */
+/** Host bytes held for the guest before the host stream is paused. */
 const OUTBOX_HIGH = 1 << 20;
 const RETRANSMIT_MS = 400;
 
@@ -43,7 +44,7 @@ export class TcpConnection {
   private peerWindow = 0;
   private mss = 536;
   /** The host's bytes from sndUna on: sent but unacknowledged, then unsent. */
-  private outbox: Buffer = Buffer.alloc(0);
+  private outbox: Uint8Array = new Uint8Array(0);
   private hostEnded = false;
   private finSent = false;
   private finAcked = false;
@@ -53,26 +54,25 @@ export class TcpConnection {
 
   constructor(
     readonly ends: TcpEndpoints,
-    private readonly socket: Socket,
+    private readonly host: HostStream,
     private readonly link: TcpLink,
     initial: 'connecting' | 'syn-sent',
   ) {
     this.state = initial;
     this.sndUna = this.sndNxt = (nextIss += 0x10000) >>> 0;
-    socket.on('data', (d: Buffer) => this.fromHost(d));
-    socket.on('end', () => {
-      this.hostEnded = true;
-      this.pump();
+    host.listen({
+      data: (d) => this.fromHost(d),
+      // A stream that ended cleanly still has its bytes in the outbox to deliver.
+      end: () => {
+        this.hostEnded = true;
+        this.pump();
+      },
+      abort: () => this.reset(),
+      // A window update once the host took what had narrowed our window.
+      drain: () => this.state === 'established' && this.advertised < MAX_WINDOW && this.ackNow(),
     });
-    socket.on('error', () => this.reset());
-    socket.on('close', () => {
-      // A socket that ended cleanly still has its bytes in the outbox to deliver.
-      if (!this.hostEnded) this.reset();
-    });
-    // A window update once the host took what had narrowed our window.
-    socket.on('drain', () => this.state === 'established' && this.advertised < MAX_WINDOW && this.ackNow());
     if (initial === 'syn-sent') {
-      socket.pause();
+      host.pause();
       this.sendSyn();
     }
   }
@@ -84,7 +84,7 @@ export class TcpConnection {
     this.mss = Math.min(s.mss ?? 536, LINK_MSS);
   }
 
-  /** The host socket connected: answer the guest's SYN. */
+  /** The host end connected: answer the guest's SYN. */
   hostConnected(): void {
     if (this.state !== 'connecting') return;
     this.state = 'syn-received';
@@ -108,7 +108,7 @@ export class TcpConnection {
       this.mss = Math.min(s.mss ?? 536, LINK_MSS);
       this.establish(s);
       this.ackNow();
-      this.socket.resume();
+      this.host.resume();
       return;
     }
     if (s.flags & SYN) {
@@ -142,7 +142,7 @@ export class TcpConnection {
     if (this.finSent && s.ack === this.sndNxt) this.finAcked = true;
     this.sndUna = s.ack;
     this.disarm();
-    if (this.outbox.length < OUTBOX_HIGH / 4 && this.socket.isPaused() && !this.hostEnded) this.socket.resume();
+    if (this.outbox.length < OUTBOX_HIGH / 4 && this.host.paused && !this.hostEnded) this.host.resume();
     if (this.finAcked && this.guestFin) this.close(false);
   }
 
@@ -156,22 +156,22 @@ export class TcpConnection {
     const fresh = payload.length - early;
     if (fresh > 0 && !this.guestFin) {
       payload = payload.subarray(early);
-      if (!this.socket.destroyed) this.socket.write(payload);
+      if (!this.host.destroyed) this.host.write(payload);
       this.rcvNxt = (this.rcvNxt + payload.length) >>> 0;
     }
     const finHere = (s.flags & FIN) !== 0 && seqDiff((s.seq + s.payload.length) >>> 0, this.rcvNxt) === 0;
     if (finHere && !this.guestFin) {
       this.guestFin = true;
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
-      this.socket.end();
+      this.host.end();
     }
     if (s.payload.length > 0 || s.flags & FIN) this.ackNow();
     if (this.guestFin && this.finAcked) this.close(false);
   }
 
-  private fromHost(d: Buffer): void {
-    this.outbox = this.outbox.length ? Buffer.concat([this.outbox, d]) : d;
-    if (this.outbox.length > OUTBOX_HIGH) this.socket.pause();
+  private fromHost(d: Uint8Array): void {
+    this.outbox = this.outbox.length ? concatBytes([this.outbox, d]) : d;
+    if (this.outbox.length > OUTBOX_HIGH) this.host.pause();
     this.pump();
   }
 
@@ -196,9 +196,9 @@ export class TcpConnection {
     if (seqDiff(this.sndNxt, this.sndUna) > 0) this.arm();
   }
 
-  /** Our receive window: what the host socket has not yet taken off our hands. */
+  /** Our receive window: what the host end has not yet taken off our hands. */
   private window(): number {
-    this.advertised = MAX_WINDOW - Math.min(this.socket.writableLength, MAX_WINDOW);
+    this.advertised = MAX_WINDOW - Math.min(this.host.buffered, MAX_WINDOW);
     return this.advertised;
   }
 
@@ -229,7 +229,7 @@ export class TcpConnection {
     this.pump();
   }
 
-  /** Aborts both ends: RST to the guest, the host socket destroyed. */
+  /** Aborts both ends: RST to the guest, the host stream destroyed. */
   reset(): void {
     if (this.state === 'closed') return;
     this.link.send(this, { seq: this.sndNxt, ack: this.rcvNxt, flags: RST | ACK, window: 0 });
@@ -241,7 +241,7 @@ export class TcpConnection {
     this.state = 'closed';
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (abort) this.socket.destroy();
+    if (abort) this.host.destroy();
     this.link.closed(this);
   }
 }

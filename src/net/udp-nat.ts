@@ -1,13 +1,13 @@
-// Outbound UDP through the host's sockets: one host datagram socket per
+// Outbound UDP through the outside's sockets: one datagram socket per
 // guest source address and port, so replies find their way back; an idle
 // flow's socket closes after a minute, as NATs time UDP out.
 
-import { createSocket, type Socket } from 'node:dgram';
+import type { Outside, OutsideUdp } from './outside.ts';
 
 const IDLE_MS = 60_000;
 
 interface Flow {
-  socket: Socket;
+  socket: OutsideUdp;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -17,19 +17,23 @@ export type UdpReply = (guestIp: number, guestPort: number, fromHost: string, fr
 export class UdpNat {
   private readonly flows = new Map<string, Flow>();
 
-  constructor(private readonly reply: UdpReply) {}
+  constructor(
+    private readonly outside: Outside,
+    private readonly reply: UdpReply,
+  ) {}
 
+  /** Throws OutsideRefused when the outside has no UDP. */
   send(guestIp: number, guestPort: number, hostAddress: string, hostPort: number, payload: Uint8Array): void {
     const key = `${guestIp}:${guestPort}`;
     let flow = this.flows.get(key);
     if (!flow) {
-      const socket = createSocket('udp4');
-      socket.on('message', (msg, rinfo) => {
-        this.touch(key);
-        this.reply(guestIp, guestPort, rinfo.address, rinfo.port, msg);
-      });
-      socket.on('error', () => this.drop(key));
-      socket.unref();
+      const socket = this.outside.openUdp(
+        (from, fromPort, payload) => {
+          this.touch(key);
+          this.reply(guestIp, guestPort, from, fromPort, payload);
+        },
+        () => this.drop(key),
+      );
       flow = { socket, timer: this.idleTimer(key) };
       this.flows.set(key, flow);
     } else {

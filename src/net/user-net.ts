@@ -1,9 +1,10 @@
 // The host end of the guest's network link: a user-mode router with NAT, in
 // the manner of QEMU's user networking. The guest's NIC hands it Ethernet
 // frames; it answers ARP for its own addresses, DHCP and DNS itself, pings to
-// its addresses, and carries TCP and UDP out through the host's sockets
-// (net, dgram), so the guest needs no privileges on the host and nothing
-// listens on the host unless a port is published (forwardTcp).
+// its addresses, and carries TCP and UDP out through the outside it is given
+// (outside.ts: the host's sockets in Node, none in a browser page), so the
+// guest needs no privileges on the host and nothing listens on the host
+// unless a port is published (forwardTcp, connectToGuest).
 //
 // The plan (QEMU's): 10.0.2.0/24, the gateway 10.0.2.2 (which is the host's
 // loopback: a connection to 10.0.2.2:8080 reaches 127.0.0.1:8080), the DNS
@@ -12,15 +13,15 @@
 // own addresses, and this end sends their replies to the guest's MAC, which
 // routes them on (no NAT needed inside the guest).
 
-import { connect, type Socket } from 'node:net';
 import type { NetBackend } from '../devices/virtio/net.ts';
 import { BROADCAST_MAC, ipToString, parseIp, parseMac, sameMac, type Mac } from './addresses.ts';
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from './arp.ts';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, dhcpAnswer } from './dhcp.ts';
-import { dnsAnswer, hostResolve4, type Resolve4 } from './dns.ts';
 import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from './ethernet.ts';
 import { echoReply } from './icmp.ts';
 import { buildIpv4, parseIpv4, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './ipv4.ts';
+import { streamPair, type HostStream } from './host-stream.ts';
+import { OutsideRefused, type Outside } from './outside.ts';
 import { TcpConnection, type TcpEndpoints, type TcpLink } from './tcp-connection.ts';
 import { ACK, buildTcp, RST, SYN, parseTcp, type TcpSegment } from './tcp-segment.ts';
 import { buildUdp, parseUdp } from './udp.ts';
@@ -43,8 +44,8 @@ const LOOPBACK = '127.0.0.1';
 const FIRST_FORWARD_PORT = 40000;
 
 export interface UserNetOptions {
-  /** Resolves the guest's DNS queries (default: the host's resolver). */
-  resolve4?: Resolve4;
+  /** Hears why the outside refused a guest's connection or datagram (a browser page has no sockets). */
+  refused?: (why: string) => void;
   /** The guest NIC's MAC, when known before the guest sends anything (else learned from its frames). */
   guestMac?: Mac;
 }
@@ -66,7 +67,6 @@ export class UserNet implements TcpLink, NetBackend {
   readonly counters: LinkCounters = { fromGuestFrames: 0, fromGuestBytes: 0, toGuestFrames: 0, toGuestBytes: 0, dropped: 0 };
 
   private guestMac: Mac | null = null;
-  private readonly resolve4: Resolve4;
   private readonly tcp = new Map<string, TcpConnection>();
   private readonly udp: UdpNat;
   private readonly udpForwards: UdpForwards;
@@ -74,10 +74,12 @@ export class UserNet implements TcpLink, NetBackend {
   private lookups = 0;
   private closedAll = false;
 
-  constructor(options: UserNetOptions = {}) {
-    this.resolve4 = options.resolve4 ?? hostResolve4;
+  constructor(
+    private readonly outside: Outside,
+    private readonly options: UserNetOptions = {},
+  ) {
     this.guestMac = options.guestMac ?? null;
-    this.udp = new UdpNat((guestIp, guestPort, from, fromPort, payload) => {
+    this.udp = new UdpNat(outside, (guestIp, guestPort, from, fromPort, payload) => {
       const src = from === LOOPBACK ? NET_PLAN.gateway : parseIp(from);
       this.sendIp(src, guestIp, PROTO_UDP, buildUdp(src, guestIp, fromPort, guestPort, payload));
     });
@@ -112,12 +114,25 @@ export class UserNet implements TcpLink, NetBackend {
 
   /**
    * Forwards a connection a host listener accepted to guestIp:guestPort (a
-   * published port). The guest sees it come from the gateway; the socket is
-   * paused until the guest accepts, and reset if it refuses.
+   * published port). The guest sees it come from the gateway; the stream is
+   * paused until the guest accepts, and aborted if it refuses.
    */
-  forwardTcp(socket: Socket, guestIp: number, guestPort: number): void {
+  forwardTcp(stream: HostStream, guestIp: number, guestPort: number): void {
+    if (this.closedAll) return stream.destroy();
     const ends = { guestIp, guestPort, peerIp: NET_PLAN.gateway, peerPort: this.forwardPort() };
-    this.tcp.set(keyOf(ends), new TcpConnection(ends, socket, this, 'syn-sent'));
+    this.tcp.set(keyOf(ends), new TcpConnection(ends, stream, this, 'syn-sent'));
+  }
+
+  /**
+   * Opens a connection into guestIp:guestPort for a caller with no socket
+   * (the browser page's requests to a published port): the caller's end of
+   * the byte stream, whose bytes are sent once the guest accepts, and which
+   * is aborted if it refuses.
+   */
+  connectToGuest(guestIp: number, guestPort: number): HostStream {
+    const [caller, ours] = streamPair();
+    this.forwardTcp(ours, guestIp, guestPort);
+    return caller;
   }
 
   /**
@@ -190,16 +205,26 @@ export class UserNet implements TcpLink, NetBackend {
     if (dst === NET_PLAN.dns) {
       if (u.dstPort !== 53) return this.drop();
       this.lookups++;
-      void dnsAnswer(u.payload, this.resolve4).then((answer) => {
-        this.lookups--;
-        if (answer && !this.closedAll) this.sendIp(dst, src, PROTO_UDP, buildUdp(dst, src, 53, u.srcPort, answer));
-      });
+      const query = u.payload.slice();
+      void this.outside.answerDns(query).then(
+        (answer) => {
+          this.lookups--;
+          if (answer && !this.closedAll) this.sendIp(dst, src, PROTO_UDP, buildUdp(dst, src, 53, u.srcPort, answer));
+        },
+        () => this.lookups--,
+      );
       return;
     }
     if (dst === NET_PLAN.gateway && this.udpForwards.fromGuest(src, u.srcPort, u.dstPort, u.payload.slice())) return;
     const host = this.hostAddress(dst);
     if (host === null) return this.drop();
-    this.udp.send(src, u.srcPort, host, u.dstPort, u.payload.slice());
+    try {
+      this.udp.send(src, u.srcPort, host, u.dstPort, u.payload.slice());
+    } catch (e) {
+      if (!(e instanceof OutsideRefused)) throw e;
+      this.options.refused?.(e.message);
+      this.drop();
+    }
   }
 
   private tcpIn(src: number, dst: number, payload: Uint8Array): void {
@@ -211,10 +236,17 @@ export class UserNet implements TcpLink, NetBackend {
     if ((s.flags & (SYN | ACK | RST)) !== SYN) return this.refuse(ends, s);
     const host = this.hostAddress(dst);
     if (host === null) return this.refuse(ends, s);
-    const socket = connect({ host, port: s.dstPort, allowHalfOpen: true });
-    const c = new TcpConnection(ends, socket, this, 'connecting');
+    let c: TcpConnection | undefined;
+    let stream: HostStream;
+    try {
+      stream = this.outside.connectTcp(host, s.dstPort, () => c?.hostConnected());
+    } catch (e) {
+      if (!(e instanceof OutsideRefused)) throw e;
+      this.options.refused?.(e.message);
+      return this.refuse(ends, s);
+    }
+    c = new TcpConnection(ends, stream, this, 'connecting');
     c.acceptSyn(s);
-    socket.once('connect', () => c.hostConnected());
     this.tcp.set(keyOf(ends), c);
   }
 

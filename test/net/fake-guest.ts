@@ -5,6 +5,8 @@
 
 import { pcapHeader, pcapRecord } from '../../src/net/pcap.ts';
 import { GATEWAY_MAC, UserNet } from '../../src/net/user-net.ts';
+import { nodeOutside } from '../../src/net/node-outside.ts';
+import type { Outside } from '../../src/net/outside.ts';
 import { parseEthernet } from '../../src/net/ethernet.ts';
 import { parseIpv4, PROTO_TCP, PROTO_UDP, buildIpv4 } from '../../src/net/ipv4.ts';
 import { buildEthernet, ETHERTYPE_IPV4 } from '../../src/net/ethernet.ts';
@@ -22,8 +24,9 @@ export class FakeGuest {
   private waiters: (() => void)[] = [];
   private time = 1_700_000_000_000;
 
-  constructor(options: { resolve4?: Resolve4 } = {}) {
-    this.net = new UserNet({ ...options, guestMac: GUEST_MAC });
+  /** On the host's outside (its sockets, and `resolve4` or the host's resolver) unless another is given. */
+  constructor(options: { resolve4?: Resolve4; outside?: Outside; refused?: (why: string) => void } = {}) {
+    this.net = new UserNet(options.outside ?? nodeOutside(options), { guestMac: GUEST_MAC, refused: options.refused });
     this.net.capture = (f) => this.pcap.push(pcapRecord((this.time += 1), f));
     this.net.deliver = (f) => {
       this.inbox.push(f);

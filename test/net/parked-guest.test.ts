@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Machine } from '../../src/api/index.ts';
 import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
+import { nodeOutside } from '../../src/net/node-outside.ts';
 import { publishTcp } from '../../src/net/publish.ts';
 import { linkUpScript } from '../../src/containers/engine/network-scripts.ts';
 
@@ -18,7 +19,7 @@ let net: UserNet;
 let noCard: string | undefined;
 
 beforeAll(async () => {
-  net = new UserNet();
+  net = new UserNet(nodeOutside());
   machine = await Machine.create({ network: { backend: net } });
   machine.start();
   await machine.agentReady();

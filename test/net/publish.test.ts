@@ -9,6 +9,7 @@ import { parsePublish } from '../../src/cli/network.ts';
 import { publishTcp, publishUdp } from '../../src/net/publish.ts';
 import { createSocket } from 'node:dgram';
 import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
+import { nodeOutside } from '../../src/net/node-outside.ts';
 import { portsToPublish } from '../../src/containers/engine/networks.ts';
 
 describe('-p parsing', () => {
@@ -48,7 +49,7 @@ describe('publishing', () => {
   test('a UDP host port already in use is refused with its address too', async () => {
     const busy = createSocket('udp4');
     const port = await new Promise<number>((r) => busy.bind(0, '127.0.0.1', () => r(busy.address().port)));
-    const net = new UserNet();
+    const net = new UserNet(nodeOutside());
     try {
       await expect(publishUdp(net, { hostAddress: '127.0.0.1', hostPort: port, guestIp: NET_PLAN.guest, guestPort: 53, protocol: 'udp' })).rejects.toThrow(
         `cannot publish 127.0.0.1:${port}: the port is already in use`,
@@ -62,7 +63,7 @@ describe('publishing', () => {
   test('a host port already in use is refused with its address', async () => {
     const busy = createServer();
     const port = await new Promise<number>((r) => busy.listen(0, '127.0.0.1', () => r((busy.address() as AddressInfo).port)));
-    const net = new UserNet();
+    const net = new UserNet(nodeOutside());
     try {
       await expect(publishTcp(net, { hostAddress: '127.0.0.1', hostPort: port, guestIp: NET_PLAN.guest, guestPort: 80 })).rejects.toThrow(
         `cannot publish 127.0.0.1:${port}: the port is already in use`,

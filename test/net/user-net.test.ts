@@ -7,6 +7,8 @@ import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FakeGuest, GUEST_MAC } from './fake-guest.ts';
+import { socketStream } from '../../src/net/node-outside.ts';
+import { browserOutside } from '../../src/net/browser-outside.ts';
 import { tsharkErrors, tsharkFields, tsharkMissing } from './tshark.ts';
 import { BROADCAST_MAC } from '../../src/net/addresses.ts';
 import { buildEthernet, ETHERTYPE_ARP } from '../../src/net/ethernet.ts';
@@ -20,7 +22,7 @@ const GW = NET_PLAN.gateway;
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-function guest(options = {}): FakeGuest {
+function guest(options: ConstructorParameters<typeof FakeGuest>[0] = {}): FakeGuest {
   const g = new FakeGuest(options);
   cleanups.push(() => g.net.close());
   return g;
@@ -158,15 +160,39 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     expect([stray.flags & RST, stray.seq]).toEqual([RST, 77]);
   });
 
-  test('TCP in: a connection a host listener accepted is forwarded to the guest port (published port)', async () => {
+  /** A caller on the host's side of a published port: writes, ends, and hears the guest's bytes up to their end. */
+  interface Caller {
+    write(text: string): void;
+    end(): void;
+    /** What the guest sent, once it ended its side. */
+    received: Promise<string>;
+  }
+
+  /** A Node client through a host listener (publish.ts's way), or a stream with no socket (the browser page's way). */
+  const callers: Record<string, (g: FakeGuest) => Promise<Caller>> = {
+    'a connection a host listener accepted': async (g) => {
+      const listener = createServer((socket) => g.net.forwardTcp(socketStream(socket), GUEST, 80));
+      const port = await listen(listener);
+      const client = connect(port, '127.0.0.1');
+      cleanups.push(() => client.destroy());
+      const got: Buffer[] = [];
+      client.on('data', (d: Buffer) => got.push(d));
+      const received = new Promise<string>((r) => client.on('end', () => r(Buffer.concat(got).toString())));
+      return { write: (t) => client.write(t), end: () => client.end(), received };
+    },
+    'a caller stream with no socket (connectToGuest)': async (g) => {
+      const stream = g.net.connectToGuest(GUEST, 80);
+      let got = '';
+      const received = new Promise<string>((r) =>
+        stream.listen({ data: (d) => (got += Buffer.from(d).toString()), end: () => r(got), abort: () => r(`aborted after ${JSON.stringify(got)}`), drain: () => {} }),
+      );
+      return { write: (t) => stream.write(Buffer.from(t)), end: () => stream.end(), received };
+    },
+  };
+
+  test.each(Object.keys(callers))('TCP in: %s is forwarded to the guest port (published port)', async (kind) => {
     const g = guest();
-    const listener = createServer((socket) => g.net.forwardTcp(socket, GUEST, 80));
-    const port = await listen(listener);
-    const client = connect(port, '127.0.0.1');
-    cleanups.push(() => client.destroy());
-    const got: Buffer[] = [];
-    client.on('data', (d: Buffer) => got.push(d));
-    const closed = new Promise<void>((r) => client.on('end', r));
+    const client = await callers[kind](g);
     client.write('hello guest');
     const syn = await g.nextTcp('the SYN to guest port 80', 80, (s) => (s.flags & (SYN | ACK)) === SYN);
     expect(syn.mss).toBe(1460);
@@ -180,12 +206,31 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     theirs = (theirs + data.payload.length) >>> 0;
     const reply = Buffer.from('hello host');
     g.sendTcp(GUEST, GW, { srcPort: 80, dstPort: peer, seq: ours, ack: theirs, flags: ACK | PSH | FIN, window: 8192, payload: reply });
-    await closed;
-    expect(Buffer.concat(got).toString()).toBe('hello host');
+    expect(await client.received).toBe('hello host');
     client.end();
     const fin = await g.nextTcp('the FIN after the client ended', 80, (s) => (s.flags & FIN) !== 0);
     g.sendTcp(GUEST, GW, { srcPort: 80, dstPort: peer, seq: ours + reply.length + 1, ack: fin.seq + 1, flags: ACK, window: 8192 });
     await g.next('the connection gone', () => (g.net.flows.tcp === 0 ? true : null));
+    expect(tsharkErrors(g.pcapBytes())).toEqual([]);
+  });
+
+  test('the browser outside: outbound TCP is reset and UDP dropped, each with its reason; DNS names get NXDOMAIN at once', async () => {
+    const reasons: string[] = [];
+    const g = guest({ outside: browserOutside(), refused: (why: string) => reasons.push(why) });
+    g.sendTcp(GUEST, GW, { srcPort: 33010, dstPort: 8080, seq: 5, ack: 0, flags: SYN, window: 8192 });
+    const rst = await g.nextTcp('the RST for a connection the page cannot make', 33010);
+    expect([rst.flags & RST, rst.ack]).toEqual([RST, 6]);
+    g.sendUdp(GUEST, GW, 40002, 9999, Buffer.from('lost'));
+    expect(reasons).toEqual([
+      expect.stringMatching(/^TCP to 127\.0\.0\.1:8080 refused: a browser page has no TCP or UDP sockets/),
+      expect.stringMatching(/^UDP refused: a browser page/),
+    ]);
+    expect(g.net.flows).toEqual({ tcp: 0, udp: 0 });
+    g.sendUdp(GUEST, NET_PLAN.dns, 5355, 53, new Uint8Array([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 7, ...Buffer.from('example'), 3, ...Buffer.from('com'), 0, 0, 1, 0, 1]));
+    await g.nextUdp('the answer for example.com', 5355);
+    expect(tsharkFields(g.pcapBytes(), 'dns.flags.response == 1', ['dns.id', 'dns.flags.rcode', 'dns.qry.name', 'dns.flags.recavail'])).toEqual([
+      ['0x0007', '3', 'example.com', '1'],
+    ]);
     expect(tsharkErrors(g.pcapBytes())).toEqual([]);
   });
 

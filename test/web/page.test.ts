@@ -1,7 +1,8 @@
 // The page in a real browser (Debian's chromium, headless, through
 // playwright-core): it resumes the booted default guest in its worker from
 // the snapshot the build ships, the terminal
-// runs what is typed, the counters move, the MMU panel walks an address, and
+// runs what is typed, a web server started in it opens in the page through
+// its Service Worker, the counters move, the MMU panel walks an address, and
 // the tour's engine containers show up in the containers panel: their own
 // namespaces next to the guest's, and the OOM demo's kill at its memory limit.
 
@@ -32,6 +33,38 @@ test('resumes the booted guest to a shell and runs what is typed in the terminal
   await page.keyboard.type('uname -a\n');
   await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/Linux \S+ 6\.1\.\S+ .*i686/);
 }, 300_000);
+
+test("a server in the tab's guest opens in the page: the Service Worker relays ports/PORT/ to the guest port, from the page and from an iframe", async () => {
+  await page.waitForSelector('body[data-agent="ready"]', { timeout: 120_000 });
+  await page.waitForSelector('body[data-ports="ready"]', { timeout: 30_000 });
+  // Content only this run knows: it can come from nowhere but the guest's files.
+  const token = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`;
+  await page.click('#terminal');
+  await page.keyboard.type(
+    `mkdir -p /tmp/www && echo served-${token} > /tmp/www/file && echo "<h1>index-${token}</h1>" > /tmp/www/index.html && httpd -p 8080 -h /tmp/www && echo httpd-$((6*7))-up\n`,
+  );
+  await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/httpd-42-up/);
+
+  const get = (url: string) =>
+    page.evaluate(async (u) => {
+      const r = await fetch(u);
+      return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+    }, url);
+  expect(await get('ports/8080/file')).toMatchObject({ status: 200, text: `served-${token}\n` });
+  // The server's header fields come through: busybox httpd types index.html by its extension.
+  expect(await get('ports/8080/')).toEqual({ status: 200, type: 'text/html', text: `<h1>index-${token}</h1>\n` });
+  // busybox httpd's own 404 page, and a port nothing listens on: the guest's reset, said so.
+  expect(await get('ports/8080/missing')).toMatchObject({ status: 404, text: expect.stringMatching(/404 Not Found/) });
+  expect(await get('ports/8081/')).toMatchObject({ status: 502, text: expect.stringMatching(/refused or reset the connection to its port 8081/) });
+
+  // The ports panel opens the site in an iframe, whose own requests go through the Service Worker too.
+  await page.fill('#ports-port', '8080');
+  await page.click('#ports-open');
+  await expect.poll(() => page.frameLocator('#ports-frame').locator('h1').innerText(), { timeout: 30_000 }).toBe(`index-${token}`);
+  const frame = page.frames().find((f) => f.url().endsWith('/ports/8080/'));
+  expect(frame, 'the iframe at ports/8080/').toBeDefined();
+  expect(await frame!.evaluate(async () => (await fetch('file')).text())).toBe(`served-${token}\n`);
+}, 240_000);
 
 test('counters move and the MMU panel walks an address', async () => {
   await page.waitForSelector('body[data-agent="ready"]', { timeout: 120_000 });

@@ -13,34 +13,20 @@
 import { script, sh, type Script } from '../../api/shell-script.ts';
 
 export const NETNS_DIR = '/run/netns';
-const DHCP_SCRIPT = '/run/glassbox/udhcpc.script';
-
-/** The udhcpc event script: the lease's address, netmask, default route and DNS server onto the interface. */
-const UDHCPC_SCRIPT = [
-  '#!/bin/sh',
-  'case "$1" in',
-  '  deconfig) ifconfig "$interface" 0.0.0.0 ;;',
-  '  bound|renew)',
-  '    ifconfig "$interface" "$ip" netmask "$subnet"',
-  '    for r in $router; do route add default gw "$r" dev "$interface" 2>/dev/null; break; done',
-  '    : > /etc/resolv.conf',
-  '    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done ;;',
-  'esac',
-].join('\n');
 
 /**
  * Brings eth0 up with a DHCP lease, once (a guest with it configured, or
- * without a network card, is left as it is); prints the address.
+ * without a network card, is left as it is); prints the address. The
+ * guest's boot asks for the lease too (rcS, in the background); this makes
+ * sure of it. udhcpc's event script is the guest's own
+ * (guest-images/rootfs/etc/udhcpc/default.script).
  */
 export function linkUpScript(): string {
   return [
     '[ -e /sys/class/net/eth0 ] || { echo "the guest has no network card (eth0)" >&2; exit 1; }',
     'if ! ip -4 addr show dev eth0 | grep -q inet; then',
-    `  mkdir -p ${DHCP_SCRIPT.replace(/\/[^/]*$/, '')}`,
-    `  cat > ${DHCP_SCRIPT} <<'GB_EOF'\n${UDHCPC_SCRIPT}\nGB_EOF`,
-    `  chmod 755 ${DHCP_SCRIPT}`,
     '  ip link set eth0 up',
-    `  udhcpc -i eth0 -s ${DHCP_SCRIPT} -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
+    `  udhcpc -i eth0 -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
     'fi',
     'echo 1 > /proc/sys/net/ipv4/ip_forward',
     "ip -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'",

@@ -15,12 +15,20 @@ import { ProcessesPanel } from './panels/processes.ts';
 import { ContainersPanel } from './panels/containers.ts';
 import { TourPanel } from './panels/tour.ts';
 import { TracePanel } from './panels/trace.ts';
+import { PortsPanel } from './panels/ports.ts';
+import { servePorts } from './ports.ts';
 
 async function main(): Promise<void> {
   // ?boot: boot the kernel instead of resuming (what the snapshot saves, for bench:web).
   const resume = !new URLSearchParams(location.search).has('boot');
   const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
   const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  // Guest ports open in the page through its Service Worker, which relays them to the worker's guest.
+  const ports = new PortsPanel();
+  void servePorts(machine).then((result) => {
+    ports.ready(result);
+    if (result.ok) document.body.dataset.ports = 'ready';
+  });
 
   const sizes = new Map<string, [number, number]>();
   const track = (file: string, loaded: number, total: number) => {
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
   const trace = new TracePanel(machine);
   const refreshers: Record<string, () => Promise<void>> = { processes: () => processes.refresh(), containers: () => containers.refresh() };
   const tour = new TourPanel(machine, async (id) => refreshers[id]?.());
-  document.getElementById('panels')!.append(tour.root, containers.root, cpu.root, counters.root, mmu.root, processes.root, trace.root);
+  document.getElementById('panels')!.append(tour.root, ports.root, containers.root, cpu.root, counters.root, mmu.root, processes.root, trace.root);
 
   const poll = async () => {
     show(await machine.snapshot());

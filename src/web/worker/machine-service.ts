@@ -1,12 +1,20 @@
 // The machine as a worker offers it: a Machine made by Machine.create on the
 // host's Platform, the container engine on it, and the inspection views
-// (src/inspect) the CLI prints, as plain data. The browser page and Node
+// (src/inspect) the CLI prints, as plain data. The guest has a network card
+// on the user-mode network (src/net) with the host's outside (a page's has
+// none: only connections into the guest, its ports, which openPort gives the
+// page's Service Worker). The browser page and Node
 // (worker_threads) reach it through a comlink proxy; this file is only that
 // surface.
 
 import { Machine } from '../../api/machine.ts';
 import type { ExecResult, MachineOptions, Platform, PowerState } from '../../api/types.ts';
 import type { FetchProgress } from '../../api/browser-platform.ts';
+import { DEFAULT_MAC } from '../../api/network.ts';
+import { parseMac } from '../../net/addresses.ts';
+import type { Outside } from '../../net/outside.ts';
+import { NET_PLAN, UserNet } from '../../net/user-net.ts';
+import { bridgeGuestPort, refuseGuestPort } from './guest-port.ts';
 import { ContainerEngine, type RunResult } from '../../containers/engine/containers.ts';
 import type { RunOptions } from '../../containers/engine/bundle.ts';
 import { machineShell, type GuestShell, type ShellResult } from '../../containers/engine/guest-shell.ts';
@@ -22,6 +30,8 @@ import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKin
 export interface ServiceHost {
   platform(onProgress: FetchProgress): Platform;
   images: ImageSource;
+  /** What the guest's network reaches beyond its link. */
+  outside: Outside;
 }
 
 /** What the CPU and counter panels show, read in one round trip. */
@@ -53,15 +63,19 @@ interface Guest {
 export class MachineService {
   private guest?: Guest;
   private booting = false;
+  /** The host end of the guest's link; its MAC given, as a guest resumed with its link up may send nothing before a port is opened. */
+  private readonly net: UserNet;
 
-  constructor(private readonly host: ServiceHost) {}
+  constructor(private readonly host: ServiceHost) {
+    this.net = new UserNet(host.outside, { guestMac: parseMac(DEFAULT_MAC), refused: (why) => console.warn(`glassbox network: ${why}`) });
+  }
 
   /** Boots the guest (the default one unless `opts` names files) and runs it; console bytes go to `onConsole`. */
   async boot(opts: MachineOptions, onConsole: (bytes: Uint8Array) => void, onProgress: FetchProgress = () => {}): Promise<void> {
     if (this.guest || this.booting) throw new Error('this worker already runs a guest');
     this.booting = true;
     try {
-      const machine = await Machine.create(opts, this.host.platform(onProgress));
+      const machine = await Machine.create({ ...opts, network: { backend: this.net } }, this.host.platform(onProgress));
       machine.serial.on('data', onConsole);
       const shell = machineShell(machine);
       this.guest = { machine, shell, engine: new ContainerEngine(shell, this.host.images) };
@@ -78,6 +92,17 @@ export class MachineService {
 
   private get m(): Machine {
     return this.g.machine;
+  }
+
+  /**
+   * Connects `channel` (transferred: comlink's transfer()) to the guest's TCP
+   * port `guestPort`, the page's Service Worker on the other end; a port that
+   * cannot be connected is answered on the channel with why.
+   */
+  openPort(guestPort: number, channel: MessagePort): void {
+    if (!Number.isInteger(guestPort) || guestPort < 1 || guestPort > 65535) return refuseGuestPort(channel, `no TCP port ${guestPort}: a port is 1 to 65535`);
+    if (!this.guest) return refuseGuestPort(channel, 'the guest has not booted yet');
+    bridgeGuestPort(this.net.connectToGuest(NET_PLAN.guest, guestPort), channel, guestPort);
   }
 
   /** Keys typed on the console. */

@@ -1,0 +1,48 @@
+// Ports panel: a server listening on a TCP port of the guest opens here, in
+// an iframe at ports/PORT/, which the page's Service Worker relays to the
+// guest (../ports.ts). The hint gives a server to try.
+
+import { el, panel } from '../dom.ts';
+
+const TRY = 'mkdir -p /tmp/www && echo "<h1>hello from the guest</h1>" > /tmp/www/index.html && httpd -p 8080 -h /tmp/www';
+
+export class PortsPanel {
+  readonly root: HTMLElement;
+  private readonly port = el('input', { id: 'ports-port', type: 'number', min: '1', max: '65535', value: '8080', 'aria-label': 'guest port' });
+  private readonly open = el('button', { id: 'ports-open', disabled: '' }, 'Open');
+  private readonly link = el('a', { id: 'ports-link', target: '_blank', hidden: '' }, 'in a new tab');
+  private readonly status = el('p', { class: 'hint', id: 'ports-status' }, 'Starting the Service Worker…');
+  private readonly frame = el('iframe', { id: 'ports-frame', title: 'the guest port', hidden: '' });
+
+  constructor() {
+    this.open.onclick = () => this.show();
+    this.root = panel(
+      'ports',
+      'Guest ports',
+      el('p', { class: 'hint' }, 'A server in the guest is reachable from this page at ports/PORT/. Try in the terminal: ', el('code', {}, TRY)),
+      el('div', { class: 'controls' }, this.port, this.open, this.link),
+      this.status,
+      this.frame,
+    );
+  }
+
+  /** The Service Worker serves the page (or cannot, and why). */
+  ready(result: { ok: true } | { ok: false; why: string }): void {
+    this.status.textContent = result.ok ? '' : `Ports cannot be opened: ${result.why}`;
+    if (result.ok) this.open.removeAttribute('disabled');
+  }
+
+  private show(): void {
+    const port = Number(this.port.value);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      this.status.textContent = `${this.port.value} is no TCP port (1 to 65535)`;
+      return;
+    }
+    const url = `ports/${port}/`;
+    this.status.textContent = '';
+    this.frame.src = url;
+    this.frame.hidden = false;
+    this.link.href = url;
+    this.link.hidden = false;
+  }
+}

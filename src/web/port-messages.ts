@@ -1,0 +1,32 @@
+// The messages that carry one TCP connection into the guest between the
+// page's Service Worker and its machine worker: the Service Worker asks a
+// page for a connection with OpenPort (the page hands the channel on to its
+// worker), then both ends speak over that MessageChannel.
+
+/** Where the page serves a guest port: ports/PORT/ under the page's directory. */
+export const PORTS_PATH = 'ports/';
+
+export const OPEN_PORT = 'glassbox-open-port';
+
+/** The Service Worker to a page: connect `channel` to the guest's TCP port `port`. */
+export interface OpenPort {
+  type: typeof OPEN_PORT;
+  port: number;
+  channel: MessagePort;
+}
+
+/** Bytes for the guest, the end of them (a half-close), or the connection dropped. */
+export type ToGuest = { data: Uint8Array } | { end: true } | { abort: true };
+
+/** The guest's bytes, their end, or the connection gone (with why). */
+export type FromGuest = { data: Uint8Array } | { end: true } | { abort: string };
+
+/** The guest port and the path under it that `url` names, when it is under `base`'s ports/. */
+export function portTarget(url: string, base: string): { port: number; target: string } | null {
+  const u = new URL(url);
+  const root = new URL(PORTS_PATH, base);
+  if (u.origin !== root.origin || !u.pathname.startsWith(root.pathname)) return null;
+  const m = /^(\d{1,5})(\/.*)?$/.exec(u.pathname.slice(root.pathname.length));
+  if (!m) return null;
+  return { port: Number(m[1]), target: (m[2] ?? '/') + u.search };
+}
