@@ -38,15 +38,10 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   const diskState = inspectEngineDisk(disk);
   // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
   // A guest resumed with its link up may send nothing before the first published port's connection comes in: its MAC is given.
-<<<<<<< HEAD
-  const userNet = new UserNet({ guestMac: parseMac(DEFAULT_MAC) });
+  const userNet = new UserNet(nodeOutside(), { guestMac: parseMac(DEFAULT_MAC) });
   // One 9p share for every bind mount (engine/binds.ts): it exports a host directory when a run names it.
   const binds = new HostBinds();
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet }, [{ tag: BIND_TAG, server: binds.server }]);
-=======
-  const userNet = new UserNet(nodeOutside(), { guestMac: parseMac(DEFAULT_MAC) });
-  const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet });
->>>>>>> webnet
   machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
   const shell = machineShell(machine);
   // The guest's wall clock starts at the machine's epoch (2026-01-01); under the realtime clock it is set to the host's,
