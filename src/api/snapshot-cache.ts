@@ -51,7 +51,18 @@ function cacheName(prefix: string, g: BootedGuest): string {
     ...(g.prepared ? { prepared: g.prepared } : {}),
   };
   // selfContained: the form kept (keep()); a cache of the same format kept in another form is remade.
-  h.update(JSON.stringify({ format: FORMAT_VERSION, selfContained: true, core: coreBuild(), cmdline: g.cmdline, memoryMiB: g.memoryMiB, ...devices, kernel: g.kernelSha256, initrd: g.initrdSha256 }));
+  h.update(
+    JSON.stringify({
+      format: FORMAT_VERSION,
+      selfContained: true,
+      core: coreBuild(),
+      cmdline: g.cmdline,
+      memoryMiB: g.memoryMiB,
+      ...devices,
+      kernel: g.kernelSha256,
+      initrd: g.initrdSha256,
+    }),
+  );
   return `${prefix}${g.memoryMiB}m-${h.digest('hex').slice(0, 16)}.snap`;
 }
 
