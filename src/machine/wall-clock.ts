@@ -16,9 +16,9 @@
 import type { PcMachine } from './machine.ts';
 
 /** How much running (wall time spent in run()) one fit of the rate looks back on. */
-const FIT_MS = 20;
+const FIT_MS = 50;
 /** The stretch of running over which a fit means to close the gap between guest time and the wall. */
-const CATCH_UP_MS = 100;
+const CATCH_UP_MS = 500;
 
 export class WallClock {
   /** performance.now() at guest time 0, ms. */
@@ -46,16 +46,25 @@ export class WallClock {
     return this.pc.nowNs() / 1e6 - (performance.now() - this.base);
   }
 
-  /** Runs the machine for a slice (`run` calls PcMachine.run), timing it, and fits the rate once FIT_MS of running have passed. */
+  /**
+   * Runs the machine for a slice (`run` calls PcMachine.run), timing it, and
+   * fits the rate once FIT_MS of running have passed. Only slices that end
+   * with the CPU running count: one that ends halted waited for the wall and
+   * ran a timer interrupt's few instructions, which say little of the host's
+   * speed, so an idle guest keeps the rate of its last busy stretch for the
+   * next.
+   */
   run<T>(run: () => T): T {
     const t0 = performance.now();
     const i0 = this.pc.core.instructions;
     try {
       return run();
     } finally {
-      this.runMs += performance.now() - t0;
-      this.ran += this.pc.core.instructions - i0;
-      if (this.runMs >= FIT_MS) this.fit();
+      if (this.pc.power === 'running') {
+        this.runMs += performance.now() - t0;
+        this.ran += this.pc.core.instructions - i0;
+        if (this.runMs >= FIT_MS) this.fit();
+      }
     }
   }
 
@@ -65,11 +74,9 @@ export class WallClock {
    * catch up; ahead: less). PcMachine clamps it to its range.
    */
   private fit(): void {
-    if (this.ran > 0n) {
-      const hostNs = (this.runMs * 1e6) / Number(this.ran);
-      const behindNs = -this.aheadMs() * 1e6;
-      this.pc.nsPerInstruction = hostNs * (1 + behindNs / (CATCH_UP_MS * 1e6));
-    }
+    const hostNs = (this.runMs * 1e6) / Math.max(1, Number(this.ran));
+    const behindNs = -this.aheadMs() * 1e6;
+    this.pc.nsPerInstruction = hostNs * (1 + behindNs / (CATCH_UP_MS * 1e6));
     this.runMs = 0;
     this.ran = 0n;
   }

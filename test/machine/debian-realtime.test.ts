@@ -14,7 +14,7 @@ import { Machine } from '../../src/api/index.ts';
 import { DEFAULT_INITRD } from '../../src/boot/default-guest.ts';
 import { debianKernel } from '../support/debian-kernel.ts';
 import { KERNEL_COMPLAINTS } from '../support/kernel-complaints.ts';
-import { BUSY_COMMAND, measureBusy } from '../support/busy-realtime.ts';
+import { BUSY_COMMAND, BUSY_SETUP, idle, measureBusy } from '../support/busy-realtime.ts';
 
 const m = await Machine.create({ kernel: debianKernel(), initrd: new Uint8Array(readFileSync(DEFAULT_INITRD)), cmdline: 'console=ttyS0', clock: 'realtime' });
 let serial = '';
@@ -28,6 +28,9 @@ it('keeps the TSC as its clocksource through a busy phase run faster than the no
   const mhz = Number(/tsc: Detected (\d+\.\d+) MHz processor/.exec(serial)?.[1]);
   expect(Math.abs(mhz - 100)).toBeLessThan(0.05);
   // The watchdog has had the boot to look at the TSC; the busy phase gives it a few seconds more.
+  m.serial.write(`${BUSY_SETUP}; echo ready-$((40+2))\n`);
+  await m.waitFor(/ready-42/, { timeoutMs: 60_000 });
+  await idle();
   const done = measureBusy(m);
   m.serial.write(`${BUSY_COMMAND}; cat /sys/devices/system/clocksource/clocksource0/current_clocksource; echo done-$((40+2))\n`);
   const out = await m.waitFor(/done-42/, { timeoutMs: 120_000 });
