@@ -35,7 +35,7 @@ test('an idle guest keeps wall time, and sleep 1 takes a second', async () => {
 
 test("a busy guest runs faster than the nominal 100 MIPS, and its clocks keep the wall's time meanwhile", async () => {
   expect((await m.exec(BUSY_SETUP)).exitCode).toBe(0);
-  await idle();
+  await idle(m);
   const done = measureBusy(m);
   const r = await m.exec(BUSY_COMMAND, { timeoutMs: 120_000 });
   expect(r.exitCode).toBe(0);

@@ -30,7 +30,7 @@ it('keeps the TSC as its clocksource through a busy phase run faster than the no
   // The watchdog has had the boot to look at the TSC; the busy phase gives it a few seconds more.
   m.serial.write(`${BUSY_SETUP}; echo ready-$((40+2))\n`);
   await m.waitFor(/ready-42/, { timeoutMs: 60_000 });
-  await idle();
+  await idle(m);
   const done = measureBusy(m);
   m.serial.write(`${BUSY_COMMAND}; cat /sys/devices/system/clocksource/clocksource0/current_clocksource; echo done-$((40+2))\n`);
   const out = await m.waitFor(/done-42/, { timeoutMs: 120_000 });
