@@ -164,7 +164,6 @@ export class Machine extends Emitter<MachineEvents> {
   private readonly waiters = new Set<Waiter>();
   private textWaiters: TextWaiter[] = [];
   private wakeUp?: () => void;
-  /** performance.now() at which guest time 0 would have been, for realtime pacing. */
   /** Under the realtime clock: guest time against the wall, and the rate fitted to it. */
   private readonly wall: WallClock;
   private recorder?: InputRecorder;
