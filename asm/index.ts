@@ -15,7 +15,7 @@ import { flushTlb as flush, markMmio, markRom, resyncPaging } from './cpu/memory
 export {
   probeWalk, OFF_PROBE_FAULT, OFF_PROBE_PHYS, OFF_PROBE_PHYS_HIGH, OFF_PROBE_STEPS, OFF_PROBE_STEP, PROBE_STEP_SIZE, PROBE_MAX_STEPS, PROBE_OK,
 } from './cpu/memory';
-import { retired } from './cpu/clock';
+import { retired, instructionTicks, setTickRate, tickRate } from './cpu/clock';
 import { configureJit, forgetAll } from './cpu/jit';
 import { jitHostWrote } from './cpu/code-pages';
 
@@ -107,6 +107,21 @@ export function run(budget: u32): u32 {
  */
 export function instructionCount(): u64 {
   return retired();
+}
+
+/** Guest time of the instructions retired so far, in TSC ticks (asm/cpu/clock.ts). */
+export function instructionTickCount(): u64 {
+  return instructionTicks();
+}
+
+/** Sets the guest time each instruction stands for from here on: 32.32 ticks per instruction, at most one (the realtime clock's fit). */
+export function setInstructionRate(rate: u64): void {
+  setTickRate(rate);
+}
+
+/** The ticks per instruction now, 32.32. */
+export function instructionRate(): u64 {
+  return tickRate();
 }
 
 /** Advances the TSC by `ticks` without retiring instructions (time the machine skipped while halted). */

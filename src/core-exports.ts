@@ -10,6 +10,9 @@ export interface CoreExports {
   reset(): void;
   run(budget: number): number;
   instructionCount(): bigint;
+  instructionTickCount(): bigint;
+  setInstructionRate(rate: bigint): void;
+  instructionRate(): bigint;
   advanceTsc(ticks: bigint): void;
   requestStop(): void;
   setInterruptLines(intr: number, nmi: number): void;

@@ -3,7 +3,7 @@
 import {
   STATE_BASE, OFF_CR0, OFF_GDTR_LIMIT, OFF_IDTR_LIMIT, OFF_LDTR_LIMIT,
   OFF_TR_LIMIT, OFF_TR_ATTR, OFF_HALTED, OFF_EXC_EXIT_MASK, OFF_RAM_SIZE, OFF_A20_MASK,
-  OFF_INSTR_COUNT, OFF_TSC_OFFSET, EDX, SEG_CS, EFLAGS_FIXED1, setReg32,
+  OFF_INSTR_COUNT, OFF_TSC_OFFSET, OFF_CLOCK_BASE_TICKS, OFF_CLOCK_BASE_COUNT, OFF_CLOCK_RATE, EDX, SEG_CS, EFLAGS_FIXED1, setReg32,
   OFF_DR6, OFF_DR7, DR6_INIT, DR7_INIT,
 } from './state';
 import { setSegmentCache } from './segments';
@@ -23,12 +23,18 @@ export function resetCpu(): void {
   const mask = load<u32>(OFF_EXC_EXIT_MASK);
   const count = load<u64>(OFF_INSTR_COUNT);
   const tscOffset = load<u64>(OFF_TSC_OFFSET);
+  const clockTicks = load<u64>(OFF_CLOCK_BASE_TICKS);
+  const clockCount = load<u64>(OFF_CLOCK_BASE_COUNT);
+  const clockRate = load<u64>(OFF_CLOCK_RATE);
   memory.fill(STATE_BASE, 0, 0x200);
   store<u32>(OFF_RAM_SIZE, ram);
   store<u32>(OFF_A20_MASK, a20);
   store<u32>(OFF_EXC_EXIT_MASK, mask);
   store<u64>(OFF_INSTR_COUNT, count);
   store<u64>(OFF_TSC_OFFSET, tscOffset);
+  store<u64>(OFF_CLOCK_BASE_TICKS, clockTicks);
+  store<u64>(OFF_CLOCK_BASE_COUNT, clockCount);
+  store<u64>(OFF_CLOCK_RATE, clockRate);
 
   setFlags(EFLAGS_FIXED1);
   store<u32>(OFF_CR0, 0x60000010);

@@ -105,7 +105,7 @@ export const OFF_EXC_EXIT_MASK: u32 = STATE_BASE + 0x120;
 export const OFF_RAM_SIZE: u32 = STATE_BASE + 0x124;
 export const OFF_A20_MASK: u32 = STATE_BASE + 0x128;
 export const OFF_HALTED: u32 = STATE_BASE + 0x12c;
-export const OFF_TSC_OFFSET: u32 = STATE_BASE + 0x130; // u64 added to the instruction count for RDTSC
+export const OFF_TSC_OFFSET: u32 = STATE_BASE + 0x130; // u64 added to the instructions' ticks for RDTSC (idle ticks, WRMSR)
 export const OFF_SYSENTER_CS: u32 = STATE_BASE + 0x140; // MSR 0x174
 export const OFF_SYSENTER_ESP: u32 = STATE_BASE + 0x144; // MSR 0x175
 export const OFF_SYSENTER_EIP: u32 = STATE_BASE + 0x148; // MSR 0x176
@@ -117,6 +117,14 @@ export const OFF_APIC_BASE: u32 = STATE_BASE + 0x158;
 // IA32_EFER (MSR 0xC0000080), low word: only NXE (bit 11) exists on this 32-bit CPU.
 export const OFF_EFER: u32 = STATE_BASE + 0x15c;
 export const EFER_NXE: u32 = 1 << 11;
+// The instructions' guest time in TSC ticks, piecewise linear in the count
+// (clock.ts): ticks at the start of the current rate, the count there, and the
+// rate (u64, 32.32 ticks per instruction; 0 is the nominal one tick). Not
+// exported by name: zeros mean the nominal rate, so a block saved before these
+// fields existed loads unchanged and the layout digest stays.
+export const OFF_CLOCK_BASE_TICKS: u32 = STATE_BASE + 0x160;
+export const OFF_CLOCK_BASE_COUNT: u32 = STATE_BASE + 0x168;
+export const OFF_CLOCK_RATE: u32 = STATE_BASE + 0x170;
 // The four PAE page-directory-pointer registers (u64 each), loaded from the
 // table at CR3 by MOV CR3 and by turning on paging or PAE.
 export const OFF_PDPTE: u32 = STATE_BASE + 0x1e0;

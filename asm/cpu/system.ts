@@ -20,7 +20,7 @@ import {
 import { setFlagBits, getFlags, setFlags } from './flags';
 import { setCodeSegment } from './code-segment';
 import { setIp } from './decode';
-import { retired } from './clock';
+import { retired, instructionTicks } from './clock';
 import { raiseAttention } from './signals';
 import { noteSysenter, noteHlt, noteCr3Load } from './counters';
 import { SEL_TI, LDT_TYPE, TSS16_AVAILABLE, TSS32_AVAILABLE, SEL_NO_RPL } from './descriptors';
@@ -123,8 +123,9 @@ export function cpuid(): void {
   setReg32(EDX, d);
 }
 
+/** The TSC: guest time in ticks (the instructions' and the idle time's) plus what WRMSR set. */
 export function tsc(): u64 {
-  return retired() + load<u64>(OFF_TSC_OFFSET);
+  return instructionTicks() + load<u64>(OFF_TSC_OFFSET);
 }
 
 export function rdtsc(): void {
@@ -168,7 +169,7 @@ export function wrmsr(): void {
   switch (msr) {
     case 0x10: {
       const want = (<u64>reg32(EDX) << 32) | <u64>v;
-      store<u64>(OFF_TSC_OFFSET, want - retired());
+      store<u64>(OFF_TSC_OFFSET, want - instructionTicks());
       break;
     }
     case 0x1b: {

@@ -10,7 +10,7 @@ import { parseBzImage } from '../boot/bzimage.ts';
 import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../boot/guest-defaults.ts';
 import { loadLinux } from '../boot/load-linux.ts';
 import { Core } from '../core/core.ts';
-import { PcMachine, type PowerState } from '../machine/machine.ts';
+import { NS_PER_INSTRUCTION, PcMachine, type PowerState } from '../machine/machine.ts';
 import { SerialLink } from '../machine/serial-link.ts';
 import { Emitter } from './emitter.ts';
 import { ExecSession } from './exec-session.ts';
@@ -44,6 +44,7 @@ import { ForkableDisk } from '../storage/forkable-disk.ts';
 import { InputRecorder, InputReplay, ReplayDiverged, type InputEvent } from '../machine/input-log.ts';
 import type { MouseMotion } from '../devices/ps2-mouse.ts';
 import type { RegionCompiler } from '../core/jit/compile-job.ts';
+import { WallClock } from '../machine/wall-clock.ts';
 
 /** Instructions per run slice: 10-30 ms of host time, so the event loop turns often. */
 const SLICE = 1_000_000;
@@ -176,8 +177,8 @@ export class Machine extends Emitter<MachineEvents> {
   private readonly waiters = new Set<Waiter>();
   private textWaiters: TextWaiter[] = [];
   private wakeUp?: () => void;
-  /** performance.now() at which guest time 0 would have been, for realtime pacing. */
-  private wallBase = 0;
+  /** Under the realtime clock: guest time against the wall, and the rate fitted to it. */
+  private readonly wall: WallClock;
   private recorder?: InputRecorder;
   private replay?: InputReplay;
   /** Why a replay stopped before its log was spent, if it did. */
@@ -221,6 +222,7 @@ export class Machine extends Emitter<MachineEvents> {
       // (once they are read, when the machine resumed without them: loop()).
       reset: () => (this.files ? this.bootLinux() : (this.rebootWaits = true)),
     });
+    this.wall = new WallClock(this.pc);
     this.consoleLink = new SerialLink(this.pc.com[0]);
     this.agentLink = new SerialLink(this.pc.com[1]);
     this.serial = new SerialConsole(this.consoleLink, () => this.wake());
@@ -248,6 +250,8 @@ export class Machine extends Emitter<MachineEvents> {
     this.pc.state.add('agent-input', this.agentLink);
     if (resume) {
       restore(this.pc, resume);
+      // A guest saved under the realtime clock may have had its instructions' time changed; the virtual clock's is fixed.
+      if (this.clock === 'virtual') this.pc.nsPerInstruction = NS_PER_INSTRUCTION;
       this.power = this.pc.power;
       if (resume.replay) {
         if (this.clock !== 'virtual') throw new MachineError('replay: only under the virtual clock');
@@ -490,7 +494,7 @@ export class Machine extends Emitter<MachineEvents> {
   start(): void {
     if (this.power === 'off') throw new MachineError('start: the machine is off');
     this.runState = 'running';
-    this.wallBase = performance.now() - this.pc.nowNs() / 1e6;
+    this.wall.start();
     void this.loop();
   }
 
@@ -675,7 +679,7 @@ export class Machine extends Emitter<MachineEvents> {
   private runSlice(count: number): void {
     this.expire();
     const resets = this.pc.resets;
-    if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wallNs();
+    if (this.clock === 'realtime') this.pc.idleSkipLimitNs = this.wall.wallNs();
     else if (this.network) this.pc.idleSkipLimitNs = this.network.idleSkipLimit(this.pc.nowNs());
     this.pc.quietLimitNs = this.mayPark() ? QUIET_LIMIT_MS * 1e6 : Infinity;
     try {
@@ -686,7 +690,8 @@ export class Machine extends Emitter<MachineEvents> {
         return;
       }
       // A replayed input must enter exactly where it was recorded: the slice ends there.
-      this.pc.run(this.replay ? Math.min(count, this.replay.budget()) : count);
+      if (this.clock === 'realtime') this.wall.run(() => this.pc.run(count));
+      else this.pc.run(this.replay ? Math.min(count, this.replay.budget()) : count);
     } catch (e) {
       if (!(e instanceof ReplayDiverged)) throw e;
       this.abandonReplay(e);
@@ -784,7 +789,7 @@ export class Machine extends Emitter<MachineEvents> {
       if (Number.isFinite(limit) && limit > this.pc.nowNs()) this.pc.skipIdle(limit - this.pc.nowNs());
     } else if (this.clock === 'realtime') {
       await Promise.race([woken, sleep(10)]);
-      this.pc.skipIdle(this.wallNs() - this.pc.nowNs());
+      this.pc.skipIdle(this.wall.wallNs() - this.pc.nowNs());
     } else {
       // Virtual time: nothing happens until the next deadline, so go there at once.
       const next = Math.min(...[...this.waiters].map((w) => w.deadlineNs));
@@ -807,15 +812,10 @@ export class Machine extends Emitter<MachineEvents> {
     this.emit('replayed');
   }
 
-  /** The wall clock's reading in guest nanoseconds (realtime clock). */
-  private wallNs(): number {
-    return (performance.now() - this.wallBase) * 1e6;
-  }
-
   /** Between slices: let the event loop turn, and in realtime mode keep guest time from running ahead of the wall. */
   private async pace(): Promise<void> {
     if (this.clock === 'realtime') {
-      const ahead = this.pc.nowNs() / 1e6 - (performance.now() - this.wallBase);
+      const ahead = this.wall.aheadMs();
       if (ahead > 1) return sleep(Math.min(ahead, 20));
     }
     return yieldToEvents();

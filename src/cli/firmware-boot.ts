@@ -17,6 +17,7 @@ import { SerialLink } from '../machine/serial-link.ts';
 import { FileDisk } from '../storage/file-disk.ts';
 import { RomImageError } from '../boot/firmware-rom.ts';
 import { sleep, yieldToEvents } from '../api/yield.ts';
+import { WallClock } from '../machine/wall-clock.ts';
 import type { ClockMode } from '../api/index.ts';
 
 const SLICE = 1_000_000;
@@ -102,7 +103,8 @@ export async function firmwareBoot(opts: FirmwareBootOptions): Promise<number> {
       writeSync(2, `glassbox: starting ${path} at the reset vector; press Ctrl-A X to quit\r\n`);
     }
   }
-  const started = performance.now();
+  const wall = new WallClock(pc);
+  wall.start();
   try {
     for (let spent = 0; !quit; spent += SLICE) {
       if (opts.rom && spent >= ROM_BUDGET) {
@@ -110,9 +112,10 @@ export async function firmwareBoot(opts: FirmwareBootOptions): Promise<number> {
         return 3;
       }
       // Realtime: guest time may not pass the wall clock while the CPU idles.
-      if (opts.clock === 'realtime') pc.idleSkipLimitNs = (performance.now() - started) * 1e6;
+      if (opts.clock === 'realtime') pc.idleSkipLimitNs = wall.wallNs();
       const resets = pc.resets;
-      const power = pc.run(SLICE);
+      // Realtime: the guest time an instruction stands for follows the host's speed (src/machine/wall-clock.ts).
+      const power = opts.clock === 'realtime' ? wall.run(() => pc.run(SLICE)) : pc.run(SLICE);
       if (out.length) process.stdout.write(Uint8Array.from(out.splice(0)));
       if (opts.rom && pc.resets > resets) {
         log.flush();

@@ -436,6 +436,23 @@ export class Core implements Stateful {
     return this.x.instructionCount();
   }
 
+  /** Guest time of the instructions retired so far, in TSC ticks of 10 ns (one per instruction at the nominal rate). Exact inside a device callback. */
+  get instructionTicks(): bigint {
+    return this.x.instructionTickCount();
+  }
+
+  /**
+   * Ticks per instruction from the current instruction on, in 32.32 fixed
+   * point, at most 2^32 (one); the ticks so far stay, so guest time and the
+   * TSC never go back.
+   */
+  get tickRate(): bigint {
+    return this.x.instructionRate();
+  }
+  set tickRate(rate: bigint) {
+    this.x.setInstructionRate(rate);
+  }
+
   /** Moves the TSC on by `ticks` (the machine skipped idle time). */
   advanceTsc(ticks: bigint): void {
     this.x.advanceTsc(ticks);

@@ -4,7 +4,10 @@
 // Time is virtual by default: each retired instruction is NS_PER_INSTRUCTION
 // of guest time, and when the CPU halts with interrupts enabled the clock
 // jumps to the next timer event instead of spinning. Nothing reads the host
-// clock, so the same image and inputs give the same execution.
+// clock, so the same image and inputs give the same execution. Under the
+// realtime clock the host changes the time an instruction stands for as it
+// goes (nsPerInstruction, src/machine/wall-clock.ts), so that guest time
+// follows the wall however fast the CPU runs; every timer reads nowNs().
 
 import { type Core, type CoreHost, ExitReason } from '../core/core.ts';
 import { PortBus, type PortDevice } from '../devices/port-bus.ts';
@@ -28,8 +31,16 @@ import { IF } from '../core-abi.ts';
 /** IA32_APIC_BASE at power-on: the local APIC at 0xFEE00000, globally enabled, this CPU the bootstrap processor. */
 const APIC_BASE_AT_RESET = LAPIC_BASE | (1 << 11) | (1 << 8);
 
-/** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. */
+/** Guest time per instruction: the virtual CPU runs at a nominal 100 MIPS. It is also the TSC's tick (100 MHz). */
 export const NS_PER_INSTRUCTION = 10;
+/**
+ * The least guest time an instruction may stand for under the realtime clock
+ * (a CPU 20 times the nominal speed): a rate fitted to a moment's burst of
+ * speed cannot all but stop guest time.
+ */
+export const MIN_NS_PER_INSTRUCTION = 0.5;
+/** The core's rate is 32.32 fixed point ticks per instruction. */
+const RATE_ONE = 2 ** 32;
 
 /** The IRQ line each device is wired to, as on a PC. */
 const IRQ = { PIT: 0, keyboard: 1, COM2: 3, COM1: 4, mouse: 12, 'FPU error': 13 } as const;
@@ -390,9 +401,25 @@ export class PcMachine {
     this.bus.claim(first, count, d, name, registers);
   }
 
-  /** Guest time since power-on, in nanoseconds. */
+  /** Guest time since power-on, in nanoseconds: the instructions' ticks (asm/cpu/clock.ts) and the idle time skipped. */
   nowNs(): number {
-    return Number(this.core.instructions) * NS_PER_INSTRUCTION + this.idleNs;
+    return Number(this.core.instructionTicks) * NS_PER_INSTRUCTION + this.idleNs;
+  }
+
+  /** The guest time an instruction stands for now: NS_PER_INSTRUCTION unless the realtime clock changed it. */
+  get nsPerInstruction(): number {
+    return (Number(this.core.tickRate) / RATE_ONE) * NS_PER_INSTRUCTION;
+  }
+
+  /**
+   * Sets the guest time the instructions from here on stand for, clamped to
+   * [MIN_NS_PER_INSTRUCTION, NS_PER_INSTRUCTION]; guest time so far stays as
+   * it is (the TSC with it). Setting the rate it has already changes nothing.
+   */
+  set nsPerInstruction(ns: number) {
+    const clamped = Math.min(NS_PER_INSTRUCTION, Math.max(MIN_NS_PER_INSTRUCTION, ns));
+    const rate = BigInt(Math.round((clamped / NS_PER_INSTRUCTION) * RATE_ONE));
+    if (rate !== this.core.tickRate) this.core.tickRate = rate;
   }
 
   /**
@@ -418,7 +445,7 @@ export class PcMachine {
 
   /**
    * Runs for up to `instructions` instructions' worth of guest time: halted
-   * time skipped to a timer counts at NS_PER_INSTRUCTION per instruction, so
+   * time skipped to a timer counts at nsPerInstruction per instruction, so
    * a slice of an idle guest ends as soon as a busy one would, and what the
    * guest did (console bytes, timeouts) reaches the host on time. (Counting
    * a skip as one instruction let one slice of an idle guest with a periodic
@@ -436,7 +463,8 @@ export class PcMachine {
       // Run until the next timer event at most, so interrupts arrive on time.
       let slice = Math.min(left, 1_000_000);
       const next = this.nextTimerNs();
-      if (next !== undefined) slice = Math.max(1, Math.min(slice, Math.ceil((next - this.nowNs()) / NS_PER_INSTRUCTION)));
+      const nsPerInstruction = this.nsPerInstruction;
+      if (next !== undefined) slice = Math.max(1, Math.min(slice, Math.ceil((next - this.nowNs()) / nsPerInstruction)));
       const before = this.core.instructions;
       let exit = this.core.run(slice);
       // A slice whose last instruction was HLT ends halted: the same as a HLT exit, wherever the slice ended
@@ -468,7 +496,7 @@ export class PcMachine {
         const before = this.nowNs();
         this.skipIdle(Math.max(dueNs - before, NS_PER_INSTRUCTION));
         this.wokeAt = this.core.instructions;
-        left -= Math.max(1, Math.round((this.nowNs() - before) / NS_PER_INSTRUCTION));
+        left -= Math.max(1, Math.round((this.nowNs() - before) / nsPerInstruction));
       } else if (exit === ExitReason.Breakpoint) {
         break;
       } else if (exit === ExitReason.TripleFault) {

@@ -1,10 +1,12 @@
-// The realtime clock: guest time follows the wall clock. A busy guest falls
-// behind (emulation is slower than the CPU it models) and catches up when it
-// idles, but an idle guest's timers never jump it past the wall, so a `sleep`
-// in the guest lasts as long as it says.
+// The realtime clock: guest time follows the wall clock. A busy guest runs as
+// fast as the host runs it, the guest time of an instruction fitted to the
+// host's speed (src/machine/wall-clock.ts), and an idle guest's timers never
+// jump it past the wall, so a `sleep` in the guest lasts as long as it says.
 
 import { afterAll, expect, test } from 'vitest';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
+import { BUSY_COMMAND, BUSY_SETUP, idle, measureBusy } from '../support/busy-realtime.ts';
+import { KERNEL_COMPLAINTS } from '../support/kernel-complaints.ts';
 
 // Resumed from the booted guest's cached snapshot (test/support/global-setup.ts): the clock is what is tested, not the boot.
 const m = await bootDefaultGuest(256, 'realtime');
@@ -30,3 +32,18 @@ test('an idle guest keeps wall time, and sleep 1 takes a second', async () => {
   expect(wall() - w1).toBeGreaterThanOrEqual(0.95);
   expect(guest() - g1).toBeLessThan(wall() - w1 + 0.1);
 }, 120_000);
+
+test("a busy guest runs faster than the nominal 100 MIPS, and its clocks keep the wall's time meanwhile", async () => {
+  expect((await m.exec(BUSY_SETUP)).exitCode).toBe(0);
+  await idle(m);
+  const done = measureBusy(m);
+  const r = await m.exec(BUSY_COMMAND, { timeoutMs: 120_000 });
+  expect(r.exitCode).toBe(0);
+  done(r.stdout);
+}, 180_000);
+
+test("the guest's kernel logged no complaint about its clocks or timers", async () => {
+  const r = await m.exec('dmesg');
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).not.toMatch(KERNEL_COMPLAINTS);
+});
