@@ -66,10 +66,11 @@ export const L_KIND = 26,
   L_SIZE = 27,
   L_MASK = 28,
   L_EFL = 29;
-// The slice count and the run budget, in locals for the region's run: the
-// global slice is brought up to date at exits and before helpers that read it.
+// The slice count and the limit blocks check it against (the run budget, or
+// 0 while attention is raised: Emitter.loadLimit), in locals for the region's
+// run: the global slice is brought up to date at exits and before helpers that read it.
 export const L_SLICE = 30,
-  L_BUDGET = 31;
+  L_LIMIT = 31;
 /** i32 locals after the two parameters. */
 export const LOCALS = 30;
 // One i64 local after the i32 ones: IMUL's full product.

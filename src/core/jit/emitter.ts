@@ -5,7 +5,7 @@
 // emitters (emit-*.ts) are functions of this state.
 
 import { Bytes, Op, VOID, I32_RESULT } from './wasm.ts';
-import { L_BASE, L_REG, sizeMask, type CoreLayout } from './abi.ts';
+import { L_BASE, L_REG, L_LIMIT, G_ATTENTION, G_BUDGET, sizeMask, type CoreLayout } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Region } from './region.ts';
 
@@ -23,6 +23,11 @@ export class Emitter {
   nest = 0;
   exitLevel = 0;
   topLevel = 0;
+  /** The label that starts each block's code, by block index (a forward jump branches to it). */
+  readonly blockLevel: number[] = [];
+  /** The block being emitted, and the label of the loop around it when it jumps to itself (else -1). */
+  current = 0;
+  selfLevel = -1;
   /** Block index by page offset. */
   readonly index = new Map<number, number>();
   flags: FlagState | null = null;
@@ -70,9 +75,24 @@ export class Emitter {
     this.b.byte(Op.GlobalSet);
     this.b.u32(g);
   }
+  /** Calls helper f; a helper may raise `attention`, so the limit the blocks check is taken again after it. */
   call(f: number): void {
     this.b.byte(Op.Call);
     this.b.u32(f);
+    this.loadLimit();
+  }
+  /**
+   * The slice count a block may not pass: the run budget, or 0 while
+   * `attention` is raised. Only a helper can raise it while a region runs
+   * (nothing else runs then), so a block's check is one compare of locals.
+   */
+  loadLimit(): void {
+    this.gget(G_BUDGET);
+    this.gget(G_ATTENTION);
+    this.i32(1);
+    this.op(Op.I32Sub);
+    this.op(Op.I32And);
+    this.set(L_LIMIT);
   }
   open(kind: number): void {
     this.b.byte(kind);
