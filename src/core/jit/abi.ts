@@ -22,7 +22,6 @@ export const FUNCS = [
   { name: 'jitRmwRead', params: 4, results: 1 },
   { name: 'jitRmwWrite', params: 3, results: 0 },
   { name: 'jitCondition', params: 1, results: 1 },
-  { name: 'jitResolveFlags', params: 1, results: 0 },
   { name: 'jitStep', params: 1, results: 1 },
 ] as const;
 export const F_READ = 0,
@@ -30,8 +29,7 @@ export const F_READ = 0,
   F_RMW_READ = 2,
   F_RMW_WRITE = 3,
   F_COND = 4,
-  F_RESOLVE = 5,
-  F_STEP = 6;
+  F_STEP = 5;
 
 // The parameters: the linear address of the page, and the block to start at
 // (then the block the dispatch loop goes to next).

@@ -14,7 +14,6 @@ import {
   G_RES,
   G_MASK,
   F_COND,
-  F_RESOLVE,
   L_KIND,
   L_SIZE,
   L_MASK,
@@ -25,6 +24,7 @@ import {
   L_T0,
   L_T1,
   L_T2,
+  L_T3,
   L_C,
   L_FC,
   CF,
@@ -296,11 +296,57 @@ export function resultFlags(e: Emitter, sz: number): void {
 export function keepCarry(e: Emitter): void {
   const f = e.flags;
   if (!f) {
-    // Which producer the record holds is known only at run time: the core resolves CF.
-    storeFlagState(e);
+    // Which producer the record holds is known only at run time: CF from the
+    // record as asm/cpu/flags.ts lazyCF computes it, inline (T1 and T3 are
+    // free here: INC/DEC sets T1 after this).
+    e.get(L_MASK);
     e.i32(CF);
-    e.call(F_RESOLVE);
-    loadFlagState(e);
+    e.op(Op.I32And);
+    e.open(Op.If);
+    for (const [from, into] of [
+      [L_FA, L_T1],
+      [L_FB, L_T3],
+    ]) {
+      e.get(from);
+      e.i32(-1);
+      e.i32(32);
+      e.i32(8);
+      e.get(L_SIZE);
+      e.op(Op.I32Shl);
+      e.op(Op.I32Sub);
+      e.op(Op.I32ShrU);
+      e.op(Op.I32And);
+      e.set(into);
+    }
+    e.get(L_EFL);
+    e.i32(~CF);
+    e.op(Op.I32And);
+    // By kind, innermost last: ADD res < a, ADC res <= a, SUB a < b, SBB a <= b, any other 0.
+    const compares: [number, number, number][] = [
+      [L_FRES, L_T1, Op.I32LtU],
+      [L_FRES, L_T1, Op.I32LeU],
+      [L_T1, L_T3, Op.I32LtU],
+      [L_T1, L_T3, Op.I32LeU],
+    ];
+    for (const [x, y, cmp] of compares) {
+      e.get(x);
+      e.get(y);
+      e.op(cmp);
+    }
+    e.i32(0);
+    for (let kind = compares.length - 1; kind >= 0; kind--) {
+      e.get(L_KIND);
+      e.i32(kind);
+      e.op(Op.I32Eq);
+      e.op(Op.Select);
+    }
+    e.op(Op.I32Or);
+    e.set(L_EFL);
+    e.get(L_MASK);
+    e.i32(~CF);
+    e.op(Op.I32And);
+    e.set(L_MASK);
+    e.close();
     return;
   }
   if ((f.mask & CF) === 0) return;
