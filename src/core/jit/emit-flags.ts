@@ -69,21 +69,25 @@ const RECORD: readonly [number, number][] = [
 /** The core's record and EFLAGS into the locals (region entry, after the interpreter ran). */
 export function loadFlagState(e: Emitter): void {
   for (const [g, l] of RECORD) {
+    if (!e.uses(l)) continue;
     e.gget(g);
-    e.set(l);
+    e.rawSet(l);
   }
+  if (!e.uses(L_EFL)) return;
   e.load(e.layout.OFF_EFLAGS);
-  e.set(L_EFL);
+  e.rawSet(L_EFL);
 }
 
 /** The dynamic record and EFLAGS back to the core (call flushFlags first where a producer is known). */
 export function storeFlagState(e: Emitter): void {
   for (const [g, l] of RECORD) {
-    e.get(l);
+    if (!e.writes(l)) continue;
+    e.rawGet(l);
     e.gset(g);
   }
+  if (!e.writes(L_EFL)) return;
   e.i32(0);
-  e.get(L_EFL);
+  e.rawGet(L_EFL);
   e.b.byte(Op.I32Store);
   e.b.u32(2);
   e.b.u32(e.layout.OFF_EFLAGS);

@@ -50,20 +50,24 @@ export function emitRegion(e: Emitter): Translation {
   e.storeRegs();
   storeFlagState(e);
   syncSlice(e);
-  // Nothing reads the hit counter while run() executes: one addition covers the region's run.
+  // Nothing reads the hit counter while run() executes: one addition covers the region's run (if it has inline accesses).
+  if (e.uses(L_HITS)) addHits(e);
+  e.get(L_EXIT);
+  return { body: e.b, instructions: e.total, entries: e.starts };
+}
+
+function addHits(e: Emitter): void {
   e.i32(0);
   e.i32(0);
   e.b.byte(Op.I64Load);
   e.b.u32(3);
   e.b.u32(e.layout.OFF_CNT_TLB_HIT);
-  e.get(L_HITS);
+  e.rawGet(L_HITS); // not a use: the code's increments are
   e.b.byte(Op.I64ExtendI32U);
   e.b.byte(Op.I64Add);
   e.b.byte(Op.I64Store);
   e.b.u32(3);
   e.b.u32(e.layout.OFF_CNT_TLB_HIT);
-  e.get(L_EXIT);
-  return { body: e.b, instructions: e.total, entries: e.starts };
 }
 
 /** The instructions of the block at `start`, up to a control transfer, a stop, or the next block. */
