@@ -93,6 +93,13 @@ export function storeFlagState(e: Emitter): void {
   e.b.u32(e.layout.OFF_EFLAGS);
 }
 
+/** Pushes local l with `bits` cleared. */
+function without(e: Emitter, l: number, bits: number): void {
+  e.get(l);
+  e.i32(~bits);
+  e.op(Op.I32And);
+}
+
 function eflagsBit(e: Emitter, bit: number): void {
   e.get(L_EFL);
   e.i32(31 - Math.clz32(bit));
@@ -263,9 +270,7 @@ export function produce(e: Emitter, kind: number, size: number, mask: number, ca
  * each, shifted into place (setFlagBits): they leave the lazy record.
  */
 export function setFlagBits(e: Emitter, mask: number, push: () => void): void {
-  e.get(L_EFL);
-  e.i32(~mask);
-  e.op(Op.I32And);
+  without(e, L_EFL, mask);
   push();
   e.op(Op.I32Or);
   e.set(L_EFL);
@@ -273,9 +278,7 @@ export function setFlagBits(e: Emitter, mask: number, push: () => void): void {
   if (!arith) return;
   if (e.flags) e.flags = { ...e.flags, mask: e.flags.mask & ~arith };
   else {
-    e.get(L_MASK);
-    e.i32(~arith);
-    e.op(Op.I32And);
+    without(e, L_MASK, arith);
     e.set(L_MASK);
   }
 }
@@ -322,9 +325,7 @@ export function keepCarry(e: Emitter): void {
       e.op(Op.I32And);
       e.set(into);
     }
-    e.get(L_EFL);
-    e.i32(~CF);
-    e.op(Op.I32And);
+    without(e, L_EFL, CF);
     // By kind, innermost last: ADD res < a, ADC res <= a, SUB a < b, SBB a <= b, any other 0.
     const compares: [number, number, number][] = [
       [L_FRES, L_T1, Op.I32LtU],
@@ -346,17 +347,13 @@ export function keepCarry(e: Emitter): void {
     }
     e.op(Op.I32Or);
     e.set(L_EFL);
-    e.get(L_MASK);
-    e.i32(~CF);
-    e.op(Op.I32And);
+    without(e, L_MASK, CF);
     e.set(L_MASK);
     e.close();
     return;
   }
   if ((f.mask & CF) === 0) return;
-  e.get(L_EFL);
-  e.i32(~CF);
-  e.op(Op.I32And);
+  without(e, L_EFL, CF);
   flag(e, CF);
   e.op(Op.I32Or);
   e.set(L_EFL);
