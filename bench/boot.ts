@@ -8,9 +8,11 @@
 // kernel's paths (HZ=250 one-shot tick, TREE_RCU, crypto self-tests) on all
 // three. `npm run bench:boot -- --only debian` (or `default`) runs one table;
 // `--rows jit,v86` (of interpreter, jit, v86, qemu, virtual) runs those rows
-// alone. Each glassbox row also prints, per phase, its main thread's CPU time,
+// alone. Each glassbox row also prints, per phase, its instructions, wall time
+// and MIPS (under `--rows virtual` the CPU's raw speed, unpaced), its main thread's CPU time,
 // the whole process's (the difference is the engine's background threads:
-// wasm compilation, GC) and what the translator did. `--compile-thread` has
+// wasm compilation, GC) and what the translator did, with the forms it handed
+// to the interpreter most in the phase. `--compile-thread` has
 // the translator compile on a worker thread (thread-compiler.ts) instead of
 // the guest's thread.
 //
@@ -30,6 +32,7 @@ import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, spawnQemu, type 
 import { loadV86, v86File } from './boot/v86-machine.ts';
 import { cpuSample } from './boot/cpu-sample.ts';
 import type { JitStats } from '../src/core/jit/translator.ts';
+import type { HandedOver } from '../src/core/jit/coverage.ts';
 
 // Debian's kernel boots in about 6.7 billion instructions (its crypto self-tests and
 // decompression are most of them): on a shared, loaded host that is more than 10 minutes.
@@ -44,18 +47,22 @@ async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promis
   const t0 = performance.now();
   let cpu = cpuSample();
   let stats = m.pc.core.jitStats;
+  let wall = t0;
   const perPhase = (p: { name: string }) => {
-    const [c, j] = [cpuSample(), m.pc.core.jitStats];
+    const [c, j, now] = [cpuSample(), m.pc.core.jitStats, performance.now()];
     const d = (k: keyof JitStats) => (j[k] as number) - (stats[k] as number);
+    // Per main-thread CPU second too: on a shared, loaded host that is the figure that holds still.
+    const mips = (ms: number) => (d('instructions') / (ms * 1000)).toFixed(0);
     process.stderr.write(
-      `bench:boot:   ${p.name}: main thread ${(c.mainMs - cpu.mainMs) / 1000} s CPU, process ${((c.processMs - cpu.processMs) / 1000).toFixed(2)} s CPU` +
+      `bench:boot:   ${p.name}: ${(d('instructions') / 1e6).toFixed(0)} M instructions in ${((now - wall) / 1000).toFixed(2)} s wall, ${mips(now - wall)} MIPS (${mips(c.mainMs - cpu.mainMs)} per CPU second); ` +
+        `main thread ${(c.mainMs - cpu.mainMs) / 1000} s CPU, process ${((c.processMs - cpu.processMs) / 1000).toFixed(2)} s CPU` +
         (j.mode === 'off'
           ? '\n'
           : `; translator: ${d('compiled')} compiled (${d('compileMs')} ms on the main thread), ${d('refused')} refused, ${d('invalidated')} invalidated, ${d('evicted')} evicted, ` +
             `${j.regions} live (${(j.codeBytes / 1024).toFixed(0)} KiB), ${((d('translatedInstructions') / Math.max(1, d('instructions'))) * 100).toFixed(0)} % of ${(d('instructions') / 1e6).toFixed(0)} M instructions translated, ` +
-            `${d('entered')} entered, ${d('chained')} chained\n`),
+            `${d('entered')} entered, ${d('chained')} chained; handed over most: ${handedOverSince(stats.handedOver, j.handedOver)}\n`),
     );
-    [cpu, stats] = [c, j];
+    [cpu, stats, wall] = [c, j, now];
   };
   m.start();
   try {
@@ -63,6 +70,19 @@ async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promis
   } finally {
     m.stop();
   }
+}
+
+/** The forms handed to the interpreter most between two snapshots of the (top of the) counts. */
+function handedOverSince(before: HandedOver[], after: HandedOver[], top = 6): string {
+  const key = (h: HandedOver) => `${h.how} ${h.form}`;
+  const was = new Map(before.map((h) => [key(h), h.count]));
+  return after
+    .map((h) => ({ key: key(h), count: h.count - (was.get(key(h)) ?? 0) }))
+    .filter((h) => h.count > 0)
+    .sort((a, b) => b.count - a.count)
+    .slice(0, top)
+    .map((h) => `${h.key} ${h.count}`)
+    .join(', ');
 }
 
 async function v86(kernel: string): Promise<PhaseTimes> {

@@ -44,7 +44,6 @@ export interface CoreExports {
   jitRmwRead(seg: number, off: number, sz: number, pending: number): number;
   jitRmwWrite(sz: number, v: number, pending: number): void;
   jitCondition(cc: number): number;
-  jitResolveFlags(mask: number): void;
   jitStep(eip: number): number;
   jitFormCounts: WebAssembly.Global;
   traceHost(kind: number, a: number, b: number, c: number): void;

@@ -108,12 +108,6 @@ export function materializeFlags(): void {
   lazyMask = mask;
 }
 
-/** Resolves whichever of `which` are lazy into the state block (a compiled INC/DEC keeps CF). */
-export function resolveLazy(which: u32): void {
-  const keep = lazyMask & which;
-  if (keep != 0) resolve(keep);
-}
-
 function resolve(which: u32): void {
   const f = storedFlags();
   store<u32>(OFF_EFLAGS, (f & ~which) | computeLazy(which));

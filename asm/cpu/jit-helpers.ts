@@ -11,7 +11,7 @@ import { ESP, reg32, setReg32 } from './state';
 import { faulted, faultIsTrap } from './fault';
 import { beginInstruction, ip, readMem, writeMem, rmwReadAt, rmwWriteMem } from './decode';
 import { execute } from './execute';
-import { condition, resolveLazy } from './flags';
+import { condition } from './flags';
 import { advanceSlice } from './clock';
 
 // Per-form counts of the instructions compiled code hands to the interpreter
@@ -60,11 +60,6 @@ export function jitRmwWrite(sz: u32, v: u32, pending: u32): void {
 /** Condition code `cc` from the flags as the region found them. */
 export function jitCondition(cc: u32): u32 {
   return condition(cc) ? 1 : 0;
-}
-
-/** Resolves the lazy flags in `mask` into EFLAGS (an INC/DEC keeps CF). */
-export function jitResolveFlags(mask: u32): void {
-  resolveLazy(mask);
 }
 
 /**

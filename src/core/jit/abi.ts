@@ -22,7 +22,6 @@ export const FUNCS = [
   { name: 'jitRmwRead', params: 4, results: 1 },
   { name: 'jitRmwWrite', params: 3, results: 0 },
   { name: 'jitCondition', params: 1, results: 1 },
-  { name: 'jitResolveFlags', params: 1, results: 0 },
   { name: 'jitStep', params: 1, results: 1 },
 ] as const;
 export const F_READ = 0,
@@ -30,8 +29,7 @@ export const F_READ = 0,
   F_RMW_READ = 2,
   F_RMW_WRITE = 3,
   F_COND = 4,
-  F_RESOLVE = 5,
-  F_STEP = 6;
+  F_STEP = 5;
 
 // The parameters: the linear address of the page, and the block to start at
 // (then the block the dispatch loop goes to next).
@@ -66,10 +64,11 @@ export const L_KIND = 26,
   L_SIZE = 27,
   L_MASK = 28,
   L_EFL = 29;
-// The slice count and the run budget, in locals for the region's run: the
-// global slice is brought up to date at exits and before helpers that read it.
+// The slice count and the limit blocks check it against (the run budget, or
+// 0 while attention is raised: Emitter.loadLimit), in locals for the region's
+// run: the global slice is brought up to date at exits and before helpers that read it.
 export const L_SLICE = 30,
-  L_BUDGET = 31;
+  L_LIMIT = 31;
 /** i32 locals after the two parameters. */
 export const LOCALS = 30;
 // One i64 local after the i32 ones: IMUL's full product.

@@ -72,6 +72,11 @@ export function goto(e: Emitter, target: number, count: number): void {
     e.eip(target);
     e.set(L_EXIT);
     e.br(e.exitLevel);
+  } else if (i === e.current && e.selfLevel >= 0) {
+    e.br(e.selfLevel);
+  } else if (i > e.current) {
+    // Forward: the end of block i's label is where its code starts.
+    e.br(e.blockLevel[i]);
   } else {
     e.i32(i);
     e.set(L_NEXT);

@@ -14,7 +14,6 @@ import {
   G_RES,
   G_MASK,
   F_COND,
-  F_RESOLVE,
   L_KIND,
   L_SIZE,
   L_MASK,
@@ -25,6 +24,7 @@ import {
   L_T0,
   L_T1,
   L_T2,
+  L_T3,
   L_C,
   L_FC,
   CF,
@@ -69,24 +69,35 @@ const RECORD: readonly [number, number][] = [
 /** The core's record and EFLAGS into the locals (region entry, after the interpreter ran). */
 export function loadFlagState(e: Emitter): void {
   for (const [g, l] of RECORD) {
+    if (!e.uses(l)) continue;
     e.gget(g);
-    e.set(l);
+    e.rawSet(l);
   }
+  if (!e.uses(L_EFL)) return;
   e.load(e.layout.OFF_EFLAGS);
-  e.set(L_EFL);
+  e.rawSet(L_EFL);
 }
 
 /** The dynamic record and EFLAGS back to the core (call flushFlags first where a producer is known). */
 export function storeFlagState(e: Emitter): void {
   for (const [g, l] of RECORD) {
-    e.get(l);
+    if (!e.writes(l)) continue;
+    e.rawGet(l);
     e.gset(g);
   }
+  if (!e.writes(L_EFL)) return;
   e.i32(0);
-  e.get(L_EFL);
+  e.rawGet(L_EFL);
   e.b.byte(Op.I32Store);
   e.b.u32(2);
   e.b.u32(e.layout.OFF_EFLAGS);
+}
+
+/** Pushes local l with `bits` cleared. */
+function without(e: Emitter, l: number, bits: number): void {
+  e.get(l);
+  e.i32(~bits);
+  e.op(Op.I32And);
 }
 
 function eflagsBit(e: Emitter, bit: number): void {
@@ -259,9 +270,7 @@ export function produce(e: Emitter, kind: number, size: number, mask: number, ca
  * each, shifted into place (setFlagBits): they leave the lazy record.
  */
 export function setFlagBits(e: Emitter, mask: number, push: () => void): void {
-  e.get(L_EFL);
-  e.i32(~mask);
-  e.op(Op.I32And);
+  without(e, L_EFL, mask);
   push();
   e.op(Op.I32Or);
   e.set(L_EFL);
@@ -269,9 +278,7 @@ export function setFlagBits(e: Emitter, mask: number, push: () => void): void {
   if (!arith) return;
   if (e.flags) e.flags = { ...e.flags, mask: e.flags.mask & ~arith };
   else {
-    e.get(L_MASK);
-    e.i32(~arith);
-    e.op(Op.I32And);
+    without(e, L_MASK, arith);
     e.set(L_MASK);
   }
 }
@@ -296,17 +303,57 @@ export function resultFlags(e: Emitter, sz: number): void {
 export function keepCarry(e: Emitter): void {
   const f = e.flags;
   if (!f) {
-    // Which producer the record holds is known only at run time: the core resolves CF.
-    storeFlagState(e);
+    // Which producer the record holds is known only at run time: CF from the
+    // record as asm/cpu/flags.ts lazyCF computes it, inline (T1 and T3 are
+    // free here: INC/DEC sets T1 after this).
+    e.get(L_MASK);
     e.i32(CF);
-    e.call(F_RESOLVE);
-    loadFlagState(e);
+    e.op(Op.I32And);
+    e.open(Op.If);
+    for (const [from, into] of [
+      [L_FA, L_T1],
+      [L_FB, L_T3],
+    ]) {
+      e.get(from);
+      e.i32(-1);
+      e.i32(32);
+      e.i32(8);
+      e.get(L_SIZE);
+      e.op(Op.I32Shl);
+      e.op(Op.I32Sub);
+      e.op(Op.I32ShrU);
+      e.op(Op.I32And);
+      e.set(into);
+    }
+    without(e, L_EFL, CF);
+    // By kind, innermost last: ADD res < a, ADC res <= a, SUB a < b, SBB a <= b, any other 0.
+    const compares: [number, number, number][] = [
+      [L_FRES, L_T1, Op.I32LtU],
+      [L_FRES, L_T1, Op.I32LeU],
+      [L_T1, L_T3, Op.I32LtU],
+      [L_T1, L_T3, Op.I32LeU],
+    ];
+    for (const [x, y, cmp] of compares) {
+      e.get(x);
+      e.get(y);
+      e.op(cmp);
+    }
+    e.i32(0);
+    for (let kind = compares.length - 1; kind >= 0; kind--) {
+      e.get(L_KIND);
+      e.i32(kind);
+      e.op(Op.I32Eq);
+      e.op(Op.Select);
+    }
+    e.op(Op.I32Or);
+    e.set(L_EFL);
+    without(e, L_MASK, CF);
+    e.set(L_MASK);
+    e.close();
     return;
   }
   if ((f.mask & CF) === 0) return;
-  e.get(L_EFL);
-  e.i32(~CF);
-  e.op(Op.I32And);
+  without(e, L_EFL, CF);
   flag(e, CF);
   e.op(Op.I32Or);
   e.set(L_EFL);

@@ -4,7 +4,7 @@
 // virtual clock see the same instruction boundaries as with the interpreter.
 
 import { type Bytes, Op } from './wasm.ts';
-import { G_ATTENTION, G_SLICE, G_BUDGET, L_NEXT, L_EXIT, L_HITS, L_SLICE, L_BUDGET } from './abi.ts';
+import { G_SLICE, L_NEXT, L_EXIT, L_HITS, L_SLICE, L_LIMIT } from './abi.ts';
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
@@ -25,14 +25,16 @@ export function emitRegion(e: Emitter): Translation {
   loadFlagState(e);
   e.gget(G_SLICE);
   e.set(L_SLICE);
-  e.gget(G_BUDGET);
-  e.set(L_BUDGET);
+  e.loadLimit();
   e.exitLevel = e.nest;
   e.open(Op.Block);
   e.topLevel = e.nest;
   e.open(Op.Loop);
   const n = e.starts.length;
-  for (let i = n - 1; i >= 0; i--) e.open(Op.Block);
+  for (let i = n - 1; i >= 0; i--) {
+    e.blockLevel[i] = e.nest;
+    e.open(Op.Block);
+  }
   e.get(L_NEXT);
   e.b.byte(Op.BrTable);
   e.b.u32(n);
@@ -40,6 +42,7 @@ export function emitRegion(e: Emitter): Translation {
   e.b.u32(0);
   for (let i = 0; i < n; i++) {
     e.close();
+    e.current = i;
     block(e, e.starts[i], i + 1 < n ? e.starts[i + 1] : -1);
   }
   e.close(); // loop
@@ -47,20 +50,24 @@ export function emitRegion(e: Emitter): Translation {
   e.storeRegs();
   storeFlagState(e);
   syncSlice(e);
-  // Nothing reads the hit counter while run() executes: one addition covers the region's run.
+  // Nothing reads the hit counter while run() executes: one addition covers the region's run (if it has inline accesses).
+  if (e.uses(L_HITS)) addHits(e);
+  e.get(L_EXIT);
+  return { body: e.b, instructions: e.total, entries: e.starts };
+}
+
+function addHits(e: Emitter): void {
   e.i32(0);
   e.i32(0);
   e.b.byte(Op.I64Load);
   e.b.u32(3);
   e.b.u32(e.layout.OFF_CNT_TLB_HIT);
-  e.get(L_HITS);
+  e.rawGet(L_HITS); // not a use: the code's increments are
   e.b.byte(Op.I64ExtendI32U);
   e.b.byte(Op.I64Add);
   e.b.byte(Op.I64Store);
   e.b.u32(3);
   e.b.u32(e.layout.OFF_CNT_TLB_HIT);
-  e.get(L_EXIT);
-  return { body: e.b, instructions: e.total, entries: e.starts };
 }
 
 /** The instructions of the block at `start`, up to a control transfer, a stop, or the next block. */
@@ -92,14 +99,20 @@ function block(e: Emitter, start: number, layoutNext: number): void {
     e.br(e.exitLevel);
     return;
   }
+  // A block that jumps back to its own start is a wasm loop: the jump is a branch, not the dispatch.
+  const tail = list[list.length - 1];
+  const self = end === -1 && tail.how === 'native' && successors(tail).targets.includes(start);
+  e.selfLevel = -1;
+  if (self) {
+    e.selfLevel = e.nest;
+    e.open(Op.Loop);
+  }
   // Room in the budget for the whole block, and nothing waiting: else the run loop takes over here.
-  e.gget(G_ATTENTION);
   e.get(L_SLICE);
   e.i32(list.length);
   e.op(Op.I32Add);
-  e.get(L_BUDGET);
+  e.get(L_LIMIT);
   e.op(Op.I32GtU);
-  e.op(Op.I32Or);
   e.open(Op.If);
   e.eip(start);
   e.set(L_EXIT);
@@ -124,4 +137,5 @@ function block(e: Emitter, start: number, layoutNext: number): void {
       goto(e, end, count);
     }
   }
+  if (self) e.close();
 }

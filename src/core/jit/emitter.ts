@@ -5,7 +5,7 @@
 // emitters (emit-*.ts) are functions of this state.
 
 import { Bytes, Op, VOID, I32_RESULT } from './wasm.ts';
-import { L_BASE, L_REG, sizeMask, type CoreLayout } from './abi.ts';
+import { L_BASE, L_REG, L_LIMIT, G_ATTENTION, G_BUDGET, sizeMask, type CoreLayout } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Region } from './region.ts';
 
@@ -18,11 +18,22 @@ export interface FlagState {
   carry?: boolean;
 }
 
+/** The locals a first emission of the region found its code to read or write, and to write (bit l: local l). */
+export interface StatePlan {
+  touched: number;
+  written: number;
+}
+
 export class Emitter {
   readonly b = new Bytes();
   nest = 0;
   exitLevel = 0;
   topLevel = 0;
+  /** The label that starts each block's code, by block index (a forward jump branches to it). */
+  readonly blockLevel: number[] = [];
+  /** The block being emitted, and the label of the loop around it when it jumps to itself (else -1). */
+  current = 0;
+  selfLevel = -1;
   /** Block index by page offset. */
   readonly index = new Map<number, number>();
   flags: FlagState | null = null;
@@ -34,12 +45,22 @@ export class Emitter {
   readonly starts: number[];
   /** Blocks that follow a CALL in this region: where its RETs come back. */
   readonly returns: number[];
+  /** The locals below 32 this emission's code read or wrote, and wrote (the state's loads and stores not counted). */
+  touched = 0;
+  written = 0;
 
   constructor(
     region: Region,
     readonly layout: CoreLayout,
     /** CPL 3: the TLB permissions a compiled access checks. */
     readonly user: boolean,
+    /**
+     * From a first emission: the guest state (registers, flag record,
+     * EFLAGS) goes into locals only where the code uses it, and back to the
+     * core only where the code wrote it. A region entered and left for a few
+     * instructions at a time (calls between pages) pays for every one.
+     */
+    private readonly plan?: StatePlan,
   ) {
     this.insns = region.insns;
     this.starts = region.starts;
@@ -55,12 +76,32 @@ export class Emitter {
     this.b.s32(v | 0);
   }
   get(l: number): void {
+    if (l < 32) this.touched |= 1 << l;
+    this.rawGet(l);
+  }
+  set(l: number): void {
+    if (l < 32) {
+      this.touched |= 1 << l;
+      this.written |= 1 << l;
+    }
+    this.rawSet(l);
+  }
+  /** A local's get or set that is part of moving the guest state, not code using it. */
+  rawGet(l: number): void {
     this.b.byte(Op.LocalGet);
     this.b.u32(l);
   }
-  set(l: number): void {
+  rawSet(l: number): void {
     this.b.byte(Op.LocalSet);
     this.b.u32(l);
+  }
+  /** The code uses local l (a state local is loaded from the core only then). */
+  uses(l: number): boolean {
+    return !this.plan || (this.plan.touched & (1 << l)) !== 0;
+  }
+  /** The code writes local l (a state local goes back to the core only then; else it holds what the core has). */
+  writes(l: number): boolean {
+    return !this.plan || (this.plan.written & (1 << l)) !== 0;
   }
   gget(g: number): void {
     this.b.byte(Op.GlobalGet);
@@ -70,9 +111,24 @@ export class Emitter {
     this.b.byte(Op.GlobalSet);
     this.b.u32(g);
   }
+  /** Calls helper f; a helper may raise `attention`, so the limit the blocks check is taken again after it. */
   call(f: number): void {
     this.b.byte(Op.Call);
     this.b.u32(f);
+    this.loadLimit();
+  }
+  /**
+   * The slice count a block may not pass: the run budget, or 0 while
+   * `attention` is raised. Only a helper can raise it while a region runs
+   * (nothing else runs then), so a block's check is one compare of locals.
+   */
+  loadLimit(): void {
+    this.gget(G_BUDGET);
+    this.gget(G_ATTENTION);
+    this.i32(1);
+    this.op(Op.I32Sub);
+    this.op(Op.I32And);
+    this.set(L_LIMIT);
   }
   open(kind: number): void {
     this.b.byte(kind);
@@ -147,8 +203,9 @@ export class Emitter {
 
   storeRegs(): void {
     for (let r = 0; r < 8; r++) {
+      if (!this.writes(L_REG + r)) continue;
       this.i32(0);
-      this.get(L_REG + r);
+      this.rawGet(L_REG + r);
       this.b.byte(Op.I32Store);
       this.b.u32(2);
       this.b.u32(this.layout.OFF_REGS + r * 4);
@@ -156,8 +213,9 @@ export class Emitter {
   }
   loadRegs(): void {
     for (let r = 0; r < 8; r++) {
+      if (!this.uses(L_REG + r)) continue;
       this.load(this.layout.OFF_REGS + r * 4);
-      this.set(L_REG + r);
+      this.rawSet(L_REG + r);
     }
   }
 }

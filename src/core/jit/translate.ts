@@ -33,5 +33,9 @@ export type { Translation } from './emit-region.ts';
  */
 export function translate(page: Uint8Array, entry: number, layout: CoreLayout, user: boolean, compiled?: ReadonlySet<number>): Translation | null {
   const region = findRegion(page, entry, compiled);
-  return region && emitRegion(new Emitter(region, layout, user));
+  if (!region) return null;
+  // Twice: the first emission finds which guest state the code uses, the second moves only that.
+  const first = new Emitter(region, layout, user);
+  emitRegion(first);
+  return emitRegion(new Emitter(region, layout, user, { touched: first.touched, written: first.written }));
 }
