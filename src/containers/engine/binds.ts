@@ -8,13 +8,12 @@
 // from a snapshot with them) while binds come with each run, and Linux
 // mounts a virtio-9p device only once; each export is still confined to its
 // own directory and read-only on the host side when asked
-// (storage/ninep/host-tree.ts), whatever the guest does.
+// (storage/ninep/host-tree.ts), whatever the guest does. This file is what
+// the guest side needs, in the browser too; the host side is host-binds.ts.
 
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { script, sh, type Script } from '../../api/shell-script.ts';
-import { ShareError, hostExport, type Export } from '../../storage/ninep/host-tree.ts';
-import { NinePFileServer } from '../../storage/ninep/server.ts';
-import { ContainerError } from './container-error.ts';
 
 /** The mount tag of the engine's share. */
 export const BIND_TAG = 'glassbox-binds';
@@ -29,29 +28,10 @@ export interface BindMount {
 
 /** The export's name: the same for the same source and mode across engines, and free of the commas a mount option cannot hold. */
 export function bindName(b: BindMount): string {
-  return `b${createHash('sha256')
-    .update(`${b.readOnly ? 'ro' : 'rw'}:${b.source}`)
-    .digest('hex')
-    .slice(0, 24)}`;
+  return `b${bytesToHex(sha256(new TextEncoder().encode(`${b.readOnly ? 'ro' : 'rw'}:${b.source}`))).slice(0, 24)}`;
 }
 
 export const bindDir = (b: BindMount) => `${BIND_ROOT}/${bindName(b)}`;
-
-/** The host side: the directories the engine's share exports. */
-export class HostBinds {
-  private readonly exports = new Map<string, Export>();
-  readonly server = new NinePFileServer(this.exports);
-
-  /** Exports `b.source` (checked: an existing directory), so the guest can mount it. */
-  add(b: BindMount): void {
-    try {
-      this.exports.set(bindName(b), hostExport(b.source, b.readOnly));
-    } catch (e) {
-      if (e instanceof ShareError) throw new ContainerError(`-v ${b.source}:${b.destination}: ${e.message}`);
-      throw e;
-    }
-  }
-}
 
 /** Mounts the share in the guest unless it is (the guest's busybox has no mountpoint(1): /proc/mounts says), and checks each bind's export is in it. */
 export function mountBindsScript(binds: readonly BindMount[]): Script {

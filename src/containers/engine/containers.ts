@@ -42,7 +42,8 @@ import {
 import { cgroupFigures } from './cgroup-files.ts';
 import { fields, script, sh, type Script } from '../../api/shell-script.ts';
 import { ContainerError } from './container-error.ts';
-import { mountBindsScript, type HostBinds } from './binds.ts';
+import { mountBindsScript } from './binds.ts';
+import type { HostBinds } from './host-binds.ts';
 import { checkVolumeName, createVolumeScript, listVolumesScript, parseVolumeList, prefillVolumeScript, removeVolumeScript, type VolumeInfo } from './volumes.ts';
 
 export interface ContainerRecord {
