@@ -6,6 +6,7 @@
 import type { Machine } from '../api/machine.ts';
 import type { ContainerEngine } from '../containers/engine/containers.ts';
 import type { GuestShell } from '../containers/engine/guest-shell.ts';
+import { userCommand } from '../api/shell-script.ts';
 import { readCpu } from './cpu.ts';
 import { readFpu } from './fpu.ts';
 import { readCounters, counterRates } from './counters.ts';
@@ -81,7 +82,7 @@ export interface TraceRequest {
 
 /** Runs a guest command through the agent; a failure is an error naming it. */
 export async function runInGuest(shell: GuestShell, command: string): Promise<string> {
-  const r = await shell.run(command);
+  const r = await shell.run(userCommand(command));
   if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${r.stderr.trim()}`);
   return r.stdout;
 }

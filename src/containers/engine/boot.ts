@@ -21,7 +21,7 @@ export async function bootDefaultGuest(memoryMiB = DEFAULT_MEMORY_MIB, clock: Cl
       memoryMiB,
       disk: disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined,
       network,
-      prepare: network ? linkUpScript() : undefined,
+      prepare: network ? linkUpScript().text : undefined,
     },
     clock,
   );
