@@ -9,14 +9,14 @@ import { code } from '../../api/shell-script.ts';
 
 /**
  * gb_section NAME prints the header the next part of the output goes under;
- * gb_file PATH a file under its path (a file that cannot be read gives an
- * empty section); gb_hex PATH a file that may hold NULs, as hex bytes.
+ * gb_file PATH a text file under its path, with shell builtins only (no
+ * process per file, so a scan of every process costs none; a file that cannot
+ * be read gives an empty section); gb_hex PATH a file that may hold NULs, as
+ * hex bytes.
  */
-export const SECTIONS = code(
-  [`gb_section() { printf '\\0@ %s\\n' "$1"; }`, 'gb_file() { gb_section "$1"; cat "$1" 2>/dev/null; }', 'gb_hex() { gb_section "$1"; od -An -v -tx1 "$1" 2>/dev/null; }'].join(
-    '\n',
-  ),
-);
+export const SECTIONS = code(`gb_section() { printf '\\0@ %s\\n' "$1"; }
+gb_file() { gb_section "$1"; while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done 2>/dev/null < "$1"; }
+gb_hex() { gb_section "$1"; od -An -v -tx1 "$1" 2>/dev/null; }`);
 
 /** The sections of gb_section's output by name, in order. */
 export function sections(out: string): Map<string, string> {
@@ -53,12 +53,13 @@ export function colonFields(text: string): Record<string, string> {
 }
 
 /** /proc/PID/status figures top and inspect use; undefined for a process that ended before its file was read. */
-export function procStatus(text: string): { name: string; ppid: number; uid: number; nspid: number[] } | undefined {
+export function procStatus(text: string): { name: string; ppid: number; uid: number; nspid: number[]; rssKiB: number } | undefined {
   const f = colonFields(text);
   if (f.Pid === undefined) return undefined;
   const numbers = (v = '') => v.split(/\s+/).filter(Boolean).map(Number);
   // Uid: real, effective, saved, filesystem; ps shows the real one.
-  return { name: f.Name ?? '', ppid: Number(f.PPid), uid: numbers(f.Uid)[0] ?? 0, nspid: numbers(f.NSpid) };
+  // A kernel thread has no VmRSS.
+  return { name: f.Name ?? '', ppid: Number(f.PPid), uid: numbers(f.Uid)[0] ?? 0, nspid: numbers(f.NSpid), rssKiB: numbers(f.VmRSS)[0] ?? 0 };
 }
 
 /** A /proc/meminfo figure in KiB. */
