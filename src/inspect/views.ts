@@ -17,6 +17,7 @@ import { netView } from './net.ts';
 import { virtioView } from './virtio.ts';
 import type { TraceKind } from './trace.ts';
 import { traceFollower, type TraceListener } from './trace-follow.ts';
+import { sleep } from '../api/yield.ts';
 
 /** What the views look at: a running machine, a shell in its guest, and the container engine if one owns it. */
 export interface InspectTarget {
@@ -34,8 +35,6 @@ export type ViewRequest =
   | { view: 'net'; pcapSeconds?: number };
 
 export const VIEW_NAMES = ['cpu', 'fpu', 'counters', 'mmu', 'spaces', 'ps', 'cgroups', 'containers', 'net', 'virtio'] as const;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function answerView(t: InspectTarget, req: ViewRequest): Promise<unknown> {
   const pc = t.machine.pc;
