@@ -47,7 +47,7 @@ export function unpackLayerScript(blob: string, digestHex: string, gzip: boolean
     MAKE_OPAQUE,
     sh`[ "$(sha256sum ${blob} | cut -d' ' -f1)" = ${digestHex} ] || { echo ${`${layer}: digest mismatch in the guest`} >&2; exit 1; }`,
     sh`rm -rf "$t" && mkdir -p "$t"`,
-    sh`tar ${gzip ? '-xzf' : '-xf'} ${blob} -C "$t"`,
+    sh`${gzip ? sh`tar -xzf` : sh`tar -xf`} ${blob} -C "$t"`,
     sh`[ ! -e "$t"/${OPAQUE} ] || { echo ${`${layer}: an opaque marker at the layer's root is not supported`} >&2; exit 1; }`,
     sh`find "$t" -name '.wh.*' ! -name ${OPAQUE} | while read -r w; do rm "$w"; mknod "\${w%/*}/\${w##*/.wh.}" c 0 0; done`,
     sh`find "$t" -name ${OPAQUE} | sort -r | while read -r m; do rm "$m"; gb_make_opaque "\${m%/*}"; done`,
