@@ -32,6 +32,7 @@ const UNIT = [
   'test/cli/go-template.test.ts',
   'test/cli/log-times.test.ts',
   'test/containers/guest-scripts-lint.test.ts',
+  'test/containers/proc-files.test.ts',
   'test/docs/**/*.test.ts',
   'test/net/user-net.test.ts',
   'test/net/publish.test.ts',

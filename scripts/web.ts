@@ -78,7 +78,7 @@ export async function buildWeb(): Promise<string> {
   // gives it, its link up (the address leased by this Node side's network then), so the tab's servers are reachable.
   const net = new UserNet(nodeOutside());
   try {
-    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB, network: { backend: net }, prepare: linkUpScript() });
+    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB, network: { backend: net }, prepare: linkUpScript().text });
     writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), snapshot);
   } finally {
     net.close();

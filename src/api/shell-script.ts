@@ -12,6 +12,8 @@
  * value from outside.
  */
 export class Script {
+  /** Makes the type nominal: an object with a text field is not a Script. */
+  declare private readonly built: true;
   private constructor(readonly text: string) {}
 
   static of(text: string): Script {
@@ -27,7 +29,7 @@ export class Script {
 export type ShellValue = string | number | Script | readonly (string | number)[];
 
 /** A string as one /bin/sh word, whatever it holds. */
-export function shq(s: string): string {
+function quoted(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -37,7 +39,7 @@ function word(v: ShellValue): string {
     if (!Number.isFinite(v)) throw new Error(`a shell script was given the number ${v}`);
     return String(v);
   }
-  if (typeof v === 'string') return shq(v);
+  if (typeof v === 'string') return quoted(v);
   return v.map((w) => word(w)).join(' ');
 }
 
@@ -58,6 +60,9 @@ export function script(...lines: (Script | readonly Script[])[]): Script {
 
 /** Fixed shell text written in this program (no value in it), such as an awk program's body kept as a constant. */
 export const code = (text: string): Script => Script.of(text);
+
+/** A command line a user gave to run in the guest (`inspect --run`, the bench's workload): code by their intent, run as written. */
+export const userCommand = (text: string): Script => Script.of(text);
 
 /** What guest scripts print for the host to read: KEY=VALUE lines (see fields). */
 /** Key=value lines as a record (the first '=' splits; a value may hold more). */

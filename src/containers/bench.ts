@@ -7,6 +7,8 @@
 
 import type { ContainerEngine } from './engine/containers.ts';
 import type { GuestShell } from './engine/guest-shell.ts';
+import { meminfoKiB } from './engine/proc-files.ts';
+import { sh, userCommand } from '../api/shell-script.ts';
 
 /** Prints its own elapsed guest time in seconds: a busy shell loop between two reads of /proc/uptime. */
 const WORKLOAD = [
@@ -15,6 +17,9 @@ const WORKLOAD = [
   'b=$(cut -d" " -f1 /proc/uptime)',
   'echo "$a $b" | awk \'{ printf "%.2f\\n", $2 - $1 }\'',
 ].join('\n');
+
+/** Writes out and drops the guest's page cache, so MemAvailable compares like with like. */
+const DROP_CACHES = sh`sync; echo 3 > /proc/sys/vm/drop_caches`;
 
 function seconds(out: string, where: string): number {
   const s = Number(out.trim());
@@ -30,20 +35,22 @@ export async function benchOverhead(shell: GuestShell, engine: ContainerEngine, 
   const direct: number[] = [];
   const container: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    direct.push(seconds((await shell.run(WORKLOAD)).stdout, 'in the guest'));
+    direct.push(seconds((await shell.run(userCommand(WORKLOAD))).stdout, 'in the guest'));
     container.push(seconds((await engine.run('busybox', { cmd: ['sh', '-c', WORKLOAD], rm: true })).stdout, 'in a container'));
   }
   return { direct, container, ratio: median(container) / median(direct) };
 }
 
 async function guestMemAvailableKiB(shell: GuestShell): Promise<number> {
-  return Number((await shell.run("grep '^MemAvailable:' /proc/meminfo | tr -s ' ' | cut -d' ' -f2")).stdout.trim());
+  const kib = meminfoKiB((await shell.run(sh`cat /proc/meminfo`)).stdout, 'MemAvailable');
+  if (kib === undefined) throw new Error("the guest's /proc/meminfo has no MemAvailable");
+  return kib;
 }
 
 export async function benchSequence(shell: GuestShell, engine: ContainerEngine, count: number, report: (line: string) => void) {
   // One container first, so that layer unpacking and first-use allocations are not counted as growth.
   await engine.run('busybox', { cmd: ['true'], rm: true });
-  await shell.run('sync; echo 3 > /proc/sys/vm/drop_caches');
+  await shell.run(DROP_CACHES);
   const guestBefore = await guestMemAvailableKiB(shell);
   const hostBefore = process.memoryUsage().rss;
   for (let i = 1; i <= count; i++) {
@@ -55,7 +62,7 @@ export async function benchSequence(shell: GuestShell, engine: ContainerEngine, 
       report(`${i} containers run and removed (host RSS ${mib(rss)} MiB, JS heap ${mib(heapUsed)} MiB)`);
     }
   }
-  await shell.run('sync; echo 3 > /proc/sys/vm/drop_caches');
+  await shell.run(DROP_CACHES);
   const guestAfter = await guestMemAvailableKiB(shell);
   const hostAfter = process.memoryUsage().rss;
   return { guestBefore, guestAfter, hostBefore, hostAfter };

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import type { Attached } from '../containers/engine/containers.ts';
 import { RestartWatcher } from '../containers/engine/restart-policy.ts';
 import { ImageStore } from '../containers/store/image-store.ts';
-import { infoScript } from '../containers/engine/guest-scripts.ts';
-import { fields } from '../api/shell-script.ts';
+import { guestInfo, infoScript } from '../containers/engine/guest-scripts.ts';
 import { DEFAULT_MEMORY_MIB } from '../boot/default-guest.ts';
 import { build } from '../containers/builder/builder.ts';
 import { answerView, recordTrace, runInGuest, type InspectTarget } from '../inspect/views.ts';
@@ -138,7 +137,7 @@ export async function serveEngine(home: string): Promise<void> {
         return engine.extract(req.container, req.target, readCopyArchive(req.archive));
       case 'info':
         return {
-          ...fields((await shell.run(infoScript())).stdout),
+          ...guestInfo((await shell.run(infoScript())).stdout),
           containers: (await engine.ps(true)).map((c) => c.state.status),
           build: buildId(),
           memoryMiB: DEFAULT_MEMORY_MIB,

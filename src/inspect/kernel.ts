@@ -6,7 +6,8 @@
 
 import type { GuestShell } from '../containers/engine/guest-shell.ts';
 import { cgroupFigures, CGROUP_READER } from '../containers/engine/cgroup-files.ts';
-import { code, script, sh, type Script } from '../api/shell-script.ts';
+import { script, sh, type Script } from '../api/shell-script.ts';
+import { cgroupV2Path, procStatus, SECTIONS, sections } from '../containers/engine/proc-files.ts';
 
 /** Runs a view's script in the guest; a failure is an error naming the view. */
 async function stdout(shell: GuestShell, command: Script, view: string): Promise<string> {
@@ -31,30 +32,27 @@ export interface GuestProcess {
   cgroup: string;
 }
 
-export const PS_SCRIPT = code(`
-for d in /proc/[0-9]*; do
-  n='' pp='' r=0 np=''
-  while IFS=: read -r k v; do
-    case $k in Name) n=$v;; PPid) pp=$v;; VmRSS) r=\${v% kB};; NSpid) np=\${v##*\t};; esac
-  done 2>/dev/null < $d/status || continue
-  read -r cg 2>/dev/null < $d/cgroup
-  echo "P \${d#/proc/} $pp $r $np \${cg#0::} $n"
-done
-ls -l /proc/[0-9]*/ns/ 2>/dev/null
-# ls fails for a process that ended during the scan; the ones it could read are the tree.
-exit 0
-`);
+/** Every process's status and cgroup files (gb_file: builtins only), then one `ls` of all their namespace links. */
+export const PS_SCRIPT = script(
+  SECTIONS,
+  sh`for d in /proc/[0-9]*; do gb_file "$d/status"; gb_file "$d/cgroup"; done`,
+  sh`gb_section ns; ls -l /proc/[0-9]*/ns/ 2>/dev/null`,
+  // ls fails for a process that ended during the scan; the ones it could read are the tree.
+  sh`exit 0`,
+);
 
 export async function processTree(shell: GuestShell): Promise<GuestProcess[]> {
-  const out = await stdout(shell, PS_SCRIPT, 'process tree');
+  const files = sections(await stdout(shell, PS_SCRIPT, 'process tree'));
   const procs = new Map<number, GuestProcess>();
+  for (const [name, text] of files) {
+    const pid = Number(/^\/proc\/(\d+)\/status$/.exec(name)?.[1]);
+    const s = pid ? procStatus(text) : undefined;
+    if (!s) continue;
+    const cgroup = cgroupV2Path(files.get(`/proc/${pid}/cgroup`) ?? '');
+    procs.set(pid, { pid, ppid: s.ppid, rssKiB: s.rssKiB, pidInNamespace: s.nspid[s.nspid.length - 1] ?? pid, cgroup, name: s.name, ns: {} });
+  }
   let current: GuestProcess | undefined;
-  for (const line of out.split('\n')) {
-    const p = /^P (\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S*) (.*)$/.exec(line);
-    if (p) {
-      procs.set(+p[1], { pid: +p[1], ppid: +p[2], rssKiB: +p[3], pidInNamespace: +p[4], cgroup: p[5], name: p[6].trim(), ns: {} });
-      continue;
-    }
+  for (const line of (files.get('ns') ?? '').split('\n')) {
     const dir = /^\/proc\/(\d+)\/ns\/?:$/.exec(line);
     if (dir) {
       current = procs.get(+dir[1]);

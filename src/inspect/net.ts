@@ -12,6 +12,7 @@ import type { GuestShell } from '../containers/engine/guest-shell.ts';
 import type { NetStats } from '../devices/virtio/net.ts';
 import { pcapHeader, pcapRecord } from '../net/pcap.ts';
 import { toBase64 } from '../snapshot/records.ts';
+import { sleep } from '../api/yield.ts';
 
 /** The most a capture holds before it stops taking frames (it travels in one reply). */
 const CAPTURE_MAX = 32 << 20;
@@ -36,8 +37,6 @@ export interface NetView {
   captureFrames?: number;
   captureDropped?: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Records every frame of the card for `ms` of wall time. */
 async function capture(machine: Machine, ms: number): Promise<{ bytes: Uint8Array; frames: number; dropped: number }> {

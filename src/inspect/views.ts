@@ -6,6 +6,7 @@
 import type { Machine } from '../api/machine.ts';
 import type { ContainerEngine } from '../containers/engine/containers.ts';
 import type { GuestShell } from '../containers/engine/guest-shell.ts';
+import { userCommand } from '../api/shell-script.ts';
 import { readCpu } from './cpu.ts';
 import { readFpu } from './fpu.ts';
 import { readCounters, counterRates } from './counters.ts';
@@ -16,6 +17,7 @@ import { netView } from './net.ts';
 import { virtioView } from './virtio.ts';
 import type { TraceKind } from './trace.ts';
 import { traceFollower, type TraceListener } from './trace-follow.ts';
+import { sleep } from '../api/yield.ts';
 
 /** What the views look at: a running machine, a shell in its guest, and the container engine if one owns it. */
 export interface InspectTarget {
@@ -33,8 +35,6 @@ export type ViewRequest =
   | { view: 'net'; pcapSeconds?: number };
 
 export const VIEW_NAMES = ['cpu', 'fpu', 'counters', 'mmu', 'spaces', 'ps', 'cgroups', 'containers', 'net', 'virtio'] as const;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function answerView(t: InspectTarget, req: ViewRequest): Promise<unknown> {
   const pc = t.machine.pc;
@@ -81,7 +81,7 @@ export interface TraceRequest {
 
 /** Runs a guest command through the agent; a failure is an error naming it. */
 export async function runInGuest(shell: GuestShell, command: string): Promise<string> {
-  const r = await shell.run(command);
+  const r = await shell.run(userCommand(command));
   if (r.exitCode !== 0) throw new Error(`guest command "${command}" failed with status ${r.exitCode}: ${r.stderr.trim()}`);
   return r.stdout;
 }

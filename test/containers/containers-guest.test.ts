@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { machineShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
+import { sh } from '../../src/api/shell-script.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { build } from '../../src/containers/builder/builder.ts';
@@ -36,7 +37,7 @@ describe('containers in the guest', () => {
       rm: true,
     });
     expect(r).toMatchObject({ exitCode: 3, stdout: 'pid=1 host=box1 env=hi cwd=/tmp\n', stderr: 'oops\n' });
-    expect((await guest.run('hostname')).stdout.trim()).not.toBe('box1');
+    expect((await guest.run(sh`hostname`)).stdout.trim()).not.toBe('box1');
     expect(await engine.ps(true)).toEqual([]);
   }, 120_000);
 
@@ -52,7 +53,7 @@ describe('containers in the guest', () => {
     }
     expect(iso.pidInside).toBe(1);
     // The guest's own view of that PID: the container's sleep, in the container's cgroup.
-    const seen = await guest.run(`tr '\\0' ' ' < /proc/${iso.pidInGuest}/cmdline; echo; readlink /proc/${iso.pidInGuest}/ns/net; cut -d: -f3 /proc/${iso.pidInGuest}/cgroup`);
+    const seen = await guest.run(sh`tr '\\0' ' ' < /proc/${iso.pidInGuest}/cmdline; echo; readlink /proc/${iso.pidInGuest}/ns/net; cut -d: -f3 /proc/${iso.pidInGuest}/cgroup`);
     expect(seen.stdout.split('\n').slice(0, 3)).toEqual(['sleep 1000 ', iso.namespaces.net!.container, iso.cgroup]);
     expect(iso.cgroup).toMatch(new RegExp(`^/glassbox/${a.id}/ctr$`));
 
@@ -65,7 +66,7 @@ describe('containers in the guest', () => {
     // A file written in one container is in its upper dir only: not in the other, not in the image layer.
     expect((await engine.exec('a', ['sh', '-c', 'echo secret > /etc/mark && cat /etc/mark'])).stdout).toBe('secret\n');
     expect((await engine.exec('b', ['cat', '/etc/mark'])).exitCode).not.toBe(0);
-    const layers = await guest.run(`ls /var/lib/glassbox/layers/*/etc/mark /var/lib/glassbox/rw/*/upper/etc/mark 2>/dev/null`);
+    const layers = await guest.run(sh`ls /var/lib/glassbox/layers/*/etc/mark /var/lib/glassbox/rw/*/upper/etc/mark 2>/dev/null`);
     expect(layers.stdout.trim()).toBe(`/var/lib/glassbox/rw/${a.id}/upper/etc/mark`);
 
     // IPC: a POSIX message queue (a file in the IPC namespace's mqueue fs) made in one container is not in the other's.
@@ -89,7 +90,7 @@ describe('containers in the guest', () => {
     // The bomb runs in a child shell, which dies when fork fails; the container's init then execs a sleep to stay up.
     const bomb = 'while :; do sleep 1000 & done';
     await engine.run('busybox', { cmd: ['sh', '-c', `sh -c '${bomb}'; exec sleep 1000`], pidsLimit: 5, detach: true, name: 'forks' });
-    await guest.run('sleep 1');
+    await guest.run(sh`sleep 1`);
     const s = await engine.stats('forks');
     expect(s['pids.max']).toBe('5');
     expect(Number(s['pids.current'])).toBeLessThanOrEqual(5);
@@ -100,7 +101,7 @@ describe('containers in the guest', () => {
 
   it('--cpus 0.2 throttles a busy loop, as cpu.stat counts', async () => {
     await engine.run('busybox', { cmd: ['sh', '-c', 'while :; do :; done'], cpus: 0.2, detach: true, name: 'spin' });
-    await guest.run('sleep 2');
+    await guest.run(sh`sleep 2`);
     const s = await engine.stats('spin');
     expect(s['cpu.max']).toBe('20000 100000');
     expect(Number(s['cpu.stat.nr_throttled'])).toBeGreaterThan(0);
@@ -117,7 +118,7 @@ describe('containers in the guest', () => {
     await engine.stop('a', 1);
     for (const c of ['a', 'b']) await engine.rm(c);
     expect(await engine.ps(true)).toEqual([]);
-    const left = await guest.run('ls /run/glassbox/containers; ls -d /sys/fs/cgroup/glassbox/*/ 2>/dev/null; mount | grep -c overlay');
+    const left = await guest.run(sh`ls /run/glassbox/containers; ls -d /sys/fs/cgroup/glassbox/*/ 2>/dev/null; mount | grep -c overlay`);
     expect(left.stdout.trim()).toBe('0');
   }, 120_000);
 

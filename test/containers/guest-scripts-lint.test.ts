@@ -13,8 +13,11 @@ import { describe, expect, it } from 'vitest';
 import type { Script } from '../../src/api/shell-script.ts';
 import * as g from '../../src/containers/engine/guest-scripts.ts';
 import { CGROUP_SCRIPT, PS_SCRIPT } from '../../src/inspect/kernel.ts';
-import { addHostScript, attachScript, detachScript, vethCountersScript } from '../../src/containers/engine/network-scripts.ts';
 import { archiveScript, changesScript, extractScript } from '../../src/containers/engine/file-scripts.ts';
+import { copyLayerScript, diffScript, unpackLayerScript } from '../../src/containers/engine/layer-scripts.ts';
+import { createVolumeScript, listVolumesScript, prefillVolumeScript, removeVolumeScript } from '../../src/containers/engine/volumes.ts';
+import { mountScript, unmountScript } from '../../src/containers/engine/disk.ts';
+import { addHostScript, attachScript, detachScript, linkUpScript, vethCountersScript } from '../../src/containers/engine/network-scripts.ts';
 
 const HOSTILE = [`it's "quoted"`, 'two words', '$(touch /tmp/gb-pwned)', '`id`', 'line\nbreak', '; rm -rf /', '-n', '*', '\\', ''];
 const ID = 'f'.repeat(64);
@@ -57,6 +60,25 @@ const SCRIPTS: Record<string, Script> = {
   netAddHost: addHostScript(HOSTILE[0]!, `172.18.0.3\t${HOSTILE[2]}`),
   netDetach: detachScript(ID),
   netCounters: vethCountersScript(ID),
+  netLinkUp: linkUpScript(),
+  unpackLayer: unpackLayerScript(HOSTILE.join('/'), ID, true, `/var/lib/glassbox/layers/${HOSTILE[1]}`),
+  unpackPlainLayer: unpackLayerScript('/b', ID, false, '/l'),
+  diffLayer: diffScript(HOSTILE[1]!, HOSTILE.join('/')),
+  copyLayer: copyLayerScript(
+    ['/l/a', HOSTILE.join('/')],
+    [
+      { source: HOSTILE.join('/'), dest: HOSTILE.join('/'), intoDir: true },
+      { source: HOSTILE[0]!, dest: `/${HOSTILE[2]}`, intoDir: false },
+    ],
+    HOSTILE[4]!,
+  ),
+  volumeCreate: createVolumeScript('data', HOSTILE.join('/')),
+  volumePrefill: prefillVolumeScript(HOSTILE[1]!, { name: 'data', destination: HOSTILE.join('/') }),
+  volumeList: listVolumesScript(),
+  volumeRemove: removeVolumeScript('data'),
+  diskMountNew: mountScript('new'),
+  diskMount: mountScript('ext4'),
+  diskUnmount: unmountScript(),
   inspectProcesses: PS_SCRIPT,
   inspectCgroups: CGROUP_SCRIPT,
 };

@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { machineShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
+import { sh } from '../../src/api/shell-script.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { build } from '../../src/containers/builder/builder.ts';
@@ -88,7 +89,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
   afterAll(() => machine?.stop());
 
   it("root in a container makes no device node: the agent's COM2 (4:65) stays out of reach, and a request in flight is unaffected", async () => {
-    const inFlight = guest.run('sleep 3; echo survived');
+    const inFlight = guest.run(sh`sleep 3; echo survived`);
     const r = await engine.run('busybox', { cmd: ['sh', '-c', `mknod /tmp/s1 c 4 65 && ${printfTo(forgedHello(), '/tmp/s1')}; echo "status $?"; ls /dev`], rm: true });
     expect(r.stderr).toMatch(/mknod: \/tmp\/s1: Operation not permitted/);
     expect(r.stdout).toMatch(/^status 1\n/);
@@ -116,7 +117,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
   it('a device node shipped in an image cannot be opened, by an unprivileged user or by root; the forged agent frame never arrives', async () => {
     addLayerImage(store, 'devnode:1', await deviceLayer('agent', 4, 65));
 
-    const inFlight = guest.run('sleep 3; echo survived');
+    const inFlight = guest.run(sh`sleep 3; echo survived`);
     const attack = `ls -l /agent; ${printfTo(forgedHello(), '/agent')}; echo "write $?"; head -c 1 /agent; echo "read $?"`;
     for (const user of ['1000:1000', '0:0']) {
       const r = await engine.run('devnode:1', { cmd: ['sh', '-c', attack], user, rm: true });
@@ -125,15 +126,15 @@ describe('containers cannot reach the guest agent or the guest', () => {
       expect(r.stderr, user).toBe("sh: can't create /agent: Operation not permitted\nhead: /agent: Operation not permitted\n");
     }
     expect(await inFlight).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
-    expect((await guest.run('echo still')).stdout).toBe('still\n');
+    expect((await guest.run(sh`echo still`)).stdout).toBe('still\n');
   }, 180_000);
 
   it("a layer bigger than the guest's free space fails to unpack by name and leaves nothing behind: the space is free again, the next run works", async () => {
-    const available = async () => Number((await guest.run("df -k / | awk 'NR == 2 { print $4 }'")).stdout);
+    const available = async () => Number((await guest.run(sh`df -k / | awk 'NR == 2 { print $4 }'`)).stdout);
     // busybox's own layers, under the one that overflows, unpacked first: they stay, as they should.
     expect(await engine.run('busybox', { cmd: ['echo', 'before'], rm: true })).toMatchObject({ exitCode: 0, stdout: 'before\n' });
     // The guest's root (a tmpfs) filled to its last 24 MiB first, so that the layer that overflows it stays small to unpack.
-    await guest.run(`dd if=/dev/zero of=/filler bs=1024 count=$(( $(df -k / | awk 'NR == 2 { print $4 }') - (24 << 10) ))`);
+    await guest.run(sh`dd if=/dev/zero of=/filler bs=1024 count=$(( $(df -k / | awk 'NR == 2 { print $4 }') - (24 << 10) ))`);
     try {
       const before = await available();
       expect(before).toBeGreaterThan(20 << 10);
@@ -144,12 +145,12 @@ describe('containers cannot reach the guest agent or the guest', () => {
       expect(await available()).toBeGreaterThan(before - 1024);
       expect(await engine.run('busybox', { cmd: ['echo', 'after'], rm: true })).toMatchObject({ exitCode: 0, stdout: 'after\n' });
     } finally {
-      await guest.run('rm -f /filler');
+      await guest.run(sh`rm -f /filler`);
     }
   }, 300_000);
 
   it('COPY --from resolves links inside the stage: "x -> /" names the stage\'s root, never the guest\'s', async () => {
-    await guest.run('echo guest-secret > /tmp/gb-guest-secret');
+    await guest.run(sh`echo guest-secret > /tmp/gb-guest-secret`);
     const progress = () => {};
     const ctx = mkdtempSync(join(tmpdir(), 'glassbox-harden-ctx-'));
     const doBuild = (dockerfile: string) => build(engine, store, join(home, 'build-cache.json'), { tag: 'leak:1', context: ctx, dockerfile, progress });
@@ -166,7 +167,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
   }, 300_000);
 
   it("an image's account files are read inside its root, capped: a link to /dev/zero or to a guest file gives no user", async () => {
-    await guest.run('echo "eve:x:4242:4242::/:/bin/sh" > /tmp/gb-guest-passwd');
+    await guest.run(sh`echo "eve:x:4242:4242::/:/bin/sh" > /tmp/gb-guest-passwd`);
     const ctx = mkdtempSync(join(tmpdir(), 'glassbox-harden-ctx-'));
     const doBuild = (tag: string, link: string) =>
       build(engine, store, join(home, 'build-cache.json'), { tag, context: ctx, dockerfile: `FROM busybox\nRUN ln -sf ${link} /etc/passwd\n`, progress: () => {} });
@@ -186,9 +187,9 @@ describe('containers cannot reach the guest agent or the guest', () => {
   it('a container filling its writable layer leaves /run to the runtime: other containers run, log and are removed', async () => {
     await engine.run('busybox', { cmd: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M 2>/dev/null; sleep 100000'], detach: true, name: 'filler' });
     await guest.run(
-      'i=0; until [ -e /var/lib/glassbox/rw ] && [ "$(df /var/lib/glassbox/rw | awk \'NR==2 {print $4}\')" -lt 1024 ]; do i=$((i+1)); [ $i -gt 1200 ] && break; sleep 0.1; done',
+      sh`i=0; until [ -e /var/lib/glassbox/rw ] && [ "$(df /var/lib/glassbox/rw | awk 'NR==2 {print $4}')" -lt 1024 ]; do i=$((i+1)); [ $i -gt 1200 ] && break; sleep 0.1; done`,
     );
-    const full = await guest.run(`df /var/lib/glassbox/rw /run | awk 'NR>1 {print $6, $4}'`);
+    const full = await guest.run(sh`df /var/lib/glassbox/rw /run | awk 'NR>1 {print $6, $4}'`);
     const avail = Object.fromEntries(
       full.stdout
         .trim()
@@ -202,7 +203,7 @@ describe('containers cannot reach the guest agent or the guest', () => {
     expect(r).toMatchObject({ exitCode: 5, stdout: 'out\n', stderr: 'err\n' });
     await engine.rm('filler', true);
     expect(await engine.ps(true)).toEqual([]);
-    expect((await guest.run('ls /var/lib/glassbox/rw /run/glassbox/containers')).stdout.replace(/\S+:\n/g, '').trim()).toBe('');
+    expect((await guest.run(sh`ls /var/lib/glassbox/rw /run/glassbox/containers`)).stdout.replace(/\S+:\n/g, '').trim()).toBe('');
   }, 300_000);
 
   it("more foreground runs than the agent's 16 commands queue on the host (12 run at once); ps and kill answer meanwhile", async () => {

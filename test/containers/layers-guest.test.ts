@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { machineShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
+import { sh as gsh } from '../../src/api/shell-script.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import { tarFiles } from './support/tar-files.ts';
@@ -124,7 +125,7 @@ describe('layers, users and overlapping calls on the guest', () => {
         /^Dockerfile line 4: .*\/no\/such does not exist in that stage$/,
       );
       expect(store.list().map((i) => i.name)).not.toContain('bad:1');
-      expect((await guest.run('ls /run/glassbox/copy')).stdout).toBe('');
+      expect((await guest.run(gsh`ls /run/glassbox/copy`)).stdout).toBe('');
     }, 300_000);
   });
 
@@ -164,7 +165,7 @@ describe('layers, users and overlapping calls on the guest', () => {
       expect(b).toMatchObject({ exitCode: 0, stdout: 'c\nno-vi\n' });
       // three new layers (the base one is unpacked already), each unpacked by one command
       expect(sent.filter((c) => c.includes('tar -xf'))).toHaveLength(3);
-      expect((await guest.run('ls -d /var/lib/glassbox/layers/*.tmp /var/lib/glassbox/opaque.* 2>/dev/null')).stdout).toBe('');
+      expect((await guest.run(gsh`ls -d /var/lib/glassbox/layers/*.tmp /var/lib/glassbox/opaque.* 2>/dev/null`)).stdout).toBe('');
     }, 120_000);
   });
 

@@ -6,13 +6,16 @@
 // images independently of glassbox's own CPU emulator.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/protocol.ts';
 import { CONTAINER_MOUNTS } from '../../src/containers/engine/bundle.ts';
+import type { GuestShell } from '../../src/containers/engine/guest-shell.ts';
+import { ensureLayers } from '../../src/containers/engine/layers.ts';
+import { LayoutSource } from '../../src/containers/store/layout-source.ts';
 import { until, within } from '../support/deadline.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -110,7 +113,17 @@ class Guest {
     return from;
   }
 
-  async sh(command: string, opts: { stdin?: string; timeoutMs?: number } = {}) {
+  /** The agent as the container engine's GuestShell, so the engine's own guest scripts run here as in glassbox. */
+  shell(): GuestShell {
+    return {
+      run: async (command, opts = {}) => {
+        const r = await this.sh(command.text, opts);
+        return { exitCode: r.code, stdout: r.out, stderr: r.err };
+      },
+    };
+  }
+
+  async sh(command: string, opts: { stdin?: Uint8Array | string; timeoutMs?: number } = {}) {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     // The agent kills the command at timeoutMs; its EXIT may take a little longer over the UART.
     const r = await within(
@@ -251,6 +264,12 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
   });
 
   it('crun runs the base OCI image in new namespaces with cgroup v2 limits enforced', async () => {
+    // The base image the initramfs ships, its layers unpacked by the engine's own unpacker (digests checked in the guest).
+    const layout = join(DIST, 'oci/busybox');
+    const source = new LayoutSource(async (p) => new Uint8Array(readFileSync(join(layout, p))), layout);
+    const image = await source.image('busybox');
+    const layers = await ensureLayers(g.shell(), source, image.layers, image.diffIds, new Map());
+    const lower = [...layers].reverse().join(':');
     // a veth pair on the host side, so "only lo" inside the container means something
     const setup = await g.sh(
       [
@@ -260,9 +279,8 @@ describe.skipIf(!haveQemu)('guest images boot in qemu-system-i386 (TCG)', () => 
         'ip link add gbbr0 type bridge',
         'brctl addif gbbr0 veth0',
         'echo "bridge.ports=$(ls /sys/class/net/gbbr0/brif)"',
-        'gb-oci-unpack /usr/share/glassbox/images/busybox /var/lib/busybox-rootfs',
         'mkdir -p /run/c1/rootfs /run/c1/upper /run/c1/work',
-        'mount -t overlay overlay -o lowerdir=/var/lib/busybox-rootfs,upperdir=/run/c1/upper,workdir=/run/c1/work /run/c1/rootfs',
+        `mount -t overlay overlay -o lowerdir=${lower},upperdir=/run/c1/upper,workdir=/run/c1/work /run/c1/rootfs`,
         'cat > /run/c1/config.json',
         'for n in pid mnt uts ipc net cgroup; do echo "ns.$n=$(readlink /proc/self/ns/$n)"; done',
         "echo \"links=$(ip -o link show | cut -d: -f2 | tr -d ' ' | tr '\\n' ',')\"",

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { machineShell, type GuestShell } from '../../src/containers/engine/guest-shell.ts';
+import { sh } from '../../src/api/shell-script.ts';
 import { ContainerEngine } from '../../src/containers/engine/containers.ts';
 import { ImageStore } from '../../src/containers/store/image-store.ts';
 import type { Machine } from '../../src/api/index.ts';
@@ -59,7 +60,7 @@ describe('container networks in the guest', () => {
     engine.removeNetwork('app');
     expect(engine.listNetworks().map((n) => n.name)).toEqual(['bridge']);
     // Removing a container removed its veth and namespace in the guest.
-    expect((await guest.run('ls /run/netns; ip -o link | grep -c gbv || true')).stdout.trim()).toBe('0');
+    expect((await guest.run(sh`ls /run/netns; ip -o link | grep -c gbv || true`)).stdout.trim()).toBe('0');
   }, 300_000);
 
   it('gives a --network none container only lo, up', async () => {

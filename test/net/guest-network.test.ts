@@ -58,7 +58,7 @@ describe('the guest on the user-mode network', () => {
     const r = await machine.exec('ip route; cat /etc/resolv.conf', { timeoutMs: 10_000 });
     expect(r.stdout).toContain('default via 10.0.2.2 dev eth0');
     expect(r.stdout).toContain('nameserver 10.0.2.3');
-    const up = await machine.exec(linkUpScript(), { timeoutMs: 60_000 });
+    const up = await machine.exec(linkUpScript().text, { timeoutMs: 60_000 });
     expect([up.exitCode, up.stdout.trim(), up.stderr]).toEqual([0, '10.0.2.15', '']);
   }, 120_000);
 

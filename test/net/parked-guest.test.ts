@@ -23,7 +23,7 @@ beforeAll(async () => {
   machine = await Machine.create({ network: { backend: net } });
   machine.start();
   await machine.agentReady();
-  const up = await machine.exec(linkUpScript(), { timeoutMs: 60_000 });
+  const up = await machine.exec(linkUpScript().text, { timeoutMs: 60_000 });
   if (up.exitCode !== 0) noCard = `the guest's network did not come up: ${up.stderr.trim()}`;
 }, 300_000);
 

@@ -29,7 +29,7 @@ export async function bootDefaultGuest(
       disk: disk ? { path: disk, bytes: ENGINE_DISK_BYTES } : undefined,
       network,
       shares,
-      prepare: network ? linkUpScript() : undefined,
+      prepare: network ? linkUpScript().text : undefined,
     },
     clock,
   );

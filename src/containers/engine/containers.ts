@@ -24,6 +24,7 @@ import {
   crunCgroupsPath,
   execScript,
   freezeScript,
+  isolationFacts,
   isolationScript,
   killScript,
   removeScript,
@@ -34,7 +35,9 @@ import {
   statsScript,
   storageScript,
   timesFile,
+  topProcesses,
   topScript,
+  type TopProcess,
   waitExitScript,
   writableDir,
   type ExecOptions,
@@ -175,7 +178,7 @@ function checkSignal(signal: string): void {
 }
 
 /** The engine's disk (guest-scripts.ts mounts it) as the guest's kernel numbers it, for io.max. */
-const ENGINE_DISK_NUMBER = 'cat /sys/block/vda/dev';
+const ENGINE_DISK_NUMBER = sh`cat /sys/block/vda/dev`;
 /** Guest time reading it may take. */
 const DISK_NUMBER_MS = 30_000;
 
@@ -315,7 +318,7 @@ export class ContainerEngine {
     await this.must(mountBindsScript(o.binds), 'mounting the bind mounts in the guest');
   }
 
-  private async must(command: Script | string, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
+  private async must(command: Script, what: string, opts?: { stdin?: Uint8Array; timeoutMs?: number; long?: boolean }): Promise<string> {
     const r = await this.shell.run(command, opts);
     if (r.exitCode !== 0) throw new ContainerError(`${what}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     return r.stdout;
@@ -647,17 +650,11 @@ export class ContainerEngine {
   }
 
   /** The processes of a running or paused container, from its cgroup, PIDs as the guest sees them. */
-  async top(ref: string): Promise<{ pid: number; uid: number; ppid: number; args: string }[]> {
+  async top(ref: string): Promise<TopProcess[]> {
     const c = this.find(ref);
     const status = (await this.state(c)).status;
     if (status !== 'running' && status !== 'paused') throw new ContainerError(`container ${c.name} is not running`);
-    return (await this.must(topScript(c.id), `listing the processes of ${c.name}`))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [pid, uid, ppid, ...args] = l.split(' ');
-        return { pid: Number(pid), uid: Number(uid), ppid: Number(ppid), args: args.join(' ').trim() };
-      });
+    return topProcesses(await this.must(topScript(c.id), `listing the processes of ${c.name}`));
   }
 
   /** The container's stop signal (run --stop-signal, default TERM), then SIGKILL after `graceSeconds` (default run --stop-timeout, else 10) of guest time. */
@@ -778,14 +775,7 @@ export class ContainerEngine {
     const state = await this.state(c);
     let isolation: Record<string, unknown> | undefined;
     if (state.status === 'running' && state.pid) {
-      const f = fields(await this.must(isolationScript(state.pid), 'reading /proc'));
-      const namespaces: Record<string, { container: string; guest: string }> = {};
-      for (const n of ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup']) {
-        const [container, guest] = (f[`ns.${n}`] ?? '').split(' ');
-        namespaces[n] = { container: container ?? '', guest: guest ?? '' };
-      }
-      const nspid = (f.nspid ?? '').split(/\s+/).map(Number);
-      isolation = { namespaces, pidInGuest: nspid[0], pidInside: nspid[nspid.length - 1], cgroup: f.cgroup };
+      isolation = isolationFacts(await this.must(isolationScript(state.pid), 'reading /proc'), state.pid);
     }
     return { ...c, state, isolation, limits: await this.stats(c.id) };
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DiskError } from '../../storage/file-disk.ts';
 import type { GuestShell } from './guest-shell.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 
 /** What the disk can hold (a sparse file: it takes host space only as it fills). */
 export const ENGINE_DISK_BYTES = 4 * 2 ** 30;
@@ -54,12 +55,15 @@ export function inspectEngineDisk(path: string): 'new' | 'ext4' {
  * snapshot made with another disk behind /dev/vda.
  */
 export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'): Promise<void> {
-  // A fresh sparse file reads as zeros, so the inode tables and journal need no zeroing (which would fill the file).
-  const mkfs = state === 'new' ? 'mkfs.ext4 -q -L glassbox -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda && ' : '';
-  const r = await shell.run(`blockdev --flushbufs /dev/vda && ${mkfs}mkdir -p ${ENGINE_DISK_MOUNT} && mount -t ext4 -o noinit_itable /dev/vda ${ENGINE_DISK_MOUNT}`, {
-    timeoutMs: 600_000,
-  });
+  const r = await shell.run(mountScript(state), { timeoutMs: 600_000 });
   if (r.exitCode !== 0) throw new DiskError(`engine disk: the guest cannot ${state === 'new' ? 'make and ' : ''}mount it: ${(r.stderr || r.stdout).trim()}`);
+}
+
+/** mountEngineDisk's guest side. */
+export function mountScript(state: 'new' | 'ext4'): Script {
+  // A fresh sparse file reads as zeros, so the inode tables and journal need no zeroing (which would fill the file).
+  const mkfs = state === 'new' ? sh`mkfs.ext4 -q -L glassbox -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda && ` : sh``;
+  return sh`blockdev --flushbufs /dev/vda && ${mkfs}mkdir -p ${ENGINE_DISK_MOUNT} && mount -t ext4 -o noinit_itable /dev/vda ${ENGINE_DISK_MOUNT}`;
 }
 
 /**
@@ -68,15 +72,19 @@ export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'):
  * still holds it, the disk is made read-only instead: as clean once synced.
  */
 export async function unmountEngineDisk(shell: GuestShell): Promise<void> {
-  const script = [
-    'for c in $(crun list -q 2>/dev/null); do crun kill "$c" KILL 2>/dev/null; done',
-    // Each container's shell writes its exit status to the disk once crun has ended: up to 10 s for that.
-    'i=0; while pidof crun >/dev/null && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done',
-    'sleep 0.2',
-    `for m in $(awk '$2 ~ "^/run/glassbox/" {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done`,
-    'sync',
-    `umount ${ENGINE_DISK_MOUNT} 2>/dev/null || mount -o remount,ro ${ENGINE_DISK_MOUNT}`,
-  ].join('\n');
-  const r = await shell.run(script, { timeoutMs: 60_000 });
+  const r = await shell.run(unmountScript(), { timeoutMs: 60_000 });
   if (r.exitCode !== 0) throw new DiskError(`engine disk: cannot unmount or write-protect it: ${r.stderr.trim()}`);
+}
+
+/** unmountEngineDisk's guest side. */
+export function unmountScript(): Script {
+  return script(
+    sh`for c in $(crun list -q 2>/dev/null); do crun kill "$c" KILL 2>/dev/null; done`,
+    // Each container's shell writes its exit status to the disk once crun has ended: up to 10 s for that.
+    sh`i=0; while pidof crun >/dev/null && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done`,
+    sh`sleep 0.2`,
+    sh`for m in $(awk '$2 ~ "^/run/glassbox/" {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done`,
+    sh`sync`,
+    sh`umount ${ENGINE_DISK_MOUNT} 2>/dev/null || mount -o remount,ro ${ENGINE_DISK_MOUNT}`,
+  );
 }

@@ -4,7 +4,7 @@
 // inside the container's root (gb_inside), so a link in the image, even an
 // absolute one or one the container made, never leads into the guest's files.
 
-import { code, script, sh, type Script } from '../../api/shell-script.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 /** What the path a copy names is in the container: Docker's cases turn on it. */
@@ -17,7 +17,7 @@ export type PathKind = 'dir' | 'file' | 'missing';
  */
 export function archiveScript(root: string, path: string, follow: boolean): Script {
   return script(
-    code(RESOLVE_INSIDE),
+    RESOLVE_INSIDE,
     sh`s=$(gb_inside ${root} ${path} ${follow ? 'all' : ''}) || { echo ${`${path}: too many levels of symbolic links`} >&2; exit 3; }`,
     sh`[ -e "$s" ] || [ -L "$s" ] || { echo ${`Could not find the file ${path}`} >&2; exit 4; }`,
     // The root itself is archived as its contents under ".".
@@ -50,7 +50,7 @@ export interface ExtractTarget {
 export function extractScript(root: string, t: ExtractTarget, tar: string, stage: string): Script {
   const fail = (status: number, msg: string) => sh`{ echo ${msg} >&2; exit ${status}; }`;
   return script(
-    code(RESOLVE_INSIDE),
+    RESOLVE_INSIDE,
     sh`trap ${sh`rm -rf ${stage}`.text} EXIT`,
     sh`mkdir -p ${stage} && tar -xf ${tar} -C ${stage} || ${fail(5, 'the copied archive could not be unpacked in the guest')}`,
     sh`r=${root}; dest=${t.dest}`,

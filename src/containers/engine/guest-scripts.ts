@@ -4,8 +4,9 @@
 // engine owns so that counters such as memory.events outlive crun's own leaf
 // cgroup /glassbox/ID/ctr, which carries the limits.
 
-import { code, script, sh, type Script } from '../../api/shell-script.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 import { CGROUP_READER } from './cgroup-files.ts';
+import { cgroupV2Path, cmdlineArgs, cpuinfo, hexBytes, meminfoKiB, procStatus, SECTIONS, sections } from './proc-files.ts';
 import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 export const CONTAINER_ROOT = '/run/glassbox/containers';
@@ -105,7 +106,7 @@ export const ACCOUNT_FILE_MAX = 1 << 20;
  */
 export function accountFileScript(id: string, file: string): Script {
   return script(
-    code(RESOLVE_INSIDE),
+    RESOLVE_INSIDE,
     sh`f=$(gb_inside ${`${bundleDir(id)}/rootfs`} ${file} all) || exit 0`,
     sh`[ -f "$f" ] && [ ! -L "$f" ] || exit 0`,
     sh`head -c ${ACCOUNT_FILE_MAX} "$f"`,
@@ -249,41 +250,89 @@ export function statsScript(id: string): Script {
   return script(CGROUP_READER, sh`d=${cg}/ctr; [ -d "$d" ] || d=${cg}`, sh`echo "cgroup=\${d#/sys/fs/cgroup}"`, sh`gb_cgroup "$d"`);
 }
 
-/** The container's processes (its cgroup's, leaf included): one "PID UID PPID ARGS" line each, as the guest sees them. */
+/** The container's processes (its cgroup's, leaf included): each one's /proc status and command line (gb_file, gb_hex), read by topProcesses. */
 export function topScript(id: string): Script {
   return script(
+    SECTIONS,
     sh`for p in $(cat ${cgroupDir(id)}/ctr/cgroup.procs ${cgroupDir(id)}/cgroup.procs 2>/dev/null | sort -nu); do`,
-    sh`  [ -r /proc/$p/status ] || continue`,
-    sh`  u=$(grep "^Uid:" /proc/$p/status | cut -f2); pp=$(grep "^PPid:" /proc/$p/status | cut -f2)`,
-    sh`  a=$(tr "\\0" " " < /proc/$p/cmdline); [ -n "$a" ] || a="[$(cat /proc/$p/comm)]"`,
-    sh`  echo "$p $u $pp $a"`,
+    sh`  gb_file /proc/$p/status; gb_hex /proc/$p/cmdline`,
     sh`done`,
   );
 }
 
-/** What `glassbox info` reports of the guest: kernel, the CPU model the core's CPUID names, cgroup version, runtime, storage. */
+/** A process as `top` lists it, PIDs as the guest sees them. */
+export interface TopProcess {
+  pid: number;
+  uid: number;
+  ppid: number;
+  /** The command line, or [NAME] for a process without one (a kernel thread, as ps shows it). */
+  args: string;
+}
+
+/** topScript's output as processes, leaving out those that ended while it ran. */
+export function topProcesses(out: string): TopProcess[] {
+  const files = sections(out);
+  const procs: TopProcess[] = [];
+  for (const [name, text] of files) {
+    const pid = /^\/proc\/(\d+)\/status$/.exec(name)?.[1];
+    const status = pid === undefined ? undefined : procStatus(text);
+    if (!status) continue;
+    const args = cmdlineArgs(hexBytes(files.get(`/proc/${pid}/cmdline`) ?? '')).join(' ');
+    procs.push({ pid: Number(pid), uid: status.uid, ppid: status.ppid, args: args || `[${status.name}]` });
+  }
+  return procs;
+}
+
+/** What `glassbox info` reports of the guest (guestInfo reads it): kernel, the CPU model the core's CPUID names, cgroup version, runtime, storage. */
 export function infoScript(): Script {
   return script(
-    sh`echo "kernel=$(uname -r)"`,
-    sh`echo "os=$(uname -s) $(uname -m)"`,
-    sh`echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"`,
-    sh`echo "cpus=$(grep -c ^processor /proc/cpuinfo)"`,
-    sh`echo "memory=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"`,
-    sh`echo "cgroup=$(grep -q '^cgroup2 /sys/fs/cgroup ' /proc/mounts && echo 2 || echo 1)"`,
-    sh`echo "crun=$(crun --version | head -1)"`,
-    sh`echo "overlay=$(grep -c overlay /proc/filesystems)"`,
+    SECTIONS,
+    sh`gb_section uname-r; uname -r`,
+    sh`gb_section uname-sm; uname -s -m`,
+    sh`gb_section crun; crun --version`,
+    sh`for f in /proc/cpuinfo /proc/meminfo /proc/mounts /proc/filesystems; do gb_file "$f"; done`,
   );
 }
 
-/** Prints the namespaces of PID and of the guest's init, and PID's pids as seen from each PID namespace. */
+/** infoScript's output as `glassbox info`'s guest facts. */
+export function guestInfo(out: string): Record<string, string> {
+  const s = sections(out);
+  const text = (name: string) => s.get(name) ?? '';
+  const cpu = cpuinfo(text('/proc/cpuinfo'));
+  const lines = (name: string) => text(name).split('\n');
+  return {
+    kernel: text('uname-r').trim(),
+    os: text('uname-sm').trim(),
+    cpu: cpu.model,
+    cpus: String(cpu.count),
+    memory: String(meminfoKiB(text('/proc/meminfo'), 'MemTotal') ?? ''),
+    cgroup: lines('/proc/mounts').some((l) => l.startsWith('cgroup2 /sys/fs/cgroup ')) ? '2' : '1',
+    crun: lines('crun')[0] ?? '',
+    overlay: String(lines('/proc/filesystems').filter((l) => l.split('\t').pop() === 'overlay').length),
+  };
+}
+
+const ISOLATION_NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup'];
+
+/** The namespaces of PID and of the guest's init, PID's status (its pids as seen from each PID namespace) and its cgroup; isolationFacts reads them. */
 export function isolationScript(pid: number): Script {
   return script(
-    sh`for n in pid mnt uts ipc net cgroup; do`,
-    sh`  echo "ns.$n=$(readlink /proc/${pid}/ns/$n) $(readlink /proc/1/ns/$n)"`,
-    sh`done`,
-    sh`echo "nspid=$(grep '^NSpid:' /proc/${pid}/status | cut -f2-)"`,
-    sh`echo "cgroup=$(cut -d: -f3 /proc/${pid}/cgroup)"`,
+    SECTIONS,
+    sh`for n in ${ISOLATION_NAMESPACES}; do gb_section "ns.$n"; readlink /proc/${pid}/ns/"$n"; readlink /proc/1/ns/"$n"; done`,
+    sh`gb_file /proc/${pid}/status; gb_file /proc/${pid}/cgroup`,
   );
+}
+
+/** isolationScript's output: each namespace of the container's process next to the guest's, its PID in the guest and inside, its cgroup. */
+export function isolationFacts(out: string, pid: number) {
+  const s = sections(out);
+  const namespaces: Record<string, { container: string; guest: string }> = {};
+  for (const n of ISOLATION_NAMESPACES) {
+    const [container = '', guest = ''] = (s.get(`ns.${n}`) ?? '').split('\n');
+    namespaces[n] = { container, guest };
+  }
+  const nspid = procStatus(s.get(`/proc/${pid}/status`) ?? '')?.nspid ?? [];
+  return { namespaces, pidInGuest: nspid[0], pidInside: nspid[nspid.length - 1], cgroup: cgroupV2Path(s.get(`/proc/${pid}/cgroup`) ?? '') };
 }
 
 /** Removes every trace of a container in the guest; safe to run on a half-created one. */

@@ -15,9 +15,9 @@ export interface ShellResult {
 
 export interface GuestShell {
   /** long: the command may run for long (a foreground container, an exec), so it waits in the long lane (agent-slots.ts). */
-  run(command: Script | string, opts?: { stdin?: Uint8Array | string; timeoutMs?: number; long?: boolean }): Promise<ShellResult>;
+  run(command: Script, opts?: { stdin?: Uint8Array | string; timeoutMs?: number; long?: boolean }): Promise<ShellResult>;
   /** A command the caller talks to while it runs (attached containers need it). */
-  spawn?(command: Script | string, opts?: SpawnOptions): Promise<ExecSession>;
+  spawn?(command: Script, opts?: SpawnOptions): Promise<ExecSession>;
 }
 
 /**

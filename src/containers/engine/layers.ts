@@ -9,7 +9,7 @@ import { digestHex } from '../store/digest.ts';
 import type { Descriptor } from '../store/oci.ts';
 import { isGzipLayer } from '../store/oci.ts';
 import { writeGuestFile, type GuestShell } from './guest-shell.ts';
-import { shq } from '../../api/shell-script.ts';
+import { sh, type Script } from '../../api/shell-script.ts';
 import type { ImageSource } from './image-source.ts';
 import { unpackLayerScript } from './layer-scripts.ts';
 
@@ -22,7 +22,7 @@ export class GuestLayerError extends Error {
   override name = 'GuestLayerError';
 }
 
-async function must(shell: GuestShell, command: string, what: string): Promise<string> {
+async function must(shell: GuestShell, command: Script, what: string): Promise<string> {
   const r = await shell.run(command);
   if (r.exitCode !== 0) throw new GuestLayerError(`${what}: exit ${r.exitCode}: ${r.stderr.trim()}`);
   return r.stdout;
@@ -37,7 +37,7 @@ export interface BlobCourier {
 async function fetchedByGuest(shell: GuestShell, courier: BlobCourier, path: string, data: Uint8Array): Promise<boolean> {
   const { url, withdraw } = courier.offer(data);
   try {
-    const r = await shell.run(`wget -q -O ${shq(path)} ${shq(url)} || { rm -f ${shq(path)}; exit 1; }`, { long: true });
+    const r = await shell.run(sh`wget -q -O ${path} ${url} || { rm -f ${path}; exit 1; }`, { long: true });
     return r.exitCode === 0;
   } finally {
     withdraw();
@@ -47,16 +47,16 @@ async function fetchedByGuest(shell: GuestShell, courier: BlobCourier, path: str
 /** Puts one layer blob into the guest (unless a guest image already has it) and returns its path there. */
 async function blobInGuest(shell: GuestShell, store: ImageSource, layer: Descriptor, courier?: BlobCourier): Promise<string> {
   const hex = digestHex(layer.digest);
-  const local = (await shell.run(`ls ${GUEST_IMAGES}/*/blobs/sha256/${hex} 2>/dev/null | head -n 1`)).stdout.trim();
+  const local = (await shell.run(sh`ls ${GUEST_IMAGES}/*/blobs/sha256/${hex} 2>/dev/null | head -n 1`)).stdout.trim();
   if (local) return local;
   const data = await store.blob(layer.digest);
   const part = `${INCOMING}/${hex}`;
-  await must(shell, `mkdir -p ${INCOMING}`, `copying ${layer.digest}`);
+  await must(shell, sh`mkdir -p ${INCOMING}`, `copying ${layer.digest}`);
   if (courier && (await fetchedByGuest(shell, courier, part, data))) return part;
   try {
     await writeGuestFile(shell, part, data);
   } catch (e) {
-    await shell.run(`rm -f ${part}`);
+    await shell.run(sh`rm -f ${part}`);
     throw e;
   }
   return part;
@@ -92,12 +92,12 @@ export async function ensureLayers(
 }
 
 async function unpackOnce(shell: GuestShell, store: ImageSource, layer: Descriptor, dir: string, courier?: BlobCourier): Promise<void> {
-  if ((await shell.run(`test -d ${dir}`)).exitCode === 0) return;
+  if ((await shell.run(sh`test -d ${dir}`)).exitCode === 0) return;
   const blob = await blobInGuest(shell, store, layer, courier);
   try {
     await must(shell, unpackLayerScript(blob, digestHex(layer.digest), isGzipLayer(layer.mediaType), dir), `unpacking layer ${layer.digest}`);
   } finally {
     // The copy from the host goes whether the unpack worked or not.
-    await shell.run(`case ${shq(blob)} in ${INCOMING}/*) rm -f ${shq(blob)};; esac`);
+    await shell.run(sh`case ${blob} in ${INCOMING}/*) rm -f ${blob};; esac`);
   }
 }

@@ -21,16 +21,16 @@ export const NETNS_DIR = '/run/netns';
  * sure of it. udhcpc's event script is the guest's own
  * (guest-images/rootfs/etc/udhcpc/default.script).
  */
-export function linkUpScript(): string {
-  return [
-    '[ -e /sys/class/net/eth0 ] || { echo "the guest has no network card (eth0)" >&2; exit 1; }',
-    'if ! ip -4 addr show dev eth0 | grep -q inet; then',
-    '  ip link set eth0 up',
-    `  udhcpc -i eth0 -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
-    'fi',
-    'echo 1 > /proc/sys/net/ipv4/ip_forward',
-    "ip -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'",
-  ].join('\n');
+export function linkUpScript(): Script {
+  return script(
+    sh`[ -e /sys/class/net/eth0 ] || { echo "the guest has no network card (eth0)" >&2; exit 1; }`,
+    sh`if ! ip -4 addr show dev eth0 | grep -q inet; then`,
+    sh`  ip link set eth0 up`,
+    sh`  udhcpc -i eth0 -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
+    sh`fi`,
+    sh`echo 1 > /proc/sys/net/ipv4/ip_forward`,
+    sh`ip -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'`,
+  );
 }
 
 /** A container network in the guest: its bridge device and IPv4 subnet (a /16). */

@@ -7,7 +7,7 @@
 
 import { ContainerError } from './container-error.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
-import { shq } from '../../api/shell-script.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 import { RESOLVE_INSIDE } from './layer-scripts.ts';
 
 const VOLUME_ROOT = `${ENGINE_DISK_MOUNT}/volumes`;
@@ -37,9 +37,9 @@ export function checkVolumeName(name: string): void {
 }
 
 /** Makes the volume unless it is there (Docker's create of an existing name is no error); `created` is kept for inspect. */
-export function createVolumeScript(name: string, created: string): string {
+export function createVolumeScript(name: string, created: string): Script {
   const dir = `${VOLUME_ROOT}/${name}`;
-  return `mkdir -p -m 700 ${VOLUME_ROOT} && { [ -d ${dir}/_data ] || { mkdir -p ${dir}/_data && echo ${shq(created)} > ${dir}/created; }; }`;
+  return sh`mkdir -p ${VOLUME_ROOT} && chmod 700 ${VOLUME_ROOT} && { [ -d ${dir}/_data ] || { mkdir -p ${dir}/_data && echo ${created} > ${dir}/created; }; }`;
 }
 
 /**
@@ -50,20 +50,18 @@ export function createVolumeScript(name: string, created: string): string {
  * inside the root (gb_inside), so an image's link there never copies the
  * guest's own files.
  */
-export function prefillVolumeScript(root: string, v: VolumeMount): string {
+export function prefillVolumeScript(root: string, v: VolumeMount): Script {
   const data = volumeData(v.name);
-  return [RESOLVE_INSIDE, `s=$(gb_inside ${shq(root)} ${shq(v.destination)} all) || exit 0`, `[ -d "$s" ] && [ -z "$(ls -A ${data})" ] || exit 0`, `cp -a "$s/." ${data}/`].join(
-    '\n',
-  );
+  return script(RESOLVE_INSIDE, sh`s=$(gb_inside ${root} ${v.destination} all) || exit 0`, sh`[ -d "$s" ] && [ -z "$(ls -A ${data})" ] || exit 0`, sh`cp -a "$s/." ${data}/`);
 }
 
 /** One "NAME CREATED" line per volume. */
-export function listVolumesScript(): string {
-  return `for d in ${VOLUME_ROOT}/*; do [ -d "$d/_data" ] && echo "\${d##*/} $(cat "$d/created" 2>/dev/null)"; done; true`;
+export function listVolumesScript(): Script {
+  return sh`for d in ${VOLUME_ROOT}/*; do [ -d "$d/_data" ] && echo "\${d##*/} $(cat "$d/created" 2>/dev/null)"; done; true`;
 }
 
-export function removeVolumeScript(name: string): string {
-  return `rm -rf ${VOLUME_ROOT}/${name}`;
+export function removeVolumeScript(name: string): Script {
+  return sh`rm -rf ${`${VOLUME_ROOT}/${name}`}`;
 }
 
 export function parseVolumeList(out: string): VolumeInfo[] {

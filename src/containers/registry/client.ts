@@ -12,6 +12,7 @@ import { webHasher, type HasherFactory } from './hash.ts';
 import { MANIFEST_ACCEPT } from './media.ts';
 import { apiHost } from './reference.ts';
 import type { Descriptor } from '../store/oci.ts';
+import { sleep } from '../../api/yield.ts';
 
 /** No answer from the registry at all (refused, reset, cut, stalled): worth another try. */
 export class NetworkError extends RegistryError {
@@ -47,7 +48,6 @@ const UPLOAD_CHUNK = 8 << 20;
 const MANIFEST_MAX = 4 << 20;
 const pullScope = (repo: string) => `repository:${repo}:pull`;
 const pushScope = (repo: string) => `repository:${repo}:pull,push`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RegistryClient {
   readonly base: string;
