@@ -164,7 +164,7 @@ async function table(title: string, kernel: string): Promise<boolean> {
   });
   const total = (r: PhaseTimes) => r.ms.reduce((a, b) => a + b, 0);
   console.log(`${'total'.padEnd(22)}${results.map(([, r], k) => col(`${(total(r) / 1000).toFixed(2)} s` + (k ? ` (${(total(r) / total(base)).toFixed(2)}x)` : ''), 28)).join('')}`);
-  console.log('ratios are time / glassbox interpreter time (both realtime clock): below 1 means faster than it');
+  console.log(`ratios in the table are time / ${results[0][0]} time: below 1 means faster than it`);
   // The issue's marks: the translator against v86 (below 1: glassbox is faster) and QEMU.
   const row = (name: string) => results.find(([n]) => n === name)?.[1];
   for (const peer of ['v86 (JIT)', 'qemu-system-i386 (TCG)']) {
