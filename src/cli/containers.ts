@@ -71,6 +71,21 @@ function statsRow(c: Inspected) {
 
 /** How often logs -f asks the engine for new output. */
 const FOLLOW_POLL_MS = 250;
+/** How many rounds a follow waits for an ended container's status to be recorded: a run whose record never comes (its guest script was killed) ends the follow anyway. */
+const FOLLOW_RECORD_ROUNDS = 40;
+
+/**
+ * Whether a followed container has ended with its output all in the logs:
+ * crun reports it stopped as soon as its process exits, while its log
+ * writers are still draining, and the exit status is recorded only after
+ * they are done. So a stopped container without a status is not over yet,
+ * for up to FOLLOW_RECORD_ROUNDS rounds.
+ */
+function followEnded(c: Inspected, round: number): boolean {
+  const s = c.state;
+  if (s.status === 'running' || s.status === 'paused') return false;
+  return s.lost === true || s.status !== 'exited' || s.exitCode !== undefined || round >= FOLLOW_RECORD_ROUNDS;
+}
 
 /** The last `n` lines of `text` (a last line without its newline counts). */
 function lastLines(text: string, n: number): string {
@@ -97,10 +112,11 @@ interface LogsFlags {
 async function timedLogs(container: string, o: LogsFlags, window: { since?: bigint; until?: bigint }): Promise<void> {
   const print = { timestamps: o.timestamps, ...window };
   const done = { stdout: 0, stderr: 0 };
-  for (let first = true; ; first = false) {
+  for (let round = 0; ; round++) {
+    const first = round === 0;
     const state = o.follow ? await call<Inspected>({ op: 'inspect', container }) : undefined;
     if (o.follow && !state) return;
-    const ended = !o.follow || (state!.state.status !== 'running' && state!.state.status !== 'paused');
+    const ended = !o.follow || followEnded(state!, round);
     const r = await call<ContainerLogs>({ op: 'logs', container, times: true });
     if (!r?.times) return;
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -360,7 +376,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       process.stdout.write(tail(r.stdout));
       process.stderr.write(tail(r.stderr));
       // Following polls the engine: each round prints what was written since; it ends when the container does (or with Ctrl-C).
-      while (o.follow) {
+      for (let round = 0; o.follow; round++) {
         const [before, state] = [r, await call<Inspected>({ op: 'inspect', container })];
         if (!state) return;
         await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
@@ -368,7 +384,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
         if (!r) return;
         process.stdout.write(r.stdout.slice(before.stdout.length));
         process.stderr.write(r.stderr.slice(before.stderr.length));
-        if (state.state.status !== 'running' && state.state.status !== 'paused') return;
+        if (followEnded(state, round)) return;
       }
     });
 
