@@ -55,4 +55,4 @@ export type { MouseMotion } from '../devices/ps2-mouse.ts';
 export * from './types.ts';
 export { SnapshotError } from '../snapshot/error.ts';
 export { DiskError, FileDisk } from '../storage/file-disk.ts';
-export { ShareError } from '../storage/ninep/host-tree.ts';
+export { ShareError } from '../storage/ninep/share-error.ts';

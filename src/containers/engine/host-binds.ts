@@ -1,7 +1,8 @@
 // The host side of bind mounts (binds.ts): the directories the engine's 9p
 // share exports, each checked on the host. Node only (node:fs).
 
-import { ShareError, hostExport, type Export } from '../../storage/ninep/host-tree.ts';
+import { hostExport, type Export } from '../../storage/ninep/host-tree.ts';
+import { ShareError } from '../../storage/ninep/share-error.ts';
 import { NinePFileServer } from '../../storage/ninep/server.ts';
 import { bindName, type BindMount } from './binds.ts';
 import { ContainerError } from './container-error.ts';

@@ -10,6 +10,7 @@
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { NinePError } from './errno.ts';
+import { ShareError } from './share-error.ts';
 
 /** A host directory the guest may attach to. */
 export interface Export {
@@ -17,14 +18,6 @@ export interface Export {
   readonly root: string;
   /** Writes are refused with EROFS, whatever the guest's mount says. */
   readonly readOnly: boolean;
-}
-
-/** A bind source that cannot be shared, naming it. */
-export class ShareError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ShareError';
-  }
 }
 
 /** Checks `path` is a host directory and gives its export; throws ShareError naming it otherwise. */
