@@ -775,7 +775,9 @@ export class ContainerEngine {
     const state = await this.state(c);
     let isolation: Record<string, unknown> | undefined;
     if (state.status === 'running' && state.pid) {
-      isolation = isolationFacts(await this.must(isolationScript(state.pid), 'reading /proc'), state.pid);
+      const facts = isolationFacts(await this.must(isolationScript(state.pid), 'reading /proc'), state.pid);
+      // No PID in the guest: the process ended after crun's state was read, and its /proc with it.
+      if (facts.pidInGuest !== undefined) isolation = facts;
     }
     return { ...c, state, isolation, limits: await this.stats(c.id) };
   }

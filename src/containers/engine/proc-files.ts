@@ -11,12 +11,13 @@ import { code } from '../../api/shell-script.ts';
  * gb_section NAME prints the header the next part of the output goes under;
  * gb_file PATH a text file under its path, with shell builtins only (no
  * process per file, so a scan of every process costs none; a file that cannot
- * be read gives an empty section); gb_hex PATH a file that may hold NULs, as
- * hex bytes.
+ * be read gives an empty section, and no failure: a process's files vanish
+ * when it exits, which it may do at any moment); gb_hex PATH a file that may
+ * hold NULs, as hex bytes.
  */
 export const SECTIONS = code(`gb_section() { printf '\\0@ %s\\n' "$1"; }
-gb_file() { gb_section "$1"; while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done 2>/dev/null < "$1"; }
-gb_hex() { gb_section "$1"; od -An -v -tx1 "$1" 2>/dev/null; }`);
+gb_file() { gb_section "$1"; while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done 2>/dev/null < "$1" || :; }
+gb_hex() { gb_section "$1"; od -An -v -tx1 "$1" 2>/dev/null || :; }`);
 
 /** The sections of gb_section's output by name, in order. */
 export function sections(out: string): Map<string, string> {
