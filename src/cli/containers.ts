@@ -71,20 +71,26 @@ function statsRow(c: Inspected) {
 
 /** How often logs -f asks the engine for new output. */
 const FOLLOW_POLL_MS = 250;
-/** How many rounds a follow waits for an ended container's status to be recorded: a run whose record never comes (its guest script was killed) ends the follow anyway. */
-const FOLLOW_RECORD_ROUNDS = 40;
+/** How many polls may see an ended container's status not yet recorded: a run whose record never comes (its guest script was killed) counts as ended after them. */
+const RECORD_ROUNDS = 40;
 
 /**
- * Whether a followed container has ended with its output all in the logs:
- * crun reports it stopped as soon as its process exits, while its log
- * writers are still draining, and the exit status is recorded only after
- * they are done. So a stopped container without a status is not over yet,
- * for up to FOLLOW_RECORD_ROUNDS rounds.
+ * A watch over one container's polls, answering whether it has exited with
+ * its status recorded: crun reports it stopped as soon as its process exits,
+ * while its log writers are still draining, and the exit status is recorded
+ * only after they are done. Until then (for up to RECORD_ROUNDS polls that
+ * see it so) it is not over: its logs may lack their last lines, and its
+ * status is not known.
  */
-function followEnded(c: Inspected, round: number): boolean {
-  const s = c.state;
-  if (s.status === 'running' || s.status === 'paused') return false;
-  return s.lost === true || s.status !== 'exited' || s.exitCode !== undefined || round >= FOLLOW_RECORD_ROUNDS;
+function exitWatch(): (c: Inspected) => boolean {
+  let unrecorded = 0;
+  return ({ state: s }) => s.status === 'exited' && (s.lost === true || s.exitCode !== undefined || ++unrecorded > RECORD_ROUNDS);
+}
+
+/** A watch whether a followed container has ended with its output all in the logs (one never started ends a follow too). */
+function followWatch(): (c: Inspected) => boolean {
+  const exited = exitWatch();
+  return (c) => c.state.status === 'created' || exited(c);
 }
 
 /** The last `n` lines of `text` (a last line without its newline counts). */
@@ -112,11 +118,11 @@ interface LogsFlags {
 async function timedLogs(container: string, o: LogsFlags, window: { since?: bigint; until?: bigint }): Promise<void> {
   const print = { timestamps: o.timestamps, ...window };
   const done = { stdout: 0, stderr: 0 };
-  for (let round = 0; ; round++) {
-    const first = round === 0;
+  const followEnded = followWatch();
+  for (let first = true; ; first = false) {
     const state = o.follow ? await call<Inspected>({ op: 'inspect', container }) : undefined;
     if (o.follow && !state) return;
-    const ended = !o.follow || followEnded(state!, round);
+    const ended = !o.follow || followEnded(state!);
     const r = await call<ContainerLogs>({ op: 'logs', container, times: true });
     if (!r?.times) return;
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -376,7 +382,8 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
       process.stdout.write(tail(r.stdout));
       process.stderr.write(tail(r.stderr));
       // Following polls the engine: each round prints what was written since; it ends when the container does (or with Ctrl-C).
-      for (let round = 0; o.follow; round++) {
+      const followEnded = followWatch();
+      while (o.follow) {
         const [before, state] = [r, await call<Inspected>({ op: 'inspect', container })];
         if (!state) return;
         await new Promise((res) => setTimeout(res, FOLLOW_POLL_MS));
@@ -384,7 +391,7 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
         if (!r) return;
         process.stdout.write(r.stdout.slice(before.stdout.length));
         process.stderr.write(r.stderr.slice(before.stderr.length));
-        if (followEnded(state, round)) return;
+        if (followEnded(state)) return;
       }
     });
 
@@ -474,10 +481,11 @@ function defineContainerCommands(program: Command, topLevel: boolean): void {
     .argument('<container...>', 'names or ID prefixes')
     .action(async (containers: string[]) => {
       for (const container of containers) {
+        const exited = exitWatch();
         for (;;) {
           const r = await call<Inspected>({ op: 'inspect', container });
           if (!r) break;
-          if (r.state.status === 'exited') {
+          if (exited(r)) {
             process.stdout.write(`${r.state.exitCode ?? -1}\n`);
             break;
           }
