@@ -442,11 +442,12 @@ export class Machine extends Emitter<MachineEvents> {
     let ram = snap.ram;
     if (h.initrdPages.length) {
       // Pages named in the initrd's archive: the initrd is read (already checked by digest) and inflated now.
-      const initrd = making?.initrd ?? fileRefs(opts, platform).initrd;
+      const refs = fileRefs(opts, platform);
+      const initrd = making?.initrd ?? refs.initrd;
       const read = async () => {
         const bytes = typeof initrd === 'string' ? await platform.read(initrd, 'initrd') : initrd!;
         // Checked already, unless the platform reads files only on a reboot (the page), when it is checked here.
-        const why = !making && !platform.fileSha256 && otherDigests({ kernel: h.kernel.sha256, initrd: await codec.sha256(bytes) }, recorded, fileRefs(opts, platform).names);
+        const why = !making && !platform.fileSha256 && otherDigests({ kernel: h.kernel.sha256, initrd: await codec.sha256(bytes) }, recorded, refs.names);
         if (why) throw refuse(why);
         return bytes;
       };
