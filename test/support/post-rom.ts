@@ -17,6 +17,30 @@ export function missingForRoms(): string {
   return [!runs('nasm', ['-v']) && 'nasm', !runs(QEMU, ['--version']) && `${QEMU} (qemu-system-x86)`].filter(Boolean).join(', ');
 }
 
+/**
+ * The end of a test ROM in protected mode, as nasm lines: exit through
+ * isa-debug-exit (QEMU ends there; glassbox has no such port and halts with
+ * interrupts off), then the flat GDT (null, 32-bit code 0x08, data 0x10) and
+ * its descriptor, for `lgdt [gdtr]`; `base` is the linear address of the
+ * ROM's offset 0 as the code that loads it sees it.
+ */
+export function exitAndFlatGdt(base: string): string {
+  return `
+  mov al, 0
+  out 0xf4, al
+  cli
+  hlt
+align 8
+gdt:
+  dq 0
+  dq 0x00cf9a000000ffff ; flat 32-bit code
+  dq 0x00cf92000000ffff ; flat data
+gdtr:
+  dw 23
+  dd ${base} + gdt
+`;
+}
+
 /** Assembles `source` into dir/rom.bin; returns its path. */
 export function assembleRom(dir: string, source: string): string {
   writeFileSync(join(dir, 'rom.asm'), source);
