@@ -6,13 +6,13 @@
 // driver is test/system/virtio-blk-guest.test.ts.
 
 import { describe, expect, it } from 'vitest';
+import { initialiseDriver } from '../support/virtio-driver.ts';
 import { createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
 import { VirtioBlock } from '../../src/devices/virtio/blk.ts';
 import { STATUS } from '../../src/devices/virtio/mmio-transport.ts';
 import { virtioView, type VirtqueueView } from '../../src/inspect/virtio.ts';
 import { memoryDisk } from '../support/memory-disk.ts';
-import { initialiseDriver } from '../support/virtio-driver.ts';
 
 const MiB = 1 << 20;
 const BASE = 0xfeb00000;
