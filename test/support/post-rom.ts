@@ -4,9 +4,10 @@
 // (`glassbox boot --rom`, which prints them as `post:` lines).
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { glassboxSync } from './glassbox-cli.ts';
 
 const QEMU = 'qemu-system-i386';
@@ -39,6 +40,13 @@ gdtr:
   dw 23
   dd ${base} + gdt
 `;
+}
+
+/** A scratch directory for a describe block's ROM and QEMU files, removed after the block. */
+export function romWorkDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Assembles `source` into dir/rom.bin; returns its path. */

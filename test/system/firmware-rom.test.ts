@@ -6,11 +6,8 @@
 // port 0x80 (so every POST code lands in a file) and isa-debug-exit to end
 // it: the CLI must show the same codes in the same order.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assembleRom, exitAndFlatGdt, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
+import { describe, expect, it } from 'vitest';
+import { assembleRom, exitAndFlatGdt, romWorkDir, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
 
 const missing = missingForRoms();
 if (missing) console.warn(`ROM test skipped: missing ${missing}`);
@@ -57,8 +54,7 @@ times 0x10000 - ($ - $$) db 0
 `;
 
 describe.skipIf(missing !== '')('glassbox boot --rom', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gb-rom-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = romWorkDir('gb-rom-');
 
   it('shows the POST codes QEMU sees from the same ROM, and exits 0 at the final halt', () => {
     const rom = assembleRom(dir, ROM);

@@ -11,11 +11,8 @@
 // datasheet says reads go to the ROM side: there glassbox must read what
 // the segment read at reset.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assembleRom, exitAndFlatGdt, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
+import { describe, expect, it } from 'vitest';
+import { assembleRom, exitAndFlatGdt, romWorkDir, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
 
 const missing = missingForRoms();
 if (missing) console.warn(`PAM test skipped: missing ${missing}`);
@@ -103,8 +100,7 @@ times 0x20000 - ($ - $$) db 0
 `;
 
 describe.skipIf(missing !== '')('the i440FX PAM registers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gb-pam-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = romWorkDir('gb-pam-');
 
   it('route reads and writes of 0xC0000-0xFFFFF between DRAM and the ROM as on QEMU', () => {
     const rom = assembleRom(dir, ROM);
