@@ -14,6 +14,7 @@ import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 import { linkUpScript } from '../src/containers/engine/network-scripts.ts';
 import { nodeOutside } from '../src/net/node-outside.ts';
 import { UserNet } from '../src/net/user-net.ts';
+import { PAGE_DISK_BYTES } from '../src/web/worker/page-disk.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
 
@@ -55,10 +56,16 @@ export async function buildWeb(): Promise<string> {
     copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
   }
   // The booted guest: the cached snapshot, self-contained (a boot in Node the first time), with the network card the page's worker
-  // gives it, its link up (the address leased by this Node side's network then), so the tab's servers are reachable.
+  // gives it, its link up (the address leased by this Node side's network then), so the tab's servers are reachable,
+  // and a scratch disk of the size of the tab's own, which takes its place when the tab resumes (web/worker/page-disk.ts).
   const net = new UserNet(nodeOutside());
   try {
-    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB, network: { backend: net }, prepare: linkUpScript().text });
+    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), {
+      memoryMiB: DEFAULT_MEMORY_MIB,
+      disk: { bytes: PAGE_DISK_BYTES },
+      network: { backend: net },
+      prepare: linkUpScript().text,
+    });
     writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), snapshot);
   } finally {
     net.close();
