@@ -11,6 +11,8 @@ import { segOf, address, readMem, writeMem, readE, writeE, rmwReadE, rmwWriteE, 
 import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd } from './emit-alu.ts';
 import { stringOp } from './emit-string.ts';
 import { shiftE, rotate } from './emit-shift.ts';
+import { divide } from './emit-divide.ts';
+import { rdtsc } from './emit-clock.ts';
 
 export function native(e: Emitter, ins: Insn): void {
   const d = ins.d;
@@ -145,6 +147,7 @@ export function native(e: Emitter, ins: Insn): void {
     const sz = op === 0xf6 ? 0 : v;
     if (m!.reg <= 1) aluInsn(e, ins, 4, sz, 'TEST', d.imms[0]);
     else if (m!.reg === 4) mul(e, ins, sz);
+    else if (m!.reg >= 6) divide(e, ins, sz, m!.reg === 7);
     else {
       rmwReadE(e, ins, sz);
       if (m!.reg === 2) {
@@ -204,6 +207,10 @@ export function native(e: Emitter, ins: Insn): void {
     touched = true;
   } else if (op === 0x1c0 || op === 0x1c1) {
     xadd(e, ins, op === 0x1c0 ? 0 : v);
+  } else if (op === 0x131) {
+    rdtsc(e, ins);
+  } else if (op === 0x1ae) {
+    // LFENCE MFENCE SFENCE: this core runs one instruction at a time and buffers no writes (asm/cpu/sse/group15.ts).
   } else if (op === 0x11f) {
     touched = false; // NOP Ev: no memory access
   } else if (op === 0x1ba || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) {

@@ -35,7 +35,7 @@ import type { Emitter } from './emitter.ts';
 import { faultCheck, markSlow, syncSlice } from './emit-exits.ts';
 
 /** Instructions of this block before the current one that the slice does not have yet (a helper lends them to it). */
-function pending(e: Emitter): number {
+export function pending(e: Emitter): number {
   return e.done - e.flushed;
 }
 

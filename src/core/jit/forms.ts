@@ -56,7 +56,9 @@ function isNative(d: Decoded): boolean {
   if (op === 0xc2 || op === 0xc3) return !d.op16;
   if (op === 0xc6 || op === 0xc7) return m!.reg === 0;
   if (op === 0xe8 || op === 0xe9 || op === 0xeb) return !d.op16;
-  if (op === 0xf6 || op === 0xf7) return m!.reg <= 4; // TEST NOT NEG MUL
+  if (op === 0xf6 || op === 0xf7) return m!.reg !== 5; // TEST NOT NEG MUL DIV IDIV (IMUL's one-operand form steps)
+  if (op === 0x131) return true; // RDTSC
+  if (op === 0x1ae) return !mem && m!.reg >= 5 && d.rep === 0; // LFENCE MFENCE SFENCE
   if (isStringOp(op)) return d.rep === 0; // one iteration; REP stays with the interpreter's bulk copies
   if (op === 0x1c0 || op === 0x1c1) return true; // XADD
   if (op === 0xfe) return m!.reg <= 1;

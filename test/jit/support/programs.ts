@@ -4,9 +4,16 @@
 import { GlassboxRunner } from '../../cpu-diff/glassbox.ts';
 import type { Case } from '../../cpu-diff/case.ts';
 
-export function runBoth(count: number, program: (seed: number) => Case): { bad: string[]; interp: GlassboxRunner; jit: GlassboxRunner } {
+/** `prepare` sets up both runners' cores alike before the first program (a control register, the TSC). */
+export function runBoth(
+  count: number,
+  program: (seed: number) => Case,
+  prepare?: (r: GlassboxRunner) => void,
+): { bad: string[]; interp: GlassboxRunner; jit: GlassboxRunner } {
   const interp = new GlassboxRunner('off');
   const jit = new GlassboxRunner('first');
+  prepare?.(interp);
+  prepare?.(jit);
   const bad: string[] = [];
   for (let seed = 1; seed <= count; seed++) {
     const c = program(seed);
