@@ -8,9 +8,9 @@ import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits } from './emit-flags.ts';
 import { attentionCheck } from './emit-exits.ts';
 import { segOf, address, readMem, writeMem, readE, writeE, rmwReadE, rmwWriteE, push, pop } from './emit-memory.ts';
-import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd } from './emit-alu.ts';
+import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd, cmpxchg } from './emit-alu.ts';
 import { stringOp } from './emit-string.ts';
-import { shiftE, rotate } from './emit-shift.ts';
+import { shiftE, shiftDoubleE, rotate } from './emit-shift.ts';
 import { divide } from './emit-divide.ts';
 import { rdtsc } from './emit-clock.ts';
 
@@ -207,10 +207,14 @@ export function native(e: Emitter, ins: Insn): void {
     touched = true;
   } else if (op === 0x1c0 || op === 0x1c1) {
     xadd(e, ins, op === 0x1c0 ? 0 : v);
+  } else if (op === 0x1a4 || op === 0x1a5 || op === 0x1ac || op === 0x1ad) {
+    shiftDoubleE(e, ins, op < 0x1a8, (op & 1) === 0 ? d.imms[0] : null);
   } else if (op === 0x131) {
     rdtsc(e, ins);
   } else if (op === 0x1ae) {
     // LFENCE MFENCE SFENCE: this core runs one instruction at a time and buffers no writes (asm/cpu/sse/group15.ts).
+  } else if (op === 0x1b0 || op === 0x1b1) {
+    cmpxchg(e, ins, op === 0x1b0 ? 0 : v);
   } else if (op === 0x11f) {
     touched = false; // NOP Ev: no memory access
   } else if (op === 0x1ba || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) {

@@ -155,3 +155,77 @@ export function rotate(e: Emitter, right: boolean, r: number, count: number): vo
     e.op(Op.I32Or);
   });
 }
+
+/**
+ * SHLD/SHRD of a 32-bit E, filling from G, by a constant count or by CL
+ * (null), as asm/cpu/shift.ts shiftDouble computes them: E is read and
+ * written back even when the masked count is 0, which changes no flag.
+ */
+export function shiftDoubleE(e: Emitter, ins: Insn, left: boolean, count: number | null): void {
+  const m = ins.d.modrm!;
+  const c = count === null ? -1 : count & 31;
+  if (c === 0 && m.mod === 3) return;
+  rmwReadE(e, ins, 2);
+  e.get(L_T0);
+  e.set(L_T2);
+  if (c !== 0) {
+    // The count (less `less`), or 32 minus it: both in 1..31 once the count is not 0.
+    const by = (less: number) => {
+      if (c > 0) e.i32(c - less);
+      else {
+        e.get(L_C);
+        if (less) {
+          e.i32(less);
+          e.op(Op.I32Sub);
+        }
+      }
+    };
+    const rest = () => {
+      e.i32(32);
+      by(0);
+      e.op(Op.I32Sub);
+    };
+    if (c < 0) {
+      flushFlags(e);
+      e.flags = null;
+      e.readReg(0, 1);
+      e.i32(31);
+      e.op(Op.I32And);
+      e.b.byte(Op.LocalTee);
+      e.b.u32(L_C);
+      e.open(Op.If);
+    }
+    e.get(L_T0);
+    by(0);
+    e.op(left ? Op.I32Shl : Op.I32ShrU);
+    e.readReg(2, m.reg);
+    rest();
+    e.op(left ? Op.I32ShrU : Op.I32Shl);
+    e.op(Op.I32Or);
+    e.set(L_T2);
+    // CF: the last bit shifted out of E.
+    e.get(L_T0);
+    if (left) rest();
+    else by(1);
+    e.op(Op.I32ShrU);
+    e.i32(1);
+    e.op(Op.I32And);
+    e.set(L_T3);
+    // OF: the sign changed.
+    e.get(L_T2);
+    e.get(L_T0);
+    e.op(Op.I32Xor);
+    e.i32(31);
+    e.op(Op.I32ShrU);
+    e.set(L_T1);
+    e.get(L_T3);
+    e.set(L_T0);
+    resultFlags(e, 2);
+    if (c < 0) {
+      flushFlags(e);
+      e.flags = null;
+      e.close();
+    }
+  }
+  rmwWriteE(e, ins, 2, () => e.get(L_T2));
+}
