@@ -47,6 +47,8 @@ export interface CoreExports {
   jitStep(eip: number): number;
   jitRdtsc(pending: number): number;
   jitRaise(vector: number): void;
+  jitReadSource(seg: number, off: number, aligned: number, pending: number): number;
+  jitSseFault(): void;
   jitFormCounts: WebAssembly.Global;
   traceHost(kind: number, a: number, b: number, c: number): void;
   saveHotState(): void;

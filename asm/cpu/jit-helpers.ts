@@ -14,6 +14,8 @@ import { execute } from './execute';
 import { condition } from './flags';
 import { advanceSlice } from './clock';
 import { rdtsc } from './system';
+import { readSource } from './sse/operands';
+import { sseUsable } from './sse/mxcsr';
 
 // Per-form counts of the instructions compiled code hands to the interpreter
 // (jitStep) or ends a region at, so a user can see what is left to compile:
@@ -79,6 +81,19 @@ export function jitRdtsc(pending: u32): u32 {
 /** A fault without an error code that compiled code detected itself (#DE of DIV and IDIV). */
 export function jitRaise(vector: u32): void {
   raise(vector, 0, false);
+}
+
+/** An SSE instruction's 16-byte memory source into the scratch (its address returned, 0 after #GP or #PF). */
+export function jitReadSource(seg: i32, off: u32, aligned: u32, pending: u32): u32 {
+  withPending(pending);
+  const at = readSource(seg, off, 16, aligned != 0);
+  withPending(0);
+  return at;
+}
+
+/** Raises the fault (#UD or #NM) that keeps an SSE instruction from running, when compiled code found one. */
+export function jitSseFault(): void {
+  sseUsable();
 }
 
 /**

@@ -13,6 +13,7 @@ import { stringOp } from './emit-string.ts';
 import { shiftE, shiftDoubleE, rotate } from './emit-shift.ts';
 import { divide } from './emit-divide.ts';
 import { rdtsc } from './emit-clock.ts';
+import { isSseNative, sse } from './emit-sse.ts';
 
 export function native(e: Emitter, ins: Insn): void {
   const d = ins.d;
@@ -209,6 +210,8 @@ export function native(e: Emitter, ins: Insn): void {
     xadd(e, ins, op === 0x1c0 ? 0 : v);
   } else if (op === 0x1a4 || op === 0x1a5 || op === 0x1ac || op === 0x1ad) {
     shiftDoubleE(e, ins, op < 0x1a8, (op & 1) === 0 ? d.imms[0] : null);
+  } else if (isSseNative(op, d.rep, d.op16, touched)) {
+    sse(e, ins);
   } else if (op === 0x131) {
     rdtsc(e, ins);
   } else if (op === 0x1ae) {

@@ -12,6 +12,7 @@ import {
   F_WRITE,
   F_RMW_READ,
   F_RMW_WRITE,
+  F_READ_SOURCE,
   L_REG,
   L_E,
   L_T0,
@@ -99,10 +100,10 @@ function tlbHit(e: Emitter, sz: number, write: boolean): void {
   }
 }
 
-/** Counts the hit (the interpreter's counter, at the return) and pushes the host address of L_ADDR through L_E. */
-function hostAddress(e: Emitter): void {
+/** Counts the `hits` (the interpreter's counter, at the return) and pushes the host address of L_ADDR through L_E. */
+function hostAddress(e: Emitter, hits = 1): void {
   e.get(L_HITS);
-  e.i32(1);
+  e.i32(hits);
   e.op(Op.I32Add);
   e.set(L_HITS);
   e.get(L_E);
@@ -149,6 +150,49 @@ export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz
   e.openTyped(Op.If);
   hostAddress(e);
   loadOp(e, sz);
+  e.op(Op.Else);
+  slow();
+  e.close();
+}
+
+/**
+ * Pushes the host address of an SSE instruction's 16-byte memory source:
+ * the guest's RAM on a TLB hit within one page (four dword reads' hits, as
+ * the interpreter counts them), else the core's scratch, which the
+ * interpreter's own path (jitReadSource) fills after checking the alignment
+ * when `aligned` asks for it (#GP) and reading (#PF).
+ */
+export function readSource16(e: Emitter, ins: Insn, aligned: boolean): void {
+  const d = ins.d;
+  const seg = segOf(d, d.modrm!.defaultSeg);
+  address(e, d);
+  e.set(L_ADDR);
+  const slow = () => {
+    markSlow(e);
+    e.i32(seg);
+    e.get(L_ADDR);
+    e.i32(aligned ? 1 : 0);
+    e.i32(pending(e));
+    syncSlice(e);
+    e.call(F_READ_SOURCE);
+    e.set(L_T3);
+    faultCheck(e, ins);
+    e.get(L_T3);
+  };
+  if (!inlineSeg(seg, false)) {
+    slow();
+    return;
+  }
+  tlbHit(e, 4, false);
+  if (aligned) {
+    e.get(L_ADDR);
+    e.i32(15);
+    e.op(Op.I32And);
+    e.op(Op.I32Eqz);
+    e.op(Op.I32And);
+  }
+  e.openTyped(Op.If);
+  hostAddress(e, 4);
   e.op(Op.Else);
   slow();
   e.close();

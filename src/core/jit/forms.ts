@@ -5,6 +5,7 @@
 // The forms come from the one instruction table (src/isa decode).
 
 import type { Decoded } from '../../isa/decode.ts';
+import { isSseNative } from './emit-sse.ts';
 
 export interface Insn {
   off: number;
@@ -58,6 +59,7 @@ function isNative(d: Decoded): boolean {
   if (op === 0xe8 || op === 0xe9 || op === 0xeb) return !d.op16;
   if (op === 0xf6 || op === 0xf7) return m!.reg !== 5; // TEST NOT NEG MUL DIV IDIV (IMUL's one-operand form steps)
   if (op === 0x131) return true; // RDTSC
+  if (isSseNative(op, d.rep, d.op16, mem)) return true;
   if (op === 0x1a4 || op === 0x1a5 || op === 0x1ac || op === 0x1ad) return !d.op16; // SHLD SHRD
   if (op === 0x1ae) return !mem && m!.reg >= 5 && d.rep === 0; // LFENCE MFENCE SFENCE
   if (isStringOp(op)) return d.rep === 0; // one iteration; REP stays with the interpreter's bulk copies
