@@ -56,10 +56,6 @@ export function divide(e: Emitter, ins: Insn, sz: number, signed: boolean): void
   readE(e, ins, sz);
   if (signed && sz < 2) e.op(sz === 0 ? Op.I32Extend8S : Op.I32Extend16S);
   e.set(L_T0);
-  const divisor = () => {
-    e.get(L_T0);
-    e.op(signed ? Op.I64ExtendI32S : Op.I64ExtendI32U);
-  };
   e.get(L_T0);
   e.op(Op.I32Eqz);
   if (signed && sz === 2) {
@@ -77,9 +73,13 @@ export function divide(e: Emitter, ins: Insn, sz: number, signed: boolean): void
     e.op(Op.I32Or);
   }
   divideErrorIf(e, ins);
-  dividend(e, sz, signed);
-  divisor();
-  e.op(signed ? Op.I64DivS : Op.I64DivU);
+  const divided = (quotient: boolean) => {
+    dividend(e, sz, signed);
+    e.get(L_T0);
+    e.op(signed ? Op.I64ExtendI32S : Op.I64ExtendI32U);
+    e.op(quotient ? (signed ? Op.I64DivS : Op.I64DivU) : signed ? Op.I64RemS : Op.I64RemU);
+  };
+  divided(true);
   e.op(Op.LocalTee);
   e.b.u32(L_W);
   // The quotient must fit the operand size: unsigned, nothing above its bits; signed, the bits above its sign all equal to it.
@@ -97,9 +97,7 @@ export function divide(e: Emitter, ins: Insn, sz: number, signed: boolean): void
   e.op(Op.I64Eqz);
   e.op(Op.I32Eqz);
   divideErrorIf(e, ins);
-  dividend(e, sz, signed);
-  divisor();
-  e.op(signed ? Op.I64RemS : Op.I64RemU);
+  divided(false);
   e.op(Op.I32WrapI64);
   e.set(L_T1);
   e.op(Op.LocalGet);

@@ -5,40 +5,21 @@
 // them. Each checks first, as asm/cpu/sse/mxcsr.ts sseUsable does, that
 // SSE may run (#UD or #NM otherwise, raised by the core).
 
-import { OFF_CR0, OFF_CR4, OFF_XMM } from '../../core-abi.ts';
-import { Op } from './wasm.ts';
+import { OFF_CR0, OFF_CR4, OFF_XMM, CR0_EM, CR0_TS, CR4_OSFXSR } from '../../core-abi.ts';
+import { Op, Simd, SIMD_PREFIX } from './wasm.ts';
 import { L_T3, F_SSE_FAULT } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { faultCheck } from './emit-exits.ts';
 import { readSource16 } from './emit-memory.ts';
 
-const CR0_EM = 0x4,
-  CR0_TS = 0x8,
-  CR4_OSFXSR = 0x200;
-
-// wasm SIMD opcodes (after the 0xfd prefix).
-const V128_LOAD = 0x00,
-  V128_STORE = 0x0b,
-  I8X16_SHUFFLE = 0x0d,
-  I8X16_EQ = 0x23,
-  I16X8_EQ = 0x2d,
-  I32X4_EQ = 0x37,
-  V128_AND = 0x4e,
-  V128_ANDNOT = 0x4f,
-  V128_OR = 0x50,
-  V128_XOR = 0x51,
-  I8X16_BITMASK = 0x64,
-  I8X16_MIN_U = 0x77,
-  I8X16_MAX_U = 0x79;
-
-function simd(e: Emitter, op: number): void {
-  e.op(0xfd);
+function simd(e: Emitter, op: Simd): void {
+  e.op(SIMD_PREFIX);
   e.b.u32(op);
 }
 
 /** v128.load or v128.store at the i32 address below it (byte alignment: guest operands may be unaligned). */
-function memOp(e: Emitter, op: number, offset = 0): void {
+function memOp(e: Emitter, op: Simd, offset = 0): void {
   simd(e, op);
   e.b.u32(0);
   e.b.u32(offset);
@@ -47,12 +28,12 @@ function memOp(e: Emitter, op: number, offset = 0): void {
 /** Pushes XMM register r. */
 function xmm(e: Emitter, r: number): void {
   e.i32(0);
-  memOp(e, V128_LOAD, OFF_XMM + r * 16);
+  memOp(e, Simd.V128Load, OFF_XMM + r * 16);
 }
 
 /** A 16-byte lane shuffle of the two vectors below it (a's bytes are 0-15, b's 16-31). */
 function shuffle(e: Emitter, lanes: number[]): void {
-  simd(e, I8X16_SHUFFLE);
+  simd(e, Simd.I8x16Shuffle);
   for (const l of lanes) e.b.byte(l);
 }
 
@@ -98,14 +79,14 @@ const BINARY: Record<number, (e: Emitter) => void> = {
   0x161: (e) => shuffle(e, unpackLow(2)),
   0x162: (e) => shuffle(e, unpackLow(4)),
   0x16c: (e) => shuffle(e, unpackLow(8)),
-  0x174: (e) => simd(e, I8X16_EQ),
-  0x175: (e) => simd(e, I16X8_EQ),
-  0x176: (e) => simd(e, I32X4_EQ),
-  0x1da: (e) => simd(e, I8X16_MIN_U),
-  0x1de: (e) => simd(e, I8X16_MAX_U),
-  0x1db: (e) => simd(e, V128_AND),
-  0x1eb: (e) => simd(e, V128_OR),
-  0x1ef: (e) => simd(e, V128_XOR),
+  0x174: (e) => simd(e, Simd.I8x16Eq),
+  0x175: (e) => simd(e, Simd.I16x8Eq),
+  0x176: (e) => simd(e, Simd.I32x4Eq),
+  0x1da: (e) => simd(e, Simd.I8x16MinU),
+  0x1de: (e) => simd(e, Simd.I8x16MaxU),
+  0x1db: (e) => simd(e, Simd.V128And),
+  0x1eb: (e) => simd(e, Simd.V128Or),
+  0x1ef: (e) => simd(e, Simd.V128Xor),
 };
 
 /** Whether the translator compiles this opcode (0x1xx: 0F xx) with its prefixes (`rep`: F3/F2, `op16`: 66). */
@@ -125,7 +106,7 @@ export function sse(e: Emitter, ins: Insn): void {
     // PMOVMSKB Gd, U: the bytes' top bits.
     e.writeReg(2, m.reg, () => {
       xmm(e, m.rm);
-      simd(e, I8X16_BITMASK);
+      simd(e, Simd.I8x16Bitmask);
     });
     return;
   }
@@ -135,7 +116,7 @@ export function sse(e: Emitter, ins: Insn): void {
   e.set(L_T3);
   const source = () => {
     e.get(L_T3);
-    memOp(e, V128_LOAD);
+    memOp(e, Simd.V128Load);
   };
   e.i32(0);
   if (op === 0x16f) source();
@@ -147,11 +128,11 @@ export function sse(e: Emitter, ins: Insn): void {
     // PANDN: NOT dest AND source.
     source();
     xmm(e, m.reg);
-    simd(e, V128_ANDNOT);
+    simd(e, Simd.V128AndNot);
   } else {
     xmm(e, m.reg);
     source();
     BINARY[op](e);
   }
-  memOp(e, V128_STORE, OFF_XMM + m.reg * 16);
+  memOp(e, Simd.V128Store, OFF_XMM + m.reg * 16);
 }

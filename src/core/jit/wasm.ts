@@ -74,6 +74,24 @@ export const enum Op {
   I32Extend16S = 0xc1,
 }
 
+/** The SIMD opcodes used (after the 0xfd prefix, as LEB128). */
+export const enum Simd {
+  V128Load = 0x00,
+  V128Store = 0x0b,
+  I8x16Shuffle = 0x0d,
+  I8x16Eq = 0x23,
+  I16x8Eq = 0x2d,
+  I32x4Eq = 0x37,
+  V128And = 0x4e,
+  V128AndNot = 0x4f,
+  V128Or = 0x50,
+  V128Xor = 0x51,
+  I8x16Bitmask = 0x64,
+  I8x16MinU = 0x77,
+  I8x16MaxU = 0x79,
+}
+export const SIMD_PREFIX = 0xfd;
+
 export const VOID = 0x40;
 export const I32_RESULT = 0x7f;
 const I32 = 0x7f;
