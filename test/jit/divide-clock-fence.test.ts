@@ -10,8 +10,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Case, DATA_ADDR } from '../cpu-diff/case.ts';
-import { Rng } from '../support/rng.ts';
-import { runBoth } from './support/programs.ts';
+import { runBoth, randomProgram, expectCompiledAlike, le32 } from './support/programs.ts';
 import type { GlassboxRunner } from '../cpu-diff/glassbox.ts';
 import { OFF_TSC_OFFSET } from '../../src/core-abi.ts';
 
@@ -21,8 +20,6 @@ const CR4_TSD = 0x4;
 function highTsc(r: GlassboxRunner): void {
   new DataView(r.core.memory.buffer).setBigUint64(OFF_TSC_OFFSET, 0x12345678_ffff0000n, true);
 }
-
-const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 function instruction(next: () => number): number[] {
   const pick = <T>(xs: readonly T[]): T => xs[next() % xs.length];
@@ -56,28 +53,18 @@ function instruction(next: () => number): number[] {
 }
 
 function program(seed: number): Case {
-  const r = new Rng(seed);
-  const next = () => r.next();
-  const code: number[] = [];
-  for (let i = 0; i < 8; i++) code.push(...instruction(next));
-  code.push(0xcc);
-  const edge = [0, 1, 2, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
-  const regs = Array.from({ length: 8 }, () => (next() % 2 ? edge[next() % edge.length] : next()) >>> 0);
-  regs[4] = 0x5800;
-  regs[5] = DATA_ADDR + (next() % 0x1000);
-  if (next() % 2) regs[2] = next() % 4; // a small EDX: quotients that fit
-  regs[1] = next() % 0x500;
-  return { seed, regs, eflags: (next() & 0xcd5) | 0x202, code: new Uint8Array(code), presets: [] };
+  return randomProgram(seed, instruction, {
+    regs: (regs, next) => {
+      regs[5] = DATA_ADDR + (next() % 0x1000);
+      if (next() % 2) regs[2] = next() % 4; // a small EDX: quotients that fit
+      regs[1] = next() % 0x500;
+    },
+  });
 }
 
 describe('DIV, IDIV, RDTSC and the fences translated', () => {
   it('match the interpreter on 3,000 random programs, #DE and #PF included, and are not handed over', () => {
-    const { bad, interp, jit } = runBoth(3000, program);
-    expect(bad).toEqual([]);
-    expect(interp.core.instructions).toBe(jit.core.instructions);
-    expect(interp.core.counter('EXCEPTIONS')).toBeGreaterThan(500);
-    const handed = jit.core.jitStats.handedOver.filter((h) => /^(DIV|IDIV|RDTSC|LFENCE|MFENCE|SFENCE)/.test(h.form));
-    expect(handed).toEqual([]);
+    expectCompiledAlike(3000, program, /^(DIV|IDIV|RDTSC|LFENCE|MFENCE|SFENCE)/, 500);
   });
 
   it('read a TSC past 32 bits as the interpreter does', () => {

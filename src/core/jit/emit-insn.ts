@@ -13,7 +13,8 @@ import { stringOp } from './emit-string.ts';
 import { shiftE, shiftDoubleE, rotate } from './emit-shift.ts';
 import { divide } from './emit-divide.ts';
 import { rdtsc } from './emit-clock.ts';
-import { isSseNative, sse } from './emit-sse.ts';
+import { sse } from './emit-sse.ts';
+import { isSseNative } from './sse-forms.ts';
 
 export function native(e: Emitter, ins: Insn): void {
   const d = ins.d;

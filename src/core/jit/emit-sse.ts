@@ -12,6 +12,7 @@ import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { faultCheck } from './emit-exits.ts';
 import { readSource16 } from './emit-memory.ts';
+import type { SSE_BINARY } from './sse-forms.ts';
 
 function simd(e: Emitter, op: Simd): void {
   e.op(SIMD_PREFIX);
@@ -73,8 +74,8 @@ function shuffleDwords(imm: number): number[] {
   return lanes;
 }
 
-/** The two-operand forms: XMM[reg] = XMM[reg] op W, each the wasm SIMD ops that compute it from (dest, source). */
-const BINARY: Record<number, (e: Emitter) => void> = {
+/** The two-operand forms (SSE_BINARY): XMM[reg] = XMM[reg] op W, each the wasm SIMD ops that compute it from (dest, source). */
+const BINARY: Record<(typeof SSE_BINARY)[number], (e: Emitter) => void> = {
   0x160: (e) => shuffle(e, unpackLow(1)),
   0x161: (e) => shuffle(e, unpackLow(2)),
   0x162: (e) => shuffle(e, unpackLow(4)),
@@ -88,14 +89,6 @@ const BINARY: Record<number, (e: Emitter) => void> = {
   0x1eb: (e) => simd(e, Simd.V128Or),
   0x1ef: (e) => simd(e, Simd.V128Xor),
 };
-
-/** Whether the translator compiles this opcode (0x1xx: 0F xx) with its prefixes (`rep`: F3/F2, `op16`: 66). */
-export function isSseNative(op: number, rep: number, op16: boolean, mem: boolean): boolean {
-  if (op === 0x16f) return rep === 0xf3 || (rep === 0 && op16); // MOVDQU, MOVDQA
-  if (rep !== 0 || !op16) return false;
-  if (op === 0x1d7) return !mem; // PMOVMSKB
-  return op === 0x170 || op === 0x1df || op in BINARY;
-}
 
 export function sse(e: Emitter, ins: Insn): void {
   const d = ins.d;
@@ -132,7 +125,7 @@ export function sse(e: Emitter, ins: Insn): void {
   } else {
     xmm(e, m.reg);
     source();
-    BINARY[op](e);
+    BINARY[op as (typeof SSE_BINARY)[number]](e);
   }
   memOp(e, Simd.V128Store, OFF_XMM + m.reg * 16);
 }

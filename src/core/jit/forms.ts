@@ -5,7 +5,7 @@
 // The forms come from the one instruction table (src/isa decode).
 
 import type { Decoded } from '../../isa/decode.ts';
-import { isSseNative } from './emit-sse.ts';
+import { isSseNative } from './sse-forms.ts';
 
 export interface Insn {
   off: number;
