@@ -1,5 +1,5 @@
-// The SSE2 integer forms compiled for i686 libc's string functions (MOVDQA,
-// MOVDQU, PCMPEQB/W/D, PMINUB, PMAXUB, PAND, PANDN, POR, PXOR, PUNPCKL*,
+// The SSE2 integer forms compiled for i686 libc's string functions (MOVD,
+// MOVDQA, MOVDQU, PCMPEQB/W/D, PMINUB, PMAXUB, PAND, PANDN, POR, PXOR, PUNPCKL*,
 // PSHUFD, PMOVMSKB): random short programs that load XMM registers from the
 // data pages (aligned and not, at the pages' edges and in unmapped pages:
 // #GP for a misaligned aligned form, #PF), combine them, and make every
@@ -23,7 +23,11 @@ function instruction(next: () => number): number[] {
   const aligned = () => DATA_ADDR + ((next() % 0x1f0) << 4);
   const address = () => pick([aligned(), aligned(), aligned(), aligned(), aligned(), DATA_ADDR + (next() % 0x1f00), DATA_ADDR + 0x1ff8, DATA_ADDR - 8, 0x9000]);
   const binary = () => pick([0x60, 0x61, 0x62, 0x6c, 0x74, 0x75, 0x76, 0xda, 0xde, 0xdb, 0xdf, 0xeb, 0xef]);
-  switch (next() % 10) {
+  switch (next() % 12) {
+    case 10:
+      return [0x66, 0x0f, pick([0x6e, 0x7e]), 0xc0 | (x() << 3) | reg()]; // MOVD with a general register
+    case 11:
+      return [0x66, 0x0f, pick([0x6e, 0x7e]), (x() << 3) | 5, ...le32(address())];
     case 0:
       return [pick([0x66, 0xf3]), 0x0f, 0x6f, (x() << 3) | 5, ...le32(address())]; // MOVDQA / MOVDQU load
     case 1:
@@ -59,7 +63,7 @@ function program(seed: number): Case {
 }
 
 // The stores (MOVDQU Wx,Vx) stay with the interpreter; F3 (MOVDQU) counts as REP in the names.
-const SSE_FORMS = /^(REP )?(MOVDQA Vx|MOVDQU Vx|PCMPEQ|PMINUB|PMAXUB|PAND|POR|PXOR|PUNPCKL|PSHUFD|PMOVMSKB)/;
+const SSE_FORMS = /^(REP )?(MOVD |MOVDQA Vx|MOVDQU Vx|PCMPEQ|PMINUB|PMAXUB|PAND|POR|PXOR|PUNPCKL|PSHUFD|PMOVMSKB)/;
 
 describe('the SSE2 integer forms translated', () => {
   it('match the interpreter on 3,000 random programs, #GP and #PF included, and are not handed over', () => {

@@ -2,7 +2,7 @@
 // the bit tests and IMUL, with the flags they produce.
 
 import { Op } from './wasm.ts';
-import { L_REG, L_T0, L_T1, L_T2, L_T3, L_C, L_W, CF, ARITH, K_ADD, K_SUB, K_LOGIC, sizeMask } from './abi.ts';
+import { L_REG, L_T0, L_T1, L_T2, L_T3, L_C, L_W, CF, ZF, ARITH, K_ADD, K_SUB, K_LOGIC, sizeMask } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits, resultFlags, keepCarry } from './emit-flags.ts';
@@ -150,6 +150,35 @@ export function bitTest(e: Emitter, ins: Insn, kind: number, sz: number): void {
       e.op(Op.I32And);
     } else e.op(kind === 1 ? Op.I32Or : Op.I32Xor);
   });
+}
+
+/**
+ * BSF/BSR G, E (asm/cpu/bits.ts bitScan): ZF set for a zero source, which
+ * leaves G as it was; else G gets the lowest (highest) set bit's index.
+ */
+export function bitScan(e: Emitter, ins: Insn, forward: boolean, sz: number): void {
+  readE(e, ins, sz);
+  e.set(L_T0);
+  setFlagBits(e, ZF, () => {
+    e.get(L_T0);
+    e.op(Op.I32Eqz);
+    e.i32(6);
+    e.op(Op.I32Shl);
+  });
+  e.get(L_T0);
+  e.open(Op.If);
+  e.writeReg(sz, ins.d.modrm!.reg, () => {
+    if (forward) {
+      e.get(L_T0);
+      e.op(Op.I32Ctz);
+    } else {
+      e.i32(31);
+      e.get(L_T0);
+      e.op(Op.I32Clz);
+      e.op(Op.I32Sub);
+    }
+  });
+  e.close();
 }
 
 /** XADD E, G: G gets E, then E the sum, with ADD's flags (the interpreter's order). */

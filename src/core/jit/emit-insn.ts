@@ -8,7 +8,7 @@ import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits } from './emit-flags.ts';
 import { attentionCheck } from './emit-exits.ts';
 import { segOf, address, readMem, writeMem, readE, writeE, rmwReadE, rmwWriteE, push, pop } from './emit-memory.ts';
-import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd, cmpxchg } from './emit-alu.ts';
+import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd, cmpxchg, bitScan } from './emit-alu.ts';
 import { stringOp } from './emit-string.ts';
 import { shiftE, shiftDoubleE, rotate } from './emit-shift.ts';
 import { divide } from './emit-divide.ts';
@@ -217,6 +217,8 @@ export function native(e: Emitter, ins: Insn): void {
     rdtsc(e, ins);
   } else if (op === 0x1ae) {
     // LFENCE MFENCE SFENCE: this core runs one instruction at a time and buffers no writes (asm/cpu/sse/group15.ts).
+  } else if (op === 0x1bc || op === 0x1bd) {
+    bitScan(e, ins, op === 0x1bc, v);
   } else if (op === 0x1b0 || op === 0x1b1) {
     cmpxchg(e, ins, op === 0x1b0 ? 0 : v);
   } else if (op === 0x11f) {

@@ -11,7 +11,7 @@ import { L_T3, F_SSE_FAULT } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { faultCheck } from './emit-exits.ts';
-import { readSource16 } from './emit-memory.ts';
+import { readSource16, readE, writeE } from './emit-memory.ts';
 import type { SSE_BINARY } from './sse-forms.ts';
 
 function simd(e: Emitter, op: Simd): void {
@@ -101,6 +101,30 @@ export function sse(e: Emitter, ins: Insn): void {
       xmm(e, m.rm);
       simd(e, Simd.I8x16Bitmask);
     });
+    return;
+  }
+  if (op === 0x16e) {
+    // MOVD V, Ed: the dword, zero-extended to the register.
+    readE(e, ins, 2);
+    e.set(L_T3);
+    const at = OFF_XMM + m.reg * 16;
+    e.i32(0);
+    e.get(L_T3);
+    e.op(Op.I64ExtendI32U);
+    e.b.byte(Op.I64Store);
+    e.b.u32(3);
+    e.b.u32(at);
+    e.i32(0);
+    e.op(Op.I64Const);
+    e.b.s32(0);
+    e.b.byte(Op.I64Store);
+    e.b.u32(3);
+    e.b.u32(at + 8);
+    return;
+  }
+  if (op === 0x17e) {
+    // MOVD Ed, V: the register's low dword.
+    writeE(e, ins, 2, () => e.load(OFF_XMM + m.reg * 16));
     return;
   }
   // The W operand's address: the register in the state block, or the memory source (aligned but for MOVDQU).

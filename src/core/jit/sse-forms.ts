@@ -10,5 +10,5 @@ export function isSseNative(op: number, rep: number, op16: boolean, mem: boolean
   if (op === 0x16f) return rep === 0xf3 || (rep === 0 && op16); // MOVDQU, MOVDQA loads
   if (rep !== 0 || !op16) return false;
   if (op === 0x1d7) return !mem; // PMOVMSKB
-  return op === 0x170 || op === 0x1df || (SSE_BINARY as readonly number[]).includes(op); // PSHUFD, PANDN
+  return op === 0x16e || op === 0x17e || op === 0x170 || op === 0x1df || (SSE_BINARY as readonly number[]).includes(op); // MOVD both ways, PSHUFD, PANDN
 }

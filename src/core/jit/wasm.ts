@@ -42,6 +42,8 @@ export const enum Op {
   I32LeU = 0x4d,
   I32GeS = 0x4e,
   I32GeU = 0x4f,
+  I32Clz = 0x67,
+  I32Ctz = 0x68,
   I32Popcnt = 0x69,
   I32Add = 0x6a,
   I32Sub = 0x6b,
