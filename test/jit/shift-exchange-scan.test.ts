@@ -1,6 +1,7 @@
 // SHLD/SHRD (32-bit, by an immediate and by CL), CMPXCHG (every size,
-// with and without LOCK) and BSF/BSR (with F3, TZCNT's prefix), compiled since the handed-over counts of Debian's
-// boot and workload showed them: random short programs with register and
+// with and without LOCK), BSF/BSR (with F3, TZCNT's prefix) and BSWAP,
+// compiled since the handed-over counts of Debian's boot and workload
+// showed them: random short programs with register and
 // memory operands at the data pages' edges and in unmapped pages (#PF with
 // the state before the instruction), counts of 0, 1, 31 and past 31, compares
 // that succeed (the accumulator loaded from the same operand) and fail, and
@@ -17,7 +18,9 @@ function instruction(next: () => number): number[] {
   const reg = () => pick([0, 1, 2, 3, 5, 6, 7]); // never ESP
   const mem = () => le32(pick([DATA_ADDR + (next() % 0x1ff0), DATA_ADDR + 0x1ffe, DATA_ADDR - 2, 0x9000]));
   const count = () => pick([0, 1, 2, 7, 16, 31, 32, 33, next() & 0xff]);
-  switch (next() % 14) {
+  switch (next() % 15) {
+    case 14:
+      return [pick([[], [0x66]]), 0x0f, 0xc8 + reg()].flat(); // BSWAP
     case 12:
       return [pick([[], [0x66], [0xf3]]), 0x0f, pick([0xbc, 0xbd]), 0xc0 | (reg() << 3) | reg()].flat(); // zero sources too: the edges
     case 13:
@@ -52,8 +55,8 @@ function instruction(next: () => number): number[] {
   }
 }
 
-describe('SHLD, SHRD, CMPXCHG, BSF and BSR translated', () => {
+describe('SHLD, SHRD, CMPXCHG, BSF, BSR and BSWAP translated', () => {
   it('match the interpreter on 3,000 random programs, faults included, and are not handed over', () => {
-    expectCompiledAlike(3000, (seed) => randomProgram(seed, instruction), /^(REP )?(SHLD|SHRD|CMPXCHG |BSF|BSR)/, 300);
+    expectCompiledAlike(3000, (seed) => randomProgram(seed, instruction), /^(REP )?(SHLD|SHRD|CMPXCHG |BSF|BSR|BSWAP)/, 300);
   });
 });

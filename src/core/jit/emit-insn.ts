@@ -217,6 +217,21 @@ export function native(e: Emitter, ins: Insn): void {
     rdtsc(e, ins);
   } else if (op === 0x1ae) {
     // LFENCE MFENCE SFENCE: this core runs one instruction at a time and buffers no writes (asm/cpu/sse/group15.ts).
+  } else if (op >= 0x1c8 && op <= 0x1cf) {
+    // BSWAP: bytes 1 and 3 from the register rotated left by 8, bytes 0 and 2 from it rotated right.
+    const r = L_REG + (op & 7);
+    e.get(r);
+    e.i32(8);
+    e.op(Op.I32Rotl);
+    e.i32(0x00ff00ff);
+    e.op(Op.I32And);
+    e.get(r);
+    e.i32(8);
+    e.op(Op.I32Rotr);
+    e.i32(0xff00ff00);
+    e.op(Op.I32And);
+    e.op(Op.I32Or);
+    e.set(r);
   } else if (op === 0x1bc || op === 0x1bd) {
     bitScan(e, ins, op === 0x1bc, v);
   } else if (op === 0x1b0 || op === 0x1b1) {

@@ -65,6 +65,7 @@ function isNative(d: Decoded): boolean {
   if (isStringOp(op)) return d.rep === 0; // one iteration; REP stays with the interpreter's bulk copies
   if (op === 0x1c0 || op === 0x1c1) return true; // XADD
   if (op === 0x1b0 || op === 0x1b1) return true; // CMPXCHG
+  if (op >= 0x1c8 && op <= 0x1cf) return true; // BSWAP (of the 32-bit register, with 66 too, as the interpreter does)
   if (op === 0x1bc || op === 0x1bd) return true; // BSF BSR (F3 0F BC, TZCNT on later CPUs, is BSF here)
   if (op === 0xfe) return m!.reg <= 1;
   if (op === 0xff) return m!.reg <= 1 || m!.reg === 6 || ((m!.reg === 2 || m!.reg === 4) && !d.op16);
