@@ -127,21 +127,27 @@ function storeOp(e: Emitter, sz: number): void {
   e.b.u32(0);
 }
 
+/**
+ * A read at L_ADDR through the core's own path: helper `f` (seg, offset,
+ * `arg`, the pending count), its i32 result left after the fault check.
+ */
+function slowRead(e: Emitter, ins: Insn, f: number, seg: number, arg: number): void {
+  markSlow(e);
+  e.i32(seg);
+  e.get(L_ADDR);
+  e.i32(arg);
+  e.i32(pending(e));
+  syncSlice(e);
+  e.call(f);
+  e.set(L_T3);
+  faultCheck(e, ins);
+  e.get(L_T3);
+}
+
 export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz: number): void {
   addr();
   e.set(L_ADDR);
-  const slow = () => {
-    markSlow(e);
-    e.i32(seg);
-    e.get(L_ADDR);
-    e.i32(sz);
-    e.i32(pending(e));
-    syncSlice(e);
-    e.call(F_READ);
-    e.set(L_T3);
-    faultCheck(e, ins);
-    e.get(L_T3);
-  };
+  const slow = () => slowRead(e, ins, F_READ, seg, sz);
   if (!inlineSeg(seg, false)) {
     slow();
     return;
@@ -167,18 +173,7 @@ export function readSource16(e: Emitter, ins: Insn, aligned: boolean): void {
   const seg = segOf(d, d.modrm!.defaultSeg);
   address(e, d);
   e.set(L_ADDR);
-  const slow = () => {
-    markSlow(e);
-    e.i32(seg);
-    e.get(L_ADDR);
-    e.i32(aligned ? 1 : 0);
-    e.i32(pending(e));
-    syncSlice(e);
-    e.call(F_READ_SOURCE);
-    e.set(L_T3);
-    faultCheck(e, ins);
-    e.get(L_T3);
-  };
+  const slow = () => slowRead(e, ins, F_READ_SOURCE, seg, aligned ? 1 : 0);
   if (!inlineSeg(seg, false)) {
     slow();
     return;
@@ -256,18 +251,9 @@ export function rmwReadE(e: Emitter, ins: Insn, sz: number): void {
   address(e, d);
   e.set(L_ADDR);
   const slow = () => {
-    markSlow(e);
     e.i32(0);
     e.set(L_H);
-    e.i32(seg);
-    e.get(L_ADDR);
-    e.i32(sz);
-    e.i32(pending(e));
-    syncSlice(e);
-    e.call(F_RMW_READ);
-    e.set(L_T3);
-    faultCheck(e, ins);
-    e.get(L_T3);
+    slowRead(e, ins, F_RMW_READ, seg, sz);
   };
   if (!inlineSeg(seg, true)) slow();
   else {
