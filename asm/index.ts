@@ -26,7 +26,7 @@ export { slice } from './cpu/clock';
 export { runBudget, jitForget, jitEntry, jitTranslated, jitEntered, jitChained } from './cpu/jit';
 export { lfKind, lfSize, lfA, lfB, lfRes, lazyMask } from './cpu/flags';
 export {
-  jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitStep, jitFormCounts, JIT_FORM_SLOTS,
+  jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitStep, jitRdtsc, jitRaise, jitReadSource, jitSseFault, jitFormCounts, JIT_FORM_SLOTS,
 } from './cpu/jit-helpers';
 export { TLB_BASE, JIT_CODE_MAP, PAGE_WATCH } from './cpu/state';
 

@@ -45,6 +45,10 @@ export interface CoreExports {
   jitRmwWrite(sz: number, v: number, pending: number): void;
   jitCondition(cc: number): number;
   jitStep(eip: number): number;
+  jitRdtsc(pending: number): number;
+  jitRaise(vector: number): void;
+  jitReadSource(seg: number, off: number, aligned: number, pending: number): number;
+  jitSseFault(): void;
   jitFormCounts: WebAssembly.Global;
   traceHost(kind: number, a: number, b: number, c: number): void;
   saveHotState(): void;

@@ -7,12 +7,15 @@
 // them to the slice yet: a device reached through MMIO reads the clock, which
 // must be what the interpreter would show there.
 
-import { ESP, reg32, setReg32 } from './state';
-import { faulted, faultIsTrap } from './fault';
+import { EAX, ESP, reg32, setReg32 } from './state';
+import { faulted, faultIsTrap, raise } from './fault';
 import { beginInstruction, ip, readMem, writeMem, rmwReadAt, rmwWriteMem } from './decode';
 import { execute } from './execute';
 import { condition } from './flags';
 import { advanceSlice } from './clock';
+import { rdtsc } from './system';
+import { readSource } from './sse/operands';
+import { sseUsable } from './sse/mxcsr';
 
 // Per-form counts of the instructions compiled code hands to the interpreter
 // (jitStep) or ends a region at, so a user can see what is left to compile:
@@ -60,6 +63,37 @@ export function jitRmwWrite(sz: u32, v: u32, pending: u32): void {
 /** Condition code `cc` from the flags as the region found them. */
 export function jitCondition(cc: u32): u32 {
   return condition(cc) ? 1 : 0;
+}
+
+/**
+ * RDTSC: the TSC at this instruction (the region's pending count lent to the
+ * slice, as the interpreter's count stands there). Returns EAX; EDX goes to
+ * the state block, where the region takes it from. A #GP (CR4.TSD at CPL > 0)
+ * writes neither.
+ */
+export function jitRdtsc(pending: u32): u32 {
+  withPending(pending);
+  rdtsc();
+  withPending(0);
+  return reg32(EAX);
+}
+
+/** A fault without an error code that compiled code detected itself (#DE of DIV and IDIV). */
+export function jitRaise(vector: u32): void {
+  raise(vector, 0, false);
+}
+
+/** An SSE instruction's 16-byte memory source into the scratch (its address returned, 0 after #GP or #PF). */
+export function jitReadSource(seg: i32, off: u32, aligned: u32, pending: u32): u32 {
+  withPending(pending);
+  const at = readSource(seg, off, 16, aligned != 0);
+  withPending(0);
+  return at;
+}
+
+/** Raises the fault (#UD or #NM) that keeps an SSE instruction from running, when compiled code found one. */
+export function jitSseFault(): void {
+  sseUsable();
 }
 
 /**

@@ -46,12 +46,27 @@ export function decodeXmm(op: u32, defined: (op: u32, p: u32) => bool): i32 {
   return sseUsable() ? <i32>p : -1;
 }
 
-function misaligned(): bool {
-  if (((segBase(eaSeg) + eaOff) & 15) != 0) {
+function misaligned(seg: i32, off: u32): bool {
+  if (((segBase(seg) + off) & 15) != 0) {
     gp(0);
     return true;
   }
   return false;
+}
+
+/**
+ * `bytes` (4, 8 or 16) of memory at seg:off copied into the scratch, the
+ * linear address checked first when `aligned`. Returns the scratch's
+ * address, 0 after a fault. Compiled code reads its memory sources here too.
+ */
+export function readSource(seg: i32, off: u32, bytes: u32, aligned: bool): u32 {
+  if (aligned && misaligned(seg, off)) return 0;
+  for (let i: u32 = 0; i < bytes; i += 4) {
+    const v = readMem(seg, off + i, 2);
+    if (faulted) return 0;
+    store<u32>(OFF_SSE_SOURCE + i, v);
+  }
+  return OFF_SSE_SOURCE;
 }
 
 /**
@@ -60,13 +75,7 @@ function misaligned(): bool {
  */
 export function sourceW(bytes: u32, aligned: bool): u32 {
   if (mrMod == 3) return xmm(mrRm);
-  if (aligned && misaligned()) return 0;
-  for (let i: u32 = 0; i < bytes; i += 4) {
-    const v = readMem(eaSeg, eaOff + i, 2);
-    if (faulted) return 0;
-    store<u32>(OFF_SSE_SOURCE + i, v);
-  }
-  return OFF_SSE_SOURCE;
+  return readSource(eaSeg, eaOff, bytes, aligned);
 }
 
 /** Stores `bytes` from host address `from` to the W operand (register or memory). */
@@ -75,7 +84,7 @@ export function storeW(from: u32, bytes: u32, aligned: bool): void {
     memory.copy(xmm(mrRm), from, bytes);
     return;
   }
-  if (aligned && misaligned()) return;
+  if (aligned && misaligned(eaSeg, eaOff)) return;
   if (!probeWrite(eaSeg, eaOff, bytes)) return;
   for (let i: u32 = 0; i < bytes; i += 4) writeMem(eaSeg, eaOff + i, 2, load<u32>(from + i));
 }

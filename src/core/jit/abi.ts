@@ -23,13 +23,21 @@ export const FUNCS = [
   { name: 'jitRmwWrite', params: 3, results: 0 },
   { name: 'jitCondition', params: 1, results: 1 },
   { name: 'jitStep', params: 1, results: 1 },
+  { name: 'jitRdtsc', params: 1, results: 1 },
+  { name: 'jitRaise', params: 1, results: 0 },
+  { name: 'jitReadSource', params: 4, results: 1 },
+  { name: 'jitSseFault', params: 0, results: 0 },
 ] as const;
 export const F_READ = 0,
   F_WRITE = 1,
   F_RMW_READ = 2,
   F_RMW_WRITE = 3,
   F_COND = 4,
-  F_STEP = 5;
+  F_STEP = 5,
+  F_RDTSC = 6,
+  F_RAISE = 7,
+  F_READ_SOURCE = 8,
+  F_SSE_FAULT = 9;
 
 // The parameters: the linear address of the page, and the block to start at
 // (then the block the dispatch loop goes to next).

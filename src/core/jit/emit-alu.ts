@@ -2,7 +2,7 @@
 // the bit tests and IMUL, with the flags they produce.
 
 import { Op } from './wasm.ts';
-import { L_REG, L_T0, L_T1, L_T2, L_C, L_W, CF, ARITH, K_ADD, K_SUB, K_LOGIC, sizeMask } from './abi.ts';
+import { L_REG, L_T0, L_T1, L_T2, L_T3, L_C, L_W, CF, ZF, ARITH, K_ADD, K_SUB, K_LOGIC, sizeMask } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits, resultFlags, keepCarry } from './emit-flags.ts';
@@ -152,6 +152,35 @@ export function bitTest(e: Emitter, ins: Insn, kind: number, sz: number): void {
   });
 }
 
+/**
+ * BSF/BSR G, E (asm/cpu/bits.ts bitScan): ZF set for a zero source, which
+ * leaves G as it was; else G gets the lowest (highest) set bit's index.
+ */
+export function bitScan(e: Emitter, ins: Insn, forward: boolean, sz: number): void {
+  readE(e, ins, sz);
+  e.set(L_T0);
+  setFlagBits(e, ZF, () => {
+    e.get(L_T0);
+    e.op(Op.I32Eqz);
+    e.i32(6);
+    e.op(Op.I32Shl);
+  });
+  e.get(L_T0);
+  e.open(Op.If);
+  e.writeReg(sz, ins.d.modrm!.reg, () => {
+    if (forward) {
+      e.get(L_T0);
+      e.op(Op.I32Ctz);
+    } else {
+      e.i32(31);
+      e.get(L_T0);
+      e.op(Op.I32Clz);
+      e.op(Op.I32Sub);
+    }
+  });
+  e.close();
+}
+
 /** XADD E, G: G gets E, then E the sum, with ADD's flags (the interpreter's order). */
 export function xadd(e: Emitter, ins: Insn, sz: number): void {
   const g = ins.d.modrm!.reg;
@@ -160,6 +189,32 @@ export function xadd(e: Emitter, ins: Insn, sz: number): void {
   e.writeReg(sz, g, () => e.get(L_T0));
   rmwWriteE(e, ins, sz, () => e.get(L_T2));
   aluFlags(e, 0, sz);
+}
+
+/**
+ * CMPXCHG E, G: CMP of the accumulator with E; equal, E gets G, else the
+ * accumulator gets E, and E is written back with its own value (the
+ * interpreter's order: asm/cpu/execute0f.ts cmpxchg).
+ */
+export function cmpxchg(e: Emitter, ins: Insn, sz: number): void {
+  rmwReadE(e, ins, sz);
+  e.get(L_T0);
+  e.set(L_T3);
+  e.readReg(sz, 0);
+  e.set(L_T0);
+  alu(e, 7, sz, () => e.get(L_T3));
+  aluFlags(e, 7, sz);
+  rmwWriteE(e, ins, sz, () => {
+    e.readReg(sz, ins.d.modrm!.reg);
+    e.get(L_T1);
+    e.get(L_T2);
+    e.op(Op.I32Eqz);
+    e.op(Op.Select);
+  });
+  e.get(L_T2);
+  e.open(Op.If);
+  e.writeReg(sz, 0, () => e.get(L_T1));
+  e.close();
 }
 
 /** MUL E: the unsigned accumulator times E into the double-width accumulator; CF = OF = the high half is not 0 (mulFlags). */

@@ -153,12 +153,12 @@ function flag(e: Emitter, bit: number): void {
       signOf(e);
       return;
     case PF:
+      // Set for an even count of ones in the low byte.
       e.get(L_FRES);
       e.i32(0xff);
       e.op(Op.I32And);
       e.op(Op.I32Popcnt);
-      e.i32(1);
-      e.op(Op.I32And);
+      bitOf(e, () => e.i32(0));
       e.op(Op.I32Eqz);
       return;
     case OF:
@@ -248,6 +248,14 @@ export function condition(e: Emitter, cc: number): void {
     }
   }
   if (cc & 1) e.op(Op.I32Eqz);
+}
+
+/** Bit n of the value below on the stack, n pushed by `by` (a right shift by `shift`, then the low bit). */
+export function bitOf(e: Emitter, by: () => void, shift: number = Op.I32ShrU): void {
+  by();
+  e.op(shift);
+  e.i32(1);
+  e.op(Op.I32And);
 }
 
 /** Records a producer: a, b, res are in T0, T1, T2 (masked to the size). */

@@ -8,9 +8,13 @@ import type { Emitter } from './emitter.ts';
 import { condition, produce, setFlagBits } from './emit-flags.ts';
 import { attentionCheck } from './emit-exits.ts';
 import { segOf, address, readMem, writeMem, readE, writeE, rmwReadE, rmwWriteE, push, pop } from './emit-memory.ts';
-import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd } from './emit-alu.ts';
+import { alu, aluFlags, aluInsn, incDec, bitTest, imul, mul, xadd, cmpxchg, bitScan } from './emit-alu.ts';
 import { stringOp } from './emit-string.ts';
-import { shiftE, rotate } from './emit-shift.ts';
+import { shiftE, shiftDoubleE, rotate } from './emit-shift.ts';
+import { divide } from './emit-divide.ts';
+import { rdtsc } from './emit-clock.ts';
+import { sse } from './emit-sse.ts';
+import { isSseNative } from './sse-forms.ts';
 
 export function native(e: Emitter, ins: Insn): void {
   const d = ins.d;
@@ -145,6 +149,7 @@ export function native(e: Emitter, ins: Insn): void {
     const sz = op === 0xf6 ? 0 : v;
     if (m!.reg <= 1) aluInsn(e, ins, 4, sz, 'TEST', d.imms[0]);
     else if (m!.reg === 4) mul(e, ins, sz);
+    else if (m!.reg >= 6) divide(e, ins, sz, m!.reg === 7);
     else {
       rmwReadE(e, ins, sz);
       if (m!.reg === 2) {
@@ -204,6 +209,33 @@ export function native(e: Emitter, ins: Insn): void {
     touched = true;
   } else if (op === 0x1c0 || op === 0x1c1) {
     xadd(e, ins, op === 0x1c0 ? 0 : v);
+  } else if (op === 0x1a4 || op === 0x1a5 || op === 0x1ac || op === 0x1ad) {
+    shiftDoubleE(e, ins, op < 0x1a8, (op & 1) === 0 ? d.imms[0] : null);
+  } else if (isSseNative(op, d.rep, d.op16, touched)) {
+    sse(e, ins);
+  } else if (op === 0x131) {
+    rdtsc(e, ins);
+  } else if (op === 0x1ae) {
+    // LFENCE MFENCE SFENCE: this core runs one instruction at a time and buffers no writes (asm/cpu/sse/group15.ts).
+  } else if (op >= 0x1c8 && op <= 0x1cf) {
+    // BSWAP: bytes 1 and 3 from the register rotated left by 8, bytes 0 and 2 from it rotated right.
+    const r = L_REG + (op & 7);
+    e.get(r);
+    e.i32(8);
+    e.op(Op.I32Rotl);
+    e.i32(0x00ff00ff);
+    e.op(Op.I32And);
+    e.get(r);
+    e.i32(8);
+    e.op(Op.I32Rotr);
+    e.i32(0xff00ff00);
+    e.op(Op.I32And);
+    e.op(Op.I32Or);
+    e.set(r);
+  } else if (op === 0x1bc || op === 0x1bd) {
+    bitScan(e, ins, op === 0x1bc, v);
+  } else if (op === 0x1b0 || op === 0x1b1) {
+    cmpxchg(e, ins, op === 0x1b0 ? 0 : v);
   } else if (op === 0x11f) {
     touched = false; // NOP Ev: no memory access
   } else if (op === 0x1ba || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) {

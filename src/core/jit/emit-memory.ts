@@ -12,6 +12,7 @@ import {
   F_WRITE,
   F_RMW_READ,
   F_RMW_WRITE,
+  F_READ_SOURCE,
   L_REG,
   L_E,
   L_T0,
@@ -35,7 +36,7 @@ import type { Emitter } from './emitter.ts';
 import { faultCheck, markSlow, syncSlice } from './emit-exits.ts';
 
 /** Instructions of this block before the current one that the slice does not have yet (a helper lends them to it). */
-function pending(e: Emitter): number {
+export function pending(e: Emitter): number {
   return e.done - e.flushed;
 }
 
@@ -99,10 +100,10 @@ function tlbHit(e: Emitter, sz: number, write: boolean): void {
   }
 }
 
-/** Counts the hit (the interpreter's counter, at the return) and pushes the host address of L_ADDR through L_E. */
-function hostAddress(e: Emitter): void {
+/** Counts the `hits` (the interpreter's counter, at the return) and pushes the host address of L_ADDR through L_E. */
+function hostAddress(e: Emitter, hits = 1): void {
   e.get(L_HITS);
-  e.i32(1);
+  e.i32(hits);
   e.op(Op.I32Add);
   e.set(L_HITS);
   e.get(L_E);
@@ -126,21 +127,27 @@ function storeOp(e: Emitter, sz: number): void {
   e.b.u32(0);
 }
 
+/**
+ * A read at L_ADDR through the core's own path: helper `f` (seg, offset,
+ * `arg`, the pending count), its i32 result left after the fault check.
+ */
+function slowRead(e: Emitter, ins: Insn, f: number, seg: number, arg: number): void {
+  markSlow(e);
+  e.i32(seg);
+  e.get(L_ADDR);
+  e.i32(arg);
+  e.i32(pending(e));
+  syncSlice(e);
+  e.call(f);
+  e.set(L_T3);
+  faultCheck(e, ins);
+  e.get(L_T3);
+}
+
 export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz: number): void {
   addr();
   e.set(L_ADDR);
-  const slow = () => {
-    markSlow(e);
-    e.i32(seg);
-    e.get(L_ADDR);
-    e.i32(sz);
-    e.i32(pending(e));
-    syncSlice(e);
-    e.call(F_READ);
-    e.set(L_T3);
-    faultCheck(e, ins);
-    e.get(L_T3);
-  };
+  const slow = () => slowRead(e, ins, F_READ, seg, sz);
   if (!inlineSeg(seg, false)) {
     slow();
     return;
@@ -149,6 +156,38 @@ export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz
   e.openTyped(Op.If);
   hostAddress(e);
   loadOp(e, sz);
+  e.op(Op.Else);
+  slow();
+  e.close();
+}
+
+/**
+ * Pushes the host address of an SSE instruction's 16-byte memory source:
+ * the guest's RAM on a TLB hit within one page (four dword reads' hits, as
+ * the interpreter counts them), else the core's scratch, which the
+ * interpreter's own path (jitReadSource) fills after checking the alignment
+ * when `aligned` asks for it (#GP) and reading (#PF).
+ */
+export function readSource16(e: Emitter, ins: Insn, aligned: boolean): void {
+  const d = ins.d;
+  const seg = segOf(d, d.modrm!.defaultSeg);
+  address(e, d);
+  e.set(L_ADDR);
+  const slow = () => slowRead(e, ins, F_READ_SOURCE, seg, aligned ? 1 : 0);
+  if (!inlineSeg(seg, false)) {
+    slow();
+    return;
+  }
+  tlbHit(e, 4, false);
+  if (aligned) {
+    e.get(L_ADDR);
+    e.i32(15);
+    e.op(Op.I32And);
+    e.op(Op.I32Eqz);
+    e.op(Op.I32And);
+  }
+  e.openTyped(Op.If);
+  hostAddress(e, 4);
   e.op(Op.Else);
   slow();
   e.close();
@@ -212,18 +251,9 @@ export function rmwReadE(e: Emitter, ins: Insn, sz: number): void {
   address(e, d);
   e.set(L_ADDR);
   const slow = () => {
-    markSlow(e);
     e.i32(0);
     e.set(L_H);
-    e.i32(seg);
-    e.get(L_ADDR);
-    e.i32(sz);
-    e.i32(pending(e));
-    syncSlice(e);
-    e.call(F_RMW_READ);
-    e.set(L_T3);
-    faultCheck(e, ins);
-    e.get(L_T3);
+    slowRead(e, ins, F_RMW_READ, seg, sz);
   };
   if (!inlineSeg(seg, true)) slow();
   else {

@@ -5,6 +5,7 @@
 // The forms come from the one instruction table (src/isa decode).
 
 import type { Decoded } from '../../isa/decode.ts';
+import { isSseNative } from './sse-forms.ts';
 
 export interface Insn {
   off: number;
@@ -56,9 +57,16 @@ function isNative(d: Decoded): boolean {
   if (op === 0xc2 || op === 0xc3) return !d.op16;
   if (op === 0xc6 || op === 0xc7) return m!.reg === 0;
   if (op === 0xe8 || op === 0xe9 || op === 0xeb) return !d.op16;
-  if (op === 0xf6 || op === 0xf7) return m!.reg <= 4; // TEST NOT NEG MUL
+  if (op === 0xf6 || op === 0xf7) return m!.reg !== 5; // TEST NOT NEG MUL DIV IDIV (IMUL's one-operand form steps)
+  if (op === 0x131) return true; // RDTSC
+  if (isSseNative(op, d.rep, d.op16, mem)) return true;
+  if (op === 0x1a4 || op === 0x1a5 || op === 0x1ac || op === 0x1ad) return !d.op16; // SHLD SHRD
+  if (op === 0x1ae) return !mem && m!.reg >= 5 && d.rep === 0; // LFENCE MFENCE SFENCE
   if (isStringOp(op)) return d.rep === 0; // one iteration; REP stays with the interpreter's bulk copies
   if (op === 0x1c0 || op === 0x1c1) return true; // XADD
+  if (op === 0x1b0 || op === 0x1b1) return true; // CMPXCHG
+  if (op >= 0x1c8 && op <= 0x1cf) return true; // BSWAP (of the 32-bit register, with 66 too, as the interpreter does)
+  if (op === 0x1bc || op === 0x1bd) return true; // BSF BSR (F3 0F BC, TZCNT on later CPUs, is BSF here)
   if (op === 0xfe) return m!.reg <= 1;
   if (op === 0xff) return m!.reg <= 1 || m!.reg === 6 || ((m!.reg === 2 || m!.reg === 4) && !d.op16);
   if (op >= 0x140 && op <= 0x14f) return true; // CMOVcc

@@ -42,6 +42,8 @@ export const enum Op {
   I32LeU = 0x4d,
   I32GeS = 0x4e,
   I32GeU = 0x4f,
+  I32Clz = 0x67,
+  I32Ctz = 0x68,
   I32Popcnt = 0x69,
   I32Add = 0x6a,
   I32Sub = 0x6b,
@@ -54,8 +56,18 @@ export const enum Op {
   I32ShrU = 0x76,
   I32Rotl = 0x77,
   I32Rotr = 0x78,
+  I64Eqz = 0x50,
   I64Ne = 0x52,
+  I64GtU = 0x56,
+  I64Sub = 0x7d,
   I64Mul = 0x7e,
+  I64DivS = 0x7f,
+  I64DivU = 0x80,
+  I64RemS = 0x81,
+  I64RemU = 0x82,
+  I64Or = 0x84,
+  I64Shl = 0x86,
+  I64ShrS = 0x87,
   I64ShrU = 0x88,
   I32WrapI64 = 0xa7,
   I64ExtendI32S = 0xac,
@@ -63,6 +75,24 @@ export const enum Op {
   I32Extend8S = 0xc0,
   I32Extend16S = 0xc1,
 }
+
+/** The SIMD opcodes used (after the 0xfd prefix, as LEB128). */
+export const enum Simd {
+  V128Load = 0x00,
+  V128Store = 0x0b,
+  I8x16Shuffle = 0x0d,
+  I8x16Eq = 0x23,
+  I16x8Eq = 0x2d,
+  I32x4Eq = 0x37,
+  V128And = 0x4e,
+  V128AndNot = 0x4f,
+  V128Or = 0x50,
+  V128Xor = 0x51,
+  I8x16Bitmask = 0x64,
+  I8x16MinU = 0x77,
+  I8x16MaxU = 0x79,
+}
+export const SIMD_PREFIX = 0xfd;
 
 export const VOID = 0x40;
 export const I32_RESULT = 0x7f;
