@@ -89,9 +89,14 @@ export interface GuestSetup {
   prepare?: string;
 }
 
-async function defaultGuest(g: GuestSetup): Promise<BootedGuest> {
-  // Digests remembered by the files' identity (file-digest.ts): neither this nor the restore after it reads 9 MB again.
-  const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL), fileSha256(DEFAULT_INITRD)]);
+/** Where the guest files' digests are kept between processes (file-digest.ts), in the cache directory `dir`. */
+const DIGESTS = 'file-digests.json';
+
+async function defaultGuest(dir: string, g: GuestSetup): Promise<BootedGuest> {
+  // Digests remembered by the files' identity (file-digest.ts), in the cache between processes:
+  // neither this, nor the restore after it, nor the next engine's start reads 9 MB again.
+  const kept = join(dir, DIGESTS);
+  const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL, kept), fileSha256(DEFAULT_INITRD, kept)]);
   return {
     kernelSha256,
     initrdSha256,
@@ -156,7 +161,7 @@ async function make(dir: string, g: GuestSetup): Promise<Uint8Array> {
   try {
     await m.agentReady();
     if (g.prepare !== undefined) await m.exec(g.prepare, { timeoutMs: PREPARE_MS });
-    return await keep(dir, PREFIX, await defaultGuest(g), m);
+    return await keep(dir, PREFIX, await defaultGuest(dir, g), m);
   } finally {
     m.stop();
   }
@@ -165,7 +170,7 @@ async function make(dir: string, g: GuestSetup): Promise<Uint8Array> {
 /** The cached file's bytes, or undefined when there is none (or another process just removed it). */
 async function cached(path: string): Promise<Uint8Array | undefined> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readFile(path); // a Buffer is a Uint8Array: no copy of 10 MB into fresh pages
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -177,7 +182,7 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * missing (the page ships it too: scripts/web.ts).
  */
 export async function defaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
-  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(g))))) ?? make(dir, g);
+  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(dir, g))))) ?? make(dir, g);
 }
 
 /**
