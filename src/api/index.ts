@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { KernelImageError } from '../boot/bzimage.ts';
 import { DEFAULT_INITRD, DEFAULT_KERNEL } from '../boot/default-guest.ts';
-import { coreBuild, coreModule } from '../core/load-node.ts';
+import { coreBuild, coreModuleAsync } from '../core/load-node.ts';
 import { nodeCodec } from '../snapshot/codec-node.ts';
 import { Machine as PlatformMachine } from './machine.ts';
 import { FileDisk } from '../storage/file-disk.ts';
@@ -18,7 +18,7 @@ function fileError(e: unknown, path: string, what: string): KernelImageError {
 }
 
 export const nodePlatform: Platform = {
-  coreModule: async () => coreModule(),
+  coreModule: coreModuleAsync,
   async read(path, what) {
     try {
       return await readFile(path); // a Buffer is a Uint8Array: no copy of 9 MB into fresh pages

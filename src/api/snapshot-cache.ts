@@ -92,9 +92,14 @@ export interface GuestSetup {
 /** The guest setup a snapshot depends on: of a disk, only its size (the snapshot is made with a scratch disk; the page resumes on its own). */
 export type SnapshotSetup = Omit<GuestSetup, 'disk'> & { disk?: { bytes: number } };
 
-async function defaultGuest(g: SnapshotSetup): Promise<BootedGuest> {
-  // Digests remembered by the files' identity (file-digest.ts): neither this nor the restore after it reads 9 MB again.
-  const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL), fileSha256(DEFAULT_INITRD)]);
+/** Where the guest files' digests are kept between processes (file-digest.ts), in the cache directory `dir`. */
+const DIGESTS = 'file-digests.json';
+
+async function defaultGuest(dir: string, g: SnapshotSetup): Promise<BootedGuest> {
+  // Digests remembered by the files' identity (file-digest.ts), in the cache between processes:
+  // neither this, nor the restore after it, nor the next engine's start reads 9 MB again.
+  const kept = join(dir, DIGESTS);
+  const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL, kept), fileSha256(DEFAULT_INITRD, kept)]);
   return {
     kernelSha256,
     initrdSha256,
@@ -159,7 +164,7 @@ async function make(dir: string, g: SnapshotSetup): Promise<Uint8Array> {
   try {
     await m.agentReady();
     if (g.prepare !== undefined) await m.exec(g.prepare, { timeoutMs: PREPARE_MS });
-    return await keep(dir, PREFIX, await defaultGuest(g), m);
+    return await keep(dir, PREFIX, await defaultGuest(dir, g), m);
   } finally {
     m.stop();
   }
@@ -168,7 +173,7 @@ async function make(dir: string, g: SnapshotSetup): Promise<Uint8Array> {
 /** The cached file's bytes, or undefined when there is none (or another process just removed it). */
 async function cached(path: string): Promise<Uint8Array | undefined> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readFile(path); // a Buffer is a Uint8Array: no copy of 10 MB into fresh pages
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -180,7 +185,7 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * missing (the page ships it too: scripts/web.ts).
  */
 export async function defaultGuestSnapshot(dir: string, g: SnapshotSetup): Promise<Uint8Array> {
-  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(g))))) ?? make(dir, g);
+  return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(dir, g))))) ?? make(dir, g);
 }
 
 /**

@@ -204,10 +204,28 @@ export class Core implements Stateful {
    * pages are filled first, the rest may still read as zeros.
    */
   ramForRead(addr: number, len: number): Uint8Array {
+    return this.ramFor(addr, len, WATCH_ABSENT);
+  }
+
+  /**
+   * Guest RAM for reading and writing [addr, addr + len) (a device's DMA):
+   * those pages are filled, and kept for the forks that still read them,
+   * first; the rest may still be absent, so a restore does not fill all of
+   * RAM at the first ring a device looks at.
+   */
+  ramForWrite(addr: number, len: number): Uint8Array {
+    return this.ramFor(addr, len, WATCH_ABSENT | WATCH_WRITE);
+  }
+
+  private ramFor(addr: number, len: number, bits: number): Uint8Array {
     const pager = this.link.pager;
-    if (pager) {
-      const last = Math.min((addr + len - 1) >>> 12, this.pageWatch.length - 1);
-      for (let p = addr >>> 12; p <= last; p++) if (this.pageWatch[p]! & WATCH_ABSENT) pager.pageIn(p);
+    if (pager && len > 0) {
+      const watch = this.pageWatch;
+      const last = Math.min((addr + len - 1) >>> 12, watch.length - 1);
+      for (let p = addr >>> 12; p <= last; p++) {
+        if (watch[p]! & bits & WATCH_ABSENT) pager.pageIn(p);
+        if (watch[p]! & bits & WATCH_WRITE) pager.pageWrite(p);
+      }
     }
     return this.residentRam;
   }

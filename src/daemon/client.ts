@@ -48,6 +48,9 @@ function request(home: string, req: EngineRequest, onMessage?: (msg: EngineProgr
   });
 }
 
+/** How often a command that started the engine looks whether it listens yet. */
+const START_POLL_MS = 50;
+
 const notListening = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /** Starts `glassbox engine serve` in the background, logging to $GLASSBOX_HOME/engine.log. */
@@ -78,7 +81,8 @@ export async function callEngine(
     spawnEngine(home);
     const deadline = Date.now() + 180_000;
     for (;;) {
-      await new Promise((r) => setTimeout(r, 250));
+      // Often: the engine is up within a second or two of its start, and a look at a socket not there yet costs next to nothing.
+      await new Promise((r) => setTimeout(r, START_POLL_MS));
       try {
         reply = await request(home, req, onMessage);
         break;

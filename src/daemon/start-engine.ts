@@ -32,17 +32,26 @@ export interface StartedEngine {
   stop(): Promise<void>;
 }
 
-/** Starts the engine of `home` on `store`; `log` gets what went wrong that does not stop it. */
-export async function startEngine(home: string, store: ImageStore, clock: ClockMode, log: (line: string) => void): Promise<StartedEngine> {
-  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
-  const disk = engineDiskPath(home);
-  const diskState = inspectEngineDisk(disk);
-  // The guest's network card, on the user-mode network: outbound through this process's sockets, published ports on its listeners.
+/**
+ * The engine's guest resumed (engine/boot.ts) with its disk at `disk`, a
+ * network card on the user-mode network (outbound through this process's
+ * sockets, published ports on its listeners) and the bind mounts' share.
+ */
+export async function engineGuest(disk: string, clock: ClockMode): Promise<{ machine: Machine; userNet: UserNet; binds: HostBinds }> {
   // A guest resumed with its link up may send nothing before the first published port's connection comes in: its MAC is given.
   const userNet = new UserNet(nodeOutside(), { guestMac: parseMac(DEFAULT_MAC) });
   // One 9p share for every bind mount (engine/binds.ts): it exports a host directory when a run names it.
   const binds = new HostBinds();
   const machine = await bootDefaultGuest(DEFAULT_MEMORY_MIB, clock, disk, { backend: userNet }, [{ tag: BIND_TAG, server: binds.server }]);
+  return { machine, userNet, binds };
+}
+
+/** Starts the engine of `home` on `store`; `log` gets what went wrong that does not stop it. */
+export async function startEngine(home: string, store: ImageStore, clock: ClockMode, log: (line: string) => void): Promise<StartedEngine> {
+  // The engine's disk (layers, containers' files) is checked before the guest starts, and mounted before any request.
+  const disk = engineDiskPath(home);
+  const diskState = inspectEngineDisk(disk);
+  const { machine, userNet, binds } = await engineGuest(disk, clock);
   machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
   const shell = machineShell(machine);
   // The guest's wall clock starts at the machine's epoch (2026-01-01); under the realtime clock it is set to the host's,

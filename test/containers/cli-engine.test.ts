@@ -1,6 +1,7 @@
 // The container commands as a user runs them: the bundled CLI in child
-// processes, talking to the engine process it starts on first use (one guest
-// boot for this file), with a fresh $GLASSBOX_HOME.
+// processes, talking to the engine process it starts on first use (its guest
+// resumed from the run's snapshot cache: test/support/global-setup.ts), with
+// a fresh $GLASSBOX_HOME.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -13,6 +13,8 @@ import { VirtioBlock } from '../../src/devices/virtio/blk.ts';
 import { STATUS } from '../../src/devices/virtio/mmio-transport.ts';
 import { virtioView, type VirtqueueView } from '../../src/inspect/virtio.ts';
 import { memoryDisk } from '../support/memory-disk.ts';
+import { LazyRam } from '../../src/snapshot/lazy-ram.ts';
+import { WATCH_ABSENT } from '../../src/core/core.ts';
 
 const MiB = 1 << 20;
 const BASE = 0xfeb00000;
@@ -231,5 +233,41 @@ describe('virtio-MMIO transport', () => {
       [0x22000, 1, true],
     ]);
     expect(new DataView(b.m.core.ram.buffer, b.m.core.ram.byteOffset).getUint16(USED + 2, true)).toBe(2);
+  });
+
+  it('fills the RAM of a restored machine by page: the rings and the buffers it serves, not the rest', () => {
+    const a = machine();
+    initialise(a);
+    const ram = a.m.core.ram;
+    ram.fill(0x5a, 0x21000, 0x21200); // the sector to write
+    ram.fill(0x77, 0x100000, 0x200000); // 256 pages the device never looks at
+    request(a, 1, 0);
+    submit(
+      a,
+      [
+        [0x20000, 16, false],
+        [0x21000, 512, false],
+        [0x22000, 1, true],
+      ],
+      undefined,
+      false,
+    ); // made available, not kicked yet
+    // b resumes from a as a restore does: the pager first, then the state (whose queue is checked as it loads).
+    const disk = memoryDisk(64 * 1024);
+    const b = machine(disk);
+    LazyRam.restore(b.m.core, LazyRam.fork(a.m.core));
+    const absent = () => b.m.core.pageWatch.reduce((n, w) => n + (w & WATCH_ABSENT ? 1 : 0), 0);
+    const atFork = absent();
+    expect(atFork).toBeGreaterThanOrEqual(256 + 4); // the data, the request's three pages and more
+    b.m.state.load(structuredClone(a.m.state.save()));
+    expect(atFork - absent()).toBe(3); // the descriptor table, the available ring, the used ring
+    b.wr(0x50, 0); // the driver's kick, in b
+    expect(atFork - absent()).toBe(6); // and the request's header, data and status
+    expect(disk.bytes.subarray(0, 512)).toEqual(new Uint8Array(512).fill(0x5a));
+    const seen = b.m.core.ramForRead(USED, 4);
+    expect(new DataView(seen.buffer, seen.byteOffset).getUint16(USED + 2, true)).toBe(1);
+    expect(seen[0x22000]).toBe(0); // VIRTIO_BLK_S_OK
+    // a's used ring is not b's: a has not served its copy of the request.
+    expect(new DataView(a.m.core.ram.buffer, a.m.core.ram.byteOffset).getUint16(USED + 2, true)).toBe(0);
   });
 });

@@ -8,9 +8,17 @@
 // Indirect descriptors and event indices are not offered, so a chain is a
 // plain linked list in the table.
 
-/** Guest RAM as a device sees it (the core satisfies this). */
+/**
+ * Guest RAM as a device sees it (the core satisfies this): a restored or
+ * forked machine's pages are filled as they are reached (snapshot/lazy-ram.ts),
+ * so the device asks for the range it is about to touch.
+ */
 export interface GuestMemory {
-  readonly ram: Uint8Array;
+  readonly ramBytes: number;
+  /** All of RAM, with [addr, addr + len) filled for reading. */
+  ramForRead(addr: number, len: number): Uint8Array;
+  /** All of RAM, with [addr, addr + len) filled and ready to be written. */
+  ramForWrite(addr: number, len: number): Uint8Array;
   /** The host wrote guest RAM: translated code there is dropped. */
   ramWritten(addr: number, len: number): void;
 }
@@ -77,7 +85,8 @@ export class Virtqueue implements QueueSettings {
     readonly maxSize: number,
     private readonly memory: GuestMemory,
   ) {
-    const ram = memory.ram;
+    // Over all of RAM, filled or not: the rings' pages are filled when the queue is checked (validate).
+    const ram = memory.ramForRead(0, 0);
     this.view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   }
 
@@ -105,10 +114,14 @@ export class Virtqueue implements QueueSettings {
     this.check(this.driver, 6 + 2 * n, 'available ring');
     this.check(this.device, 6 + 8 * n, 'used ring');
     if (this.desc % 16 || this.driver % 2 || this.device % 4) throw new VirtqueueError('a ring is misaligned');
+    // Read through `view` from here on: filled now, so a restored queue reads the rings the snapshot holds.
+    this.memory.ramForRead(this.desc, 16 * n);
+    this.memory.ramForRead(this.driver, 6 + 2 * n);
+    this.memory.ramForWrite(this.device, 6 + 8 * n);
   }
 
   private check(addr: number, len: number, what: string): void {
-    if (!(addr >= 0 && len >= 0 && addr + len <= this.memory.ram.length)) {
+    if (!(addr >= 0 && len >= 0 && addr + len <= this.memory.ramBytes)) {
       throw new VirtqueueError(`${what} at 0x${addr.toString(16)} (+${len}) is outside guest RAM`);
     }
   }
@@ -156,6 +169,8 @@ export class Virtqueue implements QueueSettings {
       this.stats.maxServiceNs = Math.max(this.stats.maxServiceNs, ns);
     }
     const slot = this.device + 4 + 8 * (this.nextUsed % this.size);
+    // The used ring's pages may have been a fork's since the check: kept for it before they change.
+    this.memory.ramForWrite(this.device, 6 + 8 * this.size);
     this.view.setUint32(slot, chain.head, true);
     this.view.setUint32(slot + 4, written, true);
     this.nextUsed = (this.nextUsed + 1) & 0xffff;
@@ -175,7 +190,7 @@ export class Virtqueue implements QueueSettings {
         continue;
       }
       const n = Math.min(b.len - offset, out.length - at);
-      out.set(this.memory.ram.subarray(b.addr + offset, b.addr + offset + n), at);
+      out.set(this.memory.ramForRead(b.addr + offset, n).subarray(b.addr + offset, b.addr + offset + n), at);
       at += n;
       offset = 0;
     }
@@ -196,7 +211,7 @@ export class Virtqueue implements QueueSettings {
         continue;
       }
       const n = Math.min(b.len - offset, len - done);
-      fill(this.memory.ram.subarray(b.addr + offset, b.addr + offset + n));
+      fill(this.memory.ramForWrite(b.addr + offset, n).subarray(b.addr + offset, b.addr + offset + n));
       this.memory.ramWritten(b.addr + offset, n);
       done += n;
       offset = 0;
