@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type EngineProgress, type EngineReply, type EngineRequest, type TraceMessage } from './protocol.ts';
 import { forEachLine } from './lines.ts';
@@ -53,16 +53,35 @@ const START_POLL_MS = 50;
 
 const notListening = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as NodeJS.ErrnoException).code ?? '');
 
+/** An engine process started by this command: whether it has failed (and how), and where its log began. */
+interface StartedEngine {
+  ended?: string;
+  logFrom: number;
+}
+
 /** Starts `glassbox engine serve` in the background, logging to $GLASSBOX_HOME/engine.log. */
-function spawnEngine(home: string): void {
+function spawnEngine(home: string): StartedEngine {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const log = openSync(join(home, LOG_NAME), 'a');
+  const started: StartedEngine = { logFrom: fstatSync(log).size };
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'engine', 'serve'], {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...process.env, GLASSBOX_HOME: home },
   });
+  // Status 0 is an engine that found another already serving this home (several first-use commands at once): that one comes up.
+  child.on('exit', (code, signal) => {
+    if (signal || code !== 0) started.ended = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+  });
   child.unref();
+  return started;
+}
+
+/** What an engine that ended before it listened wrote to its log (the last lines: the reason is at the end). */
+function startFailure(home: string, started: StartedEngine): EngineError {
+  const path = join(home, LOG_NAME);
+  const lines = readFileSync(path).subarray(started.logFrom).toString().trimEnd().split('\n').slice(-5).join('\n');
+  return new EngineError(`the engine ${started.ended} before it listened${lines ? `:\n${lines}` : ''}\n(see ${path})`);
 }
 
 /** The engine's answer to a request, starting the engine (and waiting for its guest to boot) if it is not running. */
@@ -78,7 +97,7 @@ export async function callEngine(
     reply = await request(home, req, onMessage);
   } catch (e) {
     if (!notListening(e) || opts.start === false) throw e;
-    spawnEngine(home);
+    const started = spawnEngine(home);
     const deadline = Date.now() + 180_000;
     for (;;) {
       // Often: the engine is up within a second or two of its start, and a look at a socket not there yet costs next to nothing.
@@ -87,6 +106,8 @@ export async function callEngine(
         reply = await request(home, req, onMessage);
         break;
       } catch (err) {
+        // An engine that ended cannot come up: say why now rather than at the deadline.
+        if (notListening(err) && started.ended) throw startFailure(home, started);
         if (!notListening(err) || Date.now() > deadline) {
           throw new EngineError(`the engine did not start within 180 s (see ${join(home, LOG_NAME)})`);
         }
