@@ -28,7 +28,8 @@ export class PagePorts implements PortPublisher {
     const asked = new Set<number>();
     for (const p of ports) {
       // Checked before any is taken, so a refused run leaves none behind.
-      if (p.protocol !== 'tcp') throw new Error(`cannot publish ${p.containerPort}/${p.protocol}: a page reaches guest ports over HTTP through its Service Worker, so only TCP ports`);
+      if (p.protocol !== 'tcp')
+        throw new Error(`cannot publish ${p.containerPort}/${p.protocol}: a page reaches guest ports over HTTP through its Service Worker, so only TCP ports`);
       if (p.hostPort !== 0 && (this.table.has(p.hostPort) || asked.has(p.hostPort))) throw new Error(`cannot publish page port ${p.hostPort}: the port is already in use`);
       asked.add(p.hostPort);
     }

@@ -50,7 +50,8 @@ async function start(machine: MachineProxy, name: string, options: { hostname?: 
 /** The web step: an httpd in a container on the bridge, published on a page port, opened in the ports panel once it answers inside. */
 async function webStep(m: MachineProxy, page: TourPage): Promise<string> {
   // A page only this run has (the kernel's random UUID), so what the iframe shows can only come from this container.
-  const serve = 'mkdir -p /www && echo "<h1>served by container $(hostname)</h1><p id=token>$(cat /proc/sys/kernel/random/uuid)</p>" > /www/index.html && exec httpd -f -p 80 -h /www';
+  const serve =
+    'mkdir -p /www && echo "<h1>served by container $(hostname)</h1><p id=token>$(cat /proc/sys/kernel/random/uuid)</p>" > /www/index.html && exec httpd -f -p 80 -h /www';
   const started = await start(m, WEB, { hostname: WEB, publish: [{ hostIp: '127.0.0.1', hostPort: TOUR_WEB_PORT, containerPort: 80, protocol: 'tcp' }], cmd: ['sh', '-c', serve] });
   const wait = `i=0; until wget -q -O - http://127.0.0.1/; do i=$((i+1)); [ $i -lt ${WEB_READY_MS / 200} ] || { echo "httpd did not answer in ${WEB_READY_MS / 1000} s" >&2; exit 1; }; usleep 200000; done`;
   const inside = await m.execInContainer(WEB, ['sh', '-c', wait]);
