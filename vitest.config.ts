@@ -38,6 +38,7 @@ const UNIT = [
   'test/net/publish.test.ts',
   'test/net/http1.test.ts',
   'test/net/port-relay.test.ts',
+  'test/net/page-ports.test.ts',
 ];
 const SYSTEM = ['test/system/**/*.test.ts', 'test/boot/multiboot.test.ts', 'test/guest-images/qemu.test.ts'];
 const WEB = ['test/web/**/*.test.ts'];
