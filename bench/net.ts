@@ -82,34 +82,17 @@ async function qemu(): Promise<Server> {
   const port = await freePort();
   // microvm with a PIT and PIC and no local APIC: the machine the guest kernel is built for (no ACPI, no PCI);
   // QEMU adds the virtio_mmio.device= argument itself.
-  const args = [
+  const devices = [
     '-M',
     'microvm,acpi=off,pit=on,pic=on,rtc=on',
     '-cpu',
     'qemu32,-apic',
-    '-accel',
-    'tcg',
-    '-m',
-    String(MEMORY_MIB),
-    '-kernel',
-    DEFAULT_KERNEL,
-    '-initrd',
-    DEFAULT_INITRD,
-    '-append',
-    CMDLINE,
     '-netdev',
     `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`,
     '-device',
     'virtio-net-device,netdev=n0',
-    '-display',
-    'none',
-    '-monitor',
-    'none',
-    '-serial',
-    'stdio',
-    '-no-reboot',
   ];
-  const { q, con, exited } = spawnQemu(args, 'the guest served');
+  const { q, con, exited } = spawnQemu(DEFAULT_KERNEL, devices, 'the guest served');
   try {
     await Promise.race([setUp(con), exited]);
   } catch (e) {

@@ -6,8 +6,9 @@
 // committed (TypeScript needs it before any build: tsc, the library bundle);
 // test/cpu/core-abi.test.ts fails when it no longer matches the build.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeIfChanged } from './write-if-changed.ts';
 
 /** The core's exported constants (immutable globals), by name. */
 export function coreConstants(wasm: Uint8Array<ArrayBuffer>): Map<string, number> {
@@ -48,16 +49,4 @@ export function renderCoreAbi(constants: Map<string, number>): string {
 export const CORE_ABI_PATH = fileURLToPath(new URL('../src/core-abi.ts', import.meta.url));
 export const CORE_WASM_PATH = fileURLToPath(new URL('../build/core.wasm', import.meta.url));
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const text = renderCoreAbi(coreConstants(readFileSync(CORE_WASM_PATH)));
-  let old = '';
-  try {
-    old = readFileSync(CORE_ABI_PATH, 'utf8');
-  } catch {
-    /* first build */
-  }
-  if (old !== text) {
-    writeFileSync(CORE_ABI_PATH, text);
-    console.log(`wrote ${CORE_ABI_PATH}`);
-  }
-}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) writeIfChanged(CORE_ABI_PATH, renderCoreAbi(coreConstants(readFileSync(CORE_WASM_PATH))));

@@ -9,8 +9,9 @@
 // Run by `npm run build:asm` after asc; test/cpu/core-abi.test.ts fails when
 // the committed file is stale.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeIfChanged } from './write-if-changed.ts';
 
 export const CORE_EXPORTS_PATH = fileURLToPath(new URL('../src/core-exports.ts', import.meta.url));
 export const CORE_DTS_PATH = fileURLToPath(new URL('../build/core.d.ts', import.meta.url));
@@ -55,16 +56,4 @@ export function renderCoreExports(dts: string): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const text = renderCoreExports(readFileSync(CORE_DTS_PATH, 'utf8'));
-  let old = '';
-  try {
-    old = readFileSync(CORE_EXPORTS_PATH, 'utf8');
-  } catch {
-    /* first build */
-  }
-  if (old !== text) {
-    writeFileSync(CORE_EXPORTS_PATH, text);
-    console.log(`wrote ${CORE_EXPORTS_PATH}`);
-  }
-}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) writeIfChanged(CORE_EXPORTS_PATH, renderCoreExports(readFileSync(CORE_DTS_PATH, 'utf8')));

@@ -4,21 +4,8 @@
 // from a checkout with asc alone and a change to it shows in review;
 // test/isa/core-attrs.test.ts fails when it no longer matches the table.
 
-import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderOpcodeAttrs } from '../src/isa/core-attrs.ts';
+import { writeIfChanged } from './write-if-changed.ts';
 
-const out = fileURLToPath(new URL('../asm/cpu/gen/opcode-attrs.ts', import.meta.url));
-const text = renderOpcodeAttrs();
-let old = '';
-try {
-  old = readFileSync(out, 'utf8');
-} catch {
-  /* first build */
-}
-if (old !== text) {
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, text);
-  console.log(`wrote ${out}`);
-}
+writeIfChanged(fileURLToPath(new URL('../asm/cpu/gen/opcode-attrs.ts', import.meta.url)), renderOpcodeAttrs());

@@ -7,13 +7,14 @@
 import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { projectPath } from '../src/paths.ts';
 import { defaultGuestSnapshot, snapshotCacheDir } from '../src/api/snapshot-cache.ts';
 import { DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 import { linkUpScript } from '../src/containers/engine/network-scripts.ts';
 import { nodeOutside } from '../src/net/node-outside.ts';
 import { UserNet } from '../src/net/user-net.ts';
+import { PAGE_DISK_BYTES } from '../src/web/worker/page-disk.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
 
@@ -28,45 +29,25 @@ const TYPES: Record<string, string> = {
   '': 'application/octet-stream',
 };
 
+/** Bundles `entryPoints` for the browser into WEB_DIR, as ES modules with source maps unless `options` say otherwise. */
+function browserBundle(entryPoints: Record<string, string>, options: BuildOptions = {}) {
+  return build({ entryPoints, bundle: true, format: 'esm', target: 'es2022', platform: 'browser', sourcemap: true, outdir: WEB_DIR, logLevel: 'warning', ...options });
+}
+
 export async function buildWeb(): Promise<string> {
   const need = (p: string, how: string) => {
     if (!existsSync(p)) throw new Error(`${p} is missing: ${how}`);
     return p;
   };
   mkdirSync(join(WEB_DIR, 'guest'), { recursive: true });
-  await build({
-    entryPoints: { main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') },
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    sourcemap: true,
-    outdir: WEB_DIR,
-    logLevel: 'warning',
-  });
+  await browserBundle({ main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') });
   // The Service Worker that serves guest ports (a classic script: module Service Workers are not everywhere yet).
-  await build({
-    entryPoints: { sw: projectPath('src/web/service-worker/sw.ts') },
-    bundle: true,
-    format: 'iife',
-    target: 'es2022',
-    platform: 'browser',
-    sourcemap: true,
-    outdir: WEB_DIR,
-    logLevel: 'warning',
-  });
+  await browserBundle({ sw: projectPath('src/web/service-worker/sw.ts') }, { format: 'iife' });
   // The kernel test pool for a page's own scripts (glassbox/testing/browser), and its worker.
-  await build({
-    entryPoints: { 'kernel-pool': projectPath('src/testing/browser-pool.ts'), 'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts') },
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    sourcemap: true,
-    outdir: WEB_DIR,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'warning',
-  });
+  await browserBundle(
+    { 'kernel-pool': projectPath('src/testing/browser-pool.ts'), 'browser-kernel-worker': projectPath('src/testing/browser-kernel-worker.ts') },
+    { outExtension: { '.js': '.mjs' } },
+  );
   copyFileSync(projectPath('src/web/page/index.html'), join(WEB_DIR, 'index.html'));
   copyFileSync(projectPath('src/web/page/styles.css'), join(WEB_DIR, 'styles.css'));
   copyFileSync(projectPath('node_modules/@xterm/xterm/css/xterm.css'), join(WEB_DIR, 'xterm.css'));
@@ -75,10 +56,16 @@ export async function buildWeb(): Promise<string> {
     copyFileSync(need(projectPath('guest-images/dist', f), 'run "npm run images"'), join(WEB_DIR, 'guest', f));
   }
   // The booted guest: the cached snapshot, self-contained (a boot in Node the first time), with the network card the page's worker
-  // gives it, its link up (the address leased by this Node side's network then), so the tab's servers are reachable.
+  // gives it, its link up (the address leased by this Node side's network then), so the tab's servers are reachable,
+  // and a scratch disk of the size of the tab's own, which takes its place when the tab resumes (web/worker/page-disk.ts).
   const net = new UserNet(nodeOutside());
   try {
-    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), { memoryMiB: DEFAULT_MEMORY_MIB, network: { backend: net }, prepare: linkUpScript().text });
+    const snapshot = await defaultGuestSnapshot(snapshotCacheDir(), {
+      memoryMiB: DEFAULT_MEMORY_MIB,
+      disk: { bytes: PAGE_DISK_BYTES },
+      network: { backend: net },
+      prepare: linkUpScript().text,
+    });
     writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), snapshot);
   } finally {
     net.close();

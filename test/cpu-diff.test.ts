@@ -27,16 +27,9 @@ import { MMX_CASE_FORMS } from './cpu-diff/mmx-programs.ts';
 import { MM_X87_CASES } from './cpu-diff/mmx-x87-programs.ts';
 import { runApprox, formatApprox, approxMismatches } from './cpu-diff/approx.ts';
 import { native32, FORCE_NO_NATIVE32, type HostFeature } from './support/host-features.ts';
+import { AF, CF, ID, OF, PF, RF, SF, ZF } from '../src/core-abi.ts';
 
 const ESP = STACK_ADDR + 0x800;
-const CF = 0x1,
-  PF = 0x4,
-  AF = 0x10,
-  ZF = 0x40,
-  SF = 0x80,
-  OF = 0x800,
-  RF = 0x10000,
-  ID = 0x200000;
 const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** Skips the running test, with the reason, when this host lacks the feature. */

@@ -11,21 +11,28 @@ function resultFlags(al: u32): void {
   setLazy(K_LOGIC, 0, 0, 0, al & 0xff, PF | ZF | SF);
 }
 
-export function daa(): void {
+/**
+ * DAA (after an addition) and DAS (after a subtraction), as the SDM writes
+ * them: the low digit, then the high one, adjusted by 6 and 0x60 in the
+ * operation's direction. Only DAS keeps the low step's carry when the high
+ * digit needs no adjustment.
+ */
+function decimalAdjust(subtract: bool): void {
   const oldAl = reg8(AL);
   const oldCf = getCF();
   let al = oldAl;
   let cf: u32 = 0;
   let af: u32 = 0;
   if ((al & 0xf) > 9 || getAF()) {
-    cf = oldCf | <u32>(al + 6 > 0xff);
-    al = (al + 6) & 0xff;
+    const adjusted = subtract ? al - 6 : al + 6; // above 0xff on a carry, and on a borrow (u32 wraps)
+    cf = oldCf | <u32>(adjusted > 0xff);
+    al = adjusted & 0xff;
     af = AF;
   }
   if (oldAl > 0x99 || oldCf != 0) {
-    al = (al + 0x60) & 0xff;
+    al = (subtract ? al - 0x60 : al + 0x60) & 0xff;
     cf = 1;
-  } else {
+  } else if (!subtract) {
     cf = 0;
   }
   setReg8(AL, al);
@@ -33,24 +40,12 @@ export function daa(): void {
   resultFlags(al);
 }
 
+export function daa(): void {
+  decimalAdjust(false);
+}
+
 export function das(): void {
-  const oldAl = reg8(AL);
-  const oldCf = getCF();
-  let al = oldAl;
-  let cf: u32 = 0;
-  let af: u32 = 0;
-  if ((al & 0xf) > 9 || getAF()) {
-    cf = oldCf | <u32>(al < 6);
-    al = (al - 6) & 0xff;
-    af = AF;
-  }
-  if (oldAl > 0x99 || oldCf != 0) {
-    al = (al - 0x60) & 0xff;
-    cf = 1;
-  }
-  setReg8(AL, al);
-  setFlagBits(CF | AF | OF, cf | af);
-  resultFlags(al);
+  decimalAdjust(true);
 }
 
 export function aaa(): void {

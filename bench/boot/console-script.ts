@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { DEFAULT_INITRD } from '../../src/boot/default-guest.ts';
 
 // The fixed boot-and-workload script, typed on a serial console: the same for
 // every emulator. Each phase ends with a marker the guest's shell computes,
@@ -88,8 +89,16 @@ export class StreamConsole implements BenchConsole {
   }
 }
 
-/** qemu-system-i386 run with `args`, its serial console on a StreamConsole; `exited` rejects should QEMU end (saying before what). */
-export function spawnQemu(args: string[], before: string): { q: ChildProcess; con: StreamConsole; exited: Promise<never> } {
+/**
+ * qemu-system-i386 (TCG, MEMORY_MIB) booting `kernel` with the default
+ * initrd and CMDLINE, its first serial port on a StreamConsole, no display or
+ * monitor, exiting at a reboot; `extra` adds options (a machine type,
+ * devices, a second serial port). `exited` rejects should QEMU end (saying
+ * before what).
+ */
+export function spawnQemu(kernel: string, extra: string[], before: string): { q: ChildProcess; con: StreamConsole; exited: Promise<never> } {
+  const args = ['-accel', 'tcg', '-m', String(MEMORY_MIB), '-kernel', kernel, '-initrd', DEFAULT_INITRD, '-append', CMDLINE];
+  args.push('-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot', ...extra);
   const q = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<never>((_, reject) => q.on('exit', (code) => reject(new Error(`qemu-system-i386 exited (${code}) before ${before}`))));
   exited.catch(() => {});

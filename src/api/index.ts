@@ -54,5 +54,6 @@ export { KernelImageError } from '../boot/bzimage.ts';
 export type { MouseMotion } from '../devices/ps2-mouse.ts';
 export * from './types.ts';
 export { SnapshotError } from '../snapshot/error.ts';
-export { DiskError, FileDisk } from '../storage/file-disk.ts';
+export { FileDisk } from '../storage/file-disk.ts';
+export { DiskError } from '../storage/disk-error.ts';
 export { ShareError } from '../storage/ninep/share-error.ts';

@@ -64,8 +64,7 @@ export const code = (text: string): Script => Script.of(text);
 /** A command line a user gave to run in the guest (`inspect --run`, the bench's workload): code by their intent, run as written. */
 export const userCommand = (text: string): Script => Script.of(text);
 
-/** What guest scripts print for the host to read: KEY=VALUE lines (see fields). */
-/** Key=value lines as a record (the first '=' splits; a value may hold more). */
+/** What guest scripts print for the host to read, KEY=VALUE lines, as a record (the first '=' splits; a value may hold more). */
 export function fields(out: string): Record<string, string> {
   const r: Record<string, string> = {};
   for (const line of out.split('\n')) {

@@ -89,7 +89,10 @@ export interface GuestSetup {
   prepare?: string;
 }
 
-async function defaultGuest(g: GuestSetup): Promise<BootedGuest> {
+/** The guest setup a snapshot depends on: of a disk, only its size (the snapshot is made with a scratch disk; the page resumes on its own). */
+export type SnapshotSetup = Omit<GuestSetup, 'disk'> & { disk?: { bytes: number } };
+
+async function defaultGuest(g: SnapshotSetup): Promise<BootedGuest> {
   // Digests remembered by the files' identity (file-digest.ts): neither this nor the restore after it reads 9 MB again.
   const [kernelSha256, initrdSha256] = await Promise.all([fileSha256(DEFAULT_KERNEL), fileSha256(DEFAULT_INITRD)]);
   return {
@@ -141,7 +144,7 @@ async function keep(dir: string, prefix: string, g: BootedGuest, m: Machine): Pr
 const PREPARE_MS = 120_000;
 
 /** Boots the default guest to its agent (virtual clock), runs its preparing script, and keeps its snapshot in `dir`. */
-async function make(dir: string, g: GuestSetup): Promise<Uint8Array> {
+async function make(dir: string, g: SnapshotSetup): Promise<Uint8Array> {
   mkdirSync(dir, { recursive: true });
   const scratch = join(dir, `.scratch-${process.pid}.img`);
   const m = await Machine.create({
@@ -176,7 +179,7 @@ async function cached(path: string): Promise<Uint8Array | undefined> {
  * The booted default guest's snapshot cached in `dir`, made first if
  * missing (the page ships it too: scripts/web.ts).
  */
-export async function defaultGuestSnapshot(dir: string, g: GuestSetup): Promise<Uint8Array> {
+export async function defaultGuestSnapshot(dir: string, g: SnapshotSetup): Promise<Uint8Array> {
   return (await cached(join(dir, cacheName(PREFIX, await defaultGuest(g))))) ?? make(dir, g);
 }
 

@@ -89,10 +89,14 @@ export async function callEngine(
       }
     }
   }
-  // Said whether or not the request failed: a container's write may fail with EIO and the container go on.
-  if (reply.diskError) process.stderr.write(`glassbox: the guest got I/O errors on the engine's disk during this command: ${reply.diskError}\n`);
+  sayDiskError(reply);
   if (!reply.ok) throw new EngineError(reply.error);
   return reply.result;
+}
+
+/** Said whether or not the request failed: a container's write may fail with EIO and the container go on. */
+function sayDiskError(reply: EngineReply): void {
+  if (reply.diskError) process.stderr.write(`glassbox: the guest got I/O errors on the engine's disk during this command: ${reply.diskError}\n`);
 }
 
 const checked = new Set<string>();
@@ -192,8 +196,9 @@ export async function attachEngine(home: string, req: EngineRequest, output: { s
       else if ('stderr' in msg) output.stderr(Buffer.from(msg.stderr, 'base64'));
     });
     sock.on('close', () => {
-      if (!reply) reject(new EngineError(`the engine closed the connection without a reply (see ${join(home, LOG_NAME)})`));
-      else if (reply.ok) resolve(reply.result as { id: string; exitCode: number });
+      if (!reply) return reject(new EngineError(`the engine closed the connection without a reply (see ${join(home, LOG_NAME)})`));
+      sayDiskError(reply);
+      if (reply.ok) resolve(reply.result as { id: string; exitCode: number });
       else reject(new EngineError(reply.error));
     });
     sock.on('error', reject);

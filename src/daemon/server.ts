@@ -241,22 +241,25 @@ export async function serveEngine(home: string): Promise<void> {
         const attached = startAttached(req);
         if (attached) {
           // The relay resumes a socket paused for early input as the guest takes it.
-          void reply(send, () =>
-            whileAlive(
-              (async () => {
-                const a = await attached;
-                const relay = relayAttached(sock, a, send);
-                converse((m) => {
-                  try {
-                    relay.input(parseAttachInput(m));
-                  } catch (e) {
-                    // The session ends (its stdin closes with the connection); the engine and other clients go on.
-                    refuse((e as Error).message);
-                  }
-                });
-                return { id: a.id, exitCode: await relay.exitCode };
-              })(),
-            ),
+          void reply(
+            send,
+            () =>
+              whileAlive(
+                (async () => {
+                  const a = await attached;
+                  const relay = relayAttached(sock, a, send);
+                  converse((m) => {
+                    try {
+                      relay.input(parseAttachInput(m));
+                    } catch (e) {
+                      // The session ends (its stdin closes with the connection); the engine and other clients go on.
+                      refuse((e as Error).message);
+                    }
+                  });
+                  return { id: a.id, exitCode: await relay.exitCode };
+                })(),
+              ),
+            diskErrors,
           ).then(() => sock.end());
           return;
         }

@@ -17,7 +17,7 @@ import { BIND_TAG } from '../containers/engine/binds.ts';
 import { HostBinds } from '../containers/engine/host-binds.ts';
 import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
 import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
-import { linkUpScript } from '../containers/engine/network-scripts.ts';
+import { linkAddress, linkUpScript } from '../containers/engine/network-scripts.ts';
 import { setClockScript } from '../containers/engine/guest-scripts.ts';
 import type { ImageStore } from '../containers/store/image-store.ts';
 import { fileJournal, networkJournal } from './journal.ts';
@@ -54,10 +54,14 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   await mountEngineDisk(shell, diskState);
   // Up already in the snapshot, unless its DHCP failed then: this tries again, or says why not.
   const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
+  // Published ports are forwarded to the address the user-mode network leases; a guest holding another would never answer.
+  const guestIp = ipToString(NET_PLAN.guest);
+  const address = link.exitCode === 0 ? linkAddress(link.stdout) : undefined;
   if (link.exitCode !== 0) log(`the guest's network is down: ${link.stderr.trim()}`);
+  else if (address !== guestIp) log(`the guest's network is off: its eth0 has ${address ?? 'no IPv4 address'}, not the leased ${guestIp}`);
   const networking =
-    link.exitCode === 0
-      ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest), blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
+    address === guestIp
+      ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp, blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
       : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home), binds);
   // The containers an earlier engine left on the disk are taken back before any request sees the list.

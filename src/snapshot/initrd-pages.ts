@@ -11,6 +11,7 @@
 // into the uncompressed archive: the page is those bytes followed by zeros.
 // A restore of such a snapshot reads the initrd and inflates it.
 
+import { isNewc, newcFileExtents } from '../boot/newc-cpio.ts';
 import { SnapshotError } from './error.ts';
 import { CHUNK_PAGES, PAGE_SIZE, type PageSource, type RamChunk } from './ram.ts';
 
@@ -18,38 +19,6 @@ import { CHUNK_PAGES, PAGE_SIZE, type PageSource, type RamChunk } from './ram.ts
 export async function initrdArchive(initrd: Uint8Array, gunzip: (data: Uint8Array) => Promise<Uint8Array>): Promise<Uint8Array | undefined> {
   if (initrd[0] === 0x1f && initrd[1] === 0x8b) return gunzip(initrd);
   return isNewc(initrd, 0) ? initrd : undefined;
-}
-
-const NEWC = [0x30, 0x37, 0x30, 0x37, 0x30, 0x31]; // "070701"
-const NEWC_HEADER = 110;
-
-function isNewc(a: Uint8Array, at: number): boolean {
-  return at + NEWC_HEADER <= a.length && NEWC.every((b, i) => a[at + i] === b);
-}
-
-/** A newc header's field: 8 hex digits at `at`. */
-function hexField(a: Uint8Array, at: number): number {
-  let n = 0;
-  for (let i = 0; i < 8; i++) n = n * 16 + parseInt(String.fromCharCode(a[at + i]!), 16);
-  return n;
-}
-
-/** The regular files' contents in a newc cpio archive (the kernel's initramfs format), as [offset, size] in the archive. */
-function fileExtents(archive: Uint8Array): [number, number][] {
-  const files: [number, number][] = [];
-  let at = 0;
-  // Archives may be concatenated, each padded with zeros.
-  for (;;) {
-    while (at < archive.length && archive[at] === 0) at++;
-    if (!isNewc(archive, at)) return files;
-    const mode = hexField(archive, at + 14);
-    const size = hexField(archive, at + 54);
-    const nameSize = hexField(archive, at + 94);
-    const data = (at + NEWC_HEADER + nameSize + 3) & ~3;
-    if (!Number.isSafeInteger(size) || !Number.isSafeInteger(nameSize) || data + size > archive.length) return files;
-    if ((mode & 0o170000) === 0o100000 && size > 0) files.push([data, size]);
-    at = (data + size + 3) & ~3;
-  }
 }
 
 /** A 32-bit hash of a page-sized block (FNV-1a over its 32-bit words), `length` bytes from `at` and zeros after. */
@@ -79,7 +48,7 @@ export class InitrdIndex {
   private readonly blocks = new Map<number, [number, number][]>();
 
   constructor(private readonly archive: Uint8Array) {
-    for (const [start, size] of fileExtents(archive)) {
+    for (const [start, size] of newcFileExtents(archive)) {
       for (let o = 0; o < size; o += PAGE_SIZE) {
         const length = Math.min(PAGE_SIZE, size - o);
         const h = blockHash(archive, start + o, length);

@@ -6,14 +6,7 @@
 
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { BlockBackend } from '../devices/virtio/blk.ts';
-
-/** A disk image that cannot be used, with the reason and the file's name. */
-export class DiskError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DiskError';
-  }
-}
+import { DiskError } from './disk-error.ts';
 
 export interface FileDiskOptions {
   readOnly?: boolean;

@@ -10,8 +10,7 @@
 // fork costs nothing until one of them writes.
 
 import type { BlockBackend } from '../devices/virtio/blk.ts';
-
-const BLOCK = 4096;
+import { DISK_BLOCK as BLOCK, eachBlock as blocks } from './memory-disk.ts';
 
 /** A parent disk's blocks as they were at a fork: those the parent has written since, kept; the rest read from it. */
 class DiskView {
@@ -26,19 +25,6 @@ class DiskView {
     const held = this.own.get(b) ?? this.kept.get(b);
     if (held) into.set(held.subarray(0, into.length));
     else this.parent.read(b * BLOCK, into);
-  }
-}
-
-/** Calls `each(block, at, length)` for the blocks [offset, offset + length) touches: `at` where the piece starts in the block. */
-function blocks(offset: number, length: number, each: (b: number, at: number, n: number, done: number) => void): void {
-  let done = 0;
-  while (done < length) {
-    const pos = offset + done;
-    const b = Math.floor(pos / BLOCK);
-    const at = pos % BLOCK;
-    const n = Math.min(BLOCK - at, length - done);
-    each(b, at, n, done);
-    done += n;
   }
 }
 

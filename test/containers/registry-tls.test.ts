@@ -15,29 +15,14 @@ import { nodeFetch, nodeHasher } from '../../src/containers/registry/node-transp
 import { pullImage } from '../../src/containers/registry/pull.ts';
 import { parseReference } from '../../src/containers/registry/reference.ts';
 import { hasRegistry, startRegistry, type TestRegistry } from '../support/registry-server.ts';
+import { selfSigned } from '../support/self-signed.ts';
 
 const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
 
 /** A CA, and a server certificate for IP 127.0.0.1 it signed. */
 function certificates(dir: string, name: string) {
   const f = (x: string) => join(dir, `${name}-${x}`);
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name} test CA`,
-  );
+  selfSigned(f('ca.key'), f('ca.pem'), `/CN=${name} test CA`);
   openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('srv.key'), '-out', f('srv.csr'), '-subj', '/CN=127.0.0.1');
   writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
   openssl('x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('srv.pem'), '-days', '2', '-extfile', f('ext'));

@@ -8,7 +8,7 @@
 import type { Core, JitMode } from '../../src/core/core.ts';
 import { createCore } from '../../src/core/load-node.ts';
 import { type Case, type Result, DATA_ADDR, DATA_SIZE, STACK_ADDR, STACK_SIZE, CODE_ADDR, fillPages, hashMemory } from './case.ts';
-import { OFF_FPU_CW, OFF_FPU_EXACT, OFF_FPU_ST, OFF_MXCSR, OFF_XMM } from '../../src/core-abi.ts';
+import { CR0_AM, CR0_ET, CR0_MP, CR0_NE, CR0_PE, CR0_PG, CR0_WP, OFF_FPU_CW, OFF_FPU_EXACT, OFF_FPU_ST, OFF_MXCSR, OFF_XMM } from '../../src/core-abi.ts';
 
 const USER_CS = 0x23;
 const USER_DS = 0x2b;
@@ -28,13 +28,6 @@ const TSS = 0x4800;
 
 const CR4_OSFXSR = 0x200,
   CR4_OSXMMEXCPT = 0x400;
-const CR0_PE = 1,
-  CR0_MP = 2,
-  CR0_ET = 0x10,
-  CR0_NE = 0x20,
-  CR0_WP = 0x10000,
-  CR0_AM = 0x40000,
-  CR0_PG = 0x80000000;
 
 function descriptor(base: number, limit: number, access: number, flags: number): [number, number] {
   const lo = ((base & 0xffff) << 16) | (limit & 0xffff);

@@ -6,6 +6,7 @@
 // driver is test/system/virtio-blk-guest.test.ts.
 
 import { describe, expect, it } from 'vitest';
+import { initialiseDriver } from '../support/virtio-driver.ts';
 import { createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
 import { VirtioBlock } from '../../src/devices/virtio/blk.ts';
@@ -31,29 +32,17 @@ const DESC = 0x10000,
   USED = 0x12000,
   N = 8;
 
-/** The driver's side of initialisation (virtio 1.x 3.1.1), up to DRIVER_OK. */
+/** The driver's side of initialisation, up to DRIVER_OK, with FLUSH. */
 function initialise(t: ReturnType<typeof machine>): void {
-  const { wr, rd } = t;
-  wr(0x70, 0);
-  wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER);
-  wr(0x24, 1);
-  wr(0x20, 1); // VERSION_1
-  wr(0x24, 0);
-  wr(0x20, 1 << 9); // FLUSH
-  wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK);
-  expect(rd(0x70) & STATUS.FEATURES_OK).toBe(STATUS.FEATURES_OK);
-  wr(0x30, 0);
-  wr(0x38, N);
-  wr(0x80, DESC);
-  wr(0x84, 0);
-  wr(0x90, AVAIL);
-  wr(0x94, 0);
-  wr(0xa0, USED);
-  wr(0xa4, 0);
-  wr(0x44, 1);
-  expect(rd(0x44)).toBe(1);
-  wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK);
+  initialiseDriver(t.rd, t.wr, 1 << 9, [{ desc: DESC, avail: AVAIL, used: USED }], N);
 }
+
+/** A write request's chain: its header, one sector of data at 0x21000, its status byte. */
+const WRITE_ONE_SECTOR: [number, number, boolean][] = [
+  [0x20000, 16, false],
+  [0x21000, 512, false],
+  [0x22000, 1, true],
+];
 
 /** Puts a chain of descriptors [addr, len, writable] on the ring and kicks the queue. */
 function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][], next?: number[], notify = true): void {
@@ -158,11 +147,7 @@ describe('virtio-MMIO transport', () => {
     };
     initialise(t);
     request(t, 1, 0);
-    submit(t, [
-      [0x20000, 16, false],
-      [0x21000, 512, false],
-      [0x22000, 1, true],
-    ]);
+    submit(t, WRITE_ONE_SECTOR);
     expect(during).toMatchObject({ inFlight: 1, waiting: 0, requests: 1, completed: 0 });
     const [v] = view();
     expect(v).toMatchObject({ name: 'virtio-blk', kind: 'blk', device: { writes: 1, bytesWritten: 512, errors: 0 } });
@@ -194,11 +179,7 @@ describe('virtio-MMIO transport', () => {
     const t = machine(disk);
     initialise(t);
     request(t, 1, 0);
-    submit(t, [
-      [0x20000, 16, false],
-      [0x21000, 512, false],
-      [0x22000, 1, true],
-    ]);
+    submit(t, WRITE_ONE_SECTOR);
     expect(t.m.core.ram[0x22000]).toBe(1);
     expect(t.blk.lastError).toMatch(/ENOSPC/);
   });
@@ -238,11 +219,7 @@ describe('virtio-MMIO transport', () => {
     const a = machine();
     initialise(a);
     request(a, 1, 0);
-    submit(a, [
-      [0x20000, 16, false],
-      [0x21000, 512, false],
-      [0x22000, 1, true],
-    ]);
+    submit(a, WRITE_ONE_SECTOR);
     const b = machine();
     b.m.state.load(structuredClone(a.m.state.save()));
     b.m.core.ram.set(a.m.core.ram);

@@ -10,6 +10,7 @@ import { createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
 import { RX_BACKLOG, VirtioNet, type NetBackend } from '../../src/devices/virtio/net.ts';
 import { STATUS } from '../../src/devices/virtio/mmio-transport.ts';
+import { initialiseDriver } from '../support/virtio-driver.ts';
 
 const MiB = 1 << 20;
 const BASE = 0xfeb00000;
@@ -29,25 +30,7 @@ function card() {
   const rd = (off: number) => m.mmio.read(BASE + off, 4);
   const wr = (off: number, v: number) => m.mmio.write(BASE + off, 4, v);
   const dv = new DataView(m.core.ram.buffer, m.core.ram.byteOffset);
-  wr(0x70, 0);
-  wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER);
-  wr(0x24, 1);
-  wr(0x20, 1); // VERSION_1
-  wr(0x24, 0);
-  wr(0x20, 1 << 5); // MAC
-  wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK);
-  RINGS.forEach((r, q) => {
-    wr(0x30, q);
-    wr(0x38, N);
-    wr(0x80, r.desc);
-    wr(0x84, 0);
-    wr(0x90, r.avail);
-    wr(0x94, 0);
-    wr(0xa0, r.used);
-    wr(0xa4, 0);
-    wr(0x44, 1);
-  });
-  wr(0x70, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK);
+  initialiseDriver(rd, wr, 1 << 5 /* MAC */, RINGS, N);
   /** One buffer made available on queue q (descriptor slot d), then the queue kicked. */
   const post = (q: number, d: number, addr: number, len: number, writable: boolean) => {
     const r = RINGS[q]!;

@@ -29,6 +29,7 @@ import {
   type Frame,
 } from '../../src/agent/protocol.ts';
 import { AgentSession } from '../../src/agent/session.ts';
+import { newcFiles } from '../../src/boot/newc-cpio.ts';
 import type { Machine } from '../../src/api/index.ts';
 import { bootDefaultGuest } from '../../src/containers/engine/boot.ts';
 import { native32 } from '../support/host-features.ts';
@@ -44,28 +45,6 @@ const PATIENCE = NATIVE.ok ? 1 : 12;
 const WAIT_MS = 10_000 * PATIENCE;
 /** A test's own deadline: in the guest, 1 MB of stdin alone takes a minute or more. */
 const TEST_MS = NATIVE.ok ? 120_000 : 360_000;
-
-/** Files of a newc cpio archive (regular files only). */
-function readCpio(data: Uint8Array): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>();
-  const text = new TextDecoder('latin1');
-  let pos = 0;
-  const pad4 = (n: number) => (n + 3) & ~3;
-  while (pos + 110 <= data.length) {
-    const h = text.decode(data.subarray(pos, pos + 110));
-    if (!h.startsWith('070701')) throw new Error(`bad cpio header at ${pos}`);
-    const field = (i: number) => parseInt(h.slice(6 + i * 8, 14 + i * 8), 16);
-    const mode = field(1),
-      size = field(6),
-      nameSize = field(11);
-    const name = text.decode(data.subarray(pos + 110, pos + 110 + nameSize - 1));
-    const dataStart = pad4(pos + 110 + nameSize);
-    if (name === 'TRAILER!!!') break;
-    if ((mode & 0o170000) === 0o100000) files.set(name, data.subarray(dataStart, dataStart + size));
-    pos = pad4(dataStart + size);
-  }
-  return files;
-}
 
 /** The agent's stdin and stdout, wherever it runs, and that place's clock. */
 interface Line {
@@ -166,7 +145,7 @@ let agent: TestedAgent;
 beforeAll(async () => {
   if (NATIVE.ok) {
     dir = mkdtempSync(join(tmpdir(), 'gb-agent-'));
-    const files = readCpio(gunzipSync(readFileSync(join(ROOT, 'guest-images/dist/initramfs.cpio.gz'))));
+    const files = newcFiles(gunzipSync(readFileSync(join(ROOT, 'guest-images/dist/initramfs.cpio.gz'))));
     const agentBin = files.get(AGENT_PATH);
     if (!agentBin) throw new Error(`${AGENT_PATH} missing from the initramfs`);
     const bin = join(dir, 'glassbox-agent');

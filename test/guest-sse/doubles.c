@@ -11,13 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint32_t state = 0x12345678u;
-static uint32_t next(void) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    return state;
-}
+#define SEED 0x12345678u
+#include "xorshift.h"
 
 static uint64_t bits64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 static uint32_t bits32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }

@@ -12,13 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint32_t state = 0x9e3779b9u;
-static uint32_t next(void) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    return state;
-}
+#define SEED 0x9e3779b9u
+#include "xorshift.h"
 
 static uint64_t hash = 1469598103934665603ull;
 static void mix(__m64 v) {

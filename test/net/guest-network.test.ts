@@ -16,7 +16,7 @@ import { Machine } from '../../src/api/index.ts';
 import { UserNet, NET_PLAN } from '../../src/net/user-net.ts';
 import { nodeOutside } from '../../src/net/node-outside.ts';
 import { publishTcp } from '../../src/net/publish.ts';
-import { linkUpScript } from '../../src/containers/engine/network-scripts.ts';
+import { linkAddress, linkUpScript } from '../../src/containers/engine/network-scripts.ts';
 import { pcapHeader, pcapRecord } from '../../src/net/pcap.ts';
 import { tsharkErrors, tsharkMissing } from './tshark.ts';
 
@@ -59,7 +59,7 @@ describe('the guest on the user-mode network', () => {
     expect(r.stdout).toContain('default via 10.0.2.2 dev eth0');
     expect(r.stdout).toContain('nameserver 10.0.2.3');
     const up = await machine.exec(linkUpScript().text, { timeoutMs: 60_000 });
-    expect([up.exitCode, up.stdout.trim(), up.stderr]).toEqual([0, '10.0.2.15', '']);
+    expect([up.exitCode, linkAddress(up.stdout), up.stderr]).toEqual([0, '10.0.2.15', '']);
   }, 120_000);
 
   it('reaches a web server on the host loopback through 10.0.2.2, and answers ping there', async (ctx) => {

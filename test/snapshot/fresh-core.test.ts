@@ -5,13 +5,11 @@
 // this process's page faults; for "still zeroed when written", the tables'
 // bytes after a translated run and a flush.
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Core } from '../../src/core/core.ts';
 import { coreModule, createCore } from '../../src/core/load-node.ts';
 import { PcMachine } from '../../src/machine/machine.ts';
-import { projectPath } from '../../src/paths.ts';
+import { startKernel } from '../jit/kernels.ts';
 import { JIT_ENTRIES, JIT_ENTRIES_SIZE, JIT_HEAT, JIT_HEAT_SIZE, JIT_CODE_MAP, JIT_CODE_MAP_SIZE } from '../../src/core-abi.ts';
 
 const RAM = 256 << 20;
@@ -32,29 +30,9 @@ describe('a core made to resume a state', () => {
   });
 
   it('still zeroes the tables once translated code has written them', () => {
-    mkdirSync(projectPath('build', 'jit'), { recursive: true });
-    const bin = projectPath('build', 'jit', 'kernels.bin');
-    execFileSync('nasm', ['-f', 'bin', '-o', bin, projectPath('bench', 'kernels.asm')]);
-    const code = new Uint8Array(readFileSync(bin));
     const core = createCore(4 << 20);
     core.jit = 'first';
-    const CODE = 0x10000,
-      STACK_TOP = 0x90000,
-      RETURN_TO = 0xf000,
-      BUFFER = 0x100000;
-    core.ram.set(code, CODE);
-    core.ram[RETURN_TO] = 0xf4;
-    for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-    core.setCr(0, 0x11);
-    core.cpl = 0;
-    core.flushTlb();
-    const view = new DataView(core.ram.buffer, core.ram.byteOffset);
-    view.setUint32(STACK_TOP - 12, RETURN_TO, true);
-    view.setUint32(STACK_TOP - 8, 2000, true);
-    view.setUint32(STACK_TOP - 4, BUFFER, true);
-    core.setReg(4, STACK_TOP - 12);
-    core.eip = CODE + new DataView(code.buffer, code.byteOffset).getUint32(0, true);
-    core.eflags = 2;
+    startKernel(core, 0, 2000);
     core.run(200_000);
     const mem = new Uint8Array(core.ram.buffer);
     const used = (at: number, size: number) => mem.subarray(at, at + size).some((b) => b !== 0);

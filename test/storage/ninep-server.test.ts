@@ -3,14 +3,17 @@
 // the export, writes to a read-only export, malformed messages and unknown
 // fids. Each gets an Rlerror with the host's own errno number for the
 // reason (os.constants.errno: this host is Linux, the guest's numbering),
-// and the host's files outside the export are untouched.
+// and the host's files outside the export are untouched. And who owns the
+// files: what the guest's root makes is the engine's user's on the host,
+// and that user's files are root's in the guest (storage/ninep/owner.ts).
 
 import { constants } from 'node:os';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { hostExport } from '../../src/storage/ninep/host-tree.ts';
+import { NOBODY, type HostUser } from '../../src/storage/ninep/owner.ts';
 import { NinePFileServer } from '../../src/storage/ninep/server.ts';
 import { Reader, Writer } from '../../src/storage/ninep/wire.ts';
 
@@ -43,8 +46,8 @@ const ok = (reply: { type: number; r: Reader }, type: number) => expect(reply.ty
 const walk = (fid: number, newfid: number, ...names: string[]) => send(110, (w) => names.reduce((w, n) => w.str(n), w.u32(fid).u32(newfid).u16(names.length)));
 
 /** A server on `exports` (the share, as "", by default), its session begun and fid 1 attached to aname "". */
-function start(readOnly = false, exports = new Map([['', hostExport(share, readOnly)]])): void {
-  server = new NinePFileServer(exports);
+function start(readOnly = false, exports = new Map([['', hostExport(share, readOnly)]]), owner?: HostUser): void {
+  server = new NinePFileServer(exports, owner);
   ok(
     send(100, (w) => w.u32(65536).str('9P2000.L')),
     100,
@@ -190,5 +193,101 @@ describe('the 9P server against a hostile guest', () => {
     // A reply that would not fit the guest's buffers is an error that does.
     ok(walk(1, 5, 'sub'), 110);
     expect(lerror(send(24, (w) => w.u32(5).u64(0x7ff), 64))).toBe(E.EMSGSIZE);
+  });
+});
+
+/** The uid and gid getattr gives the guest for `names` (walked from the root as fid 20). */
+function guestOwner(...names: string[]): [number, number] {
+  ok(walk(1, 20, ...names), 110);
+  const reply = send(24, (w) => w.u32(20).u64(0x7ff));
+  ok(reply, 24);
+  reply.r.u64(); // valid
+  reply.r.u8(), reply.r.u32(), reply.r.u64(); // qid
+  reply.r.u32(); // mode
+  const owner: [number, number] = [reply.r.u32(), reply.r.u32()];
+  ok(
+    send(120, (w) => w.u32(20)),
+    120,
+  );
+  return owner;
+}
+
+const hostOwner = (name: string) => {
+  const st = lstatSync(join(share, name));
+  return [st.uid, st.gid];
+};
+
+/** A chown by the guest (Tsetattr with uid and gid valid). */
+const chown = (fid: number, uid: number, gid: number) =>
+  send(26, (w) =>
+    w
+      .u32(fid)
+      .u32(2 | 4)
+      .u32(0)
+      .u32(uid)
+      .u32(gid)
+      .u64(0)
+      .u64(0)
+      .u64(0)
+      .u64(0)
+      .u64(0),
+  );
+
+describe("the owner of a share's files", () => {
+  // Handing files to another user is what only root may do: the test plays the engine run by root for a user.
+  const asRoot = process.geteuid?.() === 0;
+  const user: HostUser = { uid: 4321, gid: 4322 };
+
+  it.skipIf(!asRoot)(`is the host user the guest's root stands for, both ways${asRoot ? '' : ' (skipped: needs root to make files of another user)'}`, () => {
+    writeFileSync(join(share, 'hosts-root'), 'x');
+    writeFileSync(join(share, 'someone'), 'x');
+    chownSync(join(share, 'someone'), 1000, 1001);
+    start(false, undefined, user);
+    // Made by the guest (a file, a directory, a symlink): the user's on the host, root's in the guest.
+    ok(walk(1, 2), 110);
+    ok(
+      send(14, (w) => w.u32(2).str('made').u32(0o101).u32(0o644).u32(0)),
+      14,
+    );
+    ok(
+      send(72, (w) => w.u32(1).str('dir').u32(0o755).u32(0)),
+      72,
+    );
+    ok(
+      send(16, (w) => w.u32(1).str('link').str('made').u32(0)),
+      16,
+    );
+    for (const name of ['made', 'dir', 'link']) {
+      expect(hostOwner(name), name).toEqual([user.uid, user.gid]);
+      expect(guestOwner(name), name).toEqual([0, 0]);
+    }
+    // The host's root is nobody in the guest; anyone else is the same number.
+    expect(guestOwner('hosts-root')).toEqual([NOBODY, NOBODY]);
+    expect(guestOwner('someone')).toEqual([1000, 1001]);
+    // Opening an existing file with O_CREAT does not take it from its owner.
+    ok(walk(1, 3), 110);
+    ok(
+      send(14, (w) => w.u32(3).str('someone').u32(0o101).u32(0o644).u32(0)),
+      14,
+    );
+    expect(hostOwner('someone')).toEqual([1000, 1001]);
+    // The guest's root chowning to itself gives the file to the user; to another id, to that id.
+    ok(walk(1, 4, 'hosts-root'), 110);
+    ok(chown(4, 0, 0), 26);
+    expect(hostOwner('hosts-root')).toEqual([user.uid, user.gid]);
+    ok(chown(4, 1000, 1001), 26);
+    expect(hostOwner('hosts-root')).toEqual([1000, 1001]);
+  });
+
+  it("maps nothing when the engine runs as the user it serves (its files are its root's)", () => {
+    const self = { uid: process.geteuid!(), gid: process.getegid!() };
+    start();
+    ok(walk(1, 2), 110);
+    ok(
+      send(14, (w) => w.u32(2).str('mine').u32(0o101).u32(0o644).u32(0)),
+      14,
+    );
+    expect(hostOwner('mine')).toEqual([self.uid, self.gid]);
+    expect(guestOwner('mine')).toEqual([0, 0]);
   });
 });

@@ -91,3 +91,20 @@ export function skipWithoutNative32(): string | false {
   const f = native32();
   return f.ok ? false : `needs native 32-bit x86 execution: ${f.reason}`;
 }
+
+/**
+ * Whether this process may mount a small tmpfs in a mount namespace of its
+ * own (`unshare -m`: root, or a container that allows it). The mount is seen
+ * by nothing else and goes with the namespace's last process, so the host
+ * is unchanged: a real file system that fills up, for the full-disk tests.
+ */
+export function privateTmpfs(): HostFeature {
+  const dir = mkdtempSync(join(tmpdir(), 'glassbox-probe-tmpfs-'));
+  try {
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0" && mountpoint -q "$0"', dir], { encoding: 'utf8', timeout: 10_000 });
+    if (r.error) return { ok: false, reason: `unshare could not run: ${r.error.message}` };
+    return r.status === 0 ? { ok: true } : { ok: false, reason: `no tmpfs in a private mount namespace here: ${(r.stderr || `status ${r.status}`).trim()}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

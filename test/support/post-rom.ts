@@ -4,9 +4,10 @@
 // (`glassbox boot --rom`, which prints them as `post:` lines).
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { glassboxSync } from './glassbox-cli.ts';
 
 const QEMU = 'qemu-system-i386';
@@ -15,6 +16,37 @@ const runs = (cmd: string, args: string[]) => spawnSync(cmd, args).error === und
 /** What the ROM tests need that the host lacks, by package ('' when nothing). */
 export function missingForRoms(): string {
   return [!runs('nasm', ['-v']) && 'nasm', !runs(QEMU, ['--version']) && `${QEMU} (qemu-system-x86)`].filter(Boolean).join(', ');
+}
+
+/**
+ * The end of a test ROM in protected mode, as nasm lines: exit through
+ * isa-debug-exit (QEMU ends there; glassbox has no such port and halts with
+ * interrupts off), then the flat GDT (null, 32-bit code 0x08, data 0x10) and
+ * its descriptor, for `lgdt [gdtr]`; `base` is the linear address of the
+ * ROM's offset 0 as the code that loads it sees it.
+ */
+export function exitAndFlatGdt(base: string): string {
+  return `
+  mov al, 0
+  out 0xf4, al
+  cli
+  hlt
+align 8
+gdt:
+  dq 0
+  dq 0x00cf9a000000ffff ; flat 32-bit code
+  dq 0x00cf92000000ffff ; flat data
+gdtr:
+  dw 23
+  dd ${base} + gdt
+`;
+}
+
+/** A scratch directory for a describe block's ROM and QEMU files, removed after the block. */
+export function romWorkDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Assembles `source` into dir/rom.bin; returns its path. */

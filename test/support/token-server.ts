@@ -6,12 +6,12 @@
 // carries in its x5c header) granting the scopes asked. Anonymous requests
 // get a token granting nothing. Every request's scopes and user are recorded.
 
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSigned } from './self-signed.ts';
 
 export interface TokenServer {
   realm: string;
@@ -30,27 +30,7 @@ export async function startTokenServer(users: Record<string, string>, { cors = f
   const dir = mkdtempSync(join(tmpdir(), 'glassbox-token-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=glassbox test token issuer',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(keyFile, certFile, '/CN=glassbox test token issuer');
   const key = createPrivateKey(readFileSync(keyFile));
   const certDer = new X509Certificate(readFileSync(certFile)).raw;
   const service = 'glassbox-test-registry';

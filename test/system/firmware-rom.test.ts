@@ -6,11 +6,8 @@
 // port 0x80 (so every POST code lands in a file) and isa-debug-exit to end
 // it: the CLI must show the same codes in the same order.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assembleRom, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
+import { describe, expect, it } from 'vitest';
+import { assembleRom, exitAndFlatGdt, romWorkDir, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
 
 const missing = missingForRoms();
 if (missing) console.warn(`ROM test skipped: missing ${missing}`);
@@ -48,18 +45,7 @@ pm:
   pop ebx
   mov al, bh            ; the second byte of the product
   out 0x80, al
-  mov al, 0
-  out 0xf4, al          ; QEMU's isa-debug-exit ends QEMU here; glassbox has no such port
-  cli
-  hlt
-align 8
-gdt:
-  dq 0
-  dq 0x00cf9a000000ffff ; flat 32-bit code
-  dq 0x00cf92000000ffff ; flat data
-gdtr:
-  dw 23
-  dd 0xf0000 + gdt
+${exitAndFlatGdt('0xf0000')}
 times 0x10000 - 16 - ($ - $$) db 0
 bits 16
 reset:
@@ -68,8 +54,7 @@ times 0x10000 - ($ - $$) db 0
 `;
 
 describe.skipIf(missing !== '')('glassbox boot --rom', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gb-rom-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = romWorkDir('gb-rom-');
 
   it('shows the POST codes QEMU sees from the same ROM, and exits 0 at the final halt', () => {
     const rom = assembleRom(dir, ROM);

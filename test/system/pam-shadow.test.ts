@@ -11,11 +11,8 @@
 // datasheet says reads go to the ROM side: there glassbox must read what
 // the segment read at reset.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assembleRom, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
+import { describe, expect, it } from 'vitest';
+import { assembleRom, exitAndFlatGdt, romWorkDir, glassboxPostLines, missingForRoms, postLine, qemuPostCodes } from '../support/post-rom.ts';
 
 const missing = missingForRoms();
 if (missing) console.warn(`PAM test skipped: missing ${missing}`);
@@ -93,18 +90,7 @@ pm:
   walk 0xc0000, 0x5a, 0
   walk 0xe0000, 0x5e, 0
   walk 0xe0000 + rom_side_f, 0x59, 4
-  mov al, 0
-  out 0xf4, al          ; QEMU's isa-debug-exit ends QEMU here
-  cli
-  hlt
-align 8
-gdt:
-  dq 0
-  dq 0x00cf9a000000ffff ; flat 32-bit code
-  dq 0x00cf92000000ffff ; flat data
-gdtr:
-  dw 23
-  dd 0xfffe0000 + gdt
+${exitAndFlatGdt('0xfffe0000')}
 rom_side_f: db 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d
 times 0x20000 - 16 - ($ - $$) db 0
 bits 16
@@ -114,8 +100,7 @@ times 0x20000 - ($ - $$) db 0
 `;
 
 describe.skipIf(missing !== '')('the i440FX PAM registers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gb-pam-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = romWorkDir('gb-pam-');
 
   it('route reads and writes of 0xC0000-0xFFFFF between DRAM and the ROM as on QEMU', () => {
     const rom = assembleRom(dir, ROM);

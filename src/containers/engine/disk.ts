@@ -8,15 +8,14 @@
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DiskError } from '../../storage/file-disk.ts';
+import { DiskError } from '../../storage/disk-error.ts';
+import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../storage/ext4-disk.ts';
 import type { GuestShell } from './guest-shell.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
 import { script, sh, type Script } from '../../api/shell-script.ts';
 
 /** What the disk can hold (a sparse file: it takes host space only as it fills). */
 export const ENGINE_DISK_BYTES = 4 * 2 ** 30;
-const EXT4_MAGIC_OFFSET = 1080;
-const EXT4_MAGIC = 0xef53;
 
 export function engineDiskPath(home: string): string {
   return join(home, 'disk.img');
@@ -35,25 +34,17 @@ export function inspectEngineDisk(path: string): 'new' | 'ext4' {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'new';
     throw new DiskError(`engine disk ${path}: ${(e as Error).message}`);
   }
-  const head = new Uint8Array(2048);
+  const head = new Uint8Array(DISK_HEAD_BYTES);
   const fd = openSync(path, 'r');
   try {
     readSync(fd, head, 0, head.length, 0);
   } finally {
     closeSync(fd);
   }
-  if (head.every((b) => b === 0)) return 'new';
-  if (size !== ENGINE_DISK_BYTES || (head[EXT4_MAGIC_OFFSET]! | (head[EXT4_MAGIC_OFFSET + 1]! << 8)) !== EXT4_MAGIC) {
-    throw new DiskError(`engine disk ${path}: not a glassbox disk (an ext4 filesystem of ${ENGINE_DISK_BYTES} bytes); move it away and the engine makes a new one`);
-  }
-  return 'ext4';
+  return diskContents(head, size, ENGINE_DISK_BYTES, `engine disk ${path}`, 'move it away and the engine makes a new one');
 }
 
-/**
- * Mounts the disk in the guest, making its filesystem first if it is new.
- * The block device's cache is dropped first: the guest may come from a
- * snapshot made with another disk behind /dev/vda.
- */
+/** Mounts the disk in the guest, making its filesystem first if it is new. */
 export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'): Promise<void> {
   const r = await shell.run(mountScript(state), { timeoutMs: 600_000 });
   if (r.exitCode !== 0) throw new DiskError(`engine disk: the guest cannot ${state === 'new' ? 'make and ' : ''}mount it: ${(r.stderr || r.stdout).trim()}`);
@@ -61,9 +52,7 @@ export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'):
 
 /** mountEngineDisk's guest side. */
 export function mountScript(state: 'new' | 'ext4'): Script {
-  // A fresh sparse file reads as zeros, so the inode tables and journal need no zeroing (which would fill the file).
-  const mkfs = state === 'new' ? sh`mkfs.ext4 -q -L glassbox -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda && ` : sh``;
-  return sh`blockdev --flushbufs /dev/vda && ${mkfs}mkdir -p ${ENGINE_DISK_MOUNT} && mount -t ext4 -o noinit_itable /dev/vda ${ENGINE_DISK_MOUNT}`;
+  return ext4MountScript(state, ENGINE_DISK_MOUNT, 'glassbox');
 }
 
 /**

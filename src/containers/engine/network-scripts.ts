@@ -16,10 +16,10 @@ export const NETNS_DIR = '/run/netns';
 
 /**
  * Brings eth0 up with a DHCP lease, once (a guest with it configured, or
- * without a network card, is left as it is); prints the address. The
- * guest's boot asks for the lease too (rcS, in the background); this makes
- * sure of it. udhcpc's event script is the guest's own
- * (guest-images/rootfs/etc/udhcpc/default.script).
+ * without a network card, is left as it is); prints eth0's `ip -4 addr`,
+ * which linkAddress reads. The guest's boot asks for the lease too (rcS, in
+ * the background); this makes sure of it. udhcpc's event script is the
+ * guest's own (guest-images/rootfs/etc/udhcpc/default.script).
  */
 export function linkUpScript(): Script {
   return script(
@@ -29,8 +29,13 @@ export function linkUpScript(): Script {
     sh`  udhcpc -i eth0 -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
     sh`fi`,
     sh`echo 1 > /proc/sys/net/ipv4/ip_forward`,
-    sh`ip -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'`,
+    sh`ip -4 addr show dev eth0`,
   );
+}
+
+/** The IPv4 address in what linkUpScript printed (`inet A.B.C.D/N ...`), or undefined when eth0 has none. */
+export function linkAddress(out: string): string | undefined {
+  return /^\s*inet (\d+\.\d+\.\d+\.\d+)\//m.exec(out)?.[1];
 }
 
 /** A container network in the guest: its bridge device and IPv4 subnet (a /16). */

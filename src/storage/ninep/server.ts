@@ -38,6 +38,7 @@ import {
 import type { NinePServer } from '../../devices/virtio/9p.ts';
 import { errno, errnoOf, NinePError } from './errno.ts';
 import { checkName, hostPath, lstatIn, type Export } from './host-tree.ts';
+import { guestId, hostId, processUser, type HostUser } from './owner.ts';
 import { QT_DIR, QT_FILE, QT_SYMLINK, Reader, ShortMessage, Writer, type Qid } from './wire.ts';
 
 /** Message types (T; the reply is T + 1). */
@@ -152,9 +153,17 @@ const LIST_STAT = {
 export class NinePFileServer implements NinePServer {
   private msize = 8192;
   private readonly fids = new Map<number, Fid>();
+  /** The host user this process is, who owns what it makes. */
+  private readonly self = processUser().uid;
 
-  /** `exports`: the host directories by aname ("" for a mount that names none). */
-  constructor(private readonly exports: Map<string, Export>) {}
+  /**
+   * `exports`: the host directories by aname ("" for a mount that names
+   * none); `owner`: the host user the guest's root stands for (owner.ts).
+   */
+  constructor(
+    private readonly exports: Map<string, Export>,
+    private readonly owner: HostUser = processUser(),
+  ) {}
 
   handle(request: Uint8Array, room: number): Uint8Array {
     let tag = NOTAG;
@@ -191,6 +200,11 @@ export class NinePFileServer implements NinePServer {
   private ex(f: Fid): Export {
     if (!f.exp) throw new NinePError('EROFS', 'the list of exports');
     return f.exp;
+  }
+
+  /** Gives what the guest just made to the share's owner, when this process is another user (root, running for one). */
+  private made(path: string): void {
+    if (this.self !== this.owner.uid) lchownSync(path, this.owner.uid, this.owner.gid);
   }
 
   private writable(f: Fid): void {
@@ -289,9 +303,12 @@ export class NinePFileServer implements NinePServer {
         const name = r.str();
         const flags = r.u32();
         const mode = r.u32();
-        r.u32(); // gid: files belong to the host's user
+        r.u32(); // gid: files belong to the share's owner
         if (f.fd !== undefined || f.entries) throw new NinePError('EINVAL', 'fid already open');
-        const fd = openSync(this.child(f, name), openFlags(flags | L.CREAT), mode & 0o7777);
+        const path = this.child(f, name);
+        const existed = this.self !== this.owner.uid && lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+        const fd = openSync(path, openFlags(flags | L.CREAT), mode & 0o7777);
+        if (!existed) this.made(path);
         f.names = [...f.names, name];
         f.fd = fd;
         return w
@@ -317,7 +334,9 @@ export class NinePFileServer implements NinePServer {
         const name = r.str();
         const mode = r.u32();
         r.u32(); // gid
-        mkdirSync(this.child(f, name), mode & 0o7777);
+        const path = this.child(f, name);
+        mkdirSync(path, mode & 0o7777);
+        this.made(path);
         return w.qid(this.qidAt(f, name)).finish();
       }
       case T.symlink: {
@@ -325,7 +344,9 @@ export class NinePFileServer implements NinePServer {
         const name = r.str();
         const target = r.str();
         r.u32(); // gid
-        symlinkSync(target, this.child(f, name));
+        const path = this.child(f, name);
+        symlinkSync(target, path);
+        this.made(path);
         return w.qid(this.qidAt(f, name)).finish();
       }
       case T.mknod: {
@@ -336,6 +357,7 @@ export class NinePFileServer implements NinePServer {
         // Node makes no device nodes or FIFOs: only a plain file, as an unprivileged mknod would.
         if ((mode & S_IFMT) !== S_IFREG) throw new NinePError('EPERM');
         closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, mode & 0o7777));
+        this.made(path);
         return w.qid(this.qidAt(f, name)).finish();
       }
       case T.readlink: {
@@ -456,12 +478,14 @@ export class NinePFileServer implements NinePServer {
 
   private getattr(f: Fid, w: Writer): Uint8Array {
     const st = f.exp ? lstatIn(f.exp, f.names) : LIST_STAT;
+    // The list of exports is the guest's root's; a host file's owner is mapped (owner.ts).
+    const [uid, gid] = f.exp ? [guestId(Number(st.uid), this.owner.uid), guestId(Number(st.gid), this.owner.gid)] : [0, 0];
     return w
       .u64(STATS_BASIC)
       .qid(qidOf(st))
       .u32(Number(st.mode))
-      .u32(Number(st.uid))
-      .u32(Number(st.gid))
+      .u32(uid)
+      .u32(gid)
       .u64(st.nlink)
       .u64(st.rdev)
       .u64(st.size)
@@ -493,7 +517,9 @@ export class NinePFileServer implements NinePServer {
     const st = lstatIn(this.ex(f), f.names);
     const isLink = (Number(st.mode) & S_IFMT) === S_IFLNK;
     if (valid & SET.MODE && !isLink) chmodSync(path, mode & 0o7777);
-    if (valid & (SET.UID | SET.GID)) lchownSync(path, valid & SET.UID ? uid : Number(st.uid), valid & SET.GID ? gid : Number(st.gid));
+    if (valid & (SET.UID | SET.GID)) {
+      lchownSync(path, valid & SET.UID ? hostId(uid, this.owner.uid) : Number(st.uid), valid & SET.GID ? hostId(gid, this.owner.gid) : Number(st.gid));
+    }
     if (valid & SET.SIZE) {
       if (isLink) throw new NinePError('EINVAL', 'truncating a symlink');
       truncateSync(path, size);

@@ -3,6 +3,8 @@
 // terminal and lays out the panels, which poll the service's inspection views.
 // The guest resumes from the snapshot of it booted that the build ships
 // (guest/default.snap); without one, or when this build refuses it, it boots.
+// Its /dev/vda is the site's lasting disk, mounted on /data once its agent is
+// up (?disk=indexeddb: the IndexedDB one even where OPFS would do).
 
 import { proxy, wrap } from 'comlink';
 import type { MachineService, MachineSnapshot } from '../worker/machine-service.ts';
@@ -20,7 +22,8 @@ import { servePorts } from './ports.ts';
 
 async function main(): Promise<void> {
   // ?boot: boot the kernel instead of resuming (what the snapshot saves, for bench:web).
-  const resume = !new URLSearchParams(location.search).has('boot');
+  const params = new URLSearchParams(location.search);
+  const resume = !params.has('boot');
   const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
   const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
   // Guest ports open in the page through its Service Worker, which relays them to the worker's guest.
@@ -48,6 +51,15 @@ async function main(): Promise<void> {
     term.write(bytes);
     progress.console(decoder.decode(bytes, { stream: true }));
   });
+  // Without its disk the tab still runs, only nothing outlasts it (and it boots: the snapshot has the disk).
+  const diskStatus = document.getElementById('disk-status')!;
+  const hasDisk = await machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined).then(
+    () => true,
+    (e: Error) => {
+      diskStatus.textContent = `No lasting disk: ${e.message}`;
+      return false;
+    },
+  );
   // The realtime clock: an interactive guest keeps wall time, so a container's `sleep 3600` lasts an hour.
   let booted = false;
   if (resume) {
@@ -84,6 +96,8 @@ async function main(): Promise<void> {
 
   const poll = async () => {
     show(await machine.snapshot());
+    // What a reload now would lose of the disk's writes (IndexedDB's are stored behind them).
+    if (hasDisk) document.body.dataset.diskUnstored = String(await machine.diskUnstored());
     await trace.refresh();
   };
   setInterval(() => void poll(), 1000);
@@ -92,6 +106,19 @@ async function main(): Promise<void> {
   await machine.agentReady();
   agentUp = true;
   document.body.dataset.agent = 'ready';
+  if (hasDisk) {
+    await machine.mountDisk().then(
+      (d) => {
+        const where = d.kind === 'opfs' ? "this site's OPFS" : d.kind === 'indexeddb' ? "this site's IndexedDB" : 'memory';
+        diskStatus.textContent = `${d.mount} is a disk in ${where}${d.made ? ', new' : ''}: ${d.kind === 'memory' ? d.note : 'its files are there again after a reload.'}`;
+        document.body.dataset.disk = d.kind;
+      },
+      (e: Error) => {
+        diskStatus.textContent = `The lasting disk is not mounted: ${e.message}`;
+        document.body.dataset.disk = 'failed';
+      },
+    );
+  }
   await machine.exec(`stty -F /dev/ttyS0 cols ${term.term.cols} rows ${term.term.rows}`);
   void mmu.walk();
   void mmu.listSpaces();

@@ -17,6 +17,7 @@ import type { Outside } from '../../net/outside.ts';
 import { NET_PLAN, UserNet } from '../../net/user-net.ts';
 import { bridgeGuestPort, refuseGuestPort } from './guest-port.ts';
 import { PagePorts } from './page-ports.ts';
+import { mountPageDisk, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
 import { ContainerEngine, type RunResult } from '../../containers/engine/containers.ts';
 import type { RunOptions } from '../../containers/engine/bundle.ts';
 import type { PortMapping } from '../../containers/engine/networks.ts';
@@ -36,6 +37,8 @@ export interface ServiceHost {
   images: ImageSource;
   /** What the guest's network reaches beyond its link. */
   outside: Outside;
+  /** Opens the disk that outlasts the machine (the page's: page-disk.ts); none in Node's worker. */
+  disk?(backend?: 'indexeddb'): Promise<PageDisk>;
 }
 
 /** What the CPU and counter panels show, read in one round trip. */
@@ -67,6 +70,7 @@ interface Guest {
 export class MachineService {
   private guest?: Guest;
   private booting = false;
+  private disk?: PageDisk;
   /** The host end of the guest's link; its MAC given, as a guest resumed with its link up may send nothing before a port is opened. */
   private readonly net: UserNet;
   /** The containers' published ports: what ports/PORT/ reaches when not the guest's own port. */
@@ -81,7 +85,8 @@ export class MachineService {
     if (this.guest || this.booting) throw new Error('this worker already runs a guest');
     this.booting = true;
     try {
-      const machine = await Machine.create({ ...opts, network: { backend: this.net } }, this.host.platform(onProgress));
+      const disks = this.disk ? { disks: [this.disk.disk] } : {};
+      const machine = await Machine.create({ ...opts, ...disks, network: { backend: this.net } }, this.host.platform(onProgress));
       machine.serial.on('data', onConsole);
       const shell = machineShell(machine);
       this.guest = { machine, shell };
@@ -89,6 +94,25 @@ export class MachineService {
     } finally {
       this.booting = false;
     }
+  }
+
+  /** Opens the host's lasting disk (IndexedDB's even where OPFS would do, if asked), to be the guest's /dev/vda from boot() on. */
+  async openDisk(backend?: 'indexeddb'): Promise<PageDiskKind> {
+    if (!this.host.disk) throw new Error('this worker has no lasting disk');
+    if (this.guest || this.booting) throw new Error('the disk goes in before the guest boots');
+    this.disk = await this.host.disk(backend);
+    return this.disk.kind;
+  }
+
+  /** Mounts the disk openDisk gave in the guest (its agent up), making its filesystem on first use. */
+  mountDisk(): Promise<PageDiskView> {
+    if (!this.disk) throw new Error('no disk opened: call openDisk() before boot()');
+    return mountPageDisk(this.disk, this.g.shell);
+  }
+
+  /** Blocks of the disk the browser has not stored yet (0 when none, or no disk). */
+  diskUnstored(): number {
+    return this.disk?.unstored() ?? 0;
   }
 
   private get g(): Guest {

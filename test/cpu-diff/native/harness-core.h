@@ -11,8 +11,14 @@
  *   - run_guest()/resume_harness, which load a case's state and come back;
  *   - on_signal(), which reads the signal context and calls record_outcome();
  *   - install_segments() (the data and TLS selectors the cases run with, in
- *     FIXED), install_seccomp() and SEGS32_CS (the 32-bit process's
- *     code selector, which FNSAVE/FNSTENV images are translated to).
+ *     FIXED) and SEGS32_CS (the 32-bit process's code selector, which
+ *     FNSAVE/FNSTENV images are translated to);
+ *   - SECCOMP_ARCH_AND_SITE, the filter's checks of the architecture and
+ *     the call site (seccomp_data.arch is at 4, the instruction pointer at
+ *     8), which install_seccomp() puts between its first load and
+ *     SECCOMP_ALLOWED_CALLS;
+ *   - START_STACK, the instructions of _start that move onto main_stack and
+ *     pass the kernel's stack pointer (argc, argv) to start_c.
  * Layouts and the reasons behind each safety measure: harness.c's header.
  */
 #include <stddef.h>
@@ -57,7 +63,21 @@ extern char syscall_site[];
 void run_guest(void);
 void resume_harness(void);
 static void install_segments(void);
-static void install_seccomp(void);
+/* The steps of run_guest that are the same in both processes, as assembler
+ * text. Every case starts with the x87 registers zero and empty (FNSAVE in an
+ * x87 case stores empty registers too, so nothing may carry over) and XMM0-7
+ * zero; it ends by loading the case's registers with 32-bit moves (from
+ * guest, the layout below) and jumping to its code. */
+#define RUN_GUEST_X87_RESET "  fninit\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fninit\n"
+#define RUN_GUEST_XMM0_7_ZERO                                                                 \
+    "  xorps %xmm0, %xmm0\n  xorps %xmm1, %xmm1\n  xorps %xmm2, %xmm2\n  xorps %xmm3, %xmm3\n" \
+    "  xorps %xmm4, %xmm4\n  xorps %xmm5, %xmm5\n  xorps %xmm6, %xmm6\n  xorps %xmm7, %xmm7\n"
+#define RUN_GUEST_LOAD_AND_JUMP                                                                   \
+    "  movl guest+0, %eax\n  movl guest+4, %ecx\n  movl guest+8, %edx\n  movl guest+12, %ebx\n" \
+    "  movl guest+20, %ebp\n  movl guest+24, %esi\n  movl guest+28, %edi\n"                     \
+    "  movl guest+16, %esp\n"                                                                    \
+    "  jmp *fixed_page+8\n"
+
 /* MXCSR as every case starts (run_guest loads it): all exceptions masked, round to nearest. */
 __attribute__((used)) static const uint32_t mxcsr_default = 0x1f80;
 
@@ -178,9 +198,15 @@ static void signal_in_harness(int sig, uint64_t ip) {
     sys_exit(3);
 }
 
-/* The vector a signal stands for (trapno is stale for SIGSYS and SIGVTALRM),
- * or 0 when the signal is a timer tick during a short case, to be ignored. */
-static int signal_vector(int sig, uint32_t trapno, uint32_t *vector, uint32_t *err) {
+/* The vector a signal at `ip` stands for (trapno is stale for SIGSYS and
+ * SIGVTALRM), or 0 when the signal is to be ignored: a timer tick during a
+ * short case, or while the harness itself runs. Any other signal in the
+ * harness itself ends the process. */
+static int signal_vector(int sig, uint64_t ip, uint32_t trapno, uint32_t *vector, uint32_t *err) {
+    if (!in_guest) {
+        if (sig == SIGVTALRM) return 0;
+        signal_in_harness(sig, ip);
+    }
     if (sig == SIGVTALRM) {
         if (++ticks < TIMEOUT_TICKS) return 0; /* a tick during a short case: resume it untouched */
         *vector = VECTOR_TIMEOUT;
@@ -433,6 +459,11 @@ static void load_seccomp(const struct sock_filter *f, unsigned short len) {
     if (r < 0) fail("cannot install the seccomp filter that keeps cases from making system calls", r);
 }
 
+static void install_seccomp(void) {
+    struct sock_filter f[] = {LD(4), SECCOMP_ARCH_AND_SITE, SECCOMP_ALLOWED_CALLS};
+    load_seccomp(f, sizeof f / sizeof f[0]);
+}
+
 #define IN_CAP (CASE_BYTES * 128)
 #define OUT_CAP (RESULT_BYTES * 128)
 static uint8_t in_buf[IN_CAP];
@@ -606,3 +637,11 @@ void start_c(uintptr_t *sp) { sys_exit(harness_main((int)sp[0], (char **)(sp + 1
 
 /* The harness runs on this stack so that the kernel's can be unmapped. */
 uint8_t main_stack[16384] __attribute__((aligned(16)));
+
+__asm__(
+    ".text\n"
+    ".globl _start\n"
+    "_start:\n"
+    "  xorl %ebp, %ebp\n" START_STACK
+    "  call start_c\n"
+    "  hlt\n");

@@ -66,6 +66,16 @@ enum {
 
 /* FNSAVE images need no translation in a 32-bit process. */
 #define SEGS32_CS FIXED.user_cs
+/* The filter's checks (the instruction pointer at 8 is a u64): an i386
+ * process, the call from sys(), else the trap of SECCOMP_ALLOWED_CALLS. */
+#define AUDIT_ARCH_I386 0x40000003u
+#define SECCOMP_ARCH_AND_SITE JEQ(AUDIT_ARCH_I386, 1, 0), RET(RET_KILL), LD(8), JEQ((uint32_t)syscall_site, 0, 5)
+/* _start: argc and argv at the kernel's ESP, passed on the harness's stack (16-byte aligned at the call). */
+#define START_STACK                          \
+    "  movl %esp, %eax\n"                    \
+    "  movl $main_stack+16384-16, %esp\n"    \
+    "  subl $12, %esp\n"                     \
+    "  pushl %eax\n"
 
 #include "harness-core.h"
 
@@ -103,21 +113,13 @@ __asm__(
     "1:\n"
     "  cmpl %esp, fixed_page\n"
     "  jne stack_moved\n"
-    /* Every case starts with the x87 registers zero and empty: FNSAVE in an
-     * x87 case stores empty registers too, so nothing may carry over. */
-    "  fninit\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fninit\n"
-    /* And the SSE state as glassbox starts a case: XMM0-7 zero, MXCSR at its default. */
-    "  xorps %xmm0, %xmm0\n  xorps %xmm1, %xmm1\n  xorps %xmm2, %xmm2\n  xorps %xmm3, %xmm3\n"
-    "  xorps %xmm4, %xmm4\n  xorps %xmm5, %xmm5\n  xorps %xmm6, %xmm6\n  xorps %xmm7, %xmm7\n"
+    RUN_GUEST_X87_RESET RUN_GUEST_XMM0_7_ZERO
     "  ldmxcsr mxcsr_default\n"
     "  movw fixed_page+18, %ax\n"
     "  movw %ax, %ds\n  movw %ax, %es\n  movw %ax, %fs\n  movw %ax, %ss\n"
     "  pushl guest+32\n"
     "  popfl\n"
-    "  movl guest+0, %eax\n  movl guest+4, %ecx\n  movl guest+8, %edx\n  movl guest+12, %ebx\n"
-    "  movl guest+20, %ebp\n  movl guest+24, %esi\n  movl guest+28, %edi\n"
-    "  movl guest+16, %esp\n"
-    "  jmp *fixed_page+8\n"
+    RUN_GUEST_LOAD_AND_JUMP
     ".globl resume_harness\n"
     "resume_harness:\n"
     "  popl %ebx\n  popl %esi\n  popl %edi\n  popl %ebp\n"
@@ -136,12 +138,8 @@ struct kucontext {
 void on_signal(int sig, void *info, void *ctx) {
     struct sigctx *g = &((struct kucontext *)ctx)->mc;
     (void)info;
-    if (!in_guest) {
-        if (sig == SIGVTALRM) return;
-        signal_in_harness(sig, g->eip);
-    }
     uint32_t vector, err = g->err;
-    if (!signal_vector(sig, g->trapno, &vector, &err)) return;
+    if (!signal_vector(sig, g->eip, g->trapno, &vector, &err)) return;
     const uint32_t regs[8] = {g->eax, g->ecx, g->edx, g->ebx, g->esp, g->ebp, g->esi, g->edi};
     const uint32_t segs[6] = {g->es, g->cs, g->ss, g->ds, g->fs, g->gs};
     record_outcome(regs, g->eip, g->eflags, vector, err, g->cr2, segs);
@@ -165,30 +163,3 @@ static void install_segments(void) {
     FIXED.tls_sel = (uint16_t)(desc[0] * 8 + 3);
     __asm__ volatile("movw %0, %%gs" : : "r"(FIXED.tls_sel));
 }
-
-#define AUDIT_ARCH_I386 0x40000003u
-
-static void install_seccomp(void) {
-    /* seccomp_data: nr @0, arch @4, instruction_pointer @8 (u64), args @16 (u64 each). */
-    struct sock_filter f[] = {
-        /*  0 */ LD(4),
-        /*  1 */ JEQ(AUDIT_ARCH_I386, 1, 0),
-        /*  2 */ RET(RET_KILL),
-        /*  3 */ LD(8),
-        /*  4 */ JEQ((uint32_t)syscall_site, 0, 5),
-        /*  5 */ SECCOMP_ALLOWED_CALLS, /* its trap is at 10 */
-    };
-    load_seccomp(f, sizeof f / sizeof f[0]);
-}
-
-__asm__(
-    ".text\n"
-    ".globl _start\n"
-    "_start:\n"
-    "  xorl %ebp, %ebp\n"
-    "  movl %esp, %eax\n"
-    "  movl $main_stack+16384-16, %esp\n"
-    "  subl $12, %esp\n"
-    "  pushl %eax\n"
-    "  call start_c\n"
-    "  hlt\n");

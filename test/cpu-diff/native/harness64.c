@@ -43,6 +43,17 @@ enum {
  * the compiled code's unaligned accesses would then raise #AC with SIGBUS
  * blocked, and the process would die: signal_entry clears AC first. */
 #define SIGNAL_ENTRY signal_entry
+/* The filter's checks (the instruction pointer's low half at 8, high at 12):
+ * an x86_64 process, the call from sys(), else the trap of
+ * SECCOMP_ALLOWED_CALLS. An i386 system call (INT 0x80 written by a case)
+ * fails the first check and is refused like any other. */
+#define AUDIT_ARCH_X86_64 0xc000003eu
+#define SECCOMP_ARCH_AND_SITE \
+    JEQ(AUDIT_ARCH_X86_64, 1, 0), RET(RET_TRAP), LD(12), JEQ(0, 0, 7), LD(8), JEQ((uint32_t)(uintptr_t)syscall_site, 0, 5)
+/* _start: argc and argv at the kernel's RSP, passed in RDI. */
+#define START_STACK                       \
+    "  movq %rsp, %rdi\n"                 \
+    "  movq $main_stack+16384-16, %rsp\n"
 
 #include "harness-core.h"
 
@@ -85,11 +96,8 @@ __asm__(
     "1:\n"
     "  cmpq %rsp, fixed_page\n"
     "  jne stack_moved\n"
-    "  fninit\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fninit\n"
-    /* And the SSE state as glassbox starts a case: XMM0-15 zero, MXCSR at its
-     * default (a case's FXRSTOR or LDMXCSR must not carry over either). */
-    "  xorps %xmm0, %xmm0\n  xorps %xmm1, %xmm1\n  xorps %xmm2, %xmm2\n  xorps %xmm3, %xmm3\n"
-    "  xorps %xmm4, %xmm4\n  xorps %xmm5, %xmm5\n  xorps %xmm6, %xmm6\n  xorps %xmm7, %xmm7\n"
+    /* XMM8-15 zero too, and MXCSR at its default (a case's FXRSTOR or LDMXCSR must not carry over). */
+    RUN_GUEST_X87_RESET RUN_GUEST_XMM0_7_ZERO
     "  xorps %xmm8, %xmm8\n  xorps %xmm9, %xmm9\n  xorps %xmm10, %xmm10\n  xorps %xmm11, %xmm11\n"
     "  xorps %xmm12, %xmm12\n  xorps %xmm13, %xmm13\n  xorps %xmm14, %xmm14\n  xorps %xmm15, %xmm15\n"
     "  ldmxcsr mxcsr_default(%rip)\n"
@@ -102,10 +110,7 @@ __asm__(
     "  movl guest+32, %eax\n"
     "  pushq %rax\n"
     "  popfq\n"
-    "  movl guest+0, %eax\n  movl guest+4, %ecx\n  movl guest+8, %edx\n  movl guest+12, %ebx\n"
-    "  movl guest+20, %ebp\n  movl guest+24, %esi\n  movl guest+28, %edi\n"
-    "  movl guest+16, %esp\n"
-    "  jmp *fixed_page+8\n"
+    RUN_GUEST_LOAD_AND_JUMP
     ".globl resume_harness\n"
     "resume_harness:\n"
     "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
@@ -135,12 +140,8 @@ static uint16_t selector(int which) {
 void on_signal(int sig, void *info, void *ctx) {
     struct sigctx *g = &((struct kucontext *)ctx)->mc;
     (void)info;
-    if (!in_guest) {
-        if (sig == SIGVTALRM) return;
-        signal_in_harness(sig, g->rip);
-    }
     uint32_t vector, err = (uint32_t)g->err;
-    if (!signal_vector(sig, (uint32_t)g->trapno, &vector, &err)) return;
+    if (!signal_vector(sig, g->rip, (uint32_t)g->trapno, &vector, &err)) return;
     const uint64_t wide[] = {g->rax, g->rcx, g->rdx, g->rbx, g->rsp, g->rbp, g->rsi, g->rdi, g->rip, g->eflags};
     uint64_t upper = g->r8 | g->r9 | g->r10 | g->r11 | g->r12 | g->r13 | g->r14 | g->r15;
     for (unsigned i = 0; i < sizeof wide / sizeof wide[0]; i++) upper |= wide[i] >> 32;
@@ -172,31 +173,3 @@ static void install_segments(void) {
     if (r >= 0) r = sys(NR_arch_prctl, ARCH_SET_FS, 0, 0, 0, 0, 0);
     if (r < 0) fail("arch_prctl(ARCH_SET_GS/FS, 0) failed", r);
 }
-
-#define AUDIT_ARCH_X86_64 0xc000003eu
-
-static void install_seccomp(void) {
-    /* seccomp_data: nr @0, arch @4, instruction_pointer @8 (low) @12 (high), args @16 (u64 each).
-     * An i386 system call (INT 0x80 written by a case) is refused like any other. */
-    struct sock_filter f[] = {
-        /*  0 */ LD(4),
-        /*  1 */ JEQ(AUDIT_ARCH_X86_64, 1, 0),
-        /*  2 */ RET(RET_TRAP),
-        /*  3 */ LD(12),
-        /*  4 */ JEQ(0, 0, 7),
-        /*  5 */ LD(8),
-        /*  6 */ JEQ((uint32_t)(uintptr_t)syscall_site, 0, 5),
-        /*  7 */ SECCOMP_ALLOWED_CALLS, /* its trap is at 12 */
-    };
-    load_seccomp(f, sizeof f / sizeof f[0]);
-}
-
-__asm__(
-    ".text\n"
-    ".globl _start\n"
-    "_start:\n"
-    "  xorl %ebp, %ebp\n"
-    "  movq %rsp, %rdi\n"
-    "  movq $main_stack+16384-16, %rsp\n"
-    "  call start_c\n"
-    "  hlt\n");

@@ -1,19 +1,13 @@
 ; An idle guest with a periodic tick: counter 0 in mode 2 at 1 kHz (count
 ; 1193), IRQ 0 acknowledged with a non-specific EOI, and the CPU halted
 ; between ticks (STI; HLT in a loop). The handler counts ticks at [0x3000].
-bits 32
-org 0x1000
 %include "irq0-setup.inc"
-COUNT equ 1193
 start:
   IRQ0_SETUP irq0
   mov dword [0x3000], 0
   mov al, 0x34            ; counter 0, LSB then MSB, mode 2 (the periodic tick)
   out 0x43, al
-  mov al, COUNT & 0xff
-  out 0x40, al
-  mov al, COUNT >> 8
-  out 0x40, al
+  LOAD_COUNT0
 idle:
   sti
   hlt

@@ -3,10 +3,7 @@
 ; of 1193 written while the CPU runs, then a busy loop with interrupts on.
 ; The IRQ 0 handler stores the TSC and powers off (CLI; HLT).
 ; TSC at the count's write: [0x3000]; TSC in the handler: [0x3008].
-bits 32
-org 0x1000
 %include "irq0-setup.inc"
-COUNT equ 1193
 start:
   IRQ0_SETUP irq0
   mov al, 0x38            ; counter 0, LSB then MSB, mode 4 (what pit_set_oneshot writes)
@@ -15,10 +12,7 @@ start:
   rdtsc
   mov [0x3000], eax
   mov [0x3004], edx
-  mov al, COUNT & 0xff
-  out 0x40, al
-  mov al, COUNT >> 8
-  out 0x40, al
+  LOAD_COUNT0
 spin:
   jmp spin
 irq0:
