@@ -206,7 +206,8 @@ test('the tour runs engine containers: own namespaces in the containers panel, a
   // The memory hog: usage climbs towards the 8 MiB limit, then the OOM killer ends it.
   await page.click('[data-step="oom"]');
   const hog = page.locator('#containers [data-container="tour-oom"]');
-  await hog.waitFor({ timeout: 90_000 });
+  // Each run puts a container on the bridge (its namespace, veth and address): minutes when the host is busy.
+  await hog.waitFor({ timeout: 240_000 });
   await expect.poll(() => hog.locator('.ctr-limits').innerText(), { timeout: 30_000 }).toMatch(/memory\.max 8\.0 MiB/);
   let sampled = 0;
   await expect
