@@ -37,6 +37,8 @@ const UNIT = [
   'test/net/user-net.test.ts',
   'test/net/publish.test.ts',
   'test/net/http1.test.ts',
+  'test/net/port-relay.test.ts',
+  'test/net/page-ports.test.ts',
 ];
 const SYSTEM = ['test/system/**/*.test.ts', 'test/boot/multiboot.test.ts', 'test/guest-images/qemu.test.ts'];
 const WEB = ['test/web/**/*.test.ts'];

@@ -1,8 +1,9 @@
 // The outside in a browser page: there is none. A page has no TCP or UDP
 // sockets, so the guest's outbound connections are reset and its datagrams
-// dropped, each with the reason given to `refused` (the worker logs it), and
-// every DNS name is answered "no such name" at once, so the guest's programs
-// fail fast instead of waiting out their resolver's timeouts. What the page
+// answered "destination unreachable" (user-net.ts does both when this
+// refuses), each with the reason given to `refused` (the worker logs it),
+// and every DNS name is answered "no such name" at once, so the guest's
+// programs fail fast instead of waiting out their timeouts. What the page
 // can do is reach into the guest: published ports (user-net.ts's
 // connectToGuest) need no outside.
 

@@ -18,7 +18,7 @@ import { BROADCAST_MAC, ipToString, parseIp, parseMac, sameMac, type Mac } from 
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from './arp.ts';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, dhcpAnswer } from './dhcp.ts';
 import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from './ethernet.ts';
-import { echoReply } from './icmp.ts';
+import { echoReply, unreachable, UNREACHABLE_PROHIBITED } from './icmp.ts';
 import { buildIpv4, parseIpv4, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './ipv4.ts';
 import { streamPair, type HostStream } from './host-stream.ts';
 import { OutsideRefused, type Outside } from './outside.ts';
@@ -103,7 +103,7 @@ export class UserNet implements TcpLink, NetBackend {
     if (eth.type !== ETHERTYPE_IPV4) return this.drop();
     const ip = parseIpv4(eth.payload);
     if (typeof ip === 'string') return this.drop();
-    if (ip.protocol === PROTO_UDP) return this.udpIn(ip.src, ip.dst, ip.payload);
+    if (ip.protocol === PROTO_UDP) return this.udpIn(ip.src, ip.dst, ip.payload, eth.payload);
     if (ip.protocol === PROTO_TCP) return this.tcpIn(ip.src, ip.dst, ip.payload);
     if (ip.protocol === PROTO_ICMP && this.ownsAddress(ip.dst)) {
       const reply = echoReply(ip.payload);
@@ -186,7 +186,8 @@ export class UserNet implements TcpLink, NetBackend {
     this.emit(a.senderMac, ETHERTYPE_ARP, reply);
   }
 
-  private udpIn(src: number, dst: number, payload: Uint8Array): void {
+  /** A UDP datagram from the guest (`datagram`: all of it, which an ICMP error quotes). */
+  private udpIn(src: number, dst: number, payload: Uint8Array, datagram: Uint8Array): void {
     const u = parseUdp(src, dst, payload);
     if (!u) return this.drop();
     if (u.dstPort === DHCP_SERVER_PORT) {
@@ -224,6 +225,8 @@ export class UserNet implements TcpLink, NetBackend {
       if (!(e instanceof OutsideRefused)) throw e;
       this.options.refused?.(e.message);
       this.drop();
+      // Said to the guest too, from the gateway, as a router on the way would.
+      this.sendIp(NET_PLAN.gateway, src, PROTO_ICMP, unreachable(datagram, UNREACHABLE_PROHIBITED));
     }
   }
 

@@ -15,8 +15,21 @@ export interface OpenPort {
   channel: MessagePort;
 }
 
-/** Bytes for the guest, the end of them (a half-close), or the connection dropped. */
-export type ToGuest = { data: Uint8Array } | { end: true } | { abort: true };
+/**
+ * Bytes for the guest, the end of them (a half-close), the connection
+ * dropped, or credit: the Service Worker handed `credit` more of the guest's
+ * bytes on towards the page's reader.
+ */
+export type ToGuest = { data: Uint8Array } | { end: true } | { abort: true } | { credit: number };
+
+/**
+ * The guest's bytes the worker sends ahead of the Service Worker's credit.
+ * Past it the worker stops reading the connection, which narrows the window
+ * the user-mode network advertises to the guest's TCP (tcp-connection.ts),
+ * so a reader that stops (a slow page, a large file) stops the guest's
+ * server instead of filling memory.
+ */
+export const RELAY_WINDOW = 256 * 1024;
 
 /** The guest's bytes, their end, or the connection gone (with why). */
 export type FromGuest = { data: Uint8Array } | { end: true } | { abort: string };

@@ -13,6 +13,7 @@ import { tsharkErrors, tsharkFields, tsharkMissing } from './tshark.ts';
 import { BROADCAST_MAC } from '../../src/net/addresses.ts';
 import { buildEthernet, ETHERTYPE_ARP } from '../../src/net/ethernet.ts';
 import { NET_PLAN } from '../../src/net/user-net.ts';
+import { PROTO_ICMP } from '../../src/net/ipv4.ts';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/net/tcp-segment.ts';
 import { publishUdp } from '../../src/net/publish.ts';
 
@@ -214,13 +215,14 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     expect(tsharkErrors(g.pcapBytes())).toEqual([]);
   });
 
-  test('the browser outside: outbound TCP is reset and UDP dropped, each with its reason; DNS names get NXDOMAIN at once', async () => {
+  test('the browser outside: outbound TCP is reset and UDP answered "destination unreachable", each with its reason; DNS names get NXDOMAIN at once', async () => {
     const reasons: string[] = [];
     const g = guest({ outside: browserOutside(), refused: (why: string) => reasons.push(why) });
     g.sendTcp(GUEST, GW, { srcPort: 33010, dstPort: 8080, seq: 5, ack: 0, flags: SYN, window: 8192 });
     const rst = await g.nextTcp('the RST for a connection the page cannot make', 33010);
     expect([rst.flags & RST, rst.ack]).toEqual([RST, 6]);
     g.sendUdp(GUEST, GW, 40002, 9999, Buffer.from('lost'));
+    await g.next('the ICMP error for the datagram the page cannot send', (f) => (f[23] === PROTO_ICMP ? true : null));
     expect(reasons).toEqual([
       expect.stringMatching(/^TCP to 127\.0\.0\.1:8080 refused: a browser page has no TCP or UDP sockets/),
       expect.stringMatching(/^UDP refused: a browser page/),
@@ -231,6 +233,8 @@ describe.skipIf(noTshark)('user-mode network stack', () => {
     expect(tsharkFields(g.pcapBytes(), 'dns.flags.response == 1', ['dns.id', 'dns.flags.rcode', 'dns.qry.name', 'dns.flags.recavail'])).toEqual([
       ['0x0007', '3', 'example.com', '1'],
     ]);
+    // Type 3 code 13 from the gateway, quoting the guest's datagram (its ports), with every checksum right.
+    expect(tsharkFields(g.pcapBytes(), 'icmp', ['ip.src', 'icmp.type', 'icmp.code', 'udp.srcport', 'udp.dstport'])).toEqual([['10.0.2.2,10.0.2.15', '3', '13', '40002', '9999']]);
     expect(tsharkErrors(g.pcapBytes())).toEqual([]);
   });
 

@@ -4,7 +4,10 @@
 // runs what is typed, a web server started in it opens in the page through
 // its Service Worker, the counters move, the MMU panel walks an address, and
 // the tour's engine containers show up in the containers panel: their own
-// namespaces next to the guest's, and the OOM demo's kill at its memory limit.
+// namespaces next to the guest's, the OOM demo's kill at its memory limit,
+// and a container's published port opened in an iframe. A response of
+// several MiB streams with backpressure, and the guest's attempts to reach
+// out of the page (which has no sockets) fail at once.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -66,6 +69,82 @@ test("a server in the tab's guest opens in the page: the Service Worker relays p
   expect(await frame!.evaluate(async () => (await fetch('file')).text())).toBe(`served-${token}\n`);
 }, 240_000);
 
+test('a response of several MiB streams through the relay: a reader that stops a while and reads on gets every byte', async () => {
+  // The guest's httpd of the test before still serves /tmp/www on 8080; the file's digest is the guest's own sha256sum.
+  await page.click('#terminal');
+  // Two copies of the guest's busybox, each followed by its own number (3.9 MiB), so a block out of place changes the digest;
+  // /dev/urandom and seq are too slow to fill it here when the host is busy.
+  await page.keyboard.type(
+    `for i in 1 2; do cat /bin/busybox; echo $i; done > /tmp/www/big && echo "$(wc -c < /tmp/www/big) $(sha256sum /tmp/www/big | cut -d' ' -f1) = big-sum"\n`,
+  );
+  await expect.poll(terminalText, { timeout: 300_000 }).toMatch(/\d+ [0-9a-f]{64} = big-sum/);
+  const [, guestLength, guestSum] = /(\d+) ([0-9a-f]{64}) = big-sum/.exec(await terminalText())!;
+
+  // The page's reader takes the first chunk and stops.
+  await page.evaluate(async () => {
+    const r = await fetch('ports/8080/big');
+    const reader = r.body!.getReader();
+    const first = await reader.read();
+    (window as unknown as { big: unknown }).big = { reader, chunks: [first.value] };
+  });
+  // A stall longer than the relay's retransmission and window-probe timers: the stream must survive it whole.
+  // (Where the bytes wait is not asserted here: in runs so far the guest had sent all 3.9 MiB and closed within
+  // 2 s of the stall, so something between the Service Worker's stream and this reader reads ahead, Chromium's
+  // pipe to the page or the relay itself in the browser; not yet found out. The relay's own bound, with a reader
+  // of our own, is test/net/port-relay.test.ts's.)
+  await page.waitForTimeout(3000);
+  // Reading on: every byte, its digest the guest's.
+  const got = await page.evaluate(async () => {
+    const { reader, chunks } = (window as unknown as { big: { reader: ReadableStreamDefaultReader<Uint8Array>; chunks: Uint8Array[] } }).big;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) all.set(c, (at += c.length) - c.length);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+    return { length: all.length, sum: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  });
+  expect(got).toEqual({ length: Number(guestLength), sum: guestSum });
+
+  // The rate a reader that does not stop gets (printed for the record: speed is measured in bench/, not asserted here).
+  const rate = await page.evaluate(async () => {
+    const t0 = performance.now();
+    const n = (await (await fetch('ports/8080/big')).arrayBuffer()).byteLength;
+    return { bytes: n, ms: performance.now() - t0 };
+  });
+  expect(rate.bytes).toBe(Number(guestLength));
+  console.log(`ports/8080/big: ${rate.bytes} bytes in ${rate.ms.toFixed(0)} ms, ${(rate.bytes / 1048576 / (rate.ms / 1000)).toFixed(2)} MiB/s`);
+}, 600_000);
+
+test("the tab's guest reaching out fails at once, saying so: TCP is refused, UDP unreachable, names unknown", async () => {
+  await page.click('#terminal');
+  // 198.51.100.0/24 is TEST-NET-2 (RFC 5737): an address that is nobody's, which a page could not reach in any case.
+  const timed = (name: string, command: string) => `t0=$(date +%s); ${command}; echo "${name}-status=$? after $(( $(date +%s) - t0 )) s"`;
+  await page.keyboard.type(
+    [
+      // (Not wget -T: busybox 1.35's wget with -T crashes on a refused connection, on any host.)
+      timed('tcp', 'wget -q -O /dev/null http://198.51.100.7/'),
+      // A DNS query to a server out there is a UDP datagram the page cannot send; then a name through the stack's own DNS.
+      timed('udp', 'nslookup example.com 198.51.100.7'),
+      timed('dns', 'nslookup example.com'),
+    ].join('; ') + '\n',
+  );
+  await expect.poll(terminalText, { timeout: 90_000 }).toMatch(/dns-status=\d+ after \d+ s/);
+  const text = await terminalText();
+  for (const name of ['tcp', 'udp', 'dns']) {
+    const [, status, seconds] = new RegExp(`${name}-status=(\\d+) after (\\d+) s`).exec(text)!;
+    if (name !== 'dns') expect(Number(status), `${name} failed`).not.toBe(0);
+    // Far inside the seconds a resolver or a connect would otherwise wait (the clock is the guest's wall clock: whole seconds).
+    expect(Number(seconds), `${name} failed at once`).toBeLessThanOrEqual(2);
+  }
+  expect(text).toMatch(/Connection refused/);
+  expect(text).toMatch(/write to '198\.51\.100\.7': No route to host/);
+  expect(text).toMatch(/NXDOMAIN/);
+}, 150_000);
+
 test('counters move and the MMU panel walks an address', async () => {
   await page.waitForSelector('body[data-agent="ready"]', { timeout: 120_000 });
   const instructions = async () => Number((await page.locator('#counters .totals').innerText()).split(' ')[0].replace(/,/g, ''));
@@ -104,7 +183,8 @@ test('counters move and the MMU panel walks an address', async () => {
 test('the tour runs engine containers: own namespaces in the containers panel, and an OOM kill at the memory limit', async () => {
   await page.click('[data-step="container"]');
   const box = page.locator('#containers [data-container="tour-box"]');
-  await expect.poll(() => box.getAttribute('data-status'), { timeout: 90_000 }).toBe('running');
+  // The engine's first container: its image unpacked, its namespace on the bridge (minutes when the host is busy).
+  await expect.poll(() => box.getAttribute('data-status'), { timeout: 300_000 }).toBe('running');
   for (const ns of ['pid', 'uts']) {
     const row = box.locator(`tr[data-ns="${ns}"]`);
     await row.waitFor({ timeout: 30_000 });
@@ -120,13 +200,14 @@ test('the tour runs engine containers: own namespaces in the containers panel, a
   // Inside the container, its sleep is PID 1 and the hostname is its own.
   await page.click('[data-step="namespace"]');
   await expect
-    .poll(() => page.locator('#tour-output').innerText(), { timeout: 60_000 })
+    .poll(() => page.locator('#tour-output').innerText(), { timeout: 180_000 })
     .toMatch(/inside tour-box: hostname tour-box, \d+ processes:[\s\S]*\n\s*1 \S+\s+\d*:?\d*\s*sleep 3600/);
 
   // The memory hog: usage climbs towards the 8 MiB limit, then the OOM killer ends it.
   await page.click('[data-step="oom"]');
   const hog = page.locator('#containers [data-container="tour-oom"]');
-  await hog.waitFor({ timeout: 90_000 });
+  // Each run puts a container on the bridge (its namespace, veth and address): minutes when the host is busy.
+  await hog.waitFor({ timeout: 240_000 });
   await expect.poll(() => hog.locator('.ctr-limits').innerText(), { timeout: 30_000 }).toMatch(/memory\.max 8\.0 MiB/);
   let sampled = 0;
   await expect
@@ -144,5 +225,24 @@ test('the tour runs engine containers: own namespaces in the containers panel, a
   await expect.poll(async () => Number(/\(peak ([\d.]+) MiB\)/.exec(await hog.locator('.ctr-values').innerText())?.[1]), { timeout: 30_000 }).toBeGreaterThan(7);
   await expect.poll(() => hog.getAttribute('data-status'), { timeout: 30_000 }).toBe('exited');
   await expect(hog.locator('.ctr-head').innerText()).resolves.toMatch(/exited \(exit 137\) · OOM kills: [1-9]/);
+}, 700_000);
+
+test("a container's published port opens in the page: the tour's httpd on the bridge, -p 8090:80, in the ports panel's iframe", async () => {
+  await page.click('[data-step="web"]');
+  const web = page.locator('#containers [data-container="tour-web"]');
+  await expect.poll(() => web.getAttribute('data-status'), { timeout: 300_000 }).toBe('running');
+  // The tour printed the page the container's httpd serves as fetched inside the container itself (busybox wget to its own lo).
+  await expect.poll(() => page.locator('#tour-output').innerText(), { timeout: 120_000 }).toMatch(/<p id=token>[0-9a-f-]{36}<\/p>/);
+  const output = await page.locator('#tour-output').innerText();
+  const token = /<p id=token>([0-9a-f-]{36})<\/p>/.exec(output)![1];
+  // Its own address on the bridge (172.17.0.0/16), and its port published on the page's port 8090.
+  expect(output).toMatch(/own address on the bridge: 172\.17\.\d+\.\d+/);
+  expect(output).toMatch(/80\/tcp -> ports\/8090\//);
+  // The iframe at ports/8090/ shows the same page, through the Service Worker, the guest's NIC and its bridge.
+  await expect.poll(() => page.frameLocator('#ports-frame').locator('#token').innerText(), { timeout: 120_000 }).toBe(token);
+  expect(await page.frameLocator('#ports-frame').locator('h1').innerText()).toBe('served by container tour-web');
+  // Port 80 is the container's, in its own network namespace: the guest's own port 80 has no server.
+  const guest80 = await page.evaluate(async () => (await fetch('ports/80/')).status);
+  expect(guest80).toBe(502);
   await page.screenshot({ path: projectPath('build', 'web-page.png'), fullPage: true });
-}, 300_000);
+}, 600_000);

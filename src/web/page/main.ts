@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const containers = new ContainersPanel(machine);
   const trace = new TracePanel(machine);
   const refreshers: Record<string, () => Promise<void>> = { processes: () => processes.refresh(), containers: () => containers.refresh() };
-  const tour = new TourPanel(machine, async (id) => refreshers[id]?.());
+  const tour = new TourPanel(machine, async (id) => refreshers[id]?.(), { openPort: (port) => ports.show(port) });
   document.getElementById('panels')!.append(tour.root, ports.root, containers.root, cpu.root, counters.root, mmu.root, processes.root, trace.root);
 
   const poll = async () => {

@@ -1,25 +1,37 @@
 // One connection into a guest port, carried over a MessageChannel to the
 // page's Service Worker (port-messages.ts): the stream user-net.ts's
-// connectToGuest gives on one side, the channel on the other.
+// connectToGuest gives on one side, the channel on the other. The guest's
+// bytes flow only as far ahead of the Service Worker's credit as
+// RELAY_WINDOW: past it the stream is paused, and the guest's TCP window
+// closes behind it.
 
 import type { HostStream } from '../../net/host-stream.ts';
-import type { FromGuest, ToGuest } from '../port-messages.ts';
+import { RELAY_WINDOW, type FromGuest, type ToGuest } from '../port-messages.ts';
 
-/** Relays `stream` and `channel` both ways until either end drops. */
-export function bridgeGuestPort(stream: HostStream, channel: MessagePort, guestPort: number): void {
+/** Relays `stream` and `channel` both ways until either end drops; `where` names the port in messages ("its port 8080"). */
+export function bridgeGuestPort(stream: HostStream, channel: MessagePort, where: string): void {
   const send = (m: FromGuest) => channel.postMessage(m);
+  /** Bytes sent that the Service Worker has not credited yet. */
+  let ahead = 0;
   stream.listen({
-    data: (data) => send({ data }),
+    data: (data) => {
+      send({ data });
+      ahead += data.length;
+      if (ahead >= RELAY_WINDOW) stream.pause();
+    },
     end: () => send({ end: true }),
     abort: () => {
-      send({ abort: `the guest refused or reset the connection to its port ${guestPort} (does a server listen there?)` });
+      send({ abort: `the guest refused or reset the connection to ${where} (does a server listen there?)` });
       channel.close();
     },
     drain: () => {},
   });
   channel.onmessage = (e: MessageEvent<ToGuest>) => {
     const m = e.data;
-    if ('data' in m) stream.write(m.data);
+    if ('credit' in m) {
+      ahead -= m.credit;
+      if (stream.paused && ahead < RELAY_WINDOW) stream.resume();
+    } else if ('data' in m) stream.write(m.data);
     else if ('end' in m) stream.end();
     else {
       stream.destroy();

@@ -3,7 +3,8 @@
 // (src/inspect) the CLI prints, as plain data. The guest has a network card
 // on the user-mode network (src/net) with the host's outside (a page's has
 // none: only connections into the guest, its ports, which openPort gives the
-// page's Service Worker). The browser page and Node
+// page's Service Worker: the guest's own, or a container's published with
+// runContainer's `publish`, page-ports.ts). The browser page and Node
 // (worker_threads) reach it through a comlink proxy; this file is only that
 // surface.
 
@@ -11,13 +12,16 @@ import { Machine } from '../../api/machine.ts';
 import type { ExecResult, MachineOptions, Platform, PowerState } from '../../api/types.ts';
 import type { FetchProgress } from '../../api/browser-platform.ts';
 import { DEFAULT_MAC } from '../../api/network.ts';
-import { parseMac } from '../../net/addresses.ts';
+import { ipToString, parseMac } from '../../net/addresses.ts';
 import type { Outside } from '../../net/outside.ts';
 import { NET_PLAN, UserNet } from '../../net/user-net.ts';
 import { bridgeGuestPort, refuseGuestPort } from './guest-port.ts';
+import { PagePorts } from './page-ports.ts';
 import { mountPageDisk, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
 import { ContainerEngine, type RunResult } from '../../containers/engine/containers.ts';
 import type { RunOptions } from '../../containers/engine/bundle.ts';
+import type { PortMapping } from '../../containers/engine/networks.ts';
+import { linkUpScript } from '../../containers/engine/network-scripts.ts';
 import { machineShell, type GuestShell, type ShellResult } from '../../containers/engine/guest-shell.ts';
 import type { ImageSource } from '../../containers/engine/image-source.ts';
 import { containersView, type ContainerView } from '../../inspect/containers.ts';
@@ -56,11 +60,11 @@ export interface TraceBatch {
 /** Instructions of disassembly the CPU view carries. */
 const CODE_LINES = 10;
 
-/** A booted guest, the shell its agent gives, and the container engine on it. */
+/** A booted guest, the shell its agent gives, and the container engine on it (made at its first use: it needs the agent). */
 interface Guest {
   machine: Machine;
   shell: GuestShell;
-  engine: ContainerEngine;
+  engine?: Promise<ContainerEngine>;
 }
 
 export class MachineService {
@@ -69,6 +73,8 @@ export class MachineService {
   private disk?: PageDisk;
   /** The host end of the guest's link; its MAC given, as a guest resumed with its link up may send nothing before a port is opened. */
   private readonly net: UserNet;
+  /** The containers' published ports: what ports/PORT/ reaches when not the guest's own port. */
+  private readonly ports = new PagePorts();
 
   constructor(private readonly host: ServiceHost) {
     this.net = new UserNet(host.outside, { guestMac: parseMac(DEFAULT_MAC), refused: (why) => console.warn(`glassbox network: ${why}`) });
@@ -83,7 +89,7 @@ export class MachineService {
       const machine = await Machine.create({ ...opts, ...disks, network: { backend: this.net } }, this.host.platform(onProgress));
       machine.serial.on('data', onConsole);
       const shell = machineShell(machine);
-      this.guest = { machine, shell, engine: new ContainerEngine(shell, this.host.images) };
+      this.guest = { machine, shell };
       machine.start();
     } finally {
       this.booting = false;
@@ -119,14 +125,40 @@ export class MachineService {
   }
 
   /**
-   * Connects `channel` (transferred: comlink's transfer()) to the guest's TCP
-   * port `guestPort`, the page's Service Worker on the other end; a port that
-   * cannot be connected is answered on the channel with why.
+   * The container engine, made once the guest's link is up (it is in the
+   * shipped snapshot, and DHCP runs at boot; this makes sure, and turns on
+   * forwarding to the containers' bridges), as the Node engine's start does
+   * (daemon/start-engine.ts): containers then get their own network
+   * namespaces on a bridge, and publish ports to the page. A guest whose
+   * link will not come up runs them in its own network, and -p is refused.
    */
-  openPort(guestPort: number, channel: MessagePort): void {
-    if (!Number.isInteger(guestPort) || guestPort < 1 || guestPort > 65535) return refuseGuestPort(channel, `no TCP port ${guestPort}: a port is 1 to 65535`);
+  private engine(): Promise<ContainerEngine> {
+    const g = this.g;
+    g.engine ??= (async () => {
+      await g.machine.agentReady();
+      const link = await g.shell.run(linkUpScript(), { timeoutMs: 60_000 });
+      if (link.exitCode !== 0) console.warn(`glassbox network: the guest's link is down, containers share its network: ${link.stderr.trim()}`);
+      const networking = link.exitCode === 0 ? { publisher: this.ports, dns: ipToString(NET_PLAN.dns), guestIp: ipToString(NET_PLAN.guest) } : undefined;
+      return new ContainerEngine(g.shell, this.host.images, undefined, networking);
+    })().catch((e: unknown) => {
+      g.engine = undefined; // the next use tries again
+      throw e;
+    });
+    return g.engine;
+  }
+
+  /**
+   * Connects `channel` (transferred: comlink's transfer()) to page port
+   * `port`: the container port published there, else the guest's own TCP
+   * port of that number; the page's Service Worker is on the other end. A
+   * port that cannot be connected is answered on the channel with why.
+   */
+  openPort(port: number, channel: MessagePort): void {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return refuseGuestPort(channel, `no TCP port ${port}: a port is 1 to 65535`);
     if (!this.guest) return refuseGuestPort(channel, 'the guest has not booted yet');
-    bridgeGuestPort(this.net.connectToGuest(NET_PLAN.guest, guestPort), channel, guestPort);
+    const target = this.ports.target(port, NET_PLAN.guest);
+    const where = target.ip === NET_PLAN.guest ? `its port ${port}` : `port ${port} (published from ${ipToString(target.ip)}:${target.port})`;
+    bridgeGuestPort(this.net.connectToGuest(target.ip, target.port), channel, where);
   }
 
   /** Keys typed on the console. */
@@ -195,22 +227,31 @@ export class MachineService {
   }
 
   /** Every container the engine knows, with namespaces, cgroup and processes read back from the guest. */
-  containers(): Promise<ContainerView[]> {
-    return containersView(this.g.engine, this.g.shell);
+  async containers(): Promise<ContainerView[]> {
+    return containersView(await this.engine(), this.g.shell);
   }
 
-  /** Runs a container from the worker's image source (detached or to its end), as `glassbox run` does. */
-  runContainer(image: string, options: RunOptions = {}): Promise<RunResult> {
-    return this.g.engine.run(image, options);
+  /**
+   * Runs a container from the worker's image source (detached or to its
+   * end), as `glassbox run` does: on the bridge network unless asked
+   * otherwise, its `publish` ports reachable at the page's ports/PORT/.
+   */
+  async runContainer(image: string, options: RunOptions = {}): Promise<RunResult> {
+    return (await this.engine()).run(image, options);
+  }
+
+  /** A container's published ports as bound (`glassbox port`): hostPort is the page port. */
+  async containerPorts(container: string): Promise<PortMapping[]> {
+    return (await this.engine()).ports(container);
   }
 
   /** Runs a command in a running container's namespaces and cgroup. */
-  execInContainer(container: string, cmd: string[]): Promise<ShellResult> {
-    return this.g.engine.exec(container, cmd);
+  async execInContainer(container: string, cmd: string[]): Promise<ShellResult> {
+    return (await this.engine()).exec(container, cmd);
   }
 
   /** Removes a container, killing it first when `force` is given and it runs. */
-  removeContainer(container: string, force = false): Promise<void> {
-    return this.g.engine.rm(container, force);
+  async removeContainer(container: string, force = false): Promise<void> {
+    return (await this.engine()).rm(container, force);
   }
 }

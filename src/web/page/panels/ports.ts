@@ -1,6 +1,7 @@
-// Ports panel: a server listening on a TCP port of the guest opens here, in
-// an iframe at ports/PORT/, which the page's Service Worker relays to the
-// guest (../ports.ts). The hint gives a server to try.
+// Ports panel: a server listening on a TCP port of the guest, or a
+// container's port published on a page port (the tour's web step), opens
+// here, in an iframe at ports/PORT/, which the page's Service Worker relays
+// to the guest (../ports.ts). The hint gives a server to try.
 
 import { el, panel } from '../dom.ts';
 
@@ -15,7 +16,7 @@ export class PortsPanel {
   private readonly frame = el('iframe', { id: 'ports-frame', title: 'the guest port', hidden: '' });
 
   constructor() {
-    this.open.onclick = () => this.show();
+    this.open.onclick = () => this.show(Number(this.port.value));
     this.root = panel(
       'ports',
       'Guest ports',
@@ -32,12 +33,13 @@ export class PortsPanel {
     if (result.ok) this.open.removeAttribute('disabled');
   }
 
-  private show(): void {
-    const port = Number(this.port.value);
+  /** Opens page port `port` in the iframe: the guest's own port, or a container's published there. */
+  show(port: number): void {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       this.status.textContent = `${this.port.value} is no TCP port (1 to 65535)`;
       return;
     }
+    this.port.value = String(port);
     const url = `ports/${port}/`;
     this.status.textContent = '';
     this.frame.src = url;

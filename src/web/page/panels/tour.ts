@@ -4,19 +4,30 @@
 
 import { el, panel } from '../dom.ts';
 import type { MachineProxy } from '../machine-proxy.ts';
+import type { PortMapping } from '../../../containers/engine/networks.ts';
+
+/** What a step can do in the page besides the guest: open a page port in the ports panel. */
+interface TourPage {
+  openPort(port: number): void;
+}
 
 interface Step {
   id: string;
   title: string;
   explain: string;
   /** Does the step in the guest and returns what to print. */
-  run(machine: MachineProxy): Promise<string>;
+  run(machine: MachineProxy, page: TourPage): Promise<string>;
   panel: string;
 }
 
 const OOM_LIMIT_MIB = 8;
 const BOX = 'tour-box';
 const HOG = 'tour-oom';
+const WEB = 'tour-web';
+/** The page port the web step publishes its container's port 80 on. */
+export const TOUR_WEB_PORT = 8090;
+/** How long the web container's httpd may take to answer inside it. */
+const WEB_READY_MS = 30_000;
 
 /** Output of a shell command, with its status when it failed. */
 const shell = async (machine: MachineProxy, command: string) => {
@@ -25,10 +36,30 @@ const shell = async (machine: MachineProxy, command: string) => {
 };
 
 /** Starts a detached busybox container named `name`, replacing one the tour started before. */
-async function start(machine: MachineProxy, name: string, options: { hostname?: string; memory?: number; cmd: string[] }): Promise<string> {
+async function start(machine: MachineProxy, name: string, options: { hostname?: string; memory?: number; publish?: PortMapping[]; cmd: string[] }): Promise<string> {
   if ((await machine.containers()).some((c) => c.name === name)) await machine.removeContainer(name, true);
   const { id } = await machine.runContainer('busybox', { ...options, name, detach: true });
-  return `$ glassbox run -d --name ${name}${options.hostname ? ` --hostname ${options.hostname}` : ''}${options.memory ? ` --memory ${options.memory >> 20}m` : ''} busybox ${options.cmd.join(' ')}\n${id}\n`;
+  const flags = [
+    options.hostname ? ` --hostname ${options.hostname}` : '',
+    options.memory ? ` --memory ${options.memory >> 20}m` : '',
+    ...(options.publish ?? []).map((p) => ` -p ${p.hostPort}:${p.containerPort}`),
+  ].join('');
+  return `$ glassbox run -d --name ${name}${flags} busybox ${options.cmd.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n${id}\n`;
+}
+
+/** The web step: an httpd in a container on the bridge, published on a page port, opened in the ports panel once it answers inside. */
+async function webStep(m: MachineProxy, page: TourPage): Promise<string> {
+  // A page only this run has (the kernel's random UUID), so what the iframe shows can only come from this container.
+  const serve =
+    'mkdir -p /www && echo "<h1>served by container $(hostname)</h1><p id=token>$(cat /proc/sys/kernel/random/uuid)</p>" > /www/index.html && exec httpd -f -p 80 -h /www';
+  const started = await start(m, WEB, { hostname: WEB, publish: [{ hostIp: '127.0.0.1', hostPort: TOUR_WEB_PORT, containerPort: 80, protocol: 'tcp' }], cmd: ['sh', '-c', serve] });
+  const wait = `i=0; until wget -q -O - http://127.0.0.1/; do i=$((i+1)); [ $i -lt ${WEB_READY_MS / 200} ] || { echo "httpd did not answer in ${WEB_READY_MS / 1000} s" >&2; exit 1; }; usleep 200000; done`;
+  const inside = await m.execInContainer(WEB, ['sh', '-c', wait]);
+  if (inside.exitCode !== 0) throw new Error(`${WEB}'s httpd: ${inside.stderr.trim()}`);
+  const address = await m.execInContainer(WEB, ['hostname', '-i']);
+  const ports = (await m.containerPorts(WEB)).map((p) => `${p.containerPort}/${p.protocol} -> ports/${p.hostPort}/`);
+  page.openPort(TOUR_WEB_PORT);
+  return `${started}$ glassbox port ${WEB}\n${ports.join('\n')}\n\n${WEB} has its own address on the bridge: ${address.stdout.trim()}\nits page, fetched inside it:\n${inside.stdout}`;
 }
 
 const STEPS: Step[] = [
@@ -68,6 +99,13 @@ const STEPS: Step[] = [
     run: (m) => start(m, HOG, { memory: OOM_LIMIT_MIB << 20, cmd: ['sh', '-c', 'x=; while :; do x=$x$(head -c 524288 /dev/zero | tr "\\0" a); sleep 1; done'] }),
     panel: 'containers',
   },
+  {
+    id: 'web',
+    title: "5. A container's web server, published to this page",
+    explain: `A busybox httpd in a container with a network namespace of its own, on a bridge in the guest, run with -p ${TOUR_WEB_PORT}:80: this page reaches it at ports/${TOUR_WEB_PORT}/ (the ports panel opens it) through its Service Worker, the emulated network card and the guest's routing, as a host reaches a port published with docker run -p.`,
+    run: webStep,
+    panel: 'ports',
+  },
 ];
 
 export class TourPanel {
@@ -77,6 +115,7 @@ export class TourPanel {
   constructor(
     private readonly machine: MachineProxy,
     private readonly after: (panelId: string) => Promise<void>,
+    private readonly page: TourPage,
   ) {
     const steps = STEPS.map((s) => {
       const button = el('button', { 'data-step': s.id }, s.title);
@@ -90,7 +129,7 @@ export class TourPanel {
     button.disabled = true;
     this.output.textContent = `$ ${step.id}: running in the guest…`;
     try {
-      this.output.textContent = await step.run(this.machine);
+      this.output.textContent = await step.run(this.machine, this.page);
       await this.after(step.panel);
       const target = document.getElementById(step.panel);
       target?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
