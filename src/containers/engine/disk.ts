@@ -9,7 +9,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiskError } from '../../storage/disk-error.ts';
-import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../storage/ext4-disk.ts';
+import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../api/ext4-disk.ts';
 import type { GuestShell } from './guest-shell.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
 import { script, sh, type Script } from '../../api/shell-script.ts';

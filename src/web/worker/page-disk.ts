@@ -8,7 +8,7 @@
 import type { BlockBackend } from '../../devices/virtio/blk.ts';
 import type { GuestShell } from '../../containers/engine/guest-shell.ts';
 import { DiskError } from '../../storage/disk-error.ts';
-import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../storage/ext4-disk.ts';
+import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../api/ext4-disk.ts';
 import { IndexedDbDisk } from '../../storage/indexeddb-disk.ts';
 import { MemoryDisk } from '../../storage/memory-disk.ts';
 import { OpfsDisk, opfsSyncAvailable } from '../../storage/opfs-disk.ts';

@@ -4,8 +4,8 @@
 // before the guest sees it, and the guest's script that mounts it, making
 // the filesystem first when the disk is new.
 
-import { sh, type Script } from '../api/shell-script.ts';
-import { DiskError } from './disk-error.ts';
+import { sh, type Script } from './shell-script.ts';
+import { DiskError } from '../storage/disk-error.ts';
 
 /** Bytes of the disk's head that say what it holds (the ext4 superblock is at 1024). */
 export const DISK_HEAD_BYTES = 2048;
