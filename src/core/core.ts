@@ -205,26 +205,9 @@ export class Core implements Stateful {
    */
   ramForRead(addr: number, len: number): Uint8Array {
     const pager = this.link.pager;
-    if (pager && len > 0) {
+    if (pager) {
       const last = Math.min((addr + len - 1) >>> 12, this.pageWatch.length - 1);
       for (let p = addr >>> 12; p <= last; p++) if (this.pageWatch[p]! & WATCH_ABSENT) pager.pageIn(p);
-    }
-    return this.residentRam;
-  }
-
-  /**
-   * Guest RAM for writing [addr, addr + len) (a device's DMA): those pages
-   * are filled first and a fork still reading them keeps them as they were;
-   * the rest may still be absent. Call ramWritten after the write.
-   */
-  ramForWrite(addr: number, len: number): Uint8Array {
-    const pager = this.link.pager;
-    if (pager && len > 0) {
-      const last = Math.min((addr + len - 1) >>> 12, this.pageWatch.length - 1);
-      for (let p = addr >>> 12; p <= last; p++) {
-        if (this.pageWatch[p]! & WATCH_ABSENT) pager.pageIn(p);
-        if (this.pageWatch[p]! & WATCH_WRITE) pager.pageWrite(p);
-      }
     }
     return this.residentRam;
   }

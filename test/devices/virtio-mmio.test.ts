@@ -12,7 +12,6 @@ import { VirtioBlock } from '../../src/devices/virtio/blk.ts';
 import { STATUS } from '../../src/devices/virtio/mmio-transport.ts';
 import { virtioView, type VirtqueueView } from '../../src/inspect/virtio.ts';
 import { memoryDisk } from '../support/memory-disk.ts';
-import { LazyRam } from '../../src/snapshot/lazy-ram.ts';
 
 const MiB = 1 << 20;
 const BASE = 0xfeb00000;
@@ -58,10 +57,7 @@ function initialise(t: ReturnType<typeof machine>): void {
 
 /** Puts a chain of descriptors [addr, len, writable] on the ring and kicks the queue. */
 function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][], next?: number[], notify = true): void {
-  // The rings' pages only: a machine whose RAM is filled on demand keeps the rest absent.
-  t.m.core.ramForWrite(AVAIL, 4 + 2 * N);
-  const ram = t.m.core.ramForWrite(DESC, 16 * N);
-  const dv = new DataView(ram.buffer, ram.byteOffset);
+  const dv = new DataView(t.m.core.ram.buffer, t.m.core.ram.byteOffset);
   bufs.forEach(([addr, len, w], i) => {
     const d = DESC + 16 * i;
     dv.setUint32(d, addr, true);
@@ -78,8 +74,7 @@ function submit(t: ReturnType<typeof machine>, bufs: [number, number, boolean][]
 }
 
 function request(t: ReturnType<typeof machine>, type: number, sector: number): void {
-  const ram = t.m.core.ramForWrite(0x20000, 16);
-  const dv = new DataView(ram.buffer, ram.byteOffset);
+  const dv = new DataView(t.m.core.ram.buffer, t.m.core.ram.byteOffset);
   dv.setUint32(0x20000, type, true);
   dv.setBigUint64(0x20008, BigInt(sector), true);
 }
@@ -259,46 +254,5 @@ describe('virtio-MMIO transport', () => {
       [0x22000, 1, true],
     ]);
     expect(new DataView(b.m.core.ram.buffer, b.m.core.ram.byteOffset).getUint16(USED + 2, true)).toBe(2);
-  });
-
-  it('resumed with its RAM filled on demand, fills only the pages its rings and buffers touch, and a fork keeps what it writes over', () => {
-    const a = machine();
-    initialise(a);
-    a.m.core.ram.fill(0xab, 0x21000, 0x21000 + 1024);
-    a.m.core.ram.fill(0xcd, 0x30000, 0x31000); // a page no request touches
-    a.m.core.ram.fill(0xef, 0x23000, 0x24000); // the page the read below overwrites
-    request(a, 1, 3); // OUT at sector 3
-    submit(a, [
-      [0x20000, 16, false],
-      [0x21000, 1024, false],
-      [0x22000, 1, true],
-    ]);
-    // b resumes a's state as a restore does: its RAM absent, filled from a as reached (the device's own accesses included).
-    const b = machine(a.disk);
-    LazyRam.restore(b.m.core, LazyRam.fork(a.m.core));
-    b.m.state.load(structuredClone(a.m.state.save()));
-    const resident = b.m.core.residentRam;
-    request(b, 0, 3); // IN from sector 3 into a page b has not filled yet
-    submit(b, [
-      [0x20000, 16, false],
-      [0x23000, 1024, true],
-      [0x22000, 1, true],
-    ]);
-    expect([...resident.subarray(0x23000, 0x23000 + 1025)]).toEqual([...Array(1024).fill(0xab), 0xef]);
-    expect(new DataView(resident.buffer, resident.byteOffset).getUint16(USED + 2, true)).toBe(2);
-    expect(resident[0x30000]).toBe(0); // still absent: loading the rings and serving them did not fill all of RAM
-    expect(b.m.core.ramForRead(0x30000, 1)[0x30000]).toBe(0xcd);
-    // A fork of b, then b's device writes over a page the fork still reads: the fork sees it as it was.
-    const c = machine(a.disk);
-    const atFork = b.m.core.ram.slice();
-    LazyRam.restore(c.m.core, LazyRam.fork(b.m.core));
-    request(b, 0, 0); // IN from sector 0 (zeros) over the page that held the 0xab sector
-    submit(b, [
-      [0x20000, 16, false],
-      [0x23000, 512, true],
-      [0x22000, 1, true],
-    ]);
-    expect(b.m.core.residentRam[0x23000]).toBe(0);
-    expect(Buffer.from(c.m.core.ram).equals(Buffer.from(atFork))).toBe(true);
   });
 });

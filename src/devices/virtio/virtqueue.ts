@@ -8,17 +8,9 @@
 // Indirect descriptors and event indices are not offered, so a chain is a
 // plain linked list in the table.
 
-/**
- * Guest RAM as a device sees it (the core satisfies this): each access asks
- * for the range it touches, so a machine resumed from a snapshot fills only
- * those pages, not all of RAM (which costs seconds in a tab), and a fork
- * keeps the pages a device is about to write.
- */
+/** Guest RAM as a device sees it (the core satisfies this). */
 export interface GuestMemory {
-  /** All of guest RAM, the pages of [addr, addr + len) filled: for reading them. */
-  ramForRead(addr: number, len: number): Uint8Array;
-  /** The same for writing them (then call ramWritten). */
-  ramForWrite(addr: number, len: number): Uint8Array;
+  readonly ram: Uint8Array;
   /** The host wrote guest RAM: translated code there is dropped. */
   ramWritten(addr: number, len: number): void;
 }
@@ -85,7 +77,7 @@ export class Virtqueue implements QueueSettings {
     readonly maxSize: number,
     private readonly memory: GuestMemory,
   ) {
-    const ram = memory.ramForRead(0, 0);
+    const ram = memory.ram;
     this.view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   }
 
@@ -102,7 +94,6 @@ export class Virtqueue implements QueueSettings {
   /** Chains the driver has made available that the device has not taken yet (for a receive queue: empty buffers ready). */
   get waiting(): number {
     if (!this.ready) return 0;
-    this.memory.ramForRead(this.driver + 2, 2);
     return (this.view.getUint16(this.driver + 2, true) - this.nextAvail) & 0xffff;
   }
 
@@ -117,7 +108,7 @@ export class Virtqueue implements QueueSettings {
   }
 
   private check(addr: number, len: number, what: string): void {
-    if (!(addr >= 0 && len >= 0 && addr + len <= this.view.byteLength)) {
+    if (!(addr >= 0 && len >= 0 && addr + len <= this.memory.ram.length)) {
       throw new VirtqueueError(`${what} at 0x${addr.toString(16)} (+${len}) is outside guest RAM`);
     }
   }
@@ -125,9 +116,6 @@ export class Virtqueue implements QueueSettings {
   /** The next available chain, or undefined when the driver has made none. */
   pop(): Chain | undefined {
     if (!this.ready) return undefined;
-    // The rings' pages, filled before the view reads them (checked to lie in RAM by validate()).
-    this.memory.ramForRead(this.driver, 6 + 2 * this.size);
-    this.memory.ramForRead(this.desc, 16 * this.size);
     const availIdx = this.view.getUint16(this.driver + 2, true);
     if (availIdx === this.nextAvail) return undefined;
     if (((availIdx - this.nextAvail) & 0xffff) > this.size) throw new VirtqueueError(`available index ${availIdx} is more than a ring ahead of ${this.nextAvail}`);
@@ -167,7 +155,6 @@ export class Virtqueue implements QueueSettings {
       this.stats.serviceNs += ns;
       this.stats.maxServiceNs = Math.max(this.stats.maxServiceNs, ns);
     }
-    this.memory.ramForWrite(this.device, 6 + 8 * this.size);
     const slot = this.device + 4 + 8 * (this.nextUsed % this.size);
     this.view.setUint32(slot, chain.head, true);
     this.view.setUint32(slot + 4, written, true);
@@ -188,7 +175,7 @@ export class Virtqueue implements QueueSettings {
         continue;
       }
       const n = Math.min(b.len - offset, out.length - at);
-      out.set(this.memory.ramForRead(b.addr + offset, n).subarray(b.addr + offset, b.addr + offset + n), at);
+      out.set(this.memory.ram.subarray(b.addr + offset, b.addr + offset + n), at);
       at += n;
       offset = 0;
     }
@@ -209,7 +196,7 @@ export class Virtqueue implements QueueSettings {
         continue;
       }
       const n = Math.min(b.len - offset, len - done);
-      fill(this.memory.ramForWrite(b.addr + offset, n).subarray(b.addr + offset, b.addr + offset + n));
+      fill(this.memory.ram.subarray(b.addr + offset, b.addr + offset + n));
       this.memory.ramWritten(b.addr + offset, n);
       done += n;
       offset = 0;
