@@ -25,10 +25,7 @@ export interface ContainerView {
 }
 
 export async function containersView(engine: ContainerEngine, sh: GuestShell): Promise<ContainerView[]> {
-  const list = await engine.ps(true);
-  // No container, nothing to read from the guest: the page asks every second, and walking /proc costs the guest millions of instructions each time.
-  if (!list.length) return [];
-  const [procs, cgroups] = [await processTree(sh), await cgroupTree(sh)];
+  const [list, procs, cgroups] = [await engine.ps(true), await processTree(sh), await cgroupTree(sh)];
   const guest = procs.find((p) => p.pid === 1);
   return list.map((c) => {
     const init = procs.find((p) => p.pid === c.state.pid);
