@@ -1,6 +1,6 @@
 // `npm run web`: builds the page into build/web/ and serves it on localhost.
 // `npm run build:web`: only builds. The output is plain static files (the
-// page, its worker, the translator's compile worker and the Service Worker, the core, the default guest, a snapshot of it booted (the tab resumes from it
+// page, its worker and Service Worker, the core, the default guest, a snapshot of it booted (the tab resumes from it
 // instead of booting) and its busybox image), so any static host can serve it; the server here
 // only maps paths to files.
 
@@ -35,12 +35,7 @@ export async function buildWeb(): Promise<string> {
   };
   mkdirSync(join(WEB_DIR, 'guest'), { recursive: true });
   await build({
-    entryPoints: {
-      main: projectPath('src/web/page/main.ts'),
-      worker: projectPath('src/web/worker/browser-worker.ts'),
-      // The translator's compile worker, which the machine's worker starts.
-      'compile-worker': projectPath('src/core/jit/compile-worker.ts'),
-    },
+    entryPoints: { main: projectPath('src/web/page/main.ts'), worker: projectPath('src/web/worker/browser-worker.ts') },
     bundle: true,
     format: 'esm',
     target: 'es2022',

@@ -5,17 +5,70 @@
 // beside it, and without one compiles in the machine's thread.
 
 import { Worker } from 'node:worker_threads';
-import type { RegionCompiler } from './compile-job.ts';
-import { remoteCompiler, type CompileAnswer } from './remote-compiler.ts';
+import { inThreadCompiler, type RegionCompiler, type RegionJob, type RegionResult } from './compile-job.ts';
 
-export const threadCompiler: RegionCompiler = remoteCompiler((answer, fail) => {
+// A job the thread has not answered by then is given up (its code stays
+// interpreted): the translator never waits on a thread that died or hangs.
+const JOB_DEADLINE_MS = 30_000;
+
+interface Waiting {
+  resolve(r: RegionResult): void;
+  reject(e: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+let worker: Worker | undefined;
+// The thread could not start (no compile-thread.mjs where a bundle put this
+// module): compile in the machine's thread from then on rather than not at all.
+let unavailable = false;
+let answered = false;
+const waiting = new Map<number, Waiting>();
+let nextId = 1;
+
+function start(): Worker {
   const here = import.meta.url;
   const w = here.endsWith('.ts')
     ? new Worker(`import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(new URL('./compile-thread.ts', here).href)}))`, { eval: true })
     : new Worker(new URL('./compile-thread.mjs', here));
   w.unref();
-  w.on('message', (a: CompileAnswer) => answer(a));
+  w.on('message', ({ id, result, error }: { id: number; result?: RegionResult; error?: string }) => {
+    answered = true;
+    const job = waiting.get(id);
+    if (!job) return;
+    waiting.delete(id);
+    clearTimeout(job.timer);
+    if (error !== undefined) job.reject(new Error(error));
+    else job.resolve(result!);
+  });
+  const fail = (why: string) => {
+    // Every job waiting fails; the next one starts a new thread.
+    if (worker === w) worker = undefined;
+    if (!answered) unavailable = true;
+    for (const [id, job] of waiting) {
+      clearTimeout(job.timer);
+      job.reject(new Error(`the translator's compile thread ${why}`));
+      waiting.delete(id);
+    }
+  };
   w.on('error', (e: Error) => fail(`failed: ${e.message}`));
   w.on('exit', (code) => fail(`exited (${code})`));
-  return { post: (m) => w.postMessage(m) };
-});
+  return w;
+}
+
+export const threadCompiler: RegionCompiler = {
+  compile(job: RegionJob): Promise<RegionResult> {
+    if (unavailable) return inThreadCompiler.compile(job);
+    worker ??= start();
+    const id = nextId++;
+    const w = worker;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`the translator's compile thread did not answer a job within ${JOB_DEADLINE_MS / 1000} s`));
+      }, JOB_DEADLINE_MS);
+      timer.unref?.();
+      waiting.set(id, { resolve, reject, timer });
+      w.postMessage({ id, job });
+    });
+  },
+};

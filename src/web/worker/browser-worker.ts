@@ -1,14 +1,12 @@
 // Entry point of the page's Web Worker: the machine service, with the guest
-// files and the busybox image fetched from where the page is served, the
-// translator compiling in a worker of its own, and no way out of the page for
-// the guest's network (a page has no sockets).
+// files and the busybox image fetched from where the page is served, and no
+// way out of the page for the guest's network (a page has no sockets).
 
 import { expose } from 'comlink';
 import { browserPlatform } from '../../api/browser-platform.ts';
 import { fetchWithProgress } from '../../api/fetch-progress.ts';
 import { LayoutSource } from '../../containers/store/layout-source.ts';
 import { browserOutside } from '../../net/browser-outside.ts';
-import { workerCompiler } from '../../core/jit/worker-compiler.ts';
 import { MachineService } from './machine-service.ts';
 
 /** The page's directory: the worker script sits next to index.html. */
@@ -16,7 +14,4 @@ const base = new URL('./', self.location.href);
 const IMAGE_DIR = 'guest/oci/busybox/';
 const images = new LayoutSource((path) => fetchWithProgress(new URL(IMAGE_DIR + path, base).href, () => {}), `the page's ${IMAGE_DIR}`);
 
-// The translator compiles in a worker of its own, bundled next to this one.
-const regionCompiler = workerCompiler(new URL('compile-worker.js', base));
-
-expose(new MachineService({ platform: (onProgress) => ({ ...browserPlatform(base, onProgress), regionCompiler }), images, outside: browserOutside() }));
+expose(new MachineService({ platform: (onProgress) => browserPlatform(base, onProgress), images, outside: browserOutside() }));
