@@ -29,8 +29,7 @@ export class BootProgress {
   private seen = '';
   private items: HTMLElement[] = [];
   private readonly detail = document.createElement('span');
-  private readonly started = performance.now();
-  /** Wall-clock milliseconds from page start to the shell prompt, once it appeared. */
+  /** Wall-clock milliseconds from page start (the navigation, as bench:web's v86 page counts) to the shell prompt, once it appeared. */
   shellAfterMs?: number;
 
   constructor(
@@ -86,7 +85,7 @@ export class BootProgress {
     if (i <= this.stage) return;
     this.stage = i;
     if (i === this.stages.length - 1) {
-      this.shellAfterMs = performance.now() - this.started;
+      this.shellAfterMs = performance.now();
       this.root.dataset.done = 'true';
       this.root.dataset.ms = String(Math.round(this.shellAfterMs));
     }
