@@ -54,16 +54,16 @@ const START_POLL_MS = 50;
 const notListening = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /** An engine process started by this command: whether it has failed (and how), and where its log began. */
-interface StartedEngine {
+interface SpawnedEngine {
   ended?: string;
   logFrom: number;
 }
 
 /** Starts `glassbox engine serve` in the background, logging to $GLASSBOX_HOME/engine.log. */
-function spawnEngine(home: string): StartedEngine {
+function spawnEngine(home: string): SpawnedEngine {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const log = openSync(join(home, LOG_NAME), 'a');
-  const started: StartedEngine = { logFrom: fstatSync(log).size };
+  const started: SpawnedEngine = { logFrom: fstatSync(log).size };
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'engine', 'serve'], {
     detached: true,
     stdio: ['ignore', log, log],
@@ -78,7 +78,7 @@ function spawnEngine(home: string): StartedEngine {
 }
 
 /** What an engine that ended before it listened wrote to its log (the last lines: the reason is at the end). */
-function startFailure(home: string, started: StartedEngine): EngineError {
+function startFailure(home: string, started: SpawnedEngine): EngineError {
   const path = join(home, LOG_NAME);
   const lines = readFileSync(path).subarray(started.logFrom).toString().trimEnd().split('\n').slice(-5).join('\n');
   return new EngineError(`the engine ${started.ended} before it listened${lines ? `:\n${lines}` : ''}\n(see ${path})`);
