@@ -11,6 +11,7 @@
 
 import { form } from './build.ts';
 import type { Form, Operand } from './types.ts';
+import { PACKED_INTEGER_RUNS, SHIFT_BY_IMMEDIATE } from './packed-integer.ts';
 
 const NOTE = 'TOP := 0, tags valid; #UD under CR0.EM, #NM under CR0.TS, #MF for a pending x87 exception';
 
@@ -19,44 +20,28 @@ const mmx = (id: string, op: number, extra: Partial<Form> = {}, prefix: 'none' |
   const mod = operands.some((o) => o[0] === 'N' || o[0] === 'U') ? { mod: 'reg' as const } : {};
   return form(id, [0x0f, op], operands, 'mmx', undefined, { prefix, ...mod, note: NOTE, ...extra });
 };
-const run = (names: string[], first: number, source = 'Qq') => names.map((n, k) => mmx(`${n} Pq,${source}`, first + k));
 
 // The conversions (asm/cpu/sse/float.ts): MXCSR rounding and flags, as the XMM ones.
 const FP_NOTE = 'MXCSR rounding, DAZ, FZ and flags; #XM (#UD without CR4.OSXMMEXCPT) for an unmasked exception; needs CR4.OSFXSR';
 const convert = (id: string, op: number, prefix: 'none' | 0x66, note = FP_NOTE) => mmx(id, op, { note }, prefix);
 
+// PUNPCKL* read 32 bits of a memory source on MM registers (all 128 on XMM).
+const HALF_SOURCE = new Set(['PUNPCKLBW', 'PUNPCKLWD', 'PUNPCKLDQ']);
+
 export const MMX_FORMS: readonly Form[] = [
-  ...run(['PUNPCKLBW', 'PUNPCKLWD', 'PUNPCKLDQ'], 0x60, 'Qd'),
-  ...run(['PACKSSWB', 'PCMPGTB', 'PCMPGTW', 'PCMPGTD', 'PACKUSWB', 'PUNPCKHBW', 'PUNPCKHWD', 'PUNPCKHDQ', 'PACKSSDW'], 0x63),
+  ...PACKED_INTEGER_RUNS.flatMap(([first, names]) => names.map((n, k) => mmx(`${n} Pq,${HALF_SOURCE.has(n) ? 'Qd' : 'Qq'}`, first + k))),
+  ...SHIFT_BY_IMMEDIATE.filter(([, , , xmmOnly]) => !xmmOnly).map(([n, op, reg]) => mmx(`${n} Nq,Ib`, op, { reg })),
   mmx('MOVD Pq,Ed', 0x6e),
   mmx('MOVQ Pq,Qq', 0x6f),
   mmx('PSHUFW Pq,Qq,Ib', 0x70),
-  ...(
-    [
-      ['PSRLW', 0x71, 2],
-      ['PSRAW', 0x71, 4],
-      ['PSLLW', 0x71, 6],
-      ['PSRLD', 0x72, 2],
-      ['PSRAD', 0x72, 4],
-      ['PSLLD', 0x72, 6],
-      ['PSRLQ', 0x73, 2],
-      ['PSLLQ', 0x73, 6],
-    ] as const
-  ).map(([n, op, reg]) => mmx(`${n} Nq,Ib`, op, { reg })),
-  ...run(['PCMPEQB', 'PCMPEQW', 'PCMPEQD'], 0x74),
   form('EMMS', [0x0f, 0x77], [], 'mmx', undefined, { prefix: 'none', note: 'every x87 tag empty, TOP := 0; #UD under CR0.EM, #NM under CR0.TS, #MF for a pending x87 exception' }),
   mmx('MOVD Ed,Pq', 0x7e),
   mmx('MOVQ Qq,Pq', 0x7f),
   mmx('PINSRW Pq,Ed,Ib', 0xc4, { note: `a memory operand is 16 bits; ${NOTE}` }),
   mmx('PEXTRW Gd,Nq,Ib', 0xc5),
-  ...run(['PSRLW', 'PSRLD', 'PSRLQ', 'PADDQ', 'PMULLW'], 0xd1),
   mmx('PMOVMSKB Gd,Nq', 0xd7),
-  ...run(['PSUBUSB', 'PSUBUSW', 'PMINUB', 'PAND', 'PADDUSB', 'PADDUSW', 'PMAXUB', 'PANDN', 'PAVGB', 'PSRAW', 'PSRAD', 'PAVGW', 'PMULHUW', 'PMULHW'], 0xd8),
   mmx('MOVNTQ Mq,Pq', 0xe7),
-  ...run(['PSUBSB', 'PSUBSW', 'PMINSW', 'POR', 'PADDSB', 'PADDSW', 'PMAXSW', 'PXOR'], 0xe8),
-  ...run(['PSLLW', 'PSLLD', 'PSLLQ', 'PMULUDQ', 'PMADDWD', 'PSADBW'], 0xf1),
   mmx('MASKMOVQ Pq,Nq', 0xf7, { note: `stores the selected bytes at DS:[EDI] (segment overridable); a fault stores none; ${NOTE}` }),
-  ...run(['PSUBB', 'PSUBW', 'PSUBD', 'PSUBQ', 'PADDB', 'PADDW', 'PADDD'], 0xf8),
   mmx('MOVQ2DQ Vx,Nq', 0xd6, { note: `needs CR4.OSFXSR; ${NOTE}` }, 0xf3),
   mmx('MOVDQ2Q Pq,Ux', 0xd6, { note: `needs CR4.OSFXSR; ${NOTE}` }, 0xf2),
   convert('CVTPI2PS Vx,Qq', 0x2a, 'none', `${FP_NOTE}; a memory source makes no MMX transition`),

@@ -6,6 +6,7 @@
 
 import { form } from './build.ts';
 import { type Form, NO_FLAGS, flags, CF, PF, ZF, AF, SF, OF } from './types.ts';
+import { PACKED_INTEGER_RUNS, SHIFT_BY_IMMEDIATE } from './packed-integer.ts';
 
 const FENCE_NOTE = 'any r/m; orders nothing in this core (one instruction at a time, no write buffer)';
 
@@ -29,7 +30,7 @@ const xmmForm = (id: string, prefix: 'none' | 0x66 | 0xf2 | 0xf3, op: number, al
   const mod = operands.includes('Ux') ? { mod: 'reg' as const } : {};
   return form(id, [0x0f, op], operands, 'sse', undefined, { prefix, ...mod, ...(aligned ? { note: ALIGNED } : {}) });
 };
-const sse2 = (names: string[], first: number) => names.map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, first + k, true));
+const sse2 = (names: readonly string[], first: number) => names.map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, first + k, true));
 
 // The floating-point forms (asm/cpu/sse/float.ts): IEEE arithmetic under
 // MXCSR, #XM for an unmasked exception (#UD without CR4.OSXMMEXCPT).
@@ -156,50 +157,19 @@ export const XMM_FORMS: readonly Form[] = [
   xmmForm('MOVD Vx,Ed', 0x66, 0x6e, false),
   xmmForm('MOVDQA Vx,Wx', 0x66, 0x6f, true),
   xmmForm('MOVDQU Vx,Wx', 0xf3, 0x6f, false),
-  ...['PCMPEQB', 'PCMPEQW', 'PCMPEQD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0x74 + k, true)),
   xmmForm('MOVD Ed,Vx', 0x66, 0x7e, false),
   xmmForm('MOVQ Vx,Wq', 0xf3, 0x7e, false),
   xmmForm('MOVDQA Wx,Vx', 0x66, 0x7f, true),
   xmmForm('MOVDQU Wx,Vx', 0xf3, 0x7f, false),
-  xmmForm('PADDQ Vx,Wx', 0x66, 0xd4, true),
   xmmForm('MOVQ Wq,Vx', 0x66, 0xd6, false),
-  xmmForm('PAND Vx,Wx', 0x66, 0xdb, true),
-  xmmForm('PANDN Vx,Wx', 0x66, 0xdf, true),
-  xmmForm('POR Vx,Wx', 0x66, 0xeb, true),
-  xmmForm('PXOR Vx,Wx', 0x66, 0xef, true),
-  ...['PSUBB', 'PSUBW', 'PSUBD', 'PSUBQ', 'PADDB', 'PADDW', 'PADDD'].map((n, k) => xmmForm(`${n} Vx,Wx`, 0x66, 0xf8 + k, true)),
-  ...sse2(['PUNPCKLBW', 'PUNPCKLWD', 'PUNPCKLDQ', 'PACKSSWB', 'PCMPGTB', 'PCMPGTW', 'PCMPGTD', 'PACKUSWB'], 0x60),
-  ...sse2(['PUNPCKHBW', 'PUNPCKHWD', 'PUNPCKHDQ', 'PACKSSDW', 'PUNPCKLQDQ', 'PUNPCKHQDQ'], 0x68),
+  ...PACKED_INTEGER_RUNS.flatMap(([first, names]) => sse2(names, first)),
+  ...sse2(['PUNPCKLQDQ', 'PUNPCKHQDQ'], 0x6c),
   xmmForm('PSHUFD Vx,Wx,Ib', 0x66, 0x70, true),
   xmmForm('PSHUFHW Vx,Wx,Ib', 0xf3, 0x70, true),
   xmmForm('PSHUFLW Vx,Wx,Ib', 0xf2, 0x70, true),
-  xmmForm('PMULLW Vx,Wx', 0x66, 0xd5, true),
   xmmForm('PMOVMSKB Gd,Ux', 0x66, 0xd7, false),
-  ...sse2(['PSUBUSB', 'PSUBUSW', 'PMINUB'], 0xd8),
-  ...sse2(['PADDUSB', 'PADDUSW', 'PMAXUB'], 0xdc),
-  xmmForm('PAVGB Vx,Wx', 0x66, 0xe0, true),
-  ...sse2(['PAVGW', 'PMULHUW', 'PMULHW'], 0xe3),
-  ...sse2(['PSUBSB', 'PSUBSW', 'PMINSW'], 0xe8),
-  ...sse2(['PADDSB', 'PADDSW', 'PMAXSW'], 0xec),
-  ...sse2(['PMULUDQ', 'PMADDWD', 'PSADBW'], 0xf4),
-  ...sse2(['PSRLW', 'PSRLD', 'PSRLQ'], 0xd1),
-  ...sse2(['PSRAW', 'PSRAD'], 0xe1),
-  ...sse2(['PSLLW', 'PSLLD', 'PSLLQ'], 0xf1),
   ...FLOAT_FORMS,
   ...MOVE_FORMS,
   // Groups 12, 13 and 14: shifts by an immediate, register operand only.
-  ...(
-    [
-      ['PSRLW', 0x71, 2],
-      ['PSRAW', 0x71, 4],
-      ['PSLLW', 0x71, 6],
-      ['PSRLD', 0x72, 2],
-      ['PSRAD', 0x72, 4],
-      ['PSLLD', 0x72, 6],
-      ['PSRLQ', 0x73, 2],
-      ['PSRLDQ', 0x73, 3],
-      ['PSLLQ', 0x73, 6],
-      ['PSLLDQ', 0x73, 7],
-    ] as const
-  ).map(([n, op, reg]) => form(`${n} Ux,Ib`, [0x0f, op], ['Ux', 'Ib'], 'sse', undefined, { prefix: 0x66, reg, mod: 'reg' })),
+  ...SHIFT_BY_IMMEDIATE.map(([n, op, reg]) => form(`${n} Ux,Ib`, [0x0f, op], ['Ux', 'Ib'], 'sse', undefined, { prefix: 0x66, reg, mod: 'reg' })),
 ];
