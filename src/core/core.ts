@@ -73,6 +73,23 @@ function checkAbi(exports: WebAssembly.Exports, layout: Map<string, number>): vo
   }
 }
 
+// Read once per compiled module: every instance starts with the same values,
+// and reading some hundreds of globals and checking them took 4 ms of each fork.
+const constantsByModule = new WeakMap<WebAssembly.Module, ReadonlyMap<string, number>>();
+
+/** The values of the globals a fresh instance of `module` exports, checked against src/core-abi.ts. */
+function exportedConstants(module: WebAssembly.Module, instance: WebAssembly.Instance): ReadonlyMap<string, number> {
+  const known = constantsByModule.get(module);
+  if (known) return known;
+  const offsets = new Map<string, number>();
+  for (const [name, value] of Object.entries(instance.exports)) {
+    if (value instanceof WebAssembly.Global) offsets.set(name, value.value as number);
+  }
+  checkAbi(instance.exports, new Map([...offsets].map(([n, v]) => [n, typeof v === 'number' ? v >>> 0 : Number(v)])));
+  constantsByModule.set(module, offsets);
+  return offsets;
+}
+
 /** The MMU's answer for one access (asm/cpu/memory.ts probeWalk). */
 export interface Probe {
   /** The #PF error code the access would raise, or null when it succeeds. */
@@ -112,7 +129,7 @@ export class Core implements Stateful {
   readonly stateVersion = 1;
   private readonly x: CoreExports;
   /** Every constant the core exports, by name: what a saved state's layout must match. */
-  private readonly offsets = new Map<string, number>();
+  private readonly offsets: ReadonlyMap<string, number>;
   /**
    * Guest RAM as it lies in the core's memory, without filling absent pages
    * (they read as zeros): for the pager, snapshots and ramForRead's callers;
@@ -126,6 +143,7 @@ export class Core implements Stateful {
   private readonly translator: Translator;
 
   private constructor(
+    module: WebAssembly.Module,
     instance: WebAssembly.Instance,
     readonly ramBytes: number,
     private readonly link: Link,
@@ -133,10 +151,7 @@ export class Core implements Stateful {
     compiler?: RegionCompiler,
   ) {
     this.x = instance.exports as unknown as CoreExports;
-    for (const [name, value] of Object.entries(instance.exports)) {
-      if (value instanceof WebAssembly.Global) this.offsets.set(name, value.value as number);
-    }
-    checkAbi(instance.exports, new Map([...this.offsets].map(([n, v]) => [n, typeof v === 'number' ? v >>> 0 : Number(v)])));
+    this.offsets = exportedConstants(module, instance);
     if (!this.x.init(ramBytes)) throw new Error(`cannot allocate ${ramBytes / 1048576} MiB of guest RAM`);
     const buf = this.x.memory.buffer;
     this.residentRam = new Uint8Array(buf, ABI.RAM_BASE, ramBytes);
@@ -186,7 +201,7 @@ export class Core implements Stateful {
       },
     };
     const link: Link = {};
-    return new Core(new WebAssembly.Instance(module, { env }), ramBytes, link, opts.jit ?? defaultJitMode(), opts.compiler);
+    return new Core(module, new WebAssembly.Instance(module, { env }), ramBytes, link, opts.jit ?? defaultJitMode(), opts.compiler);
   }
 
   /**
