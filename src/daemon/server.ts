@@ -153,8 +153,9 @@ export async function serveEngine(home: string): Promise<void> {
       }
       case 'status':
         return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
-      // The disk is written out and unmounted before the guest ends (its containers end with it).
+      // The disk is written out and unmounted before the guest ends (its containers end with it), once the removals of ended --rm containers are done.
       case 'shutdown':
+        await engine.settled();
         return unmountEngineDisk(shell).then(() => null);
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);

@@ -188,6 +188,9 @@ const ACCOUNT_READ_MS = 10_000;
 /** Scratch space for COPY --from, one directory per copy. */
 const COPY_ROOT = '/run/glassbox/copy';
 
+/** Every trace of a container in the guest: its network namespace and veth, then the rest. */
+const removalScript = (id: string) => script(detachScript(id), removeScript(id));
+
 /** 32 random bytes in hex, from Web Crypto (Node and browsers alike). */
 const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -218,6 +221,14 @@ export class ContainerEngine {
   private readonly unpacking = new Map<string, Promise<void>>();
   /** Containers taken back from an earlier engine (restore), with the ports they had: their network namespace ended with that guest, so start connects them again. */
   private readonly unconnected = new Map<string, PortMapping[]>();
+  /**
+   * Ended --rm containers whose guest side (network namespace, overlay,
+   * bundle, cgroup) is being removed after their output and status went back:
+   * out of every list and their name free at once, their address held until
+   * their veth is gone, their record in the journal until then (the next
+   * engine removes a --rm container it finds, should this one end first).
+   */
+  private readonly leaving = new Map<string, { record: ContainerRecord; done: Promise<void> }>();
 
   readonly networks: NetworkTable;
 
@@ -257,7 +268,11 @@ export class ContainerEngine {
         problems.push(`container ${c.name} (${c.id.slice(0, 12)}) stays lost: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
         continue;
       }
-      if (r.stdout.trim() !== 'restored') continue;
+      if (r.stdout.trim() !== 'restored') {
+        // A --rm container goes however much of it the disk still holds (an engine that ended while it removed one leaves it half gone).
+        if (c.options.rm) this.containers.delete(c.id);
+        continue;
+      }
       c.lost = false;
       if (c.options.rm) {
         await this.remove(c);
@@ -307,7 +322,7 @@ export class ContainerEngine {
   }
 
   private remember(): void {
-    this.journal?.save([...this.containers.values()]);
+    this.journal?.save([...this.containers.values(), ...[...this.leaving.values()].map((l) => l.record)]);
   }
 
   /** Exports a container's bind sources (each checked on the host) and mounts them in the guest. */
@@ -354,7 +369,10 @@ export class ContainerEngine {
     } finally {
       // --rm holds however the run ended, a failure of the runtime included; a run that ended
       // needs no second look at whether it still runs (each look is processes in the guest).
-      if (o.rm) await (ended ? this.remove(record) : this.rm(id, true));
+      if (o.rm) {
+        if (ended) this.removeLater(record);
+        else await this.rm(id, true);
+      }
     }
   }
 
@@ -373,8 +391,9 @@ export class ContainerEngine {
       await this.remove(record);
       throw e;
     }
-    const exitCode = session.exit.then(async (end) => {
-      if (o.rm) await this.rm(record.id);
+    // The session ends when crun has: its status goes back while the guest removes the rest.
+    const exitCode = session.exit.then((end) => {
+      if (o.rm && this.containers.get(record.id) === record) this.removeLater(record);
       return end.exitCode;
     });
     return { id: record.id, session, exitCode };
@@ -488,7 +507,15 @@ export class ContainerEngine {
 
   /** Gives back a removed container's address and host ports. */
   private disconnect(c: ContainerRecord): void {
+    this.releaseAddress(c);
+    this.unpublish(c);
+  }
+
+  private releaseAddress(c: ContainerRecord): void {
     if (c.network?.ip) this.networks.release(c.network.mode, c.network.ip);
+  }
+
+  private unpublish(c: ContainerRecord): void {
     if (c.network?.ports.length) this.networking?.publisher?.unpublish(c.id);
   }
 
@@ -685,9 +712,30 @@ export class ContainerEngine {
 
   private async remove(c: ContainerRecord): Promise<void> {
     this.disconnect(c);
-    if (!c.lost) await this.shell.run(script(detachScript(c.id), removeScript(c.id)));
+    if (!c.lost) await this.shell.run(removalScript(c.id));
     this.containers.delete(c.id);
     this.remember();
+  }
+
+  /** remove() of an ended container in the background (the leaving map): gone from the lists now, from the guest soon. */
+  private removeLater(c: ContainerRecord): void {
+    this.containers.delete(c.id);
+    this.unpublish(c);
+    // Nobody waits for its answer: a removal that failed leaves files on the disk, as remove()'s would.
+    const done = (c.lost ? Promise.resolve() : this.shell.run(removalScript(c.id)).then(() => {}))
+      .catch(() => {})
+      .finally(() => {
+        this.releaseAddress(c);
+        this.leaving.delete(c.id);
+        this.remember();
+      });
+    this.leaving.set(c.id, { record: c, done });
+    this.remember();
+  }
+
+  /** Resolves once the guest has removed every container removeLater left to it (engine stop waits for it before the disk goes). */
+  async settled(): Promise<void> {
+    while (this.leaving.size) await Promise.all([...this.leaving.values()].map((l) => l.done));
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */
