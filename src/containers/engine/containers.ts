@@ -315,6 +315,11 @@ export class ContainerEngine {
     await this.must(removeVolumeScript(name), `removing volume ${name}`);
   }
 
+  /** The caller ran storageScript in this guest already (the engine's start does, with its other first scripts): it is not run again. */
+  storageMade(): void {
+    this.storage ??= Promise.resolve();
+  }
+
   /** The containers' writable places, made once per guest. */
   private ensureStorage(): Promise<void> {
     this.storage ??= this.must(storageScript(), "mounting the containers' storage").then(() => {});

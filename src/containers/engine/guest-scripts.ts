@@ -36,13 +36,26 @@ export const writableDir = (id: string) => `${WRITABLE_ROOT}/${id}`;
 const DISK_BUNDLES = `${ENGINE_DISK_MOUNT}/containers`;
 
 /**
- * Makes the containers' places unless they are there (run once per guest,
- * before the first container). On the engine's disk, the bundles (config,
+ * Makes the engine's cgroup and the containers' places unless they are there
+ * (run once per guest, before the first container). On the engine's disk, the bundles (config,
  * stdin, logs, exit status, the overlay's options) are kept there too, so a
  * later engine finds its stopped containers whole; crun's own state stays in
  * /run, as it describes processes that end with the guest.
  */
 export function storageScript(): Script {
+  return script(cgroupRootScript(), storagePlacesScript());
+}
+
+/**
+ * The engine's parent cgroup, its controllers handed down to the containers'
+ * (a booted engine's guest has it already: engine/boot.ts makes it before
+ * the snapshot).
+ */
+export function cgroupRootScript(): Script {
+  return sh`[ -d ${CGROUP_ROOT} ] || { mkdir ${CGROUP_ROOT} && echo ${CONTROLLERS} > ${CGROUP_ROOT}/cgroup.subtree_control; }`;
+}
+
+function storagePlacesScript(): Script {
   const tmpfs = sh`{ ${mounted(WRITABLE_ROOT, 'tmpfs ')} || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }; }`;
   const bundles = sh`mkdir -p ${DISK_BUNDLES} ${CONTAINER_ROOT} && chmod 700 ${DISK_BUNDLES} ${CONTAINER_ROOT} && { ${mounted(CONTAINER_ROOT)} || mount -o bind ${DISK_BUNDLES} ${CONTAINER_ROOT}; }`;
   return sh`if ${mounted(ENGINE_DISK_MOUNT, 'ext4 ')}; then mkdir -p ${WRITABLE_ROOT} && chmod 700 ${WRITABLE_ROOT} && ${bundles}; else ${tmpfs}; fi`;
@@ -50,12 +63,9 @@ export function storageScript(): Script {
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
 
-/** The container's cgroup under the engine's parent (idempotent, as containers may be created concurrently). */
+/** The container's cgroup under the engine's parent (storageScript made that, before any container). */
 function cgroupScript(id: string): Script {
-  return script(
-    sh`mkdir -p ${CGROUP_ROOT} && echo ${CONTROLLERS} > ${CGROUP_ROOT}/cgroup.subtree_control`,
-    sh`mkdir -p ${cgroupDir(id)} && echo ${CONTROLLERS} > ${cgroupDir(id)}/cgroup.subtree_control`,
-  );
+  return sh`mkdir -p ${cgroupDir(id)} && echo ${CONTROLLERS} > ${cgroupDir(id)}/cgroup.subtree_control`;
 }
 
 /** The bundle's file holding the overlay root's mount options, so a later engine can mount it again. */

@@ -46,9 +46,9 @@ export interface GuestNetwork {
   prefix: number;
 }
 
-/** Creates the network's bridge with its gateway address, if it is not there. */
-function bridgeUp(n: GuestNetwork): Script {
-  return sh`ip link show ${n.bridge} >/dev/null 2>&1 || { brctl addbr ${n.bridge} && ip addr add ${`${n.gateway}/${n.prefix}`} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
+/** Creates the network's bridge with its gateway address, if it is not there (the default network's is, in the engine's snapshot: engine/boot.ts). */
+export function bridgeUp(n: GuestNetwork): Script {
+  return sh`[ -e /sys/class/net/${n.bridge} ] || { brctl addbr ${n.bridge} && ip addr add ${`${n.gateway}/${n.prefix}`} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
 }
 
 /** The host side of a container's veth pair (interface names are at most 15 bytes). */
