@@ -2,9 +2,8 @@
 // DHCP (the user-mode network answers it), and containers on bridges in
 // their own network namespaces.
 //
-// A container's namespace is made before crun runs (a namespace held by a
-// sleeping process, bind-mounted at /run/netns/ID, which config.json then
-// names), so the veth pair can be set up while the container's process does
+// A container's namespace is made before crun runs (bind-mounted at
+// /run/netns/ID, which config.json then names), so the veth pair can be set up while the container's process does
 // not exist yet, and the container starts with its eth0, address and route
 // in place. The guest forwards between its bridges and eth0; the host end
 // of the link routes the containers' own addresses back to the guest, so no
@@ -59,42 +58,33 @@ export const vethName = (id: string) => `gbv${id.slice(0, 11)}`;
  * on a network, an eth0 at `ip` on the network's bridge with a default route
  * through the bridge; `hosts` becomes its /etc/hosts and resolv.conf points
  * at `dns`, both written into `rootfs`.
+ *
+ * Each process the guest starts is seconds of interpreted code under load,
+ * so there are few: unshare makes the namespace, bind-mounts it (its
+ * --net=FILE) and runs one shell in it, which makes the veth pair there (the
+ * end left inside is the kernel's first vethN of an empty namespace: veth0),
+ * hands the bridge's end to the guest's own namespace (PID 1's), and sets up
+ * eth0; the guest's shell then puts that end on the bridge.
  */
 export function attachScript(id: string, rootfs: string, net?: { network: GuestNetwork; ip: string; dns: string; hosts: string }): Script {
   const ns = `${NETNS_DIR}/${id}`;
-  const lines = [
-    sh`set -e`,
-    sh`mkdir -p ${NETNS_DIR} && touch ${ns}`,
-    sh`unshare -n sleep 2147483647 & p=$!`,
-    sh`i=0`,
-    sh`while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do`,
-    sh`  i=$((i + 1)); [ $i -le 500 ] || { kill $p; echo "the network namespace was not made" >&2; exit 1; }; usleep 10000`,
-    sh`done`,
-    sh`mount --bind /proc/$p/ns/net ${ns}`,
-  ];
-  if (net) {
-    const veth = vethName(id);
-    // Run in the namespace by nsenter's sh: the peer's name comes as its $1, every other value quoted into the script.
-    const inside = sh`ip link set "$1" name eth0 && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}`;
-    lines.push(
-      bridgeUp(net.network),
-      sh`before=" $(ls /sys/class/net | tr '\\n' ' ')"`,
-      sh`ip link add ${veth} type veth`,
-      // Without a peer name the kernel names the other end vethN: the one that was not there before.
-      sh`peer=; for d in /sys/class/net/veth*; do n=\${d##*/}; case "$before" in *" $n "*) ;; *) peer=$n ;; esac; done`,
-      sh`[ -n "$peer" ] || { kill $p; echo "the veth pair has no second end" >&2; exit 1; }`,
-      sh`ip link set "$peer" netns $p`,
-      sh`brctl addif ${net.network.bridge} ${veth}`,
-      sh`ip link set ${veth} up`,
-      sh`nsenter --net=${ns} sh -c ${inside.text} sh "$peer"`,
-      sh`mkdir -p ${rootfs}/etc`,
-      sh`rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
-      sh`printf '%s' ${net.hosts} > ${rootfs}/etc/hosts`,
-      sh`echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
-    );
-  }
-  lines.push(sh`nsenter --net=${ns} ip link set lo up`, sh`kill $p`);
-  return script(...lines);
+  const lines = [sh`set -e`, sh`mkdir -p ${NETNS_DIR} && touch ${ns}`];
+  if (!net) return script(...lines, sh`unshare --net=${ns} ip link set lo up`);
+  const veth = vethName(id);
+  const inside = script(
+    sh`ip link set lo up && ip link add ${veth} type veth && ip link set ${veth} netns 1`,
+    sh`ip link set veth0 name eth0 && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}`,
+  );
+  return script(
+    ...lines,
+    bridgeUp(net.network),
+    sh`unshare --net=${ns} sh -c ${sh`set -e; ${inside}`.text}`,
+    sh`brctl addif ${net.network.bridge} ${veth} && ip link set ${veth} up`,
+    sh`mkdir -p ${rootfs}/etc`,
+    sh`rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
+    sh`printf '%s' ${net.hosts} > ${rootfs}/etc/hosts`,
+    sh`echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
+  );
 }
 
 /** Adds a line to a running container's /etc/hosts (a container that joined its network later). */
