@@ -33,7 +33,7 @@ describe('runSteps', () => {
     });
   });
 
-  it('a step that never reported has status -1 and the whole command\'s stderr', async () => {
+  it("a step that never reported has status -1 and the whole command's stderr", async () => {
     const dying: GuestShell = { run: async () => ({ exitCode: 137, stdout: '', stderr: 'killed' }) };
     expect((await runSteps(dying, [{ name: 'a', script: sh`true` }])).get('a')).toEqual({ exitCode: -1, stdout: '', stderr: 'killed' });
   });
