@@ -37,6 +37,7 @@ const SCRIPTS: Record<string, Script> = {
   accountFile: g.accountFileScript(ID, HOSTILE.join('/')),
   run: g.runScript(ID),
   runAgain: g.runScript(ID, true),
+  runForeground: g.foregroundRunScript(ID),
   attachedRun: g.attachedRunScript(ID, false),
   attachedRunTty: g.attachedRunScript(ID, true),
   exec: g.execScript(ID, HOSTILE, false, user, { workdir: HOSTILE[0], env: HOSTILE.map((h) => `K=${h}`) }),

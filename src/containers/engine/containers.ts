@@ -23,13 +23,14 @@ import {
   createScript,
   crunCgroupsPath,
   execScript,
+  foregroundResult,
+  foregroundRunScript,
   freezeScript,
   isolationFacts,
   isolationScript,
   killScript,
   removeScript,
   restoreScript,
-  runScript,
   startDetachedScript,
   stateScript,
   statsScript,
@@ -43,7 +44,7 @@ import {
   type ExecOptions,
 } from './guest-scripts.ts';
 import { cgroupFigures } from './cgroup-files.ts';
-import { fields, script, sh, type Script } from '../../api/shell-script.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 import { ContainerError } from './container-error.ts';
 import { mountBindsScript } from './binds.ts';
 import type { HostBinds } from './host-binds.ts';
@@ -367,10 +368,11 @@ export class ContainerEngine {
     }
     let ended = false;
     try {
-      const { exit } = fields(await this.must(runScript(id), `running container ${name}`, { long: true }));
+      const r = await this.shell.run(foregroundRunScript(id), { long: true });
+      const done = foregroundResult(r);
+      if (!done) throw new ContainerError(`running container ${name}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
       ended = true;
-      const logs = await this.logs(id);
-      return { id, exitCode: invokeStatus(exit ? Number(exit) : -1, logs.stderr), ...logs };
+      return { id, exitCode: invokeStatus(done.status, done.stderr), stdout: done.stdout, stderr: done.stderr };
     } finally {
       // --rm holds however the run ended, a failure of the runtime included; a run that ended
       // needs no second look at whether it still runs (each look is processes in the guest).
@@ -448,7 +450,7 @@ export class ContainerEngine {
       const disk = o.deviceReadBps !== undefined || o.deviceWriteBps !== undefined ? await this.diskNumber() : undefined;
       const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns, disk));
       await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
-      await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
+      if (stdin?.length) await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin);
       if (o.init) await writeGuestFile(this.shell, initScriptPath(id), new TextEncoder().encode(INIT_SCRIPT));
     } catch (e) {
       await this.remove(record);

@@ -81,6 +81,8 @@ export function createScript(id: string, layerDirs: string[]): Script {
     sh`set -e`,
     cgroupScript(id),
     sh`mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
+    // The container's stdin, empty unless the run gives one (then written over).
+    sh`: > ${dir}/stdin`,
     sh`echo ${`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`} > ${dir}/${OVERLAY_FILE}`,
     sh`mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
   );
@@ -171,6 +173,11 @@ const LOGS_DONE = [sh`wait`, sh`rm -f ${FIFOS}`, EXIT_RECORDED];
  * container's state).
  */
 export function runScript(id: string, again = false): Script {
+  return script(runToEnd(id, again), sh`echo "exit=$s"`);
+}
+
+/** runScript without its report: in the bundle directory, the status in $s. */
+function runToEnd(id: string, again: boolean): Script {
   const dir = bundleDir(id);
   return script(
     sh`cd ${dir} || exit 1`,
@@ -179,8 +186,25 @@ export function runScript(id: string, again = false): Script {
     sh`crun run --bundle ${dir} ${id} <stdin >stdout.pipe 2>stderr.pipe`,
     sh`s=$?`,
     LOGS_DONE,
-    sh`echo "exit=$s"`,
   );
+}
+
+/** What foregroundRunScript ends its stderr with, before the status. */
+const STATUS_MARK = '\nexit=';
+
+/**
+ * A foreground run's whole answer in one command (three before): runScript,
+ * then the logs it wrote as the command's own stdout and stderr, the status
+ * last on stderr after STATUS_MARK (foregroundResult takes it off).
+ */
+export function foregroundRunScript(id: string): Script {
+  return script(runToEnd(id, false), sh`cat stdout && cat stderr >&2 && printf ${`${STATUS_MARK}%s`} "$s" >&2`);
+}
+
+/** foregroundRunScript's container status, stdout and stderr; undefined when it did not get to report them (its own stderr then says why). */
+export function foregroundResult(r: { stdout: string; stderr: string }): { status: number; stdout: string; stderr: string } | undefined {
+  const m = /\nexit=(\d+)$/.exec(r.stderr);
+  return m ? { status: Number(m[1]), stdout: r.stdout, stderr: r.stderr.slice(0, m.index) } : undefined;
 }
 
 /**
