@@ -10,7 +10,7 @@ import { ensureLayers, type BlobCourier } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
 import { archiveScript, changesScript, extractScript, type ExtractTarget } from './file-scripts.ts';
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
-import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import { STDIN_CHUNK, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
 import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type NetworkStore, type PortMapping, type PortPublisher } from './networks.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
@@ -445,11 +445,11 @@ export class ContainerEngine {
       for (const v of o.volumes ?? []) await this.must(prefillVolumeScript(`${bundleDir(id)}/rootfs`, v), `copying the image's ${v.destination} into volume ${v.name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
-      const netns = await this.connect(record, mode, o, ports);
-      this.remember();
       const disk = o.deviceReadBps !== undefined || o.deviceWriteBps !== undefined ? await this.diskNumber() : undefined;
-      const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns, disk));
-      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
+      const netns = mode === 'host' ? undefined : `${NETNS_DIR}/${id}`;
+      const bundle = new TextEncoder().encode(JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns, disk)));
+      await this.connect(record, mode, o, ports, bundle);
+      this.remember();
       if (stdin?.length) await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin);
       if (o.init) await writeGuestFile(this.shell, initScriptPath(id), new TextEncoder().encode(INIT_SCRIPT));
     } catch (e) {
@@ -485,11 +485,16 @@ export class ContainerEngine {
    * Gives a new container its network: a namespace with lo (none), or with an
    * address on its network's bridge too, its /etc/hosts naming the network's
    * other containers (and theirs naming it); then publishes its ports.
-   * Returns the namespace it is to join, if not the guest's.
+   * Writes the bundle's config.json if given (`config`, naming NETNS_DIR/ID
+   * unless on the host's network: a restored container's names it already)
+   * with the namespace's setup, in one agent command, when it fits one
+   * command's stdin.
    */
-  private async connect(c: ContainerRecord, mode: string, o: RunOptions, ports: PortMapping[]): Promise<string | undefined> {
+  private async connect(c: ContainerRecord, mode: string, o: RunOptions, ports: PortMapping[], config?: Uint8Array): Promise<void> {
     c.network = { mode, ports: [] };
     const rootfs = `${bundleDir(c.id)}/rootfs`;
+    const configFile = `${bundleDir(c.id)}/config.json`;
+    let written = false;
     if (mode !== 'host') {
       let net: Parameters<typeof attachScript>[2];
       if (mode !== 'none') {
@@ -502,14 +507,16 @@ export class ContainerEngine {
         net = { network: this.networks.guest(mode), ip, dns: this.networking!.dns, hosts };
         for (const p of peers) await this.shell.run(addHostScript(`${bundleDir(p.id)}/rootfs`, `${ip}\t${c.name}`));
       }
-      await this.must(attachScript(c.id, rootfs, net), `connecting container ${c.name} to network ${mode}`);
+      written = config !== undefined && config.length <= STDIN_CHUNK;
+      const attach = attachScript(c.id, rootfs, net);
+      await this.must(written ? script(attach, sh`cat > ${configFile}`) : attach, `connecting container ${c.name} to network ${mode}`, written ? { stdin: config } : undefined);
     }
+    if (config && !written) await writeGuestFile(this.shell, configFile, config);
     if (ports.length) {
       c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
         throw new ContainerError(e.message);
       });
     }
-    return mode === 'host' ? undefined : `${NETNS_DIR}/${c.id}`;
   }
 
   /** Gives back a removed container's address and host ports. */
