@@ -51,6 +51,7 @@ const SCRIPTS: Record<string, Script> = {
   info: g.infoScript(),
   isolation: g.isolationScript(1234),
   remove: g.removeScript(ID),
+  removeEnded: g.removeScript(ID, true),
   setClock: g.setClockScript(1_796_591_665_000),
   kill: g.killScript(ID, 'TERM'),
   waitExit: g.waitExitScript(ID, 10_000),

@@ -189,8 +189,8 @@ const ACCOUNT_READ_MS = 10_000;
 /** Scratch space for COPY --from, one directory per copy. */
 const COPY_ROOT = '/run/glassbox/copy';
 
-/** Every trace of a container in the guest: its network namespace and veth, then the rest. */
-const removalScript = (id: string) => script(detachScript(id), removeScript(id));
+/** Every trace of a container in the guest: its network namespace and veth, then the rest (removeScript's `ended`). */
+const removalScript = (id: string, ended = false) => script(detachScript(id), removeScript(id, ended));
 
 /** 32 random bytes in hex, from Web Crypto (Node and browsers alike). */
 const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -377,7 +377,7 @@ export class ContainerEngine {
       // --rm holds however the run ended, a failure of the runtime included; a run that ended
       // needs no second look at whether it still runs (each look is processes in the guest).
       if (o.rm) {
-        if (ended) this.removeLater(record);
+        if (ended) this.removeLater(record, true);
         else await this.rm(id, true);
       }
     }
@@ -400,7 +400,8 @@ export class ContainerEngine {
     }
     // The session ends when crun has: its status goes back while the guest removes the rest.
     const exitCode = session.exit.then((end) => {
-      if (o.rm && this.containers.get(record.id) === record) this.removeLater(record);
+      // The session's end may be the agent's, not crun's (removeScript then deletes what crun left).
+      if (o.rm && this.containers.get(record.id) === record) this.removeLater(record, false);
       return end.exitCode;
     });
     return { id: record.id, session, exitCode };
@@ -731,12 +732,16 @@ export class ContainerEngine {
     this.remember();
   }
 
-  /** remove() of an ended container in the background (the leaving map): gone from the lists now, from the guest soon. */
-  private removeLater(c: ContainerRecord): void {
+  /**
+   * remove() of an ended container in the background (the leaving map):
+   * gone from the lists now, from the guest soon. `crunReturned`: the run's
+   * script saw crun run return (removeScript's `ended`).
+   */
+  private removeLater(c: ContainerRecord, crunReturned: boolean): void {
     this.containers.delete(c.id);
     this.unpublish(c);
     // Nobody waits for its answer: a removal that failed leaves files on the disk, as remove()'s would.
-    const done = (c.lost ? Promise.resolve() : this.shell.run(removalScript(c.id)).then(() => {}))
+    const done = (c.lost ? Promise.resolve() : this.shell.run(removalScript(c.id, crunReturned)).then(() => {}))
       .catch(() => {})
       .finally(() => {
         this.releaseAddress(c);

@@ -77,14 +77,15 @@ export function createScript(id: string, layerDirs: string[]): Script {
   const rw = writableDir(id);
   // overlayfs lists lowerdir top layer first
   const lower = [...layerDirs].reverse().join(':');
+  const overlay = `lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`;
   return script(
     sh`set -e`,
     cgroupScript(id),
     sh`mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
     // The container's stdin, empty unless the run gives one (then written over).
     sh`: > ${dir}/stdin`,
-    sh`echo ${`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`} > ${dir}/${OVERLAY_FILE}`,
-    sh`mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
+    sh`echo ${overlay} > ${dir}/${OVERLAY_FILE}`,
+    sh`mount -t overlay overlay -o ${overlay} ${dir}/rootfs`,
   );
 }
 
@@ -369,12 +370,16 @@ export function isolationFacts(out: string, pid: number) {
   return { namespaces, pidInGuest: nspid[0], pidInside: nspid[nspid.length - 1], cgroup: cgroupV2Path(s.get(`/proc/${pid}/cgroup`) ?? '') };
 }
 
-/** Removes every trace of a container in the guest; safe to run on a half-created one. */
-export function removeScript(id: string): Script {
+/**
+ * Removes every trace of a container in the guest; safe to run on a
+ * half-created one. `ended`: its crun run has returned, which deleted crun's
+ * state of it, so no crun (a process of many libraries) is started to.
+ */
+export function removeScript(id: string, ended = false): Script {
   const dir = bundleDir(id);
   const cg = cgroupDir(id);
   return script(
-    sh`crun delete -f ${id} >/dev/null 2>&1`,
+    ended ? [] : [sh`crun delete -f ${id} >/dev/null 2>&1`],
     sh`umount ${dir}/rootfs 2>/dev/null`,
     sh`rm -rf ${dir} ${writableDir(id)}`,
     sh`rmdir ${cg}/ctr 2>/dev/null; rmdir ${cg} 2>/dev/null`,
