@@ -21,14 +21,17 @@ export const NETNS_DIR = '/run/netns';
  * guest's own (guest-images/rootfs/etc/udhcpc/default.script).
  */
 export function linkUpScript(): Script {
+  // One ip for the look and the answer when the lease is there already (as in the engine's snapshot).
   return script(
     sh`[ -e /sys/class/net/eth0 ] || { echo "the guest has no network card (eth0)" >&2; exit 1; }`,
-    sh`if ! ip -4 addr show dev eth0 | grep -q inet; then`,
+    sh`a=$(ip -4 addr show dev eth0)`,
+    sh`case "$a" in *inet*) ;; *)`,
     sh`  ip link set eth0 up`,
     sh`  udhcpc -i eth0 -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
-    sh`fi`,
+    sh`  a=$(ip -4 addr show dev eth0) ;;`,
+    sh`esac`,
     sh`echo 1 > /proc/sys/net/ipv4/ip_forward`,
-    sh`ip -4 addr show dev eth0`,
+    sh`printf '%s\\n' "$a"`,
   );
 }
 
@@ -73,7 +76,7 @@ export function attachScript(id: string, rootfs: string, net?: { network: GuestN
   const veth = vethName(id);
   const inside = script(
     sh`ip link set lo up && ip link add ${veth} type veth && ip link set ${veth} netns 1`,
-    sh`ip link set veth0 name eth0 && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}`,
+    sh`ip link set veth0 name eth0 up && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip route add default via ${net.network.gateway}`,
   );
   return script(
     ...lines,
