@@ -33,6 +33,7 @@ const UNIT = [
   'test/cli/log-times.test.ts',
   'test/containers/guest-scripts-lint.test.ts',
   'test/containers/proc-files.test.ts',
+  'test/containers/steps.test.ts',
   'test/docs/**/*.test.ts',
   'test/net/user-net.test.ts',
   'test/net/publish.test.ts',

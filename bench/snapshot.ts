@@ -100,6 +100,7 @@ async function engineStart(home: string, cache: string): Promise<number> {
   const r = await engine.run('busybox', { cmd: ['echo', 'ran'], rm: true });
   const ms = performance.now() - t;
   if (r.stdout !== 'ran\n') throw new Error(`the container printed ${JSON.stringify(r)}`);
+  await engine.settled(); // the --rm container's removal, which goes on after its output
   await unmountEngineDisk(shell);
   await stop();
   return ms;

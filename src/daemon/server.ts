@@ -151,10 +151,13 @@ export async function serveEngine(home: string): Promise<void> {
         void closed.then(() => cancel.abort());
         return build(engine, store, join(home, 'build-cache.json'), { ...req, progress, signal: cancel.signal });
       }
+      // Every command asks this before its own request (client.ts sameBuild): the count is of the records, as ps -a's
+      // would be, without ps's look at each container's state in the guest (a crun process apiece).
       case 'status':
-        return { pid: process.pid, started, containers: (await engine.ps(true)).length, build: buildId() };
-      // The disk is written out and unmounted before the guest ends (its containers end with it).
+        return { pid: process.pid, started, containers: engine.records().length, build: buildId() };
+      // The disk is written out and unmounted before the guest ends (its containers end with it), once the removals of ended --rm containers are done.
       case 'shutdown':
+        await engine.settled();
         return unmountEngineDisk(shell).then(() => null);
       case 'view':
         if (req.run) await runInGuest(target.shell, req.run);

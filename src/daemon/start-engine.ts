@@ -15,10 +15,11 @@ import { bootDefaultGuest } from '../containers/engine/boot.ts';
 import { ContainerEngine } from '../containers/engine/containers.ts';
 import { BIND_TAG } from '../containers/engine/binds.ts';
 import { HostBinds } from '../containers/engine/host-binds.ts';
-import { engineDiskPath, inspectEngineDisk, mountEngineDisk } from '../containers/engine/disk.ts';
+import { checkMounted, engineDiskPath, inspectEngineDisk, MOUNT_MS, mountScript } from '../containers/engine/disk.ts';
 import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
 import { linkAddress, linkUpScript } from '../containers/engine/network-scripts.ts';
-import { setClockScript } from '../containers/engine/guest-scripts.ts';
+import { setClockScript, storageScript } from '../containers/engine/guest-scripts.ts';
+import { runSteps } from '../containers/engine/steps.ts';
 import type { ImageStore } from '../containers/store/image-store.ts';
 import { fileJournal, networkJournal } from './journal.ts';
 import { UserNetPublisher } from './port-publisher.ts';
@@ -54,15 +55,24 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
   const { machine, userNet, binds } = await engineGuest(disk, clock);
   machine.on('diskError', (why) => log(`the guest got an I/O error: ${why}`));
   const shell = machineShell(machine);
-  // The guest's wall clock starts at the machine's epoch (2026-01-01); under the realtime clock it is set to the host's,
-  // so that what it stamps (the containers' log lines, files' times) reads as the host's time, across engines too.
-  if (clock === 'realtime') {
-    const set = await shell.run(setClockScript(Date.now()), { timeoutMs: 30_000 });
-    if (set.exitCode !== 0) log(`the guest's clock could not be set to the host's: ${set.stderr.trim()}`);
-  }
-  await mountEngineDisk(shell, diskState);
-  // Up already in the snapshot, unless its DHCP failed then: this tries again, or says why not.
-  const link = await shell.run(linkUpScript(), { timeoutMs: 60_000 });
+  // What the snapshot could not hold, in one command (steps.ts): the guest's wall clock starts at the machine's
+  // epoch (2026-01-01); under the realtime clock it is set to the host's, so that what it stamps (the containers'
+  // log lines, files' times) reads as the host's time, across engines too. Then the disk mounted, the containers'
+  // places on it, and the link, up already in the snapshot unless its DHCP failed then: this tries again, or says why not.
+  const done = await runSteps(
+    shell,
+    [
+      ...(clock === 'realtime' ? [{ name: 'clock', script: setClockScript(Date.now()) }] : []),
+      { name: 'disk', script: mountScript(diskState) },
+      { name: 'storage', script: storageScript() },
+      { name: 'link', script: linkUpScript() },
+    ],
+    { timeoutMs: MOUNT_MS },
+  );
+  const set = done.get('clock');
+  if (set && set.exitCode !== 0) log(`the guest's clock could not be set to the host's: ${set.stderr.trim()}`);
+  checkMounted(diskState, done.get('disk')!);
+  const link = done.get('link')!;
   // Published ports are forwarded to the address the user-mode network leases; a guest holding another would never answer.
   const guestIp = ipToString(NET_PLAN.guest);
   const address = link.exitCode === 0 ? linkAddress(link.stdout) : undefined;
@@ -73,6 +83,8 @@ export async function startEngine(home: string, store: ImageStore, clock: ClockM
       ? { publisher: new UserNetPublisher(userNet), dns: ipToString(NET_PLAN.dns), guestIp, blobs: await startBlobServer(ipToString(NET_PLAN.gateway)) }
       : undefined;
   const engine = new ContainerEngine(shell, store, fileJournal(home), networking, networkJournal(home), binds);
+  // Made above unless that failed; then the engine makes it (restore, next), or says why it cannot.
+  if (done.get('storage')!.exitCode === 0) engine.storageMade();
   // The containers an earlier engine left on the disk are taken back before any request sees the list.
   for (const problem of await engine.restore()) log(problem);
   const stop = async () => {

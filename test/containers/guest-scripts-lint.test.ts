@@ -17,7 +17,8 @@ import { archiveScript, changesScript, extractScript } from '../../src/container
 import { copyLayerScript, diffScript, unpackLayerScript } from '../../src/containers/engine/layer-scripts.ts';
 import { createVolumeScript, listVolumesScript, prefillVolumeScript, removeVolumeScript } from '../../src/containers/engine/volumes.ts';
 import { mountScript, unmountScript } from '../../src/containers/engine/disk.ts';
-import { addHostScript, attachScript, detachScript, linkUpScript, vethCountersScript } from '../../src/containers/engine/network-scripts.ts';
+import { addHostScript, attachScript, bridgeUp, detachScript, linkUpScript, vethCountersScript } from '../../src/containers/engine/network-scripts.ts';
+import { stepsScript } from '../../src/containers/engine/steps.ts';
 
 const HOSTILE = [`it's "quoted"`, 'two words', '$(touch /tmp/gb-pwned)', '`id`', 'line\nbreak', '; rm -rf /', '-n', '*', '\\', ''];
 const ID = 'f'.repeat(64);
@@ -26,11 +27,17 @@ const user = { uid: 1000, gid: 1000 };
 /** Every script generator, with arguments. */
 const SCRIPTS: Record<string, Script> = {
   storage: g.storageScript(),
+  cgroupRoot: g.cgroupRootScript(),
+  steps: stepsScript([
+    { name: 'clock', script: g.setClockScript(1_796_591_665_000) },
+    { name: 'link', script: linkUpScript() },
+  ]),
   create: g.createScript(ID, ['/var/lib/glassbox/layers/a', '/var/lib/glassbox/layers/b c']),
   restore: g.restoreScript(ID),
   accountFile: g.accountFileScript(ID, HOSTILE.join('/')),
   run: g.runScript(ID),
   runAgain: g.runScript(ID, true),
+  runForeground: g.foregroundRunScript(ID),
   attachedRun: g.attachedRunScript(ID, false),
   attachedRunTty: g.attachedRunScript(ID, true),
   exec: g.execScript(ID, HOSTILE, false, user, { workdir: HOSTILE[0], env: HOSTILE.map((h) => `K=${h}`) }),
@@ -44,6 +51,7 @@ const SCRIPTS: Record<string, Script> = {
   info: g.infoScript(),
   isolation: g.isolationScript(1234),
   remove: g.removeScript(ID),
+  removeEnded: g.removeScript(ID, true),
   setClock: g.setClockScript(1_796_591_665_000),
   kill: g.killScript(ID, 'TERM'),
   waitExit: g.waitExitScript(ID, 10_000),
@@ -61,6 +69,7 @@ const SCRIPTS: Record<string, Script> = {
   netDetach: detachScript(ID),
   netCounters: vethCountersScript(ID),
   netLinkUp: linkUpScript(),
+  netBridge: bridgeUp({ bridge: 'gb-br1', gateway: '172.18.0.1', prefix: 16 }),
   unpackLayer: unpackLayerScript(HOSTILE.join('/'), ID, true, `/var/lib/glassbox/layers/${HOSTILE[1]}`),
   unpackPlainLayer: unpackLayerScript('/b', ID, false, '/l'),
   diffLayer: diffScript(HOSTILE[1]!, HOSTILE.join('/')),

@@ -68,6 +68,18 @@ describe('container networks in the guest', () => {
     expect([r.exitCode, r.stdout]).toEqual([0, 'lo\n1\n']);
   }, 120_000);
 
+  it('--rm: the name is free and ps -a leaves the container out as soon as its output is back; the guest removes the rest after', async () => {
+    const first = await engine.run('busybox', { name: 'once', rm: true, cmd: ['sh', '-c', 'ip -o -4 addr show eth0 | wc -l'] });
+    expect([first.exitCode, first.stdout]).toEqual([0, '1\n']);
+    expect((await engine.ps(true)).map((c) => c.name)).not.toContain('once');
+    const again = await engine.run('busybox', { name: 'once', rm: true, cmd: ['echo', 'again'] });
+    expect([again.exitCode, again.stdout]).toEqual([0, 'again\n']);
+    await engine.settled();
+    // Both gone from the guest: bundles, namespaces, veths, cgroups.
+    const left = await guest.run(sh`ls /run/glassbox/containers /run/netns /sys/fs/cgroup/glassbox; ip -o link | grep gbv || true`);
+    for (const id of [first.id, again.id]) expect(left.stdout).not.toContain(id.slice(0, 11));
+  }, 120_000);
+
   it('refuses an unknown network, a mode taken as a name, and -p without a way to publish', async () => {
     await expect(engine.run('busybox', { network: 'nosuch', cmd: ['true'] })).rejects.toThrow('network nosuch not found');
     expect(() => engine.createNetwork('host')).toThrow(/network mode/);

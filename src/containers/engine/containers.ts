@@ -10,7 +10,7 @@ import { ensureLayers, type BlobCourier } from './layers.ts';
 import { copyLayerScript, diffScript, type StageCopy } from './layer-scripts.ts';
 import { archiveScript, changesScript, extractScript, type ExtractTarget } from './file-scripts.ts';
 import { needsAccountFiles, resolveUser, type ProcessUser } from './users.ts';
-import { writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
+import { STDIN_CHUNK, writeGuestFile, type GuestShell, type ShellResult } from './guest-shell.ts';
 import { addHostScript, attachScript, detachScript, NETNS_DIR } from './network-scripts.ts';
 import { DEFAULT_NETWORK, NetworkTable, portsToPublish, type NetworkInfo, type NetworkStore, type PortMapping, type PortPublisher } from './networks.ts';
 import type { ExecSession } from '../../api/exec-session.ts';
@@ -23,13 +23,14 @@ import {
   createScript,
   crunCgroupsPath,
   execScript,
+  foregroundResult,
+  foregroundRunScript,
   freezeScript,
   isolationFacts,
   isolationScript,
   killScript,
   removeScript,
   restoreScript,
-  runScript,
   startDetachedScript,
   stateScript,
   statsScript,
@@ -43,7 +44,7 @@ import {
   type ExecOptions,
 } from './guest-scripts.ts';
 import { cgroupFigures } from './cgroup-files.ts';
-import { fields, script, sh, type Script } from '../../api/shell-script.ts';
+import { script, sh, type Script } from '../../api/shell-script.ts';
 import { ContainerError } from './container-error.ts';
 import { mountBindsScript } from './binds.ts';
 import type { HostBinds } from './host-binds.ts';
@@ -188,6 +189,9 @@ const ACCOUNT_READ_MS = 10_000;
 /** Scratch space for COPY --from, one directory per copy. */
 const COPY_ROOT = '/run/glassbox/copy';
 
+/** Every trace of a container in the guest: its network namespace and veth, then the rest (removeScript's `ended`). */
+const removalScript = (id: string, ended = false) => script(detachScript(id), removeScript(id, ended));
+
 /** 32 random bytes in hex, from Web Crypto (Node and browsers alike). */
 const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -218,6 +222,14 @@ export class ContainerEngine {
   private readonly unpacking = new Map<string, Promise<void>>();
   /** Containers taken back from an earlier engine (restore), with the ports they had: their network namespace ended with that guest, so start connects them again. */
   private readonly unconnected = new Map<string, PortMapping[]>();
+  /**
+   * Ended --rm containers whose guest side (network namespace, overlay,
+   * bundle, cgroup) is being removed after their output and status went back:
+   * out of every list and their name free at once, their address held until
+   * their veth is gone, their record in the journal until then (the next
+   * engine removes a --rm container it finds, should this one end first).
+   */
+  private readonly leaving = new Map<string, { record: ContainerRecord; done: Promise<void> }>();
 
   readonly networks: NetworkTable;
 
@@ -257,7 +269,11 @@ export class ContainerEngine {
         problems.push(`container ${c.name} (${c.id.slice(0, 12)}) stays lost: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
         continue;
       }
-      if (r.stdout.trim() !== 'restored') continue;
+      if (r.stdout.trim() !== 'restored') {
+        // A --rm container goes however much of it the disk still holds (an engine that ended while it removed one leaves it half gone).
+        if (c.options.rm) this.containers.delete(c.id);
+        continue;
+      }
       c.lost = false;
       if (c.options.rm) {
         await this.remove(c);
@@ -300,6 +316,11 @@ export class ContainerEngine {
     await this.must(removeVolumeScript(name), `removing volume ${name}`);
   }
 
+  /** The caller ran storageScript in this guest already (the engine's start does, with its other first scripts): it is not run again. */
+  storageMade(): void {
+    this.storage ??= Promise.resolve();
+  }
+
   /** The containers' writable places, made once per guest. */
   private ensureStorage(): Promise<void> {
     this.storage ??= this.must(storageScript(), "mounting the containers' storage").then(() => {});
@@ -307,7 +328,7 @@ export class ContainerEngine {
   }
 
   private remember(): void {
-    this.journal?.save([...this.containers.values()]);
+    this.journal?.save([...this.containers.values(), ...[...this.leaving.values()].map((l) => l.record)]);
   }
 
   /** Exports a container's bind sources (each checked on the host) and mounts them in the guest. */
@@ -347,14 +368,18 @@ export class ContainerEngine {
     }
     let ended = false;
     try {
-      const { exit } = fields(await this.must(runScript(id), `running container ${name}`, { long: true }));
+      const r = await this.shell.run(foregroundRunScript(id), { long: true });
+      const done = foregroundResult(r);
+      if (!done) throw new ContainerError(`running container ${name}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
       ended = true;
-      const logs = await this.logs(id);
-      return { id, exitCode: invokeStatus(exit ? Number(exit) : -1, logs.stderr), ...logs };
+      return { id, exitCode: invokeStatus(done.status, done.stderr), stdout: done.stdout, stderr: done.stderr };
     } finally {
       // --rm holds however the run ended, a failure of the runtime included; a run that ended
       // needs no second look at whether it still runs (each look is processes in the guest).
-      if (o.rm) await (ended ? this.remove(record) : this.rm(id, true));
+      if (o.rm) {
+        if (ended) this.removeLater(record, true);
+        else await this.rm(id, true);
+      }
     }
   }
 
@@ -373,8 +398,10 @@ export class ContainerEngine {
       await this.remove(record);
       throw e;
     }
-    const exitCode = session.exit.then(async (end) => {
-      if (o.rm) await this.rm(record.id);
+    // The session ends when crun has: its status goes back while the guest removes the rest.
+    const exitCode = session.exit.then((end) => {
+      // The session's end may be the agent's, not crun's (removeScript then deletes what crun left).
+      if (o.rm && this.containers.get(record.id) === record) this.removeLater(record, false);
       return end.exitCode;
     });
     return { id: record.id, session, exitCode };
@@ -419,12 +446,12 @@ export class ContainerEngine {
       for (const v of o.volumes ?? []) await this.must(prefillVolumeScript(`${bundleDir(id)}/rootfs`, v), `copying the image's ${v.destination} into volume ${v.name}`);
       const user = await this.processUser(id, o.user ?? config.config?.User);
       record.user = user;
-      const netns = await this.connect(record, mode, o, ports);
-      this.remember();
       const disk = o.deviceReadBps !== undefined || o.deviceWriteBps !== undefined ? await this.diskNumber() : undefined;
-      const bundle = JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns, disk));
-      await writeGuestFile(this.shell, `${bundleDir(id)}/config.json`, new TextEncoder().encode(bundle));
-      await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin ?? new Uint8Array());
+      const netns = mode === 'host' ? undefined : `${NETNS_DIR}/${id}`;
+      const bundle = new TextEncoder().encode(JSON.stringify(runtimeConfig(config, id, crunCgroupsPath(id), o, user, netns, disk)));
+      await this.connect(record, mode, o, ports, bundle);
+      this.remember();
+      if (stdin?.length) await writeGuestFile(this.shell, `${bundleDir(id)}/stdin`, stdin);
       if (o.init) await writeGuestFile(this.shell, initScriptPath(id), new TextEncoder().encode(INIT_SCRIPT));
     } catch (e) {
       await this.remove(record);
@@ -459,11 +486,16 @@ export class ContainerEngine {
    * Gives a new container its network: a namespace with lo (none), or with an
    * address on its network's bridge too, its /etc/hosts naming the network's
    * other containers (and theirs naming it); then publishes its ports.
-   * Returns the namespace it is to join, if not the guest's.
+   * Writes the bundle's config.json if given (`config`, naming NETNS_DIR/ID
+   * unless on the host's network: a restored container's names it already)
+   * with the namespace's setup, in one agent command, when it fits one
+   * command's stdin.
    */
-  private async connect(c: ContainerRecord, mode: string, o: RunOptions, ports: PortMapping[]): Promise<string | undefined> {
+  private async connect(c: ContainerRecord, mode: string, o: RunOptions, ports: PortMapping[], config?: Uint8Array): Promise<void> {
     c.network = { mode, ports: [] };
     const rootfs = `${bundleDir(c.id)}/rootfs`;
+    const configFile = `${bundleDir(c.id)}/config.json`;
+    let written = false;
     if (mode !== 'host') {
       let net: Parameters<typeof attachScript>[2];
       if (mode !== 'none') {
@@ -476,19 +508,29 @@ export class ContainerEngine {
         net = { network: this.networks.guest(mode), ip, dns: this.networking!.dns, hosts };
         for (const p of peers) await this.shell.run(addHostScript(`${bundleDir(p.id)}/rootfs`, `${ip}\t${c.name}`));
       }
-      await this.must(attachScript(c.id, rootfs, net), `connecting container ${c.name} to network ${mode}`);
+      written = config !== undefined && config.length <= STDIN_CHUNK;
+      const attach = attachScript(c.id, rootfs, net);
+      await this.must(written ? script(attach, sh`cat > ${configFile}`) : attach, `connecting container ${c.name} to network ${mode}`, written ? { stdin: config } : undefined);
     }
+    if (config && !written) await writeGuestFile(this.shell, configFile, config);
     if (ports.length) {
       c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
         throw new ContainerError(e.message);
       });
     }
-    return mode === 'host' ? undefined : `${NETNS_DIR}/${c.id}`;
   }
 
   /** Gives back a removed container's address and host ports. */
   private disconnect(c: ContainerRecord): void {
+    this.releaseAddress(c);
+    this.unpublish(c);
+  }
+
+  private releaseAddress(c: ContainerRecord): void {
     if (c.network?.ip) this.networks.release(c.network.mode, c.network.ip);
+  }
+
+  private unpublish(c: ContainerRecord): void {
     if (c.network?.ports.length) this.networking?.publisher?.unpublish(c.id);
   }
 
@@ -685,9 +727,34 @@ export class ContainerEngine {
 
   private async remove(c: ContainerRecord): Promise<void> {
     this.disconnect(c);
-    if (!c.lost) await this.shell.run(script(detachScript(c.id), removeScript(c.id)));
+    if (!c.lost) await this.shell.run(removalScript(c.id));
     this.containers.delete(c.id);
     this.remember();
+  }
+
+  /**
+   * remove() of an ended container in the background (the leaving map):
+   * gone from the lists now, from the guest soon. `crunReturned`: the run's
+   * script saw crun run return (removeScript's `ended`).
+   */
+  private removeLater(c: ContainerRecord, crunReturned: boolean): void {
+    this.containers.delete(c.id);
+    this.unpublish(c);
+    // Nobody waits for its answer: a removal that failed leaves files on the disk, as remove()'s would.
+    const done = (c.lost ? Promise.resolve() : this.shell.run(removalScript(c.id, crunReturned)).then(() => {}))
+      .catch(() => {})
+      .finally(() => {
+        this.releaseAddress(c);
+        this.leaving.delete(c.id);
+        this.remember();
+      });
+    this.leaving.set(c.id, { record: c, done });
+    this.remember();
+  }
+
+  /** Resolves once the guest has removed every container removeLater left to it (engine stop waits for it before the disk goes). */
+  async settled(): Promise<void> {
+    while (this.leaving.size) await Promise.all([...this.leaving.values()].map((l) => l.done));
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */

@@ -10,7 +10,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiskError } from '../../storage/disk-error.ts';
 import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../api/ext4-disk.ts';
-import type { GuestShell } from './guest-shell.ts';
+import type { GuestShell, ShellResult } from './guest-shell.ts';
 import { ENGINE_DISK_MOUNT } from './guest-scripts.ts';
 import { script, sh, type Script } from '../../api/shell-script.ts';
 
@@ -44,13 +44,15 @@ export function inspectEngineDisk(path: string): 'new' | 'ext4' {
   return diskContents(head, size, ENGINE_DISK_BYTES, `engine disk ${path}`, 'move it away and the engine makes a new one');
 }
 
-/** Mounts the disk in the guest, making its filesystem first if it is new. */
-export async function mountEngineDisk(shell: GuestShell, state: 'new' | 'ext4'): Promise<void> {
-  const r = await shell.run(mountScript(state), { timeoutMs: 600_000 });
+/** How long mountScript may take: making the filesystem on a new disk included. */
+export const MOUNT_MS = 600_000;
+
+/** Throws, naming why, unless mountScript's run `r` mounted the disk. */
+export function checkMounted(state: 'new' | 'ext4', r: ShellResult): void {
   if (r.exitCode !== 0) throw new DiskError(`engine disk: the guest cannot ${state === 'new' ? 'make and ' : ''}mount it: ${(r.stderr || r.stdout).trim()}`);
 }
 
-/** mountEngineDisk's guest side. */
+/** Mounts the disk in the guest, making its filesystem first if it is new (checkMounted says whether it did). */
 export function mountScript(state: 'new' | 'ext4'): Script {
   return ext4MountScript(state, ENGINE_DISK_MOUNT, 'glassbox');
 }

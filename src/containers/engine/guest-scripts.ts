@@ -36,13 +36,26 @@ export const writableDir = (id: string) => `${WRITABLE_ROOT}/${id}`;
 const DISK_BUNDLES = `${ENGINE_DISK_MOUNT}/containers`;
 
 /**
- * Makes the containers' places unless they are there (run once per guest,
- * before the first container). On the engine's disk, the bundles (config,
+ * Makes the engine's cgroup and the containers' places unless they are there
+ * (run once per guest, before the first container). On the engine's disk, the bundles (config,
  * stdin, logs, exit status, the overlay's options) are kept there too, so a
  * later engine finds its stopped containers whole; crun's own state stays in
  * /run, as it describes processes that end with the guest.
  */
 export function storageScript(): Script {
+  return script(cgroupRootScript(), storagePlacesScript());
+}
+
+/**
+ * The engine's parent cgroup, its controllers handed down to the containers'
+ * (a booted engine's guest has it already: engine/boot.ts makes it before
+ * the snapshot).
+ */
+export function cgroupRootScript(): Script {
+  return sh`[ -d ${CGROUP_ROOT} ] || { mkdir ${CGROUP_ROOT} && echo ${CONTROLLERS} > ${CGROUP_ROOT}/cgroup.subtree_control; }`;
+}
+
+function storagePlacesScript(): Script {
   const tmpfs = sh`{ ${mounted(WRITABLE_ROOT, 'tmpfs ')} || { mkdir -p ${WRITABLE_ROOT} && mount -t tmpfs -o size=${WRITABLE_SIZE},mode=700 gb-rw ${WRITABLE_ROOT}; }; }`;
   const bundles = sh`mkdir -p ${DISK_BUNDLES} ${CONTAINER_ROOT} && chmod 700 ${DISK_BUNDLES} ${CONTAINER_ROOT} && { ${mounted(CONTAINER_ROOT)} || mount -o bind ${DISK_BUNDLES} ${CONTAINER_ROOT}; }`;
   return sh`if ${mounted(ENGINE_DISK_MOUNT, 'ext4 ')}; then mkdir -p ${WRITABLE_ROOT} && chmod 700 ${WRITABLE_ROOT} && ${bundles}; else ${tmpfs}; fi`;
@@ -50,12 +63,9 @@ export function storageScript(): Script {
 export const cgroupDir = (id: string) => `${CGROUP_ROOT}/${id}`;
 export const crunCgroupsPath = (id: string) => `/glassbox/${id}/ctr`;
 
-/** The container's cgroup under the engine's parent (idempotent, as containers may be created concurrently). */
+/** The container's cgroup under the engine's parent (storageScript made that, before any container). */
 function cgroupScript(id: string): Script {
-  return script(
-    sh`mkdir -p ${CGROUP_ROOT} && echo ${CONTROLLERS} > ${CGROUP_ROOT}/cgroup.subtree_control`,
-    sh`mkdir -p ${cgroupDir(id)} && echo ${CONTROLLERS} > ${cgroupDir(id)}/cgroup.subtree_control`,
-  );
+  return sh`mkdir -p ${cgroupDir(id)} && echo ${CONTROLLERS} > ${cgroupDir(id)}/cgroup.subtree_control`;
 }
 
 /** The bundle's file holding the overlay root's mount options, so a later engine can mount it again. */
@@ -67,12 +77,15 @@ export function createScript(id: string, layerDirs: string[]): Script {
   const rw = writableDir(id);
   // overlayfs lists lowerdir top layer first
   const lower = [...layerDirs].reverse().join(':');
+  const overlay = `lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`;
   return script(
     sh`set -e`,
     cgroupScript(id),
     sh`mkdir -p ${dir}/rootfs ${rw}/upper ${rw}/work`,
-    sh`echo ${`lowerdir=${lower},upperdir=${rw}/upper,workdir=${rw}/work`} > ${dir}/${OVERLAY_FILE}`,
-    sh`mount -t overlay overlay -o "$(cat ${dir}/${OVERLAY_FILE})" ${dir}/rootfs`,
+    // The container's stdin, empty unless the run gives one (then written over).
+    sh`: > ${dir}/stdin`,
+    sh`echo ${overlay} > ${dir}/${OVERLAY_FILE}`,
+    sh`mount -t overlay overlay -o ${overlay} ${dir}/rootfs`,
   );
 }
 
@@ -161,6 +174,11 @@ const LOGS_DONE = [sh`wait`, sh`rm -f ${FIFOS}`, EXIT_RECORDED];
  * container's state).
  */
 export function runScript(id: string, again = false): Script {
+  return script(runToEnd(id, again), sh`echo "exit=$s"`);
+}
+
+/** runScript without its report: in the bundle directory, the status in $s. */
+function runToEnd(id: string, again: boolean): Script {
   const dir = bundleDir(id);
   return script(
     sh`cd ${dir} || exit 1`,
@@ -169,8 +187,25 @@ export function runScript(id: string, again = false): Script {
     sh`crun run --bundle ${dir} ${id} <stdin >stdout.pipe 2>stderr.pipe`,
     sh`s=$?`,
     LOGS_DONE,
-    sh`echo "exit=$s"`,
   );
+}
+
+/** What foregroundRunScript ends its stderr with, before the status. */
+const STATUS_MARK = '\nexit=';
+
+/**
+ * A foreground run's whole answer in one command (three before): runScript,
+ * then the logs it wrote as the command's own stdout and stderr, the status
+ * last on stderr after STATUS_MARK (foregroundResult takes it off).
+ */
+export function foregroundRunScript(id: string): Script {
+  return script(runToEnd(id, false), sh`cat stdout && cat stderr >&2 && printf ${`${STATUS_MARK}%s`} "$s" >&2`);
+}
+
+/** foregroundRunScript's container status, stdout and stderr; undefined when it did not get to report them (its own stderr then says why). */
+export function foregroundResult(r: { stdout: string; stderr: string }): { status: number; stdout: string; stderr: string } | undefined {
+  const m = /\nexit=(\d+)$/.exec(r.stderr);
+  return m ? { status: Number(m[1]), stdout: r.stdout, stderr: r.stderr.slice(0, m.index) } : undefined;
 }
 
 /**
@@ -335,12 +370,16 @@ export function isolationFacts(out: string, pid: number) {
   return { namespaces, pidInGuest: nspid[0], pidInside: nspid[nspid.length - 1], cgroup: cgroupV2Path(s.get(`/proc/${pid}/cgroup`) ?? '') };
 }
 
-/** Removes every trace of a container in the guest; safe to run on a half-created one. */
-export function removeScript(id: string): Script {
+/**
+ * Removes every trace of a container in the guest; safe to run on a
+ * half-created one. `ended`: its crun run has returned, which deleted crun's
+ * state of it, so no crun (a process of many libraries) is started to.
+ */
+export function removeScript(id: string, ended = false): Script {
   const dir = bundleDir(id);
   const cg = cgroupDir(id);
   return script(
-    sh`crun delete -f ${id} >/dev/null 2>&1`,
+    ended ? [] : [sh`crun delete -f ${id} >/dev/null 2>&1`],
     sh`umount ${dir}/rootfs 2>/dev/null`,
     sh`rm -rf ${dir} ${writableDir(id)}`,
     sh`rmdir ${cg}/ctr 2>/dev/null; rmdir ${cg} 2>/dev/null`,

@@ -51,13 +51,13 @@ export function machineShell(machine: Machine): GuestShell {
   };
 }
 
-/** Under the agent's 64 KiB payload, leaving room for the command. */
-const CHUNK = 60 * 1024;
+/** Under the agent's 64 KiB payload, leaving room for the command: the most stdin one command is given. */
+export const STDIN_CHUNK = 60 * 1024;
 
 /** Writes a file in the guest through stdin, in chunks the agent accepts. */
 export async function writeGuestFile(shell: GuestShell, path: string, data: Uint8Array): Promise<void> {
-  for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
-    const r = await shell.run(off === 0 ? sh`cat > ${path}` : sh`cat >> ${path}`, { stdin: data.subarray(off, off + CHUNK) });
+  for (let off = 0; off === 0 || off < data.length; off += STDIN_CHUNK) {
+    const r = await shell.run(off === 0 ? sh`cat > ${path}` : sh`cat >> ${path}`, { stdin: data.subarray(off, off + STDIN_CHUNK) });
     if (r.exitCode !== 0) throw new Error(`writing ${path} in the guest: ${r.stderr.trim()}`);
   }
 }

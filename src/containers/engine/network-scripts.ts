@@ -2,9 +2,8 @@
 // DHCP (the user-mode network answers it), and containers on bridges in
 // their own network namespaces.
 //
-// A container's namespace is made before crun runs (a namespace held by a
-// sleeping process, bind-mounted at /run/netns/ID, which config.json then
-// names), so the veth pair can be set up while the container's process does
+// A container's namespace is made before crun runs (bind-mounted at
+// /run/netns/ID, which config.json then names), so the veth pair can be set up while the container's process does
 // not exist yet, and the container starts with its eth0, address and route
 // in place. The guest forwards between its bridges and eth0; the host end
 // of the link routes the containers' own addresses back to the guest, so no
@@ -22,14 +21,17 @@ export const NETNS_DIR = '/run/netns';
  * guest's own (guest-images/rootfs/etc/udhcpc/default.script).
  */
 export function linkUpScript(): Script {
+  // One ip for the look and the answer when the lease is there already (as in the engine's snapshot).
   return script(
     sh`[ -e /sys/class/net/eth0 ] || { echo "the guest has no network card (eth0)" >&2; exit 1; }`,
-    sh`if ! ip -4 addr show dev eth0 | grep -q inet; then`,
+    sh`a=$(ip -4 addr show dev eth0)`,
+    sh`case "$a" in *inet*) ;; *)`,
     sh`  ip link set eth0 up`,
     sh`  udhcpc -i eth0 -n -q -t 5 -T 2 >/dev/null 2>&1 || { echo "no DHCP lease on eth0 (udhcpc found no server)" >&2; exit 1; }`,
-    sh`fi`,
+    sh`  a=$(ip -4 addr show dev eth0) ;;`,
+    sh`esac`,
     sh`echo 1 > /proc/sys/net/ipv4/ip_forward`,
-    sh`ip -4 addr show dev eth0`,
+    sh`printf '%s\\n' "$a"`,
   );
 }
 
@@ -46,9 +48,9 @@ export interface GuestNetwork {
   prefix: number;
 }
 
-/** Creates the network's bridge with its gateway address, if it is not there. */
-function bridgeUp(n: GuestNetwork): Script {
-  return sh`ip link show ${n.bridge} >/dev/null 2>&1 || { brctl addbr ${n.bridge} && ip addr add ${`${n.gateway}/${n.prefix}`} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
+/** Creates the network's bridge with its gateway address, if it is not there (the default network's is, in the engine's snapshot: engine/boot.ts). */
+export function bridgeUp(n: GuestNetwork): Script {
+  return sh`[ -e /sys/class/net/${n.bridge} ] || { brctl addbr ${n.bridge} && ip addr add ${`${n.gateway}/${n.prefix}`} dev ${n.bridge} && ip link set ${n.bridge} up; }`;
 }
 
 /** The host side of a container's veth pair (interface names are at most 15 bytes). */
@@ -59,42 +61,33 @@ export const vethName = (id: string) => `gbv${id.slice(0, 11)}`;
  * on a network, an eth0 at `ip` on the network's bridge with a default route
  * through the bridge; `hosts` becomes its /etc/hosts and resolv.conf points
  * at `dns`, both written into `rootfs`.
+ *
+ * Each process the guest starts is seconds of interpreted code under load,
+ * so there are few: unshare makes the namespace, bind-mounts it (its
+ * --net=FILE) and runs one shell in it, which makes the veth pair there (the
+ * end left inside is the kernel's first vethN of an empty namespace: veth0),
+ * hands the bridge's end to the guest's own namespace (PID 1's), and sets up
+ * eth0; the guest's shell then puts that end on the bridge.
  */
 export function attachScript(id: string, rootfs: string, net?: { network: GuestNetwork; ip: string; dns: string; hosts: string }): Script {
   const ns = `${NETNS_DIR}/${id}`;
-  const lines = [
-    sh`set -e`,
-    sh`mkdir -p ${NETNS_DIR} && touch ${ns}`,
-    sh`unshare -n sleep 2147483647 & p=$!`,
-    sh`i=0`,
-    sh`while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do`,
-    sh`  i=$((i + 1)); [ $i -le 500 ] || { kill $p; echo "the network namespace was not made" >&2; exit 1; }; usleep 10000`,
-    sh`done`,
-    sh`mount --bind /proc/$p/ns/net ${ns}`,
-  ];
-  if (net) {
-    const veth = vethName(id);
-    // Run in the namespace by nsenter's sh: the peer's name comes as its $1, every other value quoted into the script.
-    const inside = sh`ip link set "$1" name eth0 && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip link set eth0 up && ip route add default via ${net.network.gateway}`;
-    lines.push(
-      bridgeUp(net.network),
-      sh`before=" $(ls /sys/class/net | tr '\\n' ' ')"`,
-      sh`ip link add ${veth} type veth`,
-      // Without a peer name the kernel names the other end vethN: the one that was not there before.
-      sh`peer=; for d in /sys/class/net/veth*; do n=\${d##*/}; case "$before" in *" $n "*) ;; *) peer=$n ;; esac; done`,
-      sh`[ -n "$peer" ] || { kill $p; echo "the veth pair has no second end" >&2; exit 1; }`,
-      sh`ip link set "$peer" netns $p`,
-      sh`brctl addif ${net.network.bridge} ${veth}`,
-      sh`ip link set ${veth} up`,
-      sh`nsenter --net=${ns} sh -c ${inside.text} sh "$peer"`,
-      sh`mkdir -p ${rootfs}/etc`,
-      sh`rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
-      sh`printf '%s' ${net.hosts} > ${rootfs}/etc/hosts`,
-      sh`echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
-    );
-  }
-  lines.push(sh`nsenter --net=${ns} ip link set lo up`, sh`kill $p`);
-  return script(...lines);
+  const lines = [sh`set -e`, sh`mkdir -p ${NETNS_DIR} && touch ${ns}`];
+  if (!net) return script(...lines, sh`unshare --net=${ns} ip link set lo up`);
+  const veth = vethName(id);
+  const inside = script(
+    sh`ip link set lo up && ip link add ${veth} type veth && ip link set ${veth} netns 1`,
+    sh`ip link set veth0 name eth0 up && ip addr add ${`${net.ip}/${net.network.prefix}`} dev eth0 && ip route add default via ${net.network.gateway}`,
+  );
+  return script(
+    ...lines,
+    bridgeUp(net.network),
+    sh`unshare --net=${ns} sh -c ${sh`set -e; ${inside}`.text}`,
+    sh`brctl addif ${net.network.bridge} ${veth} && ip link set ${veth} up`,
+    sh`mkdir -p ${rootfs}/etc`,
+    sh`rm -f ${rootfs}/etc/hosts ${rootfs}/etc/resolv.conf`,
+    sh`printf '%s' ${net.hosts} > ${rootfs}/etc/hosts`,
+    sh`echo nameserver ${net.dns} > ${rootfs}/etc/resolv.conf`,
+  );
 }
 
 /** Adds a line to a running container's /etc/hosts (a container that joined its network later). */

@@ -48,6 +48,8 @@ export function portsToPublish(given: PortMapping[] | undefined, all: boolean | 
 }
 
 export const DEFAULT_NETWORK = 'bridge';
+/** DEFAULT_NETWORK's subnet index: 172.17.0.0/16. */
+export const DEFAULT_NETWORK_INDEX = 0;
 /** Modes that are not networks: the guest's own namespace, or none but lo. */
 export const NETWORK_MODES = ['host', 'none'] as const;
 const MAX_NETWORKS = 15; // 172.17 to 172.31
@@ -80,11 +82,16 @@ export interface NetworkInfo {
   created: string;
 }
 
+/** The bridge and gateway in the guest of the network with subnet 172.(17 + index).0.0/16 (index 0: DEFAULT_NETWORK's). */
+export function guestNetwork(index: number): GuestNetwork {
+  return { bridge: `gb${index}`, gateway: `172.${17 + index}.0.1`, prefix: 16 };
+}
+
 export class NetworkTable {
   private readonly networks = new Map<string, Network>();
 
   constructor(private readonly store?: NetworkStore) {
-    this.networks.set(DEFAULT_NETWORK, { name: DEFAULT_NETWORK, index: 0, created: new Date().toISOString(), used: new Set() });
+    this.networks.set(DEFAULT_NETWORK, { name: DEFAULT_NETWORK, index: DEFAULT_NETWORK_INDEX, created: new Date().toISOString(), used: new Set() });
     // What an earlier engine kept; a record this table would not have made (a bad name, a subnet out of range or taken) is left out.
     for (const saved of store?.load() ?? []) {
       const clash = [...this.networks.values()].some((n) => n.name === saved.name || n.index === saved.index);
@@ -130,8 +137,7 @@ export class NetworkTable {
 
   /** The guest's view of a network: its bridge and gateway. */
   guest(name: string): GuestNetwork {
-    const n = this.get(name);
-    return { bridge: `gb${n.index}`, gateway: `172.${17 + n.index}.0.1`, prefix: 16 };
+    return guestNetwork(this.get(name).index);
   }
 
   /** A free address on the network for a container. */
