@@ -48,11 +48,17 @@ let translated: u64 = 0;
 let entered: u64 = 0;
 let chained: u64 = 0;
 
-// The entry cache: direct-mapped, ENTRY_COUNT entries of 16 bytes
+// The entry cache: ENTRY_COUNT entries of 16 bytes
 // { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot,
-//   u32 the block of the region to start at }.
+//   u32 the block of the region to start at }, in sets of ENTRY_WAYS that an
+// entry may take any of. Every block of a region is an entry, so a thousand
+// regions fill a good part of the table: direct-mapped, an entry whose one
+// place a compiled region held was never compiled, and some 10 % of the
+// instructions (a hot loop of md5sum, the kernel's blake2s) stayed interpreted.
 const ENTRY_BITS: u32 = 16;
 const ENTRY_COUNT: u32 = 1 << ENTRY_BITS;
+const ENTRY_WAYS: u32 = 4;
+const SET_BITS: u32 = ENTRY_BITS - 2;
 const SLOT_NONE: u32 = 0; // not compiled (yet)
 const SLOT_NEVER: u32 = 0xffffffff; // the host found nothing to translate there
 // What jitCompile answers besides a slot or 0 (refused): the region is being
@@ -99,9 +105,43 @@ function modeKey(): u32 {
   return userMode ? 3 : 1;
 }
 
-@inline function entryAddr(host: u32, mode: u32): u32 {
-  const h = (host ^ (host >>> ENTRY_BITS) ^ (mode << 9)) & (ENTRY_COUNT - 1);
-  return JIT_ENTRIES + (h << 4);
+@inline function entrySet(host: u32, mode: u32): u32 {
+  const h = (host ^ (host >>> SET_BITS) ^ (mode << 9)) & ((1 << SET_BITS) - 1);
+  return JIT_ENTRIES + (h << 6);
+}
+
+/** The entry for `host` under `mode` (compiled, being compiled or refused), or 0. */
+function findEntry(host: u32, mode: u32): u32 {
+  const set = entrySet(host, mode);
+  for (let a = set; a < set + (ENTRY_WAYS << 4); a += 16) {
+    if (load<u32>(a) == host && load<u32>(a + 4) == mode && load<u32>(a + 8) != SLOT_NONE) return a;
+  }
+  return 0;
+}
+
+/**
+ * Where an entry for `host` goes: its own, else an empty way, else one a
+ * refusal holds (asked again if it comes back); 0 when compiled code (or
+ * code being compiled) holds every way: a compiled entry keeps its place.
+ */
+function placeEntry(host: u32, mode: u32): u32 {
+  const own = findEntry(host, mode);
+  if (own != 0) return own;
+  const set = entrySet(host, mode);
+  let refused: u32 = 0;
+  for (let a = set; a < set + (ENTRY_WAYS << 4); a += 16) {
+    const held = load<u32>(a + 8);
+    if (held == SLOT_NONE) return a;
+    if (held == SLOT_NEVER && refused == 0) refused = a;
+  }
+  return refused;
+}
+
+function setEntry(a: u32, host: u32, mode: u32, slot: u32, block: u32): void {
+  store<u32>(a, host);
+  store<u32>(a + 4, mode);
+  store<u32>(a + 8, slot);
+  store<u32>(a + 12, block);
 }
 
 /**
@@ -140,40 +180,36 @@ export function jitSlotHere(): u32 {
   const mode = modeKey();
   if (mode == 0) return 0;
   entryMode = mode;
-  const a = entryAddr(host, mode);
-  const held = load<u32>(a + 8);
-  if (held != SLOT_NONE) {
-    if (load<u32>(a) == host && load<u32>(a + 4) == mode) {
-      if (held == SLOT_NEVER || held == SLOT_PENDING) return 0;
-      entryBlock = load<u32>(a + 12);
-      return held;
-    }
-    if (held != SLOT_NEVER) return 0; // a compiled (or compiling) region keeps its place
+  const found = findEntry(host, mode);
+  if (found != 0) {
+    const held = load<u32>(found + 8);
+    if (held == SLOT_NEVER || held == SLOT_PENDING) return 0;
+    entryBlock = load<u32>(found + 12);
+    return held;
   }
   if (cold) {
     heatPage = page;
     heatFrom = now;
     return 0;
   }
+  if (placeEntry(host, mode) == 0) return 0; // compiled regions hold every place it could take
   tablesUsed = true;
-  store<u32>(heat, 0);
   let slot = jitCompile(host, mode);
-  if (slot == SLOT_BUSY) return 0;
+  if (slot == SLOT_BUSY) return 0; // the page stays hot: asked again at its next lookup
+  store<u32>(heat, 0);
+  // Compiled at once ('first' mode), the host entered the region's blocks itself.
+  let a = findEntry(host, mode);
   if (slot == SLOT_PENDING) {
-    store<u32>(a, host);
-    store<u32>(a + 4, mode);
-    store<u32>(a + 8, SLOT_PENDING);
-    store<u32>(a + 12, 0);
+    a = placeEntry(host, mode);
+    if (a != 0) setEntry(a, host, mode, SLOT_PENDING, 0);
     slot = 0;
-  } else if (slot == 0 || load<u32>(a) != host || load<u32>(a + 4) != mode || load<u32>(a + 8) != slot) {
+  } else if (slot == 0 || a == 0 || load<u32>(a + 8) != slot) {
     // Refused (or the host could not enter it): remember, until the page changes.
-    store<u32>(a, host);
-    store<u32>(a + 4, mode);
-    store<u32>(a + 8, SLOT_NEVER);
-    store<u32>(a + 12, 0);
+    a = placeEntry(host, mode);
+    if (a != 0) setEntry(a, host, mode, SLOT_NEVER, 0);
     slot = 0;
   }
-  entryBlock = load<u32>(a + 12);
+  entryBlock = slot != 0 ? load<u32>(a + 12) : 0;
   // A region being compiled, and even a refusal, depend on the page's bytes: a write there drops them.
   if (load<u8>(JIT_CODE_MAP + page) == 0) {
     store<u8>(JIT_CODE_MAP + page, 1);
@@ -222,9 +258,10 @@ function chainSlot(eip: u32, mode: u32): u32 {
   const need: u32 = userMode ? T_VALID | T_USER : T_VALID;
   if ((e & (need | T_MMIO)) != need) return 0;
   const host = (e & 0xfffff000) + (eip & 0xfff);
-  const a = entryAddr(host, mode);
+  const a = findEntry(host, mode);
+  if (a == 0) return 0;
   const held = load<u32>(a + 8);
-  if (held == SLOT_NONE || held >= SLOT_BUSY || load<u32>(a) != host || load<u32>(a + 4) != mode) return 0;
+  if (held >= SLOT_BUSY) return 0;
   chainBlock = load<u32>(a + 12);
   return held;
 }
@@ -250,15 +287,10 @@ export function jitChained(): u64 {
  * compilation serves every hot entry in it. A compiled entry keeps its place.
  */
 export function jitEntry(host: u32, mode: u32, slot: u32, block: u32): void {
-  const a = entryAddr(host, mode);
-  const held = load<u32>(a + 8);
-  const same = load<u32>(a) == host && load<u32>(a + 4) == mode;
-  if (!same && held != SLOT_NONE && held != SLOT_NEVER) return;
+  const a = placeEntry(host, mode);
+  if (a == 0) return;
   tablesUsed = true;
-  store<u32>(a, host);
-  store<u32>(a + 4, mode);
-  store<u32>(a + 8, slot);
-  store<u32>(a + 12, block);
+  setEntry(a, host, mode, slot, block);
 }
 
 export function setRunBudget(budget: u32): void {
@@ -268,8 +300,8 @@ export function setRunBudget(budget: u32): void {
 
 /** The host forgets a region (or a compilation in flight, slot SLOT_PENDING): its entries stop pointing at the slot. */
 export function jitForget(host: u32, mode: u32, slot: u32): void {
-  const a = entryAddr(host, mode);
-  if (load<u32>(a) == host && load<u32>(a + 4) == mode && (load<u32>(a + 8) == slot || load<u32>(a + 8) == SLOT_NEVER)) {
+  const a = findEntry(host, mode);
+  if (a != 0 && (load<u32>(a + 8) == slot || load<u32>(a + 8) == SLOT_NEVER)) {
     store<u32>(a + 8, SLOT_NONE);
     store<u32>(a + 12, 0);
   }

@@ -1,7 +1,7 @@
 // jitStats.handedOver: what compiled code gives back to the interpreter, by
 // form and how often. A loop in flat protected mode runs, translated on first
 // execution, a form the translator steps (CPUID, through jitStep) and one it
-// ends the region at (CLI, which changes what the run loop must check): the counts must be
+// ends the region at (INVLPG, a privileged instruction that changes the TLB): the counts must be
 // the loop's iteration count, and a form it compiles (DEC) must not appear.
 
 import { describe, expect, it } from 'vitest';
@@ -25,10 +25,12 @@ function run(mode: JitMode) {
     0xc0, // L: xor eax, eax
     0x0f,
     0xa2, // cpuid
-    0xfa, // cli
+    0x0f,
+    0x01,
+    0x3e, // invlpg [esi]
     0x4e, // dec esi
     0x75,
-    0xf8, // jnz L
+    0xf6, // jnz L
     0xf4, // hlt
   ];
   core.ram.set(code, CODE);
@@ -51,7 +53,7 @@ describe('jitStats.handedOver', () => {
     expect({ ...jit, stats: null }).toEqual({ ...interp, stats: null });
     const count = (how: string, form: RegExp) => jit.stats.handedOver.filter((h) => h.how === how && form.test(h.form)).reduce((n, h) => n + h.count, 0);
     expect(count('step', /^CPUID/)).toBe(N);
-    expect(count('stop', /^CLI/)).toBe(N);
+    expect(count('stop', /^INVLPG/)).toBe(N);
     expect(jit.stats.handedOver.some((h) => /^DEC/.test(h.form))).toBe(false);
     expect(interp.stats.handedOver).toEqual([]);
   });
