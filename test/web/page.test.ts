@@ -32,6 +32,12 @@ test('resumes the booted guest to a shell and runs what is typed in the terminal
   await page.waitForSelector('#boot-stages[data-done="true"]', { timeout: 240_000 });
   // From the snapshot, not a boot it fell back to.
   expect(await page.locator('#boot-stages').getAttribute('data-mode')).toBe('snapshot');
+  // The page's timeline of its start (what bench:web prints): the worker's moments on the page's clock, in order.
+  const timeline = JSON.parse((await (await page.waitForSelector('#boot-stages[data-timeline]', { state: 'attached' })).getAttribute('data-timeline'))!);
+  const at = (stage: string) => (expect(timeline).toHaveProperty([stage]), timeline[stage] as number);
+  expect(at('worker script')).toBeLessThan(at('guest/default.snap read'));
+  expect(at('guest/default.snap read')).toBeLessThan(at('machine made'));
+  expect(at('machine made')).toBeLessThanOrEqual(at('prompt'));
   await page.click('#terminal');
   await page.keyboard.type('uname -a\n');
   await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/Linux \S+ 6\.1\.\S+ .*i686/);

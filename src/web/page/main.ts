@@ -19,13 +19,19 @@ import { TourPanel } from './panels/tour.ts';
 import { TracePanel } from './panels/trace.ts';
 import { PortsPanel } from './panels/ports.ts';
 import { servePorts } from './ports.ts';
+import { fromPageStart, mark } from '../timeline.ts';
+import { BOOT_PARAM, SHIPPED_SNAPSHOT, type EarlyWorker } from '../shipped.ts';
+
+mark('page script');
 
 async function main(): Promise<void> {
   // ?boot: boot the kernel instead of resuming (what the snapshot saves, for bench:web).
   const params = new URLSearchParams(location.search);
-  const resume = !params.has('boot');
+  const resume = !params.has(BOOT_PARAM);
   const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
-  const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  // index.html started the worker already, so it loads the core and the guest while this script loaded.
+  const worker = (window as EarlyWorker).glassboxWorker ?? new Worker(new URL(`./worker.js${location.search}`, import.meta.url), { type: 'module' });
+  const machine = wrap<MachineService>(worker);
   // Guest ports open in the page through its Service Worker, which relays them to the worker's guest.
   const ports = new PortsPanel();
   void servePorts(machine).then((result) => {
@@ -52,8 +58,9 @@ async function main(): Promise<void> {
     progress.console(decoder.decode(bytes, { stream: true }));
   });
   // Without its disk the tab still runs, only nothing outlasts it (and it boots: the snapshot has the disk).
+  // The worker opens it while the downloads go on, and boots once it is open.
   const diskStatus = document.getElementById('disk-status')!;
-  const hasDisk = await machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined).then(
+  const diskOpened = machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined).then(
     () => true,
     (e: Error) => {
       diskStatus.textContent = `No lasting disk: ${e.message}`;
@@ -64,10 +71,10 @@ async function main(): Promise<void> {
   let booted = false;
   if (resume) {
     try {
-      await machine.boot({ clock: 'realtime', snapshot: 'guest/default.snap' }, onConsole, proxy(track));
+      // The prompt the shell printed before the snapshot is not on this terminal: an empty line, typed before it runs, asks for a fresh one.
+      await machine.boot({ clock: 'realtime', snapshot: SHIPPED_SNAPSHOT }, onConsole, proxy(track), '\n');
+      mark('running');
       progress.enter(1);
-      // The prompt the shell printed before the snapshot is not on this terminal: an empty line asks for a fresh one.
-      await machine.write('\n');
       booted = true;
     } catch (e) {
       progress.restart(STAGES);
@@ -77,9 +84,13 @@ async function main(): Promise<void> {
   }
   if (!booted) {
     await machine.boot({ clock: 'realtime' }, onConsole, proxy(track));
+    mark('running');
     progress.enter(1);
   }
+  // The start's moments (bench:web prints them), once the prompt is there.
+  void progress.done.then(async () => (progress.root.dataset.timeline = JSON.stringify(fromPageStart(await machine.timeline()))));
 
+  const hasDisk = await diskOpened;
   const counters = new CountersPanel();
   const show = (s: MachineSnapshot) => {
     cpu.update(s);

@@ -15,6 +15,8 @@ import { DEFAULT_MAC } from '../../api/network.ts';
 import { ipToString, parseMac } from '../../net/addresses.ts';
 import type { Outside } from '../../net/outside.ts';
 import { NET_PLAN, UserNet } from '../../net/user-net.ts';
+import { mark, marks } from '../timeline.ts';
+import { Prefetching } from './prefetch.ts';
 import { bridgeGuestPort, refuseGuestPort } from './guest-port.ts';
 import { PagePorts } from './page-ports.ts';
 import { mountPageDisk, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
@@ -71,23 +73,54 @@ export class MachineService {
   private guest?: Guest;
   private booting = false;
   private disk?: PageDisk;
+  private diskOpening?: Promise<PageDisk>;
+  /** The core and files the boot loads, started early where the host does (prefetch). */
+  private readonly loading: Prefetching;
   /** The host end of the guest's link; its MAC given, as a guest resumed with its link up may send nothing before a port is opened. */
   private readonly net: UserNet;
   /** The containers' published ports: what ports/PORT/ reaches when not the guest's own port. */
   private readonly ports = new PagePorts();
 
   constructor(private readonly host: ServiceHost) {
+    this.loading = new Prefetching((onProgress) => host.platform(onProgress));
     this.net = new UserNet(host.outside, { guestMac: parseMac(DEFAULT_MAC), refused: (why) => console.warn(`glassbox network: ${why}`) });
   }
 
-  /** Boots the guest (the default one unless `opts` names files) and runs it; console bytes go to `onConsole`. */
-  async boot(opts: MachineOptions, onConsole: (bytes: Uint8Array) => void, onProgress: FetchProgress = () => {}): Promise<void> {
+  /**
+   * Starts loading what a boot will need (the core; the snapshot `snapshot`
+   * names, when it resumes from one) before boot() is called: the page's
+   * worker calls it as its script starts (prefetch.ts).
+   */
+  prefetch(snapshot?: string): void {
+    this.loading.start(snapshot);
+  }
+
+  /**
+   * Boots the guest (the default one unless `opts` names files) and runs it;
+   * console bytes go to `onConsole`, and `input` (if any) is typed on the
+   * console before it runs. With the disk openDisk is opening, once it is
+   * open: the page asks for both at once, so the downloads and the disk's
+   * opening overlap.
+   */
+  async boot(opts: MachineOptions, onConsole: (bytes: Uint8Array) => void, onProgress: FetchProgress = () => {}, input?: string): Promise<void> {
     if (this.guest || this.booting) throw new Error('this worker already runs a guest');
     this.booting = true;
     try {
-      const disks = this.disk ? { disks: [this.disk.disk] } : {};
-      const machine = await Machine.create({ ...opts, ...disks, network: { backend: this.net } }, this.host.platform(onProgress));
-      machine.serial.on('data', onConsole);
+      this.loading.listen(onProgress);
+      if (typeof opts.snapshot === 'string') this.loading.start(opts.snapshot);
+      // A disk that did not open is the page's to report (openDisk's answer); the guest runs without it.
+      const disk = await this.diskOpening?.catch(() => undefined);
+      this.disk = disk;
+      const disks = disk ? { disks: [disk.disk] } : {};
+      const machine = await Machine.create({ ...opts, ...disks, network: { backend: this.net } }, this.loading.platform);
+      mark('machine made');
+      let first = true;
+      machine.serial.on('data', (bytes) => {
+        if (first) mark('first console bytes');
+        first = false;
+        onConsole(bytes);
+      });
+      if (input) machine.serial.write(input);
       const shell = machineShell(machine);
       this.guest = { machine, shell };
       machine.start();
@@ -99,9 +132,14 @@ export class MachineService {
   /** Opens the host's lasting disk (IndexedDB's even where OPFS would do, if asked), to be the guest's /dev/vda from boot() on. */
   async openDisk(backend?: 'indexeddb'): Promise<PageDiskKind> {
     if (!this.host.disk) throw new Error('this worker has no lasting disk');
-    if (this.guest || this.booting) throw new Error('the disk goes in before the guest boots');
-    this.disk = await this.host.disk(backend);
-    return this.disk.kind;
+    if (this.guest || this.booting || this.diskOpening) throw new Error('the disk goes in before the guest boots, once');
+    this.diskOpening = this.host.disk(backend);
+    return (await this.diskOpening).kind;
+  }
+
+  /** The worker's moments of the page's start (timeline.ts), wall-clock. */
+  timeline(): [string, number][] {
+    return marks();
   }
 
   /** Mounts the disk openDisk gave in the guest (its agent up), making its filesystem on first use. */
