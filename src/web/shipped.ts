@@ -7,7 +7,8 @@ export const SHIPPED_SNAPSHOT = 'guest/default.snap';
 /** The page's query parameter that asks for a boot from the kernel instead (bench:web's "booting" row). */
 export const BOOT_PARAM = 'boot';
 
-/** The worker index.html starts before the page's own script loads (the page takes it over). */
-export interface EarlyWorker {
+/** The page's globals: the worker index.html starts before the page's own script loads (the page takes it over), and the machine's proxy. */
+export interface PageGlobals {
   glassboxWorker?: Worker;
+  glassbox?: unknown;
 }

@@ -20,7 +20,7 @@ import { TracePanel } from './panels/trace.ts';
 import { PortsPanel } from './panels/ports.ts';
 import { servePorts } from './ports.ts';
 import { fromPageStart, mark } from '../timeline.ts';
-import { BOOT_PARAM, SHIPPED_SNAPSHOT, type EarlyWorker } from '../shipped.ts';
+import { BOOT_PARAM, SHIPPED_SNAPSHOT, type PageGlobals } from '../shipped.ts';
 
 mark('page script');
 
@@ -30,8 +30,10 @@ async function main(): Promise<void> {
   const resume = !params.has(BOOT_PARAM);
   const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
   // index.html started the worker already, so it loads the core and the guest while this script loaded.
-  const worker = (window as EarlyWorker).glassboxWorker ?? new Worker(new URL(`./worker.js${location.search}`, import.meta.url), { type: 'module' });
+  const worker = (window as PageGlobals).glassboxWorker ?? new Worker(new URL(`./worker.js${location.search}`, import.meta.url), { type: 'module' });
   const machine = wrap<MachineService>(worker);
+  // The machine in the devtools console (and for the page's tests): glassbox.exec('uname -a'), glassbox.runContainer(...).
+  (window as PageGlobals).glassbox = machine;
   // Guest ports open in the page through its Service Worker, which relays them to the worker's guest.
   const ports = new PortsPanel();
   void servePorts(machine).then((result) => {
@@ -134,9 +136,10 @@ async function main(): Promise<void> {
   void mmu.walk();
   void mmu.listSpaces();
   await processes.refresh();
-  // Container usage is charted over time: one view a second (a few agent commands).
+  // Container usage is charted over time, and the ports they publish listed: one view a second (a few agent commands).
   const watch = async () => {
     await containers.refresh();
+    ports.published(await machine.publishedPorts().catch(() => []));
     setTimeout(() => void watch(), 1000);
   };
   void watch();

@@ -43,6 +43,13 @@ export interface ServiceHost {
   disk?(backend?: 'indexeddb'): Promise<PageDisk>;
 }
 
+/** A page port a container publishes: ports/PORT/ reaches its CONTAINERPORT. */
+export interface PublishedPort {
+  port: number;
+  container: string;
+  containerPort: number;
+}
+
 /** What the CPU and counter panels show, read in one round trip. */
 export interface MachineSnapshot {
   power: PowerState;
@@ -276,6 +283,14 @@ export class MachineService {
    */
   async runContainer(image: string, options: RunOptions = {}): Promise<RunResult> {
     return (await this.engine()).run(image, options);
+  }
+
+  /** The page ports the running containers publish (a container that ended has none), for the ports panel; none before the engine's first use. */
+  async publishedPorts(): Promise<PublishedPort[]> {
+    const engine = this.guest?.engine;
+    if (!engine) return [];
+    const running = await (await engine).ps();
+    return running.flatMap((c) => (c.network?.ports ?? []).map((p) => ({ port: p.hostPort, container: c.name, containerPort: p.containerPort })));
   }
 
   /** A container's published ports as bound (`glassbox port`): hostPort is the page port. */
