@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   // Without its disk the tab still runs, only nothing outlasts it (and it boots: the snapshot has the disk).
   // The worker opens it while the downloads go on, and boots once it is open.
   const diskStatus = document.getElementById('disk-status')!;
-  const diskOpened = machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined).then(
+  // ?disk-quota-left=BYTES: the disk's writes fail once that many more are written (a quota running out, for the page's test).
+  const quotaLeft = params.has('disk-quota-left') ? Number(params.get('disk-quota-left')) : undefined;
+  const diskOpened = machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined, quotaLeft).then(
     () => true,
     (e: Error) => {
       diskStatus.textContent = `No lasting disk: ${e.message}`;
@@ -111,6 +113,11 @@ async function main(): Promise<void> {
     show(await machine.snapshot());
     // What a reload now would lose of the disk's writes (IndexedDB's are stored behind them).
     if (hasDisk) document.body.dataset.diskUnstored = String(await machine.diskUnstored());
+    const failed = hasDisk && (await machine.diskFailed());
+    if (failed && document.body.dataset.diskFailed !== failed) {
+      document.body.dataset.diskFailed = failed;
+      diskStatus.textContent = `The lasting disk failed a write or read, which the guest saw as an I/O error: ${failed}`;
+    }
     await trace.refresh();
   };
   setInterval(() => void poll(), 1000);

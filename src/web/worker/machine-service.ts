@@ -19,7 +19,7 @@ import { mark, marks } from '../timeline.ts';
 import { Prefetching } from './prefetch.ts';
 import { bridgeGuestPort, refuseGuestPort } from './guest-port.ts';
 import { PagePorts } from './page-ports.ts';
-import { mountPageDisk, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
+import { mountPageDisk, withQuotaLeft, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
 import { ContainerEngine, type RunResult } from '../../containers/engine/containers.ts';
 import type { RunOptions } from '../../containers/engine/bundle.ts';
 import type { PortMapping } from '../../containers/engine/networks.ts';
@@ -81,6 +81,7 @@ export class MachineService {
   private booting = false;
   private disk?: PageDisk;
   private diskOpening?: Promise<PageDisk>;
+  private diskFailure?: string;
   /** The core and files the boot loads, started early where the host does (prefetch). */
   private readonly loading: Prefetching;
   /** The host end of the guest's link; its MAC given, as a guest resumed with its link up may send nothing before a port is opened. */
@@ -127,6 +128,8 @@ export class MachineService {
         first = false;
         onConsole(bytes);
       });
+      // A write the browser refused (the site's storage quota used up, say) is an I/O error in the guest; the page says why.
+      machine.on('diskError', (why: string) => (this.diskFailure = why));
       if (input) machine.serial.write(input);
       const shell = machineShell(machine);
       this.guest = { machine, shell };
@@ -136,11 +139,15 @@ export class MachineService {
     }
   }
 
-  /** Opens the host's lasting disk (IndexedDB's even where OPFS would do, if asked), to be the guest's /dev/vda from boot() on. */
-  async openDisk(backend?: 'indexeddb'): Promise<PageDiskKind> {
+  /**
+   * Opens the host's lasting disk (IndexedDB's even where OPFS would do, if
+   * asked), to be the guest's /dev/vda from boot() on; with `quotaLeft`, its
+   * writes fail once that many more bytes are written (withQuotaLeft).
+   */
+  async openDisk(backend?: 'indexeddb', quotaLeft?: number): Promise<PageDiskKind> {
     if (!this.host.disk) throw new Error('this worker has no lasting disk');
     if (this.guest || this.booting || this.diskOpening) throw new Error('the disk goes in before the guest boots, once');
-    this.diskOpening = this.host.disk(backend);
+    this.diskOpening = this.host.disk(backend).then((d) => (quotaLeft === undefined ? d : withQuotaLeft(d, quotaLeft)));
     return (await this.diskOpening).kind;
   }
 
@@ -153,6 +160,11 @@ export class MachineService {
   mountDisk(): Promise<PageDiskView> {
     if (!this.disk) throw new Error('no disk opened: call openDisk() before boot()');
     return mountPageDisk(this.disk, this.g.shell);
+  }
+
+  /** Why the disk last failed a request of the guest's (an I/O error there), if it has. */
+  diskFailed(): string | undefined {
+    return this.diskFailure;
   }
 
   /** Blocks of the disk the browser has not stored yet (0 when none, or no disk). */
