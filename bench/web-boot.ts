@@ -42,6 +42,9 @@ const v86Console: Console = {
   shows: 'serialText',
 };
 
+/** The page's start by stage (glassbox's `data-timeline`: ms from page start), of the runs so far. */
+const timelines: Record<string, Record<string, number>[]> = {};
+
 /** Milliseconds from page start to the prompt (the page's own `data-ms`), then from the workload's Enter to its marker. */
 async function timeTo(browser: Browser, url: string, selector: string, con: Console): Promise<[number, number]> {
   const page = await browser.newPage();
@@ -49,6 +52,10 @@ async function timeTo(browser: Browser, url: string, selector: string, con: Cons
     await page.goto(url);
     const el = await page.waitForSelector(selector, { timeout: DEADLINE_MS, state: 'attached' });
     const prompt = Number(await el.getAttribute('data-ms'));
+    if (con === glassboxConsole) {
+      const t = await page.waitForSelector('#boot-stages[data-timeline]', { timeout: 30_000, state: 'attached' });
+      (timelines[url] ??= []).push(JSON.parse((await t.getAttribute('data-timeline'))!) as Record<string, number>);
+    }
     await con.type(page, WORKLOAD.command!);
     // The echo of the typed line is in before the clock starts.
     await page.waitForTimeout(1000);
@@ -102,6 +109,15 @@ try {
     console.log(
       `  ${name.padEnd(24)} prompt ${xs.map((x) => s(x[0])).join(' ')} (best ${s(best(xs, 0))}); ${WORKLOAD.name} ${xs.map((x) => s(x[1])).join(' ')} (best ${s(best(xs, 1))})`,
     );
+  }
+  for (const [url, runs] of Object.entries(timelines)) {
+    console.log(`  ${url === server.url ? 'from snapshot' : 'booting'}, ms from page start by stage:`);
+    for (const t of runs)
+      console.log(
+        `    ${Object.entries(t)
+          .map(([name, ms]) => `${name} ${ms}`)
+          .join(', ')}`,
+      );
   }
   const [g, v, snap] = [rows['glassbox, booting'], rows['v86, booting'], rows['glassbox, from snapshot']];
   console.log(

@@ -4,7 +4,8 @@
 // instead of booting) and its busybox image), so any static host can serve it; the server here
 // only maps paths to files.
 
-import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
@@ -15,6 +16,8 @@ import { linkUpScript } from '../src/containers/engine/network-scripts.ts';
 import { nodeOutside } from '../src/net/node-outside.ts';
 import { UserNet } from '../src/net/user-net.ts';
 import { PAGE_DISK_BYTES } from '../src/web/worker/page-disk.ts';
+import { SHIPPED_SNAPSHOT } from '../src/web/shipped.ts';
+import { orderForPage } from './web-snapshot.ts';
 
 export const WEB_DIR = projectPath('build', 'web');
 
@@ -66,7 +69,13 @@ export async function buildWeb(): Promise<string> {
       network: { backend: net },
       prepare: linkUpScript().text,
     });
-    writeFileSync(join(WEB_DIR, 'guest', 'default.snap'), snapshot);
+    // In the order the tab needs its chunks (web-snapshot.ts): made again only when the cached snapshot changed.
+    const source = createHash('sha256').update(snapshot).digest('hex');
+    const stamp = join(WEB_DIR, `${SHIPPED_SNAPSHOT}.source`);
+    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== source || !existsSync(join(WEB_DIR, SHIPPED_SNAPSHOT))) {
+      writeFileSync(join(WEB_DIR, SHIPPED_SNAPSHOT), await orderForPage(snapshot, PAGE_DISK_BYTES));
+      writeFileSync(stamp, source);
+    }
   } finally {
     net.close();
   }

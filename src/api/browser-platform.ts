@@ -9,15 +9,15 @@ import { loadCoreModule } from '../core/load-browser.ts';
 import { fetchWithProgress } from './fetch-progress.ts';
 import type { Platform } from './types.ts';
 
-/** Bytes of `file` received so far, of `total` (0 when the server does not say). */
-export type FetchProgress = (file: string, loaded: number, total: number) => void;
+/** Bytes of `file` received so far, of `total` (0 when the server does not say), and a view of them (valid during the call only). */
+export type FetchProgress = (file: string, loaded: number, total: number, received?: Uint8Array) => void;
 
 export function browserPlatform(base: string | URL, onProgress: FetchProgress = () => {}): Platform {
   return {
     coreModule: () => loadCoreModule(new URL('core.wasm', base)),
     async read(ref, what) {
       try {
-        return await fetchWithProgress(new URL(ref, base).href, (loaded, total) => onProgress(ref, loaded, total));
+        return await fetchWithProgress(new URL(ref, base).href, (loaded, total, received) => onProgress(ref, loaded, total, received));
       } catch (e) {
         throw new KernelImageError(`${what} ${ref}: ${(e as Error).message}`);
       }

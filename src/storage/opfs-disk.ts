@@ -1,8 +1,11 @@
 // A disk in the browser's Origin Private File System, for virtio-blk in the
 // page's worker: a FileSystemSyncAccessHandle (dedicated workers only) reads
 // and writes the file in place, synchronously, as the device needs, and its
-// flush() makes the writes durable on the guest's FLUSH. The file is made its
-// full size once (truncate); the browser keeps it from one visit to the next.
+// flush() makes the writes durable on the guest's FLUSH. The file grows as the
+// guest writes (past its end it reads as zeros): made its full size at once, a
+// first visit waited about 2 s for the browser to zero 256 MiB before the
+// guest could start (a private window's OPFS is in memory). The browser keeps
+// it from one visit to the next.
 
 import type { BlockBackend } from '../devices/virtio/blk.ts';
 import { DiskError } from './disk-error.ts';
@@ -35,31 +38,29 @@ export class OpfsDisk implements BlockBackend {
   ) {}
 
   /**
-   * Opens the OPFS file `name`, making it `bytes` long if new. Throws the
-   * browser's DOMException as it is when another context holds the file
-   * (NoModificationAllowedError), for the caller to wait or do without.
+   * Opens the OPFS file `name` as a disk of `bytes` (made empty if new).
+   * Throws the browser's DOMException as it is when another context holds
+   * the file (NoModificationAllowedError), for the caller to wait or do
+   * without.
    */
   static async open(name: string, bytes: number): Promise<OpfsDisk> {
     const root = await navigator.storage.getDirectory();
     const file = (await root.getFileHandle(name, { create: true })) as SyncFileHandle;
     if (!file.createSyncAccessHandle) throw new DiskError(`browser disk ${name}: this browser has no OPFS sync access handles`);
     const handle = await file.createSyncAccessHandle();
-    try {
-      if (handle.getSize() === 0) handle.truncate(bytes);
-      const size = handle.getSize();
-      if (size !== bytes) throw new DiskError(`browser disk ${name}: ${size} bytes where ${bytes} were made; clear the site's data for a new one`);
-      return new OpfsDisk(name, size, handle);
-    } catch (e) {
+    const size = handle.getSize();
+    if (size > bytes) {
       handle.close();
-      throw e instanceof DiskError ? e : new DiskError(`browser disk ${name}: cannot make it ${bytes} bytes: ${(e as Error).message}`);
+      throw new DiskError(`browser disk ${name}: ${size} bytes, larger than the ${bytes} of its disk; clear the site's data for a new one`);
     }
+    return new OpfsDisk(name, bytes, handle);
   }
 
   read(offset: number, into: Uint8Array): void {
     for (let done = 0; done < into.length; ) {
       const n = this.io('reading', (h) => h.read(into.subarray(done), { at: offset + done }));
       if (n === 0) {
-        into.fill(0, done); // past the file's end: zeros, as a sparse file reads
+        into.fill(0, done); // past the file's end: never written, zeros
         return;
       }
       done += n;

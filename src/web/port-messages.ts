@@ -23,7 +23,8 @@ export interface OpenPort {
 export type ToGuest = { data: Uint8Array } | { end: true } | { abort: true } | { credit: number };
 
 /**
- * The guest's bytes the worker sends ahead of the Service Worker's credit.
+ * The guest's bytes the worker sends ahead of the Service Worker's credit
+ * (and a request body's bytes the Service Worker sends ahead of the worker's `taken`).
  * Past it the worker stops reading the connection, which narrows the window
  * the user-mode network advertises to the guest's TCP (tcp-connection.ts),
  * so a reader that stops (a slow page, a large file) stops the guest's
@@ -31,8 +32,13 @@ export type ToGuest = { data: Uint8Array } | { end: true } | { abort: true } | {
  */
 export const RELAY_WINDOW = 256 * 1024;
 
-/** The guest's bytes, their end, or the connection gone (with why). */
-export type FromGuest = { data: Uint8Array } | { end: true } | { abort: string };
+/**
+ * The guest's bytes, their end, the connection gone (with why), or `taken`:
+ * the guest's side took that many more of the bytes sent to it (a request's
+ * body streams only RELAY_WINDOW ahead of what the guest's TCP has taken, so
+ * an upload of any size waits in the browser, not in the workers).
+ */
+export type FromGuest = { data: Uint8Array } | { end: true } | { abort: string } | { taken: number };
 
 /** The guest port and the path under it that `url` names, when it is under `base`'s ports/. */
 export function portTarget(url: string, base: string): { port: number; target: string } | null {

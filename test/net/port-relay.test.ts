@@ -5,7 +5,9 @@
 // window, as the guest's TCP does against the window the user-mode network
 // advertises (tcp-connection.ts: 65535 less what the stream holds). A reader
 // that stops must stop the server within a bound, and all of a response of
-// several MiB must arrive intact once it reads on.
+// several MiB must arrive intact once it reads on. A request's body of
+// several MiB streams the other way, read only a bound ahead of what the
+// server takes.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, test } from 'vitest';
@@ -78,6 +80,62 @@ test('a reader that stops holds the guest server back within a bound; reading on
   }
   expect(length).toBe(BODY.length);
   expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
+  port1.close();
+  port2.close();
+}, 60_000);
+
+test("a request's body of 8 MiB streams to the guest's server: read only as far ahead of what the server takes as a bound, and all of it arrives intact", async () => {
+  const [caller, server] = streamPair();
+  const { port1, port2 } = new MessageChannel();
+  bridgeGuestPort(caller, port2, 'its port 80');
+  // The body as the browser hands it over (Blob.stream()), 64 KiB a pull, counting what was pulled.
+  const PIECE = 64 * 1024;
+  let pulled = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (pulled >= BODY.length) return c.close();
+      c.enqueue(BODY.slice(pulled, (pulled += PIECE)));
+    },
+  });
+  // The server takes nothing at first (a guest whose TCP window is shut), then reads the head and the body and answers with its digest.
+  let head = '';
+  let bodyLength = 0;
+  const hash = createHash('sha256');
+  server.pause();
+  server.listen({
+    data: (bytes) => {
+      // The relay writes the head on its own, then the body's pieces.
+      if (!head) return void (head = new TextDecoder().decode(bytes));
+      hash.update(bytes);
+      bodyLength += bytes.length;
+      if (bodyLength < BODY.length) return;
+      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(head)?.[1];
+      const answer = `${length} ${hash.digest('hex')}\n`;
+      server.write(new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${answer.length}\r\n\r\n${answer}`));
+      server.end();
+    },
+    end: () => {},
+    abort: () => {},
+    drain: () => {},
+  });
+  const response = relayRequest(
+    port1,
+    80,
+    { method: 'POST', target: '/sum', host: 'localhost:80', headers: [['content-type', 'application/octet-stream']] },
+    { size: BODY.length, stream },
+  );
+
+  await new Promise((r) => setTimeout(r, 500));
+  const held = pulled;
+  await new Promise((r) => setTimeout(r, 300));
+  expect(pulled, 'the body was not read on while the server took nothing').toBe(held);
+  // The worker's window of bytes not yet taken, and the piece in hand and the one the stream reads ahead.
+  expect(held).toBeLessThanOrEqual(RELAY_WINDOW + 2 * PIECE);
+
+  server.resume();
+  const r = await response;
+  expect(r.status).toBe(200);
+  expect(await r.text()).toBe(`${BODY.length} ${createHash('sha256').update(BODY).digest('hex')}\n`);
   port1.close();
   port2.close();
 }, 60_000);

@@ -32,6 +32,12 @@ test('resumes the booted guest to a shell and runs what is typed in the terminal
   await page.waitForSelector('#boot-stages[data-done="true"]', { timeout: 240_000 });
   // From the snapshot, not a boot it fell back to.
   expect(await page.locator('#boot-stages').getAttribute('data-mode')).toBe('snapshot');
+  // The page's timeline of its start (what bench:web prints): the worker's moments on the page's clock, in order.
+  const timeline = JSON.parse((await (await page.waitForSelector('#boot-stages[data-timeline]', { state: 'attached' })).getAttribute('data-timeline'))!);
+  const at = (stage: string) => (expect(timeline).toHaveProperty([stage]), timeline[stage] as number);
+  expect(at('worker script')).toBeLessThan(at('guest/default.snap read'));
+  expect(at('guest/default.snap read')).toBeLessThan(at('machine made'));
+  expect(at('machine made')).toBeLessThanOrEqual(at('prompt'));
   await page.click('#terminal');
   await page.keyboard.type('uname -a\n');
   await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/Linux \S+ 6\.1\.\S+ .*i686/);
@@ -245,4 +251,56 @@ test("a container's published port opens in the page: the tour's httpd on the br
   const guest80 = await page.evaluate(async () => (await fetch('ports/80/')).status);
   expect(guest80).toBe(502);
   await page.screenshot({ path: projectPath('build', 'web-page.png'), fullPage: true });
+}, 600_000);
+
+test("a container's published port is listed in the ports panel until the container ends, and a POST body of several MiB streams to its server, whose sha256 of it is the page's", async () => {
+  await page.waitForSelector('body[data-agent="ready"]', { timeout: 120_000 });
+  await page.waitForSelector('body[data-ports="ready"]', { timeout: 30_000 });
+  // A server in a container, published on page port 8095, that answers each request with the length and sha256 of its body
+  // (busybox nc running a shell script per connection: busybox httpd's CGI answered nothing through the relay, cause not found).
+  const handler = [
+    '#!/bin/sh',
+    'len=0',
+    'while IFS= read -r line; do line=${line%$(printf "\\r")}; [ -z "$line" ] && break; case "$line" in [Cc]ontent-[Ll]ength:*) len=${line#*: };; esac; done',
+    'body="$len $(head -c "$len" | sha256sum | cut -d" " -f1)"',
+    'printf "HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %s\\r\\nConnection: close\\r\\n\\r\\n%s\\n" $((${#body} + 1)) "$body"',
+  ].join('\n');
+  const serve = `mkdir -p /up && cat > /up/sum <<'EOF'\n${handler}\nEOF\nchmod +x /up/sum && exec nc -ll -p 80 -e /up/sum`;
+  await page.evaluate(
+    (cmd) =>
+      (window as unknown as { glassbox: { runContainer(image: string, o: object): Promise<unknown> } }).glassbox.runContainer('busybox', {
+        name: 'upload',
+        detach: true,
+        publish: [{ hostIp: '127.0.0.1', hostPort: 8095, containerPort: 80, protocol: 'tcp' }],
+        cmd: ['sh', '-c', cmd],
+      }),
+    serve,
+  );
+  const listed = page.locator('#ports-published li[data-port="8095"]');
+  await listed.waitFor({ timeout: 120_000 });
+  expect(await listed.getAttribute('data-container')).toBe('upload');
+  expect(await listed.innerText()).toMatch(/ports\/8095\/ → upload:80/);
+
+  // Until its server answers: 502 while nothing listens in the container yet.
+  const post = (size: number) =>
+    page.evaluate(async (n) => {
+      const body = new Uint8Array(n);
+      for (let at = 0; at < n; at += 65536) crypto.getRandomValues(body.subarray(at, Math.min(n, at + 65536)));
+      const sum = [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))].map((b) => b.toString(16).padStart(2, '0')).join('');
+      const r = await fetch('ports/8095/sum', { method: 'POST', body });
+      return { status: r.status, text: await r.text(), sum };
+    }, size);
+  await expect.poll(async () => (await post(16)).status, { timeout: 120_000, interval: 1000 }).toBe(200);
+  const big = await post(5 * 1048576 + 12345);
+  expect(big.status).toBe(200);
+  expect(big.text.trim()).toBe(`${5 * 1048576 + 12345} ${big.sum}`);
+
+  // The container ends (its nc killed from the guest): its port goes from the list.
+  const killed = await page.evaluate(() =>
+    (window as unknown as { glassbox: { exec(c: string): Promise<{ exitCode: number }> } }).glassbox.exec(
+      "kill -9 $(ps w | grep '[n]c -ll -p 80 -e /up/sum' | sed 's/^ *//; s/ .*//')",
+    ),
+  );
+  expect(killed.exitCode).toBe(0);
+  await expect.poll(() => listed.count(), { timeout: 60_000 }).toBe(0);
 }, 600_000);

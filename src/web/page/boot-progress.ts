@@ -1,6 +1,8 @@
 // The boot progress indicator: each stage is entered on a real signal, the
 // download's byte count or a line the guest prints on its console.
 
+import { mark } from '../timeline.ts';
+
 interface Stage {
   id: string;
   label: string;
@@ -31,11 +33,15 @@ export class BootProgress {
   private readonly detail = document.createElement('span');
   /** Wall-clock milliseconds from page start (the navigation, as bench:web's v86 page counts) to the shell prompt, once it appeared. */
   shellAfterMs?: number;
+  /** Resolves when the shell prompt appears. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
 
   constructor(
-    private readonly root: HTMLElement,
+    readonly root: HTMLElement,
     private stages: readonly Stage[] = STAGES,
   ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
     this.detail.className = 'detail';
     this.restart(stages);
   }
@@ -88,6 +94,8 @@ export class BootProgress {
       this.shellAfterMs = performance.now();
       this.root.dataset.done = 'true';
       this.root.dataset.ms = String(Math.round(this.shellAfterMs));
+      mark('prompt');
+      this.resolveDone();
     }
     this.show();
   }

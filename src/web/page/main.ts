@@ -19,13 +19,21 @@ import { TourPanel } from './panels/tour.ts';
 import { TracePanel } from './panels/trace.ts';
 import { PortsPanel } from './panels/ports.ts';
 import { servePorts } from './ports.ts';
+import { fromPageStart, mark } from '../timeline.ts';
+import { BOOT_PARAM, SHIPPED_SNAPSHOT, type PageGlobals } from '../shipped.ts';
+
+mark('page script');
 
 async function main(): Promise<void> {
   // ?boot: boot the kernel instead of resuming (what the snapshot saves, for bench:web).
   const params = new URLSearchParams(location.search);
-  const resume = !params.has('boot');
+  const resume = !params.has(BOOT_PARAM);
   const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
-  const machine = wrap<MachineService>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  // index.html started the worker already, so it loads the core and the guest while this script loaded.
+  const worker = (window as PageGlobals).glassboxWorker ?? new Worker(new URL(`./worker.js${location.search}`, import.meta.url), { type: 'module' });
+  const machine = wrap<MachineService>(worker);
+  // The machine in the devtools console (and for the page's tests): glassbox.exec('uname -a'), glassbox.runContainer(...).
+  (window as PageGlobals).glassbox = machine;
   // Guest ports open in the page through its Service Worker, which relays them to the worker's guest.
   const ports = new PortsPanel();
   void servePorts(machine).then((result) => {
@@ -52,8 +60,11 @@ async function main(): Promise<void> {
     progress.console(decoder.decode(bytes, { stream: true }));
   });
   // Without its disk the tab still runs, only nothing outlasts it (and it boots: the snapshot has the disk).
+  // The worker opens it while the downloads go on, and boots once it is open.
   const diskStatus = document.getElementById('disk-status')!;
-  const hasDisk = await machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined).then(
+  // ?disk-quota-left=BYTES: the disk's writes fail once that many more are written (a quota running out, for the page's test).
+  const quotaLeft = params.has('disk-quota-left') ? Number(params.get('disk-quota-left')) : undefined;
+  const diskOpened = machine.openDisk(params.get('disk') === 'indexeddb' ? 'indexeddb' : undefined, quotaLeft).then(
     () => true,
     (e: Error) => {
       diskStatus.textContent = `No lasting disk: ${e.message}`;
@@ -64,10 +75,10 @@ async function main(): Promise<void> {
   let booted = false;
   if (resume) {
     try {
-      await machine.boot({ clock: 'realtime', snapshot: 'guest/default.snap' }, onConsole, proxy(track));
+      // The prompt the shell printed before the snapshot is not on this terminal: an empty line, typed before it runs, asks for a fresh one.
+      await machine.boot({ clock: 'realtime', snapshot: SHIPPED_SNAPSHOT }, onConsole, proxy(track), '\n');
+      mark('running');
       progress.enter(1);
-      // The prompt the shell printed before the snapshot is not on this terminal: an empty line asks for a fresh one.
-      await machine.write('\n');
       booted = true;
     } catch (e) {
       progress.restart(STAGES);
@@ -77,9 +88,13 @@ async function main(): Promise<void> {
   }
   if (!booted) {
     await machine.boot({ clock: 'realtime' }, onConsole, proxy(track));
+    mark('running');
     progress.enter(1);
   }
+  // The start's moments (bench:web prints them), once the prompt is there.
+  void progress.done.then(async () => (progress.root.dataset.timeline = JSON.stringify(fromPageStart(await machine.timeline()))));
 
+  const hasDisk = await diskOpened;
   const counters = new CountersPanel();
   const show = (s: MachineSnapshot) => {
     cpu.update(s);
@@ -98,6 +113,11 @@ async function main(): Promise<void> {
     show(await machine.snapshot());
     // What a reload now would lose of the disk's writes (IndexedDB's are stored behind them).
     if (hasDisk) document.body.dataset.diskUnstored = String(await machine.diskUnstored());
+    const failed = hasDisk && (await machine.diskFailed());
+    if (failed && document.body.dataset.diskFailed !== failed) {
+      document.body.dataset.diskFailed = failed;
+      diskStatus.textContent = `The lasting disk failed a write or read, which the guest saw as an I/O error: ${failed}`;
+    }
     await trace.refresh();
   };
   setInterval(() => void poll(), 1000);
@@ -123,9 +143,10 @@ async function main(): Promise<void> {
   void mmu.walk();
   void mmu.listSpaces();
   await processes.refresh();
-  // Container usage is charted over time: one view a second (a few agent commands).
+  // Container usage is charted over time, and the ports they publish listed: one view a second (a few agent commands).
   const watch = async () => {
     await containers.refresh();
+    ports.published(await machine.publishedPorts().catch(() => []));
     setTimeout(() => void watch(), 1000);
   };
   void watch();

@@ -24,17 +24,18 @@ export interface RequestHead {
 /** Fields this end sets itself: the connection is one request long, and the body framed by its length. */
 const OWN_FIELDS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 
-/** The request's bytes: request line, fields, and the body (framed by Content-Length when there is one). */
-export function encodeRequest(head: RequestHead, body: Uint8Array | null): Uint8Array {
+/** The request's head (request line and fields), for a body of `bodyLength` bytes framed by Content-Length (none when 0). */
+export function encodeRequestHead(head: RequestHead, bodyLength: number): Uint8Array {
   const lines = [`${head.method} ${head.target} HTTP/1.1`, `Host: ${head.host}`, 'Connection: close'];
   for (const [name, value] of head.headers) if (!OWN_FIELDS.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
-  if (body && body.length > 0) lines.push(`Content-Length: ${body.length}`);
-  const headBytes = encoder.encode(lines.join(CRLF) + CRLF + CRLF);
-  if (!body || body.length === 0) return headBytes;
-  const out = new Uint8Array(headBytes.length + body.length);
-  out.set(headBytes);
-  out.set(body, headBytes.length);
-  return out;
+  if (bodyLength > 0) lines.push(`Content-Length: ${bodyLength}`);
+  return encoder.encode(lines.join(CRLF) + CRLF + CRLF);
+}
+
+/** The request's bytes: request line, fields, and the body (framed by Content-Length when there is one). */
+export function encodeRequest(head: RequestHead, body: Uint8Array | null): Uint8Array {
+  const headBytes = encodeRequestHead(head, body?.length ?? 0);
+  return body && body.length > 0 ? concatBytes([headBytes, body]) : headBytes;
 }
 
 export interface ResponseHead {

@@ -6,10 +6,12 @@
 // stream's queue below BODY_QUEUE), and only then are they parsed and
 // credited back to the worker, which holds the guest's TCP once it is
 // RELAY_WINDOW ahead. So a response of any size is held here and in the
-// worker to a bound, whatever the reader's pace.
+// worker to a bound, whatever the reader's pace. A request's body streams
+// the other way the same: read from its stream only while less than
+// RELAY_WINDOW of it waits for the guest's side to take it.
 
-import type { FromGuest, ToGuest } from '../port-messages.ts';
-import { encodeRequest, HttpError, ResponseParser, type RequestHead } from './http1.ts';
+import { RELAY_WINDOW, type FromGuest, type ToGuest } from '../port-messages.ts';
+import { encodeRequestHead, HttpError, ResponseParser, type RequestHead } from './http1.ts';
 
 /** How long the guest's server may take to begin its response. */
 const HEAD_MS = 60_000;
@@ -20,10 +22,16 @@ export function problem(status: number, text: string): Response {
   return new Response(`glassbox: ${text}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
+/** A request's body: its length (a server in the guest, busybox httpd's say, wants Content-Length, not chunks) and its bytes. */
+export interface RequestBody {
+  size: number;
+  stream: ReadableStream<Uint8Array>;
+}
+
 /** Sends the request on `channel` (connected to the guest's `port` by the worker) and resolves with the response as it begins. */
-export function relayRequest(channel: MessagePort, port: number, head: RequestHead, body: Uint8Array | null): Promise<Response> {
+export function relayRequest(channel: MessagePort, port: number, head: RequestHead, body: RequestBody | null): Promise<Response> {
   const send = (m: ToGuest) => channel.postMessage(m);
-  send({ data: encodeRequest(head, body) });
+  send({ data: encodeRequestHead(head, body?.size ?? 0) });
 
   return new Promise<Response>((resolve) => {
     let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
@@ -46,7 +54,31 @@ export function relayRequest(channel: MessagePort, port: number, head: RequestHe
       if (!answered) resolve(problem(status, why));
       else stream?.error(new Error(why));
       answered = true;
+      wakeUpload?.();
     };
+    /** Body bytes sent that the guest's side has not taken yet, and the upload waiting for them to be. */
+    let unsent = 0;
+    let wakeUpload: (() => void) | undefined;
+    const upload = async (b: RequestBody) => {
+      const reader = b.stream.getReader();
+      let sent = 0;
+      try {
+        for (;;) {
+          while (unsent >= RELAY_WINDOW && !finished) await new Promise<void>((r) => (wakeUpload = r));
+          if (finished) return void reader.cancel().catch(() => {});
+          const { done, value } = await reader.read();
+          if (done) break;
+          sent += value.length;
+          if (sent > b.size) return fail(`the request's body is longer than the ${b.size} bytes it announced`, 400);
+          unsent += value.length;
+          if (!finished) send({ data: value });
+        }
+        if (sent < b.size) fail(`the request's body ended after ${sent} of the ${b.size} bytes it announced`, 400);
+      } catch (e) {
+        fail(`the request's body could not be read: ${(e as Error).message}`, 400);
+      }
+    };
+    if (body && body.size > 0) void upload(body);
     const parser = new ResponseParser(head.method, {
       head(response) {
         clearTimeout(late);
@@ -106,7 +138,7 @@ export function relayRequest(channel: MessagePort, port: number, head: RequestHe
             credit += m.data.length;
             parser.push(m.data);
           } else if ('end' in m) parser.end();
-          else fail(m.abort);
+          else if ('abort' in m) fail(m.abort);
         }
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
@@ -117,6 +149,12 @@ export function relayRequest(channel: MessagePort, port: number, head: RequestHe
       if (credit > 0 && !finished) send({ credit });
     };
     channel.onmessage = (e: MessageEvent<FromGuest>) => {
+      if ('taken' in e.data) {
+        // Not queued behind the response's bytes: the upload goes on whatever the reader of the response does.
+        unsent -= e.data.taken;
+        wakeUpload?.();
+        return;
+      }
       inbox.push(e.data);
       take();
     };

@@ -59,7 +59,10 @@ async function forward(event: FetchEvent, port: number, target: string): Promise
   const page = await machinePage(event);
   if (!page) return problem(503, `no glassbox page is open to reach the guest's port ${port}`);
   const req = event.request;
-  const body = req.method === 'GET' || req.method === 'HEAD' ? null : new Uint8Array(await req.arrayBuffer());
+  // The body's length is not among a Service Worker's request fields; as a Blob the browser keeps it (spilling a large one
+  // to disk), and it streams from there with backpressure (relay.ts), never whole in this worker's memory.
+  const blob = req.method === 'GET' || req.method === 'HEAD' ? null : await req.blob();
+  const body = blob && { size: blob.size, stream: blob.stream() };
   const { port1: channel, port2 } = new MessageChannel();
   page.postMessage({ type: OPEN_PORT, port, channel: port2 }, [port2]);
   return relayRequest(channel, port, { method: req.method, target, host: `localhost:${port}`, headers: [...req.headers] }, body);

@@ -15,9 +15,11 @@ import { DEFAULT_MAC } from '../../api/network.ts';
 import { ipToString, parseMac } from '../../net/addresses.ts';
 import type { Outside } from '../../net/outside.ts';
 import { NET_PLAN, UserNet } from '../../net/user-net.ts';
+import { mark, marks } from '../timeline.ts';
+import { Prefetching } from './prefetch.ts';
 import { bridgeGuestPort, refuseGuestPort } from './guest-port.ts';
 import { PagePorts } from './page-ports.ts';
-import { mountPageDisk, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
+import { mountPageDisk, withQuotaLeft, type PageDisk, type PageDiskKind, type PageDiskView } from './page-disk.ts';
 import { ContainerEngine, type RunResult } from '../../containers/engine/containers.ts';
 import type { RunOptions } from '../../containers/engine/bundle.ts';
 import type { PortMapping } from '../../containers/engine/networks.ts';
@@ -39,6 +41,13 @@ export interface ServiceHost {
   outside: Outside;
   /** Opens the disk that outlasts the machine (the page's: page-disk.ts); none in Node's worker. */
   disk?(backend?: 'indexeddb'): Promise<PageDisk>;
+}
+
+/** A page port a container publishes: ports/PORT/ reaches its CONTAINERPORT. */
+export interface PublishedPort {
+  port: number;
+  container: string;
+  containerPort: number;
 }
 
 /** What the CPU and counter panels show, read in one round trip. */
@@ -71,23 +80,57 @@ export class MachineService {
   private guest?: Guest;
   private booting = false;
   private disk?: PageDisk;
+  private diskOpening?: Promise<PageDisk>;
+  private diskFailure?: string;
+  /** The core and files the boot loads, started early where the host does (prefetch). */
+  private readonly loading: Prefetching;
   /** The host end of the guest's link; its MAC given, as a guest resumed with its link up may send nothing before a port is opened. */
   private readonly net: UserNet;
   /** The containers' published ports: what ports/PORT/ reaches when not the guest's own port. */
   private readonly ports = new PagePorts();
 
   constructor(private readonly host: ServiceHost) {
+    this.loading = new Prefetching((onProgress) => host.platform(onProgress));
     this.net = new UserNet(host.outside, { guestMac: parseMac(DEFAULT_MAC), refused: (why) => console.warn(`glassbox network: ${why}`) });
   }
 
-  /** Boots the guest (the default one unless `opts` names files) and runs it; console bytes go to `onConsole`. */
-  async boot(opts: MachineOptions, onConsole: (bytes: Uint8Array) => void, onProgress: FetchProgress = () => {}): Promise<void> {
+  /**
+   * Starts loading what a boot will need (the core; the snapshot `snapshot`
+   * names, when it resumes from one) before boot() is called: the page's
+   * worker calls it as its script starts (prefetch.ts).
+   */
+  prefetch(snapshot?: string): void {
+    this.loading.start(snapshot);
+  }
+
+  /**
+   * Boots the guest (the default one unless `opts` names files) and runs it;
+   * console bytes go to `onConsole`, and `input` (if any) is typed on the
+   * console before it runs. With the disk openDisk is opening, once it is
+   * open: the page asks for both at once, so the downloads and the disk's
+   * opening overlap.
+   */
+  async boot(opts: MachineOptions, onConsole: (bytes: Uint8Array) => void, onProgress: FetchProgress = () => {}, input?: string): Promise<void> {
     if (this.guest || this.booting) throw new Error('this worker already runs a guest');
     this.booting = true;
     try {
-      const disks = this.disk ? { disks: [this.disk.disk] } : {};
-      const machine = await Machine.create({ ...opts, ...disks, network: { backend: this.net } }, this.host.platform(onProgress));
-      machine.serial.on('data', onConsole);
+      this.loading.listen(onProgress);
+      if (typeof opts.snapshot === 'string') this.loading.start(opts.snapshot);
+      // A disk that did not open is the page's to report (openDisk's answer); the guest runs without it.
+      const disk = await this.diskOpening?.catch(() => undefined);
+      this.disk = disk;
+      const disks = disk ? { disks: [disk.disk] } : {};
+      const machine = await Machine.create({ ...opts, ...disks, network: { backend: this.net } }, this.loading.platform);
+      mark('machine made');
+      let first = true;
+      machine.serial.on('data', (bytes) => {
+        if (first) mark('first console bytes');
+        first = false;
+        onConsole(bytes);
+      });
+      // A write the browser refused (the site's storage quota used up, say) is an I/O error in the guest; the page says why.
+      machine.on('diskError', (why: string) => (this.diskFailure = why));
+      if (input) machine.serial.write(input);
       const shell = machineShell(machine);
       this.guest = { machine, shell };
       machine.start();
@@ -96,18 +139,32 @@ export class MachineService {
     }
   }
 
-  /** Opens the host's lasting disk (IndexedDB's even where OPFS would do, if asked), to be the guest's /dev/vda from boot() on. */
-  async openDisk(backend?: 'indexeddb'): Promise<PageDiskKind> {
+  /**
+   * Opens the host's lasting disk (IndexedDB's even where OPFS would do, if
+   * asked), to be the guest's /dev/vda from boot() on; with `quotaLeft`, its
+   * writes fail once that many more bytes are written (withQuotaLeft).
+   */
+  async openDisk(backend?: 'indexeddb', quotaLeft?: number): Promise<PageDiskKind> {
     if (!this.host.disk) throw new Error('this worker has no lasting disk');
-    if (this.guest || this.booting) throw new Error('the disk goes in before the guest boots');
-    this.disk = await this.host.disk(backend);
-    return this.disk.kind;
+    if (this.guest || this.booting || this.diskOpening) throw new Error('the disk goes in before the guest boots, once');
+    this.diskOpening = this.host.disk(backend).then((d) => (quotaLeft === undefined ? d : withQuotaLeft(d, quotaLeft)));
+    return (await this.diskOpening).kind;
+  }
+
+  /** The worker's moments of the page's start (timeline.ts), wall-clock. */
+  timeline(): [string, number][] {
+    return marks();
   }
 
   /** Mounts the disk openDisk gave in the guest (its agent up), making its filesystem on first use. */
   mountDisk(): Promise<PageDiskView> {
     if (!this.disk) throw new Error('no disk opened: call openDisk() before boot()');
     return mountPageDisk(this.disk, this.g.shell);
+  }
+
+  /** Why the disk last failed a request of the guest's (an I/O error there), if it has. */
+  diskFailed(): string | undefined {
+    return this.diskFailure;
   }
 
   /** Blocks of the disk the browser has not stored yet (0 when none, or no disk). */
@@ -238,6 +295,14 @@ export class MachineService {
    */
   async runContainer(image: string, options: RunOptions = {}): Promise<RunResult> {
     return (await this.engine()).run(image, options);
+  }
+
+  /** The page ports the running containers publish (a container that ended has none), for the ports panel; none before the engine's first use. */
+  async publishedPorts(): Promise<PublishedPort[]> {
+    const engine = this.guest?.engine;
+    if (!engine) return [];
+    const running = await (await engine).ps();
+    return running.flatMap((c) => (c.network?.ports ?? []).map((p) => ({ port: p.hostPort, container: c.name, containerPort: p.containerPort })));
   }
 
   /** A container's published ports as bound (`glassbox port`): hostPort is the page port. */

@@ -63,6 +63,29 @@ export async function openPageDisk(backend?: 'indexeddb'): Promise<PageDisk> {
   }
 }
 
+/**
+ * The disk with a storage quota that runs out after `bytes` more are written
+ * (the page's ?disk-quota-left=BYTES): what the guest and the page see when
+ * the browser refuses a write, which a test cannot make the browser do on
+ * cue. The refusal is the one OpfsDisk gives for QuotaExceededError.
+ */
+export function withQuotaLeft(opened: PageDisk, bytes: number): PageDisk {
+  const inner = opened.disk;
+  let left = bytes;
+  const disk: BlockBackend = {
+    size: inner.size,
+    readOnly: inner.readOnly,
+    read: (offset, into) => inner.read(offset, into),
+    write(offset, data) {
+      if (data.length > left) throw new DiskError(`browser disk ${NAME}: writing: the browser's storage quota for this site is used up (?disk-quota-left=${bytes})`);
+      left -= data.length;
+      inner.write(offset, data);
+    },
+    flush: () => inner.flush(),
+  };
+  return { ...opened, disk };
+}
+
 /** Mounts the disk on /data in the guest, making its filesystem first when it is new; refuses one that holds something else. */
 export async function mountPageDisk(opened: PageDisk, shell: GuestShell): Promise<PageDiskView> {
   const head = new Uint8Array(DISK_HEAD_BYTES);
