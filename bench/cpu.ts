@@ -56,6 +56,7 @@ const KERNELS: Kernel[] = [
   { name: 'memory-heavy loop', index: 1, iterations: 10_000_000 },
   { name: 'REP MOVSD 32 KiB', index: 2, iterations: 20_000, bytesPerIteration: 0x8000 },
   { name: 'REP STOSD 64 KiB', index: 3, iterations: 10_000, bytesPerIteration: 0x10000 },
+  { name: 'calls between pages', index: 4, iterations: 5_000_000 },
 ];
 
 const CODE = 0x10000;

@@ -9,6 +9,7 @@ table:
     dd memory_loop
     dd rep_movs
     dd rep_stos
+    dd call_far
 
 ; Register ALU loop: 6 instructions per iteration.
 alu_loop:
@@ -75,4 +76,22 @@ rep_stos:
     dec edx
     jnz .loop
     pop edi
+    ret
+
+; Calls into another page: 6 instructions per iteration (CALL, DEC, JNZ here,
+; ADD, XOR, RET in the callee). Every call and return goes from code in one
+; page to code in another: for a translator, from one compiled region to the next.
+call_far:
+    mov ecx, [esp + 4]
+    xor eax, eax
+.loop:
+    call far_leaf
+    dec ecx
+    jnz .loop
+    ret
+
+align 4096
+far_leaf:
+    add eax, ecx
+    xor eax, 0x5a5a
     ret
