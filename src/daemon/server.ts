@@ -113,8 +113,7 @@ export async function serveEngine(home: string): Promise<void> {
       case 'network-create':
         return engine.createNetwork(req.name);
       case 'network-rm':
-        engine.removeNetwork(req.name);
-        return null;
+        return engine.removeNetwork(req.name).then(() => null);
       case 'network-ls':
         return engine.listNetworks();
       case 'volume-create':

@@ -55,9 +55,9 @@ describe('container networks in the guest', () => {
     expect((await engine.inspect('other')).network).toMatchObject({ mode: 'bridge', ip: '172.17.0.2' });
     expect((await engine.exec('other', ['ping', '-c', '1', '-W', '2', 'web'])).exitCode).not.toBe(0);
     // The network is in use until its containers go.
-    expect(() => engine.removeNetwork('app')).toThrow(/2 container\(s\) attached/);
+    await expect(engine.removeNetwork('app')).rejects.toThrow(/2 container\(s\) attached/);
     for (const c of ['web', 'client', 'other']) await engine.rm(c, true);
-    engine.removeNetwork('app');
+    await engine.removeNetwork('app');
     expect(engine.listNetworks().map((n) => n.name)).toEqual(['bridge']);
     // Removing a container removed its veth and namespace in the guest.
     expect((await guest.run(sh`ls /run/netns; ip -o link | grep -c gbv || true`)).stdout.trim()).toBe('0');

@@ -311,6 +311,7 @@ export class ContainerEngine {
   /** Removes a volume no container (running or not) names, as Docker refuses one in use. */
   async removeVolume(name: string): Promise<void> {
     await this.volume(name);
+    await this.leftBy((c) => c.options.volumes?.some((v) => v.name === name) ?? false);
     const users = [...this.containers.values()].filter((c) => c.options.volumes?.some((v) => v.name === name));
     if (users.length) throw new ContainerError(`volume ${name} is in use by container(s) ${users.map((c) => c.name).join(', ')}: remove them first`);
     await this.must(removeVolumeScript(name), `removing volume ${name}`);
@@ -544,8 +545,20 @@ export class ContainerEngine {
     return this.networks.create(name);
   }
 
-  removeNetwork(name: string): void {
+  async removeNetwork(name: string): Promise<void> {
+    await this.leftBy((c) => c.network?.mode === name);
     this.networks.remove(name);
+  }
+
+  /**
+   * Waits for the ended --rm containers still being removed (the leaving
+   * map) that `holds` picks: an address on a network, a mounted volume are
+   * theirs until the guest has removed them. Docker's `run --rm` returns
+   * after the removal; glassbox's returns before it, so a command that
+   * follows at once must not find them in its way.
+   */
+  private async leftBy(holds: (c: ContainerRecord) => boolean): Promise<void> {
+    await Promise.all([...this.leaving.values()].filter((l) => holds(l.record)).map((l) => l.done));
   }
 
   /** The networks with the containers on each. */
