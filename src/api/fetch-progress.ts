@@ -2,7 +2,7 @@
 // bar: the guest images are several MiB, and the page should not sit blank).
 // The bytes go straight into one buffer of the length the server announced,
 // and each report hands a view of what has arrived, for a reader that works
-// on the file while the rest downloads (the page's worker: inflate-warmup.ts).
+// on the file while the rest downloads (the page's worker: inflate-ahead.ts).
 
 /** Bytes received so far of `total` (0 when the server does not say), and a view of them (valid during the call only). */
 export type DownloadProgress = (loaded: number, total: number, received: Uint8Array) => void;

@@ -9,7 +9,7 @@
 // used up) fails the guest's next request with the reason.
 
 import type { BlockBackend } from '../devices/virtio/blk.ts';
-import { DiskError } from './disk-error.ts';
+import { browserRefusal, DiskError } from './disk-error.ts';
 import { MemoryDisk } from './memory-disk.ts';
 
 const DB_NAME = 'glassbox-disks';
@@ -125,8 +125,7 @@ export class IndexedDbDisk implements BlockBackend {
       for (const b of batch) store.put(this.memory.blocks.get(b)!, [this.name, b]);
       await committed(tx);
     } catch (e) {
-      const err = e as Error;
-      this.failed = err.name === 'QuotaExceededError' ? "the browser's storage quota for this site is used up" : `${err.name}: ${err.message}`;
+      this.failed = browserRefusal(e as Error);
       for (const b of batch) this.dirty.add(b); // tried again at the next write or flush, not in a loop
     } finally {
       this.writing = 0;

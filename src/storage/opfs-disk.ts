@@ -8,7 +8,7 @@
 // it from one visit to the next.
 
 import type { BlockBackend } from '../devices/virtio/blk.ts';
-import { DiskError } from './disk-error.ts';
+import { browserRefusal, DiskError } from './disk-error.ts';
 
 /** The part of the sync access handle used here (TypeScript's DOM library has it only for workers). */
 interface SyncAccessHandle {
@@ -89,9 +89,7 @@ export class OpfsDisk implements BlockBackend {
     try {
       return op(this.handle);
     } catch (e) {
-      const err = e as Error;
-      const why = err.name === 'QuotaExceededError' ? "the browser's storage quota for this site is used up" : `${err.name}: ${err.message}`;
-      throw new DiskError(`browser disk ${this.name}: ${doing}: ${why}`);
+      throw new DiskError(`browser disk ${this.name}: ${doing}: ${browserRefusal(e as Error)}`);
     }
   }
 }

@@ -7,7 +7,7 @@
 
 import type { BlockBackend } from '../../devices/virtio/blk.ts';
 import type { GuestShell } from '../../containers/engine/guest-shell.ts';
-import { DiskError } from '../../storage/disk-error.ts';
+import { DiskError, QUOTA_USED_UP } from '../../storage/disk-error.ts';
 import { DISK_HEAD_BYTES, diskContents, ext4MountScript } from '../../api/ext4-disk.ts';
 import { IndexedDbDisk } from '../../storage/indexeddb-disk.ts';
 import { MemoryDisk } from '../../storage/memory-disk.ts';
@@ -77,7 +77,7 @@ export function withQuotaLeft(opened: PageDisk, bytes: number): PageDisk {
     readOnly: inner.readOnly,
     read: (offset, into) => inner.read(offset, into),
     write(offset, data) {
-      if (data.length > left) throw new DiskError(`browser disk ${NAME}: writing: the browser's storage quota for this site is used up (?disk-quota-left=${bytes})`);
+      if (data.length > left) throw new DiskError(`browser disk ${NAME}: writing: ${QUOTA_USED_UP} (?disk-quota-left=${bytes})`);
       left -= data.length;
       inner.write(offset, data);
     },
