@@ -767,7 +767,7 @@ export class ContainerEngine {
 
   /** Resolves once the guest has removed every container removeLater left to it (engine stop waits for it before the disk goes). */
   async settled(): Promise<void> {
-    while (this.leaving.size) await Promise.all([...this.leaving.values()].map((l) => l.done));
+    while (this.leaving.size) await this.leftBy(() => true);
   }
 
   /** The container's filesystem change as a gzip'd OCI layer, and its diff_id, checked against the guest's own sha256. */

@@ -192,6 +192,7 @@ function runToEnd(id: string, again: boolean): Script {
 
 /** What foregroundRunScript ends its stderr with, before the status. */
 const STATUS_MARK = '\nexit=';
+const STATUS_AT_END = new RegExp(`${STATUS_MARK}(\\d+)$`);
 
 /**
  * A foreground run's whole answer in one command (three before): runScript,
@@ -204,7 +205,7 @@ export function foregroundRunScript(id: string): Script {
 
 /** foregroundRunScript's container status, stdout and stderr; undefined when it did not get to report them (its own stderr then says why). */
 export function foregroundResult(r: { stdout: string; stderr: string }): { status: number; stdout: string; stderr: string } | undefined {
-  const m = /\nexit=(\d+)$/.exec(r.stderr);
+  const m = STATUS_AT_END.exec(r.stderr);
   return m ? { status: Number(m[1]), stdout: r.stdout, stderr: r.stderr.slice(0, m.index) } : undefined;
 }
 
