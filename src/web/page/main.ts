@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const resume = !params.has(BOOT_PARAM);
   const progress = new BootProgress(document.getElementById('boot-stages')!, resume ? SNAPSHOT_STAGES : STAGES);
   // index.html started the worker already, so it loads the core and the guest while this script loaded.
-  const worker = (window as PageGlobals).glassboxWorker ?? new Worker(new URL(`./worker.js${location.search}`, import.meta.url), { type: 'module' });
+  const worker = (window as PageGlobals).glassboxWorker;
+  if (!worker) throw new Error("the page's worker was not started: index.html starts it before main.js");
   const machine = wrap<MachineService>(worker);
   // The machine in the devtools console (and for the page's tests): glassbox.exec('uname -a'), glassbox.runContainer(...).
   (window as PageGlobals).glassbox = machine;
