@@ -68,7 +68,8 @@ export const threadCompiler: RegionCompiler = {
       }, JOB_DEADLINE_MS);
       timer.unref?.();
       waiting.set(id, { resolve, reject, timer });
-      w.postMessage({ id, job });
+      // The region found in this thread is objects of the instruction table: the thread finds it again from the bytes.
+      w.postMessage({ id, job: { ...job, found: undefined } });
     });
   },
 };
