@@ -32,6 +32,7 @@ import { readCpu, type CpuView } from '../../inspect/cpu.ts';
 import { processTree, type GuestProcess } from '../../inspect/kernel.ts';
 import { addressSpaces, walkAddress, type Access, type AddressSpace, type MmuWalk } from '../../inspect/mmu.ts';
 import { describe, enableTrace, readTrace, traceCursor, traceLost, type TraceKind } from '../../inspect/trace.ts';
+import type { JitStats } from '../../core/jit/translator.ts';
 
 /** Where a worker's machine gets its files and images: the browser's fetch, or Node's file system. */
 export interface ServiceHost {
@@ -240,6 +241,11 @@ export class MachineService {
   snapshot(): MachineSnapshot {
     const pc = this.m.pc;
     return { power: pc.power, paused: this.m.state === 'paused', cpu: readCpu(pc.core, CODE_LINES), counters: readCounters(pc) };
+  }
+
+  /** What the translator did since the machine started: its mode, regions compiled, the share of instructions run in compiled code (bench:web prints it). */
+  jitStats(): JitStats {
+    return this.m.pc.core.jitStats;
   }
 
   /** The page-table walk of a linear address (under the current CR3 unless one is given), with the #PF the access would raise. */
