@@ -4,10 +4,11 @@
 // running translated: its service's jitStats), a web server started in it
 // opens in the page through its Service Worker, the counters move, the MMU
 // panel walks an address, and the tour's engine containers show up in the
-// containers panel: their own namespaces next to the guest's, the OOM demo's kill at its memory limit,
-// and a container's published port opened in an iframe. A response of
-// several MiB streams with backpressure, and the guest's attempts to reach
-// out of the page (which has no sockets) fail at once.
+// containers panel: their own namespaces next to the guest's, the OOM
+// demo's kill at its memory limit, and a container's published port opened
+// in an iframe. A response of several MiB streams with backpressure, and the
+// guest's attempts to reach out of the page (which has no sockets) fail at
+// once.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
