@@ -32,7 +32,8 @@ import { CMDLINE, MEMORY_MIB, PHASES, StreamConsole, runPhases, spawnQemu, type 
 import { loadV86, v86File } from './boot/v86-machine.ts';
 import { cpuSample } from './boot/cpu-sample.ts';
 import type { JitStats } from '../src/core/jit/translator.ts';
-import type { HandedOver } from '../src/core/jit/coverage.ts';
+import { translatorSince } from './boot/jit-summary.ts';
+import { printPhaseTable, totalMs } from './boot/phase-table.ts';
 
 // Debian's kernel boots in about 6.7 billion instructions (its crypto self-tests and
 // decompression are most of them): on a shared, loaded host that is more than 10 minutes.
@@ -56,11 +57,7 @@ async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promis
     process.stderr.write(
       `bench:boot:   ${p.name}: ${(d('instructions') / 1e6).toFixed(0)} M instructions in ${((now - wall) / 1000).toFixed(2)} s wall, ${mips(now - wall)} MIPS (${mips(c.mainMs - cpu.mainMs)} per CPU second); ` +
         `main thread ${(c.mainMs - cpu.mainMs) / 1000} s CPU, process ${((c.processMs - cpu.processMs) / 1000).toFixed(2)} s CPU` +
-        (j.mode === 'off'
-          ? '\n'
-          : `; translator: ${d('compiled')} compiled (${d('compileMs')} ms on the main thread), ${d('refused')} refused, ${d('invalidated')} invalidated, ${d('evicted')} evicted, ` +
-            `${j.regions} live (${(j.codeBytes / 1024).toFixed(0)} KiB), ${((d('translatedInstructions') / Math.max(1, d('instructions'))) * 100).toFixed(0)} % of ${(d('instructions') / 1e6).toFixed(0)} M instructions translated, ` +
-            `${d('entered')} entered, ${d('chained')} chained; handed over most: ${handedOverSince(stats.handedOver, j.handedOver)}\n`),
+        (j.mode === 'off' ? '\n' : `; ${translatorSince(stats, j)}\n`),
     );
     [cpu, stats, wall] = [c, j, now];
   };
@@ -70,19 +67,6 @@ async function glassbox(kernel: string, clock: ClockMode, jit?: JitMode): Promis
   } finally {
     m.stop();
   }
-}
-
-/** The forms handed to the interpreter most between two snapshots of the (top of the) counts. */
-function handedOverSince(before: HandedOver[], after: HandedOver[], top = 6): string {
-  const key = (h: HandedOver) => `${h.how} ${h.form}`;
-  const was = new Map(before.map((h) => [key(h), h.count]));
-  return after
-    .map((h) => ({ key: key(h), count: h.count - (was.get(key(h)) ?? 0) }))
-    .filter((h) => h.count > 0)
-    .sort((a, b) => b.count - a.count)
-    .slice(0, top)
-    .map((h) => `${h.key} ${h.count}`)
-    .join(', ');
 }
 
 async function v86(kernel: string): Promise<PhaseTimes> {
@@ -133,28 +117,17 @@ async function table(title: string, kernel: string): Promise<boolean> {
     // Each run's figures as soon as they are in: a long table is readable before it ends.
     process.stderr.write(`bench:boot: ${title}: ${name}: ${PHASES.map((p, i) => `${p.name} ${(r.ms[i] / 1000).toFixed(2)} s`).join(', ')}\n`);
   }
-  const base = results[0][1];
-  const col = (s: string, w: number) => s.padStart(w);
-  console.log(`\n${title}`);
-  console.log(`${'phase'.padEnd(22)}${results.map(([n]) => col(n, 28)).join('')}`);
-  PHASES.forEach((p, i) => {
-    const cells = results.map(([, r], k) => col(`${(r.ms[i] / 1000).toFixed(2)} s` + (k ? ` (${(r.ms[i] / base.ms[i]).toFixed(2)}x)` : ''), 28));
-    console.log(`${p.name.padEnd(22)}${cells.join('')}`);
-  });
-  const total = (r: PhaseTimes) => r.ms.reduce((a, b) => a + b, 0);
-  console.log(`${'total'.padEnd(22)}${results.map(([, r], k) => col(`${(total(r) / 1000).toFixed(2)} s` + (k ? ` (${(total(r) / total(base)).toFixed(2)}x)` : ''), 28)).join('')}`);
-  console.log(`ratios in the table are time / ${results[0][0]} time: below 1 means faster than it`);
+  const agree = printPhaseTable(title, results);
   // The issue's marks: the translator against v86 (below 1: glassbox is faster) and QEMU.
   const row = (name: string) => results.find(([n]) => n === name)?.[1];
   for (const peer of ['v86 (JIT)', 'qemu-system-i386 (TCG)']) {
     const [jit, other] = [row('glassbox JIT'), row(peer)];
     if (!jit || !other) continue;
     console.log(
-      `glassbox JIT / ${peer}: ${PHASES.map((p, i) => `${p.name} ${(jit.ms[i] / other.ms[i]).toFixed(2)}x`).join(', ')}, total ${(total(jit) / total(other)).toFixed(2)}x`,
+      `glassbox JIT / ${peer}: ${PHASES.map((p, i) => `${p.name} ${(jit.ms[i] / other.ms[i]).toFixed(2)}x`).join(', ')}, total ${(totalMs(jit) / totalMs(other)).toFixed(2)}x`,
     );
   }
-  console.log(`workload output (md5sum, gzip bytes): ${results.map(([n, r]) => `${n}: ${r.check}`).join('; ')}`);
-  if (new Set(results.map(([, r]) => r.check)).size === 1) return true;
+  if (agree) return true;
   console.error(`bench:boot: ${title}: the emulators disagree on the workload output`);
   return false;
 }

@@ -1,79 +1,110 @@
-// Time to the shell prompt in Chromium, from page start, each in a fresh
-// page: glassbox's page resuming the booted guest from the snapshot it ships,
-// the same page booting the kernel (?boot), and v86 booting the same kernel
-// and initramfs (same command line and memory) in the same browser. Then one
-// workload phase of bench:boot's script (bench/boot/console-script.ts) typed
-// on each one's console in the tab: the command typed (not timed), then the
-// time from its Enter to the marker line the guest's shell computes
-// appearing on the console the page shows (glassbox's terminal, with its
-// translator compiling in the machine's worker; v86's serial text).
+// bench:boot's boot and workload (bench/boot/console-script.ts) in Chromium,
+// each run in fresh pages: v86 booting glassbox's default kernel and
+// initramfs (same command line and memory), glassbox's page booting the same
+// (?boot), and the page resuming the booted guest from the snapshot it ships.
+// Boot to prompt is from page start to "/ # " on the console (each page's own
+// data-ms). Then each phase of the workload is written on the console (the
+// command, not timed; the echo is in before the clock starts), and timed in
+// the page from its Enter to the marker line the guest's shell computes
+// appearing on the console the page shows: glassbox's terminal, with the
+// translator compiling in the machine's worker (its jitStats, read from the
+// page after each phase, are printed), and v86's serial text. glassbox's
+// page first finishes its start's own work in the guest (the agent, making
+// and mounting the tab's disk, the first process list), which v86's page
+// has none of.
 // Run: npm run bench:web [-- runs]
 
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DEFAULT_CMDLINE, DEFAULT_MEMORY_MIB } from '../src/boot/guest-defaults.ts';
 import { projectPath } from '../src/paths.ts';
 import { buildWeb, serveStatic } from '../scripts/web.ts';
-import { PHASES } from './boot/console-script.ts';
+import type { JitStats } from '../src/core/jit/translator.ts';
+import { CHECKED, PHASES, workloadCheck, type PhaseTimes } from './boot/console-script.ts';
+import { printPhaseTable, totalMs } from './boot/phase-table.ts';
+import { translatorSince } from './boot/jit-summary.ts';
 
 const SEABIOS = '/usr/share/seabios';
 const runs = Number(process.argv[2] ?? 3);
-const WORKLOAD = PHASES.find((p) => p.name.startsWith('shell loop'))!;
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench:web takes a number of runs (1 or more), not ${process.argv[2]}`);
+/** The phases typed after the prompt. */
+const WORKLOAD = PHASES.filter((p) => p.command);
 const DEADLINE_MS = 600_000;
 
-/** How a page's console is typed on and read. */
-interface Console {
-  type(page: Page, text: string): Promise<void>;
-  /** Where the page shows the console's text: glassbox's terminal rows (the marker is the newest line), or v86's page's window.serialText(). */
-  shows: 'terminal' | 'serialText';
+/** Whose page: glassbox's console is its terminal and its machine's proxy (window.glassbox), v86's its serial text and the emulator (window.v86). */
+type Kind = 'glassbox' | 'v86';
+
+interface PageWindow {
+  glassbox: { write(s: string): Promise<void>; jitStats(): Promise<JitStats> };
+  v86: { serial0_send(s: string): void };
+  serialText(): string;
 }
 
-const glassboxConsole: Console = {
-  async type(page, text) {
-    await page.click('#terminal');
-    await page.keyboard.type(text);
-  },
-  shows: 'terminal',
-};
+/** Writes `text` on the page's console, as the page's machine takes it (no terminal keys: v86's page has none); returns the page's clock as it starts to. */
+const write = (page: Page, kind: Kind, text: string) =>
+  page.evaluate(
+    async ([kind, text]) => {
+      const w = window as unknown as PageWindow;
+      const t = performance.now();
+      if (kind === 'glassbox') await w.glassbox.write(text);
+      else w.v86.serial0_send(text);
+      return t;
+    },
+    [kind, text] as const,
+  );
 
-const v86Console: Console = {
-  type: (page, text) => page.evaluate((t) => (window as unknown as { v86: { serial0_send(s: string): void } }).v86.serial0_send(t), text),
-  shows: 'serialText',
-};
-
-/** The page's start by stage (glassbox's `data-timeline`: ms from page start), of the runs so far. */
+/** The start of each page by stage (glassbox's `data-timeline`: ms from page start), of the runs so far. */
 const timelines: Record<string, Record<string, number>[]> = {};
 
-/** Milliseconds from page start to the prompt (the page's own `data-ms`), then from the workload's Enter to its marker. */
-async function timeTo(browser: Browser, url: string, selector: string, con: Console): Promise<[number, number]> {
+/** The phases' times (PHASES order) in a fresh page at `url`, its prompt there once `selector` is. */
+async function timePhases(browser: Browser, url: string, selector: string, kind: Kind, label: string): Promise<PhaseTimes> {
   const page = await browser.newPage();
+  const waitFor = (what: string, s: string, ms: number) =>
+    page.waitForSelector(s, { timeout: ms, state: 'attached' }).catch((e: Error) => {
+      throw new Error(`${label}: ${what} (${s}) did not come within ${ms / 1000} s (${e.message})`);
+    });
   try {
     await page.goto(url);
-    const el = await page.waitForSelector(selector, { timeout: DEADLINE_MS, state: 'attached' });
-    const prompt = Number(await el.getAttribute('data-ms'));
-    if (con === glassboxConsole) {
-      const t = await page.waitForSelector('#boot-stages[data-timeline]', { timeout: 30_000, state: 'attached' });
-      (timelines[url] ??= []).push(JSON.parse((await t.getAttribute('data-timeline'))!) as Record<string, number>);
+    const ms = [Number(await (await waitFor('the prompt', selector, DEADLINE_MS)).getAttribute('data-ms'))];
+    let stats: JitStats | undefined;
+    if (kind === 'glassbox') {
+      const t = await waitFor("the page's timeline", '#boot-stages[data-timeline]', 30_000);
+      (timelines[label] ??= []).push(JSON.parse((await t.getAttribute('data-timeline'))!) as Record<string, number>);
+      await waitFor("the end of the page's start (the agent, the disk mounted, the process list)", '#process-table tr', DEADLINE_MS);
+      stats = await page.evaluate(() => (window as unknown as PageWindow).glassbox.jitStats());
     }
-    await con.type(page, WORKLOAD.command!);
-    // The echo of the typed line is in before the clock starts.
-    await page.waitForTimeout(1000);
-    const t0 = await page.evaluate(() => performance.now());
-    await con.type(page, '\n');
-    const done = await page
-      .waitForFunction(
-        ([shows, re]) => {
-          const text = shows === 'terminal' ? (document.querySelector('.xterm-rows') as HTMLElement).innerText : (window as unknown as { serialText(): string }).serialText();
-          return new RegExp(re).test(text) && performance.now();
-        },
-        [con.shows, WORKLOAD.done.source] as const,
-        { polling: 'raf', timeout: DEADLINE_MS },
-      )
-      .catch((e: Error) => {
-        throw new Error(`${url}: ${WORKLOAD.done} did not appear on the console within ${DEADLINE_MS / 1000} s (${e.message})`);
-      });
-    return [prompt, ((await done.jsonValue()) as number) - t0];
+    let check = '?';
+    for (const [i, p] of WORKLOAD.entries()) {
+      await write(page, kind, p.command!);
+      // The echo of the typed line is in before the clock starts.
+      await page.waitForTimeout(1000);
+      const t0 = await write(page, kind, '\n');
+      const done = await page
+        .waitForFunction(
+          ([kind, re]) => {
+            const text = kind === 'glassbox' ? (document.querySelector('.xterm-rows') as HTMLElement).innerText : (window as unknown as PageWindow).serialText();
+            return new RegExp(re).test(text) && ([performance.now(), text] as const);
+          },
+          [kind, p.done.source] as const,
+          { polling: 'raf', timeout: DEADLINE_MS },
+        )
+        .catch((e: Error) => {
+          throw new Error(`${label}: ${p.done} did not appear on the console within ${DEADLINE_MS / 1000} s (${e.message})`);
+        });
+      const [t1, text] = (await done.jsonValue()) as [number, string];
+      ms.push(t1 - t0);
+      // What the phase printed: the console's text after the previous phase's marker.
+      const previous = i > 0 ? [...text.matchAll(new RegExp(WORKLOAD[i - 1].done.source, 'g'))].pop() : undefined;
+      if (p === CHECKED) check = workloadCheck(text.slice(previous ? previous.index + previous[0].length : 0));
+      if (stats) {
+        const now = await page.evaluate(() => (window as unknown as PageWindow).glassbox.jitStats());
+        process.stderr.write(`bench:web:   ${p.name}: ${translatorSince(stats, now)}\n`);
+        stats = now;
+      }
+    }
+    return { ms, check };
   } finally {
     await page.close();
   }
@@ -88,42 +119,46 @@ for (const f of ['bios.bin', 'vgabios-stdvga.bin']) copyFileSync(join(SEABIOS, f
 
 const server = await serveStatic(dir, 0);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 try {
-  const v86Url = `${server.url}bench/v86.html?cmdline=${encodeURIComponent(DEFAULT_CMDLINE)}&memoryMiB=${DEFAULT_MEMORY_MIB}`;
-  const rows = {
-    'glassbox, from snapshot': [] as [number, number][],
-    'glassbox, booting': [] as [number, number][],
-    'v86, booting': [] as [number, number][],
-  };
-  for (let i = 0; i < runs; i++) {
-    rows['glassbox, from snapshot'].push(await timeTo(browser, server.url, '#boot-stages[data-mode="snapshot"][data-done="true"]', glassboxConsole));
-    rows['glassbox, booting'].push(await timeTo(browser, `${server.url}?boot`, '#boot-stages[data-done="true"]', glassboxConsole));
-    rows['v86, booting'].push(await timeTo(browser, v86Url, 'body[data-ms]', v86Console));
-  }
-  const best = (xs: [number, number][], k: 0 | 1) => Math.min(...xs.map((x) => x[k]));
-  const s = (ms: number) => (ms / 1000).toFixed(2);
-  console.log(
-    `${browser.version()}, ${runs} runs each; s from page start to "/ # " on the serial console, then ${WORKLOAD.name} (${JSON.stringify(WORKLOAD.command)}) from its Enter to ${WORKLOAD.done}:`,
-  );
-  for (const [name, xs] of Object.entries(rows)) {
-    console.log(
-      `  ${name.padEnd(24)} prompt ${xs.map((x) => s(x[0])).join(' ')} (best ${s(best(xs, 0))}); ${WORKLOAD.name} ${xs.map((x) => s(x[1])).join(' ')} (best ${s(best(xs, 1))})`,
-    );
-  }
-  for (const [url, runs] of Object.entries(timelines)) {
-    console.log(`  ${url === server.url ? 'from snapshot' : 'booting'}, ms from page start by stage:`);
+  const pages: [string, string, string, Kind][] = [
+    ['v86, booting', `${server.url}bench/v86.html?cmdline=${encodeURIComponent(DEFAULT_CMDLINE)}&memoryMiB=${DEFAULT_MEMORY_MIB}`, 'body[data-ms]', 'v86'],
+    ['glassbox, booting', `${server.url}?boot`, '#boot-stages[data-done="true"]', 'glassbox'],
+    ['glassbox, from snapshot', server.url, '#boot-stages[data-mode="snapshot"][data-done="true"]', 'glassbox'],
+  ];
+  const loadBefore = load();
+  const times = new Map<string, PhaseTimes[]>(pages.map(([label]) => [label, []]));
+  for (let i = 0; i < runs; i++)
+    for (const [label, url, selector, kind] of pages) {
+      process.stderr.write(`bench:web: run ${i + 1} of ${runs}: ${label}...\n`);
+      const r = await timePhases(browser, url, selector, kind, label);
+      times.get(label)!.push(r);
+      process.stderr.write(`bench:web: run ${i + 1} of ${runs}: ${label}: ${PHASES.map((p, k) => `${p.name} ${(r.ms[k] / 1000).toFixed(2)} s`).join(', ')}\n`);
+    }
+  // Each phase's best of the runs; a page whose runs printed different workload output shows them all, so the table's check fails.
+  const best = (rs: PhaseTimes[]): PhaseTimes => ({ ms: PHASES.map((_, k) => Math.min(...rs.map((r) => r.ms[k]))), check: [...new Set(rs.map((r) => r.check))].join(' / ') });
+  const results = [...times].map(([label, rs]) => [label, best(rs)] as [string, PhaseTimes]);
+  const agree = printPhaseTable(`${browser.version()}, each phase's best of ${runs} runs; load average ${loadBefore} before, ${load()} after`, results);
+  for (const [label, runs] of Object.entries(timelines)) {
+    console.log(`${label}, ms from page start by stage:`);
     for (const t of runs)
       console.log(
-        `    ${Object.entries(t)
+        `  ${Object.entries(t)
           .map(([name, ms]) => `${name} ${ms}`)
           .join(', ')}`,
       );
   }
-  const [g, v, snap] = [rows['glassbox, booting'], rows['v86, booting'], rows['glassbox, from snapshot']];
+  const [snap, boot] = [results[2][1], results[1][1]];
   console.log(
-    `  glassbox / v86 (best): prompt booting ${(best(g, 0) / best(v, 0)).toFixed(2)}, ${WORKLOAD.name} ${(best(g, 1) / best(v, 1)).toFixed(2)} (after the snapshot's prompt ${(best(snap, 1) / best(v, 1)).toFixed(2)}); ` +
-      `prompt from snapshot / booting: ${(best(snap, 0) / best(g, 0)).toFixed(2)}`,
+    `prompt from snapshot / booting: ${(snap.ms[0] / boot.ms[0]).toFixed(2)}; workload (after the prompt) from snapshot / booting: ${((totalMs(snap) - snap.ms[0]) / (totalMs(boot) - boot.ms[0])).toFixed(2)}`,
   );
+  if (!agree) {
+    console.error('bench:web: the pages disagree on the workload output');
+    process.exitCode = 1;
+  }
 } finally {
   await browser.close();
   server.close();

@@ -30,6 +30,14 @@ export const PHASES: Phase[] = [
   { name: 'shell loop x20000', command: 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo looped-$i', done: /looped-20000/ },
 ];
 
+/** The phase whose output must be the same in every emulator. */
+export const CHECKED = PHASES.find((p) => p.name.startsWith('md5sum'))!;
+
+/** What CHECKED's output `out` (the console's text after the phase before it ended) says: the md5sum and the gzip size, '?' for what is not in it. */
+export function workloadCheck(out: string): string {
+  return (/[0-9a-f]{32}/.exec(out)?.[0] ?? '?') + ' ' + (/^\s*(\d+)\s*$/m.exec(out)?.[1] ?? '?');
+}
+
 export interface PhaseTimes {
   /** Wall milliseconds per phase, in PHASES order. */
   ms: number[];
@@ -53,7 +61,7 @@ export async function runPhases(con: BenchConsole, startedAt: number, timeoutMs:
     ms.push(now - from);
     from = now;
     after?.(p);
-    if (p.name.startsWith('md5sum')) check = (/[0-9a-f]{32}/.exec(out)?.[0] ?? '?') + ' ' + (/^\s*(\d+)\s*$/m.exec(out)?.[1] ?? '?');
+    if (p === CHECKED) check = workloadCheck(out);
   }
   return { ms, check };
 }

@@ -1,13 +1,15 @@
 // The machine service in a worker_thread, driven through comlink as the page
 // drives it in a Web Worker: the default guest boots through Machine.create
 // on the worker's platform, answers exec through its agent, echoes keys typed
-// on its console, and runs a container from the busybox layout the page ships,
-// which the containers view then shows in namespaces of its own.
+// on its console, reports what its translator did, and runs a container from
+// the busybox layout the page ships, which the containers view then shows in
+// namespaces of its own.
 
 import { afterAll, expect, test } from 'vitest';
 import { proxy } from 'comlink';
 import { startNodeMachine } from '../../src/web/node-machine.ts';
 import { within } from '../support/deadline.ts';
+import { defaultJitMode } from '../../src/core/core.ts';
 
 const { machine, close } = startNodeMachine();
 afterAll(() => close());
@@ -52,6 +54,12 @@ test('boots in a worker_thread and runs exec, the console and a container throug
   expect(['running', 'halted']).toContain(s.power);
   expect(s.counters.instructions).toBeGreaterThan(100_000_000);
   expect(s.counters.tlb.misses).toBeGreaterThan(0);
+  // The translator runs in the worker (the page's is this service too): in the mode the core starts in, and, unless that is off, hot code compiled and run.
+  const j = await reply(machine.jitStats(), 'jitStats');
+  expect(j.mode).toBe(defaultJitMode());
+  expect(j.failures).toEqual([]);
+  expect(j.instructions).toBeGreaterThanOrEqual(s.counters.instructions);
+  if (j.mode !== 'off') expect(Math.min(j.compiled, j.translatedInstructions)).toBeGreaterThan(0);
   expect(s.cpu.mode).toBe('protected');
   // Linux's direct map: kernel virtual 0xC0000000 + x is physical x (PAGE_OFFSET of this i386 kernel).
   const w = await reply(machine.walk(0xc0100000, { write: false, user: false }), 'walk');

@@ -1,17 +1,19 @@
 // The page in a real browser (Debian's chromium, headless, through
 // playwright-core): it resumes the booted default guest in its worker from
-// the snapshot the build ships, the terminal
-// runs what is typed, a web server started in it opens in the page through
-// its Service Worker, the counters move, the MMU panel walks an address, and
-// the tour's engine containers show up in the containers panel: their own
-// namespaces next to the guest's, the OOM demo's kill at its memory limit,
-// and a container's published port opened in an iframe. A response of
-// several MiB streams with backpressure, and the guest's attempts to reach
-// out of the page (which has no sockets) fail at once.
+// the snapshot the build ships, the terminal runs what is typed (the guest
+// running translated: its service's jitStats), a web server started in it
+// opens in the page through its Service Worker, the counters move, the MMU
+// panel walks an address, and the tour's engine containers show up in the
+// containers panel: their own namespaces next to the guest's, the OOM
+// demo's kill at its memory limit, and a container's published port opened
+// in an iframe. A response of several MiB streams with backpressure, and the
+// guest's attempts to reach out of the page (which has no sockets) fail at
+// once.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { projectPath } from '../../src/paths.ts';
+import type { JitStats } from '../../src/core/jit/translator.ts';
 import { openBrowserPage, type BrowserPage } from '../support/browser-page.ts';
 
 let opened: BrowserPage;
@@ -41,6 +43,9 @@ test('resumes the booted guest to a shell and runs what is typed in the terminal
   await page.click('#terminal');
   await page.keyboard.type('uname -a\n');
   await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/Linux \S+ 6\.1\.\S+ .*i686/);
+  // The worker's guest runs translated: hot code compiled to wasm in the tab, and instructions retired in it.
+  const jit = () => page.evaluate(() => (window as unknown as { glassbox: { jitStats(): Promise<JitStats> } }).glassbox.jitStats());
+  await expect.poll(async () => ((j) => [j.mode, j.compiled > 0, j.translatedInstructions > 0, j.failures])(await jit()), { timeout: 30_000 }).toEqual(['on', true, true, []]);
 }, 300_000);
 
 test("a server in the tab's guest opens in the page: the Service Worker relays ports/PORT/ to the guest port, from the page and from an iframe", async () => {
