@@ -28,7 +28,7 @@ export { lfKind, lfSize, lfA, lfB, lfRes, lazyMask } from './cpu/flags';
 export {
   jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitStep, jitRdtsc, jitRaise, jitReadSource, jitSseFault, jitFormCounts, JIT_FORM_SLOTS,
 } from './cpu/jit-helpers';
-export { TLB_BASE, JIT_CODE_MAP, PAGE_WATCH } from './cpu/state';
+export { TLB_BASE, JIT_CODE_MAP, PAGE_WATCH, OFF_SEG_FAST, SEG_FAST_READ, SEG_FAST_WRITE } from './cpu/state';
 
 export {
   OFF_CNT_IRQ_BY_VECTOR, OFF_CNT_INT80, OFF_CNT_SYSENTER, OFF_CNT_TO_KERNEL,

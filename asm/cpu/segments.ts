@@ -8,18 +8,15 @@
 // the checks cost one byte test there.
 
 import {
-  STATE_BASE, OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT, OFF_SEG_ATTR, OFF_CR0, OFF_EFLAGS,
+  OFF_SEG_SEL, OFF_SEG_BASE, OFF_SEG_LIMIT, OFF_SEG_ATTR, OFF_CR0, OFF_EFLAGS,
   OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_LDTR_BASE, OFF_LDTR_LIMIT, OFF_LDTR_SEL,
   SEG_SS, SEG_CS, CR0_PE, VM, ATTR_UNUSABLE, cpl, segBase, segLimit, segAttr,
-  ATTR_DB,
+  ATTR_DB, OFF_SEG_FAST, SEG_FAST_READ as FAST_READ, SEG_FAST_WRITE as FAST_WRITE,
 } from './state';
 import { raise, faulted, VEC_GP, VEC_SS, VEC_NP } from './fault';
 import { readAs, writeAs } from './memory';
 import { SEL_TI, SEL_NO_RPL } from './descriptors';
 
-const OFF_SEG_FAST: u32 = STATE_BASE + 0x800; // 6 bytes, internal
-const FAST_READ: u32 = 1;
-const FAST_WRITE: u32 = 2;
 
 @inline export function protectedMode(): bool {
   return (load<u32>(OFF_CR0) & CR0_PE) != 0 && (load<u32>(OFF_EFLAGS) & VM) == 0;

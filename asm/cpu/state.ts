@@ -72,6 +72,14 @@ export const OFF_SEG_LIMIT: u32 = STATE_BASE + 0x70; // 6 x u32 limit, in bytes 
 // 6 x u32 attributes: bits 0-7 the descriptor access byte (type, S, DPL, P),
 // bits 12-15 the flags nibble (AVL, L, D/B, G). Bit 16 marks an unusable (null) segment.
 export const OFF_SEG_ATTR: u32 = STATE_BASE + 0x88;
+// 6 bytes, derived from the caches above (segments.ts refreshFast): bit
+// SEG_FAST_READ (SEG_FAST_WRITE) says reads (writes) through the segment need
+// no limit or type check, only the offset's wrap past 4 GiB. Compiled code
+// reads it to take FS and GS accesses (a distribution kernel's per-CPU data,
+// glibc's TLS) inline.
+export const OFF_SEG_FAST: u32 = STATE_BASE + 0x800;
+export const SEG_FAST_READ: u32 = 1;
+export const SEG_FAST_WRITE: u32 = 2;
 
 // Control, debug and descriptor-table registers.
 export const OFF_CR0: u32 = STATE_BASE + 0xa0;

@@ -40,6 +40,8 @@ export class GlassboxRunner {
   private readonly mem: DataView;
   private readonly data: Uint32Array;
   private readonly stack: Uint32Array;
+  /** Called for each case once the user state is reset, before it runs: a test's own segments, say. */
+  afterReset?: (core: Core, k: Case) => void;
 
   /** `jit`: the translator mode (default: GLASSBOX_JIT, else interpret only). */
   constructor(jit?: JitMode) {
@@ -125,6 +127,7 @@ export class GlassboxRunner {
     c.ramWritten(STACK_ADDR, STACK_SIZE);
     c.ramWritten(CODE_ADDR, 0x1000);
     this.resetUserState();
+    this.afterReset?.(c, k);
     for (let i = 0; i < 8; i++) c.setReg(i, k.regs[i]);
     c.eflags = (k.eflags | 2) >>> 0;
     c.eip = CODE_ADDR;

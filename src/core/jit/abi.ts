@@ -77,10 +77,12 @@ export const L_KIND = 26,
 // run: the global slice is brought up to date at exits and before helpers that read it.
 export const L_SLICE = 30,
   L_LIMIT = 31;
+// An FS or GS access: its linear address (L_ADDR keeps the offset the core's slow path takes).
+export const L_LIN = 32;
 /** i32 locals after the two parameters. */
-export const LOCALS = 30;
+export const LOCALS = 31;
 // One i64 local after the i32 ones: IMUL's full product.
-export const L_W = 32;
+export const L_W = 33;
 
 // EFLAGS bits and the lazy-flag kinds of asm/cpu/flags.ts.
 export const CF = 0x1,
@@ -115,6 +117,11 @@ export interface CoreLayout {
   OFF_EFLAGS: number;
   TLB_BASE: number;
   OFF_CNT_TLB_HIT: number;
+  /** The segment bases (u32 each, ES..GS) and the bytes saying a segment needs no limit or type check (SEG_FAST_READ, SEG_FAST_WRITE). */
+  OFF_SEG_BASE: number;
+  OFF_SEG_FAST: number;
+  SEG_FAST_READ: number;
+  SEG_FAST_WRITE: number;
 }
 
 /** The value mask of an operand size (0: byte, 1: word, 2: dword). */

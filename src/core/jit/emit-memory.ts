@@ -18,6 +18,7 @@ import {
   L_T0,
   L_T3,
   L_ADDR,
+  L_LIN,
   L_H,
   L_V,
   L_HITS,
@@ -40,9 +41,49 @@ export function pending(e: Emitter): number {
   return e.done - e.flushed;
 }
 
-/** The mode key makes ES SS DS flat with base 0, and CS for reads: those take the inline TLB path. */
-function inlineSeg(seg: number, write: boolean): boolean {
-  return seg !== FS && seg !== GS && !(write && seg === CS);
+/** A write through CS always faults: the core's slow path raises it. */
+function alwaysSlow(seg: number, write: boolean): boolean {
+  return write && seg === CS;
+}
+
+/**
+ * Leaves 1 when the access at offset L_ADDR through `seg` may take the
+ * inline path, and returns the local holding its linear address then. The
+ * mode key makes ES SS DS (and CS for reads) flat with base 0: the linear
+ * address is the offset. FS and GS keep their own base and limit (a
+ * distribution kernel's per-CPU segment, glibc's TLS), so the test is the
+ * interpreter's linRead/linWrite: the segment's fast bit (a usable,
+ * expand-up 4 GiB segment of the right type, as its cache says now) and no
+ * wrap of the offset past 4 GiB; anything else takes the slow path, which
+ * checks the limit and type and faults as the interpreter does.
+ */
+function inlineHit(e: Emitter, seg: number, sz: number, write: boolean): number {
+  if (seg !== FS && seg !== GS) {
+    tlbHit(e, sz, write, L_ADDR);
+    return L_ADDR;
+  }
+  const l = e.layout;
+  e.get(L_ADDR);
+  e.load(l.OFF_SEG_BASE + seg * 4);
+  e.op(Op.I32Add);
+  e.set(L_LIN);
+  e.i32(0);
+  e.b.byte(Op.I32Load8U);
+  e.b.u32(0);
+  e.b.u32(l.OFF_SEG_FAST + seg);
+  e.i32(write ? l.SEG_FAST_WRITE : l.SEG_FAST_READ);
+  e.op(Op.I32And);
+  e.i32(0);
+  e.op(Op.I32Ne);
+  if (sz > 0) {
+    e.get(L_ADDR);
+    e.i32(0xffffffff - ((1 << sz) - 1));
+    e.op(Op.I32LeU);
+    e.op(Op.I32And);
+  }
+  tlbHit(e, sz, write, L_LIN);
+  e.op(Op.I32And);
+  return L_LIN;
 }
 
 export function segOf(d: Decoded, dflt: number): number {
@@ -69,12 +110,12 @@ export function address(e: Emitter, d: Decoded): void {
 
 /**
  * The TLB fast path the interpreter's readLin/writeLin/prepareWrite take,
- * inline: leaves 1 on the stack when the entry at L_ADDR allows the access
- * at this privilege and it stays in one page (then L_E holds the entry).
- * Segments other than FS and GS are flat with base 0 in every mode key.
+ * inline: leaves 1 on the stack when the entry for the linear address in
+ * local `lin` allows the access at this privilege and it stays in one page
+ * (then L_E holds the entry).
  */
-function tlbHit(e: Emitter, sz: number, write: boolean): void {
-  e.get(L_ADDR);
+function tlbHit(e: Emitter, sz: number, write: boolean, lin: number): void {
+  e.get(lin);
   e.i32(12);
   e.op(Op.I32ShrU);
   e.i32(2);
@@ -91,7 +132,7 @@ function tlbHit(e: Emitter, sz: number, write: boolean): void {
   e.i32(need);
   e.op(Op.I32Eq);
   if (sz > 0) {
-    e.get(L_ADDR);
+    e.get(lin);
     e.i32(0xfff);
     e.op(Op.I32And);
     e.i32(0x1000 - (1 << sz));
@@ -100,8 +141,8 @@ function tlbHit(e: Emitter, sz: number, write: boolean): void {
   }
 }
 
-/** Counts the `hits` (the interpreter's counter, at the return) and pushes the host address of L_ADDR through L_E. */
-function hostAddress(e: Emitter, hits = 1): void {
+/** Counts the `hits` (the interpreter's counter, at the return) and pushes the host address of the linear address in `lin` through L_E. */
+function hostAddress(e: Emitter, lin: number, hits = 1): void {
   e.get(L_HITS);
   e.i32(hits);
   e.op(Op.I32Add);
@@ -109,7 +150,7 @@ function hostAddress(e: Emitter, hits = 1): void {
   e.get(L_E);
   e.i32(~0xfff);
   e.op(Op.I32And);
-  e.get(L_ADDR);
+  e.get(lin);
   e.i32(0xfff);
   e.op(Op.I32And);
   e.op(Op.I32Add);
@@ -148,13 +189,9 @@ export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz
   addr();
   e.set(L_ADDR);
   const slow = () => slowRead(e, ins, F_READ, seg, sz);
-  if (!inlineSeg(seg, false)) {
-    slow();
-    return;
-  }
-  tlbHit(e, sz, false);
+  const lin = inlineHit(e, seg, sz, false);
   e.openTyped(Op.If);
-  hostAddress(e);
+  hostAddress(e, lin);
   loadOp(e, sz);
   e.op(Op.Else);
   slow();
@@ -174,11 +211,7 @@ export function readSource16(e: Emitter, ins: Insn, aligned: boolean): void {
   address(e, d);
   e.set(L_ADDR);
   const slow = () => slowRead(e, ins, F_READ_SOURCE, seg, aligned ? 1 : 0);
-  if (!inlineSeg(seg, false)) {
-    slow();
-    return;
-  }
-  tlbHit(e, 4, false);
+  const lin = inlineHit(e, seg, 4, false);
   if (aligned) {
     e.get(L_ADDR);
     e.i32(15);
@@ -187,7 +220,7 @@ export function readSource16(e: Emitter, ins: Insn, aligned: boolean): void {
     e.op(Op.I32And);
   }
   e.openTyped(Op.If);
-  hostAddress(e, 4);
+  hostAddress(e, lin, 4);
   e.op(Op.Else);
   slow();
   e.close();
@@ -209,13 +242,13 @@ export function writeMem(e: Emitter, ins: Insn, seg: number, addr: () => void, s
     e.call(F_WRITE);
     faultCheck(e, ins);
   };
-  if (!inlineSeg(seg, true)) {
+  if (alwaysSlow(seg, true)) {
     slow();
     return;
   }
-  tlbHit(e, sz, true);
+  const lin = inlineHit(e, seg, sz, true);
   e.open(Op.If);
-  hostAddress(e);
+  hostAddress(e, lin);
   e.get(L_V);
   storeOp(e, sz);
   e.op(Op.Else);
@@ -255,11 +288,11 @@ export function rmwReadE(e: Emitter, ins: Insn, sz: number): void {
     e.set(L_H);
     slowRead(e, ins, F_RMW_READ, seg, sz);
   };
-  if (!inlineSeg(seg, true)) slow();
+  if (alwaysSlow(seg, true)) slow();
   else {
-    tlbHit(e, sz, true);
+    const lin = inlineHit(e, seg, sz, true);
     e.openTyped(Op.If);
-    hostAddress(e);
+    hostAddress(e, lin);
     e.b.byte(Op.LocalTee);
     e.b.u32(L_H);
     loadOp(e, sz);
@@ -279,7 +312,8 @@ export function rmwWriteE(e: Emitter, ins: Insn, sz: number, value: () => void):
   value();
   e.set(L_V);
   const seg = segOf(ins.d, m.defaultSeg);
-  if (inlineSeg(seg, true)) {
+  const inline = !alwaysSlow(seg, true);
+  if (inline) {
     e.get(L_H);
     e.open(Op.If);
     e.get(L_H);
@@ -293,7 +327,7 @@ export function rmwWriteE(e: Emitter, ins: Insn, sz: number, value: () => void):
   e.i32(pending(e));
   syncSlice(e);
   e.call(F_RMW_WRITE);
-  if (inlineSeg(seg, true)) e.close();
+  if (inline) e.close();
 }
 
 export function push(e: Emitter, ins: Insn, sz: number, value: () => void): void {

@@ -35,10 +35,10 @@ export function randomProgram(
 /**
  * Runs `count` programs both ways and expects the same results, the same
  * instruction count, at least `faults` exceptions (the edges do fault), and
- * no form matching `forms` handed to the interpreter.
+ * no form matching `forms` handed to the interpreter (`prepare`: as runBoth's).
  */
-export function expectCompiledAlike(count: number, program: (seed: number) => Case, forms: RegExp, faults: number): void {
-  const { bad, interp, jit } = runBoth(count, program);
+export function expectCompiledAlike(count: number, program: (seed: number) => Case, forms: RegExp, faults: number, prepare?: (r: GlassboxRunner) => void): void {
+  const { bad, interp, jit } = runBoth(count, program, prepare);
   expect(bad).toEqual([]);
   expect(interp.core.instructions).toBe(jit.core.instructions);
   expect(interp.core.counter('EXCEPTIONS')).toBeGreaterThan(faults);
