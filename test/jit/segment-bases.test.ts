@@ -53,7 +53,8 @@ function program(seed: number): Case {
     const [prefix, seg] = next() % 2 ? [0x64, fs] : [0x65, gs];
     // An offset whose linear address is in the data pages, at their edges, in unmapped pages, or at the top of the offsets.
     const inData = () => (DATA_ADDR + (next() % DATA_SIZE) - seg.base) >>> 0;
-    const off = () => le32(pick([inData(), inData(), inData(), (DATA_ADDR + DATA_SIZE - 2 - seg.base) >>> 0, (DATA_ADDR - 1 - seg.base) >>> 0, 0xfffffffe, 0xffffffff, next() % 0x2000]));
+    const off = () =>
+      le32(pick([inData(), inData(), inData(), (DATA_ADDR + DATA_SIZE - 2 - seg.base) >>> 0, (DATA_ADDR - 1 - seg.base) >>> 0, 0xfffffffe, 0xffffffff, next() % 0x2000]));
     const reg = () => pick([0, 1, 2, 3, 5, 7]); // never ESP or ESI
     switch (next() % 12) {
       case 0:
@@ -65,7 +66,7 @@ function program(seed: number): Case {
       case 3:
         return [0x66, prefix, pick([0x8b, 0x89]), (reg() << 3) | 5, ...off()]; // word
       case 4:
-        return [prefix, (next() % 8 << 3) | 1, (reg() << 3) | 5, ...off()]; // ALU seg:[disp], r32 (read-modify-write, CMP reads)
+        return [prefix, ((next() % 8) << 3) | 1, (reg() << 3) | 5, ...off()]; // ALU seg:[disp], r32 (read-modify-write, CMP reads)
       case 5:
         return [prefix, 0xff, pick([0x05, 0x0d, 0x35]), ...off()]; // INC, DEC, PUSH seg:[disp]
       case 6:
