@@ -6,7 +6,7 @@
 import { Machine, SnapshotError, type MachineOptions } from '../api/index.ts';
 import { DEFAULT_CMDLINE, DEFAULT_INITRD } from '../boot/default-guest.ts';
 import { bootedGuest } from './booted-guest.ts';
-import { kernelSnapshot, keepKernel } from '../api/snapshot-cache.ts';
+import { kernelSnapshot, keepKernel, type BootedGuest } from '../api/snapshot-cache.ts';
 import { watchedRun, type KernelRunOptions, type KernelRunResult } from './watched-run.ts';
 
 export { watchedRun, type CrashReport, type KernelRunOptions, type KernelRunOutcome, type KernelRunResult } from './watched-run.ts';
@@ -27,19 +27,28 @@ export async function runKernel(o: KernelRunOptions): Promise<KernelRunResult> {
   return watchedRun(await Machine.create(kernelMachineOptions(o)), o, false);
 }
 
+/**
+ * The kernel of `options` (kernelMachineOptions) resumed, not started, from
+ * the booted snapshot of `guest` in the boot cache `dir`; undefined when
+ * there is none, or it was refused (damaged, or made by another build).
+ */
+export async function resumeBooted(dir: string, options: MachineOptions, guest: BootedGuest): Promise<Machine | undefined> {
+  const snapshot = await kernelSnapshot(dir, guest);
+  if (!snapshot) return undefined;
+  try {
+    return await Machine.create({ snapshot, kernel: options.kernel, initrd: options.initrd, clock: 'virtual' });
+  } catch (e) {
+    if (!(e instanceof SnapshotError)) throw e;
+    return undefined;
+  }
+}
+
 async function runFromBootCache(o: KernelRunOptions, dir: string): Promise<KernelRunResult> {
   const options = kernelMachineOptions(o);
   const guest = await bootedGuest(options);
-  const snapshot = await kernelSnapshot(dir, guest);
-  if (snapshot) {
-    try {
-      const m = await Machine.create({ snapshot, kernel: options.kernel, initrd: options.initrd, clock: 'virtual' });
-      return await watchedRun(m, o, true);
-    } catch (e) {
-      // Refused (damaged, or made by another build): boot, and keep a new one.
-      if (!(e instanceof SnapshotError)) throw e;
-    }
-  }
+  const resumed = await resumeBooted(dir, options, guest);
+  if (resumed) return watchedRun(resumed, o, true);
+  // None, or refused: boot, and keep a new one.
   const m = await Machine.create(options);
   return watchedRun(m, { ...o, onBooted: (booted) => keepKernel(dir, guest, booted).catch(() => undefined) }, false);
 }
