@@ -20,13 +20,6 @@ export function exit(e: Emitter, count: number, push: () => void): void {
   e.br(e.exitLevel);
 }
 
-/** Leaves the region at offset `off`, the flags and the retired count settled already. */
-export function leaveAt(e: Emitter, off: number): void {
-  e.eip(off);
-  e.set(L_EXIT);
-  e.br(e.exitLevel);
-}
-
 export function addSlice(e: Emitter, count: number): void {
   if (count === 0) return;
   e.get(L_SLICE);
@@ -79,7 +72,9 @@ export function goto(e: Emitter, target: number, count: number): void {
   const k = pageOf(target);
   if (i !== undefined && k !== 0 && k !== pageOf(e.starts[e.current])) mappedAsBefore(e, k, target);
   if (i === undefined) {
-    leaveAt(e, target);
+    e.eip(target);
+    e.set(L_EXIT);
+    e.br(e.exitLevel);
   } else if (i === e.current && e.selfLevel >= 0) {
     e.br(e.selfLevel);
   } else if (i > e.current) {
@@ -102,13 +97,21 @@ export function goto(e: Emitter, target: number, count: number): void {
 function mappedAsBefore(e: Emitter, k: number, target: number): void {
   const need = e.user ? T_VALID | T_USER : T_VALID;
   e.eip(k * 4096);
-  e.tlbEntry();
+  e.i32(12);
+  e.op(Op.I32ShrU);
+  e.i32(2);
+  e.op(Op.I32Shl);
+  e.b.byte(Op.I32Load);
+  e.b.u32(2);
+  e.b.u32(e.layout.TLB_BASE);
   e.i32(~0xfff | need | T_MMIO | T_NX);
   e.op(Op.I32And);
   e.i32(e.pageHosts.get(k)! | need);
   e.op(Op.I32Ne);
   e.open(Op.If);
-  leaveAt(e, target);
+  e.eip(target);
+  e.set(L_EXIT);
+  e.br(e.exitLevel);
   e.close();
 }
 

@@ -116,7 +116,13 @@ export function address(e: Emitter, d: Decoded): void {
  */
 function tlbHit(e: Emitter, sz: number, write: boolean, lin: number): void {
   e.get(lin);
-  e.tlbEntry();
+  e.i32(12);
+  e.op(Op.I32ShrU);
+  e.i32(2);
+  e.op(Op.I32Shl);
+  e.b.byte(Op.I32Load);
+  e.b.u32(2);
+  e.b.u32(e.layout.TLB_BASE);
   e.b.byte(Op.LocalTee);
   e.b.u32(L_E);
   const mask = write ? (e.user ? T_WUSER : T_WSUP) | T_MMIO | T_CODE : (e.user ? T_VALID | T_USER : T_VALID) | T_MMIO;

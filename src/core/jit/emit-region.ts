@@ -9,7 +9,7 @@ import type { Insn } from './forms.ts';
 import { successors, pageOf } from './region.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags, loadFlagState, storeFlagState } from './emit-flags.ts';
-import { addSlice, goto, countHandover, syncSlice, leaveAt } from './emit-exits.ts';
+import { addSlice, goto, countHandover, syncSlice } from './emit-exits.ts';
 import { transfer, step } from './emit-control.ts';
 import { native } from './emit-insn.ts';
 
@@ -95,7 +95,9 @@ function block(e: Emitter, start: number, layoutNext: number | null): void {
     // A jump target the interpreter must run: leave the region there.
     const stop = e.insns.get(start);
     if (stop) countHandover(e, stop, 'stop');
-    leaveAt(e, start);
+    e.eip(start);
+    e.set(L_EXIT);
+    e.br(e.exitLevel);
     return;
   }
   // A block that jumps back to its own start is a wasm loop: the jump is a branch, not the dispatch.
@@ -113,7 +115,9 @@ function block(e: Emitter, start: number, layoutNext: number | null): void {
   e.get(L_LIMIT);
   e.op(Op.I32GtU);
   e.open(Op.If);
-  leaveAt(e, start);
+  e.eip(start);
+  e.set(L_EXIT);
+  e.br(e.exitLevel);
   e.close();
   for (const ins of list) {
     const last = ins === list[list.length - 1] && end === null;

@@ -158,16 +158,6 @@ export class Emitter {
     this.b.u32(2);
     this.b.u32(offset);
   }
-  /** Replaces the linear address on the stack with its TLB entry. */
-  tlbEntry(): void {
-    this.i32(12);
-    this.op(Op.I32ShrU);
-    this.i32(2);
-    this.op(Op.I32Shl);
-    this.b.byte(Op.I32Load);
-    this.b.u32(2);
-    this.b.u32(this.layout.TLB_BASE);
-  }
   /** Pushes base + off: a guest EIP in this page (or past it). */
   eip(off: number): void {
     this.get(L_BASE);
