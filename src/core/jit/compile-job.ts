@@ -5,7 +5,7 @@
 
 import { buildModule } from './wasm.ts';
 import { translate, GLOBALS, FUNCS, LOCALS, type CoreLayout } from './translate.ts';
-import type { OtherPage, Region } from './region.ts';
+import type { OtherPage } from './region.ts';
 
 export interface RegionJob {
   /** The page's 4096 bytes, copied when the job was made: a write after that drops the job's result. */
@@ -18,8 +18,6 @@ export interface RegionJob {
   compiled: number[];
   /** The other pages the region may take code from, copied with the entry's. */
   others: OtherPage[];
-  /** The region as found where the job was made, for a compilation in the same thread (a compile thread finds it again). */
-  found?: Region;
 }
 
 export interface RegionResult {
@@ -38,7 +36,7 @@ export interface RegionCompiler {
 
 /** The wasm of the job's region, or null when there is nothing to translate at its entry. */
 export function regionWasm(job: RegionJob): { wasm: Uint8Array; entries: number[] } | null {
-  const t = translate(job.page, job.entry, job.layout, job.user, new Set(job.compiled), job.others, job.found);
+  const t = translate(job.page, job.entry, job.layout, job.user, new Set(job.compiled), job.others);
   return t && { wasm: buildModule(GLOBALS, FUNCS, LOCALS, t.body), entries: t.entries };
 }
 

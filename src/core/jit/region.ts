@@ -14,16 +14,8 @@ import { classify, type Insn } from './forms.ts';
 // the code, so cold paths far from the entry are better left out.
 const MAX_INSNS = 256;
 const MAX_BLOCKS = 40;
-// Pages a region takes code from, its entry's included, and the instructions
-// it takes from the others: the small functions a loop calls (a getc, a
-// putc), since every instruction taken in is compiled again in each region
-// that calls it, and the engine's optimising compiler costs more than
-// linearly in a function's size. Measured on bench:boot's four phases (main
-// thread CPU, back to back with the tree before): at 16 every phase took
-// 17-34 % less; at 64 md5sum + gzip took 27 % more, the shell loop 11 %
-// more, and the background compilation grew by half; with no bound, more.
+// Pages a region takes code from, its entry's included.
 const MAX_PAGES = 3;
-const MAX_OTHER_INSNS = 16;
 const NONE: ReadonlySet<number> = new Set();
 
 /** Direct successors of a native control transfer (page offsets), and whether it falls through. */
@@ -104,14 +96,13 @@ export function findRegion(page: Uint8Array, entry: number, compiled: ReadonlySe
     leaders.add(t);
     work.push(t);
   };
-  let otherInsns = 0;
   while (work.length > 0 && insns.size < MAX_INSNS) {
     let off = work.shift()!;
     const k = pageOf(off);
     const bytes = bytesOf(k)!;
     const end = (k + 1) * 4096;
     let ended = false;
-    while (off < end && !insns.has(off) && insns.size < MAX_INSNS && (k === 0 ? off === entry || !compiled.has(off) : otherInsns++ < MAX_OTHER_INSNS)) {
+    while (off < end && !insns.has(off) && insns.size < MAX_INSNS && (off === entry || !(compiled.has(off) && k === 0))) {
       const d = decode(bytes, off - k * 4096, 32);
       const ins: Insn = { off, d, how: d.length > 0 ? classify(d) : 'stop' };
       insns.set(off, ins);

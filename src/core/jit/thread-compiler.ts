@@ -68,8 +68,7 @@ export const threadCompiler: RegionCompiler = {
       }, JOB_DEADLINE_MS);
       timer.unref?.();
       waiting.set(id, { resolve, reject, timer });
-      // The region found in this thread is objects of the instruction table: the thread finds it again from the bytes.
-      w.postMessage({ id, job: { ...job, found: undefined } });
+      w.postMessage({ id, job });
     });
   },
 };

@@ -155,9 +155,8 @@ export class Translator {
     for (const other of this.byPage.get(pageNo) ?? []) if (other.mode === mode && other.page === pageNo && !other.gone) compiled.push(...other.blocks);
     const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice();
     const user = (mode & 2) !== 0;
-    const found = findRegion(page, host & 0xfff, new Set(compiled), this.mapped(linear, user));
-    const others = found?.pages ?? [];
-    const job: RegionJob = { page, entry: host & 0xfff, layout: this.core.layout, user, compiled, others, found: found ?? undefined };
+    const others = findRegion(page, host & 0xfff, new Set(compiled), this.mapped(linear, user))?.pages ?? [];
+    const job: RegionJob = { page, entry: host & 0xfff, layout: this.core.layout, user, compiled, others };
     const pages = [...new Set([pageNo, ...others.map((o) => (o.host - this.core.ramBase) >>> 12)])];
     // Remembered until the page changes, like a region, even while compiling and when refused.
     const r: Region = { hosts: [host], mode, slot: PENDING, bytes: 0, page: pageNo, pages, blocks: [], gone: false };
