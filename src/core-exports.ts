@@ -30,7 +30,6 @@ export interface CoreExports {
   runBudget: WebAssembly.Global;
   jitForget(host: number, mode: number, slot: number): void;
   jitEntry(host: number, mode: number, slot: number, block: number): void;
-  jitCodePage(page: number): void;
   jitTranslated(): bigint;
   jitEntered(): bigint;
   jitChained(): bigint;

@@ -19,16 +19,13 @@ export declare function acknowledgeInterrupt(): i32;
 
 /**
  * Asks the host to translate the code at host address `host` (RAM_BASE +
- * physical) under mode key `mode`, reached at linear address `linear`.
- * Compiled code does not depend on the linear address of its entry's page
- * (it gets it at entry); the host reads the TLB at `linear`'s neighbours to
- * take in code the entry calls or jumps to in other pages, which the region
- * checks are still mapped as they were each time it goes there. Returns the
- * function-table slot of the compiled region, or 0 when nothing there can be
- * translated.
+ * physical) under mode key `mode` (compiled code does not depend on the
+ * linear address: it gets the page's at entry). Returns
+ * the function-table slot of the compiled region, or 0 when nothing there can
+ * be translated.
  */
 @external("env", "jitCompile")
-export declare function jitCompile(host: u32, mode: u32, linear: u32): u32;
+export declare function jitCompile(host: u32, mode: u32): u32;
 
 /** Physical page `page` was written: the host drops every region compiled from it. */
 @external("env", "jitInvalidate")

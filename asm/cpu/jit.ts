@@ -194,7 +194,7 @@ export function jitSlotHere(): u32 {
   }
   if (placeEntry(host, mode) == 0) return 0; // compiled regions hold every place it could take
   tablesUsed = true;
-  let slot = jitCompile(host, mode, lin);
+  let slot = jitCompile(host, mode);
   if (slot == SLOT_BUSY) return 0; // the page stays hot: asked again at its next lookup
   store<u32>(heat, 0);
   // Compiled at once ('first' mode), the host entered the region's blocks itself.
@@ -211,19 +211,11 @@ export function jitSlotHere(): u32 {
   }
   entryBlock = slot != 0 ? load<u32>(a + 12) : 0;
   // A region being compiled, and even a refusal, depend on the page's bytes: a write there drops them.
-  jitCodePage(page);
+  if (load<u8>(JIT_CODE_MAP + page) == 0) {
+    store<u8>(JIT_CODE_MAP + page, 1);
+    markCodeInTlb(page);
+  }
   return slot;
-}
-
-/**
- * Physical page `page` holds code a region was compiled from (the host marks
- * the other pages a region takes code from): a write there drops it.
- */
-export function jitCodePage(page: u32): void {
-  if (load<u8>(JIT_CODE_MAP + page) != 0) return;
-  tablesUsed = true;
-  store<u8>(JIT_CODE_MAP + page, 1);
-  markCodeInTlb(page);
 }
 
 /**

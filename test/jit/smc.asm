@@ -9,63 +9,6 @@ ALIAS equ 0x400000 - 0x10000
 table:
     dd t_self, t_other, t_cross, t_rep, t_alias, t_dma
     dd dma_fn.imm               ; where the host writes in t_dma
-    dd t_remap_call, t_remap_fall
-
-; Not self-modifying: code a region took in from another page is remapped
-; (its page table entry changed, the TLB entry dropped) halfway through.
-PT2 equ 0x82000                 ; the page table of the ALIAS range (test machine())
-REMAP equ 0x400000 + 8 * 4096   ; linear pages there: entries 8 and 9, free
-PTE8 equ PT2 + 8 * 4
-PTE9 equ PT2 + 9 * 4
-
-; A call into a page whose mapping changes: 1 from the first page, then 7 from the second.
-t_remap_call:
-    mov dword [PTE8], remap_one + 3
-    invlpg [REMAP]
-    mov eax, [REMAP]            ; in the TLB before the loop is compiled, as hot code's callees are
-    mov ecx, .go                ; (an indirect jump: the loop's region starts after the load)
-    jmp ecx
-.go:
-    mov edx, 100
-    xor ebx, ebx
-.loop:
-    call REMAP
-    add ebx, eax
-    cmp edx, 50
-    jne .skip
-    mov dword [PTE8], remap_seven + 3
-    invlpg [REMAP]
-.skip:
-    dec edx
-    jnz .loop
-    mov eax, ebx
-    hlt
-
-; Code that runs off the end of one page into the next, whose mapping changes.
-t_remap_fall:
-    mov dword [PTE8], fall_head + 3
-    mov dword [PTE9], fall_one + 3
-    invlpg [REMAP]
-    invlpg [REMAP + 4096]
-    mov eax, [REMAP]
-    mov eax, [REMAP + 4096]
-    mov ecx, .go
-    jmp ecx
-.go:
-    mov edx, 100
-    xor ebx, ebx
-.loop:
-    call REMAP + fall_start - fall_head
-    add ebx, eax
-    cmp edx, 50
-    jne .skip
-    mov dword [PTE9], fall_seven + 3
-    invlpg [REMAP + 4096]
-.skip:
-    dec edx
-    jnz .loop
-    mov eax, ebx
-    hlt
 
 ; A store into the block that is running: the ADD's immediate goes from 1 to 2.
 t_self:
@@ -204,29 +147,4 @@ align 4096
 dma_fn:
     mov eax, 1
 .imm equ $ - 4
-    ret
-
-align 4096
-remap_one:
-    mov eax, 1
-    ret
-
-align 4096
-remap_seven:
-    mov eax, 7
-    ret
-
-align 4096
-fall_head:                      ; mapped at REMAP; its last instruction ends at the page's end
-    times 4096 - 2 db 0xcc
-fall_start:
-    xor eax, eax
-
-fall_one:                       ; mapped at REMAP + 4096, then replaced by fall_seven
-    add eax, 1
-    ret
-
-align 4096
-fall_seven:
-    add eax, 7
     ret

@@ -97,24 +97,6 @@ describe('self-modifying code under the translator', () => {
     });
   }
 
-  // Code a region takes in from another page runs only while that page is mapped as when it was compiled.
-  for (const c of [
-    { name: 'a call into a page whose mapping changes', index: 7 },
-    { name: 'code running on into the next page, whose mapping changes', index: 8 },
-  ]) {
-    it(`follows the page tables: ${c.name}`, () => {
-      const interp = runTest('off', c.index);
-      expect(interp.eax).toBe(51 + 49 * 7);
-      for (const mode of ['first', 'on'] as const) {
-        const t = runTest(mode, c.index);
-        expect({ mode, eax: t.eax, retired: t.retired }).toEqual({ mode, eax: interp.eax, retired: interp.retired });
-      }
-      // The other page's code was in the loop's region until the remapping: each call and return was
-      // two region changes or more (294 when regions kept to their page), and only after it now.
-      expect(runTest('first', c.index).core.jitStats.chained).toBeLessThan(200);
-    });
-  }
-
   it('keeps running stale code when the host does not announce its write (the control for the DMA case)', () => {
     const t = runTest('first', 5, { hostWrite: true, announce: false });
     expect(t.eax).toBe(100);

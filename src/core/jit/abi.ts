@@ -108,8 +108,7 @@ export const T_VALID = 1,
   T_WSUP = 4,
   T_WUSER = 8,
   T_MMIO = 32,
-  T_CODE = 64,
-  T_NX = 128;
+  T_CODE = 64;
 
 /** Where the core keeps what compiled code reads and writes directly (its state block and TLB). */
 export interface CoreLayout {

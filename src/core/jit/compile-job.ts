@@ -5,7 +5,6 @@
 
 import { buildModule } from './wasm.ts';
 import { translate, GLOBALS, FUNCS, LOCALS, type CoreLayout } from './translate.ts';
-import type { OtherPage } from './region.ts';
 
 export interface RegionJob {
   /** The page's 4096 bytes, copied when the job was made: a write after that drops the job's result. */
@@ -16,14 +15,12 @@ export interface RegionJob {
   user: boolean;
   /** Page offsets of blocks other regions of the page have: left out of this one. */
   compiled: number[];
-  /** The other pages the region may take code from, copied with the entry's. */
-  others: OtherPage[];
 }
 
 export interface RegionResult {
   /** The compiled module, or null when there is nothing to translate at the entry. */
   module: WebAssembly.Module | null;
-  /** Offsets of the region's blocks from the entry's page, by index (outside 0-4095: in another page). */
+  /** Page offsets of the region's blocks, by index. */
   entries: number[];
   /** Bytes of wasm. */
   bytes: number;
@@ -36,7 +33,7 @@ export interface RegionCompiler {
 
 /** The wasm of the job's region, or null when there is nothing to translate at its entry. */
 export function regionWasm(job: RegionJob): { wasm: Uint8Array; entries: number[] } | null {
-  const t = translate(job.page, job.entry, job.layout, job.user, new Set(job.compiled), job.others);
+  const t = translate(job.page, job.entry, job.layout, job.user, new Set(job.compiled));
   return t && { wasm: buildModule(GLOBALS, FUNCS, LOCALS, t.body), entries: t.entries };
 }
 

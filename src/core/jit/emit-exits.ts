@@ -4,8 +4,7 @@
 // loop its turn when something needs it.
 
 import { Op } from './wasm.ts';
-import { G_ATTENTION, G_FAULTED, G_SLICE, G_FORMS, L_NEXT, L_EXIT, L_SLOW, L_SLICE, T_VALID, T_USER, T_MMIO, T_NX } from './abi.ts';
-import { pageOf } from './region.ts';
+import { G_ATTENTION, G_FAULTED, G_SLICE, G_FORMS, L_NEXT, L_EXIT, L_SLOW, L_SLICE } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags } from './emit-flags.ts';
@@ -64,13 +63,11 @@ export function markSlow(e: Emitter): void {
   e.set(L_SLOW);
 }
 
-/** Continues at offset `target`: another block of the region, or an exit. */
+/** Continues at page offset `target`: another block of the region, or an exit. */
 export function goto(e: Emitter, target: number, count: number): void {
   flushFlags(e);
   addSlice(e, count);
   const i = e.index.get(target);
-  const k = pageOf(target);
-  if (i !== undefined && k !== 0 && k !== pageOf(e.starts[e.current])) mappedAsBefore(e, k, target);
   if (i === undefined) {
     e.eip(target);
     e.set(L_EXIT);
@@ -85,34 +82,6 @@ export function goto(e: Emitter, target: number, count: number): void {
     e.set(L_NEXT);
     e.br(e.topLevel);
   }
-}
-
-/**
- * Into another page's code the region took in: only while the TLB still maps
- * it, at this privilege, to the physical page that code was read from; else
- * the run loop goes on at `target` (with whatever code is there now). The
- * entry's page needs no check: the region was entered through it, and
- * nothing that changes a mapping runs inside a region.
- */
-function mappedAsBefore(e: Emitter, k: number, target: number): void {
-  const need = e.user ? T_VALID | T_USER : T_VALID;
-  e.eip(k * 4096);
-  e.i32(12);
-  e.op(Op.I32ShrU);
-  e.i32(2);
-  e.op(Op.I32Shl);
-  e.b.byte(Op.I32Load);
-  e.b.u32(2);
-  e.b.u32(e.layout.TLB_BASE);
-  e.i32(~0xfff | need | T_MMIO | T_NX);
-  e.op(Op.I32And);
-  e.i32(e.pageHosts.get(k)! | need);
-  e.op(Op.I32Ne);
-  e.open(Op.If);
-  e.eip(target);
-  e.set(L_EXIT);
-  e.br(e.exitLevel);
-  e.close();
 }
 
 /** Counts `ins` as handed to the interpreter (`how`: stepped, or the region ends at it) in the core's per-form table. */

@@ -6,7 +6,7 @@
 import { type Bytes, Op } from './wasm.ts';
 import { G_SLICE, L_NEXT, L_EXIT, L_HITS, L_SLICE, L_LIMIT } from './abi.ts';
 import type { Insn } from './forms.ts';
-import { successors, pageOf } from './region.ts';
+import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
 import { flushFlags, loadFlagState, storeFlagState } from './emit-flags.ts';
 import { addSlice, goto, countHandover, syncSlice } from './emit-exits.ts';
@@ -43,7 +43,7 @@ export function emitRegion(e: Emitter): Translation {
   for (let i = 0; i < n; i++) {
     e.close();
     e.current = i;
-    block(e, e.starts[i], i + 1 < n ? e.starts[i + 1] : null);
+    block(e, e.starts[i], i + 1 < n ? e.starts[i + 1] : -1);
   }
   e.close(); // loop
   e.close(); // exit block
@@ -70,8 +70,8 @@ function addHits(e: Emitter): void {
   e.b.u32(e.layout.OFF_CNT_TLB_HIT);
 }
 
-/** The instructions of the block at `start`, up to a control transfer (end null), a stop, or the next block. */
-function blockInsns(e: Emitter, start: number): { list: Insn[]; end: number | null } {
+/** The instructions of the block at `start`, up to a control transfer, a stop, or the next block. */
+function blockInsns(e: Emitter, start: number): { list: Insn[]; end: number } {
   const list: Insn[] = [];
   let off = start;
   for (;;) {
@@ -79,13 +79,12 @@ function blockInsns(e: Emitter, start: number): { list: Insn[]; end: number | nu
     if (!ins || ins.how === 'stop') return { list, end: off };
     list.push(ins);
     off += ins.d.length;
-    if (ins.how === 'native' && successors(ins).ends) return { list, end: null };
-    // A block ends at a page's end: going on into the next page is a jump there (pageOf, goto).
-    if (e.index.has(off) || off % 4096 === 0) return { list, end: off };
+    if (ins.how === 'native' && successors(ins).ends) return { list, end: -1 };
+    if (e.index.has(off) || off >= 4096) return { list, end: off };
   }
 }
 
-function block(e: Emitter, start: number, layoutNext: number | null): void {
+function block(e: Emitter, start: number, layoutNext: number): void {
   const { list, end } = blockInsns(e, start);
   e.flags = null;
   e.done = 0;
@@ -102,7 +101,7 @@ function block(e: Emitter, start: number, layoutNext: number | null): void {
   }
   // A block that jumps back to its own start is a wasm loop: the jump is a branch, not the dispatch.
   const tail = list[list.length - 1];
-  const self = end === null && tail.how === 'native' && successors(tail).targets.includes(start);
+  const self = end === -1 && tail.how === 'native' && successors(tail).targets.includes(start);
   e.selfLevel = -1;
   if (self) {
     e.selfLevel = e.nest;
@@ -120,16 +119,16 @@ function block(e: Emitter, start: number, layoutNext: number | null): void {
   e.br(e.exitLevel);
   e.close();
   for (const ins of list) {
-    const last = ins === list[list.length - 1] && end === null;
+    const last = ins === list[list.length - 1] && end === -1;
     if (ins.how === 'step') step(e, ins);
     else if (last) transfer(e, ins);
     else native(e, ins);
     e.done++;
   }
-  if (end !== null) {
-    // Falls into the next block (or out of the region); into another page only through goto, which checks its mapping.
+  if (end !== -1) {
+    // Falls into the next block (or out of the region).
     const count = e.done - e.flushed;
-    if (end === layoutNext && e.index.has(end) && pageOf(end) === pageOf(start)) {
+    if (end === layoutNext && e.index.has(end)) {
       flushFlags(e);
       addSlice(e, count);
     } else {

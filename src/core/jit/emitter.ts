@@ -45,8 +45,6 @@ export class Emitter {
   readonly starts: number[];
   /** Blocks that follow a CALL in this region: where its RETs come back. */
   readonly returns: number[];
-  /** Where the other pages the region takes code from were in the core's memory when it was made, by their distance k from the entry's. */
-  readonly pageHosts = new Map<number, number>();
   /** The locals below 32 this emission's code read or wrote, and wrote (the state's loads and stores not counted). */
   touched = 0;
   written = 0;
@@ -67,7 +65,6 @@ export class Emitter {
     this.insns = region.insns;
     this.starts = region.starts;
     this.returns = region.returns;
-    for (const p of region.pages) this.pageHosts.set(p.k, p.host);
     this.starts.forEach((s, i) => this.index.set(s, i));
   }
 

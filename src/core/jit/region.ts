@@ -1,5 +1,5 @@
-// Region discovery: the basic blocks of guest code reachable from an entry
-// by direct jumps, in its page and up to two others, nearest first,
+// Region discovery: the basic blocks of one physical page of guest code
+// reachable from an entry by direct jumps inside the page, nearest first,
 // less the blocks other regions of the page have compiled already: a region
 // leaves for those (the run loop chains to them), so a page's hot entries
 // cost one compilation of each block rather than one of every block
@@ -14,8 +14,6 @@ import { classify, type Insn } from './forms.ts';
 // the code, so cold paths far from the entry are better left out.
 const MAX_INSNS = 256;
 const MAX_BLOCKS = 40;
-// Pages a region takes code from, its entry's included.
-const MAX_PAGES = 3;
 const NONE: ReadonlySet<number> = new Set();
 
 /** Direct successors of a native control transfer (page offsets), and whether it falls through. */
@@ -35,97 +33,56 @@ export function successors(ins: Insn): { targets: number[]; falls: boolean; ends
   return { targets: [], falls: true, ends: false };
 }
 
-/** A page of code other than the entry's, `k` pages from it (-1: the one before), and where it is in the core's memory. */
-export interface OtherPage {
-  k: number;
-  bytes: Uint8Array;
-  host: number;
-}
-
-/** The page `k` pages from the entry's, as mapped when the region is made; null where no code can come from (not mapped, not RAM). */
-export type PageSource = (k: number) => Omit<OtherPage, 'k'> | null;
-
-/**
- * A region: its instructions by offset from the start of the entry's page
- * (below 0 or from 4096 on: in another page), its block starts in order, the
- * blocks that follow a CALL in it, and the other pages its code comes from.
- */
+/** A region: its instructions by page offset, its block starts in order, and the blocks that follow a CALL in it. */
 export interface Region {
   insns: Map<number, Insn>;
   starts: number[];
   /** Blocks that follow a CALL in this region: where its RETs come back. */
   returns: number[];
-  pages: OtherPage[];
-}
-
-/** The page (counted from the entry's) that offset `off` is in. */
-export function pageOf(off: number): number {
-  return Math.floor(off / 4096);
 }
 
 /**
- * Finds the region entered at offset `entry` of `page` (its 4096 bytes),
- * leaving out the offsets in `compiled` (blocks other regions of the page
- * enter at); null when the first instruction cannot be translated. With
- * `more`, the code its direct calls and jumps reach in up to two other pages
- * is in it too: a call into a library function and its return then stay in
- * wasm instead of costing two exits and lookups (a shell's or `head`'s loop
- * made one such chain every eight instructions).
+ * Finds the region of `page` (its 4096 bytes) entered at `entry`, leaving out
+ * the page offsets in `compiled` (blocks other regions enter at); null when
+ * the first instruction cannot be translated.
  */
-export function findRegion(page: Uint8Array, entry: number, compiled: ReadonlySet<number> = NONE, more?: PageSource): Region | null {
+export function findRegion(page: Uint8Array, entry: number, compiled: ReadonlySet<number> = NONE): Region | null {
   const insns = new Map<number, Insn>();
   const leaders = new Set<number>([entry]);
   const work = [entry];
-  const others = new Map<number, OtherPage | null>();
-  let taken = 0;
-  const bytesOf = (k: number): Uint8Array | null => {
-    if (k === 0) return page;
-    let p = others.get(k);
-    if (p === undefined) {
-      const got = more && taken < MAX_PAGES - 1 ? more(k) : null;
-      p = got && { k, ...got };
-      if (p) taken++;
-      others.set(k, p);
-    }
-    return p?.bytes ?? null;
-  };
-  // A block may start at `t`: not one already, not one another region of the entry's page has, room left, code there.
-  const opens = (t: number): boolean => !leaders.has(t) && !(compiled.has(t) && pageOf(t) === 0) && leaders.size < MAX_BLOCKS && bytesOf(pageOf(t)) !== null;
-  const lead = (t: number): void => {
-    if (!opens(t)) return;
-    leaders.add(t);
-    work.push(t);
-  };
   while (work.length > 0 && insns.size < MAX_INSNS) {
     let off = work.shift()!;
-    const k = pageOf(off);
-    const bytes = bytesOf(k)!;
-    const end = (k + 1) * 4096;
-    let ended = false;
-    while (off < end && !insns.has(off) && insns.size < MAX_INSNS && (off === entry || !(compiled.has(off) && k === 0))) {
-      const d = decode(bytes, off - k * 4096, 32);
+    while (off < 4096 && !insns.has(off) && insns.size < MAX_INSNS && (off === entry || !compiled.has(off))) {
+      const d = decode(page, off, 32);
       const ins: Insn = { off, d, how: d.length > 0 ? classify(d) : 'stop' };
       insns.set(off, ins);
       if (ins.how === 'stop') {
         // The run loop interprets it and looks up the next instruction: a block there lets the region go on.
         const after = off + d.length;
-        if (d.form && !d.invalid && !d.form.branch && !d.form.undefinedOpcode && after < end) lead(after);
-        ended = true;
+        if (d.form && !d.invalid && !d.form.branch && !d.form.undefinedOpcode && after < 4096 && !leaders.has(after) && !compiled.has(after) && leaders.size < MAX_BLOCKS) {
+          leaders.add(after);
+          work.push(after);
+        }
         break;
       }
       if (ins.how === 'native') {
         const s = successors(ins);
-        for (const t of s.targets) lead(t);
+        for (const t of s.targets) {
+          if (t >= 0 && t < 4096 && !leaders.has(t) && !compiled.has(t) && leaders.size < MAX_BLOCKS) {
+            leaders.add(t);
+            work.push(t);
+          }
+        }
         if (s.ends) {
-          if (s.falls) lead(off + d.length);
-          ended = true;
+          if (s.falls && off + d.length < 4096 && !leaders.has(off + d.length) && !compiled.has(off + d.length) && leaders.size < MAX_BLOCKS) {
+            leaders.add(off + d.length);
+            work.push(off + d.length);
+          }
           break;
         }
       }
       off += d.length;
     }
-    // The code runs on into the next page.
-    if (!ended && off === end) lead(off);
   }
   const first = insns.get(entry);
   if (!first || first.how === 'stop') return null;
@@ -134,7 +91,5 @@ export function findRegion(page: Uint8Array, entry: number, compiled: ReadonlySe
     .filter((i) => i.how === 'native' && i.d.opcode === 0xe8 && leaders.has(i.off + i.d.length) && insns.has(i.off + i.d.length))
     .map((i) => i.off + i.d.length)
     .slice(0, 8);
-  const used = new Set([...insns.keys()].map(pageOf));
-  const pages = [...others.values()].filter((p): p is OtherPage => p !== null && used.has(p.k));
-  return { insns, starts, returns, pages };
+  return { insns, starts, returns };
 }

@@ -19,7 +19,7 @@
 // flow in ways not compiled here, or talk to devices end the region instead.
 
 import type { CoreLayout } from './abi.ts';
-import { findRegion, type OtherPage } from './region.ts';
+import { findRegion } from './region.ts';
 import { Emitter } from './emitter.ts';
 import { emitRegion, type Translation } from './emit-region.ts';
 
@@ -28,19 +28,11 @@ export type { Translation } from './emit-region.ts';
 
 /**
  * Translates the code of `page` (its 4096 bytes) entered at `entry`, leaving
- * the blocks at the offsets in `compiled` to the regions that have them, and
- * taking in what it reaches of the `others` pages (findRegion). Returns null
- * when the first instruction cannot be translated.
+ * the blocks at the offsets in `compiled` to the regions that have them.
+ * Returns null when the first instruction cannot be translated.
  */
-export function translate(
-  page: Uint8Array,
-  entry: number,
-  layout: CoreLayout,
-  user: boolean,
-  compiled?: ReadonlySet<number>,
-  others: readonly OtherPage[] = [],
-): Translation | null {
-  const region = findRegion(page, entry, compiled, (k) => others.find((p) => p.k === k) ?? null);
+export function translate(page: Uint8Array, entry: number, layout: CoreLayout, user: boolean, compiled?: ReadonlySet<number>): Translation | null {
+  const region = findRegion(page, entry, compiled);
   if (!region) return null;
   // Twice: the first emission finds which guest state the code uses, the second moves only that.
   const first = new Emitter(region, layout, user);

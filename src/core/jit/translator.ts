@@ -15,8 +15,6 @@
 import { GLOBALS, FUNCS, type CoreLayout } from './translate.ts';
 import { inThreadCompiler, regionWasm, type RegionCompiler, type RegionJob } from './compile-job.ts';
 import { handedOver, type HandedOver } from './coverage.ts';
-import { findRegion, type PageSource } from './region.ts';
-import { T_VALID, T_USER, T_MMIO, T_NX } from './abi.ts';
 
 /** off: interpret only. on: translate code once hot. first: translate on first execution, at every instruction. */
 export type JitMode = 'off' | 'on' | 'first';
@@ -41,19 +39,16 @@ const NEVER = 0xffffffff;
 const BUSY = 0xfffffffd;
 
 interface Region {
-  /** Host addresses the core enters the region at (every block of its entry's page; the entry alone while compiling or when refused). */
+  /** Host addresses the core enters the region at (every block; the entry alone while compiling or when refused). */
   hosts: number[];
   mode: number;
   /** The table slot; PENDING while compiling, 0 when refused. */
   slot: number;
   bytes: number;
-  /** The physical page of its entry. */
   page: number;
-  /** Every physical page its code comes from, the entry's first: a write to any drops it. */
-  pages: number[];
-  /** Offsets in its entry's page of its blocks there, once installed: later regions of the page leave them out. */
+  /** Page offsets of its blocks once installed: later regions of the page leave them out. */
   blocks: readonly number[];
-  /** Dropped (a page written, evicted, or everything flushed). */
+  /** Dropped (its page written, evicted, or everything flushed). */
   gone: boolean;
 }
 
@@ -94,8 +89,6 @@ export interface TranslatorCore {
   forget(host: number, mode: number, slot: number): void;
   enter(host: number, mode: number, slot: number, block: number): void;
   forgetAll(): void;
-  /** Physical page `page` holds code a region takes in from outside its entry's page: a write there must drop it. */
-  codePage(page: number): void;
   configure(enabled: boolean, everyInstruction: boolean, hotAfter: number): void;
 }
 
@@ -142,30 +135,28 @@ export class Translator {
 
   /**
    * The core asks for a region entered at host address `host` under mode key
-   * `mode`, at linear address `linear`; returns its slot, 0 (nothing to
-   * translate there), PENDING (being compiled, entered when done) or BUSY
-   * (ask again later).
+   * `mode`; returns its slot, 0 (nothing to translate there), PENDING (being
+   * compiled, entered when done) or BUSY (ask again later).
    */
-  compile(host: number, mode: number, linear: number): number {
+  compile(host: number, mode: number): number {
     if (this.mode === 'on' && this.inFlight.size >= IN_FLIGHT) return BUSY;
     const started = performance.now();
     const pageHost = host & ~0xfff;
     const pageNo = (pageHost - this.core.ramBase) >>> 12;
+    let list = this.byPage.get(pageNo);
+    if (!list) this.byPage.set(pageNo, (list = []));
     const compiled: number[] = [];
-    for (const other of this.byPage.get(pageNo) ?? []) if (other.mode === mode && other.page === pageNo && !other.gone) compiled.push(...other.blocks);
-    const page = new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice();
-    const user = (mode & 2) !== 0;
-    const others = findRegion(page, host & 0xfff, new Set(compiled), this.mapped(linear, user))?.pages ?? [];
-    const job: RegionJob = { page, entry: host & 0xfff, layout: this.core.layout, user, compiled, others };
-    const pages = [...new Set([pageNo, ...others.map((o) => (o.host - this.core.ramBase) >>> 12)])];
+    for (const other of list) if (other.mode === mode && !other.gone) compiled.push(...other.blocks);
+    const job: RegionJob = {
+      page: new Uint8Array(this.core.memory.buffer, pageHost, 4096).slice(),
+      entry: host & 0xfff,
+      layout: this.core.layout,
+      user: (mode & 2) !== 0,
+      compiled,
+    };
     // Remembered until the page changes, like a region, even while compiling and when refused.
-    const r: Region = { hosts: [host], mode, slot: PENDING, bytes: 0, page: pageNo, pages, blocks: [], gone: false };
-    for (const p of pages) {
-      let list = this.byPage.get(p);
-      if (!list) this.byPage.set(p, (list = []));
-      list.push(r);
-      if (p !== pageNo) this.core.codePage(p);
-    }
+    const r: Region = { hosts: [host], mode, slot: PENDING, bytes: 0, page: pageNo, blocks: [], gone: false };
+    list.push(r);
     if (this.mode === 'first') {
       // Synchronous, so that every instruction is translated the first time it runs.
       const w = regionWasm(job);
@@ -206,7 +197,8 @@ export class Translator {
   invalidate(page: number): void {
     const list = this.byPage.get(page);
     if (!list) return;
-    for (const r of [...list]) {
+    this.byPage.delete(page);
+    for (const r of list) {
       if (r.slot !== 0 && r.slot !== PENDING) this.invalidated++;
       this.release(r);
     }
@@ -242,35 +234,25 @@ export class Translator {
     this.reset();
   }
 
-  /** The pages around the one at `linear` as the TLB maps them now, for a region to take code from. */
-  private mapped(linear: number, user: boolean): PageSource {
-    const tlb = new Uint32Array(this.core.memory.buffer, this.core.layout.TLB_BASE, 0x100000);
-    const need = user ? T_VALID | T_USER : T_VALID;
-    return (k) => {
-      const e = tlb[(((linear & ~0xfff) + k * 4096) >>> 12) & 0xfffff];
-      if ((e & (need | T_MMIO | T_NX)) !== need) return null;
-      const host = (e & ~0xfff) >>> 0;
-      return { bytes: new Uint8Array(this.core.memory.buffer, host, 4096).slice(), host };
-    };
-  }
-
   private install(r: Region, instance: WebAssembly.Instance, entries: number[], pageHost: number, bytes: number): void {
     if (this.free.length === 0) this.evictOldest();
+    const hosts = entries.map((off) => pageHost + off);
     r.slot = this.free.pop()!;
-    // Blocks in other pages are reached from the region's own only (it checks their mapping on the way).
-    const own = entries.flatMap((off, block) => (off >= 0 && off < 4096 ? [{ off, block }] : []));
-    r.hosts = own.map((b) => pageHost + b.off);
-    r.blocks = own.map((b) => b.off);
+    r.hosts = hosts;
+    r.blocks = entries;
     r.bytes = bytes;
     this.core.table.set(r.slot, instance.exports.f as (...args: unknown[]) => unknown);
     this.live.add(r);
     this.codeBytes += bytes;
     this.compiled++;
-    for (const b of own) this.core.enter(pageHost + b.off, r.mode, r.slot, b.block);
+    hosts.forEach((h, block) => this.core.enter(h, r.mode, r.slot, block));
   }
 
   private evictOldest(): void {
     const oldest = this.live.values().next().value!;
+    const list = this.byPage.get(oldest.page)!;
+    list.splice(list.indexOf(oldest), 1);
+    if (list.length === 0) this.byPage.delete(oldest.page);
     this.release(oldest);
     this.evicted++;
   }
@@ -281,16 +263,9 @@ export class Translator {
     this.refused++;
   }
 
-  /** The core stops entering `r`, its pages forget it, and its slot is free again. */
+  /** The core stops entering `r`; its slot is free again. */
   private release(r: Region): void {
     r.gone = true;
-    for (const p of r.pages) {
-      const list = this.byPage.get(p);
-      const at = list?.indexOf(r) ?? -1;
-      if (at < 0) continue;
-      list!.splice(at, 1);
-      if (list!.length === 0) this.byPage.delete(p);
-    }
     for (const h of r.hosts) this.core.forget(h, r.mode, r.slot);
     if (!this.live.delete(r)) return;
     this.codeBytes -= r.bytes;
