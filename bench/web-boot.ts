@@ -151,7 +151,8 @@ try {
           .join(', ')}`,
       );
   }
-  const [snap, boot] = [results[2][1], results[1][1]];
+  const row = (label: string) => results.find(([l]) => l === label)![1];
+  const [snap, boot] = [row('glassbox, from snapshot'), row('glassbox, booting')];
   console.log(
     `prompt from snapshot / booting: ${(snap.ms[0] / boot.ms[0]).toFixed(2)}; workload (after the prompt) from snapshot / booting: ${((totalMs(snap) - snap.ms[0]) / (totalMs(boot) - boot.ms[0])).toFixed(2)}`,
   );

@@ -311,8 +311,9 @@ export class ContainerEngine {
   /** Removes a volume no container (running or not) names, as Docker refuses one in use. */
   async removeVolume(name: string): Promise<void> {
     await this.volume(name);
-    await this.leftBy((c) => c.options.volumes?.some((v) => v.name === name) ?? false);
-    const users = [...this.containers.values()].filter((c) => c.options.volumes?.some((v) => v.name === name));
+    const mounts = (c: ContainerRecord) => c.options.volumes?.some((v) => v.name === name) ?? false;
+    await this.leftBy(mounts);
+    const users = [...this.containers.values()].filter(mounts);
     if (users.length) throw new ContainerError(`volume ${name} is in use by container(s) ${users.map((c) => c.name).join(', ')}: remove them first`);
     await this.must(removeVolumeScript(name), `removing volume ${name}`);
   }

@@ -42,8 +42,8 @@ export function pending(e: Emitter): number {
 }
 
 /** A write through CS always faults: the core's slow path raises it. */
-function alwaysSlow(seg: number, write: boolean): boolean {
-  return write && seg === CS;
+function writeFaults(seg: number): boolean {
+  return seg === CS;
 }
 
 /**
@@ -242,7 +242,7 @@ export function writeMem(e: Emitter, ins: Insn, seg: number, addr: () => void, s
     e.call(F_WRITE);
     faultCheck(e, ins);
   };
-  if (alwaysSlow(seg, true)) {
+  if (writeFaults(seg)) {
     slow();
     return;
   }
@@ -288,7 +288,7 @@ export function rmwReadE(e: Emitter, ins: Insn, sz: number): void {
     e.set(L_H);
     slowRead(e, ins, F_RMW_READ, seg, sz);
   };
-  if (alwaysSlow(seg, true)) slow();
+  if (writeFaults(seg)) slow();
   else {
     const lin = inlineHit(e, seg, sz, true);
     e.openTyped(Op.If);
@@ -312,7 +312,7 @@ export function rmwWriteE(e: Emitter, ins: Insn, sz: number, value: () => void):
   value();
   e.set(L_V);
   const seg = segOf(ins.d, m.defaultSeg);
-  const inline = !alwaysSlow(seg, true);
+  const inline = !writeFaults(seg);
   if (inline) {
     e.get(L_H);
     e.open(Op.If);
