@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { compilePoolOption } from './src/core/jit/compile-pool.ts';
 
 // The suite in tiers, by what a test needs besides Node (README, "The proof"):
 // `npm run test:unit` needs nothing else and answers in under a minute;
@@ -53,6 +54,8 @@ export default defineConfig({
     // own deadlines (a boot's agentReady) name what is late before this.
     hookTimeout: 180_000,
     pool: 'forks',
+    // The test processes run guests on their main threads: V8's pool sized so its compilations leave them a core (compile-pool.ts).
+    execArgv: [compilePoolOption()],
     // Every tier tests what the sources say: a stale core or CLI bundle is rebuilt first.
     globalSetup: ['test/support/fresh-build.ts'],
     projects: [

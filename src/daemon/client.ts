@@ -9,6 +9,7 @@ import { LOG_NAME, SOCKET_NAME, type AttachInput, type AttachOutput, type Engine
 import { forEachLine } from './lines.ts';
 import { buildId } from './build-id.ts';
 import type { ControlCommand, ControlStop } from '../inspect/control-session.ts';
+import { compilePoolOption } from '../core/jit/compile-pool.ts';
 
 export class EngineError extends Error {
   override name = 'EngineError';
@@ -64,7 +65,7 @@ function spawnEngine(home: string): SpawnedEngine {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const log = openSync(join(home, LOG_NAME), 'a');
   const started: SpawnedEngine = { logFrom: fstatSync(log).size };
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'engine', 'serve'], {
+  const child = spawn(process.execPath, [...process.execArgv, compilePoolOption(), process.argv[1]!, 'engine', 'serve'], {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...process.env, GLASSBOX_HOME: home },
