@@ -14,6 +14,7 @@ const UNIT = [
   'test/cpu-diff.test.ts',
   'test/boot/linux-boot.test.ts',
   'test/api/run-loop-alive.test.ts',
+  'test/jit/compile-thread-exit.test.ts',
   'test/containers/store/**/*.test.ts',
   'test/daemon/**/*.test.ts',
   'test/containers/build-context.test.ts',

@@ -10,6 +10,7 @@ import * as ABI from '../core-abi.ts';
 import type { CoreExports } from '../core-exports.ts';
 import { Translator, JIT_MODES, type JitMode, type JitStats } from './jit/translator.ts';
 import type { RegionCompiler } from './jit/compile-job.ts';
+import type { CoreLayout } from './jit/abi.ts';
 
 export type { JitMode, JitStats };
 
@@ -100,6 +101,18 @@ export interface Probe {
   entries: { address: number; entry: bigint }[];
 }
 
+/** Where this build's core keeps what compiled code reads and writes directly (a region job carries it). */
+export const CORE_LAYOUT: CoreLayout = {
+  OFF_REGS: ABI.OFF_REGS,
+  OFF_EFLAGS: ABI.OFF_EFLAGS,
+  TLB_BASE: ABI.TLB_BASE,
+  OFF_CNT_TLB_HIT: ABI.OFF_CNT_TLB_HIT,
+  OFF_SEG_BASE: ABI.OFF_SEG_BASE,
+  OFF_SEG_FAST: ABI.OFF_SEG_FAST,
+  SEG_FAST_READ: ABI.SEG_FAST_READ,
+  SEG_FAST_WRITE: ABI.SEG_FAST_WRITE,
+};
+
 export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 export const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
 
@@ -165,16 +178,7 @@ export class Core implements Stateful {
         table: x.table,
         exports: x as unknown as Record<string, unknown>,
         ramBase: ABI.RAM_BASE,
-        layout: {
-          OFF_REGS: ABI.OFF_REGS,
-          OFF_EFLAGS: ABI.OFF_EFLAGS,
-          TLB_BASE: ABI.TLB_BASE,
-          OFF_CNT_TLB_HIT: ABI.OFF_CNT_TLB_HIT,
-          OFF_SEG_BASE: ABI.OFF_SEG_BASE,
-          OFF_SEG_FAST: ABI.OFF_SEG_FAST,
-          SEG_FAST_READ: ABI.SEG_FAST_READ,
-          SEG_FAST_WRITE: ABI.SEG_FAST_WRITE,
-        },
+        layout: CORE_LAYOUT,
         forget: (host, mode, slot) => x.jitForget(host, mode, slot),
         enter: (host, mode, slot, block) => x.jitEntry(host, mode, slot, block),
         forgetAll: () => x.jitForgetAll(),

@@ -1,6 +1,6 @@
 // Region compilation in a Node worker thread (compile-thread.ts): one thread
 // per process, shared by every machine in it, started at the first job and
-// not keeping the process alive. In the sources it runs through tsx (worker
+// keeping the process up only while a job waits on it. In the sources it runs through tsx (worker
 // threads do not take --import); a bundle would need compile-thread.mjs
 // beside it, and without one compiles in the machine's thread.
 
@@ -30,12 +30,11 @@ function start(): Worker {
   const w = here.endsWith('.ts')
     ? new Worker(`import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(new URL('./compile-thread.ts', here).href)}))`, { eval: true })
     : new Worker(new URL('./compile-thread.mjs', here));
-  w.unref();
   w.on('message', ({ id, result, error }: { id: number; result?: RegionResult; error?: string }) => {
     answered = true;
     const job = waiting.get(id);
     if (!job) return;
-    waiting.delete(id);
+    finished(id);
     clearTimeout(job.timer);
     if (error !== undefined) job.reject(new Error(error));
     else job.resolve(result!);
@@ -47,12 +46,21 @@ function start(): Worker {
     for (const [id, job] of waiting) {
       clearTimeout(job.timer);
       job.reject(new Error(`the translator's compile thread ${why}`));
-      waiting.delete(id);
+      finished(id);
     }
   };
   w.on('error', (e: Error) => fail(`failed: ${e.message}`));
   w.on('exit', (code) => fail(`exited (${code})`));
+  // After the listeners: adding a 'message' listener refs the worker's port
+  // again, which kept a process up after its last machine had stopped.
+  w.unref();
   return w;
+}
+
+/** Job `id` is answered or given up: with none left waiting, the thread no longer keeps the process up. */
+function finished(id: number): void {
+  waiting.delete(id);
+  if (waiting.size === 0) worker?.unref();
 }
 
 export const threadCompiler: RegionCompiler = {
@@ -63,10 +71,12 @@ export const threadCompiler: RegionCompiler = {
     const w = worker;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        waiting.delete(id);
+        finished(id);
         reject(new Error(`the translator's compile thread did not answer a job within ${JOB_DEADLINE_MS / 1000} s`));
       }, JOB_DEADLINE_MS);
       timer.unref?.();
+      // A job waiting keeps the process up until it is answered (or given up).
+      if (waiting.size === 0) w.ref();
       waiting.set(id, { resolve, reject, timer });
       w.postMessage({ id, job });
     });
