@@ -23,7 +23,8 @@ import { ImageStore } from '../src/containers/store/image-store.ts';
 import { compilePoolOption } from '../src/core/jit/compile-pool.ts';
 
 // Timed in a process whose V8 pool is sized as the engine's (client.ts starts it so, compile-pool.ts): this one again with that option.
-if (!process.execArgv.some((a) => a.startsWith('--v8-pool-size'))) {
+const poolOption = process.execArgv.find((a) => a.startsWith('--v8-pool-size'));
+if (!poolOption) {
   const child = spawnSync(process.execPath, [...process.execArgv, compilePoolOption(), ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
@@ -144,5 +145,5 @@ console.log(`restores: ${restores.map(ms).join(', ')}; forks: ${forks.map(ms).jo
 console.log(
   `CPU time (this process, all threads): restores ${restoreCpu.map(ms).join(', ')}; forks ${forkCpu.map(ms).join(', ')}; load average ${loadavg()
     .map((l) => l.toFixed(1))
-    .join(' ')}; node ${process.execArgv.find((a) => a.startsWith('--v8-pool-size'))}`,
+    .join(' ')}; node ${poolOption}`,
 );

@@ -1,8 +1,8 @@
 // Region compilation in a Node worker thread (compile-thread.ts): one thread
 // per process, shared by every machine in it, started at the first job and
-// keeping the process up only while a job waits on it. In the sources it runs through tsx (worker
-// threads do not take --import); a bundle would need compile-thread.mjs
-// beside it, and without one compiles in the machine's thread.
+// keeping the process up only while a job waits on it. In the sources it
+// runs through tsx (worker threads do not take --import); a bundle would need
+// compile-thread.mjs beside it, and without one compiles in the machine's thread.
 
 import { Worker } from 'node:worker_threads';
 import { inThreadCompiler, type RegionCompiler, type RegionJob, type RegionResult } from './compile-job.ts';
