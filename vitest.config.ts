@@ -12,6 +12,7 @@ const UNIT = [
   'test/isa/**/*.test.ts',
   'test/devices/**/*.test.ts',
   'test/cpu-diff.test.ts',
+  'test/cpu-diff/host-repeat.test.ts',
   'test/boot/linux-boot.test.ts',
   'test/api/run-loop-alive.test.ts',
   'test/jit/compile-thread-exit.test.ts',
