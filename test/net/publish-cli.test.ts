@@ -30,6 +30,14 @@ const glassboxAsync = (args: string[], timeoutMs: number) =>
     );
   });
 
+/** Whether a TCP listener on the host can take 127.0.0.1:port now (it is let go at once). */
+const bindable = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
 describe('glassbox run -p', () => {
   afterAll(() => {
     glassbox(['engine', 'stop']);
@@ -47,7 +55,7 @@ describe('glassbox run -p', () => {
       'busybox',
       'sh',
       '-c',
-      'mkdir /www && echo hello from the container > /www/index.html && exec httpd -f -p 80 -h /www',
+      'mkdir -p /www && echo hello from the container > /www/index.html && exec httpd -f -p 80 -h /www',
     ]);
     if (web.status === 125 && web.stderr.includes('cannot publish ports')) ctx.skip(`the engine's guest has no network: ${web.stderr.trim()}`);
     expect([web.status, web.stderr]).toEqual([0, '']);
@@ -76,10 +84,41 @@ describe('glassbox run -p', () => {
     expect([again.status, again.stderr]).toEqual([125, `glassbox: cannot publish 127.0.0.1:${port}: the port is already in use\n`]);
     const [inspect] = JSON.parse(glassbox(['container', 'inspect', 'web']).stdout);
     expect(inspect.NetworkSettings.IPAddress).toMatch(/^172\.17\.0\.\d+$/);
+    // Stopped, it gives the port back (as Docker does): the host can bind it, another container can publish it,
+    // and the stopped one cannot start while that one holds it; it binds it again when it starts.
+    expect(glassbox(['stop', 'web']).status).toBe(0);
+    expect(glassbox(['port', 'web']).stdout).toBe('');
+    expect(await bindable(port)).toBe(true);
+    const other = glassbox(['run', '-d', '--name', 'other', '-p', `${port}:80`, 'busybox', 'sleep', '1000']);
+    expect([other.status, other.stderr]).toEqual([0, '']);
+    const refused = glassbox(['start', 'web']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`cannot publish 127.0.0.1:${port}: the port is already in use`);
+    expect(glassbox(['rm', '-f', 'other']).status).toBe(0);
+    expect(glassbox(['start', 'web']).status).toBe(0);
+    expect(glassbox(['port', 'web']).stdout).toBe(`80/tcp -> 127.0.0.1:${port}\n`);
+    const served = spawnSync('curl', ['-sS', '--retry', '20', '--retry-delay', '1', '--retry-all-errors', '--max-time', '60', `http://127.0.0.1:${port}/`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect([served.status, served.stdout]).toEqual([0, 'hello from the container\n']);
     expect(glassbox(['rm', '-f', 'web']).status).toBe(0);
     // Removed with its container: nothing listens there any more.
     const after = spawnSync('curl', ['-sS', '--max-time', '10', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 30_000 });
     expect(after.status).not.toBe(0);
+  }, 600_000);
+
+  it('a container that ended on its own leaves its port to the next run that asks for it', async (ctx) => {
+    const port = await freePort();
+    const brief = glassbox(['run', '-d', '--name', 'brief', '-p', `${port}:80`, 'busybox', 'true']);
+    if (brief.status === 125 && brief.stderr.includes('cannot publish ports')) ctx.skip(`the engine's guest has no network: ${brief.stderr.trim()}`);
+    expect([brief.status, brief.stderr]).toEqual([0, '']);
+    // Nothing has looked at it since it ended: the run asking for its port finds it ended and frees the port.
+    const next = glassbox(['run', '-d', '--name', 'next', '-p', `${port}:80`, 'busybox', 'sleep', '1000']);
+    expect([next.status, next.stderr]).toEqual([0, '']);
+    expect(glassbox(['port', 'next']).stdout).toBe(`80/tcp -> 127.0.0.1:${port}\n`);
+    expect(glassbox(['port', 'brief']).stdout).toBe('');
+    expect(glassbox(['rm', '-f', 'brief', 'next']).status).toBe(0);
   }, 600_000);
 
   it("forwards a published UDP port: the engine holds the host port, and datagrams sent to it reach the container's network namespace", async (ctx) => {

@@ -223,6 +223,12 @@ export class ContainerEngine {
   /** Containers taken back from an earlier engine (restore), with the ports they had: their network namespace ended with that guest, so start connects them again. */
   private readonly unconnected = new Map<string, PortMapping[]>();
   /**
+   * Ended containers whose host ports were given back, with those ports:
+   * Docker frees a container's ports when it ends and binds them again when
+   * it starts, so another container can take a port a stopped one had.
+   */
+  private readonly freedPorts = new Map<string, PortMapping[]>();
+  /**
    * Ended --rm containers whose guest side (network namespace, overlay,
    * bundle, cgroup) is being removed after their output and status went back:
    * out of every list and their name free at once, their address held until
@@ -330,7 +336,12 @@ export class ContainerEngine {
   }
 
   private remember(): void {
-    this.journal?.save([...this.containers.values(), ...[...this.leaving.values()].map((l) => l.record)]);
+    // A container's ports as it is to have them: those it gives back at an end are bound again at its start, by the next engine too.
+    const kept = (c: ContainerRecord): ContainerRecord => {
+      const ports = this.unconnected.get(c.id) ?? this.freedPorts.get(c.id);
+      return ports && c.network ? { ...c, network: { ...c.network, ports } } : c;
+    };
+    this.journal?.save([...this.containers.values(), ...[...this.leaving.values()].map((l) => l.record)].map(kept));
   }
 
   /** Exports a container's bind sources (each checked on the host) and mounts them in the guest. */
@@ -516,6 +527,7 @@ export class ContainerEngine {
     }
     if (config && !written) await writeGuestFile(this.shell, configFile, config);
     if (ports.length) {
+      await this.freePortsOfEnded(ports);
       c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
         throw new ContainerError(e.message);
       });
@@ -533,7 +545,39 @@ export class ContainerEngine {
   }
 
   private unpublish(c: ContainerRecord): void {
+    this.freedPorts.delete(c.id);
     if (c.network?.ports.length) this.networking?.publisher?.unpublish(c.id);
+  }
+
+  /** Gives back the host ports of a container that ended (freedPorts); start binds them again. */
+  private freePorts(c: ContainerRecord): void {
+    if (!c.network?.ports.length) return;
+    this.networking?.publisher?.unpublish(c.id);
+    this.freedPorts.set(c.id, c.network.ports);
+    c.network.ports = [];
+  }
+
+  /** Binds again the host ports a container gave back when it ended, before it starts. */
+  private async bindPortsAgain(c: ContainerRecord): Promise<void> {
+    const ports = this.freedPorts.get(c.id);
+    if (!ports || !c.network) return;
+    c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
+      throw new ContainerError(`starting container ${c.name}: ${e.message}`);
+    });
+    this.freedPorts.delete(c.id);
+    this.remember();
+  }
+
+  /**
+   * Frees the host ports `ports` asks for that ended containers still hold
+   * (they end on their own, unseen until something looks at their state).
+   */
+  private async freePortsOfEnded(ports: PortMapping[]): Promise<void> {
+    const wanted = (p: PortMapping) => ports.some((q) => q.hostPort !== 0 && q.hostPort === p.hostPort && q.protocol === p.protocol);
+    for (const c of this.containers.values()) {
+      if (c.lost || !c.network?.ports.some(wanted)) continue;
+      await this.state(c); // an ended one's ports go there
+    }
   }
 
   /** The published ports of a container (glassbox port). */
@@ -584,6 +628,7 @@ export class ContainerEngine {
     const crun = crunState(f.crun);
     const exit = f.exit ? Number(f.exit) : undefined;
     const status = exit !== undefined ? 'exited' : crun.status === 'running' || crun.status === 'paused' ? crun.status : crun.status === 'stopped' ? 'exited' : 'created';
+    if (status === 'exited' && this.containers.has(c.id)) this.freePorts(c);
     return { status, exitCode: exit, pid: crun.pid || undefined, oomKilled: Number(f['memory.events.oom_kill'] || 0) > 0 };
   }
 
@@ -650,7 +695,7 @@ export class ContainerEngine {
     checkSignal(signal);
     this.stoppedByUser(c, true);
     await this.must(killScript(c.id, signal), `killing container ${c.name}`);
-    await this.waitExit(c, 10_000);
+    if (await this.waitExit(c, 10_000)) this.freePorts(c);
   }
 
   /** Starts an exited container again (Docker's start): the same root, writable layer and logs; a running one is left be. */
@@ -667,6 +712,7 @@ export class ContainerEngine {
       this.unconnected.delete(c.id);
       this.remember();
     }
+    await this.bindPortsAgain(c);
     await this.mountBinds(c.options);
     await this.must(startDetachedScript(c.id, true), `starting container ${c.name}`);
   }
@@ -682,6 +728,7 @@ export class ContainerEngine {
     if (c.manuallyStopped || !this.containers.has(c.id)) return;
     c.restartCount = (c.restartCount ?? 0) + 1;
     this.remember();
+    await this.bindPortsAgain(c);
     await this.must(startDetachedScript(c.id, true), `restarting container ${c.name} by its policy`);
   }
 
@@ -719,10 +766,12 @@ export class ContainerEngine {
     this.stoppedByUser(c, true);
     if ((await this.state(c)).status !== 'running') return;
     await this.shell.run(killScript(c.id, c.options.stopSignal ?? 'TERM'));
-    if (!(await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000))) {
+    let ended = await this.waitExit(c, (graceSeconds ?? c.options.stopTimeout ?? 10) * 1000);
+    if (!ended) {
       await this.shell.run(killScript(c.id, 'KILL'));
-      await this.waitExit(c, 10_000);
+      ended = await this.waitExit(c, 10_000);
     }
+    if (ended) this.freePorts(c);
   }
 
   private async waitExit(c: ContainerRecord, ms: number): Promise<boolean> {
