@@ -34,6 +34,7 @@ const UNIT = [
   'test/testing/ktap.test.ts',
   'test/cli/go-template.test.ts',
   'test/cli/log-times.test.ts',
+  'test/cli/sized-process.test.ts',
   'test/containers/guest-scripts-lint.test.ts',
   'test/containers/proc-files.test.ts',
   'test/containers/steps.test.ts',

@@ -27,6 +27,7 @@ import { registerInspectCommands } from './inspect.ts';
 import { registerKernelCommands } from './kernel.ts';
 import { registerSystemCommands } from './system.ts';
 import { STATE_BASE } from '../core-abi.ts';
+import { guestRunning } from './sized-process.ts';
 
 const CTRL_A = 0x01;
 /** Instructions a Multiboot program may run before `glassbox boot` gives up on it. */
@@ -307,14 +308,14 @@ program
   .option('--bios <file>', 'start a BIOS image (e.g. /usr/share/seabios/bios.bin) at the reset vector instead of loading Linux; its debug log and POST codes go to stderr')
   .option('--disk <image>', 'with --bios: a raw disk image on the primary IDE channel, which the BIOS boots')
   .option('--rom <file>', 'run a test ROM from the reset vector, showing its POST codes (port 0x80); exits 0 when it halts with interrupts off')
-  .action(reporting(boot));
+  .action(reporting(guestRunning(boot)));
 
 program
   .command('replay')
   .description('replay a recording (glassbox boot --snapshot S --record R) from its snapshot; exits 0 if it ends in the recorded state, 1 if not')
   .argument('<snapshot>', 'the snapshot the recording starts from')
   .argument('<recording>', 'the recording')
-  .action(reporting(replay));
+  .action(reporting(guestRunning(replay)));
 
 const snapshotCommand = program.command('snapshot').description('snapshots of a whole machine');
 
@@ -334,7 +335,7 @@ snapshotCommand
   .option('--initrd <file>', "initramfs to load (the default guest's when --kernel is not given)")
   .option('--append <cmdline>', `kernel command line (${FREED_PAGES_ZEROED} is added)`, DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
-  .action(reporting(snapshotCreate));
+  .action(reporting(guestRunning(snapshotCreate)));
 
 // `glassbox exec NAME` is the container command (as in docker); a fresh guest's one-shot command is `glassbox guest exec`.
 program
@@ -348,7 +349,7 @@ program
   .option('--append <cmdline>', 'kernel command line', DEFAULT_CMDLINE)
   .option('--memory <MiB>', 'guest RAM in MiB', memoryMiB, DEFAULT_MEMORY_MIB)
   .option('--timeout <seconds>', `guest time the command may take (0: no limit, but a guest idle for ${QUIET_LIMIT_MS / 60_000} minutes of guest time is reported)`, seconds, 60)
-  .action(reporting(exec));
+  .action(reporting(guestRunning(exec)));
 
 registerImageCommands(program);
 registerRegistryCommands(program);

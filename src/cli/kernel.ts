@@ -15,6 +15,7 @@ import { runKernelPool } from '../testing/pool.ts';
 import { parseKtap, summarize, toJUnit, type KtapReport } from '../testing/ktap.ts';
 import { SystemMap } from '../testing/system-map.ts';
 import { snapshotCacheDir } from '../api/snapshot-cache.ts';
+import { guestRunning } from './sized-process.ts';
 
 /** Exit statuses of `kernel run` besides the command's own (documented in the README). */
 export const EXIT_KTAP_FAILED = 1;
@@ -258,7 +259,7 @@ export function registerKernelCommands(program: Command, reporting: <A extends u
       cpus().length,
     )
     .option('--system-map <file>', "System.map for naming addresses in a crash report (default: the project kernel's, with the project kernel)")
-    .action(reporting(run));
+    .action(reporting(guestRunning(run)));
   kernel
     .command('check-config')
     .description("list what a kernel .config lacks for glassbox's userland; exits 1 when it cannot boot it")

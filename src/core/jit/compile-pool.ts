@@ -9,7 +9,8 @@
 // compilation in the background without taking the guest's time.
 // `--v8-pool-size` is a Node option: it takes effect only where a process
 // starts, so the processes glassbox starts for a guest are given it (the
-// engine, the test workers, the benchmarks that time the engine).
+// engine, the test workers, the benchmarks that time the engine), and the
+// CLI's guest commands start themselves again with it (src/cli/sized-process.ts).
 
 import { availableParallelism } from 'node:os';
 
