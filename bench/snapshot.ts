@@ -20,10 +20,10 @@ import { DEFAULT_CMDLINE, FREED_PAGES_ZEROED } from '../src/boot/guest-defaults.
 import { startEngine } from '../src/daemon/start-engine.ts';
 import { unmountEngineDisk } from '../src/containers/engine/disk.ts';
 import { ImageStore } from '../src/containers/store/image-store.ts';
-import { compilePoolOption } from '../src/core/jit/compile-pool.ts';
+import { compilePoolOption, givenPoolOption } from '../src/core/jit/compile-pool.ts';
 
 // Timed in a process whose V8 pool is sized as the engine's (client.ts starts it so, compile-pool.ts): this one again with that option.
-const poolOption = process.execArgv.find((a) => a.startsWith('--v8-pool-size'));
+const poolOption = givenPoolOption();
 if (!poolOption) {
   const child = spawnSync(process.execPath, [...process.execArgv, compilePoolOption(), ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);

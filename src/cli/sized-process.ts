@@ -4,7 +4,7 @@
 // default pool of 4 compiler threads takes the guest thread's core on a small
 // host. A Node option counts only where a process starts, so such a command
 // starts this program again with the option and passes on how it ended;
-// the relaunch costs one Node start (about 0.1 s with the bundled CLI).
+// the relaunch costs one more start of the CLI (about 0.25 s, measured idle on 2 cores).
 //
 // The parent only waits: the child has the terminal (stdio inherited), the
 // signals a user or a supervisor sends the parent are passed on, and the
@@ -12,15 +12,9 @@
 // guest is never left running with nobody to stop it.
 
 import { spawn } from 'node:child_process';
-import { compilePoolOption } from '../core/jit/compile-pool.ts';
+import { compilePoolOption, givenPoolOption } from '../core/jit/compile-pool.ts';
 
-const POOL_OPTION = '--v8-pool-size';
 const PASSED_ON = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/** Whether this process was started with V8's pool sized (by this module, or by the user). */
-function poolSized(): boolean {
-  return process.execArgv.some((a) => a.startsWith(POOL_OPTION)) || (process.env.NODE_OPTIONS ?? '').includes(POOL_OPTION);
-}
 
 /**
  * Runs this command again in a process with V8's pool sized for a guest, and
@@ -28,7 +22,8 @@ function poolSized(): boolean {
  * that one and should run the guest itself.
  */
 export async function inSizedProcess(): Promise<number | undefined> {
-  if (poolSized()) {
+  // Started with V8's pool sized (by this module, or by the user): run here.
+  if (givenPoolOption()) {
     followParent();
     return undefined;
   }

@@ -528,9 +528,7 @@ export class ContainerEngine {
     if (config && !written) await writeGuestFile(this.shell, configFile, config);
     if (ports.length) {
       await this.freePortsOfEnded(ports);
-      c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
-        throw new ContainerError(e.message);
-      });
+      c.network.ports = await this.publish(c, ports);
     }
   }
 
@@ -542,6 +540,13 @@ export class ContainerEngine {
 
   private releaseAddress(c: ContainerRecord): void {
     if (c.network?.ip) this.networks.release(c.network.mode, c.network.ip);
+  }
+
+  /** Listens on the host for a connected container's ports; resolves with them as bound, or fails naming the port (after `context`). */
+  private publish(c: ContainerRecord, ports: PortMapping[], context = ''): Promise<PortMapping[]> {
+    return this.networking!.publisher!.publish(c.id, c.network!.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
+      throw new ContainerError(context + e.message);
+    });
   }
 
   private unpublish(c: ContainerRecord): void {
@@ -561,9 +566,7 @@ export class ContainerEngine {
   private async bindPortsAgain(c: ContainerRecord): Promise<void> {
     const ports = this.freedPorts.get(c.id);
     if (!ports || !c.network) return;
-    c.network.ports = await this.networking!.publisher!.publish(c.id, c.network.ip ?? this.networking!.guestIp, ports).catch((e: Error) => {
-      throw new ContainerError(`starting container ${c.name}: ${e.message}`);
-    });
+    c.network.ports = await this.publish(c, ports, `starting container ${c.name}: `);
     this.freedPorts.delete(c.id);
     this.remember();
   }

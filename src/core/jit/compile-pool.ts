@@ -15,8 +15,15 @@
 import { availableParallelism } from 'node:os';
 
 const NODE_DEFAULT_POOL = 4;
+const POOL_OPTION = '--v8-pool-size';
 
 /** The Node option that sizes V8's worker pool for a guest on a host with `cores` cores. */
 export function compilePoolOption(cores = availableParallelism()): string {
-  return `--v8-pool-size=${Math.max(1, Math.min(NODE_DEFAULT_POOL, cores - 1))}`;
+  return `${POOL_OPTION}=${Math.max(1, Math.min(NODE_DEFAULT_POOL, cores - 1))}`;
+}
+
+/** The pool option this process was started with (on its command line or in NODE_OPTIONS), if any. */
+export function givenPoolOption(): string | undefined {
+  const given = (a: string) => a.startsWith(POOL_OPTION);
+  return process.execArgv.find(given) ?? (process.env.NODE_OPTIONS ?? '').split(/\s+/).find(given);
 }
