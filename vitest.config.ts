@@ -16,6 +16,7 @@ const UNIT = [
   'test/boot/linux-boot.test.ts',
   'test/api/run-loop-alive.test.ts',
   'test/jit/compile-thread-exit.test.ts',
+  'test/jit/branch-hints.test.ts',
   'test/containers/store/**/*.test.ts',
   'test/daemon/**/*.test.ts',
   'test/containers/build-context.test.ts',

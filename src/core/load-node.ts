@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Core, type CoreHost } from './core.ts';
 import { projectPath } from '../paths.ts';
+import { enableBranchHints } from './jit/branch-hints-node.ts';
 
 const WASM = projectPath('build', 'core.wasm');
 
@@ -15,6 +16,7 @@ const missing = () => new Error(`${WASM} is missing: run "npm run build:asm" (np
 
 /** The compiled core module (built by `npm install` / `npm run build:asm`). */
 export function coreModule(): WebAssembly.Module {
+  enableBranchHints();
   if (!cached) {
     if (!existsSync(WASM)) throw missing();
     cached = new WebAssembly.Module(readFileSync(WASM));
@@ -28,6 +30,7 @@ export function coreModule(): WebAssembly.Module {
  * the whole compile first).
  */
 export function coreModuleAsync(): Promise<WebAssembly.Module> {
+  enableBranchHints();
   if (cached) return Promise.resolve(cached);
   compiling ??= readFile(WASM)
     .catch((e: NodeJS.ErrnoException) => {

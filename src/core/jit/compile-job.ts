@@ -34,7 +34,7 @@ export interface RegionCompiler {
 /** The wasm of the job's region, or null when there is nothing to translate at its entry. */
 export function regionWasm(job: RegionJob): { wasm: Uint8Array; entries: number[] } | null {
   const t = translate(job.page, job.entry, job.layout, job.user, new Set(job.compiled));
-  return t && { wasm: buildModule(GLOBALS, FUNCS, LOCALS, t.body), entries: t.entries };
+  return t && { wasm: buildModule(GLOBALS, FUNCS, LOCALS, t.body, t.hints), entries: t.entries };
 }
 
 /** Translates in this thread; the engine compiles in the background. */

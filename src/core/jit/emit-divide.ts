@@ -14,7 +14,7 @@ const VEC_DE = 0;
 
 /** Raises #DE when the i32 on the stack is not 0, and leaves the region at `ins` with its state before it. */
 function divideErrorIf(e: Emitter, ins: Insn): void {
-  e.open(Op.If);
+  e.open(Op.If, 'unlikely');
   e.i32(VEC_DE);
   e.call(F_RAISE);
   faultCheck(e, ins);

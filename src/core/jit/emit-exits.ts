@@ -36,7 +36,7 @@ export function syncSlice(e: Emitter): void {
 /** After a helper that may fault: leave with the state before instruction `ins` (which counts as retired, as in run()). */
 export function faultCheck(e: Emitter, ins: Insn): void {
   e.gget(G_FAULTED);
-  e.open(Op.If);
+  e.open(Op.If, 'unlikely');
   exit(e, e.done + 1 - e.flushed, () => e.eip(ins.off));
   e.close();
 }
@@ -48,11 +48,11 @@ export function faultCheck(e: Emitter, ins: Insn): void {
  */
 export function attentionCheck(e: Emitter, ins: Insn): void {
   e.get(L_SLOW);
-  e.open(Op.If);
+  e.open(Op.If, 'unlikely');
   e.i32(0);
   e.set(L_SLOW);
   e.gget(G_ATTENTION);
-  e.open(Op.If);
+  e.open(Op.If, 'unlikely');
   exit(e, e.done + 1 - e.flushed, () => e.eip(ins.off + ins.d.length));
   e.close();
   e.close();

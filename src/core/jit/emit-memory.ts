@@ -190,7 +190,7 @@ export function readMem(e: Emitter, ins: Insn, seg: number, addr: () => void, sz
   e.set(L_ADDR);
   const slow = () => slowRead(e, ins, F_READ, seg, sz);
   const lin = inlineHit(e, seg, sz, false);
-  e.openTyped(Op.If);
+  e.openTyped(Op.If, 'likely');
   hostAddress(e, lin);
   loadOp(e, sz);
   e.op(Op.Else);
@@ -219,7 +219,7 @@ export function readSource16(e: Emitter, ins: Insn, aligned: boolean): void {
     e.op(Op.I32Eqz);
     e.op(Op.I32And);
   }
-  e.openTyped(Op.If);
+  e.openTyped(Op.If, 'likely');
   hostAddress(e, lin, 4);
   e.op(Op.Else);
   slow();
@@ -247,7 +247,7 @@ export function writeMem(e: Emitter, ins: Insn, seg: number, addr: () => void, s
     return;
   }
   const lin = inlineHit(e, seg, sz, true);
-  e.open(Op.If);
+  e.open(Op.If, 'likely');
   hostAddress(e, lin);
   e.get(L_V);
   storeOp(e, sz);
@@ -291,7 +291,7 @@ export function rmwReadE(e: Emitter, ins: Insn, sz: number): void {
   if (writeFaults(seg)) slow();
   else {
     const lin = inlineHit(e, seg, sz, true);
-    e.openTyped(Op.If);
+    e.openTyped(Op.If, 'likely');
     hostAddress(e, lin);
     e.b.byte(Op.LocalTee);
     e.b.u32(L_H);
@@ -315,7 +315,7 @@ export function rmwWriteE(e: Emitter, ins: Insn, sz: number, value: () => void):
   const inline = !writeFaults(seg);
   if (inline) {
     e.get(L_H);
-    e.open(Op.If);
+    e.open(Op.If, 'likely');
     e.get(L_H);
     e.get(L_V);
     storeOp(e, sz);

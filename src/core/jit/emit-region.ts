@@ -3,7 +3,7 @@
 // the run budget before it starts, so interrupts, host requests and the
 // virtual clock see the same instruction boundaries as with the interpreter.
 
-import { type Bytes, Op } from './wasm.ts';
+import { type Bytes, type BodyHint, Op } from './wasm.ts';
 import { G_SLICE, L_NEXT, L_EXIT, L_HITS, L_SLICE, L_LIMIT } from './abi.ts';
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
@@ -15,6 +15,8 @@ import { native } from './emit-insn.ts';
 
 export interface Translation {
   body: Bytes;
+  /** Branch hints, at offsets into `body`. */
+  hints: BodyHint[];
   instructions: number;
   /** Page offsets of the blocks, by index: the function can be entered at any of them. */
   entries: number[];
@@ -53,7 +55,7 @@ export function emitRegion(e: Emitter): Translation {
   // Nothing reads the hit counter while run() executes: one addition covers the region's run (if it has inline accesses).
   if (e.uses(L_HITS)) addHits(e);
   e.get(L_EXIT);
-  return { body: e.b, instructions: e.total, entries: e.starts };
+  return { body: e.b, hints: e.hints, instructions: e.total, entries: e.starts };
 }
 
 function addHits(e: Emitter): void {
@@ -113,7 +115,7 @@ function block(e: Emitter, start: number, layoutNext: number): void {
   e.op(Op.I32Add);
   e.get(L_LIMIT);
   e.op(Op.I32GtU);
-  e.open(Op.If);
+  e.open(Op.If, 'unlikely');
   e.eip(start);
   e.set(L_EXIT);
   e.br(e.exitLevel);

@@ -48,7 +48,7 @@ function usable(e: Emitter, ins: Insn): void {
   e.i32(CR0_EM | CR0_TS);
   e.op(Op.I32And);
   e.op(Op.I32Or);
-  e.open(Op.If);
+  e.open(Op.If, 'unlikely');
   e.call(F_SSE_FAULT);
   faultCheck(e, ins);
   e.close();

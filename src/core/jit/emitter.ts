@@ -4,7 +4,7 @@
 // core's state block at exits, helper calls and faults. The instruction
 // emitters (emit-*.ts) are functions of this state.
 
-import { Bytes, Op, VOID, I32_RESULT } from './wasm.ts';
+import { Bytes, Op, VOID, I32_RESULT, type BodyHint } from './wasm.ts';
 import { L_BASE, L_REG, L_LIMIT, G_ATTENTION, G_BUDGET, sizeMask, type CoreLayout } from './abi.ts';
 import type { Insn } from './forms.ts';
 import type { Region } from './region.ts';
@@ -23,6 +23,8 @@ export interface StatePlan {
   touched: number;
   written: number;
 }
+
+export type BranchHint = 'likely' | 'unlikely';
 
 export class Emitter {
   readonly b = new Bytes();
@@ -48,6 +50,13 @@ export class Emitter {
   /** The locals below 32 this emission's code read or wrote, and wrote (the state's loads and stores not counted). */
   touched = 0;
   written = 0;
+  /**
+   * Where the body branches one way almost always (an access that hits the
+   * TLB, a block that fits the budget, a helper that did not fault): told to
+   * the engine, which lays the rare side out of the way and spills for the
+   * helper calls there rather than on the hot path.
+   */
+  readonly hints: BodyHint[] = [];
 
   constructor(
     region: Region,
@@ -130,16 +139,22 @@ export class Emitter {
     this.op(Op.I32And);
     this.set(L_LIMIT);
   }
-  open(kind: number): void {
+  /** Opens a block, loop or if; an if's `hint` says which way it mostly goes. */
+  open(kind: number, hint?: BranchHint): void {
+    this.hint(hint);
     this.b.byte(kind);
     this.b.byte(VOID);
     this.nest++;
   }
   /** An if that leaves one i32. */
-  openTyped(kind: number): void {
+  openTyped(kind: number, hint?: BranchHint): void {
+    this.hint(hint);
     this.b.byte(kind);
     this.b.byte(I32_RESULT);
     this.nest++;
+  }
+  private hint(hint: BranchHint | undefined): void {
+    if (hint !== undefined) this.hints.push({ at: this.b.length, likely: hint === 'likely' });
   }
   close(): void {
     this.b.byte(Op.End);

@@ -155,6 +155,12 @@ export class Bytes {
   }
 }
 
+/** A branch hint: the offset of an `if` in the function's code, and whether it is mostly taken. */
+export interface BodyHint {
+  at: number;
+  likely: boolean;
+}
+
 export interface FuncImport {
   name: string;
   params: number;
@@ -164,9 +170,10 @@ export interface FuncImport {
 /**
  * Builds a module importing memory 'm', the mutable i32 globals and the
  * functions named (all i32), in that order, from module 'c', and exporting
- * one function 'f' (i32, i32) -> i32 with `locals` extra i32 locals, then one i64, and `body`.
+ * one function 'f' (i32, i32) -> i32 with `locals` extra i32 locals, then one i64, and `body`,
+ * with the branch `hints` at offsets into `body` (in increasing order).
  */
-export function buildModule(globals: readonly string[], funcs: readonly FuncImport[], locals: number, body: Bytes): Uint8Array {
+export function buildModule(globals: readonly string[], funcs: readonly FuncImport[], locals: number, body: Bytes, hints: readonly BodyHint[] = []): Uint8Array {
   const sigs: string[] = [];
   const sigOf = (params: number, results: number): number => {
     const key = `${params}:${results}`;
@@ -227,16 +234,32 @@ export function buildModule(globals: readonly string[], funcs: readonly FuncImpo
     s.byte(0x00);
     s.u32(funcs.length);
   });
+  const fn = new Bytes();
+  fn.u32(2);
+  fn.u32(locals);
+  fn.byte(I32);
+  fn.u32(1);
+  fn.byte(0x7e); // one i64
+  const codeAt = fn.length;
+  fn.bytes(body.view());
+  fn.byte(Op.End);
+  // The branch-hinting proposal's code metadata, before the code section:
+  // offsets count from the start of the function's body, its locals included.
+  if (hints.length > 0) {
+    section(0, (s) => {
+      s.name('metadata.code.branch_hint');
+      s.u32(1);
+      s.u32(funcs.length); // the region's function: after the imported ones
+      s.u32(hints.length);
+      for (const h of hints) {
+        s.u32(codeAt + h.at);
+        s.u32(1);
+        s.byte(h.likely ? 1 : 0);
+      }
+    });
+  }
   section(10, (s) => {
     s.u32(1);
-    const fn = new Bytes();
-    fn.u32(2);
-    fn.u32(locals);
-    fn.byte(I32);
-    fn.u32(1);
-    fn.byte(0x7e); // one i64
-    fn.bytes(body.view());
-    fn.byte(Op.End);
     s.sized(fn);
   });
   return out.view().slice();
