@@ -6,7 +6,7 @@
 // user started is killed outright, leaving no guest running.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,15 @@ const alive = (pid: number) => {
   }
 };
 
+/** The PID the action wrote to `out`, once it has (the file can be there before its bytes are). */
+function ranPid(out: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(out, 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
+
 async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
@@ -63,8 +72,8 @@ describe("a guest command runs in a process with V8's pool sized for a guest", (
   it('passes SIGTERM on, and ends by it as the guest process did', async () => {
     const out = join(dir, 'term.json');
     const parent = spawn(process.execPath, nodeArgs(out, 'wait'), { env, stdio: 'ignore' });
-    await until('the action started', () => existsSync(out));
-    const child = (JSON.parse(readFileSync(out, 'utf8')) as { pid: number }).pid;
+    await until('the action started', () => ranPid(out) !== undefined);
+    const child = ranPid(out)!;
     const ended = new Promise<[number | null, string | null]>((r) => parent.on('exit', (c, s) => r([c, s])));
     parent.kill('SIGTERM');
     expect(await ended).toEqual([null, 'SIGTERM']);
@@ -74,8 +83,8 @@ describe("a guest command runs in a process with V8's pool sized for a guest", (
   it('leaves no guest process behind when the command is killed outright', async () => {
     const out = join(dir, 'kill.json');
     const parent = spawn(process.execPath, nodeArgs(out, 'wait'), { env, stdio: 'ignore' });
-    await until('the action started', () => existsSync(out));
-    const child = (JSON.parse(readFileSync(out, 'utf8')) as { pid: number }).pid;
+    await until('the action started', () => ranPid(out) !== undefined);
+    const child = ranPid(out)!;
     parent.kill('SIGKILL');
     await until('the guest process ended after its parent', () => !alive(child));
   });
