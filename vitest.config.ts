@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { compilePoolOption } from './src/core/jit/compile-pool.ts';
+import { useRunTmpdir } from './test/support/run-tmpdir.ts';
 
 // The suite in tiers, by what a test needs besides Node (README, "The proof"):
 // `npm run test:unit` needs nothing else and answers in under a minute;
@@ -17,6 +18,7 @@ const UNIT = [
   'test/api/run-loop-alive.test.ts',
   'test/jit/compile-thread-exit.test.ts',
   'test/jit/branch-hints.test.ts',
+  'test/harness/run-tmpdir.test.ts',
   'test/containers/store/**/*.test.ts',
   'test/daemon/**/*.test.ts',
   'test/containers/build-context.test.ts',
@@ -49,6 +51,9 @@ const UNIT = [
 const SYSTEM = ['test/system/**/*.test.ts', 'test/boot/multiboot.test.ts', 'test/guest-images/qemu.test.ts'];
 const WEB = ['test/web/**/*.test.ts'];
 const ALL = ['test/**/*.test.ts'];
+
+// Before any test process starts: they inherit the run's temporary directory.
+useRunTmpdir();
 
 export default defineConfig({
   test: {

@@ -19,8 +19,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectPath } from '../../src/paths.ts';
 
 /** The host's Debian release, whose archive the image comes from. */
 function hostSuite(): string {
@@ -82,7 +82,8 @@ export function debianImage(timeoutMs = 600_000): DebianImage {
   // Every argument that shapes the image is in the key, so a changed recipe is built anew.
   const recipe = JSON.stringify({ debootstrap, config });
   const key = createHash('sha256').update(recipe).digest('hex').slice(0, 24);
-  const root = join(tmpdir(), 'glassbox-debian-image');
+  // A cache for later runs too, so in build/ (each run's temporary directory goes at its end).
+  const root = projectPath('build', 'debian-image');
   const dir = join(root, key);
   const image = { layout: join(dir, 'layout'), archive: join(dir, 'layout.tar'), tag: DEBIAN_TAG };
   if (existsSync(dir)) return image;
