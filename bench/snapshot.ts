@@ -12,7 +12,7 @@
 // (the wall times' noise) changes less.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../src/api/index.ts';
@@ -117,10 +117,12 @@ async function engineStart(home: string, cache: string): Promise<number> {
 
 const home = mkdtempSync(join(tmpdir(), 'glassbox-bench-'));
 const cache = join(home, 'snapshots');
+const coldCache = mkdtempSync(join(tmpdir(), 'glassbox-bench-cold-'));
 const engineFirst = await engineStart(home, cache); // the disk made, the image unpacked on it, the snapshot kept
-const engineCold = await engineStart(home, mkdtempSync(join(tmpdir(), 'glassbox-bench-cold-')));
+const engineCold = await engineStart(home, coldCache);
 const engineWarm: number[] = [];
 for (let i = 0; i < ROUNDS; i++) engineWarm.push(await engineStart(home, cache));
+for (const dir of [home, coldCache]) rmSync(dir, { recursive: true, force: true });
 
 const rows: [string, string, string, string][] = [
   ['snapshot size, booted default guest (init_on_free=1)', MB(snap.length), 'goal <= 8 MB', 'replaces a cold boot'],

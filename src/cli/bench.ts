@@ -2,7 +2,7 @@
 // in this process (not the engine's), so they measure a quiet machine.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../containers/engine/boot.ts';
@@ -17,10 +17,26 @@ function count(v: string): number {
   return n;
 }
 
-async function setup() {
-  const shell = machineShell(await bootDefaultGuest());
-  // A store of its own: the benchmark needs only the base image and leaves the user's store alone.
-  return { shell, engine: new ContainerEngine(shell, ImageStore.open(mkdtempSync(join(tmpdir(), 'glassbox-bench-')))) };
+type Shell = ReturnType<typeof machineShell>;
+
+/**
+ * Runs `bench` on a freshly booted guest with an image store of its own (the
+ * benchmark needs only the base image and leaves the user's store alone);
+ * then the guest stops, so the command ends, and the store is removed.
+ */
+async function onFreshGuest(bench: (shell: Shell, engine: ContainerEngine) => Promise<void>): Promise<void> {
+  const store = mkdtempSync(join(tmpdir(), 'glassbox-bench-'));
+  try {
+    const machine = await bootDefaultGuest();
+    try {
+      const shell = machineShell(machine);
+      await bench(shell, new ContainerEngine(shell, ImageStore.open(store)));
+    } finally {
+      machine.stop();
+    }
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
 }
 
 export function registerBenchCommands(program: Command): void {
@@ -29,21 +45,23 @@ export function registerBenchCommands(program: Command): void {
     .command('overhead')
     .description('one workload directly in the guest and in a container, timed by the guest clock; prints the ratio')
     .option('--rounds <n>', 'runs on each side (the median is compared)', count, 3)
-    .action(async (o: { rounds: number }) => {
-      const { shell, engine } = await setup();
-      const r = await benchOverhead(shell, engine, o.rounds);
-      process.stdout.write(`direct in the guest: ${r.direct.join(' ')} s\ninside a container:  ${r.container.join(' ')} s\n`);
-      process.stdout.write(`container/direct (medians): ${r.ratio.toFixed(3)}\n`);
-    });
+    .action((o: { rounds: number }) =>
+      onFreshGuest(async (shell, engine) => {
+        const r = await benchOverhead(shell, engine, o.rounds);
+        process.stdout.write(`direct in the guest: ${r.direct.join(' ')} s\ninside a container:  ${r.container.join(' ')} s\n`);
+        process.stdout.write(`container/direct (medians): ${r.ratio.toFixed(3)}\n`);
+      }),
+    );
   bench
     .command('sequence')
     .description('run and remove many containers one after another; prints guest and host memory before and after')
     .option('--count <n>', 'containers', count, 200)
-    .action(async (o: { count: number }) => {
-      const { shell, engine } = await setup();
-      const r = await benchSequence(shell, engine, o.count, (l) => process.stdout.write(l + '\n'));
-      process.stdout.write(`guest MemAvailable: ${r.guestBefore} kB before, ${r.guestAfter} kB after (${r.guestAfter - r.guestBefore} kB)\n`);
-      process.stdout.write(`host RSS: ${mib(r.hostBefore)} MiB before, ${mib(r.hostAfter)} MiB after (${mib(r.hostAfter - r.hostBefore)} MiB)\n`);
-    });
+    .action((o: { count: number }) =>
+      onFreshGuest(async (shell, engine) => {
+        const r = await benchSequence(shell, engine, o.count, (l) => process.stdout.write(l + '\n'));
+        process.stdout.write(`guest MemAvailable: ${r.guestBefore} kB before, ${r.guestAfter} kB after (${r.guestAfter - r.guestBefore} kB)\n`);
+        process.stdout.write(`host RSS: ${mib(r.hostBefore)} MiB before, ${mib(r.hostAfter)} MiB after (${mib(r.hostAfter - r.hostBefore)} MiB)\n`);
+      }),
+    );
   program.addCommand(bench);
 }
