@@ -28,9 +28,15 @@ describe('the instructions before EIP', () => {
     for (const command of WORKLOADS) {
       const running = machine.exec(command);
       machine.pause();
-      // the request goes out once exec's own awaits are through; then into the
-      // workload, the same instructions every time (the virtual clock)
-      await new Promise((r) => setImmediate(r));
+      // The request goes out once exec's own awaits are through, which takes
+      // more turns of the host's loop on a loaded host (one turn was not
+      // always enough in CI: the guest stayed idle in the kernel, and every
+      // step below was at CPL 0). Run until the guest is in user space, then
+      // on into the workload.
+      for (let turn = 0; turn < 200 && m.core.cpl !== 3; turn++) {
+        await new Promise((r) => setImmediate(r));
+        m.run(1_000_000);
+      }
       m.run(5_000_000);
       for (let n = 0; n < 8_000; n++) {
         const [current] = readCpu(m.core, 1, 0).code;
