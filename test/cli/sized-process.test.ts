@@ -5,14 +5,19 @@
 // command reaches the guest's process; and that process ends when the one the
 // user started is killed outright, leaving no guest running.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-sized-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// A test that fails before it ends its command kills it here (its guest process follows: the disconnect).
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 const script = join(dir, 'command.mts');
 const module = new URL('../../src/cli/sized-process.ts', import.meta.url).pathname;
 // The action writes the options and PID of the process it runs in, then ends with the status asked for or waits.
@@ -72,6 +77,7 @@ describe("a guest command runs in a process with V8's pool sized for a guest", (
   it('passes SIGTERM on, and ends by it as the guest process did', async () => {
     const out = join(dir, 'term.json');
     const parent = spawn(process.execPath, nodeArgs(out, 'wait'), { env, stdio: 'ignore' });
+    started.push(parent);
     await until('the action started', () => ranPid(out) !== undefined);
     const child = ranPid(out)!;
     const ended = new Promise<[number | null, string | null]>((r) => parent.on('exit', (c, s) => r([c, s])));
@@ -83,6 +89,7 @@ describe("a guest command runs in a process with V8's pool sized for a guest", (
   it('leaves no guest process behind when the command is killed outright', async () => {
     const out = join(dir, 'kill.json');
     const parent = spawn(process.execPath, nodeArgs(out, 'wait'), { env, stdio: 'ignore' });
+    started.push(parent);
     await until('the action started', () => ranPid(out) !== undefined);
     const child = ranPid(out)!;
     parent.kill('SIGKILL');
