@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootDefaultGuest } from '../containers/engine/boot.ts';
-import { machineShell } from '../containers/engine/guest-shell.ts';
+import { machineShell, type GuestShell } from '../containers/engine/guest-shell.ts';
 import { ContainerEngine } from '../containers/engine/containers.ts';
 import { ImageStore } from '../containers/store/image-store.ts';
 import { benchOverhead, benchSequence, mib } from '../containers/bench.ts';
@@ -17,14 +17,12 @@ function count(v: string): number {
   return n;
 }
 
-type Shell = ReturnType<typeof machineShell>;
-
 /**
  * Runs `bench` on a freshly booted guest with an image store of its own (the
  * benchmark needs only the base image and leaves the user's store alone);
  * then the guest stops, so the command ends, and the store is removed.
  */
-async function onFreshGuest(bench: (shell: Shell, engine: ContainerEngine) => Promise<void>): Promise<void> {
+async function onFreshGuest(bench: (shell: GuestShell, engine: ContainerEngine) => Promise<void>): Promise<void> {
   const store = mkdtempSync(join(tmpdir(), 'glassbox-bench-'));
   try {
     const machine = await bootDefaultGuest();
