@@ -23,7 +23,7 @@ import { jitHostWrote } from './cpu/code-pages';
 export { attention } from './cpu/signals';
 export { faulted } from './cpu/fault';
 export { slice } from './cpu/clock';
-export { runBudget, jitForget, jitEntry, jitTranslated, jitEntered, jitChained } from './cpu/jit';
+export { runBudget, jitForget, jitEntry, jitTranslated, jitEntered, jitChained, jitCalled, jitCall } from './cpu/jit';
 export { lfKind, lfSize, lfA, lfB, lfRes, lazyMask } from './cpu/flags';
 export {
   jitRead, jitWrite, jitRmwRead, jitRmwWrite, jitCondition, jitStep, jitRdtsc, jitRaise, jitReadSource, jitSseFault, jitFormCounts, JIT_FORM_SLOTS,

@@ -33,6 +33,8 @@ export interface CoreExports {
   jitTranslated(): bigint;
   jitEntered(): bigint;
   jitChained(): bigint;
+  jitCalled(): bigint;
+  jitCall(eip: number): number;
   lfKind: WebAssembly.Global;
   lfSize: WebAssembly.Global;
   lfA: WebAssembly.Global;

@@ -44,9 +44,21 @@ const NO_PAGE: u32 = 0xffffffff;
 let heatPage: u32 = NO_PAGE;
 let heatFrom: u32 = 0;
 let translated: u64 = 0;
-// Region calls from the run loop's lookup, and from one region's exit straight into the next.
+// Region calls from the run loop's lookup, from one region's exit straight
+// into the next, and from a region's CALL (jitCallSlot).
 let entered: u64 = 0;
 let chained: u64 = 0;
+let called: u64 = 0;
+// The mode key of the entry jitRun started from: the key of every region it leads to.
+let chainMode: u32 = 0;
+
+// A region's CALL to code outside it calls the callee's region as a wasm
+// function and, when that returns to the instruction after the CALL, goes on
+// in its own code: a call and its return cost one region change, not two
+// through jitRun's lookup. Calls nest up to this depth (the engine's stack is
+// the guest's call stack then; deeper calls exit to jitRun as before).
+const MAX_CALL_DEPTH: u32 = 16;
+let callDepth: u32 = 0;
 
 // The entry cache: ENTRY_COUNT entries of 16 bytes
 // { u32 host address of the entry instruction (0: empty), u32 mode, u32 slot,
@@ -232,6 +244,8 @@ export function jitRun(slot: u32): u32 {
   // Nothing a region runs changes the mode key without faulting or ending at
   // an instruction no region starts at, so the key of this entry holds for the next.
   const mode = entryMode;
+  chainMode = mode;
+  callDepth = 0;
   let block = entryBlock;
   let next: u32;
   entered++;
@@ -266,6 +280,25 @@ function chainSlot(eip: u32, mode: u32): u32 {
   return held;
 }
 
+/**
+ * A region's CALL to `eip`, the guest state in the core: runs the region
+ * compiled there and returns the EIP it stopped at (with `faulted` set, the
+ * faulting one), or `eip` itself when the caller should leave to jitRun
+ * instead (nothing compiled there, calls nested too deep, or the run loop
+ * needed). The caller does not import the function table: a module that
+ * imports one costs some 90 µs more to instantiate.
+ */
+export function jitCall(eip: u32): u32 {
+  if (callDepth >= MAX_CALL_DEPTH || attention || sliceCount() >= runBudget) return eip;
+  const slot = chainSlot(eip, chainMode);
+  if (slot == 0) return eip;
+  called++;
+  callDepth++;
+  const next = call_indirect<u32>(slot, eip & 0xfffff000, chainBlock);
+  callDepth--;
+  return next;
+}
+
 /** Instructions retired in compiled regions since the core started: the share of the work the translator does. */
 export function jitTranslated(): u64 {
   return translated;
@@ -279,6 +312,11 @@ export function jitEntered(): u64 {
 /** Region calls made straight from another region's exit. */
 export function jitChained(): u64 {
   return chained;
+}
+
+/** Region calls made by a region's CALL (jitCallSlot). */
+export function jitCalled(): u64 {
+  return called;
 }
 
 /**

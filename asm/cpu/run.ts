@@ -114,7 +114,12 @@ function handleFault(espBefore: u32): u32 {
   const code = faultCode;
   const software = faultIsSoftware;
   clearFault();
-  if (!deliverEvent(vector, hasCode, code, software, retEip, !trap)) return EXIT_TRIPLE_FAULT;
+  if (!deliverEvent(vector, hasCode, code, software, retEip, !trap)) {
+    // The machine stops at the instruction that faulted first, however far its
+    // decoding had gone (compiled code has EIP there already).
+    setIp(retEip);
+    return EXIT_TRIPLE_FAULT;
+  }
   return EXIT_BUDGET;
 }
 

@@ -12,7 +12,7 @@ export function translatorSince(before: JitStats, after: JitStats): string {
   return (
     `translator ${after.mode}: ${d('compiled')} compiled (${d('compileMs')} ms on the guest's thread), ${d('refused')} refused, ${d('invalidated')} invalidated, ${d('evicted')} evicted, ` +
     `${after.regions} live (${(after.codeBytes / 1024).toFixed(0)} KiB), ${((d('translatedInstructions') / Math.max(1, d('instructions'))) * 100).toFixed(0)} % of ${millions} M instructions translated, ` +
-    `${d('entered')} entered, ${d('chained')} chained; handed over most: ${handedOverSince(before.handedOver, after.handedOver)}` +
+    `${d('entered')} entered, ${d('chained')} chained, ${d('called')} called; handed over most: ${handedOverSince(before.handedOver, after.handedOver)}` +
     (after.failures.length > 0 ? `; modules the engine refused: ${after.failures.join('; ')}` : '')
   );
 }

@@ -27,6 +27,7 @@ export const FUNCS = [
   { name: 'jitRaise', params: 1, results: 0 },
   { name: 'jitReadSource', params: 4, results: 1 },
   { name: 'jitSseFault', params: 0, results: 0 },
+  { name: 'jitCall', params: 1, results: 1 },
 ] as const;
 export const F_READ = 0,
   F_WRITE = 1,
@@ -37,7 +38,8 @@ export const F_READ = 0,
   F_RDTSC = 6,
   F_RAISE = 7,
   F_READ_SOURCE = 8,
-  F_SSE_FAULT = 9;
+  F_SSE_FAULT = 9,
+  F_CALL = 10;
 
 // The parameters: the linear address of the page, and the block to start at
 // (then the block the dispatch loop goes to next).

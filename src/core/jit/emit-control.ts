@@ -3,7 +3,7 @@
 // region (jitStep).
 
 import { Op } from './wasm.ts';
-import { G_ATTENTION, G_SLICE, F_STEP, L_SLICE, L_REG, L_T0, L_T3 } from './abi.ts';
+import { G_ATTENTION, G_FAULTED, G_SLICE, F_STEP, F_CALL, L_SLICE, L_REG, L_EXIT, L_T0, L_T2, L_T3 } from './abi.ts';
 import type { Insn } from './forms.ts';
 import { successors } from './region.ts';
 import type { Emitter } from './emitter.ts';
@@ -57,7 +57,9 @@ export function transfer(e: Emitter, ins: Insn): void {
   }
   if (op === 0xe8) {
     push(e, ins, 2, () => e.eip(next));
-    goto(e, successors(ins).targets[0], count());
+    const target = successors(ins).targets[0];
+    if (!e.index.has(target) && e.index.has(next)) callOut(e, ins, () => e.eip(target), count());
+    else goto(e, target, count());
     return;
   }
   if (op === 0xc2 || op === 0xc3) {
@@ -77,8 +79,53 @@ export function transfer(e: Emitter, ins: Insn): void {
   // FF /2 CALL Ev, FF /4 JMP Ev
   readE(e, ins, 2);
   e.set(L_T0);
-  if (d.modrm!.reg === 2) push(e, ins, 2, () => e.eip(next));
+  if (d.modrm!.reg === 2) {
+    push(e, ins, 2, () => e.eip(next));
+    if (e.index.has(next)) {
+      callOut(e, ins, () => e.get(L_T0), count());
+      return;
+    }
+  }
   exit(e, count(), () => e.get(L_T0));
+}
+
+/**
+ * A CALL out of the region, its return address pushed and `target` its
+ * destination: the callee's region (if one is compiled) runs as a function
+ * call (jitCall), and when it comes back to the instruction after the CALL
+ * with nothing pending, this region goes on there, where the run loop would
+ * have chained to; else the region leaves for wherever the callee stopped,
+ * the guest state (a fault's included) as the callee left it in the core.
+ */
+function callOut(e: Emitter, ins: Insn, target: () => void, count: number): void {
+  const next = ins.off + ins.d.length;
+  flushFlags(e);
+  e.flags = null;
+  addSlice(e, count);
+  e.storeRegs();
+  storeFlagState(e);
+  syncSlice(e);
+  target();
+  e.b.byte(Op.Call);
+  e.b.u32(F_CALL);
+  e.set(L_T2);
+  e.gget(G_SLICE);
+  e.set(L_SLICE);
+  e.loadLimit();
+  e.get(L_T2);
+  e.eip(next);
+  e.op(Op.I32Eq);
+  e.gget(G_FAULTED);
+  e.op(Op.I32Eqz);
+  e.op(Op.I32And);
+  e.open(Op.If, 'likely');
+  e.loadRegs();
+  loadFlagState(e);
+  goto(e, next, 0);
+  e.close();
+  e.get(L_T2);
+  e.set(L_EXIT);
+  e.br(e.passLevel);
 }
 
 /** One instruction run by the interpreter, with registers and flags in the state block around it. */

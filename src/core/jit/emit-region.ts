@@ -28,6 +28,8 @@ export function emitRegion(e: Emitter): Translation {
   e.gget(G_SLICE);
   e.set(L_SLICE);
   e.loadLimit();
+  e.passLevel = e.nest;
+  e.open(Op.Block);
   e.exitLevel = e.nest;
   e.open(Op.Block);
   e.topLevel = e.nest;
@@ -52,6 +54,7 @@ export function emitRegion(e: Emitter): Translation {
   e.storeRegs();
   storeFlagState(e);
   syncSlice(e);
+  e.close(); // pass block: the state is in the core already
   // Nothing reads the hit counter while run() executes: one addition covers the region's run (if it has inline accesses).
   if (e.uses(L_HITS)) addHits(e);
   e.get(L_EXIT);

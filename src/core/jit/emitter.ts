@@ -29,7 +29,9 @@ export type BranchHint = 'likely' | 'unlikely';
 export class Emitter {
   readonly b = new Bytes();
   nest = 0;
+  /** Leaving the region: with the guest state written back to the core, or (passLevel) with the core holding it already. */
   exitLevel = 0;
+  passLevel = 0;
   topLevel = 0;
   /** The label that starts each block's code, by block index (a forward jump branches to it). */
   readonly blockLevel: number[] = [];

@@ -29,8 +29,14 @@ export function successors(ins: Insn): { targets: number[]; falls: boolean; ends
   // A call's return address is where its RET comes back: worth having in the region.
   if (op === 0xe8) return { targets: [target, next], falls: false, ends: true };
   if (op === 0xc2 || op === 0xc3) return { targets: [], falls: false, ends: true };
-  if (op === 0xff && (d.modrm!.reg === 2 || d.modrm!.reg === 4)) return { targets: [], falls: false, ends: true };
+  if (op === 0xff && d.modrm!.reg === 2) return { targets: [next], falls: false, ends: true };
+  if (op === 0xff && d.modrm!.reg === 4) return { targets: [], falls: false, ends: true };
   return { targets: [], falls: true, ends: false };
+}
+
+/** CALL rel32 or CALL Ev. */
+export function isCall(ins: Insn): boolean {
+  return ins.d.opcode === 0xe8 || (ins.d.opcode === 0xff && ins.d.modrm!.reg === 2);
 }
 
 /** A region: its instructions by page offset, its block starts in order, and the blocks that follow a CALL in it. */
@@ -88,7 +94,7 @@ export function findRegion(page: Uint8Array, entry: number, compiled: ReadonlySe
   if (!first || first.how === 'stop') return null;
   const starts = [...leaders].filter((l) => insns.has(l)).sort((a, b) => a - b);
   const returns = [...insns.values()]
-    .filter((i) => i.how === 'native' && i.d.opcode === 0xe8 && leaders.has(i.off + i.d.length) && insns.has(i.off + i.d.length))
+    .filter((i) => i.how === 'native' && isCall(i) && leaders.has(i.off + i.d.length) && insns.has(i.off + i.d.length))
     .map((i) => i.off + i.d.length)
     .slice(0, 8);
   return { insns, starts, returns };

@@ -72,6 +72,8 @@ export interface JitStats {
   entered: number;
   /** Region calls straight from another region's exit (a RET, an indirect jump, a jump out of its page). */
   chained: number;
+  /** Region calls made by a region's CALL, the callee's return going on in the caller's code. */
+  called: number;
   /** The first errors of modules the engine would not compile (a translator bug; none expected). */
   failures: string[];
   /** The forms compiled code handed to the interpreter most often (stepped, or a region ended at), with how often. */
@@ -220,6 +222,7 @@ export class Translator {
       instructions: Number((this.core.exports.instructionCount as () => bigint)()),
       entered: Number((this.core.exports.jitEntered as () => bigint)()),
       chained: Number((this.core.exports.jitChained as () => bigint)()),
+      called: Number((this.core.exports.jitCalled as () => bigint)()),
       handedOver: handedOver(this.core.memory, (this.core.exports.jitFormCounts as WebAssembly.Global).value as number),
     };
   }
