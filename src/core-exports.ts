@@ -34,7 +34,7 @@ export interface CoreExports {
   jitEntered(): bigint;
   jitChained(): bigint;
   jitCalled(): bigint;
-  jitCall(eip: number): number;
+  jitCall(eip: number, ret: number): number;
   lfKind: WebAssembly.Global;
   lfSize: WebAssembly.Global;
   lfA: WebAssembly.Global;

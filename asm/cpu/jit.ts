@@ -16,7 +16,7 @@ import {
 } from './state';
 import { T_VALID, T_USER, T_MMIO, T_NX, userMode, markCodeInTlb } from './memory';
 import { csIs32, isFlat, stackIs32 } from './segments';
-import { ip, setIp } from './decode';
+import { ip } from './decode';
 import { faulted } from './fault';
 import { jitCompile, jitInvalidate } from './host';
 import { attention, raiseAttention } from './signals';
@@ -246,20 +246,31 @@ export function jitRun(slot: u32): u32 {
   const mode = entryMode;
   chainMode = mode;
   callDepth = 0;
-  let block = entryBlock;
-  let next: u32;
   entered++;
+  const next = runChain(slot, entryBlock, ip, NO_RETURN);
+  translated += <u64>(sliceCount() - before);
+  return next;
+}
+
+// No EIP a region leaves at: jitRun's chain ends only when nothing compiled follows.
+const NO_RETURN: u32 = 0xffffffff;
+
+/**
+ * Runs the region in `slot` from block `block` at `eip`, and the regions it
+ * leads to, until one leaves at `until` (a CALL's return address), a fault,
+ * `attention`, the budget, or code with nothing compiled. Returns where it stopped.
+ */
+function runChain(slot: u32, block: u32, eip: u32, until: u32): u32 {
+  let next = eip;
   for (;;) {
     const at = sliceCount();
-    next = call_indirect<u32>(slot, ip & 0xfffff000, block);
-    if (faulted || attention || sliceCount() >= runBudget || sliceCount() == at) break;
-    slot = chainSlot(next, mode);
+    next = call_indirect<u32>(slot, next & 0xfffff000, block);
+    if (next == until || faulted || attention || sliceCount() >= runBudget || sliceCount() == at) break;
+    slot = chainSlot(next, chainMode);
     if (slot == 0) break;
     block = chainBlock;
-    setIp(next);
     chained++;
   }
-  translated += <u64>(sliceCount() - before);
   return next;
 }
 
@@ -281,20 +292,24 @@ function chainSlot(eip: u32, mode: u32): u32 {
 }
 
 /**
- * A region's CALL to `eip`, the guest state in the core: runs the region
- * compiled there and returns the EIP it stopped at (with `faulted` set, the
- * faulting one), or `eip` itself when the caller should leave to jitRun
- * instead (nothing compiled there, calls nested too deep, or the run loop
- * needed). The caller does not import the function table: a module that
- * imports one costs some 90 µs more to instantiate.
+ * A region's CALL to `eip` returning to `ret`, the guest state in the core:
+ * runs the region compiled there, and the regions it chains to (a callee
+ * spread over several regions), until one leaves at `ret`; returns the EIP
+ * it stopped at (with `faulted` set, the faulting one), or `eip` itself when
+ * the caller should leave to jitRun instead (nothing compiled there, calls
+ * nested too deep, or the run loop needed). A callee that never comes back
+ * to `ret` (a task switch, longjmp) runs on here until the run loop is
+ * needed, the engine's stack as deep as the calls that led there. The caller
+ * does not import the function table: a module that imports one costs some
+ * 90 µs more to instantiate.
  */
-export function jitCall(eip: u32): u32 {
+export function jitCall(eip: u32, ret: u32): u32 {
   if (callDepth >= MAX_CALL_DEPTH || attention || sliceCount() >= runBudget) return eip;
   const slot = chainSlot(eip, chainMode);
   if (slot == 0) return eip;
   called++;
   callDepth++;
-  const next = call_indirect<u32>(slot, eip & 0xfffff000, chainBlock);
+  const next = runChain(slot, chainBlock, eip, ret);
   callDepth--;
   return next;
 }

@@ -5,7 +5,7 @@ bits 32
 org 0x10000
 
 table:
-    dd t_calls, t_indirect, t_recurse, t_escape, t_patch, t_fault
+    dd t_calls, t_indirect, t_recurse, t_escape, t_patch, t_fault, t_spread
 
 ; 1000 direct calls to a function on the next page: EAX = sum of 1..1000 plus 3 a call.
 t_calls:
@@ -74,6 +74,21 @@ t_fault:
     add ebx, eax
     jmp .loop
 
+; 30,000 calls to a function whose code is on two pages (two regions): the
+; caller still goes on in its own code when the callee's second half returns.
+t_spread:
+    mov ecx, 30000
+    xor eax, eax
+.loop:
+    call far_spread
+    mov edx, 6                  ; work enough to make this page hot as well
+.wait:
+    dec edx
+    jnz .wait
+    dec ecx
+    jnz .loop
+    hlt
+
 fn_ptr:
     dd far_other
 
@@ -110,6 +125,14 @@ far_divide:
     div ecx
     ret
 
+far_spread:
+    mov edx, 4
+.add:
+    add eax, ecx
+    dec edx
+    jnz .add
+    jmp far_spread_tail
+
 align 4096
 far_other:
     add eax, 7
@@ -122,4 +145,12 @@ rec_b:
     dec ecx
     call rec_a
 .done:
+    ret
+
+far_spread_tail:
+    mov edx, 4
+.add:
+    add eax, 5
+    dec edx
+    jnz .add
     ret

@@ -34,11 +34,12 @@ interface End {
   regs: number[];
   retired: bigint;
   called: number;
+  chained: number;
 }
 
-/** Runs test `index` in flat 32-bit ring 0 (no IDT: an exception ends in a triple fault) in slices of `slice` instructions. */
-function runTest(mode: JitMode, index: number, slice: number): End {
-  const core: Core = createCore(1024 * 1024);
+/** A core about to run test `index` in flat 32-bit ring 0 (no IDT: an exception ends in a triple fault). */
+function machine(mode: JitMode, index: number): Core {
+  const core = createCore(1024 * 1024);
   core.jit = mode;
   core.ram.set(BIN, CODE);
   for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
@@ -48,6 +49,12 @@ function runTest(mode: JitMode, index: number, slice: number): End {
   core.setReg(4, STACK_TOP);
   core.eip = entry(index);
   core.eflags = 2;
+  return core;
+}
+
+/** Runs test `index` in slices of `slice` instructions. */
+function runTest(mode: JitMode, index: number, slice: number): End {
+  const core = machine(mode, index);
   let exit: number = ExitReason.Budget;
   for (let guard = 0; guard < 10_000_000 && exit === ExitReason.Budget; guard++) exit = core.run(slice);
   return {
@@ -56,6 +63,7 @@ function runTest(mode: JitMode, index: number, slice: number): End {
     regs: Array.from({ length: 8 }, (_, r) => core.reg(r) >>> 0),
     retired: core.instructions,
     called: core.jitStats.called,
+    chained: core.jitStats.chained,
   };
 }
 
@@ -68,6 +76,7 @@ const CASES: { name: string; index: number; eax?: number; ebx?: number; exit?: n
   { name: 'a callee that jumps back elsewhere instead of returning', index: 3, eax: 2 * 300 },
   { name: "a callee that rewrites the caller's next instruction", index: 4, eax: 50 * 1 + 50 * 5 },
   { name: 'a callee that faults (#DE, then a triple fault)', index: 5, ebx: sum(39, (c) => Math.floor(1000 / c)), exit: ExitReason.TripleFault },
+  { name: 'a callee spread over two regions', index: 6, eax: sum(30_000, (c) => 4 * c + 20) },
 ];
 
 describe('calls between compiled regions', () => {
@@ -79,7 +88,7 @@ describe('calls between compiled regions', () => {
       if (c.ebx !== undefined) expect(interp.regs[3]).toBe(c.ebx);
       for (const slice of [1_000_000, 97, 5]) {
         const t = runTest('first', c.index, slice);
-        expect({ slice, ...t, called: 0 }).toEqual({ slice, ...interp, called: 0 });
+        expect({ slice, ...t, called: 0, chained: 0 }).toEqual({ slice, ...interp, called: 0, chained: 0 });
         // The callee ran as a nested call (not only through the run loop's chaining).
         if (slice > 5) expect(t.called).toBeGreaterThan(0);
       }

@@ -27,7 +27,7 @@ export const FUNCS = [
   { name: 'jitRaise', params: 1, results: 0 },
   { name: 'jitReadSource', params: 4, results: 1 },
   { name: 'jitSseFault', params: 0, results: 0 },
-  { name: 'jitCall', params: 1, results: 1 },
+  { name: 'jitCall', params: 2, results: 1 },
 ] as const;
 export const F_READ = 0,
   F_WRITE = 1,

@@ -106,6 +106,7 @@ function callOut(e: Emitter, ins: Insn, target: () => void, count: number): void
   storeFlagState(e);
   syncSlice(e);
   target();
+  e.eip(next);
   e.b.byte(Op.Call);
   e.b.u32(F_CALL);
   e.set(L_T2);
