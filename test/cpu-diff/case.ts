@@ -8,9 +8,10 @@
 //   CODE_ADDR .. +0x1000       code page: the instruction bytes, then INT3 (0xCC) to the end
 // Presets (u32 words at given addresses) are stored after the fill.
 // Case record (CASE_BYTES, little-endian): seed u32 @0, regs 8 x u32 @4,
-// eflags u32 @36, code length u8 @40, FCS fields u8 @41 and @42 (harness64
-// only: see Case.fcsFields; 0 when none), code bytes @44 (CODE_MAX, padded
-// with 0xCC), presets 2 x {addr u32, value u32} @64.
+// eflags u32 @36, code length u8 @40, FCS fields u8 @41 and @42 (see
+// Case.fcsFields; 0 when none), x87 fields to clear u8 @43 (Case.x87Hide),
+// code bytes @44 (CODE_MAX, padded with 0xCC), presets 2 x {addr u32, value
+// u32} @64.
 // Result record (RESULT_BYTES): regs @0, eip @32, eflags @36, vector @40,
 // error code @44, fault address @48, selectors 6 x u16 @52, hash 2 x u32 @64.
 // Every other page is unmapped, so a stray access faults (#PF) in both.
@@ -39,6 +40,10 @@ export interface Case {
   // the FCS field's u32 word in the data pages, 4-aligned): the 64-bit
   // harness translates its CS there to the 32-bit process's (long-mode.ts).
   fcsFields?: number[];
+  // On a host whose CPU stores x87 pointer fields differently (host-quirks.ts):
+  // which fields of the images at fcsFields both sides clear before hashing
+  // (x87-pointers.ts). Never set by a generator, so never in the corpus.
+  x87Hide?: number;
 }
 
 const FCS_FIELDS_MAX = 2;
@@ -67,7 +72,7 @@ export function encodeCase(c: Case, out: DataView, at: number): void {
     if (!Number.isInteger(word) || word < 0 || word > 0xff) throw new Error(`FCS field at ${fcs[i]} is not a word in the first KiB of the data pages`);
     out.setUint8(at + 41 + i, word);
   }
-  out.setUint8(at + 43, 0);
+  out.setUint8(at + 43, c.x87Hide ?? 0);
   for (let i = 0; i < CODE_MAX; i++) out.setUint8(at + 44 + i, i < c.code.length ? c.code[i] : 0xcc);
   if (c.presets.length > PRESETS_MAX) throw new Error(`case has ${c.presets.length} presets, at most ${PRESETS_MAX}`);
   for (let i = 0; i < PRESETS_MAX; i++) {
@@ -93,7 +98,16 @@ export function decodeCase(v: DataView, at: number): Case {
     const word = v.getUint8(at + 41 + i);
     if (word) fcsFields.push(DATA_ADDR + word * 4);
   }
-  return { seed: v.getUint32(at, true), regs, eflags: v.getUint32(at + 36, true), code, presets, ...(fcsFields.length ? { fcsFields } : {}) };
+  const x87Hide = v.getUint8(at + 43);
+  return {
+    seed: v.getUint32(at, true),
+    regs,
+    eflags: v.getUint32(at + 36, true),
+    code,
+    presets,
+    ...(fcsFields.length ? { fcsFields } : {}),
+    ...(x87Hide ? { x87Hide } : {}),
+  };
 }
 
 export function encodeResult(r: Result, out: DataView, at: number): void {

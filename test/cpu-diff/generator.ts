@@ -468,6 +468,14 @@ function generateForm(f: Form, r: Rng): Generated {
     case 'POPF':
       b.preset(sp, value(r) & ~(TF | AC | NT));
       break;
+    case 'PUSH ES':
+    case 'PUSH CS':
+    case 'PUSH SS':
+    case 'PUSH DS':
+    case 'PUSH FS':
+    case 'PUSH GS':
+      if (!b.op16) zeroSlotHighHalf(b, sp);
+      break;
     case 'POP ES':
     case 'POP DS':
     case 'POP FS':
@@ -571,6 +579,25 @@ function generateForm(f: Form, r: Rng): Generated {
 
   if (lockIllegal) b.notes.push('LOCK where it is not allowed: #UD');
   return finish(b, f.id, ignore, r, undefined, !f.branch);
+}
+
+/**
+ * A segment register pushed with a 32-bit operand size: "either a zero-extended
+ * value is pushed on the stack or the segment selector is written on the stack
+ * using a 16-bit move" (SDM vol. 2, PUSH). glassbox and AMD do the first; recent
+ * Intel CPUs the second, leaving the slot's upper half as it was. With that
+ * half zero beforehand (the bytes at ESP-2 and ESP-1, in the one or two aligned
+ * words that hold them, their other bytes as filled), both store the same bytes.
+ */
+function zeroSlotHighHalf(b: Builder, sp: number): void {
+  const words = new Map<number, number>();
+  for (const a of [sp - 2, sp - 1]) {
+    const w = a & ~3;
+    const v = words.get(w) ?? b.memoryWord(w);
+    if (v === null) return; // not in the stack page: the push faults on both sides
+    words.set(w, (v & ~(0xff << ((a - w) * 8))) >>> 0);
+  }
+  for (const [w, v] of words) b.preset(w, v);
 }
 
 /** An encoding with no instruction: #UD on both sides. */

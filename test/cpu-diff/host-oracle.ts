@@ -9,6 +9,8 @@ import { type Case, type Result, CASE_BYTES, CODE_ADDR, RESULT_BYTES, decodeResu
 import { NativeOracle, buildHarness, nativeMemoryChanges } from './native.ts';
 import { fcsFieldsOf, planLongMode, resultFrom64 } from './long-mode.ts';
 import { native32, type HostFeature } from '../support/host-features.ts';
+import { SUSPENDED_REP_PROBE, keepsFlagsWhenSuspended, x87Quirks, type X87Quirks } from './host-quirks.ts';
+import { withHiddenPointers } from './x87-pointers.ts';
 
 export type RunnerKind = 'native32' | 'host64';
 export type Outcome = { result: Result } | { excluded: string };
@@ -58,16 +60,37 @@ export function runnerAvailable(kind: RunnerKind): HostFeature {
   return kind === 'native32' ? native32() : host64();
 }
 
+/** Where this host's CPU may differ from glassbox within what the SDM allows (host-quirks.ts). */
+export interface HostQuirks {
+  x87: X87Quirks;
+  suspendedRepKeepsFlags: boolean;
+}
+
 export class HostOracle {
   private constructor(
     readonly kind: RunnerKind,
     private readonly native: NativeOracle,
+    readonly quirks: HostQuirks,
   ) {}
 
   static async start(kind: RunnerKind): Promise<HostOracle> {
     const f = runnerAvailable(kind);
     if (!f.ok) throw new Error(`the ${kind} runner is not available: ${f.reason}`);
-    return new HostOracle(kind, await NativeOracle.start(kind === 'native32' ? 'i386' : 'x86_64'));
+    const native = await NativeOracle.start(kind === 'native32' ? 'i386' : 'x86_64');
+    const oracle = new HostOracle(kind, native, { x87: x87Quirks(), suspendedRepKeepsFlags: false });
+    const [probe] = await oracle.run([SUSPENDED_REP_PROBE]);
+    if ('excluded' in probe) throw new Error(`the ${kind} runner cannot run the suspended-REP probe: ${probe.excluded}`);
+    oracle.quirks.suspendedRepKeepsFlags = keepsFlagsWhenSuspended(probe.result);
+    return oracle;
+  }
+
+  /**
+   * A generated case as both sides must run it on this host: on a CPU that
+   * stores x87 pointer fields differently, with those fields of its FNSAVE,
+   * FNSTENV and FXSAVE images marked to be cleared (x87-pointers.ts); else as it is.
+   */
+  prepare(c: Case): Case {
+    return withHiddenPointers(c, this.quirks.x87);
   }
 
   /** Runs the cases on the host CPU: each one's 32-bit outcome, or why this runner cannot give it. */
