@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { GlassboxRunner } from '../cpu-diff/glassbox.ts';
 import { bestRunner, hostMemoryChanges, type RunnerKind } from '../cpu-diff/host-oracle.ts';
+import { x87Quirks } from '../cpu-diff/host-quirks.ts';
 import { parseChanges } from '../cpu-diff/compare.ts';
 import { DATA_ADDR, DATA_SIZE, STACK_SIZE, fillPages, type Case } from '../cpu-diff/case.ts';
 import { FPU_VIEW_CASES, SAVE_ADDR, fpuProgram } from '../cpu-diff/fpu-programs.ts';
@@ -48,7 +49,11 @@ describe('the FPU view', () => {
       expect(view.tag.value).toBe(img.getUint16(8, true));
       expect(view.stack.map((r) => r.extended)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => extended(img, i)));
       expect(view.lastInstruction.ip).toBe(img.getUint32(12, true));
-      expect(view.lastOperand.offset).toBe(img.getUint32(20, true));
+      // A host with FDP_EXCPTN_ONLY (CPUID.7:EBX[6]) updates FDP only for an x87
+      // instruction with a memory operand that raised an unmasked exception;
+      // both programs end on a register FDIV, after which the SDM leaves FDP
+      // undefined (vol. 1, 8.1.8), so it says nothing there.
+      if (!x87Quirks().fdpOnException) expect(view.lastOperand.offset).toBe(img.getUint32(20, true));
       // And decoded.
       expect(view.status.top).toBe(4);
       expect(view.stack.slice(0, 5).map((r) => [r.text, r.tag])).toEqual([
