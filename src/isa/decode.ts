@@ -93,7 +93,14 @@ function signed(v: number, n: number): number {
   return v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
 }
 
-/** Decodes the instruction at `offset`; never reads past the end of `bytes`. */
+/** `d` found invalid (`why`) with decoding at `p` of the instruction at `offset` (the length is what was read, up to `end`). */
+function invalid(d: Decoded, why: NonNullable<Decoded['invalid']>, offset: number, p: number, end: number): Decoded {
+  d.invalid = why;
+  d.length = Math.min(p, end) - offset;
+  return d;
+}
+
+/** Decodes the instruction at `offset`; never reads past the end of `bytes`. (No closure per call: tsx wraps each one it creates to name it, and the translator decodes every instruction of a hot page.) */
 export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): Decoded {
   const d: Decoded = {
     length: 0,
@@ -112,14 +119,9 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
   };
   const end = bytes.length;
   let p = offset;
-  const fail = (why: NonNullable<Decoded['invalid']>): Decoded => {
-    d.invalid = why;
-    d.length = Math.min(p, end) - offset;
-    return d;
-  };
   // Prefixes: any number, any order, until the 15-byte limit.
   for (;;) {
-    if (p >= end) return fail('truncated');
+    if (p >= end) return invalid(d, 'truncated', offset, p, end);
     const b = bytes[p];
     if (b in SEGMENT_PREFIXES) d.seg = SEGMENT_PREFIXES[b];
     else if (b === 0x66) d.op16 = bits !== 16;
@@ -132,13 +134,13 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
   }
   let op = bytes[p++];
   if (op === 0x0f) {
-    if (p >= end) return fail('truncated');
+    if (p >= end) return invalid(d, 'truncated', offset, p, end);
     op = 0x100 + bytes[p++];
   }
   d.opcode = op;
   d.opcodeLow3 = op & 7;
   const forms = OPCODE_INDEX[op];
-  if (!forms) return fail('opcode');
+  if (!forms) return invalid(d, 'opcode', offset, p, end);
   let form = forms[0];
   if (form.prefix !== undefined) {
     const mandatory = d.rep || (d.prefixes.includes(0x66) ? 0x66 : 'none');
@@ -146,7 +148,7 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     const mod = p < end ? bytes[p] >> 6 : 0;
     const chosen =
       forms.find((f) => f.prefix === mandatory && (f.mod === undefined || isGroup(forms) || (f.mod === 'mem') === (mod !== 3))) ?? forms.find((f) => f.prefix === mandatory);
-    if (!chosen) return fail('opcode');
+    if (!chosen) return invalid(d, 'opcode', offset, p, end);
     form = chosen;
   }
   const needsModrm = form.modrm;
@@ -154,7 +156,7 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     reg = 0,
     rm = 0;
   if (needsModrm) {
-    if (p >= end) return fail('truncated');
+    if (p >= end) return invalid(d, 'truncated', offset, p, end);
     const m = bytes[p++];
     mod = m >> 6;
     reg = (m >> 3) & 7;
@@ -164,7 +166,7 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
       const prefix = form.prefix;
       const fits = (f: Form) => f.prefix === prefix && f.reg === reg && (f.mod === undefined || (f.mod === 'mem') === (mod !== 3));
       const g = forms.find(fits) ?? forms.find((f) => f.prefix === prefix && f.reg === reg);
-      if (!g) return fail('opcode');
+      if (!g) return invalid(d, 'opcode', offset, p, end);
       form = g;
     }
     // MOV to/from CRn/DRn ignores mod: the operand is always a register.
@@ -174,21 +176,21 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     if (modrm.mod !== 3) {
       if (d.ad16) {
         if (mod === 0 && rm === 6) {
-          if (p + 2 > end) return fail('truncated');
+          if (p + 2 > end) return invalid(d, 'truncated', offset, p, end);
           modrm.disp = u(bytes, p, 2);
           p += 2;
         } else {
           [modrm.base, modrm.index] = MODRM16[rm];
           if (modrm.base === BP) modrm.defaultSeg = SS;
           const n = mod === 1 ? 1 : mod === 2 ? 2 : 0;
-          if (p + n > end) return fail('truncated');
+          if (p + n > end) return invalid(d, 'truncated', offset, p, end);
           if (n) modrm.disp = signed(u(bytes, p, n), n);
           p += n;
         }
       } else {
         let base = rm;
         if (rm === 4) {
-          if (p >= end) return fail('truncated');
+          if (p >= end) return invalid(d, 'truncated', offset, p, end);
           const sib = bytes[p++];
           modrm.scale = sib >> 6;
           modrm.index = ((sib >> 3) & 7) === 4 ? -1 : (sib >> 3) & 7;
@@ -200,7 +202,7 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
         modrm.base = base;
         if (base === 4 || base === 5) modrm.defaultSeg = SS;
         const n = base === -1 ? 4 : mod === 1 ? 1 : mod === 2 ? 4 : 0;
-        if (p + n > end) return fail('truncated');
+        if (p + n > end) return invalid(d, 'truncated', offset, p, end);
         // A lone displacement is an address; next to an index it reads as an offset.
         if (n) modrm.disp = base === -1 && modrm.index === -1 ? u(bytes, p, 4) : signed(u(bytes, p, n), n);
         p += n;
@@ -214,10 +216,10 @@ export function decode(bytes: Uint8Array, offset: number, bits: 16 | 32 = 32): D
     if (!n) continue;
     if (o === 'Ap') {
       const off = d.op16 ? 2 : 4;
-      if (p + n > end) return fail('truncated');
+      if (p + n > end) return invalid(d, 'truncated', offset, p, end);
       d.imms.push(u(bytes, p, off), u(bytes, p + off, 2));
     } else {
-      if (p + n > end) return fail('truncated');
+      if (p + n > end) return invalid(d, 'truncated', offset, p, end);
       d.imms.push(u(bytes, p, n));
     }
     p += n;
