@@ -97,6 +97,13 @@ describe('self-modifying code under the translator', () => {
     });
   }
 
+  it('runs an instruction its page ends inside from inside the region (through jitStep) rather than ending the region there', () => {
+    const t = runTest('first', 2);
+    const cut = t.core.jitStats.handedOver.filter((h) => h.form.startsWith('MOV Zv,Iv'));
+    expect(cut.map((h) => h.how)).toEqual(['step']);
+    expect(cut[0].count).toBeGreaterThanOrEqual(99);
+  });
+
   it('keeps running stale code when the host does not announce its write (the control for the DMA case)', () => {
     const t = runTest('first', 5, { hostWrite: true, announce: false });
     expect(t.eax).toBe(100);

@@ -21,7 +21,7 @@ export function isStringOp(op: number): boolean {
 /** Whether the interpreter must run this instruction outside any region. */
 function mustStop(d: Decoded): boolean {
   const f = d.form;
-  if (!f || d.invalid || f.undefinedOpcode) return true;
+  if (!f || (d.invalid && !cutByPageEnd(d)) || f.undefinedOpcode) return true;
   if (d.ad16) return true;
   // CLI and STI change IF alone (or raise #GP): they run through jitStep, and
   // STI's shadow raises attention, which ends the region after it as the run
@@ -30,6 +30,19 @@ function mustStop(d: Decoded): boolean {
   if (f.privilege && d.opcode !== 0xfa && d.opcode !== 0xfb) return true;
   if (f.operands[0] === 'Sw' || /^(POP (ES|SS|DS|FS|GS)|L[DEFGS]S )/.test(f.id)) return true;
   return false;
+}
+
+/**
+ * An instruction the page ends inside, whose form is known all the same (its
+ * opcode and ModRM, which pick the form, are on this page; displacement or
+ * immediate bytes are on the next): it runs through jitStep, which fetches
+ * it whole as the interpreter does (the next page's bytes as they are then,
+ * a #PF there at this instruction), and the region leaves after it rather
+ * than before. A branch stays a stop: a region's exits keep the mode key.
+ */
+function cutByPageEnd(d: Decoded): boolean {
+  const f = d.form;
+  return d.invalid === 'truncated' && f !== null && !f.branch && (!f.modrm || d.modrm !== null);
 }
 
 /** The forms emitted as wasm; everything else that is not a stop runs through jitStep. */
@@ -86,6 +99,7 @@ function isNative(d: Decoded): boolean {
 
 export function classify(d: Decoded): Insn['how'] {
   if (mustStop(d)) return 'stop';
+  if (d.invalid) return 'step'; // cut by the page's end
   if (isNative(d)) return 'native';
   return d.form!.branch ? 'stop' : 'step';
 }
