@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import type { JitMode } from '../../src/core/core.ts';
+import { flatRing0 } from '../support/flat-ring0.ts';
 
 const CODE = 0x10000,
   STACK_TOP = 0x90000,
@@ -34,10 +35,7 @@ function run(mode: JitMode) {
     0xf4, // hlt
   ];
   core.ram.set(code, CODE);
-  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-  core.setCr(0, 0x11);
-  core.cpl = 0;
-  core.flushTlb();
+  flatRing0(core);
   core.setReg(4, STACK_TOP);
   core.eip = CODE;
   core.eflags = 2;

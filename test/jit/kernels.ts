@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Core } from '../../src/core/core.ts';
 import { projectPath } from '../../src/paths.ts';
+import { flatRing0 } from '../support/flat-ring0.ts';
 
 export const CODE = 0x10000,
   BUFFER = 0x100000;
@@ -32,10 +33,7 @@ export function startKernel(core: Core, index: number, iterations: number): Core
   core.ram.set(KERNELS, CODE);
   core.ram[RETURN_TO] = 0xf4;
   core.ram.fill(1, BUFFER, BUFFER + 0x10000);
-  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-  core.setCr(0, 0x11);
-  core.cpl = 0;
-  core.flushTlb();
+  flatRing0(core);
   const view = new DataView(core.ram.buffer, core.ram.byteOffset);
   view.setUint32(STACK_TOP - 12, RETURN_TO, true);
   view.setUint32(STACK_TOP - 8, iterations, true);

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/load-node.ts';
 import { ExitReason, type Core, type JitMode } from '../../src/core/core.ts';
 import { projectPath } from '../../src/paths.ts';
+import { flatRing0 } from '../support/flat-ring0.ts';
 
 const CODE = 0x10000;
 const STACK_TOP = 0x90000;
@@ -42,10 +43,7 @@ function machine(mode: JitMode, index: number): Core {
   const core = createCore(1024 * 1024);
   core.jit = mode;
   core.ram.set(BIN, CODE);
-  for (let s = 0; s < 6; s++) core.setSegment(s, { selector: s === 1 ? 8 : 0x10, base: 0, limit: 0xffffffff, attr: s === 1 ? 0xc09b : 0xc093 });
-  core.setCr(0, 0x11);
-  core.cpl = 0;
-  core.flushTlb();
+  flatRing0(core);
   core.setReg(4, STACK_TOP);
   core.eip = entry(index);
   core.eflags = 2;
