@@ -45,7 +45,7 @@ let heatPage: u32 = NO_PAGE;
 let heatFrom: u32 = 0;
 let translated: u64 = 0;
 // Region calls from the run loop's lookup, from one region's exit straight
-// into the next, and from a region's CALL (jitCallSlot).
+// into the next, and from a region's CALL (jitCall).
 let entered: u64 = 0;
 let chained: u64 = 0;
 let called: u64 = 0;
@@ -56,7 +56,8 @@ let chainMode: u32 = 0;
 // function and, when that returns to the instruction after the CALL, goes on
 // in its own code: a call and its return cost one region change, not two
 // through jitRun's lookup. Calls nest up to this depth (the engine's stack is
-// the guest's call stack then; deeper calls exit to jitRun as before).
+// the guest's call stack then); a deeper one leaves its region, to be chained
+// to as before.
 const MAX_CALL_DEPTH: u32 = 16;
 let callDepth: u32 = 0;
 
@@ -243,8 +244,7 @@ export function jitRun(slot: u32): u32 {
   const before = sliceCount();
   // Nothing a region runs changes the mode key without faulting or ending at
   // an instruction no region starts at, so the key of this entry holds for the next.
-  const mode = entryMode;
-  chainMode = mode;
+  chainMode = entryMode;
   callDepth = 0;
   entered++;
   const next = runChain(slot, entryBlock, ip, NO_RETURN);
@@ -329,7 +329,7 @@ export function jitChained(): u64 {
   return chained;
 }
 
-/** Region calls made by a region's CALL (jitCallSlot). */
+/** Region calls made by a region's CALL (jitCall). */
 export function jitCalled(): u64 {
   return called;
 }

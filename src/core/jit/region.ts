@@ -35,7 +35,7 @@ export function successors(ins: Insn): { targets: number[]; falls: boolean; ends
 }
 
 /** CALL rel32 or CALL Ev. */
-export function isCall(ins: Insn): boolean {
+function isCall(ins: Insn): boolean {
   return ins.d.opcode === 0xe8 || (ins.d.opcode === 0xff && ins.d.modrm!.reg === 2);
 }
 
