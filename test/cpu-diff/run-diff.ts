@@ -70,6 +70,8 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
   };
   const runner = new GlassboxRunner();
   const native = await HostOracle.start(kind);
+  // The host's quirks are read once, at the oracle's start: the flags to ignore follow from them for every batch.
+  const ignore = ignoring(native.quirks);
   try {
     for (let done = 0; done < total; ) {
       const n = Math.min(batch, total - done);
@@ -88,7 +90,6 @@ export async function runDiff(seed: number, count: number, opts: DiffOptions = {
         const h = host[i];
         return 'excluded' in h ? undefined : { ours: runner.run(g.case), host: h.result };
       });
-      const ignore = ignoring(native.quirks);
       await confirmMismatches(native, gen, outcomes, report, ignore);
       gen.forEach((g, i) => {
         const h = host[i];
